@@ -1,0 +1,214 @@
+/**
+ * Allocation cost on DynamoDB Local: our allocator (random candidate + conditional Put inside the
+ * addRoadWarrior transaction) against a naive one (Query every allocation of the gateway, take the
+ * first gap, conditional Put), both measured in the same run on a /16 gateway holding 0, 1,000 and
+ * 10,000 allocations. Capacity units come from ReturnConsumedCapacity TOTAL.
+ *
+ * Ours does more per call than the naive one (it also writes the peer entry and bumps the
+ * gateway's counters, all in one transaction), so the ratios understate the difference.
+ *
+ * Run: npx tsx bench/allocation.ts
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../lambdas/adapters/dynamodb/client';
+import { addressOfAllocationSortKey, allocationItem } from '../lambdas/adapters/dynamodb/items';
+import { DynamoRepository } from '../lambdas/adapters/dynamodb/repository';
+import { ensureTable } from '../lambdas/adapters/dynamodb/schema';
+import { firstFreeIndex, type TunnelAddressSpace, tunnelAddressSpace } from '../lambdas/core/allocation';
+import type { GatewayRecord } from '../lambdas/core/types';
+import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../runtime/dynamodb-local';
+
+const TABLE = 'bench-allocation';
+const FILLS = [0, 1_000, 10_000];
+const ALLOCATIONS_PER_RUN = 20;
+const SUBNET = '100.64.0.0/16';
+const GATEWAY_IP = '100.64.0.1';
+const BATCH = 25;
+const PUBLIC_KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
+
+interface Measure {
+  capacityUnitsPerAllocation: number;
+  meanMsPerAllocation: number;
+}
+
+export async function benchAllocation(): Promise<Record<string, unknown>> {
+  const local = await startDynamoDbLocal();
+  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: local.endpoint });
+  try {
+    await ensureTable(client, TABLE);
+    const documents = createDocumentClient(client);
+    // One unmeasured run first, so JIT warm-up does not land on the first row.
+    await measureOurs(documents, 0, 'warm-up');
+    const rows = [];
+    for (const fill of FILLS) {
+      const ours = await measureOurs(documents, fill, `ours-${fill}`);
+      const naive = await measureNaive(documents, fill);
+      rows.push({
+        existingAllocations: fill,
+        oursCapacityUnits: round(ours.capacityUnitsPerAllocation),
+        naiveCapacityUnits: round(naive.capacityUnitsPerAllocation),
+        capacityRatioNaiveOverOurs: round(naive.capacityUnitsPerAllocation / ours.capacityUnitsPerAllocation),
+        oursMeanMs: round(ours.meanMsPerAllocation),
+        naiveMeanMs: round(naive.meanMsPerAllocation),
+        timeRatioNaiveOverOurs: round(naive.meanMsPerAllocation / ours.meanMsPerAllocation),
+      });
+    }
+    return { subnet: SUBNET, allocationsPerRun: ALLOCATIONS_PER_RUN, engine: 'DynamoDB Local', rows };
+  } finally {
+    client.destroy();
+    await local.stop();
+  }
+}
+
+async function measureOurs(
+  documents: DynamoDBDocumentClient,
+  fill: number,
+  gatewayId: string,
+): Promise<Measure> {
+  let units = 0;
+  const setup = new DynamoRepository(documents, TABLE);
+  const gateway = benchGateway(gatewayId);
+  await setup.createGateway(gateway);
+  await seed(documents, gateway.id, fill);
+  const repository = new DynamoRepository(documents, TABLE, {
+    onConsumedCapacity: (used) => (units += used),
+  });
+  const started = performance.now();
+  for (let i = 0; i < ALLOCATIONS_PER_RUN; i++) {
+    await repository.addRoadWarrior({
+      gatewayId: gateway.id,
+      name: `rw-${i}`,
+      publicKey: PUBLIC_KEY,
+      privateKeyParam: null,
+      createdAt: new Date().toISOString(),
+    });
+  }
+  return perAllocation(units, performance.now() - started);
+}
+
+async function measureNaive(documents: DynamoDBDocumentClient, fill: number): Promise<Measure> {
+  const gatewayId = `naive-${fill}`;
+  await seed(documents, gatewayId, fill);
+  const space = tunnelAddressSpace(SUBNET, GATEWAY_IP);
+  let units = 0;
+  const started = performance.now();
+  for (let i = 0; i < ALLOCATIONS_PER_RUN; i++) {
+    units += await naiveAllocate(documents, gatewayId, space, `rw-${i}`);
+  }
+  return perAllocation(units, performance.now() - started);
+}
+
+/** The allocator this design replaces; returns the capacity units it consumed. */
+async function naiveAllocate(
+  documents: DynamoDBDocumentClient,
+  gatewayId: string,
+  space: TunnelAddressSpace,
+  holder: string,
+): Promise<number> {
+  let units = 0;
+  const taken: number[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: TABLE,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ip)',
+        ExpressionAttributeValues: { ':pk': `GW#${gatewayId}`, ':ip': 'IP#' },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    units += page.ConsumedCapacity?.CapacityUnits ?? 0;
+    for (const item of page.Items ?? [])
+      taken.push(space.indexOf(addressOfAllocationSortKey(String(item.sk))));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  const free = firstFreeIndex(0, taken, true, space.capacity) ?? 0;
+  const put = await documents.send(
+    new PutCommand({
+      TableName: TABLE,
+      Item: allocationItem(gatewayId, space.addressAt(free), holder),
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  return units + (put.ConsumedCapacity?.CapacityUnits ?? 0);
+}
+
+/** `count` allocations at the lowest addresses (what a first-gap allocator leaves), by BatchWriteItem. */
+async function seed(documents: DynamoDBDocumentClient, gatewayId: string, count: number): Promise<void> {
+  const space = tunnelAddressSpace(SUBNET, GATEWAY_IP);
+  const items = Array.from({ length: count }, (_, i) =>
+    allocationItem(gatewayId, space.addressAt(i), `seed-${i}`),
+  );
+  for (let i = 0; i < items.length; i += BATCH) {
+    let requests = items.slice(i, i + BATCH).map((Item) => ({ PutRequest: { Item } }));
+    while (requests.length > 0) {
+      const output = await documents.send(new BatchWriteCommand({ RequestItems: { [TABLE]: requests } }));
+      requests = (output.UnprocessedItems?.[TABLE] ?? []) as typeof requests;
+    }
+  }
+  await documents
+    .send(
+      new UpdateCommand({
+        TableName: TABLE,
+        Key: { pk: `GW#${gatewayId}`, sk: 'META' },
+        UpdateExpression: 'SET allocatedCount = :count',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':count': count },
+      }),
+    )
+    .catch((error: Error) => {
+      // The naive allocator has no gateway item: nothing to count there.
+      if (error.name !== 'ConditionalCheckFailedException') throw error;
+    });
+}
+
+function benchGateway(id: string): GatewayRecord {
+  const now = new Date().toISOString();
+  return {
+    id,
+    name: id,
+    ownerId: 'bench',
+    vpcId: `vpc-${id}`,
+    vpcCidr: '10.0.0.0/16',
+    location: 'local',
+    tunnelSubnet: SUBNET,
+    tunnelIp: GATEWAY_IP,
+    publicIp: '203.0.113.1',
+    listenPort: 51820,
+    publicKey: PUBLIC_KEY,
+    instanceId: `i-${id}`,
+    status: 'ACTIVE',
+    desiredGeneration: 0,
+    privateKeyParam: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+const perAllocation = (units: number, elapsedMs: number): Measure => ({
+  capacityUnitsPerAllocation: units / ALLOCATIONS_PER_RUN,
+  meanMsPerAllocation: elapsedMs / ALLOCATIONS_PER_RUN,
+});
+
+const round = (value: number): number => Math.round(value * 100) / 100;
+
+if (require.main === module) {
+  benchAllocation()
+    .then((result) => {
+      console.table(result.rows);
+    })
+    .catch((error) => {
+      console.error(error);
+      process.exitCode = 1;
+    });
+}

@@ -1,0 +1,70 @@
+/**
+ * DynamoDB failures as the typed errors of lambdas/core/errors.ts. Capacity and contention
+ * failures become TransientError (the ASL Retry and the API's 503 path know that name); a
+ * transaction cancelled by a condition stays a TransactionCanceledException for the repository to
+ * read its CancellationReasons.
+ */
+import type { AttributeValue, CancellationReason } from '@aws-sdk/client-dynamodb';
+import { TransientError } from '../../core/errors';
+
+const TRANSIENT_ERRORS = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TransactionConflictException',
+  'TransactionInProgressException',
+  'InternalServerError',
+  'ServiceUnavailable',
+]);
+
+const TRANSIENT_REASONS = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+  'RequestLimitExceeded',
+]);
+
+/** Reason codes of a cancelled transaction, in TransactItems order; undefined for other errors. */
+export function cancellationReasons(error: unknown): CancellationReason[] | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  return (error as Error & { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+}
+
+export const failedCondition = (reason: CancellationReason | undefined): boolean =>
+  reason?.Code === 'ConditionalCheckFailed';
+
+export const isConditionalCheckFailure = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+export function toTypedError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  if (TRANSIENT_ERRORS.has(error.name)) {
+    return new TransientError(`DynamoDB ${error.name}: ${error.message}`, { cause: error });
+  }
+  const reasons = cancellationReasons(error);
+  const codes = (reasons ?? []).map((reason) => reason.Code ?? 'None');
+  if (
+    reasons &&
+    codes.some((code) => TRANSIENT_REASONS.has(code)) &&
+    !codes.includes('ConditionalCheckFailed')
+  ) {
+    return new TransientError(`DynamoDB transaction cancelled: ${codes.join(', ')}`, { cause: error });
+  }
+  return error;
+}
+
+/** A number attribute of a raw (not unmarshalled) item, as CancellationReasons carry them. */
+export function numberAttribute(
+  item: Record<string, AttributeValue> | undefined,
+  name: string,
+): number | undefined {
+  const value = item?.[name]?.N;
+  return value === undefined ? undefined : Number(value);
+}
+
+export function stringAttribute(
+  item: Record<string, AttributeValue> | undefined,
+  name: string,
+): string | undefined {
+  return item?.[name]?.S;
+}

@@ -1,0 +1,146 @@
+/**
+ * Storage keys and item <-> record mapping of the one table (docs/ARCHITECTURE.md "Data model").
+ * Records are copied field by field on the way out, so storage attributes (pk, sk, gsi*, entity,
+ * allocatedCount, capacity, expiresAt) never reach a use case.
+ */
+import { intToIpv4, ipv4ToInt } from '../../core/cidr';
+import type { GatewayRecord, GatewayStatusReport, Peering, PeerRecord } from '../../core/types';
+import { GATEWAY_FIELDS, PEER_FIELDS, pickFields } from '../../core/views';
+
+export interface Key {
+  pk: string;
+  sk: string;
+}
+
+export const SK = { meta: 'META', status: 'STATUS', lock: 'LOCK', peer: 'PEER#', allocation: 'IP#' } as const;
+
+const gatewayPk = (gatewayId: string): string => `GW#${gatewayId}`;
+const ownerPk = (ownerId: string): string => `OWNER#${ownerId}`;
+
+/** IP#<10-digit zero-padded integer>: string order is address order, so pages scan in order. */
+export function allocationSortKey(ip: string): string {
+  return `${SK.allocation}${String(ipv4ToInt(ip)).padStart(10, '0')}`;
+}
+
+export function addressOfAllocationSortKey(sk: string): string {
+  return intToIpv4(Number(sk.slice(SK.allocation.length)));
+}
+
+export const keys = {
+  gatewayPartition: gatewayPk,
+  gateway: (id: string): Key => ({ pk: gatewayPk(id), sk: SK.meta }),
+  peer: (gatewayId: string, name: string): Key => ({ pk: gatewayPk(gatewayId), sk: `${SK.peer}${name}` }),
+  allocation: (gatewayId: string, ip: string): Key => ({
+    pk: gatewayPk(gatewayId),
+    sk: allocationSortKey(ip),
+  }),
+  status: (gatewayId: string): Key => ({ pk: gatewayPk(gatewayId), sk: SK.status }),
+  peering: (id: string): Key => ({ pk: `PEERING#${id}`, sk: SK.meta }),
+  /** One lock per unordered pair: both sides compute the same key. */
+  pairLock: (a: string, b: string): Key => {
+    const [low, high] = a < b ? [a, b] : [b, a];
+    return { pk: `PAIR#${low}#${high}`, sk: SK.lock };
+  },
+  /** `key` is the caller's `<scope>#<Idempotency-Key>`. */
+  idempotency: (key: string): Key => ({ pk: `IDEMPOTENCY#${key}`, sk: SK.meta }),
+  owner: ownerPk,
+  ownedGatewaySk: (id: string): string => `GW#${id}`,
+  ownedPeeringSk: (id: string): string => `PEERING#${id}`,
+};
+
+export type Entity = 'gateway' | 'peer' | 'allocation' | 'status' | 'peering' | 'pairLock' | 'idempotency';
+
+/** Counters kept on the gateway item next to the record. */
+export interface GatewayCounters {
+  allocatedCount: number;
+  capacity: number;
+}
+
+export type GatewayItem = GatewayRecord &
+  GatewayCounters &
+  Key & { entity: 'gateway'; gsi1pk: string; gsi1sk: string };
+
+const GATEWAY_RECORD_FIELDS = [
+  ...GATEWAY_FIELDS,
+  'desiredGeneration',
+  'privateKeyParam',
+  'createdAt',
+  'updatedAt',
+] as const satisfies readonly (keyof GatewayRecord)[];
+
+const PEER_RECORD_FIELDS = [
+  ...PEER_FIELDS,
+  'gatewayId',
+  'presharedKeyParam',
+  'privateKeyParam',
+  'createdAt',
+] as const satisfies readonly (keyof PeerRecord)[];
+
+const PEERING_FIELDS = [
+  'id',
+  'ownerId',
+  'gatewayIds',
+  'status',
+  'statusReason',
+  'createdAt',
+  'updatedAt',
+  'sides',
+] as const satisfies readonly (keyof Peering)[];
+
+const STATUS_REPORT_FIELDS = [
+  'gatewayId',
+  'appliedGeneration',
+  'desiredGeneration',
+  'mode',
+  'peers',
+  'reportedAt',
+] as const satisfies readonly (keyof GatewayStatusReport)[];
+
+export function gatewayItem(record: GatewayRecord, counters: GatewayCounters): GatewayItem {
+  return {
+    ...pickFields(record, GATEWAY_RECORD_FIELDS),
+    ...counters,
+    ...keys.gateway(record.id),
+    entity: 'gateway',
+    gsi1pk: ownerPk(record.ownerId),
+    gsi1sk: keys.ownedGatewaySk(record.id),
+  };
+}
+
+export const toGatewayRecord = (item: Record<string, unknown>): GatewayRecord =>
+  pickFields(item as unknown as GatewayRecord, GATEWAY_RECORD_FIELDS);
+
+export function peerItem(record: PeerRecord): Record<string, unknown> {
+  return {
+    ...pickFields(record, PEER_RECORD_FIELDS),
+    ...keys.peer(record.gatewayId, record.name),
+    entity: 'peer',
+  };
+}
+
+export const toPeerRecord = (item: Record<string, unknown>): PeerRecord =>
+  pickFields(item as unknown as PeerRecord, PEER_RECORD_FIELDS);
+
+export function peeringItem(peering: Peering): Record<string, unknown> {
+  return {
+    ...pickFields(peering, PEERING_FIELDS),
+    ...keys.peering(peering.id),
+    entity: 'peering',
+    gsi1pk: ownerPk(peering.ownerId),
+    gsi1sk: keys.ownedPeeringSk(peering.id),
+  };
+}
+
+export const toPeering = (item: Record<string, unknown>): Peering =>
+  pickFields(item as unknown as Peering, PEERING_FIELDS);
+
+export function allocationItem(gatewayId: string, ip: string, holder: string): Record<string, unknown> {
+  return { ...keys.allocation(gatewayId, ip), entity: 'allocation', tunnelIp: ip, holder };
+}
+
+export function statusItem(report: GatewayStatusReport): Record<string, unknown> {
+  return { ...pickFields(report, STATUS_REPORT_FIELDS), ...keys.status(report.gatewayId), entity: 'status' };
+}
+
+export const toStatusReport = (item: Record<string, unknown>): GatewayStatusReport =>
+  pickFields(item as unknown as GatewayStatusReport, STATUS_REPORT_FIELDS);

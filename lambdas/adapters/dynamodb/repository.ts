@@ -1,0 +1,858 @@
+/**
+ * The Repository port on one DynamoDB table (docs/ARCHITECTURE.md "Data model" and "Allocation").
+ *
+ * Every multi-item change is one TransactWriteItems, so a cancelled attempt leaves nothing behind.
+ * Allocation: a random usable host is Put under attribute_not_exists, in the same transaction that
+ * bumps the gateway's allocatedCount under `allocatedCount < capacity`; a collision retries with a
+ * new candidate, and after a few misses the candidate comes from a gap in one page of allocations
+ * read from a random offset. Which item cancelled a transaction is read from CancellationReasons
+ * (ReturnValuesOnConditionCheckFailure gives the gateway item as it was, so no re-read is needed).
+ *
+ * Generations: createPeering and detachPeering set desiredGeneration to an exact value under a
+ * compare-and-set, because they report the generation that first contains (or drops) the peer;
+ * road-warrior changes report none and use a plain increment, which never conflicts.
+ *
+ * Every request asks for ReturnConsumedCapacity TOTAL and reports it to `onConsumedCapacity`.
+ */
+import type { AttributeValue, CancellationReason, ConsumedCapacity } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  ScanCommand,
+  type ScanCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { IdempotencyRecord, NewPeering, NewRoadWarrior, Repository } from '../../app/ports';
+import { firstFreeIndex, type TunnelAddressSpace, tunnelAddressSpace } from '../../core/allocation';
+import { ConflictError, GatewayGoneError, TransientError, ValidationError } from '../../core/errors';
+import type {
+  GatewayRecord,
+  GatewayStatusReport,
+  Peering,
+  PeeringSide,
+  PeeringStatus,
+  PeerRecord,
+} from '../../core/types';
+import {
+  cancellationReasons,
+  failedCondition,
+  isConditionalCheckFailure,
+  numberAttribute,
+  stringAttribute,
+  toTypedError,
+} from './errors';
+import {
+  addressOfAllocationSortKey,
+  allocationItem,
+  allocationSortKey,
+  type GatewayItem,
+  gatewayItem,
+  type Key,
+  keys,
+  peerItem,
+  peeringItem,
+  SK,
+  statusItem,
+  toGatewayRecord,
+  toPeering,
+  toPeerRecord,
+  toStatusReport,
+} from './items';
+
+export interface DynamoRepositoryOptions {
+  clock?: () => Date;
+  /** Source of allocation candidates; Math.random by default (addresses are not secrets). */
+  random?: () => number;
+  /** Receives the capacity units of every request (benchmarks, cost logging). */
+  onConsumedCapacity?: (units: number) => void;
+  /** Transaction attempts before giving up with TransientError. */
+  maxAttempts?: number;
+}
+
+type Item = Record<string, unknown>;
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+const TOTAL = { ReturnConsumedCapacity: 'TOTAL' } as const;
+const DEFAULT_MAX_ATTEMPTS = 30;
+/** Random candidates tried before each further attempt takes a gap from a page of allocations. */
+const RANDOM_MISSES_BEFORE_SCAN = 4;
+const GAP_SCAN_PAGE = 256;
+const BATCH_WRITE_LIMIT = 25;
+const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+const BACKOFF_BASE_MS = 10;
+const BACKOFF_CAP_MS = 500;
+/** Returned by a retryable step to ask for another attempt. */
+const AGAIN = Symbol('again');
+
+export class DynamoRepository implements Repository {
+  private readonly clock: () => Date;
+  private readonly random: () => number;
+  private readonly onConsumedCapacity: (units: number) => void;
+  private readonly maxAttempts: number;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    readonly tableName: string,
+    options: DynamoRepositoryOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.random = options.random ?? Math.random;
+    this.onConsumedCapacity = options.onConsumedCapacity ?? (() => {});
+    this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  }
+
+  // ---- gateways -------------------------------------------------------------------------------
+
+  async createGateway(gateway: GatewayRecord): Promise<void> {
+    const item = gatewayItem(gateway, { allocatedCount: 0, capacity: capacityOf(gateway) });
+    try {
+      await this.put(item, 'attribute_not_exists(pk)');
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) throw new ConflictError('GATEWAY_EXISTS');
+      throw error;
+    }
+  }
+
+  async upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord> {
+    const { desiredGeneration, privateKeyParam, createdAt, allocatedCount, ...registry } = gatewayItem(
+      gateway,
+      {
+        allocatedCount: 0,
+        capacity: capacityOf(gateway),
+      },
+    );
+    const { pk, sk, ...replaced } = registry;
+    // Bookkeeping survives an update; the registry fields (and the capacity they imply) are replaced.
+    const kept = { desiredGeneration, privateKeyParam, createdAt, allocatedCount };
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const assignments = [
+      ...Object.entries(replaced).map(([field, value], i) => {
+        names[`#r${i}`] = field;
+        values[`:r${i}`] = value;
+        return `#r${i} = :r${i}`;
+      }),
+      ...Object.entries(kept).map(([field, value], i) => {
+        names[`#k${i}`] = field;
+        values[`:k${i}`] = value;
+        return `#k${i} = if_not_exists(#k${i}, :k${i})`;
+      }),
+    ];
+    const output = await this.run(() =>
+      this.client.send(
+        new UpdateCommand({
+          ...TOTAL,
+          TableName: this.tableName,
+          Key: { pk, sk },
+          UpdateExpression: `SET ${assignments.join(', ')}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return toGatewayRecord(output.Attributes ?? {});
+  }
+
+  async getGateway(id: string): Promise<GatewayRecord | undefined> {
+    const item = await this.get(keys.gateway(id));
+    return item && toGatewayRecord(item);
+  }
+
+  async listGateways(ownerId?: string): Promise<GatewayRecord[]> {
+    const items = ownerId
+      ? await this.queryOwner(ownerId, keys.ownedGatewaySk(''))
+      : await this.scanEntity('gateway');
+    return items.map(toGatewayRecord).sort((a, b) => compareText(a.id, b.id));
+  }
+
+  async deleteGateway(id: string): Promise<GatewayRecord | undefined> {
+    const output = await this.run(() =>
+      this.client.send(
+        new DeleteCommand({
+          ...TOTAL,
+          TableName: this.tableName,
+          Key: keys.gateway(id),
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    return output.Attributes && toGatewayRecord(output.Attributes);
+  }
+
+  // ---- peers ----------------------------------------------------------------------------------
+
+  async listPeers(gatewayId: string): Promise<PeerRecord[]> {
+    const items = await this.queryPartition(keys.gatewayPartition(gatewayId), SK.peer);
+    return items.map(toPeerRecord);
+  }
+
+  async getPeer(gatewayId: string, name: string): Promise<PeerRecord | undefined> {
+    const item = await this.get(keys.peer(gatewayId, name));
+    return item && toPeerRecord(item);
+  }
+
+  async addRoadWarrior(input: NewRoadWarrior): Promise<PeerRecord> {
+    let gateway = await this.requireGateway(input.gatewayId);
+    let misses = 0;
+    return this.retrying('addRoadWarrior', async () => {
+      assertRoom(gateway);
+      const tunnelIp = await this.pickAddress(gateway, misses);
+      const peer: PeerRecord = {
+        gatewayId: input.gatewayId,
+        name: input.name,
+        type: 'road-warrior',
+        publicKey: input.publicKey,
+        tunnelIp,
+        allowedIps: [`${tunnelIp}/32`],
+        endpoint: null,
+        presharedKeyParam: null,
+        privateKeyParam: input.privateKeyParam,
+        createdAt: input.createdAt,
+      };
+      const reasons = await this.transact([
+        this.putItem(peerItem(peer), 'attribute_not_exists(pk)'),
+        this.putItem(allocationItem(input.gatewayId, tunnelIp, input.name), 'attribute_not_exists(pk)'),
+        this.allocateOnGateway(gateway, 'increment'),
+      ]);
+      if (!reasons) return peer;
+      const [peerReason, allocationReason, gatewayReason] = reasons;
+      if (failedCondition(peerReason)) throw new ConflictError('PEER_EXISTS');
+      if (failedCondition(gatewayReason)) gateway = refreshedGateway(gateway, gatewayReason);
+      if (failedCondition(allocationReason)) misses += 1;
+      return AGAIN;
+    });
+  }
+
+  async removeRoadWarrior(gatewayId: string, name: string): Promise<PeerRecord | undefined> {
+    return this.retrying('removeRoadWarrior', async () => {
+      const peer = await this.getPeer(gatewayId, name);
+      if (!peer) return undefined;
+      if (peer.type !== 'road-warrior') {
+        throw new ValidationError('is a vpc-peering peer: delete its peering instead', 'name');
+      }
+      const gatewayExists = (await this.get(keys.gateway(gatewayId))) !== undefined;
+      const reasons = await this.transact([
+        this.deleteItem(keys.peer(gatewayId, name), 'attribute_exists(pk)'),
+        this.deleteItem(keys.allocation(gatewayId, peer.tunnelIp), 'holder = :holder', { ':holder': name }),
+        ...(gatewayExists ? [this.releaseOnGateway(gatewayId, 'increment')] : []),
+      ]);
+      return reasons ? AGAIN : peer;
+    });
+  }
+
+  async purgeGatewayResidue(gatewayId: string): Promise<void> {
+    const partition = keys.gatewayPartition(gatewayId);
+    const residue = (await this.queryPartition(partition)).filter((item) => item.sk !== SK.meta);
+    await this.batchDelete(residue.map((item) => ({ pk: partition, sk: String(item.sk) })));
+  }
+
+  // ---- peerings -------------------------------------------------------------------------------
+
+  async createPeering(input: NewPeering): Promise<Peering> {
+    const existing = await this.getPeering(input.id);
+    if (existing) return existing;
+    if (input.sides[0].gatewayId === input.sides[1].gatewayId) {
+      throw new ValidationError('a peering needs two different gateways', 'remoteGatewayId');
+    }
+    let gateways = await Promise.all(input.sides.map((side) => this.requireGateway(side.gatewayId)));
+    const misses = [0, 0];
+    return this.retrying('createPeering', async () => {
+      for (const gateway of gateways) assertActiveWithRoom(gateway);
+      const tunnelIps = await Promise.all(
+        gateways.map((gateway, i) => this.pickAddress(gateway, misses[i] ?? 0)),
+      );
+      const peering = newPeering(input, gateways, tunnelIps);
+      const reasons = await this.transact([
+        this.putItem(peeringItem(peering), 'attribute_not_exists(pk)'),
+        this.putItem(
+          {
+            ...keys.pairLock(input.sides[0].gatewayId, input.sides[1].gatewayId),
+            entity: 'pairLock',
+            peeringId: input.id,
+          },
+          'attribute_not_exists(pk)',
+        ),
+        ...input.sides.map((side, i) =>
+          this.putItem(peerItem(newPeeringPeer(input, side, tunnelIps[i] ?? '')), 'attribute_not_exists(pk)'),
+        ),
+        ...input.sides.map((side, i) =>
+          this.putItem(
+            allocationItem(side.gatewayId, tunnelIps[i] ?? '', side.peer.name),
+            'attribute_not_exists(pk)',
+          ),
+        ),
+        ...gateways.map((gateway) => this.allocateOnGateway(gateway, 'compare-and-set')),
+      ]);
+      if (!reasons) return peering;
+      const [peeringReason, lockReason, peerA, peerB, allocationA, allocationB, gatewayA, gatewayB] = reasons;
+      if (failedCondition(peeringReason)) return (await this.getPeering(input.id)) ?? AGAIN;
+      if (failedCondition(lockReason)) throw new ConflictError('PEERING_ALREADY_EXISTS');
+      if (failedCondition(peerA) || failedCondition(peerB)) throw new ConflictError('PEER_EXISTS');
+      gateways = gateways.map((gateway, i) => refreshedGateway(gateway, [gatewayA, gatewayB][i]));
+      [allocationA, allocationB].forEach((reason, i) => {
+        if (failedCondition(reason)) misses[i] = (misses[i] ?? 0) + 1;
+      });
+      return AGAIN;
+    });
+  }
+
+  async getPeering(id: string): Promise<Peering | undefined> {
+    const item = await this.get(keys.peering(id));
+    return item && toPeering(item);
+  }
+
+  async listPeerings(ownerId?: string): Promise<Peering[]> {
+    const items = ownerId
+      ? await this.queryOwner(ownerId, keys.ownedPeeringSk(''))
+      : await this.scanEntity('peering');
+    return items
+      .map(toPeering)
+      .sort((a, b) => compareText(a.createdAt, b.createdAt) || compareText(a.id, b.id));
+  }
+
+  async setPeeringStatus(
+    id: string,
+    status: PeeringStatus,
+    reason: string | null,
+    from: PeeringStatus[],
+  ): Promise<Peering | undefined> {
+    if (from.length === 0) return undefined;
+    const fromValues = Object.fromEntries(from.map((value, i) => [`:from${i}`, value]));
+    return this.updatePeering(
+      id,
+      'SET #status = :status, statusReason = :reason, updatedAt = :now',
+      `#status IN (${Object.keys(fromValues).join(', ')})`,
+      { ':status': status, ':reason': reason, ...fromValues },
+    );
+  }
+
+  async markSideApplied(id: string, gatewayId: string): Promise<Peering | undefined> {
+    const peering = await this.getPeering(id);
+    const index = peering?.sides.findIndex((side) => side.gatewayId === gatewayId) ?? -1;
+    if (index < 0) return undefined;
+    return this.updatePeering(
+      id,
+      `SET sides[${index}].applied = :applied, updatedAt = :now`,
+      `sides[${index}].gatewayId = :gatewayId`,
+      { ':applied': true, ':gatewayId': gatewayId },
+    );
+  }
+
+  async detachPeering(id: string): Promise<Record<string, number>> {
+    const peering = await this.getPeering(id);
+    const generations: Record<string, number> = {};
+    for (const side of peering?.sides ?? []) {
+      const generation = await this.detachSide(side);
+      if (generation !== undefined) generations[side.gatewayId] = generation;
+    }
+    return generations;
+  }
+
+  async releasePeering(id: string, options: { deleteRecord: boolean }): Promise<void> {
+    const peering = await this.getPeering(id);
+    if (!peering) return;
+    for (const side of peering.sides) await this.releaseAddress(side.gatewayId, side.tunnelIp, side.peerName);
+    const [a, b] = peering.gatewayIds;
+    await this.deleteIfMatches(keys.pairLock(a, b), 'peeringId = :id', { ':id': id });
+    if (options.deleteRecord) await this.deleteIfMatches(keys.peering(id), 'attribute_exists(pk)', {});
+  }
+
+  // ---- status reports and idempotency ------------------------------------------------------------
+
+  /** Monotonic: pushes finish out of order, and an older report must never replace a newer one. */
+  async putStatusReport(report: GatewayStatusReport): Promise<void> {
+    try {
+      await this.put(statusItem(report), 'attribute_not_exists(pk) OR appliedGeneration <= :generation', {
+        ':generation': report.appliedGeneration,
+      });
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
+  }
+
+  async getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined> {
+    const item = await this.get(keys.status(gatewayId));
+    return item && toStatusReport(item);
+  }
+
+  async claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {
+    const now = epochSeconds(this.clock());
+    const item = {
+      ...keys.idempotency(record.key),
+      entity: 'idempotency',
+      key: record.key,
+      requestHash: record.requestHash,
+      response: record.response,
+      createdAt: record.createdAt,
+      expiresAt: now + IDEMPOTENCY_TTL_SECONDS,
+    };
+    try {
+      // TTL deletes lazily: an expired record still present may be claimed again.
+      await this.put(item, 'attribute_not_exists(pk) OR expiresAt < :now', { ':now': now });
+      return undefined;
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
+    const existing = await this.get(keys.idempotency(record.key));
+    if (!existing) throw new TransientError(`Idempotency key ${record.key} vanished while being claimed`);
+    const { key, requestHash, response, createdAt } = existing as unknown as IdempotencyRecord;
+    return response ? { key, requestHash, response, createdAt } : { key, requestHash, createdAt };
+  }
+
+  async completeIdempotencyKey(
+    key: string,
+    response: NonNullable<IdempotencyRecord['response']>,
+  ): Promise<void> {
+    await this.run(() =>
+      this.client.send(
+        new UpdateCommand({
+          ...TOTAL,
+          TableName: this.tableName,
+          Key: keys.idempotency(key),
+          UpdateExpression: 'SET #response = :response',
+          ExpressionAttributeNames: { '#response': 'response' },
+          ExpressionAttributeValues: { ':response': response },
+        }),
+      ),
+    );
+  }
+
+  // ---- allocation -----------------------------------------------------------------------------
+
+  /** A candidate address: random while collisions are rare, else a gap read from the table. */
+  private async pickAddress(gateway: GatewayItem, misses: number): Promise<string> {
+    const space = spaceOf(gateway);
+    if (misses >= RANDOM_MISSES_BEFORE_SCAN) {
+      const gap = await this.findGap(gateway.id, space);
+      if (gap !== undefined) return gap;
+    }
+    return space.candidate(this.random);
+  }
+
+  /** One page of allocations from a random offset (and one from the start if that page ran off the end). */
+  private async findGap(gatewayId: string, space: TunnelAddressSpace): Promise<string | undefined> {
+    const offset = Math.floor(this.random() * space.capacity);
+    for (const from of offset === 0 ? [0] : [offset, 0]) {
+      const page = await this.run(() =>
+        this.client.send(
+          new QueryCommand({
+            ...TOTAL,
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: {
+              ':pk': keys.gatewayPartition(gatewayId),
+              ':from': allocationSortKey(space.addressAt(from)),
+              ':to': allocationSortKey(space.addressAt(space.capacity - 1)),
+            },
+            ProjectionExpression: 'sk',
+            ConsistentRead: true,
+            Limit: GAP_SCAN_PAGE,
+          }),
+        ),
+      );
+      const taken = (page.Items ?? [])
+        .map((item) => space.indexOf(addressOfAllocationSortKey(String(item.sk))))
+        .filter((index) => index >= 0);
+      const reachedEnd = page.LastEvaluatedKey === undefined;
+      const free = firstFreeIndex(from, taken, reachedEnd, space.capacity);
+      if (free !== undefined) return space.addressAt(free);
+      if (!reachedEnd) return undefined;
+    }
+    return undefined;
+  }
+
+  /** The gateway side of an allocation: count + 1 under the capacity, generation + 1. */
+  private allocateOnGateway(gateway: GatewayItem, generation: 'increment' | 'compare-and-set'): TransactItem {
+    const exact = generation === 'compare-and-set';
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: keys.gateway(gateway.id),
+        UpdateExpression: exact
+          ? 'SET desiredGeneration = :next, allocatedCount = allocatedCount + :one'
+          : 'ADD desiredGeneration :one, allocatedCount :one',
+        // `capacity` and `status` are reserved words, hence the names.
+        ConditionExpression: `attribute_exists(pk) AND allocatedCount < #capacity${
+          exact ? ' AND #status = :active AND desiredGeneration = :current' : ''
+        }`,
+        ExpressionAttributeNames: { '#capacity': 'capacity', ...(exact ? { '#status': 'status' } : {}) },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ...(exact
+            ? {
+                ':active': 'ACTIVE',
+                ':current': gateway.desiredGeneration,
+                ':next': gateway.desiredGeneration + 1,
+              }
+            : {}),
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  /** The gateway side of a release: count - 1, and generation + 1 when a peer left with it. */
+  private releaseOnGateway(gatewayId: string, generation: 'increment' | 'unchanged'): TransactItem {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: keys.gateway(gatewayId),
+        UpdateExpression:
+          generation === 'increment'
+            ? 'ADD desiredGeneration :one, allocatedCount :minus'
+            : 'ADD allocatedCount :minus',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':minus': -1, ...(generation === 'increment' ? { ':one': 1 } : {}) },
+      },
+    };
+  }
+
+  private async releaseAddress(gatewayId: string, tunnelIp: string, holder: string): Promise<void> {
+    await this.retrying('releaseAddress', async () => {
+      const allocation = await this.get(keys.allocation(gatewayId, tunnelIp));
+      if (allocation?.holder !== holder) return undefined;
+      const gatewayExists = (await this.get(keys.gateway(gatewayId))) !== undefined;
+      const reasons = await this.transact([
+        this.deleteItem(keys.allocation(gatewayId, tunnelIp), 'holder = :holder', { ':holder': holder }),
+        ...(gatewayExists ? [this.releaseOnGateway(gatewayId, 'unchanged')] : []),
+      ]);
+      return reasons ? AGAIN : undefined;
+    });
+  }
+
+  /** Removes one side's peer entry; the new generation, or undefined when the gateway is gone. */
+  private async detachSide(side: PeeringSide): Promise<number | undefined> {
+    return this.retrying('detachPeering', async () => {
+      const gateway = await this.get(keys.gateway(side.gatewayId));
+      const peerKey = keys.peer(side.gatewayId, side.peerName);
+      if (!gateway) {
+        await this.deleteIfMatches(peerKey, 'attribute_exists(pk)', {});
+        return undefined;
+      }
+      const current = Number(gateway.desiredGeneration);
+      if (!(await this.get(peerKey))) return current;
+      const reasons = await this.transact([
+        this.deleteItem(peerKey, 'attribute_exists(pk)'),
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: keys.gateway(side.gatewayId),
+            UpdateExpression: 'SET desiredGeneration = :next',
+            ConditionExpression: 'attribute_exists(pk) AND desiredGeneration = :current',
+            ExpressionAttributeValues: { ':current': current, ':next': current + 1 },
+          },
+        },
+      ]);
+      return reasons ? AGAIN : current + 1;
+    });
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  /** Reads the gateway item with its counters; GatewayGoneError when absent. */
+  private async requireGateway(id: string): Promise<GatewayItem> {
+    const item = await this.get(keys.gateway(id));
+    if (!item) throw new GatewayGoneError(id);
+    return item as unknown as GatewayItem;
+  }
+
+  private async updatePeering(
+    id: string,
+    update: string,
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<Peering | undefined> {
+    try {
+      const output = await this.run(() =>
+        this.client.send(
+          new UpdateCommand({
+            ...TOTAL,
+            TableName: this.tableName,
+            Key: keys.peering(id),
+            UpdateExpression: update,
+            ConditionExpression: `attribute_exists(pk) AND ${condition}`,
+            ExpressionAttributeNames: update.includes('#status') ? { '#status': 'status' } : undefined,
+            ExpressionAttributeValues: { ...values, ':now': this.clock().toISOString() },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return output.Attributes && toPeering(output.Attributes);
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `step` until it returns something other than AGAIN, backing off after transient
+   * failures; TransientError once the attempts are spent (the caller's retry policy takes over).
+   */
+  private async retrying<T>(label: string, step: () => Promise<T | typeof AGAIN>): Promise<T> {
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      try {
+        const result = await step();
+        if (result !== AGAIN) return result;
+      } catch (error) {
+        if (!(error instanceof TransientError)) throw error;
+        await sleep(Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt) * this.random());
+      }
+    }
+    throw new TransientError(`${label}: gave up after ${this.maxAttempts} attempts`);
+  }
+
+  /** Runs a transaction; undefined when it committed, its CancellationReasons when a condition failed. */
+  private async transact(items: TransactItem[]): Promise<CancellationReason[] | undefined> {
+    try {
+      await this.run(() => this.client.send(new TransactWriteCommand({ ...TOTAL, TransactItems: items })));
+      return undefined;
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (reasons) return reasons;
+      throw error;
+    }
+  }
+
+  private putItem(item: Item, condition: string): TransactItem {
+    return { Put: { TableName: this.tableName, Item: item, ConditionExpression: condition } };
+  }
+
+  private deleteItem(key: Key, condition: string, values?: Record<string, unknown>): TransactItem {
+    return {
+      Delete: {
+        TableName: this.tableName,
+        Key: key,
+        ConditionExpression: condition,
+        ExpressionAttributeValues: values,
+      },
+    };
+  }
+
+  private async get(key: Key): Promise<Item | undefined> {
+    const output = await this.run(() =>
+      this.client.send(
+        new GetCommand({ ...TOTAL, TableName: this.tableName, Key: key, ConsistentRead: true }),
+      ),
+    );
+    return output.Item;
+  }
+
+  private async put(item: object, condition?: string, values?: Record<string, unknown>): Promise<void> {
+    await this.run(() =>
+      this.client.send(
+        new PutCommand({
+          ...TOTAL,
+          TableName: this.tableName,
+          Item: item as Item,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+
+  /** Conditional delete that treats "condition not met" as already done. */
+  private async deleteIfMatches(key: Key, condition: string, values: Record<string, unknown>): Promise<void> {
+    try {
+      await this.run(() =>
+        this.client.send(
+          new DeleteCommand({
+            ...TOTAL,
+            TableName: this.tableName,
+            Key: key,
+            ConditionExpression: condition,
+            ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
+  }
+
+  private async batchDelete(itemKeys: Key[]): Promise<void> {
+    for (let start = 0; start < itemKeys.length; start += BATCH_WRITE_LIMIT) {
+      let requests = itemKeys
+        .slice(start, start + BATCH_WRITE_LIMIT)
+        .map((Key) => ({ DeleteRequest: { Key } }));
+      await this.retrying('purgeGatewayResidue', async () => {
+        const output = await this.run(() =>
+          this.client.send(new BatchWriteCommand({ ...TOTAL, RequestItems: { [this.tableName]: requests } })),
+        );
+        const unprocessed = output.UnprocessedItems?.[this.tableName] ?? [];
+        if (unprocessed.length === 0) return undefined;
+        requests = unprocessed as typeof requests;
+        throw new TransientError('BatchWriteItem left unprocessed items');
+      });
+    }
+  }
+
+  /** Items of a partition, optionally only those whose sort key starts with `skPrefix`. */
+  private queryPartition(pk: string, skPrefix?: string): Promise<Item[]> {
+    return this.collect((ExclusiveStartKey) =>
+      this.client.send(
+        new QueryCommand({
+          ...TOTAL,
+          TableName: this.tableName,
+          KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+          ExpressionAttributeValues: skPrefix ? { ':pk': pk, ':prefix': skPrefix } : { ':pk': pk },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        } satisfies QueryCommandInput),
+      ),
+    );
+  }
+
+  private queryOwner(ownerId: string, skPrefix: string): Promise<Item[]> {
+    return this.collect((ExclusiveStartKey) =>
+      this.client.send(
+        new QueryCommand({
+          ...TOTAL,
+          TableName: this.tableName,
+          IndexName: 'byOwner',
+          KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': keys.owner(ownerId), ':prefix': skPrefix },
+          ExclusiveStartKey,
+        } satisfies QueryCommandInput),
+      ),
+    );
+  }
+
+  private scanEntity(entity: 'gateway' | 'peering'): Promise<Item[]> {
+    return this.collect((ExclusiveStartKey) =>
+      this.client.send(
+        new ScanCommand({
+          ...TOTAL,
+          TableName: this.tableName,
+          FilterExpression: '#entity = :entity AND sk = :meta',
+          ExpressionAttributeNames: { '#entity': 'entity' },
+          ExpressionAttributeValues: { ':entity': entity, ':meta': SK.meta },
+          ExclusiveStartKey,
+        } satisfies ScanCommandInput),
+      ),
+    );
+  }
+
+  private async collect(
+    page: (start: Item | undefined) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item } & Metered>,
+  ): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const output = await this.run(() => page(start));
+      items.push(...(output.Items ?? []));
+      start = output.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** Every SDK call goes through here: capacity metering and typed errors. */
+  private async run<T extends Metered>(call: () => Promise<T>): Promise<T> {
+    try {
+      const output = await call();
+      this.meter(output.ConsumedCapacity);
+      return output;
+    } catch (error) {
+      throw toTypedError(error);
+    }
+  }
+
+  private meter(consumed: Metered['ConsumedCapacity']): void {
+    const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
+    const units = list.reduce((sum, entry) => sum + (entry.CapacityUnits ?? 0), 0);
+    if (units > 0) this.onConsumedCapacity(units);
+  }
+}
+
+interface Metered {
+  ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[];
+}
+
+function capacityOf(gateway: Pick<GatewayRecord, 'tunnelSubnet' | 'tunnelIp'>): number {
+  return tunnelAddressSpace(gateway.tunnelSubnet, gateway.tunnelIp).capacity;
+}
+
+const spaceOf = (gateway: GatewayItem): TunnelAddressSpace =>
+  tunnelAddressSpace(gateway.tunnelSubnet, gateway.tunnelIp);
+
+function assertRoom(gateway: GatewayItem): void {
+  if (gateway.allocatedCount >= gateway.capacity) throw new ConflictError('TUNNEL_SUBNET_EXHAUSTED');
+}
+
+function assertActiveWithRoom(gateway: GatewayItem): void {
+  if (gateway.status !== 'ACTIVE') throw new ConflictError('GATEWAY_NOT_ACTIVE');
+  assertRoom(gateway);
+}
+
+/**
+ * The gateway as a cancelled transaction saw it (ALL_OLD in the reason), or unchanged when its
+ * condition held. No item: it was deleted meanwhile.
+ */
+function refreshedGateway(gateway: GatewayItem, reason: CancellationReason | undefined): GatewayItem {
+  if (!failedCondition(reason)) return gateway;
+  const item: Record<string, AttributeValue> | undefined = reason?.Item;
+  if (!item) throw new GatewayGoneError(gateway.id);
+  return {
+    ...gateway,
+    status: (stringAttribute(item, 'status') ?? gateway.status) as GatewayItem['status'],
+    desiredGeneration: numberAttribute(item, 'desiredGeneration') ?? gateway.desiredGeneration,
+    allocatedCount: numberAttribute(item, 'allocatedCount') ?? gateway.allocatedCount,
+    capacity: numberAttribute(item, 'capacity') ?? gateway.capacity,
+  };
+}
+
+function newPeering(input: NewPeering, gateways: GatewayItem[], tunnelIps: string[]): Peering {
+  const side = (i: 0 | 1): PeeringSide => ({
+    gatewayId: input.sides[i].gatewayId,
+    peerName: input.sides[i].peer.name,
+    tunnelIp: tunnelIps[i] ?? '',
+    applied: false,
+    // The compare-and-set in allocateOnGateway makes this exactly the generation with the peer.
+    generation: (gateways[i]?.desiredGeneration ?? 0) + 1,
+  });
+  return {
+    id: input.id,
+    ownerId: input.ownerId,
+    gatewayIds: [input.sides[0].gatewayId, input.sides[1].gatewayId],
+    status: 'PROVISIONING',
+    statusReason: null,
+    createdAt: input.createdAt,
+    updatedAt: input.createdAt,
+    sides: [side(0), side(1)],
+  };
+}
+
+/** The peer entry written on side `i`'s gateway; it describes the other side. */
+function newPeeringPeer(input: NewPeering, side: NewPeering['sides'][number], tunnelIp: string): PeerRecord {
+  return {
+    gatewayId: side.gatewayId,
+    name: side.peer.name,
+    type: 'vpc-peering',
+    publicKey: side.peer.publicKey,
+    tunnelIp,
+    allowedIps: side.peer.allowedIps,
+    endpoint: side.peer.endpoint,
+    peeringId: input.id,
+    remoteGatewayId: side.peer.remoteGatewayId,
+    presharedKeyParam: input.presharedKeyParam,
+    privateKeyParam: null,
+    createdAt: input.createdAt,
+  };
+}
+
+// Code-unit comparison: the order must not depend on the runtime's locale.
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}

@@ -1,0 +1,22 @@
+/** The embedded runtime's config store: state documents as files, fetched by file:// URI. */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { ConfigStore } from '../../app/ports';
+import { stateDocumentKey } from '../s3';
+
+export class FileConfigStore implements ConfigStore {
+  private readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  async put(gatewayId: string, generation: number, document: string): Promise<string> {
+    const path = join(this.root, stateDocumentKey(gatewayId, generation));
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(temporary, document);
+    await rename(temporary, path);
+    return `file://${path}`;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The embedded runtime's secret store: one 0600 file per secret under a 0700 directory, laid out
+ * by secret name so the gateway script reads it with VPG_SECRET_SOURCE=dir:<root>. It stands in for
+ * Parameter Store SecureString on a developer machine; it is not encrypted beyond file permissions.
+ */
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { SecretStore } from '../../app/ports';
+
+const SECRET_NAME = /^(\/[A-Za-z0-9_.-]+)+$/;
+
+export class FileSecretStore implements SecretStore {
+  constructor(private readonly root: string) {}
+
+  async putIfAbsent(name: string, value: string): Promise<void> {
+    const path = this.pathOf(name);
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    try {
+      const file = await open(path, 'wx', 0o600);
+      await file.writeFile(value);
+      await file.close();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+
+  async get(name: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.pathOf(name), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    await rm(this.pathOf(name), { force: true });
+  }
+
+  private pathOf(name: string): string {
+    if (!SECRET_NAME.test(name) || name.split('/').some((part) => part === '..' || part === '.')) {
+      throw new Error(`Invalid secret name ${JSON.stringify(name)}`);
+    }
+    return join(this.root, name);
+  }
+}

@@ -1,0 +1,57 @@
+/** Step Functions: start a workflow named by an idempotency key, and read how it ended. */
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { ExecutionResult, WorkflowEngine, WorkflowName } from '../../app/ports';
+import { resolve } from '../../shared/deps';
+import { env } from '../../shared/env';
+
+export class StepFunctionsEngine implements WorkflowEngine {
+  constructor(
+    private readonly client: SFNClient,
+    private readonly stateMachineArns: Record<WorkflowName, () => string>,
+  ) {}
+
+  async start(workflow: WorkflowName, name: string, input: unknown): Promise<string> {
+    const stateMachineArn = this.stateMachineArns[workflow]();
+    try {
+      const result = await this.client.send(
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+      );
+      if (!result.executionArn) throw new Error('StartExecution returned no executionArn');
+      return result.executionArn;
+    } catch (error) {
+      // A repeat of a closed execution: the caller meant that execution, so point at it.
+      if (error instanceof ExecutionAlreadyExists) return executionArnOf(stateMachineArn, name);
+      throw error;
+    }
+  }
+
+  async describe(executionId: string): Promise<ExecutionResult> {
+    const result = await this.client.send(new DescribeExecutionCommand({ executionArn: executionId }));
+    return {
+      status: (result.status ?? 'RUNNING') as ExecutionResult['status'],
+      output: result.output ? JSON.parse(result.output) : undefined,
+      error: result.error,
+      cause: result.cause,
+    };
+  }
+}
+
+/** arn:aws:states:r:a:stateMachine:M → arn:aws:states:r:a:execution:M:name */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+export const workflowEngine = () =>
+  resolve(
+    'workflows',
+    () =>
+      new StepFunctionsEngine(new SFNClient({}), {
+        'create-peering': env.createPeeringStateMachineArn,
+        'delete-peering': env.deletePeeringStateMachineArn,
+      }),
+  );

@@ -1,0 +1,98 @@
+/**
+ * Config pushes through SSM Run Command. The command carries three constant-size parameters; the
+ * instance fetches the state document and the secrets it names itself. Output goes to S3 as well,
+ * because GetCommandInvocation truncates stdout at 24,000 characters and the report of a large
+ * gateway is longer.
+ */
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetCommandInvocationCommand,
+  InvocationDoesNotExist,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import type { ApplyCommand, CommandBus, CommandStatus } from '../../app/ports';
+import { InvocationNotReadyError } from '../../core/errors';
+import { resolve } from '../../shared/deps';
+import { env } from '../../shared/env';
+
+const OUTPUT_PREFIX = 'command-output';
+const SSM_STDOUT_LIMIT = 24_000;
+const KNOWN_STATUSES: CommandStatus[] = [
+  'Pending',
+  'InProgress',
+  'Delayed',
+  'Success',
+  'Failed',
+  'TimedOut',
+  'Cancelled',
+];
+
+export class SsmCommandBus implements CommandBus {
+  constructor(
+    private readonly ssm: SSMClient,
+    private readonly s3: S3Client,
+    private readonly documentName: string,
+    private readonly outputBucket: string,
+  ) {}
+
+  async send(command: ApplyCommand): Promise<string> {
+    const result = await this.ssm.send(
+      new SendCommandCommand({
+        DocumentName: this.documentName,
+        InstanceIds: [command.instanceId],
+        Parameters: {
+          gatewayId: [command.gatewayId],
+          generation: [String(command.generation)],
+          stateUri: [command.stateUri],
+        },
+        TimeoutSeconds: 600,
+        OutputS3BucketName: this.outputBucket,
+        OutputS3KeyPrefix: OUTPUT_PREFIX,
+        Comment: `vpc-peering ${command.gatewayId} generation ${command.generation}`,
+      }),
+    );
+    const commandId = result.Command?.CommandId;
+    if (!commandId) throw new Error('SendCommand returned no CommandId');
+    return commandId;
+  }
+
+  async get(commandId: string, instanceId: string): Promise<{ status: CommandStatus; output: string }> {
+    try {
+      const result = await this.ssm.send(
+        new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }),
+      );
+      const status = toCommandStatus(result.Status);
+      let output = result.StandardOutputContent ?? '';
+      if (status === 'Success' && output.length >= SSM_STDOUT_LIMIT && result.StandardOutputUrl) {
+        output = await this.fullOutput(result.StandardOutputUrl);
+      }
+      return { status, output };
+    } catch (error) {
+      if (error instanceof InvocationDoesNotExist) {
+        throw new InvocationNotReadyError(`Invocation ${commandId} on ${instanceId} is not registered yet`);
+      }
+      throw error;
+    }
+  }
+
+  private async fullOutput(url: string): Promise<string> {
+    // StandardOutputUrl is https://s3.<region>.amazonaws.com/<bucket>/<key>
+    const key = new URL(url).pathname.split('/').slice(2).join('/');
+    const object = await this.s3.send(
+      new GetObjectCommand({ Bucket: this.outputBucket, Key: decodeURIComponent(key) }),
+    );
+    return (await object.Body?.transformToString()) ?? '';
+  }
+}
+
+function toCommandStatus(status: string | undefined): CommandStatus {
+  // SSM's "Cancelling" is still running; anything unknown is treated as in progress and bounded by the poll limit.
+  return KNOWN_STATUSES.find((s) => s === status) ?? 'InProgress';
+}
+
+export const commandBus = () =>
+  resolve(
+    'commands',
+    () => new SsmCommandBus(new SSMClient({}), new S3Client({}), env.ssmDocumentName(), env.configBucket()),
+  );

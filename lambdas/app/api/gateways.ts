@@ -1,0 +1,146 @@
+/** Gateway routes of DESIGN §3.2: registry, detail, deletion, candidates, status. */
+import { peeringCandidates } from '../../core/candidates';
+import { ConflictError } from '../../core/errors';
+import { generateKeyPair, publicKeyFromPrivateKey } from '../../core/keys';
+import type { RegisterGatewayInput } from '../../core/schemas';
+import type { Caller, Gateway, GatewayRecord, Peer, PeerRecord, PeerRuntimeStatus } from '../../core/types';
+import { GATEWAY_FIELDS, pickFields, toPublicGateway, toPublicPeer } from '../../core/views';
+import { secretNames } from '../secret-names';
+import type { ApiDeps } from './context';
+import { newGatewayId } from './ids';
+import { ownerFilter, visibleGateway } from './visibility';
+
+/**
+ * Admin only (the router checks). When no public key is given the pair is generated and the
+ * private key kept in the secret store; the public key is then derived from what the store holds,
+ * so a key left at that name by an earlier gateway of the same id can never mismatch.
+ */
+export async function registerGateway(
+  d: Pick<ApiDeps, 'repository' | 'secrets' | 'clock'>,
+  caller: Caller,
+  input: RegisterGatewayInput,
+  idempotencyKey: string | undefined,
+): Promise<Gateway> {
+  const id = input.id ?? newGatewayId(caller.userId, idempotencyKey);
+  // Checked before touching the secret store, so a refused id leaves no orphan key behind.
+  if (await d.repository.getGateway(id)) throw new ConflictError('GATEWAY_EXISTS');
+  const { publicKey, privateKeyParam } = input.publicKey
+    ? { publicKey: input.publicKey, privateKeyParam: null }
+    : await storeGeneratedKey(d, secretNames.gatewayPrivateKey(id));
+  const now = d.clock().toISOString();
+  const record: GatewayRecord = {
+    ...input,
+    id,
+    name: input.name ?? id,
+    publicKey,
+    desiredGeneration: 0,
+    privateKeyParam,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await d.repository.createGateway(record);
+  return toPublicGateway(record);
+}
+
+/** Generates a pair, keeps the private key at `name` (first writer wins), returns the stored pair's public key. */
+export async function storeGeneratedKey(
+  d: Pick<ApiDeps, 'secrets'>,
+  name: string,
+): Promise<{ publicKey: string; privateKeyParam: string }> {
+  await d.secrets.putIfAbsent(name, generateKeyPair().privateKey);
+  const stored = await d.secrets.get(name);
+  if (stored === undefined) throw new Error(`Secret ${name} vanished right after it was written`);
+  return { publicKey: publicKeyFromPrivateKey(stored), privateKeyParam: name };
+}
+
+export async function listGateways(d: Pick<ApiDeps, 'repository'>, caller: Caller): Promise<Gateway[]> {
+  const gateways = await d.repository.listGateways(ownerFilter(caller));
+  return gateways.map(toPublicGateway);
+}
+
+export async function getGatewayDetail(
+  d: Pick<ApiDeps, 'repository'>,
+  caller: Caller,
+  gatewayId: string,
+): Promise<Gateway & { peers: Peer[] }> {
+  const gateway = await visibleGateway(d, caller, gatewayId);
+  const peers = await d.repository.listPeers(gatewayId);
+  return { ...toPublicGateway(gateway), peers: peers.map(toPublicPeer) };
+}
+
+/** Deletes the gateway item; the stream-driven cascade then removes its peerings and peers. */
+export async function deleteGateway(
+  d: Pick<ApiDeps, 'repository'>,
+  caller: Caller,
+  gatewayId: string,
+): Promise<void> {
+  await visibleGateway(d, caller, gatewayId);
+  await d.repository.deleteGateway(gatewayId);
+}
+
+const vpcPeeringPeers = (peers: PeerRecord[]): PeerRecord[] =>
+  peers.filter((peer) => peer.type === 'vpc-peering');
+
+/** The owner's other gateways with the message a create call would answer (DESIGN §3.2). */
+export async function listPeeringCandidates(
+  d: Pick<ApiDeps, 'repository'>,
+  caller: Caller,
+  gatewayId: string,
+): Promise<{ gateway: Gateway; eligible: boolean; reason: string | null }[]> {
+  const gateway = await visibleGateway(d, caller, gatewayId);
+  const others = (await d.repository.listGateways(gateway.ownerId)).filter(
+    (other) => other.id !== gateway.id,
+  );
+  const peeringPeersByGateway = new Map<string, PeerRecord[]>(
+    await Promise.all(
+      [gateway, ...others].map(
+        async (g) => [g.id, vpcPeeringPeers(await d.repository.listPeers(g.id))] as [string, PeerRecord[]],
+      ),
+    ),
+  );
+  const peersOf = (id: string): PeerRecord[] => peeringPeersByGateway.get(id) ?? [];
+  const candidates = peeringCandidates(gateway, others, {
+    routedPrefixesOf: (id) => peersOf(id).flatMap((peer) => peer.allowedIps),
+    isPeeredWith: (otherId) => peersOf(gateway.id).some((peer) => peer.remoteGatewayId === otherId),
+  });
+  return candidates.map((candidate) => ({
+    gateway: pickFields(candidate.gateway, GATEWAY_FIELDS),
+    eligible: candidate.eligible,
+    reason: candidate.reason,
+  }));
+}
+
+export interface GatewayStatusView {
+  gatewayId: string;
+  appliedGeneration: number;
+  desiredGeneration: number;
+  mode: 'wireguard' | 'files' | null;
+  peers: PeerRuntimeStatus[];
+  reportedAt: string | null;
+}
+
+/** What the instance last reported; generation 0 and no peers before its first report. */
+export async function gatewayStatus(
+  d: Pick<ApiDeps, 'repository'>,
+  caller: Caller,
+  gatewayId: string,
+): Promise<GatewayStatusView> {
+  const gateway = await visibleGateway(d, caller, gatewayId);
+  const report = await d.repository.getStatusReport(gatewayId);
+  return {
+    gatewayId,
+    appliedGeneration: report?.appliedGeneration ?? 0,
+    desiredGeneration: gateway.desiredGeneration,
+    mode: report?.mode ?? null,
+    // Field by field: the report is the instance's output, never trusted to be free of extras.
+    peers: (report?.peers ?? []).map((peer) => ({
+      publicKey: peer.publicKey,
+      allowedIps: peer.allowedIps,
+      endpoint: peer.endpoint,
+      latestHandshake: peer.latestHandshake,
+      rxBytes: peer.rxBytes,
+      txBytes: peer.txBytes,
+    })),
+    reportedAt: report?.reportedAt ?? null,
+  };
+}

@@ -1,0 +1,111 @@
+/** A gateway's peer list: road-warrior clients, and the vpc-peering entries that stand for peerings. */
+import { ConflictError, NotFoundError } from '../../core/errors';
+import { renderClientConfig } from '../../core/render';
+import { isPeeringPeerName } from '../../core/schemas';
+import type { Caller, Peer } from '../../core/types';
+import { toPublicPeer } from '../../core/views';
+import { secretNames } from '../secret-names';
+import type { ApiDeps, ApiTiming } from './context';
+import { storeGeneratedKey } from './gateways';
+import { deletePeering } from './peerings';
+import { visibleGateway } from './visibility';
+import { pushAndWait } from './waiting';
+
+const PEERING_PEER_PREFIX = 'vpc-peering-';
+
+/** The peering a `vpc-peering-<id>` peer name stands for; undefined for road-warrior names. */
+export const peeringIdOfPeerName = (name: string): string | undefined =>
+  isPeeringPeerName(name) ? name.slice(PEERING_PEER_PREFIX.length) : undefined;
+
+/** Stores the peer (key pair generated when no public key is given) and pushes the gateway's config. */
+export async function addRoadWarrior(
+  d: ApiDeps,
+  caller: Caller,
+  gatewayId: string,
+  input: { name: string; publicKey?: string },
+  timing: ApiTiming,
+): Promise<Peer> {
+  await visibleGateway(d, caller, gatewayId);
+  const { publicKey, privateKeyParam } = input.publicKey
+    ? { publicKey: input.publicKey, privateKeyParam: null }
+    : await keyUnlessTaken(d, gatewayId, input.name);
+  const peer = await d.repository.addRoadWarrior({
+    gatewayId,
+    name: input.name,
+    publicKey,
+    privateKeyParam,
+    createdAt: d.clock().toISOString(),
+  });
+  await pushAndWait(d, gatewayId, timing);
+  return toPublicPeer(peer);
+}
+
+/** Checked first so no key is generated, and orphaned, for a name another peer holds. */
+async function keyUnlessTaken(
+  d: Pick<ApiDeps, 'repository' | 'secrets'>,
+  gatewayId: string,
+  name: string,
+): Promise<{ publicKey: string; privateKeyParam: string }> {
+  if (await d.repository.getPeer(gatewayId, name)) throw new ConflictError('PEER_EXISTS');
+  return storeGeneratedKey(d, secretNames.roadWarriorPrivateKey(gatewayId, name));
+}
+
+/**
+ * `vpc-peering-<id>`: deletes that peering on both sides (it must involve this gateway).
+ * Otherwise removes the road-warrior peer, its generated key, and pushes the gateway's config.
+ */
+export async function deletePeer(
+  d: ApiDeps,
+  caller: Caller,
+  gatewayId: string,
+  name: string,
+  timing: ApiTiming,
+): Promise<'done' | 'running'> {
+  await visibleGateway(d, caller, gatewayId);
+  const peeringId = peeringIdOfPeerName(name);
+  if (peeringId !== undefined) {
+    const peering = await d.repository.getPeering(peeringId);
+    if (!peering?.gatewayIds.includes(gatewayId)) throw new NotFoundError(`Peer ${name}`);
+    return deletePeering(d, caller, peeringId, timing);
+  }
+  const removed = await d.repository.removeRoadWarrior(gatewayId, name);
+  if (!removed) throw new NotFoundError(`Peer ${name}`);
+  if (removed.privateKeyParam) await d.secrets.delete(removed.privateKeyParam);
+  await pushAndWait(d, gatewayId, timing);
+  return 'done';
+}
+
+/**
+ * wg-quick config of a road-warrior client: the private key only when the control plane generated
+ * it (the one place it may leave the store), and the VPC CIDRs of the gateway's ACTIVE peerings.
+ */
+export async function clientConfig(
+  d: Pick<ApiDeps, 'repository' | 'secrets'>,
+  caller: Caller,
+  gatewayId: string,
+  name: string,
+): Promise<string> {
+  const gateway = await visibleGateway(d, caller, gatewayId);
+  const peer = await d.repository.getPeer(gatewayId, name);
+  if (!peer) throw new NotFoundError(`Peer ${name}`);
+  const privateKey = peer.privateKeyParam ? ((await d.secrets.get(peer.privateKeyParam)) ?? null) : null;
+  const peeredVpcCidrs = await activePeeredVpcCidrs(d, gatewayId);
+  return renderClientConfig({ gateway, peer, privateKey, peeredVpcCidrs });
+}
+
+async function activePeeredVpcCidrs(d: Pick<ApiDeps, 'repository'>, gatewayId: string): Promise<string[]> {
+  const peers = await d.repository.listPeers(gatewayId);
+  const links = peers.flatMap(({ type, peeringId, remoteGatewayId }) =>
+    type === 'vpc-peering' && peeringId && remoteGatewayId ? [{ peeringId, remoteGatewayId }] : [],
+  );
+  const cidrs = await Promise.all(
+    links.map(async ({ peeringId, remoteGatewayId }) => {
+      const [peering, remote] = await Promise.all([
+        d.repository.getPeering(peeringId),
+        d.repository.getGateway(remoteGatewayId),
+      ]);
+      return peering?.status === 'ACTIVE' && remote ? [remote.vpcCidr] : [];
+    }),
+  );
+  return cidrs.flat();
+}

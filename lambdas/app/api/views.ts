@@ -1,0 +1,42 @@
+/** The public Peering shape of DESIGN §3.2 (gateway and peer views live in core/views). */
+import type { Peering, PeeringStatus } from '../../core/types';
+
+export interface PeeringView {
+  id: string;
+  gatewayIds: string[];
+  status: PeeringStatus;
+  statusReason: string | null;
+  createdAt: string | null;
+  updatedAt: string | null;
+  sides: { gatewayId: string; peerName: string; tunnelIp: string; applied: boolean }[];
+}
+
+export function toPublicPeering(peering: Peering): PeeringView {
+  return {
+    id: peering.id,
+    gatewayIds: [...peering.gatewayIds],
+    status: peering.status,
+    statusReason: peering.statusReason,
+    createdAt: peering.createdAt,
+    updatedAt: peering.updatedAt,
+    sides: peering.sides.map(({ gatewayId, peerName, tunnelIp, applied }) => ({
+      gatewayId,
+      peerName,
+      tunnelIp,
+      applied,
+    })),
+  };
+}
+
+/** What a 202 shows when the workflow has not written the peering record yet. */
+export function provisioningPlaceholder(id: string, gatewayIds: [string, string]): PeeringView {
+  return {
+    id,
+    gatewayIds,
+    status: 'PROVISIONING',
+    statusReason: null,
+    createdAt: null,
+    updatedAt: null,
+    sides: [],
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * What happens when the provisioning system changes a gateway (DESIGN §3.3) and the stream-driven
+ * cascade after a gateway is gone. Every function is safe to run twice: events and stream records
+ * are delivered at least once.
+ */
+import { ValidationError } from '../core/errors';
+import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/schemas';
+import type { GatewayRecord } from '../core/types';
+import type { Dependencies } from './ports';
+
+/** Deletes the gateway item only; the stream REMOVE it causes starts the cascade. */
+export async function gatewayDeleted(
+  d: Pick<Dependencies, 'repository'>,
+  gatewayId: string,
+): Promise<GatewayRecord | undefined> {
+  return d.repository.deleteGateway(gatewayId);
+}
+
+/**
+ * Fields peerings were checked and configured against (owner, VPC, CIDRs, tunnel address).
+ * Changing one under live peerings would silently break them, so an update may not touch them.
+ */
+const ADDRESSING_FIELDS = ['ownerId', 'vpcId', 'vpcCidr', 'tunnelSubnet', 'tunnelIp'] as const;
+
+/**
+ * "VPN Gateway Updated": validates the Gateway it carries and upserts the registry, keeping the
+ * control plane's bookkeeping (generation, the private key it holds, createdAt).
+ */
+export async function gatewayUpdated(
+  d: Pick<Dependencies, 'repository' | 'clock'>,
+  gateway: unknown,
+): Promise<GatewayRecord> {
+  const input = parseRegisterGatewayBody(gateway);
+  if (input.id === undefined) throw new ValidationError('is required', 'id');
+  const existing = await d.repository.getGateway(input.id);
+  const record = mergeUpdate(input.id, input, existing, d.clock().toISOString());
+  return d.repository.upsertGateway(record);
+}
+
+function mergeUpdate(
+  id: string,
+  input: RegisterGatewayInput,
+  existing: GatewayRecord | undefined,
+  now: string,
+): GatewayRecord {
+  const changed = existing && ADDRESSING_FIELDS.find((field) => existing[field] !== input[field]);
+  if (changed) throw new ValidationError('cannot change on a registered gateway', changed);
+  const publicKey = input.publicKey ?? existing?.publicKey;
+  if (publicKey === undefined) throw new ValidationError('is required for a gateway not registered yet', 'publicKey');
+  if (existing?.privateKeyParam && publicKey !== existing.publicKey) {
+    // The control plane generated this gateway's key pair: no other public key can be right.
+    throw new ValidationError('differs from the key pair generated for this gateway', 'publicKey');
+  }
+  return {
+    ...input,
+    id,
+    name: input.name ?? existing?.name ?? id,
+    publicKey,
+    desiredGeneration: existing?.desiredGeneration ?? 0,
+    privateKeyParam: existing?.privateKeyParam ?? null,
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+  };
+}
+
+/**
+ * After a gateway item is gone: starts the delete-peering workflow of each of its peerings (which
+ * cleans the remote side), deletes the private keys the control plane generated for it and its
+ * road-warrior clients, then purges its remaining items. The purge comes last, so a redelivery
+ * after a partial run still finds the peer entries it needs.
+ */
+export async function cascadeGatewayRemoval(
+  d: Pick<Dependencies, 'repository' | 'workflows' | 'secrets'>,
+  removed: GatewayRecord,
+): Promise<void> {
+  const peers = await d.repository.listPeers(removed.id);
+  for (const peer of peers) {
+    if (peer.type !== 'vpc-peering' || !peer.peeringId) continue;
+    // The execution name dedupes: a redelivery or the API deleting the same peering starts nothing new.
+    await d.workflows.start('delete-peering', `delete-${peer.peeringId}`, { peeringId: peer.peeringId });
+  }
+  const privateKeys = [
+    removed.privateKeyParam,
+    ...peers.filter((peer) => peer.type === 'road-warrior').map((peer) => peer.privateKeyParam),
+  ];
+  for (const name of privateKeys) {
+    if (name) await d.secrets.delete(name);
+  }
+  await d.repository.purgeGatewayResidue(removed.id);
+}

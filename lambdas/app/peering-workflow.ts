@@ -1,0 +1,191 @@
+/**
+ * The steps of the create-peering and delete-peering state machines. Each is idempotent: Step
+ * Functions and Lambda may run any of them again, and a repeat converges on the same records.
+ */
+import { assertPeeringAllowed, remotePeerAllowedIps } from '../core/checks';
+import { CommandFailedError, ConflictError, GatewayGoneError, NotFoundError } from '../core/errors';
+import { generatePresharedKey } from '../core/keys';
+import { peeringPeerName } from '../core/schemas';
+import type { Gateway, GatewayRecord, PeerRecord } from '../core/types';
+import type { Dependencies, NewPeeringSide } from './ports';
+import { checkPush, type PushProgress, type PushTicket, pushGatewayConfig } from './push';
+import { secretNames } from './secret-names';
+
+export interface PeeringRequest {
+  peeringId: string;
+  gatewayId: string;
+  remoteGatewayId: string;
+}
+
+type Deps<K extends keyof Dependencies> = Pick<Dependencies, K>;
+
+/** Prefixes a gateway already routes through its tunnel: the AllowedIPs of its vpc-peering peers. */
+export function routedPrefixes(peers: PeerRecord[]): string[] {
+  return peers.filter((p) => p.type === 'vpc-peering').flatMap((p) => p.allowedIps);
+}
+
+async function loadGateway(d: Deps<'repository'>, id: string): Promise<GatewayRecord> {
+  const gateway = await d.repository.getGateway(id);
+  if (!gateway) throw new NotFoundError(`Gateway ${id}`);
+  return gateway;
+}
+
+/** DESIGN §1 checks against the current registry. The transaction re-checks what can race. */
+export async function validatePeering(
+  d: Deps<'repository'>,
+  request: PeeringRequest,
+): Promise<{ gatewayIds: [string, string] }> {
+  const [local, remote] = await Promise.all([
+    loadGateway(d, request.gatewayId),
+    loadGateway(d, request.remoteGatewayId),
+  ]);
+  const [localPeers, remotePeers] = await Promise.all([
+    d.repository.listPeers(local.id),
+    d.repository.listPeers(remote.id),
+  ]);
+  const otherPeerings = localPeers.filter(
+    (p) => p.type === 'vpc-peering' && p.peeringId !== request.peeringId,
+  );
+  assertPeeringAllowed({
+    local,
+    remote,
+    localRoutedPrefixes: routedPrefixes(otherPeerings),
+    remoteRoutedPrefixes: routedPrefixes(remotePeers.filter((p) => p.peeringId !== request.peeringId)),
+    pairAlreadyPeered: otherPeerings.some((p) => p.remoteGatewayId === remote.id),
+  });
+  return { gatewayIds: [local.id, remote.id] };
+}
+
+function peerDescribing(remote: Gateway, peeringId: string): NewPeeringSide['peer'] {
+  return {
+    name: peeringPeerName(peeringId),
+    publicKey: remote.publicKey,
+    allowedIps: remotePeerAllowedIps(remote),
+    endpoint: `${remote.publicIp}:${remote.listenPort}`,
+    remoteGatewayId: remote.id,
+  };
+}
+
+/** One transaction writes the peering, both peer entries, both addresses and the pair lock. */
+export async function allocatePeering(
+  d: Deps<'repository' | 'secrets' | 'audit' | 'clock'>,
+  request: PeeringRequest,
+): Promise<{ gatewayIds: [string, string] }> {
+  const [local, remote] = await Promise.all([
+    loadGateway(d, request.gatewayId),
+    loadGateway(d, request.remoteGatewayId),
+  ]);
+  const presharedKeyParam = secretNames.presharedKey(request.peeringId);
+  await d.secrets.putIfAbsent(presharedKeyParam, generatePresharedKey());
+  try {
+    const peering = await d.repository.createPeering({
+      id: request.peeringId,
+      ownerId: local.ownerId,
+      presharedKeyParam,
+      createdAt: d.clock().toISOString(),
+      sides: [
+        { gatewayId: local.id, peer: peerDescribing(remote, request.peeringId) },
+        { gatewayId: remote.id, peer: peerDescribing(local, request.peeringId) },
+      ],
+    });
+    await d.audit.publish('VPC Peering Created', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
+    return { gatewayIds: peering.gatewayIds };
+  } catch (error) {
+    // Nothing was written: the key must not outlive the refused request.
+    if (error instanceof ConflictError || error instanceof GatewayGoneError) {
+      await d.secrets.delete(presharedKeyParam);
+    }
+    throw error;
+  }
+}
+
+export type PushStepResult = { done: true; skipped: boolean } | { done: false; ticket: PushTicket };
+
+/** Push one gateway. `required`: a gone gateway fails the step (create) or is skipped (delete, undo). */
+export async function pushStep(
+  d: Deps<'repository' | 'configStore' | 'commands'>,
+  input: { gatewayId: string; required: boolean },
+): Promise<PushStepResult> {
+  const ticket = await pushGatewayConfig(d, input.gatewayId);
+  if (ticket) return { done: false, ticket };
+  if (input.required) throw new GatewayGoneError(input.gatewayId);
+  return { done: true, skipped: true };
+}
+
+export async function checkCommandStep(
+  d: Deps<'repository' | 'commands' | 'clock'>,
+  input: { ticket: PushTicket },
+  maxPolls: number,
+): Promise<PushProgress | { done: true }> {
+  const progress = await checkPush(d, input.ticket, maxPolls);
+  return progress.done ? { done: true } : progress;
+}
+
+/** Both instances reported a generation that contains the peering: ACTIVE. */
+export async function activatePeering(
+  d: Deps<'repository' | 'audit'>,
+  input: { peeringId: string },
+): Promise<{ status: 'ACTIVE' }> {
+  const peering = await d.repository.getPeering(input.peeringId);
+  if (!peering) throw new CommandFailedError(`Peering ${input.peeringId} disappeared while provisioning`);
+  if (peering.status === 'ACTIVE') return { status: 'ACTIVE' };
+  for (const side of peering.sides) {
+    const report = await d.repository.getStatusReport(side.gatewayId);
+    if (!report || report.appliedGeneration < side.generation) {
+      throw new CommandFailedError(`Gateway ${side.gatewayId} has not applied generation ${side.generation}`);
+    }
+    await d.repository.markSideApplied(peering.id, side.gatewayId);
+  }
+  const activated = await d.repository.setPeeringStatus(peering.id, 'ACTIVE', null, ['PROVISIONING']);
+  if (!activated) throw new CommandFailedError(`Peering ${peering.id} is no longer provisioning`);
+  await d.audit.publish('VPC Peering Activated', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
+  return { status: 'ACTIVE' };
+}
+
+/** Why a step failed, from the Catch output `{Error, Cause}`; never includes a stack or a secret. */
+export function failureReason(failure: { Error?: string; Cause?: string } | undefined): string {
+  if (!failure) return 'Provisioning failed';
+  try {
+    const cause = JSON.parse(failure.Cause ?? '') as { errorMessage?: string };
+    if (cause.errorMessage) return cause.errorMessage;
+  } catch {
+    // Cause is plain text (a Fail state or a States.* error).
+  }
+  return failure.Cause || failure.Error || 'Provisioning failed';
+}
+
+/** First half of the undo: the peer entries go, so the next push removes them from the instances. */
+export async function compensatePeering(
+  d: Deps<'repository' | 'audit'>,
+  input: { peeringId: string; failure?: { Error?: string; Cause?: string } },
+): Promise<void> {
+  const reason = failureReason(input.failure);
+  await d.repository.detachPeering(input.peeringId);
+  const failed = await d.repository.setPeeringStatus(input.peeringId, 'FAILED', reason, ['PROVISIONING']);
+  if (failed) await d.audit.publish('VPC Peering Failed', { peeringId: input.peeringId, reason });
+}
+
+/** Delete, first half: DELETING, peer entries gone, generations bumped. */
+export async function detachForDeletion(
+  d: Deps<'repository'>,
+  input: { peeringId: string },
+): Promise<{ found: false } | { found: true; gatewayIds: [string, string] }> {
+  const peering = await d.repository.getPeering(input.peeringId);
+  if (!peering) return { found: false };
+  await d.repository.setPeeringStatus(peering.id, 'DELETING', null, ['PROVISIONING', 'ACTIVE', 'FAILED']);
+  await d.repository.detachPeering(peering.id);
+  return { found: true, gatewayIds: peering.gatewayIds };
+}
+
+/** Frees the addresses, the pair lock and the preshared key; deletes the record on deletion. */
+export async function releasePeering(
+  d: Deps<'repository' | 'secrets' | 'audit'>,
+  input: { peeringId: string; deleteRecord: boolean },
+): Promise<void> {
+  const peering = await d.repository.getPeering(input.peeringId);
+  await d.repository.releasePeering(input.peeringId, { deleteRecord: input.deleteRecord });
+  await d.secrets.delete(secretNames.presharedKey(input.peeringId));
+  if (input.deleteRecord && peering) {
+    await d.audit.publish('VPC Peering Deleted', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
+  }
+}

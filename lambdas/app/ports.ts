@@ -1,0 +1,168 @@
+/**
+ * Ports: what the use cases need from the outside world. Adapters under lambdas/adapters implement
+ * them for AWS (DynamoDB, SSM, S3, Step Functions, EventBridge) and for the embedded runtime.
+ */
+import type {
+  GatewayRecord,
+  GatewayStatusReport,
+  Peering,
+  PeeringStatus,
+  PeerRecord,
+} from '../core/types';
+
+/** Everything needed to write a new peering in one transaction. */
+export interface NewPeering {
+  id: string;
+  ownerId: string;
+  /** Side 0 is the gateway the request named, side 1 the remote one. */
+  sides: [NewPeeringSide, NewPeeringSide];
+  presharedKeyParam: string;
+  createdAt: string;
+}
+
+export interface NewPeeringSide {
+  gatewayId: string;
+  /** The peer entry written on this side's gateway (describes the other side). */
+  peer: {
+    name: string;
+    publicKey: string;
+    allowedIps: string[];
+    endpoint: string;
+    remoteGatewayId: string;
+  };
+}
+
+export interface NewRoadWarrior {
+  gatewayId: string;
+  name: string;
+  publicKey: string;
+  privateKeyParam: string | null;
+  createdAt: string;
+}
+
+export interface IdempotencyRecord {
+  key: string;
+  requestHash: string;
+  /** The response to replay, once known. */
+  response?: { statusCode: number; headers: Record<string, string>; body: string };
+  createdAt: string;
+}
+
+export interface Repository {
+  /** Conditional create; ConflictError GATEWAY_EXISTS when the id is taken. */
+  createGateway(gateway: GatewayRecord): Promise<void>;
+  /** Insert or replace the registry fields (event "VPN Gateway Updated"); keeps desiredGeneration. */
+  upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord>;
+  getGateway(id: string): Promise<GatewayRecord | undefined>;
+  /** ownerId undefined: every gateway (admins). */
+  listGateways(ownerId?: string): Promise<GatewayRecord[]>;
+  /** Deletes the gateway item only; the stream-driven cascade cleans the rest. Idempotent. */
+  deleteGateway(id: string): Promise<GatewayRecord | undefined>;
+
+  listPeers(gatewayId: string): Promise<PeerRecord[]>;
+  getPeer(gatewayId: string, name: string): Promise<PeerRecord | undefined>;
+
+  /**
+   * One transaction: the peering (PROVISIONING), both peer entries, one tunnel address per side
+   * (allocated at random, retried on collision), the unordered pair lock, both gateways'
+   * desiredGeneration bumps (conditional on the gateways existing and being ACTIVE).
+   * Idempotent: a peering with the same id already written is returned as is.
+   * ConflictError PEERING_ALREADY_EXISTS / GATEWAY_NOT_ACTIVE / TUNNEL_SUBNET_EXHAUSTED.
+   */
+  createPeering(peering: NewPeering): Promise<Peering>;
+  getPeering(id: string): Promise<Peering | undefined>;
+  listPeerings(ownerId?: string): Promise<Peering[]>;
+  /** Conditional on the current status being one of `from`; returns undefined when it was not. */
+  setPeeringStatus(
+    id: string,
+    status: PeeringStatus,
+    reason: string | null,
+    from: PeeringStatus[],
+  ): Promise<Peering | undefined>;
+  markSideApplied(id: string, gatewayId: string): Promise<Peering | undefined>;
+  /**
+   * Removes both peer entries and bumps the generation of each gateway that still exists.
+   * Idempotent. Returns the new generation per remaining gateway.
+   */
+  detachPeering(id: string): Promise<Record<string, number>>;
+  /** Frees both addresses and the pair lock; deletes the record too when `deleteRecord`. Idempotent. */
+  releasePeering(id: string, options: { deleteRecord: boolean }): Promise<void>;
+
+  /** Allocates an address, writes the peer, bumps the generation. ConflictError PEER_EXISTS. */
+  addRoadWarrior(peer: NewRoadWarrior): Promise<PeerRecord>;
+  /** Removes the peer, frees its address, bumps the generation. Returns the removed peer. */
+  removeRoadWarrior(gatewayId: string, name: string): Promise<PeerRecord | undefined>;
+  /** After a gateway is gone: deletes its remaining peer entries, allocations and status. Idempotent. */
+  purgeGatewayResidue(gatewayId: string): Promise<void>;
+
+  putStatusReport(report: GatewayStatusReport): Promise<void>;
+  getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined>;
+
+  /** Conditional create; returns the existing record instead when the key is taken. */
+  claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined>;
+  completeIdempotencyKey(key: string, response: NonNullable<IdempotencyRecord['response']>): Promise<void>;
+}
+
+/** Secrets at rest: SSM Parameter Store SecureString on AWS, a 0600 file tree locally. */
+export interface SecretStore {
+  /** Writes only when absent, so a retried step never replaces a key already pushed. */
+  putIfAbsent(name: string, value: string): Promise<void>;
+  get(name: string): Promise<string | undefined>;
+  delete(name: string): Promise<void>;
+}
+
+/** Where a gateway's rendered desired state (no secrets) is published for the instance to fetch. */
+export interface ConfigStore {
+  /** Returns the URI the gateway script fetches (`s3://…` or `file://…`). */
+  put(gatewayId: string, generation: number, document: string): Promise<string>;
+}
+
+export type CommandStatus = 'Pending' | 'InProgress' | 'Delayed' | 'Success' | 'Failed' | 'TimedOut' | 'Cancelled';
+
+/** Parameters of one config push. Constant size whatever the gateway's peer count. */
+export interface ApplyCommand {
+  instanceId: string;
+  gatewayId: string;
+  generation: number;
+  stateUri: string;
+}
+
+/** SSM Run Command on AWS; local hosts running the same script in the embedded runtime. */
+export interface CommandBus {
+  send(command: ApplyCommand): Promise<string>;
+  /** InvocationNotReadyError while the invocation is not registered yet. */
+  get(commandId: string, instanceId: string): Promise<{ status: CommandStatus; output: string }>;
+}
+
+export type WorkflowName = 'create-peering' | 'delete-peering';
+
+export interface ExecutionResult {
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  output?: unknown;
+  error?: string;
+  cause?: string;
+}
+
+/** Step Functions on AWS; the ASL interpreter in the embedded runtime. */
+export interface WorkflowEngine {
+  /** Same name + same input: returns the existing execution (Step Functions semantics). */
+  start(workflow: WorkflowName, name: string, input: unknown): Promise<string>;
+  describe(executionId: string): Promise<ExecutionResult>;
+}
+
+export type AuditDetailType = 'VPC Peering Created' | 'VPC Peering Activated' | 'VPC Peering Failed' | 'VPC Peering Deleted';
+
+/** Audit events on the default bus, source `vpc.peering`. */
+export interface AuditPublisher {
+  publish(detailType: AuditDetailType, detail: Record<string, unknown>): Promise<void>;
+}
+
+export interface Dependencies {
+  repository: Repository;
+  secrets: SecretStore;
+  configStore: ConfigStore;
+  commands: CommandBus;
+  workflows: WorkflowEngine;
+  audit: AuditPublisher;
+  clock: () => Date;
+}

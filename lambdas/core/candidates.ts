@@ -1,0 +1,46 @@
+/** Which of the owner's gateways a gateway could peer with, and why not (DESIGN §3.2 peering-candidates). */
+import { findPeeringConflict } from './checks';
+import type { Gateway } from './types';
+
+export interface PeeringCandidate {
+  gateway: Gateway;
+  eligible: boolean;
+  /** The message the create call would answer with; null when it would succeed. */
+  reason: string | null;
+}
+
+export interface CandidateContext {
+  routedPrefixesOf: (gatewayId: string) => string[];
+  isPeeredWith: (otherId: string) => boolean;
+}
+
+// Code-unit comparison, not localeCompare: the order must not depend on the runtime's locale.
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byNameThenId = (a: Gateway, b: Gateway): number =>
+  compareText(a.name, b.name) || compareText(a.id, b.id);
+
+export function peeringCandidates(
+  gateway: Gateway,
+  others: Gateway[],
+  context: CandidateContext,
+): PeeringCandidate[] {
+  return others
+    .filter(
+      (other) =>
+        other.ownerId === gateway.ownerId &&
+        other.id !== gateway.id &&
+        other.status === 'ACTIVE' &&
+        other.vpcId !== gateway.vpcId,
+    )
+    .sort(byNameThenId)
+    .map((other) => {
+      const conflict = findPeeringConflict({
+        local: gateway,
+        remote: other,
+        localRoutedPrefixes: context.routedPrefixesOf(gateway.id),
+        remoteRoutedPrefixes: context.routedPrefixesOf(other.id),
+        pairAlreadyPeered: context.isPeeredWith(other.id),
+      });
+      return { gateway: other, eligible: conflict === undefined, reason: conflict?.message ?? null };
+    });
+}

@@ -1,0 +1,103 @@
+/**
+ * Typed errors with stable `name`s. Lambda reports `name` as errorType, so the ASL Retry/Catch
+ * match these names, and the API maps them to HTTP statuses. Messages of conflicts are the exact
+ * texts of DESIGN §1/§3.2; a conflict's code is recoverable from its message alone because a
+ * Lambda error carries only errorType and errorMessage across Step Functions.
+ */
+
+export const CONFLICT_MESSAGES = {
+  SAME_VPC: 'Cannot peer gateways in the same VPC',
+  VPC_CIDRS_OVERLAP: 'The VPC CIDRs of the two gateways overlap',
+  TUNNEL_SUBNETS_OVERLAP: 'The tunnel subnets of the two gateways overlap',
+  TUNNEL_SUBNET_OVERLAPS_REMOTE_VPC: 'A tunnel subnet overlaps with the remote VPC CIDR',
+  PEERING_ALREADY_EXISTS: 'A peering already exists between these gateways',
+  GATEWAY_NOT_ACTIVE: 'Both gateways must be ACTIVE',
+  OWNER_MISMATCH: 'Both gateways must belong to the same user',
+  ROUTED_CIDR_CONFLICT: 'The remote VPC CIDR or tunnel subnet overlaps a prefix already routed through the tunnel',
+  TUNNEL_SUBNET_EXHAUSTED: 'No free address is left in the tunnel subnet',
+  GATEWAY_EXISTS: 'A gateway with this id already exists',
+  PEER_EXISTS: 'A peer with this name already exists on this gateway',
+  IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was already used with a different request body',
+} as const;
+
+export type ConflictCode = keyof typeof CONFLICT_MESSAGES;
+
+/** 409: the request is well formed but contradicts the current state. */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+  constructor(
+    readonly code: ConflictCode,
+    message: string = CONFLICT_MESSAGES[code],
+  ) {
+    super(message);
+  }
+
+  /** Rebuilds a ConflictError from an errorMessage that crossed Step Functions. */
+  static fromMessage(message: string): ConflictError | undefined {
+    const code = (Object.keys(CONFLICT_MESSAGES) as ConflictCode[]).find((c) => CONFLICT_MESSAGES[c] === message);
+    if (code) return new ConflictError(code);
+    const prefixed = /^([A-Z_]+): (.*)$/s.exec(message);
+    if (prefixed?.[1] && prefixed[1] in CONFLICT_MESSAGES) {
+      return new ConflictError(prefixed[1] as ConflictCode, prefixed[2]);
+    }
+    return undefined;
+  }
+}
+
+/** 400: which field is wrong and why. */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(field ? `${field}: ${message}` : message);
+  }
+}
+
+/** 404: absent, or not visible to the caller (never 403, so nothing can be enumerated). */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+  constructor(what: string) {
+    super(`${what} not found`);
+  }
+}
+
+/** 403: a user calling an admin-only route. */
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
+  constructor(message = 'This route requires the admin group') {
+    super(message);
+  }
+}
+
+/** 401: missing or invalid token. */
+export class UnauthorizedError extends Error {
+  override readonly name = 'UnauthorizedError';
+  constructor(message = 'A valid bearer token is required') {
+    super(message);
+  }
+}
+
+/** A retryable infrastructure hiccup (throttling, a lost race worth retrying). ASL retries it. */
+export class TransientError extends Error {
+  override readonly name = 'TransientError';
+}
+
+/** SSM has not registered the invocation yet (normal right after SendCommand). ASL retries it. */
+export class InvocationNotReadyError extends Error {
+  override readonly name = 'InvocationNotReadyError';
+}
+
+/** A config push ended Failed, TimedOut or Cancelled, or never finished within its bound. */
+export class CommandFailedError extends Error {
+  override readonly name = 'CommandFailedError';
+}
+
+/** The gateway vanished while a workflow was working on it. */
+export class GatewayGoneError extends Error {
+  override readonly name = 'GatewayGoneError';
+  constructor(readonly gatewayId: string) {
+    super(`Gateway ${gatewayId} no longer exists`);
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * Input schemas of the request bodies and path parameters of DESIGN §3.2, hand-written.
+ *
+ * Every parser refuses unknown fields, wrong types and oversize strings with a ValidationError
+ * naming the field. Identifiers are restricted to charsets that are safe everywhere they travel:
+ * DynamoDB keys (no '#'), secret-store names (SSM allows only [A-Za-z0-9_.-/], hence no ':' in ids
+ * that name secrets) and rendered WireGuard configs (no whitespace, '=', '[' or newline).
+ */
+import {
+  cidrContainsAddress,
+  cidrsOverlap,
+  intToIpv4,
+  ipv4ToInt,
+  parseCidr,
+  parseIpAddress,
+  usableHostRange,
+} from './cidr';
+import { ValidationError } from './errors';
+import { parseWireGuardKey } from './keys';
+import type { GatewayStatus } from './types';
+
+/** Ids that may name a secret or a peer: gateway, peering and path ids. */
+const RESOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Display names and owner ids (Cognito identity ids contain ':'). */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const VPC_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Empty allowed: it is the default, so a stored gateway re-sent as a body (update event) parses. */
+const LOCATION = /^(?:[A-Za-z0-9][A-Za-z0-9 ._:-]{0,63})?$/;
+const ROAD_WARRIOR_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const PEERING_PEER_PREFIX = 'vpc-peering-';
+const GATEWAY_STATUSES: readonly GatewayStatus[] = ['PENDING', 'ACTIVE', 'ERROR', 'DELETING'];
+const DEFAULT_LISTEN_PORT = 51820;
+
+export interface RegisterGatewayInput {
+  /** Absent: the use case generates one. */
+  id?: string;
+  /** Absent: the use case uses the id. */
+  name?: string;
+  ownerId: string;
+  vpcId: string;
+  vpcCidr: string;
+  location: string;
+  tunnelSubnet: string;
+  tunnelIp: string;
+  publicIp: string;
+  listenPort: number;
+  /** Absent: the use case generates a key pair and keeps the private key in the secret store. */
+  publicKey?: string;
+  instanceId: string;
+  status: GatewayStatus;
+}
+
+type Body = Record<string, unknown>;
+
+export function parseJsonBody(raw: string | null | undefined, maxBytes = 16384): unknown {
+  if (raw === null || raw === undefined || raw.length === 0) throw new ValidationError('Malformed JSON body');
+  if (Buffer.byteLength(raw, 'utf8') > maxBytes) throw new ValidationError('Body too large');
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new ValidationError('Malformed JSON body');
+  }
+}
+
+function readObject(body: unknown, fields: readonly string[]): Body {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ValidationError('Body must be a JSON object');
+  }
+  const unknown = Object.keys(body).find((key) => !fields.includes(key));
+  if (unknown !== undefined) throw new ValidationError('unknown field', unknown.slice(0, 64));
+  return body as Body;
+}
+
+function matchString(
+  value: unknown,
+  field: string,
+  pattern: RegExp,
+  maxLength: number,
+  what: string,
+): string {
+  if (typeof value !== 'string') throw new ValidationError('must be a string', field);
+  if (value.length > maxLength) throw new ValidationError(`must be at most ${maxLength} characters`, field);
+  if (!pattern.test(value)) throw new ValidationError(`must be ${what}`, field);
+  return value;
+}
+
+const idText = 'letters, digits, ".", "_" or "-", starting with a letter or digit';
+const nameText = 'letters, digits, ".", "_", ":" or "-", starting with a letter or digit';
+
+export function parseResourceId(value: unknown, field: string): string {
+  return matchString(value, field, RESOURCE_ID, 128, idText);
+}
+
+function required(body: Body, field: string): unknown {
+  if (body[field] === undefined) throw new ValidationError('is required', field);
+  return body[field];
+}
+
+/** Applies `parse` when the field is present; null counts as absent. */
+function optional<T>(body: Body, field: string, parse: (value: unknown, field: string) => T): T | undefined {
+  const value = body[field];
+  return value === undefined || value === null ? undefined : parse(value, field);
+}
+
+function parsePort(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new ValidationError('must be an integer between 1 and 65535', field);
+  }
+  return value;
+}
+
+function parseStatus(value: unknown, field: string): GatewayStatus {
+  const status = GATEWAY_STATUSES.find((candidate) => candidate === value);
+  if (!status) throw new ValidationError(`must be one of ${GATEWAY_STATUSES.join(', ')}`, field);
+  return status;
+}
+
+/** The gateway's own tunnel address: a usable host of its tunnel subnet, by default the first. */
+function gatewayTunnelIp(value: unknown, tunnelSubnet: string): string {
+  const hosts = usableHostRange(tunnelSubnet);
+  if (value === undefined || value === null) return intToIpv4(hosts.first);
+  const tunnelIp = parseIpAddress(value, 'tunnelIp');
+  const host = ipv4ToInt(tunnelIp);
+  if (host < hosts.first || host > hosts.last) {
+    throw new ValidationError(
+      `must be a usable host address inside tunnelSubnet ${tunnelSubnet}`,
+      'tunnelIp',
+    );
+  }
+  return tunnelIp;
+}
+
+/** A gateway's public address must be one a peer can send to. */
+function parsePublicIp(value: unknown, field: string): string {
+  const publicIp = parseIpAddress(value, field);
+  if (
+    publicIp === '0.0.0.0' ||
+    publicIp === '255.255.255.255' ||
+    cidrContainsAddress('224.0.0.0/4', publicIp)
+  ) {
+    throw new ValidationError('must be a unicast address', field);
+  }
+  return publicIp;
+}
+
+const REGISTER_GATEWAY_FIELDS = [
+  'id',
+  'name',
+  'ownerId',
+  'vpcId',
+  'vpcCidr',
+  'location',
+  'tunnelSubnet',
+  'tunnelIp',
+  'publicIp',
+  'listenPort',
+  'publicKey',
+  'instanceId',
+  'status',
+] as const;
+
+export function parseRegisterGatewayBody(body: unknown): RegisterGatewayInput {
+  const input = readObject(body, REGISTER_GATEWAY_FIELDS);
+  const vpcCidr = parseCidr(required(input, 'vpcCidr'), 'vpcCidr');
+  const tunnelSubnet = parseCidr(required(input, 'tunnelSubnet'), 'tunnelSubnet');
+  if (cidrsOverlap(vpcCidr, tunnelSubnet)) {
+    // The gateway could not tell tunnel traffic from VPC traffic.
+    throw new ValidationError('must not overlap vpcCidr', 'tunnelSubnet');
+  }
+  const parsed: RegisterGatewayInput = {
+    ownerId: matchString(required(input, 'ownerId'), 'ownerId', NAME, 128, nameText),
+    vpcId: matchString(required(input, 'vpcId'), 'vpcId', VPC_ID, 64, idText),
+    vpcCidr,
+    location:
+      optional(input, 'location', (v, f) => matchString(v, f, LOCATION, 64, `${nameText} or spaces`)) ?? '',
+    tunnelSubnet,
+    tunnelIp: gatewayTunnelIp(input.tunnelIp, tunnelSubnet),
+    publicIp: parsePublicIp(required(input, 'publicIp'), 'publicIp'),
+    listenPort: optional(input, 'listenPort', parsePort) ?? DEFAULT_LISTEN_PORT,
+    instanceId: matchString(required(input, 'instanceId'), 'instanceId', INSTANCE_ID, 64, idText),
+    status: optional(input, 'status', parseStatus) ?? 'ACTIVE',
+  };
+  const id = optional(input, 'id', parseResourceId);
+  const name = optional(input, 'name', (v, f) => matchString(v, f, NAME, 128, nameText));
+  const publicKey = optional(input, 'publicKey', parseWireGuardKey);
+  return {
+    ...(id === undefined ? {} : { id }),
+    ...(name === undefined ? {} : { name }),
+    ...parsed,
+    ...(publicKey === undefined ? {} : { publicKey }),
+  };
+}
+
+export function parseCreatePeeringBody(body: unknown): { remoteGatewayId: string } {
+  const input = readObject(body, ['remoteGatewayId']);
+  return { remoteGatewayId: parseResourceId(required(input, 'remoteGatewayId'), 'remoteGatewayId') };
+}
+
+export function isRoadWarriorName(name: string): boolean {
+  return ROAD_WARRIOR_NAME.test(name) && !name.startsWith(PEERING_PEER_PREFIX);
+}
+
+export function isPeeringPeerName(name: string): boolean {
+  return name.startsWith(PEERING_PEER_PREFIX) && RESOURCE_ID.test(name.slice(PEERING_PEER_PREFIX.length));
+}
+
+export function peeringPeerName(peeringId: string): string {
+  return `${PEERING_PEER_PREFIX}${parseResourceId(peeringId, 'peeringId')}`;
+}
+
+function parseRoadWarriorName(value: unknown, field: string): string {
+  const name = matchString(
+    value,
+    field,
+    ROAD_WARRIOR_NAME,
+    63,
+    'lowercase letters, digits or "-", starting with a letter or digit',
+  );
+  if (name.startsWith(PEERING_PEER_PREFIX)) {
+    throw new ValidationError(
+      `must not start with "${PEERING_PEER_PREFIX}" (reserved for VPC peerings)`,
+      field,
+    );
+  }
+  return name;
+}
+
+export function parseCreateRoadWarriorBody(body: unknown): { name: string; publicKey?: string } {
+  const input = readObject(body, ['name', 'publicKey']);
+  const name = parseRoadWarriorName(required(input, 'name'), 'name');
+  const publicKey = optional(input, 'publicKey', parseWireGuardKey);
+  return publicKey === undefined ? { name } : { name, publicKey };
+}
+
+/** A peer name from a path: a road-warrior name or `vpc-peering-<peeringId>`. */
+export function parsePeerName(value: unknown, field: string): string {
+  const name = parseResourceId(value, field);
+  if (!isRoadWarriorName(name) && !isPeeringPeerName(name)) {
+    throw new ValidationError('must be a road-warrior name or vpc-peering-<peeringId>', field);
+  }
+  return name;
+}

@@ -1,0 +1,100 @@
+/** Domain types shared by every layer. Shapes follow DESIGN §3.2. */
+
+export type GatewayStatus = 'PENDING' | 'ACTIVE' | 'ERROR' | 'DELETING';
+export type PeerType = 'vpc-peering' | 'road-warrior';
+export type PeeringStatus = 'PROVISIONING' | 'ACTIVE' | 'FAILED' | 'DELETING';
+
+/** A gateway as the API shows it. */
+export interface Gateway {
+  id: string;
+  name: string;
+  ownerId: string;
+  vpcId: string;
+  vpcCidr: string;
+  location: string;
+  tunnelSubnet: string;
+  tunnelIp: string;
+  publicIp: string;
+  listenPort: number;
+  publicKey: string;
+  instanceId: string;
+  status: GatewayStatus;
+}
+
+/** A gateway as stored: the API shape plus control-plane bookkeeping. */
+export interface GatewayRecord extends Gateway {
+  /** Increases on every change of the gateway's peer set; pushes carry it so stale ones are refused. */
+  desiredGeneration: number;
+  /** Secret-store name of the private key when the control plane generated the pair, else null. */
+  privateKeyParam: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An entry of a gateway's peer list, as the API shows it. */
+export interface Peer {
+  name: string;
+  type: PeerType;
+  publicKey: string;
+  tunnelIp: string;
+  allowedIps: string[];
+  endpoint: string | null;
+  peeringId?: string;
+  remoteGatewayId?: string;
+}
+
+/** A peer entry as stored. Secrets are referenced by secret-store name, never held. */
+export interface PeerRecord extends Peer {
+  gatewayId: string;
+  /** vpc-peering: the peering's preshared key. */
+  presharedKeyParam: string | null;
+  /** road-warrior with a generated key pair: where its private key lives (for its config download). */
+  privateKeyParam: string | null;
+  createdAt: string;
+}
+
+export interface PeeringSide {
+  gatewayId: string;
+  peerName: string;
+  /** Address allocated for this peering in this side's tunnel subnet. */
+  tunnelIp: string;
+  applied: boolean;
+  /** The gateway's desiredGeneration that first contains this peering's peer entry. */
+  generation: number;
+}
+
+export interface Peering {
+  id: string;
+  ownerId: string;
+  gatewayIds: [string, string];
+  status: PeeringStatus;
+  statusReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+  sides: [PeeringSide, PeeringSide];
+}
+
+/** What a gateway instance reported after its last apply (DESIGN §3.2 status route). */
+export interface PeerRuntimeStatus {
+  publicKey: string;
+  allowedIps: string[];
+  endpoint: string | null;
+  latestHandshake: number;
+  rxBytes: number;
+  txBytes: number;
+}
+
+export interface GatewayStatusReport {
+  gatewayId: string;
+  appliedGeneration: number;
+  desiredGeneration: number;
+  mode: 'wireguard' | 'files';
+  peers: PeerRuntimeStatus[];
+  reportedAt: string;
+}
+
+/** Who is calling: the Cognito-shaped claims reduced to what authorization needs. */
+export interface Caller {
+  userId: string;
+  isAdmin: boolean;
+}

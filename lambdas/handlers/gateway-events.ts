@@ -1,0 +1,60 @@
+/**
+ * EventBridge rule target for `vpn.gateways` events (DESIGN §3.3): "VPN Gateway Deleted" removes
+ * the gateway item (the stream then drives the cascade), "VPN Gateway Updated" upserts the
+ * registry. A malformed event is logged and thrown as a ValidationError, so on AWS it lands in the
+ * rule's dead-letter queue instead of being dropped silently.
+ */
+import middy from '@middy/core';
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import { repository } from '../adapters/dynamodb';
+import { gatewayDeleted, gatewayUpdated } from '../app/gateway-lifecycle';
+import { ValidationError } from '../core/errors';
+import { parseResourceId } from '../core/schemas';
+import { clock } from '../shared/deps';
+import { GATEWAY_DELETED, GATEWAY_UPDATED } from '../shared/event-patterns';
+import { logger, redact } from '../shared/logger';
+
+type GatewayEvent = EventBridgeEvent<string, unknown>;
+
+async function route(event: GatewayEvent): Promise<void> {
+  switch (event['detail-type']) {
+    case GATEWAY_DELETED: {
+      const gatewayId = parseResourceId(deletedDetail(event.detail).gatewayId, 'detail.gatewayId');
+      const removed = await gatewayDeleted({ repository: repository() }, gatewayId);
+      logger.info(removed ? 'gateway deleted' : 'gateway already absent', { gatewayId });
+      return;
+    }
+    case GATEWAY_UPDATED: {
+      const gateway = await gatewayUpdated({ repository: repository(), clock: clock() }, event.detail);
+      logger.info('gateway upserted', { gatewayId: gateway.id });
+      return;
+    }
+    default:
+      throw new ValidationError(
+        `unsupported detail-type ${JSON.stringify(event['detail-type'])}`,
+        'detail-type',
+      );
+  }
+}
+
+function deletedDetail(detail: unknown): Record<string, unknown> {
+  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
+    throw new ValidationError('must be an object', 'detail');
+  }
+  return detail as Record<string, unknown>;
+}
+
+export const handler = middy<GatewayEvent, void, Error, Context>().handler(async (event) => {
+  logger.appendKeys({ eventId: event.id });
+  try {
+    await route(event);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      logger.error('rejected gateway event', {
+        error: error.message,
+        event: redact(event) as Record<string, unknown>,
+      });
+    }
+    throw error;
+  }
+});

@@ -1,0 +1,8 @@
+import { repository } from '../../adapters/dynamodb';
+import { auditPublisher } from '../../adapters/events';
+import { activatePeering } from '../../app/peering-workflow';
+import { stepHandler } from '../../shared/step-handler';
+
+export const handler = stepHandler('Activate', (input: { peeringId: string }) =>
+  activatePeering({ repository: repository(), audit: auditPublisher() }, input),
+);

@@ -1,0 +1,9 @@
+import { repository } from '../../adapters/dynamodb';
+import { auditPublisher } from '../../adapters/events';
+import { secretStore } from '../../adapters/secrets';
+import { releasePeering } from '../../app/peering-workflow';
+import { stepHandler } from '../../shared/step-handler';
+
+export const handler = stepHandler('Release', (input: { peeringId: string; deleteRecord: boolean }) =>
+  releasePeering({ repository: repository(), secrets: secretStore(), audit: auditPublisher() }, input),
+);

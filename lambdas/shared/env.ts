@@ -1,0 +1,43 @@
+/**
+ * The only reader of process.env. Each value is read when first needed and a missing required
+ * one throws at once with its name, so a misconfigured Lambda fails on its first line, loudly.
+ */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') {
+    throw new ConfigurationError(`Environment variable ${name} is required`);
+  }
+  return value;
+}
+
+function optional(name: string, fallback: string): string {
+  const value = process.env[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = optional(name, String(fallback));
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ConfigurationError(`Environment variable ${name} must be a non-negative integer, got ${raw}`);
+  }
+  return value;
+}
+
+export const env = {
+  tableName: () => required('TABLE_NAME'),
+  secretPrefix: () => optional('SECRET_PREFIX', '/vpc-peering'),
+  secretsKmsKeyId: () => process.env.SECRETS_KMS_KEY_ID || undefined,
+  configBucket: () => required('CONFIG_BUCKET'),
+  ssmDocumentName: () => required('SSM_DOCUMENT_NAME'),
+  createPeeringStateMachineArn: () => required('CREATE_PEERING_STATE_MACHINE_ARN'),
+  deletePeeringStateMachineArn: () => required('DELETE_PEERING_STATE_MACHINE_ARN'),
+  eventBusName: () => optional('EVENT_BUS_NAME', 'default'),
+  apiWaitMs: () => positiveInt('API_WAIT_MS', 8000),
+  /** Bound of the push polling loop: CheckCommand gives up after this many polls. */
+  commandMaxPolls: () => positiveInt('COMMAND_MAX_POLLS', 60),
+};

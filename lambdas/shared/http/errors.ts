@@ -1,0 +1,46 @@
+/**
+ * Error mapping middleware: typed errors become the `{"error": {"code", "message"}}` envelope with
+ * their status; anything else is a 500 whose details stay in the log (messages of our own errors
+ * never hold secret values, only secret-store names).
+ */
+import type { MiddlewareObj } from '@middy/core';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+  ValidationError,
+} from '../../core/errors';
+import { logger } from '../logger';
+import { errorResponse, HttpError, type HttpResponse } from './response';
+
+const BY_CLASS: ReadonlyArray<readonly [new (...args: never[]) => Error, number, string]> = [
+  [ValidationError, 400, 'VALIDATION_ERROR'],
+  [UnauthorizedError, 401, 'UNAUTHORIZED'],
+  [ForbiddenError, 403, 'FORBIDDEN'],
+  [NotFoundError, 404, 'NOT_FOUND'],
+];
+
+export function toErrorResponse(error: unknown): HttpResponse {
+  if (error instanceof HttpError) {
+    return errorResponse(error.statusCode, error.code, error.message, error.headers);
+  }
+  if (error instanceof ConflictError) return errorResponse(409, error.code, error.message);
+  const known = BY_CLASS.find(([type]) => error instanceof type);
+  if (known && error instanceof Error) return errorResponse(known[1], known[2], error.message);
+  logger.error('Unhandled error in the API', {
+    errorName: error instanceof Error ? error.name : typeof error,
+    errorMessage: error instanceof Error ? error.message : undefined,
+    stack: error instanceof Error ? error.stack : undefined,
+  });
+  return errorResponse(500, 'INTERNAL_ERROR', 'Internal error');
+}
+
+export function httpErrors(): MiddlewareObj<unknown, HttpResponse> {
+  return {
+    name: 'httpErrors',
+    onError: (request) => {
+      request.response = toErrorResponse(request.error);
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * The CDK app: one stack, checked by cdk-nag's AWS Solutions rules. bin/app.ts runs it; the infra
+ * tests build the same app, so they see the same findings `cdk synth` reports.
+ */
+import { type App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { type RemovalPolicyName, VpcPeeringStack, type VpcPeeringStackProps } from './vpc-peering-stack';
+
+export const STACK_NAME = 'VpcPeering';
+
+export function defineApp(
+  app: App,
+  props: Omit<VpcPeeringStackProps, 'removalPolicy'> = {},
+): VpcPeeringStack {
+  const stack = new VpcPeeringStack(app, STACK_NAME, {
+    ...props,
+    removalPolicy: app.node.tryGetContext('removalPolicy') as RemovalPolicyName | undefined,
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  });
+  // cdk-nag 3 is a policy-validation plugin: any unacknowledged finding fails `cdk synth`.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return stack;
+}

@@ -1,0 +1,89 @@
+/**
+ * The SSM Command document that applies a gateway's desired state. It carries the gateway script
+ * (gateway/apply-config.sh, read at synth time) so the instance always runs the version deployed
+ * with the control plane, and takes only three constant-size parameters, each constrained by an
+ * `allowedPattern` so no value can smuggle shell syntax into the command line.
+ */
+import { readFileSync } from 'node:fs';
+import { Arn, Stack } from 'aws-cdk-lib';
+import { CfnDocument } from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+
+export const COMMAND_PARAMETER_PATTERNS = {
+  gatewayId: '^[A-Za-z0-9._:-]{1,128}$',
+  generation: '^[0-9]{1,12}$',
+  stateUri: '^s3://[a-z0-9.-]+/[A-Za-z0-9/._-]+$',
+} as const;
+
+/** Where the script lands on the instance. */
+const INSTALL_DIR = '/opt/vpc-peering';
+export const INSTALLED_SCRIPT = `${INSTALL_DIR}/apply-config.sh`;
+
+/**
+ * The shell lines of the document: write the script, then run it with the parameters. The script
+ * travels base64-encoded so none of its bytes can be read as an SSM `{{ }}` placeholder or end a
+ * heredoc; it is replaced atomically (mktemp + mv) so a concurrent run never executes half a file.
+ * The parameters are quoted although their patterns already exclude every shell metacharacter.
+ */
+export function applyConfigCommands(script: string): string[] {
+  const encoded = Buffer.from(script, 'utf8').toString('base64');
+  return [
+    'set -eu',
+    'umask 077',
+    `install -d -m 0700 ${INSTALL_DIR}`,
+    `tmp="$(mktemp "${INSTALLED_SCRIPT}.XXXXXX")"`,
+    `echo '${encoded}' | base64 -d > "$tmp"`,
+    'chmod 0700 "$tmp"',
+    `mv -f "$tmp" ${INSTALLED_SCRIPT}`,
+    `exec ${INSTALLED_SCRIPT} --gateway-id '{{ gatewayId }}' --generation '{{ generation }}' --state-uri '{{ stateUri }}'`,
+  ];
+}
+
+export interface GatewayCommandDocumentProps {
+  /** Absolute path of gateway/apply-config.sh. */
+  readonly scriptPath: string;
+}
+
+export class GatewayCommandDocument extends Construct {
+  readonly documentName: string;
+  readonly documentArn: string;
+
+  constructor(scope: Construct, id: string, props: GatewayCommandDocumentProps) {
+    super(scope, id);
+    const document = new CfnDocument(this, 'Document', {
+      documentType: 'Command',
+      documentFormat: 'JSON',
+      // A new script becomes a new version of the same document, so its name (in the Lambdas'
+      // environment) stays stable across deployments.
+      updateMethod: 'NewVersion',
+      content: {
+        schemaVersion: '2.2',
+        description: 'Applies a VPC peering gateway desired state (WireGuard, routes, nftables).',
+        parameters: {
+          gatewayId: parameter('Gateway id', COMMAND_PARAMETER_PATTERNS.gatewayId),
+          generation: parameter('Desired-state generation', COMMAND_PARAMETER_PATTERNS.generation),
+          stateUri: parameter('S3 URI of the desired-state document', COMMAND_PARAMETER_PATTERNS.stateUri),
+        },
+        mainSteps: [
+          {
+            action: 'aws:runShellScript',
+            name: 'applyConfig',
+            inputs: {
+              timeoutSeconds: '300',
+              runCommand: applyConfigCommands(readFileSync(props.scriptPath, 'utf8')),
+            },
+          },
+        ],
+      },
+    });
+    this.documentName = document.ref;
+    this.documentArn = Arn.format(
+      { service: 'ssm', resource: 'document', resourceName: document.ref },
+      Stack.of(this),
+    );
+  }
+}
+
+function parameter(description: string, allowedPattern: string) {
+  return { type: 'String', description, allowedPattern };
+}

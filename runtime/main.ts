@@ -1,0 +1,211 @@
+/**
+ * The embedded runtime (`npm start`): the whole system on one machine with no AWS account.
+ * DynamoDB Local as a child process, the real ASL files on an interpreter bound to the real handler
+ * modules, a stream poller feeding the cascade handler, an EventBridge-shaped router for
+ * `POST /local/events`, local gateway hosts running the real gateway script, and an HTTP front that
+ * plays API Gateway + the Cognito authorizer. Ctrl-C stops every child process.
+ */
+import './polyfills';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { ensureTable } from '../lambdas/adapters/dynamodb';
+import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
+import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
+import { MemoryAudit } from '../lambdas/adapters/local/memory-audit';
+import { provideDependencies } from '../lambdas/shared/deps';
+import { gatewayEventsPattern } from '../lambdas/shared/event-patterns';
+import { startDynamoDbLocal } from './dynamodb-local';
+import { createEventRouter } from './event-router';
+import { LocalCommandBus, LocalHosts } from './hosts';
+import { startHttpFront } from './http-front';
+import { STEP_FUNCTIONS } from './step-functions';
+import { startStreamPoller } from './stream-poller';
+import { mintToken } from './tokens';
+import { LocalWorkflowEngine } from './workflow-engine';
+
+export interface RuntimeOptions {
+  port?: number;
+  dataDir?: string;
+  authSecret?: string;
+  hostMode?: 'auto' | 'wireguard' | 'files';
+  /** Wait states and retry intervals of the workflows, shortened locally. */
+  waitMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface Runtime {
+  url: string;
+  authSecret: string;
+  adminToken: string;
+  userToken: string;
+  hosts: LocalHosts;
+  commands: LocalCommandBus;
+  workflows: LocalWorkflowEngine;
+  audit: MemoryAudit;
+  /** Resolves when workflows, commands and the stream have nothing left in flight. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const TABLE_NAME = 'vpc-peering';
+
+/** Environment the handler modules read (lambdas/shared/env.ts), set before any of them runs. */
+function configureEnvironment(endpoint: string): void {
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
+  process.env.AWS_REGION ??= 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  process.env.TABLE_NAME = TABLE_NAME;
+  process.env.POWERTOOLS_SERVICE_NAME ??= 'vpc-peering-local';
+  // The wait window is a runtime setting; keep one given by the caller.
+  process.env.API_WAIT_MS ??= '8000';
+  // Wait states are shortened locally (waitMs); keep the push poll bound near a minute of waiting.
+  process.env.COMMAND_MAX_POLLS ??= '240';
+}
+
+export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dataDir = resolve(options.dataDir ?? '.local');
+  const authSecret = options.authSecret ?? randomBytes(32).toString('base64url');
+  await mkdir(dataDir, { recursive: true });
+
+  const stack: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stack.splice(0).reverse()) {
+      await stop().catch((error: Error) => log(`shutdown: ${error.message}`));
+    }
+  };
+
+  try {
+    const dynamo = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
+    stack.push(() => dynamo.stop());
+    configureEnvironment(dynamo.endpoint);
+    const tables = new DynamoDBClient({});
+    await ensureTable(tables, TABLE_NAME);
+
+    // Handler modules are imported only now, so their module-level clients see the environment.
+    const { repository } = await import('../lambdas/adapters/dynamodb');
+    const { handler: apiHandler } = await import('../lambdas/handlers/api');
+    const { handler: cascadeHandler } = await import('../lambdas/handlers/cascade');
+    const { handler: gatewayEventsHandler } = await import('../lambdas/handlers/gateway-events');
+
+    const secretsDir = join(dataDir, 'secrets');
+    const hosts = new LocalHosts({
+      dataDir,
+      secretsDir,
+      mode: options.hostMode ?? (process.env.VPG_LOCAL_MODE === 'files' ? 'files' : 'auto'),
+      log,
+    });
+    stack.push(() => hosts.teardown());
+    const commands = new LocalCommandBus(hosts, async (gatewayId) => repository().getGateway(gatewayId));
+    const waitMs = options.waitMs ?? 250;
+    const workflows = new LocalWorkflowEngine({
+      statemachineDir: resolve(__dirname, '../statemachine'),
+      functions: STEP_FUNCTIONS,
+      waitMs,
+      retryIntervalMs: Math.max(20, Math.floor(waitMs / 4)),
+    });
+    // Let running executions finish, but never hold a shutdown hostage.
+    stack.push(() => Promise.race([workflows.idle(), new Promise<void>((done) => setTimeout(done, 5000))]));
+    const audit = new MemoryAudit();
+    provideDependencies({
+      secrets: new FileSecretStore(secretsDir),
+      configStore: new FileConfigStore(join(dataDir, 'config')),
+      commands,
+      workflows,
+      audit,
+    });
+
+    const context = (functionName: string) =>
+      ({ functionName, awsRequestId: randomBytes(8).toString('hex') }) as Context;
+    const poller = startStreamPoller({
+      endpoint: dynamo.endpoint,
+      tableName: TABLE_NAME,
+      handler: (event) => cascadeHandler(event, context('cascade')),
+      log,
+    });
+    stack.push(() => poller.stop());
+    const router = createEventRouter([
+      {
+        pattern: gatewayEventsPattern,
+        handler: (event) => gatewayEventsHandler(event, context('gateway-events')),
+      },
+    ]);
+
+    const front = await startHttpFront({
+      port: options.port ?? Number(process.env.PORT ?? 8787),
+      authSecret,
+      apiHandler: (event, ctx) => apiHandler(event, ctx),
+      postLocalEvents: (body) => router.putEvents(body),
+      health: async () => {
+        const table = await tables
+          .send(new DescribeTableCommand({ TableName: TABLE_NAME }))
+          .then((r) => r.Table?.TableStatus ?? 'missing')
+          .catch((error: Error) => `error: ${error.message}`);
+        const components = { dynamodb: table, workflows: 'ready', streams: 'polling', hosts: hosts.mode };
+        return { ok: table === 'ACTIVE', components };
+      },
+    });
+    stack.push(() => front.close());
+
+    return {
+      url: front.url,
+      authSecret,
+      adminToken: await mintToken(authSecret, { sub: 'admin', groups: ['admin'] }),
+      userToken: await mintToken(authSecret, { sub: 'user-1' }),
+      hosts,
+      commands,
+      workflows,
+      audit,
+      settled: async () => {
+        await workflows.idle();
+        await poller.idle();
+        await workflows.idle();
+        await commands.idle();
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const runtime = await startRuntime({
+    authSecret: process.env.LOCAL_AUTH_SECRET || undefined,
+    dataDir: process.env.DATA_DIR,
+  });
+  const lines = [
+    `Listening on ${runtime.url}`,
+    `Ready in ${Date.now() - started} ms; gateway hosts: ${runtime.hosts.mode} mode; data in ${resolve(process.env.DATA_DIR ?? '.local')}`,
+    `Admin token (sub=admin, group admin): ${runtime.adminToken}`,
+    `User token  (sub=user-1):             ${runtime.userToken}`,
+    `Try:  curl -s -H "Authorization: Bearer $ADMIN_TOKEN" ${runtime.url}/v1/gateways`,
+    'Ctrl-C stops everything.',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: stopping…\n`);
+    runtime.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (require.main === module) {
+  main().catch((error: Error) => {
+    process.stderr.write(`Failed to start: ${error.message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,30 @@
+/**
+ * Local stand-in for Cognito tokens: HS256 JWTs signed with LOCAL_AUTH_SECRET carrying the claims
+ * the Cognito authorizer would pass on (`sub`, `cognito:groups`).
+ */
+import { jwtVerify, SignJWT } from 'jose';
+
+const ALGORITHM = 'HS256';
+const ISSUER = 'vpc-peering-local';
+
+const keyOf = (secret: string): Uint8Array => new TextEncoder().encode(secret);
+
+export async function mintToken(
+  secret: string,
+  claims: { sub: string; groups?: string[] },
+  ttlSeconds = 12 * 3600,
+): Promise<string> {
+  return new SignJWT({ 'cognito:groups': claims.groups ?? [] })
+    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+    .setSubject(claims.sub)
+    .setIssuer(ISSUER)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(keyOf(secret));
+}
+
+/** The token's claims; throws when the signature, algorithm, issuer or expiry is wrong. */
+export async function verifyToken(secret: string, token: string): Promise<Record<string, unknown>> {
+  const { payload } = await jwtVerify(token, keyOf(secret), { algorithms: [ALGORITHM], issuer: ISSUER });
+  return payload as Record<string, unknown>;
+}

@@ -1,0 +1,171 @@
+/**
+ * The embedded runtime's Step Functions: the real statemachine/*.asl.json files, with their
+ * DefinitionSubstitutions filled by local function names, run by aws-local-stepfunctions. Every
+ * `arn:aws:states:::lambda:invoke` Task hands `{FunctionName, Payload}` to a dispatcher that calls
+ * the real handler module and answers `{Payload, StatusCode}` like Lambda; a thrown error keeps its
+ * `name` (the ASL matches it) and carries Lambda's `{errorType, errorMessage}` JSON as its cause.
+ */
+import './polyfills';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { ExecutionResult, WorkflowEngine, WorkflowName } from '../lambdas/app/ports';
+
+export type LambdaHandler = (payload: unknown, context: unknown) => Promise<unknown>;
+
+export class ExecutionAlreadyExists extends Error {
+  override readonly name = 'ExecutionAlreadyExists';
+}
+
+const LOCAL_FUNCTION_ARN = 'arn:aws:lambda:local:000000000000:function:';
+const WORKFLOW_FILES: Record<WorkflowName, string> = {
+  'create-peering': 'create-peering.asl.json',
+  'delete-peering': 'delete-peering.asl.json',
+};
+
+interface Execution {
+  id: string;
+  workflow: WorkflowName;
+  input: string;
+  result: ExecutionResult;
+  done: Promise<void>;
+}
+
+export interface LocalWorkflowEngineOptions {
+  statemachineDir: string;
+  /** Substitution name (e.g. `ValidateFunctionArn`) → handler. */
+  functions: Record<string, LambdaHandler>;
+  /** Every Wait state pauses this long instead of its Seconds. */
+  waitMs?: number;
+  /** Every Retry waits this long between attempts instead of its IntervalSeconds. */
+  retryIntervalMs?: number;
+}
+
+/** Fills `${Name}` placeholders the way CloudFormation's DefinitionSubstitutions do. */
+export function substitute(definition: string, values: Record<string, string>): string {
+  return definition.replace(/\$\{([A-Za-z0-9]+)\}/g, (placeholder, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`No substitution for ${placeholder}`);
+    return value;
+  });
+}
+
+type AnyState = { Type: string; Branches?: StateMachineDefinition[]; ItemProcessor?: StateMachineDefinition };
+
+/** Names of every state of `type`, including those inside Parallel branches and Map processors. */
+export function stateNames(definition: { States: Record<string, unknown> }, type: string): string[] {
+  return Object.entries(definition.States).flatMap(([name, raw]) => {
+    const state = raw as AnyState;
+    const nested = [...(state.Branches ?? []), ...(state.ItemProcessor ? [state.ItemProcessor] : [])];
+    return [
+      ...(state.Type === type ? [name] : []),
+      ...nested.flatMap((branch) => stateNames(branch as { States: Record<string, unknown> }, type)),
+    ];
+  });
+}
+
+export class LocalWorkflowEngine implements WorkflowEngine {
+  private readonly machines = new Map<
+    WorkflowName,
+    { machine: StateMachine; definition: StateMachineDefinition }
+  >();
+  private readonly executions = new Map<string, Execution>();
+
+  constructor(private readonly options: LocalWorkflowEngineOptions) {
+    const substitutions = Object.fromEntries(
+      Object.keys(options.functions).map((name) => [name, `${LOCAL_FUNCTION_ARN}${name}`]),
+    );
+    for (const [workflow, file] of Object.entries(WORKFLOW_FILES) as [WorkflowName, string][]) {
+      const text = substitute(readFileSync(join(options.statemachineDir, file), 'utf8'), substitutions);
+      const definition = JSON.parse(text) as StateMachineDefinition;
+      this.machines.set(workflow, { machine: new StateMachine(definition), definition });
+    }
+  }
+
+  async start(workflow: WorkflowName, name: string, input: unknown): Promise<string> {
+    const id = `arn:aws:states:local:000000000000:execution:${workflow}:${name}`;
+    const serialisedInput = JSON.stringify(input);
+    const existing = this.executions.get(id);
+    if (existing) {
+      if (existing.input === serialisedInput) return id;
+      throw new ExecutionAlreadyExists(`Execution ${name} already exists with another input`);
+    }
+    const entry = this.machines.get(workflow);
+    if (!entry) throw new Error(`Unknown workflow ${workflow}`);
+    const execution: Execution = {
+      id,
+      workflow,
+      input: serialisedInput,
+      result: { status: 'RUNNING' },
+      done: Promise.resolve(),
+    };
+    execution.done = this.run(entry, execution, input);
+    this.executions.set(id, execution);
+    return id;
+  }
+
+  async describe(executionId: string): Promise<ExecutionResult> {
+    const execution = this.executions.get(executionId);
+    if (!execution) throw new Error(`Execution ${executionId} does not exist`);
+    return execution.result;
+  }
+
+  /** Resolves when every execution started so far has ended. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.executions.values()].map((e) => e.done));
+  }
+
+  /** Every execution and how it ended (tests and benchmarks). */
+  list(): { id: string; workflow: WorkflowName; result: ExecutionResult }[] {
+    return [...this.executions.values()].map(({ id, workflow, result }) => ({ id, workflow, result }));
+  }
+
+  private async run(
+    entry: { machine: StateMachine; definition: StateMachineDefinition },
+    execution: Execution,
+    input: unknown,
+  ): Promise<void> {
+    const dispatch = (request: unknown) => this.invoke(request) as Promise<never>;
+    const taskResourceLocalHandlers = Object.fromEntries(
+      stateNames(entry.definition, 'Task').map((name) => [name, dispatch]),
+    );
+    const waitTimeOverrides = Object.fromEntries(
+      stateNames(entry.definition, 'Wait').map((name) => [name, this.options.waitMs ?? 200]),
+    );
+    const retryIntervalOverrides = Object.fromEntries(
+      [...stateNames(entry.definition, 'Task'), ...stateNames(entry.definition, 'Parallel')].map((name) => [
+        name,
+        this.options.retryIntervalMs ?? 50,
+      ]),
+    );
+    try {
+      const { result } = entry.machine.run(input as never, {
+        overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
+        context: { Execution: { Id: execution.id, Name: execution.id.split(':').pop() } },
+      });
+      execution.result = { status: 'SUCCEEDED', output: await result };
+    } catch (error) {
+      const failure = (error as Error & { cause?: Error }).cause ?? (error as Error);
+      execution.result = { status: 'FAILED', error: failure.name, cause: failure.message };
+    }
+  }
+
+  private async invoke(request: unknown): Promise<{ Payload: unknown; StatusCode: number }> {
+    const { FunctionName, Payload } = request as { FunctionName: string; Payload: unknown };
+    const name = FunctionName.startsWith(LOCAL_FUNCTION_ARN)
+      ? FunctionName.slice(LOCAL_FUNCTION_ARN.length)
+      : '';
+    const handler = this.options.functions[name];
+    if (!handler) throw new Error(`No local function bound to ${FunctionName}`);
+    try {
+      // A JSON round trip, as Lambda's payload serialisation does (no shared references, no undefined).
+      const output = await handler(JSON.parse(JSON.stringify(Payload ?? null)), { functionName: name });
+      return { Payload: output === undefined ? null : JSON.parse(JSON.stringify(output)), StatusCode: 200 };
+    } catch (error) {
+      const { name: errorType = 'Error', message: errorMessage = '' } = error as Error;
+      const lambdaError = new Error(JSON.stringify({ errorType, errorMessage }));
+      lambdaError.name = errorType;
+      throw lambdaError;
+    }
+  }
+}

@@ -1,0 +1,238 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { gatewayItem, keys } from '../../lambdas/adapters/dynamodb/items';
+import type { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
+import { secretNames } from '../../lambdas/app/secret-names';
+import { handler as cascade } from '../../lambdas/handlers/cascade';
+import { handler as gatewayEvents } from '../../lambdas/handlers/gateway-events';
+import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
+import {
+  GATEWAY_DELETED,
+  GATEWAY_EVENT_SOURCE,
+  gatewayEventsPattern,
+} from '../../lambdas/shared/event-patterns';
+import { createEventRouter } from '../../runtime/event-router';
+import { type StreamPoller, startStreamPoller } from '../../runtime/stream-poller';
+import { useDynamoDb } from '../helpers/dynamodb';
+import { gatewayRecord, newPeering, roadWarrior, uniqueId } from '../persistence/fixtures';
+import { MemorySecrets, RecordingWorkflows } from './fakes';
+
+const db = useDynamoDb();
+const context = {} as Context;
+
+describe('gateway deletion cascade', () => {
+  const delivered: { event: DynamoDBStreamEvent; response: DynamoDBBatchResponse }[] = [];
+  let poller: StreamPoller;
+  let repository: DynamoRepository;
+  let workflows: RecordingWorkflows;
+  let secrets: MemorySecrets;
+  const router = createEventRouter([
+    { pattern: gatewayEventsPattern, handler: (e) => gatewayEvents(e, context) },
+  ]);
+
+  beforeAll(async () => {
+    poller = startStreamPoller({
+      endpoint: db.endpoint(),
+      tableName: db.tableName,
+      intervalMs: 20,
+      handler: async (event) => {
+        const response = await cascade(event, context);
+        delivered.push({ event, response });
+        return response;
+      },
+    });
+    await poller.idle();
+  });
+
+  afterAll(async () => {
+    await poller.stop();
+    resetDependencies();
+  });
+
+  beforeEach(() => {
+    delivered.length = 0;
+    repository = db.repository();
+    workflows = new RecordingWorkflows();
+    secrets = new MemorySecrets();
+    provideDependencies({ repository, workflows, secrets });
+  });
+
+  /**
+   * Gateway A peered with B and C, with two road-warrior clients (one with a generated key), and
+   * B with a road-warrior of its own. A's and the clients' keys are in the secret store.
+   */
+  async function seed() {
+    const a = gatewayRecord({ id: uniqueId('gw-a'), privateKeyParam: null });
+    const withKey = { ...a, privateKeyParam: secretNames.gatewayPrivateKey(a.id) };
+    const b = gatewayRecord({
+      id: uniqueId('gw-b'),
+      vpcCidr: '172.16.0.0/16',
+      tunnelSubnet: '100.64.1.0/24',
+      tunnelIp: '100.64.1.1',
+    });
+    const c = gatewayRecord({
+      id: uniqueId('gw-c'),
+      vpcCidr: '10.20.0.0/16',
+      tunnelSubnet: '100.64.2.0/24',
+      tunnelIp: '100.64.2.1',
+    });
+    for (const gateway of [withKey, b, c]) await repository.createGateway(gateway);
+    const ab = await repository.createPeering(newPeering(withKey, b));
+    const ac = await repository.createPeering(newPeering(withKey, c));
+    const laptopKey = secretNames.roadWarriorPrivateKey(a.id, 'laptop');
+    const bPhoneKey = secretNames.roadWarriorPrivateKey(b.id, 'phone');
+    await repository.addRoadWarrior({ ...roadWarrior(a.id, 'laptop'), privateKeyParam: laptopKey });
+    await repository.addRoadWarrior(roadWarrior(a.id, 'own-key'));
+    await repository.addRoadWarrior({ ...roadWarrior(b.id, 'phone'), privateKeyParam: bPhoneKey });
+    for (const name of [withKey.privateKeyParam, laptopKey, bPhoneKey])
+      await secrets.putIfAbsent(name, 'secret');
+    await poller.idle();
+    delivered.length = 0;
+    return { a: withKey, b, ab, ac, laptopKey, bPhoneKey };
+  }
+
+  const partitionItems = async (gatewayId: string) =>
+    (
+      await db.documentClient().send(
+        new QueryCommand({
+          TableName: db.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.gatewayPartition(gatewayId) },
+        }),
+      )
+    ).Items ?? [];
+
+  const deleteViaEvent = (gatewayId: string) =>
+    router.putEvents({
+      Entries: [
+        { Source: GATEWAY_EVENT_SOURCE, DetailType: GATEWAY_DELETED, Detail: JSON.stringify({ gatewayId }) },
+      ],
+    });
+
+  const deleteStarts = (...peeringIds: string[]) =>
+    peeringIds.map((peeringId) => ({
+      workflow: 'delete-peering',
+      name: `delete-${peeringId}`,
+      input: { peeringId },
+    }));
+
+  const gatewayRemovals = () =>
+    delivered
+      .flatMap((d) => d.event.Records)
+      .filter((r) => r.eventName === 'REMOVE' && r.dynamodb?.Keys?.sk?.S === 'META');
+
+  it('deletes every peering, the generated keys and the residue of a gateway deleted by event', async () => {
+    // Prepare
+    const { a, b, ab, ac, laptopKey, bPhoneKey } = await seed();
+
+    // Act
+    const result = await deleteViaEvent(a.id);
+    await poller.idle();
+
+    // Assess
+    expect(result.FailedEntryCount).toBe(0);
+    expect(await repository.getGateway(a.id)).toBeUndefined();
+    const byName = (x: { name: string }, y: { name: string }) => x.name.localeCompare(y.name);
+    expect([...workflows.starts].sort(byName)).toEqual(deleteStarts(ab.id, ac.id).sort(byName));
+    expect(secrets.values.has(a.privateKeyParam ?? '')).toBe(false);
+    expect(secrets.values.has(laptopKey)).toBe(false);
+    expect(secrets.values.has(bPhoneKey)).toBe(true);
+    expect(await partitionItems(a.id)).toEqual([]);
+    // The remote side is the delete-peering workflow's job (faked here): B is untouched.
+    expect((await repository.listPeers(b.id)).map((p) => p.name).sort()).toEqual([
+      'phone',
+      `vpc-peering-${ab.id}`,
+    ]);
+    expect(delivered.map((d) => d.response)).toEqual(delivered.map(() => ({ batchItemFailures: [] })));
+  });
+
+  it('does nothing more when the same stream record is delivered again', async () => {
+    // Prepare
+    const { a } = await seed();
+    await deleteViaEvent(a.id);
+    await poller.idle();
+    const [removal] = gatewayRemovals();
+    const startsBefore = [...workflows.starts];
+    const secretsBefore = [...secrets.values.keys()];
+    if (!removal) throw new Error('the stream did not deliver the removal');
+
+    // Act
+    const response = await cascade({ Records: [removal] }, context);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(workflows.starts).toEqual(startsBefore);
+    expect([...secrets.values.keys()]).toEqual(secretsBefore);
+    expect(await partitionItems(a.id)).toEqual([]);
+  });
+
+  it('reports the failed record and every later one, and finishes the job on redelivery', async () => {
+    // Prepare: a batch of three REMOVEs, of which the middle one's cascade fails.
+    const { a, ab, ac, laptopKey } = await seed();
+    const other = gatewayRecord({ id: uniqueId('gw-other'), vpcCidr: '10.30.0.0/16' });
+    await repository.createGateway(other);
+    const records = [
+      removeRecord('1', { ...keys.peer(a.id, 'own-key'), entity: 'peer', name: 'own-key' }),
+      removeRecord('2', gatewayItem(a, { allocatedCount: 0, capacity: 253 })),
+      removeRecord('3', gatewayItem(other, { allocatedCount: 0, capacity: 253 })),
+    ];
+    workflows.failFor = (name) => name === `delete-${ac.id}`;
+
+    // Act
+    const failed = await cascade({ Records: records }, context);
+    workflows.failFor = () => false;
+    const redelivered = await cascade({ Records: records.slice(1) }, context);
+
+    // Assess
+    expect(failed).toEqual({ batchItemFailures: [{ itemIdentifier: '2' }, { itemIdentifier: '3' }] });
+    expect(redelivered).toEqual({ batchItemFailures: [] });
+    // Started once or twice (Step Functions dedupes by name), always with the same input.
+    const distinct = [...new Map(workflows.starts.map((s) => [s.name, s])).values()];
+    expect(distinct.sort((x, y) => x.name.localeCompare(y.name))).toEqual(
+      deleteStarts(ab.id, ac.id).sort((x, y) => x.name.localeCompare(y.name)),
+    );
+    expect(secrets.values.has(laptopKey)).toBe(false);
+    // The records were made up, so the gateway item itself is still there: only it is left.
+    expect((await partitionItems(a.id)).map((item) => item.sk)).toEqual(['META']);
+  });
+
+  it('ignores removals of other items and changes of gateways', async () => {
+    // Prepare
+    const { a, laptopKey } = await seed();
+
+    // Act
+    await repository.removeRoadWarrior(a.id, 'laptop');
+    await repository.upsertGateway({ ...a, name: 'renamed' });
+    await repository.putStatusReport({
+      gatewayId: a.id,
+      appliedGeneration: 1,
+      desiredGeneration: 1,
+      mode: 'files',
+      peers: [],
+      reportedAt: new Date().toISOString(),
+    });
+    await poller.idle();
+
+    // Assess
+    const eventNames = delivered.flatMap((d) => d.event.Records.map((r) => r.eventName));
+    expect(eventNames).toEqual(expect.arrayContaining(['REMOVE', 'MODIFY', 'INSERT']));
+    expect(workflows.starts).toEqual([]);
+    expect(secrets.values.has(laptopKey)).toBe(true);
+    expect((await repository.listPeers(a.id)).length).toBe(3);
+  });
+});
+
+function removeRecord(sequenceNumber: string, oldItem: object): DynamoDBRecord {
+  const image = marshall(oldItem, { removeUndefinedValues: true }) as NonNullable<
+    DynamoDBRecord['dynamodb']
+  >['OldImage'];
+  return {
+    eventID: `event-${sequenceNumber}`,
+    eventName: 'REMOVE',
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: 'us-east-1',
+    dynamodb: { SequenceNumber: sequenceNumber, OldImage: image, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+  };
+}

@@ -1,0 +1,142 @@
+import { DeleteCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { type StreamPoller, startStreamPoller } from '../../runtime/stream-poller';
+import { useDynamoDb } from '../helpers/dynamodb';
+
+const db = useDynamoDb();
+
+describe('stream poller', () => {
+  const batches: DynamoDBRecord[][] = [];
+  const logs: string[] = [];
+  let respond: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined> = async () =>
+    undefined;
+  let poller: StreamPoller;
+
+  beforeAll(async () => {
+    poller = startStreamPoller({
+      endpoint: db.endpoint(),
+      tableName: db.tableName,
+      intervalMs: 20,
+      log: (message) => logs.push(message),
+      handler: async (event) => {
+        batches.push(event.Records);
+        return respond(event);
+      },
+    });
+    // Iterators start at LATEST: wait until they exist before writing anything.
+    await poller.idle();
+  });
+
+  afterAll(() => poller.stop());
+
+  beforeEach(() => {
+    batches.length = 0;
+    logs.length = 0;
+    respond = async () => undefined;
+  });
+
+  const sortKeysOf = (records: DynamoDBRecord[]) => records.map((r) => r.dynamodb?.Keys?.sk?.S);
+  const put = (pk: string, sk: string, extra: Record<string, unknown> = {}) =>
+    db.documentClient().send(new PutCommand({ TableName: db.tableName, Item: { pk, sk, ...extra } }));
+  /** One transaction: its records reach the stream together, so they arrive in one batch. */
+  const putTogether = (pk: string, sortKeys: string[]) =>
+    db.documentClient().send(
+      new TransactWriteCommand({
+        TransactItems: sortKeys.map((sk) => ({ Put: { TableName: db.tableName, Item: { pk, sk } } })),
+      }),
+    );
+
+  it('delivers inserts, modifications and removals as Lambda receives them, in order', async () => {
+    // Prepare
+    const pk = 'POLLER#shape';
+
+    // Act
+    await put(pk, 'a', { n: 1, blob: new Uint8Array([1, 2, 3]) });
+    await put(pk, 'a', { n: 2 });
+    await db.documentClient().send(new DeleteCommand({ TableName: db.tableName, Key: { pk, sk: 'a' } }));
+    await poller.idle();
+
+    // Assess
+    const records = batches.flat();
+    expect(records.map((r) => r.eventName)).toEqual(['INSERT', 'MODIFY', 'REMOVE']);
+    const [inserted, modified, removed] = records;
+    expect(inserted).toMatchObject({
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'us-east-1',
+      eventID: expect.any(String),
+      eventSourceARN: expect.stringContaining(db.tableName),
+      dynamodb: {
+        Keys: { pk: { S: pk }, sk: { S: 'a' } },
+        NewImage: { pk: { S: pk }, sk: { S: 'a' }, n: { N: '1' }, blob: { B: 'AQID' } },
+        StreamViewType: 'NEW_AND_OLD_IMAGES',
+        SequenceNumber: expect.any(String),
+        SizeBytes: expect.any(Number),
+        ApproximateCreationDateTime: expect.any(Number),
+      },
+    });
+    expect(inserted?.dynamodb).not.toHaveProperty('OldImage');
+    expect(modified?.dynamodb?.OldImage?.n).toEqual({ N: '1' });
+    expect(modified?.dynamodb?.NewImage?.n).toEqual({ N: '2' });
+    expect(removed?.dynamodb?.OldImage?.n).toEqual({ N: '2' });
+    expect(removed?.dynamodb).not.toHaveProperty('NewImage');
+  });
+
+  it('re-delivers from the first failed record of a partial batch response, not before it', async () => {
+    // Prepare
+    let failedOnce = false;
+    respond = async (event) => {
+      const second = event.Records.find((r) => r.dynamodb?.Keys?.sk?.S === 'r2');
+      if (failedOnce || !second) return undefined;
+      failedOnce = true;
+      return { batchItemFailures: [{ itemIdentifier: second.dynamodb?.SequenceNumber ?? '' }] };
+    };
+
+    // Act
+    await putTogether('POLLER#partial', ['r1', 'r2', 'r3']);
+    await poller.idle();
+
+    // Assess
+    expect(batches.map(sortKeysOf)).toEqual([
+      ['r1', 'r2', 'r3'],
+      ['r2', 'r3'],
+    ]);
+    expect(logs.join('\n')).toContain('will be re-delivered');
+  });
+
+  it('re-delivers the whole batch when the handler throws', async () => {
+    // Prepare
+    let thrown = false;
+    respond = async () => {
+      if (thrown) return undefined;
+      thrown = true;
+      throw new Error('handler crashed');
+    };
+
+    // Act
+    await putTogether('POLLER#throw', ['t1', 't2']);
+    await poller.idle();
+
+    // Assess
+    expect(batches.map(sortKeysOf)).toEqual([
+      ['t1', 't2'],
+      ['t1', 't2'],
+    ]);
+    expect(logs.join('\n')).toContain('handler crashed');
+  });
+
+  it('stops cleanly and resolves idle() once stopped', async () => {
+    // Prepare
+    const own = startStreamPoller({
+      endpoint: db.endpoint(),
+      tableName: db.tableName,
+      handler: async () => undefined,
+    });
+
+    // Act
+    await own.stop();
+
+    // Assess
+    await expect(own.idle()).resolves.toBeUndefined();
+  });
+});

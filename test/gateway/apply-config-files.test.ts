@@ -1,0 +1,282 @@
+/** gateway/apply-config.sh in files mode: artifacts, persistence, generations, restore, locking. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseReport } from '../../runtime/hosts';
+import {
+  type DocGateway,
+  type DocPeer,
+  genKeyPair,
+  genPsk,
+  publish,
+  runScript,
+  stateDocument,
+  tempDir,
+  writeSecret,
+} from './fixtures';
+
+const gateway: DocGateway = {
+  id: 'gw-a',
+  vpcCidr: '10.10.0.0/16',
+  tunnelSubnet: '100.64.0.0/24',
+  tunnelIp: '100.64.0.1',
+  listenPort: 51820,
+  privateKeyParam: '/vpc-peering/gateways/gw-a/private-key',
+};
+
+describe('apply-config.sh (files mode)', () => {
+  let root: string;
+  let stateDir: string;
+  let env: Record<string, string>;
+  let privateKey: string;
+  let psk: string;
+  let peer: DocPeer;
+
+  const apply = (generation: number, peers: DocPeer[] = [peer], target: DocGateway = gateway) =>
+    runScript(
+      [
+        '--gateway-id',
+        target.id,
+        '--generation',
+        String(generation),
+        '--state-uri',
+        publish(root, target.id, generation, stateDocument(target, generation, peers)),
+      ],
+      env,
+    );
+  const appliedGeneration = () =>
+    (JSON.parse(readFileSync(join(stateDir, 'applied.json'), 'utf8')) as { generation: number }).generation;
+
+  beforeEach(() => {
+    root = tempDir('files');
+    stateDir = join(root, 'state');
+    const secretsDir = join(root, 'secrets');
+    env = { VPG_MODE: 'files', VPG_STATE_DIR: stateDir, VPG_SECRET_SOURCE: `dir:${secretsDir}` };
+    privateKey = genKeyPair().privateKey;
+    psk = genPsk();
+    writeSecret(secretsDir, '/vpc-peering/gateways/gw-a/private-key', privateKey);
+    writeSecret(secretsDir, '/vpc-peering/peerings/p1/psk', psk);
+    peer = {
+      name: 'vpc-peering-p1',
+      publicKey: genKeyPair().publicKey,
+      presharedKeyParam: '/vpc-peering/peerings/p1/psk',
+      allowedIps: ['172.16.0.0/16', '100.64.1.0/24'],
+      endpoint: '203.0.113.2:51820',
+    };
+  });
+
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('writes the wg config (0600, with the keys), routes and nftables, and persists the state', async () => {
+    // Act
+    const result = await apply(7);
+
+    // Assess
+    expect(result).toMatchObject({ exitCode: 0 });
+    const wgConf = readFileSync(join(stateDir, 'wg.conf'), 'utf8');
+    expect(statSync(join(stateDir, 'wg.conf')).mode & 0o777).toBe(0o600);
+    expect(wgConf).toContain(`PrivateKey = ${privateKey}\nListenPort = 51820\n`);
+    expect(wgConf).toContain(
+      `[Peer]\nPublicKey = ${peer.publicKey}\nPresharedKey = ${psk}\nAllowedIPs = 172.16.0.0/16,100.64.1.0/24\n` +
+        'Endpoint = 203.0.113.2:51820\nPersistentKeepalive = 25\n',
+    );
+    expect(readFileSync(join(stateDir, 'routes.txt'), 'utf8')).toBe('172.16.0.0/16\n100.64.1.0/24\n');
+    expect(readFileSync(join(stateDir, 'nftables.nft'), 'utf8')).toMatch(
+      /^define vpc_if = "eth1"\ndefine wan_if = "eth0"\ntable inet vpc_peering \{\}\ndelete table inet vpc_peering\ntable inet vpc_peering \{/,
+    );
+    expect(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'))).toMatchObject({ generation: 7 });
+    expect(appliedGeneration()).toBe(7);
+  });
+
+  it('reports the peers on its last stdout line and never prints a secret', async () => {
+    // Act
+    const result = await apply(7);
+
+    // Assess
+    expect(parseReport(result.stdout)).toEqual({
+      gatewayId: 'gw-a',
+      appliedGeneration: 7,
+      mode: 'files',
+      peers: [
+        {
+          publicKey: peer.publicKey,
+          allowedIps: peer.allowedIps,
+          endpoint: peer.endpoint,
+          latestHandshake: 0,
+          rxBytes: 0,
+          txBytes: 0,
+        },
+      ],
+    });
+    for (const secret of [privateKey, psk]) {
+      expect(result.stdout + result.stderr).not.toContain(secret);
+    }
+  });
+
+  it('skips an older generation with a stale report and changes nothing', async () => {
+    // Prepare
+    await apply(7);
+    const before = readFileSync(join(stateDir, 'wg.conf'), 'utf8');
+
+    // Act
+    const result = await apply(6, []);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(parseReport(result.stdout)).toMatchObject({ appliedGeneration: 7, skipped: 'stale' });
+    expect(readFileSync(join(stateDir, 'wg.conf'), 'utf8')).toBe(before);
+    expect(appliedGeneration()).toBe(7);
+  });
+
+  it('re-applies the same generation (a retried push)', async () => {
+    // Prepare
+    await apply(7);
+    rmSync(join(stateDir, 'wg.conf'));
+
+    // Act
+    const result = await apply(7);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(parseReport(result.stdout)).not.toHaveProperty('skipped');
+    expect(existsSync(join(stateDir, 'wg.conf'))).toBe(true);
+  });
+
+  it('restores the persisted state (boot) and reports without applying', async () => {
+    // Prepare
+    await apply(7);
+    for (const file of ['wg.conf', 'routes.txt', 'nftables.nft']) rmSync(join(stateDir, file));
+
+    // Act
+    const restored = await runScript(['--restore'], env);
+    const reported = await runScript(['--report'], env);
+
+    // Assess
+    expect(restored.exitCode).toBe(0);
+    expect(readFileSync(join(stateDir, 'wg.conf'), 'utf8')).toContain(`PresharedKey = ${psk}`);
+    expect(readFileSync(join(stateDir, 'routes.txt'), 'utf8')).toBe('172.16.0.0/16\n100.64.1.0/24\n');
+    expect(parseReport(restored.stdout)).toMatchObject({ gatewayId: 'gw-a', appliedGeneration: 7 });
+    expect(parseReport(reported.stdout)).toEqual(parseReport(restored.stdout));
+  });
+
+  it('omits the private key when the document names none', async () => {
+    // Act
+    const result = await apply(3, [peer], { ...gateway, privateKeyParam: null });
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(join(stateDir, 'wg.conf'), 'utf8')).toMatch(/^\[Interface\]\nListenPort = 51820\n/);
+  });
+
+  it('writes a peer without preshared key, endpoint or keepalive', async () => {
+    // Prepare
+    const bare: DocPeer = {
+      ...peer,
+      presharedKeyParam: null,
+      endpoint: null,
+      allowedIps: ['192.168.50.0/24'],
+    };
+
+    // Act
+    const result = await apply(7, [bare]);
+
+    // Assess
+    expect(result).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(readFileSync(join(stateDir, 'wg.conf'), 'utf8')).toContain(
+      `[Peer]\nPublicKey = ${peer.publicKey}\nAllowedIPs = 192.168.50.0/24\nPersistentKeepalive = 25\n`,
+    );
+  });
+
+  it.each([
+    ['a missing argument', ['--gateway-id', 'gw-a', '--generation', '7']],
+    ['an id with a space', ['--gateway-id', 'gw a', '--generation', '7', '--state-uri', 'file:///x']],
+    ['a non-integer generation', ['--gateway-id', 'gw-a', '--generation', '7a', '--state-uri', 'file:///x']],
+    ['an http uri', ['--gateway-id', 'gw-a', '--generation', '7', '--state-uri', 'http://x/y']],
+    ['an unknown flag', ['--gateway-id', 'gw-a', '--force']],
+  ])('rejects %s with a one-line error and applies nothing', async (_label, args) => {
+    // Act
+    const result = await runScript(args, env);
+
+    // Assess
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(stateDir, 'applied.json'))).toBe(false);
+  });
+
+  it.each([
+    ['another gateway', { ...gateway, id: 'gw-b' }, 'another gateway'],
+    ['an injected config line', { ...gateway, tunnelIp: '100.64.0.1/24\n[Peer]' }, 'interface.address'],
+  ])('refuses a document for %s', async (_label, target, message) => {
+    // Prepare
+    const uri = publish(root, 'doc', 7, stateDocument(target, 7, [peer]));
+
+    // Act
+    const result = await runScript(['--gateway-id', 'gw-a', '--generation', '7', '--state-uri', uri], env);
+
+    // Assess
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(message);
+    expect(existsSync(join(stateDir, 'applied.json'))).toBe(false);
+  });
+
+  it('refuses a secret that is not a WireGuard key, without printing it', async () => {
+    // Prepare
+    writeSecret(join(root, 'secrets'), '/vpc-peering/peerings/p1/psk', 'not-a-key\n[Peer]');
+
+    // Act
+    const result = await apply(7);
+
+    // Assess
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('/vpc-peering/peerings/p1/psk is not a WireGuard key');
+    expect(result.stderr).not.toContain('not-a-key');
+  });
+
+  it('serialises two concurrent runs on the state lock', async () => {
+    // Prepare: run A takes the lock, then blocks reading its document from a FIFO.
+    const fifo = join(root, 'slow.json');
+    execFileSync('mkfifo', [fifo]);
+    const first = runScript(
+      ['--gateway-id', 'gw-a', '--generation', '7', '--state-uri', `file://${fifo}`],
+      env,
+    );
+    await waitFor(
+      () => existsSync(join(stateDir, 'lock')) && lockHolders(join(stateDir, 'lock')).holders > 0,
+    );
+
+    // Act: run B (a newer generation) must wait for A's lock.
+    let secondDone = false;
+    const second = apply(8).finally(() => {
+      secondDone = true;
+    });
+    await waitFor(() => secondDone || lockHolders(join(stateDir, 'lock')).waiters > 0);
+    const secondWaited = !secondDone;
+    writeFileSync(fifo, stateDocument(gateway, 7, [peer]));
+    const [a, b] = await Promise.all([first, second]);
+
+    // Assess: A applied 7 (not stale: B had not run), then B applied 8.
+    expect(secondWaited).toBe(true);
+    expect(parseReport(a.stdout)).toMatchObject({ appliedGeneration: 7 });
+    expect(parseReport(a.stdout)).not.toHaveProperty('skipped');
+    expect(parseReport(b.stdout)).toMatchObject({ appliedGeneration: 8 });
+    expect(appliedGeneration()).toBe(8);
+  });
+});
+
+/** flock holders and waiters of a file, from /proc/locks (waiters are the "->" lines). */
+function lockHolders(file: string): { holders: number; waiters: number } {
+  const inode = statSync(file).ino;
+  const lines = readFileSync('/proc/locks', 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('FLOCK') && line.split(/\s+/).some((f) => f.endsWith(`:${inode}`)));
+  const waiters = lines.filter((line) => line.includes('->')).length;
+  return { holders: lines.length - waiters, waiters };
+}
+
+/** Polls a condition; gives up (failing the test) after a generous bound rather than hanging. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let polls = 0; !condition(); polls++) {
+    if (polls > 1000) throw new Error('condition never became true');
+    await new Promise((done) => setTimeout(done, 10));
+  }
+}

@@ -1,0 +1,125 @@
+/** LocalCommandBus over files-mode LocalHosts: SSM Run Command semantics for the embedded runtime. */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvocationNotReadyError } from '../../lambdas/core/errors';
+import { type HostGateway, LocalCommandBus, LocalHosts, parseReport } from '../../runtime/hosts';
+import { genKeyPair, publish, stateDocument, tempDir, writeSecret } from './fixtures';
+
+const gateway: HostGateway = {
+  id: 'gw-a',
+  instanceId: 'i-aaaa',
+  vpcCidr: '10.10.0.0/16',
+  tunnelSubnet: '100.64.0.0/24',
+  tunnelIp: '100.64.0.1',
+  publicIp: '203.0.113.1',
+  listenPort: 51820,
+  privateKeyParam: '/vpc-peering/gateways/gw-a/private-key',
+};
+
+describe('LocalCommandBus', () => {
+  let root: string;
+  let hosts: LocalHosts;
+  let bus: LocalCommandBus;
+
+  const command = (generation: number, gatewayId = gateway.id) => ({
+    instanceId: gateway.instanceId,
+    gatewayId,
+    generation,
+    stateUri: publish(root, gateway.id, generation, stateDocument(gateway, generation, [])),
+  });
+
+  beforeEach(() => {
+    root = tempDir('bus');
+    const secretsDir = join(root, 'secrets');
+    writeSecret(secretsDir, gateway.privateKeyParam ?? '', genKeyPair().privateKey);
+    hosts = new LocalHosts({ dataDir: join(root, 'data'), secretsDir, mode: 'files' });
+    bus = new LocalCommandBus(hosts, async (id) => (id === gateway.id ? gateway : undefined));
+  });
+
+  afterEach(async () => {
+    await hosts.teardown();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('creates the host on first use and ends Success with the report as output', async () => {
+    // Act
+    const id = await bus.send(command(1));
+    await bus.idle();
+
+    // Assess
+    const invocation = await bus.get(id, gateway.instanceId);
+    expect(invocation.status).toBe('Success');
+    expect(parseReport(invocation.output)).toMatchObject({
+      gatewayId: 'gw-a',
+      appliedGeneration: 1,
+      mode: 'files',
+    });
+    expect(hosts.hostInfo(gateway.instanceId)).toMatchObject({ mode: 'files' });
+  });
+
+  it('runs the commands of one instance in the order they were sent', async () => {
+    // Act
+    const first = await bus.send(command(1));
+    const second = await bus.send(command(2));
+    await bus.idle();
+
+    // Assess: had 2 run first, 1 would have been skipped as stale.
+    const outputs = await Promise.all([first, second].map((id) => bus.get(id, gateway.instanceId)));
+    expect(outputs.map((o) => parseReport(o.output))).toEqual([
+      expect.not.objectContaining({ skipped: 'stale' }),
+      expect.objectContaining({ appliedGeneration: 2 }),
+    ]);
+  });
+
+  it('fails the next command with an injected reason, then runs normally again', async () => {
+    // Prepare
+    bus.failNext(gateway.instanceId, 'instance unreachable');
+
+    // Act
+    const failed = await bus.send(command(1));
+    const next = await bus.send(command(2));
+    await bus.idle();
+
+    // Assess
+    expect(await bus.get(failed, gateway.instanceId)).toEqual({
+      status: 'Failed',
+      output: 'instance unreachable',
+    });
+    expect((await bus.get(next, gateway.instanceId)).status).toBe('Success');
+  });
+
+  it('ends Failed with the script error when the apply fails', async () => {
+    // Act
+    const id = await bus.send({ ...command(1), stateUri: `file://${join(root, 'missing.json')}` });
+    await bus.idle();
+
+    // Assess
+    const invocation = await bus.get(id, gateway.instanceId);
+    expect(invocation.status).toBe('Failed');
+    expect(invocation.output).toContain('cannot fetch');
+  });
+
+  it('ends Failed when the gateway is not registered', async () => {
+    // Act
+    const id = await bus.send(command(1, 'gw-gone'));
+    await bus.idle();
+
+    // Assess
+    expect(await bus.get(id, gateway.instanceId)).toEqual({
+      status: 'Failed',
+      output: 'Gateway gw-gone is not registered',
+    });
+  });
+
+  it.each([
+    ['an unknown command id', 'nope', gateway.instanceId],
+    ['another instance', undefined, 'i-other'],
+  ])('answers InvocationNotReadyError for %s', async (_label, commandId, instanceId) => {
+    // Prepare
+    const id = commandId ?? (await bus.send(command(1)));
+    await bus.idle();
+
+    // Act / Assess
+    await expect(bus.get(id, instanceId)).rejects.toBeInstanceOf(InvocationNotReadyError);
+  });
+});

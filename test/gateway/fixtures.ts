@@ -1,0 +1,125 @@
+/** Hand-built desired-state documents and a throw-away secret store for the gateway script tests. */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+export const SCRIPT = resolve(__dirname, '../../gateway/apply-config.sh');
+
+export interface KeyPair {
+  privateKey: string;
+  publicKey: string;
+}
+
+export function genKeyPair(): KeyPair {
+  const privateKey = execFileSync('wg', ['genkey']).toString().trim();
+  const publicKey = execFileSync('wg', ['pubkey'], { input: privateKey }).toString().trim();
+  return { privateKey, publicKey };
+}
+
+export const genPsk = (): string => execFileSync('wg', ['genpsk']).toString().trim();
+
+export function tempDir(label: string): string {
+  return mkdtempSync(join(tmpdir(), `vpg-${label}-`));
+}
+
+/** The local secret store layout: `/a/b` is `<dir>/a/b`, 0600, no trailing newline. */
+export function writeSecret(secretsDir: string, name: string, value: string): void {
+  const file = join(secretsDir, name);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, value, { mode: 0o600 });
+}
+
+export interface DocPeer {
+  name: string;
+  publicKey: string;
+  presharedKeyParam: string | null;
+  allowedIps: string[];
+  endpoint: string | null;
+}
+
+export interface DocGateway {
+  id: string;
+  vpcCidr: string;
+  tunnelSubnet: string;
+  tunnelIp: string;
+  listenPort: number;
+  privateKeyParam: string | null;
+}
+
+/** The demo's ruleset, written against $vpc_if/$wan_if as core/render.ts renders it. */
+export function ruleset(vpcCidr: string): string {
+  return `table inet vpc_peering {
+  chain fwd_mangle {
+    type filter hook forward priority mangle; policy accept;
+    oifname "wg0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
+  }
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+    ct state established,related accept
+    iifname $vpc_if oifname "wg0" ip saddr ${vpcCidr} accept
+    iifname "wg0" oifname $vpc_if ip daddr ${vpcCidr} accept
+    iifname $vpc_if oifname $wan_if accept
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname $wan_if masquerade
+  }
+}`;
+}
+
+export function stateDocument(gateway: DocGateway, generation: number, peers: DocPeer[]): string {
+  const prefixLength = gateway.tunnelSubnet.split('/')[1];
+  return JSON.stringify({
+    schema: 1,
+    gatewayId: gateway.id,
+    generation,
+    interface: {
+      name: 'wg0',
+      address: `${gateway.tunnelIp}/${prefixLength}`,
+      listenPort: gateway.listenPort,
+      mtu: 1420,
+      privateKeyParam: gateway.privateKeyParam,
+    },
+    vpcCidr: gateway.vpcCidr,
+    tunnelSubnet: gateway.tunnelSubnet,
+    peers: peers.map((peer) => ({ ...peer, type: 'vpc-peering', persistentKeepalive: 25 })),
+    routes: peers.flatMap((peer) => peer.allowedIps),
+    nftables: ruleset(gateway.vpcCidr),
+  });
+}
+
+/** Writes a document as the config store would and returns its file:// URI. */
+export function publish(dir: string, gatewayId: string, generation: number, document: string): string {
+  const file = join(dir, `${gatewayId}-${generation}.json`);
+  writeFileSync(file, document);
+  return `file://${file}`;
+}
+
+export interface ScriptResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the script; `pid` is reported as soon as it starts (for the lock test). */
+export function runScript(
+  args: string[],
+  env: Record<string, string>,
+  onStart?: (pid: number) => void,
+): Promise<ScriptResult> {
+  return new Promise((done, fail) => {
+    const child = spawn('bash', [SCRIPT, ...args], { env: { ...process.env, ...env } });
+    if (child.pid !== undefined) onStart?.(child.pid);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ exitCode: code ?? 1, stdout, stderr }));
+  });
+}

@@ -1,0 +1,114 @@
+/** The pure parts of the CDK code: the SSM command lines, the parameter patterns, ASL and context parsing. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  applyConfigCommands,
+  COMMAND_PARAMETER_PATTERNS,
+  INSTALLED_SCRIPT,
+} from '../../lib/constructs/gateway-command-document';
+import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
+import { REPO_ROOT } from '../../lib/handlers';
+import { parseRemovalPolicy } from '../../lib/vpc-peering-stack';
+
+const matches = (pattern: string, value: string) => new RegExp(pattern).test(value);
+
+describe('applyConfigCommands', () => {
+  const script = readFileSync(join(REPO_ROOT, 'gateway/apply-config.sh'), 'utf8');
+
+  test('writes the gateway script byte for byte', () => {
+    // Act
+    const lines = applyConfigCommands(script);
+    const encoded = lines
+      .map((line) => /^echo '([A-Za-z0-9+/=]+)' \| base64 -d/.exec(line)?.[1])
+      .find(Boolean);
+
+    // Assess
+    expect(Buffer.from(encoded as string, 'base64').toString('utf8')).toBe(script);
+  });
+
+  test('runs it last with exactly the three document parameters', () => {
+    // Act
+    const lines = applyConfigCommands(script);
+
+    // Assess
+    expect(lines.at(-1)).toBe(
+      `exec ${INSTALLED_SCRIPT} --gateway-id '{{ gatewayId }}' --generation '{{ generation }}' --state-uri '{{ stateUri }}'`,
+    );
+    expect(lines.join('\n').match(/\{\{[^}]*\}\}/g)).toEqual([
+      '{{ gatewayId }}',
+      '{{ generation }}',
+      '{{ stateUri }}',
+    ]);
+  });
+
+  test('keeps SSM placeholders inside a script out of the document', () => {
+    // Act
+    const lines = applyConfigCommands('echo "{{ gatewayId }}"\n');
+
+    // Assess
+    expect(lines.slice(0, -1).join('\n')).not.toContain('{{');
+  });
+});
+
+describe('command parameter patterns', () => {
+  test.each([
+    ['gatewayId', 'gw-a.1:eu_west'],
+    ['generation', '42'],
+    ['stateUri', 's3://config-bucket.example/gateways/gw-a/000000000042.json'],
+  ] as const)('%s accepts %s', (name, value) => {
+    // Assess
+    expect(matches(COMMAND_PARAMETER_PATTERNS[name], value)).toBe(true);
+  });
+
+  test.each([
+    ['gatewayId', "gw'; rm -rf / #"],
+    ['gatewayId', 'gw-a\n--state-uri'],
+    ['gatewayId', 'g'.repeat(129)],
+    ['generation', '1 2'],
+    ['generation', '-1'],
+    ['generation', '1234567890123'],
+    ['stateUri', 'file:///etc/shadow'],
+    ['stateUri', 's3://bucket/key;reboot'],
+    ['stateUri', 's3://bucket/$(id)'],
+    ['stateUri', 's3://Bucket/key'],
+  ] as const)('%s refuses %j', (name, value) => {
+    // Assess
+    expect(matches(COMMAND_PARAMETER_PATTERNS[name], value)).toBe(false);
+  });
+});
+
+describe('aslSubstitutionNames', () => {
+  test('lists each placeholder once, in order of first use', () => {
+    // Prepare
+    const placeholder = (name: string) => `\${${name}}`;
+    const asl = JSON.stringify({
+      A: placeholder('BFunctionArn'),
+      B: placeholder('AFunctionArn'),
+      C: placeholder('BFunctionArn'),
+      D: '$.x',
+    });
+
+    // Act
+    const names = aslSubstitutionNames(asl);
+
+    // Assess
+    expect(names).toEqual(['BFunctionArn', 'AFunctionArn']);
+  });
+});
+
+describe('parseRemovalPolicy', () => {
+  test.each([
+    [undefined, RemovalPolicy.RETAIN],
+    ['retain', RemovalPolicy.RETAIN],
+    ['destroy', RemovalPolicy.DESTROY],
+  ])('%s → %s', (value, expected) => {
+    // Assess
+    expect(parseRemovalPolicy(value)).toBe(expected);
+  });
+
+  test('refuses anything else', () => {
+    // Assess
+    expect(() => parseRemovalPolicy('snapshot')).toThrow(/removalPolicy must be 'destroy' or 'retain'/);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * The Lambda catalog against the code: lib/handlers.ts lists exactly the handlers of
+ * docs/ARCHITECTURE.md, each bundles with the deployed esbuild options into a module that exports
+ * `handler`, and each function is granted the access of the adapters its bundle holds, no more.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleHandler, type HandlerBundle } from '../../bench/bundle-size';
+import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
+import { ACCESS, type Access } from '../../lib/vpc-peering-stack';
+
+/** The adapter folder (lambdas/adapters/<name>) behind each kind of access. */
+const ADAPTER_OF: Record<Access, string> = {
+  'table-read': 'dynamodb',
+  table: 'dynamodb',
+  secrets: 'secrets',
+  config: 's3',
+  commands: 'ssm',
+  'command-status': 'ssm',
+  workflows: 'sfn',
+  audit: 'events',
+};
+
+/** Rows `| \`lambdas/handlers/x.ts\` | \`${Substitution}\` or – |` of the architecture table. */
+function documentedHandlers(): Array<{ entry: string; substitution?: string }> {
+  const doc = readFileSync(join(REPO_ROOT, 'docs/ARCHITECTURE.md'), 'utf8');
+  return [...doc.matchAll(/^\| `(lambdas\/handlers\/[^`]+\.ts)` \| (?:`\$\{(\w+)\}`|[^|]*) \|$/gm)].map(
+    (row) => ({
+      entry: row[1] as string,
+      ...(row[2] ? { substitution: row[2] } : {}),
+    }),
+  );
+}
+
+function adaptersIn(bundle: HandlerBundle): string[] {
+  const adapters = bundle.inputs.flatMap((input) => /^lambdas\/adapters\/([^/]+)\//.exec(input)?.[1] ?? []);
+  return [...new Set(adapters)].sort();
+}
+
+const outdir = mkdtempSync(join(tmpdir(), 'handler-bundles-'));
+const bundles = new Map<string, HandlerBundle>();
+
+beforeAll(async () => {
+  for (const spec of HANDLERS)
+    bundles.set(spec.name, await bundleHandler(spec.entry, join(outdir, `${spec.name}.js`)));
+});
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+test('the catalog is the handler table of docs/ARCHITECTURE.md', () => {
+  // Act
+  const catalog = HANDLERS.map((spec) => ({
+    entry: spec.entry,
+    ...('substitution' in spec ? { substitution: spec.substitution } : {}),
+  }));
+
+  // Assess
+  expect(catalog).toEqual(documentedHandlers());
+});
+
+test.each(HANDLERS.map((spec) => spec.name))('the %s bundle loads and exports handler', (name) => {
+  // Act
+  const loaded = require(join(outdir, `${name}.js`)) as { handler?: unknown };
+
+  // Assess
+  expect(typeof loaded.handler).toBe('function');
+});
+
+test.each(HANDLERS.map((spec) => spec.name))(
+  '%s is granted the access of the adapters it bundles',
+  (name) => {
+    // Prepare
+    const bundle = bundles.get(name) as HandlerBundle;
+    const granted = [...new Set(ACCESS[name].map((access) => ADAPTER_OF[access]))].sort();
+
+    // Assess
+    expect(granted).toEqual(adaptersIn(bundle));
+  },
+);

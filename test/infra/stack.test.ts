@@ -1,0 +1,413 @@
+/**
+ * The synthesized template: one stack built once (bundling runs for real) and checked resource by
+ * resource. Never a whole-template snapshot: each test names the property it protects.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
+import { defineApp } from '../../lib/app';
+import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
+import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
+import type { VpcPeeringStack } from '../../lib/vpc-peering-stack';
+
+let app: App;
+let stack: VpcPeeringStack;
+let template: Template;
+
+beforeAll(() => {
+  app = new App();
+  stack = defineApp(app);
+  template = Template.fromStack(stack);
+});
+
+type Resources = Record<string, { Properties: Record<string, unknown> }>;
+
+/** Every IAM statement of the role of `functionName`'s function, flattened. */
+function statementsOf(
+  functionName: string,
+): Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }> {
+  const fn = stack.functions[functionName as keyof VpcPeeringStack['functions']];
+  const roleLogicalId = stack.getLogicalId(fn.serviceRole.node.defaultChild as never);
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: Match.arrayWith([{ Ref: roleLogicalId }]) },
+  }) as Resources;
+  return Object.values(policies).flatMap(
+    (policy) => (policy.Properties.PolicyDocument as { Statement: never[] }).Statement,
+  );
+}
+
+function actionsOf(functionName: string): string[] {
+  return statementsOf(functionName).flatMap((statement) => [statement.Action].flat());
+}
+
+describe('Lambda functions', () => {
+  test('one per handler, nodejs22.x on arm64, traced, 256 MB, each with its own log group', () => {
+    // Assess
+    template.resourceCountIs('AWS::Lambda::Function', HANDLERS.length);
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      MemorySize: 256,
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('Logs') } },
+    });
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, HANDLERS.length + 3);
+  });
+
+  test('every function reads the same configuration variables', () => {
+    // Assess
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          TABLE_NAME: Match.anyValue(),
+          SECRET_PREFIX: '/vpc-peering',
+          SECRETS_KMS_KEY_ID: Match.anyValue(),
+          CONFIG_BUCKET: Match.anyValue(),
+          SSM_DOCUMENT_NAME: Match.anyValue(),
+          EVENT_BUS_NAME: 'default',
+          POWERTOOLS_SERVICE_NAME: 'vpc-peering',
+        }),
+      },
+    });
+  });
+
+  test('only the api and the cascade know the state machines', () => {
+    // Prepare
+    const withMachines = template.findResources('AWS::Lambda::Function', {
+      Properties: {
+        Environment: {
+          Variables: Match.objectLike({
+            CREATE_PEERING_STATE_MACHINE_ARN: Match.anyValue(),
+            DELETE_PEERING_STATE_MACHINE_ARN: Match.anyValue(),
+          }),
+        },
+      },
+    });
+
+    // Assess
+    expect(Object.keys(withMachines).sort()).toEqual(
+      [stack.functions.api, stack.functions.cascade]
+        .map((fn) => stack.getLogicalId(fn.node.defaultChild as never))
+        .sort(),
+    );
+  });
+});
+
+describe('DynamoDB table', () => {
+  test('pk/sk, the byOwner index, TTL, PITR, a NEW_AND_OLD_IMAGES stream and encryption', () => {
+    // Assess
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'byOwner',
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+        }),
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  test('is retained by default', () => {
+    // Assess
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('secrets key and config bucket', () => {
+  test('the key rotates', () => {
+    // Assess
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  test('the bucket is encrypted, private, versioned, TLS-only and expires old versions', () => {
+    // Assess
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: Match.objectLike({}),
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } })]),
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('state machines', () => {
+  test.each([
+    ['create-peering', 'CreatePeering'],
+    ['delete-peering', 'DeletePeering'],
+  ])('%s substitutes every placeholder its ASL file uses, with a function ARN', (file, id) => {
+    // Prepare
+    const asl = readFileSync(join(REPO_ROOT, `statemachine/${file}.asl.json`), 'utf8');
+    const names = aslSubstitutionNames(asl);
+    const machine = stack.node.findChild(id).node.defaultChild as never;
+    const resource = template.toJSON().Resources[stack.getLogicalId(machine)];
+
+    // Assess
+    expect(names.length).toBeGreaterThan(0);
+    expect(Object.keys(resource.Properties.DefinitionSubstitutions).sort()).toEqual([...names].sort());
+    for (const name of names) {
+      expect(resource.Properties.DefinitionSubstitutions[name]).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/Function/), 'Arn'],
+      });
+    }
+  });
+
+  test('both are Standard, traced and log everything', () => {
+    // Assess
+    template.resourcePropertiesCountIs(
+      'AWS::StepFunctions::StateMachine',
+      {
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      },
+      2,
+    );
+  });
+
+  test('a machine may invoke exactly the functions its definition names', () => {
+    // Prepare
+    const role = stack.createPeering.role.node.defaultChild as never;
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: stack.getLogicalId(role) }] },
+    }) as Resources;
+    const invoke = Object.values(policies)
+      .flatMap(
+        (p) =>
+          (p.Properties.PolicyDocument as { Statement: Array<{ Action: unknown; Resource: unknown }> })
+            .Statement,
+      )
+      .find((statement) => statement.Action === 'lambda:InvokeFunction');
+
+    // Assess
+    const substituted = Object.keys(
+      template.toJSON().Resources[stack.getLogicalId(stack.createPeering.node.defaultChild as never)]
+        .Properties.DefinitionSubstitutions,
+    );
+    expect(invoke?.Resource).toHaveLength(substituted.length);
+  });
+});
+
+describe('event sources', () => {
+  test('the gateway event rule uses the shared pattern, with retries and a dead-letter queue', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: gatewayEventsPattern.source,
+        'detail-type': gatewayEventsPattern['detail-type'],
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('GatewayEventsFunction'), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('GatewayEventsDlq'), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 21600 },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('GatewayEventsDlq'), 'Arn'] } },
+      },
+    });
+  });
+
+  test('the stream mapping bisects, reports partial failures, bounds retries and parks failures', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: Match.stringLikeRegexp('CascadeFunction') },
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('CascadeDlq'), 'Arn'] } },
+      },
+    });
+  });
+
+  test('only REMOVE records of gateway items reach the cascade', () => {
+    // Prepare
+    const mapping = Object.values(
+      template.findResources('AWS::Lambda::EventSourceMapping'),
+    )[0] as Resources[string];
+    const filters = (mapping.Properties.FilterCriteria as { Filters: Array<{ Pattern: string }> }).Filters;
+
+    // Assess
+    expect(filters.map((filter) => JSON.parse(filter.Pattern))).toEqual([
+      { eventName: ['REMOVE'], dynamodb: { Keys: { pk: { S: [{ prefix: 'GW#' }] }, sk: { S: ['META'] } } } },
+    ]);
+  });
+});
+
+describe('least privilege', () => {
+  test('SendCommand reaches only the apply document and instances tagged as gateways', () => {
+    // Prepare
+    const sendCommand = statementsOf('push-config').filter(
+      (statement) => statement.Action === 'ssm:SendCommand',
+    );
+
+    // Assess
+    expect(sendCommand).toHaveLength(2);
+    expect(sendCommand.filter((statement) => statement.Condition === undefined)).toEqual([
+      expect.objectContaining({ Resource: expect.objectContaining({ 'Fn::Join': expect.anything() }) }),
+    ]);
+    expect(
+      JSON.stringify(sendCommand.find((statement) => statement.Condition === undefined)?.Resource),
+    ).toContain(':document/');
+    expect(sendCommand.find((statement) => statement.Condition)).toMatchObject({
+      Condition: { StringEquals: { 'ssm:resourceTag/vpc-peering:role': 'gateway' } },
+    });
+  });
+
+  test('validate reads the table and writes nothing', () => {
+    // Act
+    const actions = actionsOf('validate');
+
+    // Assess
+    expect(
+      actions.filter((action) => /^(dynamodb|ssm|s3|states|kms|events|lambda):/.test(action)).sort(),
+    ).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DescribeTable',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+    ]);
+  });
+
+  test('secrets are reachable only under /vpc-peering, and decrypted only through SSM', () => {
+    // Prepare
+    const statements = statementsOf('allocate');
+    const parameterStatement = statements.find((statement) =>
+      [statement.Action].flat().includes('ssm:PutParameter'),
+    );
+    const kmsStatement = statements.find((statement) => [statement.Action].flat().includes('kms:Decrypt'));
+
+    // Assess
+    expect(JSON.stringify(parameterStatement?.Resource)).toContain(':parameter/vpc-peering/*');
+    expect(kmsStatement?.Condition).toEqual({
+      StringEquals: {
+        'kms:ViaService': {
+          'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
+        },
+      },
+    });
+  });
+
+  test('no function is allowed a wildcard action', () => {
+    // Act
+    const wildcards = HANDLERS.flatMap((spec) =>
+      actionsOf(spec.name).filter((action) => action.includes('*')),
+    );
+
+    // Assess
+    expect(wildcards).toEqual([]);
+  });
+
+  test('the gateway instance policy reads documents and secrets, and writes only command output', () => {
+    // Assess
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 's3:GetObject' }),
+          Match.objectLike({ Action: 's3:PutObject' }),
+          Match.objectLike({ Action: 'ssm:GetParameter' }),
+          Match.objectLike({
+            Action: 'kms:Decrypt',
+            Condition: { StringEquals: { 'kms:ViaService': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('API', () => {
+  test('every /v1 route needs a Cognito token; GET /health does not', () => {
+    // Assess
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'COGNITO_USER_POOLS' });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'ANY',
+      AuthorizationType: 'COGNITO_USER_POOLS',
+      Integration: Match.objectLike({ Type: 'AWS_PROXY' }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'NONE',
+    });
+    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'NONE' }, 1);
+  });
+
+  test('the stage logs access, traces and throttles', () => {
+    // Assess
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      TracingEnabled: true,
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })],
+    });
+  });
+
+  test('the user pool has an admin group and a client without secret', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'admin' });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false });
+  });
+});
+
+describe('operations', () => {
+  test('alarms on failed executions and on any message in a dead-letter queue', () => {
+    // Assess
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed' }, 2);
+    template.resourcePropertiesCountIs(
+      'AWS::CloudWatch::Alarm',
+      {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      },
+      2,
+    );
+  });
+
+  test('outputs what a client needs', () => {
+    // Assess
+    for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'TableName']) {
+      template.hasOutput(name, Match.anyValue());
+    }
+  });
+
+  test('cdk-nag AWS Solutions finds nothing unacknowledged', () => {
+    // Act
+    const report = new AwsSolutionsChecks(undefined).validateScope(app);
+
+    // Assess
+    expect(report.violations.map((violation) => `${violation.severity} ${violation.ruleName}`)).toEqual([]);
+  });
+});

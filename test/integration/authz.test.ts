@@ -1,0 +1,206 @@
+/**
+ * Authentication and visibility on every route (DESIGN §3.1): anonymous and forged tokens 401,
+ * another user 404 (never 403, nothing to enumerate; 403 only on the admin-only route), the owner
+ * and an admin allowed. Refused calls must leave everything as it was.
+ */
+import { randomBytes } from 'node:crypto';
+import { mintToken } from '../../runtime/tokens';
+import { startTarget, type Target } from './harness';
+import {
+  ApiClient,
+  assertNoSecretLeaked,
+  gatewayBody,
+  peer,
+  peersOf,
+  registerGateway,
+  rememberSecrets,
+} from './support';
+
+let target: Target;
+let client: ApiClient;
+let gatewayId: string;
+let peeringId: string;
+let forged: string;
+let unsigned: string;
+
+beforeAll(async () => {
+  target = await startTarget();
+  client = new ApiClient(target);
+  const gateway = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice));
+  const remote = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice));
+  gatewayId = gateway.id;
+  const added = await client.call('POST', `/v1/gateways/${gatewayId}/peers`, {
+    token: target.tokens.alice,
+    body: { name: 'rw' },
+  });
+  expect(added.status).toBe(201);
+  peeringId = (await peer(client, target.tokens.alice, gatewayId, remote.id)).id;
+  forged = await mintToken(randomBytes(32).toString('base64url'), {
+    sub: target.users.alice,
+    groups: ['admin'],
+  });
+  const claims = Buffer.from(
+    JSON.stringify({ sub: target.users.alice, 'cognito:groups': ['admin'] }),
+  ).toString('base64url');
+  unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${claims}.`;
+}, 240_000);
+
+afterAll(async () => {
+  await target?.stop();
+}, 60_000);
+
+afterEach(async () => {
+  await rememberSecrets(target);
+});
+
+interface RouteCase {
+  method: string;
+  path: () => string;
+  body?: () => unknown;
+  /** What the owner (and an admin) get, for routes safe to call in this matrix. */
+  allowed?: number;
+  /** What another user gets. */
+  otherUser: number;
+}
+
+const ROUTES: Record<string, RouteCase> = {
+  'POST /v1/gateways': {
+    method: 'POST',
+    path: () => '/v1/gateways',
+    body: () => gatewayBody('alice'),
+    otherUser: 403,
+  },
+  'GET /v1/gateways': { method: 'GET', path: () => '/v1/gateways', allowed: 200, otherUser: 200 },
+  'GET /v1/gateways/{id}': {
+    method: 'GET',
+    path: () => `/v1/gateways/${gatewayId}`,
+    allowed: 200,
+    otherUser: 404,
+  },
+  'DELETE /v1/gateways/{id}': { method: 'DELETE', path: () => `/v1/gateways/${gatewayId}`, otherUser: 404 },
+  'GET peering-candidates': {
+    method: 'GET',
+    path: () => `/v1/gateways/${gatewayId}/peering-candidates`,
+    allowed: 200,
+    otherUser: 404,
+  },
+  'POST vpc-peerings': {
+    method: 'POST',
+    path: () => `/v1/gateways/${gatewayId}/vpc-peerings`,
+    body: () => ({ remoteGatewayId: gatewayId }),
+    otherUser: 404,
+  },
+  'GET /v1/vpc-peerings': { method: 'GET', path: () => '/v1/vpc-peerings', allowed: 200, otherUser: 200 },
+  'GET /v1/vpc-peerings/{id}': {
+    method: 'GET',
+    path: () => `/v1/vpc-peerings/${peeringId}`,
+    allowed: 200,
+    otherUser: 404,
+  },
+  'DELETE /v1/vpc-peerings/{id}': {
+    method: 'DELETE',
+    path: () => `/v1/vpc-peerings/${peeringId}`,
+    otherUser: 404,
+  },
+  'DELETE vpc-peering peer': {
+    method: 'DELETE',
+    path: () => `/v1/gateways/${gatewayId}/peers/vpc-peering-${peeringId}`,
+    otherUser: 404,
+  },
+  'DELETE road-warrior peer': {
+    method: 'DELETE',
+    path: () => `/v1/gateways/${gatewayId}/peers/rw`,
+    otherUser: 404,
+  },
+  'POST peers': {
+    method: 'POST',
+    path: () => `/v1/gateways/${gatewayId}/peers`,
+    body: () => ({ name: 'intruder' }),
+    otherUser: 404,
+  },
+  'GET peer config': {
+    method: 'GET',
+    path: () => `/v1/gateways/${gatewayId}/peers/rw/config`,
+    allowed: 200,
+    otherUser: 404,
+  },
+  'GET status': {
+    method: 'GET',
+    path: () => `/v1/gateways/${gatewayId}/status`,
+    allowed: 200,
+    otherUser: 404,
+  },
+};
+
+const ROUTE_NAMES = Object.keys(ROUTES);
+const route = (name: string): RouteCase => {
+  const found = ROUTES[name];
+  if (!found) throw new Error(`no route case ${name}`);
+  return found;
+};
+const call = (name: string, token?: string) => {
+  const { method, path, body } = route(name);
+  return client.call(method, path(), { token, body: body?.() });
+};
+
+/** The state every refused call must leave untouched. */
+async function snapshot(): Promise<unknown> {
+  const gateways = await client.call('GET', '/v1/gateways', { token: target.tokens.admin });
+  const peerings = await client.call('GET', '/v1/vpc-peerings', { token: target.tokens.admin });
+  return {
+    gateways: gateways.json.items.map((g: { id: string }) => g.id).sort(),
+    peerings: peerings.json.items.map((p: { id: string; status: string }) => `${p.id}:${p.status}`).sort(),
+    peers: (await peersOf(client, target.tokens.admin, gatewayId)).map((p) => p.name).sort(),
+  };
+}
+
+describe.each(ROUTE_NAMES)('%s', (name) => {
+  test.each([
+    ['no token', () => undefined],
+    ['a token signed with another secret', () => forged],
+    ['an unsigned token', () => unsigned],
+    ['a malformed token', () => 'not-a-jwt'],
+  ])('%s is 401 and changes nothing', async (_who, token) => {
+    const before = await snapshot();
+
+    const reply = await call(name, token());
+
+    expect(reply.status).toBe(401);
+    expect(reply.json.error.code).toBe('UNAUTHORIZED');
+    expect(await snapshot()).toEqual(before);
+  });
+
+  test('another user is refused and changes nothing', async () => {
+    const before = await snapshot();
+
+    const reply = await call(name, target.tokens.bob);
+
+    expect(reply.status).toBe(route(name).otherUser);
+    if (reply.status !== 200)
+      expect(reply.json.error.code).toBe(reply.status === 403 ? 'FORBIDDEN' : 'NOT_FOUND');
+    if (reply.status === 200) expect(JSON.stringify(reply.json)).not.toContain(gatewayId);
+    expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe.each(ROUTE_NAMES.filter((name) => route(name).allowed !== undefined))('%s', (name) => {
+  test.each([
+    ['the owner', () => target.tokens.alice],
+    ['an admin', () => target.tokens.admin],
+  ])('%s is allowed', async (_who, token) => {
+    const reply = await call(name, token());
+
+    expect(reply.status).toBe(route(name).allowed);
+    expect(reply.text).toContain(name.includes('config') ? '[Interface]' : '');
+  });
+});
+
+test('GET /health needs no token', async () => {
+  const reply = await client.call('GET', '/health');
+
+  expect(reply.status).toBe(200);
+});
+
+test('no secret appears in any JSON response of this file', async () => {
+  await assertNoSecretLeaked(client, target);
+});

@@ -1,0 +1,219 @@
+/**
+ * Black-box target of the integration suite: the API over HTTP, bearer tokens, and a way to put
+ * gateway events on the bus.
+ *
+ * - Default: the embedded runtime as a child process, started as `npm start` starts it (minus the
+ *   install) with a fresh data directory, a random auth secret and files-only gateway hosts.
+ * - `API_URL` set: an existing deployment (e.g. LocalStack after `cdklocal deploy`), with tokens in
+ *   ADMIN_TOKEN, ALICE_TOKEN, BOB_TOKEN and events through EventBridge (AWS_ENDPOINT_URL honoured).
+ *
+ * The child is always killed: on stop(), on a failed start, and on process exit.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mintToken } from '../../runtime/tokens';
+
+export interface EventEntry {
+  Source: string;
+  DetailType: string;
+  Detail: string;
+}
+
+export interface Target {
+  apiUrl: string;
+  tokens: { admin: string; alice: string; bob: string };
+  /** The `sub` of each token: the ownerId gateways must carry to belong to that user. */
+  users: { admin: string; alice: string; bob: string };
+  putEvents(entries: EventEntry[]): Promise<void>;
+  /** Every secret value the target holds right now (embedded runtime only; [] otherwise). */
+  secretValues(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+const REPO_ROOT = resolve(__dirname, '../..');
+/** DynamoDB Local (Java) start-up dominates; slow machines need the margin. */
+const READY_TIMEOUT_MS = 120_000;
+const STOP_GRACE_MS = 15_000;
+const OUTPUT_TAIL_CHARS = 4_000;
+const LISTENING = /Listening on (http:\/\/\S+)/;
+
+export async function startTarget(): Promise<Target> {
+  return process.env.API_URL ? remoteTarget(process.env.API_URL) : embeddedTarget();
+}
+
+/** The `sub` claim of a JWT, read without verification (the target verifies). */
+export function subOf(token: string): string {
+  const payload = token.split('.')[1];
+  if (!payload) throw new Error('Not a JWT');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown };
+  if (typeof claims.sub !== 'string') throw new Error('JWT without a sub claim');
+  return claims.sub;
+}
+
+function remoteTarget(apiUrl: string): Target {
+  const missing = ['ADMIN_TOKEN', 'ALICE_TOKEN', 'BOB_TOKEN'].filter((name) => !process.env[name]);
+  if (missing.length > 0) {
+    throw new Error(
+      `API_URL is set, so the suite needs ${missing.join(', ')} in the environment (bearer tokens)`,
+    );
+  }
+  const tokens = {
+    admin: process.env.ADMIN_TOKEN ?? '',
+    alice: process.env.ALICE_TOKEN ?? '',
+    bob: process.env.BOB_TOKEN ?? '',
+  };
+  const events = new EventBridgeClient({});
+  return {
+    apiUrl: apiUrl.replace(/\/$/, ''),
+    tokens,
+    users: { admin: subOf(tokens.admin), alice: subOf(tokens.alice), bob: subOf(tokens.bob) },
+    async putEvents(entries) {
+      const result = await events.send(
+        new PutEventsCommand({ Entries: entries.map((entry) => ({ ...entry, EventBusName: 'default' })) }),
+      );
+      if (result.FailedEntryCount) throw new Error(`PutEvents failed: ${JSON.stringify(result.Entries)}`);
+    },
+    secretValues: async () => [],
+    stop: async () => events.destroy(),
+  };
+}
+
+function tail(text: string): string {
+  return text.length > OUTPUT_TAIL_CHARS ? `…${text.slice(-OUTPUT_TAIL_CHARS)}` : text;
+}
+
+/** Signals the child's whole process group (npx → tsx → node), ignoring one already gone. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already exited
+  }
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((done) => {
+    const timer = setTimeout(() => done(false), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done(true);
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  signalGroup(child, 'SIGTERM');
+  if (await waitForExit(child, STOP_GRACE_MS)) return;
+  signalGroup(child, 'SIGKILL');
+  await waitForExit(child, STOP_GRACE_MS);
+}
+
+function waitForListening(child: ChildProcess, output: { stdout: string; stderr: string }): Promise<string> {
+  return new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `The embedded runtime printed no "Listening on" line within ${READY_TIMEOUT_MS} ms.\n` +
+              `stdout:\n${tail(output.stdout)}\nstderr:\n${tail(output.stderr)}`,
+          ),
+        ),
+      READY_TIMEOUT_MS,
+    );
+    child.stdout?.on('data', () => {
+      const match = LISTENING.exec(output.stdout);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `The embedded runtime exited (code ${code}, signal ${signal}) before listening.\n` +
+            `stdout:\n${tail(output.stdout)}\nstderr:\n${tail(output.stderr)}`,
+        ),
+      );
+    });
+  });
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
+async function embeddedTarget(): Promise<Target> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'vpc-peering-it-'));
+  const authSecret = randomBytes(32).toString('base64url');
+  const child = spawn('npx', ['tsx', 'runtime/main.ts'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      PORT: '0',
+      DATA_DIR: dataDir,
+      LOCAL_AUTH_SECRET: authSecret,
+      VPG_LOCAL_MODE: 'files',
+      API_WAIT_MS: '8000',
+    },
+    // Own process group, so stop() reaches tsx's node grandchild and DynamoDB Local's java too.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const killOnExit = () => signalGroup(child, 'SIGKILL');
+  process.once('exit', killOnExit);
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output.stdout = tail(output.stdout + chunk.toString('utf8'));
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output.stderr = tail(output.stderr + chunk.toString('utf8'));
+  });
+  const stop = async () => {
+    await stopChild(child);
+    process.removeListener('exit', killOnExit);
+    await rm(dataDir, { recursive: true, force: true });
+  };
+
+  let apiUrl: string;
+  try {
+    apiUrl = await waitForListening(child, output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const users = { admin: 'admin', alice: 'alice', bob: 'bob' };
+  const tokens = {
+    admin: await mintToken(authSecret, { sub: users.admin, groups: ['admin'] }),
+    alice: await mintToken(authSecret, { sub: users.alice }),
+    bob: await mintToken(authSecret, { sub: users.bob }),
+  };
+  return {
+    apiUrl,
+    tokens,
+    users,
+    async putEvents(entries) {
+      const response = await fetch(`${apiUrl}/local/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ Entries: entries }),
+      });
+      const text = await response.text();
+      if (response.status !== 200) throw new Error(`POST /local/events answered ${response.status}: ${text}`);
+      const result = JSON.parse(text) as { FailedEntryCount?: number };
+      if (result.FailedEntryCount) throw new Error(`POST /local/events failed entries: ${text}`);
+    },
+    async secretValues() {
+      const files = await filesUnder(join(dataDir, 'secrets'));
+      return Promise.all(files.map(async (file) => (await readFile(file, 'utf8')).trim()));
+    },
+    stop,
+  };
+}

@@ -1,0 +1,179 @@
+/** Road-warrior peers: keys, distinct addresses, config downloads with peered VPCs, injection refused. */
+import { publicKeyFromPrivateKey } from '../../lambdas/core/keys';
+import { startTarget, type Target } from './harness';
+import {
+  ApiClient,
+  assertNoSecretLeaked,
+  gatewayBody,
+  peer,
+  peeringGone,
+  peersOf,
+  registerGateway,
+  rememberSecrets,
+} from './support';
+
+const CLIENT_PUBLIC_KEY = 'HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=';
+
+let target: Target;
+let client: ApiClient;
+
+beforeAll(async () => {
+  target = await startTarget();
+  client = new ApiClient(target);
+}, 180_000);
+
+afterAll(async () => {
+  await target?.stop();
+}, 60_000);
+
+afterEach(async () => {
+  await rememberSecrets(target);
+});
+
+async function aliceGateway(overrides: Record<string, unknown> = {}) {
+  return registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice, overrides));
+}
+
+const addPeer = (gatewayId: string, body: unknown, token = target.tokens.alice) =>
+  client.call('POST', `/v1/gateways/${gatewayId}/peers`, { token, body });
+
+const configOf = (gatewayId: string, name: string, token = target.tokens.alice) =>
+  client.call('GET', `/v1/gateways/${gatewayId}/peers/${name}/config`, { token });
+
+function configValue(config: string, key: string): string | undefined {
+  return new RegExp(`^${key} = (.*)$`, 'm').exec(config)?.[1];
+}
+
+test('a generated key pair: 201 without the private key; the config download holds the matching one', async () => {
+  const gateway = await aliceGateway();
+
+  const created = await addPeer(gateway.id, { name: 'laptop' });
+  const config = await configOf(gateway.id, 'laptop');
+
+  expect(created.status).toBe(201);
+  expect(created.json).toEqual({
+    name: 'laptop',
+    type: 'road-warrior',
+    publicKey: expect.any(String),
+    tunnelIp: expect.stringMatching(/^100\.64\.\d+\.\d+$/),
+    allowedIps: [`${created.json.tunnelIp}/32`],
+    endpoint: null,
+  });
+  expect(config.status).toBe(200);
+  expect(config.headers.get('content-type')).toContain('text/plain');
+  const privateKey = configValue(config.text, 'PrivateKey') ?? '';
+  expect(publicKeyFromPrivateKey(privateKey)).toBe(created.json.publicKey);
+  expect(configValue(config.text, 'Address')).toBe(`${created.json.tunnelIp}/32`);
+  expect(configValue(config.text, 'PublicKey')).toBe(gateway.publicKey);
+  expect(configValue(config.text, 'Endpoint')).toBe(`${gateway.publicIp}:51820`);
+  expect(configValue(config.text, 'AllowedIPs')).toBe(`${gateway.vpcCidr}, ${gateway.tunnelSubnet}`);
+});
+
+test("a client's own public key: its config carries no private key", async () => {
+  const gateway = await aliceGateway();
+
+  const created = await addPeer(gateway.id, { name: 'phone', publicKey: CLIENT_PUBLIC_KEY });
+  const config = await configOf(gateway.id, 'phone');
+
+  expect(created.status).toBe(201);
+  expect(created.json.publicKey).toBe(CLIENT_PUBLIC_KEY);
+  expect(configValue(config.text, 'PrivateKey')).toBeUndefined();
+});
+
+test('a taken name is 409 PEER_EXISTS', async () => {
+  const gateway = await aliceGateway();
+  await addPeer(gateway.id, { name: 'desk' });
+
+  const reply = await addPeer(gateway.id, { name: 'desk', publicKey: CLIENT_PUBLIC_KEY });
+
+  expect(reply.status).toBe(409);
+  expect(reply.json.error.code).toBe('PEER_EXISTS');
+});
+
+test('parallel road-warriors get distinct tunnel addresses', async () => {
+  const gateway = await aliceGateway();
+  const names = Array.from({ length: 12 }, (_, i) => `client-${i}`);
+
+  const replies = await Promise.all(names.map((name) => addPeer(gateway.id, { name })));
+
+  expect(replies.map((reply) => reply.status)).toEqual(names.map(() => 201));
+  const addresses = replies.map((reply) => reply.json.tunnelIp);
+  expect(new Set(addresses).size).toBe(names.length);
+  expect(addresses).not.toContain(gateway.tunnelIp);
+});
+
+test.each([
+  ['a name with a newline and a [Peer] section', { name: 'a\n[Peer]' }],
+  ['an uppercase name', { name: 'Laptop' }],
+  ['a name reserved for peerings', { name: 'vpc-peering-pcx-1' }],
+  ['a name too long', { name: 'a'.repeat(64) }],
+  [
+    'a key with an injected section',
+    { name: 'inj', publicKey: `${CLIENT_PUBLIC_KEY}\n[Peer]\nAllowedIPs = 0.0.0.0/0` },
+  ],
+  ['a key of the wrong length', { name: 'inj', publicKey: 'AAAA' }],
+  ['a wrong type', { name: 42 }],
+  ['an unknown field', { name: 'inj', allowedIps: ['0.0.0.0/0'] }],
+])('%s is 400 and nothing is stored', async (_what, body) => {
+  const gateway = await aliceGateway();
+
+  const reply = await addPeer(gateway.id, body);
+
+  expect(reply.status).toBe(400);
+  expect(reply.json.error.code).toBe('VALIDATION_ERROR');
+  expect(await peersOf(client, target.tokens.alice, gateway.id)).toEqual([]);
+});
+
+test('another user gets 404 on every peer route of a gateway not theirs', async () => {
+  const gateway = await aliceGateway();
+  await addPeer(gateway.id, { name: 'mine' });
+
+  const add = await addPeer(gateway.id, { name: 'theirs' }, target.tokens.bob);
+  const config = await configOf(gateway.id, 'mine', target.tokens.bob);
+  const remove = await client.call('DELETE', `/v1/gateways/${gateway.id}/peers/mine`, {
+    token: target.tokens.bob,
+  });
+
+  expect([add.status, config.status, remove.status]).toEqual([404, 404, 404]);
+  expect((await peersOf(client, target.tokens.alice, gateway.id)).map((p) => p.name)).toEqual(['mine']);
+});
+
+test('deleting a road-warrior: 204, gone from the list, its config 404', async () => {
+  const gateway = await aliceGateway();
+  await addPeer(gateway.id, { name: 'old-laptop' });
+
+  const reply = await client.call('DELETE', `/v1/gateways/${gateway.id}/peers/old-laptop`, {
+    token: target.tokens.alice,
+  });
+
+  expect(reply.status).toBe(204);
+  expect(await peersOf(client, target.tokens.alice, gateway.id)).toEqual([]);
+  expect((await configOf(gateway.id, 'old-laptop')).status).toBe(404);
+  const again = await client.call('DELETE', `/v1/gateways/${gateway.id}/peers/old-laptop`, {
+    token: target.tokens.alice,
+  });
+  expect(again.status).toBe(404);
+});
+
+test("the config's AllowedIPs follow the gateway's ACTIVE peerings", async () => {
+  const gateway = await aliceGateway();
+  const remote = await aliceGateway();
+  await addPeer(gateway.id, { name: 'roamer' });
+  const peering = await peer(client, target.tokens.alice, gateway.id, remote.id);
+
+  const whilePeered = configValue((await configOf(gateway.id, 'roamer')).text, 'AllowedIPs');
+  const removal = await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, {
+    token: target.tokens.alice,
+  });
+  await peeringGone(client, target.tokens.alice, peering.id);
+  const afterDeletion = configValue((await configOf(gateway.id, 'roamer')).text, 'AllowedIPs');
+
+  expect(peering.status).toBe('ACTIVE');
+  expect(whilePeered).toBe(`${gateway.vpcCidr}, ${gateway.tunnelSubnet}, ${remote.vpcCidr}`);
+  expect([202, 204]).toContain(removal.status);
+  expect(afterDeletion).toBe(`${gateway.vpcCidr}, ${gateway.tunnelSubnet}`);
+});
+
+test('no secret appears in any JSON response of this file', async () => {
+  await assertNoSecretLeaked(client, target);
+});

@@ -1,0 +1,86 @@
+/** DynamoDB failures become the typed errors of lambdas/core/errors.ts (SDK mocked, no DynamoDB). */
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  InternalServerError,
+  ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createDocumentClient } from '../../lambdas/adapters/dynamodb/client';
+import { toTypedError } from '../../lambdas/adapters/dynamodb/errors';
+import { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
+import { ConflictError, TransientError } from '../../lambdas/core/errors';
+import { gatewayRecord, roadWarrior } from './fixtures';
+
+const metadata = { $metadata: {}, message: 'from the mock' };
+const documents = createDocumentClient(new DynamoDBClient({ region: 'local' }));
+const dynamo = mockClient(documents);
+const repository = () => new DynamoRepository(documents, 'table', { maxAttempts: 2, random: () => 0 });
+
+afterEach(() => dynamo.reset());
+
+describe('DynamoDB error mapping', () => {
+  it.each([
+    ['ThrottlingException', Object.assign(new Error('slow down'), { name: 'ThrottlingException' })],
+    ['ProvisionedThroughputExceededException', new ProvisionedThroughputExceededException(metadata)],
+    ['InternalServerError', new InternalServerError(metadata)],
+    [
+      'TransactionConflictException',
+      Object.assign(new Error('conflict'), { name: 'TransactionConflictException' }),
+    ],
+  ])('turns %s into TransientError', async (_name, failure) => {
+    // Prepare
+    dynamo.on(GetCommand).rejects(failure);
+
+    // Act
+    const read = repository().getGateway('gw-1');
+
+    // Assess
+    await expect(read).rejects.toBeInstanceOf(TransientError);
+  });
+
+  it('turns a conditional failure of createGateway into GATEWAY_EXISTS', async () => {
+    // Prepare
+    dynamo.on(PutCommand).rejects(new ConditionalCheckFailedException(metadata));
+
+    // Act
+    const create = repository().createGateway(gatewayRecord());
+
+    // Assess
+    await expect(create).rejects.toEqual(new ConflictError('GATEWAY_EXISTS'));
+  });
+
+  it('gives up with TransientError when every transaction attempt conflicts', async () => {
+    // Prepare
+    const gateway = { ...gatewayRecord(), pk: 'GW#gw', sk: 'META', allocatedCount: 0, capacity: 253 };
+    dynamo.on(GetCommand).resolves({ Item: gateway });
+    const conflict = new TransactionCanceledException({
+      ...metadata,
+      CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'TransactionConflict' }],
+    });
+    dynamo.on(TransactWriteCommand).rejects(conflict);
+
+    // Act
+    const add = repository().addRoadWarrior(roadWarrior(gateway.id, 'rw'));
+
+    // Assess
+    await expect(add).rejects.toBeInstanceOf(TransientError);
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+
+  it('leaves a cancellation caused by a condition for the repository to read', () => {
+    // Prepare
+    const cancelled = new TransactionCanceledException({
+      ...metadata,
+      CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'TransactionConflict' }],
+    });
+
+    // Act
+    const mapped = toTypedError(cancelled);
+
+    // Assess
+    expect(mapped).toBe(cancelled);
+  });
+});

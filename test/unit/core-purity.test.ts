@@ -1,0 +1,70 @@
+/** The core is pure (DESIGN §2): no SDK, no framework, no I/O module may be imported under lambdas/core. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const CORE = join(__dirname, '../../lambdas/core');
+const FORBIDDEN = [
+  /^@aws-sdk\//,
+  /^aws-cdk-lib(\/|$)/,
+  /^@middy\//,
+  /^(node:)?(fs|child_process|net|https?)(\/|$)/,
+];
+/** `import … from 'x'`, `import 'x'`, `export … from 'x'`, `require('x')`, `import('x')`. */
+const SPECIFIER = /(?:\bfrom\s*|\bimport\s*|\brequire\s*\(\s*|\bimport\s*\(\s*)['"]([^'"]+)['"]/g;
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
+}
+
+function forbiddenImports(source: string): string[] {
+  return [...source.matchAll(SPECIFIER)]
+    .map((match) => match[1] ?? '')
+    .filter((specifier) => FORBIDDEN.some((pattern) => pattern.test(specifier)));
+}
+
+describe('core purity', () => {
+  it('recognises every forbidden form of import', () => {
+    // Prepare
+    const source = [
+      "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+      "import * as cdk from 'aws-cdk-lib';",
+      "import middy from '@middy/core';",
+      "import { readFileSync } from 'node:fs';",
+      "import 'fs/promises';",
+      "const cp = require('child_process');",
+      "export { connect } from 'node:net';",
+      "const http = await import('http');",
+      "import { randomBytes } from 'node:crypto';",
+      "import { cidrsOverlap } from './cidr';",
+    ].join('\n');
+    // Act
+    const found = forbiddenImports(source);
+    // Assess
+    expect(found).toEqual([
+      '@aws-sdk/client-dynamodb',
+      'aws-cdk-lib',
+      '@middy/core',
+      'node:fs',
+      'fs/promises',
+      'child_process',
+      'node:net',
+      'http',
+    ]);
+  });
+
+  it('finds no forbidden import in any file under lambdas/core', () => {
+    // Prepare
+    const files = filesUnder(CORE);
+    // Act
+    const offenders = files.flatMap((file) =>
+      forbiddenImports(readFileSync(file, 'utf8')).map(
+        (specifier) => `${relative(CORE, file)}: ${specifier}`,
+      ),
+    );
+    // Assess
+    expect(files.length).toBeGreaterThan(0);
+    expect(offenders).toEqual([]);
+  });
+});
