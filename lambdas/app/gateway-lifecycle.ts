@@ -46,7 +46,9 @@ function mergeUpdate(
   const changed = existing && ADDRESSING_FIELDS.find((field) => existing[field] !== input[field]);
   if (changed) throw new ValidationError('cannot change on a registered gateway', changed);
   const publicKey = input.publicKey ?? existing?.publicKey;
-  if (publicKey === undefined) throw new ValidationError('is required for a gateway not registered yet', 'publicKey');
+  if (publicKey === undefined) {
+    throw new ValidationError('is required for a gateway not registered yet', 'publicKey');
+  }
   if (existing?.privateKeyParam && publicKey !== existing.publicKey) {
     // The control plane generated this gateway's key pair: no other public key can be right.
     throw new ValidationError('differs from the key pair generated for this gateway', 'publicKey');

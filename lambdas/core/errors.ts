@@ -13,7 +13,8 @@ export const CONFLICT_MESSAGES = {
   PEERING_ALREADY_EXISTS: 'A peering already exists between these gateways',
   GATEWAY_NOT_ACTIVE: 'Both gateways must be ACTIVE',
   OWNER_MISMATCH: 'Both gateways must belong to the same user',
-  ROUTED_CIDR_CONFLICT: 'The remote VPC CIDR or tunnel subnet overlaps a prefix already routed through the tunnel',
+  ROUTED_CIDR_CONFLICT:
+    'The remote VPC CIDR or tunnel subnet overlaps a prefix already routed through the tunnel',
   TUNNEL_SUBNET_EXHAUSTED: 'No free address is left in the tunnel subnet',
   GATEWAY_EXISTS: 'A gateway with this id already exists',
   PEER_EXISTS: 'A peer with this name already exists on this gateway',
@@ -34,7 +35,9 @@ export class ConflictError extends Error {
 
   /** Rebuilds a ConflictError from an errorMessage that crossed Step Functions. */
   static fromMessage(message: string): ConflictError | undefined {
-    const code = (Object.keys(CONFLICT_MESSAGES) as ConflictCode[]).find((c) => CONFLICT_MESSAGES[c] === message);
+    const code = (Object.keys(CONFLICT_MESSAGES) as ConflictCode[]).find(
+      (c) => CONFLICT_MESSAGES[c] === message,
+    );
     if (code) return new ConflictError(code);
     const prefixed = /^([A-Z_]+): (.*)$/s.exec(message);
     if (prefixed?.[1] && prefixed[1] in CONFLICT_MESSAGES) {

@@ -8,6 +8,7 @@ import { logger, redact } from './logger';
 
 export function stepHandler<Input, Output>(step: string, run: (input: Input) => Promise<Output>) {
   return middy<Input, Output, Error, Context>().handler(async (input) => {
+    logger.resetKeys();
     logger.appendKeys({ step });
     logger.info('step started', { input: redact(input) as Record<string, unknown> });
     try {

@@ -15,8 +15,8 @@ import type { FunctionRole } from '../handlers';
 
 /**
  * esbuild options shared with bench/bundle-size.ts, so the bench measures the deployed bundles.
- * ESM entry points first: the SDK's ES modules tree-shake, its CommonJS builds do not (a third
- * smaller bundle).
+ * ESM entry points first: the SDK's ES modules tree-shake, its CommonJS builds do not (bundles
+ * come out about a third smaller).
  */
 export const BUNDLE_OPTIONS = {
   target: 'node22',
@@ -27,8 +27,8 @@ export const BUNDLE_OPTIONS = {
 
 /**
  * API: under API Gateway's 29 s integration limit (the handler itself waits API_WAIT_MS at most).
- * Steps: one DynamoDB transaction or one SSM call each. Stream and event handlers may start
- * several workflows per record, so they get more room.
+ * Steps: one DynamoDB transaction or one SSM call each. The cascade starts one workflow per
+ * peering of a removed gateway and cleans its partition, so stream and event handlers get more room.
  */
 export const ROLE_TIMEOUTS: Record<FunctionRole, Duration> = {
   api: Duration.seconds(29),

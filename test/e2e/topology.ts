@@ -1,0 +1,124 @@
+/**
+ * Extra test hosts on the runtime's "internet" bridge: an external server (to see masquerade) and
+ * a road-warrior client running wireguard-go with a downloaded wg-quick config. Everything is in
+ * namespaces named by this file's prefix and removed by `teardown`.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const sh = (argv: string[]) => execFileSync(argv[0] as string, argv.slice(1), { encoding: 'utf8' });
+
+export class ExtraHosts {
+  private readonly prefix = `vpe${Math.random().toString(16).slice(2, 7)}`;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'vpc-peering-e2e-'));
+  private readonly namespaces: string[] = [];
+  private readonly processes: ChildProcess[] = [];
+  private legs = 0;
+
+  constructor(private readonly internetNamespace: string) {}
+
+  /** A namespace with one leg on the internet bridge at `address/24`. */
+  addInternetHost(name: string, address: string): string {
+    const namespace = `${this.prefix}-${name}`;
+    sh(['ip', 'netns', 'add', namespace]);
+    this.namespaces.push(namespace);
+    this.legs += 1;
+    const bridgePort = `${this.prefix.slice(0, 8)}x${this.legs}`;
+    sh(['ip', '-n', namespace, 'link', 'set', 'lo', 'up']);
+    sh([
+      'ip',
+      '-n',
+      namespace,
+      'link',
+      'add',
+      'inet',
+      'type',
+      'veth',
+      'peer',
+      'name',
+      bridgePort,
+      'netns',
+      this.internetNamespace,
+    ]);
+    sh(['ip', '-n', this.internetNamespace, 'link', 'set', bridgePort, 'master', 'br0', 'up']);
+    sh(['ip', '-n', namespace, 'addr', 'add', `${address}/24`, 'dev', 'inet']);
+    sh(['ip', '-n', namespace, 'link', 'set', 'inet', 'up']);
+    return namespace;
+  }
+
+  /** Starts a process in a namespace; stopped by teardown. */
+  spawn(namespace: string, argv: string[]): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', namespace, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.processes.push(child);
+    return child;
+  }
+
+  /**
+   * A road-warrior client: wireguard-go `wg0` configured from a wg-quick file (Address and the
+   * AllowedIPs routes applied by hand, as wg-quick would).
+   */
+  async startClient(namespace: string, clientConfig: string): Promise<(argv: string[]) => string> {
+    const runDir = join(this.dir, `run-${namespace}`);
+    mkdirSync(runDir, { recursive: true });
+    const inClient = (argv: string[]) =>
+      sh([
+        'ip',
+        'netns',
+        'exec',
+        namespace,
+        'sh',
+        '-c',
+        'mount --bind "$0" /run/wireguard && exec "$@"',
+        runDir,
+        ...argv,
+      ]);
+    const wireguard = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        namespace,
+        'sh',
+        '-c',
+        'mount --bind "$0" /run/wireguard && exec wireguard-go wg0',
+        runDir,
+      ],
+      { env: { ...process.env, WG_PROCESS_FOREGROUND: '1' }, stdio: 'ignore' },
+    );
+    this.processes.push(wireguard);
+    for (let i = 0; i < 100; i += 1) {
+      if (sh(['ls', runDir]).includes('wg0.sock')) break;
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    const address = /^Address = (.+)$/m.exec(clientConfig)?.[1] ?? '';
+    const allowed = (/^AllowedIPs = (.+)$/m.exec(clientConfig)?.[1] ?? '').split(',').map((s) => s.trim());
+    const wgConfig = join(this.dir, `${namespace}.conf`);
+    writeFileSync(wgConfig, clientConfig.replace(/^Address = .*\n/m, ''), { mode: 0o600 });
+    inClient(['wg', 'setconf', 'wg0', wgConfig]);
+    sh(['ip', '-n', namespace, 'addr', 'add', address, 'dev', 'wg0']);
+    sh(['ip', '-n', namespace, 'link', 'set', 'wg0', 'mtu', '1420', 'up']);
+    for (const prefix of allowed) sh(['ip', '-n', namespace, 'route', 'replace', prefix, 'dev', 'wg0']);
+    return inClient;
+  }
+
+  teardown(): void {
+    for (const child of this.processes) child.kill('SIGKILL');
+    for (const namespace of this.namespaces) {
+      try {
+        sh(['ip', 'netns', 'del', namespace]);
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Namespaces of this prefix still present (must be none after teardown). */
+  leftovers(): string[] {
+    return sh(['ip', 'netns', 'list'])
+      .split('\n')
+      .filter((line) => line.startsWith(this.prefix));
+  }
+}

@@ -1,0 +1,165 @@
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
+import { ValidationError } from '../../lambdas/core/errors';
+import { handler } from '../../lambdas/handlers/gateway-events';
+import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
+import { GATEWAY_DELETED, GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
+import { useDynamoDb } from '../helpers/dynamodb';
+import { gatewayRecord, uniqueId } from '../persistence/fixtures';
+
+const db = useDynamoDb();
+const context = {} as Context;
+const NOW = new Date('2025-06-01T12:00:00.000Z');
+
+const event = (detailType: string, detail: unknown): EventBridgeEvent<string, unknown> => ({
+  version: '0',
+  id: uniqueId('event'),
+  'detail-type': detailType,
+  source: GATEWAY_EVENT_SOURCE,
+  account: '000000000000',
+  time: NOW.toISOString(),
+  region: 'us-east-1',
+  resources: [],
+  detail,
+});
+
+/** The Gateway an "Updated" event carries: the API shape, no bookkeeping. */
+const updatedGateway = (id: string, overrides: Record<string, unknown> = {}) => ({
+  id,
+  name: id,
+  ownerId: 'user-1',
+  vpcId: `vpc-${id}`,
+  vpcCidr: '10.10.0.0/16',
+  location: 'eu-west-1',
+  tunnelSubnet: '100.64.0.0/24',
+  tunnelIp: '100.64.0.1',
+  publicIp: '203.0.113.10',
+  listenPort: 51820,
+  publicKey: 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=',
+  instanceId: `i-${id}`,
+  status: 'ACTIVE',
+  ...overrides,
+});
+
+describe('gateway-events handler', () => {
+  let repository: DynamoRepository;
+
+  beforeEach(() => {
+    repository = db.repository();
+    provideDependencies({ repository, clock: () => NOW });
+  });
+
+  afterAll(() => resetDependencies());
+
+  it('deletes the gateway item, and a second delivery is a no-op', async () => {
+    // Prepare
+    const gateway = gatewayRecord({ id: uniqueId('gw') });
+    await repository.createGateway(gateway);
+
+    // Act
+    await handler(event(GATEWAY_DELETED, { gatewayId: gateway.id }), context);
+    const again = handler(event(GATEWAY_DELETED, { gatewayId: gateway.id }), context);
+
+    // Assess
+    await expect(again).resolves.toBeUndefined();
+    expect(await repository.getGateway(gateway.id)).toBeUndefined();
+  });
+
+  it.each([
+    ['no detail object', 'gw-1', 'detail'],
+    ['no gatewayId', {}, 'detail.gatewayId'],
+    ['a gatewayId that is no identifier', { gatewayId: 'GW#x' }, 'detail.gatewayId'],
+  ])('refuses a Deleted event with %s', async (_case, detail, field) => {
+    // Act
+    const outcome = handler(event(GATEWAY_DELETED, detail), context);
+
+    // Assess
+    await expect(outcome).rejects.toThrow(ValidationError);
+    await expect(outcome).rejects.toThrow(`${field}: `);
+  });
+
+  it('refuses an event of another detail-type', async () => {
+    // Act
+    const outcome = handler(event('VPN Gateway Created', { gatewayId: 'gw-1' }), context);
+
+    // Assess
+    await expect(outcome).rejects.toThrow(ValidationError);
+  });
+
+  it('registers a gateway from an Updated event it does not know yet', async () => {
+    // Prepare
+    const id = uniqueId('gw');
+
+    // Act
+    await handler(event(GATEWAY_UPDATED, updatedGateway(id)), context);
+
+    // Assess
+    expect(await repository.getGateway(id)).toEqual({
+      ...updatedGateway(id),
+      desiredGeneration: 0,
+      privateKeyParam: null,
+      createdAt: NOW.toISOString(),
+      updatedAt: NOW.toISOString(),
+    });
+  });
+
+  it('updates the registry fields and keeps the bookkeeping', async () => {
+    // Prepare
+    const gateway = gatewayRecord({
+      id: uniqueId('gw'),
+      desiredGeneration: 7,
+      privateKeyParam: '/vpc-peering/gateways/x/private-key',
+    });
+    await repository.createGateway(gateway);
+    const { desiredGeneration, privateKeyParam, createdAt, updatedAt, ...fields } = gateway;
+
+    // Act
+    await handler(event(GATEWAY_UPDATED, { ...fields, publicIp: '198.51.100.7', status: 'ERROR' }), context);
+
+    // Assess
+    expect(await repository.getGateway(gateway.id)).toEqual({
+      ...gateway,
+      publicIp: '198.51.100.7',
+      status: 'ERROR',
+      updatedAt: NOW.toISOString(),
+    });
+  });
+
+  it.each([
+    ['vpcCidr', { vpcCidr: '10.99.0.0/16' }],
+    ['ownerId', { ownerId: 'user-2' }],
+    ['publicKey', { publicKey: 'HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=' }],
+  ])('refuses an update changing %s of a registered gateway', async (field, change) => {
+    // Prepare
+    const gateway = gatewayRecord({
+      id: uniqueId('gw'),
+      privateKeyParam: '/vpc-peering/gateways/x/private-key',
+    });
+    await repository.createGateway(gateway);
+    const { desiredGeneration, privateKeyParam, createdAt, updatedAt, ...fields } = gateway;
+
+    // Act
+    const outcome = handler(event(GATEWAY_UPDATED, { ...fields, ...change }), context);
+
+    // Assess
+    await expect(outcome).rejects.toThrow(`${field}: `);
+    expect(await repository.getGateway(gateway.id)).toEqual(gateway);
+  });
+
+  it.each([
+    ['without an id', { id: undefined }, 'id'],
+    ['with an invalid CIDR', { vpcCidr: '10.0.0.0/33' }, 'vpcCidr'],
+    ['with an unknown field', { privateKey: 'x' }, 'privateKey'],
+  ])('refuses an Updated event %s and stores nothing', async (_case, change, field) => {
+    // Prepare
+    const id = uniqueId('gw');
+
+    // Act
+    const outcome = handler(event(GATEWAY_UPDATED, { ...updatedGateway(id), ...change }), context);
+
+    // Assess
+    await expect(outcome).rejects.toThrow(ValidationError);
+    await expect(outcome).rejects.toThrow(`${field}: `);
+    expect(await repository.getGateway(id)).toBeUndefined();
+  });
+});

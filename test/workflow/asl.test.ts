@@ -1,0 +1,91 @@
+/** Static checks of the ASL files: substitutions, bounded loops, retries, JSONPath only. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { STEP_FUNCTIONS } from '../../runtime/step-functions';
+
+const dir = join(__dirname, '../../statemachine');
+const files = readdirSync(dir).filter((f) => f.endsWith('.asl.json'));
+
+type State = {
+  Type: string;
+  Next?: string;
+  Default?: string;
+  Choices?: { Next: string }[];
+  Catch?: { Next: string }[];
+  Retry?: { ErrorEquals: string[] }[];
+  Branches?: Machine[];
+  Resource?: string;
+  Parameters?: { FunctionName?: string };
+};
+type Machine = { StartAt: string; States: Record<string, State>; QueryLanguage?: string };
+
+function allStates(machine: Machine): [string, State, Machine][] {
+  return Object.entries(machine.States).flatMap(([name, state]) => [
+    [name, state, machine] as [string, State, Machine],
+    ...(state.Branches ?? []).flatMap(allStates),
+  ]);
+}
+
+const successors = (state: State) =>
+  [
+    state.Next,
+    state.Default,
+    ...(state.Choices ?? []).map((c) => c.Next),
+    ...(state.Catch ?? []).map((c) => c.Next),
+  ].filter((n): n is string => Boolean(n));
+
+describe.each(files)('%s', (file) => {
+  const text = readFileSync(join(dir, file), 'utf8');
+  const machine = JSON.parse(text) as Machine;
+
+  it('binds every ${placeholder} to a step function', () => {
+    const placeholders = [...text.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1]);
+    expect(placeholders.length).toBeGreaterThan(0);
+    for (const name of placeholders) expect(Object.keys(STEP_FUNCTIONS)).toContain(name);
+  });
+
+  it('has no hard-coded ARN other than the lambda:invoke integration', () => {
+    const arns = [...text.matchAll(/arn:aws[^"]*/g)].map((m) => m[0]);
+    expect(new Set(arns)).toEqual(new Set(['arn:aws:states:::lambda:invoke']));
+  });
+
+  it('uses JSONPath only (the local interpreter ignores JSONata)', () => {
+    expect(text).not.toContain('JSONata');
+    expect(text).not.toContain('"Arguments"');
+  });
+
+  it('retries Lambda service errors on every Task', () => {
+    for (const [name, state] of allStates(machine).filter(([, s]) => s.Type === 'Task')) {
+      const retried = (state.Retry ?? []).flatMap((r) => r.ErrorEquals);
+      const covered = retried.includes('States.ALL') || retried.includes('Lambda.ServiceException');
+      expect({ name, covered }).toEqual({ name, covered: true });
+    }
+  });
+
+  it('bounds every loop: each cycle passes through CheckCommand, which enforces the poll limit', () => {
+    let loops = 0;
+    for (const [name, state, owner] of allStates(machine)) {
+      // a depth-first walk from each state back to itself
+      const seen = new Set<string>();
+      const stack = successors(state);
+      let cycles = false;
+      const path: string[] = [];
+      while (stack.length > 0) {
+        const next = stack.pop() as string;
+        if (next === name) cycles = true;
+        if (seen.has(next) || !owner.States[next]) continue;
+        seen.add(next);
+        path.push(next);
+        stack.push(...successors(owner.States[next] as State));
+      }
+      if (cycles) {
+        loops += 1;
+        const onCycle = [name, ...path].filter(
+          (n) => owner.States[n]?.Parameters?.FunctionName === '${CheckCommandFunctionArn}',
+        );
+        expect({ name, boundedBy: onCycle.length > 0 }).toEqual({ name, boundedBy: true });
+      }
+    }
+    expect(loops).toBeGreaterThan(0);
+  });
+});
