@@ -6,6 +6,7 @@
 import { ValidationError } from '../core/errors';
 import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/schemas';
 import type { GatewayRecord } from '../core/types';
+import { startPeeringDeletion } from './delete-runs';
 import type { Dependencies } from './ports';
 
 /** Deletes the gateway item only; the stream REMOVE it causes starts the cascade. */
@@ -72,14 +73,14 @@ function mergeUpdate(
  * after a partial run still finds the peer entries it needs.
  */
 export async function cascadeGatewayRemoval(
-  d: Pick<Dependencies, 'repository' | 'workflows' | 'secrets'>,
+  d: Pick<Dependencies, 'repository' | 'workflows' | 'secrets' | 'clock'>,
   removed: GatewayRecord,
 ): Promise<void> {
   const peers = await d.repository.listPeers(removed.id);
   for (const peer of peers) {
     if (peer.type !== 'vpc-peering' || !peer.peeringId) continue;
     // The execution name dedupes: a redelivery or the API deleting the same peering starts nothing new.
-    await d.workflows.start('delete-peering', `delete-${peer.peeringId}`, { peeringId: peer.peeringId });
+    await startPeeringDeletion(d, peer.peeringId);
   }
   const privateKeys = [
     removed.privateKeyParam,

@@ -2,13 +2,7 @@
  * Ports: what the use cases need from the outside world. Adapters under lambdas/adapters implement
  * them for AWS (DynamoDB, SSM, S3, Step Functions, EventBridge) and for the embedded runtime.
  */
-import type {
-  GatewayRecord,
-  GatewayStatusReport,
-  Peering,
-  PeeringStatus,
-  PeerRecord,
-} from '../core/types';
+import type { GatewayRecord, GatewayStatusReport, Peering, PeeringStatus, PeerRecord } from '../core/types';
 
 /** Everything needed to write a new peering in one transaction. */
 export interface NewPeering {
@@ -117,7 +111,14 @@ export interface ConfigStore {
   put(gatewayId: string, generation: number, document: string): Promise<string>;
 }
 
-export type CommandStatus = 'Pending' | 'InProgress' | 'Delayed' | 'Success' | 'Failed' | 'TimedOut' | 'Cancelled';
+export type CommandStatus =
+  | 'Pending'
+  | 'InProgress'
+  | 'Delayed'
+  | 'Success'
+  | 'Failed'
+  | 'TimedOut'
+  | 'Cancelled';
 
 /** Parameters of one config push. Constant size whatever the gateway's peer count. */
 export interface ApplyCommand {
@@ -150,7 +151,11 @@ export interface WorkflowEngine {
   describe(executionId: string): Promise<ExecutionResult>;
 }
 
-export type AuditDetailType = 'VPC Peering Created' | 'VPC Peering Activated' | 'VPC Peering Failed' | 'VPC Peering Deleted';
+export type AuditDetailType =
+  | 'VPC Peering Created'
+  | 'VPC Peering Activated'
+  | 'VPC Peering Failed'
+  | 'VPC Peering Deleted';
 
 /** Audit events on the default bus, source `vpc.peering`. */
 export interface AuditPublisher {

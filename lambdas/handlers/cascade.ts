@@ -15,6 +15,7 @@ import { secretStore } from '../adapters/secrets';
 import { workflowEngine } from '../adapters/sfn';
 import { cascadeGatewayRemoval } from '../app/gateway-lifecycle';
 import type { GatewayRecord } from '../core/types';
+import { clock } from '../shared/deps';
 import { logger } from '../shared/logger';
 
 const GATEWAY_PK_PREFIX = keys.gatewayPartition('');
@@ -35,7 +36,7 @@ async function handleRecord(record: DynamoDBRecord): Promise<void> {
   if (!removed) return;
   logger.info('cascading gateway removal', { gatewayId: removed.id });
   await cascadeGatewayRemoval(
-    { repository: repository(), workflows: workflowEngine(), secrets: secretStore() },
+    { repository: repository(), workflows: workflowEngine(), secrets: secretStore(), clock: clock() },
     removed,
   );
 }

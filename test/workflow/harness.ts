@@ -54,8 +54,9 @@ export function useWorkflowBench(): WorkflowBench {
   const calls: StepCall[] = [];
 
   beforeAll(() => {
-    // Waits are shortened to 50 ms here; keep the poll bound at ~20 s of waiting, as on AWS it is 2 min.
-    process.env.COMMAND_MAX_POLLS = '400';
+    // Waits are shortened to 50 ms here; a poll bound of ~100 s of waiting keeps a loaded CI machine
+    // from failing pushes that are merely queued (on AWS: 60 polls of 2 s).
+    process.env.COMMAND_MAX_POLLS = '2000';
     dir = mkdtempSync(join(tmpdir(), 'vpc-peering-workflow-'));
     secrets = new FileSecretStore(join(dir, 'secrets'));
     hosts = new LocalHosts({ dataDir: dir, secretsDir: join(dir, 'secrets'), mode: 'files' });

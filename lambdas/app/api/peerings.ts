@@ -5,6 +5,7 @@
 import { ConflictError } from '../../core/errors';
 import type { Caller } from '../../core/types';
 import { logger } from '../../shared/logger';
+import { startPeeringDeletion } from '../delete-runs';
 import type { ExecutionResult } from '../ports';
 import type { ApiDeps, ApiTiming } from './context';
 import { newPeeringId } from './ids';
@@ -99,13 +100,13 @@ export async function getPeering(
 
 /** Deletes the peering on both sides (delete-peering workflow). */
 export async function deletePeering(
-  d: Pick<ApiDeps, 'repository' | 'workflows'>,
+  d: Pick<ApiDeps, 'repository' | 'workflows' | 'clock'>,
   caller: Caller,
   peeringId: string,
   timing: ApiTiming,
 ): Promise<'done' | 'running'> {
   await visiblePeering(d, caller, peeringId);
-  const executionId = await d.workflows.start('delete-peering', `delete-${peeringId}`, { peeringId });
+  const executionId = await startPeeringDeletion(d, peeringId);
   const result = await awaitExecution(d, executionId, timing);
   if (result.status === 'SUCCEEDED') return 'done';
   if (result.status === 'RUNNING') return 'running';
