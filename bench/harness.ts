@@ -89,7 +89,9 @@ export class ApiClient {
   async expect(method: string, path: string, status: number, body?: unknown): Promise<ApiResponse> {
     const response = await this.call(method, path, body);
     if (response.status !== status) {
-      throw new Error(`${method} ${path}: expected ${status}, got ${response.status} ${JSON.stringify(response.body)}`);
+      throw new Error(
+        `${method} ${path}: expected ${status}, got ${response.status} ${JSON.stringify(response.body)}`,
+      );
     }
     return response;
   }

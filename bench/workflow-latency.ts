@@ -1,0 +1,181 @@
+/**
+ * Section 1: create/delete latency of one peering through the API (workflow on the embedded
+ * runtime) beside a floor measured in the same run: the same state changes and the same two gateway
+ * applies done directly, without Step Functions, Lambda payloads, command polling or API waits.
+ * The ratio workflow/floor is the orchestration overhead (goal: at most 2×).
+ */
+import { join } from 'node:path';
+import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
+import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
+import type { Repository } from '../lambdas/app/ports';
+import { secretNames } from '../lambdas/app/secret-names';
+import { remotePeerAllowedIps } from '../lambdas/core/checks';
+import { generatePresharedKey } from '../lambdas/core/keys';
+import { renderGatewayState, serialiseState } from '../lambdas/core/render';
+import { peeringPeerName } from '../lambdas/core/schemas';
+import type { GatewayRecord } from '../lambdas/core/types';
+import type { LocalHosts } from '../runtime/hosts';
+import {
+  type BenchRuntime,
+  type Metric,
+  percentile,
+  ratioOf,
+  registerGateways,
+  round,
+  type SectionResult,
+  startBenchRuntime,
+  timed,
+  WAIT_NOTE,
+} from './harness';
+
+const PEERINGS = 50;
+
+interface Floor {
+  repository: Repository;
+  secrets: FileSecretStore;
+  configStore: FileConfigStore;
+  hosts: LocalHosts;
+}
+
+export async function benchWorkflowLatency(): Promise<SectionResult> {
+  const bench = await startBenchRuntime('files');
+  try {
+    const { repository } = await import('../lambdas/adapters/dynamodb');
+    const floor: Floor = {
+      repository: repository(),
+      secrets: new FileSecretStore(join(bench.dataDir, 'secrets')),
+      configStore: new FileConfigStore(join(bench.dataDir, 'config')),
+      hosts: bench.runtime.hosts,
+    };
+    // One extra pair each, run first and not measured (JIT, first host creation).
+    const viaApi = pairs(await registerGateways(bench.admin, 'w', 2 * (PEERINGS + 1)));
+    const direct = pairs(await registerGateways(bench.admin, 'f', 2 * (PEERINGS + 1)));
+    const samples = { apiCreate: [] as number[], floorCreate: [] as number[] };
+    const deletes = { apiDelete: [] as number[], floorDelete: [] as number[] };
+    const created: { api: string; floor: string }[] = [];
+    // Interleaved, so drift (table growth, GC) lands on both sides alike.
+    for (let i = 0; i <= PEERINGS; i++) {
+      const [a, b] = viaApi[i] as [string, string];
+      const [fa, fb] = direct[i] as [string, string];
+      const api = await timed(() => createViaApi(bench, a, b));
+      const own = await timed(() => createDirectly(floor, `floor-${i}`, fa, fb));
+      if (i > 0) {
+        samples.apiCreate.push(api.ms);
+        samples.floorCreate.push(own.ms);
+      }
+      created.push({ api: api.result, floor: own.result });
+    }
+    for (const [i, peering] of created.entries()) {
+      const api = await timed(() => bench.admin.expect('DELETE', `/v1/vpc-peerings/${peering.api}`, 204));
+      const own = await timed(() => deleteDirectly(floor, peering.floor));
+      if (i > 0) {
+        deletes.apiDelete.push(api.ms);
+        deletes.floorDelete.push(own.ms);
+      }
+    }
+    await bench.runtime.settled();
+    return {
+      metrics: [
+        ...latencyRows('create', samples.apiCreate, samples.floorCreate),
+        ...latencyRows('delete', deletes.apiDelete, deletes.floorDelete),
+      ],
+      notes: [
+        'embedded runtime, hostMode files (the gateway script writes files; no WireGuard)',
+        WAIT_NOTE,
+        'the API polls its execution every 150 ms, so API latencies are quantised upwards by up to 150 ms',
+      ],
+      details: { peerings: PEERINGS, samplesMs: roundAll({ ...samples, ...deletes }) },
+    };
+  } finally {
+    await bench.stop();
+  }
+}
+
+const pairs = (ids: string[]): [string, string][] =>
+  Array.from({ length: ids.length / 2 }, (_, i) => [ids[2 * i] as string, ids[2 * i + 1] as string]);
+
+async function createViaApi(bench: BenchRuntime, a: string, b: string): Promise<string> {
+  const response = await bench.admin.expect('POST', `/v1/gateways/${a}/vpc-peerings`, 201, {
+    remoteGatewayId: b,
+  });
+  return String(response.body.id);
+}
+
+/** The create workflow's writes and applies without the workflow: the floor. */
+async function createDirectly(d: Floor, peeringId: string, a: string, b: string): Promise<string> {
+  const [local, remote] = await Promise.all([gateway(d, a), gateway(d, b)]);
+  const presharedKeyParam = secretNames.presharedKey(peeringId);
+  await d.secrets.putIfAbsent(presharedKeyParam, generatePresharedKey());
+  await d.repository.createPeering({
+    id: peeringId,
+    ownerId: local.ownerId,
+    presharedKeyParam,
+    createdAt: new Date().toISOString(),
+    sides: [
+      { gatewayId: local.id, peer: peerDescribing(remote, peeringId) },
+      { gatewayId: remote.id, peer: peerDescribing(local, peeringId) },
+    ],
+  });
+  await Promise.all([applyDirectly(d, a), applyDirectly(d, b)]);
+  return peeringId;
+}
+
+async function deleteDirectly(d: Floor, peeringId: string): Promise<void> {
+  const peering = await d.repository.getPeering(peeringId);
+  if (!peering) throw new Error(`floor peering ${peeringId} is missing`);
+  await d.repository.detachPeering(peeringId);
+  await Promise.all(peering.gatewayIds.map((id) => applyDirectly(d, id)));
+  await d.repository.releasePeering(peeringId, { deleteRecord: true });
+  await d.secrets.delete(secretNames.presharedKey(peeringId));
+}
+
+/** Render the gateway's state, publish it and run the gateway script on its host, synchronously. */
+async function applyDirectly(d: Floor, gatewayId: string): Promise<void> {
+  const record = await gateway(d, gatewayId);
+  const peers = await d.repository.listPeers(gatewayId);
+  const generation = record.desiredGeneration;
+  const stateUri = await d.configStore.put(
+    gatewayId,
+    generation,
+    serialiseState(renderGatewayState(record, peers, generation)),
+  );
+  await d.hosts.ensureHost(record);
+  const result = await d.hosts.apply(record.instanceId, { gatewayId, generation, stateUri });
+  if (result.exitCode !== 0) throw new Error(`floor apply on ${gatewayId} failed: ${result.stderr.trim()}`);
+}
+
+async function gateway(d: Floor, id: string): Promise<GatewayRecord> {
+  const record = await d.repository.getGateway(id);
+  if (!record) throw new Error(`gateway ${id} is missing`);
+  return record;
+}
+
+/** The peer entry describing `remote`, as the allocate step writes it. */
+function peerDescribing(remote: GatewayRecord, peeringId: string) {
+  return {
+    name: peeringPeerName(peeringId),
+    publicKey: remote.publicKey,
+    allowedIps: remotePeerAllowedIps(remote),
+    endpoint: `${remote.publicIp}:${remote.listenPort}`,
+    remoteGatewayId: remote.id,
+  };
+}
+
+function latencyRows(action: string, workflow: number[], floor: number[]): Metric[] {
+  return [50, 95].map((p) => {
+    const value = round(percentile(workflow, p));
+    const baseline = round(percentile(floor, p));
+    return {
+      metric: `${action} p${p} (API+workflow vs direct floor)`,
+      value,
+      unit: 'ms',
+      baseline,
+      ratio: ratioOf(value, baseline),
+      goal: 'ratio ≤ 2',
+      lowerIsBetter: true,
+    };
+  });
+}
+
+const roundAll = (samples: Record<string, number[]>) =>
+  Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, values.map(round)]));
