@@ -65,64 +65,87 @@ async function applyCostByPeerCount() {
     const details: Record<string, unknown> = {};
     for (const [index, count] of PEER_COUNTS.entries()) {
       const gateway = benchGateway(index);
-      await secrets.putIfAbsent(gateway.privateKeyParam as string, generateKeyPair().privateKey);
-      await hosts.ensureHost(gateway);
-      const namespace = hosts.hostInfo(gateway.instanceId)?.gatewayNamespace as string;
-      const peers = Array.from({ length: count }, (_, i) => roadWarrior(gateway.id, i));
-      let generation = 1;
-      const applyState = async () => {
-        const document = serialiseState(renderGatewayState(gateway, peers, generation));
-        const stateUri = await configStore.put(gateway.id, generation, document);
-        const result = await hosts.apply(gateway.instanceId, { gatewayId: gateway.id, generation, stateUri });
-        if (result.exitCode !== 0) throw new Error(`apply of ${count} peers failed: ${result.stderr.trim()}`);
-        generation++;
-      };
-      const initial = await timed(applyState);
-      const changes: number[] = [];
-      for (let i = 0; i < CHANGES; i++) {
-        peers.push(roadWarrior(gateway.id, peers.length));
-        changes.push((await timed(applyState)).ms);
+      try {
+        const measured = await measureChanges(hosts, secrets, configStore, gateway, count);
+        metrics.push(measured.metric);
+        details[`peers${count}`] = measured.details;
+      } catch (error) {
+        // One peer count failing (e.g. the script's limits) must not hide the others.
+        const message = error instanceof Error ? error.message : String(error);
+        metrics.push({ metric: `apply +1 peer at ${count} peers`, value: `FAILED: ${message.slice(0, 90)}` });
+        details[`peers${count}`] = { error: message };
+      } finally {
+        await hosts.destroyHost(gateway.instanceId);
       }
-      const bare: number[] = [];
-      for (let i = 0; i < CHANGES; i++) {
-        const extra = roadWarrior(gateway.id, peers.length + i);
-        const { ms, result } = await timed(() =>
-          hosts.exec(namespace, [
-            'wg',
-            'set',
-            'wg0',
-            'peer',
-            extra.publicKey,
-            'allowed-ips',
-            `${extra.tunnelIp}/32`,
-          ]),
-        );
-        if (result.exitCode !== 0) throw new Error(`wg set failed: ${result.stderr.trim()}`);
-        bare.push(ms);
-      }
-      const value = round(median(changes));
-      const baseline = round(median(bare));
-      metrics.push({
-        metric: `apply +1 peer at ${count} peers (median) vs bare wg set`,
-        value,
-        unit: 'ms',
-        baseline,
-        ratio: ratioOf(value, baseline),
-        goal: 'flat in N, ratio ≤ 3',
-        lowerIsBetter: true,
-      });
-      details[`peers${count}`] = {
-        initialApplyMs: round(initial.ms),
-        changeMs: changes.map(round),
-        bareWgSetMs: bare.map(round),
-      };
-      await hosts.destroyHost(gateway.instanceId);
     }
     return { metrics, details };
   } finally {
     await hosts.teardown();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+async function measureChanges(
+  hosts: LocalHosts,
+  secrets: FileSecretStore,
+  configStore: FileConfigStore,
+  gateway: GatewayRecord,
+  count: number,
+): Promise<{ metric: Metric; details: Record<string, unknown> }> {
+  await secrets.putIfAbsent(gateway.privateKeyParam as string, generateKeyPair().privateKey);
+  await hosts.ensureHost(gateway);
+  const namespace = hosts.hostInfo(gateway.instanceId)?.gatewayNamespace as string;
+  const peers = Array.from({ length: count }, (_, i) => roadWarrior(gateway.id, i));
+  let generation = 1;
+  const applyState = async () => {
+    const document = serialiseState(renderGatewayState(gateway, peers, generation));
+    const stateUri = await configStore.put(gateway.id, generation, document);
+    const result = await hosts.apply(gateway.instanceId, { gatewayId: gateway.id, generation, stateUri });
+    if (result.exitCode !== 0)
+      throw new Error(`apply of ${peers.length} peers failed: ${result.stderr.trim()}`);
+    generation++;
+  };
+  const initial = await timed(applyState);
+  const changes: number[] = [];
+  for (let i = 0; i < CHANGES; i++) {
+    peers.push(roadWarrior(gateway.id, peers.length));
+    changes.push((await timed(applyState)).ms);
+  }
+  const bare: number[] = [];
+  for (let i = 0; i < CHANGES; i++) {
+    const extra = roadWarrior(gateway.id, peers.length + i);
+    const { ms, result } = await timed(() =>
+      hosts.exec(namespace, [
+        'wg',
+        'set',
+        'wg0',
+        'peer',
+        extra.publicKey,
+        'allowed-ips',
+        `${extra.tunnelIp}/32`,
+      ]),
+    );
+    if (result.exitCode !== 0) throw new Error(`wg set failed: ${result.stderr.trim()}`);
+    bare.push(ms);
+  }
+  const value = round(median(changes));
+  const baseline = round(median(bare));
+  return {
+    metric: {
+      metric: `apply +1 peer at ${count} peers (median) vs bare wg set`,
+      value,
+      unit: 'ms',
+      baseline,
+      ratio: ratioOf(value, baseline),
+      goal: 'flat in N, ratio ≤ 3',
+      lowerIsBetter: true,
+    },
+    details: {
+      initialApplyMs: round(initial.ms),
+      changeMs: changes.map(round),
+      bareWgSetMs: bare.map(round),
+    },
+  };
 }
 
 async function timeToFirstPing() {

@@ -8,8 +8,9 @@ import { writeFile } from 'node:fs/promises';
 import { stopAllRuntimes } from './harness';
 import { SECTIONS } from './sections';
 
+const [name, resultFile] = process.argv.slice(2);
+
 async function main(): Promise<void> {
-  const [name, resultFile] = process.argv.slice(2);
   const section = SECTIONS.find((s) => s.name === name);
   if (!section || !resultFile)
     throw new Error(`usage: child.ts <${SECTIONS.map((s) => s.name).join('|')}> <file>`);
@@ -22,8 +23,10 @@ async function main(): Promise<void> {
 
 main().then(
   () => process.exit(0),
-  (error: Error) => {
+  async (error: Error) => {
     process.stderr.write(`${error.stack ?? error.message}\n`);
+    // The parent reports the message; the exit code says it is an error.
+    if (resultFile) await writeFile(resultFile, JSON.stringify({ error: error.message })).catch(() => {});
     stopAllRuntimes().finally(() => process.exit(1));
   },
 );

@@ -48,6 +48,9 @@ export async function stopAllRuntimes(): Promise<void> {
 
 export async function startBenchRuntime(hostMode: 'files' | 'wireguard'): Promise<BenchRuntime> {
   const dataDir = await mkdtemp(join(tmpdir(), 'vpc-peering-bench-'));
+  // The push poll bound counts polls; with 20 ms waits keep it near a minute of waiting, as the
+  // runtime's default does with its own wait.
+  process.env.COMMAND_MAX_POLLS ??= String(Math.ceil(60_000 / LOCAL_WAIT_MS));
   // Imported here so the handler modules see the environment startRuntime configures.
   const { startRuntime } = await import('../runtime/main');
   const runtime = await startRuntime({ port: 0, dataDir, hostMode, waitMs: LOCAL_WAIT_MS, log: () => {} });

@@ -73,7 +73,13 @@ async function runIsolated(section: SectionSpec): Promise<SectionResult> {
     const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
     clearTimeout(stop);
     if (timedOut) throw new Error(`timed out after ${section.timeoutMs / 1000} s`);
-    if (code !== 0) throw new Error(`section process exited with ${code} (its error is above)`);
+    if (code !== 0) {
+      const reported = await readFile(resultFile, 'utf8').then(
+        (text) => (JSON.parse(text) as { error?: string }).error,
+        () => undefined,
+      );
+      throw new Error(reported ?? `section process exited with ${code} (its error is above)`);
+    }
     return JSON.parse(await readFile(resultFile, 'utf8')) as SectionResult;
   } finally {
     await rm(dir, { recursive: true, force: true });

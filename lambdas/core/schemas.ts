@@ -17,7 +17,8 @@ import {
 } from './cidr';
 import { ValidationError } from './errors';
 import { parseWireGuardKey } from './keys';
-import type { GatewayStatus } from './types';
+import type { Gateway, GatewayStatus } from './types';
+import { GATEWAY_FIELDS } from './views';
 
 /** Ids that may name a secret or a peer: gateway, peering and path ids. */
 const RESOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -32,24 +33,14 @@ const PEERING_PEER_PREFIX = 'vpc-peering-';
 const GATEWAY_STATUSES: readonly GatewayStatus[] = ['PENDING', 'ACTIVE', 'ERROR', 'DELETING'];
 const DEFAULT_LISTEN_PORT = 51820;
 
-export interface RegisterGatewayInput {
-  /** Absent: the use case generates one. */
-  id?: string;
-  /** Absent: the use case uses the id. */
-  name?: string;
-  ownerId: string;
-  vpcId: string;
-  vpcCidr: string;
-  location: string;
-  tunnelSubnet: string;
-  tunnelIp: string;
-  publicIp: string;
-  listenPort: number;
-  /** Absent: the use case generates a key pair and keeps the private key in the secret store. */
-  publicKey?: string;
-  instanceId: string;
-  status: GatewayStatus;
-}
+/**
+ * Absent id: the use case generates one; absent name: it uses the id; absent publicKey: it generates
+ * a key pair and keeps the private key in the secret store.
+ */
+type OptionalAtRegistration = 'id' | 'name' | 'publicKey';
+
+export type RegisterGatewayInput = Omit<Gateway, OptionalAtRegistration> &
+  Partial<Pick<Gateway, OptionalAtRegistration>>;
 
 type Body = Record<string, unknown>;
 
@@ -144,24 +135,8 @@ function parsePublicIp(value: unknown, field: string): string {
   return publicIp;
 }
 
-const REGISTER_GATEWAY_FIELDS = [
-  'id',
-  'name',
-  'ownerId',
-  'vpcId',
-  'vpcCidr',
-  'location',
-  'tunnelSubnet',
-  'tunnelIp',
-  'publicIp',
-  'listenPort',
-  'publicKey',
-  'instanceId',
-  'status',
-] as const;
-
 export function parseRegisterGatewayBody(body: unknown): RegisterGatewayInput {
-  const input = readObject(body, REGISTER_GATEWAY_FIELDS);
+  const input = readObject(body, GATEWAY_FIELDS);
   const vpcCidr = parseCidr(required(input, 'vpcCidr'), 'vpcCidr');
   const tunnelSubnet = parseCidr(required(input, 'tunnelSubnet'), 'tunnelSubnet');
   if (cidrsOverlap(vpcCidr, tunnelSubnet)) {

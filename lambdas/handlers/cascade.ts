@@ -16,6 +16,7 @@ import { workflowEngine } from '../adapters/sfn';
 import { cascadeGatewayRemoval } from '../app/gateway-lifecycle';
 import type { GatewayRecord } from '../core/types';
 import { clock } from '../shared/deps';
+import { logKeys } from '../shared/log-keys';
 import { logger } from '../shared/logger';
 
 const GATEWAY_PK_PREFIX = keys.gatewayPartition('');
@@ -41,8 +42,9 @@ async function handleRecord(record: DynamoDBRecord): Promise<void> {
   );
 }
 
-export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse, Error, Context>().handler(
-  async (event) => {
+export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse, Error, Context>()
+  .use(logKeys(() => ({ handler: 'cascade' })))
+  .handler(async (event) => {
     for (const [index, record] of event.Records.entries()) {
       try {
         await handleRecord(record);
@@ -60,5 +62,4 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse, Error, 
       }
     }
     return { batchItemFailures: [] };
-  },
-);
+  });

@@ -12,6 +12,7 @@ import { ValidationError } from '../core/errors';
 import { parseResourceId } from '../core/schemas';
 import { clock } from '../shared/deps';
 import { GATEWAY_DELETED, GATEWAY_UPDATED } from '../shared/event-patterns';
+import { logKeys } from '../shared/log-keys';
 import { logger, redact } from '../shared/logger';
 
 type GatewayEvent = EventBridgeEvent<string, unknown>;
@@ -44,17 +45,18 @@ function deletedDetail(detail: unknown): Record<string, unknown> {
   return detail as Record<string, unknown>;
 }
 
-export const handler = middy<GatewayEvent, void, Error, Context>().handler(async (event) => {
-  logger.appendKeys({ eventId: event.id });
-  try {
-    await route(event);
-  } catch (error) {
-    if (error instanceof ValidationError) {
-      logger.error('rejected gateway event', {
-        error: error.message,
-        event: redact(event) as Record<string, unknown>,
-      });
+export const handler = middy<GatewayEvent, void, Error, Context>()
+  .use(logKeys((event: GatewayEvent) => ({ eventId: event.id })))
+  .handler(async (event) => {
+    try {
+      await route(event);
+    } catch (error) {
+      if (error instanceof ValidationError) {
+        logger.error('rejected gateway event', {
+          error: error.message,
+          event: redact(event) as Record<string, unknown>,
+        });
+      }
+      throw error;
     }
-    throw error;
-  }
-});
+  });

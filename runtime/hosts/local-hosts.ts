@@ -106,6 +106,23 @@ function resolveMode(requested: LocalHostsOptions['mode']): HostMode {
 }
 
 const safeName = (instanceId: string) => instanceId.replace(/[^A-Za-z0-9._-]/g, '_');
+/** A veth pair: `name` in `namespace`, `peerName` in `peerNamespace`. */
+const addVethPair = (namespace: string, name: string, peerNamespace: string, peerName: string) =>
+  mustRun([
+    'ip',
+    '-n',
+    namespace,
+    'link',
+    'add',
+    name,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    peerName,
+    'netns',
+    peerNamespace,
+  ]);
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 export class LocalHosts {
@@ -122,6 +139,8 @@ export class LocalHosts {
   private readonly runDirs = new Map<string, string>();
   private internet?: Promise<string>;
   private nextIndex = 1;
+  /** Bridge ports of addInternetHost legs, x<n> beside the gateways' g<index>. */
+  private extraLegs = 0;
 
   constructor(options: LocalHostsOptions) {
     this.mode = resolveMode(options.mode);
@@ -188,6 +207,18 @@ export class LocalHosts {
     this.log(`host ${instanceId} destroyed`);
   }
 
+  /**
+   * Adds namespace `name` with a leg on the internet bridge at `address/24`, for hosts beside the
+   * gateways (an external server, a road-warrior client). Its caller deletes it: unless `name`
+   * carries this object's prefix, teardown leaves it alone.
+   */
+  async addInternetHost(name: string, address: string): Promise<void> {
+    const internet = await this.ensureInternet();
+    await this.addNamespace(name);
+    this.extraLegs += 1;
+    await this.addBridgeLeg(name, internet, `x${this.extraLegs}`, `${address}/24`);
+  }
+
   /** Stops every process and deletes every namespace of this prefix. Idempotent. */
   async teardown(): Promise<void> {
     await Promise.all([...this.ensuring.values()].map((p) => p.catch(() => {})));
@@ -240,42 +271,10 @@ export class LocalHosts {
     try {
       await this.addNamespace(gw);
       await this.addNamespace(vm);
-      // Public leg: gw:inet <-> internet:g<index> on the bridge; one L2 segment for every public IP.
-      await mustRun([
-        'ip',
-        '-n',
-        gw,
-        'link',
-        'add',
-        'inet',
-        'type',
-        'veth',
-        'peer',
-        'name',
-        `g${index}`,
-        'netns',
-        internet,
-      ]);
-      await mustRun(['ip', '-n', internet, 'link', 'set', `g${index}`, 'master', 'br0', 'up']);
-      await mustRun(['ip', '-n', gw, 'addr', 'add', `${gateway.publicIp}/32`, 'dev', 'inet']);
-      await mustRun(['ip', '-n', gw, 'link', 'set', 'inet', 'up']);
+      await this.addBridgeLeg(gw, internet, `g${index}`, `${gateway.publicIp}/32`);
       await mustRun(['ip', '-n', gw, 'route', 'add', 'default', 'dev', 'inet']);
       // VPC leg: gw:vpc (first host) <-> instance:eth0 (10th host), default route via the gateway.
-      await mustRun([
-        'ip',
-        '-n',
-        gw,
-        'link',
-        'add',
-        'vpc',
-        'type',
-        'veth',
-        'peer',
-        'name',
-        'eth0',
-        'netns',
-        vm,
-      ]);
+      await addVethPair(gw, 'vpc', vm, 'eth0');
       await mustRun(['ip', '-n', gw, 'addr', 'add', `${gatewayVpcIp}/${bits}`, 'dev', 'vpc']);
       await mustRun(['ip', '-n', gw, 'link', 'set', 'vpc', 'up']);
       await mustRun(['ip', '-n', vm, 'addr', 'add', `${instanceIp}/${bits}`, 'dev', 'eth0']);
@@ -286,6 +285,14 @@ export class LocalHosts {
       await this.deleteNamespaces([gw, vm]);
       throw error;
     }
+  }
+
+  /** Public leg: namespace:inet <-> internet:bridgePort on the bridge, one L2 segment for every public IP. */
+  private async addBridgeLeg(namespace: string, internet: string, bridgePort: string, address: string) {
+    await addVethPair(namespace, 'inet', internet, bridgePort);
+    await mustRun(['ip', '-n', internet, 'link', 'set', bridgePort, 'master', 'br0', 'up']);
+    await mustRun(['ip', '-n', namespace, 'addr', 'add', address, 'dev', 'inet']);
+    await mustRun(['ip', '-n', namespace, 'link', 'set', 'inet', 'up']);
   }
 
   private async startWireguard(host: Host, namespace: string): Promise<void> {

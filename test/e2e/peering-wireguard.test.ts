@@ -134,8 +134,8 @@ describe('two VPCs peered through real WireGuard gateways', () => {
 
   it('masquerades internet egress to the gateway public IP', async () => {
     const a = hostOf('gwa');
-    extra = new ExtraHosts(a.internetNamespace);
-    const external = extra.addInternetHost('ext', '203.0.113.100');
+    extra = new ExtraHosts(runtime.hosts);
+    const external = await extra.addInternetHost('ext', '203.0.113.100');
     const server = extra.spawn(external, ['node', WHOAMI, 'server', PORT]);
     await new Promise<void>((ready) =>
       server.stdout?.on('data', (c: Buffer) => c.toString().includes('ready') && ready()),
@@ -176,7 +176,7 @@ describe('two VPCs peered through real WireGuard gateways', () => {
     expect(added.status).toBe(201);
     const config = await api('GET', '/v1/gateways/gwa/peers/laptop/config');
     expect(config.text).toContain('AllowedIPs = 10.10.0.0/16, 100.64.0.0/24, 172.16.0.0/16');
-    const laptop = extra.addInternetHost('laptop', '203.0.113.50');
+    const laptop = await extra.addInternetHost('laptop', '203.0.113.50');
     await extra.startClient(laptop, config.text);
     await eventually(() => ping(laptop, a.instanceIp), 'laptop → instance A');
     await eventually(() => ping(laptop, b.instanceIp), 'laptop → instance B through the peering');

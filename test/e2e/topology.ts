@@ -7,6 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LocalHosts } from '../../runtime/hosts';
 
 const sh = (argv: string[]) => execFileSync(argv[0] as string, argv.slice(1), { encoding: 'utf8' });
 
@@ -15,36 +16,14 @@ export class ExtraHosts {
   private readonly dir = mkdtempSync(join(tmpdir(), 'vpc-peering-e2e-'));
   private readonly namespaces: string[] = [];
   private readonly processes: ChildProcess[] = [];
-  private legs = 0;
+  constructor(private readonly hosts: LocalHosts) {}
 
-  constructor(private readonly internetNamespace: string) {}
-
-  /** A namespace with one leg on the internet bridge at `address/24`. */
-  addInternetHost(name: string, address: string): string {
+  /** A namespace with one leg on the runtime's internet bridge at `address/24`. */
+  async addInternetHost(name: string, address: string): Promise<string> {
     const namespace = `${this.prefix}-${name}`;
-    sh(['ip', 'netns', 'add', namespace]);
+    // Tracked first: teardown also removes a half-built one.
     this.namespaces.push(namespace);
-    this.legs += 1;
-    const bridgePort = `${this.prefix.slice(0, 8)}x${this.legs}`;
-    sh(['ip', '-n', namespace, 'link', 'set', 'lo', 'up']);
-    sh([
-      'ip',
-      '-n',
-      namespace,
-      'link',
-      'add',
-      'inet',
-      'type',
-      'veth',
-      'peer',
-      'name',
-      bridgePort,
-      'netns',
-      this.internetNamespace,
-    ]);
-    sh(['ip', '-n', this.internetNamespace, 'link', 'set', bridgePort, 'master', 'br0', 'up']);
-    sh(['ip', '-n', namespace, 'addr', 'add', `${address}/24`, 'dev', 'inet']);
-    sh(['ip', '-n', namespace, 'link', 'set', 'inet', 'up']);
+    await this.hosts.addInternetHost(namespace, address);
     return namespace;
   }
 

@@ -15,7 +15,8 @@ import {
 import { createEventRouter } from '../../runtime/event-router';
 import { type StreamPoller, startStreamPoller } from '../../runtime/stream-poller';
 import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord, newPeering, roadWarrior, uniqueId } from '../persistence/fixtures';
+import { gatewayRecord } from '../helpers/gateways';
+import { newPeering, roadWarrior, uniqueId } from '../persistence/fixtures';
 import { MemorySecrets, RecordingWorkflows } from './fakes';
 
 const db = useDynamoDb();
@@ -65,18 +66,8 @@ describe('gateway deletion cascade', () => {
   async function seed() {
     const a = gatewayRecord({ id: uniqueId('gw-a'), privateKeyParam: null });
     const withKey = { ...a, privateKeyParam: secretNames.gatewayPrivateKey(a.id) };
-    const b = gatewayRecord({
-      id: uniqueId('gw-b'),
-      vpcCidr: '172.16.0.0/16',
-      tunnelSubnet: '100.64.1.0/24',
-      tunnelIp: '100.64.1.1',
-    });
-    const c = gatewayRecord({
-      id: uniqueId('gw-c'),
-      vpcCidr: '10.20.0.0/16',
-      tunnelSubnet: '100.64.2.0/24',
-      tunnelIp: '100.64.2.1',
-    });
+    const b = gatewayRecord({ id: uniqueId('gw-b') });
+    const c = gatewayRecord({ id: uniqueId('gw-c') });
     for (const gateway of [withKey, b, c]) await repository.createGateway(gateway);
     const ab = await repository.createPeering(newPeering(withKey, b));
     const ac = await repository.createPeering(newPeering(withKey, c));
@@ -170,7 +161,7 @@ describe('gateway deletion cascade', () => {
   it('reports the failed record and every later one, and finishes the job on redelivery', async () => {
     // Prepare: a batch of three REMOVEs, of which the middle one's cascade fails.
     const { a, ab, ac, laptopKey } = await seed();
-    const other = gatewayRecord({ id: uniqueId('gw-other'), vpcCidr: '10.30.0.0/16' });
+    const other = gatewayRecord({ id: uniqueId('gw-other') });
     await repository.createGateway(other);
     const records = [
       removeRecord('1', { ...keys.peer(a.id, 'own-key'), entity: 'peer', name: 'own-key' }),

@@ -1,11 +1,14 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import type { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
 import { ValidationError } from '../../lambdas/core/errors';
+import type { Gateway } from '../../lambdas/core/types';
+import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_DELETED, GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
 import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord, uniqueId } from '../persistence/fixtures';
+import { gatewayRecord } from '../helpers/gateways';
+import { uniqueId } from '../persistence/fixtures';
 
 const db = useDynamoDb();
 const context = {} as Context;
@@ -24,22 +27,7 @@ const event = (detailType: string, detail: unknown): EventBridgeEvent<string, un
 });
 
 /** The Gateway an "Updated" event carries: the API shape, no bookkeeping. */
-const updatedGateway = (id: string, overrides: Record<string, unknown> = {}) => ({
-  id,
-  name: id,
-  ownerId: 'user-1',
-  vpcId: `vpc-${id}`,
-  vpcCidr: '10.10.0.0/16',
-  location: 'eu-west-1',
-  tunnelSubnet: '100.64.0.0/24',
-  tunnelIp: '100.64.0.1',
-  publicIp: '203.0.113.10',
-  listenPort: 51820,
-  publicKey: 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=',
-  instanceId: `i-${id}`,
-  status: 'ACTIVE',
-  ...overrides,
-});
+const updatedGateway = (): Gateway => toPublicGateway(gatewayRecord());
 
 describe('gateway-events handler', () => {
   let repository: DynamoRepository;
@@ -53,7 +41,7 @@ describe('gateway-events handler', () => {
 
   it('deletes the gateway item, and a second delivery is a no-op', async () => {
     // Prepare
-    const gateway = gatewayRecord({ id: uniqueId('gw') });
+    const gateway = gatewayRecord();
     await repository.createGateway(gateway);
 
     // Act
@@ -88,14 +76,14 @@ describe('gateway-events handler', () => {
 
   it('registers a gateway from an Updated event it does not know yet', async () => {
     // Prepare
-    const id = uniqueId('gw');
+    const gateway = updatedGateway();
 
     // Act
-    await handler(event(GATEWAY_UPDATED, updatedGateway(id)), context);
+    await handler(event(GATEWAY_UPDATED, gateway), context);
 
     // Assess
-    expect(await repository.getGateway(id)).toEqual({
-      ...updatedGateway(id),
+    expect(await repository.getGateway(gateway.id)).toEqual({
+      ...gateway,
       desiredGeneration: 0,
       privateKeyParam: null,
       createdAt: NOW.toISOString(),
@@ -106,12 +94,11 @@ describe('gateway-events handler', () => {
   it('updates the registry fields and keeps the bookkeeping', async () => {
     // Prepare
     const gateway = gatewayRecord({
-      id: uniqueId('gw'),
       desiredGeneration: 7,
       privateKeyParam: '/vpc-peering/gateways/x/private-key',
     });
     await repository.createGateway(gateway);
-    const { desiredGeneration, privateKeyParam, createdAt, updatedAt, ...fields } = gateway;
+    const fields = toPublicGateway(gateway);
 
     // Act
     await handler(event(GATEWAY_UPDATED, { ...fields, publicIp: '198.51.100.7', status: 'ERROR' }), context);
@@ -132,11 +119,10 @@ describe('gateway-events handler', () => {
   ])('refuses an update changing %s of a registered gateway', async (field, change) => {
     // Prepare
     const gateway = gatewayRecord({
-      id: uniqueId('gw'),
       privateKeyParam: '/vpc-peering/gateways/x/private-key',
     });
     await repository.createGateway(gateway);
-    const { desiredGeneration, privateKeyParam, createdAt, updatedAt, ...fields } = gateway;
+    const fields = toPublicGateway(gateway);
 
     // Act
     const outcome = handler(event(GATEWAY_UPDATED, { ...fields, ...change }), context);
@@ -152,14 +138,14 @@ describe('gateway-events handler', () => {
     ['with an unknown field', { privateKey: 'x' }, 'privateKey'],
   ])('refuses an Updated event %s and stores nothing', async (_case, change, field) => {
     // Prepare
-    const id = uniqueId('gw');
+    const gateway = updatedGateway();
 
     // Act
-    const outcome = handler(event(GATEWAY_UPDATED, { ...updatedGateway(id), ...change }), context);
+    const outcome = handler(event(GATEWAY_UPDATED, { ...gateway, ...change }), context);
 
     // Assess
     await expect(outcome).rejects.toThrow(ValidationError);
     await expect(outcome).rejects.toThrow(`${field}: `);
-    expect(await repository.getGateway(id)).toBeUndefined();
+    expect(await repository.getGateway(gateway.id)).toBeUndefined();
   });
 });

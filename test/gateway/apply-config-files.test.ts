@@ -6,6 +6,7 @@ import { parseReport } from '../../runtime/hosts';
 import {
   type DocGateway,
   type DocPeer,
+  GATEWAY_A,
   genKeyPair,
   genPsk,
   publish,
@@ -15,14 +16,7 @@ import {
   writeSecret,
 } from './fixtures';
 
-const gateway: DocGateway = {
-  id: 'gw-a',
-  vpcCidr: '10.10.0.0/16',
-  tunnelSubnet: '100.64.0.0/24',
-  tunnelIp: '100.64.0.1',
-  listenPort: 51820,
-  privateKeyParam: '/vpc-peering/gateways/gw-a/private-key',
-};
+const gateway: DocGateway = GATEWAY_A;
 
 describe('apply-config.sh (files mode)', () => {
   let root: string;

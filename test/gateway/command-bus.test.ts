@@ -2,19 +2,10 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvocationNotReadyError } from '../../lambdas/core/errors';
-import { type HostGateway, LocalCommandBus, LocalHosts, parseReport } from '../../runtime/hosts';
-import { genKeyPair, publish, stateDocument, tempDir, writeSecret } from './fixtures';
+import { LocalCommandBus, LocalHosts, parseReport } from '../../runtime/hosts';
+import { GATEWAY_A, genKeyPair, publish, stateDocument, tempDir, writeSecret } from './fixtures';
 
-const gateway: HostGateway = {
-  id: 'gw-a',
-  instanceId: 'i-aaaa',
-  vpcCidr: '10.10.0.0/16',
-  tunnelSubnet: '100.64.0.0/24',
-  tunnelIp: '100.64.0.1',
-  publicIp: '203.0.113.1',
-  listenPort: 51820,
-  privateKeyParam: '/vpc-peering/gateways/gw-a/private-key',
-};
+const gateway = GATEWAY_A;
 
 describe('LocalCommandBus', () => {
   let root: string;

@@ -3,6 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { HostGateway } from '../../runtime/hosts';
 
 export const SCRIPT = resolve(__dirname, '../../gateway/apply-config.sh');
 
@@ -46,6 +47,18 @@ export interface DocGateway {
   listenPort: number;
   privateKeyParam: string | null;
 }
+
+/** The gateway most tests apply documents to (a HostGateway is also a DocGateway). */
+export const GATEWAY_A: HostGateway = {
+  id: 'gw-a',
+  instanceId: 'i-aaaa',
+  vpcCidr: '10.10.0.0/16',
+  tunnelSubnet: '100.64.0.0/24',
+  tunnelIp: '100.64.0.1',
+  publicIp: '203.0.113.1',
+  listenPort: 51820,
+  privateKeyParam: '/vpc-peering/gateways/gw-a/private-key',
+};
 
 /** The demo's ruleset, written against $vpc_if/$wan_if as core/render.ts renders it. */
 export function ruleset(vpcCidr: string): string {

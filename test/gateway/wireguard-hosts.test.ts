@@ -14,19 +14,19 @@ import {
   parseReport,
 } from '../../runtime/hosts';
 import { run } from '../../runtime/hosts/shell';
-import { type DocPeer, genKeyPair, genPsk, publish, stateDocument, tempDir, writeSecret } from './fixtures';
+import {
+  type DocPeer,
+  GATEWAY_A,
+  genKeyPair,
+  genPsk,
+  publish,
+  stateDocument,
+  tempDir,
+  writeSecret,
+} from './fixtures';
 
 const PSK_PARAM = '/vpc-peering/peerings/p1/psk';
-const gatewayA: HostGateway = {
-  id: 'gw-a',
-  instanceId: 'i-aaaa',
-  vpcCidr: '10.10.0.0/16',
-  tunnelSubnet: '100.64.0.0/24',
-  tunnelIp: '100.64.0.1',
-  publicIp: '203.0.113.1',
-  listenPort: 51820,
-  privateKeyParam: '/vpc-peering/gateways/gw-a/private-key',
-};
+const gatewayA = GATEWAY_A;
 // Another /24 on purpose: all public IPs share one L2 segment.
 const gatewayB: HostGateway = {
   id: 'gw-b',

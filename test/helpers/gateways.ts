@@ -14,7 +14,7 @@ export function gatewayRecord(overrides: Partial<GatewayRecord> = {}): GatewayRe
   const now = new Date().toISOString();
   return {
     id,
-    name: `gateway ${n}`,
+    name: `gateway-${n}`,
     ownerId: 'alice',
     vpcId: `vpc-${id}`,
     vpcCidr: `10.${n}.0.0/16`,

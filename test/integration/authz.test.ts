@@ -5,29 +5,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mintToken } from '../../runtime/tokens';
-import { startTarget, type Target } from './harness';
-import {
-  ApiClient,
-  assertNoSecretLeaked,
-  gatewayBody,
-  peer,
-  peersOf,
-  registerGateway,
-  rememberSecrets,
-} from './support';
+import { assertNoSecretLeaked, gatewayBody, peer, peersOf, useTarget } from './support';
 
-let target: Target;
-let client: ApiClient;
+const { target, client, newGateway } = useTarget();
 let gatewayId: string;
 let peeringId: string;
 let forged: string;
 let unsigned: string;
 
 beforeAll(async () => {
-  target = await startTarget();
-  client = new ApiClient(target);
-  const gateway = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice));
-  const remote = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice));
+  const gateway = await newGateway('alice');
+  const remote = await newGateway('alice');
   gatewayId = gateway.id;
   const added = await client.call('POST', `/v1/gateways/${gatewayId}/peers`, {
     token: target.tokens.alice,
@@ -43,15 +31,7 @@ beforeAll(async () => {
     JSON.stringify({ sub: target.users.alice, 'cognito:groups': ['admin'] }),
   ).toString('base64url');
   unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${claims}.`;
-}, 240_000);
-
-afterAll(async () => {
-  await target?.stop();
 }, 60_000);
-
-afterEach(async () => {
-  await rememberSecrets(target);
-});
 
 interface RouteCase {
   method: string;

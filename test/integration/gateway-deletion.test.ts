@@ -3,37 +3,13 @@
  * side's road-warrior configs stop routing its VPC. The cascade runs from the table's stream,
  * asynchronously: every expectation is polled with a bound.
  */
-import { startTarget, type Target } from './harness';
-import {
-  ApiClient,
-  assertNoSecretLeaked,
-  eventually,
-  gatewayBody,
-  peer,
-  peersOf,
-  registerGateway,
-  rememberSecrets,
-} from './support';
+import { assertNoSecretLeaked, eventually, peer, peersOf, useTarget } from './support';
 
-let target: Target;
-let client: ApiClient;
-
-beforeAll(async () => {
-  target = await startTarget();
-  client = new ApiClient(target);
-}, 180_000);
-
-afterAll(async () => {
-  await target?.stop();
-}, 60_000);
-
-afterEach(async () => {
-  await rememberSecrets(target);
-});
+const { target, client, newGateway } = useTarget();
 
 async function peeredPairWithRoadWarrior() {
-  const doomed = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice));
-  const survivor = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice));
+  const doomed = await newGateway('alice');
+  const survivor = await newGateway('alice');
   const added = await client.call('POST', `/v1/gateways/${survivor.id}/peers`, {
     token: target.tokens.alice,
     body: { name: 'roamer' },
@@ -100,7 +76,7 @@ test('DELETE /v1/gateways/{id} cascades the same way', async () => {
 });
 
 test('an event for an unknown gateway is accepted and changes nothing', async () => {
-  const bystander = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice));
+  const bystander = await newGateway('alice');
 
   await target.putEvents([
     {

@@ -1,32 +1,10 @@
 /** Gateway registry routes, health, routing errors and bad input (DESIGN §3.2, §4.7). */
-import { startTarget, type Target } from './harness';
-import {
-  ApiClient,
-  assertNoSecretLeaked,
-  gatewayBody,
-  RUN,
-  registerGateway,
-  rememberSecrets,
-} from './support';
+import { assertNoSecretLeaked, gatewayBody, RUN, registerGateway, useTarget } from './support';
 
 const KEY_SHAPE = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 const SOME_PUBLIC_KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
 
-let target: Target;
-let client: ApiClient;
-
-beforeAll(async () => {
-  target = await startTarget();
-  client = new ApiClient(target);
-}, 180_000);
-
-afterAll(async () => {
-  await target?.stop();
-}, 60_000);
-
-afterEach(async () => {
-  await rememberSecrets(target);
-});
+const { target, client, newGateway } = useTarget();
 
 async function gatewayIdsSeenBy(token: string): Promise<string[]> {
   const reply = await client.call('GET', '/v1/gateways', { token });
@@ -191,8 +169,8 @@ describe('reading gateways', () => {
   let bobs: { id: string };
 
   beforeAll(async () => {
-    alices = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice));
-    bobs = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.bob));
+    alices = await newGateway('alice');
+    bobs = await newGateway('bob');
   });
 
   test("GET /v1/gateways lists only the caller's gateways; an admin sees all", async () => {
@@ -226,7 +204,7 @@ describe('reading gateways', () => {
   });
 
   test('GET status before any report: generation 0 and no peers', async () => {
-    const fresh = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice));
+    const fresh = await newGateway('alice');
 
     const reply = await client.call('GET', `/v1/gateways/${fresh.id}/status`, { token: target.tokens.alice });
 
@@ -237,24 +215,12 @@ describe('reading gateways', () => {
 
 describe('GET /v1/gateways/{id}/peering-candidates', () => {
   test("lists the owner's other ACTIVE gateways in other VPCs with the reason a create would give", async () => {
-    const local = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice));
-    const eligible = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice));
-    const overlapping = await registerGateway(
-      client,
-      target.tokens.admin,
-      gatewayBody(target.users.alice, { vpcCidr: local.vpcCidr }),
-    );
-    const sameVpc = await registerGateway(
-      client,
-      target.tokens.admin,
-      gatewayBody(target.users.alice, { vpcId: local.vpcId }),
-    );
-    const pending = await registerGateway(
-      client,
-      target.tokens.admin,
-      gatewayBody(target.users.alice, { status: 'PENDING' }),
-    );
-    const bobs = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.bob));
+    const local = await newGateway('alice');
+    const eligible = await newGateway('alice');
+    const overlapping = await newGateway('alice', { vpcCidr: local.vpcCidr });
+    const sameVpc = await newGateway('alice', { vpcId: local.vpcId });
+    const pending = await newGateway('alice', { status: 'PENDING' });
+    const bobs = await newGateway('bob');
 
     const reply = await client.call('GET', `/v1/gateways/${local.id}/peering-candidates`, {
       token: target.tokens.alice,
@@ -273,7 +239,7 @@ describe('GET /v1/gateways/{id}/peering-candidates', () => {
   });
 
   test('another user gets 404', async () => {
-    const local = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice));
+    const local = await newGateway('alice');
 
     const reply = await client.call('GET', `/v1/gateways/${local.id}/peering-candidates`, {
       token: target.tokens.bob,
@@ -285,7 +251,7 @@ describe('GET /v1/gateways/{id}/peering-candidates', () => {
 
 describe('DELETE /v1/gateways/{id}', () => {
   test('another user gets 404 and the gateway stays; the owner deletes it', async () => {
-    const gateway = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice));
+    const gateway = await newGateway('alice');
 
     const byBob = await client.call('DELETE', `/v1/gateways/${gateway.id}`, { token: target.tokens.bob });
     const stillThere = await client.call('GET', `/v1/gateways/${gateway.id}`, { token: target.tokens.alice });

@@ -1,48 +1,7 @@
 /** VPC peering routes: both sides set up and torn down, every §1 check in order, races, idempotency. */
-import { startTarget, type Target } from './harness';
-import {
-  ApiClient,
-  assertNoSecretLeaked,
-  eventually,
-  gatewayBody,
-  peer,
-  peeringGone,
-  peersOf,
-  RUN,
-  registerGateway,
-  rememberSecrets,
-} from './support';
+import { assertNoSecretLeaked, eventually, peer, peeringGone, peersOf, RUN, useTarget } from './support';
 
-let target: Target;
-let client: ApiClient;
-
-beforeAll(async () => {
-  target = await startTarget();
-  client = new ApiClient(target);
-}, 180_000);
-
-afterAll(async () => {
-  await target?.stop();
-}, 60_000);
-
-afterEach(async () => {
-  await rememberSecrets(target);
-});
-
-type GatewayJson = Record<string, unknown> & {
-  id: string;
-  vpcCidr: string;
-  tunnelSubnet: string;
-  vpcId: string;
-};
-
-async function aliceGateway(overrides: Record<string, unknown> = {}): Promise<GatewayJson> {
-  return (await registerGateway(
-    client,
-    target.tokens.admin,
-    gatewayBody(target.users.alice, overrides),
-  )) as GatewayJson;
-}
+const { target, client, newGateway } = useTarget();
 
 async function createCall(
   token: string,
@@ -65,8 +24,8 @@ async function peeringIdsSeenBy(token: string): Promise<string[]> {
 
 describe('creating a peering', () => {
   test('sets up both sides: peers, allowed IPs, endpoints, tunnel addresses, ACTIVE', async () => {
-    const a = await aliceGateway();
-    const b = await aliceGateway();
+    const a = await newGateway('alice');
+    const b = await newGateway('alice');
 
     const peering = await peer(client, target.tokens.alice, a.id, b.id);
 
@@ -99,8 +58,8 @@ describe('creating a peering', () => {
     const peering = await peer(
       client,
       target.tokens.alice,
-      (await aliceGateway()).id,
-      (await aliceGateway()).id,
+      (await newGateway('alice')).id,
+      (await newGateway('alice')).id,
     );
 
     const byBob = await client.call('GET', `/v1/vpc-peerings/${peering.id}`, { token: target.tokens.bob });
@@ -116,8 +75,8 @@ describe('creating a peering', () => {
   });
 
   test("naming another user's gateway is 404 either way round, and nothing is created", async () => {
-    const alices = await aliceGateway();
-    const bobs = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.bob));
+    const alices = await newGateway('alice');
+    const bobs = await newGateway('bob');
     const before = await peeringIdsSeenBy(target.tokens.admin);
 
     const remoteNotVisible = await createCall(target.tokens.alice, alices.id, bobs.id);
@@ -129,8 +88,8 @@ describe('creating a peering', () => {
   });
 
   test("an admin peering two owners' gateways gets 409 OWNER_MISMATCH", async () => {
-    const alices = await aliceGateway();
-    const bobs = await registerGateway(client, target.tokens.admin, gatewayBody(target.users.bob));
+    const alices = await newGateway('alice');
+    const bobs = await newGateway('bob');
 
     const reply = await createCall(target.tokens.admin, alices.id, bobs.id);
 
@@ -144,8 +103,8 @@ describe('creating a peering', () => {
   test('a gateway that is not ACTIVE is 409 GATEWAY_NOT_ACTIVE', async () => {
     const reply = await createCall(
       target.tokens.alice,
-      (await aliceGateway()).id,
-      (await aliceGateway({ status: 'PENDING' })).id,
+      (await newGateway('alice')).id,
+      (await newGateway('alice', { status: 'PENDING' })).id,
     );
 
     expect(reply.status).toBe(409);
@@ -158,7 +117,7 @@ describe('creating a peering', () => {
     ['an unknown field', { remoteGatewayId: 'gw-x', force: true }],
     ['an injected id', { remoteGatewayId: 'gw-x\n[Peer]' }],
   ])('%s is 400 and creates nothing', async (_what, body) => {
-    const a = await aliceGateway();
+    const a = await newGateway('alice');
     const before = await peeringIdsSeenBy(target.tokens.admin);
 
     const reply = await client.call('POST', `/v1/gateways/${a.id}/vpc-peerings`, {
@@ -175,8 +134,8 @@ describe('creating a peering', () => {
 describe('prerequisites, in DESIGN §1 order', () => {
   // Every pair below also fails the checks after the one expected: the first in order must win.
   test('same VPC (whose CIDRs and tunnels also overlap) is SAME_VPC', async () => {
-    const a = await aliceGateway();
-    const b = await aliceGateway({ vpcId: a.vpcId, vpcCidr: a.vpcCidr, tunnelSubnet: a.tunnelSubnet });
+    const a = await newGateway('alice');
+    const b = await newGateway('alice', { vpcId: a.vpcId, vpcCidr: a.vpcCidr, tunnelSubnet: a.tunnelSubnet });
 
     const reply = await createCall(target.tokens.alice, a.id, b.id);
 
@@ -185,8 +144,11 @@ describe('prerequisites, in DESIGN §1 order', () => {
   });
 
   test('overlapping VPC CIDRs (tunnels overlapping too) is VPC_CIDRS_OVERLAP', async () => {
-    const a = await aliceGateway();
-    const b = await aliceGateway({ vpcCidr: a.vpcCidr.replace('/16', '/20'), tunnelSubnet: a.tunnelSubnet });
+    const a = await newGateway('alice');
+    const b = await newGateway('alice', {
+      vpcCidr: a.vpcCidr.replace('/16', '/20'),
+      tunnelSubnet: a.tunnelSubnet,
+    });
 
     const reply = await createCall(target.tokens.alice, a.id, b.id);
 
@@ -198,8 +160,8 @@ describe('prerequisites, in DESIGN §1 order', () => {
   });
 
   test('overlapping tunnel subnets (one also covering the remote VPC) is TUNNEL_SUBNETS_OVERLAP', async () => {
-    const a = await aliceGateway({ vpcCidr: '100.96.2.0/24', tunnelSubnet: '100.96.0.0/24' });
-    const b = await aliceGateway({ vpcCidr: '172.30.0.0/16', tunnelSubnet: '100.96.0.0/22' });
+    const a = await newGateway('alice', { vpcCidr: '100.96.2.0/24', tunnelSubnet: '100.96.0.0/24' });
+    const b = await newGateway('alice', { vpcCidr: '172.30.0.0/16', tunnelSubnet: '100.96.0.0/22' });
 
     const reply = await createCall(target.tokens.alice, a.id, b.id);
 
@@ -211,8 +173,8 @@ describe('prerequisites, in DESIGN §1 order', () => {
   });
 
   test('a tunnel subnet inside the remote VPC is TUNNEL_SUBNET_OVERLAPS_REMOTE_VPC', async () => {
-    const a = await aliceGateway({ vpcCidr: '10.201.0.0/16', tunnelSubnet: '100.97.0.0/24' });
-    const b = await aliceGateway({ vpcCidr: '100.97.0.0/16', tunnelSubnet: '100.98.0.0/24' });
+    const a = await newGateway('alice', { vpcCidr: '10.201.0.0/16', tunnelSubnet: '100.97.0.0/24' });
+    const b = await newGateway('alice', { vpcCidr: '100.97.0.0/16', tunnelSubnet: '100.98.0.0/24' });
 
     const reply = await createCall(target.tokens.alice, a.id, b.id);
 
@@ -224,8 +186,8 @@ describe('prerequisites, in DESIGN §1 order', () => {
   });
 
   test('a second peering of the same pair, from either side, is PEERING_ALREADY_EXISTS', async () => {
-    const a = await aliceGateway();
-    const b = await aliceGateway();
+    const a = await newGateway('alice');
+    const b = await newGateway('alice');
     await peer(client, target.tokens.alice, a.id, b.id);
 
     const sameSide = await createCall(target.tokens.alice, a.id, b.id);
@@ -241,9 +203,9 @@ describe('prerequisites, in DESIGN §1 order', () => {
   });
 
   test('a VPC CIDR already routed through the tunnel (common ranges) is ROUTED_CIDR_CONFLICT', async () => {
-    const hub = await aliceGateway();
-    const first = await aliceGateway({ vpcCidr: '172.20.0.0/16' });
-    const sameRange = await aliceGateway({ vpcCidr: '172.20.0.0/16' });
+    const hub = await newGateway('alice');
+    const first = await newGateway('alice', { vpcCidr: '172.20.0.0/16' });
+    const sameRange = await newGateway('alice', { vpcCidr: '172.20.0.0/16' });
     await peer(client, target.tokens.alice, hub.id, first.id);
 
     const reply = await createCall(target.tokens.alice, hub.id, sameRange.id);
@@ -262,8 +224,8 @@ describe('prerequisites, in DESIGN §1 order', () => {
 
 describe('concurrency', () => {
   test('racing creates from both sides leave exactly one peering', async () => {
-    const a = await aliceGateway();
-    const b = await aliceGateway();
+    const a = await newGateway('alice');
+    const b = await newGateway('alice');
 
     const replies = await Promise.all([
       createCall(target.tokens.alice, a.id, b.id),
@@ -291,9 +253,9 @@ describe('concurrency', () => {
 
 describe('Idempotency-Key', () => {
   test('a repeat returns the first result and creates nothing twice; another body is 409', async () => {
-    const a = await aliceGateway();
-    const b = await aliceGateway();
-    const c = await aliceGateway();
+    const a = await newGateway('alice');
+    const b = await newGateway('alice');
+    const c = await newGateway('alice');
     const headers = { 'Idempotency-Key': `peer-${RUN}-1` };
 
     const first = await createCall(target.tokens.alice, a.id, b.id, headers);
@@ -309,11 +271,8 @@ describe('Idempotency-Key', () => {
   });
 
   test('the same key from another user is another request', async () => {
-    const alices = [await aliceGateway(), await aliceGateway()];
-    const bobs = [
-      await registerGateway(client, target.tokens.admin, gatewayBody(target.users.bob)),
-      await registerGateway(client, target.tokens.admin, gatewayBody(target.users.bob)),
-    ];
+    const alices = [await newGateway('alice'), await newGateway('alice')];
+    const bobs = [await newGateway('bob'), await newGateway('bob')];
     const headers = { 'Idempotency-Key': `peer-${RUN}-shared` };
 
     const byAlice = await createCall(target.tokens.alice, alices[0]?.id ?? '', alices[1]?.id ?? '', headers);
@@ -327,8 +286,8 @@ describe('Idempotency-Key', () => {
   test('a malformed key is 400', async () => {
     const reply = await createCall(
       target.tokens.alice,
-      (await aliceGateway()).id,
-      (await aliceGateway()).id,
+      (await newGateway('alice')).id,
+      (await newGateway('alice')).id,
       {
         'Idempotency-Key': 'x'.repeat(300),
       },
@@ -345,8 +304,8 @@ describe('deleting a peering', () => {
   }
 
   test("DELETE of the remote side's vpc-peering peer removes both sides", async () => {
-    const a = await aliceGateway();
-    const b = await aliceGateway();
+    const a = await newGateway('alice');
+    const b = await newGateway('alice');
     const peering = await peer(client, target.tokens.alice, a.id, b.id);
 
     const reply = await client.call('DELETE', `/v1/gateways/${b.id}/peers/vpc-peering-${peering.id}`, {
@@ -359,8 +318,8 @@ describe('deleting a peering', () => {
   });
 
   test('DELETE /v1/vpc-peerings/{id} removes both sides; the pair can be peered again', async () => {
-    const a = await aliceGateway();
-    const b = await aliceGateway();
+    const a = await newGateway('alice');
+    const b = await newGateway('alice');
     const peering = await peer(client, target.tokens.alice, a.id, b.id);
 
     const reply = await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, {
@@ -374,9 +333,9 @@ describe('deleting a peering', () => {
   });
 
   test('another user, or a gateway outside the peering, gets 404 and the peering stays', async () => {
-    const a = await aliceGateway();
-    const b = await aliceGateway();
-    const outsider = await aliceGateway();
+    const a = await newGateway('alice');
+    const b = await newGateway('alice');
+    const outsider = await newGateway('alice');
     const peering = await peer(client, target.tokens.alice, a.id, b.id);
 
     const byBob = await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, { token: target.tokens.bob });
@@ -404,8 +363,8 @@ describe('deleting a peering', () => {
 });
 
 test('gateway status shows what the instance applied after a peering', async () => {
-  const a = await aliceGateway();
-  const b = await aliceGateway();
+  const a = await newGateway('alice');
+  const b = await newGateway('alice');
   await peer(client, target.tokens.alice, a.id, b.id);
 
   const status = await eventually('gateway status to report the peer', async () => {

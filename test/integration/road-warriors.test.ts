@@ -1,38 +1,10 @@
 /** Road-warrior peers: keys, distinct addresses, config downloads with peered VPCs, injection refused. */
 import { publicKeyFromPrivateKey } from '../../lambdas/core/keys';
-import { startTarget, type Target } from './harness';
-import {
-  ApiClient,
-  assertNoSecretLeaked,
-  gatewayBody,
-  peer,
-  peeringGone,
-  peersOf,
-  registerGateway,
-  rememberSecrets,
-} from './support';
+import { assertNoSecretLeaked, peer, peeringGone, peersOf, useTarget } from './support';
 
 const CLIENT_PUBLIC_KEY = 'HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=';
 
-let target: Target;
-let client: ApiClient;
-
-beforeAll(async () => {
-  target = await startTarget();
-  client = new ApiClient(target);
-}, 180_000);
-
-afterAll(async () => {
-  await target?.stop();
-}, 60_000);
-
-afterEach(async () => {
-  await rememberSecrets(target);
-});
-
-async function aliceGateway(overrides: Record<string, unknown> = {}) {
-  return registerGateway(client, target.tokens.admin, gatewayBody(target.users.alice, overrides));
-}
+const { target, client, newGateway } = useTarget();
 
 const addPeer = (gatewayId: string, body: unknown, token = target.tokens.alice) =>
   client.call('POST', `/v1/gateways/${gatewayId}/peers`, { token, body });
@@ -45,7 +17,7 @@ function configValue(config: string, key: string): string | undefined {
 }
 
 test('a generated key pair: 201 without the private key; the config download holds the matching one', async () => {
-  const gateway = await aliceGateway();
+  const gateway = await newGateway('alice');
 
   const created = await addPeer(gateway.id, { name: 'laptop' });
   const config = await configOf(gateway.id, 'laptop');
@@ -70,7 +42,7 @@ test('a generated key pair: 201 without the private key; the config download hol
 });
 
 test("a client's own public key: its config carries no private key", async () => {
-  const gateway = await aliceGateway();
+  const gateway = await newGateway('alice');
 
   const created = await addPeer(gateway.id, { name: 'phone', publicKey: CLIENT_PUBLIC_KEY });
   const config = await configOf(gateway.id, 'phone');
@@ -81,7 +53,7 @@ test("a client's own public key: its config carries no private key", async () =>
 });
 
 test('a taken name is 409 PEER_EXISTS', async () => {
-  const gateway = await aliceGateway();
+  const gateway = await newGateway('alice');
   await addPeer(gateway.id, { name: 'desk' });
 
   const reply = await addPeer(gateway.id, { name: 'desk', publicKey: CLIENT_PUBLIC_KEY });
@@ -91,7 +63,7 @@ test('a taken name is 409 PEER_EXISTS', async () => {
 });
 
 test('parallel road-warriors get distinct tunnel addresses', async () => {
-  const gateway = await aliceGateway();
+  const gateway = await newGateway('alice');
   const names = Array.from({ length: 12 }, (_, i) => `client-${i}`);
 
   const replies = await Promise.all(names.map((name) => addPeer(gateway.id, { name })));
@@ -115,7 +87,7 @@ test.each([
   ['a wrong type', { name: 42 }],
   ['an unknown field', { name: 'inj', allowedIps: ['0.0.0.0/0'] }],
 ])('%s is 400 and nothing is stored', async (_what, body) => {
-  const gateway = await aliceGateway();
+  const gateway = await newGateway('alice');
 
   const reply = await addPeer(gateway.id, body);
 
@@ -125,7 +97,7 @@ test.each([
 });
 
 test('another user gets 404 on every peer route of a gateway not theirs', async () => {
-  const gateway = await aliceGateway();
+  const gateway = await newGateway('alice');
   await addPeer(gateway.id, { name: 'mine' });
 
   const add = await addPeer(gateway.id, { name: 'theirs' }, target.tokens.bob);
@@ -139,7 +111,7 @@ test('another user gets 404 on every peer route of a gateway not theirs', async 
 });
 
 test('deleting a road-warrior: 204, gone from the list, its config 404', async () => {
-  const gateway = await aliceGateway();
+  const gateway = await newGateway('alice');
   await addPeer(gateway.id, { name: 'old-laptop' });
 
   const reply = await client.call('DELETE', `/v1/gateways/${gateway.id}/peers/old-laptop`, {
@@ -156,8 +128,8 @@ test('deleting a road-warrior: 204, gone from the list, its config 404', async (
 });
 
 test("the config's AllowedIPs follow the gateway's ACTIVE peerings", async () => {
-  const gateway = await aliceGateway();
-  const remote = await aliceGateway();
+  const gateway = await newGateway('alice');
+  const remote = await newGateway('alice');
   await addPeer(gateway.id, { name: 'roamer' });
   const peering = await peer(client, target.tokens.alice, gateway.id, remote.id);
 

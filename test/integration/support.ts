@@ -3,7 +3,7 @@
  * gateway bodies with distinct ranges, bounded polling for the asynchronous parts.
  */
 import { randomBytes } from 'node:crypto';
-import type { Target } from './harness';
+import { startTarget, type Target } from './harness';
 
 export interface Reply {
   status: number;
@@ -50,6 +50,66 @@ export class ApiClient {
       .filter(({ reply }) => (reply.headers.get('content-type') ?? '').includes('json'))
       .map(({ reply }) => reply.text);
   }
+}
+
+/** A gateway as the API returns it, with the fields tests derive other bodies from. */
+export type GatewayJson = Record<string, unknown> & {
+  id: string;
+  vpcCidr: string;
+  tunnelSubnet: string;
+  vpcId: string;
+};
+
+export interface Suite {
+  /** Valid inside tests and hooks: the target itself starts in beforeAll. */
+  target: Target;
+  client: ApiClient;
+  /** Registers, as admin, a gateway owned by `user` with ranges of its own. */
+  newGateway(user: 'alice' | 'bob', overrides?: Record<string, unknown>): Promise<GatewayJson>;
+}
+
+/**
+ * The target of one test file: started before its tests, stopped after them, and its secrets
+ * recorded after each test so that a secret deleted later is still scanned for.
+ */
+export function useTarget(): Suite {
+  let started: Target | undefined;
+  const current = (): Target => {
+    if (!started) throw new Error('The target is not started: use it inside tests and hooks');
+    return started;
+  };
+  // Handed out before beforeAll runs, so it forwards to the target once that one exists.
+  const target: Target = {
+    get apiUrl() {
+      return current().apiUrl;
+    },
+    get tokens() {
+      return current().tokens;
+    },
+    get users() {
+      return current().users;
+    },
+    putEvents: (entries) => current().putEvents(entries),
+    secretValues: () => current().secretValues(),
+    stop: () => current().stop(),
+  };
+  const client = new ApiClient(target);
+  beforeAll(async () => {
+    started = await startTarget();
+  }, 180_000);
+  afterAll(async () => {
+    await started?.stop();
+  }, 60_000);
+  afterEach(async () => {
+    await rememberSecrets(target);
+  });
+  const newGateway = async (user: 'alice' | 'bob', overrides: Record<string, unknown> = {}) =>
+    (await registerGateway(
+      client,
+      target.tokens.admin,
+      gatewayBody(target.users[user], overrides),
+    )) as GatewayJson;
+  return { target, client, newGateway };
 }
 
 /** Distinct per run, so the suite can also run against a long-lived deployment. */
@@ -164,8 +224,8 @@ export async function peersOf(
 
 const knownSecrets = new Set<string>();
 
-/** Call after each test: secrets deleted later (a removed road-warrior's key) are still scanned for. */
-export async function rememberSecrets(target: Target): Promise<void> {
+/** Secrets deleted later (a removed road-warrior's key) are still scanned for. */
+async function rememberSecrets(target: Target): Promise<void> {
   for (const secret of await target.secretValues()) knownSecrets.add(secret);
 }
 

@@ -3,7 +3,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { tunnelAddressSpace } from '../../lambdas/core/allocation';
 import { ConflictError } from '../../lambdas/core/errors';
 import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord, newPeering, roadWarrior } from './fixtures';
+import { gatewayRecord } from '../helpers/gateways';
+import { newPeering, roadWarrior } from './fixtures';
 
 const db = useDynamoDb();
 
@@ -117,11 +118,7 @@ describe('road-warrior allocation', () => {
     // Prepare
     const repository = db.repository();
     const a = gatewayRecord();
-    const b = gatewayRecord({
-      vpcCidr: '10.20.0.0/16',
-      tunnelSubnet: '100.64.1.0/24',
-      tunnelIp: '100.64.1.1',
-    });
+    const b = gatewayRecord();
     await repository.createGateway(a);
     await repository.createGateway(b);
     const seen: number[] = [];

@@ -12,7 +12,8 @@ import { createDocumentClient } from '../../lambdas/adapters/dynamodb/client';
 import { toTypedError } from '../../lambdas/adapters/dynamodb/errors';
 import { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
 import { ConflictError, TransientError } from '../../lambdas/core/errors';
-import { gatewayRecord, roadWarrior } from './fixtures';
+import { gatewayRecord } from '../helpers/gateways';
+import { roadWarrior } from './fixtures';
 
 const metadata = { $metadata: {}, message: 'from the mock' };
 const documents = createDocumentClient(new DynamoDBClient({ region: 'local' }));

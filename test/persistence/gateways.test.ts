@@ -13,7 +13,8 @@ import { ConflictError } from '../../lambdas/core/errors';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { LOCAL_CLIENT_CONFIG } from '../../runtime/dynamodb-local';
 import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord, roadWarrior, uniqueId } from './fixtures';
+import { gatewayRecord } from '../helpers/gateways';
+import { roadWarrior, uniqueId } from './fixtures';
 
 const db = useDynamoDb();
 

@@ -4,13 +4,14 @@ import { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
 import { ConflictError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord, newPeering, uniqueId } from './fixtures';
+import { gatewayRecord } from '../helpers/gateways';
+import { newPeering, uniqueId } from './fixtures';
 
 const db = useDynamoDb();
 
 /** Two peerable ACTIVE gateways of one owner, already stored. */
 async function pairOfGateways(): Promise<[GatewayRecord, GatewayRecord]> {
-  const a = gatewayRecord({ id: uniqueId('gwa') });
+  const a = gatewayRecord({ id: uniqueId('gwa'), tunnelSubnet: '100.64.0.0/24', tunnelIp: '100.64.0.1' });
   const b = gatewayRecord({
     id: uniqueId('gwb'),
     vpcCidr: '10.20.0.0/16',
@@ -180,11 +181,7 @@ describe('createPeering', () => {
   it('refuses a gateway that is not ACTIVE', async () => {
     // Prepare
     const [a] = await pairOfGateways();
-    const pending = gatewayRecord({
-      vpcCidr: '10.30.0.0/16',
-      tunnelSubnet: '100.64.2.0/24',
-      status: 'PENDING',
-    });
+    const pending = gatewayRecord({ status: 'PENDING' });
     await db.repository().createGateway(pending);
 
     // Act
@@ -260,7 +257,7 @@ describe('peering status', () => {
     // Prepare
     const owner = uniqueId('owner');
     const a = gatewayRecord({ ownerId: owner });
-    const b = gatewayRecord({ ownerId: owner, vpcCidr: '10.20.0.0/16', tunnelSubnet: '100.64.1.0/24' });
+    const b = gatewayRecord({ ownerId: owner });
     await db.repository().createGateway(a);
     await db.repository().createGateway(b);
     const peering = await db.repository().createPeering(newPeering(a, b));

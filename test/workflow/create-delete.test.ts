@@ -4,12 +4,29 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CONFLICT_MESSAGES, TransientError } from '../../lambdas/core/errors';
+import type { GatewayRecord } from '../../lambdas/core/types';
+import type { LocalWorkflowEngine } from '../../runtime/workflow-engine';
 import { runToEnd, useWorkflowBench } from './harness';
 
 const bench = useWorkflowBench();
 
 function peeringRequest(peeringId: string, gatewayId: string, remoteGatewayId: string) {
   return { peeringId, gatewayId, remoteGatewayId };
+}
+
+/** Two fresh ACTIVE gateways of one owner, with distinct ranges. */
+async function gatewayPair(): Promise<[GatewayRecord, GatewayRecord]> {
+  return [await bench.gateway(), await bench.gateway()];
+}
+
+/** Runs create-peering to its end; the execution is named after the peering, as the API names it. */
+function createPeering(
+  engine: LocalWorkflowEngine,
+  peeringId: string,
+  local: GatewayRecord,
+  remote: GatewayRecord,
+) {
+  return runToEnd(engine, 'create-peering', peeringId, peeringRequest(peeringId, local.id, remote.id));
 }
 
 async function hostPeerKeys(instanceId: string): Promise<string[]> {
@@ -25,15 +42,9 @@ async function allSecretValues(names: string[]): Promise<string[]> {
 describe('create-peering', () => {
   it('ends ACTIVE with both sides applied on both instances', async () => {
     // Prepare
-    const a = await bench.gateway();
-    const b = await bench.gateway();
+    const [a, b] = await gatewayPair();
     // Act
-    const result = await runToEnd(
-      bench.engine(),
-      'create-peering',
-      'pcx-ok',
-      peeringRequest('pcx-ok', a.id, b.id),
-    );
+    const result = await createPeering(bench.engine(), 'pcx-ok', a, b);
     // Assess
     expect(result.status).toBe('SUCCEEDED');
     const peering = await bench.repository().getPeering('pcx-ok');
@@ -52,10 +63,9 @@ describe('create-peering', () => {
 
   it('never puts a secret in a step payload or result', async () => {
     // Prepare
-    const a = await bench.gateway();
-    const b = await bench.gateway();
+    const [a, b] = await gatewayPair();
     // Act
-    await runToEnd(bench.engine(), 'create-peering', 'pcx-secret', peeringRequest('pcx-secret', a.id, b.id));
+    await createPeering(bench.engine(), 'pcx-secret', a, b);
     // Assess
     const secrets = await allSecretValues([
       '/vpc-peering/peerings/pcx-secret/psk',
@@ -73,12 +83,7 @@ describe('create-peering', () => {
     const a = await bench.gateway({ vpcId: 'vpc-shared', vpcCidr: '10.200.0.0/16' });
     const b = await bench.gateway({ vpcId: 'vpc-shared', vpcCidr: '10.200.0.0/16' });
     // Act
-    const result = await runToEnd(
-      bench.engine(),
-      'create-peering',
-      'pcx-same',
-      peeringRequest('pcx-same', a.id, b.id),
-    );
+    const result = await createPeering(bench.engine(), 'pcx-same', a, b);
     // Assess
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('ConflictError');
@@ -92,17 +97,11 @@ describe('create-peering', () => {
 
   it('refuses a second peering of the same pair from the other side', async () => {
     // Prepare
-    const a = await bench.gateway();
-    const b = await bench.gateway();
+    const [a, b] = await gatewayPair();
     const engine = bench.engine();
-    await runToEnd(engine, 'create-peering', 'pcx-first', peeringRequest('pcx-first', a.id, b.id));
+    await createPeering(engine, 'pcx-first', a, b);
     // Act
-    const second = await runToEnd(
-      engine,
-      'create-peering',
-      'pcx-second',
-      peeringRequest('pcx-second', b.id, a.id),
-    );
+    const second = await createPeering(engine, 'pcx-second', b, a);
     // Assess
     expect(second.status).toBe('FAILED');
     expect(JSON.parse(second.cause ?? '{}').errorMessage).toBe(CONFLICT_MESSAGES.PEERING_ALREADY_EXISTS);
@@ -110,8 +109,7 @@ describe('create-peering', () => {
 
   it('retries a step that throws a transient error once', async () => {
     // Prepare
-    const a = await bench.gateway();
-    const b = await bench.gateway();
+    const [a, b] = await gatewayPair();
     let thrown = 0;
     const engine = bench.engine({
       AllocateFunctionArn: (real) => async (payload, context) => {
@@ -120,12 +118,7 @@ describe('create-peering', () => {
       },
     });
     // Act
-    const result = await runToEnd(
-      engine,
-      'create-peering',
-      'pcx-retry',
-      peeringRequest('pcx-retry', a.id, b.id),
-    );
+    const result = await createPeering(engine, 'pcx-retry', a, b);
     // Assess
     expect(result.status).toBe('SUCCEEDED');
     expect(bench.calls.filter((c) => c.step === 'AllocateFunctionArn').map((c) => c.error ?? 'ok')).toEqual([
@@ -136,8 +129,7 @@ describe('create-peering', () => {
 
   it('does nothing twice when the same execution name is started again', async () => {
     // Prepare
-    const a = await bench.gateway();
-    const b = await bench.gateway();
+    const [a, b] = await gatewayPair();
     const engine = bench.engine();
     const input = peeringRequest('pcx-twice', a.id, b.id);
     // Act
@@ -152,16 +144,10 @@ describe('create-peering', () => {
 
   it('compensates a failed push: nothing left on either side, everything released', async () => {
     // Prepare
-    const a = await bench.gateway();
-    const b = await bench.gateway();
+    const [a, b] = await gatewayPair();
     bench.commands().failNext(b.instanceId, 'disk full');
     // Act
-    const result = await runToEnd(
-      bench.engine(),
-      'create-peering',
-      'pcx-fail',
-      peeringRequest('pcx-fail', a.id, b.id),
-    );
+    const result = await createPeering(bench.engine(), 'pcx-fail', a, b);
     // Assess
     expect(result.status).toBe('FAILED');
     const peering = await bench.repository().getPeering('pcx-fail');
@@ -175,19 +161,13 @@ describe('create-peering', () => {
     expect(await allocationsOf(b.id)).toEqual([]);
     expect(await bench.secrets().get('/vpc-peering/peerings/pcx-fail/psk')).toBeUndefined();
     // the pair is free again
-    const retry = await runToEnd(
-      bench.engine(),
-      'create-peering',
-      'pcx-again',
-      peeringRequest('pcx-again', a.id, b.id),
-    );
+    const retry = await createPeering(bench.engine(), 'pcx-again', a, b);
     expect(retry.status).toBe('SUCCEEDED');
   });
 
   it('compensates when a gateway is deleted while its peering is being created', async () => {
     // Prepare
-    const a = await bench.gateway();
-    const b = await bench.gateway();
+    const [a, b] = await gatewayPair();
     const engine = bench.engine({
       PushConfigFunctionArn: (real) => async (payload, context) => {
         await bench.repository().deleteGateway(b.id);
@@ -195,12 +175,7 @@ describe('create-peering', () => {
       },
     });
     // Act
-    const result = await runToEnd(
-      engine,
-      'create-peering',
-      'pcx-gone',
-      peeringRequest('pcx-gone', a.id, b.id),
-    );
+    const result = await createPeering(engine, 'pcx-gone', a, b);
     // Assess
     expect(result.status).toBe('FAILED');
     expect((await bench.repository().getPeering('pcx-gone'))?.status).toBe('FAILED');
@@ -239,10 +214,9 @@ describe('create-peering', () => {
 describe('delete-peering', () => {
   it('removes the peering from both sides and frees the pair', async () => {
     // Prepare
-    const a = await bench.gateway();
-    const b = await bench.gateway();
+    const [a, b] = await gatewayPair();
     const engine = bench.engine();
-    await runToEnd(engine, 'create-peering', 'pcx-del', peeringRequest('pcx-del', a.id, b.id));
+    await createPeering(engine, 'pcx-del', a, b);
     // Act
     const result = await runToEnd(engine, 'delete-peering', 'delete-pcx-del', { peeringId: 'pcx-del' });
     // Assess
@@ -257,10 +231,9 @@ describe('delete-peering', () => {
 
   it('skips the side whose gateway is gone and still cleans the other', async () => {
     // Prepare
-    const a = await bench.gateway();
-    const b = await bench.gateway();
+    const [a, b] = await gatewayPair();
     const engine = bench.engine();
-    await runToEnd(engine, 'create-peering', 'pcx-half', peeringRequest('pcx-half', a.id, b.id));
+    await createPeering(engine, 'pcx-half', a, b);
     await bench.repository().deleteGateway(a.id);
     // Act
     const result = await runToEnd(engine, 'delete-peering', 'delete-pcx-half', { peeringId: 'pcx-half' });
