@@ -165,6 +165,33 @@ describe('create-peering', () => {
     expect(retry.status).toBe('SUCCEEDED');
   });
 
+  it('compensates an allocation whose Lambda failed after its transaction committed', async () => {
+    // Prepare: the write succeeds, then the invocation dies (a timeout, a crash) on every attempt
+    const a = await bench.gateway();
+    const b = await bench.gateway();
+    const engine = bench.engine({
+      AllocateFunctionArn: (real) => async (payload, context) => {
+        await real(payload, context);
+        throw new Error('Task timed out after 30.00 seconds');
+      },
+    });
+    // Act
+    const result = await runToEnd(
+      engine,
+      'create-peering',
+      'pcx-lost',
+      peeringRequest('pcx-lost', a.id, b.id),
+    );
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect((await bench.repository().getPeering('pcx-lost'))?.status).toBe('FAILED');
+    expect(await bench.repository().listPeers(a.id)).toEqual([]);
+    expect(await bench.repository().listPeers(b.id)).toEqual([]);
+    expect(await allocationsOf(a.id)).toEqual([]);
+    expect(await allocationsOf(b.id)).toEqual([]);
+    expect(await bench.secrets().get('/vpc-peering/peerings/pcx-lost/psk')).toBeUndefined();
+  });
+
   it('compensates when a gateway is deleted while its peering is being created', async () => {
     // Prepare
     const [a, b] = await gatewayPair();
