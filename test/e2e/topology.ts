@@ -41,31 +41,22 @@ export class ExtraHosts {
   async startClient(namespace: string, clientConfig: string): Promise<(argv: string[]) => string> {
     const runDir = join(this.dir, `run-${namespace}`);
     mkdirSync(runDir, { recursive: true });
-    const inClient = (argv: string[]) =>
-      sh([
-        'ip',
-        'netns',
-        'exec',
-        namespace,
-        'sh',
-        '-c',
-        'mount --bind "$0" /run/wireguard && exec "$@"',
-        runDir,
-        ...argv,
-      ]);
-    const wireguard = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        namespace,
-        'sh',
-        '-c',
-        'mount --bind "$0" /run/wireguard && exec wireguard-go wg0',
-        runDir,
-      ],
-      { env: { ...process.env, WG_PROCESS_FOREGROUND: '1' }, stdio: 'ignore' },
-    );
+    // wg(8) finds the socket under /run/wireguard: each client gets its own directory there.
+    const withRunDir = (argv: string[]) => [
+      'netns',
+      'exec',
+      namespace,
+      'sh',
+      '-c',
+      'mount --bind "$0" /run/wireguard && exec "$@"',
+      runDir,
+      ...argv,
+    ];
+    const inClient = (argv: string[]) => sh(['ip', ...withRunDir(argv)]);
+    const wireguard = spawn('ip', withRunDir(['wireguard-go', 'wg0']), {
+      env: { ...process.env, WG_PROCESS_FOREGROUND: '1' },
+      stdio: 'ignore',
+    });
     this.processes.push(wireguard);
     for (let i = 0; i < 100; i += 1) {
       if (sh(['ls', runDir]).includes('wg0.sock')) break;
