@@ -22,8 +22,8 @@ import { addressOfAllocationSortKey, allocationItem } from '../lambdas/adapters/
 import { DynamoRepository } from '../lambdas/adapters/dynamodb/repository';
 import { ensureTable } from '../lambdas/adapters/dynamodb/schema';
 import { firstFreeIndex, type TunnelAddressSpace, tunnelAddressSpace } from '../lambdas/core/allocation';
-import type { GatewayRecord } from '../lambdas/core/types';
 import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../runtime/dynamodb-local';
+import { gatewayRecord } from '../test/helpers/gateways';
 
 const TABLE = 'bench-allocation';
 const FILLS = [0, 1_000, 10_000];
@@ -74,7 +74,12 @@ async function measureOurs(
 ): Promise<Measure> {
   let units = 0;
   const setup = new DynamoRepository(documents, TABLE);
-  const gateway = benchGateway(gatewayId);
+  const gateway = gatewayRecord({
+    id: gatewayId,
+    tunnelSubnet: SUBNET,
+    tunnelIp: GATEWAY_IP,
+    publicKey: PUBLIC_KEY,
+  });
   await setup.createGateway(gateway);
   await seed(documents, gateway.id, fill);
   const repository = new DynamoRepository(documents, TABLE, {
@@ -170,29 +175,6 @@ async function seed(documents: DynamoDBDocumentClient, gatewayId: string, count:
       // The naive allocator has no gateway item: nothing to count there.
       if (error.name !== 'ConditionalCheckFailedException') throw error;
     });
-}
-
-function benchGateway(id: string): GatewayRecord {
-  const now = new Date().toISOString();
-  return {
-    id,
-    name: id,
-    ownerId: 'bench',
-    vpcId: `vpc-${id}`,
-    vpcCidr: '10.0.0.0/16',
-    location: 'local',
-    tunnelSubnet: SUBNET,
-    tunnelIp: GATEWAY_IP,
-    publicIp: '203.0.113.1',
-    listenPort: 51820,
-    publicKey: PUBLIC_KEY,
-    instanceId: `i-${id}`,
-    status: 'ACTIVE',
-    desiredGeneration: 0,
-    privateKeyParam: null,
-    createdAt: now,
-    updatedAt: now,
-  };
 }
 
 const perAllocation = (units: number, elapsedMs: number): Measure => ({

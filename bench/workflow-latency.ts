@@ -7,12 +7,11 @@
 import { join } from 'node:path';
 import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
+import { peerDescribing } from '../lambdas/app/peering-workflow';
 import type { Repository } from '../lambdas/app/ports';
 import { secretNames } from '../lambdas/app/secret-names';
-import { remotePeerAllowedIps } from '../lambdas/core/checks';
 import { generatePresharedKey } from '../lambdas/core/keys';
 import { renderGatewayState, serialiseState } from '../lambdas/core/render';
-import { peeringPeerName } from '../lambdas/core/schemas';
 import type { GatewayRecord } from '../lambdas/core/types';
 import type { LocalHosts } from '../runtime/hosts';
 import {
@@ -148,17 +147,6 @@ async function gateway(d: Floor, id: string): Promise<GatewayRecord> {
   const record = await d.repository.getGateway(id);
   if (!record) throw new Error(`gateway ${id} is missing`);
   return record;
-}
-
-/** The peer entry describing `remote`, as the allocate step writes it. */
-function peerDescribing(remote: GatewayRecord, peeringId: string) {
-  return {
-    name: peeringPeerName(peeringId),
-    publicKey: remote.publicKey,
-    allowedIps: remotePeerAllowedIps(remote),
-    endpoint: `${remote.publicIp}:${remote.listenPort}`,
-    remoteGatewayId: remote.id,
-  };
 }
 
 function latencyRows(action: string, workflow: number[], floor: number[]): Metric[] {

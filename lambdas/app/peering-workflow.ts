@@ -56,7 +56,8 @@ export async function validatePeering(
   return { gatewayIds: [local.id, remote.id] };
 }
 
-function peerDescribing(remote: Gateway, peeringId: string): NewPeeringSide['peer'] {
+/** The peer entry a gateway gets for the remote side of a peering. */
+export function peerDescribing(remote: Gateway, peeringId: string): NewPeeringSide['peer'] {
   return {
     name: peeringPeerName(peeringId),
     publicKey: remote.publicKey,
