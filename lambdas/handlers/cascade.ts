@@ -16,7 +16,6 @@ import { workflowEngine } from '../adapters/sfn';
 import { cascadeGatewayRemoval } from '../app/gateway-lifecycle';
 import type { GatewayRecord } from '../core/types';
 import { clock } from '../shared/deps';
-import { logKeys } from '../shared/log-keys';
 import { logger } from '../shared/logger';
 
 const GATEWAY_PK_PREFIX = keys.gatewayPartition('');
@@ -42,9 +41,8 @@ async function handleRecord(record: DynamoDBRecord): Promise<void> {
   );
 }
 
-export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse, Error, Context>()
-  .use(logKeys(() => ({ handler: 'cascade' })))
-  .handler(async (event) => {
+export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse, Error, Context>().handler(
+  async (event) => {
     for (const [index, record] of event.Records.entries()) {
       try {
         await handleRecord(record);
@@ -62,4 +60,5 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse, Error, 
       }
     }
     return { batchItemFailures: [] };
-  });
+  },
+);

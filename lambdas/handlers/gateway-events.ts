@@ -4,6 +4,8 @@
  * registry. A malformed event is logged and thrown as a ValidationError, so on AWS it lands in the
  * rule's dead-letter queue instead of being dropped silently.
  */
+
+import type { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { repository } from '../adapters/dynamodb';
@@ -12,22 +14,21 @@ import { ValidationError } from '../core/errors';
 import { parseResourceId } from '../core/schemas';
 import { clock } from '../shared/deps';
 import { GATEWAY_DELETED, GATEWAY_UPDATED } from '../shared/event-patterns';
-import { logKeys } from '../shared/log-keys';
 import { logger, redact } from '../shared/logger';
 
 type GatewayEvent = EventBridgeEvent<string, unknown>;
 
-async function route(event: GatewayEvent): Promise<void> {
+async function route(event: GatewayEvent, log: Logger): Promise<void> {
   switch (event['detail-type']) {
     case GATEWAY_DELETED: {
       const gatewayId = parseResourceId(deletedDetail(event.detail).gatewayId, 'detail.gatewayId');
       const removed = await gatewayDeleted({ repository: repository() }, gatewayId);
-      logger.info(removed ? 'gateway deleted' : 'gateway already absent', { gatewayId });
+      log.info(removed ? 'gateway deleted' : 'gateway already absent', { gatewayId });
       return;
     }
     case GATEWAY_UPDATED: {
       const gateway = await gatewayUpdated({ repository: repository(), clock: clock() }, event.detail);
-      logger.info('gateway upserted', { gatewayId: gateway.id });
+      log.info('gateway upserted', { gatewayId: gateway.id });
       return;
     }
     default:
@@ -45,18 +46,18 @@ function deletedDetail(detail: unknown): Record<string, unknown> {
   return detail as Record<string, unknown>;
 }
 
-export const handler = middy<GatewayEvent, void, Error, Context>()
-  .use(logKeys((event: GatewayEvent) => ({ eventId: event.id })))
-  .handler(async (event) => {
-    try {
-      await route(event);
-    } catch (error) {
-      if (error instanceof ValidationError) {
-        logger.error('rejected gateway event', {
-          error: error.message,
-          event: redact(event) as Record<string, unknown>,
-        });
-      }
-      throw error;
+export const handler = middy<GatewayEvent, void, Error, Context>().handler(async (event) => {
+  // A child per invocation: the embedded runtime runs invocations concurrently in one process.
+  const log = logger.createChild({ persistentKeys: { eventId: event.id } });
+  try {
+    await route(event, log);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      log.error('rejected gateway event', {
+        error: error.message,
+        event: redact(event) as Record<string, unknown>,
+      });
     }
-  });
+    throw error;
+  }
+});

@@ -4,22 +4,22 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { logKeys } from './log-keys';
 import { logger, redact } from './logger';
 
 export function stepHandler<Input, Output>(step: string, run: (input: Input) => Promise<Output>) {
-  return middy<Input, Output, Error, Context>()
-    .use(logKeys(() => ({ step })))
-    .handler(async (input) => {
-      logger.info('step started', { input: redact(input) as Record<string, unknown> });
-      try {
-        const output = await run(input);
-        logger.info('step finished');
-        return output;
-      } catch (error) {
-        const { name, message } = error as Error;
-        logger.warn('step failed', { errorName: name, errorMessage: message });
-        throw error;
-      }
-    });
+  // A child logger per step, never per-invocation keys on the shared one: the embedded runtime
+  // runs many invocations concurrently in one process.
+  const log = logger.createChild({ persistentKeys: { step } });
+  return middy<Input, Output, Error, Context>().handler(async (input) => {
+    log.info('step started', { input: redact(input) as Record<string, unknown> });
+    try {
+      const output = await run(input);
+      log.info('step finished');
+      return output;
+    } catch (error) {
+      const { name, message } = error as Error;
+      log.warn('step failed', { errorName: name, errorMessage: message });
+      throw error;
+    }
+  });
 }

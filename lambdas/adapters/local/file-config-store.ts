@@ -1,4 +1,5 @@
 /** The embedded runtime's config store: state documents as files, fetched by file:// URI. */
+import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ConfigStore } from '../../app/ports';
@@ -14,7 +15,8 @@ export class FileConfigStore implements ConfigStore {
   async put(gatewayId: string, generation: number, document: string): Promise<string> {
     const path = join(this.root, stateDocumentKey(gatewayId, generation));
     await mkdir(dirname(path), { recursive: true });
-    const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+    // Unique per write: concurrent pushes may publish the same gateway and generation at once.
+    const temporary = `${path}.${randomUUID()}.tmp`;
     await writeFile(temporary, document);
     await rename(temporary, path);
     return `file://${path}`;

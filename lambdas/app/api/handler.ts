@@ -10,7 +10,6 @@ import { httpErrors } from '../../shared/http/errors';
 import type { ApiEvent } from '../../shared/http/event';
 import { jsonBody } from '../../shared/http/json-body';
 import { createRouter } from '../../shared/http/router';
-import { logKeys } from '../../shared/log-keys';
 import type { ApiDeps, ApiTiming } from './context';
 import { apiRoutes } from './routes';
 
@@ -21,7 +20,6 @@ export function createApiHandler(
   timing: () => ApiTiming,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
   return middy<ApiEvent, APIGatewayProxyResult>()
-    .use(logKeys((event: ApiEvent) => ({ requestId: event.requestContext?.requestId ?? 'unknown' })))
     .use(httpErrors())
     .use(callerClaims({ publicPaths: PUBLIC_PATHS }))
     .use(jsonBody())
