@@ -61,11 +61,20 @@ describe('create-peering', () => {
     ]);
   });
 
-  it('never puts a secret in a step payload or result', async () => {
+  it('never puts a secret in a step payload, a step result or a log line', async () => {
     // Prepare
     const [a, b] = await gatewayPair();
+    const logged: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      logged.push(String(chunk));
+      return true;
+    });
     // Act
-    await createPeering(bench.engine(), 'pcx-secret', a, b);
+    try {
+      await createPeering(bench.engine(), 'pcx-secret', a, b);
+    } finally {
+      write.mockRestore();
+    }
     // Assess
     const secrets = await allSecretValues([
       '/vpc-peering/peerings/pcx-secret/psk',
@@ -75,7 +84,12 @@ describe('create-peering', () => {
     expect(secrets).toHaveLength(3);
     const traffic = JSON.stringify(bench.calls);
     expect(bench.calls.length).toBeGreaterThan(5);
-    for (const secret of secrets) expect(traffic).not.toContain(secret);
+    const logs = logged.join('');
+    expect(logs).toContain('step finished');
+    for (const secret of secrets) {
+      expect(traffic).not.toContain(secret);
+      expect(logs).not.toContain(secret);
+    }
   });
 
   it('fails with the exact conflict message and writes nothing when the check refuses', async () => {
