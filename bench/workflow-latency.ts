@@ -10,7 +10,7 @@ import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
 import { peerDescribing } from '../lambdas/app/peering-workflow';
 import type { Repository } from '../lambdas/app/ports';
 import { secretNames } from '../lambdas/app/secret-names';
-import { generatePresharedKey } from '../lambdas/core/keys';
+import { generatePresharedKey } from '../lambdas/core/key-format';
 import { renderGatewayState, serialiseState } from '../lambdas/core/render';
 import type { GatewayRecord } from '../lambdas/core/types';
 import type { LocalHosts } from '../runtime/hosts';

@@ -4,7 +4,7 @@
  */
 import { assertPeeringAllowed, remotePeerAllowedIps } from '../core/checks';
 import { CommandFailedError, ConflictError, GatewayGoneError, NotFoundError } from '../core/errors';
-import { generatePresharedKey } from '../core/keys';
+import { generatePresharedKey } from '../core/key-format';
 import { peeringPeerName } from '../core/schemas';
 import type { Gateway, GatewayRecord, PeerRecord } from '../core/types';
 import type { Dependencies, NewPeeringSide } from './ports';

@@ -9,7 +9,7 @@
  */
 import { cidrPrefixLength, parseCidr, parseIpAddress } from './cidr';
 import { ValidationError } from './errors';
-import { parseWireGuardKey } from './keys';
+import { parseWireGuardKey } from './key-format';
 import { isPeeringPeerName, isRoadWarriorName, parseResourceId } from './schemas';
 import type { Gateway, GatewayRecord, PeerRecord, PeerType } from './types';
 

@@ -16,7 +16,7 @@ import {
   usableHostRange,
 } from './cidr';
 import { ValidationError } from './errors';
-import { parseWireGuardKey } from './keys';
+import { parseWireGuardKey } from './key-format';
 import type { Gateway, GatewayStatus } from './types';
 import { GATEWAY_FIELDS } from './views';
 

@@ -1,12 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { ValidationError } from '../../../lambdas/core/errors';
-import {
-  generateKeyPair,
-  generatePresharedKey,
-  isWireGuardKey,
-  parseWireGuardKey,
-  publicKeyFromPrivateKey,
-} from '../../../lambdas/core/keys';
+import { generatePresharedKey, isWireGuardKey, parseWireGuardKey } from '../../../lambdas/core/key-format';
+import { generateKeyPair, publicKeyFromPrivateKey } from '../../../lambdas/core/keys';
 import { KEY_PAIRS, PRESHARED_KEYS, thrown } from './support';
 
 /** `wg pubkey` from wireguard-tools, the reference implementation. */
