@@ -112,11 +112,13 @@ async function main(): Promise<void> {
   for (const section of SECTIONS.filter((s) => only.length === 0 || only.includes(s.name))) {
     outcomes.push(await runSection(section));
   }
+  // A partial run replaces only the sections it ran; the others keep their last figures.
+  const kept = (previous?.sections ?? []).filter((s) => !outcomes.some((o) => o.name === s.name));
   const report = {
     date: started.toISOString(),
     durationSeconds: Math.round((Date.now() - started.getTime()) / 1000),
     machine: machine(),
-    sections: outcomes,
+    sections: SECTIONS.flatMap((spec) => [...outcomes, ...kept].filter((o) => o.name === spec.name)),
   };
   const found = regressions(previous?.sections ?? [], outcomes);
   process.stdout.write(`\n${formatTable(outcomes)}\n`);
