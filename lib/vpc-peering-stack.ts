@@ -80,7 +80,7 @@ export type Access =
 
 export const ACCESS: Record<HandlerName, readonly Access[]> = {
   api: ['table', 'secrets', 'config', 'commands', 'command-status', 'workflows'],
-  'gateway-events': ['table'],
+  'gateway-events': ['table', 'config', 'commands'],
   cascade: ['table', 'secrets', 'workflows'],
   validate: ['table-read'],
   allocate: ['table', 'secrets', 'audit'],

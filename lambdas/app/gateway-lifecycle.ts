@@ -8,6 +8,7 @@ import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/sch
 import type { GatewayRecord } from '../core/types';
 import { startPeeringDeletion } from './delete-runs';
 import type { Dependencies } from './ports';
+import { type PushDeps, type PushTicket, pushGatewayConfig } from './push';
 
 /** Deletes the gateway item only; the stream REMOVE it causes starts the cascade. */
 export async function gatewayDeleted(
@@ -23,19 +24,58 @@ export async function gatewayDeleted(
  */
 const ADDRESSING_FIELDS = ['ownerId', 'vpcId', 'vpcCidr', 'tunnelSubnet', 'tunnelIp'] as const;
 
+export interface GatewayUpdate {
+  gateway: GatewayRecord;
+  /** One per peer gateway re-pushed because this gateway's endpoint changed. */
+  pushes: PushTicket[];
+}
+
 /**
  * "VPN Gateway Updated": validates the Gateway it carries and upserts the registry, keeping the
- * control plane's bookkeeping (generation, the private key it holds, createdAt).
+ * control plane's bookkeeping (generation, the private key it holds, createdAt). When a known
+ * gateway's endpoint (publicIp:listenPort) changed, every peer gateway gets it too.
  */
 export async function gatewayUpdated(
-  d: Pick<Dependencies, 'repository' | 'clock'>,
+  d: Pick<Dependencies, 'repository' | 'clock' | 'configStore' | 'commands'>,
   gateway: unknown,
-): Promise<GatewayRecord> {
+): Promise<GatewayUpdate> {
   const input = parseRegisterGatewayBody(gateway);
   if (input.id === undefined) throw new ValidationError('is required', 'id');
   const existing = await d.repository.getGateway(input.id);
   const record = mergeUpdate(input.id, input, existing, d.clock().toISOString());
-  return d.repository.upsertGateway(record);
+  // Peers before the registry: should a push fail, the redelivered event still sees the change
+  // and finishes the job (updatePeerEndpoint never bumps a generation twice).
+  const moved = existing !== undefined && endpointOf(existing) !== endpointOf(record);
+  const pushes = moved ? await repushEndpoint(d, record) : [];
+  const stored = await d.repository.upsertGateway(record);
+  // Its own interface listens on listenPort: re-apply its state (same generation, new port).
+  if (existing !== undefined && existing.listenPort !== record.listenPort) {
+    const own = await pushGatewayConfig(d, record.id);
+    if (own) pushes.push(own);
+  }
+  return { gateway: stored, pushes };
+}
+
+const endpointOf = (gateway: Pick<GatewayRecord, 'publicIp' | 'listenPort'>): string =>
+  `${gateway.publicIp}:${gateway.listenPort}`;
+
+/**
+ * Points each peer gateway's entry for `gateway` at its new endpoint and pushes that peer's
+ * config. The command is not awaited: the next status check or push reconciles a failed one.
+ */
+async function repushEndpoint(d: PushDeps, gateway: GatewayRecord): Promise<PushTicket[]> {
+  const endpoint = endpointOf(gateway);
+  const tickets: PushTicket[] = [];
+  for (const peer of await d.repository.listPeers(gateway.id)) {
+    if (peer.type !== 'vpc-peering' || !peer.remoteGatewayId) continue;
+    // Both sides of a peering name their peer entry alike (peeringPeerName).
+    const generation = await d.repository.updatePeerEndpoint(peer.remoteGatewayId, peer.name, endpoint);
+    // Undefined: the remote side is gone, its peering is being deleted.
+    if (generation === undefined) continue;
+    const ticket = await pushGatewayConfig(d, peer.remoteGatewayId);
+    if (ticket) tickets.push(ticket);
+  }
+  return tickets;
 }
 
 function mergeUpdate(

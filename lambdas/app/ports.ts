@@ -55,6 +55,12 @@ export interface Repository {
 
   listPeers(gatewayId: string): Promise<PeerRecord[]>;
   getPeer(gatewayId: string, name: string): Promise<PeerRecord | undefined>;
+  /**
+   * One transaction: sets the peer entry's endpoint and bumps the gateway's desiredGeneration.
+   * Returns the new generation, the current one when the endpoint already has that value (so a
+   * redelivery bumps nothing), undefined when the peer entry or the gateway is gone.
+   */
+  updatePeerEndpoint(gatewayId: string, peerName: string, endpoint: string): Promise<number | undefined>;
 
   /**
    * One transaction: the peering (PROVISIONING), both peer entries, one tunnel address per side

@@ -1,14 +1,17 @@
 /**
  * EventBridge rule target for `vpn.gateways` events (DESIGN §3.3): "VPN Gateway Deleted" removes
  * the gateway item (the stream then drives the cascade), "VPN Gateway Updated" upserts the
- * registry. A malformed event is logged and thrown as a ValidationError, so on AWS it lands in the
- * rule's dead-letter queue instead of being dropped silently.
+ * registry and, when the gateway's endpoint changed, pushes it to its peer gateways. A malformed
+ * event is logged and thrown as a ValidationError, so on AWS it lands in the rule's dead-letter
+ * queue instead of being dropped silently.
  */
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { repository } from '../adapters/dynamodb';
+import { configStore } from '../adapters/s3';
+import { commandBus } from '../adapters/ssm';
 import { gatewayDeleted, gatewayUpdated } from '../app/gateway-lifecycle';
 import { ValidationError } from '../core/errors';
 import { parseResourceId } from '../core/schemas';
@@ -27,8 +30,19 @@ async function route(event: GatewayEvent, log: Logger): Promise<void> {
       return;
     }
     case GATEWAY_UPDATED: {
-      const gateway = await gatewayUpdated({ repository: repository(), clock: clock() }, event.detail);
+      const { gateway, pushes } = await gatewayUpdated(
+        { repository: repository(), clock: clock(), configStore: configStore(), commands: commandBus() },
+        event.detail,
+      );
       log.info('gateway upserted', { gatewayId: gateway.id });
+      for (const push of pushes) {
+        log.info('new endpoint pushed to peer gateway', {
+          gatewayId: gateway.id,
+          peerGatewayId: push.gatewayId,
+          generation: push.generation,
+          commandId: push.commandId,
+        });
+      }
       return;
     }
     default:

@@ -8,8 +8,8 @@
  * read from a random offset. Which item cancelled a transaction is read from CancellationReasons
  * (ReturnValuesOnConditionCheckFailure gives the gateway item as it was, so no re-read is needed).
  *
- * Generations: createPeering and detachPeering set desiredGeneration to an exact value under a
- * compare-and-set, because they report the generation that first contains (or drops) the peer;
+ * Generations: createPeering, detachPeering and updatePeerEndpoint set desiredGeneration to an
+ * exact value under a compare-and-set, because they report the generation that first holds the change;
  * road-warrior changes report none and use a plain increment, which never conflicts.
  *
  * Every request asks for ReturnConsumedCapacity TOTAL and reports it to `onConsumedCapacity`.
@@ -197,6 +197,34 @@ export class DynamoRepository implements Repository {
   async getPeer(gatewayId: string, name: string): Promise<PeerRecord | undefined> {
     const item = await this.get(keys.peer(gatewayId, name));
     return item && toPeerRecord(item);
+  }
+
+  async updatePeerEndpoint(
+    gatewayId: string,
+    peerName: string,
+    endpoint: string,
+  ): Promise<number | undefined> {
+    return this.retrying('updatePeerEndpoint', async () => {
+      const peerKey = keys.peer(gatewayId, peerName);
+      const [gateway, peer] = await Promise.all([this.get(keys.gateway(gatewayId)), this.get(peerKey)]);
+      if (!gateway || !peer) return undefined;
+      const current = Number(gateway.desiredGeneration);
+      if (peer.endpoint === endpoint) return current;
+      const reasons = await this.transact([
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: peerKey,
+            UpdateExpression: 'SET endpoint = :endpoint',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':endpoint': endpoint },
+          },
+        },
+        this.nextGeneration(gatewayId, current),
+      ]);
+      // A failed condition: the peer or gateway went, or the generation moved; re-read and decide again.
+      return reasons ? AGAIN : current + 1;
+    });
   }
 
   async addRoadWarrior(input: NewRoadWarrior): Promise<PeerRecord> {
@@ -515,6 +543,22 @@ export class DynamoRepository implements Repository {
     };
   }
 
+  /**
+   * desiredGeneration `current` → `current + 1` as a compare-and-set, for changes that report the
+   * generation first holding them (a concurrent bump cancels the transaction instead).
+   */
+  private nextGeneration(gatewayId: string, current: number): TransactItem {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: keys.gateway(gatewayId),
+        UpdateExpression: 'SET desiredGeneration = :next',
+        ConditionExpression: 'attribute_exists(pk) AND desiredGeneration = :current',
+        ExpressionAttributeValues: { ':current': current, ':next': current + 1 },
+      },
+    };
+  }
+
   private async releaseAddress(gatewayId: string, tunnelIp: string, holder: string): Promise<void> {
     await this.retrying('releaseAddress', async () => {
       const allocation = await this.get(keys.allocation(gatewayId, tunnelIp));
@@ -541,15 +585,7 @@ export class DynamoRepository implements Repository {
       if (!(await this.get(peerKey))) return current;
       const reasons = await this.transact([
         this.deleteItem(peerKey, 'attribute_exists(pk)'),
-        {
-          Update: {
-            TableName: this.tableName,
-            Key: keys.gateway(side.gatewayId),
-            UpdateExpression: 'SET desiredGeneration = :next',
-            ConditionExpression: 'attribute_exists(pk) AND desiredGeneration = :current',
-            ExpressionAttributeValues: { ':current': current, ':next': current + 1 },
-          },
-        },
+        this.nextGeneration(side.gatewayId, current),
       ]);
       return reasons ? AGAIN : current + 1;
     });
