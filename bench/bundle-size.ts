@@ -37,7 +37,7 @@ export async function bundleHandler(entry: string, outfile: string): Promise<Han
 }
 
 /** Bytes per handler name, bundled into a temporary folder that is removed afterwards. */
-export async function benchBundleSizes(): Promise<Record<string, number>> {
+async function benchBundleSizes(): Promise<Record<string, number>> {
   const dir = await mkdtemp(join(tmpdir(), 'bundle-size-'));
   try {
     const sizes = await Promise.all(

@@ -29,7 +29,7 @@ export interface SectionResult {
 }
 
 /** Wait states last this long locally; on AWS the create/delete polling Wait is 2 s. */
-export const LOCAL_WAIT_MS = 20;
+const LOCAL_WAIT_MS = 20;
 export const WAIT_NOTE = `Wait states overridden to ${LOCAL_WAIT_MS} ms (2 s on AWS); retry intervals 20 ms`;
 
 export interface BenchRuntime {
@@ -100,7 +100,7 @@ export class ApiClient {
   }
 }
 
-export const BENCH_OWNER = 'bench-user';
+const BENCH_OWNER = 'bench-user';
 
 /**
  * Gateway `index` of a plan: VPC 10.<index>.0.0/16 (index < 256) and tunnel subnet

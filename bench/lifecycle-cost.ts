@@ -37,7 +37,7 @@ const TRANSITIONS_PER_POLL = 3;
 const API_WAIT_WINDOW_S = 8;
 
 /** USD, us-east-1 list prices. */
-export const PRICES = {
+const PRICES = {
   stateTransition: 0.025 / 1_000,
   lambdaRequest: 0.2 / 1_000_000,
   lambdaGbSecondArm: 0.0000133334,

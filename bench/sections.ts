@@ -27,7 +27,7 @@ export const SECTIONS: SectionSpec[] = [
   },
   {
     name: 'concurrency',
-    title: '2. 200 concurrent creates/deletes, 20 gateways',
+    title: '2. 140 creates + 60 deletes, 40 in flight, 20 gateways',
     isolated: true,
     timeoutMs: 4 * MINUTE,
     run: async () => (await import('./concurrency')).benchConcurrency(),

@@ -139,8 +139,9 @@ def ip_changes($dev):
       ($have[] | select($wantSet[.] | not) | "route del \(.) dev \($dev) proto static") ]
   | map(. + "\n") | add // "";
 
-def nft_ruleset:
-  "define vpc_if = \"\($vpcif)\"\ndefine wan_if = \"\($wanif)\"\n"
+# The ruleset names the interfaces through these defines: $wg_if is the one configured here.
+def nft_ruleset($dev):
+  "define wg_if = \"\($dev)\"\ndefine vpc_if = \"\($vpcif)\"\ndefine wan_if = \"\($wanif)\"\n"
   + "table inet vpc_peering {}\ndelete table inet vpc_peering\n" + (.nftables // "") + "\n";
 
 # The `wg syncconf` config as a stream of texts; a secret is a reference between two NULs.
@@ -171,7 +172,7 @@ def applied_generation:
     ((if $wgif != "" then $wgif else .interface.name end) as $dev
     | "apply", nul, $dev, nul,
       (if $mode == "wireguard" then ip_changes($dev) else "" end), nul,
-      nft_ruleset, nul,
+      nft_ruleset($dev), nul,
       (.routes | map(. + "\n") | add // ""), nul,
       (if $mode == "files" then [.peers[] | {publicKey, allowedIps, endpoint, latestHandshake: 0, rxBytes: 0, txBytes: 0}] | tojson else "" end), nul,
       wg_config)
@@ -312,8 +313,10 @@ stage() { printf '%s' "$2" >"$WORK/$1"; STAGED+=("$WORK/$1"); }
 apply_wireguard() {
   local wg_if=${FIELDS[1]} changes=${FIELDS[2]} ruleset previous='' boot_id='' forward='' err
   # syncconf, never setconf: unchanged peers keep their sessions and counters. The config goes
-  # through stdin; its output is not echoed: a parse error would quote a config line (maybe a key).
-  wg syncconf "$wg_if" /dev/stdin <<<"$CONF" >/dev/null 2>&1 || die "wg syncconf $wg_if failed"
+  # through a pipe (as wg-quick does): a here-string larger than the pipe buffer would be written
+  # to a temporary file under $TMPDIR. Its output is not echoed: a parse error would quote a config
+  # line (maybe a key).
+  wg syncconf "$wg_if" <(printf '%s' "$CONF") >/dev/null 2>&1 || die "wg syncconf $wg_if failed"
   if [[ -n $changes ]]; then
     ip -batch - <<<"$changes" >/dev/null 2>"$WORK/ip.err" || die "ip failed: $(tr '\n' ' ' <"$WORK/ip.err")"
   fi

@@ -63,7 +63,9 @@ export const COMMAND_OUTPUT_PREFIX = 'command-output/';
 
 /**
  * What a handler touches, by the adapters it imports. `table-read`/`table`: the DynamoDB
- * repository; `secrets`: SecureStrings under SECRET_PREFIX and the key encrypting them; `config`:
+ * repository; `secrets-delete`: deleting SecureStrings under SECRET_PREFIX (clean-up only);
+ * `secrets-write`: creating them too, with the key encrypting them; `secrets`: also reading them
+ * back decrypted (only the api, which serves key downloads and registers gateways); `config`:
  * publishing desired-state documents; `commands`: sending the apply command; `command-status`:
  * reading an invocation and its full output; `workflows`: starting and describing executions;
  * `audit`: PutEvents on the default bus.
@@ -71,6 +73,8 @@ export const COMMAND_OUTPUT_PREFIX = 'command-output/';
 export type Access =
   | 'table-read'
   | 'table'
+  | 'secrets-delete'
+  | 'secrets-write'
   | 'secrets'
   | 'config'
   | 'commands'
@@ -81,15 +85,15 @@ export type Access =
 export const ACCESS: Record<HandlerName, readonly Access[]> = {
   api: ['table', 'secrets', 'config', 'commands', 'command-status', 'workflows'],
   'gateway-events': ['table', 'config', 'commands'],
-  cascade: ['table', 'secrets', 'workflows'],
+  cascade: ['table', 'secrets-delete', 'workflows'],
   validate: ['table-read'],
-  allocate: ['table', 'secrets', 'audit'],
+  allocate: ['table', 'secrets-write', 'audit'],
   'push-config': ['table-read', 'config', 'commands'],
   'check-command': ['table', 'command-status'],
   activate: ['table', 'audit'],
   compensate: ['table', 'audit'],
   detach: ['table'],
-  release: ['table', 'secrets', 'audit'],
+  release: ['table', 'secrets-delete', 'audit'],
 };
 
 /** Transactions need no actions of their own: IAM checks each item's Put/Update/Delete/ConditionCheck. */
@@ -259,14 +263,26 @@ export class VpcPeeringStack extends Stack {
     const defaultBus = EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     const allow = (fn: PeeringFunction, actions: string[], resources: string[]) =>
       fn.addToRolePolicy(new PolicyStatement({ actions, resources }));
+    const allowSecrets = (fn: PeeringFunction, actions: string[]) => {
+      allow(fn, actions, [parameters]);
+      acknowledgeWildcardResource(fn.serviceRole, parameters, SECRET_PATH_REASON);
+    };
+    // Reading a secret back needs ssm:GetParameter too: kms:Decrypt through SSM alone reads nothing.
+    const useSecretsKey = (fn: PeeringFunction) =>
+      fn.addToRolePolicy(kmsThroughSsm(secretsKey, ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey']));
 
     const grants: Record<Access, (fn: PeeringFunction) => void> = {
       'table-read': (fn) => allow(fn, TABLE_READ_ACTIONS, tableResources),
       table: (fn) => allow(fn, [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS], tableResources),
+      // Deleting a parameter needs no KMS permission.
+      'secrets-delete': (fn) => allowSecrets(fn, ['ssm:DeleteParameter']),
+      'secrets-write': (fn) => {
+        allowSecrets(fn, ['ssm:PutParameter', 'ssm:DeleteParameter']);
+        useSecretsKey(fn);
+      },
       secrets: (fn) => {
-        allow(fn, ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'], [parameters]);
-        fn.addToRolePolicy(kmsThroughSsm(secretsKey, ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey']));
-        acknowledgeWildcardResource(fn.serviceRole, parameters, SECRET_PATH_REASON);
+        allowSecrets(fn, ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter']);
+        useSecretsKey(fn);
       },
       config: (fn) => {
         allow(fn, ['s3:PutObject'], [stateObjects]);
@@ -419,6 +435,9 @@ export class VpcPeeringStack extends Stack {
         // The SSM agent uploads the command output with the instance's credentials.
         new PolicyStatement({ actions: ['s3:PutObject'], resources: [outputObjects] }),
         new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameters] }),
+        // apply-config.sh fetches the secrets it lacks in batches (`aws ssm get-parameters`), which
+        // IAM authorizes as its own action: without it no instance could apply a document.
+        new PolicyStatement({ actions: ['ssm:GetParameters'], resources: [parameters] }),
         kmsThroughSsm(secretsKey, ['kms:Decrypt']),
       ],
     });

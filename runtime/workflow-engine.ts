@@ -50,6 +50,17 @@ export function substitute(definition: string, values: Record<string, string>): 
   });
 }
 
+interface RunOverrides {
+  taskResourceLocalHandlers: Record<string, (request: unknown) => Promise<never>>;
+  waitTimeOverrides: Record<string, number>;
+  retryIntervalOverrides: Record<string, number>;
+}
+
+interface LoadedMachine {
+  machine: StateMachine;
+  overrides: RunOverrides;
+}
+
 type AnyState = { Type: string; Branches?: StateMachineDefinition[]; ItemProcessor?: StateMachineDefinition };
 
 /** Names of every state of `type`, including those inside Parallel branches and Map processors. */
@@ -65,10 +76,7 @@ export function stateNames(definition: { States: Record<string, unknown> }, type
 }
 
 export class LocalWorkflowEngine implements WorkflowEngine {
-  private readonly machines = new Map<
-    WorkflowName,
-    { machine: StateMachine; definition: StateMachineDefinition }
-  >();
+  private readonly machines = new Map<WorkflowName, LoadedMachine>();
   private readonly executions = new Map<string, Execution>();
 
   constructor(private readonly options: LocalWorkflowEngineOptions) {
@@ -78,7 +86,10 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     for (const [workflow, file] of Object.entries(WORKFLOW_FILES) as [WorkflowName, string][]) {
       const text = substitute(readFileSync(join(options.statemachineDir, file), 'utf8'), substitutions);
       const definition = JSON.parse(text) as StateMachineDefinition;
-      this.machines.set(workflow, { machine: new StateMachine(definition), definition });
+      this.machines.set(workflow, {
+        machine: new StateMachine(definition),
+        overrides: this.overridesOf(definition),
+      });
     }
   }
 
@@ -120,27 +131,28 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     return [...this.executions.values()].map(({ id, workflow, result }) => ({ id, workflow, result }));
   }
 
-  private async run(
-    entry: { machine: StateMachine; definition: StateMachineDefinition },
-    execution: Execution,
-    input: unknown,
-  ): Promise<void> {
+  /** Built once per definition: every Task bound to the dispatcher, Wait and Retry shortened. */
+  private overridesOf(definition: StateMachineDefinition): RunOverrides {
     const dispatch = (request: unknown) => this.invoke(request) as Promise<never>;
-    const taskResourceLocalHandlers = Object.fromEntries(
-      stateNames(entry.definition, 'Task').map((name) => [name, dispatch]),
-    );
-    const waitTimeOverrides = Object.fromEntries(
-      stateNames(entry.definition, 'Wait').map((name) => [name, this.options.waitMs ?? 200]),
-    );
-    const retryIntervalOverrides = Object.fromEntries(
-      [...stateNames(entry.definition, 'Task'), ...stateNames(entry.definition, 'Parallel')].map((name) => [
-        name,
-        this.options.retryIntervalMs ?? 50,
-      ]),
-    );
+    const tasks = stateNames(definition, 'Task');
+    return {
+      taskResourceLocalHandlers: Object.fromEntries(tasks.map((name) => [name, dispatch])),
+      waitTimeOverrides: Object.fromEntries(
+        stateNames(definition, 'Wait').map((name) => [name, this.options.waitMs ?? 200]),
+      ),
+      retryIntervalOverrides: Object.fromEntries(
+        [...tasks, ...stateNames(definition, 'Parallel')].map((name) => [
+          name,
+          this.options.retryIntervalMs ?? 50,
+        ]),
+      ),
+    };
+  }
+
+  private async run(entry: LoadedMachine, execution: Execution, input: unknown): Promise<void> {
     try {
       const { result } = entry.machine.run(input as never, {
-        overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
+        overrides: entry.overrides,
         context: { Execution: { Id: execution.id, Name: execution.id.split(':').pop() } },
       });
       execution.result = { status: 'SUCCEEDED', output: await result };

@@ -3,11 +3,17 @@
  * Functions and Lambda may run any of them again, and a repeat converges on the same records.
  */
 import { assertPeeringAllowed, remotePeerAllowedIps } from '../core/checks';
-import { CommandFailedError, ConflictError, GatewayGoneError, NotFoundError } from '../core/errors';
+import {
+  CommandFailedError,
+  ConflictError,
+  GatewayGoneError,
+  NotFoundError,
+  TransientError,
+} from '../core/errors';
 import { generatePresharedKey } from '../core/key-format';
 import { peeringPeerName } from '../core/schemas';
-import type { Gateway, GatewayRecord, PeerRecord } from '../core/types';
-import type { Dependencies, NewPeeringSide } from './ports';
+import type { Gateway, GatewayRecord, Peering, PeerRecord } from '../core/types';
+import { ChecksOutdatedError, type Dependencies, type NewPeeringSide } from './ports';
 import { checkPush, type PushProgress, type PushTicket, pushGatewayConfig } from './push';
 import { secretNames } from './secret-names';
 
@@ -30,11 +36,14 @@ async function loadGateway(d: Deps<'repository'>, id: string): Promise<GatewayRe
   return gateway;
 }
 
-/** DESIGN §1 checks against the current registry. The transaction re-checks what can race. */
-export async function validatePeering(
+/**
+ * DESIGN §1 checks against the current registry. Gateways are read before their peers, so the
+ * generations returned describe peer sets at least as old as the ones checked.
+ */
+async function checkPeering(
   d: Deps<'repository'>,
   request: PeeringRequest,
-): Promise<{ gatewayIds: [string, string] }> {
+): Promise<{ local: GatewayRecord; remote: GatewayRecord }> {
   const [local, remote] = await Promise.all([
     loadGateway(d, request.gatewayId),
     loadGateway(d, request.remoteGatewayId),
@@ -53,6 +62,15 @@ export async function validatePeering(
     remoteRoutedPrefixes: routedPrefixes(remotePeers.filter((p) => p.peeringId !== request.peeringId)),
     pairAlreadyPeered: otherPeerings.some((p) => p.remoteGatewayId === remote.id),
   });
+  return { local, remote };
+}
+
+/** The Validate step: refuses early, before anything is written. Allocate checks again. */
+export async function validatePeering(
+  d: Deps<'repository'>,
+  request: PeeringRequest,
+): Promise<{ gatewayIds: [string, string] }> {
+  const { local, remote } = await checkPeering(d, request);
   return { gatewayIds: [local.id, remote.id] };
 }
 
@@ -67,37 +85,66 @@ export function peerDescribing(remote: Gateway, peeringId: string): NewPeeringSi
   };
 }
 
-/** One transaction writes the peering, both peer entries, both addresses and the pair lock. */
+/** Check-then-write rounds before the step gives up and lets the ASL retry it. */
+const ALLOCATION_ROUNDS = 5;
+
+/**
+ * One transaction writes the peering, both peer entries, both addresses and the pair lock. The
+ * checks run again right before it, bound to the generations they saw: the routed-prefix check
+ * (DESIGN §1) cannot be a condition of the transaction, so a concurrent peering that changed
+ * either peer set in between makes the transaction refuse, and the checks run once more.
+ */
 export async function allocatePeering(
   d: Deps<'repository' | 'secrets' | 'audit' | 'clock'>,
   request: PeeringRequest,
 ): Promise<{ gatewayIds: [string, string] }> {
-  const [local, remote] = await Promise.all([
-    loadGateway(d, request.gatewayId),
-    loadGateway(d, request.remoteGatewayId),
-  ]);
+  // A retry after the transaction committed: the peering holds its place, checks no longer apply
+  // (refusing now would leave it PROVISIONING with nothing to compensate it).
+  const written = await d.repository.getPeering(request.peeringId);
+  if (written) return announceCreated(d, written);
   const presharedKeyParam = secretNames.presharedKey(request.peeringId);
-  await d.secrets.putIfAbsent(presharedKeyParam, generatePresharedKey());
+  let keyStored = false;
   try {
-    const peering = await d.repository.createPeering({
-      id: request.peeringId,
-      ownerId: local.ownerId,
-      presharedKeyParam,
-      createdAt: d.clock().toISOString(),
-      sides: [
-        { gatewayId: local.id, peer: peerDescribing(remote, request.peeringId) },
-        { gatewayId: remote.id, peer: peerDescribing(local, request.peeringId) },
-      ],
-    });
-    await d.audit.publish('VPC Peering Created', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
-    return { gatewayIds: peering.gatewayIds };
+    for (let round = 0; round < ALLOCATION_ROUNDS; round++) {
+      const { local, remote } = await checkPeering(d, request);
+      if (!keyStored) {
+        await d.secrets.putIfAbsent(presharedKeyParam, generatePresharedKey());
+        keyStored = true;
+      }
+      try {
+        const peering = await d.repository.createPeering({
+          id: request.peeringId,
+          ownerId: local.ownerId,
+          presharedKeyParam,
+          createdAt: d.clock().toISOString(),
+          sides: [
+            { gatewayId: local.id, peer: peerDescribing(remote, request.peeringId) },
+            { gatewayId: remote.id, peer: peerDescribing(local, request.peeringId) },
+          ],
+          expectedGenerations: [local.desiredGeneration, remote.desiredGeneration],
+        });
+        return await announceCreated(d, peering);
+      } catch (error) {
+        if (!(error instanceof ChecksOutdatedError)) throw error;
+      }
+    }
+    throw new TransientError(`Peering ${request.peeringId}: the gateways kept changing while it was checked`);
   } catch (error) {
     // Nothing was written: the key must not outlive the refused request.
-    if (error instanceof ConflictError || error instanceof GatewayGoneError) {
-      await d.secrets.delete(presharedKeyParam);
-    }
+    if (keyStored && isRefusal(error)) await d.secrets.delete(presharedKeyParam);
     throw error;
   }
+}
+
+const isRefusal = (error: unknown): boolean =>
+  error instanceof ConflictError || error instanceof GatewayGoneError || error instanceof NotFoundError;
+
+async function announceCreated(
+  d: Deps<'audit'>,
+  peering: Peering,
+): Promise<{ gatewayIds: [string, string] }> {
+  await d.audit.publish('VPC Peering Created', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
+  return { gatewayIds: peering.gatewayIds };
 }
 
 export type PushStepResult = { done: true; skipped: boolean } | { done: false; ticket: PushTicket };

@@ -12,6 +12,12 @@ export interface NewPeering {
   sides: [NewPeeringSide, NewPeeringSide];
   presharedKeyParam: string;
   createdAt: string;
+  /**
+   * Each side's desiredGeneration when the §1 checks ran. Every change of a gateway's peer set
+   * bumps it, so the transaction commits only if neither peer set changed since the checks; when
+   * one did, createPeering throws ChecksOutdatedError and the caller checks again.
+   */
+  expectedGenerations?: [number, number];
 }
 
 export interface NewPeeringSide {
@@ -42,6 +48,15 @@ export interface IdempotencyRecord {
   createdAt: string;
 }
 
+/**
+ * A gateway's peer set changed between the checks of a new peering and its transaction (a
+ * concurrent peering may now route an overlapping prefix): run the checks again. Not a
+ * TransientError on purpose: retrying the same transaction could never succeed.
+ */
+export class ChecksOutdatedError extends Error {
+  override readonly name = 'ChecksOutdatedError';
+}
+
 export interface Repository {
   /** Conditional create; ConflictError GATEWAY_EXISTS when the id is taken. */
   createGateway(gateway: GatewayRecord): Promise<void>;
@@ -67,7 +82,8 @@ export interface Repository {
    * (allocated at random, retried on collision), the unordered pair lock, both gateways'
    * desiredGeneration bumps (conditional on the gateways existing and being ACTIVE).
    * Idempotent: a peering with the same id already written is returned as is.
-   * ConflictError PEERING_ALREADY_EXISTS / GATEWAY_NOT_ACTIVE / TUNNEL_SUBNET_EXHAUSTED.
+   * ConflictError PEERING_ALREADY_EXISTS / GATEWAY_NOT_ACTIVE / TUNNEL_SUBNET_EXHAUSTED;
+   * ChecksOutdatedError when a gateway's generation is no longer `expectedGenerations`.
    */
   createPeering(peering: NewPeering): Promise<Peering>;
   getPeering(id: string): Promise<Peering | undefined>;

@@ -169,8 +169,9 @@ export function renderGatewayState(
 const nftSet = (cidrs: string[]): string => (cidrs.length === 1 ? `${cidrs[0]}` : `{ ${cidrs.join(', ')} }`);
 
 /**
- * The gateway's forwarding policy, as proven in reference/wg-netns-demo.sh. `$vpc_if` and `$wan_if`
- * are defined by the gateway script from the instance's own settings.
+ * The gateway's forwarding policy, as proven in reference/wg-netns-demo.sh. `$wg_if`, `$vpc_if` and
+ * `$wan_if` are defined by the gateway script from the interface it configures and the instance's own
+ * settings, so the rules always name the interfaces actually in use (VPG_WG_IF may differ from wg0).
  */
 export function renderNftables(gateway: Gateway, peers: PeerRecord[]): string {
   const vpcCidr = assertCidr(gateway.vpcCidr, 'vpcCidr');
@@ -182,8 +183,8 @@ export function renderNftables(gateway: Gateway, peers: PeerRecord[]): string {
     peered.length === 0
       ? []
       : [
-          `    iifname "wg0" oifname "wg0" ip saddr ${tunnelSubnet} ip daddr ${nftSet(peered)} accept`,
-          `    iifname "wg0" oifname "wg0" ip saddr ${nftSet(peered)} ip daddr ${tunnelSubnet} accept`,
+          `    iifname $wg_if oifname $wg_if ip saddr ${tunnelSubnet} ip daddr ${nftSet(peered)} accept`,
+          `    iifname $wg_if oifname $wg_if ip saddr ${nftSet(peered)} ip daddr ${tunnelSubnet} accept`,
         ];
   return [
     'table inet vpc_peering {',
@@ -191,14 +192,14 @@ export function renderNftables(gateway: Gateway, peers: PeerRecord[]): string {
     '    type filter hook forward priority mangle; policy accept;',
     // Leaving through the tunnel: the route MTU is wg0's. Entering from it: rt mtu would be the VPC
     // link's, so clamp to the tunnel's MSS so replies fit even if the far end did not clamp.
-    '    oifname "wg0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu',
-    `    iifname "wg0" tcp flags syn / syn,rst tcp option maxseg size set ${TUNNEL_MSS}`,
+    '    oifname $wg_if tcp flags syn / syn,rst tcp option maxseg size set rt mtu',
+    `    iifname $wg_if tcp flags syn / syn,rst tcp option maxseg size set ${TUNNEL_MSS}`,
     '  }',
     '  chain forward {',
     '    type filter hook forward priority filter; policy drop;',
     '    ct state established,related accept',
-    `    iifname $vpc_if oifname "wg0" ip saddr ${vpcCidr} accept`,
-    `    iifname "wg0" oifname $vpc_if ip daddr ${vpcCidr} accept`,
+    `    iifname $vpc_if oifname $wg_if ip saddr ${vpcCidr} accept`,
+    `    iifname $wg_if oifname $vpc_if ip daddr ${vpcCidr} accept`,
     ...hubRules,
     '    iifname $vpc_if oifname $wan_if accept',
     '  }',

@@ -30,14 +30,14 @@ export const BUNDLE_OPTIONS = {
  * Steps: one DynamoDB transaction or one SSM call each. The cascade starts one workflow per
  * peering of a removed gateway and cleans its partition, so stream and event handlers get more room.
  */
-export const ROLE_TIMEOUTS: Record<FunctionRole, Duration> = {
+const ROLE_TIMEOUTS: Record<FunctionRole, Duration> = {
   api: Duration.seconds(29),
   step: Duration.seconds(30),
   event: Duration.seconds(60),
   stream: Duration.seconds(120),
 };
 
-export const SERVICE_NAME = 'vpc-peering';
+const SERVICE_NAME = 'vpc-peering';
 
 export interface PeeringFunctionProps {
   /** Handler file, relative to projectRoot; it exports `handler`. */

@@ -5,7 +5,13 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { withIdempotency } from '../../lambdas/app/api/idempotency';
 import { causeMessage } from '../../lambdas/app/api/peerings';
 import type { IdempotencyRecord, Repository } from '../../lambdas/app/ports';
-import { ConflictError, NotFoundError, ValidationError } from '../../lambdas/core/errors';
+import {
+  ConflictError,
+  GatewayGoneError,
+  NotFoundError,
+  TransientError,
+  ValidationError,
+} from '../../lambdas/core/errors';
 import { callerClaims, callerFromClaims, parseGroups } from '../../lambdas/shared/http/claims';
 import { httpErrors, toErrorResponse } from '../../lambdas/shared/http/errors';
 import type { ApiEvent } from '../../lambdas/shared/http/event';
@@ -75,6 +81,14 @@ describe('error envelope', () => {
     ['NotFoundError', new NotFoundError('Gateway gw-1'), 404, 'NOT_FOUND', 'Gateway gw-1 not found'],
     ['ConflictError', new ConflictError('SAME_VPC'), 409, 'SAME_VPC', 'Cannot peer gateways in the same VPC'],
     ['an untyped Error', new Error('connection reset to 10.0.0.1'), 500, 'INTERNAL_ERROR', 'Internal error'],
+    ['GatewayGoneError', new GatewayGoneError('gw-1'), 404, 'NOT_FOUND', 'Gateway gw-1 no longer exists'],
+    [
+      'TransientError',
+      new TransientError('DynamoDB ThrottlingException: table vpc-peering'),
+      503,
+      'SERVICE_UNAVAILABLE',
+      'The service is busy, retry the request',
+    ],
   ])('%s maps to its status, code and message', (_name, error, status, code, message) => {
     const response = toErrorResponse(error);
 

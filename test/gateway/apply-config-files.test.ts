@@ -76,10 +76,24 @@ describe('apply-config.sh (files mode)', () => {
     );
     expect(readFileSync(join(stateDir, 'routes.txt'), 'utf8')).toBe('172.16.0.0/16\n100.64.1.0/24\n');
     expect(readFileSync(join(stateDir, 'nftables.nft'), 'utf8')).toMatch(
-      /^define vpc_if = "eth1"\ndefine wan_if = "eth0"\ntable inet vpc_peering \{\}\ndelete table inet vpc_peering\ntable inet vpc_peering \{/,
+      /^define wg_if = "wg0"\ndefine vpc_if = "eth1"\ndefine wan_if = "eth0"\ntable inet vpc_peering \{\}\ndelete table inet vpc_peering\ntable inet vpc_peering \{/,
     );
     expect(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'))).toMatchObject({ generation: 7 });
     expect(appliedGeneration()).toBe(7);
+  });
+
+  it('defines $wg_if as the interface it configures, so the rules follow VPG_WG_IF', async () => {
+    // Prepare
+    env = { ...env, VPG_WG_IF: 'wg7' };
+
+    // Act
+    const result = await apply(7);
+
+    // Assess
+    expect(result).toMatchObject({ exitCode: 0 });
+    const ruleset = readFileSync(join(stateDir, 'nftables.nft'), 'utf8');
+    expect(ruleset).toMatch(/^define wg_if = "wg7"\n/);
+    expect(ruleset).not.toContain('define wg_if = "wg0"');
   });
 
   it('reports the peers on its last stdout line and never prints a secret', async () => {

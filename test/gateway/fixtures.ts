@@ -60,18 +60,18 @@ export const GATEWAY_A: HostGateway = {
   privateKeyParam: '/vpc-peering/gateways/gw-a/private-key',
 };
 
-/** The demo's ruleset, written against $vpc_if/$wan_if as core/render.ts renders it. */
+/** The demo's ruleset, written against $wg_if/$vpc_if/$wan_if as core/render.ts renders it. */
 export function ruleset(vpcCidr: string): string {
   return `table inet vpc_peering {
   chain fwd_mangle {
     type filter hook forward priority mangle; policy accept;
-    oifname "wg0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
+    oifname $wg_if tcp flags syn / syn,rst tcp option maxseg size set rt mtu
   }
   chain forward {
     type filter hook forward priority filter; policy drop;
     ct state established,related accept
-    iifname $vpc_if oifname "wg0" ip saddr ${vpcCidr} accept
-    iifname "wg0" oifname $vpc_if ip daddr ${vpcCidr} accept
+    iifname $vpc_if oifname $wg_if ip saddr ${vpcCidr} accept
+    iifname $wg_if oifname $vpc_if ip daddr ${vpcCidr} accept
     iifname $vpc_if oifname $wan_if accept
   }
   chain postrouting {

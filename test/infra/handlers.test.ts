@@ -14,6 +14,8 @@ import { ACCESS, type Access } from '../../lib/vpc-peering-stack';
 const ADAPTER_OF: Record<Access, string> = {
   'table-read': 'dynamodb',
   table: 'dynamodb',
+  'secrets-delete': 'secrets',
+  'secrets-write': 'secrets',
   secrets: 'secrets',
   config: 's3',
   commands: 'ssm',

@@ -321,6 +321,30 @@ describe('least privilege', () => {
     });
   });
 
+  test('only the api reads secrets back; allocate creates them; release and cascade only delete them', () => {
+    // Act
+    const secretActionsOf = (name: string) =>
+      actionsOf(name)
+        .filter((action) => /^(ssm:\w*Parameter|kms:)/.test(action))
+        .sort();
+
+    // Assess
+    expect(secretActionsOf('api')).toEqual([
+      'kms:Decrypt',
+      'kms:Encrypt',
+      'kms:GenerateDataKey',
+      'ssm:DeleteParameter',
+      'ssm:GetParameter',
+      'ssm:PutParameter',
+    ]);
+    expect(secretActionsOf('allocate')).not.toContain('ssm:GetParameter');
+    expect(secretActionsOf('allocate')).toEqual(
+      expect.arrayContaining(['ssm:PutParameter', 'ssm:DeleteParameter']),
+    );
+    expect(secretActionsOf('release')).toEqual(['ssm:DeleteParameter']);
+    expect(secretActionsOf('cascade')).toEqual(['ssm:DeleteParameter']);
+  });
+
   test('no function is allowed a wildcard action', () => {
     // Act
     const wildcards = HANDLERS.flatMap((spec) =>
@@ -342,6 +366,24 @@ describe('least privilege', () => {
           Match.objectLike({
             Action: 'kms:Decrypt',
             Condition: { StringEquals: { 'kms:ViaService': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('the gateway instance policy allows the batched secret read the gateway script makes', () => {
+    // Prepare
+    const script = readFileSync(join(REPO_ROOT, 'gateway/apply-config.sh'), 'utf8');
+
+    // Assess
+    expect(script).toContain('aws ssm get-parameters ');
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'ssm:GetParameters',
+            Resource: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
           }),
         ]),
       },

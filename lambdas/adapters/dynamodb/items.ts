@@ -48,8 +48,6 @@ export const keys = {
   ownedPeeringSk: (id: string): string => `PEERING#${id}`,
 };
 
-export type Entity = 'gateway' | 'peer' | 'allocation' | 'status' | 'peering' | 'pairLock' | 'idempotency';
-
 /** Counters kept on the gateway item next to the record. */
 export interface GatewayCounters {
   allocatedCount: number;

@@ -29,7 +29,13 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { IdempotencyRecord, NewPeering, NewRoadWarrior, Repository } from '../../app/ports';
+import {
+  ChecksOutdatedError,
+  type IdempotencyRecord,
+  type NewPeering,
+  type NewRoadWarrior,
+  type Repository,
+} from '../../app/ports';
 import { firstFreeIndex, type TunnelAddressSpace, tunnelAddressSpace } from '../../core/allocation';
 import { ConflictError, GatewayGoneError, TransientError, ValidationError } from '../../core/errors';
 import type {
@@ -293,6 +299,8 @@ export class DynamoRepository implements Repository {
     let gateways = await Promise.all(input.sides.map((side) => this.requireGateway(side.gatewayId)));
     const misses = [0, 0];
     return this.retrying('createPeering', async () => {
+      // Checked on every attempt: a cancelled attempt refreshes the generations it saw.
+      assertChecksCurrent(gateways, input.expectedGenerations);
       for (const gateway of gateways) assertActiveWithRoom(gateway);
       const tunnelIps = await Promise.all(
         gateways.map((gateway, i) => this.pickAddress(gateway, misses[i] ?? 0)),
@@ -826,6 +834,13 @@ function assertRoom(gateway: GatewayItem): void {
 function assertActiveWithRoom(gateway: GatewayItem): void {
   if (gateway.status !== 'ACTIVE') throw new ConflictError('GATEWAY_NOT_ACTIVE');
   assertRoom(gateway);
+}
+
+function assertChecksCurrent(gateways: GatewayItem[], expected: NewPeering['expectedGenerations']): void {
+  const moved = expected && gateways.find((gateway, i) => gateway.desiredGeneration !== expected[i]);
+  if (moved) {
+    throw new ChecksOutdatedError(`Gateway ${moved.id} changed its peers since the peering was checked`);
+  }
 }
 
 /**

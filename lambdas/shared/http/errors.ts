@@ -7,7 +7,9 @@ import type { MiddlewareObj } from '@middy/core';
 import {
   ConflictError,
   ForbiddenError,
+  GatewayGoneError,
   NotFoundError,
+  TransientError,
   UnauthorizedError,
   ValidationError,
 } from '../../core/errors';
@@ -19,6 +21,8 @@ const BY_CLASS: ReadonlyArray<readonly [new (...args: never[]) => Error, number,
   [UnauthorizedError, 401, 'UNAUTHORIZED'],
   [ForbiddenError, 403, 'FORBIDDEN'],
   [NotFoundError, 404, 'NOT_FOUND'],
+  // Deleted between the visibility check and the write: as absent as any other unknown gateway.
+  [GatewayGoneError, 404, 'NOT_FOUND'],
 ];
 
 export function toErrorResponse(error: unknown): HttpResponse {
@@ -26,6 +30,14 @@ export function toErrorResponse(error: unknown): HttpResponse {
     return errorResponse(error.statusCode, error.code, error.message, error.headers);
   }
   if (error instanceof ConflictError) return errorResponse(409, error.code, error.message);
+  // Throttling or contention that outlasted the adapters' own retries: worth a retry by the client.
+  // The message stays generic; the SDK's text names tables and internals.
+  if (error instanceof TransientError) {
+    logger.warn('Transient failure in the API', { errorMessage: error.message });
+    return errorResponse(503, 'SERVICE_UNAVAILABLE', 'The service is busy, retry the request', {
+      'retry-after': '1',
+    });
+  }
   const known = BY_CLASS.find(([type]) => error instanceof type);
   if (known && error instanceof Error) return errorResponse(known[1], known[2], error.message);
   logger.error('Unhandled error in the API', {

@@ -154,14 +154,14 @@ describe('renderNftables', () => {
     expect(lines(text)).toEqual(
       expect.arrayContaining([
         'type filter hook forward priority mangle; policy accept;',
-        'oifname "wg0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu',
-        'iifname "wg0" tcp flags syn / syn,rst tcp option maxseg size set 1380',
+        'oifname $wg_if tcp flags syn / syn,rst tcp option maxseg size set rt mtu',
+        'iifname $wg_if tcp flags syn / syn,rst tcp option maxseg size set 1380',
         'type filter hook forward priority filter; policy drop;',
         'ct state established,related accept',
-        'iifname $vpc_if oifname "wg0" ip saddr 10.10.0.0/16 accept',
-        'iifname "wg0" oifname $vpc_if ip daddr 10.10.0.0/16 accept',
-        'iifname "wg0" oifname "wg0" ip saddr 100.64.0.0/24 ip daddr { 172.16.0.0/16, 100.64.1.0/24 } accept',
-        'iifname "wg0" oifname "wg0" ip saddr { 172.16.0.0/16, 100.64.1.0/24 } ip daddr 100.64.0.0/24 accept',
+        'iifname $vpc_if oifname $wg_if ip saddr 10.10.0.0/16 accept',
+        'iifname $wg_if oifname $vpc_if ip daddr 10.10.0.0/16 accept',
+        'iifname $wg_if oifname $wg_if ip saddr 100.64.0.0/24 ip daddr { 172.16.0.0/16, 100.64.1.0/24 } accept',
+        'iifname $wg_if oifname $wg_if ip saddr { 172.16.0.0/16, 100.64.1.0/24 } ip daddr 100.64.0.0/24 accept',
         'iifname $vpc_if oifname $wan_if accept',
         'type nat hook postrouting priority srcnat; policy accept;',
       ]),
@@ -181,7 +181,7 @@ describe('renderNftables', () => {
     // Act
     const text = renderNftables(gateway(), [roadWarriorPeer()]);
     // Assess
-    expect(text).not.toContain('oifname "wg0" ip saddr 100.64.0.0/24');
+    expect(text).not.toContain('oifname $wg_if ip saddr 100.64.0.0/24');
     expect(text).not.toContain('{ }');
   });
 

@@ -1,0 +1,120 @@
+/**
+ * The routed-prefix check of DESIGN §1 cannot be a condition of the allocation transaction, so
+ * Allocate binds it to the generations it saw: a peering that lands between the checks and the
+ * transaction makes the transaction refuse, and the checks run again (DynamoDB Local).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store';
+import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
+import { allocatePeering } from '../../lambdas/app/peering-workflow';
+import { ChecksOutdatedError, type Repository } from '../../lambdas/app/ports';
+import { secretNames } from '../../lambdas/app/secret-names';
+import { ConflictError } from '../../lambdas/core/errors';
+import type { GatewayRecord } from '../../lambdas/core/types';
+import { useDynamoDb } from '../helpers/dynamodb';
+import { gatewayRecord } from '../helpers/gateways';
+import { newPeering, uniqueId } from '../persistence/fixtures';
+
+const db = useDynamoDb();
+let dir = '';
+let secrets: FileSecretStore;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'allocate-recheck-'));
+  secrets = new FileSecretStore(dir);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A hub and two spokes whose VPC CIDRs overlap: the hub may peer with one of them only. */
+async function hubAndOverlappingSpokes(): Promise<[GatewayRecord, GatewayRecord, GatewayRecord]> {
+  const hub = gatewayRecord({
+    id: uniqueId('hub'),
+    vpcCidr: '10.1.0.0/16',
+    tunnelSubnet: '100.70.1.0/24',
+    tunnelIp: '100.70.1.1',
+  });
+  const b = gatewayRecord({
+    id: uniqueId('b'),
+    vpcCidr: '10.2.0.0/16',
+    tunnelSubnet: '100.70.2.0/24',
+    tunnelIp: '100.70.2.1',
+  });
+  const c = gatewayRecord({
+    id: uniqueId('c'),
+    vpcCidr: '10.2.0.0/16',
+    tunnelSubnet: '100.70.3.0/24',
+    tunnelIp: '100.70.3.1',
+  });
+  for (const gateway of [hub, b, c]) await db.repository().createGateway(gateway);
+  return [hub, b, c];
+}
+
+describe('allocatePeering', () => {
+  it('checks again when a concurrent peering changed a peer set after its checks', async () => {
+    // Prepare: hub–c lands between the checks of hub–b and its transaction.
+    const [hub, b, c] = await hubAndOverlappingSpokes();
+    const repository = db.repository();
+    let raced = false;
+    const racing: Repository = Object.assign(Object.create(repository) as Repository, {
+      createPeering: async (input: Parameters<Repository['createPeering']>[0]) => {
+        if (!raced) {
+          raced = true;
+          await repository.createPeering(newPeering(hub, c));
+        }
+        return repository.createPeering(input);
+      },
+    });
+    const peeringId = uniqueId('pcx');
+    const d = { repository: racing, secrets, audit: new MemoryAudit(), clock: () => new Date() };
+
+    // Act
+    const allocation = allocatePeering(d, { peeringId, gatewayId: hub.id, remoteGatewayId: b.id });
+
+    // Assess: refused by the routed-prefix check, nothing written, no key left behind.
+    await expect(allocation).rejects.toMatchObject({ name: 'ConflictError', code: 'ROUTED_CIDR_CONFLICT' });
+    expect(raced).toBe(true);
+    expect(await repository.getPeering(peeringId)).toBeUndefined();
+    expect((await repository.listPeers(b.id)).length).toBe(0);
+    expect(await secrets.get(secretNames.presharedKey(peeringId))).toBeUndefined();
+  });
+
+  it('returns a peering its transaction already wrote without checking again', async () => {
+    // Prepare: hub–b committed, then the hub stopped being ACTIVE (checks would now refuse).
+    const [hub, b] = await hubAndOverlappingSpokes();
+    const repository = db.repository();
+    const peeringId = uniqueId('pcx');
+    const d = { repository, secrets, audit: new MemoryAudit(), clock: () => new Date() };
+    await allocatePeering(d, { peeringId, gatewayId: hub.id, remoteGatewayId: b.id });
+    await repository.upsertGateway({ ...hub, status: 'ERROR' });
+
+    // Act: the Lambda is retried after its commit.
+    const again = await allocatePeering(d, { peeringId, gatewayId: hub.id, remoteGatewayId: b.id });
+
+    // Assess
+    expect(again.gatewayIds).toEqual([hub.id, b.id]);
+    expect((await repository.getPeering(peeringId))?.status).toBe('PROVISIONING');
+  });
+});
+
+describe('DynamoRepository.createPeering with expectedGenerations', () => {
+  it('refuses with ChecksOutdatedError and writes nothing when a generation moved', async () => {
+    // Prepare
+    const [hub, b] = await hubAndOverlappingSpokes();
+    const repository = db.repository();
+    const input = {
+      ...newPeering(hub, b),
+      expectedGenerations: [hub.desiredGeneration + 1, 0] as [number, number],
+    };
+
+    // Act
+    const creation = repository.createPeering(input);
+
+    // Assess
+    await expect(creation).rejects.toBeInstanceOf(ChecksOutdatedError);
+    await expect(creation).rejects.not.toBeInstanceOf(ConflictError);
+    expect(await repository.getPeering(input.id)).toBeUndefined();
+    expect((await repository.getGateway(hub.id))?.desiredGeneration).toBe(hub.desiredGeneration);
+  });
+});
