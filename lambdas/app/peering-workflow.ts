@@ -85,8 +85,14 @@ export function peerDescribing(remote: Gateway, peeringId: string): NewPeeringSi
   };
 }
 
-/** Check-then-write rounds before the step gives up and lets the ASL retry it. */
-const ALLOCATION_ROUNDS = 5;
+/**
+ * Check-then-write rounds before the step gives up and lets the ASL retry it. A busy hub changes
+ * its generation often; a short random pause between rounds keeps racing creates from colliding
+ * again in lockstep.
+ */
+const ALLOCATION_ROUNDS = 12;
+const pauseBeforeRound = (round: number) =>
+  new Promise((done) => setTimeout(done, Math.random() * 20 * Math.min(round, 5)));
 
 /**
  * One transaction writes the peering, both peer entries, both addresses and the pair lock. The
@@ -126,6 +132,7 @@ export async function allocatePeering(
         return await announceCreated(d, peering);
       } catch (error) {
         if (!(error instanceof ChecksOutdatedError)) throw error;
+        await pauseBeforeRound(round + 1);
       }
     }
     throw new TransientError(`Peering ${request.peeringId}: the gateways kept changing while it was checked`);
