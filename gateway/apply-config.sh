@@ -6,8 +6,9 @@
 #   apply-config.sh --restore     # re-apply the persisted state (boot time)
 #   apply-config.sh --report      # print the status report only
 #
-# Env: VPG_STATE_DIR (/var/lib/vpc-peering), VPG_MODE (wireguard|files), VPG_SECRET_SOURCE
-# (ssm | dir:/path), VPG_VPC_IF (eth1), VPG_WAN_IF (eth0), VPG_WG_IF (default: state .interface.name).
+# Env (or VPG_*=value lines in /etc/vpc-peering/gateway.env, see VPG_ENV_FILE): VPG_STATE_DIR
+# (/var/lib/vpc-peering), VPG_MODE (wireguard|files), VPG_SECRET_SOURCE (ssm | dir:/path),
+# VPG_VPC_IF (eth1), VPG_WAN_IF (eth0), VPG_WG_IF (default: state .interface.name).
 # The last stdout line is a JSON report; secrets never reach stdout, stderr, argv or the report.
 #
 # Cost model: a push that changes one peer must cost about what a bare `wg set` costs, whatever the
@@ -17,6 +18,19 @@
 # changed, and everything persisted is renamed into place by one `mv`.
 set -euo pipefail
 umask 077
+
+# The instance's own settings (on AWS the SSM document passes none): VPG_*=value lines of
+# $VPG_ENV_FILE, read as data, never sourced. The environment wins over the file.
+ENV_FILE=${VPG_ENV_FILE:-/etc/vpc-peering/gateway.env}
+if [[ -r $ENV_FILE ]]; then
+  while IFS= read -r line || [[ -n $line ]]; do
+    if [[ $line =~ ^(VPG_(STATE_DIR|MODE|SECRET_SOURCE|VPC_IF|WAN_IF|WG_IF))=([A-Za-z0-9_./:@-]*)$ ]]; then
+      [[ -n ${!BASH_REMATCH[1]:-} ]] || printf -v "${BASH_REMATCH[1]}" '%s' "${BASH_REMATCH[3]}"
+    elif [[ -n $line && $line != \#* ]]; then
+      echo "apply-config: ignoring unrecognised line in $ENV_FILE: $line" >&2
+    fi
+  done <"$ENV_FILE"
+fi
 
 STATE_DIR=${VPG_STATE_DIR:-/var/lib/vpc-peering}
 MODE=${VPG_MODE:-wireguard}

@@ -45,7 +45,13 @@ describe('apply-config.sh (files mode)', () => {
     root = tempDir('files');
     stateDir = join(root, 'state');
     const secretsDir = join(root, 'secrets');
-    env = { VPG_MODE: 'files', VPG_STATE_DIR: stateDir, VPG_SECRET_SOURCE: `dir:${secretsDir}` };
+    env = {
+      VPG_MODE: 'files',
+      VPG_STATE_DIR: stateDir,
+      VPG_SECRET_SOURCE: `dir:${secretsDir}`,
+      // Never the machine's own /etc/vpc-peering/gateway.env.
+      VPG_ENV_FILE: join(root, 'gateway.env'),
+    };
     privateKey = genKeyPair().privateKey;
     psk = genPsk();
     writeSecret(secretsDir, '/vpc-peering/gateways/gw-a/private-key', privateKey);
@@ -94,6 +100,25 @@ describe('apply-config.sh (files mode)', () => {
     const ruleset = readFileSync(join(stateDir, 'nftables.nft'), 'utf8');
     expect(ruleset).toMatch(/^define wg_if = "wg7"\n/);
     expect(ruleset).not.toContain('define wg_if = "wg0"');
+  });
+
+  it("takes the instance's interface names from its env file, as data, with the environment winning", async () => {
+    // Prepare
+    writeFileSync(
+      join(root, 'gateway.env'),
+      '# instance settings\nVPG_VPC_IF=ens6\nVPG_WAN_IF=ens5\nVPG_MODE=wireguard\n$(touch /tmp/owned)\n',
+    );
+
+    // Act
+    const result = await apply(7);
+
+    // Assess: VPG_MODE=files from the environment wins; the command line is ignored, not run
+    expect(result).toMatchObject({ exitCode: 0 });
+    expect(readFileSync(join(stateDir, 'nftables.nft'), 'utf8')).toMatch(
+      /^define wg_if = "wg0"\ndefine vpc_if = "ens6"\ndefine wan_if = "ens5"\n/,
+    );
+    expect(result.stderr).toContain('ignoring unrecognised line');
+    expect(existsSync('/tmp/owned')).toBe(false);
   });
 
   it('reports the peers on its last stdout line and never prints a secret', async () => {
