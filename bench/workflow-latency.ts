@@ -81,7 +81,7 @@ export async function benchWorkflowLatency(): Promise<SectionResult> {
       notes: [
         'embedded runtime, hostMode files (the gateway script writes files; no WireGuard)',
         WAIT_NOTE,
-        'the API polls its execution every 150 ms, so API latencies are quantised upwards by up to 150 ms',
+        'the API looks at its execution every API_POLL_MS (25 ms in the embedded runtime, 150 ms on AWS)',
       ],
       details: { peerings: PEERINGS, samplesMs: roundAll({ ...samples, ...deletes }) },
     };

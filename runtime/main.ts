@@ -62,6 +62,8 @@ function configureEnvironment(endpoint: string): void {
   process.env.POWERTOOLS_SERVICE_NAME ??= 'vpc-peering-local';
   // The wait window is a runtime setting; keep one given by the caller.
   process.env.API_WAIT_MS ??= '8000';
+  // No DescribeExecution rate limit here: the API may look at its executions often.
+  process.env.API_POLL_MS ??= '25';
   // Wait states are shortened locally (waitMs); keep the push poll bound near a minute of waiting.
   process.env.COMMAND_MAX_POLLS ??= '240';
 }

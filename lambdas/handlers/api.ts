@@ -9,9 +9,6 @@ import { createApiHandler } from '../app/api/handler';
 import { clock } from '../shared/deps';
 import { env } from '../shared/env';
 
-/** Pause between two polls of a workflow or a push while a request waits. */
-const POLL_MS = 150;
-
 export const handler = createApiHandler(
   () => ({
     repository: repository(),
@@ -21,5 +18,5 @@ export const handler = createApiHandler(
     workflows: workflowEngine(),
     clock: clock(),
   }),
-  () => ({ waitMs: env.apiWaitMs(), pollMs: POLL_MS, commandMaxPolls: env.commandMaxPolls() }),
+  () => ({ waitMs: env.apiWaitMs(), pollMs: env.apiPollMs(), commandMaxPolls: env.commandMaxPolls() }),
 );

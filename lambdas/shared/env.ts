@@ -38,6 +38,8 @@ export const env = {
   deletePeeringStateMachineArn: () => required('DELETE_PEERING_STATE_MACHINE_ARN'),
   eventBusName: () => optional('EVENT_BUS_NAME', 'default'),
   apiWaitMs: () => positiveInt('API_WAIT_MS', 8000),
+  /** Pause between two looks at a running execution (DescribeExecution is rate-limited on AWS). */
+  apiPollMs: () => positiveInt('API_POLL_MS', 150),
   /** Bound of the push polling loop: CheckCommand gives up after this many polls. */
   commandMaxPolls: () => positiveInt('COMMAND_MAX_POLLS', 60),
 };
