@@ -4,6 +4,7 @@
  */
 import { assertPeeringAllowed, remotePeerAllowedIps } from '../core/checks';
 import {
+  ChecksOutdatedError,
   CommandFailedError,
   ConflictError,
   GatewayGoneError,
@@ -13,7 +14,7 @@ import {
 import { generatePresharedKey } from '../core/key-format';
 import { peeringPeerName } from '../core/schemas';
 import type { Gateway, GatewayRecord, Peering, PeerRecord } from '../core/types';
-import { ChecksOutdatedError, type Dependencies, type NewPeeringSide } from './ports';
+import type { Dependencies, NewPeeringSide } from './ports';
 import { checkPush, type PushProgress, type PushTicket, pushGatewayConfig } from './push';
 import { secretNames } from './secret-names';
 

@@ -48,15 +48,6 @@ export interface IdempotencyRecord {
   createdAt: string;
 }
 
-/**
- * A gateway's peer set changed between the checks of a new peering and its transaction (a
- * concurrent peering may now route an overlapping prefix): run the checks again. Not a
- * TransientError on purpose: retrying the same transaction could never succeed.
- */
-export class ChecksOutdatedError extends Error {
-  override readonly name = 'ChecksOutdatedError';
-}
-
 export interface Repository {
   /** Conditional create; ConflictError GATEWAY_EXISTS when the id is taken. */
   createGateway(gateway: GatewayRecord): Promise<void>;

@@ -104,3 +104,12 @@ export class GatewayGoneError extends Error {
     super(`Gateway ${gatewayId} no longer exists`);
   }
 }
+
+/**
+ * A gateway's peer set changed between the checks of a new peering and its transaction (a
+ * concurrent peering may now route an overlapping prefix): run the checks again. Not a
+ * TransientError on purpose: retrying the same transaction could never succeed.
+ */
+export class ChecksOutdatedError extends Error {
+  override readonly name = 'ChecksOutdatedError';
+}

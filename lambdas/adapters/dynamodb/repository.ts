@@ -29,15 +29,15 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { IdempotencyRecord, NewPeering, NewRoadWarrior, Repository } from '../../app/ports';
+import { firstFreeIndex, type TunnelAddressSpace, tunnelAddressSpace } from '../../core/allocation';
 import {
   ChecksOutdatedError,
-  type IdempotencyRecord,
-  type NewPeering,
-  type NewRoadWarrior,
-  type Repository,
-} from '../../app/ports';
-import { firstFreeIndex, type TunnelAddressSpace, tunnelAddressSpace } from '../../core/allocation';
-import { ConflictError, GatewayGoneError, TransientError, ValidationError } from '../../core/errors';
+  ConflictError,
+  GatewayGoneError,
+  TransientError,
+  ValidationError,
+} from '../../core/errors';
 import type {
   GatewayRecord,
   GatewayStatusReport,
