@@ -15,7 +15,7 @@ import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
 import { generateKeyPair } from '../lambdas/core/keys';
 import { renderGatewayState, serialiseState } from '../lambdas/core/render';
 import type { GatewayRecord, PeerRecord } from '../lambdas/core/types';
-import { LocalHosts, missingForWireguard } from '../runtime/hosts';
+import { LocalHosts, missingForWireguard, parseReport } from '../runtime/hosts';
 import { nthHost } from '../runtime/hosts/addresses';
 import {
   type BenchRuntime,
@@ -97,19 +97,26 @@ async function measureChanges(
   const namespace = hosts.hostInfo(gateway.instanceId)?.gatewayNamespace as string;
   const peers = Array.from({ length: count }, (_, i) => roadWarrior(gateway.id, i));
   let generation = 1;
-  const applyState = async () => {
+  // Only the gateway's side is timed: rendering and storing the document is the control plane's.
+  const applyState = async (): Promise<{ ms: number; path: unknown }> => {
     const document = serialiseState(renderGatewayState(gateway, peers, generation));
     const stateUri = await configStore.put(gateway.id, generation, document);
-    const result = await hosts.apply(gateway.instanceId, { gatewayId: gateway.id, generation, stateUri });
+    const { ms, result } = await timed(() =>
+      hosts.apply(gateway.instanceId, { gatewayId: gateway.id, generation, stateUri }),
+    );
     if (result.exitCode !== 0)
       throw new Error(`apply of ${peers.length} peers failed: ${result.stderr.trim()}`);
     generation++;
+    return { ms, path: parseReport(result.stdout).path };
   };
-  const initial = await timed(applyState);
+  const initial = await applyState();
   const changes: number[] = [];
+  const paths = new Set<unknown>();
   for (let i = 0; i < CHANGES; i++) {
     peers.push(roadWarrior(gateway.id, peers.length));
-    changes.push((await timed(applyState)).ms);
+    const change = await applyState();
+    changes.push(change.ms);
+    paths.add(change.path);
   }
   const bare: number[] = [];
   for (let i = 0; i < CHANGES; i++) {
@@ -142,6 +149,7 @@ async function measureChanges(
     },
     details: {
       initialApplyMs: round(initial.ms),
+      changePaths: [...paths],
       changeMs: changes.map(round),
       bareWgSetMs: bare.map(round),
     },

@@ -42,6 +42,8 @@ WORK=$STATE_DIR/work
 CACHE=$STATE_DIR/secrets
 KEY_RE='^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=$'
 SECRET_NAME_RE='^/[A-Za-z0-9_.:/-]+$'
+BOOT_ID=''
+IFS= read -r BOOT_ID </proc/sys/kernel/random/boot_id || true
 # How many names one `aws ssm get-parameters` call accepts.
 SSM_BATCH=10
 
@@ -153,11 +155,6 @@ def ip_changes($dev):
       ($have[] | select($wantSet[.] | not) | "route del \(.) dev \($dev) proto static") ]
   | map(. + "\n") | add // "";
 
-# The ruleset names the interfaces through these defines: $wg_if is the one configured here.
-def nft_ruleset($dev):
-  "define wg_if = \"\($dev)\"\ndefine vpc_if = \"\($vpcif)\"\ndefine wan_if = \"\($wanif)\"\n"
-  + "table inet vpc_peering {}\ndelete table inet vpc_peering\n" + (.nftables // "") + "\n";
-
 # The `wg syncconf` config as a stream of texts; a secret is a reference between two NULs.
 def secret_ref($name): nul, $name, nul;
 def wg_config:
@@ -186,7 +183,7 @@ def applied_generation:
     ((if $wgif != "" then $wgif else .interface.name end) as $dev
     | "apply", nul, $dev, nul,
       (if $mode == "wireguard" then ip_changes($dev) else "" end), nul,
-      nft_ruleset($dev), nul,
+      (.nftables // ""), nul,
       (.routes | map(. + "\n") | add // ""), nul,
       (if $mode == "files" then [.peers[] | {publicKey, allowedIps, endpoint, latestHandshake: 0, rxBytes: 0, txBytes: 0}] | tojson else "" end), nul,
       wg_config)
@@ -206,7 +203,7 @@ render_document() {
     inputs+=(--slurpfile ipnow "$WORK/ip.json")
   else inputs+=(--argjson ipnow '[]'); fi
   jq -n -j --arg action "$ACTION" --arg id "$GATEWAY_ID" --argjson gen "$GENERATION" --arg mode "$MODE" \
-    --arg wgif "${VPG_WG_IF:-}" --arg vpcif "$VPC_IF" --arg wanif "$WAN_IF" --arg key "$KEY_RE" \
+    --arg wgif "${VPG_WG_IF:-}" --arg key "$KEY_RE" \
     "${inputs[@]}" "$JQ_PROGRAM" "$doc" >"$WORK/rendered" 2>"$WORK/jq.err" || rc=$?
   if ((rc != 0)); then
     IFS= read -r message <"$WORK/jq.err" || true
@@ -266,13 +263,20 @@ fetch_ssm() {
   done
 }
 
-# Fills SECRET for every secret reference in FIELDS: from the cache, else from the secret source
-# (then cached). Every value must be a WireGuard key: anything else would be a config-injection vector.
+# Fills SECRET for every secret reference in FIELDS.
 resolve_secrets() {
-  local i name
+  local i
+  local -a names=()
+  for ((i = 7; i < ${#FIELDS[@]}; i += 2)); do names+=("${FIELDS[i]}"); done
+  resolve_secret_names "${names[@]}"
+}
+
+# Fills SECRET for secret names "$@": from the cache, else from the secret source (then cached).
+# Every value must be a WireGuard key: anything else would be a config-injection vector.
+resolve_secret_names() {
+  local name
   local -a missing=()
-  for ((i = 7; i < ${#FIELDS[@]}; i += 2)); do
-    name=${FIELDS[i]}
+  for name in "$@"; do
     [[ $name == @keep || -n ${SECRET[$name]+set} ]] && continue
     [[ $name =~ $SECRET_NAME_RE && ! $name =~ (^|/)\.\.(/|$) ]] || die "invalid secret name: $name"
     cache_file "$name"
@@ -322,10 +326,36 @@ assemble_config() {
 # ---------- applying ----------
 STAGED=()
 # Writes $2 to $WORK/$1, to be renamed into the state directory by persist.
-stage() { printf '%s' "$2" >"$WORK/$1"; STAGED+=("$WORK/$1"); }
+stage() { printf '%s' "$2" >"$WORK/$1" || die "cannot write $WORK/$1"; STAGED+=("$WORK/$1"); }
+
+# The nft script for document ruleset $2 on WireGuard interface $1, into REPLY: one transaction
+# (create-if-absent + delete + the document's table = atomic replace) whose defines name the
+# interfaces in use ($wg_if is the one configured here; the others are the instance's settings).
+nft_script() {
+  REPLY="define wg_if = \"$1\""$'\n'"define vpc_if = \"$VPC_IF\""$'\n'"define wan_if = \"$WAN_IF\""$'\n'
+  REPLY+=$'table inet vpc_peering {}\ndelete table inet vpc_peering\n'"$2"$'\n'
+}
+
+# Loads nft script $1 unless it is the one last loaded in this boot (a reboot or --restore reloads
+# it: the kernel state is gone then).
+load_ruleset() {
+  local ruleset="# boot $BOOT_ID"$'\n'"$1" previous='' err
+  if [[ -f $STATE_DIR/nftables.applied ]]; then IFS= read -r -d '' previous <"$STATE_DIR/nftables.applied" || true; fi
+  [[ $ACTION == restore || $ruleset != "$previous" ]] || return 0
+  stage nftables.applied "$ruleset"
+  err=$(nft -f "$WORK/nftables.applied" 2>&1) || die "nft -f failed: ${err//$'\n'/ }"
+}
+
+# "boot id:interface index" of interface $1 into REPLY: names the interface instance that an apply
+# configured, so the delta path (below) can tell that it still holds what was applied.
+interface_instance() {
+  local index=''
+  IFS= read -r index 2>/dev/null <"/sys/class/net/$1/ifindex" || true
+  REPLY="$BOOT_ID:$index"
+}
 
 apply_wireguard() {
-  local wg_if=${FIELDS[1]} changes=${FIELDS[2]} ruleset previous='' boot_id='' forward='' err
+  local wg_if=${FIELDS[1]} changes=${FIELDS[2]} forward=''
   # syncconf, never setconf: unchanged peers keep their sessions and counters. The config goes
   # through a pipe (as wg-quick does): a here-string larger than the pipe buffer would be written
   # to a temporary file under $TMPDIR. Its output is not echoed: a parse error would quote a config
@@ -334,23 +364,17 @@ apply_wireguard() {
   if [[ -n $changes ]]; then
     ip -batch - <<<"$changes" >/dev/null 2>"$WORK/ip.err" || die "ip failed: $(tr '\n' ' ' <"$WORK/ip.err")"
   fi
-  # The ruleset is reloaded only when it differs from the last one applied in this boot (a reboot
-  # or --restore reloads it: the kernel state is gone then).
-  IFS= read -r boot_id </proc/sys/kernel/random/boot_id || true
-  ruleset="# boot $boot_id"$'\n'"${FIELDS[3]}"
-  if [[ -f $STATE_DIR/nftables.applied ]]; then IFS= read -r -d '' previous <"$STATE_DIR/nftables.applied" || true; fi
-  if [[ $ACTION == restore || $ruleset != "$previous" ]]; then
-    stage nftables.applied "$ruleset"
-    # One nft transaction: create-if-absent + delete + the document's table = atomic replace.
-    err=$(nft -f "$WORK/nftables.applied" 2>&1) || die "nft -f failed: ${err//$'\n'/ }"
-  fi
+  nft_script "$wg_if" "${FIELDS[3]}"
+  load_ruleset "$REPLY"
+  if canonical_document "$1"; then interface_instance "$wg_if"; stage delta.base "$REPLY"$'\n'; fi
   IFS= read -r forward </proc/sys/net/ipv4/ip_forward || true
   if [[ $forward != 1 ]]; then echo 1 >/proc/sys/net/ipv4/ip_forward; fi
 }
 
 apply_files() {
   stage routes.txt "${FIELDS[4]}"
-  stage nftables.nft "${FIELDS[3]}"
+  nft_script "${FIELDS[1]}" "${FIELDS[3]}"
+  stage nftables.nft "$REPLY"
   stage wg.conf "$CONF"
 }
 
@@ -362,7 +386,7 @@ persist() {
     STAGED+=("$WORK/state.json")
     stage applied.json "{\"gatewayId\":\"$GATEWAY_ID\",\"generation\":$GENERATION,\"appliedAt\":\"$now\"}"$'\n'
   fi
-  if ((${#STAGED[@]})); then mv -f -- "${STAGED[@]}" "$STATE_DIR/"; fi
+  if ((${#STAGED[@]})); then mv -f -- "${STAGED[@]}" "$STATE_DIR/" || die "cannot persist into $STATE_DIR"; fi
 }
 
 apply_document() {
@@ -374,16 +398,168 @@ apply_document() {
   fi
   resolve_secrets
   assemble_config "${FIELDS[1]}"
-  if [[ $MODE == wireguard ]]; then apply_wireguard; else apply_files; fi
+  forget_delta_base
+  if [[ $MODE == wireguard ]]; then apply_wireguard "$1"; else apply_files; fi
   persist
   prune_cache
 }
 
+# ---------- delta apply ----------
+# A push that changes a few peers is applied as that change: the document's lines are diffed against
+# the last applied document's (one line per member and per peer: core/render.ts serialiseState) and
+# wg, ip and nft hear only what differs, so the cost follows the change, not the peer count. Taken
+# only in wireguard mode, when the interface is still the instance a full apply configured in this
+# boot (so it holds the last applied document), and when the header and every changed line are in
+# canonical form. Otherwise apply_delta returns 1 before changing anything and the full path, which
+# validates everything and reconciles with the kernel, runs instead.
+CIDR_RE='[0-9a-fA-F:.]+/[0-9]{1,3}'
+HEADER_RE='^\{"schema":1,"gatewayId":"([A-Za-z0-9._:-]+)","generation":([0-9]{1,15}),$'
+APPLIED_RE='^\{"gatewayId":"([A-Za-z0-9._:-]+)","generation":([0-9]{1,15}),'
+# Groups: 1 allowed IPs, 4 endpoint or null, 5 endpoint, 7 keepalive, 8/9 preshared key name, 10 key.
+PEER_RE='^\{"allowedIps":\[(("'$CIDR_RE'")(,"'$CIDR_RE'")*)?\],"endpoint":(null|"(([0-9.]+|\[[0-9a-fA-F:]+\]):[0-9]{1,5})"),"name":"[A-Za-z0-9._:-]{1,80}","persistentKeepalive":(null|[0-9]{1,5}),"presharedKeyParam":(null|"(/[A-Za-z0-9_.:/-]+)"),"publicKey":"([A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=)","type":"(vpc-peering|road-warrior)"\}$'
+ROUTES_RE='^"routes":\[(("'$CIDR_RE'")(,"'$CIDR_RE'")*)?\],$'
+# The nftables text as JSON escapes it: only newlines are expected (render.ts writes no quote).
+NFT_RE='^"nftables":"(([^"\\]|\\n)*)",$'
+
+# True when the array named $1 starts with a canonical header: the members, then the peers.
+canonical_header() {
+  local -n lines=$1
+  ((${#lines[@]} >= 7)) && [[ ${lines[0]} =~ $HEADER_RE ]] && [[ ${lines[1]} == '"interface":{'* ]] \
+    && [[ ${lines[2]} == '"nftables":"'* ]] && [[ ${lines[3]} == '"routes":['* ]] \
+    && [[ ${lines[4]} == '"tunnelSubnet":"'* ]] && [[ ${lines[5]} == '"vpcCidr":"'* ]] \
+    && [[ ${lines[6]} == '"peers":[' ]]
+}
+
+# True when document file $1 is in canonical layout (a base the delta path can diff against).
+# Every line it will ever use past the header is checked when it changes.
+canonical_document() {
+  local -a document
+  mapfile -t document <"$1"
+  canonical_header document && [[ ${document[-1]} == ']}' ]]
+}
+
+# Truncates the delta base: from the first change on, the interface may hold neither the last
+# applied document nor the new one, until persist records the new base.
+forget_delta_base() { if [[ -s $STATE_DIR/delta.base ]]; then : >"$STATE_DIR/delta.base"; fi; }
+
+# Route changes (`ip -batch` lines) from routes line $2 to routes line $3 on $1, into REPLY.
+route_changes() {
+  local dev=$1 route
+  local -a old=() new=()
+  local -A had=() wanted=()
+  [[ $2 =~ $ROUTES_RE ]] || return 1
+  IFS=, read -r -a old <<<"${BASH_REMATCH[1]//\"/}"
+  [[ $3 =~ $ROUTES_RE ]] || return 1
+  IFS=, read -r -a new <<<"${BASH_REMATCH[1]//\"/}"
+  for route in "${old[@]}"; do had[$route]=1; done
+  for route in "${new[@]}"; do wanted[$route]=1; done
+  REPLY=''
+  for route in "${!wanted[@]}"; do [[ -n ${had[$route]:-} ]] || REPLY+="route replace $route dev $dev proto static"$'\n'; done
+  for route in "${!had[@]}"; do [[ -n ${wanted[$route]:-} ]] || REPLY+="route del $route dev $dev proto static"$'\n'; done
+}
+
+apply_delta() {
+  local doc=$1 dev base line key allowed endpoint keepalive psk ruleset='' changes='' applied='' fd
+  local -a NEW OLD gone=() came=() wg_args=() fds=() stale_secrets=()
+  local -A removed=() added=() kept=() updated=() old_endpoint=() old_psk=() old_keepalive=()
+  [[ $MODE == wireguard && -s $STATE_DIR/delta.base ]] || return 1
+  IFS= read -r applied <"$STATE_DIR/applied.json" || return 1
+  [[ $applied =~ $APPLIED_RE && ${BASH_REMATCH[1]} == "$GATEWAY_ID" ]] || return 1
+  ((GENERATION >= 10#${BASH_REMATCH[2]})) || return 1
+  mapfile -t -n 7 NEW <"$doc"
+  mapfile -t -n 7 OLD <"$STATE_DIR/state.json"
+  canonical_header NEW && canonical_header OLD || return 1
+  [[ ${NEW[0]} =~ $HEADER_RE && ${BASH_REMATCH[1]} == "$GATEWAY_ID" && $((10#${BASH_REMATCH[2]})) == "$GENERATION" ]] || return 1
+  [[ ${NEW[1]} == "${OLD[1]}" && ${NEW[1]} =~ \"name\":\"([A-Za-z0-9_.=-]{1,15})\" ]] || return 1
+  dev=${VPG_WG_IF:-${BASH_REMATCH[1]}}
+  IFS= read -r base <"$STATE_DIR/delta.base" || return 1
+  interface_instance "$dev"
+  [[ $base == "$REPLY" ]] || return 1
+  if [[ ${NEW[2]} != "${OLD[2]}" ]]; then
+    [[ ${NEW[2]} =~ $NFT_RE ]] || return 1
+    ruleset=${BASH_REMATCH[1]//\\n/$'\n'}
+  fi
+  if [[ ${NEW[3]} != "${OLD[3]}" ]]; then route_changes "$dev" "${OLD[3]}" "${NEW[3]}" || return 1; changes=$REPLY; fi
+
+  # Changed lines past the header must all be peer lines; the comma after a peer only says "not the
+  # last one", so it is dropped (a peer whose comma alone changed is kept as it is).
+  diff --unchanged-line-format= --old-line-format='-%dn %L' --new-line-format='+%dn %L' \
+    "$STATE_DIR/state.json" "$doc" >"$WORK/delta" || (($? == 1)) || return 1
+  while IFS= read -r line; do
+    [[ $line =~ ^([-+])([0-9]+)\ (.*)$ ]] || return 1
+    ((BASH_REMATCH[2] > 7)) || continue
+    line=${BASH_REMATCH[3]%,}
+    [[ $line == '{"allowedIps":'* ]] || return 1
+    if [[ ${BASH_REMATCH[1]} == - ]]; then removed[$line]=1; else added[$line]=1; fi
+  done <"$WORK/delta"
+  for line in "${!removed[@]}"; do
+    if [[ -n ${added[$line]:-} ]]; then kept[$line]=1; continue; fi
+    [[ $line =~ $PEER_RE ]] || return 1
+    key=${BASH_REMATCH[10]}
+    gone+=("$key")
+    old_endpoint[$key]=${BASH_REMATCH[5]}
+    old_keepalive[$key]=${BASH_REMATCH[7]}
+    old_psk[$key]=${BASH_REMATCH[9]}
+  done
+  for line in "${!added[@]}"; do
+    [[ -z ${kept[$line]:-} ]] || continue
+    [[ $line =~ $PEER_RE ]] || return 1
+    key=${BASH_REMATCH[10]}
+    if [[ -n ${old_endpoint[$key]+set} ]]; then
+      # wg set cannot clear an endpoint or a preshared key: such an update takes the full path.
+      [[ -n ${BASH_REMATCH[5]} || -z ${old_endpoint[$key]} ]] || return 1
+      [[ -n ${BASH_REMATCH[9]} || -z ${old_psk[$key]} ]] || return 1
+      updated[$key]=1
+    fi
+    # Key, allowed IPs, endpoint, keepalive, preshared key name; PEER_RE admits no '|' in any.
+    came+=("$key|${BASH_REMATCH[1]//\"/}|${BASH_REMATCH[5]}|${BASH_REMATCH[7]}|${BASH_REMATCH[9]}")
+  done
+
+  # Everything checked: from here on, changes are made.
+  forget_delta_base
+  for key in "${gone[@]}"; do
+    if [[ -z ${updated[$key]:-} && -n ${old_psk[$key]} ]]; then stale_secrets+=("${old_psk[$key]}"); fi
+  done
+  for line in "${came[@]}"; do
+    IFS='|' read -r key allowed endpoint keepalive psk <<<"$line"
+    wg_args+=(peer "$key" allowed-ips "$allowed")
+    if [[ -n $endpoint ]]; then wg_args+=(endpoint "$endpoint"); fi
+    if [[ $keepalive != null ]]; then wg_args+=(persistent-keepalive "$keepalive")
+    elif [[ ${old_keepalive[$key]:-null} != null ]]; then wg_args+=(persistent-keepalive off); fi
+    if [[ -n ${updated[$key]:-} && -n ${old_psk[$key]} && ${old_psk[$key]} != "$psk" ]]; then
+      stale_secrets+=("${old_psk[$key]}")
+    fi
+    if [[ -n $psk ]]; then
+      resolve_secret_names "$psk"
+      # A key is far smaller than a pipe: the here-string is a pipe, never a file.
+      exec {fd}<<<"${SECRET[$psk]}"
+      fds+=("$fd")
+      wg_args+=(preshared-key "/dev/fd/$fd")
+    fi
+  done
+  for key in "${gone[@]}"; do
+    if [[ -z ${updated[$key]:-} ]]; then wg_args+=(peer "$key" remove); fi
+  done
+  if ((${#wg_args[@]})); then
+    wg set "$dev" "${wg_args[@]}" >/dev/null 2>&1 || die "wg set $dev failed"
+  fi
+  for fd in "${fds[@]}"; do exec {fd}<&-; done
+  if [[ -n $changes ]]; then
+    ip -batch - <<<"$changes" >/dev/null 2>"$WORK/ip.err" || die "ip failed: $(tr '\n' ' ' <"$WORK/ip.err")"
+  fi
+  if [[ -n $ruleset ]]; then nft_script "$dev" "$ruleset"; load_ruleset "$REPLY"; fi
+  stage delta.base "$base"$'\n'
+  persist
+  for key in "${stale_secrets[@]}"; do cache_file "$key"; rm -f -- "$REPLY"; done
+  WG_DEV=$dev
+}
+
 # ---------- report ----------
-# Peers as the interface sees them, as JSON, into REPLY. The dump's first line holds the private
-# key and each peer line holds the preshared key (field 2): neither is ever printed.
+# Prints the peers as the interface sees them, as JSON, straight to stdout (at 1000 peers, a copy
+# through a bash variable costs more than the dump). The dump's first line holds the private key
+# and each peer line the preshared key (field 2): neither is ever printed.
 peers_from_interface() {
-  REPLY=$(wg show "$1" dump | awk -F'\t' '
+  wg show "$1" dump | awk -F'\t' '
     function num(v) { return v ~ /^[0-9]+$/ ? v : 0 }
     NR > 1 {
       ips = $4 == "(none)" ? "" : "\"" $4 "\""
@@ -391,30 +567,31 @@ peers_from_interface() {
       printf "%s{\"publicKey\":\"%s\",\"endpoint\":%s,\"allowedIps\":[%s],\"latestHandshake\":%s,\"rxBytes\":%s,\"txBytes\":%s}",
         (NR > 2 ? "," : ""), $1, ($3 == "(none)" ? "null" : "\"" $3 "\""), ips, num($5), num($6), num($7)
     }
-    BEGIN { printf "[" } END { printf "]" }') || die "cannot read the interface status"
+    BEGIN { printf "[" } END { printf "]" }' || die "cannot read the interface status"
 }
 
-# Prints the report line; $1 = gatewayId as JSON, $2 = generation, $3 = peers JSON, $4 = extra fields.
-print_report() { printf '{"gatewayId":%s,"appliedGeneration":%s,"mode":"%s","peers":%s%s}\n' "$1" "$2" "$MODE" "$3" "${4:-}"; }
-
-report_applied() {
-  local peers=${FIELDS[5]}
-  if [[ $MODE == wireguard ]]; then peers_from_interface "${FIELDS[1]}"; peers=$REPLY; fi
-  print_report "\"$GATEWAY_ID\"" "$GENERATION" "$peers"
+# Prints the report line: $1 = gatewayId as JSON, $2 = generation, $3 = extra fields, then the
+# peers of interface $4 (wireguard mode), else the peers JSON $5.
+print_report() {
+  printf '{"gatewayId":%s,"appliedGeneration":%s,"mode":"%s"%s,"peers":' "$1" "$2" "$MODE" "$3"
+  if [[ $MODE == wireguard && -n $4 ]]; then peers_from_interface "$4"; else printf '%s' "$5"; fi
+  printf '}\n'
 }
+
+# The report of an apply on interface $1; $2 = the files-mode peers, $3 = extra fields.
+report_applied() { print_report "\"$GATEWAY_ID\"" "$GENERATION" "$3" "$1" "$2"; }
 
 # The report of what the state directory says was applied; $1 = extra fields.
 report_from_store() {
-  local id='null' generation=0 wg_if peers='[]'
+  local id='null' generation=0 wg_if='' peers='[]'
   if [[ -f $STATE_DIR/state.json && -f $STATE_DIR/applied.json ]]; then
     { IFS= read -r id && IFS= read -r generation && IFS= read -r wg_if && IFS= read -r peers; } < <(
       jq -n -r --arg wgif "${VPG_WG_IF:-}" --slurpfile a "$STATE_DIR/applied.json" --slurpfile s "$STATE_DIR/state.json" '
         ($a[0].gatewayId | tojson), $a[0].generation, (if $wgif != "" then $wgif else $s[0].interface.name end),
         ([$s[0].peers[] | {publicKey, allowedIps, endpoint, latestHandshake: 0, rxBytes: 0, txBytes: 0}] | tojson)')
     [[ $generation =~ ^[0-9]+$ ]] || die "cannot read $STATE_DIR/applied.json"
-    if [[ $MODE == wireguard ]]; then peers_from_interface "$wg_if"; peers=$REPLY; fi
   fi
-  print_report "$id" "$generation" "$peers" "${1:-}"
+  print_report "$id" "$generation" "${1:-}" "$wg_if" "$peers"
 }
 
 # ---------- main ----------
@@ -432,12 +609,16 @@ case $ACTION in
   apply)
     case $STATE_URI in
       s3://*) need aws; aws s3 cp --only-show-errors "$STATE_URI" "$WORK/state.json" >/dev/null 2>&1 || die "cannot fetch $STATE_URI" ;;
-      file://*) document=''
-                [[ -r ${STATE_URI#file://} ]] || die "cannot fetch $STATE_URI"
-                IFS= read -r -d '' document <"${STATE_URI#file://}" || true
-                printf '%s' "$document" >"$WORK/state.json" ;;
+      # Builtins, not cp: on a small instance a process start costs more than copying 1000 peers.
+      file://*) [[ -r ${STATE_URI#file://} ]] || die "cannot fetch $STATE_URI"
+                mapfile -t document <"${STATE_URI#file://}"
+                printf '%s\n' "${document[@]}" >"$WORK/state.json" ;;
     esac
-    apply_document "$WORK/state.json"
-    report_applied
+    if apply_delta "$WORK/state.json"; then
+      report_applied "$WG_DEV" '' ',"path":"delta"'
+    else
+      apply_document "$WORK/state.json"
+      report_applied "${FIELDS[1]}" "${FIELDS[5]}" ',"path":"full"'
+    fi
     ;;
 esac

@@ -252,7 +252,23 @@ function sortKeys(value: unknown): unknown {
   );
 }
 
-/** Stable JSON: keys sorted at every level, so equal states serialise to equal bytes. */
+/** The members the document holds before its peers, one line each, in this order. */
+const HEADER_MEMBERS = ['interface', 'nftables', 'routes', 'tunnelSubnet', 'vpcCidr'] as const;
+
+/**
+ * Stable, line-structured JSON (docs/ARCHITECTURE.md "Desired-state document"): keys sorted inside
+ * every value, one line per member and one per peer, peers last. Equal states give equal bytes, and
+ * a change of one peer changes one line: the gateway script applies a change by diffing the lines
+ * against the last document it applied.
+ */
 export function serialiseState(state: GatewayDesiredState): string {
-  return JSON.stringify(sortKeys(state), null, 2);
+  const line = (value: unknown) => JSON.stringify(sortKeys(value));
+  return [
+    `{"schema":${line(state.schema)},"gatewayId":${line(state.gatewayId)},"generation":${line(state.generation)},`,
+    ...HEADER_MEMBERS.map((member) => `${line(member)}:${line(state[member])},`),
+    '"peers":[',
+    ...state.peers.map((peer, index) => (index < state.peers.length - 1 ? `${line(peer)},` : line(peer))),
+    ']}',
+    '',
+  ].join('\n');
 }

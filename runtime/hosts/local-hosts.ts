@@ -56,6 +56,8 @@ export interface ApplyArgs {
 /** The script's report: a GatewayStatusReport without desiredGeneration and reportedAt. */
 export type HostReport = Omit<GatewayStatusReport, 'desiredGeneration' | 'reportedAt'> & {
   skipped?: 'stale';
+  /** How an apply was made: `delta` (only the change) or `full` (the whole document, reconciled). */
+  path?: 'delta' | 'full';
 };
 
 export interface HostInfo {

@@ -130,6 +130,7 @@ describe('apply-config.sh (files mode)', () => {
       gatewayId: 'gw-a',
       appliedGeneration: 7,
       mode: 'files',
+      path: 'full',
       peers: [
         {
           publicKey: peer.publicKey,

@@ -3,6 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { type GatewayDesiredState, serialiseState } from '../../lambdas/core/render';
 import type { HostGateway } from '../../runtime/hosts';
 
 export const SCRIPT = resolve(__dirname, '../../gateway/apply-config.sh');
@@ -81,9 +82,18 @@ export function ruleset(vpcCidr: string): string {
 }`;
 }
 
-export function stateDocument(gateway: DocGateway, generation: number, peers: DocPeer[]): string {
+/**
+ * A desired-state document as the control plane writes it (`canonical`, one line per member and per
+ * peer), or as one compact JSON line: valid, but not a layout the script's delta path accepts.
+ */
+export function stateDocument(
+  gateway: DocGateway,
+  generation: number,
+  peers: DocPeer[],
+  layout: 'canonical' | 'compact' = 'canonical',
+): string {
   const prefixLength = gateway.tunnelSubnet.split('/')[1];
-  return JSON.stringify({
+  const state: GatewayDesiredState = {
     schema: 1,
     gatewayId: gateway.id,
     generation,
@@ -99,7 +109,8 @@ export function stateDocument(gateway: DocGateway, generation: number, peers: Do
     peers: peers.map((peer) => ({ ...peer, type: 'vpc-peering', persistentKeepalive: 25 })),
     routes: peers.flatMap((peer) => peer.allowedIps),
     nftables: ruleset(gateway.vpcCidr),
-  });
+  };
+  return layout === 'canonical' ? serialiseState(state) : JSON.stringify(state);
 }
 
 /** Writes a document as the config store would and returns its file:// URI. */

@@ -264,4 +264,25 @@ describe('serialiseState', () => {
     expect(text.indexOf('"generation"')).toBeLessThan(text.indexOf('"interface"'));
     expect(text.indexOf('"address"')).toBeLessThan(text.indexOf('"listenPort"'));
   });
+
+  it('writes one line per member and per peer, so one more peer changes only its own lines', () => {
+    // Prepare
+    const before = renderGatewayState(gatewayRecord(), [peeringPeer()], 2);
+    const after = renderGatewayState(gatewayRecord(), [peeringPeer(), roadWarriorPeer()], 3);
+
+    // Act
+    const oldLines = serialiseState(before).split('\n');
+    const newLines = serialiseState(after).split('\n');
+
+    // Assess: header, 5 members, "peers":[, the peers, ]}, and the final newline.
+    expect(newLines).toHaveLength(1 + 5 + 1 + 2 + 1 + 1);
+    expect(newLines[6]).toBe('"peers":[');
+    expect(newLines.slice(-2)).toEqual([']}', '']);
+    const changed = newLines.filter((line) => !oldLines.includes(line));
+    // "laptop" sorts before "vpc-peering-p1": the old peer's line stays as it was.
+    expect(changed).toEqual([
+      '{"schema":1,"gatewayId":"gw-a","generation":3,',
+      expect.stringMatching(/^\{"allowedIps":\["100\.64\.0\.9\/32"\],.*"type":"road-warrior"\},$/),
+    ]);
+  });
 });
