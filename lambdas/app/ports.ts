@@ -38,6 +38,11 @@ export interface NewRoadWarrior {
   publicKey: string;
   privateKeyParam: string | null;
   createdAt: string;
+  /**
+   * The gateway as the caller already read it (e.g. to authorize): spares the allocator its own
+   * read. Only its immutable fields (id, tunnelSubnet, tunnelIp) are relied on.
+   */
+  gateway?: GatewayRecord;
 }
 
 export interface IdempotencyRecord {

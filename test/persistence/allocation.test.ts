@@ -1,12 +1,50 @@
 /** Tunnel address allocation on DynamoDB Local (DESIGN §4 invariant 1). */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { reservationItem } from '../../lambdas/adapters/dynamodb/items';
+import { RESERVATION_GRACE_MS } from '../../lambdas/adapters/dynamodb/repository';
+import type { NewRoadWarrior } from '../../lambdas/app/ports';
 import { tunnelAddressSpace } from '../../lambdas/core/allocation';
-import { ConflictError } from '../../lambdas/core/errors';
+import { ConflictError, GatewayGoneError } from '../../lambdas/core/errors';
+import type { GatewayRecord } from '../../lambdas/core/types';
 import { useDynamoDb } from '../helpers/dynamodb';
 import { gatewayRecord } from '../helpers/gateways';
 import { newPeering, roadWarrior } from './fixtures';
 
 const db = useDynamoDb();
+
+const T0 = new Date('2025-06-01T12:00:00.000Z');
+const at = (ms: number) => () => new Date(T0.getTime() + ms);
+const MINUTE = 60_000;
+
+/** As the API calls it: with the gateway record it read to authorize the caller. */
+const viaApi = (gateway: GatewayRecord, name: string): NewRoadWarrior => ({
+  ...roadWarrior(gateway.id, name),
+  gateway,
+});
+
+/** The gateway's address items: holder and lease of each, in address order. */
+async function addressItems(
+  gatewayId: string,
+): Promise<{ tunnelIp: string; holder: string; reservedAt?: string }[]> {
+  const { Items = [] } = await db.documentClient().send(
+    new QueryCommand({
+      TableName: db.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ip)',
+      ExpressionAttributeValues: { ':pk': `GW#${gatewayId}`, ':ip': 'IP#' },
+    }),
+  );
+  return Items.map(({ tunnelIp, holder, reservedAt }) => ({ tunnelIp, holder, reservedAt }));
+}
+
+/** A reservation whose owner crashed before committing. */
+async function putOrphan(gatewayId: string, tunnelIp: string, reservedAt: Date): Promise<void> {
+  await db.documentClient().send(
+    new PutCommand({
+      TableName: db.tableName,
+      Item: reservationItem(gatewayId, tunnelIp, 'crashed', reservedAt.toISOString()),
+    }),
+  );
+}
 
 async function counters(gatewayId: string): Promise<{ allocatedCount: number; desiredGeneration: number }> {
   const { Item } = await db
@@ -25,9 +63,7 @@ describe('road-warrior allocation', () => {
 
     // Act
     const peers = await Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
-        repository.addRoadWarrior(roadWarrior(gateway.id, `laptop-${i}`)),
-      ),
+      Array.from({ length: 200 }, (_, i) => repository.addRoadWarrior(viaApi(gateway, `laptop-${i}`))),
     );
 
     // Assess
@@ -95,6 +131,7 @@ describe('road-warrior allocation', () => {
     // Assess
     await expect(duplicate).rejects.toEqual(new ConflictError('PEER_EXISTS'));
     expect(await counters(gateway.id)).toEqual({ allocatedCount: 1, desiredGeneration: 1 });
+    expect(await addressItems(gateway.id)).toHaveLength(1);
   });
 
   it('removes a road-warrior once: a second removal finds nothing and changes nothing', async () => {
@@ -135,5 +172,168 @@ describe('road-warrior allocation', () => {
 
     // Assess
     expect(seen).toEqual([1, 2, 2, 3, 4, 4]);
+  });
+});
+
+describe('road-warrior reservations', () => {
+  it('leaves no reservation behind when the commit fails: gateway gone, or counter full', async () => {
+    // Prepare: one gateway deleted after the caller read it, one whose counter says full
+    const repository = db.repository();
+    const gone = gatewayRecord();
+    await repository.createGateway(gone);
+    await repository.deleteGateway(gone.id);
+    const full = gatewayRecord({ tunnelSubnet: '100.67.0.0/29', tunnelIp: '100.67.0.1' });
+    await repository.createGateway(full);
+    await db.documentClient().send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: { pk: `GW#${full.id}`, sk: 'META' },
+        UpdateExpression: 'SET allocatedCount = #capacity',
+        ExpressionAttributeNames: { '#capacity': 'capacity' },
+      }),
+    );
+
+    // Act
+    const intoGone = repository.addRoadWarrior(viaApi(gone, 'rw'));
+    const intoFull = repository.addRoadWarrior(viaApi(full, 'rw'));
+
+    // Assess
+    await expect(intoGone).rejects.toBeInstanceOf(GatewayGoneError);
+    await expect(intoFull).rejects.toEqual(new ConflictError('TUNNEL_SUBNET_EXHAUSTED'));
+    expect(await addressItems(gone.id)).toEqual([]);
+    expect(await addressItems(full.id)).toEqual([]);
+  });
+
+  it('reclaims an orphan reservation older than the grace period when a probe hits it', async () => {
+    // Prepare: a /30 has one allocatable address, held by an orphan
+    const gateway = gatewayRecord({ tunnelSubnet: '100.68.0.0/30', tunnelIp: '100.68.0.1' });
+    await db.repository().createGateway(gateway);
+    await putOrphan(gateway.id, '100.68.0.2', T0);
+    const later = db.repository({ clock: at(RESERVATION_GRACE_MS + MINUTE) });
+
+    // Act
+    const peer = await later.addRoadWarrior(viaApi(gateway, 'phone'));
+
+    // Assess
+    expect(peer.tunnelIp).toBe('100.68.0.2');
+    expect(await addressItems(gateway.id)).toEqual([
+      {
+        tunnelIp: '100.68.0.2',
+        holder: 'phone',
+        reservedAt: at(RESERVATION_GRACE_MS + MINUTE)().toISOString(),
+      },
+    ]);
+    expect(await counters(gateway.id)).toEqual({ allocatedCount: 1, desiredGeneration: 1 });
+  });
+
+  it('does not reclaim an orphan younger than the grace period: the subnet is exhausted', async () => {
+    // Prepare
+    const gateway = gatewayRecord({ tunnelSubnet: '100.69.0.0/30', tunnelIp: '100.69.0.1' });
+    await db.repository().createGateway(gateway);
+    await putOrphan(gateway.id, '100.69.0.2', T0);
+    const soon = db.repository({ clock: at(RESERVATION_GRACE_MS - MINUTE) });
+
+    // Act
+    const add = soon.addRoadWarrior(viaApi(gateway, 'phone'));
+
+    // Assess
+    await expect(add).rejects.toEqual(new ConflictError('TUNNEL_SUBNET_EXHAUSTED'));
+    expect(await addressItems(gateway.id)).toEqual([
+      { tunnelIp: '100.69.0.2', holder: 'crashed', reservedAt: T0.toISOString() },
+    ]);
+    expect(await counters(gateway.id)).toEqual({ allocatedCount: 0, desiredGeneration: 0 });
+  });
+
+  it('never reclaims a committed allocation, however old its lease', async () => {
+    // Prepare
+    const gateway = gatewayRecord({ tunnelSubnet: '100.70.0.0/30', tunnelIp: '100.70.0.1' });
+    await db.repository({ clock: at(0) }).createGateway(gateway);
+    await db.repository({ clock: at(0) }).addRoadWarrior(viaApi(gateway, 'phone'));
+    const later = db.repository({ clock: at(RESERVATION_GRACE_MS + MINUTE) });
+
+    // Act
+    const add = later.addRoadWarrior(viaApi(gateway, 'tablet'));
+
+    // Assess: and the lease is dropped, so the address is never looked at again
+    await expect(add).rejects.toEqual(new ConflictError('TUNNEL_SUBNET_EXHAUSTED'));
+    expect(await addressItems(gateway.id)).toEqual([
+      { tunnelIp: '100.70.0.2', holder: 'phone', reservedAt: undefined },
+    ]);
+  });
+
+  it('finds a stale orphan through the page scan when every random probe hits a committed address', async () => {
+    // Prepare: a /29 (5 addresses) with 4 peers and an orphan on the last address
+    const gateway = gatewayRecord({ tunnelSubnet: '100.71.0.0/29', tunnelIp: '100.71.0.1' });
+    const stuck = { random: () => 0 };
+    await db.repository().createGateway(gateway);
+    for (let i = 0; i < 4; i++)
+      await db.repository({ ...stuck, clock: at(0) }).addRoadWarrior(viaApi(gateway, `rw-${i}`));
+    await putOrphan(gateway.id, '100.71.0.6', T0);
+    const later = db.repository({ ...stuck, clock: at(RESERVATION_GRACE_MS + MINUTE) });
+
+    // Act
+    const peer = await later.addRoadWarrior(viaApi(gateway, 'late'));
+
+    // Assess
+    expect(peer.tunnelIp).toBe('100.71.0.6');
+    expect((await addressItems(gateway.id)).map((item) => item.holder)).toEqual([
+      'rw-0',
+      'rw-1',
+      'rw-2',
+      'rw-3',
+      'late',
+    ]);
+    expect(await counters(gateway.id)).toEqual({ allocatedCount: 5, desiredGeneration: 5 });
+  });
+
+  it('keeps the counters exact through concurrent adds, duplicate names and removals', async () => {
+    // Prepare
+    const repository = db.repository();
+    const gateway = gatewayRecord({ tunnelSubnet: '100.72.0.0/24', tunnelIp: '100.72.0.1' });
+    await repository.createGateway(gateway);
+    const names = Array.from({ length: 50 }, (_, i) => `rw-${i}`);
+
+    // Act: every name twice at once, then a fifth of them removed
+    const adds = await Promise.allSettled(
+      [...names, ...names].map((name) => repository.addRoadWarrior(viaApi(gateway, name))),
+    );
+    await Promise.all(names.slice(0, 10).map((name) => repository.removeRoadWarrior(gateway.id, name)));
+
+    // Assess
+    const rejections = adds.flatMap((add) => (add.status === 'rejected' ? [add.reason] : []));
+    expect(rejections).toEqual(names.map(() => new ConflictError('PEER_EXISTS')));
+    expect(await counters(gateway.id)).toEqual({ allocatedCount: 40, desiredGeneration: 60 });
+    const peers = await repository.listPeers(gateway.id);
+    const held = (await addressItems(gateway.id)).map(({ tunnelIp, holder }) => ({ tunnelIp, holder }));
+    expect(held.sort((a, b) => a.holder.localeCompare(b.holder))).toEqual(
+      peers
+        .map(({ tunnelIp, name }) => ({ tunnelIp, holder: name }))
+        .sort((a, b) => a.holder.localeCompare(b.holder)),
+    );
+    expect(held).toHaveLength(40);
+  });
+});
+
+describe('the byOwner index', () => {
+  it('is not written by the counter and generation updates of an allocation (keys-only projection)', async () => {
+    // Prepare
+    const gateway = gatewayRecord({ id: 'gw-index', ownerId: 'owner-index' });
+    await db.repository().createGateway(gateway);
+
+    // Act: the gateway side of every allocation, measured per index.
+    const { ConsumedCapacity } = await db.documentClient().send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: { pk: `GW#${gateway.id}`, sk: 'META' },
+        UpdateExpression: 'ADD desiredGeneration :one, allocatedCount :one',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnConsumedCapacity: 'INDEXES',
+      }),
+    );
+
+    // Assess: the table only; and the owner's listing still returns the whole, current record.
+    expect(ConsumedCapacity?.GlobalSecondaryIndexes ?? {}).toEqual({});
+    const [listed] = await db.repository().listGateways(gateway.ownerId);
+    expect(listed).toEqual({ ...gateway, desiredGeneration: gateway.desiredGeneration + 1 });
   });
 });

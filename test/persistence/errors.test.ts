@@ -53,22 +53,31 @@ describe('DynamoDB error mapping', () => {
     await expect(create).rejects.toEqual(new ConflictError('GATEWAY_EXISTS'));
   });
 
-  it('gives up with TransientError when every transaction attempt conflicts', async () => {
+  it('gives up with TransientError when every commit conflicts, then cancels its reservation', async () => {
     // Prepare
-    const gateway = { ...gatewayRecord(), pk: 'GW#gw', sk: 'META', allocatedCount: 0, capacity: 253 };
-    dynamo.on(GetCommand).resolves({ Item: gateway });
+    const gateway = gatewayRecord();
+    dynamo.on(PutCommand).resolves({});
     const conflict = new TransactionCanceledException({
       ...metadata,
-      CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'TransactionConflict' }],
+      CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
     });
     dynamo.on(TransactWriteCommand).rejects(conflict);
 
     // Act
-    const add = repository().addRoadWarrior(roadWarrior(gateway.id, 'rw'));
+    const add = repository().addRoadWarrior({ ...roadWarrior(gateway.id, 'rw'), gateway });
 
     // Assess
     await expect(add).rejects.toBeInstanceOf(TransientError);
-    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(2);
+    const transactions = dynamo
+      .commandCalls(TransactWriteCommand)
+      .map((call) => call.args[0].input.TransactItems?.map((item) => Object.keys(item)[0]));
+    expect(transactions).toEqual([
+      ['Put', 'Update'],
+      ['Put', 'Update'],
+      ['Delete', 'ConditionCheck'],
+    ]);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(1);
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(0);
   });
 
   it('leaves a cancellation caused by a condition for the repository to read', () => {

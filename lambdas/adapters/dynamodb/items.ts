@@ -136,6 +136,16 @@ export function allocationItem(gatewayId: string, ip: string, holder: string): R
   return { ...keys.allocation(gatewayId, ip), entity: 'allocation', tunnelIp: ip, holder };
 }
 
+/** An address claimed by a road-warrior before its commit; `reservedAt` starts its lease. */
+export function reservationItem(
+  gatewayId: string,
+  ip: string,
+  holder: string,
+  reservedAt: string,
+): Record<string, unknown> {
+  return { ...allocationItem(gatewayId, ip, holder), reservedAt };
+}
+
 export function statusItem(report: GatewayStatusReport): Record<string, unknown> {
   return { ...pickFields(report, STATUS_REPORT_FIELDS), ...keys.status(report.gatewayId), entity: 'status' };
 }

@@ -2,11 +2,16 @@
  * The Repository port on one DynamoDB table (docs/ARCHITECTURE.md "Data model" and "Allocation").
  *
  * Every multi-item change is one TransactWriteItems, so a cancelled attempt leaves nothing behind.
- * Allocation: a random usable host is Put under attribute_not_exists, in the same transaction that
- * bumps the gateway's allocatedCount under `allocatedCount < capacity`; a collision retries with a
- * new candidate, and after a few misses the candidate comes from a gap in one page of allocations
- * read from a random offset. Which item cancelled a transaction is read from CancellationReasons
- * (ReturnValuesOnConditionCheckFailure gives the gateway item as it was, so no re-read is needed).
+ * Peering allocation: a random usable host is Put under attribute_not_exists, in the same
+ * transaction that bumps the gateway's allocatedCount under `allocatedCount < capacity`.
+ * Road-warrior allocation reserves, then commits: a plain conditional Put claims the address
+ * (holder + `reservedAt` lease), then one transaction writes the peer entry and bumps the counter
+ * and generation; a failed commit deletes its reservation, and a crash between the two leaves an
+ * orphan that a later collision reclaims once its lease is stale (RESERVATION_GRACE_MS).
+ * A collision retries with a new candidate, and after a few misses the candidate comes from a gap
+ * in one page of allocations read from a random offset. Which item cancelled a transaction is read
+ * from CancellationReasons (ReturnValuesOnConditionCheckFailure gives the gateway item as it was,
+ * so no re-read is needed).
  *
  * Generations: createPeering, detachPeering and updatePeerEndpoint set desiredGeneration to an
  * exact value under a compare-and-set, because they report the generation that first holds the change;
@@ -16,6 +21,7 @@
  */
 import type { AttributeValue, CancellationReason, ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -58,12 +64,14 @@ import {
   addressOfAllocationSortKey,
   allocationItem,
   allocationSortKey,
+  type GatewayCounters,
   type GatewayItem,
   gatewayItem,
   type Key,
   keys,
   peerItem,
   peeringItem,
+  reservationItem,
   SK,
   statusItem,
   toGatewayRecord,
@@ -71,8 +79,10 @@ import {
   toPeerRecord,
   toStatusReport,
 } from './items';
+import { TABLE_SCHEMA } from './schema';
 
 export interface DynamoRepositoryOptions {
+  /** Now: timestamps, idempotency expiry and the age of address reservations. */
   clock?: () => Date;
   /** Source of allocation candidates; Math.random by default (addresses are not secrets). */
   random?: () => number;
@@ -90,7 +100,14 @@ const DEFAULT_MAX_ATTEMPTS = 30;
 /** Random candidates tried before each further attempt takes a gap from a page of allocations. */
 const RANDOM_MISSES_BEFORE_SCAN = 4;
 const GAP_SCAN_PAGE = 256;
+/**
+ * Age after which an address reservation is a lease its owner can no longer commit: far longer
+ * than any API Lambda runs (API Gateway gives up after 29 s), so an older one is an orphan if no
+ * peer entry holds its address.
+ */
+export const RESERVATION_GRACE_MS = 15 * 60 * 1000;
 const BATCH_WRITE_LIMIT = 25;
+const BATCH_GET_LIMIT = 100;
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 const BACKOFF_BASE_MS = 10;
 const BACKOFF_CAP_MS = 500;
@@ -234,35 +251,45 @@ export class DynamoRepository implements Repository {
   }
 
   async addRoadWarrior(input: NewRoadWarrior): Promise<PeerRecord> {
-    let gateway = await this.requireGateway(input.gatewayId);
+    // The caller's record is trusted for its immutable fields only; the commit's conditions
+    // enforce the counters, and a cancelled commit returns them (refreshedGateway).
+    let gateway: GatewayView = input.gateway
+      ? { ...input.gateway, capacity: capacityOf(input.gateway) }
+      : await this.requireGateway(input.gatewayId);
+    let reservation: Reservation | undefined;
     let misses = 0;
-    return this.retrying('addRoadWarrior', async () => {
-      assertRoom(gateway);
-      const tunnelIp = await this.pickAddress(gateway, misses);
-      const peer: PeerRecord = {
-        gatewayId: input.gatewayId,
-        name: input.name,
-        type: 'road-warrior',
-        publicKey: input.publicKey,
-        tunnelIp,
-        allowedIps: [`${tunnelIp}/32`],
-        endpoint: null,
-        presharedKeyParam: null,
-        privateKeyParam: input.privateKeyParam,
-        createdAt: input.createdAt,
-      };
-      const reasons = await this.transact([
-        this.putItem(peerItem(peer), 'attribute_not_exists(pk)'),
-        this.putItem(allocationItem(input.gatewayId, tunnelIp, input.name), 'attribute_not_exists(pk)'),
-        this.allocateOnGateway(gateway, 'increment'),
-      ]);
-      if (!reasons) return peer;
-      const [peerReason, allocationReason, gatewayReason] = reasons;
-      if (failedCondition(peerReason)) throw new ConflictError('PEER_EXISTS');
-      if (failedCondition(gatewayReason)) gateway = refreshedGateway(gateway, gatewayReason);
-      if (failedCondition(allocationReason)) misses += 1;
-      return AGAIN;
-    });
+    try {
+      return await this.retrying('addRoadWarrior', async () => {
+        if (!reservation) {
+          if (misses >= RANDOM_MISSES_BEFORE_SCAN && gateway.allocatedCount === undefined) {
+            // Crowded subnet: read the real count once, so a full one fails fast.
+            gateway = await this.requireGateway(input.gatewayId);
+          }
+          assertRoom(gateway);
+          const candidate = await this.pickAddress(gateway, misses);
+          reservation = await this.reserve(input.gatewayId, input.name, candidate);
+          if (!reservation) {
+            misses += 1;
+            return AGAIN;
+          }
+        }
+        const peer = roadWarriorPeer(input, reservation.tunnelIp);
+        const reasons = await this.transact([
+          this.putItem(peerItem(peer), 'attribute_not_exists(pk)'),
+          this.allocateOnGateway(gateway, 'increment'),
+        ]);
+        if (!reasons) return peer;
+        const [peerReason, gatewayReason] = reasons;
+        if (failedCondition(peerReason)) throw new ConflictError('PEER_EXISTS');
+        gateway = refreshedGateway(gateway, gatewayReason);
+        assertRoom(gateway);
+        // Contention only: the reservation is still ours, the next attempt commits it again.
+        return AGAIN;
+      });
+    } catch (error) {
+      if (reservation) await this.cancelReservation(input.gatewayId, input.name, reservation);
+      throw error;
+    }
   }
 
   async removeRoadWarrior(gatewayId: string, name: string): Promise<PeerRecord | undefined> {
@@ -464,7 +491,7 @@ export class DynamoRepository implements Repository {
   // ---- allocation -----------------------------------------------------------------------------
 
   /** A candidate address: random while collisions are rare, else a gap read from the table. */
-  private async pickAddress(gateway: GatewayItem, misses: number): Promise<string> {
+  private async pickAddress(gateway: GatewayView, misses: number): Promise<string> {
     const space = spaceOf(gateway);
     if (misses >= RANDOM_MISSES_BEFORE_SCAN) {
       const gap = await this.findGap(gateway.id, space);
@@ -473,7 +500,11 @@ export class DynamoRepository implements Repository {
     return space.candidate(this.random);
   }
 
-  /** One page of allocations from a random offset (and one from the start if that page ran off the end). */
+  /**
+   * One page of allocations from a random offset (and one from the start if that page ran off the
+   * end). A page without a gap frees its stale orphan reservations; a window that covered the whole
+   * space and found nothing free is TUNNEL_SUBNET_EXHAUSTED (fresh reservations count as taken).
+   */
   private async findGap(gatewayId: string, space: TunnelAddressSpace): Promise<string | undefined> {
     const offset = Math.floor(this.random() * space.capacity);
     for (const from of offset === 0 ? [0] : [offset, 0]) {
@@ -488,25 +519,137 @@ export class DynamoRepository implements Repository {
               ':from': allocationSortKey(space.addressAt(from)),
               ':to': allocationSortKey(space.addressAt(space.capacity - 1)),
             },
-            ProjectionExpression: 'sk',
+            ProjectionExpression: 'sk, holder, reservedAt',
             ConsistentRead: true,
             Limit: GAP_SCAN_PAGE,
           }),
         ),
       );
-      const taken = (page.Items ?? [])
-        .map((item) => space.indexOf(addressOfAllocationSortKey(String(item.sk))))
-        .filter((index) => index >= 0);
+      const holds = (page.Items ?? []).map(toAddressHold);
+      const taken = holds.map((hold) => space.indexOf(hold.tunnelIp)).filter((index) => index >= 0);
       const reachedEnd = page.LastEvaluatedKey === undefined;
       const free = firstFreeIndex(from, taken, reachedEnd, space.capacity);
       if (free !== undefined) return space.addressAt(free);
+      const reclaimed = await this.reclaimOrphans(gatewayId, holds);
+      if (reclaimed !== undefined) return reclaimed;
       if (!reachedEnd) return undefined;
     }
-    return undefined;
+    throw new ConflictError('TUNNEL_SUBNET_EXHAUSTED');
+  }
+
+  /**
+   * Claims `tunnelIp` for `holder` with a plain conditional Put (1 WCU). A collision with a stale
+   * orphan reclaims it and tries once more; undefined when the address stays someone else's.
+   */
+  private async reserve(
+    gatewayId: string,
+    holder: string,
+    tunnelIp: string,
+  ): Promise<Reservation | undefined> {
+    const reservation: Reservation = { tunnelIp, reservedAt: this.clock().toISOString() };
+    const existing = await this.putReservation(gatewayId, holder, reservation);
+    if (!existing) return reservation;
+    if (!(await this.reclaimIfOrphan(gatewayId, existing))) return undefined;
+    return (await this.putReservation(gatewayId, holder, reservation)) ? undefined : reservation;
+  }
+
+  /** Undefined when written; the hold it collided with otherwise (ALL_OLD, no extra read). */
+  private async putReservation(
+    gatewayId: string,
+    holder: string,
+    reservation: Reservation,
+  ): Promise<AddressHold | undefined> {
+    try {
+      await this.run(() =>
+        this.client.send(
+          new PutCommand({
+            ...TOTAL,
+            TableName: this.tableName,
+            Item: reservationItem(gatewayId, reservation.tunnelIp, holder, reservation.reservedAt),
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      return undefined;
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+      const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+      return {
+        tunnelIp: reservation.tunnelIp,
+        holder: stringAttribute(item, 'holder') ?? '',
+        reservedAt: stringAttribute(item, 'reservedAt'),
+      };
+    }
+  }
+
+  /** Reclaims the stale orphans among `holds` (in parallel); the first freed address, if any. */
+  private async reclaimOrphans(gatewayId: string, holds: AddressHold[]): Promise<string | undefined> {
+    const stale = holds.filter((hold) => this.isStale(hold));
+    const reclaimed = await Promise.all(stale.map((hold) => this.reclaimIfOrphan(gatewayId, hold)));
+    return stale.find((_, i) => reclaimed[i])?.tunnelIp;
+  }
+
+  /**
+   * A reservation older than the grace period can no longer be committed by its owner. If its
+   * holder's road-warrior entry holds the address, the commit happened: the lease is dropped
+   * (never looked at again). Otherwise it is an orphan and is deleted. Both writes are conditional
+   * on the hold being unchanged, so concurrent reclaimers cannot free anyone else's address.
+   */
+  private async reclaimIfOrphan(gatewayId: string, hold: AddressHold): Promise<boolean> {
+    if (!this.isStale(hold)) return false;
+    const key = keys.allocation(gatewayId, hold.tunnelIp);
+    const unchanged = 'holder = :holder AND reservedAt = :reservedAt';
+    const values = { ':holder': hold.holder, ':reservedAt': hold.reservedAt };
+    const peer = await this.get(keys.peer(gatewayId, hold.holder));
+    if (peer?.type === 'road-warrior' && peer.tunnelIp === hold.tunnelIp) {
+      await this.updateIfMatches(key, 'REMOVE reservedAt', unchanged, values);
+      return false;
+    }
+    await this.deleteIfMatches(key, unchanged, values);
+    return true;
+  }
+
+  private isStale(hold: AddressHold): boolean {
+    return (
+      hold.reservedAt !== undefined &&
+      this.clock().getTime() - Date.parse(hold.reservedAt) > RESERVATION_GRACE_MS
+    );
+  }
+
+  /**
+   * Frees the reservation of a commit that failed. The peer check keeps it when the commit did go
+   * through after all (an ambiguous failure, e.g. a timeout): then the address is the peer's. Best
+   * effort: a reservation left behind is reclaimed once its lease is stale.
+   */
+  private async cancelReservation(
+    gatewayId: string,
+    holder: string,
+    reservation: Reservation,
+  ): Promise<void> {
+    try {
+      await this.transact([
+        this.deleteItem(
+          keys.allocation(gatewayId, reservation.tunnelIp),
+          'holder = :holder AND reservedAt = :reservedAt',
+          { ':holder': holder, ':reservedAt': reservation.reservedAt },
+        ),
+        {
+          ConditionCheck: {
+            TableName: this.tableName,
+            Key: keys.peer(gatewayId, holder),
+            ConditionExpression: 'attribute_not_exists(pk) OR tunnelIp <> :tunnelIp',
+            ExpressionAttributeValues: { ':tunnelIp': reservation.tunnelIp },
+          },
+        },
+      ]);
+    } catch {
+      // The caller's error matters more; the lease reclaims what is left.
+    }
   }
 
   /** The gateway side of an allocation: count + 1 under the capacity, generation + 1. */
-  private allocateOnGateway(gateway: GatewayItem, generation: 'increment' | 'compare-and-set'): TransactItem {
+  private allocateOnGateway(gateway: GatewayView, generation: 'increment' | 'compare-and-set'): TransactItem {
     const exact = generation === 'compare-and-set';
     return {
       Update: {
@@ -703,6 +846,31 @@ export class DynamoRepository implements Repository {
     );
   }
 
+  /** Conditional update that treats "condition not met" as already done. */
+  private async updateIfMatches(
+    key: Key,
+    update: string,
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<void> {
+    try {
+      await this.run(() =>
+        this.client.send(
+          new UpdateCommand({
+            ...TOTAL,
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
+  }
+
   /** Conditional delete that treats "condition not met" as already done. */
   private async deleteIfMatches(key: Key, condition: string, values: Record<string, unknown>): Promise<void> {
     try {
@@ -755,19 +923,50 @@ export class DynamoRepository implements Repository {
     );
   }
 
-  private queryOwner(ownerId: string, skPrefix: string): Promise<Item[]> {
-    return this.collect((ExclusiveStartKey) =>
+  /**
+   * The owner's items: keys from the byOwner index, then the items themselves. The index projects
+   * keys only, so the counter and generation updates of every allocation never write to it
+   * (docs/ARCHITECTURE.md "Allocation"); listing pays a BatchGetItem instead.
+   */
+  private async queryOwner(ownerId: string, skPrefix: string): Promise<Item[]> {
+    const indexed = await this.collect((ExclusiveStartKey) =>
       this.client.send(
         new QueryCommand({
           ...TOTAL,
           TableName: this.tableName,
-          IndexName: 'byOwner',
+          IndexName: TABLE_SCHEMA.ownerIndex.name,
           KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
           ExpressionAttributeValues: { ':pk': keys.owner(ownerId), ':prefix': skPrefix },
+          ProjectionExpression: 'pk, sk',
           ExclusiveStartKey,
         } satisfies QueryCommandInput),
       ),
     );
+    return this.batchGet(indexed.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
+  }
+
+  /** Items by key (strongly consistent), in no particular order; items gone meanwhile are skipped. */
+  private async batchGet(itemKeys: Key[]): Promise<Item[]> {
+    const items: Item[] = [];
+    for (let start = 0; start < itemKeys.length; start += BATCH_GET_LIMIT) {
+      let pending = itemKeys.slice(start, start + BATCH_GET_LIMIT);
+      await this.retrying('batchGet', async () => {
+        const output = await this.run(() =>
+          this.client.send(
+            new BatchGetCommand({
+              ...TOTAL,
+              RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+            }),
+          ),
+        );
+        items.push(...(output.Responses?.[this.tableName] ?? []));
+        const unprocessed = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        if (unprocessed.length === 0) return undefined;
+        pending = unprocessed as Key[];
+        throw new TransientError('BatchGetItem left unprocessed keys');
+      });
+    }
+    return items;
   }
 
   private scanEntity(entity: 'gateway' | 'peering'): Promise<Item[]> {
@@ -820,15 +1019,37 @@ interface Metered {
   ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[];
 }
 
+/** A gateway as an allocator sees it; `allocatedCount` undefined until read (the commit checks it). */
+type GatewayView = GatewayRecord & Pick<GatewayCounters, 'capacity'> & Partial<GatewayCounters>;
+
+/** An address this call has claimed but not yet committed. */
+interface Reservation {
+  tunnelIp: string;
+  reservedAt: string;
+}
+
+/** Who holds an address item; `reservedAt` only on reservations written by addRoadWarrior. */
+interface AddressHold {
+  tunnelIp: string;
+  holder: string;
+  reservedAt?: string;
+}
+
+const toAddressHold = (item: Item): AddressHold => ({
+  tunnelIp: addressOfAllocationSortKey(String(item.sk)),
+  holder: String(item.holder),
+  reservedAt: typeof item.reservedAt === 'string' ? item.reservedAt : undefined,
+});
+
 function capacityOf(gateway: Pick<GatewayRecord, 'tunnelSubnet' | 'tunnelIp'>): number {
   return tunnelAddressSpace(gateway.tunnelSubnet, gateway.tunnelIp).capacity;
 }
 
-const spaceOf = (gateway: GatewayItem): TunnelAddressSpace =>
+const spaceOf = (gateway: GatewayView): TunnelAddressSpace =>
   tunnelAddressSpace(gateway.tunnelSubnet, gateway.tunnelIp);
 
-function assertRoom(gateway: GatewayItem): void {
-  if (gateway.allocatedCount >= gateway.capacity) throw new ConflictError('TUNNEL_SUBNET_EXHAUSTED');
+function assertRoom(gateway: GatewayView): void {
+  if ((gateway.allocatedCount ?? 0) >= gateway.capacity) throw new ConflictError('TUNNEL_SUBNET_EXHAUSTED');
 }
 
 function assertActiveWithRoom(gateway: GatewayItem): void {
@@ -847,7 +1068,7 @@ function assertChecksCurrent(gateways: GatewayItem[], expected: NewPeering['expe
  * The gateway as a cancelled transaction saw it (ALL_OLD in the reason), or unchanged when its
  * condition held. No item: it was deleted meanwhile.
  */
-function refreshedGateway(gateway: GatewayItem, reason: CancellationReason | undefined): GatewayItem {
+function refreshedGateway<G extends GatewayView>(gateway: G, reason: CancellationReason | undefined): G {
   if (!failedCondition(reason)) return gateway;
   const item: Record<string, AttributeValue> | undefined = reason?.Item;
   if (!item) throw new GatewayGoneError(gateway.id);
@@ -857,6 +1078,21 @@ function refreshedGateway(gateway: GatewayItem, reason: CancellationReason | und
     desiredGeneration: numberAttribute(item, 'desiredGeneration') ?? gateway.desiredGeneration,
     allocatedCount: numberAttribute(item, 'allocatedCount') ?? gateway.allocatedCount,
     capacity: numberAttribute(item, 'capacity') ?? gateway.capacity,
+  };
+}
+
+function roadWarriorPeer(input: NewRoadWarrior, tunnelIp: string): PeerRecord {
+  return {
+    gatewayId: input.gatewayId,
+    name: input.name,
+    type: 'road-warrior',
+    publicKey: input.publicKey,
+    tunnelIp,
+    allowedIps: [`${tunnelIp}/32`],
+    endpoint: null,
+    presharedKeyParam: null,
+    privateKeyParam: input.privateKeyParam,
+    createdAt: input.createdAt,
   };
 }
 

@@ -15,7 +15,7 @@ import {
 export const TABLE_SCHEMA = {
   partitionKey: 'pk',
   sortKey: 'sk',
-  ownerIndex: { name: 'byOwner', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' },
+  ownerIndex: { name: 'byOwner', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'KEYS_ONLY' },
   ttlAttribute: 'expiresAt',
   streamViewType: 'NEW_AND_OLD_IMAGES',
 } as const;

@@ -25,7 +25,7 @@ export async function addRoadWarrior(
   input: { name: string; publicKey?: string },
   timing: ApiTiming,
 ): Promise<Peer> {
-  await visibleGateway(d, caller, gatewayId);
+  const gateway = await visibleGateway(d, caller, gatewayId);
   const { publicKey, privateKeyParam } = input.publicKey
     ? { publicKey: input.publicKey, privateKeyParam: null }
     : await keyUnlessTaken(d, gatewayId, input.name);
@@ -35,6 +35,7 @@ export async function addRoadWarrior(
     publicKey,
     privateKeyParam,
     createdAt: d.clock().toISOString(),
+    gateway,
   });
   await pushAndWait(d, gatewayId, timing);
   return toPublicPeer(peer);
