@@ -12,10 +12,11 @@
 # The last stdout line is a JSON report; secrets never reach stdout, stderr, argv or the report.
 #
 # Cost model: a push that changes one peer must cost about what a bare `wg set` costs, whatever the
-# number of peers. So: one jq pass validates and renders everything (it is the costly process),
-# secrets come from builtins and an instance-side cache, the interface/route state is read by one
-# `ip` and changed by one `ip -batch` (only when something differs), nft runs only when its ruleset
-# changed, and everything persisted is renamed into place by one `mv`.
+# number of peers. So a change is applied as that change when the interface still holds the last
+# applied document (the delta path: a line diff, one `wg set`, route and ruleset diffs, no jq);
+# otherwise the full path runs: one jq pass validates and renders everything, `wg syncconf`, one
+# `ip -batch` of what differs from the kernel, nft only when its ruleset changed. Secrets come from
+# builtins and an instance-side cache, and everything persisted is renamed into place by one `mv`.
 set -euo pipefail
 umask 077
 

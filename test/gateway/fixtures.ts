@@ -82,18 +82,10 @@ export function ruleset(vpcCidr: string): string {
 }`;
 }
 
-/**
- * A desired-state document as the control plane writes it (`canonical`, one line per member and per
- * peer), or as one compact JSON line: valid, but not a layout the script's delta path accepts.
- */
-export function stateDocument(
-  gateway: DocGateway,
-  generation: number,
-  peers: DocPeer[],
-  layout: 'canonical' | 'compact' = 'canonical',
-): string {
+/** The desired state of a gateway holding `peers` (vpc-peering entries routed through wg0). */
+export function desiredState(gateway: DocGateway, generation: number, peers: DocPeer[]): GatewayDesiredState {
   const prefixLength = gateway.tunnelSubnet.split('/')[1];
-  const state: GatewayDesiredState = {
+  return {
     schema: 1,
     gatewayId: gateway.id,
     generation,
@@ -110,6 +102,19 @@ export function stateDocument(
     routes: peers.flatMap((peer) => peer.allowedIps),
     nftables: ruleset(gateway.vpcCidr),
   };
+}
+
+/**
+ * A desired-state document as the control plane writes it (`canonical`, one line per member and per
+ * peer), or as one compact JSON line: valid, but not a layout the script's delta path accepts.
+ */
+export function stateDocument(
+  gateway: DocGateway,
+  generation: number,
+  peers: DocPeer[],
+  layout: 'canonical' | 'compact' = 'canonical',
+): string {
+  const state = desiredState(gateway, generation, peers);
   return layout === 'canonical' ? serialiseState(state) : JSON.stringify(state);
 }
 
