@@ -73,7 +73,7 @@ if [[ $ACTION == apply ]]; then
   [[ $STATE_URI =~ ^(s3://[^[:space:]]+|file:///[^[:space:]]*)$ ]] || usage "--state-uri must be s3://… or file:///…"
   GENERATION=$((10#$GENERATION))
 fi
-need jq awk flock mv
+need jq awk flock mv cp
 [[ $MODE == files ]] || need wg ip nft
 
 [[ -d $WORK ]] || mkdir -p "$WORK"
@@ -422,6 +422,13 @@ ROUTES_RE='^"routes":\[(("'$CIDR_RE'")(,"'$CIDR_RE'")*)?\],$'
 # The nftables text as JSON escapes it: only newlines are expected (render.ts writes no quote).
 NFT_RE='^"nftables":"(([^"\\]|\\n)*)",$'
 
+# Lines of the second file that the first lacks ("+<line number> <line>"), then lines of the first
+# that the second lacks ("-<line number> <line>"); the second file is copied to `copy` on the way.
+CHANGED_LINES='
+  FNR == NR { old[$0] = FNR; next }
+  { print > copy; if ($0 in old) delete old[$0]; else print "+" FNR " " $0 }
+  END { close(copy); for (line in old) print "-" old[line] " " line }'
+
 # True when the array named $1 starts with a canonical header: the members, then the peers.
 canonical_header() {
   local -n lines=$1
@@ -483,9 +490,9 @@ apply_delta() {
   if [[ ${NEW[3]} != "${OLD[3]}" ]]; then route_changes "$dev" "${OLD[3]}" "${NEW[3]}" || return 1; changes=$REPLY; fi
 
   # Changed lines past the header must all be peer lines; the comma after a peer only says "not the
-  # last one", so it is dropped (a peer whose comma alone changed is kept as it is).
-  diff --unchanged-line-format= --old-line-format='-%dn %L' --new-line-format='+%dn %L' \
-    "$STATE_DIR/state.json" "$doc" >"$WORK/delta" || (($? == 1)) || return 1
+  # last one", so it is dropped (a peer whose comma alone changed is kept as it is). One awk pass
+  # finds them and copies the document for persist (one process instead of diff + cp).
+  awk -v copy="$WORK/state.json" "$CHANGED_LINES" "$STATE_DIR/state.json" "$doc" >"$WORK/delta" || return 1
   while IFS= read -r line; do
     [[ $line =~ ^([-+])([0-9]+)\ (.*)$ ]] || return 1
     ((BASH_REMATCH[2] > 7)) || continue
@@ -609,15 +616,17 @@ case $ACTION in
     ;;
   apply)
     case $STATE_URI in
-      s3://*) need aws; aws s3 cp --only-show-errors "$STATE_URI" "$WORK/state.json" >/dev/null 2>&1 || die "cannot fetch $STATE_URI" ;;
-      # Builtins, not cp: on a small instance a process start costs more than copying 1000 peers.
-      file://*) [[ -r ${STATE_URI#file://} ]] || die "cannot fetch $STATE_URI"
-                mapfile -t document <"${STATE_URI#file://}"
-                printf '%s\n' "${document[@]}" >"$WORK/state.json" ;;
+      s3://*) need aws
+              DOCUMENT=$WORK/download.json
+              aws s3 cp --only-show-errors "$STATE_URI" "$DOCUMENT" >/dev/null 2>&1 || die "cannot fetch $STATE_URI" ;;
+      file://*) DOCUMENT=${STATE_URI#file://}
+                [[ -r $DOCUMENT ]] || die "cannot fetch $STATE_URI" ;;
     esac
-    if apply_delta "$WORK/state.json"; then
+    # Either path leaves its copy of the document in $WORK/state.json, renamed into place by persist.
+    if apply_delta "$DOCUMENT"; then
       report_applied "$WG_DEV" '' ',"path":"delta"'
     else
+      cp -- "$DOCUMENT" "$WORK/state.json" 2>/dev/null || die "cannot fetch $STATE_URI"
       apply_document "$WORK/state.json"
       report_applied "${FIELDS[1]}" "${FIELDS[5]}" ',"path":"full"'
     fi
