@@ -30,6 +30,7 @@ const LAMBDA_ENV = {
   SSM_DOCUMENT_NAME: 'bench-apply',
   CREATE_PEERING_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:create',
   DELETE_PEERING_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:delete',
+  PUSH_GATEWAY_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:push',
   POWERTOOLS_LOG_LEVEL: 'WARN',
 };
 

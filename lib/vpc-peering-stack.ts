@@ -1,6 +1,6 @@
 /**
  * The whole control plane in one stack: table, secrets key, config bucket, SSM document, the
- * Lambdas, both workflows, the API, the stream cascade and the gateway event rule, with each
+ * Lambdas, the three workflows, the API, the stream cascade and the gateway event rule, with each
  * function granted only what its handler uses (ACCESS below).
  */
 import { join } from 'node:path';
@@ -83,7 +83,7 @@ export type Access =
   | 'audit';
 
 export const ACCESS: Record<HandlerName, readonly Access[]> = {
-  api: ['table', 'secrets', 'config', 'commands', 'command-status', 'workflows'],
+  api: ['table', 'secrets', 'workflows'],
   'gateway-events': ['table', 'config', 'commands'],
   cascade: ['table', 'secrets-delete', 'workflows'],
   validate: ['table-read'],
@@ -130,6 +130,8 @@ export class VpcPeeringStack extends Stack {
   readonly functions: Record<HandlerName, PeeringFunction>;
   readonly createPeering: PeeringStateMachine;
   readonly deletePeering: PeeringStateMachine;
+  /** A road-warrior change's config push, started by the API. */
+  readonly pushGateway: PeeringStateMachine;
   readonly api: PeeringApi;
   readonly gatewayInstancePolicy: ManagedPolicy;
 
@@ -169,6 +171,11 @@ export class VpcPeeringStack extends Stack {
     });
     this.deletePeering = new PeeringStateMachine(this, 'DeletePeering', {
       definitionFile: join(sourceRoot, 'statemachine/delete-peering.asl.json'),
+      functions: bySubstitution,
+      removalPolicy,
+    });
+    this.pushGateway = new PeeringStateMachine(this, 'PushGateway', {
+      definitionFile: join(sourceRoot, 'statemachine/push-gateway.asl.json'),
       functions: bySubstitution,
       removalPolicy,
     });
@@ -318,7 +325,7 @@ export class VpcPeeringStack extends Stack {
         acknowledgeWildcardResource(fn.serviceRole, outputObjects, 'Output objects are keyed by command id');
       },
       workflows: (fn) => {
-        for (const machine of [this.createPeering, this.deletePeering]) {
+        for (const machine of [this.createPeering, this.deletePeering, this.pushGateway]) {
           machine.grantStartExecution(fn);
           const executions = Arn.format(
             {
@@ -339,6 +346,7 @@ export class VpcPeeringStack extends Stack {
         // Only the entry points start workflows; the steps never do, so no dependency cycle.
         fn.addEnvironment('CREATE_PEERING_STATE_MACHINE_ARN', this.createPeering.stateMachineArn);
         fn.addEnvironment('DELETE_PEERING_STATE_MACHINE_ARN', this.deletePeering.stateMachineArn);
+        fn.addEnvironment('PUSH_GATEWAY_STATE_MACHINE_ARN', this.pushGateway.stateMachineArn);
       },
       audit: (fn) => defaultBus.grantPutEventsTo(fn),
     };

@@ -21,6 +21,7 @@ const LOCAL_FUNCTION_ARN = 'arn:aws:lambda:local:000000000000:function:';
 const WORKFLOW_FILES: Record<WorkflowName, string> = {
   'create-peering': 'create-peering.asl.json',
   'delete-peering': 'delete-peering.asl.json',
+  'push-gateway': 'push-gateway.asl.json',
 };
 
 interface Execution {

@@ -153,7 +153,8 @@ export interface CommandBus {
   get(commandId: string, instanceId: string): Promise<{ status: CommandStatus; output: string }>;
 }
 
-export type WorkflowName = 'create-peering' | 'delete-peering';
+/** push-gateway: one gateway's config push, for changes that need no workflow of their own. */
+export type WorkflowName = 'create-peering' | 'delete-peering' | 'push-gateway';
 
 export interface ExecutionResult {
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';

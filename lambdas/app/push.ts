@@ -1,7 +1,8 @@
 /**
  * A config push: render the gateway's whole desired state at its current generation, publish it,
- * and send one constant-size command to its instance. Used by both workflows and by the API's
- * road-warrior routes, so every change reaches a gateway the same way.
+ * and send one constant-size command to its instance. Used by every workflow (push-gateway serves
+ * the API's road-warrior routes) and the gateway event handler, so every change reaches a gateway
+ * the same way.
  */
 import { CommandFailedError } from '../core/errors';
 import { renderGatewayState, serialiseState } from '../core/render';

@@ -1,10 +1,8 @@
 /** The API Lambda (API Gateway REST proxy): every route of DESIGN §3.2 behind one middy chain. */
 
 import { repository } from '../adapters/dynamodb';
-import { configStore } from '../adapters/s3';
 import { secretStore } from '../adapters/secrets';
 import { workflowEngine } from '../adapters/sfn';
-import { commandBus } from '../adapters/ssm';
 import { createApiHandler } from '../app/api/handler';
 import { clock } from '../shared/deps';
 import { env } from '../shared/env';
@@ -13,10 +11,8 @@ export const handler = createApiHandler(
   () => ({
     repository: repository(),
     secrets: secretStore(),
-    configStore: configStore(),
-    commands: commandBus(),
     workflows: workflowEngine(),
     clock: clock(),
   }),
-  () => ({ waitMs: env.apiWaitMs(), pollMs: env.apiPollMs(), commandMaxPolls: env.commandMaxPolls() }),
+  () => ({ waitMs: env.apiWaitMs(), pollMs: env.apiPollMs() }),
 );

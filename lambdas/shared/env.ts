@@ -36,6 +36,7 @@ export const env = {
   ssmDocumentName: () => required('SSM_DOCUMENT_NAME'),
   createPeeringStateMachineArn: () => required('CREATE_PEERING_STATE_MACHINE_ARN'),
   deletePeeringStateMachineArn: () => required('DELETE_PEERING_STATE_MACHINE_ARN'),
+  pushGatewayStateMachineArn: () => required('PUSH_GATEWAY_STATE_MACHINE_ARN'),
   eventBusName: () => optional('EVENT_BUS_NAME', 'default'),
   apiWaitMs: () => positiveInt('API_WAIT_MS', 8000),
   /** Pause between two looks at a running execution (DescribeExecution is rate-limited on AWS). */

@@ -4,26 +4,19 @@
  * depend on the runtime's SDK version), its own log group with a retention and a role allowed to
  * write there, X-Ray tracing.
  */
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetHashType, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { FunctionRole } from '../handlers';
 
-/**
- * esbuild options shared with bench/bundle-size.ts, so the bench measures the deployed bundles.
- * ESM entry points first: the SDK's ES modules tree-shake, its CommonJS builds do not (bundles
- * come out about a third smaller).
- */
-export const BUNDLE_OPTIONS = {
-  target: 'node22',
-  format: 'cjs',
-  minify: true,
-  mainFields: ['module', 'main'],
-} as const;
+/** lib/constructs/bundling.ts, run through tsx: the one build the bench and the tests run too. */
+const BUNDLER = join(__dirname, 'bundling.ts');
+const TSX_CLI = require.resolve('tsx/cli');
+const RUNTIME = Runtime.NODEJS_22_X;
 
 /**
  * API: under API Gateway's 29 s integration limit (the handler itself waits API_WAIT_MS at most).
@@ -43,7 +36,7 @@ export interface PeeringFunctionProps {
   /** Handler file, relative to projectRoot; it exports `handler`. */
   readonly entry: string;
   readonly role: FunctionRole;
-  /** Folder holding package-lock.json and node_modules. */
+  /** Folder holding node_modules; entry and the bundling alias paths are relative to it. */
   readonly projectRoot: string;
   /** Merged over the variables every function gets. */
   readonly environment?: Record<string, string>;
@@ -51,7 +44,7 @@ export interface PeeringFunctionProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-export class PeeringFunction extends NodejsFunction {
+export class PeeringFunction extends LambdaFunction {
   /** The execution role; grants and their cdk-nag acknowledgments go here. */
   readonly serviceRole: Role;
 
@@ -72,27 +65,19 @@ export class PeeringFunction extends NodejsFunction {
     });
     super(scope, id, {
       role,
-      entry: join(props.projectRoot, props.entry),
-      handler: 'handler',
-      projectRoot: props.projectRoot,
-      depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
-      runtime: Runtime.NODEJS_22_X,
+      code: bundledCode(props.projectRoot, props.entry),
+      handler: 'index.handler',
+      runtime: RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: 256,
       timeout: ROLE_TIMEOUTS[props.role],
       tracing: Tracing.ACTIVE,
       logGroup,
-      environment: { POWERTOOLS_SERVICE_NAME: SERVICE_NAME, ...props.environment },
-      bundling: {
-        target: BUNDLE_OPTIONS.target,
-        format: OutputFormat.CJS,
-        minify: BUNDLE_OPTIONS.minify,
-        mainFields: [...BUNDLE_OPTIONS.mainFields],
-        sourceMap: true,
-        sourcesContent: false,
-        // Nothing external: the SDK v3 clients are bundled like any other dependency.
-        externalModules: [],
-        logLevel: LogLevel.WARNING,
+      environment: {
+        // The bundle ships its source map; stack traces in the logs then name the TypeScript lines.
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        ...props.environment,
       },
     });
     this.serviceRole = role;
@@ -101,4 +86,38 @@ export class PeeringFunction extends NodejsFunction {
       reason: 'nodejs22.x is the runtime the project targets and tests (DESIGN §5), not the newest one',
     });
   }
+}
+
+/**
+ * The handler bundled by lib/constructs/bundling.ts into index.js (+ index.js.map). CDK bundles
+ * synchronously and esbuild plugins need its async API, hence the child process. The asset is
+ * hashed by its output, as NodejsFunction does, so an unchanged bundle is not re-uploaded.
+ */
+function bundledCode(projectRoot: string, entry: string): Code {
+  return Code.fromAsset(projectRoot, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // The same build in a container. Local bundling always runs (and throws when it fails), but
+      // CDK caches staged assets by these options, so the command must name the entry: without it
+      // every function would get the first one's bundle.
+      image: RUNTIME.bundlingImage,
+      command: [
+        'bash',
+        '-c',
+        `npx --no-install tsx lib/constructs/bundling.ts . ${entry} /asset-output/index.js`,
+      ],
+      local: {
+        tryBundle(outputDir) {
+          execFileSync(
+            process.execPath,
+            [TSX_CLI, BUNDLER, projectRoot, entry, join(outputDir, 'index.js')],
+            {
+              stdio: 'inherit',
+            },
+          );
+          return true;
+        },
+      },
+    },
+  });
 }

@@ -2,6 +2,7 @@
  * The Lambda catalog against the code: lib/handlers.ts lists exactly the handlers of
  * docs/ARCHITECTURE.md, each bundles with the deployed esbuild options into a module that exports
  * `handler`, and each function is granted the access of the adapters its bundle holds, no more.
+ * The bundles also keep the size measures of lib/constructs/bundling.ts in force.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,3 +81,26 @@ test.each(HANDLERS.map((spec) => spec.name))(
     expect(granted).toEqual(adaptersIn(bundle));
   },
 );
+
+/** Credential providers of the SDK's default chain other than the environment one. */
+const CHAIN_PROVIDERS =
+  /node_modules\/@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|http|login)|nested-clients)\//;
+
+test.each(HANDLERS.map((spec) => spec.name))('%s takes its credentials from the environment only', (name) => {
+  // Prepare
+  const { inputs } = bundles.get(name) as HandlerBundle;
+
+  // Assess
+  expect(inputs).toContain('lambdas/shared/lambda-credentials.ts');
+  expect(inputs.filter((input) => CHAIN_PROVIDERS.test(input))).toEqual([]);
+});
+
+test('a bundle keeps only the SDK schemas of the operations it calls', () => {
+  // Act
+  const pushConfig = readFileSync(join(outdir, 'push-config.js'), 'utf8');
+
+  // Assess
+  expect(pushConfig).toContain('PutObject');
+  expect(pushConfig).not.toContain('ListBucketAnalyticsConfigurations');
+  expect(pushConfig).not.toContain('DescribeMaintenanceWindows');
+});

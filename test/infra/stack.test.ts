@@ -2,11 +2,13 @@
  * The synthesized template: one stack built once (bundling runs for real) and checked resource by
  * resource. Never a whole-template snapshot: each test names the property it protects.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { bundleHandler } from '../../bench/bundle-size';
 import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
 import { defineApp } from '../../lib/app';
 import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
@@ -54,7 +56,8 @@ describe('Lambda functions', () => {
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('Logs') } },
     });
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, HANDLERS.length + 3);
+    // One per function, one per state machine (3) and the API's access log.
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, HANDLERS.length + 4);
   });
 
   test('every function reads the same configuration variables', () => {
@@ -82,6 +85,7 @@ describe('Lambda functions', () => {
           Variables: Match.objectLike({
             CREATE_PEERING_STATE_MACHINE_ARN: Match.anyValue(),
             DELETE_PEERING_STATE_MACHINE_ARN: Match.anyValue(),
+            PUSH_GATEWAY_STATE_MACHINE_ARN: Match.anyValue(),
           }),
         },
       },
@@ -94,6 +98,35 @@ describe('Lambda functions', () => {
         .sort(),
     );
   });
+});
+
+describe('Lambda code', () => {
+  /** The index.js of a function's code asset in the synthesized assembly. */
+  function deployedBundle(name: (typeof HANDLERS)[number]['name']): Buffer {
+    const fn =
+      template.toJSON().Resources[stack.getLogicalId(stack.functions[name].node.defaultChild as never)];
+    const s3Key = fn.Properties.Code.S3Key as string;
+    return readFileSync(join(app.synth().directory, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.js'));
+  }
+
+  test.each(['api', 'check-command'] as const)(
+    'the deployed %s bundle is the one the bench measures',
+    async (name) => {
+      // Prepare
+      const outdir = mkdtempSync(join(tmpdir(), 'bench-bundle-'));
+      const spec = HANDLERS.find((handler) => handler.name === name) as (typeof HANDLERS)[number];
+
+      try {
+        // Act
+        await bundleHandler(spec.entry, join(outdir, 'index.js'));
+
+        // Assess
+        expect(deployedBundle(name).equals(readFileSync(join(outdir, 'index.js')))).toBe(true);
+      } finally {
+        rmSync(outdir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('DynamoDB table', () => {
@@ -161,6 +194,7 @@ describe('state machines', () => {
   test.each([
     ['create-peering', 'CreatePeering'],
     ['delete-peering', 'DeletePeering'],
+    ['push-gateway', 'PushGateway'],
   ])('%s substitutes every placeholder its ASL file uses, with a function ARN', (file, id) => {
     // Prepare
     const asl = readFileSync(join(REPO_ROOT, `statemachine/${file}.asl.json`), 'utf8');
@@ -178,7 +212,7 @@ describe('state machines', () => {
     }
   });
 
-  test('both are Standard, traced and log everything', () => {
+  test('all three are Standard, traced and log everything', () => {
     // Assess
     template.resourcePropertiesCountIs(
       'AWS::StepFunctions::StateMachine',
@@ -187,7 +221,7 @@ describe('state machines', () => {
         TracingConfiguration: { Enabled: true },
         LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
       },
-      2,
+      3,
     );
   });
 
@@ -283,6 +317,28 @@ describe('least privilege', () => {
     expect(sendCommand.find((statement) => statement.Condition)).toMatchObject({
       Condition: { StringEquals: { 'ssm:resourceTag/vpc-peering:role': 'gateway' } },
     });
+  });
+
+  test('the api starts and describes push-gateway but neither publishes configs nor runs commands', () => {
+    // Prepare
+    const statements = statementsOf('api');
+    const machine = stack.getLogicalId(stack.pushGateway.node.defaultChild as never);
+
+    // Act
+    const actions = statements.flatMap((statement) => [statement.Action].flat());
+    const starts = statements.filter((statement) =>
+      [statement.Action].flat().includes('states:StartExecution'),
+    );
+    const describes = statements.filter((statement) =>
+      [statement.Action].flat().includes('states:DescribeExecution'),
+    );
+
+    // Assess
+    expect(
+      actions.filter((action) => /^(s3:|ssm:SendCommand|ssm:GetCommandInvocation)/.test(action)),
+    ).toEqual([]);
+    expect(starts.map((statement) => statement.Resource)).toContainEqual({ Ref: machine });
+    expect(JSON.stringify(describes.map((statement) => statement.Resource))).toContain(machine);
   });
 
   test('validate reads the table and writes nothing', () => {

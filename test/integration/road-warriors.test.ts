@@ -1,6 +1,6 @@
 /** Road-warrior peers: keys, distinct addresses, config downloads with peered VPCs, injection refused. */
 import { publicKeyFromPrivateKey } from '../../lambdas/core/keys';
-import { assertNoSecretLeaked, peer, peeringGone, peersOf, useTarget } from './support';
+import { assertNoSecretLeaked, eventually, peer, peeringGone, peersOf, useTarget } from './support';
 
 const CLIENT_PUBLIC_KEY = 'HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=';
 
@@ -125,6 +125,30 @@ test('deleting a road-warrior: 204, gone from the list, its config 404', async (
     token: target.tokens.alice,
   });
   expect(again.status).toBe(404);
+});
+
+/** The gateway's status once its instance reports having applied `generation`. */
+const appliedStatus = (gatewayId: string, generation: number) =>
+  eventually(`gateway ${gatewayId} applying generation ${generation}`, async () => {
+    const reply = await client.call('GET', `/v1/gateways/${gatewayId}/status`, {
+      token: target.tokens.alice,
+    });
+    return reply.json.appliedGeneration >= generation ? reply.json : undefined;
+  });
+
+test('an added and then deleted road-warrior reaches the gateway both times', async () => {
+  const gateway = await newGateway('alice');
+
+  const added = await addPeer(gateway.id, { name: 'tablet', publicKey: CLIENT_PUBLIC_KEY });
+  const afterAdd = await appliedStatus(gateway.id, 1);
+  const removed = await client.call('DELETE', `/v1/gateways/${gateway.id}/peers/tablet`, {
+    token: target.tokens.alice,
+  });
+  const afterDelete = await appliedStatus(gateway.id, 2);
+
+  expect([added.status, removed.status]).toEqual([201, 204]);
+  expect(afterAdd.peers.map((p: { publicKey: string }) => p.publicKey)).toEqual([CLIENT_PUBLIC_KEY]);
+  expect(afterDelete.peers).toEqual([]);
 });
 
 test("the config's AllowedIPs follow the gateway's ACTIVE peerings", async () => {

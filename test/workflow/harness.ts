@@ -11,7 +11,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { FileConfigStore } from '../../lambdas/adapters/local/file-config-store';
 import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store';
 import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
-import type { CommandBus, Repository } from '../../lambdas/app/ports';
+import type { CommandBus, Repository, WorkflowName } from '../../lambdas/app/ports';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { LocalCommandBus, LocalHosts } from '../../runtime/hosts';
@@ -135,7 +135,7 @@ function defined<T>(value: T | undefined): T {
 /** Starts an execution and waits for it to end. */
 export async function runToEnd(
   engine: LocalWorkflowEngine,
-  workflow: 'create-peering' | 'delete-peering',
+  workflow: WorkflowName,
   name: string,
   input: unknown,
 ) {

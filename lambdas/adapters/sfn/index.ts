@@ -53,5 +53,6 @@ export const workflowEngine = () =>
       new StepFunctionsEngine(new SFNClient({}), {
         'create-peering': env.createPeeringStateMachineArn,
         'delete-peering': env.deletePeeringStateMachineArn,
+        'push-gateway': env.pushGatewayStateMachineArn,
       }),
   );

@@ -9,7 +9,7 @@ import type { ApiDeps, ApiTiming } from './context';
 import { storeGeneratedKey } from './gateways';
 import { deletePeering } from './peerings';
 import { visibleGateway } from './visibility';
-import { pushAndWait } from './waiting';
+import { pushGatewayAndWait } from './waiting';
 
 const PEERING_PEER_PREFIX = 'vpc-peering-';
 
@@ -17,7 +17,7 @@ const PEERING_PEER_PREFIX = 'vpc-peering-';
 export const peeringIdOfPeerName = (name: string): string | undefined =>
   isPeeringPeerName(name) ? name.slice(PEERING_PEER_PREFIX.length) : undefined;
 
-/** Stores the peer (key pair generated when no public key is given) and pushes the gateway's config. */
+/** Stores the peer (key pair generated when no public key is given); push-gateway pushes the config. */
 export async function addRoadWarrior(
   d: ApiDeps,
   caller: Caller,
@@ -37,7 +37,7 @@ export async function addRoadWarrior(
     createdAt: d.clock().toISOString(),
     gateway,
   });
-  await pushAndWait(d, gatewayId, timing);
+  await pushGatewayAndWait(d, gatewayId, timing);
   return toPublicPeer(peer);
 }
 
@@ -72,7 +72,7 @@ export async function deletePeer(
   const removed = await d.repository.removeRoadWarrior(gatewayId, name);
   if (!removed) throw new NotFoundError(`Peer ${name}`);
   if (removed.privateKeyParam) await d.secrets.delete(removed.privateKeyParam);
-  await pushAndWait(d, gatewayId, timing);
+  await pushGatewayAndWait(d, gatewayId, timing);
   return 'done';
 }
 

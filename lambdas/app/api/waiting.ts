@@ -1,12 +1,11 @@
 /**
- * Bounded waits of the API: for a workflow execution, and for a road-warrior config push. Both stop
- * at the request's wait window; what is still running then carries on without the request.
+ * Bounded waits of the API for a workflow execution. They stop at the request's wait window; what
+ * is still running then carries on without the request.
  */
-import { InvocationNotReadyError } from '../../core/errors';
 import { logger } from '../../shared/logger';
 import type { ExecutionResult } from '../ports';
-import { checkPush, pushGatewayConfig } from '../push';
 import { type ApiDeps, type ApiTiming, sleep } from './context';
+import { pushExecutionName } from './ids';
 
 export async function awaitExecution(
   d: Pick<ApiDeps, 'workflows'>,
@@ -23,30 +22,32 @@ export async function awaitExecution(
 }
 
 /**
- * Pushes the gateway's config and follows the push until it is applied or the window ends. A
- * failed push does not fail the request: the peer is stored, and the next push (any later change)
- * carries it; the instance's status report shows what it applied.
+ * After a road-warrior change: push-gateway brings the gateway's config to the generation the
+ * change produced, and the request follows it until it ends or the window does. A failed push does
+ * not fail the request: the peer is stored, and the next push (any later change) carries it; the
+ * instance's status report shows what it applied.
  */
-export async function pushAndWait(
-  d: Pick<ApiDeps, 'repository' | 'configStore' | 'commands' | 'clock'>,
+export async function pushGatewayAndWait(
+  d: Pick<ApiDeps, 'repository' | 'workflows'>,
   gatewayId: string,
   timing: ApiTiming,
 ): Promise<void> {
-  const deadline = Date.now() + timing.waitMs;
   try {
-    let ticket = await pushGatewayConfig(d, gatewayId);
-    while (ticket && Date.now() < deadline) {
-      try {
-        const progress = await checkPush(d, ticket, timing.commandMaxPolls);
-        if (progress.done) return;
-        ticket = progress.ticket;
-      } catch (error) {
-        if (!(error instanceof InvocationNotReadyError)) throw error;
-      }
-      await sleep(Math.min(timing.pollMs, Math.max(0, deadline - Date.now())));
-    }
-  } catch (error) {
+    // Read after the change: the generation that contains it names the execution.
+    const gateway = await d.repository.getGateway(gatewayId);
+    if (!gateway) return;
+    const name = pushExecutionName(gatewayId, gateway.desiredGeneration);
+    const executionId = await d.workflows.start('push-gateway', name, { gatewayId });
+    const result = await awaitExecution(d, executionId, timing);
+    if (result.status === 'SUCCEEDED' || result.status === 'RUNNING') return;
     logger.warn('Config push of a road-warrior change did not complete', {
+      gatewayId,
+      executionId,
+      status: result.status,
+      errorName: result.error,
+    });
+  } catch (error) {
+    logger.warn('Config push of a road-warrior change did not start', {
       gatewayId,
       errorName: error instanceof Error ? error.name : typeof error,
       errorMessage: error instanceof Error ? error.message : undefined,

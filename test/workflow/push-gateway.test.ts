@@ -1,0 +1,176 @@
+/**
+ * The real push-gateway ASL on the interpreter with the real PushConfig and CheckCommand handlers,
+ * DynamoDB Local and the gateway script (files-only mode): the push the API starts after a
+ * road-warrior change, and the API use cases that start it and follow it.
+ */
+import { pushExecutionName } from '../../lambdas/app/api/ids';
+import { addRoadWarrior, deletePeer } from '../../lambdas/app/api/peers';
+import { pushGatewayAndWait } from '../../lambdas/app/api/waiting';
+import type { WorkflowEngine } from '../../lambdas/app/ports';
+import { CommandFailedError } from '../../lambdas/core/errors';
+import { generateKeyPair } from '../../lambdas/core/keys';
+import type { Caller, GatewayRecord } from '../../lambdas/core/types';
+import { logger } from '../../lambdas/shared/logger';
+import type { LambdaHandler } from '../../runtime/workflow-engine';
+import { runToEnd, useWorkflowBench } from './harness';
+
+const bench = useWorkflowBench();
+const alice: Caller = { userId: 'alice', isAdmin: false };
+/** Long enough for any push to end here: the use cases then return with its outcome known. */
+const timing = { waitMs: 120_000, pollMs: 10 };
+
+async function hostPeerKeys(instanceId: string): Promise<string[]> {
+  const report = await bench.hosts().report(instanceId);
+  return (report?.peers ?? []).map((p) => p.publicKey);
+}
+
+/** A road-warrior written straight to the repository (generation 1), as the API's change leaves it. */
+async function withRoadWarrior(gateway: GatewayRecord, name: string) {
+  return bench.repository().addRoadWarrior({
+    gatewayId: gateway.id,
+    name,
+    publicKey: generateKeyPair().publicKey,
+    privateKeyParam: null,
+    createdAt: new Date().toISOString(),
+  });
+}
+
+const failingCheck = (): LambdaHandler => async () => {
+  throw new CommandFailedError('Config push to the instance ended Failed');
+};
+
+const apiDeps = (workflows: WorkflowEngine) => ({
+  repository: bench.repository(),
+  secrets: bench.secrets(),
+  workflows,
+  clock: () => new Date(),
+});
+
+describe('push-gateway', () => {
+  it("applies the gateway's current generation on its instance and stores the report", async () => {
+    // Prepare
+    const gateway = await bench.gateway();
+    const peer = await withRoadWarrior(gateway, 'laptop');
+    // Act
+    const result = await runToEnd(bench.engine(), 'push-gateway', `push-${gateway.id}-1`, {
+      gatewayId: gateway.id,
+    });
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await hostPeerKeys(gateway.instanceId)).toEqual([peer.publicKey]);
+    expect((await bench.repository().getStatusReport(gateway.id))?.appliedGeneration).toBe(1);
+    expect(bench.calls[0]).toMatchObject({
+      step: 'PushConfigFunctionArn',
+      payload: { gatewayId: gateway.id, required: false },
+    });
+    expect(bench.calls.at(-1)?.step).toBe('CheckCommandFunctionArn');
+  });
+
+  it('succeeds without sending a command when the gateway is gone', async () => {
+    // Prepare
+    const gateway = await bench.gateway();
+    await bench.repository().deleteGateway(gateway.id);
+    // Act
+    const result = await runToEnd(bench.engine(), 'push-gateway', `push-${gateway.id}-0`, {
+      gatewayId: gateway.id,
+    });
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(bench.calls.map((call) => call.step)).toEqual(['PushConfigFunctionArn']);
+    expect(await bench.hosts().report(gateway.instanceId)).toBeUndefined();
+  });
+
+  it('fails when the command fails', async () => {
+    // Prepare
+    const gateway = await bench.gateway();
+    await withRoadWarrior(gateway, 'phone');
+    const engine = bench.engine({ CheckCommandFunctionArn: failingCheck });
+    // Act
+    const result = await runToEnd(engine, 'push-gateway', `push-${gateway.id}-1`, { gatewayId: gateway.id });
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'CommandFailedError' });
+    expect(await bench.repository().getStatusReport(gateway.id)).toBeUndefined();
+  });
+});
+
+describe('road-warrior changes through the API use cases', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('an add is applied by one push-gateway execution named by the generation it produced', async () => {
+    // Prepare
+    const gateway = await bench.gateway();
+    const engine = bench.engine();
+    const { publicKey } = generateKeyPair();
+    // Act
+    await addRoadWarrior(apiDeps(engine), alice, gateway.id, { name: 'laptop', publicKey }, timing);
+    // Assess
+    expect(engine.list()).toEqual([
+      {
+        id: expect.stringMatching(new RegExp(`:push-${gateway.id}-1$`)),
+        workflow: 'push-gateway',
+        result: expect.objectContaining({ status: 'SUCCEEDED' }),
+      },
+    ]);
+    expect(await hostPeerKeys(gateway.instanceId)).toEqual([publicKey]);
+  });
+
+  it('a repeated push of the same generation reuses the execution instead of pushing again', async () => {
+    // Prepare
+    const gateway = await bench.gateway();
+    await withRoadWarrior(gateway, 'desk');
+    const engine = bench.engine();
+    await pushGatewayAndWait(apiDeps(engine), gateway.id, timing);
+    // Act
+    await pushGatewayAndWait(apiDeps(engine), gateway.id, timing);
+    // Assess
+    expect(engine.list()).toHaveLength(1);
+    expect(bench.calls.filter((call) => call.step === 'PushConfigFunctionArn')).toHaveLength(1);
+  });
+
+  it('a delete whose push fails still removes the peer, and logs a warning', async () => {
+    // Prepare
+    const gateway = await bench.gateway();
+    await withRoadWarrior(gateway, 'old-laptop');
+    const engine = bench.engine({ CheckCommandFunctionArn: failingCheck });
+    const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    // Act
+    const outcome = await deletePeer(apiDeps(engine), alice, gateway.id, 'old-laptop', timing);
+    // Assess
+    expect(outcome).toBe('done');
+    expect(await bench.repository().getPeer(gateway.id, 'old-laptop')).toBeUndefined();
+    expect(engine.list().map((execution) => [execution.workflow, execution.result.status])).toEqual([
+      ['push-gateway', 'FAILED'],
+    ]);
+    expect(warn).toHaveBeenCalledWith(
+      'Config push of a road-warrior change did not complete',
+      expect.objectContaining({ gatewayId: gateway.id, status: 'FAILED', errorName: 'CommandFailedError' }),
+    );
+  });
+});
+
+describe('pushExecutionName', () => {
+  /** Step Functions: 1–80 characters, none of whitespace, brackets, wildcards, punctuation listed. */
+  const STEP_FUNCTIONS_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/;
+
+  it.each([
+    ['gw-a', 7, 'push-gw-a-7'],
+    ['a'.repeat(70), 12, `push-${'a'.repeat(70)}-12`],
+  ])('names %s at generation %d by both', (gatewayId, generation, expected) => {
+    // Act
+    const name = pushExecutionName(gatewayId, generation);
+    // Assess
+    expect(name).toBe(expected);
+  });
+
+  it('keeps a 128-character gateway id within the limit, distinct per gateway and stable', () => {
+    // Prepare
+    const [a, b] = ['a', 'b'].map((c) => c.repeat(128)) as [string, string];
+    // Act
+    const names = [pushExecutionName(a, 3), pushExecutionName(b, 3), pushExecutionName(a, 3)];
+    // Assess
+    for (const name of names) expect(name).toMatch(STEP_FUNCTIONS_NAME);
+    expect(names[0]).not.toBe(names[1]);
+    expect(names[2]).toBe(names[0]);
+    expect(names[0]).toMatch(/^push-[0-9a-f]{16}-3$/);
+  });
+});
