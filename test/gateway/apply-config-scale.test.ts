@@ -6,15 +6,17 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type HostGateway, LocalHosts, missingForWireguard, parseReport } from '../../runtime/hosts';
+import { type HostGateway, parseReport } from '../../runtime/hosts';
 import {
   type DocPeer,
   GATEWAY_A,
   genKeyPair,
   publish,
   runScript,
+  startWireguardHost,
   stateDocument,
   tempDir,
+  type WireguardHost,
   writeSecret,
 } from './fixtures';
 
@@ -84,25 +86,18 @@ describe('apply-config.sh at 1000 peers (files mode)', () => {
 
 describe('apply-config.sh at 1000 peers (real WireGuard)', () => {
   const prefix = `vpcs${randomBytes(3).toString('hex')}`;
-  let root: string;
-  let secretsDir: string;
-  let hosts: LocalHosts;
+  let wg: WireguardHost;
   let peers: DocPeer[];
 
   const apply = (generation: number, list: DocPeer[]) =>
-    hosts.apply(gateway.instanceId, {
+    wg.hosts.apply(gateway.instanceId, {
       gatewayId: gateway.id,
       generation,
-      stateUri: publish(root, gateway.id, generation, stateDocument(gateway, generation, list)),
+      stateUri: publish(wg.root, gateway.id, generation, stateDocument(gateway, generation, list)),
     });
-  const inGateway = (argv: string[]) => {
-    const namespace = hosts.hostInfo(gateway.instanceId)?.gatewayNamespace;
-    if (!namespace) throw new Error('no gateway namespace');
-    return hosts.exec(namespace, argv);
-  };
   /** Public key -> preshared key, as the interface holds them. */
   const interfacePsks = async () => {
-    const dump = await inGateway(['wg', 'show', 'wg0', 'preshared-keys']);
+    const dump = await wg.inGateway(['wg', 'show', 'wg0', 'preshared-keys']);
     return new Map(
       dump.stdout
         .trim()
@@ -111,23 +106,16 @@ describe('apply-config.sh at 1000 peers (real WireGuard)', () => {
     );
   };
   const staticRoutes = async () =>
-    (await inGateway(['ip', 'route', 'show', 'dev', 'wg0', 'proto', 'static'])).stdout;
+    (await wg.inGateway(['ip', 'route', 'show', 'dev', 'wg0', 'proto', 'static'])).stdout;
 
   beforeAll(async () => {
-    const missing = missingForWireguard();
-    if (missing.length > 0)
-      throw new Error(`This suite needs real WireGuard hosts; missing: ${missing.join(', ')}`);
-    root = tempDir('scale-wg');
-    secretsDir = join(root, 'secrets');
-    hosts = new LocalHosts({ dataDir: join(root, 'data'), secretsDir, mode: 'wireguard', prefix });
-    writeSecret(secretsDir, gateway.privateKeyParam ?? '', genKeyPair().privateKey);
-    peers = scalePeers(secretsDir, PEERS);
-    await hosts.ensureHost(gateway);
+    wg = await startWireguardHost(gateway, 'scale-wg', prefix);
+    peers = scalePeers(wg.secretsDir, PEERS);
   }, SLOW_MS);
 
   afterAll(async () => {
-    await hosts?.teardown();
-    if (root) rmSync(root, { recursive: true, force: true });
+    await wg?.hosts.teardown();
+    if (wg) rmSync(wg.root, { recursive: true, force: true });
   });
 
   it(
@@ -141,7 +129,9 @@ describe('apply-config.sh at 1000 peers (real WireGuard)', () => {
       expect(parseReport(result.stdout).peers).toHaveLength(PEERS);
       const psks = await interfacePsks();
       expect(psks.size).toBe(PEERS);
-      expect(psks.get(peers[0]?.publicKey ?? '')).toBe(readFileSync(join(secretsDir, pskParam(0)), 'utf8'));
+      expect(psks.get(peers[0]?.publicKey ?? '')).toBe(
+        readFileSync(join(wg.secretsDir, pskParam(0)), 'utf8'),
+      );
       expect((await staticRoutes()).trim().split('\n')).toHaveLength(PEERS);
     },
     SLOW_MS,
@@ -151,9 +141,9 @@ describe('apply-config.sh at 1000 peers (real WireGuard)', () => {
     'adds one peer reading only its secret: the others come from the cache',
     async () => {
       // Prepare: an old peer's secret leaves the store; only the cache still holds it.
-      const oldPsk = readFileSync(join(secretsDir, pskParam(0)), 'utf8');
-      rmSync(join(secretsDir, pskParam(0)));
-      const added = scalePeer(secretsDir, PEERS);
+      const oldPsk = readFileSync(join(wg.secretsDir, pskParam(0)), 'utf8');
+      rmSync(join(wg.secretsDir, pskParam(0)));
+      const added = scalePeer(wg.secretsDir, PEERS);
       peers.push(added);
 
       // Act
@@ -164,7 +154,7 @@ describe('apply-config.sh at 1000 peers (real WireGuard)', () => {
       const psks = await interfacePsks();
       expect(psks.size).toBe(PEERS + 1);
       expect(psks.get(peers[0]?.publicKey ?? '')).toBe(oldPsk);
-      expect(psks.get(added.publicKey)).toBe(readFileSync(join(secretsDir, pskParam(PEERS)), 'utf8'));
+      expect(psks.get(added.publicKey)).toBe(readFileSync(join(wg.secretsDir, pskParam(PEERS)), 'utf8'));
       expect(await staticRoutes()).toContain(`${added.allowedIps[0]?.replace('/32', '')} scope link`);
     },
     SLOW_MS,
@@ -174,7 +164,7 @@ describe('apply-config.sh at 1000 peers (real WireGuard)', () => {
     'refuses a new peer whose secret is neither in the store nor cached, and changes nothing',
     async () => {
       // Prepare
-      const orphan = scalePeer(secretsDir, PEERS + 1, false);
+      const orphan = scalePeer(wg.secretsDir, PEERS + 1, false);
 
       // Act
       const result = await apply(3, [...peers, orphan]);
@@ -183,7 +173,7 @@ describe('apply-config.sh at 1000 peers (real WireGuard)', () => {
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toBe(`apply-config: secret not found: ${pskParam(PEERS + 1)}\n`);
       expect((await interfacePsks()).size).toBe(PEERS + 1);
-      expect((await hosts.report(gateway.instanceId))?.appliedGeneration).toBe(2);
+      expect((await wg.hosts.report(gateway.instanceId))?.appliedGeneration).toBe(2);
     },
     SLOW_MS,
   );

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GatewayDesiredState, serialiseState } from '../../lambdas/core/render';
-import { LocalHosts, missingForWireguard, parseReport } from '../../runtime/hosts';
+import { parseReport } from '../../runtime/hosts';
 import {
   type DocPeer,
   desiredState,
@@ -17,7 +17,8 @@ import {
   genKeyPair,
   genPsk,
   publish,
-  tempDir,
+  startWireguardHost,
+  type WireguardHost,
   writeSecret,
 } from './fixtures';
 
@@ -31,15 +32,13 @@ const withExtraRule = (ruleset: string) =>
 
 describe('apply-config.sh delta path (real WireGuard)', () => {
   const prefix = `vpcd${randomBytes(3).toString('hex')}`;
-  let root: string;
-  let secretsDir: string;
-  let hosts: LocalHosts;
+  let wg: WireguardHost;
   let generation = 0;
 
   /** A vpc-peering-style peer with its own preshared key in the secret store. */
   const peer = (name: string, allowedIps: string[], endpoint: string | null): DocPeer => {
     const presharedKeyParam = `/vpc-peering/peerings/${name}/psk`;
-    writeSecret(secretsDir, presharedKeyParam, genPsk());
+    writeSecret(wg.secretsDir, presharedKeyParam, genPsk());
     return { name, publicKey: genKeyPair().publicKey, presharedKeyParam, allowedIps, endpoint };
   };
 
@@ -53,18 +52,16 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
     const state = desiredState(gateway, generation, peers);
     edit(state);
     const document = layout === 'canonical' ? serialiseState(state) : JSON.stringify(state);
-    const result = await hosts.apply(gateway.instanceId, {
+    const result = await wg.hosts.apply(gateway.instanceId, {
       gatewayId: gateway.id,
       generation,
-      stateUri: publish(root, gateway.id, generation, document),
+      stateUri: publish(wg.root, gateway.id, generation, document),
     });
     return { ...result, path: result.exitCode === 0 ? parseReport(result.stdout).path : undefined };
   };
 
   const inGateway = async (argv: string[]) => {
-    const namespace = hosts.hostInfo(gateway.instanceId)?.gatewayNamespace;
-    if (!namespace) throw new Error('no gateway namespace');
-    const result = await hosts.exec(namespace, argv);
+    const result = await wg.inGateway(argv);
     if (result.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${result.stderr}`);
     return result.stdout;
   };
@@ -85,19 +82,12 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
   });
 
   beforeAll(async () => {
-    const missing = missingForWireguard();
-    if (missing.length > 0)
-      throw new Error(`This suite needs real WireGuard hosts; missing: ${missing.join(', ')}`);
-    root = tempDir('delta');
-    secretsDir = join(root, 'secrets');
-    hosts = new LocalHosts({ dataDir: join(root, 'data'), secretsDir, mode: 'wireguard', prefix });
-    writeSecret(secretsDir, gateway.privateKeyParam ?? '', genKeyPair().privateKey);
-    await hosts.ensureHost(gateway);
+    wg = await startWireguardHost(gateway, 'delta', prefix);
   });
 
   afterAll(async () => {
-    await hosts?.teardown();
-    if (root) rmSync(root, { recursive: true, force: true });
+    await wg?.hosts.teardown();
+    if (wg) rmSync(wg.root, { recursive: true, force: true });
   });
 
   it('takes the full path first, then applies adds, updates, removals, routes and ruleset as deltas', async () => {
@@ -180,7 +170,7 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
     const kept = peer('vpc-peering-kept', ['172.21.0.0/16'], '198.51.100.6:51820');
     await apply([kept]);
     const orphan: DocPeer = { ...peer('vpc-peering-orphan', ['172.22.0.0/16'], null) };
-    rmSync(join(secretsDir, orphan.presharedKeyParam ?? ''));
+    rmSync(join(wg.secretsDir, orphan.presharedKeyParam ?? ''));
 
     // Act
     const refused = await apply([kept, orphan]);

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { type GatewayDesiredState, serialiseState } from '../../lambdas/core/render';
-import type { HostGateway } from '../../runtime/hosts';
+import { type HostGateway, LocalHosts, missingForWireguard, type RunResult } from '../../runtime/hosts';
 
 export const SCRIPT = resolve(__dirname, '../../gateway/apply-config.sh');
 
@@ -151,4 +151,38 @@ export function runScript(
     child.on('error', fail);
     child.on('close', (code) => done({ exitCode: code ?? 1, stdout, stderr }));
   });
+}
+
+export interface WireguardHost {
+  /** Temporary folder of the host's data, secrets and published documents. */
+  root: string;
+  secretsDir: string;
+  hosts: LocalHosts;
+  /** Runs argv in the gateway's namespace. */
+  inGateway(argv: string[]): Promise<RunResult>;
+}
+
+/**
+ * A real WireGuard host for `gateway` (wireguard-go in namespaces named `<prefix>-…`), its private
+ * key in a fresh secret store. Throws, naming what is missing, where real hosts cannot run.
+ */
+export async function startWireguardHost(
+  gateway: HostGateway,
+  label: string,
+  prefix: string,
+): Promise<WireguardHost> {
+  const missing = missingForWireguard();
+  if (missing.length > 0)
+    throw new Error(`This suite needs real WireGuard hosts; missing: ${missing.join(', ')}`);
+  const root = tempDir(label);
+  const secretsDir = join(root, 'secrets');
+  const hosts = new LocalHosts({ dataDir: join(root, 'data'), secretsDir, mode: 'wireguard', prefix });
+  writeSecret(secretsDir, gateway.privateKeyParam ?? '', genKeyPair().privateKey);
+  await hosts.ensureHost(gateway);
+  const inGateway = (argv: string[]) => {
+    const namespace = hosts.hostInfo(gateway.instanceId)?.gatewayNamespace;
+    if (!namespace) throw new Error('no gateway namespace');
+    return hosts.exec(namespace, argv);
+  };
+  return { root, secretsDir, hosts, inGateway };
 }
