@@ -1,7 +1,8 @@
 /**
  * EventBridge rule target for `vpn.gateways` events (DESIGN §3.3): "VPN Gateway Deleted" removes
  * the gateway item (the stream then drives the cascade), "VPN Gateway Updated" upserts the
- * registry and, when the gateway's endpoint changed, pushes it to its peer gateways. A malformed
+ * registry and, when the gateway's endpoint changed, pushes it to its peer gateways (an update of a
+ * gateway deleted meanwhile is logged and dropped: it must not bring the gateway back). A malformed
  * event is logged and thrown as a ValidationError, so on AWS it lands in the rule's dead-letter
  * queue instead of being dropped silently.
  */
@@ -13,7 +14,7 @@ import { repository } from '../adapters/dynamodb';
 import { configStore } from '../adapters/s3';
 import { commandBus } from '../adapters/ssm';
 import { gatewayDeleted, gatewayUpdated } from '../app/gateway-lifecycle';
-import { ValidationError } from '../core/errors';
+import { GatewayGoneError, ValidationError } from '../core/errors';
 import { parseResourceId } from '../core/schemas';
 import { clock } from '../shared/deps';
 import { GATEWAY_DELETED, GATEWAY_UPDATED } from '../shared/event-patterns';
@@ -30,10 +31,17 @@ async function route(event: GatewayEvent, log: Logger): Promise<void> {
       return;
     }
     case GATEWAY_UPDATED: {
-      const { gateway, pushes } = await gatewayUpdated(
+      const update = await gatewayUpdated(
         { repository: repository(), clock: clock(), configStore: configStore(), commands: commandBus() },
         event.detail,
-      );
+      ).catch((error: unknown) => {
+        // Events arrive out of order: an update of a deleted gateway is history, not a retry.
+        if (!(error instanceof GatewayGoneError)) throw error;
+        log.warn('update of a deleted gateway ignored', { gatewayId: error.gatewayId });
+        return undefined;
+      });
+      if (!update) return;
+      const { gateway, pushes } = update;
       log.info('gateway upserted', { gatewayId: gateway.id });
       for (const push of pushes) {
         log.info('new endpoint pushed to peer gateway', {

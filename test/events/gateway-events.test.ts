@@ -97,6 +97,19 @@ describe('gateway-events handler', () => {
     });
   });
 
+  it('drops an Updated event that arrives after the Deleted one, without re-creating the gateway', async () => {
+    // Prepare
+    const gateway = updatedGateway();
+    await handler(event(GATEWAY_UPDATED, gateway), context);
+    await handler(event(GATEWAY_DELETED, { gatewayId: gateway.id }), context);
+
+    // Act: resolves (no retry, no dead letter) and stores nothing.
+    await handler(event(GATEWAY_UPDATED, { ...gateway, name: 'late' }), context);
+
+    // Assess
+    expect(await repository.getGateway(gateway.id)).toBeUndefined();
+  });
+
   it('updates the registry fields and keeps the bookkeeping', async () => {
     // Prepare
     const gateway = gatewayRecord({

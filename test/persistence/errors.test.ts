@@ -1,6 +1,5 @@
 /** DynamoDB failures become the typed errors of lambdas/core/errors.ts (SDK mocked, no DynamoDB). */
 import {
-  ConditionalCheckFailedException,
   DynamoDBClient,
   InternalServerError,
   ProvisionedThroughputExceededException,
@@ -43,8 +42,13 @@ describe('DynamoDB error mapping', () => {
   });
 
   it('turns a conditional failure of createGateway into GATEWAY_EXISTS', async () => {
-    // Prepare
-    dynamo.on(PutCommand).rejects(new ConditionalCheckFailedException(metadata));
+    // Prepare: the gateway Put's condition failed (the tombstone delete had none).
+    dynamo.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        ...metadata,
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+      }),
+    );
 
     // Act
     const create = repository().createGateway(gatewayRecord());

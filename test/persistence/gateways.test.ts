@@ -9,7 +9,7 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ConflictError } from '../../lambdas/core/errors';
+import { ConflictError, GatewayGoneError } from '../../lambdas/core/errors';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { LOCAL_CLIENT_CONFIG } from '../../runtime/dynamodb-local';
 import { useDynamoDb } from '../helpers/dynamodb';
@@ -136,6 +136,39 @@ describe('gateway registry', () => {
       ownerId: { S: gateway.ownerId },
       tunnelSubnet: { S: gateway.tunnelSubnet },
     });
+  });
+
+  it('refuses to bring a deleted gateway back through an upsert, until it is registered again', async () => {
+    // Prepare
+    const gateway = gatewayRecord({ id: uniqueId('gw') });
+    await db.repository().createGateway(gateway);
+    await db.repository().deleteGateway(gateway.id);
+
+    // Act
+    const lateUpsert = db.repository().upsertGateway({ ...gateway, name: 'late' });
+
+    // Assess: refused and nothing stored; registering the id again is deliberate and clears it.
+    await expect(lateUpsert).rejects.toBeInstanceOf(GatewayGoneError);
+    expect(await db.repository().getGateway(gateway.id)).toBeUndefined();
+    await db.repository().createGateway(gateway);
+    await db.repository().deleteGateway(gateway.id);
+    await db.repository().createGateway(gateway);
+    expect(await db.repository().upsertGateway({ ...gateway, name: 'renamed' })).toMatchObject({
+      id: gateway.id,
+      name: 'renamed',
+    });
+  });
+
+  it('registers through an upsert a gateway it never saw', async () => {
+    // Prepare
+    const gateway = gatewayRecord({ id: uniqueId('gw') });
+
+    // Act
+    const stored = await db.repository().upsertGateway(gateway);
+
+    // Assess
+    expect(stored).toEqual(gateway);
+    expect(await db.repository().getGateway(gateway.id)).toEqual(gateway);
   });
 
   it('purges what a deleted gateway leaves behind', async () => {

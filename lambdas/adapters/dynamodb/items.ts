@@ -43,6 +43,8 @@ export const keys = {
   },
   /** `key` is the caller's `<scope>#<Idempotency-Key>`. */
   idempotency: (key: string): Key => ({ pk: `IDEMPOTENCY#${key}`, sk: SK.meta }),
+  /** Outside the gateway's partition: the cascade and the residue purge never see it. */
+  tombstone: (gatewayId: string): Key => ({ pk: `TOMBSTONE#${gatewayId}`, sk: SK.meta }),
   owner: ownerPk,
   ownedGatewaySk: (id: string): string => `GW#${id}`,
   ownedPeeringSk: (id: string): string => `PEERING#${id}`,

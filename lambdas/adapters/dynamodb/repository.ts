@@ -109,6 +109,8 @@ export const RESERVATION_GRACE_MS = 15 * 60 * 1000;
 const BATCH_WRITE_LIMIT = 25;
 const BATCH_GET_LIMIT = 100;
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+/** Longer than EventBridge retries an event (24 h) and than a dead-letter queue keeps one (14 days). */
+const TOMBSTONE_TTL_SECONDS = 30 * 24 * 60 * 60;
 const BACKOFF_BASE_MS = 10;
 const BACKOFF_CAP_MS = 500;
 /** Returned by a retryable step to ask for another attempt. */
@@ -133,55 +135,74 @@ export class DynamoRepository implements Repository {
 
   // ---- gateways -------------------------------------------------------------------------------
 
+  /** Registers a gateway; registering an id again after its deletion is deliberate: its tombstone goes. */
   async createGateway(gateway: GatewayRecord): Promise<void> {
-    const item = gatewayItem(gateway, { allocatedCount: 0, capacity: capacityOf(gateway) });
-    try {
-      await this.put(item, 'attribute_not_exists(pk)');
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) throw new ConflictError('GATEWAY_EXISTS');
-      throw error;
-    }
+    const reasons = await this.transact([
+      this.putItem(newGatewayItem(gateway), 'attribute_not_exists(pk)'),
+      { Delete: { TableName: this.tableName, Key: keys.tombstone(gateway.id) } },
+    ]);
+    if (!reasons) return;
+    if (failedCondition(reasons[0])) throw new ConflictError('GATEWAY_EXISTS');
+    throw new TransientError('createGateway: the transaction met a concurrent write');
   }
 
+  /**
+   * Replaces a known gateway's registry fields (its bookkeeping stays), or registers an unknown one,
+   * unless it was deleted: a late "VPN Gateway Updated" must not bring a gateway back.
+   */
   async upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord> {
-    const { desiredGeneration, privateKeyParam, createdAt, allocatedCount, ...registry } = gatewayItem(
-      gateway,
-      {
-        allocatedCount: 0,
-        capacity: capacityOf(gateway),
-      },
-    );
-    const { pk, sk, ...replaced } = registry;
-    // Bookkeeping survives an update; the registry fields (and the capacity they imply) are replaced.
-    const kept = { desiredGeneration, privateKeyParam, createdAt, allocatedCount };
+    return this.retrying('upsertGateway', async () => {
+      const updated = await this.replaceRegistry(gateway);
+      if (updated) return updated;
+      const item = newGatewayItem(gateway);
+      const reasons = await this.transact([
+        {
+          ConditionCheck: {
+            TableName: this.tableName,
+            Key: keys.tombstone(gateway.id),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        this.putItem(item, 'attribute_not_exists(pk)'),
+      ]);
+      if (!reasons) return toGatewayRecord(item);
+      if (failedCondition(reasons[0])) throw new GatewayGoneError(gateway.id);
+      // Registered meanwhile: update it instead.
+      return AGAIN;
+    });
+  }
+
+  /** The registry fields of an existing gateway replaced, bookkeeping kept; undefined when absent. */
+  private async replaceRegistry(gateway: GatewayRecord): Promise<GatewayRecord | undefined> {
+    const { pk, sk, desiredGeneration, privateKeyParam, createdAt, allocatedCount, ...replaced } =
+      newGatewayItem(gateway);
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
-    const assignments = [
-      ...Object.entries(replaced).map(([field, value], i) => {
-        names[`#r${i}`] = field;
-        values[`:r${i}`] = value;
-        return `#r${i} = :r${i}`;
-      }),
-      ...Object.entries(kept).map(([field, value], i) => {
-        names[`#k${i}`] = field;
-        values[`:k${i}`] = value;
-        return `#k${i} = if_not_exists(#k${i}, :k${i})`;
-      }),
-    ];
-    const output = await this.run(() =>
-      this.client.send(
-        new UpdateCommand({
-          ...TOTAL,
-          TableName: this.tableName,
-          Key: { pk, sk },
-          UpdateExpression: `SET ${assignments.join(', ')}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
-    return toGatewayRecord(output.Attributes ?? {});
+    const assignments = Object.entries(replaced).map(([field, value], i) => {
+      names[`#r${i}`] = field;
+      values[`:r${i}`] = value;
+      return `#r${i} = :r${i}`;
+    });
+    try {
+      const output = await this.run(() =>
+        this.client.send(
+          new UpdateCommand({
+            ...TOTAL,
+            TableName: this.tableName,
+            Key: { pk, sk },
+            UpdateExpression: `SET ${assignments.join(', ')}`,
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return toGatewayRecord(output.Attributes ?? {});
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   async getGateway(id: string): Promise<GatewayRecord | undefined> {
@@ -196,7 +217,19 @@ export class DynamoRepository implements Repository {
     return items.map(toGatewayRecord).sort((a, b) => compareText(a.id, b.id));
   }
 
+  /**
+   * Deletes the gateway item (its stream REMOVE starts the cascade). A tombstone is written first and
+   * kept for TOMBSTONE_TTL_SECONDS, so that no late or redelivered upsert re-creates the gateway;
+   * should the delete not follow, the redelivered "Deleted" event completes it.
+   */
   async deleteGateway(id: string): Promise<GatewayRecord | undefined> {
+    const deletedAt = this.clock();
+    await this.put({
+      ...keys.tombstone(id),
+      entity: 'tombstone',
+      deletedAt: deletedAt.toISOString(),
+      expiresAt: epochSeconds(deletedAt) + TOMBSTONE_TTL_SECONDS,
+    });
     const output = await this.run(() =>
       this.client.send(
         new DeleteCommand({
@@ -1139,6 +1172,11 @@ function newPeeringPeer(input: NewPeering, side: NewPeering['sides'][number], tu
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+/** A gateway as registered: no allocation yet, the capacity its tunnel subnet gives. */
+const newGatewayItem = (gateway: GatewayRecord): Item => ({
+  ...gatewayItem(gateway, { allocatedCount: 0, capacity: capacityOf(gateway) }),
+});
 
 function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
