@@ -4,8 +4,10 @@
  * the API's road-warrior routes) and the gateway event handler, so every change reaches a gateway
  * the same way.
  */
+
 import { CommandFailedError } from '../core/errors';
 import { renderGatewayState, serialiseState } from '../core/render';
+import { boundedStatusReport } from '../core/status';
 import type { GatewayStatusReport } from '../core/types';
 import type { Dependencies } from './ports';
 
@@ -52,7 +54,7 @@ export async function checkPush(
 ): Promise<PushProgress> {
   const { status, output } = await d.commands.get(ticket.commandId, ticket.instanceId);
   if (status === 'Success') {
-    const report = parseReport(output, ticket, d.clock());
+    const report = boundedStatusReport(parseReport(output, ticket, d.clock()));
     await d.repository.putStatusReport(report);
     return { done: true, report };
   }

@@ -91,6 +91,8 @@ export interface GatewayStatusReport {
   mode: 'wireguard' | 'files';
   peers: PeerRuntimeStatus[];
   reportedAt: string;
+  /** Peers the stored report leaves out (the least recently active), when there are any (core/status.ts). */
+  peersOmitted?: number;
 }
 
 /** Who is calling: the Cognito-shaped claims reduced to what authorization needs. */

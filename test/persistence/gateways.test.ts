@@ -1,4 +1,5 @@
 /** Gateway registry, status reports, idempotency records and the table stream on DynamoDB Local. */
+import { randomBytes } from 'node:crypto';
 
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -10,6 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, GatewayGoneError } from '../../lambdas/core/errors';
+import { boundedStatusReport, STATUS_REPORT_MAX_PEERS } from '../../lambdas/core/status';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { LOCAL_CLIENT_CONFIG } from '../../runtime/dynamodb-local';
 import { useDynamoDb } from '../helpers/dynamodb';
@@ -204,6 +206,35 @@ describe('gateway registry', () => {
 });
 
 describe('status reports', () => {
+  it('stores a bounded report of 3,500 peers; unbounded, it would not fit in an item', async () => {
+    // Prepare: about 130 bytes a peer, so 3,500 peers are over DynamoDB's 400 KB item limit.
+    const report = {
+      gatewayId: uniqueId('gw'),
+      appliedGeneration: 1,
+      desiredGeneration: 1,
+      mode: 'wireguard' as const,
+      peers: Array.from({ length: 3500 }, (_, i) => ({
+        publicKey: randomBytes(32).toString('base64'),
+        allowedIps: [`100.64.${Math.floor(i / 250)}.${i % 250}/32`],
+        endpoint: `198.51.100.${i % 250}:51820`,
+        latestHandshake: 1_790_000_000 + i,
+        rxBytes: 123_456_789,
+        txBytes: 987_654_321,
+      })),
+      reportedAt: '2026-11-25T00:00:00.000Z',
+    };
+
+    // Act
+    const unbounded = db.repository().putStatusReport(report);
+    await db.repository().putStatusReport(boundedStatusReport(report));
+
+    // Assess
+    await expect(unbounded).rejects.toThrow(/size/i);
+    const stored = await db.repository().getStatusReport(report.gatewayId);
+    expect(stored?.peers).toHaveLength(STATUS_REPORT_MAX_PEERS);
+    expect(stored?.peersOmitted).toBe(3500 - STATUS_REPORT_MAX_PEERS);
+  });
+
   it('stores the last report of a gateway', async () => {
     // Prepare
     const report = {

@@ -94,6 +94,7 @@ const STATUS_REPORT_FIELDS = [
   'mode',
   'peers',
   'reportedAt',
+  'peersOmitted',
 ] as const satisfies readonly (keyof GatewayStatusReport)[];
 
 export function gatewayItem(record: GatewayRecord, counters: GatewayCounters): GatewayItem {

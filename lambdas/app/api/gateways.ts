@@ -117,6 +117,8 @@ export interface GatewayStatusView {
   mode: 'wireguard' | 'files' | null;
   peers: PeerRuntimeStatus[];
   reportedAt: string | null;
+  /** Present when the stored report leaves peers out (more than core/status.ts keeps). */
+  peersOmitted?: number;
 }
 
 /** What the instance last reported; generation 0 and no peers before its first report. */
@@ -142,5 +144,6 @@ export async function gatewayStatus(
       txBytes: peer.txBytes,
     })),
     reportedAt: report?.reportedAt ?? null,
+    ...(report?.peersOmitted ? { peersOmitted: report.peersOmitted } : {}),
   };
 }
