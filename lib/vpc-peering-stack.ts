@@ -84,7 +84,7 @@ export type Access =
 
 export const ACCESS: Record<HandlerName, readonly Access[]> = {
   api: ['table', 'secrets', 'workflows'],
-  'gateway-events': ['table', 'config', 'commands'],
+  'gateway-events': ['table', 'workflows'],
   cascade: ['table', 'secrets-delete', 'workflows'],
   validate: ['table-read'],
   allocate: ['table', 'secrets-write', 'audit'],
@@ -130,7 +130,7 @@ export class VpcPeeringStack extends Stack {
   readonly functions: Record<HandlerName, PeeringFunction>;
   readonly createPeering: PeeringStateMachine;
   readonly deletePeering: PeeringStateMachine;
-  /** A road-warrior change's config push, started by the API. */
+  /** One gateway's config push, started by the API (road-warrior changes) and gateway-events. */
   readonly pushGateway: PeeringStateMachine;
   readonly api: PeeringApi;
   readonly gatewayInstancePolicy: ManagedPolicy;

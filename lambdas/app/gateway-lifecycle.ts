@@ -8,7 +8,7 @@ import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/sch
 import type { GatewayRecord } from '../core/types';
 import { startPeeringDeletion } from './delete-runs';
 import type { Dependencies } from './ports';
-import { type PushDeps, type PushTicket, pushGatewayConfig } from './push';
+import { type PushRun, startGatewayPush } from './push-runs';
 
 /** Deletes the gateway item only; the stream REMOVE it causes starts the cascade. */
 export async function gatewayDeleted(
@@ -24,10 +24,16 @@ export async function gatewayDeleted(
  */
 const ADDRESSING_FIELDS = ['ownerId', 'vpcId', 'vpcCidr', 'tunnelSubnet', 'tunnelIp'] as const;
 
+type UpdateDeps = Pick<Dependencies, 'repository' | 'clock' | 'workflows'>;
+
 export interface GatewayUpdate {
   gateway: GatewayRecord;
-  /** One per peer gateway re-pushed because this gateway's endpoint changed. */
-  pushes: PushTicket[];
+  /**
+   * The push-gateway executions started (or joined): one per peer gateway whose entry for this
+   * gateway got its new endpoint, and this gateway's own when its listenPort changed. Not awaited:
+   * each execution retries its push and stores the instance's report itself.
+   */
+  pushes: PushRun[];
 }
 
 /**
@@ -35,24 +41,24 @@ export interface GatewayUpdate {
  * control plane's bookkeeping (generation, the private key it holds, createdAt). When a known
  * gateway's endpoint (publicIp:listenPort) changed, every peer gateway gets it too.
  */
-export async function gatewayUpdated(
-  d: Pick<Dependencies, 'repository' | 'clock' | 'configStore' | 'commands'>,
-  gateway: unknown,
-): Promise<GatewayUpdate> {
+export async function gatewayUpdated(d: UpdateDeps, gateway: unknown): Promise<GatewayUpdate> {
   const input = parseRegisterGatewayBody(gateway);
   if (input.id === undefined) throw new ValidationError('is required', 'id');
   const existing = await d.repository.getGateway(input.id);
   const record = mergeUpdate(input.id, input, existing, d.clock().toISOString());
-  // Peers before the registry: should a push fail, the redelivered event still sees the change
-  // and finishes the job (updatePeerEndpoint never bumps a generation twice).
+  // Peers before the registry: should a start fail, the redelivered event still sees the change
+  // and finishes the job (updatePeerEndpoint never bumps a generation twice, and the execution
+  // names it leads to dedupe the starts).
   const moved = existing !== undefined && endpointOf(existing) !== endpointOf(record);
   const pushes = moved ? await repushEndpoint(d, record) : [];
+  // Its own interface listens on listenPort: a new desired state without a peer-set change, so it
+  // gets a generation of its own (a finished push of the current one would otherwise be joined and
+  // nothing pushed). Bumped before the registry, so a redelivery after the upsert bumps nothing.
+  const portMoved = existing !== undefined && existing.listenPort !== record.listenPort;
+  const ownGeneration = portMoved ? await d.repository.bumpGeneration(record.id) : undefined;
   const stored = await d.repository.upsertGateway(record);
-  // Its own interface listens on listenPort: re-apply its state (same generation, new port).
-  if (existing !== undefined && existing.listenPort !== record.listenPort) {
-    const own = await pushGatewayConfig(d, record.id);
-    if (own) pushes.push(own);
-  }
+  // Started after the upsert: the push must render the new port.
+  if (ownGeneration !== undefined) pushes.push(await startGatewayPush(d, record.id, ownGeneration));
   return { gateway: stored, pushes };
 }
 
@@ -60,22 +66,21 @@ const endpointOf = (gateway: Pick<GatewayRecord, 'publicIp' | 'listenPort'>): st
   `${gateway.publicIp}:${gateway.listenPort}`;
 
 /**
- * Points each peer gateway's entry for `gateway` at its new endpoint and pushes that peer's
- * config. The command is not awaited: the next status check or push reconciles a failed one.
+ * Points each peer gateway's entry for `gateway` at its new endpoint and starts that peer's push
+ * at the generation holding the change.
  */
-async function repushEndpoint(d: PushDeps, gateway: GatewayRecord): Promise<PushTicket[]> {
+async function repushEndpoint(d: UpdateDeps, gateway: GatewayRecord): Promise<PushRun[]> {
   const endpoint = endpointOf(gateway);
-  const tickets: PushTicket[] = [];
+  const runs: PushRun[] = [];
   for (const peer of await d.repository.listPeers(gateway.id)) {
     if (peer.type !== 'vpc-peering' || !peer.remoteGatewayId) continue;
     // Both sides of a peering name their peer entry alike (peeringPeerName).
     const generation = await d.repository.updatePeerEndpoint(peer.remoteGatewayId, peer.name, endpoint);
     // Undefined: the remote side is gone, its peering is being deleted.
     if (generation === undefined) continue;
-    const ticket = await pushGatewayConfig(d, peer.remoteGatewayId);
-    if (ticket) tickets.push(ticket);
+    runs.push(await startGatewayPush(d, peer.remoteGatewayId, generation));
   }
-  return tickets;
+  return runs;
 }
 
 function mergeUpdate(

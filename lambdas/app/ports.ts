@@ -72,6 +72,11 @@ export interface Repository {
    * redelivery bumps nothing), undefined when the peer entry or the gateway is gone.
    */
   updatePeerEndpoint(gatewayId: string, peerName: string, endpoint: string): Promise<number | undefined>;
+  /**
+   * Increments the gateway's desiredGeneration, for a change of its desired state that touches no
+   * peer entry (its listenPort). Returns the new generation, undefined when the gateway is gone.
+   */
+  bumpGeneration(gatewayId: string): Promise<number | undefined>;
 
   /**
    * One transaction: the peering (PROVISIONING), both peer entries, one tunnel address per side

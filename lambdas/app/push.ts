@@ -1,8 +1,8 @@
 /**
  * A config push: render the gateway's whole desired state at its current generation, publish it,
- * and send one constant-size command to its instance. Used by every workflow (push-gateway serves
- * the API's road-warrior routes) and the gateway event handler, so every change reaches a gateway
- * the same way.
+ * and send one constant-size command to its instance. Used by every workflow's PushConfig step
+ * (push-gateway serves the API's road-warrior routes and the gateway event handler), so every change
+ * reaches a gateway the same way.
  */
 
 import { CommandFailedError } from '../core/errors';
@@ -19,7 +19,7 @@ export interface PushTicket {
   polls: number;
 }
 
-export type PushDeps = Pick<Dependencies, 'repository' | 'configStore' | 'commands'>;
+type PushDeps = Pick<Dependencies, 'repository' | 'configStore' | 'commands'>;
 
 /** Undefined when the gateway no longer exists (nothing to push to). */
 export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise<PushTicket | undefined> {

@@ -1,8 +1,9 @@
 /**
  * EventBridge rule target for `vpn.gateways` events (DESIGN §3.3): "VPN Gateway Deleted" removes
  * the gateway item (the stream then drives the cascade), "VPN Gateway Updated" upserts the
- * registry and, when the gateway's endpoint changed, pushes it to its peer gateways (an update of a
- * gateway deleted meanwhile is logged and dropped: it must not bring the gateway back). A malformed
+ * registry and, when the gateway's endpoint changed, starts a push-gateway execution per peer
+ * gateway (and one of its own when its listenPort changed) without waiting for them (an update of
+ * a gateway deleted meanwhile is logged and dropped: it must not bring the gateway back). A malformed
  * event is logged and thrown as a ValidationError, so on AWS it lands in the rule's dead-letter
  * queue instead of being dropped silently.
  */
@@ -11,8 +12,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { repository } from '../adapters/dynamodb';
-import { configStore } from '../adapters/s3';
-import { commandBus } from '../adapters/ssm';
+import { workflowEngine } from '../adapters/sfn';
 import { gatewayDeleted, gatewayUpdated } from '../app/gateway-lifecycle';
 import { GatewayGoneError, ValidationError } from '../core/errors';
 import { parseResourceId } from '../core/schemas';
@@ -32,7 +32,7 @@ async function route(event: GatewayEvent, log: Logger): Promise<void> {
     }
     case GATEWAY_UPDATED: {
       const update = await gatewayUpdated(
-        { repository: repository(), clock: clock(), configStore: configStore(), commands: commandBus() },
+        { repository: repository(), clock: clock(), workflows: workflowEngine() },
         event.detail,
       ).catch((error: unknown) => {
         // Events arrive out of order: an update of a deleted gateway is history, not a retry.
@@ -44,11 +44,11 @@ async function route(event: GatewayEvent, log: Logger): Promise<void> {
       const { gateway, pushes } = update;
       log.info('gateway upserted', { gatewayId: gateway.id });
       for (const push of pushes) {
-        log.info('new endpoint pushed to peer gateway', {
+        log.info('config push started', {
           gatewayId: gateway.id,
-          peerGatewayId: push.gatewayId,
+          pushedGatewayId: push.gatewayId,
           generation: push.generation,
-          commandId: push.commandId,
+          executionId: push.executionId,
         });
       }
       return;

@@ -1,9 +1,11 @@
 /**
  * "VPN Gateway Updated" moving a gateway's endpoint (DESIGN §3.3): every peer gateway's entry for
- * it is rewritten and that peer's config pushed, once, whatever the redeliveries.
+ * it is rewritten and a push-gateway execution started for that peer at the generation holding the
+ * change, once, whatever the redeliveries.
  */
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import type { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
+import { pushExecutionName } from '../../lambdas/app/push-runs';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
@@ -12,7 +14,7 @@ import { GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../lambdas/shared/even
 import { useDynamoDb } from '../helpers/dynamodb';
 import { gatewayRecord } from '../helpers/gateways';
 import { newPeering, roadWarrior, uniqueId } from '../persistence/fixtures';
-import { MemoryConfigStore, RecordingCommands } from './fakes';
+import { RecordingWorkflows } from './fakes';
 
 const db = useDynamoDb();
 const context = {} as Context;
@@ -33,14 +35,12 @@ const updated = (gateway: GatewayRecord): EventBridgeEvent<string, unknown> => (
 
 describe('an Updated event moving a gateway endpoint', () => {
   let repository: DynamoRepository;
-  let configStore: MemoryConfigStore;
-  let commands: RecordingCommands;
+  let workflows: RecordingWorkflows;
 
   beforeEach(() => {
     repository = db.repository();
-    configStore = new MemoryConfigStore();
-    commands = new RecordingCommands();
-    provideDependencies({ repository, clock: () => NOW, configStore, commands });
+    workflows = new RecordingWorkflows();
+    provideDependencies({ repository, clock: () => NOW, workflows });
   });
 
   afterAll(() => resetDependencies());
@@ -63,17 +63,30 @@ describe('an Updated event moving a gateway endpoint', () => {
     return { hub, spokes, peerNames: peerings.map((peering) => peering.sides[0].peer.name) };
   }
 
-  const generationsOf = async (gateways: GatewayRecord[]) =>
+  /** The push-gateway start of `gateway` at `generation`, as the handler makes it. */
+  const pushOf = (gateway: GatewayRecord, generation: number) => ({
+    workflow: 'push-gateway',
+    name: pushExecutionName(gateway.id, generation),
+    input: { gatewayId: gateway.id },
+  });
+
+  const startedNames = () => workflows.starts.map((start) => start.name);
+
+  /** NaN for a gateway that is gone: it equals nothing, so no assertion passes by accident. */
+  const generationsOf = async (gateways: GatewayRecord[]): Promise<number[]> =>
     Promise.all(
-      gateways.map(async (gateway) => (await repository.getGateway(gateway.id))?.desiredGeneration),
+      gateways.map(
+        async (gateway) => (await repository.getGateway(gateway.id))?.desiredGeneration ?? Number.NaN,
+      ),
     );
 
   it.each([
     ['publicIp', { publicIp: NEW_IP }],
     ['listenPort', { listenPort: 51999 }],
-  ])('rewrites each peer gateway entry and pushes it when %s changes', async (field, change) => {
+  ])('rewrites each peer gateway entry and starts its push when %s changes', async (field, change) => {
     // Prepare
     const { hub, spokes, peerNames } = await hubAndSpokes();
+    const [hubBefore] = await generationsOf([hub]);
     const before = await generationsOf(spokes);
     const moved = { ...hub, ...change };
     const endpoint = `${moved.publicIp}:${moved.listenPort}`;
@@ -83,35 +96,26 @@ describe('an Updated event moving a gateway endpoint', () => {
 
     // Assess
     const after = await generationsOf(spokes);
-    expect(after).toEqual(before.map((generation) => (generation ?? 0) + 1));
+    expect(after).toEqual(before.map((generation) => generation + 1));
     for (const [i, spoke] of spokes.entries()) {
       expect((await repository.getPeer(spoke.id, peerNames[i] ?? ''))?.endpoint).toBe(endpoint);
-      expect(configStore.documents.get(`${spoke.id}/${after[i]}`)).toContain(endpoint);
     }
-    const expectedCommands = spokes.map((spoke, i) => ({
-      instanceId: spoke.instanceId,
-      gatewayId: spoke.id,
-      generation: after[i],
-      stateUri: `memory://${spoke.id}/${after[i]}`,
-    }));
+    const expectedStarts = spokes.map((spoke, i) => pushOf(spoke, Number(after[i])));
+    const [own] = await generationsOf([hub]);
     if (field === 'listenPort') {
-      // The moved gateway's own interface listens on the new port: its state is re-applied too.
-      const [own] = await generationsOf([hub]);
-      expect(configStore.documents.get(`${hub.id}/${own}`)).toContain('51999');
-      expectedCommands.push({
-        instanceId: hub.instanceId,
-        gatewayId: hub.id,
-        generation: own,
-        stateUri: `memory://${hub.id}/${own}`,
-      });
+      // The moved gateway's own interface listens on the new port: a new generation of its own.
+      expect(own).toBe(Number(hubBefore) + 1);
+      expectedStarts.push(pushOf(hub, Number(own)));
+    } else {
+      expect(own).toBe(hubBefore);
     }
     // Peers are visited in peer-name order, which is not the order the spokes were created in.
-    expect(commands.sent).toHaveLength(expectedCommands.length);
-    expect(commands.sent).toEqual(expect.arrayContaining(expectedCommands));
+    expect(workflows.starts).toHaveLength(expectedStarts.length);
+    expect(workflows.starts).toEqual(expect.arrayContaining(expectedStarts));
     expect(await repository.getGateway(hub.id)).toMatchObject(change);
   });
 
-  it('sends nothing when the endpoint is unchanged', async () => {
+  it('starts nothing when the endpoint is unchanged', async () => {
     // Prepare
     const { hub, spokes } = await hubAndSpokes();
     const before = await generationsOf([hub, ...spokes]);
@@ -120,44 +124,55 @@ describe('an Updated event moving a gateway endpoint', () => {
     await handler(updated({ ...hub, name: 'renamed' }), context);
 
     // Assess
-    expect(commands.sent).toEqual([]);
+    expect(workflows.starts).toEqual([]);
     expect(await generationsOf([hub, ...spokes])).toEqual(before);
     expect((await repository.getGateway(hub.id))?.name).toBe('renamed');
   });
 
-  it('bumps and pushes once when the event is delivered twice', async () => {
+  it.each([
+    ['publicIp', { publicIp: NEW_IP }],
+    ['listenPort', { listenPort: 51999 }],
+  ])('bumps and starts each push once when a %s change is delivered twice', async (field, change) => {
     // Prepare
     const { hub, spokes } = await hubAndSpokes();
-    const before = await generationsOf(spokes);
-    const event = updated({ ...hub, publicIp: NEW_IP });
+    const gateways = field === 'listenPort' ? [...spokes, hub] : spokes;
+    const before = await generationsOf(gateways);
+    const event = updated({ ...hub, ...change });
 
     // Act
     await handler(event, context);
     await handler(event, context);
 
     // Assess
-    expect(await generationsOf(spokes)).toEqual(before.map((generation) => (generation ?? 0) + 1));
-    expect(commands.sent).toHaveLength(spokes.length);
+    const after = await generationsOf(gateways);
+    expect(after).toEqual(before.map((generation) => generation + 1));
+    // The second delivery finds the registry already moved: it starts nothing more.
+    const once = gateways.map((gateway, i) => pushExecutionName(gateway.id, Number(after[i])));
+    expect(startedNames().sort()).toEqual(once.sort());
   });
 
-  it('finishes on redelivery after a push failed, without bumping a generation twice', async () => {
+  it('finishes on redelivery after a start failed, without bumping a generation twice', async () => {
     // Prepare
     const { hub, spokes } = await hubAndSpokes();
     const before = await generationsOf(spokes);
     const event = updated({ ...hub, publicIp: NEW_IP });
-    commands.failFor = (command) => command.gatewayId === spokes[0]?.id;
-    await expect(handler(event, context)).rejects.toThrow('cannot send');
-    commands.failFor = () => false;
+    const [first] = spokes as [GatewayRecord, GatewayRecord];
+    const failing = pushExecutionName(first.id, Number(before[0]) + 1);
+    workflows.failFor = (name) => name === failing;
+    await expect(handler(event, context)).rejects.toThrow('cannot start');
+    workflows.failFor = () => false;
 
     // Act
     await handler(event, context);
 
     // Assess
     const after = await generationsOf(spokes);
-    expect(after).toEqual(before.map((generation) => (generation ?? 0) + 1));
-    // A spoke pushed before the failure may be pushed again, but only at the same generation.
-    const pushed = new Set(commands.sent.map((command) => `${command.gatewayId}@${command.generation}`));
-    expect([...pushed].sort()).toEqual(spokes.map((spoke, i) => `${spoke.id}@${after[i]}`).sort());
+    expect(after).toEqual(before.map((generation) => generation + 1));
+    // A spoke started before the failure may be started again, but only by the same name.
+    const names = new Set(startedNames());
+    expect([...names].sort()).toEqual(
+      spokes.map((spoke, i) => pushExecutionName(spoke.id, Number(after[i]))).sort(),
+    );
     expect((await repository.getGateway(hub.id))?.publicIp).toBe(NEW_IP);
   });
 
@@ -171,6 +186,6 @@ describe('an Updated event moving a gateway endpoint', () => {
     await handler(updated({ ...hub, publicIp: NEW_IP }), context);
 
     // Assess
-    expect(commands.sent.map((command) => command.gatewayId)).toEqual([kept.id]);
+    expect(workflows.starts.map((start) => start.input)).toEqual([{ gatewayId: kept.id }]);
   });
 });

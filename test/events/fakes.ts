@@ -1,14 +1,5 @@
 /** In-memory stand-ins for the ports the event tests do not exercise for real. */
-import type {
-  ApplyCommand,
-  CommandBus,
-  CommandStatus,
-  ConfigStore,
-  ExecutionResult,
-  SecretStore,
-  WorkflowEngine,
-  WorkflowName,
-} from '../../lambdas/app/ports';
+import type { ExecutionResult, SecretStore, WorkflowEngine, WorkflowName } from '../../lambdas/app/ports';
 
 export interface RecordedStart {
   workflow: WorkflowName;
@@ -45,35 +36,5 @@ export class MemorySecrets implements SecretStore {
 
   async delete(name: string): Promise<void> {
     this.values.delete(name);
-  }
-}
-
-/** State documents by `gatewayId/generation`, handed out as memory:// URIs. */
-export class MemoryConfigStore implements ConfigStore {
-  readonly documents = new Map<string, string>();
-
-  async put(gatewayId: string, generation: number, document: string): Promise<string> {
-    const key = `${gatewayId}/${generation}`;
-    this.documents.set(key, document);
-    return `memory://${key}`;
-  }
-}
-
-/**
- * Records every command sent; `failFor` makes sends it returns true for throw. Every invocation
- * stays Pending (nothing here waits for one).
- */
-export class RecordingCommands implements CommandBus {
-  readonly sent: ApplyCommand[] = [];
-  failFor: (command: ApplyCommand) => boolean = () => false;
-
-  async send(command: ApplyCommand): Promise<string> {
-    if (this.failFor(command)) throw new Error(`cannot send to ${command.instanceId}`);
-    this.sent.push(command);
-    return `command-${this.sent.length}`;
-  }
-
-  async get(): Promise<{ status: CommandStatus; output: string }> {
-    return { status: 'Pending', output: '' };
   }
 }

@@ -9,7 +9,7 @@ import { GATEWAY_DELETED, GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../la
 import { useDynamoDb } from '../helpers/dynamodb';
 import { gatewayRecord } from '../helpers/gateways';
 import { uniqueId } from '../persistence/fixtures';
-import { MemoryConfigStore, RecordingCommands } from './fakes';
+import { RecordingWorkflows } from './fakes';
 
 const db = useDynamoDb();
 const context = {} as Context;
@@ -35,12 +35,7 @@ describe('gateway-events handler', () => {
 
   beforeEach(() => {
     repository = db.repository();
-    provideDependencies({
-      repository,
-      clock: () => NOW,
-      configStore: new MemoryConfigStore(),
-      commands: new RecordingCommands(),
-    });
+    provideDependencies({ repository, clock: () => NOW, workflows: new RecordingWorkflows() });
   });
 
   afterAll(() => resetDependencies());

@@ -77,7 +77,7 @@ describe('Lambda functions', () => {
     });
   });
 
-  test('only the api and the cascade know the state machines', () => {
+  test('only the api, the cascade and gateway-events know the state machines', () => {
     // Prepare
     const withMachines = template.findResources('AWS::Lambda::Function', {
       Properties: {
@@ -93,7 +93,7 @@ describe('Lambda functions', () => {
 
     // Assess
     expect(Object.keys(withMachines).sort()).toEqual(
-      [stack.functions.api, stack.functions.cascade]
+      [stack.functions.api, stack.functions.cascade, stack.functions['gateway-events']]
         .map((fn) => stack.getLogicalId(fn.node.defaultChild as never))
         .sort(),
     );
@@ -319,27 +319,30 @@ describe('least privilege', () => {
     });
   });
 
-  test('the api starts and describes push-gateway but neither publishes configs nor runs commands', () => {
-    // Prepare
-    const statements = statementsOf('api');
-    const machine = stack.getLogicalId(stack.pushGateway.node.defaultChild as never);
+  test.each(['api', 'gateway-events'])(
+    '%s starts and describes push-gateway but neither publishes configs nor runs commands',
+    (name) => {
+      // Prepare
+      const statements = statementsOf(name);
+      const machine = stack.getLogicalId(stack.pushGateway.node.defaultChild as never);
 
-    // Act
-    const actions = statements.flatMap((statement) => [statement.Action].flat());
-    const starts = statements.filter((statement) =>
-      [statement.Action].flat().includes('states:StartExecution'),
-    );
-    const describes = statements.filter((statement) =>
-      [statement.Action].flat().includes('states:DescribeExecution'),
-    );
+      // Act
+      const actions = statements.flatMap((statement) => [statement.Action].flat());
+      const starts = statements.filter((statement) =>
+        [statement.Action].flat().includes('states:StartExecution'),
+      );
+      const describes = statements.filter((statement) =>
+        [statement.Action].flat().includes('states:DescribeExecution'),
+      );
 
-    // Assess
-    expect(
-      actions.filter((action) => /^(s3:|ssm:SendCommand|ssm:GetCommandInvocation)/.test(action)),
-    ).toEqual([]);
-    expect(starts.map((statement) => statement.Resource)).toContainEqual({ Ref: machine });
-    expect(JSON.stringify(describes.map((statement) => statement.Resource))).toContain(machine);
-  });
+      // Assess
+      expect(
+        actions.filter((action) => /^(s3:|ssm:SendCommand|ssm:GetCommandInvocation)/.test(action)),
+      ).toEqual([]);
+      expect(starts.map((statement) => statement.Resource)).toContainEqual({ Ref: machine });
+      expect(JSON.stringify(describes.map((statement) => statement.Resource))).toContain(machine);
+    },
+  );
 
   test('validate reads the table and writes nothing', () => {
     // Act

@@ -3,10 +3,11 @@
  * DynamoDB Local and the gateway script (files-only mode): the push the API starts after a
  * road-warrior change, and the API use cases that start it and follow it.
  */
-import { pushExecutionName } from '../../lambdas/app/api/ids';
+
 import { addRoadWarrior, deletePeer } from '../../lambdas/app/api/peers';
 import { pushGatewayAndWait } from '../../lambdas/app/api/waiting';
 import type { WorkflowEngine } from '../../lambdas/app/ports';
+import { pushExecutionName } from '../../lambdas/app/push-runs';
 import { CommandFailedError } from '../../lambdas/core/errors';
 import { generateKeyPair } from '../../lambdas/core/keys';
 import type { Caller, GatewayRecord } from '../../lambdas/core/types';

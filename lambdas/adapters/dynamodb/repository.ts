@@ -15,7 +15,9 @@
  *
  * Generations: createPeering, detachPeering and updatePeerEndpoint set desiredGeneration to an
  * exact value under a compare-and-set, because they report the generation that first holds the change;
- * road-warrior changes report none and use a plain increment, which never conflicts.
+ * a transaction returns no values. bumpGeneration is a single update, so a plain increment returns
+ * its generation itself; road-warrior changes report none and use a plain increment too, which
+ * never conflicts.
  *
  * Every request asks for ReturnConsumedCapacity TOTAL and reports it to `onConsumedCapacity`.
  */
@@ -281,6 +283,28 @@ export class DynamoRepository implements Repository {
       // A failed condition: the peer or gateway went, or the generation moved; re-read and decide again.
       return reasons ? AGAIN : current + 1;
     });
+  }
+
+  async bumpGeneration(gatewayId: string): Promise<number | undefined> {
+    try {
+      const output = await this.run(() =>
+        this.client.send(
+          new UpdateCommand({
+            ...TOTAL,
+            TableName: this.tableName,
+            Key: keys.gateway(gatewayId),
+            UpdateExpression: 'ADD desiredGeneration :one',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':one': 1 },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        ),
+      );
+      return Number(output.Attributes?.desiredGeneration);
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   async addRoadWarrior(input: NewRoadWarrior): Promise<PeerRecord> {

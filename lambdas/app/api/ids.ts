@@ -29,18 +29,3 @@ export function newPeeringId(
     idempotencyKey === undefined ? undefined : ['peering', callerId, gatewayId, idempotencyKey],
   );
 }
-
-/** Step Functions' limit on execution names; gateway ids may be longer (up to 128 characters). */
-const EXECUTION_NAME_MAX_CHARS = 80;
-
-/**
- * The push-gateway execution of a gateway at `generation`: a retried request, or a concurrent
- * change that reads the same generation after committing, reuses it instead of pushing again.
- * Gateway ids use only name-safe characters; one too long for the limit becomes a digest.
- */
-export function pushExecutionName(gatewayId: string, generation: number): string {
-  const name = `push-${gatewayId}-${generation}`;
-  return name.length <= EXECUTION_NAME_MAX_CHARS
-    ? name
-    : `push-${derivedHex(['push', gatewayId])}-${generation}`;
-}

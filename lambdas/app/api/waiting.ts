@@ -4,8 +4,8 @@
  */
 import { logger } from '../../shared/logger';
 import type { ExecutionResult } from '../ports';
+import { startGatewayPush } from '../push-runs';
 import { type ApiDeps, type ApiTiming, sleep } from './context';
-import { pushExecutionName } from './ids';
 
 export async function awaitExecution(
   d: Pick<ApiDeps, 'workflows'>,
@@ -36,8 +36,7 @@ export async function pushGatewayAndWait(
     // Read after the change: the generation that contains it names the execution.
     const gateway = await d.repository.getGateway(gatewayId);
     if (!gateway) return;
-    const name = pushExecutionName(gatewayId, gateway.desiredGeneration);
-    const executionId = await d.workflows.start('push-gateway', name, { gatewayId });
+    const { executionId } = await startGatewayPush(d, gatewayId, gateway.desiredGeneration);
     const result = await awaitExecution(d, executionId, timing);
     if (result.status === 'SUCCEEDED' || result.status === 'RUNNING') return;
     logger.warn('Config push of a road-warrior change did not complete', {

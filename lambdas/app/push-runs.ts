@@ -1,0 +1,40 @@
+/**
+ * push-gateway executions, named by the gateway and the generation a change produced: the API's
+ * road-warrior routes and the gateway event handler start them the same way, and a retry, a
+ * redelivery or a concurrent change that reads the same generation joins the execution already
+ * started instead of pushing again.
+ */
+import { createHash } from 'node:crypto';
+import type { Dependencies } from './ports';
+
+/** Step Functions' limit on execution names; gateway ids may be longer (up to 128 characters). */
+const EXECUTION_NAME_MAX_CHARS = 80;
+const DIGEST_HEX_CHARS = 16;
+
+/**
+ * The push-gateway execution of a gateway at `generation`. Gateway ids use only name-safe
+ * characters; one too long for the limit becomes a digest.
+ */
+export function pushExecutionName(gatewayId: string, generation: number): string {
+  const name = `push-${gatewayId}-${generation}`;
+  if (name.length <= EXECUTION_NAME_MAX_CHARS) return name;
+  const digest = createHash('sha256').update(`push\n${gatewayId}`).digest('hex');
+  return `push-${digest.slice(0, DIGEST_HEX_CHARS)}-${generation}`;
+}
+
+export interface PushRun {
+  gatewayId: string;
+  generation: number;
+  executionId: string;
+}
+
+/** Starts (or joins) the push of `gatewayId` at `generation`; it renders at least that generation. */
+export async function startGatewayPush(
+  d: Pick<Dependencies, 'workflows'>,
+  gatewayId: string,
+  generation: number,
+): Promise<PushRun> {
+  const name = pushExecutionName(gatewayId, generation);
+  const executionId = await d.workflows.start('push-gateway', name, { gatewayId });
+  return { gatewayId, generation, executionId };
+}
