@@ -4,12 +4,11 @@
  * redelivery or a concurrent change that reads the same generation joins the execution already
  * started instead of pushing again.
  */
-import { createHash } from 'node:crypto';
+import { derivedHex } from './derived-hex';
 import type { Dependencies } from './ports';
 
 /** Step Functions' limit on execution names; gateway ids may be longer (up to 128 characters). */
 const EXECUTION_NAME_MAX_CHARS = 80;
-const DIGEST_HEX_CHARS = 16;
 
 /**
  * The push-gateway execution of a gateway at `generation`. Gateway ids use only name-safe
@@ -18,8 +17,7 @@ const DIGEST_HEX_CHARS = 16;
 export function pushExecutionName(gatewayId: string, generation: number): string {
   const name = `push-${gatewayId}-${generation}`;
   if (name.length <= EXECUTION_NAME_MAX_CHARS) return name;
-  const digest = createHash('sha256').update(`push\n${gatewayId}`).digest('hex');
-  return `push-${digest.slice(0, DIGEST_HEX_CHARS)}-${generation}`;
+  return `push-${derivedHex(['push', gatewayId])}-${generation}`;
 }
 
 export interface PushRun {

@@ -1,5 +1,4 @@
 /** Gateway registry, status reports, idempotency records and the table stream on DynamoDB Local. */
-import { randomBytes } from 'node:crypto';
 
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -16,6 +15,7 @@ import { toPublicGateway } from '../../lambdas/core/views';
 import { LOCAL_CLIENT_CONFIG } from '../../runtime/dynamodb-local';
 import { useDynamoDb } from '../helpers/dynamodb';
 import { gatewayRecord } from '../helpers/gateways';
+import { peerStatuses } from '../helpers/status-reports';
 import { roadWarrior, uniqueId } from './fixtures';
 
 const db = useDynamoDb();
@@ -213,23 +213,22 @@ describe('status reports', () => {
       appliedGeneration: 1,
       desiredGeneration: 1,
       mode: 'wireguard' as const,
-      peers: Array.from({ length: 3500 }, (_, i) => ({
-        publicKey: randomBytes(32).toString('base64'),
-        allowedIps: [`100.64.${Math.floor(i / 250)}.${i % 250}/32`],
-        endpoint: `198.51.100.${i % 250}:51820`,
-        latestHandshake: 1_790_000_000 + i,
-        rxBytes: 123_456_789,
-        txBytes: 987_654_321,
-      })),
+      peers: peerStatuses(3500),
       reportedAt: '2026-11-25T00:00:00.000Z',
     };
 
     // Act
-    const unbounded = db.repository().putStatusReport(report);
+    const unbounded = await db
+      .repository()
+      .putStatusReport(report)
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     await db.repository().putStatusReport(boundedStatusReport(report));
 
     // Assess
-    await expect(unbounded).rejects.toThrow(/size/i);
+    expect(String(unbounded)).toMatch(/size/i);
     const stored = await db.repository().getStatusReport(report.gatewayId);
     expect(stored?.peers).toHaveLength(STATUS_REPORT_MAX_PEERS);
     expect(stored?.peersOmitted).toBe(3500 - STATUS_REPORT_MAX_PEERS);

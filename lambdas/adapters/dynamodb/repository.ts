@@ -36,6 +36,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { IdempotencyRecord, NewPeering, NewRoadWarrior, Repository } from '../../app/ports';
 import { firstFreeIndex, type TunnelAddressSpace, tunnelAddressSpace } from '../../core/allocation';
@@ -185,26 +186,15 @@ export class DynamoRepository implements Repository {
       values[`:r${i}`] = value;
       return `#r${i} = :r${i}`;
     });
-    try {
-      const output = await this.run(() =>
-        this.client.send(
-          new UpdateCommand({
-            ...TOTAL,
-            TableName: this.tableName,
-            Key: { pk, sk },
-            UpdateExpression: `SET ${assignments.join(', ')}`,
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      );
-      return toGatewayRecord(output.Attributes ?? {});
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return undefined;
-      throw error;
-    }
+    const attributes = await this.updateIfMatches({
+      Key: { pk, sk },
+      UpdateExpression: `SET ${assignments.join(', ')}`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: 'ALL_NEW',
+    });
+    return attributes && toGatewayRecord(attributes);
   }
 
   async getGateway(id: string): Promise<GatewayRecord | undefined> {
@@ -286,25 +276,14 @@ export class DynamoRepository implements Repository {
   }
 
   async bumpGeneration(gatewayId: string): Promise<number | undefined> {
-    try {
-      const output = await this.run(() =>
-        this.client.send(
-          new UpdateCommand({
-            ...TOTAL,
-            TableName: this.tableName,
-            Key: keys.gateway(gatewayId),
-            UpdateExpression: 'ADD desiredGeneration :one',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: { ':one': 1 },
-            ReturnValues: 'UPDATED_NEW',
-          }),
-        ),
-      );
-      return Number(output.Attributes?.desiredGeneration);
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return undefined;
-      throw error;
-    }
+    const attributes = await this.updateIfMatches({
+      Key: keys.gateway(gatewayId),
+      UpdateExpression: 'ADD desiredGeneration :one',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    });
+    return attributes && Number(attributes.desiredGeneration);
   }
 
   async addRoadWarrior(input: NewRoadWarrior): Promise<PeerRecord> {
@@ -660,7 +639,12 @@ export class DynamoRepository implements Repository {
     const values = { ':holder': hold.holder, ':reservedAt': hold.reservedAt };
     const peer = await this.get(keys.peer(gatewayId, hold.holder));
     if (peer?.type === 'road-warrior' && peer.tunnelIp === hold.tunnelIp) {
-      await this.updateIfMatches(key, 'REMOVE reservedAt', unchanged, values);
+      await this.updateIfMatches({
+        Key: key,
+        UpdateExpression: 'REMOVE reservedAt',
+        ConditionExpression: unchanged,
+        ExpressionAttributeValues: values,
+      });
       return false;
     }
     await this.deleteIfMatches(key, unchanged, values);
@@ -903,28 +887,19 @@ export class DynamoRepository implements Repository {
     );
   }
 
-  /** Conditional update that treats "condition not met" as already done. */
-  private async updateIfMatches(
-    key: Key,
-    update: string,
-    condition: string,
-    values: Record<string, unknown>,
-  ): Promise<void> {
+  /**
+   * A conditional update: the attributes `ReturnValues` asks for (an empty object when it asks for
+   * none), or undefined when the condition was not met.
+   */
+  private async updateIfMatches(update: Omit<UpdateCommandInput, 'TableName'>): Promise<Item | undefined> {
     try {
-      await this.run(() =>
-        this.client.send(
-          new UpdateCommand({
-            ...TOTAL,
-            TableName: this.tableName,
-            Key: key,
-            UpdateExpression: update,
-            ConditionExpression: condition,
-            ExpressionAttributeValues: values,
-          }),
-        ),
+      const output = await this.run(() =>
+        this.client.send(new UpdateCommand({ ...TOTAL, TableName: this.tableName, ...update })),
       );
+      return output.Attributes ?? {};
     } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error;
+      if (isConditionalCheckFailure(error)) return undefined;
+      throw error;
     }
   }
 

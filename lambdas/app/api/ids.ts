@@ -2,16 +2,11 @@
  * Ids the API mints. With an Idempotency-Key they derive from it (and the caller and the target),
  * so a repeated request names the same resource and the same workflow execution, never a second one.
  */
-import { createHash, randomBytes } from 'node:crypto';
-
-const ID_HEX_CHARS = 16;
-
-function derivedHex(parts: string[]): string {
-  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, ID_HEX_CHARS);
-}
+import { randomBytes } from 'node:crypto';
+import { DERIVED_HEX_CHARS, derivedHex } from '../derived-hex';
 
 function mintId(prefix: string, derivation: string[] | undefined): string {
-  const hex = derivation ? derivedHex(derivation) : randomBytes(ID_HEX_CHARS / 2).toString('hex');
+  const hex = derivation ? derivedHex(derivation) : randomBytes(DERIVED_HEX_CHARS / 2).toString('hex');
   return `${prefix}${hex}`;
 }
 
