@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { bundleHandler } from '../../bench/bundle-size';
 import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
@@ -46,6 +47,11 @@ function actionsOf(functionName: string): string[] {
 }
 
 describe('Lambda functions', () => {
+  test('every handler is a NodejsFunction', () => {
+    // Assess
+    for (const fn of Object.values(stack.functions)) expect(fn).toBeInstanceOf(NodejsFunction);
+  });
+
   test('one per handler, nodejs22.x on arm64, traced, 256 MB, each with its own log group', () => {
     // Assess
     template.resourceCountIs('AWS::Lambda::Function', HANDLERS.length);
