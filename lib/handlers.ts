@@ -22,6 +22,7 @@ export const HANDLERS = [
   { name: 'api', entry: 'lambdas/handlers/api.ts', role: 'api' },
   { name: 'gateway-events', entry: 'lambdas/handlers/gateway-events.ts', role: 'event' },
   { name: 'cascade', entry: 'lambdas/handlers/cascade.ts', role: 'stream' },
+  { name: 'status-reports', entry: 'lambdas/handlers/status-reports.ts', role: 'event' },
   step('validate', 'ValidateFunctionArn'),
   step('allocate', 'AllocateFunctionArn'),
   step('push-config', 'PushConfigFunctionArn'),

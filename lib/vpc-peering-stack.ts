@@ -23,7 +23,7 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -33,9 +33,10 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../lambdas/adapters/dynamodb/schema';
-import { gatewayEventsPattern } from '../lambdas/shared/event-patterns';
+import { gatewayEventsPattern, reportInvocationsPattern } from '../lambdas/shared/event-patterns';
+import { GATEWAY_TAG } from '../lambdas/shared/gateway-tag';
 import { DeadLetterQueue } from './constructs/dead-letter-queue';
-import { GatewayCommandDocument } from './constructs/gateway-command-document';
+import { type DocumentPurpose, GatewayCommandDocument } from './constructs/gateway-command-document';
 import { PeeringApi } from './constructs/peering-api';
 import { PeeringFunction } from './constructs/peering-function';
 import { PeeringStateMachine } from './constructs/peering-state-machine';
@@ -52,8 +53,6 @@ export function parseRemovalPolicy(value: unknown): RemovalPolicy {
 }
 
 export const SECRET_PREFIX = '/vpc-peering';
-/** Only instances carrying this tag can be sent the apply command. */
-export const GATEWAY_TAG = { key: 'vpc-peering:role', value: 'gateway' } as const;
 /**
  * Object prefixes of the config bucket: desired-state documents (lambdas/adapters/s3) and Run
  * Command output (lambdas/adapters/ssm sends it there, as GetCommandInvocation truncates stdout).
@@ -67,8 +66,9 @@ export const COMMAND_OUTPUT_PREFIX = 'command-output/';
  * `secrets-write`: creating them too, with the key encrypting them; `secrets`: also reading them
  * back decrypted (only the api, which serves key downloads and registers gateways); `config`:
  * publishing desired-state documents; `commands`: sending the apply command; `command-status`:
- * reading an invocation and its full output; `workflows`: starting and describing executions;
- * `audit`: PutEvents on the default bus.
+ * reading an invocation and its full output; `report-commands`: sending the report command to
+ * the tagged gateway instances; `workflows`: starting and describing executions; `audit`:
+ * PutEvents on the default bus.
  */
 export type Access =
   | 'table-read'
@@ -78,6 +78,7 @@ export type Access =
   | 'secrets'
   | 'config'
   | 'commands'
+  | 'report-commands'
   | 'command-status'
   | 'workflows'
   | 'audit';
@@ -86,6 +87,7 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   api: ['table', 'secrets', 'workflows'],
   'gateway-events': ['table', 'workflows'],
   cascade: ['table', 'secrets-delete', 'workflows'],
+  'status-reports': ['table', 'report-commands', 'command-status'],
   validate: ['table-read'],
   allocate: ['table', 'secrets-write', 'audit'],
   'push-config': ['table-read', 'config', 'commands'],
@@ -117,12 +119,14 @@ export interface VpcPeeringStackProps extends StackProps {
   readonly removalPolicy?: RemovalPolicyName;
   /** Folder holding lambdas/, statemachine/, gateway/ and package-lock.json. Default: this repo. */
   readonly sourceRoot?: string;
+  /** How often every gateway instance is asked for its live status report. Default 5 minutes. */
+  readonly statusReportInterval?: Duration;
 }
 
 interface SharedResources {
   readonly secretsKey: Key;
   readonly configBucket: Bucket;
-  readonly documentArn: string;
+  readonly documents: Record<DocumentPurpose, GatewayCommandDocument>;
 }
 
 export class VpcPeeringStack extends Stack {
@@ -147,16 +151,19 @@ export class VpcPeeringStack extends Stack {
     });
     this.table = this.createTable(removalPolicy);
     const configBucket = this.createConfigBucket(removalPolicy);
-    const document = new GatewayCommandDocument(this, 'ApplyConfigDocument', {
-      scriptPath: join(sourceRoot, 'gateway/apply-config.sh'),
-    });
+    const scriptPath = join(sourceRoot, 'gateway/apply-config.sh');
+    const documents = {
+      apply: new GatewayCommandDocument(this, 'ApplyConfigDocument', { scriptPath, purpose: 'apply' }),
+      report: new GatewayCommandDocument(this, 'ReportStatusDocument', { scriptPath, purpose: 'report' }),
+    };
 
     this.functions = this.createFunctions(sourceRoot, removalPolicy, {
       TABLE_NAME: this.table.tableName,
       SECRET_PREFIX,
       SECRETS_KMS_KEY_ID: secretsKey.keyArn,
       CONFIG_BUCKET: configBucket.bucketName,
-      SSM_DOCUMENT_NAME: document.documentName,
+      SSM_DOCUMENT_NAME: documents.apply.documentName,
+      SSM_REPORT_DOCUMENT_NAME: documents.report.documentName,
       EVENT_BUS_NAME: 'default',
     });
     const bySubstitution = Object.fromEntries(
@@ -179,10 +186,11 @@ export class VpcPeeringStack extends Stack {
       functions: bySubstitution,
       removalPolicy,
     });
-    this.grantAccess({ secretsKey, configBucket, documentArn: document.documentArn });
+    this.grantAccess({ secretsKey, configBucket, documents });
 
     this.connectStream(removalPolicy);
     this.connectGatewayEvents(removalPolicy);
+    this.connectStatusReports(removalPolicy, documents.report, props.statusReportInterval);
     this.api = new PeeringApi(this, 'Api', { handler: this.functions.api, removalPolicy });
     for (const machine of [this.createPeering, this.deletePeering]) this.alarmOnFailedExecutions(machine);
     this.gatewayInstancePolicy = this.createGatewayInstancePolicy(secretsKey, configBucket);
@@ -192,7 +200,7 @@ export class VpcPeeringStack extends Stack {
     new CfnOutput(this, 'UserPoolClientId', { value: this.api.userPoolClient.userPoolClientId });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'ConfigBucketName', { value: configBucket.bucketName });
-    new CfnOutput(this, 'ApplyConfigDocumentName', { value: document.documentName });
+    new CfnOutput(this, 'ApplyConfigDocumentName', { value: documents.apply.documentName });
     new CfnOutput(this, 'GatewayInstancePolicyArn', { value: this.gatewayInstancePolicy.managedPolicyArn });
   }
 
@@ -258,7 +266,7 @@ export class VpcPeeringStack extends Stack {
     return Object.fromEntries(entries) as Record<HandlerName, PeeringFunction>;
   }
 
-  private grantAccess({ secretsKey, configBucket, documentArn }: SharedResources): void {
+  private grantAccess({ secretsKey, configBucket, documents }: SharedResources): void {
     const tableResources = [
       this.table.tableArn,
       `${this.table.tableArn}/index/${TABLE_SCHEMA.ownerIndex.name}`,
@@ -277,6 +285,23 @@ export class VpcPeeringStack extends Stack {
     // Reading a secret back needs ssm:GetParameter too: kms:Decrypt through SSM alone reads nothing.
     const useSecretsKey = (fn: PeeringFunction) =>
       fn.addToRolePolicy(kmsThroughSsm(secretsKey, ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey']));
+
+    // Run Command authorizes the document and every target instance: only tagged gateways.
+    const sendTo = (fn: PeeringFunction, documentArn: string) => {
+      allow(fn, ['ssm:SendCommand'], [documentArn]);
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ssm:SendCommand'],
+          resources: [taggedInstances],
+          conditions: { StringEquals: { [`ssm:resourceTag/${GATEWAY_TAG.key}`]: GATEWAY_TAG.value } },
+        }),
+      );
+      acknowledgeWildcardResource(
+        fn.serviceRole,
+        taggedInstances,
+        `Gateway instances are created by the gateway product; the statement only matches those tagged ${GATEWAY_TAG.key}=${GATEWAY_TAG.value}`,
+      );
+    };
 
     const grants: Record<Access, (fn: PeeringFunction) => void> = {
       'table-read': (fn) => allow(fn, TABLE_READ_ACTIONS, tableResources),
@@ -299,21 +324,8 @@ export class VpcPeeringStack extends Stack {
           'Documents are keyed by gateway and generation',
         );
       },
-      commands: (fn) => {
-        allow(fn, ['ssm:SendCommand'], [documentArn]);
-        fn.addToRolePolicy(
-          new PolicyStatement({
-            actions: ['ssm:SendCommand'],
-            resources: [taggedInstances],
-            conditions: { StringEquals: { [`ssm:resourceTag/${GATEWAY_TAG.key}`]: GATEWAY_TAG.value } },
-          }),
-        );
-        acknowledgeWildcardResource(
-          fn.serviceRole,
-          taggedInstances,
-          `Gateway instances are created by the gateway product; the statement only matches those tagged ${GATEWAY_TAG.key}=${GATEWAY_TAG.value}`,
-        );
-      },
+      commands: (fn) => sendTo(fn, documents.apply.documentArn),
+      'report-commands': (fn) => sendTo(fn, documents.report.documentArn),
       'command-status': (fn) => {
         allow(fn, ['ssm:GetCommandInvocation'], ['*']);
         allow(fn, ['s3:GetObject'], [outputObjects]);
@@ -390,27 +402,57 @@ export class VpcPeeringStack extends Stack {
     );
   }
 
-  /**
-   * The gateway product's events. One queue parks both kinds of failure: events EventBridge could
-   * not deliver, and events the handler still failed on after Lambda's asynchronous retries.
-   */
+  /** The gateway product's events. */
   private connectGatewayEvents(removalPolicy: RemovalPolicy): void {
-    const handler = this.functions['gateway-events'];
-    const dlq = new DeadLetterQueue(this, 'GatewayEventsDlq', {
-      removalPolicy,
-      description: 'A gateway event',
-    });
-    handler.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(dlq) });
     new Rule(this, 'GatewayEventsRule', {
       description: 'VPN gateway lifecycle events for the VPC peering control plane',
       eventPattern: { source: gatewayEventsPattern.source, detailType: gatewayEventsPattern['detail-type'] },
-      targets: [
-        new LambdaFunction(handler, {
-          deadLetterQueue: dlq,
-          retryAttempts: 8,
-          maxEventAge: Duration.hours(6),
-        }),
-      ],
+      targets: [this.ruleTarget('gateway-events', 'GatewayEventsDlq', 'A gateway event', removalPolicy, 8)],
+    });
+  }
+
+  /**
+   * `name`'s function as a rule target. One queue parks both kinds of failure: events EventBridge
+   * could not deliver, and events the handler still failed on after Lambda's asynchronous retries.
+   */
+  private ruleTarget(
+    name: HandlerName,
+    dlqId: string,
+    description: string,
+    removalPolicy: RemovalPolicy,
+    retryAttempts: number,
+  ): LambdaFunction {
+    const handler = this.functions[name];
+    const dlq = new DeadLetterQueue(this, dlqId, { removalPolicy, description });
+    handler.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(dlq) });
+    return new LambdaFunction(handler, {
+      deadLetterQueue: dlq,
+      retryAttempts,
+      maxEventAge: Duration.hours(6),
+    });
+  }
+
+  /**
+   * Status collection: a schedule asks every gateway instance for its live report (one Run Command
+   * by tag), and each finished report invocation, announced by SSM, is stored. Both reach the
+   * status-reports Lambda; an event it still fails on is parked in a queue.
+   */
+  private connectStatusReports(
+    removalPolicy: RemovalPolicy,
+    reportDocument: GatewayCommandDocument,
+    interval = Duration.minutes(5),
+  ): void {
+    const target = this.ruleTarget('status-reports', 'StatusReportsDlq', 'A status event', removalPolicy, 4);
+    new Rule(this, 'StatusReportSchedule', {
+      description: 'Asks every VPC peering gateway instance for its live status report',
+      schedule: Schedule.rate(interval),
+      targets: [target],
+    });
+    const pattern = reportInvocationsPattern(reportDocument.documentName);
+    new Rule(this, 'StatusReportInvocations', {
+      description: 'Finished status report invocations on the VPC peering gateway instances',
+      eventPattern: { source: pattern.source, detailType: pattern['detail-type'], detail: pattern.detail },
+      targets: [target],
     });
   }
 

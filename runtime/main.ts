@@ -10,16 +10,21 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context } from 'aws-lambda';
+import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { ensureTable } from '../lambdas/adapters/dynamodb';
 import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
 import { MemoryAudit } from '../lambdas/adapters/local/memory-audit';
 import { provideDependencies } from '../lambdas/shared/deps';
-import { gatewayEventsPattern } from '../lambdas/shared/event-patterns';
+import {
+  COMMAND_INVOCATION_CHANGED,
+  gatewayEventsPattern,
+  reportInvocationsPattern,
+  SCHEDULED_EVENT,
+} from '../lambdas/shared/event-patterns';
 import { startDynamoDbLocal } from './dynamodb-local';
 import { createEventRouter } from './event-router';
-import { LocalCommandBus, LocalHosts } from './hosts';
+import { LocalCommandBus, LocalHosts, type ReportInvocation } from './hosts';
 import { startHttpFront } from './http-front';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
@@ -33,6 +38,11 @@ export interface RuntimeOptions {
   hostMode?: 'auto' | 'wireguard' | 'files';
   /** Wait states and retry intervals of the workflows, shortened locally. */
   waitMs?: number;
+  /**
+   * How often every host is asked for its live status report (the AWS schedule's counterpart);
+   * 0 turns the timer off (reportStatus still works). Default: STATUS_REPORT_INTERVAL_SECONDS, or 60 s.
+   */
+  statusReportIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -47,10 +57,14 @@ export interface Runtime {
   audit: MemoryAudit;
   /** Resolves when workflows, commands and the stream have nothing left in flight. */
   settled(): Promise<void>;
+  /** One period of the status schedule: every host reports, and the reports are stored. */
+  reportStatus(): Promise<void>;
   stop(): Promise<void>;
 }
 
 const TABLE_NAME = 'vpc-peering';
+/** The name the report document's invocations carry in their (local) SSM notifications. */
+const REPORT_DOCUMENT = 'vpc-peering-report';
 
 /** Environment the handler modules read (lambdas/shared/env.ts), set before any of them runs. */
 function configureEnvironment(endpoint: string): void {
@@ -93,6 +107,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const { handler: apiHandler } = await import('../lambdas/handlers/api');
     const { handler: cascadeHandler } = await import('../lambdas/handlers/cascade');
     const { handler: gatewayEventsHandler } = await import('../lambdas/handlers/gateway-events');
+    const { handler: statusReportsHandler } = await import('../lambdas/handlers/status-reports');
 
     const secretsDir = join(dataDir, 'secrets');
     const hosts = new LocalHosts({
@@ -102,7 +117,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       log,
     });
     stack.push(() => hosts.teardown());
-    const commands = new LocalCommandBus(hosts, async (gatewayId) => repository().getGateway(gatewayId));
+    // SSM announces each finished invocation on EventBridge; so does the local bus, on the router.
+    const announce = (invocation: ReportInvocation) =>
+      router.putEvents({ Entries: [commandInvocationEntry(invocation, REPORT_DOCUMENT)] });
+    const commands = new LocalCommandBus(
+      hosts,
+      async (gatewayId) => repository().getGateway(gatewayId),
+      announce,
+    );
     const waitMs = options.waitMs ?? 250;
     const workflows = new LocalWorkflowEngine({
       statemachineDir: resolve(__dirname, '../statemachine'),
@@ -135,7 +157,24 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         pattern: gatewayEventsPattern,
         handler: (event) => gatewayEventsHandler(event, context('gateway-events')),
       },
+      {
+        pattern: reportInvocationsPattern(REPORT_DOCUMENT),
+        handler: (event) => statusReportsHandler(event, context('status-reports')),
+      },
     ]);
+    const reportStatus = async () => {
+      await statusReportsHandler(scheduledEvent(), context('status-reports'));
+      await commands.idle();
+    };
+    const interval =
+      options.statusReportIntervalMs ?? Number(process.env.STATUS_REPORT_INTERVAL_SECONDS ?? 60) * 1000;
+    if (interval > 0) {
+      const timer = setInterval(() => {
+        reportStatus().catch((error: Error) => log(`status report: ${error.message}`));
+      }, interval);
+      timer.unref();
+      stack.push(async () => clearInterval(timer));
+    }
 
     const front = await startHttpFront({
       port: options.port ?? Number(process.env.PORT ?? 8787),
@@ -168,12 +207,42 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         await workflows.idle();
         await commands.idle();
       },
+      reportStatus,
       stop: stopAll,
     };
   } catch (error) {
     await stopAll();
     throw error;
   }
+}
+
+/** What an EventBridge schedule delivers to its target. */
+function scheduledEvent(): EventBridgeEvent<string, unknown> {
+  return {
+    version: '0',
+    id: randomBytes(16).toString('hex'),
+    'detail-type': SCHEDULED_EVENT,
+    source: 'aws.events',
+    account: '000000000000',
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    resources: [],
+    detail: {},
+  };
+}
+
+/** The PutEvents entry of SSM's "EC2 Command Invocation Status-change Notification". */
+function commandInvocationEntry(invocation: ReportInvocation, documentName: string) {
+  return {
+    Source: 'aws.ssm',
+    DetailType: COMMAND_INVOCATION_CHANGED,
+    Detail: JSON.stringify({
+      'command-id': invocation.commandId,
+      'document-name': documentName,
+      'instance-id': invocation.instanceId,
+      status: invocation.status,
+    }),
+  };
 }
 
 async function main(): Promise<void> {

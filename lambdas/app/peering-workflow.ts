@@ -186,8 +186,8 @@ export async function activatePeering(
   if (!peering) throw new CommandFailedError(`Peering ${input.peeringId} disappeared while provisioning`);
   if (peering.status === 'ACTIVE') return { status: 'ACTIVE' };
   for (const side of peering.sides) {
-    const report = await d.repository.getStatusReport(side.gatewayId);
-    if (!report || report.appliedGeneration < side.generation) {
+    const applied = await d.repository.getAppliedGeneration(side.gatewayId);
+    if (!applied || applied.appliedGeneration < side.generation) {
       throw new CommandFailedError(`Gateway ${side.gatewayId} has not applied generation ${side.generation}`);
     }
     await d.repository.markSideApplied(peering.id, side.gatewayId);

@@ -2,7 +2,14 @@
  * Ports: what the use cases need from the outside world. Adapters under lambdas/adapters implement
  * them for AWS (DynamoDB, SSM, S3, Step Functions, EventBridge) and for the embedded runtime.
  */
-import type { GatewayRecord, GatewayStatusReport, Peering, PeeringStatus, PeerRecord } from '../core/types';
+import type {
+  AppliedGeneration,
+  GatewayRecord,
+  GatewayStatusReport,
+  Peering,
+  PeeringStatus,
+  PeerRecord,
+} from '../core/types';
 
 /** Everything needed to write a new peering in one transaction. */
 export interface NewPeering {
@@ -112,6 +119,10 @@ export interface Repository {
   /** After a gateway is gone: deletes its remaining peer entries, allocations and status. Idempotent. */
   purgeGatewayResidue(gatewayId: string): Promise<void>;
 
+  /** Every push records what its instance applied; an older generation never replaces a newer one. */
+  recordApplied(applied: AppliedGeneration): Promise<void>;
+  getAppliedGeneration(gatewayId: string): Promise<AppliedGeneration | undefined>;
+  /** The latest live peer list (full applies and periodic reports); never replaced by an older one. */
   putStatusReport(report: GatewayStatusReport): Promise<void>;
   getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined>;
 
@@ -154,6 +165,11 @@ export interface ApplyCommand {
 /** SSM Run Command on AWS; local hosts running the same script in the embedded runtime. */
 export interface CommandBus {
   send(command: ApplyCommand): Promise<string>;
+  /**
+   * Runs the report command on every gateway instance (on AWS: by tag, one command). Each finished
+   * invocation is announced as an "EC2 Command Invocation Status-change Notification".
+   */
+  requestReports(): Promise<string>;
   /** InvocationNotReadyError while the invocation is not registered yet. */
   get(commandId: string, instanceId: string): Promise<{ status: CommandStatus; output: string }>;
 }

@@ -7,9 +7,9 @@
 
 import { CommandFailedError } from '../core/errors';
 import { renderGatewayState, serialiseState } from '../core/render';
-import { boundedStatusReport } from '../core/status';
-import type { GatewayStatusReport } from '../core/types';
+import { parseInstanceReport } from '../core/status';
 import type { Dependencies } from './ports';
+import { recordInstanceReport } from './status-reports';
 
 export interface PushTicket {
   gatewayId: string;
@@ -40,12 +40,12 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
   return { gatewayId, instanceId: gateway.instanceId, commandId, generation, polls: 0 };
 }
 
-export type PushProgress = { done: false; ticket: PushTicket } | { done: true; report: GatewayStatusReport };
+export type PushProgress = { done: false; ticket: PushTicket } | { done: true; appliedGeneration: number };
 
 /**
- * One poll of a push. On success the instance's report is stored as the gateway's status.
- * Throws InvocationNotReadyError (retry), CommandFailedError (failed, timed out, cancelled, or
- * still running after `maxPolls`).
+ * One poll of a push. On success the instance's report is recorded (app/status-reports.ts).
+ * Throws InvocationNotReadyError (retry), CommandFailedError (failed, timed out, cancelled, no
+ * report, or still running after `maxPolls`).
  */
 export async function checkPush(
   d: Pick<Dependencies, 'repository' | 'commands' | 'clock'>,
@@ -54,9 +54,11 @@ export async function checkPush(
 ): Promise<PushProgress> {
   const { status, output } = await d.commands.get(ticket.commandId, ticket.instanceId);
   if (status === 'Success') {
-    const report = boundedStatusReport(parseReport(output, ticket, d.clock()));
-    await d.repository.putStatusReport(report);
-    return { done: true, report };
+    const report = parseInstanceReport(output);
+    if (!report) throw new CommandFailedError(`Config push to ${ticket.instanceId} returned no report`);
+    // The ticket names the gateway: a push's report is never trusted to name another one.
+    await recordInstanceReport(d, { ...report, gatewayId: ticket.gatewayId });
+    return { done: true, appliedGeneration: report.appliedGeneration };
   }
   if (status === 'Failed' || status === 'TimedOut' || status === 'Cancelled') {
     throw new CommandFailedError(`Config push to ${ticket.instanceId} ended ${status}`);
@@ -66,33 +68,4 @@ export async function checkPush(
     throw new CommandFailedError(`Config push to ${ticket.instanceId} did not finish after ${polls} polls`);
   }
   return { done: false, ticket: { ...ticket, polls } };
-}
-
-/** The script's last stdout line is its JSON report; anything unparsable is a failed push. */
-function parseReport(output: string, ticket: PushTicket, now: Date): GatewayStatusReport {
-  const lastLine = output.trim().split('\n').pop() ?? '';
-  let parsed: Partial<GatewayStatusReport>;
-  try {
-    parsed = JSON.parse(lastLine) as Partial<GatewayStatusReport>;
-  } catch {
-    throw new CommandFailedError(`Config push to ${ticket.instanceId} returned no report`);
-  }
-  if (typeof parsed.appliedGeneration !== 'number' || !Array.isArray(parsed.peers)) {
-    throw new CommandFailedError(`Config push to ${ticket.instanceId} returned a malformed report`);
-  }
-  return {
-    gatewayId: ticket.gatewayId,
-    appliedGeneration: parsed.appliedGeneration,
-    desiredGeneration: ticket.generation,
-    mode: parsed.mode === 'wireguard' ? 'wireguard' : 'files',
-    peers: parsed.peers.map((p) => ({
-      publicKey: p.publicKey,
-      allowedIps: p.allowedIps,
-      endpoint: p.endpoint,
-      latestHandshake: p.latestHandshake,
-      rxBytes: p.rxBytes,
-      txBytes: p.txBytes,
-    })),
-    reportedAt: now.toISOString(),
-  };
 }

@@ -74,7 +74,7 @@ export interface Peering {
   sides: [PeeringSide, PeeringSide];
 }
 
-/** What a gateway instance reported after its last apply (DESIGN §3.2 status route). */
+/** One peer as a gateway's interface holds it (DESIGN §3.2 status route). */
 export interface PeerRuntimeStatus {
   publicKey: string;
   allowedIps: string[];
@@ -84,15 +84,35 @@ export interface PeerRuntimeStatus {
   txBytes: number;
 }
 
-export interface GatewayStatusReport {
+/**
+ * The last line of one run of the gateway script: the generation the instance holds and, unless
+ * the run was a delta apply, every peer as its interface sees them. A delta apply lists no peers,
+ * so its cost follows the change, not the peer count (docs/DECISIONS.md, "Status reports").
+ */
+export interface InstanceReport {
   gatewayId: string;
   appliedGeneration: number;
-  desiredGeneration: number;
+  mode: 'wireguard' | 'files';
+  peers?: PeerRuntimeStatus[];
+}
+
+/** The latest live peer list of a gateway, as stored (bounded: core/status.ts). */
+export interface GatewayStatusReport {
+  gatewayId: string;
+  /** The generation the instance held when it listed these peers. */
+  appliedGeneration: number;
   mode: 'wireguard' | 'files';
   peers: PeerRuntimeStatus[];
   reportedAt: string;
   /** Peers the stored report leaves out (the least recently active), when there are any (core/status.ts). */
   peersOmitted?: number;
+}
+
+/** The generation a gateway's instance last said it applied (every push records it). */
+export interface AppliedGeneration {
+  gatewayId: string;
+  appliedGeneration: number;
+  appliedAt: string;
 }
 
 /** Who is calling: the Cognito-shaped claims reduced to what authorization needs. */

@@ -9,20 +9,16 @@
  */
 
 import type { Logger } from '@aws-lambda-powertools/logger';
-import middy from '@middy/core';
-import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { repository } from '../adapters/dynamodb';
 import { workflowEngine } from '../adapters/sfn';
 import { gatewayDeleted, gatewayUpdated } from '../app/gateway-lifecycle';
 import { GatewayGoneError, ValidationError } from '../core/errors';
 import { parseResourceId } from '../core/schemas';
 import { clock } from '../shared/deps';
+import { eventRuleHandler, type RuleEvent } from '../shared/event-handler';
 import { GATEWAY_DELETED, GATEWAY_UPDATED } from '../shared/event-patterns';
-import { logger, redact } from '../shared/logger';
 
-type GatewayEvent = EventBridgeEvent<string, unknown>;
-
-async function route(event: GatewayEvent, log: Logger): Promise<void> {
+async function route(event: RuleEvent, log: Logger): Promise<void> {
   switch (event['detail-type']) {
     case GATEWAY_DELETED: {
       const gatewayId = parseResourceId(deletedDetail(event.detail).gatewayId, 'detail.gatewayId');
@@ -68,18 +64,4 @@ function deletedDetail(detail: unknown): Record<string, unknown> {
   return detail as Record<string, unknown>;
 }
 
-export const handler = middy<GatewayEvent, void, Error, Context>().handler(async (event) => {
-  // A child per invocation: the embedded runtime runs invocations concurrently in one process.
-  const log = logger.createChild({ persistentKeys: { eventId: event.id } });
-  try {
-    await route(event, log);
-  } catch (error) {
-    if (error instanceof ValidationError) {
-      log.error('rejected gateway event', {
-        error: error.message,
-        event: redact(event) as Record<string, unknown>,
-      });
-    }
-    throw error;
-  }
-});
+export const handler = eventRuleHandler('gateway event', route);

@@ -34,6 +34,8 @@ export const env = {
   secretsKmsKeyId: () => process.env.SECRETS_KMS_KEY_ID || undefined,
   configBucket: () => required('CONFIG_BUCKET'),
   ssmDocumentName: () => required('SSM_DOCUMENT_NAME'),
+  /** The Command document that runs the gateway script's `--report`. */
+  ssmReportDocumentName: () => required('SSM_REPORT_DOCUMENT_NAME'),
   createPeeringStateMachineArn: () => required('CREATE_PEERING_STATE_MACHINE_ARN'),
   deletePeeringStateMachineArn: () => required('DELETE_PEERING_STATE_MACHINE_ARN'),
   pushGatewayStateMachineArn: () => required('PUSH_GATEWAY_STATE_MACHINE_ARN'),

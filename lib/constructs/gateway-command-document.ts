@@ -1,8 +1,10 @@
 /**
- * The SSM Command document that applies a gateway's desired state. It carries the gateway script
- * (gateway/apply-config.sh, read at synth time) so the instance always runs the version deployed
- * with the control plane, and takes only three constant-size parameters, each constrained by an
- * `allowedPattern` so no value can smuggle shell syntax into the command line.
+ * The SSM Command documents that run the gateway script on an instance: `apply` applies a desired
+ * state, `report` prints the live status report. Each carries the script (gateway/apply-config.sh,
+ * read at synth time) so the instance always runs the version deployed with the control plane. The
+ * apply document takes only three constant-size parameters, each constrained by an
+ * `allowedPattern` so no value can smuggle shell syntax into the command line; the report document
+ * takes none.
  */
 import { readFileSync } from 'node:fs';
 import { Arn, Stack } from 'aws-cdk-lib';
@@ -19,13 +21,20 @@ export const COMMAND_PARAMETER_PATTERNS = {
 const INSTALL_DIR = '/opt/vpc-peering';
 export const INSTALLED_SCRIPT = `${INSTALL_DIR}/apply-config.sh`;
 
+export type DocumentPurpose = 'apply' | 'report';
+
+/** The script's arguments per document; the parameters are quoted although their patterns already exclude every shell metacharacter. */
+const SCRIPT_ARGUMENTS: Record<DocumentPurpose, string> = {
+  apply: "--gateway-id '{{ gatewayId }}' --generation '{{ generation }}' --state-uri '{{ stateUri }}'",
+  report: '--report',
+};
+
 /**
- * The shell lines of the document: write the script, then run it with the parameters. The script
+ * The shell lines of a document: write the script, then run it with the document's arguments. The script
  * travels base64-encoded so none of its bytes can be read as an SSM `{{ }}` placeholder or end a
  * heredoc; it is replaced atomically (mktemp + mv) so a concurrent run never executes half a file.
- * The parameters are quoted although their patterns already exclude every shell metacharacter.
  */
-export function applyConfigCommands(script: string): string[] {
+export function gatewayScriptCommands(script: string, purpose: DocumentPurpose): string[] {
   const encoded = Buffer.from(script, 'utf8').toString('base64');
   return [
     'set -eu',
@@ -35,14 +44,20 @@ export function applyConfigCommands(script: string): string[] {
     `echo '${encoded}' | base64 -d > "$tmp"`,
     'chmod 0700 "$tmp"',
     `mv -f "$tmp" ${INSTALLED_SCRIPT}`,
-    `exec ${INSTALLED_SCRIPT} --gateway-id '{{ gatewayId }}' --generation '{{ generation }}' --state-uri '{{ stateUri }}'`,
+    `exec ${INSTALLED_SCRIPT} ${SCRIPT_ARGUMENTS[purpose]}`,
   ];
 }
 
 export interface GatewayCommandDocumentProps {
   /** Absolute path of gateway/apply-config.sh. */
   readonly scriptPath: string;
+  readonly purpose: DocumentPurpose;
 }
+
+const DESCRIPTIONS: Record<DocumentPurpose, string> = {
+  apply: 'Applies a VPC peering gateway desired state (WireGuard, routes, nftables).',
+  report: 'Reports a VPC peering gateway live status (WireGuard peers, handshakes, bytes).',
+};
 
 export class GatewayCommandDocument extends Construct {
   readonly documentName: string;
@@ -58,19 +73,15 @@ export class GatewayCommandDocument extends Construct {
       updateMethod: 'NewVersion',
       content: {
         schemaVersion: '2.2',
-        description: 'Applies a VPC peering gateway desired state (WireGuard, routes, nftables).',
-        parameters: {
-          gatewayId: parameter('Gateway id', COMMAND_PARAMETER_PATTERNS.gatewayId),
-          generation: parameter('Desired-state generation', COMMAND_PARAMETER_PATTERNS.generation),
-          stateUri: parameter('S3 URI of the desired-state document', COMMAND_PARAMETER_PATTERNS.stateUri),
-        },
+        description: DESCRIPTIONS[props.purpose],
+        parameters: props.purpose === 'apply' ? APPLY_PARAMETERS : {},
         mainSteps: [
           {
             action: 'aws:runShellScript',
-            name: 'applyConfig',
+            name: props.purpose === 'apply' ? 'applyConfig' : 'reportStatus',
             inputs: {
               timeoutSeconds: '300',
-              runCommand: applyConfigCommands(readFileSync(props.scriptPath, 'utf8')),
+              runCommand: gatewayScriptCommands(readFileSync(props.scriptPath, 'utf8'), props.purpose),
             },
           },
         ],
@@ -87,3 +98,9 @@ export class GatewayCommandDocument extends Construct {
 function parameter(description: string, allowedPattern: string) {
   return { type: 'String', description, allowedPattern };
 }
+
+const APPLY_PARAMETERS = {
+  gatewayId: parameter('Gateway id', COMMAND_PARAMETER_PATTERNS.gatewayId),
+  generation: parameter('Desired-state generation', COMMAND_PARAMETER_PATTERNS.generation),
+  stateUri: parameter('S3 URI of the desired-state document', COMMAND_PARAMETER_PATTERNS.stateUri),
+};

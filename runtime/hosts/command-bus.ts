@@ -1,17 +1,27 @@
 /**
  * SSM Run Command, embedded: a command runs gateway/apply-config.sh on the instance's local host.
  * Like SSM, `send` returns at once and the invocation is polled with `get`; commands to one
- * instance run one after the other, in the order they were sent.
+ * instance run one after the other, in the order they were sent. The report command goes to every
+ * host, and each finished invocation is announced (`onReportFinished`), as SSM announces it on
+ * EventBridge.
  */
 import { randomUUID } from 'node:crypto';
 import type { ApplyCommand, CommandBus, CommandStatus } from '../../lambdas/app/ports';
 import { InvocationNotReadyError } from '../../lambdas/core/errors';
 import type { HostGateway, LocalHosts } from './local-hosts';
+import type { RunResult } from './shell';
 
 interface Invocation {
   instanceId: string;
   status: CommandStatus;
   output: string;
+}
+
+/** A finished invocation of the report command. */
+export interface ReportInvocation {
+  commandId: string;
+  instanceId: string;
+  status: CommandStatus;
 }
 
 export class LocalCommandBus implements CommandBus {
@@ -24,21 +34,29 @@ export class LocalCommandBus implements CommandBus {
   constructor(
     private readonly hosts: LocalHosts,
     private readonly lookupGateway: (gatewayId: string) => Promise<HostGateway | undefined>,
+    private readonly onReportFinished: (invocation: ReportInvocation) => Promise<unknown> = async () => {},
   ) {}
 
   async send(command: ApplyCommand): Promise<string> {
     const id = randomUUID();
-    const invocation: Invocation = { instanceId: command.instanceId, status: 'Pending', output: '' };
-    this.invocations.set(id, invocation);
-    const previous = this.queues.get(command.instanceId) ?? Promise.resolve();
-    const next = previous.then(() => this.execute(invocation, command));
-    this.queues.set(command.instanceId, next);
+    this.enqueue(id, command.instanceId, (invocation) => this.execute(invocation, command));
+    return id;
+  }
+
+  async requestReports(): Promise<string> {
+    const id = randomUUID();
+    for (const instanceId of this.hosts.instanceIds()) {
+      this.enqueue(id, instanceId, async (invocation) => {
+        record(invocation, await this.hosts.runReport(instanceId));
+        await this.onReportFinished({ commandId: id, instanceId, status: invocation.status });
+      });
+    }
     return id;
   }
 
   async get(commandId: string, instanceId: string): Promise<{ status: CommandStatus; output: string }> {
-    const invocation = this.invocations.get(commandId);
-    if (!invocation || invocation.instanceId !== instanceId) {
+    const invocation = this.invocations.get(invocationKey(commandId, instanceId));
+    if (!invocation) {
       throw new InvocationNotReadyError(`Invocation ${commandId} on ${instanceId} is not registered`);
     }
     return { status: invocation.status, output: invocation.output };
@@ -54,29 +72,48 @@ export class LocalCommandBus implements CommandBus {
     await Promise.all(this.queues.values());
   }
 
-  /** Never rejects: every outcome is recorded on the invocation, as SSM would. */
+  /** Queues `run` on the instance; it never rejects (every outcome is recorded, as SSM would). */
+  private enqueue(
+    commandId: string,
+    instanceId: string,
+    run: (invocation: Invocation) => Promise<void>,
+  ): void {
+    const invocation: Invocation = { instanceId, status: 'Pending', output: '' };
+    this.invocations.set(invocationKey(commandId, instanceId), invocation);
+    const previous = this.queues.get(instanceId) ?? Promise.resolve();
+    const next = previous.then(() => {
+      invocation.status = 'InProgress';
+      return run(invocation).catch((error: unknown) => {
+        Object.assign(invocation, {
+          status: 'Failed',
+          output: error instanceof Error ? error.message : String(error),
+        });
+      });
+    });
+    this.queues.set(instanceId, next);
+  }
+
   private async execute(invocation: Invocation, command: ApplyCommand): Promise<void> {
-    invocation.status = 'InProgress';
     const injected = this.failures.get(command.instanceId);
     if (injected !== undefined) {
       this.failures.delete(command.instanceId);
       Object.assign(invocation, { status: 'Failed', output: injected });
       return;
     }
-    try {
-      const gateway = await this.lookupGateway(command.gatewayId);
-      if (!gateway) throw new Error(`Gateway ${command.gatewayId} is not registered`);
-      await this.hosts.ensureHost(gateway);
-      const { gatewayId, generation, stateUri } = command;
-      const result = await this.hosts.apply(command.instanceId, { gatewayId, generation, stateUri });
-      const ok = result.exitCode === 0;
-      invocation.output = ok ? result.stdout : [result.stdout, result.stderr].filter(Boolean).join('\n');
-      invocation.status = ok ? 'Success' : 'Failed';
-    } catch (error) {
-      Object.assign(invocation, {
-        status: 'Failed',
-        output: error instanceof Error ? error.message : String(error),
-      });
-    }
+    const gateway = await this.lookupGateway(command.gatewayId);
+    if (!gateway) throw new Error(`Gateway ${command.gatewayId} is not registered`);
+    await this.hosts.ensureHost(gateway);
+    const { gatewayId, generation, stateUri } = command;
+    record(invocation, await this.hosts.apply(command.instanceId, { gatewayId, generation, stateUri }));
   }
+}
+
+/** Invocations are per command and instance: the report command has one per host. */
+const invocationKey = (commandId: string, instanceId: string) => `${commandId}/${instanceId}`;
+
+/** A finished script run as SSM records it: stdout on success, stdout and stderr on failure. */
+function record(invocation: Invocation, result: RunResult): void {
+  const ok = result.exitCode === 0;
+  invocation.output = ok ? result.stdout : [result.stdout, result.stderr].filter(Boolean).join('\n');
+  invocation.status = ok ? 'Success' : 'Failed';
 }

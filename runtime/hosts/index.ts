@@ -1,5 +1,5 @@
 /** The embedded runtime's gateway instances (local hosts) and the command bus that drives them. */
-export { LocalCommandBus } from './command-bus';
+export { LocalCommandBus, type ReportInvocation } from './command-bus';
 export {
   type ApplyArgs,
   type HostGateway,

@@ -19,7 +19,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { GatewayStatusReport } from '../../lambdas/core/types';
+import type { InstanceReport } from '../../lambdas/core/types';
 import { nthHost, prefixLength } from './addresses';
 import { missingCommands, mustRun, ProcessGroup, type RunResult, run } from './shell';
 
@@ -53,8 +53,8 @@ export interface ApplyArgs {
   stateUri: string;
 }
 
-/** The script's report: a GatewayStatusReport without desiredGeneration and reportedAt. */
-export type HostReport = Omit<GatewayStatusReport, 'desiredGeneration' | 'reportedAt'> & {
+/** The script's report, with how the apply went. */
+export type HostReport = InstanceReport & {
   skipped?: 'stale';
   /** How an apply was made: `delta` (only the change) or `full` (the whole document, reconciled). */
   path?: 'delta' | 'full';
@@ -172,11 +172,20 @@ export class LocalHosts {
     ]);
   }
 
+  /** The instances of every host created so far. */
+  instanceIds(): string[] {
+    return [...this.hosts.keys()];
+  }
+
+  /** Runs the script's `--report` on the host, as the report command does on an instance. */
+  runReport(instanceId: string): Promise<RunResult> {
+    return this.runScript(this.host(instanceId), ['--report']);
+  }
+
   /** The host's current status as its script reports it; undefined for an unknown instance. */
   async report(instanceId: string): Promise<HostReport | undefined> {
-    const host = this.hosts.get(instanceId);
-    if (!host) return undefined;
-    const result = await this.runScript(host, ['--report']);
+    if (!this.hosts.has(instanceId)) return undefined;
+    const result = await this.runReport(instanceId);
     if (result.exitCode !== 0) throw new Error(`report of ${instanceId} failed: ${result.stderr.trim()}`);
     return parseReport(result.stdout);
   }

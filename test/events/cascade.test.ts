@@ -198,7 +198,6 @@ describe('gateway deletion cascade', () => {
     await repository.putStatusReport({
       gatewayId: a.id,
       appliedGeneration: 1,
-      desiredGeneration: 1,
       mode: 'files',
       peers: [],
       reportedAt: new Date().toISOString(),

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import {
-  applyConfigCommands,
   COMMAND_PARAMETER_PATTERNS,
+  gatewayScriptCommands,
   INSTALLED_SCRIPT,
 } from '../../lib/constructs/gateway-command-document';
 import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
@@ -13,12 +13,12 @@ import { parseRemovalPolicy } from '../../lib/vpc-peering-stack';
 
 const matches = (pattern: string, value: string) => new RegExp(pattern).test(value);
 
-describe('applyConfigCommands', () => {
+describe('gatewayScriptCommands', () => {
   const script = readFileSync(join(REPO_ROOT, 'gateway/apply-config.sh'), 'utf8');
 
   test('writes the gateway script byte for byte', () => {
     // Act
-    const lines = applyConfigCommands(script);
+    const lines = gatewayScriptCommands(script, 'apply');
     const encoded = lines
       .map((line) => /^echo '([A-Za-z0-9+/=]+)' \| base64 -d/.exec(line)?.[1])
       .find(Boolean);
@@ -29,7 +29,7 @@ describe('applyConfigCommands', () => {
 
   test('runs it last with exactly the three document parameters', () => {
     // Act
-    const lines = applyConfigCommands(script);
+    const lines = gatewayScriptCommands(script, 'apply');
 
     // Assess
     expect(lines.at(-1)).toBe(
@@ -42,9 +42,19 @@ describe('applyConfigCommands', () => {
     ]);
   });
 
+  test('the report document runs the same script with --report and no parameter', () => {
+    // Act
+    const lines = gatewayScriptCommands(script, 'report');
+
+    // Assess
+    expect(lines.at(-1)).toBe(`exec ${INSTALLED_SCRIPT} --report`);
+    expect(lines.slice(0, -1)).toEqual(gatewayScriptCommands(script, 'apply').slice(0, -1));
+    expect(lines.join('\n')).not.toContain('{{');
+  });
+
   test('keeps SSM placeholders inside a script out of the document', () => {
     // Act
-    const lines = applyConfigCommands('echo "{{ gatewayId }}"\n');
+    const lines = gatewayScriptCommands('echo "{{ gatewayId }}"\n', 'apply');
 
     // Assess
     expect(lines.slice(0, -1).join('\n')).not.toContain('{{');

@@ -20,6 +20,7 @@ const ADAPTER_OF: Record<Access, string> = {
   secrets: 'secrets',
   config: 's3',
   commands: 'ssm',
+  'report-commands': 'ssm',
   'command-status': 'ssm',
   workflows: 'sfn',
   audit: 'events',

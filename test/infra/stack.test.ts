@@ -278,6 +278,48 @@ describe('event sources', () => {
     });
   });
 
+  test('a schedule and finished report invocations reach status-reports, with retries and a dead-letter queue', () => {
+    // Prepare
+    const reportDocument = stack.getLogicalId(
+      stack.node.findChild('ReportStatusDocument').node.findChild('Document') as never,
+    );
+    const target = Match.objectLike({
+      Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('StatusReportsFunction'), 'Arn'] },
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('StatusReportsDlq'), 'Arn'] } },
+    });
+
+    // Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [target],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ssm'],
+        'detail-type': ['EC2 Command Invocation Status-change Notification'],
+        detail: { 'document-name': [{ Ref: reportDocument }], status: ['Success'] },
+      },
+      Targets: [target],
+    });
+  });
+
+  test('the report document runs the same script with --report and takes no parameter', () => {
+    // Prepare
+    const documents = Object.values(template.findResources('AWS::SSM::Document')) as Resources[string][];
+    const contents = documents.map(
+      (document) =>
+        document.Properties.Content as {
+          parameters: Record<string, unknown>;
+          mainSteps: Array<{ inputs: { runCommand: string[] } }>;
+        },
+    );
+    const report = contents.find((content) => Object.keys(content.parameters).length === 0);
+
+    // Assess
+    expect(documents).toHaveLength(2);
+    expect(report?.mainSteps[0]?.inputs.runCommand.at(-1)).toMatch(/apply-config\.sh --report$/);
+  });
+
   test('the stream mapping bisects, reports partial failures, bounds retries and parks failures', () => {
     // Assess
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -306,6 +348,28 @@ describe('event sources', () => {
 });
 
 describe('least privilege', () => {
+  test('status-reports sends only the report document, to tagged instances, and reads their output', () => {
+    // Prepare
+    const statements = statementsOf('status-reports');
+    const sendCommand = statements.filter((statement) => statement.Action === 'ssm:SendCommand');
+    const reportDocument = stack.getLogicalId(
+      stack.node.findChild('ReportStatusDocument').node.findChild('Document') as never,
+    );
+
+    // Assess
+    expect(JSON.stringify(sendCommand.find((s) => s.Condition === undefined)?.Resource)).toContain(
+      reportDocument,
+    );
+    expect(JSON.stringify(sendCommand)).not.toContain('ApplyConfigDocument');
+    expect(sendCommand.find((s) => s.Condition)).toMatchObject({
+      Condition: { StringEquals: { 'ssm:resourceTag/vpc-peering:role': 'gateway' } },
+    });
+    expect(actionsOf('status-reports')).toEqual(
+      expect.arrayContaining(['ssm:GetCommandInvocation', 's3:GetObject', 'dynamodb:PutItem']),
+    );
+    expect(actionsOf('status-reports').filter((a) => /^(states|kms|events):/.test(a))).toEqual([]);
+  });
+
   test('SendCommand reaches only the apply document and instances tagged as gateways', () => {
     // Prepare
     const sendCommand = statementsOf('push-config').filter(
@@ -499,7 +563,7 @@ describe('operations', () => {
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
       },
-      2,
+      3,
     );
   });
 

@@ -182,7 +182,6 @@ describe('gateway registry', () => {
     await db.repository().putStatusReport({
       gatewayId: gateway.id,
       appliedGeneration: 2,
-      desiredGeneration: 2,
       mode: 'files',
       peers: [],
       reportedAt: '2025-01-01T00:00:00.000Z',
@@ -211,7 +210,6 @@ describe('status reports', () => {
     const report = {
       gatewayId: uniqueId('gw'),
       appliedGeneration: 1,
-      desiredGeneration: 1,
       mode: 'wireguard' as const,
       peers: peerStatuses(3500),
       reportedAt: '2026-11-25T00:00:00.000Z',
@@ -239,7 +237,6 @@ describe('status reports', () => {
     const report = {
       gatewayId: uniqueId('gw'),
       appliedGeneration: 3,
-      desiredGeneration: 4,
       mode: 'wireguard' as const,
       peers: [
         {
@@ -259,6 +256,82 @@ describe('status reports', () => {
 
     // Assess
     expect(await db.repository().getStatusReport(report.gatewayId)).toEqual(report);
+  });
+});
+
+describe('applied generations and live reports', () => {
+  const peer = (latestHandshake: number) => ({
+    publicKey: 'k',
+    allowedIps: ['10.0.0.0/16'],
+    endpoint: null,
+    latestHandshake,
+    rxBytes: 1,
+    txBytes: 2,
+  });
+
+  it('keeps the highest applied generation, whatever order pushes finish in', async () => {
+    // Prepare
+    const gatewayId = uniqueId('gw');
+    const at = '2026-11-25T00:00:00.000Z';
+
+    // Act
+    await db.repository().recordApplied({ gatewayId, appliedGeneration: 5, appliedAt: at });
+    await db.repository().recordApplied({ gatewayId, appliedGeneration: 4, appliedAt: at });
+
+    // Assess
+    expect(await db.repository().getAppliedGeneration(gatewayId)).toEqual({
+      gatewayId,
+      appliedGeneration: 5,
+      appliedAt: at,
+    });
+  });
+
+  it('records an applied generation in an item of its own, far under the 1 KB of one write unit', async () => {
+    // Prepare: a 1,000-peer live report beside it.
+    const gatewayId = uniqueId('gw');
+    await db.repository().putStatusReport({
+      gatewayId,
+      appliedGeneration: 1,
+      mode: 'wireguard',
+      peers: peerStatuses(STATUS_REPORT_MAX_PEERS),
+      reportedAt: '2026-11-25T00:00:00.000Z',
+    });
+
+    // Act
+    await db
+      .repository()
+      .recordApplied({ gatewayId, appliedGeneration: 2, appliedAt: '2026-11-25T00:00:01.000Z' });
+
+    // Assess
+    const { Item } = await db
+      .documentClient()
+      .send(new GetCommand({ TableName: db.tableName, Key: { pk: `GW#${gatewayId}`, sk: 'APPLIED' } }));
+    expect(Item).toMatchObject({ appliedGeneration: 2 });
+    expect(JSON.stringify(Item).length).toBeLessThan(256);
+    expect((await db.repository().getStatusReport(gatewayId))?.appliedGeneration).toBe(1);
+  });
+
+  it('never replaces a live report by an older one: older generation, or same generation and earlier', async () => {
+    // Prepare
+    const gatewayId = uniqueId('gw');
+    const report = (appliedGeneration: number, reportedAt: string, handshake: number) => ({
+      gatewayId,
+      appliedGeneration,
+      mode: 'wireguard' as const,
+      peers: [peer(handshake)],
+      reportedAt,
+    });
+    await db.repository().putStatusReport(report(3, '2026-11-25T00:00:05.000Z', 30));
+
+    // Act
+    await db.repository().putStatusReport(report(2, '2026-11-25T00:00:09.000Z', 20));
+    await db.repository().putStatusReport(report(3, '2026-11-25T00:00:04.000Z', 29));
+    const afterOlder = await db.repository().getStatusReport(gatewayId);
+    await db.repository().putStatusReport(report(3, '2026-11-25T00:00:06.000Z', 31));
+
+    // Assess
+    expect(afterOlder?.peers[0]?.latestHandshake).toBe(30);
+    expect((await db.repository().getStatusReport(gatewayId))?.peers[0]?.latestHandshake).toBe(31);
   });
 });
 

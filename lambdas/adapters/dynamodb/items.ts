@@ -4,7 +4,13 @@
  * allocatedCount, capacity, expiresAt) never reach a use case.
  */
 import { intToIpv4, ipv4ToInt } from '../../core/cidr';
-import type { GatewayRecord, GatewayStatusReport, Peering, PeerRecord } from '../../core/types';
+import type {
+  AppliedGeneration,
+  GatewayRecord,
+  GatewayStatusReport,
+  Peering,
+  PeerRecord,
+} from '../../core/types';
 import { GATEWAY_FIELDS, PEER_FIELDS, pickFields } from '../../core/views';
 
 export interface Key {
@@ -12,7 +18,14 @@ export interface Key {
   sk: string;
 }
 
-export const SK = { meta: 'META', status: 'STATUS', lock: 'LOCK', peer: 'PEER#', allocation: 'IP#' } as const;
+export const SK = {
+  meta: 'META',
+  status: 'STATUS',
+  applied: 'APPLIED',
+  lock: 'LOCK',
+  peer: 'PEER#',
+  allocation: 'IP#',
+} as const;
 
 const gatewayPk = (gatewayId: string): string => `GW#${gatewayId}`;
 const ownerPk = (ownerId: string): string => `OWNER#${ownerId}`;
@@ -35,6 +48,7 @@ export const keys = {
     sk: allocationSortKey(ip),
   }),
   status: (gatewayId: string): Key => ({ pk: gatewayPk(gatewayId), sk: SK.status }),
+  applied: (gatewayId: string): Key => ({ pk: gatewayPk(gatewayId), sk: SK.applied }),
   peering: (id: string): Key => ({ pk: `PEERING#${id}`, sk: SK.meta }),
   /** One lock per unordered pair: both sides compute the same key. */
   pairLock: (a: string, b: string): Key => {
@@ -90,7 +104,6 @@ const PEERING_FIELDS = [
 const STATUS_REPORT_FIELDS = [
   'gatewayId',
   'appliedGeneration',
-  'desiredGeneration',
   'mode',
   'peers',
   'reportedAt',
@@ -152,6 +165,17 @@ export function reservationItem(
 export function statusItem(report: GatewayStatusReport): Record<string, unknown> {
   return { ...pickFields(report, STATUS_REPORT_FIELDS), ...keys.status(report.gatewayId), entity: 'status' };
 }
+
+/** A few bytes whatever the peer count: written by every push, so a delta push costs 1 WCU. */
+export function appliedItem(applied: AppliedGeneration): Record<string, unknown> {
+  return { ...keys.applied(applied.gatewayId), entity: 'applied', ...applied };
+}
+
+export const toAppliedGeneration = (item: Record<string, unknown>): AppliedGeneration => ({
+  gatewayId: String(item.gatewayId),
+  appliedGeneration: Number(item.appliedGeneration),
+  appliedAt: String(item.appliedAt),
+});
 
 export const toStatusReport = (item: Record<string, unknown>): GatewayStatusReport =>
   pickFields(item as unknown as GatewayStatusReport, STATUS_REPORT_FIELDS);

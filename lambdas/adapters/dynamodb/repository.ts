@@ -48,6 +48,7 @@ import {
   ValidationError,
 } from '../../core/errors';
 import type {
+  AppliedGeneration,
   GatewayRecord,
   GatewayStatusReport,
   Peering,
@@ -67,6 +68,7 @@ import {
   addressOfAllocationSortKey,
   allocationItem,
   allocationSortKey,
+  appliedItem,
   type GatewayCounters,
   type GatewayItem,
   gatewayItem,
@@ -77,6 +79,7 @@ import {
   reservationItem,
   SK,
   statusItem,
+  toAppliedGeneration,
   toGatewayRecord,
   toPeering,
   toPeerRecord,
@@ -466,20 +469,49 @@ export class DynamoRepository implements Repository {
 
   // ---- status reports and idempotency ------------------------------------------------------------
 
-  /** Monotonic: pushes finish out of order, and an older report must never replace a newer one. */
+  /**
+   * Monotonic: pushes finish out of order, and an older generation must never replace a newer one.
+   * A small item of its own, so recording a delta push costs one write unit whatever the peer count.
+   */
+  async recordApplied(applied: AppliedGeneration): Promise<void> {
+    await this.putIfNewer(appliedItem(applied), 'appliedGeneration <= :generation', {
+      ':generation': applied.appliedGeneration,
+    });
+  }
+
+  async getAppliedGeneration(gatewayId: string): Promise<AppliedGeneration | undefined> {
+    const item = await this.get(keys.applied(gatewayId));
+    return item && toAppliedGeneration(item);
+  }
+
+  /**
+   * Monotonic too: by the generation the peers were listed at, then by time (a periodic report and
+   * a push's report of the same generation may be stored out of order).
+   */
   async putStatusReport(report: GatewayStatusReport): Promise<void> {
-    try {
-      await this.put(statusItem(report), 'attribute_not_exists(pk) OR appliedGeneration <= :generation', {
-        ':generation': report.appliedGeneration,
-      });
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error;
-    }
+    await this.putIfNewer(
+      statusItem(report),
+      'appliedGeneration < :generation OR (appliedGeneration = :generation AND reportedAt <= :reportedAt)',
+      { ':generation': report.appliedGeneration, ':reportedAt': report.reportedAt },
+    );
   }
 
   async getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined> {
     const item = await this.get(keys.status(gatewayId));
     return item && toStatusReport(item);
+  }
+
+  /** Puts `item` unless a stored one fails `newer` (then the stored one stays, silently). */
+  private async putIfNewer(
+    item: Record<string, unknown>,
+    newer: string,
+    values: Record<string, unknown>,
+  ): Promise<void> {
+    try {
+      await this.put(item, `attribute_not_exists(pk) OR ${newer}`, values);
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
   }
 
   async claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {

@@ -1,8 +1,9 @@
 /**
- * Config pushes through SSM Run Command. The command carries three constant-size parameters; the
- * instance fetches the state document and the secrets it names itself. Output goes to S3 as well,
- * because GetCommandInvocation truncates stdout at 24,000 characters and the report of a large
- * gateway is longer.
+ * Config pushes and status reports through SSM Run Command. An apply command carries three
+ * constant-size parameters; the instance fetches the state document and the secrets it names
+ * itself. The report command takes none and goes to every tagged gateway instance at once. Output
+ * goes to S3 as well, because GetCommandInvocation truncates stdout at 24,000 characters and the
+ * report of a large gateway is longer.
  */
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -15,6 +16,7 @@ import type { ApplyCommand, CommandBus, CommandStatus } from '../../app/ports';
 import { InvocationNotReadyError } from '../../core/errors';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
+import { GATEWAY_TAG } from '../../shared/gateway-tag';
 
 const OUTPUT_PREFIX = 'command-output';
 const SSM_STDOUT_LIMIT = 24_000;
@@ -32,14 +34,14 @@ export class SsmCommandBus implements CommandBus {
   constructor(
     private readonly ssm: SSMClient,
     private readonly s3: S3Client,
-    private readonly documentName: string,
+    private readonly documents: { apply: string; report: string },
     private readonly outputBucket: string,
   ) {}
 
   async send(command: ApplyCommand): Promise<string> {
     const result = await this.ssm.send(
       new SendCommandCommand({
-        DocumentName: this.documentName,
+        DocumentName: this.documents.apply,
         InstanceIds: [command.instanceId],
         Parameters: {
           gatewayId: [command.gatewayId],
@@ -52,9 +54,24 @@ export class SsmCommandBus implements CommandBus {
         Comment: `vpc-peering ${command.gatewayId} generation ${command.generation}`,
       }),
     );
-    const commandId = result.Command?.CommandId;
-    if (!commandId) throw new Error('SendCommand returned no CommandId');
-    return commandId;
+    return commandIdOf(result.Command);
+  }
+
+  async requestReports(): Promise<string> {
+    const result = await this.ssm.send(
+      new SendCommandCommand({
+        DocumentName: this.documents.report,
+        Targets: [{ Key: `tag:${GATEWAY_TAG.key}`, Values: [GATEWAY_TAG.value] }],
+        // A report only reads; an unreachable instance must not stop the others.
+        MaxConcurrency: '50',
+        MaxErrors: '100%',
+        TimeoutSeconds: 120,
+        OutputS3BucketName: this.outputBucket,
+        OutputS3KeyPrefix: OUTPUT_PREFIX,
+        Comment: 'vpc-peering status report',
+      }),
+    );
+    return commandIdOf(result.Command);
   }
 
   async get(commandId: string, instanceId: string): Promise<{ status: CommandStatus; output: string }> {
@@ -86,6 +103,11 @@ export class SsmCommandBus implements CommandBus {
   }
 }
 
+function commandIdOf(command: { CommandId?: string } | undefined): string {
+  if (!command?.CommandId) throw new Error('SendCommand returned no CommandId');
+  return command.CommandId;
+}
+
 function toCommandStatus(status: string | undefined): CommandStatus {
   // SSM's "Cancelling" is still running; anything unknown is treated as in progress and bounded by the poll limit.
   return KNOWN_STATUSES.find((s) => s === status) ?? 'InProgress';
@@ -94,5 +116,11 @@ function toCommandStatus(status: string | undefined): CommandStatus {
 export const commandBus = () =>
   resolve(
     'commands',
-    () => new SsmCommandBus(new SSMClient({}), new S3Client({}), env.ssmDocumentName(), env.configBucket()),
+    () =>
+      new SsmCommandBus(
+        new SSMClient({}),
+        new S3Client({}),
+        { apply: env.ssmDocumentName(), report: env.ssmReportDocumentName() },
+        env.configBucket(),
+      ),
   );

@@ -113,28 +113,38 @@ export async function listPeeringCandidates(
 export interface GatewayStatusView {
   gatewayId: string;
   appliedGeneration: number;
+  /** When the instance last said it applied a generation. */
+  appliedAt: string | null;
   desiredGeneration: number;
   mode: 'wireguard' | 'files' | null;
+  /** As of `reportedAt`: the last live report (periodic, or a full apply). */
   peers: PeerRuntimeStatus[];
   reportedAt: string | null;
   /** Present when the stored report leaves peers out (more than core/status.ts keeps). */
   peersOmitted?: number;
 }
 
-/** What the instance last reported; generation 0 and no peers before its first report. */
+/**
+ * What the instance last reported: the generation of its last apply, and its peers as of its last
+ * live report (`reportedAt`); generation 0 and no peers before its first report.
+ */
 export async function gatewayStatus(
   d: Pick<ApiDeps, 'repository'>,
   caller: Caller,
   gatewayId: string,
 ): Promise<GatewayStatusView> {
   const gateway = await visibleGateway(d, caller, gatewayId);
-  const report = await d.repository.getStatusReport(gatewayId);
+  const [applied, report] = await Promise.all([
+    d.repository.getAppliedGeneration(gatewayId),
+    d.repository.getStatusReport(gatewayId),
+  ]);
   return {
     gatewayId,
-    appliedGeneration: report?.appliedGeneration ?? 0,
+    appliedGeneration: Math.max(applied?.appliedGeneration ?? 0, report?.appliedGeneration ?? 0),
+    appliedAt: applied?.appliedAt ?? null,
     desiredGeneration: gateway.desiredGeneration,
     mode: report?.mode ?? null,
-    // Field by field: the report is the instance's output, never trusted to be free of extras.
+    // Field by field: the stored report is the instance's output, never trusted to be free of extras.
     peers: (report?.peers ?? []).map((peer) => ({
       publicKey: peer.publicKey,
       allowedIps: peer.allowedIps,

@@ -7,7 +7,6 @@ function reportOf(count: number): GatewayStatusReport {
   return {
     gatewayId: 'gw-a',
     appliedGeneration: 7,
-    desiredGeneration: 7,
     mode: 'wireguard',
     peers: Array.from({ length: count }, (_, i) => ({
       publicKey: `key-${String(i).padStart(5, '0')}`,

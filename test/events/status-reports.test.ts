@@ -1,0 +1,120 @@
+/**
+ * Status collection end to end on this machine: the real status-reports handler, the local Run
+ * Command bus running the real gateway script's `--report` on files-mode hosts, DynamoDB Local.
+ * The schedule's event asks every host; each finished invocation is announced as SSM announces it
+ * and stored by the same handler.
+ */
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { CommandBus } from '../../lambdas/app/ports';
+import { storeStatusReport } from '../../lambdas/app/status-reports';
+import { handler } from '../../lambdas/handlers/status-reports';
+import { provideDependencies } from '../../lambdas/shared/deps';
+import { COMMAND_INVOCATION_CHANGED, SCHEDULED_EVENT } from '../../lambdas/shared/event-patterns';
+import { LocalCommandBus, type ReportInvocation } from '../../runtime/hosts';
+import { runToEnd, useWorkflowBench } from '../workflow/harness';
+
+const bench = useWorkflowBench();
+const context = {} as Context;
+const LATER = new Date('2030-01-01T00:00:00.000Z');
+
+const event = (source: string, detailType: string, detail: unknown): EventBridgeEvent<string, unknown> => ({
+  version: '0',
+  id: `event-${Math.random()}`,
+  'detail-type': detailType,
+  source,
+  account: '000000000000',
+  time: LATER.toISOString(),
+  region: 'us-east-1',
+  resources: [],
+  detail,
+});
+
+const invocationEvent = (invocation: ReportInvocation) =>
+  event('aws.ssm', COMMAND_INVOCATION_CHANGED, {
+    'command-id': invocation.commandId,
+    'document-name': 'vpc-peering-report',
+    'instance-id': invocation.instanceId,
+    status: invocation.status,
+  });
+
+/** A gateway whose host exists and applied generation 1 (a push-gateway run). */
+async function pushedGateway() {
+  const gateway = await bench.gateway();
+  await bench.repository().bumpGeneration(gateway.id);
+  const run = await runToEnd(bench.engine(), 'push-gateway', `push-${gateway.id}`, { gatewayId: gateway.id });
+  expect(run.status).toBe('SUCCEEDED');
+  return gateway;
+}
+
+it('a scheduled event has every host report; each announced report is stored as its gateway status', async () => {
+  // Prepare: two pushed gateways, then a bus that announces to the handler as SSM does.
+  const gateways = [await pushedGateway(), await pushedGateway()];
+  const announced: ReportInvocation[] = [];
+  const commands: LocalCommandBus = new LocalCommandBus(
+    bench.hosts(),
+    (id) => bench.repository().getGateway(id),
+    async (invocation) => {
+      announced.push(invocation);
+      await handler(invocationEvent(invocation), context);
+    },
+  );
+  provideDependencies({ commands, clock: () => LATER });
+
+  // Act
+  await handler(event('aws.events', SCHEDULED_EVENT, {}), context);
+  await commands.idle();
+
+  // Assess
+  const mine = announced.filter((a) => gateways.some((g) => g.instanceId === a.instanceId));
+  expect(mine.map((a) => a.status)).toEqual(['Success', 'Success']);
+  for (const gateway of gateways) {
+    const report = await bench.repository().getStatusReport(gateway.id);
+    expect(report).toMatchObject({ appliedGeneration: 1, mode: 'files', reportedAt: LATER.toISOString() });
+  }
+});
+
+it('never stores a report that names a gateway its instance does not serve', async () => {
+  // Prepare: an instance whose report names another gateway.
+  const victim = await pushedGateway();
+  const before = await bench.repository().getStatusReport(victim.id);
+  const report = { gatewayId: victim.id, appliedGeneration: 99, mode: 'files', peers: [] };
+  const commands: CommandBus = {
+    send: async () => 'unused',
+    requestReports: async () => 'unused',
+    get: async () => ({ status: 'Success', output: JSON.stringify(report) }),
+  };
+
+  // Act
+  const result = await storeStatusReport(
+    { repository: bench.repository(), commands, clock: () => LATER },
+    { commandId: 'cmd-1', instanceId: 'i-intruder' },
+  );
+
+  // Assess
+  expect(result).toEqual({ stored: false, reason: 'wrong-instance' });
+  expect(await bench.repository().getStatusReport(victim.id)).toEqual(before);
+  expect((await bench.repository().getAppliedGeneration(victim.id))?.appliedGeneration).toBe(1);
+});
+
+it.each([
+  ['no command id', { 'instance-id': 'i-1' }, 'detail.command-id'],
+  [
+    'an instance id with shell syntax',
+    { 'command-id': 'c-1', 'instance-id': 'i-1;rm' },
+    'detail.instance-id',
+  ],
+])('rejects an invocation event with %s', async (_case, detail, field) => {
+  // Act
+  const handled = handler(event('aws.ssm', COMMAND_INVOCATION_CHANGED, detail), context);
+
+  // Assess
+  await expect(handled).rejects.toMatchObject({ name: 'ValidationError', field });
+});
+
+it('rejects an event of another kind', async () => {
+  // Act
+  const handled = handler(event('vpn.gateways', 'VPN Gateway Deleted', { gatewayId: 'gw-1' }), context);
+
+  // Assess
+  await expect(handled).rejects.toMatchObject({ name: 'ValidationError', field: 'detail-type' });
+});
