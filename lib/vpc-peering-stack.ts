@@ -192,7 +192,11 @@ export class VpcPeeringStack extends Stack {
     this.connectGatewayEvents(removalPolicy);
     this.connectStatusReports(removalPolicy, documents.report, props.statusReportInterval);
     this.api = new PeeringApi(this, 'Api', { handler: this.functions.api, removalPolicy });
-    for (const machine of [this.createPeering, this.deletePeering]) this.alarmOnFailedExecutions(machine);
+    for (const machine of [this.createPeering, this.deletePeering]) {
+      this.alarmOnFailedExecutions(machine, 'the workflow could not even compensate');
+    }
+    // A failed push leaves the instance behind its desired generation until the next push.
+    this.alarmOnFailedExecutions(this.pushGateway, 'a gateway did not apply its desired state');
     this.gatewayInstancePolicy = this.createGatewayInstancePolicy(secretsKey, configBucket);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
@@ -456,9 +460,9 @@ export class VpcPeeringStack extends Stack {
     });
   }
 
-  private alarmOnFailedExecutions(machine: PeeringStateMachine): void {
+  private alarmOnFailedExecutions(machine: PeeringStateMachine, meaning: string): void {
     new Alarm(this, `${machine.node.id}ExecutionsFailed`, {
-      alarmDescription: `${machine.node.id} executions failed: the workflow could not even compensate`,
+      alarmDescription: `${machine.node.id} executions failed: ${meaning}`,
       metric: machine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,

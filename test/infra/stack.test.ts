@@ -555,7 +555,7 @@ describe('API', () => {
 describe('operations', () => {
   test('alarms on failed executions and on any message in a dead-letter queue', () => {
     // Assess
-    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed' }, 2);
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed' }, 3);
     template.resourcePropertiesCountIs(
       'AWS::CloudWatch::Alarm',
       {
