@@ -49,8 +49,9 @@ export async function benchApplyCost(): Promise<SectionResult> {
   return {
     metrics: [...apply.metrics, ...ping.metrics],
     notes: [
-      'apply = gateway/apply-config.sh on a whole rendered state (the delta path after the first apply: ' +
-        'changed lines → one wg set, persist, report); both timed through `ip netns exec` with the /run/wireguard bind mount',
+      'apply = gateway/apply-config.sh on a whole rendered state (the delta path after the first apply: flock, ' +
+        'one awk pass diffing and writing the document, one wg set, applied.json and delta.base by builtins, a report ' +
+        'without peers); both timed through `ip netns exec` with the /run/wireguard bind mount',
       ...ping.notes,
     ],
     details: { apply: apply.details, ping: ping.details },

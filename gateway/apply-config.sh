@@ -10,13 +10,18 @@
 # (/var/lib/vpc-peering), VPG_MODE (wireguard|files), VPG_SECRET_SOURCE (ssm | dir:/path),
 # VPG_VPC_IF (eth1), VPG_WAN_IF (eth0), VPG_WG_IF (default: state .interface.name).
 # The last stdout line is a JSON report; secrets never reach stdout, stderr, argv or the report.
+# The full path's report and --report carry the live peers of the interface ("peers": handshake,
+# bytes); a delta apply's report carries none ({"gatewayId","appliedGeneration","mode","path"}):
+# reading them costs O(peers), and the control plane runs --report for them periodically.
 #
 # Cost model: a push that changes one peer must cost about what a bare `wg set` costs, whatever the
 # number of peers. So a change is applied as that change when the interface still holds the last
-# applied document (the delta path: a line diff, one `wg set`, route and ruleset diffs, no jq);
-# otherwise the full path runs: one jq pass validates and renders everything, `wg syncconf`, one
-# `ip -batch` of what differs from the kernel, nft only when its ruleset changed. Secrets come from
-# builtins and an instance-side cache, and everything persisted is renamed into place by one `mv`.
+# applied document (the delta path: flock, one awk pass that diffs the documents and writes the new
+# one in place, one `wg set`, route and ruleset diffs only when they changed, no jq, no mv, no
+# report of peers); otherwise the full path runs: one jq pass validates and renders everything,
+# `wg syncconf`, one `ip -batch` of what differs from the kernel, nft only when its ruleset changed,
+# everything persisted renamed into place by one `mv`. Secrets come from builtins and an
+# instance-side cache.
 set -euo pipefail
 umask 077
 
@@ -43,6 +48,8 @@ WORK=$STATE_DIR/work
 CACHE=$STATE_DIR/secrets
 KEY_RE='^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=$'
 SECRET_NAME_RE='^/[A-Za-z0-9_.:/-]+$'
+# applied.json: the gateway and generation last applied (the comma: the number is complete).
+APPLIED_RE='^\{"gatewayId":"([A-Za-z0-9._:-]+)","generation":([0-9]{1,15}),'
 BOOT_ID=''
 IFS= read -r BOOT_ID </proc/sys/kernel/random/boot_id || true
 # How many names one `aws ssm get-parameters` call accepts.
@@ -52,7 +59,12 @@ die() { echo "apply-config: $*" >&2; exit 1; }
 usage() { echo "apply-config: $*; usage: apply-config.sh --gateway-id ID --generation N --state-uri URI | --restore | --report" >&2; exit 2; }
 trap 'die "unexpected failure (line $LINENO)"' ERR
 
-need() { local c; for c in "$@"; do command -v "$c" >/dev/null 2>&1 || die "required command not found: $c"; done; }
+# Looks the commands up in one builtin call; bash then runs them without searching PATH again.
+need() {
+  local c
+  hash "$@" 2>/dev/null && return 0
+  for c in "$@"; do hash "$c" 2>/dev/null || die "required command not found: $c"; done
+}
 
 # ---------- arguments ----------
 ACTION=apply GATEWAY_ID='' GENERATION=0 STATE_URI=''
@@ -191,12 +203,28 @@ def applied_generation:
   end
 '
 
+# The applied record as a JSON array for the jq pass, into REPLY: [] when there is none, or when
+# applied.json is torn or garbage (a crash during a delta apply's write, see apply_delta): then no
+# generation is known to be applied, and refusing every later push as "not JSON" would wedge the
+# gateway for good.
+applied_record() {
+  local applied=''
+  REPLY='[]'
+  [[ -f $STATE_DIR/applied.json ]] || return 0
+  IFS= read -r applied <"$STATE_DIR/applied.json" || true
+  if [[ $applied =~ $APPLIED_RE ]]; then
+    REPLY="[{\"gatewayId\":\"${BASH_REMATCH[1]}\",\"generation\":$((10#${BASH_REMATCH[2]}))}]"
+  else
+    echo "apply-config: ignoring unreadable $STATE_DIR/applied.json: no generation is known to be applied" >&2
+  fi
+}
+
 # Runs the jq pass on document $1 into the array FIELDS.
 render_document() {
   local doc=$1 rc=0 message=''
   local -a inputs=()
-  if [[ -f $STATE_DIR/applied.json ]]; then inputs+=(--slurpfile applied "$STATE_DIR/applied.json")
-  else inputs+=(--argjson applied '[]'); fi
+  applied_record
+  inputs+=(--argjson applied "$REPLY")
   if [[ $MODE == wireguard ]]; then
     # Links with their addresses, then the static routes of every table (both families).
     ip -j -batch - <<<$'address show\nroute show table all proto static' >"$WORK/ip.json" 2>"$WORK/ip.err" \
@@ -326,6 +354,8 @@ assemble_config() {
 
 # ---------- applying ----------
 STAGED=()
+# The delta base a full apply records (apply_wireguard), when its document can be one.
+DELTA_BASE=''
 # Writes $2 to $WORK/$1, to be renamed into the state directory by persist.
 stage() { printf '%s' "$2" >"$WORK/$1" || die "cannot write $WORK/$1"; STAGED+=("$WORK/$1"); }
 
@@ -367,7 +397,7 @@ apply_wireguard() {
   fi
   nft_script "$wg_if" "${FIELDS[3]}"
   load_ruleset "$REPLY"
-  if canonical_document "$1"; then interface_instance "$wg_if"; stage delta.base "$REPLY"$'\n'; fi
+  if canonical_document "$1"; then interface_instance "$wg_if"; DELTA_BASE=$REPLY$'\n'; fi
   IFS= read -r forward </proc/sys/net/ipv4/ip_forward || true
   if [[ $forward != 1 ]]; then echo 1 >/proc/sys/net/ipv4/ip_forward; fi
 }
@@ -379,15 +409,28 @@ apply_files() {
   stage wg.conf "$CONF"
 }
 
-# Renames everything staged into the state directory (each rename is atomic) with one process.
-persist() {
+# The content of applied.json for this apply, into REPLY.
+applied_line() {
   local now
-  if [[ $ACTION == apply ]]; then
-    TZ=UTC0 printf -v now '%(%Y-%m-%dT%H:%M:%SZ)T' -1
-    STAGED+=("$WORK/state.json")
-    stage applied.json "{\"gatewayId\":\"$GATEWAY_ID\",\"generation\":$GENERATION,\"appliedAt\":\"$now\"}"$'\n'
-  fi
+  TZ=UTC0 printf -v now '%(%Y-%m-%dT%H:%M:%SZ)T' -1
+  REPLY="{\"gatewayId\":\"$GATEWAY_ID\",\"generation\":$GENERATION,\"appliedAt\":\"$now\"}"$'\n'
+}
+
+# Renames everything staged into the state directory (each rename is atomic) with one process.
+persist_staged() {
   if ((${#STAGED[@]})); then mv -f -- "${STAGED[@]}" "$STATE_DIR/" || die "cannot persist into $STATE_DIR"; fi
+}
+
+# The full path's persist: the document and applied.json join what is staged, then the delta base,
+# renamed last: it must never name a document that state.json does not hold yet.
+persist() {
+  if [[ $ACTION == apply ]]; then
+    STAGED+=("$WORK/state.json")
+    applied_line
+    stage applied.json "$REPLY"
+  fi
+  if [[ -n $DELTA_BASE ]]; then stage delta.base "$DELTA_BASE"; fi
+  persist_staged
 }
 
 apply_document() {
@@ -411,23 +454,60 @@ apply_document() {
 # wg, ip and nft hear only what differs, so the cost follows the change, not the peer count. Taken
 # only in wireguard mode, when the interface is still the instance a full apply configured in this
 # boot (so it holds the last applied document), and when the header and every changed line are in
-# canonical form. Otherwise apply_delta returns 1 before changing anything and the full path, which
-# validates everything and reconciles with the kernel, runs instead.
+# canonical form. Otherwise apply_delta returns 1 before changing the interface, and the full path,
+# which validates everything and reconciles with the kernel, runs instead.
+#
+# Nothing is renamed into place: the base is forgotten before the awk pass, awk writes the new
+# document over state.json, and once the changes are made applied.json and then delta.base are
+# written by builtins. A crash anywhere in between leaves delta.base empty, so the next apply takes
+# the full path, which never diffs against state.json and reads a torn applied.json as "nothing
+# applied" (applied_record): a half-written file is never trusted.
 CIDR_RE='[0-9a-fA-F:.]+/[0-9]{1,3}'
 HEADER_RE='^\{"schema":1,"gatewayId":"([A-Za-z0-9._:-]+)","generation":([0-9]{1,15}),$'
-APPLIED_RE='^\{"gatewayId":"([A-Za-z0-9._:-]+)","generation":([0-9]{1,15}),'
-# Groups: 1 allowed IPs, 4 endpoint or null, 5 endpoint, 7 keepalive, 8/9 preshared key name, 10 key.
-PEER_RE='^\{"allowedIps":\[(("'$CIDR_RE'")(,"'$CIDR_RE'")*)?\],"endpoint":(null|"(([0-9.]+|\[[0-9a-fA-F:]+\]):[0-9]{1,5})"),"name":"[A-Za-z0-9._:-]{1,80}","persistentKeepalive":(null|[0-9]{1,5}),"presharedKeyParam":(null|"(/[A-Za-z0-9_.:/-]+)"),"publicKey":"([A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=)","type":"(vpc-peering|road-warrior)"\}$'
+# Groups: 1 allowed IPs, 4 endpoint or null, 5 endpoint, 7 name, 8 keepalive, 9/10 preshared key
+# name, 11 key. peer_line checks the name's and the key's lengths.
+PEER_RE='^\{"allowedIps":\[(("'$CIDR_RE'")(,"'$CIDR_RE'")*)?\],"endpoint":(null|"(([0-9.]+|\[[0-9a-fA-F:]+\]):[0-9]{1,5})"),"name":"([A-Za-z0-9._:-]+)","persistentKeepalive":(null|[0-9]{1,5}),"presharedKeyParam":(null|"(/[A-Za-z0-9_.:/-]+)"),"publicKey":"([A-Za-z0-9+/]+[AEIMQUYcgkosw480]=)","type":"(vpc-peering|road-warrior)"\}$'
 ROUTES_RE='^"routes":\[(("'$CIDR_RE'")(,"'$CIDR_RE'")*)?\],$'
 # The nftables text as JSON escapes it: only newlines are expected (render.ts writes no quote).
 NFT_RE='^"nftables":"(([^"\\]|\\n)*)",$'
 
-# Lines of the second file that the first lacks ("+<line number> <line>"), then lines of the first
-# that the second lacks ("-<line number> <line>"); the second file is copied to `copy` on the way.
+# Lines of the second file (the new document) that the first (the old one) lacks ("+<line number>
+# <line>"), then lines of the first that the second lacks ("-<line number> <line>"); then the second
+# file is copied to `copy`. The files are walked in step, and an unequal pair is tried against the
+# old file's next line (one line removed) and against the lines set aside so far (one line added or
+# moved): a change of a few lines hashes a few lines, not every line, whatever the size. A line set
+# aside in one file and met in the other cancels out, so the result is the two sets' difference
+# whatever the order. `copy` may be the old file: it has been read to its end and closed before
+# `copy` is opened (and so truncated).
 CHANGED_LINES='
-  FNR == NR { old[$0] = FNR; next }
-  { print > copy; if ($0 in old) delete old[$0]; else print "+" FNR " " $0 }
-  END { close(copy); for (line in old) print "-" old[line] " " line }'
+  function advance(read) {
+    old_line = next_line; has_old = has_next; old_at = next_at
+    read = (getline next_line < old)
+    if (read < 0) { failed = 1; exit 2 }
+    has_next = read > 0
+    if (has_next) next_at++
+  }
+  function old_gone() { if (old_line in came) delete came[old_line]; else gone[old_line] = old_at }
+  BEGIN { old = ARGV[1]; ARGV[1] = ""; advance(); advance() }
+  has_old && $0 == old_line { advance(); next }
+  $0 in gone { delete gone[$0]; next }
+  has_next && $0 == next_line { old_gone(); advance(); advance(); next }
+  { came[$0] = FNR }
+  END {
+    if (failed) exit 2
+    while (has_old) { old_gone(); advance() }
+    close(old)
+    printf "" > copy
+    while ((read = (getline line < ARGV[2])) > 0) print line > copy
+    if (read < 0 || close(copy) != 0) exit 2
+    for (line in came) print "+" came[line] " " line
+    for (line in gone) print "-" gone[line] " " line
+  }'
+
+# True when $1 is a canonical peer line, its fields in BASH_REMATCH (PEER_RE). A name of 1 to 80
+# characters and a key of 44: checked apart, since bash compiles the regex at every match and a
+# bounded repetition ({1,80}) doubles what that costs.
+peer_line() { [[ $1 =~ $PEER_RE ]] && ((${#BASH_REMATCH[7]} <= 80 && ${#BASH_REMATCH[11]} == 44)); }
 
 # True when the array named $1 starts with a canonical header: the members, then the peers.
 canonical_header() {
@@ -446,8 +526,8 @@ canonical_document() {
   canonical_header document && [[ ${document[-1]} == ']}' ]]
 }
 
-# Truncates the delta base: from the first change on, the interface may hold neither the last
-# applied document nor the new one, until persist records the new base.
+# Truncates the delta base: from the first change on, the interface (or state.json) may hold neither
+# the last applied document nor the new one, until the new base is recorded.
 forget_delta_base() { if [[ -s $STATE_DIR/delta.base ]]; then : >"$STATE_DIR/delta.base"; fi; }
 
 # Route changes (`ip -batch` lines) from routes line $2 to routes line $3 on $1, into REPLY.
@@ -468,7 +548,7 @@ route_changes() {
 
 apply_delta() {
   local doc=$1 dev base line key allowed endpoint keepalive psk ruleset='' changes='' applied='' fd
-  local -a NEW OLD gone=() came=() wg_args=() fds=() stale_secrets=()
+  local -a NEW OLD delta gone=() came=() wg_args=() fds=() stale_secrets=() stale_files=()
   local -A removed=() added=() kept=() updated=() old_endpoint=() old_psk=() old_keepalive=()
   [[ $MODE == wireguard && -s $STATE_DIR/delta.base ]] || return 1
   IFS= read -r applied <"$STATE_DIR/applied.json" || return 1
@@ -483,48 +563,53 @@ apply_delta() {
   IFS= read -r base <"$STATE_DIR/delta.base" || return 1
   interface_instance "$dev"
   [[ $base == "$REPLY" ]] || return 1
+  # awk writes the new document over state.json: it must not be the document itself.
+  [[ ! $doc -ef $STATE_DIR/state.json ]] || return 1
   if [[ ${NEW[2]} != "${OLD[2]}" ]]; then
     [[ ${NEW[2]} =~ $NFT_RE ]] || return 1
     ruleset=${BASH_REMATCH[1]//\\n/$'\n'}
   fi
   if [[ ${NEW[3]} != "${OLD[3]}" ]]; then route_changes "$dev" "${OLD[3]}" "${NEW[3]}" || return 1; changes=$REPLY; fi
 
+  # From here on state.json is rewritten: any refusal below falls back to the full path, as a
+  # refused delta does.
+  forget_delta_base
   # Changed lines past the header must all be peer lines; the comma after a peer only says "not the
   # last one", so it is dropped (a peer whose comma alone changed is kept as it is). One awk pass
-  # finds them and copies the document for persist (one process instead of diff + cp).
-  awk -v copy="$WORK/state.json" "$CHANGED_LINES" "$STATE_DIR/state.json" "$doc" >"$WORK/delta" || return 1
-  while IFS= read -r line; do
+  # finds them and writes the new document over the old one (one process instead of diff + cp + mv).
+  awk -v copy="$STATE_DIR/state.json" "$CHANGED_LINES" "$STATE_DIR/state.json" "$doc" >"$WORK/delta" || return 1
+  mapfile -t delta <"$WORK/delta"
+  for line in "${delta[@]}"; do
     [[ $line =~ ^([-+])([0-9]+)\ (.*)$ ]] || return 1
     ((BASH_REMATCH[2] > 7)) || continue
     line=${BASH_REMATCH[3]%,}
     [[ $line == '{"allowedIps":'* ]] || return 1
     if [[ ${BASH_REMATCH[1]} == - ]]; then removed[$line]=1; else added[$line]=1; fi
-  done <"$WORK/delta"
+  done
   for line in "${!removed[@]}"; do
     if [[ -n ${added[$line]:-} ]]; then kept[$line]=1; continue; fi
-    [[ $line =~ $PEER_RE ]] || return 1
-    key=${BASH_REMATCH[10]}
+    peer_line "$line" || return 1
+    key=${BASH_REMATCH[11]}
     gone+=("$key")
     old_endpoint[$key]=${BASH_REMATCH[5]}
-    old_keepalive[$key]=${BASH_REMATCH[7]}
-    old_psk[$key]=${BASH_REMATCH[9]}
+    old_keepalive[$key]=${BASH_REMATCH[8]}
+    old_psk[$key]=${BASH_REMATCH[10]}
   done
   for line in "${!added[@]}"; do
     [[ -z ${kept[$line]:-} ]] || continue
-    [[ $line =~ $PEER_RE ]] || return 1
-    key=${BASH_REMATCH[10]}
+    peer_line "$line" || return 1
+    key=${BASH_REMATCH[11]}
     if [[ -n ${old_endpoint[$key]+set} ]]; then
       # wg set cannot clear an endpoint or a preshared key: such an update takes the full path.
       [[ -n ${BASH_REMATCH[5]} || -z ${old_endpoint[$key]} ]] || return 1
-      [[ -n ${BASH_REMATCH[9]} || -z ${old_psk[$key]} ]] || return 1
+      [[ -n ${BASH_REMATCH[10]} || -z ${old_psk[$key]} ]] || return 1
       updated[$key]=1
     fi
     # Key, allowed IPs, endpoint, keepalive, preshared key name; PEER_RE admits no '|' in any.
-    came+=("$key|${BASH_REMATCH[1]//\"/}|${BASH_REMATCH[5]}|${BASH_REMATCH[7]}|${BASH_REMATCH[9]}")
+    came+=("$key|${BASH_REMATCH[1]//\"/}|${BASH_REMATCH[5]}|${BASH_REMATCH[8]}|${BASH_REMATCH[10]}")
   done
 
   # Everything checked: from here on, changes are made.
-  forget_delta_base
   for key in "${gone[@]}"; do
     if [[ -z ${updated[$key]:-} && -n ${old_psk[$key]} ]]; then stale_secrets+=("${old_psk[$key]}"); fi
   done
@@ -555,11 +640,17 @@ apply_delta() {
   if [[ -n $changes ]]; then
     ip -batch - <<<"$changes" >/dev/null 2>"$WORK/ip.err" || die "ip failed: $(tr '\n' ' ' <"$WORK/ip.err")"
   fi
-  if [[ -n $ruleset ]]; then nft_script "$dev" "$ruleset"; load_ruleset "$REPLY"; fi
-  stage delta.base "$base"$'\n'
-  persist
-  for key in "${stale_secrets[@]}"; do cache_file "$key"; rm -f -- "$REPLY"; done
-  WG_DEV=$dev
+  if [[ -n $ruleset ]]; then
+    nft_script "$dev" "$ruleset"
+    load_ruleset "$REPLY"
+    persist_staged
+  fi
+  # delta.base last: until it is written, the next apply takes the full path (see above).
+  applied_line
+  printf '%s' "$REPLY" >"$STATE_DIR/applied.json" || die "cannot write $STATE_DIR/applied.json"
+  printf '%s\n' "$base" >"$STATE_DIR/delta.base" || die "cannot write $STATE_DIR/delta.base"
+  for key in "${stale_secrets[@]}"; do cache_file "$key"; stale_files+=("$REPLY"); done
+  if ((${#stale_files[@]})); then rm -f -- "${stale_files[@]}"; fi
 }
 
 # ---------- report ----------
@@ -578,10 +669,14 @@ peers_from_interface() {
     BEGIN { printf "[" } END { printf "]" }' || die "cannot read the interface status"
 }
 
-# Prints the report line: $1 = gatewayId as JSON, $2 = generation, $3 = extra fields, then the
-# peers of interface $4 (wireguard mode), else the peers JSON $5.
+# Prints the start of the report line: $1 = gatewayId as JSON, $2 = generation, $3 = extra fields.
+report_head() { printf '{"gatewayId":%s,"appliedGeneration":%s,"mode":"%s"%s' "$1" "$2" "$MODE" "$3"; }
+
+# Prints the report line: report_head "$1" "$2" "$3", then the peers of interface $4 (wireguard
+# mode), else the peers JSON $5.
 print_report() {
-  printf '{"gatewayId":%s,"appliedGeneration":%s,"mode":"%s"%s,"peers":' "$1" "$2" "$MODE" "$3"
+  report_head "$1" "$2" "$3"
+  printf ',"peers":'
   if [[ $MODE == wireguard && -n $4 ]]; then peers_from_interface "$4"; else printf '%s' "$5"; fi
   printf '}\n'
 }
@@ -622,9 +717,12 @@ case $ACTION in
       file://*) DOCUMENT=${STATE_URI#file://}
                 [[ -r $DOCUMENT ]] || die "cannot fetch $STATE_URI" ;;
     esac
-    # Either path leaves its copy of the document in $WORK/state.json, renamed into place by persist.
+    # The delta path writes the document to $STATE_DIR/state.json itself; the full path copies it to
+    # $WORK/state.json, renamed into place by persist.
     if apply_delta "$DOCUMENT"; then
-      report_applied "$WG_DEV" '' ',"path":"delta"'
+      # No peers: the live ones cost O(peers) to read (--report has them).
+      report_head "\"$GATEWAY_ID\"" "$GENERATION" ',"path":"delta"'
+      printf '}\n'
     else
       cp -- "$DOCUMENT" "$WORK/state.json" 2>/dev/null || die "cannot fetch $STATE_URI"
       apply_document "$WORK/state.json"

@@ -78,7 +78,7 @@ describe('apply-config.sh at 1000 peers (files mode)', () => {
     expect(result).toMatchObject({ exitCode: 0, stderr: '' });
     const report = parseReport(result.stdout);
     expect(report.peers).toHaveLength(PEERS);
-    expect(report.peers.map((p) => p.publicKey)).toEqual(peers.map((p) => p.publicKey));
+    expect(report.peers?.map((p) => p.publicKey)).toEqual(peers.map((p) => p.publicKey));
     expect(readFileSync(join(stateDir, 'wg.conf'), 'utf8').match(/^PresharedKey = /gm)).toHaveLength(PEERS);
     expect(readdirSync(join(stateDir, 'secrets'))).toHaveLength(PEERS + 1);
   });

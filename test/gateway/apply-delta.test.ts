@@ -2,11 +2,12 @@
  * The gateway script's delta path on real WireGuard: a change is applied as that change (one
  * `wg set`, route and ruleset diffs) when the interface still holds the last applied document, and
  * the result is exactly what the full path (`wg syncconf` + reconciliation) makes of the same
- * document. Needs Linux, root and wireguard-go: when something is missing the suite fails and says
- * what.
+ * document. A delta's report names no peers (`--report` has the live ones), and what a delta writes
+ * in place is never trusted after a crash. Needs Linux, root and wireguard-go: when something is
+ * missing the suite fails and says what.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GatewayDesiredState, serialiseState } from '../../lambdas/core/render';
 import { parseReport } from '../../runtime/hosts';
@@ -42,6 +43,15 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
     return { name, publicKey: genKeyPair().publicKey, presharedKeyParam, allowedIps, endpoint };
   };
 
+  /** A peer without a preshared key (no secret to write: hundreds are cheap); any 32 bytes are a key. */
+  const roadWarrior = (i: number): DocPeer => ({
+    name: `rw-${i}`,
+    publicKey: randomBytes(32).toString('base64'),
+    presharedKeyParam: null,
+    allowedIps: [`172.30.${Math.floor(i / 250)}.${(i % 250) + 1}/32`],
+    endpoint: null,
+  });
+
   /** Applies a state (next generation); `layout: compact` forces the full path. */
   const apply = async (
     peers: DocPeer[],
@@ -57,8 +67,11 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
       generation,
       stateUri: publish(wg.root, gateway.id, generation, document),
     });
-    return { ...result, path: result.exitCode === 0 ? parseReport(result.stdout).path : undefined };
+    return { ...result, document, path: result.exitCode === 0 ? parseReport(result.stdout).path : undefined };
   };
+
+  /** A file of the gateway host's state directory. */
+  const stateFile = (name: string) => join(wg.hosts.hostInfo(gateway.instanceId)?.stateDir ?? '', name);
 
   const inGateway = async (argv: string[]) => {
     const result = await wg.inGateway(argv);
@@ -181,5 +194,86 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
     expect(refused.stderr).toBe(`apply-config: secret not found: ${orphan.presharedKeyParam}\n`);
     expect(next).toMatchObject({ exitCode: 0, path: 'full' });
     expect((await configured()).peers.map((p) => p.publicKey)).toEqual([kept.publicKey]);
+  });
+
+  it('reports a delta without peers, and --report right after lists the live ones', async () => {
+    // Prepare
+    const first = peer('vpc-peering-report-1', ['172.23.0.0/16'], '198.51.100.7:51820');
+    await apply([first]);
+    const added = peer('vpc-peering-report-2', ['172.24.0.0/16'], '198.51.100.8:51820');
+
+    // Act
+    const delta = await apply([first, added]);
+    const live = await wg.hosts.report(gateway.instanceId);
+
+    // Assess
+    expect(delta).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(parseReport(delta.stdout)).toEqual({
+      gatewayId: gateway.id,
+      appliedGeneration: generation,
+      mode: 'wireguard',
+      path: 'delta',
+    });
+    expect(live).toMatchObject({ gatewayId: gateway.id, appliedGeneration: generation, mode: 'wireguard' });
+    expect(live?.peers?.map((p) => p.publicKey).sort()).toEqual([first.publicKey, added.publicKey].sort());
+    expect(live?.peers?.find((p) => p.publicKey === added.publicKey)).toMatchObject({
+      allowedIps: added.allowedIps,
+      endpoint: added.endpoint,
+    });
+  });
+
+  it('writes the new document over the old one in its awk pass, whole, however large', async () => {
+    // Prepare: a base far larger than awk's read buffer, so a truncation while reading it would show.
+    const many = Array.from({ length: 400 }, (_, i) => roadWarrior(i));
+    await apply(many);
+    const base = readFileSync(stateFile('state.json'), 'utf8');
+    const added = roadWarrior(400);
+
+    // Act
+    const delta = await apply([...many, added]);
+
+    // Assess: the diff saw the whole old document (one peer added, none removed) and the new one is
+    // in place, byte for byte.
+    expect(base.length).toBeGreaterThan(64 * 1024);
+    expect(delta).toMatchObject({ exitCode: 0, stderr: '', path: 'delta' });
+    expect(readFileSync(stateFile('state.json'), 'utf8')).toBe(delta.document);
+    const keys = (await configured()).peers.map((p) => p.publicKey);
+    expect(keys).toHaveLength(401);
+    expect(keys).toContain(added.publicKey);
+  });
+
+  it('recovers from a crash between its awk pass and recording the base through the full path', async () => {
+    // Prepare: a delta, then what a crash before its last write leaves: no base, torn files.
+    const east = peer('vpc-peering-crash-east', ['172.25.0.0/16'], '198.51.100.9:51820');
+    const west = peer('vpc-peering-crash-west', ['172.26.0.0/16'], '198.51.100.10:51820');
+    const north = peer('vpc-peering-crash-north', ['172.27.0.0/16'], null);
+    await apply([east]);
+    const delta = await apply([east, west]);
+    writeFileSync(stateFile('delta.base'), '');
+    writeFileSync(stateFile('applied.json'), `{"gatewayId":"${gateway.id}","generat`);
+    writeFileSync(stateFile('state.json'), '{"schema":1,"gatewayId":"gw-a",\n"interface":{"na');
+
+    // Act
+    const recovered = await apply([west, north]);
+    const next = await apply([west, north], (state) => {
+      state.nftables = withExtraRule(state.nftables);
+    });
+
+    // Assess: the full path ran despite the torn files, the interface holds exactly the document,
+    // and it is a delta base again.
+    expect(delta.path).toBe('delta');
+    expect(recovered).toMatchObject({ exitCode: 0, path: 'full' });
+    expect(recovered.stderr).toBe(
+      `apply-config: ignoring unreadable ${stateFile('applied.json')}: no generation is known to be applied\n`,
+    );
+    expect(next).toMatchObject({ exitCode: 0, stderr: '', path: 'delta' });
+    const now = await configured();
+    expect(now.peers.map((p) => p.publicKey).sort()).toEqual([west.publicKey, north.publicKey].sort());
+    expect(now.routes.filter((r) => r !== '').map((r) => r.split(' ')[0])).toEqual([
+      '172.26.0.0/16',
+      '172.27.0.0/16',
+    ]);
+    expect(now.ruleset).toContain(EXTRA_RULE);
+    expect(readFileSync(stateFile('state.json'), 'utf8')).toBe(next.document);
   });
 });
