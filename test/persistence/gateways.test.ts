@@ -269,7 +269,7 @@ describe('applied generations and live reports', () => {
     txBytes: 2,
   });
 
-  it('keeps the highest applied generation, whatever order pushes finish in', async () => {
+  it('keeps the highest applied generation, whatever order pushes finish in, with when it was first reported', async () => {
     // Prepare
     const gatewayId = uniqueId('gw');
     const at = '2026-11-25T00:00:00.000Z';
@@ -277,6 +277,9 @@ describe('applied generations and live reports', () => {
     // Act
     await db.repository().recordApplied({ gatewayId, appliedGeneration: 5, appliedAt: at });
     await db.repository().recordApplied({ gatewayId, appliedGeneration: 4, appliedAt: at });
+    await db
+      .repository()
+      .recordApplied({ gatewayId, appliedGeneration: 5, appliedAt: '2026-11-25T00:05:00.000Z' });
 
     // Assess
     expect(await db.repository().getAppliedGeneration(gatewayId)).toEqual({

@@ -470,11 +470,13 @@ export class DynamoRepository implements Repository {
   // ---- status reports and idempotency ------------------------------------------------------------
 
   /**
-   * Monotonic: pushes finish out of order, and an older generation must never replace a newer one.
-   * A small item of its own, so recording a delta push costs one write unit whatever the peer count.
+   * Monotonic: pushes finish out of order, and an older generation must never replace a newer one;
+   * the same generation reported again (a retried push, a periodic report) keeps its first
+   * `appliedAt`. A small item of its own, so recording a delta push costs one write unit whatever
+   * the peer count.
    */
   async recordApplied(applied: AppliedGeneration): Promise<void> {
-    await this.putIfNewer(appliedItem(applied), 'appliedGeneration <= :generation', {
+    await this.putIfNewer(appliedItem(applied), 'appliedGeneration < :generation', {
       ':generation': applied.appliedGeneration,
     });
   }
