@@ -478,17 +478,18 @@ NFT_RE='^"nftables":"(([^"\\]|\\n)*)",$'
 # moved): a change of a few lines hashes a few lines, not every line, whatever the size. A line set
 # aside in one file and met in the other cancels out, so the result is the two sets' difference
 # whatever the order. `copy` may be the old file: it has been read to its end and closed before
-# `copy` is opened (and so truncated).
+# `copy` is opened (and so truncated). The old file is copied to `previous` as it is read, so the
+# last applied document survives a delta that stops after this pass (see restore_document).
 CHANGED_LINES='
   function advance(read) {
     old_line = next_line; has_old = has_next; old_at = next_at
     read = (getline next_line < old)
     if (read < 0) { failed = 1; exit 2 }
     has_next = read > 0
-    if (has_next) next_at++
+    if (has_next) { next_at++; print next_line > previous }
   }
   function old_gone() { if (old_line in came) delete came[old_line]; else gone[old_line] = old_at }
-  BEGIN { old = ARGV[1]; ARGV[1] = ""; advance(); advance() }
+  BEGIN { old = ARGV[1]; ARGV[1] = ""; printf "" > previous; advance(); advance() }
   has_old && $0 == old_line { advance(); next }
   $0 in gone { delete gone[$0]; next }
   has_next && $0 == next_line { old_gone(); advance(); advance(); next }
@@ -497,6 +498,7 @@ CHANGED_LINES='
     if (failed) exit 2
     while (has_old) { old_gone(); advance() }
     close(old)
+    if (close(previous) != 0) exit 2
     printf "" > copy
     while ((read = (getline line < ARGV[2])) > 0) print line > copy
     if (read < 0 || close(copy) != 0) exit 2
@@ -577,7 +579,8 @@ apply_delta() {
   # Changed lines past the header must all be peer lines; the comma after a peer only says "not the
   # last one", so it is dropped (a peer whose comma alone changed is kept as it is). One awk pass
   # finds them and writes the new document over the old one (one process instead of diff + cp + mv).
-  awk -v copy="$STATE_DIR/state.json" "$CHANGED_LINES" "$STATE_DIR/state.json" "$doc" >"$WORK/delta" || return 1
+  awk -v copy="$STATE_DIR/state.json" -v previous="$STATE_DIR/state.previous.json" "$CHANGED_LINES" \
+    "$STATE_DIR/state.json" "$doc" >"$WORK/delta" || return 1
   mapfile -t delta <"$WORK/delta"
   for line in "${delta[@]}"; do
     [[ $line =~ ^([-+])([0-9]+)\ (.*)$ ]] || return 1
@@ -697,6 +700,33 @@ report_from_store() {
   print_report "$id" "$generation" "${1:-}" "$wg_if" "$peers"
 }
 
+# ---------- restore ----------
+# The generation in the header of document file $1, into REPLY ('' when it has none).
+document_generation() {
+  local line=''
+  REPLY=''
+  IFS= read -r line <"$1" || true
+  if [[ $line =~ $HEADER_RE ]]; then REPLY=$((10#${BASH_REMATCH[2]})); fi
+}
+
+# The document to restore, into REPLY: the one of the applied generation. That is state.json,
+# unless a delta apply stopped after writing it (a refused change, a crash): then its predecessor,
+# which the delta's awk pass kept, is what the interface last held whole. Otherwise state.json.
+restore_document() {
+  local applied='' state='' previous=''
+  REPLY=$STATE_DIR/state.json
+  [[ -f $STATE_DIR/state.previous.json && -f $STATE_DIR/applied.json ]] || return 0
+  IFS= read -r applied <"$STATE_DIR/applied.json" || true
+  [[ $applied =~ $APPLIED_RE ]] || return 0
+  applied=$((10#${BASH_REMATCH[2]}))
+  document_generation "$STATE_DIR/state.json"
+  state=$REPLY
+  document_generation "$STATE_DIR/state.previous.json"
+  previous=$REPLY
+  REPLY=$STATE_DIR/state.json
+  if [[ $state != "$applied" && $previous == "$applied" ]]; then REPLY=$STATE_DIR/state.previous.json; fi
+}
+
 # ---------- main ----------
 if [[ $ACTION == report ]]; then report_from_store; exit 0; fi
 
@@ -706,7 +736,14 @@ flock 9
 case $ACTION in
   restore)
     [[ -f $STATE_DIR/state.json ]] || { echo "apply-config: nothing to restore in $STATE_DIR" >&2; exit 0; }
-    apply_document "$STATE_DIR/state.json"
+    restore_document
+    if [[ $REPLY != "$STATE_DIR/state.json" ]]; then
+      # The predecessor becomes state.json again (persist renames it before delta.base), so a delta
+      # after the restore diffs against what the interface holds.
+      cp -- "$REPLY" "$WORK/state.json" || die "cannot read $REPLY"
+      STAGED+=("$WORK/state.json")
+    fi
+    apply_document "$REPLY"
     report_from_store
     ;;
   apply)

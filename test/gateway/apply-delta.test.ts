@@ -18,6 +18,7 @@ import {
   genKeyPair,
   genPsk,
   publish,
+  rebootWireguardHost,
   startWireguardHost,
   type WireguardHost,
   writeSecret,
@@ -194,6 +195,26 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
     expect(refused.stderr).toBe(`apply-config: secret not found: ${orphan.presharedKeyParam}\n`);
     expect(next).toMatchObject({ exitCode: 0, path: 'full' });
     expect((await configured()).peers.map((p) => p.publicKey)).toEqual([kept.publicKey]);
+  });
+
+  it('a reboot after a refused delta restores the last applied document, not the refused one', async () => {
+    // Prepare: a delta refused after its awk pass wrote the new document (its secret is missing).
+    const kept = peer('vpc-peering-survivor', ['172.25.0.0/16'], '198.51.100.9:51820');
+    await apply([kept]);
+    const lastApplied = readFileSync(stateFile('state.json'), 'utf8');
+    const orphan: DocPeer = { ...peer('vpc-peering-unresolved', ['172.26.0.0/16'], null) };
+    rmSync(join(wg.secretsDir, orphan.presharedKeyParam ?? ''));
+    const refused = await apply([kept, orphan]);
+
+    // Act
+    wg = await rebootWireguardHost(wg, gateway, prefix);
+
+    // Assess: the interface holds the last applied document, which is state.json again.
+    expect(refused.exitCode).toBe(1);
+    expect((await configured()).peers.map((p) => p.publicKey)).toEqual([kept.publicKey]);
+    expect(readFileSync(stateFile('state.json'), 'utf8')).toBe(lastApplied);
+    expect(await wg.hosts.report(gateway.instanceId)).toMatchObject({ appliedGeneration: generation - 1 });
+    expect((await apply([kept])).path).toBe('delta');
   });
 
   it('reports a delta without peers, and --report right after lists the live ones', async () => {

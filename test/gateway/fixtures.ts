@@ -176,8 +176,26 @@ export async function startWireguardHost(
     throw new Error(`This suite needs real WireGuard hosts; missing: ${missing.join(', ')}`);
   const root = tempDir(label);
   const secretsDir = join(root, 'secrets');
-  const hosts = new LocalHosts({ dataDir: join(root, 'data'), secretsDir, mode: 'wireguard', prefix });
   writeSecret(secretsDir, gateway.privateKeyParam ?? '', genKeyPair().privateKey);
+  return wireguardHostIn(root, gateway, prefix);
+}
+
+/**
+ * The host of `wg` rebooted: its namespaces and processes go, then a new host over the same state
+ * directory comes up and restores what it had applied (`--restore`), as a rebooted instance does.
+ */
+export async function rebootWireguardHost(
+  wg: WireguardHost,
+  gateway: HostGateway,
+  prefix: string,
+): Promise<WireguardHost> {
+  await wg.hosts.teardown();
+  return wireguardHostIn(wg.root, gateway, prefix);
+}
+
+async function wireguardHostIn(root: string, gateway: HostGateway, prefix: string): Promise<WireguardHost> {
+  const secretsDir = join(root, 'secrets');
+  const hosts = new LocalHosts({ dataDir: join(root, 'data'), secretsDir, mode: 'wireguard', prefix });
   await hosts.ensureHost(gateway);
   const inGateway = (argv: string[]) => {
     const namespace = hosts.hostInfo(gateway.instanceId)?.gatewayNamespace;
