@@ -737,13 +737,23 @@ case $ACTION in
   restore)
     [[ -f $STATE_DIR/state.json ]] || { echo "apply-config: nothing to restore in $STATE_DIR" >&2; exit 0; }
     restore_document
-    if [[ $REPLY != "$STATE_DIR/state.json" ]]; then
+    RESTORED=$REPLY
+    if [[ $RESTORED != "$STATE_DIR/state.json" ]]; then
       # The predecessor becomes state.json again (persist renames it before delta.base), so a delta
       # after the restore diffs against what the interface holds.
-      cp -- "$REPLY" "$WORK/state.json" || die "cannot read $REPLY"
+      cp -- "$RESTORED" "$WORK/state.json" || die "cannot read $RESTORED"
       STAGED+=("$WORK/state.json")
     fi
-    apply_document "$REPLY"
+    # A torn applied.json (a crash while a delta wrote it) would fail every --report until the next
+    # push: once restored, the interface holds what the restored document's header says.
+    FIRST_LINE=''
+    IFS= read -r FIRST_LINE 2>/dev/null <"$STATE_DIR/applied.json" || true
+    if [[ ! $FIRST_LINE =~ $APPLIED_RE ]] && IFS= read -r FIRST_LINE <"$RESTORED" && [[ $FIRST_LINE =~ $HEADER_RE ]]; then
+      GATEWAY_ID=${BASH_REMATCH[1]} GENERATION=$((10#${BASH_REMATCH[2]}))
+      applied_line
+      stage applied.json "$REPLY"
+    fi
+    apply_document "$RESTORED"
     report_from_store
     ;;
   apply)

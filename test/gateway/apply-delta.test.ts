@@ -217,6 +217,20 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
     expect((await apply([kept])).path).toBe('delta');
   });
 
+  it('a reboot after a crash that tore applied.json restores, and reports work again', async () => {
+    // Prepare: a delta, then a crash that leaves a torn applied.json behind.
+    const kept = peer('vpc-peering-torn', ['172.27.0.0/16'], '198.51.100.10:51820');
+    await apply([kept]);
+    writeFileSync(stateFile('applied.json'), '{"gatewayId":"gw-');
+
+    // Act
+    wg = await rebootWireguardHost(wg, gateway, prefix);
+
+    // Assess: the restored document's generation is recorded again, so --report answers.
+    expect((await configured()).peers.map((p) => p.publicKey)).toEqual([kept.publicKey]);
+    expect(await wg.hosts.report(gateway.instanceId)).toMatchObject({ appliedGeneration: generation });
+  });
+
   it('reports a delta without peers, and --report right after lists the live ones', async () => {
     // Prepare
     const first = peer('vpc-peering-report-1', ['172.23.0.0/16'], '198.51.100.7:51820');
