@@ -169,11 +169,20 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const interval =
       options.statusReportIntervalMs ?? Number(process.env.STATUS_REPORT_INTERVAL_SECONDS ?? 60) * 1000;
     if (interval > 0) {
+      // One period at a time; a stop waits for the one in flight (it still needs DynamoDB).
+      let inFlight: Promise<void> | undefined;
       const timer = setInterval(() => {
-        reportStatus().catch((error: Error) => log(`status report: ${error.message}`));
+        inFlight ??= reportStatus()
+          .catch((error: Error) => log(`status report: ${error.message}`))
+          .finally(() => {
+            inFlight = undefined;
+          });
       }, interval);
       timer.unref();
-      stack.push(async () => clearInterval(timer));
+      stack.push(async () => {
+        clearInterval(timer);
+        await inFlight;
+      });
     }
 
     const front = await startHttpFront({
