@@ -87,7 +87,7 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   api: ['table', 'secrets', 'workflows'],
   'gateway-events': ['table', 'workflows'],
   cascade: ['table', 'secrets-delete', 'workflows'],
-  'status-reports': ['table', 'report-commands', 'command-status'],
+  'status-reports': ['table', 'report-commands', 'command-status', 'workflows'],
   validate: ['table-read'],
   allocate: ['table', 'secrets-write', 'audit'],
   'push-config': ['table-read', 'config', 'commands'],

@@ -36,3 +36,19 @@ export async function startGatewayPush(
   const executionId = await d.workflows.start('push-gateway', name, { gatewayId });
   return { gatewayId, generation, executionId };
 }
+
+/**
+ * Starts the push that repairs a gateway found behind `generation` by two periodic reports in a
+ * row (app/status-reports.ts). Named by the report round, so a redelivered report joins it; a
+ * push of the same generation that ended (failed) does not stop it, as its name would.
+ */
+export async function startDriftRepair(
+  d: Pick<Dependencies, 'workflows'>,
+  gatewayId: string,
+  generation: number,
+  round: string,
+): Promise<PushRun> {
+  const name = `repair-${derivedHex(['repair', gatewayId, String(generation), round])}`;
+  const executionId = await d.workflows.start('push-gateway', name, { gatewayId });
+  return { gatewayId, generation, executionId };
+}

@@ -4,21 +4,32 @@
  * - the live peer list (handshakes, bytes) comes with full applies and with the periodic report
  *   every gateway instance is asked for (a schedule on AWS, a timer in the embedded runtime), since
  *   a delta apply lists no peers: its cost must follow the change (docs/DECISIONS.md, "Status reports").
+ * The periodic report also repairs drift: an instance still behind a generation the previous
+ * report already found pending gets a new push.
  */
 import { boundedStatusReport, parseInstanceReport } from '../core/status';
 import type { InstanceReport } from '../core/types';
 import type { Dependencies } from './ports';
+import { type PushRun, startDriftRepair } from './push-runs';
 
 type ReportDeps = Pick<Dependencies, 'repository' | 'clock'>;
 
-/** Stores what an instance reported: its applied generation, and its peers when it listed them. */
-export async function recordInstanceReport(d: ReportDeps, report: InstanceReport): Promise<void> {
+/**
+ * Stores what an instance reported: its applied generation, and its peers when it listed them,
+ * with the generation it had yet to apply (`pendingGeneration`) when one is given.
+ */
+export async function recordInstanceReport(
+  d: ReportDeps,
+  report: InstanceReport,
+  pendingGeneration?: number,
+): Promise<void> {
   const at = d.clock().toISOString();
   const { gatewayId, appliedGeneration, mode, peers } = report;
   await d.repository.recordApplied({ gatewayId, appliedGeneration, appliedAt: at });
   if (peers) {
+    const stored = { gatewayId, appliedGeneration, mode, peers, reportedAt: at };
     await d.repository.putStatusReport(
-      boundedStatusReport({ gatewayId, appliedGeneration, mode, peers, reportedAt: at }),
+      boundedStatusReport(pendingGeneration === undefined ? stored : { ...stored, pendingGeneration }),
     );
   }
 }
@@ -29,16 +40,22 @@ export async function requestStatusReports(d: Pick<Dependencies, 'commands'>): P
 }
 
 export type StoredReport =
-  | { stored: true; gatewayId: string }
+  | { stored: true; gatewayId: string; repair?: PushRun }
   | { stored: false; reason: 'not-succeeded' | 'no-report' | 'unknown-gateway' | 'wrong-instance' };
 
 /**
  * Stores the report of one finished report invocation. The report names its gateway, and is
  * stored only if that gateway is served by the instance that sent it: an instance can never write
  * another gateway's status. Anything else is dropped (the next period brings a new report).
+ *
+ * Drift: when the previous report already found the instance behind generation g and this one
+ * still finds it below g, g has been pending for a whole period, far longer than any push takes
+ * (a push that failed, an instance that was down or restored an older document), so a push of the
+ * gateway's current state starts. A generation that only this report finds pending is left to the
+ * push that is most likely running for it.
  */
 export async function storeStatusReport(
-  d: Pick<Dependencies, 'repository' | 'commands' | 'clock'>,
+  d: Pick<Dependencies, 'repository' | 'commands' | 'clock' | 'workflows'>,
   invocation: { commandId: string; instanceId: string },
 ): Promise<StoredReport> {
   const { status, output } = await d.commands.get(invocation.commandId, invocation.instanceId);
@@ -48,6 +65,13 @@ export async function storeStatusReport(
   const gateway = await d.repository.getGateway(report.gatewayId);
   if (!gateway) return { stored: false, reason: 'unknown-gateway' };
   if (gateway.instanceId !== invocation.instanceId) return { stored: false, reason: 'wrong-instance' };
-  await recordInstanceReport(d, report);
-  return { stored: true, gatewayId: gateway.id };
+  const previous = await d.repository.getStatusReport(gateway.id);
+  const behind = report.appliedGeneration < gateway.desiredGeneration;
+  await recordInstanceReport(d, report, behind ? gateway.desiredGeneration : undefined);
+  const stalled = previous?.pendingGeneration;
+  if (gateway.status !== 'ACTIVE' || stalled === undefined || report.appliedGeneration >= stalled) {
+    return { stored: true, gatewayId: gateway.id };
+  }
+  const repair = await startDriftRepair(d, gateway.id, stalled, invocation.commandId);
+  return { stored: true, gatewayId: gateway.id, repair };
 }

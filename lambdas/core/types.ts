@@ -106,6 +106,8 @@ export interface GatewayStatusReport {
   reportedAt: string;
   /** Peers the stored report leaves out (the least recently active), when there are any (core/status.ts). */
   peersOmitted?: number;
+  /** The desired generation the instance had not applied yet, when a periodic report found it behind. */
+  pendingGeneration?: number;
 }
 
 /** The generation a gateway's instance last said it applied (every push records it). */

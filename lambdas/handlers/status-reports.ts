@@ -2,11 +2,13 @@
  * Gateway status collection (app/status-reports.ts). Two EventBridge rules invoke it: the schedule
  * ("Scheduled Event") asks every gateway instance for its live report with one Run Command, and
  * each finished report invocation ("EC2 Command Invocation Status-change Notification" of the
- * report document) is stored as its gateway's status. A report that cannot be stored is logged and
+ * report document) is stored as its gateway's status, starting a repair push for a gateway that
+ * stayed behind its desired generation for a whole period. A report that cannot be stored is logged and
  * dropped: the next period brings a fresh one. A malformed event is thrown as a ValidationError.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { repository } from '../adapters/dynamodb';
+import { workflowEngine } from '../adapters/sfn';
 import { commandBus } from '../adapters/ssm';
 import { requestStatusReports, storeStatusReport } from '../app/status-reports';
 import { ValidationError } from '../core/errors';
@@ -40,11 +42,16 @@ async function route(event: RuleEvent, log: Logger): Promise<void> {
     case COMMAND_INVOCATION_CHANGED: {
       const invocation = invocationOf(event.detail);
       const result = await storeStatusReport(
-        { repository: repository(), commands: commandBus(), clock: clock() },
+        { repository: repository(), commands: commandBus(), clock: clock(), workflows: workflowEngine() },
         invocation,
       );
-      if (result.stored) log.info('status report stored', { ...invocation, gatewayId: result.gatewayId });
-      else log.warn('status report dropped', { ...invocation, reason: result.reason });
+      if (!result.stored) {
+        log.warn('status report dropped', { ...invocation, reason: result.reason });
+        return;
+      }
+      log.info('status report stored', { ...invocation, gatewayId: result.gatewayId });
+      if (result.repair)
+        log.warn('gateway behind its desired state for a period: push started', { ...result.repair });
       return;
     }
     default:

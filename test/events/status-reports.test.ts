@@ -12,6 +12,7 @@ import { provideDependencies } from '../../lambdas/shared/deps';
 import { COMMAND_INVOCATION_CHANGED, SCHEDULED_EVENT } from '../../lambdas/shared/event-patterns';
 import { LocalCommandBus, type ReportInvocation } from '../../runtime/hosts';
 import { runToEnd, useWorkflowBench } from '../workflow/harness';
+import { RecordingWorkflows } from './fakes';
 
 const bench = useWorkflowBench();
 const context = {} as Context;
@@ -73,6 +74,74 @@ it('a scheduled event has every host report; each announced report is stored as 
   }
 });
 
+describe('drift repair', () => {
+  /** One report round of `gateway`'s host, stored through the handler's use case. */
+  async function reportRound(workflows: RecordingWorkflows, instanceId: string, round: string) {
+    const { output } = await reportOf(instanceId);
+    const commands: CommandBus = {
+      send: async () => 'unused',
+      requestReports: async () => round,
+      get: async () => ({ status: 'Success', output }),
+    };
+    return storeStatusReport(
+      { repository: bench.repository(), commands, clock: () => LATER, workflows },
+      {
+        commandId: round,
+        instanceId,
+      },
+    );
+  }
+
+  /** What the host's script reports now (files mode: the last document it applied). */
+  async function reportOf(instanceId: string) {
+    const result = await bench.hosts().runReport(instanceId);
+    expect(result.exitCode).toBe(0);
+    return { output: result.stdout };
+  }
+
+  it('pushes a gateway that stayed behind its desired generation for a whole period, once per round', async () => {
+    // Prepare: applied 1, then a change to 2 whose push never happened.
+    const gateway = await pushedGateway();
+    await bench.repository().bumpGeneration(gateway.id);
+    const workflows = new RecordingWorkflows();
+
+    // Act: the first round finds 2 pending, the second still does (and is delivered twice).
+    const first = await reportRound(workflows, gateway.instanceId, 'round-1');
+    const second = await reportRound(workflows, gateway.instanceId, 'round-2');
+    const again = await reportRound(workflows, gateway.instanceId, 'round-2');
+
+    // Assess
+    expect(first).toEqual({ stored: true, gatewayId: gateway.id });
+    expect(second).toMatchObject({ stored: true, repair: { gatewayId: gateway.id, generation: 2 } });
+    expect(again).toMatchObject({ repair: second.stored ? second.repair : undefined });
+    expect(workflows.starts).toHaveLength(2);
+    expect(new Set(workflows.starts.map((s) => s.name)).size).toBe(1);
+    expect(workflows.starts[0]).toMatchObject({ workflow: 'push-gateway', input: { gatewayId: gateway.id } });
+  });
+
+  it('leaves a change found pending by one report alone, and a caught-up gateway too', async () => {
+    // Prepare
+    const gateway = await pushedGateway();
+    const workflows = new RecordingWorkflows();
+    await reportRound(workflows, gateway.instanceId, 'round-a');
+    await bench.repository().bumpGeneration(gateway.id);
+
+    // Act: the change is found pending once; then its push lands and the next round is in sync.
+    const pendingOnce = await reportRound(workflows, gateway.instanceId, 'round-b');
+    const pushed = await runToEnd(bench.engine(), 'push-gateway', `push2-${gateway.id}`, {
+      gatewayId: gateway.id,
+    });
+    const caughtUp = await reportRound(workflows, gateway.instanceId, 'round-c');
+
+    // Assess
+    expect(pendingOnce).toEqual({ stored: true, gatewayId: gateway.id });
+    expect(pushed.status).toBe('SUCCEEDED');
+    expect(caughtUp).toEqual({ stored: true, gatewayId: gateway.id });
+    expect(workflows.starts).toEqual([]);
+    expect((await bench.repository().getStatusReport(gateway.id))?.pendingGeneration).toBeUndefined();
+  });
+});
+
 it('never stores a report that names a gateway its instance does not serve', async () => {
   // Prepare: an instance whose report names another gateway.
   const victim = await pushedGateway();
@@ -86,7 +155,7 @@ it('never stores a report that names a gateway its instance does not serve', asy
 
   // Act
   const result = await storeStatusReport(
-    { repository: bench.repository(), commands, clock: () => LATER },
+    { repository: bench.repository(), commands, clock: () => LATER, workflows: new RecordingWorkflows() },
     { commandId: 'cmd-1', instanceId: 'i-intruder' },
   );
 

@@ -83,7 +83,7 @@ describe('Lambda functions', () => {
     });
   });
 
-  test('only the api, the cascade and gateway-events know the state machines', () => {
+  test('only the api, the cascade, gateway-events and status-reports know the state machines', () => {
     // Prepare
     const withMachines = template.findResources('AWS::Lambda::Function', {
       Properties: {
@@ -99,7 +99,12 @@ describe('Lambda functions', () => {
 
     // Assess
     expect(Object.keys(withMachines).sort()).toEqual(
-      [stack.functions.api, stack.functions.cascade, stack.functions['gateway-events']]
+      [
+        stack.functions.api,
+        stack.functions.cascade,
+        stack.functions['gateway-events'],
+        stack.functions['status-reports'],
+      ]
         .map((fn) => stack.getLogicalId(fn.node.defaultChild as never))
         .sort(),
     );
@@ -348,7 +353,7 @@ describe('event sources', () => {
 });
 
 describe('least privilege', () => {
-  test('status-reports sends only the report document, to tagged instances, and reads their output', () => {
+  test('status-reports sends only the report document, to tagged instances, reads their output, starts pushes', () => {
     // Prepare
     const statements = statementsOf('status-reports');
     const sendCommand = statements.filter((statement) => statement.Action === 'ssm:SendCommand');
@@ -367,7 +372,9 @@ describe('least privilege', () => {
     expect(actionsOf('status-reports')).toEqual(
       expect.arrayContaining(['ssm:GetCommandInvocation', 's3:GetObject', 'dynamodb:PutItem']),
     );
-    expect(actionsOf('status-reports').filter((a) => /^(states|kms|events):/.test(a))).toEqual([]);
+    // It starts repair pushes; it never decrypts a secret or publishes an event.
+    expect(actionsOf('status-reports')).toContain('states:StartExecution');
+    expect(actionsOf('status-reports').filter((a) => /^(kms|events):/.test(a))).toEqual([]);
   });
 
   test('SendCommand reaches only the apply document and instances tagged as gateways', () => {

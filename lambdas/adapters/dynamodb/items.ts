@@ -108,6 +108,7 @@ const STATUS_REPORT_FIELDS = [
   'peers',
   'reportedAt',
   'peersOmitted',
+  'pendingGeneration',
 ] as const satisfies readonly (keyof GatewayStatusReport)[];
 
 export function gatewayItem(record: GatewayRecord, counters: GatewayCounters): GatewayItem {
