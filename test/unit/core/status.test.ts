@@ -1,5 +1,5 @@
-/** The bound on stored status reports (core/status.ts). */
-import { boundedStatusReport } from '../../../lambdas/core/status';
+/** Reading the gateway script's report, and the bound on stored status reports (core/status.ts). */
+import { boundedStatusReport, parseInstanceReport } from '../../../lambdas/core/status';
 import type { GatewayStatusReport } from '../../../lambdas/core/types';
 
 /** A report of `count` peers; peer i last shook hands at time i (0: never). */
@@ -52,5 +52,82 @@ describe('boundedStatusReport', () => {
 
     // Assess
     expect(bounded.peers.map((peer) => peer.publicKey)).toEqual(['key-00000', 'key-00001']);
+  });
+});
+
+describe('parseInstanceReport', () => {
+  const peer = {
+    publicKey: 'k1',
+    endpoint: '198.51.100.2:51820',
+    allowedIps: ['10.1.0.0/16'],
+    latestHandshake: 5,
+    rxBytes: 6,
+    txBytes: 7,
+  };
+
+  it('reads the last line of a full report, peer fields one by one', () => {
+    // Prepare: a log line first, and a peer carrying a field it must not pass on.
+    const report = {
+      gatewayId: 'gw-a',
+      appliedGeneration: 3,
+      mode: 'wireguard',
+      path: 'full',
+      peers: [peer],
+    };
+    const output = `apply-config: applied\n${JSON.stringify({ ...report, peers: [{ ...peer, presharedKey: 'x' }] })}\n`;
+
+    // Act / Assess
+    expect(parseInstanceReport(output)).toEqual({
+      gatewayId: 'gw-a',
+      appliedGeneration: 3,
+      mode: 'wireguard',
+      peers: [peer],
+    });
+  });
+
+  it('reads a delta report as one without peers', () => {
+    // Prepare
+    const output = JSON.stringify({
+      gatewayId: 'gw-a',
+      appliedGeneration: 4,
+      mode: 'wireguard',
+      path: 'delta',
+    });
+
+    // Act / Assess
+    expect(parseInstanceReport(output)).toEqual({
+      gatewayId: 'gw-a',
+      appliedGeneration: 4,
+      mode: 'wireguard',
+    });
+  });
+
+  it('counts what is not a number as 0 and a missing endpoint as null', () => {
+    // Prepare
+    const odd = { publicKey: 'k2', allowedIps: 'none', latestHandshake: 'soon', rxBytes: null };
+    const output = JSON.stringify({ gatewayId: 'gw-a', appliedGeneration: 1, mode: 'files', peers: [odd] });
+
+    // Act / Assess
+    expect(parseInstanceReport(output)?.peers).toEqual([
+      { publicKey: 'k2', allowedIps: [], endpoint: null, latestHandshake: 0, rxBytes: 0, txBytes: 0 },
+    ]);
+  });
+
+  it.each([
+    ['no output', ''],
+    ['a last line that is not JSON', 'apply-config: applied'],
+    ['no gateway', JSON.stringify({ gatewayId: null, appliedGeneration: 0, peers: [] })],
+    [
+      'a generation that is no integer',
+      JSON.stringify({ gatewayId: 'gw-a', appliedGeneration: '3', peers: [] }),
+    ],
+    [
+      'peers that are not objects',
+      JSON.stringify({ gatewayId: 'gw-a', appliedGeneration: 3, peers: ['k1'] }),
+    ],
+    ['a list, not an object', '[1,2]'],
+  ])('finds no report in %s', (_case, output) => {
+    // Act / Assess
+    expect(parseInstanceReport(output)).toBeUndefined();
   });
 });
