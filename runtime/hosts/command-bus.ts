@@ -11,8 +11,8 @@ import { InvocationNotReadyError } from '../../lambdas/core/errors';
 import type { HostGateway, LocalHosts } from './local-hosts';
 import type { RunResult } from './shell';
 
+/** One instance's run of a command (SSM keys it by command and instance: invocationKey). */
 interface Invocation {
-  instanceId: string;
   status: CommandStatus;
   output: string;
 }
@@ -78,7 +78,7 @@ export class LocalCommandBus implements CommandBus {
     instanceId: string,
     run: (invocation: Invocation) => Promise<void>,
   ): void {
-    const invocation: Invocation = { instanceId, status: 'Pending', output: '' };
+    const invocation: Invocation = { status: 'Pending', output: '' };
     this.invocations.set(invocationKey(commandId, instanceId), invocation);
     const previous = this.queues.get(instanceId) ?? Promise.resolve();
     const next = previous.then(() => {
