@@ -203,18 +203,35 @@ def applied_generation:
   end
 '
 
+# The applied record (applied.json), read with builtins into APPLIED_ID and APPLIED_GEN; false, both
+# empty, when there is none or it is torn or garbage (a crash during a delta apply's write).
+read_applied() {
+  local line=''
+  APPLIED_ID='' APPLIED_GEN=''
+  [[ -f $STATE_DIR/applied.json ]] || return 1
+  IFS= read -r line <"$STATE_DIR/applied.json" || true
+  [[ $line =~ $APPLIED_RE ]] || return 1
+  APPLIED_ID=${BASH_REMATCH[1]} APPLIED_GEN=$((10#${BASH_REMATCH[2]}))
+}
+
+# The header of document file $1, read with builtins into DOC_ID and DOC_GEN; false, both empty,
+# when it has none.
+read_header() {
+  local line=''
+  DOC_ID='' DOC_GEN=''
+  IFS= read -r line <"$1" || true
+  [[ $line =~ $HEADER_RE ]] || return 1
+  DOC_ID=${BASH_REMATCH[1]} DOC_GEN=$((10#${BASH_REMATCH[2]}))
+}
+
 # The applied record as a JSON array for the jq pass, into REPLY: [] when there is none, or when
-# applied.json is torn or garbage (a crash during a delta apply's write, see apply_delta): then no
-# generation is known to be applied, and refusing every later push as "not JSON" would wedge the
-# gateway for good.
+# applied.json is torn: then no generation is known to be applied, and refusing every later push as
+# "not JSON" would wedge the gateway for good.
 applied_record() {
-  local applied=''
   REPLY='[]'
-  [[ -f $STATE_DIR/applied.json ]] || return 0
-  IFS= read -r applied <"$STATE_DIR/applied.json" || true
-  if [[ $applied =~ $APPLIED_RE ]]; then
-    REPLY="[{\"gatewayId\":\"${BASH_REMATCH[1]}\",\"generation\":$((10#${BASH_REMATCH[2]}))}]"
-  else
+  if read_applied; then
+    REPLY="[{\"gatewayId\":\"$APPLIED_ID\",\"generation\":$APPLIED_GEN}]"
+  elif [[ -f $STATE_DIR/applied.json ]]; then
     echo "apply-config: ignoring unreadable $STATE_DIR/applied.json: no generation is known to be applied" >&2
   fi
 }
@@ -549,13 +566,11 @@ route_changes() {
 }
 
 apply_delta() {
-  local doc=$1 dev base line key allowed endpoint keepalive psk ruleset='' changes='' applied='' fd
+  local doc=$1 dev base line key allowed endpoint keepalive psk ruleset='' changes='' fd
   local -a NEW OLD delta gone=() came=() wg_args=() fds=() stale_secrets=() stale_files=()
   local -A removed=() added=() kept=() updated=() old_endpoint=() old_psk=() old_keepalive=()
   [[ $MODE == wireguard && -s $STATE_DIR/delta.base ]] || return 1
-  IFS= read -r applied <"$STATE_DIR/applied.json" || return 1
-  [[ $applied =~ $APPLIED_RE && ${BASH_REMATCH[1]} == "$GATEWAY_ID" ]] || return 1
-  ((GENERATION >= 10#${BASH_REMATCH[2]})) || return 1
+  read_applied && [[ $APPLIED_ID == "$GATEWAY_ID" ]] && ((GENERATION >= APPLIED_GEN)) || return 1
   mapfile -t -n 7 NEW <"$doc"
   mapfile -t -n 7 OLD <"$STATE_DIR/state.json"
   canonical_header NEW && canonical_header OLD || return 1
@@ -701,30 +716,18 @@ report_from_store() {
 }
 
 # ---------- restore ----------
-# The generation in the header of document file $1, into REPLY ('' when it has none).
-document_generation() {
-  local line=''
-  REPLY=''
-  IFS= read -r line <"$1" || true
-  if [[ $line =~ $HEADER_RE ]]; then REPLY=$((10#${BASH_REMATCH[2]})); fi
-}
-
 # The document to restore, into REPLY: the one of the applied generation. That is state.json,
 # unless a delta apply stopped after writing it (a refused change, a crash): then its predecessor,
 # which the delta's awk pass kept, is what the interface last held whole. Otherwise state.json.
 restore_document() {
-  local applied='' state='' previous=''
+  local state=''
   REPLY=$STATE_DIR/state.json
-  [[ -f $STATE_DIR/state.previous.json && -f $STATE_DIR/applied.json ]] || return 0
-  IFS= read -r applied <"$STATE_DIR/applied.json" || true
-  [[ $applied =~ $APPLIED_RE ]] || return 0
-  applied=$((10#${BASH_REMATCH[2]}))
-  document_generation "$STATE_DIR/state.json"
-  state=$REPLY
-  document_generation "$STATE_DIR/state.previous.json"
-  previous=$REPLY
-  REPLY=$STATE_DIR/state.json
-  if [[ $state != "$applied" && $previous == "$applied" ]]; then REPLY=$STATE_DIR/state.previous.json; fi
+  [[ -f $STATE_DIR/state.previous.json ]] && read_applied || return 0
+  read_header "$STATE_DIR/state.json" || true
+  state=$DOC_GEN
+  if [[ $state != "$APPLIED_GEN" ]] && read_header "$STATE_DIR/state.previous.json" && [[ $DOC_GEN == "$APPLIED_GEN" ]]; then
+    REPLY=$STATE_DIR/state.previous.json
+  fi
 }
 
 # ---------- main ----------
@@ -746,10 +749,8 @@ case $ACTION in
     fi
     # A torn applied.json (a crash while a delta wrote it) would fail every --report until the next
     # push: once restored, the interface holds what the restored document's header says.
-    FIRST_LINE=''
-    IFS= read -r FIRST_LINE 2>/dev/null <"$STATE_DIR/applied.json" || true
-    if [[ ! $FIRST_LINE =~ $APPLIED_RE ]] && IFS= read -r FIRST_LINE <"$RESTORED" && [[ $FIRST_LINE =~ $HEADER_RE ]]; then
-      GATEWAY_ID=${BASH_REMATCH[1]} GENERATION=$((10#${BASH_REMATCH[2]}))
+    if ! read_applied && read_header "$RESTORED"; then
+      GATEWAY_ID=$DOC_ID GENERATION=$DOC_GEN
       applied_line
       stage applied.json "$REPLY"
     fi

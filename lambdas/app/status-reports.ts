@@ -65,10 +65,11 @@ export async function storeStatusReport(
   const gateway = await d.repository.getGateway(report.gatewayId);
   if (!gateway) return { stored: false, reason: 'unknown-gateway' };
   if (gateway.instanceId !== invocation.instanceId) return { stored: false, reason: 'wrong-instance' };
-  const previous = await d.repository.getStatusReport(gateway.id);
   const behind = report.appliedGeneration < gateway.desiredGeneration;
+  // Only a gateway behind now can still be behind what the previous report found pending (a
+  // pending generation is never above the desired one), so one in sync reads nothing more.
+  const stalled = behind ? (await d.repository.getStatusReport(gateway.id))?.pendingGeneration : undefined;
   await recordInstanceReport(d, report, behind ? gateway.desiredGeneration : undefined);
-  const stalled = previous?.pendingGeneration;
   if (gateway.status !== 'ACTIVE' || stalled === undefined || report.appliedGeneration >= stalled) {
     return { stored: true, gatewayId: gateway.id };
   }
