@@ -29,7 +29,7 @@ import { DynamoRepository } from '../lambdas/adapters/dynamodb/repository';
 import { ensureTable } from '../lambdas/adapters/dynamodb/schema';
 import { firstFreeIndex, type TunnelAddressSpace, tunnelAddressSpace } from '../lambdas/core/allocation';
 import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../runtime/dynamodb-local';
-import { gatewayRecord } from '../test/helpers/gateways';
+import { gatewayRecord } from '../test/support/gateways';
 
 const TABLE = 'bench-allocation';
 const FILLS = [0, 1_000, 10_000];

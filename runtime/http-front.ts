@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ValidationError } from '../lambdas/core/errors';
-import { parseGroups } from '../lambdas/shared/http/claims';
+import { parseGroups } from '../lambdas/http/claims';
 import { verifyToken } from './tokens';
 
 export interface HttpFrontOptions {

@@ -3,7 +3,7 @@
 import { repository } from '../adapters/dynamodb';
 import { secretStore } from '../adapters/secrets';
 import { workflowEngine } from '../adapters/sfn';
-import { createApiHandler } from '../app/api/handler';
+import { createApiHandler } from '../http/handler';
 import { clock } from '../shared/deps';
 import { env } from '../shared/env';
 

@@ -3,8 +3,8 @@
  * put in `requestContext.authorizer.claims` (DESIGN §3.1).
  */
 import type { MiddlewareObj } from '@middy/core';
-import { UnauthorizedError } from '../../core/errors';
-import type { Caller } from '../../core/types';
+import { UnauthorizedError } from '../core/errors';
+import type { Caller } from '../core/types';
 import type { ApiEvent } from './event';
 
 const ADMIN_GROUP = 'admin';

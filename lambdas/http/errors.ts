@@ -12,8 +12,8 @@ import {
   TransientError,
   UnauthorizedError,
   ValidationError,
-} from '../../core/errors';
-import { logger } from '../logger';
+} from '../core/errors';
+import { logger } from '../shared/logger';
 import { errorResponse, HttpError, type HttpResponse } from './response';
 
 const BY_CLASS: ReadonlyArray<readonly [new (...args: never[]) => Error, number, string]> = [

@@ -1,6 +1,6 @@
 /** The API Gateway proxy event as the API's middlewares leave it for the router. */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { Caller } from '../../core/types';
+import type { Caller } from '../core/types';
 
 export interface ApiEvent extends APIGatewayProxyEvent {
   /** Set by callerClaims; undefined only on public paths. */

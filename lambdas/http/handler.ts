@@ -5,12 +5,12 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { callerClaims } from '../../shared/http/claims';
-import { httpErrors } from '../../shared/http/errors';
-import type { ApiEvent } from '../../shared/http/event';
-import { jsonBody } from '../../shared/http/json-body';
-import { createRouter } from '../../shared/http/router';
-import type { ApiDeps, ApiTiming } from './context';
+import type { ApiDeps, ApiTiming } from '../app/api/context';
+import { callerClaims } from './claims';
+import { httpErrors } from './errors';
+import type { ApiEvent } from './event';
+import { jsonBody } from './json-body';
+import { createRouter } from './router';
 import { apiRoutes } from './routes';
 
 export const PUBLIC_PATHS = ['/health'];

@@ -12,12 +12,12 @@
  *   names the same gateway / peering / workflow execution and creates nothing twice.
  */
 import { createHash } from 'node:crypto';
-import { ConflictError, ValidationError } from '../../core/errors';
-import type { Caller } from '../../core/types';
-import { toErrorResponse } from '../../shared/http/errors';
-import { type ApiEvent, headerOf } from '../../shared/http/event';
-import type { HttpResponse } from '../../shared/http/response';
-import type { ApiDeps } from './context';
+import type { ApiDeps } from '../app/api/context';
+import { ConflictError, ValidationError } from '../core/errors';
+import type { Caller } from '../core/types';
+import { toErrorResponse } from './errors';
+import { type ApiEvent, headerOf } from './event';
+import type { HttpResponse } from './response';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** Visible ASCII, bounded: the key ends up in a storage key. */

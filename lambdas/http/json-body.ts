@@ -5,7 +5,7 @@
  * cap is the only 413).
  */
 import type { MiddlewareObj } from '@middy/core';
-import { parseJsonBody } from '../../core/schemas';
+import { parseJsonBody } from '../core/schemas';
 import type { ApiEvent } from './event';
 
 export const MAX_BODY_BYTES = 16 * 1024;

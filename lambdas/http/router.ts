@@ -2,8 +2,8 @@
  * A small method + path-pattern router. `{param}` matches one non-empty path segment (URL-decoded).
  * Unknown paths answer 404, known paths with another method 405 with an Allow header.
  */
-import { ForbiddenError, UnauthorizedError } from '../../core/errors';
-import type { Caller } from '../../core/types';
+import { ForbiddenError, UnauthorizedError } from '../core/errors';
+import type { Caller } from '../core/types';
 import type { ApiEvent } from './event';
 import { HttpError, type HttpResponse } from './response';
 

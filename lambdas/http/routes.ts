@@ -1,15 +1,6 @@
 /** The route table of DESIGN §3.2: each route parses its input, calls its use case, shapes the answer. */
-import {
-  parseCreatePeeringBody,
-  parseCreateRoadWarriorBody,
-  parsePeerName,
-  parseRegisterGatewayBody,
-  parseResourceId,
-} from '../../core/schemas';
-import type { Caller } from '../../core/types';
-import { errorResponse, type HttpResponse, jsonResponse, textResponse } from '../../shared/http/response';
-import type { Route, RouteRequest } from '../../shared/http/router';
-import type { ApiDeps, ApiTiming } from './context';
+
+import type { ApiDeps, ApiTiming } from '../app/api/context';
 import {
   deleteGateway,
   gatewayStatus,
@@ -17,8 +8,7 @@ import {
   listGateways,
   listPeeringCandidates,
   registerGateway,
-} from './gateways';
-import { idempotencyKeyOf, withIdempotency } from './idempotency';
+} from '../app/api/gateways';
 import {
   createPeering,
   deletePeering,
@@ -26,8 +16,19 @@ import {
   listPeerings,
   type PeeringOutcome,
   peeringLocation,
-} from './peerings';
-import { addRoadWarrior, clientConfig, deletePeer, peeringIdOfPeerName } from './peers';
+} from '../app/api/peerings';
+import { addRoadWarrior, clientConfig, deletePeer, peeringIdOfPeerName } from '../app/api/peers';
+import {
+  parseCreatePeeringBody,
+  parseCreateRoadWarriorBody,
+  parsePeerName,
+  parseRegisterGatewayBody,
+  parseResourceId,
+} from '../core/schemas';
+import type { Caller } from '../core/types';
+import { idempotencyKeyOf, withIdempotency } from './idempotency';
+import { errorResponse, type HttpResponse, jsonResponse, textResponse } from './response';
+import type { Route, RouteRequest } from './router';
 
 const gatewayIdOf = (request: RouteRequest<Caller | undefined>): string =>
   parseResourceId(request.params.id, 'id');

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { missingForWireguard } from '../../runtime/hosts';
 import { type Runtime, startRuntime } from '../../runtime/main';
 import { mintToken } from '../../runtime/tokens';
-import { ExtraHosts } from './topology';
+import { ExtraHosts } from '../support/topology';
 
-const WHOAMI = join(__dirname, 'whoami.js');
+const WHOAMI = join(__dirname, '../support/whoami.js');
 const PORT = '7000';
 
 let runtime: Runtime;

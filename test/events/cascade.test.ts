@@ -14,10 +14,10 @@ import {
 } from '../../lambdas/shared/event-patterns';
 import { createEventRouter } from '../../runtime/event-router';
 import { type StreamPoller, startStreamPoller } from '../../runtime/stream-poller';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord } from '../helpers/gateways';
-import { newPeering, roadWarrior, uniqueId } from '../persistence/fixtures';
-import { MemorySecrets, RecordingWorkflows } from './fakes';
+import { useDynamoDb } from '../support/dynamodb';
+import { MemorySecrets, RecordingWorkflows } from '../support/fakes';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering, roadWarrior, uniqueId } from '../support/records';
 
 const db = useDynamoDb();
 const context = {} as Context;

@@ -6,10 +6,10 @@ import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_DELETED, GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord } from '../helpers/gateways';
-import { uniqueId } from '../persistence/fixtures';
-import { RecordingWorkflows } from './fakes';
+import { useDynamoDb } from '../support/dynamodb';
+import { RecordingWorkflows } from '../support/fakes';
+import { gatewayRecord } from '../support/gateways';
+import { uniqueId } from '../support/records';
 
 const db = useDynamoDb();
 const context = {} as Context;

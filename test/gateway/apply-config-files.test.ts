@@ -14,7 +14,7 @@ import {
   stateDocument,
   tempDir,
   writeSecret,
-} from './fixtures';
+} from '../support/gateway-script';
 
 const gateway: DocGateway = GATEWAY_A;
 

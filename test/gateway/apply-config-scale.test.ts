@@ -18,7 +18,7 @@ import {
   tempDir,
   type WireguardHost,
   writeSecret,
-} from './fixtures';
+} from '../support/gateway-script';
 
 const PEERS = 1000;
 const SLOW_MS = 60_000;

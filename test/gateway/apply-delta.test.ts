@@ -22,7 +22,7 @@ import {
   startWireguardHost,
   type WireguardHost,
   writeSecret,
-} from './fixtures';
+} from '../support/gateway-script';
 
 const gateway = GATEWAY_A;
 const EXTRA_RULE = 'ip daddr 192.0.2.99 drop';

@@ -3,7 +3,14 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvocationNotReadyError } from '../../lambdas/core/errors';
 import { LocalCommandBus, LocalHosts, parseReport } from '../../runtime/hosts';
-import { GATEWAY_A, genKeyPair, publish, stateDocument, tempDir, writeSecret } from './fixtures';
+import {
+  GATEWAY_A,
+  genKeyPair,
+  publish,
+  stateDocument,
+  tempDir,
+  writeSecret,
+} from '../support/gateway-script';
 
 const gateway = GATEWAY_A;
 

@@ -23,7 +23,7 @@ import {
   stateDocument,
   tempDir,
   writeSecret,
-} from './fixtures';
+} from '../support/gateway-script';
 
 const PSK_PARAM = '/vpc-peering/peerings/p1/psk';
 const gatewayA = GATEWAY_A;

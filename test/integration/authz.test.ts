@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mintToken } from '../../runtime/tokens';
-import { assertNoSecretLeaked, gatewayBody, peer, peersOf, useTarget } from './support';
+import { assertNoSecretLeaked, gatewayBody, peer, peersOf, useTarget } from '../support/integration';
 
 const { target, client, newGateway } = useTarget();
 let gatewayId: string;

@@ -1,5 +1,13 @@
 /** VPC peering routes: both sides set up and torn down, every §1 check in order, races, idempotency. */
-import { assertNoSecretLeaked, eventually, peer, peeringGone, peersOf, RUN, useTarget } from './support';
+import {
+  assertNoSecretLeaked,
+  eventually,
+  peer,
+  peeringGone,
+  peersOf,
+  RUN,
+  useTarget,
+} from '../support/integration';
 
 const { target, client, newGateway } = useTarget();
 

@@ -6,9 +6,9 @@ import type { NewRoadWarrior } from '../../lambdas/app/ports';
 import { tunnelAddressSpace } from '../../lambdas/core/allocation';
 import { ConflictError, GatewayGoneError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord } from '../helpers/gateways';
-import { newPeering, roadWarrior } from './fixtures';
+import { useDynamoDb } from '../support/dynamodb';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering, roadWarrior } from '../support/records';
 
 const db = useDynamoDb();
 

@@ -1,7 +1,7 @@
 /** bumpGeneration on DynamoDB Local: a gateway's desired state changing without a peer-set change. */
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord } from '../helpers/gateways';
-import { uniqueId } from './fixtures';
+import { useDynamoDb } from '../support/dynamodb';
+import { gatewayRecord } from '../support/gateways';
+import { uniqueId } from '../support/records';
 
 const db = useDynamoDb();
 

@@ -13,10 +13,10 @@ import { ConflictError, GatewayGoneError } from '../../lambdas/core/errors';
 import { boundedStatusReport, STATUS_REPORT_MAX_PEERS } from '../../lambdas/core/status';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { LOCAL_CLIENT_CONFIG } from '../../runtime/dynamodb-local';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord } from '../helpers/gateways';
-import { peerStatuses } from '../helpers/status-reports';
-import { roadWarrior, uniqueId } from './fixtures';
+import { useDynamoDb } from '../support/dynamodb';
+import { gatewayRecord } from '../support/gateways';
+import { roadWarrior, uniqueId } from '../support/records';
+import { peerStatuses } from '../support/status-reports';
 
 const db = useDynamoDb();
 

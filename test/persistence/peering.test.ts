@@ -3,9 +3,9 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
 import { ConflictError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord } from '../helpers/gateways';
-import { newPeering, uniqueId } from './fixtures';
+import { useDynamoDb } from '../support/dynamodb';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering, uniqueId } from '../support/records';
 
 const db = useDynamoDb();
 

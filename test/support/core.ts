@@ -1,6 +1,6 @@
 /** Builders of valid domain objects and small helpers for the core unit tests. */
-import type { Gateway, GatewayRecord, PeerRecord } from '../../../lambdas/core/types';
-import keys from '../../fixtures/wg-keys.json';
+import type { Gateway, GatewayRecord, PeerRecord } from '../../lambdas/core/types';
+import keys from './wg-keys.json';
 
 export const KEY_PAIRS = keys.pairs;
 export const PRESHARED_KEYS = keys.presharedKeys;

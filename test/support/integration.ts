@@ -3,7 +3,7 @@
  * gateway bodies with distinct ranges, bounded polling for the asynchronous parts.
  */
 import { randomBytes } from 'node:crypto';
-import { startTarget, type Target } from './harness';
+import { startTarget, type Target } from './target';
 
 export interface Reply {
   status: number;

@@ -17,8 +17,8 @@ import { provideDependencies, resetDependencies } from '../../lambdas/shared/dep
 import { LocalCommandBus, LocalHosts } from '../../runtime/hosts';
 import { STEP_FUNCTIONS } from '../../runtime/step-functions';
 import { type LambdaHandler, LocalWorkflowEngine } from '../../runtime/workflow-engine';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayWithKey } from '../helpers/gateways';
+import { useDynamoDb } from './dynamodb';
+import { gatewayWithKey } from './gateways';
 
 export interface StepCall {
   step: string;

@@ -13,9 +13,9 @@ import type { Repository } from '../../lambdas/app/ports';
 import { secretNames } from '../../lambdas/app/secret-names';
 import { ChecksOutdatedError, ConflictError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord } from '../helpers/gateways';
-import { newPeering, uniqueId } from '../persistence/fixtures';
+import { useDynamoDb } from '../support/dynamodb';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering, uniqueId } from '../support/records';
 
 const db = useDynamoDb();
 let dir = '';

@@ -6,7 +6,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CONFLICT_MESSAGES, TransientError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import type { LocalWorkflowEngine } from '../../runtime/workflow-engine';
-import { runToEnd, useWorkflowBench } from './harness';
+import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
 

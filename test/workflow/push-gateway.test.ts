@@ -13,7 +13,7 @@ import { generateKeyPair } from '../../lambdas/core/keys';
 import type { Caller, GatewayRecord } from '../../lambdas/core/types';
 import { logger } from '../../lambdas/shared/logger';
 import type { LambdaHandler } from '../../runtime/workflow-engine';
-import { runToEnd, useWorkflowBench } from './harness';
+import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
 const alice: Caller = { userId: 'alice', isAdmin: false };

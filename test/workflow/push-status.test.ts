@@ -6,8 +6,8 @@
 import type { CommandBus } from '../../lambdas/app/ports';
 import { checkPush } from '../../lambdas/app/push';
 import { STATUS_REPORT_MAX_PEERS } from '../../lambdas/core/status';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { peerStatuses } from '../helpers/status-reports';
+import { useDynamoDb } from '../support/dynamodb';
+import { peerStatuses } from '../support/status-reports';
 
 const db = useDynamoDb();
 const NOW = new Date('2026-11-25T12:00:00.000Z');

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
-import { runToEnd, useWorkflowBench } from './harness';
+import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
 const ssm = mockClient(SSMClient);

@@ -6,7 +6,7 @@ import {
   serialiseState,
 } from '../../../lambdas/core/render';
 import type { PeerRecord } from '../../../lambdas/core/types';
-import { gateway, gatewayRecord, KEY_PAIRS, peeringPeer, roadWarriorPeer } from './support';
+import { gateway, gatewayRecord, KEY_PAIRS, peeringPeer, roadWarriorPeer } from '../../support/core';
 
 type Section = { name: string; entries: [string, string][] };
 

@@ -10,7 +10,7 @@ import {
   parseResourceId,
   peeringPeerName,
 } from '../../../lambdas/core/schemas';
-import { KEY_PAIRS, thrown } from './support';
+import { KEY_PAIRS, thrown } from '../../support/core';
 
 /** Asserts a ValidationError on `field` whose message contains `text`. */
 function expectValidationError(act: () => unknown, field: string | undefined, text: string): void {
