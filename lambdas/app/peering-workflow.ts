@@ -16,7 +16,6 @@ import { peeringPeerName } from '../core/schemas';
 import type { Gateway, GatewayRecord, Peering, PeerRecord } from '../core/types';
 import type { Dependencies, NewPeeringSide } from './ports';
 import { checkPush, type PushProgress, type PushTicket, pushGatewayConfig } from './push';
-import { secretNames } from './secret-names';
 
 export interface PeeringRequest {
   peeringId: string;
@@ -109,7 +108,7 @@ export async function allocatePeering(
   // (refusing now would leave it PROVISIONING with nothing to compensate it).
   const written = await d.repository.getPeering(request.peeringId);
   if (written) return announceCreated(d, written);
-  const presharedKeyParam = secretNames.presharedKey(request.peeringId);
+  const presharedKeyParam = d.secrets.names.presharedKey(request.peeringId);
   let keyStored = false;
   try {
     for (let round = 0; round < ALLOCATION_ROUNDS; round++) {
@@ -240,7 +239,7 @@ export async function releasePeering(
 ): Promise<void> {
   const peering = await d.repository.getPeering(input.peeringId);
   await d.repository.releasePeering(input.peeringId, { deleteRecord: input.deleteRecord });
-  await d.secrets.delete(secretNames.presharedKey(input.peeringId));
+  await d.secrets.delete(d.secrets.names.presharedKey(input.peeringId));
   if (input.deleteRecord && peering) {
     await d.audit.publish('VPC Peering Deleted', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
   }

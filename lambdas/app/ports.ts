@@ -10,6 +10,7 @@ import type {
   PeeringStatus,
   PeerRecord,
 } from '../core/types';
+import type { SecretNames } from './secret-names';
 
 /** Everything needed to write a new peering in one transaction. */
 export interface NewPeering {
@@ -133,6 +134,8 @@ export interface Repository {
 
 /** Secrets at rest: SSM Parameter Store SecureString on AWS, a 0600 file tree locally. */
 export interface SecretStore {
+  /** Where each kind of secret lives in this store. */
+  readonly names: SecretNames;
   /** Writes only when absent, so a retried step never replaces a key already pushed. */
   putIfAbsent(name: string, value: string): Promise<void>;
   get(name: string): Promise<string | undefined>;

@@ -1,9 +1,20 @@
-/** Secret-store names (docs/ARCHITECTURE.md "Secrets"). Only names travel; values stay in the store. */
-import { env } from '../shared/env';
+/**
+ * Secret-store names (docs/ARCHITECTURE.md "Secrets"). Only names travel; values stay in the store.
+ * The prefix belongs to the store (a deployment setting its adapter reads), so the names do too.
+ */
+export const DEFAULT_SECRET_PREFIX = '/vpc-peering';
 
-export const secretNames = {
-  gatewayPrivateKey: (gatewayId: string) => `${env.secretPrefix()}/gateways/${gatewayId}/private-key`,
-  roadWarriorPrivateKey: (gatewayId: string, peerName: string) =>
-    `${env.secretPrefix()}/gateways/${gatewayId}/peers/${peerName}/private-key`,
-  presharedKey: (peeringId: string) => `${env.secretPrefix()}/peerings/${peeringId}/psk`,
-};
+export interface SecretNames {
+  gatewayPrivateKey(gatewayId: string): string;
+  roadWarriorPrivateKey(gatewayId: string, peerName: string): string;
+  presharedKey(peeringId: string): string;
+}
+
+export function secretNamesUnder(prefix: string): SecretNames {
+  return {
+    gatewayPrivateKey: (gatewayId) => `${prefix}/gateways/${gatewayId}/private-key`,
+    roadWarriorPrivateKey: (gatewayId, peerName) =>
+      `${prefix}/gateways/${gatewayId}/peers/${peerName}/private-key`,
+    presharedKey: (peeringId) => `${prefix}/peerings/${peeringId}/psk`,
+  };
+}

@@ -3,7 +3,6 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { gatewayItem, keys } from '../../lambdas/adapters/dynamodb/items';
 import type { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
-import { secretNames } from '../../lambdas/app/secret-names';
 import { handler as cascade } from '../../lambdas/handlers/cascade';
 import { handler as gatewayEvents } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
@@ -65,14 +64,14 @@ describe('gateway deletion cascade', () => {
    */
   async function seed() {
     const a = gatewayRecord({ id: uniqueId('gw-a'), privateKeyParam: null });
-    const withKey = { ...a, privateKeyParam: secretNames.gatewayPrivateKey(a.id) };
+    const withKey = { ...a, privateKeyParam: secrets.names.gatewayPrivateKey(a.id) };
     const b = gatewayRecord({ id: uniqueId('gw-b') });
     const c = gatewayRecord({ id: uniqueId('gw-c') });
     for (const gateway of [withKey, b, c]) await repository.createGateway(gateway);
     const ab = await repository.createPeering(newPeering(withKey, b));
     const ac = await repository.createPeering(newPeering(withKey, c));
-    const laptopKey = secretNames.roadWarriorPrivateKey(a.id, 'laptop');
-    const bPhoneKey = secretNames.roadWarriorPrivateKey(b.id, 'phone');
+    const laptopKey = secrets.names.roadWarriorPrivateKey(a.id, 'laptop');
+    const bPhoneKey = secrets.names.roadWarriorPrivateKey(b.id, 'phone');
     await repository.addRoadWarrior({ ...roadWarrior(a.id, 'laptop'), privateKeyParam: laptopKey });
     await repository.addRoadWarrior(roadWarrior(a.id, 'own-key'));
     await repository.addRoadWarrior({ ...roadWarrior(b.id, 'phone'), privateKeyParam: bPhoneKey });

@@ -1,5 +1,6 @@
 /** In-memory stand-ins for the ports the event tests do not exercise for real. */
 import type { ExecutionResult, SecretStore, WorkflowEngine, WorkflowName } from '../../lambdas/app/ports';
+import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../../lambdas/app/secret-names';
 
 export interface RecordedStart {
   workflow: WorkflowName;
@@ -24,6 +25,7 @@ export class RecordingWorkflows implements WorkflowEngine {
 }
 
 export class MemorySecrets implements SecretStore {
+  readonly names = secretNamesUnder(DEFAULT_SECRET_PREFIX);
   readonly values = new Map<string, string>();
 
   async putIfAbsent(name: string, value: string): Promise<void> {

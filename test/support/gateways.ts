@@ -41,7 +41,7 @@ export async function gatewayWithKey(
 ): Promise<{ record: GatewayRecord; privateKey: string }> {
   const keys = generateKeyPair();
   const record = gatewayRecord({ publicKey: keys.publicKey, ...overrides });
-  const privateKeyParam = `/vpc-peering/gateways/${record.id}/private-key`;
+  const privateKeyParam = secrets.names.gatewayPrivateKey(record.id);
   await secrets.putIfAbsent(privateKeyParam, keys.privateKey);
   return { record: { ...record, privateKeyParam }, privateKey: keys.privateKey };
 }

@@ -10,7 +10,6 @@ import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store'
 import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { allocatePeering } from '../../lambdas/app/peering-workflow';
 import type { Repository } from '../../lambdas/app/ports';
-import { secretNames } from '../../lambdas/app/secret-names';
 import { ChecksOutdatedError, ConflictError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { useDynamoDb } from '../support/dynamodb';
@@ -77,7 +76,7 @@ describe('allocatePeering', () => {
     expect(raced).toBe(true);
     expect(await repository.getPeering(peeringId)).toBeUndefined();
     expect((await repository.listPeers(b.id)).length).toBe(0);
-    expect(await secrets.get(secretNames.presharedKey(peeringId))).toBeUndefined();
+    expect(await secrets.get(secrets.names.presharedKey(peeringId))).toBeUndefined();
   });
 
   it('returns a peering its transaction already wrote without checking again', async () => {

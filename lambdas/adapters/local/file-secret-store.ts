@@ -6,11 +6,19 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { SecretStore } from '../../app/ports';
+import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../../app/secret-names';
 
 const SECRET_NAME = /^(\/[A-Za-z0-9_.-]+)+$/;
 
 export class FileSecretStore implements SecretStore {
-  constructor(private readonly root: string) {}
+  readonly names;
+
+  constructor(
+    private readonly root: string,
+    prefix = DEFAULT_SECRET_PREFIX,
+  ) {
+    this.names = secretNamesUnder(prefix);
+  }
 
   async putIfAbsent(name: string, value: string): Promise<void> {
     const path = this.pathOf(name);

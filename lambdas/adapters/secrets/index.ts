@@ -8,14 +8,20 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { SecretStore } from '../../app/ports';
+import { secretNamesUnder } from '../../app/secret-names';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 
 export class ParameterStoreSecrets implements SecretStore {
+  readonly names;
+
   constructor(
     private readonly client: SSMClient,
     private readonly kmsKeyId: string | undefined,
-  ) {}
+    prefix: string,
+  ) {
+    this.names = secretNamesUnder(prefix);
+  }
 
   async putIfAbsent(name: string, value: string): Promise<void> {
     try {
@@ -53,4 +59,7 @@ export class ParameterStoreSecrets implements SecretStore {
 }
 
 export const secretStore = () =>
-  resolve('secrets', () => new ParameterStoreSecrets(new SSMClient({}), env.secretsKmsKeyId()));
+  resolve(
+    'secrets',
+    () => new ParameterStoreSecrets(new SSMClient({}), env.secretsKmsKeyId(), env.secretPrefix()),
+  );

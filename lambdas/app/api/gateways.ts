@@ -5,7 +5,6 @@ import { generateKeyPair, publicKeyFromPrivateKey } from '../../core/keys';
 import type { RegisterGatewayInput } from '../../core/schemas';
 import type { Caller, Gateway, GatewayRecord, Peer, PeerRecord, PeerRuntimeStatus } from '../../core/types';
 import { GATEWAY_FIELDS, pickFields, toPublicGateway, toPublicPeer } from '../../core/views';
-import { secretNames } from '../secret-names';
 import type { ApiDeps } from './context';
 import { newGatewayId } from './ids';
 import { ownerFilter, visibleGateway } from './visibility';
@@ -26,7 +25,7 @@ export async function registerGateway(
   if (await d.repository.getGateway(id)) throw new ConflictError('GATEWAY_EXISTS');
   const { publicKey, privateKeyParam } = input.publicKey
     ? { publicKey: input.publicKey, privateKeyParam: null }
-    : await storeGeneratedKey(d, secretNames.gatewayPrivateKey(id));
+    : await storeGeneratedKey(d, d.secrets.names.gatewayPrivateKey(id));
   const now = d.clock().toISOString();
   const record: GatewayRecord = {
     ...input,

@@ -4,7 +4,6 @@ import { renderClientConfig } from '../../core/render';
 import { isPeeringPeerName } from '../../core/schemas';
 import type { Caller, Peer } from '../../core/types';
 import { toPublicPeer } from '../../core/views';
-import { secretNames } from '../secret-names';
 import type { ApiDeps, ApiTiming } from './context';
 import { storeGeneratedKey } from './gateways';
 import { deletePeering } from './peerings';
@@ -48,7 +47,7 @@ async function keyUnlessTaken(
   name: string,
 ): Promise<{ publicKey: string; privateKeyParam: string }> {
   if (await d.repository.getPeer(gatewayId, name)) throw new ConflictError('PEER_EXISTS');
-  return storeGeneratedKey(d, secretNames.roadWarriorPrivateKey(gatewayId, name));
+  return storeGeneratedKey(d, d.secrets.names.roadWarriorPrivateKey(gatewayId, name));
 }
 
 /**
