@@ -5,6 +5,8 @@
  * hosts: duplicate tunnel addresses, orphan peers on hosts, orphan allocations, peerings neither
  * ACTIVE nor cleanly FAILED.
  */
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Repository } from '../lambdas/app/ports';
 import { peeringPeerName } from '../lambdas/core/schemas';
@@ -15,7 +17,6 @@ import {
   registerGateways,
   round,
   type SectionResult,
-  sleep,
   startBenchRuntime,
   WAIT_NOTE,
 } from './harness';

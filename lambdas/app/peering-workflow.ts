@@ -14,6 +14,7 @@ import {
 import { generatePresharedKey } from '../core/key-format';
 import { peeringPeerName } from '../core/schemas';
 import type { Gateway, GatewayRecord, Peering, PeerRecord } from '../core/types';
+import { retry } from '../shared/retry';
 import type { Dependencies, NewPeeringSide } from './ports';
 import { checkPush, type PushProgress, type PushTicket, pushGatewayConfig } from './push';
 
@@ -91,8 +92,7 @@ export function peerDescribing(remote: Gateway, peeringId: string): NewPeeringSi
  * again in lockstep.
  */
 const ALLOCATION_ROUNDS = 12;
-const pauseBeforeRound = (round: number) =>
-  new Promise((done) => setTimeout(done, Math.random() * 20 * Math.min(round, 5)));
+const pauseAfterRound = (round: number, random: number): number => random * 20 * Math.min(round, 5);
 
 /**
  * One transaction writes the peering, both peer entries, both addresses and the pair lock. The
@@ -111,14 +111,14 @@ export async function allocatePeering(
   const presharedKeyParam = d.secrets.names.presharedKey(request.peeringId);
   let keyStored = false;
   try {
-    for (let round = 0; round < ALLOCATION_ROUNDS; round++) {
-      const { local, remote } = await checkPeering(d, request);
-      if (!keyStored) {
-        await d.secrets.putIfAbsent(presharedKeyParam, generatePresharedKey());
-        keyStored = true;
-      }
-      try {
-        const peering = await d.repository.createPeering({
+    const peering = await retry(
+      async () => {
+        const { local, remote } = await checkPeering(d, request);
+        if (!keyStored) {
+          await d.secrets.putIfAbsent(presharedKeyParam, generatePresharedKey());
+          keyStored = true;
+        }
+        return d.repository.createPeering({
           id: request.peeringId,
           ownerId: local.ownerId,
           presharedKeyParam,
@@ -129,13 +129,19 @@ export async function allocatePeering(
           ],
           expectedGenerations: [local.desiredGeneration, remote.desiredGeneration],
         });
-        return await announceCreated(d, peering);
-      } catch (error) {
-        if (!(error instanceof ChecksOutdatedError)) throw error;
-        await pauseBeforeRound(round + 1);
-      }
-    }
-    throw new TransientError(`Peering ${request.peeringId}: the gateways kept changing while it was checked`);
+      },
+      {
+        attempts: ALLOCATION_ROUNDS,
+        delayMs: pauseAfterRound,
+        retryable: (error) => error instanceof ChecksOutdatedError,
+      },
+    ).catch((error: unknown) => {
+      if (!(error instanceof ChecksOutdatedError)) throw error;
+      throw new TransientError(
+        `Peering ${request.peeringId}: the gateways kept changing while it was checked`,
+      );
+    });
+    return await announceCreated(d, peering);
   } catch (error) {
     // Nothing was written: the key must not outlive the refused request.
     if (keyStored && isRefusal(error)) await d.secrets.delete(presharedKeyParam);

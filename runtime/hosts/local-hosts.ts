@@ -19,6 +19,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { InstanceReport } from '../../lambdas/core/types';
 import { nthHost, prefixLength } from './addresses';
 import { missingCommands, mustRun, ProcessGroup, type RunResult, run } from './shell';
@@ -125,7 +126,6 @@ const addVethPair = (namespace: string, name: string, peerNamespace: string, pee
     'netns',
     peerNamespace,
   ]);
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 export class LocalHosts {
   readonly mode: HostMode;

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseReport } from '../../runtime/hosts';
 import {
   type DocGateway,
@@ -311,6 +312,6 @@ function lockHolders(file: string): { holders: number; waiters: number } {
 async function waitFor(condition: () => boolean): Promise<void> {
   for (let polls = 0; !condition(); polls++) {
     if (polls > 1000) throw new Error('condition never became true');
-    await new Promise((done) => setTimeout(done, 10));
+    await sleep(10);
   }
 }

@@ -3,6 +3,7 @@
  * gateway bodies with distinct ranges, bounded polling for the asynchronous parts.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startTarget, type Target } from './target';
 
 export interface Reply {
@@ -169,7 +170,7 @@ export async function eventually<T>(
         `Timed out waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
+    await sleep(options.intervalMs ?? 250);
   }
 }
 

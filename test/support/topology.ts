@@ -7,6 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalHosts } from '../../runtime/hosts';
 
 const sh = (argv: string[]) => execFileSync(argv[0] as string, argv.slice(1), { encoding: 'utf8' });
@@ -60,7 +61,7 @@ export class ExtraHosts {
     this.processes.push(wireguard);
     for (let i = 0; i < 100; i += 1) {
       if (sh(['ls', runDir]).includes('wg0.sock')) break;
-      await new Promise((done) => setTimeout(done, 50));
+      await sleep(50);
     }
     const address = /^Address = (.+)$/m.exec(clientConfig)?.[1] ?? '';
     const allowed = (/^AllowedIPs = (.+)$/m.exec(clientConfig)?.[1] ?? '').split(',').map((s) => s.trim());

@@ -9,5 +9,3 @@ export interface ApiTiming {
   /** Pause between two looks at a running workflow (API_POLL_MS). */
   pollMs: number;
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
