@@ -94,6 +94,10 @@ export interface InstanceReport {
   appliedGeneration: number;
   mode: 'wireguard' | 'files';
   peers?: PeerRuntimeStatus[];
+  /** An apply that found a newer generation already applied, and changed nothing. */
+  skipped?: 'stale';
+  /** How an apply was made: `delta` (only the change) or `full` (the whole document, reconciled). */
+  path?: 'delta' | 'full';
 }
 
 /** The latest live peer list of a gateway, as stored (bounded: core/status.ts). */

@@ -5,7 +5,6 @@ export {
   type HostGateway,
   type HostInfo,
   type HostMode,
-  type HostReport,
   LocalHosts,
   type LocalHostsOptions,
   missingForWireguard,

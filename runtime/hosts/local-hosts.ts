@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseInstanceReport } from '../../lambdas/core/status';
 import type { InstanceReport } from '../../lambdas/core/types';
 import { nthHost, prefixLength } from './addresses';
 import { missingCommands, mustRun, ProcessGroup, type RunResult, run } from './shell';
@@ -53,13 +54,6 @@ export interface ApplyArgs {
   generation: number;
   stateUri: string;
 }
-
-/** The script's report, with how the apply went. */
-export type HostReport = InstanceReport & {
-  skipped?: 'stale';
-  /** How an apply was made: `delta` (only the change) or `full` (the whole document, reconciled). */
-  path?: 'delta' | 'full';
-};
 
 export interface HostInfo {
   mode: HostMode;
@@ -183,7 +177,7 @@ export class LocalHosts {
   }
 
   /** The host's current status as its script reports it; undefined for an unknown instance. */
-  async report(instanceId: string): Promise<HostReport | undefined> {
+  async report(instanceId: string): Promise<InstanceReport | undefined> {
     if (!this.hosts.has(instanceId)) return undefined;
     const result = await this.runReport(instanceId);
     if (result.exitCode !== 0) throw new Error(`report of ${instanceId} failed: ${result.stderr.trim()}`);
@@ -405,8 +399,10 @@ function namespacesOf(host: Host): string[] {
   return [host.gatewayNamespace, host.instanceNamespace].filter((n): n is string => n !== undefined);
 }
 
-/** The report is the script's last stdout line. */
-export function parseReport(stdout: string): HostReport {
-  const last = stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(last) as HostReport;
+/** The report on the script's last stdout line, read as the control plane reads it (core/status.ts). */
+export function parseReport(stdout: string): InstanceReport {
+  const report = parseInstanceReport(stdout);
+  if (!report)
+    throw new Error(`The gateway script printed no report: ${stdout.trim().split('\n').pop() ?? ''}`);
+  return report;
 }
