@@ -184,6 +184,10 @@ export function peeringPeerName(peeringId: string): string {
   return `${PEERING_PEER_PREFIX}${parseResourceId(peeringId, 'peeringId')}`;
 }
 
+/** The peering a `vpc-peering-<id>` peer name stands for; undefined for road-warrior names. */
+export const peeringIdOfPeerName = (name: string): string | undefined =>
+  isPeeringPeerName(name) ? name.slice(PEERING_PEER_PREFIX.length) : undefined;
+
 function parseRoadWarriorName(value: unknown, field: string): string {
   const name = matchString(
     value,

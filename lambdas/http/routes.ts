@@ -17,13 +17,14 @@ import {
   type PeeringOutcome,
   peeringLocation,
 } from '../app/api/peerings';
-import { addRoadWarrior, clientConfig, deletePeer, peeringIdOfPeerName } from '../app/api/peers';
+import { addRoadWarrior, clientConfig, deletePeer } from '../app/api/peers';
 import {
   parseCreatePeeringBody,
   parseCreateRoadWarriorBody,
   parsePeerName,
   parseRegisterGatewayBody,
   parseResourceId,
+  peeringIdOfPeerName,
 } from '../core/schemas';
 import type { Caller } from '../core/types';
 import { idempotencyKeyOf, withIdempotency } from './idempotency';

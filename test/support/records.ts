@@ -1,6 +1,7 @@
 /** Records for persistence tests (gateways come from ../helpers/gateways): valid by default. */
 import { randomUUID } from 'node:crypto';
 import type { NewPeering, NewRoadWarrior } from '../../lambdas/app/ports';
+import { peeringPeerName } from '../../lambdas/core/schemas';
 import type { GatewayRecord } from '../../lambdas/core/types';
 
 const CREATED_AT = '2025-01-01T00:00:00.000Z';
@@ -17,7 +18,7 @@ export function newPeering(local: GatewayRecord, remote: GatewayRecord, id = uni
   const side = (self: GatewayRecord, other: GatewayRecord) => ({
     gatewayId: self.id,
     peer: {
-      name: `vpc-peering-${id}`,
+      name: peeringPeerName(id),
       publicKey: other.publicKey,
       allowedIps: [other.vpcCidr, other.tunnelSubnet],
       endpoint: `${other.publicIp}:${other.listenPort}`,

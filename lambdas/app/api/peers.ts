@@ -1,7 +1,7 @@
 /** A gateway's peer list: road-warrior clients, and the vpc-peering entries that stand for peerings. */
 import { ConflictError, NotFoundError } from '../../core/errors';
 import { renderClientConfig } from '../../core/render';
-import { isPeeringPeerName } from '../../core/schemas';
+import { peeringIdOfPeerName } from '../../core/schemas';
 import type { Caller, Peer } from '../../core/types';
 import { toPublicPeer } from '../../core/views';
 import type { ApiDeps, ApiTiming } from './context';
@@ -9,12 +9,6 @@ import { storeGeneratedKey } from './gateways';
 import { deletePeering } from './peerings';
 import { visibleGateway } from './visibility';
 import { pushGatewayAndWait } from './waiting';
-
-const PEERING_PEER_PREFIX = 'vpc-peering-';
-
-/** The peering a `vpc-peering-<id>` peer name stands for; undefined for road-warrior names. */
-export const peeringIdOfPeerName = (name: string): string | undefined =>
-  isPeeringPeerName(name) ? name.slice(PEERING_PEER_PREFIX.length) : undefined;
 
 /** Stores the peer (key pair generated when no public key is given); push-gateway pushes the config. */
 export async function addRoadWarrior(

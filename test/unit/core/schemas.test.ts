@@ -8,6 +8,7 @@ import {
   parsePeerName,
   parseRegisterGatewayBody,
   parseResourceId,
+  peeringIdOfPeerName,
   peeringPeerName,
 } from '../../../lambdas/core/schemas';
 import { KEY_PAIRS, thrown } from '../../support/core';
@@ -225,6 +226,8 @@ describe('peer names', () => {
     // Assess
     expect(name).toBe('vpc-peering-p1');
     expect(isPeeringPeerName(name)).toBe(true);
+    expect(peeringIdOfPeerName(name)).toBe('p1');
+    expect(peeringIdOfPeerName('laptop')).toBeUndefined();
   });
 
   it('refuses to build a name from an unsafe peering id', () => {
