@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleHandler, type HandlerBundle } from '../../bench/bundle-size';
+import { bundleHandler, type HandlerBundle } from '../../lib/constructs/bundling';
 import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
 import { ACCESS, type Access } from '../../lib/vpc-peering-stack';
 
@@ -47,7 +47,7 @@ const bundles = new Map<string, HandlerBundle>();
 
 beforeAll(async () => {
   for (const spec of HANDLERS)
-    bundles.set(spec.name, await bundleHandler(spec.entry, join(outdir, `${spec.name}.js`)));
+    bundles.set(spec.name, await bundleHandler(REPO_ROOT, spec.entry, join(outdir, `${spec.name}.js`)));
 });
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));

@@ -9,9 +9,9 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { bundleHandler } from '../../bench/bundle-size';
 import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
 import { defineApp } from '../../lib/app';
+import { bundleHandler } from '../../lib/constructs/bundling';
 import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
 import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
 import type { VpcPeeringStack } from '../../lib/vpc-peering-stack';
@@ -129,7 +129,7 @@ describe('Lambda code', () => {
 
       try {
         // Act
-        await bundleHandler(spec.entry, join(outdir, 'index.js'));
+        await bundleHandler(REPO_ROOT, spec.entry, join(outdir, 'index.js'));
 
         // Assess
         expect(deployedBundle(name).equals(readFileSync(join(outdir, 'index.js')))).toBe(true);

@@ -1,5 +1,5 @@
 /** Builders of valid domain objects and small helpers for the core unit tests. */
-import type { Gateway, GatewayRecord, PeerRecord } from '../../lambdas/core/types';
+import type { Gateway, PeerRecord } from '../../lambdas/core/types';
 import keys from './wg-keys.json';
 
 export const KEY_PAIRS = keys.pairs;
@@ -38,17 +38,6 @@ export function remoteGateway(overrides: Partial<Gateway> = {}): Gateway {
     instanceId: 'i-0b',
     ...overrides,
   });
-}
-
-export function gatewayRecord(overrides: Partial<GatewayRecord> = {}): GatewayRecord {
-  return {
-    ...gateway(),
-    desiredGeneration: 1,
-    privateKeyParam: '/vpc-peering/gateways/gw-a/private-key',
-    createdAt: '2024-01-01T00:00:00.000Z',
-    updatedAt: '2024-01-01T00:00:00.000Z',
-    ...overrides,
-  };
 }
 
 export function peeringPeer(overrides: Partial<PeerRecord> = {}): PeerRecord {
