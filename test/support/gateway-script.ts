@@ -1,10 +1,11 @@
 /** Hand-built desired-state documents and a throw-away secret store for the gateway script tests. */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { type GatewayDesiredState, serialiseState } from '../../lambdas/core/render';
 import { type HostGateway, LocalHosts, missingForWireguard, type RunResult } from '../../runtime/hosts';
+import { run } from '../../runtime/hosts/shell';
 
 export const SCRIPT = resolve(__dirname, '../../gateway/apply-config.sh');
 
@@ -125,32 +126,9 @@ export function publish(dir: string, gatewayId: string, generation: number, docu
   return `file://${file}`;
 }
 
-export interface ScriptResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the script; `pid` is reported as soon as it starts (for the lock test). */
-export function runScript(
-  args: string[],
-  env: Record<string, string>,
-  onStart?: (pid: number) => void,
-): Promise<ScriptResult> {
-  return new Promise((done, fail) => {
-    const child = spawn('bash', [SCRIPT, ...args], { env: { ...process.env, ...env } });
-    if (child.pid !== undefined) onStart?.(child.pid);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ exitCode: code ?? 1, stdout, stderr }));
-  });
+/** Runs the script with `env` added to this process's environment. */
+export function runScript(args: string[], env: Record<string, string>): Promise<RunResult> {
+  return run(['bash', SCRIPT, ...args], { ...process.env, ...env });
 }
 
 export interface WireguardHost {
