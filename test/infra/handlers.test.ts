@@ -37,9 +37,12 @@ function documentedHandlers(): Array<{ entry: string; substitution?: string }> {
   );
 }
 
+/** Adapters that call no AWS API: dynamodb-stream decodes the records the event source mapping delivers. */
+const NEEDS_NO_ACCESS = new Set(['dynamodb-stream']);
+
 function adaptersIn(bundle: HandlerBundle): string[] {
   const adapters = bundle.inputs.flatMap((input) => /^lambdas\/adapters\/([^/]+)\//.exec(input)?.[1] ?? []);
-  return [...new Set(adapters)].sort();
+  return [...new Set(adapters)].filter((adapter) => !NEEDS_NO_ACCESS.has(adapter)).sort();
 }
 
 const outdir = mkdtempSync(join(tmpdir(), 'handler-bundles-'));
