@@ -8,8 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface RetryOptions {
   /** Attempts in all, the first included (at least 1). */
   attempts: number;
-  /** The pause after failed attempt `attempt` (1-based), given a draw of `random` in [0, 1). */
-  delayMs: (attempt: number, random: number) => number;
+  /** The pause after failed attempt `attempt` (1-based), given a draw of `random` in [0, 1) and the failure. */
+  delayMs: (attempt: number, random: number, error: unknown) => number;
   /** Whether a failure deserves another attempt; any other failure is thrown at once. Default: all do. */
   retryable?: (error: unknown) => boolean;
   random?: () => number;
@@ -27,7 +27,8 @@ export async function retry<T>(run: (attempt: number) => Promise<T>, options: Re
       return await run(attempt);
     } catch (error) {
       if (attempt >= attempts || !retryable(error)) throw error;
-      await wait(delayMs(attempt, random()));
+      const pause = delayMs(attempt, random(), error);
+      if (pause > 0) await wait(pause);
     }
   }
 }

@@ -56,4 +56,25 @@ describe('retry', () => {
     await expect(outcome).rejects.toThrow('refused');
     expect(attempts).toEqual([1]);
   });
+
+  it('passes the failure to the pause, and does not wait for a pause of 0', async () => {
+    // Prepare
+    const pauses: number[] = [];
+    const wait = async (ms: number) => pauses.push(ms);
+    let calls = 0;
+    const run = async () => {
+      calls += 1;
+      if (calls === 1) throw new RangeError('contention');
+      if (calls === 2) throw new Error('busy');
+      return 'ok';
+    };
+    // Act
+    await retry(run, {
+      attempts: 3,
+      delayMs: (_attempt, _random, error) => (error instanceof RangeError ? 0 : 7),
+      wait,
+    });
+    // Assess
+    expect(pauses).toEqual([7]);
+  });
 });
