@@ -1,7 +1,7 @@
 /**
  * Section 2: 200 peering operations across 20 gateways through the API, 40 in flight at a time (140
  * creates on distinct pairs; each of the first 60 is deleted as soon as its create call answers),
- * then, once everything has settled, the invariants of DESIGN §4 counted on the table and on the
+ * then, once everything has settled, the invariants of docs/CONTRACT.md#invariants counted on the table and on the
  * hosts: duplicate tunnel addresses, orphan peers on hosts, orphan allocations, peerings neither
  * ACTIVE nor cleanly FAILED.
  */

@@ -1,6 +1,6 @@
 /**
  * AWS's DynamoDB Local (the real engine: transactions, streams, TTL) as a child process, for the
- * embedded runtime, the persistence tests and the benchmarks. Needs Java 17+ (DESIGN §5).
+ * embedded runtime, the persistence tests and the benchmarks. Needs Java 17+ (docs/CONTRACT.md#tooling-facts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';

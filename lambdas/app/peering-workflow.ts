@@ -38,7 +38,7 @@ async function loadGateway(d: Deps<'repository'>, id: string): Promise<GatewayRe
 }
 
 /**
- * DESIGN §1 checks against the current registry. Gateways are read before their peers, so the
+ * docs/CONTRACT.md#prerequisites checks against the current registry. Gateways are read before their peers, so the
  * generations returned describe peer sets at least as old as the ones checked.
  */
 async function checkPeering(
@@ -97,7 +97,7 @@ const pauseAfterRound = (round: number, random: number): number => random * 20 *
 /**
  * One transaction writes the peering, both peer entries, both addresses and the pair lock. The
  * checks run again right before it, bound to the generations they saw: the routed-prefix check
- * (DESIGN §1) cannot be a condition of the transaction, so a concurrent peering that changed
+ * (docs/CONTRACT.md#prerequisites) cannot be a condition of the transaction, so a concurrent peering that changed
  * either peer set in between makes the transaction refuse, and the checks run once more.
  */
 export async function allocatePeering(

@@ -21,7 +21,7 @@ export interface NewPeering {
   presharedKeyParam: string;
   createdAt: string;
   /**
-   * Each side's desiredGeneration when the §1 checks ran. Every change of a gateway's peer set
+   * Each side's desiredGeneration when the prerequisite checks ran. Every change of a gateway's peer set
    * bumps it, so the transaction commits only if neither peer set changed since the checks; when
    * one did, createPeering throws ChecksOutdatedError and the caller checks again.
    */

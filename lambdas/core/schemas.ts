@@ -1,5 +1,5 @@
 /**
- * Input schemas of the request bodies and path parameters of DESIGN §3.2, hand-written.
+ * Input schemas of the request bodies and path parameters of docs/CONTRACT.md#resources, hand-written.
  *
  * Every parser refuses unknown fields, wrong types and oversize strings with a ValidationError
  * naming the field. Identifiers are restricted to charsets that are safe everywhere they travel:

@@ -1,4 +1,4 @@
-/** Domain types shared by every layer. Shapes follow DESIGN §3.2. */
+/** Domain types shared by every layer. Shapes follow docs/CONTRACT.md#resources. */
 
 export type GatewayStatus = 'PENDING' | 'ACTIVE' | 'ERROR' | 'DELETING';
 export type PeerType = 'vpc-peering' | 'road-warrior';
@@ -74,7 +74,7 @@ export interface Peering {
   sides: [PeeringSide, PeeringSide];
 }
 
-/** One peer as a gateway's interface holds it (DESIGN §3.2 status route). */
+/** One peer as a gateway's interface holds it (docs/CONTRACT.md#status). */
 export interface PeerRuntimeStatus {
   publicKey: string;
   allowedIps: string[];

@@ -1,4 +1,4 @@
-/** The API Lambda (API Gateway REST proxy): every route of DESIGN §3.2 behind one middy chain. */
+/** The API Lambda (API Gateway REST proxy): every route of docs/CONTRACT.md#routes behind one middy chain. */
 
 import { repository } from '../adapters/dynamodb';
 import { secretStore } from '../adapters/secrets';

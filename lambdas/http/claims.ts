@@ -1,6 +1,6 @@
 /**
  * The caller, from the claims the Cognito authorizer (AWS) or the embedded runtime's HTTP front
- * put in `requestContext.authorizer.claims` (DESIGN §3.1).
+ * put in `requestContext.authorizer.claims` (docs/CONTRACT.md#authentication-and-visibility).
  */
 import type { MiddlewareObj } from '@middy/core';
 import { UnauthorizedError } from '../core/errors';

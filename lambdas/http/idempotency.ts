@@ -1,5 +1,5 @@
 /**
- * `Idempotency-Key` on POST (DESIGN §3.2): a repeat with the same key and body returns the first
+ * `Idempotency-Key` on POST (docs/CONTRACT.md#idempotency): a repeat with the same key and body returns the first
  * result and does nothing twice.
  *
  * - Scope: caller + method + path, so keys of different users or routes never meet.

@@ -1,6 +1,6 @@
 /**
  * JSON request bodies: parsed once with the core's parseJsonBody (malformed → 400), bounded in
- * size. Oversize bodies get 400 VALIDATION_ERROR rather than 413: DESIGN §4.7 promises a 400 for
+ * size. Oversize bodies get 400 VALIDATION_ERROR rather than 413: docs/CONTRACT.md#invariants 7 promises a 400 for
  * bad input and the contract's error codes have no 413 (the embedded front's transport-level 1 MiB
  * cap is the only 413).
  */

@@ -1,4 +1,4 @@
-/** HTTP responses of the API: JSON bodies, the error envelope of DESIGN §3.2, and plain text. */
+/** HTTP responses of the API: JSON bodies, the error envelope of docs/CONTRACT.md#errors, and plain text. */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 
 export interface HttpResponse extends APIGatewayProxyResult {

@@ -1,4 +1,4 @@
-/** The route table of DESIGN §3.2: each route parses its input, calls its use case, shapes the answer. */
+/** The route table of docs/CONTRACT.md#routes: each route parses its input, calls its use case, shapes the answer. */
 
 import type { ApiDeps, ApiTiming } from '../app/api/context';
 import {

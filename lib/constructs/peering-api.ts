@@ -1,5 +1,5 @@
 /**
- * The public REST API: a Cognito user pool (the `admin` group marks administrators, DESIGN §3.1)
+ * The public REST API: a Cognito user pool (the `admin` group marks administrators, docs/CONTRACT.md#authentication-and-visibility)
  * authorizes every route under /v1; GET /health is open. All routes reach the api Lambda through
  * proxy integrations, which does its own routing and input validation.
  */
@@ -81,7 +81,7 @@ export class PeeringApi extends Construct {
 
     acknowledge(this.api, {
       'AwsSolutions-APIG2':
-        'The api Lambda validates every body and parameter itself and answers 400 VALIDATION_ERROR naming the field (DESIGN §4.7)',
+        'The api Lambda validates every body and parameter itself and answers 400 VALIDATION_ERROR naming the field (docs/CONTRACT.md#invariants 7)',
       'AwsSolutions-APIG3':
         'WAF web ACLs are managed per account and associated at deployment; the stage has throttling and every route but /health needs a Cognito token',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]':
@@ -96,8 +96,10 @@ export class PeeringApi extends Construct {
       .addResource('health')
       .addMethod('GET', integration, { authorizationType: AuthorizationType.NONE });
     acknowledge(health, {
-      'AwsSolutions-APIG4': 'GET /health is public by contract (DESIGN §3.2) and returns only readiness',
-      'AwsSolutions-COG4': 'GET /health is public by contract (DESIGN §3.2) and returns only readiness',
+      'AwsSolutions-APIG4':
+        'GET /health is public by contract (docs/CONTRACT.md#resources) and returns only readiness',
+      'AwsSolutions-COG4':
+        'GET /health is public by contract (docs/CONTRACT.md#resources) and returns only readiness',
     });
     this.api.root
       .addResource('v1')

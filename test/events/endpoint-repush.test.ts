@@ -1,5 +1,5 @@
 /**
- * "VPN Gateway Updated" moving a gateway's endpoint (DESIGN §3.3): every peer gateway's entry for
+ * "VPN Gateway Updated" moving a gateway's endpoint (docs/CONTRACT.md#events): every peer gateway's entry for
  * it is rewritten and a push-gateway execution started for that peer at the generation holding the
  * change, once, whatever the redeliveries.
  */

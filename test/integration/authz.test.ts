@@ -1,5 +1,5 @@
 /**
- * Authentication and visibility on every route (DESIGN §3.1): anonymous and forged tokens 401,
+ * Authentication and visibility on every route (docs/CONTRACT.md#authentication-and-visibility): anonymous and forged tokens 401,
  * another user 404 (never 403, nothing to enumerate; 403 only on the admin-only route), the owner
  * and an admin allowed. Refused calls must leave everything as it was.
  */

@@ -1,4 +1,4 @@
-/** Gateway registry routes, health, routing errors and bad input (DESIGN §3.2, §4.7). */
+/** Gateway registry routes, health, routing errors and bad input (docs/CONTRACT.md#routes and #invariants 7). */
 import { assertNoSecretLeaked, gatewayBody, RUN, registerGateway, useTarget } from '../support/integration';
 
 const KEY_SHAPE = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;

@@ -1,4 +1,4 @@
-/** Tunnel address allocation on DynamoDB Local (DESIGN §4 invariant 1). */
+/** Tunnel address allocation on DynamoDB Local (docs/CONTRACT.md#invariants 1). */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { reservationItem } from '../../lambdas/adapters/dynamodb/items';
 import { RESERVATION_GRACE_MS } from '../../lambdas/adapters/dynamodb/repository';

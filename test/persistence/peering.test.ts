@@ -1,4 +1,4 @@
-/** Peering persistence on DynamoDB Local (DESIGN §4 invariants 2, 3 and 6). */
+/** Peering persistence on DynamoDB Local (docs/CONTRACT.md#invariants 2, 3 and 6). */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
 import { ConflictError } from '../../lambdas/core/errors';

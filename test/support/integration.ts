@@ -230,7 +230,7 @@ async function rememberSecrets(target: Target): Promise<void> {
   for (const secret of await target.secretValues()) knownSecrets.add(secret);
 }
 
-/** DESIGN §4.5: no secret value, and no private-key field, in any JSON response. */
+/** docs/CONTRACT.md#invariants 5: no secret value, and no private-key field, in any JSON response. */
 export async function assertNoSecretLeaked(client: ApiClient, target: Target): Promise<void> {
   await rememberSecrets(target);
   const bodies = client.jsonBodies();

@@ -1,5 +1,5 @@
 /**
- * The core is pure (DESIGN §2): no SDK, no framework, no I/O module may be imported under lambdas/core.
+ * The core is pure (docs/CONTRACT.md#shape): no SDK, no framework, no I/O module may be imported under lambdas/core.
  * The use cases (lambdas/app) reach the world only through ports: no SDK, middy, transport or env.
  */
 import { readdirSync, readFileSync } from 'node:fs';

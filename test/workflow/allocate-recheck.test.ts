@@ -1,5 +1,5 @@
 /**
- * The routed-prefix check of DESIGN §1 cannot be a condition of the allocation transaction, so
+ * The routed-prefix check of docs/CONTRACT.md#prerequisites cannot be a condition of the allocation transaction, so
  * Allocate binds it to the generations it saw: a peering that lands between the checks and the
  * transaction makes the transaction refuse, and the checks run again (DynamoDB Local).
  */

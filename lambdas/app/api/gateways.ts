@@ -1,4 +1,4 @@
-/** Gateway routes of DESIGN §3.2: registry, detail, deletion, candidates, status. */
+/** Gateway routes of docs/CONTRACT.md#resources: registry, detail, deletion, candidates, status. */
 import { peeringCandidates } from '../../core/candidates';
 import { ConflictError } from '../../core/errors';
 import { generateKeyPair, publicKeyFromPrivateKey } from '../../core/keys';
@@ -80,7 +80,7 @@ export async function deleteGateway(
 const vpcPeeringPeers = (peers: PeerRecord[]): PeerRecord[] =>
   peers.filter((peer) => peer.type === 'vpc-peering');
 
-/** The owner's other gateways with the message a create call would answer (DESIGN §3.2). */
+/** The owner's other gateways with the message a create call would answer (docs/CONTRACT.md#resources). */
 export async function listPeeringCandidates(
   d: Pick<ApiDeps, 'repository'>,
   caller: Caller,

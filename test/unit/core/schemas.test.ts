@@ -61,7 +61,7 @@ describe('parseJsonBody', () => {
 });
 
 describe('parseRegisterGatewayBody', () => {
-  it('applies the defaults of DESIGN §3.2', () => {
+  it('applies the defaults of docs/CONTRACT.md#resources', () => {
     // Act
     const input = parseRegisterGatewayBody(registration());
     // Assess
