@@ -1,15 +1,15 @@
 /**
  * The SSM Command documents that run the gateway script on an instance: `apply` applies a desired
- * state, `report` prints the live status report. Each carries the script (gateway/apply-config.sh,
- * read at synth time) so the instance always runs the version deployed with the control plane. The
+ * state, `report` prints the live status report. Each carries the script (gateway/apply-config.sh
+ * and its parts, assembled at synth time by gateway/assemble.ts) so the instance always runs the version deployed with the control plane. The
  * apply document takes only three constant-size parameters, each constrained by an
  * `allowedPattern` so no value can smuggle shell syntax into the command line; the report document
  * takes none.
  */
-import { readFileSync } from 'node:fs';
 import { Arn, Stack } from 'aws-cdk-lib';
 import { CfnDocument } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { assembleGatewayScript } from '../../gateway/assemble';
 
 export const COMMAND_PARAMETER_PATTERNS = {
   gatewayId: '^[A-Za-z0-9._:-]{1,128}$',
@@ -49,8 +49,8 @@ export function gatewayScriptCommands(script: string, purpose: DocumentPurpose):
 }
 
 export interface GatewayCommandDocumentProps {
-  /** Absolute path of gateway/apply-config.sh. */
-  readonly scriptPath: string;
+  /** Absolute path of the gateway script's parts (the gateway/ folder). */
+  readonly scriptSourceDir: string;
   readonly purpose: DocumentPurpose;
 }
 
@@ -81,7 +81,7 @@ export class GatewayCommandDocument extends Construct {
             name: props.purpose === 'apply' ? 'applyConfig' : 'reportStatus',
             inputs: {
               timeoutSeconds: '300',
-              runCommand: gatewayScriptCommands(readFileSync(props.scriptPath, 'utf8'), props.purpose),
+              runCommand: gatewayScriptCommands(assembleGatewayScript(props.scriptSourceDir), props.purpose),
             },
           },
         ],

@@ -1,20 +1,17 @@
-/** The pure parts of the CDK code: the SSM command lines, the parameter patterns, ASL and context parsing. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { RemovalPolicy } from 'aws-cdk-lib';
+import { assembleGatewayScript } from '../../gateway/assemble';
 import {
   COMMAND_PARAMETER_PATTERNS,
   gatewayScriptCommands,
   INSTALLED_SCRIPT,
 } from '../../lib/constructs/gateway-command-document';
 import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
-import { REPO_ROOT } from '../../lib/handlers';
 import { parseRemovalPolicy } from '../../lib/vpc-peering-stack';
 
 const matches = (pattern: string, value: string) => new RegExp(pattern).test(value);
 
 describe('gatewayScriptCommands', () => {
-  const script = readFileSync(join(REPO_ROOT, 'gateway/apply-config.sh'), 'utf8');
+  const script = assembleGatewayScript();
 
   test('writes the gateway script byte for byte', () => {
     // Act
