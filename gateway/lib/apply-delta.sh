@@ -17,6 +17,8 @@ CIDR_RE='[0-9a-fA-F:.]+/[0-9]{1,3}'
 # name, 11 key. peer_line checks the name's and the key's lengths.
 PEER_RE='^\{"allowedIps":\[(("'$CIDR_RE'")(,"'$CIDR_RE'")*)?\],"endpoint":(null|"(([0-9.]+|\[[0-9a-fA-F:]+\]):[0-9]{1,5})"),"name":"([A-Za-z0-9._:-]+)","persistentKeepalive":(null|[0-9]{1,5}),"presharedKeyParam":(null|"(/[A-Za-z0-9_.:/-]+)"),"publicKey":"([A-Za-z0-9+/]+[AEIMQUYcgkosw480]=)","type":"(vpc-peering|road-warrior)"\}$'
 ROUTES_RE='^"routes":\[(("'$CIDR_RE'")(,"'$CIDR_RE'")*)?\],$'
+# The interface member names the WireGuard interface (the delta path requires it unchanged).
+INTERFACE_NAME_RE='"name":"([A-Za-z0-9_.=-]{1,15})"'
 # The nftables text as JSON escapes it: only newlines are expected (render.ts writes no quote).
 NFT_RE='^"nftables":"(([^"\\]|\\n)*)",$'
 
@@ -75,7 +77,7 @@ apply_delta() {
   mapfile -t -n 7 OLD <"$STATE_DIR/state.json"
   canonical_header NEW && canonical_header OLD || return 1
   [[ ${NEW[0]} =~ $HEADER_RE && ${BASH_REMATCH[1]} == "$GATEWAY_ID" && $((10#${BASH_REMATCH[2]})) == "$GENERATION" ]] || return 1
-  [[ ${NEW[1]} == "${OLD[1]}" && ${NEW[1]} =~ \"name\":\"([A-Za-z0-9_.=-]{1,15})\" ]] || return 1
+  [[ ${NEW[1]} == "${OLD[1]}" && ${NEW[1]} =~ $INTERFACE_NAME_RE ]] || return 1
   dev=${VPG_WG_IF:-${BASH_REMATCH[1]}}
   IFS= read -r base <"$STATE_DIR/delta.base" || return 1
   interface_instance "$dev"

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are bash, not templates
 /**
  * The gateway script's functions that need no root, run from its parts (test/gateway/parts.ts):
  * the records it reads with builtins, the secret cache, the delta path's diff and route changes,
