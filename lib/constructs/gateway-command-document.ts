@@ -6,6 +6,7 @@
  * `allowedPattern` so no value can smuggle shell syntax into the command line; the report document
  * takes none.
  */
+import { gzipSync } from 'node:zlib';
 import { Arn, Stack } from 'aws-cdk-lib';
 import { CfnDocument } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -29,19 +30,31 @@ const SCRIPT_ARGUMENTS: Record<DocumentPurpose, string> = {
   report: '--report',
 };
 
+/** Byte 9 of a gzip header names the compressing OS; "unknown" keeps the document the same wherever it is synthesized. */
+const GZIP_OS_BYTE = 9;
+const GZIP_OS_UNKNOWN = 0xff;
+
+/** The script gzipped (a third of its size: SSM bounds a document at 64 KB) and base64-encoded. */
+function encodeScript(script: string): string {
+  const compressed = gzipSync(Buffer.from(script, 'utf8'), { level: 9 });
+  compressed[GZIP_OS_BYTE] = GZIP_OS_UNKNOWN;
+  return compressed.toString('base64');
+}
+
 /**
  * The shell lines of a document: write the script, then run it with the document's arguments. The script
- * travels base64-encoded so none of its bytes can be read as an SSM `{{ }}` placeholder or end a
- * heredoc; it is replaced atomically (mktemp + mv) so a concurrent run never executes half a file.
+ * travels gzipped and base64-encoded so none of its bytes can be read as an SSM `{{ }}` placeholder or
+ * end a heredoc (gzip is part of every Linux base system); it is replaced atomically (mktemp + mv) so a
+ * concurrent run never executes half a file.
  */
 export function gatewayScriptCommands(script: string, purpose: DocumentPurpose): string[] {
-  const encoded = Buffer.from(script, 'utf8').toString('base64');
+  const encoded = encodeScript(script);
   return [
     'set -eu',
     'umask 077',
     `install -d -m 0700 ${INSTALL_DIR}`,
     `tmp="$(mktemp "${INSTALLED_SCRIPT}.XXXXXX")"`,
-    `echo '${encoded}' | base64 -d > "$tmp"`,
+    `echo '${encoded}' | base64 -d | gunzip > "$tmp"`,
     'chmod 0700 "$tmp"',
     `mv -f "$tmp" ${INSTALLED_SCRIPT}`,
     `exec ${INSTALLED_SCRIPT} ${SCRIPT_ARGUMENTS[purpose]}`,
