@@ -160,9 +160,32 @@ function pushBothSides(name: string, required: boolean, rest: State): State {
   };
 }
 
+/**
+ * Both sides pushed on the way out (unpush after a failure, delete): a gone gateway is skipped, the
+ * pair is tried once more, and a failure is recorded at `failurePath` without stopping the clean-up.
+ */
+function bestEffortBothSides(name: string, failurePath: string, next: string): State {
+  return pushBothSides(name, false, {
+    Next: next,
+    Retry: [RETRY_BOTH_SIDES_ONCE_MORE],
+    Catch: [catchInto(failurePath, next)],
+  });
+}
+
+const PEERING_ONLY = { 'peeringId.$': '$.peeringId' };
+
+/** Frees the peering's addresses and pair lock; `deleteRecord`: the peering record goes too. */
+const release = (deleteRecord: boolean, next: string): State =>
+  lambdaTask({
+    fn: 'Release',
+    payload: { ...PEERING_ONLY, deleteRecord },
+    resultPath: null,
+    retry: [RETRY_CLEANUP],
+    next,
+  });
+
 export function createPeering(): Machine {
-  const peeringOnly = { 'peeringId.$': '$.peeringId' };
-  const pair = { ...peeringOnly, 'gatewayId.$': '$.gatewayId', 'remoteGatewayId.$': '$.remoteGatewayId' };
+  const pair = { ...PEERING_ONLY, 'gatewayId.$': '$.gatewayId', 'remoteGatewayId.$': '$.remoteGatewayId' };
   return {
     Comment:
       'Create a VPC peering: validate, allocate (one DynamoDB transaction), push both gateways, activate. Any failure after allocation is compensated.',
@@ -197,38 +220,27 @@ export function createPeering(): Machine {
       }),
       Activate: lambdaTask({
         fn: 'Activate',
-        payload: peeringOnly,
+        payload: PEERING_ONLY,
         resultPath: '$.activated',
         catch: [catchInto('$.failure', 'Compensate')],
         next: 'Active',
       }),
-      Active: { Type: 'Pass', Parameters: { ...peeringOnly, status: 'ACTIVE' }, End: true },
+      Active: { Type: 'Pass', Parameters: { ...PEERING_ONLY, status: 'ACTIVE' }, End: true },
       Compensate: lambdaTask({
         fn: 'Compensate',
-        payload: { ...peeringOnly, 'failure.$': '$.failure' },
+        payload: { ...PEERING_ONLY, 'failure.$': '$.failure' },
         resultPath: null,
         retry: [RETRY_CLEANUP],
         next: 'UnpushConfig',
       }),
-      UnpushConfig: pushBothSides('UnpushConfig', false, {
-        Next: 'ReleaseAllocations',
-        Retry: [RETRY_BOTH_SIDES_ONCE_MORE],
-        Catch: [catchInto('$.unpushFailure', 'ReleaseAllocations')],
-      }),
-      ReleaseAllocations: lambdaTask({
-        fn: 'Release',
-        payload: { ...peeringOnly, deleteRecord: false },
-        resultPath: null,
-        retry: [RETRY_CLEANUP],
-        next: 'PeeringFailed',
-      }),
+      UnpushConfig: bestEffortBothSides('UnpushConfig', '$.unpushFailure', 'ReleaseAllocations'),
+      ReleaseAllocations: release(false, 'PeeringFailed'),
       PeeringFailed: fail(),
     },
   };
 }
 
 export function deletePeering(): Machine {
-  const peeringOnly = { 'peeringId.$': '$.peeringId' };
   return {
     Comment:
       'Delete a VPC peering: detach both peer entries, push both gateways (a gone gateway is skipped), release addresses and the pair lock, delete the record.',
@@ -236,7 +248,7 @@ export function deletePeering(): Machine {
     States: {
       Detach: lambdaTask({
         fn: 'Detach',
-        payload: peeringOnly,
+        payload: PEERING_ONLY,
         resultPath: '$.detached',
         next: 'PeeringExists',
       }),
@@ -248,21 +260,11 @@ export function deletePeering(): Machine {
       AlreadyDeleted: { Type: 'Succeed' },
       Sides: {
         Type: 'Pass',
-        Parameters: { ...peeringOnly, 'gatewayIds.$': '$.detached.value.gatewayIds' },
+        Parameters: { ...PEERING_ONLY, 'gatewayIds.$': '$.detached.value.gatewayIds' },
         Next: 'PushConfig',
       },
-      PushConfig: pushBothSides('PushConfig', false, {
-        Next: 'Release',
-        Retry: [RETRY_BOTH_SIDES_ONCE_MORE],
-        Catch: [catchInto('$.pushFailure', 'Release')],
-      }),
-      Release: lambdaTask({
-        fn: 'Release',
-        payload: { ...peeringOnly, deleteRecord: true },
-        resultPath: null,
-        retry: [RETRY_CLEANUP],
-        next: 'Deleted',
-      }),
+      PushConfig: bestEffortBothSides('PushConfig', '$.pushFailure', 'Release'),
+      Release: release(true, 'Deleted'),
       Deleted: { Type: 'Succeed' },
     },
   };
