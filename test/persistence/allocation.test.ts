@@ -1,7 +1,7 @@
 /** Tunnel address allocation on DynamoDB Local (DESIGN §4 invariant 1). */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { RESERVATION_GRACE_MS } from '../../lambdas/adapters/dynamodb/allocator';
 import { reservationItem } from '../../lambdas/adapters/dynamodb/items';
-import { RESERVATION_GRACE_MS } from '../../lambdas/adapters/dynamodb/repository';
 import type { NewRoadWarrior } from '../../lambdas/app/ports';
 import { tunnelAddressSpace } from '../../lambdas/core/allocation';
 import { ConflictError, GatewayGoneError } from '../../lambdas/core/errors';
