@@ -28,61 +28,6 @@ const generationOf = async (gatewayId: string) =>
   (await db.repository().getGateway(gatewayId))?.desiredGeneration;
 
 describe('updatePeerEndpoint', () => {
-  it('sets the endpoint of the peer entry and returns the bumped generation', async () => {
-    // Prepare
-    const { a, b, peerName } = await peeredGateways();
-    const before = await generationOf(b.id);
-
-    // Act
-    const generation = await db.repository().updatePeerEndpoint(b.id, peerName, NEW_ENDPOINT);
-
-    // Assess
-    expect(generation).toBe((before ?? 0) + 1);
-    expect(await generationOf(b.id)).toBe(generation);
-    expect((await db.repository().getPeer(b.id, peerName))?.endpoint).toBe(NEW_ENDPOINT);
-    expect((await db.repository().getPeer(a.id, peerName))?.endpoint).toBe(`${b.publicIp}:${b.listenPort}`);
-  });
-
-  it('returns the current generation without bumping it when the endpoint is already set', async () => {
-    // Prepare
-    const { b, peerName } = await peeredGateways();
-    const first = await db.repository().updatePeerEndpoint(b.id, peerName, NEW_ENDPOINT);
-
-    // Act
-    const again = await db.repository().updatePeerEndpoint(b.id, peerName, NEW_ENDPOINT);
-
-    // Assess
-    expect(again).toBe(first);
-    expect(await generationOf(b.id)).toBe(first);
-  });
-
-  it('returns undefined and bumps nothing when the peer entry is gone', async () => {
-    // Prepare
-    const { b } = await peeredGateways();
-    const before = await generationOf(b.id);
-
-    // Act
-    const generation = await db.repository().updatePeerEndpoint(b.id, 'vpc-peering-pcx-absent', NEW_ENDPOINT);
-
-    // Assess
-    expect(generation).toBeUndefined();
-    expect(await generationOf(b.id)).toBe(before);
-  });
-
-  it('returns undefined and writes nothing when the gateway is gone', async () => {
-    // Prepare
-    const { b, peerName } = await peeredGateways();
-    await db.repository().deleteGateway(b.id);
-
-    // Act
-    const generation = await db.repository().updatePeerEndpoint(b.id, peerName, NEW_ENDPOINT);
-
-    // Assess
-    expect(generation).toBeUndefined();
-    expect(await db.repository().getGateway(b.id)).toBeUndefined();
-    expect((await db.repository().getPeer(b.id, peerName))?.endpoint).not.toBe(NEW_ENDPOINT);
-  });
-
   it('gives concurrent changes of one gateway distinct generations', async () => {
     // Prepare
     const { b, peerName } = await peeredGateways();
