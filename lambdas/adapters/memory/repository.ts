@@ -38,6 +38,8 @@ export interface MemoryRepositoryOptions {
   clock?: () => Date;
   /** Source of allocation candidates; Math.random by default. */
   random?: () => number;
+  /** Told of every gateway deleteGateway removes, as DynamoDB's stream tells the cascade. */
+  onGatewayDeleted?: (gateway: GatewayRecord) => void;
 }
 
 interface StoredGateway {
@@ -75,6 +77,7 @@ export class MemoryState {
 export class MemoryRepository implements Repository {
   private readonly clock: () => Date;
   private readonly random: () => number;
+  private readonly onGatewayDeleted: (gateway: GatewayRecord) => void;
   private readonly gateways: MemoryState['gateways'];
   private readonly tombstones: MemoryState['tombstones'];
   private readonly peers: MemoryState['peers'];
@@ -91,6 +94,7 @@ export class MemoryRepository implements Repository {
   ) {
     this.clock = options.clock ?? (() => new Date());
     this.random = options.random ?? Math.random;
+    this.onGatewayDeleted = options.onGatewayDeleted ?? (() => {});
     ({
       gateways: this.gateways,
       tombstones: this.tombstones,
@@ -143,12 +147,14 @@ export class MemoryRepository implements Repository {
       .map(copy);
   }
 
-  /** Deletes the gateway only, as the DynamoDB one does: the cascade (or a test) cleans the rest. */
+  /** Deletes the gateway only, as the DynamoDB one does: the cascade (onGatewayDeleted) cleans the rest. */
   async deleteGateway(id: string): Promise<GatewayRecord | undefined> {
     this.tombstones.add(id);
     const stored = this.gateways.get(id);
+    if (!stored) return undefined;
     this.gateways.delete(id);
-    return stored && copy(stored.record);
+    this.onGatewayDeleted(copy(stored.record));
+    return copy(stored.record);
   }
 
   async bumpGeneration(gatewayId: string): Promise<number | undefined> {
