@@ -5,6 +5,8 @@
  *
  * Every method does all its reads and writes without an `await` in between, so each one is atomic
  * the way a DynamoDB transaction is. Records are copied in and out: a caller never holds stored state.
+ * One file (a little over 400 lines) on purpose: peerings, peers and addresses change together in
+ * one synchronous step, which splitting by aggregate would spread over files that share every map.
  */
 import { assertTwoGateways, newPeeringRecord, peeringPeer, roadWarriorPeer } from '../../app/new-records';
 import {
