@@ -1,5 +1,6 @@
 /** Builders of valid domain objects and small helpers for the core unit tests. */
-import type { Gateway, PeerRecord } from '../../lambdas/core/types';
+import type { Gateway, GatewayRecord, PeerRecord } from '../../lambdas/core/types';
+import { gatewayRecord } from './gateways';
 import keys from './wg-keys.json';
 
 export const KEY_PAIRS = keys.pairs;
@@ -39,6 +40,10 @@ export function remoteGateway(overrides: Partial<Gateway> = {}): Gateway {
     ...overrides,
   });
 }
+
+/** The record of gateway(), holding its private key in the store, as the peers below expect. */
+export const hubRecord = (overrides: Partial<GatewayRecord> = {}): GatewayRecord =>
+  gatewayRecord({ ...gateway(), privateKeyParam: '/vpc-peering/gateways/gw-a/private-key', ...overrides });
 
 export function peeringPeer(overrides: Partial<PeerRecord> = {}): PeerRecord {
   return {

@@ -5,13 +5,8 @@ import {
   renderNftables,
   serialiseState,
 } from '../../../lambdas/core/render';
-import type { GatewayRecord, PeerRecord } from '../../../lambdas/core/types';
-import { gateway, KEY_PAIRS, peeringPeer, roadWarriorPeer } from '../../support/core';
-import { gatewayRecord } from '../../support/gateways';
-
-/** The record of gateway(), holding its private key in the store, as the peers of support/core expect. */
-const hubRecord = (overrides: Partial<GatewayRecord> = {}): GatewayRecord =>
-  gatewayRecord({ ...gateway(), privateKeyParam: '/vpc-peering/gateways/gw-a/private-key', ...overrides });
+import type { PeerRecord } from '../../../lambdas/core/types';
+import { gateway, hubRecord, KEY_PAIRS, peeringPeer, roadWarriorPeer } from '../../support/core';
 
 type Section = { name: string; entries: [string, string][] };
 
