@@ -65,7 +65,8 @@ export const COMMAND_OUTPUT_PREFIX = 'command-output/';
  * repository; `secrets-delete`: deleting SecureStrings under SECRET_PREFIX (clean-up only);
  * `secrets-write`: creating them too, with the key encrypting them; `secrets`: also reading them
  * back decrypted (only the api, which serves key downloads and registers gateways); `config`:
- * publishing desired-state documents; `commands`: sending the apply command; `command-status`:
+ * publishing desired-state documents; `config-read`: reading them back (the status route shows the
+ * applied generation's peers); `commands`: sending the apply command; `command-status`:
  * reading an invocation and its full output; `report-commands`: sending the report command to
  * the tagged gateway instances; `workflows`: starting and describing executions; `audit`:
  * PutEvents on the default bus.
@@ -77,6 +78,7 @@ export type Access =
   | 'secrets-write'
   | 'secrets'
   | 'config'
+  | 'config-read'
   | 'commands'
   | 'report-commands'
   | 'command-status'
@@ -84,7 +86,7 @@ export type Access =
   | 'audit';
 
 export const ACCESS: Record<HandlerName, readonly Access[]> = {
-  api: ['table', 'secrets', 'workflows'],
+  api: ['table', 'secrets', 'config-read', 'workflows'],
   'gateway-events': ['table', 'workflows'],
   cascade: ['table', 'secrets-delete', 'workflows'],
   'status-reports': ['table', 'report-commands', 'command-status', 'workflows'],
@@ -152,6 +154,7 @@ export class VpcPeeringStack extends Stack {
     this.table = this.createTable(removalPolicy);
     const configBucket = this.createConfigBucket(removalPolicy);
     const scriptPath = join(sourceRoot, 'gateway/apply-config.sh');
+    const statusReportInterval = props.statusReportInterval ?? Duration.minutes(5);
     const documents = {
       apply: new GatewayCommandDocument(this, 'ApplyConfigDocument', { scriptPath, purpose: 'apply' }),
       report: new GatewayCommandDocument(this, 'ReportStatusDocument', { scriptPath, purpose: 'report' }),
@@ -165,6 +168,8 @@ export class VpcPeeringStack extends Stack {
       SSM_DOCUMENT_NAME: documents.apply.documentName,
       SSM_REPORT_DOCUMENT_NAME: documents.report.documentName,
       EVENT_BUS_NAME: 'default',
+      // The status route calls a report older than this stale.
+      STATUS_REPORT_INTERVAL_SECONDS: String(statusReportInterval.toSeconds()),
     });
     const bySubstitution = Object.fromEntries(
       HANDLERS.flatMap((spec) =>
@@ -190,7 +195,7 @@ export class VpcPeeringStack extends Stack {
 
     this.connectStream(removalPolicy);
     this.connectGatewayEvents(removalPolicy);
-    this.connectStatusReports(removalPolicy, documents.report, props.statusReportInterval);
+    this.connectStatusReports(removalPolicy, documents.report, statusReportInterval);
     this.api = new PeeringApi(this, 'Api', { handler: this.functions.api, removalPolicy });
     for (const machine of [this.createPeering, this.deletePeering]) {
       this.alarmOnFailedExecutions(machine, 'the workflow could not even compensate');
@@ -328,6 +333,14 @@ export class VpcPeeringStack extends Stack {
           'Documents are keyed by gateway and generation',
         );
       },
+      'config-read': (fn) => {
+        allow(fn, ['s3:GetObject'], [stateObjects]);
+        acknowledgeWildcardResource(
+          fn.serviceRole,
+          stateObjects,
+          'Documents are keyed by gateway and generation',
+        );
+      },
       commands: (fn) => sendTo(fn, documents.apply.documentArn),
       'report-commands': (fn) => sendTo(fn, documents.report.documentArn),
       'command-status': (fn) => {
@@ -444,7 +457,7 @@ export class VpcPeeringStack extends Stack {
   private connectStatusReports(
     removalPolicy: RemovalPolicy,
     reportDocument: GatewayCommandDocument,
-    interval = Duration.minutes(5),
+    interval: Duration,
   ): void {
     const target = this.ruleTarget('status-reports', 'StatusReportsDlq', 'A status event', removalPolicy, 4);
     new Rule(this, 'StatusReportSchedule', {

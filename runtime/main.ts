@@ -168,6 +168,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     };
     const interval =
       options.statusReportIntervalMs ?? Number(process.env.STATUS_REPORT_INTERVAL_SECONDS ?? 60) * 1000;
+    // The status route calls a report older than one period stale.
+    process.env.STATUS_REPORT_INTERVAL_SECONDS = String(Math.round(interval / 1000));
     if (interval > 0) {
       // One period at a time; a stop waits for the one in flight (it still needs DynamoDB).
       let inFlight: Promise<void> | undefined;

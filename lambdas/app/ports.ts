@@ -143,6 +143,8 @@ export interface SecretStore {
 export interface ConfigStore {
   /** Returns the URI the gateway script fetches (`s3://…` or `file://…`). */
   put(gatewayId: string, generation: number, document: string): Promise<string>;
+  /** The document pushed as that generation; undefined when there is none. */
+  get(gatewayId: string, generation: number): Promise<string | undefined>;
 }
 
 export type CommandStatus =
