@@ -24,8 +24,16 @@ import {
 } from '../lambdas/shared/event-patterns';
 import { startDynamoDbLocal } from './dynamodb-local';
 import { createEventRouter } from './event-router';
-import { LocalCommandBus, LocalHosts, type ReportInvocation } from './hosts';
+import {
+  hostLine,
+  LocalCommandBus,
+  LocalHosts,
+  type ReportInvocation,
+  rebuildHosts,
+  removedGatewayInstances,
+} from './hosts';
 import { startHttpFront } from './http-front';
+import { clearRunRecord, removeCrashLeftovers, writeRunRecord } from './run-record';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
 import { mintToken } from './tokens';
@@ -96,6 +104,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   };
 
   try {
+    // A crashed run on this DATA_DIR may have left namespaces and a DynamoDB Local holding its files.
+    const leftovers = await removeCrashLeftovers(dataDir);
+    if (leftovers.length > 0) log(`removed what a crashed run left: ${leftovers.join('; ')}`);
+    stack.push(async () => clearRunRecord(dataDir));
     const dynamo = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
     stack.push(() => dynamo.stop());
     configureEnvironment(dynamo.endpoint);
@@ -116,6 +128,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       mode: options.hostMode ?? (process.env.VPG_LOCAL_MODE === 'files' ? 'files' : 'auto'),
       log,
     });
+    writeRunRecord(dataDir, {
+      pid: process.pid,
+      hostPrefix: hosts.prefix,
+      startedAt: new Date().toISOString(),
+    });
     stack.push(() => hosts.teardown());
     // SSM announces each finished invocation on EventBridge; so does the local bus, on the router.
     const announce = (invocation: ReportInvocation) =>
@@ -131,9 +148,15 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       functions: STEP_FUNCTIONS,
       waitMs,
       retryIntervalMs: Math.max(20, Math.floor(waitMs / 4)),
+      journalDir: join(dataDir, 'executions'),
+      log,
     });
-    // Let running executions finish, but never hold a shutdown hostage.
-    stack.push(() => Promise.race([workflows.idle(), new Promise<void>((done) => setTimeout(done, 5000))]));
+    // Let running executions finish, but never hold a shutdown hostage: what is still running is
+    // left RUNNING in the journal and re-driven at the next start.
+    stack.push(async () => {
+      await Promise.race([workflows.idle(), new Promise<void>((done) => setTimeout(done, 5000))]);
+      workflows.freezeJournal();
+    });
     const audit = new MemoryAudit();
     provideDependencies({
       secrets: new FileSecretStore(secretsDir),
@@ -145,10 +168,23 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
     const context = (functionName: string) =>
       ({ functionName, awsRequestId: randomBytes(8).toString('hex') }) as Context;
+    // Every registered gateway's host comes back with what it last applied, then what a crash
+    // interrupted runs again.
+    const gateways = await repository().listGateways();
+    await rebuildHosts(hosts, gateways, log);
+    for (const gateway of gateways) log(`gateway host: ${hostLine(hosts, gateway)}`);
+    workflows.recover();
+
     const poller = startStreamPoller({
       endpoint: dynamo.endpoint,
       tableName: TABLE_NAME,
-      handler: (event) => cascadeHandler(event, context('cascade')),
+      positionFile: join(dataDir, 'stream-position.json'),
+      handler: async (event) => {
+        const response = await cascadeHandler(event, context('cascade'));
+        // A deleted gateway's instance is gone too: nothing of it keeps running.
+        for (const instanceId of removedGatewayInstances(event)) await hosts.destroyHost(instanceId);
+        return response;
+      },
       log,
     });
     stack.push(() => poller.stop());
