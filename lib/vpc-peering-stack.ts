@@ -90,6 +90,7 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   'gateway-events': ['table', 'workflows'],
   cascade: ['table', 'secrets-delete', 'workflows'],
   'status-reports': ['table', 'report-commands', 'command-status', 'workflows'],
+  sweeper: ['table-read', 'workflows', 'audit'],
   validate: ['table-read'],
   allocate: ['table', 'secrets-write', 'audit'],
   'push-config': ['table-read', 'config', 'commands'],
@@ -123,6 +124,10 @@ export interface VpcPeeringStackProps extends StackProps {
   readonly sourceRoot?: string;
   /** How often every gateway instance is asked for its live status report. Default 5 minutes. */
   readonly statusReportInterval?: Duration;
+  /** How often the sweep looks for stalled peerings. Default 5 minutes. */
+  readonly sweepInterval?: Duration;
+  /** How long a peering may stay PROVISIONING or DELETING before the sweep re-drives it. Default 10 minutes. */
+  readonly stalledPeeringBound?: Duration;
 }
 
 interface SharedResources {
@@ -196,6 +201,11 @@ export class VpcPeeringStack extends Stack {
     this.connectStream(removalPolicy);
     this.connectGatewayEvents(removalPolicy);
     this.connectStatusReports(removalPolicy, documents.report, statusReportInterval);
+    this.connectSweeper(
+      removalPolicy,
+      props.sweepInterval ?? Duration.minutes(5),
+      props.stalledPeeringBound ?? Duration.minutes(10),
+    );
     this.api = new PeeringApi(this, 'Api', { handler: this.functions.api, removalPolicy });
     for (const machine of [this.createPeering, this.deletePeering]) {
       this.alarmOnFailedExecutions(machine, 'the workflow could not even compensate');
@@ -470,6 +480,16 @@ export class VpcPeeringStack extends Stack {
       description: 'Finished status report invocations on the VPC peering gateway instances',
       eventPattern: { source: pattern.source, detailType: pattern['detail-type'], detail: pattern.detail },
       targets: [target],
+    });
+  }
+
+  /** No transitional state lasts forever: the sweep re-drives peerings stalled past the bound. */
+  private connectSweeper(removalPolicy: RemovalPolicy, interval: Duration, bound: Duration): void {
+    this.functions.sweeper.addEnvironment('STALLED_PEERING_BOUND_SECONDS', String(bound.toSeconds()));
+    new Rule(this, 'SweepSchedule', {
+      description: 'Re-drives VPC peerings left PROVISIONING or DELETING with no running execution',
+      schedule: Schedule.rate(interval),
+      targets: [this.ruleTarget('sweeper', 'SweeperDlq', 'A sweep', removalPolicy, 2)],
     });
   }
 

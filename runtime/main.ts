@@ -51,6 +51,10 @@ export interface RuntimeOptions {
    * 0 turns the timer off (reportStatus still works). Default: STATUS_REPORT_INTERVAL_SECONDS, or 60 s.
    */
   statusReportIntervalMs?: number;
+  /** How often the sweep runs; 0 turns the timer off. Default: SWEEP_INTERVAL_SECONDS, or 60 s. */
+  sweepIntervalMs?: number;
+  /** Stalled past this, a PROVISIONING or DELETING peering is re-driven (default STALLED_PEERING_BOUND_SECONDS, 600 s). */
+  stalledPeeringBoundMs?: number;
   log?: (line: string) => void;
 }
 
@@ -67,6 +71,8 @@ export interface Runtime {
   settled(): Promise<void>;
   /** One period of the status schedule: every host reports, and the reports are stored. */
   reportStatus(): Promise<void>;
+  /** One run of the sweep: stalled peerings are re-driven (their executions are not awaited). */
+  sweep(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,6 +94,8 @@ function configureEnvironment(endpoint: string): void {
   process.env.API_POLL_MS ??= '25';
   // Wait states are shortened locally (waitMs); keep the push poll bound near a minute of waiting.
   process.env.COMMAND_MAX_POLLS ??= '240';
+  // A local run ends within a minute or two (the push loop above): a stalled peering is re-driven sooner.
+  process.env.STALLED_PEERING_BOUND_SECONDS ??= '180';
 }
 
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
@@ -120,6 +128,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const { handler: cascadeHandler } = await import('../lambdas/handlers/cascade');
     const { handler: gatewayEventsHandler } = await import('../lambdas/handlers/gateway-events');
     const { handler: statusReportsHandler } = await import('../lambdas/handlers/status-reports');
+    const { handler: sweeperHandler } = await import('../lambdas/handlers/sweeper');
 
     const secretsDir = join(dataDir, 'secrets');
     const hosts = new LocalHosts({
@@ -206,22 +215,16 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       options.statusReportIntervalMs ?? Number(process.env.STATUS_REPORT_INTERVAL_SECONDS ?? 60) * 1000;
     // The status route calls a report older than one period stale.
     process.env.STATUS_REPORT_INTERVAL_SECONDS = String(Math.round(interval / 1000));
-    if (interval > 0) {
-      // One period at a time; a stop waits for the one in flight (it still needs DynamoDB).
-      let inFlight: Promise<void> | undefined;
-      const timer = setInterval(() => {
-        inFlight ??= reportStatus()
-          .catch((error: Error) => log(`status report: ${error.message}`))
-          .finally(() => {
-            inFlight = undefined;
-          });
-      }, interval);
-      timer.unref();
-      stack.push(async () => {
-        clearInterval(timer);
-        await inFlight;
-      });
+    stack.push(repeat(interval, reportStatus, (error) => log(`status report: ${error.message}`)));
+    // The sweep's schedule (lambdas/handlers/sweeper.ts): stalled peerings are re-driven.
+    if (options.stalledPeeringBoundMs !== undefined) {
+      process.env.STALLED_PEERING_BOUND_SECONDS = String(Math.round(options.stalledPeeringBoundMs / 1000));
     }
+    const sweep = async () => {
+      await sweeperHandler(scheduledEvent(), context('sweeper'));
+    };
+    const sweepInterval = options.sweepIntervalMs ?? Number(process.env.SWEEP_INTERVAL_SECONDS ?? 60) * 1000;
+    stack.push(repeat(sweepInterval, sweep, (error) => log(`sweep: ${error.message}`)));
 
     const front = await startHttpFront({
       port: options.port ?? Number(process.env.PORT ?? 8787),
@@ -255,12 +258,34 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         await commands.idle();
       },
       reportStatus,
+      sweep,
       stop: stopAll,
     };
   } catch (error) {
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * Runs `task` every `intervalMs` (0: never), one run at a time; the returned stop waits for the run
+ * in flight (it may still need DynamoDB).
+ */
+function repeat(intervalMs: number, task: () => Promise<void>, onError: (error: Error) => void) {
+  if (intervalMs <= 0) return async () => {};
+  let inFlight: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    inFlight ??= task()
+      .catch(onError)
+      .finally(() => {
+        inFlight = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await inFlight;
+  };
 }
 
 /** What an EventBridge schedule delivers to its target. */

@@ -49,6 +49,9 @@ export interface LocalWorkflowEngineOptions {
   log?: (line: string) => void;
 }
 
+const executionIdOf = (workflow: WorkflowName, name: string): string =>
+  `arn:aws:states:local:000000000000:execution:${workflow}:${name}`;
+
 /** Fills `${Name}` placeholders the way CloudFormation's DefinitionSubstitutions do. */
 export function substitute(definition: string, values: Record<string, string>): string {
   return definition.replace(/\$\{([A-Za-z0-9]+)\}/g, (placeholder, name: string) => {
@@ -105,7 +108,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   async start(workflow: WorkflowName, name: string, input: unknown): Promise<string> {
-    const id = `arn:aws:states:local:000000000000:execution:${workflow}:${name}`;
+    const id = executionIdOf(workflow, name);
     const serialisedInput = JSON.stringify(input);
     const existing = this.executions.get(id);
     if (existing) {
@@ -151,6 +154,10 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const execution = this.executions.get(executionId);
     if (!execution) throw new Error(`Execution ${executionId} does not exist`);
     return execution.result;
+  }
+
+  async find(workflow: WorkflowName, name: string): Promise<ExecutionResult | undefined> {
+    return this.executions.get(executionIdOf(workflow, name))?.result;
   }
 
   /** Resolves when every execution started so far has ended. */

@@ -52,6 +52,8 @@ export const env = {
     secretAccessKey: required('AWS_SECRET_ACCESS_KEY'),
     sessionToken: process.env.AWS_SESSION_TOKEN || undefined,
   }),
+  /** How long a peering may stay PROVISIONING or DELETING before the sweep re-drives it. */
+  stalledPeeringBoundSeconds: () => positiveInt('STALLED_PEERING_BOUND_SECONDS', 600),
   /** The status report period (the schedule's rate): a report older than this is stale. */
   statusReportIntervalSeconds: () => positiveInt('STATUS_REPORT_INTERVAL_SECONDS', 300),
 };

@@ -83,7 +83,7 @@ describe('Lambda functions', () => {
     });
   });
 
-  test('only the api, the cascade, gateway-events and status-reports know the state machines', () => {
+  test('only the api, the cascade, gateway-events, status-reports and the sweeper know the state machines', () => {
     // Prepare
     const withMachines = template.findResources('AWS::Lambda::Function', {
       Properties: {
@@ -104,6 +104,7 @@ describe('Lambda functions', () => {
         stack.functions.cascade,
         stack.functions['gateway-events'],
         stack.functions['status-reports'],
+        stack.functions.sweeper,
       ]
         .map((fn) => stack.getLogicalId(fn.node.defaultChild as never))
         .sort(),
@@ -306,6 +307,26 @@ describe('event sources', () => {
       },
       Targets: [target],
     });
+  });
+
+  test('a schedule reaches the sweeper, which re-drives peerings stalled past the bound (10 minutes)', () => {
+    // Prepare
+    const sweeper =
+      template.toJSON().Resources[stack.getLogicalId(stack.functions.sweeper.node.defaultChild as never)];
+
+    // Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SweeperFunction'), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SweeperDlq'), 'Arn'] } },
+        }),
+      ],
+    });
+    expect(sweeper.Properties.Environment.Variables.STALLED_PEERING_BOUND_SECONDS).toBe('600');
+    expect(actionsOf('sweeper')).toEqual(expect.arrayContaining(['dynamodb:Scan', 'states:StartExecution']));
+    expect(actionsOf('sweeper').filter((a) => /^dynamodb:(Put|Update|Delete)/.test(a))).toEqual([]);
   });
 
   test('the report document runs the same script with --report and takes no parameter', () => {
