@@ -7,6 +7,7 @@
  */
 import './polyfills';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -80,6 +81,23 @@ const TABLE_NAME = 'vpc-peering';
 /** The name the report document's invocations carry in their (local) SSM notifications. */
 const REPORT_DOCUMENT = 'vpc-peering-report';
 
+/**
+ * The generated LOCAL_AUTH_SECRET, kept in DATA_DIR (0600) so tokens minted by an earlier run on the
+ * same DATA_DIR stay valid after a restart.
+ */
+function keptAuthSecret(dataDir: string): string {
+  const file = join(dataDir, 'auth-secret');
+  try {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept) return kept;
+  } catch {
+    // None yet.
+  }
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
 /** Environment the handler modules read (lambdas/shared/env.ts), set before any of them runs. */
 function configureEnvironment(endpoint: string): void {
   process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
@@ -101,8 +119,8 @@ function configureEnvironment(endpoint: string): void {
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dataDir = resolve(options.dataDir ?? '.local');
-  const authSecret = options.authSecret ?? randomBytes(32).toString('base64url');
   await mkdir(dataDir, { recursive: true });
+  const authSecret = options.authSecret ?? keptAuthSecret(dataDir);
 
   const stack: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -231,6 +249,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       authSecret,
       apiHandler: (event, ctx) => apiHandler(event, ctx),
       postLocalEvents: (body) => router.putEvents(body),
+      accessLog: log,
       health: async () => {
         const table = await tables
           .send(new DescribeTableCommand({ TableName: TABLE_NAME }))
@@ -328,7 +347,8 @@ async function main(): Promise<void> {
     `Ready in ${Date.now() - started} ms; gateway hosts: ${runtime.hosts.mode} mode; data in ${resolve(process.env.DATA_DIR ?? '.local')}`,
     `Admin token (sub=admin, group admin): ${runtime.adminToken}`,
     `User token  (sub=user-1):             ${runtime.userToken}`,
-    `Try:  curl -s -H "Authorization: Bearer $ADMIN_TOKEN" ${runtime.url}/v1/gateways`,
+    `Try:  ADMIN="Authorization: Bearer <admin token>"; curl -s -w '%{http_code}\\n' -H "$ADMIN" ${runtime.url}/v1/gateways`,
+    `Logs: one JSON line per request and per handler step on stdout/stderr (README, "Logs")`,
     'Ctrl-C stops everything.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
