@@ -32,6 +32,7 @@ import {
   type ReportInvocation,
   rebuildHosts,
   removedGatewayInstances,
+  withLocalHost,
 } from './hosts';
 import { startHttpFront } from './http-front';
 import { clearRunRecord, removeCrashLeftovers, writeRunRecord } from './run-record';
@@ -247,7 +248,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const front = await startHttpFront({
       port: options.port ?? Number(process.env.PORT ?? 8787),
       authSecret,
-      apiHandler: (event, ctx) => apiHandler(event, ctx),
+      apiHandler: async (event, ctx) => withLocalHost(event, await apiHandler(event, ctx), hosts),
       postLocalEvents: (body) => router.putEvents(body),
       accessLog: log,
       health: async () => {

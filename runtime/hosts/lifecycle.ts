@@ -3,7 +3,7 @@
  * (the script's `--restore`, as a gateway instance runs at boot), and torn down when their gateway
  * is deleted (the stream's REMOVE of its item, after the cascade handled it).
  */
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, DynamoDBStreamEvent } from 'aws-lambda';
 import type { HostGateway, LocalHosts } from './local-hosts';
 
 /** How to look at a gateway's live interface (README, "Gateway hosts"). */
@@ -45,4 +45,29 @@ export function removedGatewayInstances(event: DynamoDBStreamEvent): string[] {
     const isGateway = keys?.pk?.S?.startsWith('GW#') && keys?.sk?.S === 'META';
     return record.eventName === 'REMOVE' && isGateway && instanceId ? [instanceId] : [];
   });
+}
+
+const STATUS_PATH = /^\/v1\/gateways\/([^/]+)\/status$/;
+
+/**
+ * Locally, a gateway's `/status` also says which host serves it (`localHost`: instance, mode,
+ * namespace, and the command that shows its live `wg`); on AWS the instance is the gateway's own.
+ */
+export function withLocalHost(
+  event: APIGatewayProxyEvent,
+  result: APIGatewayProxyResult,
+  hosts: LocalHosts,
+): APIGatewayProxyResult {
+  const gatewayId = STATUS_PATH.exec(event.path)?.[1];
+  if (!gatewayId || event.httpMethod !== 'GET' || result.statusCode !== 200) return result;
+  const host = hosts.index().find((entry) => entry.gatewayId === decodeURIComponent(gatewayId));
+  if (!host) return result;
+  const localHost = {
+    instanceId: host.instanceId,
+    mode: host.mode,
+    ...(host.gatewayNamespace
+      ? { namespace: host.gatewayNamespace, wgShow: wgShowCommand(host.gatewayId) }
+      : {}),
+  };
+  return { ...result, body: JSON.stringify({ ...JSON.parse(result.body), localHost }) };
 }

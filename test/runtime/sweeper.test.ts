@@ -86,4 +86,5 @@ it('settles a PROVISIONING peering that has no execution once it is older than t
   ]);
   const status = (await api('GET', '/v1/gateways/gw-sweep-1/status')).json;
   expect(status.appliedGeneration).toBe(status.desiredGeneration);
+  expect(status.localHost).toEqual({ instanceId: 'i-sweep-1', mode: 'files' });
 });
