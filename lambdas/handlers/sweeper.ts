@@ -22,7 +22,7 @@ async function sweep(_event: RuleEvent, log: Logger): Promise<void> {
     stalled,
   );
   for (const redrive of redriven) log.warn('stalled peering re-driven', { ...redrive });
-  log.info('sweep done', { stalled: stalled.length, redriven: redriven.length });
+  if (stalled.length > 0) log.info('sweep done', { stalled: stalled.length, redriven: redriven.length });
 }
 
 export const handler = eventRuleHandler('sweep event', sweep);

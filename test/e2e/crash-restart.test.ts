@@ -7,7 +7,7 @@
  * clean stop. Needs Linux, root, wireguard-go, wireguard-tools, nftables and iproute2.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingForWireguard, removeNamespaces } from '../../runtime/hosts';
@@ -26,6 +26,8 @@ interface Started {
   child: ChildProcess;
   url: string;
   exited: Promise<number | null>;
+  /** Everything it printed so far. */
+  output: () => string;
 }
 
 /** `npm start`'s runtime as its own process group, on `dataDir`; resolves once it listens. */
@@ -53,7 +55,7 @@ function startProcess(): Promise<Started> {
       const url = /Listening on (http:\/\/\S+)/.exec(output)?.[1];
       if (url) {
         clearTimeout(timer);
-        resolve({ child, url, exited });
+        resolve({ child, url, exited, output: () => output });
       }
     };
     child.stdout?.on('data', onData);
@@ -84,6 +86,22 @@ function runPrefix(): string {
   };
   prefixes.push(hostPrefix);
   return hostPrefix;
+}
+
+/** Create and delete executions the journal records as still running. */
+function runningExecutions(): string[] {
+  const dir = join(dataDir, 'executions');
+  return readdirSync(dir).filter((file) => {
+    if (!/^(create|delete)-peering\..*\.json$/.test(file)) return false;
+    try {
+      return (
+        (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { result: { status: string } }).result
+          .status === 'RUNNING'
+      );
+    } catch {
+      return false;
+    }
+  });
 }
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
@@ -148,14 +166,22 @@ it('settles everything a SIGKILL interrupted, restores the tunnels and leaves no
     call(first.url, alice, 'POST', '/v1/gateways/gw-crash-1/vpc-peerings', { remoteGatewayId: 'gw-crash-3' }),
     call(first.url, alice, 'DELETE', `/v1/vpc-peerings/${up.json.id}`),
   ].map((reply) => reply.catch(() => undefined));
-  await new Promise((done) => setTimeout(done, 150));
+  // Killed while the journal holds running create and delete executions (runtime/execution-journal.ts).
+  await eventually(
+    'creates and the delete to be running',
+    async () => (runningExecutions().length >= 3 ? true : undefined),
+    30_000,
+  );
   process.kill(-(first.child.pid as number), 'SIGKILL');
   await first.exited;
   await Promise.all(inFlight);
   const leftBehind = namespacesWith(crashedPrefix);
   const second = await startProcess();
 
-  // Assess: every peering settles without a client action.
+  // Assess: what was running is re-driven, and every peering settles without a client action.
+  await eventually('the re-drive log lines', async () =>
+    (second.output().match(/re-driven after a restart/g) ?? []).length >= 1 ? true : undefined,
+  );
   const peerings = await eventually('every peering to settle', async () => {
     const { json } = await call(second.url, alice, 'GET', '/v1/vpc-peerings');
     const items = json.items as { id: string; status: string; gatewayIds: string[] }[];
