@@ -385,7 +385,9 @@ test('status lists a peering side by name as soon as the create answers, and dro
   const peering = await peer(client, target.tokens.alice, a.id, b.id);
   // Act
   const whilePeered = await statusOf(a.id);
-  const removal = await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, { token: target.tokens.alice });
+  const removal = await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, {
+    token: target.tokens.alice,
+  });
   if (removal.status === 202) await peeringGone(client, target.tokens.alice, peering.id);
   const afterDelete = await Promise.all([statusOf(a.id), statusOf(b.id)]);
   // Assess: no status period in between (the runtime's timer is a minute).
