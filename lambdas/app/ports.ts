@@ -164,6 +164,8 @@ export interface SecretStore {
 export interface ConfigStore {
   /** Returns the URI the gateway script fetches (`s3://…` or `file://…`). */
   put(gatewayId: string, generation: number, document: string): Promise<string>;
+  /** The document pushed as that generation; undefined when there is none. */
+  get(gatewayId: string, generation: number): Promise<string | undefined>;
 }
 
 export type CommandStatus =
@@ -210,13 +212,17 @@ export interface WorkflowEngine {
   /** Same name + same input: returns the existing execution (Step Functions semantics). */
   start(workflow: WorkflowName, name: string, input: unknown): Promise<string>;
   describe(executionId: string): Promise<ExecutionResult>;
+  /** How the execution of that name is doing; undefined when none was ever started. */
+  find(workflow: WorkflowName, name: string): Promise<ExecutionResult | undefined>;
 }
 
 export type AuditDetailType =
   | 'VPC Peering Created'
   | 'VPC Peering Activated'
   | 'VPC Peering Failed'
-  | 'VPC Peering Deleted';
+  | 'VPC Peering Deleted'
+  /** The sweep restarted the workflow of a peering left PROVISIONING or DELETING (app/sweeper.ts). */
+  | 'VPC Peering Re-driven';
 
 /** Audit events on the default bus, source `vpc.peering`. */
 export interface AuditPublisher {

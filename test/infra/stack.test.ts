@@ -84,7 +84,7 @@ describe('Lambda functions', () => {
     });
   });
 
-  test('only the api, the cascade, gateway-events and status-reports know the state machines', () => {
+  test('only the api, the cascade, gateway-events, status-reports and the sweeper know the state machines', () => {
     // Prepare
     const withMachines = template.findResources('AWS::Lambda::Function', {
       Properties: {
@@ -105,6 +105,7 @@ describe('Lambda functions', () => {
         stack.functions.cascade,
         stack.functions['gateway-events'],
         stack.functions['status-reports'],
+        stack.functions.sweeper,
       ]
         .map((fn) => stack.getLogicalId(fn.node.defaultChild as never))
         .sort(),
@@ -309,6 +310,26 @@ describe('event sources', () => {
     });
   });
 
+  test('a schedule reaches the sweeper, which re-drives peerings stalled past the bound (10 minutes)', () => {
+    // Prepare
+    const sweeper =
+      template.toJSON().Resources[stack.getLogicalId(stack.functions.sweeper.node.defaultChild as never)];
+
+    // Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SweeperFunction'), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SweeperDlq'), 'Arn'] } },
+        }),
+      ],
+    });
+    expect(sweeper.Properties.Environment.Variables.STALLED_PEERING_BOUND_SECONDS).toBe('600');
+    expect(actionsOf('sweeper')).toEqual(expect.arrayContaining(['dynamodb:Scan', 'states:StartExecution']));
+    expect(actionsOf('sweeper').filter((a) => /^dynamodb:(Put|Update|Delete)/.test(a))).toEqual([]);
+  });
+
   test('the report document runs the same script with --report and takes no parameter', () => {
     // Prepare
     const documents = Object.values(template.findResources('AWS::SSM::Document')) as Resources[string][];
@@ -398,7 +419,7 @@ describe('least privilege', () => {
   });
 
   test.each(['api', 'gateway-events'])(
-    '%s starts and describes push-gateway but neither publishes configs nor runs commands',
+    '%s starts and describes push-gateway but neither publishes configs nor runs commands (the api only reads documents back)',
     (name) => {
       // Prepare
       const statements = statementsOf(name);
@@ -416,7 +437,7 @@ describe('least privilege', () => {
       // Assess
       expect(
         actions.filter((action) => /^(s3:|ssm:SendCommand|ssm:GetCommandInvocation)/.test(action)),
-      ).toEqual([]);
+      ).toEqual(name === 'api' ? ['s3:GetObject'] : []);
       expect(starts.map((statement) => statement.Resource)).toContainEqual({ Ref: machine });
       expect(JSON.stringify(describes.map((statement) => statement.Resource))).toContain(machine);
     },
@@ -571,7 +592,7 @@ describe('operations', () => {
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
       },
-      3,
+      4,
     );
   });
 

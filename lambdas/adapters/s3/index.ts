@@ -3,9 +3,9 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { ConfigStore } from '../../app/ports';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
+import { getStateDocument, stateDocumentKey } from './documents';
 
-export const stateDocumentKey = (gatewayId: string, generation: number) =>
-  `gateways/${gatewayId}/${String(generation).padStart(12, '0')}.json`;
+export { stateDocumentKey };
 
 export class S3ConfigStore implements ConfigStore {
   constructor(
@@ -24,6 +24,10 @@ export class S3ConfigStore implements ConfigStore {
       }),
     );
     return `s3://${this.bucket}/${key}`;
+  }
+
+  get(gatewayId: string, generation: number): Promise<string | undefined> {
+    return getStateDocument(this.bucket, gatewayId, generation);
   }
 }
 

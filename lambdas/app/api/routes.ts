@@ -107,7 +107,7 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       path: '/v1/gateways/{id}/status',
       access: 'user',
       handle: async (request) =>
-        jsonResponse(200, await gatewayStatus(d, request.caller, gatewayIdOf(request))),
+        jsonResponse(200, await gatewayStatus(d, request.caller, gatewayIdOf(request), timing)),
     },
     {
       method: 'POST',
