@@ -222,17 +222,17 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const poller =
       dynamo &&
       startStreamPoller({
-      endpoint: dynamo.endpoint,
-      tableName: TABLE_NAME,
-      positionFile: join(dataDir, 'stream-position.json'),
-      handler: async (event) => {
-        const response = await cascadeHandler(event, context('cascade'));
-        // A deleted gateway's instance is gone too: nothing of it keeps running.
-        for (const instanceId of removedGatewayInstances(event)) await hosts.destroyHost(instanceId);
-        return response;
-      },
-      log,
-    });
+        endpoint: dynamo.endpoint,
+        tableName: TABLE_NAME,
+        positionFile: join(dataDir, 'stream-position.json'),
+        handler: async (event) => {
+          const response = await cascadeHandler(event, context('cascade'));
+          // A deleted gateway's instance is gone too: nothing of it keeps running.
+          for (const instanceId of removedGatewayInstances(event)) await hosts.destroyHost(instanceId);
+          return response;
+        },
+        log,
+      });
     if (poller) stack.push(() => poller.stop());
     const router = createEventRouter([
       {
