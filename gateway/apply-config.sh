@@ -2,13 +2,20 @@
 # apply-config.sh - applies a gateway's desired state (docs/ARCHITECTURE.md "Desired-state document").
 # Run by the SSM Command document on AWS and by the embedded runtime's local hosts.
 #
-#   apply-config.sh --gateway-id ID --generation N --state-uri s3://…|file://…
+#   apply-config.sh --gateway-id ID --generation N --state-uri s3://…|file://… --state-sha256 HEX
 #   apply-config.sh --restore     # re-apply the persisted state (boot time)
 #   apply-config.sh --report      # print the status report only
 #
 # Env (or VPG_*=value lines in /etc/vpc-peering/gateway.env, see VPG_ENV_FILE): VPG_STATE_DIR
-# (/var/lib/vpc-peering), VPG_MODE (wireguard|files), VPG_SECRET_SOURCE (ssm | dir:/path),
-# VPG_VPC_IF (eth1), VPG_WAN_IF (eth0), VPG_WG_IF (default: state .interface.name).
+# (/var/lib/vpc-peering), VPG_MODE (wireguard|files), VPG_SECRET_SOURCE (s3://bucket | dir:/path),
+# VPG_STATE_BUCKET (the only bucket documents may come from), VPG_PROTECTED_IPS (addresses no
+# route may cover, comma-separated), VPG_SECRET_CACHE_SECONDS (3600), VPG_VPC_IF (eth1),
+# VPG_WAN_IF (eth0), VPG_WG_IF (default: state .interface.name).
+#
+# The instance trusts no document (docs/SECURITY.md): it must be the one the command names (its
+# SHA-256, under gateways/<gateway id>/), and it is refused when it routes a default route or a
+# prefix covering a protected address, carries a ruleset outside the grammar render.ts writes, or
+# names a secret that is not its own gateway's key or one of its own peerings' keys.
 # The last stdout line is a JSON report; secrets never reach stdout, stderr, argv or the report.
 # The full path's report and --report carry the live peers of the interface ("peers": handshake,
 # bytes); a delta apply's report carries none ({"gatewayId","appliedGeneration","mode","path"}):
@@ -30,7 +37,7 @@ umask 077
 ENV_FILE=${VPG_ENV_FILE:-/etc/vpc-peering/gateway.env}
 if [[ -r $ENV_FILE ]]; then
   while IFS= read -r line || [[ -n $line ]]; do
-    if [[ $line =~ ^(VPG_(STATE_DIR|MODE|SECRET_SOURCE|VPC_IF|WAN_IF|WG_IF))=([A-Za-z0-9_./:@-]*)$ ]]; then
+    if [[ $line =~ ^(VPG_(STATE_DIR|MODE|SECRET_SOURCE|STATE_BUCKET|PROTECTED_IPS|SECRET_CACHE_SECONDS|VPC_IF|WAN_IF|WG_IF))=([A-Za-z0-9_./:@,-]*)$ ]]; then
       [[ -n ${!BASH_REMATCH[1]:-} ]] || printf -v "${BASH_REMATCH[1]}" '%s' "${BASH_REMATCH[3]}"
     elif [[ -n $line && $line != \#* ]]; then
       echo "apply-config: ignoring unrecognised line in $ENV_FILE: $line" >&2
@@ -40,7 +47,12 @@ fi
 
 STATE_DIR=${VPG_STATE_DIR:-/var/lib/vpc-peering}
 MODE=${VPG_MODE:-wireguard}
-SECRET_SOURCE=${VPG_SECRET_SOURCE:-ssm}
+SECRET_SOURCE=${VPG_SECRET_SOURCE:-}
+STATE_BUCKET=${VPG_STATE_BUCKET:-}
+# Whatever a document says, these stay reachable the way they are: the instance metadata service
+# (its credentials) and its DNS resolver; the instance adds its own interfaces' addresses.
+PROTECTED_IPS=169.254.169.254,169.254.169.253${VPG_PROTECTED_IPS:+,$VPG_PROTECTED_IPS}
+CACHE_SECONDS=${VPG_SECRET_CACHE_SECONDS:-3600}
 VPC_IF=${VPG_VPC_IF:-eth1}
 WAN_IF=${VPG_WAN_IF:-eth0}
 # Scratch files (under the lock) and the secret cache (README "Secret cache").
@@ -52,11 +64,9 @@ SECRET_NAME_RE='^/[A-Za-z0-9_.:/-]+$'
 APPLIED_RE='^\{"gatewayId":"([A-Za-z0-9._:-]+)","generation":([0-9]{1,15}),'
 BOOT_ID=''
 IFS= read -r BOOT_ID </proc/sys/kernel/random/boot_id || true
-# How many names one `aws ssm get-parameters` call accepts.
-SSM_BATCH=10
 
 die() { echo "apply-config: $*" >&2; exit 1; }
-usage() { echo "apply-config: $*; usage: apply-config.sh --gateway-id ID --generation N --state-uri URI | --restore | --report" >&2; exit 2; }
+usage() { echo "apply-config: $*; usage: apply-config.sh --gateway-id ID --generation N --state-uri URI --state-sha256 HEX | --restore | --report" >&2; exit 2; }
 trap 'die "unexpected failure (line $LINENO)"' ERR
 
 # Looks the commands up in one builtin call; bash then runs them without searching PATH again.
@@ -67,12 +77,13 @@ need() {
 }
 
 # ---------- arguments ----------
-ACTION=apply GATEWAY_ID='' GENERATION=0 STATE_URI=''
+ACTION=apply GATEWAY_ID='' GENERATION=0 STATE_URI='' STATE_SHA256=''
 while (($#)); do
   case $1 in
     --gateway-id) (($# >= 2)) || usage "--gateway-id needs a value"; GATEWAY_ID=$2; shift 2 ;;
     --generation) (($# >= 2)) || usage "--generation needs a value"; GENERATION=$2; shift 2 ;;
     --state-uri) (($# >= 2)) || usage "--state-uri needs a value"; STATE_URI=$2; shift 2 ;;
+    --state-sha256) (($# >= 2)) || usage "--state-sha256 needs a value"; STATE_SHA256=$2; shift 2 ;;
     --restore) ACTION=restore; shift ;;
     --report) ACTION=report; shift ;;
     *) usage "unknown argument: $1" ;;
@@ -83,8 +94,13 @@ if [[ $ACTION == apply ]]; then
   [[ $GATEWAY_ID =~ ^[A-Za-z0-9._:-]+$ ]] || usage "--gateway-id must match ^[A-Za-z0-9._:-]+\$"
   [[ $GENERATION =~ ^[0-9]{1,15}$ ]] || usage "--generation must be a non-negative integer"
   [[ $STATE_URI =~ ^(s3://[^[:space:]]+|file:///[^[:space:]]*)$ ]] || usage "--state-uri must be s3://… or file:///…"
+  [[ $STATE_SHA256 =~ ^[0-9a-f]{64}$ ]] || usage "--state-sha256 must be 64 lowercase hex digits"
   GENERATION=$((10#$GENERATION))
 fi
+if [[ $ACTION != report ]]; then
+  case $SECRET_SOURCE in s3://?* | dir:/*) ;; *) usage "VPG_SECRET_SOURCE must be s3://bucket or dir:/path" ;; esac
+fi
+[[ $CACHE_SECONDS =~ ^[0-9]{1,7}$ ]] || usage "VPG_SECRET_CACHE_SECONDS must be a number of seconds"
 need jq awk flock mv cp
 [[ $MODE == files ]] || need wg ip nft
 
@@ -108,6 +124,16 @@ def nul: "\u0000";
 def refuse($message): "\($message)\n" | halt_error(1);
 def cidr: type == "string" and test("^\($cidr)$");
 def secret: . == null or (type == "string" and test("^\($secret)$"));
+# Secrets of this gateway only (docs/SECURITY.md): its own key, the keys of its own peerings. Split, not
+# matched, so no id needs escaping in a regex. Same rule as own_psk below and core/secret-scope.ts.
+def prefix_ok: test("^[A-Za-z0-9_.-]+$");
+def own_key($gw): . == null or (type == "string" and startswith("/")
+  and (ltrimstr("/") | split("/") | length == 4 and (.[0] | prefix_ok) and .[1:] == ["gateways", $gw, "private-key"]));
+def own_psk: .presharedKeyParam == null or (
+  (.name | type == "string" and startswith("vpc-peering-"))
+  and ((.name | ltrimstr("vpc-peering-")) as $pid
+    | .presharedKeyParam | type == "string" and startswith("/")
+      and (ltrimstr("/") | split("/") | length == 4 and (.[0] | prefix_ok) and .[1:] == ["peerings", $pid, "psk"])));
 # One regex over a whole list: jq 1.6 compiles the regex of every test() call, which dominates the
 # cost at 1000 peers. Items are strings without a newline, so the joined lines are the items.
 def all_match($re):
@@ -118,23 +144,26 @@ def peers_ok:
   and ([.peers[].publicKey] | all_match($key | ltrimstr("^") | rtrimstr("$")))
   and ([.peers[].allowedIps[]] | all_match($cidr))
   and ([.peers[].presharedKeyParam | select(. != null)] | all_match($secret))
+  and all(.peers[]; own_psk)
   and ([.peers[].endpoint | select(. != null)] | all_match($endpoint));
 # Refuses fields that could inject config lines or shell words (defence in depth: the control plane
 # validates too). A NUL would also shift the output fields.
 def problems:
-  [ (if .schema != 1 then "schema must be 1" else empty end),
+  .gatewayId as $gw
+  | [ (if .schema != 1 then "schema must be 1" else empty end),
+    (if ($gw | type == "string" and test("^[A-Za-z0-9._:-]+$")) then empty else "gatewayId" end),
     (if (.interface.name | type == "string" and test("^[A-Za-z0-9_.=-]{1,15}$")) then empty else "interface.name" end),
     (if (.interface.address | cidr) then empty else "interface.address" end),
     (if (.interface.listenPort | type == "number" and . >= 1 and . <= 65535) then empty else "interface.listenPort" end),
     (if (.interface.mtu | . == null or (type == "number" and . >= 576 and . <= 9000)) then empty else "interface.mtu" end),
-    (if (.interface.privateKeyParam | secret) then empty else "interface.privateKeyParam" end),
+    (if (.interface.privateKeyParam | secret and own_key($gw)) then empty else "interface.privateKeyParam (not the key of this gateway)" end),
     (if (.routes | type == "array" and all_match($cidr)) then empty else "routes" end),
     (if (.nftables | . == null or (type == "string" and (split(nul) | length) == 1)) then empty else "nftables" end),
     (if (.peers | type == "array") then empty else "peers" end),
     # Per-peer messages only when the whole-list checks failed.
     (if (.peers | type == "array") and peers_ok then empty else .peers // [] | to_entries[] | .key as $i | .value |
       (if (.publicKey | type == "string" and test($key)) then empty else "peers[\($i)].publicKey" end),
-      (if (.presharedKeyParam | secret) then empty else "peers[\($i)].presharedKeyParam" end),
+      (if (.presharedKeyParam | secret) and own_psk then empty else "peers[\($i)].presharedKeyParam (not the key of this peering)" end),
       (if (.allowedIps | type == "array" and all(.[]; cidr)) then empty else "peers[\($i)].allowedIps" end),
       (if (.endpoint | . == null or (type == "string" and test("^\($endpoint)$"))) then empty else "peers[\($i)].endpoint" end),
       (if (.persistentKeepalive | . == null or (type == "number" and . >= 0 and . <= 65535)) then empty else "peers[\($i)].persistentKeepalive" end)
@@ -275,13 +304,15 @@ cache_file() {
   REPLY=$CACHE/$key
 }
 
-# Value of secret $1 from the cache in REPLY; fails when absent or not a WireGuard key (e.g. torn).
+# Value of secret $1 from the cache in REPLY; fails when absent, older than CACHE_SECONDS (a copy
+# delivered again under a reused name is then fetched anew) or not a WireGuard key (e.g. torn).
 cache_read() {
-  local name value
+  local name value cached now
   cache_file "$1"
   [[ -f $REPLY ]] || return 1
-  { IFS= read -r name && IFS= read -r value; } <"$REPLY" || return 1
-  [[ $name == "$1" && $value =~ $KEY_RE ]] || return 1
+  { IFS= read -r name && IFS= read -r value && IFS= read -r cached; } <"$REPLY" || return 1
+  printf -v now '%(%s)T' -1
+  [[ $name == "$1" && $value =~ $KEY_RE && $cached =~ ^[0-9]{1,12}$ ]] && ((now - cached < CACHE_SECONDS)) || return 1
   REPLY=$value
 }
 
@@ -293,19 +324,16 @@ read_secret_file() {
   REPLY=${value%"${value##*[!$'\n']}"}
 }
 
-# Fetches secrets "$@" from SSM into SECRET, SSM_BATCH names per call; values never touch disk.
-fetch_ssm() {
-  local out name value
-  local -a batch
+# Fetches secrets "$@" into SECRET from the copies delivered to this instance (s3://bucket source:
+# gateways/<gateway id>/secrets<name>, readable by this instance only); values come through a pipe
+# and never touch disk or argv.
+fetch_delivered() {
+  local name value
   need aws
-  while (($#)); do
-    batch=("${@:1:SSM_BATCH}")
-    shift "${#batch[@]}"
-    out=$(aws ssm get-parameters --with-decryption --names "${batch[@]}" \
-      --query 'Parameters[].[Name,Value]' --output text 2>/dev/null) || die "cannot read secrets ${batch[*]} from SSM"
-    while IFS=$'\t' read -r name value; do
-      if [[ -n $name ]]; then SECRET[$name]=$value; fi
-    done <<<"$out"
+  for name in "$@"; do
+    value=$(aws s3 cp --only-show-errors "$SECRET_SOURCE/gateways/$GATEWAY_ID/secrets$name" - 2>/dev/null) \
+      || die "cannot read secret $name delivered to this instance"
+    SECRET[$name]=$value
   done
 }
 
@@ -320,26 +348,28 @@ resolve_secrets() {
 # Fills SECRET for secret names "$@": from the cache, else from the secret source (then cached).
 # Every value must be a WireGuard key: anything else would be a config-injection vector.
 resolve_secret_names() {
-  local name
+  local name now
   local -a missing=()
   for name in "$@"; do
     [[ $name == @keep || -n ${SECRET[$name]+set} ]] && continue
     [[ $name =~ $SECRET_NAME_RE && ! $name =~ (^|/)\.\.(/|$) ]] || die "invalid secret name: $name"
     cache_file "$name"
     REFERENCED[${REPLY##*/}]=1
-    if cache_read "$name"; then SECRET[$name]=$REPLY; else missing+=("$name"); fi
+    # A local file is as cheap as the cache, and always the latest delivered copy.
+    if [[ $SECRET_SOURCE != dir:* ]] && cache_read "$name"; then SECRET[$name]=$REPLY; else missing+=("$name"); fi
   done
   ((${#missing[@]})) || return 0
   case $SECRET_SOURCE in
-    ssm) fetch_ssm "${missing[@]}" ;;
+    s3://*) fetch_delivered "${missing[@]}" ;;
     dir:/*) for name in "${missing[@]}"; do read_secret_file "$name"; SECRET[$name]=$REPLY; done ;;
-    *) die "VPG_SECRET_SOURCE must be ssm or dir:/path" ;;
   esac
+  printf -v now '%(%s)T' -1
   for name in "${missing[@]}"; do
-    [[ -n ${SECRET[$name]+set} ]] || die "cannot read secret $name from SSM"
+    [[ -n ${SECRET[$name]+set} ]] || die "cannot read secret $name"
     [[ ${SECRET[$name]} =~ $KEY_RE ]] || die "secret $name is not a WireGuard key"
+    [[ $SECRET_SOURCE != dir:* ]] || continue
     cache_file "$name"
-    printf '%s\n%s\n' "$name" "${SECRET[$name]}" >"$REPLY"
+    printf '%s\n%s\n%s\n' "$name" "${SECRET[$name]}" "$now" >"$REPLY"
   done
 }
 
@@ -367,6 +397,107 @@ assemble_config() {
     fi
     CONF+=${FIELDS[i + 1]:-}
   done
+}
+
+# ---------- what the instance refuses (docs/SECURITY.md) ----------
+# Fetches the document the command names into $WORK/download.json, into DOCUMENT: it must live
+# under gateways/<gateway id>/ as <generation>.json (in VPG_STATE_BUCKET when set) and its SHA-256
+# must be the command's. A copy is checked, so the file cannot change between check and use.
+fetch_document() {
+  local name digest rest
+  printf -v name '%012d.json' "$GENERATION"
+  case $STATE_URI in
+    s3://*)
+      rest=${STATE_URI#s3://}
+      [[ -z $STATE_BUCKET || ${rest%%/*} == "$STATE_BUCKET" ]] || die "refused: state document outside bucket $STATE_BUCKET"
+      [[ ${rest#*/} == "gateways/$GATEWAY_ID/$name" ]] || die "refused: state document outside gateways/$GATEWAY_ID/"
+      need aws
+      aws s3 cp --only-show-errors "$STATE_URI" "$WORK/download.json" >/dev/null 2>&1 || die "cannot fetch $STATE_URI" ;;
+    file://*)
+      [[ $STATE_URI == */"gateways/$GATEWAY_ID/$name" ]] || die "refused: state document outside gateways/$GATEWAY_ID/"
+      cp -- "${STATE_URI#file://}" "$WORK/download.json" 2>/dev/null || die "cannot fetch $STATE_URI" ;;
+  esac
+  digest=$(sha256sum "$WORK/download.json") || die "cannot hash the state document"
+  [[ ${digest%% *} == "$STATE_SHA256" ]] || die "refused: state document digest mismatch"
+  DOCUMENT=$WORK/download.json
+}
+
+# 32-bit value of IPv4 address $1 into REPLY; false for anything else.
+ipv4_value() {
+  [[ $1 =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] || return 1
+  REPLY=$(((BASH_REMATCH[1] << 24) | (BASH_REMATCH[2] << 16) | (BASH_REMATCH[3] << 8) | BASH_REMATCH[4]))
+}
+
+# Addresses no route may cover, into PROTECTED (once): PROTECTED_IPS, and in wireguard mode the
+# addresses of the instance's own WAN and VPC interfaces (its endpoint and its management path).
+PROTECTED=()
+protected_addresses() {
+  local line
+  ((${#PROTECTED[@]})) && return 0
+  IFS=, read -r -a PROTECTED <<<"$PROTECTED_IPS"
+  if [[ $MODE == wireguard ]]; then
+    while IFS= read -r line; do
+      [[ $line =~ inet\ ([0-9.]+)/ ]] && PROTECTED+=("${BASH_REMATCH[1]}")
+    done < <(ip -4 -o address show dev "$WAN_IF" 2>/dev/null; ip -4 -o address show dev "$VPC_IF" 2>/dev/null)
+  fi
+}
+
+# Refuses routes "$@" that are a default route or cover a protected address: through the tunnel
+# they would cut the instance off from the control plane, and --restore would repeat it at boot.
+check_routes() {
+  local route address network length mask
+  (($#)) || return 0
+  protected_addresses
+  for route in "$@"; do
+    length=${route##*/}
+    ((10#$length > 0)) || die "refused: default route $route"
+    ipv4_value "${route%/*}" || continue
+    network=$REPLY
+    mask=$(((0xffffffff << (32 - 10#$length)) & 0xffffffff))
+    for address in "${PROTECTED[@]}"; do
+      ipv4_value "$address" || continue
+      (((REPLY & mask) != (network & mask))) || die "refused: route $route covers protected address $address"
+    done
+  done
+}
+
+# The lines render.ts writes (core/render.ts renderNftables), nothing else: no flush, include,
+# define, other table or hook can pass. Addresses are checked as CIDRs.
+NFT_CIDR='[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}'
+NFT_SET="($NFT_CIDR|\\{ $NFT_CIDR(, $NFT_CIDR)* \\})"
+# shellcheck disable=SC2016 # nft text, not shell
+NFT_LINES=(
+  '' '\}' '  \}' '  chain (mss_clamp|forward|postrouting) \{'
+  '    type filter hook forward priority (mangle|filter); policy (accept|drop);'
+  '    type nat hook postrouting priority srcnat; policy accept;'
+  '    oifname \$wg_if tcp flags syn / syn,rst tcp option maxseg size set rt mtu'
+  '    iifname \$wg_if tcp flags syn / syn,rst tcp option maxseg size set [0-9]{1,4}'
+  '    ct state established,related accept'
+  '    iifname \$vpc_if oifname \$wg_if ip saddr '"$NFT_CIDR"' accept'
+  '    iifname \$wg_if oifname \$vpc_if ip daddr '"$NFT_CIDR"' accept'
+  '    iifname \$wg_if oifname \$wg_if ip saddr '"$NFT_SET"' ip daddr '"$NFT_SET"' accept'
+  '    iifname \$vpc_if oifname \$wan_if accept'
+  '    oifname \$wan_if masquerade'
+)
+printf -v NFT_LINE_RE '%s|' "${NFT_LINES[@]}"
+NFT_LINE_RE="^(${NFT_LINE_RE%|})\$"
+
+# Refuses ruleset text $1 unless it is one `table inet vpc_peering` made of NFT_LINE_RE lines.
+check_ruleset() {
+  local line
+  local -a rules
+  mapfile -t rules <<<"$1"
+  [[ ${rules[0]:-} == 'table inet vpc_peering {' ]] || die "refused: the ruleset must be table inet vpc_peering"
+  for line in "${rules[@]:1}"; do
+    [[ $line =~ $NFT_LINE_RE ]] || die "refused: ruleset line outside the grammar: ${line:0:80}"
+  done
+}
+
+# True when preshared key name $2 of peer entry $1 is its own peering's (or there is none): the
+# delta path's twin of the jq pass's own_psk (the same rule as core/secret-scope.ts).
+own_psk() {
+  [[ -z $2 ]] && return 0
+  [[ $1 == vpc-peering-* && $2 =~ ^/[A-Za-z0-9_.-]+/peerings/([^/]+)/psk$ && ${BASH_REMATCH[1]} == "${1#vpc-peering-}" ]]
 }
 
 # ---------- applying ----------
@@ -451,12 +582,17 @@ persist() {
 }
 
 apply_document() {
+  local -a routes
   render_document "$1"
   if [[ ${FIELDS[0]} == stale ]]; then
     echo "apply-config: generation $GENERATION is older than applied ${FIELDS[1]}; nothing applied" >&2
     report_from_store ',"skipped":"stale"'
     exit 0
   fi
+  check_ruleset "${FIELDS[3]}"
+  routes=()
+  if [[ -n ${FIELDS[4]} ]]; then mapfile -t routes <<<"${FIELDS[4]%$'\n'}"; fi
+  check_routes "${routes[@]}"
   resolve_secrets
   assemble_config "${FIELDS[1]}"
   forget_delta_base
@@ -558,6 +694,7 @@ route_changes() {
   IFS=, read -r -a old <<<"${BASH_REMATCH[1]//\"/}"
   [[ $3 =~ $ROUTES_RE ]] || return 1
   IFS=, read -r -a new <<<"${BASH_REMATCH[1]//\"/}"
+  check_routes "${new[@]}"
   for route in "${old[@]}"; do had[$route]=1; done
   for route in "${new[@]}"; do wanted[$route]=1; done
   REPLY=''
@@ -585,6 +722,7 @@ apply_delta() {
   if [[ ${NEW[2]} != "${OLD[2]}" ]]; then
     [[ ${NEW[2]} =~ $NFT_RE ]] || return 1
     ruleset=${BASH_REMATCH[1]//\\n/$'\n'}
+    check_ruleset "$ruleset"
   fi
   if [[ ${NEW[3]} != "${OLD[3]}" ]]; then route_changes "$dev" "${OLD[3]}" "${NEW[3]}" || return 1; changes=$REPLY; fi
 
@@ -617,6 +755,8 @@ apply_delta() {
     [[ -z ${kept[$line]:-} ]] || continue
     peer_line "$line" || return 1
     key=${BASH_REMATCH[11]}
+    own_psk "${BASH_REMATCH[7]}" "${BASH_REMATCH[10]}" || die "refused: peer ${BASH_REMATCH[7]} names a key that is not its own peering's"
+    peer_line "$line"
     if [[ -n ${old_endpoint[$key]+set} ]]; then
       # wg set cannot clear an endpoint or a preshared key: such an update takes the full path.
       [[ -n ${BASH_REMATCH[5]} || -z ${old_endpoint[$key]} ]] || return 1
@@ -642,8 +782,8 @@ apply_delta() {
     fi
     if [[ -n $psk ]]; then
       resolve_secret_names "$psk"
-      # A key is far smaller than a pipe: the here-string is a pipe, never a file.
-      exec {fd}<<<"${SECRET[$psk]}"
+      # A pipe, never a file: a here-string is a temporary file on bash < 5.1.
+      exec {fd}< <(printf '%s\n' "${SECRET[$psk]}")
       fds+=("$fd")
       wg_args+=(preshared-key "/dev/fd/$fd")
     fi
@@ -758,13 +898,7 @@ case $ACTION in
     report_from_store
     ;;
   apply)
-    case $STATE_URI in
-      s3://*) need aws
-              DOCUMENT=$WORK/download.json
-              aws s3 cp --only-show-errors "$STATE_URI" "$DOCUMENT" >/dev/null 2>&1 || die "cannot fetch $STATE_URI" ;;
-      file://*) DOCUMENT=${STATE_URI#file://}
-                [[ -r $DOCUMENT ]] || die "cannot fetch $STATE_URI" ;;
-    esac
+    fetch_document
     # The delta path writes the document to $STATE_DIR/state.json itself; the full path copies it to
     # $WORK/state.json, renamed into place by persist.
     if apply_delta "$DOCUMENT"; then

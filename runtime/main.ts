@@ -13,6 +13,7 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { ensureTable } from '../lambdas/adapters/dynamodb';
 import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
+import { FileInstanceSecrets } from '../lambdas/adapters/local/file-instance-secrets';
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
 import { MemoryAudit } from '../lambdas/adapters/local/memory-audit';
 import { provideDependencies } from '../lambdas/shared/deps';
@@ -110,9 +111,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const { handler: statusReportsHandler } = await import('../lambdas/handlers/status-reports');
 
     const secretsDir = join(dataDir, 'secrets');
+    const secrets = new FileSecretStore(secretsDir);
+    // Each host reads only the copies delivered to its instance, never the store itself.
+    const instanceSecrets = new FileInstanceSecrets(secrets, join(dataDir, 'instance-secrets'));
     const hosts = new LocalHosts({
       dataDir,
       secretsDir,
+      secretsDirOf: (instanceId) => instanceSecrets.directoryOf(instanceId),
       mode: options.hostMode ?? (process.env.VPG_LOCAL_MODE === 'files' ? 'files' : 'auto'),
       log,
     });
@@ -136,7 +141,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     stack.push(() => Promise.race([workflows.idle(), new Promise<void>((done) => setTimeout(done, 5000))]));
     const audit = new MemoryAudit();
     provideDependencies({
-      secrets: new FileSecretStore(secretsDir),
+      secrets,
+      instanceSecrets,
       configStore: new FileConfigStore(join(dataDir, 'config')),
       commands,
       workflows,

@@ -1,7 +1,7 @@
 /** The API Lambda (API Gateway REST proxy): every route of DESIGN §3.2 behind one middy chain. */
 
 import { repository } from '../adapters/dynamodb';
-import { secretStore } from '../adapters/secrets';
+import { secretStore } from '../adapters/s3/secrets';
 import { workflowEngine } from '../adapters/sfn';
 import { createApiHandler } from '../app/api/handler';
 import { clock } from '../shared/deps';

@@ -39,8 +39,13 @@ export type HostMode = 'wireguard' | 'files';
 export interface LocalHostsOptions {
   /** Per-host state directories go under `<dataDir>/hosts`. */
   dataDir: string;
-  /** The local secret store's root (a secret `/a/b` is the file `<secretsDir>/a/b`). */
+  /**
+   * Where a host reads its secrets (a secret `/a/b` is the file `<dir>/a/b`): `secretsDir`, or the
+   * instance's own directory when `secretsDirOf` is given (FileInstanceSecrets.directoryOf: an
+   * instance reads only what was delivered to it, docs/SECURITY.md).
+   */
   secretsDir: string;
+  secretsDirOf?: (instanceId: string) => string;
   mode: 'auto' | HostMode;
   /** Prefix of every namespace created; defaults to a random `vpg<hex>`. */
   prefix?: string;
@@ -51,6 +56,7 @@ export interface ApplyArgs {
   gatewayId: string;
   generation: number;
   stateUri: string;
+  stateSha256: string;
 }
 
 /** The script's report, with how the apply went. */
@@ -132,6 +138,7 @@ export class LocalHosts {
   private readonly prefix: string;
   private readonly dataDir: string;
   private readonly secretsDir: string;
+  private readonly secretsDirOf: (instanceId: string) => string;
   private readonly log: (msg: string) => void;
   private readonly processes = new ProcessGroup();
   private readonly hosts = new Map<string, Host>();
@@ -149,6 +156,7 @@ export class LocalHosts {
     this.prefix = options.prefix ?? `vpg${randomBytes(3).toString('hex')}`;
     this.dataDir = resolve(options.dataDir);
     this.secretsDir = resolve(options.secretsDir);
+    this.secretsDirOf = options.secretsDirOf ?? (() => this.secretsDir);
     this.log = options.log ?? (() => {});
   }
 
@@ -169,6 +177,8 @@ export class LocalHosts {
       String(args.generation),
       '--state-uri',
       args.stateUri,
+      '--state-sha256',
+      args.stateSha256,
     ]);
   }
 
@@ -385,7 +395,7 @@ export class LocalHosts {
       ...process.env,
       VPG_MODE: host.mode,
       VPG_STATE_DIR: host.stateDir,
-      VPG_SECRET_SOURCE: `dir:${this.secretsDir}`,
+      VPG_SECRET_SOURCE: `dir:${resolve(this.secretsDirOf(host.gateway.instanceId))}`,
       VPG_VPC_IF: 'vpc',
       VPG_WAN_IF: 'inet',
       VPG_WG_IF: WG_IF,
