@@ -407,7 +407,6 @@ describe('least privilege', () => {
       const machine = stack.getLogicalId(stack.pushGateway.node.defaultChild as never);
 
       // Act
-      const actions = statements.flatMap((statement) => [statement.Action].flat());
       const starts = statements.filter((statement) =>
         [statement.Action].flat().includes('states:StartExecution'),
       );
