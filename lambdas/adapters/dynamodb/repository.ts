@@ -141,10 +141,17 @@ export class DynamoRepository implements Repository {
 
   // ---- gateways -------------------------------------------------------------------------------
 
-  /** Registers a gateway; registering an id again after its deletion is deliberate: its tombstone goes. */
+  /**
+   * Registers a gateway; registering an id again after its deletion is deliberate: its tombstone
+   * goes. The new gateway continues above its predecessor's last generation (docs/DECISIONS.md,
+   * "Tenant isolation"): an instance still holding the old one's would refuse every push as stale.
+   */
   async createGateway(gateway: GatewayRecord): Promise<void> {
+    const tombstone = await this.get(keys.tombstone(gateway.id));
+    const last = tombstone?.lastGeneration;
+    const desiredGeneration = Math.max(gateway.desiredGeneration, typeof last === 'number' ? last + 1 : 0);
     const reasons = await this.transact([
-      this.putItem(newGatewayItem(gateway), 'attribute_not_exists(pk)'),
+      this.putItem(newGatewayItem({ ...gateway, desiredGeneration }), 'attribute_not_exists(pk)'),
       { Delete: { TableName: this.tableName, Key: keys.tombstone(gateway.id) } },
     ]);
     if (!reasons) return;
@@ -235,7 +242,16 @@ export class DynamoRepository implements Repository {
         }),
       ),
     );
-    return output.Attributes && toGatewayRecord(output.Attributes);
+    if (!output.Attributes) return undefined;
+    const removed = toGatewayRecord(output.Attributes);
+    // Kept for a registration of the same id (createGateway); a redelivery writes the same value.
+    await this.updateIfMatches({
+      Key: keys.tombstone(id),
+      UpdateExpression: 'SET lastGeneration = :generation',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':generation': removed.desiredGeneration },
+    });
+    return removed;
   }
 
   // ---- peers ----------------------------------------------------------------------------------

@@ -8,15 +8,13 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { ConfigStore, InstanceTarget, PublishedState } from '../../app/ports';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
+import { instanceArn } from '../../shared/instance-arn';
 
 export const stateDocumentKey = (gatewayId: string, generation: number) =>
   `gateways/${gatewayId}/${String(generation).padStart(12, '0')}.json`;
 
 /** The tag whose value must equal the reading instance's `ec2:SourceInstanceARN`. */
 export const INSTANCE_TAG = 'vpc-peering-instance';
-
-/** `arn:<partition>:ec2:<region>:<account>:instance/<id>`: the prefix comes from the stack. */
-export const instanceArn = (instanceId: string) => `${env.instanceArnPrefix()}${instanceId}`;
 
 /** The Tagging header granting `instanceId` read access. */
 export const instanceTagging = (instanceId: string) =>

@@ -17,7 +17,7 @@ import { InvocationNotReadyError } from '../../core/errors';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { GATEWAY_TAG } from '../../shared/gateway-tag';
-import { instanceArn } from '../s3';
+import { instanceArn } from '../../shared/instance-arn';
 
 const OUTPUT_PREFIX = 'command-output';
 /**
