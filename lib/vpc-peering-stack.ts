@@ -164,16 +164,16 @@ export class VpcPeeringStack extends Stack {
     this.table = this.createTable(removalPolicy);
     const configBucket = this.createConfigBucket(removalPolicy);
     const secretsBucket = this.createSecretsBucket(secretsKey, removalPolicy);
-    const scriptPath = join(sourceRoot, 'gateway/apply-config.sh');
+    const scriptSourceDir = join(sourceRoot, 'gateway');
     const buckets = { configBucket: configBucket.bucketName, secretsBucket: secretsBucket.bucketName };
     const documents = {
       apply: new GatewayCommandDocument(this, 'ApplyConfigDocument', {
-        scriptPath,
+        scriptSourceDir,
         purpose: 'apply',
         buckets,
       }),
       report: new GatewayCommandDocument(this, 'ReportStatusDocument', {
-        scriptPath,
+        scriptSourceDir,
         purpose: 'report',
         buckets,
       }),

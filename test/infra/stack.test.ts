@@ -10,6 +10,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { bundleHandler } from '../../bench/bundle-size';
+import { assembleGatewayScript } from '../../gateway/assemble';
 import { deliveredSecretKey } from '../../lambdas/adapters/s3/secrets';
 import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
 import { defineApp } from '../../lib/app';
@@ -625,7 +626,7 @@ describe('least privilege', () => {
 
   test('the script fetches secret copies where push-config delivers them', () => {
     // Prepare
-    const script = readFileSync(join(REPO_ROOT, 'gateway/apply-config.sh'), 'utf8');
+    const script = assembleGatewayScript();
 
     // Assess
     expect(deliveredSecretKey('gw-a', '/vpc-peering/peerings/p1/psk')).toBe(
