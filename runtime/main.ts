@@ -18,6 +18,7 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { ensureTable } from '../lambdas/adapters/dynamodb';
 import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
+import { FileInstanceSecrets } from '../lambdas/adapters/local/file-instance-secrets';
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
 import { MemoryAudit } from '../lambdas/adapters/local/memory-audit';
 import { MemoryRepository } from '../lambdas/adapters/memory/repository';
@@ -160,9 +161,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const { handler: sweeperHandler } = await import('../lambdas/handlers/sweeper');
 
     const secretsDir = join(dataDir, 'secrets');
+    const secrets = new FileSecretStore(secretsDir);
+    // Each host reads only the copies delivered to its instance, never the store itself.
+    const instanceSecrets = new FileInstanceSecrets(secrets, join(dataDir, 'instance-secrets'));
     const hosts = new LocalHosts({
       dataDir,
       secretsDir,
+      secretsDirOf: (instanceId) => instanceSecrets.directoryOf(instanceId),
       mode: options.hostMode ?? (process.env.VPG_LOCAL_MODE === 'files' ? 'files' : 'auto'),
       log,
     });
@@ -196,13 +201,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       workflows.freezeJournal();
     });
     const audit = new MemoryAudit();
-    const secrets = new FileSecretStore(secretsDir);
     const cascade = memoryCascade(
       () => ({ repository: repository(), workflows, secrets, clock: () => new Date() }),
       log,
     );
     provideDependencies({
       secrets,
+      instanceSecrets,
       configStore: new FileConfigStore(join(dataDir, 'config')),
       commands,
       workflows,

@@ -29,7 +29,7 @@ const VPC_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Empty allowed: it is the default, so a stored gateway re-sent as a body (update event) parses. */
 const LOCATION = /^(?:[A-Za-z0-9][A-Za-z0-9 ._:-]{0,63})?$/;
 const ROAD_WARRIOR_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const PEERING_PEER_PREFIX = 'vpc-peering-';
+export const PEERING_PEER_PREFIX = 'vpc-peering-';
 const GATEWAY_STATUSES: readonly GatewayStatus[] = ['PENDING', 'ACTIVE', 'ERROR', 'DELETING'];
 const DEFAULT_LISTEN_PORT = 51820;
 

@@ -11,7 +11,7 @@ import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { repository } from '../adapters/dynamodb';
 import { keys, SK, toGatewayRecord } from '../adapters/dynamodb/items';
-import { secretStore } from '../adapters/secrets';
+import { secretStore } from '../adapters/s3/secrets';
 import { workflowEngine } from '../adapters/sfn';
 import { cascadeGatewayRemoval } from '../app/gateway-lifecycle';
 import type { GatewayRecord } from '../core/types';

@@ -41,8 +41,13 @@ export type HostMode = 'wireguard' | 'files';
 export interface LocalHostsOptions {
   /** Per-host state directories go under `<dataDir>/hosts`. */
   dataDir: string;
-  /** The local secret store's root (a secret `/a/b` is the file `<secretsDir>/a/b`). */
+  /**
+   * Where a host reads its secrets (a secret `/a/b` is the file `<dir>/a/b`): `secretsDir`, or the
+   * instance's own directory when `secretsDirOf` is given (FileInstanceSecrets.directoryOf: an
+   * instance reads only what was delivered to it, docs/SECURITY.md).
+   */
   secretsDir: string;
+  secretsDirOf?: (instanceId: string) => string;
   mode: 'auto' | HostMode;
   /** Prefix of every namespace created; defaults to a random `vpg<hex>`. */
   prefix?: string;
@@ -53,6 +58,7 @@ export interface ApplyArgs {
   gatewayId: string;
   generation: number;
   stateUri: string;
+  stateSha256: string;
 }
 
 /** The script's report, with how the apply went. */
@@ -147,6 +153,7 @@ export class LocalHosts {
   readonly prefix: string;
   private readonly dataDir: string;
   private readonly secretsDir: string;
+  private readonly secretsDirOf: (instanceId: string) => string;
   private readonly log: (msg: string) => void;
   private readonly processes = new ProcessGroup();
   private readonly hosts = new Map<string, Host>();
@@ -166,6 +173,7 @@ export class LocalHosts {
     this.prefix = options.prefix ?? `vpg${randomBytes(3).toString('hex')}`;
     this.dataDir = resolve(options.dataDir);
     this.secretsDir = resolve(options.secretsDir);
+    this.secretsDirOf = options.secretsDirOf ?? (() => this.secretsDir);
     this.log = options.log ?? (() => {});
   }
 
@@ -186,6 +194,8 @@ export class LocalHosts {
       String(args.generation),
       '--state-uri',
       args.stateUri,
+      '--state-sha256',
+      args.stateSha256,
     ]);
   }
 
@@ -410,7 +420,7 @@ export class LocalHosts {
       ...process.env,
       VPG_MODE: host.mode,
       VPG_STATE_DIR: host.stateDir,
-      VPG_SECRET_SOURCE: `dir:${this.secretsDir}`,
+      VPG_SECRET_SOURCE: `dir:${resolve(this.secretsDirOf(host.gateway.instanceId))}`,
       VPG_VPC_IF: 'vpc',
       VPG_WAN_IF: 'inet',
       VPG_WG_IF: WG_IF,

@@ -15,9 +15,10 @@ import { ACCESS, type Access } from '../../lib/vpc-peering-stack';
 const ADAPTER_OF: Record<Access, string> = {
   'table-read': 'dynamodb',
   table: 'dynamodb',
-  'secrets-delete': 'secrets',
-  'secrets-write': 'secrets',
-  secrets: 'secrets',
+  'secrets-delete': 's3',
+  'secrets-write': 's3',
+  secrets: 's3',
+  'deliver-secrets': 's3',
   config: 's3',
   'config-read': 's3',
   commands: 'ssm',
