@@ -5,6 +5,7 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { OPENAPI_PATH } from '../../openapi';
 import { callerClaims } from '../../shared/http/claims';
 import { httpErrors } from '../../shared/http/errors';
 import type { ApiEvent } from '../../shared/http/event';
@@ -13,7 +14,7 @@ import { createRouter } from '../../shared/http/router';
 import type { ApiDeps, ApiTiming } from './context';
 import { apiRoutes } from './routes';
 
-export const PUBLIC_PATHS = ['/health'];
+export const PUBLIC_PATHS = ['/health', OPENAPI_PATH];
 
 export function createApiHandler(
   deps: () => ApiDeps,
