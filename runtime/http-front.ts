@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ValidationError } from '../lambdas/core/errors';
 import { parseGroups } from '../lambdas/shared/http/claims';
+import { isConsolePath, serveConsole } from './console-static';
 import { verifyToken } from './tokens';
 
 export interface HttpFrontOptions {
@@ -260,6 +261,7 @@ async function route(
     throw error;
   }
   if (url.pathname === '/health' && request.method === 'GET') return handleHealth(options, response);
+  if (isConsolePath(url.pathname)) return serveConsole(request.method ?? 'GET', url.pathname, response);
   const claims = await claimsOf(request, options.authSecret);
   if (url.pathname === '/local/events') {
     if (request.method !== 'POST') return sendError(response, 405, 'METHOD_NOT_ALLOWED', 'Use POST');

@@ -28,7 +28,7 @@ import { LocalCommandBus, LocalHosts, type ReportInvocation } from './hosts';
 import { startHttpFront } from './http-front';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
-import { mintToken } from './tokens';
+import { mintToken, persistentAuthSecret, signInLink } from './tokens';
 import { LocalWorkflowEngine } from './workflow-engine';
 
 export interface RuntimeOptions {
@@ -85,8 +85,8 @@ function configureEnvironment(endpoint: string): void {
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dataDir = resolve(options.dataDir ?? '.local');
-  const authSecret = options.authSecret ?? randomBytes(32).toString('base64url');
   await mkdir(dataDir, { recursive: true });
+  const authSecret = options.authSecret ?? (await persistentAuthSecret(dataDir));
 
   const stack: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -264,7 +264,10 @@ async function main(): Promise<void> {
     `Listening on ${runtime.url}`,
     `Ready in ${Date.now() - started} ms; gateway hosts: ${runtime.hosts.mode} mode; data in ${resolve(process.env.DATA_DIR ?? '.local')}`,
     `Admin token (sub=admin, group admin): ${runtime.adminToken}`,
+    `  console sign-in: ${signInLink(runtime.url, runtime.adminToken)}`,
     `User token  (sub=user-1):             ${runtime.userToken}`,
+    `  console sign-in: ${signInLink(runtime.url, runtime.userToken)}`,
+    `Console: ${runtime.url}/  (other users: npm run token -- --sub alice [--admin])`,
     `Try:  curl -s -H "Authorization: Bearer $ADMIN_TOKEN" ${runtime.url}/v1/gateways`,
     'Ctrl-C stops everything.',
   ];
