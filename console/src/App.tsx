@@ -7,6 +7,7 @@ import TopNavigation from '@cloudscape-design/components/top-navigation';
 import { useEffect, useState } from 'react';
 import { cognitoSignOut, startCognitoSignIn } from './auth/cognito';
 import { type Identity, onSessionChange, signOut } from './auth/session';
+import { APP_LAYOUT_LABELS, TOP_NAVIGATION_LABELS } from './components/labels';
 import type { ConsoleConfig } from './config';
 import { useNotifications } from './notifications';
 import { CreatePeering } from './pages/CreatePeering';
@@ -86,6 +87,7 @@ export function App(props: { config: ConsoleConfig; identity: Identity | undefin
       <div id="top-nav">
         <TopNavigation
           identity={{ href: '/gateways', title: 'VPC Peering', onFollow: followInApp }}
+          i18nStrings={TOP_NAVIGATION_LABELS}
           utilities={[
             {
               type: 'menu-dropdown',
@@ -104,11 +106,12 @@ export function App(props: { config: ConsoleConfig; identity: Identity | undefin
       </div>
       <AppLayout
         headerSelector="#top-nav"
+        ariaLabels={APP_LAYOUT_LABELS}
         toolsHide
         notifications={<Flashbar items={items} stackItems={items.length > 2} />}
         navigation={
           <SideNavigation
-            header={{ text: identity.isAdmin ? 'Connectivity' : 'Networking', href: '/gateways' }}
+            header={{ text: 'VPC Peering', href: '/gateways' }}
             activeHref={active}
             onFollow={followInApp}
             items={navigationItems(identity.isAdmin)}

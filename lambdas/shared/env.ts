@@ -30,6 +30,8 @@ function positiveInt(name: string, fallback: number): number {
 
 export const env = {
   tableName: () => required('TABLE_NAME'),
+  /** The console's origin on AWS, the only one the API allows (CORS); unset: no CORS headers. */
+  consoleOrigin: () => process.env.CONSOLE_ORIGIN || undefined,
   secretPrefix: () => optional('SECRET_PREFIX', '/vpc-peering'),
   secretsKmsKeyId: () => process.env.SECRETS_KMS_KEY_ID || undefined,
   configBucket: () => required('CONFIG_BUCKET'),

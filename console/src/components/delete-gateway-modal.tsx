@@ -19,6 +19,7 @@ export function DeleteGatewayModal(props: {
   const confirmed = typed === props.gatewayName;
   return (
     <Modal
+      closeAriaLabel="Close dialog"
       visible
       onDismiss={props.onCancel}
       header={`Delete gateway ${props.gatewayName}?`}

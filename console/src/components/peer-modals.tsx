@@ -22,6 +22,7 @@ export function DeletePeerModal(props: {
   const peering = isPeeringPeer(props.peerName);
   return (
     <Modal
+      closeAriaLabel="Close dialog"
       visible
       onDismiss={props.onCancel}
       header={`Delete ${props.peerName}?`}
@@ -68,6 +69,7 @@ export function AddPeerModal(props: {
     props.onSubmit({ name: name.trim(), ...(publicKey.trim() ? { publicKey: publicKey.trim() } : {}) });
   return (
     <Modal
+      closeAriaLabel="Close dialog"
       visible
       onDismiss={props.onCancel}
       header="Add peer"
@@ -135,6 +137,7 @@ export function QrCodeModal(props: { title: string; config: string; onClose(): v
   }, [props.config]);
   return (
     <Modal
+      closeAriaLabel="Close dialog"
       visible
       onDismiss={props.onClose}
       header={props.title}

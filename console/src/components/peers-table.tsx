@@ -10,6 +10,7 @@ import TextFilter from '@cloudscape-design/components/text-filter';
 import type { GatewayStatus, Peer, PeerLiveStatus } from '../api/client';
 import { formatBytes, handshakeMillis, isOnline, relativeTime } from '../lib/format';
 import { OnlineBadge } from './badges';
+import { PAGINATION_LABELS } from './labels';
 
 interface Row extends Peer {
   live: PeerLiveStatus | undefined;
@@ -118,7 +119,7 @@ export function PeersTable(props: {
           countText={`${filteredItemsCount ?? 0} matches`}
         />
       }
-      pagination={<Pagination {...paginationProps} />}
+      pagination={<Pagination {...paginationProps} ariaLabels={PAGINATION_LABELS} />}
     />
   );
 }

@@ -145,8 +145,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
               <Button
                 variant="primary"
                 disabled={!detail}
-                href={`/gateways/${encodeURIComponent(id)}/create-peering`}
-                onFollow={followInApp}
+                onClick={() => navigate(`/gateways/${encodeURIComponent(id)}/create-peering`)}
               >
                 Create VPC Peering
               </Button>

@@ -12,6 +12,7 @@ import TextFilter from '@cloudscape-design/components/text-filter';
 import { useState } from 'react';
 import { allPages, api, call, callWithStatus, type Gateway, type Peering } from '../api/client';
 import { PeeringStatusBadge } from '../components/badges';
+import { PAGINATION_LABELS } from '../components/labels';
 import { formatTime } from '../lib/format';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref } from '../router';
@@ -147,10 +148,11 @@ export function PeeringsList() {
             countText={`${filteredItemsCount ?? 0} matches`}
           />
         }
-        pagination={<Pagination {...paginationProps} />}
+        pagination={<Pagination {...paginationProps} ariaLabels={PAGINATION_LABELS} />}
       />
       {deleting && (
         <Modal
+          closeAriaLabel="Close dialog"
           visible
           onDismiss={() => setDeleting(undefined)}
           header={`Delete VPC peering ${deleting.id}?`}

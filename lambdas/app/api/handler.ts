@@ -6,7 +6,9 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { OPENAPI_PATH } from '../../openapi';
+import { env } from '../../shared/env';
 import { callerClaims } from '../../shared/http/claims';
+import { corsHeaders } from '../../shared/http/cors';
 import { httpErrors } from '../../shared/http/errors';
 import type { ApiEvent } from '../../shared/http/event';
 import { jsonBody } from '../../shared/http/json-body';
@@ -21,6 +23,7 @@ export function createApiHandler(
   timing: () => ApiTiming,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
   return middy<ApiEvent, APIGatewayProxyResult>()
+    .use(corsHeaders(env.consoleOrigin))
     .use(httpErrors())
     .use(callerClaims({ publicPaths: PUBLIC_PATHS }))
     .use(jsonBody())
