@@ -74,6 +74,13 @@ export const SECTIONS: SectionSpec[] = [
     timeoutMs: 2 * MINUTE,
     run: async () => (await import('./runtime-footprint')).benchRuntimeFootprint(),
   },
+  {
+    name: 'console',
+    title: '9. console: initial JavaScript and time to an interactive gateway list',
+    isolated: true,
+    timeoutMs: 3 * MINUTE,
+    run: async () => (await import('./console')).benchConsole(),
+  },
 ];
 
 /** bench/allocation.ts reports rows of capacity units and times; the table shows its capacity units. */

@@ -160,7 +160,7 @@ describe('the console', () => {
       qr.evaluate((image) => (image as unknown as { naturalWidth: number }).naturalWidth),
     ).resolves.toBeGreaterThan(100);
     await assessPage(session, 'qr-code');
-    await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Close', exact: true }).click();
     const readme = await session.shot('readme');
     // The README's picture: refreshed on demand only, so a test run leaves the work tree clean.
     if (process.env.UPDATE_README_SCREENSHOT === '1') {
