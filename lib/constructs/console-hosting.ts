@@ -132,7 +132,7 @@ export class ConsoleHosting extends Construct {
       throw new Error(`${this.props.distPath} is missing: run npm run console:build before synth`);
     }
     const region = Stack.of(this).region;
-    const deployment = new BucketDeployment(this, 'Files', {
+    new BucketDeployment(this, 'Files', {
       destinationBucket: this.bucket,
       distribution: this.distribution,
       distributionPaths: ['/index.html', '/config.json'],
