@@ -81,6 +81,13 @@ export const SECTIONS: SectionSpec[] = [
     timeoutMs: MINUTE,
     run: async () => (await import('./secrets-cost')).benchSecretsCost(),
   },
+  {
+    name: 'console',
+    title: '10. console: initial JavaScript and time to an interactive gateway list',
+    isolated: true,
+    timeoutMs: 3 * MINUTE,
+    run: async () => (await import('./console')).benchConsole(),
+  },
 ];
 
 /** bench/allocation.ts reports rows of capacity units and times; the table shows its capacity units. */

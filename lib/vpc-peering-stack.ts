@@ -9,6 +9,7 @@ import {
   ArnFormat,
   CfnOutput,
   Duration,
+  Fn,
   RemovalPolicy,
   Stack,
   type StackProps,
@@ -35,6 +36,7 @@ import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../lambdas/adapters/dynamodb/schema';
 import { gatewayEventsPattern, reportInvocationsPattern } from '../lambdas/shared/event-patterns';
 import { GATEWAY_TAG } from '../lambdas/shared/gateway-tag';
+import { ConsoleHosting } from './constructs/console-hosting';
 import { DeadLetterQueue } from './constructs/dead-letter-queue';
 import { type DocumentPurpose, GatewayCommandDocument } from './constructs/gateway-command-document';
 import { PeeringApi } from './constructs/peering-api';
@@ -139,6 +141,8 @@ export interface VpcPeeringStackProps extends StackProps {
   readonly sweepInterval?: Duration;
   /** How long a peering may stay PROVISIONING or DELETING before the sweep re-drives it. Default 10 minutes. */
   readonly stalledPeeringBound?: Duration;
+  /** The console's Cognito managed login domain prefix. Default: vpc-peering-<stack UUID>. */
+  readonly consoleDomainPrefix?: string;
 }
 
 interface SharedResources {
@@ -156,6 +160,7 @@ export class VpcPeeringStack extends Stack {
   /** One gateway's config push, started by the API (road-warrior changes) and gateway-events. */
   readonly pushGateway: PeeringStateMachine;
   readonly api: PeeringApi;
+  readonly console: ConsoleHosting;
   readonly gatewayInstancePolicy: ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: VpcPeeringStackProps = {}) {
@@ -233,7 +238,24 @@ export class VpcPeeringStack extends Stack {
       props.sweepInterval ?? Duration.minutes(5),
       props.stalledPeeringBound ?? Duration.minutes(10),
     );
-    this.api = new PeeringApi(this, 'Api', { handler: this.functions.api, removalPolicy });
+    this.console = new ConsoleHosting(this, 'Console', {
+      distPath: join(sourceRoot, 'console/dist'),
+      removalPolicy,
+    });
+    this.api = new PeeringApi(this, 'Api', {
+      handler: this.functions.api,
+      removalPolicy,
+      consoleOrigin: this.console.origin,
+    });
+    this.functions.api.addEnvironment('CONSOLE_ORIGIN', this.console.origin);
+    this.console.publish({
+      apiUrl: this.api.url,
+      userPool: this.api.userPool,
+      // Unique per account and region, as Cognito domain prefixes must be.
+      domainPrefix:
+        props.consoleDomainPrefix ??
+        Fn.join('-', ['vpc-peering', Fn.select(2, Fn.split('/', Stack.of(this).stackId))]),
+    });
     for (const machine of [this.createPeering, this.deletePeering]) {
       this.alarmOnFailedExecutions(machine, 'the workflow could not even compensate');
     }
@@ -246,6 +268,7 @@ export class VpcPeeringStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+    new CfnOutput(this, 'ConsoleUrl', { value: this.console.origin });
     new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.api.userPoolClient.userPoolClientId });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });

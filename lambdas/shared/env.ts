@@ -30,6 +30,8 @@ function positiveInt(name: string, fallback: number): number {
 
 export const env = {
   tableName: () => required('TABLE_NAME'),
+  /** The console's origin on AWS, the only one the API allows (CORS); unset: no CORS headers. */
+  consoleOrigin: () => process.env.CONSOLE_ORIGIN || undefined,
   secretPrefix: () => optional('SECRET_PREFIX', '/vpc-peering'),
   /** The bucket holding secrets (SSE-KMS) and their per-instance copies. */
   secretsBucket: () => required('SECRETS_BUCKET'),

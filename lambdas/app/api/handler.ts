@@ -5,7 +5,10 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { OPENAPI_PATH } from '../../openapi';
+import { env } from '../../shared/env';
 import { callerClaims } from '../../shared/http/claims';
+import { corsHeaders } from '../../shared/http/cors';
 import { httpErrors } from '../../shared/http/errors';
 import type { ApiEvent } from '../../shared/http/event';
 import { jsonBody } from '../../shared/http/json-body';
@@ -13,13 +16,14 @@ import { createRouter } from '../../shared/http/router';
 import type { ApiDeps, ApiTiming } from './context';
 import { apiRoutes } from './routes';
 
-export const PUBLIC_PATHS = ['/health'];
+export const PUBLIC_PATHS = ['/health', OPENAPI_PATH];
 
 export function createApiHandler(
   deps: () => ApiDeps,
   timing: () => ApiTiming,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
   return middy<ApiEvent, APIGatewayProxyResult>()
+    .use(corsHeaders(env.consoleOrigin))
     .use(httpErrors())
     .use(callerClaims({ publicPaths: PUBLIC_PATHS }))
     .use(jsonBody())

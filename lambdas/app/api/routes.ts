@@ -7,6 +7,7 @@ import {
   parseResourceId,
 } from '../../core/schemas';
 import type { Caller } from '../../core/types';
+import { OPENAPI_PATH, openApiDocument } from '../../openapi';
 import { errorResponse, type HttpResponse, jsonResponse, textResponse } from '../../shared/http/response';
 import type { Route, RouteRequest } from '../../shared/http/router';
 import type { ApiDeps, ApiTiming } from './context';
@@ -48,6 +49,12 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       path: '/health',
       access: 'public',
       handle: async () => jsonResponse(200, { status: 'ok' }),
+    },
+    {
+      method: 'GET',
+      path: OPENAPI_PATH,
+      access: 'public',
+      handle: async () => jsonResponse(200, openApiDocument),
     },
     {
       method: 'POST',
