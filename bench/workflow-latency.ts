@@ -132,13 +132,18 @@ async function applyDirectly(d: Floor, gatewayId: string): Promise<void> {
   const record = await gateway(d, gatewayId);
   const peers = await d.repository.listPeers(gatewayId);
   const generation = record.desiredGeneration;
-  const stateUri = await d.configStore.put(
-    gatewayId,
+  const published = await d.configStore.put(
+    { gatewayId, instanceId: record.instanceId },
     generation,
     serialiseState(renderGatewayState(record, peers, generation)),
   );
   await d.hosts.ensureHost(record);
-  const result = await d.hosts.apply(record.instanceId, { gatewayId, generation, stateUri });
+  const result = await d.hosts.apply(record.instanceId, {
+    gatewayId,
+    generation,
+    stateUri: published.uri,
+    stateSha256: published.sha256,
+  });
   if (result.exitCode !== 0) throw new Error(`floor apply on ${gatewayId} failed: ${result.stderr.trim()}`);
 }
 

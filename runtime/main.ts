@@ -17,6 +17,7 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { ensureTable } from '../lambdas/adapters/dynamodb';
 import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
+import { FileInstanceSecrets } from '../lambdas/adapters/local/file-instance-secrets';
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
 import { MemoryAudit } from '../lambdas/adapters/local/memory-audit';
 import { MemoryRepository } from '../lambdas/adapters/memory/repository';
@@ -29,12 +30,21 @@ import {
 } from '../lambdas/shared/event-patterns';
 import { startDynamoDbLocal } from './dynamodb-local';
 import { createEventRouter } from './event-router';
-import { LocalCommandBus, LocalHosts, type ReportInvocation } from './hosts';
+import {
+  hostLine,
+  LocalCommandBus,
+  LocalHosts,
+  type ReportInvocation,
+  rebuildHosts,
+  removedGatewayInstances,
+  withLocalHost,
+} from './hosts';
 import { startHttpFront } from './http-front';
 import { memoryCascade } from './memory-cascade';
+import { clearRunRecord, removeCrashLeftovers, writeRunRecord } from './run-record';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
-import { mintToken } from './tokens';
+import { mintToken, persistentAuthSecret, signInLink } from './tokens';
 import { LocalWorkflowEngine } from './workflow-engine';
 
 export interface RuntimeOptions {
@@ -49,6 +59,10 @@ export interface RuntimeOptions {
    * 0 turns the timer off (reportStatus still works). Default: STATUS_REPORT_INTERVAL_SECONDS, or 60 s.
    */
   statusReportIntervalMs?: number;
+  /** How often the sweep runs; 0 turns the timer off. Default: SWEEP_INTERVAL_SECONDS, or 60 s. */
+  sweepIntervalMs?: number;
+  /** Stalled past this, a PROVISIONING or DELETING peering is re-driven (default STALLED_PEERING_BOUND_SECONDS, 600 s). */
+  stalledPeeringBoundMs?: number;
   log?: (line: string) => void;
   /** DynamoDB Local (default, or VPG_STORAGE=dynamodb) or the in-memory repository (VPG_STORAGE=memory). */
   storage?: 'dynamodb' | 'memory';
@@ -67,6 +81,8 @@ export interface Runtime {
   settled(): Promise<void>;
   /** One period of the status schedule: every host reports, and the reports are stored. */
   reportStatus(): Promise<void>;
+  /** One run of the sweep: stalled peerings are re-driven (their executions are not awaited). */
+  sweep(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,13 +104,15 @@ function configureEnvironment(endpoint: string | undefined): void {
   process.env.API_POLL_MS ??= '25';
   // Wait states are shortened locally (waitMs); keep the push poll bound near a minute of waiting.
   process.env.COMMAND_MAX_POLLS ??= '240';
+  // A local run ends within a minute or two (the push loop above): a stalled peering is re-driven sooner.
+  process.env.STALLED_PEERING_BOUND_SECONDS ??= '180';
 }
 
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dataDir = resolve(options.dataDir ?? '.local');
-  const authSecret = options.authSecret ?? randomBytes(32).toString('base64url');
   await mkdir(dataDir, { recursive: true });
+  const authSecret = options.authSecret ?? (await persistentAuthSecret(dataDir));
 
   const stack: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -104,6 +122,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   };
 
   try {
+    // A crashed run on this DATA_DIR may have left namespaces and a DynamoDB Local holding its files.
+    const leftovers = await removeCrashLeftovers(dataDir);
+    if (leftovers.length > 0) log(`removed what a crashed run left: ${leftovers.join('; ')}`);
+    stack.push(async () => clearRunRecord(dataDir));
     const storage = options.storage ?? (process.env.VPG_STORAGE === 'memory' ? 'memory' : 'dynamodb');
     const dynamo =
       storage === 'dynamodb' ? await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }) : undefined;
@@ -118,13 +140,23 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const { handler: cascadeHandler } = await import('../lambdas/handlers/cascade');
     const { handler: gatewayEventsHandler } = await import('../lambdas/handlers/gateway-events');
     const { handler: statusReportsHandler } = await import('../lambdas/handlers/status-reports');
+    const { handler: sweeperHandler } = await import('../lambdas/handlers/sweeper');
 
     const secretsDir = join(dataDir, 'secrets');
+    const secrets = new FileSecretStore(secretsDir);
+    // Each host reads only the copies delivered to its instance, never the store itself.
+    const instanceSecrets = new FileInstanceSecrets(secrets, join(dataDir, 'instance-secrets'));
     const hosts = new LocalHosts({
       dataDir,
       secretsDir,
+      secretsDirOf: (instanceId) => instanceSecrets.directoryOf(instanceId),
       mode: options.hostMode ?? (process.env.VPG_LOCAL_MODE === 'files' ? 'files' : 'auto'),
       log,
+    });
+    writeRunRecord(dataDir, {
+      pid: process.pid,
+      hostPrefix: hosts.prefix,
+      startedAt: new Date().toISOString(),
     });
     stack.push(() => hosts.teardown());
     // SSM announces each finished invocation on EventBridge; so does the local bus, on the router.
@@ -141,17 +173,23 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       functions: STEP_FUNCTIONS,
       waitMs,
       retryIntervalMs: Math.max(20, Math.floor(waitMs / 4)),
+      journalDir: join(dataDir, 'executions'),
+      log,
     });
-    // Let running executions finish, but never hold a shutdown hostage.
-    stack.push(() => Promise.race([workflows.idle(), new Promise<void>((done) => setTimeout(done, 5000))]));
+    // Let running executions finish, but never hold a shutdown hostage: what is still running is
+    // left RUNNING in the journal and re-driven at the next start.
+    stack.push(async () => {
+      await Promise.race([workflows.idle(), new Promise<void>((done) => setTimeout(done, 5000))]);
+      workflows.freezeJournal();
+    });
     const audit = new MemoryAudit();
-    const secrets = new FileSecretStore(secretsDir);
     const cascade = memoryCascade(
       () => ({ repository: repository(), workflows, secrets, clock: () => new Date() }),
       log,
     );
     provideDependencies({
       secrets,
+      instanceSecrets,
       configStore: new FileConfigStore(join(dataDir, 'config')),
       commands,
       workflows,
@@ -161,12 +199,25 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
     const context = (functionName: string) =>
       ({ functionName, awsRequestId: randomBytes(8).toString('hex') }) as Context;
+    // Every registered gateway's host comes back with what it last applied, then what a crash
+    // interrupted runs again.
+    const gateways = await repository().listGateways();
+    await rebuildHosts(hosts, gateways, log);
+    for (const gateway of gateways) log(`gateway host: ${hostLine(hosts, gateway)}`);
+    workflows.recover();
+
     const poller =
       dynamo &&
       startStreamPoller({
         endpoint: dynamo.endpoint,
         tableName: TABLE_NAME,
-        handler: (event) => cascadeHandler(event, context('cascade')),
+        positionFile: join(dataDir, 'stream-position.json'),
+        handler: async (event) => {
+          const response = await cascadeHandler(event, context('cascade'));
+          // A deleted gateway's instance is gone too: nothing of it keeps running.
+          for (const instanceId of removedGatewayInstances(event)) await hosts.destroyHost(instanceId);
+          return response;
+        },
         log,
       });
     if (poller) stack.push(() => poller.stop());
@@ -186,28 +237,25 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     };
     const interval =
       options.statusReportIntervalMs ?? Number(process.env.STATUS_REPORT_INTERVAL_SECONDS ?? 60) * 1000;
-    if (interval > 0) {
-      // One period at a time; a stop waits for the one in flight (it still needs DynamoDB).
-      let inFlight: Promise<void> | undefined;
-      const timer = setInterval(() => {
-        inFlight ??= reportStatus()
-          .catch((error: Error) => log(`status report: ${error.message}`))
-          .finally(() => {
-            inFlight = undefined;
-          });
-      }, interval);
-      timer.unref();
-      stack.push(async () => {
-        clearInterval(timer);
-        await inFlight;
-      });
+    // The status route calls a report older than one period stale.
+    process.env.STATUS_REPORT_INTERVAL_SECONDS = String(Math.round(interval / 1000));
+    stack.push(repeat(interval, reportStatus, (error) => log(`status report: ${error.message}`)));
+    // The sweep's schedule (lambdas/handlers/sweeper.ts): stalled peerings are re-driven.
+    if (options.stalledPeeringBoundMs !== undefined) {
+      process.env.STALLED_PEERING_BOUND_SECONDS = String(Math.round(options.stalledPeeringBoundMs / 1000));
     }
+    const sweep = async () => {
+      await sweeperHandler(scheduledEvent(), context('sweeper'));
+    };
+    const sweepInterval = options.sweepIntervalMs ?? Number(process.env.SWEEP_INTERVAL_SECONDS ?? 60) * 1000;
+    stack.push(repeat(sweepInterval, sweep, (error) => log(`sweep: ${error.message}`)));
 
     const front = await startHttpFront({
       port: options.port ?? Number(process.env.PORT ?? 8787),
       authSecret,
-      apiHandler: (event, ctx) => apiHandler(event, ctx),
+      apiHandler: async (event, ctx) => withLocalHost(event, await apiHandler(event, ctx), hosts),
       postLocalEvents: (body) => router.putEvents(body),
+      accessLog: log,
       health: async () => {
         if (!tables)
           return { ok: true, components: { storage: 'memory', workflows: 'ready', hosts: hosts.mode } };
@@ -237,12 +285,34 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         await commands.idle();
       },
       reportStatus,
+      sweep,
       stop: stopAll,
     };
   } catch (error) {
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * Runs `task` every `intervalMs` (0: never), one run at a time; the returned stop waits for the run
+ * in flight (it may still need DynamoDB).
+ */
+function repeat(intervalMs: number, task: () => Promise<void>, onError: (error: Error) => void) {
+  if (intervalMs <= 0) return async () => {};
+  let inFlight: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    inFlight ??= task()
+      .catch(onError)
+      .finally(() => {
+        inFlight = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await inFlight;
+  };
 }
 
 /** What an EventBridge schedule delivers to its target. */
@@ -284,8 +354,12 @@ async function main(): Promise<void> {
     `Listening on ${runtime.url}`,
     `Ready in ${Date.now() - started} ms; gateway hosts: ${runtime.hosts.mode} mode; data in ${resolve(process.env.DATA_DIR ?? '.local')}${process.env.VPG_STORAGE === 'memory' ? ' (table in memory)' : ''}`,
     `Admin token (sub=admin, group admin): ${runtime.adminToken}`,
+    `  console sign-in: ${signInLink(runtime.url, runtime.adminToken)}`,
     `User token  (sub=user-1):             ${runtime.userToken}`,
-    `Try:  curl -s -H "Authorization: Bearer $ADMIN_TOKEN" ${runtime.url}/v1/gateways`,
+    `  console sign-in: ${signInLink(runtime.url, runtime.userToken)}`,
+    `Console: ${runtime.url}/  (other users: npm run token -- --sub alice [--admin])`,
+    `Try:  ADMIN="Authorization: Bearer <admin token>"; curl -s -w '%{http_code}\\n' -H "$ADMIN" ${runtime.url}/v1/gateways`,
+    `Logs: one JSON line per request and per handler step on stdout/stderr (README, "Logs")`,
     'Ctrl-C stops everything.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

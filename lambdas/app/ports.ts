@@ -153,7 +153,11 @@ export interface IdempotencyStore {
 
 export interface Repository extends GatewayStore, PeerStore, PeeringStore, StatusStore, IdempotencyStore {}
 
-/** Secrets at rest: SSM Parameter Store SecureString on AWS, a 0600 file tree locally. */
+/**
+ * Secrets at rest, for the control plane only: S3 objects encrypted with the secrets KMS key on AWS
+ * (no per-account count ceiling, docs/DECISIONS.md "Secrets"), a 0600 file tree locally. No gateway
+ * instance can read this store; it gets copies through InstanceSecrets.
+ */
 export interface SecretStore {
   /** Where each kind of secret lives in this store. */
   readonly names: SecretNames;
@@ -163,10 +167,39 @@ export interface SecretStore {
   delete(name: string): Promise<void>;
 }
 
-/** Where a gateway's rendered desired state (no secrets) is published for the instance to fetch. */
+/** The gateway a document or a secret copy is published for, and the instance serving it. */
+export interface InstanceTarget {
+  gatewayId: string;
+  instanceId: string;
+}
+
+/** A published desired-state document: where the instance fetches it, and its digest. */
+export interface PublishedState {
+  /** `s3://<bucket>/gateways/<gatewayId>/<generation>.json` or the `file://` equivalent. */
+  uri: string;
+  /** SHA-256 of the document's bytes, lowercase hex: the command carries it, the script checks it. */
+  sha256: string;
+}
+
+/**
+ * Where a gateway's rendered desired state (no secrets) is published for the instance to fetch.
+ * Only the target's instance can read it (docs/SECURITY.md).
+ */
 export interface ConfigStore {
-  /** Returns the URI the gateway script fetches (`s3://…` or `file://…`). */
-  put(gatewayId: string, generation: number, document: string): Promise<string>;
+  put(target: InstanceTarget, generation: number, document: string): Promise<PublishedState>;
+  /** The document pushed as that generation; undefined when there is none. */
+  get(gatewayId: string, generation: number): Promise<string | undefined>;
+}
+
+/**
+ * Copies of the secrets a gateway's document names, readable by that gateway's instance only
+ * (docs/SECURITY.md): on AWS objects under `gateways/<gatewayId>/secrets/` tagged with the
+ * instance's ARN, locally files under the instance's own directory. Road-warrior private keys are
+ * never delivered.
+ */
+export interface InstanceSecrets {
+  /** Delivers `names` (each one the gateway owns: core/secret-scope.ts) for the target's instance. */
+  deliver(target: InstanceTarget, names: readonly string[]): Promise<void>;
 }
 
 export type CommandStatus =
@@ -184,6 +217,8 @@ export interface ApplyCommand {
   gatewayId: string;
   generation: number;
   stateUri: string;
+  /** SHA-256 of the document at stateUri: the script refuses any other bytes. */
+  stateSha256: string;
 }
 
 /** SSM Run Command on AWS; local hosts running the same script in the embedded runtime. */
@@ -213,13 +248,17 @@ export interface WorkflowEngine {
   /** Same name + same input: returns the existing execution (Step Functions semantics). */
   start(workflow: WorkflowName, name: string, input: unknown): Promise<string>;
   describe(executionId: string): Promise<ExecutionResult>;
+  /** How the execution of that name is doing; undefined when none was ever started. */
+  find(workflow: WorkflowName, name: string): Promise<ExecutionResult | undefined>;
 }
 
 export type AuditDetailType =
   | 'VPC Peering Created'
   | 'VPC Peering Activated'
   | 'VPC Peering Failed'
-  | 'VPC Peering Deleted';
+  | 'VPC Peering Deleted'
+  /** The sweep restarted the workflow of a peering left PROVISIONING or DELETING (app/sweeper.ts). */
+  | 'VPC Peering Re-driven';
 
 /** Audit events on the default bus, source `vpc.peering`. */
 export interface AuditPublisher {
@@ -230,6 +269,7 @@ export interface Dependencies {
   repository: Repository;
   secrets: SecretStore;
   configStore: ConfigStore;
+  instanceSecrets: InstanceSecrets;
   commands: CommandBus;
   workflows: WorkflowEngine;
   audit: AuditPublisher;

@@ -1,7 +1,8 @@
 /** The API Lambda (API Gateway REST proxy): every route of docs/CONTRACT.md#routes behind one middy chain. */
 
 import { repository } from '../adapters/dynamodb';
-import { secretStore } from '../adapters/secrets';
+import { configDocuments } from '../adapters/s3/documents';
+import { secretStore } from '../adapters/s3/secrets';
 import { workflowEngine } from '../adapters/sfn';
 import { createApiHandler } from '../http/handler';
 import { clock } from '../shared/deps';
@@ -12,7 +13,12 @@ export const handler = createApiHandler(
     repository: repository(),
     secrets: secretStore(),
     workflows: workflowEngine(),
+    configStore: configDocuments(),
     clock: clock(),
   }),
-  () => ({ waitMs: env.apiWaitMs(), pollMs: env.apiPollMs() }),
+  () => ({
+    waitMs: env.apiWaitMs(),
+    pollMs: env.apiPollMs(),
+    statusReportPeriodSeconds: env.statusReportIntervalSeconds(),
+  }),
 );

@@ -9,7 +9,7 @@ import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { repository } from '../adapters/dynamodb';
 import { removedGateway } from '../adapters/dynamodb-stream';
-import { secretStore } from '../adapters/secrets';
+import { secretStore } from '../adapters/s3/secrets';
 import { workflowEngine } from '../adapters/sfn';
 import { cascadeGatewayRemoval } from '../app/gateway-lifecycle';
 import { clock } from '../shared/deps';

@@ -6,20 +6,24 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { ApiDeps, ApiTiming } from '../app/api/context';
+import { OPENAPI_PATH } from '../openapi';
+import { env } from '../shared/env';
 import { callerClaims } from './claims';
+import { corsHeaders } from './cors';
 import { httpErrors } from './errors';
 import type { ApiEvent } from './event';
 import { jsonBody } from './json-body';
 import { createRouter } from './router';
 import { apiRoutes } from './routes';
 
-export const PUBLIC_PATHS = ['/health'];
+export const PUBLIC_PATHS = ['/health', OPENAPI_PATH];
 
 export function createApiHandler(
   deps: () => ApiDeps,
   timing: () => ApiTiming,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
   return middy<ApiEvent, APIGatewayProxyResult>()
+    .use(corsHeaders(env.consoleOrigin))
     .use(httpErrors())
     .use(callerClaims({ publicPaths: PUBLIC_PATHS }))
     .use(jsonBody())

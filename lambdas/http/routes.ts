@@ -1,5 +1,4 @@
 /** The route table of docs/CONTRACT.md#routes: each route parses its input, calls its use case, shapes the answer. */
-
 import type { ApiDeps, ApiTiming } from '../app/api/context';
 import {
   deleteGateway,
@@ -27,6 +26,7 @@ import {
   peeringIdOfPeerName,
 } from '../core/schemas';
 import type { Caller } from '../core/types';
+import { OPENAPI_PATH, openApiDocument } from '../openapi';
 import { idempotencyKeyOf, withIdempotency } from './idempotency';
 import { errorResponse, type HttpResponse, jsonResponse, textResponse } from './response';
 import type { Route, RouteRequest } from './router';
@@ -50,6 +50,12 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       path: '/health',
       access: 'public',
       handle: async () => jsonResponse(200, { status: 'ok' }),
+    },
+    {
+      method: 'GET',
+      path: OPENAPI_PATH,
+      access: 'public',
+      handle: async () => jsonResponse(200, openApiDocument),
     },
     {
       method: 'POST',
@@ -109,7 +115,7 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       path: '/v1/gateways/{id}/status',
       access: 'user',
       handle: async (request) =>
-        jsonResponse(200, await gatewayStatus(d, request.caller, gatewayIdOf(request))),
+        jsonResponse(200, await gatewayStatus(d, request.caller, gatewayIdOf(request), timing)),
     },
     {
       method: 'POST',

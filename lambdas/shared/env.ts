@@ -30,9 +30,15 @@ function positiveInt(name: string, fallback: number): number {
 
 export const env = {
   tableName: () => required('TABLE_NAME'),
+  /** The console's origin on AWS, the only one the API allows (CORS); unset: no CORS headers. */
+  consoleOrigin: () => process.env.CONSOLE_ORIGIN || undefined,
   secretPrefix: () => optional('SECRET_PREFIX', '/vpc-peering'),
+  /** The bucket holding secrets (SSE-KMS) and their per-instance copies. */
+  secretsBucket: () => required('SECRETS_BUCKET'),
   secretsKmsKeyId: () => process.env.SECRETS_KMS_KEY_ID || undefined,
   configBucket: () => required('CONFIG_BUCKET'),
+  /** `arn:<partition>:ec2:<region>:<account>:instance/`: names an instance as its credentials do. */
+  instanceArnPrefix: () => required('GATEWAY_INSTANCE_ARN_PREFIX'),
   ssmDocumentName: () => required('SSM_DOCUMENT_NAME'),
   /** The Command document that runs the gateway script's `--report`. */
   ssmReportDocumentName: () => required('SSM_REPORT_DOCUMENT_NAME'),
@@ -45,4 +51,15 @@ export const env = {
   apiPollMs: () => positiveInt('API_POLL_MS', 150),
   /** Bound of the push polling loop: CheckCommand gives up after this many polls. */
   commandMaxPolls: () => positiveInt('COMMAND_MAX_POLLS', 60),
+  awsRegion: () => required('AWS_REGION'),
+  /** The function role's credentials, which Lambda puts in the environment. */
+  awsCredentials: () => ({
+    accessKeyId: required('AWS_ACCESS_KEY_ID'),
+    secretAccessKey: required('AWS_SECRET_ACCESS_KEY'),
+    sessionToken: process.env.AWS_SESSION_TOKEN || undefined,
+  }),
+  /** How long a peering may stay PROVISIONING or DELETING before the sweep re-drives it. */
+  stalledPeeringBoundSeconds: () => positiveInt('STALLED_PEERING_BOUND_SECONDS', 600),
+  /** The status report period (the schedule's rate): a report older than this is stale. */
+  statusReportIntervalSeconds: () => positiveInt('STATUS_REPORT_INTERVAL_SECONDS', 300),
 };

@@ -17,13 +17,14 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeGatewayScript } from '../../gateway/assemble';
 import { parseInstanceReport } from '../../lambdas/core/status';
 import type { InstanceReport } from '../../lambdas/core/types';
 import { nthHost, prefixLength } from './addresses';
+import { killAndDeleteNamespaces, namespacesWithPrefix } from './namespaces';
 import { missingCommands, mustRun, ProcessGroup, type RunResult, run } from './shell';
 
 export interface HostGateway {
@@ -42,8 +43,13 @@ export type HostMode = 'wireguard' | 'files';
 export interface LocalHostsOptions {
   /** Per-host state directories go under `<dataDir>/hosts`. */
   dataDir: string;
-  /** The local secret store's root (a secret `/a/b` is the file `<secretsDir>/a/b`). */
+  /**
+   * Where a host reads its secrets (a secret `/a/b` is the file `<dir>/a/b`): `secretsDir`, or the
+   * instance's own directory when `secretsDirOf` is given (FileInstanceSecrets.directoryOf: an
+   * instance reads only what was delivered to it, docs/SECURITY.md).
+   */
   secretsDir: string;
+  secretsDirOf?: (instanceId: string) => string;
   mode: 'auto' | HostMode;
   /** Prefix of every namespace created; defaults to a random `vpg<hex>`. */
   prefix?: string;
@@ -54,6 +60,7 @@ export interface ApplyArgs {
   gatewayId: string;
   generation: number;
   stateUri: string;
+  stateSha256: string;
 }
 
 export interface HostInfo {
@@ -121,11 +128,26 @@ const addVethPair = (namespace: string, name: string, peerNamespace: string, pee
     peerNamespace,
   ]);
 
+/** `DATA_DIR/hosts/index.json`: gateway → host, for `npm run wg` and the start banner. */
+export interface HostIndexEntry {
+  gatewayId: string;
+  instanceId: string;
+  mode: HostMode;
+  gatewayNamespace?: string;
+  /** Bind-mounted over /run/wireguard inside the gateway namespace (where `wg` finds the socket). */
+  runDir: string;
+  stateDir: string;
+}
+
+export const HOST_INDEX_FILE = 'index.json';
+
 export class LocalHosts {
   readonly mode: HostMode;
-  private readonly prefix: string;
+  /** Every namespace of this object starts with `<prefix>-` (recorded in DATA_DIR for crash clean-up). */
+  readonly prefix: string;
   private readonly dataDir: string;
   private readonly secretsDir: string;
+  private readonly secretsDirOf: (instanceId: string) => string;
   private readonly log: (msg: string) => void;
   private readonly processes = new ProcessGroup();
   private readonly hosts = new Map<string, Host>();
@@ -145,6 +167,7 @@ export class LocalHosts {
     this.prefix = options.prefix ?? `vpg${randomBytes(3).toString('hex')}`;
     this.dataDir = resolve(options.dataDir);
     this.secretsDir = resolve(options.secretsDir);
+    this.secretsDirOf = options.secretsDirOf ?? (() => this.secretsDir);
     this.log = options.log ?? (() => {});
   }
 
@@ -165,6 +188,8 @@ export class LocalHosts {
       String(args.generation),
       '--state-uri',
       args.stateUri,
+      '--state-sha256',
+      args.stateSha256,
     ]);
   }
 
@@ -209,6 +234,7 @@ export class LocalHosts {
     const host = this.hosts.get(instanceId);
     if (!host) return;
     this.hosts.delete(instanceId);
+    this.writeIndex();
     await this.deleteNamespaces(namespacesOf(host));
     rmSync(host.dir, { recursive: true, force: true });
     this.log(`host ${instanceId} destroyed`);
@@ -230,9 +256,29 @@ export class LocalHosts {
   async teardown(): Promise<void> {
     await Promise.all([...this.ensuring.values()].map((p) => p.catch(() => {})));
     this.hosts.clear();
+    this.writeIndex();
     await this.processes.stopAll();
     if (this.mode === 'wireguard') await this.deleteNamespaces(await this.ownNamespaces());
     this.internet = undefined;
+  }
+
+  /** Gateway → host of every live host. */
+  index(): HostIndexEntry[] {
+    return [...this.hosts.values()].map((host) => ({
+      gatewayId: host.gateway.id,
+      instanceId: host.gateway.instanceId,
+      mode: host.mode,
+      ...(host.gatewayNamespace ? { gatewayNamespace: host.gatewayNamespace } : {}),
+      runDir: host.runDir,
+      stateDir: host.stateDir,
+    }));
+  }
+
+  private writeIndex(): void {
+    const path = join(this.dataDir, 'hosts', HOST_INDEX_FILE);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(this.index(), null, 2)}\n`);
+    renameSync(`${path}.tmp`, path);
   }
 
   private host(instanceId: string): Host {
@@ -254,6 +300,7 @@ export class LocalHosts {
     mkdirSync(host.stateDir, { recursive: true, mode: 0o700 });
     if (host.mode === 'wireguard') await this.createNamespaces(host, this.nextIndex++);
     this.hosts.set(gateway.instanceId, host);
+    this.writeIndex();
     this.log(`host ${gateway.instanceId} (${gateway.id}) ready in ${host.mode} mode`);
     if (host.mode === 'wireguard' && existsSync(join(host.stateDir, 'state.json'))) await this.restore(host);
   }
@@ -351,29 +398,15 @@ export class LocalHosts {
     await mustRun(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
   }
 
-  private async ownNamespaces(): Promise<string[]> {
-    const listing = await mustRun(['ip', 'netns', 'list']);
-    return listing
-      .split('\n')
-      .map((line) => line.split(' ')[0] ?? '')
-      .filter((name) => name.startsWith(`${this.prefix}-`));
+  private ownNamespaces(): Promise<string[]> {
+    return namespacesWithPrefix(this.prefix);
   }
 
   /** Stops the processes inside (ours, then any stray), then deletes the namespaces and their links. */
   private async deleteNamespaces(names: readonly string[]): Promise<void> {
     await this.processes.stopAll(names);
-    for (const name of names) {
-      const pids = await run(['ip', 'netns', 'pids', name]);
-      for (const pid of pids.stdout.split('\n').filter(Boolean)) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-      await run(['ip', 'netns', 'del', name]);
-      this.runDirs.delete(name);
-    }
+    await killAndDeleteNamespaces(names);
+    for (const name of names) this.runDirs.delete(name);
   }
 
   private runScript(host: Host, args: readonly string[]): Promise<RunResult> {
@@ -381,7 +414,7 @@ export class LocalHosts {
       ...process.env,
       VPG_MODE: host.mode,
       VPG_STATE_DIR: host.stateDir,
-      VPG_SECRET_SOURCE: `dir:${this.secretsDir}`,
+      VPG_SECRET_SOURCE: `dir:${resolve(this.secretsDirOf(host.gateway.instanceId))}`,
       VPG_VPC_IF: 'vpc',
       VPG_WAN_IF: 'inet',
       VPG_WG_IF: WG_IF,

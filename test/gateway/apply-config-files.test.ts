@@ -12,6 +12,7 @@ import {
   genPsk,
   publish,
   runScript,
+  stateArgs,
   stateDocument,
   tempDir,
   writeSecret,
@@ -34,8 +35,7 @@ describe('apply-config.sh (files mode)', () => {
         target.id,
         '--generation',
         String(generation),
-        '--state-uri',
-        publish(root, target.id, generation, stateDocument(target, generation, peers)),
+        ...stateArgs(publish(root, target.id, generation, stateDocument(target, generation, peers))),
       ],
       env,
     );
@@ -243,10 +243,13 @@ describe('apply-config.sh (files mode)', () => {
     ['an injected config line', { ...gateway, tunnelIp: '100.64.0.1/24\n[Peer]' }, 'interface.address'],
   ])('refuses a document for %s', async (_label, target, message) => {
     // Prepare
-    const uri = publish(root, 'doc', 7, stateDocument(target, 7, [peer]));
+    const published = publish(root, 'gw-a', 7, stateDocument(target, 7, [peer]));
 
     // Act
-    const result = await runScript(['--gateway-id', 'gw-a', '--generation', '7', '--state-uri', uri], env);
+    const result = await runScript(
+      ['--gateway-id', 'gw-a', '--generation', '7', ...stateArgs(published)],
+      env,
+    );
 
     // Assess
     expect(result.exitCode).toBe(1);
@@ -269,12 +272,11 @@ describe('apply-config.sh (files mode)', () => {
 
   it('serialises two concurrent runs on the state lock', async () => {
     // Prepare: run A takes the lock, then blocks reading its document from a FIFO.
-    const fifo = join(root, 'slow.json');
+    const slow = publish(root, 'gw-a', 7, stateDocument(gateway, 7, [peer]));
+    const fifo = slow.stateUri.slice('file://'.length);
+    rmSync(fifo);
     execFileSync('mkfifo', [fifo]);
-    const first = runScript(
-      ['--gateway-id', 'gw-a', '--generation', '7', '--state-uri', `file://${fifo}`],
-      env,
-    );
+    const first = runScript(['--gateway-id', 'gw-a', '--generation', '7', ...stateArgs(slow)], env);
     await waitFor(
       () => existsSync(join(stateDir, 'lock')) && lockHolders(join(stateDir, 'lock')).holders > 0,
     );

@@ -66,7 +66,7 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
     const result = await wg.hosts.apply(gateway.instanceId, {
       gatewayId: gateway.id,
       generation,
-      stateUri: publish(wg.root, gateway.id, generation, document),
+      ...publish(wg.root, gateway.id, generation, document),
     });
     return { ...result, document, path: result.exitCode === 0 ? parseReport(result.stdout).path : undefined };
   };

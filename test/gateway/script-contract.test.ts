@@ -3,7 +3,9 @@
  * The contract between lambdas/core/render.ts and the gateway script: every document the control
  * plane renders is in the layout the delta path reads line by line (gateway/lib/apply-delta.sh:
  * HEADER_RE, the header members, NFT_RE, ROUTES_RE, PEER_RE), and reads back as the same values;
- * and the full path's jq pass (gateway/jq/render.jq) accepts it. Runs on the parts, without root.
+ * it passes what the instance refuses otherwise (gateway/lib/checks.sh: the ruleset grammar,
+ * routes, preshared key names); and the full path's jq pass (gateway/jq/render.jq) accepts it.
+ * Runs on the parts, without root.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,6 +81,29 @@ describe.each(documents)('a rendered document with %s', (_label, state) => {
     // Assess
     expect(result).toEqual({ exitCode: 0, stdout: expectedReading(state), stderr: '' });
     expect(runParts([], dir, 'cat "$STATE_DIR/nftables.out"').stdout).toBe(state.nftables);
+  });
+
+  test('passes what the instance refuses otherwise: ruleset grammar, routes, preshared key names', () => {
+    // Prepare
+    const dir = tempDir('contract');
+    const psks = state.peers.flatMap((peer) => [peer.name, peer.presharedKeyParam ?? '']);
+
+    // Act: $1 the ruleset, $2 the number of routes, then the routes, then name/key pairs.
+    const result = runParts(
+      ['checks'],
+      dir,
+      [
+        'check_ruleset "$1"',
+        'check_routes "${@:3:$2}"',
+        'set -- "${@:3+$2}"',
+        'while (($#)); do own_psk "$1" "$2" || { echo "not own: $2" >&2; exit 5; }; shift 2; done',
+        'echo ok',
+      ].join('\n'),
+      [state.nftables, String(state.routes.length), ...state.routes, ...psks],
+    );
+
+    // Assess
+    expect(result).toEqual({ exitCode: 0, stdout: 'ok\n', stderr: '' });
   });
 
   test('is accepted whole by the full path', () => {

@@ -64,7 +64,7 @@ describe('LocalHosts with real WireGuard', () => {
     hosts.apply(gateway.instanceId, {
       gatewayId: gateway.id,
       generation,
-      stateUri: publish(root, gateway.id, generation, stateDocument(gateway, generation, peers)),
+      ...publish(root, gateway.id, generation, stateDocument(gateway, generation, peers)),
     });
   const info = (gateway: HostGateway) => {
     const found = hosts.hostInfo(gateway.instanceId);

@@ -8,7 +8,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATEWAY_SOURCE_DIR } from '../../gateway/assemble';
 
-export type Part = 'common' | 'render' | 'secrets' | 'apply-full' | 'apply-delta' | 'report' | 'restore';
+export type Part =
+  | 'common'
+  | 'render'
+  | 'secrets'
+  | 'checks'
+  | 'apply-full'
+  | 'apply-delta'
+  | 'report'
+  | 'restore';
 
 export interface PartsResult {
   exitCode: number;
@@ -35,7 +43,8 @@ export function runParts(
 GATEWAY_SRC=${JSON.stringify(GATEWAY_SOURCE_DIR)}
 STATE_DIR=${JSON.stringify(stateDir)} MODE=files SECRET_SOURCE="dir:$STATE_DIR/store"
 WORK=$STATE_DIR/work CACHE=$STATE_DIR/secrets VPC_IF=eth1 WAN_IF=eth0 BOOT_ID=boot
-ACTION=apply GATEWAY_ID=gw-a GENERATION=1 STATE_URI=''
+ACTION=apply GATEWAY_ID=gw-a GENERATION=1 STATE_URI='' STATE_SHA256='' STATE_BUCKET=''
+PROTECTED_IPS=169.254.169.254,169.254.169.253 CACHE_SECONDS=3600
 ${sources}
 `;
   const result = spawnSync('bash', ['-c', `${prelude}${body}`, 'parts', ...args], { encoding: 'utf8' });

@@ -1,5 +1,6 @@
 /** Hand-built desired-state documents and a throw-away secret store for the gateway script tests. */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -67,7 +68,7 @@ export const GATEWAY_A: HostGateway = {
 /** The demo's ruleset, written against $wg_if/$vpc_if/$wan_if as core/render.ts renders it. */
 export function ruleset(vpcCidr: string): string {
   return `table inet vpc_peering {
-  chain fwd_mangle {
+  chain mss_clamp {
     type filter hook forward priority mangle; policy accept;
     oifname $wg_if tcp flags syn / syn,rst tcp option maxseg size set rt mtu
   }
@@ -121,12 +122,26 @@ export function stateDocument(
   return layout === 'canonical' ? serialiseState(state) : JSON.stringify(state);
 }
 
-/** Writes a document as the config store would and returns its file:// URI. */
-export function publish(dir: string, gatewayId: string, generation: number, document: string): string {
-  const file = join(dir, `${gatewayId}-${generation}.json`);
-  writeFileSync(file, document);
-  return `file://${file}`;
+export interface Published {
+  stateUri: string;
+  stateSha256: string;
 }
+
+/** Writes a document where the config store would (`gateways/<id>/<generation>.json`): its URI and digest. */
+export function publish(dir: string, gatewayId: string, generation: number, document: string): Published {
+  const file = join(dir, 'gateways', gatewayId, `${String(generation).padStart(12, '0')}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, document);
+  return { stateUri: `file://${file}`, stateSha256: createHash('sha256').update(document).digest('hex') };
+}
+
+/** The script's arguments naming a published document. */
+export const stateArgs = (published: Published): string[] => [
+  '--state-uri',
+  published.stateUri,
+  '--state-sha256',
+  published.stateSha256,
+];
 
 /** Runs the script with `env` added to this process's environment. */
 export function runScript(args: string[], env: Record<string, string>): Promise<RunResult> {

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FileConfigStore } from '../../lambdas/adapters/local/file-config-store';
+import { FileInstanceSecrets } from '../../lambdas/adapters/local/file-instance-secrets';
 import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store';
 import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
@@ -49,6 +50,7 @@ export function useWorkflowBench(): WorkflowBench {
   let hosts: LocalHosts | undefined;
   let commands: LocalCommandBus | undefined;
   let secrets: FileSecretStore | undefined;
+  let instanceSecrets: FileInstanceSecrets | undefined;
   let audit: MemoryAudit | undefined;
   const calls: StepCall[] = [];
 
@@ -58,7 +60,14 @@ export function useWorkflowBench(): WorkflowBench {
     process.env.COMMAND_MAX_POLLS = '2000';
     dir = mkdtempSync(join(tmpdir(), 'vpc-peering-workflow-'));
     secrets = new FileSecretStore(join(dir, 'secrets'));
-    hosts = new LocalHosts({ dataDir: dir, secretsDir: join(dir, 'secrets'), mode: 'files' });
+    instanceSecrets = new FileInstanceSecrets(secrets, join(dir, 'instance-secrets'));
+    const delivery = instanceSecrets;
+    hosts = new LocalHosts({
+      dataDir: dir,
+      secretsDir: join(dir, 'secrets'),
+      secretsDirOf: (instanceId) => delivery.directoryOf(instanceId),
+      mode: 'files',
+    });
   });
 
   beforeEach(() => {
@@ -69,6 +78,7 @@ export function useWorkflowBench(): WorkflowBench {
     provideDependencies({
       repository,
       secrets,
+      instanceSecrets,
       configStore: new FileConfigStore(join(dir, 'config')),
       commands,
       audit,

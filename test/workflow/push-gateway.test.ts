@@ -4,6 +4,7 @@
  * road-warrior change, and the API use cases that start it and follow it.
  */
 
+import { configStore } from '../../lambdas/adapters/s3';
 import { addRoadWarrior, deletePeer } from '../../lambdas/app/api/peers';
 import { pushGatewayAndWait } from '../../lambdas/app/api/waiting';
 import type { WorkflowEngine } from '../../lambdas/app/ports';
@@ -44,6 +45,7 @@ const apiDeps = (workflows: WorkflowEngine) => ({
   repository: bench.repository(),
   secrets: bench.secrets(),
   workflows,
+  configStore: configStore(),
   clock: () => new Date(),
 });
 

@@ -1,7 +1,8 @@
 /**
  * The embedded runtime's secret store: one 0600 file per secret under a 0700 directory, laid out
- * by secret name so the gateway script reads it with VPG_SECRET_SOURCE=dir:<root>. It stands in for
- * Parameter Store SecureString on a developer machine; it is not encrypted beyond file permissions.
+ * by secret name. It stands in for the SSE-KMS objects of the control plane on a developer
+ * machine; it is not encrypted beyond file permissions. No local host reads it: each gets the
+ * copies delivered to its instance (file-instance-secrets.ts).
  */
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -46,9 +47,14 @@ export class FileSecretStore implements SecretStore {
   }
 
   private pathOf(name: string): string {
-    if (!SECRET_NAME.test(name) || name.split('/').some((part) => part === '..' || part === '.')) {
-      throw new Error(`Invalid secret name ${JSON.stringify(name)}`);
-    }
-    return join(this.root, name);
+    return secretPath(this.root, name);
   }
+}
+
+/** The file of secret `name` under `root`; refuses names that could leave it. */
+export function secretPath(root: string, name: string): string {
+  if (!SECRET_NAME.test(name) || name.split('/').some((part) => part === '..' || part === '.')) {
+    throw new Error(`Invalid secret name ${JSON.stringify(name)}`);
+  }
+  return join(root, name);
 }
