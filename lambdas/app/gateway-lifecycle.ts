@@ -3,6 +3,8 @@
  * cascade after a gateway is gone. Every function is safe to run twice: events and stream records
  * are delivered at least once.
  */
+
+import { type AddressPolicy, DEFAULT_ADDRESS_POLICY } from '../core/address-rules';
 import { ValidationError } from '../core/errors';
 import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/schemas';
 import type { GatewayRecord } from '../core/types';
@@ -41,8 +43,12 @@ export interface GatewayUpdate {
  * control plane's bookkeeping (generation, the private key it holds, createdAt). When a known
  * gateway's endpoint (publicIp:listenPort) changed, every peer gateway gets it too.
  */
-export async function gatewayUpdated(d: UpdateDeps, gateway: unknown): Promise<GatewayUpdate> {
-  const input = parseRegisterGatewayBody(gateway);
+export async function gatewayUpdated(
+  d: UpdateDeps,
+  gateway: unknown,
+  policy: AddressPolicy = DEFAULT_ADDRESS_POLICY,
+): Promise<GatewayUpdate> {
+  const input = parseRegisterGatewayBody(gateway, policy);
   if (input.id === undefined) throw new ValidationError('is required', 'id');
   const existing = await d.repository.getGateway(input.id);
   const record = mergeUpdate(input.id, input, existing, d.clock().toISOString());

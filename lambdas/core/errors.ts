@@ -15,6 +15,8 @@ export const CONFLICT_MESSAGES = {
   OWNER_MISMATCH: 'Both gateways must belong to the same user',
   ROUTED_CIDR_CONFLICT:
     'The remote VPC CIDR or tunnel subnet overlaps a prefix already routed through the tunnel',
+  ENDPOINT_INSIDE_PEERED_PREFIX:
+    "A VPC CIDR or tunnel subnet of these gateways covers a gateway's public endpoint",
   TUNNEL_SUBNET_EXHAUSTED: 'No free address is left in the tunnel subnet',
   GATEWAY_EXISTS: 'A gateway with this id already exists',
   PEER_EXISTS: 'A peer with this name already exists on this gateway',

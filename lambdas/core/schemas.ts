@@ -7,14 +7,13 @@
  * that name secrets) and rendered WireGuard configs (no whitespace, '=', '[' or newline).
  */
 import {
-  cidrContainsAddress,
-  cidrsOverlap,
-  intToIpv4,
-  ipv4ToInt,
-  parseCidr,
-  parseIpAddress,
-  usableHostRange,
-} from './cidr';
+  type AddressPolicy,
+  checkPublicIp,
+  checkTunnelSubnet,
+  checkVpcCidr,
+  DEFAULT_ADDRESS_POLICY,
+} from './address-rules';
+import { cidrsOverlap, intToIpv4, ipv4ToInt, parseCidr, parseIpAddress, usableHostRange } from './cidr';
 import { ValidationError } from './errors';
 import { parseWireGuardKey } from './key-format';
 import type { Gateway, GatewayStatus } from './types';
@@ -122,23 +121,18 @@ function gatewayTunnelIp(value: unknown, tunnelSubnet: string): string {
   return tunnelIp;
 }
 
-/** A gateway's public address must be one a peer can send to. */
-function parsePublicIp(value: unknown, field: string): string {
-  const publicIp = parseIpAddress(value, field);
-  if (
-    publicIp === '0.0.0.0' ||
-    publicIp === '255.255.255.255' ||
-    cidrContainsAddress('224.0.0.0/4', publicIp)
-  ) {
-    throw new ValidationError('must be a unicast address', field);
-  }
-  return publicIp;
-}
-
-export function parseRegisterGatewayBody(body: unknown): RegisterGatewayInput {
+/** Syntax first, then what the addresses mean under the deployment's policy (core/address-rules). */
+export function parseRegisterGatewayBody(
+  body: unknown,
+  policy: AddressPolicy = DEFAULT_ADDRESS_POLICY,
+): RegisterGatewayInput {
   const input = readObject(body, GATEWAY_FIELDS);
   const vpcCidr = parseCidr(required(input, 'vpcCidr'), 'vpcCidr');
   const tunnelSubnet = parseCidr(required(input, 'tunnelSubnet'), 'tunnelSubnet');
+  const publicIp = parseIpAddress(required(input, 'publicIp'), 'publicIp');
+  checkVpcCidr(vpcCidr, policy);
+  checkPublicIp(publicIp, policy);
+  checkTunnelSubnet(tunnelSubnet, publicIp, policy);
   if (cidrsOverlap(vpcCidr, tunnelSubnet)) {
     // The gateway could not tell tunnel traffic from VPC traffic.
     throw new ValidationError('must not overlap vpcCidr', 'tunnelSubnet');
@@ -151,7 +145,7 @@ export function parseRegisterGatewayBody(body: unknown): RegisterGatewayInput {
       optional(input, 'location', (v, f) => matchString(v, f, LOCATION, 64, `${nameText} or spaces`)) ?? '',
     tunnelSubnet,
     tunnelIp: gatewayTunnelIp(input.tunnelIp, tunnelSubnet),
-    publicIp: parsePublicIp(required(input, 'publicIp'), 'publicIp'),
+    publicIp,
     listenPort: optional(input, 'listenPort', parsePort) ?? DEFAULT_LISTEN_PORT,
     instanceId: matchString(required(input, 'instanceId'), 'instanceId', INSTANCE_ID, 64, idText),
     status: optional(input, 'status', parseStatus) ?? 'ACTIVE',

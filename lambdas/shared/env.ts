@@ -1,3 +1,5 @@
+import { type AddressPolicy, DEFAULT_ADDRESS_POLICY, type PrefixLengthRange } from '../core/address-rules';
+
 /**
  * The only reader of process.env. Each value is read when first needed and a missing required
  * one throws at once with its name, so a misconfigured Lambda fails on its first line, loudly.
@@ -28,6 +30,25 @@ function positiveInt(name: string, fallback: number): number {
   return value;
 }
 
+function flag(name: string, fallback: boolean): boolean {
+  const raw = optional(name, String(fallback));
+  if (raw !== 'true' && raw !== 'false') {
+    throw new ConfigurationError(`Environment variable ${name} must be true or false, got ${raw}`);
+  }
+  return raw === 'true';
+}
+
+/** "16-28": the accepted prefix lengths, inclusive. */
+function prefixLengths(name: string, fallback: PrefixLengthRange): PrefixLengthRange {
+  const raw = optional(name, `${fallback.min}-${fallback.max}`);
+  const match = /^([0-9]{1,2})-([0-9]{1,2})$/.exec(raw);
+  const [min, max] = [Number(match?.[1]), Number(match?.[2])];
+  if (!match || min > max || max > 32) {
+    throw new ConfigurationError(`Environment variable ${name} must be a range such as 16-28, got ${raw}`);
+  }
+  return { min, max };
+}
+
 export const env = {
   tableName: () => required('TABLE_NAME'),
   secretPrefix: () => optional('SECRET_PREFIX', '/vpc-peering'),
@@ -45,4 +66,14 @@ export const env = {
   apiPollMs: () => positiveInt('API_POLL_MS', 150),
   /** Bound of the push polling loop: CheckCommand gives up after this many polls. */
   commandMaxPolls: () => positiveInt('COMMAND_MAX_POLLS', 60),
+  /** What gateway addresses may be (docs/DECISIONS.md, "Address rules"). */
+  addressPolicy: (): AddressPolicy => ({
+    sharedVpcCidrs: flag('VPC_CIDR_ALLOW_SHARED', DEFAULT_ADDRESS_POLICY.sharedVpcCidrs),
+    privatePublicIps: flag('PUBLIC_IP_ALLOW_PRIVATE', DEFAULT_ADDRESS_POLICY.privatePublicIps),
+    vpcPrefixLengths: prefixLengths('VPC_CIDR_PREFIX_LENGTHS', DEFAULT_ADDRESS_POLICY.vpcPrefixLengths),
+    tunnelPrefixLengths: prefixLengths(
+      'TUNNEL_SUBNET_PREFIX_LENGTHS',
+      DEFAULT_ADDRESS_POLICY.tunnelPrefixLengths,
+    ),
+  }),
 };
