@@ -3,6 +3,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { ConfigStore } from '../../app/ports';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
+import { transientOn } from '../transient';
 
 export const stateDocumentKey = (gatewayId: string, generation: number) =>
   `gateways/${gatewayId}/${String(generation).padStart(12, '0')}.json`;
@@ -15,13 +16,15 @@ export class S3ConfigStore implements ConfigStore {
 
   async put(gatewayId: string, generation: number, document: string): Promise<string> {
     const key = stateDocumentKey(gatewayId, generation);
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: document,
-        ContentType: 'application/json',
-      }),
+    await transientOn('S3', () =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: document,
+          ContentType: 'application/json',
+        }),
+      ),
     );
     return `s3://${this.bucket}/${key}`;
   }

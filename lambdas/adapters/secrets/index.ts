@@ -10,6 +10,7 @@ import {
 import type { SecretStore } from '../../app/ports';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
+import { toTransient } from '../transient';
 
 export class ParameterStoreSecrets implements SecretStore {
   constructor(
@@ -29,7 +30,7 @@ export class ParameterStoreSecrets implements SecretStore {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ParameterAlreadyExists)) throw error;
+      if (!(error instanceof ParameterAlreadyExists)) throw toTransient('SSM Parameter Store', error);
     }
   }
 
@@ -39,7 +40,7 @@ export class ParameterStoreSecrets implements SecretStore {
       return result.Parameter?.Value;
     } catch (error) {
       if (error instanceof ParameterNotFound) return undefined;
-      throw error;
+      throw toTransient('SSM Parameter Store', error);
     }
   }
 
@@ -47,7 +48,7 @@ export class ParameterStoreSecrets implements SecretStore {
     try {
       await this.client.send(new DeleteParameterCommand({ Name: name }));
     } catch (error) {
-      if (!(error instanceof ParameterNotFound)) throw error;
+      if (!(error instanceof ParameterNotFound)) throw toTransient('SSM Parameter Store', error);
     }
   }
 }

@@ -17,6 +17,7 @@ import { InvocationNotReadyError } from '../../core/errors';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { GATEWAY_TAG } from '../../shared/gateway-tag';
+import { toTransient, transientOn } from '../transient';
 
 const OUTPUT_PREFIX = 'command-output';
 const SSM_STDOUT_LIMIT = 24_000;
@@ -39,37 +40,41 @@ export class SsmCommandBus implements CommandBus {
   ) {}
 
   async send(command: ApplyCommand): Promise<string> {
-    const result = await this.ssm.send(
-      new SendCommandCommand({
-        DocumentName: this.documents.apply,
-        InstanceIds: [command.instanceId],
-        Parameters: {
-          gatewayId: [command.gatewayId],
-          generation: [String(command.generation)],
-          stateUri: [command.stateUri],
-        },
-        TimeoutSeconds: 600,
-        OutputS3BucketName: this.outputBucket,
-        OutputS3KeyPrefix: OUTPUT_PREFIX,
-        Comment: `vpc-peering ${command.gatewayId} generation ${command.generation}`,
-      }),
+    const result = await transientOn('SSM Run Command', () =>
+      this.ssm.send(
+        new SendCommandCommand({
+          DocumentName: this.documents.apply,
+          InstanceIds: [command.instanceId],
+          Parameters: {
+            gatewayId: [command.gatewayId],
+            generation: [String(command.generation)],
+            stateUri: [command.stateUri],
+          },
+          TimeoutSeconds: 600,
+          OutputS3BucketName: this.outputBucket,
+          OutputS3KeyPrefix: OUTPUT_PREFIX,
+          Comment: `vpc-peering ${command.gatewayId} generation ${command.generation}`,
+        }),
+      ),
     );
     return commandIdOf(result.Command);
   }
 
   async requestReports(): Promise<string> {
-    const result = await this.ssm.send(
-      new SendCommandCommand({
-        DocumentName: this.documents.report,
-        Targets: [{ Key: `tag:${GATEWAY_TAG.key}`, Values: [GATEWAY_TAG.value] }],
-        // A report only reads; an unreachable instance must not stop the others.
-        MaxConcurrency: '50',
-        MaxErrors: '100%',
-        TimeoutSeconds: 120,
-        OutputS3BucketName: this.outputBucket,
-        OutputS3KeyPrefix: OUTPUT_PREFIX,
-        Comment: 'vpc-peering status report',
-      }),
+    const result = await transientOn('SSM Run Command', () =>
+      this.ssm.send(
+        new SendCommandCommand({
+          DocumentName: this.documents.report,
+          Targets: [{ Key: `tag:${GATEWAY_TAG.key}`, Values: [GATEWAY_TAG.value] }],
+          // A report only reads; an unreachable instance must not stop the others.
+          MaxConcurrency: '50',
+          MaxErrors: '100%',
+          TimeoutSeconds: 120,
+          OutputS3BucketName: this.outputBucket,
+          OutputS3KeyPrefix: OUTPUT_PREFIX,
+          Comment: 'vpc-peering status report',
+        }),
+      ),
     );
     return commandIdOf(result.Command);
   }
@@ -89,15 +94,15 @@ export class SsmCommandBus implements CommandBus {
       if (error instanceof InvocationDoesNotExist) {
         throw new InvocationNotReadyError(`Invocation ${commandId} on ${instanceId} is not registered yet`);
       }
-      throw error;
+      throw toTransient('SSM Run Command', error);
     }
   }
 
   private async fullOutput(url: string): Promise<string> {
     // StandardOutputUrl is https://s3.<region>.amazonaws.com/<bucket>/<key>
     const key = new URL(url).pathname.split('/').slice(2).join('/');
-    const object = await this.s3.send(
-      new GetObjectCommand({ Bucket: this.outputBucket, Key: decodeURIComponent(key) }),
+    const object = await transientOn('S3', () =>
+      this.s3.send(new GetObjectCommand({ Bucket: this.outputBucket, Key: decodeURIComponent(key) })),
     );
     return (await object.Body?.transformToString()) ?? '';
   }
