@@ -14,7 +14,7 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { mockClient } from 'aws-sdk-client-mock';
 import { EventBridgeAudit } from '../../lambdas/adapters/events';
 import { S3ConfigStore } from '../../lambdas/adapters/s3';
 import { ParameterStoreSecrets } from '../../lambdas/adapters/secrets';
@@ -40,7 +40,10 @@ const sfn = mockClient(SFNClient);
 const events = mockClient(EventBridgeClient);
 
 afterEach(() => {
-  for (const stub of [ssm, s3, sfn, events] as AwsClientStub<never>[]) stub.reset();
+  ssm.reset();
+  s3.reset();
+  sfn.reset();
+  events.reset();
 });
 
 const secrets = () => new ParameterStoreSecrets(new SSMClient(region), undefined);
