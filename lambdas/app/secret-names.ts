@@ -3,7 +3,8 @@ import { env } from '../shared/env';
 
 export const secretNames = {
   gatewayPrivateKey: (gatewayId: string) => `${env.secretPrefix()}/gateways/${gatewayId}/private-key`,
-  roadWarriorPrivateKey: (gatewayId: string, peerName: string) =>
-    `${env.secretPrefix()}/gateways/${gatewayId}/peers/${peerName}/private-key`,
+  /** `keyId` is new for every key pair, so a re-added name never meets a revoked device's key. */
+  roadWarriorPrivateKey: (gatewayId: string, peerName: string, keyId: string) =>
+    `${env.secretPrefix()}/gateways/${gatewayId}/peers/${peerName}/${keyId}/private-key`,
   presharedKey: (peeringId: string) => `${env.secretPrefix()}/peerings/${peeringId}/psk`,
 };

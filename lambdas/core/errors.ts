@@ -99,6 +99,19 @@ export class CommandFailedError extends Error {
   override readonly name = 'CommandFailedError';
 }
 
+/**
+ * 502: a change is stored but its gateway did not apply it (the push-gateway execution failed).
+ * Drift repair pushes it again (docs/DECISIONS.md, "Status reports").
+ */
+export class PushFailedError extends Error {
+  override readonly name = 'PushFailedError';
+  constructor(
+    message = 'The gateway did not apply the change; its configuration push failed and will be retried',
+  ) {
+    super(message);
+  }
+}
+
 /** The gateway vanished while a workflow was working on it. */
 export class GatewayGoneError extends Error {
   override readonly name = 'GatewayGoneError';

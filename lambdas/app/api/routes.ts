@@ -38,6 +38,8 @@ function peeringOutcomeResponse(outcome: PeeringOutcome): HttpResponse {
   return jsonResponse(202, outcome.peering, { location: peeringLocation(outcome.peering.id) });
 }
 
+const statusLocation = (gatewayId: string): string => `/v1/gateways/${encodeURIComponent(gatewayId)}/status`;
+
 const deletionResponse = (state: 'done' | 'running', location?: string): HttpResponse =>
   state === 'done' ? jsonResponse(204) : jsonResponse(202, undefined, location ? { location } : {});
 
@@ -117,7 +119,8 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
         withIdempotency(d, request.caller, request.event, async () => {
           const gatewayId = gatewayIdOf(request);
           const input = parseCreateRoadWarriorBody(request.body);
-          return jsonResponse(201, await addRoadWarrior(d, request.caller, gatewayId, input, timing));
+          const key = idempotencyKeyOf(request.event);
+          return jsonResponse(201, await addRoadWarrior(d, request.caller, gatewayId, input, timing, key));
         }),
     },
     {
@@ -127,9 +130,14 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       handle: async (request) => {
         const gatewayId = gatewayIdOf(request);
         const name = parsePeerName(request.params.name, 'name');
-        const state = await deletePeer(d, request.caller, gatewayId, name, timing);
+        const { state, generation } = await deletePeer(d, request.caller, gatewayId, name, timing);
         const peeringId = peeringIdOfPeerName(name);
-        return deletionResponse(state, peeringId === undefined ? undefined : peeringLocation(peeringId));
+        if (peeringId !== undefined) return deletionResponse(state, peeringLocation(peeringId));
+        // A revocation in flight: done once the gateway's appliedGeneration reaches `generation`.
+        if (state === 'running') {
+          return jsonResponse(202, { gatewayId, name, generation }, { location: statusLocation(gatewayId) });
+        }
+        return jsonResponse(204);
       },
     },
     {

@@ -9,6 +9,7 @@ import {
   ForbiddenError,
   GatewayGoneError,
   NotFoundError,
+  PushFailedError,
   TransientError,
   UnauthorizedError,
   ValidationError,
@@ -23,6 +24,7 @@ const BY_CLASS: ReadonlyArray<readonly [new (...args: never[]) => Error, number,
   [NotFoundError, 404, 'NOT_FOUND'],
   // Deleted between the visibility check and the write: as absent as any other unknown gateway.
   [GatewayGoneError, 404, 'NOT_FOUND'],
+  [PushFailedError, 502, 'PUSH_FAILED'],
 ];
 
 export function toErrorResponse(error: unknown): HttpResponse {
