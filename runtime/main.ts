@@ -28,7 +28,7 @@ import { LocalCommandBus, LocalHosts, type ReportInvocation } from './hosts';
 import { startHttpFront } from './http-front';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
-import { mintToken } from './tokens';
+import { assertStrongAuthSecret, mintToken } from './tokens';
 import { LocalWorkflowEngine } from './workflow-engine';
 
 export interface RuntimeOptions {
@@ -85,6 +85,7 @@ function configureEnvironment(endpoint: string): void {
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dataDir = resolve(options.dataDir ?? '.local');
+  if (options.authSecret !== undefined) assertStrongAuthSecret(options.authSecret);
   const authSecret = options.authSecret ?? randomBytes(32).toString('base64url');
   await mkdir(dataDir, { recursive: true });
 

@@ -15,4 +15,5 @@ export const handler = createApiHandler(
     clock: clock(),
   }),
   () => ({ waitMs: env.apiWaitMs(), pollMs: env.apiPollMs() }),
+  () => ({ addresses: env.addressPolicy() }),
 );

@@ -1,4 +1,5 @@
 /** What the API's use cases need: the ports, and how long a request may wait for a workflow. */
+import type { AddressPolicy } from '../../core/address-rules';
 import type { Dependencies } from '../ports';
 
 export type ApiDeps = Pick<Dependencies, 'repository' | 'secrets' | 'workflows' | 'clock'>;
@@ -11,3 +12,8 @@ export interface ApiTiming {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Per-deployment rules of the API (env, lambdas/shared/env.ts). */
+export interface ApiPolicy {
+  addresses: AddressPolicy;
+}

@@ -10,7 +10,7 @@ import { httpErrors } from '../../shared/http/errors';
 import type { ApiEvent } from '../../shared/http/event';
 import { jsonBody } from '../../shared/http/json-body';
 import { createRouter } from '../../shared/http/router';
-import type { ApiDeps, ApiTiming } from './context';
+import type { ApiDeps, ApiPolicy, ApiTiming } from './context';
 import { apiRoutes } from './routes';
 
 export const PUBLIC_PATHS = ['/health'];
@@ -18,10 +18,11 @@ export const PUBLIC_PATHS = ['/health'];
 export function createApiHandler(
   deps: () => ApiDeps,
   timing: () => ApiTiming,
+  policy: () => ApiPolicy,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
   return middy<ApiEvent, APIGatewayProxyResult>()
     .use(httpErrors())
     .use(callerClaims({ publicPaths: PUBLIC_PATHS }))
     .use(jsonBody())
-    .handler((event) => createRouter(apiRoutes(deps(), timing()))(event));
+    .handler((event) => createRouter(apiRoutes(deps(), timing(), policy()))(event));
 }

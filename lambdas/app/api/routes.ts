@@ -9,7 +9,7 @@ import {
 import type { Caller } from '../../core/types';
 import { errorResponse, type HttpResponse, jsonResponse, textResponse } from '../../shared/http/response';
 import type { Route, RouteRequest } from '../../shared/http/router';
-import type { ApiDeps, ApiTiming } from './context';
+import type { ApiDeps, ApiPolicy, ApiTiming } from './context';
 import {
   deleteGateway,
   gatewayStatus,
@@ -28,6 +28,7 @@ import {
   peeringLocation,
 } from './peerings';
 import { addRoadWarrior, clientConfig, deletePeer, peeringIdOfPeerName } from './peers';
+import { visibleGateway } from './visibility';
 
 const gatewayIdOf = (request: RouteRequest<Caller | undefined>): string =>
   parseResourceId(request.params.id, 'id');
@@ -43,7 +44,7 @@ const statusLocation = (gatewayId: string): string => `/v1/gateways/${encodeURIC
 const deletionResponse = (state: 'done' | 'running', location?: string): HttpResponse =>
   state === 'done' ? jsonResponse(204) : jsonResponse(202, undefined, location ? { location } : {});
 
-export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
+export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Route[] {
   return [
     {
       method: 'GET',
@@ -55,11 +56,13 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       method: 'POST',
       path: '/v1/gateways',
       access: 'admin',
-      handle: ({ event, caller, body }) =>
-        withIdempotency(d, caller, event, async () => {
-          const input = parseRegisterGatewayBody(body);
-          return jsonResponse(201, await registerGateway(d, caller, input, idempotencyKeyOf(event)));
-        }),
+      handle: ({ event, caller, body }) => {
+        // Validated before the key is claimed: a refused body leaves no idempotency record.
+        const input = parseRegisterGatewayBody(body, policy.addresses);
+        return withIdempotency(d, caller, event, async () =>
+          jsonResponse(201, await registerGateway(d, caller, input, idempotencyKeyOf(event))),
+        );
+      },
     },
     {
       method: 'GET',
@@ -94,15 +97,17 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       method: 'POST',
       path: '/v1/gateways/{id}/vpc-peerings',
       access: 'user',
-      handle: (request) =>
-        withIdempotency(d, request.caller, request.event, async () => {
-          const gatewayId = gatewayIdOf(request);
-          const { remoteGatewayId } = parseCreatePeeringBody(request.body);
+      handle: async (request) => {
+        const gatewayId = gatewayIdOf(request);
+        const { remoteGatewayId } = parseCreatePeeringBody(request.body);
+        await visibleGateway(d, request.caller, gatewayId);
+        return withIdempotency(d, request.caller, request.event, async () => {
           const key = idempotencyKeyOf(request.event);
           return peeringOutcomeResponse(
             await createPeering(d, request.caller, gatewayId, remoteGatewayId, key, timing),
           );
-        }),
+        });
+      },
     },
     {
       method: 'GET',
@@ -115,13 +120,15 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       method: 'POST',
       path: '/v1/gateways/{id}/peers',
       access: 'user',
-      handle: (request) =>
-        withIdempotency(d, request.caller, request.event, async () => {
-          const gatewayId = gatewayIdOf(request);
-          const input = parseCreateRoadWarriorBody(request.body);
+      handle: async (request) => {
+        const gatewayId = gatewayIdOf(request);
+        const input = parseCreateRoadWarriorBody(request.body);
+        await visibleGateway(d, request.caller, gatewayId);
+        return withIdempotency(d, request.caller, request.event, async () => {
           const key = idempotencyKeyOf(request.event);
           return jsonResponse(201, await addRoadWarrior(d, request.caller, gatewayId, input, timing, key));
-        }),
+        });
+      },
     },
     {
       method: 'DELETE',
