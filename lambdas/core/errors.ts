@@ -20,6 +20,7 @@ export const CONFLICT_MESSAGES = {
   TUNNEL_SUBNET_EXHAUSTED: 'No free address is left in the tunnel subnet',
   GATEWAY_EXISTS: 'A gateway with this id already exists',
   PEER_EXISTS: 'A peer with this name already exists on this gateway',
+  QUOTA_EXCEEDED: 'A limit of this deployment was reached',
   IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was already used with a different request body',
 } as const;
 
@@ -74,6 +75,11 @@ export class ForbiddenError extends Error {
   constructor(message = 'This route requires the admin group') {
     super(message);
   }
+}
+
+/** 429: the caller has too much in flight already; retry once some of it ended. */
+export class TooManyOperationsError extends Error {
+  override readonly name = 'TooManyOperationsError';
 }
 
 /** 401: missing or invalid token. */

@@ -15,5 +15,5 @@ export const handler = createApiHandler(
     clock: clock(),
   }),
   () => ({ waitMs: env.apiWaitMs(), pollMs: env.apiPollMs() }),
-  () => ({ addresses: env.addressPolicy() }),
+  () => ({ addresses: env.addressPolicy(), limits: env.ownerLimits(), throttle: env.callerThrottle() }),
 );

@@ -66,6 +66,17 @@ export const env = {
   apiPollMs: () => positiveInt('API_POLL_MS', 150),
   /** Bound of the push polling loop: CheckCommand gives up after this many polls. */
   commandMaxPolls: () => positiveInt('COMMAND_MAX_POLLS', 60),
+  /** Per-owner limits (docs/DECISIONS.md, "Tenants and traffic"). */
+  ownerLimits: () => ({
+    gatewaysPerOwner: positiveInt('MAX_GATEWAYS_PER_OWNER', 100),
+    roadWarriorsPerGateway: positiveInt('MAX_ROAD_WARRIORS_PER_GATEWAY', 250),
+    operationsInFlightPerOwner: positiveInt('MAX_OPERATIONS_IN_FLIGHT_PER_OWNER', 10),
+  }),
+  /** Requests per second and burst of one caller in one API container; rate 0 turns it off. */
+  callerThrottle: () => ({
+    ratePerSecond: positiveInt('CALLER_RATE_PER_SECOND', 20),
+    burst: positiveInt('CALLER_BURST', 100),
+  }),
   /** What gateway addresses may be (docs/DECISIONS.md, "Address rules"). */
   addressPolicy: (): AddressPolicy => ({
     sharedVpcCidrs: flag('VPC_CIDR_ALLOW_SHARED', DEFAULT_ADDRESS_POLICY.sharedVpcCidrs),

@@ -8,7 +8,7 @@ describe('LOCAL_AUTH_SECRET', () => {
     ['32 ASCII bytes', 'x'.repeat(32), true],
     ['16 characters of 2 bytes each (32 bytes)', 'é'.repeat(16), true],
     ['empty', '', false],
-  ])('%s: accepted %s', (_case, secret, accepted) => {
+  ])('%s', (_case, secret, accepted) => {
     // Act
     const act = () => assertStrongAuthSecret(secret);
     // Assess

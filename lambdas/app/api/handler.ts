@@ -10,6 +10,7 @@ import { httpErrors } from '../../shared/http/errors';
 import type { ApiEvent } from '../../shared/http/event';
 import { jsonBody } from '../../shared/http/json-body';
 import { createRouter } from '../../shared/http/router';
+import { callerThrottle } from '../../shared/http/throttle';
 import type { ApiDeps, ApiPolicy, ApiTiming } from './context';
 import { apiRoutes } from './routes';
 
@@ -23,6 +24,7 @@ export function createApiHandler(
   return middy<ApiEvent, APIGatewayProxyResult>()
     .use(httpErrors())
     .use(callerClaims({ publicPaths: PUBLIC_PATHS }))
+    .use(callerThrottle(() => policy().throttle))
     .use(jsonBody())
     .handler((event) => createRouter(apiRoutes(deps(), timing(), policy()))(event));
 }

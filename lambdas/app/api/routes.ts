@@ -19,6 +19,7 @@ import {
   registerGateway,
 } from './gateways';
 import { idempotencyKeyOf, withIdempotency } from './idempotency';
+import { assertGatewayRoom, assertOperationRoom, assertRoadWarriorRoom } from './limits';
 import {
   createPeering,
   deletePeering,
@@ -59,9 +60,10 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
       handle: ({ event, caller, body }) => {
         // Validated before the key is claimed: a refused body leaves no idempotency record.
         const input = parseRegisterGatewayBody(body, policy.addresses);
-        return withIdempotency(d, caller, event, async () =>
-          jsonResponse(201, await registerGateway(d, caller, input, idempotencyKeyOf(event))),
-        );
+        return withIdempotency(d, caller, event, async () => {
+          await assertGatewayRoom(d, input.ownerId, policy.limits);
+          return jsonResponse(201, await registerGateway(d, caller, input, idempotencyKeyOf(event)));
+        });
       },
     },
     {
@@ -100,9 +102,10 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
       handle: async (request) => {
         const gatewayId = gatewayIdOf(request);
         const { remoteGatewayId } = parseCreatePeeringBody(request.body);
-        await visibleGateway(d, request.caller, gatewayId);
+        const gateway = await visibleGateway(d, request.caller, gatewayId);
         return withIdempotency(d, request.caller, request.event, async () => {
           const key = idempotencyKeyOf(request.event);
+          await assertOperationRoom(d, gateway.ownerId, policy.limits);
           return peeringOutcomeResponse(
             await createPeering(d, request.caller, gatewayId, remoteGatewayId, key, timing),
           );
@@ -126,6 +129,7 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
         await visibleGateway(d, request.caller, gatewayId);
         return withIdempotency(d, request.caller, request.event, async () => {
           const key = idempotencyKeyOf(request.event);
+          await assertRoadWarriorRoom(d, gatewayId, policy.limits);
           return jsonResponse(201, await addRoadWarrior(d, request.caller, gatewayId, input, timing, key));
         });
       },

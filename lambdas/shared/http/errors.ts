@@ -10,6 +10,7 @@ import {
   GatewayGoneError,
   NotFoundError,
   PushFailedError,
+  TooManyOperationsError,
   TransientError,
   UnauthorizedError,
   ValidationError,
@@ -25,6 +26,7 @@ const BY_CLASS: ReadonlyArray<readonly [new (...args: never[]) => Error, number,
   // Deleted between the visibility check and the write: as absent as any other unknown gateway.
   [GatewayGoneError, 404, 'NOT_FOUND'],
   [PushFailedError, 502, 'PUSH_FAILED'],
+  [TooManyOperationsError, 429, 'TOO_MANY_OPERATIONS'],
 ];
 
 export function toErrorResponse(error: unknown): HttpResponse {
