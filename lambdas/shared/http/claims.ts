@@ -12,7 +12,7 @@ const ADMIN_GROUP = 'admin';
 /**
  * `cognito:groups` arrives as an array (JWT) of exact group names, or as one comma-separated string
  * (the REST authorizer's flattening). Commas are the only separator and nothing is stripped, so a
- * group named "[admin]", " admin" or "ops admin" never counts as "admin" (README, "Calling the API").
+ * group named "[admin]", " admin" or "ops admin" never counts as "admin" (docs/DECISIONS.md, "Hardening").
  */
 export function parseGroups(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((group): group is string => typeof group === 'string');
