@@ -121,7 +121,7 @@ const TABLE_WRITE_ACTIONS = [
 ];
 
 /** An account id, or a role ARN, as an IAM principal (the default: this stack's account). */
-function gatewayProductPrincipal(producer: string | undefined, ownAccount: string): IPrincipal {
+export function gatewayProductPrincipal(producer: string | undefined, ownAccount: string): IPrincipal {
   if (producer === undefined) return new AccountPrincipal(ownAccount);
   if (/^[0-9]{12}$/.test(producer)) return new AccountPrincipal(producer);
   if (/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/.test(producer)) return new ArnPrincipal(producer);

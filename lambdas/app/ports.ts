@@ -126,6 +126,14 @@ export interface Repository {
   putStatusReport(report: GatewayStatusReport): Promise<void>;
   getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined>;
 
+  /**
+   * The lock that keeps an instanceId to one gateway. Idempotent for its holder; ConflictError
+   * INSTANCE_IN_USE when another gateway that still exists holds it.
+   */
+  claimInstance(instanceId: string, gatewayId: string): Promise<void>;
+  /** Releases the lock if `gatewayId` holds it. */
+  releaseInstance(instanceId: string, gatewayId: string): Promise<void>;
+
   /** Conditional create; returns the existing record instead when the key is taken. */
   claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined>;
   completeIdempotencyKey(key: string, response: NonNullable<IdempotencyRecord['response']>): Promise<void>;

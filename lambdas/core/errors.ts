@@ -20,6 +20,7 @@ export const CONFLICT_MESSAGES = {
   TUNNEL_SUBNET_EXHAUSTED: 'No free address is left in the tunnel subnet',
   GATEWAY_EXISTS: 'A gateway with this id already exists',
   PEER_EXISTS: 'A peer with this name already exists on this gateway',
+  INSTANCE_IN_USE: 'Another gateway already uses this instanceId',
   QUOTA_EXCEEDED: 'A limit of this deployment was reached',
   IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was already used with a different request body',
 } as const;

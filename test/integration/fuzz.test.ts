@@ -201,12 +201,9 @@ test(`the API survives ${RUNS} random requests`, async () => {
       async (method, requestPath, token, extraHeaders, requestBody) => {
         cases += 1;
         const before = MUTATING.has(method) ? await snapshot() : '';
-        const reply = await send(
-          method,
-          requestPath,
-          { ...extraHeaders, ...authorization(token) },
-          requestBody,
-        );
+        // A HEAD answer has no body, so node:http cannot read an envelope after one it refused.
+        const sent = method === 'HEAD' ? undefined : requestBody;
+        const reply = await send(method, requestPath, { ...extraHeaders, ...authorization(token) }, sent);
         expect(reply.status).toBeGreaterThanOrEqual(200);
         expect(reply.status).toBeLessThan(500);
         if (reply.status >= 400 && method !== 'HEAD') {

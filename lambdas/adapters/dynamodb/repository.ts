@@ -64,6 +64,7 @@ import {
   stringAttribute,
   toTypedError,
 } from './errors';
+import { InstanceLocks } from './instance-locks';
 import {
   addressOfAllocationSortKey,
   allocationItem,
@@ -127,6 +128,7 @@ export class DynamoRepository implements Repository {
   private readonly random: () => number;
   private readonly onConsumedCapacity: (units: number) => void;
   private readonly maxAttempts: number;
+  private readonly instanceLocks: InstanceLocks;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -137,11 +139,20 @@ export class DynamoRepository implements Repository {
     this.random = options.random ?? Math.random;
     this.onConsumedCapacity = options.onConsumedCapacity ?? (() => {});
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.instanceLocks = new InstanceLocks(client, tableName);
   }
 
   // ---- gateways -------------------------------------------------------------------------------
 
   /** Registers a gateway; registering an id again after its deletion is deliberate: its tombstone goes. */
+  claimInstance(instanceId: string, gatewayId: string): Promise<void> {
+    return this.instanceLocks.claim(instanceId, gatewayId);
+  }
+
+  releaseInstance(instanceId: string, gatewayId: string): Promise<void> {
+    return this.instanceLocks.release(instanceId, gatewayId);
+  }
+
   async createGateway(gateway: GatewayRecord): Promise<void> {
     const reasons = await this.transact([
       this.putItem(newGatewayItem(gateway), 'attribute_not_exists(pk)'),
