@@ -19,15 +19,14 @@ export class InstanceLocks {
 
   /** Idempotent for the holder; ConflictError INSTANCE_IN_USE when a live gateway holds it. */
   async claim(instanceId: string, gatewayId: string): Promise<void> {
-    if (await this.putIf(instanceId, gatewayId, 'attribute_not_exists(pk) OR holder = :gatewayId', {}))
-      return;
+    const free = 'attribute_not_exists(pk) OR holder = :gatewayId';
+    if (await this.putIf(instanceId, gatewayId, free, { ':gatewayId': gatewayId })) return;
     const holder = await this.holderOf(instanceId);
-    const holderAlive = holder !== undefined && (await this.exists(keys.gateway(holder)));
-    if (
-      !holderAlive &&
-      (await this.putIf(instanceId, gatewayId, 'holder = :previous', { ':previous': holder }))
-    ) {
-      return;
+    if (holder === undefined) {
+      // Released in between: one more plain claim.
+      if (await this.putIf(instanceId, gatewayId, free, { ':gatewayId': gatewayId })) return;
+    } else if (!(await this.exists(keys.gateway(holder)))) {
+      if (await this.putIf(instanceId, gatewayId, 'holder = :previous', { ':previous': holder })) return;
     }
     throw new ConflictError('INSTANCE_IN_USE');
   }
@@ -60,7 +59,7 @@ export class InstanceLocks {
           TableName: this.tableName,
           Item: { ...lockKey(instanceId), entity: 'instance-lock', holder: gatewayId },
           ConditionExpression: condition,
-          ExpressionAttributeValues: { ':gatewayId': gatewayId, ...values },
+          ExpressionAttributeValues: values,
         }),
       );
       return true;
