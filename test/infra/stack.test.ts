@@ -268,7 +268,7 @@ describe('event sources', () => {
     template.hasResourceProperties('AWS::Events::EventBusPolicy', {
       EventBusName: { Ref: bus },
       Statement: {
-        Sid: 'GatewayProductOnly',
+        Sid: 'cdk-GatewayProductOnly',
         Effect: 'Allow',
         Action: 'events:PutEvents',
         Principal: {
