@@ -234,5 +234,6 @@ function countingStore(store: ConfigStore): ConfigStore {
       counters.s3Puts++;
       return store.put(gatewayId, generation, document);
     },
+    get: (gatewayId, generation) => store.get(gatewayId, generation),
   };
 }

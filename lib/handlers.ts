@@ -23,6 +23,7 @@ export const HANDLERS = [
   { name: 'gateway-events', entry: 'lambdas/handlers/gateway-events.ts', role: 'event' },
   { name: 'cascade', entry: 'lambdas/handlers/cascade.ts', role: 'stream' },
   { name: 'status-reports', entry: 'lambdas/handlers/status-reports.ts', role: 'event' },
+  { name: 'sweeper', entry: 'lambdas/handlers/sweeper.ts', role: 'event' },
   step('validate', 'ValidateFunctionArn'),
   step('allocate', 'AllocateFunctionArn'),
   step('push-config', 'PushConfigFunctionArn'),

@@ -71,7 +71,8 @@ export const COMMAND_OUTPUT_PREFIX = 'command-output/';
  * repository; `secrets-delete`: deleting SecureStrings under SECRET_PREFIX (clean-up only);
  * `secrets-write`: creating them too, with the key encrypting them; `secrets`: also reading them
  * back decrypted (only the api, which serves key downloads and registers gateways); `config`:
- * publishing desired-state documents; `commands`: sending the apply command; `command-status`:
+ * publishing desired-state documents; `config-read`: reading them back (the status route shows the
+ * applied generation's peers); `commands`: sending the apply command; `command-status`:
  * reading an invocation and its full output; `report-commands`: sending the report command to
  * the tagged gateway instances; `workflows`: starting and describing executions; `audit`:
  * PutEvents on the default bus.
@@ -83,6 +84,7 @@ export type Access =
   | 'secrets-write'
   | 'secrets'
   | 'config'
+  | 'config-read'
   | 'commands'
   | 'report-commands'
   | 'command-status'
@@ -90,10 +92,11 @@ export type Access =
   | 'audit';
 
 export const ACCESS: Record<HandlerName, readonly Access[]> = {
-  api: ['table', 'secrets', 'workflows'],
+  api: ['table', 'secrets', 'config-read', 'workflows'],
   'gateway-events': ['table', 'workflows'],
   cascade: ['table', 'secrets-delete', 'workflows'],
   'status-reports': ['table', 'report-commands', 'command-status', 'workflows'],
+  sweeper: ['table-read', 'workflows', 'audit'],
   validate: ['table-read'],
   allocate: ['table', 'secrets-write', 'audit'],
   'push-config': ['table-read', 'config', 'commands'],
@@ -140,6 +143,10 @@ export interface VpcPeeringStackProps extends StackProps {
    * the ARN of its role. Default: this stack's own account.
    */
   readonly gatewayProductPrincipal?: string;
+  /** How often the sweep looks for stalled peerings. Default 5 minutes. */
+  readonly sweepInterval?: Duration;
+  /** How long a peering may stay PROVISIONING or DELETING before the sweep re-drives it. Default 10 minutes. */
+  readonly stalledPeeringBound?: Duration;
 }
 
 interface SharedResources {
@@ -170,10 +177,14 @@ export class VpcPeeringStack extends Stack {
     });
     this.table = this.createTable(removalPolicy);
     const configBucket = this.createConfigBucket(removalPolicy);
-    const scriptPath = join(sourceRoot, 'gateway/apply-config.sh');
+    const scriptSourceDir = join(sourceRoot, 'gateway');
+    const statusReportInterval = props.statusReportInterval ?? Duration.minutes(5);
     const documents = {
-      apply: new GatewayCommandDocument(this, 'ApplyConfigDocument', { scriptPath, purpose: 'apply' }),
-      report: new GatewayCommandDocument(this, 'ReportStatusDocument', { scriptPath, purpose: 'report' }),
+      apply: new GatewayCommandDocument(this, 'ApplyConfigDocument', { scriptSourceDir, purpose: 'apply' }),
+      report: new GatewayCommandDocument(this, 'ReportStatusDocument', {
+        scriptSourceDir,
+        purpose: 'report',
+      }),
     };
 
     this.functions = this.createFunctions(sourceRoot, removalPolicy, {
@@ -184,6 +195,8 @@ export class VpcPeeringStack extends Stack {
       SSM_DOCUMENT_NAME: documents.apply.documentName,
       SSM_REPORT_DOCUMENT_NAME: documents.report.documentName,
       EVENT_BUS_NAME: 'default',
+      // The status route calls a report older than this stale.
+      STATUS_REPORT_INTERVAL_SECONDS: String(statusReportInterval.toSeconds()),
     });
     const bySubstitution = Object.fromEntries(
       HANDLERS.flatMap((spec) =>
@@ -209,7 +222,12 @@ export class VpcPeeringStack extends Stack {
 
     this.connectStream(removalPolicy);
     const gatewayEventsBus = this.connectGatewayEvents(removalPolicy, props.gatewayProductPrincipal);
-    this.connectStatusReports(removalPolicy, documents.report, props.statusReportInterval);
+    this.connectStatusReports(removalPolicy, documents.report, statusReportInterval);
+    this.connectSweeper(
+      removalPolicy,
+      props.sweepInterval ?? Duration.minutes(5),
+      props.stalledPeeringBound ?? Duration.minutes(10),
+    );
     this.api = new PeeringApi(this, 'Api', { handler: this.functions.api, removalPolicy });
     for (const machine of [this.createPeering, this.deletePeering]) {
       this.alarmOnFailedExecutions(machine, 'the workflow could not even compensate');
@@ -342,6 +360,14 @@ export class VpcPeeringStack extends Stack {
       },
       config: (fn) => {
         allow(fn, ['s3:PutObject'], [stateObjects]);
+        acknowledgeWildcardResource(
+          fn.serviceRole,
+          stateObjects,
+          'Documents are keyed by gateway and generation',
+        );
+      },
+      'config-read': (fn) => {
+        allow(fn, ['s3:GetObject'], [stateObjects]);
         acknowledgeWildcardResource(
           fn.serviceRole,
           stateObjects,
@@ -482,7 +508,7 @@ export class VpcPeeringStack extends Stack {
   private connectStatusReports(
     removalPolicy: RemovalPolicy,
     reportDocument: GatewayCommandDocument,
-    interval = Duration.minutes(5),
+    interval: Duration,
   ): void {
     const target = this.ruleTarget('status-reports', 'StatusReportsDlq', 'A status event', removalPolicy, 4);
     new Rule(this, 'StatusReportSchedule', {
@@ -495,6 +521,16 @@ export class VpcPeeringStack extends Stack {
       description: 'Finished status report invocations on the VPC peering gateway instances',
       eventPattern: { source: pattern.source, detailType: pattern['detail-type'], detail: pattern.detail },
       targets: [target],
+    });
+  }
+
+  /** No transitional state lasts forever: the sweep re-drives peerings stalled past the bound. */
+  private connectSweeper(removalPolicy: RemovalPolicy, interval: Duration, bound: Duration): void {
+    this.functions.sweeper.addEnvironment('STALLED_PEERING_BOUND_SECONDS', String(bound.toSeconds()));
+    new Rule(this, 'SweepSchedule', {
+      description: 'Re-drives VPC peerings left PROVISIONING or DELETING with no running execution',
+      schedule: Schedule.rate(interval),
+      targets: [this.ruleTarget('sweeper', 'SweeperDlq', 'A sweep', removalPolicy, 2)],
     });
   }
 

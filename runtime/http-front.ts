@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ValidationError } from '../lambdas/core/errors';
 import { parseGroups } from '../lambdas/shared/http/claims';
-import { verifyToken } from './tokens';
+import { tokenRejection, verifyToken } from './tokens';
 
 export interface HttpFrontOptions {
   port: number;
@@ -19,6 +19,8 @@ export interface HttpFrontOptions {
   apiHandler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
   postLocalEvents: (body: unknown) => Promise<unknown>;
   health: () => Promise<{ ok: boolean; components: Record<string, string> }>;
+  /** One JSON line per answered request (method, path, status, duration, request id); never a header or body. */
+  accessLog?: (line: string) => void;
 }
 
 export interface HttpFront {
@@ -76,19 +78,21 @@ function bearerToken(request: IncomingMessage): string | undefined {
 async function claimsOf(
   request: IncomingMessage,
   secret: string,
-): Promise<Record<string, string> | undefined> {
+): Promise<{ claims?: Record<string, string>; rejected?: string }> {
   const token = bearerToken(request);
-  if (!token) return undefined;
+  if (!token) return {};
   try {
     const payload = await verifyToken(secret, token);
-    return Object.fromEntries(
-      Object.entries(payload).map(([key, value]) => [
-        key,
-        Array.isArray(value) ? value.join(',') : String(value),
-      ]),
-    );
-  } catch {
-    return undefined;
+    return {
+      claims: Object.fromEntries(
+        Object.entries(payload).map(([key, value]) => [
+          key,
+          Array.isArray(value) ? value.join(',') : String(value),
+        ]),
+      ),
+    };
+  } catch (error) {
+    return { rejected: tokenRejection(error) };
   }
 }
 
@@ -260,18 +264,38 @@ async function route(
     throw error;
   }
   if (url.pathname === '/health' && request.method === 'GET') return handleHealth(options, response);
-  const claims = await claimsOf(request, options.authSecret);
+  const { claims, rejected } = await claimsOf(request, options.authSecret);
+  // As the Cognito authorizer does, a refused token never reaches the handler; here the 401 says why.
+  if (rejected) return sendError(response, 401, 'UNAUTHORIZED', rejected);
   if (url.pathname === '/local/events') {
     if (request.method !== 'POST') return sendError(response, 405, 'METHOD_NOT_ALLOWED', 'Use POST');
     return handleLocalEvents(options, claims, body, response);
   }
   const event = buildProxyEvent(request, url, body, claims);
+  // API Gateway's own header: the id the handler's log lines carry (README, "Logs").
+  response.setHeader('x-amzn-requestid', event.requestContext.requestId);
   writeProxyResult(response, await options.apiHandler(event, lambdaContext(event.requestContext.requestId)));
+}
+
+function accessLine(request: IncomingMessage, response: ServerResponse, started: number): string {
+  return JSON.stringify({
+    level: 'INFO',
+    message: 'http access',
+    timestamp: new Date().toISOString(),
+    method: request.method,
+    path: new URL(request.url ?? '/', 'http://localhost').pathname,
+    status: response.statusCode,
+    durationMs: Math.round(performance.now() - started),
+    requestId: response.getHeader('x-amzn-requestid'),
+  });
 }
 
 export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
   const host = options.host ?? '127.0.0.1';
   const server = createServer((request, response) => {
+    const started = performance.now();
+    const { accessLog } = options;
+    if (accessLog) response.once('finish', () => accessLog(accessLine(request, response, started)));
     route(options, request, response).catch((error: Error) => {
       process.stderr.write(`http-front: ${request.method} ${request.url}: ${error.name}: ${error.message}\n`);
       if (response.headersSent) response.destroy();

@@ -4,9 +4,14 @@
  * modules, a stream poller feeding the cascade handler, an EventBridge-shaped router for
  * `POST /local/events`, local gateway hosts running the real gateway script, and an HTTP front that
  * plays API Gateway + the Cognito authorizer. Ctrl-C stops every child process.
+ *
+ * `VPG_STORAGE=memory` (or the `storage` option) replaces DynamoDB Local and its stream by the
+ * in-memory repository and its cascade hook: nothing survives a stop, and start-up takes no Java.
+ * The API and integration suites run so (docs/DECISIONS.md "Storage"); `npm start` keeps DynamoDB.
  */
 import './polyfills';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -15,6 +20,7 @@ import { ensureTable } from '../lambdas/adapters/dynamodb';
 import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
 import { MemoryAudit } from '../lambdas/adapters/local/memory-audit';
+import { MemoryRepository } from '../lambdas/adapters/memory/repository';
 import { provideDependencies } from '../lambdas/shared/deps';
 import {
   COMMAND_INVOCATION_CHANGED,
@@ -24,8 +30,18 @@ import {
 } from '../lambdas/shared/event-patterns';
 import { startDynamoDbLocal } from './dynamodb-local';
 import { createEventRouter } from './event-router';
-import { LocalCommandBus, LocalHosts, type ReportInvocation } from './hosts';
+import {
+  hostLine,
+  LocalCommandBus,
+  LocalHosts,
+  type ReportInvocation,
+  rebuildHosts,
+  removedGatewayInstances,
+  withLocalHost,
+} from './hosts';
 import { startHttpFront } from './http-front';
+import { memoryCascade } from './memory-cascade';
+import { clearRunRecord, removeCrashLeftovers, writeRunRecord } from './run-record';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
 import { assertStrongAuthSecret, mintToken } from './tokens';
@@ -43,7 +59,13 @@ export interface RuntimeOptions {
    * 0 turns the timer off (reportStatus still works). Default: STATUS_REPORT_INTERVAL_SECONDS, or 60 s.
    */
   statusReportIntervalMs?: number;
+  /** How often the sweep runs; 0 turns the timer off. Default: SWEEP_INTERVAL_SECONDS, or 60 s. */
+  sweepIntervalMs?: number;
+  /** Stalled past this, a PROVISIONING or DELETING peering is re-driven (default STALLED_PEERING_BOUND_SECONDS, 600 s). */
+  stalledPeeringBoundMs?: number;
   log?: (line: string) => void;
+  /** DynamoDB Local (default, or VPG_STORAGE=dynamodb) or the in-memory repository (VPG_STORAGE=memory). */
+  storage?: 'dynamodb' | 'memory';
 }
 
 export interface Runtime {
@@ -59,6 +81,8 @@ export interface Runtime {
   settled(): Promise<void>;
   /** One period of the status schedule: every host reports, and the reports are stored. */
   reportStatus(): Promise<void>;
+  /** One run of the sweep: stalled peerings are re-driven (their executions are not awaited). */
+  sweep(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,9 +90,26 @@ const TABLE_NAME = 'vpc-peering';
 /** The name the report document's invocations carry in their (local) SSM notifications. */
 const REPORT_DOCUMENT = 'vpc-peering-report';
 
+/**
+ * The generated LOCAL_AUTH_SECRET, kept in DATA_DIR (0600) so tokens minted by an earlier run on the
+ * same DATA_DIR stay valid after a restart.
+ */
+function keptAuthSecret(dataDir: string): string {
+  const file = join(dataDir, 'auth-secret');
+  try {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept) return kept;
+  } catch {
+    // None yet.
+  }
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
 /** Environment the handler modules read (lambdas/shared/env.ts), set before any of them runs. */
-function configureEnvironment(endpoint: string): void {
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
+function configureEnvironment(endpoint: string | undefined): void {
+  if (endpoint) process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
@@ -80,14 +121,16 @@ function configureEnvironment(endpoint: string): void {
   process.env.API_POLL_MS ??= '25';
   // Wait states are shortened locally (waitMs); keep the push poll bound near a minute of waiting.
   process.env.COMMAND_MAX_POLLS ??= '240';
+  // A local run ends within a minute or two (the push loop above): a stalled peering is re-driven sooner.
+  process.env.STALLED_PEERING_BOUND_SECONDS ??= '180';
 }
 
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dataDir = resolve(options.dataDir ?? '.local');
   if (options.authSecret !== undefined) assertStrongAuthSecret(options.authSecret);
-  const authSecret = options.authSecret ?? randomBytes(32).toString('base64url');
   await mkdir(dataDir, { recursive: true });
+  const authSecret = options.authSecret ?? keptAuthSecret(dataDir);
 
   const stack: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -97,11 +140,17 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   };
 
   try {
-    const dynamo = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
-    stack.push(() => dynamo.stop());
-    configureEnvironment(dynamo.endpoint);
-    const tables = new DynamoDBClient({});
-    await ensureTable(tables, TABLE_NAME);
+    // A crashed run on this DATA_DIR may have left namespaces and a DynamoDB Local holding its files.
+    const leftovers = await removeCrashLeftovers(dataDir);
+    if (leftovers.length > 0) log(`removed what a crashed run left: ${leftovers.join('; ')}`);
+    stack.push(async () => clearRunRecord(dataDir));
+    const storage = options.storage ?? (process.env.VPG_STORAGE === 'memory' ? 'memory' : 'dynamodb');
+    const dynamo =
+      storage === 'dynamodb' ? await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }) : undefined;
+    if (dynamo) stack.push(() => dynamo.stop());
+    configureEnvironment(dynamo?.endpoint);
+    const tables = dynamo && new DynamoDBClient({});
+    if (tables) await ensureTable(tables, TABLE_NAME);
 
     // Handler modules are imported only now, so their module-level clients see the environment.
     const { repository } = await import('../lambdas/adapters/dynamodb');
@@ -109,6 +158,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const { handler: cascadeHandler } = await import('../lambdas/handlers/cascade');
     const { handler: gatewayEventsHandler } = await import('../lambdas/handlers/gateway-events');
     const { handler: statusReportsHandler } = await import('../lambdas/handlers/status-reports');
+    const { handler: sweeperHandler } = await import('../lambdas/handlers/sweeper');
 
     const secretsDir = join(dataDir, 'secrets');
     const hosts = new LocalHosts({
@@ -116,6 +166,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       secretsDir,
       mode: options.hostMode ?? (process.env.VPG_LOCAL_MODE === 'files' ? 'files' : 'auto'),
       log,
+    });
+    writeRunRecord(dataDir, {
+      pid: process.pid,
+      hostPrefix: hosts.prefix,
+      startedAt: new Date().toISOString(),
     });
     stack.push(() => hosts.teardown());
     // SSM announces each finished invocation on EventBridge; so does the local bus, on the router.
@@ -132,27 +187,54 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       functions: STEP_FUNCTIONS,
       waitMs,
       retryIntervalMs: Math.max(20, Math.floor(waitMs / 4)),
+      journalDir: join(dataDir, 'executions'),
+      log,
     });
-    // Let running executions finish, but never hold a shutdown hostage.
-    stack.push(() => Promise.race([workflows.idle(), new Promise<void>((done) => setTimeout(done, 5000))]));
+    // Let running executions finish, but never hold a shutdown hostage: what is still running is
+    // left RUNNING in the journal and re-driven at the next start.
+    stack.push(async () => {
+      await Promise.race([workflows.idle(), new Promise<void>((done) => setTimeout(done, 5000))]);
+      workflows.freezeJournal();
+    });
     const audit = new MemoryAudit();
+    const secrets = new FileSecretStore(secretsDir);
+    const cascade = memoryCascade(
+      () => ({ repository: repository(), workflows, secrets, clock: () => new Date() }),
+      log,
+    );
     provideDependencies({
-      secrets: new FileSecretStore(secretsDir),
+      secrets,
       configStore: new FileConfigStore(join(dataDir, 'config')),
       commands,
       workflows,
       audit,
+      ...(dynamo ? {} : { repository: new MemoryRepository({ onGatewayDeleted: cascade.removed }) }),
     });
 
     const context = (functionName: string) =>
       ({ functionName, awsRequestId: randomBytes(8).toString('hex') }) as Context;
-    const poller = startStreamPoller({
-      endpoint: dynamo.endpoint,
-      tableName: TABLE_NAME,
-      handler: (event) => cascadeHandler(event, context('cascade')),
-      log,
-    });
-    stack.push(() => poller.stop());
+    // Every registered gateway's host comes back with what it last applied, then what a crash
+    // interrupted runs again.
+    const gateways = await repository().listGateways();
+    await rebuildHosts(hosts, gateways, log);
+    for (const gateway of gateways) log(`gateway host: ${hostLine(hosts, gateway)}`);
+    workflows.recover();
+
+    const poller =
+      dynamo &&
+      startStreamPoller({
+        endpoint: dynamo.endpoint,
+        tableName: TABLE_NAME,
+        positionFile: join(dataDir, 'stream-position.json'),
+        handler: async (event) => {
+          const response = await cascadeHandler(event, context('cascade'));
+          // A deleted gateway's instance is gone too: nothing of it keeps running.
+          for (const instanceId of removedGatewayInstances(event)) await hosts.destroyHost(instanceId);
+          return response;
+        },
+        log,
+      });
+    if (poller) stack.push(() => poller.stop());
     const router = createEventRouter([
       {
         pattern: gatewayEventsPattern,
@@ -169,29 +251,28 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     };
     const interval =
       options.statusReportIntervalMs ?? Number(process.env.STATUS_REPORT_INTERVAL_SECONDS ?? 60) * 1000;
-    if (interval > 0) {
-      // One period at a time; a stop waits for the one in flight (it still needs DynamoDB).
-      let inFlight: Promise<void> | undefined;
-      const timer = setInterval(() => {
-        inFlight ??= reportStatus()
-          .catch((error: Error) => log(`status report: ${error.message}`))
-          .finally(() => {
-            inFlight = undefined;
-          });
-      }, interval);
-      timer.unref();
-      stack.push(async () => {
-        clearInterval(timer);
-        await inFlight;
-      });
+    // The status route calls a report older than one period stale.
+    process.env.STATUS_REPORT_INTERVAL_SECONDS = String(Math.round(interval / 1000));
+    stack.push(repeat(interval, reportStatus, (error) => log(`status report: ${error.message}`)));
+    // The sweep's schedule (lambdas/handlers/sweeper.ts): stalled peerings are re-driven.
+    if (options.stalledPeeringBoundMs !== undefined) {
+      process.env.STALLED_PEERING_BOUND_SECONDS = String(Math.round(options.stalledPeeringBoundMs / 1000));
     }
+    const sweep = async () => {
+      await sweeperHandler(scheduledEvent(), context('sweeper'));
+    };
+    const sweepInterval = options.sweepIntervalMs ?? Number(process.env.SWEEP_INTERVAL_SECONDS ?? 60) * 1000;
+    stack.push(repeat(sweepInterval, sweep, (error) => log(`sweep: ${error.message}`)));
 
     const front = await startHttpFront({
       port: options.port ?? Number(process.env.PORT ?? 8787),
       authSecret,
-      apiHandler: (event, ctx) => apiHandler(event, ctx),
+      apiHandler: async (event, ctx) => withLocalHost(event, await apiHandler(event, ctx), hosts),
       postLocalEvents: (body) => router.putEvents(body),
+      accessLog: log,
       health: async () => {
+        if (!tables)
+          return { ok: true, components: { storage: 'memory', workflows: 'ready', hosts: hosts.mode } };
         const table = await tables
           .send(new DescribeTableCommand({ TableName: TABLE_NAME }))
           .then((r) => r.Table?.TableStatus ?? 'missing')
@@ -213,17 +294,39 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       audit,
       settled: async () => {
         await workflows.idle();
-        await poller.idle();
+        await (poller ?? cascade).idle();
         await workflows.idle();
         await commands.idle();
       },
       reportStatus,
+      sweep,
       stop: stopAll,
     };
   } catch (error) {
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * Runs `task` every `intervalMs` (0: never), one run at a time; the returned stop waits for the run
+ * in flight (it may still need DynamoDB).
+ */
+function repeat(intervalMs: number, task: () => Promise<void>, onError: (error: Error) => void) {
+  if (intervalMs <= 0) return async () => {};
+  let inFlight: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    inFlight ??= task()
+      .catch(onError)
+      .finally(() => {
+        inFlight = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await inFlight;
+  };
 }
 
 /** What an EventBridge schedule delivers to its target. */
@@ -263,10 +366,11 @@ async function main(): Promise<void> {
   });
   const lines = [
     `Listening on ${runtime.url}`,
-    `Ready in ${Date.now() - started} ms; gateway hosts: ${runtime.hosts.mode} mode; data in ${resolve(process.env.DATA_DIR ?? '.local')}`,
+    `Ready in ${Date.now() - started} ms; gateway hosts: ${runtime.hosts.mode} mode; data in ${resolve(process.env.DATA_DIR ?? '.local')}${process.env.VPG_STORAGE === 'memory' ? ' (table in memory)' : ''}`,
     `Admin token (sub=admin, group admin): ${runtime.adminToken}`,
     `User token  (sub=user-1):             ${runtime.userToken}`,
-    `Try:  curl -s -H "Authorization: Bearer $ADMIN_TOKEN" ${runtime.url}/v1/gateways`,
+    `Try:  ADMIN="Authorization: Bearer <admin token>"; curl -s -w '%{http_code}\\n' -H "$ADMIN" ${runtime.url}/v1/gateways`,
+    `Logs: one JSON line per request and per handler step on stdout/stderr (README, "Logs")`,
     'Ctrl-C stops everything.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -4,6 +4,7 @@
  * records of a shard in order, a shard only after its parent, partial batch responses honoured
  * (re-delivery from the first failed record), failed batches retried with backoff, never skipped.
  */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -27,6 +28,12 @@ export interface StreamPollerOptions {
   intervalMs?: number;
   /** Records per handler call (Lambda's default for DynamoDB streams is 100). */
   batchSize?: number;
+  /**
+   * Where the position is kept across restarts, as the event source mapping keeps it on AWS: after
+   * a restart each shard resumes after its last delivered record, and a shard with none recorded
+   * is read from its start (a replay is safe: the cascade is idempotent).
+   */
+  positionFile?: string;
   log?: (message: string) => void;
 }
 
@@ -79,6 +86,7 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   const abort = new AbortController();
 
   const shards = new Map<string, ShardState>();
+  const saved = options.positionFile ? readSavedPosition(options.positionFile) : undefined;
   let streamArn: string | undefined;
   let discovered = false;
   let cyclesStarted = 0;
@@ -100,17 +108,36 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     const firstDiscovery = !discovered;
     const listed = await listShards(arn);
     discovered = true;
+    // Resuming the same stream after a restart: nothing written while down is skipped.
+    const resumed = saved?.streamArn === arn ? saved.shards : undefined;
     for (const shard of listed) {
       if (!shard.ShardId || shards.has(shard.ShardId)) continue;
       const closed = shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
+      const after = resumed?.[shard.ShardId];
+      const fresh = firstDiscovery && !resumed;
       shards.set(shard.ShardId, {
         id: shard.ShardId,
         parentId: shard.ParentShardId,
-        position: { type: firstDiscovery ? 'LATEST' : 'TRIM_HORIZON' },
+        position: after
+          ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after }
+          : { type: fresh ? 'LATEST' : 'TRIM_HORIZON' },
         iterator: undefined,
-        done: firstDiscovery && closed,
+        done: fresh && closed,
       });
     }
+  }
+
+  /** Records the last delivered record of every shard (written whole, then renamed). */
+  function savePosition(arn: string): void {
+    if (!options.positionFile) return;
+    const delivered = [...shards.values()].flatMap((shard) =>
+      shard.position.type === 'AFTER_SEQUENCE_NUMBER' && shard.position.sequenceNumber
+        ? [[shard.id, shard.position.sequenceNumber]]
+        : [],
+    );
+    const position: SavedPosition = { streamArn: arn, shards: Object.fromEntries(delivered) };
+    writeFileSync(`${options.positionFile}.tmp`, JSON.stringify(position));
+    renameSync(`${options.positionFile}.tmp`, options.positionFile);
   }
 
   async function listShards(arn: string): Promise<Shard[]> {
@@ -173,6 +200,7 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     const last = records[records.length - 1];
     if (!failed) {
       shard.position = { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: last?.dynamodb?.SequenceNumber };
+      savePosition(arn);
       return;
     }
     // Rewind: the next read starts at the first failed record, whatever the batch had after it.
@@ -255,6 +283,21 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       return new Promise((done) => idleWaiters.push({ after: cyclesStarted, done }));
     },
   };
+}
+
+/** The position file: per shard, the sequence number of its last delivered record. */
+interface SavedPosition {
+  streamArn: string;
+  shards: Record<string, string>;
+}
+
+function readSavedPosition(file: string): SavedPosition | undefined {
+  try {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedPosition;
+    return typeof saved.streamArn === 'string' && typeof saved.shards === 'object' ? saved : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** DynamoDB Local accepts any credentials; real ones from the environment are used when set. */

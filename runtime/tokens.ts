@@ -2,7 +2,7 @@
  * Local stand-in for Cognito tokens: HS256 JWTs signed with LOCAL_AUTH_SECRET carrying the claims
  * the Cognito authorizer would pass on (`sub`, `cognito:groups`).
  */
-import { jwtVerify, SignJWT } from 'jose';
+import { errors, jwtVerify, SignJWT } from 'jose';
 
 const ALGORITHM = 'HS256';
 const ISSUER = 'vpc-peering-local';
@@ -45,4 +45,21 @@ export async function mintToken(
 export async function verifyToken(secret: string, token: string): Promise<Record<string, unknown>> {
   const { payload } = await jwtVerify(token, keyOf(secret), { algorithms: [ALGORITHM], issuer: ISSUER });
   return payload as Record<string, unknown>;
+}
+
+/** Why a token was refused, for the 401's message (it names no secret). */
+export function tokenRejection(error: unknown): string {
+  if (error instanceof errors.JWTExpired) {
+    const exp =
+      typeof error.payload.exp === 'number' ? new Date(error.payload.exp * 1000).toISOString() : 'before now';
+    return `The token expired (exp ${exp}); mint a new one (npm start prints fresh tokens)`;
+  }
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'iss') {
+    return `The token's issuer is ${JSON.stringify(error.payload.iss ?? null)}, not ${ISSUER}`;
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return "The token is not signed with this runtime's LOCAL_AUTH_SECRET (bad signature)";
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return `The token must be signed with ${ALGORITHM}`;
+  return 'The token is not a valid JWT';
 }

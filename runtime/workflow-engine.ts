@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { ExecutionResult, WorkflowEngine, WorkflowName } from '../lambdas/app/ports';
+import { ExecutionJournal } from './execution-journal';
 
 export type LambdaHandler = (payload: unknown, context: unknown) => Promise<unknown>;
 
@@ -40,7 +41,16 @@ export interface LocalWorkflowEngineOptions {
   waitMs?: number;
   /** Every Retry waits this long between attempts instead of its IntervalSeconds. */
   retryIntervalMs?: number;
+  /**
+   * Where executions are recorded (runtime/execution-journal.ts). With it, `recover()` re-drives
+   * the executions a crash interrupted, and names stay taken across restarts.
+   */
+  journalDir?: string;
+  log?: (line: string) => void;
 }
+
+const executionIdOf = (workflow: WorkflowName, name: string): string =>
+  `arn:aws:states:local:000000000000:execution:${workflow}:${name}`;
 
 /** Fills `${Name}` placeholders the way CloudFormation's DefinitionSubstitutions do. */
 export function substitute(definition: string, values: Record<string, string>): string {
@@ -79,8 +89,11 @@ export function stateNames(definition: { States: Record<string, unknown> }, type
 export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly machines = new Map<WorkflowName, LoadedMachine>();
   private readonly executions = new Map<string, Execution>();
+  private readonly journal?: ExecutionJournal;
+  private journalFrozen = false;
 
   constructor(private readonly options: LocalWorkflowEngineOptions) {
+    if (options.journalDir) this.journal = new ExecutionJournal(options.journalDir);
     const substitutions = Object.fromEntries(
       Object.keys(options.functions).map((name) => [name, `${LOCAL_FUNCTION_ARN}${name}`]),
     );
@@ -95,31 +108,56 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   async start(workflow: WorkflowName, name: string, input: unknown): Promise<string> {
-    const id = `arn:aws:states:local:000000000000:execution:${workflow}:${name}`;
+    const id = executionIdOf(workflow, name);
     const serialisedInput = JSON.stringify(input);
     const existing = this.executions.get(id);
     if (existing) {
       if (existing.input === serialisedInput) return id;
       throw new ExecutionAlreadyExists(`Execution ${name} already exists with another input`);
     }
-    const entry = this.machines.get(workflow);
-    if (!entry) throw new Error(`Unknown workflow ${workflow}`);
-    const execution: Execution = {
-      id,
-      workflow,
-      input: serialisedInput,
-      result: { status: 'RUNNING' },
-      done: Promise.resolve(),
-    };
-    execution.done = this.run(entry, execution, input);
-    this.executions.set(id, execution);
+    this.launch({ id, workflow, input: serialisedInput, result: { status: 'RUNNING' } });
     return id;
+  }
+
+  /**
+   * After a crash: every recorded execution is known again (its name stays taken, a finished one
+   * answers describe), and every one that had not ended runs again from its first state with its
+   * recorded input. Every step is idempotent (docs/DECISIONS.md, "Embedded runtime"), so a
+   * re-driven execution converges where the interrupted one would have. Returns the re-driven ids.
+   */
+  recover(): string[] {
+    const redriven: string[] = [];
+    for (const entry of this.journal?.entries() ?? []) {
+      if (this.executions.has(entry.id)) continue;
+      if (entry.result.status !== 'RUNNING') {
+        this.executions.set(entry.id, { ...entry, done: Promise.resolve() });
+        continue;
+      }
+      this.options.log?.(`workflow ${entry.id.split(':').slice(-2).join(' ')}: re-driven after a restart`);
+      this.launch(entry);
+      redriven.push(entry.id);
+    }
+    return redriven;
+  }
+
+  /** Records the execution (before its first state runs), then runs it. */
+  private launch(record: Omit<Execution, 'done'>): void {
+    const entry = this.machines.get(record.workflow);
+    if (!entry) throw new Error(`Unknown workflow ${record.workflow}`);
+    const execution: Execution = { ...record, done: Promise.resolve() };
+    this.journal?.write(record);
+    execution.done = this.run(entry, execution, JSON.parse(record.input));
+    this.executions.set(record.id, execution);
   }
 
   async describe(executionId: string): Promise<ExecutionResult> {
     const execution = this.executions.get(executionId);
     if (!execution) throw new Error(`Execution ${executionId} does not exist`);
     return execution.result;
+  }
+
+  async find(workflow: WorkflowName, name: string): Promise<ExecutionResult | undefined> {
+    return this.executions.get(executionIdOf(workflow, name))?.result;
   }
 
   /** Resolves when every execution started so far has ended. */
@@ -150,6 +188,14 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     };
   }
 
+  /**
+   * Stops recording endings: what fails once the runtime shuts its components down stays RUNNING
+   * in the journal, and the next start re-drives it instead of trusting that failure.
+   */
+  freezeJournal(): void {
+    this.journalFrozen = true;
+  }
+
   private async run(entry: LoadedMachine, execution: Execution, input: unknown): Promise<void> {
     try {
       const { result } = entry.machine.run(input as never, {
@@ -161,6 +207,13 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       const failure = (error as Error & { cause?: Error }).cause ?? (error as Error);
       execution.result = { status: 'FAILED', error: failure.name, cause: failure.message };
     }
+    if (this.journalFrozen) return;
+    this.journal?.write({
+      id: execution.id,
+      workflow: execution.workflow,
+      input: execution.input,
+      result: execution.result,
+    });
   }
 
   private async invoke(request: unknown): Promise<{ Payload: unknown; StatusCode: number }> {

@@ -57,8 +57,16 @@ function readObject(body: unknown, fields: readonly string[]): Body {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ValidationError('Body must be a JSON object');
   }
-  const unknown = Object.keys(body).find((key) => !fields.includes(key));
-  if (unknown !== undefined) throw new ValidationError('unknown field', unknown.slice(0, 64));
+  const unknown = Object.keys(body).filter((key) => !fields.includes(key));
+  if (unknown.length === 1) throw new ValidationError('unknown field', (unknown[0] as string).slice(0, 64));
+  if (unknown.length > 1) {
+    throw new ValidationError(
+      `unknown fields ${unknown
+        .slice(0, 10)
+        .map((key) => key.slice(0, 64))
+        .join(', ')}`,
+    );
+  }
   return body as Body;
 }
 
@@ -121,42 +129,90 @@ function gatewayTunnelIp(value: unknown, tunnelSubnet: string): string {
   return tunnelIp;
 }
 
+/** Runs every field's parser and keeps every failure, so one 400 lists every bad field. */
+class FieldErrors {
+  private readonly errors: ValidationError[] = [];
+
+  take<T>(parse: () => T): T | undefined {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      this.errors.push(error);
+      return undefined;
+    }
+  }
+
+  throwIfAny(): void {
+    const [first, ...more] = this.errors;
+    if (!first) return;
+    if (more.length === 0) throw first;
+    throw new ValidationError(this.errors.map((error) => error.message).join('; '));
+  }
+}
+
 /** Syntax first, then what the addresses mean under the deployment's policy (core/address-rules). */
 export function parseRegisterGatewayBody(
   body: unknown,
   policy: AddressPolicy = DEFAULT_ADDRESS_POLICY,
 ): RegisterGatewayInput {
   const input = readObject(body, GATEWAY_FIELDS);
-  const vpcCidr = parseCidr(required(input, 'vpcCidr'), 'vpcCidr');
-  const tunnelSubnet = parseCidr(required(input, 'tunnelSubnet'), 'tunnelSubnet');
-  const publicIp = parseIpAddress(required(input, 'publicIp'), 'publicIp');
-  checkVpcCidr(vpcCidr, policy);
-  checkPublicIp(publicIp, policy);
-  checkTunnelSubnet(tunnelSubnet, publicIp, policy);
-  if (cidrsOverlap(vpcCidr, tunnelSubnet)) {
-    // The gateway could not tell tunnel traffic from VPC traffic.
-    throw new ValidationError('must not overlap vpcCidr', 'tunnelSubnet');
+  const errors = new FieldErrors();
+  const vpcCidr = errors.take(() => {
+    const cidr = parseCidr(required(input, 'vpcCidr'), 'vpcCidr');
+    checkVpcCidr(cidr, policy);
+    return cidr;
+  });
+  const publicIp = errors.take(() => {
+    const ip = parseIpAddress(required(input, 'publicIp'), 'publicIp');
+    checkPublicIp(ip, policy);
+    return ip;
+  });
+  const tunnelSubnet = errors.take(() => {
+    const cidr = parseCidr(required(input, 'tunnelSubnet'), 'tunnelSubnet');
+    if (publicIp !== undefined) checkTunnelSubnet(cidr, publicIp, policy);
+    return cidr;
+  });
+  // The gateway could not tell tunnel traffic from VPC traffic.
+  if (vpcCidr && tunnelSubnet && cidrsOverlap(vpcCidr, tunnelSubnet)) {
+    errors.take(() => {
+      throw new ValidationError('must not overlap vpcCidr', 'tunnelSubnet');
+    });
   }
-  const parsed: RegisterGatewayInput = {
-    ownerId: matchString(required(input, 'ownerId'), 'ownerId', NAME, 128, nameText),
-    vpcId: matchString(required(input, 'vpcId'), 'vpcId', VPC_ID, 64, idText),
-    vpcCidr,
-    location:
-      optional(input, 'location', (v, f) => matchString(v, f, LOCATION, 64, `${nameText} or spaces`)) ?? '',
-    tunnelSubnet,
-    tunnelIp: gatewayTunnelIp(input.tunnelIp, tunnelSubnet),
+  const fields = {
+    ownerId: errors.take(() => matchString(required(input, 'ownerId'), 'ownerId', NAME, 128, nameText)),
+    vpcId: errors.take(() => matchString(required(input, 'vpcId'), 'vpcId', VPC_ID, 64, idText)),
+    location: errors.take(
+      () =>
+        optional(input, 'location', (v, f) => matchString(v, f, LOCATION, 64, `${nameText} or spaces`)) ?? '',
+    ),
+    tunnelIp: tunnelSubnet ? errors.take(() => gatewayTunnelIp(input.tunnelIp, tunnelSubnet)) : undefined,
     publicIp,
-    listenPort: optional(input, 'listenPort', parsePort) ?? DEFAULT_LISTEN_PORT,
-    instanceId: matchString(required(input, 'instanceId'), 'instanceId', INSTANCE_ID, 64, idText),
-    status: optional(input, 'status', parseStatus) ?? 'ACTIVE',
+    listenPort: errors.take(() => optional(input, 'listenPort', parsePort) ?? DEFAULT_LISTEN_PORT),
+    instanceId: errors.take(() =>
+      matchString(required(input, 'instanceId'), 'instanceId', INSTANCE_ID, 64, idText),
+    ),
+    status: errors.take(() => optional(input, 'status', parseStatus) ?? 'ACTIVE'),
   };
-  const id = optional(input, 'id', parseResourceId);
-  const name = optional(input, 'name', (v, f) => matchString(v, f, NAME, 128, nameText));
-  const publicKey = optional(input, 'publicKey', parseWireGuardKey);
+  const id = errors.take(() => optional(input, 'id', parseResourceId));
+  const name = errors.take(() => optional(input, 'name', (v, f) => matchString(v, f, NAME, 128, nameText)));
+  const publicKey = errors.take(() => optional(input, 'publicKey', parseWireGuardKey));
+  errors.throwIfAny();
+  // Every field parsed: none of them is undefined past throwIfAny.
+  const parsed = { ...fields, vpcCidr, tunnelSubnet } as RegisterGatewayInput;
   return {
     ...(id === undefined ? {} : { id }),
     ...(name === undefined ? {} : { name }),
-    ...parsed,
+    ownerId: parsed.ownerId,
+    vpcId: parsed.vpcId,
+    vpcCidr: parsed.vpcCidr,
+    location: parsed.location,
+    tunnelSubnet: parsed.tunnelSubnet,
+    tunnelIp: parsed.tunnelIp,
+    publicIp: parsed.publicIp,
+    listenPort: parsed.listenPort,
+    instanceId: parsed.instanceId,
+    status: parsed.status,
     ...(publicKey === undefined ? {} : { publicKey }),
   };
 }

@@ -85,6 +85,25 @@ export interface PeerRuntimeStatus {
 }
 
 /**
+ * One peer of the applied generation as `/status` shows it: who it is (from the document the
+ * control plane pushed) and its live figures as of the last report (null before any handshake).
+ */
+export interface AppliedPeerStatus {
+  /** null only when the applied generation's document is gone (the report's peers are shown). */
+  name: string | null;
+  type: PeerType | null;
+  publicKey: string;
+  allowedIps: string[];
+  endpoint: string | null;
+  /** ISO 8601, or null when the last report saw no handshake (or did not list the peer yet). */
+  latestHandshake: string | null;
+  /** A handshake within ONLINE_WINDOW_SECONDS of the report (WireGuard re-keys every 120 s). */
+  online: boolean;
+  rxBytes: number;
+  txBytes: number;
+}
+
+/**
  * The last line of one run of the gateway script: the generation the instance holds and, unless
  * the run was a delta apply, every peer as its interface sees them. A delta apply lists no peers,
  * so its cost follows the change, not the peer count (docs/DECISIONS.md, "Status reports").

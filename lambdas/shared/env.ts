@@ -66,6 +66,17 @@ export const env = {
   apiPollMs: () => positiveInt('API_POLL_MS', 150),
   /** Bound of the push polling loop: CheckCommand gives up after this many polls. */
   commandMaxPolls: () => positiveInt('COMMAND_MAX_POLLS', 60),
+  awsRegion: () => required('AWS_REGION'),
+  /** The function role's credentials, which Lambda puts in the environment. */
+  awsCredentials: () => ({
+    accessKeyId: required('AWS_ACCESS_KEY_ID'),
+    secretAccessKey: required('AWS_SECRET_ACCESS_KEY'),
+    sessionToken: process.env.AWS_SESSION_TOKEN || undefined,
+  }),
+  /** How long a peering may stay PROVISIONING or DELETING before the sweep re-drives it. */
+  stalledPeeringBoundSeconds: () => positiveInt('STALLED_PEERING_BOUND_SECONDS', 600),
+  /** The status report period (the schedule's rate): a report older than this is stale. */
+  statusReportIntervalSeconds: () => positiveInt('STATUS_REPORT_INTERVAL_SECONDS', 300),
   /** Per-owner limits (docs/DECISIONS.md, "Tenants and traffic"). */
   ownerLimits: () => ({
     gatewaysPerOwner: positiveInt('MAX_GATEWAYS_PER_OWNER', 100),

@@ -1,8 +1,11 @@
 /** The embedded runtime's gateway instances (local hosts) and the command bus that drives them. */
 export { LocalCommandBus, type ReportInvocation } from './command-bus';
+export { hostLine, rebuildHosts, removedGatewayInstances, wgShowCommand, withLocalHost } from './lifecycle';
 export {
   type ApplyArgs,
+  HOST_INDEX_FILE,
   type HostGateway,
+  type HostIndexEntry,
   type HostInfo,
   type HostMode,
   type HostReport,
@@ -11,4 +14,5 @@ export {
   missingForWireguard,
   parseReport,
 } from './local-hosts';
+export { removeNamespaces } from './namespaces';
 export type { RunResult } from './shell';

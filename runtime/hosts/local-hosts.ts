@@ -1,6 +1,6 @@
 /**
  * The embedded runtime's gateway instances. Each registered instance is a local host that runs the
- * same gateway/apply-config.sh the SSM document runs:
+ * same gateway script the SSM document carries (gateway/assemble.ts, written once under the data dir):
  *
  * - wireguard mode (Linux, root, wireguard-go/wg/nft/ip): the host is a network namespace with
  *   wireguard-go `wg0`, a public leg `inet` on a shared "internet" bridge and a VPC leg `vpc` to one
@@ -17,10 +17,12 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { writeGatewayScript } from '../../gateway/assemble';
 import type { InstanceReport } from '../../lambdas/core/types';
 import { nthHost, prefixLength } from './addresses';
+import { killAndDeleteNamespaces, namespacesWithPrefix } from './namespaces';
 import { missingCommands, mustRun, ProcessGroup, type RunResult, run } from './shell';
 
 export interface HostGateway {
@@ -83,7 +85,6 @@ interface Host {
 }
 
 export const WIREGUARD_COMMANDS = ['wireguard-go', 'wg', 'nft', 'ip'] as const;
-const SCRIPT = resolve(__dirname, '../../gateway/apply-config.sh');
 const WG_IF = 'wg0';
 const INSTANCE_HOST_NUMBER = 10;
 /** Bound of wireguard-go's start-up (its socket appearing). */
@@ -127,9 +128,23 @@ const addVethPair = (namespace: string, name: string, peerNamespace: string, pee
   ]);
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
+/** `DATA_DIR/hosts/index.json`: gateway → host, for `npm run wg` and the start banner. */
+export interface HostIndexEntry {
+  gatewayId: string;
+  instanceId: string;
+  mode: HostMode;
+  gatewayNamespace?: string;
+  /** Bind-mounted over /run/wireguard inside the gateway namespace (where `wg` finds the socket). */
+  runDir: string;
+  stateDir: string;
+}
+
+export const HOST_INDEX_FILE = 'index.json';
+
 export class LocalHosts {
   readonly mode: HostMode;
-  private readonly prefix: string;
+  /** Every namespace of this object starts with `<prefix>-` (recorded in DATA_DIR for crash clean-up). */
+  readonly prefix: string;
   private readonly dataDir: string;
   private readonly secretsDir: string;
   private readonly log: (msg: string) => void;
@@ -143,6 +158,8 @@ export class LocalHosts {
   private nextIndex = 1;
   /** Bridge ports of addInternetHost legs, x<n> beside the gateways' g<index>. */
   private extraLegs = 0;
+  /** The assembled gateway script, written at the first run. */
+  private script?: string;
 
   constructor(options: LocalHostsOptions) {
     this.mode = resolveMode(options.mode);
@@ -213,6 +230,7 @@ export class LocalHosts {
     const host = this.hosts.get(instanceId);
     if (!host) return;
     this.hosts.delete(instanceId);
+    this.writeIndex();
     await this.deleteNamespaces(namespacesOf(host));
     rmSync(host.dir, { recursive: true, force: true });
     this.log(`host ${instanceId} destroyed`);
@@ -234,9 +252,29 @@ export class LocalHosts {
   async teardown(): Promise<void> {
     await Promise.all([...this.ensuring.values()].map((p) => p.catch(() => {})));
     this.hosts.clear();
+    this.writeIndex();
     await this.processes.stopAll();
     if (this.mode === 'wireguard') await this.deleteNamespaces(await this.ownNamespaces());
     this.internet = undefined;
+  }
+
+  /** Gateway → host of every live host. */
+  index(): HostIndexEntry[] {
+    return [...this.hosts.values()].map((host) => ({
+      gatewayId: host.gateway.id,
+      instanceId: host.gateway.instanceId,
+      mode: host.mode,
+      ...(host.gatewayNamespace ? { gatewayNamespace: host.gatewayNamespace } : {}),
+      runDir: host.runDir,
+      stateDir: host.stateDir,
+    }));
+  }
+
+  private writeIndex(): void {
+    const path = join(this.dataDir, 'hosts', HOST_INDEX_FILE);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(this.index(), null, 2)}\n`);
+    renameSync(`${path}.tmp`, path);
   }
 
   private host(instanceId: string): Host {
@@ -258,6 +296,7 @@ export class LocalHosts {
     mkdirSync(host.stateDir, { recursive: true, mode: 0o700 });
     if (host.mode === 'wireguard') await this.createNamespaces(host, this.nextIndex++);
     this.hosts.set(gateway.instanceId, host);
+    this.writeIndex();
     this.log(`host ${gateway.instanceId} (${gateway.id}) ready in ${host.mode} mode`);
     if (host.mode === 'wireguard' && existsSync(join(host.stateDir, 'state.json'))) await this.restore(host);
   }
@@ -355,29 +394,15 @@ export class LocalHosts {
     await mustRun(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
   }
 
-  private async ownNamespaces(): Promise<string[]> {
-    const listing = await mustRun(['ip', 'netns', 'list']);
-    return listing
-      .split('\n')
-      .map((line) => line.split(' ')[0] ?? '')
-      .filter((name) => name.startsWith(`${this.prefix}-`));
+  private ownNamespaces(): Promise<string[]> {
+    return namespacesWithPrefix(this.prefix);
   }
 
   /** Stops the processes inside (ours, then any stray), then deletes the namespaces and their links. */
   private async deleteNamespaces(names: readonly string[]): Promise<void> {
     await this.processes.stopAll(names);
-    for (const name of names) {
-      const pids = await run(['ip', 'netns', 'pids', name]);
-      for (const pid of pids.stdout.split('\n').filter(Boolean)) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-      await run(['ip', 'netns', 'del', name]);
-      this.runDirs.delete(name);
-    }
+    await killAndDeleteNamespaces(names);
+    for (const name of names) this.runDirs.delete(name);
   }
 
   private runScript(host: Host, args: readonly string[]): Promise<RunResult> {
@@ -390,7 +415,8 @@ export class LocalHosts {
       VPG_WAN_IF: 'inet',
       VPG_WG_IF: WG_IF,
     };
-    const argv = ['bash', SCRIPT, ...args];
+    this.script ??= writeGatewayScript(this.dataDir);
+    const argv = ['bash', this.script, ...args];
     return run(host.gatewayNamespace ? this.inNamespace(host.gatewayNamespace, argv) : argv, env);
   }
 

@@ -166,8 +166,11 @@ describe('two VPCs peered through real WireGuard gateways', () => {
     expect(body.mode).toBe('wireguard');
     expect(body.appliedGeneration).toBe(body.desiredGeneration);
     expect(body.peers).toHaveLength(1);
-    expect(body.peers[0].latestHandshake).toBeGreaterThan(0);
+    expect(body.peers[0]).toMatchObject({ type: 'vpc-peering', online: true });
+    expect(body.peers[0].name).toMatch(/^vpc-peering-pcx-/);
+    expect(Date.parse(body.peers[0].latestHandshake)).toBeGreaterThan(Date.now() - 180_000);
     expect(body.peers[0].rxBytes).toBeGreaterThan(0);
+    expect(body.stale).toBe(false);
     expect(status.text).not.toMatch(/private/i);
   });
 

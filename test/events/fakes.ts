@@ -21,6 +21,10 @@ export class RecordingWorkflows implements WorkflowEngine {
   async describe(): Promise<ExecutionResult> {
     return { status: 'RUNNING' };
   }
+
+  async find(_workflow: WorkflowName, name: string): Promise<ExecutionResult | undefined> {
+    return this.starts.some((start) => start.name === name) ? { status: 'RUNNING' } : undefined;
+  }
 }
 
 export class MemorySecrets implements SecretStore {

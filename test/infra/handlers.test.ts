@@ -19,6 +19,7 @@ const ADAPTER_OF: Record<Access, string> = {
   'secrets-write': 'secrets',
   secrets: 'secrets',
   config: 's3',
+  'config-read': 's3',
   commands: 'ssm',
   'report-commands': 'ssm',
   'command-status': 'ssm',

@@ -10,6 +10,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { bundleHandler } from '../../bench/bundle-size';
+import { assembleGatewayScript } from '../../gateway/assemble';
 import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
 import { defineApp } from '../../lib/app';
 import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
@@ -83,7 +84,7 @@ describe('Lambda functions', () => {
     });
   });
 
-  test('only the api, the cascade, gateway-events and status-reports know the state machines', () => {
+  test('only the api, the cascade, gateway-events, status-reports and the sweeper know the state machines', () => {
     // Prepare
     const withMachines = template.findResources('AWS::Lambda::Function', {
       Properties: {
@@ -104,6 +105,7 @@ describe('Lambda functions', () => {
         stack.functions.cascade,
         stack.functions['gateway-events'],
         stack.functions['status-reports'],
+        stack.functions.sweeper,
       ]
         .map((fn) => stack.getLogicalId(fn.node.defaultChild as never))
         .sort(),
@@ -337,6 +339,26 @@ describe('event sources', () => {
     });
   });
 
+  test('a schedule reaches the sweeper, which re-drives peerings stalled past the bound (10 minutes)', () => {
+    // Prepare
+    const sweeper =
+      template.toJSON().Resources[stack.getLogicalId(stack.functions.sweeper.node.defaultChild as never)];
+
+    // Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SweeperFunction'), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SweeperDlq'), 'Arn'] } },
+        }),
+      ],
+    });
+    expect(sweeper.Properties.Environment.Variables.STALLED_PEERING_BOUND_SECONDS).toBe('600');
+    expect(actionsOf('sweeper')).toEqual(expect.arrayContaining(['dynamodb:Scan', 'states:StartExecution']));
+    expect(actionsOf('sweeper').filter((a) => /^dynamodb:(Put|Update|Delete)/.test(a))).toEqual([]);
+  });
+
   test('the report document runs the same script with --report and takes no parameter', () => {
     // Prepare
     const documents = Object.values(template.findResources('AWS::SSM::Document')) as Resources[string][];
@@ -426,7 +448,7 @@ describe('least privilege', () => {
   });
 
   test.each(['api', 'gateway-events'])(
-    '%s starts and describes push-gateway but neither publishes configs nor runs commands',
+    '%s starts and describes push-gateway but neither publishes configs nor runs commands (the api only reads documents back)',
     (name) => {
       // Prepare
       const statements = statementsOf(name);
@@ -444,7 +466,7 @@ describe('least privilege', () => {
       // Assess
       expect(
         actions.filter((action) => /^(s3:|ssm:SendCommand|ssm:GetCommandInvocation)/.test(action)),
-      ).toEqual([]);
+      ).toEqual(name === 'api' ? ['s3:GetObject'] : []);
       expect(starts.map((statement) => statement.Resource)).toContainEqual({ Ref: machine });
       expect(JSON.stringify(describes.map((statement) => statement.Resource))).toContain(machine);
     },
@@ -539,7 +561,7 @@ describe('least privilege', () => {
 
   test('the gateway instance policy allows the batched secret read the gateway script makes', () => {
     // Prepare
-    const script = readFileSync(join(REPO_ROOT, 'gateway/apply-config.sh'), 'utf8');
+    const script = assembleGatewayScript();
 
     // Assess
     expect(script).toContain('aws ssm get-parameters ');
@@ -599,7 +621,7 @@ describe('operations', () => {
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
       },
-      3,
+      4,
     );
   });
 

@@ -376,6 +376,35 @@ test('gateway status shows what the instance applied after a peering', async () 
   expect(status.desiredGeneration).toBeGreaterThanOrEqual(status.appliedGeneration);
 });
 
+test('status lists a peering side by name as soon as the create answers, and drops it as soon as the delete is done', async () => {
+  // Prepare
+  const a = await newGateway('alice');
+  const b = await newGateway('alice');
+  const statusOf = async (gatewayId: string) =>
+    (await client.call('GET', `/v1/gateways/${gatewayId}/status`, { token: target.tokens.alice })).json;
+  const peering = await peer(client, target.tokens.alice, a.id, b.id);
+  // Act
+  const whilePeered = await statusOf(a.id);
+  const removal = await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, {
+    token: target.tokens.alice,
+  });
+  if (removal.status === 202) await peeringGone(client, target.tokens.alice, peering.id);
+  const afterDelete = await Promise.all([statusOf(a.id), statusOf(b.id)]);
+  // Assess: no status period in between (the runtime's timer is a minute).
+  expect(peering.status).toBe('ACTIVE');
+  expect(whilePeered.peers).toEqual([
+    expect.objectContaining({
+      name: `vpc-peering-${peering.id}`,
+      type: 'vpc-peering',
+      publicKey: b.publicKey,
+      online: false,
+    }),
+  ]);
+  expect(whilePeered.appliedGeneration).toBe(whilePeered.desiredGeneration);
+  expect([202, 204]).toContain(removal.status);
+  expect(afterDelete.map((status) => status.peers)).toEqual([[], []]);
+});
+
 test('no secret appears in any JSON response of this file', async () => {
   await assertNoSecretLeaked(client, target);
 });

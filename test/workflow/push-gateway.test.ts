@@ -1,9 +1,10 @@
 /**
  * The real push-gateway ASL on the interpreter with the real PushConfig and CheckCommand handlers,
- * DynamoDB Local and the gateway script (files-only mode): the push the API starts after a
+ * the in-memory repository and the gateway script (files-only mode): the push the API starts after a
  * road-warrior change, and the API use cases that start it and follow it.
  */
 
+import { configStore } from '../../lambdas/adapters/s3';
 import { addRoadWarrior, deletePeer } from '../../lambdas/app/api/peers';
 import { pushGatewayAndWait } from '../../lambdas/app/api/waiting';
 import type { SecretStore, WorkflowEngine } from '../../lambdas/app/ports';
@@ -51,6 +52,7 @@ const apiDeps = (workflows: WorkflowEngine) => ({
   repository: bench.repository(),
   secrets: bench.secrets(),
   workflows,
+  configStore: configStore(),
   clock: () => new Date(),
 });
 

@@ -1,9 +1,9 @@
 /** The embedded runtime's config store: state documents as files, fetched by file:// URI. */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ConfigStore } from '../../app/ports';
-import { stateDocumentKey } from '../s3';
+import { stateDocumentKey } from '../s3/documents';
 
 export class FileConfigStore implements ConfigStore {
   private readonly root: string;
@@ -20,5 +20,13 @@ export class FileConfigStore implements ConfigStore {
     await writeFile(temporary, document);
     await rename(temporary, path);
     return `file://${path}`;
+  }
+
+  async get(gatewayId: string, generation: number): Promise<string | undefined> {
+    const path = join(this.root, stateDocumentKey(gatewayId, generation));
+    return readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
   }
 }

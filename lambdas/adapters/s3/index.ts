@@ -4,9 +4,9 @@ import type { ConfigStore } from '../../app/ports';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { transientOn } from '../transient';
+import { getStateDocument, stateDocumentKey } from './documents';
 
-export const stateDocumentKey = (gatewayId: string, generation: number) =>
-  `gateways/${gatewayId}/${String(generation).padStart(12, '0')}.json`;
+export { stateDocumentKey };
 
 export class S3ConfigStore implements ConfigStore {
   constructor(
@@ -27,6 +27,10 @@ export class S3ConfigStore implements ConfigStore {
       ),
     );
     return `s3://${this.bucket}/${key}`;
+  }
+
+  get(gatewayId: string, generation: number): Promise<string | undefined> {
+    return getStateDocument(this.bucket, gatewayId, generation);
   }
 }
 

@@ -2,6 +2,7 @@
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
@@ -41,6 +42,15 @@ export class StepFunctionsEngine implements WorkflowEngine {
       error: result.error,
       cause: result.cause,
     };
+  }
+
+  async find(workflow: WorkflowName, name: string): Promise<ExecutionResult | undefined> {
+    try {
+      return await this.describe(executionArnOf(this.stateMachineArns[workflow](), name));
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist) return undefined;
+      throw error;
+    }
   }
 }
 

@@ -3,10 +3,16 @@ import { peeringCandidates } from '../../core/candidates';
 import { ConflictError } from '../../core/errors';
 import { generateKeyPair, publicKeyFromPrivateKey } from '../../core/keys';
 import type { RegisterGatewayInput } from '../../core/schemas';
-import type { Caller, Gateway, GatewayRecord, Peer, PeerRecord, PeerRuntimeStatus } from '../../core/types';
+import {
+  appliedPeerStatuses,
+  documentPeers,
+  reportFreshness,
+  STATUS_REPORT_MAX_PEERS,
+} from '../../core/status';
+import type { AppliedPeerStatus, Caller, Gateway, GatewayRecord, Peer, PeerRecord } from '../../core/types';
 import { GATEWAY_FIELDS, pickFields, toPublicGateway, toPublicPeer } from '../../core/views';
 import { secretNames } from '../secret-names';
-import type { ApiDeps } from './context';
+import type { ApiDeps, ApiTiming } from './context';
 import { newGatewayId } from './ids';
 import { ownerFilter, visibleGateway } from './visibility';
 
@@ -120,43 +126,55 @@ export interface GatewayStatusView {
   appliedAt: string | null;
   desiredGeneration: number;
   mode: 'wireguard' | 'files' | null;
-  /** As of `reportedAt`: the last live report (periodic, or a full apply). */
-  peers: PeerRuntimeStatus[];
+  /** The peers of the applied generation, with live figures as of `reportedAt`. */
+  peers: AppliedPeerStatus[];
+  /** The last live report (periodic, or a full apply). */
   reportedAt: string | null;
-  /** Present when the stored report leaves peers out (more than core/status.ts keeps). */
+  reportAgeSeconds: number | null;
+  /** No report yet, or the last one is older than its period: handshakes and bytes are not current. */
+  stale: boolean;
+  /** Present when peers are left out (more than core/status.ts lists). */
   peersOmitted?: number;
 }
 
 /**
- * What the instance last reported: the generation of its last apply, and its peers as of its last
- * live report (`reportedAt`); generation 0 and no peers before its first report.
+ * What the instance applied, now: the peers of the document it last applied (the control plane
+ * keeps every document it pushed, so a removal shows as soon as it is applied), with handshakes and
+ * bytes from its last live report (docs/DECISIONS.md, "Status reports").
  */
 export async function gatewayStatus(
-  d: Pick<ApiDeps, 'repository'>,
+  d: Pick<ApiDeps, 'repository' | 'configStore' | 'clock'>,
   caller: Caller,
   gatewayId: string,
+  timing: Pick<ApiTiming, 'statusReportPeriodSeconds'> = {},
 ): Promise<GatewayStatusView> {
   const gateway = await visibleGateway(d, caller, gatewayId);
   const [applied, report] = await Promise.all([
     d.repository.getAppliedGeneration(gatewayId),
     d.repository.getStatusReport(gatewayId),
   ]);
+  const appliedGeneration = Math.max(applied?.appliedGeneration ?? 0, report?.appliedGeneration ?? 0);
+  const document = appliedGeneration > 0 ? await d.configStore.get(gatewayId, appliedGeneration) : undefined;
+  const period = timing.statusReportPeriodSeconds ?? DEFAULT_STATUS_PERIOD_SECONDS;
+  const freshness = reportFreshness(report?.reportedAt ?? null, d.clock(), period);
+  const peers = appliedPeerStatuses(
+    appliedGeneration === 0 ? [] : document === undefined ? undefined : documentPeers(document),
+    report,
+    freshness.stale,
+  );
+  const listed = peers.slice(0, STATUS_REPORT_MAX_PEERS);
   return {
     gatewayId,
-    appliedGeneration: Math.max(applied?.appliedGeneration ?? 0, report?.appliedGeneration ?? 0),
+    appliedGeneration,
     appliedAt: applied?.appliedAt ?? null,
     desiredGeneration: gateway.desiredGeneration,
     mode: report?.mode ?? null,
-    // Field by field: the stored report is the instance's output, never trusted to be free of extras.
-    peers: (report?.peers ?? []).map((peer) => ({
-      publicKey: peer.publicKey,
-      allowedIps: peer.allowedIps,
-      endpoint: peer.endpoint,
-      latestHandshake: peer.latestHandshake,
-      rxBytes: peer.rxBytes,
-      txBytes: peer.txBytes,
-    })),
+    peers: listed,
     reportedAt: report?.reportedAt ?? null,
-    ...(report?.peersOmitted ? { peersOmitted: report.peersOmitted } : {}),
+    ...freshness,
+    ...(peers.length > listed.length ? { peersOmitted: peers.length - listed.length } : {}),
   };
 }
+
+/** The AWS schedule's period (lib/vpc-peering-stack.ts, statusReportInterval). */
+const DEFAULT_STATUS_PERIOD_SECONDS = 300;

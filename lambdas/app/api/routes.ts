@@ -117,7 +117,7 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
       path: '/v1/gateways/{id}/status',
       access: 'user',
       handle: async (request) =>
-        jsonResponse(200, await gatewayStatus(d, request.caller, gatewayIdOf(request))),
+        jsonResponse(200, await gatewayStatus(d, request.caller, gatewayIdOf(request), timing)),
     },
     {
       method: 'POST',

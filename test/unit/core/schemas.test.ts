@@ -79,6 +79,24 @@ describe('parseRegisterGatewayBody', () => {
     });
   });
 
+  it('names every bad field in one error, not only the first', () => {
+    // Prepare
+    const body = registration({ vpcCidr: '10.0.0.0/33', publicIp: 'nowhere', listenPort: 0 });
+    delete body.instanceId;
+    // Act
+    const refusal = () => parseRegisterGatewayBody(body);
+    // Assess
+    expect(refusal).toThrow(ValidationError);
+    expect(refusal).toThrow(/vpcCidr: .*; publicIp: .*; listenPort: .*; instanceId: is required/);
+  });
+
+  it('names every unknown field', () => {
+    // Act
+    const refusal = () => parseRegisterGatewayBody(registration({ colour: 'red', size: 3 }));
+    // Assess
+    expect(refusal).toThrow('unknown fields colour, size');
+  });
+
   it('keeps every optional field given', () => {
     // Prepare
     const optionals = {
