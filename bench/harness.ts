@@ -51,6 +51,11 @@ export async function startBenchRuntime(hostMode: 'files' | 'wireguard'): Promis
   // The push poll bound counts polls; with 20 ms waits keep it near a minute of waiting, as the
   // runtime's default does with its own wait.
   process.env.COMMAND_MAX_POLLS ??= String(Math.ceil(60_000 / LOCAL_WAIT_MS));
+  // One bench user drives the whole load on purpose: the per-owner and per-caller limits would
+  // measure themselves instead of the system (docs/DECISIONS.md, "Tenants and traffic").
+  process.env.MAX_OPERATIONS_IN_FLIGHT_PER_OWNER ??= '100000';
+  process.env.MAX_GATEWAYS_PER_OWNER ??= '100000';
+  process.env.CALLER_RATE_PER_SECOND ??= '0';
   // Imported here so the handler modules see the environment startRuntime configures.
   const { startRuntime } = await import('../runtime/main');
   const runtime = await startRuntime({ port: 0, dataDir, hostMode, waitMs: LOCAL_WAIT_MS, log: () => {} });

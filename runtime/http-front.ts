@@ -304,6 +304,16 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       else sendError(response, 500, 'INTERNAL_ERROR', 'Internal error');
     });
   });
+  // Requests node:http cannot parse get the API's error envelope too, not its bare 400.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message: 'Malformed HTTP request' } });
+    const status =
+      error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(
+      `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, host, () => {

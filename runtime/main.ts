@@ -44,7 +44,7 @@ import { memoryCascade } from './memory-cascade';
 import { clearRunRecord, removeCrashLeftovers, writeRunRecord } from './run-record';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
-import { mintToken, persistentAuthSecret, signInLink } from './tokens';
+import { assertStrongAuthSecret, mintToken, persistentAuthSecret, signInLink } from './tokens';
 import { LocalWorkflowEngine } from './workflow-engine';
 
 export interface RuntimeOptions {
@@ -111,6 +111,7 @@ function configureEnvironment(endpoint: string | undefined): void {
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dataDir = resolve(options.dataDir ?? '.local');
+  if (options.authSecret !== undefined) assertStrongAuthSecret(options.authSecret);
   await mkdir(dataDir, { recursive: true });
   const authSecret = options.authSecret ?? (await persistentAuthSecret(dataDir));
 

@@ -40,6 +40,24 @@ export const signInLink = (baseUrl: string, token: string): string => `${baseUrl
 
 const keyOf = (secret: string): Uint8Array => new TextEncoder().encode(secret);
 
+/** HS256 is only as strong as its key: RFC 7518 §3.2 asks for at least the hash size, 32 bytes. */
+export const MIN_AUTH_SECRET_BYTES = 32;
+
+export class WeakAuthSecretError extends Error {
+  override readonly name = 'WeakAuthSecretError';
+}
+
+/** Refuses a LOCAL_AUTH_SECRET shorter than 32 bytes (UTF-8), naming the variable and the rule. */
+export function assertStrongAuthSecret(secret: string): void {
+  const bytes = keyOf(secret).length;
+  if (bytes < MIN_AUTH_SECRET_BYTES) {
+    throw new WeakAuthSecretError(
+      `LOCAL_AUTH_SECRET must be at least ${MIN_AUTH_SECRET_BYTES} bytes, got ${bytes}: ` +
+        'unset it to have one generated, or use e.g. `openssl rand -base64 32`',
+    );
+  }
+}
+
 export async function mintToken(
   secret: string,
   claims: { sub: string; groups?: string[] },

@@ -3,6 +3,8 @@
  * cascade after a gateway is gone. Every function is safe to run twice: events and stream records
  * are delivered at least once.
  */
+
+import { type AddressPolicy, DEFAULT_ADDRESS_POLICY } from '../core/address-rules';
 import { ValidationError } from '../core/errors';
 import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/schemas';
 import type { GatewayRecord } from '../core/types';
@@ -15,7 +17,9 @@ export async function gatewayDeleted(
   d: Pick<Dependencies, 'repository'>,
   gatewayId: string,
 ): Promise<GatewayRecord | undefined> {
-  return d.repository.deleteGateway(gatewayId);
+  const removed = await d.repository.deleteGateway(gatewayId);
+  if (removed) await d.repository.releaseInstance(removed.instanceId, removed.id);
+  return removed;
 }
 
 /**
@@ -41,11 +45,17 @@ export interface GatewayUpdate {
  * control plane's bookkeeping (generation, the private key it holds, createdAt). When a known
  * gateway's endpoint (publicIp:listenPort) changed, every peer gateway gets it too.
  */
-export async function gatewayUpdated(d: UpdateDeps, gateway: unknown): Promise<GatewayUpdate> {
-  const input = parseRegisterGatewayBody(gateway);
+export async function gatewayUpdated(
+  d: UpdateDeps,
+  gateway: unknown,
+  policy: AddressPolicy = DEFAULT_ADDRESS_POLICY,
+): Promise<GatewayUpdate> {
+  const input = parseRegisterGatewayBody(gateway, policy);
   if (input.id === undefined) throw new ValidationError('is required', 'id');
   const existing = await d.repository.getGateway(input.id);
   const record = mergeUpdate(input.id, input, existing, d.clock().toISOString());
+  // First: an instance another gateway holds refuses the whole update (docs/DECISIONS.md, "Hardening").
+  await d.repository.claimInstance(record.instanceId, record.id);
   // Peers before the registry: should a start fail, the redelivered event still sees the change
   // and finishes the job (updatePeerEndpoint never bumps a generation twice, and the execution
   // names it leads to dedupe the starts).
@@ -57,6 +67,9 @@ export async function gatewayUpdated(d: UpdateDeps, gateway: unknown): Promise<G
   const portMoved = existing !== undefined && existing.listenPort !== record.listenPort;
   const ownGeneration = portMoved ? await d.repository.bumpGeneration(record.id) : undefined;
   const stored = await d.repository.upsertGateway(record);
+  if (existing && existing.instanceId !== stored.instanceId) {
+    await d.repository.releaseInstance(existing.instanceId, stored.id);
+  }
   // Started after the upsert: the push must render the new port.
   if (ownGeneration !== undefined) pushes.push(await startGatewayPush(d, record.id, ownGeneration));
   return { gateway: stored, pushes };

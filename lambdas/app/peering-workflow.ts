@@ -11,9 +11,11 @@ import {
   NotFoundError,
   TransientError,
 } from '../core/errors';
+import { type StepFailure, userFacingFailureReason } from '../core/failure-reasons';
 import { generatePresharedKey } from '../core/key-format';
 import { peeringPeerName } from '../core/schemas';
 import type { Gateway, GatewayRecord, Peering, PeerRecord } from '../core/types';
+import { logger } from '../shared/logger';
 import { retry } from '../shared/retry';
 import type { Dependencies, NewPeeringSide } from './ports';
 import { checkPush, type PushProgress, type PushTicket, pushGatewayConfig } from './push';
@@ -203,24 +205,18 @@ export async function activatePeering(
   return { status: 'ACTIVE' };
 }
 
-/** Why a step failed, from the Catch output `{Error, Cause}`; never includes a stack or a secret. */
-export function failureReason(failure: { Error?: string; Cause?: string } | undefined): string {
-  if (!failure) return 'Provisioning failed';
-  try {
-    const cause = JSON.parse(failure.Cause ?? '') as { errorMessage?: string };
-    if (cause.errorMessage) return cause.errorMessage;
-  } catch {
-    // Cause is plain text (a Fail state or a States.* error).
-  }
-  return failure.Cause || failure.Error || 'Provisioning failed';
-}
-
 /** First half of the undo: the peer entries go, so the next push removes them from the instances. */
 export async function compensatePeering(
   d: Deps<'repository' | 'audit'>,
-  input: { peeringId: string; failure?: { Error?: string; Cause?: string } },
+  input: { peeringId: string; failure?: StepFailure },
 ): Promise<void> {
-  const reason = failureReason(input.failure);
+  const reason = userFacingFailureReason(input.failure);
+  // The step's own text stays here: it may name instances, accounts and roles.
+  logger.warn('Peering failed', {
+    peeringId: input.peeringId,
+    errorName: input.failure?.Error,
+    cause: input.failure?.Cause?.slice(0, 2000),
+  });
   await d.repository.detachPeering(input.peeringId);
   const failed = await d.repository.setPeeringStatus(input.peeringId, 'FAILED', reason, ['PROVISIONING']);
   if (failed) await d.audit.publish('VPC Peering Failed', { peeringId: input.peeringId, reason });

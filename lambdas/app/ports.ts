@@ -145,13 +145,27 @@ export interface StatusStore {
   getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined>;
 }
 
+/** The lock that keeps an instanceId to one gateway. */
+export interface InstanceLockStore {
+  /** Idempotent for its holder; ConflictError INSTANCE_IN_USE when another gateway that still exists holds it. */
+  claimInstance(instanceId: string, gatewayId: string): Promise<void>;
+  /** Releases the lock if `gatewayId` holds it. */
+  releaseInstance(instanceId: string, gatewayId: string): Promise<void>;
+}
+
 export interface IdempotencyStore {
   /** Conditional create; returns the existing record instead when the key is taken (and not expired). */
   claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined>;
   completeIdempotencyKey(key: string, response: NonNullable<IdempotencyRecord['response']>): Promise<void>;
 }
 
-export interface Repository extends GatewayStore, PeerStore, PeeringStore, StatusStore, IdempotencyStore {}
+export interface Repository
+  extends GatewayStore,
+    PeerStore,
+    PeeringStore,
+    StatusStore,
+    IdempotencyStore,
+    InstanceLockStore {}
 
 /**
  * Secrets at rest, for the control plane only: S3 objects encrypted with the secrets KMS key on AWS

@@ -1,5 +1,5 @@
 /** Prerequisites of a VPC peering (docs/CONTRACT.md#prerequisites), decided from plain data. */
-import { cidrsOverlap } from './cidr';
+import { cidrContainsAddress, cidrsOverlap } from './cidr';
 import { type ConflictCode, ConflictError } from './errors';
 import type { Gateway } from './types';
 
@@ -13,6 +13,13 @@ export interface PeeringCheckInput {
   pairAlreadyPeered: boolean;
 }
 
+function coversAnEndpoint(local: Gateway, remote: Gateway): boolean {
+  const prefixes = [...remotePeerAllowedIps(local), ...remotePeerAllowedIps(remote)];
+  return [local.publicIp, remote.publicIp].some((ip) =>
+    prefixes.some((cidr) => cidrContainsAddress(cidr, ip)),
+  );
+}
+
 const overlapsAny = (cidr: string, prefixes: string[]): boolean =>
   prefixes.some((prefix) => cidrsOverlap(cidr, prefix));
 
@@ -20,7 +27,8 @@ const overlapsAny = (cidr: string, prefixes: string[]): boolean =>
  * Evaluated in this order, first failure wins:
  * - OWNER_MISMATCH and GATEWAY_NOT_ACTIVE first: they say the pair cannot be peered at all, whatever
  *   the addresses, so a user never fixes CIDRs only to be told the gateway is down or not theirs.
- * - then the table of docs/CONTRACT.md#prerequisites in its order (same VPC before the overlaps it always implies);
+ * - then the table of docs/CONTRACT.md#prerequisites in its order (same VPC before the overlaps it always implies), with
+ *   ENDPOINT_INSIDE_PEERED_PREFIX after the address checks and before PEERING_ALREADY_EXISTS;
  * - ROUTED_CIDR_CONFLICT last: an existing peering of this very pair routes the remote prefixes
  *   already, so it must be reported as PEERING_ALREADY_EXISTS, not as a routing conflict.
  */
@@ -35,6 +43,9 @@ const CHECKS: ReadonlyArray<readonly [ConflictCode, (input: PeeringCheckInput) =
     ({ local, remote }) =>
       cidrsOverlap(local.tunnelSubnet, remote.vpcCidr) || cidrsOverlap(remote.tunnelSubnet, local.vpcCidr),
   ],
+  // Each side routes the other's prefixes into the tunnel: one covering an endpoint would carry
+  // the tunnel's own transport (docs/DECISIONS.md, "Address rules").
+  ['ENDPOINT_INSIDE_PEERED_PREFIX', ({ local, remote }) => coversAnEndpoint(local, remote)],
   ['PEERING_ALREADY_EXISTS', ({ pairAlreadyPeered }) => pairAlreadyPeered],
   [
     // WireGuard hands a prefix to one peer only, silently moving it to the newest (docs/CONTRACT.md#prerequisites).

@@ -15,9 +15,13 @@ export const CONFLICT_MESSAGES = {
   OWNER_MISMATCH: 'Both gateways must belong to the same user',
   ROUTED_CIDR_CONFLICT:
     'The remote VPC CIDR or tunnel subnet overlaps a prefix already routed through the tunnel',
+  ENDPOINT_INSIDE_PEERED_PREFIX:
+    "A VPC CIDR or tunnel subnet of these gateways covers a gateway's public endpoint",
   TUNNEL_SUBNET_EXHAUSTED: 'No free address is left in the tunnel subnet',
   GATEWAY_EXISTS: 'A gateway with this id already exists',
   PEER_EXISTS: 'A peer with this name already exists on this gateway',
+  INSTANCE_IN_USE: 'Another gateway already uses this instanceId',
+  QUOTA_EXCEEDED: 'A limit of this deployment was reached',
   IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was already used with a different request body',
 } as const;
 
@@ -74,6 +78,11 @@ export class ForbiddenError extends Error {
   }
 }
 
+/** 429: the caller has too much in flight already; retry once some of it ended. */
+export class TooManyOperationsError extends Error {
+  override readonly name = 'TooManyOperationsError';
+}
+
 /** 401: missing or invalid token. */
 export class UnauthorizedError extends Error {
   override readonly name = 'UnauthorizedError';
@@ -95,6 +104,19 @@ export class InvocationNotReadyError extends Error {
 /** A config push ended Failed, TimedOut or Cancelled, or never finished within its bound. */
 export class CommandFailedError extends Error {
   override readonly name = 'CommandFailedError';
+}
+
+/**
+ * 502: a change is stored but its gateway did not apply it (the push-gateway execution failed).
+ * Drift repair pushes it again (docs/DECISIONS.md, "Status reports").
+ */
+export class PushFailedError extends Error {
+  override readonly name = 'PushFailedError';
+  constructor(
+    message = 'The gateway did not apply the change; its configuration push failed and will be retried',
+  ) {
+    super(message);
+  }
 }
 
 /** The gateway vanished while a workflow was working on it. */

@@ -7,14 +7,13 @@
  * that name secrets) and rendered WireGuard configs (no whitespace, '=', '[' or newline).
  */
 import {
-  cidrContainsAddress,
-  cidrsOverlap,
-  intToIpv4,
-  ipv4ToInt,
-  parseCidr,
-  parseIpAddress,
-  usableHostRange,
-} from './cidr';
+  type AddressPolicy,
+  checkPublicIp,
+  checkTunnelSubnet,
+  checkVpcCidr,
+  DEFAULT_ADDRESS_POLICY,
+} from './address-rules';
+import { cidrsOverlap, intToIpv4, ipv4ToInt, parseCidr, parseIpAddress, usableHostRange } from './cidr';
 import { ValidationError } from './errors';
 import { parseWireGuardKey } from './key-format';
 import type { Gateway, GatewayStatus } from './types';
@@ -130,19 +129,6 @@ function gatewayTunnelIp(value: unknown, tunnelSubnet: string): string {
   return tunnelIp;
 }
 
-/** A gateway's public address must be one a peer can send to. */
-function parsePublicIp(value: unknown, field: string): string {
-  const publicIp = parseIpAddress(value, field);
-  if (
-    publicIp === '0.0.0.0' ||
-    publicIp === '255.255.255.255' ||
-    cidrContainsAddress('224.0.0.0/4', publicIp)
-  ) {
-    throw new ValidationError('must be a unicast address', field);
-  }
-  return publicIp;
-}
-
 /** Runs every field's parser and keeps every failure, so one 400 lists every bad field. */
 class FieldErrors {
   private readonly errors: ValidationError[] = [];
@@ -165,11 +151,28 @@ class FieldErrors {
   }
 }
 
-export function parseRegisterGatewayBody(body: unknown): RegisterGatewayInput {
+/** Syntax first, then what the addresses mean under the deployment's policy (core/address-rules). */
+export function parseRegisterGatewayBody(
+  body: unknown,
+  policy: AddressPolicy = DEFAULT_ADDRESS_POLICY,
+): RegisterGatewayInput {
   const input = readObject(body, GATEWAY_FIELDS);
   const errors = new FieldErrors();
-  const vpcCidr = errors.take(() => parseCidr(required(input, 'vpcCidr'), 'vpcCidr'));
-  const tunnelSubnet = errors.take(() => parseCidr(required(input, 'tunnelSubnet'), 'tunnelSubnet'));
+  const vpcCidr = errors.take(() => {
+    const cidr = parseCidr(required(input, 'vpcCidr'), 'vpcCidr');
+    checkVpcCidr(cidr, policy);
+    return cidr;
+  });
+  const publicIp = errors.take(() => {
+    const ip = parseIpAddress(required(input, 'publicIp'), 'publicIp');
+    checkPublicIp(ip, policy);
+    return ip;
+  });
+  const tunnelSubnet = errors.take(() => {
+    const cidr = parseCidr(required(input, 'tunnelSubnet'), 'tunnelSubnet');
+    if (publicIp !== undefined) checkTunnelSubnet(cidr, publicIp, policy);
+    return cidr;
+  });
   // The gateway could not tell tunnel traffic from VPC traffic.
   if (vpcCidr && tunnelSubnet && cidrsOverlap(vpcCidr, tunnelSubnet)) {
     errors.take(() => {
@@ -184,7 +187,7 @@ export function parseRegisterGatewayBody(body: unknown): RegisterGatewayInput {
         optional(input, 'location', (v, f) => matchString(v, f, LOCATION, 64, `${nameText} or spaces`)) ?? '',
     ),
     tunnelIp: tunnelSubnet ? errors.take(() => gatewayTunnelIp(input.tunnelIp, tunnelSubnet)) : undefined,
-    publicIp: errors.take(() => parsePublicIp(required(input, 'publicIp'), 'publicIp')),
+    publicIp,
     listenPort: errors.take(() => optional(input, 'listenPort', parsePort) ?? DEFAULT_LISTEN_PORT),
     instanceId: errors.take(() =>
       matchString(required(input, 'instanceId'), 'instanceId', INSTANCE_ID, 64, idText),

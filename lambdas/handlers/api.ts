@@ -21,4 +21,5 @@ export const handler = createApiHandler(
     pollMs: env.apiPollMs(),
     statusReportPeriodSeconds: env.statusReportIntervalSeconds(),
   }),
+  () => ({ addresses: env.addressPolicy(), limits: env.ownerLimits(), throttle: env.callerThrottle() }),
 );

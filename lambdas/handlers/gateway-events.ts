@@ -15,6 +15,7 @@ import { gatewayDeleted, gatewayUpdated } from '../app/gateway-lifecycle';
 import { GatewayGoneError, ValidationError } from '../core/errors';
 import { parseResourceId } from '../core/schemas';
 import { clock } from '../shared/deps';
+import { env } from '../shared/env';
 import { eventRuleHandler, type RuleEvent } from '../shared/event-handler';
 import { GATEWAY_DELETED, GATEWAY_UPDATED } from '../shared/event-patterns';
 
@@ -30,6 +31,7 @@ async function route(event: RuleEvent, log: Logger): Promise<void> {
       const update = await gatewayUpdated(
         { repository: repository(), clock: clock(), workflows: workflowEngine() },
         event.detail,
+        env.addressPolicy(),
       ).catch((error: unknown) => {
         // Events arrive out of order: an update of a deleted gateway is history, not a retry.
         if (!(error instanceof GatewayGoneError)) throw error;

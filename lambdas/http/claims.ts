@@ -10,18 +10,14 @@ import type { ApiEvent } from './event';
 const ADMIN_GROUP = 'admin';
 
 /**
- * `cognito:groups` arrives as an array (JWT), a comma-separated string, or, through API Gateway's
- * REST authorizer, a bracketed string such as "[admin, ops]".
+ * `cognito:groups` arrives as an array (JWT) of exact group names, or as one comma-separated string
+ * (the REST authorizer's flattening). Commas are the only separator and nothing is stripped, so a
+ * group named "[admin]", " admin" or "ops admin" never counts as "admin" (docs/DECISIONS.md, "Hardening").
  */
 export function parseGroups(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((group): group is string => typeof group === 'string');
   if (typeof value !== 'string') return [];
-  return value
-    .replace(/^\s*\[/, '')
-    .replace(/\]\s*$/, '')
-    .split(/[,\s]+/)
-    .map((group) => group.replace(/^"|"$/g, ''))
-    .filter((group) => group.length > 0);
+  return value.split(',').filter((group) => group.length > 0);
 }
 
 export function callerFromClaims(claims: unknown): Caller | undefined {

@@ -9,6 +9,8 @@ import {
   ForbiddenError,
   GatewayGoneError,
   NotFoundError,
+  PushFailedError,
+  TooManyOperationsError,
   TransientError,
   UnauthorizedError,
   ValidationError,
@@ -23,6 +25,8 @@ const BY_CLASS: ReadonlyArray<readonly [new (...args: never[]) => Error, number,
   [NotFoundError, 404, 'NOT_FOUND'],
   // Deleted between the visibility check and the write: as absent as any other unknown gateway.
   [GatewayGoneError, 404, 'NOT_FOUND'],
+  [PushFailedError, 502, 'PUSH_FAILED'],
+  [TooManyOperationsError, 429, 'TOO_MANY_OPERATIONS'],
 ];
 
 export function toErrorResponse(error: unknown): HttpResponse {

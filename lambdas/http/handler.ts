@@ -5,7 +5,7 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { ApiDeps, ApiTiming } from '../app/api/context';
+import type { ApiDeps, ApiPolicy, ApiTiming } from '../app/api/context';
 import { OPENAPI_PATH } from '../openapi';
 import { env } from '../shared/env';
 import { callerClaims } from './claims';
@@ -15,17 +15,20 @@ import type { ApiEvent } from './event';
 import { jsonBody } from './json-body';
 import { createRouter } from './router';
 import { apiRoutes } from './routes';
+import { callerThrottle } from './throttle';
 
 export const PUBLIC_PATHS = ['/health', OPENAPI_PATH];
 
 export function createApiHandler(
   deps: () => ApiDeps,
   timing: () => ApiTiming,
+  policy: () => ApiPolicy,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
   return middy<ApiEvent, APIGatewayProxyResult>()
     .use(corsHeaders(env.consoleOrigin))
     .use(httpErrors())
     .use(callerClaims({ publicPaths: PUBLIC_PATHS }))
+    .use(callerThrottle(() => policy().throttle))
     .use(jsonBody())
-    .handler((event) => createRouter(apiRoutes(deps(), timing()))(event));
+    .handler((event) => createRouter(apiRoutes(deps(), timing(), policy()))(event));
 }

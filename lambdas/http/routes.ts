@@ -1,5 +1,5 @@
 /** The route table of docs/CONTRACT.md#routes: each route parses its input, calls its use case, shapes the answer. */
-import type { ApiDeps, ApiTiming } from '../app/api/context';
+import type { ApiDeps, ApiPolicy, ApiTiming } from '../app/api/context';
 import {
   deleteGateway,
   gatewayStatus,
@@ -8,6 +8,7 @@ import {
   listPeeringCandidates,
   registerGateway,
 } from '../app/api/gateways';
+import { assertGatewayRoom, assertOperationRoom, assertRoadWarriorRoom } from '../app/api/limits';
 import {
   createPeering,
   deletePeering,
@@ -17,6 +18,7 @@ import {
   peeringLocation,
 } from '../app/api/peerings';
 import { addRoadWarrior, clientConfig, deletePeer } from '../app/api/peers';
+import { visibleGateway } from '../app/api/visibility';
 import {
   parseCreatePeeringBody,
   parseCreateRoadWarriorBody,
@@ -40,10 +42,12 @@ function peeringOutcomeResponse(outcome: PeeringOutcome): HttpResponse {
   return jsonResponse(202, outcome.peering, { location: peeringLocation(outcome.peering.id) });
 }
 
+const statusLocation = (gatewayId: string): string => `/v1/gateways/${encodeURIComponent(gatewayId)}/status`;
+
 const deletionResponse = (state: 'done' | 'running', location?: string): HttpResponse =>
   state === 'done' ? jsonResponse(204) : jsonResponse(202, undefined, location ? { location } : {});
 
-export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
+export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Route[] {
   return [
     {
       method: 'GET',
@@ -61,11 +65,14 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       method: 'POST',
       path: '/v1/gateways',
       access: 'admin',
-      handle: ({ event, caller, body }) =>
-        withIdempotency(d, caller, event, async () => {
-          const input = parseRegisterGatewayBody(body);
+      handle: ({ event, caller, body }) => {
+        // Validated before the key is claimed: a refused body leaves no idempotency record.
+        const input = parseRegisterGatewayBody(body, policy.addresses);
+        return withIdempotency(d, caller, event, async () => {
+          await assertGatewayRoom(d, input.ownerId, policy.limits);
           return jsonResponse(201, await registerGateway(d, caller, input, idempotencyKeyOf(event)));
-        }),
+        });
+      },
     },
     {
       method: 'GET',
@@ -100,15 +107,18 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       method: 'POST',
       path: '/v1/gateways/{id}/vpc-peerings',
       access: 'user',
-      handle: (request) =>
-        withIdempotency(d, request.caller, request.event, async () => {
-          const gatewayId = gatewayIdOf(request);
-          const { remoteGatewayId } = parseCreatePeeringBody(request.body);
+      handle: async (request) => {
+        const gatewayId = gatewayIdOf(request);
+        const { remoteGatewayId } = parseCreatePeeringBody(request.body);
+        const gateway = await visibleGateway(d, request.caller, gatewayId);
+        return withIdempotency(d, request.caller, request.event, async () => {
           const key = idempotencyKeyOf(request.event);
+          await assertOperationRoom(d, gateway.ownerId, policy.limits);
           return peeringOutcomeResponse(
             await createPeering(d, request.caller, gatewayId, remoteGatewayId, key, timing),
           );
-        }),
+        });
+      },
     },
     {
       method: 'GET',
@@ -121,12 +131,16 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       method: 'POST',
       path: '/v1/gateways/{id}/peers',
       access: 'user',
-      handle: (request) =>
-        withIdempotency(d, request.caller, request.event, async () => {
-          const gatewayId = gatewayIdOf(request);
-          const input = parseCreateRoadWarriorBody(request.body);
-          return jsonResponse(201, await addRoadWarrior(d, request.caller, gatewayId, input, timing));
-        }),
+      handle: async (request) => {
+        const gatewayId = gatewayIdOf(request);
+        const input = parseCreateRoadWarriorBody(request.body);
+        await visibleGateway(d, request.caller, gatewayId);
+        return withIdempotency(d, request.caller, request.event, async () => {
+          const key = idempotencyKeyOf(request.event);
+          await assertRoadWarriorRoom(d, gatewayId, policy.limits);
+          return jsonResponse(201, await addRoadWarrior(d, request.caller, gatewayId, input, timing, key));
+        });
+      },
     },
     {
       method: 'DELETE',
@@ -135,9 +149,14 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       handle: async (request) => {
         const gatewayId = gatewayIdOf(request);
         const name = parsePeerName(request.params.name, 'name');
-        const state = await deletePeer(d, request.caller, gatewayId, name, timing);
+        const { state, generation } = await deletePeer(d, request.caller, gatewayId, name, timing);
         const peeringId = peeringIdOfPeerName(name);
-        return deletionResponse(state, peeringId === undefined ? undefined : peeringLocation(peeringId));
+        if (peeringId !== undefined) return deletionResponse(state, peeringLocation(peeringId));
+        // A revocation in flight: done once the gateway's appliedGeneration reaches `generation`.
+        if (state === 'running') {
+          return jsonResponse(202, { gatewayId, name, generation }, { location: statusLocation(gatewayId) });
+        }
+        return jsonResponse(204);
       },
     },
     {

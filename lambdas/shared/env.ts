@@ -1,3 +1,5 @@
+import { type AddressPolicy, DEFAULT_ADDRESS_POLICY, type PrefixLengthRange } from '../core/address-rules';
+
 /**
  * The only reader of process.env. Each value is read when first needed and a missing required
  * one throws at once with its name, so a misconfigured Lambda fails on its first line, loudly.
@@ -26,6 +28,25 @@ function positiveInt(name: string, fallback: number): number {
     throw new ConfigurationError(`Environment variable ${name} must be a non-negative integer, got ${raw}`);
   }
   return value;
+}
+
+function flag(name: string, fallback: boolean): boolean {
+  const raw = optional(name, String(fallback));
+  if (raw !== 'true' && raw !== 'false') {
+    throw new ConfigurationError(`Environment variable ${name} must be true or false, got ${raw}`);
+  }
+  return raw === 'true';
+}
+
+/** "16-28": the accepted prefix lengths, inclusive. */
+function prefixLengths(name: string, fallback: PrefixLengthRange): PrefixLengthRange {
+  const raw = optional(name, `${fallback.min}-${fallback.max}`);
+  const match = /^([0-9]{1,2})-([0-9]{1,2})$/.exec(raw);
+  const [min, max] = [Number(match?.[1]), Number(match?.[2])];
+  if (!match || min > max || max > 32) {
+    throw new ConfigurationError(`Environment variable ${name} must be a range such as 16-28, got ${raw}`);
+  }
+  return { min, max };
 }
 
 export const env = {
@@ -62,4 +83,25 @@ export const env = {
   stalledPeeringBoundSeconds: () => positiveInt('STALLED_PEERING_BOUND_SECONDS', 600),
   /** The status report period (the schedule's rate): a report older than this is stale. */
   statusReportIntervalSeconds: () => positiveInt('STATUS_REPORT_INTERVAL_SECONDS', 300),
+  /** Per-owner limits (docs/DECISIONS.md, "Tenants and traffic"). */
+  ownerLimits: () => ({
+    gatewaysPerOwner: positiveInt('MAX_GATEWAYS_PER_OWNER', 100),
+    roadWarriorsPerGateway: positiveInt('MAX_ROAD_WARRIORS_PER_GATEWAY', 250),
+    operationsInFlightPerOwner: positiveInt('MAX_OPERATIONS_IN_FLIGHT_PER_OWNER', 10),
+  }),
+  /** Requests per second and burst of one caller in one API container; rate 0 turns it off. */
+  callerThrottle: () => ({
+    ratePerSecond: positiveInt('CALLER_RATE_PER_SECOND', 20),
+    burst: positiveInt('CALLER_BURST', 100),
+  }),
+  /** What gateway addresses may be (docs/DECISIONS.md, "Address rules"). */
+  addressPolicy: (): AddressPolicy => ({
+    sharedVpcCidrs: flag('VPC_CIDR_ALLOW_SHARED', DEFAULT_ADDRESS_POLICY.sharedVpcCidrs),
+    privatePublicIps: flag('PUBLIC_IP_ALLOW_PRIVATE', DEFAULT_ADDRESS_POLICY.privatePublicIps),
+    vpcPrefixLengths: prefixLengths('VPC_CIDR_PREFIX_LENGTHS', DEFAULT_ADDRESS_POLICY.vpcPrefixLengths),
+    tunnelPrefixLengths: prefixLengths(
+      'TUNNEL_SUBNET_PREFIX_LENGTHS',
+      DEFAULT_ADDRESS_POLICY.tunnelPrefixLengths,
+    ),
+  }),
 };

@@ -42,28 +42,36 @@ function event(
 
 describe('claims', () => {
   test.each([
-    [
-      ['admin', 'ops'],
-      ['admin', 'ops'],
-    ],
-    ['admin,ops', ['admin', 'ops']],
-    ['[admin, ops]', ['admin', 'ops']],
-    ['["admin"]', ['admin']],
-    ['', []],
-    [undefined, []],
-  ])('groups %j parse to %j', (value, expected) => {
-    expect(parseGroups(value)).toEqual(expected);
+    ['an array holds exact names', ['admin', 'ops'], ['admin', 'ops']],
+    ['array elements are never split', ['ops,admin'], ['ops,admin']],
+    ['a string splits on commas', 'admin,ops', ['admin', 'ops']],
+    ['nothing around a name is stripped', '[admin, ops]', ['[admin', ' ops]']],
+    ['quotes stay', '"admin"', ['"admin"']],
+    ['spaces do not separate', 'ops admin', ['ops admin']],
+    ['empty string', '', []],
+    ['absent', undefined, []],
+  ])('%s: %j parses to %j', (_rule, value, expected) => {
+    // Act
+    const groups = parseGroups(value);
+    // Assess
+    expect(groups).toEqual(expected);
   });
 
-  test('sub is the user id; admin group marks an admin; no sub means no caller', () => {
-    expect(callerFromClaims({ sub: 'u1', 'cognito:groups': '[admin]' })).toEqual({
-      userId: 'u1',
-      isAdmin: true,
-    });
-    expect(callerFromClaims({ sub: 'u2', 'cognito:groups': 'administrators' })).toEqual({
-      userId: 'u2',
-      isAdmin: false,
-    });
+  test.each([
+    ['admin,ops', true],
+    [['admin'], true],
+    [['ops,admin'], false],
+    ['[admin]', false],
+    [' admin', false],
+    ['administrators', false],
+  ])('groups %j make an admin: %s', (groups, isAdmin) => {
+    // Act
+    const caller = callerFromClaims({ sub: 'u1', 'cognito:groups': groups });
+    // Assess
+    expect(caller).toEqual({ userId: 'u1', isAdmin });
+  });
+
+  test('no sub means no caller', () => {
     expect(callerFromClaims({ 'cognito:groups': 'admin' })).toBeUndefined();
     expect(callerFromClaims(null)).toBeUndefined();
   });

@@ -7,7 +7,7 @@
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import type { ApiDeps } from '../../lambdas/app/api/context';
+import type { ApiDeps, ApiPolicy } from '../../lambdas/app/api/context';
 import { createApiHandler } from '../../lambdas/http/handler';
 import { apiRoutes } from '../../lambdas/http/routes';
 import { OPENAPI_PATH, openApiDocument } from '../../lambdas/openapi';
@@ -68,7 +68,7 @@ function examples(): Example[] {
 describe('the OpenAPI document', () => {
   test('is OpenAPI 3.1 and describes exactly the routes the API serves', () => {
     // Prepare
-    const routed = apiRoutes({} as ApiDeps, { waitMs: 0, pollMs: 0 }).map(
+    const routed = apiRoutes({} as ApiDeps, { waitMs: 0, pollMs: 0 }, {} as ApiPolicy).map(
       (route) => `${route.method} ${route.path}`,
     );
     // Act
@@ -115,6 +115,7 @@ describe('the OpenAPI document', () => {
     const handler = createApiHandler(
       () => ({}) as ApiDeps,
       () => ({ waitMs: 0, pollMs: 0 }),
+      () => ({}) as ApiPolicy,
     );
     const event = {
       httpMethod: 'GET',

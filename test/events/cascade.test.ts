@@ -70,8 +70,8 @@ describe('gateway deletion cascade', () => {
     for (const gateway of [withKey, b, c]) await repository.createGateway(gateway);
     const ab = await repository.createPeering(newPeering(withKey, b));
     const ac = await repository.createPeering(newPeering(withKey, c));
-    const laptopKey = secrets.names.roadWarriorPrivateKey(a.id, 'laptop');
-    const bPhoneKey = secrets.names.roadWarriorPrivateKey(b.id, 'phone');
+    const laptopKey = secrets.names.roadWarriorPrivateKey(a.id, 'laptop', 'k1');
+    const bPhoneKey = secrets.names.roadWarriorPrivateKey(b.id, 'phone', 'k1');
     await repository.addRoadWarrior({ ...roadWarrior(a.id, 'laptop'), privateKeyParam: laptopKey });
     await repository.addRoadWarrior(roadWarrior(a.id, 'own-key'));
     await repository.addRoadWarrior({ ...roadWarrior(b.id, 'phone'), privateKeyParam: bPhoneKey });

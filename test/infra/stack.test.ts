@@ -278,6 +278,35 @@ describe('state machines', () => {
 });
 
 describe('event sources', () => {
+  test('gateway events come on a bus of their own, whose policy admits only the gateway product', () => {
+    // Prepare
+    const bus = stack.getLogicalId(stack.node.findChild('GatewayEventsBus').node.defaultChild as never);
+    // Assess
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    template.hasResourceProperties('AWS::Events::EventBusPolicy', {
+      EventBusName: { Ref: bus },
+      Statement: {
+        Sid: 'cdk-GatewayProductOnly',
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Principal: {
+          AWS: {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root'],
+            ],
+          },
+        },
+        Resource: { 'Fn::GetAtt': [bus, 'Arn'] },
+        Condition: { StringEquals: { 'events:source': gatewayEventsPattern.source } },
+      },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: bus },
+      EventPattern: { source: gatewayEventsPattern.source },
+    });
+  });
+
   test('the gateway event rule uses the shared pattern, with retries and a dead-letter queue', () => {
     // Assess
     template.hasResourceProperties('AWS::Events::Rule', {

@@ -168,8 +168,8 @@ describe('prerequisites, in docs/CONTRACT.md#prerequisites order', () => {
   });
 
   test('overlapping tunnel subnets (one also covering the remote VPC) is TUNNEL_SUBNETS_OVERLAP', async () => {
-    const a = await newGateway('alice', { vpcCidr: '100.96.2.0/24', tunnelSubnet: '100.96.0.0/24' });
-    const b = await newGateway('alice', { vpcCidr: '172.30.0.0/16', tunnelSubnet: '100.96.0.0/22' });
+    const a = await newGateway('alice', { vpcCidr: '172.28.2.0/24', tunnelSubnet: '172.28.0.0/24' });
+    const b = await newGateway('alice', { vpcCidr: '172.30.0.0/16', tunnelSubnet: '172.28.0.0/22' });
 
     const reply = await createCall(target.tokens.alice, a.id, b.id);
 
@@ -181,8 +181,8 @@ describe('prerequisites, in docs/CONTRACT.md#prerequisites order', () => {
   });
 
   test('a tunnel subnet inside the remote VPC is TUNNEL_SUBNET_OVERLAPS_REMOTE_VPC', async () => {
-    const a = await newGateway('alice', { vpcCidr: '10.201.0.0/16', tunnelSubnet: '100.97.0.0/24' });
-    const b = await newGateway('alice', { vpcCidr: '100.97.0.0/16', tunnelSubnet: '100.98.0.0/24' });
+    const a = await newGateway('alice', { vpcCidr: '10.201.0.0/16', tunnelSubnet: '172.29.0.0/24' });
+    const b = await newGateway('alice', { vpcCidr: '172.29.0.0/16', tunnelSubnet: '172.27.5.0/24' });
 
     const reply = await createCall(target.tokens.alice, a.id, b.id);
 

@@ -1,7 +1,9 @@
 /** The DynamoDB Local launcher of the embedded runtime and the tests. */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../../lambdas/adapters/dynamodb/schema';
 import { JavaMissingError, LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../../runtime/dynamodb-local';
@@ -14,6 +16,20 @@ const tableNames = async (endpoint: string): Promise<string[]> => {
     client.destroy();
   }
 };
+
+/** Local addresses of the TCP listeners on `port`, as `ss -ltn` prints them (`*` for every interface). */
+async function listeningAddresses(port: string): Promise<string[]> {
+  const { stdout } = await promisify(execFile)('ss', ['-ltnH', `sport = :${port}`]).catch((error: Error) => {
+    throw new Error(`This test needs ss (Debian package iproute2): ${error.message}`);
+  });
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim().length > 0)
+    .map((line) => {
+      const local = line.trim().split(/\s+/)[3] ?? '';
+      return local.slice(0, local.lastIndexOf(':'));
+    });
+}
 
 describe('startDynamoDbLocal', () => {
   it('keeps tables under dataDir across restarts and stops listening once stopped', async () => {
@@ -36,6 +52,21 @@ describe('startDynamoDbLocal', () => {
       await expect(tableNames(second.endpoint)).rejects.toThrow();
     } finally {
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('listens on the loopback address only (it accepts any credentials)', async () => {
+    // Prepare
+    const local = await startDynamoDbLocal();
+    try {
+      const port = new URL(local.endpoint).port;
+      // Act
+      const listening = await listeningAddresses(port);
+      // Assess: java reports IPv4 listeners as IPv4-mapped IPv6 addresses
+      expect(listening.length).toBeGreaterThan(0);
+      for (const address of listening) expect(address).toMatch(/^(\[::ffff:)?127\.0\.0\.1\]?$/);
+    } finally {
+      await local.stop();
     }
   });
 

@@ -74,7 +74,13 @@ function remoteTarget(apiUrl: string): Target {
     users: { admin: subOf(tokens.admin), alice: subOf(tokens.alice), bob: subOf(tokens.bob) },
     async putEvents(entries) {
       const result = await events.send(
-        new PutEventsCommand({ Entries: entries.map((entry) => ({ ...entry, EventBusName: 'default' })) }),
+        new PutEventsCommand({
+          // The stack's GatewayEventBusName output: gateway events have a bus of their own.
+          Entries: entries.map((entry) => ({
+            ...entry,
+            EventBusName: process.env.GATEWAY_EVENT_BUS ?? 'default',
+          })),
+        }),
       );
       if (result.FailedEntryCount) throw new Error(`PutEvents failed: ${JSON.stringify(result.Entries)}`);
     },

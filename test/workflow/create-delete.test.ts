@@ -3,6 +3,7 @@
  * and the real gateway script (files-only mode) behind the local command bus.
  */
 import { CONFLICT_MESSAGES, TransientError } from '../../lambdas/core/errors';
+import { FAILURE_REASONS } from '../../lambdas/core/failure-reasons';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import type { LocalWorkflowEngine } from '../../runtime/workflow-engine';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
@@ -165,7 +166,7 @@ describe('create-peering', () => {
     expect(result.status).toBe('FAILED');
     const peering = await bench.repository().getPeering('pcx-fail');
     expect(peering?.status).toBe('FAILED');
-    expect(peering?.statusReason).toContain('Failed');
+    expect(peering?.statusReason).toBe(FAILURE_REASONS.push);
     expect(await bench.repository().listPeers(a.id)).toEqual([]);
     expect(await bench.repository().listPeers(b.id)).toEqual([]);
     expect(await hostPeerKeys(a.instanceId)).toEqual([]);

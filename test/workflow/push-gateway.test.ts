@@ -7,9 +7,9 @@
 import { configStore } from '../../lambdas/adapters/s3';
 import { addRoadWarrior, deletePeer } from '../../lambdas/app/api/peers';
 import { pushGatewayAndWait } from '../../lambdas/app/api/waiting';
-import type { WorkflowEngine } from '../../lambdas/app/ports';
+import type { SecretStore, WorkflowEngine } from '../../lambdas/app/ports';
 import { pushExecutionName } from '../../lambdas/app/push-runs';
-import { CommandFailedError } from '../../lambdas/core/errors';
+import { CommandFailedError, PushFailedError } from '../../lambdas/core/errors';
 import { generateKeyPair } from '../../lambdas/core/keys';
 import type { Caller, GatewayRecord } from '../../lambdas/core/types';
 import { logger } from '../../lambdas/shared/logger';
@@ -40,6 +40,14 @@ async function withRoadWarrior(gateway: GatewayRecord, name: string) {
 const failingCheck = (): LambdaHandler => async () => {
   throw new CommandFailedError('Config push to the instance ended Failed');
 };
+
+/** The store with another delete (a store whose deletes fail, or keep the key). */
+const withDelete = (store: SecretStore, remove: (name: string) => Promise<void>): SecretStore => ({
+  names: store.names,
+  putIfAbsent: (name, value) => store.putIfAbsent(name, value),
+  get: (name) => store.get(name),
+  delete: remove,
+});
 
 const apiDeps = (workflows: WorkflowEngine) => ({
   repository: bench.repository(),
@@ -130,24 +138,87 @@ describe('road-warrior changes through the API use cases', () => {
     expect(bench.calls.filter((call) => call.step === 'PushConfigFunctionArn')).toHaveLength(1);
   });
 
-  it('a delete whose push fails still removes the peer, and logs a warning', async () => {
+  it('a delete whose push fails is a PushFailedError, with the peer removed and the failure logged', async () => {
     // Prepare
     const gateway = await bench.gateway();
     await withRoadWarrior(gateway, 'old-laptop');
     const engine = bench.engine({ CheckCommandFunctionArn: failingCheck });
     const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
     // Act
-    const outcome = await deletePeer(apiDeps(engine), alice, gateway.id, 'old-laptop', timing);
+    const outcome = deletePeer(apiDeps(engine), alice, gateway.id, 'old-laptop', timing);
     // Assess
-    expect(outcome).toBe('done');
+    await expect(outcome).rejects.toBeInstanceOf(PushFailedError);
     expect(await bench.repository().getPeer(gateway.id, 'old-laptop')).toBeUndefined();
     expect(engine.list().map((execution) => [execution.workflow, execution.result.status])).toEqual([
       ['push-gateway', 'FAILED'],
     ]);
     expect(warn).toHaveBeenCalledWith(
-      'Config push of a road-warrior change did not complete',
+      'Config push of a revocation did not complete',
       expect.objectContaining({ gatewayId: gateway.id, status: 'FAILED', errorName: 'CommandFailedError' }),
     );
+  });
+
+  it('a delete is done only once its push applied the removal on the instance', async () => {
+    // Prepare
+    const gateway = await bench.gateway();
+    const peer = await withRoadWarrior(gateway, 'tablet');
+    const engine = bench.engine();
+    await pushGatewayAndWait(apiDeps(engine), gateway.id, timing);
+    expect(await hostPeerKeys(gateway.instanceId)).toEqual([peer.publicKey]);
+    // Act
+    const outcome = await deletePeer(apiDeps(engine), alice, gateway.id, 'tablet', timing);
+    // Assess
+    expect(outcome).toEqual({ state: 'done', generation: 2 });
+    expect(await hostPeerKeys(gateway.instanceId)).toEqual([]);
+  });
+
+  it('a delete still running when the window closes is running, with the generation to wait for', async () => {
+    // Prepare
+    const gateway = await bench.gateway();
+    await withRoadWarrior(gateway, 'watch');
+    const engine = bench.engine();
+    // Act
+    const outcome = await deletePeer(apiDeps(engine), alice, gateway.id, 'watch', { waitMs: 0, pollMs: 1 });
+    await engine.idle();
+    // Assess
+    expect(outcome).toEqual({ state: 'running', generation: 2 });
+  });
+
+  it('a failed secret delete does not stop the push, and is logged', async () => {
+    // Prepare
+    const gateway = await bench.gateway();
+    const engine = bench.engine();
+    const deps = apiDeps(engine);
+    await addRoadWarrior(deps, alice, gateway.id, { name: 'phone' }, timing);
+    const stored = await bench.repository().getPeer(gateway.id, 'phone');
+    const secrets = withDelete(deps.secrets, () => Promise.reject(new Error('AccessDenied')));
+    const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    // Act
+    const outcome = await deletePeer({ ...deps, secrets }, alice, gateway.id, 'phone', timing);
+    // Assess
+    expect(outcome.state).toBe('done');
+    expect(await hostPeerKeys(gateway.instanceId)).toEqual([]);
+    expect(warn).toHaveBeenCalledWith(
+      'Secret of a removed road-warrior left for cleanup',
+      expect.objectContaining({ gatewayId: gateway.id, secretName: stored?.privateKeyParam }),
+    );
+  });
+
+  it('a re-added name gets a fresh key pair, even when the old key was left behind', async () => {
+    // Prepare
+    const gateway = await bench.gateway();
+    const engine = bench.engine();
+    const deps = apiDeps(engine);
+    const first = await addRoadWarrior(deps, alice, gateway.id, { name: 'laptop' }, timing);
+    const firstParam = (await bench.repository().getPeer(gateway.id, 'laptop'))?.privateKeyParam;
+    const keepSecrets = withDelete(deps.secrets, () => Promise.resolve());
+    await deletePeer({ ...deps, secrets: keepSecrets }, alice, gateway.id, 'laptop', timing);
+    // Act
+    const second = await addRoadWarrior(deps, alice, gateway.id, { name: 'laptop' }, timing);
+    // Assess
+    const secondParam = (await bench.repository().getPeer(gateway.id, 'laptop'))?.privateKeyParam;
+    expect(second.publicKey).not.toBe(first.publicKey);
+    expect(secondParam).not.toBe(firstParam);
   });
 });
 

@@ -2,6 +2,7 @@
  * The same workflows with the AWS adapter for Run Command (SsmCommandBus) on a mocked SSM client:
  * the one edge that cannot run here. Everything else (ASL, handlers, the in-memory repository) is real.
  */
+
 import { S3Client } from '@aws-sdk/client-s3';
 import {
   GetCommandInvocationCommand,
@@ -12,6 +13,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
+import { FAILURE_REASONS } from '../../lambdas/core/failure-reasons';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
@@ -123,7 +125,7 @@ it.each(['Failed', 'TimedOut', 'Cancelled'])(
     expect(result.status).toBe('FAILED');
     const peering = await bench.repository().getPeering(id);
     expect(peering?.status).toBe('FAILED');
-    expect(peering?.statusReason).toContain(status);
+    expect(peering?.statusReason).toBe(FAILURE_REASONS.push);
     expect(await bench.repository().listPeers(a.id)).toEqual([]);
     expect(await bench.repository().listPeers(b.id)).toEqual([]);
   },
@@ -145,9 +147,7 @@ it('gives up on a push that never finishes after the poll bound', async () => {
     });
     // Assess
     expect(result.status).toBe('FAILED');
-    expect((await bench.repository().getPeering('pcx-stuck'))?.statusReason).toContain(
-      'did not finish after 3 polls',
-    );
+    expect((await bench.repository().getPeering('pcx-stuck'))?.statusReason).toBe(FAILURE_REASONS.push);
   } finally {
     process.env.COMMAND_MAX_POLLS = previous;
   }

@@ -6,16 +6,7 @@
  */
 import type { AttributeValue, CancellationReason } from '@aws-sdk/client-dynamodb';
 import { TransientError } from '../../core/errors';
-
-const TRANSIENT_ERRORS = new Set([
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'TransactionConflictException',
-  'TransactionInProgressException',
-  'InternalServerError',
-  'ServiceUnavailable',
-]);
+import { isTransientAwsError } from '../transient';
 
 const TRANSIENT_REASONS = new Set([
   'TransactionConflict',
@@ -38,7 +29,7 @@ export const isConditionalCheckFailure = (error: unknown): boolean =>
 
 export function toTypedError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  if (TRANSIENT_ERRORS.has(error.name)) {
+  if (isTransientAwsError(error)) {
     return new TransientError(`DynamoDB ${error.name}: ${error.message}`, { cause: error });
   }
   const reasons = cancellationReasons(error);

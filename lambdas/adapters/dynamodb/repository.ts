@@ -16,6 +16,7 @@ import type { Repository } from '../../app/ports';
 import { AddressAllocator } from './allocator';
 import { DynamoGatewayStore } from './gateway-store';
 import { DynamoIdempotencyStore } from './idempotency-store';
+import { InstanceLocks } from './instance-locks';
 import { DynamoPeerStore } from './peer-store';
 import { DynamoPeeringStore } from './peering-store';
 import { DynamoStatusStore } from './status-store';
@@ -34,6 +35,7 @@ export class DynamoRepository implements Repository {
   private readonly peerings: DynamoPeeringStore;
   private readonly status: DynamoStatusStore;
   private readonly idempotency: DynamoIdempotencyStore;
+  private readonly instanceLocks: InstanceLocks;
 
   constructor(client: DynamoDBDocumentClient, tableName: string, options: DynamoRepositoryOptions = {}) {
     const clock = options.clock ?? (() => new Date());
@@ -44,6 +46,7 @@ export class DynamoRepository implements Repository {
     this.peerings = new DynamoPeeringStore(this.table, this.allocator, clock);
     this.status = new DynamoStatusStore(this.table);
     this.idempotency = new DynamoIdempotencyStore(this.table, clock);
+    this.instanceLocks = new InstanceLocks(client, tableName);
   }
 
   get tableName(): string {
@@ -87,4 +90,9 @@ export class DynamoRepository implements Repository {
     this.idempotency.claimIdempotencyKey(record);
   completeIdempotencyKey: Repository['completeIdempotencyKey'] = (key, response) =>
     this.idempotency.completeIdempotencyKey(key, response);
+
+  claimInstance: Repository['claimInstance'] = (instanceId, gatewayId) =>
+    this.instanceLocks.claim(instanceId, gatewayId);
+  releaseInstance: Repository['releaseInstance'] = (instanceId, gatewayId) =>
+    this.instanceLocks.release(instanceId, gatewayId);
 }

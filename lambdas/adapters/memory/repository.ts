@@ -76,6 +76,8 @@ export class MemoryState {
   readonly applied = new Map<string, AppliedGeneration>();
   readonly reports = new Map<string, GatewayStatusReport>();
   readonly idempotency = new Map<string, StoredIdempotency>();
+  /** instanceId → the gateway holding it (adapters/dynamodb/instance-locks.ts has the same rules). */
+  readonly instanceLocks = new Map<string, string>();
 }
 
 export class MemoryRepository implements Repository {
@@ -332,6 +334,18 @@ export class MemoryRepository implements Repository {
   async getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined> {
     const report = this.reports.get(gatewayId);
     return report && copy(report);
+  }
+
+  async claimInstance(instanceId: string, gatewayId: string): Promise<void> {
+    const holder = this.state.instanceLocks.get(instanceId);
+    if (holder !== undefined && holder !== gatewayId && this.gateways.has(holder)) {
+      throw new ConflictError('INSTANCE_IN_USE');
+    }
+    this.state.instanceLocks.set(instanceId, gatewayId);
+  }
+
+  async releaseInstance(instanceId: string, gatewayId: string): Promise<void> {
+    if (this.state.instanceLocks.get(instanceId) === gatewayId) this.state.instanceLocks.delete(instanceId);
   }
 
   async claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {

@@ -9,6 +9,7 @@ import type { ConfigStore, InstanceTarget, PublishedState } from '../../app/port
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { instanceArn } from '../../shared/instance-arn';
+import { transientOn } from '../transient';
 import { getStateDocument, stateDocumentKey } from './documents';
 
 export { stateDocumentKey };
@@ -30,14 +31,16 @@ export class S3ConfigStore implements ConfigStore {
 
   async put(target: InstanceTarget, generation: number, document: string): Promise<PublishedState> {
     const key = stateDocumentKey(target.gatewayId, generation);
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: document,
-        ContentType: 'application/json',
-        Tagging: instanceTagging(target.instanceId),
-      }),
+    await transientOn('S3', () =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: document,
+          ContentType: 'application/json',
+          Tagging: instanceTagging(target.instanceId),
+        }),
+      ),
     );
     return { uri: `s3://${this.bucket}/${key}`, sha256: sha256Hex(document) };
   }

@@ -21,6 +21,7 @@ import type { InstanceSecrets, InstanceTarget, SecretStore } from '../../app/por
 import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../../app/secret-names';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
+import { transientOn } from '../transient';
 import { instanceTagging } from '.';
 
 const SECRET_NAME = /^(\/[A-Za-z0-9_.-]+){1,15}$/;
@@ -54,14 +55,16 @@ export class S3SecretStore implements SecretStore {
 
   async putIfAbsent(name: string, value: string): Promise<void> {
     try {
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: controlPlaneSecretKey(name),
-          Body: value,
-          IfNoneMatch: '*',
-          ...encryption(this.kmsKeyId),
-        }),
+      await transientOn('S3', () =>
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: controlPlaneSecretKey(name),
+            Body: value,
+            IfNoneMatch: '*',
+            ...encryption(this.kmsKeyId),
+          }),
+        ),
       );
     } catch (error) {
       // 412: the first writer won; 409: a concurrent conditional write is in flight (S3's rule).
@@ -72,8 +75,8 @@ export class S3SecretStore implements SecretStore {
 
   async get(name: string): Promise<string | undefined> {
     try {
-      const object = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: controlPlaneSecretKey(name) }),
+      const object = await transientOn('S3', () =>
+        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: controlPlaneSecretKey(name) })),
       );
       return await object.Body?.transformToString();
     } catch (error) {
@@ -83,8 +86,8 @@ export class S3SecretStore implements SecretStore {
   }
 
   async delete(name: string): Promise<void> {
-    await this.client.send(
-      new DeleteObjectCommand({ Bucket: this.bucket, Key: controlPlaneSecretKey(name) }),
+    await transientOn('S3', () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: controlPlaneSecretKey(name) })),
     );
   }
 }
@@ -104,15 +107,17 @@ export class S3InstanceSecrets implements InstanceSecrets {
   async deliver(target: InstanceTarget, names: readonly string[]): Promise<void> {
     await Promise.all(
       names.map((name) =>
-        this.client.send(
-          new CopyObjectCommand({
-            Bucket: this.bucket,
-            Key: deliveredSecretKey(target.gatewayId, name),
-            CopySource: `${this.bucket}/${controlPlaneSecretKey(name)}`,
-            Tagging: instanceTagging(target.instanceId),
-            TaggingDirective: 'REPLACE',
-            ...encryption(this.kmsKeyId),
-          }),
+        transientOn('S3', () =>
+          this.client.send(
+            new CopyObjectCommand({
+              Bucket: this.bucket,
+              Key: deliveredSecretKey(target.gatewayId, name),
+              CopySource: `${this.bucket}/${controlPlaneSecretKey(name)}`,
+              Tagging: instanceTagging(target.instanceId),
+              TaggingDirective: 'REPLACE',
+              ...encryption(this.kmsKeyId),
+            }),
+          ),
         ),
       ),
     );

@@ -9,6 +9,7 @@ import {
 import type { ExecutionResult, WorkflowEngine, WorkflowName } from '../../app/ports';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
+import { toTransient, transientOn } from '../transient';
 
 export class StepFunctionsEngine implements WorkflowEngine {
   constructor(
@@ -27,12 +28,14 @@ export class StepFunctionsEngine implements WorkflowEngine {
     } catch (error) {
       // A repeat of a closed execution: the caller meant that execution, so point at it.
       if (error instanceof ExecutionAlreadyExists) return executionArnOf(stateMachineArn, name);
-      throw error;
+      throw toTransient('Step Functions', error);
     }
   }
 
   async describe(executionId: string): Promise<ExecutionResult> {
-    const result = await this.client.send(new DescribeExecutionCommand({ executionArn: executionId }));
+    const result = await transientOn('Step Functions', () =>
+      this.client.send(new DescribeExecutionCommand({ executionArn: executionId })),
+    );
     return {
       status: (result.status ?? 'RUNNING') as ExecutionResult['status'],
       output: result.output ? JSON.parse(result.output) : undefined,

@@ -18,6 +18,7 @@ import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { GATEWAY_TAG } from '../../shared/gateway-tag';
 import { instanceArn } from '../../shared/instance-arn';
+import { toTransient, transientOn } from '../transient';
 
 const OUTPUT_PREFIX = 'command-output';
 /**
@@ -48,38 +49,42 @@ export class SsmCommandBus implements CommandBus {
   ) {}
 
   async send(command: ApplyCommand): Promise<string> {
-    const result = await this.ssm.send(
-      new SendCommandCommand({
-        DocumentName: this.documents.apply,
-        InstanceIds: [command.instanceId],
-        Parameters: {
-          gatewayId: [command.gatewayId],
-          generation: [String(command.generation)],
-          stateUri: [command.stateUri],
-          stateSha256: [command.stateSha256],
-        },
-        TimeoutSeconds: 600,
-        OutputS3BucketName: this.outputBucket,
-        OutputS3KeyPrefix: instanceOutputPrefix(command.instanceId),
-        Comment: `vpc-peering ${command.gatewayId} generation ${command.generation}`,
-      }),
+    const result = await transientOn('SSM Run Command', () =>
+      this.ssm.send(
+        new SendCommandCommand({
+          DocumentName: this.documents.apply,
+          InstanceIds: [command.instanceId],
+          Parameters: {
+            gatewayId: [command.gatewayId],
+            generation: [String(command.generation)],
+            stateUri: [command.stateUri],
+            stateSha256: [command.stateSha256],
+          },
+          TimeoutSeconds: 600,
+          OutputS3BucketName: this.outputBucket,
+          OutputS3KeyPrefix: instanceOutputPrefix(command.instanceId),
+          Comment: `vpc-peering ${command.gatewayId} generation ${command.generation}`,
+        }),
+      ),
     );
     return commandIdOf(result.Command);
   }
 
   async requestReports(): Promise<string> {
-    const result = await this.ssm.send(
-      new SendCommandCommand({
-        DocumentName: this.documents.report,
-        Targets: [{ Key: `tag:${GATEWAY_TAG.key}`, Values: [GATEWAY_TAG.value] }],
-        // A report only reads; an unreachable instance must not stop the others.
-        MaxConcurrency: '50',
-        MaxErrors: '100%',
-        TimeoutSeconds: 120,
-        OutputS3BucketName: this.outputBucket,
-        OutputS3KeyPrefix: REPORT_OUTPUT_PREFIX,
-        Comment: 'vpc-peering status report',
-      }),
+    const result = await transientOn('SSM Run Command', () =>
+      this.ssm.send(
+        new SendCommandCommand({
+          DocumentName: this.documents.report,
+          Targets: [{ Key: `tag:${GATEWAY_TAG.key}`, Values: [GATEWAY_TAG.value] }],
+          // A report only reads; an unreachable instance must not stop the others.
+          MaxConcurrency: '50',
+          MaxErrors: '100%',
+          TimeoutSeconds: 120,
+          OutputS3BucketName: this.outputBucket,
+          OutputS3KeyPrefix: REPORT_OUTPUT_PREFIX,
+          Comment: 'vpc-peering status report',
+        }),
+      ),
     );
     return commandIdOf(result.Command);
   }
@@ -99,7 +104,7 @@ export class SsmCommandBus implements CommandBus {
       if (error instanceof InvocationDoesNotExist) {
         throw new InvocationNotReadyError(`Invocation ${commandId} on ${instanceId} is not registered yet`);
       }
-      throw error;
+      throw toTransient('SSM Run Command', error);
     }
   }
 
@@ -111,7 +116,9 @@ export class SsmCommandBus implements CommandBus {
       key.startsWith(`${prefix}/${commandId}/${instanceId}/`),
     );
     if (!own) throw new Error(`Output of ${commandId} on ${instanceId} is outside its own prefix`);
-    const object = await this.s3.send(new GetObjectCommand({ Bucket: this.outputBucket, Key: key }));
+    const object = await transientOn('S3', () =>
+      this.s3.send(new GetObjectCommand({ Bucket: this.outputBucket, Key: key })),
+    );
     return (await object.Body?.transformToString()) ?? '';
   }
 }

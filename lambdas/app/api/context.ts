@@ -1,4 +1,6 @@
 /** What the API's use cases need: the ports, and how long a request may wait for a workflow. */
+import type { AddressPolicy } from '../../core/address-rules';
+import type { BucketSettings } from '../../core/token-bucket';
 import type { ConfigStore, Dependencies } from '../ports';
 
 export type ApiDeps = Pick<Dependencies, 'repository' | 'secrets' | 'workflows' | 'clock'> & {
@@ -16,4 +18,19 @@ export interface ApiTiming {
    * Default: the AWS schedule's 5 minutes.
    */
   statusReportPeriodSeconds?: number;
+}
+
+/** Per-deployment rules of the API (env, lambdas/shared/env.ts). */
+export interface ApiPolicy {
+  addresses: AddressPolicy;
+  limits: OwnerLimits;
+  throttle: BucketSettings;
+}
+
+/** Per-owner limits (docs/DECISIONS.md, "Tenants and traffic"). */
+export interface OwnerLimits {
+  gatewaysPerOwner: number;
+  roadWarriorsPerGateway: number;
+  /** Peerings of one owner PROVISIONING or DELETING at once. */
+  operationsInFlightPerOwner: number;
 }

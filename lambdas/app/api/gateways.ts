@@ -29,6 +29,8 @@ export async function registerGateway(
   const id = input.id ?? newGatewayId(caller.userId, idempotencyKey);
   // Checked before touching the secret store, so a refused id leaves no orphan key behind.
   if (await d.repository.getGateway(id)) throw new ConflictError('GATEWAY_EXISTS');
+  // One gateway per instance: a push must never reach another gateway's instance.
+  await d.repository.claimInstance(input.instanceId, id);
   const { publicKey, privateKeyParam } = input.publicKey
     ? { publicKey: input.publicKey, privateKeyParam: null }
     : await storeGeneratedKey(d, d.secrets.names.gatewayPrivateKey(id));
@@ -80,7 +82,8 @@ export async function deleteGateway(
   gatewayId: string,
 ): Promise<void> {
   await visibleGateway(d, caller, gatewayId);
-  await d.repository.deleteGateway(gatewayId);
+  const removed = await d.repository.deleteGateway(gatewayId);
+  if (removed) await d.repository.releaseInstance(removed.instanceId, removed.id);
 }
 
 const vpcPeeringPeers = (peers: PeerRecord[]): PeerRecord[] =>

@@ -14,6 +14,14 @@ export function newGatewayId(callerId: string, idempotencyKey: string | undefine
   return mintId('gw-', idempotencyKey === undefined ? undefined : ['gateway', callerId, idempotencyKey]);
 }
 
+/** A road-warrior key pair's own id: fresh for every addition, stable across a retried request. */
+export function newKeyId(callerId: string, gatewayId: string, idempotencyKey: string | undefined): string {
+  return mintId(
+    'k',
+    idempotencyKey === undefined ? undefined : ['road-warrior-key', callerId, gatewayId, idempotencyKey],
+  );
+}
+
 export function newPeeringId(
   callerId: string,
   gatewayId: string,

@@ -4,11 +4,13 @@ import { renderClientConfig } from '../../core/render';
 import { peeringIdOfPeerName } from '../../core/schemas';
 import type { Caller, Peer } from '../../core/types';
 import { toPublicPeer } from '../../core/views';
+import { logger } from '../../shared/logger';
 import type { ApiDeps, ApiTiming } from './context';
 import { storeGeneratedKey } from './gateways';
+import { newKeyId } from './ids';
 import { deletePeering } from './peerings';
 import { visibleGateway } from './visibility';
-import { pushGatewayAndWait } from './waiting';
+import { pushGatewayAndAwait, pushGatewayAndWait } from './waiting';
 
 /** Stores the peer (key pair generated when no public key is given); push-gateway pushes the config. */
 export async function addRoadWarrior(
@@ -17,11 +19,13 @@ export async function addRoadWarrior(
   gatewayId: string,
   input: { name: string; publicKey?: string },
   timing: ApiTiming,
+  idempotencyKey?: string,
 ): Promise<Peer> {
   const gateway = await visibleGateway(d, caller, gatewayId);
+  const keyId = newKeyId(caller.userId, gatewayId, idempotencyKey);
   const { publicKey, privateKeyParam } = input.publicKey
     ? { publicKey: input.publicKey, privateKeyParam: null }
-    : await keyUnlessTaken(d, gatewayId, input.name);
+    : await keyUnlessTaken(d, gatewayId, input.name, keyId);
   const peer = await d.repository.addRoadWarrior({
     gatewayId,
     name: input.name,
@@ -39,14 +43,20 @@ async function keyUnlessTaken(
   d: Pick<ApiDeps, 'repository' | 'secrets'>,
   gatewayId: string,
   name: string,
+  keyId: string,
 ): Promise<{ publicKey: string; privateKeyParam: string }> {
   if (await d.repository.getPeer(gatewayId, name)) throw new ConflictError('PEER_EXISTS');
-  return storeGeneratedKey(d, d.secrets.names.roadWarriorPrivateKey(gatewayId, name));
+  return storeGeneratedKey(d, d.secrets.names.roadWarriorPrivateKey(gatewayId, name, keyId));
 }
+
+/** How far a deletion got; a road-warrior's carries the generation that holds its removal. */
+export type DeletionState = { state: 'done' | 'running'; generation?: number };
 
 /**
  * `vpc-peering-<id>`: deletes that peering on both sides (it must involve this gateway).
- * Otherwise removes the road-warrior peer, its generated key, and pushes the gateway's config.
+ * Otherwise removes the road-warrior peer and pushes the gateway's config: 'done' only once the
+ * gateway applied the removal. The generated key is deleted after the push, and a failed delete
+ * is logged, never in the push's way (its name is never reused: each key pair has its own).
  */
 export async function deletePeer(
   d: ApiDeps,
@@ -54,19 +64,35 @@ export async function deletePeer(
   gatewayId: string,
   name: string,
   timing: ApiTiming,
-): Promise<'done' | 'running'> {
+): Promise<DeletionState> {
   await visibleGateway(d, caller, gatewayId);
   const peeringId = peeringIdOfPeerName(name);
   if (peeringId !== undefined) {
     const peering = await d.repository.getPeering(peeringId);
     if (!peering?.gatewayIds.includes(gatewayId)) throw new NotFoundError(`Peer ${name}`);
-    return deletePeering(d, caller, peeringId, timing);
+    return { state: await deletePeering(d, caller, peeringId, timing) };
   }
   const removed = await d.repository.removeRoadWarrior(gatewayId, name);
   if (!removed) throw new NotFoundError(`Peer ${name}`);
-  if (removed.privateKeyParam) await d.secrets.delete(removed.privateKeyParam);
-  await pushGatewayAndWait(d, gatewayId, timing);
-  return 'done';
+  const pushed = await pushGatewayAndAwait(d, gatewayId, timing).finally(() =>
+    deleteKeyQuietly(d, gatewayId, removed.privateKeyParam),
+  );
+  return pushed;
+}
+
+async function deleteKeyQuietly(
+  d: Pick<ApiDeps, 'secrets'>,
+  gatewayId: string,
+  name: string | null,
+): Promise<void> {
+  if (name === null) return;
+  await d.secrets.delete(name).catch((error: unknown) => {
+    logger.warn('Secret of a removed road-warrior left for cleanup', {
+      gatewayId,
+      secretName: name,
+      errorName: error instanceof Error ? error.name : typeof error,
+    });
+  });
 }
 
 /**

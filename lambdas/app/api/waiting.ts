@@ -4,6 +4,7 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PushFailedError } from '../../core/errors';
 import { logger } from '../../shared/logger';
 import type { ExecutionResult } from '../ports';
 import { startGatewayPush } from '../push-runs';
@@ -23,8 +24,36 @@ export async function awaitExecution(
   }
 }
 
+export type PushState = { state: 'done' | 'running'; generation: number };
+
 /**
- * After a road-warrior change: push-gateway brings the gateway's config to the generation the
+ * After a revocation: the push that carries it, followed until it ends or the window does.
+ * 'done' only when the push succeeded (the instance applied at least `generation`); a failed push
+ * is a PushFailedError, never a success (docs/DECISIONS.md, "Revocation").
+ */
+export async function pushGatewayAndAwait(
+  d: Pick<ApiDeps, 'repository' | 'workflows'>,
+  gatewayId: string,
+  timing: ApiTiming,
+): Promise<PushState> {
+  // Read after the change: the generation that contains it names the execution.
+  const gateway = await d.repository.getGateway(gatewayId);
+  if (!gateway) return { state: 'done', generation: 0 };
+  const { executionId, generation } = await startGatewayPush(d, gatewayId, gateway.desiredGeneration);
+  const result = await awaitExecution(d, executionId, timing);
+  if (result.status === 'SUCCEEDED') return { state: 'done', generation };
+  if (result.status === 'RUNNING') return { state: 'running', generation };
+  logger.warn('Config push of a revocation did not complete', {
+    gatewayId,
+    executionId,
+    status: result.status,
+    errorName: result.error,
+  });
+  throw new PushFailedError();
+}
+
+/**
+ * After a road-warrior addition: push-gateway brings the gateway's config to the generation the
  * change produced, and the request follows it until it ends or the window does. A failed push does
  * not fail the request: the peer is stored, and the next push (any later change) carries it; the
  * instance's status report shows what it applied.

