@@ -171,6 +171,9 @@ async function embeddedTarget(): Promise<Target> {
       // The in-memory repository: no Java to start; DynamoDB Local keeps its own suites.
       VPG_STORAGE: process.env.VPG_STORAGE ?? 'memory',
       API_WAIT_MS: '8000',
+      // One client drives a whole suite as three users: the per-caller throttle would answer 429
+      // to the suite's own state checks (it has its own test, test/api/limits.test.ts).
+      CALLER_RATE_PER_SECOND: process.env.CALLER_RATE_PER_SECOND ?? '0',
     },
     // Own process group, so stop() reaches tsx's node grandchild and DynamoDB Local's java too.
     detached: true,
