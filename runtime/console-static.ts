@@ -61,8 +61,11 @@ export async function serveConsole(
     });
     response.end(method === 'HEAD' ? undefined : body);
   };
+  // Errors keep the API's envelope ({"error": {code, message}}) on every path of this server.
+  const sendError = (status: number, code: string, message: string) =>
+    send(status, 'application/json', JSON.stringify({ error: { code, message } }), 'no-store');
   if (method !== 'GET' && method !== 'HEAD') {
-    return send(405, 'text/plain; charset=utf-8', 'Method not allowed', 'no-store');
+    return sendError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on console pages (GET, HEAD)`);
   }
   if (pathname === '/config.json') return send(200, 'application/json', LOCAL_CONFIG, 'no-store');
   const file = await fileIn(root, pathname);
@@ -71,14 +74,13 @@ export async function serveConsole(
     const cache = pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
     return send(200, TYPES[extname(file)] ?? 'application/octet-stream', await readFile(file), cache);
   }
-  if (pathname.startsWith('/assets/')) return send(404, 'text/plain; charset=utf-8', 'Not found', 'no-store');
+  if (pathname.startsWith('/assets/')) return sendError(404, 'NOT_FOUND', `No console asset at ${pathname}`);
   const index = await readFile(join(root, 'index.html')).catch(() => undefined);
   if (!index) {
-    return send(
+    return sendError(
       503,
-      'text/plain; charset=utf-8',
-      'The console is not built: run `npm run console:build` (npm start and npm test do it).\n',
-      'no-store',
+      'CONSOLE_NOT_BUILT',
+      'The console is not built: run `npm run console:build` (npm start and npm test do it)',
     );
   }
   return send(200, 'text/html; charset=utf-8', index, 'no-cache');
