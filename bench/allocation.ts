@@ -15,6 +15,9 @@
  *
  * Run: npx tsx bench/allocation.ts
  */
+
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
@@ -27,9 +30,12 @@ import { createDocumentClient } from '../lambdas/adapters/dynamodb/client';
 import { addressOfAllocationSortKey, allocationItem } from '../lambdas/adapters/dynamodb/items';
 import { DynamoRepository } from '../lambdas/adapters/dynamodb/repository';
 import { ensureTable } from '../lambdas/adapters/dynamodb/schema';
+import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
+import { registerGateway } from '../lambdas/app/api/gateways';
 import { firstFreeIndex, type TunnelAddressSpace, tunnelAddressSpace } from '../lambdas/core/allocation';
+import { parseRegisterGatewayBody } from '../lambdas/core/schemas';
+import type { GatewayRecord } from '../lambdas/core/types';
 import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../runtime/dynamodb-local';
-import { gatewayRecord } from '../test/helpers/gateways';
 
 const TABLE = 'bench-allocation';
 const FILLS = [0, 1_000, 10_000];
@@ -73,6 +79,27 @@ export async function benchAllocation(): Promise<Record<string, unknown>> {
   }
 }
 
+/** Registers the /16 gateway as the API does; its public key is given, so no secret is written. */
+async function registerBenchGateway(repository: DynamoRepository, id: string): Promise<GatewayRecord> {
+  const input = parseRegisterGatewayBody({
+    id,
+    ownerId: 'bench',
+    vpcId: `vpc-${id}`,
+    vpcCidr: '10.0.0.0/16',
+    tunnelSubnet: SUBNET,
+    tunnelIp: GATEWAY_IP,
+    publicIp: '203.0.113.10',
+    publicKey: PUBLIC_KEY,
+    instanceId: `i-${id}`,
+  });
+  const secrets = new FileSecretStore(join(tmpdir(), 'bench-allocation-secrets'));
+  const admin = { userId: 'bench', isAdmin: true };
+  await registerGateway({ repository, secrets, clock: () => new Date() }, admin, input, undefined);
+  const record = await repository.getGateway(id);
+  if (!record) throw new Error(`Gateway ${id} vanished right after it was registered`);
+  return record;
+}
+
 async function measureOurs(
   documents: DynamoDBDocumentClient,
   fill: number,
@@ -80,13 +107,7 @@ async function measureOurs(
 ): Promise<Measure> {
   let units = 0;
   const setup = new DynamoRepository(documents, TABLE);
-  const gateway = gatewayRecord({
-    id: gatewayId,
-    tunnelSubnet: SUBNET,
-    tunnelIp: GATEWAY_IP,
-    publicKey: PUBLIC_KEY,
-  });
-  await setup.createGateway(gateway);
+  const gateway = await registerBenchGateway(setup, gatewayId);
   await seed(documents, gateway.id, fill);
   const repository = new DynamoRepository(documents, TABLE, {
     onConsumedCapacity: (used) => (units += used),

@@ -106,9 +106,18 @@ async function measureChanges(
   // Only the gateway's side is timed: rendering and storing the document is the control plane's.
   const applyState = async (): Promise<{ ms: number; path: unknown }> => {
     const document = serialiseState(renderGatewayState(gateway, peers, generation));
-    const stateUri = await configStore.put(gateway.id, generation, document);
+    const published = await configStore.put(
+      { gatewayId: gateway.id, instanceId: gateway.instanceId },
+      generation,
+      document,
+    );
     const { ms, result } = await timed(() =>
-      hosts.apply(gateway.instanceId, { gatewayId: gateway.id, generation, stateUri }),
+      hosts.apply(gateway.instanceId, {
+        gatewayId: gateway.id,
+        generation,
+        stateUri: published.uri,
+        stateSha256: published.sha256,
+      }),
     );
     if (result.exitCode !== 0)
       throw new Error(`apply of ${peers.length} peers failed: ${result.stderr.trim()}`);

@@ -6,17 +6,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleHandler as bundle, type HandlerBundle } from '../lib/constructs/bundling';
+import { bundleHandler } from '../lib/constructs/bundling';
 import { HANDLERS, REPO_ROOT } from '../lib/handlers';
 
-export type { HandlerBundle };
-
 export const BUNDLE_SIZE_GOAL_BYTES = 500_000;
-
-/** Bundles one handler (entry relative to the repository root) to `outfile`. */
-export function bundleHandler(entry: string, outfile: string): Promise<HandlerBundle> {
-  return bundle(REPO_ROOT, entry, outfile);
-}
 
 /** Bytes per handler name, bundled into a temporary folder that is removed afterwards. */
 async function benchBundleSizes(): Promise<Record<string, number>> {
@@ -25,7 +18,7 @@ async function benchBundleSizes(): Promise<Record<string, number>> {
     const sizes = await Promise.all(
       HANDLERS.map(async (spec) => [
         spec.name,
-        (await bundleHandler(spec.entry, join(dir, `${spec.name}.js`))).bytes,
+        (await bundleHandler(REPO_ROOT, spec.entry, join(dir, `${spec.name}.js`))).bytes,
       ]),
     );
     return Object.fromEntries(sizes);

@@ -9,8 +9,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { HANDLERS } from '../lib/handlers';
-import { BUNDLE_SIZE_GOAL_BYTES, bundleHandler } from './bundle-size';
+import { bundleHandler } from '../lib/constructs/bundling';
+import { HANDLERS, REPO_ROOT } from '../lib/handlers';
+import { BUNDLE_SIZE_GOAL_BYTES } from './bundle-size';
 import { type Metric, median, round, type SectionResult } from './harness';
 
 const RUNS_PER_HANDLER = 3;
@@ -41,7 +42,7 @@ export async function benchLambdaBundles(): Promise<SectionResult> {
     const details: Record<string, { bytes: number; coldImportMs: number[] }> = {};
     for (const spec of HANDLERS) {
       const file = join(dir, `${spec.name}.js`);
-      const { bytes } = await bundleHandler(spec.entry, file);
+      const { bytes } = await bundleHandler(REPO_ROOT, spec.entry, file);
       const times: number[] = [];
       for (let i = 0; i < RUNS_PER_HANDLER; i++) times.push(await coldRequire(file));
       details[spec.name] = { bytes, coldImportMs: times.map(round) };

@@ -1,10 +1,12 @@
 /**
  * Section 2: 200 peering operations across 20 gateways through the API, 40 in flight at a time (140
  * creates on distinct pairs; each of the first 60 is deleted as soon as its create call answers),
- * then, once everything has settled, the invariants of DESIGN §4 counted on the table and on the
+ * then, once everything has settled, the invariants of docs/CONTRACT.md#invariants counted on the table and on the
  * hosts: duplicate tunnel addresses, orphan peers on hosts, orphan allocations, peerings neither
  * ACTIVE nor cleanly FAILED.
  */
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Repository } from '../lambdas/app/ports';
 import { peeringPeerName } from '../lambdas/core/schemas';
@@ -15,7 +17,6 @@ import {
   registerGateways,
   round,
   type SectionResult,
-  sleep,
   startBenchRuntime,
   WAIT_NOTE,
 } from './harness';

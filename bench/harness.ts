@@ -136,8 +136,6 @@ export async function registerGateways(client: ApiClient, prefix: string, count:
   return ids;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
-
 export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
   const started = performance.now();
   const result = await work();

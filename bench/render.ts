@@ -5,6 +5,7 @@
  */
 import { generateKeyPair } from '../lambdas/core/keys';
 import { renderClientConfig, renderGatewayState, serialiseState } from '../lambdas/core/render';
+import { peeringPeerName } from '../lambdas/core/schemas';
 import type { GatewayRecord, PeerRecord } from '../lambdas/core/types';
 import { nthHost } from '../runtime/hosts/addresses';
 import { mean, round, type SectionResult } from './harness';
@@ -100,7 +101,7 @@ function peeringPeer(i: number): PeerRecord {
   const peeringId = `pcx-${i}`;
   return {
     gatewayId: 'gw-big',
-    name: `vpc-peering-${peeringId}`,
+    name: peeringPeerName(peeringId),
     type: 'vpc-peering',
     publicKey: keyOf(i),
     tunnelIp: nthHost('100.64.0.0/16', i + 2),

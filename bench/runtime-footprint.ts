@@ -5,8 +5,9 @@
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { round, type SectionResult, sleep, startBenchRuntime } from './harness';
+import { round, type SectionResult, startBenchRuntime } from './harness';
 
 const run = promisify(execFile);
 const HEALTH_POLL_MS = 10;

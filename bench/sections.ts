@@ -74,6 +74,20 @@ export const SECTIONS: SectionSpec[] = [
     timeoutMs: 2 * MINUTE,
     run: async () => (await import('./runtime-footprint')).benchRuntimeFootprint(),
   },
+  {
+    name: 'secrets-cost',
+    title: '9. cost of a secret vs Parameter Store tiers',
+    isolated: false,
+    timeoutMs: MINUTE,
+    run: async () => (await import('./secrets-cost')).benchSecretsCost(),
+  },
+  {
+    name: 'console',
+    title: '10. console: initial JavaScript and time to an interactive gateway list',
+    isolated: true,
+    timeoutMs: 3 * MINUTE,
+    run: async () => (await import('./console')).benchConsole(),
+  },
 ];
 
 /** bench/allocation.ts reports rows of capacity units and times; the table shows its capacity units. */

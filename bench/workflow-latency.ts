@@ -9,7 +9,6 @@ import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
 import { peerDescribing } from '../lambdas/app/peering-workflow';
 import type { Repository } from '../lambdas/app/ports';
-import { secretNames } from '../lambdas/app/secret-names';
 import { generatePresharedKey } from '../lambdas/core/key-format';
 import { renderGatewayState, serialiseState } from '../lambdas/core/render';
 import type { GatewayRecord } from '../lambdas/core/types';
@@ -103,7 +102,7 @@ async function createViaApi(bench: BenchRuntime, a: string, b: string): Promise<
 /** The create workflow's writes and applies without the workflow: the floor. */
 async function createDirectly(d: Floor, peeringId: string, a: string, b: string): Promise<string> {
   const [local, remote] = await Promise.all([gateway(d, a), gateway(d, b)]);
-  const presharedKeyParam = secretNames.presharedKey(peeringId);
+  const presharedKeyParam = d.secrets.names.presharedKey(peeringId);
   await d.secrets.putIfAbsent(presharedKeyParam, generatePresharedKey());
   await d.repository.createPeering({
     id: peeringId,
@@ -125,7 +124,7 @@ async function deleteDirectly(d: Floor, peeringId: string): Promise<void> {
   await d.repository.detachPeering(peeringId);
   await Promise.all(peering.gatewayIds.map((id) => applyDirectly(d, id)));
   await d.repository.releasePeering(peeringId, { deleteRecord: true });
-  await d.secrets.delete(secretNames.presharedKey(peeringId));
+  await d.secrets.delete(d.secrets.names.presharedKey(peeringId));
 }
 
 /** Render the gateway's state, publish it and run the gateway script on its host, synchronously. */
@@ -133,13 +132,18 @@ async function applyDirectly(d: Floor, gatewayId: string): Promise<void> {
   const record = await gateway(d, gatewayId);
   const peers = await d.repository.listPeers(gatewayId);
   const generation = record.desiredGeneration;
-  const stateUri = await d.configStore.put(
-    gatewayId,
+  const published = await d.configStore.put(
+    { gatewayId, instanceId: record.instanceId },
     generation,
     serialiseState(renderGatewayState(record, peers, generation)),
   );
   await d.hosts.ensureHost(record);
-  const result = await d.hosts.apply(record.instanceId, { gatewayId, generation, stateUri });
+  const result = await d.hosts.apply(record.instanceId, {
+    gatewayId,
+    generation,
+    stateUri: published.uri,
+    stateSha256: published.sha256,
+  });
   if (result.exitCode !== 0) throw new Error(`floor apply on ${gatewayId} failed: ${result.stderr.trim()}`);
 }
 

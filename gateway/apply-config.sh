@@ -2,13 +2,20 @@
 # apply-config.sh - applies a gateway's desired state (docs/ARCHITECTURE.md "Desired-state document").
 # Run by the SSM Command document on AWS and by the embedded runtime's local hosts.
 #
-#   apply-config.sh --gateway-id ID --generation N --state-uri s3://…|file://…
+#   apply-config.sh --gateway-id ID --generation N --state-uri s3://…|file://… --state-sha256 HEX
 #   apply-config.sh --restore     # re-apply the persisted state (boot time)
 #   apply-config.sh --report      # print the status report only
 #
 # Env (or VPG_*=value lines in /etc/vpc-peering/gateway.env, see VPG_ENV_FILE): VPG_STATE_DIR
-# (/var/lib/vpc-peering), VPG_MODE (wireguard|files), VPG_SECRET_SOURCE (ssm | dir:/path),
-# VPG_VPC_IF (eth1), VPG_WAN_IF (eth0), VPG_WG_IF (default: state .interface.name).
+# (/var/lib/vpc-peering), VPG_MODE (wireguard|files), VPG_SECRET_SOURCE (s3://bucket | dir:/path),
+# VPG_STATE_BUCKET (the only bucket documents may come from), VPG_PROTECTED_IPS (addresses no
+# route may cover, comma-separated), VPG_SECRET_CACHE_SECONDS (3600), VPG_VPC_IF (eth1),
+# VPG_WAN_IF (eth0), VPG_WG_IF (default: state .interface.name).
+#
+# The instance trusts no document (docs/SECURITY.md, lib/checks.sh): it must be the one the command
+# names (its SHA-256, under gateways/<gateway id>/), and it is refused when it routes a default
+# route or a prefix covering a protected address, carries a ruleset outside the grammar render.ts
+# writes, or names a secret that is not its own gateway's key or one of its own peerings' keys.
 # The last stdout line is a JSON report; secrets never reach stdout, stderr, argv or the report.
 # The full path's report and --report carry the live peers of the interface ("peers": handshake,
 # bytes); a delta apply's report carries none ({"gatewayId","appliedGeneration","mode","path"}):
@@ -35,7 +42,7 @@ umask 077
 ENV_FILE=${VPG_ENV_FILE:-/etc/vpc-peering/gateway.env}
 if [[ -r $ENV_FILE ]]; then
   while IFS= read -r line || [[ -n $line ]]; do
-    if [[ $line =~ ^(VPG_(STATE_DIR|MODE|SECRET_SOURCE|VPC_IF|WAN_IF|WG_IF))=([A-Za-z0-9_./:@-]*)$ ]]; then
+    if [[ $line =~ ^(VPG_(STATE_DIR|MODE|SECRET_SOURCE|STATE_BUCKET|PROTECTED_IPS|SECRET_CACHE_SECONDS|VPC_IF|WAN_IF|WG_IF))=([A-Za-z0-9_./:@,-]*)$ ]]; then
       [[ -n ${!BASH_REMATCH[1]:-} ]] || printf -v "${BASH_REMATCH[1]}" '%s' "${BASH_REMATCH[3]}"
     elif [[ -n $line && $line != \#* ]]; then
       echo "apply-config: ignoring unrecognised line in $ENV_FILE: $line" >&2
@@ -45,7 +52,12 @@ fi
 
 STATE_DIR=${VPG_STATE_DIR:-/var/lib/vpc-peering}
 MODE=${VPG_MODE:-wireguard}
-SECRET_SOURCE=${VPG_SECRET_SOURCE:-ssm}
+SECRET_SOURCE=${VPG_SECRET_SOURCE:-}
+STATE_BUCKET=${VPG_STATE_BUCKET:-}
+# Whatever a document says, these stay reachable the way they are: the instance metadata service
+# (its credentials) and its DNS resolver; the instance adds its own interfaces' addresses.
+PROTECTED_IPS=169.254.169.254,169.254.169.253${VPG_PROTECTED_IPS:+,$VPG_PROTECTED_IPS}
+CACHE_SECONDS=${VPG_SECRET_CACHE_SECONDS:-3600}
 VPC_IF=${VPG_VPC_IF:-eth1}
 WAN_IF=${VPG_WAN_IF:-eth0}
 # Scratch files (under the lock) and the secret cache (README "Secret cache").
@@ -60,6 +72,8 @@ IFS= read -r BOOT_ID </proc/sys/kernel/random/boot_id || true
 . "$GATEWAY_SRC/lib/render.sh"
 # shellcheck source=lib/secrets.sh
 . "$GATEWAY_SRC/lib/secrets.sh"
+# shellcheck source=lib/checks.sh
+. "$GATEWAY_SRC/lib/checks.sh"
 # shellcheck source=lib/apply-full.sh
 . "$GATEWAY_SRC/lib/apply-full.sh"
 # shellcheck source=lib/apply-delta.sh
@@ -72,7 +86,7 @@ IFS= read -r BOOT_ID </proc/sys/kernel/random/boot_id || true
 trap 'die "unexpected failure (line $LINENO)"' ERR
 
 # ---------- arguments ----------
-ACTION=apply GATEWAY_ID='' GENERATION=0 STATE_URI=''
+ACTION=apply GATEWAY_ID='' GENERATION=0 STATE_URI='' STATE_SHA256=''
 while (($#)); do
   case $1 in
     --gateway-id)
@@ -88,6 +102,11 @@ while (($#)); do
     --state-uri)
       (($# >= 2)) || usage "--state-uri needs a value"
       STATE_URI=$2
+      shift 2
+      ;;
+    --state-sha256)
+      (($# >= 2)) || usage "--state-sha256 needs a value"
+      STATE_SHA256=$2
       shift 2
       ;;
     --restore)
@@ -106,8 +125,16 @@ if [[ $ACTION == apply ]]; then
   [[ $GATEWAY_ID =~ ^[A-Za-z0-9._:-]+$ ]] || usage "--gateway-id must match ^[A-Za-z0-9._:-]+\$"
   [[ $GENERATION =~ ^[0-9]{1,15}$ ]] || usage "--generation must be a non-negative integer"
   [[ $STATE_URI =~ ^(s3://[^[:space:]]+|file:///[^[:space:]]*)$ ]] || usage "--state-uri must be s3://… or file:///…"
+  [[ $STATE_SHA256 =~ ^[0-9a-f]{64}$ ]] || usage "--state-sha256 must be 64 lowercase hex digits"
   GENERATION=$((10#$GENERATION))
 fi
+if [[ $ACTION != report ]]; then
+  case $SECRET_SOURCE in
+    s3://?* | dir:/*) ;;
+    *) usage "VPG_SECRET_SOURCE must be s3://bucket or dir:/path" ;;
+  esac
+fi
+[[ $CACHE_SECONDS =~ ^[0-9]{1,7}$ ]] || usage "VPG_SECRET_CACHE_SECONDS must be a number of seconds"
 need jq awk flock mv cp
 [[ $MODE == files ]] || need wg ip nft
 
@@ -146,21 +173,13 @@ case $ACTION in
       applied_line
       stage applied.json "$REPLY"
     fi
+    # The secret copies delivered to this instance are the restored gateway's.
+    if [[ -z $GATEWAY_ID ]] && read_header "$RESTORED"; then GATEWAY_ID=$DOC_ID; fi
     apply_document "$RESTORED"
     report_from_store
     ;;
   apply)
-    case $STATE_URI in
-      s3://*)
-        need aws
-        DOCUMENT=$WORK/download.json
-        aws s3 cp --only-show-errors "$STATE_URI" "$DOCUMENT" >/dev/null 2>&1 || die "cannot fetch $STATE_URI"
-        ;;
-      file://*)
-        DOCUMENT=${STATE_URI#file://}
-        [[ -r $DOCUMENT ]] || die "cannot fetch $STATE_URI"
-        ;;
-    esac
+    fetch_document
     # The delta path writes the document to $STATE_DIR/state.json itself; the full path copies it to
     # $WORK/state.json, renamed into place by persist.
     if apply_delta "$DOCUMENT"; then

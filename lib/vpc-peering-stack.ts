@@ -1,5 +1,5 @@
 /**
- * The whole control plane in one stack: table, secrets key, config bucket, SSM document, the
+ * The whole control plane in one stack: table, secrets key and bucket, config bucket, SSM documents, the
  * Lambdas, the three workflows, the API, the stream cascade and the gateway event rule, with each
  * function granted only what its handler uses (ACCESS below).
  */
@@ -9,6 +9,7 @@ import {
   ArnFormat,
   CfnOutput,
   Duration,
+  Fn,
   RemovalPolicy,
   Stack,
   type StackProps,
@@ -41,6 +42,7 @@ import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../lambdas/adapters/dynamodb/schema';
 import { gatewayEventsPattern, reportInvocationsPattern } from '../lambdas/shared/event-patterns';
 import { GATEWAY_TAG } from '../lambdas/shared/gateway-tag';
+import { ConsoleHosting } from './constructs/console-hosting';
 import { DeadLetterQueue } from './constructs/dead-letter-queue';
 import { type DocumentPurpose, GatewayCommandDocument } from './constructs/gateway-command-document';
 import { PeeringApi } from './constructs/peering-api';
@@ -60,19 +62,29 @@ export function parseRemovalPolicy(value: unknown): RemovalPolicy {
 
 export const SECRET_PREFIX = '/vpc-peering';
 /**
- * Object prefixes of the config bucket: desired-state documents (lambdas/adapters/s3) and Run
- * Command output (lambdas/adapters/ssm sends it there, as GetCommandInvocation truncates stdout).
+ * Object prefixes. Config bucket: desired-state documents (lambdas/adapters/s3) and Run Command
+ * output (lambdas/adapters/ssm sends it there, as GetCommandInvocation truncates stdout). Secrets
+ * bucket: the control plane's secrets and the per-gateway copies delivered to instances
+ * (lambdas/adapters/s3/secrets.ts).
  */
 export const STATE_PREFIX = 'gateways/';
 export const COMMAND_OUTPUT_PREFIX = 'command-output/';
+export const SECRETS_PREFIX = 'secrets/';
+export const DELIVERED_SECRETS_PREFIX = 'gateways/';
+/** The instance's own ARN, as IAM sees its instance-role session (docs/SECURITY.md). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a template
+export const SOURCE_INSTANCE = '${ec2:SourceInstanceARN}';
+/** The object tag that names the one instance allowed to read an object. */
+export const INSTANCE_TAG_CONDITION = 's3:ExistingObjectTag/vpc-peering-instance';
 
 /**
  * What a handler touches, by the adapters it imports. `table-read`/`table`: the DynamoDB
- * repository; `secrets-delete`: deleting SecureStrings under SECRET_PREFIX (clean-up only);
- * `secrets-write`: creating them too, with the key encrypting them; `secrets`: also reading them
- * back decrypted (only the api, which serves key downloads and registers gateways); `config`:
- * publishing desired-state documents; `config-read`: reading them back (the status route shows the
- * applied generation's peers); `commands`: sending the apply command; `command-status`:
+ * repository; `secrets-delete`: deleting secret objects (clean-up only); `secrets-write`: creating
+ * them too, with the key encrypting them; `secrets`: also reading them back decrypted (only the
+ * api, which serves key downloads and registers gateways); `deliver-secrets`: copying a gateway's
+ * secrets to its instance's tagged copies; `config`: publishing desired-state documents (tagged
+ * for their instance); `config-read`: reading them back (the status route shows the applied
+ * generation's peers); `commands`: sending the apply command; `command-status`:
  * reading an invocation and its full output; `report-commands`: sending the report command to
  * the tagged gateway instances; `workflows`: starting and describing executions; `audit`:
  * PutEvents on the default bus.
@@ -83,6 +95,7 @@ export type Access =
   | 'secrets-delete'
   | 'secrets-write'
   | 'secrets'
+  | 'deliver-secrets'
   | 'config'
   | 'config-read'
   | 'commands'
@@ -99,7 +112,7 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   sweeper: ['table-read', 'workflows', 'audit'],
   validate: ['table-read'],
   allocate: ['table', 'secrets-write', 'audit'],
-  'push-config': ['table-read', 'config', 'commands'],
+  'push-config': ['table-read', 'deliver-secrets', 'config', 'commands'],
   'check-command': ['table', 'command-status'],
   activate: ['table', 'audit'],
   compensate: ['table', 'audit'],
@@ -147,10 +160,13 @@ export interface VpcPeeringStackProps extends StackProps {
   readonly sweepInterval?: Duration;
   /** How long a peering may stay PROVISIONING or DELETING before the sweep re-drives it. Default 10 minutes. */
   readonly stalledPeeringBound?: Duration;
+  /** The console's Cognito managed login domain prefix. Default: vpc-peering-<stack UUID>. */
+  readonly consoleDomainPrefix?: string;
 }
 
 interface SharedResources {
   readonly secretsKey: Key;
+  readonly secretsBucket: Bucket;
   readonly configBucket: Bucket;
   readonly documents: Record<DocumentPurpose, GatewayCommandDocument>;
 }
@@ -163,6 +179,7 @@ export class VpcPeeringStack extends Stack {
   /** One gateway's config push, started by the API (road-warrior changes) and gateway-events. */
   readonly pushGateway: PeeringStateMachine;
   readonly api: PeeringApi;
+  readonly console: ConsoleHosting;
   readonly gatewayInstancePolicy: ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: VpcPeeringStackProps = {}) {
@@ -171,19 +188,26 @@ export class VpcPeeringStack extends Stack {
     const sourceRoot = props.sourceRoot ?? REPO_ROOT;
 
     const secretsKey = new Key(this, 'SecretsKey', {
-      description: 'Encrypts the VPC peering SecureString parameters (private and preshared keys)',
+      description: 'Encrypts the VPC peering secrets (private and preshared keys) and their instance copies',
       enableKeyRotation: true,
       removalPolicy,
     });
     this.table = this.createTable(removalPolicy);
     const configBucket = this.createConfigBucket(removalPolicy);
+    const secretsBucket = this.createSecretsBucket(secretsKey, removalPolicy);
     const scriptSourceDir = join(sourceRoot, 'gateway');
     const statusReportInterval = props.statusReportInterval ?? Duration.minutes(5);
+    const buckets = { configBucket: configBucket.bucketName, secretsBucket: secretsBucket.bucketName };
     const documents = {
-      apply: new GatewayCommandDocument(this, 'ApplyConfigDocument', { scriptSourceDir, purpose: 'apply' }),
+      apply: new GatewayCommandDocument(this, 'ApplyConfigDocument', {
+        scriptSourceDir,
+        purpose: 'apply',
+        buckets,
+      }),
       report: new GatewayCommandDocument(this, 'ReportStatusDocument', {
         scriptSourceDir,
         purpose: 'report',
+        buckets,
       }),
     };
 
@@ -191,6 +215,11 @@ export class VpcPeeringStack extends Stack {
       TABLE_NAME: this.table.tableName,
       SECRET_PREFIX,
       SECRETS_KMS_KEY_ID: secretsKey.keyArn,
+      SECRETS_BUCKET: secretsBucket.bucketName,
+      GATEWAY_INSTANCE_ARN_PREFIX: Arn.format(
+        { service: 'ec2', resource: 'instance', resourceName: '' },
+        this,
+      ),
       CONFIG_BUCKET: configBucket.bucketName,
       SSM_DOCUMENT_NAME: documents.apply.documentName,
       SSM_REPORT_DOCUMENT_NAME: documents.report.documentName,
@@ -218,7 +247,7 @@ export class VpcPeeringStack extends Stack {
       functions: bySubstitution,
       removalPolicy,
     });
-    this.grantAccess({ secretsKey, configBucket, documents });
+    this.grantAccess({ secretsKey, secretsBucket, configBucket, documents });
 
     this.connectStream(removalPolicy);
     const gatewayEventsBus = this.connectGatewayEvents(removalPolicy, props.gatewayProductPrincipal);
@@ -228,15 +257,37 @@ export class VpcPeeringStack extends Stack {
       props.sweepInterval ?? Duration.minutes(5),
       props.stalledPeeringBound ?? Duration.minutes(10),
     );
-    this.api = new PeeringApi(this, 'Api', { handler: this.functions.api, removalPolicy });
+    this.console = new ConsoleHosting(this, 'Console', {
+      distPath: join(sourceRoot, 'console/dist'),
+      removalPolicy,
+    });
+    this.api = new PeeringApi(this, 'Api', {
+      handler: this.functions.api,
+      removalPolicy,
+      consoleOrigin: this.console.origin,
+    });
+    this.functions.api.addEnvironment('CONSOLE_ORIGIN', this.console.origin);
+    this.console.publish({
+      apiUrl: this.api.url,
+      userPool: this.api.userPool,
+      // Unique per account and region, as Cognito domain prefixes must be.
+      domainPrefix:
+        props.consoleDomainPrefix ??
+        Fn.join('-', ['vpc-peering', Fn.select(2, Fn.split('/', Stack.of(this).stackId))]),
+    });
     for (const machine of [this.createPeering, this.deletePeering]) {
       this.alarmOnFailedExecutions(machine, 'the workflow could not even compensate');
     }
     // A failed push leaves the instance behind its desired generation until the next push.
     this.alarmOnFailedExecutions(this.pushGateway, 'a gateway did not apply its desired state');
-    this.gatewayInstancePolicy = this.createGatewayInstancePolicy(secretsKey, configBucket);
+    this.gatewayInstancePolicy = this.createGatewayInstancePolicy({
+      secretsKey,
+      secretsBucket,
+      configBucket,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+    new CfnOutput(this, 'ConsoleUrl', { value: this.console.origin });
     new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.api.userPoolClient.userPoolClientId });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
@@ -290,6 +341,29 @@ export class VpcPeeringStack extends Stack {
     return bucket;
   }
 
+  /**
+   * Secrets as SSE-KMS objects, one per secret (no per-account count ceiling). Not versioned: a
+   * deleted secret must be gone, not kept as a noncurrent version. No bucket key: each object's
+   * data key is bound to its own ARN (the encryption context the instance policy checks).
+   */
+  private createSecretsBucket(secretsKey: Key, removalPolicy: RemovalPolicy): Bucket {
+    const bucket = new Bucket(this, 'SecretsBucket', {
+      encryption: BucketEncryption.KMS,
+      encryptionKey: secretsKey,
+      bucketKeyEnabled: false,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      removalPolicy,
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+    });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Every access is an IAM-authorized API call visible to CloudTrail, and every read a KMS Decrypt logged with the object ARN',
+    });
+    return bucket;
+  }
+
   private createFunctions(
     sourceRoot: string,
     removalPolicy: RemovalPolicy,
@@ -308,12 +382,13 @@ export class VpcPeeringStack extends Stack {
     return Object.fromEntries(entries) as Record<HandlerName, PeeringFunction>;
   }
 
-  private grantAccess({ secretsKey, configBucket, documents }: SharedResources): void {
+  private grantAccess({ secretsKey, secretsBucket, configBucket, documents }: SharedResources): void {
     const tableResources = [
       this.table.tableArn,
       `${this.table.tableArn}/index/${TABLE_SCHEMA.ownerIndex.name}`,
     ];
-    const parameters = Arn.format({ service: 'ssm', resource: `parameter${SECRET_PREFIX}/*` }, this);
+    const secretObjects = secretsBucket.arnForObjects(`${SECRETS_PREFIX}*`);
+    const deliveredObjects = secretsBucket.arnForObjects(`${DELIVERED_SECRETS_PREFIX}*`);
     const stateObjects = configBucket.arnForObjects(`${STATE_PREFIX}*`);
     const outputObjects = configBucket.arnForObjects(`${COMMAND_OUTPUT_PREFIX}*`);
     const taggedInstances = Arn.format({ service: 'ec2', resource: 'instance', resourceName: '*' }, this);
@@ -321,12 +396,12 @@ export class VpcPeeringStack extends Stack {
     const allow = (fn: PeeringFunction, actions: string[], resources: string[]) =>
       fn.addToRolePolicy(new PolicyStatement({ actions, resources }));
     const allowSecrets = (fn: PeeringFunction, actions: string[]) => {
-      allow(fn, actions, [parameters]);
-      acknowledgeWildcardResource(fn.serviceRole, parameters, SECRET_PATH_REASON);
+      allow(fn, actions, [secretObjects]);
+      acknowledgeWildcardResource(fn.serviceRole, secretObjects, SECRET_PATH_REASON);
     };
-    // Reading a secret back needs ssm:GetParameter too: kms:Decrypt through SSM alone reads nothing.
-    const useSecretsKey = (fn: PeeringFunction) =>
-      fn.addToRolePolicy(kmsThroughSsm(secretsKey, ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey']));
+    // Reading a secret back needs s3:GetObject too: kms:Decrypt through S3 alone reads nothing.
+    const useSecretsKey = (fn: PeeringFunction, actions: string[]) =>
+      fn.addToRolePolicy(kmsThroughS3(secretsKey, actions));
 
     // Run Command authorizes the document and every target instance: only tagged gateways.
     const sendTo = (fn: PeeringFunction, documentArn: string) => {
@@ -348,18 +423,30 @@ export class VpcPeeringStack extends Stack {
     const grants: Record<Access, (fn: PeeringFunction) => void> = {
       'table-read': (fn) => allow(fn, TABLE_READ_ACTIONS, tableResources),
       table: (fn) => allow(fn, [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS], tableResources),
-      // Deleting a parameter needs no KMS permission.
-      'secrets-delete': (fn) => allowSecrets(fn, ['ssm:DeleteParameter']),
+      // Deleting an object needs no KMS permission.
+      'secrets-delete': (fn) => allowSecrets(fn, ['s3:DeleteObject']),
       'secrets-write': (fn) => {
-        allowSecrets(fn, ['ssm:PutParameter', 'ssm:DeleteParameter']);
-        useSecretsKey(fn);
+        allowSecrets(fn, ['s3:PutObject', 's3:DeleteObject']);
+        useSecretsKey(fn, ['kms:GenerateDataKey']);
       },
       secrets: (fn) => {
-        allowSecrets(fn, ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter']);
-        useSecretsKey(fn);
+        allowSecrets(fn, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject']);
+        useSecretsKey(fn, ['kms:GenerateDataKey', 'kms:Decrypt']);
+      },
+      // A server-side copy: S3 decrypts the source and encrypts the tagged copy for the Lambda.
+      'deliver-secrets': (fn) => {
+        allowSecrets(fn, ['s3:GetObject']);
+        allow(fn, ['s3:PutObject', 's3:PutObjectTagging'], [deliveredObjects]);
+        acknowledgeWildcardResource(
+          fn.serviceRole,
+          deliveredObjects,
+          'Copies are keyed by gateway and secret name',
+        );
+        useSecretsKey(fn, ['kms:GenerateDataKey', 'kms:Decrypt']);
       },
       config: (fn) => {
-        allow(fn, ['s3:PutObject'], [stateObjects]);
+        // Tagged on write: the tag names the one instance that may read the document.
+        allow(fn, ['s3:PutObject', 's3:PutObjectTagging'], [stateObjects]);
         acknowledgeWildcardResource(
           fn.serviceRole,
           stateObjects,
@@ -547,45 +634,71 @@ export class VpcPeeringStack extends Stack {
 
   /**
    * Attached by the gateway product to its instance role, next to AmazonSSMManagedInstanceCore.
-   * Limitation, accepted: a parameter carries no tag IAM can match against the calling instance,
-   * and `ec2:SourceInstanceARN` cannot be placed in a parameter path, so an instance can read every
-   * SecureString under SECRET_PREFIX, not only its own gateway's. Decryption is allowed only
-   * through SSM (kms:ViaService), and only the gateway product's instances hold this policy.
+   * One policy for every instance, each held to its own gateway by its session's
+   * `ec2:SourceInstanceARN` (docs/SECURITY.md): it reads only objects tagged with its own ARN (its
+   * gateway's documents and the secret copies delivered to it), decrypts only delivered copies, and
+   * writes apply output only under its own ARN. No Parameter Store access, no control-plane secret,
+   * no road-warrior key.
    */
-  private createGatewayInstancePolicy(secretsKey: Key, configBucket: Bucket): ManagedPolicy {
-    const stateObjects = configBucket.arnForObjects(`${STATE_PREFIX}*`);
-    const outputObjects = configBucket.arnForObjects(`${COMMAND_OUTPUT_PREFIX}*`);
-    const parameters = Arn.format({ service: 'ssm', resource: `parameter${SECRET_PREFIX}/*` }, this);
+  private createGatewayInstancePolicy({
+    secretsKey,
+    secretsBucket,
+    configBucket,
+  }: Omit<SharedResources, 'documents'>): ManagedPolicy {
+    const ownObjects = [
+      configBucket.arnForObjects(`${STATE_PREFIX}*`),
+      secretsBucket.arnForObjects(`${DELIVERED_SECRETS_PREFIX}*`),
+    ];
+    const ownOutput = configBucket.arnForObjects(`${COMMAND_OUTPUT_PREFIX}${SOURCE_INSTANCE}/*`);
+    const reportOutput = configBucket.arnForObjects(`${COMMAND_OUTPUT_PREFIX}reports/*`);
     const policy = new ManagedPolicy(this, 'GatewayInstancePolicy', {
-      description: 'VPC peering gateway instances: read desired-state documents and the secrets they name',
+      description:
+        'VPC peering gateway instances: read their own documents and secret copies, write their output',
       statements: [
-        new PolicyStatement({ actions: ['s3:GetObject'], resources: [stateObjects] }),
-        // The SSM agent uploads the command output with the instance's credentials.
-        new PolicyStatement({ actions: ['s3:PutObject'], resources: [outputObjects] }),
-        new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameters] }),
-        // apply-config.sh fetches the secrets it lacks in batches (`aws ssm get-parameters`), which
-        // IAM authorizes as its own action: without it no instance could apply a document.
-        new PolicyStatement({ actions: ['ssm:GetParameters'], resources: [parameters] }),
-        kmsThroughSsm(secretsKey, ['kms:Decrypt']),
+        new PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: ownObjects,
+          conditions: { StringEquals: { [INSTANCE_TAG_CONDITION]: SOURCE_INSTANCE } },
+        }),
+        // The SSM agent uploads the command output with the instance's credentials: an apply's
+        // under its own ARN; the report command's under one shared prefix (docs/SECURITY.md).
+        new PolicyStatement({ actions: ['s3:PutObject'], resources: [ownOutput, reportOutput] }),
+        new PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [secretsKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': s3Service(secretsKey) },
+            ArnLike: {
+              'kms:EncryptionContext:aws:s3:arn': secretsBucket.arnForObjects(`${DELIVERED_SECRETS_PREFIX}*`),
+            },
+          },
+        }),
       ],
     });
-    acknowledgeWildcardResource(policy, stateObjects, 'The instance fetches the document the command names');
-    acknowledgeWildcardResource(policy, outputObjects, 'The SSM agent writes output under the command id');
-    acknowledgeWildcardResource(policy, parameters, `${SECRET_PATH_REASON} (see the limitation above)`);
+    for (const resource of ownObjects) {
+      acknowledgeWildcardResource(policy, resource, 'Only objects tagged with the calling instance ARN');
+    }
+    acknowledgeWildcardResource(policy, ownOutput, 'Only below the calling instance ARN');
+    acknowledgeWildcardResource(
+      policy,
+      reportOutput,
+      'The report command writes every instance output under one prefix',
+    );
     return policy;
   }
 }
 
 const SECRET_PATH_REASON =
-  'Secret names are per gateway, peer and peering, created at run time under the one prefix this system owns';
+  'Secret objects are per gateway, peer and peering, created at run time under the one prefix this system owns';
 
-/** KMS use on the secrets key, only on behalf of SSM Parameter Store. */
-function kmsThroughSsm(key: Key, actions: string[]): PolicyStatement {
-  const stack = Stack.of(key);
+const s3Service = (key: Key) => `s3.${Stack.of(key).region}.${Stack.of(key).urlSuffix}`;
+
+/** KMS use on the secrets key, only on behalf of S3 (the secrets bucket's SSE-KMS). */
+function kmsThroughS3(key: Key, actions: string[]): PolicyStatement {
   return new PolicyStatement({
     actions,
     resources: [key.keyArn],
-    conditions: { StringEquals: { 'kms:ViaService': `ssm.${stack.region}.${stack.urlSuffix}` } },
+    conditions: { StringEquals: { 'kms:ViaService': s3Service(key) } },
   });
 }
 

@@ -1,12 +1,13 @@
 /**
  * AWS's DynamoDB Local (the real engine: transactions, streams, TTL) as a child process, for the
- * embedded runtime, the persistence tests and the benchmarks. Needs Java 17+ (DESIGN §5).
+ * embedded runtime, the persistence tests and the benchmarks. Needs Java 17+ (docs/CONTRACT.md#tooling-facts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve as resolvePath } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DYNAMODB_LOCAL_HOST, spawnLoopbackDynamoDbLocal } from './dynamodb-loopback';
 
@@ -154,8 +155,4 @@ async function terminate(child: ChildProcess, exited: Promise<void>): Promise<vo
     child.kill('SIGKILL');
     await exited;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
 }

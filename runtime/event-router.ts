@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ValidationError } from '../lambdas/core/errors';
 import { type EventPattern, matchesPattern } from '../lambdas/shared/event-patterns';
+import { retry } from '../lambdas/shared/retry';
 
 export interface EventRoute {
   pattern: EventPattern;
@@ -52,8 +53,12 @@ export function createEventRouter(routes: EventRoute[], options: EventRouterOpti
   async function deliver(event: EventBridgeEvent<string, unknown>): Promise<PutEventsResultEntry> {
     // An event no rule matches is still accepted, as on AWS.
     for (const route of routes.filter((r) => matchesPattern(r.pattern, event))) {
-      const failure = await withRetries(() => route.handler(event), attempts, retryDelayMs);
-      if (failure) return { ErrorCode: 'InternalFailure', ErrorMessage: failure.message };
+      try {
+        await retry(() => route.handler(event), { attempts, delayMs: (attempt) => retryDelayMs * attempt });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return { ErrorCode: 'InternalFailure', ErrorMessage: message };
+      }
     }
     return { EventId: event.id };
   }
@@ -67,25 +72,6 @@ export function createEventRouter(routes: EventRoute[], options: EventRouterOpti
       return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
     },
   };
-}
-
-/** Undefined on success; the last error once every attempt failed. */
-async function withRetries(
-  call: () => Promise<unknown>,
-  attempts: number,
-  delayMs: number,
-): Promise<Error | undefined> {
-  let last: Error | undefined;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
-      await call();
-      return undefined;
-    } catch (error) {
-      last = error instanceof Error ? error : new Error(String(error));
-      if (attempt < attempts) await new Promise((done) => setTimeout(done, delayMs * attempt));
-    }
-  }
-  return last;
 }
 
 function toEvent(entry: PutEventsEntry): EventBridgeEvent<string, unknown> {

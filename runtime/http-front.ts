@@ -9,7 +9,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ValidationError } from '../lambdas/core/errors';
-import { parseGroups } from '../lambdas/shared/http/claims';
+import { parseGroups } from '../lambdas/http/claims';
+import { isConsolePath, serveConsole } from './console-static';
 import { tokenRejection, verifyToken } from './tokens';
 
 export interface HttpFrontOptions {
@@ -264,6 +265,7 @@ async function route(
     throw error;
   }
   if (url.pathname === '/health' && request.method === 'GET') return handleHealth(options, response);
+  if (isConsolePath(url.pathname)) return serveConsole(request.method ?? 'GET', url.pathname, response);
   const { claims, rejected } = await claimsOf(request, options.authSecret);
   // As the Cognito authorizer does, a refused token never reaches the handler; here the 401 says why.
   if (rejected) return sendError(response, 401, 'UNAUTHORIZED', rejected);

@@ -11,13 +11,13 @@
  */
 import './polyfills';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { ensureTable } from '../lambdas/adapters/dynamodb';
 import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
+import { FileInstanceSecrets } from '../lambdas/adapters/local/file-instance-secrets';
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
 import { MemoryAudit } from '../lambdas/adapters/local/memory-audit';
 import { MemoryRepository } from '../lambdas/adapters/memory/repository';
@@ -44,7 +44,7 @@ import { memoryCascade } from './memory-cascade';
 import { clearRunRecord, removeCrashLeftovers, writeRunRecord } from './run-record';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
-import { assertStrongAuthSecret, mintToken } from './tokens';
+import { assertStrongAuthSecret, mintToken, persistentAuthSecret, signInLink } from './tokens';
 import { LocalWorkflowEngine } from './workflow-engine';
 
 export interface RuntimeOptions {
@@ -90,23 +90,6 @@ const TABLE_NAME = 'vpc-peering';
 /** The name the report document's invocations carry in their (local) SSM notifications. */
 const REPORT_DOCUMENT = 'vpc-peering-report';
 
-/**
- * The generated LOCAL_AUTH_SECRET, kept in DATA_DIR (0600) so tokens minted by an earlier run on the
- * same DATA_DIR stay valid after a restart.
- */
-function keptAuthSecret(dataDir: string): string {
-  const file = join(dataDir, 'auth-secret');
-  try {
-    const kept = readFileSync(file, 'utf8').trim();
-    if (kept) return kept;
-  } catch {
-    // None yet.
-  }
-  const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  return secret;
-}
-
 /** Environment the handler modules read (lambdas/shared/env.ts), set before any of them runs. */
 function configureEnvironment(endpoint: string | undefined): void {
   if (endpoint) process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
@@ -130,7 +113,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const dataDir = resolve(options.dataDir ?? '.local');
   if (options.authSecret !== undefined) assertStrongAuthSecret(options.authSecret);
   await mkdir(dataDir, { recursive: true });
-  const authSecret = options.authSecret ?? keptAuthSecret(dataDir);
+  const authSecret = options.authSecret ?? (await persistentAuthSecret(dataDir));
 
   const stack: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -161,9 +144,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const { handler: sweeperHandler } = await import('../lambdas/handlers/sweeper');
 
     const secretsDir = join(dataDir, 'secrets');
+    const secrets = new FileSecretStore(secretsDir);
+    // Each host reads only the copies delivered to its instance, never the store itself.
+    const instanceSecrets = new FileInstanceSecrets(secrets, join(dataDir, 'instance-secrets'));
     const hosts = new LocalHosts({
       dataDir,
       secretsDir,
+      secretsDirOf: (instanceId) => instanceSecrets.directoryOf(instanceId),
       mode: options.hostMode ?? (process.env.VPG_LOCAL_MODE === 'files' ? 'files' : 'auto'),
       log,
     });
@@ -197,13 +184,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       workflows.freezeJournal();
     });
     const audit = new MemoryAudit();
-    const secrets = new FileSecretStore(secretsDir);
     const cascade = memoryCascade(
       () => ({ repository: repository(), workflows, secrets, clock: () => new Date() }),
       log,
     );
     provideDependencies({
       secrets,
+      instanceSecrets,
       configStore: new FileConfigStore(join(dataDir, 'config')),
       commands,
       workflows,
@@ -368,7 +355,10 @@ async function main(): Promise<void> {
     `Listening on ${runtime.url}`,
     `Ready in ${Date.now() - started} ms; gateway hosts: ${runtime.hosts.mode} mode; data in ${resolve(process.env.DATA_DIR ?? '.local')}${process.env.VPG_STORAGE === 'memory' ? ' (table in memory)' : ''}`,
     `Admin token (sub=admin, group admin): ${runtime.adminToken}`,
+    `  console sign-in: ${signInLink(runtime.url, runtime.adminToken)}`,
     `User token  (sub=user-1):             ${runtime.userToken}`,
+    `  console sign-in: ${signInLink(runtime.url, runtime.userToken)}`,
+    `Console: ${runtime.url}/  (other users: npm run token -- --sub alice [--admin])`,
     `Try:  ADMIN="Authorization: Bearer <admin token>"; curl -s -w '%{http_code}\\n' -H "$ADMIN" ${runtime.url}/v1/gateways`,
     `Logs: one JSON line per request and per handler step on stdout/stderr (README, "Logs")`,
     'Ctrl-C stops everything.',

@@ -1,11 +1,42 @@
 /**
  * Local stand-in for Cognito tokens: HS256 JWTs signed with LOCAL_AUTH_SECRET carrying the claims
- * the Cognito authorizer would pass on (`sub`, `cognito:groups`).
+ * the Cognito authorizer would pass on (`sub`, `cognito:groups`), issuer `vpc-peering-local`
+ * (README, "Tokens of the embedded runtime").
  */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { errors, jwtVerify, SignJWT } from 'jose';
 
 const ALGORITHM = 'HS256';
-const ISSUER = 'vpc-peering-local';
+export const LOCAL_ISSUER = 'vpc-peering-local';
+const ISSUER = LOCAL_ISSUER;
+
+/** Where a generated secret is kept, so tokens (and `npm run token`) outlive a restart. */
+export const authSecretPath = (dataDir: string): string => join(dataDir, 'auth-secret');
+
+/** The secret kept in `dataDir`, when there is one. */
+export async function readAuthSecret(dataDir: string): Promise<string | undefined> {
+  const text = await readFile(authSecretPath(dataDir), 'utf8').catch(() => undefined);
+  return text?.trim() || undefined;
+}
+
+/** The secret kept in `dataDir`, generated (0600) on the first start. */
+export async function persistentAuthSecret(dataDir: string): Promise<string> {
+  const kept = await readAuthSecret(dataDir);
+  if (kept) return kept;
+  await mkdir(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  await writeFile(authSecretPath(dataDir), `${secret}\n`, { mode: 0o600, flag: 'wx' }).catch(
+    async (error) => {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    },
+  );
+  return (await readAuthSecret(dataDir)) ?? secret;
+}
+
+/** A link that signs the console straight in (a fragment: the token never reaches a server log). */
+export const signInLink = (baseUrl: string, token: string): string => `${baseUrl}/signin#token=${token}`;
 
 const keyOf = (secret: string): Uint8Array => new TextEncoder().encode(secret);
 

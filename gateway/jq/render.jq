@@ -15,6 +15,17 @@ def nul: "\u0000";
 def refuse($message): "\($message)\n" | halt_error(1);
 def cidr: type == "string" and test("^\($cidr)$");
 def secret: . == null or (type == "string" and test("^\($secret)$"));
+# Secrets of this gateway only (docs/SECURITY.md): its own key, the keys of its own peerings. Split,
+# not matched, so no id needs escaping in a regex. Same rule as own_psk (lib/checks.sh) and
+# core/secret-scope.ts.
+def prefix_ok: test("^[A-Za-z0-9_.-]+$");
+def own_key($gw): . == null or (type == "string" and startswith("/")
+  and (ltrimstr("/") | split("/") | length == 4 and (.[0] | prefix_ok) and .[1:] == ["gateways", $gw, "private-key"]));
+def own_psk: .presharedKeyParam == null or (
+  (.name | type == "string" and startswith("vpc-peering-"))
+  and ((.name | ltrimstr("vpc-peering-")) as $pid
+    | .presharedKeyParam | type == "string" and startswith("/")
+      and (ltrimstr("/") | split("/") | length == 4 and (.[0] | prefix_ok) and .[1:] == ["peerings", $pid, "psk"])));
 # One regex over a whole list: jq 1.6 compiles the regex of every test() call, which dominates the
 # cost at 1000 peers. Items are strings without a newline, so the joined lines are the items.
 def all_match($re):
@@ -25,23 +36,26 @@ def peers_ok:
   and ([.peers[].publicKey] | all_match($key | ltrimstr("^") | rtrimstr("$")))
   and ([.peers[].allowedIps[]] | all_match($cidr))
   and ([.peers[].presharedKeyParam | select(. != null)] | all_match($secret))
+  and all(.peers[]; own_psk)
   and ([.peers[].endpoint | select(. != null)] | all_match($endpoint));
 # Refuses fields that could inject config lines or shell words (defence in depth: the control plane
 # validates too). A NUL would also shift the output fields.
 def problems:
-  [ (if .schema != 1 then "schema must be 1" else empty end),
+  .gatewayId as $gw
+  | [ (if .schema != 1 then "schema must be 1" else empty end),
+    (if ($gw | type == "string" and test("^[A-Za-z0-9._:-]+$")) then empty else "gatewayId" end),
     (if (.interface.name | type == "string" and test("^[A-Za-z0-9_.=-]{1,15}$")) then empty else "interface.name" end),
     (if (.interface.address | cidr) then empty else "interface.address" end),
     (if (.interface.listenPort | type == "number" and . >= 1 and . <= 65535) then empty else "interface.listenPort" end),
     (if (.interface.mtu | . == null or (type == "number" and . >= 576 and . <= 9000)) then empty else "interface.mtu" end),
-    (if (.interface.privateKeyParam | secret) then empty else "interface.privateKeyParam" end),
+    (if (.interface.privateKeyParam | secret and own_key($gw)) then empty else "interface.privateKeyParam (not the key of this gateway)" end),
     (if (.routes | type == "array" and all_match($cidr)) then empty else "routes" end),
     (if (.nftables | . == null or (type == "string" and (split(nul) | length) == 1)) then empty else "nftables" end),
     (if (.peers | type == "array") then empty else "peers" end),
     # Per-peer messages only when the whole-list checks failed.
     (if (.peers | type == "array") and peers_ok then empty else .peers // [] | to_entries[] | .key as $i | .value |
       (if (.publicKey | type == "string" and test($key)) then empty else "peers[\($i)].publicKey" end),
-      (if (.presharedKeyParam | secret) then empty else "peers[\($i)].presharedKeyParam" end),
+      (if (.presharedKeyParam | secret) and own_psk then empty else "peers[\($i)].presharedKeyParam (not the key of this peering)" end),
       (if (.allowedIps | type == "array" and all(.[]; cidr)) then empty else "peers[\($i)].allowedIps" end),
       (if (.endpoint | . == null or (type == "string" and test("^\($endpoint)$"))) then empty else "peers[\($i)].endpoint" end),
       (if (.persistentKeepalive | . == null or (type == "number" and . >= 0 and . <= 65535)) then empty else "peers[\($i)].persistentKeepalive" end)

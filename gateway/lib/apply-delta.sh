@@ -60,6 +60,7 @@ route_changes() {
   IFS=, read -r -a old <<<"${BASH_REMATCH[1]//\"/}"
   [[ $3 =~ $ROUTES_RE ]] || return 1
   IFS=, read -r -a new <<<"${BASH_REMATCH[1]//\"/}"
+  check_routes "${new[@]}"
   for route in "${old[@]}"; do had[$route]=1; done
   for route in "${new[@]}"; do wanted[$route]=1; done
   REPLY=''
@@ -87,6 +88,7 @@ apply_delta() {
   if [[ ${NEW[2]} != "${OLD[2]}" ]]; then
     [[ ${NEW[2]} =~ $NFT_RE ]] || return 1
     ruleset=${BASH_REMATCH[1]//\\n/$'\n'}
+    check_ruleset "$ruleset"
   fi
   if [[ ${NEW[3]} != "${OLD[3]}" ]]; then
     route_changes "$dev" "${OLD[3]}" "${NEW[3]}" || return 1
@@ -125,6 +127,8 @@ apply_delta() {
     [[ -z ${kept[$line]:-} ]] || continue
     peer_line "$line" || return 1
     key=${BASH_REMATCH[11]}
+    own_psk "${BASH_REMATCH[7]}" "${BASH_REMATCH[10]}" || die "refused: peer ${BASH_REMATCH[7]} names a key that is not its own peering's"
+    peer_line "$line"
     if [[ -n ${old_endpoint[$key]+set} ]]; then
       # wg set cannot clear an endpoint or a preshared key: such an update takes the full path.
       [[ -n ${BASH_REMATCH[5]} || -z ${old_endpoint[$key]} ]] || return 1
@@ -151,8 +155,8 @@ apply_delta() {
     fi
     if [[ -n $psk ]]; then
       resolve_secret_names "$psk"
-      # A key is far smaller than a pipe: the here-string is a pipe, never a file.
-      exec {fd}<<<"${SECRET[$psk]}"
+      # A pipe, never a file: a here-string is a temporary file on bash < 5.1.
+      exec {fd}< <(printf '%s\n' "${SECRET[$psk]}")
       fds+=("$fd")
       wg_args+=(preshared-key "/dev/fd/$fd")
     fi

@@ -83,12 +83,16 @@ persist() {
 }
 
 apply_document() {
+  local -a routes=()
   render_document "$1"
   if [[ ${FIELDS[0]} == stale ]]; then
     echo "apply-config: generation $GENERATION is older than applied ${FIELDS[1]}; nothing applied" >&2
     report_from_store ',"skipped":"stale"'
     exit 0
   fi
+  check_ruleset "${FIELDS[3]}"
+  if [[ -n ${FIELDS[4]} ]]; then mapfile -t routes <<<"${FIELDS[4]%$'\n'}"; fi
+  check_routes "${routes[@]}"
   resolve_secrets
   assemble_config "${FIELDS[1]}"
   forget_delta_base

@@ -1,10 +1,9 @@
 # shellcheck shell=bash
-# Secrets: the names a document references, resolved from the instance-side cache, else from SSM
-# or a secret directory (README "Secret cache"); values never reach argv, stdout or the report.
+# Secrets: the names a document references, resolved from the instance-side cache, else from the
+# copies delivered to this instance (S3) or a secret directory (README "Secret cache"); values never
+# reach argv, stdout, a file outside the cache, or the report.
 
 SECRET_NAME_RE='^/[A-Za-z0-9_.:/-]+$'
-# How many names one `aws ssm get-parameters` call accepts.
-SSM_BATCH=10
 declare -A SECRET=() REFERENCED=()
 
 # Cache file of secret $1 in REPLY: the name, flattened ('/' cannot occur in a file name and '%'
@@ -17,13 +16,15 @@ cache_file() {
   REPLY=$CACHE/$key
 }
 
-# Value of secret $1 from the cache in REPLY; fails when absent or not a WireGuard key (e.g. torn).
+# Value of secret $1 from the cache in REPLY; fails when absent, older than CACHE_SECONDS (a copy
+# delivered again under a reused name is then fetched anew) or not a WireGuard key (e.g. torn).
 cache_read() {
-  local name value
+  local name value cached now
   cache_file "$1"
   [[ -f $REPLY ]] || return 1
-  { IFS= read -r name && IFS= read -r value; } <"$REPLY" || return 1
-  [[ $name == "$1" && $value =~ $KEY_RE ]] || return 1
+  { IFS= read -r name && IFS= read -r value && IFS= read -r cached; } <"$REPLY" || return 1
+  printf -v now '%(%s)T' -1
+  [[ $name == "$1" && $value =~ $KEY_RE && $cached =~ ^[0-9]{1,12}$ ]] && ((now - cached < CACHE_SECONDS)) || return 1
   REPLY=$value
 }
 
@@ -35,19 +36,16 @@ read_secret_file() {
   REPLY=${value%"${value##*[!$'\n']}"}
 }
 
-# Fetches secrets "$@" from SSM into SECRET, SSM_BATCH names per call; values never touch disk.
-fetch_ssm() {
-  local out name value
-  local -a batch
+# Fetches secrets "$@" into SECRET from the copies delivered to this instance (s3://bucket source:
+# gateways/<gateway id>/secrets<name>, readable by this instance only); values come through a pipe
+# and never touch disk or argv.
+fetch_delivered() {
+  local name value
   need aws
-  while (($#)); do
-    batch=("${@:1:SSM_BATCH}")
-    shift "${#batch[@]}"
-    out=$(aws ssm get-parameters --with-decryption --names "${batch[@]}" \
-      --query 'Parameters[].[Name,Value]' --output text 2>/dev/null) || die "cannot read secrets ${batch[*]} from SSM"
-    while IFS=$'\t' read -r name value; do
-      if [[ -n $name ]]; then SECRET[$name]=$value; fi
-    done <<<"$out"
+  for name in "$@"; do
+    value=$(aws s3 cp --only-show-errors "$SECRET_SOURCE/gateways/$GATEWAY_ID/secrets$name" - 2>/dev/null) \
+      || die "cannot read secret $name delivered to this instance"
+    SECRET[$name]=$value
   done
 }
 
@@ -62,29 +60,32 @@ resolve_secrets() {
 # Fills SECRET for secret names "$@": from the cache, else from the secret source (then cached).
 # Every value must be a WireGuard key: anything else would be a config-injection vector.
 resolve_secret_names() {
-  local name
+  local name now
   local -a missing=()
   for name in "$@"; do
     [[ $name == @keep || -n ${SECRET[$name]+set} ]] && continue
     [[ $name =~ $SECRET_NAME_RE && ! $name =~ (^|/)\.\.(/|$) ]] || die "invalid secret name: $name"
     cache_file "$name"
     REFERENCED[${REPLY##*/}]=1
-    if cache_read "$name"; then SECRET[$name]=$REPLY; else missing+=("$name"); fi
+    # A local file is as cheap as the cache, and always the latest delivered copy.
+    if [[ $SECRET_SOURCE != dir:* ]] && cache_read "$name"; then SECRET[$name]=$REPLY; else missing+=("$name"); fi
   done
   ((${#missing[@]})) || return 0
   case $SECRET_SOURCE in
-    ssm) fetch_ssm "${missing[@]}" ;;
+    s3://*) fetch_delivered "${missing[@]}" ;;
     dir:/*) for name in "${missing[@]}"; do
       read_secret_file "$name"
       SECRET[$name]=$REPLY
     done ;;
-    *) die "VPG_SECRET_SOURCE must be ssm or dir:/path" ;;
+    *) die "VPG_SECRET_SOURCE must be s3://bucket or dir:/path" ;;
   esac
+  printf -v now '%(%s)T' -1
   for name in "${missing[@]}"; do
-    [[ -n ${SECRET[$name]+set} ]] || die "cannot read secret $name from SSM"
+    [[ -n ${SECRET[$name]+set} ]] || die "cannot read secret $name"
     [[ ${SECRET[$name]} =~ $KEY_RE ]] || die "secret $name is not a WireGuard key"
+    [[ $SECRET_SOURCE != dir:* ]] || continue
     cache_file "$name"
-    printf '%s\n%s\n' "$name" "${SECRET[$name]}" >"$REPLY"
+    printf '%s\n%s\n%s\n' "$name" "${SECRET[$name]}" "$now" >"$REPLY"
   done
 }
 

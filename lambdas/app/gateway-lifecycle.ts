@@ -1,5 +1,5 @@
 /**
- * What happens when the provisioning system changes a gateway (DESIGN §3.3) and the stream-driven
+ * What happens when the provisioning system changes a gateway (docs/CONTRACT.md#events) and the stream-driven
  * cascade after a gateway is gone. Every function is safe to run twice: events and stream records
  * are delivered at least once.
  */

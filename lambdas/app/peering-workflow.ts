@@ -16,9 +16,9 @@ import { generatePresharedKey } from '../core/key-format';
 import { peeringPeerName } from '../core/schemas';
 import type { Gateway, GatewayRecord, Peering, PeerRecord } from '../core/types';
 import { logger } from '../shared/logger';
+import { retry } from '../shared/retry';
 import type { Dependencies, NewPeeringSide } from './ports';
 import { checkPush, type PushProgress, type PushTicket, pushGatewayConfig } from './push';
-import { secretNames } from './secret-names';
 
 export interface PeeringRequest {
   peeringId: string;
@@ -40,7 +40,7 @@ async function loadGateway(d: Deps<'repository'>, id: string): Promise<GatewayRe
 }
 
 /**
- * DESIGN §1 checks against the current registry. Gateways are read before their peers, so the
+ * docs/CONTRACT.md#prerequisites checks against the current registry. Gateways are read before their peers, so the
  * generations returned describe peer sets at least as old as the ones checked.
  */
 async function checkPeering(
@@ -94,13 +94,12 @@ export function peerDescribing(remote: Gateway, peeringId: string): NewPeeringSi
  * again in lockstep.
  */
 const ALLOCATION_ROUNDS = 12;
-const pauseBeforeRound = (round: number) =>
-  new Promise((done) => setTimeout(done, Math.random() * 20 * Math.min(round, 5)));
+const pauseAfterRound = (round: number, random: number): number => random * 20 * Math.min(round, 5);
 
 /**
  * One transaction writes the peering, both peer entries, both addresses and the pair lock. The
  * checks run again right before it, bound to the generations they saw: the routed-prefix check
- * (DESIGN §1) cannot be a condition of the transaction, so a concurrent peering that changed
+ * (docs/CONTRACT.md#prerequisites) cannot be a condition of the transaction, so a concurrent peering that changed
  * either peer set in between makes the transaction refuse, and the checks run once more.
  */
 export async function allocatePeering(
@@ -111,17 +110,17 @@ export async function allocatePeering(
   // (refusing now would leave it PROVISIONING with nothing to compensate it).
   const written = await d.repository.getPeering(request.peeringId);
   if (written) return announceCreated(d, written);
-  const presharedKeyParam = secretNames.presharedKey(request.peeringId);
+  const presharedKeyParam = d.secrets.names.presharedKey(request.peeringId);
   let keyStored = false;
   try {
-    for (let round = 0; round < ALLOCATION_ROUNDS; round++) {
-      const { local, remote } = await checkPeering(d, request);
-      if (!keyStored) {
-        await d.secrets.putIfAbsent(presharedKeyParam, generatePresharedKey());
-        keyStored = true;
-      }
-      try {
-        const peering = await d.repository.createPeering({
+    const peering = await retry(
+      async () => {
+        const { local, remote } = await checkPeering(d, request);
+        if (!keyStored) {
+          await d.secrets.putIfAbsent(presharedKeyParam, generatePresharedKey());
+          keyStored = true;
+        }
+        return d.repository.createPeering({
           id: request.peeringId,
           ownerId: local.ownerId,
           presharedKeyParam,
@@ -132,13 +131,19 @@ export async function allocatePeering(
           ],
           expectedGenerations: [local.desiredGeneration, remote.desiredGeneration],
         });
-        return await announceCreated(d, peering);
-      } catch (error) {
-        if (!(error instanceof ChecksOutdatedError)) throw error;
-        await pauseBeforeRound(round + 1);
-      }
-    }
-    throw new TransientError(`Peering ${request.peeringId}: the gateways kept changing while it was checked`);
+      },
+      {
+        attempts: ALLOCATION_ROUNDS,
+        delayMs: pauseAfterRound,
+        retryable: (error) => error instanceof ChecksOutdatedError,
+      },
+    ).catch((error: unknown) => {
+      if (!(error instanceof ChecksOutdatedError)) throw error;
+      throw new TransientError(
+        `Peering ${request.peeringId}: the gateways kept changing while it was checked`,
+      );
+    });
+    return await announceCreated(d, peering);
   } catch (error) {
     // Nothing was written: the key must not outlive the refused request.
     if (keyStored && isRefusal(error)) await d.secrets.delete(presharedKeyParam);
@@ -161,7 +166,7 @@ export type PushStepResult = { done: true; skipped: boolean } | { done: false; t
 
 /** Push one gateway. `required`: a gone gateway fails the step (create) or is skipped (delete, undo). */
 export async function pushStep(
-  d: Deps<'repository' | 'configStore' | 'commands'>,
+  d: Deps<'repository' | 'configStore' | 'instanceSecrets' | 'commands'>,
   input: { gatewayId: string; required: boolean },
 ): Promise<PushStepResult> {
   const ticket = await pushGatewayConfig(d, input.gatewayId);
@@ -236,7 +241,7 @@ export async function releasePeering(
 ): Promise<void> {
   const peering = await d.repository.getPeering(input.peeringId);
   await d.repository.releasePeering(input.peeringId, { deleteRecord: input.deleteRecord });
-  await d.secrets.delete(secretNames.presharedKey(input.peeringId));
+  await d.secrets.delete(d.secrets.names.presharedKey(input.peeringId));
   if (input.deleteRecord && peering) {
     await d.audit.publish('VPC Peering Deleted', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
   }

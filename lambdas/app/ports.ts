@@ -10,6 +10,7 @@ import type {
   PeeringStatus,
   PeerRecord,
 } from '../core/types';
+import type { SecretNames } from './secret-names';
 
 /** Everything needed to write a new peering in one transaction. */
 export interface NewPeering {
@@ -20,7 +21,7 @@ export interface NewPeering {
   presharedKeyParam: string;
   createdAt: string;
   /**
-   * Each side's desiredGeneration when the §1 checks ran. Every change of a gateway's peer set
+   * Each side's desiredGeneration when the prerequisite checks ran. Every change of a gateway's peer set
    * bumps it, so the transaction commits only if neither peer set changed since the checks; when
    * one did, createPeering throws ChecksOutdatedError and the caller checks again.
    */
@@ -166,20 +167,53 @@ export interface Repository
     IdempotencyStore,
     InstanceLockStore {}
 
-/** Secrets at rest: SSM Parameter Store SecureString on AWS, a 0600 file tree locally. */
+/**
+ * Secrets at rest, for the control plane only: S3 objects encrypted with the secrets KMS key on AWS
+ * (no per-account count ceiling, docs/DECISIONS.md "Secrets"), a 0600 file tree locally. No gateway
+ * instance can read this store; it gets copies through InstanceSecrets.
+ */
 export interface SecretStore {
+  /** Where each kind of secret lives in this store. */
+  readonly names: SecretNames;
   /** Writes only when absent, so a retried step never replaces a key already pushed. */
   putIfAbsent(name: string, value: string): Promise<void>;
   get(name: string): Promise<string | undefined>;
   delete(name: string): Promise<void>;
 }
 
-/** Where a gateway's rendered desired state (no secrets) is published for the instance to fetch. */
+/** The gateway a document or a secret copy is published for, and the instance serving it. */
+export interface InstanceTarget {
+  gatewayId: string;
+  instanceId: string;
+}
+
+/** A published desired-state document: where the instance fetches it, and its digest. */
+export interface PublishedState {
+  /** `s3://<bucket>/gateways/<gatewayId>/<generation>.json` or the `file://` equivalent. */
+  uri: string;
+  /** SHA-256 of the document's bytes, lowercase hex: the command carries it, the script checks it. */
+  sha256: string;
+}
+
+/**
+ * Where a gateway's rendered desired state (no secrets) is published for the instance to fetch.
+ * Only the target's instance can read it (docs/SECURITY.md).
+ */
 export interface ConfigStore {
-  /** Returns the URI the gateway script fetches (`s3://…` or `file://…`). */
-  put(gatewayId: string, generation: number, document: string): Promise<string>;
+  put(target: InstanceTarget, generation: number, document: string): Promise<PublishedState>;
   /** The document pushed as that generation; undefined when there is none. */
   get(gatewayId: string, generation: number): Promise<string | undefined>;
+}
+
+/**
+ * Copies of the secrets a gateway's document names, readable by that gateway's instance only
+ * (docs/SECURITY.md): on AWS objects under `gateways/<gatewayId>/secrets/` tagged with the
+ * instance's ARN, locally files under the instance's own directory. Road-warrior private keys are
+ * never delivered.
+ */
+export interface InstanceSecrets {
+  /** Delivers `names` (each one the gateway owns: core/secret-scope.ts) for the target's instance. */
+  deliver(target: InstanceTarget, names: readonly string[]): Promise<void>;
 }
 
 export type CommandStatus =
@@ -197,6 +231,8 @@ export interface ApplyCommand {
   gatewayId: string;
   generation: number;
   stateUri: string;
+  /** SHA-256 of the document at stateUri: the script refuses any other bytes. */
+  stateSha256: string;
 }
 
 /** SSM Run Command on AWS; local hosts running the same script in the embedded runtime. */
@@ -247,6 +283,7 @@ export interface Dependencies {
   repository: Repository;
   secrets: SecretStore;
   configStore: ConfigStore;
+  instanceSecrets: InstanceSecrets;
   commands: CommandBus;
   workflows: WorkflowEngine;
   audit: AuditPublisher;

@@ -7,6 +7,7 @@
 
 import { CommandFailedError } from '../core/errors';
 import { renderGatewayState, serialiseState } from '../core/render';
+import { instanceSecretNames } from '../core/secret-scope';
 import { parseInstanceReport } from '../core/status';
 import type { Dependencies } from './ports';
 import { recordInstanceReport } from './status-reports';
@@ -19,7 +20,7 @@ export interface PushTicket {
   polls: number;
 }
 
-type PushDeps = Pick<Dependencies, 'repository' | 'configStore' | 'commands'>;
+type PushDeps = Pick<Dependencies, 'repository' | 'configStore' | 'instanceSecrets' | 'commands'>;
 
 /** Undefined when the gateway no longer exists (nothing to push to). */
 export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise<PushTicket | undefined> {
@@ -30,12 +31,15 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
   const peers = await d.repository.listPeers(gatewayId);
   const generation = gateway.desiredGeneration;
   const state = renderGatewayState(gateway, peers, generation);
-  const stateUri = await d.configStore.put(gatewayId, generation, serialiseState(state));
+  const target = { gatewayId, instanceId: gateway.instanceId };
+  // Copies for this instance only, before the command that needs them (docs/SECURITY.md).
+  await d.instanceSecrets.deliver(target, instanceSecretNames(state));
+  const published = await d.configStore.put(target, generation, serialiseState(state));
   const commandId = await d.commands.send({
-    instanceId: gateway.instanceId,
-    gatewayId,
+    ...target,
     generation,
-    stateUri,
+    stateUri: published.uri,
+    stateSha256: published.sha256,
   });
   return { gatewayId, instanceId: gateway.instanceId, commandId, generation, polls: 0 };
 }

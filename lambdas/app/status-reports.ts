@@ -1,5 +1,5 @@
 /**
- * Gateway status (DESIGN §3.2 status route) comes from two kinds of report:
+ * Gateway status (docs/CONTRACT.md#status) comes from two kinds of report:
  * - every push records the generation its instance applied (one small item, whatever the peers);
  * - the live peer list (handshakes, bytes) comes with full applies and with the periodic report
  *   every gateway instance is asked for (a schedule on AWS, a timer in the embedded runtime), since

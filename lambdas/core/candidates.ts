@@ -1,4 +1,4 @@
-/** Which of the owner's gateways a gateway could peer with, and why not (DESIGN §3.2 peering-candidates). */
+/** Which of the owner's gateways a gateway could peer with, and why not (docs/CONTRACT.md#routes, peering-candidates). */
 
 import { findPeeringConflict } from './checks';
 import { compareText } from './order';

@@ -1,4 +1,4 @@
-/** Prerequisites of a VPC peering (DESIGN §1), decided from plain data. */
+/** Prerequisites of a VPC peering (docs/CONTRACT.md#prerequisites), decided from plain data. */
 import { cidrContainsAddress, cidrsOverlap } from './cidr';
 import { type ConflictCode, ConflictError } from './errors';
 import type { Gateway } from './types';
@@ -27,8 +27,9 @@ const overlapsAny = (cidr: string, prefixes: string[]): boolean =>
  * Evaluated in this order, first failure wins:
  * - OWNER_MISMATCH and GATEWAY_NOT_ACTIVE first: they say the pair cannot be peered at all, whatever
  *   the addresses, so a user never fixes CIDRs only to be told the gateway is down or not theirs.
- * - then DESIGN §1's table in its order (same VPC before the overlaps it always implies), with
- *   ENDPOINT_INSIDE_PEERED_PREFIX after the address checks and before PEERING_ALREADY_EXISTS;
+ * - then the table of docs/CONTRACT.md#prerequisites in its order (same VPC before the overlaps it
+ *   always implies), with ENDPOINT_INSIDE_PEERED_PREFIX after the address checks and before
+ *   PEERING_ALREADY_EXISTS;
  * - ROUTED_CIDR_CONFLICT last: an existing peering of this very pair routes the remote prefixes
  *   already, so it must be reported as PEERING_ALREADY_EXISTS, not as a routing conflict.
  */
@@ -48,7 +49,7 @@ const CHECKS: ReadonlyArray<readonly [ConflictCode, (input: PeeringCheckInput) =
   ['ENDPOINT_INSIDE_PEERED_PREFIX', ({ local, remote }) => coversAnEndpoint(local, remote)],
   ['PEERING_ALREADY_EXISTS', ({ pairAlreadyPeered }) => pairAlreadyPeered],
   [
-    // WireGuard hands a prefix to one peer only, silently moving it to the newest (DESIGN §1).
+    // WireGuard hands a prefix to one peer only, silently moving it to the newest (docs/CONTRACT.md#prerequisites).
     'ROUTED_CIDR_CONFLICT',
     ({ local, remote, localRoutedPrefixes, remoteRoutedPrefixes }) =>
       remotePeerAllowedIps(remote).some((cidr) => overlapsAny(cidr, localRoutedPrefixes)) ||

@@ -1,7 +1,7 @@
 /**
  * Typed errors with stable `name`s. Lambda reports `name` as errorType, so the ASL Retry/Catch
  * match these names, and the API maps them to HTTP statuses. Messages of conflicts are the exact
- * texts of DESIGN §1/§3.2; a conflict's code is recoverable from its message alone because a
+ * texts of docs/CONTRACT.md#prerequisites and #errors; a conflict's code is recoverable from its message alone because a
  * Lambda error carries only errorType and errorMessage across Step Functions.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Input schemas of the request bodies and path parameters of DESIGN §3.2, hand-written.
+ * Input schemas of the request bodies and path parameters of docs/CONTRACT.md#resources, hand-written.
  *
  * Every parser refuses unknown fields, wrong types and oversize strings with a ValidationError
  * naming the field. Identifiers are restricted to charsets that are safe everywhere they travel:
@@ -28,7 +28,7 @@ const VPC_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Empty allowed: it is the default, so a stored gateway re-sent as a body (update event) parses. */
 const LOCATION = /^(?:[A-Za-z0-9][A-Za-z0-9 ._:-]{0,63})?$/;
 const ROAD_WARRIOR_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const PEERING_PEER_PREFIX = 'vpc-peering-';
+export const PEERING_PEER_PREFIX = 'vpc-peering-';
 const GATEWAY_STATUSES: readonly GatewayStatus[] = ['PENDING', 'ACTIVE', 'ERROR', 'DELETING'];
 const DEFAULT_LISTEN_PORT = 51820;
 
@@ -233,6 +233,10 @@ export function isPeeringPeerName(name: string): boolean {
 export function peeringPeerName(peeringId: string): string {
   return `${PEERING_PEER_PREFIX}${parseResourceId(peeringId, 'peeringId')}`;
 }
+
+/** The peering a `vpc-peering-<id>` peer name stands for; undefined for road-warrior names. */
+export const peeringIdOfPeerName = (name: string): string | undefined =>
+  isPeeringPeerName(name) ? name.slice(PEERING_PEER_PREFIX.length) : undefined;
 
 function parseRoadWarriorName(value: unknown, field: string): string {
   const name = matchString(

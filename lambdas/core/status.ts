@@ -71,6 +71,8 @@ export function parseInstanceReport(output: string): InstanceReport | undefined 
     appliedGeneration,
     mode: parsed.mode === 'wireguard' ? 'wireguard' : 'files',
     ...(peers ? { peers: peers.map(peerStatus) } : {}),
+    ...(parsed.skipped === 'stale' ? { skipped: 'stale' as const } : {}),
+    ...(parsed.path === 'delta' || parsed.path === 'full' ? { path: parsed.path } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-/** Domain types shared by every layer. Shapes follow DESIGN §3.2. */
+/** Domain types shared by every layer. Shapes follow docs/CONTRACT.md#resources. */
 
 export type GatewayStatus = 'PENDING' | 'ACTIVE' | 'ERROR' | 'DELETING';
 export type PeerType = 'vpc-peering' | 'road-warrior';
@@ -74,7 +74,7 @@ export interface Peering {
   sides: [PeeringSide, PeeringSide];
 }
 
-/** One peer as a gateway's interface holds it (DESIGN §3.2 status route). */
+/** One peer as a gateway's interface holds it (docs/CONTRACT.md#status). */
 export interface PeerRuntimeStatus {
   publicKey: string;
   allowedIps: string[];
@@ -113,6 +113,10 @@ export interface InstanceReport {
   appliedGeneration: number;
   mode: 'wireguard' | 'files';
   peers?: PeerRuntimeStatus[];
+  /** An apply that found a newer generation already applied, and changed nothing. */
+  skipped?: 'stale';
+  /** How an apply was made: `delta` (only the change) or `full` (the whole document, reconciled). */
+  path?: 'delta' | 'full';
 }
 
 /** The latest live peer list of a gateway, as stored (bounded: core/status.ts). */

@@ -1,5 +1,5 @@
 /**
- * What the API shows of stored records: the public shapes of DESIGN §3.2, copied field by field so
+ * What the API shows of stored records: the public shapes of docs/CONTRACT.md#resources, copied field by field so
  * bookkeeping (generations, secret-store names, storage keys) can never leak into a response.
  */
 import type { Gateway, GatewayRecord, Peer, PeerRecord } from './types';

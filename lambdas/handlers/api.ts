@@ -1,10 +1,10 @@
-/** The API Lambda (API Gateway REST proxy): every route of DESIGN §3.2 behind one middy chain. */
+/** The API Lambda (API Gateway REST proxy): every route of docs/CONTRACT.md#routes behind one middy chain. */
 
 import { repository } from '../adapters/dynamodb';
 import { configDocuments } from '../adapters/s3/documents';
-import { secretStore } from '../adapters/secrets';
+import { secretStore } from '../adapters/s3/secrets';
 import { workflowEngine } from '../adapters/sfn';
-import { createApiHandler } from '../app/api/handler';
+import { createApiHandler } from '../http/handler';
 import { clock } from '../shared/deps';
 import { env } from '../shared/env';
 

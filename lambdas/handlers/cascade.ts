@@ -5,31 +5,15 @@
  * event source mapping re-delivers from that record and nothing is processed out of order.
  */
 
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { repository } from '../adapters/dynamodb';
-import { keys, SK, toGatewayRecord } from '../adapters/dynamodb/items';
-import { secretStore } from '../adapters/secrets';
+import { removedGateway } from '../adapters/dynamodb-stream';
+import { secretStore } from '../adapters/s3/secrets';
 import { workflowEngine } from '../adapters/sfn';
 import { cascadeGatewayRemoval } from '../app/gateway-lifecycle';
-import type { GatewayRecord } from '../core/types';
 import { clock } from '../shared/deps';
 import { logger } from '../shared/logger';
-
-const GATEWAY_PK_PREFIX = keys.gatewayPartition('');
-
-/** The removed gateway when the record is the REMOVE of a gateway item, else undefined. */
-function removedGateway(record: DynamoDBRecord): GatewayRecord | undefined {
-  const image = record.dynamodb?.OldImage;
-  if (record.eventName !== 'REMOVE' || !image) return undefined;
-  // Lambda's and the SDK's AttributeValue types differ only in how binaries are typed; items here have none.
-  const item = unmarshall(image as Record<string, AttributeValue>);
-  const isGateway =
-    typeof item.pk === 'string' && item.pk.startsWith(GATEWAY_PK_PREFIX) && item.sk === SK.meta;
-  return isGateway ? toGatewayRecord(item) : undefined;
-}
 
 async function handleRecord(record: DynamoDBRecord): Promise<void> {
   const removed = removedGateway(record);

@@ -1,5 +1,5 @@
 /**
- * EventBridge rule target for `vpn.gateways` events (DESIGN §3.3): "VPN Gateway Deleted" removes
+ * EventBridge rule target for `vpn.gateways` events (docs/CONTRACT.md#events): "VPN Gateway Deleted" removes
  * the gateway item (the stream then drives the cascade), "VPN Gateway Updated" upserts the
  * registry and, when the gateway's endpoint changed, starts a push-gateway execution per peer
  * gateway (and one of its own when its listenPort changed) without waiting for them (an update of

@@ -51,9 +51,15 @@ function prefixLengths(name: string, fallback: PrefixLengthRange): PrefixLengthR
 
 export const env = {
   tableName: () => required('TABLE_NAME'),
+  /** The console's origin on AWS, the only one the API allows (CORS); unset: no CORS headers. */
+  consoleOrigin: () => process.env.CONSOLE_ORIGIN || undefined,
   secretPrefix: () => optional('SECRET_PREFIX', '/vpc-peering'),
+  /** The bucket holding secrets (SSE-KMS) and their per-instance copies. */
+  secretsBucket: () => required('SECRETS_BUCKET'),
   secretsKmsKeyId: () => process.env.SECRETS_KMS_KEY_ID || undefined,
   configBucket: () => required('CONFIG_BUCKET'),
+  /** `arn:<partition>:ec2:<region>:<account>:instance/`: names an instance as its credentials do. */
+  instanceArnPrefix: () => required('GATEWAY_INSTANCE_ARN_PREFIX'),
   ssmDocumentName: () => required('SSM_DOCUMENT_NAME'),
   /** The Command document that runs the gateway script's `--report`. */
   ssmReportDocumentName: () => required('SSM_REPORT_DOCUMENT_NAME'),

@@ -1,9 +1,9 @@
 /**
- * The public REST API: a Cognito user pool (the `admin` group marks administrators, DESIGN §3.1)
+ * The public REST API: a Cognito user pool (the `admin` group marks administrators, docs/CONTRACT.md#authentication-and-visibility)
  * authorizes every route under /v1; GET /health is open. All routes reach the api Lambda through
  * proxy integrations, which does its own routing and input validation.
  */
-import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -11,17 +11,21 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import { AccountRecovery, UserPool, type UserPoolClient, UserPoolGroup } from 'aws-cdk-lib/aws-cognito';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Construct, type IConstruct } from 'constructs';
+import { Construct } from 'constructs';
+import { acknowledge } from '../nag';
 
 export const ADMIN_GROUP = 'admin';
 
 export interface PeeringApiProps {
   readonly handler: IFunction;
+  /** The console's origin (lib/constructs/console-hosting.ts): the only origin CORS allows. */
+  readonly consoleOrigin?: string;
   /** Of the user pool and the access log group. */
   readonly removalPolicy: RemovalPolicy;
 }
@@ -69,6 +73,16 @@ export class PeeringApi extends Construct {
     });
     this.api = new RestApi(this, 'Api', {
       description: 'VPC peering control plane',
+      ...(props.consoleOrigin
+        ? {
+            defaultCorsPreflightOptions: {
+              allowOrigins: [props.consoleOrigin],
+              allowMethods: ['GET', 'POST', 'DELETE'],
+              allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+              maxAge: Duration.hours(1),
+            },
+          }
+        : {}),
       deployOptions: {
         accessLogDestination: new LogGroupLogDestination(accessLogs),
         accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
@@ -81,7 +95,7 @@ export class PeeringApi extends Construct {
 
     acknowledge(this.api, {
       'AwsSolutions-APIG2':
-        'The api Lambda validates every body and parameter itself and answers 400 VALIDATION_ERROR naming the field (DESIGN §4.7)',
+        'The api Lambda validates every body and parameter itself and answers 400 VALIDATION_ERROR naming the field (docs/CONTRACT.md#invariants 7)',
       'AwsSolutions-APIG3':
         'WAF web ACLs are managed per account and associated at deployment; the stage has throttling and every route but /health needs a Cognito token',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]':
@@ -96,20 +110,43 @@ export class PeeringApi extends Construct {
       .addResource('health')
       .addMethod('GET', integration, { authorizationType: AuthorizationType.NONE });
     acknowledge(health, {
-      'AwsSolutions-APIG4': 'GET /health is public by contract (DESIGN §3.2) and returns only readiness',
-      'AwsSolutions-COG4': 'GET /health is public by contract (DESIGN §3.2) and returns only readiness',
+      'AwsSolutions-APIG4':
+        'GET /health is public by contract (docs/CONTRACT.md#resources) and returns only readiness',
+      'AwsSolutions-COG4':
+        'GET /health is public by contract (docs/CONTRACT.md#resources) and returns only readiness',
     });
-    this.api.root
-      .addResource('v1')
-      .addProxy({ anyMethod: false })
-      .addMethod('ANY', integration, { authorizer, authorizationType: AuthorizationType.COGNITO });
+    const v1 = this.api.root.addResource('v1');
+    v1.addProxy({ anyMethod: false }).addMethod('ANY', integration, {
+      authorizer,
+      authorizationType: AuthorizationType.COGNITO,
+    });
+    const openApi = v1
+      .addResource('openapi.json')
+      .addMethod('GET', integration, { authorizationType: AuthorizationType.NONE });
+    acknowledge(openApi, {
+      'AwsSolutions-APIG4': 'The OpenAPI document describes the public contract and holds no data',
+      'AwsSolutions-COG4': 'The OpenAPI document describes the public contract and holds no data',
+    });
+    if (props.consoleOrigin) this.allowConsoleOrigin(props.consoleOrigin);
 
     const stack = Stack.of(this);
     // No trailing slash, so clients append `/v1/...` and `/health` as the contract spells them.
     this.url = `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${this.api.deploymentStage.stageName}`;
   }
-}
 
-function acknowledge(scope: IConstruct, reasons: Record<string, string>): void {
-  for (const [id, reason] of Object.entries(reasons)) Validations.of(scope).acknowledge({ id, reason });
+  /**
+   * Answers API Gateway gives itself (the authorizer's 401, throttling) carry the console's origin
+   * too, so the console reads them instead of seeing a network failure; CORS preflights need no token.
+   */
+  private allowConsoleOrigin(origin: string): void {
+    const headers = { 'Access-Control-Allow-Origin': `'${origin}'`, Vary: "'Origin'" };
+    this.api.addGatewayResponse('Default4xx', { type: ResponseType.DEFAULT_4XX, responseHeaders: headers });
+    this.api.addGatewayResponse('Default5xx', { type: ResponseType.DEFAULT_5XX, responseHeaders: headers });
+    acknowledge(this.api, {
+      'AwsSolutions-APIG4':
+        'CORS preflights (OPTIONS) carry no token by the CORS standard; they answer only headers',
+      'AwsSolutions-COG4':
+        'CORS preflights (OPTIONS) carry no token by the CORS standard; they answer only headers',
+    });
+  }
 }

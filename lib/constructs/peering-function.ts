@@ -86,7 +86,8 @@ export class PeeringFunction extends NodejsFunction {
     this.serviceRole = role;
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
-      reason: 'nodejs22.x is the runtime the project targets and tests (DESIGN §5), not the newest one',
+      reason:
+        'nodejs22.x is the runtime the project targets and tests (docs/CONTRACT.md#tooling-facts), not the newest one',
     });
   }
 }

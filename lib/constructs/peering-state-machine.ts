@@ -41,7 +41,7 @@ export class PeeringStateMachine extends StateMachine {
           removalPolicy: props.removalPolicy,
         }),
         level: LogLevel.ALL,
-        // Inputs and outputs carry ids and secret names only (DESIGN §4.5), never secret values.
+        // Inputs and outputs carry ids and secret names only (docs/CONTRACT.md#invariants 5), never secret values.
         includeExecutionData: true,
       },
     });

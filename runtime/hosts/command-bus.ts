@@ -103,8 +103,11 @@ export class LocalCommandBus implements CommandBus {
     const gateway = await this.lookupGateway(command.gatewayId);
     if (!gateway) throw new Error(`Gateway ${command.gatewayId} is not registered`);
     await this.hosts.ensureHost(gateway);
-    const { gatewayId, generation, stateUri } = command;
-    record(invocation, await this.hosts.apply(command.instanceId, { gatewayId, generation, stateUri }));
+    const { gatewayId, generation, stateUri, stateSha256 } = command;
+    record(
+      invocation,
+      await this.hosts.apply(command.instanceId, { gatewayId, generation, stateUri, stateSha256 }),
+    );
   }
 }
 

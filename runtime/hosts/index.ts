@@ -8,7 +8,6 @@ export {
   type HostIndexEntry,
   type HostInfo,
   type HostMode,
-  type HostReport,
   LocalHosts,
   type LocalHostsOptions,
   missingForWireguard,

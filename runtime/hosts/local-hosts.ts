@@ -19,7 +19,9 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { writeGatewayScript } from '../../gateway/assemble';
+import { parseInstanceReport } from '../../lambdas/core/status';
 import type { InstanceReport } from '../../lambdas/core/types';
 import { nthHost, prefixLength } from './addresses';
 import { killAndDeleteNamespaces, namespacesWithPrefix } from './namespaces';
@@ -41,8 +43,13 @@ export type HostMode = 'wireguard' | 'files';
 export interface LocalHostsOptions {
   /** Per-host state directories go under `<dataDir>/hosts`. */
   dataDir: string;
-  /** The local secret store's root (a secret `/a/b` is the file `<secretsDir>/a/b`). */
+  /**
+   * Where a host reads its secrets (a secret `/a/b` is the file `<dir>/a/b`): `secretsDir`, or the
+   * instance's own directory when `secretsDirOf` is given (FileInstanceSecrets.directoryOf: an
+   * instance reads only what was delivered to it, docs/SECURITY.md).
+   */
   secretsDir: string;
+  secretsDirOf?: (instanceId: string) => string;
   mode: 'auto' | HostMode;
   /** Prefix of every namespace created; defaults to a random `vpg<hex>`. */
   prefix?: string;
@@ -53,14 +60,8 @@ export interface ApplyArgs {
   gatewayId: string;
   generation: number;
   stateUri: string;
+  stateSha256: string;
 }
-
-/** The script's report, with how the apply went. */
-export type HostReport = InstanceReport & {
-  skipped?: 'stale';
-  /** How an apply was made: `delta` (only the change) or `full` (the whole document, reconciled). */
-  path?: 'delta' | 'full';
-};
 
 export interface HostInfo {
   mode: HostMode;
@@ -126,7 +127,6 @@ const addVethPair = (namespace: string, name: string, peerNamespace: string, pee
     'netns',
     peerNamespace,
   ]);
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** `DATA_DIR/hosts/index.json`: gateway → host, for `npm run wg` and the start banner. */
 export interface HostIndexEntry {
@@ -147,6 +147,7 @@ export class LocalHosts {
   readonly prefix: string;
   private readonly dataDir: string;
   private readonly secretsDir: string;
+  private readonly secretsDirOf: (instanceId: string) => string;
   private readonly log: (msg: string) => void;
   private readonly processes = new ProcessGroup();
   private readonly hosts = new Map<string, Host>();
@@ -166,6 +167,7 @@ export class LocalHosts {
     this.prefix = options.prefix ?? `vpg${randomBytes(3).toString('hex')}`;
     this.dataDir = resolve(options.dataDir);
     this.secretsDir = resolve(options.secretsDir);
+    this.secretsDirOf = options.secretsDirOf ?? (() => this.secretsDir);
     this.log = options.log ?? (() => {});
   }
 
@@ -186,6 +188,8 @@ export class LocalHosts {
       String(args.generation),
       '--state-uri',
       args.stateUri,
+      '--state-sha256',
+      args.stateSha256,
     ]);
   }
 
@@ -200,7 +204,7 @@ export class LocalHosts {
   }
 
   /** The host's current status as its script reports it; undefined for an unknown instance. */
-  async report(instanceId: string): Promise<HostReport | undefined> {
+  async report(instanceId: string): Promise<InstanceReport | undefined> {
     if (!this.hosts.has(instanceId)) return undefined;
     const result = await this.runReport(instanceId);
     if (result.exitCode !== 0) throw new Error(`report of ${instanceId} failed: ${result.stderr.trim()}`);
@@ -410,7 +414,7 @@ export class LocalHosts {
       ...process.env,
       VPG_MODE: host.mode,
       VPG_STATE_DIR: host.stateDir,
-      VPG_SECRET_SOURCE: `dir:${this.secretsDir}`,
+      VPG_SECRET_SOURCE: `dir:${resolve(this.secretsDirOf(host.gateway.instanceId))}`,
       VPG_VPC_IF: 'vpc',
       VPG_WAN_IF: 'inet',
       VPG_WG_IF: WG_IF,
@@ -431,8 +435,10 @@ function namespacesOf(host: Host): string[] {
   return [host.gatewayNamespace, host.instanceNamespace].filter((n): n is string => n !== undefined);
 }
 
-/** The report is the script's last stdout line. */
-export function parseReport(stdout: string): HostReport {
-  const last = stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(last) as HostReport;
+/** The report on the script's last stdout line, read as the control plane reads it (core/status.ts). */
+export function parseReport(stdout: string): InstanceReport {
+  const report = parseInstanceReport(stdout);
+  if (!report)
+    throw new Error(`The gateway script printed no report: ${stdout.trim().split('\n').pop() ?? ''}`);
+  return report;
 }

@@ -4,20 +4,13 @@
  * (account ids, role ARNs) out of the message (SDK mocked with aws-sdk-client-mock, no AWS).
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import {
-  DeleteParameterCommand,
-  GetCommandInvocationCommand,
-  GetParameterCommand,
-  PutParameterCommand,
-  SendCommandCommand,
-  SSMClient,
-} from '@aws-sdk/client-ssm';
+import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EventBridgeAudit } from '../../lambdas/adapters/events';
 import { S3ConfigStore } from '../../lambdas/adapters/s3';
-import { ParameterStoreSecrets } from '../../lambdas/adapters/secrets';
+import { S3SecretStore } from '../../lambdas/adapters/s3/secrets';
 import { StepFunctionsEngine } from '../../lambdas/adapters/sfn';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
 import { isTransientAwsError } from '../../lambdas/adapters/transient';
@@ -46,7 +39,7 @@ afterEach(() => {
   events.reset();
 });
 
-const secrets = () => new ParameterStoreSecrets(new SSMClient(region), undefined);
+const secrets = () => new S3SecretStore(new S3Client(region), 'bucket', undefined);
 const bus = () =>
   new SsmCommandBus(
     new SSMClient(region),
@@ -63,24 +56,27 @@ const engine = () =>
 
 /** Each adapter call, and the SDK command it sends. */
 const CALLS: ReadonlyArray<readonly [string, (failure: Error) => void, () => Promise<unknown>]> = [
-  [
-    'secrets.putIfAbsent',
-    (f) => ssm.on(PutParameterCommand).rejects(f),
-    () => secrets().putIfAbsent('/p', 'v'),
-  ],
-  ['secrets.get', (f) => ssm.on(GetParameterCommand).rejects(f), () => secrets().get('/p')],
-  ['secrets.delete', (f) => ssm.on(DeleteParameterCommand).rejects(f), () => secrets().delete('/p')],
+  ['secrets.putIfAbsent', (f) => s3.on(PutObjectCommand).rejects(f), () => secrets().putIfAbsent('/p', 'v')],
+  ['secrets.get', (f) => s3.on(GetObjectCommand).rejects(f), () => secrets().get('/p')],
+  ['secrets.delete', (f) => s3.on(DeleteObjectCommand).rejects(f), () => secrets().delete('/p')],
   [
     'commands.send',
     (f) => ssm.on(SendCommandCommand).rejects(f),
-    () => bus().send({ instanceId: 'i-1', gatewayId: 'gw', generation: 1, stateUri: 's3://b/k' }),
+    () =>
+      bus().send({
+        instanceId: 'i-1',
+        gatewayId: 'gw',
+        generation: 1,
+        stateUri: 's3://b/k',
+        stateSha256: 'a'.repeat(64),
+      }),
   ],
   ['commands.requestReports', (f) => ssm.on(SendCommandCommand).rejects(f), () => bus().requestReports()],
   ['commands.get', (f) => ssm.on(GetCommandInvocationCommand).rejects(f), () => bus().get('c', 'i-1')],
   [
     'configStore.put',
     (f) => s3.on(PutObjectCommand).rejects(f),
-    () => new S3ConfigStore(new S3Client(region), 'b').put('gw', 1, '{}'),
+    () => new S3ConfigStore(new S3Client(region), 'b').put({ gatewayId: 'gw', instanceId: 'i-1' }, 1, '{}'),
   ],
   [
     'workflows.start',

@@ -2,7 +2,6 @@
 
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { withIdempotency } from '../../lambdas/app/api/idempotency';
 import { causeMessage } from '../../lambdas/app/api/peerings';
 import type { IdempotencyRecord, Repository } from '../../lambdas/app/ports';
 import {
@@ -12,12 +11,13 @@ import {
   TransientError,
   ValidationError,
 } from '../../lambdas/core/errors';
-import { callerClaims, callerFromClaims, parseGroups } from '../../lambdas/shared/http/claims';
-import { httpErrors, toErrorResponse } from '../../lambdas/shared/http/errors';
-import type { ApiEvent } from '../../lambdas/shared/http/event';
-import { jsonBody } from '../../lambdas/shared/http/json-body';
-import { jsonResponse } from '../../lambdas/shared/http/response';
-import { createRouter } from '../../lambdas/shared/http/router';
+import { callerClaims, callerFromClaims, parseGroups } from '../../lambdas/http/claims';
+import { httpErrors, toErrorResponse } from '../../lambdas/http/errors';
+import type { ApiEvent } from '../../lambdas/http/event';
+import { withIdempotency } from '../../lambdas/http/idempotency';
+import { jsonBody } from '../../lambdas/http/json-body';
+import { jsonResponse } from '../../lambdas/http/response';
+import { createRouter } from '../../lambdas/http/router';
 
 function event(
   overrides: Partial<APIGatewayProxyEvent> & { claims?: Record<string, unknown> } = {},

@@ -6,11 +6,11 @@ import { assertGatewayRoom, assertOperationRoom, assertRoadWarriorRoom } from '.
 import type { Repository } from '../../lambdas/app/ports';
 import { TokenBuckets } from '../../lambdas/core/token-bucket';
 import type { GatewayRecord, Peering, PeerRecord } from '../../lambdas/core/types';
-import { callerClaims } from '../../lambdas/shared/http/claims';
-import { httpErrors, toErrorResponse } from '../../lambdas/shared/http/errors';
-import type { ApiEvent } from '../../lambdas/shared/http/event';
-import { jsonResponse } from '../../lambdas/shared/http/response';
-import { callerThrottle } from '../../lambdas/shared/http/throttle';
+import { callerClaims } from '../../lambdas/http/claims';
+import { httpErrors, toErrorResponse } from '../../lambdas/http/errors';
+import type { ApiEvent } from '../../lambdas/http/event';
+import { jsonResponse } from '../../lambdas/http/response';
+import { callerThrottle } from '../../lambdas/http/throttle';
 
 const LIMITS: OwnerLimits = { gatewaysPerOwner: 2, roadWarriorsPerGateway: 1, operationsInFlightPerOwner: 1 };
 

@@ -1,6 +1,6 @@
 /** The Repository contract on DynamoDB Local. */
-import { useDynamoDb } from '../helpers/dynamodb';
-import { repositoryContract } from './repository-contract';
+import { useDynamoDb } from '../support/dynamodb';
+import { repositoryContract } from '../support/repository-contract';
 
 const db = useDynamoDb();
 

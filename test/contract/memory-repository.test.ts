@@ -1,6 +1,6 @@
 /** The Repository contract on the in-memory implementation. */
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
-import { repositoryContract } from './repository-contract';
+import { repositoryContract } from '../support/repository-contract';
 
 const state = new MemoryState();
 

@@ -2,7 +2,7 @@
  * Crash and restart of the embedded runtime (README, "What survives a crash"): the whole runtime's
  * process group is SIGKILLed while creates and a delete are in flight, on real WireGuard hosts;
  * a new runtime on the same DATA_DIR must, with no client action, settle every peering, leave no
- * orphan (DESIGN invariant 3), bring every gateway to its desired generation, have the tunnels
+ * orphan (docs/CONTRACT.md#invariants 3), bring every gateway to its desired generation, have the tunnels
  * handshake again, remove the crashed run's namespaces, and leave no namespace after its own
  * clean stop. Needs Linux, root, wireguard-go, wireguard-tools, nftables and iproute2.
  */

@@ -7,12 +7,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { missingForWireguard } from '../../runtime/hosts';
 import { type Runtime, startRuntime } from '../../runtime/main';
 import { mintToken } from '../../runtime/tokens';
-import { ExtraHosts } from './topology';
+import { ExtraHosts } from '../support/topology';
 
-const WHOAMI = join(__dirname, 'whoami.js');
+const WHOAMI = join(__dirname, '../support/whoami.js');
 const PORT = '7000';
 
 let runtime: Runtime;
@@ -96,7 +97,7 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
-    await new Promise((done) => setTimeout(done, 250));
+    await sleep(250);
   }
   throw new Error(`timed out waiting for ${what}`);
 }

@@ -3,7 +3,6 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { gatewayItem, keys } from '../../lambdas/adapters/dynamodb/items';
 import type { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
-import { secretNames } from '../../lambdas/app/secret-names';
 import { handler as cascade } from '../../lambdas/handlers/cascade';
 import { handler as gatewayEvents } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
@@ -14,10 +13,10 @@ import {
 } from '../../lambdas/shared/event-patterns';
 import { createEventRouter } from '../../runtime/event-router';
 import { type StreamPoller, startStreamPoller } from '../../runtime/stream-poller';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord } from '../helpers/gateways';
-import { newPeering, roadWarrior, uniqueId } from '../persistence/fixtures';
-import { MemorySecrets, RecordingWorkflows } from './fakes';
+import { useDynamoDb } from '../support/dynamodb';
+import { MemorySecrets, RecordingWorkflows } from '../support/fakes';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering, roadWarrior, uniqueId } from '../support/records';
 
 const db = useDynamoDb();
 const context = {} as Context;
@@ -65,14 +64,14 @@ describe('gateway deletion cascade', () => {
    */
   async function seed() {
     const a = gatewayRecord({ id: uniqueId('gw-a'), privateKeyParam: null });
-    const withKey = { ...a, privateKeyParam: secretNames.gatewayPrivateKey(a.id) };
+    const withKey = { ...a, privateKeyParam: secrets.names.gatewayPrivateKey(a.id) };
     const b = gatewayRecord({ id: uniqueId('gw-b') });
     const c = gatewayRecord({ id: uniqueId('gw-c') });
     for (const gateway of [withKey, b, c]) await repository.createGateway(gateway);
     const ab = await repository.createPeering(newPeering(withKey, b));
     const ac = await repository.createPeering(newPeering(withKey, c));
-    const laptopKey = secretNames.roadWarriorPrivateKey(a.id, 'laptop', 'k1');
-    const bPhoneKey = secretNames.roadWarriorPrivateKey(b.id, 'phone', 'k1');
+    const laptopKey = secrets.names.roadWarriorPrivateKey(a.id, 'laptop', 'k1');
+    const bPhoneKey = secrets.names.roadWarriorPrivateKey(b.id, 'phone', 'k1');
     await repository.addRoadWarrior({ ...roadWarrior(a.id, 'laptop'), privateKeyParam: laptopKey });
     await repository.addRoadWarrior(roadWarrior(a.id, 'own-key'));
     await repository.addRoadWarrior({ ...roadWarrior(b.id, 'phone'), privateKeyParam: bPhoneKey });

@@ -1,6 +1,6 @@
 import { startPeeringDeletion } from '../../lambdas/app/delete-runs';
 import type { ExecutionResult } from '../../lambdas/app/ports';
-import { RecordingWorkflows } from './fakes';
+import { RecordingWorkflows } from '../support/fakes';
 
 /** A recording engine whose first execution already ended with `status`. */
 function engineWhoseFirstRunEnded(status: ExecutionResult['status']) {

@@ -1,5 +1,5 @@
 /**
- * "VPN Gateway Updated" moving a gateway's endpoint (DESIGN §3.3): every peer gateway's entry for
+ * "VPN Gateway Updated" moving a gateway's endpoint (docs/CONTRACT.md#events): every peer gateway's entry for
  * it is rewritten and a push-gateway execution started for that peer at the generation holding the
  * change, once, whatever the redeliveries.
  */
@@ -11,9 +11,9 @@ import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
-import { gatewayRecord } from '../helpers/gateways';
-import { newPeering, roadWarrior, uniqueId } from '../persistence/fixtures';
-import { RecordingWorkflows } from './fakes';
+import { RecordingWorkflows } from '../support/fakes';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering, roadWarrior, uniqueId } from '../support/records';
 
 const state = new MemoryState();
 const context = {} as Context;

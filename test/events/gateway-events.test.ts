@@ -6,9 +6,9 @@ import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_DELETED, GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
-import { gatewayRecord } from '../helpers/gateways';
-import { uniqueId } from '../persistence/fixtures';
-import { RecordingWorkflows } from './fakes';
+import { RecordingWorkflows } from '../support/fakes';
+import { gatewayRecord } from '../support/gateways';
+import { uniqueId } from '../support/records';
 
 const state = new MemoryState();
 const context = {} as Context;

@@ -11,8 +11,8 @@ import { handler } from '../../lambdas/handlers/status-reports';
 import { provideDependencies } from '../../lambdas/shared/deps';
 import { COMMAND_INVOCATION_CHANGED, SCHEDULED_EVENT } from '../../lambdas/shared/event-patterns';
 import { LocalCommandBus, type ReportInvocation } from '../../runtime/hosts';
-import { runToEnd, useWorkflowBench } from '../workflow/harness';
-import { RecordingWorkflows } from './fakes';
+import { RecordingWorkflows } from '../support/fakes';
+import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
 const context = {} as Context;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DeleteCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type StreamPoller, startStreamPoller } from '../../runtime/stream-poller';
-import { useDynamoDb } from '../helpers/dynamodb';
+import { useDynamoDb } from '../support/dynamodb';
 
 const db = useDynamoDb();
 

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseReport } from '../../runtime/hosts';
 import {
   type DocGateway,
@@ -11,10 +12,11 @@ import {
   genPsk,
   publish,
   runScript,
+  stateArgs,
   stateDocument,
   tempDir,
   writeSecret,
-} from './fixtures';
+} from '../support/gateway-script';
 
 const gateway: DocGateway = GATEWAY_A;
 
@@ -33,8 +35,7 @@ describe('apply-config.sh (files mode)', () => {
         target.id,
         '--generation',
         String(generation),
-        '--state-uri',
-        publish(root, target.id, generation, stateDocument(target, generation, peers)),
+        ...stateArgs(publish(root, target.id, generation, stateDocument(target, generation, peers))),
       ],
       env,
     );
@@ -242,10 +243,13 @@ describe('apply-config.sh (files mode)', () => {
     ['an injected config line', { ...gateway, tunnelIp: '100.64.0.1/24\n[Peer]' }, 'interface.address'],
   ])('refuses a document for %s', async (_label, target, message) => {
     // Prepare
-    const uri = publish(root, 'doc', 7, stateDocument(target, 7, [peer]));
+    const published = publish(root, 'gw-a', 7, stateDocument(target, 7, [peer]));
 
     // Act
-    const result = await runScript(['--gateway-id', 'gw-a', '--generation', '7', '--state-uri', uri], env);
+    const result = await runScript(
+      ['--gateway-id', 'gw-a', '--generation', '7', ...stateArgs(published)],
+      env,
+    );
 
     // Assess
     expect(result.exitCode).toBe(1);
@@ -268,12 +272,11 @@ describe('apply-config.sh (files mode)', () => {
 
   it('serialises two concurrent runs on the state lock', async () => {
     // Prepare: run A takes the lock, then blocks reading its document from a FIFO.
-    const fifo = join(root, 'slow.json');
+    const slow = publish(root, 'gw-a', 7, stateDocument(gateway, 7, [peer]));
+    const fifo = slow.stateUri.slice('file://'.length);
+    rmSync(fifo);
     execFileSync('mkfifo', [fifo]);
-    const first = runScript(
-      ['--gateway-id', 'gw-a', '--generation', '7', '--state-uri', `file://${fifo}`],
-      env,
-    );
+    const first = runScript(['--gateway-id', 'gw-a', '--generation', '7', ...stateArgs(slow)], env);
     await waitFor(
       () => existsSync(join(stateDir, 'lock')) && lockHolders(join(stateDir, 'lock')).holders > 0,
     );
@@ -311,6 +314,6 @@ function lockHolders(file: string): { holders: number; waiters: number } {
 async function waitFor(condition: () => boolean): Promise<void> {
   for (let polls = 0; !condition(); polls++) {
     if (polls > 1000) throw new Error('condition never became true');
-    await new Promise((done) => setTimeout(done, 10));
+    await sleep(10);
   }
 }

@@ -14,11 +14,12 @@ import {
   publish,
   runScript,
   startWireguardHost,
+  stateArgs,
   stateDocument,
   tempDir,
   type WireguardHost,
   writeSecret,
-} from './fixtures';
+} from '../support/gateway-script';
 
 const PEERS = 1000;
 const SLOW_MS = 60_000;
@@ -65,14 +66,17 @@ describe('apply-config.sh at 1000 peers (files mode)', () => {
     const stateDir = join(root, 'state');
     writeSecret(secretsDir, gateway.privateKeyParam ?? '', genKeyPair().privateKey);
     const peers = scalePeers(secretsDir, PEERS);
-    const uri = publish(root, gateway.id, 1, stateDocument(gateway, 1, peers));
+    const published = publish(root, gateway.id, 1, stateDocument(gateway, 1, peers));
 
     // Act
-    const result = await runScript(['--gateway-id', gateway.id, '--generation', '1', '--state-uri', uri], {
-      VPG_MODE: 'files',
-      VPG_STATE_DIR: stateDir,
-      VPG_SECRET_SOURCE: `dir:${secretsDir}`,
-    });
+    const result = await runScript(
+      ['--gateway-id', gateway.id, '--generation', '1', ...stateArgs(published)],
+      {
+        VPG_MODE: 'files',
+        VPG_STATE_DIR: stateDir,
+        VPG_SECRET_SOURCE: `dir:${secretsDir}`,
+      },
+    );
 
     // Assess
     expect(result).toMatchObject({ exitCode: 0, stderr: '' });
@@ -93,7 +97,7 @@ describe('apply-config.sh at 1000 peers (real WireGuard)', () => {
     wg.hosts.apply(gateway.instanceId, {
       gatewayId: gateway.id,
       generation,
-      stateUri: publish(wg.root, gateway.id, generation, stateDocument(gateway, generation, list)),
+      ...publish(wg.root, gateway.id, generation, stateDocument(gateway, generation, list)),
     });
   /** Public key -> preshared key, as the interface holds them. */
   const interfacePsks = async () => {

@@ -22,7 +22,7 @@ import {
   startWireguardHost,
   type WireguardHost,
   writeSecret,
-} from './fixtures';
+} from '../support/gateway-script';
 
 const gateway = GATEWAY_A;
 const EXTRA_RULE = 'ip daddr 192.0.2.99 drop';
@@ -66,7 +66,7 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
     const result = await wg.hosts.apply(gateway.instanceId, {
       gatewayId: gateway.id,
       generation,
-      stateUri: publish(wg.root, gateway.id, generation, document),
+      ...publish(wg.root, gateway.id, generation, document),
     });
     return { ...result, document, path: result.exitCode === 0 ? parseReport(result.stdout).path : undefined };
   };

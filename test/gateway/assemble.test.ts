@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assembleGatewayScript } from '../../gateway/assemble';
-import { tempDir } from './fixtures';
+import { tempDir } from '../support/gateway-script';
 
 /** A source folder holding `files` (path relative to it → text). */
 function sourceDir(files: Record<string, string>): string {

@@ -3,7 +3,14 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvocationNotReadyError } from '../../lambdas/core/errors';
 import { LocalCommandBus, LocalHosts, parseReport } from '../../runtime/hosts';
-import { GATEWAY_A, genKeyPair, publish, stateDocument, tempDir, writeSecret } from './fixtures';
+import {
+  GATEWAY_A,
+  genKeyPair,
+  publish,
+  stateDocument,
+  tempDir,
+  writeSecret,
+} from '../support/gateway-script';
 
 const gateway = GATEWAY_A;
 
@@ -16,7 +23,7 @@ describe('LocalCommandBus', () => {
     instanceId: gateway.instanceId,
     gatewayId,
     generation,
-    stateUri: publish(root, gateway.id, generation, stateDocument(gateway, generation, [])),
+    ...publish(root, gateway.id, generation, stateDocument(gateway, generation, [])),
   });
 
   beforeEach(() => {
@@ -87,7 +94,7 @@ describe('LocalCommandBus', () => {
     // Assess
     const invocation = await bus.get(id, gateway.instanceId);
     expect(invocation.status).toBe('Failed');
-    expect(invocation.output).toContain('cannot fetch');
+    expect(invocation.output).toContain('refused: state document outside gateways/gw-a/');
   });
 
   it('ends Failed when the gateway is not registered', async () => {

@@ -3,14 +3,16 @@
  * The contract between lambdas/core/render.ts and the gateway script: every document the control
  * plane renders is in the layout the delta path reads line by line (gateway/lib/apply-delta.sh:
  * HEADER_RE, the header members, NFT_RE, ROUTES_RE, PEER_RE), and reads back as the same values;
- * and the full path's jq pass (gateway/jq/render.jq) accepts it. Runs on the parts, without root.
+ * it passes what the instance refuses otherwise (gateway/lib/checks.sh: the ruleset grammar,
+ * routes, preshared key names); and the full path's jq pass (gateway/jq/render.jq) accepts it.
+ * Runs on the parts, without root.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GatewayDesiredState, renderGatewayState, serialiseState } from '../../lambdas/core/render';
-import { gatewayRecord, peeringPeer, roadWarriorPeer } from '../unit/core/support';
-import { tempDir } from './fixtures';
-import { runParts } from './parts';
+import { hubRecord, peeringPeer, roadWarriorPeer } from '../support/core';
+import { runParts } from '../support/gateway-parts';
+import { tempDir } from '../support/gateway-script';
 
 /** Reads a document as the delta path does; prints the header, interface, routes, one line per peer, and writes the ruleset. */
 const READ_AS_DELTA = [
@@ -41,23 +43,16 @@ const expectedReading = (state: GatewayDesiredState): string =>
   ].join('\n');
 
 const documents: [string, GatewayDesiredState][] = [
-  [
-    'a peering and a road-warrior',
-    renderGatewayState(gatewayRecord(), [peeringPeer(), roadWarriorPeer()], 7),
-  ],
-  ['no peer', renderGatewayState(gatewayRecord(), [], 1)],
+  ['a peering and a road-warrior', renderGatewayState(hubRecord(), [peeringPeer(), roadWarriorPeer()], 7)],
+  ['no peer', renderGatewayState(hubRecord(), [], 1)],
   [
     'a gateway whose key the control plane does not hold, a peering without endpoint',
-    renderGatewayState(
-      gatewayRecord({ privateKeyParam: null }),
-      [peeringPeer({ endpoint: null })],
-      123456789012,
-    ),
+    renderGatewayState(hubRecord({ privateKeyParam: null }), [peeringPeer({ endpoint: null })], 123456789012),
   ],
   [
     'several peerings with several prefixes',
     renderGatewayState(
-      gatewayRecord(),
+      hubRecord(),
       [
         peeringPeer(),
         peeringPeer({
@@ -86,6 +81,29 @@ describe.each(documents)('a rendered document with %s', (_label, state) => {
     // Assess
     expect(result).toEqual({ exitCode: 0, stdout: expectedReading(state), stderr: '' });
     expect(runParts([], dir, 'cat "$STATE_DIR/nftables.out"').stdout).toBe(state.nftables);
+  });
+
+  test('passes what the instance refuses otherwise: ruleset grammar, routes, preshared key names', () => {
+    // Prepare
+    const dir = tempDir('contract');
+    const psks = state.peers.flatMap((peer) => [peer.name, peer.presharedKeyParam ?? '']);
+
+    // Act: $1 the ruleset, $2 the number of routes, then the routes, then name/key pairs.
+    const result = runParts(
+      ['checks'],
+      dir,
+      [
+        'check_ruleset "$1"',
+        'check_routes "${@:3:$2}"',
+        'set -- "${@:3+$2}"',
+        'while (($#)); do own_psk "$1" "$2" || { echo "not own: $2" >&2; exit 5; }; shift 2; done',
+        'echo ok',
+      ].join('\n'),
+      [state.nftables, String(state.routes.length), ...state.routes, ...psks],
+    );
+
+    // Assess
+    expect(result).toEqual({ exitCode: 0, stdout: 'ok\n', stderr: '' });
   });
 
   test('is accepted whole by the full path', () => {

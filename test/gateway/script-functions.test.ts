@@ -4,12 +4,12 @@
  * the records it reads with builtins, the secret cache, the delta path's diff and route changes,
  * and the report. The kernel-facing paths are in apply-delta and wireguard-hosts tests.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATEWAY_SOURCE_DIR } from '../../gateway/assemble';
 import { serialiseState } from '../../lambdas/core/render';
-import { desiredState, GATEWAY_A, tempDir, writeSecret } from './fixtures';
-import { runParts } from './parts';
+import { runParts } from '../support/gateway-parts';
+import { desiredState, GATEWAY_A, tempDir, writeSecret } from '../support/gateway-script';
 
 const KEY = 'yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=';
 const OTHER_KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
@@ -93,7 +93,7 @@ describe('the secret cache', () => {
     expect(result.stdout).toBe(`vpc-peering%peerings%p1%psk\n${'a'.repeat(190)}~249\n`);
   });
 
-  test('a secret is read from the store once, then from the cache, its trailing newlines dropped', () => {
+  test('a dir: secret is read from its file every time (the copy last delivered), its trailing newlines dropped', () => {
     // Prepare
     const dir = tempDir('parts');
     writeSecret(join(dir, 'store'), '/psk/one', `${KEY}\n\n`);
@@ -103,9 +103,33 @@ describe('the secret cache', () => {
     // Act
     const result = runParts(['secrets'], dir, resolveTwice, ['/psk/one']);
 
+    // Assess: the second read finds no file; nothing was cached.
+    expect(result).toMatchObject({
+      exitCode: 1,
+      stdout: `${KEY}\n`,
+      stderr: 'apply-config: secret not found: /psk/one\n',
+    });
+    expect(existsSync(join(dir, 'secrets', 'psk%one'))).toBe(false);
+  });
+
+  test.each([
+    ['younger than VPG_SECRET_CACHE_SECONDS is used', 10, 0],
+    ['older is fetched again', 7200, 1],
+  ])('with an s3:// source, a cache entry %s', (_label, ageSeconds, exitCode) => {
+    // Prepare: no AWS CLI is needed unless the entry must be fetched again.
+    const dir = tempDir('parts');
+    const fetchedAt = Math.floor(Date.now() / 1000) - ageSeconds;
+    writeSecret(join(dir, 'secrets'), '/psk%one', `/psk/one\n${KEY}\n${fetchedAt}\n`);
+    const body =
+      'SECRET_SOURCE=s3://bucket; need() { die "would fetch"; }; resolve_secret_names "$1"; echo "${SECRET[$1]}"';
+
+    // Act
+    const result = runParts(['secrets'], dir, body, ['/psk/one']);
+
     // Assess
-    expect(result).toEqual({ exitCode: 0, stdout: `${KEY}\n${KEY}\n`, stderr: '' });
-    expect(readFileSync(join(dir, 'secrets', 'psk%one'), 'utf8')).toBe(`/psk/one\n${KEY}\n`);
+    expect(result.exitCode).toBe(exitCode);
+    expect(result.stdout).toBe(exitCode === 0 ? `${KEY}\n` : '');
+    if (exitCode !== 0) expect(result.stderr).toBe('apply-config: would fetch\n');
   });
 
   test('a torn cache file is read from the store again', () => {
@@ -203,7 +227,7 @@ describe('the delta path', () => {
 
     // Act
     const result = runParts(
-      ['apply-delta'],
+      ['checks', 'apply-delta'],
       dir,
       'route_changes wg0 "$1" "$2"; printf "%s" "$REPLY" | sort',
       ['"routes":["10.0.0.0/16","10.1.0.0/16"],', '"routes":["10.1.0.0/16","10.2.0.0/16"],'],

@@ -6,13 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type HostGateway,
-  type HostReport,
-  LocalHosts,
-  missingForWireguard,
-  parseReport,
-} from '../../runtime/hosts';
+import type { InstanceReport } from '../../lambdas/core/types';
+import { type HostGateway, LocalHosts, missingForWireguard, parseReport } from '../../runtime/hosts';
 import { run } from '../../runtime/hosts/shell';
 import {
   type DocPeer,
@@ -23,7 +18,7 @@ import {
   stateDocument,
   tempDir,
   writeSecret,
-} from './fixtures';
+} from '../support/gateway-script';
 
 const PSK_PARAM = '/vpc-peering/peerings/p1/psk';
 const gatewayA = GATEWAY_A;
@@ -69,7 +64,7 @@ describe('LocalHosts with real WireGuard', () => {
     hosts.apply(gateway.instanceId, {
       gatewayId: gateway.id,
       generation,
-      stateUri: publish(root, gateway.id, generation, stateDocument(gateway, generation, peers)),
+      ...publish(root, gateway.id, generation, stateDocument(gateway, generation, peers)),
     });
   const info = (gateway: HostGateway) => {
     const found = hosts.hostInfo(gateway.instanceId);
@@ -79,7 +74,7 @@ describe('LocalHosts with real WireGuard', () => {
     return { gateway: found.gatewayNamespace, instance: found.instanceNamespace, ip: found.instanceIp };
   };
   const peerStatus = async (gateway: HostGateway, publicKey: string) => {
-    const report = (await hosts.report(gateway.instanceId)) as HostReport;
+    const report = (await hosts.report(gateway.instanceId)) as InstanceReport;
     return report.peers?.find((p) => p.publicKey === publicKey);
   };
 

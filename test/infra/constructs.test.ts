@@ -4,7 +4,7 @@ import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { assembleGatewayScript, GATEWAY_SOURCE_DIR } from '../../gateway/assemble';
 import {
-  COMMAND_PARAMETER_PATTERNS,
+  commandParameterPatterns,
   GatewayCommandDocument,
   gatewayScriptCommands,
   INSTALLED_SCRIPT,
@@ -13,13 +13,15 @@ import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine
 import { parseRemovalPolicy } from '../../lib/vpc-peering-stack';
 
 const matches = (pattern: string, value: string) => new RegExp(pattern).test(value);
+const buckets = { configBucket: 'config-bucket.example', secretsBucket: 'secrets-bucket' };
+const PATTERNS = commandParameterPatterns(buckets.configBucket);
 
 describe('gatewayScriptCommands', () => {
   const script = assembleGatewayScript();
 
   test('writes the gateway script byte for byte', () => {
     // Prepare
-    const lines = gatewayScriptCommands(script, 'apply');
+    const lines = gatewayScriptCommands(script, 'apply', buckets);
     const decode = lines.find((line) =>
       /^echo '[A-Za-z0-9+/=]+' \| base64 -d \| gunzip > "\$tmp"$/.test(line),
     );
@@ -33,34 +35,37 @@ describe('gatewayScriptCommands', () => {
     expect(written.toString('utf8')).toBe(script);
   });
 
-  test('runs it last with exactly the three document parameters', () => {
+  test('runs it last with exactly the four document parameters, the digest among them, and its buckets', () => {
     // Act
-    const lines = gatewayScriptCommands(script, 'apply');
+    const lines = gatewayScriptCommands(script, 'apply', buckets);
 
     // Assess
     expect(lines.at(-1)).toBe(
-      `exec ${INSTALLED_SCRIPT} --gateway-id '{{ gatewayId }}' --generation '{{ generation }}' --state-uri '{{ stateUri }}'`,
+      `exec env VPG_STATE_BUCKET=config-bucket.example VPG_SECRET_SOURCE=s3://secrets-bucket ${INSTALLED_SCRIPT} --gateway-id '{{ gatewayId }}' --generation '{{ generation }}' --state-uri '{{ stateUri }}' --state-sha256 '{{ stateSha256 }}'`,
     );
     expect(lines.join('\n').match(/\{\{[^}]*\}\}/g)).toEqual([
       '{{ gatewayId }}',
       '{{ generation }}',
       '{{ stateUri }}',
+      '{{ stateSha256 }}',
     ]);
   });
 
   test('the report document runs the same script with --report and no parameter', () => {
     // Act
-    const lines = gatewayScriptCommands(script, 'report');
+    const lines = gatewayScriptCommands(script, 'report', buckets);
 
     // Assess
-    expect(lines.at(-1)).toBe(`exec ${INSTALLED_SCRIPT} --report`);
-    expect(lines.slice(0, -1)).toEqual(gatewayScriptCommands(script, 'apply').slice(0, -1));
+    expect(lines.at(-1)).toBe(
+      `exec env VPG_STATE_BUCKET=config-bucket.example VPG_SECRET_SOURCE=s3://secrets-bucket ${INSTALLED_SCRIPT} --report`,
+    );
+    expect(lines.slice(0, -1)).toEqual(gatewayScriptCommands(script, 'apply', buckets).slice(0, -1));
     expect(lines.join('\n')).not.toContain('{{');
   });
 
   test('keeps SSM placeholders inside a script out of the document', () => {
     // Act
-    const lines = gatewayScriptCommands('echo "{{ gatewayId }}"\n', 'apply');
+    const lines = gatewayScriptCommands('echo "{{ gatewayId }}"\n', 'apply', buckets);
 
     // Assess
     expect(lines.slice(0, -1).join('\n')).not.toContain('{{');
@@ -74,7 +79,7 @@ const SSM_DOCUMENT_LIMIT_BYTES = 64 * 1024;
 function documentSizes(): Record<string, number> {
   const stack = new Stack(new App(), 'Documents');
   for (const purpose of ['apply', 'report'] as const) {
-    new GatewayCommandDocument(stack, purpose, { scriptSourceDir: GATEWAY_SOURCE_DIR, purpose });
+    new GatewayCommandDocument(stack, purpose, { scriptSourceDir: GATEWAY_SOURCE_DIR, purpose, buckets });
   }
   const documents = Template.fromStack(stack).findResources('AWS::SSM::Document');
   return Object.fromEntries(
@@ -103,9 +108,10 @@ describe('command parameter patterns', () => {
     ['gatewayId', 'gw-a.1:eu_west'],
     ['generation', '42'],
     ['stateUri', 's3://config-bucket.example/gateways/gw-a/000000000042.json'],
+    ['stateSha256', 'a'.repeat(64)],
   ] as const)('%s accepts %s', (name, value) => {
     // Assess
-    expect(matches(COMMAND_PARAMETER_PATTERNS[name], value)).toBe(true);
+    expect(matches(PATTERNS[name], value)).toBe(true);
   });
 
   test.each([
@@ -119,9 +125,16 @@ describe('command parameter patterns', () => {
     ['stateUri', 's3://bucket/key;reboot'],
     ['stateUri', 's3://bucket/$(id)'],
     ['stateUri', 's3://Bucket/key'],
+    ['stateUri', 's3://other-bucket/gateways/gw-a/000000000042.json'],
+    ['stateUri', 's3://config-bucketXexample/gateways/gw-a/000000000042.json'],
+    ['stateUri', 's3://config-bucket.example/secrets/vpc-peering/gateways/gw-a/private-key'],
+    ['stateUri', 's3://config-bucket.example/gateways/gw-a/../gw-b/000000000042.json'],
+    ['stateSha256', 'A'.repeat(64)],
+    ['stateSha256', 'a'.repeat(63)],
+    ['stateSha256', ''],
   ] as const)('%s refuses %j', (name, value) => {
     // Assess
-    expect(matches(COMMAND_PARAMETER_PATTERNS[name], value)).toBe(false);
+    expect(matches(PATTERNS[name], value)).toBe(false);
   });
 });
 

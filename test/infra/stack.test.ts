@@ -9,13 +9,14 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { bundleHandler } from '../../bench/bundle-size';
 import { assembleGatewayScript } from '../../gateway/assemble';
+import { deliveredSecretKey } from '../../lambdas/adapters/s3/secrets';
 import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
 import { defineApp } from '../../lib/app';
+import { bundleHandler } from '../../lib/constructs/bundling';
 import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
 import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
-import type { VpcPeeringStack } from '../../lib/vpc-peering-stack';
+import { SOURCE_INSTANCE, type VpcPeeringStack } from '../../lib/vpc-peering-stack';
 
 let app: App;
 let stack: VpcPeeringStack;
@@ -43,6 +44,19 @@ function statementsOf(
   );
 }
 
+/** The handlers' functions; CDK's own (the console's BucketDeployment handler) are left out. */
+function handlerFunctionIds(): string[] {
+  return Object.values(stack.functions)
+    .map((fn) => stack.getLogicalId(fn.node.defaultChild as never))
+    .sort();
+}
+
+/** Every handler function has `properties`. */
+function expectEveryHandler(properties: Record<string, unknown>): void {
+  const matching = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: properties }));
+  expect(handlerFunctionIds().filter((id) => !matching.includes(id))).toEqual([]);
+}
+
 function actionsOf(functionName: string): string[] {
   return statementsOf(functionName).flatMap((statement) => [statement.Action].flat());
 }
@@ -55,8 +69,10 @@ describe('Lambda functions', () => {
 
   test('one per handler, nodejs22.x on arm64, traced, 256 MB, each with its own log group', () => {
     // Assess
-    template.resourceCountIs('AWS::Lambda::Function', HANDLERS.length);
-    template.allResourcesProperties('AWS::Lambda::Function', {
+    expect(handlerFunctionIds()).toHaveLength(HANDLERS.length);
+    // Plus the console's BucketDeployment handler (lib/constructs/console-hosting.ts).
+    template.resourceCountIs('AWS::Lambda::Function', HANDLERS.length + 1);
+    expectEveryHandler({
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       MemorySize: 256,
@@ -69,7 +85,7 @@ describe('Lambda functions', () => {
 
   test('every function reads the same configuration variables', () => {
     // Assess
-    template.allResourcesProperties('AWS::Lambda::Function', {
+    expectEveryHandler({
       Environment: {
         Variables: Match.objectLike({
           TABLE_NAME: Match.anyValue(),
@@ -131,7 +147,7 @@ describe('Lambda code', () => {
 
       try {
         // Act
-        await bundleHandler(spec.entry, join(outdir, 'index.js'));
+        await bundleHandler(REPO_ROOT, spec.entry, join(outdir, 'index.js'));
 
         // Assess
         expect(deployedBundle(name).equals(readFileSync(join(outdir, 'index.js')))).toBe(true);
@@ -373,7 +389,9 @@ describe('event sources', () => {
 
     // Assess
     expect(documents).toHaveLength(2);
-    expect(report?.mainSteps[0]?.inputs.runCommand.at(-1)).toMatch(/apply-config\.sh --report$/);
+    expect(JSON.stringify(report?.mainSteps[0]?.inputs.runCommand.at(-1))).toMatch(
+      /apply-config\.sh --report"\]\]\}$/,
+    );
   });
 
   test('the stream mapping bisects, reports partial failures, bounds retries and parks failures', () => {
@@ -455,7 +473,6 @@ describe('least privilege', () => {
       const machine = stack.getLogicalId(stack.pushGateway.node.defaultChild as never);
 
       // Act
-      const actions = statements.flatMap((statement) => [statement.Action].flat());
       const starts = statements.filter((statement) =>
         [statement.Action].flat().includes('states:StartExecution'),
       );
@@ -463,9 +480,16 @@ describe('least privilege', () => {
         [statement.Action].flat().includes('states:DescribeExecution'),
       );
 
-      // Assess
+      // Assess: the api's s3 actions are on the secrets bucket (key downloads), and on documents only
+      // to read them back (the status route).
+      const secretsBucket = stack.getLogicalId(
+        stack.node.findChild('SecretsBucket').node.defaultChild as never,
+      );
+      const configActions = statements
+        .filter((statement) => !JSON.stringify(statement.Resource).includes(secretsBucket))
+        .flatMap((statement) => [statement.Action].flat());
       expect(
-        actions.filter((action) => /^(s3:|ssm:SendCommand|ssm:GetCommandInvocation)/.test(action)),
+        configActions.filter((action) => /^(s3:|ssm:SendCommand|ssm:GetCommandInvocation)/.test(action)),
       ).toEqual(name === 'api' ? ['s3:GetObject'] : []);
       expect(starts.map((statement) => statement.Resource)).toContainEqual({ Ref: machine });
       expect(JSON.stringify(describes.map((statement) => statement.Resource))).toContain(machine);
@@ -489,47 +513,81 @@ describe('least privilege', () => {
     ]);
   });
 
-  test('secrets are reachable only under /vpc-peering, and decrypted only through SSM', () => {
+  /** Logical id of the secrets bucket; a statement naming it touches secrets. */
+  const secretsBucketId = () =>
+    stack.getLogicalId(stack.node.findChild('SecretsBucket').node.defaultChild as never);
+  const touchesSecrets = (statement: { Action: string | string[]; Resource: unknown }) =>
+    JSON.stringify(statement.Resource).includes(secretsBucketId()) ||
+    [statement.Action].flat().some((action) => action.startsWith('kms:'));
+
+  test('secrets are objects under secrets/ of their own bucket, decrypted only through S3', () => {
     // Prepare
     const statements = statementsOf('allocate');
-    const parameterStatement = statements.find((statement) =>
-      [statement.Action].flat().includes('ssm:PutParameter'),
-    );
-    const kmsStatement = statements.find((statement) => [statement.Action].flat().includes('kms:Decrypt'));
+    const put = statements.find((statement) => [statement.Action].flat().includes('s3:PutObject'));
+    const kms = statements.find((statement) => [statement.Action].flat().some((a) => a.startsWith('kms:')));
 
     // Assess
-    expect(JSON.stringify(parameterStatement?.Resource)).toContain(':parameter/vpc-peering/*');
-    expect(kmsStatement?.Condition).toEqual({
+    expect(JSON.stringify(put?.Resource)).toContain(secretsBucketId());
+    expect(JSON.stringify(put?.Resource)).toContain('/secrets/*');
+    expect(kms?.Condition).toEqual({
       StringEquals: {
         'kms:ViaService': {
-          'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
+          'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
         },
       },
     });
+    expect(actionsOf('allocate').filter((action) => action.startsWith('ssm:'))).toEqual([]);
   });
 
-  test('only the api reads secrets back; allocate creates them; release and cascade only delete them', () => {
+  test('the secrets bucket is SSE-KMS with the secrets key, no bucket key, not versioned', () => {
+    // Assess
+    const bucket = template.toJSON().Resources[secretsBucketId()] as { Properties: Record<string, unknown> };
+    expect(bucket.Properties.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        {
+          BucketKeyEnabled: false,
+          ServerSideEncryptionByDefault: {
+            KMSMasterKeyID: expect.objectContaining({
+              'Fn::GetAtt': [expect.stringMatching(/^SecretsKey/), 'Arn'],
+            }),
+            SSEAlgorithm: 'aws:kms',
+          },
+        },
+      ],
+    });
+    expect(bucket.Properties.VersioningConfiguration).toBeUndefined();
+  });
+
+  test('only the api reads secrets back; allocate creates them; push-config copies them; release and cascade only delete them', () => {
     // Act
     const secretActionsOf = (name: string) =>
-      actionsOf(name)
-        .filter((action) => /^(ssm:\w*Parameter|kms:)/.test(action))
-        .sort();
+      [
+        ...new Set(
+          statementsOf(name)
+            .filter(touchesSecrets)
+            .flatMap((statement) => [statement.Action].flat()),
+        ),
+      ].sort();
 
     // Assess
     expect(secretActionsOf('api')).toEqual([
       'kms:Decrypt',
-      'kms:Encrypt',
       'kms:GenerateDataKey',
-      'ssm:DeleteParameter',
-      'ssm:GetParameter',
-      'ssm:PutParameter',
+      's3:DeleteObject',
+      's3:GetObject',
+      's3:PutObject',
     ]);
-    expect(secretActionsOf('allocate')).not.toContain('ssm:GetParameter');
-    expect(secretActionsOf('allocate')).toEqual(
-      expect.arrayContaining(['ssm:PutParameter', 'ssm:DeleteParameter']),
-    );
-    expect(secretActionsOf('release')).toEqual(['ssm:DeleteParameter']);
-    expect(secretActionsOf('cascade')).toEqual(['ssm:DeleteParameter']);
+    expect(secretActionsOf('allocate')).toEqual(['kms:GenerateDataKey', 's3:DeleteObject', 's3:PutObject']);
+    expect(secretActionsOf('push-config')).toEqual([
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      's3:GetObject',
+      's3:PutObject',
+      's3:PutObjectTagging',
+    ]);
+    expect(secretActionsOf('release')).toEqual(['s3:DeleteObject']);
+    expect(secretActionsOf('cascade')).toEqual(['s3:DeleteObject']);
+    for (const spec of HANDLERS) expect(actionsOf(spec.name).filter((a) => /Parameter/.test(a))).toEqual([]);
   });
 
   test('no function is allowed a wildcard action', () => {
@@ -542,39 +600,105 @@ describe('least privilege', () => {
     expect(wildcards).toEqual([]);
   });
 
-  test('the gateway instance policy reads documents and secrets, and writes only command output', () => {
-    // Assess
-    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Action: 's3:GetObject' }),
-          Match.objectLike({ Action: 's3:PutObject' }),
-          Match.objectLike({ Action: 'ssm:GetParameter' }),
-          Match.objectLike({
-            Action: 'kms:Decrypt',
-            Condition: { StringEquals: { 'kms:ViaService': Match.anyValue() } },
-          }),
-        ]),
-      },
+  /** The statements of the policy the gateway product attaches to every gateway instance. */
+  type InstanceStatement = {
+    Effect: string;
+    Action: string | string[];
+    Resource: unknown;
+    Condition?: unknown;
+  };
+  const instanceStatements = (): InstanceStatement[] => {
+    const id = stack.getLogicalId(stack.gatewayInstancePolicy.node.defaultChild as never);
+    const policy = (template.toJSON().Resources as Resources)[id];
+    return (
+      (policy?.Properties.PolicyDocument as { Statement: InstanceStatement[] } | undefined)?.Statement ?? []
+    );
+  };
+
+  test('an instance reads only objects tagged with its own ARN: its documents and its secret copies', () => {
+    // Prepare
+    const reads = instanceStatements().filter((statement) =>
+      [statement.Action].flat().includes('s3:GetObject'),
+    );
+
+    // Assess: one statement, conditioned, over the two per-gateway prefixes and nothing else.
+    expect(reads).toHaveLength(1);
+    expect(reads[0]?.Condition).toEqual({
+      StringEquals: { 's3:ExistingObjectTag/vpc-peering-instance': SOURCE_INSTANCE },
     });
+    const resources = JSON.stringify(reads[0]?.Resource);
+    expect(resources).toContain('/gateways/*');
+    expect(resources).toContain(secretsBucketId());
+    expect(resources).not.toContain('/secrets/*');
   });
 
-  test('the gateway instance policy allows the batched secret read the gateway script makes', () => {
+  test('an instance reaches no control-plane secret, no road-warrior key and no Parameter Store', () => {
+    // Prepare
+    const statements = instanceStatements();
+    const actions = statements.flatMap((statement) => [statement.Action].flat());
+    const decrypt = statements.find((statement) => [statement.Action].flat().includes('kms:Decrypt'));
+
+    // Assess: control-plane secrets (road-warrior keys among them) live under secrets/, which no
+    // statement names, and KMS decrypts for it only the copies delivered under gateways/.
+    expect(actions.filter((action) => action.startsWith('ssm:'))).toEqual([]);
+    expect(JSON.stringify(statements)).not.toContain('/secrets/');
+    expect(JSON.stringify(statements)).not.toContain('parameter/');
+    expect(decrypt?.Condition).toMatchObject({
+      StringEquals: { 'kms:ViaService': expect.anything() },
+      ArnLike: {
+        'kms:EncryptionContext:aws:s3:arn': expect.objectContaining({ 'Fn::Join': expect.anything() }),
+      },
+    });
+    expect(JSON.stringify((decrypt?.Condition as { ArnLike?: unknown } | undefined)?.ArnLike)).toContain(
+      '/gateways/*',
+    );
+    expect(actions.sort()).toEqual(['kms:Decrypt', 's3:GetObject', 's3:PutObject']);
+  });
+
+  test('an instance writes apply output only under its own ARN (and the shared report prefix)', () => {
+    // Prepare
+    const writes = instanceStatements().filter((statement) =>
+      [statement.Action].flat().includes('s3:PutObject'),
+    );
+
+    // Assess
+    expect(writes).toHaveLength(1);
+    const resources = JSON.stringify(writes[0]?.Resource);
+    expect(resources).toContain(`/command-output/${SOURCE_INSTANCE}/*`);
+    expect(resources).toContain('/command-output/reports/*');
+    expect(resources).not.toContain('/command-output/*');
+  });
+
+  test('the apply document requires the digest and pins the document to the config bucket', () => {
+    // Prepare
+    const documents = Object.values(template.findResources('AWS::SSM::Document') as Resources);
+    const apply = documents.find((document) =>
+      JSON.stringify(document.Properties.Content).includes('stateSha256'),
+    );
+    const content = apply?.Properties.Content as
+      | { parameters: Record<string, Record<string, unknown>> }
+      | undefined;
+    const parameters = content?.parameters ?? {};
+
+    // Assess: no default, so SSM refuses a command without it.
+    expect(parameters.stateSha256).toEqual({
+      type: 'String',
+      description: expect.any(String),
+      allowedPattern: '^[0-9a-f]{64}$',
+    });
+    expect(JSON.stringify(parameters.stateUri?.allowedPattern)).toContain('ConfigBucket');
+    expect(JSON.stringify(parameters.stateUri?.allowedPattern)).toContain('/gateways/');
+  });
+
+  test('the script fetches secret copies where push-config delivers them', () => {
     // Prepare
     const script = assembleGatewayScript();
 
     // Assess
-    expect(script).toContain('aws ssm get-parameters ');
-    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: 'ssm:GetParameters',
-            Resource: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
-          }),
-        ]),
-      },
-    });
+    expect(deliveredSecretKey('gw-a', '/vpc-peering/peerings/p1/psk')).toBe(
+      'gateways/gw-a/secrets/vpc-peering/peerings/p1/psk',
+    );
+    expect(script).toContain('"$SECRET_SOURCE/gateways/$GATEWAY_ID/secrets$name"');
   });
 });
 
@@ -591,7 +715,12 @@ describe('API', () => {
       HttpMethod: 'GET',
       AuthorizationType: 'NONE',
     });
-    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'NONE' }, 1);
+    // Without a token: GET /health, GET /v1/openapi.json and the console's CORS preflights only.
+    const open = Object.values(
+      template.findResources('AWS::ApiGateway::Method', { Properties: { AuthorizationType: 'NONE' } }),
+    ) as { Properties: { HttpMethod: string } }[];
+    expect(open.filter((method) => method.Properties.HttpMethod !== 'OPTIONS')).toHaveLength(2);
+    expect(open.filter((method) => method.Properties.HttpMethod === 'OPTIONS').length).toBeGreaterThan(0);
   });
 
   test('the stage logs access, traces and throttles', () => {

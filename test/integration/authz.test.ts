@@ -1,11 +1,11 @@
 /**
- * Authentication and visibility on every route (DESIGN §3.1): anonymous and forged tokens 401,
+ * Authentication and visibility on every route (docs/CONTRACT.md#authentication-and-visibility): anonymous and forged tokens 401,
  * another user 404 (never 403, nothing to enumerate; 403 only on the admin-only route), the owner
  * and an admin allowed. Refused calls must leave everything as it was.
  */
 import { randomBytes } from 'node:crypto';
 import { mintToken } from '../../runtime/tokens';
-import { assertNoSecretLeaked, gatewayBody, peer, peersOf, useTarget } from './support';
+import { assertNoSecretLeaked, gatewayBody, peer, peersOf, useTarget } from '../support/integration';
 
 const { target, client, newGateway } = useTarget();
 let gatewayId: string;

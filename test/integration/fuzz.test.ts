@@ -8,7 +8,7 @@
  */
 import { request } from 'node:http';
 import fc from 'fast-check';
-import { type GatewayJson, useTarget } from './support';
+import { type GatewayJson, useTarget } from '../support/integration';
 
 process.env.CALLER_RATE_PER_SECOND = '0';
 

@@ -3,7 +3,7 @@
  * side's road-warrior configs stop routing its VPC. The cascade runs from the table's stream,
  * asynchronously: every expectation is polled with a bound.
  */
-import { assertNoSecretLeaked, eventually, peer, peersOf, useTarget } from './support';
+import { assertNoSecretLeaked, eventually, peer, peersOf, useTarget } from '../support/integration';
 
 const { target, client, newGateway } = useTarget();
 

@@ -1,5 +1,13 @@
-/** VPC peering routes: both sides set up and torn down, every §1 check in order, races, idempotency. */
-import { assertNoSecretLeaked, eventually, peer, peeringGone, peersOf, RUN, useTarget } from './support';
+/** VPC peering routes: both sides set up and torn down, every prerequisite check in order, races, idempotency. */
+import {
+  assertNoSecretLeaked,
+  eventually,
+  peer,
+  peeringGone,
+  peersOf,
+  RUN,
+  useTarget,
+} from '../support/integration';
 
 const { target, client, newGateway } = useTarget();
 
@@ -131,7 +139,7 @@ describe('creating a peering', () => {
   });
 });
 
-describe('prerequisites, in DESIGN §1 order', () => {
+describe('prerequisites, in docs/CONTRACT.md#prerequisites order', () => {
   // Every pair below also fails the checks after the one expected: the first in order must win.
   test('same VPC (whose CIDRs and tunnels also overlap) is SAME_VPC', async () => {
     const a = await newGateway('alice');

@@ -1,6 +1,13 @@
 /** Road-warrior peers: keys, distinct addresses, config downloads with peered VPCs, injection refused. */
 import { publicKeyFromPrivateKey } from '../../lambdas/core/keys';
-import { assertNoSecretLeaked, eventually, peer, peeringGone, peersOf, useTarget } from './support';
+import {
+  assertNoSecretLeaked,
+  eventually,
+  peer,
+  peeringGone,
+  peersOf,
+  useTarget,
+} from '../support/integration';
 
 const CLIENT_PUBLIC_KEY = 'HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=';
 

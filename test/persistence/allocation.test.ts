@@ -1,5 +1,5 @@
 /**
- * Tunnel address allocation on DynamoDB Local (DESIGN §4 invariant 1): through the repository, and
+ * Tunnel address allocation on DynamoDB Local (docs/CONTRACT.md#invariants 1): through the repository, and
  * the allocator (lambdas/adapters/dynamodb/allocator.ts) on its own.
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -9,9 +9,9 @@ import type { NewRoadWarrior } from '../../lambdas/app/ports';
 import { tunnelAddressSpace } from '../../lambdas/core/allocation';
 import { ConflictError, GatewayGoneError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord } from '../helpers/gateways';
-import { newPeering, roadWarrior } from './fixtures';
+import { useDynamoDb } from '../support/dynamodb';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering, roadWarrior } from '../support/records';
 
 const db = useDynamoDb();
 

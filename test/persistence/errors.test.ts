@@ -11,8 +11,8 @@ import { createDocumentClient } from '../../lambdas/adapters/dynamodb/client';
 import { toTypedError } from '../../lambdas/adapters/dynamodb/errors';
 import { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
 import { ConflictError, TransientError } from '../../lambdas/core/errors';
-import { gatewayRecord } from '../helpers/gateways';
-import { roadWarrior } from './fixtures';
+import { gatewayRecord } from '../support/gateways';
+import { roadWarrior } from '../support/records';
 
 const metadata = { $metadata: {}, message: 'from the mock' };
 const documents = createDocumentClient(new DynamoDBClient({ region: 'local' }));

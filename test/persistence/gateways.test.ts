@@ -14,10 +14,10 @@ import {
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { boundedStatusReport, STATUS_REPORT_MAX_PEERS } from '../../lambdas/core/status';
 import { LOCAL_CLIENT_CONFIG } from '../../runtime/dynamodb-local';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord } from '../helpers/gateways';
-import { peerStatuses } from '../helpers/status-reports';
-import { roadWarrior, uniqueId } from './fixtures';
+import { useDynamoDb } from '../support/dynamodb';
+import { gatewayRecord } from '../support/gateways';
+import { roadWarrior, uniqueId } from '../support/records';
+import { peerStatuses } from '../support/status-reports';
 
 const db = useDynamoDb();
 
@@ -96,6 +96,27 @@ describe('gateway registry', () => {
       ownerId: { S: gateway.ownerId },
       tunnelSubnet: { S: gateway.tunnelSubnet },
     });
+  });
+
+  it('continues the generations of a deleted gateway when its id is registered again', async () => {
+    // Prepare: an incarnation that reached generation 3, then was deleted.
+    const gateway = gatewayRecord({ id: uniqueId('gw') });
+    await db.repository().createGateway(gateway);
+    for (let i = 0; i < 3; i++) await db.repository().bumpGeneration(gateway.id);
+    await db.repository().deleteGateway(gateway.id);
+
+    // Act
+    await db.repository().createGateway(gateway);
+    const second = await db.repository().getGateway(gateway.id);
+    await db.repository().bumpGeneration(gateway.id);
+    await db.repository().deleteGateway(gateway.id);
+    await db.repository().createGateway(gateway);
+    const third = await db.repository().getGateway(gateway.id);
+
+    // Assess: every incarnation starts above everything an instance may have applied before, so
+    // its pushes are never refused as stale nor named like a closed push of the previous one.
+    expect(second?.desiredGeneration).toBe(4);
+    expect(third?.desiredGeneration).toBe(6);
   });
 
   it('purges what a deleted gateway leaves behind', async () => {

@@ -4,9 +4,9 @@
  * test/contract).
  */
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord } from '../helpers/gateways';
-import { newPeering, uniqueId } from './fixtures';
+import { useDynamoDb } from '../support/dynamodb';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering, uniqueId } from '../support/records';
 
 const db = useDynamoDb();
 const NEW_ENDPOINT = '198.51.100.9:51821';

@@ -1,8 +1,8 @@
 /** The instanceId lock on DynamoDB Local: one gateway per instance, under concurrency too. */
 import { ConflictError } from '../../lambdas/core/errors';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord } from '../helpers/gateways';
-import { uniqueId } from './fixtures';
+import { useDynamoDb } from '../support/dynamodb';
+import { gatewayRecord } from '../support/gateways';
+import { uniqueId } from '../support/records';
 
 const db = useDynamoDb();
 

@@ -1,11 +1,11 @@
-/** Peering persistence on DynamoDB Local (DESIGN §4 invariants 2, 3 and 6). */
+/** Peering persistence on DynamoDB Local (docs/CONTRACT.md#invariants 2, 3 and 6). */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
 import { ConflictError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord } from '../helpers/gateways';
-import { newPeering, uniqueId } from './fixtures';
+import { useDynamoDb } from '../support/dynamodb';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering, uniqueId } from '../support/records';
 
 const db = useDynamoDb();
 

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Runtime, startRuntime } from '../../runtime/main';
 
 let runtime: Runtime;
@@ -38,8 +39,6 @@ async function api(method: string, path: string, body?: unknown) {
   });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 it('refreshes a gateway status every period, without any change', async () => {
   // Prepare: a gateway whose host exists (a road-warrior push), and its status right after.

@@ -1,2 +1,2 @@
-// aws-local-stepfunctions uses Promise.withResolvers, which Node 20 lacks (DESIGN §5).
+// aws-local-stepfunctions uses Promise.withResolvers, which Node 20 lacks (docs/CONTRACT.md#tooling-facts).
 import '../../runtime/polyfills';

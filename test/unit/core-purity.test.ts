@@ -1,13 +1,25 @@
-/** The core is pure (DESIGN §2): no SDK, no framework, no I/O module may be imported under lambdas/core. */
+/**
+ * The core is pure (docs/CONTRACT.md#shape): no SDK, no framework, no I/O module may be imported under lambdas/core.
+ * The use cases (lambdas/app) reach the world only through ports: no SDK, middy, transport or env.
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const CORE = join(__dirname, '../../lambdas/core');
+const APP = join(__dirname, '../../lambdas/app');
 const FORBIDDEN = [
   /^@aws-sdk\//,
   /^aws-cdk-lib(\/|$)/,
   /^@middy\//,
   /^(node:)?(fs|child_process|net|https?)(\/|$)/,
+];
+const APP_FORBIDDEN = [
+  /^@aws-sdk\//,
+  /^aws-cdk-lib(\/|$)/,
+  /^@middy\//,
+  /^aws-lambda$/,
+  /(^|\/)(http|adapters|handlers)(\/|$)/,
+  /(^|\/)shared\/env$/,
 ];
 /** `import … from 'x'`, `import 'x'`, `export … from 'x'`, `require('x')`, `import('x')`. */
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*|\brequire\s*\(\s*|\bimport\s*\(\s*)['"]([^'"]+)['"]/g;
@@ -18,10 +30,10 @@ function filesUnder(dir: string): string[] {
   );
 }
 
-function forbiddenImports(source: string): string[] {
+function forbiddenImports(source: string, forbidden: RegExp[] = FORBIDDEN): string[] {
   return [...source.matchAll(SPECIFIER)]
     .map((match) => match[1] ?? '')
-    .filter((specifier) => FORBIDDEN.some((pattern) => pattern.test(specifier)));
+    .filter((specifier) => forbidden.some((pattern) => pattern.test(specifier)));
 }
 
 describe('core purity', () => {
@@ -63,6 +75,24 @@ describe('core purity', () => {
         (specifier) => `${relative(CORE, file)}: ${specifier}`,
       ),
     );
+    // Assess
+    expect(files.length).toBeGreaterThan(0);
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('use-case purity', () => {
+  it('finds no SDK, middy, Lambda event type, transport, adapter or environment read under lambdas/app', () => {
+    // Prepare
+    const files = filesUnder(APP);
+    // Act
+    const offenders = files.flatMap((file) => {
+      const source = readFileSync(file, 'utf8');
+      const envReads = /\bprocess\.env\b/.test(source) ? ['process.env'] : [];
+      return [...forbiddenImports(source, APP_FORBIDDEN), ...envReads].map(
+        (what) => `${relative(APP, file)}: ${what}`,
+      );
+    });
     // Assess
     expect(files.length).toBeGreaterThan(0);
     expect(offenders).toEqual([]);

@@ -1,5 +1,5 @@
 /**
- * The routed-prefix check of DESIGN §1 cannot be a condition of the allocation transaction, so
+ * The routed-prefix check of docs/CONTRACT.md#prerequisites cannot be a condition of the allocation transaction, so
  * Allocate binds it to the generations it saw: a peering that lands between the checks and the
  * transaction makes the transaction refuse, and the checks run again (on the in-memory repository;
  * ChecksOutdatedError itself is part of the Repository contract: test/contract).
@@ -12,10 +12,9 @@ import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
 import { allocatePeering } from '../../lambdas/app/peering-workflow';
 import type { Repository } from '../../lambdas/app/ports';
-import { secretNames } from '../../lambdas/app/secret-names';
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { gatewayRecord } from '../helpers/gateways';
-import { newPeering, uniqueId } from '../persistence/fixtures';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering, uniqueId } from '../support/records';
 
 const state = new MemoryState();
 const db = { repository: () => new MemoryRepository({}, state) };
@@ -78,7 +77,7 @@ describe('allocatePeering', () => {
     expect(raced).toBe(true);
     expect(await repository.getPeering(peeringId)).toBeUndefined();
     expect((await repository.listPeers(b.id)).length).toBe(0);
-    expect(await secrets.get(secretNames.presharedKey(peeringId))).toBeUndefined();
+    expect(await secrets.get(secrets.names.presharedKey(peeringId))).toBeUndefined();
   });
 
   it('returns a peering its transaction already wrote without checking again', async () => {

@@ -6,7 +6,7 @@ import { CONFLICT_MESSAGES, TransientError } from '../../lambdas/core/errors';
 import { FAILURE_REASONS } from '../../lambdas/core/failure-reasons';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import type { LocalWorkflowEngine } from '../../runtime/workflow-engine';
-import { runToEnd, useWorkflowBench } from './harness';
+import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
 

@@ -14,7 +14,7 @@ import { generateKeyPair } from '../../lambdas/core/keys';
 import type { Caller, GatewayRecord } from '../../lambdas/core/types';
 import { logger } from '../../lambdas/shared/logger';
 import type { LambdaHandler } from '../../runtime/workflow-engine';
-import { runToEnd, useWorkflowBench } from './harness';
+import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
 const alice: Caller = { userId: 'alice', isAdmin: false };
@@ -43,6 +43,7 @@ const failingCheck = (): LambdaHandler => async () => {
 
 /** The store with another delete (a store whose deletes fail, or keep the key). */
 const withDelete = (store: SecretStore, remove: (name: string) => Promise<void>): SecretStore => ({
+  names: store.names,
   putIfAbsent: (name, value) => store.putIfAbsent(name, value),
   get: (name) => store.get(name),
   delete: remove,

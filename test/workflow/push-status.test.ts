@@ -8,7 +8,7 @@ import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/rep
 import type { CommandBus } from '../../lambdas/app/ports';
 import { checkPush } from '../../lambdas/app/push';
 import { STATUS_REPORT_MAX_PEERS } from '../../lambdas/core/status';
-import { peerStatuses } from '../helpers/status-reports';
+import { peerStatuses } from '../support/status-reports';
 
 const state = new MemoryState();
 const db = { repository: () => new MemoryRepository({}, state) };

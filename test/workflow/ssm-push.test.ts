@@ -14,10 +14,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
 import { FAILURE_REASONS } from '../../lambdas/core/failure-reasons';
-import { runToEnd, useWorkflowBench } from './harness';
+import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
 const ssm = mockClient(SSMClient);
+const ARN_PREFIX = 'arn:aws:ec2:us-east-1:123456789012:instance/';
+process.env.GATEWAY_INSTANCE_ARN_PREFIX = ARN_PREFIX;
 
 type Script = (call: number, generation: number) => { Status: string } | 'not-yet';
 
@@ -85,7 +87,15 @@ it('activates after InvocationDoesNotExist, InProgress, Success, with constant-s
   expect(sent).toHaveLength(2);
   for (const input of sent) {
     expect(input.DocumentName).toBe('ApplyDoc');
-    expect(Object.keys(input.Parameters ?? {}).sort()).toEqual(['gatewayId', 'generation', 'stateUri']);
+    expect(Object.keys(input.Parameters ?? {}).sort()).toEqual([
+      'gatewayId',
+      'generation',
+      'stateSha256',
+      'stateUri',
+    ]);
+    expect(input.Parameters?.stateSha256?.[0]).toMatch(/^[0-9a-f]{64}$/);
+    // Output goes where only that instance may write (docs/SECURITY.md).
+    expect(input.OutputS3KeyPrefix).toBe(`command-output/${ARN_PREFIX}${input.InstanceIds?.[0]}`);
   }
   const secrets = await Promise.all([
     bench.secrets().get('/vpc-peering/peerings/pcx-ssm/psk'),
@@ -164,6 +174,7 @@ it('asks for status reports with one command to the tagged gateway instances, wi
       Targets: [{ Key: 'tag:vpc-peering:role', Values: ['gateway'] }],
       MaxErrors: '100%',
       OutputS3BucketName: 'bucket',
+      OutputS3KeyPrefix: 'command-output/reports',
     }),
   ]);
   expect(sent[0]?.Parameters).toBeUndefined();

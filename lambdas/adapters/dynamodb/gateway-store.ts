@@ -23,9 +23,17 @@ export class DynamoGatewayStore implements GatewayStore {
   ) {}
 
   /** Registers a gateway; registering an id again after its deletion is deliberate: its tombstone goes. */
+  /**
+   * Registers a gateway; a re-registered id continues above its predecessor's last generation
+   * (docs/DECISIONS.md, "Tenant isolation"): an instance still holding the old one's would refuse
+   * every push as stale.
+   */
   async createGateway(gateway: GatewayRecord): Promise<void> {
+    const tombstone = await this.table.get(keys.tombstone(gateway.id));
+    const last = tombstone?.lastGeneration;
+    const desiredGeneration = Math.max(gateway.desiredGeneration, typeof last === 'number' ? last + 1 : 0);
     const reasons = await this.table.transact([
-      this.table.putItem(newGatewayItem(gateway), 'attribute_not_exists(pk)'),
+      this.table.putItem(newGatewayItem({ ...gateway, desiredGeneration }), 'attribute_not_exists(pk)'),
       { Delete: { TableName: this.table.name, Key: keys.tombstone(gateway.id) } },
     ]);
     if (!reasons) return;
@@ -101,7 +109,16 @@ export class DynamoGatewayStore implements GatewayStore {
       expiresAt: epochSeconds(deletedAt) + TOMBSTONE_TTL_SECONDS,
     });
     const old = await this.table.delete(keys.gateway(id));
-    return old && toGatewayRecord(old);
+    if (!old) return undefined;
+    const removed = toGatewayRecord(old);
+    // Kept for a registration of the same id (createGateway); a redelivery writes the same value.
+    await this.table.updateIfMatches({
+      Key: keys.tombstone(id),
+      UpdateExpression: 'SET lastGeneration = :generation',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':generation': removed.desiredGeneration },
+    });
+    return removed;
   }
 
   async bumpGeneration(gatewayId: string): Promise<number | undefined> {

@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { ConfigStore } from '../../app/ports';
+import type { ConfigStore, InstanceTarget, PublishedState } from '../../app/ports';
+import { sha256Hex } from '../s3';
 import { stateDocumentKey } from '../s3/documents';
 
 export class FileConfigStore implements ConfigStore {
@@ -12,14 +13,14 @@ export class FileConfigStore implements ConfigStore {
     this.root = resolve(root);
   }
 
-  async put(gatewayId: string, generation: number, document: string): Promise<string> {
-    const path = join(this.root, stateDocumentKey(gatewayId, generation));
+  async put(target: InstanceTarget, generation: number, document: string): Promise<PublishedState> {
+    const path = join(this.root, stateDocumentKey(target.gatewayId, generation));
     await mkdir(dirname(path), { recursive: true });
     // Unique per write: concurrent pushes may publish the same gateway and generation at once.
     const temporary = `${path}.${randomUUID()}.tmp`;
     await writeFile(temporary, document);
     await rename(temporary, path);
-    return `file://${path}`;
+    return { uri: `file://${path}`, sha256: sha256Hex(document) };
   }
 
   async get(gatewayId: string, generation: number): Promise<string | undefined> {

@@ -1,16 +1,25 @@
 /**
  * The embedded runtime's secret store: one 0600 file per secret under a 0700 directory, laid out
- * by secret name so the gateway script reads it with VPG_SECRET_SOURCE=dir:<root>. It stands in for
- * Parameter Store SecureString on a developer machine; it is not encrypted beyond file permissions.
+ * by secret name. It stands in for the SSE-KMS objects of the control plane on a developer
+ * machine; it is not encrypted beyond file permissions. No local host reads it: each gets the
+ * copies delivered to its instance (file-instance-secrets.ts).
  */
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { SecretStore } from '../../app/ports';
+import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../../app/secret-names';
 
 const SECRET_NAME = /^(\/[A-Za-z0-9_.-]+)+$/;
 
 export class FileSecretStore implements SecretStore {
-  constructor(private readonly root: string) {}
+  readonly names;
+
+  constructor(
+    private readonly root: string,
+    prefix = DEFAULT_SECRET_PREFIX,
+  ) {
+    this.names = secretNamesUnder(prefix);
+  }
 
   async putIfAbsent(name: string, value: string): Promise<void> {
     const path = this.pathOf(name);
@@ -38,9 +47,14 @@ export class FileSecretStore implements SecretStore {
   }
 
   private pathOf(name: string): string {
-    if (!SECRET_NAME.test(name) || name.split('/').some((part) => part === '..' || part === '.')) {
-      throw new Error(`Invalid secret name ${JSON.stringify(name)}`);
-    }
-    return join(this.root, name);
+    return secretPath(this.root, name);
   }
+}
+
+/** The file of secret `name` under `root`; refuses names that could leave it. */
+export function secretPath(root: string, name: string): string {
+  if (!SECRET_NAME.test(name) || name.split('/').some((part) => part === '..' || part === '.')) {
+    throw new Error(`Invalid secret name ${JSON.stringify(name)}`);
+  }
+  return join(root, name);
 }

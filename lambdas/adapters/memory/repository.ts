@@ -64,6 +64,8 @@ const copy = <T>(value: T): T => structuredClone(value);
 export class MemoryState {
   readonly gateways = new Map<string, StoredGateway>();
   readonly tombstones = new Set<string>();
+  /** A deleted gateway's last generation: a re-registration continues above it. */
+  readonly lastGenerations = new Map<string, number>();
   /** gatewayId → peer name → entry. */
   readonly peers = new Map<string, Map<string, PeerRecord>>();
   /** gatewayId → address → holder (peer name). */
@@ -117,8 +119,10 @@ export class MemoryRepository implements Repository {
   async createGateway(gateway: GatewayRecord): Promise<void> {
     if (this.gateways.has(gateway.id)) throw new ConflictError('GATEWAY_EXISTS');
     this.tombstones.delete(gateway.id);
+    const last = this.state.lastGenerations.get(gateway.id);
+    const desiredGeneration = Math.max(gateway.desiredGeneration, last === undefined ? 0 : last + 1);
     this.gateways.set(gateway.id, {
-      record: copy(gateway),
+      record: { ...copy(gateway), desiredGeneration },
       allocatedCount: 0,
       capacity: capacityOf(gateway),
     });
@@ -157,6 +161,7 @@ export class MemoryRepository implements Repository {
     const stored = this.gateways.get(id);
     if (!stored) return undefined;
     this.gateways.delete(id);
+    this.state.lastGenerations.set(id, stored.record.desiredGeneration);
     this.onGatewayDeleted(copy(stored.record));
     return copy(stored.record);
   }

@@ -1,12 +1,27 @@
-/** Desired-state documents in S3, one object per gateway and generation. */
+/**
+ * The config bucket: desired-state documents (one object per gateway and generation), the control
+ * plane's secrets and the copies delivered to instances. What an instance may read is decided by
+ * an object tag naming its instance ARN (docs/SECURITY.md); the objects' keys are per gateway.
+ */
+import { createHash } from 'node:crypto';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { ConfigStore } from '../../app/ports';
+import type { ConfigStore, InstanceTarget, PublishedState } from '../../app/ports';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
+import { instanceArn } from '../../shared/instance-arn';
 import { transientOn } from '../transient';
 import { getStateDocument, stateDocumentKey } from './documents';
 
 export { stateDocumentKey };
+
+/** The tag whose value must equal the reading instance's `ec2:SourceInstanceARN`. */
+export const INSTANCE_TAG = 'vpc-peering-instance';
+
+/** The Tagging header granting `instanceId` read access. */
+export const instanceTagging = (instanceId: string) =>
+  `${INSTANCE_TAG}=${encodeURIComponent(instanceArn(instanceId))}`;
+
+export const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 export class S3ConfigStore implements ConfigStore {
   constructor(
@@ -14,8 +29,8 @@ export class S3ConfigStore implements ConfigStore {
     private readonly bucket: string,
   ) {}
 
-  async put(gatewayId: string, generation: number, document: string): Promise<string> {
-    const key = stateDocumentKey(gatewayId, generation);
+  async put(target: InstanceTarget, generation: number, document: string): Promise<PublishedState> {
+    const key = stateDocumentKey(target.gatewayId, generation);
     await transientOn('S3', () =>
       this.client.send(
         new PutObjectCommand({
@@ -23,10 +38,11 @@ export class S3ConfigStore implements ConfigStore {
           Key: key,
           Body: document,
           ContentType: 'application/json',
+          Tagging: instanceTagging(target.instanceId),
         }),
       ),
     );
-    return `s3://${this.bucket}/${key}`;
+    return { uri: `s3://${this.bucket}/${key}`, sha256: sha256Hex(document) };
   }
 
   get(gatewayId: string, generation: number): Promise<string | undefined> {

@@ -17,9 +17,18 @@ import { InvocationNotReadyError } from '../../core/errors';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { GATEWAY_TAG } from '../../shared/gateway-tag';
+import { instanceArn } from '../../shared/instance-arn';
 import { toTransient, transientOn } from '../transient';
 
 const OUTPUT_PREFIX = 'command-output';
+/**
+ * Output of an apply command goes under its instance's ARN: the instance policy lets an instance
+ * write only below `command-output/${ec2:SourceInstanceARN}/` (docs/SECURITY.md), so no instance
+ * can forge another's push report. The report command goes to many instances at once, under one
+ * prefix every instance may write: a known limitation (docs/SECURITY.md).
+ */
+export const instanceOutputPrefix = (instanceId: string) => `${OUTPUT_PREFIX}/${instanceArn(instanceId)}`;
+export const REPORT_OUTPUT_PREFIX = `${OUTPUT_PREFIX}/reports`;
 const SSM_STDOUT_LIMIT = 24_000;
 const KNOWN_STATUSES: CommandStatus[] = [
   'Pending',
@@ -49,10 +58,11 @@ export class SsmCommandBus implements CommandBus {
             gatewayId: [command.gatewayId],
             generation: [String(command.generation)],
             stateUri: [command.stateUri],
+            stateSha256: [command.stateSha256],
           },
           TimeoutSeconds: 600,
           OutputS3BucketName: this.outputBucket,
-          OutputS3KeyPrefix: OUTPUT_PREFIX,
+          OutputS3KeyPrefix: instanceOutputPrefix(command.instanceId),
           Comment: `vpc-peering ${command.gatewayId} generation ${command.generation}`,
         }),
       ),
@@ -71,7 +81,7 @@ export class SsmCommandBus implements CommandBus {
           MaxErrors: '100%',
           TimeoutSeconds: 120,
           OutputS3BucketName: this.outputBucket,
-          OutputS3KeyPrefix: OUTPUT_PREFIX,
+          OutputS3KeyPrefix: REPORT_OUTPUT_PREFIX,
           Comment: 'vpc-peering status report',
         }),
       ),
@@ -87,7 +97,7 @@ export class SsmCommandBus implements CommandBus {
       const status = toCommandStatus(result.Status);
       let output = result.StandardOutputContent ?? '';
       if (status === 'Success' && output.length >= SSM_STDOUT_LIMIT && result.StandardOutputUrl) {
-        output = await this.fullOutput(result.StandardOutputUrl);
+        output = await this.fullOutput(result.StandardOutputUrl, commandId, instanceId);
       }
       return { status, output };
     } catch (error) {
@@ -98,11 +108,16 @@ export class SsmCommandBus implements CommandBus {
     }
   }
 
-  private async fullOutput(url: string): Promise<string> {
+  private async fullOutput(url: string, commandId: string, instanceId: string): Promise<string> {
     // StandardOutputUrl is https://s3.<region>.amazonaws.com/<bucket>/<key>
-    const key = new URL(url).pathname.split('/').slice(2).join('/');
+    const key = decodeURIComponent(new URL(url).pathname.split('/').slice(2).join('/'));
+    // SSM writes <prefix>/<command id>/<instance id>/…: nothing else is this invocation's output.
+    const own = [instanceOutputPrefix(instanceId), REPORT_OUTPUT_PREFIX].some((prefix) =>
+      key.startsWith(`${prefix}/${commandId}/${instanceId}/`),
+    );
+    if (!own) throw new Error(`Output of ${commandId} on ${instanceId} is outside its own prefix`);
     const object = await transientOn('S3', () =>
-      this.s3.send(new GetObjectCommand({ Bucket: this.outputBucket, Key: decodeURIComponent(key) })),
+      this.s3.send(new GetObjectCommand({ Bucket: this.outputBucket, Key: key })),
     );
     return (await object.Body?.transformToString()) ?? '';
   }

@@ -20,8 +20,6 @@ export interface ApiTiming {
   statusReportPeriodSeconds?: number;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Per-deployment rules of the API (env, lambdas/shared/env.ts). */
 export interface ApiPolicy {
   addresses: AddressPolicy;

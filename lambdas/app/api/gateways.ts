@@ -1,4 +1,4 @@
-/** Gateway routes of DESIGN §3.2: registry, detail, deletion, candidates, status. */
+/** Gateway routes of docs/CONTRACT.md#resources: registry, detail, deletion, candidates, status. */
 import { peeringCandidates } from '../../core/candidates';
 import { ConflictError } from '../../core/errors';
 import { generateKeyPair, publicKeyFromPrivateKey } from '../../core/keys';
@@ -11,7 +11,6 @@ import {
 } from '../../core/status';
 import type { AppliedPeerStatus, Caller, Gateway, GatewayRecord, Peer, PeerRecord } from '../../core/types';
 import { GATEWAY_FIELDS, pickFields, toPublicGateway, toPublicPeer } from '../../core/views';
-import { secretNames } from '../secret-names';
 import type { ApiDeps, ApiTiming } from './context';
 import { newGatewayId } from './ids';
 import { ownerFilter, visibleGateway } from './visibility';
@@ -34,7 +33,7 @@ export async function registerGateway(
   await d.repository.claimInstance(input.instanceId, id);
   const { publicKey, privateKeyParam } = input.publicKey
     ? { publicKey: input.publicKey, privateKeyParam: null }
-    : await storeGeneratedKey(d, secretNames.gatewayPrivateKey(id));
+    : await storeGeneratedKey(d, d.secrets.names.gatewayPrivateKey(id));
   const now = d.clock().toISOString();
   const record: GatewayRecord = {
     ...input,
@@ -90,7 +89,7 @@ export async function deleteGateway(
 const vpcPeeringPeers = (peers: PeerRecord[]): PeerRecord[] =>
   peers.filter((peer) => peer.type === 'vpc-peering');
 
-/** The owner's other gateways with the message a create call would answer (DESIGN §3.2). */
+/** The owner's other gateways with the message a create call would answer (docs/CONTRACT.md#resources). */
 export async function listPeeringCandidates(
   d: Pick<ApiDeps, 'repository'>,
   caller: Caller,

@@ -1,5 +1,5 @@
 /**
- * Peering routes: create and delete start their workflow (DESIGN §2) and wait for it within the
+ * Peering routes: create and delete start their workflow (docs/CONTRACT.md#shape) and wait for it within the
  * request's window, answering with the outcome or "still running".
  */
 import { ConflictError } from '../../core/errors';
@@ -32,7 +32,7 @@ export function causeMessage(cause: string | undefined): string {
   }
 }
 
-/** The §1 conflict a failed execution reports, if that is why it failed. */
+/** The prerequisite conflict (docs/CONTRACT.md#prerequisites) a failed execution reports, if that is why it failed. */
 function conflictOf(result: ExecutionResult): ConflictError | undefined {
   if (result.status !== 'FAILED' || result.error !== 'ConflictError') return undefined;
   return ConflictError.fromMessage(causeMessage(result.cause));

@@ -1,23 +1,16 @@
 /** A gateway's peer list: road-warrior clients, and the vpc-peering entries that stand for peerings. */
 import { ConflictError, NotFoundError } from '../../core/errors';
 import { renderClientConfig } from '../../core/render';
-import { isPeeringPeerName } from '../../core/schemas';
+import { peeringIdOfPeerName } from '../../core/schemas';
 import type { Caller, Peer } from '../../core/types';
 import { toPublicPeer } from '../../core/views';
 import { logger } from '../../shared/logger';
-import { secretNames } from '../secret-names';
 import type { ApiDeps, ApiTiming } from './context';
 import { storeGeneratedKey } from './gateways';
 import { newKeyId } from './ids';
 import { deletePeering } from './peerings';
 import { visibleGateway } from './visibility';
 import { pushGatewayAndAwait, pushGatewayAndWait } from './waiting';
-
-const PEERING_PEER_PREFIX = 'vpc-peering-';
-
-/** The peering a `vpc-peering-<id>` peer name stands for; undefined for road-warrior names. */
-export const peeringIdOfPeerName = (name: string): string | undefined =>
-  isPeeringPeerName(name) ? name.slice(PEERING_PEER_PREFIX.length) : undefined;
 
 /** Stores the peer (key pair generated when no public key is given); push-gateway pushes the config. */
 export async function addRoadWarrior(
@@ -53,7 +46,7 @@ async function keyUnlessTaken(
   keyId: string,
 ): Promise<{ publicKey: string; privateKeyParam: string }> {
   if (await d.repository.getPeer(gatewayId, name)) throw new ConflictError('PEER_EXISTS');
-  return storeGeneratedKey(d, secretNames.roadWarriorPrivateKey(gatewayId, name, keyId));
+  return storeGeneratedKey(d, d.secrets.names.roadWarriorPrivateKey(gatewayId, name, keyId));
 }
 
 /** How far a deletion got; a road-warrior's carries the generation that holds its removal. */

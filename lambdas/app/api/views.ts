@@ -1,4 +1,4 @@
-/** The public Peering shape of DESIGN §3.2 (gateway and peer views live in core/views). */
+/** The public Peering shape of docs/CONTRACT.md#resources (gateway and peer views live in core/views). */
 import type { Peering, PeeringStatus } from '../../core/types';
 
 export interface PeeringView {

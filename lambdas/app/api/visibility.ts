@@ -1,4 +1,4 @@
-/** DESIGN §3.1: a user sees only what they own, anything else is 404 (never 403); an admin sees all. */
+/** docs/CONTRACT.md#authentication-and-visibility: a user sees only what they own, anything else is 404 (never 403); an admin sees all. */
 import { NotFoundError } from '../../core/errors';
 import type { Caller, GatewayRecord, Peering } from '../../core/types';
 import type { ApiDeps } from './context';

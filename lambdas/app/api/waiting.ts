@@ -2,11 +2,12 @@
  * Bounded waits of the API for a workflow execution. They stop at the request's wait window; what
  * is still running then carries on without the request.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PushFailedError } from '../../core/errors';
 import { logger } from '../../shared/logger';
 import type { ExecutionResult } from '../ports';
 import { startGatewayPush } from '../push-runs';
-import { type ApiDeps, type ApiTiming, sleep } from './context';
+import type { ApiDeps, ApiTiming } from './context';
 
 export async function awaitExecution(
   d: Pick<ApiDeps, 'workflows'>,

@@ -1,6 +1,6 @@
 import { peeringCandidates } from '../../../lambdas/core/candidates';
 import { CONFLICT_MESSAGES } from '../../../lambdas/core/errors';
-import { gateway, remoteGateway } from './support';
+import { gateway, remoteGateway } from '../../support/core';
 
 const noRoutes = { routedPrefixesOf: () => [], isPeeredWith: () => false };
 

@@ -5,7 +5,7 @@ import {
   remotePeerAllowedIps,
 } from '../../../lambdas/core/checks';
 import { CONFLICT_MESSAGES, ConflictError } from '../../../lambdas/core/errors';
-import { gateway, remoteGateway } from './support';
+import { gateway, remoteGateway } from '../../support/core';
 
 function input(overrides: Partial<PeeringCheckInput> = {}): PeeringCheckInput {
   return {

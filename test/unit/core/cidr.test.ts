@@ -10,7 +10,7 @@ import {
   usableHostRange,
 } from '../../../lambdas/core/cidr';
 import { ValidationError } from '../../../lambdas/core/errors';
-import { thrown } from './support';
+import { thrown } from '../../support/core';
 
 const arbitraryIpInt = fc.integer({ min: 0, max: 0xffffffff });
 const arbitraryCidr = fc.tuple(arbitraryIpInt, fc.integer({ min: 0, max: 32 })).map(([address, length]) => {

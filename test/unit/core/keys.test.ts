@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { ValidationError } from '../../../lambdas/core/errors';
 import { generatePresharedKey, isWireGuardKey, parseWireGuardKey } from '../../../lambdas/core/key-format';
 import { generateKeyPair, publicKeyFromPrivateKey } from '../../../lambdas/core/keys';
-import { KEY_PAIRS, PRESHARED_KEYS, thrown } from './support';
+import { KEY_PAIRS, PRESHARED_KEYS, thrown } from '../../support/core';
 
 /** `wg pubkey` from wireguard-tools, the reference implementation. */
 function wgPubkey(privateKey: string): string {

@@ -6,7 +6,7 @@ import {
   serialiseState,
 } from '../../../lambdas/core/render';
 import type { PeerRecord } from '../../../lambdas/core/types';
-import { gateway, gatewayRecord, KEY_PAIRS, peeringPeer, roadWarriorPeer } from './support';
+import { gateway, hubRecord, KEY_PAIRS, peeringPeer, roadWarriorPeer } from '../../support/core';
 
 type Section = { name: string; entries: [string, string][] };
 
@@ -40,7 +40,7 @@ describe('renderGatewayState', () => {
     // Prepare
     const peers = [roadWarriorPeer(), peeringPeer()];
     // Act
-    const state = renderGatewayState(gatewayRecord(), peers, 7);
+    const state = renderGatewayState(hubRecord(), peers, 7);
     // Assess
     expect(state).toEqual({
       schema: 1,
@@ -86,7 +86,7 @@ describe('renderGatewayState', () => {
     const first = peeringPeer();
     // Act
     const state = renderGatewayState(
-      gatewayRecord({ privateKeyParam: null }),
+      hubRecord({ privateKeyParam: null }),
       [second, roadWarriorPeer(), first],
       3,
     );
@@ -104,8 +104,8 @@ describe('renderGatewayState', () => {
       roadWarriorPeer({ name: 'phone', tunnelIp: '100.64.0.10' }),
     ];
     // Act
-    const forward = serialiseState(renderGatewayState(gatewayRecord(), peers, 1));
-    const backward = serialiseState(renderGatewayState(gatewayRecord(), [...peers].reverse(), 1));
+    const forward = serialiseState(renderGatewayState(hubRecord(), peers, 1));
+    const backward = serialiseState(renderGatewayState(hubRecord(), [...peers].reverse(), 1));
     // Assess
     expect(backward).toBe(forward);
   });
@@ -122,7 +122,7 @@ describe('renderGatewayState', () => {
     ['no preshared key param', { presharedKeyParam: null }],
   ])('refuses a vpc-peering peer with %s', (_case, overrides) => {
     // Act / Assess
-    expect(() => renderGatewayState(gatewayRecord(), [peeringPeer(overrides)], 1)).toThrow(ValidationError);
+    expect(() => renderGatewayState(hubRecord(), [peeringPeer(overrides)], 1)).toThrow(ValidationError);
   });
 
   it.each<[string, Partial<PeerRecord>]>([
@@ -131,14 +131,12 @@ describe('renderGatewayState', () => {
     ['a tunnel IP with a newline', { tunnelIp: '100.64.0.9\n' }],
   ])('refuses a road-warrior peer with %s', (_case, overrides) => {
     // Act / Assess
-    expect(() => renderGatewayState(gatewayRecord(), [roadWarriorPeer(overrides)], 1)).toThrow(
-      ValidationError,
-    );
+    expect(() => renderGatewayState(hubRecord(), [roadWarriorPeer(overrides)], 1)).toThrow(ValidationError);
   });
 
   it.each([[-1], [1.5], [Number.NaN]])('refuses generation %p', (generation) => {
     // Act / Assess
-    expect(() => renderGatewayState(gatewayRecord(), [], generation)).toThrow(ValidationError);
+    expect(() => renderGatewayState(hubRecord(), [], generation)).toThrow(ValidationError);
   });
 });
 
@@ -256,7 +254,7 @@ describe('renderClientConfig', () => {
 describe('serialiseState', () => {
   it('sorts keys at every level and parses back to the same state', () => {
     // Prepare
-    const state = renderGatewayState(gatewayRecord(), [peeringPeer()], 2);
+    const state = renderGatewayState(hubRecord(), [peeringPeer()], 2);
     // Act
     const text = serialiseState(state);
     // Assess
@@ -267,8 +265,8 @@ describe('serialiseState', () => {
 
   it('writes one line per member and per peer, so one more peer changes only its own lines', () => {
     // Prepare
-    const before = renderGatewayState(gatewayRecord(), [peeringPeer()], 2);
-    const after = renderGatewayState(gatewayRecord(), [peeringPeer(), roadWarriorPeer()], 3);
+    const before = renderGatewayState(hubRecord(), [peeringPeer()], 2);
+    const after = renderGatewayState(hubRecord(), [peeringPeer(), roadWarriorPeer()], 3);
 
     // Act
     const oldLines = serialiseState(before).split('\n');

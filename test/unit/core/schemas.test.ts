@@ -9,9 +9,10 @@ import {
   parsePeerName,
   parseRegisterGatewayBody,
   parseResourceId,
+  peeringIdOfPeerName,
   peeringPeerName,
 } from '../../../lambdas/core/schemas';
-import { KEY_PAIRS, thrown } from './support';
+import { KEY_PAIRS, thrown } from '../../support/core';
 
 /** Asserts a ValidationError on `field` whose message contains `text`. */
 function expectValidationError(act: () => unknown, field: string | undefined, text: string): void {
@@ -61,7 +62,7 @@ describe('parseJsonBody', () => {
 });
 
 describe('parseRegisterGatewayBody', () => {
-  it('applies the defaults of DESIGN §3.2', () => {
+  it('applies the defaults of docs/CONTRACT.md#resources', () => {
     // Act
     const input = parseRegisterGatewayBody(registration());
     // Assess
@@ -246,6 +247,8 @@ describe('peer names', () => {
     // Assess
     expect(name).toBe('vpc-peering-p1');
     expect(isPeeringPeerName(name)).toBe(true);
+    expect(peeringIdOfPeerName(name)).toBe('p1');
+    expect(peeringIdOfPeerName('laptop')).toBeUndefined();
   });
 
   it('refuses to build a name from an unsafe peering id', () => {

@@ -81,11 +81,12 @@ describe('parseInstanceReport', () => {
       gatewayId: 'gw-a',
       appliedGeneration: 3,
       mode: 'wireguard',
+      path: 'full',
       peers: [peer],
     });
   });
 
-  it('reads a delta report as one without peers', () => {
+  it('reads a delta report as one without peers, with the path the apply took', () => {
     // Prepare
     const output = JSON.stringify({
       gatewayId: 'gw-a',
@@ -99,7 +100,34 @@ describe('parseInstanceReport', () => {
       gatewayId: 'gw-a',
       appliedGeneration: 4,
       mode: 'wireguard',
+      path: 'delta',
     });
+  });
+
+  it('keeps a stale skip and drops an apply path or skip it does not know', () => {
+    // Prepare
+    const stale = JSON.stringify({
+      gatewayId: 'gw-a',
+      appliedGeneration: 7,
+      mode: 'files',
+      skipped: 'stale',
+    });
+    const odd = JSON.stringify({
+      gatewayId: 'gw-a',
+      appliedGeneration: 7,
+      mode: 'files',
+      skipped: 'x',
+      path: 'y',
+    });
+
+    // Act / Assess
+    expect(parseInstanceReport(stale)).toEqual({
+      gatewayId: 'gw-a',
+      appliedGeneration: 7,
+      mode: 'files',
+      skipped: 'stale',
+    });
+    expect(parseInstanceReport(odd)).toEqual({ gatewayId: 'gw-a', appliedGeneration: 7, mode: 'files' });
   });
 
   it('counts what is not a number as 0 and a missing endpoint as null', () => {

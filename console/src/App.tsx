@@ -1,0 +1,124 @@
+/** The console shell: sign-in until there is a session, then AppLayout with the side navigation. */
+import AppLayout from '@cloudscape-design/components/app-layout';
+import Box from '@cloudscape-design/components/box';
+import Flashbar from '@cloudscape-design/components/flashbar';
+import SideNavigation from '@cloudscape-design/components/side-navigation';
+import TopNavigation from '@cloudscape-design/components/top-navigation';
+import { useEffect, useState } from 'react';
+import { cognitoSignOut, startCognitoSignIn } from './auth/cognito';
+import { type Identity, onSessionChange, signOut } from './auth/session';
+import { APP_LAYOUT_LABELS, TOP_NAVIGATION_LABELS } from './components/labels';
+import type { ConsoleConfig } from './config';
+import { useNotifications } from './notifications';
+import { CreatePeering } from './pages/CreatePeering';
+import { GatewayDetails } from './pages/GatewayDetails';
+import { GatewaysList } from './pages/GatewaysList';
+import { PeeringsList } from './pages/PeeringsList';
+import { RegisterGateway } from './pages/RegisterGateway';
+import { SignIn } from './pages/SignIn';
+import { followInApp, matchRoute, navigate, usePath } from './router';
+
+/** Users see Networking, admins Connectivity (README, "Using the console"). */
+export function navigationItems(isAdmin: boolean) {
+  return [
+    {
+      type: 'section' as const,
+      text: isAdmin ? 'Connectivity' : 'Networking',
+      items: [
+        { type: 'link' as const, text: 'VPN Gateways', href: '/gateways' },
+        { type: 'link' as const, text: 'VPC Peerings', href: '/peerings' },
+      ],
+    },
+  ];
+}
+
+function Page({ identity }: { identity: Identity }) {
+  const route = matchRoute(usePath());
+  switch (route.page) {
+    case 'gateways':
+    case 'signin':
+      return <GatewaysList identity={identity} />;
+    case 'gateway':
+      return <GatewayDetails key={route.id} id={route.id} identity={identity} />;
+    case 'create-peering':
+      return <CreatePeering key={route.id} id={route.id} />;
+    case 'peerings':
+      return <PeeringsList />;
+    case 'register-gateway':
+      return identity.isAdmin ? <RegisterGateway /> : <Box variant="h1">Only admins register gateways</Box>;
+    default:
+      return <Box variant="h1">Page not found</Box>;
+  }
+}
+
+export function App(props: { config: ConsoleConfig; identity: Identity | undefined }) {
+  const [identity, setIdentity] = useState(props.identity);
+  const [notice, setNotice] = useState<string>();
+  const { items, clear } = useNotifications();
+  const path = usePath();
+  useEffect(
+    () =>
+      onSessionChange((next) => {
+        setIdentity((previous) => {
+          if (previous && !next)
+            setNotice('You were signed out: your session ended or was refused. Sign in again.');
+          return next;
+        });
+        if (next) {
+          setNotice(undefined);
+          if (matchRoute(window.location.pathname).page === 'signin')
+            navigate('/gateways', { replace: true });
+        } else clear();
+      }),
+    [clear],
+  );
+  if (!identity) {
+    return (
+      <SignIn
+        config={props.config}
+        notice={notice}
+        onCognito={() => void startCognitoSignIn(props.config as never)}
+      />
+    );
+  }
+  const active = path.startsWith('/peerings') ? '/peerings' : '/gateways';
+  return (
+    <>
+      <div id="top-nav">
+        <TopNavigation
+          identity={{ href: '/gateways', title: 'VPC Peering', onFollow: followInApp }}
+          i18nStrings={TOP_NAVIGATION_LABELS}
+          utilities={[
+            {
+              type: 'menu-dropdown',
+              text: identity.userId,
+              description: identity.isAdmin ? 'Administrator' : 'User',
+              iconName: 'user-profile',
+              items: [{ id: 'signout', text: 'Sign out' }],
+              onItemClick: ({ detail }) => {
+                if (detail.id !== 'signout') return;
+                signOut();
+                if (props.config.auth === 'cognito') void cognitoSignOut(props.config);
+              },
+            },
+          ]}
+        />
+      </div>
+      <AppLayout
+        headerSelector="#top-nav"
+        ariaLabels={APP_LAYOUT_LABELS}
+        toolsHide
+        notifications={<Flashbar items={items} stackItems={items.length > 2} />}
+        navigation={
+          <SideNavigation
+            header={{ text: 'VPC Peering', href: '/gateways' }}
+            activeHref={active}
+            onFollow={followInApp}
+            items={navigationItems(identity.isAdmin)}
+          />
+        }
+        content={<Page identity={identity} />}
+      />
+    </>
+  );
+}

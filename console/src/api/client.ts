@@ -1,0 +1,81 @@
+/**
+ * The API client, typed from the OpenAPI document (lambdas/openapi/openapi.json → schema.d.ts by
+ * openapi-typescript; `npm run generate`). `call` turns every answer into data or a typed error: a
+ * 401 ends the session (back to sign-in), no answer at all is a NetworkError (retryable).
+ */
+import createClient from 'openapi-fetch';
+import { currentIdentity, signOut } from '../auth/session';
+import { NetworkError, SessionExpiredError, toApiError } from './errors';
+import type { components, paths } from './schema';
+
+export type Gateway = components['schemas']['Gateway'];
+export type GatewayDetail = components['schemas']['GatewayDetail'];
+export type Peer = components['schemas']['Peer'];
+export type Peering = components['schemas']['Peering'];
+export type PeeringCandidate = components['schemas']['PeeringCandidate'];
+export type GatewayStatus = components['schemas']['GatewayStatus'];
+export type PeerLiveStatus = components['schemas']['PeerLiveStatus'];
+export type RegisterGatewayRequest = components['schemas']['RegisterGatewayRequest'];
+
+export type ApiClient = ReturnType<typeof createClient<paths>>;
+
+let client: ApiClient = createClient<paths>({ baseUrl: '' });
+
+/** Points the client at the API (same origin locally; the stack's ApiUrl on AWS). */
+export function configureApi(baseUrl: string): void {
+  client = createClient<paths>({ baseUrl: baseUrl.replace(/\/$/, '') });
+  client.use({
+    onRequest: ({ request }) => {
+      const identity = currentIdentity();
+      if (identity) request.headers.set('authorization', `Bearer ${identity.token}`);
+      return request;
+    },
+  });
+}
+configureApi('');
+
+export const api = (): ApiClient => client;
+
+interface Answer<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/** The data of a call, or the error it is: ApiError, NetworkError or SessionExpiredError. */
+export async function call<T>(request: Promise<Answer<T>>): Promise<T> {
+  return (await callWithStatus(request)).data;
+}
+
+/** As `call`, with the status (201 done against 202 still running, 204 against 202). */
+export async function callWithStatus<T>(request: Promise<Answer<T>>): Promise<{ data: T; status: number }> {
+  let answer: Answer<T>;
+  try {
+    answer = await request;
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw new NetworkError(error instanceof Error ? error.message : 'The request failed');
+  }
+  if (answer.response.status === 401) {
+    signOut();
+    throw new SessionExpiredError('Your session has ended; sign in again');
+  }
+  if (!answer.response.ok) throw toApiError(answer.response.status, answer.error);
+  return { data: answer.data as T, status: answer.response.status };
+}
+
+/** Every item of a paged list, following `nextToken` (lists are pages: README, "Calling the API"). */
+export async function allPages<T>(
+  page: (nextToken: string | undefined) => Promise<{ items: T[]; nextToken?: string }>,
+  maxPages = 50,
+): Promise<T[]> {
+  const items: T[] = [];
+  let nextToken: string | undefined;
+  for (let index = 0; index < maxPages; index += 1) {
+    const result = await page(nextToken);
+    items.push(...result.items);
+    nextToken = result.nextToken;
+    if (!nextToken) break;
+  }
+  return items;
+}

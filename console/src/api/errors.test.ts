@@ -1,0 +1,40 @@
+import { describe, expect, test } from 'vitest';
+import { ApiError, describeError, NetworkError, SessionExpiredError, toApiError } from './errors';
+
+describe('error mapping', () => {
+  test('an API envelope keeps its code and its message word for word', () => {
+    const error = toApiError(409, {
+      error: { code: 'VPC_CIDRS_OVERLAP', message: 'The VPC CIDRs of the two gateways overlap' },
+    });
+    expect(error).toBeInstanceOf(ApiError);
+    expect(describeError('Creating the VPC peering', error)).toEqual({
+      header: 'Creating the VPC peering: VPC_CIDRS_OVERLAP',
+      message: 'The VPC CIDRs of the two gateways overlap',
+      retryable: false,
+    });
+  });
+
+  test('an answer without an envelope still says its status', () => {
+    const error = toApiError(502, '<html>Bad gateway</html>');
+    expect(error.code).toBe('HTTP_502');
+    expect(describeError('Loading gateways', error).retryable).toBe(true);
+  });
+
+  test('a validation error names its field', () => {
+    const error = toApiError(400, {
+      error: { code: 'VALIDATION_ERROR', message: 'vpcCidr: must be a CIDR' },
+    });
+    expect(error.field).toEqual({ field: 'vpcCidr', message: 'must be a CIDR' });
+    expect(toApiError(409, { error: { code: 'PEER_EXISTS', message: 'x: y' } }).field).toBeUndefined();
+  });
+
+  test('a network failure offers a retry; anything else is still shown', () => {
+    expect(describeError('Loading gateways', new NetworkError('Failed to fetch'))).toEqual({
+      header: 'Loading gateways: the API could not be reached',
+      message: 'Failed to fetch',
+      retryable: true,
+    });
+    expect(describeError('Loading gateways', new Error('boom')).message).toBe('boom');
+    expect(describeError('Loading gateways', new SessionExpiredError('ended')).message).toBe('ended');
+  });
+});

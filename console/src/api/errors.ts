@@ -1,0 +1,60 @@
+/**
+ * What can go wrong talking to the API, as the pages show it. Every failure becomes one of these;
+ * none is swallowed (README, "Using the console").
+ */
+
+/** The API answered with its error envelope (or with a status and no envelope). */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  /** A 400 names its field first (`vpcCidr: must be …`): the field, and the message without it. */
+  get field(): { field: string; message: string } | undefined {
+    if (this.code !== 'VALIDATION_ERROR') return undefined;
+    const match = /^([A-Za-z][A-Za-z0-9]*): (.+)$/s.exec(this.message);
+    return match?.[1] && match[2] ? { field: match[1], message: match[2] } : undefined;
+  }
+}
+
+/** The request never got an answer (offline, DNS, connection refused): worth a retry. */
+export class NetworkError extends Error {
+  override readonly name = 'NetworkError';
+}
+
+/** The token is missing, expired or refused: the console goes back to sign-in. */
+export class SessionExpiredError extends Error {
+  override readonly name = 'SessionExpiredError';
+}
+
+/** The error envelope of an answer, whatever its body held. */
+export function toApiError(status: number, body: unknown): ApiError {
+  const envelope = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  const code = typeof envelope?.code === 'string' ? envelope.code : `HTTP_${status}`;
+  const message =
+    typeof envelope?.message === 'string' ? envelope.message : `The API answered ${status} without a message`;
+  return new ApiError(status, code, message);
+}
+
+export interface ShownError {
+  header: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** How a failure reads in a flash: the API's own message word for word, headed by what failed. */
+export function describeError(action: string, error: unknown): ShownError {
+  if (error instanceof ApiError) {
+    return { header: `${action}: ${error.code}`, message: error.message, retryable: error.status >= 500 };
+  }
+  if (error instanceof NetworkError) {
+    return { header: `${action}: the API could not be reached`, message: error.message, retryable: true };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { header: `${action}: unexpected error`, message, retryable: false };
+}

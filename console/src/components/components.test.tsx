@@ -1,0 +1,144 @@
+import { cleanup, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { navigationItems } from '../App';
+import type { GatewayStatus, Peer } from '../api/client';
+import { candidateOption } from '../pages/CreatePeering';
+import { DeletePeerModal } from './peer-modals';
+import { PeersTable } from './peers-table';
+
+afterEach(cleanup);
+
+const gateway = {
+  id: 'gw-c',
+  name: 'dev',
+  ownerId: 'alice',
+  vpcId: 'vpc-c',
+  vpcCidr: '10.10.0.0/16',
+  tunnelSubnet: '100.64.2.0/24',
+  tunnelIp: '100.64.2.1',
+  publicIp: '203.0.113.3',
+  listenPort: 51820,
+  publicKey: 'key',
+  instanceId: 'i-c',
+  status: 'ACTIVE' as const,
+};
+
+describe('side navigation', () => {
+  test('users see Networking, admins Connectivity, both with the two links', () => {
+    for (const [isAdmin, section] of [
+      [false, 'Networking'],
+      [true, 'Connectivity'],
+    ] as const) {
+      const [only] = navigationItems(isAdmin);
+      expect(only?.text).toBe(section);
+      expect(only?.items.map((item) => item.text)).toEqual(['VPN Gateways', 'VPC Peerings']);
+    }
+  });
+});
+
+describe('Remote Gateway options', () => {
+  test('an ineligible candidate is disabled and shows its reason', () => {
+    const option = candidateOption({
+      gateway,
+      eligible: false,
+      reason: 'The VPC CIDRs of the two gateways overlap',
+    });
+    expect(option.disabled).toBe(true);
+    expect(option.description).toContain('The VPC CIDRs of the two gateways overlap');
+    expect(option.disabledReason).toBe('The VPC CIDRs of the two gateways overlap');
+  });
+
+  test('an eligible candidate is selectable', () => {
+    expect(candidateOption({ gateway, eligible: true, reason: null }).disabled).toBe(false);
+  });
+});
+
+describe('delete peer dialog', () => {
+  test("a vpc-peering peer's dialog says the remote side goes too", () => {
+    render(
+      <DeletePeerModal
+        gatewayName="prod"
+        peerName="vpc-peering-pcx1"
+        busy={false}
+        onConfirm={vi.fn()}
+        onCancel={vi.fn()}
+      />,
+    );
+    expect(screen.getByRole('dialog').textContent).toContain("The remote gateway's peer is removed too");
+    expect(screen.getByRole('button', { name: 'Delete' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Cancel' })).toBeTruthy();
+  });
+
+  test("a road-warrior's dialog does not", () => {
+    render(
+      <DeletePeerModal
+        gatewayName="prod"
+        peerName="laptop"
+        busy={false}
+        onConfirm={vi.fn()}
+        onCancel={vi.fn()}
+      />,
+    );
+    expect(screen.getByRole('dialog').textContent).not.toContain('remote gateway');
+  });
+});
+
+describe('peers table', () => {
+  const peers: Peer[] = [
+    {
+      name: 'laptop',
+      type: 'road-warrior',
+      publicKey: 'k1',
+      tunnelIp: '100.64.0.3',
+      allowedIps: ['100.64.0.3/32'],
+      endpoint: null,
+    },
+    {
+      name: 'phone',
+      type: 'road-warrior',
+      publicKey: 'k2',
+      tunnelIp: '100.64.0.4',
+      allowedIps: ['100.64.0.4/32'],
+      endpoint: null,
+    },
+  ];
+  const now = Math.floor(Date.now() / 1000);
+  const status: GatewayStatus = {
+    gatewayId: 'gw-a',
+    appliedGeneration: 2,
+    desiredGeneration: 2,
+    reportedAt: new Date().toISOString(),
+    peers: [
+      {
+        publicKey: 'k1',
+        allowedIps: [],
+        endpoint: '198.51.100.9:4500',
+        latestHandshake: now - 30,
+        rxBytes: 2048,
+        txBytes: 0,
+      },
+      { publicKey: 'k2', allowedIps: [], endpoint: null, latestHandshake: now - 600, rxBytes: 0, txBytes: 0 },
+    ],
+  };
+
+  test('joins live status by key: online badge, relative handshake, transfer', () => {
+    const noop = vi.fn();
+    render(
+      <PeersTable
+        peers={peers}
+        status={status}
+        loading={false}
+        onAddPeer={noop}
+        onDelete={noop}
+        onDownload={noop}
+        onShowQr={noop}
+      />,
+    );
+    const [, laptop, phone] = screen.getAllByRole('row');
+    expect(laptop?.textContent).toContain('Online');
+    expect(laptop?.textContent).toMatch(/\d+ seconds ago/);
+    expect(laptop?.textContent).toContain('2.0 KiB received');
+    expect(phone?.textContent).toContain('Offline');
+    expect(screen.getAllByRole('button', { name: 'Download config' })).toHaveLength(2);
+  });
+});

@@ -1,0 +1,62 @@
+/** Deleting a gateway cascades to every peering it has: the name is typed to confirm. */
+import Alert from '@cloudscape-design/components/alert';
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
+import FormField from '@cloudscape-design/components/form-field';
+import Input from '@cloudscape-design/components/input';
+import Modal from '@cloudscape-design/components/modal';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import { useState } from 'react';
+
+export function DeleteGatewayModal(props: {
+  gatewayName: string;
+  peeringCount: number;
+  busy: boolean;
+  onConfirm(): void;
+  onCancel(): void;
+}) {
+  const [typed, setTyped] = useState('');
+  const confirmed = typed === props.gatewayName;
+  return (
+    <Modal
+      closeAriaLabel="Close dialog"
+      visible
+      onDismiss={props.onCancel}
+      header={`Delete gateway ${props.gatewayName}?`}
+      footer={
+        <Box float="right">
+          <SpaceBetween direction="horizontal" size="xs">
+            <Button variant="link" onClick={props.onCancel}>
+              Cancel
+            </Button>
+            <Button variant="primary" disabled={!confirmed} loading={props.busy} onClick={props.onConfirm}>
+              Delete
+            </Button>
+          </SpaceBetween>
+        </Box>
+      }
+    >
+      <SpaceBetween size="m">
+        <Alert type="warning">
+          Every peering this gateway has goes with it
+          {props.peeringCount > 0 ? ` (${props.peeringCount} now)` : ''}: the remote gateways' peers are
+          removed too. Its road-warrior clients can no longer connect.
+        </Alert>
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (confirmed) props.onConfirm();
+          }}
+        >
+          <FormField label={`To confirm, type the gateway's name: ${props.gatewayName}`}>
+            <Input
+              value={typed}
+              onChange={({ detail }) => setTyped(detail.value)}
+              placeholder={props.gatewayName}
+            />
+          </FormField>
+        </form>
+      </SpaceBetween>
+    </Modal>
+  );
+}

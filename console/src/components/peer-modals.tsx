@@ -1,0 +1,160 @@
+/** Dialogs of the Peers table: delete a peer, add a road-warrior, show a config as a QR code. */
+import Alert from '@cloudscape-design/components/alert';
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
+import Form from '@cloudscape-design/components/form';
+import FormField from '@cloudscape-design/components/form-field';
+import Input from '@cloudscape-design/components/input';
+import Modal from '@cloudscape-design/components/modal';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import Spinner from '@cloudscape-design/components/spinner';
+import { useEffect, useState } from 'react';
+import type { ApiError } from '../api/errors';
+import { isPeeringPeer } from '../lib/format';
+
+export function DeletePeerModal(props: {
+  gatewayName: string;
+  peerName: string;
+  busy: boolean;
+  onConfirm(): void;
+  onCancel(): void;
+}) {
+  const peering = isPeeringPeer(props.peerName);
+  return (
+    <Modal
+      closeAriaLabel="Close dialog"
+      visible
+      onDismiss={props.onCancel}
+      header={`Delete ${props.peerName}?`}
+      footer={
+        <Box float="right">
+          <SpaceBetween direction="horizontal" size="xs">
+            <Button variant="link" onClick={props.onCancel}>
+              Cancel
+            </Button>
+            <Button variant="primary" loading={props.busy} onClick={props.onConfirm}>
+              Delete
+            </Button>
+          </SpaceBetween>
+        </Box>
+      }
+    >
+      <SpaceBetween size="s">
+        <Box variant="p">
+          Delete peer <b>{props.peerName}</b> from gateway <b>{props.gatewayName}</b>?
+        </Box>
+        {peering ? (
+          <Alert type="warning">
+            This peer is one side of a VPC peering. The remote gateway's peer is removed too, and traffic
+            between the two VPCs stops.
+          </Alert>
+        ) : (
+          <Box variant="p">The client using this peer can no longer connect.</Box>
+        )}
+      </SpaceBetween>
+    </Modal>
+  );
+}
+
+export function AddPeerModal(props: {
+  busy: boolean;
+  error: ApiError | undefined;
+  onSubmit(input: { name: string; publicKey?: string }): void;
+  onCancel(): void;
+}) {
+  const [name, setName] = useState('');
+  const [publicKey, setPublicKey] = useState('');
+  const field = props.error?.field;
+  const submit = () =>
+    props.onSubmit({ name: name.trim(), ...(publicKey.trim() ? { publicKey: publicKey.trim() } : {}) });
+  return (
+    <Modal
+      closeAriaLabel="Close dialog"
+      visible
+      onDismiss={props.onCancel}
+      header="Add peer"
+      footer={
+        <Box float="right">
+          <SpaceBetween direction="horizontal" size="xs">
+            <Button variant="link" onClick={props.onCancel}>
+              Cancel
+            </Button>
+            <Button variant="primary" loading={props.busy} onClick={submit}>
+              Add peer
+            </Button>
+          </SpaceBetween>
+        </Box>
+      }
+    >
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          submit();
+        }}
+      >
+        <Form errorText={props.error && !field ? props.error.message : undefined}>
+          <SpaceBetween size="m">
+            <FormField
+              label="Name"
+              description="Lowercase letters, digits or '-', for example laptop."
+              errorText={field?.field === 'name' ? field.message : undefined}
+            >
+              <Input value={name} onChange={({ detail }) => setName(detail.value)} autoFocus />
+            </FormField>
+            <FormField
+              label={
+                <span>
+                  Public key <i>- optional</i>
+                </span>
+              }
+              description="The client's own WireGuard public key. Leave empty to have a key pair generated; its private key is in the downloaded config."
+              errorText={field?.field === 'publicKey' ? field.message : undefined}
+            >
+              <Input value={publicKey} onChange={({ detail }) => setPublicKey(detail.value)} />
+            </FormField>
+          </SpaceBetween>
+        </Form>
+      </form>
+    </Modal>
+  );
+}
+
+export function QrCodeModal(props: { title: string; config: string; onClose(): void }) {
+  const [image, setImage] = useState<string>();
+  const [failure, setFailure] = useState<string>();
+  useEffect(() => {
+    let live = true;
+    // Loaded on demand: the QR encoder stays out of the initial bundle.
+    import('qrcode')
+      .then((qr) => qr.toDataURL(props.config, { errorCorrectionLevel: 'M', margin: 2, width: 320 }))
+      .then(
+        (url) => live && setImage(url),
+        (error: Error) => live && setFailure(error.message),
+      );
+    return () => {
+      live = false;
+    };
+  }, [props.config]);
+  return (
+    <Modal
+      closeAriaLabel="Close dialog"
+      visible
+      onDismiss={props.onClose}
+      header={props.title}
+      footer={
+        <Box float="right">
+          <Button variant="primary" onClick={props.onClose}>
+            Close
+          </Button>
+        </Box>
+      }
+    >
+      <SpaceBetween size="s" alignItems="center">
+        {failure && <Alert type="error">{failure}</Alert>}
+        {!image && !failure && <Spinner size="large" />}
+        {image && <img src={image} width={320} height={320} alt={`QR code of ${props.title}`} />}
+        <Box variant="small">Scan it with the WireGuard app: Add a tunnel, Create from QR code.</Box>
+      </SpaceBetween>
+    </Modal>
+  );
+}

@@ -1,0 +1,75 @@
+/**
+ * The console's flash messages. Every failure is shown through `reportError` with the API's own
+ * message; a network failure carries a Retry button. A 401 is not shown: it returns to sign-in.
+ */
+import type { FlashbarProps } from '@cloudscape-design/components/flashbar';
+import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
+import { describeError, SessionExpiredError } from './api/errors';
+
+interface Notifications {
+  items: FlashbarProps.MessageDefinition[];
+  notify(item: Omit<FlashbarProps.MessageDefinition, 'id' | 'onDismiss'>): void;
+  reportError(action: string, error: unknown, retry?: () => void): void;
+  clear(): void;
+}
+
+const Context = createContext<Notifications | undefined>(undefined);
+
+let nextId = 0;
+
+export function NotificationsProvider({ children }: { children: ReactNode }) {
+  const [items, setItems] = useState<FlashbarProps.MessageDefinition[]>([]);
+  const dismiss = useCallback((id: string) => setItems((all) => all.filter((item) => item.id !== id)), []);
+  const notify = useCallback<Notifications['notify']>(
+    (item) => {
+      nextId += 1;
+      const id = `flash-${nextId}`;
+      setItems((all) => [
+        ...all.slice(-4),
+        { dismissible: true, dismissLabel: 'Dismiss message', ...item, id, onDismiss: () => dismiss(id) },
+      ]);
+    },
+    [dismiss],
+  );
+  const reportError = useCallback<Notifications['reportError']>(
+    (action, error, retry) => {
+      if (error instanceof SessionExpiredError) return; // the sign-in page takes over
+      if (error instanceof DOMException && error.name === 'AbortError') return;
+      const shown = describeError(action, error);
+      nextId += 1;
+      const id = `flash-${nextId}`;
+      const retryable = shown.retryable && retry !== undefined;
+      setItems((all) => [
+        ...all.slice(-4),
+        {
+          id,
+          type: 'error',
+          header: shown.header,
+          content: shown.message,
+          dismissible: true,
+          dismissLabel: 'Dismiss message',
+          onDismiss: () => dismiss(id),
+          ...(retryable
+            ? {
+                buttonText: 'Retry',
+                onButtonClick: () => {
+                  dismiss(id);
+                  retry();
+                },
+              }
+            : {}),
+        },
+      ]);
+    },
+    [dismiss],
+  );
+  const clear = useCallback(() => setItems([]), []);
+  const value = useMemo(() => ({ items, notify, reportError, clear }), [items, notify, reportError, clear]);
+  return <Context.Provider value={value}>{children}</Context.Provider>;
+}
+
+export function useNotifications(): Notifications {
+  const value = useContext(Context);
+  if (!value) throw new Error('useNotifications outside NotificationsProvider');
+  return value;
+}

@@ -1,0 +1,167 @@
+/**
+ * Create VPC Peering: pick the Remote Gateway among the gateway's peering candidates (ineligible ones
+ * disabled, with the reason the API would give), then follow a 202 until the peering settles.
+ */
+import Alert from '@cloudscape-design/components/alert';
+import BreadcrumbGroup from '@cloudscape-design/components/breadcrumb-group';
+import Button from '@cloudscape-design/components/button';
+import Container from '@cloudscape-design/components/container';
+import Form from '@cloudscape-design/components/form';
+import FormField from '@cloudscape-design/components/form-field';
+import Header from '@cloudscape-design/components/header';
+import ProgressBar from '@cloudscape-design/components/progress-bar';
+import Select, { type SelectProps } from '@cloudscape-design/components/select';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import { useState } from 'react';
+import { allPages, api, call, callWithStatus, type Peering, type PeeringCandidate } from '../api/client';
+import { useNotifications } from '../notifications';
+import { followInApp, gatewayHref, navigate } from '../router';
+import { useLoad } from '../use-load';
+import { loadGateway, pollUntil } from './gateway-data';
+
+export function candidateOption(candidate: PeeringCandidate): SelectProps.Option {
+  const { gateway } = candidate;
+  const where = `${gateway.vpcId} · ${gateway.vpcCidr} · tunnel ${gateway.tunnelSubnet}`;
+  return {
+    label: gateway.name || gateway.id,
+    value: gateway.id,
+    description: candidate.eligible ? where : `${where} · ${candidate.reason ?? 'Not eligible'}`,
+    disabled: !candidate.eligible,
+    ...(candidate.eligible ? {} : { disabledReason: candidate.reason ?? 'Not eligible' }),
+  };
+}
+
+export function CreatePeering({ id }: { id: string }) {
+  const { notify, reportError } = useNotifications();
+  const gateway = useLoad(`Loading gateway ${id}`, () => loadGateway(id), [id]);
+  const candidates = useLoad(
+    `Loading the peering candidates of ${id}`,
+    () =>
+      allPages((nextToken) =>
+        call(
+          api().GET('/v1/gateways/{id}/peering-candidates', {
+            params: { path: { id }, query: { limit: 100, ...(nextToken ? { nextToken } : {}) } },
+          }),
+        ),
+      ),
+    [id],
+  );
+  const [selected, setSelected] = useState<SelectProps.Option | null>(null);
+  const [progress, setProgress] = useState<Peering>();
+  const [busy, setBusy] = useState(false);
+  const [missing, setMissing] = useState(false);
+  const name = gateway.data?.name || id;
+  const options = (candidates.data ?? []).map(candidateOption);
+
+  const create = async () => {
+    if (!selected?.value) {
+      setMissing(true);
+      return;
+    }
+    setBusy(true);
+    try {
+      const { data: peering, status } = await callWithStatus(
+        api().POST('/v1/gateways/{id}/vpc-peerings', {
+          params: { path: { id }, header: { 'Idempotency-Key': crypto.randomUUID() } },
+          body: { remoteGatewayId: selected.value },
+        }),
+      );
+      let settled = peering;
+      if (status === 202) {
+        // Still provisioning: show it and follow the peering until it settles.
+        setProgress(peering);
+        await pollUntil(async () => {
+          settled = await call(api().GET('/v1/vpc-peerings/{id}', { params: { path: { id: peering.id } } }));
+          setProgress(settled);
+          return settled.status !== 'PROVISIONING';
+        });
+      }
+      if (settled.status !== 'ACTIVE') {
+        throw new Error(settled.statusReason ?? `The peering ended ${settled.status}`);
+      }
+      notify({ type: 'success', content: `VPC peering ${settled.id} with ${selected.label} is active.` });
+      navigate(gatewayHref(id));
+    } catch (error) {
+      setProgress(undefined);
+      reportError('Creating the VPC peering', error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <SpaceBetween size="m">
+      <BreadcrumbGroup
+        ariaLabel="Breadcrumbs"
+        onFollow={followInApp}
+        items={[
+          { text: 'VPN Gateways', href: '/gateways' },
+          { text: name, href: gatewayHref(id) },
+          { text: 'Create VPC Peering', href: `${gatewayHref(id)}/create-peering` },
+        ]}
+      />
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          void create();
+        }}
+      >
+        <Form
+          header={
+            <Header
+              variant="h1"
+              description={`Connect the VPC of ${name} with the VPC of another of your gateways. Both gateways are configured in one step.`}
+            >
+              Create VPC Peering
+            </Header>
+          }
+          actions={
+            <SpaceBetween direction="horizontal" size="xs">
+              <Button variant="link" href={gatewayHref(id)} onFollow={followInApp} disabled={busy}>
+                Cancel
+              </Button>
+              <Button variant="primary" loading={busy} formAction="submit">
+                Create Peering
+              </Button>
+            </SpaceBetween>
+          }
+        >
+          <Container header={<Header variant="h2">Peering</Header>}>
+            <SpaceBetween size="l">
+              <FormField
+                label="Remote Gateway"
+                description="Your other active gateways in other VPCs. Gateways that cannot be peered are shown disabled, with the reason."
+                errorText={missing && !selected ? 'Choose a remote gateway.' : undefined}
+              >
+                <Select
+                  selectedOption={selected}
+                  onChange={({ detail }) => {
+                    setSelected(detail.selectedOption);
+                    setMissing(false);
+                  }}
+                  options={options}
+                  placeholder="Choose a gateway"
+                  statusType={candidates.loading ? 'loading' : 'finished'}
+                  loadingText="Loading candidates"
+                  empty="No other active gateway in another VPC"
+                  disabled={busy}
+                />
+              </FormField>
+              {progress && (
+                <ProgressBar
+                  status="in-progress"
+                  label={`Peering ${progress.id}: ${progress.status}`}
+                  description="Configuring both gateways. This page follows the peering until it is active."
+                  additionalInfo={progress.statusReason ?? undefined}
+                />
+              )}
+              {options.length > 0 && options.every((option) => option.disabled) && (
+                <Alert type="info">None of your other gateways can be peered with {name} now.</Alert>
+              )}
+            </SpaceBetween>
+          </Container>
+        </Form>
+      </form>
+    </SpaceBetween>
+  );
+}

@@ -1,0 +1,243 @@
+/** A gateway: its summary, its configuration sync, and its Peers table with their actions. */
+import BreadcrumbGroup from '@cloudscape-design/components/breadcrumb-group';
+import Button from '@cloudscape-design/components/button';
+import Container from '@cloudscape-design/components/container';
+import ContentLayout from '@cloudscape-design/components/content-layout';
+import CopyToClipboard from '@cloudscape-design/components/copy-to-clipboard';
+import Header from '@cloudscape-design/components/header';
+import KeyValuePairs from '@cloudscape-design/components/key-value-pairs';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import StatusIndicator from '@cloudscape-design/components/status-indicator';
+import { useState } from 'react';
+import { api, call, callWithStatus, type GatewayStatus } from '../api/client';
+import { ApiError } from '../api/errors';
+import type { Identity } from '../auth/session';
+import { GatewayStatusBadge } from '../components/badges';
+import { DeleteGatewayModal } from '../components/delete-gateway-modal';
+import { AddPeerModal, DeletePeerModal, QrCodeModal } from '../components/peer-modals';
+import { PeersTable } from '../components/peers-table';
+import { configFileName, syncLabel, syncState } from '../lib/format';
+import { useNotifications } from '../notifications';
+import { followInApp, navigate } from '../router';
+import { useLoad } from '../use-load';
+import { behindSince, downloadConfig, loadGateway, loadStatus, pollUntil, saveFile } from './gateway-data';
+
+function SyncIndicator({ status }: { status: GatewayStatus | undefined }) {
+  if (!status) return <StatusIndicator type="loading">Loading</StatusIndicator>;
+  const now = Date.now();
+  const state = syncState(status.appliedGeneration, status.desiredGeneration, behindSince(status, now), now);
+  const type = state.kind === 'in-sync' ? 'success' : state.kind === 'applying' ? 'in-progress' : 'warning';
+  return <StatusIndicator type={type}>{syncLabel(state)}</StatusIndicator>;
+}
+
+type Dialog =
+  | { kind: 'delete-peer'; peerName: string }
+  | { kind: 'add-peer' }
+  | { kind: 'qr'; peerName: string; config: string }
+  | { kind: 'delete-gateway' };
+
+export function GatewayDetails({ id }: { id: string; identity: Identity }) {
+  const { notify, reportError } = useNotifications();
+  const gateway = useLoad(`Loading gateway ${id}`, () => loadGateway(id), [id]);
+  const status = useLoad(`Loading the status of ${id}`, () => loadStatus(id), [id]);
+  const [dialog, setDialog] = useState<Dialog>();
+  const [busy, setBusy] = useState(false);
+  const [formError, setFormError] = useState<ApiError>();
+  const detail = gateway.data;
+  const name = detail?.name || id;
+  const refresh = () => {
+    gateway.reload();
+    status.reload();
+  };
+
+  const deletePeer = async (peerName: string) => {
+    setBusy(true);
+    try {
+      const { status: answered } = await callWithStatus(
+        api().DELETE('/v1/gateways/{id}/peers/{name}', { params: { path: { id, name: peerName } } }),
+      );
+      setDialog(undefined);
+      if (answered === 202) {
+        // 204 when done, 202 while running: wait until the peer has left the list.
+        await pollUntil(async () => !(await loadGateway(id)).peers.some((peer) => peer.name === peerName));
+      }
+      notify({ type: 'success', content: `Peer ${peerName} deleted.` });
+      refresh();
+    } catch (error) {
+      setDialog(undefined);
+      reportError(`Deleting peer ${peerName}`, error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const addPeer = async (input: { name: string; publicKey?: string }) => {
+    setBusy(true);
+    setFormError(undefined);
+    try {
+      await call(
+        api().POST('/v1/gateways/{id}/peers', {
+          params: { path: { id }, header: { 'Idempotency-Key': crypto.randomUUID() } },
+          body: input,
+        }),
+      );
+      setDialog(undefined);
+      notify({
+        type: 'success',
+        content: `Peer ${input.name} added. Download its config from the Peers table.`,
+      });
+      refresh();
+    } catch (error) {
+      if (error instanceof ApiError && error.status < 500) setFormError(error);
+      else reportError(`Adding peer ${input.name}`, error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const fetchConfig = async (peerName: string, then: (config: string) => void) => {
+    try {
+      then(await downloadConfig(id, peerName));
+    } catch (error) {
+      reportError(`Getting the config of ${peerName}`, error);
+    }
+  };
+
+  const deleteGateway = async () => {
+    setBusy(true);
+    try {
+      await call(api().DELETE('/v1/gateways/{id}', { params: { path: { id } } }));
+      setDialog(undefined);
+      notify({
+        type: 'success',
+        content: `Gateway ${name} is being deleted; its peerings are removed on both sides.`,
+      });
+      navigate('/gateways');
+    } catch (error) {
+      setDialog(undefined);
+      reportError(`Deleting gateway ${name}`, error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <ContentLayout
+      breadcrumbs={
+        <BreadcrumbGroup
+          ariaLabel="Breadcrumbs"
+          onFollow={followInApp}
+          items={[
+            { text: 'VPN Gateways', href: '/gateways' },
+            { text: name, href: `/gateways/${encodeURIComponent(id)}` },
+          ]}
+        />
+      }
+      header={
+        <Header
+          variant="h1"
+          actions={
+            <SpaceBetween direction="horizontal" size="xs">
+              <Button iconName="refresh" ariaLabel="Refresh gateway" onClick={refresh} />
+              <Button disabled={!detail} onClick={() => setDialog({ kind: 'delete-gateway' })}>
+                Delete gateway
+              </Button>
+              <Button
+                variant="primary"
+                disabled={!detail}
+                onClick={() => navigate(`/gateways/${encodeURIComponent(id)}/create-peering`)}
+              >
+                Create VPC Peering
+              </Button>
+            </SpaceBetween>
+          }
+        >
+          {name}
+        </Header>
+      }
+    >
+      <SpaceBetween size="l">
+        <Container header={<Header variant="h2">Summary</Header>}>
+          {detail ? (
+            <KeyValuePairs
+              columns={3}
+              items={[
+                { label: 'VPC', value: detail.vpcId },
+                { label: 'VPC CIDR', value: detail.vpcCidr },
+                { label: 'Tunnel subnet', value: `${detail.tunnelSubnet} (gateway ${detail.tunnelIp})` },
+                { label: 'Public endpoint', value: `${detail.publicIp}:${detail.listenPort}` },
+                {
+                  label: 'Public key',
+                  value: (
+                    <CopyToClipboard
+                      variant="inline"
+                      textToCopy={detail.publicKey}
+                      copyButtonAriaLabel="Copy public key"
+                      copySuccessText="Public key copied"
+                      copyErrorText="Public key not copied"
+                    />
+                  ),
+                },
+                { label: 'Configuration sync', value: <SyncIndicator status={status.data} /> },
+                { label: 'Status', value: <GatewayStatusBadge status={detail.status} /> },
+                { label: 'Location', value: detail.location || '-' },
+                { label: 'Owner', value: detail.ownerId },
+              ]}
+            />
+          ) : (
+            <StatusIndicator type="loading">Loading</StatusIndicator>
+          )}
+        </Container>
+        <PeersTable
+          peers={detail?.peers ?? []}
+          status={status.data}
+          loading={gateway.loading}
+          onAddPeer={() => {
+            setFormError(undefined);
+            setDialog({ kind: 'add-peer' });
+          }}
+          onDelete={(peerName) => setDialog({ kind: 'delete-peer', peerName })}
+          onDownload={(peerName) =>
+            fetchConfig(peerName, (config) => saveFile(configFileName(name, peerName), config))
+          }
+          onShowQr={(peerName) =>
+            fetchConfig(peerName, (config) => setDialog({ kind: 'qr', peerName, config }))
+          }
+        />
+      </SpaceBetween>
+      {dialog?.kind === 'delete-peer' && (
+        <DeletePeerModal
+          gatewayName={name}
+          peerName={dialog.peerName}
+          busy={busy}
+          onConfirm={() => deletePeer(dialog.peerName)}
+          onCancel={() => setDialog(undefined)}
+        />
+      )}
+      {dialog?.kind === 'add-peer' && (
+        <AddPeerModal
+          busy={busy}
+          error={formError}
+          onSubmit={addPeer}
+          onCancel={() => setDialog(undefined)}
+        />
+      )}
+      {dialog?.kind === 'qr' && (
+        <QrCodeModal
+          title={configFileName(name, dialog.peerName)}
+          config={dialog.config}
+          onClose={() => setDialog(undefined)}
+        />
+      )}
+      {dialog?.kind === 'delete-gateway' && detail && (
+        <DeleteGatewayModal
+          gatewayName={name}
+          peeringCount={detail.peers.filter((peer) => peer.type === 'vpc-peering').length}
+          busy={busy}
+          onConfirm={deleteGateway}
+          onCancel={() => setDialog(undefined)}
+        />
+      )}
+    </ContentLayout>
+  );
+}

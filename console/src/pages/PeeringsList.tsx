@@ -1,0 +1,178 @@
+/** VPC Peerings: every peering the caller sees, its two gateways linked, and Delete with confirmation. */
+import { useCollection } from '@cloudscape-design/collection-hooks';
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
+import Header from '@cloudscape-design/components/header';
+import Link from '@cloudscape-design/components/link';
+import Modal from '@cloudscape-design/components/modal';
+import Pagination from '@cloudscape-design/components/pagination';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import Table, { type TableProps } from '@cloudscape-design/components/table';
+import TextFilter from '@cloudscape-design/components/text-filter';
+import { useState } from 'react';
+import { allPages, api, call, callWithStatus, type Gateway, type Peering } from '../api/client';
+import { PeeringStatusBadge } from '../components/badges';
+import { PAGINATION_LABELS } from '../components/labels';
+import { formatTime } from '../lib/format';
+import { useNotifications } from '../notifications';
+import { followInApp, gatewayHref } from '../router';
+import { useLoad } from '../use-load';
+import { loadGateways } from './GatewaysList';
+import { pollUntil } from './gateway-data';
+
+interface Row extends Peering {
+  names: [string, string];
+}
+
+async function loadPeerings(): Promise<Row[]> {
+  const [peerings, gateways] = await Promise.all([
+    allPages((nextToken) =>
+      call(
+        api().GET('/v1/vpc-peerings', {
+          params: { query: { limit: 100, ...(nextToken ? { nextToken } : {}) } },
+        }),
+      ),
+    ),
+    loadGateways(),
+  ]);
+  const names = new Map(gateways.map((gateway: Gateway) => [gateway.id, gateway.name || gateway.id]));
+  return peerings.map((peering) => {
+    const [a = '', b = ''] = peering.gatewayIds;
+    return { ...peering, names: [names.get(a) ?? a, names.get(b) ?? b] };
+  });
+}
+
+const gatewayLink = (id: string | undefined, name: string) =>
+  id ? (
+    <Link href={gatewayHref(id)} onFollow={followInApp}>
+      {name}
+    </Link>
+  ) : (
+    '-'
+  );
+
+export function PeeringsList() {
+  const { notify, reportError } = useNotifications();
+  const { data, loading, reload } = useLoad('Loading VPC peerings', loadPeerings, []);
+  const [deleting, setDeleting] = useState<Row>();
+  const [busy, setBusy] = useState(false);
+  const { items, collectionProps, filterProps, paginationProps, filteredItemsCount } = useCollection(
+    data ?? [],
+    {
+      filtering: {
+        empty: (
+          <Box textAlign="center" color="inherit">
+            <b>No VPC peerings</b>
+            <Box variant="p" color="inherit">
+              Open a gateway under VPN Gateways and choose Create VPC Peering.
+            </Box>
+          </Box>
+        ),
+        noMatch: <Box textAlign="center">No peering matches the filter.</Box>,
+      },
+      sorting: { defaultState: { sortingColumn: { sortingField: 'createdAt' }, isDescending: true } },
+      pagination: { pageSize: 20 },
+    },
+  );
+  const columns: TableProps.ColumnDefinition<Row>[] = [
+    { id: 'id', header: 'Peering', sortingField: 'id', isRowHeader: true, cell: (row) => row.id },
+    { id: 'a', header: 'Gateway', cell: (row) => gatewayLink(row.gatewayIds[0], row.names[0]) },
+    { id: 'b', header: 'Remote gateway', cell: (row) => gatewayLink(row.gatewayIds[1], row.names[1]) },
+    {
+      id: 'status',
+      header: 'Status',
+      sortingField: 'status',
+      cell: (row) => <PeeringStatusBadge status={row.status} />,
+    },
+    { id: 'reason', header: 'Status reason', cell: (row) => row.statusReason ?? '-' },
+    {
+      id: 'createdAt',
+      header: 'Created',
+      sortingField: 'createdAt',
+      cell: (row) => formatTime(row.createdAt),
+    },
+    {
+      id: 'actions',
+      header: 'Actions',
+      cell: (row) => (
+        <Button variant="inline-link" disabled={row.status === 'DELETING'} onClick={() => setDeleting(row)}>
+          Delete
+        </Button>
+      ),
+    },
+  ];
+  const confirmDelete = async (row: Row) => {
+    setBusy(true);
+    try {
+      const { status } = await callWithStatus(
+        api().DELETE('/v1/vpc-peerings/{id}', { params: { path: { id: row.id } } }),
+      );
+      setDeleting(undefined);
+      if (status === 202) {
+        await pollUntil(async () => !(await loadPeerings()).some((peering) => peering.id === row.id));
+      }
+      notify({ type: 'success', content: `VPC peering ${row.id} deleted on both gateways.` });
+      reload();
+    } catch (error) {
+      setDeleting(undefined);
+      reportError(`Deleting VPC peering ${row.id}`, error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <Table
+        {...collectionProps}
+        items={items}
+        loading={loading}
+        loadingText="Loading VPC peerings"
+        trackBy="id"
+        variant="full-page"
+        columnDefinitions={columns}
+        header={
+          <Header
+            variant="awsui-h1-sticky"
+            counter={loading ? undefined : `(${data?.length ?? 0})`}
+            description="Each peering connects the VPCs of two of your gateways, on both sides."
+            actions={<Button iconName="refresh" ariaLabel="Refresh VPC peerings" onClick={reload} />}
+          >
+            VPC Peerings
+          </Header>
+        }
+        filter={
+          <TextFilter
+            {...filterProps}
+            filteringPlaceholder="Find peerings"
+            filteringAriaLabel="Filter peerings"
+            countText={`${filteredItemsCount ?? 0} matches`}
+          />
+        }
+        pagination={<Pagination {...paginationProps} ariaLabels={PAGINATION_LABELS} />}
+      />
+      {deleting && (
+        <Modal
+          closeAriaLabel="Close dialog"
+          visible
+          onDismiss={() => setDeleting(undefined)}
+          header={`Delete VPC peering ${deleting.id}?`}
+          footer={
+            <Box float="right">
+              <SpaceBetween direction="horizontal" size="xs">
+                <Button variant="link" onClick={() => setDeleting(undefined)}>
+                  Cancel
+                </Button>
+                <Button variant="primary" loading={busy} onClick={() => confirmDelete(deleting)}>
+                  Delete
+                </Button>
+              </SpaceBetween>
+            </Box>
+          }
+        >
+          The peering between <b>{deleting.names[0]}</b> and <b>{deleting.names[1]}</b> is removed from both
+          gateways.
+        </Modal>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,146 @@
+/** Register gateway (admins): a form over POST /v1/gateways; the API's field errors show on the fields. */
+import BreadcrumbGroup from '@cloudscape-design/components/breadcrumb-group';
+import Button from '@cloudscape-design/components/button';
+import ColumnLayout from '@cloudscape-design/components/column-layout';
+import Container from '@cloudscape-design/components/container';
+import Form from '@cloudscape-design/components/form';
+import FormField from '@cloudscape-design/components/form-field';
+import Header from '@cloudscape-design/components/header';
+import Input from '@cloudscape-design/components/input';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import { useState } from 'react';
+import { api, call, type RegisterGatewayRequest } from '../api/client';
+import { ApiError } from '../api/errors';
+import { useNotifications } from '../notifications';
+import { followInApp, gatewayHref, navigate } from '../router';
+
+type FieldName = Exclude<keyof RegisterGatewayRequest, 'status'>;
+
+const FIELDS: { name: FieldName; label: string; hint: string; optional?: boolean }[] = [
+  { name: 'name', label: 'Name', hint: 'Shown in the console', optional: true },
+  {
+    name: 'id',
+    label: 'Gateway id',
+    hint: "The provisioning system's id; generated when empty",
+    optional: true,
+  },
+  { name: 'ownerId', label: 'Owner', hint: 'The user id (sub) of the owner' },
+  { name: 'vpcId', label: 'VPC', hint: 'For example vpc-0a1b2c3d' },
+  { name: 'vpcCidr', label: 'VPC CIDR', hint: 'Private, /16 to /28, for example 10.10.0.0/16' },
+  {
+    name: 'tunnelSubnet',
+    label: 'Tunnel subnet',
+    hint: 'Private or shared space, /16 to /30, for example 100.64.0.0/24',
+  },
+  { name: 'publicIp', label: 'Public IP', hint: 'The endpoint peers and clients connect to' },
+  { name: 'listenPort', label: 'Listen port', hint: '51820 when empty', optional: true },
+  {
+    name: 'instanceId',
+    label: 'Instance',
+    hint: 'The EC2 instance running the gateway, for example i-0a1b2c3d',
+  },
+  { name: 'location', label: 'Location', hint: 'For example eu-west-1', optional: true },
+  {
+    name: 'publicKey',
+    label: 'Public key',
+    hint: 'Leave empty to have a key pair generated',
+    optional: true,
+  },
+];
+
+export function RegisterGateway() {
+  const { notify, reportError } = useNotifications();
+  const [values, setValues] = useState<Partial<Record<FieldName, string>>>({});
+  const [error, setError] = useState<ApiError>();
+  const [busy, setBusy] = useState(false);
+  const fieldError = error?.field;
+
+  const submit = async () => {
+    setBusy(true);
+    setError(undefined);
+    const body: Record<string, string | number> = {};
+    for (const { name } of FIELDS) {
+      const value = values[name]?.trim();
+      if (value) body[name] = name === 'listenPort' && /^\d+$/.test(value) ? Number(value) : value;
+    }
+    try {
+      const gateway = await call(
+        api().POST('/v1/gateways', {
+          params: { header: { 'Idempotency-Key': crypto.randomUUID() } },
+          body: body as unknown as RegisterGatewayRequest,
+        }),
+      );
+      notify({ type: 'success', content: `Gateway ${gateway.name || gateway.id} registered.` });
+      navigate(gatewayHref(gateway.id));
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.status < 500) setError(caught);
+      else reportError('Registering the gateway', caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <SpaceBetween size="m">
+      <BreadcrumbGroup
+        ariaLabel="Breadcrumbs"
+        onFollow={followInApp}
+        items={[
+          { text: 'VPN Gateways', href: '/gateways' },
+          { text: 'Register gateway', href: '/gateways/register' },
+        ]}
+      />
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          void submit();
+        }}
+      >
+        <Form
+          header={
+            <Header variant="h1" description="What the provisioning system does when it creates a gateway.">
+              Register gateway
+            </Header>
+          }
+          errorText={error && !fieldError ? `${error.code}: ${error.message}` : undefined}
+          actions={
+            <SpaceBetween direction="horizontal" size="xs">
+              <Button variant="link" href="/gateways" onFollow={followInApp}>
+                Cancel
+              </Button>
+              <Button variant="primary" loading={busy} formAction="submit">
+                Register gateway
+              </Button>
+            </SpaceBetween>
+          }
+        >
+          <Container header={<Header variant="h2">Gateway</Header>}>
+            <ColumnLayout columns={2}>
+              {FIELDS.map((field) => (
+                <FormField
+                  key={field.name}
+                  label={
+                    field.optional ? (
+                      <span>
+                        {field.label} <i>- optional</i>
+                      </span>
+                    ) : (
+                      field.label
+                    )
+                  }
+                  description={field.hint}
+                  errorText={fieldError?.field === field.name ? fieldError.message : undefined}
+                >
+                  <Input
+                    value={values[field.name] ?? ''}
+                    onChange={({ detail }) => setValues((all) => ({ ...all, [field.name]: detail.value }))}
+                  />
+                </FormField>
+              ))}
+            </ColumnLayout>
+          </Container>
+        </Form>
+      </form>
+    </SpaceBetween>
+  );
+}

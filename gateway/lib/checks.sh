@@ -1,0 +1,108 @@
+# shellcheck shell=bash
+# What the instance refuses (docs/SECURITY.md): a document it cannot verify (digest, path, bucket),
+# routes that would cut it off, a ruleset outside the grammar render.ts writes, secrets not its own.
+
+# Fetches the document the command names into $WORK/download.json, into DOCUMENT: it must live
+# under gateways/<gateway id>/ as <generation>.json (in VPG_STATE_BUCKET when set) and its SHA-256
+# must be the command's. A copy is checked, so the file cannot change between check and use.
+fetch_document() {
+  local name digest rest
+  printf -v name '%012d.json' "$GENERATION"
+  case $STATE_URI in
+    s3://*)
+      rest=${STATE_URI#s3://}
+      [[ -z $STATE_BUCKET || ${rest%%/*} == "$STATE_BUCKET" ]] || die "refused: state document outside bucket $STATE_BUCKET"
+      [[ ${rest#*/} == "gateways/$GATEWAY_ID/$name" ]] || die "refused: state document outside gateways/$GATEWAY_ID/"
+      need aws
+      aws s3 cp --only-show-errors "$STATE_URI" "$WORK/download.json" >/dev/null 2>&1 || die "cannot fetch $STATE_URI"
+      ;;
+    file://*)
+      [[ $STATE_URI == */"gateways/$GATEWAY_ID/$name" ]] || die "refused: state document outside gateways/$GATEWAY_ID/"
+      cp -- "${STATE_URI#file://}" "$WORK/download.json" 2>/dev/null || die "cannot fetch $STATE_URI"
+      ;;
+  esac
+  digest=$(sha256sum "$WORK/download.json") || die "cannot hash the state document"
+  [[ ${digest%% *} == "$STATE_SHA256" ]] || die "refused: state document digest mismatch"
+  DOCUMENT=$WORK/download.json
+}
+
+# 32-bit value of IPv4 address $1 into REPLY; false for anything else.
+ipv4_value() {
+  [[ $1 =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] || return 1
+  REPLY=$(((BASH_REMATCH[1] << 24) | (BASH_REMATCH[2] << 16) | (BASH_REMATCH[3] << 8) | BASH_REMATCH[4]))
+}
+
+# Addresses no route may cover, into PROTECTED (once): PROTECTED_IPS, and in wireguard mode the
+# addresses of the instance's own WAN and VPC interfaces (its endpoint and its management path).
+PROTECTED=()
+protected_addresses() {
+  local line
+  ((${#PROTECTED[@]})) && return 0
+  IFS=, read -r -a PROTECTED <<<"$PROTECTED_IPS"
+  if [[ $MODE == wireguard ]]; then
+    while IFS= read -r line; do
+      [[ $line =~ inet\ ([0-9.]+)/ ]] && PROTECTED+=("${BASH_REMATCH[1]}")
+    done < <(
+      ip -4 -o address show dev "$WAN_IF" 2>/dev/null
+      ip -4 -o address show dev "$VPC_IF" 2>/dev/null
+    )
+  fi
+}
+
+# Refuses routes "$@" that are a default route or cover a protected address: through the tunnel
+# they would cut the instance off from the control plane, and --restore would repeat it at boot.
+check_routes() {
+  local route address network length mask
+  (($#)) || return 0
+  protected_addresses
+  for route in "$@"; do
+    length=${route##*/}
+    ((10#$length > 0)) || die "refused: default route $route"
+    ipv4_value "${route%/*}" || continue
+    network=$REPLY
+    mask=$(((0xffffffff << (32 - 10#$length)) & 0xffffffff))
+    for address in "${PROTECTED[@]}"; do
+      ipv4_value "$address" || continue
+      (((REPLY & mask) != (network & mask))) || die "refused: route $route covers protected address $address"
+    done
+  done
+}
+
+# The lines render.ts writes (core/render.ts renderNftables), nothing else: no flush, include,
+# define, other table or hook can pass. Addresses are checked as CIDRs.
+NFT_CIDR='[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}'
+NFT_SET="($NFT_CIDR|\\{ $NFT_CIDR(, $NFT_CIDR)* \\})"
+# shellcheck disable=SC2016 # nft text, not shell
+NFT_LINES=(
+  '' '\}' '  \}' '  chain (mss_clamp|forward|postrouting) \{'
+  '    type filter hook forward priority (mangle|filter); policy (accept|drop);'
+  '    type nat hook postrouting priority srcnat; policy accept;'
+  '    oifname \$wg_if tcp flags syn / syn,rst tcp option maxseg size set rt mtu'
+  '    iifname \$wg_if tcp flags syn / syn,rst tcp option maxseg size set [0-9]{1,4}'
+  '    ct state established,related accept'
+  '    iifname \$vpc_if oifname \$wg_if ip saddr '"$NFT_CIDR"' accept'
+  '    iifname \$wg_if oifname \$vpc_if ip daddr '"$NFT_CIDR"' accept'
+  '    iifname \$wg_if oifname \$wg_if ip saddr '"$NFT_SET"' ip daddr '"$NFT_SET"' accept'
+  '    iifname \$vpc_if oifname \$wan_if accept'
+  '    oifname \$wan_if masquerade'
+)
+printf -v NFT_LINE_RE '%s|' "${NFT_LINES[@]}"
+NFT_LINE_RE="^(${NFT_LINE_RE%|})\$"
+
+# Refuses ruleset text $1 unless it is one `table inet vpc_peering` made of NFT_LINE_RE lines.
+check_ruleset() {
+  local line
+  local -a rules
+  mapfile -t rules <<<"$1"
+  [[ ${rules[0]:-} == 'table inet vpc_peering {' ]] || die "refused: the ruleset must be table inet vpc_peering"
+  for line in "${rules[@]:1}"; do
+    [[ $line =~ $NFT_LINE_RE ]] || die "refused: ruleset line outside the grammar: ${line:0:80}"
+  done
+}
+
+# True when preshared key name $2 of peer entry $1 is its own peering's (or there is none): the
+# delta path's twin of the jq pass's own_psk (the same rule as core/secret-scope.ts).
+own_psk() {
+  [[ -z $2 ]] && return 0
+  [[ $1 == vpc-peering-* && $2 =~ ^/[A-Za-z0-9_.-]+/peerings/([^/]+)/psk$ && ${BASH_REMATCH[1]} == "${1#vpc-peering-}" ]]
+}

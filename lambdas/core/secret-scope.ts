@@ -1,0 +1,48 @@
+/**
+ * Which secrets a gateway's instance may receive (docs/SECURITY.md): its own private key and the
+ * preshared keys of its own peerings, nothing else. The instance-side script applies the same rule
+ * to every document it is handed (gateway/apply-config.sh, "own_secret").
+ */
+import { ValidationError } from './errors';
+import type { GatewayDesiredState } from './render';
+import { PEERING_PEER_PREFIX } from './schemas';
+
+/** `/<prefix>/…` with a one-segment prefix (SECRET_PREFIX, `/vpc-peering` by default). */
+const PREFIX = '/[A-Za-z0-9_.-]+';
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** True when `name` is `<prefix>/gateways/<gatewayId>/private-key`. */
+export function isGatewayKeyName(name: string, gatewayId: string): boolean {
+  return new RegExp(`^${PREFIX}/gateways/${escapeRegExp(gatewayId)}/private-key$`).test(name);
+}
+
+/** True when `name` is `<prefix>/peerings/<peeringId>/psk` of the peering behind peer entry `peerName`. */
+export function isPeeringKeyName(name: string, peerName: string): boolean {
+  if (!peerName.startsWith(PEERING_PEER_PREFIX)) return false;
+  const peeringId = peerName.slice(PEERING_PEER_PREFIX.length);
+  return new RegExp(`^${PREFIX}/peerings/${escapeRegExp(peeringId)}/psk$`).test(name);
+}
+
+/**
+ * The secret names a rendered state needs on its instance, each checked to belong to that gateway.
+ * A name that does not belong is a control-plane bug, never delivered: ValidationError.
+ */
+export function instanceSecretNames(state: GatewayDesiredState): string[] {
+  const names: string[] = [];
+  const own = state.interface.privateKeyParam;
+  if (own !== null) {
+    if (!isGatewayKeyName(own, state.gatewayId)) {
+      throw new ValidationError('is not this gateway own key', 'interface.privateKeyParam');
+    }
+    names.push(own);
+  }
+  for (const peer of state.peers) {
+    if (peer.presharedKeyParam === null) continue;
+    if (!isPeeringKeyName(peer.presharedKeyParam, peer.name)) {
+      throw new ValidationError(`is not the key of peering peer ${peer.name}`, 'peer.presharedKeyParam');
+    }
+    names.push(peer.presharedKeyParam);
+  }
+  return names;
+}

@@ -1,0 +1,34 @@
+/**
+ * The API Lambda's middy chain: error envelope, caller from the authorizer's claims, JSON body,
+ * then the route table. Dependencies and timing are read per invocation, so the embedded runtime
+ * and the tests can provide their own before the first request.
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { ApiDeps, ApiPolicy, ApiTiming } from '../app/api/context';
+import { OPENAPI_PATH } from '../openapi';
+import { env } from '../shared/env';
+import { callerClaims } from './claims';
+import { corsHeaders } from './cors';
+import { httpErrors } from './errors';
+import type { ApiEvent } from './event';
+import { jsonBody } from './json-body';
+import { createRouter } from './router';
+import { apiRoutes } from './routes';
+import { callerThrottle } from './throttle';
+
+export const PUBLIC_PATHS = ['/health', OPENAPI_PATH];
+
+export function createApiHandler(
+  deps: () => ApiDeps,
+  timing: () => ApiTiming,
+  policy: () => ApiPolicy,
+): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
+  return middy<ApiEvent, APIGatewayProxyResult>()
+    .use(corsHeaders(env.consoleOrigin))
+    .use(httpErrors())
+    .use(callerClaims({ publicPaths: PUBLIC_PATHS }))
+    .use(callerThrottle(() => policy().throttle))
+    .use(jsonBody())
+    .handler((event) => createRouter(apiRoutes(deps(), timing(), policy()))(event));
+}

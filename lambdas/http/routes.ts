@@ -1,0 +1,196 @@
+/** The route table of docs/CONTRACT.md#routes: each route parses its input, calls its use case, shapes the answer. */
+import type { ApiDeps, ApiPolicy, ApiTiming } from '../app/api/context';
+import {
+  deleteGateway,
+  gatewayStatus,
+  getGatewayDetail,
+  listGateways,
+  listPeeringCandidates,
+  registerGateway,
+} from '../app/api/gateways';
+import { assertGatewayRoom, assertOperationRoom, assertRoadWarriorRoom } from '../app/api/limits';
+import {
+  createPeering,
+  deletePeering,
+  getPeering,
+  listPeerings,
+  type PeeringOutcome,
+  peeringLocation,
+} from '../app/api/peerings';
+import { addRoadWarrior, clientConfig, deletePeer } from '../app/api/peers';
+import { visibleGateway } from '../app/api/visibility';
+import {
+  parseCreatePeeringBody,
+  parseCreateRoadWarriorBody,
+  parsePeerName,
+  parseRegisterGatewayBody,
+  parseResourceId,
+  peeringIdOfPeerName,
+} from '../core/schemas';
+import type { Caller } from '../core/types';
+import { OPENAPI_PATH, openApiDocument } from '../openapi';
+import { idempotencyKeyOf, withIdempotency } from './idempotency';
+import { errorResponse, type HttpResponse, jsonResponse, textResponse } from './response';
+import type { Route, RouteRequest } from './router';
+
+const gatewayIdOf = (request: RouteRequest<Caller | undefined>): string =>
+  parseResourceId(request.params.id, 'id');
+
+function peeringOutcomeResponse(outcome: PeeringOutcome): HttpResponse {
+  if (outcome.kind === 'failed') return errorResponse(502, 'PEERING_FAILED', outcome.reason);
+  if (outcome.kind === 'done') return jsonResponse(201, outcome.peering);
+  return jsonResponse(202, outcome.peering, { location: peeringLocation(outcome.peering.id) });
+}
+
+const statusLocation = (gatewayId: string): string => `/v1/gateways/${encodeURIComponent(gatewayId)}/status`;
+
+const deletionResponse = (state: 'done' | 'running', location?: string): HttpResponse =>
+  state === 'done' ? jsonResponse(204) : jsonResponse(202, undefined, location ? { location } : {});
+
+export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/health',
+      access: 'public',
+      handle: async () => jsonResponse(200, { status: 'ok' }),
+    },
+    {
+      method: 'GET',
+      path: OPENAPI_PATH,
+      access: 'public',
+      handle: async () => jsonResponse(200, openApiDocument),
+    },
+    {
+      method: 'POST',
+      path: '/v1/gateways',
+      access: 'admin',
+      handle: ({ event, caller, body }) => {
+        // Validated before the key is claimed: a refused body leaves no idempotency record.
+        const input = parseRegisterGatewayBody(body, policy.addresses);
+        return withIdempotency(d, caller, event, async () => {
+          await assertGatewayRoom(d, input.ownerId, policy.limits);
+          return jsonResponse(201, await registerGateway(d, caller, input, idempotencyKeyOf(event)));
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/gateways',
+      access: 'user',
+      handle: async ({ caller }) => jsonResponse(200, { items: await listGateways(d, caller) }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/gateways/{id}',
+      access: 'user',
+      handle: async (request) =>
+        jsonResponse(200, await getGatewayDetail(d, request.caller, gatewayIdOf(request))),
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/gateways/{id}',
+      access: 'user',
+      handle: async (request) => {
+        await deleteGateway(d, request.caller, gatewayIdOf(request));
+        return jsonResponse(202);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/gateways/{id}/peering-candidates',
+      access: 'user',
+      handle: async (request) =>
+        jsonResponse(200, { items: await listPeeringCandidates(d, request.caller, gatewayIdOf(request)) }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/gateways/{id}/vpc-peerings',
+      access: 'user',
+      handle: async (request) => {
+        const gatewayId = gatewayIdOf(request);
+        const { remoteGatewayId } = parseCreatePeeringBody(request.body);
+        const gateway = await visibleGateway(d, request.caller, gatewayId);
+        return withIdempotency(d, request.caller, request.event, async () => {
+          const key = idempotencyKeyOf(request.event);
+          await assertOperationRoom(d, gateway.ownerId, policy.limits);
+          return peeringOutcomeResponse(
+            await createPeering(d, request.caller, gatewayId, remoteGatewayId, key, timing),
+          );
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/gateways/{id}/status',
+      access: 'user',
+      handle: async (request) =>
+        jsonResponse(200, await gatewayStatus(d, request.caller, gatewayIdOf(request), timing)),
+    },
+    {
+      method: 'POST',
+      path: '/v1/gateways/{id}/peers',
+      access: 'user',
+      handle: async (request) => {
+        const gatewayId = gatewayIdOf(request);
+        const input = parseCreateRoadWarriorBody(request.body);
+        await visibleGateway(d, request.caller, gatewayId);
+        return withIdempotency(d, request.caller, request.event, async () => {
+          const key = idempotencyKeyOf(request.event);
+          await assertRoadWarriorRoom(d, gatewayId, policy.limits);
+          return jsonResponse(201, await addRoadWarrior(d, request.caller, gatewayId, input, timing, key));
+        });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/gateways/{id}/peers/{name}',
+      access: 'user',
+      handle: async (request) => {
+        const gatewayId = gatewayIdOf(request);
+        const name = parsePeerName(request.params.name, 'name');
+        const { state, generation } = await deletePeer(d, request.caller, gatewayId, name, timing);
+        const peeringId = peeringIdOfPeerName(name);
+        if (peeringId !== undefined) return deletionResponse(state, peeringLocation(peeringId));
+        // A revocation in flight: done once the gateway's appliedGeneration reaches `generation`.
+        if (state === 'running') {
+          return jsonResponse(202, { gatewayId, name, generation }, { location: statusLocation(gatewayId) });
+        }
+        return jsonResponse(204);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/gateways/{id}/peers/{name}/config',
+      access: 'user',
+      handle: async (request) => {
+        const gatewayId = gatewayIdOf(request);
+        const name = parsePeerName(request.params.name, 'name');
+        return textResponse(200, await clientConfig(d, request.caller, gatewayId, name));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/vpc-peerings',
+      access: 'user',
+      handle: async ({ caller }) => jsonResponse(200, { items: await listPeerings(d, caller) }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/vpc-peerings/{id}',
+      access: 'user',
+      handle: async (request) =>
+        jsonResponse(200, await getPeering(d, request.caller, parseResourceId(request.params.id, 'id'))),
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/vpc-peerings/{id}',
+      access: 'user',
+      handle: async (request) => {
+        const peeringId = parseResourceId(request.params.id, 'id');
+        const state = await deletePeering(d, request.caller, peeringId, timing);
+        return deletionResponse(state, peeringLocation(peeringId));
+      },
+    },
+  ];
+}

@@ -1,0 +1,63 @@
+/**
+ * The embedded runtime's delivery of secrets to an instance (FileInstanceSecrets): an instance's
+ * local host reads only its own directory, which holds only what was delivered to it.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileInstanceSecrets } from '../../lambdas/adapters/local/file-instance-secrets';
+import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store';
+import { tempDir } from '../support/gateway-script';
+
+describe('FileInstanceSecrets', () => {
+  let root: string;
+  let store: FileSecretStore;
+  let delivery: FileInstanceSecrets;
+
+  beforeEach(async () => {
+    root = tempDir('delivery');
+    store = new FileSecretStore(join(root, 'store'));
+    delivery = new FileInstanceSecrets(store, join(root, 'instances'));
+    await store.putIfAbsent('/vpc-peering/gateways/gw-a/private-key', 'key-a');
+    await store.putIfAbsent('/vpc-peering/gateways/gw-b/private-key', 'key-b');
+  });
+
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it("copies a gateway's secrets into its instance's directory only", async () => {
+    // Act
+    await delivery.deliver({ gatewayId: 'gw-a', instanceId: 'i-a' }, [
+      '/vpc-peering/gateways/gw-a/private-key',
+    ]);
+
+    // Assess
+    const own = join(delivery.directoryOf('i-a'), 'vpc-peering/gateways/gw-a/private-key');
+    expect(readFileSync(own, 'utf8')).toBe('key-a');
+    expect(existsSync(join(delivery.directoryOf('i-a'), 'vpc-peering/gateways/gw-b/private-key'))).toBe(
+      false,
+    );
+    expect(existsSync(delivery.directoryOf('i-b'))).toBe(false);
+  });
+
+  it('replaces a copy when the name is delivered again with another value (a gateway registered again)', async () => {
+    // Prepare
+    const name = '/vpc-peering/gateways/gw-a/private-key';
+    await delivery.deliver({ gatewayId: 'gw-a', instanceId: 'i-a' }, [name]);
+    await store.delete(name);
+    await store.putIfAbsent(name, 'key-a2');
+
+    // Act
+    await delivery.deliver({ gatewayId: 'gw-a', instanceId: 'i-a' }, [name]);
+
+    // Assess
+    expect(readFileSync(join(delivery.directoryOf('i-a'), name), 'utf8')).toBe('key-a2');
+  });
+
+  it('fails on a secret the store does not hold, and refuses an instance id that leaves its root', async () => {
+    // Act / Assess
+    await expect(
+      delivery.deliver({ gatewayId: 'gw-a', instanceId: 'i-a' }, ['/vpc-peering/peerings/none/psk']),
+    ).rejects.toThrow('does not exist');
+    expect(() => delivery.directoryOf('..')).toThrow('Invalid instance id');
+    expect(() => delivery.directoryOf('a/b')).toThrow('Invalid instance id');
+  });
+});

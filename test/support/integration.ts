@@ -1,0 +1,243 @@
+/**
+ * Helpers of the integration suite: an HTTP client that keeps every response (for the secret scan),
+ * gateway bodies with distinct ranges, bounded polling for the asynchronous parts.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startTarget, type Target } from './target';
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
+  json: any;
+}
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  /** Sent as is instead of JSON.stringify(body). */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export class ApiClient {
+  readonly replies: { method: string; path: string; reply: Reply }[] = [];
+
+  constructor(private readonly target: Target) {}
+
+  async call(method: string, path: string, options: CallOptions = {}): Promise<Reply> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+    if (body !== undefined) headers['content-type'] ??= 'application/json';
+    const response = await fetch(`${this.target.apiUrl}${path}`, { method, headers, body });
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text.length > 0 ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    const reply: Reply = { status: response.status, headers: response.headers, text, json };
+    this.replies.push({ method, path, reply });
+    return reply;
+  }
+
+  /** Every JSON response body seen so far (config downloads are text/plain and excluded). */
+  jsonBodies(): string[] {
+    return this.replies
+      .filter(({ reply }) => (reply.headers.get('content-type') ?? '').includes('json'))
+      .map(({ reply }) => reply.text);
+  }
+}
+
+/** A gateway as the API returns it, with the fields tests derive other bodies from. */
+export type GatewayJson = Record<string, unknown> & {
+  id: string;
+  vpcCidr: string;
+  tunnelSubnet: string;
+  vpcId: string;
+};
+
+export interface Suite {
+  /** Valid inside tests and hooks: the target itself starts in beforeAll. */
+  target: Target;
+  client: ApiClient;
+  /** Registers, as admin, a gateway owned by `user` with ranges of its own. */
+  newGateway(user: 'alice' | 'bob', overrides?: Record<string, unknown>): Promise<GatewayJson>;
+}
+
+/**
+ * The target of one test file: started before its tests, stopped after them, and its secrets
+ * recorded after each test so that a secret deleted later is still scanned for.
+ */
+export function useTarget(): Suite {
+  let started: Target | undefined;
+  const current = (): Target => {
+    if (!started) throw new Error('The target is not started: use it inside tests and hooks');
+    return started;
+  };
+  // Handed out before beforeAll runs, so it forwards to the target once that one exists.
+  const target: Target = {
+    get apiUrl() {
+      return current().apiUrl;
+    },
+    get tokens() {
+      return current().tokens;
+    },
+    get users() {
+      return current().users;
+    },
+    putEvents: (entries) => current().putEvents(entries),
+    secretValues: () => current().secretValues(),
+    stop: () => current().stop(),
+  };
+  const client = new ApiClient(target);
+  beforeAll(async () => {
+    started = await startTarget();
+  }, 180_000);
+  afterAll(async () => {
+    await started?.stop();
+  }, 60_000);
+  afterEach(async () => {
+    await rememberSecrets(target);
+  });
+  const newGateway = async (user: 'alice' | 'bob', overrides: Record<string, unknown> = {}) =>
+    (await registerGateway(
+      client,
+      target.tokens.admin,
+      gatewayBody(target.users[user], overrides),
+    )) as GatewayJson;
+  return { target, client, newGateway };
+}
+
+/** Distinct per run, so the suite can also run against a long-lived deployment. */
+export const RUN = randomBytes(3).toString('hex');
+
+let counter = 0;
+
+/** A gateway registration body with ranges no other call of this file uses (n ≤ 250). */
+export function gatewayBody(
+  ownerId: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  counter += 1;
+  const n = counter;
+  return {
+    id: `gw-${RUN}-${n}`,
+    name: `gateway-${n}`,
+    ownerId,
+    vpcId: `vpc-${RUN}-${n}`,
+    vpcCidr: `10.${n}.0.0/16`,
+    location: 'eu-local-1',
+    tunnelSubnet: `100.64.${n}.0/24`,
+    publicIp: `198.51.100.${n}`,
+    instanceId: `i-${RUN}-${n}`,
+    ...overrides,
+  };
+}
+
+export async function registerGateway(
+  client: ApiClient,
+  adminToken: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown> & { id: string }> {
+  const reply = await client.call('POST', '/v1/gateways', { token: adminToken, body });
+  if (reply.status !== 201)
+    throw new Error(`Registering ${String(body.id)} answered ${reply.status}: ${reply.text}`);
+  return reply.json;
+}
+
+/** Polls `probe` until it returns a value other than undefined; fails with `what` after the bound. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Timed out waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`,
+      );
+    }
+    await sleep(options.intervalMs ?? 250);
+  }
+}
+
+/** Creates a peering and follows a 202 to its end; returns the final Peering. */
+export async function peer(
+  client: ApiClient,
+  token: string,
+  gatewayId: string,
+  remoteGatewayId: string,
+): Promise<Record<string, unknown> & { id: string; status: string }> {
+  const reply = await client.call('POST', `/v1/gateways/${gatewayId}/vpc-peerings`, {
+    token,
+    body: { remoteGatewayId },
+  });
+  if (reply.status === 201) return reply.json;
+  if (reply.status !== 202)
+    throw new Error(`Peering ${gatewayId} ↔ ${remoteGatewayId} answered ${reply.status}: ${reply.text}`);
+  return settledPeering(client, token, reply.json.id);
+}
+
+export async function settledPeering(
+  client: ApiClient,
+  token: string,
+  peeringId: string,
+): Promise<Record<string, unknown> & { id: string; status: string }> {
+  return eventually(`peering ${peeringId} to settle`, async () => {
+    const reply = await client.call('GET', `/v1/vpc-peerings/${peeringId}`, { token });
+    return reply.status === 200 && (reply.json.status === 'ACTIVE' || reply.json.status === 'FAILED')
+      ? reply.json
+      : undefined;
+  });
+}
+
+/** Follows a 202 of a deletion until the peering is gone. */
+export async function peeringGone(client: ApiClient, token: string, peeringId: string): Promise<void> {
+  await eventually(`peering ${peeringId} to be deleted`, async () => {
+    const reply = await client.call('GET', `/v1/vpc-peerings/${peeringId}`, { token });
+    return reply.status === 404 ? true : undefined;
+  });
+}
+
+export async function peersOf(
+  client: ApiClient,
+  token: string,
+  gatewayId: string,
+): Promise<Record<string, unknown>[]> {
+  const reply = await client.call('GET', `/v1/gateways/${gatewayId}`, { token });
+  if (reply.status !== 200)
+    throw new Error(`GET gateway ${gatewayId} answered ${reply.status}: ${reply.text}`);
+  return reply.json.peers;
+}
+
+const knownSecrets = new Set<string>();
+
+/** Secrets deleted later (a removed road-warrior's key) are still scanned for. */
+async function rememberSecrets(target: Target): Promise<void> {
+  for (const secret of await target.secretValues()) knownSecrets.add(secret);
+}
+
+/** docs/CONTRACT.md#invariants 5: no secret value, and no private-key field, in any JSON response. */
+export async function assertNoSecretLeaked(client: ApiClient, target: Target): Promise<void> {
+  await rememberSecrets(target);
+  const bodies = client.jsonBodies();
+  expect(bodies.length).toBeGreaterThan(0);
+  for (const body of bodies) {
+    // A field named like a key, or a wg-quick key line: either would mean a secret went out.
+    expect(body).not.toMatch(/"\w*(privateKey|PrivateKey|presharedKey|PresharedKey)\w*"\s*:|PrivateKey\s*=/);
+    for (const secret of knownSecrets) expect(body.includes(secret)).toBe(false);
+  }
+}

@@ -1,0 +1,35 @@
+/** Records for persistence tests (gateways come from ../helpers/gateways): valid by default. */
+import { randomUUID } from 'node:crypto';
+import type { NewPeering, NewRoadWarrior } from '../../lambdas/app/ports';
+import { peeringPeerName } from '../../lambdas/core/schemas';
+import type { GatewayRecord } from '../../lambdas/core/types';
+
+const CREATED_AT = '2025-01-01T00:00:00.000Z';
+const PUBLIC_KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
+
+export const uniqueId = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export function roadWarrior(gatewayId: string, name: string): NewRoadWarrior {
+  return { gatewayId, name, publicKey: PUBLIC_KEY, privateKeyParam: null, createdAt: CREATED_AT };
+}
+
+/** A peering request between two gateways; `id` defaults to a fresh one. */
+export function newPeering(local: GatewayRecord, remote: GatewayRecord, id = uniqueId('pcx')): NewPeering {
+  const side = (self: GatewayRecord, other: GatewayRecord) => ({
+    gatewayId: self.id,
+    peer: {
+      name: peeringPeerName(id),
+      publicKey: other.publicKey,
+      allowedIps: [other.vpcCidr, other.tunnelSubnet],
+      endpoint: `${other.publicIp}:${other.listenPort}`,
+      remoteGatewayId: other.id,
+    },
+  });
+  return {
+    id,
+    ownerId: local.ownerId,
+    sides: [side(local, remote), side(remote, local)],
+    presharedKeyParam: `/vpc-peering/peerings/${id}/psk`,
+    createdAt: CREATED_AT,
+  };
+}

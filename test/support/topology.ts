@@ -1,0 +1,95 @@
+/**
+ * Extra test hosts on the runtime's "internet" bridge: an external server (to see masquerade) and
+ * a road-warrior client running wireguard-go with a downloaded wg-quick config. Everything is in
+ * namespaces named by this file's prefix and removed by `teardown`.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LocalHosts } from '../../runtime/hosts';
+
+const sh = (argv: string[]) => execFileSync(argv[0] as string, argv.slice(1), { encoding: 'utf8' });
+
+export class ExtraHosts {
+  private readonly prefix = `vpe${Math.random().toString(16).slice(2, 7)}`;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'vpc-peering-e2e-'));
+  private readonly namespaces: string[] = [];
+  private readonly processes: ChildProcess[] = [];
+  constructor(private readonly hosts: LocalHosts) {}
+
+  /** A namespace with one leg on the runtime's internet bridge at `address/24`. */
+  async addInternetHost(name: string, address: string): Promise<string> {
+    const namespace = `${this.prefix}-${name}`;
+    // Tracked first: teardown also removes a half-built one.
+    this.namespaces.push(namespace);
+    await this.hosts.addInternetHost(namespace, address);
+    return namespace;
+  }
+
+  /** Starts a process in a namespace; stopped by teardown. */
+  spawn(namespace: string, argv: string[]): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', namespace, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.processes.push(child);
+    return child;
+  }
+
+  /**
+   * A road-warrior client: wireguard-go `wg0` configured from a wg-quick file (Address and the
+   * AllowedIPs routes applied by hand, as wg-quick would).
+   */
+  async startClient(namespace: string, clientConfig: string): Promise<(argv: string[]) => string> {
+    const runDir = join(this.dir, `run-${namespace}`);
+    mkdirSync(runDir, { recursive: true });
+    // wg(8) finds the socket under /run/wireguard: each client gets its own directory there.
+    const withRunDir = (argv: string[]) => [
+      'netns',
+      'exec',
+      namespace,
+      'sh',
+      '-c',
+      'mount --bind "$0" /run/wireguard && exec "$@"',
+      runDir,
+      ...argv,
+    ];
+    const inClient = (argv: string[]) => sh(['ip', ...withRunDir(argv)]);
+    const wireguard = spawn('ip', withRunDir(['wireguard-go', 'wg0']), {
+      env: { ...process.env, WG_PROCESS_FOREGROUND: '1' },
+      stdio: 'ignore',
+    });
+    this.processes.push(wireguard);
+    for (let i = 0; i < 100; i += 1) {
+      if (sh(['ls', runDir]).includes('wg0.sock')) break;
+      await sleep(50);
+    }
+    const address = /^Address = (.+)$/m.exec(clientConfig)?.[1] ?? '';
+    const allowed = (/^AllowedIPs = (.+)$/m.exec(clientConfig)?.[1] ?? '').split(',').map((s) => s.trim());
+    const wgConfig = join(this.dir, `${namespace}.conf`);
+    writeFileSync(wgConfig, clientConfig.replace(/^Address = .*\n/m, ''), { mode: 0o600 });
+    inClient(['wg', 'setconf', 'wg0', wgConfig]);
+    sh(['ip', '-n', namespace, 'addr', 'add', address, 'dev', 'wg0']);
+    sh(['ip', '-n', namespace, 'link', 'set', 'wg0', 'mtu', '1420', 'up']);
+    for (const prefix of allowed) sh(['ip', '-n', namespace, 'route', 'replace', prefix, 'dev', 'wg0']);
+    return inClient;
+  }
+
+  teardown(): void {
+    for (const child of this.processes) child.kill('SIGKILL');
+    for (const namespace of this.namespaces) {
+      try {
+        sh(['ip', 'netns', 'del', namespace]);
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Namespaces of this prefix still present (must be none after teardown). */
+  leftovers(): string[] {
+    return sh(['ip', 'netns', 'list'])
+      .split('\n')
+      .filter((line) => line.startsWith(this.prefix));
+  }
+}
