@@ -27,9 +27,8 @@ const overlapsAny = (cidr: string, prefixes: string[]): boolean =>
  * Evaluated in this order, first failure wins:
  * - OWNER_MISMATCH and GATEWAY_NOT_ACTIVE first: they say the pair cannot be peered at all, whatever
  *   the addresses, so a user never fixes CIDRs only to be told the gateway is down or not theirs.
- * - then the table of docs/CONTRACT.md#prerequisites in its order (same VPC before the overlaps it
- *   always implies), with ENDPOINT_INSIDE_PEERED_PREFIX after the address checks and before
- *   PEERING_ALREADY_EXISTS;
+ * - then the table of docs/CONTRACT.md#prerequisites in its order (same VPC before the overlaps it always implies), with
+ *   ENDPOINT_INSIDE_PEERED_PREFIX after the address checks and before PEERING_ALREADY_EXISTS;
  * - ROUTED_CIDR_CONFLICT last: an existing peering of this very pair routes the remote prefixes
  *   already, so it must be reported as PEERING_ALREADY_EXISTS, not as a routing conflict.
  */

@@ -4,13 +4,19 @@
  * (account ids, role ARNs) out of the message (SDK mocked with aws-sdk-client-mock, no AWS).
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EventBridgeAudit } from '../../lambdas/adapters/events';
 import { S3ConfigStore } from '../../lambdas/adapters/s3';
-import { S3SecretStore } from '../../lambdas/adapters/s3/secrets';
+import { S3InstanceSecrets, S3SecretStore } from '../../lambdas/adapters/s3/secrets';
 import { StepFunctionsEngine } from '../../lambdas/adapters/sfn';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
 import { isTransientAwsError } from '../../lambdas/adapters/transient';
@@ -39,7 +45,8 @@ afterEach(() => {
   events.reset();
 });
 
-const secrets = () => new S3SecretStore(new S3Client(region), 'bucket', undefined);
+const secrets = () => new S3SecretStore(new S3Client(region), 'b', undefined);
+const instanceSecrets = () => new S3InstanceSecrets(new S3Client(region), 'b', undefined);
 const bus = () =>
   new SsmCommandBus(
     new SSMClient(region),
@@ -60,6 +67,11 @@ const CALLS: ReadonlyArray<readonly [string, (failure: Error) => void, () => Pro
   ['secrets.get', (f) => s3.on(GetObjectCommand).rejects(f), () => secrets().get('/p')],
   ['secrets.delete', (f) => s3.on(DeleteObjectCommand).rejects(f), () => secrets().delete('/p')],
   [
+    'instanceSecrets.deliver',
+    (f) => s3.on(CopyObjectCommand).rejects(f),
+    () => instanceSecrets().deliver({ gatewayId: 'gw', instanceId: 'i-1' }, ['/p']),
+  ],
+  [
     'commands.send',
     (f) => ssm.on(SendCommandCommand).rejects(f),
     () =>
@@ -68,7 +80,7 @@ const CALLS: ReadonlyArray<readonly [string, (failure: Error) => void, () => Pro
         gatewayId: 'gw',
         generation: 1,
         stateUri: 's3://b/k',
-        stateSha256: 'a'.repeat(64),
+        stateSha256: '0'.repeat(64),
       }),
   ],
   ['commands.requestReports', (f) => ssm.on(SendCommandCommand).rejects(f), () => bus().requestReports()],

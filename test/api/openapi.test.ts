@@ -115,7 +115,7 @@ describe('the OpenAPI document', () => {
     const handler = createApiHandler(
       () => ({}) as ApiDeps,
       () => ({ waitMs: 0, pollMs: 0 }),
-      () => ({ throttle: { ratePerSecond: 0, burst: 0 } }) as ApiPolicy,
+      () => ({}) as ApiPolicy,
     );
     const event = {
       httpMethod: 'GET',

@@ -21,7 +21,7 @@ import type { InstanceSecrets, InstanceTarget, SecretStore } from '../../app/por
 import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../../app/secret-names';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
-import { toTransient, transientOn } from '../transient';
+import { transientOn } from '../transient';
 import { instanceTagging } from '.';
 
 const SECRET_NAME = /^(\/[A-Za-z0-9_.-]+){1,15}$/;
@@ -55,36 +55,38 @@ export class S3SecretStore implements SecretStore {
 
   async putIfAbsent(name: string, value: string): Promise<void> {
     try {
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: controlPlaneSecretKey(name),
-          Body: value,
-          IfNoneMatch: '*',
-          ...encryption(this.kmsKeyId),
-        }),
+      await transientOn('S3', () =>
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: controlPlaneSecretKey(name),
+            Body: value,
+            IfNoneMatch: '*',
+            ...encryption(this.kmsKeyId),
+          }),
+        ),
       );
     } catch (error) {
       // 412: the first writer won; 409: a concurrent conditional write is in flight (S3's rule).
       const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
-      if (status !== 412 && status !== 409) throw toTransient('S3 secrets', error);
+      if (status !== 412 && status !== 409) throw error;
     }
   }
 
   async get(name: string): Promise<string | undefined> {
     try {
-      const object = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: controlPlaneSecretKey(name) }),
+      const object = await transientOn('S3', () =>
+        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: controlPlaneSecretKey(name) })),
       );
       return await object.Body?.transformToString();
     } catch (error) {
       if (error instanceof NoSuchKey) return undefined;
-      throw toTransient('S3 secrets', error);
+      throw error;
     }
   }
 
   async delete(name: string): Promise<void> {
-    await transientOn('S3 secrets', () =>
+    await transientOn('S3', () =>
       this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: controlPlaneSecretKey(name) })),
     );
   }
@@ -105,7 +107,7 @@ export class S3InstanceSecrets implements InstanceSecrets {
   async deliver(target: InstanceTarget, names: readonly string[]): Promise<void> {
     await Promise.all(
       names.map((name) =>
-        transientOn('S3 secrets', () =>
+        transientOn('S3', () =>
           this.client.send(
             new CopyObjectCommand({
               Bucket: this.bucket,

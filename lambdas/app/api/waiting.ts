@@ -2,6 +2,7 @@
  * Bounded waits of the API for a workflow execution. They stop at the request's wait window; what
  * is still running then carries on without the request.
  */
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PushFailedError } from '../../core/errors';
 import { logger } from '../../shared/logger';
