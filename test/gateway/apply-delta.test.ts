@@ -17,6 +17,7 @@ import {
   GATEWAY_A,
   genKeyPair,
   genPsk,
+  peeringPskParam,
   publish,
   rebootWireguardHost,
   startWireguardHost,
@@ -25,7 +26,12 @@ import {
 } from '../support/gateway-script';
 
 const gateway = GATEWAY_A;
-const EXTRA_RULE = 'ip daddr 192.0.2.99 drop';
+/**
+ * A line of the grammar render.ts writes (the hub's wg-to-wg rule; the script refuses any other),
+ * and how `nft list` prints it once the interface variables are bound.
+ */
+const EXTRA_RULE = 'iifname $wg_if oifname $wg_if ip saddr 100.64.0.0/24 ip daddr 192.0.2.0/24 accept';
+const EXTRA_RULE_LISTED = 'iifname "wg0" oifname "wg0" ip saddr 100.64.0.0/24 ip daddr 192.0.2.0/24 accept';
 const withExtraRule = (ruleset: string) =>
   ruleset.replace(
     'ct state established,related accept',
@@ -39,7 +45,7 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
 
   /** A vpc-peering-style peer with its own preshared key in the secret store. */
   const peer = (name: string, allowedIps: string[], endpoint: string | null): DocPeer => {
-    const presharedKeyParam = `/vpc-peering/peerings/${name}/psk`;
+    const presharedKeyParam = peeringPskParam(name);
     writeSecret(wg.secretsDir, presharedKeyParam, genPsk());
     return { name, publicKey: genKeyPair().publicKey, presharedKeyParam, allowedIps, endpoint };
   };
@@ -137,7 +143,7 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
       allowedIps: movedWest.allowedIps.join(','),
       keepalive: '25',
     });
-    expect(viaDeltas.ruleset).toContain(EXTRA_RULE);
+    expect(viaDeltas.ruleset).toContain(EXTRA_RULE_LISTED);
     const full = await apply(
       [movedWest, north],
       (state) => {
@@ -308,7 +314,7 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
       '172.26.0.0/16',
       '172.27.0.0/16',
     ]);
-    expect(now.ruleset).toContain(EXTRA_RULE);
+    expect(now.ruleset).toContain(EXTRA_RULE_LISTED);
     expect(readFileSync(stateFile('state.json'), 'utf8')).toBe(next.document);
   });
 });

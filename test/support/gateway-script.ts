@@ -36,6 +36,20 @@ export function writeSecret(secretsDir: string, name: string, value: string): vo
   writeFileSync(file, value, { mode: 0o600 });
 }
 
+/** The private key name of gateway `gatewayId`: the only one the script accepts for its interface. */
+export const gatewayKeyParam = (gatewayId: string): string =>
+  `/vpc-peering/gateways/${gatewayId}/private-key`;
+
+/**
+ * The preshared key name of peer entry `peerName` (`vpc-peering-<peeringId>`), as core/render.ts
+ * names it: `/vpc-peering/peerings/<peeringId>/psk`. The script refuses any other name for that
+ * peer (own_psk: a gateway only receives its own peerings' keys).
+ */
+export function peeringPskParam(peerName: string): string {
+  if (!peerName.startsWith('vpc-peering-')) throw new Error(`not a vpc-peering peer entry: ${peerName}`);
+  return `/vpc-peering/peerings/${peerName.slice('vpc-peering-'.length)}/psk`;
+}
+
 export interface DocPeer {
   name: string;
   publicKey: string;
@@ -62,7 +76,7 @@ export const GATEWAY_A: HostGateway = {
   tunnelIp: '100.64.0.1',
   publicIp: '203.0.113.1',
   listenPort: 51820,
-  privateKeyParam: '/vpc-peering/gateways/gw-a/private-key',
+  privateKeyParam: gatewayKeyParam('gw-a'),
 };
 
 /** The demo's ruleset, written against $wg_if/$vpc_if/$wan_if as core/render.ts renders it. */
