@@ -14,7 +14,7 @@ import {
 import { generatePresharedKey } from '../core/key-format';
 import { peeringPeerName } from '../core/schemas';
 import type { Gateway, GatewayRecord, Peering, PeerRecord } from '../core/types';
-import type { Dependencies, NewPeeringSide } from './ports';
+import type { Dependencies, NewPeeringSide, RouteBlockVersion } from './ports';
 import { checkPush, type PushProgress, type PushTicket, pushGatewayConfig } from './push';
 import { secretNames } from './secret-names';
 
@@ -38,20 +38,26 @@ async function loadGateway(d: Deps<'repository'>, id: string): Promise<GatewayRe
 }
 
 /**
- * DESIGN §1 checks against the current registry. Gateways are read before their peers, so the
- * generations returned describe peer sets at least as old as the ones checked.
+ * DESIGN §1 checks against the current registry. The route blocks this peering would add
+ * prefixes to are read before the peers, so the versions returned describe routes at least as old
+ * as the ones checked (docs/DECISIONS.md "Busy hub: route blocks"). Only vpc-peering entries are
+ * read: a gateway's road-warriors route nothing the check looks at.
  */
 async function checkPeering(
   d: Deps<'repository'>,
   request: PeeringRequest,
-): Promise<{ local: GatewayRecord; remote: GatewayRecord }> {
+): Promise<{ local: GatewayRecord; remote: GatewayRecord; routeBlockVersions: RouteBlockVersion[] }> {
   const [local, remote] = await Promise.all([
     loadGateway(d, request.gatewayId),
     loadGateway(d, request.remoteGatewayId),
   ]);
+  const blocks = await d.repository.readRouteBlocks([
+    { gatewayId: local.id, prefixes: remotePeerAllowedIps(remote) },
+    { gatewayId: remote.id, prefixes: remotePeerAllowedIps(local) },
+  ]);
   const [localPeers, remotePeers] = await Promise.all([
-    d.repository.listPeers(local.id),
-    d.repository.listPeers(remote.id),
+    d.repository.listPeeringPeers(local.id),
+    d.repository.listPeeringPeers(remote.id),
   ]);
   const otherPeerings = localPeers.filter(
     (p) => p.type === 'vpc-peering' && p.peeringId !== request.peeringId,
@@ -63,7 +69,8 @@ async function checkPeering(
     remoteRoutedPrefixes: routedPrefixes(remotePeers.filter((p) => p.peeringId !== request.peeringId)),
     pairAlreadyPeered: otherPeerings.some((p) => p.remoteGatewayId === remote.id),
   });
-  return { local, remote };
+  const routeBlockVersions = blocks.map(({ gatewayId, block, version }) => ({ gatewayId, block, version }));
+  return { local, remote, routeBlockVersions };
 }
 
 /** The Validate step: refuses early, before anything is written. Allocate checks again. */
@@ -87,19 +94,20 @@ export function peerDescribing(remote: Gateway, peeringId: string): NewPeeringSi
 }
 
 /**
- * Check-then-write rounds before the step gives up and lets the ASL retry it. A busy hub changes
- * its generation often; a short random pause between rounds keeps racing creates from colliding
- * again in lockstep.
+ * Check-then-write rounds before the step gives up and lets the ASL retry it. Only a concurrent
+ * peering adding prefixes in the same route block of a gateway costs a round; a short random pause
+ * between rounds keeps such racing creates from colliding again in lockstep.
  */
 const ALLOCATION_ROUNDS = 12;
 const pauseBeforeRound = (round: number) =>
   new Promise((done) => setTimeout(done, Math.random() * 20 * Math.min(round, 5)));
 
 /**
- * One transaction writes the peering, both peer entries, both addresses and the pair lock. The
- * checks run again right before it, bound to the generations they saw: the routed-prefix check
- * (DESIGN §1) cannot be a condition of the transaction, so a concurrent peering that changed
- * either peer set in between makes the transaction refuse, and the checks run once more.
+ * One transaction writes the peering, both peer entries, both addresses, the pair lock and the
+ * route blocks it adds prefixes to. The checks run again right before it, bound to the versions
+ * of those blocks: the routed-prefix check (DESIGN §1) cannot be a condition of the transaction,
+ * so a concurrent peering that added a prefix in one of them makes the transaction refuse, and the
+ * checks run once more. Peerings adding prefixes elsewhere never invalidate each other.
  */
 export async function allocatePeering(
   d: Deps<'repository' | 'secrets' | 'audit' | 'clock'>,
@@ -113,7 +121,7 @@ export async function allocatePeering(
   let keyStored = false;
   try {
     for (let round = 0; round < ALLOCATION_ROUNDS; round++) {
-      const { local, remote } = await checkPeering(d, request);
+      const { local, remote, routeBlockVersions } = await checkPeering(d, request);
       if (!keyStored) {
         await d.secrets.putIfAbsent(presharedKeyParam, generatePresharedKey());
         keyStored = true;
@@ -128,7 +136,7 @@ export async function allocatePeering(
             { gatewayId: local.id, peer: peerDescribing(remote, request.peeringId) },
             { gatewayId: remote.id, peer: peerDescribing(local, request.peeringId) },
           ],
-          expectedGenerations: [local.desiredGeneration, remote.desiredGeneration],
+          routeBlockVersions,
         });
         return await announceCreated(d, peering);
       } catch (error) {

@@ -141,7 +141,7 @@ describe('Lambda code', () => {
 });
 
 describe('DynamoDB table', () => {
-  test('pk/sk, the byOwner index, TTL, PITR, a NEW_AND_OLD_IMAGES stream and encryption', () => {
+  test('pk/sk, the byOwner and byEntity indexes (keys only), TTL, PITR, a NEW_AND_OLD_IMAGES stream and encryption', () => {
     // Assess
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
@@ -155,6 +155,15 @@ describe('DynamoDB table', () => {
             { AttributeName: 'gsi1pk', KeyType: 'HASH' },
             { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
           ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        }),
+        Match.objectLike({
+          IndexName: 'byEntity',
+          KeySchema: [
+            { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         }),
       ],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },

@@ -15,6 +15,7 @@ import { toPublicGateway } from '../../lambdas/core/views';
 import { LOCAL_CLIENT_CONFIG } from '../../runtime/dynamodb-local';
 import { useDynamoDb } from '../helpers/dynamodb';
 import { gatewayRecord } from '../helpers/gateways';
+import { everyGateway } from '../helpers/pages';
 import { peerStatuses } from '../helpers/status-reports';
 import { roadWarrior, uniqueId } from './fixtures';
 
@@ -107,8 +108,8 @@ describe('gateway registry', () => {
     for (const gateway of mine) await db.repository().createGateway(gateway);
 
     // Act
-    const listed = await db.repository().listGateways(owner);
-    const all = await db.repository().listGateways();
+    const listed = await everyGateway(db.repository(), { ownerId: owner });
+    const all = await everyGateway(db.repository());
 
     // Assess
     expect(listed.map((gateway) => gateway.id)).toEqual(['gw-a', 'gw-b']);

@@ -5,6 +5,7 @@ import { ConflictError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { useDynamoDb } from '../helpers/dynamodb';
 import { gatewayRecord } from '../helpers/gateways';
+import { everyPeering } from '../helpers/pages';
 import { newPeering, uniqueId } from './fixtures';
 
 const db = useDynamoDb();
@@ -263,8 +264,8 @@ describe('peering status', () => {
     const peering = await db.repository().createPeering(newPeering(a, b));
 
     // Act
-    const mine = await db.repository().listPeerings(owner);
-    const all = await db.repository().listPeerings();
+    const mine = await everyPeering(db.repository(), { ownerId: owner });
+    const all = await everyPeering(db.repository());
 
     // Assess
     expect(mine).toEqual([peering]);

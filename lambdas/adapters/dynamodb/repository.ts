@@ -21,7 +21,7 @@
  *
  * Every request asks for ReturnConsumedCapacity TOTAL and reports it to `onConsumedCapacity`.
  */
-import type { AttributeValue, CancellationReason, ConsumedCapacity } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, CancellationReason } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -31,14 +31,20 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  ScanCommand,
-  type ScanCommandInput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { IdempotencyRecord, NewPeering, NewRoadWarrior, Repository } from '../../app/ports';
+import type {
+  GatewayFilter,
+  IdempotencyRecord,
+  NewPeering,
+  NewRoadWarrior,
+  PeeringFilter,
+  Repository,
+  RouteBlock,
+} from '../../app/ports';
 import { firstFreeIndex, type TunnelAddressSpace, tunnelAddressSpace } from '../../core/allocation';
 import {
   ChecksOutdatedError,
@@ -47,6 +53,8 @@ import {
   TransientError,
   ValidationError,
 } from '../../core/errors';
+import type { Page, PageRequest } from '../../core/pagination';
+import { PEERING_PEER_PREFIX } from '../../core/schemas';
 import type {
   AppliedGeneration,
   GatewayRecord,
@@ -62,7 +70,6 @@ import {
   isConditionalCheckFailure,
   numberAttribute,
   stringAttribute,
-  toTypedError,
 } from './errors';
 import {
   addressOfAllocationSortKey,
@@ -85,7 +92,16 @@ import {
   toPeerRecord,
   toStatusReport,
 } from './items';
-import { TABLE_SCHEMA } from './schema';
+import { gatewayList, type KeysetPage, ListQueries, peeringList } from './list-queries';
+import { type Metered, metered, TOTAL } from './metered';
+import { PageTokens } from './page-tokens';
+import {
+  claimRouteBlocks,
+  type RouteBlockRequest,
+  releaseRouteBlocks,
+  routeBlockKeys,
+  toRouteBlock,
+} from './route-blocks';
 
 export interface DynamoRepositoryOptions {
   /** Now: timestamps, idempotency expiry and the age of address reservations. */
@@ -101,7 +117,6 @@ export interface DynamoRepositoryOptions {
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-const TOTAL = { ReturnConsumedCapacity: 'TOTAL' } as const;
 const DEFAULT_MAX_ATTEMPTS = 30;
 /** Random candidates tried before each further attempt takes a gap from a page of allocations. */
 const RANDOM_MISSES_BEFORE_SCAN = 4;
@@ -127,6 +142,8 @@ export class DynamoRepository implements Repository {
   private readonly random: () => number;
   private readonly onConsumedCapacity: (units: number) => void;
   private readonly maxAttempts: number;
+  private readonly lists: ListQueries;
+  private readonly pageTokens: PageTokens;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -137,6 +154,13 @@ export class DynamoRepository implements Repository {
     this.random = options.random ?? Math.random;
     this.onConsumedCapacity = options.onConsumedCapacity ?? (() => {});
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.lists = new ListQueries({
+      client,
+      tableName,
+      run: (call) => this.run(call),
+      batchGet: (itemKeys) => this.batchGet(itemKeys),
+    });
+    this.pageTokens = new PageTokens(client, tableName, this.clock, this.onConsumedCapacity);
   }
 
   // ---- gateways -------------------------------------------------------------------------------
@@ -205,11 +229,14 @@ export class DynamoRepository implements Repository {
     return item && toGatewayRecord(item);
   }
 
-  async listGateways(ownerId?: string): Promise<GatewayRecord[]> {
-    const items = ownerId
-      ? await this.queryOwner(ownerId, keys.ownedGatewaySk(''))
-      : await this.scanEntity('gateway');
-    return items.map(toGatewayRecord).sort((a, b) => compareText(a.id, b.id));
+  async pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>> {
+    return this.sealed(page, (after) =>
+      this.lists.pageIndexed(
+        gatewayList(filter.ownerId),
+        { limit: page.limit, after },
+        (item) => filter.status === undefined || item.status === filter.status,
+      ),
+    ).then((result) => ({ ...result, items: result.items.map(toGatewayRecord) }));
   }
 
   /**
@@ -243,6 +270,45 @@ export class DynamoRepository implements Repository {
   async listPeers(gatewayId: string): Promise<PeerRecord[]> {
     const items = await this.queryPartition(keys.gatewayPartition(gatewayId), SK.peer);
     return items.map(toPeerRecord);
+  }
+
+  async pagePeers(gatewayId: string, page: PageRequest): Promise<Page<PeerRecord>> {
+    const result = await this.sealed(page, (after) =>
+      this.lists.pagePeers(gatewayId, { limit: page.limit, after }),
+    );
+    return { ...result, items: result.items.map(toPeerRecord) };
+  }
+
+  async listPeeringPeers(gatewayId: string): Promise<PeerRecord[]> {
+    const items = await this.queryPartition(
+      keys.gatewayPartition(gatewayId),
+      `${SK.peer}${PEERING_PEER_PREFIX}`,
+    );
+    return items.map(toPeerRecord);
+  }
+
+  async readRouteBlocks(requests: RouteBlockRequest[]): Promise<RouteBlock[]> {
+    const blockKeys = routeBlockKeys(requests);
+    const items = new Map((await this.batchGet(blockKeys)).map((item) => [`${item.pk}|${item.sk}`, item]));
+    return blockKeys.map((key) => toRouteBlock(key, items.get(`${key.pk}|${key.sk}`)));
+  }
+
+  async peeredWith(gatewayId: string, otherIds: string[]): Promise<Set<string>> {
+    const locks = await this.batchGet(otherIds.map((otherId) => keys.pairLock(gatewayId, otherId)));
+    const lockedPairs = new Set(locks.map((lock) => String(lock.pk)));
+    return new Set(otherIds.filter((otherId) => lockedPairs.has(keys.pairLock(gatewayId, otherId).pk)));
+  }
+
+  /** A keyset page with its position sealed into a token bound to the caller and query. */
+  private async sealed<T>(
+    page: PageRequest,
+    read: (after: string | undefined) => Promise<KeysetPage<T>>,
+  ): Promise<Page<T>> {
+    const after =
+      page.nextToken === undefined ? undefined : await this.pageTokens.open(page.nextToken, page.binding);
+    const result = await read(after);
+    if (result.after === undefined) return { items: result.items };
+    return { items: result.items, nextToken: await this.pageTokens.seal(result.after, page.binding) };
   }
 
   async getPeer(gatewayId: string, name: string): Promise<PeerRecord | undefined> {
@@ -365,8 +431,7 @@ export class DynamoRepository implements Repository {
     let gateways = await Promise.all(input.sides.map((side) => this.requireGateway(side.gatewayId)));
     const misses = [0, 0];
     return this.retrying('createPeering', async () => {
-      // Checked on every attempt: a cancelled attempt refreshes the generations it saw.
-      assertChecksCurrent(gateways, input.expectedGenerations);
+      // Checked on every attempt: a cancelled attempt refreshes the gateways it saw.
       for (const gateway of gateways) assertActiveWithRoom(gateway);
       const tunnelIps = await Promise.all(
         gateways.map((gateway, i) => this.pickAddress(gateway, misses[i] ?? 0)),
@@ -392,12 +457,37 @@ export class DynamoRepository implements Repository {
           ),
         ),
         ...gateways.map((gateway) => this.allocateOnGateway(gateway, 'compare-and-set')),
+        // The routed-prefix check binds here: only to the blocks this peering adds prefixes to.
+        ...input.sides.flatMap((side) =>
+          claimRouteBlocks(
+            this.tableName,
+            side.gatewayId,
+            input.id,
+            side.peer.allowedIps,
+            input.routeBlockVersions,
+          ),
+        ),
       ]);
       if (!reasons) return peering;
-      const [peeringReason, lockReason, peerA, peerB, allocationA, allocationB, gatewayA, gatewayB] = reasons;
+      const [
+        peeringReason,
+        lockReason,
+        peerA,
+        peerB,
+        allocationA,
+        allocationB,
+        gatewayA,
+        gatewayB,
+        ...blocks
+      ] = reasons;
       if (failedCondition(peeringReason)) return (await this.getPeering(input.id)) ?? AGAIN;
       if (failedCondition(lockReason)) throw new ConflictError('PEERING_ALREADY_EXISTS');
       if (failedCondition(peerA) || failedCondition(peerB)) throw new ConflictError('PEER_EXISTS');
+      if (blocks.some(failedCondition)) {
+        throw new ChecksOutdatedError(`A route block of peering ${input.id} changed since it was checked`);
+      }
+      // A gateway's generation moved (another peer, a road-warrior): contention, not a reason to
+      // check again; the next attempt sets the generation from the value the refusal returned.
       gateways = gateways.map((gateway, i) => refreshedGateway(gateway, [gatewayA, gatewayB][i]));
       [allocationA, allocationB].forEach((reason, i) => {
         if (failedCondition(reason)) misses[i] = (misses[i] ?? 0) + 1;
@@ -411,13 +501,15 @@ export class DynamoRepository implements Repository {
     return item && toPeering(item);
   }
 
-  async listPeerings(ownerId?: string): Promise<Peering[]> {
-    const items = ownerId
-      ? await this.queryOwner(ownerId, keys.ownedPeeringSk(''))
-      : await this.scanEntity('peering');
-    return items
-      .map(toPeering)
-      .sort((a, b) => compareText(a.createdAt, b.createdAt) || compareText(a.id, b.id));
+  async pagePeerings(filter: PeeringFilter, page: PageRequest): Promise<Page<Peering>> {
+    const result = await this.sealed(page, (after) =>
+      this.lists.pageIndexed(
+        peeringList(filter.ownerId),
+        { limit: page.limit, after },
+        (item) => filter.status === undefined || item.status === filter.status,
+      ),
+    );
+    return { ...result, items: result.items.map(toPeering) };
   }
 
   async setPeeringStatus(
@@ -808,10 +900,13 @@ export class DynamoRepository implements Repository {
         return undefined;
       }
       const current = Number(gateway.desiredGeneration);
-      if (!(await this.get(peerKey))) return current;
+      const peer = await this.get(peerKey);
+      if (!peer) return current;
+      const { peeringId, allowedIps } = toPeerRecord(peer);
       const reasons = await this.transact([
         this.deleteItem(peerKey, 'attribute_exists(pk)'),
         this.nextGeneration(side.gatewayId, current),
+        ...(peeringId ? releaseRouteBlocks(this.tableName, side.gatewayId, peeringId, allowedIps) : []),
       ]);
       return reasons ? AGAIN : current + 1;
     });
@@ -989,28 +1084,6 @@ export class DynamoRepository implements Repository {
     );
   }
 
-  /**
-   * The owner's items: keys from the byOwner index, then the items themselves. The index projects
-   * keys only, so the counter and generation updates of every allocation never write to it
-   * (docs/ARCHITECTURE.md "Allocation"); listing pays a BatchGetItem instead.
-   */
-  private async queryOwner(ownerId: string, skPrefix: string): Promise<Item[]> {
-    const indexed = await this.collect((ExclusiveStartKey) =>
-      this.client.send(
-        new QueryCommand({
-          ...TOTAL,
-          TableName: this.tableName,
-          IndexName: TABLE_SCHEMA.ownerIndex.name,
-          KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.owner(ownerId), ':prefix': skPrefix },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey,
-        } satisfies QueryCommandInput),
-      ),
-    );
-    return this.batchGet(indexed.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
-  }
-
   /** Items by key (strongly consistent), in no particular order; items gone meanwhile are skipped. */
   private async batchGet(itemKeys: Key[]): Promise<Item[]> {
     const items: Item[] = [];
@@ -1035,21 +1108,6 @@ export class DynamoRepository implements Repository {
     return items;
   }
 
-  private scanEntity(entity: 'gateway' | 'peering'): Promise<Item[]> {
-    return this.collect((ExclusiveStartKey) =>
-      this.client.send(
-        new ScanCommand({
-          ...TOTAL,
-          TableName: this.tableName,
-          FilterExpression: '#entity = :entity AND sk = :meta',
-          ExpressionAttributeNames: { '#entity': 'entity' },
-          ExpressionAttributeValues: { ':entity': entity, ':meta': SK.meta },
-          ExclusiveStartKey,
-        } satisfies ScanCommandInput),
-      ),
-    );
-  }
-
   private async collect(
     page: (start: Item | undefined) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item } & Metered>,
   ): Promise<Item[]> {
@@ -1064,25 +1122,9 @@ export class DynamoRepository implements Repository {
   }
 
   /** Every SDK call goes through here: capacity metering and typed errors. */
-  private async run<T extends Metered>(call: () => Promise<T>): Promise<T> {
-    try {
-      const output = await call();
-      this.meter(output.ConsumedCapacity);
-      return output;
-    } catch (error) {
-      throw toTypedError(error);
-    }
+  private run<T extends Metered>(call: () => Promise<T>): Promise<T> {
+    return metered(call, this.onConsumedCapacity);
   }
-
-  private meter(consumed: Metered['ConsumedCapacity']): void {
-    const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
-    const units = list.reduce((sum, entry) => sum + (entry.CapacityUnits ?? 0), 0);
-    if (units > 0) this.onConsumedCapacity(units);
-  }
-}
-
-interface Metered {
-  ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[];
 }
 
 /** A gateway as an allocator sees it; `allocatedCount` undefined until read (the commit checks it). */
@@ -1121,13 +1163,6 @@ function assertRoom(gateway: GatewayView): void {
 function assertActiveWithRoom(gateway: GatewayItem): void {
   if (gateway.status !== 'ACTIVE') throw new ConflictError('GATEWAY_NOT_ACTIVE');
   assertRoom(gateway);
-}
-
-function assertChecksCurrent(gateways: GatewayItem[], expected: NewPeering['expectedGenerations']): void {
-  const moved = expected && gateways.find((gateway, i) => gateway.desiredGeneration !== expected[i]);
-  if (moved) {
-    throw new ChecksOutdatedError(`Gateway ${moved.id} changed its peers since the peering was checked`);
-  }
 }
 
 /**
@@ -1200,9 +1235,6 @@ function newPeeringPeer(input: NewPeering, side: NewPeering['sides'][number], tu
     createdAt: input.createdAt,
   };
 }
-
-// Code-unit comparison: the order must not depend on the runtime's locale.
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 

@@ -1,7 +1,7 @@
 /** A gateway's peer list: road-warrior clients, and the vpc-peering entries that stand for peerings. */
 import { ConflictError, NotFoundError } from '../../core/errors';
 import { renderClientConfig } from '../../core/render';
-import { isPeeringPeerName } from '../../core/schemas';
+import { isPeeringPeerName, PEERING_PEER_PREFIX } from '../../core/schemas';
 import type { Caller, Peer } from '../../core/types';
 import { toPublicPeer } from '../../core/views';
 import { secretNames } from '../secret-names';
@@ -10,8 +10,6 @@ import { storeGeneratedKey } from './gateways';
 import { deletePeering } from './peerings';
 import { visibleGateway } from './visibility';
 import { pushGatewayAndWait } from './waiting';
-
-const PEERING_PEER_PREFIX = 'vpc-peering-';
 
 /** The peering a `vpc-peering-<id>` peer name stands for; undefined for road-warrior names. */
 export const peeringIdOfPeerName = (name: string): string | undefined =>
@@ -95,7 +93,7 @@ export async function clientConfig(
 }
 
 async function activePeeredVpcCidrs(d: Pick<ApiDeps, 'repository'>, gatewayId: string): Promise<string[]> {
-  const peers = await d.repository.listPeers(gatewayId);
+  const peers = await d.repository.listPeeringPeers(gatewayId);
   const links = peers.flatMap(({ type, peeringId, remoteGatewayId }) =>
     type === 'vpc-peering' && peeringId && remoteGatewayId ? [{ peeringId, remoteGatewayId }] : [],
   );

@@ -14,6 +14,7 @@ import {
   deleteGateway,
   gatewayStatus,
   getGatewayDetail,
+  listGatewayPeers,
   listGateways,
   listPeeringCandidates,
   registerGateway,
@@ -63,7 +64,8 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       method: 'GET',
       path: '/v1/gateways',
       access: 'user',
-      handle: async ({ caller }) => jsonResponse(200, { items: await listGateways(d, caller) }),
+      handle: async ({ caller, event }) =>
+        jsonResponse(200, await listGateways(d, caller, event.queryStringParameters)),
     },
     {
       method: 'GET',
@@ -86,7 +88,30 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       path: '/v1/gateways/{id}/peering-candidates',
       access: 'user',
       handle: async (request) =>
-        jsonResponse(200, { items: await listPeeringCandidates(d, request.caller, gatewayIdOf(request)) }),
+        jsonResponse(
+          200,
+          await listPeeringCandidates(
+            d,
+            request.caller,
+            gatewayIdOf(request),
+            request.event.queryStringParameters,
+          ),
+        ),
+    },
+    {
+      method: 'GET',
+      path: '/v1/gateways/{id}/peers',
+      access: 'user',
+      handle: async (request) =>
+        jsonResponse(
+          200,
+          await listGatewayPeers(
+            d,
+            request.caller,
+            gatewayIdOf(request),
+            request.event.queryStringParameters,
+          ),
+        ),
     },
     {
       method: 'POST',
@@ -146,7 +171,8 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming): Route[] {
       method: 'GET',
       path: '/v1/vpc-peerings',
       access: 'user',
-      handle: async ({ caller }) => jsonResponse(200, { items: await listPeerings(d, caller) }),
+      handle: async ({ caller, event }) =>
+        jsonResponse(200, await listPeerings(d, caller, event.queryStringParameters)),
     },
     {
       method: 'GET',
