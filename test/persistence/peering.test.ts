@@ -41,7 +41,14 @@ async function gatewayResidue(gatewayId: string): Promise<string[]> {
       ExpressionAttributeValues: { ':pk': `GW#${gatewayId}` },
     }),
   );
-  return (Items ?? []).map((entry) => String(entry.sk)).filter((sk) => sk !== 'META');
+  // A route block keeps its version once its routes are gone (docs/DECISIONS.md "Busy hub: route
+  // blocks"): residue only if it still routes something.
+  const routesSomething = (entry: Record<string, unknown>) =>
+    Object.keys(entry).some((name) => name.startsWith('route:'));
+  return (Items ?? [])
+    .filter((entry) => !String(entry.sk).startsWith('ROUTES#') || routesSomething(entry))
+    .map((entry) => String(entry.sk))
+    .filter((sk) => sk !== 'META');
 }
 
 const countersOf = async (gatewayId: string) => {

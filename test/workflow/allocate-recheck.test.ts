@@ -1,7 +1,8 @@
 /**
  * The routed-prefix check of DESIGN §1 cannot be a condition of the allocation transaction, so
- * Allocate binds it to the generations it saw: a peering that lands between the checks and the
- * transaction makes the transaction refuse, and the checks run again (DynamoDB Local).
+ * Allocate binds it to the versions of the route blocks the new peering adds prefixes to: a
+ * peering that adds an overlapping prefix between the checks and the transaction makes the
+ * transaction refuse, and the checks run again (DynamoDB Local).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,14 +99,14 @@ describe('allocatePeering', () => {
   });
 });
 
-describe('DynamoRepository.createPeering with expectedGenerations', () => {
-  it('refuses with ChecksOutdatedError and writes nothing when a generation moved', async () => {
-    // Prepare
+describe('DynamoRepository.createPeering with routeBlockVersions', () => {
+  it('refuses with ChecksOutdatedError and writes nothing when a route block it adds to moved', async () => {
+    // Prepare: the checks saw the hub's block of b's VPC at a version it no longer has.
     const [hub, b] = await hubAndOverlappingSpokes();
     const repository = db.repository();
     const input = {
       ...newPeering(hub, b),
-      expectedGenerations: [hub.desiredGeneration + 1, 0] as [number, number],
+      routeBlockVersions: [{ gatewayId: hub.id, block: '10.2', version: 1 }],
     };
 
     // Act
@@ -116,5 +117,31 @@ describe('DynamoRepository.createPeering with expectedGenerations', () => {
     await expect(creation).rejects.not.toBeInstanceOf(ConflictError);
     expect(await repository.getPeering(input.id)).toBeUndefined();
     expect((await repository.getGateway(hub.id))?.desiredGeneration).toBe(hub.desiredGeneration);
+  });
+
+  it('commits when only the generation moved (a road-warrior, a peering elsewhere): no new check', async () => {
+    // Prepare: the checks ran, then a road-warrior joined the hub (its generation moved).
+    const [hub, b] = await hubAndOverlappingSpokes();
+    const repository = db.repository();
+    const blocks = await repository.readRouteBlocks([
+      { gatewayId: hub.id, prefixes: [b.vpcCidr, b.tunnelSubnet] },
+      { gatewayId: b.id, prefixes: [hub.vpcCidr, hub.tunnelSubnet] },
+    ]);
+    await repository.addRoadWarrior({
+      gatewayId: hub.id,
+      name: 'laptop',
+      publicKey: b.publicKey,
+      privateKeyParam: null,
+      createdAt: new Date().toISOString(),
+    });
+    const input = { ...newPeering(hub, b), routeBlockVersions: blocks };
+
+    // Act
+    const peering = await repository.createPeering(input);
+
+    // Assess: written at the generation after the road-warrior's, which is the hub's now.
+    const [hubSide] = peering.sides;
+    expect(hubSide?.generation).toBe(hub.desiredGeneration + 2);
+    expect((await repository.getGateway(hub.id))?.desiredGeneration).toBe(hub.desiredGeneration + 2);
   });
 });
