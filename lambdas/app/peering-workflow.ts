@@ -40,7 +40,7 @@ async function loadGateway(d: Deps<'repository'>, id: string): Promise<GatewayRe
 /**
  * DESIGN §1 checks against the current registry. The route blocks this peering would add
  * prefixes to are read before the peers, so the versions returned describe routes at least as old
- * as the ones checked (docs/DECISIONS.md "Busy hub: route blocks"). Only vpc-peering entries are
+ * as the ones checked (docs/DECISIONS.md "Busy hub: route locks"). Only vpc-peering entries are
  * read: a gateway's road-warriors route nothing the check looks at.
  */
 async function checkPeering(
@@ -69,7 +69,12 @@ async function checkPeering(
     remoteRoutedPrefixes: routedPrefixes(remotePeers.filter((p) => p.peeringId !== request.peeringId)),
     pairAlreadyPeered: otherPeerings.some((p) => p.remoteGatewayId === remote.id),
   });
-  const routeBlockVersions = blocks.map(({ gatewayId, block, version }) => ({ gatewayId, block, version }));
+  const routeBlockVersions = blocks.map(({ gatewayId, block, version, descendants }) => ({
+    gatewayId,
+    block,
+    version,
+    descendants,
+  }));
   return { local, remote, routeBlockVersions };
 }
 

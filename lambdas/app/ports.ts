@@ -22,7 +22,7 @@ export interface NewPeering {
   presharedKeyParam: string;
   createdAt: string;
   /**
-   * The versions of the route blocks this peering adds prefixes to (each side's peer allowedIps on
+   * The counters of the route lock blocks this peering claims (for each side's peer allowedIps on
    * that side's gateway), as read before the routed-prefix check. The transaction commits only if
    * none moved, so no concurrent peering added an overlapping prefix since the check; when one
    * did, createPeering throws ChecksOutdatedError and the caller checks again. Changes elsewhere on
@@ -31,16 +31,19 @@ export interface NewPeering {
   routeBlockVersions?: RouteBlockVersion[];
 }
 
-/** A gateway's /16 route block (core/route-blocks.ts): its version and what is routed in it. */
+/** A route lock block of a gateway (core/route-blocks.ts): its counters and what is routed in it. */
 export interface RouteBlock {
   gatewayId: string;
+  /** `16:a.b` or `24:a.b.c`. */
   block: string;
-  /** 0 when never written. */
+  /** Exclusive claims so far; 0 when never written. */
   version: number;
+  /** Shared claims so far (prefixes inside a /16 block); 0 when none. */
+  descendants: number;
   routes: { peeringId: string; prefixes: string[] }[];
 }
 
-export type RouteBlockVersion = Pick<RouteBlock, 'gatewayId' | 'block' | 'version'>;
+export type RouteBlockVersion = Pick<RouteBlock, 'gatewayId' | 'block' | 'version' | 'descendants'>;
 
 export interface GatewayFilter {
   /** Undefined: every owner (admins). */
@@ -103,7 +106,7 @@ export interface Repository {
   pagePeers(gatewayId: string, page: PageRequest): Promise<Page<PeerRecord>>;
   /** The vpc-peering peer entries only (one per peering of the gateway, never its road-warriors). */
   listPeeringPeers(gatewayId: string): Promise<PeerRecord[]>;
-  /** The route blocks of `prefixes` on each gateway, one batched read. */
+  /** The route lock blocks `prefixes` claim on each gateway, one batched read. */
   readRouteBlocks(requests: { gatewayId: string; prefixes: readonly string[] }[]): Promise<RouteBlock[]>;
   /** Which of `otherIds` hold a pair lock with `gatewayId` (a live peering), one batched read. */
   peeredWith(gatewayId: string, otherIds: string[]): Promise<Set<string>>;

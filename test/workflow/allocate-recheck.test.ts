@@ -106,7 +106,7 @@ describe('DynamoRepository.createPeering with routeBlockVersions', () => {
     const repository = db.repository();
     const input = {
       ...newPeering(hub, b),
-      routeBlockVersions: [{ gatewayId: hub.id, block: '10.2', version: 1 }],
+      routeBlockVersions: [{ gatewayId: hub.id, block: '16:10.2', version: 1, descendants: 0 }],
     };
 
     // Act

@@ -895,18 +895,26 @@ export class DynamoRepository implements Repository {
     return this.retrying('detachPeering', async () => {
       const gateway = await this.get(keys.gateway(side.gatewayId));
       const peerKey = keys.peer(side.gatewayId, side.peerName);
+      const peer = await this.get(peerKey);
+      const { peeringId, allowedIps } = peer ? toPeerRecord(peer) : { peeringId: undefined, allowedIps: [] };
+      const releases = peeringId
+        ? releaseRouteBlocks(this.tableName, side.gatewayId, peeringId, allowedIps)
+        : [];
       if (!gateway) {
+        // Only blocks still there: the residue purge may have run, and must not get items back.
+        for (const release of releases) {
+          if (release.Update)
+            await this.updateIfMatches({ ...release.Update, ConditionExpression: 'attribute_exists(pk)' });
+        }
         await this.deleteIfMatches(peerKey, 'attribute_exists(pk)', {});
         return undefined;
       }
       const current = Number(gateway.desiredGeneration);
-      const peer = await this.get(peerKey);
       if (!peer) return current;
-      const { peeringId, allowedIps } = toPeerRecord(peer);
       const reasons = await this.transact([
         this.deleteItem(peerKey, 'attribute_exists(pk)'),
         this.nextGeneration(side.gatewayId, current),
-        ...(peeringId ? releaseRouteBlocks(this.tableName, side.gatewayId, peeringId, allowedIps) : []),
+        ...releases,
       ]);
       return reasons ? AGAIN : current + 1;
     });
