@@ -1,5 +1,14 @@
 /** VPC peering routes: both sides set up and torn down, every §1 check in order, races, idempotency. */
-import { assertNoSecretLeaked, eventually, peer, peeringGone, peersOf, RUN, useTarget } from './support';
+import {
+  assertNoSecretLeaked,
+  eventually,
+  listAll,
+  peer,
+  peeringGone,
+  peersOf,
+  RUN,
+  useTarget,
+} from './support';
 
 const { target, client, newGateway } = useTarget();
 
@@ -17,9 +26,7 @@ async function createCall(
 }
 
 async function peeringIdsSeenBy(token: string): Promise<string[]> {
-  const reply = await client.call('GET', '/v1/vpc-peerings', { token });
-  expect(reply.status).toBe(200);
-  return reply.json.items.map((peering: { id: string }) => peering.id);
+  return (await listAll(client, token, '/v1/vpc-peerings')).map((peering: { id: string }) => peering.id);
 }
 
 describe('creating a peering', () => {
@@ -212,10 +219,12 @@ describe('prerequisites, in DESIGN §1 order', () => {
 
     expect(reply.status).toBe(409);
     expect(reply.json.error.code).toBe('ROUTED_CIDR_CONFLICT');
-    const candidates = await client.call('GET', `/v1/gateways/${hub.id}/peering-candidates`, {
-      token: target.tokens.alice,
-    });
-    const candidate = candidates.json.items.find(
+    const candidates = await listAll(
+      client,
+      target.tokens.alice,
+      `/v1/gateways/${hub.id}/peering-candidates`,
+    );
+    const candidate = candidates.find(
       (item: { gateway: { id: string } }) => item.gateway.id === sameRange.id,
     );
     expect(candidate).toMatchObject({ eligible: false, reason: reply.json.error.message });
