@@ -275,6 +275,7 @@ export class VpcPeeringStack extends Stack {
     const tableResources = [
       this.table.tableArn,
       `${this.table.tableArn}/index/${TABLE_SCHEMA.ownerIndex.name}`,
+      `${this.table.tableArn}/index/${TABLE_SCHEMA.entityIndex.name}`,
     ];
     const parameters = Arn.format({ service: 'ssm', resource: `parameter${SECRET_PREFIX}/*` }, this);
     const stateObjects = configBucket.arnForObjects(`${STATE_PREFIX}*`);

@@ -177,6 +177,13 @@ describe('DynamoDB table', () => {
     // Assess
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
+
+  test('table access covers both indexes (admin lists query byEntity)', () => {
+    // Assess
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('/index/byOwner');
+    expect(policies).toContain('/index/byEntity');
+  });
 });
 
 describe('secrets key and config bucket', () => {
