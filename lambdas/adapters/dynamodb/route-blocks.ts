@@ -89,10 +89,14 @@ function claimItem(
     unchanged('version', version),
     ...(claim.exclusive ? [unchanged('descendants', descendants)] : []),
   ];
-  const values: Record<string, unknown> = { ...base };
+  // DynamoDB refuses values the expressions do not use: an exclusive claim sets, a shared one adds.
+  const values: Record<string, unknown> = {
+    ':prefixes': claim.prefixes,
+    ':entity': 'routeBlock',
+    ...(claim.exclusive ? { ':next': version + 1 } : { ':one': 1 }),
+  };
   if (version !== 0) values[':seen_version'] = version;
   if (claim.exclusive && descendants !== 0) values[':seen_descendants'] = descendants;
-  if (claim.exclusive) values[':next'] = version + 1;
   return {
     Update: {
       TableName: tableName,
