@@ -204,7 +204,8 @@ async function oldAdminScan(documents: DynamoDBDocumentClient): Promise<{ units:
   return { units, ms: performance.now() - started };
 }
 
-export async function benchLists(): Promise<SectionResult> {
+/** `sizes`: table sizes to measure at (the section: 1,000 and 100,000). */
+export async function benchLists(sizes: readonly number[] = SIZES): Promise<SectionResult> {
   const local = await startDynamoDbLocal();
   const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: local.endpoint });
   try {
@@ -218,7 +219,7 @@ export async function benchLists(): Promise<SectionResult> {
     );
     const pages: Record<number, { admin: Sample; user: Sample; scan: { units: number; ms: number } }> = {};
     let seeded = 10;
-    for (const size of SIZES) {
+    for (const size of sizes) {
       const rows = Array.from({ length: size - seeded }, (_, i) =>
         gatewayRow(
           gateway(`gw-${String(seeded + i).padStart(6, '0')}`, `owner-${(seeded + i) % 997}`, seeded + i),
@@ -271,7 +272,7 @@ export async function benchLists(): Promise<SectionResult> {
       nextToken = typeof page.body.nextToken === 'string' ? page.body.nextToken : undefined;
     } while (nextToken);
 
-    const [small, large] = SIZES as [number, number];
+    const [small, large] = [sizes[0] ?? 0, sizes.at(-1) ?? 0];
     const at = (size: number) => pages[size] as (typeof pages)[number];
     const flat = (metric: string, unit: string, pick: (s: Sample) => number, who: 'admin' | 'user') => ({
       metric,
@@ -279,19 +280,19 @@ export async function benchLists(): Promise<SectionResult> {
       unit,
       baseline: round(pick(at(small)[who])),
       ratio: round(pick(at(large)[who]) / pick(at(small)[who])),
-      goal: 'flat (ratio ≈ 1; baseline: 1,000 gateways)',
+      goal: `flat (ratio ≈ 1; baseline: ${small} gateways)`,
       lowerIsBetter: true,
     });
     const view = views[10_000] as Sample;
     const smallView = views[100] as Sample;
     return {
       metrics: [
-        flat('admin page (50) read units at 100,000 gateways', 'RCU', (s) => s.units, 'admin'),
-        flat('admin page (50) latency at 100,000 gateways', 'ms', (s) => s.ms, 'admin'),
-        flat('user page (5 of 10) read units at 100,000 gateways', 'RCU', (s) => s.units, 'user'),
-        flat('user page (5 of 10) latency at 100,000 gateways', 'ms', (s) => s.ms, 'user'),
+        flat(`admin page (50) read units at ${large} gateways`, 'RCU', (s) => s.units, 'admin'),
+        flat(`admin page (50) latency at ${large} gateways`, 'ms', (s) => s.ms, 'admin'),
+        flat(`user page (5 of 10) read units at ${large} gateways`, 'RCU', (s) => s.units, 'user'),
+        flat(`user page (5 of 10) latency at ${large} gateways`, 'ms', (s) => s.ms, 'user'),
         {
-          metric: 'old admin list (Scan of the table) read units at 100,000 gateways',
+          metric: `old admin list (Scan of the table) read units at ${large} gateways`,
           value: round(at(large).scan.units),
           unit: 'RCU',
           baseline: round(at(small).scan.units),
