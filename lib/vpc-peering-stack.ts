@@ -151,10 +151,13 @@ export class VpcPeeringStack extends Stack {
     });
     this.table = this.createTable(removalPolicy);
     const configBucket = this.createConfigBucket(removalPolicy);
-    const scriptPath = join(sourceRoot, 'gateway/apply-config.sh');
+    const scriptSourceDir = join(sourceRoot, 'gateway');
     const documents = {
-      apply: new GatewayCommandDocument(this, 'ApplyConfigDocument', { scriptPath, purpose: 'apply' }),
-      report: new GatewayCommandDocument(this, 'ReportStatusDocument', { scriptPath, purpose: 'report' }),
+      apply: new GatewayCommandDocument(this, 'ApplyConfigDocument', { scriptSourceDir, purpose: 'apply' }),
+      report: new GatewayCommandDocument(this, 'ReportStatusDocument', {
+        scriptSourceDir,
+        purpose: 'report',
+      }),
     };
 
     this.functions = this.createFunctions(sourceRoot, removalPolicy, {

@@ -4,6 +4,10 @@
  * modules, a stream poller feeding the cascade handler, an EventBridge-shaped router for
  * `POST /local/events`, local gateway hosts running the real gateway script, and an HTTP front that
  * plays API Gateway + the Cognito authorizer. Ctrl-C stops every child process.
+ *
+ * `VPG_STORAGE=memory` (or the `storage` option) replaces DynamoDB Local and its stream by the
+ * in-memory repository and its cascade hook: nothing survives a stop, and start-up takes no Java.
+ * The API and integration suites run so (docs/DECISIONS.md "Storage"); `npm start` keeps DynamoDB.
  */
 import './polyfills';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +19,7 @@ import { ensureTable } from '../lambdas/adapters/dynamodb';
 import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
 import { MemoryAudit } from '../lambdas/adapters/local/memory-audit';
+import { MemoryRepository } from '../lambdas/adapters/memory/repository';
 import { provideDependencies } from '../lambdas/shared/deps';
 import {
   COMMAND_INVOCATION_CHANGED,
@@ -26,6 +31,7 @@ import { startDynamoDbLocal } from './dynamodb-local';
 import { createEventRouter } from './event-router';
 import { LocalCommandBus, LocalHosts, type ReportInvocation } from './hosts';
 import { startHttpFront } from './http-front';
+import { memoryCascade } from './memory-cascade';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
 import { mintToken } from './tokens';
@@ -44,6 +50,8 @@ export interface RuntimeOptions {
    */
   statusReportIntervalMs?: number;
   log?: (line: string) => void;
+  /** DynamoDB Local (default, or VPG_STORAGE=dynamodb) or the in-memory repository (VPG_STORAGE=memory). */
+  storage?: 'dynamodb' | 'memory';
 }
 
 export interface Runtime {
@@ -67,8 +75,8 @@ const TABLE_NAME = 'vpc-peering';
 const REPORT_DOCUMENT = 'vpc-peering-report';
 
 /** Environment the handler modules read (lambdas/shared/env.ts), set before any of them runs. */
-function configureEnvironment(endpoint: string): void {
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
+function configureEnvironment(endpoint: string | undefined): void {
+  if (endpoint) process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
@@ -96,11 +104,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   };
 
   try {
-    const dynamo = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
-    stack.push(() => dynamo.stop());
-    configureEnvironment(dynamo.endpoint);
-    const tables = new DynamoDBClient({});
-    await ensureTable(tables, TABLE_NAME);
+    const storage = options.storage ?? (process.env.VPG_STORAGE === 'memory' ? 'memory' : 'dynamodb');
+    const dynamo =
+      storage === 'dynamodb' ? await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }) : undefined;
+    if (dynamo) stack.push(() => dynamo.stop());
+    configureEnvironment(dynamo?.endpoint);
+    const tables = dynamo && new DynamoDBClient({});
+    if (tables) await ensureTable(tables, TABLE_NAME);
 
     // Handler modules are imported only now, so their module-level clients see the environment.
     const { repository } = await import('../lambdas/adapters/dynamodb');
@@ -135,23 +145,31 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // Let running executions finish, but never hold a shutdown hostage.
     stack.push(() => Promise.race([workflows.idle(), new Promise<void>((done) => setTimeout(done, 5000))]));
     const audit = new MemoryAudit();
+    const secrets = new FileSecretStore(secretsDir);
+    const cascade = memoryCascade(
+      () => ({ repository: repository(), workflows, secrets, clock: () => new Date() }),
+      log,
+    );
     provideDependencies({
-      secrets: new FileSecretStore(secretsDir),
+      secrets,
       configStore: new FileConfigStore(join(dataDir, 'config')),
       commands,
       workflows,
       audit,
+      ...(dynamo ? {} : { repository: new MemoryRepository({ onGatewayDeleted: cascade.removed }) }),
     });
 
     const context = (functionName: string) =>
       ({ functionName, awsRequestId: randomBytes(8).toString('hex') }) as Context;
-    const poller = startStreamPoller({
-      endpoint: dynamo.endpoint,
-      tableName: TABLE_NAME,
-      handler: (event) => cascadeHandler(event, context('cascade')),
-      log,
-    });
-    stack.push(() => poller.stop());
+    const poller =
+      dynamo &&
+      startStreamPoller({
+        endpoint: dynamo.endpoint,
+        tableName: TABLE_NAME,
+        handler: (event) => cascadeHandler(event, context('cascade')),
+        log,
+      });
+    if (poller) stack.push(() => poller.stop());
     const router = createEventRouter([
       {
         pattern: gatewayEventsPattern,
@@ -191,6 +209,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       apiHandler: (event, ctx) => apiHandler(event, ctx),
       postLocalEvents: (body) => router.putEvents(body),
       health: async () => {
+        if (!tables)
+          return { ok: true, components: { storage: 'memory', workflows: 'ready', hosts: hosts.mode } };
         const table = await tables
           .send(new DescribeTableCommand({ TableName: TABLE_NAME }))
           .then((r) => r.Table?.TableStatus ?? 'missing')
@@ -212,7 +232,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       audit,
       settled: async () => {
         await workflows.idle();
-        await poller.idle();
+        await (poller ?? cascade).idle();
         await workflows.idle();
         await commands.idle();
       },
@@ -262,7 +282,7 @@ async function main(): Promise<void> {
   });
   const lines = [
     `Listening on ${runtime.url}`,
-    `Ready in ${Date.now() - started} ms; gateway hosts: ${runtime.hosts.mode} mode; data in ${resolve(process.env.DATA_DIR ?? '.local')}`,
+    `Ready in ${Date.now() - started} ms; gateway hosts: ${runtime.hosts.mode} mode; data in ${resolve(process.env.DATA_DIR ?? '.local')}${process.env.VPG_STORAGE === 'memory' ? ' (table in memory)' : ''}`,
     `Admin token (sub=admin, group admin): ${runtime.adminToken}`,
     `User token  (sub=user-1):             ${runtime.userToken}`,
     `Try:  curl -s -H "Authorization: Bearer $ADMIN_TOKEN" ${runtime.url}/v1/gateways`,

@@ -81,6 +81,9 @@ export interface NewRoadWarrior {
   gateway?: GatewayRecord;
 }
 
+/** How long an Idempotency-Key is remembered; an expired one may be claimed again. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
 export interface IdempotencyRecord {
   key: string;
   requestHash: string;
@@ -89,7 +92,12 @@ export interface IdempotencyRecord {
   createdAt: string;
 }
 
-export interface Repository {
+/**
+ * Storage, one port per aggregate; `Repository` is all of them. Implementations:
+ * lambdas/adapters/dynamodb (one store per aggregate over one table) and lambdas/adapters/memory
+ * (tests and the embedded runtime's memory mode); test/contract holds the suite both pass.
+ */
+export interface GatewayStore {
   /** Conditional create; ConflictError GATEWAY_EXISTS when the id is taken. */
   createGateway(gateway: GatewayRecord): Promise<void>;
   /** Insert or replace the registry fields (event "VPN Gateway Updated"); keeps desiredGeneration. */
@@ -99,7 +107,14 @@ export interface Repository {
   pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>>;
   /** Deletes the gateway item only; the stream-driven cascade cleans the rest. Idempotent. */
   deleteGateway(id: string): Promise<GatewayRecord | undefined>;
+  /**
+   * Increments the gateway's desiredGeneration, for a change of its desired state that touches no
+   * peer entry (its listenPort). Returns the new generation, undefined when the gateway is gone.
+   */
+  bumpGeneration(gatewayId: string): Promise<number | undefined>;
+}
 
+export interface PeerStore {
   /** Every peer entry: the config push renders them all. */
   listPeers(gatewayId: string): Promise<PeerRecord[]>;
   /** One page of peer entries in name order. */
@@ -117,12 +132,19 @@ export interface Repository {
    * redelivery bumps nothing), undefined when the peer entry or the gateway is gone.
    */
   updatePeerEndpoint(gatewayId: string, peerName: string, endpoint: string): Promise<number | undefined>;
+  /** Allocates an address, writes the peer, bumps the generation. ConflictError PEER_EXISTS. */
+  addRoadWarrior(peer: NewRoadWarrior): Promise<PeerRecord>;
   /**
-   * Increments the gateway's desiredGeneration, for a change of its desired state that touches no
-   * peer entry (its listenPort). Returns the new generation, undefined when the gateway is gone.
+   * Removes the road-warrior peer, frees its address, bumps the generation. Returns the removed
+   * peer; undefined when there is no road-warrior of that name (a vpc-peering entry is left alone:
+   * it goes with its peering).
    */
-  bumpGeneration(gatewayId: string): Promise<number | undefined>;
+  removeRoadWarrior(gatewayId: string, name: string): Promise<PeerRecord | undefined>;
+  /** After a gateway is gone: deletes its remaining peer entries, allocations and status. Idempotent. */
+  purgeGatewayResidue(gatewayId: string): Promise<void>;
+}
 
+export interface PeeringStore {
   /**
    * One transaction: the peering (PROVISIONING), both peer entries, one tunnel address per side
    * (allocated at random, retried on collision), the unordered pair lock, both gateways'
@@ -150,25 +172,24 @@ export interface Repository {
   detachPeering(id: string): Promise<Record<string, number>>;
   /** Frees both addresses and the pair lock; deletes the record too when `deleteRecord`. Idempotent. */
   releasePeering(id: string, options: { deleteRecord: boolean }): Promise<void>;
+}
 
-  /** Allocates an address, writes the peer, bumps the generation. ConflictError PEER_EXISTS. */
-  addRoadWarrior(peer: NewRoadWarrior): Promise<PeerRecord>;
-  /** Removes the peer, frees its address, bumps the generation. Returns the removed peer. */
-  removeRoadWarrior(gatewayId: string, name: string): Promise<PeerRecord | undefined>;
-  /** After a gateway is gone: deletes its remaining peer entries, allocations and status. Idempotent. */
-  purgeGatewayResidue(gatewayId: string): Promise<void>;
-
+export interface StatusStore {
   /** Every push records what its instance applied; an older generation never replaces a newer one. */
   recordApplied(applied: AppliedGeneration): Promise<void>;
   getAppliedGeneration(gatewayId: string): Promise<AppliedGeneration | undefined>;
   /** The latest live peer list (full applies and periodic reports); never replaced by an older one. */
   putStatusReport(report: GatewayStatusReport): Promise<void>;
   getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined>;
+}
 
-  /** Conditional create; returns the existing record instead when the key is taken. */
+export interface IdempotencyStore {
+  /** Conditional create; returns the existing record instead when the key is taken (and not expired). */
   claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined>;
   completeIdempotencyKey(key: string, response: NonNullable<IdempotencyRecord['response']>): Promise<void>;
 }
+
+export interface Repository extends GatewayStore, PeerStore, PeeringStore, StatusStore, IdempotencyStore {}
 
 /** Secrets at rest: SSM Parameter Store SecureString on AWS, a 0600 file tree locally. */
 export interface SecretStore {

@@ -13,6 +13,7 @@
  */
 import { intToIpv4, ipv4ToInt, usableHostRange } from './cidr';
 import { ConflictError } from './errors';
+import type { GatewayStatus } from './types';
 
 export interface TunnelAddressSpace {
   /** How many addresses can be allocated (usable hosts minus the gateway's own). */
@@ -82,4 +83,31 @@ export function firstFreeIndex(
     if (index === next) next += 1;
   }
   return reachedEnd && next < capacity ? next : undefined;
+}
+
+/**
+ * A gateway as an allocation sees it: its record's state and generation, the capacity of its
+ * tunnel subnet, and how many addresses it holds (undefined until read: the store's commit checks it).
+ */
+export interface GatewayAllocationState {
+  id: string;
+  status: GatewayStatus;
+  desiredGeneration: number;
+  capacity: number;
+  allocatedCount?: number;
+}
+
+export function assertRoom(gateway: Pick<GatewayAllocationState, 'capacity' | 'allocatedCount'>): void {
+  if ((gateway.allocatedCount ?? 0) >= gateway.capacity) throw new ConflictError('TUNNEL_SUBNET_EXHAUSTED');
+}
+
+/** Each side of a new peering must be ACTIVE and have an address left. */
+export function assertActiveWithRoom(gateway: GatewayAllocationState): void {
+  if (gateway.status !== 'ACTIVE') throw new ConflictError('GATEWAY_NOT_ACTIVE');
+  assertRoom(gateway);
+}
+
+/** How many addresses a gateway's tunnel subnet can give out. */
+export function capacityOf(gateway: { tunnelSubnet: string; tunnelIp: string }): number {
+  return tunnelAddressSpace(gateway.tunnelSubnet, gateway.tunnelIp).capacity;
 }

@@ -1,5 +1,7 @@
 /** Which of the owner's gateways a gateway could peer with, and why not (DESIGN §3.2 peering-candidates). */
+
 import { findPeeringConflict } from './checks';
+import { compareText } from './order';
 import type { Gateway } from './types';
 
 export interface PeeringCandidate {
@@ -14,8 +16,6 @@ export interface CandidateContext {
   isPeeredWith: (otherId: string) => boolean;
 }
 
-// Code-unit comparison, not localeCompare: the order must not depend on the runtime's locale.
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /** Id order: candidates come a page at a time from an index sorted by id (README "API"). */
 const byId = (a: Gateway, b: Gateway): number => compareText(a.id, b.id);
 

@@ -1,15 +1,16 @@
 /**
  * The SSM Command documents that run the gateway script on an instance: `apply` applies a desired
- * state, `report` prints the live status report. Each carries the script (gateway/apply-config.sh,
- * read at synth time) so the instance always runs the version deployed with the control plane. The
+ * state, `report` prints the live status report. Each carries the script (gateway/apply-config.sh
+ * and its parts, assembled at synth time by gateway/assemble.ts) so the instance always runs the version deployed with the control plane. The
  * apply document takes only three constant-size parameters, each constrained by an
  * `allowedPattern` so no value can smuggle shell syntax into the command line; the report document
  * takes none.
  */
-import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { Arn, Stack } from 'aws-cdk-lib';
 import { CfnDocument } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { assembleGatewayScript } from '../../gateway/assemble';
 
 export const COMMAND_PARAMETER_PATTERNS = {
   gatewayId: '^[A-Za-z0-9._:-]{1,128}$',
@@ -29,19 +30,31 @@ const SCRIPT_ARGUMENTS: Record<DocumentPurpose, string> = {
   report: '--report',
 };
 
+/** Byte 9 of a gzip header names the compressing OS; "unknown" keeps the document the same wherever it is synthesized. */
+const GZIP_OS_BYTE = 9;
+const GZIP_OS_UNKNOWN = 0xff;
+
+/** The script gzipped (a third of its size: SSM bounds a document at 64 KB) and base64-encoded. */
+function encodeScript(script: string): string {
+  const compressed = gzipSync(Buffer.from(script, 'utf8'), { level: 9 });
+  compressed[GZIP_OS_BYTE] = GZIP_OS_UNKNOWN;
+  return compressed.toString('base64');
+}
+
 /**
  * The shell lines of a document: write the script, then run it with the document's arguments. The script
- * travels base64-encoded so none of its bytes can be read as an SSM `{{ }}` placeholder or end a
- * heredoc; it is replaced atomically (mktemp + mv) so a concurrent run never executes half a file.
+ * travels gzipped and base64-encoded so none of its bytes can be read as an SSM `{{ }}` placeholder or
+ * end a heredoc (gzip is part of every Linux base system); it is replaced atomically (mktemp + mv) so a
+ * concurrent run never executes half a file.
  */
 export function gatewayScriptCommands(script: string, purpose: DocumentPurpose): string[] {
-  const encoded = Buffer.from(script, 'utf8').toString('base64');
+  const encoded = encodeScript(script);
   return [
     'set -eu',
     'umask 077',
     `install -d -m 0700 ${INSTALL_DIR}`,
     `tmp="$(mktemp "${INSTALLED_SCRIPT}.XXXXXX")"`,
-    `echo '${encoded}' | base64 -d > "$tmp"`,
+    `echo '${encoded}' | base64 -d | gunzip > "$tmp"`,
     'chmod 0700 "$tmp"',
     `mv -f "$tmp" ${INSTALLED_SCRIPT}`,
     `exec ${INSTALLED_SCRIPT} ${SCRIPT_ARGUMENTS[purpose]}`,
@@ -49,8 +62,8 @@ export function gatewayScriptCommands(script: string, purpose: DocumentPurpose):
 }
 
 export interface GatewayCommandDocumentProps {
-  /** Absolute path of gateway/apply-config.sh. */
-  readonly scriptPath: string;
+  /** Absolute path of the gateway script's parts (the gateway/ folder). */
+  readonly scriptSourceDir: string;
   readonly purpose: DocumentPurpose;
 }
 
@@ -81,7 +94,7 @@ export class GatewayCommandDocument extends Construct {
             name: props.purpose === 'apply' ? 'applyConfig' : 'reportStatus',
             inputs: {
               timeoutSeconds: '300',
-              runCommand: gatewayScriptCommands(readFileSync(props.scriptPath, 'utf8'), props.purpose),
+              runCommand: gatewayScriptCommands(assembleGatewayScript(props.scriptSourceDir), props.purpose),
             },
           },
         ],

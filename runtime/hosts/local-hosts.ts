@@ -1,6 +1,6 @@
 /**
  * The embedded runtime's gateway instances. Each registered instance is a local host that runs the
- * same gateway/apply-config.sh the SSM document runs:
+ * same gateway script the SSM document carries (gateway/assemble.ts, written once under the data dir):
  *
  * - wireguard mode (Linux, root, wireguard-go/wg/nft/ip): the host is a network namespace with
  *   wireguard-go `wg0`, a public leg `inet` on a shared "internet" bridge and a VPC leg `vpc` to one
@@ -19,6 +19,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeGatewayScript } from '../../gateway/assemble';
 import type { InstanceReport } from '../../lambdas/core/types';
 import { nthHost, prefixLength } from './addresses';
 import { missingCommands, mustRun, ProcessGroup, type RunResult, run } from './shell';
@@ -83,7 +84,6 @@ interface Host {
 }
 
 export const WIREGUARD_COMMANDS = ['wireguard-go', 'wg', 'nft', 'ip'] as const;
-const SCRIPT = resolve(__dirname, '../../gateway/apply-config.sh');
 const WG_IF = 'wg0';
 const INSTANCE_HOST_NUMBER = 10;
 /** Bound of wireguard-go's start-up (its socket appearing). */
@@ -143,6 +143,8 @@ export class LocalHosts {
   private nextIndex = 1;
   /** Bridge ports of addInternetHost legs, x<n> beside the gateways' g<index>. */
   private extraLegs = 0;
+  /** The assembled gateway script, written at the first run. */
+  private script?: string;
 
   constructor(options: LocalHostsOptions) {
     this.mode = resolveMode(options.mode);
@@ -390,7 +392,8 @@ export class LocalHosts {
       VPG_WAN_IF: 'inet',
       VPG_WG_IF: WG_IF,
     };
-    const argv = ['bash', SCRIPT, ...args];
+    this.script ??= writeGatewayScript(this.dataDir);
+    const argv = ['bash', this.script, ...args];
     return run(host.gatewayNamespace ? this.inNamespace(host.gatewayNamespace, argv) : argv, env);
   }
 

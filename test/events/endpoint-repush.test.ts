@@ -4,19 +4,18 @@
  * change, once, whatever the redeliveries.
  */
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import type { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
+import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
 import { pushExecutionName } from '../../lambdas/app/push-runs';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
-import { useDynamoDb } from '../helpers/dynamodb';
 import { gatewayRecord } from '../helpers/gateways';
 import { newPeering, roadWarrior, uniqueId } from '../persistence/fixtures';
 import { RecordingWorkflows } from './fakes';
 
-const db = useDynamoDb();
+const state = new MemoryState();
 const context = {} as Context;
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const NEW_IP = '198.51.100.77';
@@ -34,11 +33,11 @@ const updated = (gateway: GatewayRecord): EventBridgeEvent<string, unknown> => (
 });
 
 describe('an Updated event moving a gateway endpoint', () => {
-  let repository: DynamoRepository;
+  let repository: MemoryRepository;
   let workflows: RecordingWorkflows;
 
   beforeEach(() => {
-    repository = db.repository();
+    repository = new MemoryRepository({}, state);
     workflows = new RecordingWorkflows();
     provideDependencies({ repository, clock: () => NOW, workflows });
   });

@@ -1,17 +1,16 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import type { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
+import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
 import { ValidationError } from '../../lambdas/core/errors';
 import type { Gateway } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_DELETED, GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
-import { useDynamoDb } from '../helpers/dynamodb';
 import { gatewayRecord } from '../helpers/gateways';
 import { uniqueId } from '../persistence/fixtures';
 import { RecordingWorkflows } from './fakes';
 
-const db = useDynamoDb();
+const state = new MemoryState();
 const context = {} as Context;
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 
@@ -31,10 +30,10 @@ const event = (detailType: string, detail: unknown): EventBridgeEvent<string, un
 const updatedGateway = (): Gateway => toPublicGateway(gatewayRecord());
 
 describe('gateway-events handler', () => {
-  let repository: DynamoRepository;
+  let repository: MemoryRepository;
 
   beforeEach(() => {
-    repository = db.repository();
+    repository = new MemoryRepository({}, state);
     provideDependencies({ repository, clock: () => NOW, workflows: new RecordingWorkflows() });
   });
 

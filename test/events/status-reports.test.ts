@@ -1,6 +1,6 @@
 /**
  * Status collection end to end on this machine: the real status-reports handler, the local Run
- * Command bus running the real gateway script's `--report` on files-mode hosts, DynamoDB Local.
+ * Command bus running the real gateway script's `--report` on files-mode hosts, the in-memory repository.
  * The schedule's event asks every host; each finished invocation is announced as SSM announces it
  * and stored by the same handler.
  */

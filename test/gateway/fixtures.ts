@@ -2,11 +2,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { writeGatewayScript } from '../../gateway/assemble';
 import { type GatewayDesiredState, serialiseState } from '../../lambdas/core/render';
 import { type HostGateway, LocalHosts, missingForWireguard, type RunResult } from '../../runtime/hosts';
 
-export const SCRIPT = resolve(__dirname, '../../gateway/apply-config.sh');
+/** The gateway script as instances get it: assembled from its parts, once per test file. */
+export const SCRIPT = writeGatewayScript(mkdtempSync(join(tmpdir(), 'vpg-script-')));
 
 export interface KeyPair {
   privateKey: string;

@@ -1,30 +1,36 @@
-/** The pure parts of the CDK code: the SSM command lines, the parameter patterns, ASL and context parsing. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { RemovalPolicy } from 'aws-cdk-lib';
+/** The pure parts of the CDK code: the SSM command lines and document size, the parameter patterns, ASL and context parsing. */
+import { execFileSync } from 'node:child_process';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { assembleGatewayScript, GATEWAY_SOURCE_DIR } from '../../gateway/assemble';
 import {
   COMMAND_PARAMETER_PATTERNS,
+  GatewayCommandDocument,
   gatewayScriptCommands,
   INSTALLED_SCRIPT,
 } from '../../lib/constructs/gateway-command-document';
 import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
-import { REPO_ROOT } from '../../lib/handlers';
 import { parseRemovalPolicy } from '../../lib/vpc-peering-stack';
 
 const matches = (pattern: string, value: string) => new RegExp(pattern).test(value);
 
 describe('gatewayScriptCommands', () => {
-  const script = readFileSync(join(REPO_ROOT, 'gateway/apply-config.sh'), 'utf8');
+  const script = assembleGatewayScript();
 
   test('writes the gateway script byte for byte', () => {
-    // Act
+    // Prepare
     const lines = gatewayScriptCommands(script, 'apply');
-    const encoded = lines
-      .map((line) => /^echo '([A-Za-z0-9+/=]+)' \| base64 -d/.exec(line)?.[1])
-      .find(Boolean);
+    const decode = lines.find((line) =>
+      /^echo '[A-Za-z0-9+/=]+' \| base64 -d \| gunzip > "\$tmp"$/.test(line),
+    );
+
+    // Act: the line as the instance's sh runs it, writing to stdout instead of $tmp.
+    const written = execFileSync('sh', ['-c', (decode ?? 'false').replace(' > "$tmp"', '')], {
+      maxBuffer: 1 << 20,
+    });
 
     // Assess
-    expect(Buffer.from(encoded as string, 'base64').toString('utf8')).toBe(script);
+    expect(written.toString('utf8')).toBe(script);
   });
 
   test('runs it last with exactly the three document parameters', () => {
@@ -58,6 +64,37 @@ describe('gatewayScriptCommands', () => {
 
     // Assess
     expect(lines.slice(0, -1).join('\n')).not.toContain('{{');
+  });
+});
+
+/** SSM's bound on a Command document's content. */
+const SSM_DOCUMENT_LIMIT_BYTES = 64 * 1024;
+
+/** The content of each gateway document as SSM receives it (JSON), in bytes. */
+function documentSizes(): Record<string, number> {
+  const stack = new Stack(new App(), 'Documents');
+  for (const purpose of ['apply', 'report'] as const) {
+    new GatewayCommandDocument(stack, purpose, { scriptSourceDir: GATEWAY_SOURCE_DIR, purpose });
+  }
+  const documents = Template.fromStack(stack).findResources('AWS::SSM::Document');
+  return Object.fromEntries(
+    Object.values(documents).map((resource) => [
+      resource.Properties.Content.mainSteps[0].name,
+      Buffer.byteLength(JSON.stringify(resource.Properties.Content)),
+    ]),
+  );
+}
+
+describe('GatewayCommandDocument', () => {
+  const sizes = documentSizes();
+  const shown = Object.entries(sizes)
+    .map(([name, bytes]) => `${name} ${bytes} bytes`)
+    .join(', ');
+
+  test(`each document stays under SSM's 64 KB (${shown})`, () => {
+    // Assess
+    expect(Object.keys(sizes).sort()).toEqual(['applyConfig', 'reportStatus']);
+    for (const bytes of Object.values(sizes)) expect(bytes).toBeLessThan(SSM_DOCUMENT_LIMIT_BYTES);
   });
 });
 

@@ -10,6 +10,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { bundleHandler } from '../../bench/bundle-size';
+import { assembleGatewayScript } from '../../gateway/assemble';
 import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
 import { defineApp } from '../../lib/app';
 import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
@@ -526,7 +527,7 @@ describe('least privilege', () => {
 
   test('the gateway instance policy allows the batched secret read the gateway script makes', () => {
     // Prepare
-    const script = readFileSync(join(REPO_ROOT, 'gateway/apply-config.sh'), 'utf8');
+    const script = assembleGatewayScript();
 
     // Assess
     expect(script).toContain('aws ssm get-parameters ');

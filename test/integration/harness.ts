@@ -3,7 +3,8 @@
  * gateway events on the bus.
  *
  * - Default: the embedded runtime as a child process, started as `npm start` starts it (minus the
- *   install) with a fresh data directory, a random auth secret and files-only gateway hosts.
+ *   install) with a fresh data directory, a random auth secret, files-only gateway hosts and the
+ *   in-memory repository (`VPG_STORAGE=dynamodb` runs the suite on DynamoDB Local instead).
  * - `API_URL` set: an existing deployment (e.g. LocalStack after `cdklocal deploy`), with tokens in
  *   ADMIN_TOKEN, ALICE_TOKEN, BOB_TOKEN and events through EventBridge (AWS_ENDPOINT_URL honoured).
  *
@@ -35,7 +36,7 @@ export interface Target {
 }
 
 const REPO_ROOT = resolve(__dirname, '../..');
-/** DynamoDB Local (Java) start-up dominates; slow machines need the margin. */
+/** Start-up (DynamoDB Local's Java, when VPG_STORAGE=dynamodb) is slow on loaded machines. */
 const READY_TIMEOUT_MS = 120_000;
 const STOP_GRACE_MS = 15_000;
 const OUTPUT_TAIL_CHARS = 4_000;
@@ -161,6 +162,8 @@ async function embeddedTarget(): Promise<Target> {
       DATA_DIR: dataDir,
       LOCAL_AUTH_SECRET: authSecret,
       VPG_LOCAL_MODE: 'files',
+      // The in-memory repository: no Java to start; DynamoDB Local keeps its own suites.
+      VPG_STORAGE: process.env.VPG_STORAGE ?? 'memory',
       API_WAIT_MS: '8000',
     },
     // Own process group, so stop() reaches tsx's node grandchild and DynamoDB Local's java too.

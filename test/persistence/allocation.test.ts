@@ -1,7 +1,10 @@
-/** Tunnel address allocation on DynamoDB Local (DESIGN §4 invariant 1). */
+/**
+ * Tunnel address allocation on DynamoDB Local (DESIGN §4 invariant 1): through the repository, and
+ * the allocator (lambdas/adapters/dynamodb/allocator.ts) on its own.
+ */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { RANDOM_MISSES_BEFORE_SCAN, RESERVATION_GRACE_MS } from '../../lambdas/adapters/dynamodb/allocator';
 import { reservationItem } from '../../lambdas/adapters/dynamodb/items';
-import { RESERVATION_GRACE_MS } from '../../lambdas/adapters/dynamodb/repository';
 import type { NewRoadWarrior } from '../../lambdas/app/ports';
 import { tunnelAddressSpace } from '../../lambdas/core/allocation';
 import { ConflictError, GatewayGoneError } from '../../lambdas/core/errors';
@@ -336,5 +339,71 @@ describe('the byOwner index', () => {
     expect(ConsumedCapacity?.GlobalSecondaryIndexes ?? {}).toEqual({});
     const [listed] = await everyGateway(db.repository(), { ownerId: gateway.ownerId });
     expect(listed).toEqual({ ...gateway, desiredGeneration: gateway.desiredGeneration + 1 });
+  });
+});
+
+describe('AddressAllocator on its own', () => {
+  it('reserves a free address, refuses a fresh reservation, and reclaims a stale orphan', async () => {
+    // Prepare
+    const gateway = gatewayRecord({ tunnelSubnet: '100.68.9.0/29', tunnelIp: '100.68.9.1' });
+    await db.repository().createGateway(gateway);
+    await putOrphan(gateway.id, '100.68.9.3', T0);
+    const now = db.repository({ clock: at(MINUTE) }).allocator;
+    const later = db.repository({ clock: at(RESERVATION_GRACE_MS + 2 * MINUTE) }).allocator;
+
+    // Act
+    const free = await now.reserve(gateway.id, 'a', '100.68.9.2');
+    const taken = await now.reserve(gateway.id, 'b', '100.68.9.2');
+    const orphanTooYoung = await now.reserve(gateway.id, 'c', '100.68.9.3');
+    const orphanStale = await later.reserve(gateway.id, 'c', '100.68.9.3');
+
+    // Assess
+    expect(free).toEqual({ tunnelIp: '100.68.9.2', reservedAt: at(MINUTE)().toISOString() });
+    expect(taken).toBeUndefined();
+    expect(orphanTooYoung).toBeUndefined();
+    expect(orphanStale?.tunnelIp).toBe('100.68.9.3');
+    expect((await addressItems(gateway.id)).map((item) => item.holder)).toEqual(['a', 'c']);
+  });
+
+  it('cancels its own reservation, but keeps one that a peer entry of its holder holds', async () => {
+    // Prepare: 'kept' committed (its peer entry holds the address), 'dropped' did not.
+    const gateway = gatewayRecord({ tunnelSubnet: '100.68.10.0/29', tunnelIp: '100.68.10.1' });
+    await db.repository().createGateway(gateway);
+    const { allocator } = db.repository({ clock: at(0) });
+    const dropped = await allocator.reserve(gateway.id, 'dropped', '100.68.10.2');
+    const kept = await db
+      .repository({ clock: at(0), random: () => 0.5 })
+      .addRoadWarrior(viaApi(gateway, 'kept'));
+    const keptReservation = { tunnelIp: kept.tunnelIp, reservedAt: at(0)().toISOString() };
+
+    // Act
+    if (dropped) await allocator.cancelReservation(gateway.id, 'dropped', dropped);
+    await allocator.cancelReservation(gateway.id, 'kept', keptReservation);
+
+    // Assess
+    expect(dropped).toBeDefined();
+    expect((await addressItems(gateway.id)).map((item) => item.holder)).toEqual(['kept']);
+  });
+
+  it('finds the one gap by a page scan once random candidates keep missing', async () => {
+    // Prepare: a /29 (five allocatable) with all but .6 reserved; random always points at .2.
+    const gateway = gatewayRecord({ tunnelSubnet: '100.68.11.0/29', tunnelIp: '100.68.11.1' });
+    await db.repository().createGateway(gateway);
+    for (const ip of ['100.68.11.2', '100.68.11.3', '100.68.11.4', '100.68.11.5']) {
+      await putOrphan(gateway.id, ip, new Date());
+    }
+    const { allocator } = db.repository({ random: () => 0 });
+    const view = {
+      ...gateway,
+      capacity: tunnelAddressSpace(gateway.tunnelSubnet, gateway.tunnelIp).capacity,
+    };
+
+    // Act
+    const random = await allocator.pickAddress(view, 0);
+    const scanned = await allocator.pickAddress(view, RANDOM_MISSES_BEFORE_SCAN);
+
+    // Assess
+    expect(random).toBe('100.68.11.2');
+    expect(scanned).toBe('100.68.11.6');
   });
 });

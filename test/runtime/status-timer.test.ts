@@ -1,7 +1,8 @@
 /**
  * The embedded runtime's status schedule (runtime/main.ts): with no change at all, the timer has
  * every host report again, through the same local Run Command bus, SSM-shaped events and
- * status-reports handler as on AWS, so `/status` moves on by itself. Files-mode hosts: runs anywhere.
+ * status-reports handler as on AWS, so `/status` moves on by itself. Files-mode hosts and the
+ * in-memory repository: runs anywhere.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ beforeAll(async () => {
     port: 0,
     dataDir,
     hostMode: 'files',
+    storage: 'memory',
     waitMs: 50,
     statusReportIntervalMs: 300,
     log: () => {},

@@ -2,23 +2,25 @@
  * The routed-prefix check of DESIGN §1 cannot be a condition of the allocation transaction, so
  * Allocate binds it to the versions of the route blocks the new peering adds prefixes to: a
  * peering that adds an overlapping prefix between the checks and the transaction makes the
- * transaction refuse, and the checks run again (DynamoDB Local).
+ * transaction refuse, and the checks run again (on the in-memory repository; ChecksOutdatedError
+ * itself is part of the Repository contract: test/contract).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store';
 import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
+import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
 import { allocatePeering } from '../../lambdas/app/peering-workflow';
 import type { Repository } from '../../lambdas/app/ports';
 import { secretNames } from '../../lambdas/app/secret-names';
 import { ChecksOutdatedError, ConflictError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { useDynamoDb } from '../helpers/dynamodb';
 import { gatewayRecord } from '../helpers/gateways';
 import { newPeering, uniqueId } from '../persistence/fixtures';
 
-const db = useDynamoDb();
+const state = new MemoryState();
+const db = { repository: () => new MemoryRepository({}, state) };
 let dir = '';
 let secrets: FileSecretStore;
 
@@ -99,7 +101,7 @@ describe('allocatePeering', () => {
   });
 });
 
-describe('DynamoRepository.createPeering with routeBlockVersions', () => {
+describe('createPeering with routeBlockVersions', () => {
   it('refuses with ChecksOutdatedError and writes nothing when a route block it adds to moved', async () => {
     // Prepare: the checks saw the hub's block of b's VPC at a version it no longer has.
     const [hub, b] = await hubAndOverlappingSpokes();

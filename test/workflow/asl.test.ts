@@ -1,10 +1,16 @@
-/** Static checks of the ASL files: substitutions, bounded loops, retries, JSONPath only. */
+/**
+ * The ASL files are statemachine/build.ts's output: each equals what it builds, the push-then-poll
+ * loop is its one definition, every Retry is one of its named policies. Static checks of the files:
+ * substitutions, bounded loops, retries, JSONPath only.
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STEP_FUNCTIONS } from '../../runtime/step-functions';
+import { MACHINES, pushAndPoll, RETRY_POLICIES } from '../../statemachine/build';
 
 const dir = join(__dirname, '../../statemachine');
 const CHECK_COMMAND = ['$', '{CheckCommandFunctionArn}'].join('');
+const PUSH_CONFIG = ['$', '{PushConfigFunctionArn}'].join('');
 const files = readdirSync(dir).filter((f) => f.endsWith('.asl.json'));
 
 type State = {
@@ -16,7 +22,7 @@ type State = {
   Retry?: { ErrorEquals: string[] }[];
   Branches?: Machine[];
   Resource?: string;
-  Parameters?: { FunctionName?: string };
+  Parameters?: { FunctionName?: string; Payload?: Record<string, unknown> };
 };
 type Machine = { StartAt: string; States: Record<string, State>; QueryLanguage?: string };
 
@@ -34,6 +40,76 @@ const successors = (state: State) =>
     ...(state.Choices ?? []).map((c) => c.Next),
     ...(state.Catch ?? []).map((c) => c.Next),
   ].filter((n): n is string => Boolean(n));
+
+describe('statemachine/build.ts', () => {
+  it('builds exactly the committed files (npx tsx statemachine/build.ts rewrites them)', () => {
+    // Assess
+    expect(Object.keys(MACHINES).sort()).toEqual([...files].sort());
+    for (const [file, build] of Object.entries(MACHINES)) {
+      const committed = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      // Stringified, so the order of keys counts too.
+      expect({ file, definition: JSON.stringify(committed) }).toEqual({
+        file,
+        definition: JSON.stringify(build()),
+      });
+    }
+  });
+
+  it('pushes every gateway through the one push-then-poll loop', () => {
+    // Prepare
+    const loops = Object.values(MACHINES).flatMap((build) =>
+      allStates(build() as unknown as Machine).flatMap(([name, state, owner]) => {
+        const payload = state.Parameters?.Payload;
+        return state.Parameters?.FunctionName === PUSH_CONFIG && payload ? [{ name, payload, owner }] : [];
+      }),
+    );
+
+    // Assess: create (push, unpush) and delete have two sides each, push-gateway one.
+    expect(loops).toHaveLength(7);
+    for (const { name, payload, owner } of loops) {
+      const loop = pushAndPoll(
+        name.replace(/Push$/, ''),
+        String(payload['gatewayId.$']),
+        payload.required === true,
+      );
+      expect(owner.States).toEqual(expect.objectContaining(loop));
+    }
+  });
+
+  it('the push loop polls the command until done, and only CheckCommand loops back', () => {
+    // Act
+    const loop = pushAndPoll('Side', '$.gatewayId', false);
+
+    // Assess
+    expect(Object.keys(loop)).toEqual([
+      'SidePush',
+      'SidePushed',
+      'SideWaitForCommand',
+      'SideCheckCommand',
+      'SideApplied',
+    ]);
+    expect(loop.SidePush).toMatchObject({ Next: 'SidePushed', ResultPath: '$.push' });
+    expect(loop.SidePushed).toMatchObject({
+      Choices: [{ Variable: '$.push.value.done', BooleanEquals: true, Next: 'SideApplied' }],
+      Default: 'SideWaitForCommand',
+    });
+    expect(loop.SideWaitForCommand).toMatchObject({ Next: 'SideCheckCommand' });
+    expect(loop.SideCheckCommand).toMatchObject({ Next: 'SidePushed', ResultPath: '$.push' });
+  });
+
+  it('uses only the named Retry policies', () => {
+    // Prepare
+    const named = Object.values(RETRY_POLICIES).map((policy) => JSON.stringify(policy));
+    const used = Object.values(MACHINES).flatMap((build) =>
+      allStates(build() as unknown as Machine).flatMap(([, state]) =>
+        (state.Retry ?? []).map((retry) => JSON.stringify(retry)),
+      ),
+    );
+
+    // Assess
+    expect(new Set(used)).toEqual(new Set(named));
+  });
+});
 
 describe.each(files)('%s', (file) => {
   const text = readFileSync(join(dir, file), 'utf8');

@@ -1,8 +1,7 @@
 /**
- * The real create-peering and delete-peering ASL on the interpreter, real handlers, DynamoDB Local,
+ * The real create-peering and delete-peering ASL on the interpreter, real handlers, the in-memory repository,
  * and the real gateway script (files-only mode) behind the local command bus.
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CONFLICT_MESSAGES, TransientError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import type { LocalWorkflowEngine } from '../../runtime/workflow-engine';
@@ -171,8 +170,8 @@ describe('create-peering', () => {
     expect(await bench.repository().listPeers(b.id)).toEqual([]);
     expect(await hostPeerKeys(a.instanceId)).toEqual([]);
     expect(await hostPeerKeys(b.instanceId)).toEqual([]);
-    expect(await allocationsOf(a.id)).toEqual([]);
-    expect(await allocationsOf(b.id)).toEqual([]);
+    expect(bench.addressesHeld(a.id)).toEqual([]);
+    expect(bench.addressesHeld(b.id)).toEqual([]);
     expect(await bench.secrets().get('/vpc-peering/peerings/pcx-fail/psk')).toBeUndefined();
     // the pair is free again
     const retry = await createPeering(bench.engine(), 'pcx-again', a, b);
@@ -201,8 +200,8 @@ describe('create-peering', () => {
     expect((await bench.repository().getPeering('pcx-lost'))?.status).toBe('FAILED');
     expect(await bench.repository().listPeers(a.id)).toEqual([]);
     expect(await bench.repository().listPeers(b.id)).toEqual([]);
-    expect(await allocationsOf(a.id)).toEqual([]);
-    expect(await allocationsOf(b.id)).toEqual([]);
+    expect(bench.addressesHeld(a.id)).toEqual([]);
+    expect(bench.addressesHeld(b.id)).toEqual([]);
     expect(await bench.secrets().get('/vpc-peering/peerings/pcx-lost/psk')).toBeUndefined();
   });
 
@@ -222,7 +221,7 @@ describe('create-peering', () => {
     expect((await bench.repository().getPeering('pcx-gone'))?.status).toBe('FAILED');
     expect(await bench.repository().listPeers(a.id)).toEqual([]);
     expect(await hostPeerKeys(a.instanceId)).toEqual([]);
-    expect(await allocationsOf(a.id)).toEqual([]);
+    expect(bench.addressesHeld(a.id)).toEqual([]);
   });
 
   it('keeps a hub gateway ordered when peerings touching it are created concurrently', async () => {
@@ -265,7 +264,7 @@ describe('delete-peering', () => {
     expect(await bench.repository().getPeering('pcx-del')).toBeUndefined();
     expect(await hostPeerKeys(a.instanceId)).toEqual([]);
     expect(await hostPeerKeys(b.instanceId)).toEqual([]);
-    expect(await allocationsOf(a.id)).toEqual([]);
+    expect(bench.addressesHeld(a.id)).toEqual([]);
     expect(await bench.secrets().get('/vpc-peering/peerings/pcx-del/psk')).toBeUndefined();
     expect(bench.audit().events.map((e) => e.detailType)).toContain('VPC Peering Deleted');
   });
@@ -291,15 +290,3 @@ describe('delete-peering', () => {
     expect(result.status).toBe('SUCCEEDED');
   });
 });
-
-/** The allocation items of a gateway, read straight from the table. */
-async function allocationsOf(gatewayId: string): Promise<string[]> {
-  const result = await bench.documentClient().send(
-    new QueryCommand({
-      TableName: bench.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ip)',
-      ExpressionAttributeValues: { ':pk': `GW#${gatewayId}`, ':ip': 'IP#' },
-    }),
-  );
-  return (result.Items ?? []).map((item) => String(item.sk));
-}

@@ -1,23 +1,22 @@
 /**
- * Workflow test bench: the real ASL files on the interpreter, the real step handlers, DynamoDB
- * Local, the file secret and config stores, and local gateway hosts running the real gateway
+ * Workflow test bench: the real ASL files on the interpreter, the real step handlers, the in-memory
+ * repository (the DynamoDB one passes the same contract: test/contract), the file secret and config stores, and local gateway hosts running the real gateway
  * script in files-only mode. Every step's payload and result is recorded so tests can check that
  * no secret ever crosses the workflow.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { FileConfigStore } from '../../lambdas/adapters/local/file-config-store';
 import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store';
 import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
+import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
 import type { CommandBus, Repository, WorkflowName } from '../../lambdas/app/ports';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { LocalCommandBus, LocalHosts } from '../../runtime/hosts';
 import { STEP_FUNCTIONS } from '../../runtime/step-functions';
 import { type LambdaHandler, LocalWorkflowEngine } from '../../runtime/workflow-engine';
-import { useDynamoDb } from '../helpers/dynamodb';
 import { gatewayWithKey } from '../helpers/gateways';
 
 export interface StepCall {
@@ -29,8 +28,8 @@ export interface StepCall {
 
 export interface WorkflowBench {
   repository(): Repository;
-  documentClient(): DynamoDBDocumentClient;
-  tableName: string;
+  /** The addresses a gateway's tunnel subnet has given out, by holder (peer name). */
+  addressesHeld(gatewayId: string): string[];
   secrets(): FileSecretStore;
   hosts(): LocalHosts;
   commands(): LocalCommandBus;
@@ -45,7 +44,7 @@ export interface WorkflowBench {
 }
 
 export function useWorkflowBench(): WorkflowBench {
-  const db = useDynamoDb();
+  const state = new MemoryState();
   let dir = '';
   let hosts: LocalHosts | undefined;
   let commands: LocalCommandBus | undefined;
@@ -64,7 +63,7 @@ export function useWorkflowBench(): WorkflowBench {
 
   beforeEach(() => {
     resetDependencies();
-    const repository = db.repository();
+    const repository = new MemoryRepository({}, state);
     audit = new MemoryAudit();
     commands = new LocalCommandBus(defined(hosts), (id) => repository.getGateway(id));
     provideDependencies({
@@ -98,9 +97,8 @@ export function useWorkflowBench(): WorkflowBench {
     };
 
   return {
-    repository: () => db.repository(),
-    documentClient: () => db.documentClient(),
-    tableName: db.tableName,
+    repository: () => new MemoryRepository({}, state),
+    addressesHeld: (gatewayId) => [...(state.addresses.get(gatewayId)?.keys() ?? [])],
     secrets: () => defined(secrets),
     hosts: () => defined(hosts),
     commands: () => defined(commands),
@@ -120,7 +118,7 @@ export function useWorkflowBench(): WorkflowBench {
       }),
     gateway: async (overrides = {}) => {
       const { record } = await gatewayWithKey(defined(secrets), overrides);
-      await db.repository().createGateway(record);
+      await new MemoryRepository({}, state).createGateway(record);
       return record;
     },
     useCommands: (bus) => provideDependencies({ commands: bus }),

@@ -1,6 +1,6 @@
 /**
  * The real push-gateway ASL on the interpreter with the real PushConfig and CheckCommand handlers,
- * DynamoDB Local and the gateway script (files-only mode): the push the API starts after a
+ * the in-memory repository and the gateway script (files-only mode): the push the API starts after a
  * road-warrior change, and the API use cases that start it and follow it.
  */
 

@@ -1,15 +1,17 @@
 /**
- * What a finished push stores as the gateway's status (lambdas/app/push.ts), on DynamoDB Local:
- * always the generation applied; the live peers when the report lists them (a full apply), bounded
- * so that a gateway with thousands of peers still fits in one item.
+ * What a finished push stores as the gateway's status (lambdas/app/push.ts), on the in-memory
+ * repository: always the generation applied; the live peers when the report lists them (a full
+ * apply), bounded so that a gateway with thousands of peers still fits in one item (that it fits:
+ * test/persistence/gateways.test.ts).
  */
+import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
 import type { CommandBus } from '../../lambdas/app/ports';
 import { checkPush } from '../../lambdas/app/push';
 import { STATUS_REPORT_MAX_PEERS } from '../../lambdas/core/status';
-import { useDynamoDb } from '../helpers/dynamodb';
 import { peerStatuses } from '../helpers/status-reports';
 
-const db = useDynamoDb();
+const state = new MemoryState();
+const db = { repository: () => new MemoryRepository({}, state) };
 const NOW = new Date('2026-11-25T12:00:00.000Z');
 const PEERS = 4000;
 

@@ -1,6 +1,6 @@
 /**
  * The same workflows with the AWS adapter for Run Command (SsmCommandBus) on a mocked SSM client:
- * the one edge that cannot run here. Everything else (ASL, handlers, DynamoDB Local) is real.
+ * the one edge that cannot run here. Everything else (ASL, handlers, the in-memory repository) is real.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import {

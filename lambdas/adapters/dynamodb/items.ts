@@ -194,3 +194,6 @@ export const toAppliedGeneration = (item: Record<string, unknown>): AppliedGener
 
 export const toStatusReport = (item: Record<string, unknown>): GatewayStatusReport =>
   pickFields(item as unknown as GatewayStatusReport, STATUS_REPORT_FIELDS);
+
+/** The table's TTL attribute (`expiresAt`) is in epoch seconds. */
+export const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);

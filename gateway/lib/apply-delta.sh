@@ -1,0 +1,184 @@
+# shellcheck shell=bash
+# A push that changes a few peers is applied as that change: the document's lines are diffed against
+# the last applied document's (one line per member and per peer: core/render.ts serialiseState) and
+# wg, ip and nft hear only what differs, so the cost follows the change, not the peer count. Taken
+# only in wireguard mode, when the interface is still the instance a full apply configured in this
+# boot (so it holds the last applied document), and when the header and every changed line are in
+# canonical form. Otherwise apply_delta returns 1 before changing the interface, and the full path,
+# which validates everything and reconciles with the kernel, runs instead.
+#
+# Nothing is renamed into place: the base is forgotten before the awk pass, awk writes the new
+# document over state.json, and once the changes are made applied.json and then delta.base are
+# written by builtins. A crash anywhere in between leaves delta.base empty, so the next apply takes
+# the full path, which never diffs against state.json and reads a torn applied.json as "nothing
+# applied" (applied_record): a half-written file is never trusted.
+CIDR_RE='[0-9a-fA-F:.]+/[0-9]{1,3}'
+# Groups: 1 allowed IPs, 4 endpoint or null, 5 endpoint, 7 name, 8 keepalive, 9/10 preshared key
+# name, 11 key. peer_line checks the name's and the key's lengths.
+PEER_RE='^\{"allowedIps":\[(("'$CIDR_RE'")(,"'$CIDR_RE'")*)?\],"endpoint":(null|"(([0-9.]+|\[[0-9a-fA-F:]+\]):[0-9]{1,5})"),"name":"([A-Za-z0-9._:-]+)","persistentKeepalive":(null|[0-9]{1,5}),"presharedKeyParam":(null|"(/[A-Za-z0-9_.:/-]+)"),"publicKey":"([A-Za-z0-9+/]+[AEIMQUYcgkosw480]=)","type":"(vpc-peering|road-warrior)"\}$'
+ROUTES_RE='^"routes":\[(("'$CIDR_RE'")(,"'$CIDR_RE'")*)?\],$'
+# The interface member names the WireGuard interface (the delta path requires it unchanged).
+INTERFACE_NAME_RE='"name":"([A-Za-z0-9_.=-]{1,15})"'
+# The nftables text as JSON escapes it: only newlines are expected (render.ts writes no quote).
+NFT_RE='^"nftables":"(([^"\\]|\\n)*)",$'
+
+# shellcheck disable=SC2016 # awk program, not shell
+CHANGED_LINES=$(<"$GATEWAY_SRC/awk/changed-lines.awk")
+
+# True when $1 is a canonical peer line, its fields in BASH_REMATCH (PEER_RE). A name of 1 to 80
+# characters and a key of 44: checked apart, since bash compiles the regex at every match and a
+# bounded repetition ({1,80}) doubles what that costs.
+peer_line() { [[ $1 =~ $PEER_RE ]] && ((${#BASH_REMATCH[7]} <= 80 && ${#BASH_REMATCH[11]} == 44)); }
+
+# True when the array named $1 starts with a canonical header: the members, then the peers.
+canonical_header() {
+  local -n lines=$1
+  ((${#lines[@]} >= 7)) && [[ ${lines[0]} =~ $HEADER_RE ]] && [[ ${lines[1]} == '"interface":{'* ]] \
+    && [[ ${lines[2]} == '"nftables":"'* ]] && [[ ${lines[3]} == '"routes":['* ]] \
+    && [[ ${lines[4]} == '"tunnelSubnet":"'* ]] && [[ ${lines[5]} == '"vpcCidr":"'* ]] \
+    && [[ ${lines[6]} == '"peers":[' ]]
+}
+
+# True when document file $1 is in canonical layout (a base the delta path can diff against).
+# Every line it will ever use past the header is checked when it changes.
+canonical_document() {
+  local -a document
+  mapfile -t document <"$1"
+  canonical_header document && [[ ${document[-1]} == ']}' ]]
+}
+
+# Truncates the delta base: from the first change on, the interface (or state.json) may hold neither
+# the last applied document nor the new one, until the new base is recorded.
+forget_delta_base() { if [[ -s $STATE_DIR/delta.base ]]; then : >"$STATE_DIR/delta.base"; fi; }
+
+# Route changes (`ip -batch` lines) from routes line $2 to routes line $3 on $1, into REPLY.
+route_changes() {
+  local dev=$1 route
+  local -a old=() new=()
+  local -A had=() wanted=()
+  [[ $2 =~ $ROUTES_RE ]] || return 1
+  IFS=, read -r -a old <<<"${BASH_REMATCH[1]//\"/}"
+  [[ $3 =~ $ROUTES_RE ]] || return 1
+  IFS=, read -r -a new <<<"${BASH_REMATCH[1]//\"/}"
+  for route in "${old[@]}"; do had[$route]=1; done
+  for route in "${new[@]}"; do wanted[$route]=1; done
+  REPLY=''
+  for route in "${!wanted[@]}"; do [[ -n ${had[$route]:-} ]] || REPLY+="route replace $route dev $dev proto static"$'\n'; done
+  for route in "${!had[@]}"; do [[ -n ${wanted[$route]:-} ]] || REPLY+="route del $route dev $dev proto static"$'\n'; done
+}
+
+apply_delta() {
+  local doc=$1 dev base line key allowed endpoint keepalive psk ruleset='' changes='' fd
+  local -a NEW OLD delta gone=() came=() wg_args=() fds=() stale_secrets=() stale_files=()
+  local -A removed=() added=() kept=() updated=() old_endpoint=() old_psk=() old_keepalive=()
+  [[ $MODE == wireguard && -s $STATE_DIR/delta.base ]] || return 1
+  read_applied && [[ $APPLIED_ID == "$GATEWAY_ID" ]] && ((GENERATION >= APPLIED_GEN)) || return 1
+  mapfile -t -n 7 NEW <"$doc"
+  mapfile -t -n 7 OLD <"$STATE_DIR/state.json"
+  canonical_header NEW && canonical_header OLD || return 1
+  [[ ${NEW[0]} =~ $HEADER_RE && ${BASH_REMATCH[1]} == "$GATEWAY_ID" && $((10#${BASH_REMATCH[2]})) == "$GENERATION" ]] || return 1
+  [[ ${NEW[1]} == "${OLD[1]}" && ${NEW[1]} =~ $INTERFACE_NAME_RE ]] || return 1
+  dev=${VPG_WG_IF:-${BASH_REMATCH[1]}}
+  IFS= read -r base <"$STATE_DIR/delta.base" || return 1
+  interface_instance "$dev"
+  [[ $base == "$REPLY" ]] || return 1
+  # awk writes the new document over state.json: it must not be the document itself.
+  [[ ! $doc -ef $STATE_DIR/state.json ]] || return 1
+  if [[ ${NEW[2]} != "${OLD[2]}" ]]; then
+    [[ ${NEW[2]} =~ $NFT_RE ]] || return 1
+    ruleset=${BASH_REMATCH[1]//\\n/$'\n'}
+  fi
+  if [[ ${NEW[3]} != "${OLD[3]}" ]]; then
+    route_changes "$dev" "${OLD[3]}" "${NEW[3]}" || return 1
+    changes=$REPLY
+  fi
+
+  # From here on state.json is rewritten: any refusal below falls back to the full path, as a
+  # refused delta does.
+  forget_delta_base
+  # Changed lines past the header must all be peer lines; the comma after a peer only says "not the
+  # last one", so it is dropped (a peer whose comma alone changed is kept as it is). One awk pass
+  # finds them and writes the new document over the old one (one process instead of diff + cp + mv).
+  awk -v copy="$STATE_DIR/state.json" -v previous="$STATE_DIR/state.previous.json" "$CHANGED_LINES" \
+    "$STATE_DIR/state.json" "$doc" >"$WORK/delta" || return 1
+  mapfile -t delta <"$WORK/delta"
+  for line in "${delta[@]}"; do
+    [[ $line =~ ^([-+])([0-9]+)\ (.*)$ ]] || return 1
+    ((BASH_REMATCH[2] > 7)) || continue
+    line=${BASH_REMATCH[3]%,}
+    [[ $line == '{"allowedIps":'* ]] || return 1
+    if [[ ${BASH_REMATCH[1]} == - ]]; then removed[$line]=1; else added[$line]=1; fi
+  done
+  for line in "${!removed[@]}"; do
+    if [[ -n ${added[$line]:-} ]]; then
+      kept[$line]=1
+      continue
+    fi
+    peer_line "$line" || return 1
+    key=${BASH_REMATCH[11]}
+    gone+=("$key")
+    old_endpoint[$key]=${BASH_REMATCH[5]}
+    old_keepalive[$key]=${BASH_REMATCH[8]}
+    old_psk[$key]=${BASH_REMATCH[10]}
+  done
+  for line in "${!added[@]}"; do
+    [[ -z ${kept[$line]:-} ]] || continue
+    peer_line "$line" || return 1
+    key=${BASH_REMATCH[11]}
+    if [[ -n ${old_endpoint[$key]+set} ]]; then
+      # wg set cannot clear an endpoint or a preshared key: such an update takes the full path.
+      [[ -n ${BASH_REMATCH[5]} || -z ${old_endpoint[$key]} ]] || return 1
+      [[ -n ${BASH_REMATCH[10]} || -z ${old_psk[$key]} ]] || return 1
+      updated[$key]=1
+    fi
+    # Key, allowed IPs, endpoint, keepalive, preshared key name; PEER_RE admits no '|' in any.
+    came+=("$key|${BASH_REMATCH[1]//\"/}|${BASH_REMATCH[5]}|${BASH_REMATCH[8]}|${BASH_REMATCH[10]}")
+  done
+
+  # Everything checked: from here on, changes are made.
+  for key in "${gone[@]}"; do
+    if [[ -z ${updated[$key]:-} && -n ${old_psk[$key]} ]]; then stale_secrets+=("${old_psk[$key]}"); fi
+  done
+  for line in "${came[@]}"; do
+    IFS='|' read -r key allowed endpoint keepalive psk <<<"$line"
+    wg_args+=(peer "$key" allowed-ips "$allowed")
+    if [[ -n $endpoint ]]; then wg_args+=(endpoint "$endpoint"); fi
+    if [[ $keepalive != null ]]; then
+      wg_args+=(persistent-keepalive "$keepalive")
+    elif [[ ${old_keepalive[$key]:-null} != null ]]; then wg_args+=(persistent-keepalive off); fi
+    if [[ -n ${updated[$key]:-} && -n ${old_psk[$key]} && ${old_psk[$key]} != "$psk" ]]; then
+      stale_secrets+=("${old_psk[$key]}")
+    fi
+    if [[ -n $psk ]]; then
+      resolve_secret_names "$psk"
+      # A key is far smaller than a pipe: the here-string is a pipe, never a file.
+      exec {fd}<<<"${SECRET[$psk]}"
+      fds+=("$fd")
+      wg_args+=(preshared-key "/dev/fd/$fd")
+    fi
+  done
+  for key in "${gone[@]}"; do
+    if [[ -z ${updated[$key]:-} ]]; then wg_args+=(peer "$key" remove); fi
+  done
+  if ((${#wg_args[@]})); then
+    wg set "$dev" "${wg_args[@]}" >/dev/null 2>&1 || die "wg set $dev failed"
+  fi
+  for fd in "${fds[@]}"; do exec {fd}<&-; done
+  if [[ -n $changes ]]; then
+    ip -batch - <<<"$changes" >/dev/null 2>"$WORK/ip.err" || die "ip failed: $(tr '\n' ' ' <"$WORK/ip.err")"
+  fi
+  if [[ -n $ruleset ]]; then
+    nft_script "$dev" "$ruleset"
+    load_ruleset "$REPLY"
+    persist_staged
+  fi
+  # delta.base last: until it is written, the next apply takes the full path (see above).
+  applied_line
+  printf '%s' "$REPLY" >"$STATE_DIR/applied.json" || die "cannot write $STATE_DIR/applied.json"
+  printf '%s\n' "$base" >"$STATE_DIR/delta.base" || die "cannot write $STATE_DIR/delta.base"
+  for key in "${stale_secrets[@]}"; do
+    cache_file "$key"
+    stale_files+=("$REPLY")
+  done
+  if ((${#stale_files[@]})); then rm -f -- "${stale_files[@]}"; fi
+}

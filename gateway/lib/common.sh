@@ -1,0 +1,52 @@
+# shellcheck shell=bash
+# What every part of the gateway script shares: failing, the command check, the applied record and
+# a document's header (read with builtins), the WireGuard key pattern.
+
+KEY_RE='^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=$'
+# applied.json: the gateway and generation last applied (the comma: the number is complete).
+APPLIED_RE='^\{"gatewayId":"([A-Za-z0-9._:-]+)","generation":([0-9]{1,15}),'
+HEADER_RE='^\{"schema":1,"gatewayId":"([A-Za-z0-9._:-]+)","generation":([0-9]{1,15}),$'
+
+die() {
+  echo "apply-config: $*" >&2
+  exit 1
+}
+usage() {
+  echo "apply-config: $*; usage: apply-config.sh --gateway-id ID --generation N --state-uri URI | --restore | --report" >&2
+  exit 2
+}
+
+# Looks the commands up in one builtin call; bash then runs them without searching PATH again.
+need() {
+  local c
+  hash "$@" 2>/dev/null && return 0
+  for c in "$@"; do hash "$c" 2>/dev/null || die "required command not found: $c"; done
+}
+
+# The applied record (applied.json), read with builtins into APPLIED_ID and APPLIED_GEN; false, both
+# empty, when there is none or it is torn or garbage (a crash during a delta apply's write).
+read_applied() {
+  local line=''
+  APPLIED_ID='' APPLIED_GEN=''
+  [[ -f $STATE_DIR/applied.json ]] || return 1
+  IFS= read -r line <"$STATE_DIR/applied.json" || true
+  [[ $line =~ $APPLIED_RE ]] || return 1
+  APPLIED_ID=${BASH_REMATCH[1]} APPLIED_GEN=$((10#${BASH_REMATCH[2]}))
+}
+
+# The header of document file $1, read with builtins into DOC_ID and DOC_GEN; false, both empty,
+# when it has none.
+read_header() {
+  local line=''
+  DOC_ID='' DOC_GEN=''
+  IFS= read -r line <"$1" || true
+  [[ $line =~ $HEADER_RE ]] || return 1
+  DOC_ID=${BASH_REMATCH[1]} DOC_GEN=$((10#${BASH_REMATCH[2]}))
+}
+
+# The content of applied.json for this apply, into REPLY.
+applied_line() {
+  local now
+  TZ=UTC0 printf -v now '%(%Y-%m-%dT%H:%M:%SZ)T' -1
+  REPLY="{\"gatewayId\":\"$GATEWAY_ID\",\"generation\":$GENERATION,\"appliedAt\":\"$now\"}"$'\n'
+}

@@ -1,0 +1,42 @@
+# shellcheck shell=bash
+# The status report: the script's last stdout line (JSON), from the live interface or from what the
+# state directory says was applied.
+
+# Prints the peers as the interface sees them, as JSON, straight to stdout (at 1000 peers, a copy
+# through a bash variable costs more than the dump).
+peers_from_interface() {
+  wg show "$1" dump | awk -F'\t' "$PEERS_FROM_DUMP" || die "cannot read the interface status"
+}
+
+# shellcheck disable=SC2016 # awk program, not shell
+PEERS_FROM_DUMP=$(<"$GATEWAY_SRC/awk/peers-from-dump.awk")
+# shellcheck disable=SC2016 # jq program, not shell
+STORED_REPORT=$(<"$GATEWAY_SRC/jq/stored-report.jq")
+
+# Prints the start of the report line: $1 = gatewayId as JSON, $2 = generation, $3 = extra fields.
+report_head() { printf '{"gatewayId":%s,"appliedGeneration":%s,"mode":"%s"%s' "$1" "$2" "$MODE" "$3"; }
+
+# Prints the report line: report_head "$1" "$2" "$3", then the peers of interface $4 (wireguard
+# mode), else the peers JSON $5.
+print_report() {
+  report_head "$1" "$2" "$3"
+  printf ',"peers":'
+  if [[ $MODE == wireguard && -n $4 ]]; then peers_from_interface "$4"; else printf '%s' "$5"; fi
+  printf '}\n'
+}
+
+# The report of an apply on interface $1; $2 = the files-mode peers, $3 = extra fields.
+report_applied() { print_report "\"$GATEWAY_ID\"" "$GENERATION" "$3" "$1" "$2"; }
+
+# The report of what the state directory says was applied; $1 = extra fields.
+report_from_store() {
+  local id='null' generation=0 wg_if='' peers='[]'
+  if [[ -f $STATE_DIR/state.json && -f $STATE_DIR/applied.json ]]; then
+    { IFS= read -r id && IFS= read -r generation && IFS= read -r wg_if && IFS= read -r peers; } < <(
+      jq -n -r --arg wgif "${VPG_WG_IF:-}" --slurpfile a "$STATE_DIR/applied.json" --slurpfile s "$STATE_DIR/state.json" \
+        "$STORED_REPORT"
+    )
+    [[ $generation =~ ^[0-9]+$ ]] || die "cannot read $STATE_DIR/applied.json"
+  fi
+  print_report "$id" "$generation" "${1:-}" "$wg_if" "$peers"
+}

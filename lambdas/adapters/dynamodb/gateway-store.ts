@@ -1,0 +1,150 @@
+/**
+ * Gateways on the table: the `GW#<id>`/`META` item (record + `allocatedCount`, `capacity`,
+ * `desiredGeneration`) and the `TOMBSTONE#<id>` that keeps a deleted id from coming back.
+ * Also the helpers other stores use on the gateway item: `requireGateway` and `nextGeneration`.
+ */
+import type { GatewayFilter, GatewayStore } from '../../app/ports';
+import { capacityOf } from '../../core/allocation';
+import { ConflictError, GatewayGoneError, TransientError } from '../../core/errors';
+import type { Page, PageRequest } from '../../core/pagination';
+import type { GatewayRecord } from '../../core/types';
+import type { AllocatingGateway } from './allocator';
+import { failedCondition } from './errors';
+import { epochSeconds, type GatewayItem, gatewayItem, keys, toGatewayRecord } from './items';
+import { gatewayList } from './list-queries';
+import { type Paging, sealedPage } from './page-tokens';
+import { AGAIN, type Item, type Table, type TransactItem } from './table';
+
+/** Longer than EventBridge retries an event (24 h) and than a dead-letter queue keeps one (14 days). */
+const TOMBSTONE_TTL_SECONDS = 30 * 24 * 60 * 60;
+
+export class DynamoGatewayStore implements GatewayStore {
+  constructor(
+    private readonly table: Table,
+    private readonly clock: () => Date,
+    private readonly paging: Paging,
+  ) {}
+
+  /** Registers a gateway; registering an id again after its deletion is deliberate: its tombstone goes. */
+  async createGateway(gateway: GatewayRecord): Promise<void> {
+    const reasons = await this.table.transact([
+      this.table.putItem(newGatewayItem(gateway), 'attribute_not_exists(pk)'),
+      { Delete: { TableName: this.table.name, Key: keys.tombstone(gateway.id) } },
+    ]);
+    if (!reasons) return;
+    if (failedCondition(reasons[0])) throw new ConflictError('GATEWAY_EXISTS');
+    throw new TransientError('createGateway: the transaction met a concurrent write');
+  }
+
+  /**
+   * Replaces a known gateway's registry fields (its bookkeeping stays), or registers an unknown one,
+   * unless it was deleted: a late "VPN Gateway Updated" must not bring a gateway back.
+   */
+  async upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord> {
+    return this.table.retrying('upsertGateway', async () => {
+      const updated = await this.replaceRegistry(gateway);
+      if (updated) return updated;
+      const item = newGatewayItem(gateway);
+      const reasons = await this.table.transact([
+        this.table.conditionCheck(keys.tombstone(gateway.id), 'attribute_not_exists(pk)'),
+        this.table.putItem(item, 'attribute_not_exists(pk)'),
+      ]);
+      if (!reasons) return toGatewayRecord(item);
+      if (failedCondition(reasons[0])) throw new GatewayGoneError(gateway.id);
+      // Registered meanwhile: update it instead.
+      return AGAIN;
+    });
+  }
+
+  /** The registry fields of an existing gateway replaced, bookkeeping kept; undefined when absent. */
+  private async replaceRegistry(gateway: GatewayRecord): Promise<GatewayRecord | undefined> {
+    const { pk, sk, desiredGeneration, privateKeyParam, createdAt, allocatedCount, ...replaced } =
+      newGatewayItem(gateway);
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const assignments = Object.entries(replaced).map(([field, value], i) => {
+      names[`#r${i}`] = field;
+      values[`:r${i}`] = value;
+      return `#r${i} = :r${i}`;
+    });
+    const attributes = await this.table.updateIfMatches({
+      Key: { pk, sk },
+      UpdateExpression: `SET ${assignments.join(', ')}`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: 'ALL_NEW',
+    });
+    return attributes && toGatewayRecord(attributes);
+  }
+
+  async getGateway(id: string): Promise<GatewayRecord | undefined> {
+    const item = await this.table.get(keys.gateway(id));
+    return item && toGatewayRecord(item);
+  }
+
+  /** One page in id order, from the byOwner or byEntity index (list-queries.ts); never a scan. */
+  async pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>> {
+    const result = await sealedPage(this.paging.tokens, page, (after) =>
+      this.paging.lists.pageIndexed(
+        gatewayList(filter.ownerId),
+        { limit: page.limit, after },
+        (item) => filter.status === undefined || item.status === filter.status,
+      ),
+    );
+    return { ...result, items: result.items.map(toGatewayRecord) };
+  }
+
+  /**
+   * Deletes the gateway item (its stream REMOVE starts the cascade). A tombstone is written first and
+   * kept for TOMBSTONE_TTL_SECONDS, so that no late or redelivered upsert re-creates the gateway;
+   * should the delete not follow, the redelivered "Deleted" event completes it.
+   */
+  async deleteGateway(id: string): Promise<GatewayRecord | undefined> {
+    const deletedAt = this.clock();
+    await this.table.put({
+      ...keys.tombstone(id),
+      entity: 'tombstone',
+      deletedAt: deletedAt.toISOString(),
+      expiresAt: epochSeconds(deletedAt) + TOMBSTONE_TTL_SECONDS,
+    });
+    const old = await this.table.delete(keys.gateway(id));
+    return old && toGatewayRecord(old);
+  }
+
+  async bumpGeneration(gatewayId: string): Promise<number | undefined> {
+    const attributes = await this.table.updateIfMatches({
+      Key: keys.gateway(gatewayId),
+      UpdateExpression: 'ADD desiredGeneration :one',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    });
+    return attributes && Number(attributes.desiredGeneration);
+  }
+}
+
+/** Reads the gateway item with its counters; GatewayGoneError when absent. */
+export async function requireGateway(table: Table, id: string): Promise<GatewayItem & AllocatingGateway> {
+  const item = await table.get(keys.gateway(id));
+  if (!item) throw new GatewayGoneError(id);
+  return item as unknown as GatewayItem;
+}
+
+/**
+ * desiredGeneration `current` → `current + 1` as a compare-and-set, for changes that report the
+ * generation first holding them (a concurrent bump cancels the transaction instead).
+ */
+export function nextGeneration(table: Table, gatewayId: string, current: number): TransactItem {
+  return table.updateItem({
+    Key: keys.gateway(gatewayId),
+    UpdateExpression: 'SET desiredGeneration = :next',
+    ConditionExpression: 'attribute_exists(pk) AND desiredGeneration = :current',
+    ExpressionAttributeValues: { ':current': current, ':next': current + 1 },
+  });
+}
+
+/** A gateway as registered: no allocation yet, the capacity its tunnel subnet gives. */
+const newGatewayItem = (gateway: GatewayRecord): Item => ({
+  ...gatewayItem(gateway, { allocatedCount: 0, capacity: capacityOf(gateway) }),
+});

@@ -1,0 +1,168 @@
+/**
+ * Peer entries on the table (`GW#<id>`/`PEER#<name>`): road-warriors (reserve an address, then
+ * commit the entry with the gateway's counter and generation in one transaction: allocator.ts and
+ * docs/ARCHITECTURE.md "Allocation"), endpoint changes, and the residue of a deleted gateway.
+ *
+ * Road-warrior changes bump the generation with a plain increment (they report none, so it never
+ * conflicts); updatePeerEndpoint reports the generation that first holds its change, hence a
+ * compare-and-set (nextGeneration).
+ */
+import { roadWarriorPeer } from '../../app/new-records';
+import type { NewRoadWarrior, PeerStore, RouteBlock } from '../../app/ports';
+import { assertRoom, capacityOf } from '../../core/allocation';
+import { ConflictError } from '../../core/errors';
+import type { Page, PageRequest } from '../../core/pagination';
+import { PEERING_PEER_PREFIX } from '../../core/schemas';
+import type { PeerRecord } from '../../core/types';
+import {
+  type AddressAllocator,
+  type AllocatingGateway,
+  RANDOM_MISSES_BEFORE_SCAN,
+  type Reservation,
+  refreshedGateway,
+} from './allocator';
+import { failedCondition } from './errors';
+import { nextGeneration, requireGateway } from './gateway-store';
+import { keys, peerItem, SK, toPeerRecord } from './items';
+import { type Paging, sealedPage } from './page-tokens';
+import { type RouteBlockRequest, routeBlockKeys, toRouteBlock } from './route-blocks';
+import { AGAIN, type Table } from './table';
+
+export class DynamoPeerStore implements PeerStore {
+  constructor(
+    private readonly table: Table,
+    private readonly allocator: AddressAllocator,
+    private readonly paging: Paging,
+  ) {}
+
+  async listPeers(gatewayId: string): Promise<PeerRecord[]> {
+    const items = await this.table.queryPartition(keys.gatewayPartition(gatewayId), SK.peer);
+    return items.map(toPeerRecord);
+  }
+
+  async pagePeers(gatewayId: string, page: PageRequest): Promise<Page<PeerRecord>> {
+    const result = await sealedPage(this.paging.tokens, page, (after) =>
+      this.paging.lists.pagePeers(gatewayId, { limit: page.limit, after }),
+    );
+    return { ...result, items: result.items.map(toPeerRecord) };
+  }
+
+  async listPeeringPeers(gatewayId: string): Promise<PeerRecord[]> {
+    const items = await this.table.queryPartition(
+      keys.gatewayPartition(gatewayId),
+      `${SK.peer}${PEERING_PEER_PREFIX}`,
+    );
+    return items.map(toPeerRecord);
+  }
+
+  async readRouteBlocks(requests: RouteBlockRequest[]): Promise<RouteBlock[]> {
+    const blockKeys = routeBlockKeys(requests);
+    const items = new Map(
+      (await this.table.batchGet(blockKeys)).map((item) => [`${item.pk}|${item.sk}`, item]),
+    );
+    return blockKeys.map((key) => toRouteBlock(key, items.get(`${key.pk}|${key.sk}`)));
+  }
+
+  async peeredWith(gatewayId: string, otherIds: string[]): Promise<Set<string>> {
+    const locks = await this.table.batchGet(otherIds.map((otherId) => keys.pairLock(gatewayId, otherId)));
+    const lockedPairs = new Set(locks.map((lock) => String(lock.pk)));
+    return new Set(otherIds.filter((otherId) => lockedPairs.has(keys.pairLock(gatewayId, otherId).pk)));
+  }
+
+  async getPeer(gatewayId: string, name: string): Promise<PeerRecord | undefined> {
+    const item = await this.table.get(keys.peer(gatewayId, name));
+    return item && toPeerRecord(item);
+  }
+
+  async updatePeerEndpoint(
+    gatewayId: string,
+    peerName: string,
+    endpoint: string,
+  ): Promise<number | undefined> {
+    return this.table.retrying('updatePeerEndpoint', async () => {
+      const peerKey = keys.peer(gatewayId, peerName);
+      const [gateway, peer] = await Promise.all([
+        this.table.get(keys.gateway(gatewayId)),
+        this.table.get(peerKey),
+      ]);
+      if (!gateway || !peer) return undefined;
+      const current = Number(gateway.desiredGeneration);
+      if (peer.endpoint === endpoint) return current;
+      const reasons = await this.table.transact([
+        this.table.updateItem({
+          Key: peerKey,
+          UpdateExpression: 'SET endpoint = :endpoint',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':endpoint': endpoint },
+        }),
+        nextGeneration(this.table, gatewayId, current),
+      ]);
+      // A failed condition: the peer or gateway went, or the generation moved; re-read and decide again.
+      return reasons ? AGAIN : current + 1;
+    });
+  }
+
+  async addRoadWarrior(input: NewRoadWarrior): Promise<PeerRecord> {
+    // The caller's record is trusted for its immutable fields only; the commit's conditions
+    // enforce the counters, and a cancelled commit returns them (refreshedGateway).
+    let gateway: AllocatingGateway = input.gateway
+      ? { ...input.gateway, capacity: capacityOf(input.gateway) }
+      : await requireGateway(this.table, input.gatewayId);
+    let reservation: Reservation | undefined;
+    let misses = 0;
+    try {
+      return await this.table.retrying('addRoadWarrior', async () => {
+        if (!reservation) {
+          if (misses >= RANDOM_MISSES_BEFORE_SCAN && gateway.allocatedCount === undefined) {
+            // Crowded subnet: read the real count once, so a full one fails fast.
+            gateway = await requireGateway(this.table, input.gatewayId);
+          }
+          assertRoom(gateway);
+          const candidate = await this.allocator.pickAddress(gateway, misses);
+          reservation = await this.allocator.reserve(input.gatewayId, input.name, candidate);
+          if (!reservation) {
+            misses += 1;
+            return AGAIN;
+          }
+        }
+        const peer = roadWarriorPeer(input, reservation.tunnelIp);
+        const reasons = await this.table.transact([
+          this.table.putItem(peerItem(peer), 'attribute_not_exists(pk)'),
+          this.allocator.allocateOnGateway(gateway, 'increment'),
+        ]);
+        if (!reasons) return peer;
+        const [peerReason, gatewayReason] = reasons;
+        if (failedCondition(peerReason)) throw new ConflictError('PEER_EXISTS');
+        gateway = refreshedGateway(gateway, gatewayReason);
+        assertRoom(gateway);
+        // Contention only: the reservation is still ours, the next attempt commits it again.
+        return AGAIN;
+      });
+    } catch (error) {
+      if (reservation) await this.allocator.cancelReservation(input.gatewayId, input.name, reservation);
+      throw error;
+    }
+  }
+
+  async removeRoadWarrior(gatewayId: string, name: string): Promise<PeerRecord | undefined> {
+    return this.table.retrying('removeRoadWarrior', async () => {
+      const peer = await this.getPeer(gatewayId, name);
+      if (peer?.type !== 'road-warrior') return undefined;
+      const gatewayExists = (await this.table.get(keys.gateway(gatewayId))) !== undefined;
+      const reasons = await this.table.transact([
+        this.table.deleteItem(keys.peer(gatewayId, name), 'attribute_exists(pk)'),
+        this.table.deleteItem(keys.allocation(gatewayId, peer.tunnelIp), 'holder = :holder', {
+          ':holder': name,
+        }),
+        ...(gatewayExists ? [this.allocator.releaseOnGateway(gatewayId, 'increment')] : []),
+      ]);
+      return reasons ? AGAIN : peer;
+    });
+  }
+
+  async purgeGatewayResidue(gatewayId: string): Promise<void> {
+    const partition = keys.gatewayPartition(gatewayId);
+    const residue = (await this.table.queryPartition(partition)).filter((item) => item.sk !== SK.meta);
+    await this.table.batchDelete(residue.map((item) => ({ pk: partition, sk: String(item.sk) })));
+  }
+}

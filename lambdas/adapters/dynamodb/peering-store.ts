@@ -1,0 +1,224 @@
+/**
+ * Peerings on the table: the `PEERING#<id>` record, the `PAIR#<a>#<b>` lock (at most one live
+ * peering per unordered pair) and, in the same transaction, both sides' peer entries, addresses
+ * and gateway counters (allocator.ts).
+ *
+ * createPeering and detachPeering set desiredGeneration to an exact value under a compare-and-set,
+ * because they report the generation that first holds the change; a transaction returns no values.
+ */
+import { assertTwoGateways, newPeeringRecord, peeringPeer } from '../../app/new-records';
+import type { NewPeering, PeeringFilter, PeeringStore } from '../../app/ports';
+import { assertActiveWithRoom } from '../../core/allocation';
+import { ChecksOutdatedError, ConflictError } from '../../core/errors';
+import type { Page, PageRequest } from '../../core/pagination';
+import type { Peering, PeeringSide, PeeringStatus } from '../../core/types';
+import { type AddressAllocator, refreshedGateway } from './allocator';
+import { failedCondition } from './errors';
+import { nextGeneration, requireGateway } from './gateway-store';
+import { keys, peerItem, peeringItem, toPeering, toPeerRecord } from './items';
+import { peeringList } from './list-queries';
+import { type Paging, sealedPage } from './page-tokens';
+import { claimRouteBlocks, releaseRouteBlocks } from './route-blocks';
+import { AGAIN, type Table } from './table';
+
+export class DynamoPeeringStore implements PeeringStore {
+  constructor(
+    private readonly table: Table,
+    private readonly allocator: AddressAllocator,
+    private readonly clock: () => Date,
+    private readonly paging: Paging,
+  ) {}
+
+  async createPeering(input: NewPeering): Promise<Peering> {
+    const existing = await this.getPeering(input.id);
+    if (existing) return existing;
+    assertTwoGateways(input);
+    let gateways = await Promise.all(input.sides.map((side) => requireGateway(this.table, side.gatewayId)));
+    const misses = [0, 0];
+    return this.table.retrying('createPeering', async () => {
+      // Checked on every attempt: a cancelled attempt refreshes the gateways it saw.
+      for (const gateway of gateways) assertActiveWithRoom(gateway);
+      const [a, b] = await Promise.all(
+        gateways.map((gateway, i) => this.allocator.pickAddress(gateway, misses[i] ?? 0)),
+      );
+      const tunnelIps: [string, string] = [a ?? '', b ?? ''];
+      const peering = newPeeringRecord(
+        input,
+        [gateways[0]?.desiredGeneration ?? 0, gateways[1]?.desiredGeneration ?? 0],
+        tunnelIps,
+      );
+      const reasons = await this.table.transact([
+        this.table.putItem(peeringItem(peering), 'attribute_not_exists(pk)'),
+        this.table.putItem(
+          {
+            ...keys.pairLock(input.sides[0].gatewayId, input.sides[1].gatewayId),
+            entity: 'pairLock',
+            peeringId: input.id,
+          },
+          'attribute_not_exists(pk)',
+        ),
+        ...input.sides.map((side, i) =>
+          this.table.putItem(
+            peerItem(peeringPeer(input, side, tunnelIps[i] ?? '')),
+            'attribute_not_exists(pk)',
+          ),
+        ),
+        ...input.sides.map((side, i) =>
+          this.allocator.claimItem(side.gatewayId, tunnelIps[i] ?? '', side.peer.name),
+        ),
+        ...gateways.map((gateway) => this.allocator.allocateOnGateway(gateway, 'compare-and-set')),
+        // The routed-prefix check binds here: only to the blocks this peering adds prefixes to.
+        ...input.sides.flatMap((side) =>
+          claimRouteBlocks(
+            this.table.name,
+            side.gatewayId,
+            input.id,
+            side.peer.allowedIps,
+            input.routeBlockVersions,
+          ),
+        ),
+      ]);
+      if (!reasons) return peering;
+      const [
+        peeringReason,
+        lockReason,
+        peerA,
+        peerB,
+        allocationA,
+        allocationB,
+        gatewayA,
+        gatewayB,
+        ...blocks
+      ] = reasons;
+      if (failedCondition(peeringReason)) return (await this.getPeering(input.id)) ?? AGAIN;
+      if (failedCondition(lockReason)) throw new ConflictError('PEERING_ALREADY_EXISTS');
+      if (failedCondition(peerA) || failedCondition(peerB)) throw new ConflictError('PEER_EXISTS');
+      if (blocks.some(failedCondition)) {
+        throw new ChecksOutdatedError(`A route block of peering ${input.id} changed since it was checked`);
+      }
+      // A gateway's generation moved (another peer, a road-warrior): contention, not a reason to
+      // check again; the next attempt sets the generation from the value the refusal returned.
+      gateways = gateways.map((gateway, i) => refreshedGateway(gateway, [gatewayA, gatewayB][i]));
+      [allocationA, allocationB].forEach((reason, i) => {
+        if (failedCondition(reason)) misses[i] = (misses[i] ?? 0) + 1;
+      });
+      return AGAIN;
+    });
+  }
+
+  async getPeering(id: string): Promise<Peering | undefined> {
+    const item = await this.table.get(keys.peering(id));
+    return item && toPeering(item);
+  }
+
+  /** One page in id order, from the byOwner or byEntity index (list-queries.ts); never a scan. */
+  async pagePeerings(filter: PeeringFilter, page: PageRequest): Promise<Page<Peering>> {
+    const result = await sealedPage(this.paging.tokens, page, (after) =>
+      this.paging.lists.pageIndexed(
+        peeringList(filter.ownerId),
+        { limit: page.limit, after },
+        (item) => filter.status === undefined || item.status === filter.status,
+      ),
+    );
+    return { ...result, items: result.items.map(toPeering) };
+  }
+
+  async setPeeringStatus(
+    id: string,
+    status: PeeringStatus,
+    reason: string | null,
+    from: PeeringStatus[],
+  ): Promise<Peering | undefined> {
+    if (from.length === 0) return undefined;
+    const fromValues = Object.fromEntries(from.map((value, i) => [`:from${i}`, value]));
+    return this.updatePeering(
+      id,
+      'SET #status = :status, statusReason = :reason, updatedAt = :now',
+      `#status IN (${Object.keys(fromValues).join(', ')})`,
+      { ':status': status, ':reason': reason, ...fromValues },
+    );
+  }
+
+  async markSideApplied(id: string, gatewayId: string): Promise<Peering | undefined> {
+    const peering = await this.getPeering(id);
+    const index = peering?.sides.findIndex((side) => side.gatewayId === gatewayId) ?? -1;
+    if (index < 0) return undefined;
+    return this.updatePeering(
+      id,
+      `SET sides[${index}].applied = :applied, updatedAt = :now`,
+      `sides[${index}].gatewayId = :gatewayId`,
+      { ':applied': true, ':gatewayId': gatewayId },
+    );
+  }
+
+  async detachPeering(id: string): Promise<Record<string, number>> {
+    const peering = await this.getPeering(id);
+    const generations: Record<string, number> = {};
+    for (const side of peering?.sides ?? []) {
+      const generation = await this.detachSide(side);
+      if (generation !== undefined) generations[side.gatewayId] = generation;
+    }
+    return generations;
+  }
+
+  async releasePeering(id: string, options: { deleteRecord: boolean }): Promise<void> {
+    const peering = await this.getPeering(id);
+    if (!peering) return;
+    for (const side of peering.sides) {
+      await this.allocator.releaseAddress(side.gatewayId, side.tunnelIp, side.peerName);
+    }
+    const [a, b] = peering.gatewayIds;
+    await this.table.deleteIfMatches(keys.pairLock(a, b), 'peeringId = :id', { ':id': id });
+    if (options.deleteRecord) await this.table.deleteIfMatches(keys.peering(id), 'attribute_exists(pk)');
+  }
+
+  /** Removes one side's peer entry; the new generation, or undefined when the gateway is gone. */
+  private async detachSide(side: PeeringSide): Promise<number | undefined> {
+    return this.table.retrying('detachPeering', async () => {
+      const gateway = await this.table.get(keys.gateway(side.gatewayId));
+      const peerKey = keys.peer(side.gatewayId, side.peerName);
+      const peer = await this.table.get(peerKey);
+      const { peeringId, allowedIps } = peer ? toPeerRecord(peer) : { peeringId: undefined, allowedIps: [] };
+      const releases = peeringId
+        ? releaseRouteBlocks(this.table.name, side.gatewayId, peeringId, allowedIps)
+        : [];
+      if (!gateway) {
+        // Only blocks still there: the residue purge may have run, and must not get items back.
+        for (const release of releases) {
+          if (release.Update)
+            await this.table.updateIfMatches({
+              ...release.Update,
+              ConditionExpression: 'attribute_exists(pk)',
+            });
+        }
+        await this.table.deleteIfMatches(peerKey, 'attribute_exists(pk)');
+        return undefined;
+      }
+      const current = Number(gateway.desiredGeneration);
+      if (!peer) return current;
+      const reasons = await this.table.transact([
+        this.table.deleteItem(peerKey, 'attribute_exists(pk)'),
+        nextGeneration(this.table, side.gatewayId, current),
+        ...releases,
+      ]);
+      return reasons ? AGAIN : current + 1;
+    });
+  }
+
+  private async updatePeering(
+    id: string,
+    update: string,
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<Peering | undefined> {
+    const attributes = await this.table.updateIfMatches({
+      Key: keys.peering(id),
+      UpdateExpression: update,
+      ConditionExpression: `attribute_exists(pk) AND ${condition}`,
+      ExpressionAttributeNames: update.includes('#status') ? { '#status': 'status' } : undefined,
+      ExpressionAttributeValues: { ...values, ':now': this.clock().toISOString() },
+      ReturnValues: 'ALL_NEW',
+    });
+    return attributes && toPeering(attributes);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * What the instances report, on the gateway partition: `APPLIED` (the generation each push
+ * applied; a few bytes, so recording a delta push costs one write unit whatever the peer count)
+ * and `STATUS` (the latest live peer list). Both are monotonic: pushes and reports finish out of
+ * order, and an older one must never replace a newer one.
+ */
+import type { StatusStore } from '../../app/ports';
+import type { AppliedGeneration, GatewayStatusReport } from '../../core/types';
+import { appliedItem, keys, statusItem, toAppliedGeneration, toStatusReport } from './items';
+import type { Table } from './table';
+
+export class DynamoStatusStore implements StatusStore {
+  constructor(private readonly table: Table) {}
+
+  /** The same generation reported again (a retried push, a periodic report) keeps its first `appliedAt`. */
+  async recordApplied(applied: AppliedGeneration): Promise<void> {
+    await this.table.putIfNewer(appliedItem(applied), 'appliedGeneration < :generation', {
+      ':generation': applied.appliedGeneration,
+    });
+  }
+
+  async getAppliedGeneration(gatewayId: string): Promise<AppliedGeneration | undefined> {
+    const item = await this.table.get(keys.applied(gatewayId));
+    return item && toAppliedGeneration(item);
+  }
+
+  /**
+   * By the generation the peers were listed at, then by time (a periodic report and a push's
+   * report of the same generation may be stored out of order).
+   */
+  async putStatusReport(report: GatewayStatusReport): Promise<void> {
+    await this.table.putIfNewer(
+      statusItem(report),
+      'appliedGeneration < :generation OR (appliedGeneration = :generation AND reportedAt <= :reportedAt)',
+      { ':generation': report.appliedGeneration, ':reportedAt': report.reportedAt },
+    );
+  }
+
+  async getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined> {
+    const item = await this.table.get(keys.status(gatewayId));
+    return item && toStatusReport(item);
+  }
+}

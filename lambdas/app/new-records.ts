@@ -1,0 +1,80 @@
+/**
+ * The records a new road-warrior or peering writes, built from the request and the addresses its
+ * allocation chose. Every Repository implementation writes exactly these, so they agree.
+ */
+import { ValidationError } from '../core/errors';
+import type { Peering, PeeringSide, PeerRecord } from '../core/types';
+import type { NewPeering, NewRoadWarrior } from './ports';
+
+export function roadWarriorPeer(input: NewRoadWarrior, tunnelIp: string): PeerRecord {
+  return {
+    gatewayId: input.gatewayId,
+    name: input.name,
+    type: 'road-warrior',
+    publicKey: input.publicKey,
+    tunnelIp,
+    allowedIps: [`${tunnelIp}/32`],
+    endpoint: null,
+    presharedKeyParam: null,
+    privateKeyParam: input.privateKeyParam,
+    createdAt: input.createdAt,
+  };
+}
+
+/** A peering joins two gateways; the checks refuse the same VPC, this refuses the same gateway. */
+export function assertTwoGateways(input: NewPeering): void {
+  if (input.sides[0].gatewayId === input.sides[1].gatewayId) {
+    throw new ValidationError('a peering needs two different gateways', 'remoteGatewayId');
+  }
+}
+
+/**
+ * The PROVISIONING peering. `generations[i]` is side i's desiredGeneration before the write: the
+ * write sets it to exactly one more (a compare-and-set), so each side names the generation that
+ * first holds its peer.
+ */
+export function newPeeringRecord(
+  input: NewPeering,
+  generations: readonly [number, number],
+  tunnelIps: readonly [string, string],
+): Peering {
+  const side = (i: 0 | 1): PeeringSide => ({
+    gatewayId: input.sides[i].gatewayId,
+    peerName: input.sides[i].peer.name,
+    tunnelIp: tunnelIps[i],
+    applied: false,
+    generation: generations[i] + 1,
+  });
+  return {
+    id: input.id,
+    ownerId: input.ownerId,
+    gatewayIds: [input.sides[0].gatewayId, input.sides[1].gatewayId],
+    status: 'PROVISIONING',
+    statusReason: null,
+    createdAt: input.createdAt,
+    updatedAt: input.createdAt,
+    sides: [side(0), side(1)],
+  };
+}
+
+/** The peer entry written on one side's gateway; it describes the other side. */
+export function peeringPeer(
+  input: NewPeering,
+  side: NewPeering['sides'][number],
+  tunnelIp: string,
+): PeerRecord {
+  return {
+    gatewayId: side.gatewayId,
+    name: side.peer.name,
+    type: 'vpc-peering',
+    publicKey: side.peer.publicKey,
+    tunnelIp,
+    allowedIps: side.peer.allowedIps,
+    endpoint: side.peer.endpoint,
+    peeringId: input.id,
+    remoteGatewayId: side.peer.remoteGatewayId,
+    presharedKeyParam: input.presharedKeyParam,
+    privateKeyParam: null,
+    createdAt: input.createdAt,
+  };
+}

@@ -1,0 +1,301 @@
+/**
+ * The one source of the state machines: statemachine/*.asl.json are this module's output, written by
+ * `npx tsx statemachine/build.ts` and checked equal to it by test/workflow/asl.test.ts. The
+ * push-then-poll loop (`pushAndPoll`) and each Retry policy are defined once here; the JSON files
+ * repeat them because ASL has no reuse. Lambda ARNs appear only as `${NameFunctionArn}`
+ * placeholders, filled by DefinitionSubstitutions (lib/constructs/peering-state-machine.ts) and by
+ * the embedded runtime (runtime/workflow-engine.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type State = { [key: string]: Json };
+type States = Record<string, State>;
+export interface Machine {
+  Comment: string;
+  StartAt: string;
+  States: States;
+}
+
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+/** Bound of one Lambda step (the handlers finish well within it; SSM calls are bounded below it). */
+const TASK_TIMEOUT_SECONDS = 60;
+/** Between two polls of a command (CheckCommand bounds how many polls a push makes). */
+const POLL_INTERVAL_SECONDS = 2;
+
+/** A Lambda's ARN, as a DefinitionSubstitutions placeholder. */
+const functionArn = (name: string) => `\${${name}FunctionArn}`;
+
+/** Lambda service hiccups, a timed-out step and the handlers' TransientError: retried with backoff. */
+const RETRY_TRANSIENT: State = {
+  ErrorEquals: [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+    'States.Timeout',
+    'TransientError',
+  ],
+  IntervalSeconds: 1,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
+/** SSM has not registered the command's invocation yet: ask again shortly. */
+const RETRY_INVOCATION_NOT_READY: State = {
+  ErrorEquals: ['InvocationNotReadyError'],
+  IntervalSeconds: 1,
+  MaxAttempts: 10,
+  BackoffRate: 1.5,
+};
+/** Clean-up steps (compensate, release) must get through: any error is retried. */
+const RETRY_CLEANUP: State = {
+  ErrorEquals: ['States.ALL'],
+  IntervalSeconds: 1,
+  MaxAttempts: 5,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
+/** A best-effort push of both sides (unpush, delete) is tried once more as a whole. */
+const RETRY_BOTH_SIDES_ONCE_MORE: State = {
+  ErrorEquals: ['States.ALL'],
+  IntervalSeconds: 2,
+  MaxAttempts: 2,
+  BackoffRate: 2,
+};
+
+/** Every Retry policy the definitions use, by name. */
+export const RETRY_POLICIES = {
+  RETRY_TRANSIENT,
+  RETRY_INVOCATION_NOT_READY,
+  RETRY_CLEANUP,
+  RETRY_BOTH_SIDES_ONCE_MORE,
+} as const;
+
+interface LambdaTask {
+  /** The function's name in DefinitionSubstitutions, without `FunctionArn`. */
+  fn: string;
+  payload: State;
+  resultPath: string | null;
+  /** Default: the handler's whole result, under `value`. */
+  resultSelector?: State;
+  retry?: State[];
+  catch?: State[];
+  next: string;
+}
+
+function lambdaTask(task: LambdaTask): State {
+  return {
+    Type: 'Task',
+    Resource: LAMBDA_INVOKE,
+    TimeoutSeconds: TASK_TIMEOUT_SECONDS,
+    Parameters: { FunctionName: functionArn(task.fn), Payload: task.payload },
+    ResultSelector: task.resultSelector ?? { 'value.$': '$.Payload' },
+    ResultPath: task.resultPath,
+    Retry: task.retry ?? [RETRY_TRANSIENT],
+    ...(task.catch ? { Catch: task.catch } : {}),
+    Next: task.next,
+  };
+}
+
+const catchInto = (resultPath: string, next: string, errors: string[] = ['States.ALL']): State => ({
+  ErrorEquals: errors,
+  ResultPath: resultPath,
+  Next: next,
+});
+
+const fail = (): State => ({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
+
+/**
+ * The push-then-poll loop for the gateway at `gatewayIdPath`: PushConfig publishes its document and
+ * sends the apply command (done at once when there is nothing to send), then CheckCommand polls the
+ * command every POLL_INTERVAL_SECONDS until it is applied; CheckCommand fails the loop when the
+ * command fails or its poll limit is reached. `required`: a gone gateway fails the push instead of
+ * being skipped. State names start with `prefix`.
+ */
+export function pushAndPoll(prefix: string, gatewayIdPath: string, required: boolean): States {
+  const names = {
+    push: `${prefix}Push`,
+    pushed: `${prefix}Pushed`,
+    wait: `${prefix}WaitForCommand`,
+    check: `${prefix}CheckCommand`,
+    applied: `${prefix}Applied`,
+  };
+  return {
+    [names.push]: lambdaTask({
+      fn: 'PushConfig',
+      payload: { 'gatewayId.$': gatewayIdPath, required },
+      resultPath: '$.push',
+      next: names.pushed,
+    }),
+    [names.pushed]: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.push.value.done', BooleanEquals: true, Next: names.applied }],
+      Default: names.wait,
+    },
+    [names.wait]: { Type: 'Wait', Seconds: POLL_INTERVAL_SECONDS, Next: names.check },
+    [names.check]: lambdaTask({
+      fn: 'CheckCommand',
+      payload: { 'ticket.$': '$.push.value.ticket' },
+      resultPath: '$.push',
+      retry: [RETRY_TRANSIENT, RETRY_INVOCATION_NOT_READY],
+      next: names.pushed,
+    }),
+    [names.applied]: { Type: 'Succeed' },
+  };
+}
+
+/** Both gateways of a peering (`$.gatewayIds[0]` and `[1]`), pushed side by side. */
+function pushBothSides(name: string, required: boolean, rest: State): State {
+  return {
+    Type: 'Parallel',
+    Branches: (['A', 'B'] as const).map((side, index) => ({
+      StartAt: `${name}${side}Push`,
+      States: pushAndPoll(`${name}${side}`, `$.gatewayIds[${index}]`, required),
+    })),
+    ResultPath: null,
+    ...rest,
+  };
+}
+
+/**
+ * Both sides pushed on the way out (unpush after a failure, delete): a gone gateway is skipped, the
+ * pair is tried once more, and a failure is recorded at `failurePath` without stopping the clean-up.
+ */
+function bestEffortBothSides(name: string, failurePath: string, next: string): State {
+  return pushBothSides(name, false, {
+    Next: next,
+    Retry: [RETRY_BOTH_SIDES_ONCE_MORE],
+    Catch: [catchInto(failurePath, next)],
+  });
+}
+
+const PEERING_ONLY = { 'peeringId.$': '$.peeringId' };
+
+/** Frees the peering's addresses and pair lock; `deleteRecord`: the peering record goes too. */
+const release = (deleteRecord: boolean, next: string): State =>
+  lambdaTask({
+    fn: 'Release',
+    payload: { ...PEERING_ONLY, deleteRecord },
+    resultPath: null,
+    retry: [RETRY_CLEANUP],
+    next,
+  });
+
+export function createPeering(): Machine {
+  const pair = { ...PEERING_ONLY, 'gatewayId.$': '$.gatewayId', 'remoteGatewayId.$': '$.remoteGatewayId' };
+  return {
+    Comment:
+      'Create a VPC peering: validate, allocate (one DynamoDB transaction), push both gateways, activate. Any failure after allocation is compensated.',
+    StartAt: 'Validate',
+    States: {
+      Validate: lambdaTask({
+        fn: 'Validate',
+        payload: pair,
+        resultSelector: { 'gatewayIds.$': '$.Payload.gatewayIds' },
+        resultPath: '$.validated',
+        next: 'Sides',
+      }),
+      Sides: {
+        Type: 'Pass',
+        Parameters: { ...pair, 'gatewayIds.$': '$.validated.gatewayIds' },
+        Next: 'AllocateTunnelIps',
+      },
+      AllocateTunnelIps: lambdaTask({
+        fn: 'Allocate',
+        payload: pair,
+        resultPath: null,
+        catch: [
+          catchInto('$.failure', 'Rejected', ['ConflictError', 'NotFoundError']),
+          catchInto('$.failure', 'Compensate'),
+        ],
+        next: 'PushConfig',
+      }),
+      Rejected: fail(),
+      PushConfig: pushBothSides('PushConfig', true, {
+        Next: 'Activate',
+        Catch: [catchInto('$.failure', 'Compensate')],
+      }),
+      Activate: lambdaTask({
+        fn: 'Activate',
+        payload: PEERING_ONLY,
+        resultPath: '$.activated',
+        catch: [catchInto('$.failure', 'Compensate')],
+        next: 'Active',
+      }),
+      Active: { Type: 'Pass', Parameters: { ...PEERING_ONLY, status: 'ACTIVE' }, End: true },
+      Compensate: lambdaTask({
+        fn: 'Compensate',
+        payload: { ...PEERING_ONLY, 'failure.$': '$.failure' },
+        resultPath: null,
+        retry: [RETRY_CLEANUP],
+        next: 'UnpushConfig',
+      }),
+      UnpushConfig: bestEffortBothSides('UnpushConfig', '$.unpushFailure', 'ReleaseAllocations'),
+      ReleaseAllocations: release(false, 'PeeringFailed'),
+      PeeringFailed: fail(),
+    },
+  };
+}
+
+export function deletePeering(): Machine {
+  return {
+    Comment:
+      'Delete a VPC peering: detach both peer entries, push both gateways (a gone gateway is skipped), release addresses and the pair lock, delete the record.',
+    StartAt: 'Detach',
+    States: {
+      Detach: lambdaTask({
+        fn: 'Detach',
+        payload: PEERING_ONLY,
+        resultPath: '$.detached',
+        next: 'PeeringExists',
+      }),
+      PeeringExists: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.detached.value.found', BooleanEquals: false, Next: 'AlreadyDeleted' }],
+        Default: 'Sides',
+      },
+      AlreadyDeleted: { Type: 'Succeed' },
+      Sides: {
+        Type: 'Pass',
+        Parameters: { ...PEERING_ONLY, 'gatewayIds.$': '$.detached.value.gatewayIds' },
+        Next: 'PushConfig',
+      },
+      PushConfig: bestEffortBothSides('PushConfig', '$.pushFailure', 'Release'),
+      Release: release(true, 'Deleted'),
+      Deleted: { Type: 'Succeed' },
+    },
+  };
+}
+
+export function pushGateway(): Machine {
+  return {
+    Comment:
+      "Push one gateway's whole desired state after a change that needs no workflow of its own (a road-warrior change, a gateway endpoint change): publish it, send the apply command, follow the command until applied (a gone gateway is skipped). Started by the API and the gateway event handler, named by the gateway and the generation the change produced.",
+    StartAt: 'Push',
+    States: pushAndPoll('', '$.gatewayId', false),
+  };
+}
+
+/** Every committed definition, by file name. */
+export const MACHINES: Record<string, () => Machine> = {
+  'create-peering.asl.json': createPeering,
+  'delete-peering.asl.json': deletePeering,
+  'push-gateway.asl.json': pushGateway,
+};
+
+/**
+ * `npx tsx statemachine/build.ts` writes every definition, then lets Biome lay the JSON out as it
+ * does every other file (the test compares parsed definitions, so layout is Biome's alone).
+ */
+if (require.main === module) {
+  const files = Object.entries(MACHINES).map(([file, build]) => {
+    const path = join(__dirname, file);
+    writeFileSync(path, `${JSON.stringify(build(), null, 2)}\n`);
+    return path;
+  });
+  const biome = spawnSync('npx', ['biome', 'format', '--write', ...files], { stdio: 'inherit' });
+  process.exitCode = biome.status ?? 1;
+}

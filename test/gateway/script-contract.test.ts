@@ -1,0 +1,108 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are bash, not templates
+/**
+ * The contract between lambdas/core/render.ts and the gateway script: every document the control
+ * plane renders is in the layout the delta path reads line by line (gateway/lib/apply-delta.sh:
+ * HEADER_RE, the header members, NFT_RE, ROUTES_RE, PEER_RE), and reads back as the same values;
+ * and the full path's jq pass (gateway/jq/render.jq) accepts it. Runs on the parts, without root.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type GatewayDesiredState, renderGatewayState, serialiseState } from '../../lambdas/core/render';
+import { gatewayRecord, peeringPeer, roadWarriorPeer } from '../unit/core/support';
+import { tempDir } from './fixtures';
+import { runParts } from './parts';
+
+/** Reads a document as the delta path does; prints the header, interface, routes, one line per peer, and writes the ruleset. */
+const READ_AS_DELTA = [
+  'mapfile -t doc <"$1"',
+  'canonical_header doc || { echo "header not canonical" >&2; exit 3; }',
+  'canonical_document "$1" || { echo "document not canonical" >&2; exit 3; }',
+  'read_header "$1" && echo "header $DOC_ID $DOC_GEN"',
+  '[[ ${doc[1]} =~ $INTERFACE_NAME_RE ]] && echo "interface ${BASH_REMATCH[1]}"',
+  '[[ ${doc[3]} =~ $ROUTES_RE ]] && echo "routes ${BASH_REMATCH[1]//\\"/}"',
+  `[[ \${doc[2]} =~ $NFT_RE ]] && ruleset=\${BASH_REMATCH[1]//\\\\n/$'\\n'}`,
+  'printf "%s" "$ruleset" >"$STATE_DIR/nftables.out"',
+  'for line in "${doc[@]:7:${#doc[@]}-8}"; do',
+  '  peer_line "${line%,}" || { echo "not a peer line: $line" >&2; exit 4; }',
+  '  echo "peer ${BASH_REMATCH[11]}|${BASH_REMATCH[1]//\\"/}|${BASH_REMATCH[5]}|${BASH_REMATCH[8]}|${BASH_REMATCH[10]}"',
+  'done',
+].join('\n');
+
+const expectedReading = (state: GatewayDesiredState): string =>
+  [
+    `header ${state.gatewayId} ${state.generation}`,
+    `interface ${state.interface.name}`,
+    `routes ${state.routes.join(',')}`,
+    ...state.peers.map(
+      (peer) =>
+        `peer ${peer.publicKey}|${peer.allowedIps.join(',')}|${peer.endpoint ?? ''}|${peer.persistentKeepalive ?? 'null'}|${peer.presharedKeyParam ?? ''}`,
+    ),
+    '',
+  ].join('\n');
+
+const documents: [string, GatewayDesiredState][] = [
+  [
+    'a peering and a road-warrior',
+    renderGatewayState(gatewayRecord(), [peeringPeer(), roadWarriorPeer()], 7),
+  ],
+  ['no peer', renderGatewayState(gatewayRecord(), [], 1)],
+  [
+    'a gateway whose key the control plane does not hold, a peering without endpoint',
+    renderGatewayState(
+      gatewayRecord({ privateKeyParam: null }),
+      [peeringPeer({ endpoint: null })],
+      123456789012,
+    ),
+  ],
+  [
+    'several peerings with several prefixes',
+    renderGatewayState(
+      gatewayRecord(),
+      [
+        peeringPeer(),
+        peeringPeer({
+          name: 'vpc-peering-p2',
+          peeringId: 'p2',
+          allowedIps: ['192.168.0.0/24', '10.20.0.0/16', '100.64.2.0/24'],
+          presharedKeyParam: '/vpc-peering/peerings/p2/psk',
+          endpoint: '198.51.100.20:443',
+        }),
+      ],
+      3,
+    ),
+  ],
+];
+
+describe.each(documents)('a rendered document with %s', (_label, state) => {
+  test('is in the layout the delta path reads, and reads back as the same values', () => {
+    // Prepare
+    const dir = tempDir('contract');
+    const file = join(dir, 'document.json');
+    writeFileSync(file, serialiseState(state));
+
+    // Act
+    const result = runParts(['apply-delta'], dir, READ_AS_DELTA, [file]);
+
+    // Assess
+    expect(result).toEqual({ exitCode: 0, stdout: expectedReading(state), stderr: '' });
+    expect(runParts([], dir, 'cat "$STATE_DIR/nftables.out"').stdout).toBe(state.nftables);
+  });
+
+  test('is accepted whole by the full path', () => {
+    // Prepare
+    const dir = tempDir('contract');
+    const file = join(dir, 'document.json');
+    writeFileSync(file, serialiseState(state));
+
+    // Act
+    const result = runParts(
+      ['render'],
+      dir,
+      'GENERATION=$2; render_document "$1"; echo "${FIELDS[0]} ${FIELDS[1]}"',
+      [file, String(state.generation)],
+    );
+
+    // Assess
+    expect(result).toEqual({ exitCode: 0, stdout: `apply ${state.interface.name}\n`, stderr: '' });
+  });
+});
