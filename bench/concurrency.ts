@@ -11,7 +11,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Repository } from '../lambdas/app/ports';
 import { peeringPeerName } from '../lambdas/core/schemas';
 import type { Peering } from '../lambdas/core/types';
-import { everyPeering } from '../test/helpers/pages';
+import { everyPeering } from '../test/support/pages';
 import {
   type ApiResponse,
   type BenchRuntime,

@@ -20,10 +20,12 @@ import { gatewayItem, peerItem } from '../lambdas/adapters/dynamodb/items';
 import { DynamoRepository } from '../lambdas/adapters/dynamodb/repository';
 import { ensureTable } from '../lambdas/adapters/dynamodb/schema';
 import type { ApiDeps } from '../lambdas/app/api/context';
-import { createApiHandler } from '../lambdas/app/api/handler';
 import type { SecretStore, WorkflowEngine } from '../lambdas/app/ports';
+import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../lambdas/app/secret-names';
 import { intToIpv4, ipv4ToInt } from '../lambdas/core/cidr';
 import type { GatewayRecord, PeerRecord } from '../lambdas/core/types';
+import { createApiHandler } from '../lambdas/http/handler';
+import { env } from '../lambdas/shared/env';
 import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../runtime/dynamodb-local';
 import { median, round, type SectionResult } from './harness';
 
@@ -130,13 +132,24 @@ async function apiCall(
   };
   const deps: ApiDeps = {
     repository,
-    secrets: { putIfAbsent: unused, get: unused, delete: unused } as SecretStore,
-    workflows: { start: unused, describe: unused } as WorkflowEngine,
+    secrets: {
+      putIfAbsent: unused,
+      get: unused,
+      delete: unused,
+      names: secretNamesUnder(DEFAULT_SECRET_PREFIX),
+    } as SecretStore,
+    workflows: { start: unused, describe: unused, find: unused } as WorkflowEngine,
+    configStore: { get: unused },
     clock: () => new Date(),
   };
   const handler = createApiHandler(
     () => deps,
     () => ({ waitMs: 0, pollMs: 0 }),
+    () => ({
+      addresses: env.addressPolicy(),
+      limits: env.ownerLimits(),
+      throttle: { ratePerSecond: 0, burst: 1 },
+    }),
   );
   const event = {
     httpMethod: 'GET',

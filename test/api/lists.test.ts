@@ -6,12 +6,14 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { ApiDeps } from '../../lambdas/app/api/context';
-import { createApiHandler } from '../../lambdas/app/api/handler';
 import type { SecretStore, WorkflowEngine } from '../../lambdas/app/ports';
+import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../../lambdas/app/secret-names';
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { useDynamoDb } from '../helpers/dynamodb';
-import { gatewayRecord } from '../helpers/gateways';
-import { newPeering, roadWarrior, uniqueId } from '../persistence/fixtures';
+import { createApiHandler } from '../../lambdas/http/handler';
+import { env } from '../../lambdas/shared/env';
+import { useDynamoDb } from '../support/dynamodb';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering, roadWarrior, uniqueId } from '../support/records';
 
 const db = useDynamoDb();
 
@@ -33,13 +35,24 @@ function api(): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGa
       putIfAbsent: unused('secrets'),
       get: unused('secrets'),
       delete: unused('secrets'),
+      names: secretNamesUnder(DEFAULT_SECRET_PREFIX),
     } as SecretStore,
-    workflows: { start: unused('workflows'), describe: unused('workflows') } as WorkflowEngine,
+    workflows: {
+      start: unused('workflows'),
+      describe: unused('workflows'),
+      find: unused('workflows'),
+    } as WorkflowEngine,
+    configStore: { get: unused('configStore') },
     clock: () => now,
   };
   return createApiHandler(
     () => deps,
     () => ({ waitMs: 0, pollMs: 0 }),
+    () => ({
+      addresses: env.addressPolicy(),
+      limits: env.ownerLimits(),
+      throttle: { ratePerSecond: 0, burst: 1 },
+    }),
   );
 }
 

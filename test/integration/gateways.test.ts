@@ -1,5 +1,12 @@
 /** Gateway registry routes, health, routing errors and bad input (docs/CONTRACT.md#routes and #invariants 7). */
-import { assertNoSecretLeaked, gatewayBody, listAll, RUN, registerGateway, useTarget } from '../support/integration';
+import {
+  assertNoSecretLeaked,
+  gatewayBody,
+  listAll,
+  RUN,
+  registerGateway,
+  useTarget,
+} from '../support/integration';
 
 const KEY_SHAPE = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 const SOME_PUBLIC_KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';

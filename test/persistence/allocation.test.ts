@@ -11,8 +11,8 @@ import { ConflictError, GatewayGoneError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { useDynamoDb } from '../support/dynamodb';
 import { gatewayRecord } from '../support/gateways';
-import { newPeering, roadWarrior } from '../support/records';
 import { everyGateway } from '../support/pages';
+import { newPeering, roadWarrior } from '../support/records';
 
 const db = useDynamoDb();
 

@@ -16,9 +16,9 @@ import { boundedStatusReport, STATUS_REPORT_MAX_PEERS } from '../../lambdas/core
 import { LOCAL_CLIENT_CONFIG } from '../../runtime/dynamodb-local';
 import { useDynamoDb } from '../support/dynamodb';
 import { gatewayRecord } from '../support/gateways';
+import { everyGateway } from '../support/pages';
 import { roadWarrior, uniqueId } from '../support/records';
 import { peerStatuses } from '../support/status-reports';
-import { everyGateway } from '../support/pages';
 
 const db = useDynamoDb();
 

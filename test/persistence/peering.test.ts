@@ -5,8 +5,8 @@ import { ConflictError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { useDynamoDb } from '../support/dynamodb';
 import { gatewayRecord } from '../support/gateways';
-import { newPeering, uniqueId } from '../support/records';
 import { everyPeering } from '../support/pages';
+import { newPeering, uniqueId } from '../support/records';
 
 const db = useDynamoDb();
 

@@ -8,8 +8,8 @@ import type { Repository } from '../../lambdas/app/ports';
 import { ChecksOutdatedError, ConflictError, GatewayGoneError } from '../../lambdas/core/errors';
 import type { GatewayRecord, GatewayStatusReport } from '../../lambdas/core/types';
 import { gatewayRecord } from './gateways';
-import { newPeering, roadWarrior, uniqueId } from './records';
 import { everyGateway, everyPeering, walkPages } from './pages';
+import { newPeering, roadWarrior, uniqueId } from './records';
 
 export interface RepositoryUnderTest {
   /** A repository on the suite's store; state is shared between calls, the clock is the caller's. */

@@ -10,8 +10,8 @@
  * (jest.config.js).
  */
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { everyPeering } from '../helpers/pages';
-import { useWorkflowBench } from './harness';
+import { everyPeering } from '../support/pages';
+import { useWorkflowBench } from '../support/workflow-bench';
 
 const SPOKES = 100;
 /** 200 pushes of the real script on a shared 2-core machine; the work, not a speed assertion. */

@@ -17,8 +17,6 @@ import type {
   Gateway,
   GatewayRecord,
   Peer,
-  PeerRecord,
-  PeerRuntimeStatus,
 } from '../../core/types';
 import { GATEWAY_FIELDS, pickFields, toPublicGateway, toPublicPeer } from '../../core/views';
 import type { ApiDeps, ApiTiming } from './context';
