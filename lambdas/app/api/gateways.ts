@@ -11,13 +11,7 @@ import {
   reportFreshness,
   STATUS_REPORT_MAX_PEERS,
 } from '../../core/status';
-import type {
-  AppliedPeerStatus,
-  Caller,
-  Gateway,
-  GatewayRecord,
-  Peer,
-} from '../../core/types';
+import type { AppliedPeerStatus, Caller, Gateway, GatewayRecord, Peer } from '../../core/types';
 import { GATEWAY_FIELDS, pickFields, toPublicGateway, toPublicPeer } from '../../core/views';
 import type { ApiDeps, ApiTiming } from './context';
 import { newGatewayId } from './ids';
