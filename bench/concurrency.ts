@@ -11,6 +11,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Repository } from '../lambdas/app/ports';
 import { peeringPeerName } from '../lambdas/core/schemas';
 import type { Peering } from '../lambdas/core/types';
+import { everyPeering } from '../test/support/pages';
 import {
   type ApiResponse,
   type BenchRuntime,
@@ -178,7 +179,7 @@ async function checkInvariants(bench: BenchRuntime, gatewayIds: string[], delete
     peersMissingOnHosts += [...inTable].filter((key) => !onHost.has(key)).length;
   }
 
-  const peerings = await repo.listPeerings();
+  const peerings = await everyPeering(repo);
   const byStatus: Record<string, number> = {};
   const unsettled: string[] = [];
   const deleteRequested = new Set(deleted);

@@ -61,6 +61,20 @@ export const SECTIONS: SectionSpec[] = [
     run: async () => (await import('./cold-start')).benchLambdaBundles(),
   },
   {
+    name: 'lists',
+    title: '9. list pages, gateway view and candidates vs table size',
+    isolated: true,
+    timeoutMs: 15 * MINUTE,
+    run: async () => (await import('./lists')).benchLists(),
+  },
+  {
+    name: 'busy-hub',
+    title: '10. 100 concurrent creates on one hub',
+    isolated: true,
+    timeoutMs: 15 * MINUTE,
+    run: async () => (await import('./busy-hub')).benchBusyHub(),
+  },
+  {
     name: 'lifecycle-cost',
     title: '7. estimated AWS cost per peering lifecycle',
     isolated: true,

@@ -298,7 +298,6 @@ export class VpcPeeringStack extends Stack {
   }
 
   private createTable(removalPolicy: RemovalPolicy): Table {
-    const { ownerIndex } = TABLE_SCHEMA;
     const table = new Table(this, 'Table', {
       partitionKey: { name: TABLE_SCHEMA.partitionKey, type: AttributeType.STRING },
       sortKey: { name: TABLE_SCHEMA.sortKey, type: AttributeType.STRING },
@@ -309,12 +308,14 @@ export class VpcPeeringStack extends Stack {
       encryption: TableEncryption.AWS_MANAGED,
       removalPolicy,
     });
-    table.addGlobalSecondaryIndex({
-      indexName: ownerIndex.name,
-      partitionKey: { name: ownerIndex.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: ownerIndex.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType[ownerIndex.projection],
-    });
+    for (const index of [TABLE_SCHEMA.ownerIndex, TABLE_SCHEMA.entityIndex]) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType[index.projection],
+      });
+    }
     return table;
   }
 
@@ -386,6 +387,7 @@ export class VpcPeeringStack extends Stack {
     const tableResources = [
       this.table.tableArn,
       `${this.table.tableArn}/index/${TABLE_SCHEMA.ownerIndex.name}`,
+      `${this.table.tableArn}/index/${TABLE_SCHEMA.entityIndex.name}`,
     ];
     const secretObjects = secretsBucket.arnForObjects(`${SECRETS_PREFIX}*`);
     const deliveredObjects = secretsBucket.arnForObjects(`${DELIVERED_SECRETS_PREFIX}*`);

@@ -25,7 +25,8 @@ export interface DynamoDbLocalOptions {
   port?: number;
 }
 
-const READY_TIMEOUT_MS = 30_000;
+/** The JVM starts in seconds, but a 2-core machine shared by several test runs has taken over 30 s. */
+const READY_TIMEOUT_MS = 90_000;
 const READY_POLL_MS = 100;
 const STOP_GRACE_MS = 5_000;
 const STDERR_TAIL_CHARS = 2_000;

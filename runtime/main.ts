@@ -21,6 +21,7 @@ import { FileInstanceSecrets } from '../lambdas/adapters/local/file-instance-sec
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
 import { MemoryAudit } from '../lambdas/adapters/local/memory-audit';
 import { MemoryRepository } from '../lambdas/adapters/memory/repository';
+import { PAGE_LIMIT_MAX } from '../lambdas/core/pagination';
 import { provideDependencies } from '../lambdas/shared/deps';
 import {
   COMMAND_INVOCATION_CHANGED,
@@ -202,9 +203,17 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       ({ functionName, awsRequestId: randomBytes(8).toString('hex') }) as Context;
     // Every registered gateway's host comes back with what it last applied, then what a crash
     // interrupted runs again.
-    const gateways = await repository().listGateways();
-    await rebuildHosts(hosts, gateways, log);
-    for (const gateway of gateways) log(`gateway host: ${hostLine(hosts, gateway)}`);
+    // Page by page (never one read of the whole registry), all owners.
+    let nextToken: string | undefined;
+    do {
+      const page = await repository().pageGateways(
+        {},
+        { limit: PAGE_LIMIT_MAX, binding: 'runtime-start', ...(nextToken ? { nextToken } : {}) },
+      );
+      await rebuildHosts(hosts, page.items, log);
+      for (const gateway of page.items) log(`gateway host: ${hostLine(hosts, gateway)}`);
+      nextToken = page.nextToken;
+    } while (nextToken);
     workflows.recover();
 
     const poller =

@@ -17,7 +17,7 @@ import { peeringPeerName } from '../core/schemas';
 import type { Gateway, GatewayRecord, Peering, PeerRecord } from '../core/types';
 import { logger } from '../shared/logger';
 import { retry } from '../shared/retry';
-import type { Dependencies, NewPeeringSide } from './ports';
+import type { Dependencies, NewPeeringSide, RouteBlockVersion } from './ports';
 import { checkPush, type PushProgress, type PushTicket, pushGatewayConfig } from './push';
 
 export interface PeeringRequest {
@@ -40,20 +40,26 @@ async function loadGateway(d: Deps<'repository'>, id: string): Promise<GatewayRe
 }
 
 /**
- * docs/CONTRACT.md#prerequisites checks against the current registry. Gateways are read before their peers, so the
- * generations returned describe peer sets at least as old as the ones checked.
+ * docs/CONTRACT.md#prerequisites checks against the current registry. The route blocks this peering would add
+ * prefixes to are read before the peers, so the versions returned describe routes at least as old
+ * as the ones checked (docs/DECISIONS.md "Busy hub: route locks"). Only vpc-peering entries are
+ * read: a gateway's road-warriors route nothing the check looks at.
  */
 async function checkPeering(
   d: Deps<'repository'>,
   request: PeeringRequest,
-): Promise<{ local: GatewayRecord; remote: GatewayRecord }> {
+): Promise<{ local: GatewayRecord; remote: GatewayRecord; routeBlockVersions: RouteBlockVersion[] }> {
   const [local, remote] = await Promise.all([
     loadGateway(d, request.gatewayId),
     loadGateway(d, request.remoteGatewayId),
   ]);
+  const blocks = await d.repository.readRouteBlocks([
+    { gatewayId: local.id, prefixes: remotePeerAllowedIps(remote) },
+    { gatewayId: remote.id, prefixes: remotePeerAllowedIps(local) },
+  ]);
   const [localPeers, remotePeers] = await Promise.all([
-    d.repository.listPeers(local.id),
-    d.repository.listPeers(remote.id),
+    d.repository.listPeeringPeers(local.id),
+    d.repository.listPeeringPeers(remote.id),
   ]);
   const otherPeerings = localPeers.filter(
     (p) => p.type === 'vpc-peering' && p.peeringId !== request.peeringId,
@@ -65,7 +71,13 @@ async function checkPeering(
     remoteRoutedPrefixes: routedPrefixes(remotePeers.filter((p) => p.peeringId !== request.peeringId)),
     pairAlreadyPeered: otherPeerings.some((p) => p.remoteGatewayId === remote.id),
   });
-  return { local, remote };
+  const routeBlockVersions = blocks.map(({ gatewayId, block, version, descendants }) => ({
+    gatewayId,
+    block,
+    version,
+    descendants,
+  }));
+  return { local, remote, routeBlockVersions };
 }
 
 /** The Validate step: refuses early, before anything is written. Allocate checks again. */
@@ -89,18 +101,19 @@ export function peerDescribing(remote: Gateway, peeringId: string): NewPeeringSi
 }
 
 /**
- * Check-then-write rounds before the step gives up and lets the ASL retry it. A busy hub changes
- * its generation often; a short random pause between rounds keeps racing creates from colliding
- * again in lockstep.
+ * Check-then-write rounds before the step gives up and lets the ASL retry it. Only a concurrent
+ * peering adding prefixes in the same route block of a gateway costs a round; a short random pause
+ * between rounds keeps such racing creates from colliding again in lockstep.
  */
 const ALLOCATION_ROUNDS = 12;
 const pauseAfterRound = (round: number, random: number): number => random * 20 * Math.min(round, 5);
 
 /**
- * One transaction writes the peering, both peer entries, both addresses and the pair lock. The
- * checks run again right before it, bound to the generations they saw: the routed-prefix check
- * (docs/CONTRACT.md#prerequisites) cannot be a condition of the transaction, so a concurrent peering that changed
- * either peer set in between makes the transaction refuse, and the checks run once more.
+ * One transaction writes the peering, both peer entries, both addresses, the pair lock and the
+ * route blocks it adds prefixes to. The checks run again right before it, bound to the versions
+ * of those blocks: the routed-prefix check (docs/CONTRACT.md#prerequisites) cannot be a condition of the transaction,
+ * so a concurrent peering that added a prefix in one of them makes the transaction refuse, and the
+ * checks run once more. Peerings adding prefixes elsewhere never invalidate each other.
  */
 export async function allocatePeering(
   d: Deps<'repository' | 'secrets' | 'audit' | 'clock'>,
@@ -115,7 +128,7 @@ export async function allocatePeering(
   try {
     const peering = await retry(
       async () => {
-        const { local, remote } = await checkPeering(d, request);
+        const { local, remote, routeBlockVersions } = await checkPeering(d, request);
         if (!keyStored) {
           await d.secrets.putIfAbsent(presharedKeyParam, generatePresharedKey());
           keyStored = true;
@@ -129,7 +142,7 @@ export async function allocatePeering(
             { gatewayId: local.id, peer: peerDescribing(remote, request.peeringId) },
             { gatewayId: remote.id, peer: peerDescribing(local, request.peeringId) },
           ],
-          expectedGenerations: [local.desiredGeneration, remote.desiredGeneration],
+          routeBlockVersions,
         });
       },
       {

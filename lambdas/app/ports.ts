@@ -2,9 +2,11 @@
  * Ports: what the use cases need from the outside world. Adapters under lambdas/adapters implement
  * them for AWS (DynamoDB, SSM, S3, Step Functions, EventBridge) and for the embedded runtime.
  */
+import type { Page, PageRequest } from '../core/pagination';
 import type {
   AppliedGeneration,
   GatewayRecord,
+  GatewayStatus,
   GatewayStatusReport,
   Peering,
   PeeringStatus,
@@ -21,11 +23,38 @@ export interface NewPeering {
   presharedKeyParam: string;
   createdAt: string;
   /**
-   * Each side's desiredGeneration when the prerequisite checks ran. Every change of a gateway's peer set
-   * bumps it, so the transaction commits only if neither peer set changed since the checks; when
-   * one did, createPeering throws ChecksOutdatedError and the caller checks again.
+   * The counters of the route lock blocks this peering claims (for each side's peer allowedIps on
+   * that side's gateway), as read before the routed-prefix check. The transaction commits only if
+   * none moved, so no concurrent peering added an overlapping prefix since the check; when one
+   * did, createPeering throws ChecksOutdatedError and the caller checks again. Changes elsewhere on
+   * the gateways (other blocks, road-warriors) do not invalidate the check.
    */
-  expectedGenerations?: [number, number];
+  routeBlockVersions?: RouteBlockVersion[];
+}
+
+/** A route lock block of a gateway (core/route-blocks.ts): its counters and what is routed in it. */
+export interface RouteBlock {
+  gatewayId: string;
+  /** `16:a.b` or `24:a.b.c`. */
+  block: string;
+  /** Exclusive claims so far; 0 when never written. */
+  version: number;
+  /** Shared claims so far (prefixes inside a /16 block); 0 when none. */
+  descendants: number;
+  routes: { peeringId: string; prefixes: string[] }[];
+}
+
+export type RouteBlockVersion = Pick<RouteBlock, 'gatewayId' | 'block' | 'version' | 'descendants'>;
+
+export interface GatewayFilter {
+  /** Undefined: every owner (admins). */
+  ownerId?: string;
+  status?: GatewayStatus;
+}
+
+export interface PeeringFilter {
+  ownerId?: string;
+  status?: PeeringStatus;
 }
 
 export interface NewPeeringSide {
@@ -75,8 +104,8 @@ export interface GatewayStore {
   /** Insert or replace the registry fields (event "VPN Gateway Updated"); keeps desiredGeneration. */
   upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord>;
   getGateway(id: string): Promise<GatewayRecord | undefined>;
-  /** ownerId undefined: every gateway (admins). */
-  listGateways(ownerId?: string): Promise<GatewayRecord[]>;
+  /** One page in id order (docs/ARCHITECTURE.md "Lists"); never a table scan. */
+  pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>>;
   /** Deletes the gateway item only; the stream-driven cascade cleans the rest. Idempotent. */
   deleteGateway(id: string): Promise<GatewayRecord | undefined>;
   /**
@@ -87,7 +116,16 @@ export interface GatewayStore {
 }
 
 export interface PeerStore {
+  /** Every peer entry: the config push renders them all. */
   listPeers(gatewayId: string): Promise<PeerRecord[]>;
+  /** One page of peer entries in name order. */
+  pagePeers(gatewayId: string, page: PageRequest): Promise<Page<PeerRecord>>;
+  /** The vpc-peering peer entries only (one per peering of the gateway, never its road-warriors). */
+  listPeeringPeers(gatewayId: string): Promise<PeerRecord[]>;
+  /** The route lock blocks `prefixes` claim on each gateway, one batched read. */
+  readRouteBlocks(requests: { gatewayId: string; prefixes: readonly string[] }[]): Promise<RouteBlock[]>;
+  /** Which of `otherIds` hold a pair lock with `gatewayId` (a live peering), one batched read. */
+  peeredWith(gatewayId: string, otherIds: string[]): Promise<Set<string>>;
   getPeer(gatewayId: string, name: string): Promise<PeerRecord | undefined>;
   /**
    * One transaction: sets the peer entry's endpoint and bumps the gateway's desiredGeneration.
@@ -114,11 +152,12 @@ export interface PeeringStore {
    * desiredGeneration bumps (conditional on the gateways existing and being ACTIVE).
    * Idempotent: a peering with the same id already written is returned as is.
    * ConflictError PEERING_ALREADY_EXISTS / GATEWAY_NOT_ACTIVE / TUNNEL_SUBNET_EXHAUSTED;
-   * ChecksOutdatedError when a gateway's generation is no longer `expectedGenerations`.
+   * ChecksOutdatedError when a route block moved since `routeBlockVersions` were read.
    */
   createPeering(peering: NewPeering): Promise<Peering>;
   getPeering(id: string): Promise<Peering | undefined>;
-  listPeerings(ownerId?: string): Promise<Peering[]>;
+  /** One page in id order; never a table scan. */
+  pagePeerings(filter: PeeringFilter, page: PageRequest): Promise<Page<Peering>>;
   /** Conditional on the current status being one of `from`; returns undefined when it was not. */
   setPeeringStatus(
     id: string,

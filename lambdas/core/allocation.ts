@@ -12,7 +12,7 @@
  * A gateway tunnelIp outside the usable range excludes nothing.
  */
 import { intToIpv4, ipv4ToInt, usableHostRange } from './cidr';
-import { ChecksOutdatedError, ConflictError } from './errors';
+import { ConflictError } from './errors';
 import type { GatewayStatus } from './types';
 
 export interface TunnelAddressSpace {
@@ -105,20 +105,6 @@ export function assertRoom(gateway: Pick<GatewayAllocationState, 'capacity' | 'a
 export function assertActiveWithRoom(gateway: GatewayAllocationState): void {
   if (gateway.status !== 'ACTIVE') throw new ConflictError('GATEWAY_NOT_ACTIVE');
   assertRoom(gateway);
-}
-
-/**
- * The generations a peering's checks ran against must still be current; otherwise a concurrent
- * change may have made them wrong (ChecksOutdatedError: the caller checks again).
- */
-export function assertChecksCurrent(
-  gateways: readonly Pick<GatewayAllocationState, 'id' | 'desiredGeneration'>[],
-  expected: readonly number[] | undefined,
-): void {
-  const moved = expected && gateways.find((gateway, i) => gateway.desiredGeneration !== expected[i]);
-  if (moved) {
-    throw new ChecksOutdatedError(`Gateway ${moved.id} changed its peers since the peering was checked`);
-  }
 }
 
 /** How many addresses a gateway's tunnel subnet can give out. */

@@ -16,8 +16,8 @@ export interface CandidateContext {
   isPeeredWith: (otherId: string) => boolean;
 }
 
-const byNameThenId = (a: Gateway, b: Gateway): number =>
-  compareText(a.name, b.name) || compareText(a.id, b.id);
+/** Id order: candidates come a page at a time from an index sorted by id (README "API"). */
+const byId = (a: Gateway, b: Gateway): number => compareText(a.id, b.id);
 
 export function peeringCandidates(
   gateway: Gateway,
@@ -32,7 +32,7 @@ export function peeringCandidates(
         other.status === 'ACTIVE' &&
         other.vpcId !== gateway.vpcId,
     )
-    .sort(byNameThenId)
+    .sort(byId)
     .map((other) => {
       const conflict = findPeeringConflict({
         local: gateway,

@@ -165,3 +165,9 @@ export function intToIpv4(n: number): string {
   }
   return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
 }
+
+/** First and last address of an IPv4 prefix, as integers. */
+export function cidrRange(cidr: string): { first: number; last: number } {
+  const range = readCidr(cidr, 'cidr');
+  return { first: Number(range.first), last: Number(range.last) };
+}

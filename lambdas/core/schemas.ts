@@ -16,7 +16,7 @@ import {
 import { cidrsOverlap, intToIpv4, ipv4ToInt, parseCidr, parseIpAddress, usableHostRange } from './cidr';
 import { ValidationError } from './errors';
 import { parseWireGuardKey } from './key-format';
-import type { Gateway, GatewayStatus } from './types';
+import type { Gateway, GatewayStatus, PeeringStatus } from './types';
 import { GATEWAY_FIELDS } from './views';
 
 /** Ids that may name a secret or a peer: gateway, peering and path ids. */
@@ -28,8 +28,10 @@ const VPC_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Empty allowed: it is the default, so a stored gateway re-sent as a body (update event) parses. */
 const LOCATION = /^(?:[A-Za-z0-9][A-Za-z0-9 ._:-]{0,63})?$/;
 const ROAD_WARRIOR_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** vpc-peering peers are named `vpc-peering-<peeringId>`; a road-warrior name never starts so. */
 export const PEERING_PEER_PREFIX = 'vpc-peering-';
-const GATEWAY_STATUSES: readonly GatewayStatus[] = ['PENDING', 'ACTIVE', 'ERROR', 'DELETING'];
+export const GATEWAY_STATUSES: readonly GatewayStatus[] = ['PENDING', 'ACTIVE', 'ERROR', 'DELETING'];
+export const PEERING_STATUSES: readonly PeeringStatus[] = ['PROVISIONING', 'ACTIVE', 'FAILED', 'DELETING'];
 const DEFAULT_LISTEN_PORT = 51820;
 
 /**
@@ -88,6 +90,11 @@ const nameText = 'letters, digits, ".", "_", ":" or "-", starting with a letter 
 
 export function parseResourceId(value: unknown, field: string): string {
   return matchString(value, field, RESOURCE_ID, 128, idText);
+}
+
+/** An owner id (a Cognito `sub` or identity id, which may contain ':'). */
+export function parseOwnerId(value: unknown, field: string): string {
+  return matchString(value, field, NAME, 128, nameText);
 }
 
 function required(body: Body, field: string): unknown {
@@ -180,7 +187,7 @@ export function parseRegisterGatewayBody(
     });
   }
   const fields = {
-    ownerId: errors.take(() => matchString(required(input, 'ownerId'), 'ownerId', NAME, 128, nameText)),
+    ownerId: errors.take(() => parseOwnerId(required(input, 'ownerId'), 'ownerId')),
     vpcId: errors.take(() => matchString(required(input, 'vpcId'), 'vpcId', VPC_ID, 64, idText)),
     location: errors.take(
       () =>

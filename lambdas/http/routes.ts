@@ -4,6 +4,7 @@ import {
   deleteGateway,
   gatewayStatus,
   getGatewayDetail,
+  listGatewayPeers,
   listGateways,
   listPeeringCandidates,
   registerGateway,
@@ -78,7 +79,8 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
       method: 'GET',
       path: '/v1/gateways',
       access: 'user',
-      handle: async ({ caller }) => jsonResponse(200, { items: await listGateways(d, caller) }),
+      handle: async ({ caller, event }) =>
+        jsonResponse(200, await listGateways(d, caller, event.queryStringParameters)),
     },
     {
       method: 'GET',
@@ -101,7 +103,30 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
       path: '/v1/gateways/{id}/peering-candidates',
       access: 'user',
       handle: async (request) =>
-        jsonResponse(200, { items: await listPeeringCandidates(d, request.caller, gatewayIdOf(request)) }),
+        jsonResponse(
+          200,
+          await listPeeringCandidates(
+            d,
+            request.caller,
+            gatewayIdOf(request),
+            request.event.queryStringParameters,
+          ),
+        ),
+    },
+    {
+      method: 'GET',
+      path: '/v1/gateways/{id}/peers',
+      access: 'user',
+      handle: async (request) =>
+        jsonResponse(
+          200,
+          await listGatewayPeers(
+            d,
+            request.caller,
+            gatewayIdOf(request),
+            request.event.queryStringParameters,
+          ),
+        ),
     },
     {
       method: 'POST',
@@ -173,7 +198,8 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
       method: 'GET',
       path: '/v1/vpc-peerings',
       access: 'user',
-      handle: async ({ caller }) => jsonResponse(200, { items: await listPeerings(d, caller) }),
+      handle: async ({ caller, event }) =>
+        jsonResponse(200, await listPeerings(d, caller, event.queryStringParameters)),
     },
     {
       method: 'GET',

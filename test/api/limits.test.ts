@@ -18,11 +18,17 @@ function repositoryHolding(held: {
   gateways?: number;
   peers?: PeerRecord['type'][];
   peerings?: Peering['status'][];
-}): Pick<Repository, 'listGateways' | 'listPeers' | 'listPeerings'> {
+}): Pick<Repository, 'pageGateways' | 'listPeers' | 'pagePeerings'> {
   return {
-    listGateways: async () => Array.from({ length: held.gateways ?? 0 }, () => ({}) as GatewayRecord),
+    pageGateways: async () => ({
+      items: Array.from({ length: held.gateways ?? 0 }, () => ({}) as GatewayRecord),
+    }),
     listPeers: async () => (held.peers ?? []).map((type) => ({ type }) as PeerRecord),
-    listPeerings: async () => (held.peerings ?? []).map((status) => ({ status }) as Peering),
+    pagePeerings: async (filter) => ({
+      items: (held.peerings ?? [])
+        .filter((status) => filter.status === undefined || status === filter.status)
+        .map((status) => ({ status }) as Peering),
+    }),
   };
 }
 
@@ -41,12 +47,22 @@ describe('per-owner limits', () => {
   it.each([
     [
       'a gateway below the limit',
-      () => assertGatewayRoom({ repository: repositoryHolding({ gateways: 1 }) as Repository }, 'u1', LIMITS),
+      () =>
+        assertGatewayRoom(
+          { repository: repositoryHolding({ gateways: 1 }) as unknown as Repository },
+          'u1',
+          LIMITS,
+        ),
       undefined,
     ],
     [
       'a gateway at the limit',
-      () => assertGatewayRoom({ repository: repositoryHolding({ gateways: 2 }) as Repository }, 'u1', LIMITS),
+      () =>
+        assertGatewayRoom(
+          { repository: repositoryHolding({ gateways: 2 }) as unknown as Repository },
+          'u1',
+          LIMITS,
+        ),
       {
         status: 409,
         code: 'QUOTA_EXCEEDED',
@@ -57,7 +73,9 @@ describe('per-owner limits', () => {
       'a road-warrior next to peerings only',
       () =>
         assertRoadWarriorRoom(
-          { repository: repositoryHolding({ peers: ['vpc-peering', 'vpc-peering'] }) as Repository },
+          {
+            repository: repositoryHolding({ peers: ['vpc-peering', 'vpc-peering'] }) as unknown as Repository,
+          },
           'gw',
           LIMITS,
         ),
@@ -67,7 +85,7 @@ describe('per-owner limits', () => {
       'a road-warrior at the limit',
       () =>
         assertRoadWarriorRoom(
-          { repository: repositoryHolding({ peers: ['road-warrior'] }) as Repository },
+          { repository: repositoryHolding({ peers: ['road-warrior'] }) as unknown as Repository },
           'gw',
           LIMITS,
         ),
@@ -81,7 +99,7 @@ describe('per-owner limits', () => {
       'an operation next to settled peerings',
       () =>
         assertOperationRoom(
-          { repository: repositoryHolding({ peerings: ['ACTIVE', 'FAILED'] }) as Repository },
+          { repository: repositoryHolding({ peerings: ['ACTIVE', 'FAILED'] }) as unknown as Repository },
           'u1',
           LIMITS,
         ),
@@ -91,7 +109,7 @@ describe('per-owner limits', () => {
       'an operation while one runs',
       () =>
         assertOperationRoom(
-          { repository: repositoryHolding({ peerings: ['DELETING'] }) as Repository },
+          { repository: repositoryHolding({ peerings: ['DELETING'] }) as unknown as Repository },
           'u1',
           LIMITS,
         ),

@@ -159,7 +159,7 @@ describe('Lambda code', () => {
 });
 
 describe('DynamoDB table', () => {
-  test('pk/sk, the byOwner index, TTL, PITR, a NEW_AND_OLD_IMAGES stream and encryption', () => {
+  test('pk/sk, the byOwner and byEntity indexes (keys only), TTL, PITR, a NEW_AND_OLD_IMAGES stream and encryption', () => {
     // Assess
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
@@ -173,6 +173,15 @@ describe('DynamoDB table', () => {
             { AttributeName: 'gsi1pk', KeyType: 'HASH' },
             { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
           ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        }),
+        Match.objectLike({
+          IndexName: 'byEntity',
+          KeySchema: [
+            { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         }),
       ],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
@@ -185,6 +194,13 @@ describe('DynamoDB table', () => {
   test('is retained by default', () => {
     // Assess
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  test('table access covers both indexes (admin lists query byEntity)', () => {
+    // Assess
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('/index/byOwner');
+    expect(policies).toContain('/index/byEntity');
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mintToken } from '../../runtime/tokens';
-import { assertNoSecretLeaked, gatewayBody, peer, peersOf, useTarget } from '../support/integration';
+import { assertNoSecretLeaked, gatewayBody, listAll, peer, peersOf, useTarget } from '../support/integration';
 
 const { target, client, newGateway } = useTarget();
 let gatewayId: string;
@@ -125,11 +125,11 @@ const call = (name: string, token?: string) => {
 
 /** The state every refused call must leave untouched. */
 async function snapshot(): Promise<unknown> {
-  const gateways = await client.call('GET', '/v1/gateways', { token: target.tokens.admin });
-  const peerings = await client.call('GET', '/v1/vpc-peerings', { token: target.tokens.admin });
+  const gateways = await listAll(client, target.tokens.admin, '/v1/gateways');
+  const peerings = await listAll(client, target.tokens.admin, '/v1/vpc-peerings');
   return {
-    gateways: gateways.json.items.map((g: { id: string }) => g.id).sort(),
-    peerings: peerings.json.items.map((p: { id: string; status: string }) => `${p.id}:${p.status}`).sort(),
+    gateways: gateways.map((g: { id: string }) => g.id).sort(),
+    peerings: peerings.map((p: { id: string; status: string }) => `${p.id}:${p.status}`).sort(),
     peers: (await peersOf(client, target.tokens.admin, gatewayId)).map((p) => p.name).sort(),
   };
 }

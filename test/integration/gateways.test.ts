@@ -1,5 +1,12 @@
 /** Gateway registry routes, health, routing errors and bad input (docs/CONTRACT.md#routes and #invariants 7). */
-import { assertNoSecretLeaked, gatewayBody, RUN, registerGateway, useTarget } from '../support/integration';
+import {
+  assertNoSecretLeaked,
+  gatewayBody,
+  listAll,
+  RUN,
+  registerGateway,
+  useTarget,
+} from '../support/integration';
 
 const KEY_SHAPE = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 const SOME_PUBLIC_KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
@@ -7,9 +14,7 @@ const SOME_PUBLIC_KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
 const { target, client, newGateway } = useTarget();
 
 async function gatewayIdsSeenBy(token: string): Promise<string[]> {
-  const reply = await client.call('GET', '/v1/gateways', { token });
-  expect(reply.status).toBe(200);
-  return reply.json.items.map((gateway: { id: string }) => gateway.id);
+  return (await listAll(client, token, '/v1/gateways')).map((gateway: { id: string }) => gateway.id);
 }
 
 describe('health and routing', () => {
@@ -222,14 +227,9 @@ describe('GET /v1/gateways/{id}/peering-candidates', () => {
     const pending = await newGateway('alice', { status: 'PENDING' });
     const bobs = await newGateway('bob');
 
-    const reply = await client.call('GET', `/v1/gateways/${local.id}/peering-candidates`, {
-      token: target.tokens.alice,
-    });
+    const items = await listAll(client, target.tokens.alice, `/v1/gateways/${local.id}/peering-candidates`);
 
-    expect(reply.status).toBe(200);
-    const byId = new Map(
-      reply.json.items.map((item: { gateway: { id: string } }) => [item.gateway.id, item]),
-    );
+    const byId = new Map(items.map((item: { gateway: { id: string } }) => [item.gateway.id, item]));
     expect(byId.get(eligible.id)).toMatchObject({ eligible: true, reason: null });
     expect(byId.get(overlapping.id)).toMatchObject({
       eligible: false,

@@ -2,6 +2,7 @@
 import {
   assertNoSecretLeaked,
   eventually,
+  listAll,
   peer,
   peeringGone,
   peersOf,
@@ -25,9 +26,7 @@ async function createCall(
 }
 
 async function peeringIdsSeenBy(token: string): Promise<string[]> {
-  const reply = await client.call('GET', '/v1/vpc-peerings', { token });
-  expect(reply.status).toBe(200);
-  return reply.json.items.map((peering: { id: string }) => peering.id);
+  return (await listAll(client, token, '/v1/vpc-peerings')).map((peering: { id: string }) => peering.id);
 }
 
 describe('creating a peering', () => {
@@ -220,10 +219,12 @@ describe('prerequisites, in docs/CONTRACT.md#prerequisites order', () => {
 
     expect(reply.status).toBe(409);
     expect(reply.json.error.code).toBe('ROUTED_CIDR_CONFLICT');
-    const candidates = await client.call('GET', `/v1/gateways/${hub.id}/peering-candidates`, {
-      token: target.tokens.alice,
-    });
-    const candidate = candidates.json.items.find(
+    const candidates = await listAll(
+      client,
+      target.tokens.alice,
+      `/v1/gateways/${hub.id}/peering-candidates`,
+    );
+    const candidate = candidates.find(
       (item: { gateway: { id: string } }) => item.gateway.id === sameRange.id,
     );
     expect(candidate).toMatchObject({ eligible: false, reason: reply.json.error.message });

@@ -30,6 +30,8 @@ describe('DynamoDB error mapping', () => {
       'TransactionConflictException',
       Object.assign(new Error('conflict'), { name: 'TransactionConflictException' }),
     ],
+    ['a socket hang-up', new Error('AWS SDK error wrapper for TimeoutError: socket hang up')],
+    ['a connection reset', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })],
   ])('turns %s into TransientError', async (_name, failure) => {
     // Prepare
     dynamo.on(GetCommand).rejects(failure);

@@ -16,6 +16,7 @@ import { boundedStatusReport, STATUS_REPORT_MAX_PEERS } from '../../lambdas/core
 import { LOCAL_CLIENT_CONFIG } from '../../runtime/dynamodb-local';
 import { useDynamoDb } from '../support/dynamodb';
 import { gatewayRecord } from '../support/gateways';
+import { everyGateway } from '../support/pages';
 import { roadWarrior, uniqueId } from '../support/records';
 import { peerStatuses } from '../support/status-reports';
 
@@ -71,6 +72,24 @@ describe('gateway registry', () => {
       .documentClient()
       .send(new GetCommand({ TableName: db.tableName, Key: { pk: `GW#${gateway.id}`, sk: 'META' } }));
     expect(Item).toMatchObject({ allocatedCount: 1, capacity: 253 });
+  });
+
+  it('lists gateways per owner and for admins', async () => {
+    // Prepare
+    const owner = uniqueId('owner');
+    const mine = [
+      gatewayRecord({ ownerId: owner, id: 'gw-b' }),
+      gatewayRecord({ ownerId: owner, id: 'gw-a' }),
+    ];
+    for (const gateway of mine) await db.repository().createGateway(gateway);
+
+    // Act
+    const listed = await everyGateway(db.repository(), { ownerId: owner });
+    const all = await everyGateway(db.repository());
+
+    // Assess
+    expect(listed.map((gateway) => gateway.id)).toEqual(['gw-a', 'gw-b']);
+    expect(all.map((gateway) => gateway.id)).toEqual(expect.arrayContaining(['gw-a', 'gw-b']));
   });
 
   it('deletes a gateway once, and its REMOVE stream record carries the whole item as OldImage', async () => {

@@ -28,7 +28,7 @@ export interface DynamoDbFixture {
 }
 
 /** Java start-up plus table creation; generous because CI machines can be slow. */
-const START_TIMEOUT_MS = 60_000;
+const START_TIMEOUT_MS = 120_000;
 const MAX_SOCKETS = 256;
 
 export function useDynamoDb(): DynamoDbFixture {

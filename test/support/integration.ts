@@ -223,6 +223,21 @@ export async function peersOf(
   return reply.json.peers;
 }
 
+/** Every item of a list route, page after page (limit 100); fails on any answer but 200. */
+// biome-ignore lint/suspicious/noExplicitAny: items are asserted field by field
+export async function listAll(client: ApiClient, token: string, path: string): Promise<any[]> {
+  const items: unknown[] = [];
+  let nextToken: string | undefined;
+  do {
+    const query = `limit=100${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ''}`;
+    const reply = await client.call('GET', `${path}${path.includes('?') ? '&' : '?'}${query}`, { token });
+    if (reply.status !== 200) throw new Error(`GET ${path} answered ${reply.status}: ${reply.text}`);
+    items.push(...reply.json.items);
+    nextToken = reply.json.nextToken;
+  } while (nextToken);
+  return items;
+}
+
 const knownSecrets = new Set<string>();
 
 /** Secrets deleted later (a removed road-warrior's key) are still scanned for. */

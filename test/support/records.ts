@@ -1,4 +1,4 @@
-/** Records for persistence tests (gateways come from ../helpers/gateways): valid by default. */
+/** Records for persistence tests (gateways come from ./gateways): valid by default. */
 import { randomUUID } from 'node:crypto';
 import type { NewPeering, NewRoadWarrior } from '../../lambdas/app/ports';
 import { peeringPeerName } from '../../lambdas/core/schemas';

@@ -8,6 +8,7 @@ import type { Repository } from '../../lambdas/app/ports';
 import { ChecksOutdatedError, ConflictError, GatewayGoneError } from '../../lambdas/core/errors';
 import type { GatewayRecord, GatewayStatusReport } from '../../lambdas/core/types';
 import { gatewayRecord } from './gateways';
+import { everyGateway, everyPeering, walkPages } from './pages';
 import { newPeering, roadWarrior, uniqueId } from './records';
 
 export interface RepositoryUnderTest {
@@ -77,12 +78,95 @@ export function repositoryContract(subject: RepositoryUnderTest): void {
       await repo().createGateway(a);
 
       // Act
-      const listed = await repo().listGateways(owner);
-      const all = await repo().listGateways();
+      const listed = await everyGateway(repo(), { ownerId: owner });
+      const all = await everyGateway(repo());
 
       // Assess
       expect(listed.map((gateway) => gateway.id)).toEqual([a.id, b.id]);
       expect(all.map((gateway) => gateway.id)).toEqual(expect.arrayContaining([a.id, b.id]));
+    });
+
+    it('pages gateways in id order, each exactly once, filtered by status, the last page without a token', async () => {
+      // Prepare: five gateways of one owner, one of them PENDING.
+      const owner = uniqueId('owner');
+      const ids = ['e', 'c', 'a', 'd', 'b'].map((suffix) => `${owner}-${suffix}`);
+      for (const id of ids) {
+        await repo().createGateway(
+          gatewayRecord({ ownerId: owner, id, status: id.endsWith('-c') ? 'PENDING' : 'ACTIVE' }),
+        );
+      }
+      const binding = 'contract-gateways';
+      const pages: number[] = [];
+
+      // Act
+      const walked = await walkPages(async (nextToken) => {
+        const page = await repo().pageGateways({ ownerId: owner }, { limit: 2, nextToken, binding });
+        pages.push(page.items.length);
+        return page;
+      });
+      const active = await walkPages((nextToken) =>
+        repo().pageGateways({ ownerId: owner, status: 'ACTIVE' }, { limit: 2, nextToken, binding: 'active' }),
+      );
+
+      // Assess
+      expect(walked.map((gateway) => gateway.id)).toEqual([...ids].sort());
+      expect(pages).toEqual([2, 2, 1]);
+      expect(active.map((gateway) => gateway.id)).toEqual([...ids].sort().filter((id) => !id.endsWith('-c')));
+    });
+
+    it('returns an item present for the whole walk once, whatever is added or removed meanwhile', async () => {
+      // Prepare
+      const owner = uniqueId('owner');
+      for (const suffix of ['b', 'd', 'f']) {
+        await repo().createGateway(gatewayRecord({ ownerId: owner, id: `${owner}-${suffix}` }));
+      }
+      const binding = 'contract-changes';
+      const first = await repo().pageGateways({ ownerId: owner }, { limit: 1, binding });
+
+      // Act: one added before the position, one after it, one removed after it.
+      await repo().createGateway(gatewayRecord({ ownerId: owner, id: `${owner}-a` }));
+      await repo().createGateway(gatewayRecord({ ownerId: owner, id: `${owner}-e` }));
+      await repo().deleteGateway(`${owner}-d`);
+      const rest = await walkPages((nextToken) =>
+        repo().pageGateways(
+          { ownerId: owner },
+          { limit: 1, nextToken: nextToken ?? first.nextToken, binding },
+        ),
+      );
+
+      // Assess
+      expect(first.items.map((gateway) => gateway.id)).toEqual([`${owner}-b`]);
+      expect(rest.map((gateway) => gateway.id)).toEqual([`${owner}-e`, `${owner}-f`]);
+    });
+
+    it('refuses a page token issued for another caller or query, and one that is not a token', async () => {
+      // Prepare
+      const owner = uniqueId('owner');
+      for (const suffix of ['a', 'b']) {
+        await repo().createGateway(gatewayRecord({ ownerId: owner, id: `${owner}-${suffix}` }));
+      }
+      const first = await repo().pageGateways({ ownerId: owner }, { limit: 1, binding: 'alice' });
+
+      // Act (settled together: no rejection is left unhandled while another call awaits I/O)
+      const [stolen, forged, own] = await Promise.allSettled([
+        repo().pageGateways({ ownerId: owner }, { limit: 1, nextToken: first.nextToken, binding: 'mallory' }),
+        repo().pageGateways({ ownerId: owner }, { limit: 1, nextToken: 'AAAA', binding: 'alice' }),
+        repo().pageGateways({ ownerId: owner }, { limit: 1, nextToken: first.nextToken, binding: 'alice' }),
+      ]);
+
+      // Assess
+      expect(first.nextToken).toEqual(expect.any(String));
+      expect(stolen).toMatchObject({
+        status: 'rejected',
+        reason: { name: 'ValidationError', field: 'nextToken' },
+      });
+      expect(forged).toMatchObject({
+        status: 'rejected',
+        reason: { name: 'ValidationError', field: 'nextToken' },
+      });
+      if (own.status !== 'fulfilled') throw own.reason;
+      expect(own.value.items.map((gateway) => gateway.id)).toEqual([`${owner}-b`]);
+      expect(own.value.nextToken).toBeUndefined();
     });
 
     it('deletes a gateway once, and refuses to bring it back by upsert until it is registered again', async () => {
@@ -301,11 +385,12 @@ export function repositoryContract(subject: RepositoryUnderTest): void {
       expect(await generationOf(b.id)).toBe(1);
     });
 
-    it('refuses with ChecksOutdatedError and writes nothing when a generation moved since the checks', async () => {
-      // Prepare
+    it('refuses with ChecksOutdatedError and writes nothing when a route block moved since the checks', async () => {
+      // Prepare: the checks saw a's block of b's VPC before another claim on it.
       const [a, b] = await pairOfGateways();
-      await repo().bumpGeneration(b.id);
-      const input = { ...newPeering(a, b), expectedGenerations: [0, 0] as [number, number] };
+      const seen = await repo().readRouteBlocks([{ gatewayId: a.id, prefixes: [b.vpcCidr] }]);
+      const routeBlockVersions = seen.map((block) => ({ ...block, version: block.version + 1 }));
+      const input = { ...newPeering(a, b), routeBlockVersions };
 
       // Act
       const attempt = repo().createPeering(input);
@@ -394,12 +479,88 @@ export function repositoryContract(subject: RepositoryUnderTest): void {
       const peering = await repo().createPeering(newPeering(a, b));
 
       // Act
-      const mine = await repo().listPeerings(a.ownerId);
-      const all = await repo().listPeerings();
+      const mine = await everyPeering(repo(), { ownerId: a.ownerId });
+      const all = await everyPeering(repo());
+      const failed = await everyPeering(repo(), { ownerId: a.ownerId, status: 'FAILED' });
 
       // Assess
       expect(mine).toEqual([peering]);
       expect(all.map((entry) => entry.id)).toContain(peering.id);
+      expect(failed).toEqual([]);
+    });
+
+    it('pages peerings of one owner in id order', async () => {
+      // Prepare
+      const owner = uniqueId('owner');
+      const gateways = [0, 1, 2].map((n) =>
+        gatewayRecord({ ownerId: owner, tunnelSubnet: `100.65.${n}.0/24`, tunnelIp: `100.65.${n}.1` }),
+      );
+      for (const gateway of gateways) await repo().createGateway(gateway);
+      const [g0, g1, g2] = gateways as [GatewayRecord, GatewayRecord, GatewayRecord];
+      const ids = [`${owner}-pcx-c`, `${owner}-pcx-a`, `${owner}-pcx-b`];
+      await repo().createPeering(newPeering(g0, g1, ids[0]));
+      await repo().createPeering(newPeering(g0, g2, ids[1]));
+      await repo().createPeering(newPeering(g1, g2, ids[2]));
+
+      // Act
+      const walked = await walkPages((nextToken) =>
+        repo().pagePeerings({ ownerId: owner }, { limit: 2, nextToken, binding: 'peerings' }),
+      );
+
+      // Assess
+      expect(walked.map((peering) => peering.id)).toEqual([...ids].sort());
+    });
+
+    it('pages peers in name order; lists peering peers and pair locks apart from road-warriors', async () => {
+      // Prepare
+      const [a, b] = await pairOfGateways();
+      for (const name of ['rw-c', 'rw-a']) await repo().addRoadWarrior(roadWarrior(a.id, name));
+      const peering = await repo().createPeering(newPeering(a, b));
+      const stranger = uniqueId('gw');
+
+      // Act
+      const walked = await walkPages((nextToken) =>
+        repo().pagePeers(a.id, { limit: 2, nextToken, binding: 'peers' }),
+      );
+      const peeringPeers = await repo().listPeeringPeers(a.id);
+      const peered = await repo().peeredWith(a.id, [b.id, stranger]);
+
+      // Assess
+      expect(walked.map((peer) => peer.name)).toEqual(['rw-a', 'rw-c', `vpc-peering-${peering.id}`]);
+      expect(peeringPeers.map((peer) => peer.name)).toEqual([`vpc-peering-${peering.id}`]);
+      expect([...peered]).toEqual([b.id]);
+    });
+
+    it("counts route block claims, keeps each peering's routes, and releases them on detach", async () => {
+      // Prepare
+      const [a, b] = await pairOfGateways();
+      const input = newPeering(a, b);
+      const request = [{ gatewayId: a.id, prefixes: [b.vpcCidr, b.tunnelSubnet] }];
+      const before = await repo().readRouteBlocks(request);
+
+      // Act
+      await repo().createPeering({ ...input, routeBlockVersions: before });
+      const after = await repo().readRouteBlocks(request);
+      await repo().detachPeering(input.id);
+      const detached = await repo().readRouteBlocks(request);
+
+      // Assess: b's /16 VPC is an exclusive claim of its /16 block; its /24 tunnel subnet an
+      // exclusive claim of its /24 block and a shared one of its /16 block.
+      const byBlock = (blocks: typeof after) =>
+        Object.fromEntries(blocks.map((block) => [block.block, block]));
+      expect(before.every((block) => block.version === 0 && block.descendants === 0)).toBe(true);
+      expect(Object.keys(byBlock(after)).sort()).toEqual(before.map((block) => block.block).sort());
+      for (const block of after) {
+        expect(block.version + block.descendants).toBeGreaterThan(0);
+        expect(block.routes.map((route) => route.peeringId)).toEqual([input.id]);
+      }
+      for (const block of detached) {
+        expect(block.routes).toEqual([]);
+        expect(byBlock(after)[block.block]).toMatchObject({
+          version: block.version,
+          descendants: block.descendants,
+        });
+      }
     });
   });
 

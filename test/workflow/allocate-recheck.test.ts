@@ -1,8 +1,9 @@
 /**
  * The routed-prefix check of docs/CONTRACT.md#prerequisites cannot be a condition of the allocation transaction, so
- * Allocate binds it to the generations it saw: a peering that lands between the checks and the
- * transaction makes the transaction refuse, and the checks run again (on the in-memory repository;
- * ChecksOutdatedError itself is part of the Repository contract: test/contract).
+ * Allocate binds it to the versions of the route blocks the new peering adds prefixes to: a
+ * peering that adds an overlapping prefix between the checks and the transaction makes the
+ * transaction refuse, and the checks run again (on the in-memory repository; ChecksOutdatedError
+ * itself is part of the Repository contract: test/contract).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
 import { allocatePeering } from '../../lambdas/app/peering-workflow';
 import type { Repository } from '../../lambdas/app/ports';
+import { ChecksOutdatedError, ConflictError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, uniqueId } from '../support/records';
@@ -95,5 +97,52 @@ describe('allocatePeering', () => {
     // Assess
     expect(again.gatewayIds).toEqual([hub.id, b.id]);
     expect((await repository.getPeering(peeringId))?.status).toBe('PROVISIONING');
+  });
+});
+
+describe('createPeering with routeBlockVersions', () => {
+  it('refuses with ChecksOutdatedError and writes nothing when a route block it adds to moved', async () => {
+    // Prepare: the checks saw the hub's block of b's VPC at a version it no longer has.
+    const [hub, b] = await hubAndOverlappingSpokes();
+    const repository = db.repository();
+    const input = {
+      ...newPeering(hub, b),
+      routeBlockVersions: [{ gatewayId: hub.id, block: '16:10.2', version: 1, descendants: 0 }],
+    };
+
+    // Act
+    const creation = repository.createPeering(input);
+
+    // Assess
+    await expect(creation).rejects.toBeInstanceOf(ChecksOutdatedError);
+    await expect(creation).rejects.not.toBeInstanceOf(ConflictError);
+    expect(await repository.getPeering(input.id)).toBeUndefined();
+    expect((await repository.getGateway(hub.id))?.desiredGeneration).toBe(hub.desiredGeneration);
+  });
+
+  it('commits when only the generation moved (a road-warrior, a peering elsewhere): no new check', async () => {
+    // Prepare: the checks ran, then a road-warrior joined the hub (its generation moved).
+    const [hub, b] = await hubAndOverlappingSpokes();
+    const repository = db.repository();
+    const blocks = await repository.readRouteBlocks([
+      { gatewayId: hub.id, prefixes: [b.vpcCidr, b.tunnelSubnet] },
+      { gatewayId: b.id, prefixes: [hub.vpcCidr, hub.tunnelSubnet] },
+    ]);
+    await repository.addRoadWarrior({
+      gatewayId: hub.id,
+      name: 'laptop',
+      publicKey: b.publicKey,
+      privateKeyParam: null,
+      createdAt: new Date().toISOString(),
+    });
+    const input = { ...newPeering(hub, b), routeBlockVersions: blocks };
+
+    // Act
+    const peering = await repository.createPeering(input);
+
+    // Assess: written at the generation after the road-warrior's, which is the hub's now.
+    const [hubSide] = peering.sides;
+    expect(hubSide?.generation).toBe(hub.desiredGeneration + 2);
+    expect((await repository.getGateway(hub.id))?.desiredGeneration).toBe(hub.desiredGeneration + 2);
   });
 });

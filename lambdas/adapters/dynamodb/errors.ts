@@ -27,9 +27,19 @@ export const failedCondition = (reason: CancellationReason | undefined): boolean
 export const isConditionalCheckFailure = (error: unknown): boolean =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
+/**
+ * The connection failed after the SDK's own retries (a reset or timed-out socket, an overloaded
+ * endpoint): the request may be sent again, so it is worth another attempt of the step.
+ */
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE']);
+const isNetworkFailure = (error: Error): boolean =>
+  error.name === 'TimeoutError' ||
+  NETWORK_CODES.has(String((error as { code?: unknown }).code)) ||
+  /socket hang up|TimeoutError/.test(error.message);
+
 export function toTypedError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  if (isTransientAwsError(error)) {
+  if (isTransientAwsError(error) || isNetworkFailure(error)) {
     return new TransientError(`DynamoDB ${error.name}: ${error.message}`, { cause: error });
   }
   const reasons = cancellationReasons(error);

@@ -3,14 +3,16 @@
  * `desiredGeneration`) and the `TOMBSTONE#<id>` that keeps a deleted id from coming back.
  * Also the helpers other stores use on the gateway item: `requireGateway` and `nextGeneration`.
  */
-import type { GatewayStore } from '../../app/ports';
+import type { GatewayFilter, GatewayStore } from '../../app/ports';
 import { capacityOf } from '../../core/allocation';
 import { ConflictError, GatewayGoneError, TransientError } from '../../core/errors';
-import { byGatewayId } from '../../core/order';
+import type { Page, PageRequest } from '../../core/pagination';
 import type { GatewayRecord } from '../../core/types';
 import type { AllocatingGateway } from './allocator';
 import { failedCondition } from './errors';
 import { epochSeconds, type GatewayItem, gatewayItem, keys, toGatewayRecord } from './items';
+import { gatewayList } from './list-queries';
+import { type Paging, sealedPage } from './page-tokens';
 import { AGAIN, type Item, type Table, type TransactItem } from './table';
 
 /** Longer than EventBridge retries an event (24 h) and than a dead-letter queue keeps one (14 days). */
@@ -20,6 +22,7 @@ export class DynamoGatewayStore implements GatewayStore {
   constructor(
     private readonly table: Table,
     private readonly clock: () => Date,
+    private readonly paging: Paging,
   ) {}
 
   /** Registers a gateway; registering an id again after its deletion is deliberate: its tombstone goes. */
@@ -88,11 +91,16 @@ export class DynamoGatewayStore implements GatewayStore {
     return item && toGatewayRecord(item);
   }
 
-  async listGateways(ownerId?: string): Promise<GatewayRecord[]> {
-    const items = ownerId
-      ? await this.table.queryOwner(ownerId, keys.ownedGatewaySk(''))
-      : await this.table.scanEntity('gateway');
-    return items.map(toGatewayRecord).sort(byGatewayId);
+  /** One page in id order, from the byOwner or byEntity index (list-queries.ts); never a scan. */
+  async pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>> {
+    const result = await sealedPage(this.paging.tokens, page, (after) =>
+      this.paging.lists.pageIndexed(
+        gatewayList(filter.ownerId),
+        { limit: page.limit, after },
+        (item) => filter.status === undefined || item.status === filter.status,
+      ),
+    );
+    return { ...result, items: result.items.map(toGatewayRecord) };
   }
 
   /**

@@ -25,6 +25,7 @@ export const SK = {
   lock: 'LOCK',
   peer: 'PEER#',
   allocation: 'IP#',
+  routeBlock: 'ROUTES#',
 } as const;
 
 const gatewayPk = (gatewayId: string): string => `GW#${gatewayId}`;
@@ -62,6 +63,15 @@ export const keys = {
   owner: ownerPk,
   ownedGatewaySk: (id: string): string => `GW#${id}`,
   ownedPeeringSk: (id: string): string => `PEERING#${id}`,
+  /** The byEntity partition of an entity type (admin lists). */
+  entity: (entity: 'gateway' | 'peering'): string => `ENTITY#${entity}`,
+  /** A gateway's route block (core/route-blocks.ts): its version and the prefixes routed in it. */
+  routeBlock: (gatewayId: string, block: string): Key => ({
+    pk: gatewayPk(gatewayId),
+    sk: `${SK.routeBlock}${block}`,
+  }),
+  /** The key that seals page tokens (adapters/dynamodb/page-tokens.ts). */
+  pageTokenKey: (): Key => ({ pk: 'CONFIG#page-tokens', sk: SK.meta }),
 };
 
 /** Counters kept on the gateway item next to the record. */
@@ -72,7 +82,7 @@ export interface GatewayCounters {
 
 export type GatewayItem = GatewayRecord &
   GatewayCounters &
-  Key & { entity: 'gateway'; gsi1pk: string; gsi1sk: string };
+  Key & { entity: 'gateway'; gsi1pk: string; gsi1sk: string; gsi2pk: string; gsi2sk: string };
 
 const GATEWAY_RECORD_FIELDS = [
   ...GATEWAY_FIELDS,
@@ -119,6 +129,8 @@ export function gatewayItem(record: GatewayRecord, counters: GatewayCounters): G
     entity: 'gateway',
     gsi1pk: ownerPk(record.ownerId),
     gsi1sk: keys.ownedGatewaySk(record.id),
+    gsi2pk: keys.entity('gateway'),
+    gsi2sk: keys.ownedGatewaySk(record.id),
   };
 }
 
@@ -143,6 +155,8 @@ export function peeringItem(peering: Peering): Record<string, unknown> {
     entity: 'peering',
     gsi1pk: ownerPk(peering.ownerId),
     gsi1sk: keys.ownedPeeringSk(peering.id),
+    gsi2pk: keys.entity('peering'),
+    gsi2sk: keys.ownedPeeringSk(peering.id),
   };
 }
 

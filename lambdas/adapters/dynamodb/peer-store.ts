@@ -8,9 +8,11 @@
  * compare-and-set (nextGeneration).
  */
 import { roadWarriorPeer } from '../../app/new-records';
-import type { NewRoadWarrior, PeerStore } from '../../app/ports';
+import type { NewRoadWarrior, PeerStore, RouteBlock } from '../../app/ports';
 import { assertRoom, capacityOf } from '../../core/allocation';
 import { ConflictError } from '../../core/errors';
+import type { Page, PageRequest } from '../../core/pagination';
+import { PEERING_PEER_PREFIX } from '../../core/schemas';
 import type { PeerRecord } from '../../core/types';
 import {
   type AddressAllocator,
@@ -22,17 +24,49 @@ import {
 import { failedCondition } from './errors';
 import { nextGeneration, requireGateway } from './gateway-store';
 import { keys, peerItem, SK, toPeerRecord } from './items';
+import { type Paging, sealedPage } from './page-tokens';
+import { type RouteBlockRequest, routeBlockKeys, toRouteBlock } from './route-blocks';
 import { AGAIN, type Table } from './table';
 
 export class DynamoPeerStore implements PeerStore {
   constructor(
     private readonly table: Table,
     private readonly allocator: AddressAllocator,
+    private readonly paging: Paging,
   ) {}
 
   async listPeers(gatewayId: string): Promise<PeerRecord[]> {
     const items = await this.table.queryPartition(keys.gatewayPartition(gatewayId), SK.peer);
     return items.map(toPeerRecord);
+  }
+
+  async pagePeers(gatewayId: string, page: PageRequest): Promise<Page<PeerRecord>> {
+    const result = await sealedPage(this.paging.tokens, page, (after) =>
+      this.paging.lists.pagePeers(gatewayId, { limit: page.limit, after }),
+    );
+    return { ...result, items: result.items.map(toPeerRecord) };
+  }
+
+  async listPeeringPeers(gatewayId: string): Promise<PeerRecord[]> {
+    const items = await this.table.queryPartition(
+      keys.gatewayPartition(gatewayId),
+      `${SK.peer}${PEERING_PEER_PREFIX}`,
+    );
+    return items.map(toPeerRecord);
+  }
+
+  async readRouteBlocks(requests: RouteBlockRequest[]): Promise<RouteBlock[]> {
+    const blockKeys = routeBlockKeys(requests);
+    const items = new Map(
+      (await this.table.batchGet(blockKeys)).map((item) => [`${item.pk}|${item.sk}`, item]),
+    );
+    return blockKeys.map((key) => toRouteBlock(key, items.get(`${key.pk}|${key.sk}`)));
+  }
+
+  async peeredWith(gatewayId: string, otherIds: string[]): Promise<Set<string>> {
+    const locks = await this.table.batchGet(otherIds.map((otherId) => keys.pairLock(gatewayId, otherId)));
+    const lockedPairs = new Set(locks.map((lock) => String(lock.pk)));
+    return new Set(otherIds.filter((otherId) => lockedPairs.has(keys.pairLock(gatewayId, otherId).pk)));
   }
 
   async getPeer(gatewayId: string, name: string): Promise<PeerRecord | undefined> {

@@ -7,15 +7,18 @@
  * because they report the generation that first holds the change; a transaction returns no values.
  */
 import { assertTwoGateways, newPeeringRecord, peeringPeer } from '../../app/new-records';
-import type { NewPeering, PeeringStore } from '../../app/ports';
-import { assertActiveWithRoom, assertChecksCurrent } from '../../core/allocation';
-import { ConflictError } from '../../core/errors';
-import { byPeeringCreation } from '../../core/order';
+import type { NewPeering, PeeringFilter, PeeringStore } from '../../app/ports';
+import { assertActiveWithRoom } from '../../core/allocation';
+import { ChecksOutdatedError, ConflictError } from '../../core/errors';
+import type { Page, PageRequest } from '../../core/pagination';
 import type { Peering, PeeringSide, PeeringStatus } from '../../core/types';
 import { type AddressAllocator, refreshedGateway } from './allocator';
 import { failedCondition } from './errors';
 import { nextGeneration, requireGateway } from './gateway-store';
-import { keys, peerItem, peeringItem, toPeering } from './items';
+import { keys, peerItem, peeringItem, toPeering, toPeerRecord } from './items';
+import { peeringList } from './list-queries';
+import { type Paging, sealedPage } from './page-tokens';
+import { claimRouteBlocks, releaseRouteBlocks } from './route-blocks';
 import { AGAIN, type Table } from './table';
 
 export class DynamoPeeringStore implements PeeringStore {
@@ -23,6 +26,7 @@ export class DynamoPeeringStore implements PeeringStore {
     private readonly table: Table,
     private readonly allocator: AddressAllocator,
     private readonly clock: () => Date,
+    private readonly paging: Paging,
   ) {}
 
   async createPeering(input: NewPeering): Promise<Peering> {
@@ -32,8 +36,7 @@ export class DynamoPeeringStore implements PeeringStore {
     let gateways = await Promise.all(input.sides.map((side) => requireGateway(this.table, side.gatewayId)));
     const misses = [0, 0];
     return this.table.retrying('createPeering', async () => {
-      // Checked on every attempt: a cancelled attempt refreshes the generations it saw.
-      assertChecksCurrent(gateways, input.expectedGenerations);
+      // Checked on every attempt: a cancelled attempt refreshes the gateways it saw.
       for (const gateway of gateways) assertActiveWithRoom(gateway);
       const [a, b] = await Promise.all(
         gateways.map((gateway, i) => this.allocator.pickAddress(gateway, misses[i] ?? 0)),
@@ -64,12 +67,37 @@ export class DynamoPeeringStore implements PeeringStore {
           this.allocator.claimItem(side.gatewayId, tunnelIps[i] ?? '', side.peer.name),
         ),
         ...gateways.map((gateway) => this.allocator.allocateOnGateway(gateway, 'compare-and-set')),
+        // The routed-prefix check binds here: only to the blocks this peering adds prefixes to.
+        ...input.sides.flatMap((side) =>
+          claimRouteBlocks(
+            this.table.name,
+            side.gatewayId,
+            input.id,
+            side.peer.allowedIps,
+            input.routeBlockVersions,
+          ),
+        ),
       ]);
       if (!reasons) return peering;
-      const [peeringReason, lockReason, peerA, peerB, allocationA, allocationB, gatewayA, gatewayB] = reasons;
+      const [
+        peeringReason,
+        lockReason,
+        peerA,
+        peerB,
+        allocationA,
+        allocationB,
+        gatewayA,
+        gatewayB,
+        ...blocks
+      ] = reasons;
       if (failedCondition(peeringReason)) return (await this.getPeering(input.id)) ?? AGAIN;
       if (failedCondition(lockReason)) throw new ConflictError('PEERING_ALREADY_EXISTS');
       if (failedCondition(peerA) || failedCondition(peerB)) throw new ConflictError('PEER_EXISTS');
+      if (blocks.some(failedCondition)) {
+        throw new ChecksOutdatedError(`A route block of peering ${input.id} changed since it was checked`);
+      }
+      // A gateway's generation moved (another peer, a road-warrior): contention, not a reason to
+      // check again; the next attempt sets the generation from the value the refusal returned.
       gateways = gateways.map((gateway, i) => refreshedGateway(gateway, [gatewayA, gatewayB][i]));
       [allocationA, allocationB].forEach((reason, i) => {
         if (failedCondition(reason)) misses[i] = (misses[i] ?? 0) + 1;
@@ -83,11 +111,16 @@ export class DynamoPeeringStore implements PeeringStore {
     return item && toPeering(item);
   }
 
-  async listPeerings(ownerId?: string): Promise<Peering[]> {
-    const items = ownerId
-      ? await this.table.queryOwner(ownerId, keys.ownedPeeringSk(''))
-      : await this.table.scanEntity('peering');
-    return items.map(toPeering).sort(byPeeringCreation);
+  /** One page in id order, from the byOwner or byEntity index (list-queries.ts); never a scan. */
+  async pagePeerings(filter: PeeringFilter, page: PageRequest): Promise<Page<Peering>> {
+    const result = await sealedPage(this.paging.tokens, page, (after) =>
+      this.paging.lists.pageIndexed(
+        peeringList(filter.ownerId),
+        { limit: page.limit, after },
+        (item) => filter.status === undefined || item.status === filter.status,
+      ),
+    );
+    return { ...result, items: result.items.map(toPeering) };
   }
 
   async setPeeringStatus(
@@ -144,15 +177,29 @@ export class DynamoPeeringStore implements PeeringStore {
     return this.table.retrying('detachPeering', async () => {
       const gateway = await this.table.get(keys.gateway(side.gatewayId));
       const peerKey = keys.peer(side.gatewayId, side.peerName);
+      const peer = await this.table.get(peerKey);
+      const { peeringId, allowedIps } = peer ? toPeerRecord(peer) : { peeringId: undefined, allowedIps: [] };
+      const releases = peeringId
+        ? releaseRouteBlocks(this.table.name, side.gatewayId, peeringId, allowedIps)
+        : [];
       if (!gateway) {
+        // Only blocks still there: the residue purge may have run, and must not get items back.
+        for (const release of releases) {
+          if (release.Update)
+            await this.table.updateIfMatches({
+              ...release.Update,
+              ConditionExpression: 'attribute_exists(pk)',
+            });
+        }
         await this.table.deleteIfMatches(peerKey, 'attribute_exists(pk)');
         return undefined;
       }
       const current = Number(gateway.desiredGeneration);
-      if (!(await this.table.get(peerKey))) return current;
+      if (!peer) return current;
       const reasons = await this.table.transact([
         this.table.deleteItem(peerKey, 'attribute_exists(pk)'),
         nextGeneration(this.table, side.gatewayId, current),
+        ...releases,
       ]);
       return reasons ? AGAIN : current + 1;
     });

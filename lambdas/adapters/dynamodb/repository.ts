@@ -10,6 +10,9 @@
  *   peering-store.ts      PEERING#<id>, PAIR# locks, both sides in one transaction
  *   status-store.ts       GW#<id>/APPLIED and /STATUS
  *   idempotency-store.ts  IDEMPOTENCY#<key>
+ *   list-queries.ts       keyset-paged reads of the byOwner and byEntity indexes and partitions
+ *   page-tokens.ts        page tokens sealed with a key kept in the table
+ *   route-blocks.ts       GW#<id>/ROUTES#<block>: the route locks of the routed-prefix check
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Repository } from '../../app/ports';
@@ -17,6 +20,8 @@ import { AddressAllocator } from './allocator';
 import { DynamoGatewayStore } from './gateway-store';
 import { DynamoIdempotencyStore } from './idempotency-store';
 import { InstanceLocks } from './instance-locks';
+import { ListQueries } from './list-queries';
+import { PageTokens, type Paging } from './page-tokens';
 import { DynamoPeerStore } from './peer-store';
 import { DynamoPeeringStore } from './peering-store';
 import { DynamoStatusStore } from './status-store';
@@ -41,9 +46,19 @@ export class DynamoRepository implements Repository {
     const clock = options.clock ?? (() => new Date());
     this.table = new Table(client, tableName, options);
     this.allocator = new AddressAllocator(this.table, clock);
-    this.gateways = new DynamoGatewayStore(this.table, clock);
-    this.peers = new DynamoPeerStore(this.table, this.allocator);
-    this.peerings = new DynamoPeeringStore(this.table, this.allocator, clock);
+    const table = this.table;
+    const paging: Paging = {
+      lists: new ListQueries({
+        client,
+        tableName,
+        run: (call) => table.run(call),
+        batchGet: (itemKeys) => table.batchGet(itemKeys),
+      }),
+      tokens: new PageTokens(client, tableName, clock, table.onConsumedCapacity),
+    };
+    this.gateways = new DynamoGatewayStore(this.table, clock, paging);
+    this.peers = new DynamoPeerStore(this.table, this.allocator, paging);
+    this.peerings = new DynamoPeeringStore(this.table, this.allocator, clock, paging);
     this.status = new DynamoStatusStore(this.table);
     this.idempotency = new DynamoIdempotencyStore(this.table, clock);
     this.instanceLocks = new InstanceLocks(client, tableName);
@@ -56,11 +71,15 @@ export class DynamoRepository implements Repository {
   createGateway: Repository['createGateway'] = (gateway) => this.gateways.createGateway(gateway);
   upsertGateway: Repository['upsertGateway'] = (gateway) => this.gateways.upsertGateway(gateway);
   getGateway: Repository['getGateway'] = (id) => this.gateways.getGateway(id);
-  listGateways: Repository['listGateways'] = (ownerId) => this.gateways.listGateways(ownerId);
+  pageGateways: Repository['pageGateways'] = (filter, page) => this.gateways.pageGateways(filter, page);
   deleteGateway: Repository['deleteGateway'] = (id) => this.gateways.deleteGateway(id);
   bumpGeneration: Repository['bumpGeneration'] = (gatewayId) => this.gateways.bumpGeneration(gatewayId);
 
   listPeers: Repository['listPeers'] = (gatewayId) => this.peers.listPeers(gatewayId);
+  pagePeers: Repository['pagePeers'] = (gatewayId, page) => this.peers.pagePeers(gatewayId, page);
+  listPeeringPeers: Repository['listPeeringPeers'] = (gatewayId) => this.peers.listPeeringPeers(gatewayId);
+  readRouteBlocks: Repository['readRouteBlocks'] = (requests) => this.peers.readRouteBlocks(requests);
+  peeredWith: Repository['peeredWith'] = (gatewayId, otherIds) => this.peers.peeredWith(gatewayId, otherIds);
   getPeer: Repository['getPeer'] = (gatewayId, name) => this.peers.getPeer(gatewayId, name);
   updatePeerEndpoint: Repository['updatePeerEndpoint'] = (gatewayId, peerName, endpoint) =>
     this.peers.updatePeerEndpoint(gatewayId, peerName, endpoint);
@@ -72,7 +91,7 @@ export class DynamoRepository implements Repository {
 
   createPeering: Repository['createPeering'] = (peering) => this.peerings.createPeering(peering);
   getPeering: Repository['getPeering'] = (id) => this.peerings.getPeering(id);
-  listPeerings: Repository['listPeerings'] = (ownerId) => this.peerings.listPeerings(ownerId);
+  pagePeerings: Repository['pagePeerings'] = (filter, page) => this.peerings.pagePeerings(filter, page);
   setPeeringStatus: Repository['setPeeringStatus'] = (id, status, reason, from) =>
     this.peerings.setPeeringStatus(id, status, reason, from);
   markSideApplied: Repository['markSideApplied'] = (id, gatewayId) =>

@@ -16,6 +16,8 @@ export const TABLE_SCHEMA = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ownerIndex: { name: 'byOwner', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'KEYS_ONLY' },
+  /** Sparse: only gateway and peering items carry gsi2pk (their entity type); admin lists read it. */
+  entityIndex: { name: 'byEntity', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'KEYS_ONLY' },
   ttlAttribute: 'expiresAt',
   streamViewType: 'NEW_AND_OLD_IMAGES',
 } as const;
@@ -23,27 +25,28 @@ export const TABLE_SCHEMA = {
 const TABLE_READY_WAIT_SECONDS = 60;
 
 export function createTableInput(tableName: string): CreateTableCommandInput {
-  const { partitionKey, sortKey, ownerIndex, streamViewType } = TABLE_SCHEMA;
+  const { partitionKey, sortKey, ownerIndex, entityIndex, streamViewType } = TABLE_SCHEMA;
+  const indexes = [ownerIndex, entityIndex];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [partitionKey, sortKey, ownerIndex.partitionKey, ownerIndex.sortKey].map(
-      (AttributeName) => ({ AttributeName, AttributeType: 'S' }),
-    ),
+    AttributeDefinitions: [
+      partitionKey,
+      sortKey,
+      ...indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+    ].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
     KeySchema: [
       { AttributeName: partitionKey, KeyType: 'HASH' },
       { AttributeName: sortKey, KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: ownerIndex.name,
-        KeySchema: [
-          { AttributeName: ownerIndex.partitionKey, KeyType: 'HASH' },
-          { AttributeName: ownerIndex.sortKey, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: ownerIndex.projection },
-      },
-    ],
+    GlobalSecondaryIndexes: indexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: index.projection },
+    })),
     StreamSpecification: { StreamEnabled: true, StreamViewType: streamViewType },
   };
 }

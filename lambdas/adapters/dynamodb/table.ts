@@ -5,7 +5,7 @@
  *
  * Every request asks for ReturnConsumedCapacity TOTAL and reports it to `onConsumedCapacity`.
  */
-import type { AttributeValue, CancellationReason, ConsumedCapacity } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, CancellationReason } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -15,18 +15,16 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  ScanCommand,
-  type ScanCommandInput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../../core/errors';
-import { cancellationReasons, isConditionalCheckFailure, toTypedError } from './errors';
-import { type Key, keys, SK } from './items';
+import { cancellationReasons, isConditionalCheckFailure } from './errors';
+import type { Key } from './items';
+import { type Metered, metered, TOTAL } from './metered';
 import { AGAIN, retrying } from './retry';
-import { TABLE_SCHEMA } from './schema';
 
 export interface TableOptions {
   /** Jitter of the retry back-off, and the allocator's candidates; Math.random by default. */
@@ -43,23 +41,18 @@ export type Item = Record<string, unknown>;
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 export { AGAIN };
 
-const TOTAL = { ReturnConsumedCapacity: 'TOTAL' } as const;
 const DEFAULT_MAX_ATTEMPTS = 30;
 const BATCH_WRITE_LIMIT = 25;
 const BATCH_GET_LIMIT = 100;
 
-interface Metered {
-  ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[];
-}
-
 export class Table {
   readonly random: () => number;
-  private readonly onConsumedCapacity: (units: number) => void;
+  readonly onConsumedCapacity: (units: number) => void;
   private readonly maxAttempts: number;
   private readonly sleep: TableOptions['sleep'];
 
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    readonly client: DynamoDBDocumentClient,
     readonly name: string,
     options: TableOptions = {},
   ) {
@@ -264,28 +257,6 @@ export class Table {
     return { items: output.Items ?? [], reachedEnd: output.LastEvaluatedKey === undefined };
   }
 
-  /**
-   * The owner's items: keys from the byOwner index, then the items themselves. The index projects
-   * keys only, so the counter and generation updates of every allocation never write to it
-   * (docs/ARCHITECTURE.md "Allocation"); listing pays a BatchGetItem instead.
-   */
-  async queryOwner(ownerId: string, skPrefix: string): Promise<Item[]> {
-    const indexed = await this.collect((ExclusiveStartKey) =>
-      this.client.send(
-        new QueryCommand({
-          ...TOTAL,
-          TableName: this.name,
-          IndexName: TABLE_SCHEMA.ownerIndex.name,
-          KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.owner(ownerId), ':prefix': skPrefix },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey,
-        } satisfies QueryCommandInput),
-      ),
-    );
-    return this.batchGet(indexed.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
-  }
-
   /** Items by key (strongly consistent), in no particular order; items gone meanwhile are skipped. */
   async batchGet(itemKeys: Key[]): Promise<Item[]> {
     const items: Item[] = [];
@@ -327,22 +298,6 @@ export class Table {
     }
   }
 
-  /** Every record item of one entity (admins' unfiltered lists). */
-  scanEntity(entity: 'gateway' | 'peering'): Promise<Item[]> {
-    return this.collect((ExclusiveStartKey) =>
-      this.client.send(
-        new ScanCommand({
-          ...TOTAL,
-          TableName: this.name,
-          FilterExpression: '#entity = :entity AND sk = :meta',
-          ExpressionAttributeNames: { '#entity': 'entity' },
-          ExpressionAttributeValues: { ':entity': entity, ':meta': SK.meta },
-          ExclusiveStartKey,
-        } satisfies ScanCommandInput),
-      ),
-    );
-  }
-
   private async collect(
     page: (start: Item | undefined) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item } & Metered>,
   ): Promise<Item[]> {
@@ -356,20 +311,8 @@ export class Table {
     return items;
   }
 
-  /** Every SDK call goes through here: capacity metering and typed errors. */
-  private async run<T extends Metered>(call: () => Promise<T>): Promise<T> {
-    try {
-      const output = await call();
-      this.meter(output.ConsumedCapacity);
-      return output;
-    } catch (error) {
-      throw toTypedError(error);
-    }
-  }
-
-  private meter(consumed: Metered['ConsumedCapacity']): void {
-    const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
-    const units = list.reduce((sum, entry) => sum + (entry.CapacityUnits ?? 0), 0);
-    if (units > 0) this.onConsumedCapacity(units);
+  /** Every SDK call goes through here: capacity metering and typed errors (metered.ts). */
+  run<T extends Metered>(call: () => Promise<T>): Promise<T> {
+    return metered(call, this.onConsumedCapacity);
   }
 }

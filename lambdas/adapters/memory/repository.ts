@@ -5,27 +5,36 @@
  *
  * Every method does all its reads and writes without an `await` in between, so each one is atomic
  * the way a DynamoDB transaction is. Records are copied in and out: a caller never holds stored state.
- * One file (a little over 400 lines) on purpose: peerings, peers and addresses change together in
+ * Lists page by keyset (id or name order) with tokens sealed as the DynamoDB ones are
+ * (adapters/paging/sealed-tokens.ts), their key kept in the memory state; route lock blocks
+ * (core/route-blocks.ts) are kept per gateway with the same counters and conditions.
+ * One file (a little over 500 lines) on purpose: peerings, peers and addresses change together in
  * one synchronous step, which splitting by aggregate would spread over files that share every map.
  */
+import { randomBytes } from 'node:crypto';
 import { assertTwoGateways, newPeeringRecord, peeringPeer, roadWarriorPeer } from '../../app/new-records';
 import {
+  type GatewayFilter,
   IDEMPOTENCY_TTL_SECONDS,
   type IdempotencyRecord,
   type NewPeering,
   type NewRoadWarrior,
+  type PeeringFilter,
   type Repository,
+  type RouteBlock,
 } from '../../app/ports';
 import {
   assertActiveWithRoom,
-  assertChecksCurrent,
   assertRoom,
   capacityOf,
   type GatewayAllocationState,
   tunnelAddressSpace,
 } from '../../core/allocation';
-import { ConflictError, GatewayGoneError } from '../../core/errors';
-import { byGatewayId, byPeeringCreation, compareText } from '../../core/order';
+import { ChecksOutdatedError, ConflictError, GatewayGoneError } from '../../core/errors';
+import { compareText } from '../../core/order';
+import type { Page, PageRequest } from '../../core/pagination';
+import { routeLockClaims } from '../../core/route-blocks';
+import { PEERING_PEER_PREFIX } from '../../core/schemas';
 import type {
   AppliedGeneration,
   GatewayRecord,
@@ -34,6 +43,7 @@ import type {
   PeeringStatus,
   PeerRecord,
 } from '../../core/types';
+import { keysetPage, PAGE_TOKEN_KEY_BYTES, SealedTokens } from '../paging/sealed-tokens';
 
 export interface MemoryRepositoryOptions {
   /** Now: timestamps and idempotency expiry. */
@@ -48,6 +58,13 @@ interface StoredGateway {
   record: GatewayRecord;
   allocatedCount: number;
   capacity: number;
+}
+
+interface StoredRouteBlock {
+  version: number;
+  descendants: number;
+  /** peeringId → the prefixes that peering routes through the gateway within the block. */
+  routes: Map<string, string[]>;
 }
 
 interface StoredIdempotency {
@@ -78,6 +95,10 @@ export class MemoryState {
   readonly idempotency = new Map<string, StoredIdempotency>();
   /** instanceId → the gateway holding it (adapters/dynamodb/instance-locks.ts has the same rules). */
   readonly instanceLocks = new Map<string, string>();
+  /** gatewayId → block (`16:a.b`, `24:a.b.c`) → route lock block. */
+  readonly routeBlocks = new Map<string, Map<string, StoredRouteBlock>>();
+  /** Seals page tokens of every repository on this state (the DynamoDB one keeps it in its table). */
+  readonly pageTokenKey: Buffer = randomBytes(PAGE_TOKEN_KEY_BYTES);
 }
 
 export class MemoryRepository implements Repository {
@@ -93,6 +114,8 @@ export class MemoryRepository implements Repository {
   private readonly applied: MemoryState['applied'];
   private readonly reports: MemoryState['reports'];
   private readonly idempotency: MemoryState['idempotency'];
+  private readonly routeBlocks: MemoryState['routeBlocks'];
+  private readonly tokens: SealedTokens;
 
   constructor(
     options: MemoryRepositoryOptions = {},
@@ -111,7 +134,9 @@ export class MemoryRepository implements Repository {
       applied: this.applied,
       reports: this.reports,
       idempotency: this.idempotency,
+      routeBlocks: this.routeBlocks,
     } = state);
+    this.tokens = new SealedTokens(this.clock, async () => state.pageTokenKey);
   }
 
   // ---- gateways -------------------------------------------------------------------------------
@@ -147,12 +172,21 @@ export class MemoryRepository implements Repository {
     return stored && copy(stored.record);
   }
 
-  async listGateways(ownerId?: string): Promise<GatewayRecord[]> {
-    return [...this.gateways.values()]
-      .map((stored) => stored.record)
-      .filter((record) => ownerId === undefined || record.ownerId === ownerId)
-      .sort(byGatewayId)
-      .map(copy);
+  /** One page in id order, as the DynamoDB one reads its byOwner or byEntity index. */
+  async pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>> {
+    return this.tokens.page(page, async (after) => {
+      const owned = [...this.gateways.values()]
+        .map((stored) => stored.record)
+        .filter((record) => filter.ownerId === undefined || record.ownerId === filter.ownerId)
+        .sort((a, b) => compareText(a.id, b.id));
+      const result = keysetPage(
+        owned,
+        (record) => record.id,
+        { limit: page.limit, after },
+        (record) => filter.status === undefined || record.status === filter.status,
+      );
+      return { ...result, items: result.items.map(copy) };
+    });
   }
 
   /** Deletes the gateway only, as the DynamoDB one does: the cascade (onGatewayDeleted) cleans the rest. */
@@ -177,6 +211,43 @@ export class MemoryRepository implements Repository {
 
   async listPeers(gatewayId: string): Promise<PeerRecord[]> {
     return [...this.peersOf(gatewayId).values()].sort((a, b) => compareText(a.name, b.name)).map(copy);
+  }
+
+  async pagePeers(gatewayId: string, page: PageRequest): Promise<Page<PeerRecord>> {
+    return this.tokens.page(page, async (after) => {
+      const sorted = [...this.peersOf(gatewayId).values()].sort((a, b) => compareText(a.name, b.name));
+      const result = keysetPage(sorted, (peer) => peer.name, { limit: page.limit, after });
+      return { ...result, items: result.items.map(copy) };
+    });
+  }
+
+  async listPeeringPeers(gatewayId: string): Promise<PeerRecord[]> {
+    return (await this.listPeers(gatewayId)).filter((peer) => peer.name.startsWith(PEERING_PEER_PREFIX));
+  }
+
+  async readRouteBlocks(
+    requests: { gatewayId: string; prefixes: readonly string[] }[],
+  ): Promise<RouteBlock[]> {
+    const blocks = new Map<string, RouteBlock>();
+    for (const { gatewayId, prefixes } of requests) {
+      for (const { block } of routeLockClaims(prefixes)) {
+        const stored = this.routeBlocks.get(gatewayId)?.get(block);
+        blocks.set(`${gatewayId}|${block}`, {
+          gatewayId,
+          block,
+          version: stored?.version ?? 0,
+          descendants: stored?.descendants ?? 0,
+          routes: [...(stored?.routes ?? new Map<string, string[]>()).entries()].map(
+            ([peeringId, routed]) => ({ peeringId, prefixes: [...routed] }),
+          ),
+        });
+      }
+    }
+    return [...blocks.values()];
+  }
+
+  async peeredWith(gatewayId: string, otherIds: string[]): Promise<Set<string>> {
+    return new Set(otherIds.filter((otherId) => this.pairLocks.has(pairKey(gatewayId, otherId))));
   }
 
   async getPeer(gatewayId: string, name: string): Promise<PeerRecord | undefined> {
@@ -219,7 +290,7 @@ export class MemoryRepository implements Repository {
   }
 
   async purgeGatewayResidue(gatewayId: string): Promise<void> {
-    for (const partition of [this.peers, this.addresses, this.applied, this.reports])
+    for (const partition of [this.peers, this.addresses, this.applied, this.reports, this.routeBlocks])
       partition.delete(gatewayId);
   }
 
@@ -232,12 +303,32 @@ export class MemoryRepository implements Repository {
     const a = this.requireGateway(input.sides[0].gatewayId);
     const b = this.requireGateway(input.sides[1].gatewayId);
     const states = [allocationState(a), allocationState(b)];
-    assertChecksCurrent(states, input.expectedGenerations);
     for (const state of states) assertActiveWithRoom(state);
     const lock = pairKey(a.record.id, b.record.id);
     if (this.pairLocks.has(lock)) throw new ConflictError('PEERING_ALREADY_EXISTS');
     if (input.sides.some((side) => this.peersOf(side.gatewayId).has(side.peer.name))) {
       throw new ConflictError('PEER_EXISTS');
+    }
+    // The routed-prefix check binds here: only to the blocks this peering adds prefixes to.
+    const claims = input.sides.map((side) => routeLockClaims(side.peer.allowedIps));
+    const expected = input.routeBlockVersions;
+    if (expected) {
+      input.sides.forEach((side, i) => {
+        for (const claim of claims[i] ?? []) {
+          const seen = expected.find(
+            (block) => block.gatewayId === side.gatewayId && block.block === claim.block,
+          );
+          const stored = this.routeBlocks.get(side.gatewayId)?.get(claim.block);
+          const moved =
+            (stored?.version ?? 0) !== (seen?.version ?? 0) ||
+            (claim.exclusive && (stored?.descendants ?? 0) !== (seen?.descendants ?? 0));
+          if (moved) {
+            throw new ChecksOutdatedError(
+              `A route block of peering ${input.id} changed since it was checked`,
+            );
+          }
+        }
+      });
     }
     const tunnelIps: [string, string] = [this.freeAddress(a.record), this.freeAddress(b.record)];
     const peering = newPeeringRecord(
@@ -249,6 +340,16 @@ export class MemoryRepository implements Repository {
     this.attach(b, peeringPeer(input, input.sides[1], tunnelIps[1]));
     a.record.desiredGeneration += 1;
     b.record.desiredGeneration += 1;
+    input.sides.forEach((side, i) => {
+      const blocks = partition(this.routeBlocks, side.gatewayId);
+      for (const claim of claims[i] ?? []) {
+        const block = blocks.get(claim.block) ?? { version: 0, descendants: 0, routes: new Map() };
+        if (claim.exclusive) block.version += 1;
+        else block.descendants += 1;
+        block.routes.set(input.id, [...claim.prefixes]);
+        blocks.set(claim.block, block);
+      }
+    });
     this.pairLocks.set(lock, input.id);
     this.peerings.set(input.id, copy(peering));
     return peering;
@@ -259,11 +360,20 @@ export class MemoryRepository implements Repository {
     return peering && copy(peering);
   }
 
-  async listPeerings(ownerId?: string): Promise<Peering[]> {
-    return [...this.peerings.values()]
-      .filter((peering) => ownerId === undefined || peering.ownerId === ownerId)
-      .sort(byPeeringCreation)
-      .map(copy);
+  /** One page in id order, as the DynamoDB one reads its byOwner or byEntity index. */
+  async pagePeerings(filter: PeeringFilter, page: PageRequest): Promise<Page<Peering>> {
+    return this.tokens.page(page, async (after) => {
+      const owned = [...this.peerings.values()]
+        .filter((peering) => filter.ownerId === undefined || peering.ownerId === filter.ownerId)
+        .sort((a, b) => compareText(a.id, b.id));
+      const result = keysetPage(
+        owned,
+        (peering) => peering.id,
+        { limit: page.limit, after },
+        (peering) => filter.status === undefined || peering.status === filter.status,
+      );
+      return { ...result, items: result.items.map(copy) };
+    });
   }
 
   async setPeeringStatus(
@@ -290,6 +400,8 @@ export class MemoryRepository implements Repository {
   async detachPeering(id: string): Promise<Record<string, number>> {
     const generations: Record<string, number> = {};
     for (const side of this.peerings.get(id)?.sides ?? []) {
+      const peer = this.peersOf(side.gatewayId).get(side.peerName);
+      if (peer?.peeringId) this.releaseRoutes(side.gatewayId, peer.peeringId, peer.allowedIps);
       const removed = this.peersOf(side.gatewayId).delete(side.peerName);
       const stored = this.gateways.get(side.gatewayId);
       if (!stored) continue;
@@ -375,6 +487,13 @@ export class MemoryRepository implements Repository {
     const stored = this.gateways.get(id);
     if (!stored) throw new GatewayGoneError(id);
     return stored;
+  }
+
+  /** Removes a peering's prefixes from the gateway's blocks; the counters stay (they only grow). */
+  private releaseRoutes(gatewayId: string, peeringId: string, prefixes: readonly string[]): void {
+    const blocks = this.routeBlocks.get(gatewayId);
+    if (!blocks) return;
+    for (const { block } of routeLockClaims(prefixes)) blocks.get(block)?.routes.delete(peeringId);
   }
 
   private peersOf(gatewayId: string): Map<string, PeerRecord> {

@@ -1,7 +1,9 @@
 /** Gateway routes of docs/CONTRACT.md#resources: registry, detail, deletion, candidates, status. */
 import { peeringCandidates } from '../../core/candidates';
+import { remotePeerAllowedIps } from '../../core/checks';
 import { ConflictError } from '../../core/errors';
 import { generateKeyPair, publicKeyFromPrivateKey } from '../../core/keys';
+import { PAGE_LIMIT_MAX, type Page, type QueryParameters } from '../../core/pagination';
 import type { RegisterGatewayInput } from '../../core/schemas';
 import {
   appliedPeerStatuses,
@@ -9,11 +11,12 @@ import {
   reportFreshness,
   STATUS_REPORT_MAX_PEERS,
 } from '../../core/status';
-import type { AppliedPeerStatus, Caller, Gateway, GatewayRecord, Peer, PeerRecord } from '../../core/types';
+import type { AppliedPeerStatus, Caller, Gateway, GatewayRecord, Peer } from '../../core/types';
 import { GATEWAY_FIELDS, pickFields, toPublicGateway, toPublicPeer } from '../../core/views';
 import type { ApiDeps, ApiTiming } from './context';
 import { newGatewayId } from './ids';
-import { ownerFilter, visibleGateway } from './visibility';
+import { candidateListPage, gatewayListQuery, peerListPage } from './lists';
+import { visibleGateway } from './visibility';
 
 /**
  * Admin only (the router checks). When no public key is given the pair is generated and the
@@ -60,19 +63,43 @@ export async function storeGeneratedKey(
   return { publicKey: publicKeyFromPrivateKey(stored), privateKeyParam: name };
 }
 
-export async function listGateways(d: Pick<ApiDeps, 'repository'>, caller: Caller): Promise<Gateway[]> {
-  const gateways = await d.repository.listGateways(ownerFilter(caller));
-  return gateways.map(toPublicGateway);
+export async function listGateways(
+  d: Pick<ApiDeps, 'repository'>,
+  caller: Caller,
+  query: QueryParameters,
+): Promise<Page<Gateway>> {
+  const { filter, page } = gatewayListQuery(caller, query);
+  const gateways = await d.repository.pageGateways(filter, page);
+  return { ...gateways, items: gateways.items.map(toPublicGateway) };
 }
 
+/** The gateway with the first page of its peers (at most 100); `peersNextToken` continues on /peers. */
 export async function getGatewayDetail(
   d: Pick<ApiDeps, 'repository'>,
   caller: Caller,
   gatewayId: string,
-): Promise<Gateway & { peers: Peer[] }> {
+): Promise<Gateway & { peers: Peer[]; peersNextToken?: string }> {
   const gateway = await visibleGateway(d, caller, gatewayId);
-  const peers = await d.repository.listPeers(gatewayId);
-  return { ...toPublicGateway(gateway), peers: peers.map(toPublicPeer) };
+  const page = peerListPage(caller, gatewayId, { limit: String(PAGE_LIMIT_MAX) });
+  const peers = await d.repository.pagePeers(gatewayId, page);
+  return {
+    ...toPublicGateway(gateway),
+    peers: peers.items.map(toPublicPeer),
+    ...(peers.nextToken ? { peersNextToken: peers.nextToken } : {}),
+  };
+}
+
+/** GET /v1/gateways/{id}/peers: the gateway's peers, a page at a time, in name order. */
+export async function listGatewayPeers(
+  d: Pick<ApiDeps, 'repository'>,
+  caller: Caller,
+  gatewayId: string,
+  query: QueryParameters,
+): Promise<Page<Peer>> {
+  const page = peerListPage(caller, gatewayId, query);
+  await visibleGateway(d, caller, gatewayId);
+  const peers = await d.repository.pagePeers(gatewayId, page);
+  return { ...peers, items: peers.items.map(toPublicPeer) };
 }
 
 /** Deletes the gateway item; the stream-driven cascade then removes its peerings and peers. */
@@ -86,36 +113,53 @@ export async function deleteGateway(
   if (removed) await d.repository.releaseInstance(removed.instanceId, removed.id);
 }
 
-const vpcPeeringPeers = (peers: PeerRecord[]): PeerRecord[] =>
-  peers.filter((peer) => peer.type === 'vpc-peering');
+export interface CandidateView {
+  gateway: Gateway;
+  eligible: boolean;
+  reason: string | null;
+}
 
-/** The owner's other gateways with the message a create call would answer (docs/CONTRACT.md#resources). */
+/**
+ * The owner's other ACTIVE gateways with the message a create call would answer (docs/CONTRACT.md#resources), a
+ * page at a time in id order. A page costs a fixed number of batched reads whatever the owner has:
+ * its gateways (one index query, one BatchGetItem), the route blocks where either side would route
+ * the other's prefixes, and the pair locks (docs/ARCHITECTURE.md "Lists"). A page may hold fewer
+ * items than `limit` (the gateway itself, gateways in its VPC), and still carry a nextToken.
+ */
 export async function listPeeringCandidates(
   d: Pick<ApiDeps, 'repository'>,
   caller: Caller,
   gatewayId: string,
-): Promise<{ gateway: Gateway; eligible: boolean; reason: string | null }[]> {
+  query: QueryParameters,
+): Promise<Page<CandidateView>> {
+  const page = candidateListPage(caller, gatewayId, query);
   const gateway = await visibleGateway(d, caller, gatewayId);
-  const others = (await d.repository.listGateways(gateway.ownerId)).filter(
-    (other) => other.id !== gateway.id,
-  );
-  const peeringPeersByGateway = new Map<string, PeerRecord[]>(
-    await Promise.all(
-      [gateway, ...others].map(
-        async (g) => [g.id, vpcPeeringPeers(await d.repository.listPeers(g.id))] as [string, PeerRecord[]],
-      ),
+  const others = await d.repository.pageGateways({ ownerId: gateway.ownerId, status: 'ACTIVE' }, page);
+  const otherIds = others.items.map((other) => other.id).filter((id) => id !== gateway.id);
+  const [blocks, peered] = await Promise.all([
+    d.repository.readRouteBlocks(
+      others.items.flatMap((other) => [
+        { gatewayId: other.id, prefixes: remotePeerAllowedIps(gateway) },
+        { gatewayId: gateway.id, prefixes: remotePeerAllowedIps(other) },
+      ]),
     ),
-  );
-  const peersOf = (id: string): PeerRecord[] => peeringPeersByGateway.get(id) ?? [];
-  const candidates = peeringCandidates(gateway, others, {
-    routedPrefixesOf: (id) => peersOf(id).flatMap((peer) => peer.allowedIps),
-    isPeeredWith: (otherId) => peersOf(gateway.id).some((peer) => peer.remoteGatewayId === otherId),
+    d.repository.peeredWith(gateway.id, otherIds),
+  ]);
+  const candidates = peeringCandidates(gateway, others.items, {
+    routedPrefixesOf: (id) =>
+      blocks
+        .filter((block) => block.gatewayId === id)
+        .flatMap((block) => block.routes.flatMap((r) => r.prefixes)),
+    isPeeredWith: (otherId) => peered.has(otherId),
   });
-  return candidates.map((candidate) => ({
-    gateway: pickFields(candidate.gateway, GATEWAY_FIELDS),
-    eligible: candidate.eligible,
-    reason: candidate.reason,
-  }));
+  return {
+    items: candidates.map((candidate) => ({
+      gateway: pickFields(candidate.gateway, GATEWAY_FIELDS),
+      eligible: candidate.eligible,
+      reason: candidate.reason,
+    })),
+    ...(others.nextToken ? { nextToken: others.nextToken } : {}),
+  };
 }
 
 export interface GatewayStatusView {

@@ -5,16 +5,38 @@
  * after it are not atomic, so concurrent requests of one owner may overshoot by their number.
  */
 import { ConflictError, TooManyOperationsError } from '../../core/errors';
+import { PAGE_LIMIT_MAX, type Page, type PageRequest } from '../../core/pagination';
+import type { PeeringStatus } from '../../core/types';
 import type { ApiDeps, OwnerLimits } from './context';
 
-const IN_FLIGHT = new Set(['PROVISIONING', 'DELETING']);
+const IN_FLIGHT: readonly PeeringStatus[] = ['PROVISIONING', 'DELETING'];
+
+/** The binding of the limits' own page walks (never handed to a client). */
+const BINDING = 'owner-limits';
+
+/**
+ * Counts the items of a paged list, page by page, up to `ceiling`: a bounded read (never the whole
+ * list once the ceiling is reached), enough to tell whether a limit is met.
+ */
+async function countUpTo<T>(ceiling: number, read: (page: PageRequest) => Promise<Page<T>>): Promise<number> {
+  let count = 0;
+  let nextToken: string | undefined;
+  do {
+    const page = await read({ limit: PAGE_LIMIT_MAX, binding: BINDING, ...(nextToken ? { nextToken } : {}) });
+    count += page.items.length;
+    nextToken = page.nextToken;
+  } while (nextToken && count < ceiling);
+  return count;
+}
 
 export async function assertGatewayRoom(
   d: Pick<ApiDeps, 'repository'>,
   ownerId: string,
   limits: OwnerLimits,
 ): Promise<void> {
-  const held = (await d.repository.listGateways(ownerId)).length;
+  const held = await countUpTo(limits.gatewaysPerOwner, (page) =>
+    d.repository.pageGateways({ ownerId }, page),
+  );
   if (held >= limits.gatewaysPerOwner) {
     throw new ConflictError(
       'QUOTA_EXCEEDED',
@@ -44,7 +66,13 @@ export async function assertOperationRoom(
   ownerId: string,
   limits: OwnerLimits,
 ): Promise<void> {
-  const running = (await d.repository.listPeerings(ownerId)).filter((p) => IN_FLIGHT.has(p.status)).length;
+  let running = 0;
+  for (const status of IN_FLIGHT) {
+    if (running >= limits.operationsInFlightPerOwner) break;
+    running += await countUpTo(limits.operationsInFlightPerOwner - running, (page) =>
+      d.repository.pagePeerings({ ownerId, status }, page),
+    );
+  }
   if (running >= limits.operationsInFlightPerOwner) {
     throw new TooManyOperationsError(
       `${running} peering operations of this owner are still running, the limit of this deployment (${limits.operationsInFlightPerOwner}); retry once one has ended`,

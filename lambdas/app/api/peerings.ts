@@ -3,14 +3,16 @@
  * request's window, answering with the outcome or "still running".
  */
 import { ConflictError } from '../../core/errors';
+import type { Page, QueryParameters } from '../../core/pagination';
 import type { Caller } from '../../core/types';
 import { logger } from '../../shared/logger';
 import { startPeeringDeletion } from '../delete-runs';
 import type { ExecutionResult } from '../ports';
 import type { ApiDeps, ApiTiming } from './context';
 import { newPeeringId } from './ids';
+import { peeringListQuery } from './lists';
 import { type PeeringView, provisioningPlaceholder, toPublicPeering } from './views';
-import { ownerFilter, visibleGateway, visiblePeering } from './visibility';
+import { visibleGateway, visiblePeering } from './visibility';
 import { awaitExecution } from './waiting';
 
 export type PeeringOutcome =
@@ -85,9 +87,14 @@ export async function createPeering(
   throw unexpectedEnd('create-peering', executionId, result);
 }
 
-export async function listPeerings(d: Pick<ApiDeps, 'repository'>, caller: Caller): Promise<PeeringView[]> {
-  const peerings = await d.repository.listPeerings(ownerFilter(caller));
-  return peerings.map(toPublicPeering);
+export async function listPeerings(
+  d: Pick<ApiDeps, 'repository'>,
+  caller: Caller,
+  query: QueryParameters,
+): Promise<Page<PeeringView>> {
+  const { filter, page } = peeringListQuery(caller, query);
+  const peerings = await d.repository.pagePeerings(filter, page);
+  return { ...peerings, items: peerings.items.map(toPublicPeering) };
 }
 
 export async function getPeering(

@@ -114,7 +114,7 @@ export async function clientConfig(
 }
 
 async function activePeeredVpcCidrs(d: Pick<ApiDeps, 'repository'>, gatewayId: string): Promise<string[]> {
-  const peers = await d.repository.listPeers(gatewayId);
+  const peers = await d.repository.listPeeringPeers(gatewayId);
   const links = peers.flatMap(({ type, peeringId, remoteGatewayId }) =>
     type === 'vpc-peering' && peeringId && remoteGatewayId ? [{ peeringId, remoteGatewayId }] : [],
   );

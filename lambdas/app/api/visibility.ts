@@ -6,10 +6,6 @@ import type { ApiDeps } from './context';
 export const canSee = (caller: Caller, ownerId: string): boolean =>
   caller.isAdmin || caller.userId === ownerId;
 
-/** The owner filter of list queries: undefined (everything) for admins. */
-export const ownerFilter = (caller: Caller): string | undefined =>
-  caller.isAdmin ? undefined : caller.userId;
-
 export async function visibleGateway(
   d: Pick<ApiDeps, 'repository'>,
   caller: Caller,

@@ -65,7 +65,7 @@ describe('peeringCandidates', () => {
     expect(candidate?.reason).toBe(CONFLICT_MESSAGES.ROUTED_CIDR_CONFLICT);
   });
 
-  it('orders by name, then id, whatever the input order', () => {
+  it('orders by id, the order of every list page, whatever the input order', () => {
     // Prepare
     const self = gateway();
     const b2 = remoteGateway({
@@ -92,6 +92,6 @@ describe('peeringCandidates', () => {
     // Act
     const candidates = peeringCandidates(self, [b2, a9, b1], noRoutes);
     // Assess
-    expect(candidates.map((candidate) => candidate.gateway.id)).toEqual(['gw-9', 'gw-1', 'gw-2']);
+    expect(candidates.map((candidate) => candidate.gateway.id)).toEqual(['gw-1', 'gw-2', 'gw-9']);
   });
 });

@@ -1,0 +1,365 @@
+/**
+ * Section: lists are pages (docs/ARCHITECTURE.md "Lists"). On DynamoDB Local, tables seeded with
+ * BatchWriteItem directly (not through the API), the API handler called in-process:
+ * - a list page (limit 50) for an admin and for a user with 10 gateways, at 1,000 and at 100,000
+ *   gateways in the table: read units and latency (goal: flat; ratio 100,000 over 1,000), beside
+ *   what the old admin list read (a filtered Scan of the whole table) at both sizes;
+ * - the view of a gateway with 10,000 road-warriors against one with 100: bytes (goal ≤ 64 KB)
+ *   and latency (goal: flat);
+ * - peering candidates of an owner with 500 gateways: read units per page and requests per page
+ *   (goal: bounded whatever the owner has).
+ * Capacity units come from ReturnConsumedCapacity TOTAL (DynamoDB Local's accounting).
+ *
+ * Run: npx tsx bench/run.ts lists
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { createDocumentClient } from '../lambdas/adapters/dynamodb/client';
+import { gatewayItem, peerItem } from '../lambdas/adapters/dynamodb/items';
+import { DynamoRepository } from '../lambdas/adapters/dynamodb/repository';
+import { ensureTable } from '../lambdas/adapters/dynamodb/schema';
+import type { ApiDeps } from '../lambdas/app/api/context';
+import type { SecretStore, WorkflowEngine } from '../lambdas/app/ports';
+import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../lambdas/app/secret-names';
+import { intToIpv4, ipv4ToInt } from '../lambdas/core/cidr';
+import type { GatewayRecord, PeerRecord } from '../lambdas/core/types';
+import { createApiHandler } from '../lambdas/http/handler';
+import { env } from '../lambdas/shared/env';
+import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../runtime/dynamodb-local';
+import { median, round, type SectionResult } from './harness';
+
+const TABLE = 'bench-lists';
+const SIZES = [1_000, 100_000];
+const SAMPLES = 7;
+const BATCH = 25;
+const WRITERS = 8;
+const PUBLIC_KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
+const NOW = '2026-01-01T00:00:00.000Z';
+const VIEW_LIMIT_BYTES = 64 * 1024;
+
+function gateway(
+  id: string,
+  ownerId: string,
+  n: number,
+  overrides: Partial<GatewayRecord> = {},
+): GatewayRecord {
+  return {
+    id,
+    name: id,
+    ownerId,
+    vpcId: `vpc-${id}`,
+    vpcCidr: `10.${n % 256}.0.0/16`,
+    location: 'bench',
+    tunnelSubnet: `100.${64 + (Math.floor(n / 256) % 64)}.${n % 256}.0/24`,
+    tunnelIp: `100.${64 + (Math.floor(n / 256) % 64)}.${n % 256}.1`,
+    publicIp: `198.18.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`,
+    listenPort: 51820,
+    publicKey: PUBLIC_KEY,
+    instanceId: `i-${id}`,
+    status: 'ACTIVE',
+    desiredGeneration: 0,
+    privateKeyParam: null,
+    createdAt: NOW,
+    updatedAt: NOW,
+    ...overrides,
+  };
+}
+
+const gatewayRow = (record: GatewayRecord): Record<string, unknown> => ({
+  ...gatewayItem(record, { allocatedCount: 0, capacity: 253 }),
+});
+
+function roadWarriorRow(gatewayId: string, index: number, subnetFirst: number): Record<string, unknown> {
+  const tunnelIp = intToIpv4(subnetFirst + 2 + index);
+  const peer: PeerRecord = {
+    gatewayId,
+    name: `rw-${String(index).padStart(5, '0')}`,
+    type: 'road-warrior',
+    publicKey: PUBLIC_KEY,
+    tunnelIp,
+    allowedIps: [`${tunnelIp}/32`],
+    endpoint: null,
+    presharedKeyParam: null,
+    privateKeyParam: null,
+    createdAt: NOW,
+  };
+  return peerItem(peer);
+}
+
+async function batchWrite(
+  documents: DynamoDBDocumentClient,
+  items: Record<string, unknown>[],
+): Promise<void> {
+  let next = 0;
+  const writer = async () => {
+    while (next < items.length) {
+      let requests = items.slice(next, next + BATCH).map((Item) => ({ PutRequest: { Item } }));
+      next += BATCH;
+      while (requests.length > 0) {
+        const output = await documents.send(new BatchWriteCommand({ RequestItems: { [TABLE]: requests } }));
+        requests = (output.UnprocessedItems?.[TABLE] ?? []) as typeof requests;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: WRITERS }, writer));
+}
+
+interface Sample {
+  units: number;
+  ms: number;
+  requests: number;
+  bytes: number;
+}
+
+/** One API call on a fresh repository: its read units, requests, time and body size. */
+async function apiCall(
+  documents: DynamoDBDocumentClient,
+  caller: { sub: string; admin: boolean },
+  path: string,
+  query: Record<string, string> = {},
+): Promise<Sample & { body: Record<string, unknown> }> {
+  let units = 0;
+  let requests = 0;
+  const repository = new DynamoRepository(documents, TABLE, {
+    onConsumedCapacity: (consumed) => {
+      units += consumed;
+      requests += 1;
+    },
+  });
+  const unused = () => {
+    throw new Error('not used by list routes');
+  };
+  const deps: ApiDeps = {
+    repository,
+    secrets: {
+      putIfAbsent: unused,
+      get: unused,
+      delete: unused,
+      names: secretNamesUnder(DEFAULT_SECRET_PREFIX),
+    } as SecretStore,
+    workflows: { start: unused, describe: unused, find: unused } as WorkflowEngine,
+    configStore: { get: unused },
+    clock: () => new Date(),
+  };
+  const handler = createApiHandler(
+    () => deps,
+    () => ({ waitMs: 0, pollMs: 0 }),
+    () => ({
+      addresses: env.addressPolicy(),
+      limits: env.ownerLimits(),
+      throttle: { ratePerSecond: 0, burst: 1 },
+    }),
+  );
+  const event = {
+    httpMethod: 'GET',
+    path,
+    headers: {},
+    multiValueHeaders: {},
+    queryStringParameters: Object.keys(query).length > 0 ? query : null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    resource: '/{proxy+}',
+    body: null,
+    isBase64Encoded: false,
+    requestContext: {
+      authorizer: { claims: { sub: caller.sub, 'cognito:groups': caller.admin ? 'admin' : '' } },
+    },
+  } as unknown as APIGatewayProxyEvent;
+  const started = performance.now();
+  const result = await handler(event, { awsRequestId: 'bench' } as Context);
+  const ms = performance.now() - started;
+  if (result.statusCode !== 200) throw new Error(`${path}: ${result.statusCode} ${result.body}`);
+  return { units, ms, requests, bytes: Buffer.byteLength(result.body), body: JSON.parse(result.body) };
+}
+
+/** Median of SAMPLES calls (the second page, so the token path is measured too). */
+async function measurePage(
+  documents: DynamoDBDocumentClient,
+  caller: { sub: string; admin: boolean },
+  path: string,
+  query: Record<string, string> = {},
+): Promise<Sample> {
+  const first = await apiCall(documents, caller, path, query);
+  const token: Record<string, string> =
+    typeof first.body.nextToken === 'string' ? { nextToken: first.body.nextToken } : {};
+  const samples: Sample[] = [];
+  for (let i = 0; i < SAMPLES; i++)
+    samples.push(await apiCall(documents, caller, path, { ...query, ...token }));
+  return {
+    units: median(samples.map((s) => s.units)),
+    ms: median(samples.map((s) => s.ms)),
+    requests: median(samples.map((s) => s.requests)),
+    bytes: median(samples.map((s) => s.bytes)),
+  };
+}
+
+/** What the old admin list read: a filtered Scan of the whole table, every page. */
+async function oldAdminScan(documents: DynamoDBDocumentClient): Promise<{ units: number; ms: number }> {
+  let units = 0;
+  let start: Record<string, unknown> | undefined;
+  const started = performance.now();
+  do {
+    const page = await documents.send(
+      new ScanCommand({
+        TableName: TABLE,
+        FilterExpression: '#entity = :entity AND sk = :meta',
+        ExpressionAttributeNames: { '#entity': 'entity' },
+        ExpressionAttributeValues: { ':entity': 'gateway', ':meta': 'META' },
+        ExclusiveStartKey: start,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    units += page.ConsumedCapacity?.CapacityUnits ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return { units, ms: performance.now() - started };
+}
+
+/** `sizes`: table sizes to measure at (the section: 1,000 and 100,000). */
+export async function benchLists(sizes: readonly number[] = SIZES): Promise<SectionResult> {
+  const local = await startDynamoDbLocal();
+  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: local.endpoint });
+  try {
+    await ensureTable(client, TABLE);
+    const documents = createDocumentClient(client);
+    const admin = { sub: 'bench-admin', admin: true };
+    const user = { sub: 'user-ten', admin: false };
+    await batchWrite(
+      documents,
+      Array.from({ length: 10 }, (_, i) => gatewayRow(gateway(`mine-${i}`, user.sub, i))),
+    );
+    const pages: Record<number, { admin: Sample; user: Sample; scan: { units: number; ms: number } }> = {};
+    let seeded = 10;
+    for (const size of sizes) {
+      const rows = Array.from({ length: size - seeded }, (_, i) =>
+        gatewayRow(
+          gateway(`gw-${String(seeded + i).padStart(6, '0')}`, `owner-${(seeded + i) % 997}`, seeded + i),
+        ),
+      );
+      await batchWrite(documents, rows);
+      seeded = size;
+      pages[size] = {
+        admin: await measurePage(documents, admin, '/v1/gateways'),
+        user: await measurePage(documents, user, '/v1/gateways', { limit: '5' }),
+        scan: await oldAdminScan(documents),
+      };
+    }
+
+    // The gateway view: 100 and 10,000 road-warriors in a /16.
+    const views: Record<number, Sample> = {};
+    for (const count of [100, 10_000]) {
+      const id = `view-${count}`;
+      const record = gateway(id, user.sub, 200, { tunnelSubnet: '100.127.0.0/16', tunnelIp: '100.127.0.1' });
+      const first = ipv4ToInt('100.127.0.0');
+      await batchWrite(documents, [
+        gatewayRow(record),
+        ...Array.from({ length: count }, (_, i) => roadWarriorRow(id, i, first)),
+      ]);
+      views[count] = await measurePage(documents, user, `/v1/gateways/${id}`);
+    }
+
+    // Candidates: an owner with 500 gateways (distinct /16 VPCs from 10/8 and 172.16/12 is not
+    // enough for 500, so VPCs repeat; eligibility is computed all the same).
+    const many = { sub: 'owner-500', admin: false };
+    await batchWrite(
+      documents,
+      Array.from({ length: 500 }, (_, i) =>
+        gatewayRow(gateway(`c-${String(i).padStart(3, '0')}`, many.sub, i)),
+      ),
+    );
+    const candidates = await measurePage(documents, many, '/v1/gateways/c-000/peering-candidates');
+    let walkUnits = 0;
+    let walkPages = 0;
+    let nextToken: string | undefined;
+    do {
+      const page = await apiCall(
+        documents,
+        many,
+        '/v1/gateways/c-000/peering-candidates',
+        nextToken ? { limit: '100', nextToken } : { limit: '100' },
+      );
+      walkUnits += page.units;
+      walkPages += 1;
+      nextToken = typeof page.body.nextToken === 'string' ? page.body.nextToken : undefined;
+    } while (nextToken);
+
+    const [small, large] = [sizes[0] ?? 0, sizes.at(-1) ?? 0];
+    const at = (size: number) => pages[size] as (typeof pages)[number];
+    const flat = (metric: string, unit: string, pick: (s: Sample) => number, who: 'admin' | 'user') => ({
+      metric,
+      value: round(pick(at(large)[who])),
+      unit,
+      baseline: round(pick(at(small)[who])),
+      ratio: round(pick(at(large)[who]) / pick(at(small)[who])),
+      goal: `flat (ratio ≈ 1; baseline: ${small} gateways)`,
+      lowerIsBetter: true,
+    });
+    const view = views[10_000] as Sample;
+    const smallView = views[100] as Sample;
+    return {
+      metrics: [
+        flat(`admin page (50) read units at ${large} gateways`, 'RCU', (s) => s.units, 'admin'),
+        flat(`admin page (50) latency at ${large} gateways`, 'ms', (s) => s.ms, 'admin'),
+        flat(`user page (5 of 10) read units at ${large} gateways`, 'RCU', (s) => s.units, 'user'),
+        flat(`user page (5 of 10) latency at ${large} gateways`, 'ms', (s) => s.ms, 'user'),
+        {
+          metric: `old admin list (Scan of the table) read units at ${large} gateways`,
+          value: round(at(large).scan.units),
+          unit: 'RCU',
+          baseline: round(at(small).scan.units),
+          ratio: round(at(large).scan.units / at(small).scan.units),
+          goal: 'contrast only: grows with the table',
+        },
+        {
+          metric: 'gateway view with 10,000 road-warriors: response size',
+          value: view.bytes,
+          unit: 'bytes',
+          baseline: smallView.bytes,
+          ratio: round(view.bytes / smallView.bytes),
+          goal: `≤ ${VIEW_LIMIT_BYTES} bytes`,
+          lowerIsBetter: true,
+        },
+        {
+          metric: 'gateway view with 10,000 road-warriors: latency',
+          value: round(view.ms),
+          unit: 'ms',
+          baseline: round(smallView.ms),
+          ratio: round(view.ms / smallView.ms),
+          goal: 'flat (baseline: 100 road-warriors)',
+          lowerIsBetter: true,
+        },
+        {
+          metric: 'candidates page (50) of an owner with 500 gateways: read units',
+          value: round(candidates.units),
+          unit: 'RCU',
+          goal: 'bounded per page, whatever the owner has',
+          lowerIsBetter: true,
+        },
+        {
+          metric: 'candidates page (50) of an owner with 500 gateways: DynamoDB requests',
+          value: candidates.requests,
+          goal: 'constant per page (no request per candidate)',
+          lowerIsBetter: true,
+        },
+        {
+          metric: 'candidates, whole walk of 500 (pages of 100): read units',
+          value: round(walkUnits),
+          unit: 'RCU',
+          baseline: walkPages,
+          goal: `${walkPages} pages`,
+          lowerIsBetter: true,
+        },
+      ],
+      notes: [
+        'DynamoDB Local; tables seeded with BatchWriteItem; the API handler called in-process',
+        'page figures: median of 7 second-page calls (the token path included)',
+      ],
+      details: { pages, views, candidates, candidateWalk: { units: walkUnits, pages: walkPages } },
+    };
+  } finally {
+    client.destroy();
+    await local.stop();
+  }
+}
