@@ -1,5 +1,5 @@
 /**
- * Page tokens on DynamoDB: sealing and opening are adapters/paging/sealed-tokens.ts (shared with
+ * Page tokens on DynamoDB: sealing and opening are shared/sealed-tokens.ts (shared with
  * the in-memory repository). The key is 32 random bytes kept in the table itself (one item,
  * created by the first list that needs it, first writer wins), so the stack and the embedded runtime provide it with nothing to
  * configure; a reader of the table could forge a token, but could read the items themselves too.
@@ -7,13 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Page, PageRequest } from '../../core/pagination';
-import { type KeysetPage, PAGE_TOKEN_KEY_BYTES, SealedTokens } from '../paging/sealed-tokens';
+import { type KeysetPage, PAGE_TOKEN_KEY_BYTES, SealedTokens } from '../../shared/sealed-tokens';
 import { isConditionalCheckFailure } from './errors';
 import { keys } from './items';
 import type { ListQueries } from './list-queries';
 import { metered, TOTAL } from './metered';
 
-export { PAGE_TOKEN_TTL_SECONDS } from '../paging/sealed-tokens';
+export { PAGE_TOKEN_TTL_SECONDS } from '../../shared/sealed-tokens';
 
 /** Page tokens whose key is an item of the table (the first list that needs it writes it). */
 export class PageTokens extends SealedTokens {

@@ -6,7 +6,7 @@
  * Every method does all its reads and writes without an `await` in between, so each one is atomic
  * the way a DynamoDB transaction is. Records are copied in and out: a caller never holds stored state.
  * Lists page by keyset (id or name order) with tokens sealed as the DynamoDB ones are
- * (adapters/paging/sealed-tokens.ts), their key kept in the memory state; route lock blocks
+ * (shared/sealed-tokens.ts), their key kept in the memory state; route lock blocks
  * (core/route-blocks.ts) are kept per gateway with the same counters and conditions.
  * One file (a little over 500 lines) on purpose: peerings, peers and addresses change together in
  * one synchronous step, which splitting by aggregate would spread over files that share every map.
@@ -43,7 +43,7 @@ import type {
   PeeringStatus,
   PeerRecord,
 } from '../../core/types';
-import { keysetPage, PAGE_TOKEN_KEY_BYTES, SealedTokens } from '../paging/sealed-tokens';
+import { keysetPage, PAGE_TOKEN_KEY_BYTES, SealedTokens } from '../../shared/sealed-tokens';
 
 export interface MemoryRepositoryOptions {
   /** Now: timestamps and idempotency expiry. */

@@ -7,8 +7,8 @@
  * in memory: the memory state).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { ValidationError } from '../../core/errors';
-import type { Page, PageRequest } from '../../core/pagination';
+import { ValidationError } from '../core/errors';
+import type { Page, PageRequest } from '../core/pagination';
 
 /** Long enough for a person paging through a console table, short enough to bound a leaked token. */
 export const PAGE_TOKEN_TTL_SECONDS = 60 * 60;
