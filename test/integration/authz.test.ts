@@ -1,11 +1,14 @@
 /**
  * Authentication and visibility on every route (docs/CONTRACT.md#authentication-and-visibility): anonymous and forged tokens 401,
  * another user 404 (never 403, nothing to enumerate; 403 only on the admin-only route), the owner
- * and an admin allowed. Refused calls must leave everything as it was.
+ * and an admin allowed. Refused calls must leave everything as it was. The caller throttle is off
+ * here (its 429 is tested in test/api/limits.test.ts): the state snapshots walk every list page.
  */
 import { randomBytes } from 'node:crypto';
 import { mintToken } from '../../runtime/tokens';
 import { assertNoSecretLeaked, gatewayBody, listAll, peer, peersOf, useTarget } from '../support/integration';
+
+process.env.CALLER_RATE_PER_SECOND = '0';
 
 const { target, client, newGateway } = useTarget();
 let gatewayId: string;

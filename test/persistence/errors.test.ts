@@ -44,7 +44,8 @@ describe('DynamoDB error mapping', () => {
   });
 
   it('turns a conditional failure of createGateway into GATEWAY_EXISTS', async () => {
-    // Prepare: the gateway Put's condition failed (the tombstone delete had none).
+    // Prepare: no tombstone; the gateway Put's condition failed (the tombstone delete had none).
+    dynamo.on(GetCommand).resolves({});
     dynamo.on(TransactWriteCommand).rejects(
       new TransactionCanceledException({
         ...metadata,

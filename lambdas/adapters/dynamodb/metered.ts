@@ -19,7 +19,7 @@ export async function metered<T extends Metered>(
 ): Promise<T> {
   try {
     const output = await call();
-    const units = capacityUnits(output.ConsumedCapacity);
+    const units = capacityUnits(output?.ConsumedCapacity);
     if (units > 0) onConsumedCapacity(units);
     return output;
   } catch (error) {
