@@ -1,4 +1,6 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2153
+# (SC2034, SC2153: a part sets or reads globals of the other parts; `npm run lint:shell` also checks
+# the assembled script whole, where they resolve.)
 # A push that changes a few peers is applied as that change: the document's lines are diffed against
 # the last applied document's (one line per member and per peer: core/render.ts serialiseState) and
 # wg, ip and nft hear only what differs, so the cost follows the change, not the peer count. Taken

@@ -1,4 +1,6 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2153
+# (SC2034, SC2153: a part sets or reads globals of the other parts; `npm run lint:shell` also checks
+# the assembled script whole, where they resolve.)
 # The full path: the whole rendered document is applied (wg syncconf, one `ip -batch` of what
 # differs from the kernel, nft when its ruleset changed) or, in files mode, written as artifacts;
 # everything persisted is renamed into place by one `mv`.

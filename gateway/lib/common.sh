@@ -1,4 +1,6 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2153
+# (SC2034, SC2153: a part sets or reads globals of the other parts; `npm run lint:shell` also checks
+# the assembled script whole, where they resolve.)
 # What every part of the gateway script shares: failing, the command check, the applied record and
 # a document's header (read with builtins), the WireGuard key pattern.
 

@@ -1,4 +1,6 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2153
+# (SC2034, SC2153: a part sets or reads globals of the other parts; `npm run lint:shell` also checks
+# the assembled script whole, where they resolve.)
 # The status report: the script's last stdout line (JSON), from the live interface or from what the
 # state directory says was applied.
 

@@ -1,4 +1,6 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2153
+# (SC2034, SC2153: a part sets or reads globals of the other parts; `npm run lint:shell` also checks
+# the assembled script whole, where they resolve.)
 # The document to restore, into REPLY: the one of the applied generation. That is state.json,
 # unless a delta apply stopped after writing it (a refused change, a crash): then its predecessor,
 # which the delta's awk pass kept, is what the interface last held whole. Otherwise state.json.

@@ -1,4 +1,6 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2153
+# (SC2034, SC2153: a part sets or reads globals of the other parts; `npm run lint:shell` also checks
+# the assembled script whole, where they resolve.)
 # Secrets: the names a document references, resolved from the instance-side cache, else from the
 # copies delivered to this instance (S3) or a secret directory (README "Secret cache"); values never
 # reach argv, stdout, a file outside the cache, or the report.
