@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ValidationError } from '../lambdas/core/errors';
 import { parseGroups } from '../lambdas/http/claims';
@@ -294,8 +294,14 @@ function accessLine(request: IncomingMessage, response: ServerResponse, started:
 
 export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
   const host = options.host ?? '127.0.0.1';
+  // The response in flight on each socket: bytes that follow a request without a length (a DELETE
+  // whose client sent a body with neither content-length nor chunking) parse as a second, malformed
+  // request; its 400 must not overtake the answer to the request that was read and acted on.
+  const inFlight = new WeakMap<Socket, ServerResponse>();
   const server = createServer((request, response) => {
     const started = performance.now();
+    inFlight.set(request.socket, response);
+    response.once('close', () => inFlight.delete(request.socket));
     const { accessLog } = options;
     if (accessLog) response.once('finish', () => accessLog(accessLine(request, response, started)));
     route(options, request, response).catch((error: Error) => {
@@ -307,6 +313,13 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   // Requests node:http cannot parse get the API's error envelope too, not its bare 400.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
+    const pending = inFlight.get(socket as Socket);
+    if (pending) {
+      // Answer the request in flight, then close: the malformed rest gets no answer of its own.
+      if (!pending.headersSent) pending.setHeader('connection', 'close');
+      pending.once('finish', () => socket.end());
+      return;
+    }
     const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message: 'Malformed HTTP request' } });
     const status =
       error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
