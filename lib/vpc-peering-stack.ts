@@ -2,6 +2,11 @@
  * The whole control plane in one stack: table, secrets key and bucket, config bucket, SSM documents, the
  * Lambdas, the three workflows, the API, the stream cascade and the gateway event rule, with each
  * function granted only what its handler uses (ACCESS below).
+ *
+ * About 700 lines, past the house's 400: the ACCESS grant table and the wiring of every piece grew
+ * here as the isolation, durability, hardening and console work landed together. Not split yet; the
+ * obvious cut is the status reports, the sweeper and the gateway-event bus into constructs of their
+ * own beside lib/constructs/console-hosting.ts.
  */
 import { join } from 'node:path';
 import {
