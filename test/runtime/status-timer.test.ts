@@ -4,41 +4,14 @@
  * status-reports handler as on AWS, so `/status` moves on by itself. Files-mode hosts and the
  * in-memory repository: runs anywhere.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Runtime, startRuntime } from '../../runtime/main';
+import { useRuntime } from '../support/runtime';
 
-let runtime: Runtime;
-let dataDir: string;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'vpc-peering-status-timer-'));
-  runtime = await startRuntime({
-    port: 0,
-    dataDir,
-    hostMode: 'files',
-    storage: 'memory',
-    waitMs: 50,
-    statusReportIntervalMs: 300,
-    log: () => {},
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await runtime?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+const { runtime, api } = useRuntime('status-timer', {
+  storage: 'memory',
+  waitMs: 50,
+  statusReportIntervalMs: 300,
 });
-
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${runtime.adminToken}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-}
 
 it('refreshes a gateway status every period, without any change', async () => {
   // Prepare: a gateway whose host exists (a road-warrior push), and its status right after.
@@ -53,7 +26,7 @@ it('refreshes a gateway status every period, without any change', async () => {
   };
   expect((await api('POST', '/v1/gateways', gateway)).status).toBe(201);
   expect((await api('POST', '/v1/gateways/gw-timer/peers', { name: 'laptop' })).status).toBe(201);
-  await runtime.settled();
+  await runtime().settled();
   const first = (await api('GET', '/v1/gateways/gw-timer/status')).json;
 
   // Act: wait, changing nothing, until a later report is stored (bounded: 30 periods).

@@ -4,45 +4,19 @@
  * between the allocation and the start) is re-driven once it is older than the bound, settles
  * ACTIVE with no client action, and the re-drive is audited. Files-mode hosts: runs anywhere.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repository } from '../../lambdas/adapters/dynamodb';
 import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store';
 import { allocatePeering } from '../../lambdas/app/peering-workflow';
-import { type Runtime, startRuntime } from '../../runtime/main';
+import { useRuntime } from '../support/runtime';
 
 const BOUND_MS = 1000;
-let runtime: Runtime;
-let dataDir: string;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'vpc-peering-sweeper-'));
-  runtime = await startRuntime({
-    port: 0,
-    dataDir,
-    hostMode: 'files',
-    waitMs: 50,
-    statusReportIntervalMs: 0,
-    sweepIntervalMs: 200,
-    stalledPeeringBoundMs: BOUND_MS,
-    log: () => {},
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await runtime?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+const { runtime, api, dataDir } = useRuntime('sweeper', {
+  waitMs: 50,
+  statusReportIntervalMs: 0,
+  sweepIntervalMs: 200,
+  stalledPeeringBoundMs: BOUND_MS,
 });
-
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${runtime.adminToken}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-}
 
 const gateway = (n: number) => ({
   id: `gw-sweep-${n}`,
@@ -61,8 +35,8 @@ it('settles a PROVISIONING peering that has no execution once it is older than t
   await allocatePeering(
     {
       repository: repository(),
-      secrets: new FileSecretStore(join(dataDir, 'secrets')),
-      audit: runtime.audit,
+      secrets: new FileSecretStore(join(dataDir(), 'secrets')),
+      audit: runtime().audit,
       clock: () => new Date(),
     },
     { peeringId, gatewayId: 'gw-sweep-1', remoteGatewayId: 'gw-sweep-2' },
@@ -79,7 +53,7 @@ it('settles a PROVISIONING peering that has no execution once it is older than t
   // Assess
   expect(before.status).toBe('PROVISIONING');
   expect(peering.status).toBe('ACTIVE');
-  expect(runtime.audit.events.filter((e) => e.detailType === 'VPC Peering Re-driven')).toEqual([
+  expect(runtime().audit.events.filter((e) => e.detailType === 'VPC Peering Re-driven')).toEqual([
     expect.objectContaining({
       detail: expect.objectContaining({ peeringId, status: 'PROVISIONING', workflow: 'create-peering' }),
     }),
