@@ -1,3 +1,5 @@
+import { AGAIN, retrying } from '../../lambdas/adapters/dynamodb/retry';
+import { TransientError } from '../../lambdas/core/errors';
 import { retry } from '../../lambdas/shared/retry';
 
 /** A run that fails `failures` times with `error`, then answers 'ok'. */
@@ -76,5 +78,59 @@ describe('retry', () => {
     });
     // Assess
     expect(pauses).toEqual([7]);
+  });
+});
+
+describe('the DynamoDB adapter on the one retry loop (retrying)', () => {
+  /** A step answering each of `outcomes` in turn: a value, AGAIN, or an error to throw. */
+  function steps(
+    outcomes: ReadonlyArray<string | typeof AGAIN | Error>,
+  ): () => Promise<string | typeof AGAIN> {
+    let calls = 0;
+    return async () => {
+      const outcome = outcomes[calls++];
+      if (outcome instanceof Error) throw outcome;
+      if (outcome === undefined) throw new Error('called once too often');
+      return outcome;
+    };
+  }
+
+  it('tries AGAIN at once and backs off a TransientError exponentially, with the injected jitter', async () => {
+    // Prepare
+    const pauses: number[] = [];
+    const step = steps([new TransientError('throttled'), AGAIN, new TransientError('throttled'), 'done']);
+    // Act
+    const result = await retrying('step', step, {
+      maxAttempts: 5,
+      random: () => 0.5,
+      sleep: async (ms) => pauses.push(ms),
+    });
+    // Assess: 10 ms after attempt 1, none after the AGAIN of attempt 2, 40 ms after attempt 3, halved.
+    expect(result).toBe('done');
+    expect(pauses).toEqual([5, 20]);
+  });
+
+  it('gives up with a TransientError naming the step once the attempts are spent', async () => {
+    // Prepare
+    const pauses: number[] = [];
+    const step = steps([AGAIN, new TransientError('throttled'), AGAIN]);
+    // Act
+    const outcome = retrying('createPeering', step, {
+      maxAttempts: 3,
+      random: () => 1,
+      sleep: async (ms) => pauses.push(ms),
+    });
+    // Assess
+    await expect(outcome).rejects.toThrow(new TransientError('createPeering: gave up after 3 attempts'));
+    expect(pauses).toEqual([20]);
+  });
+
+  it('throws any other failure at once', async () => {
+    // Prepare
+    const step = steps([new RangeError('not retried')]);
+    // Act
+    const outcome = retrying('step', step, { maxAttempts: 5, random: () => 0, sleep: async () => undefined });
+    // Assess
+    await expect(outcome).rejects.toBeInstanceOf(RangeError);
   });
 });
