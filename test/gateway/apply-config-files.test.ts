@@ -7,14 +7,15 @@ import { parseReport } from '../../runtime/hosts';
 import {
   type DocGateway,
   type DocPeer,
+  filesInstance,
   GATEWAY_A,
   genKeyPair,
   genPsk,
+  peeringP1Peer,
   publish,
   runScript,
   stateArgs,
   stateDocument,
-  tempDir,
   writeSecret,
 } from '../support/gateway-script';
 
@@ -43,27 +44,13 @@ describe('apply-config.sh (files mode)', () => {
     (JSON.parse(readFileSync(join(stateDir, 'applied.json'), 'utf8')) as { generation: number }).generation;
 
   beforeEach(() => {
-    root = tempDir('files');
-    stateDir = join(root, 'state');
-    const secretsDir = join(root, 'secrets');
-    env = {
-      VPG_MODE: 'files',
-      VPG_STATE_DIR: stateDir,
-      VPG_SECRET_SOURCE: `dir:${secretsDir}`,
-      // Never the machine's own /etc/vpc-peering/gateway.env.
-      VPG_ENV_FILE: join(root, 'gateway.env'),
-    };
+    const instance = filesInstance('files');
+    ({ root, stateDir, env } = instance);
     privateKey = genKeyPair().privateKey;
     psk = genPsk();
-    writeSecret(secretsDir, '/vpc-peering/gateways/gw-a/private-key', privateKey);
-    writeSecret(secretsDir, '/vpc-peering/peerings/p1/psk', psk);
-    peer = {
-      name: 'vpc-peering-p1',
-      publicKey: genKeyPair().publicKey,
-      presharedKeyParam: '/vpc-peering/peerings/p1/psk',
-      allowedIps: ['172.16.0.0/16', '100.64.1.0/24'],
-      endpoint: '203.0.113.2:51820',
-    };
+    writeSecret(instance.secretsDir, '/vpc-peering/gateways/gw-a/private-key', privateKey);
+    writeSecret(instance.secretsDir, '/vpc-peering/peerings/p1/psk', psk);
+    peer = peeringP1Peer();
   });
 
   afterEach(() => rmSync(root, { recursive: true, force: true }));

@@ -10,13 +10,14 @@ import { type GatewayDesiredState, serialiseState } from '../../lambdas/core/ren
 import {
   type DocPeer,
   desiredState,
+  filesInstance,
   GATEWAY_A,
   genKeyPair,
   genPsk,
+  peeringP1Peer,
   publish,
   runScript,
   stateArgs,
-  tempDir,
   writeSecret,
 } from '../support/gateway-script';
 
@@ -40,28 +41,15 @@ describe('apply-config.sh refuses what it cannot verify or what would harm it', 
     );
 
   beforeEach(async () => {
-    root = tempDir('refusals');
-    stateDir = join(root, 'state');
-    const secretsDir = join(root, 'secrets');
-    env = {
-      VPG_MODE: 'files',
-      VPG_STATE_DIR: stateDir,
-      VPG_SECRET_SOURCE: `dir:${secretsDir}`,
-      VPG_PROTECTED_IPS: '203.0.113.1',
-      VPG_ENV_FILE: join(root, 'gateway.env'),
-    };
+    const instance = filesInstance('refusals', { VPG_PROTECTED_IPS: '203.0.113.1' });
+    ({ root, stateDir, env } = instance);
+    const { secretsDir } = instance;
     writeSecret(secretsDir, '/vpc-peering/gateways/gw-a/private-key', genKeyPair().privateKey);
     writeSecret(secretsDir, '/vpc-peering/gateways/gw-b/private-key', genKeyPair().privateKey);
     writeSecret(secretsDir, '/vpc-peering/peerings/p1/psk', genPsk());
     writeSecret(secretsDir, '/vpc-peering/peerings/p2/psk', genPsk());
     writeSecret(secretsDir, '/vpc-peering/gateways/gw-a/peers/laptop/private-key', genKeyPair().privateKey);
-    peer = {
-      name: 'vpc-peering-p1',
-      publicKey: genKeyPair().publicKey,
-      presharedKeyParam: '/vpc-peering/peerings/p1/psk',
-      allowedIps: ['172.16.0.0/16', '100.64.1.0/24'],
-      endpoint: '203.0.113.2:51820',
-    };
+    peer = peeringP1Peer();
     const first = await applyState(state(7));
     expect(first).toMatchObject({ exitCode: 0, stderr: '' });
   });

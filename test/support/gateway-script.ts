@@ -162,6 +162,45 @@ export function runScript(args: string[], env: Record<string, string>): Promise<
   return run(['bash', SCRIPT, ...args], { ...process.env, ...env });
 }
 
+/** A files-mode instance in a fresh temporary folder: where its state and secrets live, and the script's environment. */
+export interface FilesInstance {
+  root: string;
+  stateDir: string;
+  secretsDir: string;
+  env: Record<string, string>;
+}
+
+/** A files-mode instance; `env` adds to (or overrides) the script's environment. */
+export function filesInstance(label: string, env: Record<string, string> = {}): FilesInstance {
+  const root = tempDir(label);
+  const stateDir = join(root, 'state');
+  const secretsDir = join(root, 'secrets');
+  return {
+    root,
+    stateDir,
+    secretsDir,
+    env: {
+      VPG_MODE: 'files',
+      VPG_STATE_DIR: stateDir,
+      VPG_SECRET_SOURCE: `dir:${secretsDir}`,
+      // Never the machine's own /etc/vpc-peering/gateway.env.
+      VPG_ENV_FILE: join(root, 'gateway.env'),
+      ...env,
+    },
+  };
+}
+
+/** GATEWAY_A's peer entry for peering p1 (the VPC 172.16.0.0/16 behind 203.0.113.2), with a fresh key. */
+export function peeringP1Peer(): DocPeer {
+  return {
+    name: 'vpc-peering-p1',
+    publicKey: genKeyPair().publicKey,
+    presharedKeyParam: '/vpc-peering/peerings/p1/psk',
+    allowedIps: ['172.16.0.0/16', '100.64.1.0/24'],
+    endpoint: '203.0.113.2:51820',
+  };
+}
+
 export interface WireguardHost {
   /** Temporary folder of the host's data, secrets and published documents. */
   root: string;
