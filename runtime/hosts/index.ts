@@ -1,6 +1,6 @@
 /** The embedded runtime's gateway instances (local hosts) and the command bus that drives them. */
 export { LocalCommandBus, type ReportInvocation } from './command-bus';
-export { hostLine, rebuildHosts, removedGatewayInstances, wgShowCommand, withLocalHost } from './lifecycle';
+export { hostLine, rebuildHosts, wgShowCommand, withLocalHost } from './lifecycle';
 export {
   type ApplyArgs,
   HOST_INDEX_FILE,

@@ -193,6 +193,17 @@ export class LocalHosts {
     ]);
   }
 
+  /** Runs the script's `--teardown` on the host (a deleted gateway: gateway/lib/teardown.sh). */
+  tearDownGateway(instanceId: string, args: { gatewayId: string; generation: number }): Promise<RunResult> {
+    return this.runScript(this.host(instanceId), [
+      '--teardown',
+      '--gateway-id',
+      args.gatewayId,
+      '--generation',
+      String(args.generation),
+    ]);
+  }
+
   /** The instances of every host created so far. */
   instanceIds(): string[] {
     return [...this.hosts.keys()];
