@@ -4,7 +4,8 @@
  * down and destroyed by the teardown command its cascade sends (command-bus.ts).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { HostGateway, LocalHosts } from './local-hosts';
+import type { HostGateway } from './host';
+import type { LocalHosts } from './local-hosts';
 
 /** How to look at a gateway's live interface (README, "Gateway hosts"). */
 export const wgShowCommand = (gatewayId: string): string => `npm run wg -- ${gatewayId}`;
