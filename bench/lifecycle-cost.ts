@@ -235,5 +235,6 @@ function countingStore(store: ConfigStore): ConfigStore {
       return store.put(gatewayId, generation, document);
     },
     get: (gatewayId, generation) => store.get(gatewayId, generation),
+    deleteThrough: (gatewayId, generation) => store.deleteThrough(gatewayId, generation),
   };
 }

@@ -5,6 +5,7 @@
 #   apply-config.sh --gateway-id ID --generation N --state-uri s3://…|file://… --state-sha256 HEX
 #   apply-config.sh --restore     # re-apply the persisted state (boot time)
 #   apply-config.sh --report      # print the status report only
+#   apply-config.sh --teardown --gateway-id ID --generation N   # the gateway was deleted (lib/teardown.sh)
 #
 # Env (or VPG_*=value lines in /etc/vpc-peering/gateway.env, see VPG_ENV_FILE): VPG_STATE_DIR
 # (/var/lib/vpc-peering), VPG_MODE (wireguard|files), VPG_SECRET_SOURCE (s3://bucket | dir:/path),
@@ -82,11 +83,13 @@ IFS= read -r BOOT_ID </proc/sys/kernel/random/boot_id || true
 . "$GATEWAY_SRC/lib/report.sh"
 # shellcheck source=lib/restore.sh
 . "$GATEWAY_SRC/lib/restore.sh"
+# shellcheck source=lib/teardown.sh
+. "$GATEWAY_SRC/lib/teardown.sh"
 
 trap 'die "unexpected failure (line $LINENO)"' ERR
 
 # ---------- arguments ----------
-ACTION=apply GATEWAY_ID='' GENERATION=0 STATE_URI='' STATE_SHA256=''
+ACTION=apply GATEWAY_ID='' GENERATION='' STATE_URI='' STATE_SHA256=''
 while (($#)); do
   case $1 in
     --gateway-id)
@@ -117,18 +120,26 @@ while (($#)); do
       ACTION=report
       shift
       ;;
+    --teardown)
+      ACTION=teardown
+      shift
+      ;;
     *) usage "unknown argument: $1" ;;
   esac
 done
 case $MODE in wireguard | files) ;; *) usage "VPG_MODE must be wireguard or files, got: $MODE" ;; esac
-if [[ $ACTION == apply ]]; then
+if [[ $ACTION == apply || $ACTION == teardown ]]; then
   [[ $GATEWAY_ID =~ ^[A-Za-z0-9._:-]+$ ]] || usage "--gateway-id must match ^[A-Za-z0-9._:-]+\$"
   [[ $GENERATION =~ ^[0-9]{1,15}$ ]] || usage "--generation must be a non-negative integer"
-  [[ $STATE_URI =~ ^(s3://[^[:space:]]+|file:///[^[:space:]]*)$ ]] || usage "--state-uri must be s3://… or file:///…"
-  [[ $STATE_SHA256 =~ ^[0-9a-f]{64}$ ]] || usage "--state-sha256 must be 64 lowercase hex digits"
   GENERATION=$((10#$GENERATION))
 fi
-if [[ $ACTION != report ]]; then
+if [[ $ACTION == apply ]]; then
+  [[ $STATE_URI =~ ^(s3://[^[:space:]]+|file:///[^[:space:]]*)$ ]] || usage "--state-uri must be s3://… or file:///…"
+  [[ $STATE_SHA256 =~ ^[0-9a-f]{64}$ ]] || usage "--state-sha256 must be 64 lowercase hex digits"
+fi
+GENERATION=${GENERATION:-0}
+# A teardown reads no secret.
+if [[ $ACTION == apply || $ACTION == restore ]]; then
   case $SECRET_SOURCE in
     s3://?* | dir:/*) ;;
     *) usage "VPG_SECRET_SOURCE must be s3://bucket or dir:/path" ;;
@@ -178,7 +189,10 @@ case $ACTION in
     apply_document "$RESTORED"
     report_from_store
     ;;
+  teardown) teardown_gateway ;;
   apply)
+    # A push of a deleted gateway that arrived after its teardown must not bring it back.
+    if torn_down; then die "refused: gateway $GATEWAY_ID was torn down at generation $GENERATION or later"; fi
     fetch_document
     # The delta path writes the document to $STATE_DIR/state.json itself; the full path copies it to
     # $WORK/state.json, renamed into place by persist.

@@ -31,7 +31,9 @@ import { acknowledgeWildcardResource } from './nag';
  * for their instance); `config-read`: reading them back (the status route shows the applied
  * generation's peers); `commands`: sending the apply command; `command-status`:
  * reading an invocation and its full output; `report-commands`: sending the report command to
- * the tagged gateway instances; `workflows`: starting and describing executions; `audit`:
+ * the tagged gateway instances; `teardown-commands`: sending a deleted gateway's instance the
+ * teardown command; `published-delete`: deleting a deleted gateway's documents and secret copies
+ * (listed under `gateways/`); `workflows`: starting and describing executions; `audit`:
  * PutEvents on the default bus.
  */
 export type Access =
@@ -45,6 +47,8 @@ export type Access =
   | 'config-read'
   | 'commands'
   | 'report-commands'
+  | 'teardown-commands'
+  | 'published-delete'
   | 'command-status'
   | 'workflows'
   | 'audit';
@@ -52,7 +56,7 @@ export type Access =
 export const ACCESS: Record<HandlerName, readonly Access[]> = {
   api: ['table', 'secrets', 'config-read', 'workflows'],
   'gateway-events': ['table', 'workflows'],
-  cascade: ['table', 'secrets-delete', 'workflows'],
+  cascade: ['table', 'secrets-delete', 'workflows', 'published-delete', 'teardown-commands'],
   'status-reports': ['table', 'report-commands', 'command-status', 'workflows'],
   sweeper: ['table-read', 'workflows', 'audit'],
   validate: ['table-read'],
@@ -177,6 +181,26 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
     },
     commands: (fn) => sendTo(fn, documents.apply.documentArn),
     'report-commands': (fn) => sendTo(fn, documents.report.documentArn),
+    'teardown-commands': (fn) => sendTo(fn, documents.teardown.documentArn),
+    'published-delete': (fn) => {
+      for (const bucket of [configBucket, secretsBucket]) {
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['s3:ListBucket'],
+            resources: [bucket.bucketArn],
+            conditions: { StringLike: { 's3:prefix': [`${STATE_PREFIX}*`] } },
+          }),
+        );
+      }
+      allow(fn, ['s3:DeleteObject'], [stateObjects, deliveredObjects]);
+      for (const objects of [stateObjects, deliveredObjects]) {
+        acknowledgeWildcardResource(
+          fn.serviceRole,
+          objects,
+          'Objects are keyed by gateway: a deleted one is listed by its prefix',
+        );
+      }
+    },
     'command-status': (fn) => {
       allow(fn, ['ssm:GetCommandInvocation'], ['*']);
       allow(fn, ['s3:GetObject'], [outputObjects]);

@@ -86,6 +86,11 @@ export class VpcPeeringStack extends Stack {
         purpose: 'report',
         buckets,
       }),
+      teardown: new GatewayCommandDocument(this, 'TeardownDocument', {
+        scriptSourceDir,
+        purpose: 'teardown',
+        buckets,
+      }),
     };
 
     this.functions = catalogFunctions(this, {
@@ -103,6 +108,7 @@ export class VpcPeeringStack extends Stack {
         CONFIG_BUCKET: configBucket.bucketName,
         SSM_DOCUMENT_NAME: documents.apply.documentName,
         SSM_REPORT_DOCUMENT_NAME: documents.report.documentName,
+        SSM_TEARDOWN_DOCUMENT_NAME: documents.teardown.documentName,
         EVENT_BUS_NAME: 'default',
         // The status route calls a report older than this stale.
         STATUS_REPORT_INTERVAL_SECONDS: String(statusReportInterval.toSeconds()),

@@ -37,7 +37,6 @@ import {
   LocalHosts,
   type ReportInvocation,
   rebuildHosts,
-  removedGatewayInstances,
   withLocalHost,
 } from './hosts';
 import { startHttpFront } from './http-front';
@@ -185,14 +184,23 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       workflows.freezeJournal();
     });
     const audit = new MemoryAudit();
+    const configStore = new FileConfigStore(join(dataDir, 'config'));
     const cascade = memoryCascade(
-      () => ({ repository: repository(), workflows, secrets, clock: () => new Date() }),
+      () => ({
+        repository: repository(),
+        workflows,
+        secrets,
+        clock: () => new Date(),
+        configStore,
+        instanceSecrets,
+        commands,
+      }),
       log,
     );
     provideDependencies({
       secrets,
       instanceSecrets,
-      configStore: new FileConfigStore(join(dataDir, 'config')),
+      configStore,
       commands,
       workflows,
       audit,
@@ -222,12 +230,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         endpoint: dynamo.endpoint,
         tableName: TABLE_NAME,
         positionFile: join(dataDir, 'stream-position.json'),
-        handler: async (event) => {
-          const response = await cascadeHandler(event, context('cascade'));
-          // A deleted gateway's instance is gone too: nothing of it keeps running.
-          for (const instanceId of removedGatewayInstances(event)) await hosts.destroyHost(instanceId);
-          return response;
-        },
+        // A deleted gateway's host is torn down and destroyed by the teardown command the cascade sends.
+        handler: (event) => cascadeHandler(event, context('cascade')),
         log,
       });
     if (poller) stack.push(() => poller.stop());

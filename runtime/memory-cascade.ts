@@ -5,8 +5,7 @@
  * attempts run out (then logged: the memory mode is for tests, where a failure shows).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cascadeGatewayRemoval } from '../lambdas/app/gateway-lifecycle';
-import type { Dependencies } from '../lambdas/app/ports';
+import { type CascadeDeps, cascadeGatewayRemoval } from '../lambdas/app/gateway-lifecycle';
 import type { GatewayRecord } from '../lambdas/core/types';
 
 const ATTEMPTS = 5;
@@ -19,10 +18,7 @@ export interface MemoryCascade {
   idle(): Promise<void>;
 }
 
-export function memoryCascade(
-  deps: () => Pick<Dependencies, 'repository' | 'workflows' | 'secrets' | 'clock'>,
-  log: (line: string) => void,
-): MemoryCascade {
+export function memoryCascade(deps: () => CascadeDeps, log: (line: string) => void): MemoryCascade {
   let queue: Promise<void> = Promise.resolve();
   const cascade = async (gateway: GatewayRecord) => {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {

@@ -14,7 +14,7 @@ die() {
   exit 1
 }
 usage() {
-  echo "apply-config: $*; usage: apply-config.sh --gateway-id ID --generation N --state-uri URI --state-sha256 HEX | --restore | --report" >&2
+  echo "apply-config: $*; usage: apply-config.sh --gateway-id ID --generation N --state-uri URI --state-sha256 HEX | --restore | --report | --teardown --gateway-id ID --generation N" >&2
   exit 2
 }
 

@@ -124,16 +124,27 @@ function mergeUpdate(
   };
 }
 
+export type CascadeDeps = Pick<
+  Dependencies,
+  'repository' | 'workflows' | 'secrets' | 'clock' | 'configStore' | 'instanceSecrets' | 'commands'
+>;
+
+/** What the cascade did with the deleted gateway's instance. */
+export type InstanceTeardown = { commandId: string } | { instanceGone: true };
+
 /**
  * After a gateway item is gone: starts the delete-peering workflow of each of its peerings (which
  * cleans the remote side), deletes the private keys the control plane generated for it and its
- * road-warrior clients, then purges its remaining items. The purge comes last, so a redelivery
- * after a partial run still finds the peer entries it needs.
+ * road-warrior clients and what was published for its instance (documents, secret copies), purges
+ * its remaining items, then sends its instance the teardown command (docs/SECURITY.md, "A deleted
+ * gateway"). The purge comes after everything that reads the peer entries, so a redelivery after a
+ * partial run still finds them; the teardown comes last, so an instance that keeps refusing it
+ * leaves the records clean when the stream parks the record.
  */
 export async function cascadeGatewayRemoval(
-  d: Pick<Dependencies, 'repository' | 'workflows' | 'secrets' | 'clock'>,
+  d: CascadeDeps,
   removed: GatewayRecord,
-): Promise<void> {
+): Promise<InstanceTeardown> {
   const peers = await d.repository.listPeers(removed.id);
   for (const peer of peers) {
     if (peer.type !== 'vpc-peering' || !peer.peeringId) continue;
@@ -147,5 +158,11 @@ export async function cascadeGatewayRemoval(
   for (const name of privateKeys) {
     if (name) await d.secrets.delete(name);
   }
+  const target = { gatewayId: removed.id, instanceId: removed.instanceId };
+  // Registered again meanwhile: its own pushes deliver (and replace) the copies now.
+  if (!(await d.repository.getGateway(removed.id))) await d.instanceSecrets.withdraw(target);
+  await d.configStore.deleteThrough(removed.id, removed.desiredGeneration);
   await d.repository.purgeGatewayResidue(removed.id);
+  const commandId = await d.commands.teardown({ ...target, generation: removed.desiredGeneration });
+  return commandId === undefined ? { instanceGone: true } : { commandId };
 }

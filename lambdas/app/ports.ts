@@ -242,6 +242,11 @@ export interface ConfigStore {
   put(target: InstanceTarget, generation: number, document: string): Promise<PublishedState>;
   /** The document pushed as that generation; undefined when there is none. */
   get(gatewayId: string, generation: number): Promise<string | undefined>;
+  /**
+   * Deletes the gateway's documents of generations up to `generation` (a deleted gateway's; the
+   * same id registered again publishes above it). Idempotent.
+   */
+  deleteThrough(gatewayId: string, generation: number): Promise<void>;
 }
 
 /**
@@ -253,6 +258,8 @@ export interface ConfigStore {
 export interface InstanceSecrets {
   /** Delivers `names` (each one the gateway owns: core/secret-scope.ts) for the target's instance. */
   deliver(target: InstanceTarget, names: readonly string[]): Promise<void>;
+  /** Deletes every copy delivered for the target (its gateway was deleted). Idempotent. */
+  withdraw(target: InstanceTarget): Promise<void>;
 }
 
 export type CommandStatus =
@@ -274,9 +281,24 @@ export interface ApplyCommand {
   stateSha256: string;
 }
 
+/**
+ * A deleted gateway's teardown on its instance (gateway/lib/teardown.sh): only what that gateway
+ * applied at `generation` (its last desiredGeneration) or below is removed.
+ */
+export interface TeardownCommand {
+  instanceId: string;
+  gatewayId: string;
+  generation: number;
+}
+
 /** SSM Run Command on AWS; local hosts running the same script in the embedded runtime. */
 export interface CommandBus {
   send(command: ApplyCommand): Promise<string>;
+  /**
+   * Sends the teardown command; its outcome is not awaited. Undefined when the instance no longer
+   * exists or cannot take commands (terminated): there is nothing left to tear down.
+   */
+  teardown(command: TeardownCommand): Promise<string | undefined>;
   /**
    * Runs the report command on every gateway instance (on AWS: by tag, one command). Each finished
    * invocation is announced as an "EC2 Command Invocation Status-change Notification".

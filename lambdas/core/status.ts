@@ -72,7 +72,10 @@ export function parseInstanceReport(output: string): InstanceReport | undefined 
     mode: parsed.mode === 'wireguard' ? 'wireguard' : 'files',
     ...(peers ? { peers: peers.map(peerStatus) } : {}),
     ...(parsed.skipped === 'stale' ? { skipped: 'stale' as const } : {}),
-    ...(parsed.path === 'delta' || parsed.path === 'full' ? { path: parsed.path } : {}),
+    ...(parsed.path === 'delta' || parsed.path === 'full' || parsed.path === 'teardown'
+      ? { path: parsed.path }
+      : {}),
+    ...(typeof parsed.tornDown === 'boolean' ? { tornDown: parsed.tornDown } : {}),
   };
 }
 

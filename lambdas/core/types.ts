@@ -115,8 +115,13 @@ export interface InstanceReport {
   peers?: PeerRuntimeStatus[];
   /** An apply that found a newer generation already applied, and changed nothing. */
   skipped?: 'stale';
-  /** How an apply was made: `delta` (only the change) or `full` (the whole document, reconciled). */
-  path?: 'delta' | 'full';
+  /**
+   * How an apply was made: `delta` (only the change) or `full` (the whole document, reconciled);
+   * `teardown` for a deleted gateway's teardown (gateway/lib/teardown.sh).
+   */
+  path?: 'delta' | 'full' | 'teardown';
+  /** A teardown's outcome: false when the instance held nothing of that gateway's incarnation. */
+  tornDown?: boolean;
 }
 
 /** The latest live peer list of a gateway, as stored (bounded: core/status.ts). */

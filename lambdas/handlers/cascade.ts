@@ -1,6 +1,7 @@
 /**
  * DynamoDB stream target: when a gateway item is removed, runs the cascade with the gateway as it
- * was (the record's OldImage). Other records are ignored. Records of a shard are handled in order;
+ * was (the record's OldImage), which ends with the teardown command to its instance (not awaited;
+ * an instance already gone is logged, not retried). Other records are ignored. Records of a shard are handled in order;
  * on a failure the rest of the batch is reported failed too (partial batch response), so the
  * event source mapping re-delivers from that record and nothing is processed out of order.
  */
@@ -9,8 +10,10 @@ import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { repository } from '../adapters/dynamodb';
 import { removedGateway } from '../adapters/dynamodb-stream';
-import { secretStore } from '../adapters/s3/secrets';
+import { configStore } from '../adapters/s3';
+import { instanceSecrets, secretStore } from '../adapters/s3/secrets';
 import { workflowEngine } from '../adapters/sfn';
+import { commandBus } from '../adapters/ssm';
 import { cascadeGatewayRemoval } from '../app/gateway-lifecycle';
 import { clock } from '../shared/deps';
 import { logger } from '../shared/logger';
@@ -19,10 +22,22 @@ async function handleRecord(record: DynamoDBRecord): Promise<void> {
   const removed = removedGateway(record);
   if (!removed) return;
   logger.info('cascading gateway removal', { gatewayId: removed.id });
-  await cascadeGatewayRemoval(
-    { repository: repository(), workflows: workflowEngine(), secrets: secretStore(), clock: clock() },
+  const teardown = await cascadeGatewayRemoval(
+    {
+      repository: repository(),
+      workflows: workflowEngine(),
+      secrets: secretStore(),
+      clock: clock(),
+      configStore: configStore(),
+      instanceSecrets: instanceSecrets(),
+      commands: commandBus(),
+    },
     removed,
   );
+  const fields = { gatewayId: removed.id, instanceId: removed.instanceId };
+  if ('commandId' in teardown)
+    logger.info('instance teardown sent', { ...fields, commandId: teardown.commandId });
+  else logger.info('instance already gone: nothing to tear down', fields);
 }
 
 export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse, Error, Context>().handler(

@@ -63,6 +63,8 @@ export const env = {
   ssmDocumentName: () => required('SSM_DOCUMENT_NAME'),
   /** The Command document that runs the gateway script's `--report`. */
   ssmReportDocumentName: () => required('SSM_REPORT_DOCUMENT_NAME'),
+  /** The Command document that runs the gateway script's `--teardown` (a deleted gateway). */
+  ssmTeardownDocumentName: () => required('SSM_TEARDOWN_DOCUMENT_NAME'),
   createPeeringStateMachineArn: () => required('CREATE_PEERING_STATE_MACHINE_ARN'),
   deletePeeringStateMachineArn: () => required('DELETE_PEERING_STATE_MACHINE_ARN'),
   pushGatewayStateMachineArn: () => required('PUSH_GATEWAY_STATE_MACHINE_ARN'),

@@ -1,6 +1,7 @@
 /**
  * The SSM Command documents that run the gateway script on an instance: `apply` applies a desired
- * state, `report` prints the live status report. Each carries the script (gateway/apply-config.sh
+ * state, `report` prints the live status report, `teardown` removes a deleted gateway's state
+ * (its id and last generation are its two parameters; the script leaves any other alone). Each carries the script (gateway/apply-config.sh
  * and its parts, assembled at synth time by gateway/assemble.ts) so the instance always runs the
  * version deployed with the control plane. The apply document takes four constant-size parameters,
  * each constrained by an `allowedPattern` so no value can smuggle shell syntax into the command
@@ -31,13 +32,14 @@ export const commandParameterPatterns = (configBucket: string) =>
 const INSTALL_DIR = '/opt/vpc-peering';
 export const INSTALLED_SCRIPT = `${INSTALL_DIR}/apply-config.sh`;
 
-export type DocumentPurpose = 'apply' | 'report';
+export type DocumentPurpose = 'apply' | 'report' | 'teardown';
 
 /** The script's arguments per document; the parameters are quoted although their patterns already exclude every shell metacharacter. */
 const SCRIPT_ARGUMENTS: Record<DocumentPurpose, string> = {
   apply:
     "--gateway-id '{{ gatewayId }}' --generation '{{ generation }}' --state-uri '{{ stateUri }}' --state-sha256 '{{ stateSha256 }}'",
   report: '--report',
+  teardown: "--teardown --gateway-id '{{ gatewayId }}' --generation '{{ generation }}'",
 };
 
 /** Where the script may read: documents only from the config bucket, secrets from its copies. */
@@ -91,6 +93,14 @@ export interface GatewayCommandDocumentProps {
 const DESCRIPTIONS: Record<DocumentPurpose, string> = {
   apply: 'Applies a VPC peering gateway desired state (WireGuard, routes, nftables).',
   report: 'Reports a VPC peering gateway live status (WireGuard peers, handshakes, bytes).',
+  teardown:
+    'Tears a deleted VPC peering gateway down (WireGuard peers, routes, nftables, cached keys, state).',
+};
+
+const STEP_NAMES: Record<DocumentPurpose, string> = {
+  apply: 'applyConfig',
+  report: 'reportStatus',
+  teardown: 'tearDownGateway',
 };
 
 export class GatewayCommandDocument extends Construct {
@@ -108,11 +118,11 @@ export class GatewayCommandDocument extends Construct {
       content: {
         schemaVersion: '2.2',
         description: DESCRIPTIONS[props.purpose],
-        parameters: props.purpose === 'apply' ? applyParameters(props.buckets.configBucket) : {},
+        parameters: documentParameters(props.purpose, props.buckets.configBucket),
         mainSteps: [
           {
             action: 'aws:runShellScript',
-            name: props.purpose === 'apply' ? 'applyConfig' : 'reportStatus',
+            name: STEP_NAMES[props.purpose],
             inputs: {
               timeoutSeconds: '300',
               runCommand: gatewayScriptCommands(
@@ -137,12 +147,23 @@ function parameter(description: string, allowedPattern: string) {
   return { type: 'String', description, allowedPattern };
 }
 
-function applyParameters(configBucket: string) {
+function documentParameters(purpose: DocumentPurpose, configBucket: string) {
   const patterns = commandParameterPatterns(configBucket);
-  return {
-    gatewayId: parameter('Gateway id', patterns.gatewayId),
-    generation: parameter('Desired-state generation', patterns.generation),
-    stateUri: parameter('S3 URI of the desired-state document', patterns.stateUri),
-    stateSha256: parameter('SHA-256 of the desired-state document (lowercase hex)', patterns.stateSha256),
-  };
+  const gatewayId = parameter('Gateway id', patterns.gatewayId);
+  switch (purpose) {
+    case 'apply':
+      return {
+        gatewayId,
+        generation: parameter('Desired-state generation', patterns.generation),
+        stateUri: parameter('S3 URI of the desired-state document', patterns.stateUri),
+        stateSha256: parameter('SHA-256 of the desired-state document (lowercase hex)', patterns.stateSha256),
+      };
+    case 'teardown':
+      return {
+        gatewayId,
+        generation: parameter('The deleted gateway last desired generation', patterns.generation),
+      };
+    case 'report':
+      return {};
+  }
 }

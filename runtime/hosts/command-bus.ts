@@ -3,11 +3,14 @@
  * Like SSM, `send` returns at once and the invocation is polled with `get`; commands to one
  * instance run one after the other, in the order they were sent. The report command goes to every
  * host, and each finished invocation is announced (`onReportFinished`), as SSM announces it on
- * EventBridge.
+ * EventBridge. A teardown runs the script's `--teardown` on the host, after every command sent to
+ * it before, and then destroys the host, as the gateway product terminates a deleted gateway's
+ * instance.
  */
 import { randomUUID } from 'node:crypto';
-import type { ApplyCommand, CommandBus, CommandStatus } from '../../lambdas/app/ports';
+import type { ApplyCommand, CommandBus, CommandStatus, TeardownCommand } from '../../lambdas/app/ports';
 import { InvocationNotReadyError } from '../../lambdas/core/errors';
+import { parseInstanceReport } from '../../lambdas/core/status';
 import type { HostGateway } from './host';
 import type { LocalHosts } from './local-hosts';
 import type { RunResult } from './shell';
@@ -41,6 +44,29 @@ export class LocalCommandBus implements CommandBus {
   async send(command: ApplyCommand): Promise<string> {
     const id = randomUUID();
     this.enqueue(id, command.instanceId, (invocation) => this.execute(invocation, command));
+    return id;
+  }
+
+  /** Always sent: whether the instance has a host is known when the command's turn comes. */
+  async teardown(command: TeardownCommand): Promise<string | undefined> {
+    const id = randomUUID();
+    this.enqueue(id, command.instanceId, async (invocation) => {
+      const { instanceId, gatewayId, generation } = command;
+      if (!this.hosts.hostInfo(instanceId)) {
+        record(invocation, {
+          exitCode: 0,
+          stdout: '',
+          stderr: `no host for ${instanceId}: nothing to tear down`,
+        });
+        return;
+      }
+      const result = await this.hosts.tearDownGateway(instanceId, { gatewayId, generation });
+      record(invocation, result);
+      // Refused (tornDown false): the host serves another gateway, or this id registered again.
+      if (result.exitCode !== 0 || parseInstanceReport(result.stdout)?.tornDown !== false) {
+        await this.hosts.destroyHost(instanceId);
+      }
+    });
     return id;
   }
 

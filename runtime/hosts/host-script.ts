@@ -44,6 +44,17 @@ export class HostScript {
     return this.run(host, ['--report']);
   }
 
+  /** The teardown document's command line: a deleted gateway (gateway/lib/teardown.sh). */
+  teardown(host: Host, args: { gatewayId: string; generation: number }): Promise<RunResult> {
+    return this.run(host, [
+      '--teardown',
+      '--gateway-id',
+      args.gatewayId,
+      '--generation',
+      String(args.generation),
+    ]);
+  }
+
   /** What a gateway runs at boot: the document of the applied generation, again. */
   restore(host: Host): Promise<RunResult> {
     return this.run(host, ['--restore']);

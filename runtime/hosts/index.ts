@@ -3,7 +3,7 @@ export { LocalCommandBus, type ReportInvocation } from './command-bus';
 export type { ApplyArgs, HostGateway, HostInfo, HostMode } from './host';
 export { HOST_INDEX_FILE, type HostIndexEntry } from './host-index';
 export { parseReport } from './host-script';
-export { hostLine, rebuildHosts, removedGatewayInstances, wgShowCommand, withLocalHost } from './lifecycle';
+export { hostLine, rebuildHosts, wgShowCommand, withLocalHost } from './lifecycle';
 export { LocalHosts, type LocalHostsOptions } from './local-hosts';
 export { removeNamespaces } from './namespaces';
 export { missingForWireguard } from './network';

@@ -1,9 +1,9 @@
 /**
  * The local hosts across the runtime's life: rebuilt at start from what each gateway last applied
- * (the script's `--restore`, as a gateway instance runs at boot), and torn down when their gateway
- * is deleted (the stream's REMOVE of its item, after the cascade handled it).
+ * (the script's `--restore`, as a gateway instance runs at boot). A deleted gateway's host is torn
+ * down and destroyed by the teardown command its cascade sends (command-bus.ts).
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, DynamoDBStreamEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { HostGateway } from './host';
 import type { LocalHosts } from './local-hosts';
 
@@ -36,16 +36,6 @@ export async function rebuildHosts(
       log(`host of ${gateway.id} not rebuilt: ${(error as Error).message}`);
     }
   }
-}
-
-/** Instances of the gateways whose item a stream batch removed. */
-export function removedGatewayInstances(event: DynamoDBStreamEvent): string[] {
-  return event.Records.flatMap((record) => {
-    const keys = record.dynamodb?.Keys;
-    const instanceId = record.dynamodb?.OldImage?.instanceId?.S;
-    const isGateway = keys?.pk?.S?.startsWith('GW#') && keys?.sk?.S === 'META';
-    return record.eventName === 'REMOVE' && isGateway && instanceId ? [instanceId] : [];
-  });
 }
 
 const STATUS_PATH = /^\/v1\/gateways\/([^/]+)\/status$/;

@@ -84,6 +84,11 @@ export class LocalHosts {
     return this.script.apply(this.host(instanceId), args);
   }
 
+  /** Runs the script's `--teardown` on the host (a deleted gateway: gateway/lib/teardown.sh). */
+  tearDownGateway(instanceId: string, args: { gatewayId: string; generation: number }): Promise<RunResult> {
+    return this.script.teardown(this.host(instanceId), args);
+  }
+
   /** The instances of every host created so far. */
   instanceIds(): string[] {
     return [...this.hosts.keys()];

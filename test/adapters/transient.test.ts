@@ -53,7 +53,7 @@ const bus = () =>
   new SsmCommandBus(
     new SSMClient(region),
     new S3Client(region),
-    { apply: 'apply', report: 'report' },
+    { apply: 'apply', report: 'report', teardown: 'teardown' },
     'bucket',
   );
 const engine = () =>

@@ -205,7 +205,11 @@ describe('two VPCs peered through real WireGuard gateways', () => {
     expect(await ping(a.instanceNamespace, b.instanceIp)).toBe(false);
   });
 
+  /** The teardown the cascade sends when gwa is deleted (its command id, then its command). */
+  let teardown: { commandId: string | undefined; generation: number } | undefined;
+
   it('cleans the remote interface when a gateway-deleted event arrives', async () => {
+    const sent = jest.spyOn(runtime.commands, 'teardown');
     const recreated = await api('POST', '/v1/gateways/gwa/vpc-peerings', { remoteGatewayId: 'gwb' });
     expect(recreated.status).toBe(201);
     expect((await wgPeers('gwb')).length).toBe(1);
@@ -231,6 +235,49 @@ describe('two VPCs peered through real WireGuard gateways', () => {
       'the peering record to be deleted',
     );
     expect(await api('GET', '/v1/gateways/gwa')).toMatchObject({ status: 404 });
+    await runtime.settled();
+    expect(sent).toHaveBeenCalledTimes(1);
+    teardown = {
+      commandId: await sent.mock.results[0]?.value,
+      generation: sent.mock.calls[0]?.[0].generation ?? -1,
+    };
+    sent.mockRestore();
+  });
+
+  it('tears the deleted gateway host down clean, then destroys it', async () => {
+    // Assess: the script's own checks passed (no peers, no static routes left), and the host is gone.
+    const invocation = await runtime.commands.get(teardown?.commandId ?? '', 'i-gwa');
+    expect(invocation.status).toBe('Success');
+    expect(JSON.parse(invocation.output.trim().split('\n').pop() ?? '')).toMatchObject({
+      gatewayId: 'gwa',
+      mode: 'wireguard',
+      path: 'teardown',
+      tornDown: true,
+      peers: [],
+    });
+    expect(runtime.hosts.hostInfo('i-gwa')).toBeUndefined();
+    expect(runtime.hosts.index().map((host) => host.gatewayId)).toEqual(['gwb']);
+  });
+
+  it('registers the deleted id again on the same instance and peers it: ACTIVE, applied on the interface', async () => {
+    // Act
+    await registerGateway('gwa', '10.10.0.0/16', '100.64.0.0/24', '203.0.113.1');
+    const created = await api('POST', '/v1/gateways/gwa/vpc-peerings', { remoteGatewayId: 'gwb' });
+
+    // Assess
+    expect(created.status).toBe(201);
+    expect(created.json()).toMatchObject({ status: 'ACTIVE' });
+    const a = (await api('GET', '/v1/gateways/gwa')).json();
+    const b = (await api('GET', '/v1/gateways/gwb')).json();
+    expect((await wgPeers('gwa')).map((p) => p.publicKey)).toEqual([b.publicKey]);
+    expect((await wgPeers('gwb')).map((p) => p.publicKey)).toEqual([a.publicKey]);
+    const status = (await api('GET', '/v1/gateways/gwa/status')).json();
+    expect(status.appliedGeneration).toBe(status.desiredGeneration);
+    expect(status.appliedGeneration).toBeGreaterThan(teardown?.generation ?? Number.POSITIVE_INFINITY);
+    await eventually(
+      async () => ping(hostOf('gwa').instanceNamespace, hostOf('gwb').instanceIp),
+      'instance A to reach instance B again',
+    );
   });
 
   it('leaves no namespace behind after teardown', async () => {

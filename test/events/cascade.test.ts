@@ -14,7 +14,7 @@ import {
 import { createEventRouter } from '../../runtime/event-router';
 import { type StreamPoller, startStreamPoller } from '../../runtime/stream-poller';
 import { useDynamoDb } from '../support/dynamodb';
-import { MemorySecrets, RecordingWorkflows } from '../support/fakes';
+import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, roadWarrior, uniqueId } from '../support/records';
 
@@ -27,6 +27,8 @@ describe('gateway deletion cascade', () => {
   let repository: DynamoRepository;
   let workflows: RecordingWorkflows;
   let secrets: MemorySecrets;
+  let commands: RecordingCommands;
+  let publications: MemoryPublications;
   const router = createEventRouter([
     { pattern: gatewayEventsPattern, handler: (e) => gatewayEvents(e, context) },
   ]);
@@ -55,7 +57,16 @@ describe('gateway deletion cascade', () => {
     repository = db.repository();
     workflows = new RecordingWorkflows();
     secrets = new MemorySecrets();
-    provideDependencies({ repository, workflows, secrets });
+    commands = new RecordingCommands();
+    publications = new MemoryPublications();
+    provideDependencies({
+      repository,
+      workflows,
+      secrets,
+      commands,
+      configStore: publications,
+      instanceSecrets: publications,
+    });
   });
 
   /**
@@ -185,6 +196,92 @@ describe('gateway deletion cascade', () => {
     expect(secrets.values.has(laptopKey)).toBe(false);
     // The records were made up, so the gateway item itself is still there: only it is left.
     expect((await partitionItems(a.id)).map((item) => item.sk)).toEqual(['META']);
+  });
+
+  /** Documents of `gatewayId` at generations 1 and `last`, and a copy of its key delivered to its instance. */
+  async function published(gatewayId: string, instanceId: string, last: number) {
+    const target = { gatewayId, instanceId };
+    for (const generation of [1, last])
+      await publications.put(target, generation, `{"generation":${generation}}`);
+    await publications.deliver(target, [secrets.names.gatewayPrivateKey(gatewayId)]);
+  }
+
+  it('tears down the instance of a deleted gateway at its last generation, and deletes what was published for it', async () => {
+    // Prepare
+    const { a, b } = await seed();
+    const last = (await repository.getGateway(a.id))?.desiredGeneration ?? -1;
+    await published(a.id, a.instanceId, last);
+    await published(b.id, b.instanceId, 2);
+
+    // Act
+    await deleteViaEvent(a.id);
+    await poller.idle();
+
+    // Assess
+    expect(last).toBeGreaterThan(0);
+    expect(commands.teardowns).toEqual([{ instanceId: a.instanceId, gatewayId: a.id, generation: last }]);
+    expect([...(publications.documents.get(a.id)?.keys() ?? [])]).toEqual([]);
+    expect(publications.copies.has(a.id)).toBe(false);
+    expect([...(publications.documents.get(b.id)?.keys() ?? [])]).toEqual([1, 2]);
+    expect(publications.copies.has(b.id)).toBe(true);
+    expect(delivered.map((d) => d.response)).toEqual(delivered.map(() => ({ batchItemFailures: [] })));
+  });
+
+  it('does not wedge on an instance that is gone: nothing to tear down, every record cleaned', async () => {
+    // Prepare
+    const { a } = await seed();
+    commands.goneInstances.add(a.instanceId);
+
+    // Act
+    await deleteViaEvent(a.id);
+    await poller.idle();
+
+    // Assess
+    expect(commands.teardowns).toEqual([]);
+    expect(await partitionItems(a.id)).toEqual([]);
+    expect(delivered.map((d) => d.response)).toEqual(delivered.map(() => ({ batchItemFailures: [] })));
+  });
+
+  it('retries a teardown that could not be sent with the record, after the records are clean', async () => {
+    // Prepare
+    const { a } = await seed();
+    await deleteViaEvent(a.id);
+    await poller.idle();
+    const [removal] = gatewayRemovals();
+    if (!removal) throw new Error('the stream did not deliver the removal');
+    commands.teardowns.length = 0;
+    commands.failingTeardowns = 1;
+
+    // Act
+    const failed = await cascade({ Records: [removal] }, context);
+    const redelivered = await cascade({ Records: [removal] }, context);
+
+    // Assess
+    expect(failed.batchItemFailures).toHaveLength(1);
+    expect(redelivered).toEqual({ batchItemFailures: [] });
+    expect(commands.teardowns).toEqual([
+      { instanceId: a.instanceId, gatewayId: a.id, generation: expect.any(Number) },
+    ]);
+    expect(await partitionItems(a.id)).toEqual([]);
+  });
+
+  it('keeps the secret copies of an id registered again before its cascade ran; its older documents go', async () => {
+    // Prepare: the gateway exists (registered again) when the REMOVE of its predecessor arrives.
+    const again = gatewayRecord({ id: uniqueId('gw-again') });
+    await repository.createGateway(again);
+    await published(again.id, again.instanceId, 9);
+    const predecessor = gatewayItem({ ...again, desiredGeneration: 5 }, { allocatedCount: 0, capacity: 253 });
+
+    // Act
+    const response = await cascade({ Records: [removeRecord('9', predecessor)] }, context);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(publications.copies.has(again.id)).toBe(true);
+    expect([...(publications.documents.get(again.id)?.keys() ?? [])]).toEqual([9]);
+    expect(commands.teardowns).toEqual([
+      { instanceId: again.instanceId, gatewayId: again.id, generation: 5 },
+    ]);
   });
 
   it('ignores removals of other items and changes of gateways', async () => {

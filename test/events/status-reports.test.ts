@@ -80,6 +80,7 @@ describe('drift repair', () => {
     const { output } = await reportOf(instanceId);
     const commands: CommandBus = {
       send: async () => 'unused',
+      teardown: async () => 'unused',
       requestReports: async () => round,
       get: async () => ({ status: 'Success', output }),
     };
@@ -149,6 +150,7 @@ it('never stores a report that names a gateway its instance does not serve', asy
   const report = { gatewayId: victim.id, appliedGeneration: 99, mode: 'files', peers: [] };
   const commands: CommandBus = {
     send: async () => 'unused',
+    teardown: async () => 'unused',
     requestReports: async () => 'unused',
     get: async () => ({ status: 'Success', output: JSON.stringify(report) }),
   };

@@ -120,4 +120,49 @@ describe('LocalCommandBus', () => {
     // Act / Assess
     await expect(bus.get(id, instanceId)).rejects.toBeInstanceOf(InvocationNotReadyError);
   });
+
+  describe('teardown', () => {
+    const teardown = (generation: number) =>
+      bus.teardown({ instanceId: gateway.instanceId, gatewayId: gateway.id, generation });
+
+    it('runs after the commands sent before it, then destroys the host', async () => {
+      // Act: sent back to back; the apply runs first.
+      const applied = await bus.send(command(1));
+      const id = await teardown(1);
+      await bus.idle();
+
+      // Assess
+      expect((await bus.get(applied, gateway.instanceId)).status).toBe('Success');
+      const invocation = await bus.get(id ?? '', gateway.instanceId);
+      expect(invocation.status).toBe('Success');
+      expect(parseReport(invocation.output)).toMatchObject({ path: 'teardown', tornDown: true });
+      expect(hosts.hostInfo(gateway.instanceId)).toBeUndefined();
+    });
+
+    it('keeps the host when the script refuses (a newer incarnation of the id applied there)', async () => {
+      // Prepare
+      await bus.send(command(5));
+      await bus.idle();
+
+      // Act
+      const id = await teardown(4);
+      await bus.idle();
+
+      // Assess
+      const invocation = await bus.get(id ?? '', gateway.instanceId);
+      expect(invocation.status).toBe('Success');
+      expect(parseReport(invocation.output)).toMatchObject({ tornDown: false });
+      expect(hosts.hostInfo(gateway.instanceId)).toMatchObject({ mode: 'files' });
+    });
+
+    it('ends Success with nothing to do on an instance without a host', async () => {
+      // Act
+      const id = await teardown(1);
+      await bus.idle();
+
+      // Assess
+      expect(await bus.get(id ?? '', gateway.instanceId)).toMatchObject({ status: 'Success', output: '' });
+      expect(hosts.hostInfo(gateway.instanceId)).toBeUndefined();
+    });
+  });
 });

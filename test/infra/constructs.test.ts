@@ -63,6 +63,27 @@ describe('gatewayScriptCommands', () => {
     expect(lines.join('\n')).not.toContain('{{');
   });
 
+  test('the teardown document runs the same script with --teardown, the gateway id and its generation only', () => {
+    // Act
+    const lines = gatewayScriptCommands(script, 'teardown', buckets);
+    const stack = new Stack(new App(), 'Teardown');
+    new GatewayCommandDocument(stack, 'Teardown', {
+      scriptSourceDir: GATEWAY_SOURCE_DIR,
+      purpose: 'teardown',
+      buckets,
+    });
+
+    // Assess
+    expect(lines.at(-1)).toBe(
+      `exec env VPG_STATE_BUCKET=config-bucket.example VPG_SECRET_SOURCE=s3://secrets-bucket ${INSTALLED_SCRIPT} --teardown --gateway-id '{{ gatewayId }}' --generation '{{ generation }}'`,
+    );
+    const [document] = Object.values(Template.fromStack(stack).findResources('AWS::SSM::Document'));
+    expect(document?.Properties.Content.parameters).toEqual({
+      gatewayId: expect.objectContaining({ allowedPattern: PATTERNS.gatewayId }),
+      generation: expect.objectContaining({ allowedPattern: PATTERNS.generation }),
+    });
+  });
+
   test('keeps SSM placeholders inside a script out of the document', () => {
     // Act
     const lines = gatewayScriptCommands('echo "{{ gatewayId }}"\n', 'apply', buckets);
@@ -78,7 +99,7 @@ const SSM_DOCUMENT_LIMIT_BYTES = 64 * 1024;
 /** The content of each gateway document as SSM receives it (JSON), in bytes. */
 function documentSizes(): Record<string, number> {
   const stack = new Stack(new App(), 'Documents');
-  for (const purpose of ['apply', 'report'] as const) {
+  for (const purpose of ['apply', 'report', 'teardown'] as const) {
     new GatewayCommandDocument(stack, purpose, { scriptSourceDir: GATEWAY_SOURCE_DIR, purpose, buckets });
   }
   const documents = Template.fromStack(stack).findResources('AWS::SSM::Document');
@@ -98,7 +119,7 @@ describe('GatewayCommandDocument', () => {
 
   test(`each document stays under SSM's 64 KB (${shown})`, () => {
     // Assess
-    expect(Object.keys(sizes).sort()).toEqual(['applyConfig', 'reportStatus']);
+    expect(Object.keys(sizes).sort()).toEqual(['applyConfig', 'reportStatus', 'tearDownGateway']);
     for (const bytes of Object.values(sizes)) expect(bytes).toBeLessThan(SSM_DOCUMENT_LIMIT_BYTES);
   });
 });

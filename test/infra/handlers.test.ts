@@ -23,6 +23,8 @@ const ADAPTER_OF: Record<Access, string> = {
   'config-read': 's3',
   commands: 'ssm',
   'report-commands': 'ssm',
+  'teardown-commands': 'ssm',
+  'published-delete': 's3',
   'command-status': 'ssm',
   workflows: 'sfn',
   audit: 'events',

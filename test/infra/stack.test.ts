@@ -404,8 +404,8 @@ describe('event sources', () => {
     );
     const report = contents.find((content) => Object.keys(content.parameters).length === 0);
 
-    // Assess
-    expect(documents).toHaveLength(2);
+    // Assess: apply, report and teardown.
+    expect(documents).toHaveLength(3);
     expect(JSON.stringify(report?.mainSteps[0]?.inputs.runCommand.at(-1))).toMatch(
       /apply-config\.sh --report"\]\]\}$/,
     );
@@ -480,6 +480,34 @@ describe('least privilege', () => {
     expect(sendCommand.find((statement) => statement.Condition)).toMatchObject({
       Condition: { StringEquals: { 'ssm:resourceTag/vpc-peering:role': 'gateway' } },
     });
+  });
+
+  test('the cascade sends only the teardown document to tagged instances, and deletes only under gateways/', () => {
+    // Prepare
+    const statements = statementsOf('cascade');
+    const actionsOf = (action: string) =>
+      statements.filter((statement) => [statement.Action].flat().includes(action));
+    const teardown = stack.getLogicalId(
+      stack.node.findChild('TeardownDocument').node.findChild('Document') as never,
+    );
+
+    // Assess
+    const sendCommand = actionsOf('ssm:SendCommand');
+    expect(sendCommand).toHaveLength(2);
+    expect(JSON.stringify(sendCommand.find((statement) => !statement.Condition)?.Resource)).toContain(
+      teardown,
+    );
+    expect(sendCommand.find((statement) => statement.Condition)).toMatchObject({
+      Condition: { StringEquals: { 'ssm:resourceTag/vpc-peering:role': 'gateway' } },
+    });
+    const deletes = actionsOf('s3:DeleteObject').map((statement) => JSON.stringify(statement.Resource));
+    expect(deletes.filter((resource) => resource.includes('/gateways/*'))).toHaveLength(1);
+    expect(deletes.filter((resource) => resource.includes('/secrets/*'))).toHaveLength(1);
+    for (const list of actionsOf('s3:ListBucket')) {
+      expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['gateways/*'] } });
+    }
+    expect(actionsOf('s3:ListBucket')).toHaveLength(2);
+    expect(actionsOf('s3:GetObject')).toEqual([]);
   });
 
   test.each(['api', 'gateway-events'])(
@@ -603,7 +631,8 @@ describe('least privilege', () => {
       's3:PutObjectTagging',
     ]);
     expect(secretActionsOf('release')).toEqual(['s3:DeleteObject']);
-    expect(secretActionsOf('cascade')).toEqual(['s3:DeleteObject']);
+    // The cascade also lists a deleted gateway's delivered copies (under gateways/ only) to delete them.
+    expect(secretActionsOf('cascade')).toEqual(['s3:DeleteObject', 's3:ListBucket']);
     for (const spec of HANDLERS) expect(actionsOf(spec.name).filter((a) => /Parameter/.test(a))).toEqual([]);
   });
 

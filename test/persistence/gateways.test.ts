@@ -3,7 +3,7 @@
  * item sizes, TTL attributes. The port-level behaviour is the Repository contract (test/contract).
  */
 
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import {
   type _Record,
   DescribeStreamCommand,
@@ -114,6 +114,35 @@ describe('gateway registry', () => {
       entity: { S: 'gateway' },
       ownerId: { S: gateway.ownerId },
       tunnelSubnet: { S: gateway.tunnelSubnet },
+    });
+  });
+
+  it('keeps the tombstone of a deleted gateway for 30 days (the table TTL), with its last generation', async () => {
+    // Prepare
+    const now = new Date('2026-12-01T00:00:00.000Z');
+    const repository = db.repository({ clock: () => now });
+    const gateway = gatewayRecord({ id: uniqueId('gw') });
+    await repository.createGateway(gateway);
+    await repository.bumpGeneration(gateway.id);
+
+    // Act
+    await repository.deleteGateway(gateway.id);
+
+    // Assess: expiresAt is the TTL attribute of the table (built from the schema the stack uses:
+    // test/infra/stack.test.ts checks the template's).
+    const { Item } = await db
+      .documentClient()
+      .send(new GetCommand({ TableName: db.tableName, Key: { pk: `TOMBSTONE#${gateway.id}`, sk: 'META' } }));
+    expect(Item).toMatchObject({
+      entity: 'tombstone',
+      deletedAt: now.toISOString(),
+      expiresAt: now.getTime() / 1000 + 30 * 24 * 60 * 60,
+      lastGeneration: 1,
+    });
+    const ttl = await db.client().send(new DescribeTimeToLiveCommand({ TableName: db.tableName }));
+    expect(ttl.TimeToLiveDescription).toMatchObject({
+      AttributeName: 'expiresAt',
+      TimeToLiveStatus: 'ENABLED',
     });
   });
 

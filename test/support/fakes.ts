@@ -1,6 +1,18 @@
 /** In-memory stand-ins for the ports the event tests do not exercise for real. */
-import type { ExecutionResult, SecretStore, WorkflowEngine, WorkflowName } from '../../lambdas/app/ports';
+import type {
+  CommandBus,
+  ConfigStore,
+  ExecutionResult,
+  InstanceSecrets,
+  InstanceTarget,
+  PublishedState,
+  SecretStore,
+  TeardownCommand,
+  WorkflowEngine,
+  WorkflowName,
+} from '../../lambdas/app/ports';
 import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../../lambdas/app/secret-names';
+import { TransientError } from '../../lambdas/core/errors';
 
 export interface RecordedStart {
   workflow: WorkflowName;
@@ -42,5 +54,66 @@ export class MemorySecrets implements SecretStore {
 
   async delete(name: string): Promise<void> {
     this.values.delete(name);
+  }
+}
+
+/** Records teardowns; an instance in `goneInstances` answers as SSM does for a terminated one. */
+export class RecordingCommands implements CommandBus {
+  readonly teardowns: TeardownCommand[] = [];
+  readonly goneInstances = new Set<string>();
+  /** How many teardowns to refuse next, as a throttled SendCommand would. */
+  failingTeardowns = 0;
+
+  async send(): Promise<string> {
+    throw new Error('no apply command expected');
+  }
+
+  async teardown(command: TeardownCommand): Promise<string | undefined> {
+    if (this.failingTeardowns > 0) {
+      this.failingTeardowns -= 1;
+      throw new TransientError('SSM Run Command ThrottlingException');
+    }
+    if (this.goneInstances.has(command.instanceId)) return undefined;
+    this.teardowns.push(command);
+    return `teardown-${this.teardowns.length}`;
+  }
+
+  async requestReports(): Promise<string> {
+    throw new Error('no report command expected');
+  }
+
+  async get(): Promise<never> {
+    throw new Error('no invocation expected');
+  }
+}
+
+/** Published documents (gateway → generations) and delivered copies (gateway → names), in memory. */
+export class MemoryPublications implements ConfigStore, InstanceSecrets {
+  readonly documents = new Map<string, Map<number, string>>();
+  readonly copies = new Map<string, Set<string>>();
+
+  async put(target: InstanceTarget, generation: number, document: string): Promise<PublishedState> {
+    const documents = this.documents.get(target.gatewayId) ?? new Map<number, string>();
+    documents.set(generation, document);
+    this.documents.set(target.gatewayId, documents);
+    return { uri: `memory://${target.gatewayId}/${generation}`, sha256: 'unused' };
+  }
+
+  async get(gatewayId: string, generation: number): Promise<string | undefined> {
+    return this.documents.get(gatewayId)?.get(generation);
+  }
+
+  async deleteThrough(gatewayId: string, generation: number): Promise<void> {
+    for (const kept of this.documents.get(gatewayId)?.keys() ?? []) {
+      if (kept <= generation) this.documents.get(gatewayId)?.delete(kept);
+    }
+  }
+
+  async deliver(target: InstanceTarget, names: readonly string[]): Promise<void> {
+    this.copies.set(target.gatewayId, new Set([...(this.copies.get(target.gatewayId) ?? []), ...names]));
+  }
+
+  async withdraw(target: InstanceTarget): Promise<void> {
+    this.copies.delete(target.gatewayId);
   }
 }

@@ -18,6 +18,7 @@ const PEERS = 4000;
 /** A command bus whose one command has ended Success with `output`. */
 const finishedWith = (output: string): CommandBus => ({
   send: async () => 'cmd-1',
+  teardown: async () => 'cmd-3',
   requestReports: async () => 'cmd-2',
   get: async () => ({ status: 'Success', output }),
 });

@@ -62,7 +62,7 @@ beforeEach(() => {
     new SsmCommandBus(
       new SSMClient({ region: 'us-east-1' }),
       new S3Client({}),
-      { apply: 'ApplyDoc', report: 'ReportDoc' },
+      { apply: 'ApplyDoc', report: 'ReportDoc', teardown: 'TeardownDoc' },
       'bucket',
     ),
   );
@@ -159,7 +159,7 @@ it('asks for status reports with one command to the tagged gateway instances, wi
   const commands = new SsmCommandBus(
     new SSMClient({ region: 'us-east-1' }),
     new S3Client({}),
-    { apply: 'ApplyDoc', report: 'ReportDoc' },
+    { apply: 'ApplyDoc', report: 'ReportDoc', teardown: 'TeardownDoc' },
     'bucket',
   );
 

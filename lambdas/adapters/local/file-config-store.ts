@@ -1,10 +1,10 @@
 /** The embedded runtime's config store: state documents as files, fetched by file:// URI. */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ConfigStore, InstanceTarget, PublishedState } from '../../app/ports';
 import { sha256Hex } from '../s3';
-import { stateDocumentKey } from '../s3/documents';
+import { documentGeneration, gatewayDocumentsPrefix, stateDocumentKey } from '../s3/documents';
 
 export class FileConfigStore implements ConfigStore {
   private readonly root: string;
@@ -29,5 +29,18 @@ export class FileConfigStore implements ConfigStore {
       if (error.code === 'ENOENT') return undefined;
       throw error;
     });
+  }
+
+  async deleteThrough(gatewayId: string, generation: number): Promise<void> {
+    const prefix = gatewayDocumentsPrefix(gatewayId);
+    const names = await readdir(join(this.root, prefix)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
+    for (const name of names) {
+      const found = documentGeneration(gatewayId, `${prefix}${name}`);
+      if (found !== undefined && found <= generation)
+        await rm(join(this.root, prefix, name), { force: true });
+    }
   }
 }

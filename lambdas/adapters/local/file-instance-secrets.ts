@@ -2,10 +2,12 @@
  * The embedded runtime's InstanceSecrets: copies of the secrets a gateway's document names, as
  * 0600 files under `<root>/<instanceId>/`, the only secret directory that instance's local host is
  * given (runtime/hosts/local-hosts.ts). It stands in for the instance-tagged S3 copies: an
- * instance reads what was delivered to it, never the control plane's store.
+ * instance reads what was delivered to it, never the control plane's store. Copies are kept per
+ * instance, not per gateway (an instance serves one gateway at a time): withdrawing a gateway's
+ * copies empties its instance's directory.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { InstanceSecrets, InstanceTarget, SecretStore } from '../../app/ports';
 import { secretPath } from './file-secret-store';
@@ -39,5 +41,9 @@ export class FileInstanceSecrets implements InstanceSecrets {
       await writeFile(temporary, value, { mode: 0o600 });
       await rename(temporary, path);
     }
+  }
+
+  async withdraw(target: InstanceTarget): Promise<void> {
+    await rm(this.directoryOf(target.instanceId), { recursive: true, force: true });
   }
 }

@@ -7,8 +7,20 @@ import { provided } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { signGetObject } from './signed-get';
 
+/** Ends with a slash: `gateways/gw-a/` never lists `gateways/gw-ab/`. */
+export const gatewayDocumentsPrefix = (gatewayId: string) => `gateways/${gatewayId}/`;
+
 export const stateDocumentKey = (gatewayId: string, generation: number) =>
-  `gateways/${gatewayId}/${String(generation).padStart(12, '0')}.json`;
+  `${gatewayDocumentsPrefix(gatewayId)}${String(generation).padStart(12, '0')}.json`;
+
+/** The generation of document key `key` of the gateway; undefined for any other key. */
+export function documentGeneration(gatewayId: string, key: string): number | undefined {
+  const name = key.startsWith(gatewayDocumentsPrefix(gatewayId))
+    ? key.slice(gatewayDocumentsPrefix(gatewayId).length)
+    : '';
+  const digits = /^(\d{12})\.json$/.exec(name)?.[1];
+  return digits === undefined ? undefined : Number(digits);
+}
 
 /** The document of `generation`, or undefined when S3 has none (404). */
 export async function getStateDocument(

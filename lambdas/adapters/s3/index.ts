@@ -10,7 +10,8 @@ import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { instanceArn } from '../../shared/instance-arn';
 import { transientOn } from '../transient';
-import { getStateDocument, stateDocumentKey } from './documents';
+import { deleteUnderPrefix } from './delete-under-prefix';
+import { documentGeneration, gatewayDocumentsPrefix, getStateDocument, stateDocumentKey } from './documents';
 
 export { stateDocumentKey };
 
@@ -47,6 +48,13 @@ export class S3ConfigStore implements ConfigStore {
 
   get(gatewayId: string, generation: number): Promise<string | undefined> {
     return getStateDocument(this.bucket, gatewayId, generation);
+  }
+
+  deleteThrough(gatewayId: string, generation: number): Promise<void> {
+    return deleteUnderPrefix(this.client, this.bucket, gatewayDocumentsPrefix(gatewayId), (key) => {
+      const found = documentGeneration(gatewayId, key);
+      return found !== undefined && found <= generation;
+    });
   }
 }
 

@@ -23,10 +23,13 @@ import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { transientOn } from '../transient';
 import { instanceTagging } from '.';
+import { deleteUnderPrefix } from './delete-under-prefix';
 
 const SECRET_NAME = /^(\/[A-Za-z0-9_.-]+){1,15}$/;
 
 export const controlPlaneSecretKey = (name: string) => `secrets${checkedName(name)}`;
+/** Every copy delivered for a gateway is under this prefix. */
+export const deliveredSecretsPrefix = (gatewayId: string) => `gateways/${gatewayId}/secrets/`;
 export const deliveredSecretKey = (gatewayId: string, name: string) =>
   `gateways/${gatewayId}/secrets${checkedName(name)}`;
 
@@ -121,6 +124,10 @@ export class S3InstanceSecrets implements InstanceSecrets {
         ),
       ),
     );
+  }
+
+  withdraw(target: InstanceTarget): Promise<void> {
+    return deleteUnderPrefix(this.client, this.bucket, deliveredSecretsPrefix(target.gatewayId));
   }
 }
 

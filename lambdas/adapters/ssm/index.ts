@@ -1,18 +1,20 @@
 /**
- * Config pushes and status reports through SSM Run Command. An apply command carries three
- * constant-size parameters; the instance fetches the state document and the secrets it names
- * itself. The report command takes none and goes to every tagged gateway instance at once. Output
+ * Config pushes, status reports and teardowns through SSM Run Command. An apply command carries
+ * four constant-size parameters; the instance fetches the state document and the secrets it names
+ * itself. The report command takes none and goes to every tagged gateway instance at once. The
+ * teardown command names a deleted gateway and its last generation. Output
  * goes to S3 as well, because GetCommandInvocation truncates stdout at 24,000 characters and the
  * report of a large gateway is longer.
  */
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   GetCommandInvocationCommand,
+  InvalidInstanceId,
   InvocationDoesNotExist,
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { ApplyCommand, CommandBus, CommandStatus } from '../../app/ports';
+import type { ApplyCommand, CommandBus, CommandStatus, TeardownCommand } from '../../app/ports';
 import { InvocationNotReadyError } from '../../core/errors';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
@@ -30,6 +32,8 @@ const OUTPUT_PREFIX = 'command-output';
 export const instanceOutputPrefix = (instanceId: string) => `${OUTPUT_PREFIX}/${instanceArn(instanceId)}`;
 export const REPORT_OUTPUT_PREFIX = `${OUTPUT_PREFIX}/reports`;
 const SSM_STDOUT_LIMIT = 24_000;
+/** How long a teardown waits for an instance that is offline: SSM's longest, 30 days. */
+const TEARDOWN_DELIVERY_SECONDS = 30 * 24 * 60 * 60;
 const KNOWN_STATUSES: CommandStatus[] = [
   'Pending',
   'InProgress',
@@ -44,7 +48,7 @@ export class SsmCommandBus implements CommandBus {
   constructor(
     private readonly ssm: SSMClient,
     private readonly s3: S3Client,
-    private readonly documents: { apply: string; report: string },
+    private readonly documents: { apply: string; report: string; teardown: string },
     private readonly outputBucket: string,
   ) {}
 
@@ -68,6 +72,33 @@ export class SsmCommandBus implements CommandBus {
       ),
     );
     return commandIdOf(result.Command);
+  }
+
+  /**
+   * InvalidInstanceId: the instance is terminated, or not a managed instance any more (SSM also
+   * answers so for a stopped one): nothing to tear down, never worth a retry (docs/SECURITY.md).
+   */
+  async teardown(command: TeardownCommand): Promise<string | undefined> {
+    try {
+      const result = await transientOn('SSM Run Command', () =>
+        this.ssm.send(
+          new SendCommandCommand({
+            DocumentName: this.documents.teardown,
+            InstanceIds: [command.instanceId],
+            Parameters: { gatewayId: [command.gatewayId], generation: [String(command.generation)] },
+            // An instance that lost its connection for a while still gets it when it is back.
+            TimeoutSeconds: TEARDOWN_DELIVERY_SECONDS,
+            OutputS3BucketName: this.outputBucket,
+            OutputS3KeyPrefix: instanceOutputPrefix(command.instanceId),
+            Comment: `vpc-peering teardown ${command.gatewayId} generation ${command.generation}`,
+          }),
+        ),
+      );
+      return commandIdOf(result.Command);
+    } catch (error) {
+      if (error instanceof InvalidInstanceId) return undefined;
+      throw error;
+    }
   }
 
   async requestReports(): Promise<string> {
@@ -140,7 +171,11 @@ export const commandBus = () =>
       new SsmCommandBus(
         new SSMClient({}),
         new S3Client({}),
-        { apply: env.ssmDocumentName(), report: env.ssmReportDocumentName() },
+        {
+          apply: env.ssmDocumentName(),
+          report: env.ssmReportDocumentName(),
+          teardown: env.ssmTeardownDocumentName(),
+        },
         env.configBucket(),
       ),
   );
