@@ -4,7 +4,7 @@ import { renderClientConfig } from '../../core/render';
 import { peeringIdOfPeerName } from '../../core/schemas';
 import type { Caller, Peer } from '../../core/types';
 import { toPublicPeer } from '../../core/views';
-import { logger } from '../../shared/logger';
+import { deleteRecordedSecret, recordSecretCleanup } from '../secret-cleanup';
 import type { ApiDeps, ApiTiming } from './context';
 import { storeGeneratedKey } from './gateways';
 import { newKeyId } from './ids';
@@ -55,8 +55,9 @@ export type DeletionState = { state: 'done' | 'running'; generation?: number };
 /**
  * `vpc-peering-<id>`: deletes that peering on both sides (it must involve this gateway).
  * Otherwise removes the road-warrior peer and pushes the gateway's config: 'done' only once the
- * gateway applied the removal. The generated key is deleted after the push, and a failed delete
- * is logged, never in the push's way (its name is never reused: each key pair has its own).
+ * gateway applied the removal. Its generated key's deletion is recorded before the removal and
+ * attempted after the push; one that fails (or never runs) is retried by the sweep, never in the
+ * push's way (its name is never reused: each key pair has its own).
  */
 export async function deletePeer(
   d: ApiDeps,
@@ -72,26 +73,16 @@ export async function deletePeer(
     if (!peering?.gatewayIds.includes(gatewayId)) throw new NotFoundError(`Peer ${name}`);
     return { state: await deletePeering(d, caller, peeringId, timing) };
   }
+  const held = (await d.repository.getPeer(gatewayId, name))?.privateKeyParam;
+  const cleanups = held ? [await recordSecretCleanup(d, gatewayId, name, held)] : [];
   const removed = await d.repository.removeRoadWarrior(gatewayId, name);
   if (!removed) throw new NotFoundError(`Peer ${name}`);
-  const pushed = await pushGatewayAndAwait(d, gatewayId, timing).finally(() =>
-    deleteKeyQuietly(d, gatewayId, removed.privateKeyParam),
-  );
-  return pushed;
-}
-
-async function deleteKeyQuietly(
-  d: Pick<ApiDeps, 'secrets'>,
-  gatewayId: string,
-  name: string | null,
-): Promise<void> {
-  if (name === null) return;
-  await d.secrets.delete(name).catch((error: unknown) => {
-    logger.warn('Secret of a removed road-warrior left for cleanup', {
-      gatewayId,
-      secretName: name,
-      errorName: error instanceof Error ? error.name : typeof error,
-    });
+  // Re-added between the read and the removal: that peer's key goes too.
+  if (removed.privateKeyParam && removed.privateKeyParam !== held) {
+    cleanups.push(await recordSecretCleanup(d, gatewayId, name, removed.privateKeyParam));
+  }
+  return pushGatewayAndAwait(d, gatewayId, timing).finally(async () => {
+    for (const cleanup of cleanups) await deleteRecordedSecret(d, cleanup);
   });
 }
 
