@@ -1,7 +1,8 @@
 /**
- * Secrets left by a removal (a revoked road-warrior's private key; docs/DECISIONS.md, "Hardening",
- * Revocation): each deletion is recorded before the removal, so one that fails, or never runs
- * because the request died, is retried by the sweep. A failed delete never blocks the push. Logs
+ * Road-warrior keys that nothing may hold any more (docs/DECISIONS.md, "Hardening", Revocation): a
+ * revoked peer's, and one generated for an add that failed. Each is recorded before the step that
+ * could leave it behind (the removal; the key's creation), so a delete that fails, or never runs
+ * because the request died, is done by the sweep. A failed delete never blocks the push. Logs
  * carry secret names only, never values.
  */
 import { logger } from '../shared/logger';
@@ -15,7 +16,7 @@ export const CLEANUP_GRACE_MS = 15 * 60_000;
 /** How many recorded cleanups one sweep handles; the rest wait for the next one. */
 export const CLEANUPS_PER_SWEEP = 100;
 
-/** Records that `secretName` of peer `peerName` is to be deleted once the peer is removed. */
+/** Records that `secretName` is to be deleted unless peer `peerName` holds it. */
 export async function recordSecretCleanup(
   d: CleanupDeps,
   gatewayId: string,
@@ -46,15 +47,15 @@ export async function deleteRecordedSecret(d: CleanupDeps, cleanup: SecretCleanu
 
 export interface CleanupSweep {
   deleted: number;
-  /** Recorded, but the peer still holds the secret: its removal never happened. */
+  /** Recorded, but the peer holds the secret: its removal never happened, or its add did. */
   kept: number;
   failed: number;
 }
 
 /**
- * The sweep's part: the oldest cleanups past the grace. A peer entry that still holds the secret
- * means its removal never happened (the request died first), so the secret stays and only the
- * record goes.
+ * The sweep's part: the oldest cleanups past the grace. A peer entry that holds the secret means
+ * its removal never happened (the request died first) or its add committed (its clear did not
+ * run), so the secret stays and only the record goes.
  */
 export async function cleanLeftoverSecrets(d: CleanupDeps): Promise<CleanupSweep> {
   const before = new Date(d.clock().getTime() - CLEANUP_GRACE_MS).toISOString();
@@ -65,7 +66,7 @@ export async function cleanLeftoverSecrets(d: CleanupDeps): Promise<CleanupSweep
       await d.repository.clearSecretCleanup(cleanup);
       result.kept += 1;
     } else if (await deleteRecordedSecret(d, cleanup)) {
-      logger.info('Leftover secret of a removed road-warrior deleted', {
+      logger.info('Leftover road-warrior secret deleted', {
         gatewayId: cleanup.gatewayId,
         peerName: cleanup.peerName,
         secretName: cleanup.secretName,

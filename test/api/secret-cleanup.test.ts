@@ -125,3 +125,35 @@ describe('the secret of a revoked road-warrior', () => {
     expect(await s.repository.listSecretCleanups('9999', 10)).toEqual([]);
   });
 });
+
+describe('the key generated for a road-warrior whose add fails', () => {
+  it('is found by the sweep and deleted, while a key its peer holds stays', async () => {
+    // Prepare: the store refuses the add (the gateway is gone) after the key was generated
+    const s = setUp();
+    const { secretName: held } = await gatewayWithLaptop(s);
+    const gone = gatewayRecord({ ownerId: 'alice' });
+    await s.repository.createGateway(gone);
+    const refusing = Object.assign(Object.create(s.repository), {
+      addRoadWarrior: async () => {
+        throw new Error('the gateway went away');
+      },
+    });
+    // Act
+    const added = addRoadWarrior(
+      { ...s.d, repository: refusing },
+      caller,
+      gone.id,
+      { name: 'phone' },
+      timing,
+    );
+    await expect(added).rejects.toThrow('the gateway went away');
+    const orphan = [...s.secrets.values.keys()].find((name) => name.includes(`/${gone.id}/peers/phone/`));
+    s.later(CLEANUP_GRACE_MS + 1);
+    const swept = await cleanLeftoverSecrets(s.d);
+    // Assess
+    expect(orphan).toBeDefined();
+    expect(swept).toEqual({ deleted: 1, kept: 0, failed: 0 });
+    expect(s.secrets.values.has(orphan as string)).toBe(false);
+    expect(s.secrets.values.has(held)).toBe(true);
+  });
+});

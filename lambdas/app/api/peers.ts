@@ -12,7 +12,11 @@ import { deletePeering } from './peerings';
 import { visibleGateway } from './visibility';
 import { pushGatewayAndAwait, pushGatewayAndWait } from './waiting';
 
-/** Stores the peer (key pair generated when no public key is given); push-gateway pushes the config. */
+/**
+ * Stores the peer (key pair generated when no public key is given); push-gateway pushes the config.
+ * A generated key's cleanup is recorded before the key is stored and cleared once the peer holds
+ * it: a failed or interrupted add leaves no key the sweep would not find.
+ */
 export async function addRoadWarrior(
   d: ApiDeps,
   caller: Caller,
@@ -23,8 +27,8 @@ export async function addRoadWarrior(
 ): Promise<Peer> {
   const gateway = await visibleGateway(d, caller, gatewayId);
   const keyId = newKeyId(caller.userId, gatewayId, idempotencyKey);
-  const { publicKey, privateKeyParam } = input.publicKey
-    ? { publicKey: input.publicKey, privateKeyParam: null }
+  const { publicKey, privateKeyParam, cleanup } = input.publicKey
+    ? { publicKey: input.publicKey, privateKeyParam: null, cleanup: undefined }
     : await keyUnlessTaken(d, gatewayId, input.name, keyId);
   const peer = await d.repository.addRoadWarrior({
     gatewayId,
@@ -34,19 +38,17 @@ export async function addRoadWarrior(
     createdAt: d.clock().toISOString(),
     gateway,
   });
+  if (cleanup) await d.repository.clearSecretCleanup(cleanup);
   await pushGatewayAndWait(d, gatewayId, timing);
   return toPublicPeer(peer);
 }
 
 /** Checked first so no key is generated, and orphaned, for a name another peer holds. */
-async function keyUnlessTaken(
-  d: Pick<ApiDeps, 'repository' | 'secrets'>,
-  gatewayId: string,
-  name: string,
-  keyId: string,
-): Promise<{ publicKey: string; privateKeyParam: string }> {
+async function keyUnlessTaken(d: ApiDeps, gatewayId: string, name: string, keyId: string) {
   if (await d.repository.getPeer(gatewayId, name)) throw new ConflictError('PEER_EXISTS');
-  return storeGeneratedKey(d, d.secrets.names.roadWarriorPrivateKey(gatewayId, name, keyId));
+  const secretName = d.secrets.names.roadWarriorPrivateKey(gatewayId, name, keyId);
+  const cleanup = await recordSecretCleanup(d, gatewayId, name, secretName);
+  return { ...(await storeGeneratedKey(d, secretName)), cleanup };
 }
 
 /** How far a deletion got; a road-warrior's carries the generation that holds its removal. */
