@@ -35,6 +35,7 @@ import { registerGateway } from '../lambdas/app/api/gateways';
 import { firstFreeIndex, type TunnelAddressSpace, tunnelAddressSpace } from '../lambdas/core/allocation';
 import { parseRegisterGatewayBody } from '../lambdas/core/schemas';
 import type { GatewayRecord } from '../lambdas/core/types';
+import { env } from '../lambdas/shared/env';
 import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../runtime/dynamodb-local';
 
 const TABLE = 'bench-allocation';
@@ -94,7 +95,8 @@ async function registerBenchGateway(repository: DynamoRepository, id: string): P
   });
   const secrets = new FileSecretStore(join(tmpdir(), 'bench-allocation-secrets'));
   const admin = { userId: 'bench', isAdmin: true };
-  await registerGateway({ repository, secrets, clock: () => new Date() }, admin, input, undefined);
+  const limits = env.ownerLimits();
+  await registerGateway({ repository, secrets, clock: () => new Date() }, admin, input, undefined, limits);
   const record = await repository.getGateway(id);
   if (!record) throw new Error(`Gateway ${id} vanished right after it was registered`);
   return record;

@@ -198,13 +198,61 @@ export interface IdempotencyStore {
   completeIdempotencyKey(key: string, response: NonNullable<IdempotencyRecord['response']>): Promise<void>;
 }
 
+/**
+ * What a limit admits (docs/DECISIONS.md, "Tenants and traffic"): gateways and operations in flight
+ * per owner (scope: the owner id), road-warriors per gateway (scope: the gateway id).
+ */
+export type AdmissionKind = 'gateways' | 'operations' | 'road-warriors';
+
+/** The recent admissions of one scope and kind: id → when it was admitted (epoch ms), and a version. */
+export interface Admissions {
+  version: number;
+  entries: Record<string, number>;
+}
+
+/**
+ * One versioned item per scope and kind, replaced by compare-and-set: admissions in one scope are
+ * serialised on it, so concurrent requests cannot all pass a limit that only one of them fits.
+ */
+export interface AdmissionStore {
+  /** Version 0 and no entries when none was ever written. Strongly consistent. */
+  getAdmissions(scope: string, kind: AdmissionKind): Promise<Admissions>;
+  /** Writes `entries` as version `expected + 1` if the stored version is still `expected`; false otherwise. */
+  putAdmissions(
+    scope: string,
+    kind: AdmissionKind,
+    entries: Record<string, number>,
+    expected: number,
+  ): Promise<boolean>;
+}
+
+/** A secret to delete once its owner is gone (a revoked road-warrior's private key). */
+export interface SecretCleanup {
+  secretName: string;
+  gatewayId: string;
+  peerName: string;
+  /** ISO 8601; the sweep handles a cleanup only once it is older than any API request can run. */
+  recordedAt: string;
+}
+
+/** Secret deletions recorded before they are attempted, so a failed or interrupted one is retried later. */
+export interface SecretCleanupStore {
+  recordSecretCleanup(cleanup: SecretCleanup): Promise<void>;
+  /** The oldest cleanups recorded before `before` (ISO 8601), at most `limit`. */
+  listSecretCleanups(before: string, limit: number): Promise<SecretCleanup[]>;
+  /** Idempotent. */
+  clearSecretCleanup(cleanup: SecretCleanup): Promise<void>;
+}
+
 export interface Repository
   extends GatewayStore,
     PeerStore,
     PeeringStore,
     StatusStore,
     IdempotencyStore,
-    InstanceLockStore {}
+    InstanceLockStore,
+    AdmissionStore,
+    SecretCleanupStore {}
 
 /**
  * Secrets at rest, for the control plane only: S3 objects encrypted with the secrets KMS key on AWS

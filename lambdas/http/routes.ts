@@ -9,7 +9,7 @@ import {
   listPeeringCandidates,
   registerGateway,
 } from '../app/api/gateways';
-import { assertGatewayRoom, assertOperationRoom, assertRoadWarriorRoom } from '../app/api/limits';
+import { admitRoadWarrior } from '../app/api/limits';
 import {
   createPeering,
   deletePeering,
@@ -70,8 +70,10 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
         // Validated before the key is claimed: a refused body leaves no idempotency record.
         const input = parseRegisterGatewayBody(body, policy.addresses);
         return withIdempotency(d, caller, event, async () => {
-          await assertGatewayRoom(d, input.ownerId, policy.limits);
-          return jsonResponse(201, await registerGateway(d, caller, input, idempotencyKeyOf(event)));
+          return jsonResponse(
+            201,
+            await registerGateway(d, caller, input, idempotencyKeyOf(event), policy.limits),
+          );
         });
       },
     },
@@ -135,12 +137,11 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
       handle: async (request) => {
         const gatewayId = gatewayIdOf(request);
         const { remoteGatewayId } = parseCreatePeeringBody(request.body);
-        const gateway = await visibleGateway(d, request.caller, gatewayId);
+        await visibleGateway(d, request.caller, gatewayId);
         return withIdempotency(d, request.caller, request.event, async () => {
           const key = idempotencyKeyOf(request.event);
-          await assertOperationRoom(d, gateway.ownerId, policy.limits);
           return peeringOutcomeResponse(
-            await createPeering(d, request.caller, gatewayId, remoteGatewayId, key, timing),
+            await createPeering(d, request.caller, gatewayId, remoteGatewayId, key, timing, policy.limits),
           );
         });
       },
@@ -162,7 +163,7 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
         await visibleGateway(d, request.caller, gatewayId);
         return withIdempotency(d, request.caller, request.event, async () => {
           const key = idempotencyKeyOf(request.event);
-          await assertRoadWarriorRoom(d, gatewayId, policy.limits);
+          await admitRoadWarrior(d, gatewayId, input.name, policy.limits);
           return jsonResponse(201, await addRoadWarrior(d, request.caller, gatewayId, input, timing, key));
         });
       },

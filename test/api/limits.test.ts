@@ -1,9 +1,19 @@
-/** Per-owner limits and per-caller throttling of the API, without I/O (fake repository, fixed clock). */
+/**
+ * Per-owner limits and per-caller throttling of the API, without I/O (lists faked over the
+ * in-memory repository's admissions, fixed clock). Concurrency: test/support/repository-contract.ts.
+ */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import type { OwnerLimits } from '../../lambdas/app/api/context';
-import { assertGatewayRoom, assertOperationRoom, assertRoadWarriorRoom } from '../../lambdas/app/api/limits';
-import type { Repository } from '../../lambdas/app/ports';
+import {
+  admitGateway,
+  admitOperation,
+  admitRoadWarrior,
+  INDEX_LAG_BOUND_MS,
+  REQUEST_BOUND_MS,
+} from '../../lambdas/app/api/limits';
+import type { ExecutionResult, Repository } from '../../lambdas/app/ports';
 import { TokenBuckets } from '../../lambdas/core/token-bucket';
 import type { GatewayRecord, Peering, PeerRecord } from '../../lambdas/core/types';
 import { callerClaims } from '../../lambdas/http/claims';
@@ -11,26 +21,45 @@ import { httpErrors, toErrorResponse } from '../../lambdas/http/errors';
 import type { ApiEvent } from '../../lambdas/http/event';
 import { jsonResponse } from '../../lambdas/http/response';
 import { callerThrottle } from '../../lambdas/http/throttle';
+import { gatewayRecord } from '../support/gateways';
 
 const LIMITS: OwnerLimits = { gatewaysPerOwner: 2, roadWarriorsPerGateway: 1, operationsInFlightPerOwner: 1 };
 
+/** Lists holding what is given (ids by position); admissions and peerings of a real in-memory repository. */
 function repositoryHolding(held: {
   gateways?: number;
   peers?: PeerRecord['type'][];
   peerings?: Peering['status'][];
-}): Pick<Repository, 'pageGateways' | 'listPeers' | 'pagePeerings'> {
-  return {
+}): Repository {
+  return Object.assign(new MemoryRepository(), {
     pageGateways: async () => ({
-      items: Array.from({ length: held.gateways ?? 0 }, () => ({}) as GatewayRecord),
+      items: Array.from({ length: held.gateways ?? 0 }, (_, i) => ({ id: `gw-${i}` }) as GatewayRecord),
     }),
-    listPeers: async () => (held.peers ?? []).map((type) => ({ type }) as PeerRecord),
-    pagePeerings: async (filter) => ({
+    listPeers: async () => (held.peers ?? []).map((type, i) => ({ type, name: `peer-${i}` }) as PeerRecord),
+    pagePeerings: async (filter: { status?: Peering['status'] }) => ({
       items: (held.peerings ?? [])
-        .filter((status) => filter.status === undefined || status === filter.status)
-        .map((status) => ({ status }) as Peering),
+        .map((status, i) => ({ status, id: `pcx-${i}` }) as Peering)
+        .filter((peering) => filter.status === undefined || peering.status === filter.status),
     }),
-  };
+  });
 }
+
+/** Executions of create-peering as `runs` says; none for any other name. */
+const workflowsWith = (runs: Record<string, ExecutionResult['status']> = {}) => ({
+  start: async (_workflow: string, name: string) => name,
+  describe: async () => ({ status: 'RUNNING' as const }),
+  find: async (_workflow: string, name: string) => {
+    const status = runs[name];
+    return status ? { status } : undefined;
+  },
+});
+
+const AT = Date.parse('2026-12-01T00:00:00Z');
+const depsOf = (repository: Repository, runs?: Record<string, ExecutionResult['status']>, now = AT) => ({
+  repository,
+  clock: () => new Date(now),
+  workflows: workflowsWith(runs),
+});
 
 /** The HTTP answer a check gives: the error envelope of its refusal, or undefined. */
 async function answerOf(check: Promise<void>) {
@@ -47,22 +76,12 @@ describe('per-owner limits', () => {
   it.each([
     [
       'a gateway below the limit',
-      () =>
-        assertGatewayRoom(
-          { repository: repositoryHolding({ gateways: 1 }) as unknown as Repository },
-          'u1',
-          LIMITS,
-        ),
+      () => admitGateway(depsOf(repositoryHolding({ gateways: 1 })), 'u1', 'gw-new', LIMITS),
       undefined,
     ],
     [
       'a gateway at the limit',
-      () =>
-        assertGatewayRoom(
-          { repository: repositoryHolding({ gateways: 2 }) as unknown as Repository },
-          'u1',
-          LIMITS,
-        ),
+      () => admitGateway(depsOf(repositoryHolding({ gateways: 2 })), 'u1', 'gw-new', LIMITS),
       {
         status: 409,
         code: 'QUOTA_EXCEEDED',
@@ -72,23 +91,17 @@ describe('per-owner limits', () => {
     [
       'a road-warrior next to peerings only',
       () =>
-        assertRoadWarriorRoom(
-          {
-            repository: repositoryHolding({ peers: ['vpc-peering', 'vpc-peering'] }) as unknown as Repository,
-          },
+        admitRoadWarrior(
+          depsOf(repositoryHolding({ peers: ['vpc-peering', 'vpc-peering'] })),
           'gw',
+          'new',
           LIMITS,
         ),
       undefined,
     ],
     [
       'a road-warrior at the limit',
-      () =>
-        assertRoadWarriorRoom(
-          { repository: repositoryHolding({ peers: ['road-warrior'] }) as unknown as Repository },
-          'gw',
-          LIMITS,
-        ),
+      () => admitRoadWarrior(depsOf(repositoryHolding({ peers: ['road-warrior'] })), 'gw', 'new', LIMITS),
       {
         status: 409,
         code: 'QUOTA_EXCEEDED',
@@ -98,21 +111,17 @@ describe('per-owner limits', () => {
     [
       'an operation next to settled peerings',
       () =>
-        assertOperationRoom(
-          { repository: repositoryHolding({ peerings: ['ACTIVE', 'FAILED'] }) as unknown as Repository },
+        admitOperation(
+          depsOf(repositoryHolding({ peerings: ['ACTIVE', 'FAILED'] })),
           'u1',
+          'pcx-new',
           LIMITS,
         ),
       undefined,
     ],
     [
       'an operation while one runs',
-      () =>
-        assertOperationRoom(
-          { repository: repositoryHolding({ peerings: ['DELETING'] }) as unknown as Repository },
-          'u1',
-          LIMITS,
-        ),
+      () => admitOperation(depsOf(repositoryHolding({ peerings: ['DELETING'] })), 'u1', 'pcx-new', LIMITS),
       {
         status: 429,
         code: 'TOO_MANY_OPERATIONS',
@@ -130,6 +139,44 @@ describe('per-owner limits', () => {
         body: { error: { code: expected.code, message: expected.message } },
       },
     );
+  });
+});
+
+describe('admissions beside the lists', () => {
+  const LIMIT_2 = { ...LIMITS, gatewaysPerOwner: 2, operationsInFlightPerOwner: 2 };
+
+  it('counts admitted gateways the lists do not show yet, until they surely would', async () => {
+    // Prepare: two admitted, neither listed; gw-a was written, gw-b's request never wrote it
+    const repository = repositoryHolding({});
+    await admitGateway(depsOf(repository), 'u1', 'gw-a', LIMIT_2);
+    await admitGateway(depsOf(repository), 'u1', 'gw-b', LIMIT_2);
+    await repository.createGateway(gatewayRecord({ id: 'gw-a', ownerId: 'u1' }));
+    const at = (ms: number) => depsOf(repository, {}, AT + ms);
+    // Act
+    const meanwhile = await answerOf(admitGateway(at(1000), 'u1', 'gw-c', LIMIT_2));
+    const retried = await answerOf(admitGateway(at(1000), 'u1', 'gw-a', LIMIT_2));
+    const afterRequests = await answerOf(admitGateway(at(REQUEST_BOUND_MS), 'u1', 'gw-c', LIMIT_2));
+    const afterIndexLag = await answerOf(admitGateway(at(INDEX_LAG_BOUND_MS), 'u1', 'gw-d', LIMIT_2));
+    // Assess
+    expect(meanwhile?.body.error.code).toBe('QUOTA_EXCEEDED');
+    expect(retried).toBeUndefined(); // an admitted id is admitted again, not counted twice
+    expect(afterRequests).toBeUndefined(); // gw-b no longer counts; gw-a (written) and gw-c do
+    expect(afterIndexLag).toBeUndefined(); // only gw-c's admission counts beside the (empty) list
+  });
+
+  it.each([
+    ['its execution runs', { 'pcx-a': 'RUNNING' }, AT + 10 * REQUEST_BOUND_MS, 'TOO_MANY_OPERATIONS'],
+    ['its execution has not started yet', {}, AT + 1000, 'TOO_MANY_OPERATIONS'],
+    ['its execution never started', {}, AT + REQUEST_BOUND_MS, undefined],
+    ['its execution failed before writing a peering', { 'pcx-a': 'FAILED' }, AT + 1000, undefined],
+  ] as const)('an admitted create counts while %s', async (_case, runs, now, code) => {
+    // Prepare: one create admitted, one listed in flight, limit 2
+    const repository = repositoryHolding({ peerings: ['PROVISIONING'] });
+    await admitOperation(depsOf(repository), 'u1', 'pcx-a', LIMIT_2);
+    // Act
+    const answer = await answerOf(admitOperation(depsOf(repository, runs, now), 'u1', 'pcx-b', LIMIT_2));
+    // Assess
+    expect(answer?.body.error.code).toBe(code);
   });
 });
 

@@ -1,16 +1,26 @@
 /**
  * The OpenAPI document (lambdas/openapi/openapi.json) and the route table stay in step: every route
  * is described and every described operation is routed; every `$ref` resolves; every request and
- * response example validates against its schema; the document is served without a token.
+ * response example validates against its schema; the document is served without a token; and the
+ * answers the runtime really gives (its HTTP front and api handler, on the in-memory repository) for
+ * limits, throttling, revocation and refused tokens are documented and validate.
  */
 
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { SignJWT } from 'jose';
+import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import type { ApiDeps, ApiPolicy } from '../../lambdas/app/api/context';
+import type { ExecutionResult, WorkflowEngine } from '../../lambdas/app/ports';
+import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
 import { createApiHandler } from '../../lambdas/http/handler';
 import { apiRoutes } from '../../lambdas/http/routes';
 import { OPENAPI_PATH, openApiDocument } from '../../lambdas/openapi';
+import { type HttpFront, startHttpFront } from '../../runtime/http-front';
+import { mintToken } from '../../runtime/tokens';
+import { MemorySecrets } from '../support/fakes';
+import { newPeering } from '../support/records';
 
 type Json = Record<string, unknown>;
 const doc = openApiDocument as Json & { paths: Record<string, Json> };
@@ -49,6 +59,13 @@ function examples(): Example[] {
     for (const [media, entry] of Object.entries((content ?? {}) as Record<string, Json>)) {
       if ('example' in entry)
         found.push({ where: `${where} ${media}`, schema: entry.schema as Json, example: entry.example });
+      for (const [name, named] of Object.entries((entry.examples ?? {}) as Record<string, Json>)) {
+        found.push({
+          where: `${where} ${media} ${name}`,
+          schema: entry.schema as Json,
+          example: named.value,
+        });
+      }
     }
   };
   for (const [path, item] of Object.entries(doc.paths)) {
@@ -63,6 +80,28 @@ function examples(): Example[] {
     }
   }
   return found;
+}
+
+/** The schema with its `#/...` pointers made absolute, so it compiles apart from the document. */
+function anchored(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(anchored);
+  if (typeof node !== 'object' || node === null) return node;
+  return Object.fromEntries(
+    Object.entries(node).map(([key, value]) =>
+      key === '$ref' && typeof value === 'string' ? [key, `openapi.json${value}`] : [key, anchored(value)],
+    ),
+  );
+}
+
+/** A validator of the document's schemas: the errors of `value`, or undefined when it is valid. */
+function schemaValidator() {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addSchema(doc, 'openapi.json');
+  return (schema: Json, value: unknown): string | undefined => {
+    const validate = ajv.compile(anchored(schema) as Json);
+    return validate(value) ? undefined : ajv.errorsText(validate.errors);
+  };
 }
 
 describe('the OpenAPI document', () => {
@@ -87,15 +126,12 @@ describe('the OpenAPI document', () => {
 
   test('every request and response example validates against its schema', () => {
     // Prepare
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
-    addFormats(ajv);
-    ajv.addSchema(doc, 'openapi.json');
+    const invalid = schemaValidator();
     const found = examples();
     // Act
     const failures = found.flatMap(({ where, schema, example }) => {
-      const schemaRef = typeof schema.$ref === 'string' ? { $ref: `openapi.json${schema.$ref}` } : schema;
-      const validate = ajv.compile(schemaRef);
-      return validate(example) ? [] : [{ where, errors: ajv.errorsText(validate.errors) }];
+      const errors = invalid(schema, example);
+      return errors ? [{ where, errors }] : [];
     });
     // Assess
     expect(found.length).toBeGreaterThan(15);
@@ -129,5 +165,212 @@ describe('the OpenAPI document', () => {
     // Assess
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body)).toEqual(openApiDocument);
+  });
+});
+
+/** Every execution started, answering with the outcome the scenario set (pushes of a revocation). */
+class ScriptedWorkflows implements WorkflowEngine {
+  outcome: ExecutionResult['status'] = 'SUCCEEDED';
+  async start(_workflow: string, name: string): Promise<string> {
+    return name;
+  }
+  async describe(): Promise<ExecutionResult> {
+    return { status: this.outcome, ...(this.outcome === 'FAILED' ? { error: 'States.TaskFailed' } : {}) };
+  }
+  async find(): Promise<undefined> {
+    return undefined;
+  }
+}
+
+let validator: ReturnType<typeof schemaValidator> | undefined;
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/**
+ * What the document says against a real answer of `method template`: its status is documented,
+ * its JSON body validates against the documented schema, every required header is sent, and a
+ * Location or Retry-After it sends is documented. Empty when they agree.
+ */
+function disagreements(method: string, template: string, answer: Answer): string[] {
+  const operation = doc.paths[template]?.[method.toLowerCase()] as Json | undefined;
+  const documented = (operation?.responses as Record<string, Json> | undefined)?.[String(answer.status)];
+  if (!documented) return [`${method} ${template} does not document ${answer.status}`];
+  const response = deref(documented);
+  const headers = (response.headers ?? {}) as Record<string, Json>;
+  const problems = Object.entries(headers)
+    .filter(([name, header]) => header.required === true && !answer.headers.has(name))
+    .map(([name]) => `${answer.status} lacks its required ${name} header`);
+  for (const sent of ['location', 'retry-after']) {
+    const named = Object.keys(headers).some((name) => name.toLowerCase() === sent);
+    if (answer.headers.has(sent) && !named) problems.push(`${answer.status} sends an undocumented ${sent}`);
+  }
+  const schema = ((response.content as Record<string, Json> | undefined)?.['application/json'] as Json)
+    ?.schema as Json | undefined;
+  if (answer.body !== undefined) {
+    validator ??= schemaValidator();
+    const errors = schema ? validator(schema, answer.body) : 'no JSON body is documented';
+    if (errors) problems.push(`${answer.status} body: ${errors}`);
+  }
+  return problems;
+}
+
+describe('answers the runtime gives, against the document', () => {
+  const secret = 'openapi-answers-secret-of-at-least-32-bytes';
+  const repository = new MemoryRepository();
+  const workflows = new ScriptedWorkflows();
+  const limits = { gatewaysPerOwner: 2, roadWarriorsPerGateway: 1, operationsInFlightPerOwner: 1 };
+  const throttle = { ratePerSecond: 1, burst: 20 };
+  let front: HttpFront;
+
+  beforeAll(async () => {
+    const handler = createApiHandler(
+      () => ({
+        repository,
+        secrets: new MemorySecrets(),
+        workflows,
+        clock: () => new Date(),
+        configStore: { get: async () => undefined },
+      }),
+      () => ({ waitMs: 50, pollMs: 10 }),
+      () => ({ addresses: DEFAULT_ADDRESS_POLICY, limits, throttle }),
+    );
+    front = await startHttpFront({
+      port: 0,
+      authSecret: secret,
+      apiHandler: handler,
+      postLocalEvents: async () => ({}),
+      health: async () => ({ ok: true, components: {} }),
+    });
+  });
+  afterAll(() => front?.close());
+
+  const token = (sub: string, groups: string[] = []) => mintToken(secret, { sub, groups });
+  async function call(method: string, path: string, bearer?: string, body?: unknown): Promise<Answer> {
+    const response = await fetch(`${front.url}${path}`, {
+      method,
+      headers: {
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+        'content-type': 'application/json',
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  }
+  const codeOf = (answer: Answer) => (answer.body as { error?: { code?: string } } | undefined)?.error?.code;
+  const register = async (id: string, n: number, instanceId = `i-${id}`) =>
+    call('POST', '/v1/gateways', await token('ops', ['admin']), {
+      id,
+      ownerId: 'alice',
+      vpcId: `vpc-${id}`,
+      vpcCidr: `10.${n}.0.0/16`,
+      tunnelSubnet: `100.64.${n}.0/24`,
+      publicIp: `203.0.113.${n}`,
+      instanceId,
+    });
+
+  test.each([
+    ['no token', /bearer token is required/, async () => undefined],
+    ['an expired token', /expired/, () => mintToken(secret, { sub: 'alice' }, -60)],
+    [
+      'another issuer',
+      /issuer/,
+      () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('alice')
+          .setIssuer('someone-else')
+          .setExpirationTime('1h')
+          .sign(new TextEncoder().encode(secret)),
+    ],
+    ['another secret', /bad signature/, () => mintToken(`${secret}-but-another`, { sub: 'alice' })],
+  ])('401 for %s, with its reason', async (_case, reason, bearer) => {
+    // Act
+    const answer = await call('GET', '/v1/gateways', await bearer());
+    // Assess
+    expect(answer.status).toBe(401);
+    expect(codeOf(answer)).toBe('UNAUTHORIZED');
+    expect((answer.body as { error: { message: string } }).error.message).toMatch(reason);
+    expect(disagreements('GET', '/v1/gateways', answer)).toEqual([]);
+  });
+
+  test('409 INSTANCE_IN_USE and QUOTA_EXCEEDED when registering', async () => {
+    // Prepare
+    expect((await register('gw-1', 1)).status).toBe(201);
+    // Act
+    const sameInstance = await register('gw-x', 9, 'i-gw-1');
+    expect((await register('gw-2', 2)).status).toBe(201);
+    const overQuota = await register('gw-3', 3);
+    // Assess
+    expect([codeOf(sameInstance), codeOf(overQuota)]).toEqual(['INSTANCE_IN_USE', 'QUOTA_EXCEEDED']);
+    expect(disagreements('POST', '/v1/gateways', sameInstance)).toEqual([]);
+    expect(disagreements('POST', '/v1/gateways', overQuota)).toEqual([]);
+  });
+
+  test('409 QUOTA_EXCEEDED for a road-warrior past the limit', async () => {
+    // Prepare
+    const alice = await token('alice');
+    expect((await call('POST', '/v1/gateways/gw-1/peers', alice, { name: 'laptop' })).status).toBe(201);
+    // Act
+    const answer = await call('POST', '/v1/gateways/gw-1/peers', alice, { name: 'phone' });
+    // Assess
+    expect(codeOf(answer)).toBe('QUOTA_EXCEEDED');
+    expect(disagreements('POST', '/v1/gateways/{id}/peers', answer)).toEqual([]);
+  });
+
+  test.each([
+    ['RUNNING', 202, undefined],
+    ['FAILED', 502, 'PUSH_FAILED'],
+    ['SUCCEEDED', 204, undefined],
+  ] as const)('revoking a road-warrior whose push is %s: %i', async (outcome, status, code) => {
+    // Prepare
+    const alice = await token('alice');
+    await call('POST', '/v1/gateways/gw-2/peers', alice, { name: 'tablet' });
+    workflows.outcome = outcome;
+    // Act
+    const answer = await call('DELETE', '/v1/gateways/gw-2/peers/tablet', alice);
+    workflows.outcome = 'SUCCEEDED';
+    // Assess
+    expect([answer.status, codeOf(answer)]).toEqual([status, code]);
+    if (status === 202) expect(answer.headers.get('location')).toBe('/v1/gateways/gw-2/status');
+    expect(disagreements('DELETE', '/v1/gateways/{id}/peers/{name}', answer)).toEqual([]);
+  });
+
+  test('429 TOO_MANY_OPERATIONS while the owner has as many peerings in flight as allowed', async () => {
+    // Prepare: one peering PROVISIONING, the limit
+    const [a, b] = await Promise.all([repository.getGateway('gw-1'), repository.getGateway('gw-2')]);
+    if (!a || !b) throw new Error('the gateways of the earlier tests are missing');
+    await repository.createPeering(newPeering(a, b));
+    // Act
+    const answer = await call('POST', '/v1/gateways/gw-1/vpc-peerings', await token('alice'), {
+      remoteGatewayId: 'gw-2',
+    });
+    // Assess
+    expect([answer.status, codeOf(answer)]).toEqual([429, 'TOO_MANY_OPERATIONS']);
+    expect(disagreements('POST', '/v1/gateways/{id}/vpc-peerings', answer)).toEqual([]);
+  });
+
+  test('429 THROTTLED with Retry-After once a caller spent its burst', async () => {
+    // Prepare
+    const noisy = await token('noisy');
+    const answers: Answer[] = [];
+    // Act
+    for (let i = 0; i <= throttle.burst; i += 1) answers.push(await call('GET', '/v1/gateways', noisy));
+    // Assess
+    const last = answers.at(-1) as Answer;
+    expect(answers.slice(0, -1).every((answer) => answer.status === 200)).toBe(true);
+    expect([last.status, codeOf(last), last.headers.get('retry-after')]).toEqual([429, 'THROTTLED', '1']);
+    expect(disagreements('GET', '/v1/gateways', last)).toEqual([]);
+  });
+
+  test('an undocumented answer is caught (the check can fail)', () => {
+    const answer = { status: 418, headers: new Headers(), body: undefined };
+    const wrongBody = { status: 409, headers: new Headers({ location: '/x' }), body: { error: {} } };
+    expect(disagreements('GET', '/v1/gateways', answer)).toHaveLength(1);
+    expect(disagreements('POST', '/v1/gateways', wrongBody)).toHaveLength(2);
   });
 });

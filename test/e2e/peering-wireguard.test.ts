@@ -4,106 +4,21 @@
  * wireguard-go, wireguard-tools, nftables and iproute2 (CI installs them); without them the suite
  * fails and names what is missing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { missingForWireguard } from '../../runtime/hosts';
-import { type Runtime, startRuntime } from '../../runtime/main';
-import { mintToken } from '../../runtime/tokens';
 import { ExtraHosts } from '../support/topology';
+import { eventually, useWireguardRuntime } from '../support/wireguard-runtime';
 
 const WHOAMI = join(__dirname, '../support/whoami.js');
 const PORT = '7000';
 
-let runtime: Runtime;
+const { runtime, api, adminToken, registerGateway, hostOf, inNamespace, wgPeers, ping } =
+  useWireguardRuntime('e2e');
 let extra: ExtraHosts;
-let dataDir: string;
-let token: string;
 
-beforeAll(async () => {
-  const missing = missingForWireguard();
-  if (missing.length > 0) {
-    throw new Error(
-      `The WireGuard end-to-end suite needs: ${missing.join(', ')} (CI installs them; see .ci/run)`,
-    );
-  }
-  dataDir = mkdtempSync(join(tmpdir(), 'vpc-peering-e2e-data-'));
-  runtime = await startRuntime({ port: 0, dataDir, hostMode: 'wireguard', waitMs: 100, log: () => {} });
-  token = await mintToken(runtime.authSecret, { sub: 'alice' });
-}, 120_000);
-
-afterAll(async () => {
-  extra?.teardown();
-  await runtime?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function api(method: string, path: string, body?: unknown, bearer = token) {
-  const response = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, text, json: () => JSON.parse(text) };
-}
-
-async function registerGateway(id: string, vpcCidr: string, tunnelSubnet: string, publicIp: string) {
-  const admin = await mintToken(runtime.authSecret, { sub: 'ops', groups: ['admin'] });
-  const response = await api(
-    'POST',
-    '/v1/gateways',
-    { id, ownerId: 'alice', vpcId: `vpc-${id}`, vpcCidr, tunnelSubnet, publicIp, instanceId: `i-${id}` },
-    admin,
-  );
-  expect(response.status).toBe(201);
-}
-
-/** Runs in a namespace; resolves with stdout or rejects with stderr. */
-async function inNamespace(namespace: string, argv: string[]) {
-  return runtime.hosts.exec(namespace, argv);
-}
-
-const hostOf = (gatewayId: string) => {
-  const info = runtime.hosts.hostInfo(`i-${gatewayId}`);
-  if (!info?.gatewayNamespace || !info.instanceNamespace || !info.instanceIp || !info.internetNamespace) {
-    throw new Error(`gateway ${gatewayId} has no wireguard host`);
-  }
-  return info as Required<typeof info>;
-};
-
-async function wgPeers(
-  gatewayId: string,
-): Promise<{ publicKey: string; handshake: number; rx: number; tx: number }[]> {
-  const { stdout } = await inNamespace(hostOf(gatewayId).gatewayNamespace, ['wg', 'show', 'wg0', 'dump']);
-  return stdout
-    .trim()
-    .split('\n')
-    .slice(1) // the interface line carries the private key
-    .filter(Boolean)
-    .map((line) => {
-      const f = line.split('\t');
-      return { publicKey: f[0] ?? '', handshake: Number(f[4]), rx: Number(f[5]), tx: Number(f[6]) };
-    });
-}
-
-async function ping(namespace: string, address: string): Promise<boolean> {
-  const result = await inNamespace(namespace, ['ping', '-c', '2', '-i', '0.2', '-W', '2', address]);
-  return result.exitCode === 0;
-}
-
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+afterAll(() => extra?.teardown());
 
 async function startWhoami(namespace: string): Promise<void> {
-  const child = runtime.hosts.spawn(namespace, ['node', WHOAMI, 'server', PORT]);
+  const child = runtime().hosts.spawn(namespace, ['node', WHOAMI, 'server', PORT]);
   await new Promise<void>((ready, fail) => {
     child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && ready());
     child.once('exit', () => fail(new Error(`whoami server in ${namespace} exited`)));
@@ -135,7 +50,7 @@ describe('two VPCs peered through real WireGuard gateways', () => {
 
   it('masquerades internet egress to the gateway public IP', async () => {
     const a = hostOf('gwa');
-    extra = new ExtraHosts(runtime.hosts);
+    extra = new ExtraHosts(runtime().hosts);
     const external = await extra.addInternetHost('ext', '203.0.113.100');
     const server = extra.spawn(external, ['node', WHOAMI, 'server', PORT]);
     await new Promise<void>((ready) =>
@@ -160,7 +75,7 @@ describe('two VPCs peered through real WireGuard gateways', () => {
 
   it('reports the real interface in /status after a status period (handshake, bytes, no secret)', async () => {
     // The peering's push was a delta apply, which lists no peers; the periodic report does.
-    await runtime.reportStatus();
+    await runtime().reportStatus();
     const status = await api('GET', '/v1/gateways/gwa/status');
     expect(status.status).toBe(200);
     const body = status.json();
@@ -213,7 +128,7 @@ describe('two VPCs peered through real WireGuard gateways', () => {
     const recreated = await api('POST', '/v1/gateways/gwa/vpc-peerings', { remoteGatewayId: 'gwb' });
     expect(recreated.status).toBe(201);
     expect((await wgPeers('gwb')).length).toBe(1);
-    const admin = await mintToken(runtime.authSecret, { sub: 'ops', groups: ['admin'] });
+    const admin = await adminToken();
     const event = await api(
       'POST',
       '/local/events',

@@ -372,7 +372,7 @@ describe('event sources', () => {
     });
   });
 
-  test('a schedule reaches the sweeper, which re-drives peerings stalled past the bound (10 minutes)', () => {
+  test('a schedule reaches the sweeper, which re-drives peerings stalled past the bound (10 minutes) and deletes leftover secrets', () => {
     // Prepare
     const sweeper =
       template.toJSON().Resources[stack.getLogicalId(stack.functions.sweeper.node.defaultChild as never)];
@@ -388,8 +388,16 @@ describe('event sources', () => {
       ],
     });
     expect(sweeper.Properties.Environment.Variables.STALLED_PEERING_BOUND_SECONDS).toBe('600');
-    expect(actionsOf('sweeper')).toEqual(expect.arrayContaining(['dynamodb:Scan', 'states:StartExecution']));
-    expect(actionsOf('sweeper').filter((a) => /^dynamodb:(Put|Update|Delete)/.test(a))).toEqual([]);
+    expect(actionsOf('sweeper')).toEqual(
+      expect.arrayContaining([
+        'dynamodb:Scan',
+        'states:StartExecution',
+        'dynamodb:DeleteItem',
+        's3:DeleteObject',
+      ]),
+    );
+    // It deletes secrets it never reads.
+    expect(actionsOf('sweeper').filter((a) => /^(s3:GetObject|kms:)/.test(a))).toEqual([]);
   });
 
   test('the report document runs the same script with --report and takes no parameter', () => {

@@ -17,6 +17,8 @@ export class ExtraHosts {
   private readonly dir = mkdtempSync(join(tmpdir(), 'vpc-peering-e2e-'));
   private readonly namespaces: string[] = [];
   private readonly processes: ChildProcess[] = [];
+  /** Each road-warrior client's `wg` runner and the file its peer was set from. */
+  private readonly clients = new Map<string, { wg: (argv: string[]) => string; configFile: string }>();
   constructor(private readonly hosts: LocalHosts) {}
 
   /** A namespace with one leg on the runtime's internet bridge at `address/24`. */
@@ -71,7 +73,33 @@ export class ExtraHosts {
     sh(['ip', '-n', namespace, 'addr', 'add', address, 'dev', 'wg0']);
     sh(['ip', '-n', namespace, 'link', 'set', 'wg0', 'mtu', '1420', 'up']);
     for (const prefix of allowed) sh(['ip', '-n', namespace, 'route', 'replace', prefix, 'dev', 'wg0']);
+    this.clients.set(namespace, { wg: inClient, configFile: wgConfig });
     return inClient;
+  }
+
+  /**
+   * Removes a client's peer and sets it again from its config: the session is dropped,
+   * `latest-handshake` is 0, and the next packet must complete a new handshake. (A `wg setconf`
+   * alone keeps a peer whose key did not change, session included.)
+   */
+  forceNewHandshake(namespace: string): void {
+    const client = this.client(namespace);
+    for (const peer of client.wg(['wg', 'show', 'wg0', 'peers']).split('\n').filter(Boolean)) {
+      client.wg(['wg', 'set', 'wg0', 'peer', peer, 'remove']);
+    }
+    client.wg(['wg', 'setconf', 'wg0', client.configFile]);
+  }
+
+  /** The client's latest handshake with its gateway, in epoch seconds (0: none since its peer was set). */
+  latestHandshake(namespace: string): number {
+    const line = this.client(namespace).wg(['wg', 'show', 'wg0', 'latest-handshakes']).trim();
+    return Number(line.split('\t')[1] ?? 0);
+  }
+
+  private client(namespace: string) {
+    const client = this.clients.get(namespace);
+    if (!client) throw new Error(`no road-warrior client was started in ${namespace}`);
+    return client;
   }
 
   teardown(): void {

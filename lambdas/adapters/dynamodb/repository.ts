@@ -13,6 +13,8 @@
  *   list-queries.ts       keyset-paged reads of the byOwner and byEntity indexes and partitions
  *   page-tokens.ts        page tokens sealed with a key kept in the table
  *   route-blocks.ts       GW#<id>/ROUTES#<block>: the route locks of the routed-prefix check
+ *   owner-admissions.ts   OWNER#<ownerId>/ADMISSIONS#<kind>: per-owner limits under concurrency
+ *   secret-cleanups.ts    CLEANUP#secrets: secret deletions the sweep retries
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Repository } from '../../app/ports';
@@ -21,9 +23,11 @@ import { DynamoGatewayStore } from './gateway-store';
 import { DynamoIdempotencyStore } from './idempotency-store';
 import { InstanceLocks } from './instance-locks';
 import { ListQueries } from './list-queries';
+import { OwnerAdmissions } from './owner-admissions';
 import { PageTokens, type Paging } from './page-tokens';
 import { DynamoPeerStore } from './peer-store';
 import { DynamoPeeringStore } from './peering-store';
+import { SecretCleanups } from './secret-cleanups';
 import { DynamoStatusStore } from './status-store';
 import { Table, type TableOptions } from './table';
 
@@ -41,6 +45,8 @@ export class DynamoRepository implements Repository {
   private readonly status: DynamoStatusStore;
   private readonly idempotency: DynamoIdempotencyStore;
   private readonly instanceLocks: InstanceLocks;
+  private readonly admissions: OwnerAdmissions;
+  private readonly secretCleanups: SecretCleanups;
 
   constructor(client: DynamoDBDocumentClient, tableName: string, options: DynamoRepositoryOptions = {}) {
     const clock = options.clock ?? (() => new Date());
@@ -62,6 +68,8 @@ export class DynamoRepository implements Repository {
     this.status = new DynamoStatusStore(this.table);
     this.idempotency = new DynamoIdempotencyStore(this.table, clock);
     this.instanceLocks = new InstanceLocks(client, tableName);
+    this.admissions = new OwnerAdmissions(client, tableName);
+    this.secretCleanups = new SecretCleanups(client, tableName);
   }
 
   get tableName(): string {
@@ -114,4 +122,15 @@ export class DynamoRepository implements Repository {
     this.instanceLocks.claim(instanceId, gatewayId);
   releaseInstance: Repository['releaseInstance'] = (instanceId, gatewayId) =>
     this.instanceLocks.release(instanceId, gatewayId);
+
+  getAdmissions: Repository['getAdmissions'] = (scope, kind) => this.admissions.getAdmissions(scope, kind);
+  putAdmissions: Repository['putAdmissions'] = (scope, kind, entries, expected) =>
+    this.admissions.putAdmissions(scope, kind, entries, expected);
+
+  recordSecretCleanup: Repository['recordSecretCleanup'] = (cleanup) =>
+    this.secretCleanups.recordSecretCleanup(cleanup);
+  listSecretCleanups: Repository['listSecretCleanups'] = (before, limit) =>
+    this.secretCleanups.listSecretCleanups(before, limit);
+  clearSecretCleanup: Repository['clearSecretCleanup'] = (cleanup) =>
+    this.secretCleanups.clearSecretCleanup(cleanup);
 }

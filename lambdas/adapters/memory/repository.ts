@@ -14,6 +14,8 @@
 import { randomBytes } from 'node:crypto';
 import { assertTwoGateways, newPeeringRecord, peeringPeer, roadWarriorPeer } from '../../app/new-records';
 import {
+  type AdmissionKind,
+  type Admissions,
   type GatewayFilter,
   IDEMPOTENCY_TTL_SECONDS,
   type IdempotencyRecord,
@@ -22,6 +24,7 @@ import {
   type PeeringFilter,
   type Repository,
   type RouteBlock,
+  type SecretCleanup,
 } from '../../app/ports';
 import {
   assertActiveWithRoom,
@@ -95,6 +98,10 @@ export class MemoryState {
   readonly idempotency = new Map<string, StoredIdempotency>();
   /** instanceId → the gateway holding it (adapters/dynamodb/instance-locks.ts has the same rules). */
   readonly instanceLocks = new Map<string, string>();
+  /** `<kind>#<scope>` → admissions (adapters/dynamodb/owner-admissions.ts has the same rules). */
+  readonly admissions = new Map<string, Admissions>();
+  /** `<recordedAt>#<secretName>` → a recorded secret deletion, in that order as DynamoDB sorts it. */
+  readonly secretCleanups = new Map<string, SecretCleanup>();
   /** gatewayId → block (`16:a.b`, `24:a.b.c`) → route lock block. */
   readonly routeBlocks = new Map<string, Map<string, StoredRouteBlock>>();
   /** Seals page tokens of every repository on this state (the DynamoDB one keeps it in its table). */
@@ -458,6 +465,38 @@ export class MemoryRepository implements Repository {
 
   async releaseInstance(instanceId: string, gatewayId: string): Promise<void> {
     if (this.state.instanceLocks.get(instanceId) === gatewayId) this.state.instanceLocks.delete(instanceId);
+  }
+
+  async getAdmissions(scope: string, kind: AdmissionKind): Promise<Admissions> {
+    return copy(this.state.admissions.get(`${kind}#${scope}`) ?? { version: 0, entries: {} });
+  }
+
+  async putAdmissions(
+    scope: string,
+    kind: AdmissionKind,
+    entries: Record<string, number>,
+    expected: number,
+  ): Promise<boolean> {
+    const key = `${kind}#${scope}`;
+    if ((this.state.admissions.get(key)?.version ?? 0) !== expected) return false;
+    this.state.admissions.set(key, { version: expected + 1, entries: copy(entries) });
+    return true;
+  }
+
+  async recordSecretCleanup(cleanup: SecretCleanup): Promise<void> {
+    this.state.secretCleanups.set(`${cleanup.recordedAt}#${cleanup.secretName}`, copy(cleanup));
+  }
+
+  async listSecretCleanups(before: string, limit: number): Promise<SecretCleanup[]> {
+    return [...this.state.secretCleanups.entries()]
+      .filter(([key]) => key < before)
+      .sort(([a], [b]) => compareText(a, b))
+      .slice(0, limit)
+      .map(([, cleanup]) => copy(cleanup));
+  }
+
+  async clearSecretCleanup(cleanup: SecretCleanup): Promise<void> {
+    this.state.secretCleanups.delete(`${cleanup.recordedAt}#${cleanup.secretName}`);
   }
 
   async claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {

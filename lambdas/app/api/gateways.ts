@@ -13,8 +13,9 @@ import {
 } from '../../core/status';
 import type { AppliedPeerStatus, Caller, Gateway, GatewayRecord, Peer } from '../../core/types';
 import { GATEWAY_FIELDS, pickFields, toPublicGateway, toPublicPeer } from '../../core/views';
-import type { ApiDeps, ApiTiming } from './context';
+import type { ApiDeps, ApiTiming, OwnerLimits } from './context';
 import { newGatewayId } from './ids';
+import { admitGateway } from './limits';
 import { candidateListPage, gatewayListQuery, peerListPage } from './lists';
 import { visibleGateway } from './visibility';
 
@@ -28,12 +29,15 @@ export async function registerGateway(
   caller: Caller,
   input: RegisterGatewayInput,
   idempotencyKey: string | undefined,
+  limits: OwnerLimits,
 ): Promise<Gateway> {
   const id = input.id ?? newGatewayId(caller.userId, idempotencyKey);
   // Checked before touching the secret store, so a refused id leaves no orphan key behind.
   if (await d.repository.getGateway(id)) throw new ConflictError('GATEWAY_EXISTS');
-  // One gateway per instance: a push must never reach another gateway's instance.
+  // One gateway per instance: a push must never reach another gateway's instance. Claimed before
+  // the admission: a lock whose gateway never came is taken over by the next claim.
   await d.repository.claimInstance(input.instanceId, id);
+  await admitGateway(d, input.ownerId, id, limits);
   const { publicKey, privateKeyParam } = input.publicKey
     ? { publicKey: input.publicKey, privateKeyParam: null }
     : await storeGeneratedKey(d, d.secrets.names.gatewayPrivateKey(id));

@@ -1,12 +1,16 @@
 /**
- * Per-owner limits (docs/DECISIONS.md, "Tenants and traffic"), checked before a change is made:
- * what one owner holds or runs at once must not starve the others of shared quotas (Parameter
- * Store's parameters, Step Functions' executions, a gateway's addresses). A check and the change
- * after it are not atomic, so concurrent requests of one owner may overshoot by their number.
+ * Per-owner limits (docs/DECISIONS.md, "Tenants and traffic"): what one owner holds or runs at once
+ * must not starve the others of shared quotas (secrets, Step Functions' executions, a gateway's
+ * addresses). A limit holds under concurrency: each admission is a compare-and-set of one item per
+ * scope (AdmissionStore) that lists what was admitted recently, so two concurrent requests never
+ * both take the last place. What is held is what the lists show, plus the admissions the lists may
+ * not show yet (written a moment ago, or not written at all yet). A refused or failed request's
+ * admission stops counting once its request is surely over (REQUEST_BOUND_MS).
  */
-import { ConflictError, TooManyOperationsError } from '../../core/errors';
+import { ConflictError, TooManyOperationsError, TransientError } from '../../core/errors';
 import { PAGE_LIMIT_MAX, type Page, type PageRequest } from '../../core/pagination';
 import type { PeeringStatus } from '../../core/types';
+import type { AdmissionKind } from '../ports';
 import type { ApiDeps, OwnerLimits } from './context';
 
 const IN_FLIGHT: readonly PeeringStatus[] = ['PROVISIONING', 'DELETING'];
@@ -14,68 +18,180 @@ const IN_FLIGHT: readonly PeeringStatus[] = ['PROVISIONING', 'DELETING'];
 /** The binding of the limits' own page walks (never handed to a client). */
 const BINDING = 'owner-limits';
 
-/**
- * Counts the items of a paged list, page by page, up to `ceiling`: a bounded read (never the whole
- * list once the ceiling is reached), enough to tell whether a limit is met.
- */
-async function countUpTo<T>(ceiling: number, read: (page: PageRequest) => Promise<Page<T>>): Promise<number> {
-  let count = 0;
+/** Longer than any API request runs (API Gateway stops at 29 s): a write admitted earlier is done or never happens. */
+export const REQUEST_BOUND_MS = 60_000;
+
+/** Longer than the owner index takes to show a gateway written (its lag is usually below a second). */
+export const INDEX_LAG_BOUND_MS = 5 * 60_000;
+
+/** Compare-and-set rounds before a busy scope answers 503 (the client retries). */
+const ADMISSION_ATTEMPTS = 10;
+
+type LimitDeps = Pick<ApiDeps, 'repository' | 'clock'>;
+
+/** The ids of a paged list, page by page, up to `ceiling`: a bounded read, enough to tell whether a limit is met. */
+async function idsUpTo<T>(
+  ceiling: number,
+  read: (page: PageRequest) => Promise<Page<T>>,
+  idOf: (item: T) => string,
+): Promise<Set<string>> {
+  const ids = new Set<string>();
   let nextToken: string | undefined;
   do {
     const page = await read({ limit: PAGE_LIMIT_MAX, binding: BINDING, ...(nextToken ? { nextToken } : {}) });
-    count += page.items.length;
+    for (const item of page.items) ids.add(idOf(item));
     nextToken = page.nextToken;
-  } while (nextToken && count < ceiling);
-  return count;
+  } while (nextToken && ids.size < ceiling);
+  return ids;
 }
 
-export async function assertGatewayRoom(
-  d: Pick<ApiDeps, 'repository'>,
-  ownerId: string,
-  limits: OwnerLimits,
-): Promise<void> {
-  const held = await countUpTo(limits.gatewaysPerOwner, (page) =>
-    d.repository.pageGateways({ ownerId }, page),
-  );
-  if (held >= limits.gatewaysPerOwner) {
-    throw new ConflictError(
-      'QUOTA_EXCEEDED',
-      `Owner ${ownerId} already has ${held} gateways, the limit of this deployment (${limits.gatewaysPerOwner})`,
-    );
+interface Limit {
+  kind: AdmissionKind;
+  scope: string;
+  max: number;
+  /** What the lists show as held (bounded by `max`). */
+  listed(): Promise<Set<string>>;
+  /** Whether an earlier admission still counts beside the lists. */
+  counts(id: string, admittedAtMs: number, nowMs: number): Promise<boolean>;
+  refusal(held: number): Error;
+}
+
+/**
+ * Admits `id` under `limit`, or throws its refusal. Idempotent: an id admitted before is admitted
+ * again without counting twice. Admissions that no longer count are dropped from the item.
+ */
+async function admit(d: LimitDeps, limit: Limit, id: string): Promise<void> {
+  for (let attempt = 0; attempt < ADMISSION_ATTEMPTS; attempt += 1) {
+    const current = await d.repository.getAdmissions(limit.scope, limit.kind);
+    if (current.entries[id] !== undefined) return;
+    const now = d.clock().getTime();
+    const kept: Record<string, number> = {};
+    for (const [other, at] of Object.entries(current.entries)) {
+      if (await limit.counts(other, at, now)) kept[other] = at;
+    }
+    const held = new Set([...(await limit.listed()), ...Object.keys(kept)]);
+    held.delete(id);
+    if (held.size >= limit.max) throw limit.refusal(held.size);
+    if (await d.repository.putAdmissions(limit.scope, limit.kind, { ...kept, [id]: now }, current.version)) {
+      return;
+    }
   }
+  throw new TransientError(`Admissions of ${limit.kind} for ${limit.scope} stayed contended`);
 }
 
-export async function assertRoadWarriorRoom(
-  d: Pick<ApiDeps, 'repository'>,
+/** Its request may still be writing it. */
+const inRequest = (admittedAtMs: number, nowMs: number) => nowMs - admittedAtMs < REQUEST_BOUND_MS;
+
+/** Before registering gateway `gatewayId` of `ownerId`. */
+export async function admitGateway(
+  d: LimitDeps,
+  ownerId: string,
   gatewayId: string,
   limits: OwnerLimits,
 ): Promise<void> {
-  const held = (await d.repository.listPeers(gatewayId)).filter(
-    (peer) => peer.type === 'road-warrior',
-  ).length;
-  if (held >= limits.roadWarriorsPerGateway) {
-    throw new ConflictError(
-      'QUOTA_EXCEEDED',
-      `This gateway already has ${held} road-warriors, the limit of this deployment (${limits.roadWarriorsPerGateway})`,
-    );
-  }
+  const max = limits.gatewaysPerOwner;
+  await admit(
+    d,
+    {
+      kind: 'gateways',
+      scope: ownerId,
+      max,
+      listed: () =>
+        idsUpTo(
+          max,
+          (page) => d.repository.pageGateways({ ownerId }, page),
+          (gateway) => gateway.id,
+        ),
+      // Written, but perhaps not in the owner index yet; or its request may still write it.
+      counts: async (id, admittedAtMs, nowMs) =>
+        inRequest(admittedAtMs, nowMs) ||
+        (nowMs - admittedAtMs < INDEX_LAG_BOUND_MS && (await d.repository.getGateway(id)) !== undefined),
+      refusal: (held) =>
+        new ConflictError(
+          'QUOTA_EXCEEDED',
+          `Owner ${ownerId} already has ${held} gateways, the limit of this deployment (${max})`,
+        ),
+    },
+    gatewayId,
+  );
 }
 
-export async function assertOperationRoom(
-  d: Pick<ApiDeps, 'repository'>,
-  ownerId: string,
+/** Before adding road-warrior `name` to `gatewayId`. */
+export async function admitRoadWarrior(
+  d: LimitDeps,
+  gatewayId: string,
+  name: string,
   limits: OwnerLimits,
 ): Promise<void> {
-  let running = 0;
-  for (const status of IN_FLIGHT) {
-    if (running >= limits.operationsInFlightPerOwner) break;
-    running += await countUpTo(limits.operationsInFlightPerOwner - running, (page) =>
-      d.repository.pagePeerings({ ownerId, status }, page),
-    );
-  }
-  if (running >= limits.operationsInFlightPerOwner) {
-    throw new TooManyOperationsError(
-      `${running} peering operations of this owner are still running, the limit of this deployment (${limits.operationsInFlightPerOwner}); retry once one has ended`,
-    );
-  }
+  const max = limits.roadWarriorsPerGateway;
+  await admit(
+    d,
+    {
+      kind: 'road-warriors',
+      scope: gatewayId,
+      max,
+      listed: async () =>
+        new Set(
+          (await d.repository.listPeers(gatewayId))
+            .filter((peer) => peer.type === 'road-warrior')
+            .map((peer) => peer.name),
+        ),
+      // The peer list is read strongly consistent: only a write still in its request is missing from it.
+      counts: async (_name, admittedAtMs, nowMs) => inRequest(admittedAtMs, nowMs),
+      refusal: (held) =>
+        new ConflictError(
+          'QUOTA_EXCEEDED',
+          `This gateway already has ${held} road-warriors, the limit of this deployment (${max})`,
+        ),
+    },
+    name,
+  );
+}
+
+/**
+ * Before starting create-peering `peeringId` for `ownerId`. An earlier admission counts while its
+ * peering is PROVISIONING or DELETING, while its execution runs, or, when neither exists yet,
+ * while its request may still start it. Deletions are never refused (they free resources), so they are not
+ * admitted; the lists count them.
+ */
+export async function admitOperation(
+  d: Pick<ApiDeps, 'repository' | 'clock' | 'workflows'>,
+  ownerId: string,
+  peeringId: string,
+  limits: OwnerLimits,
+): Promise<void> {
+  const max = limits.operationsInFlightPerOwner;
+  await admit(
+    d,
+    {
+      kind: 'operations',
+      scope: ownerId,
+      max,
+      listed: async () => {
+        const ids = new Set<string>();
+        for (const status of IN_FLIGHT) {
+          if (ids.size >= max) break;
+          const found = await idsUpTo(
+            max - ids.size,
+            (page) => d.repository.pagePeerings({ ownerId, status }, page),
+            (peering) => peering.id,
+          );
+          for (const id of found) ids.add(id);
+        }
+        return ids;
+      },
+      counts: async (id, admittedAtMs, nowMs) => {
+        const peering = await d.repository.getPeering(id);
+        if (peering) return IN_FLIGHT.includes(peering.status);
+        const execution = await d.workflows.find('create-peering', id);
+        if (execution) return execution.status === 'RUNNING';
+        return inRequest(admittedAtMs, nowMs);
+      },
+      refusal: (held) =>
+        new TooManyOperationsError(
+          `${held} peering operations of this owner are still running, the limit of this deployment (${max}); retry once one has ended`,
+        ),
+    },
+    peeringId,
+  );
 }

@@ -8,8 +8,9 @@ import type { Caller } from '../../core/types';
 import { logger } from '../../shared/logger';
 import { startPeeringDeletion } from '../delete-runs';
 import type { ExecutionResult } from '../ports';
-import type { ApiDeps, ApiTiming } from './context';
+import type { ApiDeps, ApiTiming, OwnerLimits } from './context';
 import { newPeeringId } from './ids';
+import { admitOperation } from './limits';
 import { peeringListQuery } from './lists';
 import { type PeeringView, provisioningPlaceholder, toPublicPeering } from './views';
 import { visibleGateway, visiblePeering } from './visibility';
@@ -56,16 +57,18 @@ function unexpectedEnd(workflow: string, executionId: string, result: ExecutionR
  * 404); an admin naming two owners' gateways is refused by the workflow with OWNER_MISMATCH.
  */
 export async function createPeering(
-  d: Pick<ApiDeps, 'repository' | 'workflows'>,
+  d: Pick<ApiDeps, 'repository' | 'workflows' | 'clock'>,
   caller: Caller,
   gatewayId: string,
   remoteGatewayId: string,
   idempotencyKey: string | undefined,
   timing: ApiTiming,
+  limits: OwnerLimits,
 ): Promise<PeeringOutcome> {
-  await visibleGateway(d, caller, gatewayId);
+  const gateway = await visibleGateway(d, caller, gatewayId);
   await visibleGateway(d, caller, remoteGatewayId);
   const peeringId = newPeeringId(caller.userId, gatewayId, idempotencyKey);
+  await admitOperation(d, gateway.ownerId, peeringId, limits);
   const executionId = await d.workflows.start('create-peering', peeringId, {
     peeringId,
     gatewayId,

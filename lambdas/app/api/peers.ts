@@ -4,7 +4,7 @@ import { renderClientConfig } from '../../core/render';
 import { peeringIdOfPeerName } from '../../core/schemas';
 import type { Caller, Peer } from '../../core/types';
 import { toPublicPeer } from '../../core/views';
-import { logger } from '../../shared/logger';
+import { deleteRecordedSecret, recordSecretCleanup } from '../secret-cleanup';
 import type { ApiDeps, ApiTiming } from './context';
 import { storeGeneratedKey } from './gateways';
 import { newKeyId } from './ids';
@@ -12,7 +12,11 @@ import { deletePeering } from './peerings';
 import { visibleGateway } from './visibility';
 import { pushGatewayAndAwait, pushGatewayAndWait } from './waiting';
 
-/** Stores the peer (key pair generated when no public key is given); push-gateway pushes the config. */
+/**
+ * Stores the peer (key pair generated when no public key is given); push-gateway pushes the config.
+ * A generated key's cleanup is recorded before the key is stored and cleared once the peer holds
+ * it: a failed or interrupted add leaves no key the sweep would not find.
+ */
 export async function addRoadWarrior(
   d: ApiDeps,
   caller: Caller,
@@ -23,8 +27,8 @@ export async function addRoadWarrior(
 ): Promise<Peer> {
   const gateway = await visibleGateway(d, caller, gatewayId);
   const keyId = newKeyId(caller.userId, gatewayId, idempotencyKey);
-  const { publicKey, privateKeyParam } = input.publicKey
-    ? { publicKey: input.publicKey, privateKeyParam: null }
+  const { publicKey, privateKeyParam, cleanup } = input.publicKey
+    ? { publicKey: input.publicKey, privateKeyParam: null, cleanup: undefined }
     : await keyUnlessTaken(d, gatewayId, input.name, keyId);
   const peer = await d.repository.addRoadWarrior({
     gatewayId,
@@ -34,19 +38,17 @@ export async function addRoadWarrior(
     createdAt: d.clock().toISOString(),
     gateway,
   });
+  if (cleanup) await d.repository.clearSecretCleanup(cleanup);
   await pushGatewayAndWait(d, gatewayId, timing);
   return toPublicPeer(peer);
 }
 
 /** Checked first so no key is generated, and orphaned, for a name another peer holds. */
-async function keyUnlessTaken(
-  d: Pick<ApiDeps, 'repository' | 'secrets'>,
-  gatewayId: string,
-  name: string,
-  keyId: string,
-): Promise<{ publicKey: string; privateKeyParam: string }> {
+async function keyUnlessTaken(d: ApiDeps, gatewayId: string, name: string, keyId: string) {
   if (await d.repository.getPeer(gatewayId, name)) throw new ConflictError('PEER_EXISTS');
-  return storeGeneratedKey(d, d.secrets.names.roadWarriorPrivateKey(gatewayId, name, keyId));
+  const secretName = d.secrets.names.roadWarriorPrivateKey(gatewayId, name, keyId);
+  const cleanup = await recordSecretCleanup(d, gatewayId, name, secretName);
+  return { ...(await storeGeneratedKey(d, secretName)), cleanup };
 }
 
 /** How far a deletion got; a road-warrior's carries the generation that holds its removal. */
@@ -55,8 +57,9 @@ export type DeletionState = { state: 'done' | 'running'; generation?: number };
 /**
  * `vpc-peering-<id>`: deletes that peering on both sides (it must involve this gateway).
  * Otherwise removes the road-warrior peer and pushes the gateway's config: 'done' only once the
- * gateway applied the removal. The generated key is deleted after the push, and a failed delete
- * is logged, never in the push's way (its name is never reused: each key pair has its own).
+ * gateway applied the removal. Its generated key's deletion is recorded before the removal and
+ * attempted after the push; one that fails (or never runs) is retried by the sweep, never in the
+ * push's way (its name is never reused: each key pair has its own).
  */
 export async function deletePeer(
   d: ApiDeps,
@@ -72,26 +75,16 @@ export async function deletePeer(
     if (!peering?.gatewayIds.includes(gatewayId)) throw new NotFoundError(`Peer ${name}`);
     return { state: await deletePeering(d, caller, peeringId, timing) };
   }
+  const held = (await d.repository.getPeer(gatewayId, name))?.privateKeyParam;
+  const cleanups = held ? [await recordSecretCleanup(d, gatewayId, name, held)] : [];
   const removed = await d.repository.removeRoadWarrior(gatewayId, name);
   if (!removed) throw new NotFoundError(`Peer ${name}`);
-  const pushed = await pushGatewayAndAwait(d, gatewayId, timing).finally(() =>
-    deleteKeyQuietly(d, gatewayId, removed.privateKeyParam),
-  );
-  return pushed;
-}
-
-async function deleteKeyQuietly(
-  d: Pick<ApiDeps, 'secrets'>,
-  gatewayId: string,
-  name: string | null,
-): Promise<void> {
-  if (name === null) return;
-  await d.secrets.delete(name).catch((error: unknown) => {
-    logger.warn('Secret of a removed road-warrior left for cleanup', {
-      gatewayId,
-      secretName: name,
-      errorName: error instanceof Error ? error.name : typeof error,
-    });
+  // Re-added between the read and the removal: that peer's key goes too.
+  if (removed.privateKeyParam && removed.privateKeyParam !== held) {
+    cleanups.push(await recordSecretCleanup(d, gatewayId, name, removed.privateKeyParam));
+  }
+  return pushGatewayAndAwait(d, gatewayId, timing).finally(async () => {
+    for (const cleanup of cleanups) await deleteRecordedSecret(d, cleanup);
   });
 }
 

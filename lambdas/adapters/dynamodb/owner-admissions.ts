@@ -1,0 +1,62 @@
+/**
+ * Admissions of a limit (`ADMISSIONS#<kind>#<scope>` / `META`, scope = an owner or a gateway id):
+ * a small map of recent admissions and a version, replaced only by a Put conditional on the version
+ * read. Concurrent admissions in one scope are serialised on this item (docs/DECISIONS.md,
+ * "Tenants and traffic").
+ */
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { AdmissionKind, AdmissionStore, Admissions } from '../../app/ports';
+import { isConditionalCheckFailure, toTypedError } from './errors';
+
+const admissionKey = (scope: string, kind: AdmissionKind) => ({
+  pk: `ADMISSIONS#${kind}#${scope}`,
+  sk: 'META',
+});
+
+export class OwnerAdmissions implements AdmissionStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getAdmissions(scope: string, kind: AdmissionKind): Promise<Admissions> {
+    const result = await this.client
+      .send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: admissionKey(scope, kind),
+          ConsistentRead: true,
+        }),
+      )
+      .catch((error: unknown) => {
+        throw toTypedError(error);
+      });
+    const item = result.Item;
+    return {
+      version: typeof item?.version === 'number' ? item.version : 0,
+      entries: (item?.entries as Record<string, number> | undefined) ?? {},
+    };
+  }
+
+  async putAdmissions(
+    scope: string,
+    kind: AdmissionKind,
+    entries: Record<string, number>,
+    expected: number,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...admissionKey(scope, kind), entity: 'admissions', version: expected + 1, entries },
+          ConditionExpression: expected === 0 ? 'attribute_not_exists(pk)' : 'version = :expected',
+          ...(expected === 0 ? {} : { ExpressionAttributeValues: { ':expected': expected } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw toTypedError(error);
+    }
+  }
+}

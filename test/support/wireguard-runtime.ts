@@ -1,0 +1,139 @@
+/**
+ * An embedded runtime with real WireGuard gateway hosts (wireguard-go in network namespaces), for
+ * the end-to-end suites: the runtime's lifecycle comes from `useRuntime`, and this adds what those
+ * suites do against it (API calls as the gateways' owner, registration, the hosts' namespaces,
+ * `wg show` of a gateway, ping). Needs Linux, root, wireguard-go, wireguard-tools, nftables and
+ * iproute2; without them the suite fails in its first hook and names what is missing.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { missingForWireguard } from '../../runtime/hosts';
+import type { Runtime, RuntimeOptions } from '../../runtime/main';
+import { mintToken } from '../../runtime/tokens';
+import { useRuntime } from './runtime';
+
+/** The user every suite's gateways belong to. */
+export const OWNER = 'alice';
+
+export interface ApiAnswer {
+  status: number;
+  text: string;
+  headers: Headers;
+  /** The body as JSON.parse gives it: the suites read it field by field. */
+  json(): ReturnType<typeof JSON.parse>;
+}
+
+export interface WireguardPeer {
+  publicKey: string;
+  handshake: number;
+  rx: number;
+  tx: number;
+}
+
+export interface WireguardSuite {
+  runtime(): Runtime;
+  /** A call as the owner (`OWNER`) unless another bearer token is given. */
+  api(method: string, path: string, body?: unknown, bearer?: string): Promise<ApiAnswer>;
+  adminToken(): Promise<string>;
+  /** Registers a gateway of `OWNER` on instance `i-<id>` (201 expected). */
+  registerGateway(id: string, vpcCidr: string, tunnelSubnet: string, publicIp: string): Promise<void>;
+  /** The namespaces and instance address of gateway `id`'s host. */
+  hostOf(gatewayId: string): {
+    gatewayNamespace: string;
+    instanceNamespace: string;
+    instanceIp: string;
+    internetNamespace: string;
+  };
+  /** Runs in a namespace of the runtime's hosts. */
+  inNamespace(namespace: string, argv: string[]): ReturnType<Runtime['hosts']['exec']>;
+  /** The live peers of a gateway's interface (`wg show wg0 dump`, without the interface line). */
+  wgPeers(gatewayId: string): Promise<WireguardPeer[]>;
+  ping(namespace: string, address: string): Promise<boolean>;
+}
+
+export function useWireguardRuntime(name: string, options: RuntimeOptions = {}): WireguardSuite {
+  // Registered before useRuntime's own hook, so a machine without WireGuard fails here, saying why.
+  beforeAll(() => {
+    const missing = missingForWireguard();
+    if (missing.length > 0) {
+      throw new Error(`The WireGuard suites need: ${missing.join(', ')} (CI installs them; see .ci/run)`);
+    }
+  });
+  const { runtime } = useRuntime(name, { hostMode: 'wireguard', waitMs: 100, ...options });
+  const tokens = new Map<string, Promise<string>>();
+  const tokenOf = (sub: string, groups: string[] = []) => {
+    const key = `${sub}:${groups.join(',')}`;
+    const token = tokens.get(key) ?? mintToken(runtime().authSecret, { sub, groups });
+    tokens.set(key, token);
+    return token;
+  };
+  const adminToken = () => tokenOf('ops', ['admin']);
+
+  async function api(method: string, path: string, body?: unknown, bearer?: string): Promise<ApiAnswer> {
+    const response = await fetch(`${runtime().url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${bearer ?? (await tokenOf(OWNER))}`,
+        'content-type': 'application/json',
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, text, headers: response.headers, json: () => JSON.parse(text) };
+  }
+
+  const hostOf: WireguardSuite['hostOf'] = (gatewayId) => {
+    const info = runtime().hosts.hostInfo(`i-${gatewayId}`);
+    if (!info?.gatewayNamespace || !info.instanceNamespace || !info.instanceIp || !info.internetNamespace) {
+      throw new Error(`gateway ${gatewayId} has no wireguard host`);
+    }
+    return info as ReturnType<WireguardSuite['hostOf']>;
+  };
+  const inNamespace = (namespace: string, argv: string[]) => runtime().hosts.exec(namespace, argv);
+
+  return {
+    runtime,
+    api,
+    adminToken,
+    async registerGateway(id, vpcCidr, tunnelSubnet, publicIp) {
+      const response = await api(
+        'POST',
+        '/v1/gateways',
+        { id, ownerId: OWNER, vpcId: `vpc-${id}`, vpcCidr, tunnelSubnet, publicIp, instanceId: `i-${id}` },
+        await adminToken(),
+      );
+      expect(response.status).toBe(201);
+    },
+    hostOf,
+    inNamespace,
+    async wgPeers(gatewayId) {
+      const { stdout } = await inNamespace(hostOf(gatewayId).gatewayNamespace, ['wg', 'show', 'wg0', 'dump']);
+      return stdout
+        .trim()
+        .split('\n')
+        .slice(1) // the interface line carries the private key
+        .filter(Boolean)
+        .map((line) => {
+          const f = line.split('\t');
+          return { publicKey: f[0] ?? '', handshake: Number(f[4]), rx: Number(f[5]), tx: Number(f[6]) };
+        });
+    },
+    async ping(namespace, address) {
+      const result = await inNamespace(namespace, ['ping', '-c', '2', '-i', '0.2', '-W', '2', address]);
+      return result.exitCode === 0;
+    },
+  };
+}
+
+/** Polls `check` every 250 ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function eventually(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(250);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
