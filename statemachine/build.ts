@@ -155,7 +155,7 @@ export function pushAndPoll(
     [names.check]: lambdaTask({
       fn: 'CheckCommand',
       payload: { 'ticket.$': '$.push.value.ticket' },
-      correlation,
+      correlation: { ...correlation, 'gatewayId.$': gatewayIdPath },
       resultPath: '$.push',
       retry: [RETRY_TRANSIENT, RETRY_INVOCATION_NOT_READY],
       next: names.pushed,
