@@ -83,7 +83,7 @@ export const SECTIONS: SectionSpec[] = [
   },
   {
     name: 'runtime-footprint',
-    title: '8. embedded runtime start and memory',
+    title: '8. embedded runtime: from `npm start` to healthy, and memory',
     isolated: true,
     timeoutMs: 2 * MINUTE,
     run: async () => (await import('./runtime-footprint')).benchRuntimeFootprint(),

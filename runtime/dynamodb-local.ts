@@ -88,8 +88,8 @@ async function assertJavaOnPath(): Promise<void> {
   throw new JavaMissingError();
 }
 
-/** Asks the OS for a free port; the tiny window before java binds it is acceptable here. */
-function freePort(): Promise<number> {
+/** Asks the OS for a free port; the tiny window before it is bound again is acceptable here. */
+export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.once('error', fail);
