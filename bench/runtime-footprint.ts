@@ -80,7 +80,7 @@ export async function benchRuntimeFootprint(): Promise<SectionResult> {
       metrics,
       notes: [
         'from the command: spawn of `npm start` (default settings, DynamoDB Local, PORT and DATA_DIR set) to the first /health 200, console already built',
-        `of which npm + dependency check + console check: ${describe(first.checksMs)} (fresh), ${describe(restart.checksMs)} (restart); runtime/main's own "Ready in": ${describe(first.runtimeReadyMs)}, ${describe(restart.runtimeReadyMs)}; the rest is tsx and the imports`,
+        `of which npm + dependency check + console check: ${describe(first.checksMs)} (fresh), ${describe(restart.checksMs)} (restart); runtime/main's own "Ready in" (its imports done, DynamoDB Local booting since before them): ${describe(first.runtimeReadyMs)}, ${describe(restart.runtimeReadyMs)}`,
         `baseline: hostMode files, from the import of runtime/main in this process (node + tsx boot before it: ${Math.round(processAgeMs)} ms, not included)`,
       ],
       details: {
