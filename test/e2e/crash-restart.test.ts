@@ -110,6 +110,25 @@ function runningExecutions(): string[] {
   });
 }
 
+/**
+ * Resolves once no process of the group is left: npx and tsx may exit before the runtime under
+ * them has finished its clean stop.
+ */
+async function groupGone(group: number, ms = 60_000): Promise<void> {
+  await eventually(
+    `process group ${group} to exit`,
+    async () => {
+      try {
+        process.kill(-group, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    },
+    ms,
+  );
+}
+
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -304,6 +323,7 @@ it('settles everything a SIGKILL interrupted, restores the tunnels and leaves no
   expect(namespacesWith(secondPrefix).length).toBeGreaterThan(0);
   process.kill(-(second.child.pid as number), 'SIGINT');
   await second.exited;
+  await groupGone(second.child.pid as number);
   expect(leftBehind.length).toBeGreaterThan(0);
   expect(namespacesWith(crashedPrefix)).toEqual([]);
   expect(namespacesWith(secondPrefix)).toEqual([]);
