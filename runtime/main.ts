@@ -42,6 +42,7 @@ import {
 } from './hosts';
 import { startHttpFront } from './http-front';
 import { memoryCascade } from './memory-cascade';
+import { repeat } from './repeat';
 import { clearRunRecord, removeCrashLeftovers, writeRunRecord } from './run-record';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
@@ -309,27 +310,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     await stopAll();
     throw error;
   }
-}
-
-/**
- * Runs `task` every `intervalMs` (0: never), one run at a time; the returned stop waits for the run
- * in flight (it may still need DynamoDB).
- */
-function repeat(intervalMs: number, task: () => Promise<void>, onError: (error: Error) => void) {
-  if (intervalMs <= 0) return async () => {};
-  let inFlight: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    inFlight ??= task()
-      .catch(onError)
-      .finally(() => {
-        inFlight = undefined;
-      });
-  }, intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await inFlight;
-  };
 }
 
 /** What an EventBridge schedule delivers to its target. */
