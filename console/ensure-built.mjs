@@ -38,6 +38,12 @@ const read = (path) => (existsSync(path) ? readFileSync(path, 'utf8').trim() : '
 const npm = (...args) => execFileSync('npm', args, { cwd: consoleDir, stdio: 'inherit' });
 
 const lockHash = hashOf([lockFile]);
+// `--check`: install and build nothing; exit 1 when an install would run (bench section 8).
+if (process.argv.includes('--check')) {
+  const installNeeded = read(installStamp) !== lockHash;
+  if (installNeeded) process.stderr.write('console: would install dependencies (npm ci)\n');
+  process.exit(installNeeded ? 1 : 0);
+}
 if (read(installStamp) !== lockHash) {
   process.stdout.write('console: installing dependencies (console/package-lock.json changed)\n');
   npm('ci', '--no-audit', '--no-fund', '--prefer-offline');

@@ -8,7 +8,6 @@ import { access, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve as resolvePath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DYNAMODB_LOCAL_HOST, spawnLoopbackDynamoDbLocal } from './dynamodb-loopback';
 
 export interface DynamoDbLocal {
@@ -23,6 +22,11 @@ export interface DynamoDbLocalOptions {
   dataDir?: string;
   /** 0 or absent: a free port is picked. */
   port?: number;
+  /**
+   * Start sooner at the cost of peak speed (C1 JIT only; docs/DECISIONS.md, "Start fast"): for
+   * `npm start`, where one user waits for it; tests and benchmarks keep the full JIT.
+   */
+  quickStart?: boolean;
 }
 
 /** The JVM starts in seconds, but a 2-core machine shared by several test runs has taken over 30 s. */
@@ -53,7 +57,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   if (path) await mkdir(path, { recursive: true });
 
   // Java runs with its own cwd, hence the absolute data path above.
-  const child = await spawnLoopbackDynamoDbLocal({ port, path });
+  const child = await spawnLoopbackDynamoDbLocal({ port, path, quickStart: options.quickStart });
   const stderr = captureTail(child);
   // A forgotten instance must not keep its parent alive: the exit hook below still kills it.
   child.unref();
@@ -88,8 +92,8 @@ async function assertJavaOnPath(): Promise<void> {
   throw new JavaMissingError();
 }
 
-/** Asks the OS for a free port; the tiny window before java binds it is acceptable here. */
-function freePort(): Promise<number> {
+/** Asks the OS for a free port; the tiny window before it is bound again is acceptable here. */
+export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.once('error', fail);
@@ -122,6 +126,8 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, stderr: () 
     failure ??= new Error(`DynamoDB Local exited with code ${code} before it was ready: ${stderr()}`);
   });
 
+  // Loaded only now, while java boots: importing this module stays cheap (runtime/start.ts).
+  const { DynamoDBClient, ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
   const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint, maxAttempts: 1 });
   const deadline = Date.now() + READY_TIMEOUT_MS;
   try {

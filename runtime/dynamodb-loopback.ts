@@ -44,6 +44,8 @@ async function compiledLauncher(jar: string): Promise<string> {
 export async function spawnLoopbackDynamoDbLocal(options: {
   port: number;
   path: string | null;
+  /** Only the quick JIT tier (docs/DECISIONS.md, "Start fast"): ready in about half the time. */
+  quickStart?: boolean;
 }): Promise<ChildProcess> {
   const { dir, jar } = distribution();
   const store = options.path === null ? ['-inMemory'] : ['-dbPath', options.path];
@@ -51,6 +53,7 @@ export async function spawnLoopbackDynamoDbLocal(options: {
   const jvm = [
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
     `-Ddynamodb.host=${DYNAMODB_LOCAL_HOST}`,
+    ...(options.quickStart ? ['-XX:TieredStopAtLevel=1'] : []),
   ];
   const launch = hasJavac()
     ? ['-cp', `${jar}:${await compiledLauncher(jar)}`, LAUNCHER_CLASS]

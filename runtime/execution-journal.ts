@@ -1,9 +1,10 @@
 /**
  * The embedded runtime's record of workflow executions under DATA_DIR, so they survive a crash as
  * Step Functions executions do on AWS: one small JSON file per execution, written before `start`
- * answers and again when it ends (README, "What survives a crash").
+ * answers and again when it ends (README, "What survives a crash"). Finished ones are removed by
+ * the engine's retention (docs/DECISIONS.md, "Execution journal retention").
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionResult, WorkflowName } from '../lambdas/app/ports';
 
@@ -13,6 +14,8 @@ export interface JournalEntry {
   /** The input as serialised when the execution started. */
   input: string;
   result: ExecutionResult;
+  /** When it ended (ISO 8601); absent while it runs, and in records written before retention existed. */
+  endedAt?: string;
 }
 
 export class ExecutionJournal {
@@ -26,6 +29,11 @@ export class ExecutionJournal {
     const temporary = `${path}.tmp`;
     writeFileSync(temporary, JSON.stringify(entry));
     renameSync(temporary, path);
+  }
+
+  /** Forgets an execution; one already gone is no error. */
+  remove(executionId: string): void {
+    rmSync(join(this.dir, fileName(executionId)), { force: true });
   }
 
   /** Every recorded execution; a torn or foreign file is skipped. */

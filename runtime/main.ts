@@ -29,7 +29,7 @@ import {
   reportInvocationsPattern,
   SCHEDULED_EVENT,
 } from '../lambdas/shared/event-patterns';
-import { startDynamoDbLocal } from './dynamodb-local';
+import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { createEventRouter } from './event-router';
 import {
   hostLine,
@@ -41,6 +41,7 @@ import {
 } from './hosts';
 import { startHttpFront } from './http-front';
 import { memoryCascade } from './memory-cascade';
+import { repeat } from './repeat';
 import { clearRunRecord, removeCrashLeftovers, writeRunRecord } from './run-record';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
@@ -66,6 +67,11 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
   /** DynamoDB Local (default, or VPG_STORAGE=dynamodb) or the in-memory repository (VPG_STORAGE=memory). */
   storage?: 'dynamodb' | 'memory';
+  /**
+   * DynamoDB Local already starting on DATA_DIR/dynamodb, the crash leftovers already removed
+   * (runtime/start.ts, so java boots while these modules load): taken over instead.
+   */
+  dynamoDbLocal?: Promise<DynamoDbLocal>;
 }
 
 export interface Runtime {
@@ -124,12 +130,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
   try {
     // A crashed run on this DATA_DIR may have left namespaces and a DynamoDB Local holding its files.
-    const leftovers = await removeCrashLeftovers(dataDir);
+    const leftovers = options.dynamoDbLocal ? [] : await removeCrashLeftovers(dataDir);
     if (leftovers.length > 0) log(`removed what a crashed run left: ${leftovers.join('; ')}`);
     stack.push(async () => clearRunRecord(dataDir));
     const storage = options.storage ?? (process.env.VPG_STORAGE === 'memory' ? 'memory' : 'dynamodb');
     const dynamo =
-      storage === 'dynamodb' ? await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }) : undefined;
+      storage === 'dynamodb'
+        ? await (options.dynamoDbLocal ?? startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }))
+        : undefined;
     if (dynamo) stack.push(() => dynamo.stop());
     configureEnvironment(dynamo?.endpoint);
     const tables = dynamo && new DynamoDBClient({});
@@ -308,27 +316,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   }
 }
 
-/**
- * Runs `task` every `intervalMs` (0: never), one run at a time; the returned stop waits for the run
- * in flight (it may still need DynamoDB).
- */
-function repeat(intervalMs: number, task: () => Promise<void>, onError: (error: Error) => void) {
-  if (intervalMs <= 0) return async () => {};
-  let inFlight: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    inFlight ??= task()
-      .catch(onError)
-      .finally(() => {
-        inFlight = undefined;
-      });
-  }, intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await inFlight;
-  };
-}
-
 /** What an EventBridge schedule delivers to its target. */
 function scheduledEvent(): EventBridgeEvent<string, unknown> {
   return {
@@ -358,11 +345,12 @@ function commandInvocationEntry(invocation: ReportInvocation, documentName: stri
   };
 }
 
-async function main(): Promise<void> {
+async function main(prepared: Pick<RuntimeOptions, 'dynamoDbLocal'>): Promise<void> {
   const started = Date.now();
   const runtime = await startRuntime({
     authSecret: process.env.LOCAL_AUTH_SECRET || undefined,
     dataDir: process.env.DATA_DIR,
+    ...prepared,
   });
   const lines = [
     `Listening on ${runtime.url}`,
@@ -391,9 +379,12 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-if (require.main === module) {
-  main().catch((error: Error) => {
+/** The runtime as configured by the environment, with its banner; a failure to start ends the process. */
+export function runFromCommandLine(prepared: Pick<RuntimeOptions, 'dynamoDbLocal'> = {}): void {
+  main(prepared).catch((error: Error) => {
     process.stderr.write(`Failed to start: ${error.message}\n`);
     process.exit(1);
   });
 }
+
+if (require.main === module) runFromCommandLine();

@@ -6,7 +6,8 @@
  */
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { removeNamespaces } from './hosts';
+// Not ./hosts: npm start's entry loads this before the heavy modules (runtime/start.ts).
+import { removeNamespaces } from './hosts/namespaces';
 
 export interface RunRecord {
   pid: number;

@@ -6,11 +6,12 @@
  * `name` (the ASL matches it) and carries Lambda's `{errorType, errorMessage}` JSON as its cause.
  */
 import './polyfills';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { ExecutionResult, WorkflowEngine, WorkflowName } from '../lambdas/app/ports';
-import { ExecutionJournal } from './execution-journal';
+import { ExecutionJournal, type JournalEntry } from './execution-journal';
 
 export type LambdaHandler = (payload: unknown, context: unknown) => Promise<unknown>;
 
@@ -33,6 +34,21 @@ interface Execution {
   done: Promise<void>;
 }
 
+/**
+ * How long finished executions are remembered (their names stay taken, `describe` answers):
+ * at most `maxFinished` of them, none past `maxAgeMs` after it ended (docs/DECISIONS.md,
+ * "Execution journal retention").
+ */
+export interface ExecutionRetention {
+  maxFinished: number;
+  maxAgeMs: number;
+}
+
+export const DEFAULT_EXECUTION_RETENTION: ExecutionRetention = {
+  maxFinished: 1000,
+  maxAgeMs: 24 * 60 * 60 * 1000,
+};
+
 export interface LocalWorkflowEngineOptions {
   statemachineDir: string;
   /** Substitution name (e.g. `ValidateFunctionArn`) → handler. */
@@ -46,6 +62,10 @@ export interface LocalWorkflowEngineOptions {
    * the executions a crash interrupted, and names stay taken across restarts.
    */
   journalDir?: string;
+  /** Default DEFAULT_EXECUTION_RETENTION; applies to the journal and to this engine's memory. */
+  retention?: ExecutionRetention;
+  /** What "now" is for the retention (tests). */
+  clock?: () => Date;
   log?: (line: string) => void;
 }
 
@@ -91,6 +111,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly executions = new Map<string, Execution>();
   private readonly journal?: ExecutionJournal;
   private journalFrozen = false;
+  /** Finished executions, oldest ending first: what the retention forgets first. */
+  private readonly finished: { id: string; endedAt: number }[] = [];
 
   constructor(private readonly options: LocalWorkflowEngineOptions) {
     if (options.journalDir) this.journal = new ExecutionJournal(options.journalDir);
@@ -127,17 +149,34 @@ export class LocalWorkflowEngine implements WorkflowEngine {
    */
   recover(): string[] {
     const redriven: string[] = [];
-    for (const entry of this.journal?.entries() ?? []) {
-      if (this.executions.has(entry.id)) continue;
+    const entries = (this.journal?.entries() ?? []).filter((entry) => !this.executions.has(entry.id));
+    // A record without endedAt predates retention: it counts as the oldest.
+    const endedAt = (entry: JournalEntry) => (entry.endedAt ? Date.parse(entry.endedAt) : 0);
+    for (const entry of entries.sort((a, b) => endedAt(a) - endedAt(b))) {
       if (entry.result.status !== 'RUNNING') {
         this.executions.set(entry.id, { ...entry, done: Promise.resolve() });
+        this.finished.push({ id: entry.id, endedAt: endedAt(entry) });
         continue;
       }
       this.options.log?.(`workflow ${entry.id.split(':').slice(-2).join(' ')}: re-driven after a restart`);
       this.launch(entry);
       redriven.push(entry.id);
     }
+    this.forgetOldFinished();
     return redriven;
+  }
+
+  /** Forgets finished executions past the retention, in memory and in the journal. */
+  private forgetOldFinished(): void {
+    const { maxFinished, maxAgeMs } = this.options.retention ?? DEFAULT_EXECUTION_RETENTION;
+    const oldestKept = (this.options.clock?.() ?? new Date()).getTime() - maxAgeMs;
+    for (;;) {
+      const oldest = this.finished[0];
+      if (!oldest || (this.finished.length <= maxFinished && oldest.endedAt >= oldestKept)) return;
+      this.finished.shift();
+      this.executions.delete(oldest.id);
+      this.journal?.remove(oldest.id);
+    }
   }
 
   /** Records the execution (before its first state runs), then runs it. */
@@ -208,12 +247,16 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       execution.result = { status: 'FAILED', error: failure.name, cause: failure.message };
     }
     if (this.journalFrozen) return;
+    const endedAt = this.options.clock?.() ?? new Date();
     this.journal?.write({
       id: execution.id,
       workflow: execution.workflow,
       input: execution.input,
       result: execution.result,
+      endedAt: endedAt.toISOString(),
     });
+    this.finished.push({ id: execution.id, endedAt: endedAt.getTime() });
+    this.forgetOldFinished();
   }
 
   private async invoke(request: unknown): Promise<{ Payload: unknown; StatusCode: number }> {
@@ -225,7 +268,9 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     if (!handler) throw new Error(`No local function bound to ${FunctionName}`);
     try {
       // A JSON round trip, as Lambda's payload serialisation does (no shared references, no undefined).
-      const output = await handler(JSON.parse(JSON.stringify(Payload ?? null)), { functionName: name });
+      // Each invocation gets its own request id, as Lambda gives it (the step's log lines carry it).
+      const context = { functionName: name, awsRequestId: randomUUID() };
+      const output = await handler(JSON.parse(JSON.stringify(Payload ?? null)), context);
       return { Payload: output === undefined ? null : JSON.parse(JSON.stringify(output)), StatusCode: 200 };
     } catch (error) {
       const { name: errorType = 'Error', message: errorMessage = '' } = error as Error;

@@ -78,6 +78,8 @@ interface LambdaTask {
   /** The function's name in DefinitionSubstitutions, without `FunctionArn`. */
   fn: string;
   payload: State;
+  /** Ids for the step's log lines that its payload does not carry (the pushes' peering id). */
+  correlation?: State;
   resultPath: string | null;
   /** Default: the handler's whole result, under `value`. */
   resultSelector?: State;
@@ -91,7 +93,15 @@ function lambdaTask(task: LambdaTask): State {
     Type: 'Task',
     Resource: LAMBDA_INVOKE,
     TimeoutSeconds: TASK_TIMEOUT_SECONDS,
-    Parameters: { FunctionName: functionArn(task.fn), Payload: task.payload },
+    Parameters: {
+      FunctionName: functionArn(task.fn),
+      // The step handler logs these on every line and hands the step only its own input
+      // (lambdas/shared/step-handler.ts; README, "Logs").
+      Payload: {
+        ...task.payload,
+        correlation: { ...task.correlation, 'executionName.$': '$$.Execution.Name' },
+      },
+    },
     ResultSelector: task.resultSelector ?? { 'value.$': '$.Payload' },
     ResultPath: task.resultPath,
     Retry: task.retry ?? [RETRY_TRANSIENT],
@@ -113,9 +123,14 @@ const fail = (): State => ({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePa
  * sends the apply command (done at once when there is nothing to send), then CheckCommand polls the
  * command every POLL_INTERVAL_SECONDS until it is applied; CheckCommand fails the loop when the
  * command fails or its poll limit is reached. `required`: a gone gateway fails the push instead of
- * being skipped. State names start with `prefix`.
+ * being skipped. State names start with `prefix`; `correlation` goes to both steps' log lines.
  */
-export function pushAndPoll(prefix: string, gatewayIdPath: string, required: boolean): States {
+export function pushAndPoll(
+  prefix: string,
+  gatewayIdPath: string,
+  required: boolean,
+  correlation: State = {},
+): States {
   const names = {
     push: `${prefix}Push`,
     pushed: `${prefix}Pushed`,
@@ -127,6 +142,7 @@ export function pushAndPoll(prefix: string, gatewayIdPath: string, required: boo
     [names.push]: lambdaTask({
       fn: 'PushConfig',
       payload: { 'gatewayId.$': gatewayIdPath, required },
+      correlation,
       resultPath: '$.push',
       next: names.pushed,
     }),
@@ -139,6 +155,7 @@ export function pushAndPoll(prefix: string, gatewayIdPath: string, required: boo
     [names.check]: lambdaTask({
       fn: 'CheckCommand',
       payload: { 'ticket.$': '$.push.value.ticket' },
+      correlation: { ...correlation, 'gatewayId.$': gatewayIdPath },
       resultPath: '$.push',
       retry: [RETRY_TRANSIENT, RETRY_INVOCATION_NOT_READY],
       next: names.pushed,
@@ -153,7 +170,7 @@ function pushBothSides(name: string, required: boolean, rest: State): State {
     Type: 'Parallel',
     Branches: (['A', 'B'] as const).map((side, index) => ({
       StartAt: `${name}${side}Push`,
-      States: pushAndPoll(`${name}${side}`, `$.gatewayIds[${index}]`, required),
+      States: pushAndPoll(`${name}${side}`, `$.gatewayIds[${index}]`, required, PEERING_ONLY),
     })),
     ResultPath: null,
     ...rest,

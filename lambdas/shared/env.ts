@@ -50,6 +50,8 @@ function prefixLengths(name: string, fallback: PrefixLengthRange): PrefixLengthR
 }
 
 export const env = {
+  /** The `service` of every log line (lambdas/shared/logger.ts). */
+  serviceName: () => optional('POWERTOOLS_SERVICE_NAME', 'vpc-peering'),
   tableName: () => required('TABLE_NAME'),
   /** The console's origin on AWS, the only one the API allows (CORS); unset: no CORS headers. */
   consoleOrigin: () => process.env.CONSOLE_ORIGIN || undefined,

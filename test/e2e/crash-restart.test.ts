@@ -2,14 +2,20 @@
  * Crash and restart of the embedded runtime (README, "What survives a crash"): the whole runtime's
  * process group is SIGKILLed while creates and a delete are in flight, on real WireGuard hosts;
  * a new runtime on the same DATA_DIR must, with no client action, settle every peering, leave no
- * orphan (docs/CONTRACT.md#invariants 3), bring every gateway to its desired generation, have the tunnels
- * handshake again, remove the crashed run's namespaces, and leave no namespace after its own
- * clean stop. Needs Linux, root, wireguard-go, wireguard-tools, nftables and iproute2.
+ * orphan (docs/CONTRACT.md#invariants 3: on the hosts, and on the table: peer entries, address
+ * allocations, pair locks, route locks), bring every gateway to its desired generation, have the
+ * tunnels handshake again, remove the crashed run's namespaces, and leave no namespace after its
+ * own clean stop. Needs Linux, root, Java 17, wireguard-go, wireguard-tools, nftables and iproute2.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../../lambdas/adapters/dynamodb/client';
+import { peeringIdOfPeerName } from '../../lambdas/core/schemas';
+import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../../runtime/dynamodb-local';
 import { missingForWireguard, removeNamespaces } from '../../runtime/hosts';
 import { mintToken } from '../../runtime/tokens';
 
@@ -104,6 +110,25 @@ function runningExecutions(): string[] {
   });
 }
 
+/**
+ * Resolves once no process of the group is left: npx and tsx may exit before the runtime under
+ * them has finished its clean stop.
+ */
+async function groupGone(group: number, ms = 60_000): Promise<void> {
+  await eventually(
+    `process group ${group} to exit`,
+    async () => {
+      try {
+        process.kill(-group, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    },
+    ms,
+  );
+}
+
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -112,6 +137,84 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((done) => setTimeout(done, 250));
   }
+}
+
+type Item = Record<string, unknown>;
+
+/** Every item of the runtime's table as its last stop left it (DynamoDB Local on DATA_DIR/dynamodb). */
+async function tableItems(): Promise<Item[]> {
+  const db = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
+  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: db.endpoint });
+  try {
+    const documents = createDocumentClient(client);
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await documents.send(
+        new ScanCommand({ TableName: 'vpc-peering', ConsistentRead: true, ExclusiveStartKey: start }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  } finally {
+    client.destroy();
+    await db.stop();
+  }
+}
+
+/**
+ * What invariant 3 forbids on the table once everything settled, one line each (docs/ARCHITECTURE.md,
+ * "Data model"): an address allocation (IP#) whose holder is no peer entry of its gateway, a peer
+ * entry without its allocation, a peering's peer entry, pair lock or route lock (ROUTES#
+ * `route:<id>`) whose peering is not ACTIVE, and an ACTIVE peering without its pair lock.
+ */
+function tableOrphans(items: Item[]): string[] {
+  const gatewayOf = (item: Item) => String(item.pk).replace(/^GW#/, '');
+  const inPartition = (prefix: string) => items.filter((item) => String(item.sk).startsWith(prefix));
+  const peeringStatus = new Map(
+    items
+      .filter((item) => String(item.pk).startsWith('PEERING#') && item.sk === 'META')
+      .map((item) => [String(item.id), String(item.status)]),
+  );
+  const notActive = (peeringId: string) =>
+    peeringStatus.get(peeringId) === 'ACTIVE' ? undefined : (peeringStatus.get(peeringId) ?? 'gone');
+  const peers = inPartition('PEER#');
+  const allocations = inPartition('IP#');
+  const pairLocks = items.filter((item) => String(item.pk).startsWith('PAIR#'));
+  const orphans: string[] = [];
+  for (const allocation of allocations) {
+    const holder = peers.find((p) => p.pk === allocation.pk && p.name === allocation.holder);
+    if (!holder || holder.tunnelIp !== allocation.tunnelIp)
+      orphans.push(
+        `allocation ${allocation.tunnelIp} on ${gatewayOf(allocation)} held by ${allocation.holder}`,
+      );
+  }
+  for (const peer of peers) {
+    const allocated = allocations.some(
+      (a) => a.pk === peer.pk && a.holder === peer.name && a.tunnelIp === peer.tunnelIp,
+    );
+    if (!allocated) orphans.push(`peer ${peer.name} on ${gatewayOf(peer)} without its allocation`);
+    const peeringId = peeringIdOfPeerName(String(peer.name));
+    const status = peeringId && notActive(peeringId);
+    if (status) orphans.push(`peer ${peer.name} on ${gatewayOf(peer)}: its peering is ${status}`);
+  }
+  for (const lock of pairLocks) {
+    const status = notActive(String(lock.peeringId));
+    if (status) orphans.push(`pair lock ${lock.pk} of peering ${lock.peeringId}, which is ${status}`);
+  }
+  for (const [id, status] of peeringStatus) {
+    if (status === 'ACTIVE' && !pairLocks.some((lock) => lock.peeringId === id))
+      orphans.push(`ACTIVE peering ${id} without its pair lock`);
+  }
+  for (const block of inPartition('ROUTES#')) {
+    for (const attribute of Object.keys(block).filter((name) => name.startsWith('route:'))) {
+      const status = notActive(attribute.slice('route:'.length));
+      if (status)
+        orphans.push(`${attribute} in ${block.sk} of ${gatewayOf(block)}: its peering is ${status}`);
+    }
+  }
+  return orphans;
 }
 
 const gateway = (n: number) => ({
@@ -187,6 +290,8 @@ it('settles everything a SIGKILL interrupted, restores the tunnels and leaves no
     const items = json.items as { id: string; status: string; gatewayIds: string[] }[];
     return items.every((p) => p.status === 'ACTIVE' || p.status === 'FAILED') ? items : undefined;
   });
+  // The delete in flight at the crash was finished too.
+  expect(peerings.map((p) => p.id)).not.toContain(up.json.id);
   // Every gateway at its desired generation, its applied peers exactly its peer entries (no orphan).
   for (const id of GATEWAYS) {
     const status = await eventually(`${id} to apply its desired generation`, async () => {
@@ -218,7 +323,12 @@ it('settles everything a SIGKILL interrupted, restores the tunnels and leaves no
   expect(namespacesWith(secondPrefix).length).toBeGreaterThan(0);
   process.kill(-(second.child.pid as number), 'SIGINT');
   await second.exited;
+  await groupGone(second.child.pid as number);
   expect(leftBehind.length).toBeGreaterThan(0);
   expect(namespacesWith(crashedPrefix)).toEqual([]);
   expect(namespacesWith(secondPrefix)).toEqual([]);
+  // The table holds no orphan: allocations, peer entries, pair and route locks (invariant 3).
+  const items = await tableItems();
+  expect(items.filter((item) => String(item.sk).startsWith('IP#')).length).toBeGreaterThan(0);
+  expect(tableOrphans(items)).toEqual([]);
 }, 300_000);

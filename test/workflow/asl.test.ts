@@ -67,10 +67,16 @@ describe('statemachine/build.ts', () => {
     // Assess: create (push, unpush) and delete have two sides each, push-gateway one.
     expect(loops).toHaveLength(7);
     for (const { name, payload, owner } of loops) {
+      // Every Task adds the execution's name itself; the loop's own ids are its fourth argument.
+      const { 'executionName.$': _executionName, ...correlation } = payload.correlation as Record<
+        string,
+        string
+      >;
       const loop = pushAndPoll(
         name.replace(/Push$/, ''),
         String(payload['gatewayId.$']),
         payload.required === true,
+        correlation,
       );
       expect(owner.States).toEqual(expect.objectContaining(loop));
     }

@@ -1,0 +1,30 @@
+/**
+ * `npm start`'s entry (package.json): removes what a crashed run on DATA_DIR left, starts DynamoDB
+ * Local, and only then loads the runtime's modules, so java boots while they load (bench section
+ * 8, from the command to /health 200); runtime/main takes the starting DynamoDB Local over.
+ * `tsx runtime/main.ts` still works, one step after the other.
+ */
+import './polyfills';
+import { join, resolve } from 'node:path';
+import { startDynamoDbLocal } from './dynamodb-local';
+import { removeCrashLeftovers } from './run-record';
+
+async function start(): Promise<void> {
+  const dataDir = resolve(process.env.DATA_DIR ?? '.local');
+  const leftovers = await removeCrashLeftovers(dataDir);
+  if (leftovers.length > 0)
+    process.stderr.write(`removed what a crashed run left: ${leftovers.join('; ')}\n`);
+  const dynamoDbLocal =
+    process.env.VPG_STORAGE === 'memory'
+      ? undefined
+      : startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb'), quickStart: true });
+  // Its failure is reported by runtime/main once it awaits it, not as an unhandled rejection meanwhile.
+  dynamoDbLocal?.catch(() => {});
+  const { runFromCommandLine } = await import('./main');
+  runFromCommandLine({ dynamoDbLocal });
+}
+
+start().catch((error: Error) => {
+  process.stderr.write(`Failed to start: ${error.message}\n`);
+  process.exit(1);
+});
