@@ -9,7 +9,7 @@ import { copyFile, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { mintToken } from '../../runtime/tokens';
-import { type GatewayJson, useTarget } from '../support/integration';
+import { eventually, type GatewayJson, useTarget } from '../support/integration';
 import { launchChromium } from './browser';
 import { arrowToOption, expectFocusOn, tabTo } from './keyboard';
 import { assertConsoleBuilt, ConsoleSession } from './session';
@@ -326,5 +326,12 @@ describe('the console', () => {
     await expectFocusOn(page, heading(/^VPN Gateways \(\d+\)$/));
     await page.getByText('Gateway bob-keys is being deleted', { exact: false }).waitFor();
     await assessPage(session, 'keyboard-gateway-deleted');
+    // …and the deletion ends (the runtime stops after this test; nothing is left running)
+    await eventually('bob-keys gone', async () => {
+      const reply = await suite.client.call('GET', `/v1/gateways/${gw.f.id}`, {
+        token: suite.target.tokens.bob,
+      });
+      return reply.status === 404 ? true : undefined;
+    });
   });
 });
