@@ -16,8 +16,8 @@ import { GatewaysList } from './pages/GatewaysList';
 import { followInApp, matchRoute, navigate, usePath } from './router';
 
 /**
- * The VPN Gateways list is in the first chunk; every other page has its own, fetched when the
- * browser is idle after the list shows (docs/DECISIONS.md, "Console").
+ * The VPN Gateways list is in the app's chunk; every other page has its own, fetched when the
+ * browser is idle a while after sign-in (docs/DECISIONS.md, "Console").
  */
 const pageChunks = {
   details: () => import('./pages/GatewayDetails'),
@@ -32,17 +32,23 @@ const PeeringsList = lazy(() => pageChunks.peerings().then((m) => ({ default: m.
 const RegisterGateway = lazy(() => pageChunks.register().then((m) => ({ default: m.RegisterGateway })));
 const SignIn = lazy(() => pageChunks.signIn().then((m) => ({ default: m.SignIn })));
 
+/** Pages are fetched a while after sign-in, when idle: never in the way of the first page's own load. */
+const PREFETCH_DELAY_MS = 3000;
+
 function prefetchPagesWhenIdle(): () => void {
   const fetchAll = () => {
     // A chunk that fails here fails again when its page opens, and PageBoundary shows that.
     for (const chunk of Object.values(pageChunks)) chunk().catch(() => undefined);
   };
-  if (typeof window.requestIdleCallback !== 'function') {
-    const timer = window.setTimeout(fetchAll, 200);
-    return () => window.clearTimeout(timer);
-  }
-  const handle = window.requestIdleCallback(fetchAll, { timeout: 2000 });
-  return () => window.cancelIdleCallback(handle);
+  let idle: number | undefined;
+  const timer = window.setTimeout(() => {
+    if (typeof window.requestIdleCallback === 'function') idle = window.requestIdleCallback(fetchAll);
+    else fetchAll();
+  }, PREFETCH_DELAY_MS);
+  return () => {
+    window.clearTimeout(timer);
+    if (idle !== undefined) window.cancelIdleCallback(idle);
+  };
 }
 
 /** Users see Networking, admins Connectivity (README, "Using the console"). */
