@@ -4,19 +4,52 @@ import Box from '@cloudscape-design/components/box';
 import Flashbar from '@cloudscape-design/components/flashbar';
 import SideNavigation from '@cloudscape-design/components/side-navigation';
 import TopNavigation from '@cloudscape-design/components/top-navigation';
-import { useEffect, useState } from 'react';
+import { lazy, useEffect, useRef, useState } from 'react';
 import { cognitoSignOut, startCognitoSignIn } from './auth/cognito';
 import { type Identity, onSessionChange, signOut } from './auth/session';
-import { APP_LAYOUT_LABELS, TOP_NAVIGATION_LABELS } from './components/labels';
+import { APP_LAYOUT_LABELS, FLASHBAR_LABELS, TOP_NAVIGATION_LABELS } from './components/labels';
+import { PageBoundary } from './components/page-boundary';
 import type { ConsoleConfig } from './config';
+import { focusPageHeadingOnceShown } from './focus';
 import { useNotifications } from './notifications';
-import { CreatePeering } from './pages/CreatePeering';
-import { GatewayDetails } from './pages/GatewayDetails';
 import { GatewaysList } from './pages/GatewaysList';
-import { PeeringsList } from './pages/PeeringsList';
-import { RegisterGateway } from './pages/RegisterGateway';
-import { SignIn } from './pages/SignIn';
 import { followInApp, matchRoute, navigate, usePath } from './router';
+
+/**
+ * The VPN Gateways list is in the app's chunk; every other page has its own, fetched when the
+ * browser is idle a while after sign-in (docs/DECISIONS.md, "Console").
+ */
+const pageChunks = {
+  details: () => import('./pages/GatewayDetails'),
+  create: () => import('./pages/CreatePeering'),
+  peerings: () => import('./pages/PeeringsList'),
+  register: () => import('./pages/RegisterGateway'),
+  signIn: () => import('./pages/SignIn'),
+};
+const GatewayDetails = lazy(() => pageChunks.details().then((m) => ({ default: m.GatewayDetails })));
+const CreatePeering = lazy(() => pageChunks.create().then((m) => ({ default: m.CreatePeering })));
+const PeeringsList = lazy(() => pageChunks.peerings().then((m) => ({ default: m.PeeringsList })));
+const RegisterGateway = lazy(() => pageChunks.register().then((m) => ({ default: m.RegisterGateway })));
+const SignIn = lazy(() => pageChunks.signIn().then((m) => ({ default: m.SignIn })));
+
+/** Pages are fetched a while after sign-in, when idle: never in the way of the first page's own load. */
+const PREFETCH_DELAY_MS = 3000;
+
+function prefetchPagesWhenIdle(): () => void {
+  const fetchAll = () => {
+    // A chunk that fails here fails again when its page opens, and PageBoundary shows that.
+    for (const chunk of Object.values(pageChunks)) chunk().catch(() => undefined);
+  };
+  let idle: number | undefined;
+  const timer = window.setTimeout(() => {
+    if (typeof window.requestIdleCallback === 'function') idle = window.requestIdleCallback(fetchAll);
+    else fetchAll();
+  }, PREFETCH_DELAY_MS);
+  return () => {
+    window.clearTimeout(timer);
+    if (idle !== undefined) window.cancelIdleCallback(idle);
+  };
+}
 
 /** Users see Networking, admins Connectivity (README, "Using the console"). */
 export function navigationItems(isAdmin: boolean) {
@@ -72,13 +105,28 @@ export function App(props: { config: ConsoleConfig; identity: Identity | undefin
       }),
     [clear],
   );
+  const signedIn = identity !== undefined;
+  useEffect(() => (signedIn ? prefetchPagesWhenIdle() : undefined), [signedIn]);
+  // A new page (or signing in) focuses its heading; the page the browser opened keeps its focus.
+  const openedSignedIn = useRef(props.identity !== undefined);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on every page change, which path names
+  useEffect(() => {
+    if (!signedIn) return undefined;
+    if (openedSignedIn.current) {
+      openedSignedIn.current = false;
+      return undefined;
+    }
+    return focusPageHeadingOnceShown();
+  }, [path, signedIn]);
   if (!identity) {
     return (
-      <SignIn
-        config={props.config}
-        notice={notice}
-        onCognito={() => void startCognitoSignIn(props.config as never)}
-      />
+      <PageBoundary>
+        <SignIn
+          config={props.config}
+          notice={notice}
+          onCognito={() => void startCognitoSignIn(props.config as never)}
+        />
+      </PageBoundary>
     );
   }
   const active = path.startsWith('/peerings') ? '/peerings' : '/gateways';
@@ -108,7 +156,7 @@ export function App(props: { config: ConsoleConfig; identity: Identity | undefin
         headerSelector="#top-nav"
         ariaLabels={APP_LAYOUT_LABELS}
         toolsHide
-        notifications={<Flashbar items={items} stackItems={items.length > 2} />}
+        notifications={<Flashbar items={items} stackItems={items.length > 2} i18nStrings={FLASHBAR_LABELS} />}
         navigation={
           <SideNavigation
             header={{ text: 'VPC Peering', href: '/gateways' }}
@@ -117,7 +165,11 @@ export function App(props: { config: ConsoleConfig; identity: Identity | undefin
             items={navigationItems(identity.isAdmin)}
           />
         }
-        content={<Page identity={identity} />}
+        content={
+          <PageBoundary>
+            <Page identity={identity} />
+          </PageBoundary>
+        }
       />
     </>
   );

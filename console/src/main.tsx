@@ -1,35 +1,16 @@
-import '@cloudscape-design/global-styles/index.css';
-import { createRoot } from 'react-dom/client';
-import { App } from './App';
-import { configureApi } from './api/client';
-import { completeCognitoSignIn } from './auth/cognito';
-import { restoreSession, signIn } from './auth/session';
-import { loadConfig } from './config';
-import { NotificationsProvider } from './notifications';
-import { navigate } from './router';
+/**
+ * The entry, kept tiny: the configuration and the gateway list start loading (preload.ts) before the
+ * app (start.tsx: React, Cloudscape) is evaluated, which holds the main thread for a while; index.html
+ * has the app's chunk downloading meanwhile (vite.config.ts; docs/DECISIONS.md, "Console").
+ */
+import { configReady } from './preload';
 
-async function start(): Promise<void> {
-  const config = await loadConfig();
-  configureApi(config.apiUrl);
-  let identity = restoreSession();
-  // A sign-in link of the start banner: /signin#token=…
-  const fromLink = new URLSearchParams(window.location.hash.slice(1)).get('token');
-  if (fromLink) {
-    identity = signIn(fromLink) ?? identity;
-    navigate('/gateways', { replace: true });
-  }
-  if (config.auth === 'cognito' && window.location.pathname === '/callback') {
-    const token = await completeCognitoSignIn(config);
-    identity = (token && signIn(token)) || identity;
-    navigate('/gateways', { replace: true });
-  }
-  const root = document.getElementById('root');
-  if (!root) throw new Error('index.html has no #root');
-  createRoot(root).render(
-    <NotificationsProvider>
-      <App config={config} identity={identity} />
-    </NotificationsProvider>,
-  );
-}
-
-void start();
+configReady
+  .then(() => import('./start'))
+  .then(({ start }) => start())
+  .catch((error: unknown) => {
+    // No page at all without the app: say why rather than stay blank.
+    const message = error instanceof Error ? error.message : String(error);
+    document.body.textContent = `The console could not start (${message}). Reload the page to try again.`;
+    throw error;
+  });

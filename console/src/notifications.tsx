@@ -1,6 +1,7 @@
 /**
  * The console's flash messages. Every failure is shown through `reportError` with the API's own
  * message; a network failure carries a Retry button. A 401 is not shown: it returns to sign-in.
+ * The newest message comes first: a stacked bar (three or more) shows only the first.
  */
 import type { FlashbarProps } from '@cloudscape-design/components/flashbar';
 import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
@@ -25,8 +26,8 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
       nextId += 1;
       const id = `flash-${nextId}`;
       setItems((all) => [
-        ...all.slice(-4),
         { dismissible: true, dismissLabel: 'Dismiss message', ...item, id, onDismiss: () => dismiss(id) },
+        ...all.slice(0, 4),
       ]);
     },
     [dismiss],
@@ -40,7 +41,6 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
       const id = `flash-${nextId}`;
       const retryable = shown.retryable && retry !== undefined;
       setItems((all) => [
-        ...all.slice(-4),
         {
           id,
           type: 'error',
@@ -59,6 +59,7 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
               }
             : {}),
         },
+        ...all.slice(0, 4),
       ]);
     },
     [dismiss],

@@ -1,15 +1,17 @@
 /**
  * The console end to end: Debian's Chromium (playwright-core) against a fresh embedded runtime,
  * through every flow of the README's "Using the console": the user flow, the admin flow across two
- * owners, a disabled ineligible candidate, a road-warrior config and QR code, a 409 and a 401.
- * Every page is checked with axe-core, no console error is allowed, each step is screenshotted.
+ * owners, a disabled ineligible candidate, a road-warrior config and QR code, a 409 and a 401, and
+ * every flow again with the keyboard alone. Every page is checked with axe-core, no console error is
+ * allowed during the whole run (checked after every test), each step is screenshotted.
  */
 import { copyFile, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { mintToken } from '../../runtime/tokens';
-import { type GatewayJson, useTarget } from '../support/integration';
+import { eventually, type GatewayJson, useTarget } from '../support/integration';
 import { launchChromium } from './browser';
+import { arrowToOption, expectFocusOn, tabTo } from './keyboard';
 import { assertConsoleBuilt, ConsoleSession } from './session';
 
 jest.setTimeout(180_000);
@@ -17,8 +19,8 @@ jest.setTimeout(180_000);
 const suite = useTarget();
 let browser: Browser;
 const sessions: ConsoleSession[] = [];
-/** alice: a, b (peerable), c (same VPC CIDR as a); bob: d, e. */
-const gw: Record<'a' | 'b' | 'c' | 'd' | 'e', GatewayJson> = {} as never;
+/** alice: a, b (peerable), c (same VPC CIDR as a); bob: d, e, and f, g for the keyboard. */
+const gw: Record<'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g', GatewayJson> = {} as never;
 
 beforeAll(async () => {
   assertConsoleBuilt();
@@ -28,7 +30,15 @@ beforeAll(async () => {
   gw.c = await suite.newGateway('alice', { name: 'alice-overlap', vpcCidr: gw.a.vpcCidr });
   gw.d = await suite.newGateway('bob', { name: 'bob-eu' });
   gw.e = await suite.newGateway('bob', { name: 'bob-us' });
+  gw.f = await suite.newGateway('bob', { name: 'bob-keys' });
+  gw.g = await suite.newGateway('bob', { name: 'bob-keys-remote' });
 }, 180_000);
+
+// No browser console error in the whole run: assessPage checks as it goes, this after every test.
+afterEach(() => {
+  const logged = sessions.map((session) => ({ session: session.name, errors: session.errors }));
+  expect(logged).toEqual(sessions.map((session) => ({ session: session.name, errors: [] })));
+});
 
 afterAll(async () => {
   for (const session of sessions) await session.close().catch(() => undefined);
@@ -247,5 +257,81 @@ describe('the console', () => {
     await page.getByLabel('Token').fill(expired);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText(/not a valid, unexpired token/).waitFor();
+  });
+
+  test('every flow with the keyboard alone: sign in, open, Create VPC Peering, Delete a peer, Add peer, Delete gateway', async () => {
+    // Prepare: nothing below clicks; Tab, Shift+Tab, Enter, Space and the arrows only
+    const session = await open('keyboard');
+    const { page } = session;
+    const { keyboard } = page;
+    const heading = (name: string | RegExp) => ({ role: 'heading', name });
+
+    // Act: sign in
+    await page.goto(`${suite.target.apiUrl}/`);
+    await tabTo(page, { role: 'textbox', name: 'Token' });
+    await keyboard.insertText(suite.target.tokens.bob);
+    await tabTo(page, { role: 'button', name: 'Sign in' });
+    await keyboard.press('Enter');
+    await expectFocusOn(page, heading(/^VPN Gateways \(\d+\)$/));
+    await assessPage(session, 'signed-in');
+
+    // Act: open a gateway from the list; the page's heading takes the focus
+    await tabTo(page, { role: 'link', name: 'bob-keys' });
+    await keyboard.press('Enter');
+    await expectFocusOn(page, heading('bob-keys'));
+
+    // Act: Create VPC Peering → Remote Gateway → Create Peering
+    await tabTo(page, { role: 'button', name: 'Create VPC Peering' });
+    await keyboard.press('Enter');
+    await expectFocusOn(page, heading('Create VPC Peering'));
+    await tabTo(page, { role: 'button', name: /Remote Gateway/ });
+    await keyboard.press('Space');
+    await arrowToOption(page, 'bob-keys-remote');
+    await assessPage(session, 'remote-gateway-listbox');
+    await keyboard.press('Enter');
+    await tabTo(page, { role: 'button', name: 'Create Peering' });
+    await keyboard.press('Enter');
+    // Assess: back on the gateway, focus on its heading, the peer row there
+    await expectFocusOn(page, heading('bob-keys'));
+    await peerRows(page).first().waitFor();
+
+    // Act: add a road-warrior (the dialog focuses Name; Enter submits)
+    await tabTo(page, { role: 'button', name: 'Add peer' });
+    await keyboard.press('Enter');
+    await expectFocusOn(page, { role: 'textbox', name: 'Name' });
+    await keyboard.type('tablet');
+    await keyboard.press('Enter');
+    // Assess: the row is there and the focus is back on Add peer
+    await page.getByRole('row').filter({ hasText: 'tablet' }).waitFor();
+    await expectFocusOn(page, { role: 'button', name: 'Add peer' });
+
+    // Act: delete the peering's peer, confirming in the dialog
+    await tabTo(page, { role: 'button', name: 'Delete', within: 'vpc-peering-' });
+    await keyboard.press('Enter');
+    await tabTo(page, { role: 'button', name: 'Delete', within: "remote gateway's peer is removed too" });
+    await keyboard.press('Enter');
+    // Assess: gone, and the focus is not lost with its row
+    await peerRows(page).first().waitFor({ state: 'detached' });
+    await expectFocusOn(page, heading(/^Peers \(\d+\)$/));
+    await assessPage(session, 'keyboard-peer-deleted');
+
+    // Act: delete the gateway, typing its name to confirm
+    await tabTo(page, { role: 'button', name: 'Delete gateway' }, { backwards: true });
+    await keyboard.press('Enter');
+    await tabTo(page, { role: 'textbox', name: /To confirm, type the gateway's name/ });
+    await keyboard.type('bob-keys');
+    await tabTo(page, { role: 'button', name: 'Delete', within: 'Delete gateway bob-keys?' });
+    await keyboard.press('Enter');
+    // Assess: back on the list, focus on its heading, the flash says what happened
+    await expectFocusOn(page, heading(/^VPN Gateways \(\d+\)$/));
+    await page.getByText('Gateway bob-keys is being deleted', { exact: false }).waitFor();
+    await assessPage(session, 'keyboard-gateway-deleted');
+    // …and the deletion ends (the runtime stops after this test; nothing is left running)
+    await eventually('bob-keys gone', async () => {
+      const reply = await suite.client.call('GET', `/v1/gateways/${gw.f.id}`, {
+        token: suite.target.tokens.bob,
+      });
+      return reply.status === 404 ? true : undefined;
+    });
   });
 });

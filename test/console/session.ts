@@ -33,7 +33,7 @@ export class ConsoleSession {
   private constructor(
     readonly page: Page,
     readonly baseUrl: string,
-    private readonly name: string,
+    readonly name: string,
   ) {
     page.on('console', (message) => {
       if (message.type() !== 'error') return;

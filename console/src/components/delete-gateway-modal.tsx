@@ -7,6 +7,7 @@ import Input from '@cloudscape-design/components/input';
 import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import { useState } from 'react';
+import { useFocusOnOpen } from './peer-modals';
 
 export function DeleteGatewayModal(props: {
   gatewayName: string;
@@ -17,6 +18,7 @@ export function DeleteGatewayModal(props: {
 }) {
   const [typed, setTyped] = useState('');
   const confirmed = typed === props.gatewayName;
+  const nameInput = useFocusOnOpen();
   return (
     <Modal
       closeAriaLabel="Close dialog"
@@ -50,6 +52,7 @@ export function DeleteGatewayModal(props: {
         >
           <FormField label={`To confirm, type the gateway's name: ${props.gatewayName}`}>
             <Input
+              ref={nameInput}
               value={typed}
               onChange={({ detail }) => setTyped(detail.value)}
               placeholder={props.gatewayName}

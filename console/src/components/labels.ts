@@ -1,5 +1,6 @@
 /** Labels Cloudscape components need for screen readers (their icon-only buttons). */
 import type { AppLayoutProps } from '@cloudscape-design/components/app-layout';
+import type { FlashbarProps } from '@cloudscape-design/components/flashbar';
 import type { PaginationProps } from '@cloudscape-design/components/pagination';
 import type { TopNavigationProps } from '@cloudscape-design/components/top-navigation';
 
@@ -19,4 +20,16 @@ export const APP_LAYOUT_LABELS: AppLayoutProps.Labels = {
 export const TOP_NAVIGATION_LABELS: TopNavigationProps.I18nStrings = {
   overflowMenuTriggerText: 'More',
   overflowMenuTitleText: 'All',
+};
+
+/** The stacked flash bar (three messages or more) has a toggle button that needs its words. */
+export const FLASHBAR_LABELS: FlashbarProps.I18nStrings = {
+  ariaLabel: 'Notifications',
+  notificationBarText: 'Notifications',
+  notificationBarAriaLabel: 'View all notifications',
+  errorIconAriaLabel: 'Error',
+  warningIconAriaLabel: 'Warning',
+  successIconAriaLabel: 'Success',
+  infoIconAriaLabel: 'Info',
+  inProgressIconAriaLabel: 'In progress',
 };

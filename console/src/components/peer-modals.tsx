@@ -4,13 +4,32 @@ import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import Form from '@cloudscape-design/components/form';
 import FormField from '@cloudscape-design/components/form-field';
-import Input from '@cloudscape-design/components/input';
+import Input, { type InputProps } from '@cloudscape-design/components/input';
 import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Spinner from '@cloudscape-design/components/spinner';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ApiError } from '../api/errors';
 import { isPeeringPeer } from '../lib/format';
+
+/**
+ * A dialog's text field that takes the focus when the dialog opens. The dialog mounts in a portal and
+ * then focuses its first control (Close) itself; this waits for that, then moves the focus here.
+ */
+export function useFocusOnOpen() {
+  const input = useRef<InputProps.Ref>(null);
+  useEffect(() => {
+    let frames = 0;
+    let frame = requestAnimationFrame(function attempt() {
+      const dialogHasFocus = document.activeElement?.closest('[role="dialog"]') != null;
+      frames += 1;
+      if (input.current && dialogHasFocus) input.current.focus();
+      else if (frames < 120) frame = requestAnimationFrame(attempt);
+    });
+    return () => cancelAnimationFrame(frame);
+  }, []);
+  return input;
+}
 
 export function DeletePeerModal(props: {
   gatewayName: string;
@@ -65,8 +84,13 @@ export function AddPeerModal(props: {
   const [name, setName] = useState('');
   const [publicKey, setPublicKey] = useState('');
   const field = props.error?.field;
+  const nameInput = useFocusOnOpen();
   const submit = () =>
     props.onSubmit({ name: name.trim(), ...(publicKey.trim() ? { publicKey: publicKey.trim() } : {}) });
+  // Two fields and no submit button in the form (the dialog's footer has it): Enter submits here.
+  const submitOnEnter: InputProps['onKeyDown'] = ({ detail }) => {
+    if (detail.key === 'Enter' && !props.busy) submit();
+  };
   return (
     <Modal
       closeAriaLabel="Close dialog"
@@ -99,7 +123,12 @@ export function AddPeerModal(props: {
               description="Lowercase letters, digits or '-', for example laptop."
               errorText={field?.field === 'name' ? field.message : undefined}
             >
-              <Input value={name} onChange={({ detail }) => setName(detail.value)} autoFocus />
+              <Input
+                ref={nameInput}
+                value={name}
+                onChange={({ detail }) => setName(detail.value)}
+                onKeyDown={submitOnEnter}
+              />
             </FormField>
             <FormField
               label={
@@ -110,7 +139,11 @@ export function AddPeerModal(props: {
               description="The client's own WireGuard public key. Leave empty to have a key pair generated; its private key is in the downloaded config."
               errorText={field?.field === 'publicKey' ? field.message : undefined}
             >
-              <Input value={publicKey} onChange={({ detail }) => setPublicKey(detail.value)} />
+              <Input
+                value={publicKey}
+                onChange={({ detail }) => setPublicKey(detail.value)}
+                onKeyDown={submitOnEnter}
+              />
             </FormField>
           </SpaceBetween>
         </Form>

@@ -8,7 +8,7 @@ import Header from '@cloudscape-design/components/header';
 import KeyValuePairs from '@cloudscape-design/components/key-value-pairs';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api, call, callWithStatus, type GatewayStatus } from '../api/client';
 import { ApiError } from '../api/errors';
 import type { Identity } from '../auth/session';
@@ -16,6 +16,7 @@ import { GatewayStatusBadge } from '../components/badges';
 import { DeleteGatewayModal } from '../components/delete-gateway-modal';
 import { AddPeerModal, DeletePeerModal, QrCodeModal } from '../components/peer-modals';
 import { PeersTable } from '../components/peers-table';
+import { focusHeading, focusIsLost } from '../focus';
 import { configFileName, syncLabel, syncState } from '../lib/format';
 import { useNotifications } from '../notifications';
 import { followInApp, navigate } from '../router';
@@ -49,6 +50,14 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
     gateway.reload();
     status.reload();
   };
+  // A deleted peer's row took the focus (its Delete button) with it: the Peers heading takes it.
+  const peersRef = useRef<HTMLDivElement>(null);
+  const [deletedPeer, setDeletedPeer] = useState<string>();
+  useEffect(() => {
+    if (!deletedPeer || detail?.peers.some((peer) => peer.name === deletedPeer)) return;
+    setDeletedPeer(undefined);
+    if (focusIsLost()) focusHeading(peersRef.current, 'h2');
+  }, [deletedPeer, detail]);
 
   const deletePeer = async (peerName: string) => {
     setBusy(true);
@@ -62,6 +71,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
         await pollUntil(async () => !(await loadGateway(id)).peers.some((peer) => peer.name === peerName));
       }
       notify({ type: 'success', content: `Peer ${peerName} deleted.` });
+      setDeletedPeer(peerName);
       refresh();
     } catch (error) {
       setDialog(undefined);
@@ -188,22 +198,24 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
             <StatusIndicator type="loading">Loading</StatusIndicator>
           )}
         </Container>
-        <PeersTable
-          peers={detail?.peers ?? []}
-          status={status.data}
-          loading={gateway.loading}
-          onAddPeer={() => {
-            setFormError(undefined);
-            setDialog({ kind: 'add-peer' });
-          }}
-          onDelete={(peerName) => setDialog({ kind: 'delete-peer', peerName })}
-          onDownload={(peerName) =>
-            fetchConfig(peerName, (config) => saveFile(configFileName(name, peerName), config))
-          }
-          onShowQr={(peerName) =>
-            fetchConfig(peerName, (config) => setDialog({ kind: 'qr', peerName, config }))
-          }
-        />
+        <div ref={peersRef}>
+          <PeersTable
+            peers={detail?.peers ?? []}
+            status={status.data}
+            loading={gateway.loading}
+            onAddPeer={() => {
+              setFormError(undefined);
+              setDialog({ kind: 'add-peer' });
+            }}
+            onDelete={(peerName) => setDialog({ kind: 'delete-peer', peerName })}
+            onDownload={(peerName) =>
+              fetchConfig(peerName, (config) => saveFile(configFileName(name, peerName), config))
+            }
+            onShowQr={(peerName) =>
+              fetchConfig(peerName, (config) => setDialog({ kind: 'qr', peerName, config }))
+            }
+          />
+        </div>
       </SpaceBetween>
       {dialog?.kind === 'delete-peer' && (
         <DeletePeerModal

@@ -10,26 +10,16 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table, { type TableProps } from '@cloudscape-design/components/table';
 import TextFilter from '@cloudscape-design/components/text-filter';
 import { useEffect, useState } from 'react';
-import { allPages, api, call, type Gateway } from '../api/client';
+import type { Gateway } from '../api/client';
 import type { Identity } from '../auth/session';
 import { GatewayStatusBadge } from '../components/badges';
 import { PAGINATION_LABELS } from '../components/labels';
+import { takePreloadedGateways } from '../preload';
 import { followInApp, gatewayHref, navigate } from '../router';
 import { useLoad } from '../use-load';
+import { loadGateways } from './gateways-data';
 
 const ALL_OWNERS: SelectProps.Option = { label: 'All owners', value: '' };
-
-export function loadGateways(ownerId?: string): Promise<Gateway[]> {
-  return allPages((nextToken) =>
-    call(
-      api().GET('/v1/gateways', {
-        params: {
-          query: { limit: 100, ...(nextToken ? { nextToken } : {}), ...(ownerId ? { ownerId } : {}) },
-        },
-      }),
-    ),
-  );
-}
 
 function columns(isAdmin: boolean): TableProps.ColumnDefinition<Gateway>[] {
   const all: (TableProps.ColumnDefinition<Gateway> & { adminOnly?: boolean })[] = [
@@ -63,7 +53,13 @@ function columns(isAdmin: boolean): TableProps.ColumnDefinition<Gateway>[] {
 export function GatewaysList({ identity }: { identity: Identity }) {
   const [owner, setOwner] = useState<SelectProps.Option>(ALL_OWNERS);
   const ownerId = owner.value || undefined;
-  const { data, loading, reload } = useLoad('Loading gateways', () => loadGateways(ownerId), [ownerId]);
+  const [preloaded] = useState(takePreloadedGateways);
+  const { data, loading, reload } = useLoad(
+    'Loading gateways',
+    () => loadGateways(ownerId),
+    [ownerId],
+    preloaded,
+  );
   // The API filters by owner; the same filter here keeps the table right against an API that does not yet.
   const gateways = (data ?? []).filter((gateway) => !ownerId || gateway.ownerId === ownerId);
   const [knownOwners, setKnownOwners] = useState<string[]>([]);

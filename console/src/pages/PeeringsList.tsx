@@ -17,8 +17,8 @@ import { formatTime } from '../lib/format';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref } from '../router';
 import { useLoad } from '../use-load';
-import { loadGateways } from './GatewaysList';
 import { pollUntil } from './gateway-data';
+import { loadGateways } from './gateways-data';
 
 interface Row extends Peering {
   names: [string, string];

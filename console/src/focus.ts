@@ -1,0 +1,47 @@
+/**
+ * Where the keyboard focus goes when what had it disappears (README, "Using the console": every flow
+ * works with the keyboard alone): to the heading of what the person is now looking at.
+ */
+
+/**
+ * Focuses the first shown `selector` heading in `container` (made focusable, not tabbable); true if
+ * one took the focus. A page being replaced may still be in the document, hidden (React keeps it
+ * while the next page's chunk loads), and its heading cannot take the focus.
+ */
+export function focusHeading(container: ParentNode | null | undefined, selector = 'h1'): boolean {
+  for (const heading of container?.querySelectorAll<HTMLElement>(selector) ?? []) {
+    heading.tabIndex = -1;
+    heading.focus();
+    if (document.activeElement === heading) return true;
+  }
+  return false;
+}
+
+/** True when nothing useful has the focus: the page's body, or an element no longer in the page. */
+export function focusIsLost(): boolean {
+  const active = document.activeElement;
+  return !active || active === document.body || !active.isConnected;
+}
+
+/**
+ * After a page change (or signing in) the new page's h1 takes the focus, so a keyboard or screen
+ * reader user starts at the page, not at the top of the document. The page may still be loading
+ * (its chunk, its data): this waits for the heading up to `timeoutMs`, and gives up as soon as the
+ * person has put the focus somewhere themselves. Returns a function that stops waiting.
+ */
+export function focusPageHeadingOnceShown(timeoutMs = 10_000): () => void {
+  const startedOn = document.activeElement;
+  const observer = new MutationObserver(() => attempt());
+  const timer = window.setTimeout(() => stop(), timeoutMs);
+  function stop(): void {
+    observer.disconnect();
+    window.clearTimeout(timer);
+  }
+  function attempt(): void {
+    const movedByPerson = document.activeElement !== startedOn && !focusIsLost();
+    if (movedByPerson || focusHeading(document.querySelector('main'))) stop();
+  }
+  observer.observe(document.body, { childList: true, subtree: true });
+  attempt();
+  return stop;
+}

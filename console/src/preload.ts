@@ -1,0 +1,43 @@
+/**
+ * Started first (main.tsx imports it before React and Cloudscape): the runtime configuration and,
+ * when a session is stored and the first page is the VPN Gateways list, that list. Both load while
+ * the rest of the bundle compiles and renders (README, "Using the console"; measured by
+ * `npx tsx bench/run.ts console`).
+ */
+import { configureApi, type Gateway } from './api/client';
+import { restoreSession } from './auth/session';
+import { type ConsoleConfig, loadConfig } from './config';
+import { loadGateways } from './pages/gateways-data';
+import { matchRoute } from './routes';
+
+/** A load already under way, and its value once it has arrived. */
+export class Preloaded<T> {
+  settled: { value: T } | undefined;
+
+  constructor(readonly promise: Promise<T>) {
+    // The page that takes it reports a failure; this only notes success.
+    promise.then(
+      (value) => {
+        this.settled = { value };
+      },
+      () => undefined,
+    );
+  }
+}
+
+export const configReady: Promise<ConsoleConfig> = loadConfig().then((config) => {
+  configureApi(config.apiUrl);
+  return config;
+});
+
+let gatewayList: Preloaded<Gateway[]> | undefined;
+if (restoreSession() && matchRoute(window.location.pathname).page === 'gateways') {
+  gatewayList = new Preloaded(configReady.then(() => loadGateways()));
+}
+
+/** The preloaded first page of the list (unfiltered), once: a refresh loads again. */
+export function takePreloadedGateways(): Preloaded<Gateway[]> | undefined {
+  const taken = gatewayList;
+  gatewayList = undefined;
+  return taken;
+}

@@ -1,0 +1,134 @@
+/**
+ * The console's AWS sign-in path without AWS: the built console with a Cognito `config.json`,
+ * Cognito's hosts answered by a local OpenID provider (oidc-provider.ts), and the API behind a
+ * stand-in for API Gateway's Cognito authorizer. The embedded runtime only takes its own HS256
+ * tokens (runtime/tokens.ts, issuer vpc-peering-local), so the stand-in verifies the console's
+ * ID token against the provider's key, as the authorizer would, and forwards the call with the
+ * runtime token of the same user. Covered: the redirect with a PKCE S256 challenge, the code
+ * exchanged with its verifier, the signed-in page with the user's name and the admin section of
+ * an `admin` group member, the API answering with that token, and sign-out through Cognito's
+ * logout endpoint back to the sign-in page.
+ */
+import type { Browser, BrowserContext, Route } from 'playwright-core';
+import { useTarget } from '../support/integration';
+import { launchChromium } from './browser';
+import { type OidcProvider, startOidcProvider } from './oidc-provider';
+import { assertConsoleBuilt, ConsoleSession } from './session';
+
+jest.setTimeout(120_000);
+
+const REGION = 'eu-west-1';
+const POOL = 'eu-west-1_Console';
+const CLIENT_ID = 'console-client';
+const LOGIN_DOMAIN = 'vpc-peering-test.auth.eu-west-1.amazoncognito.com';
+
+const suite = useTarget();
+let browser: Browser;
+let provider: OidcProvider;
+let session: ConsoleSession | undefined;
+const verifiedSubjects: string[] = [];
+
+beforeAll(async () => {
+  assertConsoleBuilt();
+  browser = await launchChromium();
+  provider = await startOidcProvider({ sub: suite.target.users.admin, groups: ['admin'] });
+}, 60_000);
+
+afterAll(async () => {
+  await session?.close().catch(() => undefined);
+  await browser?.close();
+  await provider?.close();
+});
+
+/** Cognito's hosts, as the console derives them from config.json, answered by the local provider. */
+async function routeCognito(context: BrowserContext): Promise<void> {
+  const toProvider = async (route: Route, prefix: string) => {
+    const asked = new URL(route.request().url());
+    const path = asked.pathname.slice(prefix.length) || '/';
+    const response = await route.fetch({ url: `${provider.url}${path}${asked.search}`, maxRedirects: 0 });
+    await route.fulfill({ response });
+  };
+  await context.route(`https://cognito-idp.${REGION}.amazonaws.com/${POOL}/**`, (route) =>
+    toProvider(route, `/${POOL}`),
+  );
+  await context.route(`https://${LOGIN_DOMAIN}/**`, (route) => toProvider(route, ''));
+}
+
+/** API Gateway's Cognito authorizer, standing in: verify the ID token, then call the runtime. */
+async function routeApi(context: BrowserContext): Promise<void> {
+  await context.route(`${suite.target.apiUrl}/v1/**`, async (route) => {
+    const bearer = /^Bearer (.+)$/.exec(route.request().headers().authorization ?? '')?.[1];
+    const claims = bearer
+      ? await provider.verifyIdToken(bearer, CLIENT_ID).catch(() => undefined)
+      : undefined;
+    if (!claims) {
+      return route.fulfill({ status: 401, json: { message: 'Unauthorized' } });
+    }
+    verifiedSubjects.push(String(claims.sub));
+    const groups = (claims['cognito:groups'] as string[] | undefined) ?? [];
+    const token = groups.includes('admin') ? suite.target.tokens.admin : suite.target.tokens.alice;
+    const response = await route.fetch({
+      headers: { ...route.request().headers(), authorization: `Bearer ${token}` },
+    });
+    return route.fulfill({ response });
+  });
+  await context.route(`${suite.target.apiUrl}/config.json`, (route) =>
+    route.fulfill({
+      json: {
+        auth: 'cognito',
+        apiUrl: '',
+        region: REGION,
+        userPoolId: POOL,
+        clientId: CLIENT_ID,
+        domain: LOGIN_DOMAIN,
+      },
+    }),
+  );
+}
+
+test('Cognito sign-in: code + PKCE, the admin section for the admin group, sign-out through /logout', async () => {
+  // Prepare
+  session = await ConsoleSession.open(browser, suite.target.apiUrl, 'cognito');
+  const { page } = session;
+  await routeCognito(page.context());
+  await routeApi(page.context());
+  await page.goto(`${suite.target.apiUrl}/`);
+
+  // Act: sign in through the managed login (the provider signs the user straight in)
+  await page.getByRole('button', { name: 'Sign in' }).click();
+
+  // Assess: the redirect asked for a code with a PKCE S256 challenge; the code came back with its verifier
+  await page.getByText('Connectivity', { exact: true }).first().waitFor();
+  const authorize = provider.requests.find((request) => request.path === '/oauth2/authorize')?.params;
+  expect(authorize).toMatchObject({
+    client_id: CLIENT_ID,
+    response_type: 'code',
+    code_challenge_method: 'S256',
+    redirect_uri: `${suite.target.apiUrl}/callback`,
+  });
+  expect(authorize?.code_challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  const exchange = provider.requests.find((request) => request.path === '/oauth2/token')?.params;
+  expect(exchange).toMatchObject({ grant_type: 'authorization_code', client_id: CLIENT_ID });
+  expect(exchange?.code_verifier).toMatch(/^[A-Za-z0-9._~-]{43,128}$/);
+  // …the page shows the user and the admin section, and the API answered the ID token
+  await page.getByRole('heading', { name: /^VPN Gateways/ }).waitFor();
+  await page.getByRole('button', { name: 'Register gateway' }).waitFor();
+  const userMenu = page.getByRole('button', { name: new RegExp(`^${suite.target.users.admin}`) });
+  await userMenu.waitFor();
+  expect(verifiedSubjects).toContain(suite.target.users.admin);
+  expect(new URL(page.url()).pathname).toBe('/gateways');
+  await session.shot('cognito-signed-in');
+
+  // Act: sign out
+  await userMenu.click();
+  await page.getByRole('menuitem', { name: 'Sign out' }).click();
+
+  // Assess: Cognito's logout endpoint was asked, and it brought the sign-in page back
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  const logout = provider.requests.find((request) => request.path === '/logout')?.params;
+  expect(logout).toEqual({ client_id: CLIENT_ID, logout_uri: `${suite.target.apiUrl}/` });
+  await page.reload();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  await session.shot('cognito-signed-out');
+  expect(session.errors).toEqual([]);
+});
