@@ -150,7 +150,7 @@ describe('two VPCs peered through real WireGuard gateways', () => {
       'the peering record to be deleted',
     );
     expect(await api('GET', '/v1/gateways/gwa')).toMatchObject({ status: 404 });
-    await runtime.settled();
+    await runtime().settled();
     expect(sent).toHaveBeenCalledTimes(1);
     teardown = {
       commandId: await sent.mock.results[0]?.value,
@@ -161,7 +161,7 @@ describe('two VPCs peered through real WireGuard gateways', () => {
 
   it('tears the deleted gateway host down clean, then destroys it', async () => {
     // Assess: the script's own checks passed (no peers, no static routes left), and the host is gone.
-    const invocation = await runtime.commands.get(teardown?.commandId ?? '', 'i-gwa');
+    const invocation = await runtime().commands.get(teardown?.commandId ?? '', 'i-gwa');
     expect(invocation.status).toBe('Success');
     expect(JSON.parse(invocation.output.trim().split('\n').pop() ?? '')).toMatchObject({
       gatewayId: 'gwa',
@@ -170,8 +170,8 @@ describe('two VPCs peered through real WireGuard gateways', () => {
       tornDown: true,
       peers: [],
     });
-    expect(runtime.hosts.hostInfo('i-gwa')).toBeUndefined();
-    expect(runtime.hosts.index().map((host) => host.gatewayId)).toEqual(['gwb']);
+    expect(runtime().hosts.hostInfo('i-gwa')).toBeUndefined();
+    expect(runtime().hosts.index().map((host) => host.gatewayId)).toEqual(['gwb']);
   });
 
   it('registers the deleted id again on the same instance and peers it: ACTIVE, applied on the interface', async () => {
