@@ -124,7 +124,7 @@ describe('two VPCs peered through real WireGuard gateways', () => {
   let teardown: { commandId: string | undefined; generation: number } | undefined;
 
   it('cleans the remote interface when a gateway-deleted event arrives', async () => {
-    const sent = jest.spyOn(runtime.commands, 'teardown');
+    const sent = jest.spyOn(runtime().commands, 'teardown');
     const recreated = await api('POST', '/v1/gateways/gwa/vpc-peerings', { remoteGatewayId: 'gwb' });
     expect(recreated.status).toBe(201);
     expect((await wgPeers('gwb')).length).toBe(1);
