@@ -54,16 +54,21 @@ fi
 STATE_DIR=${VPG_STATE_DIR:-/var/lib/vpc-peering}
 MODE=${VPG_MODE:-wireguard}
 SECRET_SOURCE=${VPG_SECRET_SOURCE:-}
+# shellcheck disable=SC2034 # read by the sourced lib/*.sh parts
 STATE_BUCKET=${VPG_STATE_BUCKET:-}
 # Whatever a document says, these stay reachable the way they are: the instance metadata service
 # (its credentials) and its DNS resolver; the instance adds its own interfaces' addresses.
+# shellcheck disable=SC2034 # read by the sourced lib/*.sh parts
 PROTECTED_IPS=169.254.169.254,169.254.169.253${VPG_PROTECTED_IPS:+,$VPG_PROTECTED_IPS}
 CACHE_SECONDS=${VPG_SECRET_CACHE_SECONDS:-3600}
+# shellcheck disable=SC2034 # read by the sourced lib/*.sh parts
 VPC_IF=${VPG_VPC_IF:-eth1}
+# shellcheck disable=SC2034 # read by the sourced lib/*.sh parts
 WAN_IF=${VPG_WAN_IF:-eth0}
 # Scratch files (under the lock) and the secret cache (README "Secret cache").
 WORK=$STATE_DIR/work
 CACHE=$STATE_DIR/secrets
+# shellcheck disable=SC2034 # read by the sourced lib/*.sh parts
 BOOT_ID=''
 IFS= read -r BOOT_ID </proc/sys/kernel/random/boot_id || true
 
