@@ -171,7 +171,11 @@ describe('two VPCs peered through real WireGuard gateways', () => {
       peers: [],
     });
     expect(runtime().hosts.hostInfo('i-gwa')).toBeUndefined();
-    expect(runtime().hosts.index().map((host) => host.gatewayId)).toEqual(['gwb']);
+    expect(
+      runtime()
+        .hosts.index()
+        .map((host) => host.gatewayId),
+    ).toEqual(['gwb']);
   });
 
   it('registers the deleted id again on the same instance and peers it: ACTIVE, applied on the interface', async () => {
