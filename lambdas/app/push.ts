@@ -28,8 +28,8 @@ type PushDeps = Pick<Dependencies, 'repository' | 'configStore' | 'instanceSecre
  * Reads taken while the gateway's generation moves under them before the push gives up with a
  * TransientError (the ASL retries the step); a short random pause between them.
  */
-const SNAPSHOT_ATTEMPTS = 6;
-const pauseBeforeReread = (attempt: number, random: number): number => random * 10 * attempt;
+const SNAPSHOT_ATTEMPTS = 8;
+const pauseBeforeReread = (attempt: number, random: number): number => random * 25 * attempt;
 
 class GenerationMovedError extends Error {
   override readonly name = 'GenerationMovedError';
