@@ -1,7 +1,7 @@
 /**
  * `npm run wg -- <gatewayId> [wg show arguments]`: the live `wg show` of a gateway's local host.
  * A plain `ip netns exec <ns> wg show` prints nothing, because the host's WireGuard socket lives in
- * a private directory bind-mounted over /run/wireguard (runtime/hosts/local-hosts.ts); this runs
+ * a private directory bind-mounted over /run/wireguard (runtime/hosts/network.ts); this runs
  * `wg` with that mount, finding the host in DATA_DIR/hosts/index.json.
  */
 import { spawnSync } from 'node:child_process';

@@ -1,9 +1,13 @@
 /**
  * Where records and events that still fail after their retries are parked, with an alarm that
- * fires on the first one: a message here means a gateway or a peering was left for a human.
+ * fires on the first one: a message here means a gateway or a peering was left for a human. Also
+ * the rule target that parks its failures in one (the gateway events, status reports, sweeper).
  */
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
@@ -39,4 +43,30 @@ export class DeadLetterQueue extends Queue {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }
+}
+
+export interface RuleTargetProps extends DeadLetterQueueProps {
+  /** The queue's construct id, beside it in `scope`. */
+  readonly dlqId: string;
+  /** EventBridge's delivery attempts to the function. */
+  readonly retryAttempts: number;
+}
+
+/**
+ * `handler` as an EventBridge rule target. One queue parks both kinds of failure: events
+ * EventBridge could not deliver, and events the handler still failed on after Lambda's
+ * asynchronous retries.
+ */
+export function deadLetteredRuleTarget(
+  scope: Construct,
+  handler: IFunction,
+  { dlqId, retryAttempts, ...queue }: RuleTargetProps,
+): LambdaFunction {
+  const dlq = new DeadLetterQueue(scope, dlqId, queue);
+  handler.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(dlq) });
+  return new LambdaFunction(handler, {
+    deadLetterQueue: dlq,
+    retryAttempts,
+    maxEventAge: Duration.hours(6),
+  });
 }

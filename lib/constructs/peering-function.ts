@@ -14,7 +14,7 @@ import { Architecture, Code, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { FunctionRole } from '../handlers';
+import { type FunctionRole, HANDLERS, type HandlerName } from '../handlers';
 
 /** lib/constructs/bundling.ts, run through tsx: the one build the bench and the tests run too. */
 const BUNDLER = join(__dirname, 'bundling.ts');
@@ -90,6 +90,37 @@ export class PeeringFunction extends NodejsFunction {
         'nodejs22.x is the runtime the project targets and tests (docs/CONTRACT.md#tooling-facts), not the newest one',
     });
   }
+}
+
+export interface CatalogFunctionsProps {
+  /** Folder holding lambdas/ and node_modules (PeeringFunctionProps.projectRoot). */
+  readonly sourceRoot: string;
+  /** The configuration every function reads. */
+  readonly environment: Record<string, string>;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** One function per entry of the catalog (lib/handlers.ts), with the construct id `functionId` gives. */
+export function catalogFunctions(
+  scope: Construct,
+  { sourceRoot, environment, removalPolicy }: CatalogFunctionsProps,
+): Record<HandlerName, PeeringFunction> {
+  const entries = HANDLERS.map((spec) => {
+    const fn = new PeeringFunction(scope, functionId(spec.name), {
+      entry: spec.entry,
+      role: spec.role,
+      projectRoot: sourceRoot,
+      environment,
+      removalPolicy,
+    });
+    return [spec.name, fn] as const;
+  });
+  return Object.fromEntries(entries) as Record<HandlerName, PeeringFunction>;
+}
+
+/** `push-config` → `PushConfigFunction`. */
+function functionId(name: string): string {
+  return `${name.replace(/(^|-)([a-z])/g, (_match, _dash, letter: string) => letter.toUpperCase())}Function`;
 }
 
 /**

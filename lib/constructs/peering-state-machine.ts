@@ -2,11 +2,12 @@
  * A Standard state machine from one of the statemachine/*.asl.json files. The ASL names Lambda ARNs
  * only through `${...}` DefinitionSubstitutions; this construct maps each name the file uses to a
  * function, refuses to synthesize when one is unknown, and lets the machine invoke exactly the
- * functions its definition names.
+ * functions its definition names. An alarm beside it fires on any failed execution.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -25,6 +26,8 @@ export interface PeeringStateMachineProps {
   readonly functions: Readonly<Record<string, IFunction>>;
   /** Of the execution log group. */
   readonly removalPolicy: RemovalPolicy;
+  /** What a failed execution means, for the description of the alarm `<id>ExecutionsFailed`. */
+  readonly failureMeaning: string;
 }
 
 export class PeeringStateMachine extends StateMachine {
@@ -56,6 +59,14 @@ export class PeeringStateMachine extends StateMachine {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs vended delivery (logs:CreateLogDelivery, PutResourcePolicy, ...) have no resource-level permissions',
+    });
+    new Alarm(scope, `${id}ExecutionsFailed`, {
+      alarmDescription: `${id} executions failed: ${props.failureMeaning}`,
+      metric: this.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }
 }

@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ApplyCommand, CommandBus, CommandStatus } from '../../lambdas/app/ports';
 import { InvocationNotReadyError } from '../../lambdas/core/errors';
-import type { HostGateway, LocalHosts } from './local-hosts';
+import type { HostGateway } from './host';
+import type { LocalHosts } from './local-hosts';
 import type { RunResult } from './shell';
 
 /** One instance's run of a command (SSM keys it by command and instance: invocationKey). */

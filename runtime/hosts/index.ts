@@ -1,17 +1,10 @@
 /** The embedded runtime's gateway instances (local hosts) and the command bus that drives them. */
 export { LocalCommandBus, type ReportInvocation } from './command-bus';
+export type { ApplyArgs, HostGateway, HostInfo, HostMode } from './host';
+export { HOST_INDEX_FILE, type HostIndexEntry } from './host-index';
+export { parseReport } from './host-script';
 export { hostLine, rebuildHosts, removedGatewayInstances, wgShowCommand, withLocalHost } from './lifecycle';
-export {
-  type ApplyArgs,
-  HOST_INDEX_FILE,
-  type HostGateway,
-  type HostIndexEntry,
-  type HostInfo,
-  type HostMode,
-  LocalHosts,
-  type LocalHostsOptions,
-  missingForWireguard,
-  parseReport,
-} from './local-hosts';
+export { LocalHosts, type LocalHostsOptions } from './local-hosts';
 export { removeNamespaces } from './namespaces';
+export { missingForWireguard } from './network';
 export type { RunResult } from './shell';

@@ -4,7 +4,8 @@
  * is deleted (the stream's REMOVE of its item, after the cascade handled it).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, DynamoDBStreamEvent } from 'aws-lambda';
-import type { HostGateway, LocalHosts } from './local-hosts';
+import type { HostGateway } from './host';
+import type { LocalHosts } from './local-hosts';
 
 /** How to look at a gateway's live interface (README, "Gateway hosts"). */
 export const wgShowCommand = (gatewayId: string): string => `npm run wg -- ${gatewayId}`;

@@ -1,6 +1,6 @@
-/** Who the gateway events bus admits (lib/vpc-peering-stack.ts): an account id or a role ARN, nothing else. */
+/** Who the gateway events bus admits (lib/constructs/gateway-events-bus.ts): an account id or a role ARN, nothing else. */
 import type { AccountPrincipal, ArnPrincipal } from 'aws-cdk-lib/aws-iam';
-import { gatewayProductPrincipal } from '../../lib/vpc-peering-stack';
+import { gatewayProductPrincipal } from '../../lib/constructs/gateway-events-bus';
 
 describe('gatewayProductPrincipal', () => {
   it('defaults to the stack account', () => {

@@ -7,9 +7,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ACCESS, type Access } from '../../lib/access';
 import { bundleHandler, type HandlerBundle } from '../../lib/constructs/bundling';
 import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
-import { ACCESS, type Access } from '../../lib/vpc-peering-stack';
 
 /** The adapter folder (lambdas/adapters/<name>) behind each kind of access. */
 const ADAPTER_OF: Record<Access, string> = {

@@ -14,9 +14,10 @@ import { deliveredSecretKey } from '../../lambdas/adapters/s3/secrets';
 import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
 import { defineApp } from '../../lib/app';
 import { bundleHandler } from '../../lib/constructs/bundling';
+import { SOURCE_INSTANCE } from '../../lib/constructs/gateway-instance-policy';
 import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
 import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
-import { SOURCE_INSTANCE, type VpcPeeringStack } from '../../lib/vpc-peering-stack';
+import type { VpcPeeringStack } from '../../lib/vpc-peering-stack';
 
 let app: App;
 let stack: VpcPeeringStack;

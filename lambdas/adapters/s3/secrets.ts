@@ -5,7 +5,7 @@
  *
  * - the control plane's copy: `secrets<name>`, untagged, so no instance can read it;
  * - an instance's copy: `gateways/<gatewayId>/secrets<name>`, a server-side copy tagged with the
- *   instance's ARN, readable by that instance only (lib/vpc-peering-stack.ts, instance policy).
+ *   instance's ARN, readable by that instance only (lib/constructs/gateway-instance-policy.ts).
  * The bucket is not versioned: a deleted secret is gone, not kept as a noncurrent version.
  */
 import {

@@ -1,0 +1,219 @@
+/**
+ * Least privilege per handler (docs/SECURITY.md): `ACCESS` says what each function of the catalog
+ * (lib/handlers.ts) touches, and `grantAccess` turns each kind of access into IAM statements on
+ * exactly the resources it covers, each wildcard acknowledged with its reason for cdk-nag.
+ */
+import { Arn, ArnFormat, type Stack } from 'aws-cdk-lib';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { GATEWAY_TAG } from '../lambdas/shared/gateway-tag';
+import {
+  COMMAND_OUTPUT_PREFIX,
+  type ConfigBucket,
+  DELIVERED_SECRETS_PREFIX,
+  SECRETS_PREFIX,
+  type SecretsBucket,
+  STATE_PREFIX,
+} from './constructs/buckets';
+import type { DocumentPurpose, GatewayCommandDocument } from './constructs/gateway-command-document';
+import type { PeeringFunction } from './constructs/peering-function';
+import type { PeeringStateMachine } from './constructs/peering-state-machine';
+import type { PeeringTable } from './constructs/peering-table';
+import { HANDLERS, type HandlerName } from './handlers';
+import { acknowledgeWildcardResource } from './nag';
+
+/**
+ * What a handler touches, by the adapters it imports. `table-read`/`table`: the DynamoDB
+ * repository; `secrets-delete`: deleting secret objects (clean-up only); `secrets-write`: creating
+ * them too, with the key encrypting them; `secrets`: also reading them back decrypted (only the
+ * api, which serves key downloads and registers gateways); `deliver-secrets`: copying a gateway's
+ * secrets to its instance's tagged copies; `config`: publishing desired-state documents (tagged
+ * for their instance); `config-read`: reading them back (the status route shows the applied
+ * generation's peers); `commands`: sending the apply command; `command-status`:
+ * reading an invocation and its full output; `report-commands`: sending the report command to
+ * the tagged gateway instances; `workflows`: starting and describing executions; `audit`:
+ * PutEvents on the default bus.
+ */
+export type Access =
+  | 'table-read'
+  | 'table'
+  | 'secrets-delete'
+  | 'secrets-write'
+  | 'secrets'
+  | 'deliver-secrets'
+  | 'config'
+  | 'config-read'
+  | 'commands'
+  | 'report-commands'
+  | 'command-status'
+  | 'workflows'
+  | 'audit';
+
+export const ACCESS: Record<HandlerName, readonly Access[]> = {
+  api: ['table', 'secrets', 'config-read', 'workflows'],
+  'gateway-events': ['table', 'workflows'],
+  cascade: ['table', 'secrets-delete', 'workflows'],
+  'status-reports': ['table', 'report-commands', 'command-status', 'workflows'],
+  sweeper: ['table-read', 'workflows', 'audit'],
+  validate: ['table-read'],
+  allocate: ['table', 'secrets-write', 'audit'],
+  'push-config': ['table-read', 'deliver-secrets', 'config', 'commands'],
+  'check-command': ['table', 'command-status'],
+  activate: ['table', 'audit'],
+  compensate: ['table', 'audit'],
+  detach: ['table'],
+  release: ['table', 'secrets-delete', 'audit'],
+};
+
+/** Transactions need no actions of their own: IAM checks each item's Put/Update/Delete/ConditionCheck. */
+const TABLE_READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+];
+const TABLE_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+const SECRET_PATH_REASON =
+  'Secret objects are per gateway, peer and peering, created at run time under the one prefix this system owns';
+
+/** What the grants cover: every resource a handler may be given access to. */
+export interface AccessTargets {
+  readonly functions: Readonly<Record<HandlerName, PeeringFunction>>;
+  readonly table: PeeringTable;
+  readonly secretsBucket: SecretsBucket;
+  readonly configBucket: ConfigBucket;
+  readonly documents: Readonly<Record<DocumentPurpose, GatewayCommandDocument>>;
+  readonly workflows: {
+    readonly createPeering: PeeringStateMachine;
+    readonly deletePeering: PeeringStateMachine;
+    readonly pushGateway: PeeringStateMachine;
+  };
+}
+
+/** Grants every function of the catalog its `ACCESS`; ARNs are built in `stack`. */
+export function grantAccess(stack: Stack, targets: AccessTargets): void {
+  const { functions, table, secretsBucket, configBucket, documents, workflows } = targets;
+  const secretObjects = secretsBucket.arnForObjects(`${SECRETS_PREFIX}*`);
+  const deliveredObjects = secretsBucket.arnForObjects(`${DELIVERED_SECRETS_PREFIX}*`);
+  const stateObjects = configBucket.arnForObjects(`${STATE_PREFIX}*`);
+  const outputObjects = configBucket.arnForObjects(`${COMMAND_OUTPUT_PREFIX}*`);
+  const taggedInstances = Arn.format({ service: 'ec2', resource: 'instance', resourceName: '*' }, stack);
+  const defaultBus = EventBus.fromEventBusName(stack, 'DefaultBus', 'default');
+  const allow = (fn: PeeringFunction, actions: string[], resources: string[]) =>
+    fn.addToRolePolicy(new PolicyStatement({ actions, resources }));
+  const allowSecrets = (fn: PeeringFunction, actions: string[]) => {
+    allow(fn, actions, [secretObjects]);
+    acknowledgeWildcardResource(fn.serviceRole, secretObjects, SECRET_PATH_REASON);
+  };
+  // Reading a secret back needs s3:GetObject too: kms:Decrypt through S3 alone reads nothing.
+  const useSecretsKey = (fn: PeeringFunction, actions: string[]) =>
+    fn.addToRolePolicy(secretsBucket.useKeyThroughS3(actions));
+
+  // Run Command authorizes the document and every target instance: only tagged gateways.
+  const sendTo = (fn: PeeringFunction, documentArn: string) => {
+    allow(fn, ['ssm:SendCommand'], [documentArn]);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ssm:SendCommand'],
+        resources: [taggedInstances],
+        conditions: { StringEquals: { [`ssm:resourceTag/${GATEWAY_TAG.key}`]: GATEWAY_TAG.value } },
+      }),
+    );
+    acknowledgeWildcardResource(
+      fn.serviceRole,
+      taggedInstances,
+      `Gateway instances are created by the gateway product; the statement only matches those tagged ${GATEWAY_TAG.key}=${GATEWAY_TAG.value}`,
+    );
+  };
+
+  const grants: Record<Access, (fn: PeeringFunction) => void> = {
+    'table-read': (fn) => allow(fn, TABLE_READ_ACTIONS, table.accessResources),
+    table: (fn) => allow(fn, [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS], table.accessResources),
+    // Deleting an object needs no KMS permission.
+    'secrets-delete': (fn) => allowSecrets(fn, ['s3:DeleteObject']),
+    'secrets-write': (fn) => {
+      allowSecrets(fn, ['s3:PutObject', 's3:DeleteObject']);
+      useSecretsKey(fn, ['kms:GenerateDataKey']);
+    },
+    secrets: (fn) => {
+      allowSecrets(fn, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject']);
+      useSecretsKey(fn, ['kms:GenerateDataKey', 'kms:Decrypt']);
+    },
+    // A server-side copy: S3 decrypts the source and encrypts the tagged copy for the Lambda.
+    'deliver-secrets': (fn) => {
+      allowSecrets(fn, ['s3:GetObject']);
+      allow(fn, ['s3:PutObject', 's3:PutObjectTagging'], [deliveredObjects]);
+      acknowledgeWildcardResource(
+        fn.serviceRole,
+        deliveredObjects,
+        'Copies are keyed by gateway and secret name',
+      );
+      useSecretsKey(fn, ['kms:GenerateDataKey', 'kms:Decrypt']);
+    },
+    config: (fn) => {
+      // Tagged on write: the tag names the one instance that may read the document.
+      allow(fn, ['s3:PutObject', 's3:PutObjectTagging'], [stateObjects]);
+      acknowledgeWildcardResource(
+        fn.serviceRole,
+        stateObjects,
+        'Documents are keyed by gateway and generation',
+      );
+    },
+    'config-read': (fn) => {
+      allow(fn, ['s3:GetObject'], [stateObjects]);
+      acknowledgeWildcardResource(
+        fn.serviceRole,
+        stateObjects,
+        'Documents are keyed by gateway and generation',
+      );
+    },
+    commands: (fn) => sendTo(fn, documents.apply.documentArn),
+    'report-commands': (fn) => sendTo(fn, documents.report.documentArn),
+    'command-status': (fn) => {
+      allow(fn, ['ssm:GetCommandInvocation'], ['*']);
+      allow(fn, ['s3:GetObject'], [outputObjects]);
+      acknowledgeWildcardResource(
+        fn.serviceRole,
+        '*',
+        'ssm:GetCommandInvocation has no resource-level permissions',
+      );
+      acknowledgeWildcardResource(fn.serviceRole, outputObjects, 'Output objects are keyed by command id');
+    },
+    workflows: (fn) => {
+      for (const machine of [workflows.createPeering, workflows.deletePeering, workflows.pushGateway]) {
+        machine.grantStartExecution(fn);
+        const executions = Arn.format(
+          {
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${machine.stateMachineName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          },
+          stack,
+        );
+        allow(fn, ['states:DescribeExecution'], [executions]);
+        acknowledgeWildcardResource(
+          fn.serviceRole,
+          executions,
+          'Executions of this one state machine, named per request',
+        );
+      }
+      // Only the entry points start workflows; the steps never do, so no dependency cycle.
+      fn.addEnvironment('CREATE_PEERING_STATE_MACHINE_ARN', workflows.createPeering.stateMachineArn);
+      fn.addEnvironment('DELETE_PEERING_STATE_MACHINE_ARN', workflows.deletePeering.stateMachineArn);
+      fn.addEnvironment('PUSH_GATEWAY_STATE_MACHINE_ARN', workflows.pushGateway.stateMachineArn);
+    },
+    audit: (fn) => defaultBus.grantPutEventsTo(fn),
+  };
+  for (const spec of HANDLERS) {
+    for (const access of ACCESS[spec.name]) grants[access](functions[spec.name]);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The one table (docs/ARCHITECTURE.md, "Data model"), built from the schema constant DynamoDB Local
+ * uses too (lambdas/adapters/dynamodb/schema.ts), and the stream that feeds the gateway deletion
+ * cascade.
+ */
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Construct } from 'constructs';
+import { TABLE_SCHEMA } from '../../lambdas/adapters/dynamodb/schema';
+import { acknowledgeWildcardResource } from '../nag';
+import { DeadLetterQueue } from './dead-letter-queue';
+import type { PeeringFunction } from './peering-function';
+
+export interface PeeringTableProps {
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export class PeeringTable extends Table {
+  constructor(scope: Construct, id: string, { removalPolicy }: PeeringTableProps) {
+    super(scope, id, {
+      partitionKey: { name: TABLE_SCHEMA.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE_SCHEMA.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
+      stream: StreamViewType[TABLE_SCHEMA.streamViewType],
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy,
+    });
+    for (const index of [TABLE_SCHEMA.ownerIndex, TABLE_SCHEMA.entityIndex]) {
+      this.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType[index.projection],
+      });
+    }
+  }
+
+  /** The table and both indexes: what a grant of table access covers (admin lists query byEntity). */
+  get accessResources(): string[] {
+    return [
+      this.tableArn,
+      `${this.tableArn}/index/${TABLE_SCHEMA.ownerIndex.name}`,
+      `${this.tableArn}/index/${TABLE_SCHEMA.entityIndex.name}`,
+    ];
+  }
+
+  /**
+   * Gateway REMOVE records reach `cascade`; a failing batch is split, retried, then parked in a
+   * queue (`CascadeDlq`, beside the table in its scope).
+   */
+  feedRemovedGateways(cascade: PeeringFunction, removalPolicy: RemovalPolicy): void {
+    const dlq = new DeadLetterQueue(this.node.scope as Construct, 'CascadeDlq', {
+      removalPolicy,
+      description: 'A gateway deletion cascade',
+    });
+    cascade.addEventSource(
+      new DynamoEventSource(this, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 10,
+        bisectBatchOnError: true,
+        retryAttempts: 5,
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(dlq),
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('REMOVE'),
+            dynamodb: {
+              Keys: {
+                [TABLE_SCHEMA.partitionKey]: { S: FilterRule.beginsWith('GW#') },
+                [TABLE_SCHEMA.sortKey]: { S: FilterRule.isEqual('META') },
+              },
+            },
+          }),
+        ],
+      }),
+    );
+    acknowledgeWildcardResource(
+      cascade.serviceRole,
+      '*',
+      'dynamodb:ListStreams has no resource-level permissions',
+    );
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The gateway script on a local host, run as the SSM documents run it on an instance (the same
+ * assembled gateway/apply-config.sh, written once under the data dir), and its report read as the
+ * control plane reads it.
+ */
+import { resolve } from 'node:path';
+import { writeGatewayScript } from '../../gateway/assemble';
+import { parseInstanceReport } from '../../lambdas/core/status';
+import type { InstanceReport } from '../../lambdas/core/types';
+import { type ApplyArgs, type Host, WG_IF } from './host';
+import type { HostNetwork } from './network';
+import { type RunResult, run } from './shell';
+
+export interface HostScriptOptions {
+  /** The assembled script is written here at the first run. */
+  dataDir: string;
+  /** Where an instance reads its secrets (LocalHostsOptions). */
+  secretsDirOf: (instanceId: string) => string;
+  /** Runs the script inside a wireguard-mode host's gateway namespace. */
+  network: HostNetwork;
+}
+
+export class HostScript {
+  private path?: string;
+
+  constructor(private readonly options: HostScriptOptions) {}
+
+  /** The apply document's command line. */
+  apply(host: Host, args: ApplyArgs): Promise<RunResult> {
+    return this.run(host, [
+      '--gateway-id',
+      args.gatewayId,
+      '--generation',
+      String(args.generation),
+      '--state-uri',
+      args.stateUri,
+      '--state-sha256',
+      args.stateSha256,
+    ]);
+  }
+
+  /** The report document's command line: the live status report. */
+  report(host: Host): Promise<RunResult> {
+    return this.run(host, ['--report']);
+  }
+
+  /** What a gateway runs at boot: the document of the applied generation, again. */
+  restore(host: Host): Promise<RunResult> {
+    return this.run(host, ['--restore']);
+  }
+
+  private run(host: Host, args: readonly string[]): Promise<RunResult> {
+    const env = {
+      ...process.env,
+      VPG_MODE: host.mode,
+      VPG_STATE_DIR: host.stateDir,
+      VPG_SECRET_SOURCE: `dir:${resolve(this.options.secretsDirOf(host.gateway.instanceId))}`,
+      VPG_VPC_IF: 'vpc',
+      VPG_WAN_IF: 'inet',
+      VPG_WG_IF: WG_IF,
+    };
+    this.path ??= writeGatewayScript(this.options.dataDir);
+    const argv = ['bash', this.path, ...args];
+    return run(
+      host.gatewayNamespace ? this.options.network.inNamespace(host.gatewayNamespace, argv) : argv,
+      env,
+    );
+  }
+}
+
+/** The report on the script's last stdout line, read as the control plane reads it (core/status.ts). */
+export function parseReport(stdout: string): InstanceReport {
+  const report = parseInstanceReport(stdout);
+  if (!report)
+    throw new Error(`The gateway script printed no report: ${stdout.trim().split('\n').pop() ?? ''}`);
+  return report;
+}
