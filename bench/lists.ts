@@ -91,6 +91,8 @@ function roadWarriorRow(gatewayId: string, index: number, subnetFirst: number): 
   return peerItem(peer);
 }
 
+const progress = (line: string) => process.stderr.write(`   ${line}\n`);
+
 /** The table as the control plane has it, minus the stream (see the module comment). */
 async function createBenchTable(client: DynamoDBClient): Promise<void> {
   const { StreamSpecification: _stream, ...input } = createTableInput(TABLE);
@@ -265,6 +267,7 @@ export async function benchLists(sizes: readonly number[] = SIZES): Promise<Sect
       await batchWrite(documents, rows);
       seedSeconds[size] = round((performance.now() - seeding) / 1000);
       seeded = size;
+      progress(`seeded ${size} gateways in ${seedSeconds[size]} s; measuring pages`);
       pages[size] = {
         admin: await measurePage(documents, admin, '/v1/gateways'),
         user: await measurePage(documents, user, '/v1/gateways', { limit: '5' }),
@@ -282,6 +285,7 @@ export async function benchLists(sizes: readonly number[] = SIZES): Promise<Sect
         gatewayRow(record),
         ...Array.from({ length: count }, (_, i) => roadWarriorRow(id, i, first)),
       ]);
+      progress(`measuring the view of a gateway with ${count} road-warriors`);
       views[count] = await measurePage(documents, user, `/v1/gateways/${id}`);
     }
 
@@ -294,6 +298,7 @@ export async function benchLists(sizes: readonly number[] = SIZES): Promise<Sect
         gatewayRow(gateway(`c-${String(i).padStart(3, '0')}`, many.sub, i)),
       ),
     );
+    progress('measuring candidates of an owner with 500 gateways');
     const candidates = await measurePage(documents, many, '/v1/gateways/c-000/peering-candidates');
     let walkUnits = 0;
     let walkPages = 0;
