@@ -227,7 +227,12 @@ export async function activatePeering(
     await d.repository.markSideApplied(peering.id, side.gatewayId);
   }
   const activated = await d.repository.setPeeringStatus(peering.id, 'ACTIVE', null, ['PROVISIONING']);
-  if (!activated) throw new CommandFailedError(`Peering ${peering.id} is no longer provisioning`);
+  if (!activated) {
+    // A concurrent run of this step (a timed-out attempt still running, a sweep's re-drive) may
+    // have activated it: failing now would send an ACTIVE peering to Compensate.
+    if ((await d.repository.getPeering(peering.id))?.status === 'ACTIVE') return { status: 'ACTIVE' };
+    throw new CommandFailedError(`Peering ${peering.id} is no longer provisioning`);
+  }
   await d.audit.publish('VPC Peering Activated', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
   return { status: 'ACTIVE' };
 }

@@ -2,6 +2,8 @@
  * Activate waits for the generation each side's push rendered (docs/DECISIONS.md "Busy hub: the hub
  * item"): the peering's write adds to the hub's generation without fixing it, so a side's stored
  * `generation` is only a lower bound, and an instance that applied it may not hold the peer yet.
+ * And a second run of the step (docs/CONTRACT.md#invariants 6) never fails a peering the first
+ * one activated.
  */
 import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
@@ -62,5 +64,27 @@ describe('activatePeering', () => {
     // Assess
     expect(early).toBeInstanceOf(CommandFailedError);
     expect(activated).toEqual({ status: 'ACTIVE' });
+  });
+
+  it('answers ACTIVE to a concurrent run of itself, once the other run activated the peering', async () => {
+    // Prepare: both sides applied; two runs of the step start together (a retry of a timed-out one).
+    const { repository, hub, spoke, peering, applied } = await peeringOnABusyHub();
+    await applied(hub.id, 4);
+    await applied(spoke.id, 1);
+    const audit = new MemoryAudit();
+    const d = { repository, audit };
+
+    // Act
+    const runs = await Promise.allSettled([
+      activatePeering(d, { peeringId: peering.id }),
+      activatePeering(d, { peeringId: peering.id }),
+    ]);
+
+    // Assess
+    expect(runs).toEqual([
+      { status: 'fulfilled', value: { status: 'ACTIVE' } },
+      { status: 'fulfilled', value: { status: 'ACTIVE' } },
+    ]);
+    expect((await repository.getPeering(peering.id))?.status).toBe('ACTIVE');
   });
 });
