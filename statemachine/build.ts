@@ -164,7 +164,10 @@ export function pushAndPoll(
   };
 }
 
-/** Both gateways of a peering (`$.gatewayIds[0]` and `[1]`), pushed side by side. */
+/**
+ * Both gateways of a peering (`$.gatewayIds[0]` and `[1]`), pushed side by side. The result is
+ * dropped unless `rest` keeps it (create-peering keeps what each side applied: PUSHED_SIDES).
+ */
 function pushBothSides(name: string, required: boolean, rest: State): State {
   return {
     Type: 'Parallel',
@@ -176,6 +179,13 @@ function pushBothSides(name: string, required: boolean, rest: State): State {
     ...rest,
   };
 }
+
+/**
+ * What each side's push loop ended with: CheckCommand's `{done, gatewayId, generation}`, the
+ * generation that push rendered. Activate requires each side to have applied at least that one
+ * (app/peering-workflow.ts activatePeering).
+ */
+const PUSHED_SIDES: State = { ResultSelector: { 'sides.$': '$[*].push.value' }, ResultPath: '$.pushed' };
 
 /**
  * Both sides pushed on the way out (unpush after a failure, delete): a gone gateway is skipped, the
@@ -232,12 +242,13 @@ export function createPeering(): Machine {
       }),
       Rejected: fail(),
       PushConfig: pushBothSides('PushConfig', true, {
+        ...PUSHED_SIDES,
         Next: 'Activate',
         Catch: [catchInto('$.failure', 'Compensate')],
       }),
       Activate: lambdaTask({
         fn: 'Activate',
-        payload: PEERING_ONLY,
+        payload: { ...PEERING_ONLY, 'pushed.$': '$.pushed.sides' },
         resultPath: '$.activated',
         catch: [catchInto('$.failure', 'Compensate')],
         next: 'Active',

@@ -29,9 +29,9 @@ export function assertTwoGateways(input: NewPeering): void {
 }
 
 /**
- * The PROVISIONING peering. `generations[i]` is side i's desiredGeneration before the write: the
- * write sets it to exactly one more (a compare-and-set), so each side names the generation that
- * first holds its peer.
+ * The PROVISIONING peering. `generations[i]` is side i's desiredGeneration as the write last read
+ * it: the write adds one, so `generation` is the first generation that can hold the side's peer
+ * (exactly it when nothing else changed the gateway meanwhile; see PeeringSide).
  */
 export function newPeeringRecord(
   input: NewPeering,

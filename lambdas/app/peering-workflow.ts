@@ -188,34 +188,66 @@ export async function pushStep(
   return { done: true, skipped: true };
 }
 
+/** A push the instance applied: the generation it rendered (create-peering's Activate reads it). */
+export interface AppliedPush {
+  gatewayId: string;
+  generation: number;
+}
+
 export async function checkCommandStep(
   d: Deps<'repository' | 'commands' | 'clock'>,
   input: { ticket: PushTicket },
   maxPolls: number,
-): Promise<PushProgress | { done: true }> {
+): Promise<PushProgress | ({ done: true } & AppliedPush)> {
   const progress = await checkPush(d, input.ticket, maxPolls);
-  return progress.done ? { done: true } : progress;
+  const { gatewayId, generation } = input.ticket;
+  return progress.done ? { done: true, gatewayId, generation } : progress;
 }
 
-/** Both instances reported a generation that contains the peering: ACTIVE. */
+/**
+ * Both instances applied a generation that contains the peering: ACTIVE. `pushed` names, per
+ * side, the generation this execution's push rendered: it was read after the peering's write, so it
+ * holds the side's peer entry. The write itself fixes no exact generation (a plain ADD,
+ * docs/DECISIONS.md "Busy hub: the hub item"). Without it (an execution of an older definition)
+ * the gateway's current generation is required: as safe, only stricter.
+ */
 export async function activatePeering(
   d: Deps<'repository' | 'audit'>,
-  input: { peeringId: string },
+  input: { peeringId: string; pushed?: AppliedPush[] },
 ): Promise<{ status: 'ACTIVE' }> {
   const peering = await d.repository.getPeering(input.peeringId);
   if (!peering) throw new CommandFailedError(`Peering ${input.peeringId} disappeared while provisioning`);
   if (peering.status === 'ACTIVE') return { status: 'ACTIVE' };
   for (const side of peering.sides) {
+    const required = Math.max(side.generation, await pushedGeneration(d, side.gatewayId, input.pushed));
     const applied = await d.repository.getAppliedGeneration(side.gatewayId);
-    if (!applied || applied.appliedGeneration < side.generation) {
-      throw new CommandFailedError(`Gateway ${side.gatewayId} has not applied generation ${side.generation}`);
+    if (!applied || applied.appliedGeneration < required) {
+      throw new CommandFailedError(`Gateway ${side.gatewayId} has not applied generation ${required}`);
     }
     await d.repository.markSideApplied(peering.id, side.gatewayId);
   }
   const activated = await d.repository.setPeeringStatus(peering.id, 'ACTIVE', null, ['PROVISIONING']);
-  if (!activated) throw new CommandFailedError(`Peering ${peering.id} is no longer provisioning`);
+  if (!activated) {
+    // A concurrent run of this step (a timed-out attempt still running, a sweep's re-drive) may
+    // have activated it: failing now would send an ACTIVE peering to Compensate.
+    if ((await d.repository.getPeering(peering.id))?.status === 'ACTIVE') return { status: 'ACTIVE' };
+    throw new CommandFailedError(`Peering ${peering.id} is no longer provisioning`);
+  }
   await d.audit.publish('VPC Peering Activated', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
   return { status: 'ACTIVE' };
+}
+
+/** The generation the side's push rendered; else the gateway's current one (see activatePeering). */
+async function pushedGeneration(
+  d: Deps<'repository'>,
+  gatewayId: string,
+  pushed: AppliedPush[] | undefined,
+): Promise<number> {
+  const generation = pushed?.find((push) => push.gatewayId === gatewayId)?.generation;
+  if (typeof generation === 'number') return generation;
+  const gateway = await d.repository.getGateway(gatewayId);
+  if (!gateway) throw new GatewayGoneError(gatewayId);
+  return gateway.desiredGeneration;
 }
 
 /** First half of the undo: the peer entries go, so the next push removes them from the instances. */

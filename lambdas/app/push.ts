@@ -5,10 +5,12 @@
  * reaches a gateway the same way.
  */
 
-import { CommandFailedError } from '../core/errors';
+import { CommandFailedError, TransientError } from '../core/errors';
 import { renderGatewayState, serialiseState } from '../core/render';
 import { instanceSecretNames } from '../core/secret-scope';
 import { parseInstanceReport } from '../core/status';
+import type { GatewayRecord, PeerRecord } from '../core/types';
+import { retry } from '../shared/retry';
 import type { Dependencies } from './ports';
 import { recordInstanceReport } from './status-reports';
 
@@ -22,13 +24,58 @@ export interface PushTicket {
 
 type PushDeps = Pick<Dependencies, 'repository' | 'configStore' | 'instanceSecrets' | 'commands'>;
 
+/**
+ * Reads taken while the gateway's generation moves under them before the push gives up with a
+ * TransientError (the ASL retries the step); a short random pause between them.
+ */
+const SNAPSHOT_ATTEMPTS = 8;
+const pauseBeforeReread = (attempt: number, random: number): number => random * 25 * attempt;
+
+class GenerationMovedError extends Error {
+  override readonly name = 'GenerationMovedError';
+}
+
+/**
+ * The gateway and its peers as they were at one generation: the gateway is read before and after
+ * its peers, and the read counts only if the generation did not move in between. Every change of
+ * the peer set moves the generation in the same transaction, so the peers are exactly those of
+ * that generation, and two pushes of one generation render the same bytes. (Read once, a push
+ * could label a later peer set with an earlier generation: two concurrent pushes of a busy hub
+ * then published different documents under one name, and the instance refused the first one's
+ * digest.)
+ */
+async function snapshotAtOneGeneration(
+  d: Pick<PushDeps, 'repository'>,
+  gatewayId: string,
+): Promise<{ gateway: GatewayRecord; peers: PeerRecord[] } | undefined> {
+  return retry(
+    async () => {
+      const before = await d.repository.getGateway(gatewayId);
+      if (!before) return undefined;
+      const peers = await d.repository.listPeers(gatewayId);
+      const gateway = await d.repository.getGateway(gatewayId);
+      if (!gateway) return undefined;
+      if (gateway.desiredGeneration !== before.desiredGeneration) {
+        throw new GenerationMovedError(`Gateway ${gatewayId} changed while its peers were read`);
+      }
+      return { gateway, peers };
+    },
+    {
+      attempts: SNAPSHOT_ATTEMPTS,
+      delayMs: pauseBeforeReread,
+      retryable: (error) => error instanceof GenerationMovedError,
+    },
+  ).catch((error: unknown) => {
+    if (!(error instanceof GenerationMovedError)) throw error;
+    throw new TransientError(`Gateway ${gatewayId} kept changing while its document was rendered`);
+  });
+}
+
 /** Undefined when the gateway no longer exists (nothing to push to). */
 export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise<PushTicket | undefined> {
-  // Read the gateway (its generation) before its peers: a document labelled g then holds at
-  // least every change up to g, so refusing older generations on the instance is always safe.
-  const gateway = await d.repository.getGateway(gatewayId);
-  if (!gateway) return undefined;
-  const peers = await d.repository.listPeers(gatewayId);
+  const snapshot = await snapshotAtOneGeneration(d, gatewayId);
+  if (!snapshot) return undefined;
+  const { gateway, peers } = snapshot;
   const generation = gateway.desiredGeneration;
   const state = renderGatewayState(gateway, peers, generation);
   const target = { gatewayId, instanceId: gateway.instanceId };

@@ -59,7 +59,12 @@ export interface PeeringSide {
   /** Address allocated for this peering in this side's tunnel subnet. */
   tunnelIp: string;
   applied: boolean;
-  /** The gateway's desiredGeneration that first contains this peering's peer entry. */
+  /**
+   * At most the gateway's first desiredGeneration that contains this peering's peer entry (equal
+   * unless concurrent changes landed on the gateway while the peering was written: the write adds
+   * to the generation, docs/DECISIONS.md "Busy hub: the hub item"). Activate waits for the generation
+   * the side's push rendered instead.
+   */
   generation: number;
 }
 

@@ -1,13 +1,14 @@
 /**
- * The busy hub (docs/DECISIONS.md "Busy hub: route locks"): 100 create-peering executions from one
- * hub to 100 spokes, all started at once on the real ASL, handlers, the workflow bench's
- * repository (in memory since the merge of house) and gateway script (files-only hosts). Each peering adds the spoke's VPC (its own /16) and tunnel subnet (a
- * /24 of one shared /16) to the hub: no two overlap, so none may invalidate another's checks into
- * failure. All must end ACTIVE, with invariants 1 (no tunnel address twice within a gateway) and 2
- * (one live peering per pair) holding after.
+ * The busy hub (docs/DECISIONS.md "Busy hub: route locks" and "Busy hub: the hub item"): 100
+ * create-peering executions from one hub to 100 spokes, all started at once on the real ASL,
+ * handlers, the workflow bench's in-memory repository and the gateway script (files-only hosts).
+ * Each peering adds the spoke's VPC (its own /16) and tunnel subnet (a /24 of one shared /16) to
+ * the hub: no two overlap, so none may invalidate another's checks into failure. All must end
+ * ACTIVE, with invariants 1 (no tunnel address twice within a gateway) and 2 (one live peering per
+ * pair) holding after.
  *
- * Known to fail (not solved yet: docs/DECISIONS.md); collected only with VPG_BUSY_HUB=1
- * (jest.config.js).
+ * The hub item's contention on DynamoDB, which this in-memory repository cannot show, is
+ * test/persistence/busy-hub.test.ts (docs/DECISIONS.md "Busy hub: the hub item").
  */
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { everyPeering } from '../support/pages';

@@ -135,31 +135,25 @@ export class AddressAllocator {
   }
 
   /**
-   * The gateway side of an allocation: count + 1 under the capacity, generation + 1 (a plain
-   * increment, or exactly `desiredGeneration + 1` as a compare-and-set that also requires ACTIVE).
+   * The gateway side of an allocation: count + 1 under the capacity, generation + 1, as a plain ADD
+   * (`increment-if-active` also requires ACTIVE, for peering sides). No compare-and-set of the
+   * generation: concurrent allocations on one gateway never refuse each other, only DynamoDB's
+   * per-item serialisation orders them (docs/DECISIONS.md "Busy hub: the hub item").
    */
-  allocateOnGateway(gateway: AllocatingGateway, generation: 'increment' | 'compare-and-set'): TransactItem {
-    const exact = generation === 'compare-and-set';
+  allocateOnGateway(
+    gateway: AllocatingGateway,
+    generation: 'increment' | 'increment-if-active',
+  ): TransactItem {
+    const active = generation === 'increment-if-active';
     return this.table.updateItem({
       Key: keys.gateway(gateway.id),
-      UpdateExpression: exact
-        ? 'SET desiredGeneration = :next, allocatedCount = allocatedCount + :one'
-        : 'ADD desiredGeneration :one, allocatedCount :one',
+      UpdateExpression: 'ADD desiredGeneration :one, allocatedCount :one',
       // `capacity` and `status` are reserved words, hence the names.
       ConditionExpression: `attribute_exists(pk) AND allocatedCount < #capacity${
-        exact ? ' AND #status = :active AND desiredGeneration = :current' : ''
+        active ? ' AND #status = :active' : ''
       }`,
-      ExpressionAttributeNames: { '#capacity': 'capacity', ...(exact ? { '#status': 'status' } : {}) },
-      ExpressionAttributeValues: {
-        ':one': 1,
-        ...(exact
-          ? {
-              ':active': 'ACTIVE',
-              ':current': gateway.desiredGeneration,
-              ':next': gateway.desiredGeneration + 1,
-            }
-          : {}),
-      },
+      ExpressionAttributeNames: { '#capacity': 'capacity', ...(active ? { '#status': 'status' } : {}) },
+      ExpressionAttributeValues: { ':one': 1, ...(active ? { ':active': 'ACTIVE' } : {}) },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
   }

@@ -3,8 +3,11 @@
  * peering per unordered pair) and, in the same transaction, both sides' peer entries, addresses
  * and gateway counters (allocator.ts).
  *
- * createPeering and detachPeering set desiredGeneration to an exact value under a compare-and-set,
- * because they report the generation that first holds the change; a transaction returns no values.
+ * createPeering adds 1 to each gateway's desiredGeneration with a plain ADD: a busy hub's concurrent
+ * peerings never refuse each other on it (docs/DECISIONS.md "Busy hub: the hub item"). So a side's
+ * `generation` is only a lower bound (a transaction returns no values); Activate waits for the
+ * generation the side's push rendered. detachPeering still sets an exact value under a
+ * compare-and-set, because it reports the generation that first holds the removal.
  */
 import { assertTwoGateways, newPeeringRecord, peeringPeer } from '../../app/new-records';
 import type { NewPeering, PeeringFilter, PeeringStore } from '../../app/ports';
@@ -66,7 +69,7 @@ export class DynamoPeeringStore implements PeeringStore {
         ...input.sides.map((side, i) =>
           this.allocator.claimItem(side.gatewayId, tunnelIps[i] ?? '', side.peer.name),
         ),
-        ...gateways.map((gateway) => this.allocator.allocateOnGateway(gateway, 'compare-and-set')),
+        ...gateways.map((gateway) => this.allocator.allocateOnGateway(gateway, 'increment-if-active')),
         // The routed-prefix check binds here: only to the blocks this peering adds prefixes to.
         ...input.sides.flatMap((side) =>
           claimRouteBlocks(
@@ -96,8 +99,8 @@ export class DynamoPeeringStore implements PeeringStore {
       if (blocks.some(failedCondition)) {
         throw new ChecksOutdatedError(`A route block of peering ${input.id} changed since it was checked`);
       }
-      // A gateway's generation moved (another peer, a road-warrior): contention, not a reason to
-      // check again; the next attempt sets the generation from the value the refusal returned.
+      // A gateway no longer ACTIVE, full or gone: the next attempt's assertActiveWithRoom (or
+      // refreshedGateway) says which, from the item the refusal returned.
       gateways = gateways.map((gateway, i) => refreshedGateway(gateway, [gatewayA, gatewayB][i]));
       [allocationA, allocationB].forEach((reason, i) => {
         if (failedCondition(reason)) misses[i] = (misses[i] ?? 0) + 1;

@@ -1,0 +1,102 @@
+/**
+ * A push renders a gateway's peers as they were at one generation (lambdas/app/push.ts): when a
+ * change lands while the peers are read, it reads again, so a document's generation names exactly
+ * its peer set and two pushes of one generation publish the same bytes. Read once, a busy hub's
+ * concurrent pushes published different documents under one generation's name, and the instance
+ * refused the first one's digest (docs/DECISIONS.md "Busy hub: the hub item").
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileConfigStore } from '../../lambdas/adapters/local/file-config-store';
+import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
+import type { ApplyCommand, CommandBus, Repository } from '../../lambdas/app/ports';
+import { pushGatewayConfig } from '../../lambdas/app/push';
+import { TransientError } from '../../lambdas/core/errors';
+import { gatewayRecord } from '../support/gateways';
+import { roadWarrior } from '../support/records';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'push-snapshot-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Records every command sent. */
+function recordingCommands(): CommandBus & { sent: ApplyCommand[] } {
+  const sent: ApplyCommand[] = [];
+  return {
+    sent,
+    send: async (command) => {
+      sent.push(command);
+      return `cmd-${sent.length}`;
+    },
+    teardown: async () => undefined,
+    requestReports: async () => 'reports',
+    get: async () => ({ status: 'Pending', output: '' }),
+  };
+}
+
+/** The repository, with `during` run inside each of the first `times` peer reads (a concurrent change). */
+function changingWhilePeersAreRead(
+  repository: Repository,
+  times: number,
+  during: (n: number) => Promise<unknown>,
+) {
+  let reads = 0;
+  return Object.assign(Object.create(repository) as Repository, {
+    listPeers: async (gatewayId: string) => {
+      const peers = await repository.listPeers(gatewayId);
+      reads += 1;
+      if (reads <= times) await during(reads);
+      return peers;
+    },
+  });
+}
+
+const deps = (repository: Repository, commands: CommandBus) => ({
+  repository,
+  commands,
+  configStore: new FileConfigStore(join(dir, 'config')),
+  instanceSecrets: { deliver: async () => {}, withdraw: async () => {} },
+});
+
+it('reads again when a change lands while the peers are read, and labels the document with its generation', async () => {
+  // Prepare: a road-warrior is added right after the first peer read returned.
+  const repository = new MemoryRepository();
+  const gateway = gatewayRecord();
+  await repository.createGateway(gateway);
+  const racing = changingWhilePeersAreRead(repository, 1, () =>
+    repository.addRoadWarrior(roadWarrior(gateway.id, 'laptop')),
+  );
+  const commands = recordingCommands();
+
+  // Act
+  const raced = await pushGatewayConfig(deps(racing, commands), gateway.id);
+  const quiet = await pushGatewayConfig(deps(repository, commands), gateway.id);
+
+  // Assess: both pushes name generation 1, which holds the road-warrior, with the same digest.
+  expect([raced?.generation, quiet?.generation]).toEqual([1, 1]);
+  const [first, second] = commands.sent;
+  expect(first?.stateSha256).toBe(second?.stateSha256);
+  const document = await new FileConfigStore(join(dir, 'config')).get(gateway.id, 1);
+  expect(document).toContain('"name":"laptop"');
+});
+
+it('gives up with a TransientError when the gateway keeps changing, and sends nothing', async () => {
+  // Prepare: every peer read meets another road-warrior.
+  const repository = new MemoryRepository();
+  const gateway = gatewayRecord();
+  await repository.createGateway(gateway);
+  const racing = changingWhilePeersAreRead(repository, 100, (n) =>
+    repository.addRoadWarrior(roadWarrior(gateway.id, `rw-${n}`)),
+  );
+  const commands = recordingCommands();
+
+  // Act
+  const push = await pushGatewayConfig(deps(racing, commands), gateway.id).catch((error) => error);
+
+  // Assess
+  expect(push).toBeInstanceOf(TransientError);
+  expect(commands.sent).toEqual([]);
+});
