@@ -224,6 +224,12 @@ export interface AdmissionStore {
     entries: Record<string, number>,
     expected: number,
   ): Promise<boolean>;
+  /**
+   * Adds admission `id` at `atMs` in one conditional write, without a read, if the item exists and
+   * holds fewer than `room` entries (the version moves too); false otherwise. The fast path of a
+   * limit far from full: concurrent adds never collide.
+   */
+  addAdmission(scope: string, kind: AdmissionKind, id: string, atMs: number, room: number): Promise<boolean>;
 }
 
 /** A secret to delete once its owner is gone (a revoked road-warrior's private key). */

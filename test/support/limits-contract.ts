@@ -11,6 +11,7 @@ import type { RepositoryUnderTest } from './repository-contract';
 
 const LIMITS = { gatewaysPerOwner: 5, roadWarriorsPerGateway: 5, operationsInFlightPerOwner: 3 };
 const CONCURRENT = 12;
+const BURST = 100;
 
 /** No execution was ever started: every admitted create still counts while its request may start it. */
 const noExecutions = {
@@ -54,6 +55,23 @@ export function limitsContract(subject: RepositoryUnderTest): void {
       expect(await repository.getAdmissions(owner, 'operations')).toEqual({ version: 0, entries: {} });
     });
 
+    it('adds an admission without a read only to an item with room', async () => {
+      // Prepare
+      const repository = subject.repository();
+      const owner = uniqueId('owner');
+      // Act
+      const absent = await repository.addAdmission(owner, 'operations', 'a', 1, 5);
+      await repository.putAdmissions(owner, 'operations', { a: 1 }, 0);
+      const added = await repository.addAdmission(owner, 'operations', 'b', 2, 2);
+      const full = await repository.addAdmission(owner, 'operations', 'c', 3, 2);
+      // Assess
+      expect([absent, added, full]).toEqual([false, true, false]);
+      expect(await repository.getAdmissions(owner, 'operations')).toEqual({
+        version: 2,
+        entries: { a: 1, b: 2 },
+      });
+    });
+
     it(`admits exactly the limit of ${CONCURRENT} concurrent gateway registrations of one owner`, async () => {
       // Prepare
       const owner = uniqueId('owner');
@@ -84,6 +102,20 @@ export function limitsContract(subject: RepositoryUnderTest): void {
         refused: CONCURRENT - LIMITS.operationsInFlightPerOwner,
         other: [],
       });
+    });
+    it(`admits all of ${BURST} concurrent creates of one owner under a limit above them`, async () => {
+      // Prepare: a script's burst against one owner's admission item (bench section 10's hub).
+      const owner = uniqueId('owner');
+      const roomy = { ...LIMITS, operationsInFlightPerOwner: BURST + 1 };
+      // Act
+      const result = await outcomes(
+        Array.from({ length: BURST }, (_, i) => admitOperation(deps(), owner, `pcx-${i}`, roomy)),
+        TooManyOperationsError,
+      );
+      // Assess: contention is waited out, never answered 503 (TransientError).
+      expect(result).toEqual({ admitted: BURST, refused: 0, other: [] });
+      const { entries } = await subject.repository().getAdmissions(owner, 'operations');
+      expect(Object.keys(entries)).toHaveLength(BURST);
     });
   });
 

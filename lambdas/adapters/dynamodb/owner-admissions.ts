@@ -1,10 +1,11 @@
 /**
  * Admissions of a limit (`ADMISSIONS#<kind>#<scope>` / `META`, scope = an owner or a gateway id):
  * a small map of recent admissions and a version, replaced only by a Put conditional on the version
- * read. Concurrent admissions in one scope are serialised on this item (docs/DECISIONS.md,
- * "Tenants and traffic").
+ * read, or added to by one UpdateItem conditional on the map's size (the fast path, no read).
+ * Concurrent admissions in one scope are serialised on this item (docs/DECISIONS.md, "Tenants and
+ * traffic").
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdmissionKind, AdmissionStore, Admissions } from '../../app/ports';
 import { isConditionalCheckFailure, toTypedError } from './errors';
 
@@ -51,6 +52,27 @@ export class OwnerAdmissions implements AdmissionStore {
           Item: { ...admissionKey(scope, kind), entity: 'admissions', version: expected + 1, entries },
           ConditionExpression: expected === 0 ? 'attribute_not_exists(pk)' : 'version = :expected',
           ...(expected === 0 ? {} : { ExpressionAttributeValues: { ':expected': expected } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw toTypedError(error);
+    }
+  }
+
+  async addAdmission(scope: string, kind: AdmissionKind, id: string, atMs: number, room: number) {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: admissionKey(scope, kind),
+          // An absent item fails the condition too (size of a missing attribute): the first
+          // admission of a scope creates the item through putAdmissions.
+          UpdateExpression: 'SET entries.#id = :at ADD version :one',
+          ConditionExpression: 'size(entries) < :room',
+          ExpressionAttributeNames: { '#id': id },
+          ExpressionAttributeValues: { ':at': atMs, ':one': 1, ':room': room },
         }),
       );
       return true;

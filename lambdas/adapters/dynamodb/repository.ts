@@ -126,6 +126,8 @@ export class DynamoRepository implements Repository {
   getAdmissions: Repository['getAdmissions'] = (scope, kind) => this.admissions.getAdmissions(scope, kind);
   putAdmissions: Repository['putAdmissions'] = (scope, kind, entries, expected) =>
     this.admissions.putAdmissions(scope, kind, entries, expected);
+  addAdmission: Repository['addAdmission'] = (scope, kind, id, atMs, room) =>
+    this.admissions.addAdmission(scope, kind, id, atMs, room);
 
   recordSecretCleanup: Repository['recordSecretCleanup'] = (cleanup) =>
     this.secretCleanups.recordSecretCleanup(cleanup);

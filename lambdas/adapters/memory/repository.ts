@@ -484,6 +484,15 @@ export class MemoryRepository implements Repository {
     this.state.admissions.set(key, { version: expected + 1, entries: copy(entries) });
     return true;
   }
+  async addAdmission(scope: string, kind: AdmissionKind, id: string, atMs: number, room: number) {
+    const current = this.state.admissions.get(`${kind}#${scope}`);
+    if (!current || Object.keys(current.entries).length >= room) return false;
+    this.state.admissions.set(`${kind}#${scope}`, {
+      version: current.version + 1,
+      entries: { ...current.entries, [id]: atMs },
+    });
+    return true;
+  }
 
   async recordSecretCleanup(cleanup: SecretCleanup): Promise<void> {
     this.state.secretCleanups.set(`${cleanup.recordedAt}#${cleanup.secretName}`, copy(cleanup));
