@@ -6,7 +6,9 @@
  */
 import { join } from 'node:path';
 import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
+import { FileInstanceSecrets } from '../lambdas/adapters/local/file-instance-secrets';
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
+import { instanceSecretNames } from '../lambdas/core/secret-scope';
 import { peerDescribing } from '../lambdas/app/peering-workflow';
 import type { Repository } from '../lambdas/app/ports';
 import { generatePresharedKey } from '../lambdas/core/key-format';
@@ -31,6 +33,7 @@ const PEERINGS = 50;
 interface Floor {
   repository: Repository;
   secrets: FileSecretStore;
+  instanceSecrets: FileInstanceSecrets;
   configStore: FileConfigStore;
   hosts: LocalHosts;
 }
@@ -39,9 +42,12 @@ export async function benchWorkflowLatency(): Promise<SectionResult> {
   const bench = await startBenchRuntime('files');
   try {
     const { repository } = await import('../lambdas/adapters/dynamodb');
+    const secrets = new FileSecretStore(join(bench.dataDir, 'secrets'));
     const floor: Floor = {
       repository: repository(),
-      secrets: new FileSecretStore(join(bench.dataDir, 'secrets')),
+      secrets,
+      // The runtime's own directory: its hosts read their copies there.
+      instanceSecrets: new FileInstanceSecrets(secrets, join(bench.dataDir, 'instance-secrets')),
       configStore: new FileConfigStore(join(bench.dataDir, 'config')),
       hosts: bench.runtime.hosts,
     };
@@ -132,11 +138,10 @@ async function applyDirectly(d: Floor, gatewayId: string): Promise<void> {
   const record = await gateway(d, gatewayId);
   const peers = await d.repository.listPeers(gatewayId);
   const generation = record.desiredGeneration;
-  const published = await d.configStore.put(
-    { gatewayId, instanceId: record.instanceId },
-    generation,
-    serialiseState(renderGatewayState(record, peers, generation)),
-  );
+  const target = { gatewayId, instanceId: record.instanceId };
+  const state = renderGatewayState(record, peers, generation);
+  await d.instanceSecrets.deliver(target, instanceSecretNames(state));
+  const published = await d.configStore.put(target, generation, serialiseState(state));
   await d.hosts.ensureHost(record);
   const result = await d.hosts.apply(record.instanceId, {
     gatewayId,
