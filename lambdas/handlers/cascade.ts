@@ -11,7 +11,8 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { repository } from '../adapters/dynamodb';
 import { removedGateway } from '../adapters/dynamodb-stream';
 import { configStore } from '../adapters/s3';
-import { instanceSecrets, secretStore } from '../adapters/s3/secrets';
+import { secretStore } from '../adapters/s3/secret-store';
+import { instanceSecrets } from '../adapters/s3/secrets';
 import { workflowEngine } from '../adapters/sfn';
 import { commandBus } from '../adapters/ssm';
 import { cascadeGatewayRemoval } from '../app/gateway-lifecycle';

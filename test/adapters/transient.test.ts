@@ -4,19 +4,13 @@
  * (account ids, role ARNs) out of the message (SDK mocked with aws-sdk-client-mock, no AWS).
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CopyObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EventBridgeAudit } from '../../lambdas/adapters/events';
 import { S3ConfigStore } from '../../lambdas/adapters/s3';
-import { S3InstanceSecrets, S3SecretStore } from '../../lambdas/adapters/s3/secrets';
+import { S3InstanceSecrets } from '../../lambdas/adapters/s3/secrets';
 import { StepFunctionsEngine } from '../../lambdas/adapters/sfn';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
 import { isTransientAwsError } from '../../lambdas/adapters/transient';
@@ -47,7 +41,6 @@ afterEach(() => {
   events.reset();
 });
 
-const secrets = () => new S3SecretStore(new S3Client(region), 'b', undefined);
 const instanceSecrets = () => new S3InstanceSecrets(new S3Client(region), 'b', undefined);
 const bus = () =>
   new SsmCommandBus(
@@ -63,11 +56,11 @@ const engine = () =>
     'push-gateway': () => 'arn:aws:states:us-east-1:1:stateMachine:push',
   });
 
-/** Each adapter call, and the SDK command it sends. */
+/**
+ * Each adapter call, and the SDK command it sends. The secret store signs its own requests: its
+ * failures are tested over a stubbed fetch (test/unit/adapters/secret-store.test.ts).
+ */
 const CALLS: ReadonlyArray<readonly [string, (failure: Error) => void, () => Promise<unknown>]> = [
-  ['secrets.putIfAbsent', (f) => s3.on(PutObjectCommand).rejects(f), () => secrets().putIfAbsent('/p', 'v')],
-  ['secrets.get', (f) => s3.on(GetObjectCommand).rejects(f), () => secrets().get('/p')],
-  ['secrets.delete', (f) => s3.on(DeleteObjectCommand).rejects(f), () => secrets().delete('/p')],
   [
     'instanceSecrets.deliver',
     (f) => s3.on(CopyObjectCommand).rejects(f),
@@ -148,6 +141,11 @@ describe('isTransientAwsError', () => {
     ['S3 SlowDown', sdkError('SlowDown', 503), true],
     ['a 429 of any name', sdkError('Whatever', 429), true],
     ['a connection reset', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), true],
+    [
+      'fetch’s closed socket',
+      Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+      true,
+    ],
     ['a validation failure', sdkError('ValidationException', 400), false],
     ['a plain error', new Error('x'), false],
     ['not an error', 'ThrottlingException', false],

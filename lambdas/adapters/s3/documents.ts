@@ -5,7 +5,7 @@
 import type { ConfigStore } from '../../app/ports';
 import { provided } from '../../shared/deps';
 import { env } from '../../shared/env';
-import { signGetObject } from './signed-get';
+import { S3HttpObjects } from './http-objects';
 
 /** Ends with a slash: `gateways/gw-a/` never lists `gateways/gw-ab/`. */
 export const gatewayDocumentsPrefix = (gatewayId: string) => `gateways/${gatewayId}/`;
@@ -23,23 +23,14 @@ export function documentGeneration(gatewayId: string, key: string): number | und
 }
 
 /** The document of `generation`, or undefined when S3 has none (404). */
-export async function getStateDocument(
+export function getStateDocument(
   bucket: string,
   gatewayId: string,
   generation: number,
 ): Promise<string | undefined> {
-  const request = signGetObject(
-    bucket,
+  return new S3HttpObjects(bucket, env.awsRegion(), env.awsCredentials).get(
     stateDocumentKey(gatewayId, generation),
-    env.awsRegion(),
-    env.awsCredentials(),
-    new Date(),
   );
-  const response = await fetch(request.url, { headers: request.headers });
-  if (response.status === 404) return undefined;
-  if (!response.ok)
-    throw new Error(`S3 GetObject of ${gatewayId} generation ${generation}: HTTP ${response.status}`);
-  return response.text();
 }
 
 /** The config store's read side: the provided store (embedded runtime, tests), else S3. */
