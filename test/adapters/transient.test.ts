@@ -4,17 +4,17 @@
  * (account ids, role ARNs) out of the message (SDK mocked with aws-sdk-client-mock, no AWS).
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { CopyObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EventBridgeAudit } from '../../lambdas/adapters/events';
-import { S3ConfigStore } from '../../lambdas/adapters/s3';
 import { S3InstanceSecrets } from '../../lambdas/adapters/s3/secrets';
 import { StepFunctionsEngine } from '../../lambdas/adapters/sfn';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
 import { isTransientAwsError } from '../../lambdas/adapters/transient';
 import { TransientError } from '../../lambdas/core/errors';
+import { objectsAnswering } from '../support/s3-fetch';
 
 const SECRET_TEXT = 'User: arn:aws:sts::123456789012:assumed-role/peering-api is not authorized';
 
@@ -43,12 +43,11 @@ afterEach(() => {
 
 const instanceSecrets = () => new S3InstanceSecrets(new S3Client(region), 'b', undefined);
 const bus = () =>
-  new SsmCommandBus(
-    new SSMClient(region),
-    new S3Client(region),
-    { apply: 'apply', report: 'report', teardown: 'teardown' },
-    'bucket',
-  );
+  new SsmCommandBus(new SSMClient(region), objectsAnswering('bucket').objects, {
+    apply: 'apply',
+    report: 'report',
+    teardown: 'teardown',
+  });
 const engine = () =>
   new StepFunctionsEngine(new SFNClient(region), {
     'create-peering': () => 'arn:aws:states:us-east-1:1:stateMachine:create',
@@ -57,8 +56,9 @@ const engine = () =>
   });
 
 /**
- * Each adapter call, and the SDK command it sends. The secret store signs its own requests: its
- * failures are tested over a stubbed fetch (test/unit/adapters/secret-store.test.ts).
+ * Each adapter call, and the SDK command it sends. The secret store and the config store's put
+ * sign their own requests: their failures are tested over a stubbed fetch
+ * (test/unit/adapters/secret-store.test.ts, config-store.test.ts).
  */
 const CALLS: ReadonlyArray<readonly [string, (failure: Error) => void, () => Promise<unknown>]> = [
   [
@@ -80,11 +80,6 @@ const CALLS: ReadonlyArray<readonly [string, (failure: Error) => void, () => Pro
   ],
   ['commands.requestReports', (f) => ssm.on(SendCommandCommand).rejects(f), () => bus().requestReports()],
   ['commands.get', (f) => ssm.on(GetCommandInvocationCommand).rejects(f), () => bus().get('c', 'i-1')],
-  [
-    'configStore.put',
-    (f) => s3.on(PutObjectCommand).rejects(f),
-    () => new S3ConfigStore(new S3Client(region), 'b').put({ gatewayId: 'gw', instanceId: 'i-1' }, 1, '{}'),
-  ],
   [
     'workflows.start',
     (f) => sfn.on(StartExecutionCommand).rejects(f),

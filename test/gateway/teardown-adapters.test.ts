@@ -21,6 +21,7 @@ import { S3ConfigStore } from '../../lambdas/adapters/s3';
 import { S3InstanceSecrets } from '../../lambdas/adapters/s3/secrets';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
 import { TransientError } from '../../lambdas/core/errors';
+import { objectsAnswering } from '../support/s3-fetch';
 
 const ssm = mockClient(SSMClient);
 const s3 = mockClient(S3Client);
@@ -28,12 +29,11 @@ const ARN_PREFIX = 'arn:aws:ec2:us-east-1:123456789012:instance/';
 process.env.GATEWAY_INSTANCE_ARN_PREFIX = ARN_PREFIX;
 const region = { region: 'us-east-1' };
 const bus = () =>
-  new SsmCommandBus(
-    new SSMClient(region),
-    new S3Client(region),
-    { apply: 'ApplyDoc', report: 'ReportDoc', teardown: 'TeardownDoc' },
-    'config-bucket',
-  );
+  new SsmCommandBus(new SSMClient(region), objectsAnswering('config-bucket').objects, {
+    apply: 'ApplyDoc',
+    report: 'ReportDoc',
+    teardown: 'TeardownDoc',
+  });
 const command = { instanceId: 'i-0abc', gatewayId: 'gw-a', generation: 42 };
 
 beforeEach(() => {
@@ -124,7 +124,10 @@ describe('deleting what was published for a deleted gateway', () => {
     ]);
 
     // Act
-    await new S3ConfigStore(new S3Client(region), 'config-bucket').deleteThrough('gw-a', 42);
+    await new S3ConfigStore(new S3Client(region), objectsAnswering('config-bucket').objects).deleteThrough(
+      'gw-a',
+      42,
+    );
 
     // Assess
     expect(listed.map((input) => [input.Bucket, input.Prefix])).toEqual([
@@ -161,7 +164,10 @@ describe('deleting what was published for a deleted gateway', () => {
 
     // Act / Assess
     await expect(
-      new S3ConfigStore(new S3Client(region), 'config-bucket').deleteThrough('gw-a', 5),
+      new S3ConfigStore(new S3Client(region), objectsAnswering('config-bucket').objects).deleteThrough(
+        'gw-a',
+        5,
+      ),
     ).rejects.toThrow('InternalError');
   });
 });

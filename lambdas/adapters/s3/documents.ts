@@ -1,6 +1,7 @@
 /**
- * Reading desired-state documents back without the S3 client: the api Lambda shows the applied
- * generation's peers on the status route (docs/DECISIONS.md, "Status shows the applied peers").
+ * Where desired-state documents live in the config bucket, and reading them back without the S3
+ * client: the api Lambda shows the applied generation's peers on the status route
+ * (docs/DECISIONS.md, "Status shows the applied peers").
  */
 import type { ConfigStore } from '../../app/ports';
 import { provided } from '../../shared/deps';
@@ -22,19 +23,11 @@ export function documentGeneration(gatewayId: string, key: string): number | und
   return digits === undefined ? undefined : Number(digits);
 }
 
-/** The document of `generation`, or undefined when S3 has none (404). */
-export function getStateDocument(
-  bucket: string,
-  gatewayId: string,
-  generation: number,
-): Promise<string | undefined> {
-  return new S3HttpObjects(bucket, env.awsRegion(), env.awsCredentials).get(
-    stateDocumentKey(gatewayId, generation),
-  );
-}
+/** The config bucket's objects over signed requests (the function's region and credentials). */
+export const configObjects = () => new S3HttpObjects(env.configBucket(), env.awsRegion(), env.awsCredentials);
 
 /** The config store's read side: the provided store (embedded runtime, tests), else S3. */
 export const configDocuments = (): Pick<ConfigStore, 'get'> =>
   provided('configStore') ?? {
-    get: (gatewayId, generation) => getStateDocument(env.configBucket(), gatewayId, generation),
+    get: (gatewayId, generation) => configObjects().get(stateDocumentKey(gatewayId, generation)),
   };

@@ -41,7 +41,7 @@ const BASE_DELAY_MS = 100;
 
 export class S3HttpObjects {
   constructor(
-    private readonly bucket: string,
+    readonly bucket: string,
     private readonly region: string,
     /** Read at each request: the function's role credentials (lambdas/shared/env.ts). */
     private readonly credentials: () => AwsCredentials,

@@ -5,54 +5,18 @@
  * 5xx and failures below HTTP are retried, then become TransientError; anything else is thrown as
  * S3 named it, without S3's message text.
  */
-import { S3HttpObjects } from '../../../lambdas/adapters/s3/http-objects';
 import { S3SecretStore } from '../../../lambdas/adapters/s3/secret-store';
 import { TransientError } from '../../../lambdas/core/errors';
+import { type Answer, objectsAnswering, ok, s3Error, socketFailure } from '../../support/s3-fetch';
 
 const KMS_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd';
 const SECRET = 'the-secret-value=';
 /** S3's <Message> of a denial names the caller: it must not reach the error's message. */
 const DENIAL_TEXT = 'User: arn:aws:sts::123456789012:assumed-role/peering-api is not authorized';
 
-const s3Error =
-  (status: number, code: string, message = 'S3 says so') =>
-  () =>
-    new Response(`<?xml version="1.0"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`, {
-      status,
-    });
-const ok =
-  (body: string | null = null, status = 200) =>
-  () =>
-    new Response(body, { status });
-/** What fetch throws when the socket fails: a TypeError with the socket error as its cause. */
-const socketFailure = (code: string) => () => {
-  throw new TypeError('fetch failed', { cause: Object.assign(new Error(`connect ${code}`), { code }) });
-};
-
-type Answer = () => Response;
-
-/**
- * A store whose fetch gives `answers` in turn (the last one again once they run out), recording
- * requests; `kmsKeyId` null: no key named.
- */
+/** A store whose fetch gives `answers` in turn, recording requests; `kmsKeyId` null: no key named. */
 function storeAnswering(answers: Answer[], kmsKeyId: string | null = KMS_KEY) {
-  const requests: Array<{ url: string; method: string; headers: Record<string, string>; body?: string }> = [];
-  const fakeFetch = async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    requests.push({
-      url: String(url),
-      method: init?.method ?? 'GET',
-      headers: init?.headers as Record<string, string>,
-      ...(init?.body ? { body: Buffer.from(init.body as Uint8Array).toString('utf8') } : {}),
-    });
-    const answer = answers[Math.min(requests.length, answers.length) - 1] as Answer;
-    return answer();
-  };
-  const objects = new S3HttpObjects(
-    'secrets-bucket',
-    'eu-west-1',
-    () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' }),
-    { fetch: fakeFetch as typeof fetch, wait: async () => undefined },
-  );
+  const { objects, requests } = objectsAnswering('secrets-bucket', answers);
   return { store: new S3SecretStore(objects, kmsKeyId ?? undefined), requests };
 }
 
