@@ -9,9 +9,9 @@
  */
 import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { S3HttpObjects } from '../lambdas/adapters/s3/http-objects';
 import { S3SecretStore } from '../lambdas/adapters/s3/secret-store';
 import { S3InstanceSecrets } from '../lambdas/adapters/s3/secrets';
+import { S3HttpObjects } from '../lambdas/adapters/signed-s3/http-objects';
 import type { Metric, SectionResult } from './harness';
 
 /** USD, us-east-1 list prices. */

@@ -1,6 +1,6 @@
 /**
  * A command's output longer than GetCommandInvocation returns (24,000 characters) is read from S3
- * with a signed GET (lambdas/adapters/ssm/index.ts over lambdas/adapters/s3/http-objects.ts): SSM
+ * with a signed GET (lambdas/adapters/ssm/index.ts over lambdas/adapters/signed-s3/http-objects.ts): SSM
  * mocked, fetch stubbed. Only the invocation's own output key is read.
  */
 import { GetCommandInvocationCommand, SSMClient } from '@aws-sdk/client-ssm';

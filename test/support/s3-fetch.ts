@@ -1,9 +1,9 @@
 /**
- * S3 objects over a stubbed fetch (lambdas/adapters/s3/http-objects.ts): every request is recorded
+ * S3 objects over a stubbed fetch (lambdas/adapters/signed-s3/http-objects.ts): every request is recorded
  * and answered in turn from `answers` (the last one again once they run out); back-off pauses are
  * instant. No answer given: any request fails the test, naming the request.
  */
-import { S3HttpObjects } from '../../lambdas/adapters/s3/http-objects';
+import { S3HttpObjects } from '../../lambdas/adapters/signed-s3/http-objects';
 
 export type Answer = () => Response;
 

@@ -6,7 +6,7 @@
 import type { ConfigStore } from '../../app/ports';
 import { provided } from '../../shared/deps';
 import { env } from '../../shared/env';
-import { S3HttpObjects } from './http-objects';
+import { signedObjects } from '../signed-s3/http-objects';
 
 /** Ends with a slash: `gateways/gw-a/` never lists `gateways/gw-ab/`. */
 export const gatewayDocumentsPrefix = (gatewayId: string) => `gateways/${gatewayId}/`;
@@ -24,7 +24,7 @@ export function documentGeneration(gatewayId: string, key: string): number | und
 }
 
 /** The config bucket's objects over signed requests (the function's region and credentials). */
-export const configObjects = () => new S3HttpObjects(env.configBucket(), env.awsRegion(), env.awsCredentials);
+export const configObjects = () => signedObjects(env.configBucket());
 
 /** The config store's read side: the provided store (embedded runtime, tests), else S3. */
 export const configDocuments = (): Pick<ConfigStore, 'get'> =>

@@ -8,9 +8,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { ConfigStore, InstanceTarget, PublishedState } from '../../app/ports';
 import { resolve } from '../../shared/deps';
 import { instanceArn } from '../../shared/instance-arn';
+import type { S3HttpObjects } from '../signed-s3/http-objects';
 import { deleteUnderPrefix } from './delete-under-prefix';
 import { configObjects, documentGeneration, gatewayDocumentsPrefix, stateDocumentKey } from './documents';
-import type { S3HttpObjects } from './http-objects';
 
 export { stateDocumentKey };
 
@@ -24,7 +24,7 @@ export const instanceTagging = (instanceId: string) =>
 export const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /**
- * Documents are written and read with signed requests (./http-objects.ts); the S3 client is kept
+ * Documents are written and read with signed requests (adapters/signed-s3); the S3 client is kept
  * for deleting under a prefix only, so a bundle that publishes no copy carries none of the client's
  * object operations (docs/DECISIONS.md, "Lambda bundles").
  */

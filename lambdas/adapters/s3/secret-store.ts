@@ -9,14 +9,14 @@
  *   made by ./secrets.ts.
  * The bucket is not versioned: a deleted secret is gone, not kept as a noncurrent version.
  *
- * The store speaks signed HTTP (./http-objects.ts), not the S3 client: the api Lambda holds it, and
+ * The store speaks signed HTTP (adapters/signed-s3/http-objects.ts), not the S3 client: the api Lambda holds it, and
  * its bundle must stay under 500 KB (docs/DECISIONS.md, "Lambda bundles").
  */
 import type { SecretStore } from '../../app/ports';
 import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../../app/secret-names';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
-import { S3HttpObjects, S3ResponseError } from './http-objects';
+import { type S3HttpObjects, S3ResponseError, signedObjects } from '../signed-s3/http-objects';
 
 const SECRET_NAME = /^(\/[A-Za-z0-9_.-]+){1,15}$/;
 
@@ -84,10 +84,5 @@ export class S3SecretStore implements SecretStore {
 export const secretStore = () =>
   resolve(
     'secrets',
-    () =>
-      new S3SecretStore(
-        new S3HttpObjects(env.secretsBucket(), env.awsRegion(), env.awsCredentials),
-        env.secretsKmsKeyId(),
-        env.secretPrefix(),
-      ),
+    () => new S3SecretStore(signedObjects(env.secretsBucket()), env.secretsKmsKeyId(), env.secretPrefix()),
   );

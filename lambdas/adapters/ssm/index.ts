@@ -21,8 +21,7 @@ import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { GATEWAY_TAG } from '../../shared/gateway-tag';
 import { instanceArn } from '../../shared/instance-arn';
-import { configObjects } from '../s3/documents';
-import type { S3HttpObjects } from '../s3/http-objects';
+import { type S3HttpObjects, signedObjects } from '../signed-s3/http-objects';
 import { toTransient, transientOn } from '../transient';
 
 const OUTPUT_PREFIX = 'command-output';
@@ -170,7 +169,7 @@ export const commandBus = () =>
   resolve(
     'commands',
     () =>
-      new SsmCommandBus(new SSMClient({}), configObjects(), {
+      new SsmCommandBus(new SSMClient({}), signedObjects(env.configBucket()), {
         apply: env.ssmDocumentName(),
         report: env.ssmReportDocumentName(),
         teardown: env.ssmTeardownDocumentName(),

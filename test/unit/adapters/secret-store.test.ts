@@ -1,9 +1,9 @@
 /**
- * The S3 secret store over signed fetch (lambdas/adapters/s3/secret-store.ts and http-objects.ts),
- * fetch stubbed: which request each call sends, and what each S3 answer becomes. A refused
- * conditional write (412, 409) means the first writer won; a GET's 404 means no secret; throttling,
- * 5xx and failures below HTTP are retried, then become TransientError; anything else is thrown as
- * S3 named it, without S3's message text.
+ * The S3 secret store (lambdas/adapters/s3/secret-store.ts) over signed fetch
+ * (lambdas/adapters/signed-s3/http-objects.ts), fetch stubbed: which request each call sends, and
+ * what each S3 answer becomes. A refused conditional write (412, 409) means the first writer won; a
+ * GET's 404 means no secret; throttling, 5xx and failures below HTTP are retried, then become
+ * TransientError; anything else is thrown as S3 named it, without S3's message text.
  */
 import { S3SecretStore } from '../../../lambdas/adapters/s3/secret-store';
 import { TransientError } from '../../../lambdas/core/errors';

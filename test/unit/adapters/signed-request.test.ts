@@ -1,12 +1,12 @@
 /**
- * The hand-made S3 object request signature (lambdas/adapters/s3/signed-request.ts) against the
+ * The hand-made S3 object request signature (lambdas/adapters/signed-s3/signed-request.ts) against the
  * SDK's own SigV4 signer, for the same request: equal Authorization headers, for each method, with
  * and without a session token, with and without extra signed headers and a body.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { SourceData } from '@smithy/types';
-import { type ObjectRequest, signObjectRequest } from '../../../lambdas/adapters/s3/signed-request';
+import { type ObjectRequest, signObjectRequest } from '../../../lambdas/adapters/signed-s3/signed-request';
 
 /** The SDK's Checksum interface over node:crypto (what @smithy/hash-node does). */
 const bytes = (data: SourceData): string | Buffer =>

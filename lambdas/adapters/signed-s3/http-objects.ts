@@ -4,8 +4,10 @@
  * answer becomes an error named by S3's `<Code>` carrying `$metadata.httpStatusCode`, and a
  * failure below HTTP surfaces as its socket error (with `code`, e.g. ECONNRESET). Throttling, 5xx
  * and network failures are retried as the client's standard mode does (3 attempts, jittered
- * back-off) before they become TransientError.
+ * back-off) before they become TransientError. It grants nothing itself: the adapters sending
+ * through it (s3, ssm) hold the access (lib/access.ts).
  */
+import { env } from '../../shared/env';
 import { type RetryOptions, retry } from '../../shared/retry';
 import { isTransientAwsError, transientOn } from '../transient';
 import { type AwsCredentials, type ObjectMethod, signObjectRequest } from './signed-request';
@@ -106,3 +108,7 @@ export class S3HttpObjects {
     );
   }
 }
+
+/** `bucket`'s objects with the function's region and role credentials (lambdas/shared/env.ts). */
+export const signedObjects = (bucket: string) =>
+  new S3HttpObjects(bucket, env.awsRegion(), env.awsCredentials);
