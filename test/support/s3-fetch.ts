@@ -36,6 +36,20 @@ export const socketFailure =
     throw new TypeError('fetch failed', { cause: Object.assign(new Error(`connect ${code}`), { code }) });
   };
 
+/** An answer whose body breaks off while it is read, as fetch reports a socket closed mid-body. */
+export const bodyCut =
+  (code: string): Answer =>
+  () =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.error(
+            new TypeError('terminated', { cause: Object.assign(new Error('other side closed'), { code }) }),
+          );
+        },
+      }),
+    );
+
 export function objectsAnswering(
   bucket: string,
   answers: readonly Answer[] = [],

@@ -82,17 +82,18 @@ export class S3HttpObjects {
         this.credentials(),
         now(),
       );
-      const response = await fetchFn(signed.url, {
+      const { response, text } = await fetchFn(signed.url, {
         method,
         headers: signed.headers,
         // Bytes, not a string, so fetch adds no content-type of its own to the stored object.
         ...(body === undefined ? {} : { body: Buffer.from(body, 'utf8') }),
-      }).catch((error: unknown) => {
-        // fetch wraps the socket's failure (ECONNRESET, ENOTFOUND…) in a TypeError's cause.
-        throw error instanceof TypeError && error.cause instanceof Error ? error.cause : error;
-      });
-      // Read in full even when unused, so the connection goes back to the pool at once.
-      const text = await response.text();
+      })
+        // Read in full even when unused, so the connection goes back to the pool at once.
+        .then(async (answer) => ({ response: answer, text: await answer.text() }))
+        .catch((error: unknown) => {
+          // fetch wraps the socket's failure (ECONNRESET, UND_ERR_SOCKET…) in a TypeError's cause.
+          throw error instanceof TypeError && error.cause instanceof Error ? error.cause : error;
+        });
       if (response.ok || accepted.includes(response.status)) return { status: response.status, text };
       const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? 'UnknownError';
       throw new S3ResponseError(code, response.status, method);
@@ -100,7 +101,7 @@ export class S3HttpObjects {
     return transientOn('S3', () =>
       retry(attempt, {
         attempts: ATTEMPTS,
-        delayMs: (attempt, draw) => draw * BASE_DELAY_MS * 2 ** attempt,
+        delayMs: (failed, draw) => draw * BASE_DELAY_MS * 2 ** failed,
         retryable: isTransientAwsError,
         ...(random ? { random } : {}),
         ...(wait ? { wait } : {}),

@@ -7,7 +7,7 @@
  */
 import { S3SecretStore } from '../../../lambdas/adapters/s3/secret-store';
 import { TransientError } from '../../../lambdas/core/errors';
-import { type Answer, objectsAnswering, ok, s3Error, socketFailure } from '../../support/s3-fetch';
+import { type Answer, bodyCut, objectsAnswering, ok, s3Error, socketFailure } from '../../support/s3-fetch';
 
 const KMS_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd';
 const SECRET = 'the-secret-value=';
@@ -187,6 +187,7 @@ describe.each(CALLS)('%s', (_call, act) => {
     ['a 429 without a body', ok(null, 429)],
     ['a connection reset', socketFailure('ECONNRESET')],
     ['a closed socket', socketFailure('UND_ERR_SOCKET')],
+    ['an answer cut while it is read', bodyCut('UND_ERR_SOCKET')],
   ])('turns %s that outlasts 3 attempts into TransientError', async (_what, answer) => {
     // Prepare
     const { store, requests } = storeAnswering([answer]);
