@@ -1,5 +1,5 @@
 /**
- * Section 10: the console. The time until the gateway list is interactive in headless Chromium
+ * Section 12: the console. The time until the gateway list is interactive in headless Chromium
  * against the embedded runtime (from navigation to the first gateway link visible and enabled, a
  * fresh browser context, cold cache, each time), the main thread's CPU time over that span (what
  * the console itself costs, less sensitive to a busy machine than the wall time), and the

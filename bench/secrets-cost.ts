@@ -1,5 +1,5 @@
 /**
- * Section 9: what a secret costs, stored as an SSE-KMS object (lambdas/adapters/s3/secrets.ts)
+ * Section 11: what a secret costs, stored as an SSE-KMS object (lambdas/adapters/s3/secrets.ts)
  * against Parameter Store's Standard and Advanced tiers (docs/DECISIONS.md "Tenant isolation at
  * the gateway instance"). The requests are counted, not assumed: the real adapters run against a
  * mocked S3 client and a stubbed fetch (the secret store signs its own requests) that record every

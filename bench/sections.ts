@@ -91,14 +91,14 @@ export const SECTIONS: SectionSpec[] = [
   },
   {
     name: 'secrets-cost',
-    title: '9. cost of a secret vs Parameter Store tiers',
+    title: '11. cost of a secret vs Parameter Store tiers',
     isolated: false,
     timeoutMs: MINUTE,
     run: async () => (await import('./secrets-cost')).benchSecretsCost(),
   },
   {
     name: 'console',
-    title: '10. console: initial JavaScript and time to an interactive gateway list',
+    title: '12. console: initial JavaScript and time to an interactive gateway list',
     isolated: true,
     timeoutMs: 3 * MINUTE,
     run: async () => (await import('./console')).benchConsole(),
