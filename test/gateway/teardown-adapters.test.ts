@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3ConfigStore } from '../../lambdas/adapters/s3';
-import { S3InstanceSecrets } from '../../lambdas/adapters/s3/secrets';
+import { S3InstanceSecrets, secretCopiesWithdrawal } from '../../lambdas/adapters/s3/secrets';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
 import { TransientError } from '../../lambdas/core/errors';
 import { objectsAnswering } from '../support/s3-fetch';
@@ -137,23 +137,35 @@ describe('deleting what was published for a deleted gateway', () => {
     expect(keysOf(deleted)).toEqual([['gateways/gw-a/000000000001.json', 'gateways/gw-a/000000000042.json']]);
   });
 
-  it('withdraws every secret copy delivered for the gateway, and only its own', async () => {
-    // Prepare
-    const copies = ['gateways/gw-a/secrets/vpc-peering/gateways/gw-a/private-key'];
-    const { listed, deleted } = scriptS3([copies]);
+  it.each([
+    [
+      'the instance secrets adapter',
+      () => new S3InstanceSecrets(new S3Client(region), 'secrets-bucket', undefined),
+    ],
+    [
+      'the cascade’s withdrawal alone (bucket from the environment)',
+      () => {
+        process.env.SECRETS_BUCKET = 'secrets-bucket';
+        return secretCopiesWithdrawal();
+      },
+    ],
+  ])(
+    '%s withdraws every secret copy delivered for the gateway, and only its own',
+    async (_adapter, build) => {
+      // Prepare
+      const copies = ['gateways/gw-a/secrets/vpc-peering/gateways/gw-a/private-key'];
+      const { listed, deleted } = scriptS3([copies]);
 
-    // Act
-    await new S3InstanceSecrets(new S3Client(region), 'secrets-bucket', undefined).withdraw({
-      gatewayId: 'gw-a',
-      instanceId: 'i-0abc',
-    });
+      // Act
+      await build().withdraw({ gatewayId: 'gw-a', instanceId: 'i-0abc' });
 
-    // Assess
-    expect(listed.map((input) => [input.Bucket, input.Prefix])).toEqual([
-      ['secrets-bucket', 'gateways/gw-a/secrets/'],
-    ]);
-    expect(keysOf(deleted)).toEqual([copies]);
-  });
+      // Assess
+      expect(listed.map((input) => [input.Bucket, input.Prefix])).toEqual([
+        ['secrets-bucket', 'gateways/gw-a/secrets/'],
+      ]);
+      expect(keysOf(deleted)).toEqual([copies]);
+    },
+  );
 
   it('fails when S3 could not delete an object, so the cascade is retried', async () => {
     // Prepare

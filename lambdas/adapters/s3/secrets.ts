@@ -5,7 +5,7 @@
  */
 import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { InstanceSecrets, InstanceTarget } from '../../app/ports';
-import { resolve } from '../../shared/deps';
+import { provided, resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { transientOn } from '../transient';
 import { instanceTagging } from '.';
@@ -49,12 +49,31 @@ export class S3InstanceSecrets implements InstanceSecrets {
   }
 
   withdraw(target: InstanceTarget): Promise<void> {
-    return deleteUnderPrefix(this.client, this.bucket, deliveredSecretsPrefix(target.gatewayId));
+    return withdrawCopies(this.client, this.bucket, target);
   }
 }
+
+/** Deletes every copy delivered for the target's gateway. */
+const withdrawCopies = (client: S3Client, bucket: string, target: InstanceTarget) =>
+  deleteUnderPrefix(client, bucket, deliveredSecretsPrefix(target.gatewayId));
+
+let sharedClient: S3Client | undefined;
+const s3Client = () => {
+  sharedClient ??= new S3Client({});
+  return sharedClient;
+};
 
 export const instanceSecrets = () =>
   resolve(
     'instanceSecrets',
-    () => new S3InstanceSecrets(new S3Client({}), env.secretsBucket(), env.secretsKmsKeyId()),
+    () => new S3InstanceSecrets(s3Client(), env.secretsBucket(), env.secretsKmsKeyId()),
   );
+
+/**
+ * Withdrawal alone, for the cascade: a bundle that never delivers holds no CopyObject
+ * (docs/DECISIONS.md, "Lambda bundles"). The provided adapter (embedded runtime, tests) serves too.
+ */
+export const secretCopiesWithdrawal = (): Pick<InstanceSecrets, 'withdraw'> =>
+  provided('instanceSecrets') ?? {
+    withdraw: (target) => withdrawCopies(s3Client(), env.secretsBucket(), target),
+  };
