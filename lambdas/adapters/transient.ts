@@ -31,7 +31,7 @@ const TRANSIENT_NAMES = new Set([
 
 /**
  * Connection failures below HTTP: the request may not even have reached the service. The UND_ERR_
- * codes are fetch's (undici), for the adapters that sign their own requests (adapters/signed-s3/http-objects.ts).
+ * codes are fetch's (undici), for the requests signed by hand (adapters/signed-s3/http-objects.ts).
  */
 const NETWORK_CODES = new Set([
   'ECONNRESET',

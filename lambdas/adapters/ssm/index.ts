@@ -149,9 +149,9 @@ export class SsmCommandBus implements CommandBus {
       key.startsWith(`${prefix}/${commandId}/${instanceId}/`),
     );
     if (!own) throw new Error(`Output of ${commandId} on ${instanceId} is outside its own prefix`);
-    const output = await this.output.get(key);
-    if (output === undefined) throw new Error(`Output of ${commandId} on ${instanceId} is missing from S3`);
-    return output;
+    const text = await this.output.get(key);
+    if (text === undefined) throw new Error(`Output of ${commandId} on ${instanceId} is missing from S3`);
+    return text;
   }
 }
 
