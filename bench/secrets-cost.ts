@@ -1,14 +1,17 @@
 /**
- * Section 11: what a secret costs, stored as an SSE-KMS object (lambdas/adapters/s3/secrets.ts)
- * against Parameter Store's Standard and Advanced tiers (docs/DECISIONS.md "Tenant isolation at
- * the gateway instance"). The requests are counted, not assumed: the real adapters run against a
- * mocked S3 client that records every call, and each S3 request of an SSE-KMS object is priced
- * with the KMS request S3 makes for it (GenerateDataKey to write, Decrypt to read, both to copy).
+ * Section 11: what a secret costs, stored as an SSE-KMS object (lambdas/adapters/s3/secret-store.ts,
+ * secrets.ts) against Parameter Store's Standard and Advanced tiers (docs/DECISIONS.md "Tenant
+ * isolation at the gateway instance"). The requests are counted, not assumed: the real adapters run
+ * against a stubbed fetch (the secret store signs its own PUT and GET) and a mocked S3 client (the
+ * copies) that record every call, and each S3 request of an SSE-KMS object is priced with the KMS
+ * request S3 makes for it (GenerateDataKey to write, Decrypt to read, both to copy).
  * Prices: us-east-1 list prices, written beside each line.
  */
-import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { S3InstanceSecrets, S3SecretStore } from '../lambdas/adapters/s3/secrets';
+import { S3SecretStore } from '../lambdas/adapters/s3/secret-store';
+import { S3InstanceSecrets } from '../lambdas/adapters/s3/secrets';
+import { S3HttpObjects } from '../lambdas/adapters/signed-s3/http-objects';
 import type { Metric, SectionResult } from './harness';
 
 /** USD, us-east-1 list prices. */
@@ -30,26 +33,31 @@ const PEERINGS = [1, 10];
 
 type Counts = { puts: number; gets: number; copies: number };
 
-function recordingS3(): { client: S3Client; counts: Counts } {
+function recordingS3(): { client: S3Client; objects: S3HttpObjects; counts: Counts } {
   const client = new S3Client({
     region: 'us-east-1',
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
   });
   const mock = mockClient(client);
   const counts: Counts = { puts: 0, gets: 0, copies: 0 };
-  mock.on(PutObjectCommand).callsFake(() => {
-    counts.puts++;
-    return {};
-  });
   mock.on(CopyObjectCommand).callsFake(() => {
     counts.copies++;
     return {};
   });
-  mock.on(GetObjectCommand).callsFake(() => {
-    counts.gets++;
-    return { Body: { transformToString: async () => 'k'.repeat(44) } } as never;
-  });
-  return { client, counts };
+  const recordingFetch = async (_url: string | URL | Request, init?: RequestInit) => {
+    if (init?.method === 'PUT') counts.puts++;
+    if (init?.method === 'GET') counts.gets++;
+    return new Response(init?.method === 'GET' ? 'k'.repeat(44) : null);
+  };
+  const objects = new S3HttpObjects(
+    'secrets',
+    'us-east-1',
+    () => ({ accessKeyId: 'x', secretAccessKey: 'x' }),
+    {
+      fetch: recordingFetch as typeof fetch,
+    },
+  );
+  return { client, objects, counts };
 }
 
 /** USD as µUSD with `digits` decimals. */
@@ -64,9 +72,9 @@ const priceOf = (c: Counts) =>
 export async function benchSecretsCost(): Promise<SectionResult> {
   process.env.GATEWAY_INSTANCE_ARN_PREFIX = 'arn:aws:ec2:us-east-1:123456789012:instance/';
   const write = recordingS3();
-  await new S3SecretStore(write.client, 'secrets', 'key').putIfAbsent('/vpc-peering/peerings/p/psk', 'k');
+  await new S3SecretStore(write.objects, 'key').putIfAbsent('/vpc-peering/peerings/p/psk', 'k');
   const read = recordingS3();
-  await new S3SecretStore(read.client, 'secrets', 'key').get('/vpc-peering/peerings/p/psk');
+  await new S3SecretStore(read.objects, 'key').get('/vpc-peering/peerings/p/psk');
   const pushes = await Promise.all(
     PEERINGS.map(async (peerings) => {
       const push = recordingS3();
@@ -127,7 +135,7 @@ export async function benchSecretsCost(): Promise<SectionResult> {
       prices: PRICES,
     },
     notes: [
-      'Requests counted from the real adapters on a recording S3 client; KMS requests are the ones S3 makes for SSE-KMS without a bucket key.',
+      'Requests counted from the real adapters on a recording S3 client and fetch; KMS requests are the ones S3 makes for SSE-KMS without a bucket key.',
       'A push copies 1 + peerings secrets (road-warriors have none); the instance fetches a copy again only when its cache entry is older than VPG_SECRET_CACHE_SECONDS.',
     ],
   };

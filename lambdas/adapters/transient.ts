@@ -29,8 +29,22 @@ const TRANSIENT_NAMES = new Set([
   'TimeoutError',
 ]);
 
-/** Connection failures below HTTP: the request may not even have reached the service. */
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+/**
+ * Connection failures below HTTP: the request may not even have reached the service. The UND_ERR_
+ * codes are fetch's (undici), for the requests signed by hand (adapters/signed-s3/http-objects.ts).
+ */
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 
 interface SdkErrorShape {
   name?: string;

@@ -9,7 +9,7 @@ import { ValidationError } from '../core/errors';
 import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/schemas';
 import type { GatewayRecord } from '../core/types';
 import { startPeeringDeletion } from './delete-runs';
-import type { Dependencies } from './ports';
+import type { Dependencies, InstanceSecrets } from './ports';
 import { type PushRun, startGatewayPush } from './push-runs';
 
 /** Deletes the gateway item only; the stream REMOVE it causes starts the cascade. */
@@ -126,8 +126,11 @@ function mergeUpdate(
 
 export type CascadeDeps = Pick<
   Dependencies,
-  'repository' | 'workflows' | 'secrets' | 'clock' | 'configStore' | 'instanceSecrets' | 'commands'
->;
+  'repository' | 'workflows' | 'secrets' | 'clock' | 'configStore' | 'commands'
+> & {
+  /** Withdrawal only: the cascade delivers nothing, so its adapter need not be able to. */
+  instanceSecrets: Pick<InstanceSecrets, 'withdraw'>;
+};
 
 /** What the cascade did with the deleted gateway's instance. */
 export type InstanceTeardown = { commandId: string } | { instanceGone: true };

@@ -2,7 +2,7 @@
 
 import { repository } from '../adapters/dynamodb';
 import { configDocuments } from '../adapters/s3/documents';
-import { secretStore } from '../adapters/s3/secrets';
+import { secretStore } from '../adapters/s3/secret-store';
 import { workflowEngine } from '../adapters/sfn';
 import { createApiHandler } from '../http/handler';
 import { clock } from '../shared/deps';

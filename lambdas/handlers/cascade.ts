@@ -11,7 +11,8 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { repository } from '../adapters/dynamodb';
 import { removedGateway } from '../adapters/dynamodb-stream';
 import { configStore } from '../adapters/s3';
-import { instanceSecrets, secretStore } from '../adapters/s3/secrets';
+import { secretStore } from '../adapters/s3/secret-store';
+import { secretCopiesWithdrawal } from '../adapters/s3/secrets';
 import { workflowEngine } from '../adapters/sfn';
 import { commandBus } from '../adapters/ssm';
 import { cascadeGatewayRemoval } from '../app/gateway-lifecycle';
@@ -29,7 +30,7 @@ async function handleRecord(record: DynamoDBRecord): Promise<void> {
       secrets: secretStore(),
       clock: clock(),
       configStore: configStore(),
-      instanceSecrets: instanceSecrets(),
+      instanceSecrets: secretCopiesWithdrawal(),
       commands: commandBus(),
     },
     removed,

@@ -8,7 +8,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { documentClient, repository } from '../adapters/dynamodb';
 import { listStalledPeerings } from '../adapters/dynamodb/stalled-peerings';
 import { auditPublisher } from '../adapters/events';
-import { secretStore } from '../adapters/s3/secrets';
+import { secretStore } from '../adapters/s3/secret-store';
 import { workflowEngine } from '../adapters/sfn';
 import { cleanLeftoverSecrets } from '../app/secret-cleanup';
 import { redriveStalledPeerings } from '../app/sweeper';

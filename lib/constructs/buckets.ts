@@ -1,7 +1,8 @@
 /**
  * The two buckets and the secrets key. Config bucket: desired-state documents (no secret values,
  * only secret names) and Run Command output. Secrets bucket: the control plane's secrets as SSE-KMS
- * objects and the per-gateway copies delivered to instances (lambdas/adapters/s3/secrets.ts).
+ * objects (lambdas/adapters/s3/secret-store.ts) and the per-gateway copies delivered to instances
+ * (lambdas/adapters/s3/secrets.ts).
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';

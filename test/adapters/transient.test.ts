@@ -4,23 +4,17 @@
  * (account ids, role ARNs) out of the message (SDK mocked with aws-sdk-client-mock, no AWS).
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EventBridgeAudit } from '../../lambdas/adapters/events';
-import { S3ConfigStore } from '../../lambdas/adapters/s3';
-import { S3InstanceSecrets, S3SecretStore } from '../../lambdas/adapters/s3/secrets';
+import { S3InstanceSecrets } from '../../lambdas/adapters/s3/secrets';
 import { StepFunctionsEngine } from '../../lambdas/adapters/sfn';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
 import { isTransientAwsError } from '../../lambdas/adapters/transient';
 import { TransientError } from '../../lambdas/core/errors';
+import { objectsAnswering } from '../support/s3-fetch';
 
 const SECRET_TEXT = 'User: arn:aws:sts::123456789012:assumed-role/peering-api is not authorized';
 
@@ -47,15 +41,13 @@ afterEach(() => {
   events.reset();
 });
 
-const secrets = () => new S3SecretStore(new S3Client(region), 'b', undefined);
 const instanceSecrets = () => new S3InstanceSecrets(new S3Client(region), 'b', undefined);
 const bus = () =>
-  new SsmCommandBus(
-    new SSMClient(region),
-    new S3Client(region),
-    { apply: 'apply', report: 'report', teardown: 'teardown' },
-    'bucket',
-  );
+  new SsmCommandBus(new SSMClient(region), objectsAnswering('bucket').objects, {
+    apply: 'apply',
+    report: 'report',
+    teardown: 'teardown',
+  });
 const engine = () =>
   new StepFunctionsEngine(new SFNClient(region), {
     'create-peering': () => 'arn:aws:states:us-east-1:1:stateMachine:create',
@@ -63,11 +55,12 @@ const engine = () =>
     'push-gateway': () => 'arn:aws:states:us-east-1:1:stateMachine:push',
   });
 
-/** Each adapter call, and the SDK command it sends. */
+/**
+ * Each adapter call, and the SDK command it sends. The secret store and the config store's put
+ * sign their own requests: their failures are tested over a stubbed fetch
+ * (test/unit/adapters/secret-store.test.ts, config-store.test.ts).
+ */
 const CALLS: ReadonlyArray<readonly [string, (failure: Error) => void, () => Promise<unknown>]> = [
-  ['secrets.putIfAbsent', (f) => s3.on(PutObjectCommand).rejects(f), () => secrets().putIfAbsent('/p', 'v')],
-  ['secrets.get', (f) => s3.on(GetObjectCommand).rejects(f), () => secrets().get('/p')],
-  ['secrets.delete', (f) => s3.on(DeleteObjectCommand).rejects(f), () => secrets().delete('/p')],
   [
     'instanceSecrets.deliver',
     (f) => s3.on(CopyObjectCommand).rejects(f),
@@ -87,11 +80,6 @@ const CALLS: ReadonlyArray<readonly [string, (failure: Error) => void, () => Pro
   ],
   ['commands.requestReports', (f) => ssm.on(SendCommandCommand).rejects(f), () => bus().requestReports()],
   ['commands.get', (f) => ssm.on(GetCommandInvocationCommand).rejects(f), () => bus().get('c', 'i-1')],
-  [
-    'configStore.put',
-    (f) => s3.on(PutObjectCommand).rejects(f),
-    () => new S3ConfigStore(new S3Client(region), 'b').put({ gatewayId: 'gw', instanceId: 'i-1' }, 1, '{}'),
-  ],
   [
     'workflows.start',
     (f) => sfn.on(StartExecutionCommand).rejects(f),
@@ -148,6 +136,11 @@ describe('isTransientAwsError', () => {
     ['S3 SlowDown', sdkError('SlowDown', 503), true],
     ['a 429 of any name', sdkError('Whatever', 429), true],
     ['a connection reset', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), true],
+    [
+      'fetch’s closed socket',
+      Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+      true,
+    ],
     ['a validation failure', sdkError('ValidationException', 400), false],
     ['a plain error', new Error('x'), false],
     ['not an error', 'ThrottlingException', false],

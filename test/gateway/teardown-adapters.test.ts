@@ -18,9 +18,10 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3ConfigStore } from '../../lambdas/adapters/s3';
-import { S3InstanceSecrets } from '../../lambdas/adapters/s3/secrets';
+import { S3InstanceSecrets, secretCopiesWithdrawal } from '../../lambdas/adapters/s3/secrets';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
 import { TransientError } from '../../lambdas/core/errors';
+import { objectsAnswering } from '../support/s3-fetch';
 
 const ssm = mockClient(SSMClient);
 const s3 = mockClient(S3Client);
@@ -28,12 +29,11 @@ const ARN_PREFIX = 'arn:aws:ec2:us-east-1:123456789012:instance/';
 process.env.GATEWAY_INSTANCE_ARN_PREFIX = ARN_PREFIX;
 const region = { region: 'us-east-1' };
 const bus = () =>
-  new SsmCommandBus(
-    new SSMClient(region),
-    new S3Client(region),
-    { apply: 'ApplyDoc', report: 'ReportDoc', teardown: 'TeardownDoc' },
-    'config-bucket',
-  );
+  new SsmCommandBus(new SSMClient(region), objectsAnswering('config-bucket').objects, {
+    apply: 'ApplyDoc',
+    report: 'ReportDoc',
+    teardown: 'TeardownDoc',
+  });
 const command = { instanceId: 'i-0abc', gatewayId: 'gw-a', generation: 42 };
 
 beforeEach(() => {
@@ -124,7 +124,10 @@ describe('deleting what was published for a deleted gateway', () => {
     ]);
 
     // Act
-    await new S3ConfigStore(new S3Client(region), 'config-bucket').deleteThrough('gw-a', 42);
+    await new S3ConfigStore(new S3Client(region), objectsAnswering('config-bucket').objects).deleteThrough(
+      'gw-a',
+      42,
+    );
 
     // Assess
     expect(listed.map((input) => [input.Bucket, input.Prefix])).toEqual([
@@ -134,23 +137,35 @@ describe('deleting what was published for a deleted gateway', () => {
     expect(keysOf(deleted)).toEqual([['gateways/gw-a/000000000001.json', 'gateways/gw-a/000000000042.json']]);
   });
 
-  it('withdraws every secret copy delivered for the gateway, and only its own', async () => {
-    // Prepare
-    const copies = ['gateways/gw-a/secrets/vpc-peering/gateways/gw-a/private-key'];
-    const { listed, deleted } = scriptS3([copies]);
+  it.each([
+    [
+      'the instance secrets adapter',
+      () => new S3InstanceSecrets(new S3Client(region), 'secrets-bucket', undefined),
+    ],
+    [
+      'the cascade’s withdrawal alone (bucket from the environment)',
+      () => {
+        process.env.SECRETS_BUCKET = 'secrets-bucket';
+        return secretCopiesWithdrawal();
+      },
+    ],
+  ])(
+    '%s withdraws every secret copy delivered for the gateway, and only its own',
+    async (_adapter, build) => {
+      // Prepare
+      const copies = ['gateways/gw-a/secrets/vpc-peering/gateways/gw-a/private-key'];
+      const { listed, deleted } = scriptS3([copies]);
 
-    // Act
-    await new S3InstanceSecrets(new S3Client(region), 'secrets-bucket', undefined).withdraw({
-      gatewayId: 'gw-a',
-      instanceId: 'i-0abc',
-    });
+      // Act
+      await build().withdraw({ gatewayId: 'gw-a', instanceId: 'i-0abc' });
 
-    // Assess
-    expect(listed.map((input) => [input.Bucket, input.Prefix])).toEqual([
-      ['secrets-bucket', 'gateways/gw-a/secrets/'],
-    ]);
-    expect(keysOf(deleted)).toEqual([copies]);
-  });
+      // Assess
+      expect(listed.map((input) => [input.Bucket, input.Prefix])).toEqual([
+        ['secrets-bucket', 'gateways/gw-a/secrets/'],
+      ]);
+      expect(keysOf(deleted)).toEqual([copies]);
+    },
+  );
 
   it('fails when S3 could not delete an object, so the cascade is retried', async () => {
     // Prepare
@@ -161,7 +176,10 @@ describe('deleting what was published for a deleted gateway', () => {
 
     // Act / Assess
     await expect(
-      new S3ConfigStore(new S3Client(region), 'config-bucket').deleteThrough('gw-a', 5),
+      new S3ConfigStore(new S3Client(region), objectsAnswering('config-bucket').objects).deleteThrough(
+        'gw-a',
+        5,
+      ),
     ).rejects.toThrow('InternalError');
   });
 });

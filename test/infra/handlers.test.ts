@@ -41,8 +41,11 @@ function documentedHandlers(): Array<{ entry: string; substitution?: string }> {
   );
 }
 
-/** Adapters that call no AWS API: dynamodb-stream decodes the records the event source mapping delivers. */
-const NEEDS_NO_ACCESS = new Set(['dynamodb-stream']);
+/**
+ * Adapters that need no access of their own: dynamodb-stream decodes the records the event source
+ * mapping delivers; signed-s3 is the transport the s3 and ssm adapters send object requests through.
+ */
+const NEEDS_NO_ACCESS = new Set(['dynamodb-stream', 'signed-s3']);
 
 function adaptersIn(bundle: HandlerBundle): string[] {
   const adapters = bundle.inputs.flatMap((input) => /^lambdas\/adapters\/([^/]+)\//.exec(input)?.[1] ?? []);
@@ -103,12 +106,34 @@ test.each(HANDLERS.map((spec) => spec.name))('%s takes its credentials from the 
   expect(inputs.filter((input) => CHAIN_PROVIDERS.test(input))).toEqual([]);
 });
 
+/**
+ * The handlers that copy secrets or delete under a prefix, the S3 operations signed requests do not
+ * cover (lambdas/adapters/signed-s3/http-objects.ts); every other handler reaches S3 by signed requests or
+ * not at all, and its bundle stays clear of the client (docs/DECISIONS.md, "Lambda bundles").
+ */
+const S3_CLIENT_HOLDERS: readonly string[] = ['cascade', 'push-config'];
+const S3_CLIENT = /node_modules\/@aws-sdk\/(client-s3|middleware-sdk-s3)\//;
+
+test.each(HANDLERS.map((spec) => spec.name))(
+  '%s bundles the S3 client only if it copies or deletes',
+  (name) => {
+    // Prepare
+    const { inputs } = bundles.get(name) as HandlerBundle;
+
+    // Act
+    const holdsClient = inputs.some((input) => S3_CLIENT.test(input));
+
+    // Assess
+    expect(holdsClient).toBe(S3_CLIENT_HOLDERS.includes(name));
+  },
+);
+
 test('a bundle keeps only the SDK schemas of the operations it calls', () => {
   // Act
   const pushConfig = readFileSync(join(outdir, 'push-config.js'), 'utf8');
 
   // Assess
-  expect(pushConfig).toContain('PutObject');
+  expect(pushConfig).toContain('CopyObject');
   expect(pushConfig).not.toContain('ListBucketAnalyticsConfigurations');
   expect(pushConfig).not.toContain('DescribeMaintenanceWindows');
 });

@@ -10,7 +10,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { assembleGatewayScript } from '../../gateway/assemble';
-import { deliveredSecretKey } from '../../lambdas/adapters/s3/secrets';
+import { deliveredSecretKey } from '../../lambdas/adapters/s3/secret-store';
 import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
 import { defineApp } from '../../lib/app';
 import { bundleHandler } from '../../lib/constructs/bundling';

@@ -3,7 +3,6 @@
  * the one edge that cannot run here. Everything else (ASL, handlers, the in-memory repository) is real.
  */
 
-import { S3Client } from '@aws-sdk/client-s3';
 import {
   GetCommandInvocationCommand,
   InvocationDoesNotExist,
@@ -14,6 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
 import { FAILURE_REASONS } from '../../lambdas/core/failure-reasons';
+import { objectsAnswering } from '../support/s3-fetch';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
@@ -59,12 +59,11 @@ const realistic: Script = (call) =>
 
 beforeEach(() => {
   bench.useCommands(
-    new SsmCommandBus(
-      new SSMClient({ region: 'us-east-1' }),
-      new S3Client({}),
-      { apply: 'ApplyDoc', report: 'ReportDoc', teardown: 'TeardownDoc' },
-      'bucket',
-    ),
+    new SsmCommandBus(new SSMClient({ region: 'us-east-1' }), objectsAnswering('bucket').objects, {
+      apply: 'ApplyDoc',
+      report: 'ReportDoc',
+      teardown: 'TeardownDoc',
+    }),
   );
 });
 
@@ -158,9 +157,8 @@ it('asks for status reports with one command to the tagged gateway instances, wi
   const sent = scriptSsm({}, realistic);
   const commands = new SsmCommandBus(
     new SSMClient({ region: 'us-east-1' }),
-    new S3Client({}),
+    objectsAnswering('bucket').objects,
     { apply: 'ApplyDoc', report: 'ReportDoc', teardown: 'TeardownDoc' },
-    'bucket',
   );
 
   // Act

@@ -1,11 +1,12 @@
 /**
- * Reading desired-state documents back without the S3 client: the api Lambda shows the applied
- * generation's peers on the status route (docs/DECISIONS.md, "Status shows the applied peers").
+ * Where desired-state documents live in the config bucket, and reading them back without the S3
+ * client: the api Lambda shows the applied generation's peers on the status route
+ * (docs/DECISIONS.md, "Status shows the applied peers").
  */
 import type { ConfigStore } from '../../app/ports';
 import { provided } from '../../shared/deps';
 import { env } from '../../shared/env';
-import { signGetObject } from './signed-get';
+import { signedObjects } from '../signed-s3/http-objects';
 
 /** Ends with a slash: `gateways/gw-a/` never lists `gateways/gw-ab/`. */
 export const gatewayDocumentsPrefix = (gatewayId: string) => `gateways/${gatewayId}/`;
@@ -22,28 +23,11 @@ export function documentGeneration(gatewayId: string, key: string): number | und
   return digits === undefined ? undefined : Number(digits);
 }
 
-/** The document of `generation`, or undefined when S3 has none (404). */
-export async function getStateDocument(
-  bucket: string,
-  gatewayId: string,
-  generation: number,
-): Promise<string | undefined> {
-  const request = signGetObject(
-    bucket,
-    stateDocumentKey(gatewayId, generation),
-    env.awsRegion(),
-    env.awsCredentials(),
-    new Date(),
-  );
-  const response = await fetch(request.url, { headers: request.headers });
-  if (response.status === 404) return undefined;
-  if (!response.ok)
-    throw new Error(`S3 GetObject of ${gatewayId} generation ${generation}: HTTP ${response.status}`);
-  return response.text();
-}
+/** The config bucket's objects over signed requests (the function's region and credentials). */
+export const configObjects = () => signedObjects(env.configBucket());
 
 /** The config store's read side: the provided store (embedded runtime, tests), else S3. */
 export const configDocuments = (): Pick<ConfigStore, 'get'> =>
   provided('configStore') ?? {
-    get: (gatewayId, generation) => getStateDocument(env.configBucket(), gatewayId, generation),
+    get: (gatewayId, generation) => configObjects().get(stateDocumentKey(gatewayId, generation)),
   };

@@ -4,14 +4,13 @@
  * an object tag naming its instance ARN (docs/SECURITY.md); the objects' keys are per gateway.
  */
 import { createHash } from 'node:crypto';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { ConfigStore, InstanceTarget, PublishedState } from '../../app/ports';
 import { resolve } from '../../shared/deps';
-import { env } from '../../shared/env';
 import { instanceArn } from '../../shared/instance-arn';
-import { transientOn } from '../transient';
+import type { S3HttpObjects } from '../signed-s3/http-objects';
 import { deleteUnderPrefix } from './delete-under-prefix';
-import { documentGeneration, gatewayDocumentsPrefix, getStateDocument, stateDocumentKey } from './documents';
+import { configObjects, documentGeneration, gatewayDocumentsPrefix, stateDocumentKey } from './documents';
 
 export { stateDocumentKey };
 
@@ -24,34 +23,32 @@ export const instanceTagging = (instanceId: string) =>
 
 export const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
+/**
+ * Documents are written and read with signed requests (adapters/signed-s3); the S3 client is kept
+ * for deleting under a prefix only, so a bundle that publishes no copy carries none of the client's
+ * object operations (docs/DECISIONS.md, "Lambda bundles").
+ */
 export class S3ConfigStore implements ConfigStore {
   constructor(
     private readonly client: S3Client,
-    private readonly bucket: string,
+    private readonly objects: S3HttpObjects,
   ) {}
 
   async put(target: InstanceTarget, generation: number, document: string): Promise<PublishedState> {
     const key = stateDocumentKey(target.gatewayId, generation);
-    await transientOn('S3', () =>
-      this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: document,
-          ContentType: 'application/json',
-          Tagging: instanceTagging(target.instanceId),
-        }),
-      ),
-    );
-    return { uri: `s3://${this.bucket}/${key}`, sha256: sha256Hex(document) };
+    await this.objects.put(key, document, {
+      'content-type': 'application/json',
+      'x-amz-tagging': instanceTagging(target.instanceId),
+    });
+    return { uri: `s3://${this.objects.bucket}/${key}`, sha256: sha256Hex(document) };
   }
 
   get(gatewayId: string, generation: number): Promise<string | undefined> {
-    return getStateDocument(this.bucket, gatewayId, generation);
+    return this.objects.get(stateDocumentKey(gatewayId, generation));
   }
 
   deleteThrough(gatewayId: string, generation: number): Promise<void> {
-    return deleteUnderPrefix(this.client, this.bucket, gatewayDocumentsPrefix(gatewayId), (key) => {
+    return deleteUnderPrefix(this.client, this.objects.bucket, gatewayDocumentsPrefix(gatewayId), (key) => {
       const found = documentGeneration(gatewayId, key);
       return found !== undefined && found <= generation;
     });
@@ -59,4 +56,4 @@ export class S3ConfigStore implements ConfigStore {
 }
 
 export const configStore = () =>
-  resolve('configStore', () => new S3ConfigStore(new S3Client({}), env.configBucket()));
+  resolve('configStore', () => new S3ConfigStore(new S3Client({}), configObjects()));

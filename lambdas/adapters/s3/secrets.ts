@@ -1,99 +1,21 @@
 /**
- * Secrets as S3 objects encrypted with the secrets KMS key (SSE-KMS, no bucket key, so each object
- * has its own data key and its ARN as encryption context). One object per secret: no count
- * ceiling, unlike Parameter Store (docs/DECISIONS.md "Secrets without an account ceiling").
- *
- * - the control plane's copy: `secrets<name>`, untagged, so no instance can read it;
- * - an instance's copy: `gateways/<gatewayId>/secrets<name>`, a server-side copy tagged with the
- *   instance's ARN, readable by that instance only (lib/constructs/gateway-instance-policy.ts).
- * The bucket is not versioned: a deleted secret is gone, not kept as a noncurrent version.
+ * The secret copies delivered to gateway instances (bucket layout: ./secret-store.ts). Copies and
+ * deletes under a prefix need the S3 client; the handlers that deliver or withdraw copies hold it,
+ * the api Lambda does not.
  */
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  NoSuchKey,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
-import type { InstanceSecrets, InstanceTarget, SecretStore } from '../../app/ports';
-import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../../app/secret-names';
-import { resolve } from '../../shared/deps';
+import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { InstanceSecrets, InstanceTarget } from '../../app/ports';
+import { provided, resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { transientOn } from '../transient';
 import { instanceTagging } from '.';
 import { deleteUnderPrefix } from './delete-under-prefix';
-
-const SECRET_NAME = /^(\/[A-Za-z0-9_.-]+){1,15}$/;
-
-export const controlPlaneSecretKey = (name: string) => `secrets${checkedName(name)}`;
-/** Every copy delivered for a gateway is under this prefix. */
-export const deliveredSecretsPrefix = (gatewayId: string) => `gateways/${gatewayId}/secrets/`;
-export const deliveredSecretKey = (gatewayId: string, name: string) =>
-  `gateways/${gatewayId}/secrets${checkedName(name)}`;
-
-function checkedName(name: string): string {
-  if (!SECRET_NAME.test(name)) throw new Error(`Invalid secret name ${JSON.stringify(name)}`);
-  return name;
-}
-
-const encryption = (kmsKeyId: string | undefined) => ({
-  ServerSideEncryption: 'aws:kms' as const,
-  SSEKMSKeyId: kmsKeyId,
-  BucketKeyEnabled: false,
-});
-
-export class S3SecretStore implements SecretStore {
-  readonly names;
-
-  constructor(
-    private readonly client: S3Client,
-    private readonly bucket: string,
-    private readonly kmsKeyId: string | undefined,
-    prefix = DEFAULT_SECRET_PREFIX,
-  ) {
-    this.names = secretNamesUnder(prefix);
-  }
-
-  async putIfAbsent(name: string, value: string): Promise<void> {
-    try {
-      await transientOn('S3', () =>
-        this.client.send(
-          new PutObjectCommand({
-            Bucket: this.bucket,
-            Key: controlPlaneSecretKey(name),
-            Body: value,
-            IfNoneMatch: '*',
-            ...encryption(this.kmsKeyId),
-          }),
-        ),
-      );
-    } catch (error) {
-      // 412: the first writer won; 409: a concurrent conditional write is in flight (S3's rule).
-      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
-      if (status !== 412 && status !== 409) throw error;
-    }
-  }
-
-  async get(name: string): Promise<string | undefined> {
-    try {
-      const object = await transientOn('S3', () =>
-        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: controlPlaneSecretKey(name) })),
-      );
-      return await object.Body?.transformToString();
-    } catch (error) {
-      if (error instanceof NoSuchKey) return undefined;
-      throw error;
-    }
-  }
-
-  async delete(name: string): Promise<void> {
-    await transientOn('S3', () =>
-      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: controlPlaneSecretKey(name) })),
-    );
-  }
-}
+import {
+  controlPlaneSecretKey,
+  deliveredSecretKey,
+  deliveredSecretsPrefix,
+  secretEncryption,
+} from './secret-store';
 
 /**
  * Server-side copies (S3 decrypts and re-encrypts; the Lambda never holds the value), one request
@@ -118,7 +40,7 @@ export class S3InstanceSecrets implements InstanceSecrets {
               CopySource: `${this.bucket}/${controlPlaneSecretKey(name)}`,
               Tagging: instanceTagging(target.instanceId),
               TaggingDirective: 'REPLACE',
-              ...encryption(this.kmsKeyId),
+              ...secretEncryption(this.kmsKeyId),
             }),
           ),
         ),
@@ -127,20 +49,31 @@ export class S3InstanceSecrets implements InstanceSecrets {
   }
 
   withdraw(target: InstanceTarget): Promise<void> {
-    return deleteUnderPrefix(this.client, this.bucket, deliveredSecretsPrefix(target.gatewayId));
+    return withdrawCopies(this.client, this.bucket, target);
   }
 }
 
-const client = () => new S3Client({});
+/** Deletes every copy delivered for the target's gateway. */
+const withdrawCopies = (client: S3Client, bucket: string, target: InstanceTarget) =>
+  deleteUnderPrefix(client, bucket, deliveredSecretsPrefix(target.gatewayId));
 
-export const secretStore = () =>
-  resolve(
-    'secrets',
-    () => new S3SecretStore(client(), env.secretsBucket(), env.secretsKmsKeyId(), env.secretPrefix()),
-  );
+let sharedClient: S3Client | undefined;
+const s3Client = () => {
+  sharedClient ??= new S3Client({});
+  return sharedClient;
+};
 
 export const instanceSecrets = () =>
   resolve(
     'instanceSecrets',
-    () => new S3InstanceSecrets(client(), env.secretsBucket(), env.secretsKmsKeyId()),
+    () => new S3InstanceSecrets(s3Client(), env.secretsBucket(), env.secretsKmsKeyId()),
   );
+
+/**
+ * Withdrawal alone, for the cascade: a bundle that never delivers holds no CopyObject
+ * (docs/DECISIONS.md, "Lambda bundles"). The provided adapter (embedded runtime, tests) serves too.
+ */
+export const secretCopiesWithdrawal = (): Pick<InstanceSecrets, 'withdraw'> =>
+  provided('instanceSecrets') ?? {
+    withdraw: (target) => withdrawCopies(s3Client(), env.secretsBucket(), target),
+  };

@@ -4,9 +4,10 @@
  * itself. The report command takes none and goes to every tagged gateway instance at once. The
  * teardown command names a deleted gateway and its last generation. Output
  * goes to S3 as well, because GetCommandInvocation truncates stdout at 24,000 characters and the
- * report of a large gateway is longer.
+ * report of a large gateway is longer; it is read back with a signed GET, not the S3 client, which
+ * would be the only S3 operation of the check-command and status-reports bundles
+ * (docs/DECISIONS.md, "Lambda bundles").
  */
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   GetCommandInvocationCommand,
   InvalidInstanceId,
@@ -20,6 +21,7 @@ import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { GATEWAY_TAG } from '../../shared/gateway-tag';
 import { instanceArn } from '../../shared/instance-arn';
+import { type S3HttpObjects, signedObjects } from '../signed-s3/http-objects';
 import { toTransient, transientOn } from '../transient';
 
 const OUTPUT_PREFIX = 'command-output';
@@ -47,9 +49,9 @@ const KNOWN_STATUSES: CommandStatus[] = [
 export class SsmCommandBus implements CommandBus {
   constructor(
     private readonly ssm: SSMClient,
-    private readonly s3: S3Client,
+    /** The bucket commands write their output to. */
+    private readonly output: S3HttpObjects,
     private readonly documents: { apply: string; report: string; teardown: string },
-    private readonly outputBucket: string,
   ) {}
 
   async send(command: ApplyCommand): Promise<string> {
@@ -65,7 +67,7 @@ export class SsmCommandBus implements CommandBus {
             stateSha256: [command.stateSha256],
           },
           TimeoutSeconds: 600,
-          OutputS3BucketName: this.outputBucket,
+          OutputS3BucketName: this.output.bucket,
           OutputS3KeyPrefix: instanceOutputPrefix(command.instanceId),
           Comment: `vpc-peering ${command.gatewayId} generation ${command.generation}`,
         }),
@@ -88,7 +90,7 @@ export class SsmCommandBus implements CommandBus {
             Parameters: { gatewayId: [command.gatewayId], generation: [String(command.generation)] },
             // An instance that lost its connection for a while still gets it when it is back.
             TimeoutSeconds: TEARDOWN_DELIVERY_SECONDS,
-            OutputS3BucketName: this.outputBucket,
+            OutputS3BucketName: this.output.bucket,
             OutputS3KeyPrefix: instanceOutputPrefix(command.instanceId),
             Comment: `vpc-peering teardown ${command.gatewayId} generation ${command.generation}`,
           }),
@@ -111,7 +113,7 @@ export class SsmCommandBus implements CommandBus {
           MaxConcurrency: '50',
           MaxErrors: '100%',
           TimeoutSeconds: 120,
-          OutputS3BucketName: this.outputBucket,
+          OutputS3BucketName: this.output.bucket,
           OutputS3KeyPrefix: REPORT_OUTPUT_PREFIX,
           Comment: 'vpc-peering status report',
         }),
@@ -147,10 +149,9 @@ export class SsmCommandBus implements CommandBus {
       key.startsWith(`${prefix}/${commandId}/${instanceId}/`),
     );
     if (!own) throw new Error(`Output of ${commandId} on ${instanceId} is outside its own prefix`);
-    const object = await transientOn('S3', () =>
-      this.s3.send(new GetObjectCommand({ Bucket: this.outputBucket, Key: key })),
-    );
-    return (await object.Body?.transformToString()) ?? '';
+    const text = await this.output.get(key);
+    if (text === undefined) throw new Error(`Output of ${commandId} on ${instanceId} is missing from S3`);
+    return text;
   }
 }
 
@@ -168,14 +169,9 @@ export const commandBus = () =>
   resolve(
     'commands',
     () =>
-      new SsmCommandBus(
-        new SSMClient({}),
-        new S3Client({}),
-        {
-          apply: env.ssmDocumentName(),
-          report: env.ssmReportDocumentName(),
-          teardown: env.ssmTeardownDocumentName(),
-        },
-        env.configBucket(),
-      ),
+      new SsmCommandBus(new SSMClient({}), signedObjects(env.configBucket()), {
+        apply: env.ssmDocumentName(),
+        report: env.ssmReportDocumentName(),
+        teardown: env.ssmTeardownDocumentName(),
+      }),
   );

@@ -1,6 +1,6 @@
 import { repository } from '../../adapters/dynamodb';
 import { auditPublisher } from '../../adapters/events';
-import { secretStore } from '../../adapters/s3/secrets';
+import { secretStore } from '../../adapters/s3/secret-store';
 import { releasePeering } from '../../app/peering-workflow';
 import { stepHandler } from '../../shared/step-handler';
 

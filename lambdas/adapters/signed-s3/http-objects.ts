@@ -1,0 +1,115 @@
+/**
+ * A bucket's objects over SigV4-signed fetch, without the S3 client (docs/DECISIONS.md, "Lambda
+ * bundles"). It fails the way the client does, so `transientOn` maps it unchanged: an S3 error
+ * answer becomes an error named by S3's `<Code>` carrying `$metadata.httpStatusCode`, and a
+ * failure below HTTP surfaces as its socket error (with `code`, e.g. ECONNRESET). Throttling, 5xx
+ * and network failures are retried as the client's standard mode does (3 attempts, jittered
+ * back-off) before they become TransientError. It grants nothing itself: the adapters sending
+ * through it (s3, ssm) hold the access (lib/access.ts).
+ */
+import { env } from '../../shared/env';
+import { type RetryOptions, retry } from '../../shared/retry';
+import { isTransientAwsError, transientOn } from '../transient';
+import { type AwsCredentials, type ObjectMethod, signObjectRequest } from './signed-request';
+
+/** S3's answer other than success (and other than 404 to a GET), shaped as the SDK's errors are. */
+export class S3ResponseError extends Error {
+  readonly $metadata: { httpStatusCode: number };
+
+  constructor(
+    /** S3's error code (`PreconditionFailed`, `SlowDown`, `AccessDenied`…), the error's name. */
+    code: string,
+    readonly status: number,
+    method: ObjectMethod,
+  ) {
+    // S3's <Message> can name the caller's role and account: it is left out.
+    super(`S3 ${method} answered HTTP ${status} ${code}`);
+    this.name = code;
+    this.$metadata = { httpStatusCode: status };
+  }
+}
+
+export interface HttpObjectsOptions {
+  fetch?: typeof fetch;
+  now?: () => Date;
+  /** Back-off draws and pauses between attempts (tests make them instant). */
+  random?: RetryOptions['random'];
+  wait?: RetryOptions['wait'];
+}
+
+/** The SDK's standard retry mode: 3 attempts in all, full jitter over 100 ms × 2^attempt. */
+const ATTEMPTS = 3;
+const BASE_DELAY_MS = 100;
+
+export class S3HttpObjects {
+  constructor(
+    readonly bucket: string,
+    private readonly region: string,
+    /** Read at each request: the function's role credentials (lambdas/shared/env.ts). */
+    private readonly credentials: () => AwsCredentials,
+    private readonly options: HttpObjectsOptions = {},
+  ) {}
+
+  /** The object's text, or undefined when there is none (404). */
+  async get(key: string): Promise<string | undefined> {
+    const response = await this.send('GET', key, {}, undefined, [404]);
+    return response.status === 404 ? undefined : response.text;
+  }
+
+  /** Writes `body` with `headers` signed; a refused condition (`if-none-match`) throws its 412/409. */
+  async put(key: string, body: string, headers: Readonly<Record<string, string>>): Promise<void> {
+    await this.send('PUT', key, headers, body);
+  }
+
+  /** S3 answers 204 whether or not the object existed. */
+  async delete(key: string): Promise<void> {
+    await this.send('DELETE', key, {});
+  }
+
+  /** One request, attempts included; success or an `accepted` status returns the answer, read. */
+  private send(
+    method: ObjectMethod,
+    key: string,
+    headers: Readonly<Record<string, string>>,
+    body?: string,
+    accepted: readonly number[] = [],
+  ): Promise<{ status: number; text: string }> {
+    const { fetch: fetchFn = fetch, now = () => new Date(), random, wait } = this.options;
+    const attempt = async (): Promise<{ status: number; text: string }> => {
+      const signed = signObjectRequest(
+        { method, bucket: this.bucket, key, headers, ...(body === undefined ? {} : { body }) },
+        this.region,
+        this.credentials(),
+        now(),
+      );
+      const { response, text } = await fetchFn(signed.url, {
+        method,
+        headers: signed.headers,
+        // Bytes, not a string, so fetch adds no content-type of its own to the stored object.
+        ...(body === undefined ? {} : { body: Buffer.from(body, 'utf8') }),
+      })
+        // Read in full even when unused, so the connection goes back to the pool at once.
+        .then(async (answer) => ({ response: answer, text: await answer.text() }))
+        .catch((error: unknown) => {
+          // fetch wraps the socket's failure (ECONNRESET, UND_ERR_SOCKET…) in a TypeError's cause.
+          throw error instanceof TypeError && error.cause instanceof Error ? error.cause : error;
+        });
+      if (response.ok || accepted.includes(response.status)) return { status: response.status, text };
+      const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? 'UnknownError';
+      throw new S3ResponseError(code, response.status, method);
+    };
+    return transientOn('S3', () =>
+      retry(attempt, {
+        attempts: ATTEMPTS,
+        delayMs: (failed, draw) => draw * BASE_DELAY_MS * 2 ** failed,
+        retryable: isTransientAwsError,
+        ...(random ? { random } : {}),
+        ...(wait ? { wait } : {}),
+      }),
+    );
+  }
+}
+
+/** `bucket`'s objects with the function's region and role credentials (lambdas/shared/env.ts). */
+export const signedObjects = (bucket: string) =>
+  new S3HttpObjects(bucket, env.awsRegion(), env.awsCredentials);

@@ -1,0 +1,77 @@
+/**
+ * S3 objects over a stubbed fetch (lambdas/adapters/signed-s3/http-objects.ts): every request is recorded
+ * and answered in turn from `answers` (the last one again once they run out); back-off pauses are
+ * instant. No answer given: any request fails the test, naming the request.
+ */
+import { S3HttpObjects } from '../../lambdas/adapters/signed-s3/http-objects';
+
+export type Answer = () => Response;
+
+export interface RecordedRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export const OBJECTS_REGION = 'eu-west-1';
+
+/** S3's XML error answer. */
+export const s3Error =
+  (status: number, code: string, message = 'S3 says so'): Answer =>
+  () =>
+    new Response(`<?xml version="1.0"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`, {
+      status,
+    });
+
+export const ok =
+  (body: string | null = null, status = 200): Answer =>
+  () =>
+    new Response(body, { status });
+
+/** What fetch throws when the socket fails: a TypeError with the socket error as its cause. */
+export const socketFailure =
+  (code: string): Answer =>
+  () => {
+    throw new TypeError('fetch failed', { cause: Object.assign(new Error(`connect ${code}`), { code }) });
+  };
+
+/** An answer whose body breaks off while it is read, as fetch reports a socket closed mid-body. */
+export const bodyCut =
+  (code: string): Answer =>
+  () =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.error(
+            new TypeError('terminated', { cause: Object.assign(new Error('other side closed'), { code }) }),
+          );
+        },
+      }),
+    );
+
+export function objectsAnswering(
+  bucket: string,
+  answers: readonly Answer[] = [],
+): { objects: S3HttpObjects; requests: RecordedRequest[] } {
+  const requests: RecordedRequest[] = [];
+  const fakeFetch = async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const request: RecordedRequest = {
+      url: String(url),
+      method: init?.method ?? 'GET',
+      headers: init?.headers as Record<string, string>,
+      ...(init?.body ? { body: Buffer.from(init.body as Uint8Array).toString('utf8') } : {}),
+    };
+    requests.push(request);
+    const answer = answers[Math.min(requests.length, answers.length) - 1];
+    if (!answer) throw new Error(`Unexpected S3 request: ${request.method} ${request.url}`);
+    return answer();
+  };
+  const objects = new S3HttpObjects(
+    bucket,
+    OBJECTS_REGION,
+    () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' }),
+    { fetch: fakeFetch as typeof fetch, wait: async () => undefined },
+  );
+  return { objects, requests };
+}

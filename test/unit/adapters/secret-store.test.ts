@@ -1,0 +1,221 @@
+/**
+ * The S3 secret store (lambdas/adapters/s3/secret-store.ts) over signed fetch
+ * (lambdas/adapters/signed-s3/http-objects.ts), fetch stubbed: which request each call sends, and
+ * what each S3 answer becomes. A refused conditional write (412, 409) means the first writer won; a
+ * GET's 404 means no secret; throttling, 5xx and failures below HTTP are retried, then become
+ * TransientError; anything else is thrown as S3 named it, without S3's message text.
+ */
+import { S3SecretStore } from '../../../lambdas/adapters/s3/secret-store';
+import { TransientError } from '../../../lambdas/core/errors';
+import { type Answer, bodyCut, objectsAnswering, ok, s3Error, socketFailure } from '../../support/s3-fetch';
+
+const KMS_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd';
+const SECRET = 'the-secret-value=';
+/** S3's <Message> of a denial names the caller: it must not reach the error's message. */
+const DENIAL_TEXT = 'User: arn:aws:sts::123456789012:assumed-role/peering-api is not authorized';
+
+/** A store whose fetch gives `answers` in turn, recording requests; `kmsKeyId` null: no key named. */
+function storeAnswering(answers: Answer[], kmsKeyId: string | null = KMS_KEY) {
+  const { objects, requests } = objectsAnswering('secrets-bucket', answers);
+  return { store: new S3SecretStore(objects, kmsKeyId ?? undefined), requests };
+}
+
+const failureOf = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+
+describe('putIfAbsent', () => {
+  test('sends one signed conditional PUT with SSE-KMS under the secrets key', async () => {
+    // Prepare
+    const { store, requests } = storeAnswering([ok()]);
+
+    // Act
+    await store.putIfAbsent('/vpc-peering/peerings/p1/psk', SECRET);
+
+    // Assess
+    expect(requests).toHaveLength(1);
+    const [put] = requests;
+    expect(put?.method).toBe('PUT');
+    expect(put?.url).toBe(
+      'https://secrets-bucket.s3.eu-west-1.amazonaws.com/secrets/vpc-peering/peerings/p1/psk',
+    );
+    expect(put?.body).toBe(SECRET);
+    expect(put?.headers).toMatchObject({
+      'if-none-match': '*',
+      'x-amz-server-side-encryption': 'aws:kms',
+      'x-amz-server-side-encryption-aws-kms-key-id': KMS_KEY,
+      'x-amz-server-side-encryption-bucket-key-enabled': 'false',
+      'x-amz-security-token': 'token',
+    });
+    expect(put?.headers.authorization).toMatch(/SignedHeaders=.*if-none-match.*x-amz-server-side-encryption/);
+  });
+
+  test('names no key id when the bucket’s default key is meant', async () => {
+    // Prepare
+    const { store, requests } = storeAnswering([ok()], null);
+
+    // Act
+    await store.putIfAbsent('/vpc-peering/peerings/p1/psk', SECRET);
+
+    // Assess
+    expect(requests[0]?.headers).toMatchObject({ 'x-amz-server-side-encryption': 'aws:kms' });
+    expect(requests[0]?.headers).not.toHaveProperty('x-amz-server-side-encryption-aws-kms-key-id');
+  });
+
+  test.each([
+    [412, 'PreconditionFailed'],
+    [409, 'ConditionalRequestConflict'],
+  ])('takes %s (%s) as the first writer having won', async (status, code) => {
+    // Prepare
+    const { store, requests } = storeAnswering([s3Error(status, code)]);
+
+    // Act
+    const failure = await failureOf(store.putIfAbsent('/vpc-peering/peerings/p1/psk', SECRET));
+
+    // Assess
+    expect(failure).toBeUndefined();
+    expect(requests).toHaveLength(1);
+  });
+
+  test('throws a denial as S3 names it, once, without S3’s text or the value', async () => {
+    // Prepare
+    const { store, requests } = storeAnswering([s3Error(403, 'AccessDenied', DENIAL_TEXT)]);
+
+    // Act
+    const failure = await failureOf(store.putIfAbsent('/vpc-peering/peerings/p1/psk', SECRET));
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'AccessDenied', status: 403 });
+    expect(failure).not.toBeInstanceOf(TransientError);
+    expect((failure as Error).message).not.toContain('123456789012');
+    expect((failure as Error).message).not.toContain(SECRET);
+    expect(requests).toHaveLength(1);
+  });
+
+  test('retries a slow-down and succeeds when S3 then takes the write', async () => {
+    // Prepare
+    const { store, requests } = storeAnswering([s3Error(503, 'SlowDown'), ok()]);
+
+    // Act
+    await store.putIfAbsent('/vpc-peering/peerings/p1/psk', SECRET);
+
+    // Assess
+    expect(requests).toHaveLength(2);
+  });
+});
+
+describe('get', () => {
+  test('returns the object’s text', async () => {
+    // Prepare
+    const { store, requests } = storeAnswering([ok(SECRET)]);
+
+    // Act
+    const value = await store.get('/vpc-peering/peerings/p1/psk');
+
+    // Assess
+    expect(value).toBe(SECRET);
+    expect(requests[0]).toMatchObject({
+      method: 'GET',
+      url: 'https://secrets-bucket.s3.eu-west-1.amazonaws.com/secrets/vpc-peering/peerings/p1/psk',
+    });
+    expect(requests[0]).not.toHaveProperty('body');
+  });
+
+  test('returns undefined for 404 (no such key)', async () => {
+    // Prepare
+    const { store } = storeAnswering([s3Error(404, 'NoSuchKey')]);
+
+    // Act
+    const value = await store.get('/vpc-peering/peerings/p1/psk');
+
+    // Assess
+    expect(value).toBeUndefined();
+  });
+
+  test('throws a denial as S3 names it', async () => {
+    // Prepare
+    const { store } = storeAnswering([s3Error(403, 'AccessDenied', DENIAL_TEXT)]);
+
+    // Act / Assess
+    await expect(store.get('/vpc-peering/peerings/p1/psk')).rejects.toMatchObject({ name: 'AccessDenied' });
+  });
+
+  test('refuses a name outside the secret namespace before any request', async () => {
+    // Prepare
+    const { store, requests } = storeAnswering([ok(SECRET)]);
+
+    // Act
+    const failure = await failureOf(store.get('../other'));
+
+    // Assess
+    expect(failure).toBeInstanceOf(Error);
+    expect(requests).toHaveLength(0);
+  });
+});
+
+describe('delete', () => {
+  test('sends one signed DELETE of the secrets key', async () => {
+    // Prepare
+    const { store, requests } = storeAnswering([ok(null, 204)]);
+
+    // Act
+    await store.delete('/vpc-peering/peerings/p1/psk');
+
+    // Assess
+    expect(requests).toEqual([
+      expect.objectContaining({
+        method: 'DELETE',
+        url: 'https://secrets-bucket.s3.eu-west-1.amazonaws.com/secrets/vpc-peering/peerings/p1/psk',
+      }),
+    ]);
+  });
+});
+
+type Call = (store: S3SecretStore) => Promise<unknown>;
+const CALLS: ReadonlyArray<[string, Call]> = [
+  ['putIfAbsent', (store) => store.putIfAbsent('/vpc-peering/peerings/p1/psk', SECRET)],
+  ['get', (store) => store.get('/vpc-peering/peerings/p1/psk')],
+  ['delete', (store) => store.delete('/vpc-peering/peerings/p1/psk')],
+];
+
+describe.each(CALLS)('%s', (_call, act) => {
+  test.each<[string, Answer]>([
+    ['a slow-down (503)', s3Error(503, 'SlowDown', DENIAL_TEXT)],
+    ['a 500', s3Error(500, 'InternalError')],
+    ['a 429 without a body', ok(null, 429)],
+    ['a connection reset', socketFailure('ECONNRESET')],
+    ['a closed socket', socketFailure('UND_ERR_SOCKET')],
+    ['an answer cut while it is read', bodyCut('UND_ERR_SOCKET')],
+  ])('turns %s that outlasts 3 attempts into TransientError', async (_what, answer) => {
+    // Prepare
+    const { store, requests } = storeAnswering([answer]);
+
+    // Act
+    const failure = await failureOf(act(store));
+
+    // Assess
+    expect(failure).toBeInstanceOf(TransientError);
+    expect((failure as Error).message).toMatch(/^S3 /);
+    expect((failure as Error).message).not.toContain('123456789012');
+    expect(requests).toHaveLength(3);
+  });
+
+  test('keeps a fetch failure that is no network failure as it is, unretried', async () => {
+    // Prepare
+    const { store, requests } = storeAnswering([
+      () => {
+        throw new TypeError('fetch failed', { cause: new Error('bad port') });
+      },
+    ]);
+
+    // Act
+    const failure = await failureOf(act(store));
+
+    // Assess
+    expect(failure).not.toBeInstanceOf(TransientError);
+    expect(failure).toMatchObject({ message: 'bad port' });
+    expect(requests).toHaveLength(1);
+  });
+});

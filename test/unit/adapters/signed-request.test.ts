@@ -1,0 +1,143 @@
+/**
+ * The hand-made S3 object request signature (lambdas/adapters/signed-s3/signed-request.ts) against the
+ * SDK's own SigV4 signer, for the same request: equal Authorization headers, for each method, with
+ * and without a session token, with and without extra signed headers and a body.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { SourceData } from '@smithy/types';
+import { type ObjectRequest, signObjectRequest } from '../../../lambdas/adapters/signed-s3/signed-request';
+
+/** The SDK's Checksum interface over node:crypto (what @smithy/hash-node does). */
+const bytes = (data: SourceData): string | Buffer =>
+  typeof data === 'string'
+    ? data
+    : data instanceof ArrayBuffer
+      ? Buffer.from(data)
+      : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+
+class NodeSha256 {
+  private readonly hash;
+  constructor(secret?: SourceData) {
+    this.hash = secret ? createHmac('sha256', bytes(secret)) : createHash('sha256');
+  }
+  update(data: SourceData): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset(): void {}
+}
+
+const credentials = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'session-token/with+odd=chars',
+};
+
+const REGION = 'eu-west-1';
+const HOST = `bucket.s3.${REGION}.amazonaws.com`;
+const NOW = new Date('2026-12-03T22:30:05.123Z');
+/** What S3SecretStore.putIfAbsent sends besides the body. */
+const PUT_IF_ABSENT_HEADERS = {
+  'if-none-match': '*',
+  'x-amz-server-side-encryption': 'aws:kms',
+  'x-amz-server-side-encryption-aws-kms-key-id': 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd',
+  'x-amz-server-side-encryption-bucket-key-enabled': 'false',
+};
+
+/** The SDK signer's Authorization for `request`, given the payload hash S3 requests carry. */
+async function sdkAuthorization(request: ObjectRequest, withToken: boolean) {
+  const signer = new SignatureV4({
+    service: 's3',
+    region: REGION,
+    credentials: withToken ? credentials : { ...credentials, sessionToken: undefined },
+    sha256: NodeSha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+  const payloadHash =
+    request.body === undefined ? 'UNSIGNED-PAYLOAD' : createHash('sha256').update(request.body).digest('hex');
+  const signed = await signer.sign(
+    {
+      method: request.method,
+      protocol: 'https:',
+      hostname: HOST,
+      path: `/${request.key}`,
+      query: {},
+      headers: { ...request.headers, host: HOST, 'x-amz-content-sha256': payloadHash },
+      ...(request.body === undefined ? {} : { body: request.body }),
+    },
+    { signingDate: NOW },
+  );
+  return signed.headers.authorization;
+}
+
+const REQUESTS: ReadonlyArray<[string, ObjectRequest]> = [
+  ['GET', { method: 'GET', bucket: 'bucket', key: 'gateways/gw-a/000000000007.json' }],
+  ['DELETE', { method: 'DELETE', bucket: 'bucket', key: 'secrets/vpc-peering/peerings/p1/psk' }],
+  [
+    'PUT with a body',
+    { method: 'PUT', bucket: 'bucket', key: 'secrets/vpc-peering/peerings/p1/psk', body: 'a secret value=' },
+  ],
+  [
+    'PUT with a body and the conditional SSE-KMS headers',
+    {
+      method: 'PUT',
+      bucket: 'bucket',
+      key: 'secrets/vpc-peering/gateways/gw-a/private-key',
+      body: 'a secret value=',
+      headers: PUT_IF_ABSENT_HEADERS,
+    },
+  ],
+  [
+    'GET with a header',
+    { method: 'GET', bucket: 'bucket', key: 'secrets/x', headers: { 'if-none-match': '*' } },
+  ],
+];
+
+describe.each(REQUESTS)('%s', (_case, request) => {
+  test.each([true, false])('the signature equals the SDK signer’s (session token: %s)', async (withToken) => {
+    // Act
+    const signed = signObjectRequest(
+      request,
+      REGION,
+      withToken ? credentials : { ...credentials, sessionToken: undefined },
+      NOW,
+    );
+
+    // Assess
+    expect(signed.url).toBe(`https://${HOST}/${request.key}`);
+    expect(signed.headers.authorization).toBe(await sdkAuthorization(request, withToken));
+    expect(signed.headers['x-amz-security-token']).toBe(withToken ? credentials.sessionToken : undefined);
+  });
+});
+
+test('every header given is sent and signed', () => {
+  // Act
+  const signed = signObjectRequest(
+    { method: 'PUT', bucket: 'bucket', key: 'k', body: 'v', headers: PUT_IF_ABSENT_HEADERS },
+    REGION,
+    credentials,
+    NOW,
+  );
+
+  // Assess
+  expect(signed.headers).toMatchObject(PUT_IF_ABSENT_HEADERS);
+  const signedNames = /SignedHeaders=([^,]+),/.exec(signed.headers.authorization ?? '')?.[1]?.split(';');
+  expect(signedNames).toEqual(expect.arrayContaining(Object.keys(PUT_IF_ABSENT_HEADERS)));
+});
+
+test('a key is encoded segment by segment as S3 wants it', () => {
+  // Act
+  const signed = signObjectRequest(
+    { method: 'GET', bucket: 'bucket', key: "a b/c'(d)*" },
+    REGION,
+    credentials,
+    NOW,
+  );
+
+  // Assess
+  expect(signed.url).toBe(`https://${HOST}/a%20b/c%27%28d%29%2A`);
+});
