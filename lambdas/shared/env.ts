@@ -77,6 +77,8 @@ export const env = {
   /** Bound of the push polling loop: CheckCommand gives up after this many polls. */
   commandMaxPolls: () => positiveInt('COMMAND_MAX_POLLS', 60),
   awsRegion: () => required('AWS_REGION'),
+  /** A custom S3 endpoint, as the SDK clients read it (LocalStack); undefined on AWS. */
+  s3Endpoint: () => process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined,
   /** The function role's credentials, which Lambda puts in the environment. */
   awsCredentials: () => ({
     accessKeyId: required('AWS_ACCESS_KEY_ID'),

@@ -48,6 +48,8 @@ export class S3HttpObjects {
     /** Read at each request: the function's role credentials (lambdas/shared/env.ts). */
     private readonly credentials: () => AwsCredentials,
     private readonly options: HttpObjectsOptions = {},
+    /** A custom S3 endpoint (LocalStack), addressed path style; undefined on AWS. */
+    private readonly endpoint?: URL,
   ) {}
 
   /** The object's text, or undefined when there is none (404). */
@@ -81,6 +83,7 @@ export class S3HttpObjects {
         this.region,
         this.credentials(),
         now(),
+        this.endpoint,
       );
       const { response, text } = await fetchFn(signed.url, {
         method,
@@ -111,5 +114,13 @@ export class S3HttpObjects {
 }
 
 /** `bucket`'s objects with the function's region and role credentials (lambdas/shared/env.ts). */
-export const signedObjects = (bucket: string) =>
-  new S3HttpObjects(bucket, env.awsRegion(), env.awsCredentials);
+export const signedObjects = (bucket: string) => {
+  const endpoint = env.s3Endpoint();
+  return new S3HttpObjects(
+    bucket,
+    env.awsRegion(),
+    env.awsCredentials,
+    {},
+    endpoint ? new URL(endpoint) : undefined,
+  );
+};

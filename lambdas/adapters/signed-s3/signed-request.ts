@@ -39,15 +39,22 @@ const encodeSegment = (segment: string): string =>
 /** A canonical header value: trimmed, inner runs of spaces as one (SigV4's rule). */
 const canonicalValue = (value: string): string => value.trim().replace(/\s+/g, ' ');
 
-/** The URL and headers of `request` on `bucket` (virtual-hosted style), signed for `region`. */
+/**
+ * The URL and headers of `request` on `bucket`, signed for `region`: virtual-hosted style on AWS,
+ * or path style under `endpoint` (LocalStack: what AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL give
+ * the SDK clients beside these requests).
+ */
 export function signObjectRequest(
   request: ObjectRequest,
   region: string,
   credentials: AwsCredentials,
   now: Date,
+  endpoint?: URL,
 ): SignedRequest {
-  const host = `${request.bucket}.s3.${region}.amazonaws.com`;
-  const path = `/${request.key.split('/').map(encodeSegment).join('/')}`;
+  const objectPath = `/${request.key.split('/').map(encodeSegment).join('/')}`;
+  const host = endpoint ? endpoint.host : `${request.bucket}.s3.${region}.amazonaws.com`;
+  const path = endpoint ? `/${encodeSegment(request.bucket)}${objectPath}` : objectPath;
+  const origin = endpoint ? endpoint.origin : `https://${host}`;
   const amzDate = now
     .toISOString()
     .replace(/[-:]/g, '')
@@ -84,5 +91,5 @@ export function signObjectRequest(
   );
   const signature = createHmac('sha256', signingKey).update(stringToSign).digest('hex');
   headers.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
-  return { url: `https://${host}${path}`, headers };
+  return { url: `${origin}${path}`, headers };
 }

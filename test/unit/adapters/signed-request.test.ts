@@ -48,7 +48,11 @@ const PUT_IF_ABSENT_HEADERS = {
 };
 
 /** The SDK signer's Authorization for `request`, given the payload hash S3 requests carry. */
-async function sdkAuthorization(request: ObjectRequest, withToken: boolean) {
+async function sdkAuthorization(
+  request: ObjectRequest,
+  withToken: boolean,
+  at: { hostname: string; path: string } = { hostname: HOST, path: `/${request.key}` },
+) {
   const signer = new SignatureV4({
     service: 's3',
     region: REGION,
@@ -63,10 +67,10 @@ async function sdkAuthorization(request: ObjectRequest, withToken: boolean) {
     {
       method: request.method,
       protocol: 'https:',
-      hostname: HOST,
-      path: `/${request.key}`,
+      hostname: at.hostname,
+      path: at.path,
       query: {},
-      headers: { ...request.headers, host: HOST, 'x-amz-content-sha256': payloadHash },
+      headers: { ...request.headers, host: at.hostname, 'x-amz-content-sha256': payloadHash },
       ...(request.body === undefined ? {} : { body: request.body }),
     },
     { signingDate: NOW },
@@ -140,4 +144,19 @@ test('a key is encoded segment by segment as S3 wants it', () => {
 
   // Assess
   expect(signed.url).toBe(`https://${HOST}/a%20b/c%27%28d%29%2A`);
+});
+
+test('under a custom endpoint (LocalStack) the request is path style, signed as the SDK signs it', async () => {
+  // Prepare
+  const request: ObjectRequest = { method: 'PUT', bucket: 'bucket', key: 'secrets/x', body: 'v' };
+
+  // Act
+  const signed = signObjectRequest(request, REGION, credentials, NOW, new URL('http://localhost:4566'));
+
+  // Assess
+  expect(signed.url).toBe('http://localhost:4566/bucket/secrets/x');
+  expect(signed.headers.host).toBe('localhost:4566');
+  expect(signed.headers.authorization).toBe(
+    await sdkAuthorization(request, true, { hostname: 'localhost:4566', path: '/bucket/secrets/x' }),
+  );
 });
