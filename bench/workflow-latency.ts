@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
 import { FileInstanceSecrets } from '../lambdas/adapters/local/file-instance-secrets';
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
-import { instanceSecretNames } from '../lambdas/core/secret-scope';
 import { peerDescribing } from '../lambdas/app/peering-workflow';
 import type { Repository } from '../lambdas/app/ports';
 import { generatePresharedKey } from '../lambdas/core/key-format';
 import { renderGatewayState, serialiseState } from '../lambdas/core/render';
+import { instanceSecretNames } from '../lambdas/core/secret-scope';
 import type { GatewayRecord } from '../lambdas/core/types';
 import type { LocalHosts } from '../runtime/hosts';
 import {

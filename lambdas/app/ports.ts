@@ -311,6 +311,7 @@ export interface ConfigStore {
  */
 export interface InstanceSecrets {
   /** Delivers `names` (each one the gateway owns: core/secret-scope.ts) for the target's instance. */
+  /** SecretMissingError when a named secret is not in the store. */
   deliver(target: InstanceTarget, names: readonly string[]): Promise<void>;
   /** Deletes every copy delivered for the target (its gateway was deleted). Idempotent. */
   withdraw(target: InstanceTarget): Promise<void>;

@@ -5,11 +5,11 @@
  * reaches a gateway the same way.
  */
 
-import { CommandFailedError, TransientError } from '../core/errors';
-import { renderGatewayState, serialiseState } from '../core/render';
+import { CommandFailedError, SecretMissingError, TransientError } from '../core/errors';
+import { type GatewayDesiredState, renderGatewayState, serialiseState } from '../core/render';
 import { instanceSecretNames } from '../core/secret-scope';
 import { parseInstanceReport } from '../core/status';
-import type { GatewayRecord, PeerRecord } from '../core/types';
+import type { GatewayRecord } from '../core/types';
 import { retry } from '../shared/retry';
 import type { Dependencies } from './ports';
 import { recordInstanceReport } from './status-reports';
@@ -36,18 +36,20 @@ class GenerationMovedError extends Error {
 }
 
 /**
- * The gateway and its peers as they were at one generation: the gateway is read before and after
- * its peers, and the read counts only if the generation did not move in between. Every change of
- * the peer set moves the generation in the same transaction, so the peers are exactly those of
- * that generation, and two pushes of one generation render the same bytes. (Read once, a push
- * could label a later peer set with an earlier generation: two concurrent pushes of a busy hub
- * then published different documents under one name, and the instance refused the first one's
- * digest.)
+ * The gateway's document as it was at one generation, its secrets delivered to its instance: the
+ * gateway is read before and after its peers, and the read counts only if the generation did not
+ * move in between. Every change of the peer set moves the generation in the same transaction, so
+ * the peers are exactly those of that generation, and two pushes of one generation render the same
+ * bytes. (Read once, a push could label a later peer set with an earlier generation: two
+ * concurrent pushes of a busy hub then published different documents under one name, and the
+ * instance refused the first one's digest.) A secret missing at delivery means a peering was
+ * deleted after its peers were read (bench section 2 deletes peerings while others are created):
+ * read again, as when the generation moved.
  */
-async function snapshotAtOneGeneration(
-  d: Pick<PushDeps, 'repository'>,
+async function deliveredAtOneGeneration(
+  d: PushDeps,
   gatewayId: string,
-): Promise<{ gateway: GatewayRecord; peers: PeerRecord[] } | undefined> {
+): Promise<{ gateway: GatewayRecord; state: GatewayDesiredState } | undefined> {
   return retry(
     async () => {
       const before = await d.repository.getGateway(gatewayId);
@@ -58,29 +60,30 @@ async function snapshotAtOneGeneration(
       if (gateway.desiredGeneration !== before.desiredGeneration) {
         throw new GenerationMovedError(`Gateway ${gatewayId} changed while its peers were read`);
       }
-      return { gateway, peers };
+      const state = renderGatewayState(gateway, peers, gateway.desiredGeneration);
+      // Copies for this instance only, before the command that needs them (docs/SECURITY.md).
+      const target = { gatewayId, instanceId: gateway.instanceId };
+      await d.instanceSecrets.deliver(target, instanceSecretNames(state));
+      return { gateway, state };
     },
     {
       attempts: SNAPSHOT_ATTEMPTS,
       delayMs: pauseBeforeReread,
-      retryable: (error) => error instanceof GenerationMovedError,
+      retryable: (error) => error instanceof GenerationMovedError || error instanceof SecretMissingError,
     },
   ).catch((error: unknown) => {
-    if (!(error instanceof GenerationMovedError)) throw error;
+    if (!(error instanceof GenerationMovedError) && !(error instanceof SecretMissingError)) throw error;
     throw new TransientError(`Gateway ${gatewayId} kept changing while its document was rendered`);
   });
 }
 
 /** Undefined when the gateway no longer exists (nothing to push to). */
 export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise<PushTicket | undefined> {
-  const snapshot = await snapshotAtOneGeneration(d, gatewayId);
-  if (!snapshot) return undefined;
-  const { gateway, peers } = snapshot;
+  const rendered = await deliveredAtOneGeneration(d, gatewayId);
+  if (!rendered) return undefined;
+  const { gateway, state } = rendered;
   const generation = gateway.desiredGeneration;
-  const state = renderGatewayState(gateway, peers, generation);
   const target = { gatewayId, instanceId: gateway.instanceId };
-  // Copies for this instance only, before the command that needs them (docs/SECURITY.md).
-  await d.instanceSecrets.deliver(target, instanceSecretNames(state));
   const published = await d.configStore.put(target, generation, serialiseState(state));
   const commandId = await d.commands.send({
     ...target,

@@ -128,6 +128,17 @@ export class GatewayGoneError extends Error {
 }
 
 /**
+ * A secret a gateway's document names is not in the store: its peering was deleted after the
+ * document's peers were read (a push re-reads them), or the store lost it.
+ */
+export class SecretMissingError extends Error {
+  override readonly name = 'SecretMissingError';
+  constructor(readonly secretName: string) {
+    super(`Secret ${secretName} does not exist`);
+  }
+}
+
+/**
  * A gateway's peer set changed between the checks of a new peering and its transaction (a
  * concurrent peering may now route an overlapping prefix): run the checks again. Not a
  * TransientError on purpose: retrying the same transaction could never succeed.

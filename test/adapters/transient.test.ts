@@ -13,7 +13,7 @@ import { S3InstanceSecrets } from '../../lambdas/adapters/s3/secrets';
 import { StepFunctionsEngine } from '../../lambdas/adapters/sfn';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
 import { isTransientAwsError } from '../../lambdas/adapters/transient';
-import { TransientError } from '../../lambdas/core/errors';
+import { SecretMissingError, TransientError } from '../../lambdas/core/errors';
 import { objectsAnswering } from '../support/s3-fetch';
 
 const SECRET_TEXT = 'User: arn:aws:sts::123456789012:assumed-role/peering-api is not authorized';
@@ -146,5 +146,18 @@ describe('isTransientAwsError', () => {
     ['not an error', 'ThrottlingException', false],
   ])('%s: %s', (_case, error, expected) => {
     expect(isTransientAwsError(error)).toBe(expected);
+  });
+});
+
+describe('S3 instance secrets', () => {
+  it('names the secret whose copy source is missing (404 NoSuchKey) as SecretMissingError', async () => {
+    // Prepare
+    s3.on(CopyObjectCommand).rejects(sdkError('NoSuchKey', 404));
+    // Act
+    const error = await instanceSecrets()
+      .deliver({ gatewayId: 'gw-a', instanceId: 'i-a' }, ['/vpc-peering/peerings/pcx-gone/psk'])
+      .catch((thrown: unknown) => thrown);
+    // Assess
+    expect(error).toEqual(new SecretMissingError('/vpc-peering/peerings/pcx-gone/psk'));
   });
 });

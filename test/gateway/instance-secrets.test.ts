@@ -6,6 +6,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileInstanceSecrets } from '../../lambdas/adapters/local/file-instance-secrets';
 import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store';
+import { SecretMissingError } from '../../lambdas/core/errors';
 import { tempDir } from '../support/gateway-script';
 
 describe('FileInstanceSecrets', () => {
@@ -56,7 +57,7 @@ describe('FileInstanceSecrets', () => {
     // Act / Assess
     await expect(
       delivery.deliver({ gatewayId: 'gw-a', instanceId: 'i-a' }, ['/vpc-peering/peerings/none/psk']),
-    ).rejects.toThrow('does not exist');
+    ).rejects.toThrow(SecretMissingError);
     expect(() => delivery.directoryOf('..')).toThrow('Invalid instance id');
     expect(() => delivery.directoryOf('a/b')).toThrow('Invalid instance id');
   });

@@ -12,7 +12,7 @@ import { FileConfigStore } from '../../lambdas/adapters/local/file-config-store'
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import type { ApplyCommand, CommandBus, Repository } from '../../lambdas/app/ports';
 import { pushGatewayConfig } from '../../lambdas/app/push';
-import { TransientError } from '../../lambdas/core/errors';
+import { SecretMissingError, TransientError } from '../../lambdas/core/errors';
 import { gatewayRecord } from '../support/gateways';
 import { roadWarrior } from '../support/records';
 
@@ -99,4 +99,32 @@ it('gives up with a TransientError when the gateway keeps changing, and sends no
   // Assess
   expect(push).toBeInstanceOf(TransientError);
   expect(commands.sent).toEqual([]);
+});
+
+it('reads again when a secret the document names was deleted meanwhile (a peering deleted during the push)', async () => {
+  // Prepare: the first delivery finds a secret gone, as a concurrent delete leaves it, and the
+  // change that deleted it has moved the gateway's generation.
+  const repository = new MemoryRepository();
+  const gateway = gatewayRecord();
+  await repository.createGateway(gateway);
+  const deliveries: number[] = [];
+  const instanceSecrets = {
+    deliver: async () => {
+      deliveries.push(deliveries.length + 1);
+      if (deliveries.length === 1) {
+        await repository.addRoadWarrior(roadWarrior(gateway.id, 'after-the-delete'));
+        throw new SecretMissingError('/vpc-peering/peerings/pcx-gone/psk');
+      }
+    },
+    withdraw: async () => {},
+  };
+  const commands = recordingCommands();
+
+  // Act
+  const ticket = await pushGatewayConfig({ ...deps(repository, commands), instanceSecrets }, gateway.id);
+
+  // Assess: one command, for the generation read after the change.
+  expect(deliveries).toEqual([1, 2]);
+  expect(ticket?.generation).toBe(1);
+  expect(commands.sent.map((command) => command.generation)).toEqual([1]);
 });

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { InstanceSecrets, InstanceTarget, SecretStore } from '../../app/ports';
+import { SecretMissingError } from '../../core/errors';
 import { secretPath } from './file-secret-store';
 
 const INSTANCE_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -32,7 +33,7 @@ export class FileInstanceSecrets implements InstanceSecrets {
     const directory = this.directoryOf(target.instanceId);
     for (const name of names) {
       const value = await this.source.get(name);
-      if (value === undefined) throw new Error(`Secret ${name} does not exist`);
+      if (value === undefined) throw new SecretMissingError(name);
       // Replaced, never kept (a name reused by a gateway registered again must not serve the old
       // value), by a rename, so a script reading it meanwhile sees the old file or the new one.
       const path = secretPath(directory, name);

@@ -5,6 +5,7 @@
  */
 import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { InstanceSecrets, InstanceTarget } from '../../app/ports';
+import { SecretMissingError } from '../../core/errors';
 import { provided, resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { transientOn } from '../transient';
@@ -43,7 +44,10 @@ export class S3InstanceSecrets implements InstanceSecrets {
               ...secretEncryption(this.kmsKeyId),
             }),
           ),
-        ),
+        ).catch((error: unknown) => {
+          // A missing copy source is S3's 404 NoSuchKey.
+          throw error instanceof Error && error.name === 'NoSuchKey' ? new SecretMissingError(name) : error;
+        }),
       ),
     );
   }
