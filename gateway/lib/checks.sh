@@ -8,25 +8,33 @@
 # under gateways/<gateway id>/ as <generation>.json (in VPG_STATE_BUCKET when set) and its SHA-256
 # must be the command's. A copy is checked, so the file cannot change between check and use.
 fetch_document() {
-  local name digest rest
+  local name rest
   printf -v name '%012d.json' "$GENERATION"
+  DOCUMENT=$WORK/download.json
   case $STATE_URI in
     s3://*)
       rest=${STATE_URI#s3://}
       [[ -z $STATE_BUCKET || ${rest%%/*} == "$STATE_BUCKET" ]] || die "refused: state document outside bucket $STATE_BUCKET"
       [[ ${rest#*/} == "gateways/$GATEWAY_ID/$name" ]] || die "refused: state document outside gateways/$GATEWAY_ID/"
       need aws
-      aws s3 cp --only-show-errors "$STATE_URI" "$WORK/download.json" >/dev/null 2>&1 || die "cannot fetch $STATE_URI"
+      aws s3 cp --only-show-errors "$STATE_URI" "$DOCUMENT" >/dev/null 2>&1 || die "cannot fetch $STATE_URI"
+      sha256sum -- "$DOCUMENT" >"$WORK/digest" 2>/dev/null || die "cannot hash the state document"
+      read_digest
       ;;
     file://*)
       [[ $STATE_URI == */"gateways/$GATEWAY_ID/$name" ]] || die "refused: state document outside gateways/$GATEWAY_ID/"
-      cp -- "${STATE_URI#file://}" "$WORK/download.json" 2>/dev/null || die "cannot fetch $STATE_URI"
+      # The copy and its digest in one pipeline: what is hashed is what tee wrote, and the two
+      # processes start side by side (the delta path's cost, README "A change on a gateway").
+      tee -- "$DOCUMENT" 2>/dev/null <"${STATE_URI#file://}" | sha256sum >"$WORK/digest" 2>/dev/null \
+        || die "cannot fetch $STATE_URI"
+      read_digest
       ;;
   esac
-  digest=$(sha256sum "$WORK/download.json") || die "cannot hash the state document"
-  [[ ${digest%% *} == "$STATE_SHA256" ]] || die "refused: state document digest mismatch"
-  DOCUMENT=$WORK/download.json
+  [[ $REPLY == "$STATE_SHA256" ]] || die "refused: state document digest mismatch"
 }
+
+# The SHA-256 that sha256sum wrote to $WORK/digest into REPLY (no subshell around the hash).
+read_digest() { IFS=' ' read -r REPLY _ <"$WORK/digest" || die "cannot hash the state document"; }
 
 # 32-bit value of IPv4 address $1 into REPLY; false for anything else.
 ipv4_value() {

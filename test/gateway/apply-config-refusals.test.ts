@@ -137,6 +137,21 @@ describe('apply-config.sh refuses what it cannot verify or what would harm it', 
     expect(applied()).toEqual(before);
   });
 
+  it('fails a command whose document is not there, and changes nothing', async () => {
+    // Prepare: the command names a generation never published.
+    const before = applied();
+    const published = publish(root, gateway.id, 8, serialiseState(state(8)));
+    rmSync(published.stateUri.slice('file://'.length));
+
+    // Act
+    const result = await run(8, published);
+
+    // Assess
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`cannot fetch ${published.stateUri}`);
+    expect(applied()).toEqual(before);
+  });
+
   it('refuses a document outside its own gateway prefix, even with the right digest', async () => {
     // Prepare: another gateway's path, holding a document that names gw-a.
     const before = applied();
