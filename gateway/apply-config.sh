@@ -24,12 +24,12 @@
 #
 # Cost model: a push that changes one peer must cost about what a bare `wg set` costs, whatever the
 # number of peers. So a change is applied as that change when the interface still holds the last
-# applied document (the delta path: flock, one awk pass that diffs the documents and writes the new
-# one in place, one `wg set`, route and ruleset diffs only when they changed, no jq, no mv, no
-# report of peers); otherwise the full path runs: one jq pass validates and renders everything,
-# `wg syncconf`, one `ip -batch` of what differs from the kernel, nft only when its ruleset changed,
-# everything persisted renamed into place by one `mv`. Secrets come from builtins and an
-# instance-side cache.
+# applied document (the delta path: flock, the document's copy and digest in one pipeline, one awk
+# pass that diffs the documents and writes the new one in place, one `wg set`, route and ruleset
+# diffs only when they changed, no jq, no mv, no report of peers); otherwise the full path runs:
+# one jq pass validates and renders everything, `wg syncconf`, one `ip -batch` of what differs from
+# the kernel, nft only when its ruleset changed, everything persisted renamed into place by one
+# `mv`. Secrets come from builtins and an instance-side cache.
 #
 # This file and lib/*.sh, jq/*.jq, awk/*.awk are the source: gateway/assemble.ts inlines every
 # `. "$GATEWAY_SRC/…"` line and every `$(<"$GATEWAY_SRC/…")` program into one script, which is what
