@@ -3,7 +3,8 @@
  * reach it (docs/DECISIONS.md, "Embedded runtime"). Its command line has no bind address, so
  * runtime/LoopbackDynamoDbLocal.java starts it with the host set. The launcher is compiled once per
  * source and jar into the OS temp directory (javac takes seconds; a compiled class starts as fast
- * as the jar itself); without javac, Java's single-file source launcher compiles it on each start.
+ * as the jar itself). A JRE has no `javac` command but has its compiler module (Java's single-file
+ * source launcher needs it), so without `javac` the compiler runs from that module.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -36,7 +37,10 @@ async function compiledLauncher(jar: string): Promise<string> {
   const target = join(tmpdir(), `vpc-peering-dynamodb-launcher-${digest.slice(0, 16)}`);
   if (existsSync(join(target, `${LAUNCHER_CLASS}.class`))) return target;
   const staging = await mkdtemp(`${target}-`);
-  await promisify(execFile)('javac', ['-nowarn', '-cp', jar, '-d', staging, LAUNCHER_SOURCE]);
+  const options = ['-nowarn', '-cp', jar, '-d', staging, LAUNCHER_SOURCE];
+  await (hasJavac()
+    ? promisify(execFile)('javac', options)
+    : promisify(execFile)('java', ['-m', 'jdk.compiler/com.sun.tools.javac.Main', ...options]));
   await rename(staging, target).catch(() => rm(staging, { recursive: true, force: true }));
   return target;
 }
@@ -55,9 +59,7 @@ export async function spawnLoopbackDynamoDbLocal(options: {
     `-Ddynamodb.host=${DYNAMODB_LOCAL_HOST}`,
     ...(options.quickStart ? ['-XX:TieredStopAtLevel=1'] : []),
   ];
-  const launch = hasJavac()
-    ? ['-cp', `${jar}:${await compiledLauncher(jar)}`, LAUNCHER_CLASS]
-    : ['-cp', jar, LAUNCHER_SOURCE];
+  const launch = ['-cp', `${jar}:${await compiledLauncher(jar)}`, LAUNCHER_CLASS];
   // Its own cwd, as the npm wrapper runs it (DynamoDB Local looks for native libraries there).
   return spawn('java', [...jvm, ...launch, ...args], { cwd: dir, stdio: 'pipe' });
 }
