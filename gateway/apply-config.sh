@@ -151,7 +151,7 @@ if [[ $ACTION == apply || $ACTION == restore ]]; then
   esac
 fi
 [[ $CACHE_SECONDS =~ ^[0-9]{1,7}$ ]] || usage "VPG_SECRET_CACHE_SECONDS must be a number of seconds"
-need jq awk flock mv cp
+need jq awk flock mv cp tee sha256sum
 [[ $MODE == files ]] || need wg ip nft
 
 [[ -d $WORK ]] || mkdir -p "$WORK"
