@@ -68,9 +68,11 @@ WAN_IF=${VPG_WAN_IF:-eth0}
 # Scratch files (under the lock) and the secret cache (README "Secret cache").
 WORK=$STATE_DIR/work
 CACHE=$STATE_DIR/secrets
-# shellcheck disable=SC2034 # read by the sourced lib/*.sh parts
-BOOT_ID=''
-IFS= read -r BOOT_ID </proc/sys/kernel/random/boot_id || true
+# shellcheck disable=SC2034 # read by the sourced lib/*.sh parts (the directive covers the group)
+{
+  BOOT_ID=''
+  IFS= read -r BOOT_ID </proc/sys/kernel/random/boot_id || true
+}
 
 # shellcheck source=lib/common.sh
 . "$GATEWAY_SRC/lib/common.sh"
