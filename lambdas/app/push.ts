@@ -72,8 +72,12 @@ async function deliveredAtOneGeneration(
       retryable: (error) => error instanceof GenerationMovedError || error instanceof SecretMissingError,
     },
   ).catch((error: unknown) => {
-    if (!(error instanceof GenerationMovedError) && !(error instanceof SecretMissingError)) throw error;
-    throw new TransientError(`Gateway ${gatewayId} kept changing while its document was rendered`);
+    if (error instanceof GenerationMovedError) {
+      throw new TransientError(`Gateway ${gatewayId} kept changing while its document was rendered`);
+    }
+    // Still missing though nothing moved: the step fails its retries rather than push without it.
+    if (error instanceof SecretMissingError) throw new TransientError(error.message);
+    throw error;
   });
 }
 

@@ -128,3 +128,26 @@ it('reads again when a secret the document names was deleted meanwhile (a peerin
   expect(ticket?.generation).toBe(1);
   expect(commands.sent.map((command) => command.generation)).toEqual([1]);
 });
+
+it('gives up with a TransientError naming the secret when it stays missing though nothing moved, and sends nothing', async () => {
+  // Prepare
+  const repository = new MemoryRepository();
+  const gateway = gatewayRecord();
+  await repository.createGateway(gateway);
+  const instanceSecrets = {
+    deliver: async () => {
+      throw new SecretMissingError('/vpc-peering/peerings/pcx-lost/psk');
+    },
+    withdraw: async () => {},
+  };
+  const commands = recordingCommands();
+
+  // Act
+  const push = await pushGatewayConfig({ ...deps(repository, commands), instanceSecrets }, gateway.id).catch(
+    (error: unknown) => error,
+  );
+
+  // Assess
+  expect(push).toEqual(new TransientError('Secret /vpc-peering/peerings/pcx-lost/psk does not exist'));
+  expect(commands.sent).toEqual([]);
+});
