@@ -6,6 +6,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { SourceData } from '@smithy/types';
+import { signedObjects } from '../../../lambdas/adapters/signed-s3/http-objects';
 import { type ObjectRequest, signObjectRequest } from '../../../lambdas/adapters/signed-s3/signed-request';
 
 /** The SDK's Checksum interface over node:crypto (what @smithy/hash-node does). */
@@ -159,4 +160,36 @@ test('under a custom endpoint (LocalStack) the request is path style, signed as 
   expect(signed.headers.authorization).toBe(
     await sdkAuthorization(request, true, { hostname: 'localhost:4566', path: '/bucket/secrets/x' }),
   );
+});
+
+describe('signedObjects (the adapters’ factory)', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+    jest.restoreAllMocks();
+  });
+
+  test.each([
+    ['AWS_ENDPOINT_URL_S3', 'http://localhost:4566', 'http://localhost:4566/bucket/secrets/x'],
+    ['AWS_ENDPOINT_URL', 'http://localstack:4566', 'http://localstack:4566/bucket/secrets/x'],
+    ['neither variable (AWS)', '', `https://${HOST}/secrets/x`],
+  ])('sends where %s says, as the SDK clients beside it do', async (variable, endpoint, url) => {
+    // Prepare
+    Object.assign(process.env, {
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    });
+    delete process.env.AWS_ENDPOINT_URL_S3;
+    delete process.env.AWS_ENDPOINT_URL;
+    if (endpoint) process.env[variable] = endpoint;
+    const sent = jest.spyOn(globalThis, 'fetch').mockResolvedValue(new Response('value'));
+
+    // Act
+    const value = await signedObjects('bucket').get('secrets/x');
+
+    // Assess
+    expect(value).toBe('value');
+    expect(sent.mock.calls.map(([target]) => String(target))).toEqual([url]);
+  });
 });
