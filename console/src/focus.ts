@@ -26,11 +26,13 @@ export function focusIsLost(): boolean {
 /**
  * After a page change (or signing in) the new page's h1 takes the focus, so a keyboard or screen
  * reader user starts at the page, not at the top of the document. The page may still be loading
- * (its chunk, its data): this waits for the heading up to `timeoutMs`, and gives up as soon as the
- * person has put the focus somewhere themselves. Returns a function that stops waiting.
+ * (its chunk, its data) and may replace its heading once loaded, taking the focus with it: for up
+ * to `timeoutMs` a lost focus goes back to the heading. It gives up as soon as the person has put
+ * the focus somewhere themselves. Returns a function that stops watching.
  */
 export function focusPageHeadingOnceShown(timeoutMs = 10_000): () => void {
   const startedOn = document.activeElement;
+  let placed: Element | null = null;
   const observer = new MutationObserver(() => attempt());
   const timer = window.setTimeout(() => stop(), timeoutMs);
   function stop(): void {
@@ -38,8 +40,13 @@ export function focusPageHeadingOnceShown(timeoutMs = 10_000): () => void {
     window.clearTimeout(timer);
   }
   function attempt(): void {
-    const movedByPerson = document.activeElement !== startedOn && !focusIsLost();
-    if (movedByPerson || focusHeading(document.querySelector('main'))) stop();
+    const active = document.activeElement;
+    const lost = focusIsLost();
+    if (!lost && active !== startedOn && active !== placed) {
+      stop(); // the person put the focus somewhere
+    } else if (lost || active !== placed) {
+      if (focusHeading(document.querySelector('main'))) placed = document.activeElement;
+    }
   }
   observer.observe(document.body, { childList: true, subtree: true });
   attempt();

@@ -1,7 +1,7 @@
 import { act, cleanup, render, renderHook, screen, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { focusHeading, focusIsLost } from './focus';
+import { focusHeading, focusIsLost, focusPageHeadingOnceShown } from './focus';
 import { NotificationsProvider } from './notifications';
 import { Preloaded } from './preload';
 import { useLoad } from './use-load';
@@ -58,5 +58,26 @@ describe('focus', () => {
     expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'VPN Gateways' }));
     expect(focusIsLost()).toBe(false);
     expect(focusHeading(document.querySelector('main'), 'h2')).toBe(false);
+  });
+
+  test('a page that replaces its heading while loading keeps the focus on it, until the person moves it', async () => {
+    // Prepare: a page whose heading is replaced once its data is in (a loading table's header)
+    document.body.innerHTML = '<main><h1>VPN Gateways</h1></main><button>Refresh</button>';
+    const main = document.querySelector('main') as HTMLElement;
+    const replaceHeading = (name: string) => {
+      main.innerHTML = `<h1>${name}</h1>`;
+      return new Promise((resolve) => setTimeout(resolve, 0)); // MutationObserver callbacks run first
+    };
+    // Act
+    const stop = focusPageHeadingOnceShown();
+    await replaceHeading('VPN Gateways (2)');
+    // Assess
+    expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'VPN Gateways (2)' }));
+    // Act: the person moves on; a later replacement leaves their focus alone
+    (screen.getByRole('button', { name: 'Refresh' }) as HTMLElement).focus();
+    await replaceHeading('VPN Gateways (3)');
+    // Assess
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Refresh' }));
+    stop();
   });
 });

@@ -152,6 +152,11 @@ function waitForListening(child: ChildProcess, output: { stdout: string; stderr:
   });
 }
 
+const ignoreMissing = (error: NodeJS.ErrnoException): undefined => {
+  if (error.code === 'ENOENT') return undefined;
+  throw error;
+};
+
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
@@ -224,7 +229,9 @@ async function embeddedTarget(): Promise<Target> {
     },
     async secretValues() {
       const files = await filesUnder(join(dataDir, 'secrets'));
-      return Promise.all(files.map(async (file) => (await readFile(file, 'utf8')).trim()));
+      // A secret deleted between the listing and its read (a delete still running) is no longer one.
+      const values = await Promise.all(files.map((file) => readFile(file, 'utf8').catch(ignoreMissing)));
+      return values.filter((value) => value !== undefined).map((value) => value.trim());
     },
     stop,
   };
