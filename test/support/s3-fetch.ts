@@ -5,7 +5,7 @@
  */
 import { S3HttpObjects } from '../../lambdas/adapters/signed-s3/http-objects';
 
-export type Answer = () => Response;
+export type Answer = (init?: RequestInit) => Response | Promise<Response>;
 
 export interface RecordedRequest {
   url: string;
@@ -50,9 +50,18 @@ export const bodyCut =
       }),
     );
 
+/** A connection that never answers: only the attempt's abort signal ends it, with its reason. */
+export const stalled: Answer = (init) =>
+  new Promise((_resolve, reject) => {
+    const signal = init?.signal;
+    if (!signal) return reject(new Error('a stalled request needs an abort signal, or it never ends'));
+    signal.addEventListener('abort', () => reject(signal.reason));
+  });
+
 export function objectsAnswering(
   bucket: string,
   answers: readonly Answer[] = [],
+  options: { timeoutMs?: number } = {},
 ): { objects: S3HttpObjects; requests: RecordedRequest[] } {
   const requests: RecordedRequest[] = [];
   const fakeFetch = async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
@@ -65,13 +74,13 @@ export function objectsAnswering(
     requests.push(request);
     const answer = answers[Math.min(requests.length, answers.length) - 1];
     if (!answer) throw new Error(`Unexpected S3 request: ${request.method} ${request.url}`);
-    return answer();
+    return answer(init);
   };
   const objects = new S3HttpObjects(
     bucket,
     OBJECTS_REGION,
     () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' }),
-    { fetch: fakeFetch as typeof fetch, wait: async () => undefined },
+    { fetch: fakeFetch as typeof fetch, wait: async () => undefined, ...options },
   );
   return { objects, requests };
 }

@@ -4,7 +4,9 @@
  * answer becomes an error named by S3's `<Code>` carrying `$metadata.httpStatusCode`, and a
  * failure below HTTP surfaces as its socket error (with `code`, e.g. ECONNRESET). Throttling, 5xx
  * and network failures are retried as the client's standard mode does (3 attempts, jittered
- * back-off) before they become TransientError. It grants nothing itself: the adapters sending
+ * back-off) before they become TransientError. An attempt that has no full answer within
+ * `timeoutMs` is aborted (a TimeoutError) and retried the same way: a stalled connection costs a few
+ * seconds, never the rest of the Lambda's time. It grants nothing itself: the adapters sending
  * through it (s3, ssm) hold the access (lib/access.ts).
  */
 import { env } from '../../shared/env';
@@ -35,11 +37,19 @@ export interface HttpObjectsOptions {
   /** Back-off draws and pauses between attempts (tests make them instant). */
   random?: RetryOptions['random'];
   wait?: RetryOptions['wait'];
+  /** An attempt's bound, answer and body read included (default ATTEMPT_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 /** The SDK's standard retry mode: 3 attempts in all, full jitter over 100 ms × 2^attempt. */
 const ATTEMPTS = 3;
 const BASE_DELAY_MS = 100;
+/**
+ * The objects are small (a document, a key, an output of at most 24 KB): an attempt that takes
+ * longer than this has stalled, and three of them still end well inside the handlers' timeouts
+ * (lib/constructs/peering-function.ts).
+ */
+const ATTEMPT_TIMEOUT_MS = 5_000;
 
 export class S3HttpObjects {
   constructor(
@@ -77,6 +87,7 @@ export class S3HttpObjects {
     accepted: readonly number[] = [],
   ): Promise<{ status: number; text: string }> {
     const { fetch: fetchFn = fetch, now = () => new Date(), random, wait } = this.options;
+    const timeoutMs = this.options.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
     const attempt = async (): Promise<{ status: number; text: string }> => {
       const signed = signObjectRequest(
         { method, bucket: this.bucket, key, headers, ...(body === undefined ? {} : { body }) },
@@ -88,12 +99,20 @@ export class S3HttpObjects {
       const { response, text } = await fetchFn(signed.url, {
         method,
         headers: signed.headers,
+        // A stalled attempt is aborted, retried, then becomes TransientError (../transient).
+        signal: AbortSignal.timeout(timeoutMs),
         // Bytes, not a string, so fetch adds no content-type of its own to the stored object.
         ...(body === undefined ? {} : { body: Buffer.from(body, 'utf8') }),
       })
         // Read in full even when unused, so the connection goes back to the pool at once.
         .then(async (answer) => ({ response: answer, text: await answer.text() }))
         .catch((error: unknown) => {
+          // The abort is a DOMException: an Error of its own, named as the SDK names a timeout.
+          if ((error as { name?: unknown } | null)?.name === 'TimeoutError') {
+            throw Object.assign(new Error(`S3 ${method} had no answer within ${timeoutMs} ms`), {
+              name: 'TimeoutError',
+            });
+          }
           // fetch wraps the socket's failure (ECONNRESET, UND_ERR_SOCKET…) in a TypeError's cause.
           throw error instanceof TypeError && error.cause instanceof Error ? error.cause : error;
         });

@@ -7,7 +7,15 @@
  */
 import { S3SecretStore } from '../../../lambdas/adapters/s3/secret-store';
 import { TransientError } from '../../../lambdas/core/errors';
-import { type Answer, bodyCut, objectsAnswering, ok, s3Error, socketFailure } from '../../support/s3-fetch';
+import {
+  type Answer,
+  bodyCut,
+  objectsAnswering,
+  ok,
+  s3Error,
+  socketFailure,
+  stalled,
+} from '../../support/s3-fetch';
 
 const KMS_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd';
 const SECRET = 'the-secret-value=';
@@ -16,7 +24,8 @@ const DENIAL_TEXT = 'User: arn:aws:sts::123456789012:assumed-role/peering-api is
 
 /** A store whose fetch gives `answers` in turn, recording requests; `kmsKeyId` null: no key named. */
 function storeAnswering(answers: Answer[], kmsKeyId: string | null = KMS_KEY) {
-  const { objects, requests } = objectsAnswering('secrets-bucket', answers);
+  // A short attempt bound: a stalled answer is aborted at once; every other answer comes first.
+  const { objects, requests } = objectsAnswering('secrets-bucket', answers, { timeoutMs: 20 });
   return { store: new S3SecretStore(objects, kmsKeyId ?? undefined), requests };
 }
 
@@ -188,6 +197,7 @@ describe.each(CALLS)('%s', (_call, act) => {
     ['a connection reset', socketFailure('ECONNRESET')],
     ['a closed socket', socketFailure('UND_ERR_SOCKET')],
     ['an answer cut while it is read', bodyCut('UND_ERR_SOCKET')],
+    ['a connection that stalls past the attempt bound', stalled],
   ])('turns %s that outlasts 3 attempts into TransientError', async (_what, answer) => {
     // Prepare
     const { store, requests } = storeAnswering([answer]);
@@ -200,6 +210,18 @@ describe.each(CALLS)('%s', (_call, act) => {
     expect((failure as Error).message).toMatch(/^S3 /);
     expect((failure as Error).message).not.toContain('123456789012');
     expect(requests).toHaveLength(3);
+  });
+
+  test('aborts a stalled attempt and succeeds when the next one is answered', async () => {
+    // Prepare
+    const { store, requests } = storeAnswering([stalled, ok('value')]);
+
+    // Act
+    const failure = await failureOf(act(store));
+
+    // Assess
+    expect(failure).toBeUndefined();
+    expect(requests).toHaveLength(2);
   });
 
   test('keeps a fetch failure that is no network failure as it is, unretried', async () => {
