@@ -97,12 +97,17 @@ export async function bundleHandler(
   return { bytes: size, inputs: Object.keys(result.metafile.inputs) };
 }
 
-// `tsx lib/constructs/bundling.ts <projectRoot> <entry> <outfile>`, run by PeeringFunction.
+// `tsx lib/constructs/bundling.ts <projectRoot> <entry> <outfile> [<entry> <outfile>]…`, run by
+// PeeringFunction: several entries are built side by side in one process (one Node start, not one each).
 if (require.main === module) {
-  const [projectRoot, entry, outfile] = process.argv.slice(2);
-  if (!projectRoot || !entry || !outfile)
-    throw new Error('usage: bundling.ts <projectRoot> <entry> <outfile>');
-  bundleHandler(projectRoot, entry, outfile).catch((error: unknown) => {
+  const [projectRoot, ...pairs] = process.argv.slice(2);
+  if (!projectRoot || pairs.length === 0 || pairs.length % 2 !== 0)
+    throw new Error('usage: bundling.ts <projectRoot> <entry> <outfile> [<entry> <outfile>]…');
+  const builds = [];
+  for (let i = 0; i < pairs.length; i += 2) {
+    builds.push(bundleHandler(projectRoot, pairs[i] as string, pairs[i + 1] as string));
+  }
+  Promise.all(builds).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });

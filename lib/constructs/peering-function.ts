@@ -7,7 +7,10 @@
  * SDK plugin of lib/constructs/bundling.ts is what keeps every bundle under 500 KB.
  */
 import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { AssetHashType, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -18,7 +21,8 @@ import { type FunctionRole, HANDLERS, type HandlerName } from '../handlers';
 
 /** lib/constructs/bundling.ts, run through tsx: the one build the bench and the tests run too. */
 const BUNDLER = join(__dirname, 'bundling.ts');
-const TSX_CLI = require.resolve('tsx/cli');
+/** tsx's loader, for `node --import`: one Node process per bundle (its CLI starts a second one). */
+const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 const RUNTIME = Runtime.NODEJS_22_X;
 
 /**
@@ -143,16 +147,58 @@ function bundledCode(projectRoot: string, entry: string): Code {
       ],
       local: {
         tryBundle(outputDir) {
-          execFileSync(
-            process.execPath,
-            [TSX_CLI, BUNDLER, projectRoot, entry, join(outputDir, 'index.js')],
-            {
-              stdio: 'inherit',
-            },
-          );
+          if (!takeBundle(projectRoot, entry, outputDir)) {
+            runBundler(projectRoot, [entry, join(outputDir, 'index.js')]);
+          }
           return true;
         },
       },
     },
   });
+}
+
+function runBundler(projectRoot: string, pairs: readonly string[]): void {
+  execFileSync(process.execPath, ['--import', TSX_LOADER, BUNDLER, projectRoot, ...pairs], {
+    stdio: 'inherit',
+  });
+}
+
+interface Batch {
+  dir: string;
+  /** Entry → its bundle's directory, until a function has taken it. */
+  untaken: Map<string, string>;
+}
+
+/** Per project root, the batch of handler bundles of the synth under way. */
+const batches = new Map<string, Batch>();
+
+/**
+ * Copies `entry`'s bundle into `outputDir`; false when `entry` is not a handler of lib/handlers.ts.
+ * Every handler is bundled at the first function's bundling by one child process (one Node start
+ * instead of one per function; for a synth's 13 functions about 6 s less here, docs/DECISIONS.md
+ * "Test time") into a temporary directory, removed once each function has taken its own (or at
+ * exit). A function bundled again starts a new batch.
+ */
+function takeBundle(projectRoot: string, entry: string, outputDir: string): boolean {
+  if (!HANDLERS.some((handler) => handler.entry === entry)) return false;
+  let batch = batches.get(projectRoot);
+  if (!batch?.untaken.has(entry)) {
+    const dir = mkdtempSync(join(tmpdir(), 'peering-bundles-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const untaken = new Map<string, string>(HANDLERS.map((h) => [h.entry, join(dir, h.name)]));
+    runBundler(
+      projectRoot,
+      [...untaken].flatMap(([handlerEntry, out]) => [handlerEntry, join(out, 'index.js')]),
+    );
+    batch = { dir, untaken };
+    batches.set(projectRoot, batch);
+  }
+  const built = batch.untaken.get(entry) as string;
+  for (const file of ['index.js', 'index.js.map']) copyFileSync(join(built, file), join(outputDir, file));
+  batch.untaken.delete(entry);
+  if (batch.untaken.size === 0) {
+    rmSync(batch.dir, { recursive: true, force: true });
+    batches.delete(projectRoot);
+  }
+  return true;
 }

@@ -38,7 +38,7 @@ interface Started {
 
 /** `npm start`'s runtime as its own process group, on `dataDir`; resolves once it listens. */
 function startProcess(): Promise<Started> {
-  const child = spawn('npx', ['tsx', 'runtime/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'runtime/main.ts'], {
     cwd: REPO,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -111,8 +111,8 @@ function runningExecutions(): string[] {
 }
 
 /**
- * Resolves once no process of the group is left: npx and tsx may exit before the runtime under
- * them has finished its clean stop.
+ * Resolves once no process of the group is left: the runtime may exit before what it started (its
+ * DynamoDB Local, its hosts' processes) is gone.
  */
 async function groupGone(group: number, ms = 60_000): Promise<void> {
   await eventually(

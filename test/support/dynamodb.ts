@@ -44,7 +44,9 @@ export function useDynamoDb(): DynamoDbFixture {
   };
 
   beforeAll(async () => {
-    local = await startDynamoDbLocal();
+    // The quick JIT tier, as npm start runs it: the optimising compiler's threads cost a 2-core
+    // machine more CPU than a suite's few thousand requests gain from it (docs/DECISIONS.md, "Test time").
+    local = await startDynamoDbLocal({ quickStart: true });
     client = new DynamoDBClient({
       ...LOCAL_CLIENT_CONFIG,
       endpoint: local.endpoint,

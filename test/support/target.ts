@@ -93,7 +93,7 @@ function tail(text: string): string {
   return text.length > OUTPUT_TAIL_CHARS ? `…${text.slice(-OUTPUT_TAIL_CHARS)}` : text;
 }
 
-/** Signals the child's whole process group (npx → tsx → node), ignoring one already gone. */
+/** Signals the child's whole process group (the runtime and what it started), ignoring one gone. */
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
@@ -165,7 +165,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 async function embeddedTarget(): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), 'vpc-peering-it-'));
   const authSecret = randomBytes(32).toString('base64url');
-  const child = spawn('npx', ['tsx', 'runtime/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'runtime/main.ts'], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -180,7 +180,7 @@ async function embeddedTarget(): Promise<Target> {
       // to the suite's own state checks (it has its own test, test/api/limits.test.ts).
       CALLER_RATE_PER_SECOND: process.env.CALLER_RATE_PER_SECOND ?? '0',
     },
-    // Own process group, so stop() reaches tsx's node grandchild and DynamoDB Local's java too.
+    // Own process group, so stop() reaches DynamoDB Local's java too.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
