@@ -1,7 +1,8 @@
 /**
  * Section 12: the console. The time until the gateway list is interactive in headless Chromium
  * against the embedded runtime (from navigation to the first gateway link visible and enabled, a
- * fresh browser context, cold cache, each time), the main thread's CPU time over that span (what
+ * fresh browser context, cold cache, each time; and again for a returning person: the third visit in
+ * one context, the assets cached and their code in V8's cache), the main thread's CPU time over that span (what
  * the console itself costs, less sensitive to a busy machine than the wall time), and the
  * JavaScript and CSS the browser loaded over that span, gzipped: the entry, the app chunk it
  * imports, never the chunks of other pages, the QR encoder or the Cognito client.
@@ -19,6 +20,8 @@ const DIST = resolve(__dirname, '../console/dist');
 const ENSURE_BUILT = resolve(__dirname, '../console/ensure-built.mjs');
 const GATEWAYS = 20;
 const ROUNDS = 7;
+/** Loads before the warm measurement: V8 caches a script's code once it has run it twice. */
+const WARM_VISITS_BEFORE = 2;
 const SESSION_KEY = 'vpc-peering-console.token';
 
 const gzipped = (paths: Iterable<string>) =>
@@ -57,7 +60,12 @@ export async function benchConsole(): Promise<SectionResult> {
       cpuMs: number;
       assets: string[];
     }
-    const measure = async (path: string, ready: (page: Page) => Promise<void>): Promise<Span> => {
+    /** One load of `path` until `ready`, in a fresh context: after `visitsBefore` unmeasured loads. */
+    const measure = async (
+      path: string,
+      ready: (page: Page) => Promise<void>,
+      visitsBefore = 0,
+    ): Promise<Span> => {
       const context = await browser.newContext();
       await context.addInitScript(
         ([key, value]) =>
@@ -67,6 +75,11 @@ export async function benchConsole(): Promise<SectionResult> {
         [SESSION_KEY, token] as const,
       );
       const page = await context.newPage();
+      // A returning person: the immutable assets are in the HTTP cache and V8 has cached their code.
+      for (let visit = 0; visit < visitsBefore; visit += 1) {
+        await page.goto(`${url}${path}`, { waitUntil: 'commit' });
+        await ready(page);
+      }
       const assets: string[] = [];
       page.on('response', (response) => {
         const { pathname } = new URL(response.url());
@@ -86,16 +99,17 @@ export async function benchConsole(): Promise<SectionResult> {
       await context.close();
       return { ms, cpuMs, assets };
     };
+    const listInteractive = async (page: Page) => {
+      const link = page.getByRole('link', { name: 'gateway-01', exact: true });
+      await link.waitFor({ state: 'visible' });
+      if (!(await link.isEnabled())) throw new Error('the first gateway link is not enabled');
+    };
     const interactive: Span[] = [];
+    const warm: Span[] = [];
     const floor: Span[] = [];
     for (let round_ = 0; round_ < ROUNDS; round_ += 1) {
-      interactive.push(
-        await measure('/gateways', async (page) => {
-          const link = page.getByRole('link', { name: 'gateway-01', exact: true });
-          await link.waitFor({ state: 'visible' });
-          if (!(await link.isEnabled())) throw new Error('the first gateway link is not enabled');
-        }),
-      );
+      interactive.push(await measure('/gateways', listInteractive));
+      warm.push(await measure('/gateways', listInteractive, WARM_VISITS_BEFORE));
       floor.push(await measure('/config.json', async (page) => void (await page.waitForLoadState('load'))));
     }
     const tti = median(interactive.map((span) => span.ms));
@@ -128,6 +142,14 @@ export async function benchConsole(): Promise<SectionResult> {
           lowerIsBetter: true,
         },
         {
+          metric: `the same, warm cache (visit ${WARM_VISITS_BEFORE + 1} in one browser context), median of ${ROUNDS}`,
+          value: round(median(warm.map((span) => span.ms))),
+          unit: 'ms',
+          baseline: round(base),
+          ratio: round(median(warm.map((span) => span.ms)) / base),
+          lowerIsBetter: true,
+        },
+        {
           metric: 'main-thread CPU until the list is interactive, median',
           value: round(median(interactive.map((span) => span.cpuMs))),
           unit: 'ms',
@@ -145,6 +167,8 @@ export async function benchConsole(): Promise<SectionResult> {
       details: {
         interactiveMs: interactive.map((span) => round(span.ms)),
         interactiveCpuMs: interactive.map((span) => round(span.cpuMs)),
+        warmMs: warm.map((span) => round(span.ms)),
+        warmCpuMs: warm.map((span) => round(span.cpuMs)),
         floorMs: floor.map((span) => round(span.ms)),
         scripts,
         styles,
