@@ -42,7 +42,8 @@ export function focusPageHeadingOnceShown(timeoutMs = 10_000): () => void {
   function attempt(): void {
     const active = document.activeElement;
     const lost = focusIsLost();
-    if (!lost && active !== startedOn && active !== placed) {
+    // Where the focus was before the page changed counts as the person's only once a heading had it.
+    if (!lost && active !== placed && (placed !== null || active !== startedOn)) {
       stop(); // the person put the focus somewhere
     } else if (lost || active !== placed) {
       if (focusHeading(document.querySelector('main'))) placed = document.activeElement;

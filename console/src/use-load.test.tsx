@@ -80,4 +80,21 @@ describe('focus', () => {
     expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Refresh' }));
     stop();
   });
+
+  test('the person going back to where the focus was before the page changed keeps it there', async () => {
+    // Prepare: the focus is on a navigation link when the page changes
+    document.body.innerHTML =
+      '<nav><a href="/gateways">VPN Gateways</a></nav><main><h1>VPN Gateways</h1></main>';
+    const link = screen.getByRole('link', { name: 'VPN Gateways' }) as HTMLElement;
+    link.focus();
+    const stop = focusPageHeadingOnceShown();
+    expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'VPN Gateways' }));
+    // Act: Shift+Tab back to the link, then the page changes its content
+    link.focus();
+    (document.querySelector('main') as HTMLElement).append(document.createElement('p'));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // Assess
+    expect(document.activeElement).toBe(link);
+    stop();
+  });
 });
