@@ -147,9 +147,7 @@ function bundledCode(projectRoot: string, entry: string): Code {
       ],
       local: {
         tryBundle(outputDir) {
-          if (!takeBundle(projectRoot, entry, outputDir)) {
-            runBundler(projectRoot, [entry, join(outputDir, 'index.js')]);
-          }
+          takeBundle(projectRoot, entry, outputDir);
           return true;
         },
       },
@@ -173,14 +171,13 @@ interface Batch {
 const batches = new Map<string, Batch>();
 
 /**
- * Copies `entry`'s bundle into `outputDir`; false when `entry` is not a handler of lib/handlers.ts.
+ * Copies `entry`'s bundle (a handler of lib/handlers.ts, as every function is) into `outputDir`.
  * Every handler is bundled at the first function's bundling by one child process (one Node start
  * instead of one per function; for a synth's 13 functions about 6 s less here, docs/DECISIONS.md
  * "Test time") into a temporary directory, removed once each function has taken its own (or at
  * exit). A function bundled again starts a new batch.
  */
-function takeBundle(projectRoot: string, entry: string, outputDir: string): boolean {
-  if (!HANDLERS.some((handler) => handler.entry === entry)) return false;
+function takeBundle(projectRoot: string, entry: string, outputDir: string): void {
   let batch = batches.get(projectRoot);
   if (!batch?.untaken.has(entry)) {
     const dir = mkdtempSync(join(tmpdir(), 'peering-bundles-'));
@@ -193,12 +190,12 @@ function takeBundle(projectRoot: string, entry: string, outputDir: string): bool
     batch = { dir, untaken };
     batches.set(projectRoot, batch);
   }
-  const built = batch.untaken.get(entry) as string;
+  const built = batch.untaken.get(entry);
+  if (!built) throw new Error(`${entry} is not a handler of lib/handlers.ts: every function's entry must be`);
   for (const file of ['index.js', 'index.js.map']) copyFileSync(join(built, file), join(outputDir, file));
   batch.untaken.delete(entry);
   if (batch.untaken.size === 0) {
     rmSync(batch.dir, { recursive: true, force: true });
     batches.delete(projectRoot);
   }
-  return true;
 }
