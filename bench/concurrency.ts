@@ -9,9 +9,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Repository } from '../lambdas/app/ports';
+import { PAGE_LIMIT_MAX, walkPages } from '../lambdas/core/pagination';
 import { peeringPeerName } from '../lambdas/core/schemas';
 import type { Peering } from '../lambdas/core/types';
-import { everyPeering } from '../test/support/pages';
 import {
   type ApiResponse,
   type BenchRuntime,
@@ -179,7 +179,9 @@ async function checkInvariants(bench: BenchRuntime, gatewayIds: string[], delete
     peersMissingOnHosts += [...inTable].filter((key) => !onHost.has(key)).length;
   }
 
-  const peerings = await everyPeering(repo);
+  const peerings = await walkPages((nextToken) =>
+    repo.pagePeerings({}, { limit: PAGE_LIMIT_MAX, nextToken, binding: 'bench-concurrency' }),
+  );
   const byStatus: Record<string, number> = {};
   const unsettled: string[] = [];
   const deleteRequested = new Set(deleted);

@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
-import { launchChromium } from '../test/console/browser';
+import { launchChromium } from '../tooling/chromium';
 import { round, type SectionResult, startBenchRuntime } from './harness';
 
 const DIST = resolve(__dirname, '../console/dist');

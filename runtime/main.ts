@@ -21,7 +21,7 @@ import { FileInstanceSecrets } from '../lambdas/adapters/local/file-instance-sec
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
 import { MemoryAudit } from '../lambdas/adapters/local/memory-audit';
 import { MemoryRepository } from '../lambdas/adapters/memory/repository';
-import { PAGE_LIMIT_MAX } from '../lambdas/core/pagination';
+import { PAGE_LIMIT_MAX, pagesOf } from '../lambdas/core/pagination';
 import { provideDependencies } from '../lambdas/shared/deps';
 import {
   COMMAND_INVOCATION_CHANGED,
@@ -220,16 +220,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // Every registered gateway's host comes back with what it last applied, then what a crash
     // interrupted runs again.
     // Page by page (never one read of the whole registry), all owners.
-    let nextToken: string | undefined;
-    do {
-      const page = await repository().pageGateways(
-        {},
-        { limit: PAGE_LIMIT_MAX, binding: 'runtime-start', ...(nextToken ? { nextToken } : {}) },
-      );
-      await rebuildHosts(hosts, page.items, log);
-      for (const gateway of page.items) log(`gateway host: ${hostLine(hosts, gateway)}`);
-      nextToken = page.nextToken;
-    } while (nextToken);
+    const registry = pagesOf((nextToken) =>
+      repository().pageGateways({}, { limit: PAGE_LIMIT_MAX, binding: 'runtime-start', nextToken }),
+    );
+    for await (const gateways of registry) {
+      await rebuildHosts(hosts, gateways, log);
+      for (const gateway of gateways) log(`gateway host: ${hostLine(hosts, gateway)}`);
+    }
     workflows.recover();
 
     const poller =

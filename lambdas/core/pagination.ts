@@ -79,3 +79,26 @@ export function pageBinding(
     .join('&');
   return JSON.stringify([caller.userId, caller.isAdmin, route, filterText]);
 }
+
+/** Reads one page of a list: `nextToken` is the previous page's (undefined for the first). */
+export type PageReader<T> = (nextToken: string | undefined) => Promise<Page<T>>;
+
+/**
+ * Each page of a list in order, to its end. For the runtime's start, tools, tests and benchmarks:
+ * a request handler answers one page at a time, never a whole list (README "Lists are pages").
+ */
+export async function* pagesOf<T>(read: PageReader<T>): AsyncGenerator<T[]> {
+  let nextToken: string | undefined;
+  do {
+    const page = await read(nextToken);
+    yield page.items;
+    nextToken = page.nextToken;
+  } while (nextToken);
+}
+
+/** Every item of a list, in page order (tests, benchmarks: a list whose size they bound). */
+export async function walkPages<T>(read: PageReader<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const page of pagesOf(read)) items.push(...page);
+  return items;
+}

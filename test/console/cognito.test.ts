@@ -10,8 +10,8 @@
  * logout endpoint back to the sign-in page.
  */
 import type { Browser, BrowserContext, Route } from 'playwright-core';
+import { launchChromium } from '../../tooling/chromium';
 import { useTarget } from '../support/integration';
-import { launchChromium } from './browser';
 import { type OidcProvider, startOidcProvider } from './oidc-provider';
 import { assertConsoleBuilt, ConsoleSession } from './session';
 

@@ -9,8 +9,8 @@ import { copyFile, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { mintToken } from '../../runtime/tokens';
+import { launchChromium } from '../../tooling/chromium';
 import { eventually, type GatewayJson, useTarget } from '../support/integration';
-import { launchChromium } from './browser';
 import { arrowToOption, expectFocusOn, tabTo } from './keyboard';
 import { assertConsoleBuilt, ConsoleSession } from './session';
 

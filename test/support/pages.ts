@@ -1,19 +1,7 @@
-/** Walks a paged list to its end (tests and benchmarks only: production code never collects a list). */
+/** Every gateway or peering of a repository, walked page by page (core/pagination.ts walkPages). */
 import type { GatewayFilter, PeeringFilter, Repository } from '../../lambdas/app/ports';
-import { PAGE_LIMIT_MAX, type Page } from '../../lambdas/core/pagination';
+import { PAGE_LIMIT_MAX, walkPages } from '../../lambdas/core/pagination';
 import type { GatewayRecord, Peering } from '../../lambdas/core/types';
-
-/** Every item of a walk, in page order; `read` gets the previous page's token. */
-export async function walkPages<T>(read: (nextToken: string | undefined) => Promise<Page<T>>): Promise<T[]> {
-  const items: T[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await read(nextToken);
-    items.push(...page.items);
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return items;
-}
 
 const binding = 'test-walk';
 

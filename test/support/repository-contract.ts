@@ -6,9 +6,10 @@
  */
 import type { Repository } from '../../lambdas/app/ports';
 import { ChecksOutdatedError, ConflictError, GatewayGoneError } from '../../lambdas/core/errors';
+import { walkPages } from '../../lambdas/core/pagination';
 import type { GatewayRecord, GatewayStatusReport } from '../../lambdas/core/types';
 import { gatewayRecord } from './gateways';
-import { everyGateway, everyPeering, walkPages } from './pages';
+import { everyGateway, everyPeering } from './pages';
 import { newPeering, roadWarrior, uniqueId } from './records';
 
 export interface RepositoryUnderTest {

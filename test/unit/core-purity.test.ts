@@ -1,12 +1,15 @@
 /**
  * The core is pure (docs/CONTRACT.md#shape): no SDK, no framework, no I/O module may be imported under lambdas/core.
  * The use cases (lambdas/app) reach the world only through ports: no SDK, middy, transport or env.
+ * Tests and benchmarks share code only through the source tree, never by importing each other
+ * (docs/DECISIONS.md, "One test helper folder").
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
-const CORE = join(__dirname, '../../lambdas/core');
-const APP = join(__dirname, '../../lambdas/app');
+const ROOT = join(__dirname, '../..');
+const CORE = join(ROOT, 'lambdas/core');
+const APP = join(ROOT, 'lambdas/app');
 const FORBIDDEN = [
   /^@aws-sdk\//,
   /^aws-cdk-lib(\/|$)/,
@@ -93,6 +96,52 @@ describe('use-case purity', () => {
         (what) => `${relative(APP, file)}: ${what}`,
       );
     });
+    // Assess
+    expect(files.length).toBeGreaterThan(0);
+    expect(offenders).toEqual([]);
+  });
+});
+
+/** Relative imports in `source` (the text of `file`) that land under `folder` of the repository. */
+function importsInto(file: string, source: string, folder: string): string[] {
+  return [...source.matchAll(SPECIFIER)]
+    .map((match) => match[1] ?? '')
+    .filter((specifier) => specifier.startsWith('.'))
+    .filter((specifier) => !relative(join(ROOT, folder), resolve(dirname(file), specifier)).startsWith('..'));
+}
+
+describe('test and bench boundaries', () => {
+  const sources = (folder: string) =>
+    filesUnder(join(ROOT, folder)).filter(
+      (file) => /\.(ts|tsx|js|mjs)$/.test(file) && !file.includes('/results/'),
+    );
+
+  it('recognises a relative import that lands in the other folder', () => {
+    // Prepare
+    const source = [
+      "import { launchChromium } from '../test/console/browser';",
+      "import { launchChromium } from '../tooling/chromium';",
+      "import { round } from './harness';",
+      "import type { Page } from 'playwright-core';",
+    ].join('\n');
+    // Act
+    const found = importsInto(join(ROOT, 'bench/console.ts'), source, 'test');
+    // Assess
+    expect(found).toEqual(['../test/console/browser']);
+  });
+
+  it.each([
+    ['bench', 'test'],
+    ['test', 'bench'],
+  ])('no file under %s/ imports from %s/', (from, into) => {
+    // Prepare
+    const files = sources(from);
+    // Act
+    const offenders = files.flatMap((file) =>
+      importsInto(file, readFileSync(file, 'utf8'), into).map(
+        (specifier) => `${relative(ROOT, file)}: ${specifier}`,
+      ),
+    );
     // Assess
     expect(files.length).toBeGreaterThan(0);
     expect(offenders).toEqual([]);

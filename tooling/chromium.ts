@@ -1,6 +1,7 @@
 /**
- * Debian's Chromium (apt `chromium`) driven by playwright-core; no browser is ever downloaded.
- * A missing /usr/bin/chromium fails the suite and says how to install it.
+ * Debian's Chromium (apt `chromium`) driven by playwright-core, launched one way for the browser
+ * tests (test/console) and bench section 12; no browser is ever downloaded. A missing
+ * /usr/bin/chromium fails the caller and says how to install it.
  */
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
