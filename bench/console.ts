@@ -5,18 +5,26 @@
  * in one context, the assets cached and their code in V8's cache), the main thread's CPU time over
  * that span (what the console itself costs, less sensitive to a busy machine than the wall time), and the
  * JavaScript and CSS the browser loaded over that span, gzipped: the entry, the app chunk it
- * imports, never the chunks of other pages, the QR encoder or the Cognito client.
+ * imports, never the chunks of other pages, the QR encoder or the Cognito client. Beside it, in the
+ * same rounds, the framework's floor: the same list drawn by Cloudscape and React alone
+ * (console/floor/main.tsx: the same components, 20 rows written in, no app code, no request),
+ * served by the runtime's own static server.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
+import { serveConsole } from '../runtime/console-static';
 import { launchChromium } from '../tooling/chromium';
 import { round, type SectionResult, startBenchRuntime } from './harness';
 
-const DIST = resolve(__dirname, '../console/dist');
+const CONSOLE = resolve(__dirname, '../console');
+const DIST = join(CONSOLE, 'dist');
+const FLOOR_DIST = join(CONSOLE, 'dist-floor');
 const ENSURE_BUILT = resolve(__dirname, '../console/ensure-built.mjs');
 const GATEWAYS = 20;
 const ROUNDS = 7;
@@ -24,8 +32,32 @@ const ROUNDS = 7;
 const WARM_VISITS_BEFORE = 2;
 const SESSION_KEY = 'vpc-peering-console.token';
 
-const gzipped = (paths: Iterable<string>) =>
-  [...paths].reduce((sum, path) => sum + gzipSync(readFileSync(join(DIST, path))).length, 0);
+const gzipped = (paths: Iterable<string>, dist = DIST) =>
+  [...paths].reduce((sum, path) => sum + gzipSync(readFileSync(join(dist, path))).length, 0);
+
+/** Builds console/floor into console/dist-floor (seconds: it is Cloudscape's build alone). */
+function buildFloor(): void {
+  execFileSync(
+    join(CONSOLE, 'node_modules/.bin/vite'),
+    ['build', '-c', 'vite.floor.config.ts', '--logLevel', 'warn'],
+    {
+      cwd: CONSOLE,
+      stdio: ['ignore', process.stderr, process.stderr],
+    },
+  );
+  if (!existsSync(join(FLOOR_DIST, 'index.html')))
+    throw new Error('console/dist-floor is missing after its build');
+}
+
+/** console/dist-floor served as the runtime serves console/dist (runtime/console-static.ts). */
+async function serveFloor(): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => {
+    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+    serveConsole(request.method ?? 'GET', pathname, response, FLOOR_DIST).catch(() => response.destroy());
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -37,8 +69,10 @@ export async function benchConsole(): Promise<SectionResult> {
   // (a stale build measured a bundle that no longer exists).
   execFileSync(process.execPath, [ENSURE_BUILT], { stdio: ['ignore', process.stderr, process.stderr] });
   if (!existsSync(join(DIST, 'index.html'))) throw new Error('console/dist is missing after the build');
+  buildFloor();
   const bench = await startBenchRuntime('files');
   const browser = await launchChromium();
+  const floorSite = await serveFloor();
   try {
     for (let index = 1; index <= GATEWAYS; index += 1) {
       const reply = await bench.admin.call('POST', '/v1/gateways', {
@@ -53,16 +87,15 @@ export async function benchConsole(): Promise<SectionResult> {
       });
       if (reply.status !== 201) throw new Error(`registering a gateway answered ${reply.status}`);
     }
-    const url = bench.runtime.url;
     const token = bench.runtime.userToken;
     interface Span {
       ms: number;
       cpuMs: number;
       assets: string[];
     }
-    /** One load of `path` until `ready`, in a fresh context: after `visitsBefore` unmeasured loads. */
+    /** One load of `url` until `ready`, in a fresh context: after `visitsBefore` unmeasured loads. */
     const measure = async (
-      path: string,
+      url: string,
       ready: (page: Page) => Promise<void>,
       visitsBefore = 0,
     ): Promise<Span> => {
@@ -77,7 +110,7 @@ export async function benchConsole(): Promise<SectionResult> {
       const page = await context.newPage();
       // A returning person: the immutable assets are in the HTTP cache and V8 has cached their code.
       for (let visit = 0; visit < visitsBefore; visit += 1) {
-        await page.goto(`${url}${path}`, { waitUntil: 'commit' });
+        await page.goto(url, { waitUntil: 'commit' });
         await ready(page);
       }
       const assets: string[] = [];
@@ -92,7 +125,7 @@ export async function benchConsole(): Promise<SectionResult> {
           ?.value ?? Number.NaN;
       const cpuBefore = await threadTime();
       const started = performance.now();
-      await page.goto(`${url}${path}`, { waitUntil: 'commit' });
+      await page.goto(url, { waitUntil: 'commit' });
       await ready(page);
       const ms = performance.now() - started;
       const cpuMs = ((await threadTime()) - cpuBefore) * 1000;
@@ -104,17 +137,29 @@ export async function benchConsole(): Promise<SectionResult> {
       await link.waitFor({ state: 'visible' });
       if (!(await link.isEnabled())) throw new Error('the first gateway link is not enabled');
     };
+    const list = `${bench.runtime.url}/gateways`;
     const interactive: Span[] = [];
     const warm: Span[] = [];
+    const cloudscapeAlone: Span[] = [];
     const floor: Span[] = [];
     for (let round_ = 0; round_ < ROUNDS; round_ += 1) {
-      interactive.push(await measure('/gateways', listInteractive));
-      warm.push(await measure('/gateways', listInteractive, WARM_VISITS_BEFORE));
-      floor.push(await measure('/config.json', async (page) => void (await page.waitForLoadState('load'))));
+      interactive.push(await measure(list, listInteractive));
+      cloudscapeAlone.push(await measure(`${floorSite.url}/gateways`, listInteractive));
+      warm.push(await measure(list, listInteractive, WARM_VISITS_BEFORE));
+      floor.push(
+        await measure(
+          `${bench.runtime.url}/config.json`,
+          async (page) => void (await page.waitForLoadState('load')),
+        ),
+      );
     }
     const tti = median(interactive.map((span) => span.ms));
+    const aloneTti = median(cloudscapeAlone.map((span) => span.ms));
     const warmTti = median(warm.map((span) => span.ms));
     const base = median(floor.map((span) => span.ms));
+    const aloneScripts = [...new Set(cloudscapeAlone.flatMap((span) => span.assets))].filter((path) =>
+      path.endsWith('.js'),
+    );
     const loaded = new Set(interactive.flatMap((span) => span.assets));
     const scripts = [...loaded].filter((path) => path.endsWith('.js')).sort();
     const styles = [...loaded].filter((path) => path.endsWith('.css')).sort();
@@ -156,10 +201,31 @@ export async function benchConsole(): Promise<SectionResult> {
           unit: 'ms',
           lowerIsBetter: true,
         },
+        {
+          metric: `the console against the same list from Cloudscape alone (console/floor), median of ${ROUNDS}, cold cache`,
+          value: round(tti),
+          unit: 'ms',
+          baseline: round(aloneTti),
+          ratio: round(tti / aloneTti),
+          lowerIsBetter: true,
+        },
+        {
+          metric: 'Cloudscape alone: its JavaScript, gzipped',
+          value: round(gzipped(aloneScripts, FLOOR_DIST) / 1000),
+          unit: 'KB',
+          lowerIsBetter: true,
+        },
+        {
+          metric: 'Cloudscape alone: main-thread CPU until the list is interactive, median',
+          value: round(median(cloudscapeAlone.map((span) => span.cpuMs))),
+          unit: 'ms',
+          lowerIsBetter: true,
+        },
       ],
       notes: [
         'Headless Debian Chromium (playwright-core) against the embedded runtime, files hosts',
         'baseline: the same browser loading /config.json from the same server (network and page floor)',
+        "Cloudscape alone: console/floor/main.tsx (the list page's components and props, 20 rows written in; no app code, request, sign-in or router), built by vite.floor.config.ts, served by runtime/console-static.ts, measured in the same rounds, in turn with the console",
         `load average at the end: ${loadavg()
           .map((value) => value.toFixed(1))
           .join(' ')} (the wall time grows with it; the CPU time much less)`,
@@ -171,11 +237,14 @@ export async function benchConsole(): Promise<SectionResult> {
         warmMs: warm.map((span) => round(span.ms)),
         warmCpuMs: warm.map((span) => round(span.cpuMs)),
         floorMs: floor.map((span) => round(span.ms)),
+        cloudscapeAloneMs: cloudscapeAlone.map((span) => round(span.ms)),
+        cloudscapeAloneCpuMs: cloudscapeAlone.map((span) => round(span.cpuMs)),
         scripts,
         styles,
       },
     };
   } finally {
+    floorSite.server.close();
     await browser.close();
     await bench.stop();
   }
