@@ -169,6 +169,9 @@ interface Batch {
 
 /** Per project root, the batch of handler bundles of the synth under way. */
 const batches = new Map<string, Batch>();
+/** Every batch directory this process made, so a test can check that each one is gone. */
+const batchDirs: string[] = [];
+export const bundleBatchDirs = (): readonly string[] => batchDirs;
 
 /**
  * Copies `entry`'s bundle (a handler of lib/handlers.ts, as every function is) into `outputDir`.
@@ -181,6 +184,7 @@ function takeBundle(projectRoot: string, entry: string, outputDir: string): void
   let batch = batches.get(projectRoot);
   if (!batch?.untaken.has(entry)) {
     const dir = mkdtempSync(join(tmpdir(), 'peering-bundles-'));
+    batchDirs.push(dir);
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const untaken = new Map<string, string>(HANDLERS.map((h) => [h.entry, join(dir, h.name)]));
     runBundler(

@@ -2,7 +2,7 @@
  * The synthesized template: one stack built once (bundling runs for real) and checked resource by
  * resource. Never a whole-template snapshot: each test names the property it protects.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -15,6 +15,7 @@ import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
 import { defineApp } from '../../lib/app';
 import { bundleHandler } from '../../lib/constructs/bundling';
 import { SOURCE_INSTANCE } from '../../lib/constructs/gateway-instance-policy';
+import { bundleBatchDirs } from '../../lib/constructs/peering-function';
 import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
 import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
 import type { VpcPeeringStack } from '../../lib/vpc-peering-stack';
@@ -131,6 +132,16 @@ describe('Lambda functions', () => {
 });
 
 describe('Lambda code', () => {
+  it('leaves no batch of handler bundles behind once every function took its own', () => {
+    // Prepare: the synth of beforeAll bundled every handler in one batch directory.
+    const made = bundleBatchDirs();
+    // Act
+    const left = made.filter((dir) => existsSync(dir));
+    // Assess
+    expect(made.length).toBeGreaterThan(0);
+    expect(left).toEqual([]);
+  });
+
   /** The index.js of a function's code asset in the synthesized assembly. */
   function deployedBundle(name: (typeof HANDLERS)[number]['name']): Buffer {
     const fn =
