@@ -30,6 +30,11 @@ const TOP = [
   'docs',
 ];
 const LAYERS = ['core', 'app', 'adapters', 'http', 'shared', 'handlers', 'openapi'];
+/** Folders .gitignore names (build output: console/dist/, test-output/, …): a fresh clone has none. */
+const GENERATED = readFileSync(join(ROOT, '.gitignore'), 'utf8')
+  .split('\n')
+  .map((line) => line.trim())
+  .filter((line) => line.endsWith('/') && !/[*!]/.test(line));
 /** `a/b.ts`, `a/b/`: a quoted path of at least two segments, no placeholder or wildcard. */
 const QUOTED_PATH = /`((?:[\w.-]+\/)+[\w.-]*)`/g;
 
@@ -42,6 +47,7 @@ function repositoryPaths(text: string, base = ''): { quoted: string; candidates:
   return [...text.matchAll(QUOTED_PATH)]
     .map((match) => match[1] ?? '')
     .flatMap((quoted) => {
+      if (GENERATED.some((folder) => quoted.startsWith(folder))) return [];
       const first = quoted.split('/')[0] ?? '';
       const places = [
         ...(TOP.includes(first) ? [quoted] : []),
@@ -71,7 +77,7 @@ describe('docs references', () => {
   it('recognises quoted repository paths and the names that follow a file', () => {
     // Prepare
     const text =
-      '| q | `app/push.ts` `checkPush` | `gateway/lib/apply-full.sh` `nft_script`, `load_ruleset`; `DATA_DIR/run.json`, `npm test`, `test/support/` |';
+      '| q | `app/push.ts` `checkPush` | `gateway/lib/apply-full.sh` `nft_script`, `load_ruleset`; `DATA_DIR/run.json`, `npm test`, `test/support/`, `console/dist/index.html` |';
     // Act
     const paths = repositoryPaths(text).map((path) => path.candidates[0]);
     const fromGateway = repositoryPaths('`lib/checks.sh`', 'gateway').map((path) => path.candidates);
