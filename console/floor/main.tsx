@@ -1,7 +1,8 @@
 /**
- * Bench section 12's floor: the gateway list as Cloudscape and React draw it on their own. The same
- * components and props as src/App.tsx and src/pages/GatewaysList.tsx, 20 rows written in, and none
- * of the app: no configuration or API request, no sign-in, no router, no chunk loaded on demand.
+ * Bench section 12's floor: the gateway list as Cloudscape and React draw it on their own. The
+ * components of src/App.tsx and src/pages/GatewaysList.tsx with the props that shape them (layout,
+ * sticky header, full-page table, collection hooks), 20 rows written in, and none of the app: no
+ * configuration or API request, no sign-in, no router, no chunk loaded on demand.
  * Built only by the bench (vite.floor.config.ts), never shipped.
  */
 import '@cloudscape-design/global-styles/index.css';
@@ -13,7 +14,6 @@ import Header from '@cloudscape-design/components/header';
 import Link from '@cloudscape-design/components/link';
 import Pagination from '@cloudscape-design/components/pagination';
 import SideNavigation from '@cloudscape-design/components/side-navigation';
-import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
 import TextFilter from '@cloudscape-design/components/text-filter';
@@ -71,25 +71,17 @@ function GatewayTable() {
         <Header
           variant="awsui-h1-sticky"
           counter={`(${GATEWAYS.length})`}
-          description="WireGuard VPN gateways, one per VPC. Open one to peer its VPC with another."
-          actions={
-            <SpaceBetween direction="horizontal" size="xs">
-              <Button iconName="refresh" ariaLabel="Refresh gateways" />
-            </SpaceBetween>
-          }
+          actions={<Button iconName="refresh" ariaLabel="Refresh" />}
         >
           VPN Gateways
         </Header>
       }
       filter={
-        <SpaceBetween direction="horizontal" size="xs">
-          <TextFilter
-            {...filterProps}
-            filteringPlaceholder="Find gateways"
-            filteringAriaLabel="Filter gateways"
-            countText={`${filteredItemsCount ?? 0} matches`}
-          />
-        </SpaceBetween>
+        <TextFilter
+          {...filterProps}
+          filteringAriaLabel="Filter"
+          countText={`${filteredItemsCount ?? 0} matches`}
+        />
       }
       pagination={<Pagination {...paginationProps} />}
     />
