@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { delimiter, join, resolve as resolvePath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DYNAMODB_LOCAL_HOST, spawnLoopbackDynamoDbLocal } from './dynamodb-loopback';
+import { settlesWithin } from './repeat';
 
 export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL_DYNAMODB` or a client's `endpoint`. */
@@ -150,15 +151,7 @@ async function terminate(child: ChildProcess, exited: Promise<void>): Promise<vo
   // No pid: java was never started (ENOENT), so there is nothing to stop.
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const graceful = await Promise.race([
-    exited.then(() => true),
-    new Promise<boolean>((done) => {
-      timer = setTimeout(() => done(false), STOP_GRACE_MS);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (!graceful) {
+  if (!(await settlesWithin(exited, STOP_GRACE_MS))) {
     child.kill('SIGKILL');
     await exited;
   }

@@ -41,7 +41,7 @@ import {
 } from './hosts';
 import { startHttpFront } from './http-front';
 import { memoryCascade } from './memory-cascade';
-import { repeat } from './repeat';
+import { repeat, settlesWithin } from './repeat';
 import { clearRunRecord, removeCrashLeftovers, writeRunRecord } from './run-record';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
@@ -188,7 +188,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // Let running executions finish, but never hold a shutdown hostage: what is still running is
     // left RUNNING in the journal and re-driven at the next start.
     stack.push(async () => {
-      await Promise.race([workflows.idle(), new Promise<void>((done) => setTimeout(done, 5000))]);
+      await settlesWithin(workflows.idle(), 5000);
       workflows.freezeJournal();
     });
     const audit = new MemoryAudit();
