@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { freePort } from '../runtime/dynamodb-local';
+import { settlesWithin } from '../runtime/repeat';
 import { type Metric, round, type SectionResult, startBenchRuntime } from './harness';
 
 const run = promisify(execFile);
@@ -154,7 +155,7 @@ async function stopGroup(child: ChildProcess, exited: Promise<void>): Promise<vo
     }
   };
   signal('SIGINT');
-  const stopped = await Promise.race([exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+  const stopped = await settlesWithin(exited, STOP_GRACE_MS);
   if (!stopped) {
     signal('SIGKILL');
     await exited;
