@@ -7,7 +7,7 @@
  * tunnels handshake again, remove the crashed run's namespaces, and leave no namespace after its
  * own clean stop. Needs Linux, root, Java 17, wireguard-go, wireguard-tools, nftables and iproute2.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +18,8 @@ import { peeringIdOfPeerName } from '../../lambdas/core/schemas';
 import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../../runtime/dynamodb-local';
 import { missingForWireguard, removeNamespaces } from '../../runtime/hosts';
 import { mintToken } from '../../runtime/tokens';
+import { spawnRuntime } from '../support/target';
 
-const REPO = join(__dirname, '../..');
 const SECRET = 'crash-restart-test-secret-0123456789abcdef';
 let dataDir: string;
 /** Every process group and namespace prefix this file started, removed whatever the outcome. */
@@ -38,18 +38,12 @@ interface Started {
 
 /** `npm start`'s runtime as its own process group, on `dataDir`; resolves once it listens. */
 function startProcess(): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'runtime/main.ts'], {
-    cwd: REPO,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: '0',
-      LOCAL_AUTH_SECRET: SECRET,
-      STATUS_REPORT_INTERVAL_SECONDS: '2',
-      SWEEP_INTERVAL_SECONDS: '0',
-    },
+  const child = spawnRuntime({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    LOCAL_AUTH_SECRET: SECRET,
+    STATUS_REPORT_INTERVAL_SECONDS: '2',
+    SWEEP_INTERVAL_SECONDS: '0',
   });
   if (child.pid) groups.push(child.pid);
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));

@@ -16,6 +16,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { settlesWithin } from '../../runtime/repeat';
 import { mintToken } from '../../runtime/tokens';
 
 export interface EventEntry {
@@ -105,12 +106,19 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((done) => {
-    const timer = setTimeout(() => done(false), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done(true);
-    });
+  return settlesWithin(new Promise((done) => child.once('exit', done)), timeoutMs);
+}
+
+/**
+ * `npm start`'s runtime (runtime/main.ts, one Node process) with `env` over this process's, in a
+ * process group of its own so a signal to the group reaches its DynamoDB Local and host processes.
+ */
+export function spawnRuntime(env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'runtime/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
@@ -165,24 +173,17 @@ async function filesUnder(dir: string): Promise<string[]> {
 async function embeddedTarget(): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), 'vpc-peering-it-'));
   const authSecret = randomBytes(32).toString('base64url');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'runtime/main.ts'], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      PORT: '0',
-      DATA_DIR: dataDir,
-      LOCAL_AUTH_SECRET: authSecret,
-      VPG_LOCAL_MODE: 'files',
-      // The in-memory repository: no Java to start; DynamoDB Local keeps its own suites.
-      VPG_STORAGE: process.env.VPG_STORAGE ?? 'memory',
-      API_WAIT_MS: '8000',
-      // One client drives a whole suite as three users: the per-caller throttle would answer 429
-      // to the suite's own state checks (it has its own test, test/api/limits.test.ts).
-      CALLER_RATE_PER_SECOND: process.env.CALLER_RATE_PER_SECOND ?? '0',
-    },
-    // Own process group, so stop() reaches DynamoDB Local's java too.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawnRuntime({
+    PORT: '0',
+    DATA_DIR: dataDir,
+    LOCAL_AUTH_SECRET: authSecret,
+    VPG_LOCAL_MODE: 'files',
+    // The in-memory repository: no Java to start; DynamoDB Local keeps its own suites.
+    VPG_STORAGE: process.env.VPG_STORAGE ?? 'memory',
+    API_WAIT_MS: '8000',
+    // One client drives a whole suite as three users: the per-caller throttle would answer 429
+    // to the suite's own state checks (it has its own test, test/api/limits.test.ts).
+    CALLER_RATE_PER_SECOND: process.env.CALLER_RATE_PER_SECOND ?? '0',
   });
   const killOnExit = () => signalGroup(child, 'SIGKILL');
   process.once('exit', killOnExit);
