@@ -20,7 +20,7 @@ import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { serveConsole } from '../runtime/console-static';
 import { launchChromium } from '../tooling/chromium';
-import { round, type SectionResult, startBenchRuntime } from './harness';
+import { median, round, type SectionResult, startBenchRuntime } from './harness';
 
 const CONSOLE = resolve(__dirname, '../console');
 const DIST = join(CONSOLE, 'dist');
@@ -58,11 +58,6 @@ async function serveFloor(): Promise<{ server: Server; url: string }> {
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 
 export async function benchConsole(): Promise<SectionResult> {
   // The console npm start would serve: built now if its sources changed since console/dist was
@@ -141,12 +136,12 @@ export async function benchConsole(): Promise<SectionResult> {
     const interactive: Span[] = [];
     const warm: Span[] = [];
     const cloudscapeAlone: Span[] = [];
-    const floor: Span[] = [];
+    const configLoads: Span[] = [];
     for (let round_ = 0; round_ < ROUNDS; round_ += 1) {
       interactive.push(await measure(list, listInteractive));
       cloudscapeAlone.push(await measure(`${floorSite.url}/gateways`, listInteractive));
       warm.push(await measure(list, listInteractive, WARM_VISITS_BEFORE));
-      floor.push(
+      configLoads.push(
         await measure(
           `${bench.runtime.url}/config.json`,
           async (page) => void (await page.waitForLoadState('load')),
@@ -156,7 +151,7 @@ export async function benchConsole(): Promise<SectionResult> {
     const tti = median(interactive.map((span) => span.ms));
     const aloneTti = median(cloudscapeAlone.map((span) => span.ms));
     const warmTti = median(warm.map((span) => span.ms));
-    const base = median(floor.map((span) => span.ms));
+    const base = median(configLoads.map((span) => span.ms));
     const aloneScripts = [...new Set(cloudscapeAlone.flatMap((span) => span.assets))].filter((path) =>
       path.endsWith('.js'),
     );
@@ -236,7 +231,7 @@ export async function benchConsole(): Promise<SectionResult> {
         interactiveCpuMs: interactive.map((span) => round(span.cpuMs)),
         warmMs: warm.map((span) => round(span.ms)),
         warmCpuMs: warm.map((span) => round(span.cpuMs)),
-        floorMs: floor.map((span) => round(span.ms)),
+        floorMs: configLoads.map((span) => round(span.ms)),
         cloudscapeAloneMs: cloudscapeAlone.map((span) => round(span.ms)),
         cloudscapeAloneCpuMs: cloudscapeAlone.map((span) => round(span.cpuMs)),
         scripts,
