@@ -1,8 +1,10 @@
 /**
  * Section 12: the console. The time until the gateway list is interactive in headless Chromium
  * against the embedded runtime (from navigation to the first gateway link visible and enabled, a
- * fresh browser context, cold cache, each time; and again for a returning person: the third visit
- * in one context, the assets cached and their code in V8's cache), the main thread's CPU time over
+ * fresh browser context, cold cache, each time, navigated once the browser is idle as a person's
+ * open browser is; and again for a returning person: the third visit in one context, the assets
+ * cached and their code in V8's cache; and, as before 2026-12-04, navigated the moment the new
+ * context's window opens, while Chromium still builds its own interface), the main thread's CPU time over
  * that span (what the console itself costs, less sensitive to a busy machine than the wall time), and the
  * JavaScript and CSS the browser loaded over that span, gzipped: the entry, the app chunk it
  * imports, never the chunks of other pages, the QR encoder or the Cognito client. Beside it, in the
@@ -19,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { serveConsole } from '../runtime/console-static';
-import { launchChromium } from '../tooling/chromium';
+import { launchChromium, untilBrowserIdle } from '../tooling/chromium';
 import { median, round, type SectionResult, startBenchRuntime } from './harness';
 
 const CONSOLE = resolve(__dirname, '../console');
@@ -88,11 +90,14 @@ export async function benchConsole(): Promise<SectionResult> {
       cpuMs: number;
       assets: string[];
     }
-    /** One load of `url` until `ready`, in a fresh context: after `visitsBefore` unmeasured loads. */
+    /**
+     * One load of `url` until `ready`, in a fresh context: after `visitsBefore` unmeasured loads,
+     * navigated once the browser is idle (untilBrowserIdle), unless `atOnce`.
+     */
     const measure = async (
       url: string,
       ready: (page: Page) => Promise<void>,
-      visitsBefore = 0,
+      { visitsBefore = 0, atOnce = false } = {},
     ): Promise<Span> => {
       const context = await browser.newContext();
       await context.addInitScript(
@@ -118,6 +123,7 @@ export async function benchConsole(): Promise<SectionResult> {
       const threadTime = async () =>
         (await cdp.send('Performance.getMetrics')).metrics.find((metric) => metric.name === 'ThreadTime')
           ?.value ?? Number.NaN;
+      if (!atOnce) await untilBrowserIdle(browser);
       const cpuBefore = await threadTime();
       const started = performance.now();
       await page.goto(url, { waitUntil: 'commit' });
@@ -137,10 +143,12 @@ export async function benchConsole(): Promise<SectionResult> {
     const warm: Span[] = [];
     const cloudscapeAlone: Span[] = [];
     const configLoads: Span[] = [];
+    const atOnce: Span[] = [];
     for (let round_ = 0; round_ < ROUNDS; round_ += 1) {
       interactive.push(await measure(list, listInteractive));
       cloudscapeAlone.push(await measure(`${floorSite.url}/gateways`, listInteractive));
-      warm.push(await measure(list, listInteractive, WARM_VISITS_BEFORE));
+      warm.push(await measure(list, listInteractive, { visitsBefore: WARM_VISITS_BEFORE }));
+      atOnce.push(await measure(list, listInteractive, { atOnce: true }));
       configLoads.push(
         await measure(
           `${bench.runtime.url}/config.json`,
@@ -174,7 +182,7 @@ export async function benchConsole(): Promise<SectionResult> {
           lowerIsBetter: true,
         },
         {
-          metric: `gateway list interactive (${GATEWAYS} gateways), median of ${ROUNDS}, cold cache`,
+          metric: `gateway list interactive (${GATEWAYS} gateways), median of ${ROUNDS}, cold cache, browser idle`,
           value: round(tti),
           unit: 'ms',
           baseline: round(base),
@@ -188,6 +196,14 @@ export async function benchConsole(): Promise<SectionResult> {
           unit: 'ms',
           baseline: round(base),
           ratio: round(warmTti / base),
+          lowerIsBetter: true,
+        },
+        {
+          metric: `the same, cold cache, navigated as the new window opens (Chromium still building its own interface), median of ${ROUNDS}`,
+          value: round(median(atOnce.map((span) => span.ms))),
+          unit: 'ms',
+          baseline: round(tti),
+          ratio: round(median(atOnce.map((span) => span.ms)) / tti),
           lowerIsBetter: true,
         },
         {
@@ -231,6 +247,7 @@ export async function benchConsole(): Promise<SectionResult> {
         interactiveCpuMs: interactive.map((span) => round(span.cpuMs)),
         warmMs: warm.map((span) => round(span.ms)),
         warmCpuMs: warm.map((span) => round(span.cpuMs)),
+        atOnceMs: atOnce.map((span) => round(span.ms)),
         floorMs: configLoads.map((span) => round(span.ms)),
         cloudscapeAloneMs: cloudscapeAlone.map((span) => round(span.ms)),
         cloudscapeAloneCpuMs: cloudscapeAlone.map((span) => round(span.cpuMs)),
