@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { Spawner } from './spawner';
 
 export interface RunResult {
   exitCode: number;
@@ -9,23 +10,18 @@ export interface RunResult {
   stderr: string;
 }
 
+/** Every one-shot command of this process, forked by one small helper (spawner.ts says why). */
+const spawner = new Spawner();
+
 /** Runs argv to completion; never throws for a non-zero exit (the caller decides). */
-export function run(argv: readonly string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
-  const [file, ...args] = argv;
-  if (!file) throw new Error('run: empty argv');
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr }));
-  });
+export async function run(argv: readonly string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
+  if (!argv[0]) throw new Error('run: empty argv');
+  const result = await spawner.run(argv, env ?? process.env);
+  return {
+    exitCode: result.exitCode ?? (result.signal ? 128 : 1),
+    stdout: result.stdout,
+    stderr: result.stderr,
+  };
 }
 
 /** Runs argv and throws with its stderr when it fails. */
