@@ -31,6 +31,8 @@ interface Answer {
 }
 
 interface Pending {
+  /** The helper running it: when that one ends, only its own commands fail. */
+  helper: ChildProcessWithoutNullStreams;
   resolve: (result: SpawnedResult) => void;
   reject: (error: Error) => void;
 }
@@ -56,7 +58,7 @@ export class Spawner {
     const helper = this.ensureHelper();
     const id = this.nextId++;
     return new Promise<SpawnedResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { helper, resolve, reject });
       this.holdCaller(true);
       helper.stdin.write(`${JSON.stringify({ id, argv, env })}\n`);
     });
@@ -74,16 +76,17 @@ export class Spawner {
       stderr = (stderr + chunk.toString()).slice(-2000);
     });
     createInterface({ input: helper.stdout }).on('line', (line) => this.settle(JSON.parse(line) as Answer));
-    // An idle helper exits by itself; one that dies mid-command fails what it was running.
+    // A helper let go when idle just ends; one that dies mid-command fails what it was running.
     helper.on('close', (code, signal) => {
       if (this.helper === helper) this.helper = undefined;
-      const lost = [...this.pending.values()];
-      this.pending.clear();
-      for (const { reject } of lost) {
-        reject(
+      for (const [id, waiting] of this.pending) {
+        if (waiting.helper !== helper) continue;
+        this.pending.delete(id);
+        waiting.reject(
           new Error(`the spawner helper ended (${signal ?? code}) while running a command: ${stderr.trim()}`),
         );
       }
+      if (this.pending.size === 0) this.goIdle();
     });
     helper.on('error', () => undefined); // 'close' follows and fails what was pending
     helper.stdin.on('error', () => undefined); // a helper gone between two writes: 'close' reports it
@@ -108,6 +111,7 @@ export class Spawner {
   }
 
   private goIdle(): void {
+    clearTimeout(this.idleTimer);
     this.holdCaller(false);
     this.idleTimer = setTimeout(() => {
       const helper = this.helper;

@@ -108,3 +108,14 @@ test('an idle helper is let go, and comes back for the next command', async () =
     stdout: 'again\n',
   });
 });
+
+test('a helper let go while a new one runs a command never fails the new one', async () => {
+  const spawner = newSpawner(1);
+  await spawner.run(['true'], process.env);
+  // Let go: its stdin is closed, and its end comes while the next helper runs the next command.
+  while (spawner.helperPid !== undefined) await sleep(1);
+
+  const next = spawner.run(['sleep', '0.3'], process.env);
+
+  await expect(next).resolves.toMatchObject({ exitCode: 0 });
+});
