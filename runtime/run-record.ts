@@ -30,7 +30,8 @@ function readRecord(dataDir: string): RunRecord | undefined {
   }
 }
 
-const isAlive = (pid: number): boolean => {
+/** True while process `pid` exists (signal 0 checks without sending). */
+export const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;

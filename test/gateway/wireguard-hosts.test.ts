@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { InstanceReport } from '../../lambdas/core/types';
 import { type HostGateway, LocalHosts, missingForWireguard, parseReport } from '../../runtime/hosts';
 import { run } from '../../runtime/hosts/shell';
+import { isAlive } from '../../runtime/run-record';
 import {
   type DocPeer,
   GATEWAY_A,
@@ -250,13 +251,4 @@ async function namespacePids(namespaces: string[]): Promise<number[]> {
 
 async function listNamespaces(): Promise<string> {
   return (await run(['ip', 'netns', 'list'])).stdout;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -7,15 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Spawner } from '../../runtime/hosts/spawner';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { isAlive } from '../../runtime/run-record';
 
 const spawners: Spawner[] = [];
 const newSpawner = (idleExitMs = 2000) => {
@@ -103,7 +95,7 @@ test('an idle helper is let go, and comes back for the next command', async () =
   await sleep(250);
 
   expect(spawner.helperPid).toBeUndefined();
-  expect(alive(first)).toBe(false);
+  expect(isAlive(first)).toBe(false);
   await expect(spawner.run(['echo', 'again'], process.env)).resolves.toMatchObject({
     stdout: 'again\n',
   });
