@@ -182,6 +182,11 @@ export interface StatusStore {
   /** The latest live peer list (full applies and periodic reports); never replaced by an older one. */
   putStatusReport(report: GatewayStatusReport): Promise<void>;
   getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined>;
+  /**
+   * Forgets both (the gateway moved to another instance: what the old one applied says nothing of
+   * the new one, and its highest generation would hide the new one's reports). Idempotent.
+   */
+  forgetInstanceReports(gatewayId: string): Promise<void>;
 }
 
 /** The lock that keeps an instanceId to one gateway. */

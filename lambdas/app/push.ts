@@ -114,8 +114,17 @@ export async function checkPush(
   if (status === 'Success') {
     const report = parseInstanceReport(output);
     if (!report) throw new CommandFailedError(`Config push to ${ticket.instanceId} returned no report`);
-    // The ticket names the gateway: a push's report is never trusted to name another one.
-    await recordInstanceReport(d, { ...report, gatewayId: ticket.gatewayId });
+    // The ticket names the gateway: a push's report is never trusted to name another one, nor
+    // recorded once another instance serves it (its reports describe that instance now).
+    const gateway = await d.repository.getGateway(ticket.gatewayId);
+    if (gateway?.instanceId === ticket.instanceId) {
+      if (report.appliedGeneration > gateway.desiredGeneration) {
+        throw new CommandFailedError(
+          `Config push to ${ticket.instanceId} reported generation ${report.appliedGeneration}, above the desired ${gateway.desiredGeneration}`,
+        );
+      }
+      await recordInstanceReport(d, { ...report, gatewayId: ticket.gatewayId });
+    }
     return { done: true, appliedGeneration: report.appliedGeneration };
   }
   if (status === 'Failed' || status === 'TimedOut' || status === 'Cancelled') {

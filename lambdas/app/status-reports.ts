@@ -41,12 +41,16 @@ export async function requestStatusReports(d: Pick<Dependencies, 'commands'>): P
 
 export type StoredReport =
   | { stored: true; gatewayId: string; repair?: PushRun }
-  | { stored: false; reason: 'not-succeeded' | 'no-report' | 'unknown-gateway' | 'wrong-instance' };
+  | {
+      stored: false;
+      reason: 'not-succeeded' | 'no-report' | 'unknown-gateway' | 'wrong-instance' | 'ahead-of-desired';
+    };
 
 /**
  * Stores the report of one finished report invocation. The report names its gateway, and is
- * stored only if that gateway is served by the instance that sent it: an instance can never write
- * another gateway's status. Anything else is dropped (the next period brings a new report).
+ * stored only if that gateway is served by the instance that sent it (an instance can never write
+ * another gateway's status) and claims no generation above the desired one. Anything else is
+ * dropped (the next period brings a new report).
  *
  * Drift: when the previous report already found the instance behind generation g and this one
  * still finds it below g, g has been pending for a whole period, far longer than any push takes
@@ -65,6 +69,10 @@ export async function storeStatusReport(
   const gateway = await d.repository.getGateway(report.gatewayId);
   if (!gateway) return { stored: false, reason: 'unknown-gateway' };
   if (gateway.instanceId !== invocation.instanceId) return { stored: false, reason: 'wrong-instance' };
+  // No instance applies a generation the control plane never desired: a claim above it would
+  // stand for good, since the stores keep the highest generation (docs/SECURITY.md, "Reports").
+  if (report.appliedGeneration > gateway.desiredGeneration)
+    return { stored: false, reason: 'ahead-of-desired' };
   const behind = report.appliedGeneration < gateway.desiredGeneration;
   // Only a gateway behind now can still be behind what the previous report found pending (a
   // pending generation is never above the desired one), so one in sync reads nothing more.

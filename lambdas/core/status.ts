@@ -36,14 +36,39 @@ export function boundedStatusReport(
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+/** A whole number from 0 to 2^53 - 1 (what DynamoDB and Date take); anything else counts as 0. */
+const count = (value: unknown): number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0;
 
-/** Field by field: the report is the instance's output, never trusted to be free of extras. */
-function peerStatus(peer: Record<string, unknown>): PeerRuntimeStatus {
+/**
+ * Bounds on what one reported peer may carry (docs/SECURITY.md, "Reports"): a WireGuard key is 44
+ * characters, an endpoint `[IPv6]:port` at most 47 and a CIDR at most 43. With at most
+ * ALLOWED_IPS_PER_PEER prefixes, STATUS_REPORT_MAX_PEERS peers stay under DynamoDB's 400 KB item
+ * whatever a compromised instance prints.
+ */
+const MAX_KEY_CHARS = 44;
+const MAX_ENDPOINT_CHARS = 47;
+const MAX_CIDR_CHARS = 43;
+const ALLOWED_IPS_PER_PEER = 4;
+
+const boundedText = (value: unknown, max: number): string | null =>
+  typeof value === 'string' && value.length <= max ? value : null;
+
+/**
+ * Field by field: the report is the instance's output, never trusted to be free of extras nor to
+ * stay within bounds. Undefined for a peer without a plausible public key.
+ */
+function peerStatus(peer: Record<string, unknown>): PeerRuntimeStatus | undefined {
+  const publicKey = boundedText(peer.publicKey, MAX_KEY_CHARS);
+  if (publicKey === null || publicKey === '') return undefined;
+  const allowedIps = Array.isArray(peer.allowedIps) ? peer.allowedIps : [];
   return {
-    publicKey: String(peer.publicKey),
-    allowedIps: Array.isArray(peer.allowedIps) ? peer.allowedIps.map(String) : [],
-    endpoint: typeof peer.endpoint === 'string' ? peer.endpoint : null,
+    publicKey,
+    allowedIps: allowedIps
+      .map((cidr) => boundedText(cidr, MAX_CIDR_CHARS))
+      .filter((cidr): cidr is string => cidr !== null)
+      .slice(0, ALLOWED_IPS_PER_PEER),
+    endpoint: boundedText(peer.endpoint, MAX_ENDPOINT_CHARS),
     latestHandshake: count(peer.latestHandshake),
     rxBytes: count(peer.rxBytes),
     txBytes: count(peer.txBytes),
@@ -64,13 +89,21 @@ export function parseInstanceReport(output: string): InstanceReport | undefined 
   }
   if (!isObject(parsed) || typeof parsed.gatewayId !== 'string') return undefined;
   const { appliedGeneration, peers } = parsed;
-  if (typeof appliedGeneration !== 'number' || !Number.isInteger(appliedGeneration)) return undefined;
+  if (
+    typeof appliedGeneration !== 'number' ||
+    !Number.isSafeInteger(appliedGeneration) ||
+    appliedGeneration < 0
+  ) {
+    return undefined;
+  }
   if (peers !== undefined && !(Array.isArray(peers) && peers.every(isObject))) return undefined;
   return {
     gatewayId: parsed.gatewayId,
     appliedGeneration,
     mode: parsed.mode === 'wireguard' ? 'wireguard' : 'files',
-    ...(peers ? { peers: peers.map(peerStatus) } : {}),
+    ...(peers
+      ? { peers: peers.map(peerStatus).filter((peer): peer is PeerRuntimeStatus => peer !== undefined) }
+      : {}),
     ...(parsed.skipped === 'stale' ? { skipped: 'stale' as const } : {}),
     ...(parsed.path === 'delta' || parsed.path === 'full' || parsed.path === 'teardown'
       ? { path: parsed.path }
@@ -128,8 +161,14 @@ export function reportFreshness(
   return { reportAgeSeconds, stale: reportAgeSeconds > periodSeconds + STALE_GRACE_SECONDS };
 }
 
-const isoOfEpoch = (seconds: number): string | null =>
-  seconds > 0 ? new Date(seconds * 1000).toISOString() : null;
+/** Past this, a handshake is later than the report that carries it: the instance's clock or its word is off. */
+export const HANDSHAKE_CLOCK_SLACK_SECONDS = 60;
+
+/** Null for 0 (never) and for what no Date can hold (a count is at most 2^53 - 1 seconds). */
+const isoOfEpoch = (seconds: number): string | null => {
+  const date = new Date(seconds * 1000);
+  return seconds > 0 && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
+};
 
 /**
  * The peers `/status` lists: those of the applied generation's document (`applied`), each with the
@@ -152,7 +191,11 @@ export function appliedPeerStatuses(
     return {
       ...peer,
       latestHandshake: isoOfEpoch(handshake),
-      online: !stale && handshake > 0 && reportSeconds - handshake <= ONLINE_WINDOW_SECONDS,
+      online:
+        !stale &&
+        handshake > 0 &&
+        reportSeconds - handshake <= ONLINE_WINDOW_SECONDS &&
+        handshake - reportSeconds <= HANDSHAKE_CLOCK_SLACK_SECONDS,
       rxBytes: figures?.rxBytes ?? 0,
       txBytes: figures?.txBytes ?? 0,
     };

@@ -125,6 +125,50 @@ describe('gateway-events handler', () => {
     });
   });
 
+  it('forgets what the old instance applied and reported when the gateway moves to another one', async () => {
+    // Prepare: the old instance applied and reported generation 7.
+    const gateway = gatewayRecord({ desiredGeneration: 7 });
+    await repository.createGateway(gateway);
+    await repository.recordApplied({
+      gatewayId: gateway.id,
+      appliedGeneration: 7,
+      appliedAt: NOW.toISOString(),
+    });
+    await repository.putStatusReport({
+      gatewayId: gateway.id,
+      appliedGeneration: 7,
+      mode: 'wireguard',
+      peers: [],
+      reportedAt: NOW.toISOString(),
+    });
+    const fields = toPublicGateway(gateway);
+
+    // Act
+    await handler(event(GATEWAY_UPDATED, { ...fields, instanceId: `${gateway.instanceId}-new` }), context);
+
+    // Assess: nothing the new instance has not applied passes for applied (activation reads it).
+    expect(await repository.getAppliedGeneration(gateway.id)).toBeUndefined();
+    expect(await repository.getStatusReport(gateway.id)).toBeUndefined();
+  });
+
+  it('keeps what the instance applied when an update leaves it on the same instance', async () => {
+    // Prepare
+    const gateway = gatewayRecord({ desiredGeneration: 7 });
+    await repository.createGateway(gateway);
+    await repository.recordApplied({
+      gatewayId: gateway.id,
+      appliedGeneration: 7,
+      appliedAt: NOW.toISOString(),
+    });
+    const fields = toPublicGateway(gateway);
+
+    // Act
+    await handler(event(GATEWAY_UPDATED, { ...fields, status: 'ERROR' }), context);
+
+    // Assess
+    expect((await repository.getAppliedGeneration(gateway.id))?.appliedGeneration).toBe(7);
+  });
+
   it.each([
     ['vpcCidr', { vpcCidr: '10.99.0.0/16' }],
     ['ownerId', { ownerId: 'user-2' }],

@@ -167,6 +167,36 @@ it('never stores a report that names a gateway its instance does not serve', asy
   expect((await bench.repository().getAppliedGeneration(victim.id))?.appliedGeneration).toBe(1);
 });
 
+it('never stores a generation above the desired one, even from the instance that serves the gateway', async () => {
+  // Prepare: the gateway's own instance claims a generation the control plane never desired (the
+  // stores keep the highest generation, so such a claim would stand for good).
+  const gateway = await pushedGateway();
+  const before = await bench.repository().getStatusReport(gateway.id);
+  const report = {
+    gatewayId: gateway.id,
+    appliedGeneration: Number.MAX_SAFE_INTEGER,
+    mode: 'files',
+    peers: [],
+  };
+  const commands: CommandBus = {
+    send: async () => 'unused',
+    teardown: async () => 'unused',
+    requestReports: async () => 'unused',
+    get: async () => ({ status: 'Success', output: JSON.stringify(report) }),
+  };
+
+  // Act
+  const result = await storeStatusReport(
+    { repository: bench.repository(), commands, clock: () => LATER, workflows: new RecordingWorkflows() },
+    { commandId: 'cmd-1', instanceId: gateway.instanceId },
+  );
+
+  // Assess
+  expect(result).toEqual({ stored: false, reason: 'ahead-of-desired' });
+  expect(await bench.repository().getStatusReport(gateway.id)).toEqual(before);
+  expect((await bench.repository().getAppliedGeneration(gateway.id))?.appliedGeneration).toBe(1);
+});
+
 it.each([
   ['no command id', { 'instance-id': 'i-1' }, 'detail.command-id'],
   [

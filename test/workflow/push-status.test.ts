@@ -2,18 +2,26 @@
  * What a finished push stores as the gateway's status (lambdas/app/push.ts), on the in-memory
  * repository: always the generation applied; the live peers when the report lists them (a full
  * apply), bounded so that a gateway with thousands of peers still fits in one item (that it fits:
- * test/persistence/gateways.test.ts).
+ * test/persistence/gateways.test.ts). The report is the instance's word: nothing is recorded for an
+ * instance that no longer serves the gateway, and a generation above the desired one fails the push.
  */
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
 import type { CommandBus } from '../../lambdas/app/ports';
 import { checkPush } from '../../lambdas/app/push';
 import { STATUS_REPORT_MAX_PEERS } from '../../lambdas/core/status';
+import { gatewayRecord } from '../support/gateways';
 import { peerStatuses } from '../support/status-reports';
 
 const state = new MemoryState();
 const db = { repository: () => new MemoryRepository({}, state) };
 const NOW = new Date('2026-11-25T12:00:00.000Z');
 const PEERS = 4000;
+
+/** Gateway `id`, served by instance `i-<id without gw->`, at `desiredGeneration`. */
+async function registered(id: string, desiredGeneration: number): Promise<void> {
+  const instanceId = `i-${id.replace(/^gw-/, '')}`;
+  await db.repository().createGateway(gatewayRecord({ id, instanceId, desiredGeneration }));
+}
 
 /** A command bus whose one command has ended Success with `output`. */
 const finishedWith = (output: string): CommandBus => ({
@@ -25,6 +33,7 @@ const finishedWith = (output: string): CommandBus => ({
 
 it('stores a 4,000-peer report bounded to the most recently active peers, with how many it left out', async () => {
   // Prepare: the script's log line, then its report (the last line).
+  await registered('gw-big', 3);
   const peers = peerStatuses(PEERS);
   const report = { gatewayId: 'gw-big', appliedGeneration: 3, mode: 'wireguard', path: 'full', peers };
   const commands = finishedWith(`apply-config: applied\n${JSON.stringify(report)}\n`);
@@ -43,6 +52,7 @@ it('stores a 4,000-peer report bounded to the most recently active peers, with h
 
 it('records a delta apply as its applied generation only, keeping the last live peer list', async () => {
   // Prepare: a full apply listed one peer; the delta apply after it lists none.
+  await registered('gw-d', 2);
   const repository = db.repository();
   const peers = peerStatuses(1);
   const full = { gatewayId: 'gw-d', appliedGeneration: 1, mode: 'wireguard', path: 'full', peers };
@@ -90,4 +100,53 @@ it('fails a push whose output ends without a report', async () => {
     message: 'Config push to i-n returned no report',
   });
   expect(await db.repository().getAppliedGeneration('gw-n')).toBeUndefined();
+});
+
+it('fails a push whose report claims a generation above the desired one, and records nothing', async () => {
+  // Prepare: a compromised instance claims the largest generation there is.
+  await registered('gw-liar', 2);
+  const claim = { gatewayId: 'gw-liar', appliedGeneration: Number.MAX_SAFE_INTEGER, mode: 'wireguard' };
+  const ticket = { gatewayId: 'gw-liar', instanceId: 'i-liar', commandId: 'cmd-1', generation: 2, polls: 0 };
+
+  // Act
+  const checked = checkPush(
+    { repository: db.repository(), commands: finishedWith(JSON.stringify(claim)), clock: () => NOW },
+    ticket,
+    10,
+  );
+
+  // Assess: nothing stands that an honest report could never replace.
+  await expect(checked).rejects.toMatchObject({
+    name: 'CommandFailedError',
+    message: `Config push to i-liar reported generation ${Number.MAX_SAFE_INTEGER}, above the desired 2`,
+  });
+  expect(await db.repository().getAppliedGeneration('gw-liar')).toBeUndefined();
+});
+
+it('records nothing for an instance that no longer serves the gateway', async () => {
+  // Prepare: the push went to i-old; the gateway moved to i-new before its report was read.
+  await registered('gw-moved', 1);
+  const repository = db.repository();
+  const moved = await repository.getGateway('gw-moved');
+  await repository.upsertGateway({ ...(moved as NonNullable<typeof moved>), instanceId: 'i-new' });
+  const report = { gatewayId: 'gw-moved', appliedGeneration: 1, mode: 'wireguard', peers: peerStatuses(1) };
+  const ticket = {
+    gatewayId: 'gw-moved',
+    instanceId: 'i-moved',
+    commandId: 'cmd-1',
+    generation: 1,
+    polls: 0,
+  };
+
+  // Act
+  const progress = await checkPush(
+    { repository, commands: finishedWith(JSON.stringify(report)), clock: () => NOW },
+    ticket,
+    10,
+  );
+
+  // Assess: the push ended, but its instance's word is no longer the gateway's status.
+  expect(progress).toEqual({ done: true, appliedGeneration: 1 });
+  expect(await repository.getAppliedGeneration('gw-moved')).toBeUndefined();
+  expect(await repository.getStatusReport('gw-moved')).toBeUndefined();
 });

@@ -112,6 +112,8 @@ export class DynamoRepository implements Repository {
     this.status.getAppliedGeneration(gatewayId);
   putStatusReport: Repository['putStatusReport'] = (report) => this.status.putStatusReport(report);
   getStatusReport: Repository['getStatusReport'] = (gatewayId) => this.status.getStatusReport(gatewayId);
+  forgetInstanceReports: Repository['forgetInstanceReports'] = (gatewayId) =>
+    this.status.forgetInstanceReports(gatewayId);
 
   claimIdempotencyKey: Repository['claimIdempotencyKey'] = (record) =>
     this.idempotency.claimIdempotencyKey(record);

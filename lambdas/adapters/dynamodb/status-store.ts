@@ -40,4 +40,8 @@ export class DynamoStatusStore implements StatusStore {
     const item = await this.table.get(keys.status(gatewayId));
     return item && toStatusReport(item);
   }
+
+  async forgetInstanceReports(gatewayId: string): Promise<void> {
+    await this.table.batchDelete([keys.applied(gatewayId), keys.status(gatewayId)]);
+  }
 }

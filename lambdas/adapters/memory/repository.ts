@@ -457,6 +457,11 @@ export class MemoryRepository implements Repository {
     return report && copy(report);
   }
 
+  async forgetInstanceReports(gatewayId: string): Promise<void> {
+    this.applied.delete(gatewayId);
+    this.reports.delete(gatewayId);
+  }
+
   async claimInstance(instanceId: string, gatewayId: string): Promise<void> {
     const holder = this.state.instanceLocks.get(instanceId);
     if (holder !== undefined && holder !== gatewayId && this.gateways.has(holder)) {

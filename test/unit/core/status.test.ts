@@ -1,5 +1,11 @@
 /** Reading the gateway script's report, and the bound on stored status reports (core/status.ts). */
-import { boundedStatusReport, parseInstanceReport } from '../../../lambdas/core/status';
+import {
+  appliedPeerStatuses,
+  boundedStatusReport,
+  HANDSHAKE_CLOCK_SLACK_SECONDS,
+  ONLINE_WINDOW_SECONDS,
+  parseInstanceReport,
+} from '../../../lambdas/core/status';
 import type { GatewayStatusReport } from '../../../lambdas/core/types';
 
 /** A report of `count` peers; peer i last shook hands at time i (0: never). */
@@ -154,8 +160,86 @@ describe('parseInstanceReport', () => {
       JSON.stringify({ gatewayId: 'gw-a', appliedGeneration: 3, peers: ['k1'] }),
     ],
     ['a list, not an object', '[1,2]'],
+    ['a negative generation', JSON.stringify({ gatewayId: 'gw-a', appliedGeneration: -1 })],
+    ['a generation past 2^53', JSON.stringify({ gatewayId: 'gw-a', appliedGeneration: 2 ** 60 })],
   ])('finds no report in %s', (_case, output) => {
     // Act / Assess
     expect(parseInstanceReport(output)).toBeUndefined();
+  });
+});
+
+describe('parseInstanceReport, on what a compromised instance may print', () => {
+  const report = (peers: unknown[]) =>
+    parseInstanceReport(
+      JSON.stringify({ gatewayId: 'gw-a', appliedGeneration: 1, mode: 'wireguard', peers }),
+    );
+
+  it('drops a peer without a plausible public key', () => {
+    // Prepare
+    const peers = [{ publicKey: 'k'.repeat(45) }, { publicKey: '' }, { publicKey: 7 }, { publicKey: 'k1' }];
+
+    // Act / Assess
+    expect(report(peers)?.peers?.map((peer) => peer.publicKey)).toEqual(['k1']);
+  });
+
+  it('bounds every field of a peer, so 1,000 of them always fit one stored item', () => {
+    // Prepare
+    const huge = {
+      publicKey: 'k1',
+      endpoint: `198.51.100.1:${'9'.repeat(60)}`,
+      allowedIps: ['10.0.0.0/8', 'x'.repeat(44), '10.1.0.0/16', '10.2.0.0/16', '10.3.0.0/16', '10.4.0.0/16'],
+      latestHandshake: 2 ** 53,
+      rxBytes: -5,
+      txBytes: 2 ** 60,
+    };
+
+    // Act / Assess: too long is dropped, past four prefixes is cut, counts out of range are 0.
+    expect(report([huge])?.peers).toEqual([
+      {
+        publicKey: 'k1',
+        endpoint: null,
+        allowedIps: ['10.0.0.0/8', '10.1.0.0/16', '10.2.0.0/16', '10.3.0.0/16'],
+        latestHandshake: 0,
+        rxBytes: 0,
+        txBytes: 0,
+      },
+    ]);
+  });
+});
+
+describe('appliedPeerStatuses', () => {
+  const reportedAt = '2026-11-25T00:00:00.000Z';
+  const reportSeconds = Date.parse(reportedAt) / 1000;
+  const live = (latestHandshake: number) => ({
+    peers: [{ publicKey: 'k1', allowedIps: [], endpoint: null, latestHandshake, rxBytes: 1, txBytes: 2 }],
+    reportedAt,
+  });
+
+  it.each([
+    ['a handshake within the window', true, reportSeconds - ONLINE_WINDOW_SECONDS],
+    ['a handshake older than the window', false, reportSeconds - ONLINE_WINDOW_SECONDS - 1],
+    [
+      'a handshake a little after the report (clocks differ)',
+      true,
+      reportSeconds + HANDSHAKE_CLOCK_SLACK_SECONDS,
+    ],
+    ['a handshake far after the report', false, reportSeconds + HANDSHAKE_CLOCK_SLACK_SECONDS + 1],
+  ])('with %s, says online: %s', (_case, online, handshake) => {
+    // Act
+    const [peer] = appliedPeerStatuses(undefined, live(handshake), false);
+
+    // Assess
+    expect(peer?.online).toBe(online);
+  });
+
+  it('shows a handshake no date can hold as none, rather than failing', () => {
+    // Prepare: the largest count a report may carry, in seconds, is past what a Date holds.
+    const handshake = Number.MAX_SAFE_INTEGER;
+
+    // Act
+    const [peer] = appliedPeerStatuses(undefined, live(handshake), false);
+
+    // Assess
+    expect(peer).toMatchObject({ latestHandshake: null, online: false });
   });
 });
