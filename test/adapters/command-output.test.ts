@@ -1,11 +1,14 @@
 /**
  * A command's output longer than GetCommandInvocation returns (24,000 characters) is read from S3
  * with a signed GET (lambdas/adapters/ssm/index.ts over lambdas/adapters/signed-s3/http-objects.ts): SSM
- * mocked, fetch stubbed. Only the invocation's own output key is read.
+ * mocked, fetch stubbed. Only the invocation's own output key is read, and only up to
+ * OUTPUT_READ_LIMIT_BYTES of it.
  */
 import { GetCommandInvocationCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SsmCommandBus } from '../../lambdas/adapters/ssm';
+import { OUTPUT_READ_LIMIT_BYTES, SsmCommandBus } from '../../lambdas/adapters/ssm';
+import { parseInstanceReport } from '../../lambdas/core/status';
+import { logger } from '../../lambdas/shared/logger';
 import { type Answer, OBJECTS_REGION, objectsAnswering, ok, s3Error } from '../support/s3-fetch';
 
 const ARN_PREFIX = 'arn:aws:ec2:us-east-1:123456789012:instance/';
@@ -31,6 +34,22 @@ function busWithOutputAt(key: string, answers: Answer[]) {
   return { bus, requests };
 }
 
+/** S3's answer to a GET of `body`: 206 with the bytes a `range: bytes=a-b` header asks for, else 200 with all. */
+const objectHolding =
+  (body: string): Answer =>
+  (init) => {
+    const range = (init?.headers as Record<string, string> | undefined)?.range;
+    const bytes = Buffer.from(body, 'utf8');
+    const asked = range ? /^bytes=(\d+)-(\d+)$/.exec(range) : null;
+    if (!asked) return new Response(bytes, { status: 200 });
+    const [start, end] = [Number(asked[1]), Math.min(Number(asked[2]), bytes.length - 1)];
+    return new Response(bytes.subarray(start, end + 1), {
+      status: 206,
+      headers: { 'content-range': `bytes ${start}-${end}/${bytes.length}` },
+    });
+  };
+
+afterEach(() => jest.restoreAllMocks());
 afterAll(() => ssm.restore());
 
 test('reads the whole output from its own key with a signed GET', async () => {
@@ -48,6 +67,59 @@ test('reads the whole output from its own key with a signed GET', async () => {
     `https://output-bucket.s3.${OBJECTS_REGION}.amazonaws.com/${OWN_KEY.split('/').map(encodeURIComponent).join('/')}`,
   );
   expect(requests[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\//);
+});
+
+test('asks for at most the read limit with a signed Range header, and reads an output within it whole', async () => {
+  // Prepare
+  const { bus, requests } = busWithOutputAt(OWN_KEY, [objectHolding(FULL_OUTPUT)]);
+
+  // Act
+  const result = await bus.get('cmd-1', 'i-0abc');
+
+  // Assess
+  expect(result).toEqual({ status: 'Success', output: FULL_OUTPUT });
+  // Inclusive: one byte past the limit, so a larger object shows itself by filling the range.
+  expect(requests[0]?.headers.range).toBe(`bytes=0-${OUTPUT_READ_LIMIT_BYTES}`);
+  expect(requests[0]?.headers.authorization).toMatch(/SignedHeaders=host;range;/);
+});
+
+test('an output larger than the read limit is no report, and only its ids are logged', async () => {
+  // Prepare: a valid report on the last line, past the limit by one byte.
+  const report = '{"gatewayId":"gw-a","appliedGeneration":7,"peers":[]}';
+  const padding = 'p'.repeat(OUTPUT_READ_LIMIT_BYTES - report.length);
+  const hugeOutput = `${padding}\n${report}`;
+  expect(parseInstanceReport(hugeOutput)).toBeDefined();
+  const { bus, requests } = busWithOutputAt(OWN_KEY, [objectHolding(hugeOutput)]);
+  const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+
+  // Act
+  const result = await bus.get('cmd-1', 'i-0abc');
+
+  // Assess
+  expect(parseInstanceReport(result.output)).toBeUndefined();
+  // Lengths, not texts: a failure must not print 8 MiB.
+  expect([result.status, result.output.length]).toEqual(['Success', 0]);
+  expect(requests).toHaveLength(1);
+  expect(warn).toHaveBeenCalledTimes(1);
+  expect(warn).toHaveBeenCalledWith(
+    expect.any(String),
+    expect.objectContaining({ commandId: 'cmd-1', instanceId: 'i-0abc' }),
+  );
+  expect(JSON.stringify(warn.mock.calls)).not.toContain('ppppp');
+});
+
+test('an output of exactly the read limit is read whole', async () => {
+  // Prepare
+  const report = '{"gatewayId":"gw-a","appliedGeneration":7,"peers":[]}';
+  const output = `${'p'.repeat(OUTPUT_READ_LIMIT_BYTES - report.length - 1)}\n${report}`;
+  const { bus } = busWithOutputAt(OWN_KEY, [objectHolding(output)]);
+
+  // Act
+  const result = await bus.get('cmd-1', 'i-0abc');
+
+  // Assess
+  expect(result.output).toHaveLength(OUTPUT_READ_LIMIT_BYTES);
+  expect(parseInstanceReport(result.output)).toMatchObject({ gatewayId: 'gw-a', appliedGeneration: 7 });
 });
 
 test('refuses an output key outside the invocation’s own prefix, before any request', async () => {

@@ -31,6 +31,27 @@ export class S3ResponseError extends Error {
   }
 }
 
+/**
+ * An object larger than the bound its reader set (`get`'s `maxBytes`): only the first bytes were
+ * read, so its text is not returned at all. Not transient: a retry finds the same object.
+ */
+export class ObjectTooLargeError extends Error {
+  override readonly name = 'ObjectTooLargeError';
+
+  constructor(readonly maxBytes: number) {
+    super(`S3 object is larger than ${maxBytes} bytes`);
+  }
+}
+
+export interface GetOptions {
+  /**
+   * Read at most this many bytes: the GET asks for a Range of one byte more, and an object that
+   * fills it throws ObjectTooLargeError. For objects whose writer is not trusted with their size
+   * (a command's output, written by the instance).
+   */
+  maxBytes?: number;
+}
+
 export interface HttpObjectsOptions {
   fetch?: typeof fetch;
   now?: () => Date;
@@ -45,9 +66,9 @@ export interface HttpObjectsOptions {
 const ATTEMPTS = 3;
 const BASE_DELAY_MS = 100;
 /**
- * The objects are small (a document, a key, an output of at most 24 KB): an attempt that takes
- * longer than this has stalled, and three of them still end well inside the handlers' timeouts
- * (lib/constructs/peering-function.ts).
+ * The objects are small (a document, a key, a command output read up to a bound of a few MB): an
+ * attempt that takes longer than this has stalled, and three of them still end well inside the
+ * handlers' timeouts (lib/constructs/peering-function.ts).
  */
 const ATTEMPT_TIMEOUT_MS = 5_000;
 
@@ -62,10 +83,26 @@ export class S3HttpObjects {
     private readonly endpoint?: URL,
   ) {}
 
-  /** The object's text, or undefined when there is none (404). */
-  async get(key: string): Promise<string | undefined> {
-    const response = await this.send('GET', key, {}, undefined, [404]);
-    return response.status === 404 ? undefined : response.text;
+  /**
+   * The object's text, or undefined when there is none (404). With `maxBytes`, an object larger
+   * than that throws ObjectTooLargeError instead (GetOptions).
+   */
+  async get(key: string, options: GetOptions = {}): Promise<string | undefined> {
+    const { maxBytes } = options;
+    if (maxBytes === undefined) {
+      const response = await this.send('GET', key, {}, undefined, { accepted: [404] });
+      return response.status === 404 ? undefined : response.text;
+    }
+    // `bytes=0-N` is inclusive: N + 1 bytes, so an object of more than N bytes shows as one that
+    // fills the range. S3 answers 206, or 416 to any range of an empty object.
+    const response = await this.send('GET', key, { range: `bytes=0-${maxBytes}` }, undefined, {
+      accepted: [404, 416],
+      maxBytes: maxBytes + 1,
+    });
+    if (response.status === 404) return undefined;
+    if (response.status === 416) return '';
+    if (response.bytes > maxBytes) throw new ObjectTooLargeError(maxBytes);
+    return response.text;
   }
 
   /** Writes `body` with `headers` signed; a refused condition (`if-none-match`) throws its 412/409. */
@@ -78,17 +115,20 @@ export class S3HttpObjects {
     await this.send('DELETE', key, {});
   }
 
-  /** One request, attempts included; success or an `accepted` status returns the answer, read. */
+  /**
+   * One request, attempts included; success or an `accepted` status returns the answer, read (at
+   * most `maxBytes` of it when given, `bytes` saying how many were).
+   */
   private send(
     method: ObjectMethod,
     key: string,
     headers: Readonly<Record<string, string>>,
     body?: string,
-    accepted: readonly number[] = [],
-  ): Promise<{ status: number; text: string }> {
+    { accepted = [], maxBytes }: { accepted?: readonly number[]; maxBytes?: number } = {},
+  ): Promise<{ status: number; text: string; bytes: number }> {
     const { fetch: fetchFn = fetch, now = () => new Date(), random, wait } = this.options;
     const timeoutMs = this.options.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
-    const attempt = async (): Promise<{ status: number; text: string }> => {
+    const attempt = async (): Promise<{ status: number; text: string; bytes: number }> => {
       const signed = signObjectRequest(
         { method, bucket: this.bucket, key, headers, ...(body === undefined ? {} : { body }) },
         this.region,
@@ -96,7 +136,7 @@ export class S3HttpObjects {
         now(),
         this.endpoint,
       );
-      const { response, text } = await fetchFn(signed.url, {
+      const { response, text, bytes } = await fetchFn(signed.url, {
         method,
         headers: signed.headers,
         // A stalled attempt is aborted, retried, then becomes TransientError (../transient).
@@ -104,8 +144,9 @@ export class S3HttpObjects {
         // Bytes, not a string, so fetch adds no content-type of its own to the stored object.
         ...(body === undefined ? {} : { body: Buffer.from(body, 'utf8') }),
       })
-        // Read in full even when unused, so the connection goes back to the pool at once.
-        .then(async (answer) => ({ response: answer, text: await answer.text() }))
+        // Read in full even when unused, so the connection goes back to the pool at once; or up to
+        // the bound, should the server send more than the range asked for.
+        .then(async (answer) => ({ response: answer, ...(await readBody(answer, maxBytes)) }))
         .catch((error: unknown) => {
           // The abort is a DOMException: an Error of its own, named as the SDK names a timeout.
           if ((error as { name?: unknown } | null)?.name === 'TimeoutError') {
@@ -116,7 +157,7 @@ export class S3HttpObjects {
           // fetch wraps the socket's failure (ECONNRESET, UND_ERR_SOCKET…) in a TypeError's cause.
           throw error instanceof TypeError && error.cause instanceof Error ? error.cause : error;
         });
-      if (response.ok || accepted.includes(response.status)) return { status: response.status, text };
+      if (response.ok || accepted.includes(response.status)) return { status: response.status, text, bytes };
       const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? 'UnknownError';
       throw new S3ResponseError(code, response.status, method);
     };
@@ -130,6 +171,27 @@ export class S3HttpObjects {
       }),
     );
   }
+}
+
+/** The answer's body as text, and its size in bytes; past `maxBytes` bytes it is left unread. */
+async function readBody(answer: Response, maxBytes?: number): Promise<{ text: string; bytes: number }> {
+  if (maxBytes === undefined || !answer.body) {
+    const buffer = await answer.arrayBuffer();
+    return { text: new TextDecoder().decode(buffer), bytes: buffer.byteLength };
+  }
+  const reader = answer.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    chunks.push(read.value);
+    bytes += read.value.byteLength;
+    if (bytes >= maxBytes) {
+      // The rest is dropped with the connection: it was never going to be used.
+      await reader.cancel();
+      break;
+    }
+  }
+  return { text: new TextDecoder().decode(Buffer.concat(chunks)), bytes };
 }
 
 /** `bucket`'s objects with the function's region and role credentials (lambdas/shared/env.ts). */

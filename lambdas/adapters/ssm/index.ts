@@ -21,7 +21,8 @@ import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { GATEWAY_TAG } from '../../shared/gateway-tag';
 import { instanceArn } from '../../shared/instance-arn';
-import { type S3HttpObjects, signedObjects } from '../signed-s3/http-objects';
+import { logger } from '../../shared/logger';
+import { ObjectTooLargeError, type S3HttpObjects, signedObjects } from '../signed-s3/http-objects';
 import { toTransient, transientOn } from '../transient';
 
 const OUTPUT_PREFIX = 'command-output';
@@ -34,6 +35,12 @@ const OUTPUT_PREFIX = 'command-output';
 export const instanceOutputPrefix = (instanceId: string) => `${OUTPUT_PREFIX}/${instanceArn(instanceId)}`;
 export const REPORT_OUTPUT_PREFIX = `${OUTPUT_PREFIX}/reports`;
 const SSM_STDOUT_LIMIT = 24_000;
+/**
+ * The most of a command's output read from S3. The instance writes that object, and a compromised
+ * one can make it any size; unbounded, it would fill the Lambda's memory. A report line takes
+ * about 200 bytes a peer, so a gateway of 40,000 peers still fits.
+ */
+export const OUTPUT_READ_LIMIT_BYTES = 8 * 1024 * 1024;
 /** How long a teardown waits for an instance that is offline: SSM's longest, 30 days. */
 const TEARDOWN_DELIVERY_SECONDS = 30 * 24 * 60 * 60;
 const KNOWN_STATUSES: CommandStatus[] = [
@@ -149,7 +156,19 @@ export class SsmCommandBus implements CommandBus {
       key.startsWith(`${prefix}/${commandId}/${instanceId}/`),
     );
     if (!own) throw new Error(`Output of ${commandId} on ${instanceId} is outside its own prefix`);
-    const text = await this.output.get(key);
+    let text: string | undefined;
+    try {
+      text = await this.output.get(key, { maxBytes: OUTPUT_READ_LIMIT_BYTES });
+    } catch (error) {
+      if (!(error instanceof ObjectTooLargeError)) throw error;
+      // No report rather than part of one: the output itself is never logged, it is the instance's.
+      logger.warn('Command output is larger than the read limit: read as no report', {
+        commandId,
+        instanceId,
+        limitBytes: OUTPUT_READ_LIMIT_BYTES,
+      });
+      return '';
+    }
     if (text === undefined) throw new Error(`Output of ${commandId} on ${instanceId} is missing from S3`);
     return text;
   }
