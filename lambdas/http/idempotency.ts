@@ -7,9 +7,12 @@
  *   client bug, running the new body would break "does nothing twice"; refusing is the only
  *   answer that is right in both readings.
  * - Only the request that claimed the key stores its result, and only a result that a repeat
- *   should see again (below 500). A repeat that finds the key claimed but unanswered (first request
- *   still running, or died) runs again: the routes derive their ids from the key, so the rerun
- *   names the same gateway / peering / workflow execution and creates nothing twice.
+ *   should see again: below 500 and not 429. A 429 (TOO_MANY_OPERATIONS) tells the client to
+ *   retry, and a retry with the same key must then run, not replay the refusal for the key's 24
+ *   hours; so the claim is left unanswered, as after a 5xx. A repeat that finds the key
+ *   claimed but unanswered (first request still running, died, or refused with a 5xx or 429) runs
+ *   again: the routes derive their ids from the key, so the rerun names the same gateway / peering
+ *   / workflow execution and creates nothing twice.
  */
 import { createHash } from 'node:crypto';
 import type { ApiDeps } from '../app/api/context';
@@ -22,6 +25,9 @@ import type { HttpResponse } from './response';
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** Visible ASCII, bounded: the key ends up in a storage key. */
 const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
+
+/** 429 asks for a retry, 5xx may pass on one: neither is the request's outcome, so neither is replayed. */
+const isReplayable = (statusCode: number): boolean => statusCode < 500 && statusCode !== 429;
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -53,7 +59,7 @@ export async function withIdempotency(
   if (existing && existing.requestHash !== requestHash) throw new ConflictError('IDEMPOTENCY_KEY_REUSED');
   if (existing?.response) return { ...existing.response, headers: { ...existing.response.headers } };
   const response = await run().catch(toErrorResponse);
-  if (!existing && response.statusCode < 500) {
+  if (!existing && isReplayable(response.statusCode)) {
     await d.repository.completeIdempotencyKey(scopedKey, {
       statusCode: response.statusCode,
       headers: response.headers,

@@ -8,6 +8,7 @@ import {
   ConflictError,
   GatewayGoneError,
   NotFoundError,
+  TooManyOperationsError,
   TransientError,
   ValidationError,
 } from '../../lambdas/core/errors';
@@ -241,6 +242,26 @@ describe('idempotency', () => {
     expect(failure.statusCode).toBe(500);
     const stored = [...repository.records.values()].map((record) => record.response?.statusCode);
     expect(stored.sort()).toEqual([409, undefined]);
+  });
+
+  test('a 429 is not stored: a retry with the same key runs instead of replaying it', async () => {
+    // Prepare
+    const repository = memoryRepository();
+    const d = { repository: repository as unknown as Repository, clock: () => new Date(0) };
+    const refused = await withIdempotency(d, caller, post('{"x":1}', 'k-busy'), async () => {
+      throw new TooManyOperationsError('Too many peerings in flight');
+    });
+
+    // Act
+    const retry = await withIdempotency(d, caller, post('{"x":1}', 'k-busy'), async () =>
+      jsonResponse(201, { created: true }),
+    );
+
+    // Assess
+    expect(refused.statusCode).toBe(429);
+    expect(retry.statusCode).toBe(201);
+    expect(JSON.parse(retry.body)).toEqual({ created: true });
+    expect([...repository.records.values()].map((record) => record.response)).toEqual([undefined]);
   });
 
   test('without a key the request simply runs', async () => {
