@@ -600,6 +600,26 @@ export function repositoryContract(subject: RepositoryUnderTest): void {
         report(gatewayId, 3, '2026-11-25T00:00:06.000Z', 31),
       );
     });
+
+    it('forgets both for a gateway moved to another instance, whose lower generations then count', async () => {
+      // Prepare: the old instance applied and reported generation 9.
+      const gatewayId = uniqueId('gw');
+      await repo().recordApplied({ gatewayId, appliedGeneration: 9, appliedAt: AT });
+      await repo().putStatusReport(report(gatewayId, 9, '2026-11-25T00:00:05.000Z', 30));
+
+      // Act
+      await repo().forgetInstanceReports(gatewayId);
+      const forgotten = [
+        await repo().getAppliedGeneration(gatewayId),
+        await repo().getStatusReport(gatewayId),
+      ];
+      await repo().forgetInstanceReports(gatewayId);
+      await repo().recordApplied({ gatewayId, appliedGeneration: 2, appliedAt: AT });
+
+      // Assess
+      expect(forgotten).toEqual([undefined, undefined]);
+      expect((await repo().getAppliedGeneration(gatewayId))?.appliedGeneration).toBe(2);
+    });
   });
 
   describe('idempotency keys', () => {
@@ -643,6 +663,25 @@ export function repositoryContract(subject: RepositoryUnderTest): void {
       // Assess
       expect(withinTheDay?.requestHash).toBe('h1');
       expect(after).toBeUndefined();
+    });
+  });
+
+  describe('gateway tombstones', () => {
+    it('delete twice, register again: the generation continues above the last one', async () => {
+      // Prepare: an incarnation at generation 5, deleted, then deleted again (a redelivered
+      // "Deleted" event, or a retry after releaseInstance failed).
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+      for (let i = 0; i < 5; i++) await repo().bumpGeneration(gateway.id);
+      await repo().deleteGateway(gateway.id);
+      await repo().deleteGateway(gateway.id);
+
+      // Act
+      await repo().createGateway(gateway);
+
+      // Assess: 6, not 0: an instance that applied generation 5 would refuse the new one's pushes
+      // as stale, and push execution names (push-<id>-<generation>) would repeat.
+      expect(await generationOf(gateway.id)).toBe(6);
     });
   });
 }

@@ -18,6 +18,9 @@ import { AGAIN, type Item, type Table, type TransactItem } from './table';
 /** Longer than EventBridge retries an event (24 h) and than a dead-letter queue keeps one (14 days). */
 const TOMBSTONE_TTL_SECONDS = 30 * 24 * 60 * 60;
 
+/** The tombstone's own attributes, set without replacing the item: its lastGeneration stays. */
+const TOMBSTONE_STAMP = 'SET entity = :entity, deletedAt = :deletedAt, expiresAt = :expiresAt';
+
 export class DynamoGatewayStore implements GatewayStore {
   constructor(
     private readonly table: Table,
@@ -25,23 +28,30 @@ export class DynamoGatewayStore implements GatewayStore {
     private readonly paging: Paging,
   ) {}
 
-  /** Registers a gateway; registering an id again after its deletion is deliberate: its tombstone goes. */
   /**
-   * Registers a gateway; a re-registered id continues above its predecessor's last generation
+   * Registers a gateway; registering an id again after its deletion is deliberate: its tombstone
+   * goes, and the id continues above its predecessor's last generation
    * (docs/DECISIONS.md, "Tenant isolation"): an instance still holding the old one's would refuse
    * every push as stale.
    */
   async createGateway(gateway: GatewayRecord): Promise<void> {
-    const tombstone = await this.table.get(keys.tombstone(gateway.id));
-    const last = tombstone?.lastGeneration;
-    const desiredGeneration = Math.max(gateway.desiredGeneration, typeof last === 'number' ? last + 1 : 0);
-    const reasons = await this.table.transact([
-      this.table.putItem(newGatewayItem({ ...gateway, desiredGeneration }), 'attribute_not_exists(pk)'),
-      { Delete: { TableName: this.table.name, Key: keys.tombstone(gateway.id) } },
-    ]);
-    if (!reasons) return;
-    if (failedCondition(reasons[0])) throw new ConflictError('GATEWAY_EXISTS');
-    throw new TransientError('createGateway: the transaction met a concurrent write');
+    return this.table.retrying('createGateway', async () => {
+      const tombstone = await this.table.get(keys.tombstone(gateway.id));
+      const last = tombstone?.lastGeneration;
+      const known = typeof last === 'number';
+      const desiredGeneration = Math.max(gateway.desiredGeneration, known ? last + 1 : 0);
+      const reasons = await this.table.transact([
+        this.table.putItem(newGatewayItem({ ...gateway, desiredGeneration }), 'attribute_not_exists(pk)'),
+        // Only the tombstone as read: a delete of the id committed since has a higher lastGeneration.
+        known
+          ? this.table.deleteItem(keys.tombstone(gateway.id), 'lastGeneration = :last', { ':last': last })
+          : this.table.deleteItem(keys.tombstone(gateway.id), 'attribute_not_exists(lastGeneration)'),
+      ]);
+      if (!reasons) return;
+      if (failedCondition(reasons[0])) throw new ConflictError('GATEWAY_EXISTS');
+      if (failedCondition(reasons[1])) return AGAIN;
+      throw new TransientError('createGateway: the transaction met a concurrent write');
+    });
   }
 
   /**
@@ -104,29 +114,51 @@ export class DynamoGatewayStore implements GatewayStore {
   }
 
   /**
-   * Deletes the gateway item (its stream REMOVE starts the cascade). A tombstone is written first and
-   * kept for TOMBSTONE_TTL_SECONDS, so that no late or redelivered upsert re-creates the gateway;
-   * should the delete not follow, the redelivered "Deleted" event completes it.
+   * Deletes the gateway item (its stream REMOVE starts the cascade) and, in the same transaction,
+   * writes its tombstone, kept for TOMBSTONE_TTL_SECONDS: no late or redelivered upsert re-creates
+   * the gateway, and `lastGeneration` lets a registration of the id continue above it.
+   * The tombstone is updated, never replaced: a repeated delete (a redelivered event, a retry after
+   * releaseInstance failed) finds no gateway and must leave the lastGeneration the first one wrote.
    */
   async deleteGateway(id: string): Promise<GatewayRecord | undefined> {
-    const deletedAt = this.clock();
-    await this.table.put({
-      ...keys.tombstone(id),
-      entity: 'tombstone',
-      deletedAt: deletedAt.toISOString(),
-      expiresAt: epochSeconds(deletedAt) + TOMBSTONE_TTL_SECONDS,
+    return this.table.retrying('deleteGateway', async () => {
+      const deletedAt = this.clock();
+      const stamp = {
+        ':entity': 'tombstone',
+        ':deletedAt': deletedAt.toISOString(),
+        ':expiresAt': epochSeconds(deletedAt) + TOMBSTONE_TTL_SECONDS,
+      };
+      const old = await this.table.get(keys.gateway(id));
+      if (!old) {
+        await this.table.update({
+          Key: keys.tombstone(id),
+          UpdateExpression: TOMBSTONE_STAMP,
+          ExpressionAttributeValues: stamp,
+        });
+        return undefined;
+      }
+      const removed = toGatewayRecord(old);
+      // Unconditional SET: while the gateway lives no tombstone holds a higher generation
+      // (createGateway removed it when registering above it).
+      const reasons = await this.table.transact([
+        this.table.deleteItem(
+          keys.gateway(id),
+          'desiredGeneration = :generation AND instanceId = :instanceId',
+          {
+            ':generation': removed.desiredGeneration,
+            ':instanceId': removed.instanceId,
+          },
+        ),
+        this.table.updateItem({
+          Key: keys.tombstone(id),
+          UpdateExpression: `${TOMBSTONE_STAMP}, lastGeneration = :generation`,
+          ExpressionAttributeValues: { ...stamp, ':generation': removed.desiredGeneration },
+        }),
+      ]);
+      if (!reasons) return removed;
+      // Bumped, updated or deleted since the read: the tombstone and the caller need what is deleted.
+      return AGAIN;
     });
-    const old = await this.table.delete(keys.gateway(id));
-    if (!old) return undefined;
-    const removed = toGatewayRecord(old);
-    // Kept for a registration of the same id (createGateway); a redelivery writes the same value.
-    await this.table.updateIfMatches({
-      Key: keys.tombstone(id),
-      UpdateExpression: 'SET lastGeneration = :generation',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':generation': removed.desiredGeneration },
-    });
-    return removed;
   }
 
   async bumpGeneration(gatewayId: string): Promise<number | undefined> {

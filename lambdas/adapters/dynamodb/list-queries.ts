@@ -37,6 +37,8 @@ export interface IndexedList {
   sortKeyPrefix: string;
   /** The table key of the item with that id. */
   tableKey: (id: string) => Key;
+  /** The owner a byOwner range lists; items read with another owner are left out. */
+  ownerId?: string;
 }
 
 export interface ListQueriesDeps {
@@ -60,6 +62,7 @@ export const gatewayList = (ownerId: string | undefined): IndexedList =>
         partition: keys.owner(ownerId),
         sortKeyPrefix: keys.ownedGatewaySk(''),
         tableKey: keys.gateway,
+        ownerId,
       };
 
 export const peeringList = (ownerId: string | undefined): IndexedList =>
@@ -75,7 +78,15 @@ export const peeringList = (ownerId: string | undefined): IndexedList =>
         partition: keys.owner(ownerId),
         sortKeyPrefix: keys.ownedPeeringSk(''),
         tableKey: keys.peering,
+        ownerId,
       };
+
+/**
+ * The index is eventually consistent, the item read fresh: an id deleted and registered again by
+ * another owner may still be listed under the first one, who must not see the new owner's item.
+ */
+const ownedAsListed = (list: IndexedList, item: Item): boolean =>
+  list.ownerId === undefined || item.ownerId === list.ownerId;
 
 const INDEX_ATTRIBUTES = {
   byOwner: TABLE_SCHEMA.ownerIndex,
@@ -86,7 +97,8 @@ export class ListQueries {
   constructor(private readonly d: ListQueriesDeps) {}
 
   /**
-   * Up to `limit` items of the index range that `accept` keeps, in sort-key order, from `after`.
+   * Up to `limit` items of the index range that `accept` keeps (and, in a byOwner range, that the
+   * owner still holds), in sort-key order, from `after`.
    * Reads one index page of `limit + 1` keys (the extra one tells whether more follow) and the
    * items it names; when a filter left the page short, reads on, at most MAX_INDEX_READS pages.
    */
@@ -106,7 +118,7 @@ export class ListQueries {
       );
       for (const id of examined) {
         const item = byId.get(id);
-        if (item && accept(item)) items.push(item);
+        if (item && ownedAsListed(list, item) && accept(item)) items.push(item);
       }
       after = examined.at(-1) ?? after;
       const more = ids.length > wanted;
