@@ -85,6 +85,10 @@ export async function validatePeering(
   d: Deps<'repository'>,
   request: PeeringRequest,
 ): Promise<{ gatewayIds: [string, string] }> {
+  // A re-driven create whose peering is written: as in Allocate, the checks no longer apply (a
+  // refusal here has no Catch, and would leave the peering PROVISIONING for good).
+  const written = await d.repository.getPeering(request.peeringId);
+  if (written) return { gatewayIds: written.gatewayIds };
   const { local, remote } = await checkPeering(d, request);
   return { gatewayIds: [local.id, remote.id] };
 }
@@ -124,6 +128,7 @@ export async function allocatePeering(
   const written = await d.repository.getPeering(request.peeringId);
   if (written) return announceCreated(d, written);
   const presharedKeyParam = d.secrets.names.presharedKey(request.peeringId);
+  // Stored once per invocation; an earlier invocation (retried after a TransientError) may have too.
   let keyStored = false;
   try {
     const peering = await retry(
@@ -158,8 +163,11 @@ export async function allocatePeering(
     });
     return await announceCreated(d, peering);
   } catch (error) {
-    // Nothing was written: the key must not outlive the refused request.
-    if (keyStored && isRefusal(error)) await d.secrets.delete(presharedKeyParam);
+    // A refusal goes to Rejected, which compensates nothing: the key must not outlive the request,
+    // whichever invocation stored it, unless a peering was written after all.
+    if (isRefusal(error) && !(await d.repository.getPeering(request.peeringId))) {
+      await d.secrets.delete(presharedKeyParam);
+    }
     throw error;
   }
 }
@@ -250,6 +258,17 @@ async function pushedGeneration(
   return gateway.desiredGeneration;
 }
 
+/**
+ * Activate may set ACTIVE and still fail (its audit publish refused, the invocation timed out), and
+ * its Catch then sends the execution to Compensate: an ACTIVE peering is kept whole, so neither half
+ * of the undo touches it.
+ */
+function activeDespiteFailure(peering: Peering | undefined): boolean {
+  if (peering?.status !== 'ACTIVE') return false;
+  logger.warn('Peering is ACTIVE: nothing to undo', { peeringId: peering.id });
+  return true;
+}
+
 /** First half of the undo: the peer entries go, so the next push removes them from the instances. */
 export async function compensatePeering(
   d: Deps<'repository' | 'audit'>,
@@ -262,6 +281,7 @@ export async function compensatePeering(
     errorName: input.failure?.Error,
     cause: input.failure?.Cause?.slice(0, 2000),
   });
+  if (activeDespiteFailure(await d.repository.getPeering(input.peeringId))) return;
   await d.repository.detachPeering(input.peeringId);
   const failed = await d.repository.setPeeringStatus(input.peeringId, 'FAILED', reason, ['PROVISIONING']);
   if (failed) await d.audit.publish('VPC Peering Failed', { peeringId: input.peeringId, reason });
@@ -279,15 +299,22 @@ export async function detachForDeletion(
   return { found: true, gatewayIds: peering.gatewayIds };
 }
 
-/** Frees the addresses, the pair lock and the preshared key; deletes the record on deletion. */
+/**
+ * Frees the addresses, the pair lock and the preshared key; on deletion (`deleteRecord`), publishes
+ * the deletion and deletes the record. A create's compensation (`!deleteRecord`) leaves an ACTIVE
+ * peering whole.
+ */
 export async function releasePeering(
   d: Deps<'repository' | 'secrets' | 'audit'>,
   input: { peeringId: string; deleteRecord: boolean },
 ): Promise<void> {
   const peering = await d.repository.getPeering(input.peeringId);
-  await d.repository.releasePeering(input.peeringId, { deleteRecord: input.deleteRecord });
+  if (!input.deleteRecord && activeDespiteFailure(peering)) return;
+  await d.repository.releasePeering(input.peeringId, { deleteRecord: false });
   await d.secrets.delete(d.secrets.names.presharedKey(input.peeringId));
-  if (input.deleteRecord && peering) {
-    await d.audit.publish('VPC Peering Deleted', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
-  }
+  if (!input.deleteRecord || !peering) return;
+  await d.audit.publish('VPC Peering Deleted', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
+  // The record goes last: until then a retry still finds the peering, and publishes its deletion.
+  // What the first call freed stays freed (releasePeering is idempotent).
+  await d.repository.releasePeering(input.peeringId, { deleteRecord: true });
 }
