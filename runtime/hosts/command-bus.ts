@@ -19,6 +19,20 @@ import type { RunResult } from './shell';
 interface Invocation {
   status: CommandStatus;
   output: string;
+  /** When it ended (the bus's clock, ms); undefined while it waits or runs. */
+  endedAt?: number;
+}
+
+/**
+ * How long an ended invocation can still be read with `get`. SSM keeps them 30 days; here a
+ * workflow reads its push within minutes, and a restart forgets them all anyway. Without a bound,
+ * a runtime left running grows by one invocation per host every report period.
+ */
+export const ENDED_INVOCATION_RETENTION_MS = 60 * 60_000;
+
+export interface LocalCommandBusOptions {
+  /** The clock of `endedAt` (tests). */
+  now?: () => number;
 }
 
 /** A finished invocation of the report command. */
@@ -34,12 +48,16 @@ export class LocalCommandBus implements CommandBus {
   private readonly queues = new Map<string, Promise<void>>();
   /** Injected failures (tests): the next command to the instance fails with this reason. */
   private readonly failures = new Map<string, string>();
+  private readonly now: () => number;
 
   constructor(
     private readonly hosts: LocalHosts,
     private readonly lookupGateway: (gatewayId: string) => Promise<HostGateway | undefined>,
     private readonly onReportFinished: (invocation: ReportInvocation) => Promise<unknown> = async () => {},
-  ) {}
+    options: LocalCommandBusOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
   async send(command: ApplyCommand): Promise<string> {
     const id = randomUUID();
@@ -105,19 +123,28 @@ export class LocalCommandBus implements CommandBus {
     instanceId: string,
     run: (invocation: Invocation) => Promise<void>,
   ): void {
+    this.forgetEndedBefore(this.now() - ENDED_INVOCATION_RETENTION_MS);
     const invocation: Invocation = { status: 'Pending', output: '' };
     this.invocations.set(invocationKey(commandId, instanceId), invocation);
     const previous = this.queues.get(instanceId) ?? Promise.resolve();
-    const next = previous.then(() => {
+    const next = previous.then(async () => {
       invocation.status = 'InProgress';
-      return run(invocation).catch((error: unknown) => {
+      await run(invocation).catch((error: unknown) => {
         Object.assign(invocation, {
           status: 'Failed',
           output: error instanceof Error ? error.message : String(error),
         });
       });
+      invocation.endedAt = this.now();
     });
     this.queues.set(instanceId, next);
+  }
+
+  /** Drops invocations that ended before `cutoff` (ms): nothing polls them any more. */
+  private forgetEndedBefore(cutoff: number): void {
+    for (const [key, invocation] of this.invocations) {
+      if (invocation.endedAt !== undefined && invocation.endedAt < cutoff) this.invocations.delete(key);
+    }
   }
 
   private async execute(invocation: Invocation, command: ApplyCommand): Promise<void> {

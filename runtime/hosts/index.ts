@@ -1,5 +1,5 @@
 /** The embedded runtime's gateway instances (local hosts) and the command bus that drives them. */
-export { LocalCommandBus, type ReportInvocation } from './command-bus';
+export { ENDED_INVOCATION_RETENTION_MS, LocalCommandBus, type ReportInvocation } from './command-bus';
 export type { ApplyArgs, HostGateway, HostInfo, HostMode } from './host';
 export { HOST_INDEX_FILE, type HostIndexEntry } from './host-index';
 export { parseReport } from './host-script';

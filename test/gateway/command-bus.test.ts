@@ -2,7 +2,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvocationNotReadyError } from '../../lambdas/core/errors';
-import { LocalCommandBus, LocalHosts, parseReport } from '../../runtime/hosts';
+import { ENDED_INVOCATION_RETENTION_MS, LocalCommandBus, LocalHosts, parseReport } from '../../runtime/hosts';
 import {
   GATEWAY_A,
   genKeyPair,
@@ -119,6 +119,33 @@ describe('LocalCommandBus', () => {
 
     // Act / Assess
     await expect(bus.get(id, instanceId)).rejects.toBeInstanceOf(InvocationNotReadyError);
+  });
+
+  it('forgets an ended invocation once it is older than the retention, and keeps a newer one', async () => {
+    // Prepare: a bus whose clock the test moves.
+    let now = 1_000_000;
+    const timed = new LocalCommandBus(
+      hosts,
+      async (id) => (id === gateway.id ? gateway : undefined),
+      undefined,
+      {
+        now: () => now,
+      },
+    );
+    const old = await timed.send(command(1));
+    await timed.idle();
+    now += ENDED_INVOCATION_RETENTION_MS / 2;
+    const recent = await timed.send(command(2));
+    await timed.idle();
+
+    // Act: the next command comes past the retention of the first only.
+    now += ENDED_INVOCATION_RETENTION_MS / 2 + 1;
+    await timed.send(command(3));
+    await timed.idle();
+
+    // Assess
+    await expect(timed.get(old, gateway.instanceId)).rejects.toBeInstanceOf(InvocationNotReadyError);
+    expect((await timed.get(recent, gateway.instanceId)).status).toBe('Success');
   });
 
   describe('teardown', () => {
