@@ -215,7 +215,7 @@ export function createPeering(): Machine {
   const pair = { ...PEERING_ONLY, 'gatewayId.$': '$.gatewayId', 'remoteGatewayId.$': '$.remoteGatewayId' };
   return {
     Comment:
-      'Create a VPC peering: validate, allocate (one DynamoDB transaction), push both gateways, activate. Any failure after allocation is compensated.',
+      'Create a VPC peering: validate, allocate (one DynamoDB transaction), push both gateways, activate. Any failure after allocation is compensated, unless the peering is ACTIVE after all (Activate set it, then failed): the execution then ends as Active.',
     StartAt: 'Validate',
     States: {
       Validate: lambdaTask({
@@ -257,10 +257,26 @@ export function createPeering(): Machine {
       Compensate: lambdaTask({
         fn: 'Compensate',
         payload: { ...PEERING_ONLY, 'failure.$': '$.failure' },
-        resultPath: null,
+        resultPath: '$.compensated',
         retry: [RETRY_CLEANUP],
-        next: 'UnpushConfig',
+        next: 'ActiveDespiteFailure',
       }),
+      // Activate set ACTIVE, then failed into its Catch: Compensate undid nothing, and the
+      // execution ends as Active does. `IsPresent`: a Compensate that returns nothing (an older
+      // release's) goes on with the undo instead of failing the Choice.
+      ActiveDespiteFailure: {
+        Type: 'Choice',
+        Choices: [
+          {
+            And: [
+              { Variable: '$.compensated.value.active', IsPresent: true },
+              { Variable: '$.compensated.value.active', BooleanEquals: true },
+            ],
+            Next: 'Active',
+          },
+        ],
+        Default: 'UnpushConfig',
+      },
       UnpushConfig: bestEffortBothSides('UnpushConfig', '$.unpushFailure', 'ReleaseAllocations'),
       ReleaseAllocations: release(false, 'PeeringFailed'),
       PeeringFailed: fail(),

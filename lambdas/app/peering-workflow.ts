@@ -225,7 +225,8 @@ export async function activatePeering(
 ): Promise<{ status: 'ACTIVE' }> {
   const peering = await d.repository.getPeering(input.peeringId);
   if (!peering) throw new CommandFailedError(`Peering ${input.peeringId} disappeared while provisioning`);
-  if (peering.status === 'ACTIVE') return { status: 'ACTIVE' };
+  // A repeat (a retry after a timeout or a TransientError, a re-drive) announces it again.
+  if (peering.status === 'ACTIVE') return announceActivated(d, peering);
   for (const side of peering.sides) {
     const required = Math.max(side.generation, await pushedGeneration(d, side.gatewayId, input.pushed));
     const applied = await d.repository.getAppliedGeneration(side.gatewayId);
@@ -235,12 +236,23 @@ export async function activatePeering(
     await d.repository.markSideApplied(peering.id, side.gatewayId);
   }
   const activated = await d.repository.setPeeringStatus(peering.id, 'ACTIVE', null, ['PROVISIONING']);
-  if (!activated) {
-    // A concurrent run of this step (a timed-out attempt still running, a sweep's re-drive) may
-    // have activated it: failing now would send an ACTIVE peering to Compensate.
-    if ((await d.repository.getPeering(peering.id))?.status === 'ACTIVE') return { status: 'ACTIVE' };
+  // A concurrent run of this step (a timed-out attempt still running, a sweep's re-drive) may have
+  // activated it: failing now would send an ACTIVE peering to Compensate. That run's publish may
+  // fail unseen (a timed-out attempt's outcome is dropped), so this one announces it too.
+  if (!activated && (await d.repository.getPeering(peering.id))?.status !== 'ACTIVE') {
     throw new CommandFailedError(`Peering ${peering.id} is no longer provisioning`);
   }
+  return announceActivated(d, peering);
+}
+
+/**
+ * "VPC Peering Activated", at least once. The run that set ACTIVE may fail in or before its
+ * publish (the publish refused, the invocation timed out), and nothing records that the event went
+ * out: so every run of Activate that finds the peering ACTIVE publishes it, and so does Compensate
+ * when a failed Activate left it ACTIVE. Consumers may get it twice or more (a repeat after a
+ * publish that did go out), as with any event here (docs/CONTRACT.md#invariants 6).
+ */
+async function announceActivated(d: Deps<'audit'>, peering: Peering): Promise<{ status: 'ACTIVE' }> {
   await d.audit.publish('VPC Peering Activated', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
   return { status: 'ACTIVE' };
 }
@@ -269,11 +281,16 @@ function activeDespiteFailure(peering: Peering | undefined): boolean {
   return true;
 }
 
-/** First half of the undo: the peer entries go, so the next push removes them from the instances. */
+/**
+ * First half of the undo: the peer entries go, so the next push removes them from the instances.
+ * `active`: the peering is ACTIVE after all (Activate set it, then failed), nothing was undone, and
+ * the execution ends as Active (statemachine/build.ts); the Activate run that failed may not have
+ * announced it, so this one does (at least once: see announceActivated).
+ */
 export async function compensatePeering(
   d: Deps<'repository' | 'audit'>,
   input: { peeringId: string; failure?: StepFailure },
-): Promise<void> {
+): Promise<{ active: boolean }> {
   const reason = userFacingFailureReason(input.failure);
   // The step's own text stays here: it may name instances, accounts and roles.
   logger.warn('Peering failed', {
@@ -281,10 +298,15 @@ export async function compensatePeering(
     errorName: input.failure?.Error,
     cause: input.failure?.Cause?.slice(0, 2000),
   });
-  if (activeDespiteFailure(await d.repository.getPeering(input.peeringId))) return;
+  const peering = await d.repository.getPeering(input.peeringId);
+  if (peering && activeDespiteFailure(peering)) {
+    await announceActivated(d, peering);
+    return { active: true };
+  }
   await d.repository.detachPeering(input.peeringId);
   const failed = await d.repository.setPeeringStatus(input.peeringId, 'FAILED', reason, ['PROVISIONING']);
   if (failed) await d.audit.publish('VPC Peering Failed', { peeringId: input.peeringId, reason });
+  return { active: false };
 }
 
 /** Delete, first half: DELETING, peer entries gone, generations bumped. */

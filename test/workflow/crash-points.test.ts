@@ -1,12 +1,13 @@
 /**
  * A step that fails after some of its writes, and what runs next: the ASL's Retry, its Catch, or a
  * re-drive of the whole execution (docs/CONTRACT.md#invariants 3 and 6). On the real create-peering
- * and delete-peering ASL and the workflow bench (test/support/workflow-bench.ts); each fault is
- * injected into one dependency of the real step handlers.
+ * and delete-peering ASL and the workflow bench (test/support/workflow-bench.ts), and the create
+ * API's wait for its execution; each fault is injected into one dependency of the real step handlers.
  */
+import { createPeering } from '../../lambdas/app/api/peerings';
 import { allocatePeering } from '../../lambdas/app/peering-workflow';
 import { ConflictError, TransientError } from '../../lambdas/core/errors';
-import type { GatewayRecord } from '../../lambdas/core/types';
+import type { Caller, GatewayRecord } from '../../lambdas/core/types';
 import { provideDependencies } from '../../lambdas/shared/deps';
 import type { LambdaHandler } from '../../runtime/workflow-engine';
 import { newPeering } from '../support/records';
@@ -15,6 +16,11 @@ import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 const bench = useWorkflowBench();
 
 const pskOf = (peeringId: string) => bench.secrets().names.presharedKey(peeringId);
+
+/** The API's create, as the gateways' owner; it waits long enough for any execution here to end. */
+const alice: Caller = { userId: 'alice', isAdmin: false };
+const timing = { waitMs: 120_000, pollMs: 10 };
+const LIMITS = { gatewaysPerOwner: 10, roadWarriorsPerGateway: 10, operationsInFlightPerOwner: 10 };
 
 /** `target`, except that the first call of `method` runs `meanwhile`, then throws `error`. */
 function failingOnce<T extends object>(
@@ -46,11 +52,17 @@ async function hostPeerKeys(gateway: GatewayRecord): Promise<string[]> {
   return (report?.peers ?? []).map((peer) => peer.publicKey);
 }
 
+/** Every "VPC Peering Activated" the audit received, by peering id. */
+const activatedEvents = () =>
+  bench
+    .audit()
+    .events.filter((event) => event.detailType === 'VPC Peering Activated')
+    .map((event) => event.detail.peeringId);
+
 describe('a create whose Activate set ACTIVE, then failed', () => {
   it.each([
     {
       when: 'its audit publish is refused',
-      peeringId: 'pcx-kept-audit',
       // The step's first publish is its own "VPC Peering Activated"; Error is not retried.
       activate:
         (real: LambdaHandler): LambdaHandler =>
@@ -63,7 +75,6 @@ describe('a create whose Activate set ACTIVE, then failed', () => {
     },
     {
       when: 'its invocation dies before returning',
-      peeringId: 'pcx-kept-timeout',
       activate:
         (real: LambdaHandler): LambdaHandler =>
         async (payload, context) => {
@@ -72,27 +83,39 @@ describe('a create whose Activate set ACTIVE, then failed', () => {
         },
     },
   ])(
-    'keeps the peering whole when $when: Compensate and Release leave it ACTIVE',
-    async ({ peeringId, activate }) => {
+    'answers the create call ACTIVE when $when: Compensate undoes nothing, the execution succeeds',
+    async ({ activate }) => {
       // Prepare
-      const { a, b, request } = await pairToPeer(peeringId);
+      const [a, b] = [await bench.gateway(), await bench.gateway()];
+      const workflows = bench.engine({ ActivateFunctionArn: activate });
+      const d = { repository: bench.repository(), workflows, clock: () => new Date() };
 
-      // Act
-      const engine = bench.engine({ ActivateFunctionArn: activate });
-      await runToEnd(engine, 'create-peering', request.peeringId, request);
+      // Act: the API's create, which waits for the execution's end.
+      const outcome = await createPeering(d, alice, a.id, b.id, undefined, timing, LIMITS);
 
-      // Assess: compensation ran, and removed nothing: peers, instances, addresses, pair lock, key.
-      expect(bench.calls.map((call) => call.step)).toEqual(
-        expect.arrayContaining(['CompensateFunctionArn', 'ReleaseFunctionArn']),
-      );
-      const peering = await bench.repository().getPeering(request.peeringId);
+      // Assess: the call and the execution end as a plain success would.
+      expect(outcome).toEqual({ kind: 'done', peering: expect.objectContaining({ status: 'ACTIVE' }) });
+      const peeringId = outcome.kind === 'done' ? outcome.peering.id : '';
+      expect(await workflows.find('create-peering', peeringId)).toEqual({
+        status: 'SUCCEEDED',
+        output: { peeringId, status: 'ACTIVE' },
+      });
+      const steps = bench.calls.map((call) => call.step);
+      expect(steps).toContain('CompensateFunctionArn');
+      expect(steps).not.toContain('ReleaseFunctionArn');
+      // Announced at least once (a second time when the failed run had published it).
+      expect(activatedEvents().length).toBeGreaterThanOrEqual(1);
+      expect(new Set(activatedEvents())).toEqual(new Set([peeringId]));
+      expect(bench.audit().events.map((event) => event.detailType)).not.toContain('VPC Peering Failed');
+      // Compensation removed nothing: peers, instances, addresses, pair lock, key.
+      const peering = await bench.repository().getPeering(peeringId);
       expect(peering?.status).toBe('ACTIVE');
       for (const [self, other] of [
         [a, b],
         [b, a],
       ] as const) {
         expect((await bench.repository().listPeers(self.id)).map((peer) => peer.peeringId)).toEqual([
-          request.peeringId,
+          peeringId,
         ]);
         expect(await hostPeerKeys(self)).toEqual([other.publicKey]);
       }
@@ -101,9 +124,36 @@ describe('a create whose Activate set ACTIVE, then failed', () => {
       await expect(bench.repository().createPeering(newPeering(b, a))).rejects.toEqual(
         new ConflictError('PEERING_ALREADY_EXISTS'),
       );
-      expect(await bench.secrets().get(pskOf(request.peeringId))).toBeDefined();
+      expect(await bench.secrets().get(pskOf(peeringId))).toBeDefined();
     },
   );
+});
+
+describe('a create whose Activate is retried after setting ACTIVE', () => {
+  it('announces the activation on the retry, which finds the peering ACTIVE', async () => {
+    // Prepare: the step's first publish, its own, is throttled (a TransientError: the ASL retries
+    // the step).
+    const { request } = await pairToPeer('pcx-activate-retried');
+    const throttled = new TransientError('EventBridge ThrottlingException');
+    let runs = 0;
+    const engine = bench.engine({
+      ActivateFunctionArn: (real) => (payload, context) => {
+        runs += 1;
+        if (runs === 1) provideDependencies({ audit: failingOnce(bench.audit(), 'publish', throttled) });
+        return real(payload, context);
+      },
+    });
+
+    // Act
+    const result = await runToEnd(engine, 'create-peering', request.peeringId, request);
+
+    // Assess
+    const activations = bench.calls.filter((call) => call.step === 'ActivateFunctionArn');
+    expect(activations.map((call) => call.error ?? 'ok')).toEqual(['TransientError', 'ok']);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(bench.calls.map((call) => call.step)).not.toContain('CompensateFunctionArn');
+    expect(activatedEvents()).toEqual([request.peeringId]);
+  });
 });
 
 describe('a re-driven create', () => {
