@@ -146,29 +146,39 @@ export type InstanceTeardown = { commandId: string } | { instanceGone: true };
  * gateway"). The purge comes after everything that reads the peer entries, so a redelivery after a
  * partial run still finds them; the teardown comes last, so an instance that keeps refusing it
  * leaves the records clean when the stream parks the record.
+ *
+ * Everything that reads or deletes by the id alone (peer entries, keys, secret copies, the purge)
+ * runs only while this incarnation's cascade is pending (beginGatewayCascade): the id cannot be
+ * registered again meanwhile, so none of it can hit a new incarnation. It ends the cascade once
+ * done; a redelivered or redriven record after that, or after the id was registered again, skips
+ * it. What is bound to this incarnation's generation (documents up to it, the teardown: a new
+ * incarnation starts above it) runs every time.
  */
 export async function cascadeGatewayRemoval(
   d: CascadeDeps,
   removed: GatewayRecord,
 ): Promise<InstanceTeardown> {
-  const peers = await d.repository.listPeers(removed.id);
-  for (const peer of peers) {
-    if (peer.type !== 'vpc-peering' || !peer.peeringId) continue;
-    // The execution name dedupes: a redelivery or the API deleting the same peering starts nothing new.
-    await startPeeringDeletion(d, peer.peeringId);
-  }
-  const privateKeys = [
-    removed.privateKeyParam,
-    ...peers.filter((peer) => peer.type === 'road-warrior').map((peer) => peer.privateKeyParam),
-  ];
-  for (const name of privateKeys) {
-    if (name) await d.secrets.delete(name);
-  }
   const target = { gatewayId: removed.id, instanceId: removed.instanceId };
-  // Registered again meanwhile: its own pushes deliver (and replace) the copies now.
-  if (!(await d.repository.getGateway(removed.id))) await d.instanceSecrets.withdraw(target);
+  if (await d.repository.beginGatewayCascade(removed.id, removed.desiredGeneration)) {
+    const peers = await d.repository.listPeers(removed.id);
+    for (const peer of peers) {
+      if (peer.type !== 'vpc-peering' || !peer.peeringId) continue;
+      // The execution name dedupes: a redelivery or the API deleting the same peering starts nothing new.
+      await startPeeringDeletion(d, peer.peeringId);
+    }
+    const privateKeys = [
+      removed.privateKeyParam,
+      ...peers.filter((peer) => peer.type === 'road-warrior').map((peer) => peer.privateKeyParam),
+    ];
+    for (const name of privateKeys) {
+      if (name) await d.secrets.delete(name);
+    }
+    await d.instanceSecrets.withdraw(target);
+    await d.repository.purgeGatewayResidue(removed.id);
+    // Last: a crash before it repeats the above (idempotent) on redelivery.
+    await d.repository.endGatewayCascade(removed.id, removed.desiredGeneration);
+  }
   await d.configStore.deleteThrough(removed.id, removed.desiredGeneration);
-  await d.repository.purgeGatewayResidue(removed.id);
   const commandId = await d.commands.teardown({ ...target, generation: removed.desiredGeneration });
   return commandId === undefined ? { instanceGone: true } : { commandId };
 }

@@ -77,7 +77,8 @@ export interface NewRoadWarrior {
   createdAt: string;
   /**
    * The gateway as the caller already read it (e.g. to authorize): spares the allocator its own
-   * read. Only its immutable fields (id, tunnelSubnet, tunnelIp) are relied on.
+   * read. Only its immutable fields (id, tunnelSubnet, tunnelIp, and createdAt, which binds the add
+   * to this incarnation of the id) are relied on.
    */
   gateway?: GatewayRecord;
 }
@@ -99,15 +100,32 @@ export interface IdempotencyRecord {
  * (tests and the embedded runtime's memory mode); test/contract holds the suite both pass.
  */
 export interface GatewayStore {
-  /** Conditional create; ConflictError GATEWAY_EXISTS when the id is taken. */
+  /**
+   * Conditional create; ConflictError GATEWAY_EXISTS when the id is taken, GATEWAY_BEING_DELETED
+   * while the cascade of the id's deleted predecessor is pending (beginGatewayCascade).
+   */
   createGateway(gateway: GatewayRecord): Promise<void>;
   /** Insert or replace the registry fields (event "VPN Gateway Updated"); keeps desiredGeneration. */
   upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord>;
   getGateway(id: string): Promise<GatewayRecord | undefined>;
   /** One page in id order (docs/ARCHITECTURE.md "Lists"); never a table scan. */
   pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>>;
-  /** Deletes the gateway item only; the stream-driven cascade cleans the rest. Idempotent. */
+  /**
+   * Deletes the gateway item only; the stream-driven cascade cleans the rest. Idempotent. The
+   * deletion marks that cascade pending: the id cannot be registered again until it ended.
+   */
   deleteGateway(id: string): Promise<GatewayRecord | undefined>;
+  /**
+   * Asked by the cascade of the incarnation deleted at `generation` (its last desiredGeneration)
+   * before it touches anything of the id: true while that cascade is pending (the id's tombstone
+   * names that generation and the cascade did not end), and the id stays unregistrable until
+   * endGatewayCascade. False once it ended, or when the id was deleted again or registered again:
+   * a redelivered or redriven stream record must then leave the id's records, keys and peerings
+   * alone, which may be a new incarnation's.
+   */
+  beginGatewayCascade(gatewayId: string, generation: number): Promise<boolean>;
+  /** Ends the cascade `beginGatewayCascade` allowed: the id may be registered again. Idempotent. */
+  endGatewayCascade(gatewayId: string, generation: number): Promise<void>;
   /**
    * Increments the gateway's desiredGeneration, for a change of its desired state that touches no
    * peer entry (its listenPort). Returns the new generation, undefined when the gateway is gone.

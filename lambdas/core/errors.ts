@@ -19,6 +19,8 @@ export const CONFLICT_MESSAGES = {
     "A VPC CIDR or tunnel subnet of these gateways covers a gateway's public endpoint",
   TUNNEL_SUBNET_EXHAUSTED: 'No free address is left in the tunnel subnet',
   GATEWAY_EXISTS: 'A gateway with this id already exists',
+  GATEWAY_BEING_DELETED:
+    'A gateway with this id is still being deleted; register it again once its deletion has finished',
   PEER_EXISTS: 'A peer with this name already exists on this gateway',
   INSTANCE_IN_USE: 'Another gateway already uses this instanceId',
   QUOTA_EXCEEDED: 'A limit of this deployment was reached',

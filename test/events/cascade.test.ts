@@ -1,14 +1,18 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { gatewayItem, keys } from '../../lambdas/adapters/dynamodb/items';
 import type { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
+import { ConflictError } from '../../lambdas/core/errors';
+import { toPublicGateway } from '../../lambdas/core/views';
 import { handler as cascade } from '../../lambdas/handlers/cascade';
 import { handler as gatewayEvents } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import {
   GATEWAY_DELETED,
   GATEWAY_EVENT_SOURCE,
+  GATEWAY_UPDATED,
   gatewayEventsPattern,
 } from '../../lambdas/shared/event-patterns';
 import { createEventRouter } from '../../runtime/event-router';
@@ -111,6 +115,13 @@ describe('gateway deletion cascade', () => {
       ],
     });
 
+  const tombstoneOf = async (gatewayId: string) =>
+    (
+      await db
+        .documentClient()
+        .send(new GetCommand({ TableName: db.tableName, Key: keys.tombstone(gatewayId) }))
+    ).Item;
+
   const deleteStarts = (...peeringIds: string[]) =>
     peeringIds.map((peeringId) => ({
       workflow: 'delete-peering',
@@ -178,6 +189,18 @@ describe('gateway deletion cascade', () => {
       removeRecord('2', gatewayItem(a, { allocatedCount: 0, capacity: 253 })),
       removeRecord('3', gatewayItem(other, { allocatedCount: 0, capacity: 253 })),
     ];
+    // The tombstone A's deletion writes with it: its cascade is pending (the others' is not).
+    await db.documentClient().send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: {
+          ...keys.tombstone(a.id),
+          entity: 'tombstone',
+          lastGeneration: a.desiredGeneration,
+          cascadePending: true,
+        },
+      }),
+    );
     workflows.failFor = (name) => name === `delete-${ac.id}`;
 
     // Act
@@ -196,6 +219,7 @@ describe('gateway deletion cascade', () => {
     expect(secrets.values.has(laptopKey)).toBe(false);
     // The records were made up, so the gateway item itself is still there: only it is left.
     expect((await partitionItems(a.id)).map((item) => item.sk)).toEqual(['META']);
+    expect(await tombstoneOf(a.id)).toMatchObject({ cascadePending: false });
   });
 
   /** Documents of `gatewayId` at generations 1 and `last`, and a copy of its key delivered to its instance. */
@@ -265,23 +289,95 @@ describe('gateway deletion cascade', () => {
     expect(await partitionItems(a.id)).toEqual([]);
   });
 
-  it('keeps the secret copies of an id registered again before its cascade ran; its older documents go', async () => {
-    // Prepare: the gateway exists (registered again) when the REMOVE of its predecessor arrives.
+  it('leaves an id registered again alone when a REMOVE of its predecessor arrives; only older documents go', async () => {
+    // Prepare: the id is registered again (its records, key and secret copies are the new
+    // incarnation's) when the REMOVE of its predecessor arrives: a dead-letter redrive after the
+    // predecessor's cascade ended, or a tombstone from before the cascade mark.
     const again = gatewayRecord({ id: uniqueId('gw-again') });
-    await repository.createGateway(again);
+    const key = secrets.names.gatewayPrivateKey(again.id);
+    await repository.createGateway({ ...again, privateKeyParam: key });
+    await secrets.putIfAbsent(key, 'the new incarnation key');
+    await repository.addRoadWarrior(roadWarrior(again.id, 'laptop'));
     await published(again.id, again.instanceId, 9);
-    const predecessor = gatewayItem({ ...again, desiredGeneration: 5 }, { allocatedCount: 0, capacity: 253 });
+    const predecessor = gatewayItem(
+      { ...again, privateKeyParam: key, desiredGeneration: 5 },
+      { allocatedCount: 0, capacity: 253 },
+    );
 
     // Act
     const response = await cascade({ Records: [removeRecord('9', predecessor)] }, context);
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
+    expect(secrets.values.get(key)).toBe('the new incarnation key');
+    expect((await repository.listPeers(again.id)).map((peer) => peer.name)).toEqual(['laptop']);
     expect(publications.copies.has(again.id)).toBe(true);
     expect([...(publications.documents.get(again.id)?.keys() ?? [])]).toEqual([9]);
     expect(commands.teardowns).toEqual([
       { instanceId: again.instanceId, gatewayId: again.id, generation: 5 },
     ]);
+  });
+
+  /** Resolves once `condition` holds; throws after `timeoutMs`. */
+  async function until(what: string, condition: () => boolean, timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(20);
+    }
+  }
+
+  it('refuses to register a deleted id while its cascade is pending, registers it after, and a redrive then leaves it alone', async () => {
+    // Prepare: A's cascade fails at one of its peerings, so the stream keeps retrying it.
+    const { a, ab, laptopKey } = await seed();
+    const key = a.privateKeyParam ?? '';
+    workflows.failFor = (name) => name === `delete-${ab.id}`;
+    await deleteViaEvent(a.id);
+    await until('a failed cascade', () => delivered.some((d) => d.response.batchItemFailures.length > 0));
+
+    // Act: registrations while it is pending, by the API's repository call and by an "Updated" event...
+    const byApi = repository.createGateway({ ...a, desiredGeneration: 0 });
+    await expect(byApi).rejects.toEqual(new ConflictError('GATEWAY_BEING_DELETED'));
+    const byEvent = await router.putEvents({
+      Entries: [
+        {
+          Source: GATEWAY_EVENT_SOURCE,
+          DetailType: GATEWAY_UPDATED,
+          Detail: JSON.stringify(toPublicGateway(a)),
+        },
+      ],
+    });
+    const registeredWhilePending = await repository.getGateway(a.id);
+    const keyWhilePending = secrets.values.has(key);
+    // ...then, once the cascade ended, for another owner (its key stored anew, as registration does).
+    workflows.failFor = () => false;
+    await poller.idle();
+    const keyAfterCascade = secrets.values.has(key);
+    const next = gatewayRecord({ id: a.id, ownerId: 'bob', privateKeyParam: key });
+    await repository.createGateway(next);
+    await secrets.putIfAbsent(key, 'bob key');
+    await repository.addRoadWarrior(roadWarrior(next.id, 'bob-laptop'));
+    await publications.deliver({ gatewayId: next.id, instanceId: next.instanceId }, [key]);
+    // A dead-letter redrive of A's REMOVE.
+    const [removal] = gatewayRemovals();
+    if (!removal) throw new Error('the stream did not deliver the removal');
+    const startsBefore = [...workflows.starts];
+    const redriven = await cascade({ Records: [removal] }, context);
+
+    // Assess: nothing registered while pending; the cascade finished A (key, peerings, residue)...
+    expect(byEvent.FailedEntryCount).toBe(0);
+    expect(registeredWhilePending).toBeUndefined();
+    expect(keyWhilePending).toBe(true);
+    expect(keyAfterCascade).toBe(false);
+    expect(secrets.values.has(laptopKey)).toBe(false);
+    expect(delivered.at(-1)?.response).toEqual({ batchItemFailures: [] });
+    // ...and its redrive left the new incarnation alone.
+    expect(redriven).toEqual({ batchItemFailures: [] });
+    expect(workflows.starts).toEqual(startsBefore);
+    expect(await repository.getGateway(a.id)).toMatchObject({ ownerId: 'bob' });
+    expect(secrets.values.get(key)).toBe('bob key');
+    expect((await repository.listPeers(a.id)).map((peer) => peer.name)).toEqual(['bob-laptop']);
+    expect(publications.copies.has(a.id)).toBe(true);
   });
 
   it('ignores removals of other items and changes of gateways', async () => {

@@ -6,6 +6,7 @@ import { DynamoGatewayStore } from '../../lambdas/adapters/dynamodb/gateway-stor
 import type { Key } from '../../lambdas/adapters/dynamodb/items';
 import type { Paging } from '../../lambdas/adapters/dynamodb/page-tokens';
 import { Table } from '../../lambdas/adapters/dynamodb/table';
+import { ConflictError } from '../../lambdas/core/errors';
 import { useDynamoDb } from '../support/dynamodb';
 import { gatewayRecord } from '../support/gateways';
 import { uniqueId } from '../support/records';
@@ -33,7 +34,7 @@ class TableOvertakenOnTombstoneRead extends Table {
 }
 
 describe('gateway tombstones', () => {
-  it('registers an id above the generation of a delete that committed after its tombstone read', async () => {
+  it('refuses a registration overtaken by a delete until its cascade ended, then registers the id above it', async () => {
     // Prepare: a live gateway at generation 5; registering its id again reads no tombstone, then
     // the gateway is deleted before the registration writes (a "Deleted" event handled meanwhile).
     const gateway = gatewayRecord({ id: uniqueId('gw') });
@@ -43,6 +44,9 @@ describe('gateway tombstones', () => {
     const store = new DynamoGatewayStore(table, () => new Date(), {} as Paging);
 
     // Act
+    const overtaken = store.createGateway(gateway);
+    await expect(overtaken).rejects.toEqual(new ConflictError('GATEWAY_BEING_DELETED'));
+    await db.repository().endGatewayCascade(gateway.id, 5);
     await store.createGateway(gateway);
 
     // Assess: 6, not the 0 the stale read gave.

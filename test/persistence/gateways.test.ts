@@ -152,12 +152,14 @@ describe('gateway registry', () => {
     await db.repository().createGateway(gateway);
     for (let i = 0; i < 3; i++) await db.repository().bumpGeneration(gateway.id);
     await db.repository().deleteGateway(gateway.id);
+    await db.repository().endGatewayCascade(gateway.id, 3);
 
-    // Act
+    // Act: each registration once the cascade of the deletion before it ended.
     await db.repository().createGateway(gateway);
     const second = await db.repository().getGateway(gateway.id);
     await db.repository().bumpGeneration(gateway.id);
     await db.repository().deleteGateway(gateway.id);
+    await db.repository().endGatewayCascade(gateway.id, 5);
     await db.repository().createGateway(gateway);
     const third = await db.repository().getGateway(gateway.id);
 

@@ -42,8 +42,13 @@ export const RESERVATION_GRACE_MS = 15 * 60 * 1000;
 export const RANDOM_MISSES_BEFORE_SCAN = 4;
 const GAP_SCAN_PAGE = 256;
 
-/** A gateway as the allocator sees it: its subnet, state and counters. */
-export type AllocatingGateway = GatewayAllocationState & Pick<GatewayRecord, 'tunnelSubnet' | 'tunnelIp'>;
+/**
+ * A gateway as the allocator sees it: its subnet, state and counters, and `createdAt`, which tells
+ * its incarnation apart from another one of the same id (deleted and registered again since it
+ * was read): an allocation commits only on the incarnation it was checked against.
+ */
+export type AllocatingGateway = GatewayAllocationState &
+  Pick<GatewayRecord, 'tunnelSubnet' | 'tunnelIp' | 'createdAt'>;
 
 /** An address this call has claimed but not yet committed. */
 export interface Reservation {
@@ -136,8 +141,9 @@ export class AddressAllocator {
 
   /**
    * The gateway side of an allocation: count + 1 under the capacity, generation + 1, as a plain ADD
-   * (`increment-if-active` also requires ACTIVE, for peering sides). No compare-and-set of the
-   * generation: concurrent allocations on one gateway never refuse each other, only DynamoDB's
+   * (`increment-if-active` also requires ACTIVE, for peering sides), on the incarnation read
+   * (`createdAt`: refreshedGateway turns another one into GatewayGoneError). No compare-and-set of
+   * the generation: concurrent allocations on one gateway never refuse each other, only DynamoDB's
    * per-item serialisation orders them (docs/DECISIONS.md "Busy hub: the hub item").
    */
   allocateOnGateway(
@@ -149,11 +155,15 @@ export class AddressAllocator {
       Key: keys.gateway(gateway.id),
       UpdateExpression: 'ADD desiredGeneration :one, allocatedCount :one',
       // `capacity` and `status` are reserved words, hence the names.
-      ConditionExpression: `attribute_exists(pk) AND allocatedCount < #capacity${
+      ConditionExpression: `attribute_exists(pk) AND createdAt = :createdAt AND allocatedCount < #capacity${
         active ? ' AND #status = :active' : ''
       }`,
       ExpressionAttributeNames: { '#capacity': 'capacity', ...(active ? { '#status': 'status' } : {}) },
-      ExpressionAttributeValues: { ':one': 1, ...(active ? { ':active': 'ACTIVE' } : {}) },
+      ExpressionAttributeValues: {
+        ':one': 1,
+        ':createdAt': gateway.createdAt,
+        ...(active ? { ':active': 'ACTIVE' } : {}),
+      },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
   }
@@ -257,7 +267,8 @@ export class AddressAllocator {
 
 /**
  * The gateway as a cancelled transaction saw it (ALL_OLD in the reason), or unchanged when its
- * condition held. No item: it was deleted meanwhile.
+ * condition held. No item, or another incarnation of the id (a different `createdAt`): the gateway
+ * read was deleted meanwhile.
  */
 export function refreshedGateway<G extends AllocatingGateway>(
   gateway: G,
@@ -265,7 +276,9 @@ export function refreshedGateway<G extends AllocatingGateway>(
 ): G {
   if (!failedCondition(reason)) return gateway;
   const item: Record<string, AttributeValue> | undefined = reason?.Item;
-  if (!item) throw new GatewayGoneError(gateway.id);
+  if (!item || stringAttribute(item, 'createdAt') !== gateway.createdAt) {
+    throw new GatewayGoneError(gateway.id);
+  }
   return {
     ...gateway,
     status: (stringAttribute(item, 'status') ?? gateway.status) as GatewayStatus,

@@ -1,6 +1,7 @@
 /**
  * Gateways on the table: the `GW#<id>`/`META` item (record + `allocatedCount`, `capacity`,
- * `desiredGeneration`) and the `TOMBSTONE#<id>` that keeps a deleted id from coming back.
+ * `desiredGeneration`) and the `TOMBSTONE#<id>` that keeps a deleted id from coming back and,
+ * while `cascadePending` is true, from being registered again before its cascade ended.
  * Also the helpers other stores use on the gateway item: `requireGateway` and `nextGeneration`.
  */
 import type { GatewayFilter, GatewayStore } from '../../app/ports';
@@ -21,6 +22,13 @@ const TOMBSTONE_TTL_SECONDS = 30 * 24 * 60 * 60;
 /** The tombstone's own attributes, set without replacing the item: its lastGeneration stays. */
 const TOMBSTONE_STAMP = 'SET entity = :entity, deletedAt = :deletedAt, expiresAt = :expiresAt';
 
+/**
+ * The tombstone's `cascadePending`: true from the delete (same transaction) until the cascade of
+ * the incarnation deleted at `lastGeneration` ended, then false. Absent on a tombstone written
+ * before the mark existed, or on one of an id that was never registered: no cascade waits then.
+ */
+const CASCADE_NOT_PENDING = '(attribute_not_exists(cascadePending) OR cascadePending = :ended)';
+
 export class DynamoGatewayStore implements GatewayStore {
   constructor(
     private readonly table: Table,
@@ -32,19 +40,26 @@ export class DynamoGatewayStore implements GatewayStore {
    * Registers a gateway; registering an id again after its deletion is deliberate: its tombstone
    * goes, and the id continues above its predecessor's last generation
    * (docs/DECISIONS.md, "Tenant isolation"): an instance still holding the old one's would refuse
-   * every push as stale.
+   * every push as stale. Not while the predecessor's cascade is pending (GATEWAY_BEING_DELETED):
+   * it deletes the key at the id's name and purges the id's partition, the new incarnation's.
    */
   async createGateway(gateway: GatewayRecord): Promise<void> {
     return this.table.retrying('createGateway', async () => {
       const tombstone = await this.table.get(keys.tombstone(gateway.id));
+      if (tombstone?.cascadePending === true) throw new ConflictError('GATEWAY_BEING_DELETED');
       const last = tombstone?.lastGeneration;
       const known = typeof last === 'number';
       const desiredGeneration = Math.max(gateway.desiredGeneration, known ? last + 1 : 0);
       const reasons = await this.table.transact([
         this.table.putItem(newGatewayItem({ ...gateway, desiredGeneration }), 'attribute_not_exists(pk)'),
-        // Only the tombstone as read: a delete of the id committed since has a higher lastGeneration.
+        // Only the tombstone as read: a delete of the id committed since has a higher lastGeneration,
+        // and a cascade that marked an older tombstone (beginGatewayCascade) has it pending.
         known
-          ? this.table.deleteItem(keys.tombstone(gateway.id), 'lastGeneration = :last', { ':last': last })
+          ? this.table.deleteItem(
+              keys.tombstone(gateway.id),
+              `lastGeneration = :last AND ${CASCADE_NOT_PENDING}`,
+              { ':last': last, ':ended': false },
+            )
           : this.table.deleteItem(keys.tombstone(gateway.id), 'attribute_not_exists(lastGeneration)'),
       ]);
       if (!reasons) return;
@@ -56,7 +71,10 @@ export class DynamoGatewayStore implements GatewayStore {
 
   /**
    * Replaces a known gateway's registry fields (its bookkeeping stays), or registers an unknown one,
-   * unless it was deleted: a late "VPN Gateway Updated" must not bring a gateway back.
+   * unless it was deleted: a late "VPN Gateway Updated" must not bring a gateway back. Any tombstone
+   * refuses (GatewayGoneError), so an id whose cascade is pending is never registered here either:
+   * its tombstone stays at least until the cascade ended (createGateway removes it, and refuses
+   * while the mark is set).
    */
   async upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord> {
     return this.table.retrying('upsertGateway', async () => {
@@ -119,6 +137,8 @@ export class DynamoGatewayStore implements GatewayStore {
    * the gateway, and `lastGeneration` lets a registration of the id continue above it.
    * The tombstone is updated, never replaced: a repeated delete (a redelivered event, a retry after
    * releaseInstance failed) finds no gateway and must leave the lastGeneration the first one wrote.
+   * The transaction also marks the cascade pending: from the commit on, the id cannot be
+   * registered again until that cascade ended (createGateway, endGatewayCascade).
    */
   async deleteGateway(id: string): Promise<GatewayRecord | undefined> {
     return this.table.retrying('deleteGateway', async () => {
@@ -138,8 +158,9 @@ export class DynamoGatewayStore implements GatewayStore {
         return undefined;
       }
       const removed = toGatewayRecord(old);
-      // Unconditional SET: while the gateway lives no tombstone holds a higher generation
-      // (createGateway removed it when registering above it).
+      // Unconditional SET: while the gateway lives no tombstone holds a higher generation, nor a
+      // pending cascade (createGateway removed it when registering above it, and only once no
+      // cascade was pending).
       const reasons = await this.table.transact([
         this.table.deleteItem(
           keys.gateway(id),
@@ -151,13 +172,40 @@ export class DynamoGatewayStore implements GatewayStore {
         ),
         this.table.updateItem({
           Key: keys.tombstone(id),
-          UpdateExpression: `${TOMBSTONE_STAMP}, lastGeneration = :generation`,
-          ExpressionAttributeValues: { ...stamp, ':generation': removed.desiredGeneration },
+          UpdateExpression: `${TOMBSTONE_STAMP}, lastGeneration = :generation, cascadePending = :pending`,
+          ExpressionAttributeValues: { ...stamp, ':generation': removed.desiredGeneration, ':pending': true },
         }),
       ]);
       if (!reasons) return removed;
       // Bumped, updated or deleted since the read: the tombstone and the caller need what is deleted.
       return AGAIN;
+    });
+  }
+
+  /**
+   * One conditional write on the tombstone: it names `generation` and no cascade of it ended. Sets
+   * the mark, so a tombstone written before the mark existed blocks registrations too from here on.
+   * No tombstone (the id was registered again), another generation (deleted again since) or an
+   * ended cascade: false.
+   */
+  async beginGatewayCascade(gatewayId: string, generation: number): Promise<boolean> {
+    const attributes = await this.table.updateIfMatches({
+      Key: keys.tombstone(gatewayId),
+      UpdateExpression: 'SET cascadePending = :pending',
+      ConditionExpression:
+        'lastGeneration = :generation AND (cascadePending = :pending OR attribute_not_exists(cascadePending))',
+      ExpressionAttributeValues: { ':generation': generation, ':pending': true },
+    });
+    return attributes !== undefined;
+  }
+
+  /** false, not REMOVE: an ended cascade must stay apart from a tombstone older than the mark. */
+  async endGatewayCascade(gatewayId: string, generation: number): Promise<void> {
+    await this.table.updateIfMatches({
+      Key: keys.tombstone(gatewayId),
+      UpdateExpression: 'SET cascadePending = :ended',
+      ConditionExpression: 'lastGeneration = :generation AND cascadePending = :pending',
+      ExpressionAttributeValues: { ':generation': generation, ':pending': true, ':ended': false },
     });
   }
 

@@ -10,7 +10,7 @@
 import { roadWarriorPeer } from '../../app/new-records';
 import type { NewRoadWarrior, PeerStore, RouteBlock } from '../../app/ports';
 import { assertRoom, capacityOf } from '../../core/allocation';
-import { ConflictError } from '../../core/errors';
+import { ConflictError, GatewayGoneError } from '../../core/errors';
 import type { Page, PageRequest } from '../../core/pagination';
 import { PEERING_PEER_PREFIX } from '../../core/schemas';
 import type { PeerRecord } from '../../core/types';
@@ -104,7 +104,9 @@ export class DynamoPeerStore implements PeerStore {
 
   async addRoadWarrior(input: NewRoadWarrior): Promise<PeerRecord> {
     // The caller's record is trusted for its immutable fields only; the commit's conditions
-    // enforce the counters, and a cancelled commit returns them (refreshedGateway).
+    // enforce the counters, and a cancelled commit returns them (refreshedGateway). The commit also
+    // requires the incarnation read (createdAt): the id may have been deleted and registered again,
+    // for another owner, since the caller checked it (GatewayGoneError then).
     let gateway: AllocatingGateway = input.gateway
       ? { ...input.gateway, capacity: capacityOf(input.gateway) }
       : await requireGateway(this.table, input.gatewayId);
@@ -115,7 +117,7 @@ export class DynamoPeerStore implements PeerStore {
         if (!reservation) {
           if (misses >= RANDOM_MISSES_BEFORE_SCAN && gateway.allocatedCount === undefined) {
             // Crowded subnet: read the real count once, so a full one fails fast.
-            gateway = await requireGateway(this.table, input.gatewayId);
+            gateway = sameIncarnation(gateway, await requireGateway(this.table, input.gatewayId));
           }
           assertRoom(gateway);
           const candidate = await this.allocator.pickAddress(gateway, misses);
@@ -165,4 +167,10 @@ export class DynamoPeerStore implements PeerStore {
     const residue = (await this.table.queryPartition(partition)).filter((item) => item.sk !== SK.meta);
     await this.table.batchDelete(residue.map((item) => ({ pk: partition, sk: String(item.sk) })));
   }
+}
+
+/** `fresh`, when it is the incarnation `read` is; GatewayGoneError when the id was registered again. */
+function sameIncarnation<G extends AllocatingGateway>(read: AllocatingGateway, fresh: G): G {
+  if (fresh.createdAt !== read.createdAt) throw new GatewayGoneError(read.id);
+  return fresh;
 }

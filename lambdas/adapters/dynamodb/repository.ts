@@ -82,6 +82,10 @@ export class DynamoRepository implements Repository {
   pageGateways: Repository['pageGateways'] = (filter, page) => this.gateways.pageGateways(filter, page);
   deleteGateway: Repository['deleteGateway'] = (id) => this.gateways.deleteGateway(id);
   bumpGeneration: Repository['bumpGeneration'] = (gatewayId) => this.gateways.bumpGeneration(gatewayId);
+  beginGatewayCascade: Repository['beginGatewayCascade'] = (gatewayId, generation) =>
+    this.gateways.beginGatewayCascade(gatewayId, generation);
+  endGatewayCascade: Repository['endGatewayCascade'] = (gatewayId, generation) =>
+    this.gateways.endGatewayCascade(gatewayId, generation);
 
   listPeers: Repository['listPeers'] = (gatewayId) => this.peers.listPeers(gatewayId);
   pagePeers: Repository['pagePeers'] = (gatewayId, page) => this.peers.pagePeers(gatewayId, page);

@@ -88,6 +88,11 @@ export class MemoryState {
   readonly tombstones = new Set<string>();
   /** A deleted gateway's last generation: a re-registration continues above it. */
   readonly lastGenerations = new Map<string, number>();
+  /**
+   * gatewayId → the last generation of the deleted incarnation whose cascade has not ended: the id
+   * is not registered again meanwhile (the DynamoDB tombstone's `cascadePending`).
+   */
+  readonly pendingCascades = new Map<string, number>();
   /** gatewayId → peer name → entry. */
   readonly peers = new Map<string, Map<string, PeerRecord>>();
   /** gatewayId → address → holder (peer name). */
@@ -152,6 +157,7 @@ export class MemoryRepository implements Repository {
 
   async createGateway(gateway: GatewayRecord): Promise<void> {
     if (this.gateways.has(gateway.id)) throw new ConflictError('GATEWAY_EXISTS');
+    if (this.state.pendingCascades.has(gateway.id)) throw new ConflictError('GATEWAY_BEING_DELETED');
     this.tombstones.delete(gateway.id);
     const last = this.state.lastGenerations.get(gateway.id);
     const desiredGeneration = Math.max(gateway.desiredGeneration, last === undefined ? 0 : last + 1);
@@ -162,7 +168,10 @@ export class MemoryRepository implements Repository {
     });
   }
 
-  /** Registry fields replaced; desiredGeneration, privateKeyParam, createdAt and the count kept. */
+  /**
+   * Registry fields replaced; desiredGeneration, privateKeyParam, createdAt and the count kept. An
+   * unknown id with a tombstone is refused, also while its cascade is pending (the tombstone stays).
+   */
   async upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord> {
     const stored = this.gateways.get(gateway.id);
     if (!stored) {
@@ -205,8 +214,18 @@ export class MemoryRepository implements Repository {
     if (!stored) return undefined;
     this.gateways.delete(id);
     this.state.lastGenerations.set(id, stored.record.desiredGeneration);
+    this.state.pendingCascades.set(id, stored.record.desiredGeneration);
     this.onGatewayDeleted(copy(stored.record));
     return copy(stored.record);
+  }
+
+  async beginGatewayCascade(gatewayId: string, generation: number): Promise<boolean> {
+    return this.state.pendingCascades.get(gatewayId) === generation;
+  }
+
+  async endGatewayCascade(gatewayId: string, generation: number): Promise<void> {
+    if (this.state.pendingCascades.get(gatewayId) === generation)
+      this.state.pendingCascades.delete(gatewayId);
   }
 
   async bumpGeneration(gatewayId: string): Promise<number | undefined> {
@@ -280,6 +299,10 @@ export class MemoryRepository implements Repository {
 
   async addRoadWarrior(input: NewRoadWarrior): Promise<PeerRecord> {
     const stored = this.requireGateway(input.gatewayId);
+    // The gateway the caller checked, not another incarnation of its id (as the DynamoDB commit's condition).
+    if (input.gateway && input.gateway.createdAt !== stored.record.createdAt) {
+      throw new GatewayGoneError(input.gatewayId);
+    }
     assertRoom(stored);
     if (this.peersOf(input.gatewayId).has(input.name)) throw new ConflictError('PEER_EXISTS');
     const peer = roadWarriorPeer(input, this.freeAddress(stored.record));

@@ -1,0 +1,133 @@
+/**
+ * POST /v1/gateways for an id whose deletion's cascade has not ended: 409 GATEWAY_BEING_DELETED,
+ * as the OpenAPI document describes it, and 201 once the cascade ended (with a key of its own, not
+ * the deleted gateway's). On the in-memory repository, whose deletions are handed to the cascade
+ * as DynamoDB's stream hands them (here by hand, so the test decides when it runs).
+ */
+import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
+import type { ApiPolicy } from '../../lambdas/app/api/context';
+import { cascadeGatewayRemoval } from '../../lambdas/app/gateway-lifecycle';
+import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
+import { CONFLICT_MESSAGES } from '../../lambdas/core/errors';
+import type { GatewayRecord } from '../../lambdas/core/types';
+import { createApiHandler } from '../../lambdas/http/handler';
+import { openApiDocument } from '../../lambdas/openapi';
+import { type HttpFront, startHttpFront } from '../../runtime/http-front';
+import { mintToken } from '../../runtime/tokens';
+import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+
+const SECRET = 'gateway-being-deleted-secret-of-at-least-32-bytes';
+
+describe('registering an id whose deletion is still being cleaned up', () => {
+  const removed: GatewayRecord[] = [];
+  const repository = new MemoryRepository({ onGatewayDeleted: (gateway) => removed.push(gateway) });
+  const secrets = new MemorySecrets();
+  const workflows = new RecordingWorkflows();
+  let front: HttpFront;
+
+  beforeAll(async () => {
+    const handler = createApiHandler(
+      () => ({
+        repository,
+        secrets,
+        workflows,
+        clock: () => new Date(),
+        configStore: { get: async () => undefined },
+      }),
+      () => ({ waitMs: 50, pollMs: 10 }),
+      (): ApiPolicy => ({
+        addresses: DEFAULT_ADDRESS_POLICY,
+        limits: { gatewaysPerOwner: 10, roadWarriorsPerGateway: 10, operationsInFlightPerOwner: 10 },
+        throttle: { ratePerSecond: 100, burst: 100 },
+      }),
+    );
+    front = await startHttpFront({
+      port: 0,
+      authSecret: SECRET,
+      apiHandler: handler,
+      postLocalEvents: async () => ({}),
+      health: async () => ({ ok: true, components: {} }),
+    });
+  });
+  afterAll(() => front?.close());
+
+  async function call(method: string, path: string, body?: unknown) {
+    const response = await fetch(`${front.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${await mintToken(SECRET, { sub: 'ops', groups: ['admin'] })}`,
+        'content-type': 'application/json',
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    // biome-ignore lint/suspicious/noExplicitAny: asserted field by field
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
+  }
+
+  const register = () =>
+    call('POST', '/v1/gateways', {
+      id: 'gw-again',
+      ownerId: 'alice',
+      vpcId: 'vpc-again',
+      vpcCidr: '10.7.0.0/16',
+      tunnelSubnet: '100.64.7.0/24',
+      publicIp: '203.0.113.7',
+      instanceId: 'i-again',
+    });
+
+  it('answers 409 GATEWAY_BEING_DELETED until the cascade ended, then registers it with a new key', async () => {
+    // Prepare
+    const first = await register();
+    expect((await call('DELETE', '/v1/gateways/gw-again')).status).toBeLessThan(300);
+
+    // Act
+    const whilePending = await register();
+    const [deleted] = removed;
+    if (!deleted) throw new Error('the deletion was not handed to the cascade');
+    await cascadeGatewayRemoval(
+      {
+        repository,
+        workflows,
+        secrets,
+        clock: () => new Date(),
+        configStore: new MemoryPublications(),
+        instanceSecrets: new MemoryPublications(),
+        commands: new RecordingCommands(),
+      },
+      deleted,
+    );
+    const afterCascade = await register();
+
+    // Assess
+    expect(first.status).toBe(201);
+    expect(whilePending).toEqual({
+      status: 409,
+      body: {
+        error: { code: 'GATEWAY_BEING_DELETED', message: CONFLICT_MESSAGES.GATEWAY_BEING_DELETED },
+      },
+    });
+    expect(afterCascade.status).toBe(201);
+    expect(afterCascade.body.publicKey).not.toBe(first.body.publicKey);
+  });
+
+  it('is documented: a 409 example of POST /v1/gateways and a code of the Error schema', () => {
+    // Prepare
+    const doc = openApiDocument as unknown as {
+      paths: Record<string, { post: { responses: Record<string, unknown> } }>;
+      components: { schemas: { Error: unknown } };
+    };
+
+    // Act
+    const conflict = JSON.stringify(doc.paths['/v1/gateways']?.post.responses['409']);
+    const codes = JSON.stringify(doc.components.schemas.Error);
+
+    // Assess
+    expect(conflict).toContain(
+      JSON.stringify({
+        error: { code: 'GATEWAY_BEING_DELETED', message: CONFLICT_MESSAGES.GATEWAY_BEING_DELETED },
+      }),
+    );
+    expect(codes).toContain('"GATEWAY_BEING_DELETED"');
+  });
+});
