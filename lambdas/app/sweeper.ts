@@ -32,18 +32,36 @@ function namedRun(peering: Peering): { workflow: WorkflowName; name: string; inp
 }
 
 /**
- * Re-drives each stalled peering whose named execution is not running: one that never started is
- * started under its name; one that ended without settling the peering gets a new attempt under a
- * suffixed name (a closed name cannot run again on Step Functions). Each re-drive is audited, and
- * returned for the caller's log.
+ * The name of the execution that re-drives `peering` now, or undefined when one is running. One
+ * that never started is started under its name. One that ended without settling the peering gets
+ * one attempt per stalled state, named after the peering's `updatedAt` (a re-drive does not change
+ * it): a sweep retried after a failure, or one that overlaps an attempt still running, finds that
+ * attempt and leaves it alone, and two sweeps at once start the same name, which Step Functions
+ * runs once. Should that attempt end without settling it too, later ones are suffixed with the time
+ * (a closed name cannot run again).
+ */
+async function redriveName(d: SweepDeps, peering: Peering): Promise<string | undefined> {
+  const run = namedRun(peering);
+  const first = await d.workflows.find(run.workflow, run.name);
+  if (!first) return run.name;
+  if (first.status === 'RUNNING') return undefined;
+  const attempt = `${run.name}-sweep-${Date.parse(peering.updatedAt)}`;
+  const earlier = await d.workflows.find(run.workflow, attempt);
+  if (!earlier) return attempt;
+  if (earlier.status === 'RUNNING') return undefined;
+  return `${attempt}-${d.clock().getTime()}`;
+}
+
+/**
+ * Re-drives each stalled peering whose executions are not running (redriveName). Each re-drive is
+ * audited, and returned for the caller's log.
  */
 export async function redriveStalledPeerings(d: SweepDeps, stalled: readonly Peering[]): Promise<Redrive[]> {
   const redriven: Redrive[] = [];
   for (const peering of stalled) {
     const run = namedRun(peering);
-    const previous = await d.workflows.find(run.workflow, run.name);
-    if (previous?.status === 'RUNNING') continue;
-    const name = previous ? `${run.name}-sweep-${d.clock().getTime()}` : run.name;
+    const name = await redriveName(d, peering);
+    if (name === undefined) continue;
     const executionId = await d.workflows.start(run.workflow, name, run.input);
     redriven.push({ peeringId: peering.id, status: peering.status, workflow: run.workflow, executionId });
     await d.audit.publish('VPC Peering Re-driven', {
