@@ -126,6 +126,8 @@ export interface GatewayStore {
   beginGatewayCascade(gatewayId: string, generation: number): Promise<boolean>;
   /** Ends the cascade `beginGatewayCascade` allowed: the id may be registered again. Idempotent. */
   endGatewayCascade(gatewayId: string, generation: number): Promise<void>;
+  /** True while the cascade of the id's deleted predecessor is pending (a read: nothing is marked). */
+  isGatewayCascadePending(gatewayId: string): Promise<boolean>;
   /**
    * Increments the gateway's desiredGeneration, for a change of its desired state that touches no
    * peer entry (its listenPort). Returns the new generation, undefined when the gateway is gone.

@@ -81,8 +81,11 @@ describe('registering an id whose deletion is still being cleaned up', () => {
     const first = await register();
     expect((await call('DELETE', '/v1/gateways/gw-again')).status).toBeLessThan(300);
 
-    // Act
+    // Act: the refused registration must not touch the key at the id's name, which the cascade
+    // deletes (kept or written now, the gateway would later be created with a deleted key).
+    const keyWrites = jest.spyOn(secrets, 'putIfAbsent');
     const whilePending = await register();
+    const keyWritesWhilePending = keyWrites.mock.calls.length;
     const [deleted] = removed;
     if (!deleted) throw new Error('the deletion was not handed to the cascade');
     await cascadeGatewayRemoval(
@@ -107,6 +110,7 @@ describe('registering an id whose deletion is still being cleaned up', () => {
         error: { code: 'GATEWAY_BEING_DELETED', message: CONFLICT_MESSAGES.GATEWAY_BEING_DELETED },
       },
     });
+    expect(keyWritesWhilePending).toBe(0);
     expect(afterCascade.status).toBe(201);
     expect(afterCascade.body.publicKey).not.toBe(first.body.publicKey);
   });

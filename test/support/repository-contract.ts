@@ -717,10 +717,13 @@ export function repositoryContract(subject: RepositoryUnderTest): void {
       await expect(afterRepeatedDelete).rejects.toEqual(new ConflictError('GATEWAY_BEING_DELETED'));
       const byEvent = repo().upsertGateway(gateway);
       await expect(byEvent).rejects.toBeInstanceOf(GatewayGoneError);
+      const pendingBeforeEnd = await repo().isGatewayCascadePending(gateway.id);
       await repo().endGatewayCascade(gateway.id, 3);
+      const pendingAfterEnd = await repo().isGatewayCascadePending(gateway.id);
       await repo().createGateway(gateway);
 
       // Assess
+      expect([pendingBeforeEnd, pendingAfterEnd]).toEqual([true, false]);
       expect(begun).toEqual([true, true]);
       expect(await generationOf(gateway.id)).toBe(4);
     });

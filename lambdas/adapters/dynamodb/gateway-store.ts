@@ -199,6 +199,10 @@ export class DynamoGatewayStore implements GatewayStore {
     return attributes !== undefined;
   }
 
+  async isGatewayCascadePending(gatewayId: string): Promise<boolean> {
+    return (await this.table.get(keys.tombstone(gatewayId)))?.cascadePending === true;
+  }
+
   /** false, not REMOVE: an ended cascade must stay apart from a tombstone older than the mark. */
   async endGatewayCascade(gatewayId: string, generation: number): Promise<void> {
     await this.table.updateIfMatches({

@@ -86,6 +86,8 @@ export class DynamoRepository implements Repository {
     this.gateways.beginGatewayCascade(gatewayId, generation);
   endGatewayCascade: Repository['endGatewayCascade'] = (gatewayId, generation) =>
     this.gateways.endGatewayCascade(gatewayId, generation);
+  isGatewayCascadePending: Repository['isGatewayCascadePending'] = (gatewayId) =>
+    this.gateways.isGatewayCascadePending(gatewayId);
 
   listPeers: Repository['listPeers'] = (gatewayId) => this.peers.listPeers(gatewayId);
   pagePeers: Repository['pagePeers'] = (gatewayId, page) => this.peers.pagePeers(gatewayId, page);

@@ -223,6 +223,10 @@ export class MemoryRepository implements Repository {
     return this.state.pendingCascades.get(gatewayId) === generation;
   }
 
+  async isGatewayCascadePending(gatewayId: string): Promise<boolean> {
+    return this.state.pendingCascades.has(gatewayId);
+  }
+
   async endGatewayCascade(gatewayId: string, generation: number): Promise<void> {
     if (this.state.pendingCascades.get(gatewayId) === generation)
       this.state.pendingCascades.delete(gatewayId);

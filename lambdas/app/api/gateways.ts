@@ -32,8 +32,12 @@ export async function registerGateway(
   limits: OwnerLimits,
 ): Promise<Gateway> {
   const id = input.id ?? newGatewayId(caller.userId, idempotencyKey);
-  // Checked before touching the secret store, so a refused id leaves no orphan key behind.
+  // Checked before touching the secret store, so a refused id leaves no orphan key behind. A
+  // pending cascade of the id's predecessor deletes the key at the id's name: the generated key
+  // must not be written (nor the old one kept) before it ended, or the gateway would be created
+  // with a key the cascade then deletes (createGateway refuses too, but only after the key).
   if (await d.repository.getGateway(id)) throw new ConflictError('GATEWAY_EXISTS');
+  if (await d.repository.isGatewayCascadePending(id)) throw new ConflictError('GATEWAY_BEING_DELETED');
   // One gateway per instance: a push must never reach another gateway's instance. Claimed before
   // the admission: a lock whose gateway never came is taken over by the next claim.
   await d.repository.claimInstance(input.instanceId, id);
