@@ -98,6 +98,33 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
   return { gatewayId, instanceId: gateway.instanceId, commandId, generation, polls: 0 };
 }
 
+/**
+ * Whether a finished push's report may be recorded (docs/SECURITY.md, "Reports"). An honest
+ * instance reports the ticket's generation, or a later one it had already applied (a stale skip),
+ * never one above the gateway's desired generation: a claim above it would stand for good, since
+ * the stores keep the highest. So the gateway is read only for a report above the ticket (the common
+ * push pays no extra request); it then also tells whether the
+ * instance still serves the gateway (false: nothing is recorded). A report at or below the ticket
+ * is recorded without that read: after a move to another instance (which forgets what the old one
+ * applied), a push to the old one that ends later is still recorded, until the new instance's
+ * applies and the drift repair of its periodic reports replace it.
+ */
+async function plausiblyApplied(
+  d: Pick<Dependencies, 'repository'>,
+  ticket: PushTicket,
+  appliedGeneration: number,
+): Promise<boolean> {
+  if (appliedGeneration <= ticket.generation) return true;
+  const gateway = await d.repository.getGateway(ticket.gatewayId);
+  if (gateway?.instanceId !== ticket.instanceId) return false;
+  if (appliedGeneration > gateway.desiredGeneration) {
+    throw new CommandFailedError(
+      `Config push to ${ticket.instanceId} reported generation ${appliedGeneration}, above the desired ${gateway.desiredGeneration}`,
+    );
+  }
+  return true;
+}
+
 export type PushProgress = { done: false; ticket: PushTicket } | { done: true; appliedGeneration: number };
 
 /**
@@ -114,17 +141,11 @@ export async function checkPush(
   if (status === 'Success') {
     const report = parseInstanceReport(output);
     if (!report) throw new CommandFailedError(`Config push to ${ticket.instanceId} returned no report`);
-    // The ticket names the gateway: a push's report is never trusted to name another one, nor
-    // recorded once another instance serves it (its reports describe that instance now).
-    const gateway = await d.repository.getGateway(ticket.gatewayId);
-    if (gateway?.instanceId === ticket.instanceId) {
-      if (report.appliedGeneration > gateway.desiredGeneration) {
-        throw new CommandFailedError(
-          `Config push to ${ticket.instanceId} reported generation ${report.appliedGeneration}, above the desired ${gateway.desiredGeneration}`,
-        );
-      }
-      await recordInstanceReport(d, { ...report, gatewayId: ticket.gatewayId });
+    // The ticket names the gateway: a push's report is never trusted to name another one.
+    if (!(await plausiblyApplied(d, ticket, report.appliedGeneration))) {
+      return { done: true, appliedGeneration: report.appliedGeneration };
     }
+    await recordInstanceReport(d, { ...report, gatewayId: ticket.gatewayId });
     return { done: true, appliedGeneration: report.appliedGeneration };
   }
   if (status === 'Failed' || status === 'TimedOut' || status === 'Cancelled') {

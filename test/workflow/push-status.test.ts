@@ -123,13 +123,14 @@ it('fails a push whose report claims a generation above the desired one, and rec
   expect(await db.repository().getAppliedGeneration('gw-liar')).toBeUndefined();
 });
 
-it('records nothing for an instance that no longer serves the gateway', async () => {
-  // Prepare: the push went to i-old; the gateway moved to i-new before its report was read.
-  await registered('gw-moved', 1);
+it('records nothing for an instance that no longer serves the gateway, when its report is above the ticket', async () => {
+  // Prepare: the push of generation 1 went to i-moved; the gateway moved to i-new (and its
+  // generation rose) before the report, a stale skip claiming 2, was read.
+  await registered('gw-moved', 2);
   const repository = db.repository();
   const moved = await repository.getGateway('gw-moved');
   await repository.upsertGateway({ ...(moved as NonNullable<typeof moved>), instanceId: 'i-new' });
-  const report = { gatewayId: 'gw-moved', appliedGeneration: 1, mode: 'wireguard', peers: peerStatuses(1) };
+  const report = { gatewayId: 'gw-moved', appliedGeneration: 2, mode: 'wireguard', skipped: 'stale' };
   const ticket = {
     gatewayId: 'gw-moved',
     instanceId: 'i-moved',
@@ -146,7 +147,32 @@ it('records nothing for an instance that no longer serves the gateway', async ()
   );
 
   // Assess: the push ended, but its instance's word is no longer the gateway's status.
-  expect(progress).toEqual({ done: true, appliedGeneration: 1 });
+  expect(progress).toEqual({ done: true, appliedGeneration: 2 });
   expect(await repository.getAppliedGeneration('gw-moved')).toBeUndefined();
-  expect(await repository.getStatusReport('gw-moved')).toBeUndefined();
+});
+
+it('records a report of the ticket generation without reading the gateway', async () => {
+  // Prepare: the common case, every push pays no extra request.
+  await registered('gw-honest', 1);
+  const repository = db.repository();
+  const reads = jest.spyOn(repository, 'getGateway');
+  const report = { gatewayId: 'gw-honest', appliedGeneration: 1, mode: 'wireguard', path: 'delta' };
+  const ticket = {
+    gatewayId: 'gw-honest',
+    instanceId: 'i-honest',
+    commandId: 'cmd-1',
+    generation: 1,
+    polls: 0,
+  };
+
+  // Act
+  await checkPush(
+    { repository, commands: finishedWith(JSON.stringify(report)), clock: () => NOW },
+    ticket,
+    10,
+  );
+
+  // Assess
+  expect(reads).not.toHaveBeenCalled();
+  expect(await repository.getAppliedGeneration('gw-honest')).toMatchObject({ appliedGeneration: 1 });
 });
