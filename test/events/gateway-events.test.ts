@@ -125,48 +125,36 @@ describe('gateway-events handler', () => {
     });
   });
 
-  it('forgets what the old instance applied and reported when the gateway moves to another one', async () => {
-    // Prepare: the old instance applied and reported generation 7.
+  it.each([
+    // Nothing the new instance has not applied may pass for applied (activation reads it).
+    [
+      'forgets',
+      'moves to another instance',
+      (fields: Gateway) => ({ instanceId: `${fields.instanceId}-new` }),
+      undefined,
+    ],
+    ['keeps', 'stays on its instance', () => ({ status: 'ERROR' }), 7],
+  ])('%s what the instance applied and reported when the gateway %s', async (_verb, _case, change, kept) => {
+    // Prepare: the instance applied and reported generation 7.
     const gateway = gatewayRecord({ desiredGeneration: 7 });
     await repository.createGateway(gateway);
-    await repository.recordApplied({
-      gatewayId: gateway.id,
-      appliedGeneration: 7,
-      appliedAt: NOW.toISOString(),
-    });
+    const at = NOW.toISOString();
+    await repository.recordApplied({ gatewayId: gateway.id, appliedGeneration: 7, appliedAt: at });
     await repository.putStatusReport({
       gatewayId: gateway.id,
       appliedGeneration: 7,
       mode: 'wireguard',
       peers: [],
-      reportedAt: NOW.toISOString(),
+      reportedAt: at,
     });
     const fields = toPublicGateway(gateway);
 
     // Act
-    await handler(event(GATEWAY_UPDATED, { ...fields, instanceId: `${gateway.instanceId}-new` }), context);
-
-    // Assess: nothing the new instance has not applied passes for applied (activation reads it).
-    expect(await repository.getAppliedGeneration(gateway.id)).toBeUndefined();
-    expect(await repository.getStatusReport(gateway.id)).toBeUndefined();
-  });
-
-  it('keeps what the instance applied when an update leaves it on the same instance', async () => {
-    // Prepare
-    const gateway = gatewayRecord({ desiredGeneration: 7 });
-    await repository.createGateway(gateway);
-    await repository.recordApplied({
-      gatewayId: gateway.id,
-      appliedGeneration: 7,
-      appliedAt: NOW.toISOString(),
-    });
-    const fields = toPublicGateway(gateway);
-
-    // Act
-    await handler(event(GATEWAY_UPDATED, { ...fields, status: 'ERROR' }), context);
+    await handler(event(GATEWAY_UPDATED, { ...fields, ...change(fields) }), context);
 
     // Assess
-    expect((await repository.getAppliedGeneration(gateway.id))?.appliedGeneration).toBe(7);
+    expect((await repository.getAppliedGeneration(gateway.id))?.appliedGeneration).toBe(kept);
+    expect((await repository.getStatusReport(gateway.id))?.appliedGeneration).toBe(kept);
   });
 
   it.each([

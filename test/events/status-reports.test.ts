@@ -143,56 +143,42 @@ describe('drift repair', () => {
   });
 });
 
-it('never stores a report that names a gateway its instance does not serve', async () => {
-  // Prepare: an instance whose report names another gateway.
-  const victim = await pushedGateway();
-  const before = await bench.repository().getStatusReport(victim.id);
-  const report = { gatewayId: victim.id, appliedGeneration: 99, mode: 'files', peers: [] };
+/** Stores, as the report of `instanceId`, a finished invocation whose output is `report`. */
+function storeReported(report: unknown, instanceId: string) {
   const commands: CommandBus = {
     send: async () => 'unused',
     teardown: async () => 'unused',
     requestReports: async () => 'unused',
     get: async () => ({ status: 'Success', output: JSON.stringify(report) }),
   };
-
-  // Act
-  const result = await storeStatusReport(
+  return storeStatusReport(
     { repository: bench.repository(), commands, clock: () => LATER, workflows: new RecordingWorkflows() },
-    { commandId: 'cmd-1', instanceId: 'i-intruder' },
+    { commandId: 'cmd-1', instanceId },
   );
+}
 
-  // Assess
-  expect(result).toEqual({ stored: false, reason: 'wrong-instance' });
-  expect(await bench.repository().getStatusReport(victim.id)).toEqual(before);
-  expect((await bench.repository().getAppliedGeneration(victim.id))?.appliedGeneration).toBe(1);
-});
-
-it('never stores a generation above the desired one, even from the instance that serves the gateway', async () => {
-  // Prepare: the gateway's own instance claims a generation the control plane never desired (the
-  // stores keep the highest generation, so such a claim would stand for good).
+it.each([
+  // An instance whose report names another gateway.
+  ['a report that names a gateway its instance does not serve', 99, () => 'i-intruder', 'wrong-instance'],
+  // The gateway's own instance claims a generation never desired (the stores keep the highest
+  // generation, so such a claim would stand for good).
+  [
+    'a generation above the desired one, even from the instance that serves the gateway',
+    Number.MAX_SAFE_INTEGER,
+    (gateway: { instanceId: string }) => gateway.instanceId,
+    'ahead-of-desired',
+  ],
+])('never stores %s', async (_case, appliedGeneration, sender, reason) => {
+  // Prepare
   const gateway = await pushedGateway();
   const before = await bench.repository().getStatusReport(gateway.id);
-  const report = {
-    gatewayId: gateway.id,
-    appliedGeneration: Number.MAX_SAFE_INTEGER,
-    mode: 'files',
-    peers: [],
-  };
-  const commands: CommandBus = {
-    send: async () => 'unused',
-    teardown: async () => 'unused',
-    requestReports: async () => 'unused',
-    get: async () => ({ status: 'Success', output: JSON.stringify(report) }),
-  };
+  const report = { gatewayId: gateway.id, appliedGeneration, mode: 'files', peers: [] };
 
   // Act
-  const result = await storeStatusReport(
-    { repository: bench.repository(), commands, clock: () => LATER, workflows: new RecordingWorkflows() },
-    { commandId: 'cmd-1', instanceId: gateway.instanceId },
-  );
+  const result = await storeReported(report, sender(gateway));
 
   // Assess
-  expect(result).toEqual({ stored: false, reason: 'ahead-of-desired' });
+  expect(result).toEqual({ stored: false, reason });
   expect(await bench.repository().getStatusReport(gateway.id)).toEqual(before);
   expect((await bench.repository().getAppliedGeneration(gateway.id))?.appliedGeneration).toBe(1);
 });

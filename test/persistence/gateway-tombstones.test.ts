@@ -1,9 +1,11 @@
 /**
- * The tombstone's lastGeneration against interleavings the Repository contract cannot stage: a
- * registration whose tombstone read is overtaken by a delete of the live gateway.
+ * Gateway tombstones on the table, where the Repository contract cannot look or stage: the
+ * `cascadePending` mark's values, a tombstone written before the mark existed, and registrations
+ * whose tombstone read is overtaken (by a delete of the live gateway, by the cascade marking it).
  */
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoGatewayStore } from '../../lambdas/adapters/dynamodb/gateway-store';
-import type { Key } from '../../lambdas/adapters/dynamodb/items';
+import { type Key, keys } from '../../lambdas/adapters/dynamodb/items';
 import type { Paging } from '../../lambdas/adapters/dynamodb/page-tokens';
 import { Table } from '../../lambdas/adapters/dynamodb/table';
 import { ConflictError } from '../../lambdas/core/errors';
@@ -12,6 +14,23 @@ import { gatewayRecord } from '../support/gateways';
 import { uniqueId } from '../support/records';
 
 const db = useDynamoDb();
+
+const tombstoneOf = async (gatewayId: string) =>
+  (
+    await db
+      .documentClient()
+      .send(new GetCommand({ TableName: db.tableName, Key: keys.tombstone(gatewayId) }))
+  ).Item;
+
+/** A tombstone as deletes wrote it before the mark existed: its last generation, no cascadePending. */
+async function tombstoneWithoutMark(gatewayId: string, lastGeneration: number): Promise<void> {
+  await db.documentClient().send(
+    new PutCommand({
+      TableName: db.tableName,
+      Item: { ...keys.tombstone(gatewayId), entity: 'tombstone', lastGeneration },
+    }),
+  );
+}
 
 /** A table that runs `meanwhile` after the first tombstone read, before handing that read back. */
 class TableOvertakenOnTombstoneRead extends Table {
@@ -51,5 +70,61 @@ describe('gateway tombstones', () => {
 
     // Assess: 6, not the 0 the stale read gave.
     expect((await db.repository().getGateway(gateway.id))?.desiredGeneration).toBe(6);
+  });
+});
+
+describe('the cascade mark of a gateway tombstone', () => {
+  it('is true from the delete on and false once the cascade ended', async () => {
+    // Prepare
+    const gateway = gatewayRecord({ id: uniqueId('gw') });
+    await db.repository().createGateway(gateway);
+
+    // Act
+    await db.repository().deleteGateway(gateway.id);
+    const deleted = await tombstoneOf(gateway.id);
+    await db.repository().deleteGateway(gateway.id);
+    const deletedAgain = await tombstoneOf(gateway.id);
+    await db.repository().endGatewayCascade(gateway.id, 0);
+    const ended = await tombstoneOf(gateway.id);
+
+    // Assess
+    expect(deleted).toMatchObject({ lastGeneration: 0, cascadePending: true });
+    expect(deletedAgain).toMatchObject({ lastGeneration: 0, cascadePending: true });
+    expect(ended).toMatchObject({ lastGeneration: 0, cascadePending: false });
+  });
+
+  it('is set by the cascade on a tombstone from before the mark: registrations wait for its end', async () => {
+    // Prepare
+    const gateway = gatewayRecord({ id: uniqueId('gw') });
+    await tombstoneWithoutMark(gateway.id, 4);
+
+    // Act
+    const begun = await db.repository().beginGatewayCascade(gateway.id, 4);
+    const duringCascade = db.repository().createGateway(gateway);
+    await expect(duringCascade).rejects.toEqual(new ConflictError('GATEWAY_BEING_DELETED'));
+    await db.repository().endGatewayCascade(gateway.id, 4);
+    const again = await db.repository().beginGatewayCascade(gateway.id, 4);
+    await db.repository().createGateway(gateway);
+
+    // Assess
+    expect(begun).toBe(true);
+    expect(again).toBe(false);
+    expect((await db.repository().getGateway(gateway.id))?.desiredGeneration).toBe(5);
+  });
+
+  it('refuses a registration whose tombstone read the cascade overtook by marking it', async () => {
+    // Prepare: the registration reads an unmarked tombstone, then the cascade marks it.
+    const gateway = gatewayRecord({ id: uniqueId('gw') });
+    await tombstoneWithoutMark(gateway.id, 2);
+    const table = new TableOvertakenOnTombstoneRead(() => db.repository().beginGatewayCascade(gateway.id, 2));
+    const store = new DynamoGatewayStore(table, () => new Date(), {} as Paging);
+
+    // Act
+    const registration = store.createGateway(gateway);
+
+    // Assess
+    await expect(registration).rejects.toEqual(new ConflictError('GATEWAY_BEING_DELETED'));
+    expect(await db.repository().getGateway(gateway.id)).toBeUndefined();
+    expect(await tombstoneOf(gateway.id)).toMatchObject({ lastGeneration: 2, cascadePending: true });
   });
 });

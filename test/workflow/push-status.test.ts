@@ -17,9 +17,18 @@ const db = { repository: () => new MemoryRepository({}, state) };
 const NOW = new Date('2026-11-25T12:00:00.000Z');
 const PEERS = 4000;
 
+/** The push of `gatewayId` at `generation`, to its instance (as `registered` names it). */
+const ticketOf = (gatewayId: string, generation: number) => ({
+  gatewayId,
+  instanceId: `i-${gatewayId.replace(/^gw-/, '')}`,
+  commandId: 'cmd-1',
+  generation,
+  polls: 0,
+});
+
 /** Gateway `id`, served by instance `i-<id without gw->`, at `desiredGeneration`. */
 async function registered(id: string, desiredGeneration: number): Promise<void> {
-  const instanceId = `i-${id.replace(/^gw-/, '')}`;
+  const { instanceId } = ticketOf(id, 0);
   await db.repository().createGateway(gatewayRecord({ id, instanceId, desiredGeneration }));
 }
 
@@ -37,7 +46,7 @@ it('stores a 4,000-peer report bounded to the most recently active peers, with h
   const peers = peerStatuses(PEERS);
   const report = { gatewayId: 'gw-big', appliedGeneration: 3, mode: 'wireguard', path: 'full', peers };
   const commands = finishedWith(`apply-config: applied\n${JSON.stringify(report)}\n`);
-  const ticket = { gatewayId: 'gw-big', instanceId: 'i-big', commandId: 'cmd-1', generation: 3, polls: 0 };
+  const ticket = ticketOf('gw-big', 3);
 
   // Act
   const progress = await checkPush({ repository: db.repository(), commands, clock: () => NOW }, ticket, 10);
@@ -57,13 +66,7 @@ it('records a delta apply as its applied generation only, keeping the last live 
   const peers = peerStatuses(1);
   const full = { gatewayId: 'gw-d', appliedGeneration: 1, mode: 'wireguard', path: 'full', peers };
   const delta = { gatewayId: 'gw-d', appliedGeneration: 2, mode: 'wireguard', path: 'delta' };
-  const ticket = (generation: number) => ({
-    gatewayId: 'gw-d',
-    instanceId: 'i-d',
-    commandId: 'cmd-1',
-    generation,
-    polls: 0,
-  });
+  const ticket = (generation: number) => ticketOf('gw-d', generation);
   await checkPush(
     { repository, commands: finishedWith(JSON.stringify(full)), clock: () => NOW },
     ticket(1),
@@ -85,7 +88,7 @@ it('records a delta apply as its applied generation only, keeping the last live 
 
 it('fails a push whose output ends without a report', async () => {
   // Prepare
-  const ticket = { gatewayId: 'gw-n', instanceId: 'i-n', commandId: 'cmd-1', generation: 1, polls: 0 };
+  const ticket = ticketOf('gw-n', 1);
 
   // Act
   const checked = checkPush(
@@ -106,7 +109,7 @@ it('fails a push whose report claims a generation above the desired one, and rec
   // Prepare: a compromised instance claims the largest generation there is.
   await registered('gw-liar', 2);
   const claim = { gatewayId: 'gw-liar', appliedGeneration: Number.MAX_SAFE_INTEGER, mode: 'wireguard' };
-  const ticket = { gatewayId: 'gw-liar', instanceId: 'i-liar', commandId: 'cmd-1', generation: 2, polls: 0 };
+  const ticket = ticketOf('gw-liar', 2);
 
   // Act
   const checked = checkPush(
@@ -131,13 +134,7 @@ it('records nothing for an instance that no longer serves the gateway, when its 
   const moved = await repository.getGateway('gw-moved');
   await repository.upsertGateway({ ...(moved as NonNullable<typeof moved>), instanceId: 'i-new' });
   const report = { gatewayId: 'gw-moved', appliedGeneration: 2, mode: 'wireguard', skipped: 'stale' };
-  const ticket = {
-    gatewayId: 'gw-moved',
-    instanceId: 'i-moved',
-    commandId: 'cmd-1',
-    generation: 1,
-    polls: 0,
-  };
+  const ticket = ticketOf('gw-moved', 1);
 
   // Act
   const progress = await checkPush(
@@ -157,13 +154,7 @@ it('records a report of the ticket generation without reading the gateway', asyn
   const repository = db.repository();
   const reads = jest.spyOn(repository, 'getGateway');
   const report = { gatewayId: 'gw-honest', appliedGeneration: 1, mode: 'wireguard', path: 'delta' };
-  const ticket = {
-    gatewayId: 'gw-honest',
-    instanceId: 'i-honest',
-    commandId: 'cmd-1',
-    generation: 1,
-    polls: 0,
-  };
+  const ticket = ticketOf('gw-honest', 1);
 
   // Act
   await checkPush(
