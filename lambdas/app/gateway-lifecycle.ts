@@ -68,8 +68,9 @@ export async function gatewayUpdated(
   const ownGeneration = portMoved ? await d.repository.bumpGeneration(record.id) : undefined;
   const stored = await d.repository.upsertGateway(record);
   if (existing && existing.instanceId !== stored.instanceId) {
-    // After the upsert: a report of the old instance read from now on is refused (push.ts,
-    // status-reports.ts), and nothing it applied stands for the new one (docs/SECURITY.md, "Reports").
+    // After the upsert: nothing the old instance applied stands for the new one, and its periodic
+    // reports are refused from now on (status-reports.ts; a push's report only when it claims more
+    // than its push, push.ts: docs/SECURITY.md, "Reports").
     await d.repository.forgetInstanceReports(stored.id);
     await d.repository.releaseInstance(existing.instanceId, stored.id);
   }
