@@ -8,8 +8,14 @@
  * Protocol, one JSON object per line: requests on stdin `{ id, argv, env }`; answers on stdout
  * `{ id, exitCode, signal, stdout, stderr }` (outputs base64-encoded) or `{ id, error: { code,
  * message } }` when the command could not start. It exits when its stdin ends: its parent closes
- * it once idle (never while a command runs), or the parent is gone.
+ * it once idle (never while a command runs), or the parent is gone. SIGINT and SIGTERM leave it
+ * running.
  */
+
+// Only its parent ends it (stdin, below). A Ctrl-C or a SIGTERM sent to the whole process group
+// reaches it too, and the parent's clean stop then still runs its commands (namespaces removed)
+// through it. Set first: the helper may be signalled while it starts.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => {});
 
 const { spawn } = require('node:child_process');
 const { createInterface } = require('node:readline');

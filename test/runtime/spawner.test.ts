@@ -87,6 +87,24 @@ test('a helper killed mid-command fails that command; the next command starts a 
   expect(spawner.helperPid).not.toBe(first);
 });
 
+test('a Ctrl-C or SIGTERM to the process group leaves the helper to its parent, which still stops cleanly through it', async () => {
+  // Prepare: a helper that has started, running a command when the signals arrive (the parent's
+  // clean stop then runs more).
+  const spawner = newSpawner(100);
+  await spawner.run(['true'], process.env);
+  const running = spawner.run(['sleep', '0.3'], process.env);
+  const helper = spawner.helperPid as number;
+
+  // Act
+  process.kill(helper, 'SIGINT');
+  process.kill(helper, 'SIGTERM');
+
+  // Assess
+  await expect(running).resolves.toMatchObject({ exitCode: 0 });
+  await expect(spawner.run(['true'], process.env)).resolves.toMatchObject({ exitCode: 0 });
+  expect(spawner.helperPid).toBe(helper);
+});
+
 test('an idle helper is let go, and comes back for the next command', async () => {
   const spawner = newSpawner(50);
   await spawner.run(['true'], process.env);
