@@ -85,12 +85,17 @@ export async function validatePeering(
   d: Deps<'repository'>,
   request: PeeringRequest,
 ): Promise<{ gatewayIds: [string, string] }> {
-  // A re-driven create whose peering is written: as in Allocate, the checks no longer apply (a
-  // refusal here has no Catch, and would leave the peering PROVISIONING for good).
-  const written = await d.repository.getPeering(request.peeringId);
-  if (written) return { gatewayIds: written.gatewayIds };
-  const { local, remote } = await checkPeering(d, request);
-  return { gatewayIds: [local.id, remote.id] };
+  try {
+    const { local, remote } = await checkPeering(d, request);
+    return { gatewayIds: [local.id, remote.id] };
+  } catch (error) {
+    // A re-driven create whose peering is written: as in Allocate, the checks no longer apply (a
+    // refusal here has no Catch, and would leave the peering PROVISIONING for good). Read only
+    // when the checks fail, so a create pays no extra read.
+    const written = await d.repository.getPeering(request.peeringId);
+    if (written) return { gatewayIds: written.gatewayIds };
+    throw error;
+  }
 }
 
 /** The peer entry a gateway gets for the remote side of a peering. */

@@ -102,10 +102,10 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
  * Whether a finished push's report may be recorded (docs/SECURITY.md, "Reports"). An honest
  * instance reports the ticket's generation, or a later one it had already applied (a stale skip),
  * never one above the gateway's desired generation: a claim above it would stand for good, since
- * the stores keep the highest. So the gateway is read only for a report above the ticket (the common
- * push pays no extra request); it then also tells whether the
- * instance still serves the gateway (false: nothing is recorded). A report at or below the ticket
- * is recorded without that read: after a move to another instance (which forgets what the old one
+ * the stores keep the highest. So the gateway is read only for a report above the ticket (the
+ * common push pays no extra request); it then also tells whether the instance still serves the
+ * gateway (false: nothing is recorded). A report at or below the ticket is recorded without that
+ * read: after a move to another instance (which forgets what the old one
  * applied), a push to the old one that ends later is still recorded, until the new instance's
  * applies and the drift repair of its periodic reports replace it.
  */
@@ -142,10 +142,9 @@ export async function checkPush(
     const report = parseInstanceReport(output);
     if (!report) throw new CommandFailedError(`Config push to ${ticket.instanceId} returned no report`);
     // The ticket names the gateway: a push's report is never trusted to name another one.
-    if (!(await plausiblyApplied(d, ticket, report.appliedGeneration))) {
-      return { done: true, appliedGeneration: report.appliedGeneration };
+    if (await plausiblyApplied(d, ticket, report.appliedGeneration)) {
+      await recordInstanceReport(d, { ...report, gatewayId: ticket.gatewayId });
     }
-    await recordInstanceReport(d, { ...report, gatewayId: ticket.gatewayId });
     return { done: true, appliedGeneration: report.appliedGeneration };
   }
   if (status === 'Failed' || status === 'TimedOut' || status === 'Cancelled') {

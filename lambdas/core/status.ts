@@ -36,9 +36,12 @@ export function boundedStatusReport(
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** A whole number from 0 to 2^53 - 1 (what DynamoDB and Date take); anything else counts as 0. */
-const count = (value: unknown): number =>
-  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0;
+/** A whole number from 0 to 2^53 - 1: what DynamoDB and Date take. */
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/** A count as reported, anything else as 0. */
+const count = (value: unknown): number => (isCount(value) ? value : 0);
 
 /**
  * Bounds on what one reported peer may carry (docs/SECURITY.md, "Reports"): a WireGuard key is 44
@@ -89,13 +92,7 @@ export function parseInstanceReport(output: string): InstanceReport | undefined 
   }
   if (!isObject(parsed) || typeof parsed.gatewayId !== 'string') return undefined;
   const { appliedGeneration, peers } = parsed;
-  if (
-    typeof appliedGeneration !== 'number' ||
-    !Number.isSafeInteger(appliedGeneration) ||
-    appliedGeneration < 0
-  ) {
-    return undefined;
-  }
+  if (!isCount(appliedGeneration)) return undefined;
   if (peers !== undefined && !(Array.isArray(peers) && peers.every(isObject))) return undefined;
   return {
     gatewayId: parsed.gatewayId,

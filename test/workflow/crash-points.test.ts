@@ -157,7 +157,7 @@ describe('a create whose Activate is retried after setting ACTIVE', () => {
 });
 
 describe('a re-driven create', () => {
-  it('finishes a written peering even when a gateway is no longer ACTIVE (Validate checks nothing)', async () => {
+  it('finishes a written peering even when a gateway is no longer ACTIVE (Validate lets a written peering through)', async () => {
     // Prepare: the first execution's Allocate committed, then the execution ended (an abort, a
     // crash of the runtime); gateway b has gone to ERROR since.
     const { b, request } = await pairToPeer('pcx-redriven');
