@@ -12,8 +12,9 @@ import { CONFLICT_MESSAGES } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { createApiHandler } from '../../lambdas/http/handler';
 import { openApiDocument } from '../../lambdas/openapi';
-import { type HttpFront, startHttpFront } from '../../runtime/http-front';
+import type { HttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
+import { callJson, startApiFront } from '../support/api-front';
 import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 
 const SECRET = 'gateway-being-deleted-secret-of-at-least-32-bytes';
@@ -41,29 +42,15 @@ describe('registering an id whose deletion is still being cleaned up', () => {
         throttle: { ratePerSecond: 100, burst: 100 },
       }),
     );
-    front = await startHttpFront({
-      port: 0,
-      authSecret: SECRET,
-      apiHandler: handler,
-      postLocalEvents: async () => ({}),
-      health: async () => ({ ok: true, components: {} }),
-    });
+    front = await startApiFront(handler, SECRET);
   });
   afterAll(() => front?.close());
 
-  async function call(method: string, path: string, body?: unknown) {
-    const response = await fetch(`${front.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${await mintToken(SECRET, { sub: 'ops', groups: ['admin'] })}`,
-        'content-type': 'application/json',
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    // biome-ignore lint/suspicious/noExplicitAny: asserted field by field
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
-  }
+  const call = async (method: string, path: string, body?: unknown) => {
+    const admin = await mintToken(SECRET, { sub: 'ops', groups: ['admin'] });
+    const answer = await callJson(front, method, path, admin, body);
+    return { status: answer.status, body: answer.body };
+  };
 
   const register = () =>
     call('POST', '/v1/gateways', {

@@ -17,8 +17,9 @@ import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
 import { createApiHandler } from '../../lambdas/http/handler';
 import { apiRoutes } from '../../lambdas/http/routes';
 import { OPENAPI_PATH, openApiDocument } from '../../lambdas/openapi';
-import { type HttpFront, startHttpFront } from '../../runtime/http-front';
+import type { HttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
+import { callJson, startApiFront } from '../support/api-front';
 import { MemorySecrets } from '../support/fakes';
 import { newPeering } from '../support/records';
 
@@ -238,29 +239,13 @@ describe('answers the runtime gives, against the document', () => {
       () => ({ waitMs: 50, pollMs: 10 }),
       () => ({ addresses: DEFAULT_ADDRESS_POLICY, limits, throttle }),
     );
-    front = await startHttpFront({
-      port: 0,
-      authSecret: secret,
-      apiHandler: handler,
-      postLocalEvents: async () => ({}),
-      health: async () => ({ ok: true, components: {} }),
-    });
+    front = await startApiFront(handler, secret);
   });
   afterAll(() => front?.close());
 
   const token = (sub: string, groups: string[] = []) => mintToken(secret, { sub, groups });
-  async function call(method: string, path: string, bearer?: string, body?: unknown): Promise<Answer> {
-    const response = await fetch(`${front.url}${path}`, {
-      method,
-      headers: {
-        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-        'content-type': 'application/json',
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-  }
+  const call = (method: string, path: string, bearer?: string, body?: unknown): Promise<Answer> =>
+    callJson(front, method, path, bearer, body);
   const codeOf = (answer: Answer) => (answer.body as { error?: { code?: string } } | undefined)?.error?.code;
   const register = async (id: string, n: number, instanceId = `i-${id}`) =>
     call('POST', '/v1/gateways', await token('ops', ['admin']), {
