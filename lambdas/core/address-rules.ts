@@ -65,9 +65,10 @@ export function checkVpcCidr(vpcCidr: string, policy: AddressPolicy, field = 'vp
   checkPrefixLength(vpcCidr, policy.vpcPrefixLengths, field);
 }
 
+/** `publicIp` undefined: it is itself invalid (reported apart), so only the other rules apply. */
 export function checkTunnelSubnet(
   tunnelSubnet: string,
-  publicIp: string,
+  publicIp: string | undefined,
   policy: AddressPolicy,
   field = 'tunnelSubnet',
 ): void {
@@ -78,7 +79,7 @@ export function checkTunnelSubnet(
     );
   }
   checkPrefixLength(tunnelSubnet, policy.tunnelPrefixLengths, field);
-  if (cidrContainsAddress(tunnelSubnet, publicIp)) {
+  if (publicIp !== undefined && cidrContainsAddress(tunnelSubnet, publicIp)) {
     throw new ValidationError("must not contain the gateway's own publicIp", field);
   }
 }

@@ -55,18 +55,48 @@ export function parseJsonBody(raw: string | null | undefined, maxBytes = 16384):
   }
 }
 
-function readObject(body: unknown, fields: readonly string[]): Body {
+/** Runs every field's parser and keeps every failure, so one 400 lists every bad field. */
+class FieldErrors {
+  private readonly errors: ValidationError[] = [];
+
+  take<T>(parse: () => T): T | undefined {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      this.errors.push(error);
+      return undefined;
+    }
+  }
+
+  add(error: ValidationError): void {
+    this.errors.push(error);
+  }
+
+  throwIfAny(): void {
+    const [first, ...more] = this.errors;
+    if (!first) return;
+    if (more.length === 0) throw first;
+    throw new ValidationError(this.errors.map((error) => error.message).join('; '));
+  }
+}
+
+/** The body's own fields; unknown ones are recorded in `errors`, next to the other fields' faults. */
+function readObject(body: unknown, fields: readonly string[], errors: FieldErrors): Body {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ValidationError('Body must be a JSON object');
   }
   const unknown = Object.keys(body).filter((key) => !fields.includes(key));
-  if (unknown.length === 1) throw new ValidationError('unknown field', (unknown[0] as string).slice(0, 64));
+  if (unknown.length === 1)
+    errors.add(new ValidationError('unknown field', (unknown[0] as string).slice(0, 64)));
   if (unknown.length > 1) {
-    throw new ValidationError(
-      `unknown fields ${unknown
-        .slice(0, 10)
-        .map((key) => key.slice(0, 64))
-        .join(', ')}`,
+    errors.add(
+      new ValidationError(
+        `unknown fields ${unknown
+          .slice(0, 10)
+          .map((key) => key.slice(0, 64))
+          .join(', ')}`,
+      ),
     );
   }
   return body as Body;
@@ -136,35 +166,13 @@ function gatewayTunnelIp(value: unknown, tunnelSubnet: string): string {
   return tunnelIp;
 }
 
-/** Runs every field's parser and keeps every failure, so one 400 lists every bad field. */
-class FieldErrors {
-  private readonly errors: ValidationError[] = [];
-
-  take<T>(parse: () => T): T | undefined {
-    try {
-      return parse();
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      this.errors.push(error);
-      return undefined;
-    }
-  }
-
-  throwIfAny(): void {
-    const [first, ...more] = this.errors;
-    if (!first) return;
-    if (more.length === 0) throw first;
-    throw new ValidationError(this.errors.map((error) => error.message).join('; '));
-  }
-}
-
 /** Syntax first, then what the addresses mean under the deployment's policy (core/address-rules). */
 export function parseRegisterGatewayBody(
   body: unknown,
   policy: AddressPolicy = DEFAULT_ADDRESS_POLICY,
 ): RegisterGatewayInput {
-  const input = readObject(body, GATEWAY_FIELDS);
   const errors = new FieldErrors();
+  const input = readObject(body, GATEWAY_FIELDS, errors);
   const vpcCidr = errors.take(() => {
     const cidr = parseCidr(required(input, 'vpcCidr'), 'vpcCidr');
     checkVpcCidr(cidr, policy);
@@ -177,7 +185,7 @@ export function parseRegisterGatewayBody(
   });
   const tunnelSubnet = errors.take(() => {
     const cidr = parseCidr(required(input, 'tunnelSubnet'), 'tunnelSubnet');
-    if (publicIp !== undefined) checkTunnelSubnet(cidr, publicIp, policy);
+    checkTunnelSubnet(cidr, publicIp, policy);
     return cidr;
   });
   // The gateway could not tell tunnel traffic from VPC traffic.
@@ -225,8 +233,13 @@ export function parseRegisterGatewayBody(
 }
 
 export function parseCreatePeeringBody(body: unknown): { remoteGatewayId: string } {
-  const input = readObject(body, ['remoteGatewayId']);
-  return { remoteGatewayId: parseResourceId(required(input, 'remoteGatewayId'), 'remoteGatewayId') };
+  const errors = new FieldErrors();
+  const input = readObject(body, ['remoteGatewayId'], errors);
+  const remoteGatewayId = errors.take(() =>
+    parseResourceId(required(input, 'remoteGatewayId'), 'remoteGatewayId'),
+  );
+  errors.throwIfAny();
+  return { remoteGatewayId: remoteGatewayId as string };
 }
 
 export function isRoadWarriorName(name: string): boolean {
@@ -263,10 +276,13 @@ function parseRoadWarriorName(value: unknown, field: string): string {
 }
 
 export function parseCreateRoadWarriorBody(body: unknown): { name: string; publicKey?: string } {
-  const input = readObject(body, ['name', 'publicKey']);
-  const name = parseRoadWarriorName(required(input, 'name'), 'name');
-  const publicKey = optional(input, 'publicKey', parseWireGuardKey);
-  return publicKey === undefined ? { name } : { name, publicKey };
+  const errors = new FieldErrors();
+  const input = readObject(body, ['name', 'publicKey'], errors);
+  const name = errors.take(() => parseRoadWarriorName(required(input, 'name'), 'name'));
+  const publicKey = errors.take(() => optional(input, 'publicKey', parseWireGuardKey));
+  errors.throwIfAny();
+  // Every field parsed: name is defined past throwIfAny.
+  return publicKey === undefined ? { name: name as string } : { name: name as string, publicKey };
 }
 
 /** A peer name from a path: a road-warrior name or `vpc-peering-<peeringId>`. */

@@ -98,6 +98,21 @@ describe('parseRegisterGatewayBody', () => {
     expect(refusal).toThrow('unknown fields colour, size');
   });
 
+  it('names an unknown field next to the bad known ones', () => {
+    // Act
+    const refusal = () => parseRegisterGatewayBody(registration({ colour: 'red', vpcCidr: 'nowhere' }));
+    // Assess
+    expect(refusal).toThrow(/colour: unknown field; vpcCidr: /);
+  });
+
+  it("checks the tunnel subnet's own rules even when publicIp is bad", () => {
+    // Act
+    const refusal = () =>
+      parseRegisterGatewayBody(registration({ publicIp: 'nowhere', tunnelSubnet: '8.8.8.0/24' }));
+    // Assess
+    expect(refusal).toThrow(/publicIp: .*; tunnelSubnet: must be inside private/);
+  });
+
   it('keeps every optional field given', () => {
     // Prepare
     const optionals = {
@@ -138,7 +153,13 @@ describe('parseRegisterGatewayBody', () => {
     ['an array body', [], undefined as unknown as string, 'Body must be a JSON object'],
     ['a null body', null, undefined as unknown as string, 'Body must be a JSON object'],
     ['an unknown field', registration({ admin: true }), 'admin', 'unknown field'],
-    ['a prototype key', JSON.parse('{"__proto__": {"x": 1}}'), '__proto__', 'unknown field'],
+    // Every other field is valid: the refusal names the one unknown field alone.
+    [
+      'a prototype key',
+      { ...registration(), ...JSON.parse('{"__proto__": {"x": 1}}') },
+      '__proto__',
+      'unknown field',
+    ],
     ['a missing ownerId', registration({ ownerId: undefined }), 'ownerId', 'is required'],
     ['a numeric ownerId', registration({ ownerId: 7 }), 'ownerId', 'must be a string'],
     ['an oversize ownerId', registration({ ownerId: 'u'.repeat(129) }), 'ownerId', 'at most 128 characters'],
@@ -198,6 +219,13 @@ describe('parseCreatePeeringBody', () => {
     // Act / Assess
     expectValidationError(() => parseCreatePeeringBody(body), field, text);
   });
+
+  it('names an unknown field and a bad remoteGatewayId in one error', () => {
+    // Act / Assess
+    expect(() => parseCreatePeeringBody({ remoteGatewayId: 'gw b', force: true })).toThrow(
+      /force: unknown field; remoteGatewayId: must be letters/,
+    );
+  });
 });
 
 describe('parseCreateRoadWarriorBody', () => {
@@ -223,6 +251,14 @@ describe('parseCreateRoadWarriorBody', () => {
   ])('refuses %j', (body, field, text) => {
     // Act / Assess
     expectValidationError(() => parseCreateRoadWarriorBody(body), field, text);
+  });
+
+  it('names every bad field in one error, not only the first', () => {
+    // Act
+    const refusal = () => parseCreateRoadWarriorBody({ name: 'Bad Name', publicKey: 'zzz', colour: 'red' });
+    // Assess
+    expect(refusal).toThrow(ValidationError);
+    expect(refusal).toThrow(/colour: unknown field; name: .*; publicKey: /);
   });
 });
 
