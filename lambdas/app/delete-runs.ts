@@ -1,19 +1,82 @@
 /**
- * Starting delete-peering by a stable name makes redeliveries and double clicks start nothing new.
- * A closed execution's name cannot run again, though, so when the named run already ended in
- * failure a fresh attempt gets a suffixed name: deleting a peering can always be retried.
+ * Workflow runs started by stable names, so redeliveries, double clicks and retried requests start
+ * nothing new. A closed execution's name cannot run again, though: when the named run is spent (it
+ * ended and joining it would not give the caller what it asked for), the next attempt runs under
+ * the next name. Deleting a peering can always be retried; so can creating one
+ * (app/api/peerings.ts).
  */
-import type { Dependencies } from './ports';
+import { TransientError } from '../core/errors';
+import type { Dependencies, ExecutionResult, WorkflowName } from './ports';
 
 const FINISHED_UNSUCCESSFULLY = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 
+type RunDeps = Pick<Dependencies, 'workflows'>;
+
+/**
+ * How an execution is doing; a throttled DescribeExecution counts as still running, so the caller
+ * waits (or joins) instead of failing what the execution may well finish.
+ */
+export async function describeOrRunning(d: RunDeps, executionId: string): Promise<ExecutionResult> {
+  try {
+    return await d.workflows.describe(executionId);
+  } catch (error) {
+    if (error instanceof TransientError) return { status: 'RUNNING' };
+    throw error;
+  }
+}
+
+export interface Attempt {
+  name: string;
+  input: unknown;
+}
+
+export interface AttemptPlan {
+  workflow: WorkflowName;
+  /** Attempt `attempt`'s execution name and input; the same request always gives the same ones. */
+  attemptOf: (attempt: number) => Attempt;
+  /** Whether that attempt's run is of no more use, so the next one should run. */
+  spent: (result: ExecutionResult, attempt: number) => boolean | Promise<boolean>;
+  maxAttempts: number;
+  /** Runs before each start (an admission, say); may refuse by throwing. */
+  beforeStart?: (attempt: number) => Promise<void>;
+}
+
+/**
+ * Starts (or joins) attempt 1, 2, … in turn, stopping at the first that is not spent; the last
+ * one allowed is returned without asking. Where every name follows from the request alone,
+ * concurrent requests walk to the same attempt and Step Functions runs it once.
+ */
+export async function startLiveAttempt(
+  d: RunDeps,
+  plan: AttemptPlan,
+): Promise<{ executionId: string; attempt: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const { name, input } = plan.attemptOf(attempt);
+    await plan.beforeStart?.(attempt);
+    const executionId = await d.workflows.start(plan.workflow, name, input);
+    if (attempt >= plan.maxAttempts) return { executionId, attempt };
+    const result = await describeOrRunning(d, executionId);
+    if (!(await plan.spent(result, attempt))) return { executionId, attempt };
+  }
+}
+
+/**
+ * delete-peering under `delete-<peeringId>`; when that run ended in failure, a fresh attempt
+ * suffixed with the time (a deletion is idempotent: two at once do no harm).
+ */
 export async function startPeeringDeletion(
   d: Pick<Dependencies, 'workflows' | 'clock'>,
   peeringId: string,
 ): Promise<string> {
   const input = { peeringId };
-  const executionId = await d.workflows.start('delete-peering', `delete-${peeringId}`, input);
-  const previous = await d.workflows.describe(executionId);
-  if (!FINISHED_UNSUCCESSFULLY.has(previous.status)) return executionId;
-  return d.workflows.start('delete-peering', `delete-${peeringId}-${d.clock().getTime()}`, input);
+  const { executionId } = await startLiveAttempt(d, {
+    workflow: 'delete-peering',
+    attemptOf: (attempt) => ({
+      name: attempt === 1 ? `delete-${peeringId}` : `delete-${peeringId}-${d.clock().getTime()}`,
+      input,
+    }),
+    spent: (previous) => FINISHED_UNSUCCESSFULLY.has(previous.status),
+    maxAttempts: 2,
+  });
+  return executionId;
 }

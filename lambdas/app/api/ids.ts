@@ -22,13 +22,19 @@ export function newKeyId(callerId: string, gatewayId: string, idempotencyKey: st
   );
 }
 
+/**
+ * The peering a create request makes: derived from the remote gateway too, so a key reused with
+ * another body never names an earlier request's peering. `attempt` > 1: a fresh attempt after the
+ * earlier ones ended without a peering (app/api/peerings.ts).
+ */
 export function newPeeringId(
   callerId: string,
   gatewayId: string,
+  remoteGatewayId: string,
   idempotencyKey: string | undefined,
+  attempt = 1,
 ): string {
-  return mintId(
-    'pcx-',
-    idempotencyKey === undefined ? undefined : ['peering', callerId, gatewayId, idempotencyKey],
-  );
+  if (idempotencyKey === undefined) return mintId('pcx-', undefined);
+  const attemptPart = attempt === 1 ? [] : [`attempt-${attempt}`];
+  return mintId('pcx-', ['peering', callerId, gatewayId, remoteGatewayId, idempotencyKey, ...attemptPart]);
 }

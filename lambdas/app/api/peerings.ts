@@ -2,11 +2,11 @@
  * Peering routes: create and delete start their workflow (docs/CONTRACT.md#shape) and wait for it within the
  * request's window, answering with the outcome or "still running".
  */
-import { ConflictError } from '../../core/errors';
+import { ConflictError, TransientError } from '../../core/errors';
 import type { Page, QueryParameters } from '../../core/pagination';
 import type { Caller } from '../../core/types';
 import { logger } from '../../shared/logger';
-import { startPeeringDeletion } from '../delete-runs';
+import { startLiveAttempt, startPeeringDeletion } from '../delete-runs';
 import type { ExecutionResult } from '../ports';
 import type { ApiDeps, ApiTiming, OwnerLimits } from './context';
 import { newPeeringId } from './ids';
@@ -53,8 +53,27 @@ function unexpectedEnd(workflow: string, executionId: string, result: ExecutionR
 }
 
 /**
+ * Attempts one Idempotency-Key may make (docs/DECISIONS.md, "Peering semantics"): each follows an
+ * attempt that ended with no peering, which the client was told to retry (503) or was refused
+ * (409, replayed for the key's 24 hours), so only a client that keeps retrying reaches the bound.
+ * It bounds the lookups a request makes to find its attempt.
+ */
+const MAX_CREATE_ATTEMPTS = 10;
+
+/** Errors of a run that ended for throttling or a timeout: a retry may well succeed. */
+function endedTransiently(result: ExecutionResult): boolean {
+  if (result.status === 'TIMED_OUT') return true;
+  const error = result.error ?? '';
+  return error === 'TransientError' || error === 'States.Timeout' || error.startsWith('Lambda.');
+}
+
+/**
  * The remote gateway must be visible to the caller too (a user naming someone else's gateway gets
  * 404); an admin naming two owners' gateways is refused by the workflow with OWNER_MISMATCH.
+ *
+ * An attempt whose run ended without writing a peering (a refusal, throttling that outlasted the
+ * retries, a peering since deleted) is spent: a retry with the same key starts the next attempt,
+ * a fresh peering id and execution name, instead of answering that run's end forever.
  */
 export async function createPeering(
   d: Pick<ApiDeps, 'repository' | 'workflows' | 'clock'>,
@@ -67,13 +86,25 @@ export async function createPeering(
 ): Promise<PeeringOutcome> {
   const gateway = await visibleGateway(d, caller, gatewayId);
   await visibleGateway(d, caller, remoteGatewayId);
-  const peeringId = newPeeringId(caller.userId, gatewayId, idempotencyKey);
-  await admitOperation(d, gateway.ownerId, peeringId, limits);
-  const executionId = await d.workflows.start('create-peering', peeringId, {
-    peeringId,
-    gatewayId,
-    remoteGatewayId,
+  // Without a key a request is its own peering, with a random id: one attempt.
+  const unkeyedId =
+    idempotencyKey === undefined
+      ? newPeeringId(caller.userId, gatewayId, remoteGatewayId, undefined)
+      : undefined;
+  const peeringIdOf = (attempt: number): string =>
+    unkeyedId ?? newPeeringId(caller.userId, gatewayId, remoteGatewayId, idempotencyKey, attempt);
+  const { executionId, attempt } = await startLiveAttempt(d, {
+    workflow: 'create-peering',
+    attemptOf: (n) => {
+      const peeringId = peeringIdOf(n);
+      return { name: peeringId, input: { peeringId, gatewayId, remoteGatewayId } };
+    },
+    beforeStart: (n) => admitOperation(d, gateway.ownerId, peeringIdOf(n), limits),
+    spent: async (previous, n) =>
+      previous.status !== 'RUNNING' && !(await d.repository.getPeering(peeringIdOf(n))),
+    maxAttempts: idempotencyKey === undefined ? 1 : MAX_CREATE_ATTEMPTS,
   });
+  const peeringId = peeringIdOf(attempt);
   const result = await awaitExecution(d, executionId, timing);
   const conflict = conflictOf(result);
   if (conflict) throw conflict;
@@ -86,6 +117,15 @@ export async function createPeering(
       ? toPublicPeering(peering)
       : provisioningPlaceholder(peeringId, [gatewayId, remoteGatewayId]);
     return { kind: 'running', peering: view };
+  }
+  // Nothing was written: a retry (with the same key) runs a fresh attempt.
+  if (!peering && endedTransiently(result)) {
+    logger.warn('Peering create ended transiently without a peering', {
+      executionId,
+      status: result.status,
+      error: result.error,
+    });
+    throw new TransientError(`create-peering execution ${executionId} ended ${result.status}`);
   }
   throw unexpectedEnd('create-peering', executionId, result);
 }
