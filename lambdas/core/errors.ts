@@ -22,6 +22,7 @@ export const CONFLICT_MESSAGES = {
   GATEWAY_BEING_DELETED:
     'A gateway with this id is still being deleted; register it again once its deletion has finished',
   PEER_EXISTS: 'A peer with this name already exists on this gateway',
+  PUBLIC_KEY_IN_USE: 'This public key is already used by this gateway or one of its peers',
   INSTANCE_IN_USE: 'Another gateway already uses this instanceId',
   QUOTA_EXCEEDED: 'A limit of this deployment was reached',
   IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was already used with a different request body',

@@ -2,7 +2,7 @@
 import { ConflictError, NotFoundError } from '../../core/errors';
 import { renderClientConfig } from '../../core/render';
 import { peeringIdOfPeerName } from '../../core/schemas';
-import type { Caller, Peer } from '../../core/types';
+import type { Caller, Gateway, Peer } from '../../core/types';
 import { toPublicPeer } from '../../core/views';
 import { deleteRecordedSecret, recordSecretCleanup } from '../secret-cleanup';
 import type { ApiDeps, ApiTiming } from './context';
@@ -26,6 +26,7 @@ export async function addRoadWarrior(
   idempotencyKey?: string,
 ): Promise<Peer> {
   const gateway = await visibleGateway(d, caller, gatewayId);
+  if (input.publicKey) await refuseKeyInUse(d, gateway, input.publicKey);
   const keyId = newKeyId(caller.userId, gatewayId, idempotencyKey);
   const { publicKey, privateKeyParam, cleanup } = input.publicKey
     ? { publicKey: input.publicKey, privateKeyParam: null, cleanup: undefined }
@@ -41,6 +42,20 @@ export async function addRoadWarrior(
   if (cleanup) await d.repository.clearSecretCleanup(cleanup);
   await pushGatewayAndWait(d, gatewayId, timing);
   return toPublicPeer(peer);
+}
+
+/**
+ * WireGuard tells peers apart by public key: a second [Peer] with a key in use replaces the first
+ * on `wg syncconf`, so a road-warrior holding a peered gateway's key would silently take that
+ * peering's routes. A generated key is fresh, so only a given one is checked. A read of the
+ * gateway's peers (bounded by its tunnel subnet, as the push's own read), not a condition of the
+ * commit: the race it leaves is in docs/DECISIONS.md, "Peering semantics".
+ */
+async function refuseKeyInUse(d: Pick<ApiDeps, 'repository'>, gateway: Gateway, publicKey: string) {
+  const inUse =
+    publicKey === gateway.publicKey ||
+    (await d.repository.listPeers(gateway.id)).some((peer) => peer.publicKey === publicKey);
+  if (inUse) throw new ConflictError('PUBLIC_KEY_IN_USE');
 }
 
 /** Checked first so no key is generated, and orphaned, for a name another peer holds. */
