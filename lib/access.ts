@@ -5,7 +5,8 @@
  */
 import { Arn, ArnFormat, type Stack } from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { SecretNames } from '../lambdas/app/secret-names';
 import { GATEWAY_TAG } from '../lambdas/shared/gateway-tag';
 import {
   COMMAND_OUTPUT_PREFIX,
@@ -25,12 +26,13 @@ import { acknowledgeWildcardResource } from './nag';
 /**
  * What a handler touches, by the adapters it imports. `table-read`/`table`: the DynamoDB
  * repository; `secrets-delete`: deleting secret objects (clean-up only); `secrets-write`: creating
- * them too, with the key encrypting them; `secrets`: also reading them back decrypted (only the
- * api, which serves key downloads and registers gateways); `deliver-secrets`: copying a gateway's
- * secrets to its instance's tagged copies; `config`: publishing desired-state documents (tagged
- * for their instance); `config-read`: reading them back (the status route shows the applied
- * generation's peers); `commands`: sending the apply command; `command-status`:
- * reading an invocation and its full output; `report-commands`: sending the report command to
+ * them too, with the key encrypting them; `secrets`: also reading them back decrypted, gateway and
+ * road-warrior private keys only (only the api, which registers gateways and serves key
+ * downloads; it never touches a preshared key); `deliver-secrets`: copying a gateway's own key
+ * and its peerings' preshared keys to its instance's tagged copies (never a road-warrior key);
+ * `config`: publishing desired-state documents (tagged for their instance); `config-read`:
+ * reading them back (the status route shows the applied generation's peers); `commands`: sending
+ * the apply command; `command-status`: reading an invocation and its full output; `report-commands`: sending the report command to
  * the tagged gateway instances; `teardown-commands`: sending a deleted gateway's instance the
  * teardown command; `published-delete`: deleting a deleted gateway's documents and secret copies
  * (listed under `gateways/`); `workflows`: starting and describing executions; `audit`:
@@ -93,6 +95,8 @@ export interface AccessTargets {
   readonly functions: Readonly<Record<HandlerName, PeeringFunction>>;
   readonly table: PeeringTable;
   readonly secretsBucket: SecretsBucket;
+  /** The names the functions give secrets (their SECRET_PREFIX): what the secret grants match. */
+  readonly secretNames: SecretNames;
   readonly configBucket: ConfigBucket;
   readonly documents: Readonly<Record<DocumentPurpose, GatewayCommandDocument>>;
   readonly workflows: {
@@ -104,8 +108,14 @@ export interface AccessTargets {
 
 /** Grants every function of the catalog its `ACCESS`; ARNs are built in `stack`. */
 export function grantAccess(stack: Stack, targets: AccessTargets): void {
-  const { functions, table, secretsBucket, configBucket, documents, workflows } = targets;
+  const { functions, table, secretsBucket, secretNames, configBucket, documents, workflows } = targets;
   const secretObjects = secretsBucket.arnForObjects(`${SECRETS_PREFIX}*`);
+  // A secret `/p/...` is the object `secrets/p/...` (lambdas/adapters/s3/secret-store.ts).
+  const secretObjectsNamed = (name: string) =>
+    secretsBucket.arnForObjects(`${SECRETS_PREFIX}${name.replace(/^\//, '')}`);
+  const gatewayKeys = secretObjectsNamed(secretNames.gatewayPrivateKey('*'));
+  const roadWarriorKeys = secretObjectsNamed(secretNames.roadWarriorPrivateKey('*', '*', '*'));
+  const presharedKeys = secretObjectsNamed(secretNames.presharedKey('*'));
   const deliveredObjects = secretsBucket.arnForObjects(`${DELIVERED_SECRETS_PREFIX}*`);
   const stateObjects = configBucket.arnForObjects(`${STATE_PREFIX}*`);
   const outputObjects = configBucket.arnForObjects(`${COMMAND_OUTPUT_PREFIX}*`);
@@ -113,9 +123,9 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
   const defaultBus = EventBus.fromEventBusName(stack, 'DefaultBus', 'default');
   const allow = (fn: PeeringFunction, actions: string[], resources: string[]) =>
     fn.addToRolePolicy(new PolicyStatement({ actions, resources }));
-  const allowSecrets = (fn: PeeringFunction, actions: string[]) => {
-    allow(fn, actions, [secretObjects]);
-    acknowledgeWildcardResource(fn.serviceRole, secretObjects, SECRET_PATH_REASON);
+  const allowSecrets = (fn: PeeringFunction, actions: string[], objects = [secretObjects]) => {
+    allow(fn, actions, objects);
+    for (const arn of objects) acknowledgeWildcardResource(fn.serviceRole, arn, SECRET_PATH_REASON);
   };
   // Reading a secret back needs s3:GetObject too: kms:Decrypt through S3 alone reads nothing.
   const useSecretsKey = (fn: PeeringFunction, actions: string[]) =>
@@ -147,13 +157,19 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
       allowSecrets(fn, ['s3:PutObject', 's3:DeleteObject']);
       useSecretsKey(fn, ['kms:GenerateDataKey']);
     },
+    // Gateway and road-warrior private keys; IAM's `*` spans `/`, so the first covers both, but
+    // both are named so a reader sees what the api holds. Never a preshared key.
     secrets: (fn) => {
-      allowSecrets(fn, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject']);
+      allowSecrets(fn, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], [gatewayKeys, roadWarriorKeys]);
       useSecretsKey(fn, ['kms:GenerateDataKey', 'kms:Decrypt']);
     },
     // A server-side copy: S3 decrypts the source and encrypts the tagged copy for the Lambda.
     'deliver-secrets': (fn) => {
-      allowSecrets(fn, ['s3:GetObject']);
+      allowSecrets(fn, ['s3:GetObject'], [gatewayKeys, presharedKeys]);
+      // `gateways/*/private-key` also matches `gateways/<id>/peers/<peer>/<keyId>/private-key`.
+      fn.addToRolePolicy(
+        new PolicyStatement({ effect: Effect.DENY, actions: ['s3:GetObject'], resources: [roadWarriorKeys] }),
+      );
       allow(fn, ['s3:PutObject', 's3:PutObjectTagging'], [deliveredObjects]);
       acknowledgeWildcardResource(
         fn.serviceRole,

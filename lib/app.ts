@@ -14,6 +14,7 @@ export function defineApp(
 ): VpcPeeringStack {
   const stack = new VpcPeeringStack(app, STACK_NAME, {
     gatewayProductPrincipal: app.node.tryGetContext('gatewayProductPrincipal') as string | undefined,
+    alarmEmail: app.node.tryGetContext('alarmEmail') as string | undefined,
     ...props,
     removalPolicy: app.node.tryGetContext('removalPolicy') as RemovalPolicyName | undefined,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

@@ -9,8 +9,10 @@
 import { join } from 'node:path';
 import { Arn, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { DEFAULT_SECRET_PREFIX } from '../lambdas/app/secret-names';
+import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../lambdas/app/secret-names';
+import { ConflictError, NotFoundError } from '../lambdas/core/errors';
 import { grantAccess } from './access';
+import { AlarmTopic } from './constructs/alarm-topic';
 import { ConfigBucket, SecretsBucket } from './constructs/buckets';
 import { ConsoleHosting } from './constructs/console-hosting';
 import { GatewayCommandDocument } from './constructs/gateway-command-document';
@@ -18,7 +20,7 @@ import { GatewayEventsBus } from './constructs/gateway-events-bus';
 import { GatewayInstancePolicy } from './constructs/gateway-instance-policy';
 import { PeeringApi } from './constructs/peering-api';
 import { catalogFunctions, type PeeringFunction } from './constructs/peering-function';
-import { PeeringStateMachine } from './constructs/peering-state-machine';
+import { type ExpectedFailures, PeeringStateMachine } from './constructs/peering-state-machine';
 import { PeeringTable } from './constructs/peering-table';
 import { StatusReportSchedule } from './constructs/status-report-schedule';
 import { SweepSchedule } from './constructs/sweep-schedule';
@@ -51,6 +53,8 @@ export interface VpcPeeringStackProps extends StackProps {
   readonly stalledPeeringBound?: Duration;
   /** The console's Cognito managed login domain prefix. Default: vpc-peering-<stack UUID>. */
   readonly consoleDomainPrefix?: string;
+  /** Subscribed to the alarm topic (output `AlarmTopicArn`) when given. */
+  readonly alarmEmail?: string;
 }
 
 export class VpcPeeringStack extends Stack {
@@ -63,11 +67,15 @@ export class VpcPeeringStack extends Stack {
   readonly api: PeeringApi;
   readonly console: ConsoleHosting;
   readonly gatewayInstancePolicy: GatewayInstancePolicy;
+  /** Every alarm of the stack notifies it. */
+  readonly alarmTopic: AlarmTopic;
 
   constructor(scope: Construct, id: string, props: VpcPeeringStackProps = {}) {
     super(scope, id, props);
     const removalPolicy = parseRemovalPolicy(props.removalPolicy);
     const sourceRoot = props.sourceRoot ?? REPO_ROOT;
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { removalPolicy, email: props.alarmEmail });
+    this.alarmTopic.notifyEveryAlarmIn(this);
 
     const secretsBucket = new SecretsBucket(this, 'SecretsBucket', { removalPolicy });
     this.table = new PeeringTable(this, 'Table', { removalPolicy });
@@ -114,15 +122,26 @@ export class VpcPeeringStack extends Stack {
         STATUS_REPORT_INTERVAL_SECONDS: String(statusReportInterval.toSeconds()),
       },
     });
-    const workflow = (machineId: string, file: string, failureMeaning: string) =>
+    const workflow = (
+      machineId: string,
+      file: string,
+      failureMeaning: string,
+      expectedFailures?: ExpectedFailures,
+    ) =>
       new PeeringStateMachine(this, machineId, {
         definitionFile: join(sourceRoot, 'statemachine', file),
         functions: this.functionsBySubstitution(),
         removalPolicy,
         failureMeaning,
+        expectedFailures,
       });
     const couldNotCompensate = 'the workflow could not even compensate';
-    this.createPeering = workflow('CreatePeering', 'create-peering.asl.json', couldNotCompensate);
+    // A refused create (SAME_VPC, overlaps: Validate's uncaught refusal, or Rejected) and a
+    // compensated one (PeeringFailed) end FAILED too, and are the client's answer, not an incident.
+    this.createPeering = workflow('CreatePeering', 'create-peering.asl.json', couldNotCompensate, {
+      refusals: [ConflictError.name, NotFoundError.name],
+      compensatedState: 'PeeringFailed',
+    });
     this.deletePeering = workflow('DeletePeering', 'delete-peering.asl.json', couldNotCompensate);
     // A failed push leaves the instance behind its desired generation until the next push.
     this.pushGateway = workflow(
@@ -134,6 +153,7 @@ export class VpcPeeringStack extends Stack {
       functions: this.functions,
       table: this.table,
       secretsBucket,
+      secretNames: secretNamesUnder(DEFAULT_SECRET_PREFIX),
       configBucket,
       documents,
       workflows: {
@@ -192,6 +212,7 @@ export class VpcPeeringStack extends Stack {
     new CfnOutput(this, 'ConfigBucketName', { value: configBucket.bucketName });
     new CfnOutput(this, 'ApplyConfigDocumentName', { value: documents.apply.documentName });
     new CfnOutput(this, 'GatewayEventBusName', { value: gatewayEventsBus.eventBusName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     new CfnOutput(this, 'GatewayInstancePolicyArn', { value: this.gatewayInstancePolicy.managedPolicyArn });
   }
 

@@ -62,6 +62,10 @@ export class PeeringApi extends Construct {
     this.userPoolClient = this.userPool.addClient('Client', {
       // Tokens are obtained by scripts and the provisioning system, not by a browser.
       authFlows: { userPassword: true, adminUserPassword: true },
+      // No browser: no OAuth flows, scopes or callback URLs (CDK's defaults), and a wrong username
+      // answers like a wrong password, so USER_PASSWORD_AUTH does not tell which users exist.
+      disableOAuth: true,
+      preventUserExistenceErrors: true,
       generateSecret: false,
       idTokenValidity: Duration.hours(1),
       accessTokenValidity: Duration.hours(1),

@@ -2,15 +2,28 @@
  * A Standard state machine from one of the statemachine/*.asl.json files. The ASL names Lambda ARNs
  * only through `${...}` DefinitionSubstitutions; this construct maps each name the file uses to a
  * function, refuses to synthesize when one is unknown, and lets the machine invoke exactly the
- * functions its definition names. An alarm beside it fires on any failed execution.
+ * functions its definition names. An alarm beside it fires on any failed execution, or, for a
+ * workflow whose failures are mostly expected outcomes (`expectedFailures`), only on the others.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  MathExpression,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  FilterPattern,
+  type IFilterPattern,
+  LogGroup,
+  MetricFilter,
+  RetentionDays,
+} from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 
@@ -28,21 +41,34 @@ export interface PeeringStateMachineProps {
   readonly removalPolicy: RemovalPolicy;
   /** What a failed execution means, for the description of the alarm `<id>ExecutionsFailed`. */
   readonly failureMeaning: string;
+  /** Failures that are outcomes, not incidents: the alarm leaves them out. */
+  readonly expectedFailures?: ExpectedFailures;
+}
+
+/**
+ * How a workflow ends FAILED when nothing is left for a human: refused (an uncaught error, or a Fail
+ * state, named one of `refusals`) or compensated (through the Fail state `compensatedState`, which
+ * carries the original error, whatever its name).
+ */
+export interface ExpectedFailures {
+  readonly refusals: readonly string[];
+  readonly compensatedState: string;
 }
 
 export class PeeringStateMachine extends StateMachine {
   constructor(scope: Construct, id: string, props: PeeringStateMachineProps) {
     const used = substitutedFunctions(props.definitionFile, props.functions);
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy,
+    });
     super(scope, id, {
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromFile(props.definitionFile),
       definitionSubstitutions: Object.fromEntries(used.map(([name, fn]) => [name, fn.functionArn])),
       tracingEnabled: true,
       logs: {
-        destination: new LogGroup(scope, `${id}Logs`, {
-          retention: RetentionDays.ONE_MONTH,
-          removalPolicy: props.removalPolicy,
-        }),
+        destination: logGroup,
         level: LogLevel.ALL,
         // Inputs and outputs carry ids and secret names only (docs/CONTRACT.md#invariants 5), never secret values.
         includeExecutionData: true,
@@ -60,15 +86,69 @@ export class PeeringStateMachine extends StateMachine {
       reason:
         'X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs vended delivery (logs:CreateLogDelivery, PutResourcePolicy, ...) have no resource-level permissions',
     });
+    const period = Duration.minutes(5);
     new Alarm(scope, `${id}ExecutionsFailed`, {
       alarmDescription: `${id} executions failed: ${props.failureMeaning}`,
-      metric: this.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      metric: props.expectedFailures
+        ? unexpectedFailures(scope, id, logGroup, period, props.definitionFile, props.expectedFailures)
+        : this.metricFailed({ period, statistic: 'Sum' }),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }
+}
+
+/**
+ * Failed executions that were neither refused nor compensated, from the execution log (one JSON
+ * event per history event: `type`, and `details.error` or `details.name`): the failures whose
+ * error is not a refusal, minus the entries into the compensated Fail state. An execution fails
+ * milliseconds after it enters a Fail state, so both land in the same period but at its very edge.
+ */
+function unexpectedFailures(
+  scope: Construct,
+  id: string,
+  logGroup: LogGroup,
+  period: Duration,
+  definitionFile: string,
+  { refusals, compensatedState }: ExpectedFailures,
+): IMetric {
+  const { States: states } = JSON.parse(readFileSync(definitionFile, 'utf8')) as {
+    States: Record<string, { Type?: string }>;
+  };
+  if (states[compensatedState]?.Type !== 'Fail') {
+    throw new Error(`${basename(definitionFile)} has no Fail state ${compensatedState}`);
+  }
+  const count = (name: string, filterPattern: IFilterPattern) =>
+    new MetricFilter(scope, `${id}${name}`, {
+      logGroup,
+      filterPattern,
+      metricNamespace: `VpcPeering/${Stack.of(scope).stackName}`,
+      metricName: `${id}${name}`,
+      metricValue: '1',
+    }).metric({ period, statistic: 'Sum' });
+  return new MathExpression({
+    // A period without a compensation has no datapoint: 0. One without a failure: no alarm.
+    expression: 'failed - FILL(compensated, 0)',
+    usingMetrics: {
+      failed: count(
+        'FailedUnrefused',
+        FilterPattern.all(
+          FilterPattern.stringValue('$.type', '=', 'ExecutionFailed'),
+          ...refusals.map((error) => FilterPattern.stringValue('$.details.error', '!=', error)),
+        ),
+      ),
+      compensated: count(
+        'Compensated',
+        FilterPattern.all(
+          FilterPattern.stringValue('$.type', '=', 'FailStateEntered'),
+          FilterPattern.stringValue('$.details.name', '=', compensatedState),
+        ),
+      ),
+    },
+    period,
+  });
 }
 
 function substitutedFunctions(

@@ -1,7 +1,11 @@
 /** The pure parts of the CDK code: the SSM command lines and document size, the parameter patterns, ASL and context parsing. */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { assembleGatewayScript, GATEWAY_SOURCE_DIR } from '../../gateway/assemble';
 import {
   commandParameterPatterns,
@@ -9,7 +13,7 @@ import {
   gatewayScriptCommands,
   INSTALLED_SCRIPT,
 } from '../../lib/constructs/gateway-command-document';
-import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
+import { aslSubstitutionNames, PeeringStateMachine } from '../../lib/constructs/peering-state-machine';
 import { parseRemovalPolicy } from '../../lib/vpc-peering-stack';
 
 const matches = (pattern: string, value: string) => new RegExp(pattern).test(value);
@@ -175,6 +179,49 @@ describe('aslSubstitutionNames', () => {
 
     // Assess
     expect(names).toEqual(['BFunctionArn', 'AFunctionArn']);
+  });
+});
+
+describe('PeeringStateMachine expectedFailures', () => {
+  /** A machine that calls one function, then ends in a `type` state named `name`; `Gone` is its compensated Fail state. */
+  function machineEndingIn(name: string, type: string): Stack {
+    const dir = mkdtempSync(join(tmpdir(), 'asl-'));
+    try {
+      const definitionFile = join(dir, 'machine.asl.json');
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an ASL substitution, not a template
+      const states = { Call: { Type: 'Task', Resource: '${StepArn}', Next: name }, [name]: { Type: type } };
+      writeFileSync(definitionFile, JSON.stringify({ StartAt: 'Call', States: states }));
+      const stack = new Stack(new App(), 'Machine');
+      const step = new LambdaFunction(stack, 'Step', {
+        code: Code.fromInline('exports.handler = async () => {}'),
+        handler: 'index.handler',
+        runtime: Runtime.NODEJS_22_X,
+      });
+      new PeeringStateMachine(stack, 'Machine', {
+        definitionFile,
+        functions: { StepArn: step },
+        removalPolicy: RemovalPolicy.DESTROY,
+        failureMeaning: 'a test',
+        expectedFailures: { refusals: ['ConflictError'], compensatedState: 'Gone' },
+      });
+      return stack;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('counts failures and compensations from the execution log', () => {
+    // Act
+    const template = Template.fromStack(machineEndingIn('Gone', 'Fail'));
+
+    // Assess
+    template.resourceCountIs('AWS::Logs::MetricFilter', 2);
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed' }, 0);
+  });
+
+  test('refuses a definition without the compensated Fail state', () => {
+    // Act and assess
+    expect(() => machineEndingIn('Gone', 'Succeed')).toThrow(/has no Fail state Gone/);
   });
 });
 

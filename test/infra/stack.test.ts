@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { assembleGatewayScript } from '../../gateway/assemble';
@@ -331,8 +331,14 @@ describe('event sources', () => {
     });
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: { Ref: bus },
-      EventPattern: { source: gatewayEventsPattern.source },
+      EventPattern: { source: gatewayEventsPattern.source, account: Match.absent() },
     });
+    // Without gatewayProductPrincipal nobody can be named: the synthesis says what that admits.
+    template.resourceCountIs('AWS::Events::EventBusPolicy', 1);
+    Annotations.fromStack(stack).hasWarning(
+      `/${stack.stackName}/GatewayEventsBus`,
+      Match.stringLikeRegexp('any principal of this account allowed events:PutEvents'),
+    );
   });
 
   test('the gateway event rule uses the shared pattern, with retries and a dead-letter queue', () => {
@@ -655,6 +661,32 @@ describe('least privilege', () => {
     for (const spec of HANDLERS) expect(actionsOf(spec.name).filter((a) => /Parameter/.test(a))).toEqual([]);
   });
 
+  test('push-config reads only gateway keys and preshared keys, never a road-warrior key; the api never a preshared key', () => {
+    // Prepare
+    const objectsOf = (name: string, effect: 'Allow' | 'Deny', action: string) =>
+      statementsOf(name)
+        .filter((statement) => (statement as { Effect?: string }).Effect === effect)
+        .filter((statement) => [statement.Action].flat().includes(action))
+        .flatMap((statement) => JSON.stringify(statement.Resource).match(/\/secrets\/[^"]*/g) ?? [])
+        .sort();
+
+    // Assess
+    expect(objectsOf('push-config', 'Allow', 's3:GetObject')).toEqual([
+      '/secrets/vpc-peering/gateways/*/private-key',
+      '/secrets/vpc-peering/peerings/*/psk',
+    ]);
+    // IAM's `*` spans `/`: `gateways/*/private-key` matches road-warrior keys too, so they are denied.
+    expect(objectsOf('push-config', 'Deny', 's3:GetObject')).toEqual([
+      '/secrets/vpc-peering/gateways/*/peers/*/*/private-key',
+    ]);
+    for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']) {
+      expect(objectsOf('api', 'Allow', action)).toEqual([
+        '/secrets/vpc-peering/gateways/*/peers/*/*/private-key',
+        '/secrets/vpc-peering/gateways/*/private-key',
+      ]);
+    }
+  });
+
   test('no function is allowed a wildcard action', () => {
     // Act
     const wildcards = HANDLERS.flatMap((spec) =>
@@ -802,12 +834,27 @@ describe('API', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'admin' });
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false });
   });
+
+  test('the script client has no OAuth flow, scope nor callback, and hides which users exist', () => {
+    // Prepare
+    const client = stack.getLogicalId(stack.api.userPoolClient.node.defaultChild as never);
+
+    // Act
+    const properties = template.toJSON().Resources[client].Properties as Record<string, unknown>;
+
+    // Assess
+    expect(properties.PreventUserExistenceErrors).toBe('ENABLED');
+    expect(properties.AllowedOAuthFlowsUserPoolClient).toBe(false);
+    for (const oauth of ['AllowedOAuthFlows', 'AllowedOAuthScopes', 'CallbackURLs', 'LogoutURLs']) {
+      expect(properties[oauth]).toBeUndefined();
+    }
+  });
 });
 
 describe('operations', () => {
   test('alarms on failed executions and on any message in a dead-letter queue', () => {
     // Assess
-    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed' }, 3);
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed' }, 2);
     template.resourcePropertiesCountIs(
       'AWS::CloudWatch::Alarm',
       {
@@ -817,6 +864,48 @@ describe('operations', () => {
       },
       4,
     );
+  });
+
+  test('a create alarms only when it failed neither refused nor compensated', () => {
+    // Prepare
+    const logs = stack.getLogicalId(stack.node.findChild('CreatePeeringLogs').node.defaultChild as never);
+    const filters = template.findResources('AWS::Logs::MetricFilter', {
+      Properties: { LogGroupName: { Ref: logs } },
+    }) as Resources;
+    const patternOf = (metricName: string) =>
+      Object.values(filters).find(
+        (filter) =>
+          (filter.Properties.MetricTransformations as Array<{ MetricName: string }>)[0]?.MetricName ===
+          metricName,
+      )?.Properties.FilterPattern;
+
+    // Assess
+    expect(patternOf('CreatePeeringFailedUnrefused')).toBe(
+      '{ ($.type = "ExecutionFailed") && ($.details.error != "ConflictError") && ($.details.error != "NotFoundError") }',
+    );
+    expect(patternOf('CreatePeeringCompensated')).toBe(
+      '{ ($.type = "FailStateEntered") && ($.details.name = "PeeringFailed") }',
+    );
+    const alarm = stack.node.findChild('CreatePeeringExecutionsFailed').node.defaultChild as never;
+    const metrics = template.toJSON().Resources[stack.getLogicalId(alarm)].Properties.Metrics as Array<
+      Record<string, unknown>
+    >;
+    expect(metrics.find((metric) => metric.Expression)?.Expression).toBe('failed - FILL(compensated, 0)');
+  });
+
+  test('every alarm notifies the alarm topic, which is encrypted and an output', () => {
+    // Prepare
+    const topic = stack.getLogicalId(stack.alarmTopic.node.defaultChild as never);
+    const alarms = template.findResources('AWS::CloudWatch::Alarm') as Resources;
+
+    // Assess
+    expect(Object.keys(alarms)).toHaveLength(7);
+    for (const alarm of Object.values(alarms))
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmTopicKey'), 'Arn'] },
+    });
+    template.hasOutput('AlarmTopicArn', { Value: { Ref: topic } });
   });
 
   test('outputs what a client needs', () => {
