@@ -60,7 +60,7 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   'gateway-events': ['table', 'workflows'],
   cascade: ['table', 'secrets-delete', 'workflows', 'published-delete', 'teardown-commands'],
   'status-reports': ['table', 'report-commands', 'command-status', 'workflows'],
-  sweeper: ['table', 'secrets-delete', 'workflows', 'audit'],
+  sweeper: ['table', 'secrets-delete', 'workflows', 'audit', 'published-delete', 'teardown-commands'],
   validate: ['table-read'],
   allocate: ['table', 'secrets-write', 'audit'],
   'push-config': ['table-read', 'deliver-secrets', 'config', 'commands'],

@@ -112,6 +112,9 @@ function configureEnvironment(endpoint: string | undefined): void {
   process.env.COMMAND_MAX_POLLS ??= '240';
   // A local run ends within a minute or two (the push loop above): a stalled peering is re-driven sooner.
   process.env.STALLED_PEERING_BOUND_SECONDS ??= '180';
+  // Locally the stream poller never gives up a record, but the memory storage's cascade does after a
+  // few attempts: the sweep runs a cascade still pending after as long as it waits for a peering.
+  process.env.PENDING_CASCADE_BOUND_SECONDS ??= '180';
 }
 
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {

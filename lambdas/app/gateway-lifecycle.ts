@@ -9,7 +9,7 @@ import { ValidationError } from '../core/errors';
 import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/schemas';
 import type { GatewayRecord } from '../core/types';
 import { startPeeringDeletion } from './delete-runs';
-import type { Dependencies, InstanceSecrets } from './ports';
+import type { Dependencies, InstanceSecrets, RemovedGateway } from './ports';
 import { type PushRun, startGatewayPush } from './push-runs';
 
 /** Deletes the gateway item only; the stream REMOVE it causes starts the cascade. */
@@ -154,10 +154,13 @@ export type InstanceTeardown = { commandId: string } | { instanceGone: true };
  * done; a redelivered or redriven record after that, or after the id was registered again, skips
  * it. What is bound to this incarnation's generation (documents up to it, the teardown: a new
  * incarnation starts above it) runs every time.
+ *
+ * Run by the stream with the record's OldImage, and by the sweep with what the tombstone kept
+ * (RemovedGateway) when the stream gave up before the cascade ended (app/sweeper.ts).
  */
 export async function cascadeGatewayRemoval(
   d: CascadeDeps,
-  removed: GatewayRecord,
+  removed: RemovedGateway,
 ): Promise<InstanceTeardown> {
   const target = { gatewayId: removed.id, instanceId: removed.instanceId };
   if (await d.repository.beginGatewayCascade(removed.id, removed.desiredGeneration)) {

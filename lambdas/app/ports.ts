@@ -275,6 +275,29 @@ export interface SecretCleanupStore {
   clearSecretCleanup(cleanup: SecretCleanup): Promise<void>;
 }
 
+/**
+ * What the cascade of a deleted gateway needs of it (app/gateway-lifecycle.ts): the stream record's
+ * OldImage carries it, and the gateway's tombstone keeps it while the cascade is pending, so the
+ * sweep can run a cascade the stream gave up on. Names only, never a key.
+ */
+export type RemovedGateway = Pick<
+  GatewayRecord,
+  'id' | 'instanceId' | 'desiredGeneration' | 'privateKeyParam'
+>;
+
+/** What one sweep finds to re-drive, in one read of the table (app/sweeper.ts). */
+export interface SweepWork {
+  /** Peerings PROVISIONING or DELETING whose last change is older than `stalledBefore`. */
+  stalledPeerings: Peering[];
+  /** Deleted gateways whose cascade is still pending, deleted before `cascadeBefore`. */
+  pendingCascades: RemovedGateway[];
+}
+
+export interface SweepStore {
+  /** Both bounds ISO 8601. On DynamoDB one filtered Scan (docs/DECISIONS.md, "The sweep scans"). */
+  findSweepWork(bounds: { stalledBefore: string; cascadeBefore: string }): Promise<SweepWork>;
+}
+
 export interface Repository
   extends GatewayStore,
     PeerStore,
@@ -283,7 +306,8 @@ export interface Repository
     IdempotencyStore,
     InstanceLockStore,
     AdmissionStore,
-    SecretCleanupStore {}
+    SecretCleanupStore,
+    SweepStore {}
 
 /**
  * Secrets at rest, for the control plane only: S3 objects encrypted with the secrets KMS key on AWS
@@ -413,7 +437,9 @@ export type AuditDetailType =
   | 'VPC Peering Failed'
   | 'VPC Peering Deleted'
   /** The sweep restarted the workflow of a peering left PROVISIONING or DELETING (app/sweeper.ts). */
-  | 'VPC Peering Re-driven';
+  | 'VPC Peering Re-driven'
+  /** The sweep ran the cascade of a deleted gateway the stream did not finish (app/sweeper.ts). */
+  | 'Gateway Cascade Re-driven';
 
 /** Audit events on the default bus, source `vpc.peering`. */
 export interface AuditPublisher {

@@ -7,6 +7,7 @@
  * The periodic report also repairs drift: an instance still behind a generation the previous
  * report already found pending gets a new push.
  */
+import { InvocationNotReadyError, TransientError } from '../core/errors';
 import { boundedStatusReport, parseInstanceReport } from '../core/status';
 import type { InstanceReport } from '../core/types';
 import type { Dependencies } from './ports';
@@ -44,13 +45,22 @@ export type StoredReport =
   | {
       stored: false;
       reason: 'not-succeeded' | 'no-report' | 'unknown-gateway' | 'wrong-instance' | 'ahead-of-desired';
-    };
+    }
+  | { stored: false; reason: 'unavailable'; errorName: string; errorMessage: string };
+
+/**
+ * Failures that say "not now" (throttling, an invocation SSM has not registered yet): retrying the
+ * event would park it in the dead-letter queue, whose alarm means "left for a human", for a report
+ * the next period replaces anyway.
+ */
+const NOT_NOW: ReadonlySet<string> = new Set([TransientError.name, InvocationNotReadyError.name]);
 
 /**
  * Stores the report of one finished report invocation. The report names its gateway, and is
  * stored only if that gateway is served by the instance that sent it (an instance can never write
  * another gateway's status) and claims no generation above the desired one. Anything else is
- * dropped (the next period brings a new report).
+ * dropped (the next period brings a new report), and so is a report met by a TransientError or an
+ * InvocationNotReadyError (`unavailable`); other errors are thrown.
  *
  * Drift: when the previous report already found the instance behind generation g and this one
  * still finds it below g, g has been pending for a whole period, far longer than any push takes
@@ -59,7 +69,23 @@ export type StoredReport =
  * push that is most likely running for it.
  */
 export async function storeStatusReport(
-  d: Pick<Dependencies, 'repository' | 'commands' | 'clock' | 'workflows'>,
+  d: StoreDeps,
+  invocation: { commandId: string; instanceId: string },
+): Promise<StoredReport> {
+  try {
+    return await storeReport(d, invocation);
+  } catch (error) {
+    // Also when only the repair push could not start: the report is stored then, and the next one
+    // finds the gateway still behind and starts it.
+    if (!(error instanceof Error) || !NOT_NOW.has(error.name)) throw error;
+    return { stored: false, reason: 'unavailable', errorName: error.name, errorMessage: error.message };
+  }
+}
+
+type StoreDeps = Pick<Dependencies, 'repository' | 'commands' | 'clock' | 'workflows'>;
+
+async function storeReport(
+  d: StoreDeps,
   invocation: { commandId: string; instanceId: string },
 ): Promise<StoredReport> {
   const { status, output } = await d.commands.get(invocation.commandId, invocation.instanceId);

@@ -5,9 +5,13 @@
  * - DELETING: delete-peering again;
  * - PROVISIONING: create-peering again with the same input (Allocate finds the peering written,
  *   the pushes and Activate finish it, or Compensate releases everything and marks it FAILED).
+ * Nor does a deleted gateway's cascade stay pending: one the stream gave up on (its retries spent,
+ * the record parked in the dead-letter queue, which keeps only its position) runs again here, past
+ * its own bound, from what the tombstone kept (RemovedGateway).
  */
 import type { Peering } from '../core/types';
-import type { Dependencies, WorkflowName } from './ports';
+import { type CascadeDeps, cascadeGatewayRemoval, type InstanceTeardown } from './gateway-lifecycle';
+import type { Dependencies, RemovedGateway, WorkflowName } from './ports';
 
 export interface Redrive {
   peeringId: string;
@@ -72,4 +76,90 @@ export async function redriveStalledPeerings(d: SweepDeps, stalled: readonly Pee
     });
   }
   return redriven;
+}
+
+/** How long each kind of work may wait before the sweep takes it over. */
+export interface SweepBounds {
+  /** A peering PROVISIONING or DELETING since its last change (STALLED_PEERING_BOUND_SECONDS). */
+  stalledPeeringSeconds: number;
+  /**
+   * A deleted gateway's cascade pending since the delete (PENDING_CASCADE_BOUND_SECONDS): longer
+   * than the stream retries its record, so the sweep takes over only what the stream gave up on.
+   */
+  pendingCascadeSeconds: number;
+}
+
+export interface CascadeRedrive {
+  gatewayId: string;
+  instanceId: string;
+  generation: number;
+  teardown: InstanceTeardown;
+}
+
+/** A cascade the sweep ran and that failed again: left pending, the next sweep runs it again. */
+export interface CascadeFailure {
+  gatewayId: string;
+  errorName: string;
+  errorMessage: string;
+}
+
+export interface SweepResult {
+  redriven: Redrive[];
+  stalled: number;
+  cascades: CascadeRedrive[];
+  failedCascades: CascadeFailure[];
+}
+
+type TableSweepDeps = SweepDeps & CascadeDeps;
+
+/**
+ * One sweep of the table: what findSweepWork finds past its bound, in one read, is re-driven;
+ * stalled peerings first, then pending cascades.
+ */
+export async function sweepTable(d: TableSweepDeps, bounds: SweepBounds): Promise<SweepResult> {
+  const now = d.clock().getTime();
+  const before = (seconds: number) => new Date(now - seconds * 1000).toISOString();
+  const work = await d.repository.findSweepWork({
+    stalledBefore: before(bounds.stalledPeeringSeconds),
+    cascadeBefore: before(bounds.pendingCascadeSeconds),
+  });
+  const redriven = await redriveStalledPeerings(d, work.stalledPeerings);
+  return {
+    redriven,
+    stalled: work.stalledPeerings.length,
+    ...(await redriveCascades(d, work.pendingCascades)),
+  };
+}
+
+/**
+ * Runs each pending cascade again (cascadeGatewayRemoval is idempotent: it runs again on stream
+ * retries already, and a stream delivery running beside it is harmless). Each one that ran is
+ * audited; one that fails is returned for the log and stays pending, so the next sweep tries again,
+ * and does not keep the others from running.
+ */
+async function redriveCascades(
+  d: TableSweepDeps,
+  pending: readonly RemovedGateway[],
+): Promise<Pick<SweepResult, 'cascades' | 'failedCascades'>> {
+  const cascades: CascadeRedrive[] = [];
+  const failedCascades: CascadeFailure[] = [];
+  for (const removed of pending) {
+    let teardown: InstanceTeardown;
+    try {
+      teardown = await cascadeGatewayRemoval(d, removed);
+    } catch (error) {
+      const { name, message } = error as Error;
+      failedCascades.push({ gatewayId: removed.id, errorName: name, errorMessage: message });
+      continue;
+    }
+    const redrive = {
+      gatewayId: removed.id,
+      instanceId: removed.instanceId,
+      generation: removed.desiredGeneration,
+      teardown,
+    };
+    cascades.push(redrive);
+    await d.audit.publish('Gateway Cascade Re-driven', { ...redrive });
+  }
+  return { cascades, failedCascades };
 }

@@ -3,8 +3,9 @@
  * ("Scheduled Event") asks every gateway instance for its live report with one Run Command, and
  * each finished report invocation ("EC2 Command Invocation Status-change Notification" of the
  * report document) is stored as its gateway's status, starting a repair push for a gateway that
- * stayed behind its desired generation for a whole period. A report that cannot be stored is logged and
- * dropped: the next period brings a fresh one. A malformed event is thrown as a ValidationError.
+ * stayed behind its desired generation for a whole period. A report that cannot be stored, also for
+ * a TransientError or an InvocationNotReadyError, is logged as a warning and dropped: the next period
+ * brings a fresh one. A malformed event is thrown as a ValidationError, and so is any other error.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { repository } from '../adapters/dynamodb';
@@ -46,7 +47,8 @@ async function route(event: RuleEvent, log: Logger): Promise<void> {
         invocation,
       );
       if (!result.stored) {
-        log.warn('status report dropped', { ...invocation, reason: result.reason });
+        const { stored: _dropped, ...why } = result;
+        log.warn('status report dropped', { ...invocation, ...why });
         return;
       }
       log.info('status report stored', { ...invocation, gatewayId: result.gatewayId });

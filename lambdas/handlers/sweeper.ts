@@ -1,31 +1,53 @@
 /**
  * The sweep (app/sweeper.ts), on an EventBridge schedule: peerings left PROVISIONING or DELETING
- * for longer than STALLED_PEERING_BOUND_SECONDS with no running execution are re-driven; each
- * re-drive is logged and audited ("VPC Peering Re-driven"). Then the secret deletions a removal
- * recorded and did not finish are retried (app/secret-cleanup.ts).
+ * for longer than STALLED_PEERING_BOUND_SECONDS with no running execution are re-driven, and the
+ * cascades of deleted gateways still pending after PENDING_CASCADE_BOUND_SECONDS run again; each
+ * re-drive is logged and audited ("VPC Peering Re-driven", "Gateway Cascade Re-driven"). Then the
+ * secret deletions a removal recorded and did not finish are retried (app/secret-cleanup.ts).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { documentClient, repository } from '../adapters/dynamodb';
-import { listStalledPeerings } from '../adapters/dynamodb/stalled-peerings';
+import { repository } from '../adapters/dynamodb';
 import { auditPublisher } from '../adapters/events';
+import { configStore } from '../adapters/s3';
 import { secretStore } from '../adapters/s3/secret-store';
+import { secretCopiesWithdrawal } from '../adapters/s3/secrets';
 import { workflowEngine } from '../adapters/sfn';
+import { commandBus } from '../adapters/ssm';
 import { cleanLeftoverSecrets } from '../app/secret-cleanup';
-import { redriveStalledPeerings } from '../app/sweeper';
+import { sweepTable } from '../app/sweeper';
 import { clock } from '../shared/deps';
 import { env } from '../shared/env';
 import { eventRuleHandler, type RuleEvent } from '../shared/event-handler';
 
 async function sweep(_event: RuleEvent, log: Logger): Promise<void> {
-  const now = clock()();
-  const before = new Date(now.getTime() - env.stalledPeeringBoundSeconds() * 1000).toISOString();
-  const stalled = await listStalledPeerings(documentClient(), env.tableName(), before);
-  const redriven = await redriveStalledPeerings(
-    { workflows: workflowEngine(), audit: auditPublisher(), clock: clock() },
-    stalled,
+  const swept = await sweepTable(
+    {
+      repository: repository(),
+      workflows: workflowEngine(),
+      audit: auditPublisher(),
+      clock: clock(),
+      secrets: secretStore(),
+      configStore: configStore(),
+      instanceSecrets: secretCopiesWithdrawal(),
+      commands: commandBus(),
+    },
+    {
+      stalledPeeringSeconds: env.stalledPeeringBoundSeconds(),
+      pendingCascadeSeconds: env.pendingCascadeBoundSeconds(),
+    },
   );
-  for (const redrive of redriven) log.warn('stalled peering re-driven', { ...redrive });
-  if (stalled.length > 0) log.info('sweep done', { stalled: stalled.length, redriven: redriven.length });
+  for (const redrive of swept.redriven) log.warn('stalled peering re-driven', { ...redrive });
+  for (const cascade of swept.cascades) log.warn('pending gateway cascade re-driven', { ...cascade });
+  for (const failure of swept.failedCascades)
+    log.error('pending gateway cascade failed again', { ...failure });
+  if (swept.stalled + swept.cascades.length + swept.failedCascades.length > 0) {
+    log.info('sweep done', {
+      stalled: swept.stalled,
+      redriven: swept.redriven.length,
+      cascades: swept.cascades.length,
+      failedCascades: swept.failedCascades.length,
+    });
+  }
   const secrets = await cleanLeftoverSecrets({
     repository: repository(),
     secrets: secretStore(),

@@ -87,6 +87,11 @@ export const env = {
   }),
   /** How long a peering may stay PROVISIONING or DELETING before the sweep re-drives it. */
   stalledPeeringBoundSeconds: () => positiveInt('STALLED_PEERING_BOUND_SECONDS', 600),
+  /**
+   * How long a deleted gateway's cascade may stay pending before the sweep runs it again: past the
+   * stream's retries of its record (6 attempts of at most 120 s, plus the halvings of a batch of 10).
+   */
+  pendingCascadeBoundSeconds: () => positiveInt('PENDING_CASCADE_BOUND_SECONDS', 1800),
   /** The status report period (the schedule's rate): a report older than this is stale. */
   statusReportIntervalSeconds: () => positiveInt('STATUS_REPORT_INTERVAL_SECONDS', 300),
   /** Per-owner limits (docs/DECISIONS.md, "Tenants and traffic"). */

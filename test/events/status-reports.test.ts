@@ -7,6 +7,7 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import type { CommandBus } from '../../lambdas/app/ports';
 import { storeStatusReport } from '../../lambdas/app/status-reports';
+import { InvocationNotReadyError, TransientError } from '../../lambdas/core/errors';
 import { handler } from '../../lambdas/handlers/status-reports';
 import { provideDependencies } from '../../lambdas/shared/deps';
 import { COMMAND_INVOCATION_CHANGED, SCHEDULED_EVENT } from '../../lambdas/shared/event-patterns';
@@ -204,4 +205,65 @@ it('rejects an event of another kind', async () => {
 
   // Assess
   await expect(handled).rejects.toMatchObject({ name: 'ValidationError', field: 'detail-type' });
+});
+
+/** A bus whose invocation read fails with `error`, as SSM throttled or not yet registered. */
+const failingReads = (error: Error): CommandBus => ({
+  send: async () => 'unused',
+  teardown: async () => 'unused',
+  requestReports: async () => 'unused',
+  get: async () => {
+    throw error;
+  },
+});
+
+it.each([
+  ['a throttled invocation read', new TransientError('SSM ThrottlingException')],
+  ['an invocation SSM has not registered yet', new InvocationNotReadyError('not registered yet')],
+])('drops a report met by %s instead of throwing it into the dead-letter queue', async (_case, error) => {
+  // Prepare
+  provideDependencies({ commands: failingReads(error) });
+
+  // Act
+  const handled = handler(
+    invocationEvent({ commandId: 'cmd-1', instanceId: 'i-1', status: 'Success' }),
+    context,
+  );
+
+  // Assess
+  await expect(handled).resolves.toBeUndefined();
+});
+
+it('drops a report the repository cannot store now, and still throws any other error', async () => {
+  // Prepare: a real report of a pushed gateway; the table throttles, or fails in another way.
+  const gateway = await pushedGateway();
+  const { stdout: output } = await bench.hosts().runReport(gateway.instanceId);
+  const commands: CommandBus = {
+    ...failingReads(new Error('unused')),
+    get: async () => ({ status: 'Success', output }),
+  };
+  const failingWith = (error: Error) =>
+    Object.assign(Object.create(bench.repository()), {
+      getGateway: async () => {
+        throw error;
+      },
+    });
+  const store = (error: Error) =>
+    storeStatusReport(
+      { repository: failingWith(error), commands, clock: () => LATER, workflows: new RecordingWorkflows() },
+      { commandId: 'cmd-1', instanceId: gateway.instanceId },
+    );
+
+  // Act
+  const throttled = await store(new TransientError('DynamoDB ProvisionedThroughputExceededException'));
+  const broken = store(new Error('a bug'));
+
+  // Assess
+  expect(throttled).toEqual({
+    stored: false,
+    reason: 'unavailable',
+    errorName: 'TransientError',
+    errorMessage: 'DynamoDB ProvisionedThroughputExceededException',
+  });
+  await expect(broken).rejects.toThrow('a bug');
 });

@@ -111,7 +111,7 @@ test.each(HANDLERS.map((spec) => spec.name))('%s takes its credentials from the 
  * cover (lambdas/adapters/signed-s3/http-objects.ts); every other handler reaches S3 by signed requests or
  * not at all, and its bundle stays clear of the client (docs/DECISIONS.md, "Lambda bundles").
  */
-const S3_CLIENT_HOLDERS: readonly string[] = ['cascade', 'push-config'];
+const S3_CLIENT_HOLDERS: readonly string[] = ['cascade', 'push-config', 'sweeper'];
 const S3_CLIENT = /node_modules\/@aws-sdk\/(client-s3|middleware-sdk-s3)\//;
 
 test.each(HANDLERS.map((spec) => spec.name))(

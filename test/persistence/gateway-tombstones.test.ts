@@ -93,6 +93,53 @@ describe('the cascade mark of a gateway tombstone', () => {
     expect(ended).toMatchObject({ lastGeneration: 0, cascadePending: false });
   });
 
+  it('keeps, from the delete on, what the cascade needs: the instance and the key name', async () => {
+    // Prepare: a gateway whose key the control plane holds, at generation 2.
+    const gateway = gatewayRecord({
+      id: uniqueId('gw'),
+      privateKeyParam: '/vpc-peering/gateways/k/private-key',
+    });
+    await db.repository().createGateway(gateway);
+    for (let i = 0; i < 2; i++) await db.repository().bumpGeneration(gateway.id);
+
+    // Act
+    await db.repository().deleteGateway(gateway.id);
+
+    // Assess
+    expect(await tombstoneOf(gateway.id)).toMatchObject({
+      lastGeneration: 2,
+      cascadePending: true,
+      instanceId: gateway.instanceId,
+      privateKeyParam: gateway.privateKeyParam,
+    });
+  });
+
+  it('leaves out of the sweep a pending tombstone written before it kept what the cascade needs', async () => {
+    // Prepare: marked pending long ago, but no instanceId: the sweep could not run that cascade.
+    const gatewayId = uniqueId('gw');
+    await db.documentClient().send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: {
+          ...keys.tombstone(gatewayId),
+          entity: 'tombstone',
+          lastGeneration: 1,
+          cascadePending: true,
+          deletedAt: '2025-01-01T00:00:00.000Z',
+        },
+      }),
+    );
+
+    // Act
+    const work = await db.repository().findSweepWork({
+      stalledBefore: '2025-01-01T00:00:00.000Z',
+      cascadeBefore: '2030-01-01T00:00:00.000Z',
+    });
+
+    // Assess
+    expect(work.pendingCascades.map((pending) => pending.id)).not.toContain(gatewayId);
+  });
+
   it('is set by the cascade on a tombstone from before the mark: registrations wait for its end', async () => {
     // Prepare
     const gateway = gatewayRecord({ id: uniqueId('gw') });

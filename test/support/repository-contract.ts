@@ -686,6 +686,76 @@ export function repositoryContract(subject: RepositoryUnderTest): void {
       // as stale, and push execution names (push-<id>-<generation>) would repeat.
       expect(await generationOf(gateway.id)).toBe(6);
     });
+
+    it('keeps what a pending cascade needs, for the sweep, past its bound and until it ended', async () => {
+      // Prepare: two gateways deleted at AT, one whose key the control plane holds, at generation 2.
+      const withKey = gatewayRecord({ privateKeyParam: '/vpc-peering/gateways/k/private-key' });
+      const ownKey = gatewayRecord();
+      for (const gateway of [withKey, ownKey]) await repo().createGateway(gateway);
+      for (let i = 0; i < 2; i++) await repo().bumpGeneration(withKey.id);
+      for (const gateway of [withKey, ownKey]) await repo(() => new Date(AT)).deleteGateway(gateway.id);
+      const ours = new Set([withKey.id, ownKey.id]);
+      const pendingBefore = async (cascadeBefore: string) =>
+        (await repo().findSweepWork({ stalledBefore: AT, cascadeBefore })).pendingCascades
+          .filter((pending) => ours.has(pending.id))
+          .sort((a, b) => a.id.localeCompare(b.id));
+
+      // Act
+      const atTheDelete = await pendingBefore(AT);
+      const past = await pendingBefore('2026-11-25T00:00:01.000Z');
+      await repo().endGatewayCascade(withKey.id, 2);
+      const afterOneEnded = await pendingBefore('2026-11-25T00:00:01.000Z');
+
+      // Assess
+      const kept = (gateway: GatewayRecord, desiredGeneration: number) => ({
+        id: gateway.id,
+        instanceId: gateway.instanceId,
+        desiredGeneration,
+        privateKeyParam: gateway.privateKeyParam,
+      });
+      expect(atTheDelete).toEqual([]);
+      expect(past).toEqual([kept(withKey, 2), kept(ownKey, 0)].sort((a, b) => a.id.localeCompare(b.id)));
+      expect(afterOneEnded).toEqual([kept(ownKey, 0)]);
+    });
+  });
+
+  describe('sweep work', () => {
+    it('finds the peerings PROVISIONING or DELETING since before the bound, and no settled one', async () => {
+      // Prepare: three peerings written at CREATED_AT (2025-01-01); one settles, one is being deleted.
+      const peerings = [];
+      for (let i = 0; i < 3; i++) {
+        const [a, b] = await pairOfGateways();
+        peerings.push(await repo().createPeering(newPeering(a, b)));
+      }
+      const [provisioning, active, deleting] = peerings.map((peering) => peering.id) as [
+        string,
+        string,
+        string,
+      ];
+      await repo().setPeeringStatus(active, 'ACTIVE', null, ['PROVISIONING']);
+      await repo(() => new Date('2025-01-01T00:00:00.000Z')).setPeeringStatus(deleting, 'DELETING', null, [
+        'PROVISIONING',
+      ]);
+      const ours = new Set([provisioning, active, deleting]);
+      const stalledBefore = async (before: string) =>
+        (await repo().findSweepWork({ stalledBefore: before, cascadeBefore: AT })).stalledPeerings
+          .filter((peering) => ours.has(peering.id))
+          .map((peering) => [peering.id, peering.status])
+          .sort();
+
+      // Act
+      const atTheWrite = await stalledBefore('2025-01-01T00:00:00.000Z');
+      const past = await stalledBefore('2025-01-01T00:00:01.000Z');
+
+      // Assess
+      expect(atTheWrite).toEqual([]);
+      expect(past).toEqual(
+        [
+          [provisioning, 'PROVISIONING'],
+          [deleting, 'DELETING'],
+        ].sort(),
+      );
+    });
   });
 
   describe('incarnations of a gateway id', () => {

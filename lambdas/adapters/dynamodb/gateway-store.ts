@@ -1,7 +1,8 @@
 /**
  * Gateways on the table: the `GW#<id>`/`META` item (record + `allocatedCount`, `capacity`,
  * `desiredGeneration`) and the `TOMBSTONE#<id>` that keeps a deleted id from coming back and,
- * while `cascadePending` is true, from being registered again before its cascade ended.
+ * while `cascadePending` is true, from being registered again before its cascade ended (it also
+ * keeps what that cascade needs, for the sweep).
  * Also the helpers other stores use on the gateway item: `requireGateway` and `nextGeneration`.
  */
 import type { GatewayFilter, GatewayStore } from '../../app/ports';
@@ -28,6 +29,14 @@ const TOMBSTONE_STAMP = 'SET entity = :entity, deletedAt = :deletedAt, expiresAt
  * before the mark existed, or on one of an id that was never registered: no cascade waits then.
  */
 const CASCADE_NOT_PENDING = '(attribute_not_exists(cascadePending) OR cascadePending = :ended)';
+
+/**
+ * What the cascade needs of the deleted gateway besides its id and lastGeneration (RemovedGateway):
+ * the stream record's OldImage carries it, but the stream keeps a record 24 h and its dead-letter
+ * queue gets only the record's position. Kept here, the sweep can run a cascade the stream gave up
+ * on (sweep-work.ts). The key's name, never the key.
+ */
+const CASCADE_INPUT = 'instanceId = :instanceId, privateKeyParam = :privateKeyParam';
 
 export class DynamoGatewayStore implements GatewayStore {
   constructor(
@@ -138,7 +147,8 @@ export class DynamoGatewayStore implements GatewayStore {
    * The tombstone is updated, never replaced: a repeated delete (a redelivered event, a retry after
    * releaseInstance failed) finds no gateway and must leave the lastGeneration the first one wrote.
    * The transaction also marks the cascade pending: from the commit on, the id cannot be
-   * registered again until that cascade ended (createGateway, endGatewayCascade).
+   * registered again until that cascade ended (createGateway, endGatewayCascade); and it keeps what
+   * that cascade needs (CASCADE_INPUT), should the sweep have to run it.
    */
   async deleteGateway(id: string): Promise<GatewayRecord | undefined> {
     return this.table.retrying('deleteGateway', async () => {
@@ -172,8 +182,14 @@ export class DynamoGatewayStore implements GatewayStore {
         ),
         this.table.updateItem({
           Key: keys.tombstone(id),
-          UpdateExpression: `${TOMBSTONE_STAMP}, lastGeneration = :generation, cascadePending = :pending`,
-          ExpressionAttributeValues: { ...stamp, ':generation': removed.desiredGeneration, ':pending': true },
+          UpdateExpression: `${TOMBSTONE_STAMP}, lastGeneration = :generation, cascadePending = :pending, ${CASCADE_INPUT}`,
+          ExpressionAttributeValues: {
+            ...stamp,
+            ':generation': removed.desiredGeneration,
+            ':pending': true,
+            ':instanceId': removed.instanceId,
+            ':privateKeyParam': removed.privateKeyParam,
+          },
         }),
       ]);
       if (!reasons) return removed;

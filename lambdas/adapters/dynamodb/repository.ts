@@ -15,6 +15,7 @@
  *   route-blocks.ts       GW#<id>/ROUTES#<block>: the route locks of the routed-prefix check
  *   owner-admissions.ts   OWNER#<ownerId>/ADMISSIONS#<kind>: per-owner limits under concurrency
  *   secret-cleanups.ts    CLEANUP#secrets: secret deletions the sweep retries
+ *   sweep-work.ts         the sweep's Scan: stalled peerings, tombstones of pending cascades
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Repository } from '../../app/ports';
@@ -29,6 +30,7 @@ import { DynamoPeerStore } from './peer-store';
 import { DynamoPeeringStore } from './peering-store';
 import { SecretCleanups } from './secret-cleanups';
 import { DynamoStatusStore } from './status-store';
+import { findSweepWork } from './sweep-work';
 import { Table, type TableOptions } from './table';
 
 export interface DynamoRepositoryOptions extends TableOptions {
@@ -143,4 +145,6 @@ export class DynamoRepository implements Repository {
     this.secretCleanups.listSecretCleanups(before, limit);
   clearSecretCleanup: Repository['clearSecretCleanup'] = (cleanup) =>
     this.secretCleanups.clearSecretCleanup(cleanup);
+
+  findSweepWork: Repository['findSweepWork'] = (bounds) => findSweepWork(this.table, bounds);
 }

@@ -24,9 +24,11 @@ import {
   type NewPeering,
   type NewRoadWarrior,
   type PeeringFilter,
+  type RemovedGateway,
   type Repository,
   type RouteBlock,
   type SecretCleanup,
+  type SweepWork,
 } from '../../app/ports';
 import {
   assertActiveWithRoom,
@@ -89,10 +91,11 @@ export class MemoryState {
   /** A deleted gateway's last generation: a re-registration continues above it. */
   readonly lastGenerations = new Map<string, number>();
   /**
-   * gatewayId → the last generation of the deleted incarnation whose cascade has not ended: the id
-   * is not registered again meanwhile (the DynamoDB tombstone's `cascadePending`).
+   * gatewayId → the deleted incarnation whose cascade has not ended (its `desiredGeneration` is the
+   * last generation) and when it was deleted: the id is not registered again meanwhile, and the
+   * sweep may run that cascade (the DynamoDB tombstone's `cascadePending` and what it keeps).
    */
-  readonly pendingCascades = new Map<string, number>();
+  readonly pendingCascades = new Map<string, { gateway: RemovedGateway; deletedAt: string }>();
   /** gatewayId → peer name → entry. */
   readonly peers = new Map<string, Map<string, PeerRecord>>();
   /** gatewayId → address → holder (peer name). */
@@ -214,13 +217,17 @@ export class MemoryRepository implements Repository {
     if (!stored) return undefined;
     this.gateways.delete(id);
     this.state.lastGenerations.set(id, stored.record.desiredGeneration);
-    this.state.pendingCascades.set(id, stored.record.desiredGeneration);
+    const { instanceId, desiredGeneration, privateKeyParam } = stored.record;
+    this.state.pendingCascades.set(id, {
+      gateway: { id, instanceId, desiredGeneration, privateKeyParam },
+      deletedAt: this.clock().toISOString(),
+    });
     this.onGatewayDeleted(copy(stored.record));
     return copy(stored.record);
   }
 
   async beginGatewayCascade(gatewayId: string, generation: number): Promise<boolean> {
-    return this.state.pendingCascades.get(gatewayId) === generation;
+    return this.state.pendingCascades.get(gatewayId)?.gateway.desiredGeneration === generation;
   }
 
   async isGatewayCascadePending(gatewayId: string): Promise<boolean> {
@@ -228,7 +235,7 @@ export class MemoryRepository implements Repository {
   }
 
   async endGatewayCascade(gatewayId: string, generation: number): Promise<void> {
-    if (this.state.pendingCascades.get(gatewayId) === generation)
+    if (this.state.pendingCascades.get(gatewayId)?.gateway.desiredGeneration === generation)
       this.state.pendingCascades.delete(gatewayId);
   }
 
@@ -540,6 +547,20 @@ export class MemoryRepository implements Repository {
 
   async clearSecretCleanup(cleanup: SecretCleanup): Promise<void> {
     this.state.secretCleanups.delete(`${cleanup.recordedAt}#${cleanup.secretName}`);
+  }
+
+  async findSweepWork(bounds: { stalledBefore: string; cascadeBefore: string }): Promise<SweepWork> {
+    const transitional: readonly PeeringStatus[] = ['PROVISIONING', 'DELETING'];
+    return {
+      stalledPeerings: [...this.peerings.values()]
+        .filter(
+          (peering) => transitional.includes(peering.status) && peering.updatedAt < bounds.stalledBefore,
+        )
+        .map(copy),
+      pendingCascades: [...this.state.pendingCascades.values()]
+        .filter((pending) => pending.deletedAt < bounds.cascadeBefore)
+        .map((pending) => copy(pending.gateway)),
+    };
   }
 
   async claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {

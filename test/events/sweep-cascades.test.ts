@@ -1,0 +1,107 @@
+/**
+ * The sweep runs again a deleted gateway's cascade that the stream gave up on (its retries spent,
+ * the record parked), from what the tombstone kept: past its bound and not before, once; a cascade
+ * that fails again stays pending for the next sweep (lambdas/app/sweeper.ts, in-memory repository).
+ */
+import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
+import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
+import { type SweepBounds, sweepTable } from '../../lambdas/app/sweeper';
+import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { gatewayWithKey } from '../support/gateways';
+import { newPeering } from '../support/records';
+
+const BOUNDS: SweepBounds = { stalledPeeringSeconds: 600, pendingCascadeSeconds: 1800 };
+const DELETED_AT_MS = Date.parse('2026-12-04T10:00:00.000Z');
+
+/**
+ * Gateway A (its key in the store) peered with B (ACTIVE), then deleted with no cascade run: the repository
+ * tells no one, as when the stream parked the record.
+ */
+async function deletedWithoutCascade() {
+  let nowMs = DELETED_AT_MS;
+  const clock = () => new Date(nowMs);
+  const repository = new MemoryRepository({ clock });
+  const secrets = new MemorySecrets();
+  const publications = new MemoryPublications();
+  const deps = {
+    repository,
+    secrets,
+    clock,
+    workflows: new RecordingWorkflows(),
+    audit: new MemoryAudit(),
+    configStore: publications,
+    instanceSecrets: publications,
+    commands: new RecordingCommands(),
+  };
+  const { record: a } = await gatewayWithKey(secrets);
+  const { record: b } = await gatewayWithKey(secrets);
+  for (const gateway of [a, b]) await repository.createGateway(gateway);
+  const peering = await repository.createPeering(newPeering(a, b));
+  await repository.setPeeringStatus(peering.id, 'ACTIVE', null, ['PROVISIONING']);
+  const generation = (await repository.getGateway(a.id))?.desiredGeneration;
+  await repository.deleteGateway(a.id);
+  const sweepAt = async (afterDeleteMs: number) => {
+    nowMs = DELETED_AT_MS + afterDeleteMs;
+    return sweepTable(deps, BOUNDS);
+  };
+  return { deps, a, generation, peering, sweepAt };
+}
+
+const BOUND_MS = BOUNDS.pendingCascadeSeconds * 1000;
+
+it('runs a pending cascade once it is older than the bound, not before, and only once', async () => {
+  // Prepare
+  const { deps, a, generation, peering, sweepAt } = await deletedWithoutCascade();
+
+  // Act
+  const early = await sweepAt(BOUND_MS - 1000);
+  const pendingAfterEarly = await deps.repository.isGatewayCascadePending(a.id);
+  const due = await sweepAt(BOUND_MS + 1000);
+  const next = await sweepAt(BOUND_MS + 300_000);
+
+  // Assess: before the bound nothing ran.
+  expect(early.cascades).toEqual([]);
+  expect(pendingAfterEarly).toBe(true);
+  // Past it, the whole cascade: the peering's deletion, the key, the teardown; then no longer pending.
+  const redrive = {
+    gatewayId: a.id,
+    instanceId: a.instanceId,
+    generation,
+    teardown: { commandId: 'teardown-1' },
+  };
+  expect(due).toEqual({ redriven: [], stalled: 0, cascades: [redrive], failedCascades: [] });
+  expect(deps.workflows.starts).toEqual([
+    { workflow: 'delete-peering', name: `delete-${peering.id}`, input: { peeringId: peering.id } },
+  ]);
+  expect(deps.secrets.values.has(a.privateKeyParam as string)).toBe(false);
+  expect(deps.commands.teardowns).toEqual([{ gatewayId: a.id, instanceId: a.instanceId, generation }]);
+  expect(await deps.repository.isGatewayCascadePending(a.id)).toBe(false);
+  expect(deps.audit.events.map(({ detailType, detail }) => ({ detailType, detail }))).toEqual([
+    { detailType: 'Gateway Cascade Re-driven', detail: redrive },
+  ]);
+  // The next sweep finds nothing to do.
+  expect(next.cascades).toEqual([]);
+  expect(deps.commands.teardowns).toHaveLength(1);
+  expect(deps.audit.events).toHaveLength(1);
+});
+
+it('leaves a cascade that fails again pending, and the next sweep finishes it', async () => {
+  // Prepare: Step Functions still refuses the peering's deletion at the first sweep.
+  const { deps, a, peering, sweepAt } = await deletedWithoutCascade();
+  deps.workflows.failFor = () => true;
+
+  // Act
+  const failed = await sweepAt(BOUND_MS + 1000);
+  const pendingAfterFailure = await deps.repository.isGatewayCascadePending(a.id);
+  deps.workflows.failFor = () => false;
+  const retried = await sweepAt(BOUND_MS + 301_000);
+
+  // Assess
+  expect(failed.failedCascades).toEqual([
+    { gatewayId: a.id, errorName: 'Error', errorMessage: `cannot start delete-${peering.id}` },
+  ]);
+  expect(failed.cascades).toEqual([]);
+  expect(pendingAfterFailure).toBe(true);
+  expect(retried.cascades.map((cascade) => cascade.gatewayId)).toEqual([a.id]);
+  expect(await deps.repository.isGatewayCascadePending(a.id)).toBe(false);
+});
