@@ -58,7 +58,7 @@ function errorCodeOf(response: Pick<HttpResponse, 'body'>): string | undefined {
 }
 
 /** 429 and 5xx ask for a retry (or may pass on one), as do the 409s whose cause will pass. */
-export function asksToRetryLater(response: Pick<HttpResponse, 'statusCode' | 'body'>): boolean {
+function asksToRetryLater(response: Pick<HttpResponse, 'statusCode' | 'body'>): boolean {
   if (response.statusCode === 429 || response.statusCode >= 500) return true;
   return RETRY_LATER_CODES.has(errorCodeOf(response) ?? '');
 }
