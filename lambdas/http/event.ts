@@ -5,8 +5,6 @@ import type { Caller } from '../core/types';
 export interface ApiEvent extends APIGatewayProxyEvent {
   /** Set by callerClaims; undefined only on public paths. */
   caller?: Caller;
-  /** Set by jsonBody on requests that carry a body. */
-  jsonBody?: unknown;
 }
 
 /** Header lookup ignoring case: API Gateway keeps the client's spelling, node:http lowercases. */

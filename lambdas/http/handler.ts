@@ -1,7 +1,8 @@
 /**
- * The API Lambda's middy chain: error envelope, caller from the authorizer's claims, JSON body,
- * then the route table. Dependencies and timing are read per invocation, so the embedded runtime
- * and the tests can provide their own before the first request.
+ * The API Lambda's middy chain: error envelope, caller from the authorizer's claims, throttle, then
+ * the route table (which parses the JSON body only once a route matched and admitted the caller).
+ * Dependencies and timing are read per invocation, so the embedded runtime and the tests can
+ * provide their own before the first request.
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -12,7 +13,6 @@ import { callerClaims } from './claims';
 import { corsHeaders } from './cors';
 import { httpErrors } from './errors';
 import type { ApiEvent } from './event';
-import { jsonBody } from './json-body';
 import { createRouter } from './router';
 import { apiRoutes } from './routes';
 import { callerThrottle } from './throttle';
@@ -29,6 +29,5 @@ export function createApiHandler(
     .use(httpErrors())
     .use(callerClaims({ publicPaths: PUBLIC_PATHS }))
     .use(callerThrottle(() => policy().throttle))
-    .use(jsonBody())
     .handler((event) => createRouter(apiRoutes(deps(), timing(), policy()))(event));
 }

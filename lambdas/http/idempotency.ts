@@ -2,32 +2,66 @@
  * `Idempotency-Key` on POST (docs/CONTRACT.md#idempotency): a repeat with the same key and body returns the first
  * result and does nothing twice.
  *
- * - Scope: caller + method + path, so keys of different users or routes never meet.
+ * - Scope: caller + method + the matched route pattern and its decoded params, so keys of different
+ *   users or routes never meet, and every spelling of one path (a trailing or doubled slash, a
+ *   %-escaped id) meets the same key.
  * - Same key, different body: 409 IDEMPOTENCY_KEY_REUSED. Replaying the first result would hide a
  *   client bug, running the new body would break "does nothing twice"; refusing is the only
  *   answer that is right in both readings.
- * - Only the request that claimed the key stores its result, and only a result that a repeat
- *   should see again: below 500 and not 429. A 429 (TOO_MANY_OPERATIONS) tells the client to
- *   retry, and a retry with the same key must then run, not replay the refusal for the key's 24
- *   hours; so the claim is left unanswered, as after a 5xx. A repeat that finds the key
- *   claimed but unanswered (first request still running, died, or refused with a 5xx or 429) runs
- *   again: the routes derive their ids from the key, so the rerun names the same gateway / peering
- *   / workflow execution and creates nothing twice.
+ * - Same key while the request that claimed it still runs (claimed, unanswered, younger than
+ *   IDEMPOTENCY_LEASE_MS): 409 IDEMPOTENCY_KEY_IN_PROGRESS with Retry-After. Running it alongside
+ *   would trip over the first one's own writes (PEER_EXISTS, GATEWAY_EXISTS for what is the same
+ *   request). An unanswered claim past the lease has no request behind it any more: it runs again.
+ * - The answer is recorded, and replayed unless it asks to retry later (asksToRetryLater: 429,
+ *   5xx, GATEWAY_BEING_DELETED): a retry with the same key then runs, rather than replaying the
+ *   refusal for the key's 24 hours. It is recorded all the same, so that a retry can tell "ended,
+ *   run again" from "still running".
+ * - A rerun (after an answer that asked for a retry, or a dead request) records its own answer. The
+ *   routes derive their ids from the key, so a rerun names the same gateway / peering / workflow
+ *   execution and creates nothing twice.
  */
 import { createHash } from 'node:crypto';
 import type { ApiDeps } from '../app/api/context';
+import type { IdempotencyRecord } from '../app/ports';
 import { ConflictError, ValidationError } from '../core/errors';
 import type { Caller } from '../core/types';
+import { logger } from '../shared/logger';
 import { toErrorResponse } from './errors';
 import { type ApiEvent, headerOf } from './event';
-import type { HttpResponse } from './response';
+import { HttpError, type HttpResponse } from './response';
+import type { RouteRequest } from './router';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** Visible ASCII, bounded: the key ends up in a storage key. */
 const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
 
-/** 429 asks for a retry, 5xx may pass on one: neither is the request's outcome, so neither is replayed. */
-const isReplayable = (statusCode: number): boolean => statusCode < 500 && statusCode !== 429;
+/**
+ * How long an unanswered claim stands for a request still running. The api Lambda is stopped at
+ * 29 s (lib/constructs/peering-function.ts; API Gateway's integration limit too), so past that no
+ * request is behind the claim; 60 s leaves room for clock skew between containers, as the
+ * admissions do (docs/DECISIONS.md, "Tenants and traffic").
+ */
+export const IDEMPOTENCY_LEASE_MS = 60_000;
+/** The request being waited for answers within the API's wait window (API_WAIT_MS, 8 s) mostly. */
+const IN_PROGRESS_RETRY_AFTER_SECONDS = 2;
+
+/** Answers that ask the client to retry later, and so must not stand for the key's outcome. */
+const RETRY_LATER_CODES = new Set(['GATEWAY_BEING_DELETED', 'IDEMPOTENCY_KEY_IN_PROGRESS']);
+
+function errorCodeOf(response: Pick<HttpResponse, 'body'>): string | undefined {
+  try {
+    const code = (JSON.parse(response.body) as { error?: { code?: unknown } } | null)?.error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined; // not the error envelope
+  }
+}
+
+/** 429 and 5xx ask for a retry (or may pass on one), as do the 409s whose cause will pass. */
+function asksToRetryLater(response: Pick<HttpResponse, 'statusCode' | 'body'>): boolean {
+  if (response.statusCode === 429 || response.statusCode >= 500) return true;
+  return RETRY_LATER_CODES.has(errorCodeOf(response) ?? '');
+}
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -41,30 +75,67 @@ export function idempotencyKeyOf(event: ApiEvent): string | undefined {
   return key;
 }
 
-export async function withIdempotency(
-  d: Pick<ApiDeps, 'repository' | 'clock'>,
-  caller: Caller,
-  event: ApiEvent,
-  run: () => Promise<HttpResponse>,
-): Promise<HttpResponse> {
-  const key = idempotencyKeyOf(event);
-  if (key === undefined) return run();
-  const scopedKey = sha256([caller.userId, event.httpMethod, event.path, key].join('\n'));
-  const requestHash = sha256(event.body ?? '');
-  const existing = await d.repository.claimIdempotencyKey({
-    key: scopedKey,
-    requestHash,
-    createdAt: d.clock().toISOString(),
-  });
-  if (existing && existing.requestHash !== requestHash) throw new ConflictError('IDEMPOTENCY_KEY_REUSED');
-  if (existing?.response) return { ...existing.response, headers: { ...existing.response.headers } };
-  const response = await run().catch(toErrorResponse);
-  if (!existing && isReplayable(response.statusCode)) {
+/** The stored key: the route as matched, not the path as sent (JSON keeps the parts apart). */
+function scopeOf(request: RouteRequest<Caller>, key: string): string {
+  const params = Object.entries(request.params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return sha256(JSON.stringify([request.caller.userId, request.event.httpMethod, request.path, params, key]));
+}
+
+function inProgress(claim: IdempotencyRecord, now: Date): boolean {
+  return !claim.response && now.getTime() - Date.parse(claim.createdAt) < IDEMPOTENCY_LEASE_MS;
+}
+
+/** Records `response` for the repeats; a failure to record never costs the caller its answer. */
+async function record(
+  d: Pick<ApiDeps, 'repository'>,
+  scopedKey: string,
+  response: HttpResponse,
+): Promise<void> {
+  try {
     await d.repository.completeIdempotencyKey(scopedKey, {
       statusCode: response.statusCode,
       headers: response.headers,
       body: response.body,
     });
+  } catch (error) {
+    // What the request did is done: its answer is still the truth. A repeat finds the claim
+    // unanswered and, past the lease, runs again (the ids derive from the key).
+    logger.warn('Idempotency answer not recorded', {
+      statusCode: response.statusCode,
+      errorName: error instanceof Error ? error.name : typeof error,
+      errorMessage: error instanceof Error ? error.message : undefined,
+    });
   }
+}
+
+export async function withIdempotency(
+  d: Pick<ApiDeps, 'repository' | 'clock'>,
+  request: RouteRequest<Caller>,
+  run: () => Promise<HttpResponse>,
+): Promise<HttpResponse> {
+  const key = idempotencyKeyOf(request.event);
+  if (key === undefined) return run();
+  const scopedKey = scopeOf(request, key);
+  const requestHash = sha256(request.event.body ?? '');
+  const now = d.clock();
+  const existing = await d.repository.claimIdempotencyKey({
+    key: scopedKey,
+    requestHash,
+    createdAt: now.toISOString(),
+  });
+  if (existing && existing.requestHash !== requestHash) throw new ConflictError('IDEMPOTENCY_KEY_REUSED');
+  if (existing?.response && !asksToRetryLater(existing.response)) {
+    return { ...existing.response, headers: { ...existing.response.headers } };
+  }
+  if (existing && inProgress(existing, now)) {
+    throw new HttpError(
+      409,
+      'IDEMPOTENCY_KEY_IN_PROGRESS',
+      'A request with this Idempotency-Key is still running; retry it later to get its answer',
+      { 'retry-after': String(IN_PROGRESS_RETRY_AFTER_SECONDS) },
+    );
+  }
+  const response = await run().catch(toErrorResponse);
+  await record(d, scopedKey, response);
   return response;
 }

@@ -5,11 +5,15 @@
 import { ForbiddenError, UnauthorizedError } from '../core/errors';
 import type { Caller } from '../core/types';
 import type { ApiEvent } from './event';
+import { jsonBodyOf } from './json-body';
 import { HttpError, type HttpResponse } from './response';
 
 export interface RouteRequest<C extends Caller | undefined = Caller> {
   event: ApiEvent;
   caller: C;
+  /** The matched route's pattern (`/v1/gateways/{id}`), whatever spelling of it the path used. */
+  path: string;
+  /** The pattern's `{param}`s, URL-decoded. */
   params: Record<string, string>;
   /** The parsed JSON body (POST routes), undefined otherwise. */
   body: unknown;
@@ -80,12 +84,14 @@ export function createRouter(routes: Route[]): (event: ApiEvent) => Promise<Http
       });
     }
     const { route, params } = match;
+    // The body is parsed last: a bad body on an unknown path, another method or a forbidden
+    // route is refused for that reason (404, 405, 403), not as malformed JSON.
     if (route.access === 'public') {
-      return route.handle({ event, caller: undefined, params, body: event.jsonBody });
+      return route.handle({ event, caller: undefined, path: route.path, params, body: jsonBodyOf(event) });
     }
     const caller = event.caller;
     if (!caller) throw new UnauthorizedError();
     if (route.access === 'admin' && !caller.isAdmin) throw new ForbiddenError();
-    return route.handle({ event, caller, params, body: event.jsonBody });
+    return route.handle({ event, caller, path: route.path, params, body: jsonBodyOf(event) });
   };
 }

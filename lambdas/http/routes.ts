@@ -66,14 +66,12 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
       method: 'POST',
       path: '/v1/gateways',
       access: 'admin',
-      handle: ({ event, caller, body }) => {
+      handle: (request) => {
         // Validated before the key is claimed: a refused body leaves no idempotency record.
-        const input = parseRegisterGatewayBody(body, policy.addresses);
-        return withIdempotency(d, caller, event, async () => {
-          return jsonResponse(
-            201,
-            await registerGateway(d, caller, input, idempotencyKeyOf(event), policy.limits),
-          );
+        const input = parseRegisterGatewayBody(request.body, policy.addresses);
+        return withIdempotency(d, request, async () => {
+          const key = idempotencyKeyOf(request.event);
+          return jsonResponse(201, await registerGateway(d, request.caller, input, key, policy.limits));
         });
       },
     },
@@ -138,7 +136,7 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
         const gatewayId = gatewayIdOf(request);
         const { remoteGatewayId } = parseCreatePeeringBody(request.body);
         await visibleGateway(d, request.caller, gatewayId);
-        return withIdempotency(d, request.caller, request.event, async () => {
+        return withIdempotency(d, request, async () => {
           const key = idempotencyKeyOf(request.event);
           return peeringOutcomeResponse(
             await createPeering(d, request.caller, gatewayId, remoteGatewayId, key, timing, policy.limits),
@@ -161,7 +159,7 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
         const gatewayId = gatewayIdOf(request);
         const input = parseCreateRoadWarriorBody(request.body);
         await visibleGateway(d, request.caller, gatewayId);
-        return withIdempotency(d, request.caller, request.event, async () => {
+        return withIdempotency(d, request, async () => {
           const key = idempotencyKeyOf(request.event);
           await admitRoadWarrior(d, gatewayId, input.name, policy.limits);
           return jsonResponse(201, await addRoadWarrior(d, request.caller, gatewayId, input, timing, key));

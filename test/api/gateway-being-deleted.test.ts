@@ -1,7 +1,8 @@
 /**
  * POST /v1/gateways for an id whose deletion's cascade has not ended: 409 GATEWAY_BEING_DELETED,
  * as the OpenAPI document describes it, and 201 once the cascade ended (with a key of its own, not
- * the deleted gateway's). On the in-memory repository, whose deletions are handed to the cascade
+ * the deleted gateway's), also when the retry carries the refused request's Idempotency-Key (the 409
+ * asks for that retry, so it is never replayed). On the in-memory repository, whose deletions are handed to the cascade
  * as DynamoDB's stream hands them (here by hand, so the test decides when it runs).
  */
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
@@ -46,24 +47,30 @@ describe('registering an id whose deletion is still being cleaned up', () => {
   });
   afterAll(() => front?.close());
 
-  const call = async (method: string, path: string, body?: unknown) => {
+  const call = async (method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
     const admin = await mintToken(SECRET, { sub: 'ops', groups: ['admin'] });
-    const answer = await callJson(front, method, path, admin, body);
+    const answer = await callJson(front, method, path, admin, body, headers);
     return { status: answer.status, body: answer.body };
   };
 
-  const register = () =>
-    call('POST', '/v1/gateways', {
-      id: 'gw-again',
-      ownerId: 'alice',
-      vpcId: 'vpc-again',
-      vpcCidr: '10.7.0.0/16',
-      tunnelSubnet: '100.64.7.0/24',
-      publicIp: '203.0.113.7',
-      instanceId: 'i-again',
-    });
+  const register = (idempotencyKey?: string) =>
+    call(
+      'POST',
+      '/v1/gateways',
+      {
+        id: 'gw-again',
+        ownerId: 'alice',
+        vpcId: 'vpc-again',
+        vpcCidr: '10.7.0.0/16',
+        tunnelSubnet: '100.64.7.0/24',
+        publicIp: '203.0.113.7',
+        instanceId: 'i-again',
+      },
+      idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {},
+    );
 
   it('answers 409 GATEWAY_BEING_DELETED until the cascade ended, then registers it with a new key', async () => {
+    // The retry the 409 asks for carries the same Idempotency-Key, as a client's retry does.
     // Prepare
     const first = await register();
     expect((await call('DELETE', '/v1/gateways/gw-again')).status).toBeLessThan(300);
@@ -71,7 +78,7 @@ describe('registering an id whose deletion is still being cleaned up', () => {
     // Act: the refused registration must not touch the key at the id's name, which the cascade
     // deletes (kept or written now, the gateway would later be created with a deleted key).
     const keyWrites = jest.spyOn(secrets, 'putIfAbsent');
-    const whilePending = await register();
+    const whilePending = await register('register-again');
     const keyWritesWhilePending = keyWrites.mock.calls.length;
     const [deleted] = removed;
     if (!deleted) throw new Error('the deletion was not handed to the cascade');
@@ -87,7 +94,7 @@ describe('registering an id whose deletion is still being cleaned up', () => {
       },
       deleted,
     );
-    const afterCascade = await register();
+    const afterCascade = await register('register-again');
 
     // Assess
     expect(first.status).toBe(201);

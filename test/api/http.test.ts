@@ -2,8 +2,10 @@
 
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
+import type { ApiDeps, ApiPolicy } from '../../lambdas/app/api/context';
 import { causeMessage } from '../../lambdas/app/api/peerings';
-import type { IdempotencyRecord, Repository } from '../../lambdas/app/ports';
+import type { Repository } from '../../lambdas/app/ports';
 import {
   ConflictError,
   GatewayGoneError,
@@ -15,10 +17,11 @@ import {
 import { callerClaims, callerFromClaims, parseGroups } from '../../lambdas/http/claims';
 import { httpErrors, toErrorResponse } from '../../lambdas/http/errors';
 import type { ApiEvent } from '../../lambdas/http/event';
-import { withIdempotency } from '../../lambdas/http/idempotency';
-import { jsonBody } from '../../lambdas/http/json-body';
+import { createApiHandler } from '../../lambdas/http/handler';
+import { IDEMPOTENCY_LEASE_MS, withIdempotency } from '../../lambdas/http/idempotency';
 import { jsonResponse } from '../../lambdas/http/response';
-import { createRouter } from '../../lambdas/http/router';
+import { createRouter, type RouteRequest } from '../../lambdas/http/router';
+import { logger } from '../../lambdas/shared/logger';
 
 function event(
   overrides: Partial<APIGatewayProxyEvent> & { claims?: Record<string, unknown> } = {},
@@ -110,7 +113,6 @@ describe('router behind the middy chain', () => {
   const handler = middy<ApiEvent>()
     .use(httpErrors())
     .use(callerClaims({ publicPaths: ['/health'] }))
-    .use(jsonBody())
     .handler((e: ApiEvent) =>
       createRouter([
         {
@@ -181,97 +183,263 @@ describe('router behind the middy chain', () => {
   });
 });
 
-describe('idempotency', () => {
-  function memoryRepository(): Pick<Repository, 'claimIdempotencyKey' | 'completeIdempotencyKey'> & {
-    records: Map<string, IdempotencyRecord>;
-  } {
-    const records = new Map<string, IdempotencyRecord>();
+describe('the API refuses by route and access before it reads the body', () => {
+  // Routing and access checks touch no dependency: none is given.
+  const handler = createApiHandler(
+    () => ({}) as ApiDeps,
+    () => ({ waitMs: 0, pollMs: 0 }),
+    () => ({ throttle: { ratePerSecond: 0, burst: 0 } }) as ApiPolicy,
+  );
+  const invoke = async (e: ApiEvent) => {
+    const response = await handler(e, {} as Context);
     return {
-      records,
-      async claimIdempotencyKey(record) {
-        const existing = records.get(record.key);
-        if (existing) return existing;
-        records.set(record.key, record);
-        return undefined;
-      },
-      async completeIdempotencyKey(key, response) {
-        const record = records.get(key);
-        if (record) records.set(key, { ...record, response });
-      },
+      status: response.statusCode,
+      headers: response.headers,
+      code: JSON.parse(response.body).error?.code,
     };
+  };
+
+  test.each([
+    ['an unknown path, no body', '/v1/nothing-here', null, { sub: 'alice' }, 404, 'NOT_FOUND'],
+    ['another method, no body', '/v1/gateways/gw-a', null, { sub: 'alice' }, 405, 'METHOD_NOT_ALLOWED'],
+    ['a user on an admin route, a bad body', '/v1/gateways', '{"id":', { sub: 'alice' }, 403, 'FORBIDDEN'],
+    [
+      'an admin on it, the same body',
+      '/v1/gateways',
+      '{"id":',
+      { sub: 'ops', 'cognito:groups': 'admin' },
+      400,
+      'VALIDATION_ERROR',
+    ],
+  ])('POST to %s: refused for that, not for the body', async (_case, path, body, claims, status, code) => {
+    // Act
+    const reply = await invoke(event({ httpMethod: 'POST', path, body, claims }));
+    // Assess
+    expect([reply.status, reply.code]).toEqual([status, code]);
+    if (status === 405) expect(reply.headers?.allow).toBe('GET, DELETE');
+  });
+});
+
+describe('idempotency', () => {
+  /** A route behind the API's chain whose handling the test holds open until it says so. */
+  function idempotentApi(repository: Pick<Repository, 'claimIdempotencyKey' | 'completeIdempotencyKey'>) {
+    const clock = { now: 0 };
+    const runs: { id: string; finish: () => void }[] = [];
+    let holdOpen = false;
+    const d = { repository: repository as Repository, clock: () => new Date(clock.now) };
+    const handler = middy<ApiEvent>()
+      .use(httpErrors())
+      .use(callerClaims({ publicPaths: [] }))
+      .handler((e: ApiEvent) =>
+        createRouter([
+          {
+            method: 'POST',
+            path: '/v1/things/{id}/items',
+            access: 'user',
+            handle: (request) =>
+              withIdempotency(d, request, async () => {
+                let finish = () => {};
+                const finished = new Promise<void>((resolve) => {
+                  finish = resolve;
+                });
+                runs.push({ id: request.params.id ?? '', finish });
+                if (holdOpen) await finished;
+                return jsonResponse(201, { run: runs.length });
+              }),
+          },
+        ])(e),
+      );
+    const post = async (path: string, body: unknown, key = 'k1') => {
+      const response = await handler(
+        event({
+          httpMethod: 'POST',
+          path,
+          body: JSON.stringify(body),
+          headers: { 'Idempotency-Key': key },
+          claims: { sub: 'alice' },
+        }),
+        {} as Context,
+      );
+      return {
+        status: response.statusCode,
+        retryAfter: response.headers?.['retry-after'],
+        body: JSON.parse(response.body),
+      };
+    };
+    /** Resolves once `condition` holds; fails rather than waiting forever. */
+    const until = async (condition: () => boolean) => {
+      for (let turn = 0; turn < 100 && !condition(); turn += 1) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (!condition()) throw new Error('the awaited request never got there');
+    };
+    return { clock, runs, post, until, holdOpen: (on: boolean) => (holdOpen = on) };
   }
-  const caller = { userId: 'alice', isAdmin: false };
-  const post = (body: string, key?: string) =>
-    event({ httpMethod: 'POST', path: '/v1/things', body, headers: key ? { 'Idempotency-Key': key } : {} });
+  const codeOf = (reply: { body: { error?: { code?: string } } }) => reply.body.error?.code;
+  /** A POST with key k1 as the router hands it to a route. */
+  const thingRequest = (body: string): RouteRequest => ({
+    event: event({ httpMethod: 'POST', path: '/v1/things', body, headers: { 'Idempotency-Key': 'k1' } }),
+    caller: { userId: 'alice', isAdmin: false },
+    path: '/v1/things',
+    params: {},
+    body: JSON.parse(body),
+  });
 
   test('a repeat replays the stored response without running again', async () => {
-    const repository = memoryRepository();
-    const d = { repository: repository as unknown as Repository, clock: () => new Date(0) };
-    let runs = 0;
-    const run = async () => jsonResponse(201, { run: ++runs });
-
-    const first = await withIdempotency(d, caller, post('{"x":1}', 'k1'), run);
-    const repeat = await withIdempotency(d, caller, post('{"x":1}', 'k1'), run);
-
-    expect(runs).toBe(1);
+    // Prepare
+    const api = idempotentApi(new MemoryRepository());
+    // Act
+    const first = await api.post('/v1/things/a/items', { x: 1 });
+    const repeat = await api.post('/v1/things/a/items', { x: 1 });
+    // Assess
+    expect(api.runs).toHaveLength(1);
     expect(repeat).toEqual(first);
   });
 
   test('the same key with another body is 409 IDEMPOTENCY_KEY_REUSED', async () => {
-    const repository = memoryRepository();
-    const d = { repository: repository as unknown as Repository, clock: () => new Date(0) };
-    await withIdempotency(d, caller, post('{"x":1}', 'k1'), async () => jsonResponse(201, {}));
-
-    const reuse = withIdempotency(d, caller, post('{"x":2}', 'k1'), async () => jsonResponse(201, {}));
-
-    await expect(reuse).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+    // Prepare
+    const api = idempotentApi(new MemoryRepository());
+    await api.post('/v1/things/a/items', { x: 1 });
+    // Act
+    const reuse = await api.post('/v1/things/a/items', { x: 2 });
+    // Assess
+    expect([reuse.status, codeOf(reuse)]).toEqual([409, 'IDEMPOTENCY_KEY_REUSED']);
   });
 
-  test('conflicts are stored for replay; 5xx results are not', async () => {
-    const repository = memoryRepository();
-    const d = { repository: repository as unknown as Repository, clock: () => new Date(0) };
+  test('every spelling of a path shares one key scope: trailing and doubled slashes, %-escapes', async () => {
+    // Prepare
+    const api = idempotentApi(new MemoryRepository());
+    const first = await api.post('/v1/things/a.b/items', { x: 1 });
+    const spellings = ['/v1/things/a.b/items/', '//v1/things//a.b/items', '/v1/things/a%2Eb/items'];
+    // Act
+    const repeats = await Promise.all(spellings.map((path) => api.post(path, { x: 1 })));
+    const reuses = await Promise.all(spellings.map((path) => api.post(path, { x: 2 })));
+    const otherThing = await api.post('/v1/things/c/items', { x: 2 });
+    // Assess
+    expect(repeats).toEqual(spellings.map(() => first));
+    expect(reuses.map(codeOf)).toEqual(spellings.map(() => 'IDEMPOTENCY_KEY_REUSED'));
+    expect(otherThing.status).toBe(201);
+    expect(api.runs.map((run) => run.id)).toEqual(['a.b', 'c']);
+  });
 
-    const conflict = await withIdempotency(d, caller, post('{}', 'k-conflict'), async () => {
+  test('a repeat while the first request runs is 409 IDEMPOTENCY_KEY_IN_PROGRESS with Retry-After', async () => {
+    // Prepare
+    const api = idempotentApi(new MemoryRepository());
+    api.holdOpen(true);
+    const first = api.post('/v1/things/a/items', { x: 1 });
+    await api.until(() => api.runs.length > 0);
+    // Act: the repeat answers while the first is held (a rerun would be held too: all are let go)
+    let repeatAnswered = false;
+    const repeat = api.post('/v1/things/a/items', { x: 1 }).finally(() => {
+      repeatAnswered = true;
+    });
+    await api.until(() => repeatAnswered || api.runs.length > 1);
+    for (const run of api.runs) run.finish();
+    const [answered, concurrent] = await Promise.all([first, repeat]);
+    const afterwards = await api.post('/v1/things/a/items', { x: 1 });
+    // Assess
+    expect(answered.status).toBe(201);
+    expect([concurrent.status, codeOf(concurrent)]).toEqual([409, 'IDEMPOTENCY_KEY_IN_PROGRESS']);
+    expect(Number(concurrent.retryAfter)).toBeGreaterThan(0);
+    expect(afterwards).toEqual(answered);
+    expect(api.runs).toHaveLength(1);
+  });
+
+  test('a claim left unanswered past the lease (its request died) runs again', async () => {
+    // Prepare: the first request never answers
+    const repository = new MemoryRepository();
+    const api = idempotentApi(repository);
+    api.holdOpen(true);
+    void api.post('/v1/things/a/items', { x: 1 });
+    await api.until(() => api.runs.length > 0);
+    api.holdOpen(false);
+    // Act
+    api.clock.now = IDEMPOTENCY_LEASE_MS - 1;
+    const withinLease = await api.post('/v1/things/a/items', { x: 1 });
+    api.clock.now = IDEMPOTENCY_LEASE_MS + 1;
+    const pastLease = await api.post('/v1/things/a/items', { x: 1 });
+    const repeat = await api.post('/v1/things/a/items', { x: 1 });
+    // Assess
+    expect(codeOf(withinLease)).toBe('IDEMPOTENCY_KEY_IN_PROGRESS');
+    expect(pastLease).toEqual({ status: 201, retryAfter: undefined, body: { run: 2 } });
+    expect(repeat).toEqual(pastLease);
+  });
+
+  test('an answer that could not be recorded is still given (a throttled completion write)', async () => {
+    // Prepare
+    const memory = new MemoryRepository();
+    let failures = 1;
+    const repository = new Proxy(memory, {
+      get: (target, property, receiver) =>
+        property === 'completeIdempotencyKey' && failures-- > 0
+          ? async () => {
+              throw new TransientError('DynamoDB ThrottlingException');
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    const warn = jest.spyOn(logger, 'warn').mockImplementation(() => {});
+    const api = idempotentApi(repository);
+    // Act
+    const answer = await api.post('/v1/things/a/items', { x: 1 });
+    // Assess
+    expect(answer).toEqual({ status: 201, retryAfter: undefined, body: { run: 1 } });
+    expect(warn).toHaveBeenCalledWith('Idempotency answer not recorded', expect.anything());
+    expect(JSON.stringify(warn.mock.calls)).not.toContain('"x"');
+    warn.mockRestore();
+  });
+
+  test.each([
+    ['429', new TooManyOperationsError('Too many peerings in flight'), 429],
+    ['503', new TransientError('DynamoDB ThrottlingException'), 503],
+    ['500', new Error('boom'), 500],
+    ['409 GATEWAY_BEING_DELETED', new ConflictError('GATEWAY_BEING_DELETED'), 409],
+  ])(
+    'a %s asks for a retry: the retry with the same key runs instead of replaying it',
+    async (_answer, refusal, status) => {
+      // Prepare
+      const d = { repository: new MemoryRepository() as Repository, clock: () => new Date(0) };
+      const request = thingRequest('{"x":1}');
+      const refused = await withIdempotency(d, request, async () => {
+        throw refusal;
+      });
+      // Act
+      const retry = await withIdempotency(d, request, async () => jsonResponse(201, { created: true }));
+      const repeat = await withIdempotency(d, request, async () => jsonResponse(201, { twice: true }));
+      // Assess
+      expect(refused.statusCode).toBe(status);
+      expect([retry.statusCode, JSON.parse(retry.body)]).toEqual([201, { created: true }]);
+      expect(repeat).toEqual(retry);
+    },
+  );
+
+  test('a conflict that will not pass is replayed', async () => {
+    // Prepare
+    const d = { repository: new MemoryRepository() as Repository, clock: () => new Date(0) };
+    const request = thingRequest('{}');
+    const conflict = await withIdempotency(d, request, async () => {
       throw new ConflictError('PEER_EXISTS');
     });
-    const failure = await withIdempotency(d, caller, post('{}', 'k-fail'), async () => {
-      throw new Error('boom');
-    });
-
-    expect(conflict.statusCode).toBe(409);
-    expect(failure.statusCode).toBe(500);
-    const stored = [...repository.records.values()].map((record) => record.response?.statusCode);
-    expect(stored.sort()).toEqual([409, undefined]);
-  });
-
-  test('a 429 is not stored: a retry with the same key runs instead of replaying it', async () => {
-    // Prepare
-    const repository = memoryRepository();
-    const d = { repository: repository as unknown as Repository, clock: () => new Date(0) };
-    const refused = await withIdempotency(d, caller, post('{"x":1}', 'k-busy'), async () => {
-      throw new TooManyOperationsError('Too many peerings in flight');
-    });
-
     // Act
-    const retry = await withIdempotency(d, caller, post('{"x":1}', 'k-busy'), async () =>
-      jsonResponse(201, { created: true }),
-    );
-
+    const repeat = await withIdempotency(d, request, async () => jsonResponse(201, {}));
     // Assess
-    expect(refused.statusCode).toBe(429);
-    expect(retry.statusCode).toBe(201);
-    expect(JSON.parse(retry.body)).toEqual({ created: true });
-    expect([...repository.records.values()].map((record) => record.response)).toEqual([undefined]);
+    expect(conflict.statusCode).toBe(409);
+    expect(repeat).toEqual(conflict);
   });
 
   test('without a key the request simply runs', async () => {
-    const repository = memoryRepository();
-    const d = { repository: repository as unknown as Repository, clock: () => new Date(0) };
-
-    const reply = await withIdempotency(d, caller, post('{}'), async () => jsonResponse(200, {}));
-
+    // Prepare
+    const repository = new MemoryRepository();
+    const claim = jest.spyOn(repository, 'claimIdempotencyKey');
+    const d = { repository: repository as Repository, clock: () => new Date(0) };
+    // Act
+    const reply = await withIdempotency(
+      d,
+      { ...thingRequest('{}'), event: event({ httpMethod: 'POST' }) },
+      async () => jsonResponse(200, {}),
+    );
+    // Assess
     expect(reply.statusCode).toBe(200);
-    expect(repository.records.size).toBe(0);
+    expect(claim).not.toHaveBeenCalled();
   });
 });
 

@@ -14,6 +14,7 @@ import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import type { ApiDeps, ApiPolicy } from '../../lambdas/app/api/context';
 import type { ExecutionResult, WorkflowEngine } from '../../lambdas/app/ports';
 import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
+import { TransientError } from '../../lambdas/core/errors';
 import { createApiHandler } from '../../lambdas/http/handler';
 import { apiRoutes } from '../../lambdas/http/routes';
 import { OPENAPI_PATH, openApiDocument } from '../../lambdas/openapi';
@@ -203,7 +204,7 @@ function disagreements(method: string, template: string, answer: Answer): string
   const response = deref(documented);
   const headers = (response.headers ?? {}) as Record<string, Json>;
   const problems = Object.entries(headers)
-    .filter(([name, header]) => header.required === true && !answer.headers.has(name))
+    .filter(([name, header]) => deref(header).required === true && !answer.headers.has(name))
     .map(([name]) => `${answer.status} lacks its required ${name} header`);
   for (const sent of ['location', 'retry-after']) {
     const named = Object.keys(headers).some((name) => name.toLowerCase() === sent);
@@ -222,6 +223,18 @@ function disagreements(method: string, template: string, answer: Answer): string
 describe('answers the runtime gives, against the document', () => {
   const secret = 'openapi-answers-secret-of-at-least-32-bytes';
   const repository = new MemoryRepository();
+  /** While `unavailable`, every repository call fails as DynamoDB throttling that outlasted the retries. */
+  let unavailable = false;
+  const served = new Proxy(repository, {
+    get: (target, property) => {
+      const value = Reflect.get(target, property);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (unavailable) throw new TransientError('DynamoDB ThrottlingException');
+        return value.apply(target, args);
+      };
+    },
+  });
   const workflows = new ScriptedWorkflows();
   const limits = { gatewaysPerOwner: 2, roadWarriorsPerGateway: 1, operationsInFlightPerOwner: 1 };
   const throttle = { ratePerSecond: 1, burst: 20 };
@@ -230,7 +243,7 @@ describe('answers the runtime gives, against the document', () => {
   beforeAll(async () => {
     const handler = createApiHandler(
       () => ({
-        repository,
+        repository: served,
         secrets: new MemorySecrets(),
         workflows,
         clock: () => new Date(),
@@ -350,6 +363,91 @@ describe('answers the runtime gives, against the document', () => {
     expect(answers.slice(0, -1).every((answer) => answer.status === 200)).toBe(true);
     expect([last.status, codeOf(last), last.headers.get('retry-after')]).toEqual([429, 'THROTTLED', '1']);
     expect(disagreements('GET', '/v1/gateways', last)).toEqual([]);
+  });
+
+  /** Every operation of the document, and a path of its template that names existing things. */
+  const operations = Object.entries(doc.paths).flatMap(([template, item]) =>
+    HTTP_METHODS.filter((method) => method in item).map((method) => ({
+      method: method.toUpperCase(),
+      template,
+      path: template
+        .replace('{id}', template.startsWith('/v1/vpc-peerings') ? 'pcx-1' : 'gw-1')
+        .replace('{name}', 'laptop'),
+    })),
+  );
+  const BODIES: Record<string, unknown> = {
+    'POST /v1/gateways': {
+      id: 'gw-9',
+      ownerId: 'alice',
+      vpcId: 'vpc-9',
+      vpcCidr: '10.9.0.0/16',
+      tunnelSubnet: '100.64.9.0/24',
+      publicIp: '203.0.113.9',
+      instanceId: 'i-gw-9',
+    },
+    'POST /v1/gateways/{id}/vpc-peerings': { remoteGatewayId: 'gw-2' },
+    'POST /v1/gateways/{id}/peers': { name: 'desktop' },
+  };
+
+  test.each([
+    ['GET', '/v1/gateways/{id}'],
+    ['DELETE', '/v1/gateways/{id}'],
+    ['GET', '/v1/gateways/{id}/status'],
+    ['GET', '/v1/vpc-peerings/{id}'],
+    ['DELETE', '/v1/vpc-peerings/{id}'],
+  ])('400 VALIDATION_ERROR for a malformed id: %s %s', async (method, template) => {
+    // Act
+    const answer = await call(method, template.replace('{id}', '-not-an-id'), await token('alice-ids'));
+    // Assess
+    expect([answer.status, codeOf(answer)]).toEqual([400, 'VALIDATION_ERROR']);
+    expect(disagreements(method, template, answer)).toEqual([]);
+  });
+
+  test('405 METHOD_NOT_ALLOWED with Allow on every path, documented by each of its operations', async () => {
+    // Prepare
+    const admin = await token('ops-methods', ['admin']);
+    // Act
+    const answers = await Promise.all(
+      operations.map(async (operation) => ({ operation, answer: await call('PUT', operation.path, admin) })),
+    );
+    // Assess
+    for (const { operation, answer } of answers) {
+      expect([operation.path, answer.status, codeOf(answer)]).toEqual([
+        operation.path,
+        405,
+        'METHOD_NOT_ALLOWED',
+      ]);
+      expect(answer.headers.get('allow')).toContain(operation.method);
+      expect(disagreements(operation.method, operation.template, answer)).toEqual([]);
+    }
+  });
+
+  test('503 SERVICE_UNAVAILABLE with Retry-After from every operation that reads storage', async () => {
+    // Prepare
+    const admin = await token('ops-busy', ['admin']);
+    const stored = operations.filter(({ template }) => template !== '/health' && template !== OPENAPI_PATH);
+    // Act
+    unavailable = true;
+    const answers = await Promise.all(
+      stored.map(async (operation) => ({
+        operation,
+        answer: await call(
+          operation.method,
+          operation.path,
+          admin,
+          BODIES[`${operation.method} ${operation.template}`],
+        ),
+      })),
+    ).finally(() => {
+      unavailable = false;
+    });
+    // Assess
+    expect(stored.length).toBeGreaterThan(10);
+    for (const { operation, answer } of answers) {
+      const where = `${operation.method} ${operation.path}`;
+      expect([where, answer.status, codeOf(answer)]).toEqual([where, 503, 'SERVICE_UNAVAILABLE']);
+      expect(disagreements(operation.method, operation.template, answer)).toEqual([]);
+    }
   });
 
   test('an undocumented answer is caught (the check can fail)', () => {

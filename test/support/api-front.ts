@@ -26,19 +26,21 @@ export function startApiFront(
   });
 }
 
-/** One JSON request to `front`, with `bearer` when given; the body parsed when there is one. */
+/** One JSON request to `front`, with `bearer` and `headers` when given; the body parsed when there is one. */
 export async function callJson(
   front: HttpFront,
   method: string,
   path: string,
   bearer?: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<JsonAnswer> {
   const response = await fetch(`${front.url}${path}`, {
     method,
     headers: {
       ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
       'content-type': 'application/json',
+      ...headers,
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
