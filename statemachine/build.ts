@@ -20,21 +20,39 @@ export interface Machine {
 }
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
-/** Bound of one Lambda step (the handlers finish well within it; SSM calls are bounded below it). */
-const TASK_TIMEOUT_SECONDS = 60;
+/** The step functions' own timeout (lib/constructs/peering-function.ts, ROLE_TIMEOUTS.step). */
+export const STEP_FUNCTION_TIMEOUT_SECONDS = 30;
+/**
+ * Bound of one Lambda step: the function's own timeout, Lambda's 10 s init phase and 5 s to spare.
+ * The function's timeout fires first and is retried as `Lambda.Unknown` / `Sandbox.Timedout`
+ * (RETRY_TRANSIENT); a bound below it would
+ * retry a step its Lambda still runs. This one only ends an invoke the Lambda service never
+ * answers (`States.Timeout`, retried too).
+ */
+export const TASK_TIMEOUT_SECONDS = STEP_FUNCTION_TIMEOUT_SECONDS + 15;
 /** Between two polls of a command (CheckCommand bounds how many polls a push makes). */
 const POLL_INTERVAL_SECONDS = 2;
 
 /** A Lambda's ARN, as a DefinitionSubstitutions placeholder. */
 const functionArn = (name: string) => `\${${name}FunctionArn}`;
 
-/** Lambda service hiccups, a timed-out step and the handlers' TransientError: retried with backoff. */
+/**
+ * Lambda service hiccups, a step that died or timed out, and the handlers' TransientError: retried
+ * with backoff. Every step is idempotent (docs/CONTRACT.md#invariants 6), so running one again
+ * after it died midway is safe. A function that hits its own timeout (or runs out of memory) is
+ * reported as `Lambda.Unknown`, as `Sandbox.Timedout` by newer runtimes, never as `States.Timeout`
+ * (TASK_TIMEOUT_SECONDS is above the function's). `Lambda.ClientExecutionTimeoutException`:
+ * the invoke itself timed out (AWS's recommended Retry for Lambda tasks).
+ */
 const RETRY_TRANSIENT: State = {
   ErrorEquals: [
     'Lambda.ServiceException',
     'Lambda.AWSLambdaException',
     'Lambda.SdkClientException',
     'Lambda.TooManyRequestsException',
+    'Lambda.ClientExecutionTimeoutException',
+    'Lambda.Unknown',
+    'Sandbox.Timedout',
     'States.Timeout',
     'TransientError',
   ],

@@ -1,3 +1,4 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { AGAIN, retrying } from '../../lambdas/adapters/dynamodb/retry';
 import { TransientError } from '../../lambdas/core/errors';
 import { retry } from '../../lambdas/shared/retry';
@@ -123,6 +124,50 @@ describe('the DynamoDB adapter on the one retry loop (retrying)', () => {
     // Assess
     await expect(outcome).rejects.toThrow(new TransientError('createPeering: gave up after 3 attempts'));
     expect(pauses).toEqual([20]);
+  });
+
+  it('gives a TransientError that is not a lost race only its own few attempts, however many races may take', async () => {
+    // Prepare: throttled on every attempt (the SDK already retried each).
+    const throttled = new TransientError('DynamoDB ProvisionedThroughputExceededException');
+    const step = steps([throttled, throttled, throttled, 'done']);
+    // Act
+    const outcome = retrying('addRoadWarrior', step, {
+      maxAttempts: 30,
+      maxTransientAttempts: 3,
+      random: () => 0,
+      sleep: async () => undefined,
+    });
+    // Assess
+    await expect(outcome).rejects.toMatchObject({
+      name: 'TransientError',
+      message: 'addRoadWarrior: gave up after 3 attempts',
+    });
+  });
+
+  it('counts a transaction lost to a concurrent one as a race, not against the transient attempts', async () => {
+    // Prepare: three commits cancelled by TransactionConflict (as errors.ts maps them), then two throttles.
+    const conflict = () =>
+      new TransientError('DynamoDB transaction cancelled: None, TransactionConflict', {
+        cause: new TransactionCanceledException({
+          $metadata: {},
+          message: 'conflict',
+          CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+        }),
+      });
+    const throttled = new TransientError('DynamoDB ThrottlingException');
+    const step = steps([conflict(), conflict(), conflict(), throttled, throttled]);
+    // Act
+    const outcome = retrying('updatePeerEndpoint', step, {
+      maxAttempts: 30,
+      maxTransientAttempts: 2,
+      random: () => 0,
+      sleep: async () => undefined,
+    });
+    // Assess
+    await expect(outcome).rejects.toMatchObject({
+      name: 'TransientError',
+      message: 'updatePeerEndpoint: gave up after 5 attempts',
+    });
   });
 
   it('throws any other failure at once', async () => {

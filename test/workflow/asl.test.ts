@@ -6,7 +6,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STEP_FUNCTIONS } from '../../runtime/step-functions';
-import { MACHINES, pushAndPoll, RETRY_POLICIES } from '../../statemachine/build';
+import {
+  MACHINES,
+  pushAndPoll,
+  RETRY_POLICIES,
+  STEP_FUNCTION_TIMEOUT_SECONDS,
+  TASK_TIMEOUT_SECONDS,
+} from '../../statemachine/build';
 
 const dir = join(__dirname, '../../statemachine');
 const CHECK_COMMAND = ['$', '{CheckCommandFunctionArn}'].join('');
@@ -20,6 +26,7 @@ type State = {
   Choices?: { Next: string }[];
   Catch?: { Next: string }[];
   Retry?: { ErrorEquals: string[] }[];
+  TimeoutSeconds?: number;
   Branches?: Machine[];
   Resource?: string;
   Parameters?: { FunctionName?: string; Payload?: Record<string, unknown> };
@@ -117,6 +124,17 @@ describe('statemachine/build.ts', () => {
   });
 });
 
+describe('the step Lambda timeout the Task bound is built on', () => {
+  it("is the step functions' timeout in the CDK code (lib/constructs/peering-function.ts)", () => {
+    // Prepare: read as text; building a function construct would bundle every handler.
+    const source = readFileSync(join(__dirname, '../../lib/constructs/peering-function.ts'), 'utf8');
+    // Act
+    const step = /\bstep: Duration\.seconds\((\d+)\)/.exec(source)?.[1];
+    // Assess
+    expect(Number(step)).toBe(STEP_FUNCTION_TIMEOUT_SECONDS);
+  });
+});
+
 describe.each(files)('%s', (file) => {
   const text = readFileSync(join(dir, file), 'utf8');
   const machine = JSON.parse(text) as Machine;
@@ -137,12 +155,23 @@ describe.each(files)('%s', (file) => {
     expect(text).not.toContain('"Arguments"');
   });
 
-  it('retries Lambda service errors on every Task', () => {
+  it('retries Lambda service errors and a step that hit its own timeout on every Task', () => {
     for (const [name, state] of allStates(machine).filter(([, s]) => s.Type === 'Task')) {
       const retried = (state.Retry ?? []).flatMap((r) => r.ErrorEquals);
-      const covered = retried.includes('States.ALL') || retried.includes('Lambda.ServiceException');
+      const covered =
+        retried.includes('States.ALL') ||
+        ['Lambda.ServiceException', 'Lambda.Unknown', 'Sandbox.Timedout'].every((error) =>
+          retried.includes(error),
+        );
       expect({ name, covered }).toEqual({ name, covered: true });
     }
+  });
+
+  it("bounds every Task above the step Lambda's own timeout, so that timeout fires first", () => {
+    for (const [name, state] of allStates(machine).filter(([, s]) => s.Type === 'Task')) {
+      expect({ name, timeout: state.TimeoutSeconds }).toEqual({ name, timeout: TASK_TIMEOUT_SECONDS });
+    }
+    expect(TASK_TIMEOUT_SECONDS).toBeGreaterThan(STEP_FUNCTION_TIMEOUT_SECONDS);
   });
 
   it('bounds every loop: each cycle passes through CheckCommand, which enforces the poll limit', () => {

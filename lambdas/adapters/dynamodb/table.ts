@@ -21,18 +21,21 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../../core/errors';
+import { sdkCallBoundMs } from '../sdk-client';
 import { cancellationReasons, isConditionalCheckFailure } from './errors';
 import type { Key } from './items';
 import { type Metered, metered, TOTAL } from './metered';
-import { AGAIN, retrying } from './retry';
+import { AGAIN, retrying, TRANSIENT_ATTEMPTS } from './retry';
 
 export interface TableOptions {
   /** Jitter of the retry back-off, and the allocator's candidates; Math.random by default. */
   random?: () => number;
   /** Receives the capacity units of every request (benchmarks, cost logging). */
   onConsumedCapacity?: (units: number) => void;
-  /** Attempts of a retried step before giving up with TransientError. */
+  /** Attempts of a retried step before giving up with TransientError (lost races). */
   maxAttempts?: number;
+  /** Of those, attempts that may end in another TransientError (retry.ts, TRANSIENT_ATTEMPTS). */
+  maxTransientAttempts?: number;
   /** Back-off pause; node:timers/promises by default. */
   sleep?: (ms: number) => Promise<unknown>;
 }
@@ -41,7 +44,22 @@ export type Item = Record<string, unknown>;
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 export { AGAIN };
 
+/**
+ * Lost races before giving up: each is one quick round trip that failed only because another
+ * writer got there first (busy hub: test/persistence/busy-hub.test.ts).
+ */
 const DEFAULT_MAX_ATTEMPTS = 30;
+/**
+ * The longest one repository call can take when DynamoDB fails it (throttled, 5xx, hung
+ * connection), to keep it well under the api Lambda's 29 s so that the handler answers 503 with
+ * Retry-After, not API Gateway a bare 504. TRANSIENT_ATTEMPTS (3) attempts of the step, each ended
+ * by one SDK call that fails after its own retry (sdkCallBoundMs: 2 × 1 s request + < 1 s pause =
+ * 3 s), their back-off (< 10 + 20 ms), and one clean-up call after giving up (addRoadWarrior's
+ * cancelled reservation, 3 s): 3 × 3 + 3 ≈ 12 s. Calls of the step that succeed before the failing
+ * one each add at most their own bound; lost races add round trips of milliseconds.
+ */
+export const repositoryCallBoundMs = (): number =>
+  TRANSIENT_ATTEMPTS * sdkCallBoundMs('DYNAMODB') + sdkCallBoundMs('DYNAMODB');
 const BATCH_WRITE_LIMIT = 25;
 const BATCH_GET_LIMIT = 100;
 
@@ -49,6 +67,7 @@ export class Table {
   readonly random: () => number;
   readonly onConsumedCapacity: (units: number) => void;
   private readonly maxAttempts: number;
+  private readonly maxTransientAttempts: number | undefined;
   private readonly sleep: TableOptions['sleep'];
 
   constructor(
@@ -59,12 +78,18 @@ export class Table {
     this.random = options.random ?? Math.random;
     this.onConsumedCapacity = options.onConsumedCapacity ?? (() => {});
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.maxTransientAttempts = options.maxTransientAttempts;
     this.sleep = options.sleep;
   }
 
   /** Runs `step` until it returns something other than AGAIN (retry.ts). */
   retrying<T>(label: string, step: () => Promise<T | typeof AGAIN>): Promise<T> {
-    return retrying(label, step, { maxAttempts: this.maxAttempts, random: this.random, sleep: this.sleep });
+    return retrying(label, step, {
+      maxAttempts: this.maxAttempts,
+      maxTransientAttempts: this.maxTransientAttempts,
+      random: this.random,
+      sleep: this.sleep,
+    });
   }
 
   // ---- single items ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { TransientError } from '../../core/errors';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { AUDIT_EVENT_SOURCE } from '../../shared/event-patterns';
+import { boundedClientConfig } from '../sdk-client';
 import { transientOn } from '../transient';
 
 const TRANSIENT_ENTRY_CODES = new Set(['ThrottlingException', 'InternalFailure', 'InternalException']);
@@ -40,4 +41,7 @@ export class EventBridgeAudit implements AuditPublisher {
 }
 
 export const auditPublisher = () =>
-  resolve('audit', () => new EventBridgeAudit(new EventBridgeClient({}), env.eventBusName()));
+  resolve(
+    'audit',
+    () => new EventBridgeAudit(new EventBridgeClient(boundedClientConfig('EVENTBRIDGE')), env.eventBusName()),
+  );

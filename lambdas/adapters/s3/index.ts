@@ -8,6 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { ConfigStore, InstanceTarget, PublishedState } from '../../app/ports';
 import { resolve } from '../../shared/deps';
 import { instanceArn } from '../../shared/instance-arn';
+import { boundedClientConfig } from '../sdk-client';
 import type { S3HttpObjects } from '../signed-s3/http-objects';
 import { deleteUnderPrefix } from './delete-under-prefix';
 import { configObjects, documentGeneration, gatewayDocumentsPrefix, stateDocumentKey } from './documents';
@@ -56,4 +57,4 @@ export class S3ConfigStore implements ConfigStore {
 }
 
 export const configStore = () =>
-  resolve('configStore', () => new S3ConfigStore(new S3Client({}), configObjects()));
+  resolve('configStore', () => new S3ConfigStore(new S3Client(boundedClientConfig('S3')), configObjects()));

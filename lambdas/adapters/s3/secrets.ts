@@ -8,6 +8,7 @@ import type { InstanceSecrets, InstanceTarget } from '../../app/ports';
 import { SecretMissingError } from '../../core/errors';
 import { provided, resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
+import { boundedClientConfig } from '../sdk-client';
 import { transientOn } from '../transient';
 import { instanceTagging } from '.';
 import { deleteUnderPrefix } from './delete-under-prefix';
@@ -63,7 +64,7 @@ const withdrawCopies = (client: S3Client, bucket: string, target: InstanceTarget
 
 let sharedClient: S3Client | undefined;
 const s3Client = () => {
-  sharedClient ??= new S3Client({});
+  sharedClient ??= new S3Client(boundedClientConfig('S3'));
   return sharedClient;
 };
 

@@ -9,6 +9,7 @@ import {
 import type { ExecutionResult, WorkflowEngine, WorkflowName } from '../../app/ports';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
+import { boundedClientConfig } from '../sdk-client';
 import { toTransient, transientOn } from '../transient';
 
 export class StepFunctionsEngine implements WorkflowEngine {
@@ -63,7 +64,7 @@ export const workflowEngine = () =>
   resolve(
     'workflows',
     () =>
-      new StepFunctionsEngine(new SFNClient({}), {
+      new StepFunctionsEngine(new SFNClient(boundedClientConfig('SFN')), {
         'create-peering': env.createPeeringStateMachineArn,
         'delete-peering': env.deletePeeringStateMachineArn,
         'push-gateway': env.pushGatewayStateMachineArn,

@@ -22,6 +22,7 @@ import { env } from '../../shared/env';
 import { GATEWAY_TAG } from '../../shared/gateway-tag';
 import { instanceArn } from '../../shared/instance-arn';
 import { logger } from '../../shared/logger';
+import { boundedClientConfig } from '../sdk-client';
 import { ObjectTooLargeError, type S3HttpObjects, signedObjects } from '../signed-s3/http-objects';
 import { toTransient, transientOn } from '../transient';
 
@@ -188,7 +189,7 @@ export const commandBus = () =>
   resolve(
     'commands',
     () =>
-      new SsmCommandBus(new SSMClient({}), signedObjects(env.configBucket()), {
+      new SsmCommandBus(new SSMClient(boundedClientConfig('SSM')), signedObjects(env.configBucket()), {
         apply: env.ssmDocumentName(),
         report: env.ssmReportDocumentName(),
         teardown: env.ssmTeardownDocumentName(),

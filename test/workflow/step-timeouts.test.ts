@@ -1,0 +1,102 @@
+/**
+ * A step Lambda that hits its own timeout is reported by Step Functions as `Lambda.Unknown`
+ * (`Sandbox.Timedout` on newer runtimes), never as `States.Timeout`: the ASL retries it like any
+ * transient failure, since every step is safe to run again (docs/CONTRACT.md#invariants 6). On the
+ * real ASL, the real handlers and the workflow bench (test/support/workflow-bench.ts); the timeout
+ * strikes after the step did its work, the hardest case for the retry.
+ */
+import type { LambdaHandler } from '../../runtime/workflow-engine';
+import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
+
+const bench = useWorkflowBench();
+
+/** The Lambda timeout errors Step Functions reports for a function that ran out of time. */
+const LAMBDA_TIMEOUTS = ['Lambda.Unknown', 'Sandbox.Timedout'];
+
+/** The step, except that its first invocation does its work and is then cut off as `errorName`. */
+const timingOutOnce =
+  (errorName: string) =>
+  (real: LambdaHandler): LambdaHandler => {
+    let timedOut = false;
+    return async (payload, context) => {
+      const result = await real(payload, context);
+      if (timedOut) return result;
+      timedOut = true;
+      throw Object.assign(new Error('Task timed out after 30.00 seconds'), { name: errorName });
+    };
+  };
+
+/** The errors each run of `step` ended with ('ok' for a result), in order. */
+const outcomesOf = (step: string) =>
+  bench.calls.filter((call) => call.step === step).map((call) => call.error ?? 'ok');
+
+async function hostPeerKeys(instanceId: string): Promise<string[]> {
+  const report = await bench.hosts().report(instanceId);
+  return (report?.peers ?? []).map((peer) => peer.publicKey);
+}
+
+describe.each(LAMBDA_TIMEOUTS)('a step Lambda timing out once (%s)', (errorName) => {
+  it('create-peering: a push that timed out is retried, and the peering ends ACTIVE', async () => {
+    // Prepare
+    const [a, b] = [await bench.gateway(), await bench.gateway()];
+    const peeringId = `pcx-push-timeout-${errorName.replace('.', '-')}`;
+    const engine = bench.engine({ PushConfigFunctionArn: timingOutOnce(errorName) });
+
+    // Act
+    const result = await runToEnd(engine, 'create-peering', peeringId, {
+      peeringId,
+      gatewayId: a.id,
+      remoteGatewayId: b.id,
+    });
+
+    // Assess
+    expect(outcomesOf('PushConfigFunctionArn')).toContain(errorName);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(bench.calls.map((call) => call.step)).not.toContain('CompensateFunctionArn');
+    expect((await bench.repository().getPeering(peeringId))?.status).toBe('ACTIVE');
+    expect(await hostPeerKeys(a.instanceId)).toEqual([b.publicKey]);
+    expect(await hostPeerKeys(b.instanceId)).toEqual([a.publicKey]);
+  });
+
+  it('delete-peering: a Detach that timed out is retried, and the peering is deleted', async () => {
+    // Prepare: an ACTIVE peering.
+    const [a, b] = [await bench.gateway(), await bench.gateway()];
+    const peeringId = `pcx-detach-timeout-${errorName.replace('.', '-')}`;
+    const created = await runToEnd(bench.engine(), 'create-peering', peeringId, {
+      peeringId,
+      gatewayId: a.id,
+      remoteGatewayId: b.id,
+    });
+    expect(created.status).toBe('SUCCEEDED');
+    bench.calls.length = 0;
+    const engine = bench.engine({ DetachFunctionArn: timingOutOnce(errorName) });
+
+    // Act
+    const result = await runToEnd(engine, 'delete-peering', `delete-${peeringId}`, { peeringId });
+
+    // Assess
+    expect(outcomesOf('DetachFunctionArn')).toEqual([errorName, 'ok']);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await bench.repository().getPeering(peeringId)).toBeUndefined();
+    expect(bench.addressesHeld(a.id)).toEqual([]);
+    expect(bench.addressesHeld(b.id)).toEqual([]);
+    expect(await hostPeerKeys(a.instanceId)).toEqual([]);
+    expect(await hostPeerKeys(b.instanceId)).toEqual([]);
+  });
+
+  it('push-gateway: a push that timed out is retried, and the gateway is applied', async () => {
+    // Prepare
+    const gateway = await bench.gateway();
+    const engine = bench.engine({ PushConfigFunctionArn: timingOutOnce(errorName) });
+
+    // Act
+    const result = await runToEnd(engine, 'push-gateway', `push-${gateway.id}-0`, { gatewayId: gateway.id });
+
+    // Assess
+    expect(outcomesOf('PushConfigFunctionArn')).toEqual([errorName, 'ok']);
+    expect(result.status).toBe('SUCCEEDED');
+    expect((await bench.repository().getStatusReport(gateway.id))?.appliedGeneration).toBe(
+      gateway.desiredGeneration,
+    );
+  });
+});
