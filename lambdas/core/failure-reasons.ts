@@ -19,6 +19,9 @@ const BY_ERROR_NAME: Readonly<Record<string, string>> = {
   TransientError: FAILURE_REASONS.unavailable,
   'States.Timeout': FAILURE_REASONS.unavailable,
   'States.HeartbeatTimeout': FAILURE_REASONS.unavailable,
+  // How Step Functions names a step whose Lambda ran out of time (retried first, like States.Timeout).
+  'Lambda.Unknown': FAILURE_REASONS.unavailable,
+  'Sandbox.Timedout': FAILURE_REASONS.unavailable,
 };
 
 /** The Catch output `{Error, Cause}` of a failed step; Cause is `{"errorType","errorMessage"}` JSON. */

@@ -30,6 +30,8 @@ describe('userFacingFailureReason', () => {
       FAILURE_REASONS.unavailable,
     ],
     ['a task timeout', { Error: 'States.Timeout' }, FAILURE_REASONS.unavailable],
+    ['a Lambda timeout', { Error: 'Lambda.Unknown' }, FAILURE_REASONS.unavailable],
+    ['a Lambda timeout on newer runtimes', { Error: 'Sandbox.Timedout' }, FAILURE_REASONS.unavailable],
     [
       'an SDK AccessDenied',
       { Error: 'AccessDeniedException', Cause: cause('AccessDeniedException', LEAK) },
