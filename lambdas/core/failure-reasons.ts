@@ -19,8 +19,7 @@ const BY_ERROR_NAME: Readonly<Record<string, string>> = {
   TransientError: FAILURE_REASONS.unavailable,
   'States.Timeout': FAILURE_REASONS.unavailable,
   'States.HeartbeatTimeout': FAILURE_REASONS.unavailable,
-  // How Step Functions names a step whose Lambda ran out of time (retried first, like States.Timeout).
-  'Lambda.Unknown': FAILURE_REASONS.unavailable,
+  // A Lambda that ran out of time on newer runtimes (Lambda.Unknown on older ones: Lambda.* below).
   'Sandbox.Timedout': FAILURE_REASONS.unavailable,
 };
 
