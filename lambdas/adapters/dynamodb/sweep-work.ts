@@ -22,6 +22,9 @@ const FILTER = [
   '(#entity = :tombstone AND cascadePending = :pending AND deletedAt < :cascadeBefore AND attribute_exists(instanceId))',
 ].join(' OR ');
 
+/** Items read per Scan request: a few hundred KB at most; read units as for 1 MB pages, give or take one per page. */
+const SCAN_PAGE_ITEMS = 250;
+
 export async function findSweepWork(
   table: Table,
   bounds: Parameters<SweepStore['findSweepWork']>[0],
@@ -48,6 +51,9 @@ export async function findSweepWork(
             ':cascadeBefore': bounds.cascadeBefore,
           },
           ExclusiveStartKey: start,
+          // Pages of at most SCAN_PAGE_ITEMS read: one page answers well inside the SDK's request
+          // timeout (adapters/sdk-client.ts), where a 1 MB page might not on a busy table.
+          Limit: SCAN_PAGE_ITEMS,
         }),
       ),
     );
