@@ -82,7 +82,7 @@ export async function benchSecretsCost(): Promise<SectionResult> {
         '/vpc-peering/gateways/gw-a/private-key',
         ...Array.from({ length: peerings }, (_, i) => `/vpc-peering/peerings/p${i}/psk`),
       ];
-      await new S3InstanceSecrets(push.client, 'secrets', 'key').deliver(
+      await new S3InstanceSecrets(push.client, push.objects, 'key').deliver(
         { gatewayId: 'gw-a', instanceId: 'i-a' },
         names,
       );

@@ -11,8 +11,8 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { repository } from '../adapters/dynamodb';
 import { removedGateway } from '../adapters/dynamodb-stream';
 import { configStore } from '../adapters/s3';
+import { secretCopiesWithdrawal } from '../adapters/s3/secret-copies-withdrawal';
 import { secretStore } from '../adapters/s3/secret-store';
-import { secretCopiesWithdrawal } from '../adapters/s3/secrets';
 import { workflowEngine } from '../adapters/sfn';
 import { commandBus } from '../adapters/ssm';
 import { cascadeGatewayRemoval } from '../app/gateway-lifecycle';

@@ -41,7 +41,8 @@ afterEach(() => {
   events.reset();
 });
 
-const instanceSecrets = () => new S3InstanceSecrets(new S3Client(region), 'b', undefined);
+const instanceSecrets = () =>
+  new S3InstanceSecrets(new S3Client(region), objectsAnswering('b').objects, undefined);
 const bus = () =>
   new SsmCommandBus(new SSMClient(region), objectsAnswering('bucket').objects, {
     apply: 'apply',

@@ -3,13 +3,7 @@
  * Run Command (a terminated instance is "nothing to tear down", throttling is retried), and the
  * deletion of its documents and delivered secret copies in S3.
  */
-import {
-  DeleteObjectsCommand,
-  type DeleteObjectsCommandInput,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandInput,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   InvalidInstanceId,
   SendCommandCommand,
@@ -18,13 +12,22 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3ConfigStore } from '../../lambdas/adapters/s3';
-import { S3InstanceSecrets, secretCopiesWithdrawal } from '../../lambdas/adapters/s3/secrets';
+import { secretCopiesWithdrawal } from '../../lambdas/adapters/s3/secret-copies-withdrawal';
+import { S3InstanceSecrets } from '../../lambdas/adapters/s3/secrets';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
 import { TransientError } from '../../lambdas/core/errors';
-import { objectsAnswering } from '../support/s3-fetch';
+import {
+  type Answer,
+  deleteResult,
+  fetchAnswering,
+  keysToDelete,
+  listing,
+  OBJECTS_REGION,
+  objectsAnswering,
+  type RecordedRequest,
+} from '../support/s3-fetch';
 
 const ssm = mockClient(SSMClient);
-const s3 = mockClient(S3Client);
 const ARN_PREFIX = 'arn:aws:ec2:us-east-1:123456789012:instance/';
 process.env.GATEWAY_INSTANCE_ARN_PREFIX = ARN_PREFIX;
 const region = { region: 'us-east-1' };
@@ -38,12 +41,10 @@ const command = { instanceId: 'i-0abc', gatewayId: 'gw-a', generation: 42 };
 
 beforeEach(() => {
   ssm.reset();
-  s3.reset();
 });
 
 afterAll(() => {
   ssm.restore();
-  s3.restore();
 });
 
 describe('SsmCommandBus.teardown', () => {
@@ -93,93 +94,100 @@ describe('SsmCommandBus.teardown', () => {
 });
 
 describe('deleting what was published for a deleted gateway', () => {
-  /** ListObjectsV2 answers `pages` in turn; every DeleteObjects input is kept. */
-  function scriptS3(pages: string[][]) {
-    const listed: ListObjectsV2CommandInput[] = [];
-    const deleted: DeleteObjectsCommandInput[] = [];
-    s3.on(ListObjectsV2Command).callsFake((input: ListObjectsV2CommandInput) => {
-      listed.push(input);
-      const index = input.ContinuationToken === undefined ? 0 : Number(input.ContinuationToken);
-      const more = index + 1 < pages.length;
-      return {
-        Contents: (pages[index] ?? []).map((Key) => ({ Key })),
-        IsTruncated: more,
-        ...(more ? { NextContinuationToken: String(index + 1) } : {}),
-      };
-    });
-    s3.on(DeleteObjectsCommand).callsFake((input: DeleteObjectsCommandInput) => {
-      deleted.push(input);
-      return {};
-    });
-    return { listed, deleted };
-  }
-  const keysOf = (deleted: DeleteObjectsCommandInput[]) =>
-    deleted.map((input) => input.Delete?.Objects?.map((object) => object.Key));
+  const LIST_URL = `https://config-bucket.s3.${OBJECTS_REGION}.amazonaws.com/?list-type=2&prefix=gateways%2Fgw-a%2F`;
+  const DELETE_URL = `https://config-bucket.s3.${OBJECTS_REGION}.amazonaws.com/?delete=`;
+  const configStoreAnswering = (answers: Answer[]) => {
+    const { objects, requests } = objectsAnswering('config-bucket', answers);
+    return { store: new S3ConfigStore(objects), requests };
+  };
 
   it('deletes the documents up to the generation, page by page, and nothing else under the prefix', async () => {
     // Prepare
-    const { listed, deleted } = scriptS3([
-      ['gateways/gw-a/000000000001.json', 'gateways/gw-a/000000000042.json'],
-      ['gateways/gw-a/000000000043.json', 'gateways/gw-a/notes.txt'],
+    const { store, requests } = configStoreAnswering([
+      listing(['gateways/gw-a/000000000001.json', 'gateways/gw-a/000000000042.json'], 'page/2+='),
+      deleteResult(),
+      listing(['gateways/gw-a/000000000043.json', 'gateways/gw-a/notes.txt']),
     ]);
 
     // Act
-    await new S3ConfigStore(new S3Client(region), objectsAnswering('config-bucket').objects).deleteThrough(
-      'gw-a',
-      42,
-    );
+    await store.deleteThrough('gw-a', 42);
 
     // Assess
-    expect(listed.map((input) => [input.Bucket, input.Prefix])).toEqual([
-      ['config-bucket', 'gateways/gw-a/'],
-      ['config-bucket', 'gateways/gw-a/'],
+    expect(requests.map((request) => [request.method, request.url])).toEqual([
+      ['GET', LIST_URL],
+      ['POST', DELETE_URL],
+      ['GET', `${LIST_URL.replace('?', '?continuation-token=page%2F2%2B%3D&')}`],
     ]);
-    expect(keysOf(deleted)).toEqual([['gateways/gw-a/000000000001.json', 'gateways/gw-a/000000000042.json']]);
+    expect(keysToDelete(requests[1] as RecordedRequest)).toEqual([
+      'gateways/gw-a/000000000001.json',
+      'gateways/gw-a/000000000042.json',
+    ]);
   });
 
-  it.each([
-    [
-      'the instance secrets adapter',
-      () => new S3InstanceSecrets(new S3Client(region), 'secrets-bucket', undefined),
-    ],
-    [
-      'the cascade’s withdrawal alone (bucket from the environment)',
-      () => {
-        process.env.SECRETS_BUCKET = 'secrets-bucket';
-        return secretCopiesWithdrawal();
+  describe('withdrawing the secret copies', () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+      process.env = { ...saved };
+      jest.restoreAllMocks();
+    });
+    const copies = ['gateways/gw-a/secrets/vpc-peering/gateways/gw-a/private-key'];
+
+    it.each([
+      [
+        'the instance secrets adapter',
+        () => {
+          const { objects, requests } = objectsAnswering('secrets-bucket', [listing(copies), deleteResult()]);
+          return { adapter: new S3InstanceSecrets(new S3Client(region), objects, undefined), requests };
+        },
+      ],
+      [
+        'the cascade’s withdrawal alone (bucket, region and credentials from the environment)',
+        () => {
+          Object.assign(process.env, {
+            SECRETS_BUCKET: 'secrets-bucket',
+            AWS_REGION: OBJECTS_REGION,
+            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+            AWS_SECRET_ACCESS_KEY: 'secret',
+          });
+          delete process.env.AWS_ENDPOINT_URL_S3;
+          delete process.env.AWS_ENDPOINT_URL;
+          const { fetch, requests } = fetchAnswering([listing(copies), deleteResult()]);
+          jest.spyOn(globalThis, 'fetch').mockImplementation(fetch);
+          return { adapter: secretCopiesWithdrawal(), requests };
+        },
+      ],
+    ])(
+      '%s withdraws every secret copy delivered for the gateway, and only its own',
+      async (_adapter, build) => {
+        // Prepare
+        const { adapter, requests } = build();
+
+        // Act
+        await adapter.withdraw({ gatewayId: 'gw-a', instanceId: 'i-0abc' });
+
+        // Assess
+        expect(requests.map((request) => [request.method, request.url])).toEqual([
+          [
+            'GET',
+            `https://secrets-bucket.s3.${OBJECTS_REGION}.amazonaws.com/?list-type=2&prefix=gateways%2Fgw-a%2Fsecrets%2F`,
+          ],
+          ['POST', `https://secrets-bucket.s3.${OBJECTS_REGION}.amazonaws.com/?delete=`],
+        ]);
+        expect(keysToDelete(requests[1] as RecordedRequest)).toEqual(copies);
       },
-    ],
-  ])(
-    '%s withdraws every secret copy delivered for the gateway, and only its own',
-    async (_adapter, build) => {
-      // Prepare
-      const copies = ['gateways/gw-a/secrets/vpc-peering/gateways/gw-a/private-key'];
-      const { listed, deleted } = scriptS3([copies]);
-
-      // Act
-      await build().withdraw({ gatewayId: 'gw-a', instanceId: 'i-0abc' });
-
-      // Assess
-      expect(listed.map((input) => [input.Bucket, input.Prefix])).toEqual([
-        ['secrets-bucket', 'gateways/gw-a/secrets/'],
-      ]);
-      expect(keysOf(deleted)).toEqual([copies]);
-    },
-  );
+    );
+  });
 
   it('fails when S3 could not delete an object, so the cascade is retried', async () => {
     // Prepare
-    scriptS3([['gateways/gw-a/000000000001.json']]);
-    s3.on(DeleteObjectsCommand).resolves({
-      Errors: [{ Key: 'gateways/gw-a/000000000001.json', Code: 'InternalError' }],
-    });
+    const { store } = configStoreAnswering([
+      listing(['gateways/gw-a/000000000001.json']),
+      deleteResult([{ key: 'gateways/gw-a/000000000001.json', code: 'InternalError' }]),
+    ]);
 
     // Act / Assess
-    await expect(
-      new S3ConfigStore(new S3Client(region), objectsAnswering('config-bucket').objects).deleteThrough(
-        'gw-a',
-        5,
-      ),
-    ).rejects.toThrow('InternalError');
+    await expect(store.deleteThrough('gw-a', 5)).rejects.toThrow(
+      'S3 DeleteObjects of gateways/gw-a/000000000001.json: InternalError',
+    );
   });
 });

@@ -107,26 +107,24 @@ test.each(HANDLERS.map((spec) => spec.name))('%s takes its credentials from the 
 });
 
 /**
- * The handlers that copy secrets or delete under a prefix, the S3 operations signed requests do not
- * cover (lambdas/adapters/signed-s3/http-objects.ts); every other handler reaches S3 by signed requests or
- * not at all, and its bundle stays clear of the client (docs/DECISIONS.md, "Lambda bundles").
+ * The handler that copies secrets, the one S3 operation signed requests do not cover
+ * (lambdas/adapters/signed-s3/http-objects.ts); every other handler, deleting under a prefix included,
+ * reaches S3 by signed requests or not at all, and its bundle stays clear of the client
+ * (docs/DECISIONS.md, "Lambda bundles").
  */
-const S3_CLIENT_HOLDERS: readonly string[] = ['cascade', 'push-config', 'sweeper'];
+const S3_CLIENT_HOLDERS: readonly string[] = ['push-config'];
 const S3_CLIENT = /node_modules\/@aws-sdk\/(client-s3|middleware-sdk-s3)\//;
 
-test.each(HANDLERS.map((spec) => spec.name))(
-  '%s bundles the S3 client only if it copies or deletes',
-  (name) => {
-    // Prepare
-    const { inputs } = bundles.get(name) as HandlerBundle;
+test.each(HANDLERS.map((spec) => spec.name))('%s bundles the S3 client only if it copies', (name) => {
+  // Prepare
+  const { inputs } = bundles.get(name) as HandlerBundle;
 
-    // Act
-    const holdsClient = inputs.some((input) => S3_CLIENT.test(input));
+  // Act
+  const holdsClient = inputs.some((input) => S3_CLIENT.test(input));
 
-    // Assess
-    expect(holdsClient).toBe(S3_CLIENT_HOLDERS.includes(name));
-  },
-);
+  // Assess
+  expect(holdsClient).toBe(S3_CLIENT_HOLDERS.includes(name));
+});
 
 test('a bundle keeps only the SDK schemas of the operations it calls', () => {
   // Act

@@ -50,6 +50,48 @@ export const bodyCut =
       }),
     );
 
+/** S3's ListObjectsV2 answer listing `keys`, truncated with `nextToken` when one is given. */
+export const listing = (keys: readonly string[], nextToken?: string): Answer =>
+  ok(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+      `<Name>bucket</Name><KeyCount>${keys.length}</KeyCount><MaxKeys>1000</MaxKeys>` +
+      `<IsTruncated>${nextToken !== undefined}</IsTruncated>` +
+      keys
+        .map(
+          (key) =>
+            `<Contents><Key>${xmlEscaped(key)}</Key><LastModified>2026-12-04T00:00:00.000Z</LastModified>` +
+            '<ETag>&quot;0f343b0931126a20f133d67c2b018a3b&quot;</ETag><Size>44</Size><StorageClass>STANDARD</StorageClass></Contents>',
+        )
+        .join('') +
+      (nextToken === undefined
+        ? ''
+        : `<NextContinuationToken>${xmlEscaped(nextToken)}</NextContinuationToken>`) +
+      '</ListBucketResult>',
+  );
+
+/** S3's answer to a quiet DeleteObjects: one <Error> per key it could not delete, none otherwise. */
+export const deleteResult = (errors: ReadonlyArray<{ key: string; code: string }> = []): Answer =>
+  ok(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+      errors
+        .map(
+          ({ key, code }) =>
+            `<Error><Key>${xmlEscaped(key)}</Key><Code>${code}</Code><Message>S3 says so</Message></Error>`,
+        )
+        .join('') +
+      '</DeleteResult>',
+  );
+
+/** The keys a DeleteObjects request's body names, decoded. */
+export const keysToDelete = (request: RecordedRequest): string[] =>
+  Array.from(request.body?.matchAll(/<Key>([^<]*)<\/Key>/g) ?? [], ([, key]) =>
+    (key ?? '').replace(/&(amp|lt|gt|quot|apos);/g, (_entity, name: string) => XML_TEXT[name] ?? ''),
+  );
+
+const XML_TEXT: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const xmlEscaped = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => `&${Object.keys(XML_TEXT).find((name) => XML_TEXT[name] === c)};`);
+
 /** A connection that never answers: only the attempt's abort signal ends it, with its reason. */
 export const stalled: Answer = (init) =>
   new Promise((_resolve, reject) => {
@@ -58,11 +100,11 @@ export const stalled: Answer = (init) =>
     signal.addEventListener('abort', () => reject(signal.reason));
   });
 
-export function objectsAnswering(
-  bucket: string,
-  answers: readonly Answer[] = [],
-  options: { timeoutMs?: number } = {},
-): { objects: S3HttpObjects; requests: RecordedRequest[] } {
+/** A fetch answering `answers` in turn, and the requests it was sent. */
+export function fetchAnswering(answers: readonly Answer[]): {
+  fetch: typeof fetch;
+  requests: RecordedRequest[];
+} {
   const requests: RecordedRequest[] = [];
   const fakeFetch = async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const request: RecordedRequest = {
@@ -76,11 +118,20 @@ export function objectsAnswering(
     if (!answer) throw new Error(`Unexpected S3 request: ${request.method} ${request.url}`);
     return answer(init);
   };
+  return { fetch: fakeFetch as typeof fetch, requests };
+}
+
+export function objectsAnswering(
+  bucket: string,
+  answers: readonly Answer[] = [],
+  options: { timeoutMs?: number } = {},
+): { objects: S3HttpObjects; requests: RecordedRequest[] } {
+  const { fetch: fakeFetch, requests } = fetchAnswering(answers);
   const objects = new S3HttpObjects(
     bucket,
     OBJECTS_REGION,
     () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' }),
-    { fetch: fakeFetch as typeof fetch, wait: async () => undefined, ...options },
+    { fetch: fakeFetch, wait: async () => undefined, ...options },
   );
   return { objects, requests };
 }

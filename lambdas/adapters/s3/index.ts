@@ -4,11 +4,9 @@
  * an object tag naming its instance ARN (docs/SECURITY.md); the objects' keys are per gateway.
  */
 import { createHash } from 'node:crypto';
-import { S3Client } from '@aws-sdk/client-s3';
 import type { ConfigStore, InstanceTarget, PublishedState } from '../../app/ports';
 import { resolve } from '../../shared/deps';
 import { instanceArn } from '../../shared/instance-arn';
-import { boundedClientConfig } from '../sdk-client';
 import type { S3HttpObjects } from '../signed-s3/http-objects';
 import { deleteUnderPrefix } from './delete-under-prefix';
 import { configObjects, documentGeneration, gatewayDocumentsPrefix, stateDocumentKey } from './documents';
@@ -25,15 +23,11 @@ export const instanceTagging = (instanceId: string) =>
 export const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /**
- * Documents are written and read with signed requests (adapters/signed-s3); the S3 client is kept
- * for deleting under a prefix only, so a bundle that publishes no copy carries none of the client's
- * object operations (docs/DECISIONS.md, "Lambda bundles").
+ * Documents are written, read and deleted with signed requests (adapters/signed-s3), without the
+ * S3 client (docs/DECISIONS.md, "Lambda bundles").
  */
 export class S3ConfigStore implements ConfigStore {
-  constructor(
-    private readonly client: S3Client,
-    private readonly objects: S3HttpObjects,
-  ) {}
+  constructor(private readonly objects: S3HttpObjects) {}
 
   async put(target: InstanceTarget, generation: number, document: string): Promise<PublishedState> {
     const key = stateDocumentKey(target.gatewayId, generation);
@@ -49,12 +43,11 @@ export class S3ConfigStore implements ConfigStore {
   }
 
   deleteThrough(gatewayId: string, generation: number): Promise<void> {
-    return deleteUnderPrefix(this.client, this.objects.bucket, gatewayDocumentsPrefix(gatewayId), (key) => {
+    return deleteUnderPrefix(this.objects, gatewayDocumentsPrefix(gatewayId), (key) => {
       const found = documentGeneration(gatewayId, key);
       return found !== undefined && found <= generation;
     });
   }
 }
 
-export const configStore = () =>
-  resolve('configStore', () => new S3ConfigStore(new S3Client(boundedClientConfig('S3')), configObjects()));
+export const configStore = () => resolve('configStore', () => new S3ConfigStore(configObjects()));

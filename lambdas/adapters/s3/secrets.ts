@@ -1,23 +1,19 @@
 /**
- * The secret copies delivered to gateway instances (bucket layout: ./secret-store.ts). Copies and
- * deletes under a prefix need the S3 client; the handlers that deliver or withdraw copies hold it,
- * the api Lambda does not.
+ * The secret copies delivered to gateway instances (bucket layout: ./secret-store.ts). Copies need
+ * the S3 client (CopyObject can fail inside a 200 answer); only push-config, which delivers, holds
+ * it. Withdrawal is signed requests (./secret-copies-withdrawal.ts).
  */
 import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { InstanceSecrets, InstanceTarget } from '../../app/ports';
 import { SecretMissingError } from '../../core/errors';
-import { provided, resolve } from '../../shared/deps';
+import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { boundedClientConfig } from '../sdk-client';
+import { type S3HttpObjects, signedObjects } from '../signed-s3/http-objects';
 import { transientOn } from '../transient';
 import { instanceTagging } from '.';
-import { deleteUnderPrefix } from './delete-under-prefix';
-import {
-  controlPlaneSecretKey,
-  deliveredSecretKey,
-  deliveredSecretsPrefix,
-  secretEncryption,
-} from './secret-store';
+import { withdrawCopies } from './secret-copies-withdrawal';
+import { controlPlaneSecretKey, deliveredSecretKey, secretEncryption } from './secret-store';
 
 /**
  * Server-side copies (S3 decrypts and re-encrypts; the Lambda never holds the value), one request
@@ -27,7 +23,8 @@ import {
 export class S3InstanceSecrets implements InstanceSecrets {
   constructor(
     private readonly client: S3Client,
-    private readonly bucket: string,
+    /** The secrets bucket's objects: the bucket copied within, and the withdrawal's requests. */
+    private readonly objects: S3HttpObjects,
     private readonly kmsKeyId: string | undefined,
   ) {}
 
@@ -37,9 +34,9 @@ export class S3InstanceSecrets implements InstanceSecrets {
         transientOn('S3', () =>
           this.client.send(
             new CopyObjectCommand({
-              Bucket: this.bucket,
+              Bucket: this.objects.bucket,
               Key: deliveredSecretKey(target.gatewayId, name),
-              CopySource: `${this.bucket}/${controlPlaneSecretKey(name)}`,
+              CopySource: `${this.objects.bucket}/${controlPlaneSecretKey(name)}`,
               Tagging: instanceTagging(target.instanceId),
               TaggingDirective: 'REPLACE',
               ...secretEncryption(this.kmsKeyId),
@@ -54,31 +51,17 @@ export class S3InstanceSecrets implements InstanceSecrets {
   }
 
   withdraw(target: InstanceTarget): Promise<void> {
-    return withdrawCopies(this.client, this.bucket, target);
+    return withdrawCopies(this.objects, target);
   }
 }
-
-/** Deletes every copy delivered for the target's gateway. */
-const withdrawCopies = (client: S3Client, bucket: string, target: InstanceTarget) =>
-  deleteUnderPrefix(client, bucket, deliveredSecretsPrefix(target.gatewayId));
-
-let sharedClient: S3Client | undefined;
-const s3Client = () => {
-  sharedClient ??= new S3Client(boundedClientConfig('S3'));
-  return sharedClient;
-};
 
 export const instanceSecrets = () =>
   resolve(
     'instanceSecrets',
-    () => new S3InstanceSecrets(s3Client(), env.secretsBucket(), env.secretsKmsKeyId()),
+    () =>
+      new S3InstanceSecrets(
+        new S3Client(boundedClientConfig('S3')),
+        signedObjects(env.secretsBucket()),
+        env.secretsKmsKeyId(),
+      ),
   );
-
-/**
- * Withdrawal alone, for the cascade: a bundle that never delivers holds no CopyObject
- * (docs/DECISIONS.md, "Lambda bundles"). The provided adapter (embedded runtime, tests) serves too.
- */
-export const secretCopiesWithdrawal = (): Pick<InstanceSecrets, 'withdraw'> =>
-  provided('instanceSecrets') ?? {
-    withdraw: (target) => withdrawCopies(s3Client(), env.secretsBucket(), target),
-  };

@@ -1,18 +1,20 @@
 /**
  * A bucket's objects over SigV4-signed fetch, without the S3 client (docs/DECISIONS.md, "Lambda
- * bundles"). It fails the way the client does, so `transientOn` maps it unchanged: an S3 error
- * answer becomes an error named by S3's `<Code>` carrying `$metadata.httpStatusCode`, and a
- * failure below HTTP surfaces as its socket error (with `code`, e.g. ECONNRESET). Throttling, 5xx
- * and network failures are retried as the client's standard mode does (3 attempts, jittered
- * back-off) before they become TransientError. An attempt that has no full answer within
- * `timeoutMs` is aborted (a TimeoutError) and retried the same way: a stalled connection costs a few
- * seconds, never the rest of the Lambda's time. It grants nothing itself: the adapters sending
- * through it (s3, ssm) hold the access (lib/access.ts).
+ * bundles"): one object's GET, PUT and DELETE, a listing under a prefix, and DeleteObjects. It
+ * fails the way the client does, so `transientOn` maps it unchanged: an S3 error answer becomes
+ * an error named by S3's `<Code>` carrying `$metadata.httpStatusCode`, and a failure below HTTP
+ * surfaces as its socket error (with `code`, e.g. ECONNRESET). Throttling, 5xx and network
+ * failures are retried as the client's standard mode does (3 attempts, jittered back-off) before
+ * they become TransientError. An attempt that has no full answer within `timeoutMs` is aborted (a
+ * TimeoutError) and retried the same way: a stalled connection costs a few seconds, never the rest
+ * of the Lambda's time. It grants nothing itself: the adapters sending through it (s3, ssm) hold
+ * the access (lib/access.ts).
  */
+import { createHash } from 'node:crypto';
 import { env } from '../../shared/env';
 import { type RetryOptions, retry } from '../../shared/retry';
 import { isTransientAwsError, transientOn } from '../transient';
-import { type AwsCredentials, type ObjectMethod, signObjectRequest } from './signed-request';
+import { type AwsCredentials, type S3Method, type S3Request, signS3Request } from './signed-request';
 
 /** S3's answer other than success (and other than 404 to a GET), shaped as the SDK's errors are. */
 export class S3ResponseError extends Error {
@@ -22,7 +24,7 @@ export class S3ResponseError extends Error {
     /** S3's error code (`PreconditionFailed`, `SlowDown`, `AccessDenied`…), the error's name. */
     code: string,
     readonly status: number,
-    method: ObjectMethod,
+    method: S3Method,
   ) {
     // S3's <Message> can name the caller's role and account: it is left out.
     super(`S3 ${method} answered HTTP ${status} ${code}`);
@@ -71,6 +73,14 @@ const BASE_DELAY_MS = 100;
  * handlers' timeouts (lib/constructs/peering-function.ts).
  */
 const ATTEMPT_TIMEOUT_MS = 5_000;
+/** S3's bound on the keys of one DeleteObjects request (and of one listing page). */
+const MAX_KEYS_PER_DELETE = 1_000;
+
+/** One page of a listing; `nextToken` asks for the next page, none after the last. */
+export interface ListedKeys {
+  keys: string[];
+  nextToken: string | undefined;
+}
 
 export class S3HttpObjects {
   constructor(
@@ -90,15 +100,15 @@ export class S3HttpObjects {
   async get(key: string, options: GetOptions = {}): Promise<string | undefined> {
     const { maxBytes } = options;
     if (maxBytes === undefined) {
-      const response = await this.send('GET', key, {}, undefined, { accepted: [404] });
+      const response = await this.send({ method: 'GET', key }, { accepted: [404] });
       return response.status === 404 ? undefined : response.text;
     }
     // `bytes=0-N` is inclusive: N + 1 bytes, so an object of more than N bytes shows as one that
     // fills the range. S3 answers 206, or 416 to any range of an empty object.
-    const response = await this.send('GET', key, { range: `bytes=0-${maxBytes}` }, undefined, {
-      accepted: [404, 416],
-      maxBytes: maxBytes + 1,
-    });
+    const response = await this.send(
+      { method: 'GET', key, headers: { range: `bytes=0-${maxBytes}` } },
+      { accepted: [404, 416], maxBytes: maxBytes + 1 },
+    );
     if (response.status === 404) return undefined;
     if (response.status === 416) return '';
     if (response.bytes > maxBytes) throw new ObjectTooLargeError(maxBytes);
@@ -107,12 +117,58 @@ export class S3HttpObjects {
 
   /** Writes `body` with `headers` signed; a refused condition (`if-none-match`) throws its 412/409. */
   async put(key: string, body: string, headers: Readonly<Record<string, string>>): Promise<void> {
-    await this.send('PUT', key, headers, body);
+    await this.send({ method: 'PUT', key, headers, body });
   }
 
   /** S3 answers 204 whether or not the object existed. */
   async delete(key: string): Promise<void> {
-    await this.send('DELETE', key, {});
+    await this.send({ method: 'DELETE', key });
+  }
+
+  /** One page (up to 1,000 keys) of the keys under `prefix` (ListObjectsV2), from `continuationToken`. */
+  async list(prefix: string, continuationToken?: string): Promise<ListedKeys> {
+    const { text } = await this.send({
+      method: 'GET',
+      query: {
+        'list-type': '2',
+        prefix,
+        ...(continuationToken === undefined ? {} : { 'continuation-token': continuationToken }),
+      },
+    });
+    const truncated = textOf(text, 'IsTruncated') === 'true';
+    return {
+      keys: elements(text, 'Contents').flatMap((contents) =>
+        elements(contents, 'Key').slice(0, 1).map(xmlDecode),
+      ),
+      nextToken: truncated ? textOf(text, 'NextContinuationToken') : undefined,
+    };
+  }
+
+  /**
+   * Deletes `keys`, one DeleteObjects request per 1,000. S3 answers 200 even when it could not
+   * delete some of them, listing those as <Error> entries: the first one throws, naming its key.
+   */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (let start = 0; start < keys.length; start += MAX_KEYS_PER_DELETE) {
+      const objects = keys
+        .slice(start, start + MAX_KEYS_PER_DELETE)
+        .map((key) => `<Object><Key>${xmlEscape(key)}</Key></Object>`);
+      // Quiet: S3 lists only the keys it failed to delete.
+      const body = `<Delete><Quiet>true</Quiet>${objects.join('')}</Delete>`;
+      const { text } = await this.send({
+        method: 'POST',
+        query: { delete: '' },
+        // S3 refuses a DeleteObjects without an integrity header (Content-MD5 or a flexible checksum).
+        headers: { 'content-md5': createHash('md5').update(body, 'utf8').digest('base64') },
+        body,
+      });
+      const failed = elements(text, 'Error')[0];
+      if (failed !== undefined) {
+        throw new Error(
+          `S3 DeleteObjects of ${textOf(failed, 'Key')}: ${textOf(failed, 'Code') ?? 'UnknownError'}`,
+        );
+      }
+    }
   }
 
   /**
@@ -120,17 +176,15 @@ export class S3HttpObjects {
    * most `maxBytes` of it when given, `bytes` saying how many were).
    */
   private send(
-    method: ObjectMethod,
-    key: string,
-    headers: Readonly<Record<string, string>>,
-    body?: string,
+    request: Omit<S3Request, 'bucket'>,
     { accepted = [], maxBytes }: { accepted?: readonly number[]; maxBytes?: number } = {},
   ): Promise<{ status: number; text: string; bytes: number }> {
+    const { method, body } = request;
     const { fetch: fetchFn = fetch, now = () => new Date(), random, wait } = this.options;
     const timeoutMs = this.options.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
     const attempt = async (): Promise<{ status: number; text: string; bytes: number }> => {
-      const signed = signObjectRequest(
-        { method, bucket: this.bucket, key, headers, ...(body === undefined ? {} : { body }) },
+      const signed = signS3Request(
+        { ...request, bucket: this.bucket },
         this.region,
         this.credentials(),
         now(),
@@ -172,6 +226,36 @@ export class S3HttpObjects {
     );
   }
 }
+
+/**
+ * The content of each `<name>` element of `xml`, still encoded: S3's answers have no attributes and
+ * no CDATA, and an element's text is decoded (xmlDecode) once, where it is read.
+ */
+const elements = (xml: string, name: string): string[] =>
+  Array.from(xml.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, 'g')), ([, inner]) => inner ?? '');
+/** The decoded text of the first `<name>` element of `xml`. */
+const textOf = (xml: string, name: string): string | undefined => {
+  const [first] = elements(xml, name);
+  return first === undefined ? undefined : xmlDecode(first);
+};
+
+const XML_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const xmlDecode = (text: string): string =>
+  text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (entity, name: string) =>
+    name.startsWith('#x')
+      ? String.fromCodePoint(Number.parseInt(name.slice(2), 16))
+      : name.startsWith('#')
+        ? String.fromCodePoint(Number(name.slice(1)))
+        : (XML_ENTITIES[name] ?? entity),
+  );
+const XML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
+const xmlEscape = (text: string): string => text.replace(/[&<>"']/g, (c) => XML_ESCAPES[c] ?? c);
 
 /** The answer's body as text, and its size in bytes; past `maxBytes` bytes it is left unread. */
 async function readBody(answer: Response, maxBytes?: number): Promise<{ text: string; bytes: number }> {

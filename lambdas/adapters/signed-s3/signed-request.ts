@@ -1,7 +1,7 @@
 /**
- * One S3 object request (GET, PUT, DELETE) signed with SigV4 by hand (node:crypto), for fetch. The
- * api Lambda reads documents and keeps its secrets this way: the S3 client would put the api
- * bundle past the 500 KB budget (docs/DECISIONS.md, "Lambda bundles").
+ * One S3 request signed with SigV4 by hand (node:crypto), for fetch: an object's GET, PUT or DELETE,
+ * or a bucket-level request with a query (ListObjectsV2's GET, DeleteObjects' POST). The S3 client
+ * would put the bundles past the 500 KB budget (docs/DECISIONS.md, "Lambda bundles").
  */
 import { createHash, createHmac } from 'node:crypto';
 
@@ -11,15 +11,18 @@ export interface AwsCredentials {
   sessionToken?: string | undefined;
 }
 
-export type ObjectMethod = 'GET' | 'PUT' | 'DELETE';
+export type S3Method = 'GET' | 'PUT' | 'DELETE' | 'POST';
 
-export interface ObjectRequest {
-  method: ObjectMethod;
+export interface S3Request {
+  method: S3Method;
   bucket: string;
-  key: string;
+  /** The object's key; none for a request on the bucket itself (a listing, DeleteObjects). */
+  key?: string;
+  /** Query parameters, sent and signed; `{ delete: '' }` is sent `?delete=`, which S3 reads as `?delete`. */
+  query?: Readonly<Record<string, string>>;
   /** Headers to send and sign besides the SigV4 ones, e.g. `if-none-match` or SSE-KMS's. */
   headers?: Readonly<Record<string, string>>;
-  /** A PUT's body: its SHA-256 is signed, so S3 refuses a body changed on the way. */
+  /** A PUT's or POST's body: its SHA-256 is signed, so S3 refuses a body changed on the way. */
   body?: string;
 }
 
@@ -33,9 +36,22 @@ export interface SignedRequest {
 const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 const hmac = (key: Buffer | string, text: string): Buffer => createHmac('sha256', key).update(text).digest();
 const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
-/** RFC 3986 encoding of one path segment, as S3's canonical URI wants it. */
-const encodeSegment = (segment: string): string =>
-  encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+/**
+ * RFC 3986 encoding (all but letters, digits and `-_.~`), as SigV4 wants a path segment and each
+ * query name and value.
+ */
+const uriEncode = (text: string): string =>
+  encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+/**
+ * SigV4's canonical query string: encoded `name=value` pairs sorted by encoded name, by code unit
+ * (sorting the joined pairs would put `a-b=` before `a=`).
+ */
+const canonicalQuery = (query: Readonly<Record<string, string>>): string =>
+  Object.entries(query)
+    .map(([name, value]) => [uriEncode(name), uriEncode(value)] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, value]) => `${name}=${value}`)
+    .join('&');
 /** A canonical header value: trimmed, inner runs of spaces as one (SigV4's rule). */
 const canonicalValue = (value: string): string => value.trim().replace(/\s+/g, ' ');
 
@@ -44,17 +60,18 @@ const canonicalValue = (value: string): string => value.trim().replace(/\s+/g, '
  * or path style under `endpoint` (LocalStack: what AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL give
  * the SDK clients beside these requests).
  */
-export function signObjectRequest(
-  request: ObjectRequest,
+export function signS3Request(
+  request: S3Request,
   region: string,
   credentials: AwsCredentials,
   now: Date,
   endpoint?: URL,
 ): SignedRequest {
-  const objectPath = `/${request.key.split('/').map(encodeSegment).join('/')}`;
+  const objectPath = request.key === undefined ? '' : `/${request.key.split('/').map(uriEncode).join('/')}`;
   const host = endpoint ? endpoint.host : `${request.bucket}.s3.${region}.amazonaws.com`;
-  const path = endpoint ? `/${encodeSegment(request.bucket)}${objectPath}` : objectPath;
+  const path = endpoint ? `/${uriEncode(request.bucket)}${objectPath}` : objectPath || '/';
   const origin = endpoint ? endpoint.origin : `https://${host}`;
+  const query = canonicalQuery(request.query ?? {});
   const amzDate = now
     .toISOString()
     .replace(/[-:]/g, '')
@@ -77,7 +94,7 @@ export function signObjectRequest(
   const canonicalRequest = [
     request.method,
     path,
-    '',
+    query,
     ...names.map((name) => `${name}:${headers[name]}`),
     '',
     names.join(';'),
@@ -91,5 +108,5 @@ export function signObjectRequest(
   );
   const signature = createHmac('sha256', signingKey).update(stringToSign).digest('hex');
   headers.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
-  return { url: `${origin}${path}`, headers };
+  return { url: `${origin}${path}${query ? `?${query}` : ''}`, headers };
 }

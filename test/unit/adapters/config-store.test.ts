@@ -1,10 +1,9 @@
 /**
  * The config store's documents over signed fetch (lambdas/adapters/s3/index.ts): the PUT a push
  * publishes (tagged with the instance's ARN, which the instance policy matches: docs/SECURITY.md),
- * the GET that reads it back, and what S3's failures become. Deleting under a prefix stays on the
- * S3 client (test/gateway/teardown-adapters.test.ts).
+ * the GET that reads it back, and what S3's failures become. Deleting under a prefix:
+ * test/gateway/teardown-adapters.test.ts.
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import { S3ConfigStore, sha256Hex } from '../../../lambdas/adapters/s3';
 import { TransientError } from '../../../lambdas/core/errors';
 import { type Answer, objectsAnswering, ok, s3Error } from '../../support/s3-fetch';
@@ -16,7 +15,7 @@ const KEY_URL = 'https://config-bucket.s3.eu-west-1.amazonaws.com/gateways/gw-a/
 
 function storeAnswering(answers: Answer[]) {
   const { objects, requests } = objectsAnswering('config-bucket', answers);
-  return { store: new S3ConfigStore(new S3Client({ region: 'eu-west-1' }), objects), requests };
+  return { store: new S3ConfigStore(objects), requests };
 }
 
 test('publishes a document as one signed PUT, tagged for its instance', async () => {

@@ -1,13 +1,14 @@
 /**
- * The hand-made S3 object request signature (lambdas/adapters/signed-s3/signed-request.ts) against the
+ * The hand-made S3 request signature (lambdas/adapters/signed-s3/signed-request.ts) against the
  * SDK's own SigV4 signer, for the same request: equal Authorization headers, for each method, with
- * and without a session token, with and without extra signed headers and a body.
+ * and without a session token, with and without extra signed headers, a body and a query, on an
+ * object and on the bucket (ListObjectsV2, DeleteObjects), virtual-hosted and path style.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { SourceData } from '@smithy/types';
 import { signedObjects } from '../../../lambdas/adapters/signed-s3/http-objects';
-import { type ObjectRequest, signObjectRequest } from '../../../lambdas/adapters/signed-s3/signed-request';
+import { type S3Request, signS3Request } from '../../../lambdas/adapters/signed-s3/signed-request';
 
 /** The SDK's Checksum interface over node:crypto (what @smithy/hash-node does). */
 const bytes = (data: SourceData): string | Buffer =>
@@ -50,9 +51,9 @@ const PUT_IF_ABSENT_HEADERS = {
 
 /** The SDK signer's Authorization for `request`, given the payload hash S3 requests carry. */
 async function sdkAuthorization(
-  request: ObjectRequest,
+  request: S3Request,
   withToken: boolean,
-  at: { hostname: string; path: string } = { hostname: HOST, path: `/${request.key}` },
+  at: { hostname: string; path: string } = { hostname: HOST, path: `/${request.key ?? ''}` },
 ) {
   const signer = new SignatureV4({
     service: 's3',
@@ -70,7 +71,7 @@ async function sdkAuthorization(
       protocol: 'https:',
       hostname: at.hostname,
       path: at.path,
-      query: {},
+      query: { ...request.query },
       headers: { ...request.headers, host: at.hostname, 'x-amz-content-sha256': payloadHash },
       ...(request.body === undefined ? {} : { body: request.body }),
     },
@@ -79,7 +80,26 @@ async function sdkAuthorization(
   return signed.headers.authorization;
 }
 
-const REQUESTS: ReadonlyArray<[string, ObjectRequest]> = [
+/** What S3HttpObjects.list and deleteMany send: odd characters in the prefix and the token. */
+const LIST: S3Request = {
+  method: 'GET',
+  bucket: 'bucket',
+  query: {
+    'list-type': '2',
+    prefix: "gateways/gw a+b/secrets/ü~*'()!",
+    'continuation-token': '1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=+x',
+  },
+};
+const DELETE_BODY = '<Delete><Quiet>true</Quiet><Object><Key>gateways/gw-a/a&amp;b</Key></Object></Delete>';
+const DELETE_OBJECTS: S3Request = {
+  method: 'POST',
+  bucket: 'bucket',
+  query: { delete: '' },
+  headers: { 'content-md5': createHash('md5').update(DELETE_BODY).digest('base64') },
+  body: DELETE_BODY,
+};
+
+const REQUESTS: ReadonlyArray<[string, S3Request]> = [
   ['GET', { method: 'GET', bucket: 'bucket', key: 'gateways/gw-a/000000000007.json' }],
   ['DELETE', { method: 'DELETE', bucket: 'bucket', key: 'secrets/vpc-peering/peerings/p1/psk' }],
   [
@@ -100,12 +120,21 @@ const REQUESTS: ReadonlyArray<[string, ObjectRequest]> = [
     'GET with a header',
     { method: 'GET', bucket: 'bucket', key: 'secrets/x', headers: { 'if-none-match': '*' } },
   ],
+  ['ListObjectsV2 (a bucket-level GET with a query)', LIST],
+  ['DeleteObjects (a bucket-level POST with a body)', DELETE_OBJECTS],
 ];
+
+/** That `url` is `origin` + `path`, with exactly the request's query once decoded as S3 decodes it. */
+function expectSentTo(url: string, origin: string, path: string, request: S3Request) {
+  const sent = new URL(url);
+  expect(`${sent.origin}${sent.pathname}`).toBe(`${origin}${path}`);
+  expect(Object.fromEntries(sent.searchParams)).toEqual(request.query ?? {});
+}
 
 describe.each(REQUESTS)('%s', (_case, request) => {
   test.each([true, false])('the signature equals the SDK signer’s (session token: %s)', async (withToken) => {
     // Act
-    const signed = signObjectRequest(
+    const signed = signS3Request(
       request,
       REGION,
       withToken ? credentials : { ...credentials, sessionToken: undefined },
@@ -113,15 +142,51 @@ describe.each(REQUESTS)('%s', (_case, request) => {
     );
 
     // Assess
-    expect(signed.url).toBe(`https://${HOST}/${request.key}`);
+    expectSentTo(signed.url, `https://${HOST}`, `/${request.key ?? ''}`, request);
     expect(signed.headers.authorization).toBe(await sdkAuthorization(request, withToken));
     expect(signed.headers['x-amz-security-token']).toBe(withToken ? credentials.sessionToken : undefined);
   });
+
+  test.each([true, false])(
+    'path style under a custom endpoint, the signature equals the SDK signer’s (session token: %s)',
+    async (withToken) => {
+      // Prepare
+      const path = `/bucket${request.key === undefined ? '' : `/${request.key}`}`;
+
+      // Act
+      const signed = signS3Request(
+        request,
+        REGION,
+        withToken ? credentials : { ...credentials, sessionToken: undefined },
+        NOW,
+        new URL('http://localhost:4566'),
+      );
+
+      // Assess
+      expectSentTo(signed.url, 'http://localhost:4566', path, request);
+      expect(signed.headers.authorization).toBe(
+        await sdkAuthorization(request, withToken, { hostname: 'localhost:4566', path }),
+      );
+    },
+  );
+});
+
+test('a query is encoded as SigV4 wants (RFC 3986) and sorted by name', () => {
+  // Act
+  const signed = signS3Request(
+    { method: 'GET', bucket: 'bucket', query: { prefix: "a b/+=*'", 'list-type': '2', 'a-b': '~' } },
+    REGION,
+    credentials,
+    NOW,
+  );
+
+  // Assess
+  expect(signed.url).toBe(`https://${HOST}/?a-b=~&list-type=2&prefix=a%20b%2F%2B%3D%2A%27`);
 });
 
 test('every header given is sent and signed', () => {
   // Act
-  const signed = signObjectRequest(
+  const signed = signS3Request(
     { method: 'PUT', bucket: 'bucket', key: 'k', body: 'v', headers: PUT_IF_ABSENT_HEADERS },
     REGION,
     credentials,
@@ -136,7 +201,7 @@ test('every header given is sent and signed', () => {
 
 test('a key is encoded segment by segment as S3 wants it', () => {
   // Act
-  const signed = signObjectRequest(
+  const signed = signS3Request(
     { method: 'GET', bucket: 'bucket', key: "a b/c'(d)*" },
     REGION,
     credentials,
@@ -145,21 +210,6 @@ test('a key is encoded segment by segment as S3 wants it', () => {
 
   // Assess
   expect(signed.url).toBe(`https://${HOST}/a%20b/c%27%28d%29%2A`);
-});
-
-test('under a custom endpoint (LocalStack) the request is path style, signed as the SDK signs it', async () => {
-  // Prepare
-  const request: ObjectRequest = { method: 'PUT', bucket: 'bucket', key: 'secrets/x', body: 'v' };
-
-  // Act
-  const signed = signObjectRequest(request, REGION, credentials, NOW, new URL('http://localhost:4566'));
-
-  // Assess
-  expect(signed.url).toBe('http://localhost:4566/bucket/secrets/x');
-  expect(signed.headers.host).toBe('localhost:4566');
-  expect(signed.headers.authorization).toBe(
-    await sdkAuthorization(request, true, { hostname: 'localhost:4566', path: '/bucket/secrets/x' }),
-  );
 });
 
 describe('signedObjects (the adapters’ factory)', () => {
