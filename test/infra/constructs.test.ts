@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { assembleGatewayScript, GATEWAY_SOURCE_DIR } from '../../gateway/assemble';
 import {
   commandParameterPatterns,
@@ -15,6 +14,7 @@ import {
 } from '../../lib/constructs/gateway-command-document';
 import { aslSubstitutionNames, PeeringStateMachine } from '../../lib/constructs/peering-state-machine';
 import { parseRemovalPolicy } from '../../lib/vpc-peering-stack';
+import { inlineFunction } from '../support/inline-function';
 
 const matches = (pattern: string, value: string) => new RegExp(pattern).test(value);
 const buckets = { configBucket: 'config-bucket.example', secretsBucket: 'secrets-bucket' };
@@ -192,11 +192,7 @@ describe('PeeringStateMachine expectedFailures', () => {
       const states = { Call: { Type: 'Task', Resource: '${StepArn}', Next: name }, [name]: { Type: type } };
       writeFileSync(definitionFile, JSON.stringify({ StartAt: 'Call', States: states }));
       const stack = new Stack(new App(), 'Machine');
-      const step = new LambdaFunction(stack, 'Step', {
-        code: Code.fromInline('exports.handler = async () => {}'),
-        handler: 'index.handler',
-        runtime: Runtime.NODEJS_22_X,
-      });
+      const step = inlineFunction(stack, 'Step');
       new PeeringStateMachine(stack, 'Machine', {
         definitionFile,
         functions: { StepArn: step },

@@ -2,12 +2,12 @@
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { AccountPrincipal, ArnPrincipal } from 'aws-cdk-lib/aws-iam';
-import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import {
   GatewayEventsBus,
   gatewayProductPrincipal,
   OWN_ACCOUNT_PRODUCER_WARNING,
 } from '../../lib/constructs/gateway-events-bus';
+import { inlineFunction } from '../support/inline-function';
 
 describe('gatewayProductPrincipal', () => {
   it('defaults to the stack account', () => {
@@ -38,11 +38,7 @@ describe('GatewayEventsBus', () => {
   /** The bus alone in a stack of account 111122223333, its template and its warnings. */
   function busOf(producer: string | undefined) {
     const stack = new Stack(new App(), 'Bus', { env: { account: '111122223333', region: 'eu-west-1' } });
-    const handler = new LambdaFunction(stack, 'Handler', {
-      code: Code.fromInline('exports.handler = async () => {}'),
-      handler: 'index.handler',
-      runtime: Runtime.NODEJS_22_X,
-    });
+    const handler = inlineFunction(stack, 'Handler');
     new GatewayEventsBus(stack, 'GatewayEventsBus', {
       producer,
       handler,

@@ -12,7 +12,8 @@ import { FileInstanceSecrets } from '../../lambdas/adapters/local/file-instance-
 import { FileSecretStore } from '../../lambdas/adapters/local/file-secret-store';
 import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
-import type { CommandBus, Repository, WorkflowName } from '../../lambdas/app/ports';
+import { configStore } from '../../lambdas/adapters/s3';
+import type { CommandBus, Repository, WorkflowEngine, WorkflowName } from '../../lambdas/app/ports';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { LocalCommandBus, LocalHosts } from '../../runtime/hosts';
@@ -42,6 +43,14 @@ export interface WorkflowBench {
   gateway(overrides?: Partial<GatewayRecord>): Promise<GatewayRecord>;
   /** Uses another command bus (the SSM adapter on a mocked client). */
   useCommands(commands: CommandBus): void;
+  /** What the API's road-warrior routes take, on this bench and `workflows`. */
+  apiDeps(workflows: WorkflowEngine): {
+    repository: Repository;
+    secrets: FileSecretStore;
+    workflows: WorkflowEngine;
+    configStore: ReturnType<typeof configStore>;
+    clock: () => Date;
+  };
 }
 
 export function useWorkflowBench(): WorkflowBench {
@@ -132,6 +141,13 @@ export function useWorkflowBench(): WorkflowBench {
       return record;
     },
     useCommands: (bus) => provideDependencies({ commands: bus }),
+    apiDeps: (workflows) => ({
+      repository: new MemoryRepository({}, state),
+      secrets: defined(secrets),
+      workflows,
+      configStore: configStore(),
+      clock: () => new Date(),
+    }),
   };
 }
 

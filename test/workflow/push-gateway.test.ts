@@ -4,7 +4,6 @@
  * road-warrior change, and the API use cases that start it and follow it.
  */
 
-import { configStore } from '../../lambdas/adapters/s3';
 import { addRoadWarrior, deletePeer } from '../../lambdas/app/api/peers';
 import { pushGatewayAndWait } from '../../lambdas/app/api/waiting';
 import type { SecretStore, WorkflowEngine } from '../../lambdas/app/ports';
@@ -49,13 +48,7 @@ const withDelete = (store: SecretStore, remove: (name: string) => Promise<void>)
   delete: remove,
 });
 
-const apiDeps = (workflows: WorkflowEngine) => ({
-  repository: bench.repository(),
-  secrets: bench.secrets(),
-  workflows,
-  configStore: configStore(),
-  clock: () => new Date(),
-});
+const apiDeps = (workflows: WorkflowEngine) => bench.apiDeps(workflows);
 
 describe('push-gateway', () => {
   it("applies the gateway's current generation on its instance and stores the report", async () => {

@@ -3,7 +3,6 @@
  * committed is never answered as failed because its push could not start at once, and a public
  * key already on the gateway is refused before anything is stored.
  */
-import { configStore } from '../../lambdas/adapters/s3';
 import { addRoadWarrior, deletePeer } from '../../lambdas/app/api/peers';
 import type { WorkflowEngine } from '../../lambdas/app/ports';
 import { ConflictError, TransientError } from '../../lambdas/core/errors';
@@ -18,13 +17,7 @@ const alice: Caller = { userId: 'alice', isAdmin: false };
 /** Long enough for any push to end here. */
 const timing = { waitMs: 120_000, pollMs: 10 };
 
-const apiDeps = (workflows: WorkflowEngine) => ({
-  repository: bench.repository(),
-  secrets: bench.secrets(),
-  workflows,
-  configStore: configStore(),
-  clock: () => new Date(),
-});
+const apiDeps = (workflows: WorkflowEngine) => bench.apiDeps(workflows);
 
 /** `engine`, except that its first `times` starts of push-gateway are throttled. */
 function pushStartsThrottled(engine: WorkflowEngine, times: number): WorkflowEngine {
