@@ -12,7 +12,8 @@ export function corsHeaders(origin: () => string | undefined): MiddlewareObj<unk
     request.response.headers = {
       ...request.response.headers,
       'access-control-allow-origin': allowed,
-      'access-control-expose-headers': 'Location',
+      // Retry-After: a browser client of another origin reads when to ask again (429, 503, 409 IN_PROGRESS).
+      'access-control-expose-headers': 'Location, Retry-After',
       vary: 'Origin',
     };
   };

@@ -24,7 +24,7 @@ describe('CORS headers', () => {
     // Assess
     expect(response.statusCode).toBe(fail ? 404 : 200);
     expect(response.headers['access-control-allow-origin']).toBe(ORIGIN);
-    expect(response.headers['access-control-expose-headers']).toBe('Location');
+    expect(response.headers['access-control-expose-headers']).toBe('Location, Retry-After');
   });
 
   test('no console origin configured: no CORS header', async () => {
