@@ -131,3 +131,24 @@ describe('the other services’ clients', () => {
     expect(server.operations).toEqual(Array(SDK_MAX_ATTEMPTS).fill('DescribeExecution'));
   });
 });
+
+describe('against an emulator', () => {
+  const variable = 'AWS_ENDPOINT_URL_DYNAMODB';
+  const saved = process.env[variable];
+  afterEach(() => {
+    if (saved === undefined) delete process.env[variable];
+    else process.env[variable] = saved;
+  });
+
+  it('waits longer to connect and for an answer, as a busy DynamoDB Local needs', () => {
+    // Prepare
+    delete process.env[variable];
+    const onAws = boundedClientConfig('DYNAMODB').requestHandler;
+    process.env[variable] = 'http://127.0.0.1:8000';
+    // Act
+    const onEmulator = boundedClientConfig('DYNAMODB').requestHandler;
+    // Assess
+    expect(onEmulator.connectionTimeout).toBeGreaterThan(onAws.connectionTimeout);
+    expect(onEmulator.requestTimeout).toBeGreaterThan(onAws.requestTimeout);
+  });
+});
