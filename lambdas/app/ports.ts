@@ -92,6 +92,8 @@ export interface IdempotencyRecord {
   /** The response to replay, once known. */
   response?: { statusCode: number; headers: Record<string, string>; body: string };
   createdAt: string;
+  /** How many times the claim was taken over (retakeIdempotencyKey); absent: never. */
+  takeovers?: number;
 }
 
 /**
@@ -220,6 +222,13 @@ export interface InstanceLockStore {
 export interface IdempotencyStore {
   /** Conditional create; returns the existing record instead when the key is taken (and not expired). */
   claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined>;
+  /**
+   * Takes over a claim whose request is over (it died, or answered "retry later"): the record as
+   * read becomes a fresh claim made at `createdAt`, with no answer and one more take-over. False
+   * when another request took it over first (its take-over count moved on), so that one runs and
+   * this one does not.
+   */
+  retakeIdempotencyKey(read: IdempotencyRecord, createdAt: string): Promise<boolean>;
   completeIdempotencyKey(key: string, response: NonNullable<IdempotencyRecord['response']>): Promise<void>;
 }
 

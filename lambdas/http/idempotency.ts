@@ -16,7 +16,9 @@
  *   5xx, GATEWAY_BEING_DELETED): a retry with the same key then runs, rather than replaying the
  *   refusal for the key's 24 hours. It is recorded all the same, so that a retry can tell "ended,
  *   run again" from "still running".
- * - A rerun (after an answer that asked for a retry, or a dead request) records its own answer. The
+ * - A rerun (after an answer that asked for a retry, or a dead request) first takes the claim over
+ *   (one of two simultaneous retries wins; the other is told the key is in progress), then records
+ *   its own answer. The
  *   routes derive their ids from the key, so a rerun names the same gateway / peering / workflow
  *   execution and creates nothing twice.
  */
@@ -127,7 +129,12 @@ export async function withIdempotency(
   if (existing?.response && !asksToRetryLater(existing.response)) {
     return { ...existing.response, headers: { ...existing.response.headers } };
   }
-  if (existing && inProgress(existing, now)) {
+  // A claim whose request is over is taken over before running again: of two retries arriving
+  // together, one runs and the other is told the key is in progress.
+  if (
+    existing &&
+    (inProgress(existing, now) || !(await d.repository.retakeIdempotencyKey(existing, now.toISOString())))
+  ) {
     throw new HttpError(
       409,
       'IDEMPOTENCY_KEY_IN_PROGRESS',

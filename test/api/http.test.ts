@@ -222,7 +222,9 @@ describe('the API refuses by route and access before it reads the body', () => {
 
 describe('idempotency', () => {
   /** A route behind the API's chain whose handling the test holds open until it says so. */
-  function idempotentApi(repository: Pick<Repository, 'claimIdempotencyKey' | 'completeIdempotencyKey'>) {
+  function idempotentApi(
+    repository: Pick<Repository, 'claimIdempotencyKey' | 'retakeIdempotencyKey' | 'completeIdempotencyKey'>,
+  ) {
     const clock = { now: 0 };
     const runs: { id: string; finish: () => void }[] = [];
     let holdOpen = false;
@@ -411,6 +413,27 @@ describe('idempotency', () => {
       expect(repeat).toEqual(retry);
     },
   );
+
+  test('of two retries arriving together after a retry-later answer, one runs', async () => {
+    // Prepare: the first answer asked for a retry.
+    const d = { repository: new MemoryRepository() as Repository, clock: () => new Date(0) };
+    const request = thingRequest('{"x":1}');
+    await withIdempotency(d, request, async () => {
+      throw new TransientError('DynamoDB ThrottlingException');
+    });
+    let runs = 0;
+    // The router turns a thrown HttpError into its answer; here toErrorResponse does.
+    const retry = () =>
+      withIdempotency(d, request, async () => {
+        runs++;
+        return jsonResponse(201, { created: true });
+      }).catch(toErrorResponse);
+    // Act
+    const answers = await Promise.all([retry(), retry()]);
+    // Assess
+    expect(answers.map((answer) => answer.statusCode).sort()).toEqual([201, 409]);
+    expect(runs).toBe(1);
+  });
 
   test('a conflict that will not pass is replayed', async () => {
     // Prepare

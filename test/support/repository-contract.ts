@@ -666,6 +666,26 @@ export function repositoryContract(subject: RepositoryUnderTest): void {
       expect(withinTheDay?.requestHash).toBe('h1');
       expect(after).toBeUndefined();
     });
+
+    it('lets one of two take-overs of a claim as read win, and forgets the old answer', async () => {
+      // Prepare: a claim answered "retry later", read by two retries at once.
+      const key = `api#${uniqueId('key')}`;
+      const record = { key, requestHash: 'h1', createdAt: AT };
+      await repo().claimIdempotencyKey(record);
+      await repo().completeIdempotencyKey(key, { statusCode: 503, headers: {}, body: '{}' });
+      const read = await repo().claimIdempotencyKey(record);
+      // Both at the same instant: the take-over count, not the clock, tells them apart.
+      const later = new Date(Date.parse(AT) + 5_000).toISOString();
+
+      // Act
+      const first = await repo().retakeIdempotencyKey(read as NonNullable<typeof read>, later);
+      const second = await repo().retakeIdempotencyKey(read as NonNullable<typeof read>, later);
+      const after = await repo().claimIdempotencyKey(record);
+
+      // Assess
+      expect([first, second]).toEqual([true, false]);
+      expect(after).toEqual({ key, requestHash: 'h1', createdAt: later, takeovers: 1 });
+    });
   });
 
   describe('gateway tombstones', () => {

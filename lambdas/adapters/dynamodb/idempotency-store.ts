@@ -34,8 +34,31 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     }
     const existing = await this.table.get(keys.idempotency(record.key));
     if (!existing) throw new TransientError(`Idempotency key ${record.key} vanished while being claimed`);
-    const { key, requestHash, response, createdAt } = existing as unknown as IdempotencyRecord;
-    return response ? { key, requestHash, response, createdAt } : { key, requestHash, createdAt };
+    const { key, requestHash, response, createdAt, takeovers } = existing as unknown as IdempotencyRecord;
+    return {
+      key,
+      requestHash,
+      createdAt,
+      ...(response ? { response } : {}),
+      ...(takeovers === undefined ? {} : { takeovers }),
+    };
+  }
+
+  async retakeIdempotencyKey(read: IdempotencyRecord, createdAt: string): Promise<boolean> {
+    // The count moves on at each take-over, so a second take-over of the same read fails here.
+    const taken = await this.table.updateIfMatches({
+      Key: keys.idempotency(read.key),
+      UpdateExpression: 'SET createdAt = :createdAt, takeovers = :next REMOVE #response',
+      ConditionExpression:
+        read.takeovers === undefined ? 'attribute_not_exists(takeovers)' : 'takeovers = :read',
+      ExpressionAttributeNames: { '#response': 'response' },
+      ExpressionAttributeValues: {
+        ':createdAt': createdAt,
+        ':next': (read.takeovers ?? 0) + 1,
+        ...(read.takeovers === undefined ? {} : { ':read': read.takeovers }),
+      },
+    });
+    return taken !== undefined;
   }
 
   async completeIdempotencyKey(

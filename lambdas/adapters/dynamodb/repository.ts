@@ -125,6 +125,8 @@ export class DynamoRepository implements Repository {
 
   claimIdempotencyKey: Repository['claimIdempotencyKey'] = (record) =>
     this.idempotency.claimIdempotencyKey(record);
+  retakeIdempotencyKey: Repository['retakeIdempotencyKey'] = (read, createdAt) =>
+    this.idempotency.retakeIdempotencyKey(read, createdAt);
   completeIdempotencyKey: Repository['completeIdempotencyKey'] = (key, response) =>
     this.idempotency.completeIdempotencyKey(key, response);
 

@@ -576,6 +576,14 @@ export class MemoryRepository implements Repository {
     return copy(stored.record);
   }
 
+  async retakeIdempotencyKey(read: IdempotencyRecord, createdAt: string): Promise<boolean> {
+    const stored = this.idempotency.get(read.key);
+    if (!stored || stored.record.takeovers !== read.takeovers) return false;
+    const takeovers = (read.takeovers ?? 0) + 1;
+    stored.record = { key: read.key, requestHash: stored.record.requestHash, createdAt, takeovers };
+    return true;
+  }
+
   async completeIdempotencyKey(
     key: string,
     response: NonNullable<IdempotencyRecord['response']>,
