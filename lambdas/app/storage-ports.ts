@@ -1,0 +1,319 @@
+/**
+ * Storage ports: one per aggregate, and `Repository`, all of them. Implemented by
+ * lambdas/adapters/dynamodb (one store per aggregate over one table) and lambdas/adapters/memory;
+ * test/support/repository-contract.ts is the suite both pass. Re-exported by ./ports.
+ */
+import type { Page, PageRequest } from '../core/pagination';
+import type {
+  AppliedGeneration,
+  GatewayRecord,
+  GatewayStatus,
+  GatewayStatusReport,
+  Peering,
+  PeeringStatus,
+  PeerRecord,
+} from '../core/types';
+
+/** Everything needed to write a new peering in one transaction. */
+export interface NewPeering {
+  id: string;
+  ownerId: string;
+  /** Side 0 is the gateway the request named, side 1 the remote one. */
+  sides: [NewPeeringSide, NewPeeringSide];
+  presharedKeyParam: string;
+  createdAt: string;
+  /**
+   * The counters of the route lock blocks this peering claims (for each side's peer allowedIps on
+   * that side's gateway), as read before the routed-prefix check. The transaction commits only if
+   * none moved, so no concurrent peering added an overlapping prefix since the check; when one
+   * did, createPeering throws ChecksOutdatedError and the caller checks again. Changes elsewhere on
+   * the gateways (other blocks, road-warriors) do not invalidate the check.
+   */
+  routeBlockVersions?: RouteBlockVersion[];
+}
+
+/** A route lock block of a gateway (core/route-blocks.ts): its counters and what is routed in it. */
+export interface RouteBlock {
+  gatewayId: string;
+  /** `16:a.b` or `24:a.b.c`. */
+  block: string;
+  /** Exclusive claims so far; 0 when never written. */
+  version: number;
+  /** Shared claims so far (prefixes inside a /16 block); 0 when none. */
+  descendants: number;
+  routes: { peeringId: string; prefixes: string[] }[];
+}
+
+export type RouteBlockVersion = Pick<RouteBlock, 'gatewayId' | 'block' | 'version' | 'descendants'>;
+
+export interface GatewayFilter {
+  /** Undefined: every owner (admins). */
+  ownerId?: string;
+  status?: GatewayStatus;
+}
+
+export interface PeeringFilter {
+  ownerId?: string;
+  status?: PeeringStatus;
+}
+
+export interface NewPeeringSide {
+  gatewayId: string;
+  /** The peer entry written on this side's gateway (describes the other side). */
+  peer: {
+    name: string;
+    publicKey: string;
+    allowedIps: string[];
+    endpoint: string;
+    remoteGatewayId: string;
+  };
+}
+
+export interface NewRoadWarrior {
+  gatewayId: string;
+  name: string;
+  publicKey: string;
+  privateKeyParam: string | null;
+  createdAt: string;
+  /**
+   * The gateway as the caller already read it (e.g. to authorize): spares the allocator its own
+   * read. Only its immutable fields (id, tunnelSubnet, tunnelIp, and createdAt, which binds the add
+   * to this incarnation of the id) are relied on.
+   */
+  gateway?: GatewayRecord;
+}
+
+/** How long an Idempotency-Key is remembered; an expired one may be claimed again. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+export interface IdempotencyRecord {
+  key: string;
+  requestHash: string;
+  /** The response to replay, once known. */
+  response?: { statusCode: number; headers: Record<string, string>; body: string };
+  createdAt: string;
+  /** How many times the claim was taken over (retakeIdempotencyKey); absent: never. */
+  takeovers?: number;
+}
+
+/**
+ * Storage, one port per aggregate; `Repository` is all of them. Implementations:
+ * lambdas/adapters/dynamodb (one store per aggregate over one table) and lambdas/adapters/memory
+ * (tests and the embedded runtime's memory mode); test/contract holds the suite both pass.
+ */
+export interface GatewayStore {
+  /**
+   * Conditional create; ConflictError GATEWAY_EXISTS when the id is taken, GATEWAY_BEING_DELETED
+   * while the cascade of the id's deleted predecessor is pending (beginGatewayCascade).
+   */
+  createGateway(gateway: GatewayRecord): Promise<void>;
+  /** Insert or replace the registry fields (event "VPN Gateway Updated"); keeps desiredGeneration. */
+  upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord>;
+  getGateway(id: string): Promise<GatewayRecord | undefined>;
+  /** One page in id order (docs/ARCHITECTURE.md "Lists"); never a table scan. */
+  pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>>;
+  /**
+   * Deletes the gateway item only; the stream-driven cascade cleans the rest. Idempotent. The
+   * deletion marks that cascade pending: the id cannot be registered again until it ended.
+   */
+  deleteGateway(id: string): Promise<GatewayRecord | undefined>;
+  /**
+   * Asked by the cascade of the incarnation deleted at `generation` (its last desiredGeneration)
+   * before it touches anything of the id: true while that cascade is pending (the id's tombstone
+   * names that generation and the cascade did not end), and the id stays unregistrable until
+   * endGatewayCascade. False once it ended, or when the id was deleted again or registered again:
+   * a redelivered or redriven stream record must then leave the id's records, keys and peerings
+   * alone, which may be a new incarnation's.
+   */
+  beginGatewayCascade(gatewayId: string, generation: number): Promise<boolean>;
+  /** Ends the cascade `beginGatewayCascade` allowed: the id may be registered again. Idempotent. */
+  endGatewayCascade(gatewayId: string, generation: number): Promise<void>;
+  /** True while the cascade of the id's deleted predecessor is pending (a read: nothing is marked). */
+  isGatewayCascadePending(gatewayId: string): Promise<boolean>;
+  /**
+   * Increments the gateway's desiredGeneration, for a change of its desired state that touches no
+   * peer entry (its listenPort). Returns the new generation, undefined when the gateway is gone.
+   */
+  bumpGeneration(gatewayId: string): Promise<number | undefined>;
+}
+
+export interface PeerStore {
+  /** Every peer entry: the config push renders them all. */
+  listPeers(gatewayId: string): Promise<PeerRecord[]>;
+  /** One page of peer entries in name order. */
+  pagePeers(gatewayId: string, page: PageRequest): Promise<Page<PeerRecord>>;
+  /** The vpc-peering peer entries only (one per peering of the gateway, never its road-warriors). */
+  listPeeringPeers(gatewayId: string): Promise<PeerRecord[]>;
+  /** The route lock blocks `prefixes` claim on each gateway, one batched read. */
+  readRouteBlocks(requests: { gatewayId: string; prefixes: readonly string[] }[]): Promise<RouteBlock[]>;
+  /** Which of `otherIds` hold a pair lock with `gatewayId` (a live peering), one batched read. */
+  peeredWith(gatewayId: string, otherIds: string[]): Promise<Set<string>>;
+  getPeer(gatewayId: string, name: string): Promise<PeerRecord | undefined>;
+  /**
+   * One transaction: sets the peer entry's endpoint and bumps the gateway's desiredGeneration.
+   * Returns the new generation, the current one when the endpoint already has that value (so a
+   * redelivery bumps nothing), undefined when the peer entry or the gateway is gone.
+   */
+  updatePeerEndpoint(gatewayId: string, peerName: string, endpoint: string): Promise<number | undefined>;
+  /** Allocates an address, writes the peer, bumps the generation. ConflictError PEER_EXISTS. */
+  addRoadWarrior(peer: NewRoadWarrior): Promise<PeerRecord>;
+  /**
+   * Removes the road-warrior peer, frees its address, bumps the generation. Returns the removed
+   * peer; undefined when there is no road-warrior of that name (a vpc-peering entry is left alone:
+   * it goes with its peering).
+   */
+  removeRoadWarrior(gatewayId: string, name: string): Promise<PeerRecord | undefined>;
+  /** After a gateway is gone: deletes its remaining peer entries, allocations and status. Idempotent. */
+  purgeGatewayResidue(gatewayId: string): Promise<void>;
+}
+
+export interface PeeringStore {
+  /**
+   * One transaction: the peering (PROVISIONING), both peer entries, one tunnel address per side
+   * (allocated at random, retried on collision), the unordered pair lock, both gateways'
+   * desiredGeneration bumps (conditional on the gateways existing and being ACTIVE).
+   * Idempotent: a peering with the same id already written is returned as is.
+   * ConflictError PEERING_ALREADY_EXISTS / GATEWAY_NOT_ACTIVE / TUNNEL_SUBNET_EXHAUSTED;
+   * ChecksOutdatedError when a route block moved since `routeBlockVersions` were read.
+   */
+  createPeering(peering: NewPeering): Promise<Peering>;
+  getPeering(id: string): Promise<Peering | undefined>;
+  /** One page in id order; never a table scan. */
+  pagePeerings(filter: PeeringFilter, page: PageRequest): Promise<Page<Peering>>;
+  /** Conditional on the current status being one of `from`; returns undefined when it was not. */
+  setPeeringStatus(
+    id: string,
+    status: PeeringStatus,
+    reason: string | null,
+    from: PeeringStatus[],
+  ): Promise<Peering | undefined>;
+  markSideApplied(id: string, gatewayId: string): Promise<Peering | undefined>;
+  /**
+   * Removes both peer entries and bumps the generation of each gateway that still exists.
+   * Idempotent. Returns the new generation per remaining gateway.
+   */
+  detachPeering(id: string): Promise<Record<string, number>>;
+  /** Frees both addresses and the pair lock; deletes the record too when `deleteRecord`. Idempotent. */
+  releasePeering(id: string, options: { deleteRecord: boolean }): Promise<void>;
+}
+
+export interface StatusStore {
+  /** Every push records what its instance applied; an older generation never replaces a newer one. */
+  recordApplied(applied: AppliedGeneration): Promise<void>;
+  getAppliedGeneration(gatewayId: string): Promise<AppliedGeneration | undefined>;
+  /** The latest live peer list (full applies and periodic reports); never replaced by an older one. */
+  putStatusReport(report: GatewayStatusReport): Promise<void>;
+  getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined>;
+  /**
+   * Forgets both (the gateway moved to another instance: what the old one applied says nothing of
+   * the new one, and its highest generation would hide the new one's reports). Idempotent.
+   */
+  forgetInstanceReports(gatewayId: string): Promise<void>;
+}
+
+/** The lock that keeps an instanceId to one gateway. */
+export interface InstanceLockStore {
+  /** Idempotent for its holder; ConflictError INSTANCE_IN_USE when another gateway that still exists holds it. */
+  claimInstance(instanceId: string, gatewayId: string): Promise<void>;
+  /** Releases the lock if `gatewayId` holds it. */
+  releaseInstance(instanceId: string, gatewayId: string): Promise<void>;
+}
+
+export interface IdempotencyStore {
+  /** Conditional create; returns the existing record instead when the key is taken (and not expired). */
+  claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined>;
+  /**
+   * Takes over a claim whose request is over (it died, or answered "retry later"): the record as
+   * read becomes a fresh claim made at `createdAt`, with no answer and one more take-over. False
+   * when another request took it over first (its take-over count moved on), so that one runs and
+   * this one does not.
+   */
+  retakeIdempotencyKey(read: IdempotencyRecord, createdAt: string): Promise<boolean>;
+  completeIdempotencyKey(key: string, response: NonNullable<IdempotencyRecord['response']>): Promise<void>;
+}
+
+/**
+ * What a limit admits (docs/DECISIONS.md, "Tenants and traffic"): gateways and operations in flight
+ * per owner (scope: the owner id), road-warriors per gateway (scope: the gateway id).
+ */
+export type AdmissionKind = 'gateways' | 'operations' | 'road-warriors';
+
+/** The recent admissions of one scope and kind: id → when it was admitted (epoch ms), and a version. */
+export interface Admissions {
+  version: number;
+  entries: Record<string, number>;
+}
+
+/**
+ * One versioned item per scope and kind, replaced by compare-and-set: admissions in one scope are
+ * serialised on it, so concurrent requests cannot all pass a limit that only one of them fits.
+ */
+export interface AdmissionStore {
+  /** Version 0 and no entries when none was ever written. Strongly consistent. */
+  getAdmissions(scope: string, kind: AdmissionKind): Promise<Admissions>;
+  /** Writes `entries` as version `expected + 1` if the stored version is still `expected`; false otherwise. */
+  putAdmissions(
+    scope: string,
+    kind: AdmissionKind,
+    entries: Record<string, number>,
+    expected: number,
+  ): Promise<boolean>;
+  /**
+   * Adds admission `id` at `atMs` in one conditional write, without a read, if the item exists and
+   * holds fewer than `room` entries (the version moves too); false otherwise. The fast path of a
+   * limit far from full: concurrent adds never collide.
+   */
+  addAdmission(scope: string, kind: AdmissionKind, id: string, atMs: number, room: number): Promise<boolean>;
+}
+
+/** A secret to delete once its owner is gone (a revoked road-warrior's private key). */
+export interface SecretCleanup {
+  secretName: string;
+  gatewayId: string;
+  peerName: string;
+  /** ISO 8601; the sweep handles a cleanup only once it is older than any API request can run. */
+  recordedAt: string;
+}
+
+/** Secret deletions recorded before they are attempted, so a failed or interrupted one is retried later. */
+export interface SecretCleanupStore {
+  recordSecretCleanup(cleanup: SecretCleanup): Promise<void>;
+  /** The oldest cleanups recorded before `before` (ISO 8601), at most `limit`. */
+  listSecretCleanups(before: string, limit: number): Promise<SecretCleanup[]>;
+  /** Idempotent. */
+  clearSecretCleanup(cleanup: SecretCleanup): Promise<void>;
+}
+
+/**
+ * What the cascade of a deleted gateway needs of it (app/gateway-lifecycle.ts): the stream record's
+ * OldImage carries it, and the gateway's tombstone keeps it while the cascade is pending, so the
+ * sweep can run a cascade the stream gave up on. Names only, never a key.
+ */
+export type RemovedGateway = Pick<
+  GatewayRecord,
+  'id' | 'instanceId' | 'desiredGeneration' | 'privateKeyParam'
+>;
+
+/** What one sweep finds to re-drive, in one read of the table (app/sweeper.ts). */
+export interface SweepWork {
+  /** Peerings PROVISIONING or DELETING whose last change is older than `stalledBefore`. */
+  stalledPeerings: Peering[];
+  /** Deleted gateways whose cascade is still pending, deleted before `cascadeBefore`. */
+  pendingCascades: RemovedGateway[];
+}
+
+export interface SweepStore {
+  /** Both bounds ISO 8601. On DynamoDB one filtered Scan (docs/DECISIONS.md, "The sweep scans"). */
+  findSweepWork(bounds: { stalledBefore: string; cascadeBefore: string }): Promise<SweepWork>;
+}
+
+export interface Repository
+  extends GatewayStore,
+    PeerStore,
+    PeeringStore,
+    StatusStore,
+    IdempotencyStore,
+    InstanceLockStore,
+    AdmissionStore,
+    SecretCleanupStore,
+    SweepStore {}
