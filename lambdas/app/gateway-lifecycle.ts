@@ -8,9 +8,9 @@ import { type AddressPolicy, DEFAULT_ADDRESS_POLICY } from '../core/address-rule
 import { ValidationError } from '../core/errors';
 import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/schemas';
 import type { GatewayRecord } from '../core/types';
-import { startPeeringDeletion } from './delete-runs';
 import type { Dependencies, InstanceSecrets, RemovedGateway } from './ports';
 import { type PushRun, startGatewayPush } from './push-runs';
+import { startPeeringDeletion } from './workflow-runs';
 
 /** Deletes the gateway item only; the stream REMOVE it causes starts the cascade. */
 export async function gatewayDeleted(

@@ -7,9 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PushFailedError, TransientError } from '../../core/errors';
 import { logger } from '../../shared/logger';
 import { retry } from '../../shared/retry';
-import { describeOrRunning } from '../delete-runs';
 import type { ExecutionResult } from '../ports';
 import { startGatewayPush } from '../push-runs';
+import { describeOrRunning } from '../workflow-runs';
 import type { ApiDeps, ApiTiming } from './context';
 
 /** A throttled look counts as "still running": the wait goes on, and at its bound answers so. */

@@ -1,5 +1,5 @@
-import { startPeeringDeletion } from '../../lambdas/app/delete-runs';
 import type { ExecutionResult } from '../../lambdas/app/ports';
+import { startPeeringDeletion } from '../../lambdas/app/workflow-runs';
 import { RecordingWorkflows } from '../support/fakes';
 
 /** A recording engine whose first execution already ended with `status`. */
