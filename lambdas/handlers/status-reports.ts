@@ -5,7 +5,8 @@
  * report document) is stored as its gateway's status, starting a repair push for a gateway that
  * stayed behind its desired generation for a whole period. A report that cannot be stored, also for
  * a TransientError or an InvocationNotReadyError, is logged as a warning and dropped: the next period
- * brings a fresh one. A malformed event is thrown as a ValidationError, and so is any other error.
+ * brings a fresh one. A malformed event is thrown as a ValidationError; any other error is thrown as
+ * it is (Lambda retries the event, then parks it in the dead-letter queue).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { repository } from '../adapters/dynamodb';
