@@ -24,8 +24,8 @@
 #
 # Cost model: a push that changes one peer must cost about what a bare `wg set` costs, whatever the
 # number of peers. So a change is applied as that change when the interface still holds the last
-# applied document (the delta path: flock, the document's copy and digest in one pipeline, one awk
-# pass that diffs the documents and writes the new one in place, one `wg set`, route and ruleset
+# applied document (the delta path: flock, one awk pass that diffs the documents and writes the new
+# one in place, one sha256sum of that copy, one `wg set`, route and ruleset
 # diffs only when they changed, no jq, no mv, no report of peers); otherwise the full path runs:
 # one jq pass validates and renders everything, `wg syncconf`, one `ip -batch` of what differs from
 # the kernel, nft only when its ruleset changed, everything persisted renamed into place by one
@@ -200,14 +200,17 @@ case $ACTION in
   apply)
     # A push of a deleted gateway that arrived after its teardown must not bring it back.
     if torn_down; then die "refused: gateway $GATEWAY_ID was torn down at generation $GENERATION or later"; fi
-    fetch_document
-    # The delta path writes the document to $STATE_DIR/state.json itself; the full path copies it to
-    # $WORK/state.json, renamed into place by persist.
-    if apply_delta "$DOCUMENT"; then
+    locate_document
+    # The delta path writes the document to $STATE_DIR/state.json itself and verifies that copy; the
+    # full path verifies a copy of its own (unless the delta path verified one before giving up) and
+    # copies it to $WORK/state.json, renamed into place by persist.
+    DOCUMENT=''
+    if apply_delta "$SOURCE"; then
       # No peers: the live ones cost O(peers) to read (--report has them).
       report_head "\"$GATEWAY_ID\"" "$GENERATION" ',"path":"delta"'
       printf '}\n'
     else
+      [[ -n $DOCUMENT ]] || verify_document
       cp -- "$DOCUMENT" "$WORK/state.json" 2>/dev/null || die "cannot fetch $STATE_URI"
       apply_document "$WORK/state.json"
       report_applied "${FIELDS[1]}" "${FIELDS[5]}" ',"path":"full"'

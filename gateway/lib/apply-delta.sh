@@ -70,23 +70,41 @@ route_changes() {
   for route in "${!had[@]}"; do [[ -n ${wanted[$route]:-} ]] || REPLY+="route del $route dev $dev proto static"$'\n'; done
 }
 
+# Applies document file $1 (SOURCE, not yet verified) as a change; false, before the interface is
+# touched, when the full path must run instead. Once the awk pass has written the document over
+# state.json and what it wrote has the command's SHA-256, state.json is DOCUMENT (what the full path applies if
+# the change cannot be taken); a copy with another digest sends the full path to fetch and verify
+# the document itself, and its refusal is the one the command hears.
 apply_delta() {
-  local doc=$1 dev base line key allowed endpoint keepalive psk ruleset='' changes='' fd
+  local source=$1 dev base line key allowed endpoint keepalive psk ruleset='' changes='' fd
   local -a NEW OLD delta gone=() came=() wg_args=() fds=() stale_secrets=() stale_files=()
   local -A removed=() added=() kept=() updated=() old_endpoint=() old_psk=() old_keepalive=()
   [[ $MODE == wireguard && -s $STATE_DIR/delta.base ]] || return 1
   read_applied && [[ $APPLIED_ID == "$GATEWAY_ID" ]] && ((GENERATION >= APPLIED_GEN)) || return 1
-  mapfile -t -n 7 NEW <"$doc"
   mapfile -t -n 7 OLD <"$STATE_DIR/state.json"
-  canonical_header NEW && canonical_header OLD || return 1
-  [[ ${NEW[0]} =~ $HEADER_RE && ${BASH_REMATCH[1]} == "$GATEWAY_ID" && $((10#${BASH_REMATCH[2]})) == "$GENERATION" ]] || return 1
-  [[ ${NEW[1]} == "${OLD[1]}" && ${NEW[1]} =~ $INTERFACE_NAME_RE ]] || return 1
+  canonical_header OLD && [[ ${OLD[1]} =~ $INTERFACE_NAME_RE ]] || return 1
   dev=${VPG_WG_IF:-${BASH_REMATCH[1]}}
   IFS= read -r base <"$STATE_DIR/delta.base" || return 1
   interface_instance "$dev"
   [[ $base == "$REPLY" ]] || return 1
   # awk writes the new document over state.json: it must not be the document itself.
-  [[ ! $doc -ef $STATE_DIR/state.json ]] || return 1
+  [[ -f $source && -r $source && ! $source -ef $STATE_DIR/state.json ]] || return 1
+
+  # From here on state.json is rewritten: any refusal below falls back to the full path, as a
+  # refused delta does.
+  forget_delta_base
+  # One awk pass finds the changed lines and writes the new document over the old one as it reads
+  # it (one process instead of diff + cp + mv), and the same bytes to sha256sum, which runs beside
+  # it: what is hashed is what was diffed and written (no tee, no second read).
+  awk -v copy="$STATE_DIR/state.json" -v previous="$STATE_DIR/state.previous.json" -v changes="$WORK/delta" \
+    "$CHANGED_LINES" "$STATE_DIR/state.json" "$source" 2>/dev/null | sha256sum >"$WORK/digest" 2>/dev/null || return 1
+  read_digest
+  [[ $REPLY == "$STATE_SHA256" ]] || return 1
+  DOCUMENT=$STATE_DIR/state.json
+  mapfile -t -n 7 NEW <"$DOCUMENT"
+  canonical_header NEW || return 1
+  [[ ${NEW[0]} =~ $HEADER_RE && ${BASH_REMATCH[1]} == "$GATEWAY_ID" && $((10#${BASH_REMATCH[2]})) == "$GENERATION" ]] || return 1
+  [[ ${NEW[1]} == "${OLD[1]}" ]] || return 1
   if [[ ${NEW[2]} != "${OLD[2]}" ]]; then
     [[ ${NEW[2]} =~ $NFT_RE ]] || return 1
     ruleset=${BASH_REMATCH[1]//\\n/$'\n'}
@@ -97,14 +115,8 @@ apply_delta() {
     changes=$REPLY
   fi
 
-  # From here on state.json is rewritten: any refusal below falls back to the full path, as a
-  # refused delta does.
-  forget_delta_base
   # Changed lines past the header must all be peer lines; the comma after a peer only says "not the
-  # last one", so it is dropped (a peer whose comma alone changed is kept as it is). One awk pass
-  # finds them and writes the new document over the old one (one process instead of diff + cp + mv).
-  awk -v copy="$STATE_DIR/state.json" -v previous="$STATE_DIR/state.previous.json" "$CHANGED_LINES" \
-    "$STATE_DIR/state.json" "$doc" >"$WORK/delta" || return 1
+  # last one", so it is dropped (a peer whose comma alone changed is kept as it is).
   mapfile -t delta <"$WORK/delta"
   for line in "${delta[@]}"; do
     [[ $line =~ ^([-+])([0-9]+)\ (.*)$ ]] || return 1

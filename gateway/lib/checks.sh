@@ -4,32 +4,42 @@
 # What the instance refuses (docs/SECURITY.md): a document it cannot verify (digest, path, bucket),
 # routes that would cut it off, a ruleset outside the grammar render.ts writes, secrets not its own.
 
-# Fetches the document the command names into $WORK/download.json, into DOCUMENT: it must live
-# under gateways/<gateway id>/ as <generation>.json (in VPG_STATE_BUCKET when set) and its SHA-256
-# must be the command's. A copy is checked, so the file cannot change between check and use.
-fetch_document() {
+# The document the command names, into SOURCE, not yet verified: it must live under
+# gateways/<gateway id>/ as <generation>.json (in VPG_STATE_BUCKET when set). An s3:// document is
+# downloaded to $WORK/download.json; a file:// one is named where it is. Nothing read from SOURCE is
+# trusted until a copy of it has the command's SHA-256: the delta path hashes the copy its awk pass
+# wrote (lib/apply-delta.sh), and verify_document makes and hashes one for the full path.
+locate_document() {
   local name rest
   printf -v name '%012d.json' "$GENERATION"
-  DOCUMENT=$WORK/download.json
   case $STATE_URI in
     s3://*)
       rest=${STATE_URI#s3://}
       [[ -z $STATE_BUCKET || ${rest%%/*} == "$STATE_BUCKET" ]] || die "refused: state document outside bucket $STATE_BUCKET"
       [[ ${rest#*/} == "gateways/$GATEWAY_ID/$name" ]] || die "refused: state document outside gateways/$GATEWAY_ID/"
       need aws
-      aws s3 cp --only-show-errors "$STATE_URI" "$DOCUMENT" >/dev/null 2>&1 || die "cannot fetch $STATE_URI"
-      sha256sum -- "$DOCUMENT" >"$WORK/digest" 2>/dev/null || die "cannot hash the state document"
-      read_digest
+      SOURCE=$WORK/download.json
+      aws s3 cp --only-show-errors "$STATE_URI" "$SOURCE" >/dev/null 2>&1 || die "cannot fetch $STATE_URI"
       ;;
     file://*)
       [[ $STATE_URI == */"gateways/$GATEWAY_ID/$name" ]] || die "refused: state document outside gateways/$GATEWAY_ID/"
-      # The copy and its digest in one pipeline: what is hashed is what tee wrote, and the two
-      # processes start side by side (the delta path's cost, README "A change on a gateway").
-      tee -- "$DOCUMENT" 2>/dev/null <"${STATE_URI#file://}" | sha256sum >"$WORK/digest" 2>/dev/null \
-        || die "cannot fetch $STATE_URI"
-      read_digest
+      SOURCE=${STATE_URI#file://}
       ;;
   esac
+}
+
+# A verified copy of SOURCE, into DOCUMENT: its SHA-256 must be the command's. The copy is what is
+# hashed, so it cannot change between check and use.
+verify_document() {
+  DOCUMENT=$WORK/download.json
+  if [[ $SOURCE == "$DOCUMENT" ]]; then
+    sha256sum -- "$DOCUMENT" >"$WORK/digest" 2>/dev/null || die "cannot hash the state document"
+  else
+    # The copy and its digest in one pipeline: what is hashed is what tee wrote.
+    tee -- "$DOCUMENT" 2>/dev/null <"$SOURCE" | sha256sum >"$WORK/digest" 2>/dev/null \
+      || die "cannot fetch $STATE_URI"
+  fi
+  read_digest
   [[ $REPLY == "$STATE_SHA256" ]] || die "refused: state document digest mismatch"
 }
 

@@ -30,12 +30,15 @@ print_report() {
 # The report of an apply on interface $1; $2 = the files-mode peers, $3 = extra fields.
 report_applied() { print_report "\"$GATEWAY_ID\"" "$GENERATION" "$3" "$1" "$2"; }
 
-# The report of what the state directory says was applied; $1 = extra fields.
+# The report of what the state directory says was applied (the document of the applied
+# generation: restore_document); $1 = extra fields.
 report_from_store() {
-  local id='null' generation=0 wg_if='' peers='[]'
-  if [[ -f $STATE_DIR/state.json && -f $STATE_DIR/applied.json ]]; then
+  local id='null' generation=0 wg_if='' peers='[]' state
+  restore_document
+  state=$REPLY
+  if [[ -f $state && -f $STATE_DIR/applied.json ]]; then
     { IFS= read -r id && IFS= read -r generation && IFS= read -r wg_if && IFS= read -r peers; } < <(
-      jq -n -r --arg wgif "${VPG_WG_IF:-}" --slurpfile a "$STATE_DIR/applied.json" --slurpfile s "$STATE_DIR/state.json" \
+      jq -n -r --arg wgif "${VPG_WG_IF:-}" --slurpfile a "$STATE_DIR/applied.json" --slurpfile s "$state" \
         "$STORED_REPORT"
     )
     [[ $generation =~ ^[0-9]+$ ]] || die "cannot read $STATE_DIR/applied.json"

@@ -68,11 +68,17 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
     generation += 1;
     const state = desiredState(gateway, generation, peers);
     edit(state);
-    const document = layout === 'canonical' ? serialiseState(state) : JSON.stringify(state);
+    return push(layout === 'canonical' ? serialiseState(state) : JSON.stringify(state));
+  };
+
+  /** Publishes `document` as the current generation and pushes it, naming `stateSha256` if given. */
+  const push = async (document: string, stateSha256?: string) => {
+    const published = publish(wg.root, gateway.id, generation, document);
     const result = await wg.hosts.apply(gateway.instanceId, {
       gatewayId: gateway.id,
       generation,
-      ...publish(wg.root, gateway.id, generation, document),
+      ...published,
+      stateSha256: stateSha256 ?? published.stateSha256,
     });
     return { ...result, document, path: result.exitCode === 0 ? parseReport(result.stdout).path : undefined };
   };
@@ -221,6 +227,48 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
     expect(readFileSync(stateFile('state.json'), 'utf8')).toBe(lastApplied);
     expect(await wg.hosts.report(gateway.instanceId)).toMatchObject({ appliedGeneration: generation - 1 });
     expect((await apply([kept])).path).toBe('delta');
+  });
+
+  it('refuses a document whose copy has another digest, and keeps the last applied one everywhere', async () => {
+    // Prepare: a delta base, then a change whose command names another digest: a document swapped
+    // in the bucket, whose header claims the applied generation. The delta's awk pass has written it
+    // over state.json before the hash says so.
+    const kept = peer('vpc-peering-digest-kept', ['172.28.0.0/16'], '198.51.100.11:51820');
+    await apply([kept]);
+    const lastApplied = readFileSync(stateFile('state.json'), 'utf8');
+    generation += 1;
+    const swapped = serialiseState(desiredState(gateway, generation - 1, [kept, roadWarrior(1)]));
+
+    // Act
+    const refused = await push(swapped, '0'.repeat(64));
+    const report = await wg.hosts.report(gateway.instanceId);
+    wg = await rebootWireguardHost(wg, gateway, prefix);
+
+    // Assess: refused by the full path's own check; nothing of it reached the interface, the report
+    // or the reboot, and the next change is a delta again.
+    expect(refused).toMatchObject({
+      exitCode: 1,
+      stderr: 'apply-config: refused: state document digest mismatch\n',
+    });
+    expect(report).toMatchObject({ appliedGeneration: generation - 1 });
+    expect((await configured()).peers.map((p) => p.publicKey)).toEqual([kept.publicKey]);
+    expect(readFileSync(stateFile('state.json'), 'utf8')).toBe(lastApplied);
+    expect((await apply([kept])).path).toBe('delta');
+  });
+
+  it('applies a document its awk copy cannot reproduce (no last newline) through the full path', async () => {
+    // Prepare
+    const kept = peer('vpc-peering-newline', ['172.29.0.0/16'], '198.51.100.12:51820');
+    await apply([kept]);
+    generation += 1;
+    const document = serialiseState(desiredState(gateway, generation, [kept, roadWarrior(2)])).trimEnd();
+
+    // Act
+    const applied = await push(document);
+
+    // Assess
+    expect(applied).toMatchObject({ exitCode: 0, stderr: '', path: 'full' });
+    expect((await configured()).peers).toHaveLength(2);
   });
 
   it('a reboot after a crash that tore applied.json restores, and reports work again', async () => {

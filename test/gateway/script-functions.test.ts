@@ -172,7 +172,7 @@ describe('the delta path', () => {
     return runParts(
       ['apply-delta'],
       dir,
-      'awk -v copy="$STATE_DIR/state.json" -v previous="$STATE_DIR/state.previous.json" "$CHANGED_LINES" "$STATE_DIR/state.json" "$STATE_DIR/new.json" | sort',
+      'awk -v copy="$STATE_DIR/state.json" -v previous="$STATE_DIR/state.previous.json" -v changes="$STATE_DIR/changes" "$CHANGED_LINES" "$STATE_DIR/state.json" "$STATE_DIR/new.json" >"$STATE_DIR/stdout" && cmp "$STATE_DIR/stdout" "$STATE_DIR/new.json" && sort "$STATE_DIR/changes"',
     );
   };
 
@@ -292,7 +292,11 @@ describe('the report', () => {
     writeFileSync(join(dir, 'state.json'), serialiseState(desiredState(GATEWAY_A, 3, [peer(1)])));
 
     // Act
-    const result = runParts(['report'], dir, 'report_from_store \',"skipped":"stale"\'');
+    const result = runParts(
+      ['report', 'restore', 'apply-delta'],
+      dir,
+      'report_from_store \',"skipped":"stale"\'',
+    );
 
     // Assess
     expect(JSON.parse(result.stdout)).toEqual({
@@ -318,7 +322,7 @@ describe('the report', () => {
     const dir = tempDir('parts');
 
     // Act
-    const result = runParts(['report'], dir, 'report_from_store');
+    const result = runParts(['report', 'restore', 'apply-delta'], dir, 'report_from_store');
 
     // Assess
     expect(JSON.parse(result.stdout)).toEqual({
@@ -327,6 +331,52 @@ describe('the report', () => {
       mode: 'files',
       peers: [],
     });
+  });
+});
+
+describe('the document to restore', () => {
+  const applied = serialiseState(desiredState(GATEWAY_A, 3, [peer(1)]));
+  const unverified = serialiseState(desiredState(GATEWAY_A, 3, [peer(1), peer(2)]));
+  /** What restore_document picks, given state.json and state.previous.json (absent when null). */
+  const restored = (previous: string | null, appliedGateway = GATEWAY_A.id) => {
+    const dir = tempDir('parts');
+    writeFileSync(
+      join(dir, 'applied.json'),
+      `{"gatewayId":"${appliedGateway}","generation":3,"appliedAt":"x"}\n`,
+    );
+    writeFileSync(join(dir, 'state.json'), unverified);
+    if (previous !== null) writeFileSync(join(dir, 'state.previous.json'), previous);
+    const result = runParts(['restore', 'apply-delta'], dir, 'restore_document; echo "${REPLY##*/}"');
+    return result.stdout.trim();
+  };
+
+  test.each([
+    [
+      'a whole previous document of the applied generation wins over state.json',
+      applied,
+      GATEWAY_A.id,
+      'state.previous.json',
+    ],
+    [
+      'a torn one does not (awk had not opened state.json yet)',
+      applied.slice(0, -4),
+      GATEWAY_A.id,
+      'state.json',
+    ],
+    [
+      'nor one of an older generation (the delta completed)',
+      serialiseState(desiredState(GATEWAY_A, 2, [])),
+      GATEWAY_A.id,
+      'state.json',
+    ],
+    ['nor one of another gateway', applied, 'gw-other', 'state.json'],
+    ['without a previous document, state.json', null, GATEWAY_A.id, 'state.json'],
+  ])('%s', (_label, previous, appliedGateway, expected) => {
+    // Act
+    const picked = restored(previous, appliedGateway);
+
+    // Assess
+    expect(picked).toBe(expected);
   });
 });
 
