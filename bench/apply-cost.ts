@@ -53,7 +53,7 @@ export async function benchApplyCost(): Promise<SectionResult> {
     metrics: [...apply.metrics, ...ping.metrics],
     notes: [
       'apply = gateway/apply-config.sh on a whole rendered state (the delta path after the first apply: flock, ' +
-        'the document copied and hashed by one tee | sha256sum pipeline, one awk pass diffing and writing the document, one wg set, applied.json and delta.base by builtins, a report ' +
+        'one awk pass diffing the published document and writing it in place, piped to sha256sum beside it, one wg set, applied.json and delta.base by builtins, a report ' +
         'without peers); both timed through `ip netns exec` with the /run/wireguard bind mount',
       ...ping.notes,
     ],

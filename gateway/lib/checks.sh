@@ -4,6 +4,18 @@
 # What the instance refuses (docs/SECURITY.md): a document it cannot verify (digest, path, bucket),
 # routes that would cut it off, a ruleset outside the grammar render.ts writes, secrets not its own.
 
+# Written by --teardown (lib/teardown.sh).
+TEARDOWN_FILE=teardown.json
+
+# True when the command's gateway was torn down here at its generation or above (applied.json's
+# layout, so APPLIED_RE reads it): a push of a deleted gateway that arrived after its teardown.
+torn_down() {
+  local line=''
+  [[ -f $STATE_DIR/$TEARDOWN_FILE ]] || return 1
+  IFS= read -r line <"$STATE_DIR/$TEARDOWN_FILE" || true
+  [[ $line =~ $APPLIED_RE && ${BASH_REMATCH[1]} == "$GATEWAY_ID" ]] && ((GENERATION <= 10#${BASH_REMATCH[2]}))
+}
+
 # The document the command names, into SOURCE, not yet verified: it must live under
 # gateways/<gateway id>/ as <generation>.json (in VPG_STATE_BUCKET when set). An s3:// document is
 # downloaded to $WORK/download.json; a file:// one is named where it is. Nothing read from SOURCE is

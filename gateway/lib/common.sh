@@ -18,6 +18,13 @@ usage() {
   exit 2
 }
 
+# Takes the state directory's lock (fd 9, held until the script exits): one apply, restore or
+# teardown at a time on an instance.
+lock_state() {
+  exec 9>"$STATE_DIR/lock"
+  flock 9
+}
+
 # Looks the commands up in one builtin call; bash then runs them without searching PATH again.
 need() {
   local c

@@ -9,17 +9,6 @@
 # (generations continue above the deleted one's), is left alone. teardown.json then keeps a late
 # push of the deleted incarnation (generation at or below it) from bringing it back.
 
-TEARDOWN_FILE=teardown.json
-
-# True when the command's gateway was torn down here at its generation or above (applied.json's
-# layout, so APPLIED_RE reads it): a push of a deleted gateway that arrived after its teardown.
-torn_down() {
-  local line=''
-  [[ -f $STATE_DIR/$TEARDOWN_FILE ]] || return 1
-  IFS= read -r line <"$STATE_DIR/$TEARDOWN_FILE" || true
-  [[ $line =~ $APPLIED_RE && ${BASH_REMATCH[1]} == "$GATEWAY_ID" ]] && ((GENERATION <= 10#${BASH_REMATCH[2]}))
-}
-
 # Why this instance's state is not the command's to remove, into REPLY; false when it is (nothing
 # applied, or this gateway at the command's generation or below).
 teardown_refusal() {

@@ -13,6 +13,7 @@ export type Part =
   | 'render'
   | 'secrets'
   | 'checks'
+  | 'kernel'
   | 'apply-full'
   | 'apply-delta'
   | 'report'
