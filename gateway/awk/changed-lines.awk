@@ -1,4 +1,4 @@
-# Writes to `changes` the lines of the second file (the new document) that the first (the old one)
+# Appends to `changes` the lines of the second file (the new document) that the first (the old one)
 # lacks ("+<line number> <line>"), then lines of the first that the second lacks ("-<line number>
 # <line>"); the second file is written to `copy` and to standard output as it is read. The files are walked in step, and an unequal pair is tried
 # against the next line of the old file (one line removed) and against the lines set aside so far
@@ -27,7 +27,6 @@ BEGIN {
   if (read < 0 || close(previous) != 0) { failed = 1; exit 2 }
   close(old)
   printf "" > copy
-  printf "" > changes
   advance(); advance()
 }
 { print > copy; print }
@@ -39,7 +38,8 @@ END {
   if (failed) exit 2
   if (close(copy) != 0) exit 2
   while (has_old) { old_gone(); advance() }
-  for (line in came) print "+" came[line] " " line > changes
-  for (line in gone) print "-" gone[line] " " line > changes
-  if (close(changes) != 0) exit 2
+  # Appended: the caller empties `changes` first (lib/apply-delta.sh says why).
+  for (line in came) { print "+" came[line] " " line >> changes; listed++ }
+  for (line in gone) { print "-" gone[line] " " line >> changes; listed++ }
+  if (listed && close(changes) != 0) exit 2
 }

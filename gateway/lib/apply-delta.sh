@@ -77,7 +77,7 @@ route_changes() {
 # the document itself, and its refusal is the one the command hears.
 apply_delta() {
   local source=$1 dev base line key allowed endpoint keepalive psk ruleset='' changes='' fd
-  local -a NEW OLD delta gone=() came=() wg_args=() fds=() stale_secrets=() stale_files=()
+  local -a NEW OLD delta fields gone=() came=() wg_args=() fds=() stale_secrets=() stale_files=()
   local -A removed=() added=() kept=() updated=() old_endpoint=() old_psk=() old_keepalive=()
   [[ $MODE == wireguard && -s $STATE_DIR/delta.base ]] || return 1
   read_applied && [[ $APPLIED_ID == "$GATEWAY_ID" ]] && ((GENERATION >= APPLIED_GEN)) || return 1
@@ -95,15 +95,19 @@ apply_delta() {
   forget_delta_base
   # One awk pass finds the changed lines and writes the new document over the old one as it reads
   # it (one process instead of diff + cp + mv), and the same bytes to sha256sum, which runs beside
-  # it: what is hashed is what was diffed and written (no tee, no second read).
+  # it: what is hashed is what was diffed and written (no tee, no second read). The two scratch
+  # files are emptied first and then appended to: a file truncated and written in one open is
+  # flushed to disk at its close (ext4 auto_da_alloc, XFS likewise), which scratch does not need.
+  : >"$WORK/delta"
+  : >"$WORK/digest"
   awk -v copy="$STATE_DIR/state.json" -v previous="$STATE_DIR/state.previous.json" -v changes="$WORK/delta" \
-    "$CHANGED_LINES" "$STATE_DIR/state.json" "$source" 2>/dev/null | sha256sum >"$WORK/digest" 2>/dev/null || return 1
+    "$CHANGED_LINES" "$STATE_DIR/state.json" "$source" 2>/dev/null | sha256sum >>"$WORK/digest" 2>/dev/null || return 1
   read_digest
   [[ $REPLY == "$STATE_SHA256" ]] || return 1
   DOCUMENT=$STATE_DIR/state.json
   mapfile -t -n 7 NEW <"$DOCUMENT"
-  canonical_header NEW || return 1
-  [[ ${NEW[0]} =~ $HEADER_RE && ${BASH_REMATCH[1]} == "$GATEWAY_ID" && $((10#${BASH_REMATCH[2]})) == "$GENERATION" ]] || return 1
+  # canonical_header's one regex match is its header line's, so BASH_REMATCH holds its fields.
+  canonical_header NEW && [[ ${BASH_REMATCH[1]} == "$GATEWAY_ID" && $((10#${BASH_REMATCH[2]})) == "$GENERATION" ]] || return 1
   [[ ${NEW[1]} == "${OLD[1]}" ]] || return 1
   if [[ ${NEW[2]} != "${OLD[2]}" ]]; then
     [[ ${NEW[2]} =~ $NFT_RE ]] || return 1
@@ -140,17 +144,18 @@ apply_delta() {
   for line in "${!added[@]}"; do
     [[ -z ${kept[$line]:-} ]] || continue
     peer_line "$line" || return 1
-    key=${BASH_REMATCH[11]}
-    own_psk "${BASH_REMATCH[7]}" "${BASH_REMATCH[10]}" || die "refused: peer ${BASH_REMATCH[7]} names a key that is not its own peering's"
-    peer_line "$line"
+    # own_psk matches a regex of its own: the fields are kept apart (no second match: each costs).
+    fields=("${BASH_REMATCH[@]}")
+    key=${fields[11]}
+    own_psk "${fields[7]}" "${fields[10]}" || die "refused: peer ${fields[7]} names a key that is not its own peering's"
     if [[ -n ${old_endpoint[$key]+set} ]]; then
       # wg set cannot clear an endpoint or a preshared key: such an update takes the full path.
-      [[ -n ${BASH_REMATCH[5]} || -z ${old_endpoint[$key]} ]] || return 1
-      [[ -n ${BASH_REMATCH[10]} || -z ${old_psk[$key]} ]] || return 1
+      [[ -n ${fields[5]} || -z ${old_endpoint[$key]} ]] || return 1
+      [[ -n ${fields[10]} || -z ${old_psk[$key]} ]] || return 1
       updated[$key]=1
     fi
     # Key, allowed IPs, endpoint, keepalive, preshared key name; PEER_RE admits no '|' in any.
-    came+=("$key|${BASH_REMATCH[1]//\"/}|${BASH_REMATCH[5]}|${BASH_REMATCH[8]}|${BASH_REMATCH[10]}")
+    came+=("$key|${fields[1]//\"/}|${fields[5]}|${fields[8]}|${fields[10]}")
   done
 
   # Everything checked: from here on, changes are made.

@@ -172,7 +172,7 @@ describe('the delta path', () => {
     return runParts(
       ['apply-delta'],
       dir,
-      'awk -v copy="$STATE_DIR/state.json" -v previous="$STATE_DIR/state.previous.json" -v changes="$STATE_DIR/changes" "$CHANGED_LINES" "$STATE_DIR/state.json" "$STATE_DIR/new.json" >"$STATE_DIR/stdout" && cmp "$STATE_DIR/stdout" "$STATE_DIR/new.json" && sort "$STATE_DIR/changes"',
+      ': >"$STATE_DIR/changes" && awk -v copy="$STATE_DIR/state.json" -v previous="$STATE_DIR/state.previous.json" -v changes="$STATE_DIR/changes" "$CHANGED_LINES" "$STATE_DIR/state.json" "$STATE_DIR/new.json" >"$STATE_DIR/stdout" && cmp "$STATE_DIR/stdout" "$STATE_DIR/new.json" && sort "$STATE_DIR/changes"',
     );
   };
 
