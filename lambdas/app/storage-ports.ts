@@ -303,7 +303,7 @@ export interface SweepWork {
 }
 
 export interface SweepStore {
-  /** Both bounds ISO 8601. On DynamoDB one filtered Scan (docs/DECISIONS.md, "The sweep scans"). */
+  /** Both bounds ISO 8601. On DynamoDB Queries of the bySweep index (docs/DECISIONS.md, "The sweep reads an index of what is in flight"). */
   findSweepWork(bounds: { stalledBefore: string; cascadeBefore: string }): Promise<SweepWork>;
 }
 

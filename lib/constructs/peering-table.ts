@@ -15,7 +15,7 @@ import {
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
-import { TABLE_SCHEMA } from '../../lambdas/adapters/dynamodb/schema';
+import { TABLE_INDEXES, TABLE_SCHEMA } from '../../lambdas/adapters/dynamodb/schema';
 import { acknowledgeWildcardResource } from '../nag';
 import { DeadLetterQueue } from './dead-letter-queue';
 import type { PeeringFunction } from './peering-function';
@@ -36,7 +36,7 @@ export class PeeringTable extends Table {
       encryption: TableEncryption.AWS_MANAGED,
       removalPolicy,
     });
-    for (const index of [TABLE_SCHEMA.ownerIndex, TABLE_SCHEMA.entityIndex]) {
+    for (const index of TABLE_INDEXES) {
       this.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
@@ -46,13 +46,12 @@ export class PeeringTable extends Table {
     }
   }
 
-  /** The table and both indexes: what a grant of table access covers (admin lists query byEntity). */
+  /**
+   * The table and its indexes: what a grant of table access covers (admin lists query byEntity,
+   * the sweep bySweep).
+   */
   get accessResources(): string[] {
-    return [
-      this.tableArn,
-      `${this.tableArn}/index/${TABLE_SCHEMA.ownerIndex.name}`,
-      `${this.tableArn}/index/${TABLE_SCHEMA.entityIndex.name}`,
-    ];
+    return [this.tableArn, ...TABLE_INDEXES.map((index) => `${this.tableArn}/index/${index.name}`)];
   }
 
   /**

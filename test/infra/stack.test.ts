@@ -171,7 +171,7 @@ describe('Lambda code', () => {
 });
 
 describe('DynamoDB table', () => {
-  test('pk/sk, the byOwner and byEntity indexes (keys only), TTL, PITR, a NEW_AND_OLD_IMAGES stream and encryption', () => {
+  test('pk/sk, the byOwner and byEntity indexes (keys only), the bySweep index (whole items), TTL, PITR, a NEW_AND_OLD_IMAGES stream and encryption', () => {
     // Assess
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
@@ -195,6 +195,14 @@ describe('DynamoDB table', () => {
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
         }),
+        Match.objectLike({
+          IndexName: 'bySweep',
+          KeySchema: [
+            { AttributeName: 'gsi3pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        }),
       ],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -208,11 +216,12 @@ describe('DynamoDB table', () => {
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
-  test('table access covers both indexes (admin lists query byEntity)', () => {
+  test('table access covers every index (admin lists query byEntity, the sweep bySweep)', () => {
     // Assess
     const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
     expect(policies).toContain('/index/byOwner');
     expect(policies).toContain('/index/byEntity');
+    expect(policies).toContain('/index/bySweep');
   });
 });
 

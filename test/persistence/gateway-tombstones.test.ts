@@ -115,7 +115,8 @@ describe('the cascade mark of a gateway tombstone', () => {
   });
 
   it('leaves out of the sweep a pending tombstone written before it kept what the cascade needs', async () => {
-    // Prepare: marked pending long ago, but no instanceId: the sweep could not run that cascade.
+    // Prepare: marked pending long ago (and so in the sweep's index), but no instanceId: the sweep
+    // could not run that cascade.
     const gatewayId = uniqueId('gw');
     await db.documentClient().send(
       new PutCommand({
@@ -126,6 +127,8 @@ describe('the cascade mark of a gateway tombstone', () => {
           lastGeneration: 1,
           cascadePending: true,
           deletedAt: '2025-01-01T00:00:00.000Z',
+          gsi3pk: keys.sweepShard('cascade', gatewayId),
+          gsi3sk: '2025-01-01T00:00:00.000Z',
         },
       }),
     );

@@ -12,7 +12,14 @@ import type { Page, PageRequest } from '../../core/pagination';
 import type { GatewayRecord } from '../../core/types';
 import type { AllocatingGateway } from './allocator';
 import { failedCondition } from './errors';
-import { epochSeconds, type GatewayItem, gatewayItem, keys, toGatewayRecord } from './items';
+import {
+  epochSeconds,
+  type GatewayItem,
+  gatewayItem,
+  keys,
+  SWEEP_INDEX_KEYS,
+  toGatewayRecord,
+} from './items';
 import { gatewayList } from './list-queries';
 import { type Paging, sealedPage } from './page-tokens';
 import { AGAIN, type Item, type Table, type TransactItem } from './table';
@@ -37,6 +44,13 @@ const CASCADE_NOT_PENDING = '(attribute_not_exists(cascadePending) OR cascadePen
  * on (sweep-work.ts). The key's name, never the key.
  */
 const CASCADE_INPUT = 'instanceId = :instanceId, privateKeyParam = :privateKeyParam';
+/**
+ * A pending cascade is in the bySweep index (items.ts) from its deletion on, until it ends. Marked
+ * pending again (the stream's cascade), it keeps its deletion time; a tombstone written before
+ * deletedAt existed is dated by that write.
+ */
+const SWEEP_SINCE_NOW = `${SWEEP_INDEX_KEYS[0]} = :sweepShard, ${SWEEP_INDEX_KEYS[1]} = :now`;
+const SWEEP_SINCE_DELETED = `${SWEEP_INDEX_KEYS[0]} = :sweepShard, ${SWEEP_INDEX_KEYS[1]} = if_not_exists(deletedAt, :now)`;
 
 export class DynamoGatewayStore implements GatewayStore {
   constructor(
@@ -182,11 +196,13 @@ export class DynamoGatewayStore implements GatewayStore {
         ),
         this.table.updateItem({
           Key: keys.tombstone(id),
-          UpdateExpression: `${TOMBSTONE_STAMP}, lastGeneration = :generation, cascadePending = :pending, ${CASCADE_INPUT}`,
+          UpdateExpression: `${TOMBSTONE_STAMP}, lastGeneration = :generation, cascadePending = :pending, ${CASCADE_INPUT}, ${SWEEP_SINCE_NOW}`,
           ExpressionAttributeValues: {
             ...stamp,
             ':generation': removed.desiredGeneration,
             ':pending': true,
+            ':sweepShard': keys.sweepShard('cascade', id),
+            ':now': stamp[':deletedAt'],
             ':instanceId': removed.instanceId,
             ':privateKeyParam': removed.privateKeyParam,
           },
@@ -207,10 +223,15 @@ export class DynamoGatewayStore implements GatewayStore {
   async beginGatewayCascade(gatewayId: string, generation: number): Promise<boolean> {
     const attributes = await this.table.updateIfMatches({
       Key: keys.tombstone(gatewayId),
-      UpdateExpression: 'SET cascadePending = :pending',
+      UpdateExpression: `SET cascadePending = :pending, ${SWEEP_SINCE_DELETED}`,
       ConditionExpression:
         'lastGeneration = :generation AND (cascadePending = :pending OR attribute_not_exists(cascadePending))',
-      ExpressionAttributeValues: { ':generation': generation, ':pending': true },
+      ExpressionAttributeValues: {
+        ':generation': generation,
+        ':pending': true,
+        ':sweepShard': keys.sweepShard('cascade', gatewayId),
+        ':now': this.clock().toISOString(),
+      },
     });
     return attributes !== undefined;
   }
@@ -223,7 +244,7 @@ export class DynamoGatewayStore implements GatewayStore {
   async endGatewayCascade(gatewayId: string, generation: number): Promise<void> {
     await this.table.updateIfMatches({
       Key: keys.tombstone(gatewayId),
-      UpdateExpression: 'SET cascadePending = :ended',
+      UpdateExpression: `SET cascadePending = :ended REMOVE ${SWEEP_INDEX_KEYS.join(', ')}`,
       ConditionExpression: 'lastGeneration = :generation AND cascadePending = :pending',
       ExpressionAttributeValues: { ':generation': generation, ':pending': true, ':ended': false },
     });

@@ -72,7 +72,30 @@ export const keys = {
   }),
   /** The key that seals page tokens (adapters/dynamodb/page-tokens.ts). */
   pageTokenKey: (): Key => ({ pk: 'CONFIG#page-tokens', sk: SK.meta }),
+  /** The bySweep partition (one of SWEEP_SHARDS) of an item the sweep may have to re-drive. */
+  sweepShard: (kind: SweepKind, id: string): string => sweepShardKey(kind, shardOf(id)),
 };
+
+/**
+ * The sparse bySweep index (sweep-work.ts): only a peering PROVISIONING or DELETING and a tombstone
+ * whose cascade is pending carry its keys (gsi3pk: keys.sweepShard, gsi3sk: when that state began),
+ * so the sweep reads what is in flight, never the table. Spread over shards so that a burst of
+ * creates does not write one index partition past its throughput.
+ */
+export type SweepKind = 'peering' | 'cascade';
+export const SWEEP_SHARDS = 8;
+export const sweepShardKey = (kind: SweepKind, shard: number): string => `SWEEP#${kind}#${shard}`;
+export const SWEEP_INDEX_KEYS = ['gsi3pk', 'gsi3sk'] as const;
+
+/** FNV-1a of the id, modulo SWEEP_SHARDS: stable, so a state change finds its shard again. */
+function shardOf(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % SWEEP_SHARDS;
+}
+
+/** Peering states the sweep re-drives when they last too long (app/sweeper.ts). */
+export const isTransitional = (status: string): boolean => status === 'PROVISIONING' || status === 'DELETING';
 
 /** Counters kept on the gateway item next to the record. */
 export interface GatewayCounters {
@@ -157,6 +180,9 @@ export function peeringItem(peering: Peering): Record<string, unknown> {
     gsi1sk: keys.ownedPeeringSk(peering.id),
     gsi2pk: keys.entity('peering'),
     gsi2sk: keys.ownedPeeringSk(peering.id),
+    ...(isTransitional(peering.status)
+      ? { gsi3pk: keys.sweepShard('peering', peering.id), gsi3sk: peering.updatedAt }
+      : {}),
   };
 }
 

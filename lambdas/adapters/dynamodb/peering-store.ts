@@ -18,7 +18,15 @@ import type { Peering, PeeringSide, PeeringStatus } from '../../core/types';
 import { type AddressAllocator, refreshedGateway } from './allocator';
 import { failedCondition } from './errors';
 import { nextGeneration, requireGateway } from './gateway-store';
-import { keys, peerItem, peeringItem, toPeering, toPeerRecord } from './items';
+import {
+  isTransitional,
+  keys,
+  peerItem,
+  peeringItem,
+  SWEEP_INDEX_KEYS,
+  toPeering,
+  toPeerRecord,
+} from './items';
 import { peeringList } from './list-queries';
 import { type Paging, sealedPage } from './page-tokens';
 import { claimRouteBlocks, releaseRouteBlocks } from './route-blocks';
@@ -134,11 +142,19 @@ export class DynamoPeeringStore implements PeeringStore {
   ): Promise<Peering | undefined> {
     if (from.length === 0) return undefined;
     const fromValues = Object.fromEntries(from.map((value, i) => [`:from${i}`, value]));
+    // In the bySweep index while PROVISIONING or DELETING, since the change (items.ts).
+    const [sweepPk, sweepSk] = SWEEP_INDEX_KEYS;
+    const sweep = isTransitional(status)
+      ? {
+          set: `, ${sweepPk} = :sweepShard, ${sweepSk} = :now`,
+          values: { ':sweepShard': keys.sweepShard('peering', id) },
+        }
+      : { set: ` REMOVE ${sweepPk}, ${sweepSk}`, values: {} };
     return this.updatePeering(
       id,
-      'SET #status = :status, statusReason = :reason, updatedAt = :now',
+      `SET #status = :status, statusReason = :reason, updatedAt = :now${sweep.set}`,
       `#status IN (${Object.keys(fromValues).join(', ')})`,
-      { ':status': status, ':reason': reason, ...fromValues },
+      { ':status': status, ':reason': reason, ...fromValues, ...sweep.values },
     );
   }
 

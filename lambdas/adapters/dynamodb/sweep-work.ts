@@ -1,69 +1,91 @@
 /**
  * The sweep's input (app/sweeper.ts): peerings still PROVISIONING or DELETING whose last change is
- * older than one time, and tombstones whose cascade is still pending since before another. One
- * paged Scan with a filter for both, run by the schedule only (never by a request): its cost grows
- * with the table, and the tombstones add nothing to it, since a Scan is billed by what it reads
- * (docs/DECISIONS.md, "The sweep scans").
+ * older than one time, and tombstones whose cascade is still pending since before another. Read
+ * from the sparse bySweep index (items.ts), which holds only what is in flight: one Query per shard
+ * and kind, so a sweep costs what is in flight, not the table (docs/DECISIONS.md, "The sweep reads
+ * an index of what is in flight").
  */
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { RemovedGateway, SweepStore, SweepWork } from '../../app/ports';
-import { keys, SK, toPeering } from './items';
+import { keys, SK, SWEEP_SHARDS, type SweepKind, sweepShardKey, toPeering } from './items';
 import { TOTAL } from './metered';
+import { TABLE_SCHEMA } from './schema';
 import type { Item, Table } from './table';
 
 const TOMBSTONE_PREFIX = keys.tombstone('').pk;
+const { sweepIndex } = TABLE_SCHEMA;
 
 /**
- * A tombstone written before it kept what the cascade needs (no instanceId) cannot be cascaded
- * again: the filter leaves it out.
+ * What of a shard's items past the bound is work. The index sort key is when the state began;
+ * a peering's updatedAt moves on within it (a side applied), and counts. A tombstone written
+ * before it kept what the cascade needs (no instanceId) cannot be cascaded again.
  */
-const FILTER = [
-  '(#entity = :peering AND sk = :meta AND #status IN (:provisioning, :deleting) AND updatedAt < :stalledBefore)',
-  '(#entity = :tombstone AND cascadePending = :pending AND deletedAt < :cascadeBefore AND attribute_exists(instanceId))',
-].join(' OR ');
+const FILTERS: Record<SweepKind, { expression: string; values: Record<string, unknown> }> = {
+  peering: {
+    expression:
+      '#entity = :peering AND sk = :meta AND #status IN (:provisioning, :deleting) AND updatedAt < :before',
+    values: {
+      ':peering': 'peering',
+      ':meta': SK.meta,
+      ':provisioning': 'PROVISIONING',
+      ':deleting': 'DELETING',
+    },
+  },
+  cascade: {
+    expression: '#entity = :tombstone AND cascadePending = :pending AND attribute_exists(instanceId)',
+    values: { ':tombstone': 'tombstone', ':pending': true },
+  },
+};
 
-/** Items read per Scan request: a few hundred KB at most; read units as for 1 MB pages, give or take one per page. */
-const SCAN_PAGE_ITEMS = 250;
+/** Items read per Query request: a page answers well inside the SDK's request timeout. */
+const PAGE_ITEMS = 250;
 
 export async function findSweepWork(
   table: Table,
   bounds: Parameters<SweepStore['findSweepWork']>[0],
 ): Promise<SweepWork> {
-  const work: SweepWork = { stalledPeerings: [], pendingCascades: [] };
+  const [peerings, tombstones] = await Promise.all([
+    readKind(table, 'peering', bounds.stalledBefore),
+    readKind(table, 'cascade', bounds.cascadeBefore),
+  ]);
+  return { stalledPeerings: peerings.map(toPeering), pendingCascades: tombstones.map(toRemovedGateway) };
+}
+
+/** Every shard of one kind whose state began before `before`, filtered as FILTERS says. */
+async function readKind(table: Table, kind: SweepKind, before: string): Promise<Item[]> {
+  const shards = Array.from({ length: SWEEP_SHARDS }, (_, shard) => sweepShardKey(kind, shard));
+  const pages = await Promise.all(shards.map((shard) => readShard(table, kind, shard, before)));
+  return pages.flat();
+}
+
+async function readShard(table: Table, kind: SweepKind, shard: string, before: string): Promise<Item[]> {
+  const items: Item[] = [];
+  const filter = FILTERS[kind];
   let start: Record<string, unknown> | undefined;
   do {
     // Through table.run, as every call of the adapter: a throttled page is a TransientError.
     const page = await table.run(() =>
       table.client.send(
-        new ScanCommand({
+        new QueryCommand({
           ...TOTAL,
           TableName: table.name,
-          FilterExpression: FILTER,
-          ExpressionAttributeNames: { '#entity': 'entity', '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':peering': 'peering',
-            ':meta': SK.meta,
-            ':provisioning': 'PROVISIONING',
-            ':deleting': 'DELETING',
-            ':stalledBefore': bounds.stalledBefore,
-            ':tombstone': 'tombstone',
-            ':pending': true,
-            ':cascadeBefore': bounds.cascadeBefore,
+          IndexName: sweepIndex.name,
+          KeyConditionExpression: `${sweepIndex.partitionKey} = :shard AND ${sweepIndex.sortKey} < :before`,
+          FilterExpression: filter.expression,
+          ExpressionAttributeNames: {
+            '#entity': 'entity',
+            ...(kind === 'peering' ? { '#status': 'status' } : {}),
           },
+          ExpressionAttributeValues: { ':shard': shard, ':before': before, ...filter.values },
           ExclusiveStartKey: start,
-          // Pages of at most SCAN_PAGE_ITEMS read: one page answers well inside the SDK's request
-          // timeout (adapters/sdk-client.ts), where a 1 MB page might not on a busy table.
-          Limit: SCAN_PAGE_ITEMS,
+          Limit: PAGE_ITEMS,
         }),
       ),
     );
-    for (const item of page.Items ?? []) {
-      if (item.entity === 'peering') work.stalledPeerings.push(toPeering(item));
-      else work.pendingCascades.push(toRemovedGateway(item));
-    }
+    items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start);
-  return work;
+  return items;
 }
 
 /** What the tombstone kept of the deleted gateway (DynamoGatewayStore.deleteGateway). */

@@ -1,0 +1,143 @@
+/**
+ * The sparse bySweep index (lambdas/adapters/dynamodb/items.ts) on DynamoDB Local: which items
+ * carry its keys through their lives, and what a sweep costs with many settled items beside the
+ * ones in flight. What a sweep finds is the Repository contract's (test/support/repository-contract.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../lambdas/adapters/dynamodb/items';
+import { createTableInput, ensureTable, TABLE_SCHEMA } from '../../lambdas/adapters/dynamodb/schema';
+import type { GatewayRecord } from '../../lambdas/core/types';
+import { useDynamoDb } from '../support/dynamodb';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering, uniqueId } from '../support/records';
+
+const db = useDynamoDb();
+
+/** The item's bySweep keys, or undefined when it is not in the index. */
+const sweepKeysOf = async (key: { pk: string; sk: string }) => {
+  const item = (await db.documentClient().send(new GetCommand({ TableName: db.tableName, Key: key }))).Item;
+  return item?.gsi3pk === undefined ? undefined : { shard: item.gsi3pk, since: item.gsi3sk };
+};
+
+async function pairOfGateways(): Promise<[GatewayRecord, GatewayRecord]> {
+  const owner = uniqueId('owner');
+  const a = gatewayRecord({ ownerId: owner, tunnelSubnet: '100.64.0.0/24', tunnelIp: '100.64.0.1' });
+  const b = gatewayRecord({ ownerId: owner, tunnelSubnet: '100.64.1.0/24', tunnelIp: '100.64.1.1' });
+  for (const gateway of [a, b]) await db.repository().createGateway(gateway);
+  return [a, b];
+}
+
+describe('the bySweep index', () => {
+  it('holds a peering while PROVISIONING or DELETING, dated by the change, and not once it settled', async () => {
+    // Prepare
+    const [a, b] = await pairOfGateways();
+    const at = (iso: string) => db.repository({ clock: () => new Date(iso) });
+    const peering = await db.repository().createPeering(newPeering(a, b));
+    const key = keys.peering(peering.id);
+
+    // Act
+    const provisioning = await sweepKeysOf(key);
+    await at('2026-12-04T10:00:00.000Z').setPeeringStatus(peering.id, 'ACTIVE', null, ['PROVISIONING']);
+    const active = await sweepKeysOf(key);
+    await at('2026-12-04T11:00:00.000Z').setPeeringStatus(peering.id, 'DELETING', null, ['ACTIVE']);
+    const deleting = await sweepKeysOf(key);
+    await at('2026-12-04T12:00:00.000Z').setPeeringStatus(peering.id, 'FAILED', 'x', ['DELETING']);
+    const failed = await sweepKeysOf(key);
+
+    // Assess
+    expect(provisioning).toEqual({ shard: keys.sweepShard('peering', peering.id), since: peering.updatedAt });
+    expect(active).toBeUndefined();
+    expect(deleting).toEqual({
+      shard: keys.sweepShard('peering', peering.id),
+      since: '2026-12-04T11:00:00.000Z',
+    });
+    expect(failed).toBeUndefined();
+  });
+
+  it('holds a tombstone while its cascade is pending, dated by the deletion', async () => {
+    // Prepare
+    const gateway = gatewayRecord({ id: uniqueId('gw') });
+    await db.repository().createGateway(gateway);
+    const key = keys.tombstone(gateway.id);
+
+    // Act
+    await db.repository({ clock: () => new Date('2026-12-04T10:00:00.000Z') }).deleteGateway(gateway.id);
+    const pending = await sweepKeysOf(key);
+    await db
+      .repository({ clock: () => new Date('2026-12-04T11:00:00.000Z') })
+      .beginGatewayCascade(gateway.id, gateway.desiredGeneration);
+    const markedAgain = await sweepKeysOf(key);
+    await db.repository().endGatewayCascade(gateway.id, gateway.desiredGeneration);
+    const ended = await sweepKeysOf(key);
+
+    // Assess
+    const indexed = { shard: keys.sweepShard('cascade', gateway.id), since: '2026-12-04T10:00:00.000Z' };
+    expect(pending).toEqual(indexed);
+    expect(markedAgain).toEqual(indexed);
+    expect(ended).toBeUndefined();
+  });
+
+  it('makes a sweep cost what is in flight, not the table', async () => {
+    // Prepare: one stalled peering among 60 settled ones (each with its gateways and peer entries).
+    const settled: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const [a, b] = await pairOfGateways();
+      const peering = await db.repository().createPeering(newPeering(a, b));
+      await db.repository().setPeeringStatus(peering.id, 'ACTIVE', null, ['PROVISIONING']);
+      settled.push(peering.id);
+    }
+    const [a, b] = await pairOfGateways();
+    const stalled = await db.repository().createPeering(newPeering(a, b));
+    let units = 0;
+    const metered = db.repository({ onConsumedCapacity: (consumed) => (units += consumed) });
+
+    // Act
+    const work = await metered.findSweepWork({
+      stalledBefore: '2999-01-01T00:00:00.000Z',
+      cascadeBefore: '2000-01-01T00:00:00.000Z',
+    });
+
+    // Assess: 16 queries (8 shards, 2 kinds) of half a read unit each at most (eventually consistent,
+    // a few small items), where the Scan before the index read every item of the 61 peerings, 122
+    // gateways and their peers, addresses and locks: 25.5 units here.
+    const found = work.stalledPeerings.map((peering) => peering.id);
+    expect(found).toContain(stalled.id);
+    expect(found.filter((id) => settled.includes(id))).toEqual([]);
+    expect(units).toBeLessThanOrEqual(8);
+  });
+
+  it('is added to a table made before it (a data dir of an older version), once', async () => {
+    // Prepare: the table as it was created before the index existed.
+    const tableName = `before-sweep-${randomUUID()}`;
+    const input = createTableInput(tableName);
+    const indexes = input.GlobalSecondaryIndexes?.filter(
+      (index) => index.IndexName !== TABLE_SCHEMA.sweepIndex.name,
+    );
+    const attributes = input.AttributeDefinitions?.filter(
+      (attribute) => !attribute.AttributeName?.startsWith('gsi3'),
+    );
+    await db.client().send(
+      new CreateTableCommand({
+        ...input,
+        GlobalSecondaryIndexes: indexes,
+        AttributeDefinitions: attributes,
+      }),
+    );
+
+    // Act
+    await ensureTable(db.client(), tableName);
+    await ensureTable(db.client(), tableName);
+
+    // Assess
+    const table = (await db.client().send(new DescribeTableCommand({ TableName: tableName }))).Table;
+    expect(
+      table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.IndexStatus]).sort(),
+    ).toEqual([
+      ['byEntity', 'ACTIVE'],
+      ['byOwner', 'ACTIVE'],
+      ['bySweep', 'ACTIVE'],
+    ]);
+  });
+});
