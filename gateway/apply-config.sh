@@ -152,8 +152,6 @@ need jq awk flock mv cp tee sha256sum
 
 [[ -d $WORK ]] || mkdir -p "$WORK"
 [[ -d $CACHE ]] || mkdir -p "$CACHE"
-# A files-mode wg.conf holds keys: never leave a staged one behind.
-trap '[[ ! -e $WORK/wg.conf ]] || rm -f -- "$WORK/wg.conf"' EXIT
 
 # ---------- main ----------
 # Every action but --report holds the state directory's lock (lib/common.sh lock_state).

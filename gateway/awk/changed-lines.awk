@@ -26,6 +26,10 @@ BEGIN {
   while ((read = (getline line < old)) > 0) { old_lines[++old_count] = line; print line > previous }
   if (read < 0 || close(previous) != 0) { failed = 1; exit 2 }
   close(old)
+  # The new file must open before `copy` is emptied: a document gone since the caller's check
+  # leaves state.json as it was.
+  if ((getline line < ARGV[2]) < 0) { failed = 1; exit 2 }
+  close(ARGV[2])
   printf "" > copy
   advance(); advance()
 }

@@ -23,6 +23,9 @@ usage() {
 lock_state() {
   exec 9>"$STATE_DIR/lock"
   flock 9
+  # A files-mode wg.conf holds keys: never leave a staged one behind. Set here, under the lock: a
+  # --report (no lock) running beside an apply must not remove the apply's staged file.
+  trap '[[ ! -e $WORK/wg.conf ]] || rm -f -- "$WORK/wg.conf"' EXIT
 }
 
 # Looks the commands up in one builtin call; bash then runs them without searching PATH again.

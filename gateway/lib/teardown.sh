@@ -41,7 +41,7 @@ teardown_interface() {
 
 # Removes the gateway's state (the lock is held); prints the report.
 teardown_gateway() {
-  local wg_if=${VPG_WG_IF:-} own_key=false found=''
+  local wg_if=${VPG_WG_IF:-} own_key=false found='' state
   if teardown_refusal; then
     echo "apply-config: nothing of $GATEWAY_ID to tear down: $REPLY" >&2
     report_head "\"$GATEWAY_ID\"" "$GENERATION" ',"path":"teardown","tornDown":false'
@@ -49,9 +49,11 @@ teardown_gateway() {
     return 0
   fi
   forget_delta_base
-  if [[ -f $STATE_DIR/state.json ]]; then
+  restore_document
+  state=$REPLY
+  if [[ -f $state ]]; then
     { IFS= read -r found && IFS= read -r own_key; } < <(
-      jq -r '(.interface.name // ""), (.interface.privateKeyParam != null)' "$STATE_DIR/state.json" 2>/dev/null
+      jq -r '(.interface.name // ""), (.interface.privateKeyParam != null)' "$state" 2>/dev/null
     ) || true
   fi
   wg_if=${wg_if:-${found:-wg0}}

@@ -181,6 +181,20 @@ describe('apply-config.sh (files mode)', () => {
     expect(parseReport(reported.stdout)).toEqual(parseReport(restored.stdout));
   });
 
+  it('a report beside an apply leaves the wg config the apply staged', async () => {
+    // Prepare: what an apply holding the lock has staged (files mode, keys inside) and not yet moved.
+    await apply(7);
+    const staged = join(stateDir, 'work', 'wg.conf');
+    writeFileSync(staged, 'staged by the apply that holds the lock');
+
+    // Act: --report takes no lock.
+    const reported = await runScript(['--report'], env);
+
+    // Assess
+    expect(reported.exitCode).toBe(0);
+    expect(existsSync(staged)).toBe(true);
+  });
+
   it('omits the private key when the document names none', async () => {
     // Act
     const result = await apply(3, [peer], { ...gateway, privateKeyParam: null });

@@ -20,6 +20,7 @@ import {
   peeringPskParam,
   publish,
   rebootWireguardHost,
+  SCRIPT,
   startWireguardHost,
   type WireguardHost,
   writeSecret,
@@ -269,6 +270,63 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
     // Assess
     expect(applied).toMatchObject({ exitCode: 0, stderr: '', path: 'full' });
     expect((await configured()).peers).toHaveLength(2);
+  });
+
+  /**
+   * `--teardown` as the SSM document runs it on AWS: no VPG_WG_IF, so the interface is the one the
+   * applied document names; then what is left on wg0.
+   */
+  const teardownAsOnAws = async () => {
+    const result = await wg.inGateway([
+      ...['env', '-u', 'VPG_WG_IF', 'VPG_MODE=wireguard', `VPG_STATE_DIR=${stateFile('')}`],
+      ...['VPG_VPC_IF=vpc', 'VPG_WAN_IF=inet', `VPG_ENV_FILE=${join(wg.root, 'none.env')}`],
+      ...['bash', SCRIPT, '--teardown', '--gateway-id', gateway.id, '--generation', String(generation)],
+    ]);
+    const left = {
+      peers: await inGateway(['wg', 'show', 'wg0', 'peers']),
+      routes: await inGateway(['ip', 'route', 'show', 'dev', 'wg0', 'proto', 'static']),
+      privateKey: (await inGateway(['wg', 'show', 'wg0', 'private-key'])).trim(),
+    };
+    return { result, left };
+  };
+
+  it('a teardown after a refused delta tears down what was applied, not what was refused', async () => {
+    // Prepare: a swapped document (another digest) that names another interface, written over
+    // state.json by the delta's awk pass before the digest refused it.
+    const kept = peer('vpc-peering-teardown-swapped', ['172.28.0.0/16'], '198.51.100.11:51820');
+    await apply([kept]);
+    generation += 1;
+    const swapped = desiredState(gateway, generation - 1, [kept]);
+    (swapped.interface as { name: string }).name = 'wg9';
+    const refused = await push(serialiseState(swapped), '0'.repeat(64));
+
+    // Act
+    const { result, left } = await teardownAsOnAws();
+
+    // Assess: a deleted gateway leaves nothing working on its instance.
+    expect(refused.exitCode).toBe(1);
+    expect(result.exitCode).toBe(0);
+    expect(parseReport(result.stdout)).toMatchObject({ tornDown: true });
+    expect(left).toEqual({ peers: '', routes: '', privateKey: '(none)' });
+  });
+
+  it('a teardown after a crash inside the awk pass removes the private key the control plane gave', async () => {
+    // Prepare: what SIGKILL while awk wrote state.json leaves: no base, the previous document
+    // whole, state.json torn.
+    const kept = peer('vpc-peering-teardown-torn', ['172.28.0.0/16'], '198.51.100.11:51820');
+    await apply([kept]);
+    await apply([kept, roadWarrior(7)]);
+    const whole = readFileSync(stateFile('state.json'), 'utf8');
+    writeFileSync(stateFile('state.previous.json'), whole);
+    writeFileSync(stateFile('delta.base'), '');
+    writeFileSync(stateFile('state.json'), whole.slice(0, 60));
+
+    // Act
+    const { result, left } = await teardownAsOnAws();
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(left).toEqual({ peers: '', routes: '', privateKey: '(none)' });
   });
 
   it('a reboot after a crash that tore applied.json restores, and reports work again', async () => {

@@ -166,9 +166,10 @@ describe('the secret cache', () => {
 });
 
 describe('the delta path', () => {
-  const changedLines = (dir: string, oldDoc: string, newDoc: string) => {
+  /** The awk pass over state.json and new.json (absent when `newDoc` is null). */
+  const changedLines = (dir: string, oldDoc: string, newDoc: string | null) => {
     writeFileSync(join(dir, 'state.json'), oldDoc);
-    writeFileSync(join(dir, 'new.json'), newDoc);
+    if (newDoc !== null) writeFileSync(join(dir, 'new.json'), newDoc);
     return runParts(
       ['apply-delta'],
       dir,
@@ -203,6 +204,19 @@ describe('the delta path', () => {
     );
     expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(newDoc);
     expect(readFileSync(join(dir, 'state.previous.json'), 'utf8')).toBe(oldDoc);
+  });
+
+  test('leaves the old document as it was when the new one cannot be opened', () => {
+    // Prepare
+    const dir = tempDir('parts');
+    const oldDoc = serialiseState(desiredState(GATEWAY_A, 1, [peer(1)]));
+
+    // Act
+    const result = changedLines(dir, oldDoc, null);
+
+    // Assess
+    expect(result.exitCode).not.toBe(0);
+    expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(oldDoc);
   });
 
   test.each([

@@ -5,9 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lambdas/adapters/dynamodb/items';
+import { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
 import { createTableInput, ensureTable, TABLE_SCHEMA } from '../../lambdas/adapters/dynamodb/schema';
+import { backfillSweepKeys } from '../../lambdas/adapters/dynamodb/sweep-backfill';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { useDynamoDb } from '../support/dynamodb';
 import { gatewayRecord } from '../support/gateways';
@@ -16,8 +18,8 @@ import { newPeering, uniqueId } from '../support/records';
 const db = useDynamoDb();
 
 /** The item's bySweep keys, or undefined when it is not in the index. */
-const sweepKeysOf = async (key: { pk: string; sk: string }) => {
-  const item = (await db.documentClient().send(new GetCommand({ TableName: db.tableName, Key: key }))).Item;
+const sweepKeysOf = async (key: { pk: string; sk: string }, tableName = db.tableName) => {
+  const item = (await db.documentClient().send(new GetCommand({ TableName: tableName, Key: key }))).Item;
   return item?.gsi3pk === undefined ? undefined : { shard: item.gsi3pk, since: item.gsi3sk };
 };
 
@@ -103,14 +105,14 @@ describe('the bySweep index', () => {
         ),
       ),
     );
+    const bounds = { stalledBefore: '2999-01-01T00:00:00.000Z', cascadeBefore: '2000-01-01T00:00:00.000Z' };
+    // A table's first sweep walks it once for items from before the index (sweep-backfill.ts).
+    await db.repository().findSweepWork(bounds);
     let units = 0;
     const metered = db.repository({ onConsumedCapacity: (consumed) => (units += consumed) });
 
     // Act
-    const work = await metered.findSweepWork({
-      stalledBefore: '2999-01-01T00:00:00.000Z',
-      cascadeBefore: '2000-01-01T00:00:00.000Z',
-    });
+    const work = await metered.findSweepWork(bounds);
 
     // Assess: 16 queries (8 shards, 2 kinds) of half a read unit each at most (eventually consistent,
     // a few small items), where the Scan before the index read every item: 80.5 units here.
@@ -149,5 +151,53 @@ describe('the bySweep index', () => {
       ['byOwner', 'ACTIVE'],
       ['bySweep', 'ACTIVE'],
     ]);
+  });
+
+  it('gives what was in flight before the index its keys, a bounded walk per sweep, then stops walking', async () => {
+    // Prepare: a table of an older version: a peering stuck PROVISIONING and a deletion whose
+    // cascade is pending, both without index keys, among settled items.
+    const tableName = `walked-${randomUUID()}`;
+    await ensureTable(db.client(), tableName);
+    const old = new DynamoRepository(db.documentClient(), tableName);
+    const owner = uniqueId('owner');
+    const [a, b, deleted] = ['100.64.0', '100.64.1', '100.64.2'].map((net) =>
+      gatewayRecord({ ownerId: owner, tunnelSubnet: `${net}.0/24`, tunnelIp: `${net}.1` }),
+    ) as [GatewayRecord, GatewayRecord, GatewayRecord];
+    for (const gateway of [a, b, deleted]) await old.createGateway(gateway);
+    const stuck = await old.createPeering(newPeering(a, b));
+    await old.deleteGateway(deleted.id);
+    for (const key of [keys.peering(stuck.id), keys.tombstone(deleted.id)]) {
+      await db
+        .documentClient()
+        .send(
+          new UpdateCommand({ TableName: tableName, Key: key, UpdateExpression: 'REMOVE gsi3pk, gsi3sk' }),
+        );
+    }
+    const marker = async () =>
+      (await db.documentClient().send(new GetCommand({ TableName: tableName, Key: keys.sweepBackfill() })))
+        .Item;
+
+    // Act: walks of one item a page and one page each, as sweeps would run them, until one says
+    // the walk is done; then a sweep.
+    let walks = 0;
+    while ((await marker())?.done !== true && walks < 100) {
+      await backfillSweepKeys(old.table, '2026-12-04T12:00:00.000Z', { pages: 1, pageItems: 1 });
+      walks++;
+    }
+    const work = await old.findSweepWork({
+      stalledBefore: '2999-01-01T00:00:00.000Z',
+      cascadeBefore: '2999-01-01T00:00:00.000Z',
+    });
+
+    // Assess: the walk went on from where each one stopped, and both items are found, with the keys
+    // their state changes would have written.
+    expect(walks).toBeGreaterThan(5);
+    expect(walks).toBeLessThan(100);
+    expect(work.stalledPeerings.map((peering) => peering.id)).toEqual([stuck.id]);
+    expect(work.pendingCascades.map((removed) => removed.id)).toEqual([deleted.id]);
+    expect(await sweepKeysOf(keys.peering(stuck.id), tableName)).toEqual({
+      shard: keys.sweepShard('peering', stuck.id),
+      since: stuck.updatedAt,
+    });
   });
 });

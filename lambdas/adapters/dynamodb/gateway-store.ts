@@ -46,11 +46,11 @@ const CASCADE_NOT_PENDING = '(attribute_not_exists(cascadePending) OR cascadePen
 const CASCADE_INPUT = 'instanceId = :instanceId, privateKeyParam = :privateKeyParam';
 /**
  * A pending cascade is in the bySweep index (items.ts) from its deletion on, until it ends. Marked
- * pending again (the stream's cascade), it keeps its deletion time; a tombstone written before
- * deletedAt existed is dated by that write.
+ * pending again (the stream's cascade, a sweep), it keeps the time it got then; a tombstone that
+ * has none (written before the index) is dated by that write.
  */
 const SWEEP_SINCE_NOW = `${SWEEP_INDEX_KEYS[0]} = :sweepShard, ${SWEEP_INDEX_KEYS[1]} = :now`;
-const SWEEP_SINCE_DELETED = `${SWEEP_INDEX_KEYS[0]} = :sweepShard, ${SWEEP_INDEX_KEYS[1]} = if_not_exists(deletedAt, :now)`;
+const SWEEP_SINCE_FIRST = `${SWEEP_INDEX_KEYS[0]} = :sweepShard, ${SWEEP_INDEX_KEYS[1]} = if_not_exists(${SWEEP_INDEX_KEYS[1]}, :now)`;
 
 export class DynamoGatewayStore implements GatewayStore {
   constructor(
@@ -223,7 +223,7 @@ export class DynamoGatewayStore implements GatewayStore {
   async beginGatewayCascade(gatewayId: string, generation: number): Promise<boolean> {
     const attributes = await this.table.updateIfMatches({
       Key: keys.tombstone(gatewayId),
-      UpdateExpression: `SET cascadePending = :pending, ${SWEEP_SINCE_DELETED}`,
+      UpdateExpression: `SET cascadePending = :pending, ${SWEEP_SINCE_FIRST}`,
       ConditionExpression:
         'lastGeneration = :generation AND (cascadePending = :pending OR attribute_not_exists(cascadePending))',
       ExpressionAttributeValues: {

@@ -72,6 +72,8 @@ export const keys = {
   }),
   /** The key that seals page tokens (adapters/dynamodb/page-tokens.ts). */
   pageTokenKey: (): Key => ({ pk: 'CONFIG#page-tokens', sk: SK.meta }),
+  /** Where the walk that gives older in-flight items their bySweep keys stands (sweep-backfill.ts). */
+  sweepBackfill: (): Key => ({ pk: 'CONFIG#sweep-index', sk: SK.meta }),
   /** The bySweep partition (one of SWEEP_SHARDS) of an item the sweep may have to re-drive. */
   sweepShard: (kind: SweepKind, id: string): string => sweepShardKey(kind, shardOf(id)),
 };

@@ -49,9 +49,11 @@ export class DynamoRepository implements Repository {
   private readonly instanceLocks: InstanceLocks;
   private readonly admissions: OwnerAdmissions;
   private readonly secretCleanups: SecretCleanups;
+  private readonly clock: () => Date;
 
   constructor(client: DynamoDBDocumentClient, tableName: string, options: DynamoRepositoryOptions = {}) {
     const clock = options.clock ?? (() => new Date());
+    this.clock = clock;
     this.table = new Table(client, tableName, options);
     this.allocator = new AddressAllocator(this.table, clock);
     const table = this.table;
@@ -148,5 +150,5 @@ export class DynamoRepository implements Repository {
   clearSecretCleanup: Repository['clearSecretCleanup'] = (cleanup) =>
     this.secretCleanups.clearSecretCleanup(cleanup);
 
-  findSweepWork: Repository['findSweepWork'] = (bounds) => findSweepWork(this.table, bounds);
+  findSweepWork: Repository['findSweepWork'] = (bounds) => findSweepWork(this.table, bounds, this.clock);
 }

@@ -10,6 +10,7 @@ import type { RemovedGateway, SweepStore, SweepWork } from '../../app/ports';
 import { keys, SK, SWEEP_SHARDS, type SweepKind, sweepShardKey, toPeering } from './items';
 import { TOTAL } from './metered';
 import { TABLE_SCHEMA } from './schema';
+import { backfillSweepKeys } from './sweep-backfill';
 import type { Item, Table } from './table';
 
 const TOMBSTONE_PREFIX = keys.tombstone('').pk;
@@ -43,7 +44,10 @@ const PAGE_ITEMS = 250;
 export async function findSweepWork(
   table: Table,
   bounds: Parameters<SweepStore['findSweepWork']>[0],
+  clock: () => Date,
 ): Promise<SweepWork> {
+  // Items in flight from before the index get their keys first (a bounded part per sweep).
+  await backfillSweepKeys(table, clock().toISOString());
   const [peerings, tombstones] = await Promise.all([
     readKind(table, 'peering', bounds.stalledBefore),
     readKind(table, 'cascade', bounds.cascadeBefore),
