@@ -171,6 +171,17 @@ describe('Lambda code', () => {
 });
 
 describe('DynamoDB table', () => {
+  /** A global index keyed `<keys>pk` / `<keys>sk`. */
+  const globalIndex = (IndexName: string, keys: string, ProjectionType: string) =>
+    Match.objectLike({
+      IndexName,
+      KeySchema: [
+        { AttributeName: `${keys}pk`, KeyType: 'HASH' },
+        { AttributeName: `${keys}sk`, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType },
+    });
+
   test('pk/sk, the byOwner and byEntity indexes (keys only), the bySweep index (whole items), TTL, PITR, a NEW_AND_OLD_IMAGES stream and encryption', () => {
     // Assess
     template.hasResourceProperties('AWS::DynamoDB::Table', {
@@ -179,30 +190,9 @@ describe('DynamoDB table', () => {
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
       GlobalSecondaryIndexes: [
-        Match.objectLike({
-          IndexName: 'byOwner',
-          KeySchema: [
-            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        }),
-        Match.objectLike({
-          IndexName: 'byEntity',
-          KeySchema: [
-            { AttributeName: 'gsi2pk', KeyType: 'HASH' },
-            { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        }),
-        Match.objectLike({
-          IndexName: 'bySweep',
-          KeySchema: [
-            { AttributeName: 'gsi3pk', KeyType: 'HASH' },
-            { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        }),
+        globalIndex('byOwner', 'gsi1', 'KEYS_ONLY'),
+        globalIndex('byEntity', 'gsi2', 'KEYS_ONLY'),
+        globalIndex('bySweep', 'gsi3', 'ALL'),
       ],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
