@@ -154,7 +154,7 @@ need jq awk flock mv cp tee sha256sum
 [[ -d $CACHE ]] || mkdir -p "$CACHE"
 
 # ---------- main ----------
-# Every action but --report holds the state directory's lock (lib/common.sh lock_state).
+# Every action holds the state directory's lock (lib/common.sh lock_state), --report a shared one.
 #
 # The delta path first. Bash reads a script as it runs it, so when a change is applied as a delta
 # the parts below it (render, the full path, report, restore, teardown: a third of the script) are
@@ -187,7 +187,10 @@ fi
 . "$GATEWAY_SRC/lib/teardown.sh"
 
 case $ACTION in
-  report) report_from_store ;;
+  report)
+    lock_state shared
+    report_from_store
+    ;;
   restore)
     lock_state
     [[ -f $STATE_DIR/state.json ]] || {

@@ -19,12 +19,17 @@ usage() {
 }
 
 # Takes the state directory's lock (fd 9, held until the script exits): one apply, restore or
-# teardown at a time on an instance.
+# teardown at a time on an instance. `lock_state shared` is the report's: reports run side by
+# side, never while an apply rewrites the files they read.
 lock_state() {
   exec 9>"$STATE_DIR/lock"
+  if [[ ${1:-} == shared ]]; then
+    flock -s 9
+    return 0
+  fi
   flock 9
-  # A files-mode wg.conf holds keys: never leave a staged one behind. Set here, under the lock: a
-  # --report (no lock) running beside an apply must not remove the apply's staged file.
+  # A files-mode wg.conf holds keys: never leave a staged one behind. Set only by the holder of
+  # the exclusive lock: a report must not remove what an apply staged.
   trap '[[ ! -e $WORK/wg.conf ]] || rm -f -- "$WORK/wg.conf"' EXIT
 }
 

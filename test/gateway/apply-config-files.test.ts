@@ -299,6 +299,32 @@ describe('apply-config.sh (files mode)', () => {
     expect(parseReport(b.stdout)).toMatchObject({ appliedGeneration: 8 });
     expect(appliedGeneration()).toBe(8);
   });
+
+  it('a report waits for an apply that holds the lock, then reports what it applied', async () => {
+    // Prepare: an apply takes the lock, then blocks reading its document from a FIFO.
+    await apply(7);
+    const slow = publish(root, 'gw-a', 8, stateDocument(gateway, 8, [peer]));
+    const fifo = slow.stateUri.slice('file://'.length);
+    rmSync(fifo);
+    execFileSync('mkfifo', [fifo]);
+    const applying = runScript(['--gateway-id', 'gw-a', '--generation', '8', ...stateArgs(slow)], env);
+    await waitFor(() => lockHolders(join(stateDir, 'lock')).holders > 0);
+
+    // Act
+    let reportDone = false;
+    const report = runScript(['--report'], env).finally(() => {
+      reportDone = true;
+    });
+    await waitFor(() => reportDone || lockHolders(join(stateDir, 'lock')).waiters > 0);
+    const reportWaited = !reportDone;
+    writeFileSync(fifo, stateDocument(gateway, 8, [peer]));
+    const [applied, reported] = await Promise.all([applying, report]);
+
+    // Assess
+    expect(reportWaited).toBe(true);
+    expect(parseReport(applied.stdout)).toMatchObject({ appliedGeneration: 8 });
+    expect(parseReport(reported.stdout)).toMatchObject({ appliedGeneration: 8 });
+  });
 });
 
 /** flock holders and waiters of a file, from /proc/locks (waiters are the "->" lines). */
