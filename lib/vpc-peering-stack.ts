@@ -193,6 +193,7 @@ export class VpcPeeringStack extends Stack {
     this.functions.api.addEnvironment('CONSOLE_ORIGIN', this.console.origin);
     this.console.publish({
       apiUrl: this.api.url,
+      apiOrigin: this.api.origin,
       userPool: this.api.userPool,
       // Unique per account and region, as Cognito domain prefixes must be.
       domainPrefix:

@@ -24,14 +24,36 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
+/**
+ * The console's Content-Security-Policy, here and on CloudFront (lib/constructs/console-hosting.ts):
+ * scripts only from its own origin (bearer tokens sit in sessionStorage), Cloudscape's inline
+ * styles and data: fonts, the QR code's data: image, no framing, and fetches only to its own origin
+ * and `connectSources` (the API and Cognito on AWS).
+ */
+export function consoleContentSecurityPolicy(connectSources: readonly string[] = []): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    ["connect-src 'self'", ...connectSources].join(' '),
+    "object-src 'none'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+  ].join('; ');
+}
+
+/** The local console's runtime configuration: same-origin API (so connect-src 'self'), pasted tokens. */
+const LOCAL_CONFIG = JSON.stringify({ auth: 'token', apiUrl: '' });
+
 const SECURITY_HEADERS = {
+  'content-security-policy': consoleContentSecurityPolicy(),
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
 };
-
-/** The local console's runtime configuration: same-origin API, pasted tokens. */
-const LOCAL_CONFIG = JSON.stringify({ auth: 'token', apiUrl: '' });
 
 async function fileIn(root: string, pathname: string): Promise<string | undefined> {
   let decoded: string;

@@ -1,17 +1,25 @@
 /**
  * Where the console lives on AWS (README, "Using the console"): a private S3 bucket behind
- * CloudFront (origin access control, HTTPS only, security headers, every unknown path answered by
- * index.html so the console's own routes load), a runtime `config.json` naming the API, the Cognito
+ * CloudFront (origin access control, HTTPS only, security headers with the console's
+ * Content-Security-Policy, every page path answered by index.html so the console's own routes load,
+ * a missing asset by 404), a runtime `config.json` naming the API, the Cognito
  * pool, the console's client and its managed login domain, and that client: authorization code with
  * PKCE, no secret, callbacks only on the console's origin.
  *
  * Built in two steps because the API's CORS needs the console's origin while config.json needs the
  * API's URL: the constructor makes the bucket and distribution, `publish` the login and the files.
  */
-import { existsSync } from 'node:fs';
-import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { existsSync, readdirSync } from 'node:fs';
+import { Aws, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
+  AccessLevel,
+  Function as CloudFrontFunction,
   Distribution,
+  FunctionCode,
+  FunctionEventType,
+  FunctionRuntime,
+  HeadersFrameOption,
+  HeadersReferrerPolicy,
   HttpVersion,
   PriceClass,
   ResponseHeadersPolicy,
@@ -28,9 +36,13 @@ import {
   type UserPoolDomain,
 } from 'aws-cdk-lib/aws-cognito';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
-import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { consoleContentSecurityPolicy } from '../../runtime/console-static';
 import { acknowledge, acknowledgeWildcardResource } from '../nag';
+
+/** Vite's folder of content-named files in console/dist. */
+const ASSETS = 'assets';
 
 export interface ConsoleHostingProps {
   /** console/dist, built by `npm run console:build`. */
@@ -40,6 +52,11 @@ export interface ConsoleHostingProps {
 
 export interface ConsolePublishProps {
   readonly apiUrl: string;
+  /**
+   * `https://<api host>`, the API's origin for the console's connect-src. Not derived from apiUrl:
+   * the stage in that URL depends on the API's CORS methods, which depend on this distribution.
+   */
+  readonly apiOrigin: string;
   readonly userPool: UserPool;
   /** The managed login domain prefix (`<prefix>.auth.<region>.amazoncognito.com`), unique per region. */
   readonly domainPrefix: string;
@@ -52,6 +69,8 @@ export class ConsoleHosting extends Construct {
   readonly origin: string;
   client?: UserPoolClient;
   domain?: UserPoolDomain;
+  /** The API and Cognito origins the console fetches from, known once `publish` is called. */
+  private connectSources?: string[];
 
   constructor(
     scope: Construct,
@@ -71,23 +90,54 @@ export class ConsoleHosting extends Construct {
       'AwsSolutions-S1':
         'Holds only the built console (public JavaScript and CSS); it is read through CloudFront only, whose own requests are the interesting ones',
     });
+    if (!existsSync(props.distPath)) {
+      throw new Error(`${props.distPath} is missing: run npm run console:build before synth`);
+    }
+    // The same headers as the local server's (runtime/console-static.ts), with HSTS on top.
+    const headers = new ResponseHeadersPolicy(this, 'Headers', {
+      comment: "VPC Peering console: security headers and the console's Content-Security-Policy",
+      securityHeadersBehavior: {
+        contentSecurityPolicy: {
+          contentSecurityPolicy: Lazy.string({
+            produce: () => {
+              if (!this.connectSources) throw new Error('ConsoleHosting: publish() was never called');
+              return consoleContentSecurityPolicy(this.connectSources);
+            },
+          }),
+          override: true,
+        },
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(365), override: true },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
+      },
+    });
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'VPC Peering console',
       defaultRootObject: 'index.html',
       httpVersion: HttpVersion.HTTP2_AND_3,
       priceClass: PriceClass.PRICE_CLASS_100,
       defaultBehavior: {
-        origin: S3BucketOrigin.withOriginAccessControl(this.bucket),
+        // LIST: S3 answers 404, not 403, for a missing key. CloudFront only ever asks for one key
+        // (no query string reaches S3, and `/` is index.html), so nothing is listed to viewers.
+        origin: S3BucketOrigin.withOriginAccessControl(this.bucket, {
+          originAccessLevels: [AccessLevel.READ, AccessLevel.LIST],
+        }),
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+        responseHeadersPolicy: headers,
+        // Not error responses mapped to index.html: those are for the whole distribution, and would
+        // answer a missing /assets/*.js with the page and 200.
+        functionAssociations: [
+          {
+            eventType: FunctionEventType.VIEWER_REQUEST,
+            function: new CloudFrontFunction(this, 'Pages', {
+              comment: 'VPC Peering console: every page path is index.html; files and assets are themselves',
+              runtime: FunctionRuntime.JS_2_0,
+              code: FunctionCode.fromInline(pageRouting(props.distPath)),
+            }),
+          },
+        ],
       },
-      // The console routes in the browser: /gateways/gw-a is index.html (S3 answers 403 for a missing key).
-      errorResponses: [403, 404].map((httpStatus) => ({
-        httpStatus,
-        responseHttpStatus: 200,
-        responsePagePath: '/index.html',
-        ttl: Duration.seconds(0),
-      })),
     });
     acknowledge(this.distribution, {
       'AwsSolutions-CFR1': 'The console is for every region the API serves; the API enforces who may act',
@@ -121,6 +171,8 @@ export class ConsoleHosting extends Construct {
       preventUserExistenceErrors: true,
       idTokenValidity: Duration.hours(1),
       accessTokenValidity: Duration.hours(1),
+      // The console never uses a refresh token: Cognito's minimum instead of CDK's 30 days.
+      refreshTokenValidity: Duration.minutes(60),
     });
     // The newer managed login shows Cognito's default look until a style says otherwise.
     new CfnManagedLoginBranding(this, 'LoginBranding', {
@@ -128,27 +180,51 @@ export class ConsoleHosting extends Construct {
       clientId: this.client.userPoolClientId,
       useCognitoProvidedValues: true,
     });
-    if (!existsSync(this.props.distPath)) {
-      throw new Error(`${this.props.distPath} is missing: run npm run console:build before synth`);
-    }
     const region = Stack.of(this).region;
-    new BucketDeployment(this, 'Files', {
+    const loginDomain = `${props.domainPrefix}.auth.${region}.amazoncognito.com`;
+    // oidc-client-ts reads the pool's discovery document and keys, then the login domain's token endpoint.
+    this.connectSources = [
+      props.apiOrigin,
+      `https://cognito-idp.${region}.amazonaws.com`,
+      `https://${loginDomain}`,
+    ];
+    const dist = Source.asset(this.props.distPath);
+    // Vite names every asset by its content: cached for good, and never pruned, so a page loaded
+    // before a deploy still finds its lazy chunks after it. Copied before the pages that name them.
+    const assets = new BucketDeployment(this, 'Assets', {
+      destinationBucket: this.bucket,
+      sources: [dist],
+      exclude: ['*'],
+      include: [`${ASSETS}/*`],
+      prune: false,
+      cacheControl: [
+        CacheControl.setPublic(),
+        CacheControl.maxAge(Duration.days(365)),
+        CacheControl.immutable(),
+      ],
+      memoryLimit: 512,
+    });
+    // index.html and config.json are asked again on every load, so a deploy shows at once.
+    const pages = new BucketDeployment(this, 'Files', {
       destinationBucket: this.bucket,
       distribution: this.distribution,
       distributionPaths: ['/index.html', '/config.json'],
       sources: [
-        Source.asset(this.props.distPath),
+        dist,
         Source.jsonData('config.json', {
           auth: 'cognito',
           apiUrl: props.apiUrl,
           region,
           userPoolId: userPool.userPoolId,
           clientId: this.client.userPoolClientId,
-          domain: `${props.domainPrefix}.auth.${region}.amazoncognito.com`,
+          domain: loginDomain,
         }),
       ],
+      exclude: [`${ASSETS}/*`], // neither copied nor pruned here
+      cacheControl: [CacheControl.noCache()],
       memoryLimit: 512,
     });
+    pages.node.addDependency(assets);
     // CDK's deployment handler is a singleton at stack level, with a role of its own: it reads the
     // staged assets, writes this bucket and invalidates this distribution, nothing else.
     const stack = Stack.of(this);
@@ -179,4 +255,27 @@ export class ConsoleHosting extends Construct {
       );
     }
   }
+}
+
+/**
+ * The CloudFront Function source routing viewer requests as the local server does
+ * (runtime/console-static.ts): /assets/* and the top-level files of dist (and config.json) are
+ * themselves, missing or not; every other path is a console page, answered by index.html.
+ */
+function pageRouting(distPath: string): string {
+  const files = [
+    '/config.json',
+    ...readdirSync(distPath, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => `/${entry.name}`),
+  ];
+  return `var FILES = ${JSON.stringify(files)};
+function handler(event) {
+  var request = event.request;
+  if (request.uri.indexOf('/${ASSETS}/') !== 0 && FILES.indexOf(request.uri) === -1) {
+    request.uri = '/index.html';
+  }
+  return request;
+}
+`;
 }

@@ -36,6 +36,8 @@ export class PeeringApi extends Construct {
   readonly userPoolClient: UserPoolClient;
   /** The stage's base URL. */
   readonly url: string;
+  /** `https://<api host>`: unlike `url`, it does not depend on the stage (the console's CSP needs it). */
+  readonly origin: string;
 
   constructor(scope: Construct, id: string, props: PeeringApiProps) {
     super(scope, id);
@@ -135,7 +137,8 @@ export class PeeringApi extends Construct {
 
     const stack = Stack.of(this);
     // No trailing slash, so clients append `/v1/...` and `/health` as the contract spells them.
-    this.url = `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${this.api.deploymentStage.stageName}`;
+    this.origin = `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}`;
+    this.url = `${this.origin}/${this.api.deploymentStage.stageName}`;
   }
 
   /**

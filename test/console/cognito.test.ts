@@ -10,6 +10,7 @@
  * logout endpoint back to the sign-in page.
  */
 import type { Browser, BrowserContext, Route } from 'playwright-core';
+import { consoleContentSecurityPolicy } from '../../runtime/console-static';
 import { launchChromium } from '../../tooling/chromium';
 import { useTarget } from '../support/integration';
 import { type OidcProvider, startOidcProvider } from './oidc-provider';
@@ -46,12 +47,52 @@ async function routeCognito(context: BrowserContext): Promise<void> {
     const asked = new URL(route.request().url());
     const path = asked.pathname.slice(prefix.length) || '/';
     const response = await route.fetch({ url: `${provider.url}${path}${asked.search}`, maxRedirects: 0 });
-    await route.fulfill({ response });
+    const location = response.headers().location;
+    if (location) {
+      // Playwright routes no redirect a fulfilled answer leads to, and the page it leads to must be
+      // routed (routePagesWithCognitoCsp): the browser is sent on by a page of its own instead.
+      return route.fulfill({
+        contentType: 'text/html',
+        body: `<meta http-equiv="refresh" content="0; url=${location.replaceAll('"', '&quot;')}">`,
+      });
+    }
+    if (path !== '/.well-known/openid-configuration') return route.fulfill({ response });
+    // Cognito's discovery names the login domain's endpoints and the pool's keys, as the CSP expects.
+    const discovery = await response.json();
+    return route.fulfill({
+      response,
+      json: {
+        ...discovery,
+        authorization_endpoint: `https://${LOGIN_DOMAIN}/oauth2/authorize`,
+        token_endpoint: `https://${LOGIN_DOMAIN}/oauth2/token`,
+        userinfo_endpoint: `https://${LOGIN_DOMAIN}/oauth2/userInfo`,
+        jwks_uri: `https://cognito-idp.${REGION}.amazonaws.com/${POOL}/.well-known/jwks.json`,
+      },
+    });
   };
   await context.route(`https://cognito-idp.${REGION}.amazonaws.com/${POOL}/**`, (route) =>
     toProvider(route, `/${POOL}`),
   );
   await context.route(`https://${LOGIN_DOMAIN}/**`, (route) => toProvider(route, ''));
+}
+
+/**
+ * The console's pages with the CSP CloudFront sends beside a Cognito config.json (its API here is
+ * the same origin): the runtime's own CSP is for its pasted-token config.json, which names no Cognito host.
+ */
+async function routePagesWithCognitoCsp(context: BrowserContext): Promise<void> {
+  const policy = consoleContentSecurityPolicy([
+    `https://cognito-idp.${REGION}.amazonaws.com`,
+    `https://${LOGIN_DOMAIN}`,
+  ]);
+  await context.route(`${suite.target.apiUrl}/**`, async (route) => {
+    if (route.request().resourceType() !== 'document') return route.fallback();
+    const response = await route.fetch();
+    return route.fulfill({
+      response,
+      headers: { ...response.headers(), 'content-security-policy': policy },
+    });
+  });
 }
 
 /** API Gateway's Cognito authorizer, standing in: verify the ID token, then call the runtime. */
@@ -90,6 +131,7 @@ test('Cognito sign-in: code + PKCE, the admin section for the admin group, sign-
   // Prepare
   session = await ConsoleSession.open(browser, suite.target.apiUrl, 'cognito');
   const { page } = session;
+  await routePagesWithCognitoCsp(page.context());
   await routeCognito(page.context());
   await routeApi(page.context());
   await page.goto(`${suite.target.apiUrl}/`);

@@ -1,9 +1,11 @@
 /**
  * The console's hosting (lib/constructs/console-hosting.ts) in a stack of its own: private bucket
- * read by CloudFront through origin access control, SPA error pages, the PKCE client and managed
- * login domain, config.json deployed with the files, CORS from the console's origin only, cdk-nag clean.
+ * read by CloudFront through origin access control, page paths routed to index.html by a CloudFront
+ * Function, security headers with a Content-Security-Policy, the PKCE client and managed login
+ * domain, config.json deployed with the files and their cache headers, CORS from the console's
+ * origin only, cdk-nag clean.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -22,6 +24,9 @@ let dist: string;
 beforeAll(() => {
   dist = mkdtempSync(join(tmpdir(), 'console-dist-'));
   writeFileSync(join(dist, 'index.html'), '<!doctype html><title>console</title>');
+  writeFileSync(join(dist, 'favicon.ico'), '');
+  mkdirSync(join(dist, 'assets'));
+  writeFileSync(join(dist, 'assets', 'index-abc.js'), 'export {};');
   app = new App();
   stack = new Stack(app, 'ConsoleHostingTest', { env: { account: '123456789012', region: 'eu-west-1' } });
   const handler = new LambdaFunction(stack, 'Handler', {
@@ -44,11 +49,41 @@ beforeAll(() => {
     removalPolicy: RemovalPolicy.DESTROY,
     consoleOrigin: hosting.origin,
   });
-  hosting.publish({ apiUrl: api.url, userPool: api.userPool, domainPrefix: 'vpc-peering-test' });
+  hosting.publish({
+    apiUrl: api.url,
+    // Not derived from api.url: Template.fromStack refuses the cycle through the stage.
+    apiOrigin: api.origin,
+    userPool: api.userPool,
+    domainPrefix: 'vpc-peering-test',
+  });
   template = Template.fromStack(stack);
 });
 
 afterAll(() => rmSync(dist, { recursive: true, force: true }));
+
+/** A CloudFormation string value with every `{Ref: X}` (and GetAtt) written as `<X>`. */
+function flatten(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const node = value as Record<string, unknown>;
+  if ('Fn::Join' in node) {
+    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+    return parts.map(flatten).join(separator);
+  }
+  if ('Ref' in node) return `<${String(node.Ref)}>`;
+  if ('Fn::GetAtt' in node) return `<${(node['Fn::GetAtt'] as string[]).join('.')}>`;
+  throw new Error(`cannot flatten ${JSON.stringify(value)}`);
+}
+
+/** The directives of a Content-Security-Policy by name, e.g. `{ 'connect-src': ["'self'"] }`. */
+function directives(policy: string): Record<string, string[]> {
+  return Object.fromEntries(
+    policy
+      .split(';')
+      .map((directive) => directive.trim().split(/\s+/))
+      .filter(([name]) => name)
+      .map(([name, ...sources]) => [name, sources]),
+  );
+}
 
 describe('console hosting', () => {
   test('the bucket is private and only CloudFront reads it, through origin access control', () => {
@@ -69,9 +104,10 @@ describe('console hosting', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
+          // ListBucket: a missing key is S3's 404, not 403.
           Match.objectLike({
             Principal: { Service: 'cloudfront.amazonaws.com' },
-            Action: 's3:GetObject',
+            Action: ['s3:GetObject', 's3:ListBucket'],
             Condition: { StringEquals: { 'AWS:SourceArn': Match.anyValue() } },
           }),
         ]),
@@ -79,16 +115,80 @@ describe('console hosting', () => {
     });
   });
 
-  test('CloudFront serves HTTPS only and answers every console route with index.html', () => {
+  test('CloudFront serves HTTPS only and answers every console route with index.html, but not a missing asset', () => {
+    // Prepare: the viewer-request function's source, run as CloudFront would
+    const functions = Object.values(template.findResources('AWS::CloudFront::Function'));
+    expect(functions).toHaveLength(1);
+    const code = String(functions[0]?.Properties.FunctionCode);
+    const handler = new Function(`${code}; return handler;`)() as (event: { request: { uri: string } }) => {
+      uri: string;
+    };
+    const routed = (uri: string) => handler({ request: { uri } }).uri;
+
+    // Assess: no error response turns S3's 404 for a missing /assets/*.js into the page
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
         DefaultRootObject: 'index.html',
-        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
-        CustomErrorResponses: [
-          { ErrorCode: 403, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 0 },
-          { ErrorCode: 404, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 0 },
-        ],
+        DefaultCacheBehavior: Match.objectLike({
+          ViewerProtocolPolicy: 'redirect-to-https',
+          FunctionAssociations: [
+            { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [Match.anyValue(), 'FunctionARN'] } },
+          ],
+        }),
+        CustomErrorResponses: Match.absent(),
       }),
+    });
+    // …page paths are index.html; files of dist, config.json and every /assets/ path are themselves
+    expect(['/', '/gateways', '/gateways/gw-a', '/callback', '/signin'].map(routed)).toEqual(
+      Array(5).fill('/index.html'),
+    );
+    for (const uri of [
+      '/index.html',
+      '/config.json',
+      '/favicon.ico',
+      '/assets/index-abc.js',
+      '/assets/gone.js',
+    ]) {
+      expect(routed(uri)).toBe(uri);
+    }
+  });
+
+  test("every answer carries HSTS, nosniff, no framing and the console's CSP naming the API and Cognito", () => {
+    // Prepare
+    const policies = template.findResources('AWS::CloudFront::ResponseHeadersPolicy');
+    const [policyId, policy] = Object.entries(policies)[0] ?? [];
+    const headers = policy?.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+
+    // Assess
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultCacheBehavior: Match.objectLike({ ResponseHeadersPolicyId: { Ref: policyId } }),
+      }),
+    });
+    expect(headers).toMatchObject({
+      StrictTransportSecurity: { AccessControlMaxAgeSec: 31536000, Override: true },
+      ContentTypeOptions: { Override: true },
+      FrameOptions: { FrameOption: 'DENY', Override: true },
+      ReferrerPolicy: { ReferrerPolicy: 'no-referrer', Override: true },
+      ContentSecurityPolicy: { Override: true },
+    });
+    const apiId = Object.keys(template.findResources('AWS::ApiGateway::RestApi'))[0];
+    expect(directives(flatten(headers.ContentSecurityPolicy.ContentSecurityPolicy))).toEqual({
+      'default-src': ["'self'"],
+      'script-src': ["'self'"],
+      'style-src': ["'self'", "'unsafe-inline'"],
+      'img-src': ["'self'", 'data:'],
+      'font-src': ["'self'", 'data:'],
+      'connect-src': [
+        "'self'",
+        `https://<${apiId}>.execute-api.eu-west-1.<AWS::URLSuffix>`,
+        'https://cognito-idp.eu-west-1.amazonaws.com',
+        'https://vpc-peering-test.auth.eu-west-1.amazoncognito.com',
+      ],
+      'object-src': ["'none'"],
+      'frame-ancestors': ["'none'"],
+      'base-uri': ["'none'"],
+      'form-action': ["'self'"],
     });
   });
 
@@ -108,10 +208,42 @@ describe('console hosting', () => {
     });
   });
 
-  test('the files and a runtime config.json are deployed to the bucket, and the distribution invalidated', () => {
+  test('the console client has the shortest refresh token Cognito allows, its other tokens an hour', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      AllowedOAuthFlows: ['code'],
+      RefreshTokenValidity: 60,
+      IdTokenValidity: 60,
+      AccessTokenValidity: 60,
+      TokenValidityUnits: { RefreshToken: 'minutes', IdToken: 'minutes', AccessToken: 'minutes' },
+    });
+  });
+
+  test('assets are kept and cached for good; index.html and config.json revalidated, and invalidated', () => {
+    // Prepare
+    const deployments = template.findResources('Custom::CDKBucketDeployment');
+    const [assetsId] = Object.entries(deployments).find(([, resource]) => resource.Properties.Include) ?? [];
+
+    // Assess: assets/* alone, never pruned, so a page loaded before a deploy finds its chunks after it
+    expect(Object.keys(deployments)).toHaveLength(2);
     template.hasResourceProperties('Custom::CDKBucketDeployment', {
-      SourceBucketNames: [Match.anyValue(), Match.anyValue()],
-      DistributionPaths: ['/index.html', '/config.json'],
+      SourceBucketNames: [Match.anyValue()],
+      Exclude: ['*'],
+      Include: ['assets/*'],
+      Prune: false,
+      SystemMetadata: { 'cache-control': 'public, max-age=31536000, immutable' },
+      DistributionId: Match.absent(),
+    });
+    // …the pages and config.json after them, every other file pruned but assets/*
+    template.hasResource('Custom::CDKBucketDeployment', {
+      Properties: Match.objectLike({
+        SourceBucketNames: [Match.anyValue(), Match.anyValue()],
+        Exclude: ['assets/*'],
+        Include: Match.absent(),
+        Prune: true,
+        SystemMetadata: { 'cache-control': 'no-cache' },
+        DistributionPaths: ['/index.html', '/config.json'],
+      }),
+      DependsOn: Match.arrayWith([assetsId]),
     });
   });
 
