@@ -1,5 +1,5 @@
 import { act, cleanup, render, screen } from '@testing-library/react';
-import { afterEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { App } from './App';
 import { endCognitoSession } from './auth/cognito';
 import { identityOf, signIn, signOut } from './auth/session';
@@ -25,10 +25,15 @@ const COGNITO: ConsoleConfig = {
 };
 const SUB = '7c1e2f4a-0000-4000-8000-000000000001';
 
+// Cloudscape's transitions set timers that would fire after jsdom is gone: fake, and dropped.
+beforeEach(() => vi.useFakeTimers());
+
 afterEach(() => {
   cleanup();
   signOut();
   vi.mocked(endCognitoSession).mockClear();
+  vi.clearAllTimers();
+  vi.useRealTimers();
 });
 
 function renderApp(config: ConsoleConfig, token: string, notice?: string) {
