@@ -5,7 +5,7 @@ import Flashbar from '@cloudscape-design/components/flashbar';
 import SideNavigation from '@cloudscape-design/components/side-navigation';
 import TopNavigation from '@cloudscape-design/components/top-navigation';
 import { lazy, useEffect, useRef, useState } from 'react';
-import { cognitoSignOut, startCognitoSignIn } from './auth/cognito';
+import { cognitoSignOut, endCognitoSession, startCognitoSignIn } from './auth/cognito';
 import { type Identity, onSessionChange, signOut } from './auth/session';
 import { APP_LAYOUT_LABELS, FLASHBAR_LABELS, TOP_NAVIGATION_LABELS } from './components/labels';
 import { PageBoundary } from './components/page-boundary';
@@ -84,10 +84,19 @@ function Page({ identity }: { identity: Identity }) {
   }
 }
 
-export function App(props: { config: ConsoleConfig; identity: Identity | undefined }) {
+export function App(props: {
+  config: ConsoleConfig;
+  identity: Identity | undefined;
+  /** What the start has to say (a refused sign-in link): on the sign-in page, or as a warning flash. */
+  notice?: string | undefined;
+}) {
   const [identity, setIdentity] = useState(props.identity);
-  const [notice, setNotice] = useState<string>();
-  const { items, clear } = useNotifications();
+  const [notice, setNotice] = useState(props.identity ? undefined : props.notice);
+  const { items, notify, clear } = useNotifications();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the start's notice is shown once
+  useEffect(() => {
+    if (props.identity && props.notice) notify({ type: 'warning', content: props.notice });
+  }, []);
   const path = usePath();
   useEffect(
     () =>
@@ -101,9 +110,13 @@ export function App(props: { config: ConsoleConfig; identity: Identity | undefin
           setNotice(undefined);
           if (matchRoute(window.location.pathname).page === 'signin')
             navigate('/gateways', { replace: true });
-        } else clear();
+        } else {
+          clear();
+          // An ended session (expiry, a 401, sign-out) takes its refresh token with it.
+          if (props.config.auth === 'cognito') void endCognitoSession(props.config);
+        }
       }),
-    [clear],
+    [clear, props.config],
   );
   const signedIn = identity !== undefined;
   useEffect(() => (signedIn ? prefetchPagesWhenIdle() : undefined), [signedIn]);
@@ -139,7 +152,7 @@ export function App(props: { config: ConsoleConfig; identity: Identity | undefin
           utilities={[
             {
               type: 'menu-dropdown',
-              text: identity.userId,
+              text: identity.name,
               description: identity.isAdmin ? 'Administrator' : 'User',
               iconName: 'user-profile',
               items: [{ id: 'signout', text: 'Sign out' }],

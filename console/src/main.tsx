@@ -4,13 +4,13 @@
  * has the app's chunk downloading meanwhile (vite.config.ts; docs/DECISIONS.md, "Console").
  */
 import { configReady } from './preload';
+import { showStartFailure } from './start-failure';
 
 configReady
   .then(() => import('./start'))
   .then(({ start }) => start())
   .catch((error: unknown) => {
-    // No page at all without the app: say why rather than stay blank.
-    const message = error instanceof Error ? error.message : String(error);
-    document.body.textContent = `The console could not start (${message}). Reload the page to try again.`;
+    // No page at all without the app (nor without its configuration): say why, with a Retry.
+    showStartFailure(error);
     throw error;
   });

@@ -29,6 +29,9 @@ export const configReady: Promise<ConsoleConfig> = loadConfig().then((config) =>
   configureApi(config.apiUrl);
   return config;
 });
+// main.tsx shows a failure (its error page); a module that imports this one without starting the
+// app (a page's test) has nothing to report.
+configReady.catch(() => undefined);
 
 let gatewayList: Preloaded<Gateway[]> | undefined;
 if (restoreSession() && matchRoute(window.location.pathname).page === 'gateways') {

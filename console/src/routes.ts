@@ -8,8 +8,19 @@ export type Route =
   | { page: 'signin' }
   | { page: 'not-found' };
 
+/** A path's segments, decoded; undefined for a malformed escape (`%E0%A4%A`), which is no page. */
+function segmentsOf(path: string): string[] | undefined {
+  try {
+    return path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch (error) {
+    if (error instanceof URIError) return undefined;
+    throw error;
+  }
+}
+
 export function matchRoute(path: string): Route {
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = segmentsOf(path);
+  if (!parts) return { page: 'not-found' };
   const [first, second, third] = parts;
   if (parts.length === 0 || (first === 'gateways' && parts.length === 1)) return { page: 'gateways' };
   if (first === 'signin' && parts.length === 1) return { page: 'signin' };

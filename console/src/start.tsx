@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { completeCognitoSignIn } from './auth/cognito';
 import { currentIdentity, signIn } from './auth/session';
+import { takeSignInLink } from './auth/sign-in-link';
 import { NotificationsProvider } from './notifications';
 import { configReady } from './preload';
 import { navigate } from './router';
@@ -11,9 +12,8 @@ import { navigate } from './router';
 export async function start(): Promise<void> {
   const config = await configReady;
   // A sign-in link of the start banner: /signin#token=…
-  const fromLink = new URLSearchParams(window.location.hash.slice(1)).get('token');
-  if (fromLink) {
-    signIn(fromLink);
+  const link = takeSignInLink(config);
+  if (link.kind === 'signed-in' || (link.kind === 'refused' && currentIdentity())) {
     navigate('/gateways', { replace: true });
   }
   if (config.auth === 'cognito' && window.location.pathname === '/callback') {
@@ -25,7 +25,11 @@ export async function start(): Promise<void> {
   if (!root) throw new Error('index.html has no #root');
   createRoot(root).render(
     <NotificationsProvider>
-      <App config={config} identity={currentIdentity()} />
+      <App
+        config={config}
+        identity={currentIdentity()}
+        notice={link.kind === 'refused' ? link.notice : undefined}
+      />
     </NotificationsProvider>,
   );
 }

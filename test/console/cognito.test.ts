@@ -5,16 +5,18 @@
  * tokens (runtime/tokens.ts, issuer vpc-peering-local), so the stand-in verifies the console's
  * ID token against the provider's key, as the authorizer would, and forwards the call with the
  * runtime token of the same user. Covered: the redirect with a PKCE S256 challenge, the code
- * exchanged with its verifier, the signed-in page with the user's name and the admin section of
- * an `admin` group member, the API answering with that token, and sign-out through Cognito's
+ * exchanged with its verifier, the signed-in page with the user's email and the admin section of
+ * an `admin` group member, the API answering with that token, no refresh token in the browser's
+ * storage nor any silent renewal, and sign-out revoking the refresh token, then through Cognito's
  * logout endpoint back to the sign-in page.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Route } from 'playwright-core';
 import { consoleContentSecurityPolicy } from '../../runtime/console-static';
 import { launchChromium } from '../../tooling/chromium';
 import { useTarget } from '../support/integration';
 import { type OidcProvider, startOidcProvider } from './oidc-provider';
-import { assertConsoleBuilt, ConsoleSession } from './session';
+import { assertConsoleBuilt, ConsoleSession, webStorageOf } from './session';
 
 jest.setTimeout(120_000);
 
@@ -22,6 +24,9 @@ const REGION = 'eu-west-1';
 const POOL = 'eu-west-1_Console';
 const CLIENT_ID = 'console-client';
 const LOGIN_DOMAIN = 'vpc-peering-test.auth.eu-west-1.amazoncognito.com';
+const EMAIL = 'ops@example.com';
+/** oidc-client-ts warns of an expiry 60 s ahead: a 62 s token would be renewed 2 s after sign-in. */
+const EXPIRES_IN_SECONDS = 62;
 
 const suite = useTarget();
 let browser: Browser;
@@ -32,7 +37,12 @@ const verifiedSubjects: string[] = [];
 beforeAll(async () => {
   assertConsoleBuilt();
   browser = await launchChromium();
-  provider = await startOidcProvider({ sub: suite.target.users.admin, groups: ['admin'] });
+  provider = await startOidcProvider({
+    sub: suite.target.users.admin,
+    groups: ['admin'],
+    email: EMAIL,
+    expiresInSeconds: EXPIRES_IN_SECONDS,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -127,7 +137,7 @@ async function routeApi(context: BrowserContext): Promise<void> {
   );
 }
 
-test('Cognito sign-in: code + PKCE, the admin section for the admin group, sign-out through /logout', async () => {
+test('Cognito sign-in: code + PKCE, the admin section for the admin group, no refresh token kept, sign-out revokes it, then /logout', async () => {
   // Prepare
   session = await ConsoleSession.open(browser, suite.target.apiUrl, 'cognito');
   const { page } = session;
@@ -155,20 +165,42 @@ test('Cognito sign-in: code + PKCE, the admin section for the admin group, sign-
   // …the page shows the user and the admin section, and the API answered the ID token
   await page.getByRole('heading', { name: /^VPN Gateways/ }).waitFor();
   await page.getByRole('button', { name: 'Register gateway' }).waitFor();
-  const userMenu = page.getByRole('button', { name: new RegExp(`^${suite.target.users.admin}`) });
+  // …the top bar names the person by email, not by the sub
+  const userMenu = page.getByRole('button', { name: new RegExp(`^${EMAIL}`) });
   await userMenu.waitFor();
   expect(verifiedSubjects).toContain(suite.target.users.admin);
   expect(new URL(page.url()).pathname).toBe('/gateways');
   await session.shot('cognito-signed-in');
+  // …the refresh token is in no storage, and nothing renews the session silently
+  const [refreshToken] = provider.refreshTokens;
+  expect(refreshToken).toBeDefined();
+  const stored = JSON.stringify(await webStorageOf(page));
+  expect(stored).toContain('vpc-peering-console.token'); // the console's own copy of the ID token
+  expect(stored).not.toContain(String(refreshToken));
+  expect(stored).not.toContain('oidc.user:');
+  await sleep(4000);
+  const renewals = provider.requests.filter((request) => request.params.grant_type === 'refresh_token');
+  expect(renewals).toEqual([]);
 
   // Act: sign out
   await userMenu.click();
   await page.getByRole('menuitem', { name: 'Sign out' }).click();
 
-  // Assess: Cognito's logout endpoint was asked, and it brought the sign-in page back
+  // Assess: the refresh token was revoked, then Cognito's logout endpoint brought the sign-in page back
+  await page.waitForURL(`${suite.target.apiUrl}/`);
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
-  const logout = provider.requests.find((request) => request.path === '/logout')?.params;
-  expect(logout).toEqual({ client_id: CLIENT_ID, logout_uri: `${suite.target.apiUrl}/` });
+  const revoked = provider.requests.findIndex((request) => request.path === '/oauth2/revoke');
+  expect(provider.requests[revoked]?.params).toMatchObject({
+    client_id: CLIENT_ID,
+    token: refreshToken,
+    token_type_hint: 'refresh_token',
+  });
+  const loggedOut = provider.requests.findIndex((request) => request.path === '/logout');
+  expect(revoked).toBeLessThan(loggedOut);
+  expect(provider.requests[loggedOut]?.params).toEqual({
+    client_id: CLIENT_ID,
+    logout_uri: `${suite.target.apiUrl}/`,
+  });
   await page.reload();
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   await session.shot('cognito-signed-out');

@@ -1,8 +1,9 @@
 /**
  * A tiny OpenID provider standing in for Cognito managed login in the browser suite: discovery,
  * /oauth2/authorize (redirects back with a code), /oauth2/token (authorization code with PKCE,
- * S256 verified), the JWKS, and Cognito's /logout (redirects to logout_uri). ID tokens are RS256
- * with Cognito's claims (`cognito:groups`, `token_use`). It records what it was asked.
+ * S256 verified; a refresh token with it, whose use it records), /oauth2/revoke, the JWKS, and
+ * Cognito's /logout (redirects to logout_uri). ID tokens are RS256 with Cognito's claims
+ * (`cognito:groups`, `cognito:username`, `email`, `token_use`). It records what it was asked.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,6 +13,9 @@ import { exportJWK, generateKeyPair, type JWK, jwtVerify, type KeyLike, SignJWT 
 export interface OidcUser {
   sub: string;
   groups: string[];
+  email?: string;
+  /** The token response's expires_in (Cognito: an hour). */
+  expiresInSeconds?: number;
 }
 
 interface Grant {
@@ -23,8 +27,10 @@ interface Grant {
 
 export interface OidcProvider {
   url: string;
-  /** Every authorize request's query, token request's form and logout's query, in order. */
+  /** Every authorize request's query, token and revoke request's form and logout's query, in order. */
   readonly requests: { path: string; params: Record<string, string> }[];
+  /** The refresh tokens it issued. */
+  readonly refreshTokens: string[];
   /** Verifies an ID token as the Cognito authorizer would: signature, issuer, audience, use. */
   verifyIdToken(token: string, clientId: string): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -45,6 +51,7 @@ export async function startOidcProvider(user: OidcUser): Promise<OidcProvider> {
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid: KEY_ID, alg: 'RS256', use: 'sig' };
   const grants = new Map<string, Grant>();
   const requests: OidcProvider['requests'] = [];
+  const refreshTokens: string[] = [];
   let url = '';
 
   const json = (response: ServerResponse, status: number, body: unknown) => {
@@ -61,6 +68,7 @@ export async function startOidcProvider(user: OidcUser): Promise<OidcProvider> {
     new SignJWT({
       'cognito:groups': user.groups,
       'cognito:username': user.sub,
+      ...(user.email ? { email: user.email } : {}),
       token_use: 'id',
       ...(nonce ? { nonce } : {}),
     })
@@ -89,6 +97,7 @@ export async function startOidcProvider(user: OidcUser): Promise<OidcProvider> {
         token_endpoint: `${url}/oauth2/token`,
         jwks_uri: `${url}/.well-known/jwks.json`,
         userinfo_endpoint: `${url}/oauth2/userInfo`,
+        revocation_endpoint: `${url}/oauth2/revoke`,
         response_types_supported: ['code'],
         code_challenge_methods_supported: ['S256'],
         id_token_signing_alg_values_supported: ['RS256'],
@@ -123,6 +132,7 @@ export async function startOidcProvider(user: OidcUser): Promise<OidcProvider> {
       const form = await readForm(request);
       const params = Object.fromEntries(form);
       requests.push({ path: pathname, params });
+      if (params.grant_type === 'refresh_token') return json(response, 400, { error: 'invalid_grant' });
       const grant = grants.get(params.code ?? '');
       grants.delete(params.code ?? '');
       const challenge = base64url(
@@ -139,12 +149,19 @@ export async function startOidcProvider(user: OidcUser): Promise<OidcProvider> {
       ) {
         return json(response, 400, { error: 'invalid_grant' });
       }
+      const refreshToken = base64url(randomBytes(24));
+      refreshTokens.push(refreshToken);
       return json(response, 200, {
         id_token: await idToken(grant.clientId, grant.nonce, privateKey),
         access_token: base64url(randomBytes(24)),
+        refresh_token: refreshToken,
         token_type: 'Bearer',
-        expires_in: 3600,
+        expires_in: user.expiresInSeconds ?? 3600,
       });
+    }
+    if (pathname === '/oauth2/revoke' && request.method === 'POST') {
+      requests.push({ path: pathname, params: Object.fromEntries(await readForm(request)) });
+      return json(response, 200, {});
     }
     if (pathname === '/logout') {
       const params = Object.fromEntries(searchParams);
@@ -161,6 +178,7 @@ export async function startOidcProvider(user: OidcUser): Promise<OidcProvider> {
       return url;
     },
     requests,
+    refreshTokens,
     verifyIdToken: async (token, clientId) => {
       const { payload } = await jwtVerify(token, publicKey, { issuer: url, audience: clientId });
       if (payload.token_use !== 'id') throw new Error('not an ID token');

@@ -18,6 +18,28 @@ export function assertConsoleBuilt(): void {
   }
 }
 
+/** Everything a page keeps in its Web Storage: sessionStorage and localStorage, key to value. */
+export function webStorageOf(
+  page: Page,
+): Promise<{ session: Record<string, string>; local: Record<string, string> }> {
+  return page.evaluate(() => {
+    // The browser's globals (this project's tsconfig has no DOM library).
+    type Store = { length: number; key(index: number): string | null; getItem(key: string): string | null };
+    const { sessionStorage, localStorage } = globalThis as unknown as Record<
+      'sessionStorage' | 'localStorage',
+      Store
+    >;
+    const entriesOf = (store: Store) =>
+      Object.fromEntries(
+        Array.from({ length: store.length }, (_, index) => store.key(index) ?? '').map((key) => [
+          key,
+          store.getItem(key) ?? '',
+        ]),
+      );
+    return { session: entriesOf(sessionStorage), local: entriesOf(localStorage) };
+  });
+}
+
 export interface AxeViolation {
   id: string;
   impact: string | null;

@@ -1,11 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
+import { inAnHour, jwt } from '../test-support/tokens';
 import { currentIdentity, identityOf, signIn, signOut } from './session';
-
-const base64url = (value: unknown) =>
-  btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-const jwt = (claims: Record<string, unknown>) =>
-  `${base64url({ alg: 'HS256' })}.${base64url(claims)}.signature`;
-const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
 
 afterEach(() => signOut());
 
@@ -21,6 +16,18 @@ describe('the session', () => {
     expect(identityOf(jwt({ sub: 'ops', 'cognito:groups': 'ops,admin' }))?.isAdmin).toBe(true);
   });
 
+  test('names the person by email, else user name, else the sub', () => {
+    // Prepare: Cognito's sub is a UUID nobody recognises
+    const sub = '7c1e2f4a-0000-4000-8000-000000000001';
+    // Act / Assess
+    expect(identityOf(jwt({ sub, email: 'alice@example.com', 'cognito:username': 'alice' }))?.name).toBe(
+      'alice@example.com',
+    );
+    expect(identityOf(jwt({ sub, 'cognito:username': 'alice' }))?.name).toBe('alice');
+    expect(identityOf(jwt({ sub, preferred_username: 'Alice' }))?.name).toBe('Alice');
+    expect(identityOf(jwt({ sub, email: '' }))?.name).toBe(sub);
+  });
+
   test('refuses what is no token, has no sub, or has expired', () => {
     expect(identityOf('not a token')).toBeUndefined();
     expect(identityOf(jwt({ exp: inAnHour() }))).toBeUndefined();
@@ -28,9 +35,33 @@ describe('the session', () => {
   });
 
   test('signs in and out', () => {
-    expect(signIn(jwt({ sub: 'alice', exp: inAnHour() }))?.userId).toBe('alice');
+    expect(signIn(jwt({ sub: 'alice', exp: inAnHour() }))).toMatchObject({
+      signedIn: true,
+      identity: { userId: 'alice' },
+    });
     expect(currentIdentity()?.userId).toBe('alice');
     signOut();
     expect(currentIdentity()).toBeUndefined();
+  });
+
+  test('never replaces the open session of someone else; the same person may renew it', () => {
+    // Prepare
+    signIn(jwt({ sub: 'alice', email: 'alice@example.com', exp: inAnHour() }));
+    // Act
+    const other = signIn(jwt({ sub: 'mallory', email: 'mallory@example.com', exp: inAnHour() }));
+    // Assess: alice stays signed in, and the refusal names both
+    expect(other).toMatchObject({
+      signedIn: false,
+      reason: 'another-identity',
+      current: { name: 'alice@example.com' },
+      offered: { name: 'mallory@example.com' },
+    });
+    expect(currentIdentity()?.userId).toBe('alice');
+    expect(sessionStorage.getItem('vpc-peering-console.token')).toBe(currentIdentity()?.token);
+    // Act: a newer token of alice's own
+    const renewed = jwt({ sub: 'alice', exp: inAnHour() + 60 });
+    // Assess
+    expect(signIn(renewed).signedIn).toBe(true);
+    expect(currentIdentity()?.token).toBe(renewed);
   });
 });

@@ -5,6 +5,8 @@
 export interface Identity {
   token: string;
   userId: string;
+  /** Who the person is, for people: the email or user name claim when the token has one, else the sub. */
+  name: string;
   isAdmin: boolean;
   /** Epoch ms, when the token says. */
   expiresAt: number | null;
@@ -31,6 +33,17 @@ function groupsOf(value: unknown): string[] {
   return typeof value === 'string' ? value.split(/[,\s]+/).filter(Boolean) : [];
 }
 
+/** Claims that name a person, most telling first (Cognito's ID token has email and cognito:username). */
+const NAME_CLAIMS = ['email', 'cognito:username', 'preferred_username'];
+
+function nameOf(claims: Record<string, unknown>, sub: string): string {
+  for (const claim of NAME_CLAIMS) {
+    const value = claims[claim];
+    if (typeof value === 'string' && value.trim().length > 0) return value.trim();
+  }
+  return sub;
+}
+
 export function identityOf(token: string, now = Date.now()): Identity | undefined {
   const claims = decodeClaims(token.trim());
   if (!claims || typeof claims.sub !== 'string' || claims.sub.length === 0) return undefined;
@@ -39,6 +52,7 @@ export function identityOf(token: string, now = Date.now()): Identity | undefine
   return {
     token: token.trim(),
     userId: claims.sub,
+    name: nameOf(claims, claims.sub),
     isAdmin: groupsOf(claims['cognito:groups']).includes('admin'),
     expiresAt,
   };
@@ -60,13 +74,23 @@ export function restoreSession(): Identity | undefined {
   return current;
 }
 
-export function signIn(token: string): Identity | undefined {
+export type SignInOutcome =
+  | { signedIn: true; identity: Identity }
+  | { signedIn: false; reason: 'invalid' }
+  /** A session of someone else is open: it stays until that person signs out (no silent switch). */
+  | { signedIn: false; reason: 'another-identity'; current: Identity; offered: Identity };
+
+export function signIn(token: string): SignInOutcome {
   const identity = identityOf(token);
-  if (!identity) return undefined;
+  if (!identity) return { signedIn: false, reason: 'invalid' };
+  const open = currentIdentity();
+  if (open && open.userId !== identity.userId) {
+    return { signedIn: false, reason: 'another-identity', current: open, offered: identity };
+  }
   current = identity;
   sessionStorage.setItem(STORAGE_KEY, identity.token);
   for (const listener of listeners) listener(current);
-  return identity;
+  return { signedIn: true, identity };
 }
 
 export function signOut(): void {

@@ -19,7 +19,7 @@ export function SignIn(props: { config: ConsoleConfig; notice: string | undefine
   const [token, setToken] = useState('');
   const [error, setError] = useState<string>();
   const submit = () => {
-    if (!signIn(token))
+    if (!signIn(token).signedIn)
       setError('This is not a valid, unexpired token. Mint one with: npm run token -- --sub <user id>');
   };
   return (

@@ -1,0 +1,72 @@
+import { act, cleanup, render, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { App } from './App';
+import { endCognitoSession } from './auth/cognito';
+import { identityOf, signIn, signOut } from './auth/session';
+import type { ConsoleConfig } from './config';
+import { NotificationsProvider } from './notifications';
+import { inAnHour, jwt } from './test-support/tokens';
+
+vi.mock('./pages/GatewaysList', () => ({ GatewaysList: () => <h1>VPN Gateways</h1> }));
+vi.mock('./auth/cognito', () => ({
+  cognitoSignOut: vi.fn(async () => undefined),
+  endCognitoSession: vi.fn(async () => undefined),
+  startCognitoSignIn: vi.fn(async () => undefined),
+}));
+
+const LOCAL: ConsoleConfig = { auth: 'token', apiUrl: '' };
+const COGNITO: ConsoleConfig = {
+  auth: 'cognito',
+  apiUrl: '',
+  region: 'eu-west-1',
+  userPoolId: 'eu-west-1_Pool',
+  clientId: 'client',
+  domain: 'login.example.com',
+};
+const SUB = '7c1e2f4a-0000-4000-8000-000000000001';
+
+// Cloudscape's transitions set timers that would fire after jsdom is gone: fake, and dropped.
+beforeEach(() => vi.useFakeTimers());
+
+afterEach(() => {
+  cleanup();
+  signOut();
+  vi.mocked(endCognitoSession).mockClear();
+  vi.clearAllTimers();
+  vi.useRealTimers();
+});
+
+function renderApp(config: ConsoleConfig, token: string, notice?: string) {
+  const identity = signIn(token).signedIn ? identityOf(token) : undefined;
+  return render(
+    <NotificationsProvider>
+      <App config={config} identity={identity} notice={notice} />
+    </NotificationsProvider>,
+  );
+}
+
+describe('the console shell', () => {
+  test('the top bar names the person by their email, not the sub', () => {
+    // Act
+    renderApp(COGNITO, jwt({ sub: SUB, email: 'alice@example.com', exp: inAnHour() }));
+    // Assess
+    expect(screen.getByRole('button', { name: /alice@example\.com/ })).toBeTruthy();
+    expect(screen.queryByText(SUB)).toBeNull();
+  });
+
+  test("a refused sign-in link's notice shows as a warning to whoever is signed in", () => {
+    // Act
+    renderApp(LOCAL, jwt({ sub: 'alice', exp: inAnHour() }), 'This sign-in link is for mallory, but alice…');
+    // Assess
+    expect(screen.getByText('This sign-in link is for mallory, but alice…')).toBeTruthy();
+  });
+
+  test('on AWS, a session that ends (expiry, a 401) revokes its refresh token', () => {
+    // Prepare
+    renderApp(COGNITO, jwt({ sub: SUB, exp: inAnHour() }));
+    // Act: the API refused the token (api/client signs out)
+    act(() => signOut());
+    // Assess
+    expect(endCognitoSession).toHaveBeenCalledWith(COGNITO);
+  });
+});

@@ -1,0 +1,89 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import type { ConsoleConfig } from '../config';
+
+/** oidc-client-ts, recorded: what the console asks of it, in order. */
+const oidc = vi.hoisted(() => {
+  const calls: string[] = [];
+  const settings: Record<string, unknown>[] = [];
+  const revoke = vi.fn(async (token: string, type: string) => {
+    calls.push(`revoke ${type} ${token}`);
+  });
+  class UserManager {
+    constructor(options: Record<string, unknown>) {
+      settings.push(options);
+    }
+    async signinRedirectCallback() {
+      calls.push('callback');
+      return { id_token: 'id-token', refresh_token: 'refresh-token' };
+    }
+    async removeUser() {
+      calls.push('removeUser');
+    }
+  }
+  class OidcClient {
+    revokeToken = revoke;
+  }
+  class WebStorageStateStore {}
+  return { calls, settings, revoke, UserManager, OidcClient, WebStorageStateStore };
+});
+vi.mock('oidc-client-ts', () => oidc);
+
+const { cognitoSignOut, completeCognitoSignIn, endCognitoSession } = await import('./cognito');
+
+const CONFIG: Extract<ConsoleConfig, { auth: 'cognito' }> = {
+  auth: 'cognito',
+  apiUrl: 'https://api.example.com',
+  region: 'eu-west-1',
+  userPoolId: 'eu-west-1_Pool',
+  clientId: 'client',
+  domain: 'login.example.com',
+};
+
+beforeEach(() => {
+  oidc.calls.length = 0;
+  oidc.settings.length = 0;
+  oidc.revoke.mockClear();
+});
+
+afterEach(() => endCognitoSession(CONFIG));
+
+describe('Cognito sign-in', () => {
+  test('renews nothing silently, and keeps no user of oidc-client-ts once the callback is done', async () => {
+    // Act
+    const idToken = await completeCognitoSignIn(CONFIG);
+    // Assess
+    expect(idToken).toBe('id-token');
+    expect(oidc.settings[0]).toMatchObject({ automaticSilentRenew: false });
+    expect(oidc.calls).toEqual(['callback', 'removeUser']);
+  });
+
+  test('sign-out revokes the refresh token before it leaves for the logout endpoint', async () => {
+    // Prepare
+    await completeCognitoSignIn(CONFIG);
+    oidc.calls.length = 0;
+    const leave = vi.fn((url: string) => oidc.calls.push(`leave ${url}`));
+    // Act
+    await cognitoSignOut(CONFIG, leave);
+    // Assess
+    expect(oidc.calls).toEqual([
+      'revoke refresh_token refresh-token',
+      'removeUser',
+      `leave https://login.example.com/logout?client_id=client&logout_uri=${encodeURIComponent(`${window.location.origin}/`)}`,
+    ]);
+  });
+
+  test('a session that ends (expiry, a 401) revokes it too, once; a failed revocation does not stop sign-out', async () => {
+    // Prepare
+    await completeCognitoSignIn(CONFIG);
+    oidc.revoke.mockRejectedValueOnce(new Error('network down'));
+    const leave = vi.fn();
+    // Act: the session ends, then the person signs out
+    const ended = endCognitoSession(CONFIG);
+    await cognitoSignOut(CONFIG, leave);
+    await ended;
+    // Assess
+    expect(oidc.revoke).toHaveBeenCalledTimes(1);
+    expect(oidc.revoke).toHaveBeenCalledWith('refresh-token', 'refresh_token');
+    expect(leave).toHaveBeenCalledTimes(1);
+  });
+});
