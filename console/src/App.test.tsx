@@ -5,6 +5,7 @@ import { endCognitoSession } from './auth/cognito';
 import { identityOf, signIn, signOut } from './auth/session';
 import type { ConsoleConfig } from './config';
 import { NotificationsProvider } from './notifications';
+import { COGNITO_CONFIG, LOCAL_CONFIG } from './test-support/configs';
 import { inAnHour, jwt } from './test-support/tokens';
 
 vi.mock('./pages/GatewaysList', () => ({ GatewaysList: () => <h1>VPN Gateways</h1> }));
@@ -14,15 +15,6 @@ vi.mock('./auth/cognito', () => ({
   startCognitoSignIn: vi.fn(async () => undefined),
 }));
 
-const LOCAL: ConsoleConfig = { auth: 'token', apiUrl: '' };
-const COGNITO: ConsoleConfig = {
-  auth: 'cognito',
-  apiUrl: '',
-  region: 'eu-west-1',
-  userPoolId: 'eu-west-1_Pool',
-  clientId: 'client',
-  domain: 'login.example.com',
-};
 const SUB = '7c1e2f4a-0000-4000-8000-000000000001';
 
 // Cloudscape's transitions set timers that would fire after jsdom is gone: fake, and dropped.
@@ -48,7 +40,7 @@ function renderApp(config: ConsoleConfig, token: string, notice?: string) {
 describe('the console shell', () => {
   test('the top bar names the person by their email, not the sub', () => {
     // Act
-    renderApp(COGNITO, jwt({ sub: SUB, email: 'alice@example.com', exp: inAnHour() }));
+    renderApp(COGNITO_CONFIG, jwt({ sub: SUB, email: 'alice@example.com', exp: inAnHour() }));
     // Assess
     expect(screen.getByRole('button', { name: /alice@example\.com/ })).toBeTruthy();
     expect(screen.queryByText(SUB)).toBeNull();
@@ -56,17 +48,21 @@ describe('the console shell', () => {
 
   test("a refused sign-in link's notice shows as a warning to whoever is signed in", () => {
     // Act
-    renderApp(LOCAL, jwt({ sub: 'alice', exp: inAnHour() }), 'This sign-in link is for mallory, but alice…');
+    renderApp(
+      LOCAL_CONFIG,
+      jwt({ sub: 'alice', exp: inAnHour() }),
+      'This sign-in link is for mallory, but alice…',
+    );
     // Assess
     expect(screen.getByText('This sign-in link is for mallory, but alice…')).toBeTruthy();
   });
 
   test('on AWS, a session that ends (expiry, a 401) revokes its refresh token', () => {
     // Prepare
-    renderApp(COGNITO, jwt({ sub: SUB, exp: inAnHour() }));
+    renderApp(COGNITO_CONFIG, jwt({ sub: SUB, exp: inAnHour() }));
     // Act: the API refused the token (api/client signs out)
     act(() => signOut());
     // Assess
-    expect(endCognitoSession).toHaveBeenCalledWith(COGNITO);
+    expect(endCognitoSession).toHaveBeenCalledWith(COGNITO_CONFIG);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import type { ConsoleConfig } from '../config';
+import { COGNITO_CONFIG } from '../test-support/configs';
 
 /** oidc-client-ts, recorded: what the console asks of it, in order. */
 const oidc = vi.hoisted(() => {
@@ -30,27 +30,18 @@ vi.mock('oidc-client-ts', () => oidc);
 
 const { cognitoSignOut, completeCognitoSignIn, endCognitoSession } = await import('./cognito');
 
-const CONFIG: Extract<ConsoleConfig, { auth: 'cognito' }> = {
-  auth: 'cognito',
-  apiUrl: 'https://api.example.com',
-  region: 'eu-west-1',
-  userPoolId: 'eu-west-1_Pool',
-  clientId: 'client',
-  domain: 'login.example.com',
-};
-
 beforeEach(() => {
   oidc.calls.length = 0;
   oidc.settings.length = 0;
   oidc.revoke.mockClear();
 });
 
-afterEach(() => endCognitoSession(CONFIG));
+afterEach(() => endCognitoSession(COGNITO_CONFIG));
 
 describe('Cognito sign-in', () => {
   test('renews nothing silently, and keeps no user of oidc-client-ts once the callback is done', async () => {
     // Act
-    const idToken = await completeCognitoSignIn(CONFIG);
+    const idToken = await completeCognitoSignIn(COGNITO_CONFIG);
     // Assess
     expect(idToken).toBe('id-token');
     expect(oidc.settings[0]).toMatchObject({ automaticSilentRenew: false });
@@ -59,11 +50,11 @@ describe('Cognito sign-in', () => {
 
   test('sign-out revokes the refresh token before it leaves for the logout endpoint', async () => {
     // Prepare
-    await completeCognitoSignIn(CONFIG);
+    await completeCognitoSignIn(COGNITO_CONFIG);
     oidc.calls.length = 0;
     const leave = vi.fn((url: string) => oidc.calls.push(`leave ${url}`));
     // Act
-    await cognitoSignOut(CONFIG, leave);
+    await cognitoSignOut(COGNITO_CONFIG, leave);
     // Assess
     expect(oidc.calls).toEqual([
       'revoke refresh_token refresh-token',
@@ -74,12 +65,12 @@ describe('Cognito sign-in', () => {
 
   test('a session that ends (expiry, a 401) revokes it too, once; a failed revocation does not stop sign-out', async () => {
     // Prepare
-    await completeCognitoSignIn(CONFIG);
+    await completeCognitoSignIn(COGNITO_CONFIG);
     oidc.revoke.mockRejectedValueOnce(new Error('network down'));
     const leave = vi.fn();
     // Act: the session ends, then the person signs out
-    const ended = endCognitoSession(CONFIG);
-    await cognitoSignOut(CONFIG, leave);
+    const ended = endCognitoSession(COGNITO_CONFIG);
+    await cognitoSignOut(COGNITO_CONFIG, leave);
     await ended;
     // Assess
     expect(oidc.revoke).toHaveBeenCalledTimes(1);

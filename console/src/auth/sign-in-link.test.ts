@@ -1,18 +1,9 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import type { ConsoleConfig } from '../config';
+import { COGNITO_CONFIG, LOCAL_CONFIG } from '../test-support/configs';
 import { inAnHour, jwt } from '../test-support/tokens';
 import { currentIdentity, signIn, signOut } from './session';
 import { takeSignInLink } from './sign-in-link';
 
-const LOCAL: ConsoleConfig = { auth: 'token', apiUrl: '' };
-const COGNITO: ConsoleConfig = {
-  auth: 'cognito',
-  apiUrl: 'https://api.example.com',
-  region: 'eu-west-1',
-  userPoolId: 'eu-west-1_Pool',
-  clientId: 'client',
-  domain: 'login.example.com',
-};
 const alice = jwt({ sub: 'alice', email: 'alice@example.com', exp: inAnHour() });
 const mallory = jwt({ sub: 'mallory', email: 'mallory@example.com', exp: inAnHour() });
 
@@ -26,7 +17,7 @@ describe('a sign-in link (#token=…)', () => {
     // Prepare
     open(`/signin#token=${mallory}`);
     // Act
-    const outcome = takeSignInLink(COGNITO);
+    const outcome = takeSignInLink(COGNITO_CONFIG);
     // Assess
     expect(outcome).toEqual({ kind: 'ignored' });
     expect(currentIdentity()).toBeUndefined();
@@ -38,7 +29,7 @@ describe('a sign-in link (#token=…)', () => {
     // Prepare
     open(`/gateways?x=1#token=${mallory}`);
     // Act
-    const outcome = takeSignInLink(LOCAL);
+    const outcome = takeSignInLink(LOCAL_CONFIG);
     // Assess
     expect(outcome).toEqual({ kind: 'ignored' });
     expect(currentIdentity()).toBeUndefined();
@@ -51,7 +42,7 @@ describe('a sign-in link (#token=…)', () => {
     // Prepare
     open(`/signin#token=${alice}`);
     // Act
-    const outcome = takeSignInLink(LOCAL);
+    const outcome = takeSignInLink(LOCAL_CONFIG);
     // Assess
     expect(outcome).toEqual({ kind: 'signed-in' });
     expect(currentIdentity()?.userId).toBe('alice');
@@ -63,7 +54,7 @@ describe('a sign-in link (#token=…)', () => {
     signIn(alice);
     open(`/signin#token=${mallory}`);
     // Act
-    const outcome = takeSignInLink(LOCAL);
+    const outcome = takeSignInLink(LOCAL_CONFIG);
     // Assess
     expect(outcome.kind).toBe('refused');
     expect(outcome.kind === 'refused' && outcome.notice).toMatch(
@@ -77,7 +68,7 @@ describe('a sign-in link (#token=…)', () => {
     // Prepare
     open('/signin#token=not-a-token');
     // Act
-    const outcome = takeSignInLink(LOCAL);
+    const outcome = takeSignInLink(LOCAL_CONFIG);
     // Assess
     expect(outcome).toMatchObject({
       kind: 'refused',
@@ -91,7 +82,7 @@ describe('a sign-in link (#token=…)', () => {
     // Prepare
     open('/gateways#section');
     // Act / Assess
-    expect(takeSignInLink(LOCAL)).toEqual({ kind: 'none' });
+    expect(takeSignInLink(LOCAL_CONFIG)).toEqual({ kind: 'none' });
     expect(window.location.hash).toBe('#section');
   });
 });
