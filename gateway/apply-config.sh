@@ -10,7 +10,8 @@
 # Env (or VPG_*=value lines in /etc/vpc-peering/gateway.env, see VPG_ENV_FILE): VPG_STATE_DIR
 # (/var/lib/vpc-peering), VPG_MODE (wireguard|files), VPG_SECRET_SOURCE (s3://bucket | dir:/path),
 # VPG_STATE_BUCKET (the only bucket documents may come from), VPG_PROTECTED_IPS (addresses no
-# route may cover, comma-separated), VPG_SECRET_CACHE_SECONDS (3600), VPG_VPC_IF (eth1),
+# route may cover, comma-separated), VPG_SECRET_CACHE_SECONDS (3600), VPG_REPORT_LOCK_SECONDS (20:
+# how long --report waits for an apply to release the state), VPG_VPC_IF (eth1),
 # VPG_WAN_IF (eth0), VPG_WG_IF (default: state .interface.name).
 #
 # The instance trusts no document (docs/SECURITY.md, lib/checks.sh): it must be the one the command
@@ -43,7 +44,7 @@ umask 077
 ENV_FILE=${VPG_ENV_FILE:-/etc/vpc-peering/gateway.env}
 if [[ -r $ENV_FILE ]]; then
   while IFS= read -r line || [[ -n $line ]]; do
-    if [[ $line =~ ^(VPG_(STATE_DIR|MODE|SECRET_SOURCE|STATE_BUCKET|PROTECTED_IPS|SECRET_CACHE_SECONDS|VPC_IF|WAN_IF|WG_IF))=([A-Za-z0-9_./:@,-]*)$ ]]; then
+    if [[ $line =~ ^(VPG_(STATE_DIR|MODE|SECRET_SOURCE|STATE_BUCKET|PROTECTED_IPS|SECRET_CACHE_SECONDS|REPORT_LOCK_SECONDS|VPC_IF|WAN_IF|WG_IF))=([A-Za-z0-9_./:@,-]*)$ ]]; then
       [[ -n ${!BASH_REMATCH[1]:-} ]] || printf -v "${BASH_REMATCH[1]}" '%s' "${BASH_REMATCH[3]}"
     elif [[ -n $line && $line != \#* ]]; then
       echo "apply-config: ignoring unrecognised line in $ENV_FILE: $line" >&2
@@ -61,6 +62,8 @@ STATE_BUCKET=${VPG_STATE_BUCKET:-}
 # shellcheck disable=SC2034 # read by the sourced lib/*.sh parts
 PROTECTED_IPS=169.254.169.254,169.254.169.253${VPG_PROTECTED_IPS:+,$VPG_PROTECTED_IPS}
 CACHE_SECONDS=${VPG_SECRET_CACHE_SECONDS:-3600}
+# shellcheck disable=SC2034 # read by the sourced lib/*.sh parts
+REPORT_LOCK_SECONDS=${VPG_REPORT_LOCK_SECONDS:-20}
 # shellcheck disable=SC2034 # read by the sourced lib/*.sh parts
 VPC_IF=${VPG_VPC_IF:-eth1}
 # shellcheck disable=SC2034 # read by the sourced lib/*.sh parts
@@ -147,6 +150,7 @@ if [[ $ACTION == apply || $ACTION == restore ]]; then
   esac
 fi
 [[ $CACHE_SECONDS =~ ^[0-9]{1,7}$ ]] || usage "VPG_SECRET_CACHE_SECONDS must be a number of seconds"
+[[ $REPORT_LOCK_SECONDS =~ ^[0-9]{1,4}$ ]] || usage "VPG_REPORT_LOCK_SECONDS must be a number of seconds"
 need jq awk flock mv cp tee sha256sum
 [[ $MODE == files ]] || need wg ip nft
 

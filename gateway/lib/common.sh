@@ -20,11 +20,12 @@ usage() {
 
 # Takes the state directory's lock (fd 9, held until the script exits): one apply, restore or
 # teardown at a time on an instance. `lock_state shared` is the report's: reports run side by
-# side, never while an apply rewrites the files they read.
+# side, never while an apply rewrites the files they read, and give up after REPORT_LOCK_SECONDS
+# rather than pile up behind an apply that hangs (the control plane then sees no fresh report).
 lock_state() {
   exec 9>"$STATE_DIR/lock"
   if [[ ${1:-} == shared ]]; then
-    flock -s 9
+    flock -s -w "$REPORT_LOCK_SECONDS" 9 || die "no report: an apply has held the state for over ${REPORT_LOCK_SECONDS} s"
     return 0
   fi
   flock 9

@@ -43,6 +43,27 @@ describe('apply-config.sh (files mode)', () => {
   const appliedGeneration = () =>
     (JSON.parse(readFileSync(join(stateDir, 'applied.json'), 'utf8')) as { generation: number }).generation;
 
+  /**
+   * Starts an apply of `generation` that takes the lock, then blocks reading its document from a
+   * FIFO until `release` writes it.
+   */
+  const applyHoldingTheLock = async (generation: number) => {
+    const published = publish(root, 'gw-a', generation, stateDocument(gateway, generation, [peer]));
+    const fifo = published.stateUri.slice('file://'.length);
+    rmSync(fifo);
+    execFileSync('mkfifo', [fifo]);
+    const args = ['--gateway-id', 'gw-a', '--generation', String(generation), ...stateArgs(published)];
+    const running = runScript(args, env);
+    await waitFor(
+      () => existsSync(join(stateDir, 'lock')) && lockHolders(join(stateDir, 'lock')).holders > 0,
+    );
+    const release = () => {
+      writeFileSync(fifo, stateDocument(gateway, generation, [peer]));
+      return running;
+    };
+    return { running, release };
+  };
+
   beforeEach(() => {
     const instance = filesInstance('files');
     ({ root, stateDir, env } = instance);
@@ -273,24 +294,12 @@ describe('apply-config.sh (files mode)', () => {
 
   it('serialises two concurrent runs on the state lock', async () => {
     // Prepare: run A takes the lock, then blocks reading its document from a FIFO.
-    const slow = publish(root, 'gw-a', 7, stateDocument(gateway, 7, [peer]));
-    const fifo = slow.stateUri.slice('file://'.length);
-    rmSync(fifo);
-    execFileSync('mkfifo', [fifo]);
-    const first = runScript(['--gateway-id', 'gw-a', '--generation', '7', ...stateArgs(slow)], env);
-    await waitFor(
-      () => existsSync(join(stateDir, 'lock')) && lockHolders(join(stateDir, 'lock')).holders > 0,
-    );
+    const first = await applyHoldingTheLock(7);
 
     // Act: run B (a newer generation) must wait for A's lock.
-    let secondDone = false;
-    const second = apply(8).finally(() => {
-      secondDone = true;
-    });
-    await waitFor(() => secondDone || lockHolders(join(stateDir, 'lock')).waiters > 0);
-    const secondWaited = !secondDone;
-    writeFileSync(fifo, stateDocument(gateway, 7, [peer]));
-    const [a, b] = await Promise.all([first, second]);
+    const second = apply(8);
+    const secondWaited = await waitsOnTheLock(second, join(stateDir, 'lock'));
+    const [a, b] = await Promise.all([first.release(), second]);
 
     // Assess: A applied 7 (not stale: B had not run), then B applied 8.
     expect(secondWaited).toBe(true);
@@ -303,29 +312,51 @@ describe('apply-config.sh (files mode)', () => {
   it('a report waits for an apply that holds the lock, then reports what it applied', async () => {
     // Prepare: an apply takes the lock, then blocks reading its document from a FIFO.
     await apply(7);
-    const slow = publish(root, 'gw-a', 8, stateDocument(gateway, 8, [peer]));
-    const fifo = slow.stateUri.slice('file://'.length);
-    rmSync(fifo);
-    execFileSync('mkfifo', [fifo]);
-    const applying = runScript(['--gateway-id', 'gw-a', '--generation', '8', ...stateArgs(slow)], env);
-    await waitFor(() => lockHolders(join(stateDir, 'lock')).holders > 0);
+    const applying = await applyHoldingTheLock(8);
 
     // Act
-    let reportDone = false;
-    const report = runScript(['--report'], env).finally(() => {
-      reportDone = true;
-    });
-    await waitFor(() => reportDone || lockHolders(join(stateDir, 'lock')).waiters > 0);
-    const reportWaited = !reportDone;
-    writeFileSync(fifo, stateDocument(gateway, 8, [peer]));
-    const [applied, reported] = await Promise.all([applying, report]);
+    const report = runScript(['--report'], env);
+    const reportWaited = await waitsOnTheLock(report, join(stateDir, 'lock'));
+    const [applied, reported] = await Promise.all([applying.release(), report]);
 
     // Assess
     expect(reportWaited).toBe(true);
     expect(parseReport(applied.stdout)).toMatchObject({ appliedGeneration: 8 });
     expect(parseReport(reported.stdout)).toMatchObject({ appliedGeneration: 8 });
   });
+
+  it('a report gives up behind an apply that holds the lock past VPG_REPORT_LOCK_SECONDS', async () => {
+    // Prepare: an apply takes the lock, then blocks reading its document from a FIFO.
+    const applying = await applyHoldingTheLock(7);
+
+    // Act
+    const reported = await runScript(['--report'], { ...env, VPG_REPORT_LOCK_SECONDS: '1' });
+    const applied = await applying.release();
+
+    // Assess
+    expect(reported).toMatchObject({
+      exitCode: 1,
+      stdout: '',
+      stderr: 'apply-config: no report: an apply has held the state for over 1 s\n',
+    });
+    expect(parseReport(applied.stdout)).toMatchObject({ appliedGeneration: 7 });
+  });
 });
+
+/** True when `run`, just started, queues on the lock of `file` rather than ending first. */
+async function waitsOnTheLock(run: Promise<unknown>, file: string): Promise<boolean> {
+  let ended = false;
+  run.then(
+    () => {
+      ended = true;
+    },
+    () => {
+      ended = true;
+    },
+  );
+  await waitFor(() => ended || lockHolders(file).waiters > 0);
+  return !ended;
+}
 
 /** flock holders and waiters of a file, from /proc/locks (waiters are the "->" lines). */
 function lockHolders(file: string): { holders: number; waiters: number } {
