@@ -5,10 +5,11 @@
  * `wg show` of a gateway, ping). Needs Linux, root, wireguard-go, wireguard-tools, nftables and
  * iproute2; without them the suite fails in its first hook and names what is missing.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+
 import { missingForWireguard } from '../../runtime/hosts';
 import type { Runtime, RuntimeOptions } from '../../runtime/main';
 import { mintToken } from '../../runtime/tokens';
+import { eventually as eventuallyDefined } from './integration';
 import { useRuntime } from './runtime';
 
 /** The user every suite's gateways belong to. */
@@ -124,16 +125,11 @@ export function useWireguardRuntime(name: string, options: RuntimeOptions = {}):
   };
 }
 
-/** Polls `check` every 250 ms until it holds; fails naming `what` after `timeoutMs`. */
+/** Polls `check` until it holds; fails naming `what` after `timeoutMs` (integration.ts's loop). */
 export async function eventually(
   check: () => Promise<boolean>,
   what: string,
   timeoutMs = 20_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  await eventuallyDefined(what, async () => ((await check()) ? true : undefined), { timeoutMs });
 }
