@@ -1,9 +1,9 @@
 # Appends to `changes` the lines of the second file (the new document) that the first (the old one)
 # lacks ("+<line number> <line>"), then lines of the first that the second lacks ("-<line number>
-# <line>"); the second file is written to `copy` and to standard output as it is read. The files are walked in step, and an unequal pair is tried
-# against the next line of the old file (one line removed) and against the lines set aside so far
-# (one line added or moved): a change of a few lines hashes a few lines, not every line, whatever the
-# size. A line set aside in one file and met in the other cancels out, so the result is the
+# <line>"); the second file is written to `copy` and to standard output as it is read. The files
+# are walked in step, and an unequal pair is tried against the next line of the old file (one line
+# removed) and against the lines set aside so far (one line added or moved): a change of a few
+# lines hashes a few lines, not every line, whatever the size. A line set aside in one file and met in the other cancels out, so the result is the
 # difference of the two sets whatever the order.
 #
 # The old file is read whole first, copied to `previous` (so the last applied document survives a

@@ -72,9 +72,9 @@ route_changes() {
 
 # Applies document file $1 (SOURCE, not yet verified) as a change; false, before the interface is
 # touched, when the full path must run instead. Once the awk pass has written the document over
-# state.json and what it wrote has the command's SHA-256, state.json is DOCUMENT (what the full path applies if
-# the change cannot be taken); a copy with another digest sends the full path to fetch and verify
-# the document itself, and its refusal is the one the command hears.
+# state.json and what it wrote has the command's SHA-256, state.json is DOCUMENT (what the full
+# path applies if the change cannot be taken); a copy with another digest sends the full path to
+# fetch and verify the document itself, and its refusal is the one the command hears.
 apply_delta() {
   local source=$1 dev base line key allowed endpoint keepalive psk ruleset='' changes='' fd
   local -a NEW OLD delta fields gone=() came=() wg_args=() fds=() stale_secrets=() stale_files=()

@@ -49,7 +49,7 @@ const CASCADE_INPUT = 'instanceId = :instanceId, privateKeyParam = :privateKeyPa
  * pending again (the stream's cascade, a sweep), it keeps the time it got then; a tombstone that
  * has none (written before the index) is dated by that write.
  */
-const SWEEP_SINCE_NOW = `${SWEEP_INDEX_KEYS[0]} = :sweepShard, ${SWEEP_INDEX_KEYS[1]} = :now`;
+const SWEEP_SINCE_DELETED = `${SWEEP_INDEX_KEYS[0]} = :sweepShard, ${SWEEP_INDEX_KEYS[1]} = :deletedAt`;
 const SWEEP_SINCE_FIRST = `${SWEEP_INDEX_KEYS[0]} = :sweepShard, ${SWEEP_INDEX_KEYS[1]} = if_not_exists(${SWEEP_INDEX_KEYS[1]}, :now)`;
 
 export class DynamoGatewayStore implements GatewayStore {
@@ -196,13 +196,12 @@ export class DynamoGatewayStore implements GatewayStore {
         ),
         this.table.updateItem({
           Key: keys.tombstone(id),
-          UpdateExpression: `${TOMBSTONE_STAMP}, lastGeneration = :generation, cascadePending = :pending, ${CASCADE_INPUT}, ${SWEEP_SINCE_NOW}`,
+          UpdateExpression: `${TOMBSTONE_STAMP}, lastGeneration = :generation, cascadePending = :pending, ${CASCADE_INPUT}, ${SWEEP_SINCE_DELETED}`,
           ExpressionAttributeValues: {
             ...stamp,
             ':generation': removed.desiredGeneration,
             ':pending': true,
             ':sweepShard': keys.sweepShard('cascade', id),
-            ':now': stamp[':deletedAt'],
             ':instanceId': removed.instanceId,
             ':privateKeyParam': removed.privateKeyParam,
           },

@@ -96,6 +96,33 @@ function shardOf(id: string): number {
   return (hash >>> 0) % SWEEP_SHARDS;
 }
 
+/**
+ * An item of each kind in flight, as a condition with its names and values (sweep-work.ts filters
+ * on it, sweep-backfill.ts gives such items their keys), and the attribute dating its state.
+ */
+export const IN_FLIGHT: Record<
+  SweepKind,
+  { condition: string; names: Record<string, string>; values: Record<string, unknown>; since: string }
+> = {
+  peering: {
+    condition: '#entity = :peering AND sk = :meta AND #status IN (:provisioning, :deleting)',
+    names: { '#entity': 'entity', '#status': 'status' },
+    values: {
+      ':peering': 'peering',
+      ':meta': SK.meta,
+      ':provisioning': 'PROVISIONING',
+      ':deleting': 'DELETING',
+    },
+    since: 'updatedAt',
+  },
+  cascade: {
+    condition: '#entity = :tombstone AND cascadePending = :pending',
+    names: { '#entity': 'entity' },
+    values: { ':tombstone': 'tombstone', ':pending': true },
+    since: 'deletedAt',
+  },
+};
+
 /** Peering states the sweep re-drives when they last too long (app/sweeper.ts). */
 export const isTransitional = (status: string): boolean => status === 'PROVISIONING' || status === 'DELETING';
 

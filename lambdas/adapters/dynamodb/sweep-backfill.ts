@@ -7,7 +7,7 @@
  * the walk is one page of a small table. (docs/DECISIONS.md, "The sweep reads an index".)
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { keys, SK, SWEEP_INDEX_KEYS, type SweepKind } from './items';
+import { IN_FLIGHT, keys, SWEEP_INDEX_KEYS, type SweepKind } from './items';
 import { TOTAL } from './metered';
 import type { Item, Table } from './table';
 
@@ -18,13 +18,15 @@ const PAGE_ITEMS = 250;
 /** Tables whose walk this container saw done. */
 const walked = new Set<string>();
 
-const IN_FLIGHT_WITHOUT_KEYS = [
-  `attribute_not_exists(${SWEEP_INDEX_KEYS[0]})`,
-  'AND ((#entity = :peering AND sk = :meta AND #status IN (:provisioning, :deleting))',
-  'OR (#entity = :tombstone AND cascadePending = :pending))',
-].join(' ');
+const [SWEEP_PK, SWEEP_SK] = SWEEP_INDEX_KEYS;
+const WITHOUT_KEYS = `attribute_not_exists(${SWEEP_PK})`;
 
-const STATE_VALUES = { ':provisioning': 'PROVISIONING', ':deleting': 'DELETING', ':pending': true };
+/** Either kind in flight, without index keys. */
+const SCAN = {
+  FilterExpression: `${WITHOUT_KEYS} AND ((${IN_FLIGHT.peering.condition}) OR (${IN_FLIGHT.cascade.condition}))`,
+  ExpressionAttributeNames: { ...IN_FLIGHT.peering.names, ...IN_FLIGHT.cascade.names },
+  ExpressionAttributeValues: { ...IN_FLIGHT.peering.values, ...IN_FLIGHT.cascade.values },
+};
 
 export async function backfillSweepKeys(
   table: Table,
@@ -44,14 +46,7 @@ export async function backfillSweepKeys(
         new ScanCommand({
           ...TOTAL,
           TableName: table.name,
-          FilterExpression: IN_FLIGHT_WITHOUT_KEYS,
-          ExpressionAttributeNames: { '#entity': 'entity', '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':peering': 'peering',
-            ':tombstone': 'tombstone',
-            ':meta': SK.meta,
-            ...STATE_VALUES,
-          },
+          ...SCAN,
           ExclusiveStartKey: start,
           Limit: budget.pageItems,
         }),
@@ -61,8 +56,9 @@ export async function backfillSweepKeys(
     start = output.LastEvaluatedKey;
     if (!start) break;
   }
-  // Unconditional: two sweeps walking at once write the same or a later cursor, and the walk is
-  // idempotent (giveKeys only adds keys an item in flight lacks).
+  // Unconditional: of two sweeps walking at once, the later write wins, an earlier cursor only
+  // repeats part of the walk, and the walk is idempotent (giveKeys adds only keys an item in flight
+  // lacks).
   await table.put({
     ...keys.sweepBackfill(),
     entity: 'config',
@@ -76,21 +72,12 @@ export async function backfillSweepKeys(
 async function giveKeys(table: Table, item: Item, now: string): Promise<void> {
   const kind: SweepKind = item.entity === 'peering' ? 'peering' : 'cascade';
   const id = String(item.pk).slice(String(item.pk).indexOf('#') + 1);
-  const [sweepPk, sweepSk] = SWEEP_INDEX_KEYS;
+  const inFlight = IN_FLIGHT[kind];
   await table.updateIfMatches({
     Key: { pk: String(item.pk), sk: String(item.sk) },
-    UpdateExpression:
-      kind === 'peering'
-        ? `SET ${sweepPk} = :shard, ${sweepSk} = updatedAt`
-        : `SET ${sweepPk} = :shard, ${sweepSk} = if_not_exists(deletedAt, :now)`,
-    ConditionExpression:
-      kind === 'peering'
-        ? `attribute_not_exists(${sweepPk}) AND #status IN (:provisioning, :deleting)`
-        : `attribute_not_exists(${sweepPk}) AND cascadePending = :pending`,
-    ExpressionAttributeNames: kind === 'peering' ? { '#status': 'status' } : undefined,
-    ExpressionAttributeValues:
-      kind === 'peering'
-        ? { ':shard': keys.sweepShard(kind, id), ':provisioning': 'PROVISIONING', ':deleting': 'DELETING' }
-        : { ':shard': keys.sweepShard(kind, id), ':pending': true, ':now': now },
+    UpdateExpression: `SET ${SWEEP_PK} = :shard, ${SWEEP_SK} = if_not_exists(${inFlight.since}, :now)`,
+    ConditionExpression: `${WITHOUT_KEYS} AND ${inFlight.condition}`,
+    ExpressionAttributeNames: inFlight.names,
+    ExpressionAttributeValues: { ...inFlight.values, ':shard': keys.sweepShard(kind, id), ':now': now },
   });
 }

@@ -7,7 +7,7 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { RemovedGateway, SweepStore, SweepWork } from '../../app/ports';
-import { keys, SK, SWEEP_SHARDS, type SweepKind, sweepShardKey, toPeering } from './items';
+import { IN_FLIGHT, keys, SWEEP_SHARDS, type SweepKind, sweepShardKey, toPeering } from './items';
 import { TOTAL } from './metered';
 import { TABLE_SCHEMA } from './schema';
 import { backfillSweepKeys } from './sweep-backfill';
@@ -17,25 +17,14 @@ const TOMBSTONE_PREFIX = keys.tombstone('').pk;
 const { sweepIndex } = TABLE_SCHEMA;
 
 /**
- * What of a shard's items past the bound is work. The index sort key is when the state began;
- * a peering's updatedAt moves on within it (a side applied), and counts. A tombstone written
- * before it kept what the cascade needs (no instanceId) cannot be cascaded again.
+ * What of a shard's items past the bound is work: in flight (IN_FLIGHT), and more. The index sort
+ * key is when the state began; a peering's updatedAt moves on within it (a side applied), and
+ * counts. A tombstone written before it kept what the cascade needs (no instanceId) cannot be
+ * cascaded again.
  */
-const FILTERS: Record<SweepKind, { expression: string; values: Record<string, unknown> }> = {
-  peering: {
-    expression:
-      '#entity = :peering AND sk = :meta AND #status IN (:provisioning, :deleting) AND updatedAt < :before',
-    values: {
-      ':peering': 'peering',
-      ':meta': SK.meta,
-      ':provisioning': 'PROVISIONING',
-      ':deleting': 'DELETING',
-    },
-  },
-  cascade: {
-    expression: '#entity = :tombstone AND cascadePending = :pending AND attribute_exists(instanceId)',
-    values: { ':tombstone': 'tombstone', ':pending': true },
-  },
+const WORK: Record<SweepKind, string> = {
+  peering: `${IN_FLIGHT.peering.condition} AND updatedAt < :before`,
+  cascade: `${IN_FLIGHT.cascade.condition} AND attribute_exists(instanceId)`,
 };
 
 /** Items read per Query request: a page answers well inside the SDK's request timeout. */
@@ -55,7 +44,7 @@ export async function findSweepWork(
   return { stalledPeerings: peerings.map(toPeering), pendingCascades: tombstones.map(toRemovedGateway) };
 }
 
-/** Every shard of one kind whose state began before `before`, filtered as FILTERS says. */
+/** Every shard of one kind whose state began before `before`, filtered as WORK says. */
 async function readKind(table: Table, kind: SweepKind, before: string): Promise<Item[]> {
   const shards = Array.from({ length: SWEEP_SHARDS }, (_, shard) => sweepShardKey(kind, shard));
   const pages = await Promise.all(shards.map((shard) => readShard(table, kind, shard, before)));
@@ -64,7 +53,6 @@ async function readKind(table: Table, kind: SweepKind, before: string): Promise<
 
 async function readShard(table: Table, kind: SweepKind, shard: string, before: string): Promise<Item[]> {
   const items: Item[] = [];
-  const filter = FILTERS[kind];
   let start: Record<string, unknown> | undefined;
   do {
     // Through table.run, as every call of the adapter: a throttled page is a TransientError.
@@ -75,12 +63,9 @@ async function readShard(table: Table, kind: SweepKind, shard: string, before: s
           TableName: table.name,
           IndexName: sweepIndex.name,
           KeyConditionExpression: `${sweepIndex.partitionKey} = :shard AND ${sweepIndex.sortKey} < :before`,
-          FilterExpression: filter.expression,
-          ExpressionAttributeNames: {
-            '#entity': 'entity',
-            ...(kind === 'peering' ? { '#status': 'status' } : {}),
-          },
-          ExpressionAttributeValues: { ':shard': shard, ':before': before, ...filter.values },
+          FilterExpression: WORK[kind],
+          ExpressionAttributeNames: IN_FLIGHT[kind].names,
+          ExpressionAttributeValues: { ':shard': shard, ':before': before, ...IN_FLIGHT[kind].values },
           ExclusiveStartKey: start,
           Limit: PAGE_ITEMS,
         }),
