@@ -57,6 +57,8 @@ interface ShardState {
   iterator: string | undefined;
   /** A closed shard read to its end (or closed before the poller started). */
   done: boolean;
+  /** Open when the poller started: what it held then is read past, not delivered. */
+  skipping: boolean;
 }
 
 /** Raised when the handler failed some records; the shard was rewound to the first of them. */
@@ -67,6 +69,8 @@ class DeliveryFailed extends Error {
 const REGION = 'us-east-1';
 const DEFAULT_INTERVAL_MS = 200;
 const DEFAULT_BATCH_SIZE = 100;
+/** GetRecords' largest page: records held at start are only read past. */
+const MAX_PAGE = 1000;
 const MAX_BACKOFF_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -101,8 +105,11 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   }
 
   /**
-   * Shards open when the poller starts are read from LATEST (earlier data is not replayed);
-   * shards that appear later are read from their start, so nothing written after start is lost.
+   * What shards held when the poller started is not replayed; shards that appear later are read
+   * from their start, so nothing written after start is lost. An open shard is not read from
+   * LATEST but from its start, its records read past until it is caught up: its position is then
+   * a sequence number, and an iterator lost before any delivery (expired, or a failed request)
+   * resumes there. From LATEST, a new iterator would skip what was written in the meantime.
    */
   async function discoverShards(arn: string): Promise<void> {
     const firstDiscovery = !discovered;
@@ -118,11 +125,10 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       shards.set(shard.ShardId, {
         id: shard.ShardId,
         parentId: shard.ParentShardId,
-        position: after
-          ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after }
-          : { type: fresh ? 'LATEST' : 'TRIM_HORIZON' },
+        position: after ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after } : { type: 'TRIM_HORIZON' },
         iterator: undefined,
         done: fresh && closed,
+        skipping: fresh && !closed,
       });
     }
   }
@@ -166,7 +172,10 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     let records: _Record[];
     try {
       const page = await streams.send(
-        new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: batchSize }),
+        new GetRecordsCommand({
+          ShardIterator: shard.iterator,
+          Limit: shard.skipping ? MAX_PAGE : batchSize,
+        }),
       );
       records = page.Records ?? [];
       shard.iterator = page.NextShardIterator;
@@ -176,8 +185,21 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       shard.iterator = undefined;
       throw error;
     }
+    if (shard.skipping) return skipPast(arn, shard, records);
     if (records.length === 0) return false;
     await deliver(arn, shard, records);
+    return true;
+  }
+
+  /** Moves a shard's position past records it held at start; an empty page means it caught up. */
+  function skipPast(arn: string, shard: ShardState, records: _Record[]): boolean {
+    const last = records[records.length - 1]?.dynamodb?.SequenceNumber;
+    if (!last) {
+      shard.skipping = false;
+      return false;
+    }
+    shard.position = { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: last };
+    savePosition(arn);
     return true;
   }
 

@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
@@ -179,5 +181,88 @@ describe('stream poller position across a restart', () => {
 
     // Assess: the removal reached the handler once, the earlier insert was not replayed.
     expect(delivered).toEqual(['before', 'before']);
+  });
+});
+
+/**
+ * DynamoDB Local behind a proxy that can fail one GetRecords (an expired iterator, as after a
+ * stall) and hold the poller's next GetShardIterator until the test lets it through.
+ */
+async function faultyStreamsProxy(target: string) {
+  let failNextRead = false;
+  let failed: () => void = () => {};
+  let releaseIterators: () => void = () => {};
+  let iteratorGate: Promise<void> = Promise.resolve();
+  const server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1];
+    if (operation === 'GetRecords' && failNextRead) {
+      failNextRead = false;
+      response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+      response.end(JSON.stringify({ __type: 'ExpiredIteratorException', message: 'Iterator expired' }));
+      failed();
+      return;
+    }
+    if (operation === 'GetShardIterator') await iteratorGate;
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).filter(([name]) => !['host', 'connection'].includes(name)),
+    ) as Record<string, string>;
+    const answer = await fetch(`${target}${request.url ?? '/'}`, {
+      method: request.method,
+      headers,
+      body: Buffer.concat(chunks),
+    });
+    response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
+    response.end(Buffer.from(await answer.arrayBuffer()));
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    /** Fails the next GetRecords and holds every GetShardIterator until release(); resolves once it failed. */
+    failNextRead(): Promise<void> {
+      iteratorGate = new Promise((open) => {
+        releaseIterators = open;
+      });
+      failNextRead = true;
+      return new Promise((done) => {
+        failed = done;
+      });
+    },
+    release: () => releaseIterators(),
+    close: () => new Promise<void>((closed) => server.close(() => closed())),
+  };
+}
+
+describe('stream poller after a lost iterator', () => {
+  it('delivers what was written while it fetched a new one, before any record reached it', async () => {
+    // Prepare: a poller started on a table whose shard it has not read a record of yet.
+    const proxy = await faultyStreamsProxy(db.endpoint());
+    const pk = `POLLER#lost-${Date.now()}`;
+    const delivered: (string | undefined)[] = [];
+    const poller = startStreamPoller({
+      endpoint: proxy.endpoint,
+      tableName: db.tableName,
+      intervalMs: 20,
+      log: () => {},
+      handler: async (event) => {
+        for (const record of event.Records) {
+          if (record.dynamodb?.Keys?.pk?.S === pk) delivered.push(record.eventName);
+        }
+      },
+    });
+    await poller.idle();
+
+    // Act: its iterator expires; a record is written before it has a new one.
+    await proxy.failNextRead();
+    await db.documentClient().send(new PutCommand({ TableName: db.tableName, Item: { pk, sk: 'during' } }));
+    proxy.release();
+    await poller.idle();
+    await poller.stop();
+    await proxy.close();
+
+    // Assess
+    expect(delivered).toEqual(['INSERT']);
   });
 });
