@@ -25,7 +25,7 @@ export const STEP_FUNCTION_TIMEOUT_SECONDS = 30;
 /**
  * Bound of one Lambda step: the function's own timeout, Lambda's 10 s init phase and 5 s to spare.
  * The function's timeout fires first and is retried as `Lambda.Unknown` / `Sandbox.Timedout`
- * (RETRY_TRANSIENT); a bound below it would
+ * (RETRY_TIMED_OUT); a bound below it would
  * retry a step its Lambda still runs. This one only ends an invoke the Lambda service never
  * answers (`States.Timeout`, retried too).
  */
@@ -37,23 +37,34 @@ const POLL_INTERVAL_SECONDS = 2;
 const functionArn = (name: string) => `\${${name}FunctionArn}`;
 
 /**
- * Lambda service hiccups, a step that died or timed out, and the handlers' TransientError: retried
- * with backoff. Every step is idempotent (docs/CONTRACT.md#invariants 6), so running one again
- * after it died midway is safe. A function that hits its own timeout (or runs out of memory) is
- * reported as `Lambda.Unknown`, as `Sandbox.Timedout` by newer runtimes, never as `States.Timeout`
- * (TASK_TIMEOUT_SECONDS is above the function's). `Lambda.ClientExecutionTimeoutException`:
- * the invoke itself timed out (AWS's recommended Retry for Lambda tasks).
+ * A step that ran out of time, or died: run again, since every step is idempotent
+ * (docs/CONTRACT.md#invariants 6), but twice at most. A function that hits its own timeout (or runs
+ * out of memory) is reported as `Lambda.Unknown`, as `Sandbox.Timedout` by newer runtimes, never
+ * as `States.Timeout` (TASK_TIMEOUT_SECONDS is above the function's, so that one only ends an
+ * invoke the Lambda service never answers). `Lambda.ClientExecutionTimeoutException`: the invoke
+ * itself timed out (AWS's recommended Retry for Lambda tasks). Each run may take the whole 30 s:
+ * with the six retries of RETRY_TRANSIENT, a step that always timed out held its execution for
+ * up to 4½ minutes before its Catch (docs/DECISIONS.md, "Workflows").
  */
+const RETRY_TIMED_OUT: State = {
+  ErrorEquals: [
+    'Lambda.Unknown',
+    'Sandbox.Timedout',
+    'States.Timeout',
+    'Lambda.ClientExecutionTimeoutException',
+  ],
+  IntervalSeconds: 1,
+  MaxAttempts: 2,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
+/** Lambda service hiccups and the handlers' TransientError: quick to fail, retried with backoff. */
 const RETRY_TRANSIENT: State = {
   ErrorEquals: [
     'Lambda.ServiceException',
     'Lambda.AWSLambdaException',
     'Lambda.SdkClientException',
     'Lambda.TooManyRequestsException',
-    'Lambda.ClientExecutionTimeoutException',
-    'Lambda.Unknown',
-    'Sandbox.Timedout',
-    'States.Timeout',
     'TransientError',
   ],
   IntervalSeconds: 1,
@@ -61,6 +72,8 @@ const RETRY_TRANSIENT: State = {
   BackoffRate: 2,
   JitterStrategy: 'FULL',
 };
+/** What a Lambda step retries unless it says otherwise; the first retrier that matches counts. */
+const RETRY_STEP: State[] = [RETRY_TIMED_OUT, RETRY_TRANSIENT];
 /** SSM has not registered the command's invocation yet: ask again shortly. */
 const RETRY_INVOCATION_NOT_READY: State = {
   ErrorEquals: ['InvocationNotReadyError'],
@@ -86,6 +99,7 @@ const RETRY_BOTH_SIDES_ONCE_MORE: State = {
 
 /** Every Retry policy the definitions use, by name. */
 export const RETRY_POLICIES = {
+  RETRY_TIMED_OUT,
   RETRY_TRANSIENT,
   RETRY_INVOCATION_NOT_READY,
   RETRY_CLEANUP,
@@ -122,7 +136,7 @@ function lambdaTask(task: LambdaTask): State {
     },
     ResultSelector: task.resultSelector ?? { 'value.$': '$.Payload' },
     ResultPath: task.resultPath,
-    Retry: task.retry ?? [RETRY_TRANSIENT],
+    Retry: task.retry ?? RETRY_STEP,
     ...(task.catch ? { Catch: task.catch } : {}),
     Next: task.next,
   };
@@ -175,7 +189,7 @@ export function pushAndPoll(
       payload: { 'ticket.$': '$.push.value.ticket' },
       correlation: { ...correlation, 'gatewayId.$': gatewayIdPath },
       resultPath: '$.push',
-      retry: [RETRY_TRANSIENT, RETRY_INVOCATION_NOT_READY],
+      retry: [...RETRY_STEP, RETRY_INVOCATION_NOT_READY],
       next: names.pushed,
     }),
     [names.applied]: { Type: 'Succeed' },

@@ -1,7 +1,7 @@
 /**
  * A step Lambda that hits its own timeout is reported by Step Functions as `Lambda.Unknown`
- * (`Sandbox.Timedout` on newer runtimes), never as `States.Timeout`: the ASL retries it like any
- * transient failure, since every step is safe to run again (docs/CONTRACT.md#invariants 6). On the
+ * (`Sandbox.Timedout` on newer runtimes), never as `States.Timeout`: the ASL retries it twice,
+ * since every step is safe to run again (docs/CONTRACT.md#invariants 6), then its Catch runs. On the
  * real ASL, the real handlers and the workflow bench (test/support/workflow-bench.ts); the timeout
  * strikes after the step did its work, the hardest case for the retry.
  */
@@ -98,5 +98,38 @@ describe.each(LAMBDA_TIMEOUTS)('a step Lambda timing out once (%s)', (errorName)
     expect((await bench.repository().getStatusReport(gateway.id))?.appliedGeneration).toBe(
       gateway.desiredGeneration,
     );
+  });
+});
+
+describe('a step Lambda that always times out', () => {
+  it('create-peering: the push runs three times, then the peering is compensated and FAILED', async () => {
+    // Prepare: every run of the push does its work and is then cut off.
+    const [a, b] = [await bench.gateway(), await bench.gateway()];
+    const peeringId = 'pcx-push-always-times-out';
+    const alwaysTimingOut = (): LambdaHandler => async () => {
+      throw Object.assign(new Error('Task timed out after 30.00 seconds'), { name: 'Sandbox.Timedout' });
+    };
+    const engine = bench.engine({ PushConfigFunctionArn: alwaysTimingOut });
+
+    // Act
+    const result = await runToEnd(engine, 'create-peering', peeringId, {
+      peeringId,
+      gatewayId: a.id,
+      remoteGatewayId: b.id,
+    });
+
+    // Assess: each side's push ran once and was retried twice (RETRY_TIMED_OUT in
+    // statemachine/build.ts), not six times; then the compensation's best-effort unpush ran.
+    const requiredPushesTo = (gatewayId: string) =>
+      bench.calls.filter((call) => {
+        const payload = call.payload as { gatewayId?: string; required?: boolean };
+        return call.step === 'PushConfigFunctionArn' && payload.required && payload.gatewayId === gatewayId;
+      }).length;
+    expect([requiredPushesTo(a.id), requiredPushesTo(b.id)]).toEqual([3, 3]);
+    expect(result.status).toBe('FAILED');
+    expect(bench.calls.map((call) => call.step)).toContain('CompensateFunctionArn');
+    expect((await bench.repository().getPeering(peeringId))?.status).toBe('FAILED');
+    expect(bench.addressesHeld(a.id)).toEqual([]);
+    expect(bench.addressesHeld(b.id)).toEqual([]);
   });
 });
