@@ -1,10 +1,28 @@
 /** Gateway records for tests that bypass the API (persistence, workflows, events). */
 
+import { generateKeyPairSync } from 'node:crypto';
 import type { SecretStore } from '../../lambdas/app/ports';
-import { generateKeyPair } from '../../lambdas/core/keys';
+import type { generateKeyPair } from '../../lambdas/core/keys';
 import type { GatewayRecord } from '../../lambdas/core/types';
 
 let counter = 0;
+
+/**
+ * A fresh X25519 key pair in WireGuard's base64, from Node's native crypto. The product derives
+ * keys with tweetnacl (lambdas/core/keys.ts, checked against `wg` in test/unit/core/keys.test.ts);
+ * in pure JS that costs about 16 ms a key under jest, where every test file loads it anew and
+ * runs it unoptimised, and fixtures make thousands of keys in one run.
+ */
+export function fixtureKeyPair(): ReturnType<typeof generateKeyPair> {
+  const { publicKey, privateKey } = generateKeyPairSync('x25519');
+  const raw = (key: typeof publicKey, part: 'x' | 'd') =>
+    Buffer.from(String(key.export({ format: 'jwk' })[part]), 'base64url');
+  // Clamped as `wg genkey` prints it (X25519 clamps the scalar anyway: same public key).
+  const scalar = raw(privateKey, 'd');
+  scalar[0] = (scalar[0] ?? 0) & 248;
+  scalar[31] = ((scalar[31] ?? 0) & 127) | 64;
+  return { publicKey: raw(publicKey, 'x').toString('base64'), privateKey: scalar.toString('base64') };
+}
 
 /** A distinct ACTIVE gateway: VPC 10.<n>.0.0/16, tunnel 100.64.<n>.0/24, public 203.0.113.<n>. */
 export function gatewayRecord(overrides: Partial<GatewayRecord> = {}): GatewayRecord {
@@ -23,8 +41,7 @@ export function gatewayRecord(overrides: Partial<GatewayRecord> = {}): GatewayRe
     tunnelIp: `100.64.${n}.1`,
     publicIp: `203.0.113.${n}`,
     listenPort: 51820,
-    // Generated only when not given: X25519 in pure JS costs about 16 ms a key under jest's VM.
-    publicKey: overrides.publicKey ?? generateKeyPair().publicKey,
+    publicKey: overrides.publicKey ?? fixtureKeyPair().publicKey,
     instanceId: `i-${id}`,
     status: 'ACTIVE',
     desiredGeneration: 0,
@@ -40,7 +57,7 @@ export async function gatewayWithKey(
   secrets: SecretStore,
   overrides: Partial<GatewayRecord> = {},
 ): Promise<{ record: GatewayRecord; privateKey: string }> {
-  const keys = generateKeyPair();
+  const keys = fixtureKeyPair();
   const record = gatewayRecord({ publicKey: keys.publicKey, ...overrides });
   const privateKeyParam = secrets.names.gatewayPrivateKey(record.id);
   await secrets.putIfAbsent(privateKeyParam, keys.privateKey);

@@ -3,6 +3,7 @@ import { ValidationError } from '../../../lambdas/core/errors';
 import { generatePresharedKey, isWireGuardKey, parseWireGuardKey } from '../../../lambdas/core/key-format';
 import { generateKeyPair, publicKeyFromPrivateKey } from '../../../lambdas/core/keys';
 import { KEY_PAIRS, PRESHARED_KEYS, thrown } from '../../support/core';
+import { fixtureKeyPair } from '../../support/gateways';
 
 /** `wg pubkey` from wireguard-tools, the reference implementation. */
 function wgPubkey(privateKey: string): string {
@@ -51,6 +52,18 @@ describe('generateKeyPair', () => {
     expect((scalar[31] ?? 0) & 0xc0).toBe(0x40);
     expect([first.privateKey, first.publicKey].every(isWireGuardKey)).toBe(true);
     expect(second.privateKey).not.toBe(first.privateKey);
+  });
+});
+
+describe("the tests' fixture keys (test/support/gateways.ts, node:crypto)", () => {
+  it('are clamped key pairs that `wg pubkey` and the product agree on', () => {
+    // Act
+    const pair = fixtureKeyPair();
+    // Assess
+    expect(wgPubkey(pair.privateKey)).toBe(pair.publicKey);
+    expect(publicKeyFromPrivateKey(pair.privateKey)).toBe(pair.publicKey);
+    const scalar = Buffer.from(pair.privateKey, 'base64');
+    expect([(scalar[0] ?? 0) & 7, (scalar[31] ?? 0) & 0xc0]).toEqual([0, 0x40]);
   });
 });
 
