@@ -18,6 +18,8 @@ import { promisify } from 'node:util';
 const LAUNCHER_CLASS = 'LoopbackDynamoDbLocal';
 const LAUNCHER_SOURCE = join(__dirname, `${LAUNCHER_CLASS}.java`);
 const LAUNCHER_CACHE = join(__dirname, '..', 'node_modules', '.cache', 'vpc-peering');
+/** Class files for DynamoDB Local's minimum Java: a later JDK's default would not load on 17. */
+const JAVA_RELEASE = '17';
 export const DYNAMODB_LOCAL_HOST = '127.0.0.1';
 
 /** The DynamoDB Local directory the npm package ships (lib/dynamodb_local_<date>). */
@@ -35,12 +37,16 @@ function hasJavac(): boolean {
 
 /** The compiled launcher's class directory, built once; concurrent builders each rename their own. */
 async function compiledLauncher(jar: string): Promise<string> {
-  const digest = createHash('sha256').update(readFileSync(LAUNCHER_SOURCE)).update(jar).digest('hex');
+  const digest = createHash('sha256')
+    .update(readFileSync(LAUNCHER_SOURCE))
+    .update(jar)
+    .update(JAVA_RELEASE)
+    .digest('hex');
   const target = join(LAUNCHER_CACHE, `dynamodb-launcher-${digest.slice(0, 16)}`);
   if (existsSync(join(target, `${LAUNCHER_CLASS}.class`))) return target;
   await mkdir(LAUNCHER_CACHE, { recursive: true });
   const staging = await mkdtemp(`${target}-`);
-  const options = ['-nowarn', '-cp', jar, '-d', staging, LAUNCHER_SOURCE];
+  const options = ['-nowarn', '--release', JAVA_RELEASE, '-cp', jar, '-d', staging, LAUNCHER_SOURCE];
   await (hasJavac()
     ? promisify(execFile)('javac', options)
     : promisify(execFile)('java', ['-m', 'jdk.compiler/com.sun.tools.javac.Main', ...options]));

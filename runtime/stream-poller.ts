@@ -55,10 +55,8 @@ interface ShardState {
   position: Position;
   /** Undefined until requested, and again after any error (it may have expired). */
   iterator: string | undefined;
-  /** A closed shard read to its end (or closed before the poller started). */
+  /** A closed shard read to its end. */
   done: boolean;
-  /** Open when the poller started: what it held then is read past, not delivered. */
-  skipping: boolean;
 }
 
 /** Raised when the handler failed some records; the shard was rewound to the first of them. */
@@ -69,8 +67,6 @@ class DeliveryFailed extends Error {
 const REGION = 'us-east-1';
 const DEFAULT_INTERVAL_MS = 200;
 const DEFAULT_BATCH_SIZE = 100;
-/** GetRecords' largest page: records held at start are only read past. */
-const MAX_PAGE = 1000;
 const MAX_BACKOFF_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -92,7 +88,6 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   const shards = new Map<string, ShardState>();
   const saved = options.positionFile ? readSavedPosition(options.positionFile) : undefined;
   let streamArn: string | undefined;
-  let discovered = false;
   let cyclesStarted = 0;
   let idleWaiters: { after: number; done: () => void }[] = [];
 
@@ -105,30 +100,26 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   }
 
   /**
-   * What shards held when the poller started is not replayed; shards that appear later are read
-   * from their start, so nothing written after start is lost. An open shard is not read from
-   * LATEST but from its start, its records read past until it is caught up: its position is then
-   * a sequence number, and an iterator lost before any delivery (expired, or a failed request)
-   * resumes there. From LATEST, a new iterator would skip what was written in the meantime.
+   * A shard with no recorded position is read from its start, whether it was there when the
+   * poller started or appeared later: records the stream still holds are delivered again rather
+   * than risk skipping one (the cascade is idempotent). Neither LATEST nor "read past what is there
+   * now" has a safe boundary: an iterator fetched again from LATEST skips what was written
+   * meanwhile, and reading past until caught up skips what was written before it caught up
+   * (docs/DECISIONS.md, "Embedded runtime").
    */
   async function discoverShards(arn: string): Promise<void> {
-    const firstDiscovery = !discovered;
     const listed = await listShards(arn);
-    discovered = true;
     // Resuming the same stream after a restart: nothing written while down is skipped.
     const resumed = saved?.streamArn === arn ? saved.shards : undefined;
     for (const shard of listed) {
       if (!shard.ShardId || shards.has(shard.ShardId)) continue;
-      const closed = shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
       const after = resumed?.[shard.ShardId];
-      const fresh = firstDiscovery && !resumed;
       shards.set(shard.ShardId, {
         id: shard.ShardId,
         parentId: shard.ParentShardId,
         position: after ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after } : { type: 'TRIM_HORIZON' },
         iterator: undefined,
-        done: fresh && closed,
-        skipping: fresh && !closed,
+        done: false,
       });
     }
   }
@@ -172,10 +163,7 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     let records: _Record[];
     try {
       const page = await streams.send(
-        new GetRecordsCommand({
-          ShardIterator: shard.iterator,
-          Limit: shard.skipping ? MAX_PAGE : batchSize,
-        }),
+        new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: batchSize }),
       );
       records = page.Records ?? [];
       shard.iterator = page.NextShardIterator;
@@ -185,21 +173,8 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       shard.iterator = undefined;
       throw error;
     }
-    if (shard.skipping) return skipPast(arn, shard, records);
     if (records.length === 0) return false;
     await deliver(arn, shard, records);
-    return true;
-  }
-
-  /** Moves a shard's position past records it held at start; an empty page means it caught up. */
-  function skipPast(arn: string, shard: ShardState, records: _Record[]): boolean {
-    const last = records[records.length - 1]?.dynamodb?.SequenceNumber;
-    if (!last) {
-      shard.skipping = false;
-      return false;
-    }
-    shard.position = { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: last };
-    savePosition(arn);
     return true;
   }
 

@@ -28,7 +28,7 @@ describe('stream poller', () => {
         return respond(event);
       },
     });
-    // Iterators start at LATEST: wait until they exist before writing anything.
+    // The table is new: one quiet cycle means the poller has read its (empty) stream.
     await poller.idle();
   });
 
@@ -185,24 +185,25 @@ describe('stream poller position across a restart', () => {
 });
 
 /**
- * DynamoDB Local behind a proxy that can fail one GetRecords (an expired iterator, as after a
- * stall) and hold the poller's next GetShardIterator until the test lets it through.
+ * DynamoDB Local behind a proxy that lets a test act just before the poller's next GetRecords
+ * (write something, or answer with an expired iterator, as after a stall) and hold its next
+ * GetShardIterator until the test lets it through.
  */
-async function faultyStreamsProxy(target: string) {
-  let failNextRead = false;
-  let failed: () => void = () => {};
-  let releaseIterators: () => void = () => {};
+async function streamsProxy(target: string) {
+  let beforeNextRead: (() => Promise<'forward' | 'expire'>) | undefined;
   let iteratorGate: Promise<void> = Promise.resolve();
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1];
-    if (operation === 'GetRecords' && failNextRead) {
-      failNextRead = false;
-      response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-      response.end(JSON.stringify({ __type: 'ExpiredIteratorException', message: 'Iterator expired' }));
-      failed();
-      return;
+    if (operation === 'GetRecords' && beforeNextRead) {
+      const hook = beforeNextRead;
+      beforeNextRead = undefined;
+      if ((await hook()) === 'expire') {
+        response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end(JSON.stringify({ __type: 'ExpiredIteratorException', message: 'Iterator expired' }));
+        return;
+      }
     }
     if (operation === 'GetShardIterator') await iteratorGate;
     const headers = Object.fromEntries(
@@ -220,49 +221,80 @@ async function faultyStreamsProxy(target: string) {
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    /** Fails the next GetRecords and holds every GetShardIterator until release(); resolves once it failed. */
-    failNextRead(): Promise<void> {
-      iteratorGate = new Promise((open) => {
-        releaseIterators = open;
-      });
-      failNextRead = true;
-      return new Promise((done) => {
-        failed = done;
+    /** Runs `act` before the next GetRecords is answered; resolves once it ran. */
+    beforeNextRead(act: () => Promise<'forward' | 'expire'>): Promise<void> {
+      return new Promise((ran) => {
+        beforeNextRead = () => act().finally(ran);
       });
     },
-    release: () => releaseIterators(),
+    /** Holds every GetShardIterator until the returned function is called. */
+    holdIterators(): () => void {
+      let release: () => void = () => {};
+      iteratorGate = new Promise((open) => {
+        release = open;
+      });
+      return () => release();
+    },
     close: () => new Promise<void>((closed) => server.close(() => closed())),
   };
 }
 
-describe('stream poller after a lost iterator', () => {
-  it('delivers what was written while it fetched a new one, before any record reached it', async () => {
-    // Prepare: a poller started on a table whose shard it has not read a record of yet.
-    const proxy = await faultyStreamsProxy(db.endpoint());
-    const pk = `POLLER#lost-${Date.now()}`;
-    const delivered: (string | undefined)[] = [];
-    const poller = startStreamPoller({
-      endpoint: proxy.endpoint,
+describe('stream poller: nothing written after start is skipped', () => {
+  const putItem = (pk: string, sk: string) =>
+    db.documentClient().send(new PutCommand({ TableName: db.tableName, Item: { pk, sk } }));
+  const pollerThrough = (endpoint: string, pk: string, delivered: (string | undefined)[]) =>
+    startStreamPoller({
+      endpoint,
       tableName: db.tableName,
       intervalMs: 20,
       log: () => {},
       handler: async (event) => {
         for (const record of event.Records) {
-          if (record.dynamodb?.Keys?.pk?.S === pk) delivered.push(record.eventName);
+          if (record.dynamodb?.Keys?.pk?.S === pk) delivered.push(record.dynamodb?.Keys?.sk?.S);
         }
       },
     });
+
+  it('delivers a record written after start, before the poller first read its shard', async () => {
+    // Prepare: a shard that already holds a record when the poller starts.
+    const proxy = await streamsProxy(db.endpoint());
+    const pk = `POLLER#early-${Date.now()}`;
+    await putItem(pk, 'before-start');
+    const delivered: (string | undefined)[] = [];
+    const firstRead = proxy.beforeNextRead(async () => {
+      await putItem(pk, 'after-start');
+      return 'forward';
+    });
+
+    // Act: a record is written after start, just before the poller's first GetRecords.
+    const poller = pollerThrough(proxy.endpoint, pk, delivered);
+    await firstRead;
+    await poller.idle();
+    await poller.stop();
+    await proxy.close();
+
+    // Assess: what the shard held at start is delivered again (the cascade is idempotent).
+    expect(delivered).toEqual(['before-start', 'after-start']);
+  });
+
+  it('delivers what was written while it fetched a new iterator, before any record reached it', async () => {
+    // Prepare: a poller that has read its shard, and delivered nothing of this key yet.
+    const proxy = await streamsProxy(db.endpoint());
+    const pk = `POLLER#lost-${Date.now()}`;
+    const delivered: (string | undefined)[] = [];
+    const poller = pollerThrough(proxy.endpoint, pk, delivered);
     await poller.idle();
 
     // Act: its iterator expires; a record is written before it has a new one.
-    await proxy.failNextRead();
-    await db.documentClient().send(new PutCommand({ TableName: db.tableName, Item: { pk, sk: 'during' } }));
-    proxy.release();
+    const release = proxy.holdIterators();
+    await proxy.beforeNextRead(async () => 'expire');
+    await putItem(pk, 'during');
+    release();
     await poller.idle();
     await poller.stop();
     await proxy.close();
 
     // Assess
-    expect(delivered).toEqual(['INSERT']);
+    expect(delivered).toEqual(['during']);
   });
 });
