@@ -1,0 +1,202 @@
+/** The Repository contract (test/support/repository-contract.ts): gateways. */
+import { ConflictError, GatewayGoneError } from '../../../lambdas/core/errors';
+import { walkPages } from '../../../lambdas/core/pagination';
+import { gatewayRecord } from '../gateways';
+import { everyGateway } from '../pages';
+import { roadWarrior, uniqueId } from '../records';
+import { AT, type ContractContext, statusReport } from './context';
+
+export function gatewaysContract({ repo }: ContractContext): void {
+  describe('gateways', () => {
+    it('stores a gateway, refuses its id twice, and hands the record back as stored', async () => {
+      // Prepare
+      const gateway = gatewayRecord({ privateKeyParam: '/vpc-peering/gateways/x/private-key' });
+
+      // Act
+      await repo().createGateway(gateway);
+      const again = repo().createGateway({ ...gateway, name: 'other' });
+
+      // Assess
+      await expect(again).rejects.toEqual(new ConflictError('GATEWAY_EXISTS'));
+      expect(await repo().getGateway(gateway.id)).toEqual(gateway);
+    });
+
+    it('upserts registry fields and keeps the generation; registers a gateway it never saw', async () => {
+      // Prepare
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+      await repo().addRoadWarrior(roadWarrior(gateway.id, 'rw'));
+      const unknown = gatewayRecord();
+
+      // Act
+      const updated = await repo().upsertGateway({
+        ...gateway,
+        publicIp: '198.51.100.7',
+        desiredGeneration: 0,
+      });
+      const inserted = await repo().upsertGateway(unknown);
+
+      // Assess
+      expect(updated).toEqual({ ...gateway, publicIp: '198.51.100.7', desiredGeneration: 1 });
+      expect(inserted).toEqual(unknown);
+      expect(await repo().getGateway(unknown.id)).toEqual(unknown);
+    });
+
+    it('lists gateways per owner by id, and every gateway for admins', async () => {
+      // Prepare
+      const owner = uniqueId('owner');
+      const [b, a] = [
+        gatewayRecord({ ownerId: owner, id: `${owner}-b` }),
+        gatewayRecord({ ownerId: owner, id: `${owner}-a` }),
+      ];
+      await repo().createGateway(b);
+      await repo().createGateway(a);
+
+      // Act
+      const listed = await everyGateway(repo(), { ownerId: owner });
+      const all = await everyGateway(repo());
+
+      // Assess
+      expect(listed.map((gateway) => gateway.id)).toEqual([a.id, b.id]);
+      expect(all.map((gateway) => gateway.id)).toEqual(expect.arrayContaining([a.id, b.id]));
+    });
+
+    it('pages gateways in id order, each exactly once, filtered by status, the last page without a token', async () => {
+      // Prepare: five gateways of one owner, one of them PENDING.
+      const owner = uniqueId('owner');
+      const ids = ['e', 'c', 'a', 'd', 'b'].map((suffix) => `${owner}-${suffix}`);
+      for (const id of ids) {
+        await repo().createGateway(
+          gatewayRecord({ ownerId: owner, id, status: id.endsWith('-c') ? 'PENDING' : 'ACTIVE' }),
+        );
+      }
+      const binding = 'contract-gateways';
+      const pages: number[] = [];
+
+      // Act
+      const walked = await walkPages(async (nextToken) => {
+        const page = await repo().pageGateways({ ownerId: owner }, { limit: 2, nextToken, binding });
+        pages.push(page.items.length);
+        return page;
+      });
+      const active = await walkPages((nextToken) =>
+        repo().pageGateways({ ownerId: owner, status: 'ACTIVE' }, { limit: 2, nextToken, binding: 'active' }),
+      );
+
+      // Assess
+      expect(walked.map((gateway) => gateway.id)).toEqual([...ids].sort());
+      expect(pages).toEqual([2, 2, 1]);
+      expect(active.map((gateway) => gateway.id)).toEqual([...ids].sort().filter((id) => !id.endsWith('-c')));
+    });
+
+    it('returns an item present for the whole walk once, whatever is added or removed meanwhile', async () => {
+      // Prepare
+      const owner = uniqueId('owner');
+      for (const suffix of ['b', 'd', 'f']) {
+        await repo().createGateway(gatewayRecord({ ownerId: owner, id: `${owner}-${suffix}` }));
+      }
+      const binding = 'contract-changes';
+      const first = await repo().pageGateways({ ownerId: owner }, { limit: 1, binding });
+
+      // Act: one added before the position, one after it, one removed after it.
+      await repo().createGateway(gatewayRecord({ ownerId: owner, id: `${owner}-a` }));
+      await repo().createGateway(gatewayRecord({ ownerId: owner, id: `${owner}-e` }));
+      await repo().deleteGateway(`${owner}-d`);
+      const rest = await walkPages((nextToken) =>
+        repo().pageGateways(
+          { ownerId: owner },
+          { limit: 1, nextToken: nextToken ?? first.nextToken, binding },
+        ),
+      );
+
+      // Assess
+      expect(first.items.map((gateway) => gateway.id)).toEqual([`${owner}-b`]);
+      expect(rest.map((gateway) => gateway.id)).toEqual([`${owner}-e`, `${owner}-f`]);
+    });
+
+    it('refuses a page token issued for another caller or query, and one that is not a token', async () => {
+      // Prepare
+      const owner = uniqueId('owner');
+      for (const suffix of ['a', 'b']) {
+        await repo().createGateway(gatewayRecord({ ownerId: owner, id: `${owner}-${suffix}` }));
+      }
+      const first = await repo().pageGateways({ ownerId: owner }, { limit: 1, binding: 'alice' });
+
+      // Act (settled together: no rejection is left unhandled while another call awaits I/O)
+      const [stolen, forged, own] = await Promise.allSettled([
+        repo().pageGateways({ ownerId: owner }, { limit: 1, nextToken: first.nextToken, binding: 'mallory' }),
+        repo().pageGateways({ ownerId: owner }, { limit: 1, nextToken: 'AAAA', binding: 'alice' }),
+        repo().pageGateways({ ownerId: owner }, { limit: 1, nextToken: first.nextToken, binding: 'alice' }),
+      ]);
+
+      // Assess
+      expect(first.nextToken).toEqual(expect.any(String));
+      expect(stolen).toMatchObject({
+        status: 'rejected',
+        reason: { name: 'ValidationError', field: 'nextToken' },
+      });
+      expect(forged).toMatchObject({
+        status: 'rejected',
+        reason: { name: 'ValidationError', field: 'nextToken' },
+      });
+      if (own.status !== 'fulfilled') throw own.reason;
+      expect(own.value.items.map((gateway) => gateway.id)).toEqual([`${owner}-b`]);
+      expect(own.value.nextToken).toBeUndefined();
+    });
+
+    it('deletes a gateway once, and refuses to bring it back by upsert until it is registered again', async () => {
+      // Prepare
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+
+      // Act
+      const deleted = await repo().deleteGateway(gateway.id);
+      const deletedAgain = await repo().deleteGateway(gateway.id);
+      const lateUpsert = repo().upsertGateway({ ...gateway, name: 'late' });
+
+      // Assess
+      expect(deleted).toEqual(gateway);
+      expect(deletedAgain).toBeUndefined();
+      await expect(lateUpsert).rejects.toBeInstanceOf(GatewayGoneError);
+      expect(await repo().getGateway(gateway.id)).toBeUndefined();
+      // Registered again once the deletion's cascade ended ("incarnations" below).
+      await repo().endGatewayCascade(gateway.id, gateway.desiredGeneration);
+      await repo().createGateway(gateway);
+      expect(await repo().upsertGateway({ ...gateway, name: 'renamed' })).toMatchObject({ name: 'renamed' });
+    });
+
+    it('bumps the generation and returns it; undefined when the gateway is gone', async () => {
+      // Prepare
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+
+      // Act
+      const bumped = await repo().bumpGeneration(gateway.id);
+      const gone = await repo().bumpGeneration(uniqueId('gw-gone'));
+
+      // Assess
+      expect(bumped).toBe(1);
+      expect(await repo().getGateway(gateway.id)).toEqual({ ...gateway, desiredGeneration: 1 });
+      expect(gone).toBeUndefined();
+    });
+
+    it('purges what a deleted gateway leaves behind', async () => {
+      // Prepare
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+      await repo().addRoadWarrior(roadWarrior(gateway.id, 'rw-1'));
+      await repo().recordApplied({ gatewayId: gateway.id, appliedGeneration: 1, appliedAt: AT });
+      await repo().putStatusReport(statusReport(gateway.id, 1, AT));
+      await repo().deleteGateway(gateway.id);
+
+      // Act
+      await repo().purgeGatewayResidue(gateway.id);
+      await repo().purgeGatewayResidue(gateway.id);
+
+      // Assess
+      expect(await repo().listPeers(gateway.id)).toEqual([]);
+      expect(await repo().getAppliedGeneration(gateway.id)).toBeUndefined();
+      expect(await repo().getStatusReport(gateway.id)).toBeUndefined();
+    });
+  });
+}

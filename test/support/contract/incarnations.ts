@@ -1,0 +1,108 @@
+/** The Repository contract (test/support/repository-contract.ts): incarnations of a gateway id. */
+import { ConflictError, GatewayGoneError } from '../../../lambdas/core/errors';
+import type { GatewayRecord } from '../../../lambdas/core/types';
+import { gatewayRecord } from '../gateways';
+import { roadWarrior, uniqueId } from '../records';
+import type { ContractContext } from './context';
+
+export function incarnationsContract({ repo, generationOf }: ContractContext): void {
+  describe('incarnations of a gateway id', () => {
+    /** A gateway at generation `generation`, deleted: its cascade is pending. */
+    async function deletedAt(generation: number, overrides: Partial<GatewayRecord> = {}) {
+      const gateway = gatewayRecord(overrides);
+      await repo().createGateway(gateway);
+      for (let i = 0; i < generation; i++) await repo().bumpGeneration(gateway.id);
+      await repo().deleteGateway(gateway.id);
+      return gateway;
+    }
+
+    it('refuses to register an id while its cascade is pending, and registers it once the cascade ended', async () => {
+      // Prepare
+      const gateway = await deletedAt(3);
+
+      // Act: a registration before the cascade, one while it runs (begun, also by a redelivery),
+      // one after a repeated delete (a redelivered "Deleted" event), then one after it ended.
+      const beforeCascade = repo().createGateway(gateway);
+      await expect(beforeCascade).rejects.toEqual(new ConflictError('GATEWAY_BEING_DELETED'));
+      const begun = [
+        await repo().beginGatewayCascade(gateway.id, 3),
+        await repo().beginGatewayCascade(gateway.id, 3),
+      ];
+      const duringCascade = repo().createGateway(gateway);
+      await expect(duringCascade).rejects.toEqual(new ConflictError('GATEWAY_BEING_DELETED'));
+      await repo().deleteGateway(gateway.id);
+      const afterRepeatedDelete = repo().createGateway(gateway);
+      await expect(afterRepeatedDelete).rejects.toEqual(new ConflictError('GATEWAY_BEING_DELETED'));
+      const byEvent = repo().upsertGateway(gateway);
+      await expect(byEvent).rejects.toBeInstanceOf(GatewayGoneError);
+      const pendingBeforeEnd = await repo().isGatewayCascadePending(gateway.id);
+      await repo().endGatewayCascade(gateway.id, 3);
+      const pendingAfterEnd = await repo().isGatewayCascadePending(gateway.id);
+      await repo().createGateway(gateway);
+
+      // Assess
+      expect([pendingBeforeEnd, pendingAfterEnd]).toEqual([true, false]);
+      expect(begun).toEqual([true, true]);
+      expect(await generationOf(gateway.id)).toBe(4);
+    });
+
+    it('begins a cascade only for the generation deleted, and never again once it ended or the id is back', async () => {
+      // Prepare
+      const gateway = await deletedAt(2);
+      const neverRegistered = uniqueId('gw-never');
+      await repo().deleteGateway(neverRegistered);
+
+      // Act
+      const otherGeneration = await repo().beginGatewayCascade(gateway.id, 1);
+      await repo().endGatewayCascade(gateway.id, 1);
+      const stillPending = repo().createGateway(gateway);
+      await expect(stillPending).rejects.toEqual(new ConflictError('GATEWAY_BEING_DELETED'));
+      const pending = await repo().beginGatewayCascade(gateway.id, 2);
+      await repo().endGatewayCascade(gateway.id, 2);
+      await repo().endGatewayCascade(gateway.id, 2);
+      const afterEnd = await repo().beginGatewayCascade(gateway.id, 2);
+      await repo().createGateway(gateway);
+      const afterRegistration = await repo().beginGatewayCascade(gateway.id, 2);
+      await repo().deleteGateway(gateway.id);
+      const predecessorOfNext = await repo().beginGatewayCascade(gateway.id, 2);
+      const next = await repo().beginGatewayCascade(gateway.id, 3);
+      const unknownId = await repo().beginGatewayCascade(neverRegistered, 0);
+
+      // Assess
+      expect({
+        otherGeneration,
+        pending,
+        afterEnd,
+        afterRegistration,
+        predecessorOfNext,
+        next,
+        unknownId,
+      }).toEqual({
+        otherGeneration: false,
+        pending: true,
+        afterEnd: false,
+        afterRegistration: false,
+        predecessorOfNext: false,
+        next: true,
+        unknownId: false,
+      });
+    });
+
+    it('never lands a road-warrior checked against a deleted incarnation on the id registered again', async () => {
+      // Prepare: A (alice's) read to authorize the add, then deleted and its id registered for bob.
+      const first = await deletedAt(0, { createdAt: '2026-11-01T00:00:00.000Z' });
+      await repo().endGatewayCascade(first.id, 0);
+      const second = { ...first, ownerId: 'bob', createdAt: '2026-11-02T00:00:00.000Z' };
+      await repo().createGateway(second);
+
+      // Act
+      const stale = repo().addRoadWarrior({ ...roadWarrior(first.id, 'laptop'), gateway: first });
+      await expect(stale).rejects.toBeInstanceOf(GatewayGoneError);
+      const current = await repo().addRoadWarrior({ ...roadWarrior(second.id, 'phone'), gateway: second });
+
+      // Assess: only the add checked against the current incarnation landed, counted once.
+      expect((await repo().listPeers(second.id)).map((peer) => peer.name)).toEqual([current.name]);
+      expect(await generationOf(second.id)).toBe(2);
+    });
+  });
+}

@@ -1,0 +1,62 @@
+/** The Repository contract (test/support/repository-contract.ts): applied generations and status reports. */
+import { uniqueId } from '../records';
+import { AT, type ContractContext, statusReport } from './context';
+
+export function statusReportsContract({ repo }: ContractContext): void {
+  describe('applied generations and status reports', () => {
+    it('keeps the highest applied generation, with when it was first reported', async () => {
+      // Prepare
+      const gatewayId = uniqueId('gw');
+
+      // Act
+      await repo().recordApplied({ gatewayId, appliedGeneration: 5, appliedAt: AT });
+      await repo().recordApplied({ gatewayId, appliedGeneration: 4, appliedAt: AT });
+      await repo().recordApplied({ gatewayId, appliedGeneration: 5, appliedAt: '2026-11-25T00:05:00.000Z' });
+
+      // Assess
+      expect(await repo().getAppliedGeneration(gatewayId)).toEqual({
+        gatewayId,
+        appliedGeneration: 5,
+        appliedAt: AT,
+      });
+    });
+
+    it('never replaces a live report by an older one: older generation, or same generation and earlier', async () => {
+      // Prepare
+      const gatewayId = uniqueId('gw');
+      await repo().putStatusReport(statusReport(gatewayId, 3, '2026-11-25T00:00:05.000Z', 30));
+
+      // Act
+      await repo().putStatusReport(statusReport(gatewayId, 2, '2026-11-25T00:00:09.000Z', 20));
+      await repo().putStatusReport(statusReport(gatewayId, 3, '2026-11-25T00:00:04.000Z', 29));
+      const afterOlder = await repo().getStatusReport(gatewayId);
+      await repo().putStatusReport(statusReport(gatewayId, 3, '2026-11-25T00:00:06.000Z', 31));
+
+      // Assess
+      expect(afterOlder?.peers[0]?.latestHandshake).toBe(30);
+      expect(await repo().getStatusReport(gatewayId)).toEqual(
+        statusReport(gatewayId, 3, '2026-11-25T00:00:06.000Z', 31),
+      );
+    });
+
+    it('forgets both for a gateway moved to another instance, whose lower generations then count', async () => {
+      // Prepare: the old instance applied and reported generation 9.
+      const gatewayId = uniqueId('gw');
+      await repo().recordApplied({ gatewayId, appliedGeneration: 9, appliedAt: AT });
+      await repo().putStatusReport(statusReport(gatewayId, 9, '2026-11-25T00:00:05.000Z', 30));
+
+      // Act
+      await repo().forgetInstanceReports(gatewayId);
+      const forgotten = [
+        await repo().getAppliedGeneration(gatewayId),
+        await repo().getStatusReport(gatewayId),
+      ];
+      await repo().forgetInstanceReports(gatewayId);
+      await repo().recordApplied({ gatewayId, appliedGeneration: 2, appliedAt: AT });
+
+      // Assess
+      expect(forgotten).toEqual([undefined, undefined]);
+      expect((await repo().getAppliedGeneration(gatewayId))?.appliedGeneration).toBe(2);
+    });
+  });
+}
