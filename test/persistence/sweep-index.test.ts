@@ -4,7 +4,7 @@
  * ones in flight. What a sweep finds is the Repository contract's (test/support/repository-contract.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lambdas/adapters/dynamodb/items';
 import { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
@@ -32,6 +32,12 @@ async function pairOfGateways(): Promise<[GatewayRecord, GatewayRecord]> {
 }
 
 describe('the bySweep index', () => {
+  /** Tables of an older shape, made by the tests below: the shared DynamoDB Local keeps them otherwise. */
+  const olderTables: string[] = [];
+  afterAll(async () => {
+    for (const TableName of olderTables) await db.client().send(new DeleteTableCommand({ TableName }));
+  });
+
   it('holds a peering while PROVISIONING or DELETING, dated by the change, and not once it settled', async () => {
     // Prepare
     const [a, b] = await pairOfGateways();
@@ -123,6 +129,7 @@ describe('the bySweep index', () => {
   it('is added to a table made before it (a data dir of an older version), once', async () => {
     // Prepare: the table as it was created before the index existed.
     const tableName = `before-sweep-${randomUUID()}`;
+    olderTables.push(tableName);
     const input = createTableInput(tableName);
     const indexes = input.GlobalSecondaryIndexes?.filter(
       (index) => index.IndexName !== TABLE_SCHEMA.sweepIndex.name,
@@ -157,6 +164,7 @@ describe('the bySweep index', () => {
     // Prepare: a table of an older version: a peering stuck PROVISIONING and a deletion whose
     // cascade is pending, both without index keys, among settled items.
     const tableName = `walked-${randomUUID()}`;
+    olderTables.push(tableName);
     await ensureTable(db.client(), tableName);
     const old = new DynamoRepository(db.documentClient(), tableName);
     const owner = uniqueId('owner');
