@@ -7,8 +7,8 @@
  * - one DynamoDB Local for every suite that uses `useDynamoDb()`, each on a table of its own
  *   (test/support/dynamodb.ts): a JVM start and its JIT warm-up once, not once per suite.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DynamoDbLocal, JavaMissingError, startDynamoDbLocal } from '../../runtime/dynamodb-local';
 
@@ -18,10 +18,29 @@ export const TEMP_ROOT = 'VPG_TEST_TEMP_ROOT';
 /** Read back by global-teardown.ts, which jest runs in this same process (not in a worker). */
 export const shared = globalThis as { vpgSharedDynamoDb?: DynamoDbLocal };
 
+/** Removes the run's temporary folder; one that cannot be removed is named, not hidden. */
+export function removeTempRoot(): void {
+  const root = process.env[TEMP_ROOT];
+  if (!root) return;
+  try {
+    rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+  } catch (error) {
+    process.stderr.write(`\nCould not remove the test run's temporary folder ${root}: ${String(error)}\n`);
+  }
+}
+
 export default async function globalSetup(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'vpg-jest-'));
   process.env[TEMP_ROOT] = root;
   process.env.TMPDIR = root;
+  // Stopped by a signal, jest runs no teardown. Leaving through process.exit runs the 'exit' hook
+  // that kills DynamoDB Local (runtime/dynamodb-local.ts); the folder goes here.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      removeTempRoot();
+      process.exit(128 + constants.signals[signal]);
+    });
+  }
   // The quick JIT tier, as npm start runs it: the optimising compiler's threads cost a 2-core
   // machine more CPU than the suites' requests gain from them.
   try {
