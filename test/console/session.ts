@@ -95,6 +95,25 @@ export class ConsoleSession {
     return file;
   }
 
+  /**
+   * What a failed test leaves to look at: the page as it is (`<name>-FAILED.png`) and, in the
+   * error's message, its address and the element that has the focus.
+   */
+  async evidence(): Promise<string> {
+    const file = join(OUTPUT_DIR, `${this.name}-FAILED.png`);
+    await this.page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+    // A string: the page's DOM types are not this project's (lib ES2023 only).
+    const focused = await this.page
+      .evaluate<string>(`(() => {
+        const element = document.activeElement;
+        if (!element || element === document.body) return 'the page itself';
+        const label = element.getAttribute('aria-label') ?? (element.textContent ?? '').trim().slice(0, 60);
+        return '<' + element.tagName.toLowerCase() + '> ' + label;
+      })()`)
+      .catch((error: Error) => `unknown (${error.message})`);
+    return `${this.name}: at ${this.page.url()}, focus on ${focused}; screenshot ${file}`;
+  }
+
   /** Serious and critical axe-core violations of the page as it is now. */
   async axeViolations(): Promise<AxeViolation[]> {
     // Evaluated, not added as a <script>: the console's CSP refuses inline scripts, and rightly.
