@@ -6,7 +6,7 @@ import nacl from 'tweetnacl';
 import { fromBase64, KEY_BYTES, parseWireGuardKey, toBase64 } from './key-format';
 
 /** Clamps a scalar as `wg genkey` does, so our private keys are byte-identical to wg's form. */
-function clamp(scalar: Uint8Array): Uint8Array {
+export function clamp(scalar: Uint8Array): Uint8Array {
   const clamped = Uint8Array.from(scalar);
   clamped[0] = (clamped[0] ?? 0) & 248;
   clamped[31] = ((clamped[31] ?? 0) & 127) | 64;

@@ -2,7 +2,7 @@
 
 import { generateKeyPairSync } from 'node:crypto';
 import type { SecretStore } from '../../lambdas/app/ports';
-import type { generateKeyPair } from '../../lambdas/core/keys';
+import { clamp, type generateKeyPair } from '../../lambdas/core/keys';
 import type { GatewayRecord } from '../../lambdas/core/types';
 
 let counter = 0;
@@ -18,9 +18,7 @@ export function fixtureKeyPair(): ReturnType<typeof generateKeyPair> {
   const raw = (key: typeof publicKey, part: 'x' | 'd') =>
     Buffer.from(String(key.export({ format: 'jwk' })[part]), 'base64url');
   // Clamped as `wg genkey` prints it (X25519 clamps the scalar anyway: same public key).
-  const scalar = raw(privateKey, 'd');
-  scalar[0] = (scalar[0] ?? 0) & 248;
-  scalar[31] = ((scalar[31] ?? 0) & 127) | 64;
+  const scalar = Buffer.from(clamp(raw(privateKey, 'd')));
   return { publicKey: raw(publicKey, 'x').toString('base64'), privateKey: scalar.toString('base64') };
 }
 

@@ -13,6 +13,10 @@ const bench = useWorkflowBench();
 /** The Lambda timeout errors Step Functions reports for a function that ran out of time. */
 const LAMBDA_TIMEOUTS = ['Lambda.Unknown', 'Sandbox.Timedout'];
 
+/** What Step Functions reports for a step Lambda that ran out of its own time. */
+const lambdaTimeout = (errorName: string) =>
+  Object.assign(new Error('Task timed out after 30.00 seconds'), { name: errorName });
+
 /** The step, except that its first invocation does its work and is then cut off as `errorName`. */
 const timingOutOnce =
   (errorName: string) =>
@@ -22,7 +26,7 @@ const timingOutOnce =
       const result = await real(payload, context);
       if (timedOut) return result;
       timedOut = true;
-      throw Object.assign(new Error('Task timed out after 30.00 seconds'), { name: errorName });
+      throw lambdaTimeout(errorName);
     };
   };
 
@@ -107,7 +111,7 @@ describe('a step Lambda that always times out', () => {
     const [a, b] = [await bench.gateway(), await bench.gateway()];
     const peeringId = 'pcx-push-always-times-out';
     const alwaysTimingOut = (): LambdaHandler => async () => {
-      throw Object.assign(new Error('Task timed out after 30.00 seconds'), { name: 'Sandbox.Timedout' });
+      throw lambdaTimeout('Sandbox.Timedout');
     };
     const engine = bench.engine({ PushConfigFunctionArn: alwaysTimingOut });
 
