@@ -192,7 +192,7 @@ export type PushStepResult = { done: true; skipped: boolean } | { done: false; t
 
 /** Push one gateway. `required`: a gone gateway fails the step (create) or is skipped (delete, undo). */
 export async function pushStep(
-  d: Deps<'repository' | 'configStore' | 'instanceSecrets' | 'commands'>,
+  d: Deps<'repository' | 'configStore' | 'instanceSecrets' | 'commands' | 'clock'>,
   input: { gatewayId: string; required: boolean },
 ): Promise<PushStepResult> {
   const ticket = await pushGatewayConfig(d, input.gatewayId);

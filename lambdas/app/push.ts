@@ -5,13 +5,18 @@
  * reaches a gateway the same way.
  */
 
-import { CommandFailedError, SecretMissingError, TransientError } from '../core/errors';
+import {
+  CommandFailedError,
+  InvocationNotReadyError,
+  SecretMissingError,
+  TransientError,
+} from '../core/errors';
 import { type GatewayDesiredState, renderGatewayState, serialiseState } from '../core/render';
 import { instanceSecretNames } from '../core/secret-scope';
 import { parseInstanceReport } from '../core/status';
 import type { GatewayRecord } from '../core/types';
 import { retry } from '../shared/retry';
-import type { Dependencies } from './ports';
+import type { CommandStatus, Dependencies } from './ports';
 import { recordInstanceReport } from './status-reports';
 
 export interface PushTicket {
@@ -22,7 +27,20 @@ export interface PushTicket {
   polls: number;
 }
 
-type PushDeps = Pick<Dependencies, 'repository' | 'configStore' | 'instanceSecrets' | 'commands'>;
+type PushDeps = Pick<Dependencies, 'repository' | 'configStore' | 'instanceSecrets' | 'commands' | 'clock'>;
+
+/**
+ * How recent a sent push must be to be joined. A command still queued or running is the case
+ * joining is for (SSM's apply commands run for seconds); one that already succeeded is joined only
+ * this soon after, so a drift repair (two periodic reports behind, minutes later) sends again.
+ */
+export const JOIN_WINDOW_MS = 60_000;
+const JOINABLE_STATUSES: ReadonlySet<CommandStatus> = new Set([
+  'Pending',
+  'InProgress',
+  'Delayed',
+  'Success',
+]);
 
 /**
  * Reads taken while the gateway's generation moves under them before the push gives up with a
@@ -49,10 +67,13 @@ class GenerationMovedError extends Error {
 async function deliveredAtOneGeneration(
   d: PushDeps,
   gatewayId: string,
+  firstRead: GatewayRecord,
 ): Promise<{ gateway: GatewayRecord; state: GatewayDesiredState } | undefined> {
+  let read: GatewayRecord | undefined = firstRead;
   return retry(
     async () => {
-      const before = await d.repository.getGateway(gatewayId);
+      const before = read ?? (await d.repository.getGateway(gatewayId));
+      read = undefined;
       if (!before) return undefined;
       const peers = await d.repository.listPeers(gatewayId);
       const gateway = await d.repository.getGateway(gatewayId);
@@ -81,9 +102,37 @@ async function deliveredAtOneGeneration(
   });
 }
 
+/**
+ * A push already sent to the gateway's instance that renders everything this one would: its
+ * generation is at least the gateway's desired one (so it holds every peer entry written before
+ * this read), it went to the instance the gateway has now, it is recent, and its command is queued,
+ * running or succeeded. Its ticket is this push's: nothing is rendered, copied, published or sent.
+ * Busy gateways apply one document for many changes (docs/DECISIONS.md "Joining a push"). A
+ * command its instance does not know (yet, on SSM; any more, after the embedded runtime's
+ * restart) or that failed is not joined: this push sends its own.
+ */
+async function joinablePush(d: PushDeps, gateway: GatewayRecord): Promise<PushTicket | undefined> {
+  const sent = await d.repository.getPushSent(gateway.id);
+  if (!sent || sent.instanceId !== gateway.instanceId || sent.generation < gateway.desiredGeneration) {
+    return undefined;
+  }
+  if (d.clock().getTime() - Date.parse(sent.sentAt) > JOIN_WINDOW_MS) return undefined;
+  const command = await d.commands.get(sent.commandId, sent.instanceId).catch((error: unknown) => {
+    if (error instanceof InvocationNotReadyError) return undefined;
+    throw error;
+  });
+  if (!command || !JOINABLE_STATUSES.has(command.status)) return undefined;
+  const { gatewayId, instanceId, commandId, generation } = sent;
+  return { gatewayId, instanceId, commandId, generation, polls: 0 };
+}
+
 /** Undefined when the gateway no longer exists (nothing to push to). */
 export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise<PushTicket | undefined> {
-  const rendered = await deliveredAtOneGeneration(d, gatewayId);
+  const current = await d.repository.getGateway(gatewayId);
+  if (!current) return undefined;
+  const joined = await joinablePush(d, current);
+  if (joined) return joined;
+  const rendered = await deliveredAtOneGeneration(d, gatewayId, current);
   if (!rendered) return undefined;
   const { gateway, state } = rendered;
   const generation = gateway.desiredGeneration;
@@ -95,6 +144,7 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
     stateUri: published.uri,
     stateSha256: published.sha256,
   });
+  await d.repository.recordPushSent({ ...target, commandId, generation, sentAt: d.clock().toISOString() });
   return { gatewayId, instanceId: gateway.instanceId, commandId, generation, polls: 0 };
 }
 

@@ -12,6 +12,7 @@ import type {
   Peering,
   PeeringStatus,
   PeerRecord,
+  SentPush,
 } from '../core/types';
 
 /** Everything needed to write a new peering in one transaction. */
@@ -201,11 +202,14 @@ export interface StatusStore {
   /** Every push records what its instance applied; an older generation never replaces a newer one. */
   recordApplied(applied: AppliedGeneration): Promise<void>;
   getAppliedGeneration(gatewayId: string): Promise<AppliedGeneration | undefined>;
+  /** Records a push's command; a push of a lower or the same generation never replaces it. */
+  recordPushSent(push: SentPush): Promise<void>;
+  getPushSent(gatewayId: string): Promise<SentPush | undefined>;
   /** The latest live peer list (full applies and periodic reports); never replaced by an older one. */
   putStatusReport(report: GatewayStatusReport): Promise<void>;
   getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined>;
   /**
-   * Forgets both (the gateway moved to another instance: what the old one applied says nothing of
+   * Forgets both, and the push sent (the gateway moved to another instance: what the old one applied says nothing of
    * the new one, and its highest generation would hide the new one's reports). Idempotent.
    */
   forgetInstanceReports(gatewayId: string): Promise<void>;

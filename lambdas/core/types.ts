@@ -150,6 +150,18 @@ export interface AppliedGeneration {
   appliedAt: string;
 }
 
+/**
+ * The newest config push sent to a gateway's instance: a push of the same or a lower generation
+ * joins its command instead of sending another (app/push.ts, docs/DECISIONS.md "Joining a push").
+ */
+export interface SentPush {
+  gatewayId: string;
+  instanceId: string;
+  commandId: string;
+  generation: number;
+  sentAt: string;
+}
+
 /** Who is calling: the Cognito-shaped claims reduced to what authorization needs. */
 export interface Caller {
   userId: string;

@@ -10,6 +10,7 @@ import type {
   GatewayStatusReport,
   Peering,
   PeerRecord,
+  SentPush,
 } from '../../core/types';
 import { GATEWAY_FIELDS, PEER_FIELDS, pickFields } from '../../core/views';
 
@@ -22,6 +23,7 @@ export const SK = {
   meta: 'META',
   status: 'STATUS',
   applied: 'APPLIED',
+  push: 'PUSH',
   lock: 'LOCK',
   peer: 'PEER#',
   allocation: 'IP#',
@@ -50,6 +52,7 @@ export const keys = {
   }),
   status: (gatewayId: string): Key => ({ pk: gatewayPk(gatewayId), sk: SK.status }),
   applied: (gatewayId: string): Key => ({ pk: gatewayPk(gatewayId), sk: SK.applied }),
+  push: (gatewayId: string): Key => ({ pk: gatewayPk(gatewayId), sk: SK.push }),
   peering: (id: string): Key => ({ pk: `PEERING#${id}`, sk: SK.meta }),
   /** One lock per unordered pair: both sides compute the same key. */
   pairLock: (a: string, b: string): Key => {
@@ -245,6 +248,18 @@ export const toAppliedGeneration = (item: Record<string, unknown>): AppliedGener
   gatewayId: String(item.gatewayId),
   appliedGeneration: Number(item.appliedGeneration),
   appliedAt: String(item.appliedAt),
+});
+
+export function pushItem(push: SentPush): Record<string, unknown> {
+  return { ...keys.push(push.gatewayId), entity: 'push', ...push };
+}
+
+export const toSentPush = (item: Record<string, unknown>): SentPush => ({
+  gatewayId: String(item.gatewayId),
+  instanceId: String(item.instanceId),
+  commandId: String(item.commandId),
+  generation: Number(item.generation),
+  sentAt: String(item.sentAt),
 });
 
 export const toStatusReport = (item: Record<string, unknown>): GatewayStatusReport =>

@@ -120,6 +120,8 @@ export class DynamoRepository implements Repository {
   recordApplied: Repository['recordApplied'] = (applied) => this.status.recordApplied(applied);
   getAppliedGeneration: Repository['getAppliedGeneration'] = (gatewayId) =>
     this.status.getAppliedGeneration(gatewayId);
+  recordPushSent: Repository['recordPushSent'] = (push) => this.status.recordPushSent(push);
+  getPushSent: Repository['getPushSent'] = (gatewayId) => this.status.getPushSent(gatewayId);
   putStatusReport: Repository['putStatusReport'] = (report) => this.status.putStatusReport(report);
   getStatusReport: Repository['getStatusReport'] = (gatewayId) => this.status.getStatusReport(gatewayId);
   forgetInstanceReports: Repository['forgetInstanceReports'] = (gatewayId) =>

@@ -1,12 +1,21 @@
 /**
  * What the instances report, on the gateway partition: `APPLIED` (the generation each push
  * applied; a few bytes, so recording a delta push costs one write unit whatever the peer count)
- * and `STATUS` (the latest live peer list). Both are monotonic: pushes and reports finish out of
+ * and `STATUS` (the latest live peer list); and `PUSH`, the newest push sent (app/push.ts joins
+ * it). All three are monotonic: pushes and reports finish out of
  * order, and an older one must never replace a newer one.
  */
 import type { StatusStore } from '../../app/ports';
-import type { AppliedGeneration, GatewayStatusReport } from '../../core/types';
-import { appliedItem, keys, statusItem, toAppliedGeneration, toStatusReport } from './items';
+import type { AppliedGeneration, GatewayStatusReport, SentPush } from '../../core/types';
+import {
+  appliedItem,
+  keys,
+  pushItem,
+  statusItem,
+  toAppliedGeneration,
+  toSentPush,
+  toStatusReport,
+} from './items';
 import type { Table } from './table';
 
 export class DynamoStatusStore implements StatusStore {
@@ -22,6 +31,17 @@ export class DynamoStatusStore implements StatusStore {
   async getAppliedGeneration(gatewayId: string): Promise<AppliedGeneration | undefined> {
     const item = await this.table.get(keys.applied(gatewayId));
     return item && toAppliedGeneration(item);
+  }
+
+  async recordPushSent(push: SentPush): Promise<void> {
+    await this.table.putIfNewer(pushItem(push), 'generation < :generation', {
+      ':generation': push.generation,
+    });
+  }
+
+  async getPushSent(gatewayId: string): Promise<SentPush | undefined> {
+    const item = await this.table.get(keys.push(gatewayId));
+    return item && toSentPush(item);
   }
 
   /**
@@ -42,6 +62,6 @@ export class DynamoStatusStore implements StatusStore {
   }
 
   async forgetInstanceReports(gatewayId: string): Promise<void> {
-    await this.table.batchDelete([keys.applied(gatewayId), keys.status(gatewayId)]);
+    await this.table.batchDelete([keys.applied(gatewayId), keys.status(gatewayId), keys.push(gatewayId)]);
   }
 }

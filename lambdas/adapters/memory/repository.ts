@@ -49,6 +49,7 @@ import type {
   Peering,
   PeeringStatus,
   PeerRecord,
+  SentPush,
 } from '../../core/types';
 import { keysetPage, PAGE_TOKEN_KEY_BYTES, SealedTokens } from '../../shared/sealed-tokens';
 
@@ -105,6 +106,7 @@ export class MemoryState {
   readonly pairLocks = new Map<string, string>();
   readonly applied = new Map<string, AppliedGeneration>();
   readonly reports = new Map<string, GatewayStatusReport>();
+  readonly pushes = new Map<string, SentPush>();
   readonly idempotency = new Map<string, StoredIdempotency>();
   /** instanceId → the gateway holding it (adapters/dynamodb/instance-locks.ts has the same rules). */
   readonly instanceLocks = new Map<string, string>();
@@ -130,6 +132,7 @@ export class MemoryRepository implements Repository {
   private readonly pairLocks: MemoryState['pairLocks'];
   private readonly applied: MemoryState['applied'];
   private readonly reports: MemoryState['reports'];
+  private readonly pushes: MemoryState['pushes'];
   private readonly idempotency: MemoryState['idempotency'];
   private readonly routeBlocks: MemoryState['routeBlocks'];
   private readonly tokens: SealedTokens;
@@ -150,6 +153,7 @@ export class MemoryRepository implements Repository {
       pairLocks: this.pairLocks,
       applied: this.applied,
       reports: this.reports,
+      pushes: this.pushes,
       idempotency: this.idempotency,
       routeBlocks: this.routeBlocks,
     } = state);
@@ -333,8 +337,15 @@ export class MemoryRepository implements Repository {
   }
 
   async purgeGatewayResidue(gatewayId: string): Promise<void> {
-    for (const partition of [this.peers, this.addresses, this.applied, this.reports, this.routeBlocks])
-      partition.delete(gatewayId);
+    const partitions = [
+      this.peers,
+      this.addresses,
+      this.applied,
+      this.reports,
+      this.pushes,
+      this.routeBlocks,
+    ];
+    for (const partition of partitions) partition.delete(gatewayId);
   }
 
   // ---- peerings -------------------------------------------------------------------------------
@@ -477,6 +488,16 @@ export class MemoryRepository implements Repository {
     return applied && copy(applied);
   }
 
+  async recordPushSent(push: SentPush): Promise<void> {
+    const stored = this.pushes.get(push.gatewayId);
+    if (!stored || stored.generation < push.generation) this.pushes.set(push.gatewayId, copy(push));
+  }
+
+  async getPushSent(gatewayId: string): Promise<SentPush | undefined> {
+    const push = this.pushes.get(gatewayId);
+    return push && copy(push);
+  }
+
   async putStatusReport(report: GatewayStatusReport): Promise<void> {
     const stored = this.reports.get(report.gatewayId);
     const newer =
@@ -494,6 +515,7 @@ export class MemoryRepository implements Repository {
   async forgetInstanceReports(gatewayId: string): Promise<void> {
     this.applied.delete(gatewayId);
     this.reports.delete(gatewayId);
+    this.pushes.delete(gatewayId);
   }
 
   async claimInstance(instanceId: string, gatewayId: string): Promise<void> {

@@ -3,6 +3,7 @@ import { configStore } from '../../adapters/s3';
 import { instanceSecrets } from '../../adapters/s3/secrets';
 import { commandBus } from '../../adapters/ssm';
 import { pushStep } from '../../app/peering-workflow';
+import { clock } from '../../shared/deps';
 import { stepHandler } from '../../shared/step-handler';
 
 export const handler = stepHandler('PushConfig', (input: { gatewayId: string; required: boolean }) =>
@@ -12,6 +13,7 @@ export const handler = stepHandler('PushConfig', (input: { gatewayId: string; re
       configStore: configStore(),
       instanceSecrets: instanceSecrets(),
       commands: commandBus(),
+      clock: clock(),
     },
     input,
   ),

@@ -187,6 +187,13 @@ export function gatewaysContract({ repo }: ContractContext): void {
       await repo().addRoadWarrior(roadWarrior(gateway.id, 'rw-1'));
       await repo().recordApplied({ gatewayId: gateway.id, appliedGeneration: 1, appliedAt: AT });
       await repo().putStatusReport(statusReport(gateway.id, 1, AT));
+      const sent = {
+        gatewayId: gateway.id,
+        instanceId: gateway.instanceId,
+        commandId: 'cmd-1',
+        generation: 1,
+      };
+      await repo().recordPushSent({ ...sent, sentAt: AT });
       await repo().deleteGateway(gateway.id);
 
       // Act
@@ -197,6 +204,7 @@ export function gatewaysContract({ repo }: ContractContext): void {
       expect(await repo().listPeers(gateway.id)).toEqual([]);
       expect(await repo().getAppliedGeneration(gateway.id)).toBeUndefined();
       expect(await repo().getStatusReport(gateway.id)).toBeUndefined();
+      expect(await repo().getPushSent(gateway.id)).toBeUndefined();
     });
   });
 }

@@ -39,23 +39,56 @@ export function statusReportsContract({ repo }: ContractContext): void {
       );
     });
 
-    it('forgets both for a gateway moved to another instance, whose lower generations then count', async () => {
+    it('keeps the push sent at the highest generation: the same or a lower one never replaces it', async () => {
+      // Prepare
+      const gatewayId = uniqueId('gw');
+      const push = (commandId: string, generation: number) => ({
+        gatewayId,
+        instanceId: 'i-0push0contract0',
+        commandId,
+        generation,
+        sentAt: AT,
+      });
+
+      // Act
+      const before = await repo().getPushSent(gatewayId);
+      await repo().recordPushSent(push('cmd-7', 7));
+      await repo().recordPushSent(push('cmd-6', 6));
+      await repo().recordPushSent(push('cmd-7-again', 7));
+
+      // Assess
+      expect(before).toBeUndefined();
+      expect(await repo().getPushSent(gatewayId)).toEqual(push('cmd-7', 7));
+      await repo().recordPushSent(push('cmd-8', 8));
+      expect((await repo().getPushSent(gatewayId))?.commandId).toBe('cmd-8');
+    });
+
+    it('forgets all three for a gateway moved to another instance, whose lower generations then count', async () => {
       // Prepare: the old instance applied and reported generation 9.
       const gatewayId = uniqueId('gw');
       await repo().recordApplied({ gatewayId, appliedGeneration: 9, appliedAt: AT });
       await repo().putStatusReport(statusReport(gatewayId, 9, '2026-11-25T00:00:05.000Z', 30));
+      const sent = {
+        gatewayId,
+        instanceId: 'i-0old0instance0',
+        commandId: 'cmd-9',
+        generation: 9,
+        sentAt: AT,
+      };
+      await repo().recordPushSent(sent);
 
       // Act
       await repo().forgetInstanceReports(gatewayId);
       const forgotten = [
         await repo().getAppliedGeneration(gatewayId),
         await repo().getStatusReport(gatewayId),
+        await repo().getPushSent(gatewayId),
       ];
       await repo().forgetInstanceReports(gatewayId);
       await repo().recordApplied({ gatewayId, appliedGeneration: 2, appliedAt: AT });
 
       // Assess
-      expect(forgotten).toEqual([undefined, undefined]);
+      expect(forgotten).toEqual([undefined, undefined, undefined]);
       expect((await repo().getAppliedGeneration(gatewayId))?.appliedGeneration).toBe(2);
     });
   });
