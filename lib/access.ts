@@ -30,6 +30,8 @@ import { acknowledgeWildcardResource } from './nag';
  * road-warrior private keys only (only the api, which registers gateways and serves key
  * downloads; it never touches a preshared key); `deliver-secrets`: copying a gateway's own key
  * and its peerings' preshared keys to its instance's tagged copies (never a road-warrior key);
+ * `push-record`: putting the `PUSH` item of the newest push sent (push-config's only table write,
+ * docs/DECISIONS.md "Joining a push"); `command-invocation`: reading an invocation's status only;
  * `config`: publishing desired-state documents (tagged for their instance); `config-read`:
  * reading them back (the status route shows the applied generation's peers); `commands`: sending
  * the apply command; `command-status`: reading an invocation and its full output; `report-commands`: sending the report command to
@@ -41,6 +43,7 @@ import { acknowledgeWildcardResource } from './nag';
 export type Access =
   | 'table-read'
   | 'table'
+  | 'push-record'
   | 'secrets-delete'
   | 'secrets-write'
   | 'secrets'
@@ -52,6 +55,7 @@ export type Access =
   | 'teardown-commands'
   | 'published-delete'
   | 'command-status'
+  | 'command-invocation'
   | 'workflows'
   | 'audit';
 
@@ -63,7 +67,7 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   sweeper: ['table', 'secrets-delete', 'workflows', 'audit', 'published-delete', 'teardown-commands'],
   validate: ['table-read'],
   allocate: ['table', 'secrets-write', 'audit'],
-  'push-config': ['table-read', 'deliver-secrets', 'config', 'commands'],
+  'push-config': ['table-read', 'push-record', 'deliver-secrets', 'config', 'commands', 'command-invocation'],
   'check-command': ['table', 'command-status'],
   activate: ['table', 'audit'],
   compensate: ['table', 'audit'],
@@ -151,6 +155,8 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
   const grants: Record<Access, (fn: PeeringFunction) => void> = {
     'table-read': (fn) => allow(fn, TABLE_READ_ACTIONS, table.accessResources),
     table: (fn) => allow(fn, [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS], table.accessResources),
+    // IAM has no condition on the sort key: PutItem on the table, and nothing else it writes.
+    'push-record': (fn) => allow(fn, ['dynamodb:PutItem'], table.accessResources),
     // Deleting an object needs no KMS permission.
     'secrets-delete': (fn) => allowSecrets(fn, ['s3:DeleteObject']),
     'secrets-write': (fn) => {
@@ -218,14 +224,17 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
       }
     },
     'command-status': (fn) => {
-      allow(fn, ['ssm:GetCommandInvocation'], ['*']);
+      grants['command-invocation'](fn);
       allow(fn, ['s3:GetObject'], [outputObjects]);
+      acknowledgeWildcardResource(fn.serviceRole, outputObjects, 'Output objects are keyed by command id');
+    },
+    'command-invocation': (fn) => {
+      allow(fn, ['ssm:GetCommandInvocation'], ['*']);
       acknowledgeWildcardResource(
         fn.serviceRole,
         '*',
         'ssm:GetCommandInvocation has no resource-level permissions',
       );
-      acknowledgeWildcardResource(fn.serviceRole, outputObjects, 'Output objects are keyed by command id');
     },
     workflows: (fn) => {
       for (const machine of [workflows.createPeering, workflows.deletePeering, workflows.pushGateway]) {

@@ -117,10 +117,12 @@ async function joinablePush(d: PushDeps, gateway: GatewayRecord): Promise<PushTi
     return undefined;
   }
   if (d.clock().getTime() - Date.parse(sent.sentAt) > JOIN_WINDOW_MS) return undefined;
-  const command = await d.commands.get(sent.commandId, sent.instanceId).catch((error: unknown) => {
-    if (error instanceof InvocationNotReadyError) return undefined;
-    throw error;
-  });
+  const command = await d.commands
+    .get(sent.commandId, sent.instanceId, { statusOnly: true })
+    .catch((error: unknown) => {
+      if (error instanceof InvocationNotReadyError) return undefined;
+      throw error;
+    });
   if (!command || !JOINABLE_STATUSES.has(command.status)) return undefined;
   const { gatewayId, instanceId, commandId, generation } = sent;
   return { gatewayId, instanceId, commandId, generation, polls: 0 };

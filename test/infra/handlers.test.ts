@@ -15,6 +15,7 @@ import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
 const ADAPTER_OF: Record<Access, string> = {
   'table-read': 'dynamodb',
   table: 'dynamodb',
+  'push-record': 'dynamodb',
   'secrets-delete': 's3',
   'secrets-write': 's3',
   secrets: 's3',
@@ -26,6 +27,7 @@ const ADAPTER_OF: Record<Access, string> = {
   'teardown-commands': 'ssm',
   'published-delete': 's3',
   'command-status': 'ssm',
+  'command-invocation': 'ssm',
   workflows: 'sfn',
   audit: 'events',
 };

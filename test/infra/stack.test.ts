@@ -487,6 +487,23 @@ describe('least privilege', () => {
     expect(actionsOf('status-reports').filter((a) => /^(kms|events):/.test(a))).toEqual([]);
   });
 
+  test("push-config writes only by PutItem (the PUSH item) and reads an invocation's status, never its output", () => {
+    // Assess
+    const actions = actionsOf('push-config');
+    expect(
+      actions.filter(
+        (action) => action.startsWith('dynamodb:') && !action.match(/Get|Query|Scan|Describe|ConditionCheck/),
+      ),
+    ).toEqual(['dynamodb:PutItem']);
+    expect(actions).toContain('ssm:GetCommandInvocation');
+    const outputReads = statementsOf('push-config').filter(
+      (statement) =>
+        [statement.Action].flat().includes('s3:GetObject') &&
+        JSON.stringify(statement.Resource).includes('command-output'),
+    );
+    expect(outputReads).toEqual([]);
+  });
+
   test('SendCommand reaches only the apply document and instances tagged as gateways', () => {
     // Prepare
     const sendCommand = statementsOf('push-config').filter(

@@ -130,15 +130,20 @@ export class SsmCommandBus implements CommandBus {
     return commandIdOf(result.Command);
   }
 
-  async get(commandId: string, instanceId: string): Promise<{ status: CommandStatus; output: string }> {
+  async get(
+    commandId: string,
+    instanceId: string,
+    options: { statusOnly?: boolean } = {},
+  ): Promise<{ status: CommandStatus; output: string }> {
     try {
       const result = await this.ssm.send(
         new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }),
       );
       const status = toCommandStatus(result.Status);
       let output = result.StandardOutputContent ?? '';
-      if (status === 'Success' && output.length >= SSM_STDOUT_LIMIT && result.StandardOutputUrl) {
-        output = await this.fullOutput(result.StandardOutputUrl, commandId, instanceId);
+      const fullUrl = output.length >= SSM_STDOUT_LIMIT ? result.StandardOutputUrl : undefined;
+      if (status === 'Success' && fullUrl && !options.statusOnly) {
+        output = await this.fullOutput(fullUrl, commandId, instanceId);
       }
       return { status, output };
     } catch (error) {
