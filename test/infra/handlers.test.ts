@@ -16,6 +16,7 @@ const ADAPTER_OF: Record<Access, string> = {
   'table-read': 'dynamodb',
   table: 'dynamodb',
   'secrets-delete': 's3',
+  'gateway-secrets-list': 's3',
   'secrets-write': 's3',
   secrets: 's3',
   'deliver-secrets': 's3',
