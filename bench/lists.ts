@@ -159,6 +159,7 @@ async function apiCall(
       putIfAbsent: unused,
       get: unused,
       delete: unused,
+      deleteUnder: unused,
       names: secretNamesUnder(DEFAULT_SECRET_PREFIX),
     } as SecretStore,
     workflows: { start: unused, describe: unused, find: unused } as WorkflowEngine,

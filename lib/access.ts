@@ -25,7 +25,8 @@ import { acknowledgeWildcardResource } from './nag';
 
 /**
  * What a handler touches, by the adapters it imports. `table-read`/`table`: the DynamoDB
- * repository; `secrets-delete`: deleting secret objects (clean-up only); `secrets-write`: creating
+ * repository; `secrets-delete`: deleting secret objects (clean-up only); `gateway-secrets-list`: listing a
+ * deleted gateway's secret folder, to delete its keys a thousand at a time; `secrets-write`: creating
  * them too, with the key encrypting them; `secrets`: also reading them back decrypted, gateway and
  * road-warrior private keys only (only the api, which registers gateways and serves key
  * downloads; it never touches a preshared key); `deliver-secrets`: copying a gateway's own key
@@ -45,6 +46,7 @@ export type Access =
   | 'table'
   | 'push-record'
   | 'secrets-delete'
+  | 'gateway-secrets-list'
   | 'secrets-write'
   | 'secrets'
   | 'deliver-secrets'
@@ -62,9 +64,24 @@ export type Access =
 export const ACCESS: Record<HandlerName, readonly Access[]> = {
   api: ['table', 'secrets', 'config-read', 'workflows'],
   'gateway-events': ['table', 'workflows'],
-  cascade: ['table', 'secrets-delete', 'workflows', 'published-delete', 'teardown-commands'],
+  cascade: [
+    'table',
+    'secrets-delete',
+    'gateway-secrets-list',
+    'workflows',
+    'published-delete',
+    'teardown-commands',
+  ],
   'status-reports': ['table', 'report-commands', 'command-status', 'workflows'],
-  sweeper: ['table', 'secrets-delete', 'workflows', 'audit', 'published-delete', 'teardown-commands'],
+  sweeper: [
+    'table',
+    'secrets-delete',
+    'gateway-secrets-list',
+    'workflows',
+    'audit',
+    'published-delete',
+    'teardown-commands',
+  ],
   validate: ['table-read'],
   allocate: ['table', 'secrets-write', 'audit'],
   'push-config': ['table-read', 'push-record', 'deliver-secrets', 'config', 'commands', 'command-invocation'],
@@ -120,6 +137,8 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
   const gatewayKeys = secretObjectsNamed(secretNames.gatewayPrivateKey('*'));
   const roadWarriorKeys = secretObjectsNamed(secretNames.roadWarriorPrivateKey('*', '*', '*'));
   const presharedKeys = secretObjectsNamed(secretNames.presharedKey('*'));
+  // The listing prefix of a gateway's folder (S3SecretStore.deleteUnder): `secrets/<prefix>/gateways/*/`.
+  const gatewayFolders = `${SECRETS_PREFIX}${secretNames.gatewayFolder('*').replace(/^\//, '')}`;
   const deliveredObjects = secretsBucket.arnForObjects(`${DELIVERED_SECRETS_PREFIX}*`);
   const stateObjects = configBucket.arnForObjects(`${STATE_PREFIX}*`);
   const outputObjects = configBucket.arnForObjects(`${COMMAND_OUTPUT_PREFIX}*`);
@@ -159,6 +178,15 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
     'push-record': (fn) => allow(fn, ['dynamodb:PutItem'], table.accessResources),
     // Deleting an object needs no KMS permission.
     'secrets-delete': (fn) => allowSecrets(fn, ['s3:DeleteObject']),
+    // Only a gateway's folder (its key, its road-warriors' keys), never the peerings' keys.
+    'gateway-secrets-list': (fn) =>
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [secretsBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [gatewayFolders] } },
+        }),
+      ),
     'secrets-write': (fn) => {
       allowSecrets(fn, ['s3:PutObject', 's3:DeleteObject']);
       useSecretsKey(fn, ['kms:GenerateDataKey']);

@@ -7,7 +7,7 @@
 import { type AddressPolicy, DEFAULT_ADDRESS_POLICY } from '../core/address-rules';
 import { ValidationError } from '../core/errors';
 import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/schemas';
-import type { GatewayRecord } from '../core/types';
+import type { GatewayRecord, PeerRecord } from '../core/types';
 import type { Dependencies, InstanceSecrets, RemovedGateway } from './ports';
 import { type PushRun, startGatewayPush } from './push-runs';
 import { startPeeringDeletion } from './workflow-runs';
@@ -141,19 +141,22 @@ export type InstanceTeardown = { commandId: string } | { instanceGone: true };
 
 /**
  * After a gateway item is gone: starts the delete-peering workflow of each of its peerings (which
- * cleans the remote side), deletes the private keys the control plane generated for it and its
- * road-warrior clients and what was published for its instance (documents, secret copies), purges
- * its remaining items, then sends its instance the teardown command (docs/SECURITY.md, "A deleted
- * gateway"). The purge comes after everything that reads the peer entries, so a redelivery after a
- * partial run still finds them; the teardown comes last, so an instance that keeps refusing it
- * leaves the records clean when the stream parks the record.
+ * cleans the remote side and deletes the peering's preshared key), deletes the private keys the
+ * control plane generated for it and its road-warrior clients and what was published for its
+ * instance (documents, secret copies), purges its remaining items, then sends its instance the
+ * teardown command (docs/SECURITY.md, "A deleted gateway"), and only then ends the cascade. The purge
+ * comes after everything that reads the peer entries, so a redelivery after a partial run still
+ * finds them; the teardown comes after the purge, so an instance that keeps refusing it leaves the
+ * records clean.
  *
  * Everything that reads or deletes by the id alone (peer entries, keys, secret copies, the purge)
  * runs only while this incarnation's cascade is pending (beginGatewayCascade): the id cannot be
- * registered again meanwhile, so none of it can hit a new incarnation. It ends the cascade once
- * done; a redelivered or redriven record after that, or after the id was registered again, skips
- * it. What is bound to this incarnation's generation (documents up to it, the teardown: a new
- * incarnation starts above it) runs every time.
+ * registered again meanwhile, so none of it can hit a new incarnation. What is bound to this
+ * incarnation's generation (documents up to it, the teardown: a new incarnation starts above it)
+ * runs every time. The cascade ends last: whatever stops a run before (a failure, the Lambda's
+ * timeout) leaves it pending, and the stream's retry or the sweep runs it all again. Each part
+ * keeps what it did (deleted objects and items stay deleted), so a gateway too large for one
+ * invocation still finishes: its keys go by their folder, a thousand per request, not one by one.
  *
  * Run by the stream with the record's OldImage, and by the sweep with what the tombstone kept
  * (RemovedGateway) when the stream gave up before the cascade ended (app/sweeper.ts).
@@ -163,26 +166,42 @@ export async function cascadeGatewayRemoval(
   removed: RemovedGateway,
 ): Promise<InstanceTeardown> {
   const target = { gatewayId: removed.id, instanceId: removed.instanceId };
-  if (await d.repository.beginGatewayCascade(removed.id, removed.desiredGeneration)) {
+  const pending = await d.repository.beginGatewayCascade(removed.id, removed.desiredGeneration);
+  if (pending) {
     const peers = await d.repository.listPeers(removed.id);
     for (const peer of peers) {
       if (peer.type !== 'vpc-peering' || !peer.peeringId) continue;
       // The execution name dedupes: a redelivery or the API deleting the same peering starts nothing new.
       await startPeeringDeletion(d, peer.peeringId);
     }
-    const privateKeys = [
-      removed.privateKeyParam,
-      ...peers.filter((peer) => peer.type === 'road-warrior').map((peer) => peer.privateKeyParam),
-    ];
-    for (const name of privateKeys) {
-      if (name) await d.secrets.delete(name);
-    }
+    await deleteGatewayKeys(d, removed, peers);
     await d.instanceSecrets.withdraw(target);
     await d.repository.purgeGatewayResidue(removed.id);
-    // Last: a crash before it repeats the above (idempotent) on redelivery.
-    await d.repository.endGatewayCascade(removed.id, removed.desiredGeneration);
   }
   await d.configStore.deleteThrough(removed.id, removed.desiredGeneration);
   const commandId = await d.commands.teardown({ ...target, generation: removed.desiredGeneration });
+  // Last: a run stopped before it leaves the cascade pending, for a retry to do the above again.
+  if (pending) await d.repository.endGatewayCascade(removed.id, removed.desiredGeneration);
   return commandId === undefined ? { instanceGone: true } : { commandId };
+}
+
+/**
+ * The gateway's key and its road-warriors' keys: their folder at once (keys whose add failed or
+ * whose peer entry is gone included), then, one by one, any key a record names outside it (none
+ * this store wrote itself; a name from before a change of the store's prefix).
+ */
+async function deleteGatewayKeys(
+  d: Pick<CascadeDeps, 'secrets'>,
+  removed: RemovedGateway,
+  peers: readonly PeerRecord[],
+): Promise<void> {
+  const folder = d.secrets.names.gatewayFolder(removed.id);
+  await d.secrets.deleteUnder(folder);
+  const named = [
+    removed.privateKeyParam,
+    ...peers.filter((peer) => peer.type === 'road-warrior').map((peer) => peer.privateKeyParam),
+  ];
+  for (const name of named) {
+    if (name && !name.startsWith(folder)) await d.secrets.delete(name);
+  }
 }

@@ -21,6 +21,13 @@ export interface SecretStore {
   putIfAbsent(name: string, value: string): Promise<void>;
   get(name: string): Promise<string | undefined>;
   delete(name: string): Promise<void>;
+  /**
+   * Deletes every secret named under `folder` (a name prefix ending in `/`, e.g.
+   * `names.gatewayFolder`), whether or not a record still names it. Idempotent, and what it
+   * deleted stays deleted, so a retry after a timeout resumes. On S3 a listing page and one
+   * DeleteObjects per 1,000 secrets, not one request each.
+   */
+  deleteUnder(folder: string): Promise<void>;
 }
 
 /** The gateway a document or a secret copy is published for, and the instance serving it. */

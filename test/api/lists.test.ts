@@ -35,6 +35,7 @@ function api(): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGa
       putIfAbsent: unused('secrets'),
       get: unused('secrets'),
       delete: unused('secrets'),
+      deleteUnder: unused('secrets'),
       names: secretNamesUnder(DEFAULT_SECRET_PREFIX),
     } as SecretStore,
     workflows: {

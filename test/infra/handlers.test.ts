@@ -17,6 +17,7 @@ const ADAPTER_OF: Record<Access, string> = {
   table: 'dynamodb',
   'push-record': 'dynamodb',
   'secrets-delete': 's3',
+  'gateway-secrets-list': 's3',
   'secrets-write': 's3',
   secrets: 's3',
   'deliver-secrets': 's3',

@@ -523,33 +523,47 @@ describe('least privilege', () => {
     });
   });
 
-  test('the cascade sends only the teardown document to tagged instances, and deletes only under gateways/', () => {
-    // Prepare
-    const statements = statementsOf('cascade');
-    const actionsOf = (action: string) =>
-      statements.filter((statement) => [statement.Action].flat().includes(action));
-    const teardown = stack.getLogicalId(
-      stack.node.findChild('TeardownDocument').node.findChild('Document') as never,
-    );
+  test.each(['cascade', 'sweeper'])(
+    'the %s sends only the teardown document to tagged instances, and deletes only under gateways/ and secrets/',
+    (name) => {
+      // Prepare
+      const statements = statementsOf(name);
+      const actionsOf = (action: string) =>
+        statements.filter((statement) => [statement.Action].flat().includes(action));
+      const teardown = stack.getLogicalId(
+        stack.node.findChild('TeardownDocument').node.findChild('Document') as never,
+      );
 
-    // Assess
-    const sendCommand = actionsOf('ssm:SendCommand');
-    expect(sendCommand).toHaveLength(2);
-    expect(JSON.stringify(sendCommand.find((statement) => !statement.Condition)?.Resource)).toContain(
-      teardown,
-    );
-    expect(sendCommand.find((statement) => statement.Condition)).toMatchObject({
-      Condition: { StringEquals: { 'ssm:resourceTag/vpc-peering:role': 'gateway' } },
-    });
-    const deletes = actionsOf('s3:DeleteObject').map((statement) => JSON.stringify(statement.Resource));
-    expect(deletes.filter((resource) => resource.includes('/gateways/*'))).toHaveLength(1);
-    expect(deletes.filter((resource) => resource.includes('/secrets/*'))).toHaveLength(1);
-    for (const list of actionsOf('s3:ListBucket')) {
-      expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['gateways/*'] } });
-    }
-    expect(actionsOf('s3:ListBucket')).toHaveLength(2);
-    expect(actionsOf('s3:GetObject')).toEqual([]);
-  });
+      // Assess
+      const sendCommand = actionsOf('ssm:SendCommand');
+      expect(sendCommand).toHaveLength(2);
+      expect(JSON.stringify(sendCommand.find((statement) => !statement.Condition)?.Resource)).toContain(
+        teardown,
+      );
+      expect(sendCommand.find((statement) => statement.Condition)).toMatchObject({
+        Condition: { StringEquals: { 'ssm:resourceTag/vpc-peering:role': 'gateway' } },
+      });
+      const deletes = actionsOf('s3:DeleteObject').map((statement) => JSON.stringify(statement.Resource));
+      expect(deletes.filter((resource) => resource.includes('/gateways/*'))).toHaveLength(1);
+      expect(deletes.filter((resource) => resource.includes('/secrets/*'))).toHaveLength(1);
+      // Published documents and copies in both buckets; a deleted gateway's own secret folder (its
+      // key and its road-warriors' keys, a thousand per request), never the peerings' keys.
+      const listed = actionsOf('s3:ListBucket').map((list) => ({
+        bucket: JSON.stringify(list.Resource).includes(secretsBucketId()) ? 'secrets' : 'config',
+        condition: list.Condition,
+      }));
+      const under = (prefix: string) => ({ StringLike: { 's3:prefix': [prefix] } });
+      expect(listed).toEqual(
+        expect.arrayContaining([
+          { bucket: 'config', condition: under('gateways/*') },
+          { bucket: 'secrets', condition: under('gateways/*') },
+          { bucket: 'secrets', condition: under('secrets/vpc-peering/gateways/*/') },
+        ]),
+      );
+      expect(listed).toHaveLength(3);
+      expect(actionsOf('s3:GetObject')).toEqual([]);
+    },
+  );
 
   test.each(['api', 'gateway-events'])(
     '%s starts and describes push-gateway but neither publishes configs nor runs commands (the api only reads documents back)',

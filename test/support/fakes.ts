@@ -55,6 +55,10 @@ export class MemorySecrets implements SecretStore {
   async delete(name: string): Promise<void> {
     this.values.delete(name);
   }
+
+  async deleteUnder(folder: string): Promise<void> {
+    for (const name of [...this.values.keys()]) if (name.startsWith(folder)) this.values.delete(name);
+  }
 }
 
 /** Records teardowns; an instance in `goneInstances` answers as SSM does for a terminated one. */

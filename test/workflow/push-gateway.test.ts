@@ -46,6 +46,7 @@ const withDelete = (store: SecretStore, remove: (name: string) => Promise<void>)
   putIfAbsent: (name, value) => store.putIfAbsent(name, value),
   get: (name) => store.get(name),
   delete: remove,
+  deleteUnder: (folder) => store.deleteUnder(folder),
 });
 
 const apiDeps = (workflows: WorkflowEngine) => bench.apiDeps(workflows);

@@ -6,8 +6,10 @@
  * connection) means the service is struggling, and each such attempt already holds the SDK's own
  * retries and request timeouts (sdk-client.ts), so it gets only `maxTransientAttempts`: the
  * caller's retry (the ASL's, the API client's on 503) takes over. AGAIN is tried again at once; a
- * TransientError backs off (full jitter, exponential, capped). Randomness and sleeping are
- * injected so tests and benchmarks control them.
+ * TransientError backs off (full jitter, exponential, capped). A batch that left items unprocessed
+ * (Unprocessed) backs off the same way, as AWS asks, but counts as a failure only when its round
+ * got none of its items done: a round that made progress is DynamoDB pacing a busy partition, not
+ * failing. Randomness and sleeping are injected so tests and benchmarks control them.
  */
 import { TransientError } from '../../core/errors';
 import { retry } from '../../shared/retry';
@@ -39,6 +41,20 @@ const BACKOFF_CAP_MS = 500;
 /** AGAIN, carried through the retry loop as a failure; it never leaves this module. */
 class StepAgain extends Error {}
 
+/**
+ * Thrown by a batch step whose request left items unprocessed (UnprocessedItems/UnprocessedKeys),
+ * for the next attempt to send those: `progressed` when the round got some of its items done.
+ */
+export class Unprocessed extends Error {
+  constructor(
+    readonly operation: string,
+    readonly progressed: boolean,
+  ) {
+    super(`${operation} left unprocessed items`);
+    this.name = 'Unprocessed';
+  }
+}
+
 /** A transaction that lost to a concurrent write of the same items: a race, not an outage. */
 const CONTENTION_NAMES = new Set(['TransactionConflictException', 'TransactionInProgressException']);
 function isLostRace(error: unknown): boolean {
@@ -51,7 +67,7 @@ function isLostRace(error: unknown): boolean {
   );
 }
 
-/** The pause after failed attempt `attempt` (1-based): none after AGAIN, full jitter after a TransientError. */
+/** The pause after failed attempt `attempt` (1-based): none after AGAIN, full jitter after a TransientError or Unprocessed. */
 function pauseAfter(attempt: number, random: number, error: unknown): number {
   if (error instanceof StepAgain) return 0;
   return Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)) * random;
@@ -73,7 +89,8 @@ export async function retrying<T>(
   };
   const retryable = (error: unknown): boolean => {
     if (isLostRace(error)) return true;
-    if (!(error instanceof TransientError)) return false;
+    if (error instanceof Unprocessed && error.progressed) return true;
+    if (!(error instanceof TransientError) && !(error instanceof Unprocessed)) return false;
     transientFailures += 1;
     return transientFailures < maxTransientAttempts;
   };
@@ -86,8 +103,8 @@ export async function retrying<T>(
       wait: policy.sleep,
     });
   } catch (error) {
-    if (error instanceof StepAgain || error instanceof TransientError) {
-      const cause = error instanceof TransientError ? { cause: error } : undefined;
+    if (error instanceof StepAgain || error instanceof TransientError || error instanceof Unprocessed) {
+      const cause = error instanceof StepAgain ? undefined : { cause: error };
       throw new TransientError(`${label}: gave up after ${attempts} attempts`, cause);
     }
     throw error;

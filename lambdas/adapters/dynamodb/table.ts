@@ -20,12 +20,11 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { TransientError } from '../../core/errors';
 import { sdkCallBoundMs } from '../sdk-client';
 import { cancellationReasons, isConditionalCheckFailure } from './errors';
 import type { Key } from './items';
 import { type Metered, metered, TOTAL } from './metered';
-import { AGAIN, retrying, TRANSIENT_ATTEMPTS } from './retry';
+import { AGAIN, retrying, TRANSIENT_ATTEMPTS, Unprocessed } from './retry';
 
 export interface TableOptions {
   /** Jitter of the retry back-off, and the allocator's candidates; Math.random by default. */
@@ -56,7 +55,9 @@ const DEFAULT_MAX_ATTEMPTS = 30;
  * by one SDK call that fails after its own retry (sdkCallBoundMs: 2 × 1 s request + < 1 s pause =
  * 3 s), their back-off (< 10 + 20 ms), and one clean-up call after giving up (addRoadWarrior's
  * cancelled reservation, 3 s): 3 × 3 + 3 ≈ 12 s. Calls of the step that succeed before the failing
- * one each add at most their own bound; lost races add round trips of milliseconds.
+ * one each add at most their own bound; lost races add round trips of milliseconds; a batch's rounds
+ * that left items unprocessed but made progress add a round trip and a pause of at most 500 ms each
+ * (retry.ts), and there are at most as many as the batch's items.
  */
 export const repositoryCallBoundMs = (): number =>
   TRANSIENT_ATTEMPTS * sdkCallBoundMs('DYNAMODB') + sdkCallBoundMs('DYNAMODB');
@@ -299,8 +300,9 @@ export class Table {
         items.push(...(output.Responses?.[this.name] ?? []));
         const unprocessed = output.UnprocessedKeys?.[this.name]?.Keys ?? [];
         if (unprocessed.length === 0) return undefined;
+        const progressed = unprocessed.length < pending.length;
         pending = unprocessed as Key[];
-        throw new TransientError('BatchGetItem left unprocessed keys');
+        throw new Unprocessed('BatchGetItem', progressed);
       });
     }
     return items;
@@ -317,8 +319,9 @@ export class Table {
         );
         const unprocessed = output.UnprocessedItems?.[this.name] ?? [];
         if (unprocessed.length === 0) return undefined;
+        const progressed = unprocessed.length < requests.length;
         requests = unprocessed as typeof requests;
-        throw new TransientError('BatchWriteItem left unprocessed items');
+        throw new Unprocessed('BatchWriteItem', progressed);
       });
     }
   }

@@ -46,6 +46,11 @@ export class FileSecretStore implements SecretStore {
     await rm(this.pathOf(name), { force: true });
   }
 
+  async deleteUnder(folder: string): Promise<void> {
+    if (!folder.endsWith('/')) throw new Error(`Invalid secret folder ${JSON.stringify(folder)}`);
+    await rm(this.pathOf(folder.slice(0, -1)), { recursive: true, force: true });
+  }
+
   private pathOf(name: string): string {
     return secretPath(this.root, name);
   }

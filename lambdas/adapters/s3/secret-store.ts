@@ -17,6 +17,7 @@ import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../../app/secret-names'
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { type S3HttpObjects, S3ResponseError, signedObjects } from '../signed-s3/http-objects';
+import { deleteUnderPrefix } from './delete-under-prefix';
 
 const SECRET_NAME = /^(\/[A-Za-z0-9_.-]+){1,15}$/;
 
@@ -25,6 +26,12 @@ export const controlPlaneSecretKey = (name: string) => `secrets${checkedName(nam
 export const deliveredSecretsPrefix = (gatewayId: string) => `gateways/${gatewayId}/secrets/`;
 export const deliveredSecretKey = (gatewayId: string, name: string) =>
   `gateways/${gatewayId}/secrets${checkedName(name)}`;
+
+/** The objects of the secrets named under `folder` (SecretStore.deleteUnder). */
+export const controlPlaneFolderKey = (folder: string) => {
+  if (!folder.endsWith('/')) throw new Error(`Invalid secret folder ${JSON.stringify(folder)}`);
+  return `${controlPlaneSecretKey(folder.slice(0, -1))}/`;
+};
 
 function checkedName(name: string): string {
   if (!SECRET_NAME.test(name)) throw new Error(`Invalid secret name ${JSON.stringify(name)}`);
@@ -78,6 +85,10 @@ export class S3SecretStore implements SecretStore {
 
   async delete(name: string): Promise<void> {
     return this.objects.delete(controlPlaneSecretKey(name));
+  }
+
+  async deleteUnder(folder: string): Promise<void> {
+    return deleteUnderPrefix(this.objects, controlPlaneFolderKey(folder));
   }
 }
 

@@ -10,8 +10,12 @@ import { TransientError } from '../../../lambdas/core/errors';
 import {
   type Answer,
   bodyCut,
+  deleteResult,
+  keysToDelete,
+  listing,
   objectsAnswering,
   ok,
+  type RecordedRequest,
   s3Error,
   socketFailure,
   stalled,
@@ -180,6 +184,47 @@ describe('delete', () => {
       }),
     ]);
   });
+});
+
+describe('deleteUnder', () => {
+  const folder = '/vpc-peering/gateways/gw-1/';
+  const objectKey = (rest: string) => `secrets/vpc-peering/gateways/gw-1/${rest}`;
+
+  test('lists the folder a page at a time and deletes each page in one request, orphans included', async () => {
+    // Prepare: two pages; the second holds a key no peer entry names any more.
+    const firstPage = Array.from({ length: 3 }, (_, i) => objectKey(`peers/rw-${i}/k${i}/private-key`));
+    const { store, requests } = storeAnswering([
+      listing([objectKey('private-key'), ...firstPage], 'next'),
+      deleteResult(),
+      listing([objectKey('peers/gone/k9/private-key')]),
+      deleteResult(),
+    ]);
+
+    // Act
+    await store.deleteUnder(folder);
+
+    // Assess: `gw-1/`, not `gw-1`, so gw-10's folder is not listed.
+    expect(requests.map((request) => request.method)).toEqual(['GET', 'POST', 'GET', 'POST']);
+    expect(new URL(requests[0]?.url ?? '').searchParams.get('prefix')).toBe(objectKey(''));
+    expect(new URL(requests[2]?.url ?? '').searchParams.get('continuation-token')).toBe('next');
+    expect(keysToDelete(requests[1] as RecordedRequest)).toEqual([objectKey('private-key'), ...firstPage]);
+    expect(keysToDelete(requests[3] as RecordedRequest)).toEqual([objectKey('peers/gone/k9/private-key')]);
+  });
+
+  test.each(['/vpc-peering/gateways/gw-1', 'vpc-peering/', '/'])(
+    'refuses %s, which is no folder of secret names, before any request',
+    async (notAFolder) => {
+      // Prepare
+      const { store, requests } = storeAnswering([]);
+
+      // Act
+      const failure = await failureOf(store.deleteUnder(notAFolder));
+
+      // Assess
+      expect(failure).toBeInstanceOf(Error);
+      expect(requests).toHaveLength(0);
+    },
+  );
 });
 
 type Call = (store: S3SecretStore) => Promise<unknown>;
