@@ -223,7 +223,9 @@ export const toPeering = (item: Record<string, unknown>): Peering =>
 
 /**
  * What replaces a deleted peering's record under its key: the id stays taken (createPeering's
- * `attribute_not_exists(pk)`) until the TTL removes it. No index keys, so no list or sweep reads it.
+ * `attribute_not_exists(pk)`) until the TTL removes it. No index keys, so no list or sweep reads
+ * it; no `id` either, so a list that reads it through a lagging index entry finds no item of that
+ * id (list-queries.ts).
  */
 export function peeringTombstoneItem(
   id: string,

@@ -143,8 +143,7 @@ export class DynamoPeeringStore implements PeeringStore {
       this.paging.lists.pageIndexed(
         peeringList(filter.ownerId),
         { limit: page.limit, after },
-        // The index may still name a peering whose item is now its tombstone.
-        (item) => isPeeringItem(item) && (filter.status === undefined || item.status === filter.status),
+        (item) => filter.status === undefined || item.status === filter.status,
       ),
     );
     return { ...result, items: result.items.map(toPeering) };
