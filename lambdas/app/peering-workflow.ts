@@ -132,6 +132,8 @@ export async function allocatePeering(
   // (refusing now would leave it PROVISIONING with nothing to compensate it).
   const written = await d.repository.getPeering(request.peeringId);
   if (written) return announceCreated(d, written);
+  // No record: never written, or written and deleted since (a retry after a lost answer). The
+  // deleted id's tombstone makes createPeering refuse it (NotFoundError, a refusal: Rejected).
   const presharedKeyParam = d.secrets.names.presharedKey(request.peeringId);
   // Stored once per invocation; an earlier invocation (retried after a TransientError) may have too.
   let keyStored = false;

@@ -87,6 +87,12 @@ export interface NewRoadWarrior {
 /** How long an Idempotency-Key is remembered; an expired one may be claimed again. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
+/**
+ * How long a deleted peering's id stays refused (its tombstone): far beyond any retry of a step,
+ * re-drive or Idempotency-Key, and as long as Step Functions keeps the names of closed executions.
+ */
+export const PEERING_TOMBSTONE_TTL_SECONDS = 90 * 24 * 60 * 60;
+
 export interface IdempotencyRecord {
   key: string;
   requestHash: string;
@@ -173,7 +179,8 @@ export interface PeeringStore {
    * One transaction: the peering (PROVISIONING), both peer entries, one tunnel address per side
    * (allocated at random, retried on collision), the unordered pair lock, both gateways'
    * desiredGeneration bumps (conditional on the gateways existing and being ACTIVE).
-   * Idempotent: a peering with the same id already written is returned as is.
+   * Idempotent: a peering with the same id already written is returned as is. NotFoundError when
+   * the id's peering was deleted (its tombstone, releasePeering): a deleted id is never made again.
    * ConflictError PEERING_ALREADY_EXISTS / GATEWAY_NOT_ACTIVE / TUNNEL_SUBNET_EXHAUSTED;
    * ChecksOutdatedError when a route block moved since `routeBlockVersions` were read.
    */
@@ -194,7 +201,11 @@ export interface PeeringStore {
    * Idempotent. Returns the new generation per remaining gateway.
    */
   detachPeering(id: string): Promise<Record<string, number>>;
-  /** Frees both addresses and the pair lock; deletes the record too when `deleteRecord`. Idempotent. */
+  /**
+   * Frees both addresses and the pair lock; when `deleteRecord`, replaces the record by a tombstone
+   * of its id for PEERING_TOMBSTONE_TTL_SECONDS, which no read or list shows and createPeering
+   * refuses. Idempotent.
+   */
   releasePeering(id: string, options: { deleteRecord: boolean }): Promise<void>;
 }
 

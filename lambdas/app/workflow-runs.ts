@@ -61,11 +61,13 @@ export async function startLiveAttempt(
 }
 
 /**
- * delete-peering under `delete-<peeringId>`; when that run ended in failure, a fresh attempt
- * suffixed with the time (a deletion is idempotent: two at once do no harm).
+ * delete-peering under `delete-<peeringId>`; when that run is spent, a fresh attempt suffixed with
+ * the time (a deletion is idempotent: two at once do no harm). Spent: it ended in failure, or it
+ * succeeded and the peering is still there (a record made again after that run deleted it, as
+ * before tombstones, docs/DECISIONS.md): joining it would answer "done" and delete nothing.
  */
 export async function startPeeringDeletion(
-  d: Pick<Dependencies, 'workflows' | 'clock'>,
+  d: Pick<Dependencies, 'workflows' | 'clock' | 'repository'>,
   peeringId: string,
 ): Promise<string> {
   const input = { peeringId };
@@ -75,7 +77,9 @@ export async function startPeeringDeletion(
       name: attempt === 1 ? `delete-${peeringId}` : `delete-${peeringId}-${d.clock().getTime()}`,
       input,
     }),
-    spent: (previous) => FINISHED_UNSUCCESSFULLY.has(previous.status),
+    spent: async (previous) =>
+      FINISHED_UNSUCCESSFULLY.has(previous.status) ||
+      (previous.status === 'SUCCEEDED' && (await d.repository.getPeering(peeringId)) !== undefined),
     maxAttempts: 2,
   });
   return executionId;

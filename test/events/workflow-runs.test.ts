@@ -1,6 +1,9 @@
+import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import type { ExecutionResult } from '../../lambdas/app/ports';
 import { startPeeringDeletion } from '../../lambdas/app/workflow-runs';
 import { RecordingWorkflows } from '../support/fakes';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering } from '../support/records';
 
 /** A recording engine whose first execution already ended with `status`. */
 function engineWhoseFirstRunEnded(status: ExecutionResult['status']) {
@@ -11,12 +14,27 @@ function engineWhoseFirstRunEnded(status: ExecutionResult['status']) {
 
 const clock = () => new Date('2026-11-25T10:00:00Z');
 
-it('reuses the stable execution name while that run is alive or succeeded', async () => {
-  for (const status of ['RUNNING', 'SUCCEEDED'] as const) {
+/** A repository holding peering `peeringId` when `withPeering`, else none. */
+async function repositoryWith(withPeering: boolean, peeringId = 'pcx-1'): Promise<MemoryRepository> {
+  const repository = new MemoryRepository();
+  if (!withPeering) return repository;
+  const [a, b] = [gatewayRecord(), gatewayRecord()];
+  await repository.createGateway(a);
+  await repository.createGateway(b);
+  await repository.createPeering(newPeering(a, b, peeringId));
+  return repository;
+}
+
+it('reuses the stable execution name while that run is alive, or succeeded and the peering is gone', async () => {
+  for (const [status, withPeering] of [
+    ['RUNNING', true],
+    ['SUCCEEDED', false],
+  ] as const) {
     // Prepare
     const workflows = engineWhoseFirstRunEnded(status);
+    const repository = await repositoryWith(withPeering);
     // Act
-    await startPeeringDeletion({ workflows, clock }, 'pcx-1');
+    await startPeeringDeletion({ workflows, clock, repository }, 'pcx-1');
     // Assess
     expect(workflows.starts.map((s) => s.name)).toEqual(['delete-pcx-1']);
   }
@@ -26,8 +44,9 @@ it('starts a fresh, suffixed run when the named one ended in failure', async () 
   for (const status of ['FAILED', 'TIMED_OUT', 'ABORTED'] as const) {
     // Prepare
     const workflows = engineWhoseFirstRunEnded(status);
+    const repository = await repositoryWith(true);
     // Act
-    await startPeeringDeletion({ workflows, clock }, 'pcx-1');
+    await startPeeringDeletion({ workflows, clock, repository }, 'pcx-1');
     // Assess
     expect(workflows.starts.map((s) => s.name)).toEqual([
       'delete-pcx-1',
@@ -35,4 +54,14 @@ it('starts a fresh, suffixed run when the named one ended in failure', async () 
     ]);
     expect(workflows.starts[1]?.input).toEqual({ peeringId: 'pcx-1' });
   }
+});
+
+it('starts a fresh, suffixed run when the named one succeeded but the peering is still there', async () => {
+  // Prepare: a record made again after its deletion's run (before tombstones) must stay deletable.
+  const workflows = engineWhoseFirstRunEnded('SUCCEEDED');
+  const repository = await repositoryWith(true);
+  // Act
+  await startPeeringDeletion({ workflows, clock, repository }, 'pcx-1');
+  // Assess
+  expect(workflows.starts.map((s) => s.name)).toEqual(['delete-pcx-1', `delete-pcx-1-${clock().getTime()}`]);
 });

@@ -4,7 +4,9 @@
  * and delete-peering ASL and the workflow bench (test/support/workflow-bench.ts), and the create
  * API's wait for its execution; each fault is injected into one dependency of the real step handlers.
  */
-import { createPeering } from '../../lambdas/app/api/peerings';
+
+import { newPeeringId } from '../../lambdas/app/api/ids';
+import { createPeering, deletePeering } from '../../lambdas/app/api/peerings';
 import { allocatePeering } from '../../lambdas/app/peering-workflow';
 import { ConflictError, TransientError } from '../../lambdas/core/errors';
 import type { Caller, GatewayRecord } from '../../lambdas/core/types';
@@ -196,6 +198,62 @@ describe('a create whose Allocate is retried, then refused', () => {
     expect(result.status).toBe('FAILED');
     expect(await repository.getPeering(request.peeringId)).toBeUndefined();
     expect(await bench.secrets().get(pskOf(request.peeringId))).toBeUndefined();
+  });
+});
+
+describe('a create whose Allocate lost its answer while the peering was deleted', () => {
+  it('stays deleted: the retried Allocate ends the create, and a later DELETE finds nothing', async () => {
+    // Prepare: Allocate commits, then its "VPC Peering Created" publish is throttled (its answer is
+    // lost); before its retry, the user deletes the PROVISIONING peering, and that run ends.
+    const [a, b] = [await bench.gateway(), await bench.gateway()];
+    const key = 'key-deleted-meanwhile';
+    const peeringId = newPeeringId(alice.userId, a.id, b.id, key);
+    const deleter = { repository: bench.repository(), workflows: bench.engine(), clock: () => new Date() };
+    const creator = { ...deleter, workflows: bench.engine() };
+    let deletion: Promise<unknown> = Promise.resolve();
+    provideDependencies({
+      audit: failingOnce(
+        bench.audit(),
+        'publish',
+        new TransientError('EventBridge ThrottlingException'),
+        () => {
+          deletion = deletePeering(deleter, alice, peeringId, timing);
+          return deletion;
+        },
+      ),
+    });
+
+    // Act: the API's create, which waits for its execution's end; then the user's DELETE again.
+    const created = createPeering(creator, alice, a.id, b.id, key, timing, LIMITS);
+    const createStatus = await created.then(
+      (outcome) => outcome.kind,
+      (error: Error) => error.name,
+    );
+    const deletedAgain = deletePeering(deleter, alice, peeringId, timing);
+
+    // Assess: the deletion answered done and holds: no record, no entry, no address, no lock, no key.
+    await expect(deletion).resolves.toBe('done');
+    expect(createStatus).toBe('NotFoundError');
+    const allocations = bench.calls.filter((call) => call.step === 'AllocateFunctionArn');
+    expect(allocations.map((call) => call.error)).toEqual(['TransientError', 'NotFoundError']);
+    expect(await creator.workflows.find('create-peering', peeringId)).toMatchObject({
+      status: 'FAILED',
+      error: 'NotFoundError',
+    });
+    await expect(deletedAgain).rejects.toMatchObject({ name: 'NotFoundError' });
+    expect(await bench.repository().getPeering(peeringId)).toBeUndefined();
+    for (const gateway of [a, b]) {
+      expect(await bench.repository().listPeers(gateway.id)).toEqual([]);
+      expect(bench.addressesHeld(gateway.id)).toEqual([]);
+      expect(await hostPeerKeys(gateway)).toEqual([]);
+    }
+    await expect(bench.repository().createPeering(newPeering(b, a))).resolves.toMatchObject({
+      status: 'PROVISIONING',
+    });
+    expect(await bench.secrets().get(pskOf(peeringId))).toBeUndefined();
+    const events = bench.audit().events.map((event) => event.detailType);
+    expect(events).toContain('VPC Peering Deleted');
+    expect(events).not.toContain('VPC Peering Activated');
   });
 });
 

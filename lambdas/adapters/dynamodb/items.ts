@@ -221,6 +221,28 @@ export function peeringItem(peering: Peering): Record<string, unknown> {
 export const toPeering = (item: Record<string, unknown>): Peering =>
   pickFields(item as unknown as Peering, PEERING_FIELDS);
 
+/**
+ * What replaces a deleted peering's record under its key: the id stays taken (createPeering's
+ * `attribute_not_exists(pk)`) until the TTL removes it. No index keys, so no list or sweep reads
+ * it; no `id` either, so a list that reads it through a lagging index entry finds no item of that
+ * id (list-queries.ts).
+ */
+export function peeringTombstoneItem(
+  id: string,
+  deletedAt: Date,
+  ttlSeconds: number,
+): Record<string, unknown> {
+  return {
+    ...keys.peering(id),
+    entity: 'peeringTombstone',
+    deletedAt: deletedAt.toISOString(),
+    expiresAt: epochSeconds(deletedAt) + ttlSeconds,
+  };
+}
+
+/** A peering record, not its tombstone. */
+export const isPeeringItem = (item: Record<string, unknown>): boolean => item.entity === 'peering';
+
 export function allocationItem(gatewayId: string, ip: string, holder: string): Record<string, unknown> {
   return { ...keys.allocation(gatewayId, ip), entity: 'allocation', tunnelIp: ip, holder };
 }

@@ -10,19 +10,26 @@
  * compare-and-set, because it reports the generation that first holds the removal.
  */
 import { assertTwoGateways, newPeeringRecord, peeringPeer } from '../../app/new-records';
-import type { NewPeering, PeeringFilter, PeeringStore } from '../../app/ports';
+import {
+  type NewPeering,
+  PEERING_TOMBSTONE_TTL_SECONDS,
+  type PeeringFilter,
+  type PeeringStore,
+} from '../../app/ports';
 import { assertActiveWithRoom } from '../../core/allocation';
-import { ChecksOutdatedError, ConflictError } from '../../core/errors';
+import { ChecksOutdatedError, ConflictError, NotFoundError } from '../../core/errors';
 import type { Page, PageRequest } from '../../core/pagination';
 import type { Peering, PeeringSide, PeeringStatus } from '../../core/types';
 import { type AddressAllocator, refreshedGateway } from './allocator';
 import { failedCondition } from './errors';
 import { nextGeneration, requireGateway } from './gateway-store';
 import {
+  isPeeringItem,
   isTransitional,
   keys,
   peerItem,
   peeringItem,
+  peeringTombstoneItem,
   SWEEP_INDEX_KEYS,
   toPeering,
   toPeerRecord,
@@ -41,7 +48,7 @@ export class DynamoPeeringStore implements PeeringStore {
   ) {}
 
   async createPeering(input: NewPeering): Promise<Peering> {
-    const existing = await this.getPeering(input.id);
+    const existing = await this.writtenPeering(input.id);
     if (existing) return existing;
     assertTwoGateways(input);
     let gateways = await Promise.all(input.sides.map((side) => requireGateway(this.table, side.gatewayId)));
@@ -101,7 +108,7 @@ export class DynamoPeeringStore implements PeeringStore {
         gatewayB,
         ...blocks
       ] = reasons;
-      if (failedCondition(peeringReason)) return (await this.getPeering(input.id)) ?? AGAIN;
+      if (failedCondition(peeringReason)) return (await this.writtenPeering(input.id)) ?? AGAIN;
       if (failedCondition(lockReason)) throw new ConflictError('PEERING_ALREADY_EXISTS');
       if (failedCondition(peerA) || failedCondition(peerB)) throw new ConflictError('PEER_EXISTS');
       if (blocks.some(failedCondition)) {
@@ -119,7 +126,15 @@ export class DynamoPeeringStore implements PeeringStore {
 
   async getPeering(id: string): Promise<Peering | undefined> {
     const item = await this.table.get(keys.peering(id));
-    return item && toPeering(item);
+    return item && isPeeringItem(item) ? toPeering(item) : undefined;
+  }
+
+  /** The peering written under `id`; NotFoundError when it was deleted (its tombstone holds the id). */
+  private async writtenPeering(id: string): Promise<Peering | undefined> {
+    const item = await this.table.get(keys.peering(id));
+    if (!item) return undefined;
+    if (!isPeeringItem(item)) throw new NotFoundError(`Peering ${id}`);
+    return toPeering(item);
   }
 
   /** One page in id order, from the byOwner or byEntity index (list-queries.ts); never a scan. */
@@ -188,7 +203,14 @@ export class DynamoPeeringStore implements PeeringStore {
     }
     const [a, b] = peering.gatewayIds;
     await this.table.deleteIfMatches(keys.pairLock(a, b), 'peeringId = :id', { ':id': id });
-    if (options.deleteRecord) await this.table.deleteIfMatches(keys.peering(id), 'attribute_exists(pk)');
+    if (!options.deleteRecord) return;
+    // One put replaces the record (no moment without either, for a retried Allocate to fill); a
+    // tombstone already there stays as it is.
+    await this.table.putIfNewer(
+      peeringTombstoneItem(id, this.clock(), PEERING_TOMBSTONE_TTL_SECONDS),
+      'entity = :peering',
+      { ':peering': 'peering' },
+    );
   }
 
   /** Removes one side's peer entry; the new generation, or undefined when the gateway is gone. */

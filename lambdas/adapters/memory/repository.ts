@@ -23,6 +23,7 @@ import {
   type IdempotencyRecord,
   type NewPeering,
   type NewRoadWarrior,
+  PEERING_TOMBSTONE_TTL_SECONDS,
   type PeeringFilter,
   type RemovedGateway,
   type Repository,
@@ -37,7 +38,7 @@ import {
   type GatewayAllocationState,
   tunnelAddressSpace,
 } from '../../core/allocation';
-import { ChecksOutdatedError, ConflictError, GatewayGoneError } from '../../core/errors';
+import { ChecksOutdatedError, ConflictError, GatewayGoneError, NotFoundError } from '../../core/errors';
 import { compareText } from '../../core/order';
 import type { Page, PageRequest } from '../../core/pagination';
 import { routeLockClaims } from '../../core/route-blocks';
@@ -102,6 +103,8 @@ export class MemoryState {
   /** gatewayId → address → holder (peer name). */
   readonly addresses = new Map<string, Map<string, string>>();
   readonly peerings = new Map<string, Peering>();
+  /** A deleted peering's id → when its tombstone expires (epoch ms): createPeering refuses it until then. */
+  readonly peeringTombstones = new Map<string, number>();
   /** Unordered pair → peering id. */
   readonly pairLocks = new Map<string, string>();
   readonly applied = new Map<string, AppliedGeneration>();
@@ -353,6 +356,9 @@ export class MemoryRepository implements Repository {
   async createPeering(input: NewPeering): Promise<Peering> {
     const existing = this.peerings.get(input.id);
     if (existing) return copy(existing);
+    if ((this.state.peeringTombstones.get(input.id) ?? 0) > this.clock().getTime()) {
+      throw new NotFoundError(`Peering ${input.id}`);
+    }
     assertTwoGateways(input);
     const a = this.requireGateway(input.sides[0].gatewayId);
     const b = this.requireGateway(input.sides[1].gatewayId);
@@ -471,7 +477,9 @@ export class MemoryRepository implements Repository {
     for (const side of peering.sides) this.freeAddressOf(side.gatewayId, side.tunnelIp, side.peerName);
     const lock = pairKey(...peering.gatewayIds);
     if (this.pairLocks.get(lock) === id) this.pairLocks.delete(lock);
-    if (options.deleteRecord) this.peerings.delete(id);
+    if (!options.deleteRecord) return;
+    this.peerings.delete(id);
+    this.state.peeringTombstones.set(id, this.clock().getTime() + PEERING_TOMBSTONE_TTL_SECONDS * 1000);
   }
 
   // ---- status reports and idempotency -----------------------------------------------------------

@@ -2,7 +2,7 @@
  * Peering routes: create and delete start their workflow (docs/CONTRACT.md#shape) and wait for it within the
  * request's window, answering with the outcome or "still running".
  */
-import { ConflictError, TransientError } from '../../core/errors';
+import { ConflictError, NotFoundError, TransientError } from '../../core/errors';
 import type { Page, QueryParameters } from '../../core/pagination';
 import type { Caller } from '../../core/types';
 import { logger } from '../../shared/logger';
@@ -39,6 +39,15 @@ export function causeMessage(cause: string | undefined): string {
 function conflictOf(result: ExecutionResult): ConflictError | undefined {
   if (result.status !== 'FAILED' || result.error !== 'ConflictError') return undefined;
   return ConflictError.fromMessage(causeMessage(result.cause));
+}
+
+/**
+ * What a failed execution found gone, if that is why it failed: a gateway, or the peering itself,
+ * deleted while it was created (its tombstone refuses the id: docs/DECISIONS.md).
+ */
+function goneOf(result: ExecutionResult): NotFoundError | undefined {
+  if (result.status !== 'FAILED' || result.error !== 'NotFoundError') return undefined;
+  return new NotFoundError(causeMessage(result.cause).replace(/ not found$/, ''));
 }
 
 function unexpectedEnd(workflow: string, executionId: string, result: ExecutionResult): Error {
@@ -112,6 +121,8 @@ export async function createPeering(
   if (peering?.status === 'FAILED')
     return { kind: 'failed', reason: peering.statusReason ?? 'The peering failed' };
   if (result.status === 'SUCCEEDED' && peering) return { kind: 'done', peering: toPublicPeering(peering) };
+  const gone = peering ? undefined : goneOf(result);
+  if (gone) throw gone;
   if (result.status === 'RUNNING') {
     const view = peering
       ? toPublicPeering(peering)

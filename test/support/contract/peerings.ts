@@ -1,11 +1,11 @@
 /** The Repository contract (test/support/repository-contract.ts): peerings. */
-import { ChecksOutdatedError, ConflictError } from '../../../lambdas/core/errors';
+import { ChecksOutdatedError, ConflictError, NotFoundError } from '../../../lambdas/core/errors';
 import { walkPages } from '../../../lambdas/core/pagination';
 import type { GatewayRecord } from '../../../lambdas/core/types';
 import { gatewayRecord } from '../gateways';
 import { everyPeering } from '../pages';
 import { newPeering, roadWarrior, uniqueId } from '../records';
-import type { ContractContext } from './context';
+import { AT, type ContractContext } from './context';
 
 export function peeringsContract({ repo, pairOfGateways, generationOf }: ContractContext): void {
   describe('peerings', () => {
@@ -110,6 +110,45 @@ export function peeringsContract({ repo, pairOfGateways, generationOf }: Contrac
       expect(await repo().listPeers(a.id)).toEqual([]);
       expect(await repo().getPeering(peering.id)).toBeUndefined();
       await expect(repo().createPeering(newPeering(b, a))).resolves.toMatchObject({ status: 'PROVISIONING' });
+    });
+
+    it('keeps a deleted id from being written again, and shows it in no read, list, page or sweep', async () => {
+      // Prepare: a peering DELETING since long ago, as delete-peering leaves it, then released.
+      const owner = uniqueId('owner');
+      const [a, b] = await pairOfGateways(owner);
+      const input = newPeering(a, b, `${owner}-pcx-b`);
+      const deleted = await repo().createPeering(input);
+      const [c, d] = await pairOfGateways(owner);
+      const kept = await repo().createPeering(newPeering(c, d, `${owner}-pcx-a`));
+      const longAgo = () => new Date('2025-01-01T00:00:00.000Z');
+      await repo(longAgo).setPeeringStatus(deleted.id, 'DELETING', null, ['PROVISIONING']);
+      await repo().detachPeering(deleted.id);
+      await repo().releasePeering(deleted.id, { deleteRecord: true });
+
+      // Act: the same request again (a retried Allocate), and every way a peering is read.
+      const again = repo().createPeering({ ...input, createdAt: '2030-01-01T00:00:00.000Z' });
+      const releasedAgain = repo().releasePeering(deleted.id, { deleteRecord: true });
+      const listed = [
+        ...(await everyPeering(repo(), { ownerId: owner })),
+        ...(await everyPeering(repo())).filter((peering) => peering.ownerId === owner),
+      ];
+      const paged = await walkPages((nextToken) =>
+        repo().pagePeerings({ ownerId: owner }, { limit: 1, nextToken, binding: 'peerings' }),
+      );
+      const swept = await repo().findSweepWork({ stalledBefore: AT, cascadeBefore: AT });
+
+      // Assess
+      await expect(again).rejects.toEqual(new NotFoundError(`Peering ${deleted.id}`));
+      await expect(releasedAgain).resolves.toBeUndefined();
+      expect(await repo().getPeering(deleted.id)).toBeUndefined();
+      expect(await repo().setPeeringStatus(deleted.id, 'ACTIVE', null, ['DELETING'])).toBeUndefined();
+      expect(await repo().markSideApplied(deleted.id, a.id)).toBeUndefined();
+      expect(await repo().getPeer(a.id, input.sides[0].peer.name)).toBeUndefined();
+      expect(listed.map((peering) => peering.id)).toEqual([kept.id, kept.id]);
+      expect(paged.map((peering) => peering.id)).toEqual([kept.id]);
+      expect(swept.stalledPeerings.map((peering) => peering.id)).not.toContain(deleted.id);
+      // The pair is free for a peering under a new id.
+      await expect(repo().createPeering(newPeering(a, b))).resolves.toMatchObject({ status: 'PROVISIONING' });
     });
 
     it('skips a gateway that no longer exists when detaching, and keeps the record unless asked', async () => {
