@@ -202,3 +202,23 @@ export function appliedPeerStatuses(
     withFigures({ name: null, type: null, publicKey, allowedIps, endpoint }),
   );
 }
+
+/**
+ * At most `maxPeers` of `peers` (appliedPeerStatuses), in their order: first those `reported` (the
+ * stored report, which boundedStatusReport cut to the most recently active) holds figures for, then
+ * the others. So past the bound `/status` lists the peers the report kept, never a name-ordered
+ * slice whose peers the report left out and that would show as never seen.
+ */
+export function listedPeerStatuses(
+  peers: AppliedPeerStatus[],
+  reported: PeerRuntimeStatus[],
+  maxPeers = STATUS_REPORT_MAX_PEERS,
+): AppliedPeerStatus[] {
+  if (peers.length <= maxPeers) return peers;
+  const hasFigures = new Set(reported.map((peer) => peer.publicKey));
+  const withFigures = peers.filter((peer) => hasFigures.has(peer.publicKey));
+  const listed = new Set(
+    [...withFigures, ...peers.filter((peer) => !hasFigures.has(peer.publicKey))].slice(0, maxPeers),
+  );
+  return peers.filter((peer) => listed.has(peer));
+}

@@ -6,9 +6,10 @@
  * instance that no longer serves the gateway, and a generation above the desired one fails the push.
  */
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
+import { gatewayStatus } from '../../lambdas/app/api/gateways';
 import type { CommandBus } from '../../lambdas/app/ports';
 import { checkPush } from '../../lambdas/app/push';
-import { STATUS_REPORT_MAX_PEERS } from '../../lambdas/core/status';
+import { ONLINE_WINDOW_SECONDS, STATUS_REPORT_MAX_PEERS } from '../../lambdas/core/status';
 import { gatewayRecord } from '../support/gateways';
 import { peerStatuses } from '../support/status-reports';
 
@@ -57,6 +58,44 @@ it('stores a 4,000-peer report bounded to the most recently active peers, with h
   expect(stored).toMatchObject({ appliedGeneration: 3, peersOmitted: PEERS - STATUS_REPORT_MAX_PEERS });
   expect(stored?.peers).toHaveLength(STATUS_REPORT_MAX_PEERS);
   expect(stored?.peers[0]).toEqual(peers[PEERS - 1]);
+});
+
+it('shows in /status the peers the bounded report kept, each with its figures, however they sort by name', async () => {
+  // Prepare: a 4,000-peer full apply; peer i is rw-<i> in the applied document (name order) and
+  // shook hands at 1_790_000_000 + i, so the report keeps the last 1,000 by name.
+  const reportTime = new Date((1_790_000_000 + PEERS) * 1000);
+  await registered('gw-hub', 3);
+  const peers = peerStatuses(PEERS);
+  const report = { gatewayId: 'gw-hub', appliedGeneration: 3, mode: 'wireguard', path: 'full', peers };
+  const commands = finishedWith(JSON.stringify(report));
+  await checkPush(
+    { repository: db.repository(), commands, clock: () => reportTime },
+    ticketOf('gw-hub', 3),
+    10,
+  );
+  const name = (i: number) => `rw-${String(i).padStart(5, '0')}`;
+  // The peers member of the applied document (core/render.ts), which is what /status reads of it.
+  const document = JSON.stringify({
+    peers: peers.map((peer, i) => ({ ...peer, name: name(i), type: 'road-warrior', endpoint: null })),
+  });
+  const configStore = { get: async () => document };
+  const admin = { userId: 'ops', isAdmin: true };
+
+  // Act
+  const status = await gatewayStatus(
+    { repository: db.repository(), configStore, clock: () => reportTime },
+    admin,
+    'gw-hub',
+  );
+
+  // Assess
+  expect(status.peersOmitted).toBe(PEERS - STATUS_REPORT_MAX_PEERS);
+  expect(status.peers.map((peer) => peer.name)).toEqual(
+    Array.from({ length: STATUS_REPORT_MAX_PEERS }, (_, i) => name(PEERS - STATUS_REPORT_MAX_PEERS + i)),
+  );
+  expect(status.peers.filter((peer) => peer.latestHandshake === null)).toEqual([]);
+  // Online: a handshake within the window before the report.
+  expect(status.peers.filter((peer) => peer.online)).toHaveLength(ONLINE_WINDOW_SECONDS);
 });
 
 it('records a delta apply as its applied generation only, keeping the last live peer list', async () => {

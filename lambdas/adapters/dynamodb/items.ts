@@ -78,7 +78,7 @@ export const keys = {
   /** Where the walk that gives older in-flight items their bySweep keys stands (sweep-backfill.ts). */
   sweepBackfill: (): Key => ({ pk: 'CONFIG#sweep-index', sk: SK.meta }),
   /** The bySweep partition (one of SWEEP_SHARDS) of an item the sweep may have to re-drive. */
-  sweepShard: (kind: SweepKind, id: string): string => sweepShardKey(kind, shardOf(id)),
+  sweepShard: (kind: SweepKind, id: string): string => sweepShardKey(kind, shardOf(id, SWEEP_SHARDS)),
 };
 
 /**
@@ -92,11 +92,11 @@ export const SWEEP_SHARDS = 8;
 export const sweepShardKey = (kind: SweepKind, shard: number): string => `SWEEP#${kind}#${shard}`;
 export const SWEEP_INDEX_KEYS = ['gsi3pk', 'gsi3sk'] as const;
 
-/** FNV-1a of the id, modulo SWEEP_SHARDS: stable, so a state change finds its shard again. */
-function shardOf(id: string): number {
+/** FNV-1a of the id, modulo `shards`: stable, so a state change finds its shard again. */
+export function shardOf(id: string, shards: number): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % SWEEP_SHARDS;
+  return (hash >>> 0) % shards;
 }
 
 /**

@@ -14,7 +14,7 @@
  *   page-tokens.ts        page tokens sealed with a key kept in the table
  *   route-blocks.ts       GW#<id>/ROUTES#<block>: the route locks of the routed-prefix check
  *   owner-admissions.ts   OWNER#<ownerId>/ADMISSIONS#<kind>: per-owner limits under concurrency
- *   secret-cleanups.ts    CLEANUP#secrets: secret deletions the sweep retries
+ *   secret-cleanups.ts    CLEANUP#secrets#<shard>: secret deletions the sweep retries
  *   sweep-work.ts         the sweep's Scan: stalled peerings, tombstones of pending cascades
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';

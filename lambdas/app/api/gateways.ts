@@ -5,12 +5,7 @@ import { ConflictError } from '../../core/errors';
 import { generateKeyPair, publicKeyFromPrivateKey } from '../../core/keys';
 import { PAGE_LIMIT_MAX, type Page, type QueryParameters } from '../../core/pagination';
 import type { RegisterGatewayInput } from '../../core/schemas';
-import {
-  appliedPeerStatuses,
-  documentPeers,
-  reportFreshness,
-  STATUS_REPORT_MAX_PEERS,
-} from '../../core/status';
+import { appliedPeerStatuses, documentPeers, listedPeerStatuses, reportFreshness } from '../../core/status';
 import type { AppliedPeerStatus, Caller, Gateway, GatewayRecord, Peer } from '../../core/types';
 import { GATEWAY_FIELDS, pickFields, toPublicGateway, toPublicPeer } from '../../core/views';
 import type { ApiDeps, ApiTiming, OwnerLimits } from './context';
@@ -177,14 +172,17 @@ export interface GatewayStatusView {
   appliedAt: string | null;
   desiredGeneration: number;
   mode: 'wireguard' | 'files' | null;
-  /** The peers of the applied generation, with live figures as of `reportedAt`. */
+  /**
+   * The peers of the applied generation, with live figures as of `reportedAt`. Past the bound, the
+   * ones listed are those the stored report holds, the most recently active (listedPeerStatuses).
+   */
   peers: AppliedPeerStatus[];
   /** The last live report (periodic, or a full apply). */
   reportedAt: string | null;
   reportAgeSeconds: number | null;
   /** No report yet, or the last one is older than its period: handshakes and bytes are not current. */
   stale: boolean;
-  /** Present when peers are left out (more than core/status.ts lists). */
+  /** Present when peers are left out (more than core/status.ts lists): the least recently active. */
   peersOmitted?: number;
 }
 
@@ -213,7 +211,7 @@ export async function gatewayStatus(
     report,
     freshness.stale,
   );
-  const listed = peers.slice(0, STATUS_REPORT_MAX_PEERS);
+  const listed = listedPeerStatuses(peers, report?.peers ?? []);
   return {
     gatewayId,
     appliedGeneration,

@@ -2,9 +2,12 @@
 import {
   appliedPeerStatuses,
   boundedStatusReport,
+  type DocumentPeer,
   HANDSHAKE_CLOCK_SLACK_SECONDS,
+  listedPeerStatuses,
   ONLINE_WINDOW_SECONDS,
   parseInstanceReport,
+  STATUS_REPORT_MAX_PEERS,
 } from '../../../lambdas/core/status';
 import type { GatewayStatusReport } from '../../../lambdas/core/types';
 
@@ -241,5 +244,71 @@ describe('appliedPeerStatuses', () => {
 
     // Assess
     expect(peer).toMatchObject({ latestHandshake: null, online: false });
+  });
+});
+
+describe('listedPeerStatuses', () => {
+  const reportedAt = '2026-11-25T00:05:00.000Z';
+  const reportSeconds = Date.parse(reportedAt) / 1000;
+  /** `count` peers as the applied document lists them: in name order (core/render.ts). */
+  const documentOf = (count: number): DocumentPeer[] =>
+    Array.from({ length: count }, (_, i) => ({
+      name: `rw-${String(i).padStart(5, '0')}`,
+      type: 'road-warrior',
+      publicKey: `key-${String(i).padStart(5, '0')}`,
+      allowedIps: [`100.64.${i >> 8}.${i & 255}/32`],
+      endpoint: null,
+    }));
+  /** A report of `peers`, peer i having last shook hands `secondsAgo(i)` before it. */
+  const reportOf = (peers: DocumentPeer[], secondsAgo: (i: number) => number): GatewayStatusReport => ({
+    gatewayId: 'gw-hub',
+    appliedGeneration: 9,
+    mode: 'wireguard',
+    reportedAt,
+    peers: peers.map((peer, i) => ({
+      publicKey: peer.publicKey,
+      allowedIps: peer.allowedIps,
+      endpoint: '198.51.100.7:51820',
+      latestHandshake: reportSeconds - secondsAgo(i),
+      rxBytes: 1,
+      txBytes: 1,
+    })),
+  });
+
+  it('past the bound lists the peers the stored report kept, in document order, all with their figures', () => {
+    // Prepare: 1,500 peers, all online (handshakes within 150 s, in no order by name), stored bounded.
+    const applied = documentOf(1500);
+    const stored = boundedStatusReport(reportOf(applied, (i) => (i * 7919) % 150));
+    const peers = appliedPeerStatuses(applied, stored, false);
+
+    // Act
+    const listed = listedPeerStatuses(peers, stored.peers);
+
+    // Assess
+    expect(listed).toHaveLength(STATUS_REPORT_MAX_PEERS);
+    expect(listed.filter((peer) => !peer.online)).toEqual([]);
+    expect(new Set(listed.map((peer) => peer.publicKey))).toEqual(
+      new Set(stored.peers.map((peer) => peer.publicKey)),
+    );
+    const names = listed.map((peer) => peer.name ?? '');
+    expect(names).toEqual([...names].sort());
+  });
+
+  it('fills the room the report leaves with the other peers, in document order', () => {
+    // Prepare: five peers; the report holds two of them (it was cut, or they are new).
+    const applied = documentOf(5);
+    const report = reportOf(applied, () => 10);
+    report.peers = [report.peers[4], report.peers[1]].filter((peer) => peer !== undefined);
+    const peers = appliedPeerStatuses(applied, report, false);
+
+    // Act
+    const listed = listedPeerStatuses(peers, report.peers, 3);
+
+    // Assess
+    expect(listed.map((peer) => [peer.name, peer.online])).toEqual([
+      ['rw-00000', false],
+      ['rw-00001', true],
+      ['rw-00004', true],
+    ]);
   });
 });
