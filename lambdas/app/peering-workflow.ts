@@ -14,7 +14,7 @@ import {
 import { type StepFailure, userFacingFailureReason } from '../core/failure-reasons';
 import { generatePresharedKey } from '../core/key-format';
 import { peeringPeerName } from '../core/schemas';
-import type { Gateway, GatewayRecord, Peering, PeerRecord } from '../core/types';
+import type { Gateway, GatewayRecord, Peering, PeeringStatus, PeerRecord } from '../core/types';
 import { logger } from '../shared/logger';
 import { retry } from '../shared/retry';
 import type { Dependencies, NewPeeringSide, RouteBlockVersion } from './ports';
@@ -289,10 +289,17 @@ function activeDespiteFailure(peering: Peering | undefined): boolean {
 }
 
 /**
- * First half of the undo: the peer entries go, so the next push removes them from the instances.
- * `active`: the peering is ACTIVE after all (Activate set it, then failed), nothing was undone, and
- * the execution ends as Active (statemachine/build.ts); the Activate run that failed may not have
- * announced it, so this one does (at least once: see announceActivated).
+ * First half of the undo: FAILED, then the peer entries go, so the next push removes them from the
+ * instances. The status write comes first and is the guard: another run of the same peering (a
+ * re-drive) may be in Activate, and once FAILED is set its ACTIVE write (conditional on
+ * PROVISIONING) is refused; had that run won, the write is refused instead and nothing is undone.
+ * Checking the status and then detaching would let ACTIVE land in between, stripping an ACTIVE
+ * peering (docs/DECISIONS.md "Sweep re-drives and two runs of one peering").
+ * `active`: the peering is ACTIVE after all (this run's Activate set it, then failed, or another
+ * run's did), nothing was undone, and the execution ends as Active (statemachine/build.ts); the run
+ * that set it may not have announced it, so this one does (at least once: see announceActivated).
+ * A FAILED or DELETING peering is undone again (a retry after the write, another run's
+ * compensation, a delete): every step of it is idempotent.
  */
 export async function compensatePeering(
   d: Deps<'repository' | 'audit'>,
@@ -305,16 +312,23 @@ export async function compensatePeering(
     errorName: input.failure?.Error,
     cause: input.failure?.Cause?.slice(0, 2000),
   });
-  const peering = await d.repository.getPeering(input.peeringId);
+  const peering =
+    (await d.repository.setPeeringStatus(input.peeringId, 'FAILED', reason, ['PROVISIONING'])) ??
+    (await d.repository.getPeering(input.peeringId));
   if (peering && activeDespiteFailure(peering)) {
     await announceActivated(d, peering);
     return { active: true };
   }
   await d.repository.detachPeering(input.peeringId);
-  const failed = await d.repository.setPeeringStatus(input.peeringId, 'FAILED', reason, ['PROVISIONING']);
-  if (failed) await d.audit.publish('VPC Peering Failed', { peeringId: input.peeringId, reason });
+  // At least once, as "VPC Peering Activated": a retry after a publish that failed finds FAILED.
+  if (peering?.status === 'FAILED') {
+    await d.audit.publish('VPC Peering Failed', { peeringId: peering.id, reason: peering.statusReason });
+  }
   return { active: false };
 }
+
+/** States no run can take to ACTIVE again (Activate's write requires PROVISIONING). */
+const UNDONE: readonly PeeringStatus[] = ['FAILED', 'DELETING'];
 
 /** Delete, first half: DELETING, peer entries gone, generations bumped. */
 export async function detachForDeletion(
@@ -330,15 +344,20 @@ export async function detachForDeletion(
 
 /**
  * Frees the addresses, the pair lock and the preshared key; on deletion (`deleteRecord`), publishes
- * the deletion and deletes the record. A create's compensation (`!deleteRecord`) leaves an ACTIVE
- * peering whole.
+ * the deletion and deletes the record. A create's compensation (`!deleteRecord`) frees only a
+ * peering that can no longer become ACTIVE: FAILED or DELETING (or gone); an ACTIVE one stays
+ * whole, and a PROVISIONING one (which Compensate would have made FAILED) is left to its runs.
  */
 export async function releasePeering(
   d: Deps<'repository' | 'secrets' | 'audit'>,
   input: { peeringId: string; deleteRecord: boolean },
 ): Promise<void> {
   const peering = await d.repository.getPeering(input.peeringId);
-  if (!input.deleteRecord && activeDespiteFailure(peering)) return;
+  if (!input.deleteRecord && peering && !UNDONE.includes(peering.status)) {
+    if (!activeDespiteFailure(peering))
+      logger.warn('Peering still PROVISIONING: nothing released', { peeringId: peering.id });
+    return;
+  }
   await d.repository.releasePeering(input.peeringId, { deleteRecord: false });
   await d.secrets.delete(d.secrets.names.presharedKey(input.peeringId));
   if (!input.deleteRecord || !peering) return;

@@ -197,6 +197,15 @@ export interface PeeringStore {
   ): Promise<Peering | undefined>;
   markSideApplied(id: string, gatewayId: string): Promise<Peering | undefined>;
   /**
+   * Records `next` as the peering's `lastRedrive`, conditional on its status still being `status`
+   * and its `lastRedrive` still being `previous` (undefined: none): false when either changed (another
+   * sweep recorded its own, or the peering moved on). `updatedAt` stays as it is.
+   */
+  recordRedrive(
+    id: string,
+    claim: { status: PeeringStatus; previous: string | undefined; next: string },
+  ): Promise<boolean>;
+  /**
    * Removes both peer entries and bumps the generation of each gateway that still exists.
    * Idempotent. Returns the new generation per remaining gateway.
    */

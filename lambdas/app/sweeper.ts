@@ -8,10 +8,13 @@
  * Nor does a deleted gateway's cascade stay pending: one the stream gave up on (its retries spent,
  * the record parked in the dead-letter queue, which keeps only its position) runs again here, past
  * its own bound, from what the tombstone kept (RemovedGateway).
+ * A sweep has its invocation's time and no more (SweepBudget): it starts the next item only with
+ * time left, at a random place in the list, so work that outlasts one sweep never starves the rest.
  */
 import type { Peering } from '../core/types';
 import { type CascadeDeps, cascadeGatewayRemoval, type InstanceTeardown } from './gateway-lifecycle';
 import type { Dependencies, RemovedGateway, WorkflowName } from './ports';
+import { type CleanupSweep, cleanLeftoverSecrets } from './secret-cleanup';
 
 export interface Redrive {
   peeringId: string;
@@ -20,7 +23,7 @@ export interface Redrive {
   executionId: string;
 }
 
-type SweepDeps = Pick<Dependencies, 'workflows' | 'audit' | 'clock'>;
+type SweepDeps = Pick<Dependencies, 'workflows' | 'audit' | 'clock' | 'repository'>;
 
 /** The execution a peering in this state belongs to, by its stable name (docs/ARCHITECTURE.md). */
 function namedRun(peering: Peering): { workflow: WorkflowName; name: string; input: Record<string, string> } {
@@ -37,45 +40,75 @@ function namedRun(peering: Peering): { workflow: WorkflowName; name: string; inp
 
 /**
  * The name of the execution that re-drives `peering` now, or undefined when one is running. One
- * that never started is started under its name. One that ended without settling the peering gets
- * one attempt per stalled state, named after the peering's `updatedAt` (a re-drive does not change
- * it): a sweep retried after a failure, or one that overlaps an attempt still running, finds that
- * attempt and leaves it alone, and two sweeps at once start the same name, which Step Functions
- * runs once. Should that attempt end without settling it too, later ones are suffixed with the time
- * (a closed name cannot run again).
+ * that never started is started under its name. After that, each attempt is `<name>-sweep-<now>`,
+ * recorded on the peering (`lastRedrive`) before it starts, by a write conditional on the one read:
+ * while the last recorded attempt runs, none is started; of two sweeps at once, one records and
+ * starts its attempt, the other stops; a sweep that recorded an attempt and failed before starting
+ * it leaves it for the next one, which starts it under that name (a name that exists is joined).
  */
 async function redriveName(d: SweepDeps, peering: Peering): Promise<string | undefined> {
   const run = namedRun(peering);
   const first = await d.workflows.find(run.workflow, run.name);
   if (!first) return run.name;
   if (first.status === 'RUNNING') return undefined;
-  const attempt = `${run.name}-sweep-${Date.parse(peering.updatedAt)}`;
-  const earlier = await d.workflows.find(run.workflow, attempt);
-  if (!earlier) return attempt;
-  if (earlier.status === 'RUNNING') return undefined;
-  return `${attempt}-${d.clock().getTime()}`;
+  // Only an attempt of this state's workflow (a DELETING peering may keep its create's record).
+  const last = peering.lastRedrive?.startsWith(`${run.name}-sweep-`) ? peering.lastRedrive : undefined;
+  if (last !== undefined) {
+    const attempt = await d.workflows.find(run.workflow, last);
+    if (!attempt) return last;
+    if (attempt.status === 'RUNNING') return undefined;
+  }
+  const next = `${run.name}-sweep-${d.clock().getTime()}`;
+  const recorded = await d.repository.recordRedrive(peering.id, {
+    status: peering.status,
+    previous: peering.lastRedrive,
+    next,
+  });
+  return recorded ? next : undefined;
+}
+
+/** A re-drive that failed (finding, recording or starting the execution, or its audit event). */
+export interface RedriveFailure {
+  peeringId: string;
+  errorName: string;
+  errorMessage: string;
 }
 
 /**
- * Re-drives each stalled peering whose executions are not running (redriveName). Each re-drive is
- * audited, and returned for the caller's log.
+ * Re-drives each stalled peering (redriveInto). Used where there is no budget to keep to (tests of
+ * the naming); a sweep goes through sweepTable.
  */
-export async function redriveStalledPeerings(d: SweepDeps, stalled: readonly Peering[]): Promise<Redrive[]> {
-  const redriven: Redrive[] = [];
-  for (const peering of stalled) {
+export async function redriveStalledPeerings(
+  d: SweepDeps,
+  stalled: readonly Peering[],
+): Promise<Pick<SweepResult, 'redriven' | 'failedRedrives'>> {
+  const result: Pick<SweepResult, 'redriven' | 'failedRedrives'> = { redriven: [], failedRedrives: [] };
+  for (const peering of stalled) await redriveInto(d, peering, result);
+  return result;
+}
+
+/**
+ * Re-drives a stalled peering whose executions are not running (redriveName); the re-drive is
+ * audited and added to `result` for the caller's log. One that fails is added to its failures and
+ * does not keep the other peerings, nor the rest of the sweep, from running.
+ */
+async function redriveInto(
+  d: SweepDeps,
+  peering: Peering,
+  result: Pick<SweepResult, 'redriven' | 'failedRedrives'>,
+): Promise<void> {
+  try {
     const run = namedRun(peering);
     const name = await redriveName(d, peering);
-    if (name === undefined) continue;
+    if (name === undefined) return;
     const executionId = await d.workflows.start(run.workflow, name, run.input);
-    redriven.push({ peeringId: peering.id, status: peering.status, workflow: run.workflow, executionId });
-    await d.audit.publish('VPC Peering Re-driven', {
-      peeringId: peering.id,
-      status: peering.status,
-      workflow: run.workflow,
-      executionId,
-    });
+    const redrive = { peeringId: peering.id, status: peering.status, workflow: run.workflow, executionId };
+    result.redriven.push(redrive);
+    await d.audit.publish('VPC Peering Re-driven', { ...redrive });
+  } catch (error) {
+    const { name, message } = error as Error;
+    result.failedRedrives.push({ peeringId: peering.id, errorName: name, errorMessage: message });
   }
-  return redriven;
 }
 
 /** How long each kind of work may wait before the sweep takes it over. */
@@ -105,61 +138,119 @@ export interface CascadeFailure {
 
 export interface SweepResult {
   redriven: Redrive[];
+  failedRedrives: RedriveFailure[];
   stalled: number;
   cascades: CascadeRedrive[];
   failedCascades: CascadeFailure[];
+  /** Items found but not started: the sweep's time ran out (SweepBudget); the next sweep has them. */
+  deferred: number;
 }
+
+/**
+ * What one sweep may spend. On Lambda, its invocation's remaining time (the context's
+ * getRemainingTimeInMillis): the sweeper has 60 s (lib ROLE_TIMEOUTS.event) for work with no bound.
+ */
+export interface SweepBudget {
+  remainingMs(): number;
+  /** In [0, 1): where in the list of work this sweep starts. */
+  random(): number;
+}
+
+/**
+ * An item is started only with this much of the invocation left. A re-drive takes well under a
+ * second; a cascade may take longer and then ends with the invocation (it is idempotent, stays
+ * pending, and the next sweep starts elsewhere in the list).
+ */
+export const SWEEP_RESERVE_MS = 10_000;
 
 type TableSweepDeps = SweepDeps & CascadeDeps;
 
+type SweepItem = { peering: Peering } | { removed: RemovedGateway };
+
 /**
- * One sweep of the table: what findSweepWork finds past its bound, in one read, is re-driven;
- * stalled peerings first, then pending cascades.
+ * One sweep of the table: what findSweepWork finds past its bound, in one read, is re-driven,
+ * stalled peerings and pending cascades in one list, from a random place in it and while time is
+ * left: an item that takes too long, or one the list's order always puts last, is not behind the
+ * same items every run.
  */
-export async function sweepTable(d: TableSweepDeps, bounds: SweepBounds): Promise<SweepResult> {
+export async function sweepTable(
+  d: TableSweepDeps,
+  bounds: SweepBounds,
+  budget: SweepBudget,
+): Promise<SweepResult> {
   const now = d.clock().getTime();
   const before = (seconds: number) => new Date(now - seconds * 1000).toISOString();
   const work = await d.repository.findSweepWork({
     stalledBefore: before(bounds.stalledPeeringSeconds),
     cascadeBefore: before(bounds.pendingCascadeSeconds),
   });
-  const redriven = await redriveStalledPeerings(d, work.stalledPeerings);
-  return {
-    redriven,
+  const items: SweepItem[] = [
+    ...work.stalledPeerings.map((peering) => ({ peering })),
+    ...work.pendingCascades.map((removed) => ({ removed })),
+  ];
+  const result: SweepResult = {
+    redriven: [],
+    failedRedrives: [],
     stalled: work.stalledPeerings.length,
-    ...(await redriveCascades(d, work.pendingCascades)),
+    cascades: [],
+    failedCascades: [],
+    deferred: 0,
   };
+  const first = Math.floor(budget.random() * items.length);
+  const rotated = [...items.slice(first), ...items.slice(0, first)];
+  for (const [index, item] of rotated.entries()) {
+    if (budget.remainingMs() < SWEEP_RESERVE_MS) {
+      result.deferred = rotated.length - index;
+      break;
+    }
+    if ('peering' in item) await redriveInto(d, item.peering, result);
+    else await redriveCascade(d, item.removed, result);
+  }
+  return result;
 }
 
 /**
- * Runs each pending cascade again (cascadeGatewayRemoval is idempotent: it runs again on stream
- * retries already, and a stream delivery running beside it is harmless). Each one that ran is
- * audited; one that fails is returned for the log and stays pending, so the next sweep tries again,
- * and does not keep the others from running.
+ * Runs a pending cascade again (cascadeGatewayRemoval is idempotent: it runs again on stream
+ * retries already, and a stream delivery running beside it is harmless). One that ran is audited;
+ * one that fails is returned for the log and stays pending, so the next sweep tries again, and does
+ * not keep the others from running.
  */
-async function redriveCascades(
+async function redriveCascade(
   d: TableSweepDeps,
-  pending: readonly RemovedGateway[],
-): Promise<Pick<SweepResult, 'cascades' | 'failedCascades'>> {
-  const cascades: CascadeRedrive[] = [];
-  const failedCascades: CascadeFailure[] = [];
-  for (const removed of pending) {
-    let teardown: InstanceTeardown;
-    try {
-      teardown = await cascadeGatewayRemoval(d, removed);
-    } catch (error) {
-      const { name, message } = error as Error;
-      failedCascades.push({ gatewayId: removed.id, errorName: name, errorMessage: message });
-      continue;
-    }
-    const redrive = {
-      gatewayId: removed.id,
-      instanceId: removed.instanceId,
-      generation: removed.desiredGeneration,
-      teardown,
-    };
-    cascades.push(redrive);
-    await d.audit.publish('Gateway Cascade Re-driven', { ...redrive });
+  removed: RemovedGateway,
+  result: Pick<SweepResult, 'cascades' | 'failedCascades'>,
+): Promise<void> {
+  let teardown: InstanceTeardown;
+  try {
+    teardown = await cascadeGatewayRemoval(d, removed);
+  } catch (error) {
+    const { name, message } = error as Error;
+    result.failedCascades.push({ gatewayId: removed.id, errorName: name, errorMessage: message });
+    return;
   }
-  return { cascades, failedCascades };
+  const redrive = {
+    gatewayId: removed.id,
+    instanceId: removed.instanceId,
+    generation: removed.desiredGeneration,
+    teardown,
+  };
+  result.cascades.push(redrive);
+  await d.audit.publish('Gateway Cascade Re-driven', { ...redrive });
+}
+
+/**
+ * The whole sweep: the table's (sweepTable) and the leftover secrets' (cleanLeftoverSecrets), side
+ * by side. The cleanup is bounded (CLEANUPS_PER_SWEEP), so it ends early in the invocation however
+ * long the table's work runs, and neither failing keeps the other from running: the first error is
+ * thrown once both ended.
+ */
+export async function sweepAll(
+  d: TableSweepDeps,
+  bounds: SweepBounds,
+  budget: SweepBudget,
+): Promise<{ table: SweepResult; secrets: CleanupSweep }> {
+  const [table, secrets] = await Promise.allSettled([sweepTable(d, bounds, budget), cleanLeftoverSecrets(d)]);
+  if (table.status === 'rejected') throw table.reason;
+  if (secrets.status === 'rejected') throw secrets.reason;
+  return { table: table.value, secrets: secrets.value };
 }

@@ -77,6 +77,8 @@ export interface Peering {
   createdAt: string;
   updatedAt: string;
   sides: [PeeringSide, PeeringSide];
+  /** The execution a sweep last started for it (app/sweeper.ts); absent until a sweep does. */
+  lastRedrive?: string;
 }
 
 /** One peer as a gateway's interface holds it (docs/CONTRACT.md#status). */

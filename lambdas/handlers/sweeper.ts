@@ -3,9 +3,11 @@
  * for longer than STALLED_PEERING_BOUND_SECONDS with no running execution are re-driven, and the
  * cascades of deleted gateways still pending after PENDING_CASCADE_BOUND_SECONDS run again; each
  * re-drive is logged and audited ("VPC Peering Re-driven", "Gateway Cascade Re-driven"). Then the
- * secret deletions a removal recorded and did not finish are retried (app/secret-cleanup.ts).
+ * secret deletions a removal recorded and did not finish are retried (app/secret-cleanup.ts), beside
+ * the rest. The sweep stops starting work when its invocation's time runs short (SweepBudget).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
 import { repository } from '../adapters/dynamodb';
 import { auditPublisher } from '../adapters/events';
 import { configStore } from '../adapters/s3';
@@ -13,14 +15,26 @@ import { secretCopiesWithdrawal } from '../adapters/s3/secret-copies-withdrawal'
 import { secretStore } from '../adapters/s3/secret-store';
 import { workflowEngine } from '../adapters/sfn';
 import { commandBus } from '../adapters/ssm';
-import { cleanLeftoverSecrets } from '../app/secret-cleanup';
-import { sweepTable } from '../app/sweeper';
+import { type SweepBudget, sweepAll } from '../app/sweeper';
 import { clock } from '../shared/deps';
 import { env } from '../shared/env';
 import { eventRuleHandler, type RuleEvent } from '../shared/event-handler';
 
-async function sweep(_event: RuleEvent, log: Logger): Promise<void> {
-  const swept = await sweepTable(
+/**
+ * The invocation's remaining time; the embedded runtime's context has none (its sweep has no
+ * timeout), so there the budget never runs out.
+ */
+function budgetOf(context: Context): SweepBudget {
+  const remaining = context.getRemainingTimeInMillis;
+  return {
+    remainingMs:
+      typeof remaining === 'function' ? () => remaining.call(context) : () => Number.POSITIVE_INFINITY,
+    random: Math.random,
+  };
+}
+
+async function sweep(_event: RuleEvent, log: Logger, context: Context): Promise<void> {
+  const { table: swept, secrets } = await sweepAll(
     {
       repository: repository(),
       workflows: workflowEngine(),
@@ -35,8 +49,10 @@ async function sweep(_event: RuleEvent, log: Logger): Promise<void> {
       stalledPeeringSeconds: env.stalledPeeringBoundSeconds(),
       pendingCascadeSeconds: env.pendingCascadeBoundSeconds(),
     },
+    budgetOf(context),
   );
   for (const redrive of swept.redriven) log.warn('stalled peering re-driven', { ...redrive });
+  for (const failure of swept.failedRedrives) log.error('stalled peering re-drive failed', { ...failure });
   for (const cascade of swept.cascades) log.warn('pending gateway cascade re-driven', { ...cascade });
   for (const failure of swept.failedCascades)
     log.error('pending gateway cascade failed again', { ...failure });
@@ -44,15 +60,14 @@ async function sweep(_event: RuleEvent, log: Logger): Promise<void> {
     log.info('sweep done', {
       stalled: swept.stalled,
       redriven: swept.redriven.length,
+      failedRedrives: swept.failedRedrives.length,
       cascades: swept.cascades.length,
       failedCascades: swept.failedCascades.length,
+      deferred: swept.deferred,
     });
   }
-  const secrets = await cleanLeftoverSecrets({
-    repository: repository(),
-    secrets: secretStore(),
-    clock: clock(),
-  });
+  if (swept.deferred > 0)
+    log.warn('sweep out of time: the rest waits for the next one', { deferred: swept.deferred });
   if (secrets.deleted + secrets.kept + secrets.failed > 0) log.info('leftover secrets swept', { ...secrets });
 }
 

@@ -12,11 +12,14 @@ import { logger, redact } from './logger';
 export type RuleEvent = EventBridgeEvent<string, unknown>;
 
 /** `what` names the events in the rejection log line ("gateway event", "status event"). */
-export function eventRuleHandler(what: string, route: (event: RuleEvent, log: Logger) => Promise<void>) {
-  return middy<RuleEvent, void, Error, Context>().handler(async (event) => {
+export function eventRuleHandler(
+  what: string,
+  route: (event: RuleEvent, log: Logger, context: Context) => Promise<void>,
+) {
+  return middy<RuleEvent, void, Error, Context>().handler(async (event, context) => {
     const log = logger.createChild({ persistentKeys: { eventId: event.id } });
     try {
-      await route(event, log);
+      await route(event, log, context);
     } catch (error) {
       if (error instanceof ValidationError) {
         log.error(`rejected ${what}`, {

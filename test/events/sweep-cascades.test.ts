@@ -5,13 +5,14 @@
  */
 import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
-import { type SweepBounds, sweepTable } from '../../lambdas/app/sweeper';
+import { type SweepBounds, type SweepBudget, sweepTable } from '../../lambdas/app/sweeper';
 import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayWithKey } from '../support/gateways';
 import { newPeering } from '../support/records';
 
 const BOUNDS: SweepBounds = { stalledPeeringSeconds: 600, pendingCascadeSeconds: 1800 };
 const DELETED_AT_MS = Date.parse('2026-12-04T10:00:00.000Z');
+const UNLIMITED: SweepBudget = { remainingMs: () => Number.POSITIVE_INFINITY, random: () => 0 };
 
 /**
  * Gateway A (its key in the store) peered with B (ACTIVE), then deleted with no cascade run: the repository
@@ -42,7 +43,7 @@ async function deletedWithoutCascade() {
   await repository.deleteGateway(a.id);
   const sweepAt = async (afterDeleteMs: number) => {
     nowMs = DELETED_AT_MS + afterDeleteMs;
-    return sweepTable(deps, BOUNDS);
+    return sweepTable(deps, BOUNDS, UNLIMITED);
   };
   return { deps, a, generation, peering, sweepAt };
 }
@@ -69,7 +70,14 @@ it('runs a pending cascade once it is older than the bound, not before, and only
     generation,
     teardown: { commandId: 'teardown-1' },
   };
-  expect(due).toEqual({ redriven: [], stalled: 0, cascades: [redrive], failedCascades: [] });
+  expect(due).toEqual({
+    redriven: [],
+    failedRedrives: [],
+    stalled: 0,
+    cascades: [redrive],
+    failedCascades: [],
+    deferred: 0,
+  });
   expect(deps.workflows.starts).toEqual([
     { workflow: 'delete-peering', name: `delete-${peering.id}`, input: { peeringId: peering.id } },
   ]);

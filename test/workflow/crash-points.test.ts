@@ -7,7 +7,7 @@
 
 import { newPeeringId } from '../../lambdas/app/api/ids';
 import { createPeering, deletePeering } from '../../lambdas/app/api/peerings';
-import { allocatePeering } from '../../lambdas/app/peering-workflow';
+import { activatePeering, allocatePeering, releasePeering } from '../../lambdas/app/peering-workflow';
 import { ConflictError, TransientError } from '../../lambdas/core/errors';
 import type { Caller, GatewayRecord } from '../../lambdas/core/types';
 import { provideDependencies } from '../../lambdas/shared/deps';
@@ -129,6 +129,107 @@ describe('a create whose Activate set ACTIVE, then failed', () => {
       expect(await bench.secrets().get(pskOf(peeringId))).toBeDefined();
     },
   );
+});
+
+describe('two runs of one create at once: Compensate of one, Activate of the other', () => {
+  it.each([
+    { lands: 'before', status: 'ACTIVE', execution: 'SUCCEEDED' },
+    { lands: 'after', status: 'FAILED', execution: 'FAILED' },
+  ])(
+    "ends $status, never half undone, when Activate lands $lands Compensate's first write",
+    async ({ lands, status, execution }) => {
+      // Prepare: this run's Activate fails (before its own write); another run of the same peering
+      // (a sweep's re-drive) has pushed both sides too, and its Activate lands around the first
+      // write of this run's Compensate.
+      const { a, b, request } = await pairToPeer(`pcx-race-${lands}`);
+      const real = bench.repository();
+      let raced = false;
+      const otherRunActivates = async () => {
+        raced = true;
+        const pushed = [];
+        for (const gatewayId of [a.id, b.id]) {
+          const applied = await real.getAppliedGeneration(gatewayId);
+          pushed.push({ gatewayId, generation: applied?.appliedGeneration ?? 0 });
+        }
+        await activatePeering(
+          { repository: real, audit: bench.audit() },
+          { peeringId: request.peeringId, pushed },
+        )
+          // Refused once this run's compensation began: that run then compensates too.
+          .catch(() => undefined);
+      };
+      const aroundFirstWrite =
+        (method: 'setPeeringStatus' | 'detachPeering') =>
+        async (...args: unknown[]) => {
+          const write = (real[method] as (...a: unknown[]) => Promise<unknown>).bind(real);
+          if (raced) return write(...args);
+          if (lands === 'before') await otherRunActivates();
+          const result = await write(...args);
+          if (lands === 'after') await otherRunActivates();
+          return result;
+        };
+      const racing = Object.assign(Object.create(real) as typeof real, {
+        setPeeringStatus: aroundFirstWrite('setPeeringStatus'),
+        detachPeering: aroundFirstWrite('detachPeering'),
+      });
+      const engine = bench.engine({
+        ActivateFunctionArn: () => async () => {
+          throw new Error('Task timed out after 30.00 seconds');
+        },
+        CompensateFunctionArn: (compensate) => (payload, context) => {
+          provideDependencies({ repository: racing });
+          return compensate(payload, context);
+        },
+      });
+
+      // Act
+      const result = await runToEnd(engine, 'create-peering', request.peeringId, request);
+
+      // Assess: whoever won, the peering is either ACTIVE with everything, or FAILED with nothing.
+      expect(raced).toBe(true);
+      expect(result.status).toBe(execution);
+      const peering = await real.getPeering(request.peeringId);
+      expect(peering?.status).toBe(status);
+      const events = bench.audit().events.map((event) => event.detailType);
+      if (status === 'ACTIVE') {
+        expect(events).not.toContain('VPC Peering Failed');
+        for (const [self, other] of [
+          [a, b],
+          [b, a],
+        ] as const) {
+          expect((await real.listPeers(self.id)).map((peer) => peer.peeringId)).toEqual([request.peeringId]);
+          expect(await hostPeerKeys(self)).toEqual([other.publicKey]);
+        }
+        expect(bench.addressesHeld(a.id)).toEqual([peering?.sides[0].tunnelIp]);
+        expect(await bench.secrets().get(pskOf(request.peeringId))).toBeDefined();
+      } else {
+        expect(events).not.toContain('VPC Peering Activated');
+        expect(events.filter((event) => event === 'VPC Peering Failed')).toHaveLength(1);
+        for (const gateway of [a, b]) {
+          expect(await real.listPeers(gateway.id)).toEqual([]);
+          expect(await hostPeerKeys(gateway)).toEqual([]);
+          expect(bench.addressesHeld(gateway.id)).toEqual([]);
+        }
+        expect(await bench.secrets().get(pskOf(request.peeringId))).toBeUndefined();
+      }
+    },
+  );
+
+  it("a compensation's Release frees nothing of a peering still PROVISIONING", async () => {
+    // Prepare: a peering written, its Compensate never ran (an execution of an older release).
+    const { a, request } = await pairToPeer('pcx-release-provisioning');
+    const d = { repository: bench.repository(), secrets: bench.secrets(), audit: bench.audit() };
+    await allocatePeering({ ...d, clock: () => new Date() }, request);
+
+    // Act
+    await releasePeering(d, { peeringId: request.peeringId, deleteRecord: false });
+
+    // Assess: another run may still activate it, with everything it holds.
+    const peering = await d.repository.getPeering(request.peeringId);
+    expect(peering?.status).toBe('PROVISIONING');
+    expect(bench.addressesHeld(a.id)).toEqual([peering?.sides[0].tunnelIp]);
+    expect(await bench.secrets().get(pskOf(request.peeringId))).toBeDefined();
+  });
 });
 
 describe('a create whose Activate is retried after setting ACTIVE', () => {

@@ -164,6 +164,7 @@ const PEERING_FIELDS = [
   'createdAt',
   'updatedAt',
   'sides',
+  'lastRedrive',
 ] as const satisfies readonly (keyof Peering)[];
 
 const STATUS_REPORT_FIELDS = [

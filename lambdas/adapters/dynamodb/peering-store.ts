@@ -185,6 +185,24 @@ export class DynamoPeeringStore implements PeeringStore {
     );
   }
 
+  async recordRedrive(
+    id: string,
+    claim: { status: PeeringStatus; previous: string | undefined; next: string },
+  ): Promise<boolean> {
+    const previous =
+      claim.previous === undefined
+        ? { condition: 'attribute_not_exists(lastRedrive)', values: {} }
+        : { condition: 'lastRedrive = :previous', values: { ':previous': claim.previous } };
+    const updated = await this.table.updateIfMatches({
+      Key: keys.peering(id),
+      UpdateExpression: 'SET lastRedrive = :next',
+      ConditionExpression: `attribute_exists(pk) AND #status = :status AND ${previous.condition}`,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':next': claim.next, ':status': claim.status, ...previous.values },
+    });
+    return updated !== undefined;
+  }
+
   async detachPeering(id: string): Promise<Record<string, number>> {
     const peering = await this.getPeering(id);
     const generations: Record<string, number> = {};

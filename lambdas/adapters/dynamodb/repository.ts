@@ -114,6 +114,7 @@ export class DynamoRepository implements Repository {
     this.peerings.setPeeringStatus(id, status, reason, from);
   markSideApplied: Repository['markSideApplied'] = (id, gatewayId) =>
     this.peerings.markSideApplied(id, gatewayId);
+  recordRedrive: Repository['recordRedrive'] = (id, claim) => this.peerings.recordRedrive(id, claim);
   detachPeering: Repository['detachPeering'] = (id) => this.peerings.detachPeering(id);
   releasePeering: Repository['releasePeering'] = (id, options) => this.peerings.releasePeering(id, options);
 

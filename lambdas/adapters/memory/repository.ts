@@ -457,6 +457,16 @@ export class MemoryRepository implements Repository {
     return copy(peering);
   }
 
+  async recordRedrive(
+    id: string,
+    claim: { status: PeeringStatus; previous: string | undefined; next: string },
+  ): Promise<boolean> {
+    const peering = this.peerings.get(id);
+    if (peering?.status !== claim.status || peering.lastRedrive !== claim.previous) return false;
+    peering.lastRedrive = claim.next;
+    return true;
+  }
+
   async detachPeering(id: string): Promise<Record<string, number>> {
     const generations: Record<string, number> = {};
     for (const side of this.peerings.get(id)?.sides ?? []) {

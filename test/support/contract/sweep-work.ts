@@ -40,5 +40,29 @@ export function sweepWorkContract({ repo, pairOfGateways }: ContractContext): vo
         ].sort(),
       );
     });
+
+    it('records a re-drive over the one it read and in the status it read, leaving updatedAt', async () => {
+      // Prepare
+      const [a, b] = await pairOfGateways();
+      const peering = await repo().createPeering(newPeering(a, b));
+      const later = () => new Date('2030-01-01T00:00:00.000Z');
+      const record = (status: 'PROVISIONING' | 'DELETING', previous: string | undefined, next: string) =>
+        repo(later).recordRedrive(peering.id, { status, previous, next });
+
+      // Act: two sweeps that both read none, one that read an outdated one, one in another status.
+      const first = await record('PROVISIONING', undefined, 'run-1');
+      const beside = await record('PROVISIONING', undefined, 'run-1b');
+      const second = await record('PROVISIONING', 'run-1', 'run-2');
+      const outdated = await record('PROVISIONING', 'run-1', 'run-2b');
+      const otherStatus = await record('DELETING', 'run-2', 'run-3');
+      const stored = await repo().getPeering(peering.id);
+
+      // Assess
+      expect([first, beside, second, outdated, otherStatus]).toEqual([true, false, true, false, false]);
+      expect(stored).toMatchObject({ lastRedrive: 'run-2', updatedAt: peering.updatedAt });
+      expect(
+        await repo().recordRedrive('pcx-none', { status: 'PROVISIONING', previous: undefined, next: 'x' }),
+      ).toBe(false);
+    });
   });
 }
