@@ -17,10 +17,15 @@ import { parseInstanceReport } from '../core/status';
 import type { GatewayRecord } from '../core/types';
 import { retry } from '../shared/retry';
 import type { CommandStatus, Dependencies } from './ports';
-import { recordInstanceReport } from './status-reports';
+import { recordPushReport } from './status-reports';
 
 export interface PushTicket {
   gatewayId: string;
+  /**
+   * The incarnation of the gateway pushed (its `createdAt`): an id deleted and registered again
+   * (perhaps for another owner) is another gateway, and this push's report is never its status.
+   */
+  gatewayCreatedAt: string;
   instanceId: string;
   commandId: string;
   generation: number;
@@ -125,7 +130,9 @@ async function joinablePush(d: PushDeps, gateway: GatewayRecord): Promise<PushTi
     });
   if (!command || !JOINABLE_STATUSES.has(command.status)) return undefined;
   const { gatewayId, instanceId, commandId, generation } = sent;
-  return { gatewayId, instanceId, commandId, generation, polls: 0 };
+  // The sent push is this incarnation's: generations never repeat across incarnations (the
+  // tombstone), and its generation is at least this gateway's desired one.
+  return { gatewayId, gatewayCreatedAt: gateway.createdAt, instanceId, commandId, generation, polls: 0 };
 }
 
 /** Undefined when the gateway no longer exists (nothing to push to). */
@@ -147,28 +154,38 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
     stateSha256: published.sha256,
   });
   await d.repository.recordPushSent({ ...target, commandId, generation, sentAt: d.clock().toISOString() });
-  return { gatewayId, instanceId: gateway.instanceId, commandId, generation, polls: 0 };
+  return {
+    gatewayId,
+    gatewayCreatedAt: gateway.createdAt,
+    instanceId: gateway.instanceId,
+    commandId,
+    generation,
+    polls: 0,
+  };
 }
 
 /**
- * Whether a finished push's report may be recorded (docs/SECURITY.md, "Reports"). An honest
- * instance reports the ticket's generation, or a later one it had already applied (a stale skip),
- * never one above the gateway's desired generation: a claim above it would stand for good, since
- * the stores keep the highest. So the gateway is read only for a report above the ticket (the
- * common push pays no extra request); it then also tells whether the instance still serves the
- * gateway (false: nothing is recorded). A report at or below the ticket is recorded without that
- * read: after a move to another instance (which forgets what the old one
- * applied), a push to the old one that ends later is still recorded, until the new instance's
- * applies and the drift repair of its periodic reports replace it.
+ * Whether a finished push's report may be recorded (docs/SECURITY.md, "Reports"). The gateway is
+ * read once per finished push (1 RRU): the report is the gateway's status only while the gateway is
+ * the incarnation the ticket pushed (a late report of a deleted gateway's old instance never lands
+ * on the id registered again, perhaps for another owner). An honest instance reports the ticket's
+ * generation, or a later one it had already applied (a stale skip), never one above the gateway's
+ * desired generation: a claim above it would stand for good, since the stores keep the highest. A
+ * report above the ticket is recorded only while the instance still serves the gateway. One at or
+ * below the ticket is recorded even after a move to another instance (which forgets what the old
+ * one applied), until the new instance's applies and the drift repair of its periodic reports
+ * replace it.
  */
 async function plausiblyApplied(
   d: Pick<Dependencies, 'repository'>,
   ticket: PushTicket,
   appliedGeneration: number,
 ): Promise<boolean> {
-  if (appliedGeneration <= ticket.generation) return true;
   const gateway = await d.repository.getGateway(ticket.gatewayId);
-  if (gateway?.instanceId !== ticket.instanceId) return false;
+  // Also a ticket of an execution started before tickets named the incarnation: nothing recorded.
+  if (!gateway || gateway.createdAt !== ticket.gatewayCreatedAt) return false;
+  if (appliedGeneration <= ticket.generation) return true;
+  if (gateway.instanceId !== ticket.instanceId) return false;
   if (appliedGeneration > gateway.desiredGeneration) {
     throw new CommandFailedError(
       `Config push to ${ticket.instanceId} reported generation ${appliedGeneration}, above the desired ${gateway.desiredGeneration}`,
@@ -195,7 +212,7 @@ export async function checkPush(
     if (!report) throw new CommandFailedError(`Config push to ${ticket.instanceId} returned no report`);
     // The ticket names the gateway: a push's report is never trusted to name another one.
     if (await plausiblyApplied(d, ticket, report.appliedGeneration)) {
-      await recordInstanceReport(d, { ...report, gatewayId: ticket.gatewayId });
+      await recordPushReport(d, { ...report, gatewayId: ticket.gatewayId });
     }
     return { done: true, appliedGeneration: report.appliedGeneration };
   }

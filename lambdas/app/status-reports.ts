@@ -1,6 +1,7 @@
 /**
  * Gateway status (docs/CONTRACT.md#status) comes from two kinds of report:
- * - every push records the generation its instance applied (one small item, whatever the peers);
+ * - every push records the generation its instance applied (one small item, whatever the peers),
+ *   and only a push does: that is what activation reads;
  * - the live peer list (handshakes, bytes) comes with full applies and with the periodic report
  *   every gateway instance is asked for (a schedule on AWS, a timer in the embedded runtime), since
  *   a delta apply lists no peers: its cost must follow the change (docs/DECISIONS.md, "Status reports").
@@ -9,30 +10,36 @@
  */
 import { InvocationNotReadyError, TransientError } from '../core/errors';
 import { boundedStatusReport, parseInstanceReport } from '../core/status';
-import type { InstanceReport } from '../core/types';
+import type { GatewayStatusReport, InstanceReport, PeerRuntimeStatus } from '../core/types';
 import type { Dependencies } from './ports';
 import { type PushRun, startDriftRepair } from './push-runs';
 
 type ReportDeps = Pick<Dependencies, 'repository' | 'clock'>;
 
 /**
- * Stores what an instance reported: its applied generation, and its peers when it listed them,
- * with the generation it had yet to apply (`pendingGeneration`) when one is given.
+ * Stores a push's report: the generation its instance applied (`APPLIED`, what activation reads),
+ * and its peers when it listed them. Only a push's report may say what was applied: its output lies
+ * under its instance's own ARN, which no other instance may write (docs/SECURITY.md, "Reports").
  */
-export async function recordInstanceReport(
-  d: ReportDeps,
-  report: InstanceReport,
-  pendingGeneration?: number,
-): Promise<void> {
+export async function recordPushReport(d: ReportDeps, report: InstanceReport): Promise<void> {
   const at = d.clock().toISOString();
-  const { gatewayId, appliedGeneration, mode, peers } = report;
+  const { gatewayId, appliedGeneration, peers } = report;
   await d.repository.recordApplied({ gatewayId, appliedGeneration, appliedAt: at });
-  if (peers) {
-    const stored = { gatewayId, appliedGeneration, mode, peers, reportedAt: at };
-    await d.repository.putStatusReport(
-      boundedStatusReport(pendingGeneration === undefined ? stored : { ...stored, pendingGeneration }),
-    );
-  }
+  if (peers) await d.repository.putStatusReport(liveReport(report, peers, at));
+}
+
+/**
+ * The live peer list as stored (bounded), with the generation the instance had yet to apply
+ * (`pendingGeneration`) when one is given.
+ */
+function liveReport(
+  { gatewayId, appliedGeneration, mode }: InstanceReport,
+  peers: PeerRuntimeStatus[],
+  reportedAt: string,
+  pendingGeneration?: number,
+): GatewayStatusReport {
+  const stored = { gatewayId, appliedGeneration, mode, peers, reportedAt };
+  return boundedStatusReport(pendingGeneration === undefined ? stored : { ...stored, pendingGeneration });
 }
 
 /** Asks every gateway instance for its live report; each answer arrives as its own notification. */
@@ -58,7 +65,8 @@ const NOT_NOW: ReadonlySet<string> = new Set([TransientError.name, InvocationNot
 /**
  * Stores the report of one finished report invocation. The report names its gateway, and is
  * stored only if that gateway is served by the instance that sent it (an instance can never write
- * another gateway's status) and claims no generation above the desired one. Anything else is
+ * another gateway's status) and claims no generation above the desired one. It updates the live
+ * peer list only, never the applied generation (recordPushReport). Anything else is
  * dropped (the next period brings a new report), and so is a report met by a TransientError or an
  * InvocationNotReadyError (`unavailable`); other errors are thrown.
  *
@@ -103,7 +111,12 @@ async function storeReport(
   // Only a gateway behind now can still be behind what the previous report found pending (a
   // pending generation is never above the desired one), so one in sync reads nothing more.
   const stalled = behind ? (await d.repository.getStatusReport(gateway.id))?.pendingGeneration : undefined;
-  await recordInstanceReport(d, report, behind ? gateway.desiredGeneration : undefined);
+  // The live peers only, never `APPLIED`: this output may come from the report prefix every
+  // instance may write (docs/SECURITY.md), and activation must not pass on another's word.
+  const at = d.clock().toISOString();
+  await d.repository.putStatusReport(
+    liveReport(report, report.peers, at, behind ? gateway.desiredGeneration : undefined),
+  );
   if (gateway.status !== 'ACTIVE' || stalled === undefined || report.appliedGeneration >= stalled) {
     return { stored: true, gatewayId: gateway.id };
   }

@@ -118,6 +118,9 @@ function matchString(
 const idText = 'letters, digits, ".", "_" or "-", starting with a letter or digit';
 const nameText = 'letters, digits, ".", "_", ":" or "-", starting with a letter or digit';
 
+/** Whether `value` is a gateway, peering or path id (what parseResourceId accepts). */
+export const isResourceId = (value: string): boolean => RESOURCE_ID.test(value);
+
 export function parseResourceId(value: unknown, field: string): string {
   return matchString(value, field, RESOURCE_ID, 128, idText);
 }

@@ -2,6 +2,7 @@
  * Gateway status: reading the gateway script's report, and the report as stored (bounded, because
  * a gateway may hold tens of thousands of peers).
  */
+import { isResourceId } from './schemas';
 import type {
   AppliedPeerStatus,
   GatewayStatusReport,
@@ -79,18 +80,52 @@ function peerStatus(peer: Record<string, unknown>): PeerRuntimeStatus | undefine
 }
 
 /**
+ * The most peers one report may list: a peer holds an address of its gateway's tunnel subnet,
+ * which is at most a /16 (core/address-rules.ts), so no honest report lists more.
+ */
+export const REPORT_MAX_PEERS = 2 ** 16;
+/**
+ * Bounds on a report's JSON, counted on the text before it is parsed (a compromised instance's 8
+ * MiB of `{},` made 2.8 million objects, several times a Lambda's memory): objects and arrays (the
+ * report and its peer list, then per peer its object and its allowedIps), and commas, which bound
+ * the values (an honest peer takes 7: 5 between its six fields, 1 between its two prefixes, 1
+ * before the next peer).
+ */
+const REPORT_MAX_CONTAINERS = 2 + 2 * REPORT_MAX_PEERS;
+const REPORT_MAX_COMMAS = 16 + 16 * REPORT_MAX_PEERS;
+
+/** Whether `text` opens no more objects and arrays, and holds no more commas, than a report may. */
+function withinReportShape(text: string): boolean {
+  let containers = 0;
+  let commas = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code === 0x7b || code === 0x5b) containers += 1;
+    else if (code === 0x2c) commas += 1;
+  }
+  return containers <= REPORT_MAX_CONTAINERS && commas <= REPORT_MAX_COMMAS;
+}
+
+/**
  * The report on the last line of the script's output; undefined when there is none or it is not
- * one (no gatewayId, no generation, peers that are not a list of objects).
+ * one (no gatewayId that is a resource id, no generation, peers that are not a list of objects,
+ * more objects, arrays or commas than REPORT_MAX_PEERS peers make). The output is the instance's,
+ * up to OUTPUT_READ_LIMIT_BYTES (adapters/ssm): nothing is split or parsed before it is bounded.
  */
 export function parseInstanceReport(output: string): InstanceReport | undefined {
-  const lastLine = output.trim().split('\n').pop() ?? '';
+  const text = output.trimEnd();
+  const lastLine = text.slice(text.lastIndexOf('\n') + 1);
+  if (!withinReportShape(lastLine)) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(lastLine);
   } catch {
     return undefined;
   }
-  if (!isObject(parsed) || typeof parsed.gatewayId !== 'string') return undefined;
+  // A gatewayId no gateway can have would reach DynamoDB as a key it refuses (over 2 KB).
+  if (!isObject(parsed) || typeof parsed.gatewayId !== 'string' || !isResourceId(parsed.gatewayId)) {
+    return undefined;
+  }
   const { appliedGeneration, peers } = parsed;
   if (!isCount(appliedGeneration)) return undefined;
   if (peers !== undefined && !(Array.isArray(peers) && peers.every(isObject))) return undefined;

@@ -3,7 +3,8 @@
  * policy for every instance, each held to its own gateway by its session's `ec2:SourceInstanceARN`
  * (docs/SECURITY.md): it reads only objects tagged with its own ARN (its gateway's documents and
  * the secret copies delivered to it), decrypts only delivered copies, and writes apply output only
- * under its own ARN. No Parameter Store access, no control-plane secret, no road-warrior key.
+ * under its own ARN. It grants no Parameter Store access (AmazonSSMManagedInstanceCore does:
+ * docs/SECURITY.md, "Known limitations"), no control-plane secret, no road-warrior key.
  */
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';

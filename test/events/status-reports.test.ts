@@ -5,6 +5,8 @@
  * and stored by the same handler.
  */
 import type { Context, EventBridgeEvent } from 'aws-lambda';
+import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
+import { activatePeering } from '../../lambdas/app/peering-workflow';
 import type { CommandBus } from '../../lambdas/app/ports';
 import { storeStatusReport } from '../../lambdas/app/status-reports';
 import { InvocationNotReadyError, TransientError } from '../../lambdas/core/errors';
@@ -13,6 +15,7 @@ import { provideDependencies } from '../../lambdas/shared/deps';
 import { COMMAND_INVOCATION_CHANGED, SCHEDULED_EVENT } from '../../lambdas/shared/event-patterns';
 import { LocalCommandBus, type ReportInvocation } from '../../runtime/hosts';
 import { RecordingWorkflows } from '../support/fakes';
+import { newPeering } from '../support/records';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
@@ -182,6 +185,39 @@ it.each([
   expect(result).toEqual({ stored: false, reason });
   expect(await bench.repository().getStatusReport(gateway.id)).toEqual(before);
   expect((await bench.repository().getAppliedGeneration(gateway.id))?.appliedGeneration).toBe(1);
+});
+
+it("shows a periodic report's peers, but never takes its generation as applied: a peering waiting for it stays PROVISIONING", async () => {
+  // Prepare: a peering written on two pushed gateways (applied 1); the spoke's push applied it,
+  // the hub's did not. A long report is read from the prefix every instance may write
+  // (docs/SECURITY.md), so the hub's report here may be another instance's forgery.
+  const [hub, spoke] = [await pushedGateway(), await pushedGateway()];
+  const repository = bench.repository();
+  const peering = await repository.createPeering(newPeering(hub, spoke));
+  const desired = async (id: string) => (await repository.getGateway(id))?.desiredGeneration ?? 0;
+  const spokeApplied = {
+    gatewayId: spoke.id,
+    appliedGeneration: await desired(spoke.id),
+    appliedAt: LATER.toISOString(),
+  };
+  await repository.recordApplied(spokeApplied);
+  const claim = { gatewayId: hub.id, appliedGeneration: await desired(hub.id), mode: 'files', peers: [] };
+
+  // Act
+  const stored = await storeReported(claim, hub.instanceId);
+  const activation = await activatePeering(
+    { repository, audit: new MemoryAudit() },
+    { peeringId: peering.id },
+  ).catch((error: Error) => error.name);
+
+  // Assess
+  expect(stored).toEqual({ stored: true, gatewayId: hub.id });
+  expect(await repository.getStatusReport(hub.id)).toMatchObject({
+    appliedGeneration: claim.appliedGeneration,
+  });
+  expect((await repository.getAppliedGeneration(hub.id))?.appliedGeneration).toBe(1);
+  expect(activation).toBe('CommandFailedError');
+  expect((await repository.getPeering(peering.id))?.status).toBe('PROVISIONING');
 });
 
 it.each([

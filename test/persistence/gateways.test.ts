@@ -12,9 +12,12 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { CommandBus } from '../../lambdas/app/ports';
+import { storeStatusReport } from '../../lambdas/app/status-reports';
 import { boundedStatusReport, STATUS_REPORT_MAX_PEERS } from '../../lambdas/core/status';
 import { LOCAL_CLIENT_CONFIG } from '../../runtime/dynamodb-local';
 import { useDynamoDb } from '../support/dynamodb';
+import { RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { everyGateway } from '../support/pages';
 import { roadWarrior, uniqueId } from '../support/records';
@@ -226,6 +229,25 @@ describe('status reports', () => {
     const stored = await db.repository().getStatusReport(report.gatewayId);
     expect(stored?.peers).toHaveLength(STATUS_REPORT_MAX_PEERS);
     expect(stored?.peersOmitted).toBe(3500 - STATUS_REPORT_MAX_PEERS);
+  });
+  it('drops a report naming a gatewayId over the 2 KB DynamoDB takes as a key, instead of throwing every period', async () => {
+    // Prepare: any tagged instance can print it; a throw goes to the dead-letter queue and its alarm.
+    const output = JSON.stringify({ gatewayId: 'g'.repeat(3000), appliedGeneration: 0, peers: [] });
+    const commands: CommandBus = {
+      send: async () => 'unused',
+      teardown: async () => 'unused',
+      requestReports: async () => 'unused',
+      get: async () => ({ status: 'Success', output }),
+    };
+
+    // Act
+    const outcome = await storeStatusReport(
+      { repository: db.repository(), commands, clock: () => new Date(), workflows: new RecordingWorkflows() },
+      { commandId: 'round-1', instanceId: 'i-0intruder' },
+    );
+
+    // Assess
+    expect(outcome).toEqual({ stored: false, reason: 'no-report' });
   });
 });
 

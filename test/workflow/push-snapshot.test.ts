@@ -189,8 +189,9 @@ describe('joining a push already sent', () => {
       // Act
       const joined = await pushGatewayConfig({ ...deps(repository, commands), instanceSecrets }, gateway.id);
 
-      // Assess
+      // Assess: the joined ticket names the incarnation too, or its report would be dropped.
       expect(joined).toEqual(first);
+      expect(joined).toMatchObject({ gatewayCreatedAt: gateway.createdAt });
       expect(commands.sent).toHaveLength(1);
       expect(delivered).toEqual([]);
     },

@@ -3,7 +3,8 @@
  * repository: always the generation applied; the live peers when the report lists them (a full
  * apply), bounded so that a gateway with thousands of peers still fits in one item (that it fits:
  * test/persistence/gateways.test.ts). The report is the instance's word: nothing is recorded for an
- * instance that no longer serves the gateway, and a generation above the desired one fails the push.
+ * instance that no longer serves the gateway, nor for another incarnation of its id, and a
+ * generation above the desired one fails the push.
  */
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
 import { gatewayStatus } from '../../lambdas/app/api/gateways';
@@ -16,11 +17,14 @@ import { peerStatuses } from '../support/status-reports';
 const state = new MemoryState();
 const db = { repository: () => new MemoryRepository({}, state) };
 const NOW = new Date('2026-11-25T12:00:00.000Z');
+/** When `registered` creates a gateway: the incarnation every ticket here pushes. */
+const CREATED_AT = '2026-11-25T11:00:00.000Z';
 const PEERS = 4000;
 
 /** The push of `gatewayId` at `generation`, to its instance (as `registered` names it). */
 const ticketOf = (gatewayId: string, generation: number) => ({
   gatewayId,
+  gatewayCreatedAt: CREATED_AT,
   instanceId: `i-${gatewayId.replace(/^gw-/, '')}`,
   commandId: 'cmd-1',
   generation,
@@ -30,7 +34,9 @@ const ticketOf = (gatewayId: string, generation: number) => ({
 /** Gateway `id`, served by instance `i-<id without gw->`, at `desiredGeneration`. */
 async function registered(id: string, desiredGeneration: number): Promise<void> {
   const { instanceId } = ticketOf(id, 0);
-  await db.repository().createGateway(gatewayRecord({ id, instanceId, desiredGeneration }));
+  await db
+    .repository()
+    .createGateway(gatewayRecord({ id, instanceId, desiredGeneration, createdAt: CREATED_AT }));
 }
 
 /** A command bus whose one command has ended Success with `output`. */
@@ -187,8 +193,8 @@ it('records nothing for an instance that no longer serves the gateway, when its 
   expect(await repository.getAppliedGeneration('gw-moved')).toBeUndefined();
 });
 
-it('records a report of the ticket generation without reading the gateway', async () => {
-  // Prepare: the common case, every push pays no extra request.
+it('records a report of the ticket generation with one read of the gateway', async () => {
+  // Prepare: the common case; the read tells whether the gateway is still the one pushed.
   await registered('gw-honest', 1);
   const repository = db.repository();
   const reads = jest.spyOn(repository, 'getGateway');
@@ -203,6 +209,42 @@ it('records a report of the ticket generation without reading the gateway', asyn
   );
 
   // Assess
-  expect(reads).not.toHaveBeenCalled();
+  expect(reads).toHaveBeenCalledTimes(1);
   expect(await repository.getAppliedGeneration('gw-honest')).toMatchObject({ appliedGeneration: 1 });
+});
+
+it("records nothing of a deleted gateway's late push on the id registered again for another owner", async () => {
+  // Prepare: alice's gateway had a push of generation 3 in flight to i-old (compromised); the
+  // gateway was deleted, its cascade ran, and bob registered the id on i-new, above generation 3.
+  const repository = db.repository();
+  const old = gatewayRecord({ id: 'gw-reborn', ownerId: 'alice', instanceId: 'i-old', desiredGeneration: 3 });
+  await repository.createGateway(old);
+  const ticket = { ...ticketOf('gw-reborn', 3), gatewayCreatedAt: old.createdAt, instanceId: 'i-old' };
+  await repository.deleteGateway(old.id);
+  await repository.beginGatewayCascade(old.id, 3);
+  await repository.endGatewayCascade(old.id, 3);
+  const reborn = { ...old, ownerId: 'bob', instanceId: 'i-new', desiredGeneration: 4 };
+  await repository.createGateway({
+    ...reborn,
+    createdAt: new Date(Date.parse(old.createdAt) + 1).toISOString(),
+  });
+  const forged = {
+    gatewayId: 'gw-reborn',
+    appliedGeneration: 3,
+    mode: 'wireguard',
+    path: 'full',
+    peers: [{ publicKey: 'ATTACKER-CHOSEN', endpoint: '198.51.100.66:1', allowedIps: ['10.66.0.0/16'] }],
+  };
+
+  // Act: the old push's check step reads the old instance's answer.
+  const progress = await checkPush(
+    { repository, commands: finishedWith(JSON.stringify(forged)), clock: () => NOW },
+    ticket,
+    10,
+  );
+
+  // Assess: the push ends, and bob's gateway shows nothing the old instance said.
+  expect(progress).toEqual({ done: true, appliedGeneration: 3 });
+  expect(await repository.getStatusReport('gw-reborn')).toBeUndefined();
+  expect(await repository.getAppliedGeneration('gw-reborn')).toBeUndefined();
 });

@@ -7,6 +7,7 @@ import {
   listedPeerStatuses,
   ONLINE_WINDOW_SECONDS,
   parseInstanceReport,
+  REPORT_MAX_PEERS,
   STATUS_REPORT_MAX_PEERS,
 } from '../../../lambdas/core/status';
 import type { GatewayStatusReport } from '../../../lambdas/core/types';
@@ -207,6 +208,46 @@ describe('parseInstanceReport, on what a compromised instance may print', () => 
         txBytes: 0,
       },
     ]);
+  });
+});
+
+describe('parseInstanceReport, on output as large as an instance may make it (8 MiB)', () => {
+  const EIGHT_MIB = 8 * 1024 * 1024;
+  const head = '{"gatewayId":"gw-a","appliedGeneration":1,"mode":"wireguard","peers":[';
+  /** A report line of 8 MiB: `head`, `open`, then `unit` repeated, then `close`. */
+  const filled = (open: string, unit: string, close: string) =>
+    head +
+    open +
+    unit.repeat(Math.floor((EIGHT_MIB - head.length - open.length - close.length) / unit.length)) +
+    close;
+
+  it.each([
+    // 2.8 million objects: 367 MB once parsed, past a 256 MB Lambda.
+    ['empty peers', filled('', '{},', '{}]}')],
+    // 4 million values in one peer's allowedIps.
+    ['prefixes', filled('{"publicKey":"k","allowedIps":[', '1,', '1]}]}')],
+  ])('finds no report in 8 MiB of %s, more than REPORT_MAX_PEERS peers make', (_case, output) => {
+    // Act / Assess
+    expect(parseInstanceReport(output)).toBeUndefined();
+  });
+
+  it('reads a report of REPORT_MAX_PEERS peers, each with two prefixes', () => {
+    // Prepare
+    const peer =
+      '{"publicKey":"k","endpoint":null,"allowedIps":["10.0.0.0/16","100.64.0.0/24"],"latestHandshake":1,"rxBytes":2,"txBytes":3}';
+    const output = `${head}${Array(REPORT_MAX_PEERS).fill(peer).join(',')}]}`;
+
+    // Act / Assess
+    expect(parseInstanceReport(output)?.peers).toHaveLength(REPORT_MAX_PEERS);
+  });
+
+  it('finds no report in one naming a gatewayId no gateway can have (DynamoDB refuses a key over 2 KB)', () => {
+    // Prepare
+    const output = JSON.stringify({ gatewayId: 'g'.repeat(3000), appliedGeneration: 0, peers: [] });
+
+    // Act / Assess
+    expect(parseInstanceReport(output)).toBeUndefined();
+    expect(parseInstanceReport(output.replace('g'.repeat(3000), 'gw-a;'))).toBeUndefined();
   });
 });
 
