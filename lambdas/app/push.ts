@@ -152,21 +152,19 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
  * Whether a finished push's report may be recorded (docs/SECURITY.md, "Reports"). An honest
  * instance reports the ticket's generation, or a later one it had already applied (a stale skip),
  * never one above the gateway's desired generation: a claim above it would stand for good, since
- * the stores keep the highest. So the gateway is read only for a report above the ticket (the
- * common push pays no extra request); it then also tells whether the instance still serves the
- * gateway (false: nothing is recorded). A report at or below the ticket is recorded without that
- * read: after a move to another instance (which forgets what the old one
- * applied), a push to the old one that ends later is still recorded, until the new instance's
- * applies and the drift repair of its periodic reports replace it.
+ * the stores keep the highest. And only while the instance still serves the gateway (false:
+ * nothing is recorded): after a move to another instance, a push to the old one that ends later
+ * would pass the old instance's word off as the new one's (activation reads it), so the gateway is
+ * read for every report.
  */
 async function plausiblyApplied(
   d: Pick<Dependencies, 'repository'>,
   ticket: PushTicket,
   appliedGeneration: number,
 ): Promise<boolean> {
-  if (appliedGeneration <= ticket.generation) return true;
   const gateway = await d.repository.getGateway(ticket.gatewayId);
   if (gateway?.instanceId !== ticket.instanceId) return false;
+  if (appliedGeneration <= ticket.generation) return true;
   if (appliedGeneration > gateway.desiredGeneration) {
     throw new CommandFailedError(
       `Config push to ${ticket.instanceId} reported generation ${appliedGeneration}, above the desired ${gateway.desiredGeneration}`,

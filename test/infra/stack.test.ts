@@ -506,36 +506,43 @@ describe('least privilege', () => {
     });
   });
 
-  test('the cascade sends only the teardown document to tagged instances, and deletes only under gateways/', () => {
-    // Prepare
-    const statements = statementsOf('cascade');
-    const actionsOf = (action: string) =>
-      statements.filter((statement) => [statement.Action].flat().includes(action));
-    const teardown = stack.getLogicalId(
-      stack.node.findChild('TeardownDocument').node.findChild('Document') as never,
-    );
+  // gateway-events: a gateway moved to another instance (lambdas/app/gateway-lifecycle.ts).
+  test.each(['cascade', 'gateway-events'])(
+    '%s sends only the teardown document to tagged instances, and deletes only under gateways/',
+    (name) => {
+      // Prepare
+      const statements = statementsOf(name);
+      const actionsOf = (action: string) =>
+        statements.filter((statement) => [statement.Action].flat().includes(action));
+      const teardown = stack.getLogicalId(
+        stack.node.findChild('TeardownDocument').node.findChild('Document') as never,
+      );
 
-    // Assess
-    const sendCommand = actionsOf('ssm:SendCommand');
-    expect(sendCommand).toHaveLength(2);
-    expect(JSON.stringify(sendCommand.find((statement) => !statement.Condition)?.Resource)).toContain(
-      teardown,
-    );
-    expect(sendCommand.find((statement) => statement.Condition)).toMatchObject({
-      Condition: { StringEquals: { 'ssm:resourceTag/vpc-peering:role': 'gateway' } },
-    });
-    const deletes = actionsOf('s3:DeleteObject').map((statement) => JSON.stringify(statement.Resource));
-    expect(deletes.filter((resource) => resource.includes('/gateways/*'))).toHaveLength(1);
-    expect(deletes.filter((resource) => resource.includes('/secrets/*'))).toHaveLength(1);
-    for (const list of actionsOf('s3:ListBucket')) {
-      expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['gateways/*'] } });
-    }
-    expect(actionsOf('s3:ListBucket')).toHaveLength(2);
-    expect(actionsOf('s3:GetObject')).toEqual([]);
-  });
+      // Assess
+      const sendCommand = actionsOf('ssm:SendCommand');
+      expect(sendCommand).toHaveLength(2);
+      expect(JSON.stringify(sendCommand.find((statement) => !statement.Condition)?.Resource)).toContain(
+        teardown,
+      );
+      expect(sendCommand.find((statement) => statement.Condition)).toMatchObject({
+        Condition: { StringEquals: { 'ssm:resourceTag/vpc-peering:role': 'gateway' } },
+      });
+      const deletes = actionsOf('s3:DeleteObject').map((statement) => JSON.stringify(statement.Resource));
+      expect(deletes.filter((resource) => resource.includes('/gateways/*'))).toHaveLength(1);
+      // Only the cascade deletes the control plane's keys too (secrets-delete).
+      expect(deletes.filter((resource) => resource.includes('/secrets/*'))).toHaveLength(
+        name === 'cascade' ? 1 : 0,
+      );
+      for (const list of actionsOf('s3:ListBucket')) {
+        expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['gateways/*'] } });
+      }
+      expect(actionsOf('s3:ListBucket')).toHaveLength(2);
+      expect(actionsOf('s3:GetObject')).toEqual([]);
+    },
+  );
 
   test.each(['api', 'gateway-events'])(
-    '%s starts and describes push-gateway but neither publishes configs nor runs commands (the api only reads documents back)',
+    '%s starts and describes push-gateway but neither publishes configs nor applies them (the api only reads documents back)',
     (name) => {
       // Prepare
       const statements = statementsOf(name);
@@ -557,9 +564,12 @@ describe('least privilege', () => {
       const configActions = statements
         .filter((statement) => !JSON.stringify(statement.Resource).includes(secretsBucket))
         .flatMap((statement) => [statement.Action].flat());
+      // gateway-events deletes a moved gateway's documents and sends only the teardown (the test above).
       expect(
-        configActions.filter((action) => /^(s3:|ssm:SendCommand|ssm:GetCommandInvocation)/.test(action)),
-      ).toEqual(name === 'api' ? ['s3:GetObject'] : []);
+        configActions.filter((action) =>
+          /^(s3:(?!ListBucket|DeleteObject)|ssm:SendCommand|ssm:GetCommandInvocation)/.test(action),
+        ),
+      ).toEqual(name === 'api' ? ['s3:GetObject'] : ['ssm:SendCommand', 'ssm:SendCommand']);
       expect(starts.map((statement) => statement.Resource)).toContainEqual({ Ref: machine });
       expect(JSON.stringify(describes.map((statement) => statement.Resource))).toContain(machine);
     },

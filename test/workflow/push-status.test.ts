@@ -148,22 +148,25 @@ it('records nothing for an instance that no longer serves the gateway, when its 
   expect(await repository.getAppliedGeneration('gw-moved')).toBeUndefined();
 });
 
-it('records a report of the ticket generation without reading the gateway', async () => {
-  // Prepare: the common case, every push pays no extra request.
-  await registered('gw-honest', 1);
+it('records nothing for a push to an instance the gateway moved away from, even at the ticket generation', async () => {
+  // Prepare: the push of generation 1 went to i-left; the gateway moved to i-new before its report,
+  // an honest one of the ticket's generation, was read.
+  await registered('gw-left', 1);
   const repository = db.repository();
-  const reads = jest.spyOn(repository, 'getGateway');
-  const report = { gatewayId: 'gw-honest', appliedGeneration: 1, mode: 'wireguard', path: 'delta' };
-  const ticket = ticketOf('gw-honest', 1);
+  const left = await repository.getGateway('gw-left');
+  await repository.upsertGateway({ ...(left as NonNullable<typeof left>), instanceId: 'i-new' });
+  const report = { gatewayId: 'gw-left', appliedGeneration: 1, mode: 'wireguard', path: 'full', peers: [] };
+  const ticket = ticketOf('gw-left', 1);
 
   // Act
-  await checkPush(
+  const progress = await checkPush(
     { repository, commands: finishedWith(JSON.stringify(report)), clock: () => NOW },
     ticket,
     10,
   );
 
-  // Assess
-  expect(reads).not.toHaveBeenCalled();
-  expect(await repository.getAppliedGeneration('gw-honest')).toMatchObject({ appliedGeneration: 1 });
+  // Assess: the old instance's word is not the new one's (activation reads the applied generation).
+  expect(progress).toEqual({ done: true, appliedGeneration: 1 });
+  expect(await repository.getAppliedGeneration('gw-left')).toBeUndefined();
+  expect(await repository.getStatusReport('gw-left')).toBeUndefined();
 });
