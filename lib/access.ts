@@ -63,7 +63,8 @@ export type Access =
 
 export const ACCESS: Record<HandlerName, readonly Access[]> = {
   api: ['table', 'secrets', 'config-read', 'workflows'],
-  'gateway-events': ['table', 'workflows'],
+  // A gateway moved to another instance: the old one's documents and copies go, and it is torn down.
+  'gateway-events': ['table', 'workflows', 'published-delete', 'teardown-commands'],
   cascade: [
     'table',
     'secrets-delete',

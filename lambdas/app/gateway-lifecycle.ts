@@ -8,7 +8,7 @@ import { type AddressPolicy, DEFAULT_ADDRESS_POLICY } from '../core/address-rule
 import { ValidationError } from '../core/errors';
 import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/schemas';
 import type { GatewayRecord, PeerRecord } from '../core/types';
-import type { Dependencies, InstanceSecrets, RemovedGateway } from './ports';
+import type { Dependencies, InstanceSecrets, InstanceTarget, RemovedGateway } from './ports';
 import { type PushRun, startGatewayPush } from './push-runs';
 import { startPeeringDeletion } from './workflow-runs';
 
@@ -28,14 +28,17 @@ export async function gatewayDeleted(
  */
 const ADDRESSING_FIELDS = ['ownerId', 'vpcId', 'vpcCidr', 'tunnelSubnet', 'tunnelIp'] as const;
 
-type UpdateDeps = Pick<Dependencies, 'repository' | 'clock' | 'workflows'>;
+type UpdateDeps = Pick<Dependencies, 'repository' | 'clock' | 'workflows' | 'configStore' | 'commands'> & {
+  /** Withdrawal only (a moved gateway's copies): the push to its new instance delivers new ones. */
+  instanceSecrets: Pick<InstanceSecrets, 'withdraw'>;
+};
 
 export interface GatewayUpdate {
   gateway: GatewayRecord;
   /**
    * The push-gateway executions started (or joined): one per peer gateway whose entry for this
-   * gateway got its new endpoint, and this gateway's own when its listenPort changed. Not awaited:
-   * each execution retries its push and stores the instance's report itself.
+   * gateway got its new endpoint, and this gateway's own when its listenPort or its instance
+   * changed. Not awaited: each execution retries its push and stores the instance's report itself.
    */
   pushes: PushRun[];
 }
@@ -43,7 +46,9 @@ export interface GatewayUpdate {
 /**
  * "VPN Gateway Updated": validates the Gateway it carries and upserts the registry, keeping the
  * control plane's bookkeeping (generation, the private key it holds, createdAt). When a known
- * gateway's endpoint (publicIp:listenPort) changed, every peer gateway gets it too.
+ * gateway's endpoint (publicIp:listenPort) changed, every peer gateway gets it too. When its
+ * instance changed, the old instance loses what was published for it and is torn down, and the
+ * new one gets the gateway's configuration (docs/SECURITY.md, "A gateway moved to another instance").
  */
 export async function gatewayUpdated(
   d: UpdateDeps,
@@ -61,22 +66,67 @@ export async function gatewayUpdated(
   // names it leads to dedupe the starts).
   const moved = existing !== undefined && endpointOf(existing) !== endpointOf(record);
   const pushes = moved ? await repushEndpoint(d, record) : [];
-  // Its own interface listens on listenPort: a new desired state without a peer-set change, so it
-  // gets a generation of its own (a finished push of the current one would otherwise be joined and
-  // nothing pushed). Bumped before the registry, so a redelivery after the upsert bumps nothing.
+  const previousInstance =
+    existing !== undefined && existing.instanceId !== record.instanceId ? existing.instanceId : undefined;
+  // Its own interface listens on listenPort, and a new instance holds nothing yet: a new desired
+  // state without a peer-set change, so it gets a generation of its own (a finished push of the
+  // current one would otherwise be joined and nothing pushed). Bumped before the registry, so a
+  // redelivery after the upsert bumps nothing.
   const portMoved = existing !== undefined && existing.listenPort !== record.listenPort;
-  const ownGeneration = portMoved ? await d.repository.bumpGeneration(record.id) : undefined;
-  const stored = await d.repository.upsertGateway(record);
-  if (existing && existing.instanceId !== stored.instanceId) {
-    // After the upsert: nothing the old instance applied stands for the new one, and its periodic
-    // reports are refused from now on (status-reports.ts; a push's report only when it claims more
-    // than its push, push.ts: docs/SECURITY.md, "Reports").
-    await d.repository.forgetInstanceReports(stored.id);
-    await d.repository.releaseInstance(existing.instanceId, stored.id);
+  const ownGeneration =
+    portMoved || previousInstance !== undefined ? await d.repository.bumpGeneration(record.id) : undefined;
+  if (previousInstance !== undefined && ownGeneration !== undefined) {
+    // Before the upsert, so a redelivery after a crash still sees the move and repeats it.
+    await retireInstance(d, { gatewayId: record.id, instanceId: previousInstance }, ownGeneration);
   }
-  // Started after the upsert: the push must render the new port.
+  const stored = await d.repository.upsertGateway(record);
   if (ownGeneration !== undefined) pushes.push(await startGatewayPush(d, record.id, ownGeneration));
+  if (previousInstance !== undefined) {
+    // After the upsert: nothing the old instance applied stands for the new one, and its periodic
+    // reports and push reports are refused from now on (status-reports.ts, push.ts:
+    // docs/SECURITY.md, "Reports"). After the push start: a crash before it leaves the push item
+    // naming the old instance, and the redelivery starts it (below).
+    await d.repository.forgetInstanceReports(stored.id);
+    await d.repository.releaseInstance(previousInstance, stored.id);
+  } else {
+    const left = await instanceLeftUnpushed(d, stored);
+    if (left !== undefined) {
+      pushes.push(await startGatewayPush(d, stored.id, stored.desiredGeneration));
+      await d.repository.releaseInstance(left, stored.id);
+    }
+  }
   return { gateway: stored, pushes };
+}
+
+/**
+ * What was published for a gateway's previous instance goes, and that instance is told to tear the
+ * gateway down, all at `generation`, the one the new instance starts at: every push the old
+ * instance can still get (one that read the gateway before the upsert) is at most that, so the
+ * teardown covers it and its marker refuses it, and the push to the new instance, at that
+ * generation, overwrites any copy or document such a push tags for the old one again
+ * (docs/DECISIONS.md, "A gateway moved to another instance"). Idempotent.
+ */
+async function retireInstance(
+  d: Pick<UpdateDeps, 'configStore' | 'instanceSecrets' | 'commands'>,
+  previous: InstanceTarget,
+  generation: number,
+): Promise<void> {
+  await d.instanceSecrets.withdraw(previous);
+  await d.configStore.deleteThrough(previous.gatewayId, generation);
+  await d.commands.teardown({ ...previous, generation });
+}
+
+/**
+ * The instance the gateway's last recorded push went to, when it is not the gateway's instance: a
+ * move whose run stopped after the upsert (the event redelivered), so its new instance may never
+ * have been pushed.
+ */
+async function instanceLeftUnpushed(
+  d: Pick<UpdateDeps, 'repository'>,
+  gateway: GatewayRecord,
+): Promise<string | undefined> {
+  const sent = await d.repository.getPushSent(gateway.id);
+  return sent !== undefined && sent.instanceId !== gateway.instanceId ? sent.instanceId : undefined;
 }
 
 const endpointOf = (gateway: Pick<GatewayRecord, 'publicIp' | 'listenPort'>): string =>

@@ -168,13 +168,11 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
  * Whether a finished push's report may be recorded (docs/SECURITY.md, "Reports"). The gateway is
  * read once per finished push (1 RRU): the report is the gateway's status only while the gateway is
  * the incarnation the ticket pushed (a late report of a deleted gateway's old instance never lands
- * on the id registered again, perhaps for another owner). An honest instance reports the ticket's
+ * on the id registered again, perhaps for another owner) and the instance still serves it (after a
+ * move to another instance, a push to the old one that ends later would pass the old instance's
+ * word off as the new one's, and activation reads it). An honest instance reports the ticket's
  * generation, or a later one it had already applied (a stale skip), never one above the gateway's
- * desired generation: a claim above it would stand for good, since the stores keep the highest. A
- * report above the ticket is recorded only while the instance still serves the gateway. One at or
- * below the ticket is recorded even after a move to another instance (which forgets what the old
- * one applied), until the new instance's applies and the drift repair of its periodic reports
- * replace it.
+ * desired generation: a claim above it would stand for good, since the stores keep the highest.
  */
 async function plausiblyApplied(
   d: Pick<Dependencies, 'repository'>,
@@ -184,8 +182,8 @@ async function plausiblyApplied(
   const gateway = await d.repository.getGateway(ticket.gatewayId);
   // Also a ticket of an execution started before tickets named the incarnation: nothing recorded.
   if (!gateway || gateway.createdAt !== ticket.gatewayCreatedAt) return false;
-  if (appliedGeneration <= ticket.generation) return true;
   if (gateway.instanceId !== ticket.instanceId) return false;
+  if (appliedGeneration <= ticket.generation) return true;
   if (appliedGeneration > gateway.desiredGeneration) {
     throw new CommandFailedError(
       `Config push to ${ticket.instanceId} reported generation ${appliedGeneration}, above the desired ${gateway.desiredGeneration}`,

@@ -2,7 +2,9 @@
  * EventBridge rule target for `vpn.gateways` events (docs/CONTRACT.md#events): "VPN Gateway Deleted" removes
  * the gateway item (the stream then drives the cascade), "VPN Gateway Updated" upserts the
  * registry and, when the gateway's endpoint changed, starts a push-gateway execution per peer
- * gateway (and one of its own when its listenPort changed) without waiting for them (an update of
+ * gateway (and one of its own when its listenPort changed) without waiting for them; when its
+ * instance changed, deletes what was published for the old instance, sends it the teardown command
+ * and starts the gateway's push to the new one (an update of
  * a gateway deleted meanwhile is logged and dropped: it must not bring the gateway back). A malformed
  * event is logged and thrown as a ValidationError, so on AWS it lands in the rule's dead-letter
  * queue instead of being dropped silently.
@@ -10,7 +12,10 @@
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { repository } from '../adapters/dynamodb';
+import { configStore } from '../adapters/s3';
+import { secretCopiesWithdrawal } from '../adapters/s3/secret-copies-withdrawal';
 import { workflowEngine } from '../adapters/sfn';
+import { commandBus } from '../adapters/ssm';
 import { gatewayDeleted, gatewayUpdated } from '../app/gateway-lifecycle';
 import { GatewayGoneError, ValidationError } from '../core/errors';
 import { parseResourceId } from '../core/schemas';
@@ -29,7 +34,14 @@ async function route(event: RuleEvent, log: Logger): Promise<void> {
     }
     case GATEWAY_UPDATED: {
       const update = await gatewayUpdated(
-        { repository: repository(), clock: clock(), workflows: workflowEngine() },
+        {
+          repository: repository(),
+          clock: clock(),
+          workflows: workflowEngine(),
+          configStore: configStore(),
+          instanceSecrets: secretCopiesWithdrawal(),
+          commands: commandBus(),
+        },
         event.detail,
         env.addressPolicy(),
       ).catch((error: unknown) => {

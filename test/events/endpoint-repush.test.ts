@@ -11,7 +11,7 @@ import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
-import { RecordingWorkflows } from '../support/fakes';
+import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, roadWarrior, uniqueId } from '../support/records';
 
@@ -39,7 +39,15 @@ describe('an Updated event moving a gateway endpoint', () => {
   beforeEach(() => {
     repository = new MemoryRepository({}, state);
     workflows = new RecordingWorkflows();
-    provideDependencies({ repository, clock: () => NOW, workflows });
+    const publications = new MemoryPublications();
+    provideDependencies({
+      repository,
+      clock: () => NOW,
+      workflows,
+      configStore: publications,
+      instanceSecrets: publications,
+      commands: new RecordingCommands(),
+    });
   });
 
   afterAll(() => resetDependencies());

@@ -6,7 +6,7 @@ import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_DELETED, GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
-import { RecordingWorkflows } from '../support/fakes';
+import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { uniqueId } from '../support/records';
 
@@ -34,7 +34,15 @@ describe('gateway-events handler', () => {
 
   beforeEach(() => {
     repository = new MemoryRepository({}, state);
-    provideDependencies({ repository, clock: () => NOW, workflows: new RecordingWorkflows() });
+    const publications = new MemoryPublications();
+    provideDependencies({
+      repository,
+      clock: () => NOW,
+      workflows: new RecordingWorkflows(),
+      configStore: publications,
+      instanceSecrets: publications,
+      commands: new RecordingCommands(),
+    });
   });
 
   afterAll(() => resetDependencies());

@@ -523,7 +523,8 @@ describe('least privilege', () => {
     });
   });
 
-  test.each(['cascade', 'sweeper'])(
+  // gateway-events: a gateway moved to another instance (lambdas/app/gateway-lifecycle.ts).
+  test.each(['cascade', 'sweeper', 'gateway-events'])(
     'the %s sends only the teardown document to tagged instances, and deletes only under gateways/ and secrets/',
     (name) => {
       // Prepare
@@ -545,7 +546,9 @@ describe('least privilege', () => {
       });
       const deletes = actionsOf('s3:DeleteObject').map((statement) => JSON.stringify(statement.Resource));
       expect(deletes.filter((resource) => resource.includes('/gateways/*'))).toHaveLength(1);
-      expect(deletes.filter((resource) => resource.includes('/secrets/*'))).toHaveLength(1);
+      // Only the cascade and the sweeper delete the control plane's keys too (secrets-delete).
+      const deletesKeys = name !== 'gateway-events';
+      expect(deletes.filter((resource) => resource.includes('/secrets/*'))).toHaveLength(deletesKeys ? 1 : 0);
       // Published documents and copies in both buckets; a deleted gateway's own secret folder (its
       // key and its road-warriors' keys, a thousand per request), never the peerings' keys.
       const listed = actionsOf('s3:ListBucket').map((list) => ({
@@ -553,20 +556,21 @@ describe('least privilege', () => {
         condition: list.Condition,
       }));
       const under = (prefix: string) => ({ StringLike: { 's3:prefix': [prefix] } });
+      const folder = { bucket: 'secrets', condition: under('secrets/vpc-peering/gateways/*/') };
       expect(listed).toEqual(
         expect.arrayContaining([
           { bucket: 'config', condition: under('gateways/*') },
           { bucket: 'secrets', condition: under('gateways/*') },
-          { bucket: 'secrets', condition: under('secrets/vpc-peering/gateways/*/') },
+          ...(deletesKeys ? [folder] : []),
         ]),
       );
-      expect(listed).toHaveLength(3);
+      expect(listed).toHaveLength(deletesKeys ? 3 : 2);
       expect(actionsOf('s3:GetObject')).toEqual([]);
     },
   );
 
   test.each(['api', 'gateway-events'])(
-    '%s starts and describes push-gateway but neither publishes configs nor runs commands (the api only reads documents back)',
+    '%s starts and describes push-gateway but neither publishes configs nor applies them (the api only reads documents back)',
     (name) => {
       // Prepare
       const statements = statementsOf(name);
@@ -588,9 +592,12 @@ describe('least privilege', () => {
       const configActions = statements
         .filter((statement) => !JSON.stringify(statement.Resource).includes(secretsBucket))
         .flatMap((statement) => [statement.Action].flat());
+      // gateway-events deletes a moved gateway's documents and sends only the teardown (the test above).
       expect(
-        configActions.filter((action) => /^(s3:|ssm:SendCommand|ssm:GetCommandInvocation)/.test(action)),
-      ).toEqual(name === 'api' ? ['s3:GetObject'] : []);
+        configActions.filter((action) =>
+          /^(s3:(?!ListBucket|DeleteObject)|ssm:SendCommand|ssm:GetCommandInvocation)/.test(action),
+        ),
+      ).toEqual(name === 'api' ? ['s3:GetObject'] : ['ssm:SendCommand', 'ssm:SendCommand']);
       expect(starts.map((statement) => statement.Resource)).toContainEqual({ Ref: machine });
       expect(JSON.stringify(describes.map((statement) => statement.Resource))).toContain(machine);
     },

@@ -213,6 +213,29 @@ it('records a report of the ticket generation with one read of the gateway', asy
   expect(await repository.getAppliedGeneration('gw-honest')).toMatchObject({ appliedGeneration: 1 });
 });
 
+it('records nothing for a push to an instance the gateway moved away from, even at the ticket generation', async () => {
+  // Prepare: the push of generation 1 went to i-left; the gateway moved to i-new before its report,
+  // an honest one of the ticket's generation, was read.
+  await registered('gw-left', 1);
+  const repository = db.repository();
+  const left = await repository.getGateway('gw-left');
+  await repository.upsertGateway({ ...(left as NonNullable<typeof left>), instanceId: 'i-new' });
+  const report = { gatewayId: 'gw-left', appliedGeneration: 1, mode: 'wireguard', path: 'full', peers: [] };
+  const ticket = ticketOf('gw-left', 1);
+
+  // Act
+  const progress = await checkPush(
+    { repository, commands: finishedWith(JSON.stringify(report)), clock: () => NOW },
+    ticket,
+    10,
+  );
+
+  // Assess: the old instance's word is not the new one's (activation reads the applied generation).
+  expect(progress).toEqual({ done: true, appliedGeneration: 1 });
+  expect(await repository.getAppliedGeneration('gw-left')).toBeUndefined();
+  expect(await repository.getStatusReport('gw-left')).toBeUndefined();
+});
+
 it("records nothing of a deleted gateway's late push on the id registered again for another owner", async () => {
   // Prepare: alice's gateway had a push of generation 3 in flight to i-old (compromised); the
   // gateway was deleted, its cascade ran, and bob registered the id on i-new, above generation 3.

@@ -1,0 +1,174 @@
+/**
+ * "VPN Gateway Updated" moving a gateway to another instance (lambdas/app/gateway-lifecycle.ts,
+ * docs/SECURITY.md "A gateway moved to another instance"): the old instance loses what was
+ * published for it (documents, secret copies) and is torn down, and the new one is pushed the
+ * gateway's configuration at a generation of its own, whatever the crashes and redeliveries.
+ */
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
+import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
+import { pushExecutionName } from '../../lambdas/app/push-runs';
+import type { GatewayRecord } from '../../lambdas/core/types';
+import { toPublicGateway } from '../../lambdas/core/views';
+import { handler } from '../../lambdas/handlers/gateway-events';
+import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
+import { GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
+import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { gatewayRecord } from '../support/gateways';
+import { uniqueId } from '../support/records';
+
+const NOW = new Date('2026-12-05T12:00:00.000Z');
+const NEW_INSTANCE = 'i-0new';
+const KEY = '/vpc-peering/gateways/x/private-key';
+const PSK = '/vpc-peering/peerings/p-1/psk';
+
+let repository: MemoryRepository;
+let workflows: RecordingWorkflows;
+let commands: RecordingCommands;
+let publications: MemoryPublications;
+const deps = () => ({
+  repository,
+  clock: () => NOW,
+  workflows,
+  commands,
+  configStore: publications,
+  instanceSecrets: publications,
+});
+
+beforeEach(() => {
+  repository = new MemoryRepository();
+  workflows = new RecordingWorkflows();
+  commands = new RecordingCommands();
+  publications = new MemoryPublications();
+});
+
+/**
+ * A gateway at generation 7 on its instance (which it holds), pushed there: documents 6 and 7
+ * published, its key and a preshared key delivered, the push recorded.
+ */
+async function servedGateway(): Promise<GatewayRecord> {
+  const gateway = gatewayRecord({ desiredGeneration: 7, privateKeyParam: KEY });
+  await repository.createGateway(gateway);
+  await repository.claimInstance(gateway.instanceId, gateway.id);
+  const target = { gatewayId: gateway.id, instanceId: gateway.instanceId };
+  for (const generation of [6, 7]) await publications.put(target, generation, `{"generation":${generation}}`);
+  await publications.deliver(target, [KEY, PSK]);
+  await repository.recordPushSent({
+    ...target,
+    commandId: 'cmd-7',
+    generation: 7,
+    sentAt: NOW.toISOString(),
+  });
+  return gateway;
+}
+
+const movedTo = (gateway: GatewayRecord, instanceId: string) => ({ ...toPublicGateway(gateway), instanceId });
+
+it('withdraws the old instance copies and documents, tears it down and pushes the new instance at a generation of its own', async () => {
+  // Prepare
+  const gateway = await servedGateway();
+
+  // Act
+  const update = await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: the new instance starts at 8, above everything the old one was or can still be pushed.
+  expect(update.gateway).toMatchObject({ instanceId: NEW_INSTANCE, desiredGeneration: 8 });
+  expect(publications.copies.get(gateway.id)).toBeUndefined();
+  expect([...(publications.documents.get(gateway.id)?.keys() ?? [])]).toEqual([]);
+  expect(commands.teardowns).toEqual([
+    { gatewayId: gateway.id, instanceId: gateway.instanceId, generation: 8 },
+  ]);
+  expect(update.pushes).toEqual([
+    { gatewayId: gateway.id, generation: 8, executionId: `execution:${pushExecutionName(gateway.id, 8)}` },
+  ]);
+  expect(workflows.starts.map((start) => start.name)).toEqual([pushExecutionName(gateway.id, 8)]);
+});
+
+it('leaves the registry on the old instance when the teardown cannot be sent, and the redelivery finishes the move', async () => {
+  // Prepare: SSM refuses the first teardown.
+  const gateway = await servedGateway();
+  commands.failingTeardowns = 1;
+  await expect(gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE))).rejects.toThrow('Throttling');
+  expect((await repository.getGateway(gateway.id))?.instanceId).toBe(gateway.instanceId);
+
+  // Act: the event is delivered again.
+  const update = await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: the redelivery took a generation of its own; everything the old instance got goes up to it.
+  const generation = update.gateway.desiredGeneration;
+  expect(update.gateway.instanceId).toBe(NEW_INSTANCE);
+  expect(commands.teardowns).toEqual([{ gatewayId: gateway.id, instanceId: gateway.instanceId, generation }]);
+  expect(publications.copies.get(gateway.id)).toBeUndefined();
+  expect(workflows.starts.map((start) => start.name)).toEqual([pushExecutionName(gateway.id, generation)]);
+});
+
+it('starts the new instance push on redelivery when the run stopped after the registry moved', async () => {
+  // Prepare: the push start fails once, after the upsert.
+  const gateway = await servedGateway();
+  const other = gatewayRecord();
+  await repository.createGateway(other);
+  workflows.failFor = () => true;
+  await expect(gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE))).rejects.toThrow('cannot start');
+  workflows.failFor = () => false;
+
+  // Act
+  const update = await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: pushed at the move's generation, and the old instance is free.
+  expect(workflows.starts.map((start) => start.name)).toEqual([pushExecutionName(gateway.id, 8)]);
+  expect(update.gateway.desiredGeneration).toBe(8);
+  await expect(repository.claimInstance(gateway.instanceId, other.id)).resolves.toBeUndefined();
+});
+
+it('tears down and pushes nothing more for an update that keeps the instance', async () => {
+  // Prepare
+  const gateway = await servedGateway();
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+  const sent = await repository.getPushSent(gateway.id);
+  await repository.recordPushSent({
+    gatewayId: gateway.id,
+    instanceId: NEW_INSTANCE,
+    commandId: 'cmd-8',
+    generation: 8,
+    sentAt: NOW.toISOString(),
+  });
+
+  // Act: the same event again, then a status change.
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+  await gatewayUpdated(deps(), { ...movedTo(gateway, NEW_INSTANCE), status: 'ERROR' });
+
+  // Assess
+  expect(sent).toBeUndefined();
+  expect(commands.teardowns).toHaveLength(1);
+  expect(workflows.starts).toHaveLength(1);
+  expect((await repository.getGateway(gateway.id))?.desiredGeneration).toBe(8);
+});
+
+describe('through the gateway-events handler', () => {
+  afterAll(() => resetDependencies());
+
+  it('tears the old instance down and starts the push to the new one', async () => {
+    // Prepare
+    const gateway = await servedGateway();
+    provideDependencies(deps());
+    const event: EventBridgeEvent<string, unknown> = {
+      version: '0',
+      id: uniqueId('event'),
+      'detail-type': GATEWAY_UPDATED,
+      source: GATEWAY_EVENT_SOURCE,
+      account: '000000000000',
+      time: NOW.toISOString(),
+      region: 'us-east-1',
+      resources: [],
+      detail: movedTo(gateway, NEW_INSTANCE),
+    };
+
+    // Act
+    await handler(event, {} as Context);
+
+    // Assess
+    expect(commands.teardowns.map((teardown) => teardown.instanceId)).toEqual([gateway.instanceId]);
+    expect(workflows.starts.map((start) => start.input)).toEqual([{ gatewayId: gateway.id }]);
+    expect(publications.copies.get(gateway.id)).toBeUndefined();
+  });
+});
