@@ -3,14 +3,15 @@
  * it is rewritten and a push-gateway execution started for that peer at the generation holding the
  * change, once, whatever the redeliveries.
  */
-import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
 import { pushExecutionName } from '../../lambdas/app/push-runs';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
-import { GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
+import { GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
+import { busEvent } from '../support/events';
 import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, roadWarrior, uniqueId } from '../support/records';
@@ -20,17 +21,8 @@ const context = {} as Context;
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const NEW_IP = '198.51.100.77';
 
-const updated = (gateway: GatewayRecord): EventBridgeEvent<string, unknown> => ({
-  version: '0',
-  id: uniqueId('event'),
-  'detail-type': GATEWAY_UPDATED,
-  source: GATEWAY_EVENT_SOURCE,
-  account: '000000000000',
-  time: NOW.toISOString(),
-  region: 'us-east-1',
-  resources: [],
-  detail: toPublicGateway(gateway),
-});
+const updated = (gateway: GatewayRecord) =>
+  busEvent(GATEWAY_UPDATED, toPublicGateway(gateway), { time: NOW });
 
 describe('an Updated event moving a gateway endpoint', () => {
   let repository: MemoryRepository;

@@ -1,30 +1,20 @@
-import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
 import { ValidationError } from '../../lambdas/core/errors';
 import type { Gateway } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
-import { GATEWAY_DELETED, GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
+import { GATEWAY_DELETED, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
+import { busEvent } from '../support/events';
 import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
-import { uniqueId } from '../support/records';
 
 const state = new MemoryState();
 const context = {} as Context;
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 
-const event = (detailType: string, detail: unknown): EventBridgeEvent<string, unknown> => ({
-  version: '0',
-  id: uniqueId('event'),
-  'detail-type': detailType,
-  source: GATEWAY_EVENT_SOURCE,
-  account: '000000000000',
-  time: NOW.toISOString(),
-  region: 'us-east-1',
-  resources: [],
-  detail,
-});
+const event = (detailType: string, detail: unknown) => busEvent(detailType, detail, { time: NOW });
 
 /** The Gateway an "Updated" event carries: the API shape, no bookkeeping. */
 const updatedGateway = (): Gateway => toPublicGateway(gatewayRecord());

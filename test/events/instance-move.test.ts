@@ -4,7 +4,7 @@
  * published for it (documents, secret copies) and is torn down, and the new one is pushed the
  * gateway's configuration at a generation of its own, whatever the crashes and redeliveries.
  */
-import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
 import { pushExecutionName } from '../../lambdas/app/push-runs';
@@ -12,10 +12,10 @@ import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
-import { GATEWAY_EVENT_SOURCE, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
+import { GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
+import { busEvent } from '../support/events';
 import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
-import { uniqueId } from '../support/records';
 
 const NOW = new Date('2026-12-05T12:00:00.000Z');
 const NEW_INSTANCE = 'i-0new';
@@ -151,17 +151,7 @@ describe('through the gateway-events handler', () => {
     // Prepare
     const gateway = await servedGateway();
     provideDependencies(deps());
-    const event: EventBridgeEvent<string, unknown> = {
-      version: '0',
-      id: uniqueId('event'),
-      'detail-type': GATEWAY_UPDATED,
-      source: GATEWAY_EVENT_SOURCE,
-      account: '000000000000',
-      time: NOW.toISOString(),
-      region: 'us-east-1',
-      resources: [],
-      detail: movedTo(gateway, NEW_INSTANCE),
-    };
+    const event = busEvent(GATEWAY_UPDATED, movedTo(gateway, NEW_INSTANCE), { time: NOW });
 
     // Act
     await handler(event, {} as Context);

@@ -4,7 +4,7 @@
  * The schedule's event asks every host; each finished invocation is announced as SSM announces it
  * and stored by the same handler.
  */
-import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { activatePeering } from '../../lambdas/app/peering-workflow';
 import type { CommandBus } from '../../lambdas/app/ports';
@@ -14,6 +14,7 @@ import { handler } from '../../lambdas/handlers/status-reports';
 import { provideDependencies } from '../../lambdas/shared/deps';
 import { COMMAND_INVOCATION_CHANGED, SCHEDULED_EVENT } from '../../lambdas/shared/event-patterns';
 import { LocalCommandBus, type ReportInvocation } from '../../runtime/hosts';
+import { busEvent } from '../support/events';
 import { RecordingWorkflows } from '../support/fakes';
 import { newPeering } from '../support/records';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
@@ -22,17 +23,8 @@ const bench = useWorkflowBench();
 const context = {} as Context;
 const LATER = new Date('2030-01-01T00:00:00.000Z');
 
-const event = (source: string, detailType: string, detail: unknown): EventBridgeEvent<string, unknown> => ({
-  version: '0',
-  id: `event-${Math.random()}`,
-  'detail-type': detailType,
-  source,
-  account: '000000000000',
-  time: LATER.toISOString(),
-  region: 'us-east-1',
-  resources: [],
-  detail,
-});
+const event = (source: string, detailType: string, detail: unknown) =>
+  busEvent(detailType, detail, { source, time: LATER });
 
 const invocationEvent = (invocation: ReportInvocation) =>
   event('aws.ssm', COMMAND_INVOCATION_CHANGED, {
