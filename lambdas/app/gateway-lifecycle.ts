@@ -71,7 +71,7 @@ export async function gatewayUpdated(
   // Its own interface listens on listenPort, and a new instance holds nothing yet: a new desired
   // state without a peer-set change, so it gets a generation of its own (a finished push of the
   // current one would otherwise be joined and nothing pushed). Bumped before the registry, so a
-  // redelivery after the upsert bumps nothing.
+  // redelivery after the upsert bumps nothing (but a move's unfinished end: finishMove).
   const portMoved = existing !== undefined && existing.listenPort !== record.listenPort;
   const ownGeneration =
     portMoved || previousInstance !== undefined ? await d.repository.bumpGeneration(record.id) : undefined;
@@ -80,31 +80,22 @@ export async function gatewayUpdated(
     await retireInstance(d, { gatewayId: record.id, instanceId: previousInstance }, ownGeneration);
   }
   const stored = await d.repository.upsertGateway(record);
-  if (ownGeneration !== undefined) pushes.push(await startGatewayPush(d, record.id, ownGeneration));
-  if (previousInstance !== undefined) {
-    // After the upsert: nothing the old instance applied stands for the new one, and its periodic
-    // reports and push reports are refused from now on (status-reports.ts, push.ts:
-    // docs/SECURITY.md, "Reports"). After the push start: a crash before it leaves the push item
-    // naming the old instance, and the redelivery starts it (below).
-    await d.repository.forgetInstanceReports(stored.id);
-    await d.repository.releaseInstance(previousInstance, stored.id);
-  } else {
-    const left = await instanceLeftUnpushed(d, stored);
-    if (left !== undefined) {
-      pushes.push(await startGatewayPush(d, stored.id, stored.desiredGeneration));
-      await d.repository.releaseInstance(left, stored.id);
-    }
+  // A move whose run stopped after the upsert (the event redelivered) is finished from the push
+  // item, which still names the old instance until the new one's push records itself.
+  const left = previousInstance ?? (await instanceLeftUnpushed(d, stored));
+  if (left !== undefined) {
+    const retired = previousInstance !== undefined ? ownGeneration : undefined;
+    pushes.push(await finishMove(d, stored, left, retired));
+  } else if (ownGeneration !== undefined) {
+    pushes.push(await startGatewayPush(d, record.id, ownGeneration));
   }
   return { gateway: stored, pushes };
 }
 
 /**
  * What was published for a gateway's previous instance goes, and that instance is told to tear the
- * gateway down, all at `generation`, the one the new instance starts at: every push the old
- * instance can still get (one that read the gateway before the upsert) is at most that, so the
- * teardown covers it and its marker refuses it, and the push to the new instance, at that
- * generation, overwrites any copy or document such a push tags for the old one again
- * (docs/DECISIONS.md, "A gateway moved to another instance"). Idempotent.
+ * gateway down, all at `generation`: its marker then refuses every push of the gateway up to it.
+ * Idempotent.
  */
 async function retireInstance(
   d: Pick<UpdateDeps, 'configStore' | 'instanceSecrets' | 'commands'>,
@@ -117,9 +108,40 @@ async function retireInstance(
 }
 
 /**
+ * The rest of a move once the registry names the new instance (docs/DECISIONS.md, "A gateway moved
+ * to another instance", and its review of 2026-12-05), in an order a redelivery can resume:
+ * - A push reads the registry, so none that reads the gateway after the upsert reaches the old
+ *   instance, and none that read it before renders above the generation the upsert returned
+ *   (`stored`, read with it). When that is above `retiredThrough` (a peering change committed
+ *   while the old instance was being retired), or nothing says what the old instance got (a
+ *   redelivery), the old instance is retired again at it, and the new instance gets a generation
+ *   above it: the push of that one may have gone to the old instance, taking its execution name,
+ *   and its push item, of the same generation, would not be replaced.
+ * - Its reports are forgotten and its lock released before the push starts: the push item, still
+ *   naming the old instance until the new one's push records itself, is what a redelivery finds
+ *   the unfinished move by (instanceLeftUnpushed).
+ */
+async function finishMove(
+  d: UpdateDeps,
+  stored: GatewayRecord,
+  previousInstance: string,
+  retiredThrough: number | undefined,
+): Promise<PushRun> {
+  let generation = stored.desiredGeneration;
+  if (retiredThrough === undefined || generation > retiredThrough) {
+    await retireInstance(d, { gatewayId: stored.id, instanceId: previousInstance }, generation);
+    generation = (await d.repository.bumpGeneration(stored.id)) ?? generation;
+  }
+  await d.repository.forgetInstanceReports(stored.id);
+  await d.repository.releaseInstance(previousInstance, stored.id);
+  return startGatewayPush(d, stored.id, generation);
+}
+
+/**
  * The instance the gateway's last recorded push went to, when it is not the gateway's instance: a
- * move whose run stopped after the upsert (the event redelivered), so its new instance may never
- * have been pushed.
+ * move whose run stopped after the upsert (the event redelivered), so the old instance may not be
+ * retired through the current generation, nor its reports forgotten, its lock released, the new
+ * instance pushed. A gateway never pushed has no push item: such a run leaves the old lock held.
  */
 async function instanceLeftUnpushed(
   d: Pick<UpdateDeps, 'repository'>,

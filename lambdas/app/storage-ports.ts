@@ -229,8 +229,9 @@ export interface StatusStore {
   putStatusReport(report: GatewayStatusReport): Promise<void>;
   getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined>;
   /**
-   * Forgets both, and the push sent (the gateway moved to another instance: what the old one applied says nothing of
-   * the new one, and its highest generation would hide the new one's reports). Idempotent.
+   * Forgets both (the gateway moved to another instance: what the old one applied says nothing of the new one, and its
+   * highest generation would hide the new one's reports). Idempotent. The push sent stays: naming another instance than
+   * the registry's, it marks a move whose run stopped before the new instance's push (app/gateway-lifecycle.ts).
    */
   forgetInstanceReports(gatewayId: string): Promise<void>;
 }

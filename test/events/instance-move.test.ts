@@ -16,6 +16,7 @@ import { GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
 import { busEvent } from '../support/events';
 import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
+import { newPeering } from '../support/records';
 
 const NOW = new Date('2026-12-05T12:00:00.000Z');
 const NEW_INSTANCE = 'i-0new';
@@ -112,11 +113,13 @@ it('starts the new instance push on redelivery when the run stopped after the re
   workflows.failFor = () => false;
 
   // Act
-  const update = await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
 
-  // Assess: pushed at the move's generation, and the old instance is free.
-  expect(workflows.starts.map((start) => start.name)).toEqual([pushExecutionName(gateway.id, 8)]);
-  expect(update.gateway.desiredGeneration).toBe(8);
+  // Assess: the redelivery cannot know what the old instance got meanwhile, so it retires it through
+  // the current generation again and pushes the new instance above it; the old instance is free.
+  expect(workflows.starts.map((start) => start.name)).toEqual([pushExecutionName(gateway.id, 9)]);
+  expect((await repository.getGateway(gateway.id))?.desiredGeneration).toBe(9);
+  expect(commands.teardowns.map((teardown) => teardown.generation)).toEqual([8, 8]);
   await expect(repository.claimInstance(gateway.instanceId, other.id)).resolves.toBeUndefined();
 });
 
@@ -137,11 +140,137 @@ it('tears down and pushes nothing more for an update that keeps the instance', a
   await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
   await gatewayUpdated(deps(), { ...movedTo(gateway, NEW_INSTANCE), status: 'ERROR' });
 
-  // Assess
-  expect(sent).toBeUndefined();
+  // Assess: until the new instance's push records itself, the push item names the old one.
+  expect(sent?.instanceId).toBe(gateway.instanceId);
   expect(commands.teardowns).toHaveLength(1);
   expect(workflows.starts).toHaveLength(1);
   expect((await repository.getGateway(gateway.id))?.desiredGeneration).toBe(8);
+});
+
+/**
+ * While the old instance is being retired (between the bump and the upsert), the registry still
+ * names it: a peering change that commits then raises the generation, and its push publishes for
+ * the old instance above the generation the teardown covers.
+ */
+function peeringCommittedDuringTeardown(gateway: GatewayRecord, other: GatewayRecord): void {
+  const teardown = commands.teardown.bind(commands);
+  let raced = false;
+  commands.teardown = async (command) => {
+    const commandId = await teardown(command);
+    if (!raced) {
+      raced = true;
+      await repository.createPeering(newPeering(gateway, other));
+      const pushed = (await repository.getGateway(gateway.id))?.desiredGeneration ?? 0;
+      const target = { gatewayId: gateway.id, instanceId: gateway.instanceId };
+      await publications.put(target, pushed, `{"generation":${pushed}}`);
+      await publications.deliver(target, [KEY, PSK]);
+      await repository.recordPushSent({
+        ...target,
+        commandId: 'cmd-race',
+        generation: pushed,
+        sentAt: NOW.toISOString(),
+      });
+    }
+    return commandId;
+  };
+}
+
+it('retires the old instance again through a generation a peering change raised while it was being retired', async () => {
+  // Prepare: a peering commits (generation 9) and is pushed to the old instance during its teardown at 8.
+  const gateway = await servedGateway();
+  const other = gatewayRecord();
+  await repository.createGateway(other);
+  peeringCommittedDuringTeardown(gateway, other);
+
+  // Act
+  const update = await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: the old instance is torn down through 9 and loses what the race published for it; the
+  // new instance is pushed above it, under a name no push to the old instance took.
+  expect(commands.teardowns.map((teardown) => teardown.generation)).toEqual([8, 9]);
+  expect(publications.copies.get(gateway.id)).toBeUndefined();
+  expect([...(publications.documents.get(gateway.id)?.keys() ?? [])]).toEqual([]);
+  expect(update.gateway.instanceId).toBe(NEW_INSTANCE);
+  expect(update.pushes.map((push) => push.generation)).toEqual([10]);
+  expect(workflows.starts.map((start) => start.name)).toEqual([pushExecutionName(gateway.id, 10)]);
+});
+
+it('finishes on redelivery a move that stopped after the upsert and had the old instance pushed above its teardown', async () => {
+  // Prepare: the race above, then the run stops after the registry moved (forgetting throttled).
+  const gateway = await servedGateway();
+  const other = gatewayRecord();
+  await repository.createGateway(other);
+  peeringCommittedDuringTeardown(gateway, other);
+  const forget = repository.forgetInstanceReports.bind(repository);
+  repository.forgetInstanceReports = async () => {
+    throw new Error('ProvisionedThroughputExceeded');
+  };
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE)).catch(() => undefined);
+  repository.forgetInstanceReports = forget;
+
+  // Act
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: the old instance is torn down through everything it got, and the new one pushed above.
+  const torn = commands.teardowns.filter((teardown) => teardown.instanceId === gateway.instanceId);
+  expect(Math.max(...torn.map((teardown) => teardown.generation))).toBeGreaterThanOrEqual(9);
+  expect(publications.copies.get(gateway.id)).toBeUndefined();
+  const generation = (await repository.getGateway(gateway.id))?.desiredGeneration ?? 0;
+  expect(workflows.starts.map((start) => start.name)).toContain(pushExecutionName(gateway.id, generation));
+  await expect(repository.claimInstance(gateway.instanceId, other.id)).resolves.toBeUndefined();
+});
+
+describe('a move whose run stops before its push starts', () => {
+  /**
+   * A first run of the move that fails in `step` after the upsert; any push it started then runs
+   * (seconds, before EventBridge's retry) and records itself for the new instance.
+   */
+  async function failedOnce(step: 'forgetInstanceReports' | 'releaseInstance'): Promise<GatewayRecord> {
+    const gateway = await servedGateway();
+    await repository.recordApplied({
+      gatewayId: gateway.id,
+      appliedGeneration: 7,
+      appliedAt: NOW.toISOString(),
+    });
+    const original = repository[step].bind(repository) as (...args: never[]) => Promise<void>;
+    repository[step] = async () => {
+      throw new Error('ProvisionedThroughputExceeded');
+    };
+    await expect(gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE))).rejects.toThrow(
+      'ProvisionedThroughputExceeded',
+    );
+    repository[step] = original as never;
+    const generation = (await repository.getGateway(gateway.id))?.desiredGeneration ?? 0;
+    for (const start of workflows.starts) {
+      const commandId = `cmd-${start.name}`;
+      await repository.recordPushSent({
+        gatewayId: gateway.id,
+        instanceId: NEW_INSTANCE,
+        commandId,
+        generation,
+        sentAt: NOW.toISOString(),
+      });
+    }
+    return gateway;
+  }
+
+  it.each(['forgetInstanceReports', 'releaseInstance'] as const)(
+    'forgets the old reports and releases the old lock on redelivery when %s failed',
+    async (step) => {
+      // Prepare
+      const gateway = await failedOnce(step);
+      const other = gatewayRecord();
+      await repository.createGateway(other);
+
+      // Act
+      await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+      // Assess: another gateway may take the old instance; what it applied is forgotten; the new one is pushed.
+      await expect(repository.claimInstance(gateway.instanceId, other.id)).resolves.toBeUndefined();
+      expect(await repository.getAppliedGeneration(gateway.id)).toBeUndefined();
+      expect(workflows.starts).toHaveLength(1);
+    },
+  );
 });
 
 describe('through the gateway-events handler', () => {

@@ -247,15 +247,15 @@ describe('joining a push already sent', () => {
   });
 
   it('sends its own when the push went to the instance the gateway had before', async () => {
-    // Prepare: the newest push sent went to another instance.
+    // Prepare: the newest push sent, of the current generation, went to another instance.
     const commands = recordingCommands('InProgress');
     const { repository, gateway } = await pushedOnce(commands);
-    await repository.forgetInstanceReports(gateway.id);
+    const generation = await repository.bumpGeneration(gateway.id);
     await repository.recordPushSent({
       gatewayId: gateway.id,
       instanceId: 'i-0before0moving0',
       commandId: 'cmd-old-instance',
-      generation: gateway.desiredGeneration,
+      generation: generation ?? 0,
       sentAt: new Date().toISOString(),
     });
 

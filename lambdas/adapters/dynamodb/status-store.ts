@@ -62,6 +62,6 @@ export class DynamoStatusStore implements StatusStore {
   }
 
   async forgetInstanceReports(gatewayId: string): Promise<void> {
-    await this.table.batchDelete([keys.applied(gatewayId), keys.status(gatewayId), keys.push(gatewayId)]);
+    await this.table.batchDelete([keys.applied(gatewayId), keys.status(gatewayId)]);
   }
 }

@@ -533,7 +533,6 @@ export class MemoryRepository implements Repository {
   async forgetInstanceReports(gatewayId: string): Promise<void> {
     this.applied.delete(gatewayId);
     this.reports.delete(gatewayId);
-    this.pushes.delete(gatewayId);
   }
 
   async claimInstance(instanceId: string, gatewayId: string): Promise<void> {

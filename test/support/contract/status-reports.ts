@@ -63,7 +63,7 @@ export function statusReportsContract({ repo }: ContractContext): void {
       expect((await repo().getPushSent(gatewayId))?.commandId).toBe('cmd-8');
     });
 
-    it('forgets all three for a gateway moved to another instance, whose lower generations then count', async () => {
+    it('forgets what the old instance applied and reported for a gateway moved to another instance, and keeps its push sent', async () => {
       // Prepare: the old instance applied and reported generation 9.
       const gatewayId = uniqueId('gw');
       await repo().recordApplied({ gatewayId, appliedGeneration: 9, appliedAt: AT });
@@ -88,7 +88,7 @@ export function statusReportsContract({ repo }: ContractContext): void {
       await repo().recordApplied({ gatewayId, appliedGeneration: 2, appliedAt: AT });
 
       // Assess
-      expect(forgotten).toEqual([undefined, undefined, undefined]);
+      expect(forgotten).toEqual([undefined, undefined, sent]);
       expect((await repo().getAppliedGeneration(gatewayId))?.appliedGeneration).toBe(2);
     });
   });
