@@ -134,7 +134,9 @@ it('runs the rest of the sweep when a cascade ran but its audit event cannot be 
 
   // Assess: the cascade ran and its failed event is logged; the peering was still re-driven.
   expect(swept.cascades.map((cascade) => cascade.gatewayId)).toEqual([a.id]);
-  expect(swept.failedCascades).toEqual([{ gatewayId: a.id, errorName: 'Error', errorMessage: 'Rate exceeded' }]);
+  expect(swept.failedCascades).toEqual([
+    { gatewayId: a.id, errorName: 'Error', errorMessage: 'Rate exceeded' },
+  ]);
   expect(swept.redriven.map((redrive) => redrive.peeringId)).toEqual([stalled.id]);
   expect(await deps.repository.isGatewayCascadePending(a.id)).toBe(false);
 });
