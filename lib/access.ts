@@ -31,8 +31,7 @@ import { acknowledgeWildcardResource } from './nag';
  * road-warrior private keys only (only the api, which registers gateways and serves key
  * downloads; it never touches a preshared key); `deliver-secrets`: copying a gateway's own key
  * and its peerings' preshared keys to its instance's tagged copies (never a road-warrior key);
- * `push-record`: putting the `PUSH` item of the newest push sent (push-config's only table write,
- * docs/DECISIONS.md "Joining a push"); `command-invocation`: reading an invocation's status only;
+ * `command-invocation`: reading an invocation's status only;
  * `config`: publishing desired-state documents (tagged for their instance); `config-read`:
  * reading them back (the status route shows the applied generation's peers); `commands`: sending
  * the apply command; `command-status`: reading an invocation and its full output; `report-commands`: sending the report command to
@@ -44,7 +43,6 @@ import { acknowledgeWildcardResource } from './nag';
 export type Access =
   | 'table-read'
   | 'table'
-  | 'push-record'
   | 'secrets-delete'
   | 'gateway-secrets-list'
   | 'secrets-write'
@@ -85,7 +83,7 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   ],
   validate: ['table-read'],
   allocate: ['table', 'secrets-write', 'audit'],
-  'push-config': ['table-read', 'push-record', 'deliver-secrets', 'config', 'commands', 'command-invocation'],
+  'push-config': ['table-read', 'deliver-secrets', 'config', 'commands', 'command-invocation'],
   'check-command': ['table', 'command-status'],
   activate: ['table', 'audit'],
   compensate: ['table', 'audit'],
@@ -175,8 +173,6 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
   const grants: Record<Access, (fn: PeeringFunction) => void> = {
     'table-read': (fn) => allow(fn, TABLE_READ_ACTIONS, table.accessResources),
     table: (fn) => allow(fn, [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS], table.accessResources),
-    // IAM has no condition on the sort key: PutItem on the table, and nothing else it writes.
-    'push-record': (fn) => allow(fn, ['dynamodb:PutItem'], table.accessResources),
     // Deleting an object needs no KMS permission.
     'secrets-delete': (fn) => allowSecrets(fn, ['s3:DeleteObject']),
     // Only a gateway's folder (its key, its road-warriors' keys), never the peerings' keys.

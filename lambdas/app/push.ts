@@ -153,7 +153,7 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
     stateUri: published.uri,
     stateSha256: published.sha256,
   });
-  await d.repository.recordPushSent({ ...target, commandId, generation, sentAt: d.clock().toISOString() });
+  // Recorded by the push's first poll (checkPush): push-config writes nothing to the table.
   return {
     gatewayId,
     gatewayCreatedAt: gateway.createdAt,
@@ -195,15 +195,28 @@ async function plausiblyApplied(
 export type PushProgress = { done: false; ticket: PushTicket } | { done: true; appliedGeneration: number };
 
 /**
- * One poll of a push. On success the instance's report is recorded (app/status-reports.ts).
- * Throws InvocationNotReadyError (retry), CommandFailedError (failed, timed out, cancelled, no
- * report, or still running after `maxPolls`).
+ * One poll of a push. The first (`polls === 0`) records the push as sent, for later pushes to join
+ * (joinablePush), before it reads the invocation: CheckCommand holds the table's writes, so
+ * push-config needs none (docs/DECISIONS.md "Joining a push"). The record is a monotonic put, so a
+ * retried first poll, or a joined ticket's, changes nothing. On success the instance's report is
+ * recorded (app/status-reports.ts). Throws InvocationNotReadyError (retry), CommandFailedError
+ * (failed, timed out, cancelled, no report, or still running after `maxPolls`).
  */
 export async function checkPush(
   d: Pick<Dependencies, 'repository' | 'commands' | 'clock'>,
   ticket: PushTicket,
   maxPolls: number,
 ): Promise<PushProgress> {
+  if (ticket.polls === 0) {
+    const { gatewayId, instanceId, commandId, generation } = ticket;
+    await d.repository.recordPushSent({
+      gatewayId,
+      instanceId,
+      commandId,
+      generation,
+      sentAt: d.clock().toISOString(),
+    });
+  }
   const { status, output } = await d.commands.get(ticket.commandId, ticket.instanceId);
   if (status === 'Success') {
     const report = parseInstanceReport(output);

@@ -212,30 +212,29 @@ export async function sweepTable(
 /**
  * Runs a pending cascade again (cascadeGatewayRemoval is idempotent: it runs again on stream
  * retries already, and a stream delivery running beside it is harmless). One that ran is audited;
- * one that fails is returned for the log and stays pending, so the next sweep tries again, and does
- * not keep the others from running.
+ * one that fails, or whose audit event cannot be published, is returned for the log (a cascade
+ * that failed stays pending, so the next sweep tries again) and does not keep the others from
+ * running, as a peering's re-drive (redriveInto).
  */
 async function redriveCascade(
   d: TableSweepDeps,
   removed: RemovedGateway,
   result: Pick<SweepResult, 'cascades' | 'failedCascades'>,
 ): Promise<void> {
-  let teardown: InstanceTeardown;
   try {
-    teardown = await cascadeGatewayRemoval(d, removed);
+    const teardown: InstanceTeardown = await cascadeGatewayRemoval(d, removed);
+    const redrive = {
+      gatewayId: removed.id,
+      instanceId: removed.instanceId,
+      generation: removed.desiredGeneration,
+      teardown,
+    };
+    result.cascades.push(redrive);
+    await d.audit.publish('Gateway Cascade Re-driven', { ...redrive });
   } catch (error) {
     const { name, message } = error as Error;
     result.failedCascades.push({ gatewayId: removed.id, errorName: name, errorMessage: message });
-    return;
   }
-  const redrive = {
-    gatewayId: removed.id,
-    instanceId: removed.instanceId,
-    generation: removed.desiredGeneration,
-    teardown,
-  };
-  result.cascades.push(redrive);
-  await d.audit.publish('Gateway Cascade Re-driven', { ...redrive });
 }
 
 /**

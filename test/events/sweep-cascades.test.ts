@@ -41,9 +41,9 @@ async function deletedWithoutCascade() {
   await repository.setPeeringStatus(peering.id, 'ACTIVE', null, ['PROVISIONING']);
   const generation = (await repository.getGateway(a.id))?.desiredGeneration;
   await repository.deleteGateway(a.id);
-  const sweepAt = async (afterDeleteMs: number) => {
+  const sweepAt = async (afterDeleteMs: number, budget = UNLIMITED) => {
     nowMs = DELETED_AT_MS + afterDeleteMs;
-    return sweepTable(deps, BOUNDS, UNLIMITED);
+    return sweepTable(deps, BOUNDS, budget);
   };
   return { deps, a, generation, peering, sweepAt };
 }
@@ -111,5 +111,32 @@ it('leaves a cascade that fails again pending, and the next sweep finishes it', 
   expect(failed.cascades).toEqual([]);
   expect(pendingAfterFailure).toBe(true);
   expect(retried.cascades.map((cascade) => cascade.gatewayId)).toEqual([a.id]);
+  expect(await deps.repository.isGatewayCascadePending(a.id)).toBe(false);
+});
+
+it('runs the rest of the sweep when a cascade ran but its audit event cannot be published', async () => {
+  // Prepare: a stalled peering between C and D beside A's pending cascade; EventBridge throttles
+  // the cascade's event. The sweep starts at the cascade (the last item), so the peering comes after.
+  const { deps, a, sweepAt } = await deletedWithoutCascade();
+  const { record: c } = await gatewayWithKey(deps.secrets);
+  const { record: d } = await gatewayWithKey(deps.secrets);
+  for (const gateway of [c, d]) await deps.repository.createGateway(gateway);
+  const stalled = await deps.repository.createPeering(newPeering(c, d));
+  const publish = deps.audit.publish.bind(deps.audit);
+  deps.audit.publish = async (type, detail) => {
+    if (type === 'Gateway Cascade Re-driven') throw new Error('Rate exceeded');
+    return publish(type, detail);
+  };
+  const lastFirst: SweepBudget = { remainingMs: () => Number.POSITIVE_INFINITY, random: () => 0.99 };
+
+  // Act
+  const swept = await sweepAt(BOUND_MS + 1000, lastFirst);
+
+  // Assess: the cascade ran and its failed event is logged; the peering was still re-driven.
+  expect(swept.cascades.map((cascade) => cascade.gatewayId)).toEqual([a.id]);
+  expect(swept.failedCascades).toEqual([
+    { gatewayId: a.id, errorName: 'Error', errorMessage: 'Rate exceeded' },
+  ]);
+  expect(swept.redriven.map((redrive) => redrive.peeringId)).toEqual([stalled.id]);
   expect(await deps.repository.isGatewayCascadePending(a.id)).toBe(false);
 });

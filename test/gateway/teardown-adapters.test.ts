@@ -1,7 +1,7 @@
 /**
  * The AWS side of a deleted gateway's teardown on mocked clients: the teardown command through SSM
- * Run Command (a terminated instance is "nothing to tear down", throttling is retried), and the
- * deletion of its documents and delivered secret copies in S3.
+ * Run Command (a terminated instance, or one the role may not command, is "nothing to tear down";
+ * throttling is retried), and the deletion of its documents and delivered secret copies in S3.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -16,6 +16,7 @@ import { secretCopiesWithdrawal } from '../../lambdas/adapters/s3/secret-copies-
 import { S3InstanceSecrets } from '../../lambdas/adapters/s3/secrets';
 import { SsmCommandBus } from '../../lambdas/adapters/ssm';
 import { TransientError } from '../../lambdas/core/errors';
+import { logger } from '../../lambdas/shared/logger';
 import {
   type Answer,
   deleteResult,
@@ -81,6 +82,27 @@ describe('SsmCommandBus.teardown', () => {
 
     // Act / Assess
     await expect(bus().teardown(command)).resolves.toBeUndefined();
+  });
+
+  it('answers undefined for an instance the role may not command (no gateway tag), and names it in a warning', async () => {
+    // Prepare: IAM's refusal of SendCommand, the instance lacking the tag `ssm:resourceTag` requires.
+    const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const denied = Object.assign(new Error('not authorized to perform: ssm:SendCommand on i-0abc'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    ssm.on(SendCommandCommand).rejects(denied);
+
+    // Act
+    const commandId = await bus().teardown(command);
+
+    // Assess
+    expect(commandId).toBeUndefined();
+    expect(warn).toHaveBeenCalledWith(
+      expect.any(String),
+      expect.objectContaining({ instanceId: 'i-0abc', gatewayId: 'gw-a' }),
+    );
+    warn.mockRestore();
   });
 
   it('throws TransientError when SSM throttles, so the stream retries the cascade', async () => {

@@ -15,7 +15,6 @@ import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
 const ADAPTER_OF: Record<Access, string> = {
   'table-read': 'dynamodb',
   table: 'dynamodb',
-  'push-record': 'dynamodb',
   'secrets-delete': 's3',
   'gateway-secrets-list': 's3',
   'secrets-write': 's3',

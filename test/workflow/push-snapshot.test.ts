@@ -12,8 +12,13 @@ import { join } from 'node:path';
 import { FileConfigStore } from '../../lambdas/adapters/local/file-config-store';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import type { ApplyCommand, CommandBus, CommandStatus, Repository } from '../../lambdas/app/ports';
-import { JOIN_WINDOW_MS, pushGatewayConfig } from '../../lambdas/app/push';
-import { InvocationNotReadyError, SecretMissingError, TransientError } from '../../lambdas/core/errors';
+import { checkPush, JOIN_WINDOW_MS, pushGatewayConfig } from '../../lambdas/app/push';
+import {
+  CommandFailedError,
+  InvocationNotReadyError,
+  SecretMissingError,
+  TransientError,
+} from '../../lambdas/core/errors';
 import { gatewayRecord } from '../support/gateways';
 import { roadWarrior } from '../support/records';
 
@@ -62,6 +67,8 @@ function changingWhilePeersAreRead(
     },
   });
 }
+
+const MAX_POLLS = 10;
 
 const deps = (repository: Repository, commands: CommandBus, clock = () => new Date()) => ({
   repository,
@@ -163,14 +170,60 @@ it('gives up with a TransientError naming the secret when it stays missing thoug
 });
 
 describe('joining a push already sent', () => {
-  /** A gateway pushed once; `commands` reports that push's command as the test says. */
+  /**
+   * A gateway pushed once and its command polled once, which records the push sent (CheckCommand);
+   * `commands` reports that push's command as the test says.
+   */
   async function pushedOnce(commands: CommandBus & { sent: ApplyCommand[] }) {
     const repository = new MemoryRepository();
     const gateway = gatewayRecord();
     await repository.createGateway(gateway);
     const first = await pushGatewayConfig(deps(repository, commands), gateway.id);
+    if (!first) throw new Error('the gateway was not pushed');
+    await checkPush(deps(repository, commands), first, MAX_POLLS).catch((error: unknown) => {
+      // The poll's own outcome (not ready, failed, no report) is not what these tests are about.
+      if (!(error instanceof InvocationNotReadyError || error instanceof CommandFailedError)) throw error;
+    });
     return { repository, gateway, first };
   }
+
+  it('is recorded by the first poll, before the invocation is known; push-config and later polls write nothing', async () => {
+    // Prepare: SSM does not know the command yet.
+    const commands = recordingCommands('unknown');
+    const repository = new MemoryRepository();
+    const gateway = gatewayRecord();
+    await repository.createGateway(gateway);
+    const sentAt = new Date('2026-12-05T10:00:00.000Z');
+
+    // Act
+    const ticket = await pushGatewayConfig(deps(repository, commands), gateway.id);
+    if (!ticket) throw new Error('the gateway was not pushed');
+    const beforePoll = await repository.getPushSent(gateway.id);
+    const laterPoll = checkPush(
+      deps(repository, commands, () => sentAt),
+      { ...ticket, polls: 1 },
+      MAX_POLLS,
+    );
+    await expect(laterPoll).rejects.toBeInstanceOf(InvocationNotReadyError);
+    const afterLaterPoll = await repository.getPushSent(gateway.id);
+    const firstPoll = checkPush(
+      deps(repository, commands, () => sentAt),
+      ticket,
+      MAX_POLLS,
+    );
+    await expect(firstPoll).rejects.toBeInstanceOf(InvocationNotReadyError);
+
+    // Assess
+    expect(beforePoll).toBeUndefined();
+    expect(afterLaterPoll).toBeUndefined();
+    expect(await repository.getPushSent(gateway.id)).toEqual({
+      gatewayId: gateway.id,
+      instanceId: gateway.instanceId,
+      commandId: ticket.commandId,
+      generation: ticket.generation,
+      sentAt: sentAt.toISOString(),
+    });
+  });
 
   it.each(['Pending', 'InProgress', 'Delayed', 'Success'] as const)(
     'joins a command that is %s for the same generation: nothing is delivered, published or sent again',

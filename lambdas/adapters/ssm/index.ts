@@ -87,6 +87,10 @@ export class SsmCommandBus implements CommandBus {
   /**
    * InvalidInstanceId: the instance is terminated, or not a managed instance any more (SSM also
    * answers so for a stopped one): nothing to tear down, never worth a retry (docs/SECURITY.md).
+   * AccessDeniedException likewise: the role may send commands only to instances carrying the
+   * gateway tag (the `ssm:resourceTag` condition), so the instance is not, or no longer, a gateway
+   * of ours; a retry would be refused for good and keep the cascade pending. Logged, so a
+   * misconfiguration of our own role still shows.
    */
   async teardown(command: TeardownCommand): Promise<string | undefined> {
     try {
@@ -107,6 +111,14 @@ export class SsmCommandBus implements CommandBus {
       return commandIdOf(result.Command);
     } catch (error) {
       if (error instanceof InvalidInstanceId) return undefined;
+      if (error instanceof Error && error.name === 'AccessDeniedException') {
+        logger.warn('Teardown refused for an instance that is not a gateway of ours: not sent', {
+          instanceId: command.instanceId,
+          gatewayId: command.gatewayId,
+          errorMessage: error.message,
+        });
+        return undefined;
+      }
       throw error;
     }
   }
