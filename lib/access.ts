@@ -83,7 +83,7 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   ],
   validate: ['table-read'],
   allocate: ['table', 'secrets-write', 'audit'],
-  'push-config': ['table-read', 'deliver-secrets', 'config', 'commands', 'command-invocation'],
+  'push-config': ['table-read', 'deliver-secrets', 'config', 'commands'],
   'check-command': ['table', 'command-status'],
   activate: ['table', 'audit'],
   compensate: ['table', 'audit'],

@@ -115,15 +115,8 @@ export interface CommandBus {
    * invocation is announced as an "EC2 Command Invocation Status-change Notification".
    */
   requestReports(): Promise<string>;
-  /**
-   * InvocationNotReadyError while the invocation is not registered yet. `statusOnly`: the caller
-   * reads only the status, so a long output is not fetched (its `output` may be cut or empty).
-   */
-  get(
-    commandId: string,
-    instanceId: string,
-    options?: { statusOnly?: boolean },
-  ): Promise<{ status: CommandStatus; output: string }>;
+  /** InvocationNotReadyError while the invocation is not registered yet. */
+  get(commandId: string, instanceId: string): Promise<{ status: CommandStatus; output: string }>;
 }
 
 /** push-gateway: one gateway's config push, for changes that need no workflow of their own. */

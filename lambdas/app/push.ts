@@ -5,18 +5,13 @@
  * reaches a gateway the same way.
  */
 
-import {
-  CommandFailedError,
-  InvocationNotReadyError,
-  SecretMissingError,
-  TransientError,
-} from '../core/errors';
+import { CommandFailedError, SecretMissingError, TransientError } from '../core/errors';
 import { type GatewayDesiredState, renderGatewayState, serialiseState } from '../core/render';
 import { instanceSecretNames } from '../core/secret-scope';
 import { parseInstanceReport } from '../core/status';
 import type { GatewayRecord } from '../core/types';
 import { retry } from '../shared/retry';
-import type { CommandStatus, Dependencies } from './ports';
+import type { Dependencies } from './ports';
 import { recordPushReport } from './status-reports';
 
 export interface PushTicket {
@@ -33,19 +28,6 @@ export interface PushTicket {
 }
 
 type PushDeps = Pick<Dependencies, 'repository' | 'configStore' | 'instanceSecrets' | 'commands' | 'clock'>;
-
-/**
- * How recent a sent push must be to be joined. A command still queued or running is the case
- * joining is for (SSM's apply commands run for seconds); one that already succeeded is joined only
- * this soon after, so a drift repair (two periodic reports behind, minutes later) sends again.
- */
-export const JOIN_WINDOW_MS = 60_000;
-const JOINABLE_STATUSES: ReadonlySet<CommandStatus> = new Set([
-  'Pending',
-  'InProgress',
-  'Delayed',
-  'Success',
-]);
 
 /**
  * Reads taken while the gateway's generation moves under them before the push gives up with a
@@ -107,40 +89,10 @@ async function deliveredAtOneGeneration(
   });
 }
 
-/**
- * A push already sent to the gateway's instance that renders everything this one would: its
- * generation is at least the gateway's desired one (so it holds every peer entry written before
- * this read), it went to the instance the gateway has now, it is recent, and its command is queued,
- * running or succeeded. Its ticket is this push's: nothing is rendered, copied, published or sent.
- * Busy gateways apply one document for many changes (docs/DECISIONS.md "Joining a push"). A
- * command its instance does not know (yet, on SSM; any more, after the embedded runtime's
- * restart) or that failed is not joined: this push sends its own.
- */
-async function joinablePush(d: PushDeps, gateway: GatewayRecord): Promise<PushTicket | undefined> {
-  const sent = await d.repository.getPushSent(gateway.id);
-  if (!sent || sent.instanceId !== gateway.instanceId || sent.generation < gateway.desiredGeneration) {
-    return undefined;
-  }
-  if (d.clock().getTime() - Date.parse(sent.sentAt) > JOIN_WINDOW_MS) return undefined;
-  const command = await d.commands
-    .get(sent.commandId, sent.instanceId, { statusOnly: true })
-    .catch((error: unknown) => {
-      if (error instanceof InvocationNotReadyError) return undefined;
-      throw error;
-    });
-  if (!command || !JOINABLE_STATUSES.has(command.status)) return undefined;
-  const { gatewayId, instanceId, commandId, generation } = sent;
-  // The sent push is this incarnation's: generations never repeat across incarnations (the
-  // tombstone), and its generation is at least this gateway's desired one.
-  return { gatewayId, gatewayCreatedAt: gateway.createdAt, instanceId, commandId, generation, polls: 0 };
-}
-
 /** Undefined when the gateway no longer exists (nothing to push to). */
 export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise<PushTicket | undefined> {
   const current = await d.repository.getGateway(gatewayId);
   if (!current) return undefined;
-  const joined = await joinablePush(d, current);
-  if (joined) return joined;
   const rendered = await deliveredAtOneGeneration(d, gatewayId, current);
   if (!rendered) return undefined;
   const { gateway, state } = rendered;
@@ -195,10 +147,11 @@ async function plausiblyApplied(
 export type PushProgress = { done: false; ticket: PushTicket } | { done: true; appliedGeneration: number };
 
 /**
- * One poll of a push. The first (`polls === 0`) records the push as sent, for later pushes to join
- * (joinablePush), before it reads the invocation: CheckCommand holds the table's writes, so
- * push-config needs none (docs/DECISIONS.md "Joining a push"). The record is a monotonic put, so a
- * retried first poll, or a joined ticket's, changes nothing. On success the instance's report is
+ * One poll of a push. The first (`polls === 0`) records the push as sent (the `PUSH` item: a move
+ * to another instance whose run stopped is found by it, app/gateway-lifecycle.ts), before it reads
+ * the invocation: CheckCommand holds the table's writes, so push-config needs none
+ * (docs/DECISIONS.md "The newest push sent"). The record is a monotonic put, so a retried first
+ * poll changes nothing. On success the instance's report is
  * recorded (app/status-reports.ts). Throws InvocationNotReadyError (retry), CommandFailedError
  * (failed, timed out, cancelled, no report, or still running after `maxPolls`).
  */

@@ -153,8 +153,8 @@ export interface AppliedGeneration {
 }
 
 /**
- * The newest config push sent to a gateway's instance: a push of the same or a lower generation
- * joins its command instead of sending another (app/push.ts, docs/DECISIONS.md "Joining a push").
+ * The newest config push sent to a gateway's instance, recorded by its first poll (app/push.ts):
+ * a move whose run stopped is found by it (docs/DECISIONS.md "The newest push sent").
  */
 export interface SentPush {
   gatewayId: string;

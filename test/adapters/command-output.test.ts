@@ -69,18 +69,6 @@ test('reads the whole output from its own key with a signed GET', async () => {
   expect(requests[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\//);
 });
 
-test('reads nothing from S3 when only the status is asked for (a push joining a command)', async () => {
-  // Prepare
-  const { bus, requests } = busWithOutputAt(OWN_KEY, [ok(FULL_OUTPUT)]);
-
-  // Act
-  const result = await bus.get('cmd-1', 'i-0abc', { statusOnly: true });
-
-  // Assess
-  expect(result.status).toBe('Success');
-  expect(requests).toEqual([]);
-});
-
 test('asks for at most the read limit with a signed Range header, and reads an output within it whole', async () => {
   // Prepare
   const { bus, requests } = busWithOutputAt(OWN_KEY, [objectHolding(FULL_OUTPUT)]);

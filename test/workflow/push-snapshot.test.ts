@@ -3,8 +3,8 @@
  * change lands while the peers are read, it reads again, so a document's generation names exactly
  * its peer set and two pushes of one generation publish the same bytes. Read once, a busy hub's
  * concurrent pushes published different documents under one generation's name, and the instance
- * refused the first one's digest (docs/DECISIONS.md "Busy hub: the hub item"). A push that would
- * render nothing new joins the command of one already sent (docs/DECISIONS.md "Joining a push").
+ * refused the first one's digest (docs/DECISIONS.md "Busy hub: the hub item"). A push's first poll
+ * records it as the newest push sent (docs/DECISIONS.md "The newest push sent").
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,13 +12,8 @@ import { join } from 'node:path';
 import { FileConfigStore } from '../../lambdas/adapters/local/file-config-store';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import type { ApplyCommand, CommandBus, CommandStatus, Repository } from '../../lambdas/app/ports';
-import { checkPush, JOIN_WINDOW_MS, pushGatewayConfig } from '../../lambdas/app/push';
-import {
-  CommandFailedError,
-  InvocationNotReadyError,
-  SecretMissingError,
-  TransientError,
-} from '../../lambdas/core/errors';
+import { checkPush, pushGatewayConfig } from '../../lambdas/app/push';
+import { InvocationNotReadyError, SecretMissingError, TransientError } from '../../lambdas/core/errors';
 import { gatewayRecord } from '../support/gateways';
 import { roadWarrior } from '../support/records';
 
@@ -28,10 +23,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/**
- * Records every command sent; each is reported `status` (by default Failed, so none is joined), or
- * unknown to its instance when `status` is 'unknown'.
- */
+/** Records every command sent; each is reported `status`, or unknown to its instance ('unknown'). */
 function recordingCommands(
   status: CommandStatus | 'unknown' = 'Failed',
 ): CommandBus & { sent: ApplyCommand[] } {
@@ -88,7 +80,7 @@ it('reads again when a change lands while the peers are read, and labels the doc
   );
   const commands = recordingCommands();
 
-  // Act: the first push's command has failed, so the second one renders and sends its own.
+  // Act
   const raced = await pushGatewayConfig(deps(racing, commands), gateway.id);
   const quiet = await pushGatewayConfig(deps(repository, commands), gateway.id);
 
@@ -169,24 +161,7 @@ it('gives up with a TransientError naming the secret when it stays missing thoug
   expect(commands.sent).toEqual([]);
 });
 
-describe('joining a push already sent', () => {
-  /**
-   * A gateway pushed once and its command polled once, which records the push sent (CheckCommand);
-   * `commands` reports that push's command as the test says.
-   */
-  async function pushedOnce(commands: CommandBus & { sent: ApplyCommand[] }) {
-    const repository = new MemoryRepository();
-    const gateway = gatewayRecord();
-    await repository.createGateway(gateway);
-    const first = await pushGatewayConfig(deps(repository, commands), gateway.id);
-    if (!first) throw new Error('the gateway was not pushed');
-    await checkPush(deps(repository, commands), first, MAX_POLLS).catch((error: unknown) => {
-      // The poll's own outcome (not ready, failed, no report) is not what these tests are about.
-      if (!(error instanceof InvocationNotReadyError || error instanceof CommandFailedError)) throw error;
-    });
-    return { repository, gateway, first };
-  }
-
+describe('the newest push sent (the PUSH item)', () => {
   it('is recorded by the first poll, before the invocation is known; push-config and later polls write nothing', async () => {
     // Prepare: SSM does not know the command yet.
     const commands = recordingCommands('unknown');
@@ -223,99 +198,5 @@ describe('joining a push already sent', () => {
       generation: ticket.generation,
       sentAt: sentAt.toISOString(),
     });
-  });
-
-  it.each(['Pending', 'InProgress', 'Delayed', 'Success'] as const)(
-    'joins a command that is %s for the same generation: nothing is delivered, published or sent again',
-    async (status) => {
-      // Prepare
-      const commands = recordingCommands(status);
-      const { repository, gateway, first } = await pushedOnce(commands);
-      const delivered: string[][] = [];
-      const instanceSecrets = {
-        deliver: async (_target: unknown, names: readonly string[]) => {
-          delivered.push([...names]);
-        },
-        withdraw: async () => {},
-      };
-
-      // Act
-      const joined = await pushGatewayConfig({ ...deps(repository, commands), instanceSecrets }, gateway.id);
-
-      // Assess: the joined ticket names the incarnation too, or its report would be dropped.
-      expect(joined).toEqual(first);
-      expect(joined).toMatchObject({ gatewayCreatedAt: gateway.createdAt });
-      expect(commands.sent).toHaveLength(1);
-      expect(delivered).toEqual([]);
-    },
-  );
-
-  it.each([
-    { case: 'the command failed', status: 'Failed' as const },
-    { case: 'the command timed out', status: 'TimedOut' as const },
-    {
-      case: 'the instance does not know the command (not registered yet, or a restarted runtime)',
-      status: 'unknown' as const,
-    },
-  ])('sends its own when $case', async ({ status }) => {
-    // Prepare
-    const commands = recordingCommands(status);
-    const { repository, gateway } = await pushedOnce(commands);
-
-    // Act
-    const own = await pushGatewayConfig(deps(repository, commands), gateway.id);
-
-    // Assess
-    expect(own?.commandId).toBe('cmd-2');
-    const generation = gateway.desiredGeneration;
-    expect(commands.sent.map((command) => command.generation)).toEqual([generation, generation]);
-  });
-
-  it('sends its own when the gateway changed since (a higher generation)', async () => {
-    // Prepare
-    const commands = recordingCommands('InProgress');
-    const { repository, gateway } = await pushedOnce(commands);
-    await repository.addRoadWarrior(roadWarrior(gateway.id, 'laptop'));
-
-    // Act
-    const own = await pushGatewayConfig(deps(repository, commands), gateway.id);
-
-    // Assess
-    const generation = gateway.desiredGeneration;
-    expect(commands.sent.map((command) => command.generation)).toEqual([generation, generation + 1]);
-    expect(own).toMatchObject({ commandId: 'cmd-2', generation: generation + 1 });
-  });
-
-  it('sends its own when the push was sent longer ago than the join window (a drift repair sends again)', async () => {
-    // Prepare
-    const commands = recordingCommands('Success');
-    const { repository, gateway } = await pushedOnce(commands);
-    const later = () => new Date(Date.now() + JOIN_WINDOW_MS + 1000);
-
-    // Act
-    const own = await pushGatewayConfig(deps(repository, commands, later), gateway.id);
-
-    // Assess
-    expect(own?.commandId).toBe('cmd-2');
-  });
-
-  it('sends its own when the push went to the instance the gateway had before', async () => {
-    // Prepare: the newest push sent, of the current generation, went to another instance.
-    const commands = recordingCommands('InProgress');
-    const { repository, gateway } = await pushedOnce(commands);
-    const generation = await repository.bumpGeneration(gateway.id);
-    await repository.recordPushSent({
-      gatewayId: gateway.id,
-      instanceId: 'i-0before0moving0',
-      commandId: 'cmd-old-instance',
-      generation: generation ?? 0,
-      sentAt: new Date().toISOString(),
-    });
-
-    // Act
-    const own = await pushGatewayConfig(deps(repository, commands), gateway.id);
-
-    // Assess
-    expect(own).toMatchObject({ commandId: 'cmd-2', instanceId: gateway.instanceId });
   });
 });

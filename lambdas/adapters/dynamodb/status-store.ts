@@ -1,7 +1,7 @@
 /**
  * What the instances report, on the gateway partition: `APPLIED` (the generation each push
  * applied; a few bytes, so recording a delta push costs one write unit whatever the peer count)
- * and `STATUS` (the latest live peer list); and `PUSH`, the newest push sent (app/push.ts joins
+ * and `STATUS` (the latest live peer list); and `PUSH`, the newest push sent (app/push.ts records
  * it). All three are monotonic: pushes and reports finish out of
  * order, and an older one must never replace a newer one.
  */

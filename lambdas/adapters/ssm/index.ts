@@ -142,11 +142,7 @@ export class SsmCommandBus implements CommandBus {
     return commandIdOf(result.Command);
   }
 
-  async get(
-    commandId: string,
-    instanceId: string,
-    options: { statusOnly?: boolean } = {},
-  ): Promise<{ status: CommandStatus; output: string }> {
+  async get(commandId: string, instanceId: string): Promise<{ status: CommandStatus; output: string }> {
     try {
       const result = await this.ssm.send(
         new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }),
@@ -154,7 +150,7 @@ export class SsmCommandBus implements CommandBus {
       const status = toCommandStatus(result.Status);
       let output = result.StandardOutputContent ?? '';
       const fullUrl = output.length >= SSM_STDOUT_LIMIT ? result.StandardOutputUrl : undefined;
-      if (status === 'Success' && fullUrl && !options.statusOnly) {
+      if (status === 'Success' && fullUrl) {
         output = await this.fullOutput(fullUrl, commandId, instanceId);
       }
       return { status, output };
