@@ -31,7 +31,6 @@ import { acknowledgeWildcardResource } from './nag';
  * road-warrior private keys only (only the api, which registers gateways and serves key
  * downloads; it never touches a preshared key); `deliver-secrets`: copying a gateway's own key
  * and its peerings' preshared keys to its instance's tagged copies (never a road-warrior key);
- * `command-invocation`: reading an invocation's status only;
  * `config`: publishing desired-state documents (tagged for their instance); `config-read`:
  * reading them back (the status route shows the applied generation's peers); `commands`: sending
  * the apply command; `command-status`: reading an invocation and its full output; `report-commands`: sending the report command to
@@ -55,7 +54,6 @@ export type Access =
   | 'teardown-commands'
   | 'published-delete'
   | 'command-status'
-  | 'command-invocation'
   | 'workflows'
   | 'audit';
 
@@ -249,17 +247,14 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
       }
     },
     'command-status': (fn) => {
-      grants['command-invocation'](fn);
-      allow(fn, ['s3:GetObject'], [outputObjects]);
-      acknowledgeWildcardResource(fn.serviceRole, outputObjects, 'Output objects are keyed by command id');
-    },
-    'command-invocation': (fn) => {
       allow(fn, ['ssm:GetCommandInvocation'], ['*']);
+      allow(fn, ['s3:GetObject'], [outputObjects]);
       acknowledgeWildcardResource(
         fn.serviceRole,
         '*',
         'ssm:GetCommandInvocation has no resource-level permissions',
       );
+      acknowledgeWildcardResource(fn.serviceRole, outputObjects, 'Output objects are keyed by command id');
     },
     workflows: (fn) => {
       for (const machine of [workflows.createPeering, workflows.deletePeering, workflows.pushGateway]) {

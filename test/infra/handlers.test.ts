@@ -27,7 +27,6 @@ const ADAPTER_OF: Record<Access, string> = {
   'teardown-commands': 'ssm',
   'published-delete': 's3',
   'command-status': 'ssm',
-  'command-invocation': 'ssm',
   workflows: 'sfn',
   audit: 'events',
 };
