@@ -5,17 +5,19 @@
  * previous latest.json is printed as a REGRESSION line.
  */
 import '../runtime/polyfills';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { SectionResult } from './harness';
+import { spawnGroup } from './process-group';
 import { formatTable, regressions, type SectionOutcome } from './report';
 import { SECTIONS, type SectionSpec } from './sections';
 
 const RESULTS_DIR = join(__dirname, 'results');
 const LATEST = join(RESULTS_DIR, 'latest.json');
 const CHILD = join(__dirname, 'child.ts');
+/** Between SIGTERM to a section's group at its bound and SIGKILL. */
+const STOP_GRACE_MS = 15_000;
 
 async function runSection(section: SectionSpec): Promise<SectionOutcome> {
   const started = performance.now();
@@ -50,12 +52,14 @@ async function withTimeout(section: SectionSpec): Promise<SectionResult> {
   }
 }
 
-/** The section in a fresh `node --import tsx` process, stopped (SIGTERM, then SIGKILL) at its bound. */
+/** The section in a fresh `node --import tsx` process group, stopped (SIGTERM, then SIGKILL) at its bound. */
 async function runIsolated(section: SectionSpec): Promise<SectionResult> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-section-'));
   const resultFile = join(dir, 'result.json');
   try {
-    const child = spawn(
+    // Its own process group: at the bound, what the section started (a DynamoDB Local JVM,
+    // wireguard-go) goes with it even when its own clean-up (bench/child.ts, on SIGTERM) hangs.
+    const { exited, stop } = spawnGroup(
       process.execPath,
       ['--no-warnings', '--import', 'tsx', CHILD, section.name, resultFile],
       {
@@ -65,13 +69,14 @@ async function runIsolated(section: SectionSpec): Promise<SectionResult> {
       },
     );
     let timedOut = false;
-    const stop = setTimeout(() => {
+    const bound = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+      void stop('SIGTERM', STOP_GRACE_MS);
     }, section.timeoutMs);
-    const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
-    clearTimeout(stop);
+    const code = await exited;
+    clearTimeout(bound);
+    // A section that failed before its clean-up may have left some of its group running.
+    await stop('SIGKILL', 0);
     if (timedOut) throw new Error(`timed out after ${section.timeoutMs / 1000} s`);
     if (code !== 0) {
       const reported = await readFile(resultFile, 'utf8').then(

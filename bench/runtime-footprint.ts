@@ -11,15 +11,15 @@
  *   before; then resident memory once healthy, this Node process plus the DynamoDB Local JVM it
  *   started (VmRSS of every descendant process).
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { freePort } from '../runtime/dynamodb-local';
-import { settlesWithin } from '../runtime/repeat';
 import { type Metric, round, type SectionResult, startBenchRuntime } from './harness';
+import { spawnGroup } from './process-group';
 
 const run = promisify(execFile);
 const REPO = join(__dirname, '..');
@@ -118,14 +118,12 @@ async function timeStartCommand(dataDir: string): Promise<CommandStart> {
   const port = await freePort();
   const started = performance.now();
   const [command, ...args] = START_COMMAND;
-  const child = spawn(command, args, {
+  // Its own process group, so Ctrl-C (SIGINT to the group) reaches npm, tsx and the runtime.
+  const { child, exited, stop } = spawnGroup(command, args, {
     cwd: REPO,
-    // Its own process group, so Ctrl-C (SIGINT to the group) reaches npm, tsx and the runtime.
-    detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port) },
   });
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const timing: Omit<CommandStart, 'healthyMs'> = {};
   let output = '';
   const onOutput = (chunk: Buffer) => {
@@ -141,24 +139,8 @@ async function timeStartCommand(dataDir: string): Promise<CommandStart> {
     await untilHealthy(`http://127.0.0.1:${port}`, exited, () => output);
     return { healthyMs: performance.now() - started, ...timing };
   } finally {
-    await stopGroup(child, exited);
-  }
-}
-
-/** Ctrl-C to the whole group, as a user stops it; SIGKILL if it outlives the grace period. */
-async function stopGroup(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      if (child.pid) process.kill(-child.pid, name);
-    } catch {
-      // Already gone.
-    }
-  };
-  signal('SIGINT');
-  const stopped = await settlesWithin(exited, STOP_GRACE_MS);
-  if (!stopped) {
-    signal('SIGKILL');
-    await exited;
+    // Ctrl-C to the whole group, as a user stops it; SIGKILL if it outlives the grace period.
+    await stop('SIGINT', STOP_GRACE_MS);
   }
 }
 
@@ -188,7 +170,7 @@ async function importedStart(): Promise<{ healthyMs: number; memory: Metric[]; c
   }
 }
 
-async function untilHealthy(url: string, exited?: Promise<void>, output?: () => string): Promise<void> {
+async function untilHealthy(url: string, exited?: Promise<unknown>, output?: () => string): Promise<void> {
   let gone = false;
   exited?.then(() => {
     gone = true;
