@@ -8,6 +8,8 @@ import { type AddressPolicy, DEFAULT_ADDRESS_POLICY } from '../core/address-rule
 import { ValidationError } from '../core/errors';
 import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/schemas';
 import type { GatewayRecord, PeerRecord } from '../core/types';
+import { settleEach } from '../shared/bounded';
+import { logger } from '../shared/logger';
 import type { Dependencies, InstanceSecrets, InstanceTarget, RemovedGateway } from './ports';
 import { type PushRun, startGatewayPush } from './push-runs';
 import { startPeeringDeletion } from './workflow-runs';
@@ -208,6 +210,15 @@ export type CascadeDeps = Pick<
   instanceSecrets: Pick<InstanceSecrets, 'withdraw'>;
 };
 
+/**
+ * The peering deletions a cascade starts at once (docs/DECISIONS.md, "A hub's cascade starts its
+ * peerings' deletions ten at a time"). One takes ~100 ms (StartExecution, then DescribeExecution),
+ * so ten give ~100 starts/s: under the smallest default StartExecution refill (150/s), which the
+ * API and the workflows' own pushes share, and far under the SFN client's 50 sockets, so no
+ * request waits for one and its timeout measures the service.
+ */
+export const PEERING_DELETION_STARTS_IN_FLIGHT = 10;
+
 /** What the cascade did with the deleted gateway's instance. */
 export type InstanceTeardown = { commandId: string } | { instanceGone: true };
 
@@ -228,7 +239,8 @@ export type InstanceTeardown = { commandId: string } | { instanceGone: true };
  * runs every time. The cascade ends last: whatever stops a run before (a failure, the Lambda's
  * timeout) leaves it pending, and the stream's retry or the sweep runs it all again. Each part
  * keeps what it did (deleted objects and items stay deleted), so a gateway too large for one
- * invocation still finishes: its keys go by their folder, a thousand per request, not one by one.
+ * invocation still finishes: its keys go by their folder, a thousand per request, not one by one,
+ * and its peerings' deletions start a bounded number at a time (startPeeringDeletions).
  *
  * Run by the stream with the record's OldImage, and by the sweep with what the tombstone kept
  * (RemovedGateway) when the stream gave up before the cascade ended (app/sweeper.ts).
@@ -241,11 +253,7 @@ export async function cascadeGatewayRemoval(
   const pending = await d.repository.beginGatewayCascade(removed.id, removed.desiredGeneration);
   if (pending) {
     const peers = await d.repository.listPeers(removed.id);
-    for (const peer of peers) {
-      if (peer.type !== 'vpc-peering' || !peer.peeringId) continue;
-      // The execution name dedupes: a redelivery or the API deleting the same peering starts nothing new.
-      await startPeeringDeletion(d, peer.peeringId);
-    }
+    await startPeeringDeletions(d, removed.id, peers);
     await deleteGatewayKeys(d, removed, peers);
     await d.instanceSecrets.withdraw(target);
     await d.repository.purgeGatewayResidue(removed.id);
@@ -255,6 +263,38 @@ export async function cascadeGatewayRemoval(
   // Last: a run stopped before it leaves the cascade pending, for a retry to do the above again.
   if (pending) await d.repository.endGatewayCascade(removed.id, removed.desiredGeneration);
   return commandId === undefined ? { instanceGone: true } : { commandId };
+}
+
+/**
+ * Starts the delete-peering workflow of each peering in `peers`, a bounded number at a time. One
+ * whose start fails does not keep the others from starting; the run then fails with the first
+ * failure (a throttled start stays a TransientError), before the purge, so the peer entries are
+ * still there for the retry. A retry does not redo finished work: each workflow's Detach deletes
+ * this gateway's peer entry, so the listing holds only peerings not detached yet, and the execution
+ * name joins one started and still running (docs/DECISIONS.md, "A hub's cascade starts its
+ * peerings' deletions ten at a time").
+ */
+async function startPeeringDeletions(
+  d: Pick<CascadeDeps, 'workflows' | 'clock' | 'repository'>,
+  gatewayId: string,
+  peers: readonly PeerRecord[],
+): Promise<void> {
+  const peeringIds = peers.flatMap((peer) =>
+    peer.type === 'vpc-peering' && peer.peeringId ? [peer.peeringId] : [],
+  );
+  // The execution name dedupes: a redelivery or the API deleting the same peering starts nothing new.
+  const failures = await settleEach(peeringIds, PEERING_DELETION_STARTS_IN_FLIGHT, (peeringId) =>
+    startPeeringDeletion(d, peeringId),
+  );
+  const [first] = failures;
+  if (first === undefined) return;
+  logger.warn('peering deletions not started: the cascade stays pending', {
+    gatewayId,
+    failed: failures.length,
+    of: peeringIds.length,
+    peeringIds: failures.slice(0, 20).map((failure) => failure.item),
+  });
+  throw first.error;
 }
 
 /**

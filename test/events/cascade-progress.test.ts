@@ -1,13 +1,18 @@
 /**
  * A deleted gateway's cascade that a run cannot finish (the Lambda's timeout, a failed request)
  * stays pending, and the next run (the stream's retry, the sweep) finishes it from where the last
- * one got: a gateway with more road-warrior keys than one invocation could delete one by one still
- * converges, and nothing after the pending mark is cleared is left to a run that may never come
+ * one got: a gateway with more road-warrior keys than one invocation could delete one by one, or
+ * more peerings than it could start deletions for one by one, still converges, and nothing after
+ * the pending mark is cleared is left to a run that may never come
  * (lambdas/app/gateway-lifecycle.ts, in-memory repository).
  */
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
-import { cascadeGatewayRemoval } from '../../lambdas/app/gateway-lifecycle';
-import type { RemovedGateway } from '../../lambdas/app/ports';
+import {
+  cascadeGatewayRemoval,
+  PEERING_DELETION_STARTS_IN_FLIGHT,
+} from '../../lambdas/app/gateway-lifecycle';
+import type { RemovedGateway, WorkflowName } from '../../lambdas/app/ports';
+import { TransientError } from '../../lambdas/core/errors';
 import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayWithKey } from '../support/gateways';
 import { newPeering } from '../support/records';
@@ -53,11 +58,34 @@ class SlowPublications extends MemoryPublications {
 }
 
 /**
- * Gateway A (its key in the store) with `roadWarriors` clients whose keys are in the store, a key no
- * peer entry names (its add failed), a peering with B whose preshared key is in the store, and
- * documents published for it; then deleted.
+ * Starts that settle a tick after they begin (as a request does), counting how many are in flight
+ * at once: a cascade that starts one at a time never has two.
  */
-async function deletedGateway(roadWarriors: number) {
+class PacedWorkflows extends RecordingWorkflows {
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Execution names whose start Step Functions throttles (the adapter's TransientError). */
+  readonly throttled = new Set<string>();
+
+  override async start(workflow: WorkflowName, name: string, input: unknown): Promise<string> {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.throttled.has(name)) throw new TransientError(`Step Functions throttled ${name}`);
+      return await super.start(workflow, name, input);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+}
+
+/**
+ * Gateway A (its key in the store) with `roadWarriors` clients whose keys are in the store, a key no
+ * peer entry names (its add failed), a peering with B whose preshared key is in the store (and with
+ * `morePeerings` other gateways), and documents published for it; then deleted.
+ */
+async function deletedGateway(roadWarriors: number, morePeerings = 0) {
   const repository = new MemoryRepository();
   const secrets = new DeadlineSecrets();
   const publications = new SlowPublications();
@@ -65,7 +93,7 @@ async function deletedGateway(roadWarriors: number) {
     repository,
     secrets,
     clock: () => new Date(),
-    workflows: new RecordingWorkflows(),
+    workflows: new PacedWorkflows(),
     configStore: publications,
     instanceSecrets: publications,
     commands: new RecordingCommands(),
@@ -92,10 +120,16 @@ async function deletedGateway(roadWarriors: number) {
   const peering = await repository.createPeering(newPeering(a, b));
   const psk = secrets.names.presharedKey(peering.id);
   await secrets.putIfAbsent(psk, 'secret');
+  const peerings = [peering];
+  for (let i = 0; i < morePeerings; i++) {
+    const { record: other } = await gatewayWithKey(secrets);
+    await repository.createGateway(other);
+    peerings.push(await repository.createPeering(newPeering(a, other)));
+  }
   const removed = (await repository.deleteGateway(a.id)) as RemovedGateway;
   const target = { gatewayId: a.id, instanceId: a.instanceId };
   for (const generation of [1, removed.desiredGeneration]) await publications.put(target, generation, '{}');
-  return { deps, a, b, removed, orphan, psk, peering };
+  return { deps, a, b, removed, orphan, psk, peering, peerings };
 }
 
 /** Runs the cascade up to `attempts` times, each with `budget` secret requests; how many it took. */
@@ -157,5 +191,52 @@ it('keeps the cascade pending until its documents are deleted and the teardown i
   expect(deps.commands.teardowns).toEqual([
     { gatewayId: a.id, instanceId: a.instanceId, generation: removed.desiredGeneration },
   ]);
+  expect(await deps.repository.isGatewayCascadePending(a.id)).toBe(false);
+});
+
+/** The delete-peering execution names of `peerings`, sorted. */
+const deletionNames = (peerings: readonly { id: string }[]) =>
+  peerings.map((peering) => `delete-${peering.id}`).sort();
+
+it('starts the deletion of every peering of a gateway with many, a bounded number at a time', async () => {
+  // Prepare: 60 peerings stand for the thousands of a hub (its /22 tunnel subnet holds ~1,000).
+  const { deps, a, removed, peerings } = await deletedGateway(0, 59);
+
+  // Act
+  await cascadeGatewayRemoval(deps, removed);
+
+  // Assess: each started once, never more than the bound in flight, and the bound used.
+  const started = deps.workflows.starts.map((start) => start.name).sort();
+  expect(started).toEqual(deletionNames(peerings));
+  expect(deps.workflows.maxInFlight).toBe(PEERING_DELETION_STARTS_IN_FLIGHT);
+  expect(await deps.repository.isGatewayCascadePending(a.id)).toBe(false);
+});
+
+it('starts the other peerings deletions when one is throttled, keeps the cascade pending, and the next run starts only what is left', async () => {
+  // Prepare
+  const { deps, a, removed, peerings } = await deletedGateway(1, 29);
+  const throttled = `delete-${peerings[3]?.id}`;
+  deps.workflows.throttled.add(throttled);
+
+  // Act: a run whose one start is throttled; the workflows it started detach their peerings (their
+  // first step, as delete-peering's Detach does); then the stream's retry.
+  const failed = await cascadeGatewayRemoval(deps, removed).catch((error: Error) => error);
+  const startedByFailedRun = deps.workflows.starts.map((start) => start.name).sort();
+  const pendingAfterFailure = await deps.repository.isGatewayCascadePending(a.id);
+  const peersAfterFailure = (await deps.repository.listPeers(a.id)).length;
+  for (const peering of peerings) {
+    if (`delete-${peering.id}` !== throttled) await deps.repository.detachPeering(peering.id);
+  }
+  deps.workflows.throttled.clear();
+  deps.workflows.starts.length = 0;
+  await cascadeGatewayRemoval(deps, removed);
+
+  // Assess: every other peering started in the failed run, which failed as throttled (the error
+  // the stream and the sweep retry) and purged nothing; the retry started the one left and ended.
+  expect(failed).toBeInstanceOf(TransientError);
+  expect(startedByFailedRun).toEqual(deletionNames(peerings).filter((name) => name !== throttled));
+  expect(pendingAfterFailure).toBe(true);
+  expect(peersAfterFailure).toBe(31);
+  expect(deps.workflows.starts.map((start) => start.name)).toEqual([throttled]);
   expect(await deps.repository.isGatewayCascadePending(a.id)).toBe(false);
 });
