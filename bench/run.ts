@@ -8,8 +8,8 @@ import '../runtime/polyfills';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { spawnGroup } from '../runtime/process-group';
 import type { SectionResult } from './harness';
-import { spawnGroup } from './process-group';
 import { formatTable, regressions, type SectionOutcome } from './report';
 import { SECTIONS, type SectionSpec } from './sections';
 

@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { freePort } from '../runtime/dynamodb-local';
+import { spawnGroup } from '../runtime/process-group';
 import { type Metric, round, type SectionResult, startBenchRuntime } from './harness';
-import { spawnGroup } from './process-group';
 
 const run = promisify(execFile);
 const REPO = join(__dirname, '..');

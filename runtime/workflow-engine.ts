@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { ExecutionResult, WorkflowEngine, WorkflowName } from '../lambdas/app/ports';
+import type { ExecutionResult, StartedExecution, WorkflowEngine, WorkflowName } from '../lambdas/app/ports';
 import { ExecutionJournal, type JournalEntry } from './execution-journal';
 
 export type LambdaHandler = (payload: unknown, context: unknown) => Promise<unknown>;
@@ -129,16 +129,17 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     }
   }
 
-  async start(workflow: WorkflowName, name: string, input: unknown): Promise<string> {
+  async start(workflow: WorkflowName, name: string, input: unknown): Promise<StartedExecution> {
     const id = executionIdOf(workflow, name);
     const serialisedInput = JSON.stringify(input);
     const existing = this.executions.get(id);
     if (existing) {
-      if (existing.input === serialisedInput) return id;
+      if (existing.input === serialisedInput)
+        return { executionId: id, mayHaveEnded: existing.result.status !== 'RUNNING' };
       throw new ExecutionAlreadyExists(`Execution ${name} already exists with another input`);
     }
     this.launch({ id, workflow, input: serialisedInput, result: { status: 'RUNNING' } });
-    return id;
+    return { executionId: id, mayHaveEnded: false };
   }
 
   /**

@@ -212,12 +212,12 @@ export type CascadeDeps = Pick<
 
 /**
  * The peering deletions a cascade starts at once (docs/DECISIONS.md, "A hub's cascade starts its
- * peerings' deletions ten at a time"). One takes ~100 ms (StartExecution, then DescribeExecution),
- * so ten give ~100 starts/s: under the smallest default StartExecution refill (150/s), which the
- * API and the workflows' own pushes share, and far under the SFN client's 50 sockets, so no
- * request waits for one and its timeout measures the service.
+ * peerings' deletions a few at a time"). One start is one StartExecution (~50 ms), so five give
+ * ~100 starts/s: under the smallest default StartExecution refill (150/s), which the API and the
+ * workflows' own pushes share, and far under the SFN client's 50 sockets, so no request waits for
+ * one and its timeout measures the service.
  */
-export const PEERING_DELETION_STARTS_IN_FLIGHT = 10;
+export const PEERING_DELETION_STARTS_IN_FLIGHT = 5;
 
 /** What the cascade did with the deleted gateway's instance. */
 export type InstanceTeardown = { commandId: string } | { instanceGone: true };
@@ -272,7 +272,7 @@ export async function cascadeGatewayRemoval(
  * still there for the retry. A retry does not redo finished work: each workflow's Detach deletes
  * this gateway's peer entry, so the listing holds only peerings not detached yet, and the execution
  * name joins one started and still running (docs/DECISIONS.md, "A hub's cascade starts its
- * peerings' deletions ten at a time").
+ * peerings' deletions a few at a time").
  */
 async function startPeeringDeletions(
   d: Pick<CascadeDeps, 'workflows' | 'clock' | 'repository'>,

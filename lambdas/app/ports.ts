@@ -129,10 +129,21 @@ export interface ExecutionResult {
   cause?: string;
 }
 
+/** What a start by name found. */
+export interface StartedExecution {
+  executionId: string;
+  /**
+   * False when this start ran the execution, or joined it while it was open (same name and input):
+   * it is RUNNING. True when the name was already taken by an execution that may have ended (Step
+   * Functions answers ExecutionAlreadyExists for a closed one, whatever its input): describe it.
+   */
+  mayHaveEnded: boolean;
+}
+
 /** Step Functions on AWS; the ASL interpreter in the embedded runtime. */
 export interface WorkflowEngine {
-  /** Same name + same input: returns the existing execution (Step Functions semantics). */
-  start(workflow: WorkflowName, name: string, input: unknown): Promise<string>;
+  /** Same name + same input: the existing execution (Step Functions semantics). */
+  start(workflow: WorkflowName, name: string, input: unknown): Promise<StartedExecution>;
   describe(executionId: string): Promise<ExecutionResult>;
   /** How the execution of that name is doing; undefined when none was ever started. */
   find(workflow: WorkflowName, name: string): Promise<ExecutionResult | undefined>;

@@ -33,7 +33,7 @@ export async function startGatewayPush(
   generation: number,
 ): Promise<PushRun> {
   const name = pushExecutionName(gatewayId, generation);
-  const executionId = await d.workflows.start('push-gateway', name, { gatewayId });
+  const { executionId } = await d.workflows.start('push-gateway', name, { gatewayId });
   return { gatewayId, generation, executionId };
 }
 
@@ -49,6 +49,6 @@ export async function startDriftRepair(
   round: string,
 ): Promise<PushRun> {
   const name = `repair-${derivedHex(['repair', gatewayId, String(generation), round])}`;
-  const executionId = await d.workflows.start('push-gateway', name, { gatewayId });
+  const { executionId } = await d.workflows.start('push-gateway', name, { gatewayId });
   return { gatewayId, generation, executionId };
 }

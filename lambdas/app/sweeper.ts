@@ -101,7 +101,7 @@ async function redriveInto(
     const run = namedRun(peering);
     const name = await redriveName(d, peering);
     if (name === undefined) return;
-    const executionId = await d.workflows.start(run.workflow, name, run.input);
+    const { executionId } = await d.workflows.start(run.workflow, name, run.input);
     const redrive = { peeringId: peering.id, status: peering.status, workflow: run.workflow, executionId };
     result.redriven.push(redrive);
     await d.audit.publish('VPC Peering Re-driven', { ...redrive });

@@ -34,7 +34,7 @@ export interface AttemptPlan {
   workflow: WorkflowName;
   /** Attempt `attempt`'s execution name and input; the same request always gives the same ones. */
   attemptOf: (attempt: number) => Attempt;
-  /** Whether that attempt's run is of no more use, so the next one should run. */
+  /** Whether that attempt's run, once ended, is of no more use, so the next one should run (an open run never is). */
   spent: (result: ExecutionResult, attempt: number) => boolean | Promise<boolean>;
   maxAttempts: number;
   /** Runs before each start (an admission, say); may refuse by throwing. */
@@ -44,7 +44,11 @@ export interface AttemptPlan {
 /**
  * Starts (or joins) attempt 1, 2, … in turn, stopping at the first that is not spent; the last
  * one allowed is returned without asking. Where every name follows from the request alone,
- * concurrent requests walk to the same attempt and Step Functions runs it once.
+ * concurrent requests walk to the same attempt and Step Functions runs it once. An attempt is
+ * described only when its start found its name taken by a run that may have ended: a start that
+ * ran or joined an open run needs no DescribeExecution, whose quota is far below StartExecution's
+ * (a cascade starts thousands: docs/DECISIONS.md, "A hub's cascade starts its peerings' deletions
+ * a few at a time").
  */
 export async function startLiveAttempt(
   d: RunDeps,
@@ -53,8 +57,8 @@ export async function startLiveAttempt(
   for (let attempt = 1; ; attempt++) {
     const { name, input } = plan.attemptOf(attempt);
     await plan.beforeStart?.(attempt);
-    const executionId = await d.workflows.start(plan.workflow, name, input);
-    if (attempt >= plan.maxAttempts) return { executionId, attempt };
+    const { executionId, mayHaveEnded } = await d.workflows.start(plan.workflow, name, input);
+    if (attempt >= plan.maxAttempts || !mayHaveEnded) return { executionId, attempt };
     const result = await describeOrRunning(d, executionId);
     if (!(await plan.spent(result, attempt))) return { executionId, attempt };
   }

@@ -46,7 +46,7 @@ function repositoryHolding(held: {
 
 /** Executions of create-peering as `runs` says; none for any other name. */
 const workflowsWith = (runs: Record<string, ExecutionResult['status']> = {}) => ({
-  start: async (_workflow: string, name: string) => name,
+  start: async (_workflow: string, name: string) => ({ executionId: name, mayHaveEnded: true }),
   describe: async () => ({ status: 'RUNNING' as const }),
   find: async (_workflow: string, name: string) => {
     const status = runs[name];

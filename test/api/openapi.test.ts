@@ -12,7 +12,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { SignJWT } from 'jose';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import type { ApiDeps, ApiPolicy } from '../../lambdas/app/api/context';
-import type { ExecutionResult, WorkflowEngine } from '../../lambdas/app/ports';
+import type { ExecutionResult, StartedExecution, WorkflowEngine } from '../../lambdas/app/ports';
 import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
 import { TransientError } from '../../lambdas/core/errors';
 import { createApiHandler } from '../../lambdas/http/handler';
@@ -173,8 +173,8 @@ describe('the OpenAPI document', () => {
 /** Every execution started, answering with the outcome the scenario set (pushes of a revocation). */
 class ScriptedWorkflows implements WorkflowEngine {
   outcome: ExecutionResult['status'] = 'SUCCEEDED';
-  async start(_workflow: string, name: string): Promise<string> {
-    return name;
+  async start(_workflow: string, name: string): Promise<StartedExecution> {
+    return { executionId: name, mayHaveEnded: true };
   }
   async describe(): Promise<ExecutionResult> {
     return { status: this.outcome, ...(this.outcome === 'FAILED' ? { error: 'States.TaskFailed' } : {}) };

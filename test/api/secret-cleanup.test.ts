@@ -32,7 +32,7 @@ function setUp() {
     secrets,
     clock: () => new Date(now),
     workflows: {
-      start: async (_workflow, name) => name,
+      start: async (_workflow, name) => ({ executionId: name, mayHaveEnded: true }),
       describe: async () => ({ status: 'SUCCEEDED' }),
       find: async () => undefined,
     },

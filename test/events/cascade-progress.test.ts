@@ -11,7 +11,7 @@ import {
   cascadeGatewayRemoval,
   PEERING_DELETION_STARTS_IN_FLIGHT,
 } from '../../lambdas/app/gateway-lifecycle';
-import type { RemovedGateway, WorkflowName } from '../../lambdas/app/ports';
+import type { RemovedGateway, StartedExecution, WorkflowName } from '../../lambdas/app/ports';
 import { TransientError } from '../../lambdas/core/errors';
 import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayWithKey } from '../support/gateways';
@@ -67,7 +67,7 @@ class PacedWorkflows extends RecordingWorkflows {
   /** Execution names whose start Step Functions throttles (the adapter's TransientError). */
   readonly throttled = new Set<string>();
 
-  override async start(workflow: WorkflowName, name: string, input: unknown): Promise<string> {
+  override async start(workflow: WorkflowName, name: string, input: unknown): Promise<StartedExecution> {
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {

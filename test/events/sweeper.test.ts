@@ -4,7 +4,13 @@
  * and the in-memory repository, where the sweep records the attempt it starts.
  */
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
-import type { AuditPublisher, ExecutionResult, WorkflowEngine, WorkflowName } from '../../lambdas/app/ports';
+import type {
+  AuditPublisher,
+  ExecutionResult,
+  StartedExecution,
+  WorkflowEngine,
+  WorkflowName,
+} from '../../lambdas/app/ports';
 import { redriveStalledPeerings } from '../../lambdas/app/sweeper';
 import type { PeeringStatus } from '../../lambdas/core/types';
 import { MemorySecrets } from '../support/fakes';
@@ -17,13 +23,14 @@ class NamedExecutions implements WorkflowEngine {
   readonly started: string[] = [];
   failFor: (name: string) => boolean = () => false;
 
-  async start(_workflow: WorkflowName, name: string): Promise<string> {
+  async start(_workflow: WorkflowName, name: string): Promise<StartedExecution> {
     if (this.failFor(name)) throw new Error(`cannot start ${name}`);
-    if (!this.statuses.has(name)) {
+    const status = this.statuses.get(name);
+    if (status === undefined) {
       this.statuses.set(name, 'RUNNING');
       this.started.push(name);
     }
-    return `execution:${name}`;
+    return { executionId: `execution:${name}`, mayHaveEnded: status !== undefined && status !== 'RUNNING' };
   }
 
   async describe(executionId: string): Promise<ExecutionResult> {

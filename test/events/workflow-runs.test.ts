@@ -5,10 +5,22 @@ import { RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering } from '../support/records';
 
-/** A recording engine whose first execution already ended with `status`. */
+/**
+ * A recording engine on which `delete-pcx-1` was started before and is now `status`: a start of
+ * that name finds it taken, by a run that may have ended unless it is still RUNNING (Step
+ * Functions answers ExecutionAlreadyExists only for a closed one). Counts describes.
+ */
 function engineWhoseFirstRunEnded(status: ExecutionResult['status']) {
-  const workflows = new RecordingWorkflows();
-  workflows.describe = async () => ({ status });
+  const workflows = Object.assign(new RecordingWorkflows(), { describes: 0 });
+  const start = workflows.start.bind(workflows);
+  workflows.start = async (workflow, name, input) => ({
+    ...(await start(workflow, name, input)),
+    mayHaveEnded: name === 'delete-pcx-1' && status !== 'RUNNING',
+  });
+  workflows.describe = async () => {
+    workflows.describes++;
+    return { status };
+  };
   return workflows;
 }
 
@@ -64,4 +76,23 @@ it('starts a fresh, suffixed run when the named one succeeded but the peering is
   await startPeeringDeletion({ workflows, clock, repository }, 'pcx-1');
   // Assess
   expect(workflows.starts.map((s) => s.name)).toEqual(['delete-pcx-1', `delete-pcx-1-${clock().getTime()}`]);
+});
+
+it('describes no run that its start ran or joined while open (DescribeExecution is scarce)', async () => {
+  // Prepare: a fresh name, and one whose run is still open.
+  for (const status of ['RUNNING', undefined] as const) {
+    const workflows = status
+      ? engineWhoseFirstRunEnded(status)
+      : Object.assign(new RecordingWorkflows(), { describes: 0 });
+    workflows.describe = async () => {
+      workflows.describes++;
+      return { status: 'RUNNING' };
+    };
+    const repository = await repositoryWith(true);
+    // Act
+    await startPeeringDeletion({ workflows, clock, repository }, 'pcx-1');
+    // Assess
+    expect(workflows.starts.map((s) => s.name)).toEqual(['delete-pcx-1']);
+    expect(workflows.describes).toBe(0);
+  }
 });

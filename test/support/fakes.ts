@@ -7,6 +7,7 @@ import type {
   InstanceTarget,
   PublishedState,
   SecretStore,
+  StartedExecution,
   TeardownCommand,
   WorkflowEngine,
   WorkflowName,
@@ -25,10 +26,11 @@ export class RecordingWorkflows implements WorkflowEngine {
   readonly starts: RecordedStart[] = [];
   failFor: (name: string) => boolean = () => false;
 
-  async start(workflow: WorkflowName, name: string, input: unknown): Promise<string> {
+  async start(workflow: WorkflowName, name: string, input: unknown): Promise<StartedExecution> {
     if (this.failFor(name)) throw new Error(`cannot start ${name}`);
+    const seen = this.starts.some((start) => start.name === name);
     this.starts.push({ workflow, name, input });
-    return `execution:${name}`;
+    return { executionId: `execution:${name}`, mayHaveEnded: seen };
   }
 
   async describe(): Promise<ExecutionResult> {

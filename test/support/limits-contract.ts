@@ -15,7 +15,7 @@ const BURST = 100;
 
 /** No execution was ever started: every admitted create still counts while its request may start it. */
 const noExecutions = {
-  start: async (_workflow: string, name: string) => name,
+  start: async (_workflow: string, name: string) => ({ executionId: name, mayHaveEnded: true }),
   describe: async () => ({ status: 'RUNNING' as const }),
   find: async () => undefined,
 };

@@ -163,7 +163,7 @@ export async function runToEnd(
   name: string,
   input: unknown,
 ) {
-  const id = await engine.start(workflow, name, input);
+  const { executionId } = await engine.start(workflow, name, input);
   await engine.idle();
-  return engine.describe(id);
+  return engine.describe(executionId);
 }

@@ -56,7 +56,7 @@ it(
     await engine.idle();
 
     // Assess: every execution succeeded and every peering is ACTIVE with both sides applied.
-    const results = await Promise.all(ids.map((id) => engine.describe(id)));
+    const results = await Promise.all(ids.map(({ executionId }) => engine.describe(executionId)));
     expect(results.filter((result) => result.status !== 'SUCCEEDED')).toEqual([]);
     const peerings = (await everyPeering(bench.repository(), { ownerId: hub.ownerId })).filter((peering) =>
       peering.gatewayIds.includes(hub.id),

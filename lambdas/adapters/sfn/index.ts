@@ -6,7 +6,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { ExecutionResult, WorkflowEngine, WorkflowName } from '../../app/ports';
+import type { ExecutionResult, StartedExecution, WorkflowEngine, WorkflowName } from '../../app/ports';
 import { resolve } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { boundedClientConfig } from '../sdk-client';
@@ -18,17 +18,20 @@ export class StepFunctionsEngine implements WorkflowEngine {
     private readonly stateMachineArns: Record<WorkflowName, () => string>,
   ) {}
 
-  async start(workflow: WorkflowName, name: string, input: unknown): Promise<string> {
+  async start(workflow: WorkflowName, name: string, input: unknown): Promise<StartedExecution> {
     const stateMachineArn = this.stateMachineArns[workflow]();
     try {
       const result = await this.client.send(
         new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
       );
       if (!result.executionArn) throw new Error('StartExecution returned no executionArn');
-      return result.executionArn;
+      // Started, or an open execution of this name and input joined: running either way.
+      return { executionId: result.executionArn, mayHaveEnded: false };
     } catch (error) {
-      // A repeat of a closed execution: the caller meant that execution, so point at it.
-      if (error instanceof ExecutionAlreadyExists) return executionArnOf(stateMachineArn, name);
+      // A closed execution of this name (or an open one with another input, which no caller
+      // makes: names follow from inputs): the caller meant that execution, so point at it.
+      if (error instanceof ExecutionAlreadyExists)
+        return { executionId: executionArnOf(stateMachineArn, name), mayHaveEnded: true };
       throw toTransient('Step Functions', error);
     }
   }

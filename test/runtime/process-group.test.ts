@@ -1,10 +1,10 @@
 /**
- * bench/process-group.ts: stopping a benchmark's child stops everything it started, even what
+ * runtime/process-group.ts: stopping a benchmark's child stops everything it started, even what
  * ignores the first signal (as a JVM or the runtime's spawner may while a clean-up hangs).
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawnGroup } from '../../bench/process-group';
+import { spawnGroup } from '../../runtime/process-group';
 
 /** True while a process with this pid runs (a zombie, killed but not yet reaped, does not). */
 function alive(pid: number): boolean {

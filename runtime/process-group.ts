@@ -1,10 +1,11 @@
 /**
- * A benchmark's child process in a process group of its own, so that stopping it stops everything
- * it started: a DynamoDB Local JVM, wireguard-go, the runtime's spawner. Signalled alone, a child
- * that dies before its own clean-up (SIGKILL at the end of a grace period) leaves those running.
+ * A child process in a process group of its own (a benchmark section, or `npm start` timed by one),
+ * so that stopping it stops everything it started: a DynamoDB Local JVM, wireguard-go, the
+ * runtime's spawner. Signalled alone, a child that dies before its own clean-up (SIGKILL at the
+ * end of a grace period) leaves those running.
  */
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
-import { settlesWithin } from '../runtime/repeat';
+import { settlesWithin } from './repeat';
 
 export interface GroupChild {
   child: ChildProcess;
