@@ -43,6 +43,11 @@ export interface VpcPeeringStackProps extends StackProps {
   /** How often every gateway instance is asked for its live status report. Default 5 minutes. */
   readonly statusReportInterval?: Duration;
   /**
+   * The status-reports function's reserved concurrency: what a fleet's burst of reports may take
+   * from the account (docs/DECISIONS.md, "The report command at fleet scale"). Default 200.
+   */
+  readonly statusReportConcurrency?: number;
+  /**
    * Who may put events on the gateway events bus: the gateway product's account id (12 digits) or
    * the ARN of its role. Default: this stack's own account.
    */
@@ -173,6 +178,7 @@ export class VpcPeeringStack extends Stack {
       handler: this.functions['status-reports'],
       reportDocumentName: documents.report.documentName,
       interval: statusReportInterval,
+      concurrency: props.statusReportConcurrency,
       removalPolicy,
     });
     new SweepSchedule(this, 'SweepSchedule', {

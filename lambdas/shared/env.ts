@@ -30,6 +30,18 @@ function positiveInt(name: string, fallback: number): number {
   return value;
 }
 
+/** A required whole number of seconds within [least, most]. */
+function secondsWithin(name: string, least: number, most: number): number {
+  const raw = required(name);
+  const value = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || value < least || value > most) {
+    throw new ConfigurationError(
+      `Environment variable ${name} must be whole seconds from ${least} to ${most}, got ${raw}`,
+    );
+  }
+  return value;
+}
+
 function flag(name: string, fallback: boolean): boolean {
   const raw = optional(name, String(fallback));
   if (raw !== 'true' && raw !== 'false') {
@@ -94,6 +106,13 @@ export const env = {
   pendingCascadeBoundSeconds: () => positiveInt('PENDING_CASCADE_BOUND_SECONDS', 1800),
   /** The status report period (the schedule's rate): a report older than this is stale. */
   statusReportIntervalSeconds: () => positiveInt('STATUS_REPORT_INTERVAL_SECONDS', 300),
+  /**
+   * The report command's delivery timeout (SendCommand TimeoutSeconds, SSM takes 30 s to 30 days),
+   * derived from the period by the stack (lib/constructs/status-report-schedule.ts): only the
+   * status-reports function has it, and reads it when it sends the command.
+   */
+  statusReportDeliveryTimeoutSeconds: () =>
+    secondsWithin('STATUS_REPORT_DELIVERY_TIMEOUT_SECONDS', 30, 30 * 24 * 60 * 60),
   /** Per-owner limits (docs/DECISIONS.md, "Tenants and traffic"). */
   ownerLimits: () => ({
     gatewaysPerOwner: positiveInt('MAX_GATEWAYS_PER_OWNER', 100),

@@ -50,6 +50,11 @@ export interface RuleTargetProps extends DeadLetterQueueProps {
   readonly dlqId: string;
   /** EventBridge's delivery attempts to the function. */
   readonly retryAttempts: number;
+  /**
+   * How long an event may wait, for EventBridge's delivery and in Lambda's asynchronous queue, before
+   * it is parked here. Default 6 hours (the most Lambda's queue keeps one).
+   */
+  readonly maxEventAge?: Duration;
 }
 
 /**
@@ -60,13 +65,13 @@ export interface RuleTargetProps extends DeadLetterQueueProps {
 export function deadLetteredRuleTarget(
   scope: Construct,
   handler: IFunction,
-  { dlqId, retryAttempts, ...queue }: RuleTargetProps,
+  { dlqId, retryAttempts, maxEventAge, ...queue }: RuleTargetProps,
 ): LambdaFunction {
   const dlq = new DeadLetterQueue(scope, dlqId, queue);
-  handler.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(dlq) });
+  handler.configureAsyncInvoke({ retryAttempts: 2, maxEventAge, onFailure: new SqsDestination(dlq) });
   return new LambdaFunction(handler, {
     deadLetterQueue: dlq,
     retryAttempts,
-    maxEventAge: Duration.hours(6),
+    maxEventAge: maxEventAge ?? Duration.hours(6),
   });
 }

@@ -29,6 +29,8 @@ const DENIED = () => sdkError('AccessDeniedException', 400);
 const region = { region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } };
 // Objects and command outputs are tagged with the instance's ARN (lambdas/shared/instance-arn.ts).
 process.env.GATEWAY_INSTANCE_ARN_PREFIX ??= 'arn:aws:ec2:us-east-1:111122223333:instance/';
+// The report command's delivery timeout, as the stack gives it to status-reports.
+process.env.STATUS_REPORT_DELIVERY_TIMEOUT_SECONDS ??= '150';
 const ssm = mockClient(SSMClient);
 const s3 = mockClient(S3Client);
 const sfn = mockClient(SFNClient);

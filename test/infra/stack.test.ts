@@ -387,6 +387,13 @@ describe('event sources', () => {
       },
       Targets: [target],
     });
+    // At fleet scale: the delivery timeout of the 5-minute period, and a bounded share of the account.
+    const statusReports =
+      template.toJSON().Resources[
+        stack.getLogicalId(stack.functions['status-reports'].node.defaultChild as never)
+      ];
+    expect(statusReports.Properties.Environment.Variables.STATUS_REPORT_DELIVERY_TIMEOUT_SECONDS).toBe('150');
+    expect(statusReports.Properties.ReservedConcurrentExecutions).toBe(200);
   });
 
   test('a schedule reaches the sweeper, which re-drives peerings stalled past the bound (10 minutes) and deletes leftover secrets', () => {

@@ -151,30 +151,3 @@ it('gives up on a push that never finishes after the poll bound', async () => {
     process.env.COMMAND_MAX_POLLS = previous;
   }
 });
-
-it('asks for status reports with one command to the tagged gateway instances, without parameters', async () => {
-  // Prepare
-  const sent = scriptSsm({}, realistic);
-  const commands = new SsmCommandBus(
-    new SSMClient({ region: 'us-east-1' }),
-    objectsAnswering('bucket').objects,
-    { apply: 'ApplyDoc', report: 'ReportDoc', teardown: 'TeardownDoc' },
-  );
-
-  // Act
-  const commandId = await commands.requestReports();
-
-  // Assess
-  expect(commandId).toBe('cmd-1');
-  expect(sent).toEqual([
-    expect.objectContaining({
-      DocumentName: 'ReportDoc',
-      Targets: [{ Key: 'tag:vpc-peering:role', Values: ['gateway'] }],
-      MaxErrors: '100%',
-      OutputS3BucketName: 'bucket',
-      OutputS3KeyPrefix: 'command-output/reports',
-    }),
-  ]);
-  expect(sent[0]?.Parameters).toBeUndefined();
-  expect(sent[0]?.InstanceIds).toBeUndefined();
-});

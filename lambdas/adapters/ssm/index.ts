@@ -60,6 +60,11 @@ export class SsmCommandBus implements CommandBus {
     /** The bucket commands write their output to. */
     private readonly output: S3HttpObjects,
     private readonly documents: { apply: string; report: string; teardown: string },
+    /**
+     * The report command's delivery timeout, read when a report command is sent: only the
+     * status-reports function is given one, and every other handler shares this bus.
+     */
+    private readonly reportDeliveryTimeoutSeconds: () => number = env.statusReportDeliveryTimeoutSeconds,
   ) {}
 
   async send(command: ApplyCommand): Promise<string> {
@@ -123,16 +128,26 @@ export class SsmCommandBus implements CommandBus {
     }
   }
 
+  /**
+   * Every instance at once (docs/DECISIONS.md, "The report command at fleet scale"). With a fixed
+   * number at a time (50 until 2026-12-05) the rest wait for a free slot, and SSM times out every
+   * invocation not delivered when the command expires: at 2 s a report that capped the fleet at a
+   * few thousand instances, 10,000 at best. A report only reads its own host, so nothing on the
+   * instances' side needs pacing; the burst of finished reports is paced where it lands, by the
+   * status-reports function's reserved concurrency.
+   */
   async requestReports(): Promise<string> {
+    const timeoutSeconds = this.reportDeliveryTimeoutSeconds();
     const result = await transientOn('SSM Run Command', () =>
       this.ssm.send(
         new SendCommandCommand({
           DocumentName: this.documents.report,
           Targets: [{ Key: `tag:${GATEWAY_TAG.key}`, Values: [GATEWAY_TAG.value] }],
+          MaxConcurrency: '100%',
           // A report only reads; an unreachable instance must not stop the others.
-          MaxConcurrency: '50',
           MaxErrors: '100%',
-          TimeoutSeconds: 120,
+          // Under the period: an instance unreachable for a while gets one pending report when it is back.
+          TimeoutSeconds: timeoutSeconds,
           OutputS3BucketName: this.output.bucket,
           OutputS3KeyPrefix: REPORT_OUTPUT_PREFIX,
           Comment: 'vpc-peering status report',
