@@ -17,12 +17,15 @@ const ssm = mockClient(SSMClient);
 const FULL_OUTPUT = `{"peers":[${'"x",'.repeat(10_000)}"x"]}`;
 const OWN_KEY = `command-output/${ARN_PREFIX}i-0abc/cmd-1/i-0abc/awsrunShellScript/0.awsrunShellScript/stdout`;
 
-/** The bus, with GetCommandInvocation answering a truncated success whose full output is at `key`. */
-function busWithOutputAt(key: string, answers: Answer[]) {
+/**
+ * The bus, with GetCommandInvocation answering a truncated success of `output` (SSM's copy: its
+ * first 24,000 characters) whose full output is at `key`.
+ */
+function busWithOutputAt(key: string, answers: Answer[], output = FULL_OUTPUT) {
   ssm.reset();
   ssm.on(GetCommandInvocationCommand).resolves({
     Status: 'Success',
-    StandardOutputContent: FULL_OUTPUT.slice(0, 24_000),
+    StandardOutputContent: output.slice(0, 24_000),
     StandardOutputUrl: `https://s3.${OBJECTS_REGION}.amazonaws.com/output-bucket/${key}`,
   });
   const { objects, requests } = objectsAnswering('output-bucket', answers);
@@ -89,7 +92,7 @@ test('an output larger than the read limit is no report, and only its ids are lo
   const padding = 'p'.repeat(OUTPUT_READ_LIMIT_BYTES - report.length);
   const hugeOutput = `${padding}\n${report}`;
   expect(parseInstanceReport(hugeOutput)).toBeDefined();
-  const { bus, requests } = busWithOutputAt(OWN_KEY, [objectHolding(hugeOutput)]);
+  const { bus, requests } = busWithOutputAt(OWN_KEY, [objectHolding(hugeOutput)], hugeOutput);
   const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
 
   // Act
@@ -112,7 +115,7 @@ test('an output of exactly the read limit is read whole', async () => {
   // Prepare
   const report = '{"gatewayId":"gw-a","appliedGeneration":7,"peers":[]}';
   const output = `${'p'.repeat(OUTPUT_READ_LIMIT_BYTES - report.length - 1)}\n${report}`;
-  const { bus } = busWithOutputAt(OWN_KEY, [objectHolding(output)]);
+  const { bus } = busWithOutputAt(OWN_KEY, [objectHolding(output)], output);
 
   // Act
   const result = await bus.get('cmd-1', 'i-0abc');
@@ -137,4 +140,35 @@ test('fails when the output object is missing (404)', async () => {
 
   // Act / Assess
   await expect(bus.get('cmd-1', 'i-0abc')).rejects.toThrow(/missing from S3/);
+});
+
+test('an object under the shared reports prefix that does not begin as SSM recorded is no report', async () => {
+  // Prepare: another instance overwrote this invocation's report object with its own long report.
+  const reportKey = 'command-output/reports/cmd-1/i-0abc/awsrunShellScript/0.awsrunShellScript/stdout';
+  const forged = `{"gatewayId":"gw-a","appliedGeneration":99,"peers":[${'"f",'.repeat(10_000)}"f"]}`;
+  const { bus } = busWithOutputAt(reportKey, [ok(forged)]);
+  const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+
+  // Act
+  const result = await bus.get('cmd-1', 'i-0abc');
+
+  // Assess
+  expect(result).toEqual({ status: 'Success', output: '' });
+  expect(warn).toHaveBeenCalledWith(
+    expect.stringContaining('does not begin as SSM recorded it'),
+    expect.objectContaining({ commandId: 'cmd-1', instanceId: 'i-0abc' }),
+  );
+  expect(JSON.stringify(warn.mock.calls)).not.toContain('"f"');
+});
+
+test('reads an object under the shared reports prefix that begins as SSM recorded', async () => {
+  // Prepare
+  const reportKey = 'command-output/reports/cmd-1/i-0abc/awsrunShellScript/0.awsrunShellScript/stdout';
+  const { bus } = busWithOutputAt(reportKey, [ok(FULL_OUTPUT)]);
+
+  // Act
+  const result = await bus.get('cmd-1', 'i-0abc');
+
+  // Assess
+  expect(result).toEqual({ status: 'Success', output: FULL_OUTPUT });
 });

@@ -37,6 +37,11 @@ export const instanceOutputPrefix = (instanceId: string) => `${OUTPUT_PREFIX}/${
 export const REPORT_OUTPUT_PREFIX = `${OUTPUT_PREFIX}/reports`;
 const SSM_STDOUT_LIMIT = 24_000;
 /**
+ * How much of SSM's copy an output read from S3 must begin with: all but a margin, in case the agent
+ * marks a truncation at its end.
+ */
+const SSM_STDOUT_VERIFIED_CHARS = 20_000;
+/**
  * The most of a command's output read from S3. The instance writes that object, and a compromised
  * one can make it any size; unbounded, it would fill the Lambda's memory. A report line takes
  * about 200 bytes a peer, so a gateway of 40,000 peers still fits.
@@ -166,7 +171,7 @@ export class SsmCommandBus implements CommandBus {
       let output = result.StandardOutputContent ?? '';
       const fullUrl = output.length >= SSM_STDOUT_LIMIT ? result.StandardOutputUrl : undefined;
       if (status === 'Success' && fullUrl) {
-        output = await this.fullOutput(fullUrl, commandId, instanceId);
+        output = await this.fullOutput(fullUrl, commandId, instanceId, output);
       }
       return { status, output };
     } catch (error) {
@@ -177,7 +182,18 @@ export class SsmCommandBus implements CommandBus {
     }
   }
 
-  private async fullOutput(url: string, commandId: string, instanceId: string): Promise<string> {
+  /**
+   * The whole output, from S3, of an invocation whose first characters SSM returned (`recorded`).
+   * The report command's objects lie under one prefix every instance may write (docs/SECURITY.md,
+   * "Status report output"), so an object counts only if it begins as SSM's own copy does: another
+   * instance can neither read that copy nor guess it (its peers' keys, handshakes and bytes).
+   */
+  private async fullOutput(
+    url: string,
+    commandId: string,
+    instanceId: string,
+    recorded: string,
+  ): Promise<string> {
     // StandardOutputUrl is https://s3.<region>.amazonaws.com/<bucket>/<key>
     const key = decodeURIComponent(new URL(url).pathname.split('/').slice(2).join('/'));
     // SSM writes <prefix>/<command id>/<instance id>/…: nothing else is this invocation's output.
@@ -199,6 +215,13 @@ export class SsmCommandBus implements CommandBus {
       return '';
     }
     if (text === undefined) throw new Error(`Output of ${commandId} on ${instanceId} is missing from S3`);
+    if (!text.startsWith(recorded.slice(0, SSM_STDOUT_VERIFIED_CHARS))) {
+      logger.warn('Command output in S3 does not begin as SSM recorded it: read as no report', {
+        commandId,
+        instanceId,
+      });
+      return '';
+    }
     return text;
   }
 }
