@@ -57,19 +57,22 @@ async function pruneDocuments(
   appliedGeneration: number,
 ): Promise<void> {
   const writtenBefore = new Date(d.clock().getTime() - DOCUMENT_IN_FLIGHT_MS);
-  const pruned = d.configStore.pruneBelow(gatewayId, appliedGeneration, writtenBefore).then(
-    (deleted) => {
-      if (deleted > 0)
-        logger.info('State documents pruned', { gatewayId, below: appliedGeneration, deleted });
-    },
-    (error: unknown) =>
-      logger.warn('State documents not pruned: the next push prunes them', {
-        gatewayId,
-        below: appliedGeneration,
-        errorName: error instanceof Error ? error.name : typeof error,
-        errorMessage: error instanceof Error ? error.message : String(error),
-      }),
-  );
+  // Started inside a promise: even a store that throws before its first await only logs.
+  const pruned = Promise.resolve()
+    .then(() => d.configStore.pruneBelow(gatewayId, appliedGeneration, writtenBefore))
+    .then(
+      (deleted) => {
+        if (deleted > 0)
+          logger.info('State documents pruned', { gatewayId, below: appliedGeneration, deleted });
+      },
+      (error: unknown) =>
+        logger.warn('State documents not pruned: the next push prunes them', {
+          gatewayId,
+          below: appliedGeneration,
+          errorName: error instanceof Error ? error.name : typeof error,
+          errorMessage: error instanceof Error ? error.message : String(error),
+        }),
+    );
   let budget: NodeJS.Timeout | undefined;
   const outlasted = new Promise<void>((resolve) => {
     budget = setTimeout(() => {
