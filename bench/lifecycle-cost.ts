@@ -236,5 +236,6 @@ function countingStore(store: ConfigStore): ConfigStore {
     },
     get: (gatewayId, generation) => store.get(gatewayId, generation),
     deleteThrough: (gatewayId, generation) => store.deleteThrough(gatewayId, generation),
+    pruneBelow: (gatewayId, below, writtenBefore) => store.pruneBelow(gatewayId, below, writtenBefore),
   };
 }

@@ -32,7 +32,9 @@ import { acknowledgeWildcardResource } from './nag';
  * downloads; it never touches a preshared key); `deliver-secrets`: copying a gateway's own key
  * and its peerings' preshared keys to its instance's tagged copies (never a road-warrior key);
  * `config`: publishing desired-state documents (tagged for their instance); `config-read`:
- * reading them back (the status route shows the applied generation's peers); `commands`: sending
+ * reading them back (the status route shows the applied generation's peers); `config-prune`:
+ * deleting a gateway's documents that no push can still fetch (listed under `gateways/`, after a
+ * push is applied: app/status-reports.ts); `commands`: sending
  * the apply command; `command-status`: reading an invocation and its full output; `report-commands`: sending the report command to
  * the tagged gateway instances; `teardown-commands`: sending a deleted gateway's instance the
  * teardown command; `published-delete`: deleting a deleted gateway's documents and secret copies
@@ -49,6 +51,7 @@ export type Access =
   | 'deliver-secrets'
   | 'config'
   | 'config-read'
+  | 'config-prune'
   | 'commands'
   | 'report-commands'
   | 'teardown-commands'
@@ -82,7 +85,7 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   validate: ['table-read'],
   allocate: ['table', 'secrets-write', 'audit'],
   'push-config': ['table-read', 'deliver-secrets', 'config', 'commands'],
-  'check-command': ['table', 'command-status'],
+  'check-command': ['table', 'command-status', 'config-prune'],
   activate: ['table', 'audit'],
   compensate: ['table', 'audit'],
   detach: ['table'],
@@ -222,6 +225,22 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
         fn.serviceRole,
         stateObjects,
         'Documents are keyed by gateway and generation',
+      );
+    },
+    // The config bucket's documents only: never the secret copies 'published-delete' also covers.
+    'config-prune': (fn) => {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [configBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${STATE_PREFIX}*`] } },
+        }),
+      );
+      allow(fn, ['s3:DeleteObject'], [stateObjects]);
+      acknowledgeWildcardResource(
+        fn.serviceRole,
+        stateObjects,
+        'Documents are keyed by gateway and generation: old ones are listed by the gateway prefix',
       );
     },
     commands: (fn) => sendTo(fn, documents.apply.documentArn),

@@ -210,7 +210,7 @@ export interface AppliedPush {
 }
 
 export async function checkCommandStep(
-  d: Deps<'repository' | 'commands' | 'clock'>,
+  d: Deps<'repository' | 'configStore' | 'commands' | 'clock'>,
   input: { ticket: PushTicket },
   maxPolls: number,
 ): Promise<PushProgress | ({ done: true } & AppliedPush)> {

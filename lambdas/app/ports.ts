@@ -57,6 +57,14 @@ export interface ConfigStore {
    * same id registered again publishes above it). Idempotent.
    */
   deleteThrough(gatewayId: string, generation: number): Promise<void>;
+  /**
+   * Deletes the gateway's documents that nothing can read any more: generations below `below` (the
+   * generation its instance applied) last written before `writtenBefore` (older than any push can
+   * still be in flight: app/status-reports.ts). It looks only at the gateway's lowest
+   * DOCUMENT_PRUNE_BATCH documents (one listing page, one batch of deletions), so its cost follows
+   * the pushes since the last prune and a backlog goes a batch per call. How many it deleted.
+   */
+  pruneBelow(gatewayId: string, below: number, writtenBefore: Date): Promise<number>;
 }
 
 /**

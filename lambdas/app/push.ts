@@ -151,12 +151,12 @@ export type PushProgress = { done: false; ticket: PushTicket } | { done: true; a
  * to another instance whose run stopped is found by it, app/gateway-lifecycle.ts), before it reads
  * the invocation: CheckCommand holds the table's writes, so push-config needs none
  * (docs/DECISIONS.md "The newest push sent"). The record is a monotonic put, so a retried first
- * poll changes nothing. On success the instance's report is
- * recorded (app/status-reports.ts). Throws InvocationNotReadyError (retry), CommandFailedError
+ * poll changes nothing. On success the instance's report is recorded, and the documents below it
+ * pruned (app/status-reports.ts). Throws InvocationNotReadyError (retry), CommandFailedError
  * (failed, timed out, cancelled, no report, or still running after `maxPolls`).
  */
 export async function checkPush(
-  d: Pick<Dependencies, 'repository' | 'commands' | 'clock'>,
+  d: Pick<Dependencies, 'repository' | 'configStore' | 'commands' | 'clock'>,
   ticket: PushTicket,
   maxPolls: number,
 ): Promise<PushProgress> {

@@ -11,21 +11,77 @@
 import { InvocationNotReadyError, TransientError } from '../core/errors';
 import { boundedStatusReport, parseInstanceReport } from '../core/status';
 import type { GatewayStatusReport, InstanceReport, PeerRuntimeStatus } from '../core/types';
+import { logger } from '../shared/logger';
 import type { Dependencies } from './ports';
 import { type PushRun, startDriftRepair } from './push-runs';
 
-type ReportDeps = Pick<Dependencies, 'repository' | 'clock'>;
+type ReportDeps = Pick<Dependencies, 'repository' | 'configStore' | 'clock'>;
+
+/**
+ * How long after its last write a state document may still be fetched by a push in flight. The
+ * push step writes it and sends the command within its 45 s (statemachine/*.asl.json); SSM starts
+ * the command within its delivery timeout (600 s, adapters/ssm) or never; the script fetches the
+ * document before it finds a push stale (gateway/lib/checks.sh `locate_document`), inside the
+ * command's execution timeout (300 s, lib/constructs/gateway-command-document.ts, the wait for the
+ * state lock included). 945 s in all, whether or not the workflow is still polling (its 60 polls
+ * end sooner); an hour leaves room for clocks and for those bounds to grow.
+ */
+export const DOCUMENT_IN_FLIGHT_MS = 60 * 60_000;
+
+/** How long a push's last poll waits for its prune; a slower one goes on unawaited. */
+export const PRUNE_BUDGET_MS = 2_000;
 
 /**
  * Stores a push's report: the generation its instance applied (`APPLIED`, what activation reads),
  * and its peers when it listed them. Only a push's report may say what was applied: its output lies
  * under its instance's own ARN, which no other instance may write (docs/SECURITY.md, "Reports").
+ * Then prunes the documents below that generation (pruneDocuments).
  */
 export async function recordPushReport(d: ReportDeps, report: InstanceReport): Promise<void> {
   const at = d.clock().toISOString();
   const { gatewayId, appliedGeneration, peers } = report;
   await d.repository.recordApplied({ gatewayId, appliedGeneration, appliedAt: at });
   if (peers) await d.repository.putStatusReport(liveReport(report, peers, at));
+  await pruneDocuments(d, gatewayId, appliedGeneration);
+}
+
+/**
+ * Deletes the gateway's documents below the generation its instance applied that are older than
+ * any push in flight (DOCUMENT_IN_FLIGHT_MS): the applied one (the status route reads it), those
+ * above it (pushes not applied yet) and any young one stay. Best effort: a failure is logged and
+ * the next push's prune finds what this one left; the push waits PRUNE_BUDGET_MS at most.
+ */
+async function pruneDocuments(
+  d: Pick<ReportDeps, 'configStore' | 'clock'>,
+  gatewayId: string,
+  appliedGeneration: number,
+): Promise<void> {
+  const writtenBefore = new Date(d.clock().getTime() - DOCUMENT_IN_FLIGHT_MS);
+  // Started inside a promise: even a store that throws before its first await only logs.
+  const pruned = Promise.resolve()
+    .then(() => d.configStore.pruneBelow(gatewayId, appliedGeneration, writtenBefore))
+    .then(
+      (deleted) => {
+        if (deleted > 0)
+          logger.info('State documents pruned', { gatewayId, below: appliedGeneration, deleted });
+      },
+      (error: unknown) =>
+        logger.warn('State documents not pruned: the next push prunes them', {
+          gatewayId,
+          below: appliedGeneration,
+          errorName: error instanceof Error ? error.name : typeof error,
+          errorMessage: error instanceof Error ? error.message : String(error),
+        }),
+    );
+  let budget: NodeJS.Timeout | undefined;
+  const outlasted = new Promise<void>((resolve) => {
+    budget = setTimeout(() => {
+      logger.warn('Pruning state documents outlasted its budget: not awaited', { gatewayId });
+      resolve();
+    }, PRUNE_BUDGET_MS);
+  });
+  await Promise.race([pruned, outlasted]);
+  clearTimeout(budget);
 }
 
 /**

@@ -22,6 +22,7 @@ const ADAPTER_OF: Record<Access, string> = {
   'deliver-secrets': 's3',
   config: 's3',
   'config-read': 's3',
+  'config-prune': 's3',
   commands: 'ssm',
   'report-commands': 'ssm',
   'teardown-commands': 'ssm',

@@ -1,4 +1,6 @@
 /** In-memory stand-ins for the ports the event tests do not exercise for real. */
+
+import { DOCUMENT_PRUNE_BATCH } from '../../lambdas/adapters/s3/documents';
 import type {
   CommandBus,
   ConfigStore,
@@ -93,16 +95,36 @@ export class RecordingCommands implements CommandBus {
   }
 }
 
-/** Published documents (gateway → generations) and delivered copies (gateway → names), in memory. */
+/**
+ * Published documents (gateway → generations) and delivered copies (gateway → names), in memory.
+ * A document is written at `now()` (its time decides whether a prune may delete it).
+ */
 export class MemoryPublications implements ConfigStore, InstanceSecrets {
   readonly documents = new Map<string, Map<number, string>>();
   readonly copies = new Map<string, Set<string>>();
+  private readonly writtenAt = new Map<string, Date>();
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
 
   async put(target: InstanceTarget, generation: number, document: string): Promise<PublishedState> {
     const documents = this.documents.get(target.gatewayId) ?? new Map<number, string>();
     documents.set(generation, document);
     this.documents.set(target.gatewayId, documents);
+    this.writtenAt.set(`${target.gatewayId}/${generation}`, this.now());
     return { uri: `memory://${target.gatewayId}/${generation}`, sha256: 'unused' };
+  }
+
+  /** As the stores: the lowest DOCUMENT_PRUNE_BATCH documents, those below and written before. */
+  async pruneBelow(gatewayId: string, below: number, writtenBefore: Date): Promise<number> {
+    const documents = this.documents.get(gatewayId);
+    const lowest = [...(documents?.keys() ?? [])].sort((a, b) => a - b).slice(0, DOCUMENT_PRUNE_BATCH);
+    const due = lowest.filter(
+      (generation) =>
+        generation < below &&
+        (this.writtenAt.get(`${gatewayId}/${generation}`) ?? writtenBefore) < writtenBefore,
+    );
+    for (const generation of due) documents?.delete(generation);
+    return due.length;
   }
 
   async get(gatewayId: string, generation: number): Promise<string | undefined> {

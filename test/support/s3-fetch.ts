@@ -50,8 +50,15 @@ export const bodyCut =
       }),
     );
 
-/** S3's ListObjectsV2 answer listing `keys`, truncated with `nextToken` when one is given. */
-export const listing = (keys: readonly string[], nextToken?: string): Answer =>
+/**
+ * S3's ListObjectsV2 answer listing `keys`, truncated with `nextToken` when one is given; each
+ * written at `lastModifiedOf(key)` (by default one fixed time).
+ */
+export const listing = (
+  keys: readonly string[],
+  nextToken?: string,
+  lastModifiedOf: (key: string) => Date = () => new Date('2026-12-04T00:00:00.000Z'),
+): Answer =>
   ok(
     `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
       `<Name>bucket</Name><KeyCount>${keys.length}</KeyCount><MaxKeys>1000</MaxKeys>` +
@@ -59,7 +66,7 @@ export const listing = (keys: readonly string[], nextToken?: string): Answer =>
       keys
         .map(
           (key) =>
-            `<Contents><Key>${xmlEscaped(key)}</Key><LastModified>2026-12-04T00:00:00.000Z</LastModified>` +
+            `<Contents><Key>${xmlEscaped(key)}</Key><LastModified>${lastModifiedOf(key).toISOString()}</LastModified>` +
             '<ETag>&quot;0f343b0931126a20f133d67c2b018a3b&quot;</ETag><Size>44</Size><StorageClass>STANDARD</StorageClass></Contents>',
         )
         .join('') +
@@ -134,4 +141,45 @@ export function objectsAnswering(
     { fetch: fakeFetch, wait: async () => undefined, ...options },
   );
   return { objects, requests };
+}
+
+/**
+ * A bucket held in memory behind the signed requests: an object PUT is stored, written at `now()`
+ * (S3 keeps whole seconds), a GET reads it back (404 once gone), ListObjectsV2 lists in key order
+ * up to `max-keys`, and DeleteObjects deletes what it names. Enough for the stores' contract suites.
+ */
+export function objectsInMemory(bucket: string, now: () => Date): S3HttpObjects {
+  const stored = new Map<string, { body: string; lastModified: Date }>();
+  const answer = (url: URL, method: string, body: string): Response | Promise<Response> => {
+    const key = url.pathname.slice(1).split('/').map(decodeURIComponent).join('/');
+    if (method === 'PUT') {
+      stored.set(key, { body, lastModified: new Date(Math.floor(now().getTime() / 1000) * 1000) });
+      return ok()();
+    }
+    if (method === 'POST' && url.searchParams.has('delete')) {
+      for (const deleted of keysToDelete({ url: String(url), method, headers: {}, body }))
+        stored.delete(deleted);
+      return deleteResult()();
+    }
+    if (url.searchParams.get('list-type') === '2') {
+      const prefix = url.searchParams.get('prefix') ?? '';
+      const keys = [...stored.keys()].filter((found) => found.startsWith(prefix)).sort();
+      const page = keys.slice(0, Number(url.searchParams.get('max-keys') ?? 1000));
+      return listing(page, undefined, (listed) => stored.get(listed)?.lastModified ?? new Date(0))();
+    }
+    const object = stored.get(key);
+    return object === undefined ? s3Error(404, 'NoSuchKey')() : ok(object.body)();
+  };
+  const inMemory = async (url: string | URL | Request, init?: RequestInit): Promise<Response> =>
+    answer(
+      new URL(String(url)),
+      init?.method ?? 'GET',
+      init?.body ? Buffer.from(init.body as Uint8Array).toString('utf8') : '',
+    );
+  return new S3HttpObjects(
+    bucket,
+    OBJECTS_REGION,
+    () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' }),
+    { fetch: inMemory as typeof fetch, wait: async () => undefined },
+  );
 }

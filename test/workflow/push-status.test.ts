@@ -11,11 +11,14 @@ import { gatewayStatus } from '../../lambdas/app/api/gateways';
 import type { CommandBus } from '../../lambdas/app/ports';
 import { checkPush } from '../../lambdas/app/push';
 import { ONLINE_WINDOW_SECONDS, STATUS_REPORT_MAX_PEERS } from '../../lambdas/core/status';
+import { MemoryPublications } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { peerStatuses } from '../support/status-reports';
 
 const state = new MemoryState();
 const db = { repository: () => new MemoryRepository({}, state) };
+/** The pushes' documents: none here, so a finished push's prune finds nothing to delete. */
+const documents = new MemoryPublications();
 const NOW = new Date('2026-11-25T12:00:00.000Z');
 /** When `registered` creates a gateway: the incarnation every ticket here pushes. */
 const CREATED_AT = '2026-11-25T11:00:00.000Z';
@@ -56,7 +59,11 @@ it('stores a 4,000-peer report bounded to the most recently active peers, with h
   const ticket = ticketOf('gw-big', 3);
 
   // Act
-  const progress = await checkPush({ repository: db.repository(), commands, clock: () => NOW }, ticket, 10);
+  const progress = await checkPush(
+    { repository: db.repository(), configStore: documents, commands, clock: () => NOW },
+    ticket,
+    10,
+  );
 
   // Assess
   expect(progress.done).toBe(true);
@@ -75,7 +82,7 @@ it('shows in /status the peers the bounded report kept, each with its figures, h
   const report = { gatewayId: 'gw-hub', appliedGeneration: 3, mode: 'wireguard', path: 'full', peers };
   const commands = finishedWith(JSON.stringify(report));
   await checkPush(
-    { repository: db.repository(), commands, clock: () => reportTime },
+    { repository: db.repository(), configStore: documents, commands, clock: () => reportTime },
     ticketOf('gw-hub', 3),
     10,
   );
@@ -113,14 +120,14 @@ it('records a delta apply as its applied generation only, keeping the last live 
   const delta = { gatewayId: 'gw-d', appliedGeneration: 2, mode: 'wireguard', path: 'delta' };
   const ticket = (generation: number) => ticketOf('gw-d', generation);
   await checkPush(
-    { repository, commands: finishedWith(JSON.stringify(full)), clock: () => NOW },
+    { repository, configStore: documents, commands: finishedWith(JSON.stringify(full)), clock: () => NOW },
     ticket(1),
     10,
   );
 
   // Act
   const progress = await checkPush(
-    { repository, commands: finishedWith(JSON.stringify(delta)), clock: () => NOW },
+    { repository, configStore: documents, commands: finishedWith(JSON.stringify(delta)), clock: () => NOW },
     ticket(2),
     10,
   );
@@ -137,7 +144,12 @@ it('fails a push whose output ends without a report', async () => {
 
   // Act
   const checked = checkPush(
-    { repository: db.repository(), commands: finishedWith('apply-config: applied\n'), clock: () => NOW },
+    {
+      repository: db.repository(),
+      configStore: documents,
+      commands: finishedWith('apply-config: applied\n'),
+      clock: () => NOW,
+    },
     ticket,
     10,
   );
@@ -158,7 +170,12 @@ it('fails a push whose report claims a generation above the desired one, and rec
 
   // Act
   const checked = checkPush(
-    { repository: db.repository(), commands: finishedWith(JSON.stringify(claim)), clock: () => NOW },
+    {
+      repository: db.repository(),
+      configStore: documents,
+      commands: finishedWith(JSON.stringify(claim)),
+      clock: () => NOW,
+    },
     ticket,
     10,
   );
@@ -183,7 +200,7 @@ it('records nothing for an instance that no longer serves the gateway, when its 
 
   // Act
   const progress = await checkPush(
-    { repository, commands: finishedWith(JSON.stringify(report)), clock: () => NOW },
+    { repository, configStore: documents, commands: finishedWith(JSON.stringify(report)), clock: () => NOW },
     ticket,
     10,
   );
@@ -203,7 +220,7 @@ it('records a report of the ticket generation with one read of the gateway', asy
 
   // Act
   await checkPush(
-    { repository, commands: finishedWith(JSON.stringify(report)), clock: () => NOW },
+    { repository, configStore: documents, commands: finishedWith(JSON.stringify(report)), clock: () => NOW },
     ticket,
     10,
   );
@@ -225,7 +242,7 @@ it('records nothing for a push to an instance the gateway moved away from, even 
 
   // Act
   const progress = await checkPush(
-    { repository, commands: finishedWith(JSON.stringify(report)), clock: () => NOW },
+    { repository, configStore: documents, commands: finishedWith(JSON.stringify(report)), clock: () => NOW },
     ticket,
     10,
   );
@@ -261,7 +278,7 @@ it("records nothing of a deleted gateway's late push on the id registered again 
 
   // Act: the old push's check step reads the old instance's answer.
   const progress = await checkPush(
-    { repository, commands: finishedWith(JSON.stringify(forged)), clock: () => NOW },
+    { repository, configStore: documents, commands: finishedWith(JSON.stringify(forged)), clock: () => NOW },
     ticket,
     10,
   );

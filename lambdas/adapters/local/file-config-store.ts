@@ -1,10 +1,15 @@
 /** The embedded runtime's config store: state documents as files, fetched by file:// URI. */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ConfigStore, InstanceTarget, PublishedState } from '../../app/ports';
 import { sha256Hex } from '../s3';
-import { documentGeneration, gatewayDocumentsPrefix, stateDocumentKey } from '../s3/documents';
+import {
+  DOCUMENT_PRUNE_BATCH,
+  documentGeneration,
+  gatewayDocumentsPrefix,
+  stateDocumentKey,
+} from '../s3/documents';
 
 export class FileConfigStore implements ConfigStore {
   private readonly root: string;
@@ -33,14 +38,53 @@ export class FileConfigStore implements ConfigStore {
 
   async deleteThrough(gatewayId: string, generation: number): Promise<void> {
     const prefix = gatewayDocumentsPrefix(gatewayId);
-    const names = await readdir(join(this.root, prefix)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return [];
-      throw error;
-    });
-    for (const name of names) {
+    for (const name of await this.names(gatewayId)) {
       const found = documentGeneration(gatewayId, `${prefix}${name}`);
       if (found !== undefined && found <= generation)
         await rm(join(this.root, prefix, name), { force: true });
     }
+  }
+
+  /**
+   * As the S3 store: the lowest DOCUMENT_PRUNE_BATCH documents, each deleted when below `below` and
+   * written (its mtime: a document is written whole, then renamed) before `writtenBefore`. The
+   * directory holds only what earlier prunes left, so its listing stays as small as the listing
+   * page on S3.
+   */
+  async pruneBelow(gatewayId: string, below: number, writtenBefore: Date): Promise<number> {
+    const prefix = gatewayDocumentsPrefix(gatewayId);
+    const lowest = (await this.names(gatewayId))
+      .flatMap((name) => {
+        const generation = documentGeneration(gatewayId, `${prefix}${name}`);
+        return generation === undefined ? [] : [{ name, generation }];
+      })
+      .sort((a, b) => a.generation - b.generation)
+      .slice(0, DOCUMENT_PRUNE_BATCH);
+    let deleted = 0;
+    for (const { name, generation } of lowest) {
+      if (generation >= below) break;
+      const path = join(this.root, prefix, name);
+      const written = await stat(path).then(
+        ({ mtime }) => mtime,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return undefined;
+          throw error;
+        },
+      );
+      if (written === undefined || written >= writtenBefore) continue;
+      await rm(path, { force: true });
+      deleted += 1;
+    }
+    return deleted;
+  }
+
+  /** The names in the gateway's documents directory; none when it has none. */
+  private names(gatewayId: string): Promise<string[]> {
+    return readdir(join(this.root, gatewayDocumentsPrefix(gatewayId))).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [];
+        throw error;
+      },
+    );
   }
 }

@@ -14,6 +14,12 @@ export const gatewayDocumentsPrefix = (gatewayId: string) => `gateways/${gateway
 export const stateDocumentKey = (gatewayId: string, generation: number) =>
   `${gatewayDocumentsPrefix(gatewayId)}${String(generation).padStart(12, '0')}.json`;
 
+/**
+ * How many of a gateway's lowest documents one prune looks at (ConfigStore.pruneBelow): one
+ * ListObjectsV2 page and one DeleteObjects request.
+ */
+export const DOCUMENT_PRUNE_BATCH = 1_000;
+
 /** The generation of document key `key` of the gateway; undefined for any other key. */
 export function documentGeneration(gatewayId: string, key: string): number | undefined {
   const name = key.startsWith(gatewayDocumentsPrefix(gatewayId))

@@ -9,7 +9,13 @@ import { resolve } from '../../shared/deps';
 import { instanceArn } from '../../shared/instance-arn';
 import type { S3HttpObjects } from '../signed-s3/http-objects';
 import { deleteUnderPrefix } from './delete-under-prefix';
-import { configObjects, documentGeneration, gatewayDocumentsPrefix, stateDocumentKey } from './documents';
+import {
+  configObjects,
+  DOCUMENT_PRUNE_BATCH,
+  documentGeneration,
+  gatewayDocumentsPrefix,
+  stateDocumentKey,
+} from './documents';
 
 export { stateDocumentKey };
 
@@ -47,6 +53,23 @@ export class S3ConfigStore implements ConfigStore {
       const found = documentGeneration(gatewayId, key);
       return found !== undefined && found <= generation;
     });
+  }
+
+  /**
+   * One listing page from the start of the gateway's prefix: keys sort by generation (12 digits),
+   * and everything a previous prune deleted is gone from the listing, so the page starts at the
+   * lowest document still there. Then one DeleteObjects for those due, none when none is.
+   */
+  async pruneBelow(gatewayId: string, below: number, writtenBefore: Date): Promise<number> {
+    const page = await this.objects.listFirst(gatewayDocumentsPrefix(gatewayId), DOCUMENT_PRUNE_BATCH);
+    const due = page
+      .filter(({ key, lastModified }) => {
+        const found = documentGeneration(gatewayId, key);
+        return found !== undefined && found < below && lastModified < writtenBefore;
+      })
+      .map(({ key }) => key);
+    if (due.length > 0) await this.objects.deleteMany(due);
+    return due.length;
   }
 }
 

@@ -1,14 +1,14 @@
 /**
  * A bucket's objects over SigV4-signed fetch, without the S3 client (docs/DECISIONS.md, "Lambda
- * bundles"): one object's GET, PUT and DELETE, a listing under a prefix, and DeleteObjects. It
- * fails the way the client does, so `transientOn` maps it unchanged: an S3 error answer becomes
- * an error named by S3's `<Code>` carrying `$metadata.httpStatusCode`, and a failure below HTTP
- * surfaces as its socket error (with `code`, e.g. ECONNRESET). Throttling, 5xx and network
- * failures are retried as the client's standard mode does (3 attempts, jittered back-off) before
- * they become TransientError. An attempt that has no full answer within `timeoutMs` is aborted (a
- * TimeoutError) and retried the same way: a stalled connection costs a few seconds, never the rest
- * of the Lambda's time. It grants nothing itself: the adapters sending through it (s3, ssm) hold
- * the access (lib/access.ts).
+ * bundles"): one object's GET, PUT and DELETE, a listing under a prefix (whole, or its first page
+ * with the objects' times), and DeleteObjects. It fails the way the client does, so `transientOn`
+ * maps it unchanged: an S3 error answer becomes an error named by S3's `<Code>` carrying
+ * `$metadata.httpStatusCode`, and a failure below HTTP surfaces as its socket error (with `code`,
+ * e.g. ECONNRESET). Throttling, 5xx and network failures are retried as the client's standard mode
+ * does (3 attempts, jittered back-off) before they become TransientError. An attempt that has no
+ * full answer within `timeoutMs` is aborted (a TimeoutError) and retried the same way: a stalled
+ * connection costs a few seconds, never the rest of the Lambda's time. It grants nothing itself:
+ * the adapters sending through it (s3, ssm) hold the access (lib/access.ts).
  */
 import { createHash } from 'node:crypto';
 import { env } from '../../shared/env';
@@ -82,6 +82,12 @@ export interface ListedKeys {
   nextToken: string | undefined;
 }
 
+/** An object of a listing and when it was last written (S3's `LastModified`). */
+export interface ListedObject {
+  key: string;
+  lastModified: Date;
+}
+
 export class S3HttpObjects {
   constructor(
     readonly bucket: string,
@@ -142,6 +148,22 @@ export class S3HttpObjects {
       ),
       nextToken: truncated ? textOf(text, 'NextContinuationToken') : undefined,
     };
+  }
+
+  /**
+   * The first `maxKeys` (at most 1,000) objects under `prefix` in key order, with their times: one
+   * ListObjectsV2 request whatever the prefix holds.
+   */
+  async listFirst(prefix: string, maxKeys: number): Promise<ListedObject[]> {
+    const { text } = await this.send({
+      method: 'GET',
+      query: { 'list-type': '2', prefix, 'max-keys': String(Math.min(maxKeys, MAX_KEYS_PER_DELETE)) },
+    });
+    return elements(text, 'Contents').flatMap((contents) => {
+      const key = textOf(contents, 'Key');
+      const lastModified = new Date(textOf(contents, 'LastModified') ?? Number.NaN);
+      return key === undefined || Number.isNaN(lastModified.getTime()) ? [] : [{ key, lastModified }];
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
 import { repository } from '../../adapters/dynamodb';
+import { configStore } from '../../adapters/s3';
 import { commandBus } from '../../adapters/ssm';
 import { checkCommandStep } from '../../app/peering-workflow';
 import type { PushTicket } from '../../app/push';
@@ -8,7 +9,7 @@ import { stepHandler } from '../../shared/step-handler';
 
 export const handler = stepHandler('CheckCommand', (input: { ticket: PushTicket }) =>
   checkCommandStep(
-    { repository: repository(), commands: commandBus(), clock: clock() },
+    { repository: repository(), configStore: configStore(), commands: commandBus(), clock: clock() },
     input,
     env.commandMaxPolls(),
   ),
