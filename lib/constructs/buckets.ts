@@ -34,6 +34,13 @@ export class ConfigBucket extends Bucket {
       versioned: true,
       lifecycleRules: [
         { noncurrentVersionExpiration: Duration.days(30) },
+        // Documents pruned after each applied push (app/status-reports.ts) go after a day, and so do
+        // their delete markers: a busy hub's listing stays as short as its live documents.
+        {
+          prefix: STATE_PREFIX,
+          noncurrentVersionExpiration: Duration.days(1),
+          expiredObjectDeleteMarker: true,
+        },
         // Read once by CheckCommand; the instance's last report lives in the table.
         { prefix: COMMAND_OUTPUT_PREFIX, expiration: Duration.days(30) },
       ],
