@@ -33,6 +33,7 @@ import { ensureTable } from '../lambdas/adapters/dynamodb/schema';
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
 import { registerGateway } from '../lambdas/app/api/gateways';
 import { firstFreeIndex, type TunnelAddressSpace, tunnelAddressSpace } from '../lambdas/core/allocation';
+import { generateKeyPair } from '../lambdas/core/keys';
 import { parseRegisterGatewayBody } from '../lambdas/core/schemas';
 import type { GatewayRecord } from '../lambdas/core/types';
 import { env } from '../lambdas/shared/env';
@@ -114,12 +115,14 @@ async function measureOurs(
   const repository = new DynamoRepository(documents, TABLE, {
     onConsumedCapacity: (used) => (units += used),
   });
+  // Each its own key (a gateway's peers hold distinct keys), made before the clock starts.
+  const publicKeys = Array.from({ length: ALLOCATIONS_PER_RUN }, () => generateKeyPair().publicKey);
   const started = performance.now();
-  for (let i = 0; i < ALLOCATIONS_PER_RUN; i++) {
+  for (const [i, publicKey] of publicKeys.entries()) {
     await repository.addRoadWarrior({
       gatewayId: gateway.id,
       name: `rw-${i}`,
-      publicKey: PUBLIC_KEY,
+      publicKey,
       privateKeyParam: null,
       createdAt: new Date().toISOString(),
       gateway,
