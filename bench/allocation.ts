@@ -5,13 +5,13 @@
  *
  * Ours is addRoadWarrior as the API calls it: with the gateway record the handler already read to
  * authorize the caller, so there is no gateway read. It reserves a random address (conditional
- * PutItem, 1 WCU), then commits the peer entry and the gateway's counter and generation in one
- * transaction of two items (4 WCU). It does more per call than the naive one (the peer entry, the
- * counters), so the ratios understate the difference.
+ * PutItem, 1 WCU), then commits the peer entry, the gateway's counter and generation, and the
+ * entry's public-key item in one transaction of three items (6 WCU). It does more per call than the
+ * naive one (the peer entry, the counters, the key), so the ratios understate the difference.
  *
  * A probe that collides fails its condition, and DynamoDB reports no capacity for a failed request,
- * so collisions are not in these figures; each costs 1 WCU more (expected 4 + 1/(1 - fill) in all,
- * about 5.2 at 10,000 of 65,533).
+ * so collisions are not in these figures; each costs 1 WCU more (expected 6 + 1/(1 - fill) in all,
+ * about 7.2 at 10,000 of 65,533).
  *
  * Run: npx tsx bench/allocation.ts
  */

@@ -158,7 +158,7 @@ export class DynamoPeerStore implements PeerStore {
         this.table.get(publicKeyKey(gatewayId, peer.publicKey)),
       ]);
       const reasons = await this.table.transact([
-        // The key read: its item goes only with the entry that holds it.
+        // Still the entry read, with its key: the key item below is that entry's.
         this.table.deleteItem(keys.peer(gatewayId, name), 'publicKey = :publicKey', {
           ':publicKey': peer.publicKey,
         }),

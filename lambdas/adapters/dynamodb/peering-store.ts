@@ -251,7 +251,6 @@ export class DynamoPeeringStore implements PeeringStore {
       const releases = peeringId
         ? releaseRouteBlocks(this.table.name, side.gatewayId, peeringId, allowedIps)
         : [];
-      const keyItem = publicKey ? await this.table.get(publicKeyKey(side.gatewayId, publicKey)) : undefined;
       if (!gateway) {
         // Only blocks still there: the residue purge may have run, and must not get items back.
         for (const release of releases) {
@@ -271,6 +270,7 @@ export class DynamoPeeringStore implements PeeringStore {
       }
       const current = Number(gateway.desiredGeneration);
       if (!peer) return current;
+      const keyItem = publicKey ? await this.table.get(publicKeyKey(side.gatewayId, publicKey)) : undefined;
       const reasons = await this.table.transact([
         this.table.deleteItem(peerKey, 'attribute_exists(pk)'),
         nextGeneration(this.table, side.gatewayId, current),
