@@ -5,13 +5,13 @@
  *
  * Ours is addRoadWarrior as the API calls it: with the gateway record the handler already read to
  * authorize the caller, so there is no gateway read. It reserves a random address (conditional
- * PutItem, 1 WCU), then commits the peer entry and the gateway's counter and generation in one
- * transaction of two items (4 WCU). It does more per call than the naive one (the peer entry, the
- * counters), so the ratios understate the difference.
+ * PutItem, 1 WCU), then commits the peer entry, the gateway's counter and generation, and the
+ * entry's public-key item in one transaction of three items (6 WCU). It does more per call than the
+ * naive one (the peer entry, the counters, the key), so the ratios understate the difference.
  *
  * A probe that collides fails its condition, and DynamoDB reports no capacity for a failed request,
- * so collisions are not in these figures; each costs 1 WCU more (expected 4 + 1/(1 - fill) in all,
- * about 5.2 at 10,000 of 65,533).
+ * so collisions are not in these figures; each costs 1 WCU more (expected 6 + 1/(1 - fill) in all,
+ * about 7.2 at 10,000 of 65,533).
  *
  * Run: npx tsx bench/allocation.ts
  */
@@ -33,6 +33,7 @@ import { ensureTable } from '../lambdas/adapters/dynamodb/schema';
 import { FileSecretStore } from '../lambdas/adapters/local/file-secret-store';
 import { registerGateway } from '../lambdas/app/api/gateways';
 import { firstFreeIndex, type TunnelAddressSpace, tunnelAddressSpace } from '../lambdas/core/allocation';
+import { generateKeyPair } from '../lambdas/core/keys';
 import { parseRegisterGatewayBody } from '../lambdas/core/schemas';
 import type { GatewayRecord } from '../lambdas/core/types';
 import { env } from '../lambdas/shared/env';
@@ -114,12 +115,14 @@ async function measureOurs(
   const repository = new DynamoRepository(documents, TABLE, {
     onConsumedCapacity: (used) => (units += used),
   });
+  // Each its own key (a gateway's peers hold distinct keys), made before the clock starts.
+  const publicKeys = Array.from({ length: ALLOCATIONS_PER_RUN }, () => generateKeyPair().publicKey);
   const started = performance.now();
-  for (let i = 0; i < ALLOCATIONS_PER_RUN; i++) {
+  for (const [i, publicKey] of publicKeys.entries()) {
     await repository.addRoadWarrior({
       gatewayId: gateway.id,
       name: `rw-${i}`,
-      publicKey: PUBLIC_KEY,
+      publicKey,
       privateKeyParam: null,
       createdAt: new Date().toISOString(),
       gateway,

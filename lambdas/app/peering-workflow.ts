@@ -87,6 +87,7 @@ export async function validatePeering(
 ): Promise<{ gatewayIds: [string, string] }> {
   try {
     const { local, remote } = await checkPeering(d, request);
+    await refuseKeysInUse(d, local, remote, request.peeringId);
     return { gatewayIds: [local.id, remote.id] };
   } catch (error) {
     // A re-driven create whose peering is written: as in Allocate, the checks no longer apply (a
@@ -95,6 +96,33 @@ export async function validatePeering(
     const written = await d.repository.getPeering(request.peeringId);
     if (written) return { gatewayIds: written.gatewayIds };
     throw error;
+  }
+}
+
+/**
+ * WireGuard tells a gateway's peers apart by public key: each gateway's entry for the other must
+ * be the only holder of that key there. Allocate's transaction enforces it (a key item per entry);
+ * entries written before those items existed hold none, so both gateways' peers are read here,
+ * once (docs/DECISIONS.md "Public keys"). Gateways sharing one key are refused too.
+ */
+async function refuseKeysInUse(
+  d: Deps<'repository'>,
+  local: GatewayRecord,
+  remote: GatewayRecord,
+  peeringId: string,
+): Promise<void> {
+  const [localPeers, remotePeers] = await Promise.all([
+    d.repository.listPeers(local.id),
+    d.repository.listPeers(remote.id),
+  ]);
+  const holds = (peers: PeerRecord[], publicKey: string) =>
+    peers.some((peer) => peer.publicKey === publicKey && peer.peeringId !== peeringId);
+  if (
+    local.publicKey === remote.publicKey ||
+    holds(localPeers, remote.publicKey) ||
+    holds(remotePeers, local.publicKey)
+  ) {
+    throw new ConflictError('PUBLIC_KEY_IN_USE');
   }
 }
 

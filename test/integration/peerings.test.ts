@@ -229,6 +229,25 @@ describe('prerequisites, in docs/CONTRACT.md#prerequisites order', () => {
     );
     expect(candidate).toMatchObject({ eligible: false, reason: reply.json.error.message });
   });
+
+  test('a remote gateway whose key a road-warrior of this gateway holds is PUBLIC_KEY_IN_USE', async () => {
+    const a = await newGateway('alice');
+    const b = await newGateway('alice');
+    const impostor = await client.call('POST', `/v1/gateways/${a.id}/peers`, {
+      token: target.tokens.alice,
+      body: { name: 'impostor', publicKey: b.publicKey },
+    });
+
+    const reply = await createCall(target.tokens.alice, a.id, b.id);
+
+    expect(impostor.status).toBe(201);
+    expect(reply.status).toBe(409);
+    expect(reply.json.error).toEqual({
+      code: 'PUBLIC_KEY_IN_USE',
+      message: 'This public key is already used by this gateway or one of its peers',
+    });
+    expect((await peersOf(client, target.tokens.alice, b.id)).length).toBe(0);
+  });
 });
 
 describe('concurrency', () => {

@@ -78,9 +78,10 @@ describe('DynamoDB error mapping', () => {
     const transactions = dynamo
       .commandCalls(TransactWriteCommand)
       .map((call) => call.args[0].input.TransactItems?.map((item) => Object.keys(item)[0]));
+    // The commit: the peer entry, the gateway's counters, the entry's public-key item.
     expect(transactions).toEqual([
-      ['Put', 'Update'],
-      ['Put', 'Update'],
+      ['Put', 'Update', 'Put'],
+      ['Put', 'Update', 'Put'],
       ['Delete', 'ConditionCheck'],
     ]);
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(1);

@@ -11,6 +11,7 @@ import { gatewaysContract } from './contract/gateways';
 import { idempotencyContract } from './contract/idempotency';
 import { incarnationsContract } from './contract/incarnations';
 import { peeringsContract } from './contract/peerings';
+import { publicKeysContract } from './contract/public-keys';
 import { roadWarriorsContract } from './contract/road-warriors';
 import { statusReportsContract } from './contract/status-reports';
 import { sweepWorkContract } from './contract/sweep-work';
@@ -26,6 +27,7 @@ export function repositoryContract(subject: RepositoryUnderTest): void {
   gatewaysContract(context);
   roadWarriorsContract(context);
   peeringsContract(context);
+  publicKeysContract(context);
   statusReportsContract(context);
   idempotencyContract(context);
   tombstonesContract(context);

@@ -16,7 +16,7 @@ import type { Repository } from '../../lambdas/app/ports';
 import { ChecksOutdatedError, ConflictError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { gatewayRecord } from '../support/gateways';
-import { newPeering, uniqueId } from '../support/records';
+import { newPeering, publicKeyOf, uniqueId } from '../support/records';
 
 const state = new MemoryState();
 const db = { repository: () => new MemoryRepository({}, state) };
@@ -131,7 +131,7 @@ describe('createPeering with routeBlockVersions', () => {
     await repository.addRoadWarrior({
       gatewayId: hub.id,
       name: 'laptop',
-      publicKey: b.publicKey,
+      publicKey: publicKeyOf(hub.id, 'laptop'),
       privateKeyParam: null,
       createdAt: new Date().toISOString(),
     });

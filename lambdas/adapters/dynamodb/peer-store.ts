@@ -25,6 +25,7 @@ import { failedCondition } from './errors';
 import { nextGeneration, requireGateway } from './gateway-store';
 import { keys, peerItem, SK, toPeerRecord } from './items';
 import { type Paging, sealedPage } from './page-tokens';
+import { claimPublicKey, publicKeyKey, releasePublicKey } from './public-keys';
 import { type RouteBlockRequest, routeBlockKeys, toRouteBlock } from './route-blocks';
 import { AGAIN, type Table } from './table';
 
@@ -131,10 +132,12 @@ export class DynamoPeerStore implements PeerStore {
         const reasons = await this.table.transact([
           this.table.putItem(peerItem(peer), 'attribute_not_exists(pk)'),
           this.allocator.allocateOnGateway(gateway, 'increment'),
+          claimPublicKey(this.table, input.gatewayId, peer.publicKey, peer.name),
         ]);
         if (!reasons) return peer;
-        const [peerReason, gatewayReason] = reasons;
+        const [peerReason, gatewayReason, keyReason] = reasons;
         if (failedCondition(peerReason)) throw new ConflictError('PEER_EXISTS');
+        if (failedCondition(keyReason)) throw new ConflictError('PUBLIC_KEY_IN_USE');
         gateway = refreshedGateway(gateway, gatewayReason);
         assertRoom(gateway);
         // Contention only: the reservation is still ours, the next attempt commits it again.
@@ -150,13 +153,20 @@ export class DynamoPeerStore implements PeerStore {
     return this.table.retrying('removeRoadWarrior', async () => {
       const peer = await this.getPeer(gatewayId, name);
       if (peer?.type !== 'road-warrior') return undefined;
-      const gatewayExists = (await this.table.get(keys.gateway(gatewayId))) !== undefined;
+      const [gateway, keyItem] = await Promise.all([
+        this.table.get(keys.gateway(gatewayId)),
+        this.table.get(publicKeyKey(gatewayId, peer.publicKey)),
+      ]);
       const reasons = await this.table.transact([
-        this.table.deleteItem(keys.peer(gatewayId, name), 'attribute_exists(pk)'),
+        // Still the entry read, with its key: the key item below is that entry's.
+        this.table.deleteItem(keys.peer(gatewayId, name), 'publicKey = :publicKey', {
+          ':publicKey': peer.publicKey,
+        }),
         this.table.deleteItem(keys.allocation(gatewayId, peer.tunnelIp), 'holder = :holder', {
           ':holder': name,
         }),
-        ...(gatewayExists ? [this.allocator.releaseOnGateway(gatewayId, 'increment')] : []),
+        ...(gateway ? [this.allocator.releaseOnGateway(gatewayId, 'increment')] : []),
+        ...releasePublicKey(this.table, gatewayId, peer.publicKey, name, keyItem),
       ]);
       return reasons ? AGAIN : peer;
     });

@@ -1,7 +1,7 @@
 /**
  * Peerings on the table: the `PEERING#<id>` record, the `PAIR#<a>#<b>` lock (at most one live
- * peering per unordered pair) and, in the same transaction, both sides' peer entries, addresses
- * and gateway counters (allocator.ts).
+ * peering per unordered pair) and, in the same transaction, both sides' peer entries, their public
+ * keys (public-keys.ts), addresses and gateway counters (allocator.ts).
  *
  * createPeering adds 1 to each gateway's desiredGeneration with a plain ADD: a busy hub's concurrent
  * peerings never refuse each other on it (docs/DECISIONS.md "Busy hub: the hub item"). So a side's
@@ -36,6 +36,7 @@ import {
 } from './items';
 import { peeringList } from './list-queries';
 import { type Paging, sealedPage } from './page-tokens';
+import { claimPublicKey, publicKeyKey, releasePublicKey } from './public-keys';
 import { claimRouteBlocks, releaseRouteBlocks } from './route-blocks';
 import { AGAIN, type Table } from './table';
 
@@ -81,6 +82,9 @@ export class DynamoPeeringStore implements PeeringStore {
             'attribute_not_exists(pk)',
           ),
         ),
+        ...input.sides.map((side) =>
+          claimPublicKey(this.table, side.gatewayId, side.peer.publicKey, side.peer.name),
+        ),
         ...input.sides.map((side, i) =>
           this.allocator.claimItem(side.gatewayId, tunnelIps[i] ?? '', side.peer.name),
         ),
@@ -102,6 +106,8 @@ export class DynamoPeeringStore implements PeeringStore {
         lockReason,
         peerA,
         peerB,
+        keyA,
+        keyB,
         allocationA,
         allocationB,
         gatewayA,
@@ -111,6 +117,8 @@ export class DynamoPeeringStore implements PeeringStore {
       if (failedCondition(peeringReason)) return (await this.writtenPeering(input.id)) ?? AGAIN;
       if (failedCondition(lockReason)) throw new ConflictError('PEERING_ALREADY_EXISTS');
       if (failedCondition(peerA) || failedCondition(peerB)) throw new ConflictError('PEER_EXISTS');
+      // A peer entry of either gateway (a road-warrior, or a peering made meanwhile) has the key.
+      if (failedCondition(keyA) || failedCondition(keyB)) throw new ConflictError('PUBLIC_KEY_IN_USE');
       if (blocks.some(failedCondition)) {
         throw new ChecksOutdatedError(`A route block of peering ${input.id} changed since it was checked`);
       }
@@ -237,7 +245,9 @@ export class DynamoPeeringStore implements PeeringStore {
       const gateway = await this.table.get(keys.gateway(side.gatewayId));
       const peerKey = keys.peer(side.gatewayId, side.peerName);
       const peer = await this.table.get(peerKey);
-      const { peeringId, allowedIps } = peer ? toPeerRecord(peer) : { peeringId: undefined, allowedIps: [] };
+      const { peeringId, allowedIps, publicKey } = peer
+        ? toPeerRecord(peer)
+        : { peeringId: undefined, allowedIps: [], publicKey: undefined };
       const releases = peeringId
         ? releaseRouteBlocks(this.table.name, side.gatewayId, peeringId, allowedIps)
         : [];
@@ -251,14 +261,21 @@ export class DynamoPeeringStore implements PeeringStore {
             });
         }
         await this.table.deleteIfMatches(peerKey, 'attribute_exists(pk)');
+        if (publicKey) {
+          await this.table.deleteIfMatches(publicKeyKey(side.gatewayId, publicKey), 'holder = :holder', {
+            ':holder': side.peerName,
+          });
+        }
         return undefined;
       }
       const current = Number(gateway.desiredGeneration);
       if (!peer) return current;
+      const keyItem = publicKey ? await this.table.get(publicKeyKey(side.gatewayId, publicKey)) : undefined;
       const reasons = await this.table.transact([
         this.table.deleteItem(peerKey, 'attribute_exists(pk)'),
         nextGeneration(this.table, side.gatewayId, current),
         ...releases,
+        ...(publicKey ? releasePublicKey(this.table, side.gatewayId, publicKey, side.peerName, keyItem) : []),
       ]);
       return reasons ? AGAIN : current + 1;
     });

@@ -323,6 +323,7 @@ export class MemoryRepository implements Repository {
     }
     assertRoom(stored);
     if (this.peersOf(input.gatewayId).has(input.name)) throw new ConflictError('PEER_EXISTS');
+    this.refuseKeyHeld(input.gatewayId, input.publicKey);
     const peer = roadWarriorPeer(input, this.freeAddress(stored.record));
     this.attach(stored, peer);
     stored.record.desiredGeneration += 1;
@@ -369,6 +370,7 @@ export class MemoryRepository implements Repository {
     if (input.sides.some((side) => this.peersOf(side.gatewayId).has(side.peer.name))) {
       throw new ConflictError('PEER_EXISTS');
     }
+    for (const side of input.sides) this.refuseKeyHeld(side.gatewayId, side.peer.publicKey);
     // The routed-prefix check binds here: only to the blocks this peering adds prefixes to.
     const claims = input.sides.map((side) => routeLockClaims(side.peer.allowedIps));
     const expected = input.routeBlockVersions;
@@ -644,6 +646,13 @@ export class MemoryRepository implements Repository {
     const blocks = this.routeBlocks.get(gatewayId);
     if (!blocks) return;
     for (const { block } of routeLockClaims(prefixes)) blocks.get(block)?.routes.delete(peeringId);
+  }
+
+  /** As the DynamoDB commit's public-key item (adapters/dynamodb/public-keys.ts): one holder per key. */
+  private refuseKeyHeld(gatewayId: string, publicKey: string): void {
+    for (const peer of this.peersOf(gatewayId).values()) {
+      if (peer.publicKey === publicKey) throw new ConflictError('PUBLIC_KEY_IN_USE');
+    }
   }
 
   private peersOf(gatewayId: string): Map<string, PeerRecord> {

@@ -47,9 +47,11 @@ export async function addRoadWarrior(
 /**
  * WireGuard tells peers apart by public key: a second [Peer] with a key in use replaces the first
  * on `wg syncconf`, so a road-warrior holding a peered gateway's key would silently take that
- * peering's routes. A generated key is fresh, so only a given one is checked. A read of the
- * gateway's peers (bounded by its tunnel subnet, as the push's own read), not a condition of the
- * commit: the race it leaves is in docs/DECISIONS.md, "Peering semantics".
+ * peering's routes. The commit binds it for peer entries (a key item per entry: two adds, or an
+ * add and a peering, at once cannot both land). Read here: the gateway's own key (fixed for a
+ * generated pair), and the peers, for entries written before the key items, which hold none
+ * (bounded by the tunnel subnet, as the push's own read). A generated key is fresh, so only a
+ * given one is checked. docs/DECISIONS.md, "Public keys".
  */
 async function refuseKeyInUse(d: Pick<ApiDeps, 'repository'>, gateway: Gateway, publicKey: string) {
   const inUse =
