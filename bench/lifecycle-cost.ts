@@ -236,6 +236,7 @@ function countingStore(store: ConfigStore): ConfigStore {
     },
     get: (gatewayId, generation) => store.get(gatewayId, generation),
     deleteThrough: (gatewayId, generation) => store.deleteThrough(gatewayId, generation),
-    pruneBelow: (gatewayId, below, writtenBefore) => store.pruneBelow(gatewayId, below, writtenBefore),
+    pruneBelow: (gatewayId, below, writtenBefore, signal) =>
+      store.pruneBelow(gatewayId, below, writtenBefore, signal),
   };
 }

@@ -131,8 +131,8 @@ async function allocationSection(): Promise<SectionResult> {
       },
     ]),
     notes: [
-      'DynamoDB Local; ours is a whole road-warrior add (reservation + peer entry + gateway counters), naive only the allocation',
-      "DynamoDB Local bills a transaction below AWS's 2 WCU per item: priced by AWS, ours is 1 + 2 × 2 = 5 WCU, no read, no index write",
+      'DynamoDB Local; ours is a whole road-warrior add (reservation + peer entry + gateway counters + public-key item), naive only the allocation',
+      "DynamoDB Local bills a transaction below AWS's 2 WCU per item: priced by AWS, ours is 1 + 3 × 2 = 7 WCU, no read, no index write",
     ],
     details: result,
   };

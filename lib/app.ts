@@ -15,6 +15,8 @@ export function defineApp(
   const stack = new VpcPeeringStack(app, STACK_NAME, {
     gatewayProductPrincipal: app.node.tryGetContext('gatewayProductPrincipal') as string | undefined,
     alarmEmail: app.node.tryGetContext('alarmEmail') as string | undefined,
+    // `-c statusReportConcurrency=200` (a string): anything but a whole number fails the synth.
+    statusReportConcurrency: optionalNumber(app.node.tryGetContext('statusReportConcurrency')),
     ...props,
     removalPolicy: app.node.tryGetContext('removalPolicy') as RemovalPolicyName | undefined,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
@@ -22,4 +24,8 @@ export function defineApp(
   // cdk-nag 3 is a policy-validation plugin: any unacknowledged finding fails `cdk synth`.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return stack;
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  return value === undefined ? undefined : Number(value);
 }

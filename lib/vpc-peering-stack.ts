@@ -44,7 +44,8 @@ export interface VpcPeeringStackProps extends StackProps {
   readonly statusReportInterval?: Duration;
   /**
    * The status-reports function's reserved concurrency: what a fleet's burst of reports may take
-   * from the account (docs/DECISIONS.md, "The report command at fleet scale"). Default 200.
+   * from the account (docs/DECISIONS.md, "The report command at fleet scale"). Default none; 200
+   * for a fleet of up to about 100,000 gateways, in an account whose quota is at least 300.
    */
   readonly statusReportConcurrency?: number;
   /**

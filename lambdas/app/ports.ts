@@ -62,9 +62,11 @@ export interface ConfigStore {
    * generation its instance applied) last written before `writtenBefore` (older than any push can
    * still be in flight: app/status-reports.ts). It looks only at the gateway's lowest
    * DOCUMENT_PRUNE_BATCH documents (one listing page, one batch of deletions), so its cost follows
-   * the pushes since the last prune and a backlog goes a batch per call. How many it deleted.
+   * the pushes since the last prune and a backlog goes a batch per call. How many it deleted. Once
+   * `signal` is aborted it deletes nothing more (its caller stopped waiting, and a frozen Lambda
+   * would otherwise send the deletions at its next thaw, with a stale `writtenBefore`).
    */
-  pruneBelow(gatewayId: string, below: number, writtenBefore: Date): Promise<number>;
+  pruneBelow(gatewayId: string, below: number, writtenBefore: Date, signal?: AbortSignal): Promise<number>;
 }
 
 /**

@@ -57,9 +57,12 @@ async function pruneDocuments(
   appliedGeneration: number,
 ): Promise<void> {
   const writtenBefore = new Date(d.clock().getTime() - DOCUMENT_IN_FLIGHT_MS);
+  // Aborted at the budget: a prune still listing then deletes nothing, rather than send its
+  // deletions from a frozen Lambda at its next thaw.
+  const stop = new AbortController();
   // Started inside a promise: even a store that throws before its first await only logs.
   const pruned = Promise.resolve()
-    .then(() => d.configStore.pruneBelow(gatewayId, appliedGeneration, writtenBefore))
+    .then(() => d.configStore.pruneBelow(gatewayId, appliedGeneration, writtenBefore, stop.signal))
     .then(
       (deleted) => {
         if (deleted > 0)
@@ -76,6 +79,7 @@ async function pruneDocuments(
   let budget: NodeJS.Timeout | undefined;
   const outlasted = new Promise<void>((resolve) => {
     budget = setTimeout(() => {
+      stop.abort();
       logger.warn('Pruning state documents outlasted its budget: not awaited', { gatewayId });
       resolve();
     }, PRUNE_BUDGET_MS);

@@ -19,11 +19,13 @@ import { reportInvocationsPattern } from '../../lambdas/shared/event-patterns';
 import { deadLetteredRuleTarget } from './dead-letter-queue';
 
 /**
- * Status-reports instances at most, by default. At about 0.3 s a report (GetCommandInvocation, a
- * read and a write), 200 store 100,000 reports in half of a 5-minute period: the margin Lambda's
- * back-off on a throttled queue takes (docs/DECISIONS.md, "The report command at fleet scale").
+ * The reserved concurrency README recommends for a fleet (stack prop `statusReportConcurrency`).
+ * At about 0.3 s a report (GetCommandInvocation, a read and a write), 200 store 100,000 reports in
+ * half of a 5-minute period: the margin Lambda's back-off on a throttled queue takes
+ * (docs/DECISIONS.md, "The report command at fleet scale"). Not the default: an account must keep
+ * 100 unreserved, so a new account (a quota of 10) could not deploy the stack at all.
  */
-export const DEFAULT_STATUS_REPORT_CONCURRENCY = 200;
+export const FLEET_STATUS_REPORT_CONCURRENCY = 200;
 /** SSM's least TimeoutSeconds (SendCommand). */
 const SSM_LEAST_DELIVERY = Duration.seconds(30);
 /** The least and most event age EventBridge's retry policy and Lambda's asynchronous queue both take. */
@@ -50,7 +52,7 @@ export interface StatusReportScheduleProps {
   /** The report document's name: its invocations are the ones stored. */
   readonly reportDocumentName: string;
   readonly interval: Duration;
-  /** The function's reserved concurrency. Default DEFAULT_STATUS_REPORT_CONCURRENCY. */
+  /** The function's reserved concurrency (FLEET_STATUS_REPORT_CONCURRENCY for a fleet). Default: none. */
   readonly concurrency?: number;
   /** Of the dead-letter queue. */
   readonly removalPolicy: RemovalPolicy;
@@ -58,8 +60,8 @@ export interface StatusReportScheduleProps {
 
 export class StatusReportSchedule extends Rule {
   constructor(scope: Construct, id: string, props: StatusReportScheduleProps) {
-    const concurrency = props.concurrency ?? DEFAULT_STATUS_REPORT_CONCURRENCY;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
+    const concurrency = props.concurrency;
+    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
       throw new Error(
         `The status report concurrency must be a whole number of at least 1, got ${concurrency}`,
       );
@@ -68,7 +70,9 @@ export class StatusReportSchedule extends Rule {
       'STATUS_REPORT_DELIVERY_TIMEOUT_SECONDS',
       String(reportDeliveryTimeout(props.interval).toSeconds()),
     );
-    (props.handler.node.defaultChild as CfnFunction).reservedConcurrentExecutions = concurrency;
+    if (concurrency !== undefined) {
+      (props.handler.node.defaultChild as CfnFunction).reservedConcurrentExecutions = concurrency;
+    }
     const target = deadLetteredRuleTarget(scope, props.handler, {
       dlqId: 'StatusReportsDlq',
       description: 'A status event',

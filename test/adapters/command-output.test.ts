@@ -172,3 +172,20 @@ test('reads an object under the shared reports prefix that begins as SSM recorde
   // Assess
   expect(result).toEqual({ status: 'Success', output: FULL_OUTPUT });
 });
+
+test('a periodic report whose S3 object is missing is no report, not a failure', async () => {
+  // Prepare: the fleet's uploads were throttled; SSM still has the first 24,000 characters.
+  const reportKey = 'command-output/reports/cmd-1/i-0abc/awsrunShellScript/0.awsrunShellScript/stdout';
+  const { bus } = busWithOutputAt(reportKey, [s3Error(404, 'NoSuchKey')]);
+  const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+
+  // Act
+  const result = await bus.get('cmd-1', 'i-0abc');
+
+  // Assess
+  expect(result).toEqual({ status: 'Success', output: '' });
+  expect(warn).toHaveBeenCalledWith(
+    'Report output is missing from S3: read as no report',
+    expect.objectContaining({ commandId: 'cmd-1', instanceId: 'i-0abc' }),
+  );
+});

@@ -7,7 +7,7 @@
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import {
-  DEFAULT_STATUS_REPORT_CONCURRENCY,
+  FLEET_STATUS_REPORT_CONCURRENCY,
   reportDeliveryTimeout,
   StatusReportSchedule,
 } from '../../lib/constructs/status-report-schedule';
@@ -53,15 +53,17 @@ describe('StatusReportSchedule', () => {
     });
   });
 
-  test('reserves the function its concurrency: 200 unless told', () => {
+  test('reserves the function the concurrency it is told, and none by default (a new account could not deploy)', () => {
     // Act
     const byDefault = scheduleOf(Duration.minutes(5));
-    const told = scheduleOf(Duration.minutes(5), 400);
+    const told = scheduleOf(Duration.minutes(5), FLEET_STATUS_REPORT_CONCURRENCY);
 
     // Assess
-    expect(DEFAULT_STATUS_REPORT_CONCURRENCY).toBe(200);
-    byDefault.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 200 });
-    told.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 400 });
+    expect(FLEET_STATUS_REPORT_CONCURRENCY).toBe(200);
+    byDefault.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: Match.absent(),
+    });
+    told.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 200 });
   });
 
   test.each([0, -1, 2.5])('refuses a concurrency of %s', (concurrency) => {

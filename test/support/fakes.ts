@@ -115,7 +115,13 @@ export class MemoryPublications implements ConfigStore, InstanceSecrets {
   }
 
   /** As the stores: the lowest DOCUMENT_PRUNE_BATCH documents, those below and written before. */
-  async pruneBelow(gatewayId: string, below: number, writtenBefore: Date): Promise<number> {
+  async pruneBelow(
+    gatewayId: string,
+    below: number,
+    writtenBefore: Date,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    if (signal?.aborted) return 0;
     const documents = this.documents.get(gatewayId);
     const lowest = [...(documents?.keys() ?? [])].sort((a, b) => a - b).slice(0, DOCUMENT_PRUNE_BATCH);
     const due = lowest.filter(

@@ -146,3 +146,42 @@ it('waits PRUNE_BUDGET_MS at most for a prune that does not answer', async () =>
     jest.useRealTimers();
   }
 });
+
+it('deletes nothing once its budget is over, even when its listing answers later', async () => {
+  // Prepare: the store lists, then waits past the budget before it would delete (a Lambda frozen
+  // after the step returned would send those deletions at its next thaw).
+  const ticket = await pushOf('gw-prune-late', 3, 3);
+  const documents = new MemoryPublications(() => ago(2 * DOCUMENT_IN_FLIGHT_MS));
+  await documents.put({ gatewayId: 'gw-prune-late', instanceId: ticket.instanceId }, 1, '{"generation":1}');
+  const prune = documents.pruneBelow.bind(documents);
+  const slow = Object.assign(documents, {
+    pruneBelow: async (gatewayId: string, below: number, writtenBefore: Date, signal?: AbortSignal) => {
+      await new Promise((resolve) => setTimeout(resolve, 2 * PRUNE_BUDGET_MS));
+      return prune(gatewayId, below, writtenBefore, signal);
+    },
+  });
+  jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+  jest.useFakeTimers({ now: NOW });
+
+  try {
+    // Act
+    const checked = checkPush(
+      {
+        repository: repository(),
+        configStore: slow,
+        commands: appliedAt('gw-prune-late', 3),
+        clock: () => NOW,
+      },
+      ticket,
+      10,
+    );
+    await jest.advanceTimersByTimeAsync(PRUNE_BUDGET_MS);
+    await expect(checked).resolves.toEqual({ done: true, appliedGeneration: 3 });
+    await jest.advanceTimersByTimeAsync(2 * PRUNE_BUDGET_MS);
+
+    // Assess
+    expect([...(documents.documents.get('gw-prune-late')?.keys() ?? [])]).toEqual([1]);
+  } finally {
+    jest.useRealTimers();
+  }
+});

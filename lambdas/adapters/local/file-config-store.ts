@@ -51,7 +51,12 @@ export class FileConfigStore implements ConfigStore {
    * directory holds only what earlier prunes left, so its listing stays as small as the listing
    * page on S3.
    */
-  async pruneBelow(gatewayId: string, below: number, writtenBefore: Date): Promise<number> {
+  async pruneBelow(
+    gatewayId: string,
+    below: number,
+    writtenBefore: Date,
+    signal?: AbortSignal,
+  ): Promise<number> {
     const prefix = gatewayDocumentsPrefix(gatewayId);
     const lowest = (await this.names(gatewayId))
       .flatMap((name) => {
@@ -72,6 +77,7 @@ export class FileConfigStore implements ConfigStore {
         },
       );
       if (written === undefined || written >= writtenBefore) continue;
+      if (signal?.aborted) break;
       await rm(path, { force: true });
       deleted += 1;
     }

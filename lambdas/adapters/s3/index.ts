@@ -60,7 +60,12 @@ export class S3ConfigStore implements ConfigStore {
    * and everything a previous prune deleted is gone from the listing, so the page starts at the
    * lowest document still there. Then one DeleteObjects for those due, none when none is.
    */
-  async pruneBelow(gatewayId: string, below: number, writtenBefore: Date): Promise<number> {
+  async pruneBelow(
+    gatewayId: string,
+    below: number,
+    writtenBefore: Date,
+    signal?: AbortSignal,
+  ): Promise<number> {
     const page = await this.objects.listFirst(gatewayDocumentsPrefix(gatewayId), DOCUMENT_PRUNE_BATCH);
     const due = page
       .filter(({ key, lastModified }) => {
@@ -68,7 +73,8 @@ export class S3ConfigStore implements ConfigStore {
         return found !== undefined && found < below && lastModified < writtenBefore;
       })
       .map(({ key }) => key);
-    if (due.length > 0) await this.objects.deleteMany(due);
+    if (due.length === 0 || signal?.aborted) return 0;
+    await this.objects.deleteMany(due);
     return due.length;
   }
 }

@@ -214,7 +214,15 @@ export class SsmCommandBus implements CommandBus {
       });
       return '';
     }
-    if (text === undefined) throw new Error(`Output of ${commandId} on ${instanceId} is missing from S3`);
+    if (text === undefined) {
+      // A periodic report's upload can be throttled when the whole fleet reports at once: no report
+      // this period (its status shows stale), not a failed event for the dead-letter queue.
+      if (key.startsWith(`${REPORT_OUTPUT_PREFIX}/`)) {
+        logger.warn('Report output is missing from S3: read as no report', { commandId, instanceId });
+        return '';
+      }
+      throw new Error(`Output of ${commandId} on ${instanceId} is missing from S3`);
+    }
     if (!text.startsWith(recorded.slice(0, SSM_STDOUT_VERIFIED_CHARS))) {
       logger.warn('Command output in S3 does not begin as SSM recorded it: read as no report', {
         commandId,

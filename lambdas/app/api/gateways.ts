@@ -188,7 +188,8 @@ export interface GatewayStatusView {
 
 /**
  * What the instance applied, now: the peers of the document it last applied (the control plane
- * keeps every document it pushed, so a removal shows as soon as it is applied), with handshakes and
+ * keeps the applied document and every one above it: pruning takes only those below, so a removal
+ * shows as soon as it is applied), with handshakes and
  * bytes from its last live report (docs/DECISIONS.md, "Status reports").
  */
 export async function gatewayStatus(
