@@ -39,8 +39,8 @@ export interface GatewayUpdate {
   gateway: GatewayRecord;
   /**
    * The push-gateway executions started (or joined): one per peer gateway whose entry for this
-   * gateway got its new endpoint or public key, and this gateway's own when its listenPort or its instance
-   * changed. Not awaited: each execution retries its push and stores the instance's report itself.
+   * gateway got its new endpoint or public key, and this gateway's own when its listenPort or its
+   * instance changed. Not awaited: each execution retries its push and stores the instance's report itself.
    */
   pushes: PushRun[];
 }
