@@ -39,8 +39,8 @@ export interface GatewayUpdate {
   gateway: GatewayRecord;
   /**
    * The push-gateway executions started (or joined): one per peer gateway whose entry for this
-   * gateway got its new endpoint, and this gateway's own when its listenPort or its instance
-   * changed. Not awaited: each execution retries its push and stores the instance's report itself.
+   * gateway got its new endpoint or public key, and this gateway's own when its listenPort or its
+   * instance changed. Not awaited: each execution retries its push and stores the instance's report itself.
    */
   pushes: PushRun[];
 }
@@ -48,7 +48,9 @@ export interface GatewayUpdate {
 /**
  * "VPN Gateway Updated": validates the Gateway it carries and upserts the registry, keeping the
  * control plane's bookkeeping (generation, the private key it holds, createdAt). When a known
- * gateway's endpoint (publicIp:listenPort) changed, every peer gateway gets it too. When its
+ * gateway's endpoint (publicIp:listenPort) or public key (one whose key pair the product holds)
+ * changed, every peer gateway's entry for it gets it too; a new key already held by one of its
+ * peers, or by another entry on a peer gateway, refuses the update first. When its
  * instance changed, the old instance loses what was published for it and is torn down, and the
  * new one gets the gateway's configuration (docs/SECURITY.md, "A gateway moved to another instance").
  */
@@ -61,13 +63,18 @@ export async function gatewayUpdated(
   if (input.id === undefined) throw new ValidationError('is required', 'id');
   const existing = await d.repository.getGateway(input.id);
   const record = mergeUpdate(input.id, input, existing, d.clock().toISOString());
-  // First: an instance another gateway holds refuses the whole update (docs/DECISIONS.md, "Hardening").
+  // What the peer gateways hold of it (their entries for it) changed: a new key is checked first.
+  const rekeyed = existing !== undefined && existing.publicKey !== record.publicKey;
+  const peerings =
+    existing !== undefined && (rekeyed || endpointOf(existing) !== endpointOf(record))
+      ? await peeringPeersOf(d, record, rekeyed)
+      : [];
+  // Then: an instance another gateway holds refuses the whole update (docs/DECISIONS.md, "Hardening").
   await d.repository.claimInstance(record.instanceId, record.id);
   // Peers before the registry: should a start fail, the redelivered event still sees the change
-  // and finishes the job (updatePeerEndpoint never bumps a generation twice, and the execution
+  // and finishes the job (updateRemotePeer never bumps a generation twice, and the execution
   // names it leads to dedupe the starts).
-  const moved = existing !== undefined && endpointOf(existing) !== endpointOf(record);
-  const pushes = moved ? await repushEndpoint(d, record) : [];
+  const pushes = await repushToPeers(d, record, peerings);
   const previousInstance =
     existing !== undefined && existing.instanceId !== record.instanceId ? existing.instanceId : undefined;
   // Its own interface listens on listenPort, and a new instance holds nothing yet: a new desired
@@ -156,22 +163,77 @@ async function instanceLeftUnpushed(
 const endpointOf = (gateway: Pick<GatewayRecord, 'publicIp' | 'listenPort'>): string =>
   `${gateway.publicIp}:${gateway.listenPort}`;
 
+type PeeringPeer = PeerRecord & { remoteGatewayId: string };
+
 /**
- * Points each peer gateway's entry for `gateway` at its new endpoint and starts that peer's push
- * at the generation holding the change.
+ * The gateway's entries for its peer gateways. When its public key changed, a new key held on
+ * either side refuses the update first, before anything changes (refuseKeyClash).
  */
-async function repushEndpoint(d: UpdateDeps, gateway: GatewayRecord): Promise<PushRun[]> {
-  const endpoint = endpointOf(gateway);
+async function peeringPeersOf(
+  d: UpdateDeps,
+  gateway: GatewayRecord,
+  rekeyed: boolean,
+): Promise<PeeringPeer[]> {
+  const peers = await d.repository.listPeers(gateway.id);
+  const peerings = peers.filter(
+    (peer): peer is PeeringPeer => peer.type === 'vpc-peering' && Boolean(peer.remoteGatewayId),
+  );
+  if (rekeyed) await refuseKeyClash(d, gateway, peers, peerings);
+  return peerings;
+}
+
+/**
+ * Gives each peer gateway's entry for `gateway` its endpoint and public key, and starts that
+ * peer's push at the generation holding the change.
+ */
+async function repushToPeers(
+  d: UpdateDeps,
+  gateway: GatewayRecord,
+  peerings: readonly PeeringPeer[],
+): Promise<PushRun[]> {
+  const remote = { endpoint: endpointOf(gateway), publicKey: gateway.publicKey };
   const runs: PushRun[] = [];
-  for (const peer of await d.repository.listPeers(gateway.id)) {
-    if (peer.type !== 'vpc-peering' || !peer.remoteGatewayId) continue;
+  for (const peer of peerings) {
     // Both sides of a peering name their peer entry alike (peeringPeerName).
-    const generation = await d.repository.updatePeerEndpoint(peer.remoteGatewayId, peer.name, endpoint);
+    const generation = await d.repository.updateRemotePeer(peer.remoteGatewayId, peer.name, remote);
     // Undefined: the remote side is gone, its peering is being deleted.
     if (generation === undefined) continue;
     runs.push(await startGatewayPush(d, peer.remoteGatewayId, generation));
   }
   return runs;
+}
+
+/**
+ * WireGuard tells a gateway's peers apart by public key (docs/DECISIONS.md, "A gateway's new public
+ * key"): a key that one of this gateway's peers holds, or that another entry holds on a peer
+ * gateway, would make two peers one there. The whole update is refused, before anything changes,
+ * with the holder named. A peer gateway's entry for this gateway already holding the key is a
+ * redelivery's finished work, not a clash. updateRemotePeer's commit still refuses a holder that
+ * came after this read.
+ */
+async function refuseKeyClash(
+  d: UpdateDeps,
+  gateway: GatewayRecord,
+  peers: readonly PeerRecord[],
+  peerings: readonly PeeringPeer[],
+): Promise<void> {
+  const own = peers.find((peer) => peer.publicKey === gateway.publicKey);
+  if (own) throw new ValidationError(`is held by this gateway's peer "${own.name}"`, 'publicKey');
+  const holders = await d.repository.publicKeyHolders(
+    gateway.publicKey,
+    peerings.map((peer) => peer.remoteGatewayId),
+  );
+  const clash = peerings.find((peer) => {
+    const holder = holders.get(peer.remoteGatewayId);
+    return holder !== undefined && holder !== peer.name;
+  });
+  if (clash) {
+    const holder = holders.get(clash.remoteGatewayId);
+    throw new ValidationError(
+      `is held by the peer "${holder}" of peer gateway ${clash.remoteGatewayId}`,
+      'publicKey',
+    );
+  }
 }
 
 function mergeUpdate(

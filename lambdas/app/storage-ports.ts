@@ -84,6 +84,13 @@ export interface NewRoadWarrior {
   gateway?: GatewayRecord;
 }
 
+/** What a gateway's entry for a peer gateway holds of it, and an update of that gateway may change. */
+export interface RemoteGatewayView {
+  /** `publicIp:listenPort`. */
+  endpoint: string;
+  publicKey: string;
+}
+
 /** How long an Idempotency-Key is remembered; an expired one may be claimed again. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
@@ -157,11 +164,24 @@ export interface PeerStore {
   peeredWith(gatewayId: string, otherIds: string[]): Promise<Set<string>>;
   getPeer(gatewayId: string, name: string): Promise<PeerRecord | undefined>;
   /**
-   * One transaction: sets the peer entry's endpoint and bumps the gateway's desiredGeneration.
-   * Returns the new generation, the current one when the endpoint already has that value (so a
-   * redelivery bumps nothing), undefined when the peer entry or the gateway is gone.
+   * One transaction: sets the endpoint and public key of the entry `peerName` (one describing a
+   * peer gateway) to `remote`'s, moves the entry's public-key item when the key changes (the new
+   * key claimed, the old one released when the entry holds it) and bumps the gateway's
+   * desiredGeneration. Returns the new generation, the current one when the entry already has both
+   * values (so a redelivery bumps nothing), undefined when the peer entry or the gateway is gone.
+   * ConflictError PUBLIC_KEY_IN_USE, nothing written, when another entry of the gateway holds the
+   * new key.
    */
-  updatePeerEndpoint(gatewayId: string, peerName: string, endpoint: string): Promise<number | undefined>;
+  updateRemotePeer(
+    gatewayId: string,
+    peerName: string,
+    remote: RemoteGatewayView,
+  ): Promise<number | undefined>;
+  /**
+   * Of `gatewayIds`, those where a peer entry holds `publicKey` (by its key item), each with that
+   * entry's name. One batched read.
+   */
+  publicKeyHolders(publicKey: string, gatewayIds: readonly string[]): Promise<Map<string, string>>;
   /** Allocates an address, writes the peer, bumps the generation. ConflictError PEER_EXISTS. */
   addRoadWarrior(peer: NewRoadWarrior): Promise<PeerRecord>;
   /**

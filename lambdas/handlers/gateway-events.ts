@@ -1,7 +1,7 @@
 /**
  * EventBridge rule target for `vpn.gateways` events (docs/CONTRACT.md#events): "VPN Gateway Deleted" removes
  * the gateway item (the stream then drives the cascade), "VPN Gateway Updated" upserts the
- * registry and, when the gateway's endpoint changed, starts a push-gateway execution per peer
+ * registry and, when the gateway's endpoint or public key changed, starts a push-gateway execution per peer
  * gateway (and one of its own when its listenPort changed) without waiting for them; when its
  * instance changed, deletes what was published for the old instance, sends it the teardown command
  * and starts the gateway's push to the new one (an update of

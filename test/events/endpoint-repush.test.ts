@@ -1,7 +1,8 @@
 /**
- * "VPN Gateway Updated" moving a gateway's endpoint (docs/CONTRACT.md#events): every peer gateway's entry for
- * it is rewritten and a push-gateway execution started for that peer at the generation holding the
- * change, once, whatever the redeliveries.
+ * "VPN Gateway Updated" moving a gateway's endpoint or changing its public key (docs/CONTRACT.md#events):
+ * every peer gateway's entry for it is rewritten and a push-gateway execution started for that
+ * peer at the generation holding the change, once, whatever the redeliveries. A new key held by
+ * one of its peers, or by another entry on a peer gateway, refuses the update before anything changes.
  */
 import type { Context } from 'aws-lambda';
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
@@ -14,12 +15,13 @@ import { GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
 import { busEvent } from '../support/events';
 import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
-import { newPeering, roadWarrior, uniqueId } from '../support/records';
+import { newPeering, publicKeyOf, roadWarrior, uniqueId } from '../support/records';
 
 const state = new MemoryState();
 const context = {} as Context;
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const NEW_IP = '198.51.100.77';
+const NEW_KEY = publicKeyOf('rekeyed');
 
 const updated = (gateway: GatewayRecord) =>
   busEvent(GATEWAY_UPDATED, toPublicGateway(gateway), { time: NOW });
@@ -114,6 +116,57 @@ describe('an Updated event moving a gateway endpoint', () => {
     expect(await repository.getGateway(hub.id)).toMatchObject(change);
   });
 
+  it("gives every peer gateway's entry a new public key and starts its push", async () => {
+    // Prepare
+    const { hub, spokes, peerNames } = await hubAndSpokes();
+    const [hubBefore] = await generationsOf([hub]);
+    const before = await generationsOf(spokes);
+
+    // Act
+    await handler(updated({ ...hub, publicKey: NEW_KEY }), context);
+
+    // Assess: the spokes render the new key; the hub's own document holds no key of its own.
+    const after = await generationsOf(spokes);
+    expect(after).toEqual(before.map((generation) => generation + 1));
+    for (const [i, spoke] of spokes.entries()) {
+      expect(await repository.getPeer(spoke.id, peerNames[i] ?? '')).toMatchObject({
+        publicKey: NEW_KEY,
+        endpoint: `${hub.publicIp}:${hub.listenPort}`,
+      });
+    }
+    expect(workflows.starts).toHaveLength(spokes.length);
+    expect(workflows.starts).toEqual(
+      expect.arrayContaining(spokes.map((spoke, i) => pushOf(spoke, Number(after[i])))),
+    );
+    expect(await generationsOf([hub])).toEqual([hubBefore]);
+    expect((await repository.getGateway(hub.id))?.publicKey).toBe(NEW_KEY);
+  });
+
+  it.each([
+    ["the gateway's road-warrior", 'laptop'],
+    ["a peer gateway's road-warrior", 'phone'],
+  ])('refuses a new public key %s holds, and changes nothing', async (_case, holder) => {
+    // Prepare: the hub's laptop holds its own key; a phone on a spoke is given the new key.
+    const { hub, spokes, peerNames } = await hubAndSpokes();
+    const [spoke] = spokes as [GatewayRecord, GatewayRecord];
+    await repository.addRoadWarrior({ ...roadWarrior(spoke.id, 'phone'), publicKey: NEW_KEY });
+    const heldKey = holder === 'laptop' ? roadWarrior(hub.id, 'laptop').publicKey : NEW_KEY;
+    const registered = await repository.getGateway(hub.id);
+    const before = await generationsOf([hub, ...spokes]);
+
+    // Act
+    const outcome = handler(updated({ ...hub, publicKey: heldKey }), context);
+
+    // Assess: refused with the holder named, before any entry or the registry changed.
+    await expect(outcome).rejects.toThrow(new RegExp(`^publicKey: is held by .*"${holder}"`));
+    expect(workflows.starts).toEqual([]);
+    expect(await generationsOf([hub, ...spokes])).toEqual(before);
+    for (const [i, other] of spokes.entries()) {
+      expect((await repository.getPeer(other.id, peerNames[i] ?? ''))?.publicKey).toBe(hub.publicKey);
+    }
+    expect(await repository.getGateway(hub.id)).toEqual(registered);
+  });
+
   it('starts nothing when the endpoint is unchanged', async () => {
     // Prepare
     const { hub, spokes } = await hubAndSpokes();
@@ -131,6 +184,7 @@ describe('an Updated event moving a gateway endpoint', () => {
   it.each([
     ['publicIp', { publicIp: NEW_IP }],
     ['listenPort', { listenPort: 51999 }],
+    ['publicKey', { publicKey: NEW_KEY }],
   ])('bumps and starts each push once when a %s change is delivered twice', async (field, change) => {
     // Prepare
     const { hub, spokes } = await hubAndSpokes();

@@ -46,13 +46,13 @@ it('gives concurrent bumps distinct generations, each the one it stored', async 
 
 it('gives an endpoint change and a road-warrior landing on one gateway at once distinct generations', async () => {
   // Prepare
-  const { b, peerName } = await peeredGateways();
+  const { a, b, peerName } = await peeredGateways();
   const before = (await generationOf(b.id)) ?? 0;
   const repository = db.repository();
 
   // Act
   const generations = await Promise.all([
-    repository.updatePeerEndpoint(b.id, peerName, NEW_ENDPOINT),
+    repository.updateRemotePeer(b.id, peerName, { endpoint: NEW_ENDPOINT, publicKey: a.publicKey }),
     repository.addRoadWarrior({
       gatewayId: b.id,
       name: 'laptop',

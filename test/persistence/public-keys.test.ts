@@ -103,4 +103,81 @@ describe('public-key items', () => {
     await expect(thirdHolder).rejects.toEqual(KEY_IN_USE);
     expect(await keyItems(a.id)).toEqual([{ key: shared, holder: 'new' }]);
   });
+
+  it("move with a peer gateway's new key: the entry's old item released, the new one claimed, once", async () => {
+    // Prepare
+    const [a, b] = [gatewayRecord(), gatewayRecord()];
+    for (const gateway of [a, b]) await db.repository().createGateway(gateway);
+    const input = newPeering(a, b);
+    await db.repository().createPeering(input);
+    const holder = peeringPeerName(input.id);
+    const remote = { endpoint: `${b.publicIp}:${b.listenPort}`, publicKey: publicKeyOf(b.id, 'rekeyed') };
+
+    // Act
+    const generations = [
+      await db.repository().updateRemotePeer(a.id, holder, remote),
+      await db.repository().updateRemotePeer(a.id, holder, remote),
+    ];
+
+    // Assess: one bump; only the new key's item, naming the entry.
+    expect(generations).toEqual([2, 2]);
+    expect(await keyItems(a.id)).toEqual([{ key: remote.publicKey, holder }]);
+  });
+
+  it('let one of a new key for an entry and road-warriors with that key in at once', async () => {
+    // Prepare
+    const [a, b] = [gatewayRecord(), gatewayRecord()];
+    for (const gateway of [a, b]) await db.repository().createGateway(gateway);
+    const input = newPeering(a, b);
+    await db.repository().createPeering(input);
+    const holder = peeringPeerName(input.id);
+    const key = publicKeyOf(b.id, 'rekeyed');
+
+    // Act
+    const outcomes = await Promise.allSettled([
+      db
+        .repository()
+        .updateRemotePeer(a.id, holder, { endpoint: `${b.publicIp}:${b.listenPort}`, publicKey: key }),
+      ...Array.from({ length: 5 }, (_, i) => holding(a.id, `laptop-${i}`, key)),
+    ]);
+
+    // Assess: one holder of the key, whichever it is, and its item names it.
+    const refusals = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+    expect(refusals).toEqual(Array.from({ length: 5 }, () => KEY_IN_USE));
+    const holders = (await db.repository().listPeers(a.id)).filter((peer) => peer.publicKey === key);
+    expect(holders).toHaveLength(1);
+    expect((await keyItems(a.id)).filter((item) => item.key === key)).toEqual([
+      { key, holder: holders[0]?.name },
+    ]);
+  });
+
+  it("leave the old key's item to its holder when an entry older than the items gets a new key", async () => {
+    // Prepare: the entry's item deleted, as entries written before the items hold none; "twin"
+    // then took the entry's key with an item (a duplicate from before the read checks).
+    const [a, b] = [gatewayRecord(), gatewayRecord()];
+    for (const gateway of [a, b]) await db.repository().createGateway(gateway);
+    const input = newPeering(a, b);
+    await db.repository().createPeering(input);
+    const holder = peeringPeerName(input.id);
+    await db
+      .documentClient()
+      .send(new DeleteCommand({ TableName: db.tableName, Key: publicKeyKey(a.id, b.publicKey) }));
+    await holding(a.id, 'twin', b.publicKey);
+    const key = publicKeyOf(b.id, 'rekeyed');
+
+    // Act
+    const generation = await db
+      .repository()
+      .updateRemotePeer(a.id, holder, { endpoint: `${b.publicIp}:${b.listenPort}`, publicKey: key });
+
+    // Assess: the new key claimed; the old key's item stays twin's.
+    expect(generation).toBe(3);
+    const byKey = (x: { key: string }, y: { key: string }) => (x.key < y.key ? -1 : 1);
+    expect(await keyItems(a.id)).toEqual(
+      [
+        { key, holder },
+        { key: b.publicKey, holder: 'twin' },
+      ].sort(byKey),
+    );
+  });
 });

@@ -1,14 +1,14 @@
 /**
  * Peer entries on the table (`GW#<id>`/`PEER#<name>`): road-warriors (reserve an address, then
  * commit the entry with the gateway's counter and generation in one transaction: allocator.ts and
- * docs/ARCHITECTURE.md "Allocation"), endpoint changes, and the residue of a deleted gateway.
+ * docs/ARCHITECTURE.md "Allocation"), a peer gateway's endpoint and key changes, and the residue of a deleted gateway.
  *
  * Road-warrior changes bump the generation with a plain increment (they report none, so it never
- * conflicts); updatePeerEndpoint reports the generation that first holds its change, hence a
+ * conflicts); updateRemotePeer reports the generation that first holds its change, hence a
  * compare-and-set (nextGeneration).
  */
 import { roadWarriorPeer } from '../../app/new-records';
-import type { NewRoadWarrior, PeerStore, RouteBlock } from '../../app/ports';
+import type { NewRoadWarrior, PeerStore, RemoteGatewayView, RouteBlock } from '../../app/ports';
 import { assertRoom, capacityOf } from '../../core/allocation';
 import { ConflictError, GatewayGoneError } from '../../core/errors';
 import type { Page, PageRequest } from '../../core/pagination';
@@ -75,12 +75,12 @@ export class DynamoPeerStore implements PeerStore {
     return item && toPeerRecord(item);
   }
 
-  async updatePeerEndpoint(
+  async updateRemotePeer(
     gatewayId: string,
     peerName: string,
-    endpoint: string,
+    remote: RemoteGatewayView,
   ): Promise<number | undefined> {
-    return this.table.retrying('updatePeerEndpoint', async () => {
+    return this.table.retrying('updateRemotePeer', async () => {
       const peerKey = keys.peer(gatewayId, peerName);
       const [gateway, peer] = await Promise.all([
         this.table.get(keys.gateway(gatewayId)),
@@ -88,19 +88,55 @@ export class DynamoPeerStore implements PeerStore {
       ]);
       if (!gateway || !peer) return undefined;
       const current = Number(gateway.desiredGeneration);
-      if (peer.endpoint === endpoint) return current;
+      const readKey = String(peer.publicKey);
+      const rekeyed = readKey !== remote.publicKey;
+      if (peer.endpoint === remote.endpoint && !rekeyed) return current;
+      // The entry's key item moves with its key, as a removal releases it: only when the entry holds it.
+      const keyMove = rekeyed
+        ? [
+            claimPublicKey(this.table, gatewayId, remote.publicKey, peerName),
+            ...releasePublicKey(
+              this.table,
+              gatewayId,
+              readKey,
+              peerName,
+              await this.table.get(publicKeyKey(gatewayId, readKey)),
+            ),
+          ]
+        : [];
       const reasons = await this.table.transact([
         this.table.updateItem({
           Key: peerKey,
-          UpdateExpression: 'SET endpoint = :endpoint',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':endpoint': endpoint },
+          UpdateExpression: 'SET endpoint = :endpoint, publicKey = :publicKey',
+          // Still the entry read, with its key: the key items above are that entry's.
+          ConditionExpression: 'publicKey = :readKey',
+          ExpressionAttributeValues: {
+            ':endpoint': remote.endpoint,
+            ':publicKey': remote.publicKey,
+            ':readKey': readKey,
+          },
         }),
         nextGeneration(this.table, gatewayId, current),
+        ...keyMove,
       ]);
-      // A failed condition: the peer or gateway went, or the generation moved; re-read and decide again.
-      return reasons ? AGAIN : current + 1;
+      if (!reasons) return current + 1;
+      if (rekeyed && failedCondition(reasons[2])) throw new ConflictError('PUBLIC_KEY_IN_USE');
+      // Otherwise the peer or gateway went, the generation or the entry's key moved: re-read and decide again.
+      return AGAIN;
     });
+  }
+
+  async publicKeyHolders(publicKey: string, gatewayIds: readonly string[]): Promise<Map<string, string>> {
+    const items = await this.table.batchGet(
+      gatewayIds.map((gatewayId) => publicKeyKey(gatewayId, publicKey)),
+    );
+    const holders = new Map(items.map((item) => [String(item.pk), String(item.holder)]));
+    return new Map(
+      gatewayIds.flatMap((gatewayId) => {
+        const holder = holders.get(keys.gatewayPartition(gatewayId));
+        return holder === undefined ? [] : [[gatewayId, holder] as const];
+      }),
+    );
   }
 
   async addRoadWarrior(input: NewRoadWarrior): Promise<PeerRecord> {

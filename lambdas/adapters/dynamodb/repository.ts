@@ -99,8 +99,10 @@ export class DynamoRepository implements Repository {
   readRouteBlocks: Repository['readRouteBlocks'] = (requests) => this.peers.readRouteBlocks(requests);
   peeredWith: Repository['peeredWith'] = (gatewayId, otherIds) => this.peers.peeredWith(gatewayId, otherIds);
   getPeer: Repository['getPeer'] = (gatewayId, name) => this.peers.getPeer(gatewayId, name);
-  updatePeerEndpoint: Repository['updatePeerEndpoint'] = (gatewayId, peerName, endpoint) =>
-    this.peers.updatePeerEndpoint(gatewayId, peerName, endpoint);
+  updateRemotePeer: Repository['updateRemotePeer'] = (gatewayId, peerName, remote) =>
+    this.peers.updateRemotePeer(gatewayId, peerName, remote);
+  publicKeyHolders: Repository['publicKeyHolders'] = (publicKey, gatewayIds) =>
+    this.peers.publicKeyHolders(publicKey, gatewayIds);
   addRoadWarrior: Repository['addRoadWarrior'] = (peer) => this.peers.addRoadWarrior(peer);
   removeRoadWarrior: Repository['removeRoadWarrior'] = (gatewayId, name) =>
     this.peers.removeRoadWarrior(gatewayId, name);

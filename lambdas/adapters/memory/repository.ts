@@ -25,6 +25,7 @@ import {
   type NewRoadWarrior,
   PEERING_TOMBSTONE_TTL_SECONDS,
   type PeeringFilter,
+  type RemoteGatewayView,
   type RemovedGateway,
   type Repository,
   type RouteBlock,
@@ -301,18 +302,30 @@ export class MemoryRepository implements Repository {
     return peer && copy(peer);
   }
 
-  async updatePeerEndpoint(
+  async updateRemotePeer(
     gatewayId: string,
     peerName: string,
-    endpoint: string,
+    remote: RemoteGatewayView,
   ): Promise<number | undefined> {
     const stored = this.gateways.get(gatewayId);
     const peer = this.peersOf(gatewayId).get(peerName);
     if (!stored || !peer) return undefined;
-    if (peer.endpoint === endpoint) return stored.record.desiredGeneration;
-    peer.endpoint = endpoint;
+    const rekeyed = peer.publicKey !== remote.publicKey;
+    if (peer.endpoint === remote.endpoint && !rekeyed) return stored.record.desiredGeneration;
+    if (rekeyed) this.refuseKeyHeld(gatewayId, remote.publicKey);
+    peer.endpoint = remote.endpoint;
+    peer.publicKey = remote.publicKey;
     stored.record.desiredGeneration += 1;
     return stored.record.desiredGeneration;
+  }
+
+  async publicKeyHolders(publicKey: string, gatewayIds: readonly string[]): Promise<Map<string, string>> {
+    return new Map(
+      gatewayIds.flatMap((gatewayId) => {
+        const holder = [...this.peersOf(gatewayId).values()].find((peer) => peer.publicKey === publicKey);
+        return holder ? [[gatewayId, holder.name] as const] : [];
+      }),
+    );
   }
 
   async addRoadWarrior(input: NewRoadWarrior): Promise<PeerRecord> {

@@ -6,6 +6,7 @@
  */
 import type { Repository } from '../../../lambdas/app/ports';
 import { ConflictError } from '../../../lambdas/core/errors';
+import { peeringPeerName } from '../../../lambdas/core/schemas';
 import { gatewayRecord } from '../gateways';
 import { newPeering, publicKeyOf, roadWarrior } from '../records';
 import type { ContractContext } from './context';
@@ -102,6 +103,48 @@ export function publicKeysContract({ repo, pairOfGateways, generationOf }: Contr
       expect(atOnce).toEqual({ fulfilled: 1, refusals: [KEY_IN_USE] });
       const holders = (await repo().listPeers(a.id)).filter((peer) => peer.publicKey === b.publicKey);
       expect(holders).toHaveLength(1);
+    });
+
+    it("moves a peer gateway's new key to its entry once: the old key freed, the new one held", async () => {
+      // Prepare: a's entry for b holds b's key.
+      const [a, b] = await pairOfGateways();
+      const peering = await repo().createPeering(newPeering(a, b));
+      const name = peeringPeerName(peering.id);
+      const remote = { endpoint: `${b.publicIp}:${b.listenPort}`, publicKey: publicKeyOf(b.id, 'rekeyed') };
+
+      // Act
+      const rekeyed = await repo().updateRemotePeer(a.id, name, remote);
+      const repeated = await repo().updateRemotePeer(a.id, name, remote);
+
+      // Assess: one bump; the new key is held by the entry, the old one free for another peer.
+      expect([rekeyed, repeated]).toEqual([2, 2]);
+      expect(await repo().getPeer(a.id, name)).toMatchObject(remote);
+      expect(await repo().publicKeyHolders(remote.publicKey, [a.id, b.id])).toEqual(new Map([[a.id, name]]));
+      await expect(holding(repo(), a.id, 'impostor', remote.publicKey)).rejects.toEqual(KEY_IN_USE);
+      const oldKeyTaken = await holding(repo(), a.id, 'laptop', b.publicKey);
+      expect(oldKeyTaken.publicKey).toBe(b.publicKey);
+    });
+
+    it("refuses a peer gateway's new key another entry holds, and writes nothing", async () => {
+      // Prepare: a road-warrior of a holds the key b is given.
+      const [a, b] = await pairOfGateways();
+      const peering = await repo().createPeering(newPeering(a, b));
+      const name = peeringPeerName(peering.id);
+      const taken = publicKeyOf(a.id, 'laptop');
+      await holding(repo(), a.id, 'laptop', taken);
+      const before = await repo().getPeer(a.id, name);
+
+      // Act
+      const outcome = repo().updateRemotePeer(a.id, name, {
+        endpoint: '198.51.100.9:51820',
+        publicKey: taken,
+      });
+
+      // Assess
+      await expect(outcome).rejects.toEqual(KEY_IN_USE);
+      expect(await repo().getPeer(a.id, name)).toEqual(before);
+      expect(await generationOf(a.id)).toBe(2);
+      expect(await repo().publicKeyHolders(b.publicKey, [a.id])).toEqual(new Map([[a.id, name]]));
     });
 
     it("frees every key of a deleted gateway with its residue, for the id's next incarnation", async () => {

@@ -99,12 +99,13 @@ export function roadWarriorsContract({ repo, pairOfGateways, generationOf }: Con
       const [a, b] = await pairOfGateways();
       const peering = await repo().createPeering(newPeering(a, b));
       const name = `vpc-peering-${peering.id}`;
+      const remote = { endpoint: '198.51.100.9:51820', publicKey: b.publicKey };
 
       // Act
-      const moved = await repo().updatePeerEndpoint(a.id, name, '198.51.100.9:51820');
-      const repeated = await repo().updatePeerEndpoint(a.id, name, '198.51.100.9:51820');
-      const noPeer = await repo().updatePeerEndpoint(a.id, 'nobody', '198.51.100.9:51820');
-      const noGateway = await repo().updatePeerEndpoint(uniqueId('gw-gone'), name, '198.51.100.9:51820');
+      const moved = await repo().updateRemotePeer(a.id, name, remote);
+      const repeated = await repo().updateRemotePeer(a.id, name, remote);
+      const noPeer = await repo().updateRemotePeer(a.id, 'nobody', remote);
+      const noGateway = await repo().updateRemotePeer(uniqueId('gw-gone'), name, remote);
 
       // Assess
       expect([moved, repeated, noPeer, noGateway]).toEqual([2, 2, undefined, undefined]);
