@@ -32,7 +32,8 @@ import { acknowledgeWildcardResource } from './nag';
  * downloads; it never touches a preshared key); `deliver-secrets`: copying a gateway's own key
  * and its peerings' preshared keys to its instance's tagged copies (never a road-warrior key);
  * `config`: publishing desired-state documents (tagged for their instance); `config-read`:
- * reading them back (the status route shows the applied generation's peers); `config-prune`:
+ * reading them back (the status route shows the applied generation's peers; a push copies only
+ * the secrets the applied one does not name: app/push.ts); `config-prune`:
  * deleting a gateway's documents that no push can still fetch (listed under `gateways/`, after a
  * push is applied: app/status-reports.ts); `commands`: sending
  * the apply command; `command-status`: reading an invocation and its full output; `report-commands`: sending the report command to
@@ -84,7 +85,7 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   ],
   validate: ['table-read'],
   allocate: ['table', 'secrets-write', 'audit'],
-  'push-config': ['table-read', 'deliver-secrets', 'config', 'commands'],
+  'push-config': ['table-read', 'deliver-secrets', 'config', 'config-read', 'commands'],
   'check-command': ['table', 'command-status', 'config-prune'],
   activate: ['table', 'audit'],
   compensate: ['table', 'audit'],

@@ -7,9 +7,10 @@
 
 import { CommandFailedError, SecretMissingError, TransientError } from '../core/errors';
 import { type GatewayDesiredState, renderGatewayState, serialiseState } from '../core/render';
-import { instanceSecretNames } from '../core/secret-scope';
+import { documentSecretNames, instanceSecretNames } from '../core/secret-scope';
 import { parseInstanceReport } from '../core/status';
 import type { GatewayRecord } from '../core/types';
+import { logger } from '../shared/logger';
 import { retry } from '../shared/retry';
 import type { Dependencies } from './ports';
 import { recordPushReport } from './status-reports';
@@ -25,6 +26,12 @@ export interface PushTicket {
   commandId: string;
   generation: number;
   polls: number;
+  /**
+   * When the push began copying its secrets (its copies landed after it): the applied record keeps
+   * it, and a later push trusts that record's copies only if they were made after a move's
+   * settling time (namesToCopy). Absent from tickets of executions started before it was added.
+   */
+  deliveredAt?: string;
 }
 
 type PushDeps = Pick<Dependencies, 'repository' | 'configStore' | 'instanceSecrets' | 'commands' | 'clock'>;
@@ -41,6 +48,90 @@ class GenerationMovedError extends Error {
 }
 
 /**
+ * How long after a gateway's update (`updatedAt`: a move to another instance is one) a push may
+ * still copy for the instance it left. A push that read the gateway before the move's registry
+ * write (within the event Lambda's 60 s of `updatedAt`) copies within its step's 30 s
+ * (lib/constructs/peering-function.ts), and its copies, under the same keys as the new instance's
+ * (`gateways/<gatewayId>/secrets…`), are tagged for the old instance. Copies made earlier than
+ * this after an update are not trusted to be the new instance's; five minutes leave room for clocks.
+ */
+export const MOVE_SETTLE_MS = 5 * 60_000;
+
+/**
+ * How old an applied record may be and still say which copies its instance holds. A peering's id,
+ * so its key's name, can come back with a new key only after its tombstone (90 days,
+ * PEERING_TOMBSTONE_TTL_SECONDS) and its execution name have expired: a document applied within a
+ * week never names such a key. An idle gateway's next change copies everything once.
+ */
+export const HELD_COPIES_MAX_AGE_MS = 7 * 24 * 60 * 60_000;
+
+/**
+ * The secret copies an instance of an incarnation of a gateway holds (docs/DECISIONS.md, "Delta
+ * delivery of secret copies").
+ */
+interface HeldCopies {
+  instanceId: string;
+  gatewayCreatedAt: string;
+  /** When the push whose report this is began copying: its copies landed after it. */
+  deliveredAt: string;
+  names: ReadonlySet<string>;
+}
+
+/**
+ * What the gateway's instance holds: every name of the document it last applied. Each push of that
+ * document copied (or found held) every name it named before its command, and a copy goes only
+ * with a withdrawal (a move, a deletion), after which the record names another instance or
+ * incarnation, or is gone. Undefined, so everything is copied, whenever that is not certain: no
+ * record, one written before records named their instance, one too old, the document gone or not
+ * that generation's, or a read that failed.
+ */
+async function copiesHeld(
+  d: Pick<PushDeps, 'repository' | 'configStore' | 'clock'>,
+  gatewayId: string,
+): Promise<HeldCopies | undefined> {
+  try {
+    const applied = await d.repository.getAppliedGeneration(gatewayId);
+    const { instanceId, gatewayCreatedAt, deliveredAt } = applied ?? {};
+    if (!applied || instanceId === undefined || gatewayCreatedAt === undefined || deliveredAt === undefined) {
+      return undefined;
+    }
+    const age = d.clock().getTime() - Date.parse(applied.appliedAt);
+    if (!(age <= HELD_COPIES_MAX_AGE_MS)) return undefined;
+    const { appliedGeneration } = applied;
+    const document = await d.configStore.get(gatewayId, appliedGeneration);
+    const names =
+      document === undefined ? undefined : documentSecretNames(document, gatewayId, appliedGeneration);
+    return names && { instanceId, gatewayCreatedAt, deliveredAt, names: new Set(names) };
+  } catch (error) {
+    logger.warn('Applied document not read: the push copies every secret', {
+      gatewayId,
+      errorName: error instanceof Error ? error.name : typeof error,
+      errorMessage: error instanceof Error ? error.message : String(error),
+    });
+    return undefined;
+  }
+}
+
+/**
+ * The secrets `state` names (each the gateway's own: core/secret-scope.ts) that its instance may
+ * not hold yet: those `held` lacks when it is this instance's and this incarnation's, its copies
+ * made after the gateway's last update settled (MOVE_SETTLE_MS; a gateway never updated since its
+ * registration never moved), else all.
+ */
+function namesToCopy(
+  gateway: GatewayRecord,
+  state: GatewayDesiredState,
+  held: HeldCopies | undefined,
+): string[] {
+  const names = instanceSecretNames(state);
+  if (held?.instanceId !== gateway.instanceId || held.gatewayCreatedAt !== gateway.createdAt) return names;
+  const settled =
+    gateway.updatedAt === gateway.createdAt ||
+    Date.parse(held.deliveredAt) >= Date.parse(gateway.updatedAt) + MOVE_SETTLE_MS;
+  return settled ? names.filter((name) => !held.names.has(name)) : names;
+}
+
+/**
  * The gateway's document as it was at one generation, its secrets delivered to its instance: the
  * gateway is read before and after its peers, and the read counts only if the generation did not
  * move in between. Every change of the peer set moves the generation in the same transaction, so
@@ -49,13 +140,15 @@ class GenerationMovedError extends Error {
  * concurrent pushes of a busy hub then published different documents under one name, and the
  * instance refused the first one's digest.) A secret missing at delivery means a peering was
  * deleted after its peers were read (bench section 2 deletes peerings while others are created):
- * read again, as when the generation moved.
+ * read again, as when the generation moved. Only the secrets the instance may not hold yet are
+ * copied (`held`, read alongside: namesToCopy), so a push's copies follow the change.
  */
 async function deliveredAtOneGeneration(
   d: PushDeps,
   gatewayId: string,
   firstRead: GatewayRecord,
-): Promise<{ gateway: GatewayRecord; state: GatewayDesiredState } | undefined> {
+  held: Promise<HeldCopies | undefined>,
+): Promise<{ gateway: GatewayRecord; state: GatewayDesiredState; deliveredAt: string } | undefined> {
   let read: GatewayRecord | undefined = firstRead;
   return retry(
     async () => {
@@ -71,8 +164,10 @@ async function deliveredAtOneGeneration(
       const state = renderGatewayState(gateway, peers, gateway.desiredGeneration);
       // Copies for this instance only, before the command that needs them (docs/SECURITY.md).
       const target = { gatewayId, instanceId: gateway.instanceId };
-      await d.instanceSecrets.deliver(target, instanceSecretNames(state));
-      return { gateway, state };
+      const names = namesToCopy(gateway, state, await held);
+      const deliveredAt = d.clock().toISOString();
+      await d.instanceSecrets.deliver(target, names);
+      return { gateway, state, deliveredAt };
     },
     {
       attempts: SNAPSHOT_ATTEMPTS,
@@ -91,11 +186,13 @@ async function deliveredAtOneGeneration(
 
 /** Undefined when the gateway no longer exists (nothing to push to). */
 export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise<PushTicket | undefined> {
+  // Read while the gateway and its peers are; never rejects.
+  const held = copiesHeld(d, gatewayId);
   const current = await d.repository.getGateway(gatewayId);
   if (!current) return undefined;
-  const rendered = await deliveredAtOneGeneration(d, gatewayId, current);
+  const rendered = await deliveredAtOneGeneration(d, gatewayId, current, held);
   if (!rendered) return undefined;
-  const { gateway, state } = rendered;
+  const { gateway, state, deliveredAt } = rendered;
   const generation = gateway.desiredGeneration;
   const target = { gatewayId, instanceId: gateway.instanceId };
   const published = await d.configStore.put(target, generation, serialiseState(state));
@@ -113,6 +210,7 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
     commandId,
     generation,
     polls: 0,
+    deliveredAt,
   };
 }
 
@@ -176,7 +274,13 @@ export async function checkPush(
     if (!report) throw new CommandFailedError(`Config push to ${ticket.instanceId} returned no report`);
     // The ticket names the gateway: a push's report is never trusted to name another one.
     if (await plausiblyApplied(d, ticket, report.appliedGeneration)) {
-      await recordPushReport(d, { ...report, gatewayId: ticket.gatewayId });
+      const { instanceId, gatewayCreatedAt, deliveredAt } = ticket;
+      const appliedBy = {
+        instanceId,
+        gatewayCreatedAt,
+        ...(deliveredAt === undefined ? {} : { deliveredAt }),
+      };
+      await recordPushReport(d, { ...report, gatewayId: ticket.gatewayId }, appliedBy);
     }
     return { done: true, appliedGeneration: report.appliedGeneration };
   }

@@ -10,7 +10,12 @@
  */
 import { InvocationNotReadyError, TransientError } from '../core/errors';
 import { boundedStatusReport, parseInstanceReport } from '../core/status';
-import type { GatewayStatusReport, InstanceReport, PeerRuntimeStatus } from '../core/types';
+import type {
+  AppliedGeneration,
+  GatewayStatusReport,
+  InstanceReport,
+  PeerRuntimeStatus,
+} from '../core/types';
 import { logger } from '../shared/logger';
 import type { Dependencies } from './ports';
 import { type PushRun, startDriftRepair } from './push-runs';
@@ -32,15 +37,20 @@ export const DOCUMENT_IN_FLIGHT_MS = 60 * 60_000;
 export const PRUNE_BUDGET_MS = 2_000;
 
 /**
- * Stores a push's report: the generation its instance applied (`APPLIED`, what activation reads),
- * and its peers when it listed them. Only a push's report may say what was applied: its output lies
- * under its instance's own ARN, which no other instance may write (docs/SECURITY.md, "Reports").
- * Then prunes the documents below that generation (pruneDocuments).
+ * Stores a push's report: the generation its instance applied (`APPLIED`, what activation reads;
+ * stamped with the instance and incarnation the push went to, what a later push's delivery trusts:
+ * app/push.ts), and its peers when it listed them. Only a push's report may say what was applied:
+ * its output lies under its instance's own ARN, which no other instance may write
+ * (docs/SECURITY.md, "Reports"). Then prunes the documents below that generation (pruneDocuments).
  */
-export async function recordPushReport(d: ReportDeps, report: InstanceReport): Promise<void> {
+export async function recordPushReport(
+  d: ReportDeps,
+  report: InstanceReport,
+  appliedBy: Pick<AppliedGeneration, 'instanceId' | 'gatewayCreatedAt' | 'deliveredAt'>,
+): Promise<void> {
   const at = d.clock().toISOString();
   const { gatewayId, appliedGeneration, peers } = report;
-  await d.repository.recordApplied({ gatewayId, appliedGeneration, appliedAt: at });
+  await d.repository.recordApplied({ gatewayId, appliedGeneration, appliedAt: at, ...appliedBy });
   if (peers) await d.repository.putStatusReport(liveReport(report, peers, at));
   await pruneDocuments(d, gatewayId, appliedGeneration);
 }

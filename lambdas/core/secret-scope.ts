@@ -46,3 +46,33 @@ export function instanceSecretNames(state: GatewayDesiredState): string[] {
   }
   return names;
 }
+
+/**
+ * The secret names a published document (core/render.ts `serialiseState`) hands its instance;
+ * undefined when the text is not the document of that gateway at that generation. Names only, not
+ * checked for ownership: a push uses them to leave out copies, never to deliver.
+ */
+export function documentSecretNames(
+  document: string,
+  gatewayId: string,
+  generation: number,
+): string[] | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(document);
+  } catch {
+    return undefined;
+  }
+  const state = parsed as Partial<Record<keyof GatewayDesiredState, unknown>> | null;
+  if (typeof state !== 'object' || state === null) return undefined;
+  if (state.gatewayId !== gatewayId || state.generation !== generation || !Array.isArray(state.peers)) {
+    return undefined;
+  }
+  const own = (state.interface as { privateKeyParam?: unknown } | undefined)?.privateKeyParam;
+  const names = typeof own === 'string' ? [own] : [];
+  for (const peer of state.peers as unknown[]) {
+    const name = (peer as { presharedKeyParam?: unknown } | null)?.presharedKeyParam;
+    if (typeof name === 'string') names.push(name);
+  }
+  return names;
+}

@@ -150,6 +150,15 @@ export interface AppliedGeneration {
   gatewayId: string;
   appliedGeneration: number;
   appliedAt: string;
+  /**
+   * Who applied it: the instance and the gateway's incarnation (`createdAt`) the push went to, and
+   * when that push began copying its secrets. A push copies only the secrets that document did not
+   * name when they still fit the gateway (app/push.ts); a record without them (written before they
+   * were) makes it copy every one.
+   */
+  instanceId?: string;
+  gatewayCreatedAt?: string;
+  deliveredAt?: string;
 }
 
 /**

@@ -520,6 +520,17 @@ describe('least privilege', () => {
     expect(outputReads).toEqual([]);
   });
 
+  test('push-config reads the state documents (the applied one says which copies its instance holds)', () => {
+    // Assess
+    const documentReads = statementsOf('push-config').filter(
+      (statement) =>
+        [statement.Action].flat().includes('s3:GetObject') &&
+        JSON.stringify(statement.Resource).includes('/gateways/*') &&
+        JSON.stringify(statement.Resource).includes('ConfigBucket'),
+    );
+    expect(documentReads).toHaveLength(1);
+  });
+
   test('SendCommand reaches only the apply document and instances tagged as gateways', () => {
     // Prepare
     const sendCommand = statementsOf('push-config').filter(

@@ -102,6 +102,8 @@ export class RecordingCommands implements CommandBus {
 export class MemoryPublications implements ConfigStore, InstanceSecrets {
   readonly documents = new Map<string, Map<number, string>>();
   readonly copies = new Map<string, Set<string>>();
+  /** Every delivery, in order: what each push copied. */
+  readonly deliveries: { target: InstanceTarget; names: string[] }[] = [];
   private readonly writtenAt = new Map<string, Date>();
 
   constructor(private readonly now: () => Date = () => new Date()) {}
@@ -144,6 +146,7 @@ export class MemoryPublications implements ConfigStore, InstanceSecrets {
   }
 
   async deliver(target: InstanceTarget, names: readonly string[]): Promise<void> {
+    this.deliveries.push({ target, names: [...names] });
     this.copies.set(target.gatewayId, new Set([...(this.copies.get(target.gatewayId) ?? []), ...names]));
   }
 

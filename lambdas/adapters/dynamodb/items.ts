@@ -271,6 +271,9 @@ export const toAppliedGeneration = (item: Record<string, unknown>): AppliedGener
   gatewayId: String(item.gatewayId),
   appliedGeneration: Number(item.appliedGeneration),
   appliedAt: String(item.appliedAt),
+  ...(typeof item.instanceId === 'string' ? { instanceId: item.instanceId } : {}),
+  ...(typeof item.gatewayCreatedAt === 'string' ? { gatewayCreatedAt: item.gatewayCreatedAt } : {}),
+  ...(typeof item.deliveredAt === 'string' ? { deliveredAt: item.deliveredAt } : {}),
 });
 
 export function pushItem(push: SentPush): Record<string, unknown> {

@@ -35,7 +35,8 @@ export class FileInstanceSecrets implements InstanceSecrets {
       const value = await this.source.get(name);
       if (value === undefined) throw new SecretMissingError(name);
       // Replaced, never kept (a name reused by a gateway registered again must not serve the old
-      // value), by a rename, so a script reading it meanwhile sees the old file or the new one.
+      // value: such a push names every secret, app/push.ts), by a rename, so a script reading it
+      // meanwhile sees the old file or the new one.
       const path = secretPath(directory, name);
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
       const temporary = `${path}.${randomUUID()}.tmp`;

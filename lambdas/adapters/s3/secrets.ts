@@ -17,8 +17,11 @@ import { controlPlaneSecretKey, deliveredSecretKey, secretEncryption } from './s
 
 /**
  * Server-side copies (S3 decrypts and re-encrypts; the Lambda never holds the value), one request
- * per secret per push: the gateway's own key and one preshared key per peering, never road-warrior
- * keys. Copying every time keeps a reused name (a gateway registered again) from serving a stale copy.
+ * per secret the push names: the gateway's own key and the preshared keys of its peerings, never
+ * road-warrior keys. The push names only those its instance may not hold yet (app/push.ts
+ * `namesToCopy`), and every one whenever the instance or the incarnation of the gateway (a reused
+ * id, so reused names) is not the one that applied the last document: a copy is then replaced,
+ * never trusted, so a reused name never serves a stale copy.
  */
 export class S3InstanceSecrets implements InstanceSecrets {
   constructor(

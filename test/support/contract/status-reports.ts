@@ -21,6 +21,27 @@ export function statusReportsContract({ repo }: ContractContext): void {
       });
     });
 
+    it('keeps the instance and the incarnation a push applied it on', async () => {
+      // Prepare
+      const gatewayId = uniqueId('gw');
+      const appliedBy = {
+        instanceId: 'i-0123456789abcdef0',
+        gatewayCreatedAt: '2026-11-24T00:00:00.000Z',
+        deliveredAt: '2026-11-24T00:10:00.000Z',
+      };
+
+      // Act
+      await repo().recordApplied({ gatewayId, appliedGeneration: 3, appliedAt: AT, ...appliedBy });
+
+      // Assess
+      expect(await repo().getAppliedGeneration(gatewayId)).toEqual({
+        gatewayId,
+        appliedGeneration: 3,
+        appliedAt: AT,
+        ...appliedBy,
+      });
+    });
+
     it('never replaces a live report by an older one: older generation, or same generation and earlier', async () => {
       // Prepare
       const gatewayId = uniqueId('gw');
