@@ -12,12 +12,15 @@ import { backfillPeerKeys } from '../../lambdas/adapters/dynamodb/peer-key-backf
 import { PEER_KEYS_INDEXED, publicKeyKey } from '../../lambdas/adapters/dynamodb/public-keys';
 import { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
 import { ensureTable } from '../../lambdas/adapters/dynamodb/schema';
+import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
 import { validatePeering } from '../../lambdas/app/peering-workflow';
 import type { PeerKeyBackfill } from '../../lambdas/app/ports';
 import { ConflictError } from '../../lambdas/core/errors';
 import { peeringPeerName } from '../../lambdas/core/schemas';
 import type { GatewayRecord } from '../../lambdas/core/types';
+import { toPublicGateway } from '../../lambdas/core/views';
 import { useDynamoDb } from '../support/dynamodb';
+import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, publicKeyOf, roadWarrior } from '../support/records';
 
@@ -159,6 +162,47 @@ describe('public-key items', () => {
     expect(free).toEqual({ gatewayIds: [a.id, b.id] });
     await expect(held).rejects.toEqual(KEY_IN_USE);
     expect(listPeers).not.toHaveBeenCalled();
+  });
+
+  it("let a gateway's new key be refused when an unmarked peer gateway's older entry holds it, and a marked one's item", async () => {
+    // Prepare: a hub peered with two spokes; on the unmarked one an older road-warrior holds the
+    // hub's new key with no item; on the marked one a road-warrior holds another new key.
+    const [hub, older, marked] = ['100.64.0', '100.64.1', '100.64.2'].map((net, i) =>
+      gatewayRecord({ vpcCidr: `10.4${i}.0.0/16`, tunnelSubnet: `${net}.0/24`, tunnelIp: `${net}.1` }),
+    ) as [GatewayRecord, GatewayRecord, GatewayRecord];
+    for (const gateway of [hub, older, marked]) await db.repository().createGateway(gateway);
+    for (const spoke of [older, marked]) await db.repository().createPeering(newPeering(hub, spoke));
+    const [olderKey, markedKey] = [publicKeyOf(hub.id, 'older'), publicKeyOf(hub.id, 'marked')];
+    await holding(older.id, 'laptop', olderKey);
+    await withoutItem(older.id, olderKey);
+    await asOlderGateway(older.id);
+    await holding(marked.id, 'phone', markedKey);
+    const repository = db.repository();
+    const listPeers = jest.spyOn(repository, 'listPeers');
+    const publications = new MemoryPublications();
+    const deps = {
+      repository,
+      clock: () => new Date(),
+      workflows: new RecordingWorkflows(),
+      configStore: publications,
+      instanceSecrets: publications,
+      commands: new RecordingCommands(),
+    };
+    const rekeyed = (publicKey: string) => gatewayUpdated(deps, { ...toPublicGateway(hub), publicKey });
+
+    // Act
+    const byOlder = rekeyed(olderKey);
+    await expect(byOlder).rejects.toThrow(
+      `publicKey: is held by the peer "laptop" of peer gateway ${older.id}`,
+    );
+    const byMarked = rekeyed(markedKey);
+    await expect(byMarked).rejects.toThrow(
+      `publicKey: is held by the peer "phone" of peer gateway ${marked.id}`,
+    );
+
+    // Assess: only the unmarked gateway's peers were read; nothing changed.
+    expect(listPeers.mock.calls).toEqual([[older.id], [older.id]]);
+    expect((await db.repository().getGateway(hub.id))?.publicKey).toBe(hub.publicKey);
   });
 
   it("move with a peer gateway's new key: the entry's old item released, the new one claimed, once", async () => {
@@ -318,6 +362,36 @@ describe('the public-key backfill', () => {
     // Done: the next part does nothing.
     expect(again).toEqual({ marked: [], written: 0, clashes: [], done: true });
     expect((await marker())?.clashes).toBe(1);
+  });
+
+  it("never leaves an item behind a removed entry the walk gave it to between the removal's read and commit", async () => {
+    // Prepare: an older entry without an item; the walk claims it for the entry right after the
+    // removal read it as absent (the table's read of a key item, wrapped).
+    const { tableName, repository } = await olderTable();
+    const gateway = gatewayRecord();
+    await repository.createGateway(gateway);
+    const key = publicKeyOf(gateway.id, 'laptop');
+    await holding(gateway.id, 'laptop', key, repository);
+    await withoutItem(gateway.id, key, tableName);
+    await asOlderGateway(gateway.id, tableName);
+    const read = repository.table.get.bind(repository.table);
+    let claimed = false;
+    jest.spyOn(repository.table, 'get').mockImplementation(async (key) => {
+      const item = await read(key);
+      if (!claimed && key.sk.startsWith('KEY#')) {
+        claimed = true;
+        await backfillPeerKeys(repository.table, { steps: 10, pageItems: 10 });
+      }
+      return item;
+    });
+
+    // Act
+    const removed = await repository.removeRoadWarrior(gateway.id, 'laptop');
+
+    // Assess: the walk wrote the item, and the removal, read again, released it.
+    expect(claimed).toBe(true);
+    expect(removed?.name).toBe('laptop');
+    expect(await keyItems(gateway.id, tableName)).toEqual([]);
   });
 
   it('keeps an older gateway unmarked when it is registered again, and its peers read', async () => {
