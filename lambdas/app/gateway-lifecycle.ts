@@ -11,6 +11,7 @@ import type { GatewayRecord, PeerRecord } from '../core/types';
 import { settleEach } from '../shared/bounded';
 import { logger } from '../shared/logger';
 import type { Dependencies, InstanceSecrets, InstanceTarget, RemovedGateway } from './ports';
+import { keyHoldersOn } from './public-key-holders';
 import { type PushRun, startGatewayPush } from './push-runs';
 import { startPeeringDeletion } from './workflow-runs';
 
@@ -174,11 +175,11 @@ async function peeringPeersOf(
   gateway: GatewayRecord,
   rekeyed: boolean,
 ): Promise<PeeringPeer[]> {
-  const peers = await d.repository.listPeers(gateway.id);
+  const peers = await d.repository.listPeeringPeers(gateway.id);
   const peerings = peers.filter(
     (peer): peer is PeeringPeer => peer.type === 'vpc-peering' && Boolean(peer.remoteGatewayId),
   );
-  if (rekeyed) await refuseKeyClash(d, gateway, peers, peerings);
+  if (rekeyed) await refuseKeyClash(d, gateway, peerings);
   return peerings;
 }
 
@@ -207,30 +208,27 @@ async function repushToPeers(
  * WireGuard tells a gateway's peers apart by public key (docs/DECISIONS.md, "A gateway's new public
  * key"): a key that one of this gateway's peers holds, or that another entry holds on a peer
  * gateway, would make two peers one there. The whole update is refused, before anything changes,
- * with the holder named. A peer gateway's entry for this gateway already holding the key is a
- * redelivery's finished work, not a clash. updateRemotePeer's commit still refuses a holder that
- * came after this read.
+ * with the holder named. Read from the key items of the gateway and its peer gateways, one batched
+ * read, and the peers of only those whose items may be incomplete (keyHoldersOn). A peer gateway's
+ * entry for this gateway already holding the key is a redelivery's finished work, not a clash.
+ * updateRemotePeer's commit still refuses a holder that came after this read.
  */
 async function refuseKeyClash(
   d: UpdateDeps,
   gateway: GatewayRecord,
-  peers: readonly PeerRecord[],
   peerings: readonly PeeringPeer[],
 ): Promise<void> {
-  const own = peers.find((peer) => peer.publicKey === gateway.publicKey);
-  if (own) throw new ValidationError(`is held by this gateway's peer "${own.name}"`, 'publicKey');
-  const holders = await d.repository.publicKeyHolders(
-    gateway.publicKey,
-    peerings.map((peer) => peer.remoteGatewayId),
+  // Both sides of a peering name their peer entry alike (peeringPeerName).
+  const entryFor = new Map(peerings.map((peer) => [peer.remoteGatewayId, peer.name]));
+  const holders = await keyHoldersOn(d, gateway.publicKey, [gateway.id, ...entryFor.keys()], (gatewayId) =>
+    entryFor.get(gatewayId),
   );
-  const clash = peerings.find((peer) => {
-    const holder = holders.get(peer.remoteGatewayId);
-    return holder !== undefined && holder !== peer.name;
-  });
+  const own = holders.get(gateway.id);
+  if (own !== undefined) throw new ValidationError(`is held by this gateway's peer "${own}"`, 'publicKey');
+  const clash = peerings.find((peer) => holders.has(peer.remoteGatewayId));
   if (clash) {
-    const holder = holders.get(clash.remoteGatewayId);
     throw new ValidationError(
-      `is held by the peer "${holder}" of peer gateway ${clash.remoteGatewayId}`,
+      `is held by the peer "${holders.get(clash.remoteGatewayId)}" of peer gateway ${clash.remoteGatewayId}`,
       'publicKey',
     );
   }

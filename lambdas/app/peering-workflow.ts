@@ -18,6 +18,7 @@ import type { Gateway, GatewayRecord, Peering, PeeringStatus, PeerRecord } from 
 import { logger } from '../shared/logger';
 import { retry } from '../shared/retry';
 import type { Dependencies, NewPeeringSide, RouteBlockVersion } from './ports';
+import { keyHoldersOn } from './public-key-holders';
 import { checkPush, type PushProgress, type PushTicket, pushGatewayConfig } from './push';
 
 export interface PeeringRequest {
@@ -102,8 +103,10 @@ export async function validatePeering(
 /**
  * WireGuard tells a gateway's peers apart by public key: each gateway's entry for the other must
  * be the only holder of that key there. Allocate's transaction enforces it (a key item per entry);
- * entries written before those items existed hold none, so both gateways' peers are read here,
- * once (docs/DECISIONS.md "Public keys"). Gateways sharing one key are refused too.
+ * read here, the remote key's item on the local gateway and the local key's on the remote one, and
+ * only an unmarked gateway's peers (entries older than the items: keyHoldersOn). This peering's own
+ * entries are no clash (a re-driven Validate). Gateways sharing one key are refused too.
+ * docs/DECISIONS.md, "Public keys", "Public-key items for older peer entries".
  */
 async function refuseKeysInUse(
   d: Deps<'repository'>,
@@ -111,19 +114,13 @@ async function refuseKeysInUse(
   remote: GatewayRecord,
   peeringId: string,
 ): Promise<void> {
-  const [localPeers, remotePeers] = await Promise.all([
-    d.repository.listPeers(local.id),
-    d.repository.listPeers(remote.id),
+  if (local.publicKey === remote.publicKey) throw new ConflictError('PUBLIC_KEY_IN_USE');
+  const own = () => peeringPeerName(peeringId);
+  const held = await Promise.all([
+    keyHoldersOn(d, remote.publicKey, [local.id], own),
+    keyHoldersOn(d, local.publicKey, [remote.id], own),
   ]);
-  const holds = (peers: PeerRecord[], publicKey: string) =>
-    peers.some((peer) => peer.publicKey === publicKey && peer.peeringId !== peeringId);
-  if (
-    local.publicKey === remote.publicKey ||
-    holds(localPeers, remote.publicKey) ||
-    holds(remotePeers, local.publicKey)
-  ) {
-    throw new ConflictError('PUBLIC_KEY_IN_USE');
-  }
+  if (held.some((holders) => holders.size > 0)) throw new ConflictError('PUBLIC_KEY_IN_USE');
 }
 
 /** The peer entry a gateway gets for the remote side of a peering. */

@@ -151,6 +151,14 @@ export interface GatewayStore {
   bumpGeneration(gatewayId: string): Promise<number | undefined>;
 }
 
+/** What a gateway's public-key items say of one key (PeerStore.publicKeyHolders). */
+export interface PublicKeyHolders {
+  /** Gateway id → name of the peer entry holding the key. */
+  holders: Map<string, string>;
+  /** Gateways some of whose entries may hold a key with no item (docs/DECISIONS.md, "Public-key items for older peer entries"). */
+  unindexed: Set<string>;
+}
+
 export interface PeerStore {
   /** Every peer entry: the config push renders them all. */
   listPeers(gatewayId: string): Promise<PeerRecord[]>;
@@ -179,9 +187,10 @@ export interface PeerStore {
   ): Promise<number | undefined>;
   /**
    * Of `gatewayIds`, those where a peer entry holds `publicKey` (by its key item), each with that
-   * entry's name. One batched read.
+   * entry's name; and those whose items may be incomplete (`unindexed`: entries older than the
+   * items, not yet backfilled), where only their peers can tell. One batched read.
    */
-  publicKeyHolders(publicKey: string, gatewayIds: readonly string[]): Promise<Map<string, string>>;
+  publicKeyHolders(publicKey: string, gatewayIds: readonly string[]): Promise<PublicKeyHolders>;
   /** Allocates an address, writes the peer, bumps the generation. ConflictError PEER_EXISTS. */
   addRoadWarrior(peer: NewRoadWarrior): Promise<PeerRecord>;
   /**
@@ -347,9 +356,33 @@ export interface SweepWork {
   pendingCascades: RemovedGateway[];
 }
 
+/** A peer entry whose key another entry of its gateway already held (ids only, never the key). */
+export interface PeerKeyClash {
+  gatewayId: string;
+  peerName: string;
+  holder: string;
+}
+
+/** One bounded part of the walk that gives older peer entries their public-key items. */
+export interface PeerKeyBackfill {
+  /** Gateways whose walk finished in this part: their checks read key items from now on. */
+  marked: string[];
+  /** Key items written. */
+  written: number;
+  /** Entries left without an item: their key was another entry's already (a clash from before the items). */
+  clashes: PeerKeyClash[];
+  /** Every gateway walked: nothing is left to do. */
+  done: boolean;
+}
+
 export interface SweepStore {
   /** Both bounds ISO 8601. On DynamoDB Queries of the bySweep index (docs/DECISIONS.md, "The sweep reads an index of what is in flight"). */
   findSweepWork(bounds: { stalledBefore: string; cascadeBefore: string }): Promise<SweepWork>;
+  /**
+   * Gives peer entries older than the public-key items theirs, a bounded part per call, from where
+   * the last call stopped; marks each gateway whose entries all hold items. Idempotent.
+   */
+  backfillPeerKeys(): Promise<PeerKeyBackfill>;
 }
 
 export interface Repository

@@ -10,10 +10,12 @@
  * its own bound, from what the tombstone kept (RemovedGateway).
  * A sweep has its invocation's time and no more (SweepBudget): it starts the next item only with
  * time left, at a random place in the list, so work that outlasts one sweep never starves the rest.
+ * With time left after them, it walks a bounded part of the public-key backfill (older peer entries'
+ * key items, docs/DECISIONS.md "Public-key items for older peer entries").
  */
 import type { Peering } from '../core/types';
 import { type CascadeDeps, cascadeGatewayRemoval, type InstanceTeardown } from './gateway-lifecycle';
-import type { Dependencies, RemovedGateway, WorkflowName } from './ports';
+import type { Dependencies, PeerKeyBackfill, RemovedGateway, WorkflowName } from './ports';
 import { type CleanupSweep, cleanLeftoverSecrets } from './secret-cleanup';
 
 export interface Redrive {
@@ -144,6 +146,8 @@ export interface SweepResult {
   failedCascades: CascadeFailure[];
   /** Items found but not started: the sweep's time ran out (SweepBudget); the next sweep has them. */
   deferred: number;
+  /** This sweep's part of the public-key backfill; none when no time was left for it. */
+  peerKeys?: PeerKeyBackfill;
 }
 
 /**
@@ -206,6 +210,8 @@ export async function sweepTable(
     if ('peering' in item) await redriveInto(d, item.peering, result);
     else await redriveCascade(d, item.removed, result);
   }
+  // Older peer entries' key items, a bounded part (a few seconds), with the time the re-drives left.
+  if (budget.remainingMs() >= SWEEP_RESERVE_MS) result.peerKeys = await d.repository.backfillPeerKeys();
   return result;
 }
 

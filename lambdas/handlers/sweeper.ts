@@ -66,6 +66,13 @@ async function sweep(_event: RuleEvent, log: Logger, context: Context): Promise<
       deferred: swept.deferred,
     });
   }
+  // Ids only: a clash names the entry left without an item and the one holding its key.
+  for (const clash of swept.peerKeys?.clashes ?? [])
+    log.warn('peer entry left without its key item: another entry holds the key', { ...clash });
+  if (swept.peerKeys && (swept.peerKeys.written > 0 || swept.peerKeys.marked.length > 0)) {
+    const { marked, written, clashes, done } = swept.peerKeys;
+    log.info('public-key backfill', { marked: marked.length, written, clashes: clashes.length, done });
+  }
   if (swept.deferred > 0)
     log.warn('sweep out of time: the rest waits for the next one', { deferred: swept.deferred });
   if (secrets.deleted + secrets.kept + secrets.failed > 0) log.info('leftover secrets swept', { ...secrets });

@@ -77,6 +77,7 @@ it('runs a pending cascade once it is older than the bound, not before, and only
     cascades: [redrive],
     failedCascades: [],
     deferred: 0,
+    peerKeys: { marked: [], written: 0, clashes: [], done: true },
   });
   expect(deps.workflows.starts).toEqual([
     { workflow: 'delete-peering', name: `delete-${peering.id}`, input: { peeringId: peering.id } },

@@ -121,12 +121,14 @@ describe('a road-warrior with a public key already on the gateway', () => {
     const deps = apiDeps(bench.engine());
     const roadWarrior = await addRoadWarrior(deps, alice, b.id, { name: 'desk' }, timing);
     const key = keyOf({ self: b, peered: a, roadWarrior });
+    const listPeers = jest.spyOn(deps.repository, 'listPeers');
 
     // Act
     const adding = addRoadWarrior(deps, alice, b.id, { name: 'intruder', publicKey: key }, timing);
 
-    // Assess
+    // Assess: found by the key items, never a read of the gateway's peers.
     await expect(adding).rejects.toEqual(new ConflictError('PUBLIC_KEY_IN_USE'));
     expect(await bench.repository().getPeer(b.id, 'intruder')).toBeUndefined();
+    expect(listPeers).not.toHaveBeenCalled();
   });
 });

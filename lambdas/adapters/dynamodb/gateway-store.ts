@@ -22,6 +22,7 @@ import {
 } from './items';
 import { gatewayList } from './list-queries';
 import { type Paging, sealedPage } from './page-tokens';
+import { PEER_KEYS_INDEXED } from './public-keys';
 import { AGAIN, type Item, type Table, type TransactItem } from './table';
 
 /** Longer than EventBridge retries an event (24 h) and than a dead-letter queue keeps one (14 days). */
@@ -117,8 +118,16 @@ export class DynamoGatewayStore implements GatewayStore {
 
   /** The registry fields of an existing gateway replaced, bookkeeping kept; undefined when absent. */
   private async replaceRegistry(gateway: GatewayRecord): Promise<GatewayRecord | undefined> {
-    const { pk, sk, desiredGeneration, privateKeyParam, createdAt, allocatedCount, ...replaced } =
-      newGatewayItem(gateway);
+    const {
+      pk,
+      sk,
+      desiredGeneration,
+      privateKeyParam,
+      createdAt,
+      allocatedCount,
+      [PEER_KEYS_INDEXED]: _indexed,
+      ...replaced
+    } = newGatewayItem(gateway);
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const assignments = Object.entries(replaced).map(([field, value], i) => {
@@ -281,7 +290,11 @@ export function nextGeneration(table: Table, gatewayId: string, current: number)
   });
 }
 
-/** A gateway as registered: no allocation yet, the capacity its tunnel subnet gives. */
+/**
+ * A gateway as registered: no allocation yet, the capacity its tunnel subnet gives, and its peer
+ * entries' key items complete (it has none yet, and every entry written gets one).
+ */
 const newGatewayItem = (gateway: GatewayRecord): Item => ({
   ...gatewayItem(gateway, { allocatedCount: 0, capacity: capacityOf(gateway) }),
+  [PEER_KEYS_INDEXED]: true,
 });

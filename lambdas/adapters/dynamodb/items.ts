@@ -77,6 +77,8 @@ export const keys = {
   pageTokenKey: (): Key => ({ pk: 'CONFIG#page-tokens', sk: SK.meta }),
   /** Where the walk that gives older in-flight items their bySweep keys stands (sweep-backfill.ts). */
   sweepBackfill: (): Key => ({ pk: 'CONFIG#sweep-index', sk: SK.meta }),
+  /** Where the walk that gives older peer entries their public-key items stands (peer-key-backfill.ts). */
+  peerKeyBackfill: (): Key => ({ pk: 'CONFIG#peer-key-items', sk: SK.meta }),
   /** The bySweep partition (one of SWEEP_SHARDS) of an item the sweep may have to re-drive. */
   sweepShard: (kind: SweepKind, id: string): string => sweepShardKey(kind, shardOf(id, SWEEP_SHARDS)),
 };

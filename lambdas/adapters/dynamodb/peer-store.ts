@@ -8,7 +8,13 @@
  * compare-and-set (nextGeneration).
  */
 import { roadWarriorPeer } from '../../app/new-records';
-import type { NewRoadWarrior, PeerStore, RemoteGatewayView, RouteBlock } from '../../app/ports';
+import type {
+  NewRoadWarrior,
+  PeerStore,
+  PublicKeyHolders,
+  RemoteGatewayView,
+  RouteBlock,
+} from '../../app/ports';
 import { assertRoom, capacityOf } from '../../core/allocation';
 import { ConflictError, GatewayGoneError } from '../../core/errors';
 import type { Page, PageRequest } from '../../core/pagination';
@@ -25,7 +31,7 @@ import { failedCondition } from './errors';
 import { nextGeneration, requireGateway } from './gateway-store';
 import { keys, peerItem, SK, toPeerRecord } from './items';
 import { type Paging, sealedPage } from './page-tokens';
-import { claimPublicKey, publicKeyKey, releasePublicKey } from './public-keys';
+import { claimPublicKey, PEER_KEYS_INDEXED, publicKeyKey, releasePublicKey } from './public-keys';
 import { type RouteBlockRequest, routeBlockKeys, toRouteBlock } from './route-blocks';
 import { AGAIN, type Table } from './table';
 
@@ -126,17 +132,27 @@ export class DynamoPeerStore implements PeerStore {
     });
   }
 
-  async publicKeyHolders(publicKey: string, gatewayIds: readonly string[]): Promise<Map<string, string>> {
+  async publicKeyHolders(publicKey: string, gatewayIds: readonly string[]): Promise<PublicKeyHolders> {
+    // The key items and the gateway items (their mark) in one batch.
     const items = await this.table.batchGet(
-      gatewayIds.map((gatewayId) => publicKeyKey(gatewayId, publicKey)),
+      gatewayIds.flatMap((gatewayId) => [publicKeyKey(gatewayId, publicKey), keys.gateway(gatewayId)]),
     );
-    const holders = new Map(items.map((item) => [String(item.pk), String(item.holder)]));
-    return new Map(
-      gatewayIds.flatMap((gatewayId) => {
-        const holder = holders.get(keys.gatewayPartition(gatewayId));
-        return holder === undefined ? [] : [[gatewayId, holder] as const];
-      }),
-    );
+    // A gateway gone is neither: it has no entries left to hold anything.
+    const held = new Map<string, string>();
+    const unmarked = new Set<string>();
+    for (const item of items) {
+      if (item.sk !== SK.meta) held.set(String(item.pk), String(item.holder));
+      else if (item[PEER_KEYS_INDEXED] !== true) unmarked.add(String(item.pk));
+    }
+    const holders = new Map<string, string>();
+    const unindexed = new Set<string>();
+    for (const gatewayId of gatewayIds) {
+      const partition = keys.gatewayPartition(gatewayId);
+      const holder = held.get(partition);
+      if (holder !== undefined) holders.set(gatewayId, holder);
+      if (unmarked.has(partition)) unindexed.add(gatewayId);
+    }
+    return { holders, unindexed };
   }
 
   async addRoadWarrior(input: NewRoadWarrior): Promise<PeerRecord> {

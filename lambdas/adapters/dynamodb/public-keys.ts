@@ -4,12 +4,21 @@
  * transaction that writes the entry (`attribute_not_exists`: two writers of one key cannot both
  * commit) and released in the one that removes it. In the gateway's partition, so the residue
  * purge of a deleted gateway takes them with the rest. Entries written before these items existed
- * hold none: the checks that read the peers cover those (docs/DECISIONS.md, "Public keys").
+ * hold none until peer-key-backfill.ts gives them theirs; a gateway whose items are complete says
+ * so (PEER_KEYS_INDEXED), and only an unmarked gateway's checks read its peers (docs/DECISIONS.md,
+ * "Public keys", "Public-key items for older peer entries").
  */
 import { keys } from './items';
 import type { Item, Table, TransactItem } from './table';
 
 export const PUBLIC_KEY_SK = 'KEY#';
+
+/**
+ * On the gateway item: every peer entry of the gateway holds its key item. Set at registration (all
+ * entries of a new gateway get items) and by the backfill once a gateway's walk finished; never by
+ * a re-registration (gateway-store.ts keeps it as bookkeeping).
+ */
+export const PEER_KEYS_INDEXED = 'peerKeysIndexed';
 
 export const publicKeyKey = (gatewayId: string, publicKey: string) => ({
   pk: keys.gatewayPartition(gatewayId),
@@ -32,7 +41,9 @@ export function claimPublicKey(
 /**
  * The release, for the transaction that removes the peer entry `holder`, given the key item as
  * read before it: none when `holder` does not hold it (an entry older than the items), so that
- * transaction never frees a key another entry holds.
+ * transaction never frees a key another entry holds. When there was no item, the transaction
+ * requires there still is none: the backfill may give the entry its item in between, and a removal
+ * that left it would keep the key taken on the gateway for good (the caller reads again).
  */
 export function releasePublicKey(
   table: Table,
@@ -41,7 +52,10 @@ export function releasePublicKey(
   holder: string,
   item: Item | undefined,
 ): TransactItem[] {
-  if (item?.holder !== holder) return [];
+  if (item === undefined) {
+    return [table.conditionCheck(publicKeyKey(gatewayId, publicKey), 'attribute_not_exists(pk)')];
+  }
+  if (item.holder !== holder) return [];
   return [
     table.deleteItem(publicKeyKey(gatewayId, publicKey), 'holder = :keyHolder', { ':keyHolder': holder }),
   ];

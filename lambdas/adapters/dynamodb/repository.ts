@@ -26,6 +26,7 @@ import { InstanceLocks } from './instance-locks';
 import { ListQueries } from './list-queries';
 import { OwnerAdmissions } from './owner-admissions';
 import { PageTokens, type Paging } from './page-tokens';
+import { backfillPeerKeys } from './peer-key-backfill';
 import { DynamoPeerStore } from './peer-store';
 import { DynamoPeeringStore } from './peering-store';
 import { SecretCleanups } from './secret-cleanups';
@@ -156,4 +157,5 @@ export class DynamoRepository implements Repository {
     this.secretCleanups.clearSecretCleanup(cleanup);
 
   findSweepWork: Repository['findSweepWork'] = (bounds) => findSweepWork(this.table, bounds, this.clock);
+  backfillPeerKeys: Repository['backfillPeerKeys'] = () => backfillPeerKeys(this.table);
 }

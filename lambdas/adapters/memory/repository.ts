@@ -25,6 +25,8 @@ import {
   type NewRoadWarrior,
   PEERING_TOMBSTONE_TTL_SECONDS,
   type PeeringFilter,
+  type PeerKeyBackfill,
+  type PublicKeyHolders,
   type RemoteGatewayView,
   type RemovedGateway,
   type Repository,
@@ -319,13 +321,15 @@ export class MemoryRepository implements Repository {
     return stored.record.desiredGeneration;
   }
 
-  async publicKeyHolders(publicKey: string, gatewayIds: readonly string[]): Promise<Map<string, string>> {
-    return new Map(
+  /** Every entry here was written with its key's uniqueness checked: no gateway is unindexed. */
+  async publicKeyHolders(publicKey: string, gatewayIds: readonly string[]): Promise<PublicKeyHolders> {
+    const holders = new Map(
       gatewayIds.flatMap((gatewayId) => {
         const holder = [...this.peersOf(gatewayId).values()].find((peer) => peer.publicKey === publicKey);
         return holder ? [[gatewayId, holder.name] as const] : [];
       }),
     );
+    return { holders, unindexed: new Set() };
   }
 
   async addRoadWarrior(input: NewRoadWarrior): Promise<PeerRecord> {
@@ -615,6 +619,11 @@ export class MemoryRepository implements Repository {
         .filter((pending) => pending.deletedAt < bounds.cascadeBefore)
         .map((pending) => copy(pending.gateway)),
     };
+  }
+
+  /** No entry here is older than the key checks: nothing to walk. */
+  async backfillPeerKeys(): Promise<PeerKeyBackfill> {
+    return { marked: [], written: 0, clashes: [], done: true };
   }
 
   async claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {

@@ -4,6 +4,7 @@ import { renderClientConfig } from '../../core/render';
 import { peeringIdOfPeerName } from '../../core/schemas';
 import type { Caller, Gateway, Peer } from '../../core/types';
 import { toPublicPeer } from '../../core/views';
+import { keyHoldersOn } from '../public-key-holders';
 import { deleteRecordedSecret, recordSecretCleanup } from '../secret-cleanup';
 import type { ApiDeps, ApiTiming } from './context';
 import { storeGeneratedKey } from './gateways';
@@ -49,14 +50,12 @@ export async function addRoadWarrior(
  * on `wg syncconf`, so a road-warrior holding a peered gateway's key would silently take that
  * peering's routes. The commit binds it for peer entries (a key item per entry: two adds, or an
  * add and a peering, at once cannot both land). Read here: the gateway's own key (fixed for a
- * generated pair), and the peers, for entries written before the key items, which hold none
- * (bounded by the tunnel subnet, as the push's own read). A generated key is fresh, so only a
- * given one is checked. docs/DECISIONS.md, "Public keys".
+ * generated pair), and the key's item, or the peers of a gateway whose items may be incomplete
+ * (entries older than the items: keyHoldersOn). A generated key is fresh, so only a given one is
+ * checked. docs/DECISIONS.md, "Public keys", "Public-key items for older peer entries".
  */
 async function refuseKeyInUse(d: Pick<ApiDeps, 'repository'>, gateway: Gateway, publicKey: string) {
-  const inUse =
-    publicKey === gateway.publicKey ||
-    (await d.repository.listPeers(gateway.id)).some((peer) => peer.publicKey === publicKey);
+  const inUse = publicKey === gateway.publicKey || (await keyHoldersOn(d, publicKey, [gateway.id])).size > 0;
   if (inUse) throw new ConflictError('PUBLIC_KEY_IN_USE');
 }
 

@@ -119,7 +119,10 @@ export function publicKeysContract({ repo, pairOfGateways, generationOf }: Contr
       // Assess: one bump; the new key is held by the entry, the old one free for another peer.
       expect([rekeyed, repeated]).toEqual([2, 2]);
       expect(await repo().getPeer(a.id, name)).toMatchObject(remote);
-      expect(await repo().publicKeyHolders(remote.publicKey, [a.id, b.id])).toEqual(new Map([[a.id, name]]));
+      expect(await repo().publicKeyHolders(remote.publicKey, [a.id, b.id])).toEqual({
+        holders: new Map([[a.id, name]]),
+        unindexed: new Set(),
+      });
       await expect(holding(repo(), a.id, 'impostor', remote.publicKey)).rejects.toEqual(KEY_IN_USE);
       const oldKeyTaken = await holding(repo(), a.id, 'laptop', b.publicKey);
       expect(oldKeyTaken.publicKey).toBe(b.publicKey);
@@ -144,7 +147,26 @@ export function publicKeysContract({ repo, pairOfGateways, generationOf }: Contr
       await expect(outcome).rejects.toEqual(KEY_IN_USE);
       expect(await repo().getPeer(a.id, name)).toEqual(before);
       expect(await generationOf(a.id)).toBe(2);
-      expect(await repo().publicKeyHolders(b.publicKey, [a.id])).toEqual(new Map([[a.id, name]]));
+      expect(await repo().publicKeyHolders(b.publicKey, [a.id])).toEqual({
+        holders: new Map([[a.id, name]]),
+        unindexed: new Set(),
+      });
+    });
+
+    it('reads only the key items of a gateway registered, by either call, and registered again', async () => {
+      // Prepare: gateways born with their items complete, one registered again.
+      const [created, upserted] = [gatewayRecord(), gatewayRecord()];
+      await repo().createGateway(created);
+      await repo().upsertGateway(upserted);
+      await repo().upsertGateway({ ...upserted, name: 'renamed' });
+      const key = publicKeyOf(created.id, 'laptop');
+      await holding(repo(), created.id, 'laptop', key);
+
+      // Act
+      const read = await repo().publicKeyHolders(key, [created.id, upserted.id]);
+
+      // Assess: no gateway asks for its peers to be read.
+      expect(read).toEqual({ holders: new Map([[created.id, 'laptop']]), unindexed: new Set() });
     });
 
     it("frees every key of a deleted gateway with its residue, for the id's next incarnation", async () => {
