@@ -14,6 +14,7 @@
  * key items, docs/DECISIONS.md "Public-key items for older peer entries").
  */
 import type { Peering } from '../core/types';
+import { logger } from '../shared/logger';
 import { type CascadeDeps, cascadeGatewayRemoval, type InstanceTeardown } from './gateway-lifecycle';
 import type { Dependencies, PeerKeyBackfill, RemovedGateway, WorkflowName } from './ports';
 import { type CleanupSweep, cleanLeftoverSecrets } from './secret-cleanup';
@@ -211,7 +212,17 @@ export async function sweepTable(
     else await redriveCascade(d, item.removed, result);
   }
   // Older peer entries' key items, a bounded part (a few seconds), with the time the re-drives left.
-  if (budget.remainingMs() >= SWEEP_RESERVE_MS) result.peerKeys = await d.repository.backfillPeerKeys();
+  // Its failure (a throttled walk) fails none of the sweep's work: the next sweep resumes it.
+  if (budget.remainingMs() >= SWEEP_RESERVE_MS) {
+    try {
+      result.peerKeys = await d.repository.backfillPeerKeys();
+    } catch (error) {
+      logger.warn('Public-key backfill not advanced: the next sweep resumes it', {
+        errorName: error instanceof Error ? error.name : typeof error,
+        errorMessage: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
   return result;
 }
 

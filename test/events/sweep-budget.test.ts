@@ -9,6 +9,7 @@ import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { CLEANUP_GRACE_MS, recordSecretCleanup } from '../../lambdas/app/secret-cleanup';
 import { SWEEP_RESERVE_MS, type SweepBounds, sweepAll, sweepTable } from '../../lambdas/app/sweeper';
 import { TransientError } from '../../lambdas/core/errors';
+import { logger } from '../../lambdas/shared/logger';
 import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayWithKey } from '../support/gateways';
 import { newPeering } from '../support/records';
@@ -116,4 +117,30 @@ it('cleans leftover secrets even when the table cannot be swept, then reports th
   // Assess
   await expect(swept).rejects.toBe(refused);
   expect(deps.secrets.values.has(secretName)).toBe(false);
+});
+
+it('reports its re-drives when the public-key backfill after them fails', async () => {
+  // Prepare: one stalled peering, and a backfill walk that is throttled.
+  const { ids, deps } = await stalledPeerings(1, () => 0);
+  const repository = Object.assign(Object.create(deps.repository) as typeof deps.repository, {
+    backfillPeerKeys: async () => {
+      throw new TransientError('DynamoDB ThrottlingException');
+    },
+  });
+  const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+
+  // Act
+  const swept = await sweepTable({ ...deps, repository }, BOUNDS, {
+    remainingMs: () => INVOCATION_MS,
+    random: () => 0,
+  });
+
+  // Assess
+  expect(swept.redriven.map((redrive) => redrive.peeringId)).toEqual(ids);
+  expect(swept.peerKeys).toBeUndefined();
+  expect(warn).toHaveBeenCalledWith(
+    'Public-key backfill not advanced: the next sweep resumes it',
+    expect.objectContaining({ errorName: 'TransientError' }),
+  );
+  warn.mockRestore();
 });
