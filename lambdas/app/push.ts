@@ -115,8 +115,7 @@ async function copiesHeld(
 /**
  * The secrets `state` names (each the gateway's own: core/secret-scope.ts) that its instance may
  * not hold yet: those `held` lacks when it is this instance's and this incarnation's, its copies
- * made after the gateway's last update settled (MOVE_SETTLE_MS; a gateway never updated since its
- * registration never moved), else all.
+ * made after the gateway's last update or its registration settled (MOVE_SETTLE_MS), else all.
  */
 function namesToCopy(
   gateway: GatewayRecord,
@@ -125,9 +124,9 @@ function namesToCopy(
 ): string[] {
   const names = instanceSecretNames(state);
   if (held?.instanceId !== gateway.instanceId || held.gatewayCreatedAt !== gateway.createdAt) return names;
-  const settled =
-    gateway.updatedAt === gateway.createdAt ||
-    Date.parse(held.deliveredAt) >= Date.parse(gateway.updatedAt) + MOVE_SETTLE_MS;
+  // A registration counts as an update too: a push of the id's deleted incarnation can still be
+  // copying, under the same keys, for the instance it had.
+  const settled = Date.parse(held.deliveredAt) >= Date.parse(gateway.updatedAt) + MOVE_SETTLE_MS;
   return settled ? names.filter((name) => !held.names.has(name)) : names;
 }
 

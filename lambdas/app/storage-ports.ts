@@ -380,9 +380,10 @@ export interface SweepStore {
   findSweepWork(bounds: { stalledBefore: string; cascadeBefore: string }): Promise<SweepWork>;
   /**
    * Gives peer entries older than the public-key items theirs, a bounded part per call, from where
-   * the last call stopped; marks each gateway whose entries all hold items. Idempotent.
+   * the last call stopped; marks each gateway whose entries all hold items. Idempotent. Stops, its
+   * place kept, while `remainingMs` (the invocation's time left) still leaves room to save it.
    */
-  backfillPeerKeys(): Promise<PeerKeyBackfill>;
+  backfillPeerKeys(remainingMs?: () => number): Promise<PeerKeyBackfill>;
 }
 
 export interface Repository

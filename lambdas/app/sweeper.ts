@@ -215,7 +215,7 @@ export async function sweepTable(
   // Its failure (a throttled walk) fails none of the sweep's work: the next sweep resumes it.
   if (budget.remainingMs() >= SWEEP_RESERVE_MS) {
     try {
-      result.peerKeys = await d.repository.backfillPeerKeys();
+      result.peerKeys = await d.repository.backfillPeerKeys(() => budget.remainingMs());
     } catch (error) {
       logger.warn('Public-key backfill not advanced: the next sweep resumes it', {
         errorName: error instanceof Error ? error.name : typeof error,

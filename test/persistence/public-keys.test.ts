@@ -408,4 +408,101 @@ describe('the public-key backfill', () => {
     // Assess
     expect(read).toEqual({ holders: new Map(), unindexed: new Set([gateway.id]) });
   });
+
+  /** Gateway item `gatewayId` carries the mark. */
+  const isMarked = async (tableName: string, gatewayId: string) =>
+    (await db.documentClient().send(new GetCommand({ TableName: tableName, Key: keys.gateway(gatewayId) })))
+      .Item?.[PEER_KEYS_INDEXED] === true;
+
+  it('walks a page holding a clash from before the items, at the sweep budget', async () => {
+    // Prepare: "legacy" and "new" share a key within one page of 100 (BatchGetItem refuses a key
+    // asked twice).
+    const { tableName, repository } = await olderTable();
+    const gateway = gatewayRecord();
+    await repository.createGateway(gateway);
+    const shared = publicKeyOf(gateway.id, 'shared');
+    await holding(gateway.id, 'legacy', shared, repository);
+    await withoutItem(gateway.id, shared, tableName);
+    await holding(gateway.id, 'new', shared, repository);
+    await asOlderGateway(gateway.id, tableName);
+
+    // Act
+    const part = await backfillPeerKeys(repository.table);
+
+    // Assess
+    expect(part).toMatchObject({ done: true, marked: [gateway.id] });
+    expect(part.clashes).toEqual([{ gatewayId: gateway.id, peerName: 'legacy', holder: 'new' }]);
+    expect(await isMarked(tableName, gateway.id)).toBe(true);
+  });
+
+  it('marks no gateway whose entry lost its item write to contention, and gives it one next time', async () => {
+    // Prepare: the first item write meets a concurrent write of the gateway item (a road-warrior
+    // add's generation bump on a busy hub): DynamoDB cancels it as TransactionConflict.
+    const { tableName, repository } = await olderTable();
+    const gateway = gatewayRecord();
+    await repository.createGateway(gateway);
+    const key = publicKeyOf(gateway.id, 'laptop');
+    await holding(gateway.id, 'laptop', key, repository);
+    await withoutItem(gateway.id, key, tableName);
+    await asOlderGateway(gateway.id, tableName);
+    const transact = repository.table.transact.bind(repository.table);
+    let conflicted = false;
+    const spy = jest.spyOn(repository.table, 'transact').mockImplementation(async (items) => {
+      if (!conflicted && items.length === 3) {
+        conflicted = true;
+        return [{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'None' }];
+      }
+      return transact(items);
+    });
+
+    // Act
+    const first = backfillPeerKeys(repository.table, { steps: 100, pageItems: 100 });
+    await expect(first).rejects.toThrow(/TransactionConflict/);
+    const markedAfterConflict = await isMarked(tableName, gateway.id);
+    spy.mockRestore();
+    const second = await backfillPeerKeys(repository.table, { steps: 100, pageItems: 100 });
+
+    // Assess
+    expect(markedAfterConflict).toBe(false);
+    expect(second).toMatchObject({ marked: [gateway.id], written: 1 });
+    expect(await keyItems(gateway.id, tableName)).toEqual([{ key, holder: 'laptop' }]);
+  });
+
+  it('stops with time to save its place, and the next part goes on from there', async () => {
+    // Prepare: two older gateways; the invocation has time for the first only.
+    const { tableName, repository } = await olderTable();
+    const [a, b] = ['100.64.0', '100.64.1'].map((net) =>
+      gatewayRecord({ tunnelSubnet: `${net}.0/24`, tunnelIp: `${net}.1` }),
+    ) as [GatewayRecord, GatewayRecord];
+    for (const gateway of [a, b]) {
+      await repository.createGateway(gateway);
+      await asOlderGateway(gateway.id, tableName);
+    }
+    let remainingMs = 60_000;
+    const read = repository.table.get.bind(repository.table);
+    // Each gateway item read spends 50 s of the invocation.
+    jest.spyOn(repository.table, 'get').mockImplementation(async (key) => {
+      if (key.pk.startsWith('GW#') && key.sk === 'META') remainingMs -= 50_000;
+      return read(key);
+    });
+
+    // Act
+    const first = await backfillPeerKeys(repository.table, {
+      steps: 100,
+      pageItems: 100,
+      remainingMs: () => remainingMs,
+    });
+    remainingMs = 60_000;
+    const second = await backfillPeerKeys(repository.table, {
+      steps: 100,
+      pageItems: 100,
+      remainingMs: () => remainingMs,
+    });
+
+    // Assess: one gateway per part, none twice, the walk done at the second.
+    expect(first.done).toBe(false);
+    expect(first.marked).toHaveLength(1);
+    expect(second.done).toBe(true);
+    expect([...first.marked, ...second.marked].sort()).toEqual([a.id, b.id].sort());
+  });
 });

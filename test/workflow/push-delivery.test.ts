@@ -41,14 +41,14 @@ function applyingCommands(): CommandBus & { sent: ApplyCommand[] } {
 }
 
 /** A hub holding its own key with `peerings` peerings, and what its pushes go through. */
-async function hubWith(peerings: number) {
+async function hubWith(peerings: number, registeredAt = REGISTERED) {
   let now = START;
   const clock = () => now;
   const repository = new MemoryRepository({ clock });
   const secrets = new MemorySecrets();
   const publications = new MemoryPublications(clock);
   const commands = applyingCommands();
-  const { record: hub } = await gatewayWithKey(secrets, { createdAt: REGISTERED, updatedAt: REGISTERED });
+  const { record: hub } = await gatewayWithKey(secrets, { createdAt: registeredAt, updatedAt: registeredAt });
   await repository.createGateway(hub);
   const d = { repository, configStore: publications, instanceSecrets: publications, commands, clock };
   const peer = async () => {
@@ -217,4 +217,26 @@ it('copies every key when the applied record does not say who applied it (writte
   // Assess
   expect(unstamped?.sort()).toEqual([...hub.keys, added].sort());
   expect(stamped).toEqual([next]);
+});
+
+it('copies everything in the first minutes of a new registration, as after a move', async () => {
+  // Prepare: the hub registered just now (a deleted incarnation's push may still be copying under
+  // the same keys), pushed and applied.
+  const { keys, peer, push, later } = await hubWith(2, START.toISOString());
+  await push({ applied: true });
+
+  // Act: a change within the settling time; after it, one more (its base was copied within the
+  // window), and then another.
+  later(MOVE_SETTLE_MS / 2);
+  keys.push(await peer());
+  const early = await push({ applied: true });
+  later(MOVE_SETTLE_MS);
+  await peer();
+  await push({ applied: true });
+  const last = await peer();
+  const settled = await push({ applied: true });
+
+  // Assess
+  expect([...(early ?? [])].sort()).toEqual([...keys].sort());
+  expect(settled).toEqual([last]);
 });

@@ -10,6 +10,7 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { PeerKeyBackfill, PeerKeyClash } from '../../app/ports';
+import { TransientError } from '../../core/errors';
 import { failedCondition } from './errors';
 import { type Key, keys, SK } from './items';
 import { TOTAL } from './metered';
@@ -22,10 +23,19 @@ export interface PeerKeyBackfillBudget {
   steps: number;
   /** Peer entries read per Query page (and written, at most, per round). */
   pageItems: number;
+  /**
+   * The invocation's time left (the sweep's budget): the walk stops, its cursor saved, once less
+   * than STOP_RESERVE_MS is left. None: the steps alone bound it.
+   */
+  remainingMs?: () => number;
 }
 
-/** About 2,000 reads and at most as many small transactions: a few seconds of the sweeper's minute. */
-const SWEEP_BUDGET: PeerKeyBackfillBudget = { steps: 2_000, pageItems: 100 };
+/** About 2,000 reads and at most as many small transactions, and never past the invocation's time. */
+export const SWEEP_BUDGET: PeerKeyBackfillBudget = { steps: 2_000, pageItems: 100 };
+/** Left for saving the cursor when the walk stops for time. */
+const STOP_RESERVE_MS = 5_000;
+const hasTime = (budget: PeerKeyBackfillBudget) =>
+  budget.remainingMs === undefined || budget.remainingMs() >= STOP_RESERVE_MS;
 /** Key items written at once within a page. */
 const WRITES_IN_FLIGHT = 10;
 
@@ -61,7 +71,7 @@ export async function backfillPeerKeys(
   };
   let steps = 0;
   let done = false;
-  while (steps < budget.steps) {
+  while (steps < budget.steps && hasTime(budget)) {
     const next = await nextGateway(table, cursor.afterGateway);
     if (!next) {
       done = true;
@@ -130,7 +140,7 @@ async function walkGateway(
   let start: Key | undefined = after ? { pk: partition, sk: after } : undefined;
   let read = 0;
   do {
-    if (read >= room) return { read, finished: false, last: start?.sk ?? null };
+    if (read >= room || !hasTime(budget)) return { read, finished: false, last: start?.sk ?? null };
     const output = await table.run(() =>
       table.client.send(
         new QueryCommand({
@@ -157,10 +167,14 @@ async function walkGateway(
 /** The key item of each entry that has none; a key another entry holds is a clash, left as it is. */
 async function giveKeyItems(table: Table, gateway: Item, entries: Item[], result: PeerKeyBackfill) {
   const gatewayId = String(gateway.pk).slice(keys.gatewayPartition('').length);
+  // Each key once: two entries of a page sharing one (a clash from before the items) would make
+  // BatchGetItem refuse the whole request, at the same page every sweep.
+  const publicKeys = [...new Set(entries.map((entry) => String(entry.publicKey)))];
   const held = new Map(
-    (await table.batchGet(entries.map((entry) => publicKeyKey(gatewayId, String(entry.publicKey))))).map(
-      (item) => [String(item.sk).slice(PUBLIC_KEY_SK.length), String(item.holder)],
-    ),
+    (await table.batchGet(publicKeys.map((publicKey) => publicKeyKey(gatewayId, publicKey)))).map((item) => [
+      String(item.sk).slice(PUBLIC_KEY_SK.length),
+      String(item.holder),
+    ]),
   );
   const missing: Item[] = [];
   for (const entry of entries) {
@@ -200,6 +214,14 @@ async function giveKeyItem(table: Table, gateway: Item, entry: Item, result: Pee
     result.written += 1;
     return;
   }
+  // Cancelled for another reason than a condition (a concurrent write of the gateway item, a
+  // throttle): nothing was written, so the walk stops here, before its gateway could be marked
+  // with this entry still lacking its item; the next part repeats it.
+  const other = reasons.find((reason) => reason.Code && reason.Code !== 'None' && !failedCondition(reason));
+  if (other) {
+    throw new TransientError(`The key item of peer ${String(entry.name)} was not written: ${other.Code}`);
+  }
+  // The gateway registered again, or the entry removed or rekeyed: its own writes keep its items.
   if (!failedCondition(reasons[2])) return;
   const holder = (await table.get(publicKeyKey(gatewayId, publicKey)))?.holder;
   if (holder !== undefined && holder !== entry.name) {

@@ -26,7 +26,7 @@ import { InstanceLocks } from './instance-locks';
 import { ListQueries } from './list-queries';
 import { OwnerAdmissions } from './owner-admissions';
 import { PageTokens, type Paging } from './page-tokens';
-import { backfillPeerKeys } from './peer-key-backfill';
+import { backfillPeerKeys, SWEEP_BUDGET } from './peer-key-backfill';
 import { DynamoPeerStore } from './peer-store';
 import { DynamoPeeringStore } from './peering-store';
 import { SecretCleanups } from './secret-cleanups';
@@ -157,5 +157,6 @@ export class DynamoRepository implements Repository {
     this.secretCleanups.clearSecretCleanup(cleanup);
 
   findSweepWork: Repository['findSweepWork'] = (bounds) => findSweepWork(this.table, bounds, this.clock);
-  backfillPeerKeys: Repository['backfillPeerKeys'] = () => backfillPeerKeys(this.table);
+  backfillPeerKeys: Repository['backfillPeerKeys'] = (remainingMs) =>
+    backfillPeerKeys(this.table, { ...SWEEP_BUDGET, remainingMs });
 }
