@@ -3,7 +3,7 @@
  * allocation chose. Every Repository implementation writes exactly these, so they agree.
  */
 import { ValidationError } from '../core/errors';
-import type { Peering, PeeringSide, PeerRecord } from '../core/types';
+import type { GatewayRecord, Peering, PeeringSide, PeerRecord } from '../core/types';
 import type { NewPeering, NewRoadWarrior } from './ports';
 
 export function roadWarriorPeer(input: NewRoadWarrior, tunnelIp: string): PeerRecord {
@@ -77,4 +77,32 @@ export function peeringPeer(
     privateKeyParam: null,
     createdAt: input.createdAt,
   };
+}
+
+/** What a peer entry copies of the gateway it describes (peerDescribing). */
+export type DescribedGateway = Pick<GatewayRecord, 'publicKey' | 'publicIp' | 'listenPort'>;
+
+/**
+ * The key and endpoint side `i`'s entry copied from the other side's gateway. The commit requires
+ * that gateway to still have them: an update landing after the checks makes it refuse with
+ * ChecksOutdatedError (nothing would repair the entry later). The endpoint is `publicIp:port`, so
+ * the port follows the last colon (an IPv6 address has colons of its own).
+ */
+export function describedGateway(side: NewPeering['sides'][number]): DescribedGateway {
+  const { endpoint, publicKey } = side.peer;
+  const colon = endpoint.lastIndexOf(':');
+  return {
+    publicKey,
+    publicIp: endpoint.slice(0, colon),
+    listenPort: Number(endpoint.slice(colon + 1)),
+  };
+}
+
+/** Whether `gateway` no longer has what an entry copied of it. */
+export function describedChanged(described: DescribedGateway, gateway: Partial<DescribedGateway>): boolean {
+  return (
+    gateway.publicKey !== described.publicKey ||
+    gateway.publicIp !== described.publicIp ||
+    gateway.listenPort !== described.listenPort
+  );
 }

@@ -15,7 +15,7 @@ import { allocatePeering } from '../../lambdas/app/peering-workflow';
 import type { Repository } from '../../lambdas/app/ports';
 import { ChecksOutdatedError, ConflictError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { gatewayRecord } from '../support/gateways';
+import { fixtureKeyPair, gatewayRecord } from '../support/gateways';
 import { newPeering, publicKeyOf, uniqueId } from '../support/records';
 
 const state = new MemoryState();
@@ -80,6 +80,34 @@ describe('allocatePeering', () => {
     expect(await repository.getPeering(peeringId)).toBeUndefined();
     expect((await repository.listPeers(b.id)).length).toBe(0);
     expect(await secrets.get(secrets.names.presharedKey(peeringId))).toBeUndefined();
+  });
+
+  it('checks again when the remote gateway got a new key after its checks, and copies the new key', async () => {
+    // Prepare: b's update ("VPN Gateway Updated" ends with the registry write) lands between the
+    // checks of hub–b and its transaction; its walk of b's peerings ran before the peering existed.
+    const [hub, b] = await hubAndOverlappingSpokes();
+    const repository = db.repository();
+    const newKey = fixtureKeyPair().publicKey;
+    let raced = false;
+    const racing: Repository = Object.assign(Object.create(repository) as Repository, {
+      createPeering: async (input: Parameters<Repository['createPeering']>[0]) => {
+        if (!raced) {
+          raced = true;
+          await repository.upsertGateway({ ...b, publicKey: newKey, listenPort: b.listenPort + 1 });
+        }
+        return repository.createPeering(input);
+      },
+    });
+    const peeringId = uniqueId('pcx');
+    const d = { repository: racing, secrets, audit: new MemoryAudit(), clock: () => new Date() };
+
+    // Act
+    await allocatePeering(d, { peeringId, gatewayId: hub.id, remoteGatewayId: b.id });
+
+    // Assess: the hub's entry for b holds b's key and endpoint as they are now.
+    expect(raced).toBe(true);
+    const entry = (await repository.listPeers(hub.id)).find((peer) => peer.peeringId === peeringId);
+    expect(entry).toMatchObject({ publicKey: newKey, endpoint: `${b.publicIp}:${b.listenPort + 1}` });
   });
 
   it('returns a peering its transaction already wrote without checking again', async () => {

@@ -14,6 +14,7 @@
  * ReturnValuesOnConditionCheckFailure gives the item as it was, so no re-read is needed.
  */
 import type { AttributeValue, CancellationReason } from '@aws-sdk/client-dynamodb';
+import { type DescribedGateway, describedChanged } from '../../app/new-records';
 import {
   firstFreeIndex,
   type GatewayAllocationState,
@@ -149,20 +150,30 @@ export class AddressAllocator {
   allocateOnGateway(
     gateway: AllocatingGateway,
     generation: 'increment' | 'increment-if-active',
+    described?: DescribedGateway,
   ): TransactItem {
     const active = generation === 'increment-if-active';
     return this.table.updateItem({
       Key: keys.gateway(gateway.id),
       UpdateExpression: 'ADD desiredGeneration :one, allocatedCount :one',
-      // `capacity` and `status` are reserved words, hence the names.
+      // `capacity` and `status` are reserved words, hence the names. `described`: the key and
+      // endpoint another entry copied of this gateway, in this one item (a transaction may not
+      // name the gateway twice); describedChangedIn reads a refusal of it.
       ConditionExpression: `attribute_exists(pk) AND createdAt = :createdAt AND allocatedCount < #capacity${
         active ? ' AND #status = :active' : ''
-      }`,
+      }${described ? ' AND publicKey = :publicKey AND publicIp = :publicIp AND listenPort = :listenPort' : ''}`,
       ExpressionAttributeNames: { '#capacity': 'capacity', ...(active ? { '#status': 'status' } : {}) },
       ExpressionAttributeValues: {
         ':one': 1,
         ':createdAt': gateway.createdAt,
         ...(active ? { ':active': 'ACTIVE' } : {}),
+        ...(described
+          ? {
+              ':publicKey': described.publicKey,
+              ':publicIp': described.publicIp,
+              ':listenPort': described.listenPort,
+            }
+          : {}),
       },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
@@ -286,6 +297,23 @@ export function refreshedGateway<G extends AllocatingGateway>(
     allocatedCount: numberAttribute(item, 'allocatedCount') ?? gateway.allocatedCount,
     capacity: numberAttribute(item, 'capacity') ?? gateway.capacity,
   };
+}
+
+/**
+ * Whether a cancelled transaction's gateway item (ALL_OLD in the reason) no longer has the key or
+ * endpoint `described` that an entry copied of it: the checks read an older gateway.
+ */
+export function describedChangedIn(
+  reason: CancellationReason | undefined,
+  described: DescribedGateway,
+): boolean {
+  const item = reason?.Item;
+  if (!failedCondition(reason) || !item) return false;
+  return describedChanged(described, {
+    publicKey: stringAttribute(item, 'publicKey'),
+    publicIp: stringAttribute(item, 'publicIp'),
+    listenPort: numberAttribute(item, 'listenPort'),
+  });
 }
 
 const spaceOf = (gateway: AllocatingGateway): TunnelAddressSpace =>

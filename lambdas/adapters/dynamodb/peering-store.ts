@@ -9,7 +9,7 @@
  * generation the side's push rendered. detachPeering still sets an exact value under a
  * compare-and-set, because it reports the generation that first holds the removal.
  */
-import { assertTwoGateways, newPeeringRecord, peeringPeer } from '../../app/new-records';
+import { assertTwoGateways, describedGateway, newPeeringRecord, peeringPeer } from '../../app/new-records';
 import {
   type NewPeering,
   PEERING_TOMBSTONE_TTL_SECONDS,
@@ -20,7 +20,7 @@ import { assertActiveWithRoom } from '../../core/allocation';
 import { ChecksOutdatedError, ConflictError, NotFoundError } from '../../core/errors';
 import type { Page, PageRequest } from '../../core/pagination';
 import type { Peering, PeeringSide, PeeringStatus } from '../../core/types';
-import { type AddressAllocator, refreshedGateway } from './allocator';
+import { type AddressAllocator, describedChangedIn, refreshedGateway } from './allocator';
 import { failedCondition } from './errors';
 import { nextGeneration, requireGateway } from './gateway-store';
 import {
@@ -54,6 +54,8 @@ export class DynamoPeeringStore implements PeeringStore {
     assertTwoGateways(input);
     let gateways = await Promise.all(input.sides.map((side) => requireGateway(this.table, side.gatewayId)));
     const misses = [0, 0];
+    // Side i's gateway as the other side's entry describes it (its key and endpoint).
+    const described = [describedGateway(input.sides[1]), describedGateway(input.sides[0])];
     return this.table.retrying('createPeering', async () => {
       // Checked on every attempt: a cancelled attempt refreshes the gateways it saw.
       for (const gateway of gateways) assertActiveWithRoom(gateway);
@@ -88,7 +90,9 @@ export class DynamoPeeringStore implements PeeringStore {
         ...input.sides.map((side, i) =>
           this.allocator.claimItem(side.gatewayId, tunnelIps[i] ?? '', side.peer.name),
         ),
-        ...gateways.map((gateway) => this.allocator.allocateOnGateway(gateway, 'increment-if-active')),
+        ...gateways.map((gateway, i) =>
+          this.allocator.allocateOnGateway(gateway, 'increment-if-active', described[i]),
+        ),
         // The routed-prefix check binds here: only to the blocks this peering adds prefixes to.
         ...input.sides.flatMap((side) =>
           claimRouteBlocks(
@@ -125,6 +129,12 @@ export class DynamoPeeringStore implements PeeringStore {
       // A gateway no longer ACTIVE, full or gone: the next attempt's assertActiveWithRoom (or
       // refreshedGateway) says which, from the item the refusal returned.
       gateways = gateways.map((gateway, i) => refreshedGateway(gateway, [gatewayA, gatewayB][i]));
+      // The checks copied a key or endpoint the gateway no longer has (a concurrent update): read again.
+      if (
+        [gatewayA, gatewayB].some((reason, i) => described[i] && describedChangedIn(reason, described[i]))
+      ) {
+        throw new ChecksOutdatedError(`A gateway of peering ${input.id} changed since it was checked`);
+      }
       [allocationA, allocationB].forEach((reason, i) => {
         if (failedCondition(reason)) misses[i] = (misses[i] ?? 0) + 1;
       });

@@ -14,7 +14,14 @@
  * they stay so the one state object is the only thing a test resets.
  */
 import { randomBytes } from 'node:crypto';
-import { assertTwoGateways, newPeeringRecord, peeringPeer, roadWarriorPeer } from '../../app/new-records';
+import {
+  assertTwoGateways,
+  describedChanged,
+  describedGateway,
+  newPeeringRecord,
+  peeringPeer,
+  roadWarriorPeer,
+} from '../../app/new-records';
 import {
   type AdmissionKind,
   type Admissions,
@@ -388,6 +395,13 @@ export class MemoryRepository implements Repository {
       throw new ConflictError('PEER_EXISTS');
     }
     for (const side of input.sides) this.refuseKeyHeld(side.gatewayId, side.peer.publicKey);
+    // Each entry's copy of the other gateway's key and endpoint binds here, as the route blocks do.
+    if (
+      describedChanged(describedGateway(input.sides[1]), a.record) ||
+      describedChanged(describedGateway(input.sides[0]), b.record)
+    ) {
+      throw new ChecksOutdatedError(`A gateway of peering ${input.id} changed since it was checked`);
+    }
     // The routed-prefix check binds here: only to the blocks this peering adds prefixes to.
     const claims = input.sides.map((side) => routeLockClaims(side.peer.allowedIps));
     const expected = input.routeBlockVersions;

@@ -2,7 +2,7 @@
 import { ChecksOutdatedError, ConflictError, NotFoundError } from '../../../lambdas/core/errors';
 import { walkPages } from '../../../lambdas/core/pagination';
 import type { GatewayRecord } from '../../../lambdas/core/types';
-import { gatewayRecord } from '../gateways';
+import { fixtureKeyPair, gatewayRecord } from '../gateways';
 import { everyPeering } from '../pages';
 import { newPeering, roadWarrior, uniqueId } from '../records';
 import { AT, type ContractContext } from './context';
@@ -78,6 +78,29 @@ export function peeringsContract({ repo, pairOfGateways, generationOf }: Contrac
       expect(await repo().getPeering(input.id)).toBeUndefined();
       expect(await repo().listPeers(a.id)).toEqual([]);
     });
+
+    it.each([
+      ['public key', (gateway: GatewayRecord) => ({ publicKey: fixtureKeyPair().publicKey, id: gateway.id })],
+      ['listen port', (gateway: GatewayRecord) => ({ listenPort: gateway.listenPort + 1, id: gateway.id })],
+    ])(
+      'refuses with ChecksOutdatedError and writes nothing when the remote gateway has a new %s since the checks',
+      async (_, change) => {
+        // Prepare: the checks copied b's key and endpoint into a's entry; then b was updated.
+        const [a, b] = await pairOfGateways();
+        const input = newPeering(a, b);
+        await repo().upsertGateway({ ...b, ...change(b) });
+
+        // Act
+        const attempt = repo().createPeering(input);
+
+        // Assess
+        await expect(attempt).rejects.toBeInstanceOf(ChecksOutdatedError);
+        expect(await repo().getPeering(input.id)).toBeUndefined();
+        expect(await repo().listPeers(a.id)).toEqual([]);
+        expect(await repo().listPeers(b.id)).toEqual([]);
+        expect(await generationOf(a.id)).toBe(0);
+      },
+    );
 
     it('refuses a peering of a gateway with itself', async () => {
       // Prepare
