@@ -26,8 +26,10 @@ beforeEach(() => {
 });
 
 it('applies a peering added to a hub with three, and ACTIVE, copying only its key to the hub', async () => {
-  // Prepare: a hub with three peerings, each created, applied and ACTIVE in turn.
-  const hub = await bench.gateway();
+  // Prepare: a hub registered an hour ago (past the settling time a registration starts), with
+  // three peerings, each created, applied and ACTIVE in turn.
+  const registered = new Date(Date.now() - 60 * 60_000).toISOString();
+  const hub = await bench.gateway({ createdAt: registered, updatedAt: registered });
   const engine = bench.engine();
   for (let n = 1; n <= 3; n += 1) {
     const spoke = await bench.gateway();
