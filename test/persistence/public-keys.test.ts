@@ -298,6 +298,18 @@ describe('the public-key backfill', () => {
     return { tableName, repository: new DynamoRepository(db.documentClient(), tableName) };
   }
 
+  /** An older table's gateway, unmarked, whose road-warrior "laptop" holds no key item. */
+  async function olderLaptop() {
+    const { tableName, repository } = await olderTable();
+    const gateway = gatewayRecord();
+    await repository.createGateway(gateway);
+    const key = publicKeyOf(gateway.id, 'laptop');
+    await holding(gateway.id, 'laptop', key, repository);
+    await withoutItem(gateway.id, key, tableName);
+    await asOlderGateway(gateway.id, tableName);
+    return { tableName, repository, gateway, key };
+  }
+
   it('gives older entries their items a bounded part at a time, leaves a clash counted, marks each gateway at its end, then stops', async () => {
     // Prepare: three gateways of an older table, none marked. On a: road-warriors and a peering
     // entry without items, and "legacy" without one whose key "new" holds (a clash from before the
@@ -367,13 +379,7 @@ describe('the public-key backfill', () => {
   it("never leaves an item behind a removed entry the walk gave it to between the removal's read and commit", async () => {
     // Prepare: an older entry without an item; the walk claims it for the entry right after the
     // removal read it as absent (the table's read of a key item, wrapped).
-    const { tableName, repository } = await olderTable();
-    const gateway = gatewayRecord();
-    await repository.createGateway(gateway);
-    const key = publicKeyOf(gateway.id, 'laptop');
-    await holding(gateway.id, 'laptop', key, repository);
-    await withoutItem(gateway.id, key, tableName);
-    await asOlderGateway(gateway.id, tableName);
+    const { tableName, repository, gateway } = await olderLaptop();
     const read = repository.table.get.bind(repository.table);
     let claimed = false;
     jest.spyOn(repository.table, 'get').mockImplementation(async (key) => {
@@ -438,13 +444,7 @@ describe('the public-key backfill', () => {
   it('marks no gateway whose entry lost its item write to contention, and gives it one next time', async () => {
     // Prepare: the first item write meets a concurrent write of the gateway item (a road-warrior
     // add's generation bump on a busy hub): DynamoDB cancels it as TransactionConflict.
-    const { tableName, repository } = await olderTable();
-    const gateway = gatewayRecord();
-    await repository.createGateway(gateway);
-    const key = publicKeyOf(gateway.id, 'laptop');
-    await holding(gateway.id, 'laptop', key, repository);
-    await withoutItem(gateway.id, key, tableName);
-    await asOlderGateway(gateway.id, tableName);
+    const { tableName, repository, gateway, key } = await olderLaptop();
     const transact = repository.table.transact.bind(repository.table);
     let conflicted = false;
     const spy = jest.spyOn(repository.table, 'transact').mockImplementation(async (items) => {

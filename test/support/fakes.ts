@@ -2,6 +2,7 @@
 
 import { DOCUMENT_PRUNE_BATCH } from '../../lambdas/adapters/s3/documents';
 import type {
+  ApplyCommand,
   CommandBus,
   ConfigStore,
   ExecutionResult,
@@ -66,6 +67,31 @@ export class MemorySecrets implements SecretStore {
 }
 
 /** Records teardowns; an instance in `goneInstances` answers as SSM does for a terminated one. */
+/**
+ * A command bus that records every apply command sent (`cmd-<n>` for the n-th) and answers each
+ * invocation with `get` (given the command it was sent for); no teardown, one report command.
+ */
+export function sendingCommands(
+  get: (
+    command: ApplyCommand | undefined,
+    commandId: string,
+    instanceId: string,
+  ) => ReturnType<CommandBus['get']>,
+): CommandBus & { sent: ApplyCommand[] } {
+  const sent: ApplyCommand[] = [];
+  return {
+    sent,
+    send: async (command) => {
+      sent.push(command);
+      return `cmd-${sent.length}`;
+    },
+    teardown: async () => undefined,
+    requestReports: async () => 'reports',
+    get: (commandId, instanceId) =>
+      get(sent[Number(commandId.slice('cmd-'.length)) - 1], commandId, instanceId),
+  };
+}
+
 export class RecordingCommands implements CommandBus {
   readonly teardowns: TeardownCommand[] = [];
   readonly goneInstances = new Set<string>();

@@ -6,10 +6,10 @@
  * everything, and once that push is applied the next one copies only its change again.
  */
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
-import type { ApplyCommand, CommandBus } from '../../lambdas/app/ports';
+
 import { checkPush, HELD_COPIES_MAX_AGE_MS, MOVE_SETTLE_MS, pushGatewayConfig } from '../../lambdas/app/push';
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { MemoryPublications, MemorySecrets } from '../support/fakes';
+import { MemoryPublications, MemorySecrets, sendingCommands } from '../support/fakes';
 import { gatewayRecord, gatewayWithKey } from '../support/gateways';
 import { newPeering } from '../support/records';
 
@@ -18,27 +18,15 @@ const START = new Date('2026-12-05T12:00:00.000Z');
 const REGISTERED = '2026-12-04T12:00:00.000Z';
 
 /** Every command sent; each one succeeds, its instance reporting the generation it was sent. */
-function applyingCommands(): CommandBus & { sent: ApplyCommand[] } {
-  const sent: ApplyCommand[] = [];
-  return {
-    sent,
-    send: async (command) => {
-      sent.push(command);
-      return `cmd-${sent.length}`;
-    },
-    teardown: async () => undefined,
-    requestReports: async () => 'reports',
-    get: async (commandId) => {
-      const command = sent[Number(commandId.slice('cmd-'.length)) - 1];
-      const report = {
-        gatewayId: command?.gatewayId,
-        appliedGeneration: command?.generation,
-        mode: 'wireguard',
-      };
-      return { status: 'Success', output: JSON.stringify({ ...report, path: 'delta' }) };
-    },
-  };
-}
+const applyingCommands = () =>
+  sendingCommands(async (command) => {
+    const report = {
+      gatewayId: command?.gatewayId,
+      appliedGeneration: command?.generation,
+      mode: 'wireguard',
+    };
+    return { status: 'Success', output: JSON.stringify({ ...report, path: 'delta' }) };
+  });
 
 /** A hub holding its own key with `peerings` peerings, and what its pushes go through. */
 async function hubWith(peerings: number, registeredAt = REGISTERED) {

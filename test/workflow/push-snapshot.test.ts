@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileConfigStore } from '../../lambdas/adapters/local/file-config-store';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
-import type { ApplyCommand, CommandBus, CommandStatus, Repository } from '../../lambdas/app/ports';
+import type { CommandBus, CommandStatus, Repository } from '../../lambdas/app/ports';
 import { checkPush, pushGatewayConfig } from '../../lambdas/app/push';
 import { InvocationNotReadyError, SecretMissingError, TransientError } from '../../lambdas/core/errors';
+import { sendingCommands } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { roadWarrior } from '../support/records';
 
@@ -24,23 +25,11 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Records every command sent; each is reported `status`, or unknown to its instance ('unknown'). */
-function recordingCommands(
-  status: CommandStatus | 'unknown' = 'Failed',
-): CommandBus & { sent: ApplyCommand[] } {
-  const sent: ApplyCommand[] = [];
-  return {
-    sent,
-    send: async (command) => {
-      sent.push(command);
-      return `cmd-${sent.length}`;
-    },
-    teardown: async () => undefined,
-    requestReports: async () => 'reports',
-    get: async (commandId, instanceId) => {
-      if (status === 'unknown') throw new InvocationNotReadyError(`${commandId} on ${instanceId}`);
-      return { status, output: '' };
-    },
-  };
+function recordingCommands(status: CommandStatus | 'unknown' = 'Failed') {
+  return sendingCommands(async (_command, commandId, instanceId) => {
+    if (status === 'unknown') throw new InvocationNotReadyError(`${commandId} on ${instanceId}`);
+    return { status, output: '' };
+  });
 }
 
 /** The repository, with `during` run inside each of the first `times` peer reads (a concurrent change). */
