@@ -1,6 +1,6 @@
 /** In-memory stand-ins for the ports the event tests do not exercise for real. */
 
-import { DOCUMENT_PRUNE_BATCH } from '../../lambdas/adapters/s3/documents';
+import { DOCUMENT_PRUNE_BATCH, dueForPrune } from '../../lambdas/adapters/s3/documents';
 import type {
   ApplyCommand,
   CommandBus,
@@ -152,11 +152,10 @@ export class MemoryPublications implements ConfigStore, InstanceSecrets {
     if (signal?.aborted) return 0;
     const documents = this.documents.get(gatewayId);
     const lowest = [...(documents?.keys() ?? [])].sort((a, b) => a - b).slice(0, DOCUMENT_PRUNE_BATCH);
-    const due = lowest.filter(
-      (generation) =>
-        generation < below &&
-        (this.writtenAt.get(`${gatewayId}/${generation}`) ?? writtenBefore) < writtenBefore,
-    );
+    const due = lowest.filter((generation) => {
+      const writtenAt = this.writtenAt.get(`${gatewayId}/${generation}`) ?? writtenBefore;
+      return dueForPrune({ generation, writtenAt }, below, writtenBefore);
+    });
     for (const generation of due) documents?.delete(generation);
     return due.length;
   }

@@ -7,6 +7,7 @@ import { sha256Hex } from '../s3';
 import {
   DOCUMENT_PRUNE_BATCH,
   documentGeneration,
+  dueForPrune,
   gatewayDocumentsPrefix,
   stateDocumentKey,
 } from '../s3/documents';
@@ -76,7 +77,8 @@ export class FileConfigStore implements ConfigStore {
           throw error;
         },
       );
-      if (written === undefined || written >= writtenBefore) continue;
+      if (written === undefined || !dueForPrune({ generation, writtenAt: written }, below, writtenBefore))
+        continue;
       if (signal?.aborted) break;
       await rm(path, { force: true });
       deleted += 1;

@@ -20,6 +20,16 @@ export const stateDocumentKey = (gatewayId: string, generation: number) =>
  */
 export const DOCUMENT_PRUNE_BATCH = 1_000;
 
+/**
+ * The pruning rule every ConfigStore applies (ConfigStore.pruneBelow): a document goes when its
+ * generation is below the applied one and it was last written before `writtenBefore`.
+ */
+export const dueForPrune = (
+  document: { generation: number; writtenAt: Date },
+  below: number,
+  writtenBefore: Date,
+): boolean => document.generation < below && document.writtenAt < writtenBefore;
+
 /** The generation of document key `key` of the gateway; undefined for any other key. */
 export function documentGeneration(gatewayId: string, key: string): number | undefined {
   const name = key.startsWith(gatewayDocumentsPrefix(gatewayId))

@@ -13,6 +13,7 @@ import {
   configObjects,
   DOCUMENT_PRUNE_BATCH,
   documentGeneration,
+  dueForPrune,
   gatewayDocumentsPrefix,
   stateDocumentKey,
 } from './documents';
@@ -69,8 +70,11 @@ export class S3ConfigStore implements ConfigStore {
     const page = await this.objects.listFirst(gatewayDocumentsPrefix(gatewayId), DOCUMENT_PRUNE_BATCH);
     const due = page
       .filter(({ key, lastModified }) => {
-        const found = documentGeneration(gatewayId, key);
-        return found !== undefined && found < below && lastModified < writtenBefore;
+        const generation = documentGeneration(gatewayId, key);
+        return (
+          generation !== undefined &&
+          dueForPrune({ generation, writtenAt: lastModified }, below, writtenBefore)
+        );
       })
       .map(({ key }) => key);
     if (due.length === 0 || signal?.aborted) return 0;
