@@ -11,6 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalHosts } from '../../runtime/hosts';
 
 const sh = (argv: string[]) => execFileSync(argv[0] as string, argv.slice(1), { encoding: 'utf8' });
+/** As sh, with stderr dropped: for commands whose failure is expected and handled. */
+const quietly = (argv: string[]) =>
+  execFileSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 
 export class ExtraHosts {
   private readonly prefix = `vpe${Math.random().toString(16).slice(2, 7)}`;
@@ -106,9 +109,9 @@ export class ExtraHosts {
     for (const child of this.processes) child.kill('SIGKILL');
     for (const namespace of this.namespaces) {
       try {
-        sh(['ip', 'netns', 'del', namespace]);
+        quietly(['ip', 'netns', 'del', namespace]);
       } catch {
-        // already gone
+        // Already gone (ip prints "Cannot remove namespace file", which is noise here).
       }
     }
     rmSync(this.dir, { recursive: true, force: true });
