@@ -51,7 +51,8 @@ export interface GatewayUpdate {
  * control plane's bookkeeping (generation, the private key it holds, createdAt). When a known
  * gateway's endpoint (publicIp:listenPort) or public key (one whose key pair the product holds)
  * changed, every peer gateway's entry for it gets it too; a new key already held by one of its
- * peers, or by another entry on a peer gateway, refuses the update first. When its
+ * peers, or by another entry on a peer gateway, refuses the update first; peerings allocated while
+ * it runs get the change from a second listing after the registry write. When its
  * instance changed, the old instance loses what was published for it and is torn down, and the
  * new one gets the gateway's configuration (docs/SECURITY.md, "A gateway moved to another instance").
  */
@@ -66,10 +67,8 @@ export async function gatewayUpdated(
   const record = mergeUpdate(input.id, input, existing, d.clock().toISOString());
   // What the peer gateways hold of it (their entries for it) changed: a new key is checked first.
   const rekeyed = existing !== undefined && existing.publicKey !== record.publicKey;
-  const peerings =
-    existing !== undefined && (rekeyed || endpointOf(existing) !== endpointOf(record))
-      ? await peeringPeersOf(d, record, rekeyed)
-      : [];
+  const peersHoldChange = existing !== undefined && changesWhatPeersHold(existing, record);
+  const peerings = peersHoldChange ? await peeringPeersOf(d, record, rekeyed) : [];
   // Then: an instance another gateway holds refuses the whole update (docs/DECISIONS.md, "Hardening").
   await d.repository.claimInstance(record.instanceId, record.id);
   // Peers before the registry: should a start fail, the redelivered event still sees the change
@@ -90,6 +89,10 @@ export async function gatewayUpdated(
     await retireInstance(d, { gatewayId: record.id, instanceId: previousInstance }, ownGeneration);
   }
   const stored = await d.repository.upsertGateway(record);
+  // A peering allocated between the listing above and the upsert copied the old key or endpoint,
+  // and Allocate's check passed (the registry still held them); one allocated after the upsert
+  // copies the new ones. So the peers are listed again, and the newcomers get the change too.
+  if (peersHoldChange) pushes.push(...(await repushToPeers(d, record, await newcomers(d, record, peerings))));
   // A move whose run stopped after the upsert (the event redelivered) is finished from the push
   // item, which still names the old instance until the new one's push records itself.
   const left = previousInstance ?? (await instanceLeftUnpushed(d, stored));
@@ -161,8 +164,35 @@ async function instanceLeftUnpushed(
   return sent !== undefined && sent.instanceId !== gateway.instanceId ? sent.instanceId : undefined;
 }
 
+/**
+ * Peer gateways rewritten at once by an update: one rewrite is a transaction and a StartExecution,
+ * as many in flight as the cascade's starts (PEERING_DELETION_STARTS_IN_FLIGHT, for the same reasons).
+ */
+export const PEER_REWRITES_IN_FLIGHT = 5;
+
 const endpointOf = (gateway: Pick<GatewayRecord, 'publicIp' | 'listenPort'>): string =>
   `${gateway.publicIp}:${gateway.listenPort}`;
+
+/** Whether an update changes what peer gateways hold of the gateway: its endpoint or public key. */
+const changesWhatPeersHold = (existing: GatewayRecord, record: GatewayRecord): boolean =>
+  existing.publicKey !== record.publicKey || endpointOf(existing) !== endpointOf(record);
+
+/**
+ * The gateway's entries for peer gateways that `visited` does not hold: peerings allocated while
+ * the update ran. Their remote entries are checked for a key clash by updateRemotePeer's commit.
+ */
+async function newcomers(
+  d: Pick<UpdateDeps, 'repository'>,
+  gateway: GatewayRecord,
+  visited: readonly PeeringPeer[],
+): Promise<PeeringPeer[]> {
+  const seen = new Set(visited.map((peer) => peer.name));
+  const peers = await d.repository.listPeeringPeers(gateway.id);
+  return peers.filter((peer): peer is PeeringPeer => isPeeringPeer(peer) && !seen.has(peer.name));
+}
+
+const isPeeringPeer = (peer: PeerRecord): peer is PeeringPeer =>
+  peer.type === 'vpc-peering' && Boolean(peer.remoteGatewayId);
 
 type PeeringPeer = PeerRecord & { remoteGatewayId: string };
 
@@ -176,16 +206,17 @@ async function peeringPeersOf(
   rekeyed: boolean,
 ): Promise<PeeringPeer[]> {
   const peers = await d.repository.listPeeringPeers(gateway.id);
-  const peerings = peers.filter(
-    (peer): peer is PeeringPeer => peer.type === 'vpc-peering' && Boolean(peer.remoteGatewayId),
-  );
+  const peerings = peers.filter(isPeeringPeer);
   if (rekeyed) await refuseKeyClash(d, gateway, peerings);
   return peerings;
 }
 
 /**
  * Gives each peer gateway's entry for `gateway` its endpoint and public key, and starts that
- * peer's push at the generation holding the change.
+ * peer's push at the generation holding the change, a bounded number of peers at a time (a hub
+ * has thousands, and the event's Lambda a timeout). One peer's failure stops none of the others;
+ * the first one is then thrown, for the event's retry to redo the walk (each rewrite is idempotent,
+ * and the execution names dedupe the starts).
  */
 async function repushToPeers(
   d: UpdateDeps,
@@ -194,14 +225,21 @@ async function repushToPeers(
 ): Promise<PushRun[]> {
   const remote = { endpoint: endpointOf(gateway), publicKey: gateway.publicKey };
   const runs: PushRun[] = [];
-  for (const peer of peerings) {
+  const failures = await settleEach(peerings, PEER_REWRITES_IN_FLIGHT, async (peer) => {
     // Both sides of a peering name their peer entry alike (peeringPeerName).
     const generation = await d.repository.updateRemotePeer(peer.remoteGatewayId, peer.name, remote);
     // Undefined: the remote side is gone, its peering is being deleted.
-    if (generation === undefined) continue;
-    runs.push(await startGatewayPush(d, peer.remoteGatewayId, generation));
-  }
-  return runs;
+    if (generation !== undefined) runs.push(await startGatewayPush(d, peer.remoteGatewayId, generation));
+  });
+  const [first] = failures;
+  if (first === undefined) return runs;
+  logger.warn('peer gateways not given the change: the event is retried', {
+    gatewayId: gateway.id,
+    failed: failures.length,
+    of: peerings.length,
+    remoteGatewayIds: failures.slice(0, 20).map((failure) => failure.item.remoteGatewayId),
+  });
+  throw first.error;
 }
 
 /**

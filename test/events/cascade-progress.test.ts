@@ -11,9 +11,9 @@ import {
   cascadeGatewayRemoval,
   PEERING_DELETION_STARTS_IN_FLIGHT,
 } from '../../lambdas/app/gateway-lifecycle';
-import type { RemovedGateway, StartedExecution, WorkflowName } from '../../lambdas/app/ports';
+import type { RemovedGateway } from '../../lambdas/app/ports';
 import { TransientError } from '../../lambdas/core/errors';
-import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { MemoryPublications, MemorySecrets, PacedWorkflows, RecordingCommands } from '../support/fakes';
 import { gatewayWithKey } from '../support/gateways';
 import { newPeering } from '../support/records';
 
@@ -54,29 +54,6 @@ class SlowPublications extends MemoryPublications {
       throw timedOut();
     }
     await super.deleteThrough(gatewayId, generation);
-  }
-}
-
-/**
- * Starts that settle a tick after they begin (as a request does), counting how many are in flight
- * at once: a cascade that starts one at a time never has two.
- */
-class PacedWorkflows extends RecordingWorkflows {
-  inFlight = 0;
-  maxInFlight = 0;
-  /** Execution names whose start Step Functions throttles (the adapter's TransientError). */
-  readonly throttled = new Set<string>();
-
-  override async start(workflow: WorkflowName, name: string, input: unknown): Promise<StartedExecution> {
-    this.inFlight += 1;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      await new Promise((resolve) => setImmediate(resolve));
-      if (this.throttled.has(name)) throw new TransientError(`Step Functions throttled ${name}`);
-      return await super.start(workflow, name, input);
-    } finally {
-      this.inFlight -= 1;
-    }
   }
 }
 

@@ -6,14 +6,16 @@
  */
 import type { Context } from 'aws-lambda';
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
+import { PEER_REWRITES_IN_FLIGHT } from '../../lambdas/app/gateway-lifecycle';
 import { pushExecutionName } from '../../lambdas/app/push-runs';
+import { TransientError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
 import { busEvent } from '../support/events';
-import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { MemoryPublications, PacedWorkflows, RecordingCommands } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, publicKeyOf, roadWarrior, uniqueId } from '../support/records';
 
@@ -28,11 +30,11 @@ const updated = (gateway: GatewayRecord) =>
 
 describe('an Updated event moving a gateway endpoint', () => {
   let repository: MemoryRepository;
-  let workflows: RecordingWorkflows;
+  let workflows: PacedWorkflows;
 
   beforeEach(() => {
     repository = new MemoryRepository({}, state);
-    workflows = new RecordingWorkflows();
+    workflows = new PacedWorkflows();
     const publications = new MemoryPublications();
     provideDependencies({
       repository,
@@ -46,13 +48,13 @@ describe('an Updated event moving a gateway endpoint', () => {
 
   afterAll(() => resetDependencies());
 
-  /** A hub peered with two spokes, plus a road-warrior client; returns them and the peer names. */
-  async function hubAndSpokes() {
+  /** A hub peered with `count` spokes, plus a road-warrior client; returns them and the peer names. */
+  async function hubAndSpokes(count = 2) {
     const hub = gatewayRecord({ id: uniqueId('hub') });
-    const spokes = [1, 2].map((i) =>
+    const spokes = Array.from({ length: count }, (_, at) => at + 1).map((i) =>
       gatewayRecord({
         id: uniqueId(`spoke${i}`),
-        vpcCidr: `10.25${i}.0.0/16`,
+        vpcCidr: `10.${200 + i}.0.0/16`,
         tunnelSubnet: `100.65.${i}.0/24`,
         tunnelIp: `100.65.${i}.1`,
       }),
@@ -227,6 +229,63 @@ describe('an Updated event moving a gateway endpoint', () => {
       spokes.map((spoke, i) => pushExecutionName(spoke.id, Number(after[i]))).sort(),
     );
     expect((await repository.getGateway(hub.id))?.publicIp).toBe(NEW_IP);
+  });
+
+  it.each([
+    ['publicIp', { publicIp: NEW_IP }],
+    ['publicKey', { publicKey: NEW_KEY }],
+  ])('gives a %s change to a peering allocated while the update ran', async (_field, change) => {
+    // Prepare: a third spoke's peering with the hub commits right after the update's listing,
+    // with the hub's old values copied (the registry still holds them then).
+    const { hub } = await hubAndSpokes();
+    const late = gatewayRecord({
+      id: uniqueId('late'),
+      vpcCidr: '10.199.0.0/16',
+      tunnelSubnet: '100.65.99.0/24',
+      tunnelIp: '100.65.99.1',
+    });
+    await repository.createGateway(late);
+    const peering = newPeering(hub, late);
+    const listPeeringPeers = repository.listPeeringPeers.bind(repository);
+    let raced = false;
+    repository.listPeeringPeers = async (gatewayId) => {
+      const listed = await listPeeringPeers(gatewayId);
+      if (!raced) {
+        raced = true;
+        await repository.createPeering(peering);
+      }
+      return listed;
+    };
+    const moved = { ...hub, ...change };
+
+    // Act
+    await handler(updated(moved), context);
+
+    // Assess: the late spoke's entry holds the new values, and its push started at that generation.
+    expect(await repository.getPeer(late.id, peering.sides[1].peer.name)).toMatchObject({
+      publicKey: moved.publicKey,
+      endpoint: `${moved.publicIp}:${moved.listenPort}`,
+    });
+    const [generation] = await generationsOf([late]);
+    expect(workflows.starts).toContainEqual(pushOf(late, Number(generation)));
+  });
+
+  it('rewrites a bounded number of peer gateways at a time, and one failure stops none of the others', async () => {
+    // Prepare: twelve spokes, the push of one of them throttled.
+    const { hub, spokes } = await hubAndSpokes(12);
+    const before = await generationsOf(spokes);
+    const throttled = spokes[3] as GatewayRecord;
+    workflows.throttled.add(pushExecutionName(throttled.id, Number(before[3]) + 1));
+
+    // Act
+    const outcome = handler(updated({ ...hub, publicIp: NEW_IP }), context);
+
+    // Assess: the throttle thrown (the event is retried), every other spoke started, the bound used.
+    await expect(outcome).rejects.toBeInstanceOf(TransientError);
+    expect(workflows.maxInFlight).toBe(PEER_REWRITES_IN_FLIGHT);
+    const others = spokes.filter((spoke) => spoke !== throttled);
+    const startedFor = workflows.starts.map((start) => (start.input as { gatewayId: string }).gatewayId);
+    expect(startedFor.sort()).toEqual(others.map((spoke) => spoke.id).sort());
   });
 
   it('skips a peer gateway that is gone', async () => {

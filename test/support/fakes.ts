@@ -45,6 +45,29 @@ export class RecordingWorkflows implements WorkflowEngine {
   }
 }
 
+/**
+ * Starts that settle a tick after they begin (as a request does), counting how many are in flight
+ * at once: a fan-out that starts one at a time never has two.
+ */
+export class PacedWorkflows extends RecordingWorkflows {
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Execution names whose start Step Functions throttles (the adapter's TransientError). */
+  readonly throttled = new Set<string>();
+
+  override async start(workflow: WorkflowName, name: string, input: unknown): Promise<StartedExecution> {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.throttled.has(name)) throw new TransientError(`Step Functions throttled ${name}`);
+      return await super.start(workflow, name, input);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+}
+
 export class MemorySecrets implements SecretStore {
   readonly names = secretNamesUnder(DEFAULT_SECRET_PREFIX);
   readonly values = new Map<string, string>();
