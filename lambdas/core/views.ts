@@ -60,7 +60,10 @@ export function isClientConfigOutdated(
   gateway: ClientConfigSource,
 ): boolean {
   if (peer.type !== 'road-warrior' || peer.configDownloadedAt === undefined) return false;
-  return gateway.clientConfigChangedAt !== undefined && peer.downloadedConfigChangedAt !== gateway.clientConfigChangedAt;
+  return (
+    gateway.clientConfigChangedAt !== undefined &&
+    peer.downloadedConfigChangedAt !== gateway.clientConfigChangedAt
+  );
 }
 
 /** A peer's view; a road-warrior's also says when its config was downloaded and whether it is outdated. */

@@ -223,7 +223,9 @@ test('a config downloaded before the gateway moved is outdated until downloaded 
   expect(phone).toMatchObject({ configDownloadedAt: null, configOutdated: false });
   expect(configValue(after.text, 'Endpoint')).toBe('198.51.100.251:51820');
   expect(refreshed.configOutdated).toBe(false);
-  expect(Date.parse(refreshed.configDownloadedAt)).toBeGreaterThanOrEqual(Date.parse(downloaded.configDownloadedAt));
+  expect(Date.parse(refreshed.configDownloadedAt)).toBeGreaterThanOrEqual(
+    Date.parse(downloaded.configDownloadedAt),
+  );
   expect(renamed).toEqual(refreshed);
 });
 

@@ -24,8 +24,8 @@ import {
 } from '../../app/new-records';
 import {
   type AdmissionKind,
-  type ClientConfigDownload,
   type Admissions,
+  type ClientConfigDownload,
   type GatewayFilter,
   IDEMPOTENCY_TTL_SECONDS,
   type IdempotencyRecord,

@@ -46,7 +46,11 @@ export function gatewaysContract({ repo }: ContractContext): void {
       // Prepare
       const gateway = gatewayRecord();
       await repo().createGateway(gateway);
-      const changed = { ...gateway, publicIp: '198.51.100.8', clientConfigChangedAt: '2026-12-05T10:00:00.000Z' };
+      const changed = {
+        ...gateway,
+        publicIp: '198.51.100.8',
+        clientConfigChangedAt: '2026-12-05T10:00:00.000Z',
+      };
 
       // Act
       await repo().upsertGateway(changed);
