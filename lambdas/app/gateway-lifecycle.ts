@@ -288,7 +288,7 @@ function mergeUpdate(
     // The control plane generated this gateway's key pair: no other public key can be right.
     throw new ValidationError('differs from the key pair generated for this gateway', 'publicKey');
   }
-  return {
+  const merged: GatewayRecord = {
     ...input,
     id,
     name: input.name ?? existing?.name ?? id,
@@ -298,6 +298,11 @@ function mergeUpdate(
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
   };
+  // What its road-warriors' configs carry changed: those downloaded before are outdated. A
+  // redelivery finds the change made (existing holds it) and keeps the time of the first.
+  const clientConfigChangedAt =
+    existing && changesWhatPeersHold(existing, merged) ? now : existing?.clientConfigChangedAt;
+  return clientConfigChangedAt === undefined ? merged : { ...merged, clientConfigChangedAt };
 }
 
 export type CascadeDeps = Pick<

@@ -84,6 +84,15 @@ export interface NewRoadWarrior {
   gateway?: GatewayRecord;
 }
 
+/** A road-warrior's config download as recorded (PeerStore.recordConfigDownload). */
+export interface ClientConfigDownload {
+  /** The entry's public key as read for the config: a removed and re-added entry is not this one. */
+  publicKey: string;
+  downloadedAt: string;
+  /** The gateway's clientConfigChangedAt as read for the config. */
+  gatewayChangedAt: string | undefined;
+}
+
 /** What a gateway's entry for a peer gateway holds of it, and an update of that gateway may change. */
 export interface RemoteGatewayView {
   /** `publicIp:listenPort`. */
@@ -199,6 +208,13 @@ export interface PeerStore {
    * it goes with its peering).
    */
   removeRoadWarrior(gatewayId: string, name: string): Promise<PeerRecord | undefined>;
+  /**
+   * Records a download of the road-warrior's config on its entry (configDownloadedAt,
+   * downloadedConfigChangedAt), replacing the last one; one conditional write. False, nothing
+   * written, when no road-warrior of that name holds `download.publicKey` (removed, or removed and
+   * added again, since the config was read).
+   */
+  recordConfigDownload(gatewayId: string, name: string, download: ClientConfigDownload): Promise<boolean>;
   /** After a gateway is gone: deletes its remaining peer entries, allocations and status. Idempotent. */
   purgeGatewayResidue(gatewayId: string): Promise<void>;
 }

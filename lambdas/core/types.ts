@@ -29,6 +29,11 @@ export interface GatewayRecord extends Gateway {
   privateKeyParam: string | null;
   createdAt: string;
   updatedAt: string;
+  /**
+   * When what its road-warriors' configs carry of it (its public key, its endpoint) last changed:
+   * a config downloaded before is outdated (core/views.ts). Absent: not changed since it was recorded.
+   */
+  clientConfigChangedAt?: string;
 }
 
 /** An entry of a gateway's peer list, as the API shows it. */
@@ -41,6 +46,10 @@ export interface Peer {
   endpoint: string | null;
   peeringId?: string;
   remoteGatewayId?: string;
+  /** road-warrior: when its config was last downloaded; null when no download is recorded. */
+  configDownloadedAt?: string | null;
+  /** road-warrior: its last downloaded config carries a public key or endpoint the gateway no longer has. */
+  configOutdated?: boolean;
 }
 
 /** A peer entry as stored. Secrets are referenced by secret-store name, never held. */
@@ -51,6 +60,10 @@ export interface PeerRecord extends Peer {
   /** road-warrior with a generated key pair: where its private key lives (for its config download). */
   privateKeyParam: string | null;
   createdAt: string;
+  /** road-warrior: when its config was last downloaded (ClientConfigDownload). */
+  configDownloadedAt?: string;
+  /** road-warrior: the gateway's clientConfigChangedAt that config was rendered from; absent when it had none. */
+  downloadedConfigChangedAt?: string;
 }
 
 export interface PeeringSide {

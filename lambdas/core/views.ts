@@ -44,6 +44,35 @@ export function toPublicGateway(record: GatewayRecord): Gateway {
   return pickFields(record, GATEWAY_FIELDS);
 }
 
-export function toPublicPeer(record: PeerRecord): Peer {
-  return pickFields(record, PEER_FIELDS);
+/** What a peer's view needs of its gateway: when what its clients' configs carry last changed. */
+export type ClientConfigSource = Pick<GatewayRecord, 'clientConfigChangedAt'>;
+
+/**
+ * A road-warrior's last downloaded config is outdated when it was rendered from a gateway whose
+ * public key or endpoint has changed since: its recorded change (the gateway's
+ * clientConfigChangedAt when it was read for the config) is not the gateway's last one. Compared
+ * by identity, not by time, so a download that read the gateway just before an update's registry
+ * write is outdated too, whatever its clock says. A config never downloaded (or downloaded before
+ * downloads were recorded) is not outdated: there is nothing known to replace.
+ */
+export function isClientConfigOutdated(
+  peer: Pick<PeerRecord, 'type' | 'configDownloadedAt' | 'downloadedConfigChangedAt'>,
+  gateway: ClientConfigSource,
+): boolean {
+  if (peer.type !== 'road-warrior' || peer.configDownloadedAt === undefined) return false;
+  return (
+    gateway.clientConfigChangedAt !== undefined &&
+    peer.downloadedConfigChangedAt !== gateway.clientConfigChangedAt
+  );
+}
+
+/** A peer's view; a road-warrior's also says when its config was downloaded and whether it is outdated. */
+export function toPublicPeer(record: PeerRecord, gateway: ClientConfigSource): Peer {
+  const peer = pickFields(record, PEER_FIELDS);
+  if (record.type !== 'road-warrior') return peer;
+  return {
+    ...peer,
+    configDownloadedAt: record.configDownloadedAt ?? null,
+    configOutdated: isClientConfigOutdated(record, gateway),
+  };
 }

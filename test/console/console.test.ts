@@ -177,12 +177,14 @@ describe('the console', () => {
       await page.getByRole('dialog').getByRole('button', { name: 'Add peer' }).click();
       const row = page.getByRole('row').filter({ hasText: 'laptop' });
       await row.waitFor();
+      await row.getByText('Not downloaded', { exact: true }).waitFor();
       // Act: download its config
       const [download] = await Promise.all([
         page.waitForEvent('download'),
         row.getByRole('button', { name: 'Download config' }).click(),
       ]);
-      // Assess
+      // Assess: the download is recorded, and the reloaded row says so
+      await row.getByText(/^Downloaded /).waitFor();
       expect(download.suggestedFilename()).toBe('alice-prod-laptop.conf');
       const config = await readFile(await download.path(), 'utf8');
       expect(config).toMatch(/AllowedIPs\s*=.*/);

@@ -120,6 +120,8 @@ describe('gateway-events handler', () => {
       publicIp: '198.51.100.7',
       status: 'ERROR',
       updatedAt: NOW.toISOString(),
+      // A new endpoint: the road-warriors' configs downloaded before are outdated.
+      clientConfigChangedAt: NOW.toISOString(),
     });
   });
 

@@ -37,6 +37,8 @@ test('a generated key pair: 201 without the private key; the config download hol
     tunnelIp: expect.stringMatching(/^100\.64\.\d+\.\d+$/),
     allowedIps: [`${created.json.tunnelIp}/32`],
     endpoint: null,
+    configDownloadedAt: null,
+    configOutdated: false,
   });
   expect(config.status).toBe(200);
   expect(config.headers.get('content-type')).toContain('text/plain');
@@ -175,6 +177,56 @@ test("the config's AllowedIPs follow the gateway's ACTIVE peerings", async () =>
   expect(whilePeered).toBe(`${gateway.vpcCidr}, ${gateway.tunnelSubnet}, ${remote.vpcCidr}`);
   expect([202, 204]).toContain(removal.status);
   expect(afterDeletion).toBe(`${gateway.vpcCidr}, ${gateway.tunnelSubnet}`);
+});
+
+/** A "VPN Gateway Updated" event carrying `gateway`, as the provisioning system sends it. */
+const gatewayUpdated = (gateway: Record<string, unknown>) =>
+  target.putEvents([
+    { Source: 'vpn.gateways', DetailType: 'VPN Gateway Updated', Detail: JSON.stringify(gateway) },
+  ]);
+
+/** The road-warrior `name` as the gateway's peer list (GET /v1/gateways/{id}/peers) shows it. */
+async function listedPeer(gatewayId: string, name: string) {
+  const reply = await client.call('GET', `/v1/gateways/${gatewayId}/peers`, { token: target.tokens.alice });
+  return reply.json.items.find((peer: { name: string }) => peer.name === name);
+}
+
+test('a config downloaded before the gateway moved is outdated until downloaded again; a rename changes nothing', async () => {
+  // Prepare: a laptop that downloaded its config, a phone that never did.
+  const gateway = await newGateway('alice');
+  await addPeer(gateway.id, { name: 'laptop' });
+  await addPeer(gateway.id, { name: 'phone' });
+  const before = await configOf(gateway.id, 'laptop');
+  const downloaded = await listedPeer(gateway.id, 'laptop');
+  const moved = { ...gateway, publicIp: '198.51.100.251' };
+
+  // Act: the endpoint moves; the laptop downloads again; then a rename.
+  await gatewayUpdated(moved);
+  const outdated = await eventually('the laptop config outdated', async () => {
+    const laptop = (await peersOf(client, target.tokens.alice, gateway.id)).find((p) => p.name === 'laptop');
+    return laptop?.configOutdated === true ? laptop : undefined;
+  });
+  const phone = await listedPeer(gateway.id, 'phone');
+  const after = await configOf(gateway.id, 'laptop');
+  const refreshed = await listedPeer(gateway.id, 'laptop');
+  await gatewayUpdated({ ...moved, name: 'renamed' });
+  await eventually('the rename', async () => {
+    const reply = await client.call('GET', `/v1/gateways/${gateway.id}`, { token: target.tokens.alice });
+    return reply.json.name === 'renamed' ? true : undefined;
+  });
+  const renamed = await listedPeer(gateway.id, 'laptop');
+
+  // Assess
+  expect(configValue(before.text, 'Endpoint')).toBe(`${gateway.publicIp}:51820`);
+  expect(downloaded).toMatchObject({ configDownloadedAt: expect.any(String), configOutdated: false });
+  expect(outdated.configDownloadedAt).toBe(downloaded.configDownloadedAt);
+  expect(phone).toMatchObject({ configDownloadedAt: null, configOutdated: false });
+  expect(configValue(after.text, 'Endpoint')).toBe('198.51.100.251:51820');
+  expect(refreshed.configOutdated).toBe(false);
+  expect(Date.parse(refreshed.configDownloadedAt)).toBeGreaterThanOrEqual(
+    Date.parse(downloaded.configDownloadedAt),
+  );
+  expect(renamed).toEqual(refreshed);
 });
 
 test('no secret appears in any JSON response of this file', async () => {

@@ -141,4 +141,35 @@ describe('peers table', () => {
     expect(phone?.textContent).toContain('Offline');
     expect(screen.getAllByRole('button', { name: 'Download config' })).toHaveLength(2);
   });
+
+  test("says which road-warriors' configs are outdated, downloaded, or never downloaded", () => {
+    // Prepare
+    const [laptop, phone] = peers as [Peer, Peer];
+    const noop = vi.fn();
+    const downloadedAt = new Date(Date.now() - 120_000).toISOString();
+
+    // Act
+    render(
+      <PeersTable
+        peers={[
+          { ...laptop, configDownloadedAt: downloadedAt, configOutdated: true },
+          { ...phone, configDownloadedAt: downloadedAt, configOutdated: false },
+          { ...phone, name: 'tablet', publicKey: 'k3', configDownloadedAt: null, configOutdated: false },
+        ]}
+        status={status}
+        loading={false}
+        onAddPeer={noop}
+        onDelete={noop}
+        onDownload={noop}
+        onShowQr={noop}
+      />,
+    );
+
+    // Assess
+    const [, outdated, current, never] = screen.getAllByRole('row');
+    expect(outdated?.textContent).toContain('Outdated: download the config again');
+    expect(current?.textContent).toContain('Downloaded 2 minutes ago');
+    expect(current?.textContent).not.toContain('Outdated');
+    expect(never?.textContent).toContain('Not downloaded');
+  });
 });

@@ -5,6 +5,7 @@ import Button from '@cloudscape-design/components/button';
 import Header from '@cloudscape-design/components/header';
 import Pagination from '@cloudscape-design/components/pagination';
 import SpaceBetween from '@cloudscape-design/components/space-between';
+import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table, { type TableProps } from '@cloudscape-design/components/table';
 import TextFilter from '@cloudscape-design/components/text-filter';
 import type { GatewayStatus, Peer, PeerLiveStatus } from '../api/client';
@@ -26,6 +27,19 @@ function Handshake({ live }: { live: PeerLiveStatus | undefined }) {
       <span>{at === null ? 'never' : relativeTime(at, now)}</span>
     </SpaceBetween>
   );
+}
+
+/**
+ * A road-warrior's config: outdated once the gateway's public key or endpoint changed after its
+ * download (the client no longer connects), else when it was downloaded.
+ */
+function ClientConfig({ peer }: { peer: Peer }) {
+  if (peer.type !== 'road-warrior') return <>-</>;
+  if (peer.configOutdated) {
+    return <StatusIndicator type="warning">Outdated: download the config again</StatusIndicator>;
+  }
+  if (!peer.configDownloadedAt) return <Box color="text-status-inactive">Not downloaded</Box>;
+  return <>Downloaded {relativeTime(Date.parse(peer.configDownloadedAt), Date.now())}</>;
 }
 
 export function PeersTable(props: {
@@ -61,6 +75,7 @@ export function PeersTable(props: {
     { id: 'allowedIps', header: 'AllowedIPs', cell: (row) => row.allowedIps.join(', ') },
     { id: 'endpoint', header: 'Endpoint', cell: (row) => row.endpoint ?? row.live?.endpoint ?? '-' },
     { id: 'handshake', header: 'Latest handshake', cell: (row) => <Handshake live={row.live} /> },
+    { id: 'config', header: 'Config', cell: (row) => <ClientConfig peer={row} /> },
     {
       id: 'transfer',
       header: 'Transfer',

@@ -108,6 +108,8 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
   const fetchConfig = async (peerName: string, then: (config: string) => void) => {
     try {
       then(await downloadConfig(id, peerName));
+      // The download is recorded on the peer: its "Outdated" warning is gone.
+      gateway.reload();
     } catch (error) {
       reportError(`Getting the config of ${peerName}`, error);
     }

@@ -147,6 +147,7 @@ const GATEWAY_RECORD_FIELDS = [
   'privateKeyParam',
   'createdAt',
   'updatedAt',
+  'clientConfigChangedAt',
 ] as const satisfies readonly (keyof GatewayRecord)[];
 
 const PEER_RECORD_FIELDS = [
@@ -155,6 +156,8 @@ const PEER_RECORD_FIELDS = [
   'presharedKeyParam',
   'privateKeyParam',
   'createdAt',
+  'configDownloadedAt',
+  'downloadedConfigChangedAt',
 ] as const satisfies readonly (keyof PeerRecord)[];
 
 const PEERING_FIELDS = [

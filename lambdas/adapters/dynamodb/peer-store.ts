@@ -9,6 +9,7 @@
  */
 import { roadWarriorPeer } from '../../app/new-records';
 import type {
+  ClientConfigDownload,
   NewRoadWarrior,
   PeerStore,
   PublicKeyHolders,
@@ -222,6 +223,31 @@ export class DynamoPeerStore implements PeerStore {
       ]);
       return reasons ? AGAIN : peer;
     });
+  }
+
+  /** One UpdateItem on the entry (1 WCU): its stream record is a MODIFY, which the cascade's filter drops. */
+  async recordConfigDownload(
+    gatewayId: string,
+    name: string,
+    download: ClientConfigDownload,
+  ): Promise<boolean> {
+    const changed = download.gatewayChangedAt;
+    const written = await this.table.updateIfMatches({
+      Key: keys.peer(gatewayId, name),
+      UpdateExpression:
+        changed === undefined
+          ? 'SET configDownloadedAt = :at REMOVE downloadedConfigChangedAt'
+          : 'SET configDownloadedAt = :at, downloadedConfigChangedAt = :changed',
+      ConditionExpression: '#type = :roadWarrior AND publicKey = :publicKey',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: {
+        ':at': download.downloadedAt,
+        ':roadWarrior': 'road-warrior',
+        ':publicKey': download.publicKey,
+        ...(changed === undefined ? {} : { ':changed': changed }),
+      },
+    });
+    return written !== undefined;
   }
 
   async purgeGatewayResidue(gatewayId: string): Promise<void> {

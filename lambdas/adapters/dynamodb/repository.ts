@@ -107,6 +107,8 @@ export class DynamoRepository implements Repository {
   addRoadWarrior: Repository['addRoadWarrior'] = (peer) => this.peers.addRoadWarrior(peer);
   removeRoadWarrior: Repository['removeRoadWarrior'] = (gatewayId, name) =>
     this.peers.removeRoadWarrior(gatewayId, name);
+  recordConfigDownload: Repository['recordConfigDownload'] = (gatewayId, name, download) =>
+    this.peers.recordConfigDownload(gatewayId, name, download);
   purgeGatewayResidue: Repository['purgeGatewayResidue'] = (gatewayId) =>
     this.peers.purgeGatewayResidue(gatewayId);
 

@@ -25,6 +25,7 @@ import {
 import {
   type AdmissionKind,
   type Admissions,
+  type ClientConfigDownload,
   type GatewayFilter,
   IDEMPOTENCY_TTL_SECONDS,
   type IdempotencyRecord,
@@ -200,7 +201,15 @@ export class MemoryRepository implements Repository {
       return copy(gateway);
     }
     const { desiredGeneration, privateKeyParam, createdAt } = stored.record;
-    stored.record = { ...copy(gateway), desiredGeneration, privateKeyParam, createdAt };
+    // Replaced when given, kept otherwise, as the DynamoDB update that sets only the fields given.
+    const changed = gateway.clientConfigChangedAt ?? stored.record.clientConfigChangedAt;
+    stored.record = {
+      ...copy(gateway),
+      desiredGeneration,
+      privateKeyParam,
+      createdAt,
+      ...(changed === undefined ? {} : { clientConfigChangedAt: changed }),
+    };
     stored.capacity = capacityOf(gateway);
     return copy(stored.record);
   }
@@ -362,6 +371,19 @@ export class MemoryRepository implements Repository {
     const stored = this.gateways.get(gatewayId);
     if (stored) stored.record.desiredGeneration += 1;
     return copy(peer);
+  }
+
+  async recordConfigDownload(
+    gatewayId: string,
+    name: string,
+    download: ClientConfigDownload,
+  ): Promise<boolean> {
+    const peer = this.peersOf(gatewayId).get(name);
+    if (peer?.type !== 'road-warrior' || peer.publicKey !== download.publicKey) return false;
+    peer.configDownloadedAt = download.downloadedAt;
+    if (download.gatewayChangedAt === undefined) delete peer.downloadedConfigChangedAt;
+    else peer.downloadedConfigChangedAt = download.gatewayChangedAt;
+    return true;
   }
 
   async purgeGatewayResidue(gatewayId: string): Promise<void> {

@@ -87,7 +87,7 @@ export async function getGatewayDetail(
   const peers = await d.repository.pagePeers(gatewayId, page);
   return {
     ...toPublicGateway(gateway),
-    peers: peers.items.map(toPublicPeer),
+    peers: peers.items.map((peer) => toPublicPeer(peer, gateway)),
     ...(peers.nextToken ? { peersNextToken: peers.nextToken } : {}),
   };
 }
@@ -100,9 +100,10 @@ export async function listGatewayPeers(
   query: QueryParameters,
 ): Promise<Page<Peer>> {
   const page = peerListPage(caller, gatewayId, query);
-  await visibleGateway(d, caller, gatewayId);
+  // Read to authorize anyway: it also says whether each road-warrior's config is outdated.
+  const gateway = await visibleGateway(d, caller, gatewayId);
   const peers = await d.repository.pagePeers(gatewayId, page);
-  return { ...peers, items: peers.items.map(toPublicPeer) };
+  return { ...peers, items: peers.items.map((peer) => toPublicPeer(peer, gateway)) };
 }
 
 /** Deletes the gateway item; the stream-driven cascade then removes its peerings and peers. */

@@ -42,7 +42,7 @@ export async function addRoadWarrior(
   });
   if (cleanup) await d.repository.clearSecretCleanup(cleanup);
   await pushGatewayAndWait(d, gatewayId, timing);
-  return toPublicPeer(peer);
+  return toPublicPeer(peer, gateway);
 }
 
 /**
@@ -107,9 +107,14 @@ export async function deletePeer(
 /**
  * wg-quick config of a road-warrior client: the private key only when the control plane generated
  * it (the one place it may leave the store), and the VPC CIDRs of the gateway's ACTIVE peerings.
+ * The download is recorded on the entry, with the gateway's key-or-endpoint change it was rendered
+ * from, once the config is rendered and before it is answered: the road-warrior's view then says
+ * whether the client holds an outdated one (core/views.ts). A failed record fails the download (a
+ * retryable 503), so a config never leaves unrecorded (docs/DECISIONS.md, "Road-warrior configs
+ * after a gateway's key or endpoint changes").
  */
 export async function clientConfig(
-  d: Pick<ApiDeps, 'repository' | 'secrets'>,
+  d: Pick<ApiDeps, 'repository' | 'secrets' | 'clock'>,
   caller: Caller,
   gatewayId: string,
   name: string,
@@ -119,7 +124,15 @@ export async function clientConfig(
   if (!peer) throw new NotFoundError(`Peer ${name}`);
   const privateKey = peer.privateKeyParam ? ((await d.secrets.get(peer.privateKeyParam)) ?? null) : null;
   const peeredVpcCidrs = await activePeeredVpcCidrs(d, gatewayId);
-  return renderClientConfig({ gateway, peer, privateKey, peeredVpcCidrs });
+  const config = renderClientConfig({ gateway, peer, privateKey, peeredVpcCidrs });
+  const recorded = await d.repository.recordConfigDownload(gatewayId, name, {
+    publicKey: peer.publicKey,
+    downloadedAt: d.clock().toISOString(),
+    gatewayChangedAt: gateway.clientConfigChangedAt,
+  });
+  // Removed (or removed and added again with another key) since it was read: not this peer's config.
+  if (!recorded) throw new NotFoundError(`Peer ${name}`);
+  return config;
 }
 
 async function activePeeredVpcCidrs(d: Pick<ApiDeps, 'repository'>, gatewayId: string): Promise<string[]> {

@@ -42,6 +42,27 @@ export function gatewaysContract({ repo }: ContractContext): void {
       expect(await repo().getGateway(unknown.id)).toEqual(unknown);
     });
 
+    it("keeps a gateway's clientConfigChangedAt: replaced when an upsert gives one, kept when it gives none", async () => {
+      // Prepare
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+      const changed = {
+        ...gateway,
+        publicIp: '198.51.100.8',
+        clientConfigChangedAt: '2026-12-05T10:00:00.000Z',
+      };
+
+      // Act
+      await repo().upsertGateway(changed);
+      const stored = await repo().getGateway(gateway.id);
+      const renamed = await repo().upsertGateway({ ...gateway, publicIp: '198.51.100.8', name: 'renamed' });
+
+      // Assess
+      expect(stored).toEqual(changed);
+      expect(renamed).toEqual({ ...changed, name: 'renamed' });
+      expect(await repo().getGateway(gateway.id)).toEqual({ ...changed, name: 'renamed' });
+    });
+
     it('lists gateways per owner by id, and every gateway for admins', async () => {
       // Prepare
       const owner = uniqueId('owner');

@@ -1,7 +1,7 @@
 /** The Repository contract (test/support/repository-contract.ts): road-warriors. */
 import { ConflictError, GatewayGoneError } from '../../../lambdas/core/errors';
 import { gatewayRecord } from '../gateways';
-import { newPeering, roadWarrior, uniqueId } from '../records';
+import { newPeering, publicKeyOf, roadWarrior, uniqueId } from '../records';
 import type { ContractContext } from './context';
 
 export function roadWarriorsContract({ repo, pairOfGateways, generationOf }: ContractContext): void {
@@ -110,6 +110,69 @@ export function roadWarriorsContract({ repo, pairOfGateways, generationOf }: Con
       // Assess
       expect([moved, repeated, noPeer, noGateway]).toEqual([2, 2, undefined, undefined]);
       expect((await repo().getPeer(a.id, name))?.endpoint).toBe('198.51.100.9:51820');
+    });
+
+    it('records a config download on the entry it was read for, the last one replacing the one before', async () => {
+      // Prepare
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+      const laptop = await repo().addRoadWarrior(roadWarrior(gateway.id, 'laptop'));
+      const CHANGED = '2026-12-05T10:00:00.000Z';
+
+      // Act
+      const first = await repo().recordConfigDownload(gateway.id, 'laptop', {
+        publicKey: laptop.publicKey,
+        downloadedAt: '2026-12-05T09:00:00.000Z',
+        gatewayChangedAt: undefined,
+      });
+      const afterFirst = await repo().getPeer(gateway.id, 'laptop');
+      const second = await repo().recordConfigDownload(gateway.id, 'laptop', {
+        publicKey: laptop.publicKey,
+        downloadedAt: '2026-12-05T11:00:00.000Z',
+        gatewayChangedAt: CHANGED,
+      });
+
+      // Assess: the download is the entry's only change (no generation moves: nothing to push).
+      expect([first, second]).toEqual([true, true]);
+      expect(afterFirst).toEqual({ ...laptop, configDownloadedAt: '2026-12-05T09:00:00.000Z' });
+      expect(await repo().getPeer(gateway.id, 'laptop')).toEqual({
+        ...laptop,
+        configDownloadedAt: '2026-12-05T11:00:00.000Z',
+        downloadedConfigChangedAt: CHANGED,
+      });
+      expect(await repo().listPeers(gateway.id)).toEqual([await repo().getPeer(gateway.id, 'laptop')]);
+      expect(await generationOf(gateway.id)).toBe(1);
+    });
+
+    it('records no download for an entry removed, added again with another key, or of a peering', async () => {
+      // Prepare
+      const [a, b] = await pairOfGateways();
+      const peering = await repo().createPeering(newPeering(a, b));
+      const removed = await repo().addRoadWarrior(roadWarrior(a.id, 'old'));
+      await repo().removeRoadWarrior(a.id, 'old');
+      const read = await repo().addRoadWarrior(roadWarrior(a.id, 'laptop'));
+      await repo().removeRoadWarrior(a.id, 'laptop');
+      const again = await repo().addRoadWarrior({
+        ...roadWarrior(a.id, 'laptop'),
+        publicKey: publicKeyOf(a.id, 'laptop', 'again'),
+      });
+      const entry = `vpc-peering-${peering.id}`;
+      const download = (publicKey: string) => ({
+        publicKey,
+        downloadedAt: '2026-12-05T09:00:00.000Z',
+        gatewayChangedAt: undefined,
+      });
+
+      // Act
+      const gone = await repo().recordConfigDownload(a.id, 'old', download(removed.publicKey));
+      const replaced = await repo().recordConfigDownload(a.id, 'laptop', download(read.publicKey));
+      const ofPeering = await repo().recordConfigDownload(a.id, entry, download(b.publicKey));
+
+      // Assess
+      expect([gone, replaced, ofPeering]).toEqual([false, false, false]);
+      expect(await repo().getPeer(a.id, 'old')).toBeUndefined();
+      expect(await repo().getPeer(a.id, 'laptop')).toEqual(again);
+      expect(await repo().getPeer(a.id, entry)).not.toHaveProperty('configDownloadedAt');
     });
   });
 }
