@@ -32,6 +32,11 @@ export interface PushTicket {
    * settling time (namesToCopy). Absent from tickets of executions started before it was added.
    */
   deliveredAt?: string;
+  /**
+   * The holder of the gateway's push lease this push was sent under (pushUnderLease): its
+   * CheckCommand frees the lease when the command ends. Absent from a push sent without one.
+   */
+  leaseHolder?: string;
 }
 
 type PushDeps = Pick<Dependencies, 'repository' | 'configStore' | 'instanceSecrets' | 'commands' | 'clock'>;
@@ -214,6 +219,128 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
 }
 
 /**
+ * How long a push lease keeps other pushes of its gateway waiting: about what a healthy apply takes
+ * at most (on AWS a push's CheckCommand gives up after 60 polls of 2 s), not the command's SSM
+ * timeout (600 s), since a holder that vanished (its execution stopped) would keep every waiter that
+ * long. The lease only spares commands: a holder still polling when it expires costs one command
+ * more (the instance applies in order and skips stale documents), never a wrong apply.
+ */
+export const PUSH_LEASE_MS = 2 * 60_000;
+
+/** A push that waits for the gateway's lease: what its execution needs applied, and its tries. */
+export interface QueuedPush {
+  gatewayId: string;
+  gatewayCreatedAt: string;
+  /**
+   * The gateway's generation at the execution's first try, read after its own change: what
+   * Activate requires (the generation it would have rendered). Kept across tries, so a waiter never
+   * chases the changes of pushes started after it.
+   */
+  generation: number;
+  tries: number;
+}
+
+export type LeasedPush =
+  | { kind: 'gone' }
+  | { kind: 'applied'; generation: number }
+  | { kind: 'queued'; queued: QueuedPush }
+  | { kind: 'sent'; ticket: PushTicket };
+
+/**
+ * One try of a push that coalesces with the gateway's others (docs/DECISIONS.md "Coalescing a
+ * gateway's pushes"): done without sending when the gateway's instance already applied what this
+ * execution needs; otherwise it takes the gateway's push lease and sends the latest generation
+ * (which covers every waiter), or, the lease held by another push, answers queued, to try again
+ * after a wait. The lease is held by the execution's push loop (`loop`, its state name): a retried
+ * step finds its own lease and its recorded command instead of sending twice. After `maxTries` queued tries it sends without
+ * the lease, as every push did before.
+ */
+export async function pushUnderLease(
+  d: PushDeps,
+  gatewayId: string,
+  lease: { execution: string; loop: string; queued?: QueuedPush; maxTries: number },
+): Promise<LeasedPush> {
+  const gateway = await d.repository.getGateway(gatewayId);
+  if (!gateway) return { kind: 'gone' };
+  const { queued } = lease;
+  // A waiter of another incarnation (the id deleted and registered again) needs this one's state.
+  const sameIncarnation = queued?.gatewayCreatedAt === gateway.createdAt;
+  const needed = queued && sameIncarnation ? queued.generation : gateway.desiredGeneration;
+  if (await appliedCovers(d, gateway, needed)) return { kind: 'applied', generation: needed };
+  const tries = queued?.tries ?? 0;
+  if (tries >= lease.maxTries) return sent(await pushGatewayConfig(d, gatewayId));
+  const now = d.clock();
+  const holder = `${lease.execution}/${lease.loop}`;
+  const taken = await d.repository.takePushLease(
+    {
+      gatewayId,
+      execution: lease.execution,
+      leaseHolder: holder,
+      gatewayCreatedAt: gateway.createdAt,
+      instanceId: gateway.instanceId,
+      expiresAt: new Date(now.getTime() + PUSH_LEASE_MS).toISOString(),
+    },
+    now.toISOString(),
+  );
+  if (!taken) {
+    const waiting = { gatewayId, gatewayCreatedAt: gateway.createdAt, generation: needed, tries: tries + 1 };
+    return { kind: 'queued', queued: waiting };
+  }
+  const { commandId, generation, deliveredAt } = taken;
+  if (commandId !== undefined && generation !== undefined) {
+    // This loop's own command, sent by an attempt that died before answering: poll it.
+    const { gatewayCreatedAt, instanceId } = taken;
+    const ticket = { gatewayId, gatewayCreatedAt, instanceId, commandId, generation, polls: 0 };
+    return sent({
+      ...ticket,
+      ...(deliveredAt === undefined ? {} : { deliveredAt }),
+      leaseHolder: holder,
+    });
+  }
+  const ticket = await pushGatewayConfig(d, gatewayId).catch(async (error: unknown) => {
+    // Nothing sent: the waiters need not wait out the expiry (a retry of this step takes it again).
+    await d.repository.releasePushLease(gatewayId, holder);
+    throw error;
+  });
+  if (!ticket) return { kind: 'gone' };
+  await d.repository.recordPushLeaseCommand({
+    ...taken,
+    commandId: ticket.commandId,
+    generation: ticket.generation,
+    deliveredAt: ticket.deliveredAt ?? now.toISOString(),
+  });
+  return sent({ ...ticket, leaseHolder: holder });
+}
+
+/** A push sent, or not (undefined: the gateway is gone). */
+export const sent = (ticket: PushTicket | undefined): LeasedPush =>
+  ticket ? { kind: 'sent', ticket } : { kind: 'gone' };
+
+/**
+ * Whether the gateway's instance applied `generation` or above, as this incarnation on its current
+ * instance (a report of another is never the gateway's: plausiblyApplied).
+ */
+async function appliedCovers(
+  d: Pick<PushDeps, 'repository'>,
+  gateway: GatewayRecord,
+  generation: number,
+): Promise<boolean> {
+  const applied = await d.repository.getAppliedGeneration(gateway.id);
+  return (
+    applied !== undefined &&
+    applied.appliedGeneration >= generation &&
+    applied.instanceId === gateway.instanceId &&
+    applied.gatewayCreatedAt === gateway.createdAt
+  );
+}
+
+/** Frees the lease a push was sent under once its command ended (waiters may send the next). */
+async function releaseLease(d: Pick<Dependencies, 'repository'>, ticket: PushTicket): Promise<void> {
+  if (ticket.leaseHolder !== undefined)
+    await d.repository.releasePushLease(ticket.gatewayId, ticket.leaseHolder);
+}
+
+/**
  * Whether a finished push's report may be recorded (docs/SECURITY.md, "Reports"). The gateway is
  * read once per finished push (1 RRU): the report is the gateway's status only while the gateway is
  * the incarnation the ticket pushed (a late report of a deleted gateway's old instance never lands
@@ -268,27 +395,39 @@ export async function checkPush(
     });
   }
   const { status, output } = await d.commands.get(ticket.commandId, ticket.instanceId);
-  if (status === 'Success') {
-    const report = parseInstanceReport(output);
-    if (!report) throw new CommandFailedError(`Config push to ${ticket.instanceId} returned no report`);
-    // The ticket names the gateway: a push's report is never trusted to name another one.
-    if (await plausiblyApplied(d, ticket, report.appliedGeneration)) {
-      const { instanceId, gatewayCreatedAt, deliveredAt } = ticket;
-      const appliedBy = {
-        instanceId,
-        gatewayCreatedAt,
-        ...(deliveredAt === undefined ? {} : { deliveredAt }),
-      };
-      await recordPushReport(d, { ...report, gatewayId: ticket.gatewayId }, appliedBy);
-    }
-    return { done: true, appliedGeneration: report.appliedGeneration };
-  }
-  if (status === 'Failed' || status === 'TimedOut' || status === 'Cancelled') {
-    throw new CommandFailedError(`Config push to ${ticket.instanceId} ended ${status}`);
-  }
   const polls = ticket.polls + 1;
-  if (polls >= maxPolls) {
+  const ended =
+    status === 'Success' || status === 'Failed' || status === 'TimedOut' || status === 'Cancelled';
+  if (!ended && polls < maxPolls) return { done: false, ticket: { ...ticket, polls } };
+  // Ended (or given up on): the lease goes after its report is recorded, so a waiter that finds
+  // it free also finds what it applied; a failure frees it for a waiter's fresh command.
+  try {
+    if (status === 'Success')
+      return { done: true, appliedGeneration: await recordSuccess(d, ticket, output) };
+    if (ended) throw new CommandFailedError(`Config push to ${ticket.instanceId} ended ${status}`);
     throw new CommandFailedError(`Config push to ${ticket.instanceId} did not finish after ${polls} polls`);
+  } finally {
+    await releaseLease(d, ticket);
   }
-  return { done: false, ticket: { ...ticket, polls } };
+}
+
+/** Records a successful push's report (if it may be: plausiblyApplied); the generation applied. */
+async function recordSuccess(
+  d: Pick<Dependencies, 'repository' | 'configStore' | 'clock'>,
+  ticket: PushTicket,
+  output: string,
+): Promise<number> {
+  const report = parseInstanceReport(output);
+  if (!report) throw new CommandFailedError(`Config push to ${ticket.instanceId} returned no report`);
+  // The ticket names the gateway: a push's report is never trusted to name another one.
+  if (await plausiblyApplied(d, ticket, report.appliedGeneration)) {
+    const { instanceId, gatewayCreatedAt, deliveredAt } = ticket;
+    const appliedBy = {
+      instanceId,
+      gatewayCreatedAt,
+      ...(deliveredAt === undefined ? {} : { deliveredAt }),
+    };
+    await recordPushReport(d, { ...report, gatewayId: ticket.gatewayId }, appliedBy);
+  }
+  return report.appliedGeneration;
 }

@@ -103,6 +103,34 @@ describe.each(LAMBDA_TIMEOUTS)('a step Lambda timing out once (%s)', (errorName)
       gateway.desiredGeneration,
     );
   });
+  it('push-gateway: a push cut off after sending its command is retried without sending another', async () => {
+    // Prepare: every command sent is counted.
+    const gateway = await bench.gateway();
+    const local = bench.commands();
+    const sent: string[] = [];
+    bench.useCommands({
+      send: async (command) => {
+        const id = await local.send(command);
+        sent.push(id);
+        return id;
+      },
+      teardown: (command) => local.teardown(command),
+      requestReports: () => local.requestReports(),
+      get: (commandId, instanceId) => local.get(commandId, instanceId),
+    });
+    const engine = bench.engine({ PushConfigFunctionArn: timingOutOnce(errorName) });
+
+    // Act
+    const result = await runToEnd(engine, 'push-gateway', `push-${gateway.id}-0`, { gatewayId: gateway.id });
+
+    // Assess: the retry found the lease its first run took, with that run's command, and polled it.
+    expect(outcomesOf('PushConfigFunctionArn')).toEqual([errorName, 'ok']);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(sent).toHaveLength(1);
+    expect((await bench.repository().getAppliedGeneration(gateway.id))?.appliedGeneration).toBe(
+      gateway.desiredGeneration,
+    );
+  });
 });
 
 describe('a step Lambda that always times out', () => {
