@@ -6,6 +6,7 @@
  */
 
 import { CommandFailedError, SecretMissingError, TransientError } from '../core/errors';
+import { pushLeaseFree } from '../core/push-lease';
 import { type GatewayDesiredState, renderGatewayState, serialiseState } from '../core/render';
 import { documentSecretNames, instanceSecretNames } from '../core/secret-scope';
 import { parseInstanceReport } from '../core/status';
@@ -231,6 +232,8 @@ export const PUSH_LEASE_MS = 2 * 60_000;
 export interface QueuedPush {
   gatewayId: string;
   gatewayCreatedAt: string;
+  /** The instance the gateway had at the last full try: a lease for another one is stale. */
+  instanceId: string;
   /**
    * The gateway's generation at the execution's first try, read after its own change: what
    * Activate requires (the generation it would have rendered). Kept across tries, so a waiter never
@@ -260,9 +263,14 @@ export async function pushUnderLease(
   gatewayId: string,
   lease: { execution: string; loop: string; queued?: QueuedPush; maxTries: number },
 ): Promise<LeasedPush> {
+  const { queued } = lease;
+  const holder = `${lease.execution}/${lease.loop}`;
+  // A waiter whose lease is still another's, live, reads nothing else (1 read a try).
+  if (queued && queued.tries < lease.maxTries && (await heldByAnother(d, queued, lease.execution, holder))) {
+    return { kind: 'queued', queued: { ...queued, tries: queued.tries + 1 } };
+  }
   const gateway = await d.repository.getGateway(gatewayId);
   if (!gateway) return { kind: 'gone' };
-  const { queued } = lease;
   // A waiter of another incarnation (the id deleted and registered again) needs this one's state.
   const sameIncarnation = queued?.gatewayCreatedAt === gateway.createdAt;
   const needed = queued && sameIncarnation ? queued.generation : gateway.desiredGeneration;
@@ -270,7 +278,6 @@ export async function pushUnderLease(
   const tries = queued?.tries ?? 0;
   if (tries >= lease.maxTries) return sent(await pushGatewayConfig(d, gatewayId));
   const now = d.clock();
-  const holder = `${lease.execution}/${lease.loop}`;
   const taken = await d.repository.takePushLease(
     {
       gatewayId,
@@ -283,8 +290,11 @@ export async function pushUnderLease(
     now.toISOString(),
   );
   if (!taken) {
-    const waiting = { gatewayId, gatewayCreatedAt: gateway.createdAt, generation: needed, tries: tries + 1 };
-    return { kind: 'queued', queued: waiting };
+    const { createdAt: gatewayCreatedAt, instanceId } = gateway;
+    return {
+      kind: 'queued',
+      queued: { gatewayId, gatewayCreatedAt, instanceId, generation: needed, tries: tries + 1 },
+    };
   }
   const { commandId, generation, deliveredAt } = taken;
   if (commandId !== undefined && generation !== undefined) {
@@ -315,6 +325,19 @@ export async function pushUnderLease(
 /** A push sent, or not (undefined: the gateway is gone). */
 export const sent = (ticket: PushTicket | undefined): LeasedPush =>
   ticket ? { kind: 'sent', ticket } : { kind: 'gone' };
+
+/** Whether another push loop holds the gateway's lease, live, for what the waiter last saw. */
+async function heldByAnother(
+  d: Pick<PushDeps, 'repository' | 'clock'>,
+  queued: QueuedPush,
+  execution: string,
+  holder: string,
+): Promise<boolean> {
+  const stored = await d.repository.getPushLease(queued.gatewayId);
+  if (!stored || stored.leaseHolder === holder) return false;
+  const wanted = { execution, leaseHolder: holder, ...queued };
+  return !pushLeaseFree(stored, wanted, d.clock().toISOString());
+}
 
 /**
  * Whether the gateway's instance applied `generation` or above, as this incarnation on its current

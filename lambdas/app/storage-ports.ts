@@ -295,6 +295,8 @@ export interface PushLeaseStore {
    * when another holder has it.
    */
   takePushLease(lease: PushLease, now: string): Promise<PushLease | undefined>;
+  /** The gateway's push lease as stored, expired or not (a waiter's try reads only this). */
+  getPushLease(gatewayId: string): Promise<PushLease | undefined>;
   /** Records the command sent under `lease` (its holder and expiry), if that lease is still the stored one. */
   recordPushLeaseCommand(
     lease: PushLease & Required<Pick<PushLease, 'commandId' | 'generation' | 'deliveredAt'>>,

@@ -31,8 +31,7 @@ export class DynamoPushLeaseStore implements PushLeaseStore {
   constructor(private readonly table: Table) {}
 
   async takePushLease(lease: PushLease, now: string): Promise<PushLease | undefined> {
-    const item = await this.table.get(leaseKey(lease.gatewayId));
-    const stored = item && toLease(item);
+    const stored = await this.getPushLease(lease.gatewayId);
     if (stored && !pushLeaseFree(stored, lease, now)) {
       return stored.leaseHolder === lease.leaseHolder ? stored : undefined;
     }
@@ -48,6 +47,11 @@ export class DynamoPushLeaseStore implements PushLeaseStore {
       if (isConditionalCheckFailure(error)) return undefined;
       throw error;
     }
+  }
+
+  async getPushLease(gatewayId: string): Promise<PushLease | undefined> {
+    const item = await this.table.get(leaseKey(gatewayId));
+    return item && toLease(item);
   }
 
   async recordPushLeaseCommand(

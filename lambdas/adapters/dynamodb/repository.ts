@@ -130,6 +130,7 @@ export class DynamoRepository implements Repository {
   recordPushSent: Repository['recordPushSent'] = (push) => this.status.recordPushSent(push);
   getPushSent: Repository['getPushSent'] = (gatewayId) => this.status.getPushSent(gatewayId);
   takePushLease: Repository['takePushLease'] = (lease, now) => this.pushLeases.takePushLease(lease, now);
+  getPushLease: Repository['getPushLease'] = (gatewayId) => this.pushLeases.getPushLease(gatewayId);
   recordPushLeaseCommand: Repository['recordPushLeaseCommand'] = (lease) =>
     this.pushLeases.recordPushLeaseCommand(lease);
   releasePushLease: Repository['releasePushLease'] = (gatewayId, holder) =>

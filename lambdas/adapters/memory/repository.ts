@@ -563,6 +563,11 @@ export class MemoryRepository implements Repository {
     return copy(lease);
   }
 
+  async getPushLease(gatewayId: string): Promise<PushLease | undefined> {
+    const lease = this.state.pushLeases.get(gatewayId);
+    return lease && copy(lease);
+  }
+
   async recordPushLeaseCommand(
     lease: PushLease & Required<Pick<PushLease, 'commandId' | 'generation' | 'deliveredAt'>>,
   ): Promise<void> {

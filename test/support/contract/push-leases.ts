@@ -37,9 +37,11 @@ export function pushLeasesContract({ repo }: ContractContext): void {
       const other = await repo().takePushLease(lease(gatewayId, 'exec-2/PushConfigAPush'), AT);
       await repo().recordPushLeaseCommand(sentUnder(first, 'cmd-1', 7));
       const again = await repo().takePushLease(first, AT);
+      const read = await repo().getPushLease(gatewayId);
 
       // Assess
       expect(taken).toEqual(first);
+      expect(read).toEqual(sentUnder(first, 'cmd-1', 7));
       expect(other).toBeUndefined();
       expect(again).toEqual(sentUnder(first, 'cmd-1', 7));
     });
