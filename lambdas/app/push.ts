@@ -5,7 +5,12 @@
  * reaches a gateway the same way.
  */
 
-import { CommandFailedError, SecretMissingError, TransientError } from '../core/errors';
+import {
+  CommandFailedError,
+  InvocationNotReadyError,
+  SecretMissingError,
+  TransientError,
+} from '../core/errors';
 import { pushLeaseFree } from '../core/push-lease';
 import { type GatewayDesiredState, renderGatewayState, serialiseState } from '../core/render';
 import { documentSecretNames, instanceSecretNames } from '../core/secret-scope';
@@ -38,6 +43,12 @@ export interface PushTicket {
    * CheckCommand frees the lease when the command ends. Absent from a push sent without one.
    */
   leaseHolder?: string;
+  /**
+   * Sent by an earlier run of this loop's step (found on its lease), not by the run that answered
+   * it: a command the command bus does not know then was lost with a crashed runtime, and is sent
+   * again (checkPush).
+   */
+  resumed?: boolean;
 }
 
 type PushDeps = Pick<Dependencies, 'repository' | 'configStore' | 'instanceSecrets' | 'commands' | 'clock'>;
@@ -298,14 +309,11 @@ export async function pushUnderLease(
   }
   const { commandId, generation, deliveredAt } = taken;
   if (commandId !== undefined && generation !== undefined) {
-    // This loop's own command, sent by an attempt that died before answering: poll it.
+    // This loop's own command, sent by a run that died before answering: poll it (resumed).
     const { gatewayCreatedAt, instanceId } = taken;
     const ticket = { gatewayId, gatewayCreatedAt, instanceId, commandId, generation, polls: 0 };
-    return sent({
-      ...ticket,
-      ...(deliveredAt === undefined ? {} : { deliveredAt }),
-      leaseHolder: holder,
-    });
+    const delivered = deliveredAt === undefined ? {} : { deliveredAt };
+    return sent({ ...ticket, ...delivered, leaseHolder: holder, resumed: true });
   }
   const ticket = await pushGatewayConfig(d, gatewayId).catch(async (error: unknown) => {
     // Nothing sent: the waiters need not wait out the expiry (a retry of this step takes it again).
@@ -391,7 +399,10 @@ async function plausiblyApplied(
   return true;
 }
 
-export type PushProgress = { done: false; ticket: PushTicket } | { done: true; appliedGeneration: number };
+export type PushProgress =
+  | { done: false; ticket: PushTicket }
+  | { done: false; queued: QueuedPush }
+  | { done: true; appliedGeneration: number };
 
 /**
  * One poll of a push. The first (`polls === 0`) records the push as sent (the `PUSH` item: a move
@@ -417,7 +428,14 @@ export async function checkPush(
       sentAt: d.clock().toISOString(),
     });
   }
-  const { status, output } = await d.commands.get(ticket.commandId, ticket.instanceId);
+  const invocation = await d.commands
+    .get(ticket.commandId, ticket.instanceId)
+    .catch(async (error: unknown) => {
+      if (!(ticket.resumed && ticket.polls === 0 && error instanceof InvocationNotReadyError)) throw error;
+      return undefined;
+    });
+  if (!invocation) return pushAgain(d, ticket);
+  const { status, output } = invocation;
   const polls = ticket.polls + 1;
   const ended =
     status === 'Success' || status === 'Failed' || status === 'TimedOut' || status === 'Cancelled';
@@ -432,6 +450,17 @@ export async function checkPush(
   } finally {
     await releaseLease(d, ticket);
   }
+}
+
+/**
+ * A resumed push whose command is unknown: sent seconds ago at least, by a run of the step that
+ * died after sending, so the command bus lost it (the embedded runtime's, with its process; SSM
+ * keeps commands for 30 days). Its lease is freed and the loop tries again, sending anew.
+ */
+async function pushAgain(d: Pick<Dependencies, 'repository'>, ticket: PushTicket): Promise<PushProgress> {
+  await releaseLease(d, ticket);
+  const { gatewayId, gatewayCreatedAt, instanceId, generation } = ticket;
+  return { done: false, queued: { gatewayId, gatewayCreatedAt, instanceId, generation, tries: 0 } };
 }
 
 /** Records a successful push's report (if it may be: plausiblyApplied); the generation applied. */
