@@ -218,7 +218,7 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
     stateUri: published.uri,
     stateSha256: published.sha256,
   });
-  // Recorded by the push's first poll (checkPush): push-config writes nothing to the table.
+  // Recorded by the push's first poll (checkPush); push-config writes only the push lease.
   return {
     gatewayId,
     gatewayCreatedAt: gateway.createdAt,
@@ -407,10 +407,10 @@ export type PushProgress =
 /**
  * One poll of a push. The first (`polls === 0`) records the push as sent (the `PUSH` item: a move
  * to another instance whose run stopped is found by it, app/gateway-lifecycle.ts), before it reads
- * the invocation: CheckCommand holds the table's writes, so push-config needs none
- * (docs/DECISIONS.md "The newest push sent"). The record is a monotonic put, so a retried first
- * poll changes nothing. On success the instance's report is recorded, and the documents below it
- * pruned (app/status-reports.ts). Throws InvocationNotReadyError (retry), CommandFailedError
+ * the invocation (docs/DECISIONS.md "The newest push sent"). The record is a monotonic put, so a
+ * retried first poll changes nothing. On success the instance's report is recorded, and the
+ * documents below it pruned (app/status-reports.ts). Once the command ended (or `maxPolls` ran
+ * out) the gateway's push lease is freed. Throws InvocationNotReadyError (retry), CommandFailedError
  * (failed, timed out, cancelled, no report, or still running after `maxPolls`).
  */
 export async function checkPush(
