@@ -239,6 +239,9 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
  */
 export const PUSH_LEASE_MS = 2 * 60_000;
 
+/** Every how many queued tries a waiter reads the gateway too (pushUnderLease). */
+const FULL_TRY_EVERY = 8;
+
 /** A push that waits for the gateway's lease: what its execution needs applied, and its tries. */
 export interface QueuedPush {
   gatewayId: string;
@@ -276,8 +279,12 @@ export async function pushUnderLease(
 ): Promise<LeasedPush> {
   const { queued } = lease;
   const holder = `${lease.execution}/${lease.loop}`;
-  // A waiter whose lease is still another's, live, reads nothing else (1 read a try).
-  if (queued && queued.tries < lease.maxTries && (await heldByAnother(d, queued, lease.execution, holder))) {
+  // A waiter whose lease is still another's, live, reads nothing else (1 read a try), but every
+  // FULL_TRY_EVERY tries it reads the gateway too: one deleted, moved or registered again since it
+  // last looked is then found within that many waits, not at the lease's expiry.
+  const quickTry =
+    queued !== undefined && queued.tries < lease.maxTries && queued.tries % FULL_TRY_EVERY !== 0;
+  if (quickTry && (await heldByAnother(d, queued, lease.execution, holder))) {
     return { kind: 'queued', queued: { ...queued, tries: queued.tries + 1 } };
   }
   const gateway = await d.repository.getGateway(gatewayId);

@@ -1,8 +1,8 @@
 /**
  * A gateway's push lease (docs/DECISIONS.md "Coalescing a gateway's pushes") on the real ASL,
  * handlers and gateway script (files-only hosts): one push in flight per gateway, the others
- * queued until it ends; a holder's failed command fails only its own execution, and a holder that
- * vanished is waited out by the lease's expiry.
+ * queued until it ends; a holder's failed command fails only its own execution, a holder that
+ * vanished is waited out by the lease's expiry, and a gateway gone is noticed by its waiters.
  */
 import { PUSH_LEASE_MS } from '../../lambdas/app/push';
 import { provideDependencies } from '../../lambdas/shared/deps';
@@ -96,6 +96,35 @@ it('a holder that vanished, its lease left behind, is waited out by the expiry',
   expect((await bench.repository().getAppliedGeneration(gateway.id))?.appliedGeneration).toBe(
     gateway.desiredGeneration,
   );
+});
+
+it('a push waiting for a lease of a gateway deleted meanwhile is skipped within a few tries, not at the expiry', async () => {
+  // Prepare: a live lease of another holder, which will not end by itself.
+  const gateway = await bench.gateway();
+  await bench.repository().takePushLease(
+    {
+      gatewayId: gateway.id,
+      execution: 'slow-execution',
+      leaseHolder: 'slow-execution/Push',
+      gatewayCreatedAt: gateway.createdAt,
+      instanceId: gateway.instanceId,
+      expiresAt: new Date(Date.now() + PUSH_LEASE_MS).toISOString(),
+    },
+    new Date().toISOString(),
+  );
+  const engine = bench.engine();
+
+  // Act: the gateway goes while its push waits.
+  const { executionId } = await engine.start('push-gateway', `push-${gateway.id}-2`, {
+    gatewayId: gateway.id,
+  });
+  await until(() => pushResultsOf(gateway.id).some((result) => result?.queued), 'a queued try');
+  await bench.repository().deleteGateway(gateway.id);
+  await engine.idle();
+
+  // Assess: skipped (push-gateway's push is not required), nothing sent.
+  expect((await engine.describe(executionId)).status).toBe('SUCCEEDED');
+  expect(commandsSentTo(gateway.id)).toBe(0);
 });
 
 it('a storm of pushes of one gateway sends far fewer commands than pushes, each applied', async () => {
