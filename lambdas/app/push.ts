@@ -239,8 +239,8 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
  */
 export const PUSH_LEASE_MS = 2 * 60_000;
 
-/** Every how many queued tries a waiter reads the gateway too (pushUnderLease). */
-const FULL_TRY_EVERY = 8;
+/** How often a waiter reads the gateway too, not only the lease (pushUnderLease). */
+export const FULL_TRY_INTERVAL_MS = 15_000;
 
 /** A push that waits for the gateway's lease: what its execution needs applied, and its tries. */
 export interface QueuedPush {
@@ -248,6 +248,8 @@ export interface QueuedPush {
   gatewayCreatedAt: string;
   /** The instance the gateway had at the last full try: a lease for another one is stale. */
   instanceId: string;
+  /** When the gateway was last read (the last full try). */
+  checkedAt: string;
   /**
    * The gateway's generation at the execution's first try, read after its own change: what
    * Activate requires (the generation it would have rendered). Kept across tries, so a waiter never
@@ -279,11 +281,14 @@ export async function pushUnderLease(
 ): Promise<LeasedPush> {
   const { queued } = lease;
   const holder = `${lease.execution}/${lease.loop}`;
-  // A waiter whose lease is still another's, live, reads nothing else (1 read a try), but every
-  // FULL_TRY_EVERY tries it reads the gateway too: one deleted, moved or registered again since it
-  // last looked is then found within that many waits, not at the lease's expiry.
+  // A waiter whose lease is still another's, live, reads nothing else (1 read a try), but once
+  // FULL_TRY_INTERVAL_MS passed it reads the gateway too: one deleted, moved or registered again
+  // since it last looked is then found that soon, not at the lease's expiry.
+  const now = d.clock();
   const quickTry =
-    queued !== undefined && queued.tries < lease.maxTries && queued.tries % FULL_TRY_EVERY !== 0;
+    queued !== undefined &&
+    queued.tries < lease.maxTries &&
+    now.getTime() - Date.parse(queued.checkedAt) < FULL_TRY_INTERVAL_MS;
   if (quickTry && (await heldByAnother(d, queued, lease.execution, holder))) {
     return { kind: 'queued', queued: { ...queued, tries: queued.tries + 1 } };
   }
@@ -295,7 +300,6 @@ export async function pushUnderLease(
   if (await appliedCovers(d, gateway, needed)) return { kind: 'applied', generation: needed };
   const tries = queued?.tries ?? 0;
   if (tries >= lease.maxTries) return sent(await pushGatewayConfig(d, gatewayId));
-  const now = d.clock();
   const taken = await d.repository.takePushLease(
     {
       gatewayId,
@@ -311,7 +315,14 @@ export async function pushUnderLease(
     const { createdAt: gatewayCreatedAt, instanceId } = gateway;
     return {
       kind: 'queued',
-      queued: { gatewayId, gatewayCreatedAt, instanceId, generation: needed, tries: tries + 1 },
+      queued: {
+        gatewayId,
+        gatewayCreatedAt,
+        instanceId,
+        generation: needed,
+        tries: tries + 1,
+        checkedAt: now.toISOString(),
+      },
     };
   }
   const { commandId, generation, deliveredAt } = taken;
@@ -467,7 +478,12 @@ export async function checkPush(
 async function pushAgain(d: Pick<Dependencies, 'repository'>, ticket: PushTicket): Promise<PushProgress> {
   await releaseLease(d, ticket);
   const { gatewayId, gatewayCreatedAt, instanceId, generation } = ticket;
-  return { done: false, queued: { gatewayId, gatewayCreatedAt, instanceId, generation, tries: 0 } };
+  // Checked long ago: the next try reads the gateway.
+  const checkedAt = new Date(0).toISOString();
+  return {
+    done: false,
+    queued: { gatewayId, gatewayCreatedAt, instanceId, generation, tries: 0, checkedAt },
+  };
 }
 
 /** Records a successful push's report (if it may be: plausiblyApplied); the generation applied. */
