@@ -85,7 +85,7 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   ],
   validate: ['table-read'],
   allocate: ['table', 'secrets-write', 'audit'],
-  'push-config': ['table-read', 'deliver-secrets', 'config', 'config-read', 'commands'],
+  'push-config': ['table', 'deliver-secrets', 'config', 'config-read', 'commands'],
   'check-command': ['table', 'command-status', 'config-prune'],
   activate: ['table', 'audit'],
   compensate: ['table', 'audit'],

@@ -154,8 +154,12 @@ const fail = (): State => ({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePa
  * The push-then-poll loop for the gateway at `gatewayIdPath`: PushConfig publishes its document and
  * sends the apply command (done at once when there is nothing to send), then CheckCommand polls the
  * command every POLL_INTERVAL_SECONDS until it is applied; CheckCommand fails the loop when the
- * command fails or its poll limit is reached. `required`: a gone gateway fails the push instead of
- * being skipped. State names start with `prefix`; `correlation` goes to both steps' log lines.
+ * command fails or its poll limit is reached. A push that finds another of its gateway's pushes in
+ * flight (the gateway's push lease, app/push.ts pushUnderLease) answers queued: it waits as long
+ * and tries again (PushAgain), done as soon as the gateway applied what it needs, else sending the
+ * latest generation once the lease is free. The loop's state name and the execution's name hold
+ * the lease. `required`: a gone gateway fails the push instead of being skipped. State names start
+ * with `prefix`; `correlation` goes to every step's log lines.
  */
 export function pushAndPoll(
   prefix: string,
@@ -166,23 +170,42 @@ export function pushAndPoll(
   const names = {
     push: `${prefix}Push`,
     pushed: `${prefix}Pushed`,
+    waitForLease: `${prefix}WaitForLease`,
+    pushAgain: `${prefix}PushAgain`,
     wait: `${prefix}WaitForCommand`,
     check: `${prefix}CheckCommand`,
     applied: `${prefix}Applied`,
   };
+  const push = {
+    'gatewayId.$': gatewayIdPath,
+    required,
+    'executionName.$': '$$.Execution.Name',
+    loop: names.push,
+  };
   return {
     [names.push]: lambdaTask({
       fn: 'PushConfig',
-      payload: { 'gatewayId.$': gatewayIdPath, required },
+      payload: push,
       correlation,
       resultPath: '$.push',
       next: names.pushed,
     }),
     [names.pushed]: {
       Type: 'Choice',
-      Choices: [{ Variable: '$.push.value.done', BooleanEquals: true, Next: names.applied }],
+      Choices: [
+        { Variable: '$.push.value.done', BooleanEquals: true, Next: names.applied },
+        { Variable: '$.push.value.queued', IsPresent: true, Next: names.waitForLease },
+      ],
       Default: names.wait,
     },
+    [names.waitForLease]: { Type: 'Wait', Seconds: POLL_INTERVAL_SECONDS, Next: names.pushAgain },
+    [names.pushAgain]: lambdaTask({
+      fn: 'PushConfig',
+      payload: { ...push, 'queued.$': '$.push.value.queued' },
+      correlation,
+      resultPath: '$.push',
+      next: names.pushed,
+    }),
     [names.wait]: { Type: 'Wait', Seconds: POLL_INTERVAL_SECONDS, Next: names.check },
     [names.check]: lambdaTask({
       fn: 'CheckCommand',
@@ -214,7 +237,7 @@ function pushBothSides(name: string, required: boolean, rest: State): State {
 
 /**
  * What each side's push loop ended with: CheckCommand's `{done, gatewayId, generation}`, the
- * generation that push rendered. Activate requires each side to have applied at least that one
+ * generation that push rendered, or PushConfig's, the generation it needed and found applied. Activate requires each side to have applied at least that one
  * (app/peering-workflow.ts activatePeering).
  */
 const PUSHED_SIDES: State = { ResultSelector: { 'sides.$': '$[*].push.value' }, ResultPath: '$.pushed' };

@@ -19,7 +19,16 @@ import { logger } from '../shared/logger';
 import { retry } from '../shared/retry';
 import type { Dependencies, NewPeeringSide, RouteBlockVersion } from './ports';
 import { keyHoldersOn } from './public-key-holders';
-import { checkPush, type PushProgress, type PushTicket, pushGatewayConfig } from './push';
+import {
+  checkPush,
+  type LeasedPush,
+  type PushProgress,
+  type PushTicket,
+  pushGatewayConfig,
+  pushUnderLease,
+  type QueuedPush,
+  sent,
+} from './push';
 
 export interface PeeringRequest {
   peeringId: string;
@@ -215,16 +224,39 @@ async function announceCreated(
   return { gatewayIds: peering.gatewayIds };
 }
 
-export type PushStepResult = { done: true; skipped: boolean } | { done: false; ticket: PushTicket };
+export type PushStepResult =
+  | { done: true; skipped: boolean }
+  | ({ done: true } & AppliedPush)
+  | { done: false; ticket: PushTicket }
+  | { done: false; queued: QueuedPush };
 
-/** Push one gateway. `required`: a gone gateway fails the step (create) or is skipped (delete, undo). */
+/**
+ * Push one gateway. `required`: a gone gateway fails the step (create) or is skipped (delete, undo).
+ * `executionName` and `loop` (the push loop's state name) name the holder of the gateway's push
+ * lease: with them the push coalesces with the gateway's others (pushUnderLease), answering done
+ * with the generation it needed (what Activate requires, as a ticket's would be), a ticket, or
+ * queued, to try again with `queued`. Without them (an execution of an older definition) it
+ * sends its own command, as before.
+ */
 export async function pushStep(
   d: Deps<'repository' | 'configStore' | 'instanceSecrets' | 'commands' | 'clock'>,
-  input: { gatewayId: string; required: boolean },
+  input: { gatewayId: string; required: boolean; executionName?: string; loop?: string; queued?: QueuedPush },
+  maxTries: number,
 ): Promise<PushStepResult> {
-  const ticket = await pushGatewayConfig(d, input.gatewayId);
-  if (ticket) return { done: false, ticket };
-  if (input.required) throw new GatewayGoneError(input.gatewayId);
+  const { gatewayId, executionName, loop, queued } = input;
+  const push: LeasedPush =
+    executionName === undefined || loop === undefined
+      ? sent(await pushGatewayConfig(d, gatewayId))
+      : await pushUnderLease(d, gatewayId, {
+          execution: executionName,
+          loop,
+          maxTries,
+          ...(queued && { queued }),
+        });
+  if (push.kind === 'sent') return { done: false, ticket: push.ticket };
+  if (push.kind === 'queued') return { done: false, queued: push.queued };
+  if (push.kind === 'applied') return { done: true, gatewayId, generation: push.generation };
+  if (input.required) throw new GatewayGoneError(gatewayId);
   return { done: true, skipped: true };
 }
 

@@ -5,7 +5,13 @@
  * reaches a gateway the same way.
  */
 
-import { CommandFailedError, SecretMissingError, TransientError } from '../core/errors';
+import {
+  CommandFailedError,
+  InvocationNotReadyError,
+  SecretMissingError,
+  TransientError,
+} from '../core/errors';
+import { pushLeaseFree } from '../core/push-lease';
 import { type GatewayDesiredState, renderGatewayState, serialiseState } from '../core/render';
 import { documentSecretNames, instanceSecretNames } from '../core/secret-scope';
 import { parseInstanceReport } from '../core/status';
@@ -32,6 +38,17 @@ export interface PushTicket {
    * settling time (namesToCopy). Absent from tickets of executions started before it was added.
    */
   deliveredAt?: string;
+  /**
+   * The holder of the gateway's push lease this push was sent under (pushUnderLease): its
+   * CheckCommand frees the lease when the command ends. Absent from a push sent without one.
+   */
+  leaseHolder?: string;
+  /**
+   * Sent by an earlier run of this loop's step (found on its lease), not by the run that answered
+   * it: a command the command bus does not know then was lost with a crashed runtime, and is sent
+   * again (checkPush).
+   */
+  resumed?: boolean;
 }
 
 type PushDeps = Pick<Dependencies, 'repository' | 'configStore' | 'instanceSecrets' | 'commands' | 'clock'>;
@@ -201,7 +218,7 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
     stateUri: published.uri,
     stateSha256: published.sha256,
   });
-  // Recorded by the push's first poll (checkPush): push-config writes nothing to the table.
+  // Recorded by the push's first poll (checkPush); push-config writes only the push lease.
   return {
     gatewayId,
     gatewayCreatedAt: gateway.createdAt,
@@ -211,6 +228,165 @@ export async function pushGatewayConfig(d: PushDeps, gatewayId: string): Promise
     polls: 0,
     deliveredAt,
   };
+}
+
+/**
+ * How long a push lease keeps other pushes of its gateway waiting: about what a healthy apply takes
+ * at most (on AWS a push's CheckCommand gives up after 60 polls of 2 s), not the command's SSM
+ * timeout (600 s), since a holder that vanished (its execution stopped) would keep every waiter that
+ * long. The lease only spares commands: a holder still polling when it expires costs one command
+ * more (the instance applies in order and skips stale documents), never a wrong apply.
+ */
+export const PUSH_LEASE_MS = 2 * 60_000;
+
+/** How often a waiter reads the gateway too, not only the lease (pushUnderLease). */
+export const FULL_TRY_INTERVAL_MS = 15_000;
+
+/** A push that waits for the gateway's lease: what its execution needs applied, and its tries. */
+export interface QueuedPush {
+  gatewayId: string;
+  gatewayCreatedAt: string;
+  /** The instance the gateway had at the last full try: a lease for another one is stale. */
+  instanceId: string;
+  /** When the gateway was last read (the last full try). */
+  checkedAt: string;
+  /**
+   * The gateway's generation at the execution's first try, read after its own change: what
+   * Activate requires (the generation it would have rendered). Kept across tries, so a waiter never
+   * chases the changes of pushes started after it.
+   */
+  generation: number;
+  tries: number;
+}
+
+export type LeasedPush =
+  | { kind: 'gone' }
+  | { kind: 'applied'; generation: number }
+  | { kind: 'queued'; queued: QueuedPush }
+  | { kind: 'sent'; ticket: PushTicket };
+
+/**
+ * One try of a push that coalesces with the gateway's others (docs/DECISIONS.md "Coalescing a
+ * gateway's pushes"): done without sending when the gateway's instance already applied what this
+ * execution needs; otherwise it takes the gateway's push lease and sends the latest generation
+ * (which covers every waiter), or, the lease held by another push, answers queued, to try again
+ * after a wait. The lease is held by the execution's push loop (`loop`, its state name): a retried
+ * step finds its own lease and its recorded command instead of sending twice. After `maxTries` queued tries it sends without
+ * the lease, as every push did before.
+ */
+export async function pushUnderLease(
+  d: PushDeps,
+  gatewayId: string,
+  lease: { execution: string; loop: string; queued?: QueuedPush; maxTries: number },
+): Promise<LeasedPush> {
+  const { queued } = lease;
+  const holder = `${lease.execution}/${lease.loop}`;
+  // A waiter whose lease is still another's, live, reads nothing else (1 read a try), but once
+  // FULL_TRY_INTERVAL_MS passed it reads the gateway too: one deleted, moved or registered again
+  // since it last looked is then found that soon, not at the lease's expiry.
+  const now = d.clock();
+  const quickTry =
+    queued !== undefined &&
+    queued.tries < lease.maxTries &&
+    now.getTime() - Date.parse(queued.checkedAt) < FULL_TRY_INTERVAL_MS;
+  if (quickTry && (await heldByAnother(d, queued, lease.execution, holder))) {
+    return { kind: 'queued', queued: { ...queued, tries: queued.tries + 1 } };
+  }
+  const gateway = await d.repository.getGateway(gatewayId);
+  if (!gateway) return { kind: 'gone' };
+  // A waiter of another incarnation (the id deleted and registered again) needs this one's state.
+  const sameIncarnation = queued?.gatewayCreatedAt === gateway.createdAt;
+  const needed = queued && sameIncarnation ? queued.generation : gateway.desiredGeneration;
+  if (await appliedCovers(d, gateway, needed)) return { kind: 'applied', generation: needed };
+  const tries = queued?.tries ?? 0;
+  if (tries >= lease.maxTries) return sent(await pushGatewayConfig(d, gatewayId));
+  const taken = await d.repository.takePushLease(
+    {
+      gatewayId,
+      execution: lease.execution,
+      leaseHolder: holder,
+      gatewayCreatedAt: gateway.createdAt,
+      instanceId: gateway.instanceId,
+      expiresAt: new Date(now.getTime() + PUSH_LEASE_MS).toISOString(),
+    },
+    now.toISOString(),
+  );
+  if (!taken) {
+    const { createdAt: gatewayCreatedAt, instanceId } = gateway;
+    return {
+      kind: 'queued',
+      queued: {
+        gatewayId,
+        gatewayCreatedAt,
+        instanceId,
+        generation: needed,
+        tries: tries + 1,
+        checkedAt: now.toISOString(),
+      },
+    };
+  }
+  const { commandId, generation, deliveredAt } = taken;
+  if (commandId !== undefined && generation !== undefined) {
+    // This loop's own command, sent by a run that died before answering: poll it (resumed).
+    const { gatewayCreatedAt, instanceId } = taken;
+    const ticket = { gatewayId, gatewayCreatedAt, instanceId, commandId, generation, polls: 0 };
+    const delivered = deliveredAt === undefined ? {} : { deliveredAt };
+    return sent({ ...ticket, ...delivered, leaseHolder: holder, resumed: true });
+  }
+  const ticket = await pushGatewayConfig(d, gatewayId).catch(async (error: unknown) => {
+    // Nothing sent: the waiters need not wait out the expiry (a retry of this step takes it again).
+    await d.repository.releasePushLease(gatewayId, holder);
+    throw error;
+  });
+  if (!ticket) return { kind: 'gone' };
+  await d.repository.recordPushLeaseCommand({
+    ...taken,
+    commandId: ticket.commandId,
+    generation: ticket.generation,
+    deliveredAt: ticket.deliveredAt ?? now.toISOString(),
+  });
+  return sent({ ...ticket, leaseHolder: holder });
+}
+
+/** A push sent, or not (undefined: the gateway is gone). */
+export const sent = (ticket: PushTicket | undefined): LeasedPush =>
+  ticket ? { kind: 'sent', ticket } : { kind: 'gone' };
+
+/** Whether another push loop holds the gateway's lease, live, for what the waiter last saw. */
+async function heldByAnother(
+  d: Pick<PushDeps, 'repository' | 'clock'>,
+  queued: QueuedPush,
+  execution: string,
+  holder: string,
+): Promise<boolean> {
+  const stored = await d.repository.getPushLease(queued.gatewayId);
+  if (!stored || stored.leaseHolder === holder) return false;
+  const wanted = { execution, leaseHolder: holder, ...queued };
+  return !pushLeaseFree(stored, wanted, d.clock().toISOString());
+}
+
+/**
+ * Whether the gateway's instance applied `generation` or above, as this incarnation on its current
+ * instance (a report of another is never the gateway's: plausiblyApplied).
+ */
+async function appliedCovers(
+  d: Pick<PushDeps, 'repository'>,
+  gateway: GatewayRecord,
+  generation: number,
+): Promise<boolean> {
+  const applied = await d.repository.getAppliedGeneration(gateway.id);
+  return (
+    applied !== undefined &&
+    applied.appliedGeneration >= generation &&
+    applied.instanceId === gateway.instanceId &&
+    applied.gatewayCreatedAt === gateway.createdAt
+  );
+}
+
+/** Frees the lease a push was sent under once its command ended (waiters may send the next). */
+async function releaseLease(d: Pick<Dependencies, 'repository'>, ticket: PushTicket): Promise<void> {
+  if (ticket.leaseHolder !== undefined)
+    await d.repository.releasePushLease(ticket.gatewayId, ticket.leaseHolder);
 }
 
 /**
@@ -241,15 +417,18 @@ async function plausiblyApplied(
   return true;
 }
 
-export type PushProgress = { done: false; ticket: PushTicket } | { done: true; appliedGeneration: number };
+export type PushProgress =
+  | { done: false; ticket: PushTicket }
+  | { done: false; queued: QueuedPush }
+  | { done: true; appliedGeneration: number };
 
 /**
  * One poll of a push. The first (`polls === 0`) records the push as sent (the `PUSH` item: a move
  * to another instance whose run stopped is found by it, app/gateway-lifecycle.ts), before it reads
- * the invocation: CheckCommand holds the table's writes, so push-config needs none
- * (docs/DECISIONS.md "The newest push sent"). The record is a monotonic put, so a retried first
- * poll changes nothing. On success the instance's report is recorded, and the documents below it
- * pruned (app/status-reports.ts). Throws InvocationNotReadyError (retry), CommandFailedError
+ * the invocation (docs/DECISIONS.md "The newest push sent"). The record is a monotonic put, so a
+ * retried first poll changes nothing. On success the instance's report is recorded, and the
+ * documents below it pruned (app/status-reports.ts). Once the command ended (or `maxPolls` ran
+ * out) the gateway's push lease is freed. Throws InvocationNotReadyError (retry), CommandFailedError
  * (failed, timed out, cancelled, no report, or still running after `maxPolls`).
  */
 export async function checkPush(
@@ -267,28 +446,63 @@ export async function checkPush(
       sentAt: d.clock().toISOString(),
     });
   }
-  const { status, output } = await d.commands.get(ticket.commandId, ticket.instanceId);
-  if (status === 'Success') {
-    const report = parseInstanceReport(output);
-    if (!report) throw new CommandFailedError(`Config push to ${ticket.instanceId} returned no report`);
-    // The ticket names the gateway: a push's report is never trusted to name another one.
-    if (await plausiblyApplied(d, ticket, report.appliedGeneration)) {
-      const { instanceId, gatewayCreatedAt, deliveredAt } = ticket;
-      const appliedBy = {
-        instanceId,
-        gatewayCreatedAt,
-        ...(deliveredAt === undefined ? {} : { deliveredAt }),
-      };
-      await recordPushReport(d, { ...report, gatewayId: ticket.gatewayId }, appliedBy);
-    }
-    return { done: true, appliedGeneration: report.appliedGeneration };
-  }
-  if (status === 'Failed' || status === 'TimedOut' || status === 'Cancelled') {
-    throw new CommandFailedError(`Config push to ${ticket.instanceId} ended ${status}`);
-  }
+  const invocation = await d.commands
+    .get(ticket.commandId, ticket.instanceId)
+    .catch(async (error: unknown) => {
+      if (!(ticket.resumed && ticket.polls === 0 && error instanceof InvocationNotReadyError)) throw error;
+      return undefined;
+    });
+  if (!invocation) return pushAgain(d, ticket);
+  const { status, output } = invocation;
   const polls = ticket.polls + 1;
-  if (polls >= maxPolls) {
+  const ended =
+    status === 'Success' || status === 'Failed' || status === 'TimedOut' || status === 'Cancelled';
+  if (!ended && polls < maxPolls) return { done: false, ticket: { ...ticket, polls } };
+  // Ended (or given up on): the lease goes after its report is recorded, so a waiter that finds
+  // it free also finds what it applied; a failure frees it for a waiter's fresh command.
+  try {
+    if (status === 'Success')
+      return { done: true, appliedGeneration: await recordSuccess(d, ticket, output) };
+    if (ended) throw new CommandFailedError(`Config push to ${ticket.instanceId} ended ${status}`);
     throw new CommandFailedError(`Config push to ${ticket.instanceId} did not finish after ${polls} polls`);
+  } finally {
+    await releaseLease(d, ticket);
   }
-  return { done: false, ticket: { ...ticket, polls } };
+}
+
+/**
+ * A resumed push whose command is unknown: sent seconds ago at least, by a run of the step that
+ * died after sending, so the command bus lost it (the embedded runtime's, with its process; SSM
+ * keeps commands for 30 days). Its lease is freed and the loop tries again, sending anew.
+ */
+async function pushAgain(d: Pick<Dependencies, 'repository'>, ticket: PushTicket): Promise<PushProgress> {
+  await releaseLease(d, ticket);
+  const { gatewayId, gatewayCreatedAt, instanceId, generation } = ticket;
+  // Checked long ago: the next try reads the gateway.
+  const checkedAt = new Date(0).toISOString();
+  return {
+    done: false,
+    queued: { gatewayId, gatewayCreatedAt, instanceId, generation, tries: 0, checkedAt },
+  };
+}
+
+/** Records a successful push's report (if it may be: plausiblyApplied); the generation applied. */
+async function recordSuccess(
+  d: Pick<Dependencies, 'repository' | 'configStore' | 'clock'>,
+  ticket: PushTicket,
+  output: string,
+): Promise<number> {
+  const report = parseInstanceReport(output);
+  if (!report) throw new CommandFailedError(`Config push to ${ticket.instanceId} returned no report`);
+  // The ticket names the gateway: a push's report is never trusted to name another one.
+  if (await plausiblyApplied(d, ticket, report.appliedGeneration)) {
+    const { instanceId, gatewayCreatedAt, deliveredAt } = ticket;
+    const appliedBy = {
+      instanceId,
+      gatewayCreatedAt,
+      ...(deliveredAt === undefined ? {} : { deliveredAt }),
+    };
+    await recordPushReport(d, { ...report, gatewayId: ticket.gatewayId }, appliedBy);
+  }
+  return report.appliedGeneration;
 }

@@ -12,6 +12,7 @@ import { idempotencyContract } from './contract/idempotency';
 import { incarnationsContract } from './contract/incarnations';
 import { peeringsContract } from './contract/peerings';
 import { publicKeysContract } from './contract/public-keys';
+import { pushLeasesContract } from './contract/push-leases';
 import { roadWarriorsContract } from './contract/road-warriors';
 import { statusReportsContract } from './contract/status-reports';
 import { sweepWorkContract } from './contract/sweep-work';
@@ -29,6 +30,7 @@ export function repositoryContract(subject: RepositoryUnderTest): void {
   peeringsContract(context);
   publicKeysContract(context);
   statusReportsContract(context);
+  pushLeasesContract(context);
   idempotencyContract(context);
   tombstonesContract(context);
   sweepWorkContract(context);

@@ -67,7 +67,8 @@ describe('statemachine/build.ts', () => {
     const loops = Object.values(MACHINES).flatMap((build) =>
       allStates(build() as unknown as Machine).flatMap(([name, state, owner]) => {
         const payload = state.Parameters?.Payload;
-        return state.Parameters?.FunctionName === PUSH_CONFIG && payload ? [{ name, payload, owner }] : [];
+        const firstTry = state.Parameters?.FunctionName === PUSH_CONFIG && !name.endsWith('PushAgain');
+        return firstTry && payload ? [{ name, payload, owner }] : [];
       }),
     );
 
@@ -89,7 +90,7 @@ describe('statemachine/build.ts', () => {
     }
   });
 
-  it('the push loop polls the command until done, and only CheckCommand loops back', () => {
+  it('the push loop polls the command until done, a queued push tries again, and only those loop back', () => {
     // Act
     const loop = pushAndPoll('Side', '$.gatewayId', false);
 
@@ -97,14 +98,31 @@ describe('statemachine/build.ts', () => {
     expect(Object.keys(loop)).toEqual([
       'SidePush',
       'SidePushed',
+      'SideWaitForLease',
+      'SidePushAgain',
       'SideWaitForCommand',
       'SideCheckCommand',
       'SideApplied',
     ]);
     expect(loop.SidePush).toMatchObject({ Next: 'SidePushed', ResultPath: '$.push' });
     expect(loop.SidePushed).toMatchObject({
-      Choices: [{ Variable: '$.push.value.done', BooleanEquals: true, Next: 'SideApplied' }],
+      Choices: [
+        { Variable: '$.push.value.done', BooleanEquals: true, Next: 'SideApplied' },
+        { Variable: '$.push.value.queued', IsPresent: true, Next: 'SideWaitForLease' },
+      ],
       Default: 'SideWaitForCommand',
+    });
+    // A queued push tries again after a wait, holding the lease as the loop (its first state's name).
+    expect(loop.SideWaitForLease).toMatchObject({ Next: 'SidePushAgain' });
+    expect(loop.SidePushAgain).toMatchObject({ Next: 'SidePushed', ResultPath: '$.push' });
+    expect(loop.SidePushAgain).toMatchObject({
+      Parameters: {
+        Payload: {
+          loop: 'SidePush',
+          'executionName.$': '$$.Execution.Name',
+          'queued.$': '$.push.value.queued',
+        },
+      },
     });
     expect(loop.SideWaitForCommand).toMatchObject({ Next: 'SideCheckCommand' });
     expect(loop.SideCheckCommand).toMatchObject({ Next: 'SidePushed', ResultPath: '$.push' });

@@ -5,6 +5,7 @@
  * real ASL, the real handlers and the workflow bench (test/support/workflow-bench.ts); the timeout
  * strikes after the step did its work, the hardest case for the retry.
  */
+import { InvocationNotReadyError } from '../../lambdas/core/errors';
 import type { LambdaHandler } from '../../runtime/workflow-engine';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
@@ -29,6 +30,29 @@ const timingOutOnce =
       throw lambdaTimeout(errorName);
     };
   };
+
+/**
+ * The bench's command bus, every command sent counted (the ids returned); `lost` commands are
+ * unknown to it, as a crashed runtime's are.
+ */
+function countingCommands(lost: (commandId: string) => boolean = () => false): string[] {
+  const local = bench.commands();
+  const sent: string[] = [];
+  bench.useCommands({
+    send: async (command) => {
+      const id = await local.send(command);
+      sent.push(id);
+      return id;
+    },
+    teardown: (command) => local.teardown(command),
+    requestReports: () => local.requestReports(),
+    get: async (commandId, instanceId) => {
+      if (lost(commandId)) throw new InvocationNotReadyError(`Invocation ${commandId} is not registered`);
+      return local.get(commandId, instanceId);
+    },
+  });
+  return sent;
+}
 
 /** The errors each run of `step` ended with ('ok' for a result), in order. */
 const outcomesOf = (step: string) =>
@@ -100,6 +124,40 @@ describe.each(LAMBDA_TIMEOUTS)('a step Lambda timing out once (%s)', (errorName)
     expect(outcomesOf('PushConfigFunctionArn')).toEqual([errorName, 'ok']);
     expect(result.status).toBe('SUCCEEDED');
     expect((await bench.repository().getStatusReport(gateway.id))?.appliedGeneration).toBe(
+      gateway.desiredGeneration,
+    );
+  });
+  it('push-gateway: a push cut off after sending its command is retried without sending another', async () => {
+    // Prepare
+    const gateway = await bench.gateway();
+    const sent = countingCommands();
+    const engine = bench.engine({ PushConfigFunctionArn: timingOutOnce(errorName) });
+
+    // Act
+    const result = await runToEnd(engine, 'push-gateway', `push-${gateway.id}-0`, { gatewayId: gateway.id });
+
+    // Assess: the retry found the lease its first run took, with that run's command, and polled it.
+    expect(outcomesOf('PushConfigFunctionArn')).toEqual([errorName, 'ok']);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(sent).toHaveLength(1);
+    expect((await bench.repository().getAppliedGeneration(gateway.id))?.appliedGeneration).toBe(
+      gateway.desiredGeneration,
+    );
+  });
+
+  it('push-gateway: a command lost with its runtime (the retry finds it unknown) is sent again', async () => {
+    // Prepare: the first command sent is lost, as a crashed embedded runtime loses it.
+    const gateway = await bench.gateway();
+    const sent = countingCommands((commandId) => commandId === sent[0]);
+    const engine = bench.engine({ PushConfigFunctionArn: timingOutOnce(errorName) });
+
+    // Act
+    const result = await runToEnd(engine, 'push-gateway', `push-${gateway.id}-0`, { gatewayId: gateway.id });
+
+    // Assess: the resumed command was unknown, so the loop sent a fresh one, which applied.
+    expect(result.status).toBe('SUCCEEDED');
+    expect(sent).toHaveLength(2);
+    expect((await bench.repository().getAppliedGeneration(gateway.id))?.appliedGeneration).toBe(
       gateway.desiredGeneration,
     );
   });

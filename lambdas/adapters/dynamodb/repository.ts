@@ -29,6 +29,7 @@ import { PageTokens, type Paging } from './page-tokens';
 import { backfillPeerKeys, SWEEP_BUDGET } from './peer-key-backfill';
 import { DynamoPeerStore } from './peer-store';
 import { DynamoPeeringStore } from './peering-store';
+import { DynamoPushLeaseStore } from './push-lease-store';
 import { SecretCleanups } from './secret-cleanups';
 import { DynamoStatusStore } from './status-store';
 import { findSweepWork } from './sweep-work';
@@ -46,6 +47,7 @@ export class DynamoRepository implements Repository {
   private readonly peers: DynamoPeerStore;
   private readonly peerings: DynamoPeeringStore;
   private readonly status: DynamoStatusStore;
+  private readonly pushLeases: DynamoPushLeaseStore;
   private readonly idempotency: DynamoIdempotencyStore;
   private readonly instanceLocks: InstanceLocks;
   private readonly admissions: OwnerAdmissions;
@@ -71,6 +73,7 @@ export class DynamoRepository implements Repository {
     this.peers = new DynamoPeerStore(this.table, this.allocator, paging);
     this.peerings = new DynamoPeeringStore(this.table, this.allocator, clock, paging);
     this.status = new DynamoStatusStore(this.table);
+    this.pushLeases = new DynamoPushLeaseStore(this.table);
     this.idempotency = new DynamoIdempotencyStore(this.table, clock);
     this.instanceLocks = new InstanceLocks(client, tableName);
     this.admissions = new OwnerAdmissions(client, tableName);
@@ -128,6 +131,12 @@ export class DynamoRepository implements Repository {
     this.status.getAppliedGeneration(gatewayId);
   recordPushSent: Repository['recordPushSent'] = (push) => this.status.recordPushSent(push);
   getPushSent: Repository['getPushSent'] = (gatewayId) => this.status.getPushSent(gatewayId);
+  takePushLease: Repository['takePushLease'] = (lease, now) => this.pushLeases.takePushLease(lease, now);
+  getPushLease: Repository['getPushLease'] = (gatewayId) => this.pushLeases.getPushLease(gatewayId);
+  recordPushLeaseCommand: Repository['recordPushLeaseCommand'] = (lease) =>
+    this.pushLeases.recordPushLeaseCommand(lease);
+  releasePushLease: Repository['releasePushLease'] = (gatewayId, holder) =>
+    this.pushLeases.releasePushLease(gatewayId, holder);
   putStatusReport: Repository['putStatusReport'] = (report) => this.status.putStatusReport(report);
   getStatusReport: Repository['getStatusReport'] = (gatewayId) => this.status.getStatusReport(gatewayId);
   forgetInstanceReports: Repository['forgetInstanceReports'] = (gatewayId) =>

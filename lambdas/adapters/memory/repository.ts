@@ -35,6 +35,7 @@ import {
   type PeeringFilter,
   type PeerKeyBackfill,
   type PublicKeyHolders,
+  type PushLease,
   type RemoteGatewayView,
   type RemovedGateway,
   type Repository,
@@ -52,6 +53,7 @@ import {
 import { ChecksOutdatedError, ConflictError, GatewayGoneError, NotFoundError } from '../../core/errors';
 import { compareText } from '../../core/order';
 import type { Page, PageRequest } from '../../core/pagination';
+import { pushLeaseFree } from '../../core/push-lease';
 import { routeLockClaims } from '../../core/route-blocks';
 import { PEERING_PEER_PREFIX } from '../../core/schemas';
 import type {
@@ -121,6 +123,8 @@ export class MemoryState {
   readonly applied = new Map<string, AppliedGeneration>();
   readonly reports = new Map<string, GatewayStatusReport>();
   readonly pushes = new Map<string, SentPush>();
+  /** gatewayId → its push lease (adapters/dynamodb/push-lease-store.ts has the same rules). */
+  readonly pushLeases = new Map<string, PushLease>();
   readonly idempotency = new Map<string, StoredIdempotency>();
   /** instanceId → the gateway holding it (adapters/dynamodb/instance-locks.ts has the same rules). */
   readonly instanceLocks = new Map<string, string>();
@@ -393,6 +397,7 @@ export class MemoryRepository implements Repository {
       this.applied,
       this.reports,
       this.pushes,
+      this.state.pushLeases,
       this.routeBlocks,
     ];
     for (const partition of partitions) partition.delete(gatewayId);
@@ -569,6 +574,33 @@ export class MemoryRepository implements Repository {
   async getPushSent(gatewayId: string): Promise<SentPush | undefined> {
     const push = this.pushes.get(gatewayId);
     return push && copy(push);
+  }
+
+  async takePushLease(lease: PushLease, now: string): Promise<PushLease | undefined> {
+    const stored = this.state.pushLeases.get(lease.gatewayId);
+    if (stored && !pushLeaseFree(stored, lease, now)) {
+      return stored.leaseHolder === lease.leaseHolder ? copy(stored) : undefined;
+    }
+    this.state.pushLeases.set(lease.gatewayId, copy(lease));
+    return copy(lease);
+  }
+
+  async getPushLease(gatewayId: string): Promise<PushLease | undefined> {
+    const lease = this.state.pushLeases.get(gatewayId);
+    return lease && copy(lease);
+  }
+
+  async recordPushLeaseCommand(
+    lease: PushLease & Required<Pick<PushLease, 'commandId' | 'generation' | 'deliveredAt'>>,
+  ): Promise<void> {
+    const stored = this.state.pushLeases.get(lease.gatewayId);
+    if (stored?.leaseHolder !== lease.leaseHolder || stored.expiresAt !== lease.expiresAt) return;
+    const { commandId, generation, deliveredAt } = lease;
+    Object.assign(stored, { commandId, generation, deliveredAt });
+  }
+
+  async releasePushLease(gatewayId: string, holder: string): Promise<void> {
+    if (this.state.pushLeases.get(gatewayId)?.leaseHolder === holder) this.state.pushLeases.delete(gatewayId);
   }
 
   async putStatusReport(report: GatewayStatusReport): Promise<void> {

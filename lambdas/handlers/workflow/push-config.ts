@@ -4,9 +4,10 @@ import { instanceSecrets } from '../../adapters/s3/secrets';
 import { commandBus } from '../../adapters/ssm';
 import { pushStep } from '../../app/peering-workflow';
 import { clock } from '../../shared/deps';
+import { env } from '../../shared/env';
 import { stepHandler } from '../../shared/step-handler';
 
-export const handler = stepHandler('PushConfig', (input: { gatewayId: string; required: boolean }) =>
+export const handler = stepHandler('PushConfig', (input: Parameters<typeof pushStep>[1]) =>
   pushStep(
     {
       repository: repository(),
@@ -16,5 +17,7 @@ export const handler = stepHandler('PushConfig', (input: { gatewayId: string; re
       clock: clock(),
     },
     input,
+    // A waiter's queued tries: as many as a holder's polls, so it outlasts the lease it waits for.
+    env.commandMaxPolls(),
   ),
 );
