@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { ExecutionResult, StartedExecution, WorkflowEngine, WorkflowName } from '../lambdas/app/ports';
+import { QUEUED_WAIT_SUFFIX } from '../statemachine/build';
 import { ExecutionJournal, type JournalEntry } from './execution-journal';
 
 export type LambdaHandler = (payload: unknown, context: unknown) => Promise<unknown>;
@@ -55,6 +56,14 @@ export interface LocalWorkflowEngineOptions {
   functions: Record<string, LambdaHandler>;
   /** Every Wait state pauses this long instead of its Seconds. */
   waitMs?: number;
+  /**
+   * Every Wait state of a push queued behind its gateway's push lease (statemachine/build.ts
+   * QUEUED_WAIT_SUFFIX) pauses this long instead; default the larger of `waitMs` and 200 ms. Each
+   * of its tries reads the lease from the table: a hundred queued pushes of a busy hub trying
+   * every 20 ms kept DynamoDB Local and this process so busy that the hub's own applies slowed
+   * threefold (bench section 10: 113 s against 33 s at 200 ms, 2026-12-05).
+   */
+  queuedWaitMs?: number;
   /** Every Retry waits this long between attempts instead of its IntervalSeconds. */
   retryIntervalMs?: number;
   /**
@@ -114,7 +123,12 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   /** Finished executions, oldest ending first: what the retention forgets first. */
   private readonly finished: { id: string; endedAt: number }[] = [];
 
+  private readonly waitMs: number;
+  private readonly queuedWaitMs: number;
+
   constructor(private readonly options: LocalWorkflowEngineOptions) {
+    this.waitMs = options.waitMs ?? 200;
+    this.queuedWaitMs = options.queuedWaitMs ?? Math.max(this.waitMs, 200);
     if (options.journalDir) this.journal = new ExecutionJournal(options.journalDir);
     const substitutions = Object.fromEntries(
       Object.keys(options.functions).map((name) => [name, `${LOCAL_FUNCTION_ARN}${name}`]),
@@ -217,7 +231,10 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     return {
       taskResourceLocalHandlers: Object.fromEntries(tasks.map((name) => [name, dispatch])),
       waitTimeOverrides: Object.fromEntries(
-        stateNames(definition, 'Wait').map((name) => [name, this.options.waitMs ?? 200]),
+        stateNames(definition, 'Wait').map((name) => [
+          name,
+          name.endsWith(QUEUED_WAIT_SUFFIX) ? this.queuedWaitMs : this.waitMs,
+        ]),
       ),
       retryIntervalOverrides: Object.fromEntries(
         [...tasks, ...stateNames(definition, 'Parallel')].map((name) => [

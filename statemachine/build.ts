@@ -161,6 +161,13 @@ const fail = (): State => ({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePa
  * the lease. `required`: a gone gateway fails the push instead of being skipped. State names start
  * with `prefix`; `correlation` goes to every step's log lines.
  */
+/**
+ * The name ending of the Wait state a push queued behind its gateway's push lease takes before its
+ * next try: the embedded runtime shortens it less than the command polls (runtime/workflow-engine.ts
+ * `queuedWaitMs`).
+ */
+export const QUEUED_WAIT_SUFFIX = 'WaitForLease';
+
 export function pushAndPoll(
   prefix: string,
   gatewayIdPath: string,
@@ -170,7 +177,7 @@ export function pushAndPoll(
   const names = {
     push: `${prefix}Push`,
     pushed: `${prefix}Pushed`,
-    waitForLease: `${prefix}WaitForLease`,
+    waitForLease: `${prefix}${QUEUED_WAIT_SUFFIX}`,
     pushAgain: `${prefix}PushAgain`,
     wait: `${prefix}WaitForCommand`,
     check: `${prefix}CheckCommand`,
