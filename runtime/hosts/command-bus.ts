@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApplyCommand, CommandBus, CommandStatus, TeardownCommand } from '../../lambdas/app/ports';
 import { InvocationNotReadyError } from '../../lambdas/core/errors';
 import { parseInstanceReport } from '../../lambdas/core/status';
+import { settleEach } from '../../lambdas/shared/bounded';
 import type { HostGateway } from './host';
 import type { LocalHosts } from './local-hosts';
 import type { RunResult } from './shell';
@@ -30,6 +31,13 @@ interface Invocation {
  */
 export const ENDED_INVOCATION_RETENTION_MS = 60 * 60_000;
 
+/**
+ * Hosts whose report runs at once. SSM runs each instance's report on that instance; here every
+ * host shares this machine's cores, and 204 hosts reporting at once held every apply back for
+ * about 9 s (bench section 1 then answered a create 202 after its 8 s wait, 2026-12-05).
+ */
+export const LOCAL_REPORTS_IN_FLIGHT = 4;
+
 export interface LocalCommandBusOptions {
   /** The clock of `endedAt` (tests). */
   now?: () => number;
@@ -46,6 +54,8 @@ export class LocalCommandBus implements CommandBus {
   private readonly invocations = new Map<string, Invocation>();
   /** Tail of each instance's queue. */
   private readonly queues = new Map<string, Promise<void>>();
+  /** Report rounds still queueing hosts (requestReports): idle() waits for them too. */
+  private readonly reportRounds = new Set<Promise<unknown>>();
   /** Injected failures (tests): the next command to the instance fails with this reason. */
   private readonly failures = new Map<string, string>();
   private readonly now: () => number;
@@ -88,14 +98,29 @@ export class LocalCommandBus implements CommandBus {
     return id;
   }
 
+  /**
+   * The report command to every host, LOCAL_REPORTS_IN_FLIGHT hosts at a time: each host's report
+   * joins its queue when a slot frees, so it holds that host's commands back only while it runs.
+   */
   async requestReports(): Promise<string> {
     const id = randomUUID();
-    for (const instanceId of this.hosts.instanceIds()) {
-      this.enqueue(id, instanceId, async (invocation) => {
-        record(invocation, await this.hosts.runReport(instanceId));
-        await this.onReportFinished({ commandId: id, instanceId, status: invocation.status });
-      });
-    }
+    const round = settleEach(
+      this.hosts.instanceIds(),
+      LOCAL_REPORTS_IN_FLIGHT,
+      (instanceId) =>
+        new Promise<void>((reported) => {
+          this.enqueue(id, instanceId, async (invocation) => {
+            try {
+              record(invocation, await this.hosts.runReport(instanceId));
+              await this.onReportFinished({ commandId: id, instanceId, status: invocation.status });
+            } finally {
+              reported();
+            }
+          });
+        }),
+    );
+    this.reportRounds.add(round);
+    void round.finally(() => this.reportRounds.delete(round));
     return id;
   }
 
@@ -112,8 +137,9 @@ export class LocalCommandBus implements CommandBus {
     this.failures.set(instanceId, reason);
   }
 
-  /** Resolves when every command sent so far has finished. */
+  /** Resolves when every command sent so far has finished, every host's report included. */
   async idle(): Promise<void> {
+    await Promise.all(this.reportRounds);
     await Promise.all(this.queues.values());
   }
 

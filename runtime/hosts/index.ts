@@ -1,5 +1,10 @@
 /** The embedded runtime's gateway instances (local hosts) and the command bus that drives them. */
-export { ENDED_INVOCATION_RETENTION_MS, LocalCommandBus, type ReportInvocation } from './command-bus';
+export {
+  ENDED_INVOCATION_RETENTION_MS,
+  LOCAL_REPORTS_IN_FLIGHT,
+  LocalCommandBus,
+  type ReportInvocation,
+} from './command-bus';
 export type { ApplyArgs, HostGateway, HostInfo, HostMode } from './host';
 export { HOST_INDEX_FILE, type HostIndexEntry } from './host-index';
 export { parseReport } from './host-script';

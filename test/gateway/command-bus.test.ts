@@ -1,8 +1,16 @@
 /** LocalCommandBus over files-mode LocalHosts: SSM Run Command semantics for the embedded runtime. */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InvocationNotReadyError } from '../../lambdas/core/errors';
-import { ENDED_INVOCATION_RETENTION_MS, LocalCommandBus, LocalHosts, parseReport } from '../../runtime/hosts';
+import {
+  ENDED_INVOCATION_RETENTION_MS,
+  LOCAL_REPORTS_IN_FLIGHT,
+  LocalCommandBus,
+  LocalHosts,
+  parseReport,
+  type ReportInvocation,
+} from '../../runtime/hosts';
 import {
   GATEWAY_A,
   genKeyPair,
@@ -146,6 +154,42 @@ describe('LocalCommandBus', () => {
     // Assess
     await expect(timed.get(old, gateway.instanceId)).rejects.toBeInstanceOf(InvocationNotReadyError);
     expect((await timed.get(recent, gateway.instanceId)).status).toBe('Success');
+  });
+
+  it('runs the report command on a bounded number of hosts at once, and idle waits for all of them', async () => {
+    // Prepare: twelve hosts whose report takes a moment, counting how many run at once.
+    const instanceIds = Array.from({ length: 12 }, (_, i) => `i-report-${i}`);
+    let running = 0;
+    let mostAtOnce = 0;
+    const reportingHosts = {
+      instanceIds: () => instanceIds,
+      async runReport() {
+        running += 1;
+        mostAtOnce = Math.max(mostAtOnce, running);
+        await sleep(5);
+        running -= 1;
+        return { exitCode: 0, stdout: '{}', stderr: '' };
+      },
+    } as unknown as LocalHosts;
+    const finished: ReportInvocation[] = [];
+    const reportingBus = new LocalCommandBus(
+      reportingHosts,
+      async () => undefined,
+      async (invocation) => {
+        finished.push(invocation);
+      },
+    );
+
+    // Act
+    const id = await reportingBus.requestReports();
+    await reportingBus.idle();
+
+    // Assess: every host reported, never more than the bound at once, and the bound was used.
+    expect(finished.map((invocation) => invocation.instanceId).sort()).toEqual([...instanceIds].sort());
+    expect(mostAtOnce).toBe(LOCAL_REPORTS_IN_FLIGHT);
+    for (const instanceId of instanceIds) {
+      expect((await reportingBus.get(id, instanceId)).status).toBe('Success');
+    }
   });
 
   describe('teardown', () => {
