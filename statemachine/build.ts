@@ -155,7 +155,7 @@ const fail = (): State => ({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePa
  * sends the apply command (done at once when there is nothing to send), then CheckCommand polls the
  * command every POLL_INTERVAL_SECONDS until it is applied; CheckCommand fails the loop when the
  * command fails or its poll limit is reached. A push that finds another of its gateway's pushes in
- * flight (the gateway's push lease, app/push.ts pushUnderLease) answers queued: it waits as long
+ * flight (the gateway's push lease, app/push-lease.ts pushUnderLease) answers queued: it waits as long
  * and tries again (PushAgain), done as soon as the gateway applied what it needs, else sending the
  * latest generation once the lease is free. The loop's state name and the execution's name hold
  * the lease. `required`: a gone gateway fails the push instead of being skipped. State names start

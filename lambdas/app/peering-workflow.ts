@@ -19,16 +19,8 @@ import { logger } from '../shared/logger';
 import { retry } from '../shared/retry';
 import type { Dependencies, NewPeeringSide, RouteBlockVersion } from './ports';
 import { keyHoldersOn } from './public-key-holders';
-import {
-  checkPush,
-  type LeasedPush,
-  type PushProgress,
-  type PushTicket,
-  pushGatewayConfig,
-  pushUnderLease,
-  type QueuedPush,
-  sent,
-} from './push';
+import { checkPush, type PushProgress, type PushTicket, pushGatewayConfig } from './push';
+import { type LeasedPush, pushUnderLease, type QueuedPush, sent } from './push-lease';
 
 export interface PeeringRequest {
   peeringId: string;

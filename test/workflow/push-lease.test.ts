@@ -4,7 +4,7 @@
  * queued until it ends; a holder's failed command fails only its own execution, a holder that
  * vanished is waited out by the lease's expiry, and a gateway gone is noticed by its waiters.
  */
-import { FULL_TRY_INTERVAL_MS, PUSH_LEASE_MS } from '../../lambdas/app/push';
+import { FULL_TRY_INTERVAL_MS, PUSH_LEASE_MS } from '../../lambdas/app/push-lease';
 import { provideDependencies } from '../../lambdas/shared/deps';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
