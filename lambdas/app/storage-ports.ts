@@ -3,6 +3,7 @@
  * lambdas/adapters/dynamodb (one store per aggregate over one table) and lambdas/adapters/memory;
  * test/support/repository-contract.ts is the suite both pass. Re-exported by ./ports.
  */
+
 import type { Page, PageRequest } from '../core/pagination';
 import type {
   AppliedGeneration,
@@ -14,6 +15,7 @@ import type {
   PeerRecord,
   SentPush,
 } from '../core/types';
+import type { PushLeaseStore } from './push-lease-ports';
 
 /** Everything needed to write a new peering in one transaction. */
 export interface NewPeering {
@@ -281,46 +283,6 @@ export interface StatusStore {
   forgetInstanceReports(gatewayId: string): Promise<void>;
 }
 
-/**
- * The one push in flight on a gateway (app/push.ts, docs/DECISIONS.md "Coalescing a gateway's
- * pushes"): who took it (an execution's push loop), for which instance of which incarnation, until
- * when, and the command sent under it once there is one. It only spares commands: an instance
- * applies documents in order and skips stale ones, so two holders at once are never wrong.
- */
-export interface PushLease {
-  gatewayId: string;
-  /** The execution that took it. */
-  execution: string;
-  /** Who took it: that execution's push loop (`<execution>/<loop state>`). */
-  leaseHolder: string;
-  gatewayCreatedAt: string;
-  instanceId: string;
-  expiresAt: string;
-  /** The command sent under it, once recorded (with the generation and delivery time of its push). */
-  commandId?: string;
-  generation?: number;
-  deliveredAt?: string;
-}
-
-export interface PushLeaseStore {
-  /**
-   * Takes the gateway's push lease for `lease.leaseHolder`: written when there is none, or it expired at
-   * `now`, or it was taken for another incarnation or instance than `lease`'s, or by another push
-   * loop of `lease`'s execution (core/push-lease.ts pushLeaseFree); the stored one,
-   * unchanged, when `lease.leaseHolder` holds it already (a retried step finds its command); undefined
-   * when another holder has it.
-   */
-  takePushLease(lease: PushLease, now: string): Promise<PushLease | undefined>;
-  /** The gateway's push lease as stored, expired or not (a waiter's try reads only this). */
-  getPushLease(gatewayId: string): Promise<PushLease | undefined>;
-  /** Records the command sent under `lease` (its holder and expiry), if that lease is still the stored one. */
-  recordPushLeaseCommand(
-    lease: PushLease & Required<Pick<PushLease, 'commandId' | 'generation' | 'deliveredAt'>>,
-  ): Promise<void>;
-  /** Frees the lease if `holder` holds it. Idempotent. */
-  releasePushLease(gatewayId: string, holder: string): Promise<void>;
-}
-
 /** The lock that keeps an instanceId to one gateway. */
 export interface InstanceLockStore {
   /** Idempotent for its holder; ConflictError INSTANCE_IN_USE when another gateway that still exists holds it. */
@@ -453,3 +415,5 @@ export interface Repository
     AdmissionStore,
     SecretCleanupStore,
     SweepStore {}
+
+export type { PushLease, PushLeaseStore } from './push-lease-ports';

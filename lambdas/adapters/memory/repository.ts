@@ -8,7 +8,7 @@
  * Lists page by keyset (id or name order) with tokens sealed as the DynamoDB ones are
  * (shared/sealed-tokens.ts), their key kept in the memory state; route lock blocks
  * (core/route-blocks.ts) are kept per gateway with the same counters and conditions.
- * One file (about 750 lines) on purpose: peerings, peers and addresses change together in
+ * One file (about 800 lines) on purpose: peerings, peers and addresses change together in
  * one synchronous step, which splitting by aggregate would spread over files that share every map.
  * The small side stores at its end (instance locks, admissions, secret cleanups) could move out;
  * they stay so the one state object is the only thing a test resets.
