@@ -1,0 +1,107 @@
+/** Gateways in memory: the registry, tombstones, pending cascades and generations. */
+import type { GatewayFilter } from '../../app/ports';
+import { capacityOf } from '../../core/allocation';
+import { ConflictError, GatewayGoneError } from '../../core/errors';
+import { compareText } from '../../core/order';
+import type { Page, PageRequest } from '../../core/pagination';
+import type { GatewayRecord } from '../../core/types';
+import { keysetPage } from '../../shared/sealed-tokens';
+import { copy, MemoryStore } from './state';
+
+export class MemoryGatewayStore extends MemoryStore {
+  async createGateway(gateway: GatewayRecord): Promise<void> {
+    if (this.gateways.has(gateway.id)) throw new ConflictError('GATEWAY_EXISTS');
+    if (this.state.pendingCascades.has(gateway.id)) throw new ConflictError('GATEWAY_BEING_DELETED');
+    this.tombstones.delete(gateway.id);
+    const last = this.state.lastGenerations.get(gateway.id);
+    const desiredGeneration = Math.max(gateway.desiredGeneration, last === undefined ? 0 : last + 1);
+    this.gateways.set(gateway.id, {
+      record: { ...copy(gateway), desiredGeneration },
+      allocatedCount: 0,
+      capacity: capacityOf(gateway),
+    });
+  }
+
+  /**
+   * Registry fields replaced; desiredGeneration, privateKeyParam, createdAt and the count kept. An
+   * unknown id with a tombstone is refused, also while its cascade is pending (the tombstone stays).
+   */
+  async upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord> {
+    const stored = this.gateways.get(gateway.id);
+    if (!stored) {
+      if (this.tombstones.has(gateway.id)) throw new GatewayGoneError(gateway.id);
+      await this.createGateway(gateway);
+      return copy(gateway);
+    }
+    const { desiredGeneration, privateKeyParam, createdAt } = stored.record;
+    // Replaced when given, kept otherwise, as the DynamoDB update that sets only the fields given.
+    const changed = gateway.clientConfigChangedAt ?? stored.record.clientConfigChangedAt;
+    stored.record = {
+      ...copy(gateway),
+      desiredGeneration,
+      privateKeyParam,
+      createdAt,
+      ...(changed === undefined ? {} : { clientConfigChangedAt: changed }),
+    };
+    stored.capacity = capacityOf(gateway);
+    return copy(stored.record);
+  }
+
+  async getGateway(id: string): Promise<GatewayRecord | undefined> {
+    const stored = this.gateways.get(id);
+    return stored && copy(stored.record);
+  }
+
+  /** One page in id order, as the DynamoDB one reads its byOwner or byEntity index. */
+  async pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>> {
+    return this.tokens.page(page, async (after) => {
+      const owned = [...this.gateways.values()]
+        .map((stored) => stored.record)
+        .filter((record) => filter.ownerId === undefined || record.ownerId === filter.ownerId)
+        .sort((a, b) => compareText(a.id, b.id));
+      const result = keysetPage(
+        owned,
+        (record) => record.id,
+        { limit: page.limit, after },
+        (record) => filter.status === undefined || record.status === filter.status,
+      );
+      return { ...result, items: result.items.map(copy) };
+    });
+  }
+
+  /** Deletes the gateway only, as the DynamoDB one does: the cascade (onGatewayDeleted) cleans the rest. */
+  async deleteGateway(id: string): Promise<GatewayRecord | undefined> {
+    this.tombstones.add(id);
+    const stored = this.gateways.get(id);
+    if (!stored) return undefined;
+    this.gateways.delete(id);
+    this.state.lastGenerations.set(id, stored.record.desiredGeneration);
+    const { instanceId, desiredGeneration, privateKeyParam } = stored.record;
+    this.state.pendingCascades.set(id, {
+      gateway: { id, instanceId, desiredGeneration, privateKeyParam },
+      deletedAt: this.clock().toISOString(),
+    });
+    this.onGatewayDeleted(copy(stored.record));
+    return copy(stored.record);
+  }
+
+  async beginGatewayCascade(gatewayId: string, generation: number): Promise<boolean> {
+    return this.state.pendingCascades.get(gatewayId)?.gateway.desiredGeneration === generation;
+  }
+
+  async isGatewayCascadePending(gatewayId: string): Promise<boolean> {
+    return this.state.pendingCascades.has(gatewayId);
+  }
+
+  async endGatewayCascade(gatewayId: string, generation: number): Promise<void> {
+    if (this.state.pendingCascades.get(gatewayId)?.gateway.desiredGeneration === generation)
+      this.state.pendingCascades.delete(gatewayId);
+  }
+
+  async bumpGeneration(gatewayId: string): Promise<number | undefined> {
+    const stored = this.gateways.get(gatewayId);
+    if (!stored) return undefined;
+    stored.record.desiredGeneration += 1;
+    return stored.record.desiredGeneration;
+  }
+}
