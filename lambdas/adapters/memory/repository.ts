@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   assertTwoGateways,
+  clientConfigMark,
   describedChanged,
   describedGateway,
   newPeeringRecord,
@@ -274,6 +275,11 @@ export class MemoryRepository implements Repository {
     if (!stored) return undefined;
     stored.record.desiredGeneration += 1;
     return stored.record.desiredGeneration;
+  }
+
+  async markClientConfigChanged(gatewayId: string): Promise<void> {
+    const stored = this.gateways.get(gatewayId);
+    if (stored) stored.record.clientConfigChangedAt = clientConfigMark(this.clock());
   }
 
   // ---- peers ----------------------------------------------------------------------------------
