@@ -299,10 +299,12 @@ function mergeUpdate(
     updatedAt: now,
   };
   // What its road-warriors' configs carry changed: those downloaded before are outdated. A
-  // redelivery finds the change made (existing holds it) and keeps the time of the first.
-  const clientConfigChangedAt =
-    existing && changesWhatPeersHold(existing, merged) ? now : existing?.clientConfigChangedAt;
-  return clientConfigChangedAt === undefined ? merged : { ...merged, clientConfigChangedAt };
+  // redelivery finds the change made (existing holds it) and keeps the time of the first. Given
+  // only when this update changes it: upsertGateway keeps what it is not given, so a mark written
+  // since `existing` was read (a peering activated, markClientConfigChanged) is not put back.
+  return existing && changesWhatPeersHold(existing, merged)
+    ? { ...merged, clientConfigChangedAt: now }
+    : merged;
 }
 
 export type CascadeDeps = Pick<

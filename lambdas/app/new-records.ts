@@ -2,6 +2,7 @@
  * The records a new road-warrior or peering writes, built from the request and the addresses its
  * allocation chose. Every Repository implementation writes exactly these, so they agree.
  */
+import { randomBytes } from 'node:crypto';
 import { ValidationError } from '../core/errors';
 import type { GatewayRecord, Peering, PeeringSide, PeerRecord } from '../core/types';
 import type { NewPeering, NewRoadWarrior } from './ports';
@@ -106,3 +107,13 @@ export function describedChanged(described: DescribedGateway, gateway: Partial<D
     gateway.listenPort !== described.listenPort
   );
 }
+
+/**
+ * A gateway's new `clientConfigChangedAt` when one of its peerings became ACTIVE or left it
+ * (GatewayStore.markClientConfigChanged): the time, and a random tag so that two marks are never
+ * equal, not even two Lambdas' in one millisecond. A download is outdated when the mark it was
+ * rendered from is not the gateway's last (core/views.ts): a mark written again would make one
+ * taken between the two pass as current.
+ */
+export const clientConfigMark = (now: Date): string =>
+  `${now.toISOString()}#${randomBytes(4).toString('hex')}`;

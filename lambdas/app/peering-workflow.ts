@@ -307,10 +307,27 @@ export async function activatePeering(
  * out: so every run of Activate that finds the peering ACTIVE publishes it, and so does Compensate
  * when a failed Activate left it ACTIVE. Consumers may get it twice or more (a repeat after a
  * publish that did go out), as with any event here (docs/CONTRACT.md#invariants 6).
+ * The road-warrior configs of both gateways now reach the other's VPC: they are marked changed
+ * first, at least once the same way, and only once the peering is ACTIVE (clientConfigsChanged).
  */
-async function announceActivated(d: Deps<'audit'>, peering: Peering): Promise<{ status: 'ACTIVE' }> {
+async function announceActivated(
+  d: Deps<'repository' | 'audit'>,
+  peering: Peering,
+): Promise<{ status: 'ACTIVE' }> {
+  await clientConfigsChanged(d, peering);
   await d.audit.publish('VPC Peering Activated', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
   return { status: 'ACTIVE' };
+}
+
+/**
+ * The VPC CIDRs in both gateways' road-warrior configs changed (docs/DECISIONS.md, "Road-warrior
+ * configs after a peering change"). Called only after the peering's status write (ACTIVE, or
+ * DELETING): the config GET reads the gateway's mark before the peerings, so a download between
+ * the two writes holds the new CIDRs and the old mark, and is flagged though current; marked
+ * before, it would hold the old CIDRs and the new mark, and never be flagged.
+ */
+async function clientConfigsChanged(d: Deps<'repository'>, peering: Peering): Promise<void> {
+  await Promise.all(peering.gatewayIds.map((gatewayId) => d.repository.markClientConfigChanged(gatewayId)));
 }
 
 /** The generation the side's push rendered; else the gateway's current one (see activatePeering). */
@@ -379,16 +396,36 @@ export async function compensatePeering(
 /** States no run can take to ACTIVE again (Activate's write requires PROVISIONING). */
 const UNDONE: readonly PeeringStatus[] = ['FAILED', 'DELETING'];
 
-/** Delete, first half: DELETING, peer entries gone, generations bumped. */
+/**
+ * Delete, first half: DELETING, peer entries gone, generations bumped. A peering that may have
+ * been ACTIVE marks both gateways' road-warrior configs changed, after DELETING (see
+ * clientConfigsChanged).
+ */
 export async function detachForDeletion(
   d: Deps<'repository'>,
   input: { peeringId: string },
 ): Promise<{ found: false } | { found: true; gatewayIds: [string, string] }> {
   const peering = await d.repository.getPeering(input.peeringId);
   if (!peering) return { found: false };
-  await d.repository.setPeeringStatus(peering.id, 'DELETING', null, ['PROVISIONING', 'ACTIVE', 'FAILED']);
+  if (await leftActive(d, peering)) await clientConfigsChanged(d, peering);
   await d.repository.detachPeering(peering.id);
   return { found: true, gatewayIds: peering.gatewayIds };
+}
+
+/**
+ * Sets DELETING; true unless the peering is known never to have been ACTIVE. The write is
+ * conditional on the status read, so a PROVISIONING or FAILED peering (FAILED only ever follows
+ * PROVISIONING) is known not to have been ACTIVE at no extra cost. A status changed since the
+ * read (a PROVISIONING one activated meanwhile) takes a second write, from any status but
+ * DELETING. Found DELETING (a retry, a re-drive, a second delete) it cannot tell: true.
+ */
+async function leftActive(d: Deps<'repository'>, peering: Peering): Promise<boolean> {
+  if (peering.status === 'DELETING') return true;
+  if (await d.repository.setPeeringStatus(peering.id, 'DELETING', null, [peering.status])) {
+    return peering.status === 'ACTIVE';
+  }
+  await d.repository.setPeeringStatus(peering.id, 'DELETING', null, ['PROVISIONING', 'ACTIVE', 'FAILED']);
+  return true;
 }
 
 /**

@@ -160,6 +160,12 @@ export interface GatewayStore {
    * peer entry (its listenPort). Returns the new generation, undefined when the gateway is gone.
    */
   bumpGeneration(gatewayId: string): Promise<number | undefined>;
+  /**
+   * The VPCs the gateway's road-warrior configs reach changed (a peering of it became ACTIVE, or
+   * left ACTIVE): `clientConfigChangedAt` gets a new mark (clientConfigMark), so every config
+   * downloaded before is outdated. One conditional write; a gone gateway is left gone.
+   */
+  markClientConfigChanged(gatewayId: string): Promise<void>;
 }
 
 /** What a gateway's public-key items say of one key (PeerStore.publicKeyHolders). */

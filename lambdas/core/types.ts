@@ -30,8 +30,10 @@ export interface GatewayRecord extends Gateway {
   createdAt: string;
   updatedAt: string;
   /**
-   * When what its road-warriors' configs carry of it (its public key, its endpoint) last changed:
-   * a config downloaded before is outdated (core/views.ts). Absent: not changed since it was recorded.
+   * When what its road-warriors' configs carry (its public key, its endpoint, the VPC CIDRs of its
+   * ACTIVE peerings) last changed: a config downloaded before is outdated (core/views.ts). Compared
+   * only for equality; a peering's mark adds a random tag (clientConfigMark). Absent: not changed
+   * since it was recorded.
    */
   clientConfigChangedAt?: string;
 }

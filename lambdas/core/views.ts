@@ -49,7 +49,8 @@ export type ClientConfigSource = Pick<GatewayRecord, 'clientConfigChangedAt'>;
 
 /**
  * A road-warrior's last downloaded config is outdated when it was rendered from a gateway whose
- * public key or endpoint has changed since: its recorded change (the gateway's
+ * public key or endpoint, or whose ACTIVE peerings (the VPCs the config reaches), have changed
+ * since: its recorded change (the gateway's
  * clientConfigChangedAt when it was read for the config) is not the gateway's last one. Compared
  * by identity, not by time, so a download that read the gateway just before an update's registry
  * write is outdated too, whatever its clock says. A config never downloaded (or downloaded before

@@ -14,9 +14,23 @@ const state = new MemoryState();
 const MOVED_AT = new Date('2026-12-05T10:00:00.000Z');
 const LATER = new Date('2026-12-05T11:00:00.000Z');
 
-/** Delivers the Updated event carrying `gateway` at `now`; the gateway as stored after it. */
-async function deliver(gateway: GatewayRecord, now: Date): Promise<GatewayRecord | undefined> {
+/**
+ * Delivers the Updated event carrying `gateway` at `now`; the gateway as stored after it.
+ * `beforeWrite` runs between the update's read of the gateway and its write.
+ */
+async function deliver(
+  gateway: GatewayRecord,
+  now: Date,
+  beforeWrite?: (repository: MemoryRepository) => Promise<void>,
+): Promise<GatewayRecord | undefined> {
   const repository = new MemoryRepository({ clock: () => now }, state);
+  if (beforeWrite) {
+    const upsert = repository.upsertGateway.bind(repository);
+    repository.upsertGateway = async (record) => {
+      await beforeWrite(repository);
+      return upsert(record);
+    };
+  }
   const publications = new MemoryPublications();
   await gatewayUpdated(
     {
@@ -73,5 +87,24 @@ describe("an Updated event and its road-warriors' configs", () => {
       name: 'renamed-again',
       clientConfigChangedAt: MOVED_AT.toISOString(),
     });
+  });
+
+  it('a rename does not put back the change it read over a peering change marked meanwhile', async () => {
+    // Prepare: an earlier endpoint change, read by the rename before a peering's activation marks one.
+    const gateway = await registered();
+    const moved = { ...gateway, publicIp: '198.51.100.79' };
+    await deliver(moved, MOVED_AT);
+    let marked: string | undefined;
+    const peeringActivated = async (repository: MemoryRepository) => {
+      await repository.markClientConfigChanged(gateway.id);
+      marked = (await repository.getGateway(gateway.id))?.clientConfigChangedAt;
+    };
+
+    // Act
+    const renamed = await deliver({ ...moved, name: 'renamed' }, LATER, peeringActivated);
+
+    // Assess
+    expect(marked).toMatch(/^2026-12-05T11:00:00\.000Z#/);
+    expect(renamed).toMatchObject({ name: 'renamed', clientConfigChangedAt: marked });
   });
 });

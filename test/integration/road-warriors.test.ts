@@ -191,6 +191,13 @@ async function listedPeer(gatewayId: string, name: string) {
   return reply.json.items.find((peer: { name: string }) => peer.name === name);
 }
 
+/** The road-warrior `name` once its view says configOutdated (the change is marked asynchronously). */
+const flaggedOutdated = (gatewayId: string, name: string) =>
+  eventually(`the ${name} config outdated`, async () => {
+    const listed = (await peersOf(client, target.tokens.alice, gatewayId)).find((p) => p.name === name);
+    return listed?.configOutdated === true ? listed : undefined;
+  });
+
 test('a config downloaded before the gateway moved is outdated until downloaded again; a rename changes nothing', async () => {
   // Prepare: a laptop that downloaded its config, a phone that never did.
   const gateway = await newGateway('alice');
@@ -202,10 +209,7 @@ test('a config downloaded before the gateway moved is outdated until downloaded 
 
   // Act: the endpoint moves; the laptop downloads again; then a rename.
   await gatewayUpdated(moved);
-  const outdated = await eventually('the laptop config outdated', async () => {
-    const laptop = (await peersOf(client, target.tokens.alice, gateway.id)).find((p) => p.name === 'laptop');
-    return laptop?.configOutdated === true ? laptop : undefined;
-  });
+  const outdated = await flaggedOutdated(gateway.id, 'laptop');
   const phone = await listedPeer(gateway.id, 'phone');
   const after = await configOf(gateway.id, 'laptop');
   const refreshed = await listedPeer(gateway.id, 'laptop');
@@ -227,6 +231,33 @@ test('a config downloaded before the gateway moved is outdated until downloaded 
     Date.parse(downloaded.configDownloadedAt),
   );
   expect(renamed).toEqual(refreshed);
+});
+
+test('a config downloaded before a peering is made or deleted is outdated until downloaded again', async () => {
+  // Prepare: a roamer that downloaded its config before the gateway had any peering.
+  const gateway = await newGateway('alice');
+  const remote = await newGateway('alice');
+  await addPeer(gateway.id, { name: 'roamer' });
+  const unpeered = await configOf(gateway.id, 'roamer');
+  const downloaded = await listedPeer(gateway.id, 'roamer');
+
+  // Act: a peering made, the config downloaded again, then the peering deleted.
+  const peering = await peer(client, target.tokens.alice, gateway.id, remote.id);
+  const afterPeering = await flaggedOutdated(gateway.id, 'roamer');
+  const peered = await configOf(gateway.id, 'roamer');
+  const refreshed = await listedPeer(gateway.id, 'roamer');
+  await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, { token: target.tokens.alice });
+  await peeringGone(client, target.tokens.alice, peering.id);
+  const afterDeletion = await listedPeer(gateway.id, 'roamer');
+
+  // Assess
+  expect(configValue(unpeered.text, 'AllowedIPs')).not.toContain(remote.vpcCidr);
+  expect(downloaded.configOutdated).toBe(false);
+  expect(peering.status).toBe('ACTIVE');
+  expect(afterPeering.configDownloadedAt).toBe(downloaded.configDownloadedAt);
+  expect(configValue(peered.text, 'AllowedIPs')).toContain(remote.vpcCidr);
+  expect(refreshed.configOutdated).toBe(false);
+  expect(afterDeletion.configOutdated).toBe(true);
 });
 
 test('no secret appears in any JSON response of this file', async () => {

@@ -5,6 +5,7 @@
  * keeps what that cascade needs, for the sweep).
  * Also the helpers other stores use on the gateway item: `requireGateway` and `nextGeneration`.
  */
+import { clientConfigMark } from '../../app/new-records';
 import type { GatewayFilter, GatewayStore } from '../../app/ports';
 import { capacityOf } from '../../core/allocation';
 import { ConflictError, GatewayGoneError, TransientError } from '../../core/errors';
@@ -267,6 +268,16 @@ export class DynamoGatewayStore implements GatewayStore {
       ReturnValues: 'UPDATED_NEW',
     });
     return attributes && Number(attributes.desiredGeneration);
+  }
+
+  /** One attribute of the gateway item; the stream's MODIFY is dropped by the cascade's filter. */
+  async markClientConfigChanged(gatewayId: string): Promise<void> {
+    await this.table.updateIfMatches({
+      Key: keys.gateway(gatewayId),
+      UpdateExpression: 'SET clientConfigChangedAt = :mark',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':mark': clientConfigMark(this.clock()) },
+    });
   }
 }
 

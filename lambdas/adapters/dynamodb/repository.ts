@@ -90,6 +90,8 @@ export class DynamoRepository implements Repository {
   pageGateways: Repository['pageGateways'] = (filter, page) => this.gateways.pageGateways(filter, page);
   deleteGateway: Repository['deleteGateway'] = (id) => this.gateways.deleteGateway(id);
   bumpGeneration: Repository['bumpGeneration'] = (gatewayId) => this.gateways.bumpGeneration(gatewayId);
+  markClientConfigChanged: Repository['markClientConfigChanged'] = (gatewayId) =>
+    this.gateways.markClientConfigChanged(gatewayId);
   beginGatewayCascade: Repository['beginGatewayCascade'] = (gatewayId, generation) =>
     this.gateways.beginGatewayCascade(gatewayId, generation);
   endGatewayCascade: Repository['endGatewayCascade'] = (gatewayId, generation) =>

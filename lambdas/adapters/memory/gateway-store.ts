@@ -1,4 +1,5 @@
 /** Gateways in memory: the registry, tombstones, pending cascades and generations. */
+import { clientConfigMark } from '../../app/new-records';
 import type { GatewayFilter } from '../../app/ports';
 import { capacityOf } from '../../core/allocation';
 import { ConflictError, GatewayGoneError } from '../../core/errors';
@@ -103,5 +104,10 @@ export class MemoryGatewayStore extends MemoryStore {
     if (!stored) return undefined;
     stored.record.desiredGeneration += 1;
     return stored.record.desiredGeneration;
+  }
+
+  async markClientConfigChanged(gatewayId: string): Promise<void> {
+    const stored = this.gateways.get(gatewayId);
+    if (stored) stored.record.clientConfigChangedAt = clientConfigMark(this.clock());
   }
 }

@@ -63,6 +63,8 @@ export class MemoryRepository implements Repository {
   endGatewayCascade: Repository['endGatewayCascade'] = (gatewayId, generation) =>
     this.gateways.endGatewayCascade(gatewayId, generation);
   bumpGeneration: Repository['bumpGeneration'] = (gatewayId) => this.gateways.bumpGeneration(gatewayId);
+  markClientConfigChanged: Repository['markClientConfigChanged'] = (gatewayId) =>
+    this.gateways.markClientConfigChanged(gatewayId);
 
   listPeers: Repository['listPeers'] = (gatewayId) => this.peers.listPeers(gatewayId);
   pagePeers: Repository['pagePeers'] = (gatewayId, page) => this.peers.pagePeers(gatewayId, page);

@@ -201,6 +201,34 @@ export function gatewaysContract({ repo }: ContractContext): void {
       expect(gone).toBeUndefined();
     });
 
+    it("marks a gateway's road-warrior configs changed, anew each time; creates no gone gateway", async () => {
+      // Prepare: a gateway with a mark of its own (an earlier key or endpoint change), one deleted.
+      const gateway = gatewayRecord({ clientConfigChangedAt: '2026-12-05T10:00:00.000Z' });
+      await repo().createGateway(gateway);
+      const deleted = gatewayRecord();
+      await repo().createGateway(deleted);
+      await repo().deleteGateway(deleted.id);
+      const at = () => new Date('2026-12-05T11:00:00.000Z');
+
+      // Act: twice in one millisecond, then an upsert that gives no mark (a rename).
+      await repo(at).markClientConfigChanged(gateway.id);
+      const first = (await repo().getGateway(gateway.id))?.clientConfigChangedAt;
+      await repo(at).markClientConfigChanged(gateway.id);
+      const second = (await repo().getGateway(gateway.id))?.clientConfigChangedAt;
+      const { clientConfigChangedAt: _mark, ...unmarked } = gateway;
+      const renamed = await repo().upsertGateway({ ...unmarked, name: 'renamed' });
+      await repo().markClientConfigChanged(deleted.id);
+      await repo().markClientConfigChanged(uniqueId('gw-never'));
+
+      // Assess
+      expect(first).toMatch(/^2026-12-05T11:00:00\.000Z/);
+      expect(second).toMatch(/^2026-12-05T11:00:00\.000Z/);
+      expect(new Set([gateway.clientConfigChangedAt, first, second]).size).toBe(3);
+      expect(renamed).toEqual({ ...gateway, name: 'renamed', clientConfigChangedAt: second });
+      expect(await repo().getGateway(gateway.id)).toEqual(renamed);
+      expect(await repo().getGateway(deleted.id)).toBeUndefined();
+    });
+
     it('purges what a deleted gateway leaves behind', async () => {
       // Prepare
       const gateway = gatewayRecord();
