@@ -132,8 +132,13 @@ export interface GatewayStore {
    * while the cascade of the id's deleted predecessor is pending (beginGatewayCascade).
    */
   createGateway(gateway: GatewayRecord): Promise<void>;
-  /** Insert or replace the registry fields (event "VPN Gateway Updated"); keeps desiredGeneration. */
+  /**
+   * Insert or replace the registry fields (event "VPN Gateway Updated"); keeps desiredGeneration,
+   * and clientConfigChangedAt and peerWalkOwedSince when `gateway` has none.
+   */
   upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord>;
+  /** Removes the gateway's peerWalkOwedSince if it is still `owedSince` (a later update's stays). */
+  settlePeerWalk(gatewayId: string, owedSince: string): Promise<void>;
   getGateway(id: string): Promise<GatewayRecord | undefined>;
   /** One page in id order (docs/ARCHITECTURE.md "Lists"); never a table scan. */
   pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>>;

@@ -34,6 +34,12 @@ export interface GatewayRecord extends Gateway {
    * a config downloaded before is outdated (core/views.ts). Absent: not changed since it was recorded.
    */
   clientConfigChangedAt?: string;
+  /**
+   * Set by an update that changed what its peer gateways hold of it (key, endpoint), in the same
+   * write as the change, and removed once every peer gateway was given it: a redelivered update
+   * finding it walks the peers again (app/gateway-lifecycle.ts gatewayUpdated).
+   */
+  peerWalkOwedSince?: string;
 }
 
 /** An entry of a gateway's peer list, as the API shows it. */

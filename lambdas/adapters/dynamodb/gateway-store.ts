@@ -258,6 +258,15 @@ export class DynamoGatewayStore implements GatewayStore {
     });
   }
 
+  async settlePeerWalk(gatewayId: string, owedSince: string): Promise<void> {
+    await this.table.updateIfMatches({
+      Key: keys.gateway(gatewayId),
+      UpdateExpression: 'REMOVE peerWalkOwedSince',
+      ConditionExpression: 'peerWalkOwedSince = :owedSince',
+      ExpressionAttributeValues: { ':owedSince': owedSince },
+    });
+  }
+
   async bumpGeneration(gatewayId: string): Promise<number | undefined> {
     const attributes = await this.table.updateIfMatches({
       Key: keys.gateway(gatewayId),
