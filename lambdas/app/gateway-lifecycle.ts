@@ -10,6 +10,7 @@ import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/sch
 import type { GatewayRecord, PeerRecord } from '../core/types';
 import { settleEach } from '../shared/bounded';
 import { logger } from '../shared/logger';
+import { changeMark } from './new-records';
 import type { Dependencies, InstanceSecrets, InstanceTarget, RemovedGateway } from './ports';
 import { keyHoldersOn } from './public-key-holders';
 import { type PushRun, startGatewayPush } from './push-runs';
@@ -64,10 +65,17 @@ export async function gatewayUpdated(
   const input = parseRegisterGatewayBody(gateway, policy);
   if (input.id === undefined) throw new ValidationError('is required', 'id');
   const existing = await d.repository.getGateway(input.id);
-  const record = mergeUpdate(input.id, input, existing, d.clock().toISOString());
-  // What the peer gateways hold of it (their entries for it) changed: a new key is checked first.
-  const rekeyed = existing !== undefined && existing.publicKey !== record.publicKey;
-  const peersHoldChange = existing !== undefined && changesWhatPeersHold(existing, record);
+  const now = d.clock().toISOString();
+  const merged = mergeUpdate(input.id, input, existing, now);
+  // What the peer gateways hold of it (their entries for it) changed, or an earlier update's walk
+  // over them did not finish (its redelivery finds the registry changed): a new key is checked first.
+  const rekeyed = existing !== undefined && existing.publicKey !== merged.publicKey;
+  const peersHoldChange =
+    existing !== undefined &&
+    (changesWhatPeersHold(existing, merged) || existing.peerWalkOwedSince !== undefined);
+  // Written with the change, removed once every peer has it (below).
+  const owed = changeMark(d.clock());
+  const record = peersHoldChange ? { ...merged, peerWalkOwedSince: owed } : merged;
   const peerings = peersHoldChange ? await peeringPeersOf(d, record, rekeyed) : [];
   // Then: an instance another gateway holds refuses the whole update (docs/DECISIONS.md, "Hardening").
   await d.repository.claimInstance(record.instanceId, record.id);
@@ -91,8 +99,13 @@ export async function gatewayUpdated(
   const stored = await d.repository.upsertGateway(record);
   // A peering allocated between the listing above and the upsert copied the old key or endpoint,
   // and Allocate's check passed (the registry still held them); one allocated after the upsert
-  // copies the new ones. So the peers are listed again, and the newcomers get the change too.
-  if (peersHoldChange) pushes.push(...(await repushToPeers(d, record, await newcomers(d, record, peerings))));
+  // copies the new ones. So the peers are listed again, and the newcomers get the change too. Only
+  // then is the walk settled: should this fail or the run stop, the registry holds the change and
+  // peerWalkOwedSince, and the redelivered event walks every peer again (each rewrite idempotent).
+  if (peersHoldChange) {
+    pushes.push(...(await repushToPeers(d, record, await newcomers(d, record, peerings))));
+    await d.repository.settlePeerWalk(record.id, owed);
+  }
   // A move whose run stopped after the upsert (the event redelivered) is finished from the push
   // item, which still names the old instance until the new one's push records itself.
   const left = previousInstance ?? (await instanceLeftUnpushed(d, stored));

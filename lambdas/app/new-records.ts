@@ -109,11 +109,13 @@ export function describedChanged(described: DescribedGateway, gateway: Partial<D
 }
 
 /**
- * A gateway's new `clientConfigChangedAt` when one of its peerings became ACTIVE or left it
- * (GatewayStore.markClientConfigChanged): the time, and a random tag so that two marks are never
- * equal, not even two Lambdas' in one millisecond. A download is outdated when the mark it was
- * rendered from is not the gateway's last (core/views.ts): a mark written again would make one
- * taken between the two pass as current.
+ * A mark of a gateway's change that is compared only for equality: the time, and a random tag so
+ * that two marks are never equal, not even two Lambdas' in one millisecond.
+ * - `clientConfigChangedAt` when one of its peerings became ACTIVE or left it
+ *   (GatewayStore.markClientConfigChanged): a download is outdated when the mark it was rendered
+ *   from is not the gateway's last (core/views.ts); a mark written again would make one taken
+ *   between the two pass as current.
+ * - `peerWalkOwedSince` (app/gateway-lifecycle.ts gatewayUpdated): settled only by the run that
+ *   wrote it, never by another update's.
  */
-export const clientConfigMark = (now: Date): string =>
-  `${now.toISOString()}#${randomBytes(4).toString('hex')}`;
+export const changeMark = (now: Date): string => `${now.toISOString()}#${randomBytes(4).toString('hex')}`;

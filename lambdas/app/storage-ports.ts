@@ -132,8 +132,13 @@ export interface GatewayStore {
    * while the cascade of the id's deleted predecessor is pending (beginGatewayCascade).
    */
   createGateway(gateway: GatewayRecord): Promise<void>;
-  /** Insert or replace the registry fields (event "VPN Gateway Updated"); keeps desiredGeneration. */
+  /**
+   * Insert or replace the registry fields (event "VPN Gateway Updated"); keeps desiredGeneration,
+   * and clientConfigChangedAt and peerWalkOwedSince when `gateway` has none.
+   */
   upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord>;
+  /** Removes the gateway's peerWalkOwedSince if it is still `owedSince` (a later update's stays). */
+  settlePeerWalk(gatewayId: string, owedSince: string): Promise<void>;
   getGateway(id: string): Promise<GatewayRecord | undefined>;
   /** One page in id order (docs/ARCHITECTURE.md "Lists"); never a table scan. */
   pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>>;
@@ -162,7 +167,7 @@ export interface GatewayStore {
   bumpGeneration(gatewayId: string): Promise<number | undefined>;
   /**
    * The VPCs the gateway's road-warrior configs reach changed (a peering of it became ACTIVE, or
-   * left ACTIVE): `clientConfigChangedAt` gets a new mark (clientConfigMark), so every config
+   * left ACTIVE): `clientConfigChangedAt` gets a new mark (changeMark), so every config
    * downloaded before is outdated. One conditional write; a gone gateway is left gone.
    */
   markClientConfigChanged(gatewayId: string): Promise<void>;

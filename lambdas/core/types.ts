@@ -32,10 +32,16 @@ export interface GatewayRecord extends Gateway {
   /**
    * When what its road-warriors' configs carry (its public key, its endpoint, the VPC CIDRs of its
    * ACTIVE peerings) last changed: a config downloaded before is outdated (core/views.ts). Compared
-   * only for equality; a peering's mark adds a random tag (clientConfigMark). Absent: not changed
+   * only for equality; a peering's mark adds a random tag (changeMark). Absent: not changed
    * since it was recorded.
    */
   clientConfigChangedAt?: string;
+  /**
+   * Set by an update that changed what its peer gateways hold of it (key, endpoint), in the same
+   * write as the change, and removed once every peer gateway was given it: a redelivered update
+   * finding it walks the peers again (app/gateway-lifecycle.ts gatewayUpdated).
+   */
+  peerWalkOwedSince?: string;
 }
 
 /** An entry of a gateway's peer list, as the API shows it. */

@@ -231,12 +231,11 @@ describe('an Updated event moving a gateway endpoint', () => {
     expect((await repository.getGateway(hub.id))?.publicIp).toBe(NEW_IP);
   });
 
-  it.each([
-    ['publicIp', { publicIp: NEW_IP }],
-    ['publicKey', { publicKey: NEW_KEY }],
-  ])('gives a %s change to a peering allocated while the update ran', async (_field, change) => {
-    // Prepare: a third spoke's peering with the hub commits right after the update's listing,
-    // with the hub's old values copied (the registry still holds them then).
+  /**
+   * The hub and its spokes, and a late gateway whose peering with the hub commits right after the
+   * update's first listing, with the hub's old values copied (the registry still holds them then).
+   */
+  async function hubWithLatePeering() {
     const { hub } = await hubAndSpokes();
     const late = gatewayRecord({
       id: uniqueId('late'),
@@ -256,18 +255,77 @@ describe('an Updated event moving a gateway endpoint', () => {
       }
       return listed;
     };
+    const lateEntry = () => repository.getPeer(late.id, peering.sides[1].peer.name);
+    return { hub, late, lateEntry };
+  }
+
+  it.each([
+    ['publicIp', { publicIp: NEW_IP }],
+    ['publicKey', { publicKey: NEW_KEY }],
+  ])('gives a %s change to a peering allocated while the update ran', async (_field, change) => {
+    // Prepare
+    const { hub, late, lateEntry } = await hubWithLatePeering();
     const moved = { ...hub, ...change };
 
     // Act
     await handler(updated(moved), context);
 
     // Assess: the late spoke's entry holds the new values, and its push started at that generation.
-    expect(await repository.getPeer(late.id, peering.sides[1].peer.name)).toMatchObject({
+    expect(await lateEntry()).toMatchObject({
       publicKey: moved.publicKey,
       endpoint: `${moved.publicIp}:${moved.listenPort}`,
     });
     const [generation] = await generationsOf([late]);
     expect(workflows.starts).toContainEqual(pushOf(late, Number(generation)));
+  });
+
+  it.each([
+    ['its rewrite was throttled', 'updateRemotePeer'],
+    ['the run stopped after the registry write', 'listPeeringPeers'],
+  ] as const)('gives the change to such a peering on the redelivery when %s', async (_case, failing) => {
+    // Prepare: the first call of `failing` after the registry write fails, once.
+    const { hub, late, lateEntry } = await hubWithLatePeering();
+    const moved = { ...hub, publicIp: NEW_IP };
+    const upsertGateway = repository.upsertGateway.bind(repository);
+    let upserted = false;
+    repository.upsertGateway = async (gateway) => {
+      upserted = true;
+      return upsertGateway(gateway);
+    };
+    const original = repository[failing].bind(repository) as (...args: unknown[]) => Promise<unknown>;
+    let failed = false;
+    (repository as unknown as Record<string, unknown>)[failing] = async (...args: unknown[]) => {
+      if (upserted && !failed) {
+        failed = true;
+        throw new TransientError('throttled');
+      }
+      return original(...args);
+    };
+    await expect(handler(updated(moved), context)).rejects.toBeInstanceOf(TransientError);
+    expect((await lateEntry())?.endpoint).not.toBe(`${NEW_IP}:${moved.listenPort}`);
+
+    // Act: the event is delivered again (EventBridge's or Lambda's retry).
+    await handler(updated(moved), context);
+
+    // Assess: the late spoke's entry holds the new endpoint, and its push started at that generation.
+    expect(await lateEntry()).toMatchObject({ endpoint: `${NEW_IP}:${moved.listenPort}` });
+    const [generation] = await generationsOf([late]);
+    expect(workflows.starts).toContainEqual(pushOf(late, Number(generation)));
+  });
+
+  it('settles its walk: a later update that changes nothing peers hold walks no peer', async () => {
+    // Prepare: an endpoint change given to every peer.
+    const { hub } = await hubAndSpokes();
+    const moved = { ...hub, publicIp: NEW_IP };
+    await handler(updated(moved), context);
+    const rewrites = jest.spyOn(repository, 'updateRemotePeer');
+
+    // Act: a rename.
+    await handler(updated({ ...moved, name: 'renamed' }), context);
+
+    // Assess
+    expect(rewrites).not.toHaveBeenCalled();
+    expect((await repository.getGateway(hub.id))?.peerWalkOwedSince).toBeUndefined();
   });
 
   it('rewrites a bounded number of peer gateways at a time, and one failure stops none of the others', async () => {

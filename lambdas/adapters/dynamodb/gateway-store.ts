@@ -5,7 +5,7 @@
  * keeps what that cascade needs, for the sweep).
  * Also the helpers other stores use on the gateway item: `requireGateway` and `nextGeneration`.
  */
-import { clientConfigMark } from '../../app/new-records';
+import { changeMark } from '../../app/new-records';
 import type { GatewayFilter, GatewayStore } from '../../app/ports';
 import { capacityOf } from '../../core/allocation';
 import { ConflictError, GatewayGoneError, TransientError } from '../../core/errors';
@@ -259,6 +259,15 @@ export class DynamoGatewayStore implements GatewayStore {
     });
   }
 
+  async settlePeerWalk(gatewayId: string, owedSince: string): Promise<void> {
+    await this.table.updateIfMatches({
+      Key: keys.gateway(gatewayId),
+      UpdateExpression: 'REMOVE peerWalkOwedSince',
+      ConditionExpression: 'peerWalkOwedSince = :owedSince',
+      ExpressionAttributeValues: { ':owedSince': owedSince },
+    });
+  }
+
   async bumpGeneration(gatewayId: string): Promise<number | undefined> {
     const attributes = await this.table.updateIfMatches({
       Key: keys.gateway(gatewayId),
@@ -276,7 +285,7 @@ export class DynamoGatewayStore implements GatewayStore {
       Key: keys.gateway(gatewayId),
       UpdateExpression: 'SET clientConfigChangedAt = :mark',
       ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':mark': clientConfigMark(this.clock()) },
+      ExpressionAttributeValues: { ':mark': changeMark(this.clock()) },
     });
   }
 }

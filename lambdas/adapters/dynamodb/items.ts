@@ -148,6 +148,7 @@ const GATEWAY_RECORD_FIELDS = [
   'createdAt',
   'updatedAt',
   'clientConfigChangedAt',
+  'peerWalkOwedSince',
 ] as const satisfies readonly (keyof GatewayRecord)[];
 
 const PEER_RECORD_FIELDS = [

@@ -89,6 +89,8 @@ export class DynamoRepository implements Repository {
   getGateway: Repository['getGateway'] = (id) => this.gateways.getGateway(id);
   pageGateways: Repository['pageGateways'] = (filter, page) => this.gateways.pageGateways(filter, page);
   deleteGateway: Repository['deleteGateway'] = (id) => this.gateways.deleteGateway(id);
+  settlePeerWalk: Repository['settlePeerWalk'] = (gatewayId, owedSince) =>
+    this.gateways.settlePeerWalk(gatewayId, owedSince);
   bumpGeneration: Repository['bumpGeneration'] = (gatewayId) => this.gateways.bumpGeneration(gatewayId);
   markClientConfigChanged: Repository['markClientConfigChanged'] = (gatewayId) =>
     this.gateways.markClientConfigChanged(gatewayId);

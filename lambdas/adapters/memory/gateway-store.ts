@@ -1,13 +1,17 @@
 /** Gateways in memory: the registry, tombstones, pending cascades and generations. */
-import { clientConfigMark } from '../../app/new-records';
+import { changeMark } from '../../app/new-records';
 import type { GatewayFilter } from '../../app/ports';
 import { capacityOf } from '../../core/allocation';
 import { ConflictError, GatewayGoneError } from '../../core/errors';
 import { compareText } from '../../core/order';
 import type { Page, PageRequest } from '../../core/pagination';
 import type { GatewayRecord } from '../../core/types';
+import { pickFields } from '../../core/views';
 import { keysetPage } from '../../shared/sealed-tokens';
 import { copy, MemoryStore } from './state';
+
+/** Bookkeeping an upsert replaces when given and keeps otherwise. */
+const KEPT_UNLESS_GIVEN = ['clientConfigChangedAt', 'peerWalkOwedSince'] as const;
 
 export class MemoryGatewayStore extends MemoryStore {
   async createGateway(gateway: GatewayRecord): Promise<void> {
@@ -36,14 +40,8 @@ export class MemoryGatewayStore extends MemoryStore {
     }
     const { desiredGeneration, privateKeyParam, createdAt } = stored.record;
     // Replaced when given, kept otherwise, as the DynamoDB update that sets only the fields given.
-    const changed = gateway.clientConfigChangedAt ?? stored.record.clientConfigChangedAt;
-    stored.record = {
-      ...copy(gateway),
-      desiredGeneration,
-      privateKeyParam,
-      createdAt,
-      ...(changed === undefined ? {} : { clientConfigChangedAt: changed }),
-    };
+    const kept = pickFields(stored.record, KEPT_UNLESS_GIVEN);
+    stored.record = { ...kept, ...copy(gateway), desiredGeneration, privateKeyParam, createdAt };
     stored.capacity = capacityOf(gateway);
     return copy(stored.record);
   }
@@ -99,6 +97,11 @@ export class MemoryGatewayStore extends MemoryStore {
       this.state.pendingCascades.delete(gatewayId);
   }
 
+  async settlePeerWalk(gatewayId: string, owedSince: string): Promise<void> {
+    const stored = this.gateways.get(gatewayId);
+    if (stored?.record.peerWalkOwedSince === owedSince) delete stored.record.peerWalkOwedSince;
+  }
+
   async bumpGeneration(gatewayId: string): Promise<number | undefined> {
     const stored = this.gateways.get(gatewayId);
     if (!stored) return undefined;
@@ -108,6 +111,6 @@ export class MemoryGatewayStore extends MemoryStore {
 
   async markClientConfigChanged(gatewayId: string): Promise<void> {
     const stored = this.gateways.get(gatewayId);
-    if (stored) stored.record.clientConfigChangedAt = clientConfigMark(this.clock());
+    if (stored) stored.record.clientConfigChangedAt = changeMark(this.clock());
   }
 }

@@ -62,6 +62,8 @@ export class MemoryRepository implements Repository {
     this.gateways.isGatewayCascadePending(gatewayId);
   endGatewayCascade: Repository['endGatewayCascade'] = (gatewayId, generation) =>
     this.gateways.endGatewayCascade(gatewayId, generation);
+  settlePeerWalk: Repository['settlePeerWalk'] = (gatewayId, owedSince) =>
+    this.gateways.settlePeerWalk(gatewayId, owedSince);
   bumpGeneration: Repository['bumpGeneration'] = (gatewayId) => this.gateways.bumpGeneration(gatewayId);
   markClientConfigChanged: Repository['markClientConfigChanged'] = (gatewayId) =>
     this.gateways.markClientConfigChanged(gatewayId);

@@ -63,6 +63,30 @@ export function gatewaysContract({ repo }: ContractContext): void {
       expect(await repo().getGateway(gateway.id)).toEqual({ ...changed, name: 'renamed' });
     });
 
+    it("keeps a gateway's peerWalkOwedSince across upserts that give none; settles only the same one", async () => {
+      // Prepare: an update's walk owed since T1, then a rename (no walk of its own).
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+      const owed = { ...gateway, publicIp: '198.51.100.9', peerWalkOwedSince: '2026-12-05T10:00:00.000Z' };
+      await repo().upsertGateway(owed);
+      await repo().upsertGateway({ ...gateway, publicIp: '198.51.100.9', name: 'renamed' });
+
+      // Act: an older walk settles, then the one owed.
+      await repo().settlePeerWalk(gateway.id, '2026-12-05T09:00:00.000Z');
+      const afterOlder = await repo().getGateway(gateway.id);
+      await repo().settlePeerWalk(gateway.id, owed.peerWalkOwedSince);
+      await repo().settlePeerWalk('gw-never-registered', owed.peerWalkOwedSince);
+
+      // Assess: nothing created for an unknown id.
+      expect(afterOlder).toEqual({ ...owed, name: 'renamed' });
+      expect(await repo().getGateway(gateway.id)).toEqual({
+        ...gateway,
+        publicIp: '198.51.100.9',
+        name: 'renamed',
+      });
+      expect(await repo().getGateway('gw-never-registered')).toBeUndefined();
+    });
+
     it('lists gateways per owner by id, and every gateway for admins', async () => {
       // Prepare
       const owner = uniqueId('owner');
