@@ -80,7 +80,14 @@ export async function pushUnderLease(
   // A waiter of another incarnation (the id deleted and registered again) needs this one's state.
   const sameIncarnation = queued?.gatewayCreatedAt === gateway.createdAt;
   const needed = queued && sameIncarnation ? queued.generation : gateway.desiredGeneration;
-  if (appliedCovers(applied, gateway, needed)) return { kind: 'applied', generation: needed };
+  if (appliedCovers(applied, gateway, needed)) {
+    // A retried step whose first run took the lease and sent (then was cut off) ends here when
+    // its command applied meanwhile, with no CheckCommand left to free the lease: freed here, so
+    // the gateway's other pushes need not wait out the expiry. A waiter that never took it pays
+    // one conditional delete that changes nothing.
+    await d.repository.releasePushLease(gatewayId, holder);
+    return { kind: 'applied', generation: needed };
+  }
   const tries = queued?.tries ?? 0;
   if (tries >= lease.maxTries) return sent(await pushGatewayConfig(d, gatewayId, gateway));
   const taken = await d.repository.takePushLease(

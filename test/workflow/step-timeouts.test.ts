@@ -145,6 +145,39 @@ describe.each(LAMBDA_TIMEOUTS)('a step Lambda timing out once (%s)', (errorName)
     );
   });
 
+  it('push-gateway: a push cut off after sending, whose command applied before the retry, frees its lease', async () => {
+    // Prepare: the first run sends, its command applies (a status report records it), then the
+    // run is cut off; the retry then finds its generation applied, with no CheckCommand to come.
+    const gateway = await bench.gateway();
+    const engine = bench.engine({
+      PushConfigFunctionArn: (real) => {
+        let timedOut = false;
+        return async (payload, context) => {
+          const result = await real(payload, context);
+          if (timedOut) return result;
+          timedOut = true;
+          await bench.commands().idle();
+          await bench.repository().recordApplied({
+            gatewayId: gateway.id,
+            appliedGeneration: gateway.desiredGeneration,
+            appliedAt: new Date().toISOString(),
+            instanceId: gateway.instanceId,
+            gatewayCreatedAt: gateway.createdAt,
+          });
+          throw lambdaTimeout(errorName);
+        };
+      },
+    });
+
+    // Act
+    const result = await runToEnd(engine, 'push-gateway', `push-${gateway.id}-0`, { gatewayId: gateway.id });
+
+    // Assess: the gateway's next push need not wait out the lease's expiry.
+    expect(outcomesOf('PushConfigFunctionArn')).toEqual([errorName, 'ok']);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await bench.repository().getPushLease(gateway.id)).toBeUndefined();
+  });
+
   it('push-gateway: a command lost with its runtime (the retry finds it unknown) is sent again', async () => {
     // Prepare: the first command sent is lost, as a crashed embedded runtime loses it.
     const gateway = await bench.gateway();
