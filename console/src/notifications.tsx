@@ -1,7 +1,8 @@
 /**
  * The console's flash messages. Every failure is shown through `reportError` with the API's own
- * message; a failure worth asking again (network, 5xx, 429) carries a Retry button. A 401 is not shown: it returns to sign-in.
- * The newest message comes first: a stacked bar (three or more) shows only the first.
+ * message; a failure worth asking again (network, 5xx, 429) carries a Retry button. A 401 is
+ * not shown: it returns to sign-in. The newest message comes first: a stacked bar (three or
+ * more) shows only the first.
  */
 import type { FlashbarProps } from '@cloudscape-design/components/flashbar';
 import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
