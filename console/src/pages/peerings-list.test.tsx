@@ -45,3 +45,20 @@ describe('VPC Peerings: Delete', () => {
     expect(gets('/v1/gateways')).toBe(2);
   }, 15_000);
 });
+
+describe('VPC Peerings past the list limit', () => {
+  test('counts 5000+ and says only the first 5,000 are shown', async () => {
+    // Prepare: pages of peerings that never end
+    stubApi(({ path, query }) => {
+      if (path !== '/v1/vpc-peerings') return Response.json({ items: [] });
+      const page = Number(query.get('nextToken') ?? 0);
+      const items = Array.from({ length: 100 }, (_, i) => ({ ...peering, id: `pcx-${page}-${i}` }));
+      return Response.json({ items, nextToken: String(page + 1) });
+    });
+    // Act
+    renderPage(<PeeringsList />);
+    // Assess
+    await screen.findByText('Showing the first 5,000 VPC peerings', {}, { timeout: 8000 });
+    expect(screen.getByText('(5000+)')).toBeTruthy();
+  }, 15_000);
+});
