@@ -9,8 +9,14 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 
 export const CONSOLE_DIST = resolve(__dirname, '../console/dist');
 
-/** Paths the HTTP front answers itself or hands to the API; everything else is the console's. */
-export const isConsolePath = (pathname: string): boolean => !/^\/(v1|health|local)(\/|$)/.test(pathname);
+/**
+ * Paths the HTTP front answers itself or hands to the API; everything else is the console's. By
+ * the first non-empty segment: `//v1//gateways//gw1` is the API's route as `/v1/gateways/gw1` is.
+ */
+export const isConsolePath = (pathname: string): boolean => {
+  const [first = ''] = pathname.split('/').filter((segment) => segment.length > 0);
+  return !['v1', 'health', 'local'].includes(first);
+};
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -10,6 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ValidationError } from '../lambdas/core/errors';
 import { parseGroups } from '../lambdas/http/claims';
+import { isPublicPath } from '../lambdas/http/handler';
 import { isConsolePath, serveConsole } from './console-static';
 import { tokenRejection, verifyToken } from './tokens';
 
@@ -244,12 +245,21 @@ async function handleLocalEvents(
   }
 }
 
+/**
+ * The request's URL. Its target is a path: `//v1//gateways` resolved as a URL reference would be
+ * another host (`v1`), so the path is appended to the origin instead.
+ */
+function requestUrl(request: IncomingMessage): URL {
+  const target = request.url ?? '/';
+  return new URL(target.startsWith('/') ? `http://localhost${target}` : target, 'http://localhost');
+}
+
 async function route(
   options: HttpFrontOptions,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  const url = requestUrl(request);
   let body: string;
   try {
     body = await readBody(request);
@@ -268,12 +278,14 @@ async function route(
   if (isConsolePath(url.pathname)) return serveConsole(request.method ?? 'GET', url.pathname, response);
   const { claims, rejected } = await claimsOf(request, options.authSecret);
   // As the Cognito authorizer does, a refused token never reaches the handler; here the 401 says why.
-  if (rejected) return sendError(response, 401, 'UNAUTHORIZED', rejected);
+  // A public route has no authorizer on AWS: its token, good or bad, is not looked at.
+  const isPublic = isPublicPath(url.pathname);
+  if (rejected && !isPublic) return sendError(response, 401, 'UNAUTHORIZED', rejected);
   if (url.pathname === '/local/events') {
     if (request.method !== 'POST') return sendError(response, 405, 'METHOD_NOT_ALLOWED', 'Use POST');
     return handleLocalEvents(options, claims, body, response);
   }
-  const event = buildProxyEvent(request, url, body, claims);
+  const event = buildProxyEvent(request, url, body, isPublic ? undefined : claims);
   // API Gateway's own header: the id the handler's log lines carry (README, "Logs").
   response.setHeader('x-amzn-requestid', event.requestContext.requestId);
   writeProxyResult(response, await options.apiHandler(event, lambdaContext(event.requestContext.requestId)));
@@ -285,7 +297,7 @@ function accessLine(request: IncomingMessage, response: ServerResponse, started:
     message: 'http access',
     timestamp: new Date().toISOString(),
     method: request.method,
-    path: new URL(request.url ?? '/', 'http://localhost').pathname,
+    path: requestUrl(request).pathname,
     status: response.statusCode,
     durationMs: Math.round(performance.now() - started),
     requestId: response.getHeader('x-amzn-requestid'),

@@ -1,7 +1,8 @@
 /**
  * The console's flash messages. Every failure is shown through `reportError` with the API's own
- * message; a network failure carries a Retry button. A 401 is not shown: it returns to sign-in.
- * The newest message comes first: a stacked bar (three or more) shows only the first.
+ * message; a failure worth asking again (network, 5xx, 429) carries a Retry button. A 401 is
+ * not shown: it returns to sign-in. The newest message comes first: a stacked bar (three or
+ * more) shows only the first.
  */
 import type { FlashbarProps } from '@cloudscape-design/components/flashbar';
 import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
@@ -17,6 +18,27 @@ interface Notifications {
 const Context = createContext<Notifications | undefined>(undefined);
 
 let nextId = 0;
+
+/**
+ * A flash's Retry. When the API asked to wait (Retry-After: a 429, a 503, a request still
+ * running), the button says how long and a click waits out what is left of it before asking again.
+ */
+function retryButton(
+  waitSeconds: number | undefined,
+  dismiss: () => void,
+  retry: () => void,
+): Pick<FlashbarProps.MessageDefinition, 'buttonText' | 'onButtonClick'> {
+  const notBefore = Date.now() + (waitSeconds ?? 0) * 1000;
+  return {
+    buttonText: waitSeconds ? `Retry after ${waitSeconds} s` : 'Retry',
+    onButtonClick: () => {
+      dismiss();
+      const left = notBefore - Date.now();
+      if (left > 0) window.setTimeout(retry, left);
+      else retry();
+    },
+  };
+}
 
 export function NotificationsProvider({ children }: { children: ReactNode }) {
   const [items, setItems] = useState<FlashbarProps.MessageDefinition[]>([]);
@@ -49,15 +71,7 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
           dismissible: true,
           dismissLabel: 'Dismiss message',
           onDismiss: () => dismiss(id),
-          ...(retryable
-            ? {
-                buttonText: 'Retry',
-                onButtonClick: () => {
-                  dismiss(id);
-                  retry();
-                },
-              }
-            : {}),
+          ...(retryable ? retryButton(shown.retryAfterSeconds, () => dismiss(id), retry) : {}),
         },
         ...all.slice(0, 4),
       ]);

@@ -4,7 +4,7 @@
  * the rest of the bundle compiles and renders (README, "Using the console"; measured by
  * `npx tsx bench/run.ts console`).
  */
-import { configureApi, type Gateway } from './api/client';
+import { configureApi, type Gateway, type Listed } from './api/client';
 import { restoreSession } from './auth/session';
 import { type ConsoleConfig, loadConfig } from './config';
 import { loadGateways } from './pages/gateways-data';
@@ -33,13 +33,13 @@ export const configReady: Promise<ConsoleConfig> = loadConfig().then((config) =>
 // app (a page's test) has nothing to report.
 configReady.catch(() => undefined);
 
-let gatewayList: Preloaded<Gateway[]> | undefined;
+let gatewayList: Preloaded<Listed<Gateway>> | undefined;
 if (restoreSession() && matchRoute(window.location.pathname).page === 'gateways') {
   gatewayList = new Preloaded(configReady.then(() => loadGateways()));
 }
 
 /** The preloaded first page of the list (unfiltered), once: a refresh loads again. */
-export function takePreloadedGateways(): Preloaded<Gateway[]> | undefined {
+export function takePreloadedGateways(): Preloaded<Listed<Gateway>> | undefined {
   const taken = gatewayList;
   gatewayList = undefined;
   return taken;

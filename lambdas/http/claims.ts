@@ -6,6 +6,7 @@ import type { MiddlewareObj } from '@middy/core';
 import { UnauthorizedError } from '../core/errors';
 import type { Caller } from '../core/types';
 import type { ApiEvent } from './event';
+import { samePath } from './router';
 
 const ADMIN_GROUP = 'admin';
 
@@ -38,7 +39,9 @@ export function callerClaims(options: { publicPaths: string[] }): MiddlewareObj<
     before: (request) => {
       const event = request.event;
       event.caller = callerFromClaims(event.requestContext?.authorizer?.claims);
-      if (!event.caller && !options.publicPaths.includes(event.path)) throw new UnauthorizedError();
+      // Any spelling the router takes for a public route is public (`/v1/openapi.json/`).
+      const isPublic = options.publicPaths.some((path) => samePath(path, event.path));
+      if (!event.caller && !isPublic) throw new UnauthorizedError();
     },
   };
 }

@@ -13,11 +13,14 @@ import { callerClaims } from './claims';
 import { corsHeaders } from './cors';
 import { httpErrors } from './errors';
 import type { ApiEvent } from './event';
-import { createRouter } from './router';
+import { createRouter, samePath } from './router';
 import { apiRoutes } from './routes';
 import { callerThrottle } from './throttle';
 
 export const PUBLIC_PATHS = ['/health', OPENAPI_PATH];
+
+/** A route without an authorizer on AWS (lib/constructs/peering-api.ts), in any spelling of its path. */
+export const isPublicPath = (path: string): boolean => PUBLIC_PATHS.some((known) => samePath(known, path));
 
 export function createApiHandler(
   deps: () => ApiDeps,

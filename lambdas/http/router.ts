@@ -65,6 +65,18 @@ function decodeSegments(path: string): string[] | undefined {
   }
 }
 
+/** Whether two spellings name one path as the router matches it (doubled or trailing slashes, %-escapes). */
+export function samePath(a: string, b: string): boolean {
+  const left = decodeSegments(a);
+  const right = decodeSegments(b);
+  return (
+    left !== undefined &&
+    right !== undefined &&
+    left.length === right.length &&
+    left.every((segment, index) => segment === right[index])
+  );
+}
+
 export function createRouter(routes: Route[]): (event: ApiEvent) => Promise<HttpResponse> {
   const compiled: CompiledRoute[] = routes.map((route) => ({ route, segments: splitPath(route.path) }));
   return async (event) => {

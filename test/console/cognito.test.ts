@@ -7,8 +7,9 @@
  * runtime token of the same user. Covered: the redirect with a PKCE S256 challenge, the code
  * exchanged with its verifier, the signed-in page with the user's email and the admin section of
  * an `admin` group member, the API answering with that token, no refresh token in the browser's
- * storage nor any silent renewal, and sign-out revoking the refresh token, then through Cognito's
- * logout endpoint back to the sign-in page.
+ * storage nor any silent renewal, sign-out revoking the refresh token, then through Cognito's
+ * logout endpoint back to the sign-in page, and the used /callback address opened again landing
+ * on the sign-in page with the reason (never a dead end).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Route } from 'playwright-core';
@@ -145,6 +146,12 @@ test('Cognito sign-in: code + PKCE, the admin section for the admin group, no re
   await routeCognito(page.context());
   await routeApi(page.context());
   await page.goto(`${suite.target.apiUrl}/`);
+  const callbacks: string[] = [];
+  page.on('request', (request) => {
+    if (request.isNavigationRequest() && new URL(request.url()).pathname === '/callback') {
+      callbacks.push(request.url());
+    }
+  });
 
   // Act: sign in through the managed login (the provider signs the user straight in)
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -204,5 +211,14 @@ test('Cognito sign-in: code + PKCE, the admin section for the admin group, no re
   await page.reload();
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   await session.shot('cognito-signed-out');
+
+  // Act: back to the callback address, whose state the first visit consumed
+  expect(callbacks).toHaveLength(1);
+  await page.goto(callbacks[0] ?? '');
+  // Assess: the sign-in page says why, and signing in again works
+  await page.getByText(/Signing in did not complete \(No matching state found in storage\)/).waitFor();
+  expect(new URL(page.url()).pathname).toBe('/signin');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: /^VPN Gateways/ }).waitFor();
   expect(session.errors).toEqual([]);
 });

@@ -60,15 +60,26 @@ export async function callWithStatus<T>(request: Promise<Answer<T>>): Promise<{ 
     signOut();
     throw new SessionExpiredError('Your session has ended; sign in again');
   }
-  if (!answer.response.ok) throw toApiError(answer.response.status, answer.error);
-  return { data: answer.data as T, status: answer.response.status };
+  const { response } = answer;
+  if (!response.ok) throw toApiError(response.status, answer.error, response.headers.get('retry-after'));
+  return { data: answer.data as T, status: response.status };
 }
+
+/** A list as the console holds it: at most `MAX_PAGES` pages, and whether more were left unread. */
+export interface Listed<T> {
+  items: T[];
+  truncated: boolean;
+}
+
+/** Pages of 100: a list stops at 5,000 items, and says so (docs/DECISIONS.md, "Console"). */
+export const MAX_PAGES = 50;
+export const PAGE_SIZE = 100;
 
 /** Every item of a paged list, following `nextToken` (lists are pages: README, "Calling the API"). */
 export async function allPages<T>(
   page: (nextToken: string | undefined) => Promise<{ items: T[]; nextToken?: string }>,
-  maxPages = 50,
-): Promise<T[]> {
+  maxPages = MAX_PAGES,
+): Promise<Listed<T>> {
   const items: T[] = [];
   let nextToken: string | undefined;
   for (let index = 0; index < maxPages; index += 1) {
@@ -77,5 +88,5 @@ export async function allPages<T>(
     nextToken = result.nextToken;
     if (!nextToken) break;
   }
-  return items;
+  return { items, truncated: nextToken !== undefined };
 }

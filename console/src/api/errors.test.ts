@@ -37,4 +37,31 @@ describe('error mapping', () => {
     expect(describeError('Loading gateways', new Error('boom')).message).toBe('boom');
     expect(describeError('Loading gateways', new SessionExpiredError('ended')).message).toBe('ended');
   });
+
+  test('a 429 and a request still running are worth a retry, after the wait the API asks for', () => {
+    // Act
+    const throttled = toApiError(
+      429,
+      { error: { code: 'THROTTLED', message: 'Too many requests from this caller; retry in 3 s' } },
+      '3',
+    );
+    const running = toApiError(409, { error: { code: 'IDEMPOTENCY_KEY_IN_PROGRESS', message: 'x' } }, '2');
+    const operations = toApiError(429, { error: { code: 'TOO_MANY_OPERATIONS', message: 'x' } }, null);
+    const conflict = toApiError(409, { error: { code: 'PEER_EXISTS', message: 'x' } }, '5');
+    // Assess
+    expect(describeError('Loading gateways', throttled)).toMatchObject({
+      retryable: true,
+      retryAfterSeconds: 3,
+    });
+    expect(describeError('Adding peer laptop', running)).toMatchObject({
+      retryable: true,
+      retryAfterSeconds: 2,
+    });
+    expect(describeError('Loading gateways', operations).retryable).toBe(true);
+    expect(describeError('Adding peer laptop', conflict)).toEqual({
+      header: 'Adding peer laptop: PEER_EXISTS',
+      message: 'x',
+      retryable: false,
+    });
+  });
 });

@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Retry-After (429, 503, 409 IDEMPOTENCY_KEY_IN_PROGRESS): how long the API asks to wait. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -33,24 +35,43 @@ export class SessionExpiredError extends Error {
 }
 
 /** The error envelope of an answer, whatever its body held. */
-export function toApiError(status: number, body: unknown): ApiError {
+export function toApiError(status: number, body: unknown, retryAfter?: string | null): ApiError {
   const envelope = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
   const code = typeof envelope?.code === 'string' ? envelope.code : `HTTP_${status}`;
   const message =
     typeof envelope?.message === 'string' ? envelope.message : `The API answered ${status} without a message`;
-  return new ApiError(status, code, message);
+  // Seconds only: the API never sends an HTTP date; anything else is no wait at all.
+  const seconds = retryAfter && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter.trim()) : undefined;
+  return new ApiError(status, code, message, seconds);
 }
 
 export interface ShownError {
   header: string;
   message: string;
   retryable: boolean;
+  /** How long a Retry waits first, as the API asked (Retry-After). */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * Worth asking again: the API failed (5xx), the caller was throttled (429: THROTTLED,
+ * TOO_MANY_OPERATIONS), or the same request is still running (409 IDEMPOTENCY_KEY_IN_PROGRESS).
+ */
+function isRetryable(error: ApiError): boolean {
+  return error.status >= 500 || error.status === 429 || error.code === 'IDEMPOTENCY_KEY_IN_PROGRESS';
 }
 
 /** How a failure reads in a flash: the API's own message word for word, headed by what failed. */
 export function describeError(action: string, error: unknown): ShownError {
   if (error instanceof ApiError) {
-    return { header: `${action}: ${error.code}`, message: error.message, retryable: error.status >= 500 };
+    const retryable = isRetryable(error);
+    const wait = retryable ? error.retryAfterSeconds : undefined;
+    return {
+      header: `${action}: ${error.code}`,
+      message: error.message,
+      retryable,
+      ...(wait ? { retryAfterSeconds: wait } : {}),
+    };
   }
   if (error instanceof NetworkError) {
     return { header: `${action}: the API could not be reached`, message: error.message, retryable: true };

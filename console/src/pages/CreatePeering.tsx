@@ -13,7 +13,16 @@ import ProgressBar from '@cloudscape-design/components/progress-bar';
 import Select, { type SelectProps } from '@cloudscape-design/components/select';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import { useState } from 'react';
-import { allPages, api, call, callWithStatus, type Peering, type PeeringCandidate } from '../api/client';
+import {
+  allPages,
+  api,
+  call,
+  callWithStatus,
+  PAGE_SIZE,
+  type Peering,
+  type PeeringCandidate,
+} from '../api/client';
+import { IdempotencyKey } from '../api/idempotency';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref, navigate } from '../router';
 import { useLoad } from '../use-load';
@@ -40,16 +49,17 @@ export function CreatePeering({ id }: { id: string }) {
       allPages((nextToken) =>
         call(
           api().GET('/v1/gateways/{id}/peering-candidates', {
-            params: { path: { id }, query: { limit: 100, ...(nextToken ? { nextToken } : {}) } },
+            params: { path: { id }, query: { limit: PAGE_SIZE, ...(nextToken ? { nextToken } : {}) } },
           }),
         ),
-      ),
+      ).then((listed) => listed.items),
     [id],
   );
   const [selected, setSelected] = useState<SelectProps.Option | null>(null);
   const [progress, setProgress] = useState<Peering>();
   const [busy, setBusy] = useState(false);
   const [missing, setMissing] = useState(false);
+  const [idempotency] = useState(() => new IdempotencyKey());
   const name = gateway.data?.name || id;
   const options = (candidates.data ?? []).map(candidateOption);
 
@@ -59,13 +69,16 @@ export function CreatePeering({ id }: { id: string }) {
       return;
     }
     setBusy(true);
+    const body = { remoteGatewayId: selected.value };
     try {
       const { data: peering, status } = await callWithStatus(
         api().POST('/v1/gateways/{id}/vpc-peerings', {
-          params: { path: { id }, header: { 'Idempotency-Key': crypto.randomUUID() } },
-          body: { remoteGatewayId: selected.value },
+          params: { path: { id }, header: { 'Idempotency-Key': idempotency.for(body) } },
+          body,
         }),
       );
+      // Created (201 or 202): the next Create Peering is another request.
+      idempotency.reset();
       let settled = peering;
       if (status === 202) {
         // Still provisioning: show it and follow the peering until it settles.

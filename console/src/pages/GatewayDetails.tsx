@@ -11,17 +11,25 @@ import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import { useEffect, useRef, useState } from 'react';
 import { api, call, callWithStatus, type GatewayStatus } from '../api/client';
 import { ApiError } from '../api/errors';
+import { IdempotencyKey } from '../api/idempotency';
 import type { Identity } from '../auth/session';
 import { GatewayStatusBadge } from '../components/badges';
 import { DeleteGatewayModal } from '../components/delete-gateway-modal';
 import { AddPeerModal, DeletePeerModal, QrCodeModal } from '../components/peer-modals';
 import { PeersTable } from '../components/peers-table';
 import { focusHeading, focusIsLost } from '../focus';
-import { configFileName, syncLabel, syncState } from '../lib/format';
+import { configFileName, isPeeringPeer, PEERING_PEER_PREFIX, syncLabel, syncState } from '../lib/format';
 import { useNotifications } from '../notifications';
 import { followInApp, navigate } from '../router';
 import { useLoad } from '../use-load';
-import { behindSince, downloadConfig, loadGateway, loadStatus, pollUntil, saveFile } from './gateway-data';
+import {
+  behindSince,
+  downloadConfig,
+  loadGateway,
+  loadStatus,
+  saveFile,
+  untilPeeringGone,
+} from './gateway-data';
 
 function SyncIndicator({ status }: { status: GatewayStatus | undefined }) {
   if (!status) return <StatusIndicator type="loading">Loading</StatusIndicator>;
@@ -44,6 +52,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
   const [dialog, setDialog] = useState<Dialog>();
   const [busy, setBusy] = useState(false);
   const [formError, setFormError] = useState<ApiError>();
+  const [addPeerKey] = useState(() => new IdempotencyKey());
   const detail = gateway.data;
   const name = detail?.name || id;
   const refresh = () => {
@@ -66,9 +75,10 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
         api().DELETE('/v1/gateways/{id}/peers/{name}', { params: { path: { id, name: peerName } } }),
       );
       setDialog(undefined);
-      if (answered === 202) {
-        // 204 when done, 202 while running: wait until the peer has left the list.
-        await pollUntil(async () => !(await loadGateway(id)).peers.some((peer) => peer.name === peerName));
+      if (answered === 202 && isPeeringPeer(peerName)) {
+        // 204 when done, 202 while running: a peering's peer goes once its peering is gone (404); a
+        // road-warrior has left the registry already, its removal is being pushed.
+        await untilPeeringGone(peerName.slice(PEERING_PEER_PREFIX.length));
       }
       notify({ type: 'success', content: `Peer ${peerName} deleted.` });
       setDeletedPeer(peerName);
@@ -87,11 +97,12 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
     try {
       await call(
         api().POST('/v1/gateways/{id}/peers', {
-          params: { path: { id }, header: { 'Idempotency-Key': crypto.randomUUID() } },
+          params: { path: { id }, header: { 'Idempotency-Key': addPeerKey.for(input) } },
           body: input,
         }),
       );
       setDialog(undefined);
+      addPeerKey.reset();
       notify({
         type: 'success',
         content: `Peer ${input.name} added. Download its config from the Peers table.`,
@@ -207,6 +218,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
             loading={gateway.loading}
             onAddPeer={() => {
               setFormError(undefined);
+              addPeerKey.reset();
               setDialog({ kind: 'add-peer' });
             }}
             onDelete={(peerName) => setDialog({ kind: 'delete-peer', peerName })}

@@ -14,6 +14,7 @@ import type { Gateway } from '../api/client';
 import type { Identity } from '../auth/session';
 import { GatewayStatusBadge } from '../components/badges';
 import { PAGINATION_LABELS } from '../components/labels';
+import { ListLimitNotice, listCounter } from '../components/list-limit';
 import { takePreloadedGateways } from '../preload';
 import { followInApp, gatewayHref, navigate } from '../router';
 import { useLoad } from '../use-load';
@@ -50,6 +51,21 @@ function columns(isAdmin: boolean): TableProps.ColumnDefinition<Gateway>[] {
   return all.filter((column) => isAdmin || !column.adminOnly);
 }
 
+/**
+ * The owner filter's options: the owners of the loaded list matching what is typed, and what is
+ * typed itself, as an owner id the API filters by (`ownerId=`): the loaded list may not hold every
+ * owner (it stops at 5,000 gateways).
+ */
+export function ownerOptions(knownOwners: string[], typed: string): SelectProps.Option[] {
+  const text = typed.trim();
+  const matching = knownOwners.filter((id) => id.includes(text));
+  const asTyped =
+    text && !knownOwners.includes(text)
+      ? [{ label: text, value: text, description: 'This owner id, as typed' }]
+      : [];
+  return [ALL_OWNERS, ...asTyped, ...matching.map((id) => ({ label: id, value: id }))];
+}
+
 export function GatewaysList({ identity }: { identity: Identity }) {
   const [owner, setOwner] = useState<SelectProps.Option>(ALL_OWNERS);
   const ownerId = owner.value || undefined;
@@ -61,12 +77,14 @@ export function GatewaysList({ identity }: { identity: Identity }) {
     preloaded,
   );
   // The API filters by owner; the same filter here keeps the table right against an API that does not yet.
-  const gateways = (data ?? []).filter((gateway) => !ownerId || gateway.ownerId === ownerId);
+  const gateways = (data?.items ?? []).filter((gateway) => !ownerId || gateway.ownerId === ownerId);
+  const truncated = data?.truncated ?? false;
   const [knownOwners, setKnownOwners] = useState<string[]>([]);
   // The owner filter offers the owners of the unfiltered list.
   useEffect(() => {
-    if (!ownerId && data) setKnownOwners([...new Set(data.map((g) => g.ownerId))].sort());
+    if (!ownerId && data) setKnownOwners([...new Set(data.items.map((g) => g.ownerId))].sort());
   }, [data, ownerId]);
+  const [ownerText, setOwnerText] = useState('');
   const { items, collectionProps, filterProps, paginationProps, filteredItemsCount } = useCollection(
     gateways,
     {
@@ -106,23 +124,34 @@ export function GatewaysList({ identity }: { identity: Identity }) {
       variant="full-page"
       columnDefinitions={columns(identity.isAdmin)}
       header={
-        <Header
-          variant="awsui-h1-sticky"
-          counter={loading ? undefined : `(${gateways.length})`}
-          description="WireGuard VPN gateways, one per VPC. Open one to peer its VPC with another."
-          actions={
-            <SpaceBetween direction="horizontal" size="xs">
-              <Button iconName="refresh" ariaLabel="Refresh gateways" onClick={reload} />
-              {identity.isAdmin && (
-                <Button variant="primary" onClick={() => navigate('/gateways/register')}>
-                  Register gateway
-                </Button>
-              )}
-            </SpaceBetween>
-          }
-        >
-          VPN Gateways
-        </Header>
+        <SpaceBetween size="s">
+          <Header
+            variant="awsui-h1-sticky"
+            counter={loading ? undefined : listCounter(gateways.length, truncated)}
+            description="WireGuard VPN gateways, one per VPC. Open one to peer its VPC with another."
+            actions={
+              <SpaceBetween direction="horizontal" size="xs">
+                <Button iconName="refresh" ariaLabel="Refresh gateways" onClick={reload} />
+                {identity.isAdmin && (
+                  <Button variant="primary" onClick={() => navigate('/gateways/register')}>
+                    Register gateway
+                  </Button>
+                )}
+              </SpaceBetween>
+            }
+          >
+            VPN Gateways
+          </Header>
+          {truncated && (
+            <ListLimitNotice
+              count={gateways.length}
+              what="gateways"
+              narrow={
+                identity.isAdmin ? 'Choose or type an owner id in the Owner filter to list theirs.' : ''
+              }
+            />
+          )}
+        </SpaceBetween>
       }
       filter={
         <SpaceBetween direction="horizontal" size="xs">
@@ -136,7 +165,11 @@ export function GatewaysList({ identity }: { identity: Identity }) {
             <Select
               selectedOption={owner}
               onChange={({ detail }) => setOwner(detail.selectedOption)}
-              options={[ALL_OWNERS, ...knownOwners.map((id) => ({ label: id, value: id }))]}
+              options={ownerOptions(knownOwners, ownerText)}
+              filteringType="manual"
+              onLoadItems={({ detail }) => setOwnerText(detail.filteringText)}
+              filteringPlaceholder="Find or type an owner id"
+              filteringAriaLabel="Owner id"
               ariaLabel="Filter by owner"
               inlineLabelText="Owner"
             />

@@ -10,36 +10,48 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table, { type TableProps } from '@cloudscape-design/components/table';
 import TextFilter from '@cloudscape-design/components/text-filter';
 import { useState } from 'react';
-import { allPages, api, call, callWithStatus, type Gateway, type Peering } from '../api/client';
+import {
+  allPages,
+  api,
+  call,
+  callWithStatus,
+  type Gateway,
+  type Listed,
+  PAGE_SIZE,
+  type Peering,
+} from '../api/client';
 import { PeeringStatusBadge } from '../components/badges';
 import { PAGINATION_LABELS } from '../components/labels';
+import { ListLimitNotice, listCounter } from '../components/list-limit';
 import { formatTime } from '../lib/format';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref } from '../router';
 import { useLoad } from '../use-load';
-import { pollUntil } from './gateway-data';
+import { untilPeeringGone } from './gateway-data';
 import { loadGateways } from './gateways-data';
 
 interface Row extends Peering {
   names: [string, string];
 }
 
-async function loadPeerings(): Promise<Row[]> {
+async function loadPeerings(): Promise<Listed<Row>> {
   const [peerings, gateways] = await Promise.all([
     allPages((nextToken) =>
       call(
         api().GET('/v1/vpc-peerings', {
-          params: { query: { limit: 100, ...(nextToken ? { nextToken } : {}) } },
+          params: { query: { limit: PAGE_SIZE, ...(nextToken ? { nextToken } : {}) } },
         }),
       ),
     ),
     loadGateways(),
   ]);
-  const names = new Map(gateways.map((gateway: Gateway) => [gateway.id, gateway.name || gateway.id]));
-  return peerings.map((peering) => {
+  // A gateway past the gateway list's limit shows by its id.
+  const names = new Map(gateways.items.map((gateway: Gateway) => [gateway.id, gateway.name || gateway.id]));
+  const items = peerings.items.map((peering): Row => {
     const [a = '', b = ''] = peering.gatewayIds;
     return { ...peering, names: [names.get(a) ?? a, names.get(b) ?? b] };
   });
+  return { items, truncated: peerings.truncated };
 }
 
 const gatewayLink = (id: string | undefined, name: string) =>
@@ -56,24 +68,23 @@ export function PeeringsList() {
   const { data, loading, reload } = useLoad('Loading VPC peerings', loadPeerings, []);
   const [deleting, setDeleting] = useState<Row>();
   const [busy, setBusy] = useState(false);
-  const { items, collectionProps, filterProps, paginationProps, filteredItemsCount } = useCollection(
-    data ?? [],
-    {
-      filtering: {
-        empty: (
-          <Box textAlign="center" color="inherit">
-            <b>No VPC peerings</b>
-            <Box variant="p" color="inherit">
-              Open a gateway under VPN Gateways and choose Create VPC Peering.
-            </Box>
+  const rows = data?.items ?? [];
+  const truncated = data?.truncated ?? false;
+  const { items, collectionProps, filterProps, paginationProps, filteredItemsCount } = useCollection(rows, {
+    filtering: {
+      empty: (
+        <Box textAlign="center" color="inherit">
+          <b>No VPC peerings</b>
+          <Box variant="p" color="inherit">
+            Open a gateway under VPN Gateways and choose Create VPC Peering.
           </Box>
-        ),
-        noMatch: <Box textAlign="center">No peering matches the filter.</Box>,
-      },
-      sorting: { defaultState: { sortingColumn: { sortingField: 'createdAt' }, isDescending: true } },
-      pagination: { pageSize: 20 },
+        </Box>
+      ),
+      noMatch: <Box textAlign="center">No peering matches the filter.</Box>,
     },
-  );
+    sorting: { defaultState: { sortingColumn: { sortingField: 'createdAt' }, isDescending: true } },
+    pagination: { pageSize: 20 },
+  });
   const columns: TableProps.ColumnDefinition<Row>[] = [
     { id: 'id', header: 'Peering', sortingField: 'id', isRowHeader: true, cell: (row) => row.id },
     { id: 'a', header: 'Gateway', cell: (row) => gatewayLink(row.gatewayIds[0], row.names[0]) },
@@ -108,9 +119,8 @@ export function PeeringsList() {
         api().DELETE('/v1/vpc-peerings/{id}', { params: { path: { id: row.id } } }),
       );
       setDeleting(undefined);
-      if (status === 202) {
-        await pollUntil(async () => !(await loadPeerings()).some((peering) => peering.id === row.id));
-      }
+      // 202 while it runs: follow this peering alone (404 once gone), then load the list once.
+      if (status === 202) await untilPeeringGone(row.id);
       notify({ type: 'success', content: `VPC peering ${row.id} deleted on both gateways.` });
       reload();
     } catch (error) {
@@ -131,14 +141,23 @@ export function PeeringsList() {
         variant="full-page"
         columnDefinitions={columns}
         header={
-          <Header
-            variant="awsui-h1-sticky"
-            counter={loading ? undefined : `(${data?.length ?? 0})`}
-            description="Each peering connects the VPCs of two of your gateways, on both sides."
-            actions={<Button iconName="refresh" ariaLabel="Refresh VPC peerings" onClick={reload} />}
-          >
-            VPC Peerings
-          </Header>
+          <SpaceBetween size="s">
+            <Header
+              variant="awsui-h1-sticky"
+              counter={loading ? undefined : listCounter(rows.length, truncated)}
+              description="Each peering connects the VPCs of two of your gateways, on both sides."
+              actions={<Button iconName="refresh" ariaLabel="Refresh VPC peerings" onClick={reload} />}
+            >
+              VPC Peerings
+            </Header>
+            {truncated && (
+              <ListLimitNotice
+                count={rows.length}
+                what="VPC peerings"
+                narrow="A gateway's page lists all of its peerings."
+              />
+            )}
+          </SpaceBetween>
         }
         filter={
           <TextFilter

@@ -11,6 +11,7 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import { useState } from 'react';
 import { api, call, type RegisterGatewayRequest } from '../api/client';
 import { ApiError } from '../api/errors';
+import { IdempotencyKey } from '../api/idempotency';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref, navigate } from '../router';
 
@@ -53,6 +54,7 @@ export function RegisterGateway() {
   const [values, setValues] = useState<Partial<Record<FieldName, string>>>({});
   const [error, setError] = useState<ApiError>();
   const [busy, setBusy] = useState(false);
+  const [idempotency] = useState(() => new IdempotencyKey());
   const fieldError = error?.field;
 
   const submit = async () => {
@@ -66,10 +68,11 @@ export function RegisterGateway() {
     try {
       const gateway = await call(
         api().POST('/v1/gateways', {
-          params: { header: { 'Idempotency-Key': crypto.randomUUID() } },
+          params: { header: { 'Idempotency-Key': idempotency.for(body) } },
           body: body as unknown as RegisterGatewayRequest,
         }),
       );
+      idempotency.reset();
       notify({ type: 'success', content: `Gateway ${gateway.name || gateway.id} registered.` });
       navigate(gatewayHref(gateway.id));
     } catch (caught) {

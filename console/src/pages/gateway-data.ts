@@ -1,14 +1,23 @@
 /** What the gateway page loads: the gateway with all its peers (following pages), and its status. */
-import { allPages, api, call, type GatewayDetail, type GatewayStatus, type Peer } from '../api/client';
+import {
+  allPages,
+  api,
+  call,
+  type GatewayDetail,
+  type GatewayStatus,
+  PAGE_SIZE,
+  type Peer,
+} from '../api/client';
+import { ApiError } from '../api/errors';
 
 export async function loadGateway(id: string): Promise<GatewayDetail> {
   const detail = await call(api().GET('/v1/gateways/{id}', { params: { path: { id } } }));
   if (!detail.peersNextToken) return detail;
   const first = detail.peersNextToken;
-  const rest = await allPages<Peer>((nextToken) =>
+  const { items: rest } = await allPages<Peer>((nextToken) =>
     call(
       api().GET('/v1/gateways/{id}/peers', {
-        params: { path: { id }, query: { limit: 100, nextToken: nextToken ?? first } },
+        params: { path: { id }, query: { limit: PAGE_SIZE, nextToken: nextToken ?? first } },
       }),
     ),
   );
@@ -65,4 +74,25 @@ export async function pollUntil(
       throw new Error('Still running after two minutes; refresh to see where it stands');
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * Resolves once `get` answers 404: what a delete removes is gone. One small GET a second, never
+ * the lists again (an admin's lists run to thousands of items, and the caller throttle is 20/s).
+ */
+export function pollUntilGone(get: () => Promise<unknown>): Promise<void> {
+  return pollUntil(async () => {
+    try {
+      await get();
+      return false;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return true;
+      throw error;
+    }
+  });
+}
+
+/** Until the peering is deleted on both sides (404). */
+export function untilPeeringGone(id: string): Promise<void> {
+  return pollUntilGone(() => call(api().GET('/v1/vpc-peerings/{id}', { params: { path: { id } } })));
 }

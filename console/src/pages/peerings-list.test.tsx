@@ -1,0 +1,64 @@
+import { cleanup, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { notFound, stubApi } from '../test-support/api-stub';
+import { renderPage } from '../test-support/page';
+import { PeeringsList } from './PeeringsList';
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+const peering = {
+  id: 'pcx-1',
+  gatewayIds: ['gw-a', 'gw-b'],
+  status: 'ACTIVE',
+  statusReason: null,
+  createdAt: '2026-12-01T10:00:00.000Z',
+  updatedAt: '2026-12-01T10:00:00.000Z',
+};
+
+describe('VPC Peerings: Delete', () => {
+  test('follows the deleted peering alone until it is gone, then loads the lists once', async () => {
+    // Prepare: the delete runs (202); the peering answers twice more, then 404
+    let answersLeft = 2;
+    const seen = stubApi(({ method, path }) => {
+      if (method === 'DELETE') return new Response(null, { status: 202 });
+      if (path === '/v1/vpc-peerings/pcx-1') {
+        answersLeft -= 1;
+        return answersLeft >= 0 ? Response.json({ ...peering, status: 'DELETING' }) : notFound();
+      }
+      if (path === '/v1/vpc-peerings') return Response.json({ items: answersLeft < 0 ? [] : [peering] });
+      return Response.json({ items: [] }); // the gateways' names
+    });
+    renderPage(<PeeringsList />);
+    const row = await screen.findByRole('row', { name: /pcx-1/ });
+    // Act
+    await userEvent.click(within(row).getByRole('button', { name: 'Delete' }));
+    await userEvent.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete' }));
+    // Assess: three GETs of the peering, and each list loaded twice only (the page, then once after)
+    await waitFor(() => expect(screen.queryByRole('row', { name: /pcx-1/ })).toBeNull(), { timeout: 8000 });
+    const gets = (path: string) => seen.filter((r) => r.method === 'GET' && r.path === path).length;
+    expect(gets('/v1/vpc-peerings/pcx-1')).toBe(3);
+    expect(gets('/v1/vpc-peerings')).toBe(2);
+    expect(gets('/v1/gateways')).toBe(2);
+  }, 15_000);
+});
+
+describe('VPC Peerings past the list limit', () => {
+  test('counts 5000+ and says only the first 5,000 are shown', async () => {
+    // Prepare: pages of peerings that never end
+    stubApi(({ path, query }) => {
+      if (path !== '/v1/vpc-peerings') return Response.json({ items: [] });
+      const page = Number(query.get('nextToken') ?? 0);
+      const items = Array.from({ length: 100 }, (_, i) => ({ ...peering, id: `pcx-${page}-${i}` }));
+      return Response.json({ items, nextToken: String(page + 1) });
+    });
+    // Act
+    renderPage(<PeeringsList />);
+    // Assess
+    await screen.findByText('Showing the first 5,000 VPC peerings', {}, { timeout: 8000 });
+    expect(screen.getByText('(5000+)')).toBeTruthy();
+  }, 15_000);
+});
