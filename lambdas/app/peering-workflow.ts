@@ -283,14 +283,20 @@ export async function activatePeering(
   if (!peering) throw new CommandFailedError(`Peering ${input.peeringId} disappeared while provisioning`);
   // A repeat (a retry after a timeout or a TransientError, a re-drive) announces it again.
   if (peering.status === 'ACTIVE') return announceActivated(d, peering);
-  for (const side of peering.sides) {
-    const required = Math.max(side.generation, await pushedGeneration(d, side.gatewayId, input.pushed));
-    const applied = await d.repository.getAppliedGeneration(side.gatewayId);
-    if (!applied || applied.appliedGeneration < required) {
-      throw new CommandFailedError(`Gateway ${side.gatewayId} has not applied generation ${required}`);
-    }
-    await d.repository.markSideApplied(peering.id, side.gatewayId);
-  }
+  // Both sides at once, each its reads together: a create's latency is its round trips (bench 1).
+  await Promise.all(
+    peering.sides.map(async (side) => {
+      const [pushed, applied] = await Promise.all([
+        pushedGeneration(d, side.gatewayId, input.pushed),
+        d.repository.getAppliedGeneration(side.gatewayId),
+      ]);
+      const required = Math.max(side.generation, pushed);
+      if (!applied || applied.appliedGeneration < required) {
+        throw new CommandFailedError(`Gateway ${side.gatewayId} has not applied generation ${required}`);
+      }
+      await d.repository.markSideApplied(peering.id, side.gatewayId);
+    }),
+  );
   const activated = await d.repository.setPeeringStatus(peering.id, 'ACTIVE', null, ['PROVISIONING']);
   // A concurrent run of this step (a timed-out attempt still running, a sweep's re-drive) may have
   // activated it: failing now would send an ACTIVE peering to Compensate. That run's publish may
@@ -308,14 +314,18 @@ export async function activatePeering(
  * when a failed Activate left it ACTIVE. Consumers may get it twice or more (a repeat after a
  * publish that did go out), as with any event here (docs/CONTRACT.md#invariants 6).
  * The road-warrior configs of both gateways now reach the other's VPC: they are marked changed
- * first, at least once the same way, and only once the peering is ACTIVE (clientConfigsChanged).
+ * beside the publish, at least once the same way, and only once the peering is ACTIVE
+ * (clientConfigsChanged).
  */
 async function announceActivated(
   d: Deps<'repository' | 'audit'>,
   peering: Peering,
 ): Promise<{ status: 'ACTIVE' }> {
-  await clientConfigsChanged(d, peering);
-  await d.audit.publish('VPC Peering Activated', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
+  // Side by side: each is repeated whenever this step is (a create's latency is its round trips).
+  await Promise.all([
+    clientConfigsChanged(d, peering),
+    d.audit.publish('VPC Peering Activated', { peeringId: peering.id, gatewayIds: peering.gatewayIds }),
+  ]);
   return { status: 'ACTIVE' };
 }
 
