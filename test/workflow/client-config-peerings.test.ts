@@ -8,7 +8,8 @@
 import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { clientConfig } from '../../lambdas/app/api/peers';
-import { activatePeering, compensatePeering, detachForDeletion } from '../../lambdas/app/peering-workflow';
+import { compensatePeering, detachForDeletion } from '../../lambdas/app/peering-teardown';
+import { activatePeering } from '../../lambdas/app/peering-workflow';
 import type { Repository } from '../../lambdas/app/ports';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicPeer } from '../../lambdas/core/views';

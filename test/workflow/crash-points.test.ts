@@ -7,7 +7,8 @@
 
 import { newPeeringId } from '../../lambdas/app/api/ids';
 import { createPeering, deletePeering } from '../../lambdas/app/api/peerings';
-import { activatePeering, allocatePeering, releasePeering } from '../../lambdas/app/peering-workflow';
+import { releasePeering } from '../../lambdas/app/peering-teardown';
+import { activatePeering, allocatePeering } from '../../lambdas/app/peering-workflow';
 import { ConflictError, TransientError } from '../../lambdas/core/errors';
 import type { Caller, GatewayRecord } from '../../lambdas/core/types';
 import { provideDependencies } from '../../lambdas/shared/deps';

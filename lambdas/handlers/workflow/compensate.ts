@@ -1,6 +1,6 @@
 import { repository } from '../../adapters/dynamodb';
 import { auditPublisher } from '../../adapters/events';
-import { compensatePeering } from '../../app/peering-workflow';
+import { compensatePeering } from '../../app/peering-teardown';
 import { stepHandler } from '../../shared/step-handler';
 
 export const handler = stepHandler(

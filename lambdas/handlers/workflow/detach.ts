@@ -1,5 +1,5 @@
 import { repository } from '../../adapters/dynamodb';
-import { detachForDeletion } from '../../app/peering-workflow';
+import { detachForDeletion } from '../../app/peering-teardown';
 import { stepHandler } from '../../shared/step-handler';
 
 export const handler = stepHandler('Detach', (input: { peeringId: string }) =>
