@@ -5,7 +5,7 @@
  * attempts run out (then logged: the memory mode is for tests, where a failure shows).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CascadeDeps, cascadeGatewayRemoval } from '../lambdas/app/gateway-lifecycle';
+import { type CascadeDeps, cascadeGatewayRemoval } from '../lambdas/app/gateway-cascade';
 import type { GatewayRecord } from '../lambdas/core/types';
 
 const ATTEMPTS = 5;

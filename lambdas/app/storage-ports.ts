@@ -368,7 +368,7 @@ export interface SecretCleanupStore {
 }
 
 /**
- * What the cascade of a deleted gateway needs of it (app/gateway-lifecycle.ts): the stream record's
+ * What the cascade of a deleted gateway needs of it (app/gateway-cascade.ts): the stream record's
  * OldImage carries it, and the gateway's tombstone keeps it while the cascade is pending, so the
  * sweep can run a cascade the stream gave up on. Names only, never a key.
  */

@@ -15,7 +15,7 @@
  */
 import type { Peering } from '../core/types';
 import { logger } from '../shared/logger';
-import { type CascadeDeps, cascadeGatewayRemoval, type InstanceTeardown } from './gateway-lifecycle';
+import { type CascadeDeps, cascadeGatewayRemoval, type InstanceTeardown } from './gateway-cascade';
 import type { Dependencies, PeerKeyBackfill, RemovedGateway, WorkflowName } from './ports';
 import { type CleanupSweep, cleanLeftoverSecrets } from './secret-cleanup';
 

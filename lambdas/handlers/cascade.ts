@@ -15,7 +15,7 @@ import { secretCopiesWithdrawal } from '../adapters/s3/secret-copies-withdrawal'
 import { secretStore } from '../adapters/s3/secret-store';
 import { workflowEngine } from '../adapters/sfn';
 import { commandBus } from '../adapters/ssm';
-import { cascadeGatewayRemoval } from '../app/gateway-lifecycle';
+import { cascadeGatewayRemoval } from '../app/gateway-cascade';
 import { clock } from '../shared/deps';
 import { logger } from '../shared/logger';
 

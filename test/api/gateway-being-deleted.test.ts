@@ -7,7 +7,7 @@
  */
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import type { ApiPolicy } from '../../lambdas/app/api/context';
-import { cascadeGatewayRemoval } from '../../lambdas/app/gateway-lifecycle';
+import { cascadeGatewayRemoval } from '../../lambdas/app/gateway-cascade';
 import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
 import { CONFLICT_MESSAGES } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';

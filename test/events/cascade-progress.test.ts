@@ -4,13 +4,10 @@
  * one got: a gateway with more road-warrior keys than one invocation could delete one by one, or
  * more peerings than it could start deletions for one by one, still converges, and nothing after
  * the pending mark is cleared is left to a run that may never come
- * (lambdas/app/gateway-lifecycle.ts, in-memory repository).
+ * (lambdas/app/gateway-cascade.ts, in-memory repository).
  */
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
-import {
-  cascadeGatewayRemoval,
-  PEERING_DELETION_STARTS_IN_FLIGHT,
-} from '../../lambdas/app/gateway-lifecycle';
+import { cascadeGatewayRemoval, PEERING_DELETION_STARTS_IN_FLIGHT } from '../../lambdas/app/gateway-cascade';
 import type { RemovedGateway } from '../../lambdas/app/ports';
 import { TransientError } from '../../lambdas/core/errors';
 import { MemoryPublications, MemorySecrets, PacedWorkflows, RecordingCommands } from '../support/fakes';
