@@ -97,22 +97,23 @@ export async function gatewayUpdated(
   const stored = await d.repository.upsertGateway(record);
   // A peering allocated between the listing above and the upsert copied the old key or endpoint,
   // and Allocate's check passed (the registry still held them); one allocated after the upsert
-  // copies the new ones. So the peers are listed again, and the newcomers get the change too. Only
-  // then is the walk settled: should this fail or the run stop, the registry holds the change and
-  // peerWalkOwedSince, and the redelivered event walks every peer again (each rewrite idempotent).
-  if (peersHoldChange) {
-    pushes.push(...(await repushToPeers(d, record, await newcomers(d, record, peerings))));
-    await d.repository.settlePeerWalk(record.id, owed);
-  }
+  // copies the new ones. So the peers are listed again, and the newcomers get the change too.
+  if (peersHoldChange) pushes.push(...(await repushToPeers(d, record, await newcomers(d, record, peerings))));
   // A move whose run stopped after the upsert (the event redelivered) is finished from the push
   // item, which still names the old instance until the new one's push records itself.
   const left = previousInstance ?? (await instanceLeftUnpushed(d, stored));
   if (left !== undefined) {
     const retired = previousInstance !== undefined ? ownGeneration : undefined;
     pushes.push(await finishMove(d, stored, left, retired));
-  } else if (ownGeneration !== undefined) {
-    pushes.push(await startGatewayPush(d, record.id, ownGeneration));
+  } else if (ownGeneration !== undefined || existing?.peerWalkOwedSince !== undefined) {
+    // A run that stopped after the upsert bumped nothing on its redelivery (the registry holds
+    // the new port): its own push starts here at the current generation (joined if it ran).
+    pushes.push(await startGatewayPush(d, record.id, ownGeneration ?? stored.desiredGeneration));
   }
+  // Settled last: should anything above fail or the run stop, the registry holds the change and
+  // peerWalkOwedSince, and the redelivered event walks every peer again and starts the gateway's
+  // own push (each rewrite idempotent, each start joined by its name).
+  if (peersHoldChange) await d.repository.settlePeerWalk(record.id, owed);
   return { gateway: stored, pushes };
 }
 

@@ -313,6 +313,31 @@ describe('an Updated event moving a gateway endpoint', () => {
     expect(workflows.starts).toContainEqual(pushOf(late, Number(generation)));
   });
 
+  it("starts the gateway's own push on the redelivery when a listenPort change stopped after the registry write", async () => {
+    // Prepare: the run stops at its second listing, after the registry write and before the
+    // gateway's own push.
+    const { hub } = await hubAndSpokes();
+    const listPeeringPeers = repository.listPeeringPeers.bind(repository);
+    let listings = 0;
+    repository.listPeeringPeers = async (gatewayId) => {
+      listings += 1;
+      if (listings === 2) throw new TransientError('throttled');
+      return listPeeringPeers(gatewayId);
+    };
+    const moved = { ...hub, listenPort: 51999 };
+    await expect(handler(updated(moved), context)).rejects.toBeInstanceOf(TransientError);
+    const [own] = await generationsOf([hub]);
+    expect(workflows.starts).not.toContainEqual(pushOf(hub, Number(own)));
+
+    // Act: the event is delivered again.
+    await handler(updated(moved), context);
+
+    // Assess: the hub's own interface gets the new port (no second bump), and the walk is settled.
+    expect(await generationsOf([hub])).toEqual([own]);
+    expect(workflows.starts).toContainEqual(pushOf(hub, Number(own)));
+    expect((await repository.getGateway(hub.id))?.peerWalkOwedSince).toBeUndefined();
+  });
+
   it('settles its walk: a later update that changes nothing peers hold walks no peer', async () => {
     // Prepare: an endpoint change given to every peer.
     const { hub } = await hubAndSpokes();
