@@ -9,6 +9,7 @@ import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/sch
 import type { GatewayRecord, PeerRecord } from '../core/types';
 import { settleEach } from '../shared/bounded';
 import { logger } from '../shared/logger';
+import { type UpdateLeaseDeps, underUpdateLease } from './gateway-update-lease';
 import { changeMark } from './new-records';
 import type { Dependencies, InstanceSecrets, InstanceTarget } from './ports';
 import { keyHoldersOn } from './public-key-holders';
@@ -30,10 +31,11 @@ export async function gatewayDeleted(
  */
 const ADDRESSING_FIELDS = ['ownerId', 'vpcId', 'vpcCidr', 'tunnelSubnet', 'tunnelIp'] as const;
 
-type UpdateDeps = Pick<Dependencies, 'repository' | 'clock' | 'workflows' | 'configStore' | 'commands'> & {
-  /** Withdrawal only (a moved gateway's copies): the push to its new instance delivers new ones. */
-  instanceSecrets: Pick<InstanceSecrets, 'withdraw'>;
-};
+type UpdateDeps = Pick<Dependencies, 'repository' | 'clock' | 'workflows' | 'configStore' | 'commands'> &
+  Pick<UpdateLeaseDeps, 'wait'> & {
+    /** Withdrawal only (a moved gateway's copies): the push to its new instance delivers new ones. */
+    instanceSecrets: Pick<InstanceSecrets, 'withdraw'>;
+  };
 
 export interface GatewayUpdate {
   gateway: GatewayRecord;
@@ -54,6 +56,7 @@ export interface GatewayUpdate {
  * it runs get the change from a second listing after the registry write. When its
  * instance changed, the old instance loses what was published for it and is torn down, and the
  * new one gets the gateway's configuration (docs/SECURITY.md, "A gateway moved to another instance").
+ * One update of a gateway runs at a time (gateway-update-lease.ts); another waits, then is retried.
  */
 export async function gatewayUpdated(
   d: UpdateDeps,
@@ -61,10 +64,16 @@ export async function gatewayUpdated(
   policy: AddressPolicy = DEFAULT_ADDRESS_POLICY,
 ): Promise<GatewayUpdate> {
   const input = parseRegisterGatewayBody(gateway, policy);
-  if (input.id === undefined) throw new ValidationError('is required', 'id');
-  const existing = await d.repository.getGateway(input.id);
+  const { id } = input;
+  if (id === undefined) throw new ValidationError('is required', 'id');
+  return underUpdateLease(d, id, () => applyUpdate(d, id, input));
+}
+
+/** gatewayUpdated's work, under the gateway's update lease: no other update of it runs meanwhile. */
+async function applyUpdate(d: UpdateDeps, id: string, input: RegisterGatewayInput): Promise<GatewayUpdate> {
+  const existing = await d.repository.getGateway(id);
   const now = d.clock().toISOString();
-  const merged = mergeUpdate(input.id, input, existing, now);
+  const merged = mergeUpdate(id, input, existing, now);
   // What the peer gateways hold of it (their entries for it) changed, or an earlier update's walk
   // over them did not finish (its redelivery finds the registry changed): a new key is checked first.
   const rekeyed = existing !== undefined && existing.publicKey !== merged.publicKey;

@@ -117,5 +117,6 @@ export function describedChanged(described: DescribedGateway, gateway: Partial<D
  *   between the two pass as current.
  * - `peerWalkOwedSince` (app/gateway-lifecycle.ts gatewayUpdated): settled only by the run that
  *   wrote it, never by another update's.
+ * - the holder of a gateway's update lease (app/gateway-update-lease.ts): freed only by its run.
  */
 export const changeMark = (now: Date): string => `${now.toISOString()}#${randomBytes(4).toString('hex')}`;

@@ -139,6 +139,15 @@ export interface GatewayStore {
   upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord>;
   /** Removes the gateway's peerWalkOwedSince if it is still `owedSince` (a later update's stays). */
   settlePeerWalk(gatewayId: string, owedSince: string): Promise<void>;
+  /**
+   * Takes the gateway's update lease (app/gateway-update-lease.ts) for `holder` until `untilMs`
+   * (epoch ms): true when there was none, it had expired at `nowMs`, or `holder` held it already;
+   * false while another holder has it. Needs no registered gateway (a first registration takes it
+   * too); the cascade's purge removes it with the gateway's residue, and it expires by itself.
+   */
+  takeUpdateLease(gatewayId: string, holder: string, untilMs: number, nowMs: number): Promise<boolean>;
+  /** Frees the gateway's update lease if `holder` holds it. Idempotent. */
+  releaseUpdateLease(gatewayId: string, holder: string): Promise<void>;
   getGateway(id: string): Promise<GatewayRecord | undefined>;
   /** One page in id order (docs/ARCHITECTURE.md "Lists"); never a table scan. */
   pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>>;

@@ -122,6 +122,17 @@ export class PushFailedError extends Error {
   }
 }
 
+/**
+ * Another "VPN Gateway Updated" of the same gateway is being processed (its update lease is
+ * held: app/gateway-update-lease.ts). Thrown after a bounded wait, for the event's retry.
+ */
+export class GatewayUpdateInProgressError extends Error {
+  override readonly name = 'GatewayUpdateInProgressError';
+  constructor(readonly gatewayId: string) {
+    super(`Another update of gateway ${gatewayId} is being processed`);
+  }
+}
+
 /** The gateway vanished while a workflow was working on it. */
 export class GatewayGoneError extends Error {
   override readonly name = 'GatewayGoneError';

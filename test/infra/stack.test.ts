@@ -12,6 +12,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { assembleGatewayScript } from '../../gateway/assemble';
 import { deliveredSecretKey } from '../../lambdas/adapters/s3/secret-store';
+import { UPDATE_LEASE_MS } from '../../lambdas/app/gateway-update-lease';
 import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
 import { defineApp } from '../../lib/app';
 import { bundleHandler } from '../../lib/constructs/bundling';
@@ -101,6 +102,17 @@ describe('Lambda functions', () => {
         }),
       },
     });
+  });
+
+  test("gateway-events stops before a gateway's update lease expires", () => {
+    // Prepare
+    const id = stack.getLogicalId(stack.functions['gateway-events'].node.defaultChild as never);
+
+    // Act
+    const timeout = (template.toJSON().Resources[id].Properties as { Timeout: number }).Timeout;
+
+    // Assess: a lease never expires under a live holder (lambdas/app/gateway-update-lease.ts).
+    expect(timeout * 1000).toBeLessThan(UPDATE_LEASE_MS);
   });
 
   test('only the api, the cascade, gateway-events, status-reports and the sweeper know the state machines', () => {

@@ -17,6 +17,7 @@ import { roadWarriorsContract } from './contract/road-warriors';
 import { statusReportsContract } from './contract/status-reports';
 import { sweepWorkContract } from './contract/sweep-work';
 import { tombstonesContract } from './contract/tombstones';
+import { updateLeasesContract } from './contract/update-leases';
 
 export interface RepositoryUnderTest {
   /** A repository on the suite's store; state is shared between calls, the clock is the caller's. */
@@ -31,6 +32,7 @@ export function repositoryContract(subject: RepositoryUnderTest): void {
   publicKeysContract(context);
   statusReportsContract(context);
   pushLeasesContract(context);
+  updateLeasesContract(context);
   idempotencyContract(context);
   tombstonesContract(context);
   sweepWorkContract(context);

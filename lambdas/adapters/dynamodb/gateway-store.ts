@@ -12,7 +12,7 @@ import { ConflictError, GatewayGoneError, TransientError } from '../../core/erro
 import type { Page, PageRequest } from '../../core/pagination';
 import type { GatewayRecord } from '../../core/types';
 import type { AllocatingGateway } from './allocator';
-import { failedCondition } from './errors';
+import { failedCondition, isConditionalCheckFailure } from './errors';
 import {
   epochSeconds,
   type GatewayItem,
@@ -37,6 +37,13 @@ const TOMBSTONE_STAMP = 'SET entity = :entity, deletedAt = :deletedAt, expiresAt
  * the incarnation deleted at `lastGeneration` ended, then false. Absent on a tombstone written
  * before the mark existed, or on one of an id that was never registered: no cascade waits then.
  */
+/**
+ * The gateway's update lease: an item in its partition, so the cascade's purge removes it with the
+ * rest; `leaseUntil` (epoch ms) is what takers compare, `expiresAt` (the table's TTL, seconds)
+ * removes one left by a run that stopped.
+ */
+const updateLeaseKey = (gatewayId: string) => ({ pk: keys.gatewayPartition(gatewayId), sk: 'UPDATE_LEASE' });
+
 const CASCADE_NOT_PENDING = '(attribute_not_exists(cascadePending) OR cascadePending = :ended)';
 
 /**
@@ -266,6 +273,26 @@ export class DynamoGatewayStore implements GatewayStore {
       ConditionExpression: 'peerWalkOwedSince = :owedSince',
       ExpressionAttributeValues: { ':owedSince': owedSince },
     });
+  }
+
+  /** One conditional put, no read: of two takers of a free lease one wins. */
+  async takeUpdateLease(gatewayId: string, holder: string, untilMs: number, nowMs: number): Promise<boolean> {
+    const lease = { ...updateLeaseKey(gatewayId), entity: 'update-lease', gatewayId, holder };
+    try {
+      await this.table.put(
+        { ...lease, leaseUntil: untilMs, expiresAt: Math.ceil(untilMs / 1000) },
+        'attribute_not_exists(pk) OR leaseUntil < :now OR holder = :holder',
+        { ':now': nowMs, ':holder': holder },
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async releaseUpdateLease(gatewayId: string, holder: string): Promise<void> {
+    await this.table.deleteIfMatches(updateLeaseKey(gatewayId), 'holder = :holder', { ':holder': holder });
   }
 
   async bumpGeneration(gatewayId: string): Promise<number | undefined> {

@@ -91,6 +91,10 @@ export class DynamoRepository implements Repository {
   deleteGateway: Repository['deleteGateway'] = (id) => this.gateways.deleteGateway(id);
   settlePeerWalk: Repository['settlePeerWalk'] = (gatewayId, owedSince) =>
     this.gateways.settlePeerWalk(gatewayId, owedSince);
+  takeUpdateLease: Repository['takeUpdateLease'] = (gatewayId, holder, untilMs, nowMs) =>
+    this.gateways.takeUpdateLease(gatewayId, holder, untilMs, nowMs);
+  releaseUpdateLease: Repository['releaseUpdateLease'] = (gatewayId, holder) =>
+    this.gateways.releaseUpdateLease(gatewayId, holder);
   bumpGeneration: Repository['bumpGeneration'] = (gatewayId) => this.gateways.bumpGeneration(gatewayId);
   markClientConfigChanged: Repository['markClientConfigChanged'] = (gatewayId) =>
     this.gateways.markClientConfigChanged(gatewayId);

@@ -46,6 +46,17 @@ export class MemoryGatewayStore extends MemoryStore {
     return copy(stored.record);
   }
 
+  async takeUpdateLease(gatewayId: string, holder: string, untilMs: number, nowMs: number): Promise<boolean> {
+    const stored = this.state.updateLeases.get(gatewayId);
+    if (stored && stored.untilMs >= nowMs && stored.holder !== holder) return false;
+    this.state.updateLeases.set(gatewayId, { holder, untilMs });
+    return true;
+  }
+
+  async releaseUpdateLease(gatewayId: string, holder: string): Promise<void> {
+    if (this.state.updateLeases.get(gatewayId)?.holder === holder) this.state.updateLeases.delete(gatewayId);
+  }
+
   async getGateway(id: string): Promise<GatewayRecord | undefined> {
     const stored = this.gateways.get(id);
     return stored && copy(stored.record);

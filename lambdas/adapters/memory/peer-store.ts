@@ -138,6 +138,7 @@ export class MemoryPeerStore extends MemoryStore {
       this.reports,
       this.pushes,
       this.state.pushLeases,
+      this.state.updateLeases,
       this.routeBlocks,
     ];
     for (const partition of partitions) partition.delete(gatewayId);

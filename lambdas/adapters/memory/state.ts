@@ -84,6 +84,8 @@ export class MemoryState {
   readonly pushes = new Map<string, SentPush>();
   /** gatewayId → its push lease (adapters/dynamodb/push-lease-store.ts has the same rules). */
   readonly pushLeases = new Map<string, PushLease>();
+  /** gatewayId → its update lease (adapters/dynamodb/gateway-store.ts has the same rules). */
+  readonly updateLeases = new Map<string, { holder: string; untilMs: number }>();
   readonly idempotency = new Map<string, StoredIdempotency>();
   /** instanceId → the gateway holding it (adapters/dynamodb/instance-locks.ts has the same rules). */
   readonly instanceLocks = new Map<string, string>();
