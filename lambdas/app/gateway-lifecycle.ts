@@ -7,6 +7,7 @@ import { type AddressPolicy, DEFAULT_ADDRESS_POLICY } from '../core/address-rule
 import { ValidationError } from '../core/errors';
 import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/schemas';
 import type { GatewayRecord, PeerRecord } from '../core/types';
+import { GATEWAY_FIELDS, pickFields } from '../core/views';
 import { settleEach } from '../shared/bounded';
 import { logger } from '../shared/logger';
 import { type UpdateLeaseDeps, underUpdateLease } from './gateway-update-lease';
@@ -31,7 +32,10 @@ export async function gatewayDeleted(
  */
 const ADDRESSING_FIELDS = ['ownerId', 'vpcId', 'vpcCidr', 'tunnelSubnet', 'tunnelIp'] as const;
 
-type UpdateDeps = Pick<Dependencies, 'repository' | 'clock' | 'workflows' | 'configStore' | 'commands'> &
+export type UpdateDeps = Pick<
+  Dependencies,
+  'repository' | 'clock' | 'workflows' | 'configStore' | 'commands'
+> &
   Pick<UpdateLeaseDeps, 'wait'> & {
     /** Withdrawal only (a moved gateway's copies): the push to its new instance delivers new ones. */
     instanceSecrets: Pick<InstanceSecrets, 'withdraw'>;
@@ -67,6 +71,20 @@ export async function gatewayUpdated(
   const { id } = input;
   if (id === undefined) throw new ValidationError('is required', 'id');
   return underUpdateLease(d, id, () => applyUpdate(d, id, input));
+}
+
+/**
+ * The sweep's re-drive of a gateway's peer walk owed past its bound (its event's retries spent,
+ * the event in the dead-letter queue): the registry's own values applied again, as an update that
+ * finds the mark does (every peer walked, the gateway's own push started, the walk settled).
+ * Undefined when the walk was settled meanwhile or the gateway is gone.
+ */
+export async function finishOwedWalk(d: UpdateDeps, gatewayId: string): Promise<GatewayUpdate | undefined> {
+  return underUpdateLease(d, gatewayId, async () => {
+    const gateway = await d.repository.getGateway(gatewayId);
+    if (gateway?.peerWalkOwedSince === undefined) return undefined;
+    return applyUpdate(d, gatewayId, pickFields(gateway, GATEWAY_FIELDS));
+  });
 }
 
 /** gatewayUpdated's work, under the gateway's update lease: no other update of it runs meanwhile. */

@@ -167,7 +167,8 @@ export type AuditDetailType =
   /** The sweep restarted the workflow of a peering left PROVISIONING or DELETING (app/sweeper.ts). */
   | 'VPC Peering Re-driven'
   /** The sweep ran the cascade of a deleted gateway the stream did not finish (app/sweeper.ts). */
-  | 'Gateway Cascade Re-driven';
+  | 'Gateway Cascade Re-driven'
+  | 'Gateway Peer Walk Re-driven';
 
 /** Audit events on the default bus, source `vpc.peering`. */
 export interface AuditPublisher {

@@ -387,11 +387,19 @@ export type RemovedGateway = Pick<
 >;
 
 /** What one sweep finds to re-drive, in one read of the table (app/sweeper.ts). */
+export interface SweepWorkBounds {
+  stalledBefore: string;
+  cascadeBefore: string;
+  walkBefore: string;
+}
+
 export interface SweepWork {
   /** Peerings PROVISIONING or DELETING whose last change is older than `stalledBefore`. */
   stalledPeerings: Peering[];
   /** Deleted gateways whose cascade is still pending, deleted before `cascadeBefore`. */
   pendingCascades: RemovedGateway[];
+  /** Gateways whose peer walk is owed since before `walkBefore` (peerWalkOwedSince). */
+  owedWalks: GatewayRecord[];
 }
 
 /** A peer entry whose key another entry of its gateway already held (ids only, never the key). */
@@ -414,8 +422,8 @@ export interface PeerKeyBackfill {
 }
 
 export interface SweepStore {
-  /** Both bounds ISO 8601. On DynamoDB Queries of the bySweep index (docs/DECISIONS.md, "The sweep reads an index of what is in flight"). */
-  findSweepWork(bounds: { stalledBefore: string; cascadeBefore: string }): Promise<SweepWork>;
+  /** The bounds ISO 8601. On DynamoDB Queries of the bySweep index (docs/DECISIONS.md, "The sweep reads an index of what is in flight"). */
+  findSweepWork(bounds: SweepWorkBounds): Promise<SweepWork>;
   /**
    * Gives peer entries older than the public-key items theirs, a bounded part per call, from where
    * the last call stopped; marks each gateway whose entries all hold items. Idempotent. Stops, its

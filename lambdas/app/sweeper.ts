@@ -7,15 +7,17 @@
  *   the pushes and Activate finish it, or Compensate releases everything and marks it FAILED).
  * Nor does a deleted gateway's cascade stay pending: one the stream gave up on (its retries spent,
  * the record parked in the dead-letter queue, which keeps only its position) runs again here, past
- * its own bound, from what the tombstone kept (RemovedGateway).
+ * its own bound, from what the tombstone kept (RemovedGateway). Nor a gateway's peer walk that an
+ * update left owed (peerWalkOwedSince: its event's retries spent), past the same bound.
  * A sweep has its invocation's time and no more (SweepBudget): it starts the next item only with
  * time left, at a random place in the list, so work that outlasts one sweep never starves the rest.
  * With time left after them, it walks a bounded part of the public-key backfill (older peer entries'
  * key items, docs/DECISIONS.md "Public-key items for older peer entries").
  */
-import type { Peering } from '../core/types';
+import type { GatewayRecord, Peering } from '../core/types';
 import { logger } from '../shared/logger';
 import { type CascadeDeps, cascadeGatewayRemoval, type InstanceTeardown } from './gateway-cascade';
+import { finishOwedWalk } from './gateway-lifecycle';
 import type { Dependencies, PeerKeyBackfill, RemovedGateway, WorkflowName } from './ports';
 import { type CleanupSweep, cleanLeftoverSecrets } from './secret-cleanup';
 
@@ -121,6 +123,7 @@ export interface SweepBounds {
   /**
    * A deleted gateway's cascade pending since the delete (PENDING_CASCADE_BOUND_SECONDS): longer
    * than the stream retries its record, so the sweep takes over only what the stream gave up on.
+   * Also a gateway's peer walk owed since its update (longer than Lambda retries the event).
    */
   pendingCascadeSeconds: number;
 }
@@ -145,6 +148,9 @@ export interface SweepResult {
   stalled: number;
   cascades: CascadeRedrive[];
   failedCascades: CascadeFailure[];
+  /** Owed peer walks finished (finishOwedWalk), and those that failed again (left owed). */
+  walks: WalkRedrive[];
+  failedWalks: CascadeFailure[];
   /** Items found but not started: the sweep's time ran out (SweepBudget); the next sweep has them. */
   deferred: number;
   /** This sweep's part of the public-key backfill; none when no time was left for it. */
@@ -170,7 +176,7 @@ export const SWEEP_RESERVE_MS = 10_000;
 
 type TableSweepDeps = SweepDeps & CascadeDeps;
 
-type SweepItem = { peering: Peering } | { removed: RemovedGateway };
+type SweepItem = { peering: Peering } | { removed: RemovedGateway } | { owed: GatewayRecord };
 
 /**
  * One sweep of the table: what findSweepWork finds past its bound, in one read, is re-driven,
@@ -188,10 +194,12 @@ export async function sweepTable(
   const work = await d.repository.findSweepWork({
     stalledBefore: before(bounds.stalledPeeringSeconds),
     cascadeBefore: before(bounds.pendingCascadeSeconds),
+    walkBefore: before(bounds.pendingCascadeSeconds),
   });
   const items: SweepItem[] = [
     ...work.stalledPeerings.map((peering) => ({ peering })),
     ...work.pendingCascades.map((removed) => ({ removed })),
+    ...work.owedWalks.map((owed) => ({ owed })),
   ];
   const result: SweepResult = {
     redriven: [],
@@ -199,6 +207,8 @@ export async function sweepTable(
     stalled: work.stalledPeerings.length,
     cascades: [],
     failedCascades: [],
+    walks: [],
+    failedWalks: [],
     deferred: 0,
   };
   const first = Math.floor(budget.random() * items.length);
@@ -209,7 +219,8 @@ export async function sweepTable(
       break;
     }
     if ('peering' in item) await redriveInto(d, item.peering, result);
-    else await redriveCascade(d, item.removed, result);
+    else if ('removed' in item) await redriveCascade(d, item.removed, result);
+    else await redriveWalk(d, item.owed, result);
   }
   // Older peer entries' key items, a bounded part (a few seconds), with the time the re-drives left.
   // Its failure (a throttled walk) fails none of the sweep's work: the next sweep resumes it.
@@ -251,6 +262,39 @@ async function redriveCascade(
   } catch (error) {
     const { name, message } = error as Error;
     result.failedCascades.push({ gatewayId: removed.id, errorName: name, errorMessage: message });
+  }
+}
+
+export interface WalkRedrive {
+  gatewayId: string;
+  owedSince: string;
+  /** The push-gateway executions started or joined: the peer gateways' and the gateway's own. */
+  pushes: number;
+}
+
+/**
+ * Finishes a gateway's peer walk that an update left owed (finishOwedWalk: under the gateway's
+ * update lease, idempotent), audited as the other re-drives; one that fails (the lease held by a
+ * live update, a throttled rewrite) stays owed for the next sweep and keeps no other item from running.
+ */
+async function redriveWalk(
+  d: TableSweepDeps,
+  owed: GatewayRecord,
+  result: Pick<SweepResult, 'walks' | 'failedWalks'>,
+): Promise<void> {
+  try {
+    const update = await finishOwedWalk(d, owed.id);
+    if (update === undefined) return;
+    const redrive = {
+      gatewayId: owed.id,
+      owedSince: String(owed.peerWalkOwedSince),
+      pushes: update.pushes.length,
+    };
+    result.walks.push(redrive);
+    await d.audit.publish('Gateway Peer Walk Re-driven', { ...redrive });
+  } catch (error) {
+    const { name, message } = error as Error;
+    result.failedWalks.push({ gatewayId: owed.id, errorName: name, errorMessage: message });
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * The sweep (app/sweeper.ts), on an EventBridge schedule: peerings left PROVISIONING or DELETING
  * for longer than STALLED_PEERING_BOUND_SECONDS with no running execution are re-driven, and the
- * cascades of deleted gateways still pending after PENDING_CASCADE_BOUND_SECONDS run again; each
- * re-drive is logged and audited ("VPC Peering Re-driven", "Gateway Cascade Re-driven"). Then the
+ * cascades of deleted gateways still pending after PENDING_CASCADE_BOUND_SECONDS run again, as do
+ * gateways' peer walks owed as long (an update's event whose retries were spent); each re-drive is
+ * logged and audited ("VPC Peering Re-driven", "Gateway Cascade Re-driven", "Gateway Peer Walk
+ * Re-driven"). Then the
  * secret deletions a removal recorded and did not finish are retried (app/secret-cleanup.ts), beside
  * the rest. The sweep stops starting work when its invocation's time runs short (SweepBudget).
  */
@@ -56,13 +58,18 @@ async function sweep(_event: RuleEvent, log: Logger, context: Context): Promise<
   for (const cascade of swept.cascades) log.warn('pending gateway cascade re-driven', { ...cascade });
   for (const failure of swept.failedCascades)
     log.error('pending gateway cascade failed again', { ...failure });
-  if (swept.stalled + swept.cascades.length + swept.failedCascades.length > 0) {
+  for (const walk of swept.walks) log.warn('owed peer walk re-driven', { ...walk });
+  for (const failure of swept.failedWalks) log.error('owed peer walk failed again', { ...failure });
+  const found = swept.stalled + swept.cascades.length + swept.failedCascades.length;
+  if (found + swept.walks.length + swept.failedWalks.length > 0) {
     log.info('sweep done', {
       stalled: swept.stalled,
       redriven: swept.redriven.length,
       failedRedrives: swept.failedRedrives.length,
       cascades: swept.cascades.length,
       failedCascades: swept.failedCascades.length,
+      walks: swept.walks.length,
+      failedWalks: swept.failedWalks.length,
       deferred: swept.deferred,
     });
   }

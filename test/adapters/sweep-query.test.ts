@@ -23,7 +23,11 @@ const repository = (tableName = 'table') =>
     tableName,
   );
 
-const bounds = { stalledBefore: '2026-12-04T10:00:00.000Z', cascadeBefore: '2026-12-04T10:00:00.000Z' };
+const bounds = {
+  stalledBefore: '2026-12-04T10:00:00.000Z',
+  cascadeBefore: '2026-12-04T10:00:00.000Z',
+  walkBefore: '2026-12-04T10:00:00.000Z',
+};
 
 const throttled = () =>
   Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {

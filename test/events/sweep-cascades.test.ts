@@ -76,6 +76,8 @@ it('runs a pending cascade once it is older than the bound, not before, and only
     stalled: 0,
     cascades: [redrive],
     failedCascades: [],
+    walks: [],
+    failedWalks: [],
     deferred: 0,
     peerKeys: { marked: [], written: 0, clashes: [], done: true },
   });

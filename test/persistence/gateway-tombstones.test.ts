@@ -137,6 +137,7 @@ describe('the cascade mark of a gateway tombstone', () => {
     const work = await db.repository().findSweepWork({
       stalledBefore: '2025-01-01T00:00:00.000Z',
       cascadeBefore: '2030-01-01T00:00:00.000Z',
+      walkBefore: '2030-01-01T00:00:00.000Z',
     });
 
     // Assess

@@ -111,7 +111,11 @@ describe('the bySweep index', () => {
         ),
       ),
     );
-    const bounds = { stalledBefore: '2999-01-01T00:00:00.000Z', cascadeBefore: '2000-01-01T00:00:00.000Z' };
+    const bounds = {
+      stalledBefore: '2999-01-01T00:00:00.000Z',
+      cascadeBefore: '2000-01-01T00:00:00.000Z',
+      walkBefore: '2999-01-01T00:00:00.000Z',
+    };
     // A table's first sweep walks it once for items from before the index (sweep-backfill.ts).
     await db.repository().findSweepWork(bounds);
     let units = 0;
@@ -195,6 +199,7 @@ describe('the bySweep index', () => {
     const work = await old.findSweepWork({
       stalledBefore: '2999-01-01T00:00:00.000Z',
       cascadeBefore: '2999-01-01T00:00:00.000Z',
+      walkBefore: '2999-01-01T00:00:00.000Z',
     });
 
     // Assess: the walk went on from where each one stopped, and both items are found, with the keys

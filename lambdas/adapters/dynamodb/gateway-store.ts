@@ -269,7 +269,7 @@ export class DynamoGatewayStore implements GatewayStore {
   async settlePeerWalk(gatewayId: string, owedSince: string): Promise<void> {
     await this.table.updateIfMatches({
       Key: keys.gateway(gatewayId),
-      UpdateExpression: 'REMOVE peerWalkOwedSince',
+      UpdateExpression: `REMOVE peerWalkOwedSince, ${SWEEP_INDEX_KEYS.join(', ')}`,
       ConditionExpression: 'peerWalkOwedSince = :owedSince',
       ExpressionAttributeValues: { ':owedSince': owedSince },
     });

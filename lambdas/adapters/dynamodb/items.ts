@@ -84,12 +84,13 @@ export const keys = {
 };
 
 /**
- * The sparse bySweep index (sweep-work.ts): only a peering PROVISIONING or DELETING and a tombstone
- * whose cascade is pending carry its keys (gsi3pk: keys.sweepShard, gsi3sk: when that state began),
+ * The sparse bySweep index (sweep-work.ts): only a peering PROVISIONING or DELETING, a tombstone
+ * whose cascade is pending and a gateway whose peer walk is owed (its peerWalkOwedSince) carry its
+ * keys (gsi3pk: keys.sweepShard, gsi3sk: when that state began),
  * so the sweep reads what is in flight, never the table. Spread over shards so that a burst of
  * creates does not write one index partition past its throughput.
  */
-export type SweepKind = 'peering' | 'cascade';
+export type SweepKind = 'peering' | 'cascade' | 'walk';
 export const SWEEP_SHARDS = 8;
 export const sweepShardKey = (kind: SweepKind, shard: number): string => `SWEEP#${kind}#${shard}`;
 export const SWEEP_INDEX_KEYS = ['gsi3pk', 'gsi3sk'] as const;
@@ -126,6 +127,12 @@ export const IN_FLIGHT: Record<
     values: { ':tombstone': 'tombstone', ':pending': true },
     since: 'deletedAt',
   },
+  walk: {
+    condition: '#entity = :gateway AND attribute_exists(peerWalkOwedSince)',
+    names: { '#entity': 'entity' },
+    values: { ':gateway': 'gateway' },
+    since: 'peerWalkOwedSince',
+  },
 };
 
 /** Peering states the sweep re-drives when they last too long (app/sweeper.ts). */
@@ -139,7 +146,10 @@ export interface GatewayCounters {
 
 export type GatewayItem = GatewayRecord &
   GatewayCounters &
-  Key & { entity: 'gateway'; gsi1pk: string; gsi1sk: string; gsi2pk: string; gsi2sk: string };
+  Key & { entity: 'gateway'; gsi1pk: string; gsi1sk: string; gsi2pk: string; gsi2sk: string } & {
+    gsi3pk?: string;
+    gsi3sk?: string;
+  };
 
 const GATEWAY_RECORD_FIELDS = [
   ...GATEWAY_FIELDS,
@@ -193,6 +203,10 @@ export function gatewayItem(record: GatewayRecord, counters: GatewayCounters): G
     gsi1sk: keys.ownedGatewaySk(record.id),
     gsi2pk: keys.entity('gateway'),
     gsi2sk: keys.ownedGatewaySk(record.id),
+    // The mark begins with its time: the sweep finds walks owed since before its bound.
+    ...(record.peerWalkOwedSince === undefined
+      ? {}
+      : { gsi3pk: keys.sweepShard('walk', record.id), gsi3sk: record.peerWalkOwedSince }),
   };
 }
 

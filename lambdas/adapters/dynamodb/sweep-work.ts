@@ -1,13 +1,22 @@
 /**
  * The sweep's input (app/sweeper.ts): peerings still PROVISIONING or DELETING whose last change is
- * older than one time, and tombstones whose cascade is still pending since before another. Read
+ * older than one time, tombstones whose cascade is still pending since before another, and gateways
+ * whose peer walk is owed since before a third. Read
  * from the sparse bySweep index (items.ts), which holds only what is in flight: one Query per shard
  * and kind, so a sweep costs what is in flight, not the table (docs/DECISIONS.md, "The sweep reads
  * an index of what is in flight").
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { RemovedGateway, SweepStore, SweepWork } from '../../app/ports';
-import { IN_FLIGHT, keys, SWEEP_SHARDS, type SweepKind, sweepShardKey, toPeering } from './items';
+import {
+  IN_FLIGHT,
+  keys,
+  SWEEP_SHARDS,
+  type SweepKind,
+  sweepShardKey,
+  toGatewayRecord,
+  toPeering,
+} from './items';
 import { TOTAL } from './metered';
 import { TABLE_SCHEMA } from './schema';
 import { backfillSweepKeys } from './sweep-backfill';
@@ -25,6 +34,7 @@ const { sweepIndex } = TABLE_SCHEMA;
 const WORK: Record<SweepKind, string> = {
   peering: `${IN_FLIGHT.peering.condition} AND updatedAt < :before`,
   cascade: `${IN_FLIGHT.cascade.condition} AND attribute_exists(instanceId)`,
+  walk: IN_FLIGHT.walk.condition,
 };
 
 /** Items read per Query request: a page answers well inside the SDK's request timeout. */
@@ -37,11 +47,16 @@ export async function findSweepWork(
 ): Promise<SweepWork> {
   // Items in flight from before the index get their keys first (a bounded part per sweep).
   await backfillSweepKeys(table, clock().toISOString());
-  const [peerings, tombstones] = await Promise.all([
+  const [peerings, tombstones, gateways] = await Promise.all([
     readKind(table, 'peering', bounds.stalledBefore),
     readKind(table, 'cascade', bounds.cascadeBefore),
+    readKind(table, 'walk', bounds.walkBefore),
   ]);
-  return { stalledPeerings: peerings.map(toPeering), pendingCascades: tombstones.map(toRemovedGateway) };
+  return {
+    stalledPeerings: peerings.map(toPeering),
+    pendingCascades: tombstones.map(toRemovedGateway),
+    owedWalks: gateways.map(toGatewayRecord),
+  };
 }
 
 /** Every shard of one kind whose state began before `before`, filtered as WORK says. */

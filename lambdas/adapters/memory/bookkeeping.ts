@@ -7,6 +7,7 @@ import {
   type PeerKeyBackfill,
   type SecretCleanup,
   type SweepWork,
+  type SweepWorkBounds,
 } from '../../app/ports';
 import { ConflictError } from '../../core/errors';
 import { compareText } from '../../core/order';
@@ -74,7 +75,7 @@ export class MemoryBookkeeping extends MemoryStore {
     this.state.secretCleanups.delete(`${cleanup.recordedAt}#${cleanup.secretName}`);
   }
 
-  async findSweepWork(bounds: { stalledBefore: string; cascadeBefore: string }): Promise<SweepWork> {
+  async findSweepWork(bounds: SweepWorkBounds): Promise<SweepWork> {
     const transitional: readonly PeeringStatus[] = ['PROVISIONING', 'DELETING'];
     return {
       stalledPeerings: [...this.peerings.values()]
@@ -85,6 +86,12 @@ export class MemoryBookkeeping extends MemoryStore {
       pendingCascades: [...this.state.pendingCascades.values()]
         .filter((pending) => pending.deletedAt < bounds.cascadeBefore)
         .map((pending) => copy(pending.gateway)),
+      owedWalks: [...this.gateways.values()]
+        .filter(
+          ({ record }) =>
+            record.peerWalkOwedSince !== undefined && record.peerWalkOwedSince < bounds.walkBefore,
+        )
+        .map(({ record }) => copy(record)),
     };
   }
 

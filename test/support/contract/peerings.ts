@@ -158,7 +158,7 @@ export function peeringsContract({ repo, pairOfGateways, generationOf }: Contrac
       const paged = await walkPages((nextToken) =>
         repo().pagePeerings({ ownerId: owner }, { limit: 1, nextToken, binding: 'peerings' }),
       );
-      const swept = await repo().findSweepWork({ stalledBefore: AT, cascadeBefore: AT });
+      const swept = await repo().findSweepWork({ stalledBefore: AT, cascadeBefore: AT, walkBefore: AT });
 
       // Assess
       await expect(again).rejects.toEqual(new NotFoundError(`Peering ${deleted.id}`));

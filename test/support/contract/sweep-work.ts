@@ -22,7 +22,9 @@ export function sweepWorkContract({ repo, pairOfGateways }: ContractContext): vo
       ]);
       const ours = new Set([provisioning, active, deleting]);
       const stalledBefore = async (before: string) =>
-        (await repo().findSweepWork({ stalledBefore: before, cascadeBefore: AT })).stalledPeerings
+        (
+          await repo().findSweepWork({ stalledBefore: before, cascadeBefore: AT, walkBefore: AT })
+        ).stalledPeerings
           .filter((peering) => ours.has(peering.id))
           .map((peering) => [peering.id, peering.status])
           .sort();
@@ -39,6 +41,34 @@ export function sweepWorkContract({ repo, pairOfGateways }: ContractContext): vo
           [deleting, 'DELETING'],
         ].sort(),
       );
+    });
+
+    it('finds the gateways whose peer walk is owed since before the bound, and none once settled', async () => {
+      // Prepare: two gateways' walks owed, one since 09:00, one since 11:00; a third never owed.
+      const [early, late] = await pairOfGateways();
+      const [never] = await pairOfGateways();
+      const marks = {
+        [early.id]: '2026-12-05T09:00:00.000Z#0a1b2c3d',
+        [late.id]: '2026-12-05T11:00:00.000Z#4e5f6a7b',
+      };
+      for (const gateway of [early, late]) {
+        await repo().upsertGateway({ ...gateway, peerWalkOwedSince: marks[gateway.id] });
+      }
+      const ours = new Set([early.id, late.id, never.id]);
+      const owedBefore = async (walkBefore: string) =>
+        (await repo().findSweepWork({ stalledBefore: AT, cascadeBefore: AT, walkBefore })).owedWalks
+          .filter((gateway) => ours.has(gateway.id))
+          .map((gateway) => [gateway.id, gateway.peerWalkOwedSince])
+          .sort();
+
+      // Act
+      const atTen = await owedBefore('2026-12-05T10:00:00.000Z');
+      await repo().settlePeerWalk(early.id, String(marks[early.id]));
+      const atNoonAfterSettle = await owedBefore('2026-12-05T12:00:00.000Z');
+
+      // Assess
+      expect(atTen).toEqual([[early.id, marks[early.id]]]);
+      expect(atNoonAfterSettle).toEqual([[late.id, marks[late.id]]]);
     });
 
     it('records a re-drive over the one it read and in the status it read, leaving updatedAt', async () => {

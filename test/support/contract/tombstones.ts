@@ -32,7 +32,7 @@ export function tombstonesContract({ repo, generationOf }: ContractContext): voi
       for (const gateway of [withKey, ownKey]) await repo(() => new Date(AT)).deleteGateway(gateway.id);
       const ours = new Set([withKey.id, ownKey.id]);
       const pendingBefore = async (cascadeBefore: string) =>
-        (await repo().findSweepWork({ stalledBefore: AT, cascadeBefore })).pendingCascades
+        (await repo().findSweepWork({ stalledBefore: AT, cascadeBefore, walkBefore: AT })).pendingCascades
           .filter((pending) => ours.has(pending.id))
           .sort((a, b) => a.id.localeCompare(b.id));
 

@@ -1,0 +1,111 @@
+/**
+ * The sweep finishes a gateway's peer walk that an update left owed (its event's retries spent,
+ * the event parked in the dead-letter queue): past the bound and not before, once, audited; one
+ * that fails again stays owed for the next sweep (lambdas/app/sweeper.ts, in-memory repository).
+ */
+import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
+import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
+import { changeMark } from '../../lambdas/app/new-records';
+import { type SweepBounds, type SweepBudget, sweepTable } from '../../lambdas/app/sweeper';
+import { TransientError } from '../../lambdas/core/errors';
+import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering, uniqueId } from '../support/records';
+
+const BOUNDS: SweepBounds = { stalledPeeringSeconds: 600, pendingCascadeSeconds: 1800 };
+const BOUND_MS = BOUNDS.pendingCascadeSeconds * 1000;
+const UPDATED_AT_MS = Date.parse('2026-12-05T10:00:00.000Z');
+const UNLIMITED: SweepBudget = { remainingMs: () => Number.POSITIVE_INFINITY, random: () => 0 };
+const NEW_IP = '198.51.100.81';
+
+/**
+ * A hub peered with a spoke, as an endpoint update left them when it stopped after its registry
+ * write and its event's retries all failed: the registry holds the new endpoint and the owed mark,
+ * and the spoke's entry (a peering allocated while the update ran, or whose rewrite kept failing)
+ * the old endpoint.
+ */
+async function walkLeftOwed() {
+  let nowMs = UPDATED_AT_MS;
+  const clock = () => new Date(nowMs);
+  const repository = new MemoryRepository({ clock });
+  const publications = new MemoryPublications();
+  const deps = {
+    repository,
+    secrets: new MemorySecrets(),
+    clock,
+    workflows: new RecordingWorkflows(),
+    audit: new MemoryAudit(),
+    configStore: publications,
+    instanceSecrets: publications,
+    commands: new RecordingCommands(),
+  };
+  const hub = gatewayRecord({ id: uniqueId('hub') });
+  const spoke = gatewayRecord({
+    id: uniqueId('spoke'),
+    vpcCidr: '10.201.0.0/16',
+    tunnelSubnet: '100.65.1.0/24',
+    tunnelIp: '100.65.1.1',
+  });
+  for (const gateway of [hub, spoke]) await repository.createGateway(gateway);
+  const peering = newPeering(hub, spoke);
+  await repository.createPeering(peering);
+  await repository.setPeeringStatus(peering.id, 'ACTIVE', null, ['PROVISIONING']);
+  await repository.upsertGateway({ ...hub, publicIp: NEW_IP, peerWalkOwedSince: changeMark(clock()) });
+  const updateRemotePeer = repository.updateRemotePeer.bind(repository);
+  const throttle = (on: boolean) => {
+    repository.updateRemotePeer = on
+      ? () => Promise.reject(new TransientError('throttled'))
+      : updateRemotePeer;
+  };
+  const hubEntry = async () => (await repository.getPeer(spoke.id, peering.sides[1].peer.name))?.endpoint;
+  const sweepAt = (afterUpdateMs: number) => {
+    nowMs = UPDATED_AT_MS + afterUpdateMs;
+    return sweepTable(deps, BOUNDS, UNLIMITED);
+  };
+  return { deps, hub, spoke, hubEntry, throttle, sweepAt };
+}
+
+it('finishes an owed walk once it is older than the bound, not before, and only once', async () => {
+  // Prepare
+  const { deps, hub, spoke, hubEntry, sweepAt } = await walkLeftOwed();
+  const owedSince = (await deps.repository.getGateway(hub.id))?.peerWalkOwedSince;
+
+  // Act
+  const early = await sweepAt(BOUND_MS - 1000);
+  const entryAfterEarly = await hubEntry();
+  const due = await sweepAt(BOUND_MS + 1000);
+  const next = await sweepAt(BOUND_MS + 300_000);
+
+  // Assess: before the bound nothing ran; past it the spoke has the registry's endpoint, the
+  // spoke's push and the hub's own started, the walk settled and audited; then nothing is owed.
+  expect(owedSince).toBeDefined();
+  expect(early.walks).toEqual([]);
+  expect(entryAfterEarly).toBe(`${hub.publicIp}:${hub.listenPort}`);
+  expect(due.walks).toEqual([{ gatewayId: hub.id, owedSince, pushes: 2 }]);
+  expect(await hubEntry()).toBe(`${NEW_IP}:${hub.listenPort}`);
+  expect(deps.workflows.starts.map((start) => start.input)).toEqual(
+    expect.arrayContaining([{ gatewayId: spoke.id }, { gatewayId: hub.id }]),
+  );
+  expect((await deps.repository.getGateway(hub.id))?.peerWalkOwedSince).toBeUndefined();
+  expect(deps.audit.events.map((event) => event.detailType)).toEqual(['Gateway Peer Walk Re-driven']);
+  expect(next.walks).toEqual([]);
+});
+
+it('leaves a walk that fails again owed, for the next sweep', async () => {
+  // Prepare
+  const { deps, hub, hubEntry, throttle, sweepAt } = await walkLeftOwed();
+  throttle(true);
+
+  // Act
+  const failed = await sweepAt(BOUND_MS + 1000);
+  throttle(false);
+  const after = await sweepAt(BOUND_MS + 300_000);
+
+  // Assess
+  expect(failed.walks).toEqual([]);
+  expect(failed.failedWalks).toEqual([
+    { gatewayId: hub.id, errorName: 'TransientError', errorMessage: 'throttled' },
+  ]);
+  expect(after.walks).toHaveLength(1);
+  expect(await hubEntry()).toBe(`${NEW_IP}:${hub.listenPort}`);
+});
