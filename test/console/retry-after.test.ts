@@ -61,7 +61,7 @@ test('Register gateway throttled (429, Retry-After: 2) counts down, then registe
   session = await ConsoleSession.open(browser, baseUrl, 'retry-after');
   const { page } = session;
   session.expectStatus(429);
-  const posts: { key: string | undefined; at: number }[] = [];
+  const posts: { key: string | null; at: number }[] = [];
   await page.route(`${baseUrl}/v1/**`, async (route) => {
     const request = route.request();
     const { pathname } = new URL(request.url());
