@@ -1,5 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { ApiError, describeError, NetworkError, SessionExpiredError, toApiError } from './errors';
+import {
+  ApiError,
+  describeError,
+  LATER_WITHOUT_RETRY_AFTER_SECONDS,
+  NetworkError,
+  retryWaitSeconds,
+  SessionExpiredError,
+  toApiError,
+} from './errors';
 
 describe('error mapping', () => {
   test('an API envelope keeps its code and its message word for word', () => {
@@ -63,5 +71,40 @@ describe('error mapping', () => {
       message: 'x',
       retryable: false,
     });
+  });
+
+  test('GATEWAY_BEING_DELETED is a wait for the cleanup, not a dead end', () => {
+    // Act: the API sends no Retry-After with it
+    const error = toApiError(
+      409,
+      {
+        error: {
+          code: 'GATEWAY_BEING_DELETED',
+          message:
+            'A gateway with this id is still being deleted; register it again once its deletion has finished',
+        },
+      },
+      null,
+    );
+    // Assess: retryable, after a few seconds, saying what it waits for
+    expect(describeError('Registering the gateway', error)).toEqual({
+      header: 'Registering the gateway: GATEWAY_BEING_DELETED',
+      message:
+        'A gateway with this id is still being deleted; register it again once its deletion has finished. ' +
+        'The previous gateway with this id is still being cleaned up; send the form again in a little while.',
+      retryable: true,
+      retryAfterSeconds: LATER_WITHOUT_RETRY_AFTER_SECONDS,
+    });
+    expect(retryWaitSeconds(error)).toBe(LATER_WITHOUT_RETRY_AFTER_SECONDS);
+  });
+
+  test('a form waits only for what asks to be retried', () => {
+    // Assess: Retry-After of a retryable answer; none for a conflict, nor for a retry without a wait
+    expect(retryWaitSeconds(toApiError(503, { error: { code: 'SERVICE_UNAVAILABLE' } }, '1'))).toBe(1);
+    expect(retryWaitSeconds(toApiError(409, { error: { code: 'PEER_EXISTS' } }, '5'))).toBeUndefined();
+    expect(
+      retryWaitSeconds(toApiError(429, { error: { code: 'TOO_MANY_OPERATIONS' } }, null)),
+    ).toBeUndefined();
+    expect(retryWaitSeconds(new NetworkError('Failed to fetch'))).toBeUndefined();
   });
 });

@@ -49,26 +49,62 @@ export interface ShownError {
   header: string;
   message: string;
   retryable: boolean;
-  /** How long a Retry waits first, as the API asked (Retry-After). */
+  /** How long a Retry waits first: as the API asked (Retry-After), or `retryWaitSeconds`. */
   retryAfterSeconds?: number;
 }
 
 /**
+ * 409s that ask to be sent again later, as the API documents them (docs/CONTRACT.md#errors; the
+ * API's own list is `RETRY_LATER_CODES` in lambdas/http/idempotency.ts): the same request with the
+ * same Idempotency-Key runs again rather than replaying the refusal.
+ */
+const RETRY_LATER_CONFLICTS = new Set(['IDEMPOTENCY_KEY_IN_PROGRESS', 'GATEWAY_BEING_DELETED']);
+
+/**
+ * What the console adds to the API's message for a condition that passes on its own, without a
+ * Retry-After to count down: what the person waits for.
+ */
+const WAIT_FOR: Record<string, string> = {
+  GATEWAY_BEING_DELETED:
+    'The previous gateway with this id is still being cleaned up; send the form again in a little while.',
+};
+
+/**
+ * How long to wait before asking again when the API says "later" without a Retry-After
+ * (GATEWAY_BEING_DELETED: a deletion's cleanup takes seconds): a form's Submit counts it down rather
+ * than inviting a click that is refused again at once.
+ */
+export const LATER_WITHOUT_RETRY_AFTER_SECONDS = 5;
+
+/**
  * Worth asking again: the API failed (5xx), the caller was throttled (429: THROTTLED,
- * TOO_MANY_OPERATIONS), or the same request is still running (409 IDEMPOTENCY_KEY_IN_PROGRESS).
+ * TOO_MANY_OPERATIONS), the same request is still running (409 IDEMPOTENCY_KEY_IN_PROGRESS), or the
+ * previous gateway of the id is still being cleaned up (409 GATEWAY_BEING_DELETED).
  */
 function isRetryable(error: ApiError): boolean {
-  return error.status >= 500 || error.status === 429 || error.code === 'IDEMPOTENCY_KEY_IN_PROGRESS';
+  return error.status >= 500 || error.status === 429 || RETRY_LATER_CONFLICTS.has(error.code);
+}
+
+/**
+ * How long a form waits before it may send a failed request again: the API's Retry-After of an
+ * answer worth retrying, a few seconds for a 409 that asks for "later" without one; undefined when
+ * there is nothing to wait for (no retry, or retry at once).
+ */
+export function retryWaitSeconds(error: unknown): number | undefined {
+  if (!(error instanceof ApiError) || !isRetryable(error)) return undefined;
+  if (error.retryAfterSeconds) return error.retryAfterSeconds;
+  return RETRY_LATER_CONFLICTS.has(error.code) ? LATER_WITHOUT_RETRY_AFTER_SECONDS : undefined;
 }
 
 /** How a failure reads in a flash: the API's own message word for word, headed by what failed. */
 export function describeError(action: string, error: unknown): ShownError {
   if (error instanceof ApiError) {
     const retryable = isRetryable(error);
-    const wait = retryable ? error.retryAfterSeconds : undefined;
+    const wait = retryWaitSeconds(error);
+    const waitFor = WAIT_FOR[error.code];
     return {
       header: `${action}: ${error.code}`,
-      message: error.message,
+      message: waitFor ? `${error.message}. ${waitFor}` : error.message,
       retryable,
       ...(wait ? { retryAfterSeconds: wait } : {}),
     };

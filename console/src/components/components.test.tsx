@@ -5,8 +5,16 @@ import type { GatewayStatus, Peer } from '../api/client';
 import { candidateOption } from '../pages/CreatePeering';
 import { DeletePeerModal } from './peer-modals';
 import { PeersTable } from './peers-table';
+import type { RetryWait } from './retry-wait';
 
 afterEach(cleanup);
+
+const noWait: RetryWait = {
+  secondsLeft: 0,
+  reason: undefined,
+  send: (request) => request,
+  holds: () => false,
+};
 
 const gateway = {
   id: 'gw-c',
@@ -60,6 +68,7 @@ describe('delete peer dialog', () => {
         gatewayName="prod"
         peerName="vpc-peering-pcx1"
         busy={false}
+        wait={noWait}
         onConfirm={vi.fn()}
         onCancel={vi.fn()}
       />,
@@ -75,6 +84,7 @@ describe('delete peer dialog', () => {
         gatewayName="prod"
         peerName="laptop"
         busy={false}
+        wait={noWait}
         onConfirm={vi.fn()}
         onCancel={vi.fn()}
       />,

@@ -8,11 +8,13 @@ import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import { useState } from 'react';
 import { useFocusOnOpen } from './peer-modals';
+import { type RetryWait, WaitingButton } from './retry-wait';
 
 export function DeleteGatewayModal(props: {
   gatewayName: string;
   peeringCount: number;
   busy: boolean;
+  wait: RetryWait;
   onConfirm(): void;
   onCancel(): void;
 }) {
@@ -31,9 +33,15 @@ export function DeleteGatewayModal(props: {
             <Button variant="link" onClick={props.onCancel}>
               Cancel
             </Button>
-            <Button variant="primary" disabled={!confirmed} loading={props.busy} onClick={props.onConfirm}>
+            <WaitingButton
+              variant="primary"
+              disabled={!confirmed}
+              loading={props.busy}
+              onClick={props.onConfirm}
+              wait={props.wait}
+            >
               Delete
-            </Button>
+            </WaitingButton>
           </SpaceBetween>
         </Box>
       }

@@ -9,8 +9,9 @@ import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Spinner from '@cloudscape-design/components/spinner';
 import { useEffect, useRef, useState } from 'react';
-import type { ApiError } from '../api/errors';
+import { type ApiError, describeError } from '../api/errors';
 import { isPeeringPeer } from '../lib/format';
+import { type RetryWait, WaitingButton } from './retry-wait';
 
 /**
  * A dialog's text field that takes the focus when the dialog opens. The dialog mounts in a portal and
@@ -35,6 +36,7 @@ export function DeletePeerModal(props: {
   gatewayName: string;
   peerName: string;
   busy: boolean;
+  wait: RetryWait;
   onConfirm(): void;
   onCancel(): void;
 }) {
@@ -51,9 +53,9 @@ export function DeletePeerModal(props: {
             <Button variant="link" onClick={props.onCancel}>
               Cancel
             </Button>
-            <Button variant="primary" loading={props.busy} onClick={props.onConfirm}>
+            <WaitingButton variant="primary" loading={props.busy} onClick={props.onConfirm} wait={props.wait}>
               Delete
-            </Button>
+            </WaitingButton>
           </SpaceBetween>
         </Box>
       }
@@ -77,6 +79,7 @@ export function DeletePeerModal(props: {
 
 export function AddPeerModal(props: {
   busy: boolean;
+  wait: RetryWait;
   error: ApiError | undefined;
   onSubmit(input: { name: string; publicKey?: string }): void;
   onCancel(): void;
@@ -103,9 +106,9 @@ export function AddPeerModal(props: {
             <Button variant="link" onClick={props.onCancel}>
               Cancel
             </Button>
-            <Button variant="primary" loading={props.busy} onClick={submit}>
+            <WaitingButton variant="primary" loading={props.busy} onClick={submit} wait={props.wait}>
               Add peer
-            </Button>
+            </WaitingButton>
           </SpaceBetween>
         </Box>
       }
@@ -116,7 +119,11 @@ export function AddPeerModal(props: {
           submit();
         }}
       >
-        <Form errorText={props.error && !field ? props.error.message : undefined}>
+        <Form
+          errorText={
+            props.error && !field ? describeError('Adding the peer', props.error).message : undefined
+          }
+        >
           <SpaceBetween size="m">
             <FormField
               label="Name"

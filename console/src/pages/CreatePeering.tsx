@@ -23,6 +23,7 @@ import {
   type PeeringCandidate,
 } from '../api/client';
 import { IdempotencyKey } from '../api/idempotency';
+import { useRetryWait, WaitingButton } from '../components/retry-wait';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref, navigate } from '../router';
 import { useLoad } from '../use-load';
@@ -60,10 +61,12 @@ export function CreatePeering({ id }: { id: string }) {
   const [busy, setBusy] = useState(false);
   const [missing, setMissing] = useState(false);
   const [idempotency] = useState(() => new IdempotencyKey());
+  const wait = useRetryWait();
   const name = gateway.data?.name || id;
   const options = (candidates.data ?? []).map(candidateOption);
 
   const create = async () => {
+    if (busy || wait.secondsLeft > 0) return;
     if (!selected?.value) {
       setMissing(true);
       return;
@@ -71,11 +74,13 @@ export function CreatePeering({ id }: { id: string }) {
     setBusy(true);
     const body = { remoteGatewayId: selected.value };
     try {
-      const { data: peering, status } = await callWithStatus(
-        api().POST('/v1/gateways/{id}/vpc-peerings', {
-          params: { path: { id }, header: { 'Idempotency-Key': idempotency.for(body) } },
-          body,
-        }),
+      const { data: peering, status } = await wait.send(
+        callWithStatus(
+          api().POST('/v1/gateways/{id}/vpc-peerings', {
+            params: { path: { id }, header: { 'Idempotency-Key': idempotency.for(body) } },
+            body,
+          }),
+        ),
       );
       // Created (201 or 202): the next Create Peering is another request.
       idempotency.reset();
@@ -133,9 +138,9 @@ export function CreatePeering({ id }: { id: string }) {
               <Button variant="link" href={gatewayHref(id)} onFollow={followInApp} disabled={busy}>
                 Cancel
               </Button>
-              <Button variant="primary" loading={busy} formAction="submit">
+              <WaitingButton variant="primary" loading={busy} formAction="submit" wait={wait}>
                 Create Peering
-              </Button>
+              </WaitingButton>
             </SpaceBetween>
           }
         >

@@ -17,6 +17,7 @@ import { GatewayStatusBadge } from '../components/badges';
 import { DeleteGatewayModal } from '../components/delete-gateway-modal';
 import { AddPeerModal, DeletePeerModal, QrCodeModal } from '../components/peer-modals';
 import { PeersTable } from '../components/peers-table';
+import { useRetryWait } from '../components/retry-wait';
 import { focusHeading, focusIsLost } from '../focus';
 import { configFileName, isPeeringPeer, PEERING_PEER_PREFIX, syncLabel, syncState } from '../lib/format';
 import { useNotifications } from '../notifications';
@@ -53,6 +54,9 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
   const [busy, setBusy] = useState(false);
   const [formError, setFormError] = useState<ApiError>();
   const [addPeerKey] = useState(() => new IdempotencyKey());
+  // One wait for the page's dialogs: a throttled caller is throttled whichever dialog sends next.
+  const wait = useRetryWait();
+  const ready = !busy && wait.secondsLeft === 0;
   const detail = gateway.data;
   const name = detail?.name || id;
   const refresh = () => {
@@ -69,10 +73,13 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
   }, [deletedPeer, detail]);
 
   const deletePeer = async (peerName: string) => {
+    if (!ready) return;
     setBusy(true);
     try {
-      const { status: answered } = await callWithStatus(
-        api().DELETE('/v1/gateways/{id}/peers/{name}', { params: { path: { id, name: peerName } } }),
+      const { status: answered } = await wait.send(
+        callWithStatus(
+          api().DELETE('/v1/gateways/{id}/peers/{name}', { params: { path: { id, name: peerName } } }),
+        ),
       );
       setDialog(undefined);
       if (answered === 202 && isPeeringPeer(peerName)) {
@@ -84,7 +91,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
       setDeletedPeer(peerName);
       refresh();
     } catch (error) {
-      setDialog(undefined);
+      if (!wait.holds(error)) setDialog(undefined);
       reportError(`Deleting peer ${peerName}`, error);
     } finally {
       setBusy(false);
@@ -92,14 +99,17 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
   };
 
   const addPeer = async (input: { name: string; publicKey?: string }) => {
+    if (!ready) return;
     setBusy(true);
     setFormError(undefined);
     try {
-      await call(
-        api().POST('/v1/gateways/{id}/peers', {
-          params: { path: { id }, header: { 'Idempotency-Key': addPeerKey.for(input) } },
-          body: input,
-        }),
+      await wait.send(
+        call(
+          api().POST('/v1/gateways/{id}/peers', {
+            params: { path: { id }, header: { 'Idempotency-Key': addPeerKey.for(input) } },
+            body: input,
+          }),
+        ),
       );
       setDialog(undefined);
       addPeerKey.reset();
@@ -127,9 +137,10 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
   };
 
   const deleteGateway = async () => {
+    if (!ready) return;
     setBusy(true);
     try {
-      await call(api().DELETE('/v1/gateways/{id}', { params: { path: { id } } }));
+      await wait.send(call(api().DELETE('/v1/gateways/{id}', { params: { path: { id } } })));
       setDialog(undefined);
       notify({
         type: 'success',
@@ -137,7 +148,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
       });
       navigate('/gateways');
     } catch (error) {
-      setDialog(undefined);
+      if (!wait.holds(error)) setDialog(undefined);
       reportError(`Deleting gateway ${name}`, error);
     } finally {
       setBusy(false);
@@ -236,6 +247,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
           gatewayName={name}
           peerName={dialog.peerName}
           busy={busy}
+          wait={wait}
           onConfirm={() => deletePeer(dialog.peerName)}
           onCancel={() => setDialog(undefined)}
         />
@@ -243,6 +255,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
       {dialog?.kind === 'add-peer' && (
         <AddPeerModal
           busy={busy}
+          wait={wait}
           error={formError}
           onSubmit={addPeer}
           onCancel={() => setDialog(undefined)}
@@ -260,6 +273,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
           gatewayName={name}
           peeringCount={detail.peers.filter((peer) => peer.type === 'vpc-peering').length}
           busy={busy}
+          wait={wait}
           onConfirm={deleteGateway}
           onCancel={() => setDialog(undefined)}
         />

@@ -23,6 +23,7 @@ import {
 import { PeeringStatusBadge } from '../components/badges';
 import { PAGINATION_LABELS } from '../components/labels';
 import { ListLimitNotice, listCounter } from '../components/list-limit';
+import { useRetryWait, WaitingButton } from '../components/retry-wait';
 import { formatTime } from '../lib/format';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref } from '../router';
@@ -68,6 +69,7 @@ export function PeeringsList() {
   const { data, loading, reload } = useLoad('Loading VPC peerings', loadPeerings, []);
   const [deleting, setDeleting] = useState<Row>();
   const [busy, setBusy] = useState(false);
+  const wait = useRetryWait();
   const rows = data?.items ?? [];
   const truncated = data?.truncated ?? false;
   const { items, collectionProps, filterProps, paginationProps, filteredItemsCount } = useCollection(rows, {
@@ -113,10 +115,11 @@ export function PeeringsList() {
     },
   ];
   const confirmDelete = async (row: Row) => {
+    if (busy || wait.secondsLeft > 0) return;
     setBusy(true);
     try {
-      const { status } = await callWithStatus(
-        api().DELETE('/v1/vpc-peerings/{id}', { params: { path: { id: row.id } } }),
+      const { status } = await wait.send(
+        callWithStatus(api().DELETE('/v1/vpc-peerings/{id}', { params: { path: { id: row.id } } })),
       );
       setDeleting(undefined);
       // 202 while it runs: follow this peering alone (404 once gone), then load the list once.
@@ -124,7 +127,7 @@ export function PeeringsList() {
       notify({ type: 'success', content: `VPC peering ${row.id} deleted on both gateways.` });
       reload();
     } catch (error) {
-      setDeleting(undefined);
+      if (!wait.holds(error)) setDeleting(undefined);
       reportError(`Deleting VPC peering ${row.id}`, error);
     } finally {
       setBusy(false);
@@ -181,9 +184,14 @@ export function PeeringsList() {
                 <Button variant="link" onClick={() => setDeleting(undefined)}>
                   Cancel
                 </Button>
-                <Button variant="primary" loading={busy} onClick={() => confirmDelete(deleting)}>
+                <WaitingButton
+                  variant="primary"
+                  loading={busy}
+                  onClick={() => confirmDelete(deleting)}
+                  wait={wait}
+                >
                   Delete
-                </Button>
+                </WaitingButton>
               </SpaceBetween>
             </Box>
           }

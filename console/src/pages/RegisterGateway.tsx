@@ -10,8 +10,9 @@ import Input from '@cloudscape-design/components/input';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import { useState } from 'react';
 import { api, call, type RegisterGatewayRequest } from '../api/client';
-import { ApiError } from '../api/errors';
+import { ApiError, describeError } from '../api/errors';
 import { IdempotencyKey } from '../api/idempotency';
+import { useRetryWait, WaitingButton } from '../components/retry-wait';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref, navigate } from '../router';
 
@@ -55,9 +56,11 @@ export function RegisterGateway() {
   const [error, setError] = useState<ApiError>();
   const [busy, setBusy] = useState(false);
   const [idempotency] = useState(() => new IdempotencyKey());
+  const wait = useRetryWait();
   const fieldError = error?.field;
 
   const submit = async () => {
+    if (busy || wait.secondsLeft > 0) return;
     setBusy(true);
     setError(undefined);
     const body: Record<string, string | number> = {};
@@ -66,11 +69,13 @@ export function RegisterGateway() {
       if (value) body[name] = name === 'listenPort' && /^\d+$/.test(value) ? Number(value) : value;
     }
     try {
-      const gateway = await call(
-        api().POST('/v1/gateways', {
-          params: { header: { 'Idempotency-Key': idempotency.for(body) } },
-          body: body as unknown as RegisterGatewayRequest,
-        }),
+      const gateway = await wait.send(
+        call(
+          api().POST('/v1/gateways', {
+            params: { header: { 'Idempotency-Key': idempotency.for(body) } },
+            body: body as unknown as RegisterGatewayRequest,
+          }),
+        ),
       );
       idempotency.reset();
       notify({ type: 'success', content: `Gateway ${gateway.name || gateway.id} registered.` });
@@ -105,15 +110,19 @@ export function RegisterGateway() {
               Register gateway
             </Header>
           }
-          errorText={error && !fieldError ? `${error.code}: ${error.message}` : undefined}
+          errorText={
+            error && !fieldError
+              ? `${error.code}: ${describeError('Registering the gateway', error).message}`
+              : undefined
+          }
           actions={
             <SpaceBetween direction="horizontal" size="xs">
               <Button variant="link" href="/gateways" onFollow={followInApp}>
                 Cancel
               </Button>
-              <Button variant="primary" loading={busy} formAction="submit">
+              <WaitingButton variant="primary" loading={busy} formAction="submit" wait={wait}>
                 Register gateway
-              </Button>
+              </WaitingButton>
             </SpaceBetween>
           }
         >

@@ -1,4 +1,4 @@
-import { cleanup, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { stubApi } from '../test-support/api-stub';
@@ -8,7 +8,41 @@ import { RegisterGateway } from './RegisterGateway';
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
+  vi.useRealTimers();
 });
+
+const throttled = () =>
+  Response.json(
+    { error: { code: 'THROTTLED', message: 'Too many requests from this caller; retry in 3 s' } },
+    { status: 429, headers: { 'retry-after': '3' } },
+  );
+const beingDeleted = () =>
+  Response.json(
+    {
+      error: {
+        code: 'GATEWAY_BEING_DELETED',
+        message:
+          'A gateway with this id is still being deleted; register it again once its deletion has finished',
+      },
+    },
+    { status: 409 },
+  );
+
+/** Register gateway with fake timers: the first POST gets `refusal`, the next one registers. */
+async function registerRefusedOnce(refusal: () => Response) {
+  // Fake timers that also follow the clock, so testing-library's own waits still end.
+  vi.useFakeTimers({ shouldAdvanceTime: true });
+  const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime });
+  let posts = 0;
+  const seen = stubApi(() => {
+    posts += 1;
+    return posts === 1 ? refusal() : Response.json({ id: 'gw-n', name: 'edge' }, { status: 201 });
+  });
+  renderPage(<RegisterGateway />);
+  await user.type(screen.getByLabelText('Owner'), 'alice');
+  await user.click(screen.getByRole('button', { name: 'Register gateway' }));
+  return { user, seen, posts: () => posts };
+}
 
 describe('Register gateway', () => {
   test('submitted again after a 503 it sends the same Idempotency-Key; changed input, a new one', async () => {
@@ -36,5 +70,43 @@ describe('Register gateway', () => {
     expect(keys[0]).toBeTruthy();
     expect(keys[1]).toBe(keys[0]);
     expect(keys[2]).not.toBe(keys[0]);
+  }, 15_000);
+
+  test('a 429 with Retry-After holds Register for that long, counting down, then retries with the same key', async () => {
+    // Prepare + Act: the first registration is throttled for 3 s
+    const { user, seen, posts } = await registerRefusedOnce(throttled);
+    // Assess: the button counts down and refuses a click; the input is kept
+    const waiting = await screen.findByRole('button', { name: 'Try again in 3 s' });
+    expect(waiting.getAttribute('aria-disabled')).toBe('true');
+    expect(screen.getAllByText(/THROTTLED: Too many requests/).length).toBeGreaterThan(0);
+    await user.click(waiting);
+    await act(async () => vi.advanceTimersByTime(1000));
+    expect(screen.getByRole('button', { name: 'Try again in 2 s' })).toBeTruthy();
+    expect(posts()).toBe(1);
+    expect((screen.getByLabelText('Owner') as HTMLInputElement).value).toBe('alice');
+    // Act: the wait is over; register again
+    await act(async () => vi.advanceTimersByTime(2000));
+    await user.click(screen.getByRole('button', { name: 'Register gateway' }));
+    // Assess: the retry is the same request, and it registered
+    await waitFor(() => expect(posts()).toBe(2));
+    const keys = seen.map((request) => request.headers.get('idempotency-key'));
+    expect(keys[1]).toBe(keys[0]);
+    await screen.findByText('Gateway edge registered.', { exact: false });
+  }, 15_000);
+
+  test('GATEWAY_BEING_DELETED reads as a wait: the cleanup named, Register held a few seconds, then the same key', async () => {
+    // Prepare + Act: the id's previous gateway is still being cleaned up
+    const { user, seen, posts } = await registerRefusedOnce(beingDeleted);
+    // Assess
+    await screen.findAllByText(/GATEWAY_BEING_DELETED: .*still being cleaned up; send the form again/);
+    expect(screen.getByRole('button', { name: 'Try again in 5 s' }).getAttribute('aria-disabled')).toBe(
+      'true',
+    );
+    // Act: once the wait is out, register again
+    await act(async () => vi.advanceTimersByTime(5000));
+    await user.click(screen.getByRole('button', { name: 'Register gateway' }));
+    // Assess
+    await waitFor(() => expect(posts()).toBe(2));
+    expect(seen[1]?.headers.get('idempotency-key')).toBe(seen[0]?.headers.get('idempotency-key'));
   }, 15_000);
 });

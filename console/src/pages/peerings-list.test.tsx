@@ -1,4 +1,4 @@
-import { cleanup, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { notFound, stubApi } from '../test-support/api-stub';
@@ -8,6 +8,7 @@ import { PeeringsList } from './PeeringsList';
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
+  vi.useRealTimers();
 });
 
 const peering = {
@@ -43,6 +44,43 @@ describe('VPC Peerings: Delete', () => {
     expect(gets('/v1/vpc-peerings/pcx-1')).toBe(3);
     expect(gets('/v1/vpc-peerings')).toBe(2);
     expect(gets('/v1/gateways')).toBe(2);
+  }, 15_000);
+});
+
+describe('VPC Peerings: a throttled Delete', () => {
+  test('keeps the dialog open, its Delete counting down the Retry-After, then deletes', async () => {
+    // Prepare: the first DELETE is throttled for 2 s, the next one is done (204)
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime });
+    let deletes = 0;
+    stubApi(({ method, path }) => {
+      if (method === 'DELETE') {
+        deletes += 1;
+        return deletes === 1
+          ? Response.json(
+              { error: { code: 'THROTTLED', message: 'Too many requests from this caller; retry in 2 s' } },
+              { status: 429, headers: { 'retry-after': '2' } },
+            )
+          : new Response(null, { status: 204 });
+      }
+      if (path === '/v1/vpc-peerings') return Response.json({ items: deletes > 1 ? [] : [peering] });
+      return Response.json({ items: [] });
+    });
+    renderPage(<PeeringsList />);
+    const row = await screen.findByRole('row', { name: /pcx-1/ });
+    // Act
+    await user.click(within(row).getByRole('button', { name: 'Delete' }));
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete' }));
+    // Assess: still open, Delete held with the count; a click meanwhile sends nothing
+    const held = await within(screen.getByRole('dialog')).findByRole('button', { name: 'Try again in 2 s' });
+    await user.click(held);
+    expect(deletes).toBe(1);
+    // Act: the wait is out; Delete again
+    await act(async () => vi.advanceTimersByTime(2000));
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete' }));
+    // Assess
+    await waitFor(() => expect(screen.queryByRole('row', { name: /pcx-1/ })).toBeNull());
+    expect(deletes).toBe(2);
   }, 15_000);
 });
 
