@@ -56,12 +56,7 @@ describe('updates of one gateway processed at once', () => {
   /** A hub peered with one spoke; the spoke's entry for the hub. */
   async function hubAndSpoke() {
     const hub = gatewayRecord({ id: uniqueId('hub') });
-    const spoke = gatewayRecord({
-      id: uniqueId('spoke'),
-      vpcCidr: '10.201.0.0/16',
-      tunnelSubnet: '100.65.1.0/24',
-      tunnelIp: '100.65.1.1',
-    });
+    const spoke = gatewayRecord({ id: uniqueId('spoke') });
     for (const gateway of [hub, spoke]) await repository.createGateway(gateway);
     const peering = newPeering(hub, spoke);
     await repository.createPeering(peering);

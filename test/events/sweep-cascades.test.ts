@@ -3,10 +3,9 @@
  * the record parked), from what the tombstone kept: past its bound and not before, once; a cascade
  * that fails again stays pending for the next sweep (lambdas/app/sweeper.ts, in-memory repository).
  */
-import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { type SweepBounds, type SweepBudget, sweepTable } from '../../lambdas/app/sweeper';
-import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { sweepDependencies } from '../support/fakes';
 import { gatewayWithKey } from '../support/gateways';
 import { newPeering } from '../support/records';
 
@@ -22,18 +21,8 @@ async function deletedWithoutCascade() {
   let nowMs = DELETED_AT_MS;
   const clock = () => new Date(nowMs);
   const repository = new MemoryRepository({ clock });
-  const secrets = new MemorySecrets();
-  const publications = new MemoryPublications();
-  const deps = {
-    repository,
-    secrets,
-    clock,
-    workflows: new RecordingWorkflows(),
-    audit: new MemoryAudit(),
-    configStore: publications,
-    instanceSecrets: publications,
-    commands: new RecordingCommands(),
-  };
+  const deps = sweepDependencies(repository, clock);
+  const { secrets } = deps;
   const { record: a } = await gatewayWithKey(secrets);
   const { record: b } = await gatewayWithKey(secrets);
   for (const gateway of [a, b]) await repository.createGateway(gateway);

@@ -3,12 +3,11 @@
  * the event parked in the dead-letter queue): past the bound and not before, once, audited; one
  * that fails again stays owed for the next sweep (lambdas/app/sweeper.ts, in-memory repository).
  */
-import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { changeMark } from '../../lambdas/app/new-records';
 import { type SweepBounds, type SweepBudget, sweepTable } from '../../lambdas/app/sweeper';
 import { TransientError } from '../../lambdas/core/errors';
-import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { sweepDependencies } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, uniqueId } from '../support/records';
 
@@ -28,24 +27,9 @@ async function walkLeftOwed() {
   let nowMs = UPDATED_AT_MS;
   const clock = () => new Date(nowMs);
   const repository = new MemoryRepository({ clock });
-  const publications = new MemoryPublications();
-  const deps = {
-    repository,
-    secrets: new MemorySecrets(),
-    clock,
-    workflows: new RecordingWorkflows(),
-    audit: new MemoryAudit(),
-    configStore: publications,
-    instanceSecrets: publications,
-    commands: new RecordingCommands(),
-  };
+  const deps = sweepDependencies(repository, clock);
   const hub = gatewayRecord({ id: uniqueId('hub') });
-  const spoke = gatewayRecord({
-    id: uniqueId('spoke'),
-    vpcCidr: '10.201.0.0/16',
-    tunnelSubnet: '100.65.1.0/24',
-    tunnelIp: '100.65.1.1',
-  });
+  const spoke = gatewayRecord({ id: uniqueId('spoke') });
   for (const gateway of [hub, spoke]) await repository.createGateway(gateway);
   const peering = newPeering(hub, spoke);
   await repository.createPeering(peering);
