@@ -3,41 +3,19 @@
  * serves it (runtime/console-static.ts), the API answered per test through the browser's routing,
  * so the refusal (a 429 THROTTLED, which the embedded API gives only under load) is exact.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
-import { serveConsole } from '../../runtime/console-static';
 import { mintToken } from '../../runtime/tokens';
-import { launchChromium } from '../../tooling/chromium';
-import { assertConsoleBuilt, ConsoleSession } from './session';
+import { useServedConsole } from './served-console';
+import { ConsoleSession } from './session';
 
 jest.setTimeout(60_000);
 
-let browser: Browser;
-let server: Server;
-let baseUrl: string;
+const served = useServedConsole();
 let session: ConsoleSession | undefined;
-
-beforeAll(async () => {
-  assertConsoleBuilt();
-  browser = await launchChromium();
-  server = createServer((request, response) => {
-    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
-    serveConsole(request.method ?? 'GET', pathname, response).catch(() => response.destroy());
-  });
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}, 60_000);
 
 afterEach(async () => {
   // No browser console error but the 429 the test provokes.
   expect(session?.errors).toEqual([]);
   await session?.close();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((closed) => (server ? server.close(() => closed()) : closed()));
 });
 
 const registered = {
@@ -58,11 +36,11 @@ const registered = {
 
 test('Register gateway throttled (429, Retry-After: 2) counts down, then registers with the same Idempotency-Key', async () => {
   // Prepare: an admin on Register gateway; the first POST is throttled for 2 s, the next one registers
-  session = await ConsoleSession.open(browser, baseUrl, 'retry-after');
+  session = await ConsoleSession.open(served.browser, served.baseUrl, 'retry-after');
   const { page } = session;
   session.expectStatus(429);
   const posts: { key: string | null; at: number }[] = [];
-  await page.route(`${baseUrl}/v1/**`, async (route) => {
+  await page.route(`${served.baseUrl}/v1/**`, async (route) => {
     const request = route.request();
     const { pathname } = new URL(request.url());
     if (request.method() === 'POST' && pathname === '/v1/gateways') {
@@ -91,7 +69,7 @@ test('Register gateway throttled (429, Retry-After: 2) counts down, then registe
     return route.fulfill({ json: { items: [] } });
   });
   const admin = await mintToken('retry-after-test-secret-of-32-bytes!', { sub: 'ops', groups: ['admin'] });
-  await page.goto(`${baseUrl}/signin#token=${admin}`);
+  await page.goto(`${served.baseUrl}/signin#token=${admin}`);
   await page.getByRole('button', { name: 'Register gateway' }).click();
   await page.getByRole('heading', { name: 'Register gateway', level: 1 }).waitFor();
   for (const [label, value] of [

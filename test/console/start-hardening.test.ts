@@ -5,13 +5,10 @@
  * malformed address (page not found, never a blank page). The built console is served as the
  * runtime serves it (runtime/console-static.ts); config.json and the API are answered per test.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
-import { serveConsole } from '../../runtime/console-static';
+import type { Page } from 'playwright-core';
 import { mintToken } from '../../runtime/tokens';
-import { launchChromium } from '../../tooling/chromium';
-import { assertConsoleBuilt, ConsoleSession, webStorageOf } from './session';
+import { useServedConsole } from './served-console';
+import { ConsoleSession, webStorageOf } from './session';
 
 jest.setTimeout(60_000);
 
@@ -25,21 +22,8 @@ const COGNITO_CONFIG = {
   domain: 'vpc-peering-test.auth.eu-west-1.amazoncognito.com',
 };
 
-let browser: Browser;
-let server: Server;
-let baseUrl: string;
+const served = useServedConsole();
 const sessions: ConsoleSession[] = [];
-
-beforeAll(async () => {
-  assertConsoleBuilt();
-  browser = await launchChromium();
-  server = createServer((request, response) => {
-    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
-    serveConsole(request.method ?? 'GET', pathname, response).catch(() => response.destroy());
-  });
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}, 60_000);
 
 // No browser console error but the ones a test provokes on purpose.
 afterEach(async () => {
@@ -49,17 +33,13 @@ afterEach(async () => {
   }
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((closed) => (server ? server.close(() => closed()) : closed()));
-});
-
 /** A page whose API answers an empty gateway list (the console only needs to show who is signed in). */
 async function open(name: string, config?: Record<string, unknown>): Promise<ConsoleSession> {
-  const session = await ConsoleSession.open(browser, baseUrl, name);
+  const session = await ConsoleSession.open(served.browser, served.baseUrl, name);
   sessions.push(session);
-  await session.page.route(`${baseUrl}/v1/**`, (route) => route.fulfill({ json: { items: [] } }));
-  if (config) await session.page.route(`${baseUrl}/config.json`, (route) => route.fulfill({ json: config }));
+  await session.page.route(`${served.baseUrl}/v1/**`, (route) => route.fulfill({ json: { items: [] } }));
+  if (config)
+    await session.page.route(`${served.baseUrl}/config.json`, (route) => route.fulfill({ json: config }));
   return session;
 }
 
@@ -76,7 +56,7 @@ describe('sign-in links (#token=)', () => {
     const { page } = await open('link-cognito', COGNITO_CONFIG);
     const attackers = await mintToken(SECRET, { sub: 'mallory' });
     // Act
-    await page.goto(`${baseUrl}/gateways#token=${attackers}`);
+    await page.goto(`${served.baseUrl}/gateways#token=${attackers}`);
     // Assess: the managed login's Sign in, no session, no token in the address
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await expect(page.getByLabel('Token').count()).resolves.toBe(0);
@@ -89,13 +69,13 @@ describe('sign-in links (#token=)', () => {
     const { page } = await open('link-local');
     const alice = await mintToken(SECRET, { sub: 'alice' });
     // Act: the link on another page
-    await page.goto(`${baseUrl}/gateways#token=${alice}`);
+    await page.goto(`${served.baseUrl}/gateways#token=${alice}`);
     // Assess: not signed in, the token gone from the address bar
     await page.getByLabel('Token').waitFor();
     await expect(storedToken(page)).resolves.toBeUndefined();
     expect(addressOf(page)).toBe('/gateways');
     // Act: the link as the start banner prints it
-    await page.goto(`${baseUrl}/signin#token=${alice}`);
+    await page.goto(`${served.baseUrl}/signin#token=${alice}`);
     // Assess
     await userMenu(page, 'alice').waitFor();
     await expect(storedToken(page)).resolves.toBe(alice);
@@ -105,10 +85,10 @@ describe('sign-in links (#token=)', () => {
   test('a link for someone else never replaces the open session: it names both and asks to sign out first', async () => {
     // Prepare: alice is signed in in this tab
     const { page } = await open('link-other-identity');
-    await page.goto(`${baseUrl}/signin#token=${await mintToken(SECRET, { sub: 'alice' })}`);
+    await page.goto(`${served.baseUrl}/signin#token=${await mintToken(SECRET, { sub: 'alice' })}`);
     await userMenu(page, 'alice').waitFor();
     // Act: a link for mallory
-    await page.goto(`${baseUrl}/signin#token=${await mintToken(SECRET, { sub: 'mallory' })}`);
+    await page.goto(`${served.baseUrl}/signin#token=${await mintToken(SECRET, { sub: 'mallory' })}`);
     // Assess: still alice, and a warning that says who is who
     await page
       .getByText('This sign-in link is for mallory, but alice is signed in here.', { exact: false })
@@ -124,11 +104,11 @@ test('a config.json that does not load shows an error page with Retry, not the l
   const { page } = session;
   session.expectStatus(503);
   let configFails = true;
-  await page.route(`${baseUrl}/config.json`, (route) =>
+  await page.route(`${served.baseUrl}/config.json`, (route) =>
     configFails ? route.fulfill({ status: 503, body: 'unavailable' }) : route.fallback(),
   );
   // Act
-  await page.goto(`${baseUrl}/`);
+  await page.goto(`${served.baseUrl}/`);
   // Assess
   await page.getByRole('heading', { name: "The console's configuration could not be loaded" }).waitFor();
   await expect(page.getByLabel('Token').count()).resolves.toBe(0);
@@ -145,10 +125,10 @@ test('a config.json that does not load shows an error page with Retry, not the l
 test('a malformed address is a page not found, never a blank page', async () => {
   // Prepare: a stored session, so the list would be preloaded
   const { page } = await open('malformed-address');
-  await page.goto(`${baseUrl}/signin#token=${await mintToken(SECRET, { sub: 'alice' })}`);
+  await page.goto(`${served.baseUrl}/signin#token=${await mintToken(SECRET, { sub: 'alice' })}`);
   await userMenu(page, 'alice').waitFor();
   // Act
-  await page.goto(`${baseUrl}/gateways/%E0%A4%A`);
+  await page.goto(`${served.baseUrl}/gateways/%E0%A4%A`);
   // Assess
   await page.getByText('Page not found').waitFor();
 });

@@ -1,0 +1,48 @@
+/**
+ * The built console served alone (runtime/console-static.ts), with a Chromium: for suites that
+ * answer the API themselves through the browser's routing. Started before the suite, closed after.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser } from 'playwright-core';
+import { serveConsole } from '../../runtime/console-static';
+import { launchChromium } from '../../tooling/chromium';
+import { assertConsoleBuilt } from './session';
+
+export interface ServedConsole {
+  readonly browser: Browser;
+  readonly baseUrl: string;
+}
+
+export function useServedConsole(): ServedConsole {
+  let browser: Browser | undefined;
+  let server: Server | undefined;
+  let baseUrl: string | undefined;
+  beforeAll(async () => {
+    assertConsoleBuilt();
+    browser = await launchChromium();
+    const listening = createServer((request, response) => {
+      const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+      serveConsole(request.method ?? 'GET', pathname, response).catch(() => response.destroy());
+    });
+    server = listening;
+    await new Promise<void>((ready) => listening.listen(0, '127.0.0.1', ready));
+    baseUrl = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((closed) => (server ? server.close(() => closed()) : closed()));
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the served console is used before its beforeAll ran');
+    return value;
+  };
+  return {
+    get browser() {
+      return started(browser);
+    },
+    get baseUrl() {
+      return started(baseUrl);
+    },
+  };
+}
