@@ -84,8 +84,10 @@ describe('Lambda functions', () => {
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('Logs') } },
     });
-    // One per function, one per state machine (3) and the API's access log.
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, HANDLERS.length + 4);
+    // One per function, one per state machine (3), the API's access and execution logs, and the
+    // console deployment handler's: every log group of the stack expires.
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, HANDLERS.length + 6);
+    template.resourceCountIs('AWS::Logs::LogGroup', HANDLERS.length + 6);
   });
 
   test('every function reads the same configuration variables', () => {
