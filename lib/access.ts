@@ -6,6 +6,7 @@
 import { Arn, ArnFormat, type Stack } from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { WorkflowName } from '../lambdas/app/ports';
 import type { SecretNames } from '../lambdas/app/secret-names';
 import { GATEWAY_TAG } from '../lambdas/shared/gateway-tag';
 import {
@@ -25,10 +26,12 @@ import { acknowledgeWildcardResource } from './nag';
 
 /**
  * What a handler touches, by the adapters it imports. `table-read`/`table`: the DynamoDB
- * repository; `secrets-delete`: deleting secret objects (clean-up only); `gateway-secrets-list`: listing a
- * deleted gateway's secret folder, to delete its keys a thousand at a time; `secrets-write`: creating
- * them too, with the key encrypting them; `secrets`: also reading them back decrypted, gateway and
- * road-warrior private keys only (only the api, which registers gateways and serves key
+ * repository; `status-store`: reading items by key and putting them, no update, delete or query
+ * (status-reports: a gateway, its STATUS); `secrets-delete`: deleting secret objects (clean-up only);
+ * `gateway-secrets-list`: listing a deleted gateway's secret folder, to delete its keys a thousand at
+ * a time; `preshared-keys-delete`: deleting peerings' preshared keys only; `preshared-keys-write`:
+ * creating them too, with the key encrypting them; `secrets`: creating, deleting and reading back
+ * decrypted gateway and road-warrior private keys only (only the api, which registers gateways and serves key
  * downloads; it never touches a preshared key); `deliver-secrets`: copying a gateway's own key
  * and its peerings' preshared keys to its instance's tagged copies (never a road-warrior key);
  * `config`: publishing desired-state documents (tagged for their instance); `config-read`:
@@ -39,15 +42,17 @@ import { acknowledgeWildcardResource } from './nag';
  * the apply command; `command-status`: reading an invocation and its full output; `report-commands`: sending the report command to
  * the tagged gateway instances; `teardown-commands`: sending a deleted gateway's instance the
  * teardown command; `published-delete`: deleting a deleted gateway's documents and secret copies
- * (listed under `gateways/`); `workflows`: starting and describing executions; `audit`:
- * PutEvents on the default bus.
+ * (listed under `gateways/`); `workflow:<name>`: starting and describing executions of that one
+ * state machine (and knowing its ARN); `audit`: PutEvents on the default bus.
  */
 export type Access =
   | 'table-read'
   | 'table'
+  | 'status-store'
   | 'secrets-delete'
   | 'gateway-secrets-list'
-  | 'secrets-write'
+  | 'preshared-keys-delete'
+  | 'preshared-keys-write'
   | 'secrets'
   | 'deliver-secrets'
   | 'config'
@@ -58,39 +63,51 @@ export type Access =
   | 'teardown-commands'
   | 'published-delete'
   | 'command-status'
-  | 'workflows'
+  | `workflow:${WorkflowName}`
   | 'audit';
 
 export const ACCESS: Record<HandlerName, readonly Access[]> = {
-  api: ['table', 'secrets', 'config-read', 'workflows'],
+  api: [
+    'table',
+    'secrets',
+    'config-read',
+    'workflow:create-peering',
+    'workflow:delete-peering',
+    'workflow:push-gateway',
+  ],
   // A gateway moved to another instance: the old one's documents and copies go, and it is torn down.
-  'gateway-events': ['table', 'workflows', 'published-delete', 'teardown-commands'],
+  // Its changes start pushes only (app/gateway-lifecycle.ts); a deletion goes through the cascade.
+  'gateway-events': ['table', 'workflow:push-gateway', 'published-delete', 'teardown-commands'],
+  // A deleted gateway's peerings are deleted (app/gateway-cascade.ts), nothing else started.
   cascade: [
     'table',
     'secrets-delete',
     'gateway-secrets-list',
-    'workflows',
+    'workflow:delete-peering',
     'published-delete',
     'teardown-commands',
   ],
-  'status-reports': ['table', 'report-commands', 'command-status', 'workflows'],
+  // It parses what instances report (docs/SECURITY.md): a gateway and its STATUS item, a repair push.
+  'status-reports': ['status-store', 'report-commands', 'command-status', 'workflow:push-gateway'],
+  // Re-drives stalled creates and deletes (app/sweeper.ts) and pending cascades (delete-peering).
   sweeper: [
     'table',
     'secrets-delete',
     'gateway-secrets-list',
-    'workflows',
+    'workflow:create-peering',
+    'workflow:delete-peering',
     'audit',
     'published-delete',
     'teardown-commands',
   ],
   validate: ['table-read'],
-  allocate: ['table', 'secrets-write', 'audit'],
+  allocate: ['table', 'preshared-keys-write', 'audit'],
   'push-config': ['table', 'deliver-secrets', 'config', 'config-read', 'commands'],
   'check-command': ['table', 'command-status', 'config-prune'],
   activate: ['table', 'audit'],
   compensate: ['table', 'audit'],
   detach: ['table'],
-  release: ['table', 'secrets-delete', 'audit'],
+  release: ['table', 'preshared-keys-delete', 'audit'],
 };
 
 /** Transactions need no actions of their own: IAM checks each item's Put/Update/Delete/ConditionCheck. */
@@ -102,6 +119,8 @@ const TABLE_READ_ACTIONS = [
   'dynamodb:ConditionCheckItem',
   'dynamodb:DescribeTable',
 ];
+/** Items by key: no query, scan, update nor delete (`status-store`). */
+const ITEM_GET_PUT_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'];
 const TABLE_WRITE_ACTIONS = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
@@ -128,9 +147,21 @@ export interface AccessTargets {
   };
 }
 
+/** The variable each workflow's ARN is read from (lambdas/shared/env.ts). */
+const STATE_MACHINE_ARN_VARIABLE: Record<WorkflowName, string> = {
+  'create-peering': 'CREATE_PEERING_STATE_MACHINE_ARN',
+  'delete-peering': 'DELETE_PEERING_STATE_MACHINE_ARN',
+  'push-gateway': 'PUSH_GATEWAY_STATE_MACHINE_ARN',
+};
+
 /** Grants every function of the catalog its `ACCESS`; ARNs are built in `stack`. */
 export function grantAccess(stack: Stack, targets: AccessTargets): void {
   const { functions, table, secretsBucket, secretNames, configBucket, documents, workflows } = targets;
+  const machines: Record<WorkflowName, PeeringStateMachine> = {
+    'create-peering': workflows.createPeering,
+    'delete-peering': workflows.deletePeering,
+    'push-gateway': workflows.pushGateway,
+  };
   const secretObjects = secretsBucket.arnForObjects(`${SECRETS_PREFIX}*`);
   // A secret `/p/...` is the object `secrets/p/...` (lambdas/adapters/s3/secret-store.ts).
   const secretObjectsNamed = (name: string) =>
@@ -172,11 +203,37 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
     );
   };
 
+  // Starts (or joins) and describes executions of one state machine, whose ARN the function is told.
+  const startAndDescribe = (fn: PeeringFunction, workflow: WorkflowName) => {
+    const machine = machines[workflow];
+    machine.grantStartExecution(fn);
+    const executions = Arn.format(
+      {
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${machine.stateMachineName}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
+      stack,
+    );
+    allow(fn, ['states:DescribeExecution'], [executions]);
+    acknowledgeWildcardResource(
+      fn.serviceRole,
+      executions,
+      'Executions of this one state machine, named per request',
+    );
+    // Only the entry points start workflows; the steps never do, so no dependency cycle.
+    fn.addEnvironment(STATE_MACHINE_ARN_VARIABLE[workflow], machine.stateMachineArn);
+  };
+
   const grants: Record<Access, (fn: PeeringFunction) => void> = {
     'table-read': (fn) => allow(fn, TABLE_READ_ACTIONS, table.accessResources),
     table: (fn) => allow(fn, [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS], table.accessResources),
+    // The table alone: items by key need no index. A put still reaches any key (docs/DECISIONS.md).
+    'status-store': (fn) => allow(fn, ITEM_GET_PUT_ACTIONS, [table.tableArn]),
     // Deleting an object needs no KMS permission.
     'secrets-delete': (fn) => allowSecrets(fn, ['s3:DeleteObject']),
+    'preshared-keys-delete': (fn) => allowSecrets(fn, ['s3:DeleteObject'], [presharedKeys]),
     // Only a gateway's folder (its key, its road-warriors' keys), never the peerings' keys.
     'gateway-secrets-list': (fn) =>
       fn.addToRolePolicy(
@@ -186,8 +243,9 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
           conditions: { StringLike: { 's3:prefix': [gatewayFolders] } },
         }),
       ),
-    'secrets-write': (fn) => {
-      allowSecrets(fn, ['s3:PutObject', 's3:DeleteObject']);
+    // A peering's key only (app/peering-workflow.ts): never a gateway's or a road-warrior's.
+    'preshared-keys-write': (fn) => {
+      allowSecrets(fn, ['s3:PutObject', 's3:DeleteObject'], [presharedKeys]);
       useSecretsKey(fn, ['kms:GenerateDataKey']);
     },
     // Gateway and road-warrior private keys; IAM's `*` spans `/`, so the first covers both, but
@@ -276,30 +334,9 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
       );
       acknowledgeWildcardResource(fn.serviceRole, outputObjects, 'Output objects are keyed by command id');
     },
-    workflows: (fn) => {
-      for (const machine of [workflows.createPeering, workflows.deletePeering, workflows.pushGateway]) {
-        machine.grantStartExecution(fn);
-        const executions = Arn.format(
-          {
-            service: 'states',
-            resource: 'execution',
-            resourceName: `${machine.stateMachineName}:*`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          },
-          stack,
-        );
-        allow(fn, ['states:DescribeExecution'], [executions]);
-        acknowledgeWildcardResource(
-          fn.serviceRole,
-          executions,
-          'Executions of this one state machine, named per request',
-        );
-      }
-      // Only the entry points start workflows; the steps never do, so no dependency cycle.
-      fn.addEnvironment('CREATE_PEERING_STATE_MACHINE_ARN', workflows.createPeering.stateMachineArn);
-      fn.addEnvironment('DELETE_PEERING_STATE_MACHINE_ARN', workflows.deletePeering.stateMachineArn);
-      fn.addEnvironment('PUSH_GATEWAY_STATE_MACHINE_ARN', workflows.pushGateway.stateMachineArn);
-    },
+    'workflow:create-peering': (fn) => startAndDescribe(fn, 'create-peering'),
+    'workflow:delete-peering': (fn) => startAndDescribe(fn, 'delete-peering'),
+    'workflow:push-gateway': (fn) => startAndDescribe(fn, 'push-gateway'),
     audit: (fn) => defaultBus.grantPutEventsTo(fn),
   };
   for (const spec of HANDLERS) {

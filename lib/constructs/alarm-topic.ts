@@ -3,10 +3,10 @@
  * subscription. `notifyEveryAlarmIn` adds it to each alarm of a scope at synthesis, so an alarm
  * added later (a dead-letter queue, a workflow) cannot be left without an action.
  */
-import { Aspects, type IAspect, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aspects, type IAspect, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -35,6 +35,30 @@ export class AlarmTopic extends Topic {
       'kms:GenerateDataKey*',
     );
     super(scope, id, { masterKey: key, enforceSSL: true, displayName: 'VPC peering alarms' });
+    // enforceSSL gives the topic a policy of its own, which replaces SNS's default one (that let
+    // the account's services publish): without this, no alarm would ever be delivered.
+    const stack = Stack.of(this);
+    this.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': Arn.format(
+              {
+                service: 'cloudwatch',
+                resource: 'alarm',
+                resourceName: '*',
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              },
+              stack,
+            ),
+          },
+        },
+      }),
+    );
     if (email !== undefined) this.addSubscription(new EmailSubscription(email));
   }
 

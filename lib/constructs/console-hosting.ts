@@ -35,6 +35,7 @@ import {
   UserPoolClientIdentityProvider,
   type UserPoolDomain,
 } from 'aws-cdk-lib/aws-cognito';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
@@ -189,6 +190,12 @@ export class ConsoleHosting extends Construct {
       `https://${loginDomain}`,
     ];
     const dist = Source.asset(this.props.distPath);
+    // The deployments share one handler (a singleton): given a group, it no longer logs to one
+    // Lambda creates on first write, which would never expire nor go with the stack.
+    const logGroup = new LogGroup(this, 'DeploymentLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: this.props.removalPolicy,
+    });
     // Vite names every asset by its content: cached for good, and never pruned, so a page loaded
     // before a deploy still finds its lazy chunks after it. Copied before the pages that name them.
     const assets = new BucketDeployment(this, 'Assets', {
@@ -203,6 +210,7 @@ export class ConsoleHosting extends Construct {
         CacheControl.immutable(),
       ],
       memoryLimit: 512,
+      logGroup,
     });
     // index.html and config.json are asked again on every load, so a deploy shows at once.
     const pages = new BucketDeployment(this, 'Files', {
@@ -223,6 +231,7 @@ export class ConsoleHosting extends Construct {
       exclude: [`${ASSETS}/*`], // neither copied nor pruned here
       cacheControl: [CacheControl.noCache()],
       memoryLimit: 512,
+      logGroup,
     });
     pages.node.addDependency(assets);
     // CDK's deployment handler is a singleton at stack level, with a role of its own: it reads the

@@ -3,7 +3,7 @@
  * authorizes every route under /v1; GET /health is open. All routes reach the api Lambda through
  * proxy integrations, which does its own routing and input validation.
  */
-import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -21,6 +21,8 @@ import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
 
 export const ADMIN_GROUP = 'admin';
+/** The one stage (CDK's default name); named here because its execution log group is too. */
+const STAGE_NAME = 'prod';
 
 export interface PeeringApiProps {
   readonly handler: IFunction;
@@ -90,6 +92,7 @@ export class PeeringApi extends Construct {
           }
         : {}),
       deployOptions: {
+        stageName: STAGE_NAME,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
         accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
         loggingLevel: MethodLoggingLevel.ERROR,
@@ -97,7 +100,19 @@ export class PeeringApi extends Construct {
         throttlingRateLimit: 50,
         throttlingBurstLimit: 100,
       },
+      // The account-wide setting execution and access logging both need; explicit, so neither
+      // the feature flag nor a CDK default drops it, and kept on deletion (docs/DECISIONS.md).
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
     });
+    // ERROR logging writes to a group API Gateway names and would create without a retention:
+    // made here first (the stage waits for it), with the access log's retention.
+    const executionLogs = new LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${STAGE_NAME}`,
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy,
+    });
+    this.api.deploymentStage.node.addDependency(executionLogs);
 
     acknowledge(this.api, {
       'AwsSolutions-APIG2':
@@ -105,7 +120,7 @@ export class PeeringApi extends Construct {
       'AwsSolutions-APIG3':
         'WAF web ACLs are managed per account and associated at deployment; the stage has throttling and every route but /health needs a Cognito token',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]':
-        'The account-level role API Gateway needs for execution logging; AWS documents this managed policy for it',
+        'The account-level role API Gateway needs for access and execution logging; AWS documents this managed policy for it',
     });
 
     const integration = new LambdaIntegration(props.handler);

@@ -3,7 +3,7 @@
  * uses too (lambdas/adapters/dynamodb/schema.ts), and the stream that feeds the gateway deletion
  * cascade.
  */
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import {
   AttributeType,
   BillingMode,
@@ -35,6 +35,9 @@ export class PeeringTable extends Table {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       removalPolicy,
+      // A retained table outlives its stack and holds every tenant's records: nobody deletes it by a
+      // slip either (a console click, a DeleteTable call). A destroyed one must go with its stack.
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
     });
     for (const index of TABLE_INDEXES) {
       this.addGlobalSecondaryIndex({

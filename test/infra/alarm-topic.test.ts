@@ -57,6 +57,47 @@ describe('AlarmTopic', () => {
     });
   });
 
+  it("lets this account's CloudWatch alarms publish: its TLS policy replaces SNS's default one", () => {
+    // Prepare
+    const { stack, topic } = stackWith(undefined);
+
+    // Act
+    const template = Template.fromStack(stack);
+
+    // Assess
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: stack.getLogicalId(topic.node.defaultChild as never) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':cloudwatch:',
+                      { Ref: 'AWS::Region' },
+                      ':',
+                      { Ref: 'AWS::AccountId' },
+                      ':alarm:*',
+                    ],
+                  ],
+                },
+              },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
   it('subscribes alarmEmail when given', () => {
     // Act
     const template = Template.fromStack(stackWith('ops@example.com').stack);

@@ -15,6 +15,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConsoleHosting } from '../../lib/constructs/console-hosting';
 import { PeeringApi } from '../../lib/constructs/peering-api';
 import { acknowledge } from '../../lib/nag';
+import { inlineFunction } from '../support/inline-function';
 
 let app: App;
 let stack: Stack;
@@ -280,5 +281,75 @@ describe('console hosting', () => {
         (violation) => `${violation.ruleName} ${JSON.stringify(violation.violatingResources)}`,
       ),
     ).toEqual([]);
+  });
+});
+
+describe('logs that expire', () => {
+  /** The log group `ref` names, by its logical id. */
+  const logGroup = (ref: unknown) =>
+    template.toJSON().Resources[(ref as { Ref: string }).Ref] as {
+      Type: string;
+      Properties: Record<string, unknown>;
+    };
+
+  test("the console's deployment handler logs to a group with the stack's retention", () => {
+    // Prepare
+    const handlers = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Handler: 'index.handler', Layers: Match.anyValue() },
+      }),
+    );
+
+    // Act
+    const groups = handlers.map((fn) => logGroup(fn.Properties.LoggingConfig?.LogGroup));
+
+    // Assess: one handler, shared by both deployments.
+    expect(handlers).toHaveLength(1);
+    expect(groups).toEqual([
+      expect.objectContaining({
+        Type: 'AWS::Logs::LogGroup',
+        Properties: expect.objectContaining({ RetentionInDays: 30 }),
+      }),
+    ]);
+  });
+
+  test('API Gateway execution logs go to a group with a retention, made before the stage', () => {
+    // Prepare
+    const [groupId] = Object.keys(
+      template.findResources('AWS::Logs::LogGroup', {
+        Properties: {
+          LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', Match.anyValue(), '/prod']] },
+        },
+      }),
+    );
+
+    // Act
+    const group = template.toJSON().Resources[groupId ?? ''];
+    const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+
+    // Assess: API Gateway would otherwise create it on its first error, without a retention.
+    expect(group?.Properties.RetentionInDays).toBe(30);
+    expect(stage?.Properties.StageName).toBe('prod');
+    expect(stage?.DependsOn).toContain(groupId);
+  });
+
+  test("the account's API Gateway logging role is set and kept, whatever the feature flag says", () => {
+    // Prepare
+    const flagged = new Stack(
+      new App({ context: { '@aws-cdk/aws-apigateway:disableCloudWatchRole': true } }),
+      'Flagged',
+    );
+
+    // Act
+    new PeeringApi(flagged, 'Api', {
+      handler: inlineFunction(flagged, 'Handler'),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Assess: access and execution logging both need it (docs/DECISIONS.md).
+    Template.fromStack(flagged).hasResource('AWS::ApiGateway::Account', {
+      DeletionPolicy: 'Retain',
+      Properties: { CloudWatchRoleArn: Match.anyValue() },
+    });
   });
 });

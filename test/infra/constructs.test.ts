@@ -13,6 +13,7 @@ import {
   INSTALLED_SCRIPT,
 } from '../../lib/constructs/gateway-command-document';
 import { aslSubstitutionNames, PeeringStateMachine } from '../../lib/constructs/peering-state-machine';
+import { PeeringTable } from '../../lib/constructs/peering-table';
 import { parseRemovalPolicy } from '../../lib/vpc-peering-stack';
 import { inlineFunction } from '../support/inline-function';
 
@@ -218,6 +219,23 @@ describe('PeeringStateMachine expectedFailures', () => {
   test('refuses a definition without the compensated Fail state', () => {
     // Act and assess
     expect(() => machineEndingIn('Gone', 'Succeed')).toThrow(/has no Fail state Gone/);
+  });
+});
+
+describe('PeeringTable', () => {
+  test.each([
+    [RemovalPolicy.RETAIN, true],
+    [RemovalPolicy.DESTROY, false],
+  ])('with removal policy %s, is protected from deletion: %s', (removalPolicy, protectedFromDeletion) => {
+    // Prepare
+    const stack = new Stack(new App(), 'Tables');
+
+    // Act
+    new PeeringTable(stack, 'Table', { removalPolicy });
+
+    // Assess: a retained table is deleted by nobody; a destroyed one (tests, local deploys) goes with its stack.
+    const [table] = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table'));
+    expect(table?.Properties.DeletionProtectionEnabled ?? false).toBe(protectedFromDeletion);
   });
 });
 

@@ -15,9 +15,11 @@ import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
 const ADAPTER_OF: Record<Access, string> = {
   'table-read': 'dynamodb',
   table: 'dynamodb',
+  'status-store': 'dynamodb',
   'secrets-delete': 's3',
   'gateway-secrets-list': 's3',
-  'secrets-write': 's3',
+  'preshared-keys-delete': 's3',
+  'preshared-keys-write': 's3',
   secrets: 's3',
   'deliver-secrets': 's3',
   config: 's3',
@@ -28,7 +30,9 @@ const ADAPTER_OF: Record<Access, string> = {
   'teardown-commands': 'ssm',
   'published-delete': 's3',
   'command-status': 'ssm',
-  workflows: 'sfn',
+  'workflow:create-peering': 'sfn',
+  'workflow:delete-peering': 'sfn',
+  'workflow:push-gateway': 'sfn',
   audit: 'events',
 };
 

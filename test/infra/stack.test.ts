@@ -11,8 +11,9 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { assembleGatewayScript } from '../../gateway/assemble';
-import { deliveredSecretKey } from '../../lambdas/adapters/s3/secret-store';
+import { controlPlaneSecretKey, deliveredSecretKey } from '../../lambdas/adapters/s3/secret-store';
 import { UPDATE_LEASE_MS } from '../../lambdas/app/gateway-update-lease';
+import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../../lambdas/app/secret-names';
 import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
 import { defineApp } from '../../lib/app';
 import { bundleHandler } from '../../lib/constructs/bundling';
@@ -83,8 +84,10 @@ describe('Lambda functions', () => {
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('Logs') } },
     });
-    // One per function, one per state machine (3) and the API's access log.
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, HANDLERS.length + 4);
+    // One per function, one per state machine (3), the API's access and execution logs, and the
+    // console deployment handler's: every log group of the stack expires.
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, HANDLERS.length + 6);
+    template.resourceCountIs('AWS::Logs::LogGroup', HANDLERS.length + 6);
   });
 
   test('every function reads the same configuration variables', () => {
@@ -115,33 +118,58 @@ describe('Lambda functions', () => {
     expect(timeout * 1000).toBeLessThan(UPDATE_LEASE_MS);
   });
 
-  test('only the api, the cascade, gateway-events, status-reports and the sweeper know the state machines', () => {
-    // Prepare
-    const withMachines = template.findResources('AWS::Lambda::Function', {
-      Properties: {
-        Environment: {
-          Variables: Match.objectLike({
-            CREATE_PEERING_STATE_MACHINE_ARN: Match.anyValue(),
-            DELETE_PEERING_STATE_MACHINE_ARN: Match.anyValue(),
-            PUSH_GATEWAY_STATE_MACHINE_ARN: Match.anyValue(),
-          }),
-        },
-      },
-    });
+  /** The workflows each entry point runs (lambdas/app: workflows.start and find); the others none. */
+  const RUNS: Partial<Record<string, string[]>> = {
+    api: ['create-peering', 'delete-peering', 'push-gateway'],
+    // A deleted gateway's peerings (app/gateway-cascade.ts startPeeringDeletion).
+    cascade: ['delete-peering'],
+    // A changed gateway's pushes (app/gateway-lifecycle.ts startGatewayPush).
+    'gateway-events': ['push-gateway'],
+    // A repair push (app/push-runs.ts startDriftRepair).
+    'status-reports': ['push-gateway'],
+    // Stalled creates and deletes, pending cascades (app/sweeper.ts).
+    sweeper: ['create-peering', 'delete-peering'],
+  };
 
-    // Assess
-    expect(Object.keys(withMachines).sort()).toEqual(
-      [
-        stack.functions.api,
-        stack.functions.cascade,
-        stack.functions['gateway-events'],
-        stack.functions['status-reports'],
-        stack.functions.sweeper,
-      ]
-        .map((fn) => stack.getLogicalId(fn.node.defaultChild as never))
-        .sort(),
-    );
-  });
+  test.each(HANDLERS.map((spec) => spec.name))(
+    '%s starts and describes only the workflows it runs, and knows only their ARNs',
+    (name) => {
+      // Prepare
+      const machines = {
+        'create-peering': stack.createPeering,
+        'delete-peering': stack.deletePeering,
+        'push-gateway': stack.pushGateway,
+      };
+      const machineIn = (resource: unknown) =>
+        Object.entries(machines)
+          .filter(([, machine]) =>
+            JSON.stringify(resource).includes(stack.getLogicalId(machine.node.defaultChild as never)),
+          )
+          .map(([workflow]) => workflow);
+      const withAction = (action: string) =>
+        statementsOf(name).filter((statement) => [statement.Action].flat().includes(action));
+      const fn = stack.getLogicalId(stack.functions[name].node.defaultChild as never);
+
+      // Act
+      const started = withAction('states:StartExecution').flatMap((statement) =>
+        machineIn(statement.Resource),
+      );
+      const described = withAction('states:DescribeExecution').flatMap((statement) =>
+        machineIn(statement.Resource),
+      );
+      const variables = Object.keys(
+        (template.toJSON().Resources[fn].Properties.Environment?.Variables ?? {}) as Record<string, unknown>,
+      ).filter((variable) => variable.endsWith('_STATE_MACHINE_ARN'));
+
+      // Assess
+      const runs = RUNS[name] ?? [];
+      expect(started.sort()).toEqual(runs);
+      expect(described.sort()).toEqual(runs);
+      expect(variables.sort()).toEqual(
+        runs.map((workflow) => `${workflow.toUpperCase().replace('-', '_')}_STATE_MACHINE_ARN`),
+      );
+    },
+  );
 });
 
 describe('Lambda code', () => {
@@ -214,9 +242,13 @@ describe('DynamoDB table', () => {
     });
   });
 
-  test('is retained by default', () => {
+  test('is retained and protected from deletion by default', () => {
     // Assess
-    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
+    });
   });
 
   test('table access covers every index (admin lists query byEntity, the sweep bySweep)', () => {
@@ -674,7 +706,7 @@ describe('least privilege', () => {
 
     // Assess
     expect(JSON.stringify(put?.Resource)).toContain(secretsBucketId());
-    expect(JSON.stringify(put?.Resource)).toContain('/secrets/*');
+    expect(JSON.stringify(put?.Resource)).toContain('/secrets/');
     expect(kms?.Condition).toEqual({
       StringEquals: {
         'kms:ViaService': {
@@ -761,6 +793,49 @@ describe('least privilege', () => {
         '/secrets/vpc-peering/gateways/*/private-key',
       ]);
     }
+  });
+
+  test('allocate and release reach only preshared keys, by the pattern the keys the store writes match', () => {
+    // Prepare: IAM's `*` matches any run of characters, `/` included.
+    const names = secretNamesUnder(DEFAULT_SECRET_PREFIX);
+    const granted = (name: string) =>
+      statementsOf(name)
+        .filter((statement) => JSON.stringify(statement.Resource).includes(secretsBucketId()))
+        .flatMap((statement) => JSON.stringify(statement.Resource).match(/\/secrets\/[^"]*/g) ?? [])
+        .map((path) => new RegExp(`^${path.slice(1).replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`));
+
+    // Act
+    const patterns = ['allocate', 'release'].map(granted);
+
+    // Assess
+    for (const objects of patterns) {
+      expect(objects).toHaveLength(1);
+      const [psk] = objects as [RegExp];
+      expect(psk.test(controlPlaneSecretKey(names.presharedKey('pcx-0123456789abcdef0')))).toBe(true);
+      expect(psk.test(controlPlaneSecretKey(names.gatewayPrivateKey('gw-a')))).toBe(false);
+      expect(psk.test(controlPlaneSecretKey(names.roadWarriorPrivateKey('gw-a', 'laptop', 'k1')))).toBe(
+        false,
+      );
+    }
+  });
+
+  test('status-reports gets and puts items of the table alone: it never updates, deletes, queries or scans', () => {
+    // Prepare
+    const table = stack.getLogicalId(stack.table.node.defaultChild as never);
+
+    // Act
+    const tableStatements = statementsOf('status-reports').filter((statement) =>
+      [statement.Action].flat().some((action) => action.startsWith('dynamodb:')),
+    );
+
+    // Assess
+    expect(tableStatements.flatMap((statement) => [statement.Action].flat()).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+    ]);
+    expect(tableStatements.map((statement) => statement.Resource)).toEqual([
+      { 'Fn::GetAtt': [table, 'Arn'] },
+    ]);
   });
 
   test('no function is allowed a wildcard action', () => {
