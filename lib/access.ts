@@ -89,13 +89,15 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   ],
   // It parses what instances report (docs/SECURITY.md): a gateway and its STATUS item, a repair push.
   'status-reports': ['status-store', 'report-commands', 'command-status', 'workflow:push-gateway'],
-  // Re-drives stalled creates and deletes (app/sweeper.ts) and pending cascades (delete-peering).
+  // Re-drives stalled creates and deletes (app/sweeper.ts), pending cascades (delete-peering) and
+  // owed peer walks (push-gateway: app/gateway-lifecycle.ts finishOwedWalk).
   sweeper: [
     'table',
     'secrets-delete',
     'gateway-secrets-list',
     'workflow:create-peering',
     'workflow:delete-peering',
+    'workflow:push-gateway',
     'audit',
     'published-delete',
     'teardown-commands',

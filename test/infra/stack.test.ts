@@ -107,16 +107,20 @@ describe('Lambda functions', () => {
     });
   });
 
-  test("gateway-events stops before a gateway's update lease expires", () => {
-    // Prepare
-    const id = stack.getLogicalId(stack.functions['gateway-events'].node.defaultChild as never);
+  // Both take a gateway's update lease: gateway-events for an update, the sweeper for an owed walk.
+  test.each(['gateway-events', 'sweeper'] as const)(
+    "%s stops before a gateway's update lease expires",
+    (name) => {
+      // Prepare
+      const id = stack.getLogicalId(stack.functions[name].node.defaultChild as never);
 
-    // Act
-    const timeout = (template.toJSON().Resources[id].Properties as { Timeout: number }).Timeout;
+      // Act
+      const timeout = (template.toJSON().Resources[id].Properties as { Timeout: number }).Timeout;
 
-    // Assess: a lease never expires under a live holder (lambdas/app/gateway-update-lease.ts).
-    expect(timeout * 1000).toBeLessThan(UPDATE_LEASE_MS);
-  });
+      // Assess: a lease never expires under a live holder (lambdas/app/gateway-update-lease.ts).
+      expect(timeout * 1000).toBeLessThan(UPDATE_LEASE_MS);
+    },
+  );
 
   /** The workflows each entry point runs (lambdas/app: workflows.start and find); the others none. */
   const RUNS: Partial<Record<string, string[]>> = {
@@ -127,8 +131,8 @@ describe('Lambda functions', () => {
     'gateway-events': ['push-gateway'],
     // A repair push (app/push-runs.ts startDriftRepair).
     'status-reports': ['push-gateway'],
-    // Stalled creates and deletes, pending cascades (app/sweeper.ts).
-    sweeper: ['create-peering', 'delete-peering'],
+    // Stalled creates and deletes, pending cascades, owed peer walks (app/sweeper.ts).
+    sweeper: ['create-peering', 'delete-peering', 'push-gateway'],
   };
 
   test.each(HANDLERS.map((spec) => spec.name))(
