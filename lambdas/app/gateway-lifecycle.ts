@@ -49,6 +49,8 @@ export interface GatewayUpdate {
    * instance changed. Not awaited: each execution retries its push and stores the instance's report itself.
    */
   pushes: PushRun[];
+  /** Set when the event was older than the one applied: nothing changed. */
+  ignored?: true;
 }
 
 /**
@@ -66,12 +68,26 @@ export async function gatewayUpdated(
   d: UpdateDeps,
   gateway: unknown,
   policy: AddressPolicy = DEFAULT_ADDRESS_POLICY,
+  eventTime?: string,
 ): Promise<GatewayUpdate> {
   const input = parseRegisterGatewayBody(gateway, policy);
   const { id } = input;
   if (id === undefined) throw new ValidationError('is required', 'id');
-  return underUpdateLease(d, id, () => applyUpdate(d, id, input));
+  return underUpdateLease(d, id, async () => {
+    const existing = await d.repository.getGateway(id);
+    // One refused while another ran is retried minutes later (gateway-update-lease.ts): a newer
+    // update may have run meanwhile, whose values it must not bring back.
+    const applied = existing?.updateEventTime;
+    if (existing && eventTime !== undefined && applied !== undefined && isOlder(eventTime, applied)) {
+      logger.warn('update older than the one applied: ignored', { gatewayId: id, eventTime, applied });
+      return { gateway: existing, pushes: [], ignored: true };
+    }
+    return applyUpdate(d, id, input, existing, eventTime);
+  });
 }
+
+/** Whether an event of `time` is older than the one applied at `applied` (same second: not older). */
+const isOlder = (time: string, applied: string): boolean => Date.parse(time) < Date.parse(applied);
 
 /**
  * The sweep's re-drive of a gateway's peer walk owed past its bound (its event's retries spent,
@@ -83,15 +99,23 @@ export async function finishOwedWalk(d: UpdateDeps, gatewayId: string): Promise<
   return underUpdateLease(d, gatewayId, async () => {
     const gateway = await d.repository.getGateway(gatewayId);
     if (gateway?.peerWalkOwedSince === undefined) return undefined;
-    return applyUpdate(d, gatewayId, pickFields(gateway, GATEWAY_FIELDS));
+    return applyUpdate(d, gatewayId, pickFields(gateway, GATEWAY_FIELDS), gateway, gateway.updateEventTime);
   });
 }
 
 /** gatewayUpdated's work, under the gateway's update lease: no other update of it runs meanwhile. */
-async function applyUpdate(d: UpdateDeps, id: string, input: RegisterGatewayInput): Promise<GatewayUpdate> {
-  const existing = await d.repository.getGateway(id);
+async function applyUpdate(
+  d: UpdateDeps,
+  id: string,
+  input: RegisterGatewayInput,
+  existing: GatewayRecord | undefined,
+  eventTime: string | undefined,
+): Promise<GatewayUpdate> {
   const now = d.clock().toISOString();
-  const merged = mergeUpdate(id, input, existing, now);
+  const merged = {
+    ...mergeUpdate(id, input, existing, now),
+    ...(eventTime ? { updateEventTime: eventTime } : {}),
+  };
   // What the peer gateways hold of it (their entries for it) changed, or an earlier update's walk
   // over them did not finish (its redelivery finds the registry changed): a new key is checked first.
   const rekeyed = existing !== undefined && existing.publicKey !== merged.publicKey;

@@ -42,6 +42,11 @@ export interface GatewayRecord extends Gateway {
    * finding it walks the peers again (app/gateway-lifecycle.ts gatewayUpdated).
    */
   peerWalkOwedSince?: string;
+  /**
+   * The `time` of the last "VPN Gateway Updated" applied: an event older than it is history and is
+   * ignored (app/gateway-lifecycle.ts). Absent: none applied with a time.
+   */
+  updateEventTime?: string;
 }
 
 /** An entry of a gateway's peer list, as the API shows it. */

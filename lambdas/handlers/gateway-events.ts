@@ -44,13 +44,14 @@ async function route(event: RuleEvent, log: Logger): Promise<void> {
         },
         event.detail,
         env.addressPolicy(),
+        event.time,
       ).catch((error: unknown) => {
         // Events arrive out of order: an update of a deleted gateway is history, not a retry.
         if (!(error instanceof GatewayGoneError)) throw error;
         log.warn('update of a deleted gateway ignored', { gatewayId: error.gatewayId });
         return undefined;
       });
-      if (!update) return;
+      if (!update || update.ignored) return;
       const { gateway, pushes } = update;
       log.info('gateway upserted', { gatewayId: gateway.id });
       for (const push of pushes) {

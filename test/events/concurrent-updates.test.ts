@@ -31,16 +31,18 @@ function gate(ms = 300) {
 describe('updates of one gateway processed at once', () => {
   let repository: MemoryRepository;
   let waits: number[];
-  let update: (gateway: GatewayRecord) => ReturnType<typeof gatewayUpdated>;
+  let workflows: PacedWorkflows;
+  let update: (gateway: GatewayRecord, eventTime?: string) => ReturnType<typeof gatewayUpdated>;
 
   beforeEach(() => {
     repository = new MemoryRepository({}, state);
     waits = [];
+    workflows = new PacedWorkflows();
     const publications = new MemoryPublications();
     const deps = {
       repository,
       clock: () => NOW,
-      workflows: new PacedWorkflows(),
+      workflows,
       configStore: publications,
       instanceSecrets: publications,
       commands: new RecordingCommands(),
@@ -50,7 +52,7 @@ describe('updates of one gateway processed at once', () => {
         return sleep(ms / 10);
       },
     };
-    update = (gateway) => gatewayUpdated(deps, toPublicGateway(gateway));
+    update = (gateway, eventTime) => gatewayUpdated(deps, toPublicGateway(gateway), undefined, eventTime);
   });
 
   /** A hub peered with one spoke; the spoke's entry for the hub. */
@@ -136,5 +138,27 @@ describe('updates of one gateway processed at once', () => {
     expect(waits).toEqual([]);
     expect(await hubEntry()).toBe(`${IP2}:${hub.listenPort}`);
     expect((await repository.getGateway(hub.id))?.peerWalkOwedSince).toBeUndefined();
+  });
+
+  it('ignores an update older than the one applied: a refused one retried after a newer one ran', async () => {
+    // Prepare: the update of 12:00:02 ran while the one of 12:00:01, refused for the lease, waited
+    // for its retry (a minute later on AWS).
+    const { hub, hubEntry } = await hubAndSpoke();
+    await update({ ...hub, publicIp: IP2 }, '2026-12-05T12:00:02Z');
+    const starts = workflows.starts.length;
+
+    // Act
+    const retried = await update({ ...hub, publicIp: IP1 }, '2026-12-05T12:00:01Z');
+    const startsAfterRetried = workflows.starts.length;
+    const sameSecond = await update({ ...hub, publicIp: IP1, name: 'renamed' }, '2026-12-05T12:00:02Z');
+
+    // Assess: the older one changed nothing and started nothing; one of the same second runs
+    // (EventBridge stamps whole seconds: the two cannot be ordered).
+    expect(retried).toMatchObject({ ignored: true, pushes: [] });
+    expect(retried.gateway.publicIp).toBe(IP2);
+    expect(startsAfterRetried).toBe(starts);
+    expect(sameSecond.ignored).toBeUndefined();
+    expect((await repository.getGateway(hub.id))?.name).toBe('renamed');
+    expect(await hubEntry()).toBe(`${IP1}:${hub.listenPort}`);
   });
 });

@@ -159,6 +159,7 @@ const GATEWAY_RECORD_FIELDS = [
   'updatedAt',
   'clientConfigChangedAt',
   'peerWalkOwedSince',
+  'updateEventTime',
 ] as const satisfies readonly (keyof GatewayRecord)[];
 
 const PEER_RECORD_FIELDS = [

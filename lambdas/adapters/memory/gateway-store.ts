@@ -11,7 +11,7 @@ import { keysetPage } from '../../shared/sealed-tokens';
 import { copy, MemoryStore } from './state';
 
 /** Bookkeeping an upsert replaces when given and keeps otherwise. */
-const KEPT_UNLESS_GIVEN = ['clientConfigChangedAt', 'peerWalkOwedSince'] as const;
+const KEPT_UNLESS_GIVEN = ['clientConfigChangedAt', 'peerWalkOwedSince', 'updateEventTime'] as const;
 
 export class MemoryGatewayStore extends MemoryStore {
   async createGateway(gateway: GatewayRecord): Promise<void> {

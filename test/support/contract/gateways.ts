@@ -42,26 +42,25 @@ export function gatewaysContract({ repo }: ContractContext): void {
       expect(await repo().getGateway(unknown.id)).toEqual(unknown);
     });
 
-    it("keeps a gateway's clientConfigChangedAt: replaced when an upsert gives one, kept when it gives none", async () => {
-      // Prepare
-      const gateway = gatewayRecord();
-      await repo().createGateway(gateway);
-      const changed = {
-        ...gateway,
-        publicIp: '198.51.100.8',
-        clientConfigChangedAt: '2026-12-05T10:00:00.000Z',
-      };
+    it.each(['clientConfigChangedAt', 'updateEventTime'] as const)(
+      "keeps a gateway's %s: replaced when an upsert gives one, kept when it gives none",
+      async (field) => {
+        // Prepare
+        const gateway = gatewayRecord();
+        await repo().createGateway(gateway);
+        const changed = { ...gateway, publicIp: '198.51.100.8', [field]: '2026-12-05T10:00:00.000Z' };
 
-      // Act
-      await repo().upsertGateway(changed);
-      const stored = await repo().getGateway(gateway.id);
-      const renamed = await repo().upsertGateway({ ...gateway, publicIp: '198.51.100.8', name: 'renamed' });
+        // Act
+        await repo().upsertGateway(changed);
+        const stored = await repo().getGateway(gateway.id);
+        const renamed = await repo().upsertGateway({ ...gateway, publicIp: '198.51.100.8', name: 'renamed' });
 
-      // Assess
-      expect(stored).toEqual(changed);
-      expect(renamed).toEqual({ ...changed, name: 'renamed' });
-      expect(await repo().getGateway(gateway.id)).toEqual({ ...changed, name: 'renamed' });
-    });
+        // Assess
+        expect(stored).toEqual(changed);
+        expect(renamed).toEqual({ ...changed, name: 'renamed' });
+        expect(await repo().getGateway(gateway.id)).toEqual({ ...changed, name: 'renamed' });
+      },
+    );
 
     it("keeps a gateway's peerWalkOwedSince across upserts that give none; settles only the same one", async () => {
       // Prepare: an update's walk owed since T1, then a rename (no walk of its own).
