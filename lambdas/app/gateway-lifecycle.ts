@@ -96,11 +96,19 @@ const isOlder = (time: string, applied: string): boolean => Date.parse(time) < D
  * Undefined when the walk was settled meanwhile or the gateway is gone.
  */
 export async function finishOwedWalk(d: UpdateDeps, gatewayId: string): Promise<GatewayUpdate | undefined> {
-  return underUpdateLease(d, gatewayId, async () => {
-    const gateway = await d.repository.getGateway(gatewayId);
-    if (gateway?.peerWalkOwedSince === undefined) return undefined;
-    return applyUpdate(d, gatewayId, pickFields(gateway, GATEWAY_FIELDS), gateway, gateway.updateEventTime);
-  });
+  // One take, no wait: a lease held means an update runs, which walks the peers itself, and the
+  // sweep's time is better spent on its other items.
+  const once = 1;
+  return underUpdateLease(
+    d,
+    gatewayId,
+    async () => {
+      const gateway = await d.repository.getGateway(gatewayId);
+      if (gateway?.peerWalkOwedSince === undefined) return undefined;
+      return applyUpdate(d, gatewayId, pickFields(gateway, GATEWAY_FIELDS), gateway, gateway.updateEventTime);
+    },
+    once,
+  );
 }
 
 /** gatewayUpdated's work, under the gateway's update lease: no other update of it runs meanwhile. */

@@ -13,12 +13,19 @@ import { changeMark } from './new-records';
 import type { Dependencies } from './ports';
 
 /**
- * How long a lease keeps other updates of its gateway waiting: longer than the event function may
- * run (its timeout, 60 s: lib/constructs/peering-function.ts ROLE_TIMEOUTS, checked by
- * test/infra), so a lease never expires under a live holder. One left by a run that stopped is
- * free by the time Lambda retries an event (a minute after a failure, then two).
+ * How long a lease keeps other updates of its gateway waiting: longer than the functions that take
+ * it may run (their timeout, 60 s: lib/constructs/peering-function.ts ROLE_TIMEOUTS, checked by
+ * test/infra). One left by a run that stopped is free by the time Lambda retries an event (a
+ * minute after a failure, then two).
  */
 export const UPDATE_LEASE_MS = 75_000;
+
+/**
+ * A holder extends its lease this often while its update runs: where nothing stops a run (the
+ * embedded runtime has no timeout, and a large hub's walk on DynamoDB Local can outlast the
+ * expiry), the lease never expires under a live holder.
+ */
+export const UPDATE_LEASE_RENEWAL_MS = UPDATE_LEASE_MS / 3;
 
 /** Takes of a held lease, the first included, before the update is refused for its retry. */
 export const UPDATE_LEASE_TRIES = 8;
@@ -36,23 +43,26 @@ export interface UpdateLeaseDeps extends Pick<Dependencies, 'repository' | 'cloc
  * Runs `update` holding the gateway's update lease, and frees it after, whatever the outcome: a
  * failed update's retry takes it again, and one that ran meanwhile read the registry as the
  * failed one left it (its peerWalkOwedSince included). A lease held by another update is waited
- * for, about 10 s; still held, GatewayUpdateInProgressError, for the event's retry (Lambda's
- * asynchronous retries, then the rule's dead-letter queue).
+ * for, about 10 s (`tries` takes); still held, GatewayUpdateInProgressError, for the event's retry
+ * (Lambda's asynchronous retries, then the rule's dead-letter queue).
  */
 export async function underUpdateLease<T>(
   d: UpdateLeaseDeps,
   gatewayId: string,
   update: () => Promise<T>,
+  tries = UPDATE_LEASE_TRIES,
 ): Promise<T> {
   const holder = changeMark(d.clock());
+  const take = async (): Promise<boolean> => {
+    const now = d.clock().getTime();
+    return d.repository.takeUpdateLease(gatewayId, holder, now + UPDATE_LEASE_MS, now);
+  };
   await retry(
     async () => {
-      const now = d.clock().getTime();
-      const taken = await d.repository.takeUpdateLease(gatewayId, holder, now + UPDATE_LEASE_MS, now);
-      if (!taken) throw new GatewayUpdateInProgressError(gatewayId);
+      if (!(await take())) throw new GatewayUpdateInProgressError(gatewayId);
     },
     {
-      attempts: UPDATE_LEASE_TRIES,
+      attempts: tries,
       delayMs: pauseAfter,
       retryable: (error) => error instanceof GatewayUpdateInProgressError,
       ...(d.wait ? { wait: d.wait } : {}),
@@ -63,9 +73,18 @@ export async function underUpdateLease<T>(
     }
     throw error;
   });
+  // The holder's own take extends it (a failed renewal is logged: the lease may then expire).
+  const renewal = setInterval(() => {
+    take().then(
+      (kept) => kept || logger.error('update lease lost to another update', { gatewayId }),
+      (error: unknown) => logger.warn('update lease not renewed', { gatewayId, error: String(error) }),
+    );
+  }, UPDATE_LEASE_RENEWAL_MS);
+  renewal.unref();
   try {
     return await update();
   } finally {
+    clearInterval(renewal);
     // Not freed (a throttled delete): the lease expires; the update's outcome stands either way.
     await d.repository.releaseUpdateLease(gatewayId, holder).catch((error: unknown) => {
       logger.warn('update lease not freed: it expires', { gatewayId, error: String(error) });

@@ -140,6 +140,11 @@ export interface GatewayStore {
   /** Removes the gateway's peerWalkOwedSince if it is still `owedSince` (a later update's stays). */
   settlePeerWalk(gatewayId: string, owedSince: string): Promise<void>;
   /**
+   * The sweep finds the walk owed since `owedSince` again only once `until` (ISO 8601) is past its
+   * bound, if the mark is still that one (a later update's mark is due at once).
+   */
+  deferPeerWalk(gatewayId: string, owedSince: string, until: string): Promise<void>;
+  /**
    * Takes the gateway's update lease (app/gateway-update-lease.ts) for `holder` until `untilMs`
    * (epoch ms): true when there was none, it had expired at `nowMs`, or `holder` held it already;
    * false while another holder has it. Needs no registered gateway (a first registration takes it

@@ -86,6 +86,8 @@ describe('gateway-events handler', () => {
       privateKeyParam: null,
       createdAt: NOW.toISOString(),
       updatedAt: NOW.toISOString(),
+      // The event's time: an older update is ignored.
+      updateEventTime: NOW.toISOString(),
     });
   });
 
@@ -122,6 +124,7 @@ describe('gateway-events handler', () => {
       updatedAt: NOW.toISOString(),
       // A new endpoint: the road-warriors' configs downloaded before are outdated.
       clientConfigChangedAt: NOW.toISOString(),
+      updateEventTime: NOW.toISOString(),
     });
   });
 

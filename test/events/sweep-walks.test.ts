@@ -6,7 +6,7 @@
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { changeMark } from '../../lambdas/app/new-records';
 import { type SweepBounds, type SweepBudget, sweepTable } from '../../lambdas/app/sweeper';
-import { TransientError } from '../../lambdas/core/errors';
+import { GatewayGoneError, TransientError, ValidationError } from '../../lambdas/core/errors';
 import { sweepDependencies } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, uniqueId } from '../support/records';
@@ -92,4 +92,58 @@ it('leaves a walk that fails again owed, for the next sweep', async () => {
   ]);
   expect(after.walks).toHaveLength(1);
   expect(await hubEntry()).toBe(`${NEW_IP}:${hub.listenPort}`);
+});
+
+it('defers a walk that a peer refuses for good by about its age', async () => {
+  // Prepare: the spoke refuses the change for good (as a key held there would).
+  const { deps, hub, sweepAt } = await walkLeftOwed();
+  deps.repository.updateRemotePeer = () => Promise.reject(new ValidationError('is held', 'publicKey'));
+
+  // Act: past the bound (30 min after the update), then every 5 minutes for an hour and a half.
+  const sweeps = [];
+  for (let after = BOUND_MS + 1000; after <= BOUND_MS + 90 * 60_000; after += 5 * 60_000) {
+    sweeps.push(await sweepAt(after));
+  }
+
+  // Assess: tried at 30 min, deferred by its age (30 min) and the bound: tried again at the first
+  // sweep past 90 min (the 14th), none between.
+  const tried = sweeps.flatMap((sweep, at) => (sweep.failedWalks.length > 0 ? [at] : []));
+  expect(tried).toEqual([0, 13]);
+  expect(sweeps[0]?.failedWalks).toEqual([
+    { gatewayId: hub.id, errorName: 'ValidationError', errorMessage: 'publicKey: is held' },
+  ]);
+});
+
+it('takes the lease of a walk once: an update running walks the peers itself', async () => {
+  // Prepare
+  const { deps, hub, sweepAt } = await walkLeftOwed();
+  await deps.repository.takeUpdateLease(hub.id, 'an-update', Number.MAX_SAFE_INTEGER, 0);
+  const takeUpdateLease = deps.repository.takeUpdateLease.bind(deps.repository);
+  let takes = 0;
+  deps.repository.takeUpdateLease = (...args) => {
+    takes += 1;
+    return takeUpdateLease(...args);
+  };
+
+  // Act
+  const swept = await sweepAt(BOUND_MS + 1000);
+  const next = await sweepAt(BOUND_MS + 301_000);
+
+  // Assess: one take a sweep, and the walk is not deferred (the next sweep tries again).
+  expect(takes).toBe(2);
+  expect(swept.failedWalks.map((failure) => failure.errorName)).toEqual(['GatewayUpdateInProgressError']);
+  expect(next.failedWalks).toHaveLength(1);
+});
+
+it('has nothing owed for a gateway deleted while its walk ran', async () => {
+  // Prepare: the registry write finds the gateway deleted.
+  const { deps, hub, sweepAt } = await walkLeftOwed();
+  deps.repository.upsertGateway = () => Promise.reject(new GatewayGoneError(hub.id));
+
+  // Act
+  const swept = await sweepAt(BOUND_MS + 1000);
+
+  // Assess
+  expect(swept.failedWalks).toEqual([]);
+  expect(swept.walks).toEqual([]);
 });

@@ -295,6 +295,16 @@ export class DynamoGatewayStore implements GatewayStore {
     await this.table.deleteIfMatches(updateLeaseKey(gatewayId), 'holder = :holder', { ':holder': holder });
   }
 
+  /** The index sort key moves on; the mark stays what settlePeerWalk compares. */
+  async deferPeerWalk(gatewayId: string, owedSince: string, until: string): Promise<void> {
+    await this.table.updateIfMatches({
+      Key: keys.gateway(gatewayId),
+      UpdateExpression: `SET ${SWEEP_INDEX_KEYS[1]} = :until`,
+      ConditionExpression: 'peerWalkOwedSince = :owedSince',
+      ExpressionAttributeValues: { ':owedSince': owedSince, ':until': until },
+    });
+  }
+
   async bumpGeneration(gatewayId: string): Promise<number | undefined> {
     const attributes = await this.table.updateIfMatches({
       Key: keys.gateway(gatewayId),

@@ -95,6 +95,8 @@ export class DynamoRepository implements Repository {
     this.gateways.takeUpdateLease(gatewayId, holder, untilMs, nowMs);
   releaseUpdateLease: Repository['releaseUpdateLease'] = (gatewayId, holder) =>
     this.gateways.releaseUpdateLease(gatewayId, holder);
+  deferPeerWalk: Repository['deferPeerWalk'] = (gatewayId, owedSince, until) =>
+    this.gateways.deferPeerWalk(gatewayId, owedSince, until);
   bumpGeneration: Repository['bumpGeneration'] = (gatewayId) => this.gateways.bumpGeneration(gatewayId);
   markClientConfigChanged: Repository['markClientConfigChanged'] = (gatewayId) =>
     this.gateways.markClientConfigChanged(gatewayId);

@@ -87,10 +87,10 @@ export class MemoryBookkeeping extends MemoryStore {
         .filter((pending) => pending.deletedAt < bounds.cascadeBefore)
         .map((pending) => copy(pending.gateway)),
       owedWalks: [...this.gateways.values()]
-        .filter(
-          ({ record }) =>
-            record.peerWalkOwedSince !== undefined && record.peerWalkOwedSince < bounds.walkBefore,
-        )
+        .filter(({ record, walkDueAt }) => {
+          const due = walkDueAt ?? record.peerWalkOwedSince;
+          return due !== undefined && record.peerWalkOwedSince !== undefined && due < bounds.walkBefore;
+        })
         .map(({ record }) => copy(record)),
     };
   }

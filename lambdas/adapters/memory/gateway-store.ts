@@ -42,6 +42,8 @@ export class MemoryGatewayStore extends MemoryStore {
     // Replaced when given, kept otherwise, as the DynamoDB update that sets only the fields given.
     const kept = pickFields(stored.record, KEPT_UNLESS_GIVEN);
     stored.record = { ...kept, ...copy(gateway), desiredGeneration, privateKeyParam, createdAt };
+    // A new mark is due from its own time, as the DynamoDB item's index key is rewritten with it.
+    if (gateway.peerWalkOwedSince !== undefined) delete stored.walkDueAt;
     stored.capacity = capacityOf(gateway);
     return copy(stored.record);
   }
@@ -106,6 +108,11 @@ export class MemoryGatewayStore extends MemoryStore {
   async endGatewayCascade(gatewayId: string, generation: number): Promise<void> {
     if (this.state.pendingCascades.get(gatewayId)?.gateway.desiredGeneration === generation)
       this.state.pendingCascades.delete(gatewayId);
+  }
+
+  async deferPeerWalk(gatewayId: string, owedSince: string, until: string): Promise<void> {
+    const stored = this.gateways.get(gatewayId);
+    if (stored?.record.peerWalkOwedSince === owedSince) stored.walkDueAt = until;
   }
 
   async settlePeerWalk(gatewayId: string, owedSince: string): Promise<void> {

@@ -39,6 +39,8 @@ export interface StoredGateway {
   record: GatewayRecord;
   allocatedCount: number;
   capacity: number;
+  /** When the sweep may take its owed walk again (deferPeerWalk); the mark's own time when absent. */
+  walkDueAt?: string;
 }
 
 export interface StoredRouteBlock {

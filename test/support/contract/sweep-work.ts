@@ -71,6 +71,34 @@ export function sweepWorkContract({ repo, pairOfGateways }: ContractContext): vo
       expect(atNoonAfterSettle).toEqual([[late.id, marks[late.id]]]);
     });
 
+    it('finds a deferred walk only past its new time; a later mark is due at its own', async () => {
+      // Prepare: a walk owed since 09:00, deferred until 20:00; another's deferral names an older mark.
+      const [deferred, remarked] = await pairOfGateways();
+      const first = '2026-12-05T09:00:00.000Z#0a1b2c3d';
+      const later = '2026-12-05T10:00:00.000Z#4e5f6a7b';
+      for (const gateway of [deferred, remarked])
+        await repo().upsertGateway({ ...gateway, peerWalkOwedSince: first });
+      const ours = new Set([deferred.id, remarked.id]);
+      const owedBefore = async (walkBefore: string) =>
+        (await repo().findSweepWork({ stalledBefore: AT, cascadeBefore: AT, walkBefore })).owedWalks
+          .filter((gateway) => ours.has(gateway.id))
+          .map((gateway) => gateway.id)
+          .sort();
+
+      // Act: the second gets a later mark before its deferral of the first is written.
+      await repo().deferPeerWalk(deferred.id, first, '2026-12-05T20:00:00.000Z');
+      await repo().deferPeerWalk(remarked.id, first, '2026-12-05T20:00:00.000Z');
+      await repo().upsertGateway({ ...remarked, peerWalkOwedSince: later });
+      await repo().deferPeerWalk(remarked.id, first, '2026-12-05T22:00:00.000Z');
+      const atNoon = await owedBefore('2026-12-05T12:00:00.000Z');
+      const atNinePm = await owedBefore('2026-12-05T21:00:00.000Z');
+
+      // Assess: the deferred one is due after 20:00; the later mark at its own time, whatever was deferred.
+      expect(atNoon).toEqual([remarked.id]);
+      expect(atNinePm).toEqual([deferred.id, remarked.id].sort());
+      expect((await repo().getGateway(deferred.id))?.peerWalkOwedSince).toBe(first);
+    });
+
     it('records a re-drive over the one it read and in the status it read, leaving updatedAt', async () => {
       // Prepare
       const [a, b] = await pairOfGateways();
