@@ -5,6 +5,7 @@
  */
 import { type StepFailure, userFacingFailureReason } from '../core/failure-reasons';
 import type { Peering, PeeringStatus } from '../core/types';
+import { peeringAuditDetail } from '../core/views';
 import { logger } from '../shared/logger';
 import { announceActivated, clientConfigsChanged } from './peering-workflow';
 import type { Dependencies } from './ports';
@@ -56,7 +57,11 @@ export async function compensatePeering(
   await d.repository.detachPeering(input.peeringId);
   // At least once, as "VPC Peering Activated": a retry after a publish that failed finds FAILED.
   if (peering?.status === 'FAILED') {
-    await d.audit.publish('VPC Peering Failed', { peeringId: peering.id, reason: peering.statusReason });
+    await d.audit.publish('VPC Peering Failed', {
+      peeringId: peering.id,
+      ownerId: peering.ownerId,
+      reason: peering.statusReason,
+    });
   }
   return { active: false };
 }
@@ -115,7 +120,7 @@ export async function releasePeering(
   await d.repository.releasePeering(input.peeringId, { deleteRecord: false });
   await d.secrets.delete(d.secrets.names.presharedKey(input.peeringId));
   if (!input.deleteRecord || !peering) return;
-  await d.audit.publish('VPC Peering Deleted', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
+  await d.audit.publish('VPC Peering Deleted', peeringAuditDetail(peering));
   // The record goes last: until then a retry still finds the peering, and publishes its deletion.
   // What the first call freed stays freed (releasePeering is idempotent).
   await d.repository.releasePeering(input.peeringId, { deleteRecord: true });

@@ -15,6 +15,7 @@ import {
 import { generatePresharedKey } from '../core/key-format';
 import { peeringPeerName } from '../core/schemas';
 import type { Gateway, GatewayRecord, Peering, PeerRecord } from '../core/types';
+import { peeringAuditDetail } from '../core/views';
 import { retry } from '../shared/retry';
 import type { Dependencies, NewPeeringSide, RouteBlockVersion } from './ports';
 import { keyHoldersOn } from './public-key-holders';
@@ -211,7 +212,7 @@ async function announceCreated(
   d: Deps<'audit'>,
   peering: Peering,
 ): Promise<{ gatewayIds: [string, string] }> {
-  await d.audit.publish('VPC Peering Created', { peeringId: peering.id, gatewayIds: peering.gatewayIds });
+  await d.audit.publish('VPC Peering Created', peeringAuditDetail(peering));
   return { gatewayIds: peering.gatewayIds };
 }
 
@@ -323,7 +324,7 @@ export async function announceActivated(
   // Side by side: each is repeated whenever this step is (a create's latency is its round trips).
   await Promise.all([
     clientConfigsChanged(d, peering),
-    d.audit.publish('VPC Peering Activated', { peeringId: peering.id, gatewayIds: peering.gatewayIds }),
+    d.audit.publish('VPC Peering Activated', peeringAuditDetail(peering)),
   ]);
   return { status: 'ACTIVE' };
 }

@@ -12,12 +12,14 @@ const EXECUTION_NAME_MAX_CHARS = 80;
 
 /**
  * The push-gateway execution of a gateway at `generation`. Gateway ids use only name-safe
- * characters; one too long for the limit becomes a digest.
+ * characters; one too long for the limit becomes a digest, after `push_`: the digest is itself a
+ * valid gateway id, and `push-<digest>-<n>` would be the name of that other gateway's push, which
+ * a start would join (review s14c).
  */
 export function pushExecutionName(gatewayId: string, generation: number): string {
   const name = `push-${gatewayId}-${generation}`;
   if (name.length <= EXECUTION_NAME_MAX_CHARS) return name;
-  return `push-${derivedHex(['push', gatewayId])}-${generation}`;
+  return `push_${derivedHex(['push', gatewayId])}-${generation}`;
 }
 
 export interface PushRun {

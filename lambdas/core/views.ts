@@ -2,7 +2,7 @@
  * What the API shows of stored records: the public shapes of docs/CONTRACT.md#resources, copied field by field so
  * bookkeeping (generations, secret-store names, storage keys) can never leak into a response.
  */
-import type { Gateway, GatewayRecord, Peer, PeerRecord } from './types';
+import type { Gateway, GatewayRecord, Peer, Peering, PeerRecord } from './types';
 
 export const GATEWAY_FIELDS = [
   'id',
@@ -77,3 +77,10 @@ export function toPublicPeer(record: PeerRecord, gateway: ClientConfigSource): P
     configOutdated: isClientConfigOutdated(record, gateway),
   };
 }
+
+/** What an audit event says of a peering: ids and its owner (to route per tenant), never a key. */
+export const peeringAuditDetail = (peering: Pick<Peering, 'id' | 'ownerId' | 'gatewayIds'>) => ({
+  peeringId: peering.id,
+  ownerId: peering.ownerId,
+  gatewayIds: peering.gatewayIds,
+});

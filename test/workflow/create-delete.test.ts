@@ -55,9 +55,11 @@ describe('create-peering', () => {
     const peerOnA = await bench.repository().getPeer(a.id, 'vpc-peering-pcx-ok');
     expect(peerOnA?.allowedIps).toEqual([b.vpcCidr, b.tunnelSubnet]);
     expect(peerOnA?.endpoint).toBe(`${b.publicIp}:51820`);
-    expect(bench.audit().events.map((e) => e.detailType)).toEqual([
-      'VPC Peering Created',
-      'VPC Peering Activated',
+    // Each audit event names the peering's owner, for routing per tenant.
+    const detail = { peeringId: 'pcx-ok', ownerId: a.ownerId, gatewayIds: [a.id, b.id] };
+    expect(bench.audit().events.map(({ detailType, detail }) => ({ detailType, detail }))).toEqual([
+      { detailType: 'VPC Peering Created', detail },
+      { detailType: 'VPC Peering Activated', detail },
     ]);
   });
 

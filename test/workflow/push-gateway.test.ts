@@ -10,6 +10,7 @@ import type { SecretStore, WorkflowEngine } from '../../lambdas/app/ports';
 import { pushExecutionName } from '../../lambdas/app/push-runs';
 import { CommandFailedError, PushFailedError } from '../../lambdas/core/errors';
 import { generateKeyPair } from '../../lambdas/core/keys';
+import { isResourceId } from '../../lambdas/core/schemas';
 import type { Caller, GatewayRecord } from '../../lambdas/core/types';
 import { logger } from '../../lambdas/shared/logger';
 import type { LambdaHandler } from '../../runtime/workflow-engine';
@@ -239,6 +240,18 @@ describe('pushExecutionName', () => {
     for (const name of names) expect(name).toMatch(STEP_FUNCTIONS_NAME);
     expect(names[0]).not.toBe(names[1]);
     expect(names[2]).toBe(names[0]);
-    expect(names[0]).toMatch(/^push-[0-9a-f]{16}-3$/);
+    expect(names[0]).toMatch(/^push_[0-9a-f]{16}-3$/);
+  });
+
+  it("never names a long id's push as a short id's: the short id may be the long one's digest", () => {
+    // Prepare: a valid gateway id spelled as the digest of a long one.
+    const longId = `gw-${'a'.repeat(100)}`;
+    const digestId = /^push_([0-9a-f]{16})-7$/.exec(pushExecutionName(longId, 7))?.[1];
+    // Act
+    const names = [pushExecutionName(longId, 7), pushExecutionName(String(digestId), 7)];
+    // Assess
+    expect(digestId).toBeDefined();
+    expect(isResourceId(String(digestId))).toBe(true);
+    expect(names[0]).not.toBe(names[1]);
   });
 });
