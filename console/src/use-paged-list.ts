@@ -67,9 +67,9 @@ async function readPage<T>(fetchPage: (nextToken?: string) => Promise<Page<T>>, 
 }
 
 /**
- * `fetchPage` reads one page (`limit: LIST_PAGE_SIZE`, api/client.ts); `filters` name what it sends besides the
- * token: when they change the list starts again from page 1. `preloaded`, when given, stands for
- * the first page of the first load.
+ * `fetchPage` reads one page (`limit: LIST_PAGE_SIZE`, api/client.ts); `filters` name what it
+ * sends besides the token: when they change the list starts again from page 1. `preloaded`, when
+ * given, stands for the first page of the first load.
  */
 export function usePagedList<T>(
   action: string,
