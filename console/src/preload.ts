@@ -4,10 +4,10 @@
  * the rest of the bundle compiles and renders (README, "Using the console"; measured by
  * `npx tsx bench/run.ts console`).
  */
-import { configureApi, type Gateway, type Listed } from './api/client';
+import { configureApi, type Gateway, type Page } from './api/client';
 import { restoreSession } from './auth/session';
 import { type ConsoleConfig, loadConfig } from './config';
-import { loadGateways } from './pages/gateways-data';
+import { gatewaysPage } from './pages/gateways-data';
 import { matchRoute } from './routes';
 
 /** A load already under way, and its value once it has arrived. */
@@ -33,13 +33,13 @@ export const configReady: Promise<ConsoleConfig> = loadConfig().then((config) =>
 // app (a page's test) has nothing to report.
 configReady.catch(() => undefined);
 
-let gatewayList: Preloaded<Listed<Gateway>> | undefined;
+let gatewayList: Preloaded<Page<Gateway>> | undefined;
 if (restoreSession() && matchRoute(window.location.pathname).page === 'gateways') {
-  gatewayList = new Preloaded(configReady.then(() => loadGateways()));
+  gatewayList = new Preloaded(configReady.then(() => gatewaysPage()));
 }
 
 /** The preloaded first page of the list (unfiltered), once: a refresh loads again. */
-export function takePreloadedGateways(): Preloaded<Listed<Gateway>> | undefined {
+export function takePreloadedGateways(): Preloaded<Page<Gateway>> | undefined {
   const taken = gatewayList;
   gatewayList = undefined;
   return taken;

@@ -77,7 +77,7 @@ it('finishes an owed walk once it is older than the bound, not before, and only 
 
 it('leaves a walk that fails again owed, for the next sweep', async () => {
   // Prepare
-  const { deps, hub, hubEntry, throttle, sweepAt } = await walkLeftOwed();
+  const { hub, hubEntry, throttle, sweepAt } = await walkLeftOwed();
   throttle(true);
 
   // Act

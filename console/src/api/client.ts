@@ -65,6 +65,15 @@ export async function callWithStatus<T>(request: Promise<Answer<T>>): Promise<{ 
   return { data: answer.data as T, status: response.status };
 }
 
+/** One page of a list as the API answers it: no `nextToken` on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextToken?: string;
+}
+
+/** The rows of a list page (VPN Gateways, VPC Peerings): each is one request of this `limit`. */
+export const LIST_PAGE_SIZE = 20;
+
 /** A list as the console holds it: at most `MAX_PAGES` pages, and whether more were left unread. */
 export interface Listed<T> {
   items: T[];

@@ -1,10 +1,12 @@
-/** VPN Gateways: every gateway the caller sees; admins also see and filter by owner. */
+/**
+ * VPN Gateways: every gateway the caller sees, a page of the API at a time (use-paged-list.ts), in
+ * the API's order (by id); admins also see and filter by owner (on the server: `ownerId`).
+ */
 import { useCollection } from '@cloudscape-design/collection-hooks';
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import Header from '@cloudscape-design/components/header';
 import Link from '@cloudscape-design/components/link';
-import Pagination from '@cloudscape-design/components/pagination';
 import Select, { type SelectProps } from '@cloudscape-design/components/select';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table, { type TableProps } from '@cloudscape-design/components/table';
@@ -13,12 +15,11 @@ import { useEffect, useState } from 'react';
 import type { Gateway } from '../api/client';
 import type { Identity } from '../auth/session';
 import { GatewayStatusBadge } from '../components/badges';
-import { PAGINATION_LABELS } from '../components/labels';
-import { ListLimitNotice, listCounter } from '../components/list-limit';
+import { ListPagination, listCounter } from '../components/paged-list';
 import { takePreloadedGateways } from '../preload';
 import { followInApp, gatewayHref, navigate } from '../router';
-import { useLoad } from '../use-load';
-import { loadGateways } from './gateways-data';
+import { usePagedList } from '../use-paged-list';
+import { gatewaysPage } from './gateways-data';
 
 const ALL_OWNERS: SelectProps.Option = { label: 'All owners', value: '' };
 
@@ -27,7 +28,6 @@ function columns(isAdmin: boolean): TableProps.ColumnDefinition<Gateway>[] {
     {
       id: 'name',
       header: 'Name',
-      sortingField: 'name',
       isRowHeader: true,
       cell: (gateway) => (
         <Link href={gatewayHref(gateway.id)} onFollow={followInApp}>
@@ -35,16 +35,15 @@ function columns(isAdmin: boolean): TableProps.ColumnDefinition<Gateway>[] {
         </Link>
       ),
     },
-    { id: 'owner', header: 'Owner', sortingField: 'ownerId', cell: (g) => g.ownerId, adminOnly: true },
-    { id: 'vpc', header: 'VPC', sortingField: 'vpcId', cell: (g) => g.vpcId },
-    { id: 'cidr', header: 'VPC CIDR', sortingField: 'vpcCidr', cell: (g) => g.vpcCidr },
-    { id: 'tunnel', header: 'Tunnel subnet', sortingField: 'tunnelSubnet', cell: (g) => g.tunnelSubnet },
+    { id: 'owner', header: 'Owner', cell: (g) => g.ownerId, adminOnly: true },
+    { id: 'vpc', header: 'VPC', cell: (g) => g.vpcId },
+    { id: 'cidr', header: 'VPC CIDR', cell: (g) => g.vpcCidr },
+    { id: 'tunnel', header: 'Tunnel subnet', cell: (g) => g.tunnelSubnet },
     { id: 'endpoint', header: 'Public endpoint', cell: (g) => `${g.publicIp}:${g.listenPort}` },
-    { id: 'location', header: 'Location', sortingField: 'location', cell: (g) => g.location || '-' },
+    { id: 'location', header: 'Location', cell: (g) => g.location || '-' },
     {
       id: 'status',
       header: 'Status',
-      sortingField: 'status',
       cell: (g) => <GatewayStatusBadge status={g.status} />,
     },
   ];
@@ -52,9 +51,9 @@ function columns(isAdmin: boolean): TableProps.ColumnDefinition<Gateway>[] {
 }
 
 /**
- * The owner filter's options: the owners of the loaded list matching what is typed, and what is
- * typed itself, as an owner id the API filters by (`ownerId=`): the loaded list may not hold every
- * owner (it stops at 5,000 gateways).
+ * The owner filter's options: the owners of the pages seen matching what is typed, and what is
+ * typed itself, as an owner id the API filters by (`ownerId=`): the pages seen may not hold every
+ * owner.
  */
 export function ownerOptions(knownOwners: string[], typed: string): SelectProps.Option[] {
   const text = typed.trim();
@@ -70,96 +69,83 @@ export function GatewaysList({ identity }: { identity: Identity }) {
   const [owner, setOwner] = useState<SelectProps.Option>(ALL_OWNERS);
   const ownerId = owner.value || undefined;
   const [preloaded] = useState(takePreloadedGateways);
-  const { data, loading, reload } = useLoad(
+  const list = usePagedList(
     'Loading gateways',
-    () => loadGateways(ownerId),
+    (nextToken) => gatewaysPage(ownerId, nextToken),
     [ownerId],
     preloaded,
   );
   // The API filters by owner; the same filter here keeps the table right against an API that does not yet.
-  const gateways = (data?.items ?? []).filter((gateway) => !ownerId || gateway.ownerId === ownerId);
-  const truncated = data?.truncated ?? false;
+  const gateways = list.items.filter((gateway) => !ownerId || gateway.ownerId === ownerId);
   const [knownOwners, setKnownOwners] = useState<string[]>([]);
-  // The owner filter offers the owners of the unfiltered list.
+  // The owner filter offers the owners of the unfiltered pages seen.
   useEffect(() => {
-    if (!ownerId && data) setKnownOwners([...new Set(data.items.map((g) => g.ownerId))].sort());
-  }, [data, ownerId]);
+    if (ownerId || list.loading) return;
+    setKnownOwners((known) => {
+      const more = list.items.map((g) => g.ownerId).filter((id) => !known.includes(id));
+      return more.length ? [...new Set([...known, ...more])].sort() : known;
+    });
+  }, [list.items, list.loading, ownerId]);
   const [ownerText, setOwnerText] = useState('');
-  const { items, collectionProps, filterProps, paginationProps, filteredItemsCount } = useCollection(
-    gateways,
-    {
-      filtering: {
-        empty: (
-          <Box textAlign="center" color="inherit">
-            <SpaceBetween size="xxs">
-              <b>No gateways</b>
-              <Box variant="p" color="inherit">
-                {identity.isAdmin
-                  ? 'Register a gateway to manage it here.'
-                  : 'Your VPN gateways appear here once the provisioning system registers them.'}
-              </Box>
-            </SpaceBetween>
-          </Box>
-        ),
-        noMatch: (
-          <Box textAlign="center" color="inherit">
-            <b>No match</b>
+  const { items, collectionProps, filterProps, filteredItemsCount } = useCollection(gateways, {
+    filtering: {
+      empty: (
+        <Box textAlign="center" color="inherit">
+          <SpaceBetween size="xxs">
+            <b>No gateways</b>
             <Box variant="p" color="inherit">
-              No gateway matches the filter.
+              {identity.isAdmin
+                ? 'Register a gateway to manage it here.'
+                : 'Your VPN gateways appear here once the provisioning system registers them.'}
             </Box>
+          </SpaceBetween>
+        </Box>
+      ),
+      noMatch: (
+        <Box textAlign="center" color="inherit">
+          <b>No match on this page</b>
+          <Box variant="p" color="inherit">
+            The filter looks at this page only; other pages may hold a match.
           </Box>
-        ),
-      },
-      sorting: { defaultState: { sortingColumn: { sortingField: 'name' } } },
-      pagination: { pageSize: 20 },
+        </Box>
+      ),
     },
-  );
+  });
   return (
     <Table
       {...collectionProps}
       items={items}
-      loading={loading}
+      loading={list.loading}
       loadingText="Loading gateways"
       trackBy="id"
       variant="full-page"
       columnDefinitions={columns(identity.isAdmin)}
       header={
-        <SpaceBetween size="s">
-          <Header
-            variant="awsui-h1-sticky"
-            counter={loading ? undefined : listCounter(gateways.length, truncated)}
-            description="WireGuard VPN gateways, one per VPC. Open one to peer its VPC with another."
-            actions={
-              <SpaceBetween direction="horizontal" size="xs">
-                <Button iconName="refresh" ariaLabel="Refresh gateways" onClick={reload} />
-                {identity.isAdmin && (
-                  <Button variant="primary" onClick={() => navigate('/gateways/register')}>
-                    Register gateway
-                  </Button>
-                )}
-              </SpaceBetween>
-            }
-          >
-            VPN Gateways
-          </Header>
-          {truncated && (
-            <ListLimitNotice
-              count={gateways.length}
-              what="gateways"
-              narrow={
-                identity.isAdmin ? 'Choose or type an owner id in the Owner filter to list theirs.' : ''
-              }
-            />
-          )}
-        </SpaceBetween>
+        <Header
+          variant="awsui-h1-sticky"
+          counter={list.loading ? undefined : listCounter(list)}
+          description="WireGuard VPN gateways, one per VPC, in order of id. Open one to peer its VPC with another."
+          actions={
+            <SpaceBetween direction="horizontal" size="xs">
+              <Button iconName="refresh" ariaLabel="Refresh gateways" onClick={list.refresh} />
+              {identity.isAdmin && (
+                <Button variant="primary" onClick={() => navigate('/gateways/register')}>
+                  Register gateway
+                </Button>
+              )}
+            </SpaceBetween>
+          }
+        >
+          VPN Gateways
+        </Header>
       }
       filter={
         <SpaceBetween direction="horizontal" size="xs">
           <TextFilter
             {...filterProps}
-            filteringPlaceholder="Find gateways"
-            filteringAriaLabel="Filter gateways"
-            countText={`${filteredItemsCount ?? 0} matches`}
+            filteringPlaceholder="Find on this page"
+            filteringAriaLabel="Filter the gateways of this page"
+            countText={`${filteredItemsCount ?? 0} matches on this page`}
           />
           {identity.isAdmin && (
             <Select
@@ -176,7 +162,7 @@ export function GatewaysList({ identity }: { identity: Identity }) {
           )}
         </SpaceBetween>
       }
-      pagination={<Pagination {...paginationProps} ariaLabels={PAGINATION_LABELS} />}
+      pagination={<ListPagination list={list} />}
     />
   );
 }

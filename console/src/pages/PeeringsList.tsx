@@ -1,58 +1,69 @@
-/** VPC Peerings: every peering the caller sees, its two gateways linked, and Delete with confirmation. */
+/**
+ * VPC Peerings: every peering the caller sees, a page of the API at a time (use-paged-list.ts) in
+ * the API's order (by id), its two gateways linked, and Delete with confirmation.
+ */
 import { useCollection } from '@cloudscape-design/collection-hooks';
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import Header from '@cloudscape-design/components/header';
 import Link from '@cloudscape-design/components/link';
 import Modal from '@cloudscape-design/components/modal';
-import Pagination from '@cloudscape-design/components/pagination';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table, { type TableProps } from '@cloudscape-design/components/table';
 import TextFilter from '@cloudscape-design/components/text-filter';
 import { useState } from 'react';
-import {
-  allPages,
-  api,
-  call,
-  callWithStatus,
-  type Gateway,
-  type Listed,
-  PAGE_SIZE,
-  type Peering,
-} from '../api/client';
+import { api, call, callWithStatus, LIST_PAGE_SIZE, type Page, type Peering } from '../api/client';
 import { PeeringStatusBadge } from '../components/badges';
-import { PAGINATION_LABELS } from '../components/labels';
-import { ListLimitNotice, listCounter } from '../components/list-limit';
+import { ListPagination, listCounter } from '../components/paged-list';
 import { useRetryWait, WaitingButton } from '../components/retry-wait';
 import { formatTime } from '../lib/format';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref } from '../router';
-import { useLoad } from '../use-load';
+import { usePagedList } from '../use-paged-list';
 import { untilPeeringGone } from './gateway-data';
-import { loadGateways } from './gateways-data';
 
 interface Row extends Peering {
   names: [string, string];
 }
 
-async function loadPeerings(): Promise<Listed<Row>> {
-  const [peerings, gateways] = await Promise.all([
-    allPages((nextToken) =>
-      call(
-        api().GET('/v1/vpc-peerings', {
-          params: { query: { limit: PAGE_SIZE, ...(nextToken ? { nextToken } : {}) } },
-        }),
-      ),
-    ),
-    loadGateways(),
-  ]);
-  // A gateway past the gateway list's limit shows by its id.
-  const names = new Map(gateways.items.map((gateway: Gateway) => [gateway.id, gateway.name || gateway.id]));
-  const items = peerings.items.map((peering): Row => {
+/** Name look-ups at once: a page's (up to 40 gateways) stay well inside the caller's burst. */
+const NAME_LOOKUPS_AT_ONCE = 4;
+
+/**
+ * The names of these gateways, each read once (`GET /v1/gateways/{id}`) and kept in `names`: the
+ * page shown needs at most two per row, whatever the size of the fleet. A gateway that cannot be
+ * read (gone, or the read refused) shows by its id.
+ */
+async function nameGateways(ids: string[], names: Map<string, string>): Promise<void> {
+  const unnamed = [...new Set(ids)].filter((id) => !names.has(id));
+  const lookUp = async (): Promise<void> => {
+    for (let id = unnamed.shift(); id !== undefined; id = unnamed.shift()) {
+      const gatewayId = id;
+      const gateway = await call(
+        api().GET('/v1/gateways/{id}', { params: { path: { id: gatewayId } } }),
+      ).catch(() => undefined);
+      if (gateway) names.set(gatewayId, gateway.name || gatewayId);
+    }
+  };
+  await Promise.all(Array.from({ length: NAME_LOOKUPS_AT_ONCE }, lookUp));
+}
+
+/** One page of peerings, with the names of their gateways. */
+async function peeringsPage(names: Map<string, string>, nextToken?: string): Promise<Page<Row>> {
+  const page = await call(
+    api().GET('/v1/vpc-peerings', {
+      params: { query: { limit: LIST_PAGE_SIZE, ...(nextToken ? { nextToken } : {}) } },
+    }),
+  );
+  await nameGateways(
+    page.items.flatMap((peering) => peering.gatewayIds),
+    names,
+  );
+  const items = page.items.map((peering): Row => {
     const [a = '', b = ''] = peering.gatewayIds;
     return { ...peering, names: [names.get(a) ?? a, names.get(b) ?? b] };
   });
-  return { items, truncated: peerings.truncated };
+  return { items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
 }
 
 const gatewayLink = (id: string | undefined, name: string) =>
@@ -66,13 +77,12 @@ const gatewayLink = (id: string | undefined, name: string) =>
 
 export function PeeringsList() {
   const { notify, reportError } = useNotifications();
-  const { data, loading, reload } = useLoad('Loading VPC peerings', loadPeerings, []);
+  const [names] = useState(() => new Map<string, string>());
+  const list = usePagedList('Loading VPC peerings', (nextToken) => peeringsPage(names, nextToken), []);
   const [deleting, setDeleting] = useState<Row>();
   const [busy, setBusy] = useState(false);
   const wait = useRetryWait();
-  const rows = data?.items ?? [];
-  const truncated = data?.truncated ?? false;
-  const { items, collectionProps, filterProps, paginationProps, filteredItemsCount } = useCollection(rows, {
+  const { items, collectionProps, filterProps, filteredItemsCount } = useCollection(list.items, {
     filtering: {
       empty: (
         <Box textAlign="center" color="inherit">
@@ -82,26 +92,26 @@ export function PeeringsList() {
           </Box>
         </Box>
       ),
-      noMatch: <Box textAlign="center">No peering matches the filter.</Box>,
+      noMatch: (
+        <Box textAlign="center">
+          No peering on this page matches the filter; other pages may hold a match.
+        </Box>
+      ),
     },
-    sorting: { defaultState: { sortingColumn: { sortingField: 'createdAt' }, isDescending: true } },
-    pagination: { pageSize: 20 },
   });
   const columns: TableProps.ColumnDefinition<Row>[] = [
-    { id: 'id', header: 'Peering', sortingField: 'id', isRowHeader: true, cell: (row) => row.id },
+    { id: 'id', header: 'Peering', isRowHeader: true, cell: (row) => row.id },
     { id: 'a', header: 'Gateway', cell: (row) => gatewayLink(row.gatewayIds[0], row.names[0]) },
     { id: 'b', header: 'Remote gateway', cell: (row) => gatewayLink(row.gatewayIds[1], row.names[1]) },
     {
       id: 'status',
       header: 'Status',
-      sortingField: 'status',
       cell: (row) => <PeeringStatusBadge status={row.status} />,
     },
     { id: 'reason', header: 'Status reason', cell: (row) => row.statusReason ?? '-' },
     {
       id: 'createdAt',
       header: 'Created',
-      sortingField: 'createdAt',
       cell: (row) => formatTime(row.createdAt),
     },
     {
@@ -122,10 +132,10 @@ export function PeeringsList() {
         callWithStatus(api().DELETE('/v1/vpc-peerings/{id}', { params: { path: { id: row.id } } })),
       );
       setDeleting(undefined);
-      // 202 while it runs: follow this peering alone (404 once gone), then load the list once.
+      // 202 while it runs: follow this peering alone (404 once gone), then read the page shown once.
       if (status === 202) await untilPeeringGone(row.id);
       notify({ type: 'success', content: `VPC peering ${row.id} deleted on both gateways.` });
-      reload();
+      list.reload();
     } catch (error) {
       if (!wait.holds(error)) setDeleting(undefined);
       reportError(`Deleting VPC peering ${row.id}`, error);
@@ -138,39 +148,30 @@ export function PeeringsList() {
       <Table
         {...collectionProps}
         items={items}
-        loading={loading}
+        loading={list.loading}
         loadingText="Loading VPC peerings"
         trackBy="id"
         variant="full-page"
         columnDefinitions={columns}
         header={
-          <SpaceBetween size="s">
-            <Header
-              variant="awsui-h1-sticky"
-              counter={loading ? undefined : listCounter(rows.length, truncated)}
-              description="Each peering connects the VPCs of two of your gateways, on both sides."
-              actions={<Button iconName="refresh" ariaLabel="Refresh VPC peerings" onClick={reload} />}
-            >
-              VPC Peerings
-            </Header>
-            {truncated && (
-              <ListLimitNotice
-                count={rows.length}
-                what="VPC peerings"
-                narrow="A gateway's page lists all of its peerings."
-              />
-            )}
-          </SpaceBetween>
+          <Header
+            variant="awsui-h1-sticky"
+            counter={list.loading ? undefined : listCounter(list)}
+            description="Each peering connects the VPCs of two of your gateways, on both sides; in order of id."
+            actions={<Button iconName="refresh" ariaLabel="Refresh VPC peerings" onClick={list.refresh} />}
+          >
+            VPC Peerings
+          </Header>
         }
         filter={
           <TextFilter
             {...filterProps}
-            filteringPlaceholder="Find peerings"
-            filteringAriaLabel="Filter peerings"
-            countText={`${filteredItemsCount ?? 0} matches`}
+            filteringPlaceholder="Find on this page"
+            filteringAriaLabel="Filter the peerings of this page"
+            countText={`${filteredItemsCount ?? 0} matches on this page`}
           />
         }
-        pagination={<Pagination {...paginationProps} ariaLabels={PAGINATION_LABELS} />}
+        pagination={<ListPagination list={list} />}
       />
       {deleting && (
         <Modal

@@ -1,15 +1,17 @@
-/** What the VPN Gateways list loads; preload.ts starts the first load before the app has loaded. */
-import { allPages, api, call, type Gateway, type Listed, PAGE_SIZE } from '../api/client';
+/** What the VPN Gateways list reads; preload.ts starts its first page before the app has loaded. */
+import { api, call, type Gateway, LIST_PAGE_SIZE, type Page } from '../api/client';
 
-/** An admin's `ownerId` narrows the list on the server: past the first 5,000 gateways too. */
-export function loadGateways(ownerId?: string): Promise<Listed<Gateway>> {
-  return allPages((nextToken) =>
-    call(
-      api().GET('/v1/gateways', {
-        params: {
-          query: { limit: PAGE_SIZE, ...(nextToken ? { nextToken } : {}), ...(ownerId ? { ownerId } : {}) },
+/** One page of gateways; an admin's `ownerId` narrows the list on the server. */
+export function gatewaysPage(ownerId?: string, nextToken?: string): Promise<Page<Gateway>> {
+  return call(
+    api().GET('/v1/gateways', {
+      params: {
+        query: {
+          limit: LIST_PAGE_SIZE,
+          ...(nextToken ? { nextToken } : {}),
+          ...(ownerId ? { ownerId } : {}),
         },
-      }),
-    ),
+      },
+    }),
   );
 }

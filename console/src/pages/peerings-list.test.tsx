@@ -21,7 +21,7 @@ const peering = {
 };
 
 describe('VPC Peerings: Delete', () => {
-  test('follows the deleted peering alone until it is gone, then loads the lists once', async () => {
+  test('follows the deleted peering alone until it is gone, then reads the page once', async () => {
     // Prepare: the delete runs (202); the peering answers twice more, then 404
     let answersLeft = 2;
     const seen = stubApi(({ method, path }) => {
@@ -31,19 +31,19 @@ describe('VPC Peerings: Delete', () => {
         return answersLeft >= 0 ? Response.json({ ...peering, status: 'DELETING' }) : notFound();
       }
       if (path === '/v1/vpc-peerings') return Response.json({ items: answersLeft < 0 ? [] : [peering] });
-      return Response.json({ items: [] }); // the gateways' names
+      return notFound(); // the gateways' names: shown by id
     });
     renderPage(<PeeringsList />);
     const row = await screen.findByRole('row', { name: /pcx-1/ });
     // Act
     await userEvent.click(within(row).getByRole('button', { name: 'Delete' }));
     await userEvent.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete' }));
-    // Assess: three GETs of the peering, and each list loaded twice only (the page, then once after)
+    // Assess: three GETs of the peering, and the page read twice only (shown, then once after)
     await waitFor(() => expect(screen.queryByRole('row', { name: /pcx-1/ })).toBeNull(), { timeout: 8000 });
     const gets = (path: string) => seen.filter((r) => r.method === 'GET' && r.path === path).length;
     expect(gets('/v1/vpc-peerings/pcx-1')).toBe(3);
     expect(gets('/v1/vpc-peerings')).toBe(2);
-    expect(gets('/v1/gateways')).toBe(2);
+    expect(gets('/v1/gateways')).toBe(0);
   }, 15_000);
 });
 
@@ -84,19 +84,36 @@ describe('VPC Peerings: a throttled Delete', () => {
   }, 15_000);
 });
 
-describe('VPC Peerings past the list limit', () => {
-  test('counts 5000+ and says only the first 5,000 are shown', async () => {
-    // Prepare: pages of peerings that never end
-    stubApi(({ path, query }) => {
-      if (path !== '/v1/vpc-peerings') return Response.json({ items: [] });
+describe('VPC Peerings, a page at a time', () => {
+  test("reads one page, names only that page's gateways, and the next page by its token", async () => {
+    // Prepare: pages of peerings that never end, between gateways named after their ids
+    const seen = stubApi(({ path, query }) => {
+      if (path.startsWith('/v1/gateways/')) {
+        const id = path.slice('/v1/gateways/'.length);
+        return Response.json({ id, name: `name-of-${id}` });
+      }
       const page = Number(query.get('nextToken') ?? 0);
-      const items = Array.from({ length: 100 }, (_, i) => ({ ...peering, id: `pcx-${page}-${i}` }));
+      const items = Array.from({ length: 20 }, (_, i) => ({
+        ...peering,
+        id: `pcx-${page}-${i}`,
+        gatewayIds: [`gw-${page}`, `gw-${page}-${i}`],
+      }));
       return Response.json({ items, nextToken: String(page + 1) });
     });
     // Act
     renderPage(<PeeringsList />);
+    // Assess: one page of 20, its 21 gateways named once each, the counter open
+    const row = await screen.findByRole('row', { name: /pcx-0-3/ });
+    expect(within(row).getByRole('link', { name: 'name-of-gw-0-3' })).toBeTruthy();
+    const lists = () => seen.filter((r) => r.path === '/v1/vpc-peerings');
+    expect(lists().map((r) => r.query.toString())).toEqual(['limit=20']);
+    expect(seen.filter((r) => r.path.startsWith('/v1/gateways/'))).toHaveLength(21);
+    expect(screen.getByText('(20+)')).toBeTruthy();
+    // Act
+    await userEvent.click(screen.getByRole('button', { name: 'Next page' }));
     // Assess
-    await screen.findByText('Showing the first 5,000 VPC peerings', {}, { timeout: 8000 });
-    expect(screen.getByText('(5000+)')).toBeTruthy();
+    await screen.findByRole('row', { name: /pcx-1-3/ });
+    expect(lists()[1]?.query.get('nextToken')).toBe('1');
+    expect(screen.getByText('(40+)')).toBeTruthy();
   }, 15_000);
 });
