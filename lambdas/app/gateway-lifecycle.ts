@@ -57,9 +57,9 @@ export interface GatewayUpdate {
  * "VPN Gateway Updated": validates the Gateway it carries and upserts the registry, keeping the
  * control plane's bookkeeping (generation, the private key it holds, createdAt). When a known
  * gateway's endpoint (publicIp:listenPort) or public key (one whose key pair the product holds)
- * changed, every peer gateway's entry for it gets it too; a new key already held by one of its
- * peers, or by another entry on a peer gateway, refuses the update first; peerings allocated while
- * it runs get the change from a second listing after the registry write. When its
+ * changed, every peer gateway's entry for it gets it too, from a listing taken after the registry
+ * write (which marks the walk owed until it ends); a new key already held by one of its peers, or
+ * by another entry on a peer gateway, refuses the update first. When its
  * instance changed, the old instance loses what was published for it and is torn down, and the
  * new one gets the gateway's configuration (docs/SECURITY.md, "A gateway moved to another instance").
  * One update of a gateway runs at a time (gateway-update-lease.ts); another waits, then is retried.
@@ -84,6 +84,17 @@ export async function gatewayUpdated(
     }
     return applyUpdate(d, id, input, existing, eventTime);
   });
+}
+
+/**
+ * The time kept of an event: its own, but never later than now. A producer may stamp `Time`
+ * itself, and one stamped in the future (a skewed clock) would otherwise have every later update
+ * ignored until then (review s14d).
+ */
+function receivedTime(eventTime: string, now: string): string {
+  if (Date.parse(eventTime) <= Date.parse(now)) return eventTime;
+  logger.warn('update stamped in the future: kept as received now', { eventTime, now });
+  return now;
 }
 
 /** Whether an event of `time` is older than the one applied at `applied` (same second: not older). */
@@ -122,24 +133,24 @@ async function applyUpdate(
   const now = d.clock().toISOString();
   const merged = {
     ...mergeUpdate(id, input, existing, now),
-    ...(eventTime ? { updateEventTime: eventTime } : {}),
+    ...(eventTime ? { updateEventTime: receivedTime(eventTime, now) } : {}),
   };
   // What the peer gateways hold of it (their entries for it) changed, or an earlier update's walk
-  // over them did not finish (its redelivery finds the registry changed): a new key is checked first.
+  // over them did not finish (peerWalkOwedSince): every peer is walked once the registry holds it.
   const rekeyed = existing !== undefined && existing.publicKey !== merged.publicKey;
   const peersHoldChange =
     existing !== undefined &&
     (changesWhatPeersHold(existing, merged) || existing.peerWalkOwedSince !== undefined);
-  // Written with the change, removed once every peer has it (below).
-  const owed = changeMark(d.clock());
+  // Written in the same write as the change and removed once every peer has it (below): a run that
+  // fails or stops anywhere between leaves it, for the event's retry or, those spent, the sweep
+  // (finishOwedWalk), which then walk every peer with what the registry holds. One owed already is
+  // kept (owed since then; runs take turns under the lease), so the sweep's deferral of it holds.
+  const owed = existing?.peerWalkOwedSince ?? changeMark(d.clock());
   const record = peersHoldChange ? { ...merged, peerWalkOwedSince: owed } : merged;
-  const peerings = peersHoldChange ? await peeringPeersOf(d, record, rekeyed) : [];
+  // A new key held on either side refuses the whole update, before anything changes.
+  if (rekeyed) await refuseKeyClash(d, record, await peeringPeersOf(d, record.id));
   // Then: an instance another gateway holds refuses the whole update (docs/DECISIONS.md, "Hardening").
   await d.repository.claimInstance(record.instanceId, record.id);
-  // Peers before the registry: should a start fail, the redelivered event still sees the change
-  // and finishes the job (updateRemotePeer never bumps a generation twice, and the execution
-  // names it leads to dedupe the starts).
-  const pushes = await repushToPeers(d, record, peerings);
   const previousInstance =
     existing !== undefined && existing.instanceId !== record.instanceId ? existing.instanceId : undefined;
   // Its own interface listens on listenPort, and a new instance holds nothing yet: a new desired
@@ -154,10 +165,10 @@ async function applyUpdate(
     await retireInstance(d, { gatewayId: record.id, instanceId: previousInstance }, ownGeneration);
   }
   const stored = await d.repository.upsertGateway(record);
-  // A peering allocated between the listing above and the upsert copied the old key or endpoint,
-  // and Allocate's check passed (the registry still held them); one allocated after the upsert
-  // copies the new ones. So the peers are listed again, and the newcomers get the change too.
-  if (peersHoldChange) pushes.push(...(await repushToPeers(d, record, await newcomers(d, record, peerings))));
+  // The peers are listed once the registry holds the change, so none is missed: a peering committed
+  // before the listing is in it, and one that copied the old key or endpoint and commits after it
+  // fails Allocate's check (the registry no longer holds them) and copies the new ones.
+  const pushes = peersHoldChange ? await repushToPeers(d, record, await peeringPeersOf(d, record.id)) : [];
   // A move whose run stopped after the upsert (the event redelivered) is finished from the push
   // item, which still names the old instance until the new one's push records itself.
   const left = previousInstance ?? (await instanceLeftUnpushed(d, stored));
@@ -248,38 +259,14 @@ const endpointOf = (gateway: Pick<GatewayRecord, 'publicIp' | 'listenPort'>): st
 const changesWhatPeersHold = (existing: GatewayRecord, record: GatewayRecord): boolean =>
   existing.publicKey !== record.publicKey || endpointOf(existing) !== endpointOf(record);
 
-/**
- * The gateway's entries for peer gateways that `visited` does not hold: peerings allocated while
- * the update ran. Their remote entries are checked for a key clash by updateRemotePeer's commit.
- */
-async function newcomers(
-  d: Pick<UpdateDeps, 'repository'>,
-  gateway: GatewayRecord,
-  visited: readonly PeeringPeer[],
-): Promise<PeeringPeer[]> {
-  const seen = new Set(visited.map((peer) => peer.name));
-  const peers = await d.repository.listPeeringPeers(gateway.id);
-  return peers.filter((peer): peer is PeeringPeer => isPeeringPeer(peer) && !seen.has(peer.name));
-}
-
 const isPeeringPeer = (peer: PeerRecord): peer is PeeringPeer =>
   peer.type === 'vpc-peering' && Boolean(peer.remoteGatewayId);
 
 type PeeringPeer = PeerRecord & { remoteGatewayId: string };
 
-/**
- * The gateway's entries for its peer gateways. When its public key changed, a new key held on
- * either side refuses the update first, before anything changes (refuseKeyClash).
- */
-async function peeringPeersOf(
-  d: UpdateDeps,
-  gateway: GatewayRecord,
-  rekeyed: boolean,
-): Promise<PeeringPeer[]> {
-  const peers = await d.repository.listPeeringPeers(gateway.id);
-  const peerings = peers.filter(isPeeringPeer);
-  if (rekeyed) await refuseKeyClash(d, gateway, peerings);
-  return peerings;
+/** The gateway's entries for its peer gateways (both sides of a peering name theirs alike). */
+async function peeringPeersOf(d: Pick<UpdateDeps, 'repository'>, gatewayId: string): Promise<PeeringPeer[]> {
+  return (await d.repository.listPeeringPeers(gatewayId)).filter(isPeeringPeer);
 }
 
 /**

@@ -24,6 +24,8 @@ import { type CleanupSweep, cleanLeftoverSecrets } from './secret-cleanup';
 
 export interface Redrive {
   peeringId: string;
+  /** The peering's owner: audit events are routed per tenant (docs/CONTRACT.md#events). */
+  ownerId: string;
   status: Peering['status'];
   workflow: WorkflowName;
   executionId: string;
@@ -108,7 +110,13 @@ async function redriveInto(
     const name = await redriveName(d, peering);
     if (name === undefined) return;
     const { executionId } = await d.workflows.start(run.workflow, name, run.input);
-    const redrive = { peeringId: peering.id, status: peering.status, workflow: run.workflow, executionId };
+    const redrive = {
+      peeringId: peering.id,
+      ownerId: peering.ownerId,
+      status: peering.status,
+      workflow: run.workflow,
+      executionId,
+    };
     result.redriven.push(redrive);
     await d.audit.publish('VPC Peering Re-driven', { ...redrive });
   } catch (error) {
@@ -268,6 +276,7 @@ async function redriveCascade(
 
 export interface WalkRedrive {
   gatewayId: string;
+  ownerId: string;
   owedSince: string;
   /** The push-gateway executions started or joined: the peer gateways' and the gateway's own. */
   pushes: number;
@@ -297,7 +306,7 @@ async function redriveWalk(
   try {
     const update = await finishOwedWalk(d, owed.id);
     if (update === undefined) return;
-    const redrive = { gatewayId: owed.id, owedSince, pushes: update.pushes.length };
+    const redrive = { gatewayId: owed.id, ownerId: owed.ownerId, owedSince, pushes: update.pushes.length };
     result.walks.push(redrive);
     await d.audit.publish('Gateway Peer Walk Re-driven', { ...redrive });
   } catch (error) {

@@ -141,16 +141,16 @@ describe('updates of one gateway processed at once', () => {
   });
 
   it('ignores an update older than the one applied: a refused one retried after a newer one ran', async () => {
-    // Prepare: the update of 12:00:02 ran while the one of 12:00:01, refused for the lease, waited
+    // Prepare: the update of 11:59:59 ran while the one of 11:59:58, refused for the lease, waited
     // for its retry (a minute later on AWS).
     const { hub, hubEntry } = await hubAndSpoke();
-    await update({ ...hub, publicIp: IP2 }, '2026-12-05T12:00:02Z');
+    await update({ ...hub, publicIp: IP2 }, '2026-12-05T11:59:59Z');
     const starts = workflows.starts.length;
 
     // Act
-    const retried = await update({ ...hub, publicIp: IP1 }, '2026-12-05T12:00:01Z');
+    const retried = await update({ ...hub, publicIp: IP1 }, '2026-12-05T11:59:58Z');
     const startsAfterRetried = workflows.starts.length;
-    const sameSecond = await update({ ...hub, publicIp: IP1, name: 'renamed' }, '2026-12-05T12:00:02Z');
+    const sameSecond = await update({ ...hub, publicIp: IP1, name: 'renamed' }, '2026-12-05T11:59:59Z');
 
     // Assess: the older one changed nothing and started nothing; one of the same second runs
     // (EventBridge stamps whole seconds: the two cannot be ordered).
@@ -160,5 +160,19 @@ describe('updates of one gateway processed at once', () => {
     expect(sameSecond.ignored).toBeUndefined();
     expect((await repository.getGateway(hub.id))?.name).toBe('renamed');
     expect(await hubEntry()).toBe(`${IP1}:${hub.listenPort}`);
+  });
+
+  it('keeps an event stamped in the future as received now: later updates still apply', async () => {
+    // Prepare: a producer's skewed clock stamped an update an hour ahead (NOW is 12:00:00).
+    const { hub, hubEntry } = await hubAndSpoke();
+    await update({ ...hub, publicIp: IP1 }, '2026-12-05T13:00:00Z');
+
+    // Act: the next real update, stamped as it is received.
+    const next = await update({ ...hub, publicIp: IP2 }, '2026-12-05T12:00:00Z');
+
+    // Assess
+    expect(next.ignored).toBeUndefined();
+    expect(await hubEntry()).toBe(`${IP2}:${hub.listenPort}`);
+    expect((await repository.getGateway(hub.id))?.updateEventTime).toBe('2026-12-05T12:00:00Z');
   });
 });

@@ -4,9 +4,11 @@
  * that fails again stays owed for the next sweep (lambdas/app/sweeper.ts, in-memory repository).
  */
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
+import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
 import { changeMark } from '../../lambdas/app/new-records';
 import { type SweepBounds, type SweepBudget, sweepTable } from '../../lambdas/app/sweeper';
 import { GatewayGoneError, TransientError, ValidationError } from '../../lambdas/core/errors';
+import { toPublicGateway } from '../../lambdas/core/views';
 import { sweepDependencies } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, uniqueId } from '../support/records';
@@ -65,7 +67,7 @@ it('finishes an owed walk once it is older than the bound, not before, and only 
   expect(owedSince).toBeDefined();
   expect(early.walks).toEqual([]);
   expect(entryAfterEarly).toBe(`${hub.publicIp}:${hub.listenPort}`);
-  expect(due.walks).toEqual([{ gatewayId: hub.id, owedSince, pushes: 2 }]);
+  expect(due.walks).toEqual([{ gatewayId: hub.id, ownerId: hub.ownerId, owedSince, pushes: 2 }]);
   expect(await hubEntry()).toBe(`${NEW_IP}:${hub.listenPort}`);
   expect(deps.workflows.starts.map((start) => start.input)).toEqual(
     expect.arrayContaining([{ gatewayId: spoke.id }, { gatewayId: hub.id }]),
@@ -146,4 +148,36 @@ it('has nothing owed for a gateway deleted while its walk ran', async () => {
   // Assess
   expect(swept.failedWalks).toEqual([]);
   expect(swept.walks).toEqual([]);
+});
+
+it("finishes an update whose walk failed at a peer on the event's every try", async () => {
+  // Prepare: the hub's endpoint update fails at the spoke's rewrite on the event and both retries.
+  let nowMs = UPDATED_AT_MS;
+  const clock = () => new Date(nowMs);
+  const repository = new MemoryRepository({ clock });
+  const deps = sweepDependencies(repository, clock);
+  const hub = gatewayRecord({ id: uniqueId('hub') });
+  const spoke = gatewayRecord({ id: uniqueId('spoke') });
+  for (const gateway of [hub, spoke]) await repository.createGateway(gateway);
+  const peering = newPeering(hub, spoke);
+  await repository.createPeering(peering);
+  await repository.setPeeringStatus(peering.id, 'ACTIVE', null, ['PROVISIONING']);
+  const updateRemotePeer = repository.updateRemotePeer.bind(repository);
+  repository.updateRemotePeer = () => Promise.reject(new TransientError('throttled'));
+  const moved = toPublicGateway({ ...hub, publicIp: NEW_IP });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await expect(gatewayUpdated(deps, moved, undefined, '2026-12-05T10:00:00Z')).rejects.toThrow('throttled');
+  }
+  repository.updateRemotePeer = updateRemotePeer;
+
+  // Act: the sweep, past the bound.
+  nowMs += BOUND_MS + 1000;
+  const swept = await sweepTable(deps, BOUNDS, UNLIMITED);
+
+  // Assess: the registry held the change and the mark since the first try; the spoke now has it.
+  expect(swept.walks).toHaveLength(1);
+  expect((await repository.getPeer(spoke.id, peering.sides[1].peer.name))?.endpoint).toBe(
+    `${NEW_IP}:${hub.listenPort}`,
+  );
+  expect((await repository.getGateway(hub.id))?.peerWalkOwedSince).toBeUndefined();
 });
