@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useNotifications } from './notifications';
 import type { Preloaded } from './preload';
+import { whileMounted } from './while-mounted';
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -29,23 +30,18 @@ export function useLoad<T>(
     const pending = pendingRef.current;
     pendingRef.current = undefined;
     if (pending?.settled) return; // shown since the first render
-    let live = true;
     setLoading(true);
-    (pending?.promise ?? loadRef.current()).then(
+    return whileMounted(
+      pending?.promise ?? loadRef.current(),
       (value) => {
-        if (!live) return;
         setData(value);
         setLoading(false);
       },
-      (error: unknown) => {
-        if (!live) return;
+      (error) => {
         setLoading(false);
         reportError(action, error, reload);
       },
     );
-    return () => {
-      live = false;
-    };
   }, [...deps, round]);
   return { data, loading, reload };
 }

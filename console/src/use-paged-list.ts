@@ -10,6 +10,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Page } from './api/client';
 import { useNotifications } from './notifications';
 import type { Preloaded } from './preload';
+import { whileMounted } from './while-mounted';
 
 /**
  * Empty pages followed at most, per page shown: a filtered API page may be empty yet not the last
@@ -111,11 +112,10 @@ export function usePagedList<T>(
     }
     const pending = pendingRef.current;
     pendingRef.current = undefined;
-    let live = true;
     if (!pending?.settled) setLoading(true);
-    (pending?.promise ?? readPage(fetchRef.current, start)).then(
+    return whileMounted(
+      pending?.promise ?? readPage(fetchRef.current, start),
       (page) => {
-        if (!live) return;
         setLoading(false);
         // A page past the first that is empty and last: the one before is the last page. When it
         // is the page on screen it stays as it is (read again, it would offer a next page again).
@@ -149,17 +149,13 @@ export function usePagedList<T>(
         setShown(page.items);
         shownIndexRef.current = index;
       },
-      (error: unknown) => {
-        if (!live) return;
+      (error) => {
         setLoading(false);
         // A kept token lives an hour (docs/DECISIONS.md): past that the page is refused, and the
         // list's Refresh starts again from page 1.
         reportError(action, error, reload);
       },
     );
-    return () => {
-      live = false;
-    };
   }, [key, index, start, round]);
 
   return {

@@ -6,17 +6,10 @@
 import { mintToken } from '../../runtime/tokens';
 import { tabTo } from './keyboard';
 import { useServedConsole } from './served-console';
-import { ConsoleSession } from './session';
 
 jest.setTimeout(60_000);
 
 const served = useServedConsole();
-let session: ConsoleSession | undefined;
-
-afterEach(async () => {
-  expect(session?.errors).toEqual([]);
-  await session?.close();
-});
 
 const gatewayOf = (id: string) => ({
   id,
@@ -35,7 +28,7 @@ const gatewayOf = (id: string) => ({
 
 test('VPN Gateways pages through an endless list by nextToken: next, back, refresh to page 1', async () => {
   // Prepare: a user whose gateway list never ends; each page is `page-<n>`'s `limit` gateways
-  session = await ConsoleSession.open(served.browser, served.baseUrl, 'paging');
+  const session = await served.open('paging');
   const { page } = session;
   const asked: URLSearchParams[] = [];
   await page.route(`${served.baseUrl}/v1/**`, async (route) => {

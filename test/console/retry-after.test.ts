@@ -4,19 +4,12 @@
  * so the refusal (a 429 THROTTLED, which the embedded API gives only under load) is exact.
  */
 import { mintToken } from '../../runtime/tokens';
+import { fillRegistration } from './register-form';
 import { useServedConsole } from './served-console';
-import { ConsoleSession } from './session';
 
 jest.setTimeout(60_000);
 
 const served = useServedConsole();
-let session: ConsoleSession | undefined;
-
-afterEach(async () => {
-  // No browser console error but the 429 the test provokes.
-  expect(session?.errors).toEqual([]);
-  await session?.close();
-});
 
 const registered = {
   id: 'gw-edge',
@@ -36,7 +29,7 @@ const registered = {
 
 test('Register gateway throttled (429, Retry-After: 2) counts down, then registers with the same Idempotency-Key', async () => {
   // Prepare: an admin on Register gateway; the first POST is throttled for 2 s, the next one registers
-  session = await ConsoleSession.open(served.browser, served.baseUrl, 'retry-after');
+  const session = await served.open('retry-after');
   const { page } = session;
   session.expectStatus(429);
   const posts: { key: string | null; at: number }[] = [];
@@ -70,18 +63,7 @@ test('Register gateway throttled (429, Retry-After: 2) counts down, then registe
   });
   const admin = await mintToken('retry-after-test-secret-of-32-bytes!', { sub: 'ops', groups: ['admin'] });
   await page.goto(`${served.baseUrl}/signin#token=${admin}`);
-  await page.getByRole('button', { name: 'Register gateway' }).click();
-  await page.getByRole('heading', { name: 'Register gateway', level: 1 }).waitFor();
-  for (const [label, value] of [
-    ['Owner', 'carol'],
-    ['VPC', 'vpc-carol'],
-    ['VPC CIDR', '10.0.0.0/16'],
-    ['Tunnel subnet', '100.127.0.0/24'],
-    ['Public IP', '198.51.100.250'],
-    ['Instance', 'i-carol'],
-  ] as const) {
-    await page.getByLabel(label, { exact: true }).fill(value);
-  }
+  await fillRegistration(page);
 
   // Act: register, throttled; press Enter in a field at once (the form's own submission)
   await page.getByRole('button', { name: 'Register gateway' }).click();

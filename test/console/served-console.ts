@@ -1,17 +1,21 @@
 /**
  * The built console served alone (runtime/console-static.ts), with a Chromium: for suites that
- * answer the API themselves through the browser's routing. Started before the suite, closed after.
+ * answer the API themselves through the browser's routing. Started before the suite, closed after;
+ * each test's pages (`open`) are closed after it, once it is checked that none logged a browser
+ * console error but the HTTP statuses the test expects (ConsoleSession.expectStatus).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { serveConsole } from '../../runtime/console-static';
 import { launchChromium } from '../../tooling/chromium';
-import { assertConsoleBuilt } from './session';
+import { assertConsoleBuilt, ConsoleSession } from './session';
 
 export interface ServedConsole {
   readonly browser: Browser;
   readonly baseUrl: string;
+  /** A new page of the console, its screenshots named after `name`. */
+  open(name: string): Promise<ConsoleSession>;
 }
 
 export function useServedConsole(): ServedConsole {
@@ -29,6 +33,13 @@ export function useServedConsole(): ServedConsole {
     await new Promise<void>((ready) => listening.listen(0, '127.0.0.1', ready));
     baseUrl = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
   }, 60_000);
+  const sessions: ConsoleSession[] = [];
+  afterEach(async () => {
+    for (const session of sessions.splice(0)) {
+      expect(session.errors).toEqual([]);
+      await session.close();
+    }
+  });
   afterAll(async () => {
     await browser?.close();
     await new Promise<void>((closed) => (server ? server.close(() => closed()) : closed()));
@@ -43,6 +54,11 @@ export function useServedConsole(): ServedConsole {
     },
     get baseUrl() {
       return started(baseUrl);
+    },
+    async open(name) {
+      const session = await ConsoleSession.open(started(browser), started(baseUrl), name);
+      sessions.push(session);
+      return session;
     },
   };
 }

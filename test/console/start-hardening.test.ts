@@ -8,7 +8,7 @@
 import type { Page } from 'playwright-core';
 import { mintToken } from '../../runtime/tokens';
 import { useServedConsole } from './served-console';
-import { ConsoleSession, webStorageOf } from './session';
+import { type ConsoleSession, webStorageOf } from './session';
 
 jest.setTimeout(60_000);
 
@@ -23,20 +23,10 @@ const COGNITO_CONFIG = {
 };
 
 const served = useServedConsole();
-const sessions: ConsoleSession[] = [];
-
-// No browser console error but the ones a test provokes on purpose.
-afterEach(async () => {
-  for (const session of sessions.splice(0)) {
-    expect(session.errors).toEqual([]);
-    await session.close();
-  }
-});
 
 /** A page whose API answers an empty gateway list (the console only needs to show who is signed in). */
 async function open(name: string, config?: Record<string, unknown>): Promise<ConsoleSession> {
-  const session = await ConsoleSession.open(served.browser, served.baseUrl, name);
-  sessions.push(session);
+  const session = await served.open(name);
   await session.page.route(`${served.baseUrl}/v1/**`, (route) => route.fulfill({ json: { items: [] } }));
   if (config)
     await session.page.route(`${served.baseUrl}/config.json`, (route) => route.fulfill({ json: config }));

@@ -12,7 +12,7 @@ import { UPDATE_LEASE_MS, UPDATE_LEASE_TRIES } from '../../lambdas/app/gateway-u
 import { GatewayUpdateInProgressError, TransientError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
-import { MemoryPublications, PacedWorkflows, RecordingCommands } from '../support/fakes';
+import { type RecordingWorkflows, sweepDependencies } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, uniqueId } from '../support/records';
 
@@ -31,27 +31,21 @@ function gate(ms = 300) {
 describe('updates of one gateway processed at once', () => {
   let repository: MemoryRepository;
   let waits: number[];
-  let workflows: PacedWorkflows;
+  let workflows: RecordingWorkflows;
   let update: (gateway: GatewayRecord, eventTime?: string) => ReturnType<typeof gatewayUpdated>;
 
   beforeEach(() => {
     repository = new MemoryRepository({}, state);
     waits = [];
-    workflows = new PacedWorkflows();
-    const publications = new MemoryPublications();
     const deps = {
-      repository,
-      clock: () => NOW,
-      workflows,
-      configStore: publications,
-      instanceSecrets: publications,
-      commands: new RecordingCommands(),
+      ...sweepDependencies(repository, () => NOW),
       // A tenth of each pause, for real: the other update must get to run meanwhile.
       wait: (ms: number) => {
         waits.push(ms);
         return sleep(ms / 10);
       },
     };
+    workflows = deps.workflows;
     update = (gateway, eventTime) => gatewayUpdated(deps, toPublicGateway(gateway), undefined, eventTime);
   });
 

@@ -19,13 +19,8 @@ const UPDATED_AT_MS = Date.parse('2026-12-05T10:00:00.000Z');
 const UNLIMITED: SweepBudget = { remainingMs: () => Number.POSITIVE_INFINITY, random: () => 0 };
 const NEW_IP = '198.51.100.81';
 
-/**
- * A hub peered with a spoke, as an endpoint update left them when it stopped after its registry
- * write and its event's retries all failed: the registry holds the new endpoint and the owed mark,
- * and the spoke's entry (a peering allocated while the update ran, or whose rewrite kept failing)
- * the old endpoint.
- */
-async function walkLeftOwed() {
+/** A hub peered with a spoke (ACTIVE); the spoke's rewrites throttled at will; sweeps at a time. */
+async function hubPeeredWithSpoke() {
   let nowMs = UPDATED_AT_MS;
   const clock = () => new Date(nowMs);
   const repository = new MemoryRepository({ clock });
@@ -36,7 +31,6 @@ async function walkLeftOwed() {
   const peering = newPeering(hub, spoke);
   await repository.createPeering(peering);
   await repository.setPeeringStatus(peering.id, 'ACTIVE', null, ['PROVISIONING']);
-  await repository.upsertGateway({ ...hub, publicIp: NEW_IP, peerWalkOwedSince: changeMark(clock()) });
   const updateRemotePeer = repository.updateRemotePeer.bind(repository);
   const throttle = (on: boolean) => {
     repository.updateRemotePeer = on
@@ -49,6 +43,21 @@ async function walkLeftOwed() {
     return sweepTable(deps, BOUNDS, UNLIMITED);
   };
   return { deps, hub, spoke, hubEntry, throttle, sweepAt };
+}
+
+/**
+ * The same, as an endpoint update left them when its event's retries all failed after its registry
+ * write: the registry holds the new endpoint and the owed mark, the spoke's entry the old endpoint.
+ */
+async function walkLeftOwed() {
+  const peered = await hubPeeredWithSpoke();
+  const { deps, hub } = peered;
+  await deps.repository.upsertGateway({
+    ...hub,
+    publicIp: NEW_IP,
+    peerWalkOwedSince: changeMark(deps.clock()),
+  });
+  return peered;
 }
 
 it('finishes an owed walk once it is older than the bound, not before, and only once', async () => {
@@ -152,32 +161,19 @@ it('has nothing owed for a gateway deleted while its walk ran', async () => {
 
 it("finishes an update whose walk failed at a peer on the event's every try", async () => {
   // Prepare: the hub's endpoint update fails at the spoke's rewrite on the event and both retries.
-  let nowMs = UPDATED_AT_MS;
-  const clock = () => new Date(nowMs);
-  const repository = new MemoryRepository({ clock });
-  const deps = sweepDependencies(repository, clock);
-  const hub = gatewayRecord({ id: uniqueId('hub') });
-  const spoke = gatewayRecord({ id: uniqueId('spoke') });
-  for (const gateway of [hub, spoke]) await repository.createGateway(gateway);
-  const peering = newPeering(hub, spoke);
-  await repository.createPeering(peering);
-  await repository.setPeeringStatus(peering.id, 'ACTIVE', null, ['PROVISIONING']);
-  const updateRemotePeer = repository.updateRemotePeer.bind(repository);
-  repository.updateRemotePeer = () => Promise.reject(new TransientError('throttled'));
+  const { deps, hub, hubEntry, throttle, sweepAt } = await hubPeeredWithSpoke();
+  throttle(true);
   const moved = toPublicGateway({ ...hub, publicIp: NEW_IP });
   for (let attempt = 0; attempt < 3; attempt++) {
     await expect(gatewayUpdated(deps, moved, undefined, '2026-12-05T10:00:00Z')).rejects.toThrow('throttled');
   }
-  repository.updateRemotePeer = updateRemotePeer;
+  throttle(false);
 
   // Act: the sweep, past the bound.
-  nowMs += BOUND_MS + 1000;
-  const swept = await sweepTable(deps, BOUNDS, UNLIMITED);
+  const swept = await sweepAt(BOUND_MS + 1000);
 
   // Assess: the registry held the change and the mark since the first try; the spoke now has it.
   expect(swept.walks).toHaveLength(1);
-  expect((await repository.getPeer(spoke.id, peering.sides[1].peer.name))?.endpoint).toBe(
-    `${NEW_IP}:${hub.listenPort}`,
-  );
-  expect((await repository.getGateway(hub.id))?.peerWalkOwedSince).toBeUndefined();
+  expect(await hubEntry()).toBe(`${NEW_IP}:${hub.listenPort}`);
+  expect((await deps.repository.getGateway(hub.id))?.peerWalkOwedSince).toBeUndefined();
 });

@@ -11,6 +11,7 @@ import Spinner from '@cloudscape-design/components/spinner';
 import { useEffect, useRef, useState } from 'react';
 import { type ApiError, describeError } from '../api/errors';
 import { isPeeringPeer } from '../lib/format';
+import { whileMounted } from '../while-mounted';
 import { type RetryWait, WaitingButton } from './retry-wait';
 
 /**
@@ -163,17 +164,14 @@ export function QrCodeModal(props: { title: string; config: string; onClose(): v
   const [image, setImage] = useState<string>();
   const [failure, setFailure] = useState<string>();
   useEffect(() => {
-    let live = true;
     // Loaded on demand: the QR encoder stays out of the initial bundle.
-    import('qrcode')
-      .then((qr) => qr.toDataURL(props.config, { errorCorrectionLevel: 'M', margin: 2, width: 320 }))
-      .then(
-        (url) => live && setImage(url),
-        (error: Error) => live && setFailure(error.message),
-      );
-    return () => {
-      live = false;
-    };
+    return whileMounted(
+      import('qrcode').then((qr) =>
+        qr.toDataURL(props.config, { errorCorrectionLevel: 'M', margin: 2, width: 320 }),
+      ),
+      setImage,
+      (error) => setFailure(error instanceof Error ? error.message : String(error)),
+    );
   }, [props.config]);
   return (
     <Modal
