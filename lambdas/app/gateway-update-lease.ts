@@ -74,8 +74,9 @@ export async function underUpdateLease<T>(
     throw error;
   });
   // The holder's own take extends it (a failed renewal is logged: the lease may then expire).
+  let renewing: Promise<unknown> = Promise.resolve();
   const renewal = setInterval(() => {
-    take().then(
+    renewing = take().then(
       (kept) => kept || logger.error('update lease lost to another update', { gatewayId }),
       (error: unknown) => logger.warn('update lease not renewed', { gatewayId, error: String(error) }),
     );
@@ -85,6 +86,8 @@ export async function underUpdateLease<T>(
     return await update();
   } finally {
     clearInterval(renewal);
+    // A renewal on its way would otherwise land after the release and hold the lease on.
+    await renewing;
     // Not freed (a throttled delete): the lease expires; the update's outcome stands either way.
     await d.repository.releaseUpdateLease(gatewayId, holder).catch((error: unknown) => {
       logger.warn('update lease not freed: it expires', { gatewayId, error: String(error) });

@@ -34,3 +34,34 @@ it('keeps the lease of an update that outlasts the expiry, and frees it at the e
   expect(another).toBe(false);
   expect(afterEnd).toBe(true);
 });
+
+it('frees the lease after a renewal still in flight when the update ended', async () => {
+  // Prepare: the renewal's write is slow, and the update ends while it is on its way.
+  jest.useFakeTimers({ now: Date.parse('2026-12-05T12:00:00.000Z') });
+  const repository = new MemoryRepository();
+  const takeUpdateLease = repository.takeUpdateLease.bind(repository);
+  let renewalSent!: () => void;
+  const renewalArrives = new Promise<void>((resolve) => (renewalSent = resolve));
+  let takes = 0;
+  repository.takeUpdateLease = async (...args) => {
+    takes += 1;
+    if (takes === 2) await renewalArrives;
+    return takeUpdateLease(...args);
+  };
+  let finish!: () => void;
+  const running = underUpdateLease({ repository, clock: () => new Date() }, 'gw-hub', () => {
+    return new Promise<void>((resolve) => (finish = resolve));
+  });
+  await jest.advanceTimersByTimeAsync(UPDATE_LEASE_RENEWAL_MS);
+
+  // Act: the update ends, then the renewal's write lands.
+  finish();
+  await jest.advanceTimersByTimeAsync(0);
+  renewalSent();
+  await running;
+
+  // Assess: nothing holds the lease after the update's end.
+  const now = Date.now();
+  expect(takes).toBe(2);
+  expect(await takeUpdateLease('gw-hub', 'another-update', now + UPDATE_LEASE_MS, now)).toBe(true);
+});
