@@ -8,6 +8,7 @@ import {
   ConflictError,
   ForbiddenError,
   GatewayGoneError,
+  GatewayUpdateInProgressError,
   NotFoundError,
   PushFailedError,
   TooManyOperationsError,
@@ -40,6 +41,12 @@ export function toErrorResponse(error: unknown): HttpResponse {
     logger.warn('Transient failure in the API', { errorMessage: error.message });
     return errorResponse(503, 'SERVICE_UNAVAILABLE', 'The service is busy, retry the request', {
       'retry-after': '1',
+    });
+  }
+  // A registration that waited about 10 s for an update of the same gateway id to end.
+  if (error instanceof GatewayUpdateInProgressError) {
+    return errorResponse(503, 'SERVICE_UNAVAILABLE', 'The gateway is being updated, retry the request', {
+      'retry-after': '5',
     });
   }
   const known = BY_CLASS.find(([type]) => error instanceof type);

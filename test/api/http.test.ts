@@ -9,6 +9,7 @@ import type { Repository } from '../../lambdas/app/ports';
 import {
   ConflictError,
   GatewayGoneError,
+  GatewayUpdateInProgressError,
   NotFoundError,
   TooManyOperationsError,
   TransientError,
@@ -100,6 +101,13 @@ describe('error envelope', () => {
       503,
       'SERVICE_UNAVAILABLE',
       'The service is busy, retry the request',
+    ],
+    [
+      'GatewayUpdateInProgressError',
+      new GatewayUpdateInProgressError('gw-1'),
+      503,
+      'SERVICE_UNAVAILABLE',
+      'The gateway is being updated, retry the request',
     ],
   ])('%s maps to its status, code and message', (_name, error, status, code, message) => {
     const response = toErrorResponse(error);

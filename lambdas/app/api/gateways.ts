@@ -8,6 +8,7 @@ import type { RegisterGatewayInput } from '../../core/schemas';
 import { appliedPeerStatuses, documentPeers, listedPeerStatuses, reportFreshness } from '../../core/status';
 import type { AppliedPeerStatus, Caller, Gateway, GatewayRecord, Peer } from '../../core/types';
 import { GATEWAY_FIELDS, pickFields, toPublicGateway, toPublicPeer } from '../../core/views';
+import { type UpdateLeaseDeps, underUpdateLease } from '../gateway-update-lease';
 import type { ApiDeps, ApiTiming, OwnerLimits } from './context';
 import { newGatewayId } from './ids';
 import { admitGateway } from './limits';
@@ -20,13 +21,25 @@ import { visibleGateway } from './visibility';
  * so a key left at that name by an earlier gateway of the same id can never mismatch.
  */
 export async function registerGateway(
-  d: Pick<ApiDeps, 'repository' | 'secrets' | 'clock'>,
+  d: Pick<ApiDeps, 'repository' | 'secrets' | 'clock'> & Pick<UpdateLeaseDeps, 'wait'>,
   caller: Caller,
   input: RegisterGatewayInput,
   idempotencyKey: string | undefined,
   limits: OwnerLimits,
 ): Promise<Gateway> {
   const id = input.id ?? newGatewayId(caller.userId, idempotencyKey);
+  // Under the gateway's update lease, as "VPN Gateway Updated" runs: a first update of the same id
+  // at once would otherwise read no gateway, skip the check of its key against the pair generated
+  // here, and replace the public key while this record keeps the private key's name (review s14b).
+  return underUpdateLease(d, id, () => registerUnderLease(d, id, input, limits));
+}
+
+async function registerUnderLease(
+  d: Pick<ApiDeps, 'repository' | 'secrets' | 'clock'>,
+  id: string,
+  input: RegisterGatewayInput,
+  limits: OwnerLimits,
+): Promise<Gateway> {
   // Checked before touching the secret store, so a refused id leaves no orphan key behind. A
   // pending cascade of the id's predecessor deletes the key at the id's name: the generated key
   // must not be written (nor the old one kept) before it ended, or the gateway would be created
