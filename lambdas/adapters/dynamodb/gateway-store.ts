@@ -33,17 +33,17 @@ const TOMBSTONE_TTL_SECONDS = 30 * 24 * 60 * 60;
 const TOMBSTONE_STAMP = 'SET entity = :entity, deletedAt = :deletedAt, expiresAt = :expiresAt';
 
 /**
- * The tombstone's `cascadePending`: true from the delete (same transaction) until the cascade of
- * the incarnation deleted at `lastGeneration` ended, then false. Absent on a tombstone written
- * before the mark existed, or on one of an id that was never registered: no cascade waits then.
- */
-/**
  * The gateway's update lease: an item in its partition, so the cascade's purge removes it with the
  * rest; `leaseUntil` (epoch ms) is what takers compare, `expiresAt` (the table's TTL, seconds)
  * removes one left by a run that stopped.
  */
 const updateLeaseKey = (gatewayId: string) => ({ pk: keys.gatewayPartition(gatewayId), sk: 'UPDATE_LEASE' });
 
+/**
+ * The tombstone's `cascadePending`: true from the delete (same transaction) until the cascade of
+ * the incarnation deleted at `lastGeneration` ended, then false. Absent on a tombstone written
+ * before the mark existed, or on one of an id that was never registered: no cascade waits then.
+ */
 const CASCADE_NOT_PENDING = '(attribute_not_exists(cascadePending) OR cascadePending = :ended)';
 
 /**
