@@ -102,7 +102,7 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
     'published-delete',
     'teardown-commands',
   ],
-  validate: ['table-read'],
+  validate: ['table-read', 'preshared-keys-delete'],
   allocate: ['table', 'preshared-keys-write', 'audit'],
   'push-config': ['table', 'deliver-secrets', 'config', 'config-read', 'commands'],
   'check-command': ['table', 'command-status', 'config-prune'],

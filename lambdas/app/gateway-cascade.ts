@@ -89,10 +89,15 @@ async function startPeeringDeletions(
   const peeringIds = peers.flatMap((peer) =>
     peer.type === 'vpc-peering' && peer.peeringId ? [peer.peeringId] : [],
   );
-  // The execution name dedupes: a redelivery or the API deleting the same peering starts nothing new.
-  const failures = await settleEach(peeringIds, PEERING_DELETION_STARTS_IN_FLIGHT, (peeringId) =>
-    startPeeringDeletion(d, peeringId),
-  );
+  // DELETING before the run starts: the purge below removes the peer entries that name the
+  // peering, so a run that fails before its first step (its retries spent on a throttled table, an
+  // execution stopped) would leave it ACTIVE for good; DELETING, the sweep re-drives it
+  // (docs/DECISIONS.md, "A cascade marks its peerings DELETING"). The execution name dedupes: a
+  // redelivery or the API deleting the same peering starts nothing new.
+  const failures = await settleEach(peeringIds, PEERING_DELETION_STARTS_IN_FLIGHT, async (peeringId) => {
+    await d.repository.setPeeringStatus(peeringId, 'DELETING', null, ['PROVISIONING', 'ACTIVE', 'FAILED']);
+    return startPeeringDeletion(d, peeringId);
+  });
   const [first] = failures;
   if (first === undefined) return;
   logger.warn('peering deletions not started: the cascade stays pending', {

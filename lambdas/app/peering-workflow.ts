@@ -82,9 +82,14 @@ async function checkPeering(
   return { local, remote, routeBlockVersions };
 }
 
-/** The Validate step: refuses early, before anything is written. Allocate checks again. */
+/**
+ * The Validate step: refuses early, before anything is written. Allocate checks again. A run that
+ * starts again from here (the embedded runtime's recovery after a crash) may find the preshared
+ * key an earlier run's Allocate stored before dying: a refusal deletes it, as Allocate's own do,
+ * since Validate has no Catch and nothing else names an unwritten peering's key.
+ */
 export async function validatePeering(
-  d: Deps<'repository'>,
+  d: Deps<'repository' | 'secrets'>,
   request: PeeringRequest,
 ): Promise<{ gatewayIds: [string, string] }> {
   try {
@@ -97,6 +102,7 @@ export async function validatePeering(
     // when the checks fail, so a create pays no extra read.
     const written = await d.repository.getPeering(request.peeringId);
     if (written) return { gatewayIds: written.gatewayIds };
+    if (isRefusal(error)) await d.secrets.delete(d.secrets.names.presharedKey(request.peeringId));
     throw error;
   }
 }

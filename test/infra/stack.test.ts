@@ -678,7 +678,7 @@ describe('least privilege', () => {
     },
   );
 
-  test('validate reads the table and writes nothing', () => {
+  test("validate reads the table, writes nothing, and only deletes a refused create's preshared key", () => {
     // Act
     const actions = actionsOf('validate');
 
@@ -692,6 +692,7 @@ describe('least privilege', () => {
       'dynamodb:GetItem',
       'dynamodb:Query',
       'dynamodb:Scan',
+      's3:DeleteObject',
     ]);
   });
 
@@ -740,7 +741,7 @@ describe('least privilege', () => {
     expect(bucket.Properties.VersioningConfiguration).toBeUndefined();
   });
 
-  test('only the api reads secrets back; allocate creates them; push-config copies them; release and cascade only delete them', () => {
+  test('only the api reads secrets back; allocate creates them; push-config copies them; validate, release and cascade only delete them', () => {
     // Act
     const secretActionsOf = (name: string) =>
       [
@@ -768,6 +769,7 @@ describe('least privilege', () => {
       's3:PutObjectTagging',
     ]);
     expect(secretActionsOf('release')).toEqual(['s3:DeleteObject']);
+    expect(secretActionsOf('validate')).toEqual(['s3:DeleteObject']);
     // The cascade also lists a deleted gateway's delivered copies (under gateways/ only) to delete them.
     expect(secretActionsOf('cascade')).toEqual(['s3:DeleteObject', 's3:ListBucket']);
     for (const spec of HANDLERS) expect(actionsOf(spec.name).filter((a) => /Parameter/.test(a))).toEqual([]);
@@ -799,7 +801,7 @@ describe('least privilege', () => {
     }
   });
 
-  test('allocate and release reach only preshared keys, by the pattern the keys the store writes match', () => {
+  test('validate, allocate and release reach only preshared keys, by the pattern the keys the store writes match', () => {
     // Prepare: IAM's `*` matches any run of characters, `/` included.
     const names = secretNamesUnder(DEFAULT_SECRET_PREFIX);
     const granted = (name: string) =>
@@ -809,7 +811,7 @@ describe('least privilege', () => {
         .map((path) => new RegExp(`^${path.slice(1).replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`));
 
     // Act
-    const patterns = ['allocate', 'release'].map(granted);
+    const patterns = ['validate', 'allocate', 'release'].map(granted);
 
     // Assess
     for (const objects of patterns) {

@@ -20,7 +20,7 @@ import { peeringPeerName } from '../../lambdas/core/schemas';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { useDynamoDb } from '../support/dynamodb';
-import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, publicKeyOf, roadWarrior } from '../support/records';
 
@@ -125,7 +125,7 @@ describe('public-key items', () => {
     const listPeers = jest.spyOn(repository, 'listPeers');
 
     // Act
-    const validation = validatePeering({ repository }, peering);
+    const validation = validatePeering({ repository, secrets: new MemorySecrets() }, peering);
     await expect(validation).rejects.toEqual(KEY_IN_USE);
     const removedLegacy = await db.repository().removeRoadWarrior(a.id, 'legacy');
     const thirdHolder = holding(a.id, 'third', shared);
@@ -150,11 +150,11 @@ describe('public-key items', () => {
 
     // Act
     const free = await validatePeering(
-      { repository },
+      { repository, secrets: new MemorySecrets() },
       { peeringId: 'pcx-free', gatewayId: a.id, remoteGatewayId: b.id },
     );
     const held = validatePeering(
-      { repository },
+      { repository, secrets: new MemorySecrets() },
       { peeringId: 'pcx-held', gatewayId: a.id, remoteGatewayId: c.id },
     );
 

@@ -53,7 +53,7 @@ describe('validatePeering', () => {
 
     // Act
     const validation = validatePeering(
-      { repository },
+      { repository, secrets },
       { peeringId: uniqueId('pcx'), gatewayId: local.id, remoteGatewayId: remote.id },
     );
 
@@ -68,7 +68,7 @@ describe('validatePeering', () => {
 
     // Act
     const validation = validatePeering(
-      { repository },
+      { repository, secrets },
       { peeringId: uniqueId('pcx'), gatewayId: local.id, remoteGatewayId: remote.id },
     );
 
