@@ -120,6 +120,12 @@ export interface IdempotencyRecord {
   createdAt: string;
   /** How many times the claim was taken over (retakeIdempotencyKey); absent: never. */
   takeovers?: number;
+  /**
+   * Random, minted with the first claim and kept by every take-over: the ids a keyed request mints
+   * derive from it too (app/api/ids.ts, IdDerivation), so they live no longer than this record.
+   * Absent on records written before it existed.
+   */
+  nonce?: string;
 }
 
 /**
@@ -322,7 +328,8 @@ export interface IdempotencyStore {
   claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined>;
   /**
    * Takes over a claim whose request is over (it died, or answered "retry later"): the record as
-   * read becomes a fresh claim made at `createdAt`, with no answer and one more take-over. False
+   * read becomes a fresh claim made at `createdAt`, with no answer, one more take-over and the
+   * same nonce (the rerun must name what the first run named). False
    * when another request took it over first (its take-over count moved on), so that one runs and
    * this one does not.
    */

@@ -19,11 +19,14 @@
  * - A rerun (after an answer that asked for a retry, or a dead request) first takes the claim over
  *   (one of two simultaneous retries wins; the other is told the key is in progress), then records
  *   its own answer. The
- *   routes derive their ids from the key, so a rerun names the same gateway / peering / workflow
- *   execution and creates nothing twice.
+ *   routes derive their ids from the key and the record's nonce (minted with the first claim, kept
+ *   by take-overs), so a rerun names the same gateway / peering / workflow execution and creates
+ *   nothing twice, and the same key once the record expired names new ones (docs/DECISIONS.md,
+ *   "Derived ids live no longer than their Idempotency-Key").
  */
 import { createHash } from 'node:crypto';
 import type { ApiDeps } from '../app/api/context';
+import { type IdDerivation, newIdNonce } from '../app/api/ids';
 import type { IdempotencyRecord } from '../app/ports';
 import { ConflictError, ValidationError } from '../core/errors';
 import type { Caller } from '../core/types';
@@ -87,6 +90,10 @@ function inProgress(claim: IdempotencyRecord, now: Date): boolean {
   return !claim.response && now.getTime() - Date.parse(claim.createdAt) < IDEMPOTENCY_LEASE_MS;
 }
 
+/** A record written before nonces has none: its ids derive from the key alone (IdDerivation). */
+const derivationOf = (key: string, claim: Pick<IdempotencyRecord, 'nonce'>): IdDerivation =>
+  claim.nonce === undefined ? { key } : { key, nonce: claim.nonce };
+
 /** Records `response` for the repeats; a failure to record never costs the caller its answer. */
 async function record(
   d: Pick<ApiDeps, 'repository'>,
@@ -101,7 +108,7 @@ async function record(
     });
   } catch (error) {
     // What the request did is done: its answer is still the truth. A repeat finds the claim
-    // unanswered and, past the lease, runs again (the ids derive from the key).
+    // unanswered and, past the lease, runs again (the ids derive from the key and its nonce).
     logger.warn('Idempotency answer not recorded', {
       statusCode: response.statusCode,
       errorName: error instanceof Error ? error.name : typeof error,
@@ -113,17 +120,19 @@ async function record(
 export async function withIdempotency(
   d: Pick<ApiDeps, 'repository' | 'clock'>,
   request: RouteRequest<Caller>,
-  run: () => Promise<HttpResponse>,
+  run: (derivation: IdDerivation | undefined) => Promise<HttpResponse>,
 ): Promise<HttpResponse> {
   const key = idempotencyKeyOf(request.event);
-  if (key === undefined) return run();
+  if (key === undefined) return run(undefined);
   const scopedKey = scopeOf(request, key);
   const requestHash = sha256(request.event.body ?? '');
   const now = d.clock();
+  const nonce = newIdNonce();
   const existing = await d.repository.claimIdempotencyKey({
     key: scopedKey,
     requestHash,
     createdAt: now.toISOString(),
+    nonce,
   });
   if (existing && existing.requestHash !== requestHash) throw new ConflictError('IDEMPOTENCY_KEY_REUSED');
   if (existing?.response && !asksToRetryLater(existing.response)) {
@@ -142,7 +151,8 @@ export async function withIdempotency(
       { 'retry-after': String(IN_PROGRESS_RETRY_AFTER_SECONDS) },
     );
   }
-  const response = await run().catch(toErrorResponse);
+  // A rerun derives from the claim it took over, so it names what the first run named.
+  const response = await run(derivationOf(key, existing ?? { nonce })).catch(toErrorResponse);
   await record(d, scopedKey, response);
   return response;
 }

@@ -30,7 +30,7 @@ import {
 } from '../core/schemas';
 import type { Caller } from '../core/types';
 import { OPENAPI_PATH, openApiDocument } from '../openapi';
-import { idempotencyKeyOf, withIdempotency } from './idempotency';
+import { withIdempotency } from './idempotency';
 import { errorResponse, type HttpResponse, jsonResponse, textResponse } from './response';
 import type { Route, RouteRequest } from './router';
 
@@ -69,10 +69,10 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
       handle: (request) => {
         // Validated before the key is claimed: a refused body leaves no idempotency record.
         const input = parseRegisterGatewayBody(request.body, policy.addresses);
-        return withIdempotency(d, request, async () => {
-          const key = idempotencyKeyOf(request.event);
-          return jsonResponse(201, await registerGateway(d, request.caller, input, key, policy.limits));
-        });
+        // `ids`: what the ids this request mints derive from (app/api/ids.ts, IdDerivation).
+        return withIdempotency(d, request, async (ids) =>
+          jsonResponse(201, await registerGateway(d, request.caller, input, ids, policy.limits)),
+        );
       },
     },
     {
@@ -136,12 +136,11 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
         const gatewayId = gatewayIdOf(request);
         const { remoteGatewayId } = parseCreatePeeringBody(request.body);
         await visibleGateway(d, request.caller, gatewayId);
-        return withIdempotency(d, request, async () => {
-          const key = idempotencyKeyOf(request.event);
-          return peeringOutcomeResponse(
-            await createPeering(d, request.caller, gatewayId, remoteGatewayId, key, timing, policy.limits),
-          );
-        });
+        return withIdempotency(d, request, async (ids) =>
+          peeringOutcomeResponse(
+            await createPeering(d, request.caller, gatewayId, remoteGatewayId, ids, timing, policy.limits),
+          ),
+        );
       },
     },
     {
@@ -159,10 +158,9 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
         const gatewayId = gatewayIdOf(request);
         const input = parseCreateRoadWarriorBody(request.body);
         await visibleGateway(d, request.caller, gatewayId);
-        return withIdempotency(d, request, async () => {
-          const key = idempotencyKeyOf(request.event);
+        return withIdempotency(d, request, async (ids) => {
           await admitRoadWarrior(d, gatewayId, input.name, policy.limits);
-          return jsonResponse(201, await addRoadWarrior(d, request.caller, gatewayId, input, timing, key));
+          return jsonResponse(201, await addRoadWarrior(d, request.caller, gatewayId, input, timing, ids));
         });
       },
     },

@@ -308,7 +308,7 @@ describe('a create whose Allocate lost its answer while the peering was deleted'
     // Prepare: Allocate commits, then its "VPC Peering Created" publish is throttled (its answer is
     // lost); before its retry, the user deletes the PROVISIONING peering, and that run ends.
     const [a, b] = [await bench.gateway(), await bench.gateway()];
-    const key = 'key-deleted-meanwhile';
+    const key = { key: 'key-deleted-meanwhile', nonce: '0123456789abcdef' };
     const peeringId = newPeeringId(alice.userId, a.id, b.id, key);
     const deleter = { repository: bench.repository(), workflows: bench.engine(), clock: () => new Date() };
     const creator = { ...deleter, workflows: bench.engine() };

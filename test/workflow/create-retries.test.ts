@@ -18,6 +18,8 @@ const alice: Caller = { userId: 'alice', isAdmin: false };
 /** Long enough for any execution here to end. */
 const timing = { waitMs: 120_000, pollMs: 10 };
 const LIMITS = { gatewaysPerOwner: 10, roadWarriorsPerGateway: 10, operationsInFlightPerOwner: 10 };
+/** What withIdempotency hands the route for `key` under one idempotency record. */
+const keyed = (key: string) => ({ key, nonce: '0123456789abcdef' });
 
 const apiDeps = (workflows: WorkflowEngine) => ({
   repository: bench.repository(),
@@ -74,9 +76,9 @@ describe('a create whose run ended without a peering', () => {
     const d = apiDeps(bench.engine({ [step]: throttledWhile(throttle) }));
 
     // Act
-    const first = await statusOf(createPeering(d, alice, a.id, b.id, 'key-1', timing, LIMITS));
+    const first = await statusOf(createPeering(d, alice, a.id, b.id, keyed('key-1'), timing, LIMITS));
     throttle.on = false;
-    const second = await createPeering(d, alice, a.id, b.id, 'key-1', timing, LIMITS);
+    const second = await createPeering(d, alice, a.id, b.id, keyed('key-1'), timing, LIMITS);
 
     // Assess
     expect(first).toBe(503);
@@ -87,7 +89,7 @@ describe('a create whose run ended without a peering', () => {
       gatewayIds: [a.id, b.id],
     });
     // A repeat of the key now joins the ACTIVE peering: nothing starts twice.
-    const repeat = await createPeering(d, alice, a.id, b.id, 'key-1', timing, LIMITS);
+    const repeat = await createPeering(d, alice, a.id, b.id, keyed('key-1'), timing, LIMITS);
     expect(repeat).toEqual(second);
   });
 });
@@ -97,10 +99,11 @@ describe('a reused Idempotency-Key', () => {
     // Prepare
     const [a, b, c] = [await bench.gateway(), await bench.gateway(), await bench.gateway()];
     const d = apiDeps(bench.engine());
-    const first = await createPeering(d, alice, a.id, b.id, 'key-2', timing, LIMITS);
+    const first = await createPeering(d, alice, a.id, b.id, keyed('key-2'), timing, LIMITS);
 
-    // Act: the key's idempotency record has expired; the same key comes with another body.
-    const second = await createPeering(d, alice, a.id, c.id, 'key-2', timing, LIMITS);
+    // Act: the same key and nonce with another body (the ids' derivation alone, which names the
+    // remote gateway too, keeps the two requests apart).
+    const second = await createPeering(d, alice, a.id, c.id, keyed('key-2'), timing, LIMITS);
 
     // Assess
     expect(first).toEqual({ kind: 'done', peering: expect.objectContaining({ gatewayIds: [a.id, b.id] }) });
@@ -114,12 +117,12 @@ describe('a reused Idempotency-Key', () => {
     // Prepare
     const [a, b] = [await bench.gateway(), await bench.gateway()];
     const d = apiDeps(bench.engine());
-    const first = await createPeering(d, alice, a.id, b.id, 'key-3', timing, LIMITS);
+    const first = await createPeering(d, alice, a.id, b.id, keyed('key-3'), timing, LIMITS);
     const firstId = first.kind === 'done' ? first.peering.id : '';
     expect(await deletePeering(d, alice, firstId, timing)).toBe('done');
 
     // Act
-    const second = await createPeering(d, alice, a.id, b.id, 'key-3', timing, LIMITS);
+    const second = await createPeering(d, alice, a.id, b.id, keyed('key-3'), timing, LIMITS);
 
     // Assess: a new peering (its own id, so its own delete-peering run), and it can be deleted.
     expect(second).toEqual({ kind: 'done', peering: expect.objectContaining({ status: 'ACTIVE' }) });

@@ -1,6 +1,7 @@
 /**
  * Idempotency keys of the API's POSTs: `IDEMPOTENCY#<scope>#<key>` with the request's hash, the
- * response once known, and `expiresAt` (the table's TTL attribute).
+ * response once known, the nonce the request's ids derive from (a take-over's SET leaves it), and
+ * `expiresAt` (the table's TTL attribute).
  */
 import { IDEMPOTENCY_TTL_SECONDS, type IdempotencyRecord, type IdempotencyStore } from '../../app/ports';
 import { TransientError } from '../../core/errors';
@@ -23,6 +24,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
       requestHash: record.requestHash,
       response: record.response,
       createdAt: record.createdAt,
+      nonce: record.nonce,
       expiresAt: now + IDEMPOTENCY_TTL_SECONDS,
     };
     try {
@@ -34,13 +36,15 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     }
     const existing = await this.table.get(keys.idempotency(record.key));
     if (!existing) throw new TransientError(`Idempotency key ${record.key} vanished while being claimed`);
-    const { key, requestHash, response, createdAt, takeovers } = existing as unknown as IdempotencyRecord;
+    const { key, requestHash, response, createdAt, takeovers, nonce } =
+      existing as unknown as IdempotencyRecord;
     return {
       key,
       requestHash,
       createdAt,
       ...(response ? { response } : {}),
       ...(takeovers === undefined ? {} : { takeovers }),
+      ...(nonce === undefined ? {} : { nonce }),
     };
   }
 

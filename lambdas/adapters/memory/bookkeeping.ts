@@ -117,7 +117,14 @@ export class MemoryBookkeeping extends MemoryStore {
     const stored = this.idempotency.get(read.key);
     if (!stored || stored.record.takeovers !== read.takeovers) return false;
     const takeovers = (read.takeovers ?? 0) + 1;
-    stored.record = { key: read.key, requestHash: stored.record.requestHash, createdAt, takeovers };
+    const { requestHash, nonce } = stored.record;
+    stored.record = {
+      key: read.key,
+      requestHash,
+      createdAt,
+      takeovers,
+      ...(nonce === undefined ? {} : { nonce }),
+    };
     return true;
   }
 

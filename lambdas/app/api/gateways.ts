@@ -10,7 +10,7 @@ import type { AppliedPeerStatus, Caller, Gateway, GatewayRecord, Peer } from '..
 import { GATEWAY_FIELDS, pickFields, toPublicGateway, toPublicPeer } from '../../core/views';
 import { type UpdateLeaseDeps, underUpdateLease } from '../gateway-update-lease';
 import type { ApiDeps, ApiTiming, OwnerLimits } from './context';
-import { newGatewayId } from './ids';
+import { type IdDerivation, newGatewayId } from './ids';
 import { admitGateway } from './limits';
 import { candidateListPage, gatewayListQuery, peerListPage } from './lists';
 import { visibleGateway } from './visibility';
@@ -24,10 +24,10 @@ export async function registerGateway(
   d: Pick<ApiDeps, 'repository' | 'secrets' | 'clock'> & Pick<UpdateLeaseDeps, 'wait'>,
   caller: Caller,
   input: RegisterGatewayInput,
-  idempotencyKey: string | undefined,
+  derivation: IdDerivation | undefined,
   limits: OwnerLimits,
 ): Promise<Gateway> {
-  const id = input.id ?? newGatewayId(caller.userId, idempotencyKey);
+  const id = input.id ?? newGatewayId(caller.userId, derivation);
   // Under the gateway's update lease, as "VPN Gateway Updated" runs: a first update of the same id
   // at once would otherwise read no gateway, skip the check of its key against the pair generated
   // here, and replace the public key while this record keeps the private key's name (review s14b).

@@ -9,7 +9,7 @@ import { logger } from '../../shared/logger';
 import type { ExecutionResult } from '../ports';
 import { startLiveAttempt, startPeeringDeletion } from '../workflow-runs';
 import type { ApiDeps, ApiTiming, OwnerLimits } from './context';
-import { newPeeringId } from './ids';
+import { type IdDerivation, newPeeringId } from './ids';
 import { admitOperation } from './limits';
 import { peeringListQuery } from './lists';
 import { type PeeringView, provisioningPlaceholder, toPublicPeering } from './views';
@@ -89,7 +89,7 @@ export async function createPeering(
   caller: Caller,
   gatewayId: string,
   remoteGatewayId: string,
-  idempotencyKey: string | undefined,
+  derivation: IdDerivation | undefined,
   timing: ApiTiming,
   limits: OwnerLimits,
 ): Promise<PeeringOutcome> {
@@ -97,11 +97,9 @@ export async function createPeering(
   await visibleGateway(d, caller, remoteGatewayId);
   // Without a key a request is its own peering, with a random id: one attempt.
   const unkeyedId =
-    idempotencyKey === undefined
-      ? newPeeringId(caller.userId, gatewayId, remoteGatewayId, undefined)
-      : undefined;
+    derivation === undefined ? newPeeringId(caller.userId, gatewayId, remoteGatewayId, undefined) : undefined;
   const peeringIdOf = (attempt: number): string =>
-    unkeyedId ?? newPeeringId(caller.userId, gatewayId, remoteGatewayId, idempotencyKey, attempt);
+    unkeyedId ?? newPeeringId(caller.userId, gatewayId, remoteGatewayId, derivation, attempt);
   const { executionId, attempt } = await startLiveAttempt(d, {
     workflow: 'create-peering',
     attemptOf: (n) => {
@@ -111,7 +109,7 @@ export async function createPeering(
     beforeStart: (n) => admitOperation(d, gateway.ownerId, peeringIdOf(n), limits),
     spent: async (previous, n) =>
       previous.status !== 'RUNNING' && !(await d.repository.getPeering(peeringIdOf(n))),
-    maxAttempts: idempotencyKey === undefined ? 1 : MAX_CREATE_ATTEMPTS,
+    maxAttempts: derivation === undefined ? 1 : MAX_CREATE_ATTEMPTS,
   });
   const peeringId = peeringIdOf(attempt);
   const result = await awaitExecution(d, executionId, timing);

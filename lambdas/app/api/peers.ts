@@ -8,7 +8,7 @@ import { keyHoldersOn } from '../public-key-holders';
 import { deleteRecordedSecret, recordSecretCleanup } from '../secret-cleanup';
 import type { ApiDeps, ApiTiming } from './context';
 import { storeGeneratedKey } from './gateways';
-import { newKeyId } from './ids';
+import { type IdDerivation, newKeyId } from './ids';
 import { deletePeering } from './peerings';
 import { visibleGateway } from './visibility';
 import { pushGatewayAndAwait, pushGatewayAndWait } from './waiting';
@@ -24,11 +24,11 @@ export async function addRoadWarrior(
   gatewayId: string,
   input: { name: string; publicKey?: string },
   timing: ApiTiming,
-  idempotencyKey?: string,
+  derivation?: IdDerivation,
 ): Promise<Peer> {
   const gateway = await visibleGateway(d, caller, gatewayId);
   if (input.publicKey) await refuseKeyInUse(d, gateway, input.publicKey);
-  const keyId = newKeyId(caller.userId, gatewayId, idempotencyKey);
+  const keyId = newKeyId(caller.userId, gatewayId, derivation);
   const { publicKey, privateKeyParam, cleanup } = input.publicKey
     ? { publicKey: input.publicKey, privateKeyParam: null, cleanup: undefined }
     : await keyUnlessTaken(d, gatewayId, input.name, keyId);
