@@ -49,6 +49,19 @@ const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
 export const IDEMPOTENCY_LEASE_MS = 60_000;
 /** The request being waited for answers within the API's wait window (API_WAIT_MS, 8 s) mostly. */
 const IN_PROGRESS_RETRY_AFTER_SECONDS = 2;
+/** API Gateway's integration limit, the api Lambda's timeout: no request runs longer. */
+const REQUEST_MAX_MS = 29_000;
+
+/**
+ * Seconds until a retry may get an answer. While the claim is younger than any request can run,
+ * its request may answer any moment; past that it died (a crash, a stopped runtime), and the key
+ * runs again only once the lease lapses, so a shorter Retry-After would only be refused again.
+ */
+function retryAfterSeconds(claim: IdempotencyRecord, now: Date): number {
+  const age = now.getTime() - Date.parse(claim.createdAt);
+  if (age < REQUEST_MAX_MS) return IN_PROGRESS_RETRY_AFTER_SECONDS;
+  return Math.max(1, Math.ceil((IDEMPOTENCY_LEASE_MS - age) / 1000));
+}
 
 /** Answers that ask the client to retry later, and so must not stand for the key's outcome. */
 const RETRY_LATER_CODES = new Set(['GATEWAY_BEING_DELETED', 'IDEMPOTENCY_KEY_IN_PROGRESS']);
@@ -144,11 +157,15 @@ export async function withIdempotency(
     existing &&
     (inProgress(existing, now) || !(await d.repository.retakeIdempotencyKey(existing, now.toISOString())))
   ) {
+    // Not in progress: another retry took the claim over a moment ago, and runs now.
+    const retryAfter = inProgress(existing, now)
+      ? retryAfterSeconds(existing, now)
+      : IN_PROGRESS_RETRY_AFTER_SECONDS;
     throw new HttpError(
       409,
       'IDEMPOTENCY_KEY_IN_PROGRESS',
       'A request with this Idempotency-Key is still running; retry it later to get its answer',
-      { 'retry-after': String(IN_PROGRESS_RETRY_AFTER_SECONDS) },
+      { 'retry-after': String(retryAfter) },
     );
   }
   // A rerun derives from the claim it took over, so it names what the first run named.

@@ -135,7 +135,9 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
       handle: async (request) => {
         const gatewayId = gatewayIdOf(request);
         const { remoteGatewayId } = parseCreatePeeringBody(request.body);
+        // Both sides before the key is claimed: a refused request leaves no record to replay.
         await visibleGateway(d, request.caller, gatewayId);
+        await visibleGateway(d, request.caller, remoteGatewayId);
         return withIdempotency(d, request, async (ids) =>
           peeringOutcomeResponse(
             await createPeering(d, request.caller, gatewayId, remoteGatewayId, ids, timing, policy.limits),

@@ -311,6 +311,19 @@ describe('Idempotency-Key', () => {
     expect(byBob.json.id).not.toBe(byAlice.json.id);
   });
 
+  test("a create refused for its remote gateway (another owner's) leaves the key free for the corrected body", async () => {
+    const a = await newGateway('alice');
+    const b = await newGateway('alice');
+    const bobs = await newGateway('bob');
+    const headers = { 'Idempotency-Key': `peer-${RUN}-corrected` };
+
+    const refused = await createCall(target.tokens.alice, a.id, bobs.id, headers);
+    const corrected = await createCall(target.tokens.alice, a.id, b.id, headers);
+
+    expect(refused.status).toBe(404);
+    expect([201, 202]).toContain(corrected.status);
+  });
+
   test('a malformed key is 400', async () => {
     const reply = await createCall(
       target.tokens.alice,
