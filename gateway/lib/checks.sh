@@ -83,6 +83,9 @@ protected_addresses() {
 
 # Refuses routes "$@" that are a default route or cover a protected address: through the tunnel
 # they would cut the instance off from the control plane, and --restore would repeat it at boot.
+# Any route that is not an IPv4 prefix, IPv6 included, is refused: the control plane renders IPv4
+# only (lambdas/core/cidr.ts) and the protected addresses are IPv4, so `::/1` + `8000::/1` or
+# `fd00:ec2::/32` (the IPv6 metadata service) could not be checked (docs/SECURITY.md).
 check_routes() {
   local route address network length mask
   (($#)) || return 0
@@ -90,7 +93,8 @@ check_routes() {
   for route in "$@"; do
     length=${route##*/}
     ((10#$length > 0)) || die "refused: default route $route"
-    ipv4_value "${route%/*}" || continue
+    [[ $route != *:* ]] || die "refused: IPv6 route $route (the control plane renders IPv4 routes only)"
+    ipv4_value "${route%/*}" || die "refused: route $route is not an IPv4 prefix"
     network=$REPLY
     mask=$(((0xffffffff << (32 - 10#$length)) & 0xffffffff))
     for address in "${PROTECTED[@]}"; do

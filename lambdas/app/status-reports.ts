@@ -8,7 +8,7 @@
  * The periodic report also repairs drift: an instance still behind a generation the previous
  * report already found pending gets a new push.
  */
-import { InvocationNotReadyError, TransientError } from '../core/errors';
+import { InvocationNotReadyError, ItemTooLargeError, TransientError } from '../core/errors';
 import { boundedStatusReport, parseInstanceReport } from '../core/status';
 import type {
   AppliedGeneration,
@@ -123,6 +123,7 @@ export type StoredReport =
       stored: false;
       reason: 'not-succeeded' | 'no-report' | 'unknown-gateway' | 'wrong-instance' | 'ahead-of-desired';
     }
+  | { stored: false; reason: 'too-large'; gatewayId: string }
   | { stored: false; reason: 'unavailable'; errorName: string; errorMessage: string };
 
 /**
@@ -138,7 +139,9 @@ const NOT_NOW: ReadonlySet<string> = new Set([TransientError.name, InvocationNot
  * another gateway's status) and claims no generation above the desired one. It updates the live
  * peer list only, never the applied generation (recordPushReport). Anything else is
  * dropped (the next period brings a new report), and so is a report met by a TransientError or an
- * InvocationNotReadyError (`unavailable`); other errors are thrown.
+ * InvocationNotReadyError (`unavailable`), or one the table refuses as too large (`too-large`:
+ * parseInstanceReport keeps 1,000 peers within an item, so only a defect gets there, and the
+ * dead-letter queue's alarm would ask for more concurrency, the wrong fix); other errors are thrown.
  *
  * Drift: when the previous report already found the instance behind generation g and this one
  * still finds it below g, g has been pending for a whole period, far longer than any push takes
@@ -184,9 +187,15 @@ async function storeReport(
   // The live peers only, never `APPLIED`: this output may come from the report prefix every
   // instance may write (docs/SECURITY.md), and activation must not pass on another's word.
   const at = d.clock().toISOString();
-  await d.repository.putStatusReport(
-    liveReport(report, report.peers, at, behind ? gateway.desiredGeneration : undefined),
-  );
+  try {
+    await d.repository.putStatusReport(
+      liveReport(report, report.peers, at, behind ? gateway.desiredGeneration : undefined),
+    );
+  } catch (error) {
+    if (error instanceof ItemTooLargeError)
+      return { stored: false, reason: 'too-large', gatewayId: gateway.id };
+    throw error;
+  }
   if (gateway.status !== 'ACTIVE' || stalled === undefined || report.appliedGeneration >= stalled) {
     return { stored: true, gatewayId: gateway.id };
   }

@@ -104,6 +104,14 @@ export class InvocationNotReadyError extends Error {
   override readonly name = 'InvocationNotReadyError';
 }
 
+/**
+ * The store refused a write whose item is past its size limit (DynamoDB's 400 KB, counted in UTF-8
+ * bytes). Not transient: the same write fails again.
+ */
+export class ItemTooLargeError extends Error {
+  override readonly name = 'ItemTooLargeError';
+}
+
 /** A config push ended Failed, TimedOut or Cancelled, or never finished within its bound. */
 export class CommandFailedError extends Error {
   override readonly name = 'CommandFailedError';

@@ -2,6 +2,7 @@
  * Gateway status: reading the gateway script's report, and the report as stored (bounded, because
  * a gateway may hold tens of thousands of peers).
  */
+import { isWireGuardKey } from './key-format';
 import { isResourceId } from './schemas';
 import type {
   AppliedPeerStatus,
@@ -45,34 +46,38 @@ const isCount = (value: unknown): value is number =>
 const count = (value: unknown): number => (isCount(value) ? value : 0);
 
 /**
- * Bounds on what one reported peer may carry (docs/SECURITY.md, "Reports"): a WireGuard key is 44
- * characters, an endpoint `[IPv6]:port` at most 47 and a CIDR at most 43. With at most
- * ALLOWED_IPS_PER_PEER prefixes, STATUS_REPORT_MAX_PEERS peers stay under DynamoDB's 400 KB item
- * whatever a compromised instance prints.
+ * What one reported peer may carry (docs/SECURITY.md, "Reports"): each field in its own ASCII
+ * grammar, as `wg show` prints it, so its characters are its bytes (DynamoDB counts UTF-8 bytes:
+ * 44 characters of `中` are 132). A WireGuard key (44 characters, isWireGuardKey); at most
+ * ALLOWED_IPS_PER_PEER IPv4 or IPv6 prefixes of at most 43 characters (39 for the address, as the
+ * script's CIDR_RE in gateway/lib/apply-delta.sh); an endpoint `a.b.c.d:port` or `[IPv6]:port`
+ * of at most 47. So STATUS_REPORT_MAX_PEERS peers stay under DynamoDB's 400 KB item whatever a
+ * compromised instance prints (test/persistence/gateways.test.ts stores the worst case).
  */
-const MAX_KEY_CHARS = 44;
-const MAX_ENDPOINT_CHARS = 47;
-const MAX_CIDR_CHARS = 43;
+const CIDR_TEXT = /^[0-9A-Fa-f:.]{1,39}\/[0-9]{1,3}$/;
+const ENDPOINT_TEXT = /^(?:[0-9.]{7,15}|\[[0-9A-Fa-f:.]{2,39}\]):[0-9]{1,5}$/;
 const ALLOWED_IPS_PER_PEER = 4;
 
-const boundedText = (value: unknown, max: number): string | null =>
-  typeof value === 'string' && value.length <= max ? value : null;
+/** `value` when it is a string of `grammar`, else null. */
+const textOf = (value: unknown, grammar: RegExp): string | null =>
+  typeof value === 'string' && grammar.test(value) ? value : null;
 
 /**
  * Field by field: the report is the instance's output, never trusted to be free of extras nor to
- * stay within bounds. Undefined for a peer without a plausible public key.
+ * stay within bounds. Undefined for a peer without a WireGuard key; a prefix or an endpoint outside
+ * its grammar is left out, as if not reported.
  */
 function peerStatus(peer: Record<string, unknown>): PeerRuntimeStatus | undefined {
-  const publicKey = boundedText(peer.publicKey, MAX_KEY_CHARS);
-  if (publicKey === null || publicKey === '') return undefined;
+  const { publicKey } = peer;
+  if (!isWireGuardKey(publicKey)) return undefined;
   const allowedIps = Array.isArray(peer.allowedIps) ? peer.allowedIps : [];
   return {
     publicKey,
     allowedIps: allowedIps
-      .map((cidr) => boundedText(cidr, MAX_CIDR_CHARS))
+      .map((cidr) => textOf(cidr, CIDR_TEXT))
       .filter((cidr): cidr is string => cidr !== null)
       .slice(0, ALLOWED_IPS_PER_PEER),
-    endpoint: boundedText(peer.endpoint, MAX_ENDPOINT_CHARS),
+    endpoint: textOf(peer.endpoint, ENDPOINT_TEXT),
     latestHandshake: count(peer.latestHandshake),
     rxBytes: count(peer.rxBytes),
     txBytes: count(peer.txBytes),

@@ -9,7 +9,7 @@ import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { activatePeering } from '../../lambdas/app/peering-workflow';
 import type { CommandBus } from '../../lambdas/app/ports';
 import { storeStatusReport } from '../../lambdas/app/status-reports';
-import { InvocationNotReadyError, TransientError } from '../../lambdas/core/errors';
+import { InvocationNotReadyError, ItemTooLargeError, TransientError } from '../../lambdas/core/errors';
 import { handler } from '../../lambdas/handlers/status-reports';
 import { provideDependencies } from '../../lambdas/shared/deps';
 import { COMMAND_INVOCATION_CHANGED, SCHEDULED_EVENT } from '../../lambdas/shared/event-patterns';
@@ -294,4 +294,33 @@ it('drops a report the repository cannot store now, and still throws any other e
     errorMessage: 'DynamoDB ProvisionedThroughputExceededException',
   });
   await expect(broken).rejects.toThrow('a bug');
+});
+
+it('drops a report the table refuses as too large, instead of throwing it into the dead-letter queue', async () => {
+  // Prepare: a real report of a pushed gateway; the table refuses its item (DynamoDB's 400 KB,
+  // which adapters/dynamodb/errors.ts maps to ItemTooLargeError).
+  const gateway = await pushedGateway();
+  const before = await bench.repository().getStatusReport(gateway.id);
+  const { stdout: output } = await bench.hosts().runReport(gateway.instanceId);
+  const commands: CommandBus = {
+    ...failingReads(new Error('unused')),
+    get: async () => ({ status: 'Success', output }),
+  };
+  const repository = Object.assign(Object.create(bench.repository()), {
+    putStatusReport: async () => {
+      throw new ItemTooLargeError(
+        'DynamoDB ValidationException: Item size has exceeded the maximum allowed size',
+      );
+    },
+  });
+
+  // Act
+  const outcome = await storeStatusReport(
+    { repository, commands, clock: () => LATER, workflows: new RecordingWorkflows() },
+    { commandId: 'cmd-1', instanceId: gateway.instanceId },
+  );
+
+  // Assess
+  expect(outcome).toEqual({ stored: false, reason: 'too-large', gatewayId: gateway.id });
+  expect(await bench.repository().getStatusReport(gateway.id)).toEqual(before);
 });

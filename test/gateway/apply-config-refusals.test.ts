@@ -76,6 +76,22 @@ describe('apply-config.sh refuses what it cannot verify or what would harm it', 
     ],
     ['an IPv4 default route', (d) => d.routes.push('0.0.0.0/0'), 'default route 0.0.0.0/0'],
     ['an IPv6 default route', (d) => d.routes.push('::/0'), 'default route ::/0'],
+    // The protected addresses are IPv4 and the control plane renders IPv4 only (core/cidr.ts).
+    [
+      'all of IPv6 in two halves',
+      (d) => d.routes.push('::/1', '8000::/1'),
+      'refused: IPv6 route ::/1 (the control plane renders IPv4 routes only)',
+    ],
+    [
+      'an IPv6 prefix covering the metadata service and its resolver',
+      (d) => d.routes.push('fd00:ec2::/32'),
+      'refused: IPv6 route fd00:ec2::/32',
+    ],
+    [
+      'a route that is no IPv4 prefix',
+      (d) => d.routes.push('abc.0/8'),
+      'route abc.0/8 is not an IPv4 prefix',
+    ],
     [
       'a route covering its own endpoint',
       (d) => d.routes.push('203.0.113.0/24'),

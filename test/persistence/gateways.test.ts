@@ -14,6 +14,7 @@ import {
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { CommandBus } from '../../lambdas/app/ports';
 import { storeStatusReport } from '../../lambdas/app/status-reports';
+import { ItemTooLargeError } from '../../lambdas/core/errors';
 import { boundedStatusReport, STATUS_REPORT_MAX_PEERS } from '../../lambdas/core/status';
 import { LOCAL_CLIENT_CONFIG } from '../../runtime/dynamodb-local';
 import { useDynamoDb } from '../support/dynamodb';
@@ -21,7 +22,7 @@ import { RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { everyGateway } from '../support/pages';
 import { roadWarrior, uniqueId } from '../support/records';
-import { peerStatuses } from '../support/status-reports';
+import { LONGEST_CIDR, LONGEST_ENDPOINT, peerStatuses, worstCasePeers } from '../support/status-reports';
 
 const db = useDynamoDb();
 
@@ -224,12 +225,52 @@ describe('status reports', () => {
       );
     await db.repository().putStatusReport(boundedStatusReport(report));
 
-    // Assess
-    expect(String(unbounded)).toMatch(/size/i);
+    // Assess: the table's refusal as the adapter's typed error, not the SDK's ValidationException.
+    expect(unbounded).toBeInstanceOf(ItemTooLargeError);
     const stored = await db.repository().getStatusReport(report.gatewayId);
     expect(stored?.peers).toHaveLength(STATUS_REPORT_MAX_PEERS);
     expect(stored?.peersOmitted).toBe(3500 - STATUS_REPORT_MAX_PEERS);
   });
+  it('stores a report of 1,000 peers at the worst the parser lets through, whatever characters the instance prints', async () => {
+    // Prepare: the longest gateway id, behind its desired generation (the item then holds
+    // pendingGeneration too); every peer field at its bound, offered in 3-byte characters first
+    // (docs/SECURITY.md, "Reports": they went to the dead-letter queue every period).
+    const gateway = gatewayRecord({
+      id: uniqueId('gw').padEnd(128, 'x'),
+      instanceId: 'i-0worst',
+      desiredGeneration: Number.MAX_SAFE_INTEGER,
+    });
+    await db.repository().createGateway(gateway);
+    const output = JSON.stringify({
+      gatewayId: gateway.id,
+      appliedGeneration: Number.MAX_SAFE_INTEGER - 1,
+      mode: 'wireguard',
+      peers: worstCasePeers(STATUS_REPORT_MAX_PEERS),
+    });
+    const commands: CommandBus = {
+      send: async () => 'unused',
+      teardown: async () => 'unused',
+      requestReports: async () => 'unused',
+      get: async () => ({ status: 'Success', output }),
+    };
+
+    // Act
+    const outcome = await storeStatusReport(
+      { repository: db.repository(), commands, clock: () => new Date(), workflows: new RecordingWorkflows() },
+      { commandId: 'round-1', instanceId: gateway.instanceId },
+    );
+
+    // Assess
+    expect(outcome).toEqual({ stored: true, gatewayId: gateway.id });
+    const stored = await db.repository().getStatusReport(gateway.id);
+    expect(stored?.pendingGeneration).toBe(Number.MAX_SAFE_INTEGER);
+    expect(stored?.peers).toHaveLength(STATUS_REPORT_MAX_PEERS);
+    expect(stored?.peers[0]).toMatchObject({
+      allowedIps: Array(4).fill(LONGEST_CIDR),
+      endpoint: LONGEST_ENDPOINT,
+    });
+  });
+
   it('drops a report naming a gatewayId over the 2 KB DynamoDB takes as a key, instead of throwing every period', async () => {
     // Prepare: any tagged instance can print it; a throw goes to the dead-letter queue and its alarm.
     const output = JSON.stringify({ gatewayId: 'g'.repeat(3000), appliedGeneration: 0, peers: [] });

@@ -16,3 +16,30 @@ export function peerStatuses(count: number): PeerRuntimeStatus[] {
     txBytes: 987_654_321,
   }));
 }
+
+/** The longest prefix and endpoint a report may carry (core/status.ts): 43 and 47 ASCII characters. */
+export const LONGEST_CIDR = 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128';
+export const LONGEST_ENDPOINT = '[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535';
+
+/**
+ * `count` peers as a compromised instance would print them to fill the stored report: each field
+ * at the longest its bound admits, first in 3-byte characters (`中`: DynamoDB counts UTF-8 bytes),
+ * then in ASCII (4 prefixes of LONGEST_CIDR, which a parser dropping the others keeps), and the
+ * largest counts. Peer i's key is 32 bytes holding i.
+ */
+export function worstCasePeers(count: number): Record<string, unknown>[] {
+  const wide = (length: number) => '中'.repeat(length);
+  const key = (i: number) => {
+    const bytes = Buffer.alloc(32);
+    bytes.writeUInt32BE(i);
+    return bytes.toString('base64');
+  };
+  return Array.from({ length: count }, (_, i) => ({
+    publicKey: key(i),
+    allowedIps: [...Array(4).fill(wide(LONGEST_CIDR.length)), ...Array(4).fill(LONGEST_CIDR)],
+    endpoint: LONGEST_ENDPOINT,
+    latestHandshake: Number.MAX_SAFE_INTEGER,
+    rxBytes: Number.MAX_SAFE_INTEGER,
+    txBytes: Number.MAX_SAFE_INTEGER,
+  }));
+}

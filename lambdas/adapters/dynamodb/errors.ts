@@ -1,11 +1,12 @@
 /**
  * DynamoDB failures as the typed errors of lambdas/core/errors.ts. Capacity and contention
- * failures become TransientError (the ASL Retry and the API's 503 path know that name); a
- * transaction cancelled by a condition stays a TransactionCanceledException for the repository to
- * read its CancellationReasons.
+ * failures become TransientError (the ASL Retry and the API's 503 path know that name), an item
+ * past 400 KB ItemTooLargeError (so no use case matches the SDK's names); a transaction cancelled
+ * by a condition stays a TransactionCanceledException for the repository to read its
+ * CancellationReasons.
  */
 import type { AttributeValue, CancellationReason } from '@aws-sdk/client-dynamodb';
-import { TransientError } from '../../core/errors';
+import { ItemTooLargeError, TransientError } from '../../core/errors';
 import { isTransientAwsError } from '../transient';
 
 const TRANSIENT_REASONS = new Set([
@@ -37,8 +38,17 @@ const isNetworkFailure = (error: Error): boolean =>
   NETWORK_CODES.has(String((error as { code?: unknown }).code)) ||
   /socket hang up|TimeoutError/.test(error.message);
 
+/**
+ * DynamoDB refuses an item over 400 KB (PutItem, or what an UpdateItem would make) with a
+ * ValidationException that only its message tells from a malformed request.
+ */
+const ITEM_TOO_LARGE = /Item size (to update )?has exceeded the maximum allowed size/;
+
 export function toTypedError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
+  if (error.name === 'ValidationException' && ITEM_TOO_LARGE.test(error.message)) {
+    return new ItemTooLargeError(`DynamoDB ${error.name}: ${error.message}`, { cause: error });
+  }
   if (isTransientAwsError(error) || isNetworkFailure(error)) {
     return new TransientError(`DynamoDB ${error.name}: ${error.message}`, { cause: error });
   }

@@ -11,6 +11,10 @@ import {
   STATUS_REPORT_MAX_PEERS,
 } from '../../../lambdas/core/status';
 import type { GatewayStatusReport } from '../../../lambdas/core/types';
+import { LONGEST_CIDR, LONGEST_ENDPOINT, worstCasePeers } from '../../support/status-reports';
+
+/** WireGuard keys (32 bytes of `n`), the only keys a report may carry. */
+const key = (n: number) => Buffer.alloc(32, n).toString('base64');
 
 /** A report of `count` peers; peer i last shook hands at time i (0: never). */
 function reportOf(count: number): GatewayStatusReport {
@@ -67,7 +71,7 @@ describe('boundedStatusReport', () => {
 
 describe('parseInstanceReport', () => {
   const peer = {
-    publicKey: 'k1',
+    publicKey: key(1),
     endpoint: '198.51.100.2:51820',
     allowedIps: ['10.1.0.0/16'],
     latestHandshake: 5,
@@ -142,12 +146,12 @@ describe('parseInstanceReport', () => {
 
   it('counts what is not a number as 0 and a missing endpoint as null', () => {
     // Prepare
-    const odd = { publicKey: 'k2', allowedIps: 'none', latestHandshake: 'soon', rxBytes: null };
+    const odd = { publicKey: key(2), allowedIps: 'none', latestHandshake: 'soon', rxBytes: null };
     const output = JSON.stringify({ gatewayId: 'gw-a', appliedGeneration: 1, mode: 'files', peers: [odd] });
 
     // Act / Assess
     expect(parseInstanceReport(output)?.peers).toEqual([
-      { publicKey: 'k2', allowedIps: [], endpoint: null, latestHandshake: 0, rxBytes: 0, txBytes: 0 },
+      { publicKey: key(2), allowedIps: [], endpoint: null, latestHandshake: 0, rxBytes: 0, txBytes: 0 },
     ]);
   });
 
@@ -178,18 +182,25 @@ describe('parseInstanceReport, on what a compromised instance may print', () => 
       JSON.stringify({ gatewayId: 'gw-a', appliedGeneration: 1, mode: 'wireguard', peers }),
     );
 
-  it('drops a peer without a plausible public key', () => {
-    // Prepare
-    const peers = [{ publicKey: 'k'.repeat(45) }, { publicKey: '' }, { publicKey: 7 }, { publicKey: 'k1' }];
+  it('drops a peer without a WireGuard key', () => {
+    // Prepare: too long, empty, no string, 44 characters of 3 bytes each, a non-canonical spelling.
+    const peers = [
+      { publicKey: 'k'.repeat(45) },
+      { publicKey: '' },
+      { publicKey: 7 },
+      { publicKey: '中'.repeat(44) },
+      { publicKey: `${'k'.repeat(42)}B=` },
+      { publicKey: key(1) },
+    ];
 
     // Act / Assess
-    expect(report(peers)?.peers?.map((peer) => peer.publicKey)).toEqual(['k1']);
+    expect(report(peers)?.peers?.map((peer) => peer.publicKey)).toEqual([key(1)]);
   });
 
   it('bounds every field of a peer, so 1,000 of them always fit one stored item', () => {
     // Prepare
     const huge = {
-      publicKey: 'k1',
+      publicKey: key(1),
       endpoint: `198.51.100.1:${'9'.repeat(60)}`,
       allowedIps: ['10.0.0.0/8', 'x'.repeat(44), '10.1.0.0/16', '10.2.0.0/16', '10.3.0.0/16', '10.4.0.0/16'],
       latestHandshake: 2 ** 53,
@@ -200,7 +211,7 @@ describe('parseInstanceReport, on what a compromised instance may print', () => 
     // Act / Assess: too long is dropped, past four prefixes is cut, counts out of range are 0.
     expect(report([huge])?.peers).toEqual([
       {
-        publicKey: 'k1',
+        publicKey: key(1),
         endpoint: null,
         allowedIps: ['10.0.0.0/8', '10.1.0.0/16', '10.2.0.0/16', '10.3.0.0/16'],
         latestHandshake: 0,
@@ -208,6 +219,47 @@ describe('parseInstanceReport, on what a compromised instance may print', () => 
         txBytes: 0,
       },
     ]);
+  });
+});
+
+describe('parseInstanceReport, on characters past ASCII (DynamoDB counts UTF-8 bytes)', () => {
+  const report = (peers: unknown[]) =>
+    parseInstanceReport(JSON.stringify({ gatewayId: 'gw-a', appliedGeneration: 1, mode: 'wireguard', peers }))
+      ?.peers;
+
+  it('keeps no prefix or endpoint of 3-byte characters, however few, so each field is as many bytes as characters', () => {
+    // Prepare: within the character bounds, three times the bytes.
+    const peer = {
+      publicKey: key(1),
+      allowedIps: ['中'.repeat(43), '１０.0.0.0/8', '10.0.0.0/8', '10.1.0.0/1中'],
+      endpoint: '中'.repeat(47),
+    };
+
+    // Act
+    const peers = report([peer, { ...peer, endpoint: '198.51.100.1:5182０' }]);
+
+    // Assess
+    expect(peers?.map(({ allowedIps, endpoint }) => ({ allowedIps, endpoint }))).toEqual([
+      { allowedIps: ['10.0.0.0/8'], endpoint: null },
+      { allowedIps: ['10.0.0.0/8'], endpoint: null },
+    ]);
+  });
+
+  it('keeps the longest ASCII prefixes and endpoint, IPv4 and IPv6, as they are', () => {
+    // Prepare
+    const [worst] = worstCasePeers(1);
+    const ipv4 = { publicKey: key(2), allowedIps: ['255.255.255.255/32'], endpoint: '255.255.255.255:65535' };
+
+    // Act
+    const peers = report([worst, ipv4]);
+
+    // Assess
+    expect(peers?.[0]).toMatchObject({
+      allowedIps: Array(4).fill(LONGEST_CIDR),
+      endpoint: LONGEST_ENDPOINT,
+    });
+    expect(peers?.[1]).toMatchObject(ipv4);
+    expect(Buffer.byteLength(JSON.stringify(peers))).toBe(JSON.stringify(peers).length);
   });
 });
 
@@ -233,8 +285,7 @@ describe('parseInstanceReport, on output as large as an instance may make it (8 
 
   it('reads a report of REPORT_MAX_PEERS peers, each with two prefixes', () => {
     // Prepare
-    const peer =
-      '{"publicKey":"k","endpoint":null,"allowedIps":["10.0.0.0/16","100.64.0.0/24"],"latestHandshake":1,"rxBytes":2,"txBytes":3}';
+    const peer = `{"publicKey":"${key(1)}","endpoint":null,"allowedIps":["10.0.0.0/16","100.64.0.0/24"],"latestHandshake":1,"rxBytes":2,"txBytes":3}`;
     const output = `${head}${Array(REPORT_MAX_PEERS).fill(peer).join(',')}]}`;
 
     // Act / Assess
