@@ -296,3 +296,16 @@ export function parsePeerName(value: unknown, field: string): string {
   }
   return name;
 }
+
+/**
+ * A road-warrior's name from a path whose resource only road-warriors have (its client config): a
+ * `vpc-peering-…` name is refused by its shape, before anything is read (docs/DECISIONS.md, "The
+ * API's contract says what the API does, on AWS too").
+ */
+export function parseRoadWarriorPeerName(value: unknown, field: string): string {
+  const name = parsePeerName(value, field);
+  if (!isRoadWarriorName(name)) {
+    throw new ValidationError('only a road-warrior has a client config, not a vpc-peering peer', field);
+  }
+  return name;
+}

@@ -26,6 +26,7 @@ import {
   parsePeerName,
   parseRegisterGatewayBody,
   parseResourceId,
+  parseRoadWarriorPeerName,
   peeringIdOfPeerName,
 } from '../core/schemas';
 import type { Caller } from '../core/types';
@@ -189,7 +190,7 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
       access: 'user',
       handle: async (request) => {
         const gatewayId = gatewayIdOf(request);
-        const name = parsePeerName(request.params.name, 'name');
+        const name = parseRoadWarriorPeerName(request.params.name, 'name');
         return textResponse(200, await clientConfig(d, request.caller, gatewayId, name));
       },
     },

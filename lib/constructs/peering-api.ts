@@ -24,6 +24,73 @@ export const ADMIN_GROUP = 'admin';
 /** The one stage (CDK's default name); named here because its execution log group is too. */
 const STAGE_NAME = 'prod';
 
+interface GatewayAnswer {
+  /** The construct id (Default4xx and Default5xx keep the ids they had before they had templates). */
+  readonly id: string;
+  readonly type: ResponseType;
+  /** Absent for the defaults: each answer they cover keeps its own status. */
+  readonly statusCode?: string;
+  readonly code: string;
+  readonly message: string;
+  /** Header values as API Gateway takes them: quoted literals. */
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * What API Gateway answers itself, before the api Lambda runs, in the contract's envelope
+ * (docs/CONTRACT.md#errors), with the Lambda's codes where it has one. The messages are fixed: a
+ * gateway response template is plain substitution, not VTL, and `$context.error.messageString`
+ * only puts the message between quotes, so a message holding a quote would make the body invalid
+ * JSON. An unknown path outside /v1 (API Gateway's 403 "Missing Authentication Token") is the 404
+ * the Lambda gives for one inside it.
+ */
+const GATEWAY_ANSWERS: readonly GatewayAnswer[] = [
+  {
+    id: 'Unauthorized',
+    type: ResponseType.UNAUTHORIZED,
+    statusCode: '401',
+    code: 'UNAUTHORIZED',
+    message: 'A valid bearer token is required',
+  },
+  {
+    id: 'UnknownPath',
+    type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    statusCode: '404',
+    code: 'NOT_FOUND',
+    message: 'No such route',
+  },
+  {
+    id: 'ResourceNotFound',
+    type: ResponseType.RESOURCE_NOT_FOUND,
+    statusCode: '404',
+    code: 'NOT_FOUND',
+    message: 'No such route',
+  },
+  {
+    id: 'Throttled',
+    type: ResponseType.THROTTLED,
+    statusCode: '429',
+    code: 'THROTTLED',
+    message: 'Too many requests; retry in 1 s',
+    // The contract's 429 THROTTLED always says when to retry, as the Lambda's own does.
+    headers: { 'Retry-After': "'1'" },
+  },
+  {
+    id: 'RequestTooLarge',
+    type: ResponseType.REQUEST_TOO_LARGE,
+    statusCode: '413',
+    code: 'PAYLOAD_TOO_LARGE',
+    message: 'Bodies are limited to 10 MB',
+  },
+  {
+    id: 'Default4xx',
+    type: ResponseType.DEFAULT_4XX,
+    code: 'REQUEST_REFUSED',
+    message: 'API Gateway refused the request before it reached the API',
+  },
+  { id: 'Default5xx', type: ResponseType.DEFAULT_5XX, code: 'INTERNAL_ERROR', message: 'Internal error' },
+];
+
 export interface PeeringApiProps {
   readonly handler: IFunction;
   /** The console's origin (lib/constructs/console-hosting.ts): the only origin CORS allows. */
@@ -148,7 +215,8 @@ export class PeeringApi extends Construct {
       'AwsSolutions-APIG4': 'The OpenAPI document describes the public contract and holds no data',
       'AwsSolutions-COG4': 'The OpenAPI document describes the public contract and holds no data',
     });
-    if (props.consoleOrigin) this.allowConsoleOrigin(props.consoleOrigin);
+    this.answerInTheEnvelope(props.consoleOrigin);
+    if (props.consoleOrigin) this.allowConsolePreflights();
 
     const stack = Stack.of(this);
     // No trailing slash, so clients append `/v1/...` and `/health` as the contract spells them.
@@ -157,13 +225,28 @@ export class PeeringApi extends Construct {
   }
 
   /**
-   * Answers API Gateway gives itself (the authorizer's 401, throttling) carry the console's origin
-   * too, so the console reads them instead of seeing a network failure; CORS preflights need no token.
+   * API Gateway's own answers (GATEWAY_ANSWERS) in the contract's envelope; with a console origin
+   * they carry it too, so the console reads them instead of seeing a network failure.
    */
-  private allowConsoleOrigin(origin: string): void {
-    const headers = { 'Access-Control-Allow-Origin': `'${origin}'`, Vary: "'Origin'" };
-    this.api.addGatewayResponse('Default4xx', { type: ResponseType.DEFAULT_4XX, responseHeaders: headers });
-    this.api.addGatewayResponse('Default5xx', { type: ResponseType.DEFAULT_5XX, responseHeaders: headers });
+  private answerInTheEnvelope(consoleOrigin: string | undefined): void {
+    const cors: Record<string, string> = consoleOrigin
+      ? { 'Access-Control-Allow-Origin': `'${consoleOrigin}'`, Vary: "'Origin'" }
+      : {};
+    for (const answer of GATEWAY_ANSWERS) {
+      const headers = { ...cors, ...answer.headers };
+      this.api.addGatewayResponse(answer.id, {
+        type: answer.type,
+        ...(answer.statusCode ? { statusCode: answer.statusCode } : {}),
+        ...(Object.keys(headers).length > 0 ? { responseHeaders: headers } : {}),
+        templates: {
+          'application/json': JSON.stringify({ error: { code: answer.code, message: answer.message } }),
+        },
+      });
+    }
+  }
+
+  /** CORS preflights need no token. */
+  private allowConsolePreflights(): void {
     acknowledge(this.api, {
       'AwsSolutions-APIG4':
         'CORS preflights (OPTIONS) carry no token by the CORS standard; they answer only headers',

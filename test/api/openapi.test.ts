@@ -22,19 +22,15 @@ import type { HttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
 import { callJson, startApiFront } from '../support/api-front';
 import { MemorySecrets } from '../support/fakes';
+import {
+  deref,
+  doc,
+  HTTP_METHODS,
+  type Json,
+  resolvePointer,
+  schemaValidator,
+} from '../support/openapi-document';
 import { newPeering } from '../support/records';
-
-type Json = Record<string, unknown>;
-const doc = openApiDocument as Json & { paths: Record<string, Json> };
-const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
-
-function resolvePointer(pointer: string): unknown {
-  return pointer
-    .replace(/^#\//, '')
-    .split('/')
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce<unknown>((node, part) => (node as Json | undefined)?.[part], doc);
-}
 
 /** Every `$ref` in the document, with where it sits. */
 function refsOf(node: unknown, at = '#'): { at: string; ref: string }[] {
@@ -44,9 +40,6 @@ function refsOf(node: unknown, at = '#'): { at: string; ref: string }[] {
     key === '$ref' && typeof value === 'string' ? [{ at, ref: value }] : refsOf(value, `${at}/${key}`),
   );
 }
-
-const deref = (node: Json): Json =>
-  typeof node.$ref === 'string' ? deref(resolvePointer(node.$ref) as Json) : node;
 
 interface Example {
   where: string;
@@ -82,28 +75,6 @@ function examples(): Example[] {
     }
   }
   return found;
-}
-
-/** The schema with its `#/...` pointers made absolute, so it compiles apart from the document. */
-function anchored(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(anchored);
-  if (typeof node !== 'object' || node === null) return node;
-  return Object.fromEntries(
-    Object.entries(node).map(([key, value]) =>
-      key === '$ref' && typeof value === 'string' ? [key, `openapi.json${value}`] : [key, anchored(value)],
-    ),
-  );
-}
-
-/** A validator of the document's schemas: the errors of `value`, or undefined when it is valid. */
-function schemaValidator() {
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
-  addFormats(ajv);
-  ajv.addSchema(doc, 'openapi.json');
-  return (schema: Json, value: unknown): string | undefined => {
-    const validate = ajv.compile(anchored(schema) as Json);
-    return validate(value) ? undefined : ajv.errorsText(validate.errors);
-  };
 }
 
 describe('the OpenAPI document', () => {

@@ -112,22 +112,39 @@ describe('peers table', () => {
       endpoint: null,
     },
   ];
-  const now = Math.floor(Date.now() / 1000);
+  const secondsAgo = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
   const status: GatewayStatus = {
     gatewayId: 'gw-a',
     appliedGeneration: 2,
+    appliedAt: secondsAgo(900),
     desiredGeneration: 2,
+    mode: 'wireguard',
     reportedAt: new Date().toISOString(),
+    reportAgeSeconds: 0,
+    stale: false,
     peers: [
       {
+        name: 'laptop',
+        type: 'road-warrior',
         publicKey: 'k1',
         allowedIps: [],
         endpoint: '198.51.100.9:4500',
-        latestHandshake: now - 30,
+        latestHandshake: secondsAgo(30),
+        online: true,
         rxBytes: 2048,
         txBytes: 0,
       },
-      { publicKey: 'k2', allowedIps: [], endpoint: null, latestHandshake: now - 600, rxBytes: 0, txBytes: 0 },
+      {
+        name: 'phone',
+        type: 'road-warrior',
+        publicKey: 'k2',
+        allowedIps: [],
+        endpoint: null,
+        latestHandshake: secondsAgo(600),
+        online: false,
+        rxBytes: 0,
+        txBytes: 0,
+      },
     ],
   };
 

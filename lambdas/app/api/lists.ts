@@ -14,7 +14,16 @@ import { GATEWAY_STATUSES, PEERING_STATUSES, parseOwnerId } from '../../core/sch
 import type { Caller, GatewayStatus, PeeringStatus } from '../../core/types';
 import type { GatewayFilter, PeeringFilter } from '../ports';
 
-const KNOWN_PARAMETERS = ['limit', 'nextToken', 'status', 'ownerId'];
+/**
+ * The query parameters each list route takes; any other is 400. The OpenAPI document declares
+ * exactly these for each route (test/api/openapi-conformance.test.ts holds it to this list).
+ */
+export const LIST_QUERY_PARAMETERS = {
+  'GET /v1/gateways': ['limit', 'nextToken', 'status', 'ownerId'],
+  'GET /v1/vpc-peerings': ['limit', 'nextToken', 'status', 'ownerId'],
+  'GET /v1/gateways/{id}/peers': ['limit', 'nextToken'],
+  'GET /v1/gateways/{id}/peering-candidates': ['limit', 'nextToken'],
+} as const satisfies Record<string, readonly string[]>;
 
 function checkedQuery(query: QueryParameters, allowed: readonly string[]): QueryParameters {
   const unknown = Object.keys(query ?? {}).find((name) => !allowed.includes(name));
@@ -45,7 +54,7 @@ export function gatewayListQuery(
   caller: Caller,
   query: QueryParameters,
 ): { filter: GatewayFilter; page: PageRequest } {
-  checkedQuery(query, KNOWN_PARAMETERS);
+  checkedQuery(query, LIST_QUERY_PARAMETERS['GET /v1/gateways']);
   const status = parseEnumFilter<GatewayStatus>(query?.status, GATEWAY_STATUSES, 'status');
   const ownerId = ownerScope(caller, query);
   return { filter: { ownerId, status }, page: page(caller, 'GET /v1/gateways', query, { ownerId, status }) };
@@ -55,7 +64,7 @@ export function peeringListQuery(
   caller: Caller,
   query: QueryParameters,
 ): { filter: PeeringFilter; page: PageRequest } {
-  checkedQuery(query, KNOWN_PARAMETERS);
+  checkedQuery(query, LIST_QUERY_PARAMETERS['GET /v1/vpc-peerings']);
   const status = parseEnumFilter<PeeringStatus>(query?.status, PEERING_STATUSES, 'status');
   const ownerId = ownerScope(caller, query);
   return {
@@ -66,11 +75,11 @@ export function peeringListQuery(
 
 /** The peer list of one gateway: the gateway view's first page and GET /v1/gateways/{id}/peers. */
 export function peerListPage(caller: Caller, gatewayId: string, query: QueryParameters): PageRequest {
-  checkedQuery(query, ['limit', 'nextToken']);
+  checkedQuery(query, LIST_QUERY_PARAMETERS['GET /v1/gateways/{id}/peers']);
   return page(caller, `GET /v1/gateways/${gatewayId}/peers`, query, {});
 }
 
 export function candidateListPage(caller: Caller, gatewayId: string, query: QueryParameters): PageRequest {
-  checkedQuery(query, ['limit', 'nextToken']);
+  checkedQuery(query, LIST_QUERY_PARAMETERS['GET /v1/gateways/{id}/peering-candidates']);
   return page(caller, `GET /v1/gateways/${gatewayId}/peering-candidates`, query, {});
 }
