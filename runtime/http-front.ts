@@ -301,6 +301,8 @@ function accessLine(request: IncomingMessage, response: ServerResponse, started:
     status: response.statusCode,
     durationMs: Math.round(performance.now() - started),
     requestId: response.getHeader('x-amzn-requestid'),
+    // The api handler's lines carry it under this key too (the local context's awsRequestId).
+    awsRequestId: response.getHeader('x-amzn-requestid'),
   });
 }
 

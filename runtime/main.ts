@@ -23,6 +23,7 @@ import { MemoryAudit } from '../lambdas/adapters/local/memory-audit';
 import { MemoryRepository } from '../lambdas/adapters/memory/repository';
 import { PAGE_LIMIT_MAX, pagesOf } from '../lambdas/core/pagination';
 import { provideDependencies } from '../lambdas/shared/deps';
+import { env } from '../lambdas/shared/env';
 import {
   COMMAND_INVOCATION_CHANGED,
   gatewayEventsPattern,
@@ -43,6 +44,7 @@ import { startHttpFront } from './http-front';
 import { memoryCascade } from './memory-cascade';
 import { repeat, settlesWithin } from './repeat';
 import { clearRunRecord, removeCrashLeftovers, writeRunRecord } from './run-record';
+import { readRuntimeSettings } from './settings';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
 import { assertStrongAuthSecret, mintToken, persistentAuthSecret, signInLink } from './tokens';
@@ -96,31 +98,17 @@ const TABLE_NAME = 'vpc-peering';
 /** The name the report document's invocations carry in their (local) SSM notifications. */
 const REPORT_DOCUMENT = 'vpc-peering-report';
 
-/** Environment the handler modules read (lambdas/shared/env.ts), set before any of them runs. */
-function configureEnvironment(endpoint: string | undefined): void {
+/** Where the handler modules find the local table (set before any of them is imported). */
+function configureStorage(endpoint: string | undefined): void {
   if (endpoint) process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
-  process.env.AWS_REGION ??= 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   process.env.TABLE_NAME = TABLE_NAME;
-  process.env.POWERTOOLS_SERVICE_NAME ??= 'vpc-peering-local';
-  // The wait window is a runtime setting; keep one given by the caller.
-  process.env.API_WAIT_MS ??= '8000';
-  // No DescribeExecution rate limit here: the API may look at its executions often.
-  process.env.API_POLL_MS ??= '25';
-  // Wait states are shortened locally (waitMs); keep the push poll bound near a minute of waiting.
-  process.env.COMMAND_MAX_POLLS ??= '240';
-  // A local run ends within a minute or two (the push loop above): a stalled peering is re-driven sooner.
-  process.env.STALLED_PEERING_BOUND_SECONDS ??= '180';
-  // Locally the stream poller never gives up a record, but the memory storage's cascade does after a
-  // few attempts: the sweep runs a cascade still pending after as long as it waits for a peering.
-  process.env.PENDING_CASCADE_BOUND_SECONDS ??= '180';
 }
 
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dataDir = resolve(options.dataDir ?? '.local');
   if (options.authSecret !== undefined) assertStrongAuthSecret(options.authSecret);
+  const settings = readRuntimeSettings(options);
   await mkdir(dataDir, { recursive: true });
   const authSecret = options.authSecret ?? (await persistentAuthSecret(dataDir));
 
@@ -136,13 +124,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const leftovers = options.dynamoDbLocal ? [] : await removeCrashLeftovers(dataDir);
     if (leftovers.length > 0) log(`removed what a crashed run left: ${leftovers.join('; ')}`);
     stack.push(async () => clearRunRecord(dataDir));
-    const storage = options.storage ?? (process.env.VPG_STORAGE === 'memory' ? 'memory' : 'dynamodb');
     const dynamo =
-      storage === 'dynamodb'
+      settings.storage === 'dynamodb'
         ? await (options.dynamoDbLocal ?? startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }))
         : undefined;
     if (dynamo) stack.push(() => dynamo.stop());
-    configureEnvironment(dynamo?.endpoint);
+    configureStorage(dynamo?.endpoint);
     const tables = dynamo && new DynamoDBClient({});
     if (tables) await ensureTable(tables, TABLE_NAME);
 
@@ -162,7 +149,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       dataDir,
       secretsDir,
       secretsDirOf: (instanceId) => instanceSecrets.directoryOf(instanceId),
-      mode: options.hostMode ?? (process.env.VPG_LOCAL_MODE === 'files' ? 'files' : 'auto'),
+      mode: settings.hostMode,
       log,
     });
     writeRunRecord(dataDir, {
@@ -257,23 +244,19 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       await statusReportsHandler(scheduledEvent(), context('status-reports'));
       await commands.idle();
     };
-    const interval =
-      options.statusReportIntervalMs ?? Number(process.env.STATUS_REPORT_INTERVAL_SECONDS ?? 60) * 1000;
-    // The status route calls a report older than one period stale.
-    process.env.STATUS_REPORT_INTERVAL_SECONDS = String(Math.round(interval / 1000));
-    stack.push(repeat(interval, reportStatus, (error) => log(`status report: ${error.message}`)));
+    stack.push(
+      repeat(settings.statusReportIntervalMs, reportStatus, (error) =>
+        log(`status report: ${error.message}`),
+      ),
+    );
     // The sweep's schedule (lambdas/handlers/sweeper.ts): stalled peerings are re-driven.
-    if (options.stalledPeeringBoundMs !== undefined) {
-      process.env.STALLED_PEERING_BOUND_SECONDS = String(Math.round(options.stalledPeeringBoundMs / 1000));
-    }
     const sweep = async () => {
       await sweeperHandler(scheduledEvent(), context('sweeper'));
     };
-    const sweepInterval = options.sweepIntervalMs ?? Number(process.env.SWEEP_INTERVAL_SECONDS ?? 60) * 1000;
-    stack.push(repeat(sweepInterval, sweep, (error) => log(`sweep: ${error.message}`)));
+    stack.push(repeat(settings.sweepIntervalMs, sweep, (error) => log(`sweep: ${error.message}`)));
 
     const front = await startHttpFront({
-      port: options.port ?? Number(process.env.PORT ?? 8787),
+      port: settings.port,
       authSecret,
       apiHandler: async (event, ctx) => withLocalHost(event, await apiHandler(event, ctx), hosts),
       postLocalEvents: (body) => router.putEvents(body),
@@ -325,7 +308,7 @@ function scheduledEvent(): EventBridgeEvent<string, unknown> {
     source: 'aws.events',
     account: '000000000000',
     time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    region: process.env.AWS_REGION ?? 'us-east-1',
+    region: env.awsRegion(),
     resources: [],
     detail: {},
   };
@@ -348,13 +331,13 @@ function commandInvocationEntry(invocation: ReportInvocation, documentName: stri
 async function main(prepared: Pick<RuntimeOptions, 'dynamoDbLocal'>): Promise<void> {
   const started = Date.now();
   const runtime = await startRuntime({
-    authSecret: process.env.LOCAL_AUTH_SECRET || undefined,
-    dataDir: process.env.DATA_DIR,
+    authSecret: env.localAuthSecret(),
+    dataDir: env.localDataDir(),
     ...prepared,
   });
   const lines = [
     `Listening on ${runtime.url}`,
-    `Ready in ${Date.now() - started} ms; gateway hosts: ${runtime.hosts.mode} mode; data in ${resolve(process.env.DATA_DIR ?? '.local')}${process.env.VPG_STORAGE === 'memory' ? ' (table in memory)' : ''}`,
+    `Ready in ${Date.now() - started} ms; gateway hosts: ${runtime.hosts.mode} mode; data in ${resolve(env.localDataDir())}${env.localStorage() === 'memory' ? ' (table in memory)' : ''}`,
     `Admin token (sub=admin, group admin): ${runtime.adminToken}`,
     `  console sign-in: ${signInLink(runtime.url, runtime.adminToken)}`,
     `User token  (sub=user-1):             ${runtime.userToken}`,

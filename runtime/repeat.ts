@@ -3,12 +3,21 @@
  * EventBridge schedule, and bounded waits of a shutdown.
  */
 
+/** The longest delay setInterval keeps: past it (or for NaN) Node fires every 1 ms instead. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /**
  * Runs `task` every `intervalMs` (0: never), one run at a time; the returned stop waits for the run
- * in flight (it may still need DynamoDB).
+ * in flight (it may still need DynamoDB). A period that is negative, not finite, or longer than
+ * a timer holds throws a RangeError: Node would run the task every millisecond instead.
  */
 export function repeat(intervalMs: number, task: () => Promise<void>, onError: (error: Error) => void) {
-  if (intervalMs <= 0) return async () => {};
+  if (!Number.isFinite(intervalMs) || intervalMs < 0 || intervalMs > MAX_TIMER_MS) {
+    throw new RangeError(
+      `A timer's period must be 0 (never) or a positive number of ms up to ${MAX_TIMER_MS}, got ${intervalMs}`,
+    );
+  }
+  if (intervalMs === 0) return async () => {};
   let inFlight: Promise<void> | undefined;
   const timer = setInterval(() => {
     inFlight ??= task()

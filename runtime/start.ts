@@ -6,16 +6,20 @@
  */
 import './polyfills';
 import { join, resolve } from 'node:path';
+import { env } from '../lambdas/shared/env';
 import { startDynamoDbLocal } from './dynamodb-local';
 import { removeCrashLeftovers } from './run-record';
+import { readRuntimeSettings } from './settings';
 
 async function start(): Promise<void> {
-  const dataDir = resolve(process.env.DATA_DIR ?? '.local');
+  // A mistyped setting fails here, before java is started for nothing.
+  readRuntimeSettings({});
+  const dataDir = resolve(env.localDataDir());
   const leftovers = await removeCrashLeftovers(dataDir);
   if (leftovers.length > 0)
     process.stderr.write(`removed what a crashed run left: ${leftovers.join('; ')}\n`);
   const dynamoDbLocal =
-    process.env.VPG_STORAGE === 'memory'
+    env.localStorage() === 'memory'
       ? undefined
       : startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb'), quickStart: true });
   // Its failure is reported by runtime/main once it awaits it, not as an unhandled rejection meanwhile.

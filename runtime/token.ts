@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { env } from '../lambdas/shared/env';
 import { mintToken, readAuthSecret, signInLink } from './tokens';
 
 async function main(): Promise<void> {
@@ -20,8 +21,8 @@ async function main(): Promise<void> {
   if (!sub || !Number.isFinite(hours) || hours <= 0) {
     throw new Error('usage: npm run token -- --sub <user id> [--admin] [--hours 12]');
   }
-  const dataDir = resolve(process.env.DATA_DIR ?? '.local');
-  const secret = process.env.LOCAL_AUTH_SECRET || (await readAuthSecret(dataDir));
+  const dataDir = resolve(env.localDataDir());
+  const secret = env.localAuthSecret() || (await readAuthSecret(dataDir));
   if (!secret) {
     throw new Error(`No LOCAL_AUTH_SECRET and no secret in ${dataDir}: start the runtime once (npm start)`);
   }
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     { sub, groups: values.admin ? ['admin'] : [] },
     Math.round(hours * 3600),
   );
-  const url = `http://127.0.0.1:${process.env.PORT ?? 8787}`;
+  const url = `http://127.0.0.1:${env.localPort()}`;
   process.stdout.write(`${token}\nconsole sign-in: ${signInLink(url, token)}\n`);
 }
 

@@ -53,14 +53,15 @@ export interface AttemptPlan {
 export async function startLiveAttempt(
   d: RunDeps,
   plan: AttemptPlan,
-): Promise<{ executionId: string; attempt: number }> {
+): Promise<{ executionId: string; executionName: string; attempt: number }> {
   for (let attempt = 1; ; attempt++) {
     const { name, input } = plan.attemptOf(attempt);
     await plan.beforeStart?.(attempt);
     const { executionId, mayHaveEnded } = await d.workflows.start(plan.workflow, name, input);
-    if (attempt >= plan.maxAttempts || !mayHaveEnded) return { executionId, attempt };
+    const started = { executionId, executionName: name, attempt };
+    if (attempt >= plan.maxAttempts || !mayHaveEnded) return started;
     const result = await describeOrRunning(d, executionId);
-    if (!(await plan.spent(result, attempt))) return { executionId, attempt };
+    if (!(await plan.spent(result, attempt))) return started;
   }
 }
 
@@ -73,9 +74,9 @@ export async function startLiveAttempt(
 export async function startPeeringDeletion(
   d: Pick<Dependencies, 'workflows' | 'clock' | 'repository'>,
   peeringId: string,
-): Promise<string> {
+): Promise<{ executionId: string; executionName: string }> {
   const input = { peeringId };
-  const { executionId } = await startLiveAttempt(d, {
+  const { executionId, executionName } = await startLiveAttempt(d, {
     workflow: 'delete-peering',
     attemptOf: (attempt) => ({
       name: attempt === 1 ? `delete-${peeringId}` : `delete-${peeringId}-${d.clock().getTime()}`,
@@ -86,5 +87,5 @@ export async function startPeeringDeletion(
       (previous.status === 'SUCCEEDED' && (await d.repository.getPeering(peeringId)) !== undefined),
     maxAttempts: 2,
   });
-  return executionId;
+  return { executionId, executionName };
 }

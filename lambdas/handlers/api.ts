@@ -8,6 +8,22 @@ import { createApiHandler } from '../http/handler';
 import { clock } from '../shared/deps';
 import { env } from '../shared/env';
 
+const timing = () => ({
+  waitMs: env.apiWaitMs(),
+  pollMs: env.apiPollMs(),
+  statusReportPeriodSeconds: env.statusReportIntervalSeconds(),
+});
+const policy = () => ({
+  addresses: env.addressPolicy(),
+  limits: env.ownerLimits(),
+  throttle: env.callerThrottle(),
+});
+
+// Read per call (the runtime and tests set them late), and once at cold start: a malformed value
+// fails the function's init, naming its variable, instead of answering 500 to every call.
+timing();
+policy();
+
 export const handler = createApiHandler(
   () => ({
     repository: repository(),
@@ -16,10 +32,6 @@ export const handler = createApiHandler(
     configStore: configDocuments(),
     clock: clock(),
   }),
-  () => ({
-    waitMs: env.apiWaitMs(),
-    pollMs: env.apiPollMs(),
-    statusReportPeriodSeconds: env.statusReportIntervalSeconds(),
-  }),
-  () => ({ addresses: env.addressPolicy(), limits: env.ownerLimits(), throttle: env.callerThrottle() }),
+  timing,
+  policy,
 );

@@ -24,6 +24,9 @@ import { env } from '../shared/env';
 import { eventRuleHandler, type RuleEvent } from '../shared/event-handler';
 import { GATEWAY_DELETED, GATEWAY_UPDATED } from '../shared/event-patterns';
 
+// Read per event, and once at cold start: a malformed value fails the init, naming its variable.
+env.addressPolicy();
+
 async function route(event: RuleEvent, log: Logger): Promise<void> {
   switch (event['detail-type']) {
     case GATEWAY_DELETED: {

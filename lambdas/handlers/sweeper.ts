@@ -35,6 +35,13 @@ function budgetOf(context: Context): SweepBudget {
   };
 }
 
+const bounds = () => ({
+  stalledPeeringSeconds: env.stalledPeeringBoundSeconds(),
+  pendingCascadeSeconds: env.pendingCascadeBoundSeconds(),
+});
+// Read per run, and once at cold start: a malformed value fails the init, naming its variable.
+bounds();
+
 async function sweep(_event: RuleEvent, log: Logger, context: Context): Promise<void> {
   const { table: swept, secrets } = await sweepAll(
     {
@@ -47,10 +54,7 @@ async function sweep(_event: RuleEvent, log: Logger, context: Context): Promise<
       instanceSecrets: secretCopiesWithdrawal(),
       commands: commandBus(),
     },
-    {
-      stalledPeeringSeconds: env.stalledPeeringBoundSeconds(),
-      pendingCascadeSeconds: env.pendingCascadeBoundSeconds(),
-    },
+    bounds(),
     budgetOf(context),
   );
   for (const redrive of swept.redriven) log.warn('stalled peering re-driven', { ...redrive });

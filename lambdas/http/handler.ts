@@ -9,6 +9,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { ApiDeps, ApiPolicy, ApiTiming } from '../app/api/context';
 import { OPENAPI_PATH } from '../openapi';
 import { env } from '../shared/env';
+import { withLogKeys } from '../shared/logger';
 import { callerClaims } from './claims';
 import { corsHeaders } from './cors';
 import { httpErrors } from './errors';
@@ -27,10 +28,25 @@ export function createApiHandler(
   timing: () => ApiTiming,
   policy: () => ApiPolicy,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
-  return middy<ApiEvent, APIGatewayProxyResult>()
+  const chain = middy<ApiEvent, APIGatewayProxyResult>()
     .use(corsHeaders(env.consoleOrigin))
     .use(httpErrors())
     .use(callerClaims({ publicPaths: PUBLIC_PATHS }))
     .use(callerThrottle(() => policy().throttle))
     .handler((event) => createRouter(apiRoutes(deps(), timing(), policy()))(event));
+  // The whole chain, its error envelope included, runs with the request's ids on every line, so
+  // the tenant's x-amzn-requestid finds the line of its 500 (README, "Logs").
+  return (event, context) => withLogKeys(requestKeys(event, context), () => chain(event, context));
+}
+
+/**
+ * `requestId`: API Gateway's id of the request, the `x-amzn-requestid` header a client sees;
+ * `awsRequestId`: the Lambda invocation's. Locally the HTTP front makes them one value.
+ */
+function requestKeys(event: APIGatewayProxyEvent, context: Context | undefined): Record<string, string> {
+  const keys: Record<string, string> = {};
+  const requestId = event.requestContext?.requestId;
+  if (typeof requestId === 'string') keys.requestId = requestId;
+  if (typeof context?.awsRequestId === 'string') keys.awsRequestId = context.awsRequestId;
+  return keys;
 }

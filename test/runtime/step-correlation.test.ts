@@ -5,33 +5,10 @@
  * The real ASL on the interpreter, the real handlers (test/support/workflow-bench.ts).
  */
 import { CommandFailedError } from '../../lambdas/core/errors';
+import { captureLogLines, type LogLine } from '../support/log-lines';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
-
-type LogLine = Record<string, unknown>;
-
-/** Every JSON line written to stdout or stderr while `work` runs. */
-async function captureLogLines(work: () => Promise<unknown>): Promise<LogLine[]> {
-  const written: string[] = [];
-  const capture = (chunk: unknown) => {
-    written.push(String(chunk));
-    return true;
-  };
-  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    await work();
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-  return written
-    .join('')
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as LogLine);
-}
 
 const stepLines = (lines: LogLine[]) => lines.filter((line) => typeof line.step === 'string');
 

@@ -62,6 +62,15 @@ function unexpectedEnd(workflow: string, executionId: string, result: ExecutionR
 }
 
 /**
+ * The line that links an API call to its workflow (README, "Logs"): it carries the request's ids
+ * (lambdas/http/handler.ts), the steps' lines carry the same peeringId and executionName. A retried
+ * request that joins the run its first try started writes it too. Ids only, never a key.
+ */
+function logWorkflowStarted(workflow: string, peeringId: string, executionName: string): void {
+  logger.info('peering workflow started', { workflow, peeringId, executionName });
+}
+
+/**
  * Attempts one Idempotency-Key may make (docs/DECISIONS.md, "Peering semantics"): each follows an
  * attempt that ended with no peering, which the client was told to retry (503) or was refused
  * (409, replayed for the key's 24 hours), so only a client that keeps retrying reaches the bound.
@@ -100,7 +109,7 @@ export async function createPeering(
     derivation === undefined ? newPeeringId(caller.userId, gatewayId, remoteGatewayId, undefined) : undefined;
   const peeringIdOf = (attempt: number): string =>
     unkeyedId ?? newPeeringId(caller.userId, gatewayId, remoteGatewayId, derivation, attempt);
-  const { executionId, attempt } = await startLiveAttempt(d, {
+  const { executionId, executionName, attempt } = await startLiveAttempt(d, {
     workflow: 'create-peering',
     attemptOf: (n) => {
       const peeringId = peeringIdOf(n);
@@ -112,6 +121,7 @@ export async function createPeering(
     maxAttempts: derivation === undefined ? 1 : MAX_CREATE_ATTEMPTS,
   });
   const peeringId = peeringIdOf(attempt);
+  logWorkflowStarted('create-peering', peeringId, executionName);
   const result = await awaitExecution(d, executionId, timing);
   const conflict = conflictOf(result);
   if (conflict) throw conflict;
@@ -165,7 +175,8 @@ export async function deletePeering(
   timing: ApiTiming,
 ): Promise<'done' | 'running'> {
   await visiblePeering(d, caller, peeringId);
-  const executionId = await startPeeringDeletion(d, peeringId);
+  const { executionId, executionName } = await startPeeringDeletion(d, peeringId);
+  logWorkflowStarted('delete-peering', peeringId, executionName);
   const result = await awaitExecution(d, executionId, timing);
   if (result.status === 'SUCCEEDED') return 'done';
   if (result.status === 'RUNNING') return 'running';

@@ -7,6 +7,9 @@ import { clock } from '../../shared/deps';
 import { env } from '../../shared/env';
 import { stepHandler } from '../../shared/step-handler';
 
+// Read per step, and once at cold start: a malformed value fails the init, naming its variable.
+env.commandMaxPolls();
+
 export const handler = stepHandler('CheckCommand', (input: { ticket: PushTicket }) =>
   checkCommandStep(
     { repository: repository(), configStore: configStore(), commands: commandBus(), clock: clock() },
