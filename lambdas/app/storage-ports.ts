@@ -267,6 +267,14 @@ export interface PeeringStore {
   getPeering(id: string): Promise<Peering | undefined>;
   /** One page in id order; never a table scan. */
   pagePeerings(filter: PeeringFilter, page: PageRequest): Promise<Page<Peering>>;
+  /**
+   * Up to `max` ids, in id order, of the owner's peerings PROVISIONING or DELETING (the operations
+   * limit, app/api/limits.ts): a read bounded by `max`, whatever the owner's other peerings. Their
+   * status is read strongly consistent, so a peering that settled is never among them. On DynamoDB
+   * one put in flight a moment ago may be missing for the index's lag (under a second): the
+   * limit's admission entries count a create admitted meanwhile.
+   */
+  inFlightPeeringIds(ownerId: string, max: number): Promise<string[]>;
   /** Conditional on the current status being one of `from`; returns undefined when it was not. */
   setPeeringStatus(
     id: string,

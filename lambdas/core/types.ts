@@ -4,6 +4,13 @@ export type GatewayStatus = 'PENDING' | 'ACTIVE' | 'ERROR' | 'DELETING';
 export type PeerType = 'vpc-peering' | 'road-warrior';
 export type PeeringStatus = 'PROVISIONING' | 'ACTIVE' | 'FAILED' | 'DELETING';
 
+/**
+ * Being created or deleted: a workflow still owes the peering its next state. The sweep re-drives
+ * such a peering when it lasts too long, and the owner's operations limit counts it.
+ */
+export const isPeeringInFlight = (status: string): boolean =>
+  status === 'PROVISIONING' || status === 'DELETING';
+
 /** A gateway as the API shows it. */
 export interface Gateway {
   id: string;

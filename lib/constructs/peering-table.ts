@@ -51,7 +51,7 @@ export class PeeringTable extends Table {
 
   /**
    * The table and its indexes: what a grant of table access covers (admin lists query byEntity,
-   * the sweep bySweep).
+   * the sweep bySweep, the api byOwnerInFlight).
    */
   get accessResources(): string[] {
     return [this.tableArn, ...TABLE_INDEXES.map((index) => `${this.tableArn}/index/${index.name}`)];

@@ -15,7 +15,12 @@ import {
 } from '../../lambdas/app/api/limits';
 import type { ExecutionResult, Repository } from '../../lambdas/app/ports';
 import { TokenBuckets } from '../../lambdas/core/token-bucket';
-import type { GatewayRecord, Peering, PeerRecord } from '../../lambdas/core/types';
+import {
+  type GatewayRecord,
+  isPeeringInFlight,
+  type Peering,
+  type PeerRecord,
+} from '../../lambdas/core/types';
 import { callerClaims } from '../../lambdas/http/claims';
 import { httpErrors, toErrorResponse } from '../../lambdas/http/errors';
 import type { ApiEvent } from '../../lambdas/http/event';
@@ -36,11 +41,12 @@ function repositoryHolding(held: {
       items: Array.from({ length: held.gateways ?? 0 }, (_, i) => ({ id: `gw-${i}` }) as GatewayRecord),
     }),
     listPeers: async () => (held.peers ?? []).map((type, i) => ({ type, name: `peer-${i}` }) as PeerRecord),
-    pagePeerings: async (filter: { status?: Peering['status'] }) => ({
-      items: (held.peerings ?? [])
-        .map((status, i) => ({ status, id: `pcx-${i}` }) as Peering)
-        .filter((peering) => filter.status === undefined || peering.status === filter.status),
-    }),
+    inFlightPeeringIds: async (_ownerId: string, max: number) =>
+      (held.peerings ?? [])
+        .map((status, i) => ({ status, id: `pcx-${i}` }))
+        .filter((peering) => isPeeringInFlight(peering.status))
+        .map((peering) => peering.id)
+        .slice(0, max),
   });
 }
 

@@ -227,7 +227,7 @@ describe('DynamoDB table', () => {
       Projection: { ProjectionType },
     });
 
-  test('pk/sk, the byOwner and byEntity indexes (keys only), the bySweep index (whole items), TTL, PITR, a NEW_AND_OLD_IMAGES stream and encryption', () => {
+  test('pk/sk, the byOwner, byEntity and byOwnerInFlight indexes (keys only), the bySweep index (whole items), TTL, PITR, a NEW_AND_OLD_IMAGES stream and encryption', () => {
     // Assess
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
@@ -238,6 +238,7 @@ describe('DynamoDB table', () => {
         globalIndex('byOwner', 'gsi1', 'KEYS_ONLY'),
         globalIndex('byEntity', 'gsi2', 'KEYS_ONLY'),
         globalIndex('bySweep', 'gsi3', 'ALL'),
+        globalIndex('byOwnerInFlight', 'gsi4', 'KEYS_ONLY'),
       ],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -255,12 +256,13 @@ describe('DynamoDB table', () => {
     });
   });
 
-  test('table access covers every index (admin lists query byEntity, the sweep bySweep)', () => {
+  test('table access covers every index (admin lists query byEntity, the sweep bySweep, the api byOwnerInFlight)', () => {
     // Assess
     const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
     expect(policies).toContain('/index/byOwner');
     expect(policies).toContain('/index/byEntity');
     expect(policies).toContain('/index/bySweep');
+    expect(policies).toContain('/index/byOwnerInFlight');
   });
 });
 

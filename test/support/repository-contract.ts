@@ -9,6 +9,7 @@ import type { Repository } from '../../lambdas/app/ports';
 import { contractContext } from './contract/context';
 import { gatewaysContract } from './contract/gateways';
 import { idempotencyContract } from './contract/idempotency';
+import { inFlightPeeringsContract } from './contract/in-flight-peerings';
 import { incarnationsContract } from './contract/incarnations';
 import { peeringsContract } from './contract/peerings';
 import { publicKeysContract } from './contract/public-keys';
@@ -29,6 +30,7 @@ export function repositoryContract(subject: RepositoryUnderTest): void {
   gatewaysContract(context);
   roadWarriorsContract(context);
   peeringsContract(context);
+  inFlightPeeringsContract(context);
   publicKeysContract(context);
   statusReportsContract(context);
   pushLeasesContract(context);

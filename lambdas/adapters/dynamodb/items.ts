@@ -4,13 +4,14 @@
  * allocatedCount, capacity, expiresAt) never reach a use case.
  */
 import { intToIpv4, ipv4ToInt } from '../../core/cidr';
-import type {
-  AppliedGeneration,
-  GatewayRecord,
-  GatewayStatusReport,
-  Peering,
-  PeerRecord,
-  SentPush,
+import {
+  type AppliedGeneration,
+  type GatewayRecord,
+  type GatewayStatusReport,
+  isPeeringInFlight,
+  type Peering,
+  type PeerRecord,
+  type SentPush,
 } from '../../core/types';
 import { GATEWAY_FIELDS, PEER_FIELDS, pickFields } from '../../core/views';
 
@@ -95,6 +96,17 @@ export const SWEEP_SHARDS = 8;
 export const sweepShardKey = (kind: SweepKind, shard: number): string => `SWEEP#${kind}#${shard}`;
 export const SWEEP_INDEX_KEYS = ['gsi3pk', 'gsi3sk'] as const;
 
+/**
+ * The sparse byOwnerInFlight index: a peering PROVISIONING or DELETING carries its keys (gsi4pk /
+ * gsi4sk: the same as its byOwner keys), set and removed by the writes that set and remove its
+ * bySweep keys. So the owner's operations limit reads the owner's few peerings in flight, never
+ * all of the owner's peerings (docs/DECISIONS.md, "An owner's operations in flight, read from an
+ * index").
+ */
+export const OWNER_IN_FLIGHT_INDEX_KEYS = ['gsi4pk', 'gsi4sk'] as const;
+/** An update's SET of a peering's byOwnerInFlight keys, copied from its byOwner keys. */
+export const SET_OWNER_IN_FLIGHT_KEYS = 'gsi4pk = gsi1pk, gsi4sk = gsi1sk';
+
 /** FNV-1a of the id, modulo `shards`: stable, so a state change finds its shard again. */
 export function shardOf(id: string, shards: number): number {
   let hash = 0x811c9dc5;
@@ -134,9 +146,6 @@ export const IN_FLIGHT: Record<
     since: 'peerWalkOwedSince',
   },
 };
-
-/** Peering states the sweep re-drives when they last too long (app/sweeper.ts). */
-export const isTransitional = (status: string): boolean => status === 'PROVISIONING' || status === 'DELETING';
 
 /** Counters kept on the gateway item next to the record. */
 export interface GatewayCounters {
@@ -234,8 +243,13 @@ export function peeringItem(peering: Peering): Record<string, unknown> {
     gsi1sk: keys.ownedPeeringSk(peering.id),
     gsi2pk: keys.entity('peering'),
     gsi2sk: keys.ownedPeeringSk(peering.id),
-    ...(isTransitional(peering.status)
-      ? { gsi3pk: keys.sweepShard('peering', peering.id), gsi3sk: peering.updatedAt }
+    ...(isPeeringInFlight(peering.status)
+      ? {
+          gsi3pk: keys.sweepShard('peering', peering.id),
+          gsi3sk: peering.updatedAt,
+          gsi4pk: ownerPk(peering.ownerId),
+          gsi4sk: keys.ownedPeeringSk(peering.id),
+        }
       : {}),
   };
 }

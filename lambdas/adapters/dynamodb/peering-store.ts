@@ -9,6 +9,8 @@
  * generation the side's push rendered. detachPeering still sets an exact value under a
  * compare-and-set, because it reports the generation that first holds the removal.
  */
+
+import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { assertTwoGateways, describedGateway, newPeeringRecord, peeringPeer } from '../../app/new-records';
 import {
   type NewPeering,
@@ -18,27 +20,37 @@ import {
 } from '../../app/ports';
 import { assertActiveWithRoom } from '../../core/allocation';
 import { ChecksOutdatedError, ConflictError, NotFoundError } from '../../core/errors';
+import { compareText } from '../../core/order';
 import type { Page, PageRequest } from '../../core/pagination';
-import type { Peering, PeeringSide, PeeringStatus } from '../../core/types';
+import { isPeeringInFlight, type Peering, type PeeringSide, type PeeringStatus } from '../../core/types';
 import { type AddressAllocator, describedChangedIn, refreshedGateway } from './allocator';
 import { failedCondition } from './errors';
 import { nextGeneration, requireGateway } from './gateway-store';
 import {
   isPeeringItem,
-  isTransitional,
   keys,
+  OWNER_IN_FLIGHT_INDEX_KEYS,
   peerItem,
   peeringItem,
   peeringTombstoneItem,
+  SET_OWNER_IN_FLIGHT_KEYS,
   SWEEP_INDEX_KEYS,
   toPeering,
   toPeerRecord,
 } from './items';
 import { peeringList } from './list-queries';
+import { TOTAL } from './metered';
 import { type Paging, sealedPage } from './page-tokens';
 import { claimPublicKey, publicKeyKey, releasePublicKey } from './public-keys';
 import { claimRouteBlocks, releaseRouteBlocks } from './route-blocks';
+import { TABLE_SCHEMA } from './schema';
 import { AGAIN, type Table } from './table';
+
+const { ownerInFlightIndex } = TABLE_SCHEMA;
+
+/** DynamoDB's refusal of a Query of an index not built yet, or not added yet. */
+const INDEX_NOT_READY = /backfilling global secondary index|does not have the specified index/i;
+const NONE_READ: QueryCommandOutput = { $metadata: {} };
 
 export class DynamoPeeringStore implements PeeringStore {
   constructor(
@@ -167,6 +179,48 @@ export class DynamoPeeringStore implements PeeringStore {
     return { ...result, items: result.items.map(toPeering) };
   }
 
+  /**
+   * From the sparse byOwnerInFlight index (items.ts): one Query of at most `max` keys and one
+   * strongly consistent BatchGetItem of those items, whose status drops what settled while the index
+   * lagged. Only when some had settled does it read on, `max` keys at a time.
+   */
+  async inFlightPeeringIds(ownerId: string, max: number): Promise<string[]> {
+    const ids: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    while (ids.length < max) {
+      const page = await this.table
+        .run(() =>
+          this.table.client.send(
+            new QueryCommand({
+              ...TOTAL,
+              TableName: this.table.name,
+              IndexName: ownerInFlightIndex.name,
+              KeyConditionExpression: `${ownerInFlightIndex.partitionKey} = :owner`,
+              ExpressionAttributeValues: { ':owner': keys.owner(ownerId) },
+              ExclusiveStartKey: start,
+              Limit: max,
+            }),
+          ),
+        )
+        .catch((error: unknown) => {
+          // While a deploy still builds the index, creates count through their admission entries
+          // alone (docs/DECISIONS.md, "An owner's operations in flight, read from an index").
+          if (error instanceof Error && INDEX_NOT_READY.test(error.message)) return NONE_READ;
+          throw error;
+        });
+      const found = await this.table.batchGet(
+        (page.Items ?? []).map((item) => ({ pk: String(item.pk), sk: String(item.sk) })),
+      );
+      for (const item of found) {
+        const peering = isPeeringItem(item) ? toPeering(item) : undefined;
+        if (peering?.ownerId === ownerId && isPeeringInFlight(peering.status)) ids.push(peering.id);
+      }
+      start = page.LastEvaluatedKey;
+      if (!start) break;
+    }
+    return ids.sort(compareText).slice(0, max);
+  }
+
   async setPeeringStatus(
     id: string,
     status: PeeringStatus,
@@ -175,14 +229,15 @@ export class DynamoPeeringStore implements PeeringStore {
   ): Promise<Peering | undefined> {
     if (from.length === 0) return undefined;
     const fromValues = Object.fromEntries(from.map((value, i) => [`:from${i}`, value]));
-    // In the bySweep index while PROVISIONING or DELETING, since the change (items.ts).
+    // In the bySweep index while PROVISIONING or DELETING, since the change, and in the owner's
+    // byOwnerInFlight index (items.ts).
     const [sweepPk, sweepSk] = SWEEP_INDEX_KEYS;
-    const sweep = isTransitional(status)
+    const sweep = isPeeringInFlight(status)
       ? {
-          set: `, ${sweepPk} = :sweepShard, ${sweepSk} = :now`,
+          set: `, ${sweepPk} = :sweepShard, ${sweepSk} = :now, ${SET_OWNER_IN_FLIGHT_KEYS}`,
           values: { ':sweepShard': keys.sweepShard('peering', id) },
         }
-      : { set: ` REMOVE ${sweepPk}, ${sweepSk}`, values: {} };
+      : { set: ` REMOVE ${[sweepPk, sweepSk, ...OWNER_IN_FLIGHT_INDEX_KEYS].join(', ')}`, values: {} };
     return this.updatePeering(
       id,
       `SET #status = :status, statusReason = :reason, updatedAt = :now${sweep.set}`,

@@ -26,6 +26,16 @@ export const TABLE_SCHEMA = {
    * projects them whole and the sweep reads no item twice.
    */
   sweepIndex: { name: 'bySweep', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'ALL' },
+  /**
+   * Sparse: an owner's peerings PROVISIONING or DELETING (items.ts, "byOwnerInFlight"), which the
+   * operations limit counts; keys only, as their status is read strongly consistent anyway.
+   */
+  ownerInFlightIndex: {
+    name: 'byOwnerInFlight',
+    partitionKey: 'gsi4pk',
+    sortKey: 'gsi4sk',
+    projection: 'KEYS_ONLY',
+  },
   ttlAttribute: 'expiresAt',
   streamViewType: 'NEW_AND_OLD_IMAGES',
 } as const;
@@ -37,6 +47,7 @@ export const TABLE_INDEXES = [
   TABLE_SCHEMA.ownerIndex,
   TABLE_SCHEMA.entityIndex,
   TABLE_SCHEMA.sweepIndex,
+  TABLE_SCHEMA.ownerInFlightIndex,
 ] as const;
 type TableIndex = (typeof TABLE_INDEXES)[number];
 

@@ -7,7 +7,7 @@
  * the walk is one page of a small table. (docs/DECISIONS.md, "The sweep reads an index".)
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { IN_FLIGHT, keys, SWEEP_INDEX_KEYS, type SweepKind } from './items';
+import { IN_FLIGHT, keys, SET_OWNER_IN_FLIGHT_KEYS, SWEEP_INDEX_KEYS, type SweepKind } from './items';
 import { TOTAL } from './metered';
 import type { Item, Table } from './table';
 
@@ -68,14 +68,18 @@ export async function backfillSweepKeys(
   if (start === undefined) walked.add(table.name);
 }
 
-/** The keys its state change would have written, unless it settled or got them meanwhile. */
+/**
+ * The keys its state change would have written (a peering's byOwnerInFlight keys too), unless it
+ * settled or got them meanwhile.
+ */
 async function giveKeys(table: Table, item: Item, now: string): Promise<void> {
   const kind: SweepKind = item.entity === 'peering' ? 'peering' : 'cascade';
   const id = String(item.pk).slice(String(item.pk).indexOf('#') + 1);
   const inFlight = IN_FLIGHT[kind];
+  const ownerKeys = kind === 'peering' ? `, ${SET_OWNER_IN_FLIGHT_KEYS}` : '';
   await table.updateIfMatches({
     Key: { pk: String(item.pk), sk: String(item.sk) },
-    UpdateExpression: `SET ${SWEEP_PK} = :shard, ${SWEEP_SK} = if_not_exists(${inFlight.since}, :now)`,
+    UpdateExpression: `SET ${SWEEP_PK} = :shard, ${SWEEP_SK} = if_not_exists(${inFlight.since}, :now)${ownerKeys}`,
     ConditionExpression: `${WITHOUT_KEYS} AND ${inFlight.condition}`,
     ExpressionAttributeNames: inFlight.names,
     ExpressionAttributeValues: { ...inFlight.values, ':shard': keys.sweepShard(kind, id), ':now': now },

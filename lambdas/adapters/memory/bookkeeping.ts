@@ -11,7 +11,7 @@ import {
 } from '../../app/ports';
 import { ConflictError } from '../../core/errors';
 import { compareText } from '../../core/order';
-import type { PeeringStatus } from '../../core/types';
+import { isPeeringInFlight } from '../../core/types';
 import { copy, MemoryStore } from './state';
 
 export class MemoryBookkeeping extends MemoryStore {
@@ -76,12 +76,9 @@ export class MemoryBookkeeping extends MemoryStore {
   }
 
   async findSweepWork(bounds: SweepWorkBounds): Promise<SweepWork> {
-    const transitional: readonly PeeringStatus[] = ['PROVISIONING', 'DELETING'];
     return {
       stalledPeerings: [...this.peerings.values()]
-        .filter(
-          (peering) => transitional.includes(peering.status) && peering.updatedAt < bounds.stalledBefore,
-        )
+        .filter((peering) => isPeeringInFlight(peering.status) && peering.updatedAt < bounds.stalledBefore)
         .map(copy),
       pendingCascades: [...this.state.pendingCascades.values()]
         .filter((pending) => pending.deletedAt < bounds.cascadeBefore)

@@ -12,7 +12,7 @@ import { ChecksOutdatedError, ConflictError, NotFoundError } from '../../core/er
 import { compareText } from '../../core/order';
 import type { Page, PageRequest } from '../../core/pagination';
 import { routeLockClaims } from '../../core/route-blocks';
-import type { Peering, PeeringStatus } from '../../core/types';
+import { isPeeringInFlight, type Peering, type PeeringStatus } from '../../core/types';
 import { keysetPage } from '../../shared/sealed-tokens';
 import { allocationState, copy, MemoryStore, pairKey, partition } from './state';
 
@@ -106,6 +106,15 @@ export class MemoryPeeringStore extends MemoryStore {
       );
       return { ...result, items: result.items.map(copy) };
     });
+  }
+
+  /** As the DynamoDB one reads its byOwnerInFlight index: the owner's peerings in flight, by id. */
+  async inFlightPeeringIds(ownerId: string, max: number): Promise<string[]> {
+    return [...this.peerings.values()]
+      .filter((peering) => peering.ownerId === ownerId && isPeeringInFlight(peering.status))
+      .map((peering) => peering.id)
+      .sort(compareText)
+      .slice(0, max);
   }
 
   async setPeeringStatus(

@@ -95,6 +95,8 @@ export class MemoryRepository implements Repository {
   createPeering: Repository['createPeering'] = (input) => this.peerings.createPeering(input);
   getPeering: Repository['getPeering'] = (id) => this.peerings.getPeering(id);
   pagePeerings: Repository['pagePeerings'] = (filter, page) => this.peerings.pagePeerings(filter, page);
+  inFlightPeeringIds: Repository['inFlightPeeringIds'] = (ownerId, max) =>
+    this.peerings.inFlightPeeringIds(ownerId, max);
   setPeeringStatus: Repository['setPeeringStatus'] = (id, status, reason, from) =>
     this.peerings.setPeeringStatus(id, status, reason, from);
   markSideApplied: Repository['markSideApplied'] = (id, gatewayId) =>

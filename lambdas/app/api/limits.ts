@@ -218,19 +218,9 @@ export async function admitOperation(
       kind: 'operations',
       scope: ownerId,
       max,
-      listed: async () => {
-        const ids = new Set<string>();
-        for (const status of IN_FLIGHT) {
-          if (ids.size >= max) break;
-          const found = await idsUpTo(
-            max - ids.size,
-            (page) => d.repository.pagePeerings({ ownerId, status }, page),
-            (peering) => peering.id,
-          );
-          for (const id of found) ids.add(id);
-        }
-        return ids;
-      },
+      // From an index of the owner's peerings in flight: a read bounded by `max`, not by the
+      // owner's peerings (docs/DECISIONS.md, "An owner's operations in flight, read from an index").
+      listed: async () => new Set(await d.repository.inFlightPeeringIds(ownerId, max)),
       counts: async (id, admittedAtMs, nowMs) => {
         const peering = await d.repository.getPeering(id);
         if (peering) return IN_FLIGHT.includes(peering.status);
