@@ -59,6 +59,18 @@ export function useWireguardRuntime(name: string, options: RuntimeOptions = {}):
       throw new Error(`The WireGuard suites need: ${missing.join(', ')} (CI installs them; see .ci/run)`);
     }
   });
+  // The first applies on real WireGuard take the script's full path on both gateways (jq, wg
+  // syncconf, routes, nftables); on a loaded 2-core machine a create can outlast the API's default
+  // 8 s wait and answer 202, while these suites assert the synchronous answer. Within API Gateway's
+  // 29 s, as a deployment may set it; restored for the worker's next suites.
+  const apiWaitMs = process.env.API_WAIT_MS;
+  beforeAll(() => {
+    process.env.API_WAIT_MS = '25000';
+  });
+  afterAll(() => {
+    if (apiWaitMs === undefined) delete process.env.API_WAIT_MS;
+    else process.env.API_WAIT_MS = apiWaitMs;
+  });
   const { runtime } = useRuntime(name, { hostMode: 'wireguard', waitMs: 100, ...options });
   const tokens = new Map<string, Promise<string>>();
   const tokenOf = (sub: string, groups: string[] = []) => {
