@@ -1,8 +1,9 @@
 import { act, cleanup, render, renderHook, screen, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { ApiError } from './api/errors';
 import { focusHeading, focusIsLost, focusPageHeadingOnceShown } from './focus';
-import { NotificationsProvider } from './notifications';
+import { NotificationsProvider, useNotifications } from './notifications';
 import { Preloaded } from './preload';
 import { useLoad } from './use-load';
 
@@ -19,7 +20,7 @@ describe('useLoad with a preloaded first load', () => {
     await preloaded.promise;
     const load = vi.fn(async () => ['gw-b']);
     // Act
-    const { result } = renderHook(() => useLoad('Loading', load, [], preloaded), { wrapper });
+    const { result } = renderHook(() => useLoad('Loading', load, [], { preloaded }), { wrapper });
     // Assess
     expect(result.current).toMatchObject({ data: ['gw-a'], loading: false });
     expect(load).not.toHaveBeenCalled();
@@ -30,7 +31,7 @@ describe('useLoad with a preloaded first load', () => {
     let arrive: (value: string[]) => void = () => undefined;
     const preloaded = new Preloaded(new Promise<string[]>((resolve) => (arrive = resolve)));
     const load = vi.fn(async () => ['gw-b']);
-    const { result } = renderHook(() => useLoad('Loading', load, [], preloaded), { wrapper });
+    const { result } = renderHook(() => useLoad('Loading', load, [], { preloaded }), { wrapper });
     expect(result.current.loading).toBe(true);
     // Act
     act(() => arrive(['gw-a']));
@@ -96,5 +97,28 @@ describe('focus', () => {
     // Assess
     expect(document.activeElement).toBe(link);
     stop();
+  });
+});
+
+describe('useLoad when the load fails', () => {
+  test('the failure is given to the page until a load succeeds; one the page shows itself is not flashed', async () => {
+    // Prepare: a load that fails once with a 404
+    const gone = new ApiError(404, 'NOT_FOUND', 'Gateway gw-a not found');
+    const load = vi.fn().mockRejectedValueOnce(gone).mockResolvedValue(['gw-a']);
+    // Act
+    const { result } = renderHook(
+      () => ({
+        loaded: useLoad('Loading', load, [], { shownByPage: (error) => error === gone }),
+        flashes: useNotifications().items,
+      }),
+      { wrapper },
+    );
+    // Assess
+    await waitFor(() => expect(result.current.loaded).toMatchObject({ error: gone, loading: false }));
+    expect(result.current.flashes).toEqual([]);
+    // Act
+    act(() => result.current.loaded.reload());
+    // Assess
+    await waitFor(() => expect(result.current.loaded).toMatchObject({ data: ['gw-a'], error: undefined }));
   });
 });

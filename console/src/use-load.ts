@@ -5,24 +5,37 @@ import type { Preloaded } from './preload';
 import { whileMounted } from './while-mounted';
 
 export interface Loaded<T> {
+  /** The last value loaded: kept through a failed reload (a throttled Refresh hides nothing). */
   data: T | undefined;
+  /** The failure of the latest load, until a load succeeds: the page decides what it means. */
+  error: unknown;
   loading: boolean;
   reload(): void;
 }
 
-/** `preloaded`, when given, stands for the first load (its value shows at once if it has arrived). */
+export interface LoadOptions<T> {
+  /** Stands for the first load (its value shows at once if it has arrived). */
+  preloaded?: Preloaded<T> | undefined;
+  /** Failures the page shows itself (a gone gateway's "not found"): no flash for them. */
+  shownByPage?: (error: unknown) => boolean;
+}
+
 export function useLoad<T>(
   action: string,
   load: () => Promise<T>,
   deps: unknown[],
-  preloaded?: Preloaded<T>,
+  options: LoadOptions<T> = {},
 ): Loaded<T> {
   const { reportError } = useNotifications();
+  const { preloaded } = options;
   const [data, setData] = useState<T | undefined>(preloaded?.settled?.value);
+  const [error, setError] = useState<unknown>();
   const [loading, setLoading] = useState(!preloaded?.settled);
   const [round, setRound] = useState(0);
   const loadRef = useRef(load);
   loadRef.current = load;
+  const shownByPageRef = useRef(options.shownByPage);
+  shownByPageRef.current = options.shownByPage;
   const pendingRef = useRef(preloaded);
   const reload = useCallback(() => setRound((value) => value + 1), []);
   // biome-ignore lint/correctness/useExhaustiveDependencies: deps name what the load reads; round reloads
@@ -35,13 +48,15 @@ export function useLoad<T>(
       pending?.promise ?? loadRef.current(),
       (value) => {
         setData(value);
+        setError(undefined);
         setLoading(false);
       },
-      (error) => {
+      (failure) => {
+        setError(failure);
         setLoading(false);
-        reportError(action, error, reload);
+        if (!shownByPageRef.current?.(failure)) reportError(action, failure, reload);
       },
     );
   }, [...deps, round]);
-  return { data, loading, reload };
+  return { data, error, loading, reload };
 }

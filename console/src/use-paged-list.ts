@@ -8,6 +8,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Page } from './api/client';
+import { retryWaitSeconds } from './api/errors';
 import { useNotifications } from './notifications';
 import type { Preloaded } from './preload';
 import { whileMounted } from './while-mounted';
@@ -31,8 +32,15 @@ export interface PagedList<T> {
   /** The items of every page visited (the counter, with `+` while `openEnd`). */
   seenCount: number;
   goTo(pageIndex: number): void;
+  /**
+   * The failure of the latest read, until a read succeeds: a list that could not be read is not
+   * an empty one (the page says so, with `retry`, and shows no counter).
+   */
+  error: unknown;
   /** Reads the page shown again. */
   reload(): void;
+  /** `reload` once the wait the failed read's answer asked for (Retry-After) is over. */
+  retry(): void;
   /** Starts again from page 1. */
   refresh(): void;
 }
@@ -83,6 +91,9 @@ export function usePagedList<T>(
   const [position, setPosition] = useState(() => firstPage(key));
   const [shown, setShown] = useState<T[]>(preloaded?.settled?.value.items ?? []);
   const [loading, setLoading] = useState(!preloaded?.settled);
+  const [failure, setFailure] = useState<{ error: unknown; notBefore: number }>();
+  const failureRef = useRef(failure);
+  failureRef.current = failure;
   const fetchRef = useRef(fetchPage);
   fetchRef.current = fetchPage;
   const pendingRef = useRef(preloaded);
@@ -103,6 +114,12 @@ export function usePagedList<T>(
   );
   const reload = useCallback(() => setPosition((at) => ({ ...at, round: at.round + 1 })), []);
   const refresh = useCallback(() => setPosition((at) => firstPage(at.key, at.round + 1)), []);
+  const retry = useCallback(() => {
+    const left = (failureRef.current?.notBefore ?? 0) - Date.now();
+    setLoading(true); // the wait shows as the table's loading state
+    if (left > 0) window.setTimeout(reload, left);
+    else reload();
+  }, [reload]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: the page is named by key, index, its start and round
   useEffect(() => {
@@ -117,6 +134,7 @@ export function usePagedList<T>(
       pending?.promise ?? readPage(fetchRef.current, start),
       (page) => {
         setLoading(false);
+        setFailure(undefined);
         // A page past the first that is empty and last: the one before is the last page. When it
         // is the page on screen it stays as it is (read again, it would offer a next page again).
         if (page.items.length === 0 && !page.nextToken && index > 1) {
@@ -151,6 +169,7 @@ export function usePagedList<T>(
       },
       (error) => {
         setLoading(false);
+        setFailure({ error, notBefore: Date.now() + (retryWaitSeconds(error) ?? 0) * 1000 });
         // A kept token lives an hour (docs/DECISIONS.md): past that the page is refused, and the
         // list's Refresh starts again from page 1.
         reportError(action, error, reload);
@@ -165,8 +184,10 @@ export function usePagedList<T>(
     pagesCount: Math.max(current.sizes.length, index),
     openEnd: current.more,
     seenCount: current.sizes.reduce((sum, size) => sum + size, 0),
+    error: failure?.error,
     goTo,
     reload,
+    retry,
     refresh,
   };
 }

@@ -1,3 +1,5 @@
+import { useCallback, useEffect, useRef } from 'react';
+
 /**
  * An effect's promise, whose outcome counts only while the effect is current: `onValue` or
  * `onError` runs when it settles unless the returned cleanup ran first (the effect's inputs
@@ -20,4 +22,20 @@ export function whileMounted<T>(
   return () => {
     live = false;
   };
+}
+
+/**
+ * Whether the component is still on screen, for work that outlives any one effect (a create or a
+ * delete followed until it settles): its outcome is still told (a flash), but what belongs to the
+ * page (navigating from it, its dialog, its table) happens only while the page is there.
+ */
+export function useMounted(): () => boolean {
+  const mounted = useRef(false);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+  return useCallback(() => mounted.current, []);
 }

@@ -143,7 +143,7 @@ describe('the console', () => {
     },
   );
 
-  flow('a 409 shows the API message word for word', async () => {
+  flow('a 409 shows the API message word for word, in the form', async () => {
     // Prepare: the form is open with b chosen; meanwhile the same peering is made through the API
     const session = await open('conflict');
     const { page } = session;
@@ -158,9 +158,13 @@ describe('the console', () => {
     expect(made.status).toBe(201);
     // Act
     await page.getByRole('button', { name: 'Create Peering' }).click();
-    // Assess
-    await page.getByText('A peering already exists between these gateways', { exact: true }).waitFor();
-    await assessPage(session, 'conflict-flash');
+    // Assess: said in the form, where the person is (its code, then the message word for word)
+    await page
+      .locator('form')
+      .getByText('PEERING_ALREADY_EXISTS: A peering already exists between these gateways', { exact: true })
+      .first()
+      .waitFor();
+    await assessPage(session, 'conflict-in-form');
   });
 
   flow(

@@ -29,9 +29,29 @@ export class NetworkError extends Error {
   override readonly name = 'NetworkError';
 }
 
+/**
+ * A peering that settled in another status than ACTIVE (FAILED, with its `statusReason`): a
+ * documented outcome (docs/CONTRACT.md), shown by its status, not as an unexpected error.
+ */
+export class PeeringEndedError extends Error {
+  override readonly name = 'PeeringEndedError';
+  constructor(
+    readonly peeringId: string,
+    readonly status: string,
+    readonly statusReason: string | undefined,
+  ) {
+    super(statusReason || `Peering ${peeringId} ended ${status}`);
+  }
+}
+
 /** The token is missing, expired or refused: the console goes back to sign-in. */
 export class SessionExpiredError extends Error {
   override readonly name = 'SessionExpiredError';
+}
+
+/** The API answered 404: what was asked for is not there (deleted, or never the caller's). */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 404;
 }
 
 /** The error envelope of an answer, whatever its body held. */
@@ -112,6 +132,30 @@ export function describeError(action: string, error: unknown): ShownError {
   if (error instanceof NetworkError) {
     return { header: `${action}: the API could not be reached`, message: error.message, retryable: true };
   }
+  if (error instanceof PeeringEndedError) {
+    return { header: `${action}: ${error.status}`, message: error.message, retryable: false };
+  }
   const message = error instanceof Error ? error.message : String(error);
   return { header: `${action}: unexpected error`, message, retryable: false };
+}
+
+/** A failure in one line, where its action is already said: the code and the API's message. */
+export function errorText(error: unknown): string {
+  const { message } = describeError('', error);
+  if (error instanceof ApiError) return `${error.code}: ${message}`;
+  if (error instanceof NetworkError) return `The API could not be reached: ${message}`;
+  return message;
+}
+
+/**
+ * How a failure reads inside the form or dialog that sent the request (its `errorText`). The form
+ * keeps its input and its Idempotency-Key, so its own button is the retry; a failure worth asking
+ * again at once says so.
+ */
+export function formErrorText(error: unknown): string {
+  const { retryable, retryAfterSeconds } = describeError('', error);
+  const text = errorText(error);
+  return retryable && !retryAfterSeconds
+    ? `${text.replace(/\.$/, '')}. Try again to send the same request.`
+    : text;
 }

@@ -1,11 +1,19 @@
-/** The counter and pager of a list read page by page (use-paged-list.ts). */
+/** The counter, pager and failed state of a list read page by page (use-paged-list.ts). */
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
 import Pagination from '@cloudscape-design/components/pagination';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import StatusIndicator from '@cloudscape-design/components/status-indicator';
+import { describeError, errorText } from '../api/errors';
 import type { PagedList } from '../use-paged-list';
 import { PAGINATION_LABELS } from './labels';
 
-/** `(N)` once the whole list was seen, `(N+)` while the API has more: never a made-up total. */
-export const listCounter = (list: PagedList<unknown>): string =>
-  `(${list.seenCount}${list.openEnd ? '+' : ''})`;
+/**
+ * `(N)` once the whole list was seen, `(N+)` while the API has more: never a made-up total, and
+ * none at all while the latest read failed (its "(0)" would say the account has nothing).
+ */
+export const listCounter = (list: PagedList<unknown>): string | undefined =>
+  list.error === undefined ? `(${list.seenCount}${list.openEnd ? '+' : ''})` : undefined;
 
 /** Open-ended while the API has a next page: its arrow reads that page. */
 export function ListPagination({ list }: { list: PagedList<unknown> }) {
@@ -18,5 +26,24 @@ export function ListPagination({ list }: { list: PagedList<unknown> }) {
       onChange={({ detail }) => list.goTo(detail.currentPageIndex)}
       ariaLabels={PAGINATION_LABELS}
     />
+  );
+}
+
+/**
+ * The table's empty state when the list could not be read (429, 5xx, no network): says so, with
+ * the API's answer and a Retry that waits out its Retry-After, instead of "No gateways".
+ */
+export function ListLoadFailed({ title, list }: { title: string; list: PagedList<unknown> }) {
+  const wait = describeError(title, list.error).retryAfterSeconds;
+  return (
+    <Box textAlign="center" color="inherit">
+      <SpaceBetween size="xs">
+        <StatusIndicator type="error">{title}</StatusIndicator>
+        <Box variant="p" color="inherit">
+          {errorText(list.error)}
+        </Box>
+        <Button onClick={list.retry}>{wait ? `Retry after ${wait} s` : 'Retry'}</Button>
+      </SpaceBetween>
+    </Box>
   );
 }

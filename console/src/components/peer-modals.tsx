@@ -9,7 +9,7 @@ import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Spinner from '@cloudscape-design/components/spinner';
 import { useEffect, useRef, useState } from 'react';
-import { type ApiError, describeError } from '../api/errors';
+import { ApiError, formErrorText } from '../api/errors';
 import { isPeeringPeer } from '../lib/format';
 import { whileMounted } from '../while-mounted';
 import { type RetryWait, WaitingButton } from './retry-wait';
@@ -81,13 +81,14 @@ export function DeletePeerModal(props: {
 export function AddPeerModal(props: {
   busy: boolean;
   wait: RetryWait;
-  error: ApiError | undefined;
+  /** The failure of the last submission, whatever it was: shown here, not behind the dialog. */
+  error: unknown;
   onSubmit(input: { name: string; publicKey?: string }): void;
   onCancel(): void;
 }) {
   const [name, setName] = useState('');
   const [publicKey, setPublicKey] = useState('');
-  const field = props.error?.field;
+  const field = props.error instanceof ApiError ? props.error.field : undefined;
   const nameInput = useFocusOnOpen();
   const submit = () =>
     props.onSubmit({ name: name.trim(), ...(publicKey.trim() ? { publicKey: publicKey.trim() } : {}) });
@@ -120,11 +121,7 @@ export function AddPeerModal(props: {
           submit();
         }}
       >
-        <Form
-          errorText={
-            props.error && !field ? describeError('Adding the peer', props.error).message : undefined
-          }
-        >
+        <Form errorText={props.error !== undefined && !field ? formErrorText(props.error) : undefined}>
           <SpaceBetween size="m">
             <FormField
               label="Name"

@@ -43,7 +43,8 @@ function ClientConfig({ peer }: { peer: Peer }) {
 }
 
 export function PeersTable(props: {
-  peers: Peer[];
+  /** Undefined while the gateway is not loaded (loading, or its load failed): no count, no Add peer. */
+  peers: Peer[] | undefined;
   status: GatewayStatus | undefined;
   loading: boolean;
   onAddPeer(): void;
@@ -52,10 +53,15 @@ export function PeersTable(props: {
   onShowQr(name: string): void;
 }) {
   const live = new Map((props.status?.peers ?? []).map((peer) => [peer.publicKey, peer]));
-  const rows: Row[] = props.peers.map((peer) => ({ ...peer, live: live.get(peer.publicKey) }));
+  const peers = props.peers ?? [];
+  const rows: Row[] = peers.map((peer) => ({ ...peer, live: live.get(peer.publicKey) }));
   const { items, collectionProps, filterProps, paginationProps, filteredItemsCount } = useCollection(rows, {
     filtering: {
-      empty: (
+      empty: !props.peers ? (
+        <Box textAlign="center" color="inherit">
+          <b>Peers not loaded</b>
+        </Box>
+      ) : (
         <Box textAlign="center" color="inherit">
           <b>No peers</b>
           <Box variant="p" color="inherit">
@@ -109,19 +115,23 @@ export function PeersTable(props: {
       {...collectionProps}
       items={items}
       trackBy="name"
-      loading={props.loading && props.peers.length === 0}
+      loading={props.loading && peers.length === 0}
       loadingText="Loading peers"
       columnDefinitions={columns}
       wrapLines
       header={
         <Header
-          counter={`(${props.peers.length})`}
+          counter={props.peers ? `(${props.peers.length})` : undefined}
           description={
             props.status?.reportedAt
               ? `Handshakes and transfer as of the gateway's report at ${new Date(props.status.reportedAt).toLocaleTimeString()}.`
               : 'Handshakes and transfer appear once the gateway reports.'
           }
-          actions={<Button onClick={props.onAddPeer}>Add peer</Button>}
+          actions={
+            <Button disabled={!props.peers} onClick={props.onAddPeer}>
+              Add peer
+            </Button>
+          }
         >
           Peers
         </Header>

@@ -1,17 +1,21 @@
 /**
  * Create VPC Peering: pick the Remote Gateway among the gateway's peering candidates (ineligible ones
- * disabled, with the reason the API would give), then follow a 202 until the peering settles.
+ * disabled, with the reason the API would give), then follow a 202 until the peering settles. The
+ * following outlives the page: a person who left meanwhile is told the outcome in a flash, and is
+ * not taken back to the gateway from wherever they went.
  */
 import Alert from '@cloudscape-design/components/alert';
+import Box from '@cloudscape-design/components/box';
 import BreadcrumbGroup from '@cloudscape-design/components/breadcrumb-group';
 import Button from '@cloudscape-design/components/button';
 import Container from '@cloudscape-design/components/container';
 import Form from '@cloudscape-design/components/form';
 import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
-import ProgressBar from '@cloudscape-design/components/progress-bar';
+import Link from '@cloudscape-design/components/link';
 import Select, { type SelectProps } from '@cloudscape-design/components/select';
 import SpaceBetween from '@cloudscape-design/components/space-between';
+import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import { useState } from 'react';
 import {
   allPages,
@@ -22,11 +26,14 @@ import {
   type Peering,
   type PeeringCandidate,
 } from '../api/client';
+import { formErrorText, isNotFound, PeeringEndedError } from '../api/errors';
 import { IdempotencyKey } from '../api/idempotency';
+import { GatewayNotFound } from '../components/gateway-not-found';
 import { useRetryWait, WaitingButton } from '../components/retry-wait';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref, navigate } from '../router';
 import { useLoad } from '../use-load';
+import { useMounted } from '../while-mounted';
 import { loadGateway, pollUntil } from './gateway-data';
 
 export function candidateOption(candidate: PeeringCandidate): SelectProps.Option {
@@ -43,7 +50,8 @@ export function candidateOption(candidate: PeeringCandidate): SelectProps.Option
 
 export function CreatePeering({ id }: { id: string }) {
   const { notify, reportError } = useNotifications();
-  const gateway = useLoad(`Loading gateway ${id}`, () => loadGateway(id), [id]);
+  // A 404 is the page's own "not found" state, not a flash.
+  const gateway = useLoad(`Loading gateway ${id}`, () => loadGateway(id), [id], { shownByPage: isNotFound });
   const candidates = useLoad(
     `Loading the peering candidates of ${id}`,
     () =>
@@ -55,11 +63,14 @@ export function CreatePeering({ id }: { id: string }) {
         ),
       ).then((listed) => listed.items),
     [id],
+    { shownByPage: isNotFound },
   );
+  const mounted = useMounted();
   const [selected, setSelected] = useState<SelectProps.Option | null>(null);
   const [progress, setProgress] = useState<Peering>();
   const [busy, setBusy] = useState(false);
   const [missing, setMissing] = useState(false);
+  const [formError, setFormError] = useState<unknown>();
   const [idempotency] = useState(() => new IdempotencyKey());
   const wait = useRetryWait();
   const name = gateway.data?.name || id;
@@ -72,9 +83,12 @@ export function CreatePeering({ id }: { id: string }) {
       return;
     }
     setBusy(true);
+    setFormError(undefined);
     const body = { remoteGatewayId: selected.value };
+    const remoteName = selected.label ?? selected.value;
+    let created: { data: Peering; status: number };
     try {
-      const { data: peering, status } = await wait.send(
+      created = await wait.send(
         callWithStatus(
           api().POST('/v1/gateways/{id}/vpc-peerings', {
             params: { path: { id }, header: { 'Idempotency-Key': idempotency.for(body) } },
@@ -82,23 +96,46 @@ export function CreatePeering({ id }: { id: string }) {
           }),
         ),
       );
-      // Created (201 or 202): the next Create Peering is another request.
-      idempotency.reset();
-      let settled = peering;
-      if (status === 202) {
+    } catch (error) {
+      // Nothing created: said in the form, whose Create Peering sends the same request again.
+      if (mounted()) setFormError(error);
+      else reportError('Creating the VPC peering', error);
+      setBusy(false);
+      return;
+    }
+    // Created (201 or 202): the next Create Peering is another request.
+    idempotency.reset();
+    try {
+      let settled = created.data;
+      if (created.status === 202) {
         // Still provisioning: show it and follow the peering until it settles.
-        setProgress(peering);
+        setProgress(settled);
         await pollUntil(async () => {
-          settled = await call(api().GET('/v1/vpc-peerings/{id}', { params: { path: { id: peering.id } } }));
+          settled = await call(api().GET('/v1/vpc-peerings/{id}', { params: { path: { id: settled.id } } }));
           setProgress(settled);
           return settled.status !== 'PROVISIONING';
         });
       }
       if (settled.status !== 'ACTIVE') {
-        throw new Error(settled.statusReason ?? `The peering ended ${settled.status}`);
+        throw new PeeringEndedError(settled.id, settled.status, settled.statusReason ?? undefined);
       }
-      notify({ type: 'success', content: `VPC peering ${settled.id} with ${selected.label} is active.` });
-      navigate(gatewayHref(id));
+      const active = `VPC peering ${settled.id} with ${remoteName} is active.`;
+      if (mounted()) {
+        notify({ type: 'success', content: active });
+        navigate(gatewayHref(id));
+      } else {
+        notify({
+          type: 'success',
+          content: (
+            <>
+              {active}{' '}
+              <Link color="inverted" href={gatewayHref(id)} onFollow={followInApp}>
+                Open {name}
+              </Link>
+            </>
+          ),
+        });
+      }
     } catch (error) {
       setProgress(undefined);
       reportError('Creating the VPC peering', error);
@@ -106,6 +143,8 @@ export function CreatePeering({ id }: { id: string }) {
       setBusy(false);
     }
   };
+
+  if (isNotFound(gateway.error)) return <GatewayNotFound id={id} />;
 
   return (
     <SpaceBetween size="m">
@@ -125,6 +164,7 @@ export function CreatePeering({ id }: { id: string }) {
         }}
       >
         <Form
+          errorText={formError !== undefined ? formErrorText(formError) : undefined}
           header={
             <Header
               variant="h1"
@@ -159,19 +199,31 @@ export function CreatePeering({ id }: { id: string }) {
                   }}
                   options={options}
                   placeholder="Choose a gateway"
-                  statusType={candidates.loading ? 'loading' : 'finished'}
+                  statusType={
+                    candidates.loading ? 'loading' : candidates.error !== undefined ? 'error' : 'finished'
+                  }
                   loadingText="Loading candidates"
+                  errorText="The candidates could not be loaded."
+                  recoveryText="Retry"
+                  // The recovery link asks for the same page again; opening the list asks for none.
+                  onLoadItems={({ detail }) => {
+                    if (detail.samePage) candidates.reload();
+                  }}
                   empty="No other active gateway in another VPC"
                   disabled={busy}
                 />
               </FormField>
               {progress && (
-                <ProgressBar
-                  status="in-progress"
-                  label={`Peering ${progress.id}: ${progress.status}`}
-                  description="Configuring both gateways. This page follows the peering until it is active."
-                  additionalInfo={progress.statusReason ?? undefined}
-                />
+                // A wait of unknown length: an in-progress status, not a bar stuck at 0 %.
+                <div role="status">
+                  <SpaceBetween size="xxs">
+                    <StatusIndicator type="in-progress">{`Peering ${progress.id}: ${progress.status}`}</StatusIndicator>
+                    <Box variant="small">
+                      Configuring both gateways. This page follows the peering until it is active.
+                      {progress.statusReason ? ` ${progress.statusReason}` : ''}
+                    </Box>
+                  </SpaceBetween>
+                </div>
               )}
               {options.length > 0 && options.every((option) => option.disabled) && (
                 <Alert type="info">None of your other gateways can be peered with {name} now.</Alert>

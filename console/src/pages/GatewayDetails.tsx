@@ -10,11 +10,12 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import { useEffect, useRef, useState } from 'react';
 import { api, call, callWithStatus, type GatewayStatus } from '../api/client';
-import { ApiError } from '../api/errors';
+import { isNotFound } from '../api/errors';
 import { IdempotencyKey } from '../api/idempotency';
 import type { Identity } from '../auth/session';
 import { GatewayStatusBadge } from '../components/badges';
 import { DeleteGatewayModal } from '../components/delete-gateway-modal';
+import { GatewayNotFound } from '../components/gateway-not-found';
 import { AddPeerModal, DeletePeerModal, QrCodeModal } from '../components/peer-modals';
 import { PeersTable } from '../components/peers-table';
 import { useRetryWait } from '../components/retry-wait';
@@ -23,6 +24,7 @@ import { configFileName, isPeeringPeer, PEERING_PEER_PREFIX, syncLabel, syncStat
 import { useNotifications } from '../notifications';
 import { followInApp, navigate } from '../router';
 import { useLoad } from '../use-load';
+import { useMounted } from '../while-mounted';
 import {
   behindSince,
   downloadConfig,
@@ -32,7 +34,8 @@ import {
   untilPeeringGone,
 } from './gateway-data';
 
-function SyncIndicator({ status }: { status: GatewayStatus | undefined }) {
+function SyncIndicator({ status, failed }: { status: GatewayStatus | undefined; failed: boolean }) {
+  if (!status && failed) return <StatusIndicator type="error">Not loaded</StatusIndicator>;
   if (!status) return <StatusIndicator type="loading">Loading</StatusIndicator>;
   const now = Date.now();
   const state = syncState(status.appliedGeneration, status.desiredGeneration, behindSince(status, now), now);
@@ -48,11 +51,15 @@ type Dialog =
 
 export function GatewayDetails({ id }: { id: string; identity: Identity }) {
   const { notify, reportError } = useNotifications();
-  const gateway = useLoad(`Loading gateway ${id}`, () => loadGateway(id), [id]);
-  const status = useLoad(`Loading the status of ${id}`, () => loadStatus(id), [id]);
+  // A 404 is the page's own "not found" state, not a flash.
+  const gateway = useLoad(`Loading gateway ${id}`, () => loadGateway(id), [id], { shownByPage: isNotFound });
+  const status = useLoad(`Loading the status of ${id}`, () => loadStatus(id), [id], {
+    shownByPage: isNotFound,
+  });
+  const mounted = useMounted();
   const [dialog, setDialog] = useState<Dialog>();
   const [busy, setBusy] = useState(false);
-  const [formError, setFormError] = useState<ApiError>();
+  const [formError, setFormError] = useState<unknown>();
   const [addPeerKey] = useState(() => new IdempotencyKey());
   // One wait for the page's dialogs: a throttled caller is throttled whichever dialog sends next.
   const wait = useRetryWait();
@@ -87,15 +94,28 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
         // road-warrior has left the registry already, its removal is being pushed.
         await untilPeeringGone(peerName.slice(PEERING_PEER_PREFIX.length));
       }
-      notify({ type: 'success', content: `Peer ${peerName} deleted.` });
-      setDeletedPeer(peerName);
-      refresh();
+      peerGone(peerName, `Peer ${peerName} deleted.`);
     } catch (error) {
-      if (!wait.holds(error)) setDialog(undefined);
-      reportError(`Deleting peer ${peerName}`, error);
+      const held = wait.holds(error);
+      if (!held) setDialog(undefined);
+      // 404: someone else deleted it first; what the person asked for is done.
+      if (isNotFound(error)) peerGone(peerName, `Peer ${peerName} was already deleted.`);
+      else {
+        reportError(`Deleting peer ${peerName}`, error, held ? undefined : () => void deletePeer(peerName));
+        // The peer may have changed meanwhile (being deleted, gone): the table shows where it stands.
+        if (!held && mounted()) refresh();
+      }
     } finally {
       setBusy(false);
     }
+  };
+
+  /** A peer is gone: said in a flash, wherever the person is; the table follows while it is shown. */
+  const peerGone = (peerName: string, content: string) => {
+    notify({ type: 'success', content });
+    if (!mounted()) return;
+    setDeletedPeer(peerName);
+    refresh();
   };
 
   const addPeer = async (input: { name: string; publicKey?: string }) => {
@@ -119,7 +139,8 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
       });
       refresh();
     } catch (error) {
-      if (error instanceof ApiError && error.status < 500) setFormError(error);
+      // Shown in the dialog, where the person is; its Add peer sends the same request again.
+      if (mounted()) setFormError(error);
       else reportError(`Adding peer ${input.name}`, error);
     } finally {
       setBusy(false);
@@ -132,7 +153,11 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
       // The download is recorded on the peer: its "Outdated" warning is gone.
       gateway.reload();
     } catch (error) {
-      reportError(`Getting the config of ${peerName}`, error);
+      if (isNotFound(error)) {
+        // Removed meanwhile (docs/CONTRACT.md): the table is read again without it.
+        notify({ type: 'info', content: `Peer ${peerName} no longer exists: it was deleted.` });
+        refresh();
+      } else reportError(`Getting the config of ${peerName}`, error, () => void fetchConfig(peerName, then));
     }
   };
 
@@ -146,14 +171,21 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
         type: 'success',
         content: `Gateway ${name} is being deleted; its peerings are removed on both sides.`,
       });
-      navigate('/gateways');
+      if (mounted()) navigate('/gateways');
     } catch (error) {
-      if (!wait.holds(error)) setDialog(undefined);
-      reportError(`Deleting gateway ${name}`, error);
+      const held = wait.holds(error);
+      if (!held) setDialog(undefined);
+      if (isNotFound(error)) {
+        // Someone else deleted it first; what the person asked for is done.
+        notify({ type: 'success', content: `Gateway ${name} was already deleted.` });
+        if (mounted()) navigate('/gateways');
+      } else reportError(`Deleting gateway ${name}`, error, held ? undefined : () => void deleteGateway());
     } finally {
       setBusy(false);
     }
   };
+
+  if (isNotFound(gateway.error)) return <GatewayNotFound id={id} />;
 
   return (
     <ContentLayout
@@ -212,19 +244,27 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
                     />
                   ),
                 },
-                { label: 'Configuration sync', value: <SyncIndicator status={status.data} /> },
+                {
+                  label: 'Configuration sync',
+                  value: <SyncIndicator status={status.data} failed={status.error !== undefined} />,
+                },
                 { label: 'Status', value: <GatewayStatusBadge status={detail.status} /> },
                 { label: 'Location', value: detail.location || '-' },
                 { label: 'Owner', value: detail.ownerId },
               ]}
             />
+          ) : gateway.error !== undefined && !gateway.loading ? (
+            <SpaceBetween direction="horizontal" size="xs" alignItems="center">
+              <StatusIndicator type="error">Not loaded</StatusIndicator>
+              <Button onClick={refresh}>Retry</Button>
+            </SpaceBetween>
           ) : (
             <StatusIndicator type="loading">Loading</StatusIndicator>
           )}
         </Container>
         <div ref={peersRef}>
           <PeersTable
-            peers={detail?.peers ?? []}
+            peers={detail?.peers}
             status={status.data}
             loading={gateway.loading}
             onAddPeer={() => {

@@ -15,7 +15,7 @@ import { useEffect, useState } from 'react';
 import type { Gateway } from '../api/client';
 import type { Identity } from '../auth/session';
 import { GatewayStatusBadge } from '../components/badges';
-import { ListPagination, listCounter } from '../components/paged-list';
+import { ListLoadFailed, ListPagination, listCounter } from '../components/paged-list';
 import { takePreloadedGateways } from '../preload';
 import { followInApp, gatewayHref, navigate } from '../router';
 import { usePagedList } from '../use-paged-list';
@@ -89,18 +89,21 @@ export function GatewaysList({ identity }: { identity: Identity }) {
   const [ownerText, setOwnerText] = useState('');
   const { items, collectionProps, filterProps, filteredItemsCount } = useCollection(gateways, {
     filtering: {
-      empty: (
-        <Box textAlign="center" color="inherit">
-          <SpaceBetween size="xxs">
-            <b>No gateways</b>
-            <Box variant="p" color="inherit">
-              {identity.isAdmin
-                ? 'Register a gateway to manage it here.'
-                : 'Your VPN gateways appear here once the provisioning system registers them.'}
-            </Box>
-          </SpaceBetween>
-        </Box>
-      ),
+      empty:
+        list.error !== undefined ? (
+          <ListLoadFailed title="Gateways could not be loaded" list={list} />
+        ) : (
+          <Box textAlign="center" color="inherit">
+            <SpaceBetween size="xxs">
+              <b>No gateways</b>
+              <Box variant="p" color="inherit">
+                {identity.isAdmin
+                  ? 'Register a gateway to manage it here.'
+                  : 'Your VPN gateways appear here once the provisioning system registers them.'}
+              </Box>
+            </SpaceBetween>
+          </Box>
+        ),
       noMatch: (
         <Box textAlign="center" color="inherit">
           <b>No match on this page</b>

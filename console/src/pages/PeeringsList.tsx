@@ -14,7 +14,7 @@ import TextFilter from '@cloudscape-design/components/text-filter';
 import { useState } from 'react';
 import { api, call, callWithStatus, LIST_PAGE_SIZE, type Page, type Peering } from '../api/client';
 import { PeeringStatusBadge } from '../components/badges';
-import { ListPagination, listCounter } from '../components/paged-list';
+import { ListLoadFailed, ListPagination, listCounter } from '../components/paged-list';
 import { useRetryWait, WaitingButton } from '../components/retry-wait';
 import { formatTime } from '../lib/format';
 import { useNotifications } from '../notifications';
@@ -84,14 +84,17 @@ export function PeeringsList() {
   const wait = useRetryWait();
   const { items, collectionProps, filterProps, filteredItemsCount } = useCollection(list.items, {
     filtering: {
-      empty: (
-        <Box textAlign="center" color="inherit">
-          <b>No VPC peerings</b>
-          <Box variant="p" color="inherit">
-            Open a gateway under VPN Gateways and choose Create VPC Peering.
+      empty:
+        list.error !== undefined ? (
+          <ListLoadFailed title="VPC peerings could not be loaded" list={list} />
+        ) : (
+          <Box textAlign="center" color="inherit">
+            <b>No VPC peerings</b>
+            <Box variant="p" color="inherit">
+              Open a gateway under VPN Gateways and choose Create VPC Peering.
+            </Box>
           </Box>
-        </Box>
-      ),
+        ),
       noMatch: (
         <Box textAlign="center">
           No peering on this page matches the filter; other pages may hold a match.

@@ -10,11 +10,12 @@ import Input from '@cloudscape-design/components/input';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import { useState } from 'react';
 import { api, call, type RegisterGatewayRequest } from '../api/client';
-import { ApiError, describeError } from '../api/errors';
+import { ApiError, formErrorText } from '../api/errors';
 import { IdempotencyKey } from '../api/idempotency';
 import { useRetryWait, WaitingButton } from '../components/retry-wait';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref, navigate } from '../router';
+import { useMounted } from '../while-mounted';
 
 type FieldName = Exclude<keyof RegisterGatewayRequest, 'status'>;
 
@@ -53,11 +54,12 @@ const FIELDS: { name: FieldName; label: string; hint: string; optional?: boolean
 export function RegisterGateway() {
   const { notify, reportError } = useNotifications();
   const [values, setValues] = useState<Partial<Record<FieldName, string>>>({});
-  const [error, setError] = useState<ApiError>();
+  const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const [idempotency] = useState(() => new IdempotencyKey());
   const wait = useRetryWait();
-  const fieldError = error?.field;
+  const mounted = useMounted();
+  const fieldError = error instanceof ApiError ? error.field : undefined;
 
   const submit = async () => {
     if (busy || wait.secondsLeft > 0) return;
@@ -79,9 +81,10 @@ export function RegisterGateway() {
       );
       idempotency.reset();
       notify({ type: 'success', content: `Gateway ${gateway.name || gateway.id} registered.` });
-      navigate(gatewayHref(gateway.id));
+      if (mounted()) navigate(gatewayHref(gateway.id));
     } catch (caught) {
-      if (caught instanceof ApiError && caught.status < 500) setError(caught);
+      // Said in the form, whose Register gateway sends the same request again.
+      if (mounted()) setError(caught);
       else reportError('Registering the gateway', caught);
     } finally {
       setBusy(false);
@@ -110,11 +113,7 @@ export function RegisterGateway() {
               Register gateway
             </Header>
           }
-          errorText={
-            error && !fieldError
-              ? `${error.code}: ${describeError('Registering the gateway', error).message}`
-              : undefined
-          }
+          errorText={error !== undefined && !fieldError ? formErrorText(error) : undefined}
           actions={
             <SpaceBetween direction="horizontal" size="xs">
               <Button variant="link" href="/gateways" onFollow={followInApp}>

@@ -59,7 +59,7 @@ describe('Register gateway', () => {
     const register = screen.getByRole('button', { name: 'Register gateway' });
     // Act: register, fails; register again, the same input; then with another owner
     await userEvent.click(register);
-    await screen.findByText(/SERVICE_UNAVAILABLE/);
+    await screen.findAllByText(/SERVICE_UNAVAILABLE/);
     await userEvent.click(register);
     await waitFor(() => expect(posts).toBe(2));
     await userEvent.type(screen.getByLabelText('Owner'), '2');
@@ -70,6 +70,28 @@ describe('Register gateway', () => {
     expect(keys[0]).toBeTruthy();
     expect(keys[1]).toBe(keys[0]);
     expect(keys[2]).not.toBe(keys[0]);
+  }, 15_000);
+
+  test('a 503 is said in the form (the flash bar stays empty), which registers on the next submit', async () => {
+    // Prepare: the first registration fails, the next one registers
+    let posts = 0;
+    stubApi(() => {
+      posts += 1;
+      return posts === 1
+        ? Response.json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'busy' } }, { status: 503 })
+        : Response.json({ id: 'gw-n', name: 'edge' }, { status: 201 });
+    });
+    renderPage(<RegisterGateway />);
+    await userEvent.type(screen.getByLabelText('Owner'), 'alice');
+    // Act
+    await userEvent.click(screen.getByRole('button', { name: 'Register gateway' }));
+    // Assess
+    await screen.findAllByText('SERVICE_UNAVAILABLE: busy. Try again to send the same request.');
+    expect(screen.getByRole('list', { name: 'Messages' }).textContent).toBe('');
+    // Act
+    await userEvent.click(screen.getByRole('button', { name: 'Register gateway' }));
+    // Assess
+    await screen.findByText('Gateway edge registered.', { exact: false });
   }, 15_000);
 
   test('a 429 with Retry-After holds Register for that long, counting down, then retries with the same key', async () => {

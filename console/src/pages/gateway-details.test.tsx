@@ -92,7 +92,7 @@ describe('a gateway page', () => {
     await userEvent.type(dialog.getByLabelText('Name'), 'laptop');
     // Act: add, the answer is lost; add again
     await userEvent.click(dialog.getByRole('button', { name: 'Add peer' }));
-    await screen.findByText(/could not be reached/);
+    await screen.findAllByText(/could not be reached/);
     await userEvent.click(dialog.getByRole('button', { name: 'Add peer' }));
     await screen.findByText(/Peer laptop added/);
     // Act: the dialog opened afresh, the next peer
@@ -107,4 +107,131 @@ describe('a gateway page', () => {
     expect(keys[1]).toBe(keys[0]);
     expect(keys[2]).not.toBe(keys[0]);
   }, 15_000);
+});
+
+const roadWarrior = {
+  name: 'tablet',
+  type: 'road-warrior' as const,
+  publicKey: 'key-t',
+  tunnelIp: '100.64.0.9',
+  allowedIps: ['100.64.0.9/32'],
+  endpoint: null,
+  configDownloadedAt: null,
+  configOutdated: false,
+};
+const unavailable = () =>
+  Response.json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'busy' } }, { status: 503 });
+const flashes = () => screen.getByRole('list', { name: 'Messages' });
+
+describe('a gateway that is gone', () => {
+  test('deleted while its page is open, Refresh shows "not found" with a link back, and no action', async () => {
+    // Prepare: the gateway is there, then deleted elsewhere
+    let deleted = false;
+    renderGateway(({ path }) => {
+      if (path === '/v1/gateways/gw-a') return deleted ? notFound() : Response.json(gateway);
+      if (path === '/v1/gateways/gw-a/status' && deleted) return notFound();
+      return undefined;
+    });
+    await screen.findByText('vpc-a');
+    deleted = true;
+    // Act
+    await userEvent.click(screen.getByRole('button', { name: 'Refresh gateway' }));
+    // Assess: the page says so in place of the stale summary, without a flash, and offers no action
+    await screen.findByRole('heading', { name: 'Gateway gw-a not found', level: 1 });
+    expect(screen.getByRole('link', { name: 'Back to VPN Gateways' }).getAttribute('href')).toBe('/gateways');
+    expect(screen.queryByText('vpc-a')).toBeNull();
+    for (const action of ['Add peer', 'Delete gateway', 'Create VPC Peering']) {
+      expect(screen.queryByRole('button', { name: action })).toBeNull();
+    }
+    expect(flashes().textContent).toBe('');
+  });
+
+  test('opened from an old address, it says "not found" rather than loading for good', async () => {
+    // Prepare + Act: every read of the gateway answers 404
+    renderGateway(({ path }) => (path === '/v1/gateways/gw-a/status' ? notFound() : undefined));
+    // Assess
+    await screen.findByRole('heading', { name: 'Gateway gw-a not found', level: 1 });
+    expect(screen.queryByText('Loading')).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Add peer' })).toBeNull();
+  });
+});
+
+describe('a peer that is gone, or a failed request', () => {
+  test('deleting a peer already deleted (404) is done: said so, and the table is read again without it', async () => {
+    // Prepare: tablet was deleted elsewhere; the page still shows it
+    let reads = 0;
+    renderGateway(({ method, path }) => {
+      if (method === 'DELETE') return notFound();
+      if (path === '/v1/gateways/gw-a') {
+        reads += 1;
+        return Response.json({ ...gateway, peers: reads === 1 ? [roadWarrior] : [] });
+      }
+      return undefined;
+    });
+    const row = await screen.findByRole('row', { name: /tablet/ });
+    // Act
+    await userEvent.click(within(row).getByRole('button', { name: 'Delete' }));
+    await userEvent.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete' }));
+    // Assess
+    await screen.findByText('Peer tablet was already deleted.');
+    await waitFor(() => expect(screen.queryByRole('row', { name: /tablet/ })).toBeNull());
+    expect(flashes().textContent).not.toMatch(/NOT_FOUND/);
+  });
+
+  test('a config download answered 404 says the peer is gone and reads the table again', async () => {
+    // Prepare: tablet was deleted elsewhere
+    let reads = 0;
+    renderGateway(({ path }) => {
+      if (path === '/v1/gateways/gw-a/peers/tablet/config') return notFound();
+      if (path === '/v1/gateways/gw-a') {
+        reads += 1;
+        return Response.json({ ...gateway, peers: reads === 1 ? [roadWarrior] : [] });
+      }
+      return undefined;
+    });
+    const row = await screen.findByRole('row', { name: /tablet/ });
+    // Act
+    await userEvent.click(within(row).getByRole('button', { name: 'Download config' }));
+    // Assess
+    await screen.findByText('Peer tablet no longer exists: it was deleted.');
+    await waitFor(() => expect(screen.queryByRole('row', { name: /tablet/ })).toBeNull());
+  });
+
+  test('a delete answered 503 offers Retry, which deletes', async () => {
+    // Prepare: the first DELETE fails, the next one is done
+    let deletes = 0;
+    renderGateway(({ method, path }) => {
+      if (method === 'DELETE') {
+        deletes += 1;
+        return deletes === 1 ? unavailable() : new Response(null, { status: 204 });
+      }
+      if (path === '/v1/gateways/gw-a') return Response.json({ ...gateway, peers: [roadWarrior] });
+      return undefined;
+    });
+    const row = await screen.findByRole('row', { name: /tablet/ });
+    await userEvent.click(within(row).getByRole('button', { name: 'Delete' }));
+    await userEvent.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete' }));
+    // Act
+    await userEvent.click(await within(flashes()).findByRole('button', { name: 'Retry' }));
+    // Assess
+    await screen.findByText('Peer tablet deleted.');
+    expect(deletes).toBe(2);
+  });
+
+  test('Add peer answered 503 says so in the dialog, not behind it', async () => {
+    // Prepare
+    renderGateway(({ method, path }) => {
+      if (method === 'POST') return unavailable();
+      if (path === '/v1/gateways/gw-a') return Response.json(gateway);
+      return undefined;
+    });
+    await userEvent.click(await screen.findByRole('button', { name: 'Add peer' }));
+    const dialog = within(screen.getByRole('dialog'));
+    await userEvent.type(dialog.getByLabelText('Name'), 'laptop');
+    // Act
+    await userEvent.click(dialog.getByRole('button', { name: 'Add peer' }));
+    // Assess
+    await dialog.findAllByText('SERVICE_UNAVAILABLE: busy. Try again to send the same request.');
+    expect(flashes().textContent).toBe('');
+  });
 });

@@ -64,3 +64,34 @@ describe('VPN Gateways, a page at a time', () => {
     expect(screen.getByText('(1)')).toBeTruthy();
   }, 20_000);
 });
+
+describe('VPN Gateways that could not be read', () => {
+  test('a first read answered 429 says so with Retry, never "(0)" or "No gateways"; Retry waits, then reads', async () => {
+    // Prepare: the first read is throttled for 1 s
+    let reads = 0;
+    stubApi(() => {
+      reads += 1;
+      return reads === 1
+        ? Response.json(
+            { error: { code: 'THROTTLED', message: 'Too many requests from this caller; retry in 1 s' } },
+            { status: 429, headers: { 'retry-after': '1' } },
+          )
+        : Response.json({ items: [gatewayOf('gw-a', 'alice')] });
+    });
+    // Act
+    renderPage(<GatewaysList identity={identityOf('alice')} />);
+    // Assess
+    const table = within(screen.getByRole('table'));
+    await table.findByText('Gateways could not be loaded');
+    expect(table.getByText('THROTTLED: Too many requests from this caller; retry in 1 s')).toBeTruthy();
+    expect(screen.queryByText('(0)')).toBeNull();
+    expect(screen.queryByText('No gateways')).toBeNull();
+    // Act
+    const startedAt = Date.now();
+    await userEvent.click(table.getByRole('button', { name: 'Retry after 1 s' }));
+    // Assess
+    await screen.findByRole('link', { name: 'gw-a' }, { timeout: 3000 });
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(500);
+    expect(screen.getByText('(1)')).toBeTruthy();
+  });
+});

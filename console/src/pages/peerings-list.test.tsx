@@ -117,3 +117,28 @@ describe('VPC Peerings, a page at a time', () => {
     expect(screen.getByText('(40+)')).toBeTruthy();
   }, 15_000);
 });
+
+describe('VPC Peerings that could not be read', () => {
+  test('a first read that got no answer says so with Retry, never "(0)" or "No VPC peerings"', async () => {
+    // Prepare: the first read gets no answer at all
+    let reads = 0;
+    stubApi(({ path }) => {
+      if (path !== '/v1/vpc-peerings') return notFound();
+      reads += 1;
+      if (reads === 1) throw new TypeError('Failed to fetch');
+      return Response.json({ items: [peering] });
+    });
+    // Act
+    renderPage(<PeeringsList />);
+    // Assess
+    const table = within(screen.getByRole('table'));
+    await table.findByText('VPC peerings could not be loaded');
+    expect(screen.queryByText('(0)')).toBeNull();
+    expect(screen.queryByText('No VPC peerings')).toBeNull();
+    // Act
+    await userEvent.click(table.getByRole('button', { name: 'Retry' }));
+    // Assess
+    await screen.findByRole('row', { name: /pcx-1/ });
+    expect(screen.getByText('(1)')).toBeTruthy();
+  });
+});
