@@ -2,7 +2,8 @@
  * Peering routes: create and delete start their workflow (docs/CONTRACT.md#shape) and wait for it within the
  * request's window, answering with the outcome or "still running".
  */
-import { ConflictError, NotFoundError, TransientError } from '../../core/errors';
+import { ConflictError, ItemTooLargeError, NotFoundError, TransientError } from '../../core/errors';
+import { userFacingFailureReason } from '../../core/failure-reasons';
 import type { Page, QueryParameters } from '../../core/pagination';
 import type { Caller } from '../../core/types';
 import { logger } from '../../shared/logger';
@@ -48,6 +49,16 @@ function conflictOf(result: ExecutionResult): ConflictError | undefined {
 function goneOf(result: ExecutionResult): NotFoundError | undefined {
   if (result.status !== 'FAILED' || result.error !== 'NotFoundError') return undefined;
   return new NotFoundError(causeMessage(result.cause).replace(/ not found$/, ''));
+}
+
+/**
+ * Why a failed execution that wrote nothing can never succeed, when no conflict says it: a record of
+ * a gateway at the store's size limit (docs/DECISIONS.md, "Peerings per gateway"). A retry with the
+ * same key starts a fresh attempt, which fails the same way until peerings are deleted.
+ */
+function failedForGoodOf(result: ExecutionResult): string | undefined {
+  if (result.status !== 'FAILED' || result.error !== ItemTooLargeError.name) return undefined;
+  return userFacingFailureReason({ Error: result.error, Cause: result.cause });
 }
 
 function unexpectedEnd(workflow: string, executionId: string, result: ExecutionResult): Error {
@@ -121,6 +132,8 @@ export async function createPeering(
   if (result.status === 'SUCCEEDED' && peering) return { kind: 'done', peering: toPublicPeering(peering) };
   const gone = peering ? undefined : goneOf(result);
   if (gone) throw gone;
+  const failedForGood = peering ? undefined : failedForGoodOf(result);
+  if (failedForGood) return { kind: 'failed', reason: failedForGood };
   if (result.status === 'RUNNING') {
     const view = peering
       ? toPublicPeering(peering)
