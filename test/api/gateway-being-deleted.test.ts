@@ -39,7 +39,12 @@ describe('registering an id whose deletion is still being cleaned up', () => {
       () => ({ waitMs: 50, pollMs: 10 }),
       (): ApiPolicy => ({
         addresses: DEFAULT_ADDRESS_POLICY,
-        limits: { gatewaysPerOwner: 10, roadWarriorsPerGateway: 10, operationsInFlightPerOwner: 10 },
+        limits: {
+          gatewaysPerOwner: 10,
+          roadWarriorsPerGateway: 10,
+          operationsInFlightPerOwner: 10,
+          peeringsPerGateway: 10,
+        },
         throttle: { ratePerSecond: 100, burst: 100 },
       }),
     );

@@ -52,7 +52,12 @@ function setUp() {
     () => ({ waitMs: 50, pollMs: 5 }),
     (): ApiPolicy => ({
       addresses: DEFAULT_ADDRESS_POLICY,
-      limits: { gatewaysPerOwner: 10, roadWarriorsPerGateway: 10, operationsInFlightPerOwner: 10 },
+      limits: {
+        gatewaysPerOwner: 10,
+        roadWarriorsPerGateway: 10,
+        operationsInFlightPerOwner: 10,
+        peeringsPerGateway: 10,
+      },
       throttle: { ratePerSecond: 1000, burst: 1000 },
     }),
   );

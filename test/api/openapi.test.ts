@@ -236,7 +236,12 @@ describe('answers the runtime gives, against the document', () => {
     },
   });
   const workflows = new ScriptedWorkflows();
-  const limits = { gatewaysPerOwner: 2, roadWarriorsPerGateway: 1, operationsInFlightPerOwner: 1 };
+  const limits = {
+    gatewaysPerOwner: 2,
+    roadWarriorsPerGateway: 1,
+    operationsInFlightPerOwner: 1,
+    peeringsPerGateway: 10,
+  };
   const throttle = { ratePerSecond: 1, burst: 20 };
   let front: HttpFront;
 

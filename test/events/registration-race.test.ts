@@ -14,7 +14,12 @@ import { sweepDependencies } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { uniqueId } from '../support/records';
 
-const LIMITS = { gatewaysPerOwner: 100, roadWarriorsPerGateway: 100, operationsInFlightPerOwner: 100 };
+const LIMITS = {
+  gatewaysPerOwner: 100,
+  roadWarriorsPerGateway: 100,
+  operationsInFlightPerOwner: 100,
+  peeringsPerGateway: 100,
+};
 const ADMIN = { userId: 'ops', isAdmin: true };
 
 it("leaves a generated key pair whole when the event's first update of the id runs at the same time", async () => {

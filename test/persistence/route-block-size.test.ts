@@ -167,7 +167,12 @@ it('the create ends FAILED with a reason that says what to do, its preshared key
   const before = await partitions(hub.id, next.id);
   const caller = { userId: hub.ownerId, isAdmin: false };
   const timing = { waitMs: 20_000, pollMs: 20 };
-  const limits = { gatewaysPerOwner: 10, roadWarriorsPerGateway: 10, operationsInFlightPerOwner: 10 };
+  const limits = {
+    gatewaysPerOwner: 10,
+    roadWarriorsPerGateway: 10,
+    operationsInFlightPerOwner: 10,
+    peeringsPerGateway: 10,
+  };
 
   // Act
   const outcome = await createPeering(

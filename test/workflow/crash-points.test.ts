@@ -23,7 +23,12 @@ const pskOf = (peeringId: string) => bench.secrets().names.presharedKey(peeringI
 /** The API's create, as the gateways' owner; it waits long enough for any execution here to end. */
 const alice: Caller = { userId: 'alice', isAdmin: false };
 const timing = { waitMs: 120_000, pollMs: 10 };
-const LIMITS = { gatewaysPerOwner: 10, roadWarriorsPerGateway: 10, operationsInFlightPerOwner: 10 };
+const LIMITS = {
+  gatewaysPerOwner: 10,
+  roadWarriorsPerGateway: 10,
+  operationsInFlightPerOwner: 10,
+  peeringsPerGateway: 10,
+};
 
 /** `target`, except that the first call of `method` runs `meanwhile`, then throws `error`. */
 function failingOnce<T extends object>(

@@ -17,7 +17,12 @@ const bench = useWorkflowBench();
 const alice: Caller = { userId: 'alice', isAdmin: false };
 /** Long enough for any execution here to end. */
 const timing = { waitMs: 120_000, pollMs: 10 };
-const LIMITS = { gatewaysPerOwner: 10, roadWarriorsPerGateway: 10, operationsInFlightPerOwner: 10 };
+const LIMITS = {
+  gatewaysPerOwner: 10,
+  roadWarriorsPerGateway: 10,
+  operationsInFlightPerOwner: 10,
+  peeringsPerGateway: 10,
+};
 /** What withIdempotency hands the route for `key` under one idempotency record. */
 const keyed = (key: string) => ({ key, nonce: '0123456789abcdef' });
 

@@ -11,7 +11,7 @@ import type { ExecutionResult } from '../ports';
 import { startLiveAttempt, startPeeringDeletion } from '../workflow-runs';
 import type { ApiDeps, ApiTiming, OwnerLimits } from './context';
 import { type IdDerivation, newPeeringId } from './ids';
-import { admitOperation } from './limits';
+import { admitOperation, admitPeering } from './limits';
 import { peeringListQuery } from './lists';
 import { type PeeringView, provisioningPlaceholder, toPublicPeering } from './views';
 import { visibleGateway, visiblePeering } from './visibility';
@@ -117,7 +117,11 @@ export async function createPeering(
       const peeringId = peeringIdOf(n);
       return { name: peeringId, input: { peeringId, gatewayId, remoteGatewayId } };
     },
-    beforeStart: (n) => admitOperation(d, gateway.ownerId, peeringIdOf(n), limits),
+    beforeStart: async (n) => {
+      // Both sides' places first: an owner's operations would otherwise be spent on refusals.
+      for (const side of [gatewayId, remoteGatewayId]) await admitPeering(d, side, peeringIdOf(n), limits);
+      await admitOperation(d, gateway.ownerId, peeringIdOf(n), limits);
+    },
     spent: async (previous, n) =>
       previous.status !== 'RUNNING' && !(await d.repository.getPeering(peeringIdOf(n))),
     maxAttempts: derivation === undefined ? 1 : MAX_CREATE_ATTEMPTS,
