@@ -296,8 +296,10 @@ export function createPeering(): Machine {
         fn: 'Allocate',
         payload: pair,
         resultPath: null,
+        // Refusals leave nothing written (one transaction). ItemTooLargeError is one too: a hub's
+        // route block past DynamoDB's 400 KB (docs/DECISIONS.md, "Peerings per gateway").
         catch: [
-          catchInto('$.failure', 'Rejected', ['ConflictError', 'NotFoundError']),
+          catchInto('$.failure', 'Rejected', ['ConflictError', 'NotFoundError', 'ItemTooLargeError']),
           catchInto('$.failure', 'Compensate'),
         ],
         next: 'PushConfig',

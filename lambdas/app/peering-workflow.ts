@@ -9,6 +9,7 @@ import {
   CommandFailedError,
   ConflictError,
   GatewayGoneError,
+  ItemTooLargeError,
   NotFoundError,
   TransientError,
 } from '../core/errors';
@@ -211,8 +212,15 @@ export async function allocatePeering(
   }
 }
 
+/**
+ * Nothing was written and nothing will be: a prerequisite failed, or the transaction would make an
+ * item past the store's size limit (a hub's route block; the ASL sends it to Rejected too).
+ */
 const isRefusal = (error: unknown): boolean =>
-  error instanceof ConflictError || error instanceof GatewayGoneError || error instanceof NotFoundError;
+  error instanceof ConflictError ||
+  error instanceof GatewayGoneError ||
+  error instanceof NotFoundError ||
+  error instanceof ItemTooLargeError;
 
 async function announceCreated(
   d: Deps<'audit'>,

@@ -209,6 +209,11 @@ export interface PeerStore {
   pagePeers(gatewayId: string, page: PageRequest): Promise<Page<PeerRecord>>;
   /** The vpc-peering peer entries only (one per peering of the gateway, never its road-warriors). */
   listPeeringPeers(gatewayId: string): Promise<PeerRecord[]>;
+  /**
+   * The peering ids of the gateway's first `max` vpc-peering entries (in name order), read strongly
+   * consistent: a bounded count for the per-gateway peering limit, never every entry of a hub.
+   */
+  peeringIdsUpTo(gatewayId: string, max: number): Promise<string[]>;
   /** The route lock blocks `prefixes` claim on each gateway, one batched read. */
   readRouteBlocks(requests: { gatewayId: string; prefixes: readonly string[] }[]): Promise<RouteBlock[]>;
   /** Which of `otherIds` hold a pair lock with `gatewayId` (a live peering), one batched read. */
@@ -349,7 +354,7 @@ export interface IdempotencyStore {
  * What a limit admits (docs/DECISIONS.md, "Tenants and traffic"): gateways and operations in flight
  * per owner (scope: the owner id), road-warriors per gateway (scope: the gateway id).
  */
-export type AdmissionKind = 'gateways' | 'operations' | 'road-warriors';
+export type AdmissionKind = 'gateways' | 'operations' | 'road-warriors' | 'peerings';
 
 /** The recent admissions of one scope and kind: id → when it was admitted (epoch ms), and a version. */
 export interface Admissions {

@@ -9,6 +9,8 @@ export const FAILURE_REASONS = {
   push: 'A gateway instance did not apply the configuration',
   gatewayGone: 'A gateway was deleted while the peering was being set up',
   unavailable: 'A service the control plane depends on was unavailable; try again',
+  tooLarge:
+    'A gateway of this peering routes too many peerings into one address block to record another; delete some of its peerings first',
   internal: 'The peering could not be set up because of an internal error',
 } as const;
 
@@ -17,6 +19,8 @@ const BY_ERROR_NAME: Readonly<Record<string, string>> = {
   InvocationNotReadyError: FAILURE_REASONS.push,
   GatewayGoneError: FAILURE_REASONS.gatewayGone,
   TransientError: FAILURE_REASONS.unavailable,
+  // A record of a gateway reached the store's item limit: retrying cannot help (adapters/dynamodb/errors.ts).
+  ItemTooLargeError: FAILURE_REASONS.tooLarge,
   'States.Timeout': FAILURE_REASONS.unavailable,
   'States.HeartbeatTimeout': FAILURE_REASONS.unavailable,
   // A Lambda that ran out of time on newer runtimes (Lambda.Unknown on older ones: Lambda.* below).

@@ -146,6 +146,8 @@ export const env = {
   ownerLimits: () => ({
     gatewaysPerOwner: positiveInt('MAX_GATEWAYS_PER_OWNER', 100),
     roadWarriorsPerGateway: positiveInt('MAX_ROAD_WARRIORS_PER_GATEWAY', 250),
+    // Well below what a hub's route block holds (about 8,900: docs/DECISIONS.md, "Peerings per gateway").
+    peeringsPerGateway: positiveInt('MAX_PEERINGS_PER_GATEWAY', 1000),
     operationsInFlightPerOwner: positiveInt('MAX_OPERATIONS_IN_FLIGHT_PER_OWNER', 10),
   }),
   /** Requests per second and burst of one caller in one API container; rate 0 turns it off. */

@@ -17,6 +17,7 @@ import type { HttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
 import { callJson, startApiFront } from '../support/api-front';
 import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { ownerLimits } from '../support/limits';
 
 const SECRET = 'gateway-being-deleted-secret-of-at-least-32-bytes';
 
@@ -39,7 +40,7 @@ describe('registering an id whose deletion is still being cleaned up', () => {
       () => ({ waitMs: 50, pollMs: 10 }),
       (): ApiPolicy => ({
         addresses: DEFAULT_ADDRESS_POLICY,
-        limits: { gatewaysPerOwner: 10, roadWarriorsPerGateway: 10, operationsInFlightPerOwner: 10 },
+        limits: ownerLimits(),
         throttle: { ratePerSecond: 100, burst: 100 },
       }),
     );

@@ -17,6 +17,7 @@ import { IDEMPOTENCY_LEASE_MS } from '../../lambdas/http/idempotency';
 import { logger } from '../../lambdas/shared/logger';
 import { MemorySecrets } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
+import { ownerLimits } from '../support/limits';
 
 /** A secret store whose deletes can fail: a revoked key's secret then stays for the sweep. */
 class FlakySecrets extends MemorySecrets {
@@ -52,7 +53,7 @@ function setUp() {
     () => ({ waitMs: 50, pollMs: 5 }),
     (): ApiPolicy => ({
       addresses: DEFAULT_ADDRESS_POLICY,
-      limits: { gatewaysPerOwner: 10, roadWarriorsPerGateway: 10, operationsInFlightPerOwner: 10 },
+      limits: ownerLimits(),
       throttle: { ratePerSecond: 1000, burst: 1000 },
     }),
   );

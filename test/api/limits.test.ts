@@ -5,10 +5,11 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
-import type { OwnerLimits } from '../../lambdas/app/api/context';
 import {
+  ALLOCATE_BOUND_MS,
   admitGateway,
   admitOperation,
+  admitPeering,
   admitRoadWarrior,
   INDEX_LAG_BOUND_MS,
   REQUEST_BOUND_MS,
@@ -27,8 +28,14 @@ import type { ApiEvent } from '../../lambdas/http/event';
 import { jsonResponse } from '../../lambdas/http/response';
 import { callerThrottle } from '../../lambdas/http/throttle';
 import { gatewayRecord } from '../support/gateways';
+import { ownerLimits } from '../support/limits';
 
-const LIMITS: OwnerLimits = { gatewaysPerOwner: 2, roadWarriorsPerGateway: 1, operationsInFlightPerOwner: 1 };
+const LIMITS = ownerLimits({
+  gatewaysPerOwner: 2,
+  roadWarriorsPerGateway: 1,
+  operationsInFlightPerOwner: 1,
+  peeringsPerGateway: 1,
+});
 
 /** Lists holding what is given (ids by position); admissions and peerings of a real in-memory repository. */
 function repositoryHolding(held: {
@@ -149,7 +156,7 @@ describe('per-owner limits', () => {
 });
 
 describe('admissions beside the lists', () => {
-  const LIMIT_2 = { ...LIMITS, gatewaysPerOwner: 2, operationsInFlightPerOwner: 2 };
+  const LIMIT_2 = { ...LIMITS, gatewaysPerOwner: 2, operationsInFlightPerOwner: 2, peeringsPerGateway: 2 };
 
   it('counts admitted gateways the lists do not show yet, until they surely would', async () => {
     // Prepare: two admitted, neither listed; gw-a was written, gw-b's request never wrote it
@@ -184,6 +191,58 @@ describe('admissions beside the lists', () => {
     // Assess
     expect(answer?.body.error.code).toBe(code);
   });
+});
+
+describe('peerings per gateway beside the entries', () => {
+  const LIMIT_1 = { ...LIMITS, peeringsPerGateway: 1 };
+  const WRITTEN_AT = AT + 1000;
+  const written = (status: Peering['status']) => ({
+    id: 'pcx-a',
+    status,
+    createdAt: new Date(WRITTEN_AT).toISOString(),
+  });
+
+  it.each([
+    ['its execution runs', { 'pcx-a': 'RUNNING' }, undefined, AT + 10 * REQUEST_BOUND_MS, 'QUOTA_EXCEEDED'],
+    ['its request may still start it', {}, undefined, AT + 1000, 'QUOTA_EXCEEDED'],
+    ['its execution never started', {}, undefined, AT + REQUEST_BOUND_MS, undefined],
+    ['its execution ended with no peering', { 'pcx-a': 'FAILED' }, undefined, AT + 1000, undefined],
+    [
+      'its entries may be newer than a list read',
+      { 'pcx-a': 'SUCCEEDED' },
+      written('ACTIVE'),
+      WRITTEN_AT + ALLOCATE_BOUND_MS,
+      'QUOTA_EXCEEDED',
+    ],
+    [
+      'its entries surely show in every list read',
+      { 'pcx-a': 'SUCCEEDED' },
+      written('ACTIVE'),
+      WRITTEN_AT + ALLOCATE_BOUND_MS + REQUEST_BOUND_MS,
+      undefined,
+    ],
+    [
+      'its peering failed (entries removed)',
+      { 'pcx-a': 'FAILED' },
+      written('FAILED'),
+      WRITTEN_AT + 1000,
+      undefined,
+    ],
+  ] as const)(
+    'an admitted create, when %s, holds a place or not',
+    async (_case, runs, peering, now, code) => {
+      // Prepare: pcx-a admitted on gw-1 (limit 1); the entries list shows none.
+      const repository = Object.assign(repositoryHolding({}), {
+        getPeering: async (id: string) =>
+          peering && id === peering.id ? (peering as unknown as Peering) : undefined,
+      });
+      await admitPeering(depsOf(repository), 'gw-1', 'pcx-a', LIMIT_1);
+      // Act
+      const answer = await answerOf(admitPeering(depsOf(repository, runs, now), 'gw-1', 'pcx-b', LIMIT_1));
+      // Assess
+      expect(answer?.body.error.code).toBe(code);
+    },
+  );
 });
 
 describe('per-caller throttling', () => {

@@ -22,6 +22,7 @@ import type { HttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
 import { callJson, startApiFront } from '../support/api-front';
 import { MemorySecrets } from '../support/fakes';
+import { ownerLimits } from '../support/limits';
 import {
   deref,
   doc,
@@ -207,7 +208,11 @@ describe('answers the runtime gives, against the document', () => {
     },
   });
   const workflows = new ScriptedWorkflows();
-  const limits = { gatewaysPerOwner: 2, roadWarriorsPerGateway: 1, operationsInFlightPerOwner: 1 };
+  const limits = ownerLimits({
+    gatewaysPerOwner: 2,
+    roadWarriorsPerGateway: 1,
+    operationsInFlightPerOwner: 1,
+  });
   const throttle = { ratePerSecond: 1, burst: 20 };
   let front: HttpFront;
 

@@ -15,6 +15,7 @@ import { startHttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
 import { callJson, type JsonAnswer } from '../support/api-front';
 import { MemorySecrets, RecordingWorkflows } from '../support/fakes';
+import { ownerLimits } from '../support/limits';
 import { captureLogLines, type LogLine } from '../support/log-lines';
 import { newPeering } from '../support/records';
 
@@ -22,7 +23,7 @@ const SECRET = 'request-log-secret-of-at-least-32-bytes!';
 
 const policy = (): ApiPolicy => ({
   addresses: DEFAULT_ADDRESS_POLICY,
-  limits: { gatewaysPerOwner: 10, roadWarriorsPerGateway: 10, operationsInFlightPerOwner: 10 },
+  limits: ownerLimits(),
   throttle: { ratePerSecond: 100, burst: 100 },
 });
 

@@ -12,9 +12,15 @@ import type { Gateway } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { sweepDependencies } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
+import { ownerLimits } from '../support/limits';
 import { uniqueId } from '../support/records';
 
-const LIMITS = { gatewaysPerOwner: 100, roadWarriorsPerGateway: 100, operationsInFlightPerOwner: 100 };
+const LIMITS = ownerLimits({
+  gatewaysPerOwner: 100,
+  roadWarriorsPerGateway: 100,
+  operationsInFlightPerOwner: 100,
+  peeringsPerGateway: 100,
+});
 const ADMIN = { userId: 'ops', isAdmin: true };
 
 it("leaves a generated key pair whole when the event's first update of the id runs at the same time", async () => {

@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createDocumentClient } from '../../lambdas/adapters/dynamodb/client';
 import { toTypedError } from '../../lambdas/adapters/dynamodb/errors';
 import { DynamoRepository } from '../../lambdas/adapters/dynamodb/repository';
-import { ConflictError, TransientError } from '../../lambdas/core/errors';
+import { ConflictError, ItemTooLargeError, TransientError } from '../../lambdas/core/errors';
 import { gatewayRecord } from '../support/gateways';
 import { roadWarrior } from '../support/records';
 
@@ -93,6 +93,47 @@ describe('DynamoDB error mapping', () => {
     const cancelled = new TransactionCanceledException({
       ...metadata,
       CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'TransactionConflict' }],
+    });
+
+    // Act
+    const mapped = toTypedError(cancelled);
+
+    // Assess
+    expect(mapped).toBe(cancelled);
+  });
+
+  const SIZE_MESSAGE = 'Item size to update has exceeded the maximum allowed size';
+  it.each([
+    [
+      'an item past 400 KB',
+      [{ Code: 'None' }, { Code: 'ValidationError', Message: SIZE_MESSAGE }],
+      ItemTooLargeError,
+    ],
+    ['another ValidationError', [{ Code: 'ValidationError', Message: 'Invalid UpdateExpression' }], Error],
+  ])(
+    'turns a transaction cancelled for %s into a permanent error, never a race to retry',
+    (_case, reasons, type) => {
+      // Prepare
+      const cancelled = new TransactionCanceledException({ ...metadata, CancellationReasons: reasons });
+
+      // Act
+      const mapped = toTypedError(cancelled);
+
+      // Assess
+      expect(mapped).toBeInstanceOf(type);
+      expect((mapped as Error).name).not.toBe('TransactionCanceledException');
+      expect((mapped as Error).cause).toBe(cancelled);
+    },
+  );
+
+  it('leaves a ValidationError beside a failed condition for the repository to read', () => {
+    // Prepare
+    const cancelled = new TransactionCanceledException({
+      ...metadata,
+      CancellationReasons: [
+        { Code: 'ConditionalCheckFailed' },
+        { Code: 'ValidationError', Message: SIZE_MESSAGE },
+      ],
     });
 
     // Act

@@ -22,6 +22,7 @@ import type { Repository } from '../../lambdas/app/ports';
 import type { GatewayRecord, Peering } from '../../lambdas/core/types';
 import { useDynamoDb } from '../support/dynamodb';
 import { gatewayRecord } from '../support/gateways';
+import { ownerLimits } from '../support/limits';
 import { newPeering, uniqueId } from '../support/records';
 
 const db = useDynamoDb();
@@ -90,11 +91,8 @@ const noExecutions = {
   find: async () => undefined,
 };
 
-const limitsOf = (operationsInFlightPerOwner: number) => ({
-  gatewaysPerOwner: 100,
-  roadWarriorsPerGateway: 250,
-  operationsInFlightPerOwner,
-});
+const limitsOf = (operationsInFlightPerOwner: number) =>
+  ownerLimits({ gatewaysPerOwner: 100, roadWarriorsPerGateway: 250, operationsInFlightPerOwner });
 
 describe('the byOwnerInFlight index', () => {
   it('holds a peering while PROVISIONING or DELETING, under its owner, and not once it settled or went', async () => {

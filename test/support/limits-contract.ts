@@ -3,13 +3,20 @@
  * test/contract on DynamoDB Local and on the in-memory repository beside repository-contract.ts:
  * compare-and-set admissions, and the per-owner limits holding under concurrent requests.
  */
-import { admitGateway, admitOperation } from '../../lambdas/app/api/limits';
+import { admitGateway, admitOperation, admitPeering } from '../../lambdas/app/api/limits';
 import type { SecretCleanup } from '../../lambdas/app/ports';
 import { ConflictError, TooManyOperationsError } from '../../lambdas/core/errors';
-import { uniqueId } from './records';
+import { gatewayRecord } from './gateways';
+import { ownerLimits } from './limits';
+import { newPeering, roadWarrior, uniqueId } from './records';
 import type { RepositoryUnderTest } from './repository-contract';
 
-const LIMITS = { gatewaysPerOwner: 5, roadWarriorsPerGateway: 5, operationsInFlightPerOwner: 3 };
+const LIMITS = ownerLimits({
+  gatewaysPerOwner: 5,
+  roadWarriorsPerGateway: 5,
+  operationsInFlightPerOwner: 3,
+  peeringsPerGateway: 3,
+});
 const CONCURRENT = 12;
 const BURST = 100;
 
@@ -103,6 +110,43 @@ export function limitsContract(subject: RepositoryUnderTest): void {
         other: [],
       });
     });
+    it(`admits exactly the limit of ${CONCURRENT} concurrent peering creates on one gateway`, async () => {
+      // Prepare
+      const gatewayId = uniqueId('hub');
+      // Act
+      const result = await outcomes(
+        Array.from({ length: CONCURRENT }, (_, i) => admitPeering(deps(), gatewayId, `pcx-${i}`, LIMITS)),
+        ConflictError,
+      );
+      // Assess
+      expect(result).toEqual({
+        admitted: LIMITS.peeringsPerGateway,
+        refused: CONCURRENT - LIMITS.peeringsPerGateway,
+        other: [],
+      });
+    });
+
+    it("reads a gateway's peerings only up to a bound, never its road-warriors", async () => {
+      // Prepare: a hub with three peerings and a road-warrior.
+      const repository = subject.repository();
+      const hub = gatewayRecord();
+      await repository.createGateway(hub);
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const spoke = gatewayRecord();
+        await repository.createGateway(spoke);
+        ids.push((await repository.createPeering(newPeering(hub, spoke))).id);
+      }
+      await repository.addRoadWarrior(roadWarrior(hub.id, 'laptop'));
+      // Act
+      const bounded = await repository.peeringIdsUpTo(hub.id, 2);
+      const all = await repository.peeringIdsUpTo(hub.id, 10);
+      // Assess
+      expect(bounded).toHaveLength(2);
+      expect(ids).toEqual(expect.arrayContaining(bounded));
+      expect(all.sort()).toEqual([...ids].sort());
+    });
+
     it(`admits all of ${BURST} concurrent creates of one owner under a limit above them`, async () => {
       // Prepare: a script's burst against one owner's admission item (bench section 10's hub).
       const owner = uniqueId('owner');

@@ -13,6 +13,7 @@ import { ConflictError, TransientError } from '../../lambdas/core/errors';
 import type { Caller, GatewayRecord } from '../../lambdas/core/types';
 import { provideDependencies } from '../../lambdas/shared/deps';
 import type { LambdaHandler } from '../../runtime/workflow-engine';
+import { ownerLimits } from '../support/limits';
 import { newPeering } from '../support/records';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
@@ -23,7 +24,7 @@ const pskOf = (peeringId: string) => bench.secrets().names.presharedKey(peeringI
 /** The API's create, as the gateways' owner; it waits long enough for any execution here to end. */
 const alice: Caller = { userId: 'alice', isAdmin: false };
 const timing = { waitMs: 120_000, pollMs: 10 };
-const LIMITS = { gatewaysPerOwner: 10, roadWarriorsPerGateway: 10, operationsInFlightPerOwner: 10 };
+const LIMITS = ownerLimits();
 
 /** `target`, except that the first call of `method` runs `meanwhile`, then throws `error`. */
 function failingOnce<T extends object>(

@@ -10,6 +10,7 @@ import type { Caller } from '../../lambdas/core/types';
 import { toErrorResponse } from '../../lambdas/http/errors';
 import { logger } from '../../lambdas/shared/logger';
 import type { LambdaHandler } from '../../runtime/workflow-engine';
+import { ownerLimits } from '../support/limits';
 import { useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
@@ -17,7 +18,7 @@ const bench = useWorkflowBench();
 const alice: Caller = { userId: 'alice', isAdmin: false };
 /** Long enough for any execution here to end. */
 const timing = { waitMs: 120_000, pollMs: 10 };
-const LIMITS = { gatewaysPerOwner: 10, roadWarriorsPerGateway: 10, operationsInFlightPerOwner: 10 };
+const LIMITS = ownerLimits();
 /** What withIdempotency hands the route for `key` under one idempotency record. */
 const keyed = (key: string) => ({ key, nonce: '0123456789abcdef' });
 

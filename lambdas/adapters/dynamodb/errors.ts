@@ -1,9 +1,9 @@
 /**
  * DynamoDB failures as the typed errors of lambdas/core/errors.ts. Capacity and contention
  * failures become TransientError (the ASL Retry and the API's 503 path know that name), an item
- * past 400 KB ItemTooLargeError (so no use case matches the SDK's names); a transaction cancelled
- * by a condition stays a TransactionCanceledException for the repository to read its
- * CancellationReasons.
+ * past 400 KB ItemTooLargeError (so no use case matches the SDK's names), whether one write or a
+ * transaction's item made it; a transaction cancelled by a condition stays a
+ * TransactionCanceledException for the repository to read its CancellationReasons.
  */
 import type { AttributeValue, CancellationReason } from '@aws-sdk/client-dynamodb';
 import { ItemTooLargeError, TransientError } from '../../core/errors';
@@ -44,6 +44,24 @@ const isNetworkFailure = (error: Error): boolean =>
  */
 const ITEM_TOO_LARGE = /Item size (to update )?has exceeded the maximum allowed size/;
 
+/**
+ * A transaction cancelled for a reason no retry changes: an item it would make past 400 KB (a
+ * hub's shared route block: docs/DECISIONS.md, "Peerings per gateway"), or another ValidationError
+ * (a malformed expression). Read as a lost race, it was run 30 times, then retried by the ASL, and
+ * ended as "try again". ItemTooLargeError, or a plain Error (an internal error) for the others. A
+ * failed condition beside it is left to the repository: it may tell more (a peering written
+ * meanwhile, an address taken), and its next attempt meets the ValidationError alone.
+ */
+function permanentCancellation(error: Error, reasons: CancellationReason[]): Error | undefined {
+  const invalid = reasons.filter((reason) => reason.Code === 'ValidationError');
+  if (invalid.length === 0 || reasons.some(failedCondition)) return undefined;
+  const messages = invalid.map((reason) => reason.Message ?? '').join('; ');
+  const text = `DynamoDB transaction cancelled: ValidationError: ${messages}`;
+  return invalid.some((reason) => ITEM_TOO_LARGE.test(reason.Message ?? ''))
+    ? new ItemTooLargeError(text, { cause: error })
+    : new Error(text, { cause: error });
+}
+
 export function toTypedError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   if (error.name === 'ValidationException' && ITEM_TOO_LARGE.test(error.message)) {
@@ -53,6 +71,8 @@ export function toTypedError(error: unknown): unknown {
     return new TransientError(`DynamoDB ${error.name}: ${error.message}`, { cause: error });
   }
   const reasons = cancellationReasons(error);
+  const permanent = reasons && permanentCancellation(error, reasons);
+  if (permanent) return permanent;
   const codes = (reasons ?? []).map((reason) => reason.Code ?? 'None');
   if (
     reasons &&

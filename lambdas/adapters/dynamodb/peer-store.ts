@@ -19,7 +19,7 @@ import type {
 import { assertRoom, capacityOf } from '../../core/allocation';
 import { ConflictError, GatewayGoneError } from '../../core/errors';
 import type { Page, PageRequest } from '../../core/pagination';
-import { PEERING_PEER_PREFIX } from '../../core/schemas';
+import { PEERING_PEER_PREFIX, peeringIdOfPeerName } from '../../core/schemas';
 import type { PeerRecord } from '../../core/types';
 import {
   type AddressAllocator,
@@ -61,6 +61,18 @@ export class DynamoPeerStore implements PeerStore {
       `${SK.peer}${PEERING_PEER_PREFIX}`,
     );
     return items.map(toPeerRecord);
+  }
+
+  async peeringIdsUpTo(gatewayId: string, max: number): Promise<string[]> {
+    const items = await this.table.queryPartition(
+      keys.gatewayPartition(gatewayId),
+      `${SK.peer}${PEERING_PEER_PREFIX}`,
+      { max, projection: 'sk' },
+    );
+    return items.map((item) => {
+      const name = String(item.sk).slice(SK.peer.length);
+      return peeringIdOfPeerName(name) ?? name;
+    });
   }
 
   async readRouteBlocks(requests: RouteBlockRequest[]): Promise<RouteBlock[]> {

@@ -245,19 +245,29 @@ export class Table {
 
   // ---- many items -----------------------------------------------------------------------------
 
-  /** Items of a partition, optionally only those whose sort key starts with `skPrefix`. */
-  queryPartition(pk: string, skPrefix?: string): Promise<Item[]> {
-    return this.collect((ExclusiveStartKey) =>
-      this.client.send(
-        new QueryCommand({
-          ...TOTAL,
-          TableName: this.name,
-          KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
-          ExpressionAttributeValues: skPrefix ? { ':pk': pk, ':prefix': skPrefix } : { ':pk': pk },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        } satisfies QueryCommandInput),
-      ),
+  /**
+   * Items of a partition, optionally only those whose sort key starts with `skPrefix`; with `bound`,
+   * only the first `max` of them, with only the `projection` attributes.
+   */
+  queryPartition(
+    pk: string,
+    skPrefix?: string,
+    bound?: { max: number; projection: string },
+  ): Promise<Item[]> {
+    return this.collect(
+      (ExclusiveStartKey, read) =>
+        this.client.send(
+          new QueryCommand({
+            ...TOTAL,
+            TableName: this.name,
+            KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+            ExpressionAttributeValues: skPrefix ? { ':pk': pk, ':prefix': skPrefix } : { ':pk': pk },
+            ConsistentRead: true,
+            ExclusiveStartKey,
+            ...(bound && { Limit: bound.max - read, ProjectionExpression: bound.projection }),
+          } satisfies QueryCommandInput),
+        ),
+      bound?.max,
     );
   }
 
@@ -326,17 +336,22 @@ export class Table {
     }
   }
 
+  /** Pages until the end, or until `max` items were read; `page` gets how many were read so far. */
   private async collect(
-    page: (start: Item | undefined) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item } & Metered>,
+    page: (
+      start: Item | undefined,
+      read: number,
+    ) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item } & Metered>,
+    max = Number.POSITIVE_INFINITY,
   ): Promise<Item[]> {
     const items: Item[] = [];
     let start: Item | undefined;
     do {
-      const output = await this.run(() => page(start));
+      const output = await this.run(() => page(start, items.length));
       items.push(...(output.Items ?? []));
       start = output.LastEvaluatedKey;
-    } while (start);
-    return items;
+    } while (start && items.length < max);
+    return items.slice(0, max);
   }
 
   /** Every SDK call goes through here: capacity metering and typed errors (metered.ts). */

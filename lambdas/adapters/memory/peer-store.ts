@@ -12,7 +12,7 @@ import { ConflictError, GatewayGoneError } from '../../core/errors';
 import { compareText } from '../../core/order';
 import type { Page, PageRequest } from '../../core/pagination';
 import { routeLockClaims } from '../../core/route-blocks';
-import { PEERING_PEER_PREFIX } from '../../core/schemas';
+import { PEERING_PEER_PREFIX, peeringIdOfPeerName } from '../../core/schemas';
 import type { PeerRecord } from '../../core/types';
 import { keysetPage } from '../../shared/sealed-tokens';
 import { copy, MemoryStore, pairKey } from './state';
@@ -32,6 +32,12 @@ export class MemoryPeerStore extends MemoryStore {
 
   async listPeeringPeers(gatewayId: string): Promise<PeerRecord[]> {
     return (await this.listPeers(gatewayId)).filter((peer) => peer.name.startsWith(PEERING_PEER_PREFIX));
+  }
+
+  async peeringIdsUpTo(gatewayId: string, max: number): Promise<string[]> {
+    return (await this.listPeeringPeers(gatewayId))
+      .slice(0, max)
+      .map((peer) => peeringIdOfPeerName(peer.name) ?? peer.name);
   }
 
   async readRouteBlocks(

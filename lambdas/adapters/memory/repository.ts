@@ -77,6 +77,8 @@ export class MemoryRepository implements Repository {
   listPeers: Repository['listPeers'] = (gatewayId) => this.peers.listPeers(gatewayId);
   pagePeers: Repository['pagePeers'] = (gatewayId, page) => this.peers.pagePeers(gatewayId, page);
   listPeeringPeers: Repository['listPeeringPeers'] = (gatewayId) => this.peers.listPeeringPeers(gatewayId);
+  peeringIdsUpTo: Repository['peeringIdsUpTo'] = (gatewayId, max) =>
+    this.peers.peeringIdsUpTo(gatewayId, max);
   readRouteBlocks: Repository['readRouteBlocks'] = (requests) => this.peers.readRouteBlocks(requests);
   peeredWith: Repository['peeredWith'] = (gatewayId, otherIds) => this.peers.peeredWith(gatewayId, otherIds);
   getPeer: Repository['getPeer'] = (gatewayId, name) => this.peers.getPeer(gatewayId, name);

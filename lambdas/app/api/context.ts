@@ -31,6 +31,8 @@ export interface ApiPolicy {
 export interface OwnerLimits {
   gatewaysPerOwner: number;
   roadWarriorsPerGateway: number;
+  /** Peerings of one gateway (either side), whatever their status, until deleted. */
+  peeringsPerGateway: number;
   /** Peerings of one owner PROVISIONING or DELETING at once. */
   operationsInFlightPerOwner: number;
 }

@@ -9,12 +9,14 @@
  */
 import { ConflictError, TooManyOperationsError, TransientError } from '../../core/errors';
 import { PAGE_LIMIT_MAX, type Page, type PageRequest } from '../../core/pagination';
-import type { PeeringStatus } from '../../core/types';
+import type { Peering, PeeringStatus } from '../../core/types';
 import { retry } from '../../shared/retry';
 import type { AdmissionKind } from '../ports';
 import type { ApiDeps, OwnerLimits } from './context';
 
 const IN_FLIGHT: readonly PeeringStatus[] = ['PROVISIONING', 'DELETING'];
+/** A peering with these holds its peer entries (a failed or deleting one had them removed). */
+const HOLDING_PLACES: readonly PeeringStatus[] = ['PROVISIONING', 'ACTIVE'];
 
 /** The binding of the limits' own page walks (never handed to a client). */
 const BINDING = 'owner-limits';
@@ -196,6 +198,59 @@ export async function admitRoadWarrior(
         ),
     },
     name,
+  );
+}
+
+/**
+ * ALLOCATE_BOUND_MS after a peering's `createdAt` (taken by its Allocate step before its
+ * transaction) its peer entries are surely written: the step's Lambda stops at 30 s.
+ */
+export const ALLOCATE_BOUND_MS = 60_000;
+
+/**
+ * Before creating peering `peeringId` with `gatewayId` as one side (called for both sides). The
+ * count is the gateway's vpc-peering entries, read strongly consistent and only up to `max`
+ * (never every peer of a hub): a peering holds its place from its Allocate until its deletion
+ * or failure removes them. An earlier admission counts while its create may still write its
+ * entries: its execution runs, or its request may still start it. Once its peering is written it
+ * counts until any admission that read the entries before they were written has surely ended
+ * (ALLOCATE_BOUND_MS + REQUEST_BOUND_MS after `createdAt`), then the entries alone count it; a
+ * peering FAILED, DELETING or deleted counts no more. docs/DECISIONS.md, "Peerings per gateway".
+ */
+export async function admitPeering(
+  d: Pick<ApiDeps, 'repository' | 'clock' | 'workflows'>,
+  gatewayId: string,
+  peeringId: string,
+  limits: OwnerLimits,
+): Promise<void> {
+  const max = limits.peeringsPerGateway;
+  const writtenCounts = (peering: Peering, nowMs: number) =>
+    HOLDING_PLACES.includes(peering.status) &&
+    nowMs - Date.parse(peering.createdAt) < ALLOCATE_BOUND_MS + REQUEST_BOUND_MS;
+  await admit(
+    d,
+    {
+      kind: 'peerings',
+      scope: gatewayId,
+      max,
+      listed: async () => new Set(await d.repository.peeringIdsUpTo(gatewayId, max)),
+      counts: async (id, admittedAtMs, nowMs) => {
+        const peering = await d.repository.getPeering(id);
+        if (peering) return writtenCounts(peering, nowMs);
+        const execution = await d.workflows.find('create-peering', id);
+        if (!execution) return inRequest(admittedAtMs, nowMs);
+        if (execution.status === 'RUNNING') return true;
+        // Ended: its peering may have been written since the read above.
+        const written = await d.repository.getPeering(id);
+        return written !== undefined && writtenCounts(written, nowMs);
+      },
+      refusal: (held) =>
+        new ConflictError(
+          'QUOTA_EXCEEDED',
+          `Gateway ${gatewayId} already has ${held} peerings, the limit of this deployment (${max})`,
+        ),
+    },
+    peeringId,
   );
 }
 

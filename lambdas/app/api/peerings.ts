@@ -2,7 +2,8 @@
  * Peering routes: create and delete start their workflow (docs/CONTRACT.md#shape) and wait for it within the
  * request's window, answering with the outcome or "still running".
  */
-import { ConflictError, NotFoundError, TransientError } from '../../core/errors';
+import { ConflictError, ItemTooLargeError, NotFoundError, TransientError } from '../../core/errors';
+import { userFacingFailureReason } from '../../core/failure-reasons';
 import type { Page, QueryParameters } from '../../core/pagination';
 import type { Caller } from '../../core/types';
 import { logger } from '../../shared/logger';
@@ -10,7 +11,7 @@ import type { ExecutionResult } from '../ports';
 import { startLiveAttempt, startPeeringDeletion } from '../workflow-runs';
 import type { ApiDeps, ApiTiming, OwnerLimits } from './context';
 import { type IdDerivation, newPeeringId } from './ids';
-import { admitOperation } from './limits';
+import { admitOperation, admitPeering } from './limits';
 import { peeringListQuery } from './lists';
 import { type PeeringView, provisioningPlaceholder, toPublicPeering } from './views';
 import { visibleGateway, visiblePeering } from './visibility';
@@ -48,6 +49,16 @@ function conflictOf(result: ExecutionResult): ConflictError | undefined {
 function goneOf(result: ExecutionResult): NotFoundError | undefined {
   if (result.status !== 'FAILED' || result.error !== 'NotFoundError') return undefined;
   return new NotFoundError(causeMessage(result.cause).replace(/ not found$/, ''));
+}
+
+/**
+ * Why a failed execution that wrote nothing can never succeed, when no conflict says it: a record of
+ * a gateway at the store's size limit (docs/DECISIONS.md, "Peerings per gateway"). A retry with the
+ * same key starts a fresh attempt, which fails the same way until peerings are deleted.
+ */
+function failedForGoodOf(result: ExecutionResult): string | undefined {
+  if (result.status !== 'FAILED' || result.error !== ItemTooLargeError.name) return undefined;
+  return userFacingFailureReason({ Error: result.error, Cause: result.cause });
 }
 
 function unexpectedEnd(workflow: string, executionId: string, result: ExecutionResult): Error {
@@ -115,7 +126,11 @@ export async function createPeering(
       const peeringId = peeringIdOf(n);
       return { name: peeringId, input: { peeringId, gatewayId, remoteGatewayId } };
     },
-    beforeStart: (n) => admitOperation(d, gateway.ownerId, peeringIdOf(n), limits),
+    beforeStart: async (n) => {
+      // Both sides' places first: an owner's operations would otherwise be spent on refusals.
+      for (const side of [gatewayId, remoteGatewayId]) await admitPeering(d, side, peeringIdOf(n), limits);
+      await admitOperation(d, gateway.ownerId, peeringIdOf(n), limits);
+    },
     spent: async (previous, n) =>
       previous.status !== 'RUNNING' && !(await d.repository.getPeering(peeringIdOf(n))),
     maxAttempts: derivation === undefined ? 1 : MAX_CREATE_ATTEMPTS,
@@ -131,6 +146,8 @@ export async function createPeering(
   if (result.status === 'SUCCEEDED' && peering) return { kind: 'done', peering: toPublicPeering(peering) };
   const gone = peering ? undefined : goneOf(result);
   if (gone) throw gone;
+  const failedForGood = peering ? undefined : failedForGoodOf(result);
+  if (failedForGood) return { kind: 'failed', reason: failedForGood };
   if (result.status === 'RUNNING') {
     const view = peering
       ? toPublicPeering(peering)
