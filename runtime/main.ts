@@ -41,6 +41,7 @@ import {
   withLocalHost,
 } from './hosts';
 import { startHttpFront } from './http-front';
+import { localEnv } from './local-env';
 import { memoryCascade } from './memory-cascade';
 import { repeat, settlesWithin } from './repeat';
 import { clearRunRecord, removeCrashLeftovers, writeRunRecord } from './run-record';
@@ -331,13 +332,13 @@ function commandInvocationEntry(invocation: ReportInvocation, documentName: stri
 async function main(prepared: Pick<RuntimeOptions, 'dynamoDbLocal'>): Promise<void> {
   const started = Date.now();
   const runtime = await startRuntime({
-    authSecret: env.localAuthSecret(),
-    dataDir: env.localDataDir(),
+    authSecret: localEnv.localAuthSecret(),
+    dataDir: localEnv.localDataDir(),
     ...prepared,
   });
   const lines = [
     `Listening on ${runtime.url}`,
-    `Ready in ${Date.now() - started} ms; gateway hosts: ${runtime.hosts.mode} mode; data in ${resolve(env.localDataDir())}${env.localStorage() === 'memory' ? ' (table in memory)' : ''}`,
+    `Ready in ${Date.now() - started} ms; gateway hosts: ${runtime.hosts.mode} mode; data in ${resolve(localEnv.localDataDir())}${localEnv.localStorage() === 'memory' ? ' (table in memory)' : ''}`,
     `Admin token (sub=admin, group admin): ${runtime.adminToken}`,
     `  console sign-in: ${signInLink(runtime.url, runtime.adminToken)}`,
     `User token  (sub=user-1):             ${runtime.userToken}`,

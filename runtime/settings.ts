@@ -7,6 +7,7 @@
  * (docs/DECISIONS.md, "Settings fail fast").
  */
 import { env } from '../lambdas/shared/env';
+import { localEnv } from './local-env';
 
 /** What the runtime's options may set instead of the environment (RuntimeOptions in runtime/main.ts). */
 export interface SettingOverrides {
@@ -68,13 +69,13 @@ export function readRuntimeSettings(overrides: SettingOverrides): RuntimeSetting
   env.stalledPeeringBoundSeconds();
   env.pendingCascadeBoundSeconds();
   // The timer's reading first: its message says the bound a local timer adds.
-  const reportSeconds = env.localStatusReportIntervalSeconds();
+  const reportSeconds = localEnv.localStatusReportIntervalSeconds();
   env.statusReportIntervalSeconds();
   return {
-    port: overrides.port ?? env.localPort(),
-    storage: overrides.storage ?? env.localStorage(),
-    hostMode: overrides.hostMode ?? env.localHostMode(),
+    port: overrides.port ?? localEnv.localPort(),
+    storage: overrides.storage ?? localEnv.localStorage(),
+    hostMode: overrides.hostMode ?? localEnv.localHostMode(),
     statusReportIntervalMs: overrides.statusReportIntervalMs ?? reportSeconds * 1000,
-    sweepIntervalMs: overrides.sweepIntervalMs ?? env.sweepIntervalSeconds() * 1000,
+    sweepIntervalMs: overrides.sweepIntervalMs ?? localEnv.sweepIntervalSeconds() * 1000,
   };
 }

@@ -6,20 +6,20 @@
  */
 import './polyfills';
 import { join, resolve } from 'node:path';
-import { env } from '../lambdas/shared/env';
 import { startDynamoDbLocal } from './dynamodb-local';
+import { localEnv } from './local-env';
 import { removeCrashLeftovers } from './run-record';
 import { readRuntimeSettings } from './settings';
 
 async function start(): Promise<void> {
   // A mistyped setting fails here, before java is started for nothing.
   readRuntimeSettings({});
-  const dataDir = resolve(env.localDataDir());
+  const dataDir = resolve(localEnv.localDataDir());
   const leftovers = await removeCrashLeftovers(dataDir);
   if (leftovers.length > 0)
     process.stderr.write(`removed what a crashed run left: ${leftovers.join('; ')}\n`);
   const dynamoDbLocal =
-    env.localStorage() === 'memory'
+    localEnv.localStorage() === 'memory'
       ? undefined
       : startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb'), quickStart: true });
   // Its failure is reported by runtime/main once it awaits it, not as an unhandled rejection meanwhile.

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { env } from '../lambdas/shared/env';
+import { localEnv } from './local-env';
 import { mintToken, readAuthSecret, signInLink } from './tokens';
 
 async function main(): Promise<void> {
@@ -21,8 +21,8 @@ async function main(): Promise<void> {
   if (!sub || !Number.isFinite(hours) || hours <= 0) {
     throw new Error('usage: npm run token -- --sub <user id> [--admin] [--hours 12]');
   }
-  const dataDir = resolve(env.localDataDir());
-  const secret = env.localAuthSecret() || (await readAuthSecret(dataDir));
+  const dataDir = resolve(localEnv.localDataDir());
+  const secret = localEnv.localAuthSecret() || (await readAuthSecret(dataDir));
   if (!secret) {
     throw new Error(`No LOCAL_AUTH_SECRET and no secret in ${dataDir}: start the runtime once (npm start)`);
   }
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     { sub, groups: values.admin ? ['admin'] : [] },
     Math.round(hours * 3600),
   );
-  const url = `http://127.0.0.1:${env.localPort()}`;
+  const url = `http://127.0.0.1:${localEnv.localPort()}`;
   process.stdout.write(`${token}\nconsole sign-in: ${signInLink(url, token)}\n`);
 }
 

@@ -7,14 +7,14 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { env } from '../lambdas/shared/env';
 import { HOST_INDEX_FILE, type HostIndexEntry } from './hosts';
+import { localEnv } from './local-env';
 
 const BIND_RUN_DIR = 'mount --bind "$1" /run/wireguard && shift && exec "$@"';
 
 function main(): number {
   const [gatewayId, ...args] = process.argv.slice(2);
-  const dataDir = resolve(env.localDataDir());
+  const dataDir = resolve(localEnv.localDataDir());
   if (!gatewayId) {
     process.stderr.write('usage: npm run wg -- <gatewayId> [wg show arguments]\n');
     return 2;

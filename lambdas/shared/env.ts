@@ -1,7 +1,9 @@
 import { type AddressPolicy, DEFAULT_ADDRESS_POLICY, type PrefixLengthRange } from '../core/address-rules';
 
 /**
- * The only reader of process.env, for the Lambdas and the embedded runtime alike. Each value is read
+ * The only reader of process.env, for the Lambdas and the embedded runtime alike (whose own settings,
+ * which no Lambda reads, are runtime/local-env.ts on the readers exported here, so no Lambda bundles
+ * them: push-config sits close to the 500 KB bundle goal). Each value is read
  * when first needed and a missing or malformed one throws at once with its name and what it must
  * be. A handler whose settings have defaults reads them once at cold start too, and the runtime
  * reads all of its own before "Ready" (docs/DECISIONS.md, "Settings fail fast"), so a mistyped value
@@ -19,44 +21,19 @@ function required(name: string): string {
   return value;
 }
 
-function optional(name: string, fallback: string): string {
+export function optional(name: string, fallback: string): string {
   const value = process.env[name];
   return value === undefined || value === '' ? fallback : value;
 }
 
 /** Digits only: `Number` alone would take `1e3`, `0x10` or ` 5 `, and turn `1m` into NaN. */
-function positiveInt(name: string, fallback: number): number {
+export function positiveInt(name: string, fallback: number): number {
   const raw = optional(name, String(fallback));
   const value = Number(raw);
   if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(value)) {
     throw new ConfigurationError(`Environment variable ${name} must be a non-negative integer, got ${raw}`);
   }
   return value;
-}
-
-/** The longest delay a Node timer keeps (2^31-1 ms): a longer one fires after 1 ms instead. */
-export const MAX_TIMER_SECONDS = Math.floor(2_147_483_647 / 1000);
-
-/** A timer's period in whole seconds, 0 (never) to MAX_TIMER_SECONDS. */
-function periodSeconds(name: string, fallback: number): number {
-  const raw = optional(name, String(fallback));
-  const value = Number(raw);
-  if (!/^[0-9]+$/.test(raw) || value > MAX_TIMER_SECONDS) {
-    throw new ConfigurationError(
-      `Environment variable ${name} must be whole seconds from 0 to ${MAX_TIMER_SECONDS}, got ${raw}`,
-    );
-  }
-  return value;
-}
-
-function oneOf<const T extends string>(name: string, values: readonly T[], fallback: T): T {
-  const raw = optional(name, fallback);
-  if (!(values as readonly string[]).includes(raw)) {
-    throw new ConfigurationError(
-      `Environment variable ${name} must be one of ${values.join(', ')}, got ${raw}`,
-    );
-  }
-  return raw as T;
 }
 
 /** A required whole number of seconds within [least, most]. */
@@ -165,23 +142,4 @@ export const env = {
       DEFAULT_ADDRESS_POLICY.tunnelPrefixLengths,
     ),
   }),
-  // The embedded runtime's own settings (README, "The two commands"); no Lambda reads them.
-  /** The HTTP front's port; 0 takes a free one. */
-  localPort: () => {
-    const port = positiveInt('PORT', 8787);
-    if (port > 65_535)
-      throw new ConfigurationError(`Environment variable PORT must be a port from 0 to 65535, got ${port}`);
-    return port;
-  },
-  localDataDir: () => optional('DATA_DIR', '.local'),
-  localAuthSecret: () => process.env.LOCAL_AUTH_SECRET || undefined,
-  localStorage: () => oneOf('VPG_STORAGE', ['dynamodb', 'memory'], 'dynamodb'),
-  localHostMode: () => oneOf('VPG_LOCAL_MODE', ['auto', 'files'], 'auto'),
-  /**
-   * The same period as the embedded runtime's report timer: bounded by what a timer holds (on AWS
-   * it is a schedule's rate, unbounded here).
-   */
-  localStatusReportIntervalSeconds: () => periodSeconds('STATUS_REPORT_INTERVAL_SECONDS', 60),
-  /** The sweep timer's period (on AWS the sweep's schedule is the stack's, lib/). */
-  sweepIntervalSeconds: () => periodSeconds('SWEEP_INTERVAL_SECONDS', 60),
 };

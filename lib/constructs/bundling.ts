@@ -21,7 +21,11 @@ const BUNDLE_OPTIONS = {
   minify: true,
   legalComments: 'none',
   mainFields: ['module', 'main'],
-  alias: { '@aws-sdk/credential-provider-node': './lambdas/shared/lambda-credentials.ts' },
+  alias: {
+    '@aws-sdk/credential-provider-node': './lambdas/shared/lambda-credentials.ts',
+    // The DynamoDB client's endpoint cache, for a discovery never turned on (lambdas/shared/lru-cache.ts).
+    'mnemonist/lru-cache': './lambdas/shared/lru-cache.ts',
+  },
 } as const;
 
 /** The generated schema modules of an SDK client (`dist-es/schemas/schemas_0.js`). */

@@ -112,6 +112,17 @@ test.each(HANDLERS.map((spec) => spec.name))('%s takes its credentials from the 
   expect(inputs.filter((input) => CHAIN_PROVIDERS.test(input))).toEqual([]);
 });
 
+test.each(HANDLERS.map((spec) => spec.name))(
+  '%s holds no LRU library for an endpoint discovery never used',
+  (name) => {
+    // Prepare
+    const { inputs } = bundles.get(name) as HandlerBundle;
+
+    // Assess: the DynamoDB client's endpoint cache runs on lambdas/shared/lru-cache.ts.
+    expect(inputs.filter((input) => /node_modules\/(mnemonist|obliterator)\//.test(input))).toEqual([]);
+  },
+);
+
 /**
  * The handler that copies secrets, the one S3 operation signed requests do not cover
  * (lambdas/adapters/signed-s3/http-objects.ts); every other handler, deleting under a prefix included,

@@ -6,7 +6,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+import MnemonistLru from 'mnemonist/lru-cache';
 import { defaultProvider } from '../../lambdas/shared/lambda-credentials';
+import LRUCache from '../../lambdas/shared/lru-cache';
 import { clientPackageInfo, inlineSchemaKeys, SDK_SCHEMA_MODULE } from '../../lib/constructs/bundling';
 import { REPO_ROOT } from '../../lib/handlers';
 
@@ -146,5 +148,38 @@ describe('the Lambda credential provider', () => {
 
     // Assess
     await expect(resolving).rejects.toMatchObject({ name: 'CredentialsProviderError' });
+  });
+});
+
+describe('the LRU cache that stands in for mnemonist in the bundles', () => {
+  /** The calls @aws-sdk/endpoint-cache makes, and what each answered. */
+  function exercise(cache: {
+    get(key: string): unknown;
+    peek(key: string): unknown;
+    has(key: string): boolean;
+    set(key: string, value: number): unknown;
+    clear(): void;
+  }): unknown[] {
+    const answers: unknown[] = [];
+    cache.set('a', 1);
+    cache.set('b', 2);
+    answers.push(cache.get('a'), cache.has('b'));
+    cache.set('c', 3); // evicts b, the least recently used
+    answers.push(cache.has('b'), cache.peek('a'), cache.get('c'));
+    cache.set('a', 4);
+    cache.set('d', 5); // peek did not refresh: evicts c
+    answers.push(cache.has('c'), cache.get('a'), cache.get('d'), cache.get('missing'));
+    cache.clear();
+    answers.push(cache.has('a'));
+    return answers;
+  }
+
+  test("answers the endpoint cache's calls as mnemonist does", () => {
+    // Act
+    const shim = exercise(new LRUCache<string, number>(2));
+    const real = exercise(new MnemonistLru<string, number>(2));
+
+    // Assess
+    expect(shim).toEqual(real);
   });
 });

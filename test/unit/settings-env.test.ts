@@ -3,7 +3,8 @@
  * value throws a ConfigurationError naming its variable and what it must be, never a NaN or a
  * silent default; and a handler that reads settings per call reads its own once at cold start.
  */
-import { ConfigurationError, env, MAX_TIMER_SECONDS } from '../../lambdas/shared/env';
+import { ConfigurationError, env } from '../../lambdas/shared/env';
+import { localEnv, MAX_TIMER_SECONDS } from '../../runtime/local-env';
 
 const NAMES = [
   'STATUS_REPORT_INTERVAL_SECONDS',
@@ -24,8 +25,8 @@ afterEach(() => {
 
 describe("the runtime's timer periods (STATUS_REPORT_INTERVAL_SECONDS, SWEEP_INTERVAL_SECONDS)", () => {
   const readers = {
-    STATUS_REPORT_INTERVAL_SECONDS: env.localStatusReportIntervalSeconds,
-    SWEEP_INTERVAL_SECONDS: env.sweepIntervalSeconds,
+    STATUS_REPORT_INTERVAL_SECONDS: localEnv.localStatusReportIntervalSeconds,
+    SWEEP_INTERVAL_SECONDS: localEnv.sweepIntervalSeconds,
   };
 
   it.each([
@@ -64,7 +65,7 @@ describe("the runtime's timer periods (STATUS_REPORT_INTERVAL_SECONDS, SWEEP_INT
     // Prepare
     delete process.env.SWEEP_INTERVAL_SECONDS;
     // Act
-    const seconds = env.sweepIntervalSeconds();
+    const seconds = localEnv.sweepIntervalSeconds();
     // Assess
     expect(seconds).toBe(60);
   });
@@ -80,10 +81,10 @@ describe('the other settings the runtime reads', () => {
       'must be a non-negative integer',
     ],
     ['API_WAIT_MS', '0x10', () => env.apiWaitMs(), 'must be a non-negative integer'],
-    ['PORT', '70000', () => env.localPort(), 'must be a port from 0 to 65535'],
-    ['PORT', 'http', () => env.localPort(), 'must be a non-negative integer'],
-    ['VPG_STORAGE', 'mem', () => env.localStorage(), 'must be one of dynamodb, memory'],
-    ['VPG_LOCAL_MODE', 'file', () => env.localHostMode(), 'must be one of auto, files'],
+    ['PORT', '70000', () => localEnv.localPort(), 'must be a port from 0 to 65535'],
+    ['PORT', 'http', () => localEnv.localPort(), 'must be a non-negative integer'],
+    ['VPG_STORAGE', 'mem', () => localEnv.localStorage(), 'must be one of dynamodb, memory'],
+    ['VPG_LOCAL_MODE', 'file', () => localEnv.localHostMode(), 'must be one of auto, files'],
   ])('%s=%s is refused', (name, raw, read, what) => {
     // Prepare
     process.env[name] = raw;
