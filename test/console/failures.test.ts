@@ -6,26 +6,13 @@
  */
 import type { Route } from 'playwright-core';
 import { mintToken } from '../../runtime/tokens';
-import { useServedConsole } from './served-console';
+import { carolsGateway, useServedConsole } from './served-console';
 
 jest.setTimeout(60_000);
 
 const served = useServedConsole();
 
-const gateway = {
-  id: 'gw-gone',
-  name: 'edge',
-  ownerId: 'carol',
-  vpcId: 'vpc-carol',
-  vpcCidr: '10.0.0.0/16',
-  tunnelSubnet: '100.127.0.0/24',
-  tunnelIp: '100.127.0.1',
-  publicIp: '198.51.100.250',
-  listenPort: 51820,
-  publicKey: 'key-edge',
-  instanceId: 'i-carol',
-  status: 'ACTIVE',
-};
+const gateway = carolsGateway('gw-gone');
 const status = {
   gatewayId: 'gw-gone',
   appliedGeneration: 1,

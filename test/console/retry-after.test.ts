@@ -5,27 +5,13 @@
  */
 import { mintToken } from '../../runtime/tokens';
 import { fillRegistration } from './register-form';
-import { useServedConsole } from './served-console';
+import { carolsGateway, useServedConsole } from './served-console';
 
 jest.setTimeout(60_000);
 
 const served = useServedConsole();
 
-const registered = {
-  id: 'gw-edge',
-  name: 'edge',
-  ownerId: 'carol',
-  vpcId: 'vpc-carol',
-  vpcCidr: '10.0.0.0/16',
-  tunnelSubnet: '100.127.0.0/24',
-  tunnelIp: '100.127.0.1',
-  publicIp: '198.51.100.250',
-  listenPort: 51820,
-  publicKey: 'key-edge',
-  instanceId: 'i-carol',
-  status: 'ACTIVE',
-  peers: [],
-};
+const registered = { ...carolsGateway('gw-edge'), peers: [] };
 
 test('Register gateway throttled (429, Retry-After: 2) counts down, then registers with the same Idempotency-Key', async () => {
   // Prepare: an admin on Register gateway; the first POST is throttled for 2 s, the next one registers

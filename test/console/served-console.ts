@@ -62,3 +62,21 @@ export function useServedConsole(): ServedConsole {
     },
   };
 }
+
+/** Carol's gateway "edge", as the API answers it, for suites that answer the API themselves. */
+export function carolsGateway(id: string) {
+  return {
+    id,
+    name: 'edge',
+    ownerId: 'carol',
+    vpcId: 'vpc-carol',
+    vpcCidr: '10.0.0.0/16',
+    tunnelSubnet: '100.127.0.0/24',
+    tunnelIp: '100.127.0.1',
+    publicIp: '198.51.100.250',
+    listenPort: 51820,
+    publicKey: 'key-edge',
+    instanceId: 'i-carol',
+    status: 'ACTIVE',
+  };
+}

@@ -71,6 +71,9 @@ export class ConsoleSession {
     const context = await browser.newContext({
       viewport: { width: 1400, height: 900 },
       acceptDownloads: true,
+      // Cloudscape then draws without transitions: axe reads a flash's final colours, never a
+      // frame of its entrance (a CI run saw a half-faded Retry button fail colour contrast).
+      reducedMotion: 'reduce',
     });
     await mkdir(OUTPUT_DIR, { recursive: true });
     return new ConsoleSession(await context.newPage(), baseUrl, name);

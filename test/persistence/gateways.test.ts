@@ -56,6 +56,14 @@ async function streamRecords(): Promise<_Record[]> {
   }
 }
 
+/** A command bus whose every command succeeded with `output`: what a report round reads back. */
+const answering = (output: string): CommandBus => ({
+  send: async () => 'unused',
+  teardown: async () => 'unused',
+  requestReports: async () => 'unused',
+  get: async () => ({ status: 'Success', output }),
+});
+
 describe('gateway registry', () => {
   it('upserts registry fields and keeps the generation and counters', async () => {
     // Prepare
@@ -247,12 +255,7 @@ describe('status reports', () => {
       mode: 'wireguard',
       peers: worstCasePeers(STATUS_REPORT_MAX_PEERS),
     });
-    const commands: CommandBus = {
-      send: async () => 'unused',
-      teardown: async () => 'unused',
-      requestReports: async () => 'unused',
-      get: async () => ({ status: 'Success', output }),
-    };
+    const commands = answering(output);
 
     // Act
     const outcome = await storeStatusReport(
@@ -274,12 +277,7 @@ describe('status reports', () => {
   it('drops a report naming a gatewayId over the 2 KB DynamoDB takes as a key, instead of throwing every period', async () => {
     // Prepare: any tagged instance can print it; a throw goes to the dead-letter queue and its alarm.
     const output = JSON.stringify({ gatewayId: 'g'.repeat(3000), appliedGeneration: 0, peers: [] });
-    const commands: CommandBus = {
-      send: async () => 'unused',
-      teardown: async () => 'unused',
-      requestReports: async () => 'unused',
-      get: async () => ({ status: 'Success', output }),
-    };
+    const commands = answering(output);
 
     // Act
     const outcome = await storeStatusReport(

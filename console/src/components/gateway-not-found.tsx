@@ -4,25 +4,16 @@
  * links back to the list, and offers no action on what is not there.
  */
 import Alert from '@cloudscape-design/components/alert';
-import BreadcrumbGroup from '@cloudscape-design/components/breadcrumb-group';
 import ContentLayout from '@cloudscape-design/components/content-layout';
 import Header from '@cloudscape-design/components/header';
 import Link from '@cloudscape-design/components/link';
-import { followInApp, gatewayHref } from '../router';
+import { followInApp } from '../router';
+import { GatewayBreadcrumbs } from './gateway-breadcrumbs';
 
 export function GatewayNotFound({ id }: { id: string }) {
   return (
     <ContentLayout
-      breadcrumbs={
-        <BreadcrumbGroup
-          ariaLabel="Breadcrumbs"
-          onFollow={followInApp}
-          items={[
-            { text: 'VPN Gateways', href: '/gateways' },
-            { text: id, href: gatewayHref(id) },
-          ]}
-        />
-      }
+      breadcrumbs={<GatewayBreadcrumbs id={id} name={id} />}
       header={<Header variant="h1">{`Gateway ${id} not found`}</Header>}
     >
       <Alert type="warning" header="This gateway is not there">

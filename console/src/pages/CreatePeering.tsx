@@ -6,7 +6,6 @@
  */
 import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
-import BreadcrumbGroup from '@cloudscape-design/components/breadcrumb-group';
 import Button from '@cloudscape-design/components/button';
 import Container from '@cloudscape-design/components/container';
 import Form from '@cloudscape-design/components/form';
@@ -28,6 +27,7 @@ import {
 } from '../api/client';
 import { formErrorText, isNotFound, PeeringEndedError } from '../api/errors';
 import { IdempotencyKey } from '../api/idempotency';
+import { GatewayBreadcrumbs } from '../components/gateway-breadcrumbs';
 import { GatewayNotFound } from '../components/gateway-not-found';
 import { useRetryWait, WaitingButton } from '../components/retry-wait';
 import { useNotifications } from '../notifications';
@@ -148,14 +148,10 @@ export function CreatePeering({ id }: { id: string }) {
 
   return (
     <SpaceBetween size="m">
-      <BreadcrumbGroup
-        ariaLabel="Breadcrumbs"
-        onFollow={followInApp}
-        items={[
-          { text: 'VPN Gateways', href: '/gateways' },
-          { text: name, href: gatewayHref(id) },
-          { text: 'Create VPC Peering', href: `${gatewayHref(id)}/create-peering` },
-        ]}
+      <GatewayBreadcrumbs
+        id={id}
+        name={name}
+        form={{ text: 'Create VPC Peering', href: `${gatewayHref(id)}/create-peering` }}
       />
       <form
         onSubmit={(event) => {

@@ -1,5 +1,4 @@
 /** A gateway: its summary, its configuration sync, and its Peers table with their actions. */
-import BreadcrumbGroup from '@cloudscape-design/components/breadcrumb-group';
 import Button from '@cloudscape-design/components/button';
 import Container from '@cloudscape-design/components/container';
 import ContentLayout from '@cloudscape-design/components/content-layout';
@@ -15,6 +14,7 @@ import { IdempotencyKey } from '../api/idempotency';
 import type { Identity } from '../auth/session';
 import { GatewayStatusBadge } from '../components/badges';
 import { DeleteGatewayModal } from '../components/delete-gateway-modal';
+import { GatewayBreadcrumbs } from '../components/gateway-breadcrumbs';
 import { GatewayNotFound } from '../components/gateway-not-found';
 import { AddPeerModal, DeletePeerModal, QrCodeModal } from '../components/peer-modals';
 import { PeersTable } from '../components/peers-table';
@@ -22,7 +22,7 @@ import { useRetryWait } from '../components/retry-wait';
 import { focusHeading, focusIsLost } from '../focus';
 import { configFileName, isPeeringPeer, PEERING_PEER_PREFIX, syncLabel, syncState } from '../lib/format';
 import { useNotifications } from '../notifications';
-import { followInApp, navigate } from '../router';
+import { navigate } from '../router';
 import { useLoad } from '../use-load';
 import { useMounted } from '../while-mounted';
 import {
@@ -189,16 +189,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
 
   return (
     <ContentLayout
-      breadcrumbs={
-        <BreadcrumbGroup
-          ariaLabel="Breadcrumbs"
-          onFollow={followInApp}
-          items={[
-            { text: 'VPN Gateways', href: '/gateways' },
-            { text: name, href: `/gateways/${encodeURIComponent(id)}` },
-          ]}
-        />
-      }
+      breadcrumbs={<GatewayBreadcrumbs id={id} name={name} />}
       header={
         <Header
           variant="h1"

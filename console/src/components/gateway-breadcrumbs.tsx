@@ -1,0 +1,25 @@
+/** The breadcrumbs of a gateway's pages: VPN Gateways › the gateway (› the form open on it). */
+import BreadcrumbGroup from '@cloudscape-design/components/breadcrumb-group';
+import { followInApp, gatewayHref } from '../router';
+
+export function GatewayBreadcrumbs({
+  id,
+  name,
+  form,
+}: {
+  id: string;
+  name: string;
+  form?: { text: string; href: string };
+}) {
+  return (
+    <BreadcrumbGroup
+      ariaLabel="Breadcrumbs"
+      onFollow={followInApp}
+      items={[
+        { text: 'VPN Gateways', href: '/gateways' },
+        { text: name, href: gatewayHref(id) },
+        ...(form ? [form] : []),
+      ]}
+    />
+  );
+}
