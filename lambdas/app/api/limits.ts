@@ -9,12 +9,11 @@
  */
 import { ConflictError, TooManyOperationsError, TransientError } from '../../core/errors';
 import { PAGE_LIMIT_MAX, type Page, type PageRequest } from '../../core/pagination';
-import type { Peering, PeeringStatus } from '../../core/types';
+import { isPeeringInFlight, type Peering, type PeeringStatus } from '../../core/types';
 import { retry } from '../../shared/retry';
 import type { AdmissionKind } from '../ports';
 import type { ApiDeps, OwnerLimits } from './context';
 
-const IN_FLIGHT: readonly PeeringStatus[] = ['PROVISIONING', 'DELETING'];
 /** A peering with these holds its peer entries (a failed or deleting one had them removed). */
 const HOLDING_PLACES: readonly PeeringStatus[] = ['PROVISIONING', 'ACTIVE'];
 
@@ -278,7 +277,7 @@ export async function admitOperation(
       listed: async () => new Set(await d.repository.inFlightPeeringIds(ownerId, max)),
       counts: async (id, admittedAtMs, nowMs) => {
         const peering = await d.repository.getPeering(id);
-        if (peering) return IN_FLIGHT.includes(peering.status);
+        if (peering) return isPeeringInFlight(peering.status);
         const execution = await d.workflows.find('create-peering', id);
         if (execution) return execution.status === 'RUNNING';
         return inRequest(admittedAtMs, nowMs);
