@@ -123,6 +123,20 @@ const unavailable = () =>
   Response.json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'busy' } }, { status: 503 });
 const flashes = () => screen.getByRole('list', { name: 'Messages' });
 
+/**
+ * The page shows road-warrior tablet, which was deleted elsewhere: the gateway's next reads no
+ * longer list it, and the requests `refused` picks are answered 404.
+ */
+function renderWithTabletGone(refused: (request: SeenRequest) => boolean): void {
+  let reads = 0;
+  renderGateway((request) => {
+    if (refused(request)) return notFound();
+    if (request.path !== '/v1/gateways/gw-a') return undefined;
+    reads += 1;
+    return Response.json({ ...gateway, peers: reads === 1 ? [roadWarrior] : [] });
+  });
+}
+
 describe('a gateway that is gone', () => {
   test('deleted while its page is open, Refresh shows "not found" with a link back, and no action', async () => {
     // Prepare: the gateway is there, then deleted elsewhere
@@ -159,15 +173,7 @@ describe('a gateway that is gone', () => {
 describe('a peer that is gone, or a failed request', () => {
   test('deleting a peer already deleted (404) is done: said so, and the table is read again without it', async () => {
     // Prepare: tablet was deleted elsewhere; the page still shows it
-    let reads = 0;
-    renderGateway(({ method, path }) => {
-      if (method === 'DELETE') return notFound();
-      if (path === '/v1/gateways/gw-a') {
-        reads += 1;
-        return Response.json({ ...gateway, peers: reads === 1 ? [roadWarrior] : [] });
-      }
-      return undefined;
-    });
+    renderWithTabletGone(({ method }) => method === 'DELETE');
     const row = await screen.findByRole('row', { name: /tablet/ });
     // Act
     await userEvent.click(within(row).getByRole('button', { name: 'Delete' }));
@@ -180,15 +186,7 @@ describe('a peer that is gone, or a failed request', () => {
 
   test('a config download answered 404 says the peer is gone and reads the table again', async () => {
     // Prepare: tablet was deleted elsewhere
-    let reads = 0;
-    renderGateway(({ path }) => {
-      if (path === '/v1/gateways/gw-a/peers/tablet/config') return notFound();
-      if (path === '/v1/gateways/gw-a') {
-        reads += 1;
-        return Response.json({ ...gateway, peers: reads === 1 ? [roadWarrior] : [] });
-      }
-      return undefined;
-    });
+    renderWithTabletGone(({ path }) => path === '/v1/gateways/gw-a/peers/tablet/config');
     const row = await screen.findByRole('row', { name: /tablet/ });
     // Act
     await userEvent.click(within(row).getByRole('button', { name: 'Download config' }));
