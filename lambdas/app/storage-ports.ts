@@ -91,6 +91,11 @@ export interface NewRoadWarrior {
 export interface ClientConfigDownload {
   /** The entry's public key as read for the config: a removed and re-added entry is not this one. */
   publicKey: string;
+  /**
+   * The entry's address as read for the config: an entry removed and added again with the same
+   * (client-supplied) key gets another address, and a config naming the old one is not its config.
+   */
+  tunnelIp: string;
   downloadedAt: string;
   /** The gateway's clientConfigChangedAt as read for the config. */
   gatewayChangedAt: string | undefined;

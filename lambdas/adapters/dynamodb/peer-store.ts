@@ -250,12 +250,13 @@ export class DynamoPeerStore implements PeerStore {
         changed === undefined
           ? 'SET configDownloadedAt = :at REMOVE downloadedConfigChangedAt'
           : 'SET configDownloadedAt = :at, downloadedConfigChangedAt = :changed',
-      ConditionExpression: '#type = :roadWarrior AND publicKey = :publicKey',
+      ConditionExpression: '#type = :roadWarrior AND publicKey = :publicKey AND tunnelIp = :tunnelIp',
       ExpressionAttributeNames: { '#type': 'type' },
       ExpressionAttributeValues: {
         ':at': download.downloadedAt,
         ':roadWarrior': 'road-warrior',
         ':publicKey': download.publicKey,
+        ':tunnelIp': download.tunnelIp,
         ...(changed === undefined ? {} : { ':changed': changed }),
       },
     });

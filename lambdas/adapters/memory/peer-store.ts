@@ -129,7 +129,8 @@ export class MemoryPeerStore extends MemoryStore {
     download: ClientConfigDownload,
   ): Promise<boolean> {
     const peer = this.peersOf(gatewayId).get(name);
-    if (peer?.type !== 'road-warrior' || peer.publicKey !== download.publicKey) return false;
+    const sameEntry = peer?.publicKey === download.publicKey && peer.tunnelIp === download.tunnelIp;
+    if (peer?.type !== 'road-warrior' || !sameEntry) return false;
     peer.configDownloadedAt = download.downloadedAt;
     if (download.gatewayChangedAt === undefined) delete peer.downloadedConfigChangedAt;
     else peer.downloadedConfigChangedAt = download.gatewayChangedAt;

@@ -127,10 +127,11 @@ export async function clientConfig(
   const config = renderClientConfig({ gateway, peer, privateKey, peeredVpcCidrs });
   const recorded = await d.repository.recordConfigDownload(gatewayId, name, {
     publicKey: peer.publicKey,
+    tunnelIp: peer.tunnelIp,
     downloadedAt: d.clock().toISOString(),
     gatewayChangedAt: gateway.clientConfigChangedAt,
   });
-  // Removed (or removed and added again with another key) since it was read: not this peer's config.
+  // Removed (or added again, with another key or address) since it was read: not this peer's config.
   if (!recorded) throw new NotFoundError(`Peer ${name}`);
   return config;
 }

@@ -122,12 +122,14 @@ export function roadWarriorsContract({ repo, pairOfGateways, generationOf }: Con
       // Act
       const first = await repo().recordConfigDownload(gateway.id, 'laptop', {
         publicKey: laptop.publicKey,
+        tunnelIp: laptop.tunnelIp,
         downloadedAt: '2026-12-05T09:00:00.000Z',
         gatewayChangedAt: undefined,
       });
       const afterFirst = await repo().getPeer(gateway.id, 'laptop');
       const second = await repo().recordConfigDownload(gateway.id, 'laptop', {
         publicKey: laptop.publicKey,
+        tunnelIp: laptop.tunnelIp,
         downloadedAt: '2026-12-05T11:00:00.000Z',
         gatewayChangedAt: CHANGED,
       });
@@ -144,10 +146,13 @@ export function roadWarriorsContract({ repo, pairOfGateways, generationOf }: Con
       expect(await generationOf(gateway.id)).toBe(1);
     });
 
-    it('records no download for an entry removed, added again with another key, or of a peering', async () => {
-      // Prepare
+    it('records no download for an entry removed, added again with another key or address, or of a peering', async () => {
+      // Prepare: a /29 holds the gateway and five clients. 'laptop' is removed, its address taken
+      // by 'hold', another freed, and 'laptop' added again with its own key: it gets the other.
       const [a, b] = await pairOfGateways();
       const peering = await repo().createPeering(newPeering(a, b));
+      const small = gatewayRecord({ tunnelSubnet: '100.64.7.0/29', tunnelIp: '100.64.7.1' });
+      await repo().createGateway(small);
       const removed = await repo().addRoadWarrior(roadWarrior(a.id, 'old'));
       await repo().removeRoadWarrior(a.id, 'old');
       const read = await repo().addRoadWarrior(roadWarrior(a.id, 'laptop'));
@@ -156,22 +161,38 @@ export function roadWarriorsContract({ repo, pairOfGateways, generationOf }: Con
         ...roadWarrior(a.id, 'laptop'),
         publicKey: publicKeyOf(a.id, 'laptop', 'again'),
       });
+      const readSameKey = await repo().addRoadWarrior(roadWarrior(small.id, 'laptop'));
+      for (const filler of ['f1', 'f2', 'f3', 'f4'])
+        await repo().addRoadWarrior(roadWarrior(small.id, filler));
+      await repo().removeRoadWarrior(small.id, 'laptop');
+      await repo().addRoadWarrior(roadWarrior(small.id, 'hold'));
+      await repo().removeRoadWarrior(small.id, 'f1');
+      const sameKeyAgain = await repo().addRoadWarrior(roadWarrior(small.id, 'laptop'));
       const entry = `vpc-peering-${peering.id}`;
-      const download = (publicKey: string) => ({
+      const download = ({ publicKey, tunnelIp }: { publicKey: string; tunnelIp: string }) => ({
         publicKey,
+        tunnelIp,
         downloadedAt: '2026-12-05T09:00:00.000Z',
         gatewayChangedAt: undefined,
       });
 
       // Act
-      const gone = await repo().recordConfigDownload(a.id, 'old', download(removed.publicKey));
-      const replaced = await repo().recordConfigDownload(a.id, 'laptop', download(read.publicKey));
-      const ofPeering = await repo().recordConfigDownload(a.id, entry, download(b.publicKey));
+      const gone = await repo().recordConfigDownload(a.id, 'old', download(removed));
+      const replaced = await repo().recordConfigDownload(a.id, 'laptop', download(read));
+      const readdressed = await repo().recordConfigDownload(small.id, 'laptop', download(readSameKey));
+      const ofPeering = await repo().recordConfigDownload(
+        a.id,
+        entry,
+        download({ ...b, tunnelIp: a.tunnelIp }),
+      );
 
       // Assess
-      expect([gone, replaced, ofPeering]).toEqual([false, false, false]);
+      expect(sameKeyAgain.publicKey).toBe(readSameKey.publicKey);
+      expect(sameKeyAgain.tunnelIp).not.toBe(readSameKey.tunnelIp);
+      expect([gone, replaced, readdressed, ofPeering]).toEqual([false, false, false, false]);
       expect(await repo().getPeer(a.id, 'old')).toBeUndefined();
       expect(await repo().getPeer(a.id, 'laptop')).toEqual(again);
+      expect(await repo().getPeer(small.id, 'laptop')).toEqual(sameKeyAgain);
       expect(await repo().getPeer(a.id, entry)).not.toHaveProperty('configDownloadedAt');
     });
   });
