@@ -149,6 +149,11 @@ if [[ $ACTION == apply || $ACTION == restore ]]; then
     *) usage "VPG_SECRET_SOURCE must be s3://bucket or dir:/path" ;;
   esac
 fi
+# One interface for both would send tunnel traffic into the VPC through the internet egress's
+# masquerade: the tunnel is never NATed (gateway/README.md, the settings table).
+if [[ $ACTION == apply || $ACTION == restore ]]; then
+  [[ $VPC_IF != "$WAN_IF" ]] || usage "VPG_VPC_IF and VPG_WAN_IF must name two interfaces, both are $VPC_IF"
+fi
 [[ $CACHE_SECONDS =~ ^[0-9]{1,7}$ ]] || usage "VPG_SECRET_CACHE_SECONDS must be a number of seconds"
 [[ $REPORT_LOCK_SECONDS =~ ^[0-9]{1,4}$ ]] || usage "VPG_REPORT_LOCK_SECONDS must be a number of seconds"
 need jq awk flock mv cp tee sha256sum

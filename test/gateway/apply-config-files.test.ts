@@ -130,6 +130,19 @@ describe('apply-config.sh (files mode)', () => {
     expect(existsSync('/tmp/owned')).toBe(false);
   });
 
+  it('refuses one interface for the VPC and the internet, which would NAT the tunnel into the VPC', async () => {
+    // Prepare
+    writeFileSync(join(root, 'gateway.env'), 'VPG_VPC_IF=eth0\nVPG_WAN_IF=eth0\n');
+
+    // Act
+    const result = await apply(7);
+
+    // Assess
+    expect(result).toMatchObject({ exitCode: 2 });
+    expect(result.stderr).toContain('VPG_VPC_IF and VPG_WAN_IF must name two interfaces, both are eth0');
+    expect(existsSync(join(stateDir, 'state.json'))).toBe(false);
+  });
+
   it('reports the peers on its last stdout line and never prints a secret', async () => {
     // Act
     const result = await apply(7);
