@@ -61,13 +61,9 @@ describe('creating a peering', () => {
     ]);
   });
 
-  test('the peering is listed and readable by its owner and an admin, 404 for another user', async () => {
-    const peering = await peer(
-      client,
-      target.tokens.alice,
-      (await newGateway('alice')).id,
-      (await newGateway('alice')).id,
-    );
+  test('the peering is listed and readable by its owner and an admin (with its owner), 404 for another user', async () => {
+    const a = await newGateway('alice');
+    const peering = await peer(client, target.tokens.alice, a.id, (await newGateway('alice')).id);
 
     const byBob = await client.call('GET', `/v1/vpc-peerings/${peering.id}`, { token: target.tokens.bob });
     const byAdmin = await client.call('GET', `/v1/vpc-peerings/${peering.id}`, {
@@ -79,6 +75,7 @@ describe('creating a peering', () => {
     expect(await peeringIdsSeenBy(target.tokens.admin)).toContain(peering.id);
     expect(byBob.status).toBe(404);
     expect(byAdmin.status).toBe(200);
+    expect(byAdmin.json).toMatchObject({ id: peering.id, ownerId: a.ownerId });
   });
 
   test("naming another user's gateway is 404 either way round, and nothing is created", async () => {

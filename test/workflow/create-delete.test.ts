@@ -176,6 +176,16 @@ describe('create-peering', () => {
     expect(bench.addressesHeld(a.id)).toEqual([]);
     expect(bench.addressesHeld(b.id)).toEqual([]);
     expect(await bench.secrets().get('/vpc-peering/peerings/pcx-fail/psk')).toBeUndefined();
+    // The failure's event names the owner, for routing per tenant, and says why.
+    expect(bench.audit().events.at(-1)).toMatchObject({
+      detailType: 'VPC Peering Failed',
+      detail: { peeringId: 'pcx-fail', ownerId: a.ownerId, reason: FAILURE_REASONS.push },
+    });
+    expect(Object.keys(bench.audit().events.at(-1)?.detail ?? {}).sort()).toEqual([
+      'ownerId',
+      'peeringId',
+      'reason',
+    ]);
     // the pair is free again
     const retry = await createPeering(bench.engine(), 'pcx-again', a, b);
     expect(retry.status).toBe('SUCCEEDED');
@@ -269,7 +279,12 @@ describe('delete-peering', () => {
     expect(await hostPeerKeys(b.instanceId)).toEqual([]);
     expect(bench.addressesHeld(a.id)).toEqual([]);
     expect(await bench.secrets().get('/vpc-peering/peerings/pcx-del/psk')).toBeUndefined();
-    expect(bench.audit().events.map((e) => e.detailType)).toContain('VPC Peering Deleted');
+    expect(bench.audit().events.at(-1)).toEqual(
+      expect.objectContaining({
+        detailType: 'VPC Peering Deleted',
+        detail: { peeringId: 'pcx-del', ownerId: a.ownerId, gatewayIds: [a.id, b.id] },
+      }),
+    );
   });
 
   it('skips the side whose gateway is gone and still cleans the other', async () => {

@@ -151,7 +151,7 @@ export async function createPeering(
   if (result.status === 'RUNNING') {
     const view = peering
       ? toPublicPeering(peering)
-      : provisioningPlaceholder(peeringId, [gatewayId, remoteGatewayId]);
+      : provisioningPlaceholder(peeringId, gateway.ownerId, [gatewayId, remoteGatewayId]);
     return { kind: 'running', peering: view };
   }
   // Nothing was written: a retry (with the same key) runs a fresh attempt.

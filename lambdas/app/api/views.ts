@@ -3,6 +3,8 @@ import type { Peering, PeeringStatus } from '../../core/types';
 
 export interface PeeringView {
   id: string;
+  /** The tenant both gateways belong to (a peering never spans owners): an admin's lists mix them. */
+  ownerId: string;
   gatewayIds: string[];
   status: PeeringStatus;
   statusReason: string | null;
@@ -14,6 +16,7 @@ export interface PeeringView {
 export function toPublicPeering(peering: Peering): PeeringView {
   return {
     id: peering.id,
+    ownerId: peering.ownerId,
     gatewayIds: [...peering.gatewayIds],
     status: peering.status,
     statusReason: peering.statusReason,
@@ -29,9 +32,14 @@ export function toPublicPeering(peering: Peering): PeeringView {
 }
 
 /** What a 202 shows when the workflow has not written the peering record yet. */
-export function provisioningPlaceholder(id: string, gatewayIds: [string, string]): PeeringView {
+export function provisioningPlaceholder(
+  id: string,
+  ownerId: string,
+  gatewayIds: [string, string],
+): PeeringView {
   return {
     id,
+    ownerId,
     gatewayIds,
     status: 'PROVISIONING',
     statusReason: null,
