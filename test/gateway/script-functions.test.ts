@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are bash, not templates
 /**
- * The gateway script's functions that need no root, run from its parts (test/gateway/parts.ts):
+ * The gateway script's functions that need no root, run from its parts (test/support/gateway-parts.ts):
  * the records it reads with builtins, the secret cache, the delta path's diff and route changes,
  * and the report. The kernel-facing paths are in apply-delta and wireguard-hosts tests.
  */
