@@ -148,7 +148,12 @@ export class VpcPeeringStack extends Stack {
       refusals: [ConflictError.name, NotFoundError.name],
       compensatedState: 'PeeringFailed',
     });
-    this.deletePeering = workflow('DeletePeering', 'delete-peering.asl.json', couldNotCompensate);
+    // A delete has no compensation: its peering stays DELETING, and the sweep re-drives it.
+    this.deletePeering = workflow(
+      'DeletePeering',
+      'delete-peering.asl.json',
+      'a peering stays DELETING until the sweep re-drives it',
+    );
     // A failed push leaves the instance behind its desired generation until the next push.
     this.pushGateway = workflow(
       'PushGateway',
@@ -220,6 +225,11 @@ export class VpcPeeringStack extends Stack {
     new CfnOutput(this, 'ConfigBucketName', { value: configBucket.bucketName });
     new CfnOutput(this, 'ApplyConfigDocumentName', { value: documents.apply.documentName });
     new CfnOutput(this, 'GatewayEventBusName', { value: gatewayEventsBus.eventBusName });
+    // What README.md "Alarms" replays a parked gateway event with, and where it is parked.
+    new CfnOutput(this, 'GatewayEventsFunctionName', {
+      value: this.functions['gateway-events'].functionName,
+    });
+    new CfnOutput(this, 'GatewayEventsDlqUrl', { value: gatewayEventsBus.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     new CfnOutput(this, 'GatewayInstancePolicyArn', { value: this.gatewayInstancePolicy.managedPolicyArn });
   }

@@ -10,6 +10,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { alarmDescription } from './alarm-runbook';
 
 export interface DeadLetterQueueProps {
   readonly removalPolicy: RemovalPolicy;
@@ -31,8 +32,9 @@ export class DeadLetterQueue extends Queue {
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself the dead-letter destination; nothing consumes it automatically',
     });
-    this.alarm = new Alarm(scope, `${id}NotEmpty`, {
-      alarmDescription: `${props.description} failed after all retries`,
+    const alarmId = `${id}NotEmpty`;
+    this.alarm = new Alarm(scope, alarmId, {
+      alarmDescription: alarmDescription(alarmId, `${props.description} failed after all retries`),
       metric: this.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
         statistic: 'Maximum',
@@ -57,21 +59,30 @@ export interface RuleTargetProps extends DeadLetterQueueProps {
   readonly maxEventAge?: Duration;
 }
 
+/** A rule target whose failures are parked in `deadLetterQueue` (an output names one: the runbook's). */
+export class DeadLetteredRuleTarget extends LambdaFunction {
+  constructor(
+    handler: IFunction,
+    readonly deadLetterQueue: DeadLetterQueue,
+    retryAttempts: number,
+    maxEventAge: Duration,
+  ) {
+    super(handler, { deadLetterQueue, retryAttempts, maxEventAge });
+  }
+}
+
 /**
- * `handler` as an EventBridge rule target. One queue parks both kinds of failure: events
- * EventBridge could not deliver, and events the handler still failed on after Lambda's
- * asynchronous retries.
+ * `handler` as an EventBridge rule target. One queue parks both kinds of failure, in two shapes:
+ * events EventBridge could not deliver (the message body is the event), and events the handler
+ * still failed on after Lambda's asynchronous retries (Lambda's invocation record, the event under
+ * `requestPayload`). README.md "Alarms" says how to invoke the handler again with either.
  */
 export function deadLetteredRuleTarget(
   scope: Construct,
   handler: IFunction,
   { dlqId, retryAttempts, maxEventAge, ...queue }: RuleTargetProps,
-): LambdaFunction {
+): DeadLetteredRuleTarget {
   const dlq = new DeadLetterQueue(scope, dlqId, queue);
   handler.configureAsyncInvoke({ retryAttempts: 2, maxEventAge, onFailure: new SqsDestination(dlq) });
-  return new LambdaFunction(handler, {
-    deadLetterQueue: dlq,
-    retryAttempts,
-    maxEventAge: maxEventAge ?? Duration.hours(6),
-  });
+  return new DeadLetteredRuleTarget(handler, dlq, retryAttempts, maxEventAge ?? Duration.hours(6));
 }

@@ -17,7 +17,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
-import { deadLetteredRuleTarget } from './dead-letter-queue';
+import { type DeadLetterQueue, deadLetteredRuleTarget } from './dead-letter-queue';
 
 const ACCOUNT_ID = /^[0-9]{12}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::([0-9]{12}):role\/.+$/;
@@ -73,6 +73,9 @@ export interface GatewayEventsBusProps {
 }
 
 export class GatewayEventsBus extends EventBus {
+  /** `GatewayEventsDlq`: events nothing re-drives (README.md "Alarms" says how to replay one). */
+  readonly deadLetterQueue: DeadLetterQueue;
+
   constructor(scope: Construct, id: string, { producer, handler, removalPolicy }: GatewayEventsBusProps) {
     super(scope, id, {
       description: 'Events of the VPN gateway product, for the VPC peering control plane',
@@ -95,6 +98,13 @@ export class GatewayEventsBus extends EventBus {
         OWN_ACCOUNT_PRODUCER_WARNING,
       );
     }
+    const target = deadLetteredRuleTarget(scope, handler, {
+      dlqId: 'GatewayEventsDlq',
+      description: 'A gateway event',
+      removalPolicy,
+      retryAttempts: 8,
+    });
+    this.deadLetterQueue = target.deadLetterQueue;
     new Rule(scope, 'GatewayEventsRule', {
       eventBus: this,
       description: 'VPN gateway lifecycle events for the VPC peering control plane',
@@ -104,14 +114,7 @@ export class GatewayEventsBus extends EventBus {
         // An event put from another account carries that account: a second fence behind the policy.
         ...(fence ? { account: [fence.account] } : {}),
       },
-      targets: [
-        deadLetteredRuleTarget(scope, handler, {
-          dlqId: 'GatewayEventsDlq',
-          description: 'A gateway event',
-          removalPolicy,
-          retryAttempts: 8,
-        }),
-      ],
+      targets: [target],
     });
   }
 }

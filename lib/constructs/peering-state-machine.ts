@@ -26,6 +26,7 @@ import {
 } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { alarmDescription } from './alarm-runbook';
 
 /** The distinct `${Name}` placeholders of an ASL text, in order of first use. */
 export function aslSubstitutionNames(asl: string): string[] {
@@ -87,8 +88,9 @@ export class PeeringStateMachine extends StateMachine {
         'X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs vended delivery (logs:CreateLogDelivery, PutResourcePolicy, ...) have no resource-level permissions',
     });
     const period = Duration.minutes(5);
-    new Alarm(scope, `${id}ExecutionsFailed`, {
-      alarmDescription: `${id} executions failed: ${props.failureMeaning}`,
+    const alarmId = `${id}ExecutionsFailed`;
+    new Alarm(scope, alarmId, {
+      alarmDescription: alarmDescription(alarmId, `${id} executions failed: ${props.failureMeaning}`),
       metric: props.expectedFailures
         ? unexpectedFailures(scope, id, logGroup, period, props.definitionFile, props.expectedFailures)
         : this.metricFailed({ period, statistic: 'Sum' }),

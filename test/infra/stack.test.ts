@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { assembleGatewayScript } from '../../gateway/assemble';
@@ -16,6 +17,7 @@ import { UPDATE_LEASE_MS } from '../../lambdas/app/gateway-update-lease';
 import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../../lambdas/app/secret-names';
 import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
 import { defineApp } from '../../lib/app';
+import { ALARM_RUNBOOK } from '../../lib/constructs/alarm-runbook';
 import { bundleHandler } from '../../lib/constructs/bundling';
 import { SOURCE_INSTANCE } from '../../lib/constructs/gateway-instance-policy';
 import { bundleBatchDirs } from '../../lib/constructs/peering-function';
@@ -1065,6 +1067,36 @@ describe('operations', () => {
       KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmTopicKey'), 'Arn'] },
     });
     template.hasOutput('AlarmTopicArn', { Value: { Ref: topic } });
+  });
+
+  test("every alarm's description points to its own row of the README's runbook, and every row to an alarm", () => {
+    // Prepare
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = /^## Alarms\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
+    const rows = [...section.matchAll(/^\| `(\w+)` \|/gm)].map((match) => match[1]);
+    const alarms = stack.node.findAll().filter((node): node is Alarm => node instanceof Alarm);
+    const resources = template.toJSON().Resources as Resources;
+
+    // Assess
+    expect(alarms).toHaveLength(7);
+    for (const alarm of alarms) {
+      const description =
+        resources[stack.getLogicalId(alarm.node.defaultChild as never)]?.Properties.AlarmDescription;
+      const pointer = `. Runbook: ${ALARM_RUNBOOK}, ${alarm.node.id}`;
+      expect(description).toEqual(expect.any(String));
+      expect(String(description).slice(-pointer.length)).toBe(pointer);
+    }
+    expect(rows.sort()).toEqual(alarms.map((alarm) => alarm.node.id).sort());
+  });
+
+  test("outputs the gateway events' function and dead-letter queue, for replaying a parked event", () => {
+    // Prepare
+    const functionId = stack.getLogicalId(stack.functions['gateway-events'].node.defaultChild as never);
+    const dlq = stack.node.findChild('GatewayEventsDlq').node.defaultChild as never;
+
+    // Assess
+    template.hasOutput('GatewayEventsFunctionName', { Value: { Ref: functionId } });
+    template.hasOutput('GatewayEventsDlqUrl', { Value: { Ref: stack.getLogicalId(dlq) } });
   });
 
   test('outputs what a client needs', () => {

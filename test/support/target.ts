@@ -5,8 +5,9 @@
  * - Default: the embedded runtime as a child process, started as `npm start` starts it (minus the
  *   install) with a fresh data directory, a random auth secret, files-only gateway hosts and the
  *   in-memory repository (`VPG_STORAGE=dynamodb` runs the suite on DynamoDB Local instead).
- * - `API_URL` set: an existing deployment (e.g. LocalStack after `cdklocal deploy`), with tokens in
- *   ADMIN_TOKEN, ALICE_TOKEN, BOB_TOKEN and events through EventBridge (AWS_ENDPOINT_URL honoured).
+ * - `API_URL` set: an existing deployment (e.g. LocalStack after `npm run deploy:local`), with
+ *   tokens in ADMIN_TOKEN, ALICE_TOKEN, BOB_TOKEN and events through EventBridge (AWS_ENDPOINT_URL
+ *   honoured) on the stack's bus, GATEWAY_EVENT_BUS (README.md, "Integration suite against LocalStack").
  *
  * The child is always killed: on stop(), on a failed start, and on process exit.
  */
@@ -63,6 +64,14 @@ function remoteTarget(apiUrl: string): Target {
       `API_URL is set, so the suite needs ${missing.join(', ')} in the environment (bearer tokens)`,
     );
   }
+  // The stack's GatewayEventBusName output: the only rule for gateway events is on that bus, so an
+  // event put anywhere else (the default bus) is accepted and matches nothing.
+  const eventBusName = process.env.GATEWAY_EVENT_BUS;
+  if (!eventBusName) {
+    throw new Error(
+      'API_URL is set, so the suite needs GATEWAY_EVENT_BUS in the environment (the stack output GatewayEventBusName)',
+    );
+  }
   const tokens = {
     admin: process.env.ADMIN_TOKEN ?? '',
     alice: process.env.ALICE_TOKEN ?? '',
@@ -76,11 +85,7 @@ function remoteTarget(apiUrl: string): Target {
     async putEvents(entries) {
       const result = await events.send(
         new PutEventsCommand({
-          // The stack's GatewayEventBusName output: gateway events have a bus of their own.
-          Entries: entries.map((entry) => ({
-            ...entry,
-            EventBusName: process.env.GATEWAY_EVENT_BUS ?? 'default',
-          })),
+          Entries: entries.map((entry) => ({ ...entry, EventBusName: eventBusName })),
         }),
       );
       if (result.FailedEntryCount) throw new Error(`PutEvents failed: ${JSON.stringify(result.Entries)}`);
