@@ -76,7 +76,7 @@ function Page({ identity }: { identity: Identity }) {
     case 'create-peering':
       return <CreatePeering key={route.id} id={route.id} />;
     case 'peerings':
-      return <PeeringsList />;
+      return <PeeringsList identity={identity} />;
     case 'register-gateway':
       return identity.isAdmin ? <RegisterGateway /> : <Box variant="h1">Only admins register gateways</Box>;
     default:

@@ -4,11 +4,11 @@
  * the rest of the bundle compiles and renders (README, "Using the console"; measured by
  * `npx tsx bench/run.ts console`).
  */
-import { configureApi, type Gateway, type Page } from './api/client';
+import { configureApi, GATEWAY_STATUSES, type Gateway, type Page } from './api/client';
 import { restoreSession } from './auth/session';
 import { type ConsoleConfig, loadConfig } from './config';
 import { gatewaysPage } from './pages/gateways-data';
-import { matchRoute } from './routes';
+import { listFiltersOf, matchRoute } from './routes';
 
 /** A load already under way, and its value once it has arrived. */
 export class Preloaded<T> {
@@ -34,11 +34,14 @@ export const configReady: Promise<ConsoleConfig> = loadConfig().then((config) =>
 configReady.catch(() => undefined);
 
 let gatewayList: Preloaded<Page<Gateway>> | undefined;
-if (restoreSession() && matchRoute(window.location.pathname).page === 'gateways') {
-  gatewayList = new Preloaded(configReady.then(() => gatewaysPage()));
+const identity = restoreSession();
+if (identity && matchRoute(window.location.pathname).page === 'gateways') {
+  // The filters of the address, read as the list reads them (components/list-filters.tsx).
+  const filters = listFiltersOf(window.location.search, GATEWAY_STATUSES, identity.isAdmin);
+  gatewayList = new Preloaded(configReady.then(() => gatewaysPage(filters)));
 }
 
-/** The preloaded first page of the list (unfiltered), once: a refresh loads again. */
+/** The preloaded first page of the list (of the address's filters), once: a refresh loads again. */
 export function takePreloadedGateways(): Preloaded<Page<Gateway>> | undefined {
   const taken = gatewayList;
   gatewayList = undefined;

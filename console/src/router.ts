@@ -1,7 +1,7 @@
 /** A small history-API router: the console has five routes and needs no library for them. */
 import { useEffect, useState } from 'react';
 
-export { gatewayHref, matchRoute, type Route } from './routes';
+export { gatewayHref, type ListFilters, listFiltersOf, listQueryOf, matchRoute, type Route } from './routes';
 
 const listeners = new Set<() => void>();
 
@@ -11,19 +11,33 @@ export function navigate(href: string, options: { replace?: boolean } = {}): voi
   for (const listener of listeners) listener();
 }
 
-/** The current path; re-renders on navigate() and on the browser's back and forward. */
-export function usePath(): string {
-  const [path, setPath] = useState(window.location.pathname);
+/** A part of the address that re-renders on navigate() and on the browser's back and forward. */
+function useAddress(read: () => string): string {
+  const [value, setValue] = useState(read);
   useEffect(() => {
-    const update = () => setPath(window.location.pathname);
+    const update = () => setValue(read());
     listeners.add(update);
     window.addEventListener('popstate', update);
     return () => {
       listeners.delete(update);
       window.removeEventListener('popstate', update);
     };
-  }, []);
-  return path;
+  }, [read]);
+  return value;
+}
+
+const pathOf = () => window.location.pathname;
+const queryOf = () => window.location.search;
+
+/** The current path. */
+export const usePath = (): string => useAddress(pathOf);
+
+/** The current query (`?status=FAILED`): where a list keeps its filters, so a reload or a link keeps them. */
+export const useQuery = (): string => useAddress(queryOf);
+
+/** Puts this query in the address in place (a filter chosen adds no step to Back). */
+export function replaceQuery(query: string): void {
+  navigate(`${window.location.pathname}${query ? `?${query}` : ''}`, { replace: true });
 }
 
 /** For Cloudscape's onFollow: a plain click stays in the app; a modified click opens a tab. */

@@ -35,3 +35,34 @@ export function matchRoute(path: string): Route {
 }
 
 export const gatewayHref = (id: string): string => `/gateways/${encodeURIComponent(id)}`;
+
+/** A list's server filters (VPN Gateways, VPC Peerings): the API's `status=` and admin `ownerId=`. */
+export interface ListFilters<S extends string = string> {
+  status?: S;
+  ownerId?: string;
+}
+
+/**
+ * The filters an address's query holds (`/peerings?status=FAILED&ownerId=alice`), named as the API
+ * names them. A status the list does not have is left out, and so is an owner for someone who is
+ * not an admin: a user's lists are always their own (the API refuses another owner), so a link
+ * made by an admin opens as the user's own list rather than as an error.
+ */
+export function listFiltersOf<S extends string>(
+  search: string,
+  statuses: readonly S[],
+  isAdmin: boolean,
+): ListFilters<S> {
+  const query = new URLSearchParams(search);
+  const status = statuses.find((value) => value === query.get('status'));
+  const ownerId = isAdmin ? query.get('ownerId')?.trim() : undefined;
+  return { ...(status ? { status } : {}), ...(ownerId ? { ownerId } : {}) };
+}
+
+/** The query that holds these filters (`status=FAILED&ownerId=alice`), `''` for none. */
+export function listQueryOf(filters: ListFilters): string {
+  const query = new URLSearchParams();
+  if (filters.status) query.set('status', filters.status);
+  if (filters.ownerId) query.set('ownerId', filters.ownerId);
+  return query.toString();
+}

@@ -241,10 +241,21 @@ describe('the console', () => {
     await peeringRow.waitFor();
     await expect(page.getByRole('row').filter({ hasText: 'alice-staging' }).count()).resolves.toBe(1);
     await assessPage(session, 'peerings');
+    // Act: bob's peerings only, then a reload
+    await page.getByRole('button', { name: /Filter by owner/ }).click();
+    await page.getByRole('option', { name: suite.target.users.bob, exact: true }).click();
+    await page.getByRole('row').filter({ hasText: 'alice-staging' }).waitFor({ state: 'detached' });
+    await page.reload();
+    // Assess: the address kept the filter, which the API applied; the Owner column names bob
+    await peeringRow.waitFor();
+    expect(new URL(page.url()).searchParams.get('ownerId')).toBe(suite.target.users.bob);
+    await expect(page.getByRole('row').filter({ hasText: 'alice-staging' }).count()).resolves.toBe(0);
+    await peeringRow.getByRole('cell', { name: suite.target.users.bob, exact: true }).waitFor();
     await peeringRow.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     // Assess
     await peeringRow.waitFor({ state: 'detached' });
+    await page.getByText(`No peerings of owner ${suite.target.users.bob}`).waitFor();
     await assessPage(session, 'peering-deleted');
   });
 

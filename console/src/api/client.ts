@@ -1,12 +1,12 @@
 /**
- * The API client, typed from the OpenAPI document (lambdas/openapi/openapi.json → schema.d.ts by
- * openapi-typescript; `npm run generate`). `call` turns every answer into data or a typed error: a
+ * The API client, typed from the OpenAPI document (lambdas/openapi/openapi.json → schema.ts by
+ * openapi-typescript; `npm run generate`, which also writes each enum's values). `call` turns every answer into data or a typed error: a
  * 401 ends the session (back to sign-in), no answer at all is a NetworkError (retryable).
  */
 import createClient from 'openapi-fetch';
 import { currentIdentity, signOut } from '../auth/session';
 import { NetworkError, SessionExpiredError, toApiError } from './errors';
-import type { components, paths } from './schema';
+import { type components, gatewayStatusValueValues, type paths, peeringStatusValueValues } from './schema';
 
 export type Gateway = components['schemas']['Gateway'];
 export type GatewayDetail = components['schemas']['GatewayDetail'];
@@ -16,6 +16,12 @@ export type PeeringCandidate = components['schemas']['PeeringCandidate'];
 export type GatewayStatus = components['schemas']['GatewayStatus'];
 export type PeerLiveStatus = components['schemas']['PeerLiveStatus'];
 export type RegisterGatewayRequest = components['schemas']['RegisterGatewayRequest'];
+export type GatewayStatusValue = components['schemas']['GatewayStatusValue'];
+export type PeeringStatusValue = components['schemas']['PeeringStatusValue'];
+
+/** The statuses the lists filter by (`status=`): the OpenAPI document's enums, as generated. */
+export const GATEWAY_STATUSES: readonly GatewayStatusValue[] = gatewayStatusValueValues;
+export const PEERING_STATUSES: readonly PeeringStatusValue[] = peeringStatusValueValues;
 
 export type ApiClient = ReturnType<typeof createClient<paths>>;
 

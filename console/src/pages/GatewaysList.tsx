@@ -1,27 +1,26 @@
 /**
  * VPN Gateways: every gateway the caller sees, a page of the API at a time (use-paged-list.ts), in
- * the API's order (by id); admins also see and filter by owner (on the server: `ownerId`).
+ * the API's order (by id), filtered on the server by status and, for admins, by owner
+ * (components/list-filters.tsx); admins also see the owner of each.
  */
 import { useCollection } from '@cloudscape-design/collection-hooks';
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import Header from '@cloudscape-design/components/header';
 import Link from '@cloudscape-design/components/link';
-import Select, { type SelectProps } from '@cloudscape-design/components/select';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table, { type TableProps } from '@cloudscape-design/components/table';
 import TextFilter from '@cloudscape-design/components/text-filter';
-import { useEffect, useState } from 'react';
-import type { Gateway } from '../api/client';
+import { useMemo, useState } from 'react';
+import { GATEWAY_STATUSES, type Gateway } from '../api/client';
 import type { Identity } from '../auth/session';
 import { GatewayStatusBadge } from '../components/badges';
+import { FilteredEmpty, ListFilterBar, NoMatchOnPage, useListFilters } from '../components/list-filters';
 import { ListLoadFailed, ListPagination, listCounter } from '../components/paged-list';
 import { takePreloadedGateways } from '../preload';
 import { followInApp, gatewayHref, navigate } from '../router';
 import { usePagedList } from '../use-paged-list';
 import { gatewaysPage } from './gateways-data';
-
-const ALL_OWNERS: SelectProps.Option = { label: 'All owners', value: '' };
 
 function columns(isAdmin: boolean): TableProps.ColumnDefinition<Gateway>[] {
   const all: (TableProps.ColumnDefinition<Gateway> & { adminOnly?: boolean })[] = [
@@ -50,67 +49,42 @@ function columns(isAdmin: boolean): TableProps.ColumnDefinition<Gateway>[] {
   return all.filter((column) => isAdmin || !column.adminOnly);
 }
 
-/**
- * The owner filter's options: the owners of the pages seen matching what is typed, and what is
- * typed itself, as an owner id the API filters by (`ownerId=`): the pages seen may not hold every
- * owner.
- */
-export function ownerOptions(knownOwners: string[], typed: string): SelectProps.Option[] {
-  const text = typed.trim();
-  const matching = knownOwners.filter((id) => id.includes(text));
-  const asTyped =
-    text && !knownOwners.includes(text)
-      ? [{ label: text, value: text, description: 'This owner id, as typed' }]
-      : [];
-  return [ALL_OWNERS, ...asTyped, ...matching.map((id) => ({ label: id, value: id }))];
-}
-
 export function GatewaysList({ identity }: { identity: Identity }) {
-  const [owner, setOwner] = useState<SelectProps.Option>(ALL_OWNERS);
-  const ownerId = owner.value || undefined;
+  const filtering = useListFilters(GATEWAY_STATUSES, identity.isAdmin);
+  const { filters } = filtering;
   const [preloaded] = useState(takePreloadedGateways);
   const list = usePagedList(
     'Loading gateways',
-    (nextToken) => gatewaysPage(ownerId, nextToken),
-    [ownerId],
+    (nextToken) => gatewaysPage(filters, nextToken),
+    filtering.key,
     preloaded,
   );
-  // The API filters by owner; the same filter here keeps the table right against an API that does not yet.
-  const gateways = list.items.filter((gateway) => !ownerId || gateway.ownerId === ownerId);
-  const [knownOwners, setKnownOwners] = useState<string[]>([]);
-  // The owner filter offers the owners of the unfiltered pages seen.
-  useEffect(() => {
-    if (ownerId || list.loading) return;
-    setKnownOwners((known) => {
-      const more = list.items.map((g) => g.ownerId).filter((id) => !known.includes(id));
-      return more.length ? [...new Set([...known, ...more])].sort() : known;
-    });
-  }, [list.items, list.loading, ownerId]);
-  const [ownerText, setOwnerText] = useState('');
-  const { items, collectionProps, filterProps, filteredItemsCount } = useCollection(gateways, {
+  const owners = useMemo(() => list.items.map((gateway) => gateway.ownerId), [list.items]);
+  const { items, collectionProps, filterProps, filteredItemsCount, actions } = useCollection(list.items, {
     filtering: {
       empty:
         list.error !== undefined ? (
           <ListLoadFailed title="Gateways could not be loaded" list={list} />
         ) : (
-          <Box textAlign="center" color="inherit">
-            <SpaceBetween size="xxs">
-              <b>No gateways</b>
-              <Box variant="p" color="inherit">
-                {identity.isAdmin
-                  ? 'Register a gateway to manage it here.'
-                  : 'Your VPN gateways appear here once the provisioning system registers them.'}
+          <FilteredEmpty
+            noun="gateways"
+            filtering={filtering}
+            unfiltered={
+              <Box textAlign="center" color="inherit">
+                <SpaceBetween size="xxs">
+                  <b>No gateways</b>
+                  <Box variant="p" color="inherit">
+                    {identity.isAdmin
+                      ? 'Register a gateway to manage it here.'
+                      : 'Your VPN gateways appear here once the provisioning system registers them.'}
+                  </Box>
+                </SpaceBetween>
               </Box>
-            </SpaceBetween>
-          </Box>
+            }
+          />
         ),
       noMatch: (
-        <Box textAlign="center" color="inherit">
-          <b>No match on this page</b>
-          <Box variant="p" color="inherit">
-            The filter looks at this page only; other pages may hold a match.
-          </Box>
-        </Box>
+        <NoMatchOnPage noun="gateways" filtering={filtering} clearText={() => actions.setFiltering('')} />
       ),
     },
   });
@@ -143,27 +117,19 @@ export function GatewaysList({ identity }: { identity: Identity }) {
         </Header>
       }
       filter={
-        <SpaceBetween direction="horizontal" size="xs">
-          <TextFilter
-            {...filterProps}
-            filteringPlaceholder="Find on this page"
-            filteringAriaLabel="Filter the gateways of this page"
-            countText={`${filteredItemsCount ?? 0} matches on this page`}
-          />
-          {identity.isAdmin && (
-            <Select
-              selectedOption={owner}
-              onChange={({ detail }) => setOwner(detail.selectedOption)}
-              options={ownerOptions(knownOwners, ownerText)}
-              filteringType="manual"
-              onLoadItems={({ detail }) => setOwnerText(detail.filteringText)}
-              filteringPlaceholder="Find or type an owner id"
-              filteringAriaLabel="Owner id"
-              ariaLabel="Filter by owner"
-              inlineLabelText="Owner"
+        <ListFilterBar
+          textFilter={
+            <TextFilter
+              {...filterProps}
+              filteringPlaceholder="Find on this page"
+              filteringAriaLabel="Filter the gateways of this page"
+              countText={`${filteredItemsCount ?? 0} matches on this page`}
             />
-          )}
-        </SpaceBetween>
+          }
+          statuses={GATEWAY_STATUSES}
+          filtering={filtering}
+          {...(identity.isAdmin ? { owners } : {})}
+        />
       }
       pagination={<ListPagination list={list} />}
     />

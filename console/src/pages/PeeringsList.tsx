@@ -1,6 +1,7 @@
 /**
  * VPC Peerings: every peering the caller sees, a page of the API at a time (use-paged-list.ts) in
- * the API's order (by id), its two gateways linked, and Delete with confirmation.
+ * the API's order (by id), filtered on the server by status and, for admins, by owner
+ * (components/list-filters.tsx); its two gateways linked, and Delete with confirmation.
  */
 import { useCollection } from '@cloudscape-design/collection-hooks';
 import Box from '@cloudscape-design/components/box';
@@ -11,19 +12,38 @@ import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table, { type TableProps } from '@cloudscape-design/components/table';
 import TextFilter from '@cloudscape-design/components/text-filter';
-import { useState } from 'react';
-import { api, call, callWithStatus, LIST_PAGE_SIZE, type Page, type Peering } from '../api/client';
+import { useMemo, useState } from 'react';
+import {
+  api,
+  call,
+  callWithStatus,
+  LIST_PAGE_SIZE,
+  type Page,
+  PEERING_STATUSES,
+  type Peering,
+  type PeeringStatusValue,
+} from '../api/client';
+import type { Identity } from '../auth/session';
 import { PeeringStatusBadge } from '../components/badges';
+import { FilteredEmpty, ListFilterBar, NoMatchOnPage, useListFilters } from '../components/list-filters';
 import { ListLoadFailed, ListPagination, listCounter } from '../components/paged-list';
 import { useRetryWait, WaitingButton } from '../components/retry-wait';
 import { formatTime } from '../lib/format';
 import { useNotifications } from '../notifications';
-import { followInApp, gatewayHref } from '../router';
+import { followInApp, gatewayHref, type ListFilters } from '../router';
 import { usePagedList } from '../use-paged-list';
 import { untilPeeringGone } from './gateway-data';
 
 interface Row extends Peering {
   names: [string, string];
+  /** The owner of its gateways (a peering's two are one owner's), when its gateway could be read. */
+  ownerId: string | undefined;
+}
+
+/** What the page knows of a gateway it has read: its name, and its owner (admins see the column). */
+interface GatewayName {
+  name: string;
+  ownerId: string;
 }
 
 /** Name look-ups at once: a page's (up to 40 gateways) stay well inside the caller's burst. */
@@ -32,9 +52,10 @@ const NAME_LOOKUPS_AT_ONCE = 4;
 /**
  * The names of these gateways, each read once (`GET /v1/gateways/{id}`) and kept in `names`: the
  * page shown needs at most two per row, whatever the size of the fleet. A gateway that cannot be
- * read (gone, or the read refused) shows by its id.
+ * read (gone, or the read refused) shows by its id. The API's Peering has no owner: the owner
+ * shown is its gateway's, from the same read.
  */
-async function nameGateways(ids: string[], names: Map<string, string>): Promise<void> {
+async function nameGateways(ids: string[], names: Map<string, GatewayName>): Promise<void> {
   const unnamed = [...new Set(ids)].filter((id) => !names.has(id));
   const lookUp = async (): Promise<void> => {
     for (let id = unnamed.shift(); id !== undefined; id = unnamed.shift()) {
@@ -42,17 +63,28 @@ async function nameGateways(ids: string[], names: Map<string, string>): Promise<
       const gateway = await call(
         api().GET('/v1/gateways/{id}', { params: { path: { id: gatewayId } } }),
       ).catch(() => undefined);
-      if (gateway) names.set(gatewayId, gateway.name || gatewayId);
+      if (gateway) names.set(gatewayId, { name: gateway.name || gatewayId, ownerId: gateway.ownerId });
     }
   };
   await Promise.all(Array.from({ length: NAME_LOOKUPS_AT_ONCE }, lookUp));
 }
 
-/** One page of peerings, with the names of their gateways. */
-async function peeringsPage(names: Map<string, string>, nextToken?: string): Promise<Page<Row>> {
+/** One page of peerings, narrowed on the server by the filters, with the names of their gateways. */
+async function peeringsPage(
+  names: Map<string, GatewayName>,
+  filters: ListFilters<PeeringStatusValue>,
+  nextToken?: string,
+): Promise<Page<Row>> {
   const page = await call(
     api().GET('/v1/vpc-peerings', {
-      params: { query: { limit: LIST_PAGE_SIZE, ...(nextToken ? { nextToken } : {}) } },
+      params: {
+        query: {
+          limit: LIST_PAGE_SIZE,
+          ...(nextToken ? { nextToken } : {}),
+          ...(filters.status ? { status: filters.status } : {}),
+          ...(filters.ownerId ? { ownerId: filters.ownerId } : {}),
+        },
+      },
     }),
   );
   await nameGateways(
@@ -61,7 +93,12 @@ async function peeringsPage(names: Map<string, string>, nextToken?: string): Pro
   );
   const items = page.items.map((peering): Row => {
     const [a = '', b = ''] = peering.gatewayIds;
-    return { ...peering, names: [names.get(a) ?? a, names.get(b) ?? b] };
+    const [first, second] = [names.get(a), names.get(b)];
+    return {
+      ...peering,
+      names: [first?.name ?? a, second?.name ?? b],
+      ownerId: first?.ownerId ?? second?.ownerId ?? filters.ownerId,
+    };
   });
   return { items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
 }
@@ -75,35 +112,46 @@ const gatewayLink = (id: string | undefined, name: string) =>
     '-'
   );
 
-export function PeeringsList() {
+export function PeeringsList({ identity }: { identity: Identity }) {
   const { notify, reportError } = useNotifications();
-  const [names] = useState(() => new Map<string, string>());
-  const list = usePagedList('Loading VPC peerings', (nextToken) => peeringsPage(names, nextToken), []);
+  const filtering = useListFilters(PEERING_STATUSES, identity.isAdmin);
+  const [names] = useState(() => new Map<string, GatewayName>());
+  const list = usePagedList(
+    'Loading VPC peerings',
+    (nextToken) => peeringsPage(names, filtering.filters, nextToken),
+    filtering.key,
+  );
+  const owners = useMemo(() => list.items.flatMap((row) => (row.ownerId ? [row.ownerId] : [])), [list.items]);
   const [deleting, setDeleting] = useState<Row>();
   const [busy, setBusy] = useState(false);
   const wait = useRetryWait();
-  const { items, collectionProps, filterProps, filteredItemsCount } = useCollection(list.items, {
+  const { items, collectionProps, filterProps, filteredItemsCount, actions } = useCollection(list.items, {
     filtering: {
       empty:
         list.error !== undefined ? (
           <ListLoadFailed title="VPC peerings could not be loaded" list={list} />
         ) : (
-          <Box textAlign="center" color="inherit">
-            <b>No VPC peerings</b>
-            <Box variant="p" color="inherit">
-              Open a gateway under VPN Gateways and choose Create VPC Peering.
-            </Box>
-          </Box>
+          <FilteredEmpty
+            noun="peerings"
+            filtering={filtering}
+            unfiltered={
+              <Box textAlign="center" color="inherit">
+                <b>No VPC peerings</b>
+                <Box variant="p" color="inherit">
+                  Open a gateway under VPN Gateways and choose Create VPC Peering.
+                </Box>
+              </Box>
+            }
+          />
         ),
       noMatch: (
-        <Box textAlign="center">
-          No peering on this page matches the filter; other pages may hold a match.
-        </Box>
+        <NoMatchOnPage noun="peerings" filtering={filtering} clearText={() => actions.setFiltering('')} />
       ),
     },
   });
   const columns: TableProps.ColumnDefinition<Row>[] = [
     { id: 'id', header: 'Peering', isRowHeader: true, cell: (row) => row.id },
+    ...(identity.isAdmin ? [{ id: 'owner', header: 'Owner', cell: (row: Row) => row.ownerId ?? '-' }] : []),
     { id: 'a', header: 'Gateway', cell: (row) => gatewayLink(row.gatewayIds[0], row.names[0]) },
     { id: 'b', header: 'Remote gateway', cell: (row) => gatewayLink(row.gatewayIds[1], row.names[1]) },
     {
@@ -167,11 +215,18 @@ export function PeeringsList() {
           </Header>
         }
         filter={
-          <TextFilter
-            {...filterProps}
-            filteringPlaceholder="Find on this page"
-            filteringAriaLabel="Filter the peerings of this page"
-            countText={`${filteredItemsCount ?? 0} matches on this page`}
+          <ListFilterBar
+            textFilter={
+              <TextFilter
+                {...filterProps}
+                filteringPlaceholder="Find on this page"
+                filteringAriaLabel="Filter the peerings of this page"
+                countText={`${filteredItemsCount ?? 0} matches on this page`}
+              />
+            }
+            statuses={PEERING_STATUSES}
+            filtering={filtering}
+            {...(identity.isAdmin ? { owners } : {})}
           />
         }
         pagination={<ListPagination list={list} />}

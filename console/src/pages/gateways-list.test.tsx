@@ -1,6 +1,7 @@
 import { cleanup, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import openapi from '../../../lambdas/openapi/openapi.json';
 import type { Gateway } from '../api/client';
 import { stubApi } from '../test-support/api-stub';
 import { identityOf, renderPage } from '../test-support/page';
@@ -10,6 +11,7 @@ vi.mock('../preload', () => ({ takePreloadedGateways: () => undefined }));
 
 afterEach(() => {
   cleanup();
+  window.history.replaceState(null, '', '/');
   vi.unstubAllGlobals();
 });
 
@@ -62,6 +64,7 @@ describe('VPN Gateways, a page at a time', () => {
     expect(carols.map((request) => request.query.get('nextToken'))).toEqual([null]);
     expect(within(screen.getByRole('table')).queryByText(/^gw-0-/)).toBeNull();
     expect(screen.getByText('(1)')).toBeTruthy();
+    expect(window.location.search).toBe('?ownerId=carol');
   }, 20_000);
 });
 
@@ -93,5 +96,52 @@ describe('VPN Gateways that could not be read', () => {
     await screen.findByRole('link', { name: 'gw-a' }, { timeout: 3000 });
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(500);
     expect(screen.getByText('(1)')).toBeTruthy();
+  });
+});
+
+describe('VPN Gateways: the status filter', () => {
+  test('a user chooses ERROR: sent as status=, from page 1, kept in the address; none says so, and Clear filters lists every gateway', async () => {
+    // Prepare: alice on page 2 of her endless list; none of hers is in ERROR
+    window.history.replaceState(null, '', '/gateways');
+    const seen = stubApi(({ query }) => {
+      if (query.get('status') === 'ERROR') return Response.json({ items: [] });
+      const page = Number(query.get('nextToken') ?? 0);
+      const items = Array.from({ length: 20 }, (_, i) => gatewayOf(`gw-${page}-${i}`, 'alice'));
+      return Response.json({ items, nextToken: String(page + 1) });
+    });
+    renderPage(<GatewaysList identity={identityOf('alice')} />);
+    await screen.findByRole('link', { name: 'gw-0-0' });
+    await userEvent.click(screen.getByRole('button', { name: 'Next page' }));
+    await screen.findByRole('link', { name: 'gw-1-0' });
+    // Assess: users have no owner filter
+    expect(screen.queryByRole('button', { name: /Filter by owner/ })).toBeNull();
+    // Act: Status ERROR
+    await userEvent.click(screen.getByRole('button', { name: /Filter by status/ }));
+    await userEvent.click(await screen.findByRole('option', { name: /^ERROR/ }));
+    // Assess: asked without a token, said as such, in the address
+    const table = within(screen.getByRole('table'));
+    await table.findByText('No ERROR gateways');
+    expect(seen.at(-1)?.query.toString()).toBe('limit=20&status=ERROR');
+    expect(screen.queryByText('No gateways')).toBeNull();
+    expect(window.location.search).toBe('?status=ERROR');
+    // Act
+    await userEvent.click(table.getByRole('button', { name: 'Clear filters' }));
+    // Assess: page 1 of every gateway, the address cleared
+    await screen.findByRole('link', { name: 'gw-0-0' });
+    expect(seen.at(-1)?.query.toString()).toBe('limit=20');
+    expect(window.location.search).toBe('');
+  }, 20_000);
+
+  test('offers exactly the statuses of the OpenAPI document', async () => {
+    // Prepare
+    stubApi(() => Response.json({ items: [gatewayOf('gw-a', 'alice')] }));
+    renderPage(<GatewaysList identity={identityOf('alice')} />);
+    await screen.findByRole('link', { name: 'gw-a' });
+    // Act
+    await userEvent.click(screen.getByRole('button', { name: /Filter by status/ }));
+    // Assess
+    const offered = (await screen.findAllByRole('option')).map((option) => option.textContent);
+    expect(offered[0]).toContain('All statuses'); // the one selected, named twice for screen readers
+    expect(offered.slice(1)).toEqual(openapi.components.schemas.GatewayStatusValue.enum);
   });
 });

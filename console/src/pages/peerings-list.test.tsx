@@ -2,11 +2,12 @@ import { act, cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { notFound, stubApi } from '../test-support/api-stub';
-import { renderPage } from '../test-support/page';
+import { identityOf, renderPage } from '../test-support/page';
 import { PeeringsList } from './PeeringsList';
 
 afterEach(() => {
   cleanup();
+  window.history.replaceState(null, '', '/');
   vi.unstubAllGlobals();
   vi.useRealTimers();
 });
@@ -33,7 +34,7 @@ describe('VPC Peerings: Delete', () => {
       if (path === '/v1/vpc-peerings') return Response.json({ items: answersLeft < 0 ? [] : [peering] });
       return notFound(); // the gateways' names: shown by id
     });
-    renderPage(<PeeringsList />);
+    renderPage(<PeeringsList identity={identityOf('alice')} />);
     const row = await screen.findByRole('row', { name: /pcx-1/ });
     // Act
     await userEvent.click(within(row).getByRole('button', { name: 'Delete' }));
@@ -66,7 +67,7 @@ describe('VPC Peerings: a throttled Delete', () => {
       if (path === '/v1/vpc-peerings') return Response.json({ items: deletes > 1 ? [] : [peering] });
       return Response.json({ items: [] });
     });
-    renderPage(<PeeringsList />);
+    renderPage(<PeeringsList identity={identityOf('alice')} />);
     const row = await screen.findByRole('row', { name: /pcx-1/ });
     // Act
     await user.click(within(row).getByRole('button', { name: 'Delete' }));
@@ -101,7 +102,7 @@ describe('VPC Peerings, a page at a time', () => {
       return Response.json({ items, nextToken: String(page + 1) });
     });
     // Act
-    renderPage(<PeeringsList />);
+    renderPage(<PeeringsList identity={identityOf('alice')} />);
     // Assess: one page of 20, its 21 gateways named once each, the counter open
     const row = await screen.findByRole('row', { name: /pcx-0-3/ });
     expect(within(row).getByRole('link', { name: 'name-of-gw-0-3' })).toBeTruthy();
@@ -129,7 +130,7 @@ describe('VPC Peerings that could not be read', () => {
       return Response.json({ items: [peering] });
     });
     // Act
-    renderPage(<PeeringsList />);
+    renderPage(<PeeringsList identity={identityOf('alice')} />);
     // Assess
     const table = within(screen.getByRole('table'));
     await table.findByText('VPC peerings could not be loaded');
@@ -141,4 +142,133 @@ describe('VPC Peerings that could not be read', () => {
     await screen.findByRole('row', { name: /pcx-1/ });
     expect(screen.getByText('(1)')).toBeTruthy();
   });
+});
+
+/**
+ * An API of endless pages of peerings in the status and of the owner asked for (ACTIVE and mixed
+ * owners when unasked), between gateways owned by the owner their id names (`gw-carol-…`).
+ */
+function filteringApi(pages = Number.POSITIVE_INFINITY) {
+  return stubApi(({ path, query }) => {
+    if (path.startsWith('/v1/gateways/')) {
+      const id = path.slice('/v1/gateways/'.length);
+      return Response.json({ id, name: `name-of-${id}`, ownerId: id.split('-')[1] });
+    }
+    const status = query.get('status') ?? 'ACTIVE';
+    const owner = query.get('ownerId') ?? 'alice';
+    const page = Number(query.get('nextToken') ?? 0);
+    const items = Array.from({ length: 20 }, (_, i) => ({
+      ...peering,
+      id: `pcx-${status}-${owner}-${page}-${i}`,
+      gatewayIds: [`gw-${owner}-a${i}`, `gw-${owner}-b${i}`],
+      status,
+    }));
+    return Response.json(page + 1 < pages ? { items, nextToken: String(page + 1) } : { items });
+  });
+}
+
+const peeringLists = (seen: { path: string; query: URLSearchParams }[]) =>
+  seen.filter((r) => r.path === '/v1/vpc-peerings').map((r) => r.query.toString());
+
+async function choose(filter: RegExp, option: RegExp) {
+  await userEvent.click(screen.getByRole('button', { name: filter }));
+  await userEvent.click(await screen.findByRole('option', { name: option }));
+}
+
+describe('VPC Peerings: the server filters', () => {
+  test('an admin chooses a status, then types an owner: each is sent, starts again from page 1 and is kept in the address', async () => {
+    // Prepare: an admin on page 2 of every peering
+    window.history.replaceState(null, '', '/peerings');
+    const seen = filteringApi();
+    renderPage(<PeeringsList identity={identityOf('ops', true)} />);
+    await screen.findByRole('row', { name: /pcx-ACTIVE-alice-0-3/ });
+    await userEvent.click(screen.getByRole('button', { name: 'Next page' }));
+    await screen.findByRole('row', { name: /pcx-ACTIVE-alice-1-3/ });
+    // Act: Status FAILED
+    await choose(/Filter by status/, /^FAILED/);
+    // Assess: page 1 of the FAILED peerings, asked without a token; the address says so
+    await screen.findByRole('row', { name: /pcx-FAILED-alice-0-3/ });
+    expect(peeringLists(seen).at(-1)).toBe('limit=20&status=FAILED');
+    expect(screen.getByText('(20+)')).toBeTruthy();
+    expect(window.location.pathname + window.location.search).toBe('/peerings?status=FAILED');
+    // Act: Owner carol, typed (no page seen holds her)
+    await userEvent.click(screen.getByRole('button', { name: /Filter by owner/ }));
+    await userEvent.type(screen.getByLabelText('Owner id'), 'carol');
+    await userEvent.click(await screen.findByRole('option', { name: /carol/ }));
+    // Assess: both filters sent, page 1, in the address; the Owner column names carol
+    const row = await screen.findByRole('row', { name: /pcx-FAILED-carol-0-3/ });
+    expect(peeringLists(seen).at(-1)).toBe('limit=20&status=FAILED&ownerId=carol');
+    expect(window.location.search).toBe('?status=FAILED&ownerId=carol');
+    expect(within(row).getByRole('cell', { name: 'carol' })).toBeTruthy();
+    expect(screen.getByRole('columnheader', { name: 'Owner' })).toBeTruthy();
+  }, 20_000);
+
+  test('a link (or a reload) of FAILED peerings of carol opens with them, and the owner filter offers the owners seen', async () => {
+    // Prepare: the address of carol's FAILED peerings
+    window.history.replaceState(null, '', '/peerings?status=FAILED&ownerId=carol');
+    const seen = filteringApi();
+    // Act
+    renderPage(<PeeringsList identity={identityOf('ops', true)} />);
+    // Assess: the first read is already filtered, and the filters show what is set
+    await screen.findByRole('row', { name: /pcx-FAILED-carol-0-3/ });
+    expect(peeringLists(seen)).toEqual(['limit=20&status=FAILED&ownerId=carol']);
+    expect(screen.getByRole('button', { name: /Filter by status/ }).textContent).toContain('FAILED');
+    expect(screen.getByRole('button', { name: /Filter by owner/ }).textContent).toContain('carol');
+    // Act
+    await userEvent.click(screen.getByRole('button', { name: /Filter by owner/ }));
+    // Assess: carol is offered as an owner seen (her gateways' owner), not as typed
+    const offered = await screen.findByRole('option', { name: 'carol' });
+    expect(offered.textContent).not.toContain('as typed');
+  }, 15_000);
+
+  test('a user has no owner filter nor Owner column, and an owner in the address is not sent', async () => {
+    // Prepare: a link an admin made, opened by alice
+    window.history.replaceState(null, '', '/peerings?status=FAILED&ownerId=carol');
+    const seen = filteringApi();
+    // Act
+    renderPage(<PeeringsList identity={identityOf('alice')} />);
+    // Assess: her own FAILED peerings (the API would refuse carol's with 400)
+    await screen.findByRole('row', { name: /pcx-FAILED-alice-0-3/ });
+    expect(peeringLists(seen)).toEqual(['limit=20&status=FAILED']);
+    expect(screen.queryByRole('button', { name: /Filter by owner/ })).toBeNull();
+    expect(screen.queryByRole('columnheader', { name: 'Owner' })).toBeNull();
+  }, 15_000);
+
+  test('no FAILED peerings says so, and Clear filters reads every peering again and clears the address', async () => {
+    // Prepare: no FAILED peering at all
+    window.history.replaceState(null, '', '/peerings?status=FAILED');
+    const seen = stubApi(({ path, query }) => {
+      if (path !== '/v1/vpc-peerings') return notFound();
+      return Response.json({ items: query.get('status') === 'FAILED' ? [] : [peering] });
+    });
+    renderPage(<PeeringsList identity={identityOf('alice')} />);
+    const table = within(screen.getByRole('table'));
+    await table.findByText('No FAILED peerings');
+    expect(screen.queryByText('No VPC peerings')).toBeNull();
+    // Act
+    await userEvent.click(table.getByRole('button', { name: 'Clear filters' }));
+    // Assess
+    await screen.findByRole('row', { name: /pcx-1/ });
+    expect(peeringLists(seen)).toEqual(['limit=20&status=FAILED', 'limit=20']);
+    expect(window.location.search).toBe('');
+  }, 15_000);
+
+  test('a find that matches nothing on a filtered page says which page, and Clear filters clears the find and the filters', async () => {
+    // Prepare: a page of PROVISIONING peerings
+    window.history.replaceState(null, '', '/peerings?status=PROVISIONING');
+    const seen = filteringApi(1);
+    renderPage(<PeeringsList identity={identityOf('alice')} />);
+    await screen.findByRole('row', { name: /pcx-PROVISIONING-alice-0-3/ });
+    // Act: find something no row holds
+    await userEvent.type(screen.getByLabelText('Filter the peerings of this page'), 'nowhere');
+    // Assess
+    const table = within(screen.getByRole('table'));
+    expect(table.getByText(/looks at this page of PROVISIONING peerings only/)).toBeTruthy();
+    // Act
+    await userEvent.click(table.getByRole('button', { name: 'Clear filters' }));
+    // Assess: every peering, no find left
+    await screen.findByRole('row', { name: /pcx-ACTIVE-alice-0-3/ });
+    expect(peeringLists(seen)).toEqual(['limit=20&status=PROVISIONING', 'limit=20']);
+    expect((screen.getByLabelText('Filter the peerings of this page') as HTMLInputElement).value).toBe('');
+  }, 15_000);
 });

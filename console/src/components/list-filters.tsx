@@ -1,0 +1,140 @@
+/**
+ * The server filters of the lists (VPN Gateways, VPC Peerings), beside their "Find on this page":
+ * Status (the API's `status=`, its values the OpenAPI enum's) and, for admins, Owner (`ownerId=`).
+ * They live in the address's query, so a reload or a link ("FAILED peerings of alice") keeps them.
+ */
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
+import Select, { type SelectProps } from '@cloudscape-design/components/select';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import { type ReactNode, useMemo } from 'react';
+import { type ListFilters, listFiltersOf, listQueryOf, replaceQuery, useQuery } from '../router';
+import { OwnerFilter } from './owner-filter';
+
+export interface ListFiltering<S extends string> {
+  filters: ListFilters<S>;
+  /** What the usePagedList filters are: another value starts the list again from page 1. */
+  key: [S | undefined, string | undefined];
+  /** A status or owner is set. */
+  isSet: boolean;
+  set(filters: ListFilters<S>): void;
+  clear(): void;
+}
+
+/** The filters of the address, for a list of these statuses; an owner only for admins. */
+export function useListFilters<S extends string>(statuses: readonly S[], isAdmin: boolean): ListFiltering<S> {
+  const query = useQuery();
+  const filters = useMemo(() => listFiltersOf(query, statuses, isAdmin), [query, statuses, isAdmin]);
+  return {
+    filters,
+    key: [filters.status, filters.ownerId],
+    isSet: filters.status !== undefined || filters.ownerId !== undefined,
+    set: (next) => replaceQuery(listQueryOf(next)),
+    clear: () => replaceQuery(''),
+  };
+}
+
+/** "FAILED peerings of owner alice": what a list holds under these filters. */
+export function describeFiltered(noun: string, { status, ownerId }: ListFilters): string {
+  return [status, noun, ...(ownerId ? ['of owner', ownerId] : [])].filter(Boolean).join(' ');
+}
+
+function StatusFilter<S extends string>(props: {
+  statuses: readonly S[];
+  status: S | undefined;
+  onChange(status: S | undefined): void;
+}) {
+  const all: SelectProps.Option = { label: 'All statuses', value: '' };
+  const options = [all, ...props.statuses.map((status) => ({ label: status, value: status }))];
+  return (
+    <Select
+      selectedOption={options.find((option) => option.value === (props.status ?? '')) ?? all}
+      onChange={({ detail }) =>
+        props.onChange(props.statuses.find((status) => status === detail.selectedOption.value))
+      }
+      options={options}
+      ariaLabel="Filter by status"
+      inlineLabelText="Status"
+    />
+  );
+}
+
+/** The find on the page shown, then Status, then (admins) Owner, as Cloudscape lays out a table's filters. */
+export function ListFilterBar<S extends string>(props: {
+  textFilter: ReactNode;
+  statuses: readonly S[];
+  filtering: ListFiltering<S>;
+  /** The owners of the rows shown; the Owner filter shows only when this is given (admins). */
+  owners?: string[];
+}) {
+  const { filters, set } = props.filtering;
+  return (
+    <SpaceBetween direction="horizontal" size="xs">
+      {props.textFilter}
+      <StatusFilter
+        statuses={props.statuses}
+        status={filters.status}
+        onChange={(status) => set({ ...filters, status })}
+      />
+      {props.owners && (
+        <OwnerFilter
+          ownerId={filters.ownerId}
+          owners={props.owners}
+          onChange={(ownerId) => set({ ...filters, ownerId })}
+        />
+      )}
+    </SpaceBetween>
+  );
+}
+
+/**
+ * The table's empty state: `unfiltered` when no server filter is set; otherwise it says which
+ * ("No FAILED peerings"), since the list may well hold others, with Clear filters.
+ */
+export function FilteredEmpty(props: {
+  noun: string;
+  filtering: ListFiltering<string>;
+  unfiltered: ReactNode;
+}) {
+  if (!props.filtering.isSet) return props.unfiltered;
+  return (
+    <Box textAlign="center" color="inherit">
+      <SpaceBetween size="xxs">
+        <b>No {describeFiltered(props.noun, props.filtering.filters)}</b>
+        <Box variant="p" color="inherit">
+          Other statuses or owners may hold some.
+        </Box>
+        <Button onClick={props.filtering.clear}>Clear filters</Button>
+      </SpaceBetween>
+    </Box>
+  );
+}
+
+/**
+ * The table's state when "Find on this page" matches nothing on the page shown: other pages may
+ * hold a match. Clear filters clears the find (`clearText`) and the server filters.
+ */
+export function NoMatchOnPage(props: { noun: string; filtering: ListFiltering<string>; clearText(): void }) {
+  const { filtering } = props;
+  const page = filtering.isSet
+    ? `this page of ${describeFiltered(props.noun, filtering.filters)}`
+    : 'this page';
+  return (
+    <Box textAlign="center" color="inherit">
+      <SpaceBetween size="xxs">
+        <b>No match on this page</b>
+        <Box variant="p" color="inherit">
+          The find looks at {page} only; other pages may hold a match.
+        </Box>
+        <Button
+          onClick={() => {
+            props.clearText();
+            filtering.clear();
+          }}
+        >
+          Clear filters
+        </Button>
+      </SpaceBetween>
+    </Box>
+  );
+}
