@@ -36,14 +36,6 @@ import { untilPeeringGone } from './gateway-data';
 
 interface Row extends Peering {
   names: [string, string];
-  /** The owner of its gateways (a peering's two are one owner's), when its gateway could be read. */
-  ownerId: string | undefined;
-}
-
-/** What the page knows of a gateway it has read: its name, and its owner (admins see the column). */
-interface GatewayName {
-  name: string;
-  ownerId: string;
 }
 
 /** Name look-ups at once: a page's (up to 40 gateways) stay well inside the caller's burst. */
@@ -52,10 +44,9 @@ const NAME_LOOKUPS_AT_ONCE = 4;
 /**
  * The names of these gateways, each read once (`GET /v1/gateways/{id}`) and kept in `names`: the
  * page shown needs at most two per row, whatever the size of the fleet. A gateway that cannot be
- * read (gone, or the read refused) shows by its id. The API's Peering has no owner: the owner
- * shown is its gateway's, from the same read.
+ * read (gone, or the read refused) shows by its id.
  */
-async function nameGateways(ids: string[], names: Map<string, GatewayName>): Promise<void> {
+async function nameGateways(ids: string[], names: Map<string, string>): Promise<void> {
   const unnamed = [...new Set(ids)].filter((id) => !names.has(id));
   const lookUp = async (): Promise<void> => {
     for (let id = unnamed.shift(); id !== undefined; id = unnamed.shift()) {
@@ -63,7 +54,7 @@ async function nameGateways(ids: string[], names: Map<string, GatewayName>): Pro
       const gateway = await call(
         api().GET('/v1/gateways/{id}', { params: { path: { id: gatewayId } } }),
       ).catch(() => undefined);
-      if (gateway) names.set(gatewayId, { name: gateway.name || gatewayId, ownerId: gateway.ownerId });
+      if (gateway) names.set(gatewayId, gateway.name || gatewayId);
     }
   };
   await Promise.all(Array.from({ length: NAME_LOOKUPS_AT_ONCE }, lookUp));
@@ -71,7 +62,7 @@ async function nameGateways(ids: string[], names: Map<string, GatewayName>): Pro
 
 /** One page of peerings, narrowed on the server by the filters, with the names of their gateways. */
 async function peeringsPage(
-  names: Map<string, GatewayName>,
+  names: Map<string, string>,
   filters: ListFilters<PeeringStatusValue>,
   nextToken?: string,
 ): Promise<Page<Row>> {
@@ -93,12 +84,7 @@ async function peeringsPage(
   );
   const items = page.items.map((peering): Row => {
     const [a = '', b = ''] = peering.gatewayIds;
-    const [first, second] = [names.get(a), names.get(b)];
-    return {
-      ...peering,
-      names: [first?.name ?? a, second?.name ?? b],
-      ownerId: first?.ownerId ?? second?.ownerId ?? filters.ownerId,
-    };
+    return { ...peering, names: [names.get(a) ?? a, names.get(b) ?? b] };
   });
   return { items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
 }
@@ -115,13 +101,13 @@ const gatewayLink = (id: string | undefined, name: string) =>
 export function PeeringsList({ identity }: { identity: Identity }) {
   const { notify, reportError } = useNotifications();
   const filtering = useListFilters(PEERING_STATUSES, identity.isAdmin);
-  const [names] = useState(() => new Map<string, GatewayName>());
+  const [names] = useState(() => new Map<string, string>());
   const list = usePagedList(
     'Loading VPC peerings',
     (nextToken) => peeringsPage(names, filtering.filters, nextToken),
     filtering.key,
   );
-  const owners = useMemo(() => list.items.flatMap((row) => (row.ownerId ? [row.ownerId] : [])), [list.items]);
+  const owners = useMemo(() => list.items.map((row) => row.ownerId), [list.items]);
   const [deleting, setDeleting] = useState<Row>();
   const [busy, setBusy] = useState(false);
   const wait = useRetryWait();
@@ -151,7 +137,7 @@ export function PeeringsList({ identity }: { identity: Identity }) {
   });
   const columns: TableProps.ColumnDefinition<Row>[] = [
     { id: 'id', header: 'Peering', isRowHeader: true, cell: (row) => row.id },
-    ...(identity.isAdmin ? [{ id: 'owner', header: 'Owner', cell: (row: Row) => row.ownerId ?? '-' }] : []),
+    ...(identity.isAdmin ? [{ id: 'owner', header: 'Owner', cell: (row: Row) => row.ownerId }] : []),
     { id: 'a', header: 'Gateway', cell: (row) => gatewayLink(row.gatewayIds[0], row.names[0]) },
     { id: 'b', header: 'Remote gateway', cell: (row) => gatewayLink(row.gatewayIds[1], row.names[1]) },
     {

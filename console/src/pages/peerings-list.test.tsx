@@ -14,6 +14,7 @@ afterEach(() => {
 
 const peering = {
   id: 'pcx-1',
+  ownerId: 'alice',
   gatewayIds: ['gw-a', 'gw-b'],
   status: 'ACTIVE',
   statusReason: null,
@@ -160,6 +161,7 @@ function filteringApi(pages = Number.POSITIVE_INFINITY) {
     const items = Array.from({ length: 20 }, (_, i) => ({
       ...peering,
       id: `pcx-${status}-${owner}-${page}-${i}`,
+      ownerId: owner,
       gatewayIds: [`gw-${owner}-a${i}`, `gw-${owner}-b${i}`],
       status,
     }));
@@ -216,7 +218,7 @@ describe('VPC Peerings: the server filters', () => {
     expect(screen.getByRole('button', { name: /Filter by owner/ }).textContent).toContain('carol');
     // Act
     await userEvent.click(screen.getByRole('button', { name: /Filter by owner/ }));
-    // Assess: carol is offered as an owner seen (her gateways' owner), not as typed
+    // Assess: carol is offered as an owner seen (her peerings'), not as typed
     const offered = await screen.findByRole('option', { name: 'carol' });
     expect(offered.textContent).not.toContain('as typed');
   }, 15_000);
