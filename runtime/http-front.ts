@@ -21,7 +21,7 @@ export interface HttpFrontOptions {
   apiHandler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
   postLocalEvents: (body: unknown) => Promise<unknown>;
   health: () => Promise<{ ok: boolean; components: Record<string, string> }>;
-  /** One JSON line per answered request (method, path, status, duration, request id); never a header or body. */
+  /** One JSON line per answered request (method, path, status, duration, request id, caller); never a header or body. */
   accessLog?: (line: string) => void;
 }
 
@@ -281,6 +281,7 @@ async function route(
   // A public route has no authorizer on AWS: its token, good or bad, is not looked at.
   const isPublic = isPublicPath(url.pathname);
   if (rejected && !isPublic) return sendError(response, 401, 'UNAUTHORIZED', rejected);
+  if (claims?.sub && !isPublic) callerOfRequest.set(request, claims.sub);
   if (url.pathname === '/local/events') {
     if (request.method !== 'POST') return sendError(response, 405, 'METHOD_NOT_ALLOWED', 'Use POST');
     return handleLocalEvents(options, claims, body, response);
@@ -291,7 +292,11 @@ async function route(
   writeProxyResult(response, await options.apiHandler(event, lambdaContext(event.requestContext.requestId)));
 }
 
+/** The `sub` of the token accepted for a request, for its access line (README, "Logs"). */
+const callerOfRequest = new WeakMap<IncomingMessage, string>();
+
 function accessLine(request: IncomingMessage, response: ServerResponse, started: number): string {
+  const callerId = callerOfRequest.get(request);
   return JSON.stringify({
     level: 'INFO',
     message: 'http access',
@@ -303,6 +308,7 @@ function accessLine(request: IncomingMessage, response: ServerResponse, started:
     requestId: response.getHeader('x-amzn-requestid'),
     // The api handler's lines carry it under this key too (the local context's awsRequestId).
     awsRequestId: response.getHeader('x-amzn-requestid'),
+    ...(callerId !== undefined ? { callerId } : {}),
   });
 }
 

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { hasCommaFreeGroupNames } from '../lambdas/http/claims';
 
 const ALGORITHM = 'HS256';
 export const LOCAL_ISSUER = 'vpc-peering-local';
@@ -58,11 +59,24 @@ export function assertStrongAuthSecret(secret: string): void {
   }
 }
 
+/** A token naming a group with a comma, which the API would read as several (lambdas/http/claims.ts). */
+export class GroupNameError extends Error {
+  override readonly name = 'GroupNameError';
+  constructor() {
+    super('A group name must not contain a comma: the API would read "a,b" as the groups "a" and "b"');
+  }
+}
+
+function assertGroupNames(groups: unknown): void {
+  if (Array.isArray(groups) && !hasCommaFreeGroupNames(groups)) throw new GroupNameError();
+}
+
 export async function mintToken(
   secret: string,
   claims: { sub: string; groups?: string[] },
   ttlSeconds = 12 * 3600,
 ): Promise<string> {
+  assertGroupNames(claims.groups);
   return new SignJWT({ 'cognito:groups': claims.groups ?? [] })
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
     .setSubject(claims.sub)
@@ -72,9 +86,10 @@ export async function mintToken(
     .sign(keyOf(secret));
 }
 
-/** The token's claims; throws when the signature, algorithm, issuer or expiry is wrong. */
+/** The token's claims; throws when the signature, algorithm, issuer, expiry or a group name is wrong. */
 export async function verifyToken(secret: string, token: string): Promise<Record<string, unknown>> {
   const { payload } = await jwtVerify(token, keyOf(secret), { algorithms: [ALGORITHM], issuer: ISSUER });
+  assertGroupNames(payload['cognito:groups']);
   return payload as Record<string, unknown>;
 }
 
@@ -92,5 +107,6 @@ export function tokenRejection(error: unknown): string {
     return "The token is not signed with this runtime's LOCAL_AUTH_SECRET (bad signature)";
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return `The token must be signed with ${ALGORITHM}`;
+  if (error instanceof GroupNameError) return error.message;
   return 'The token is not a valid JWT';
 }

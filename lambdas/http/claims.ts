@@ -11,6 +11,15 @@ import { samePath } from './router';
 const ADMIN_GROUP = 'admin';
 
 /**
+ * A group name never holds a comma (docs/SECURITY.md, "Who can do what"): the REST authorizer
+ * passes a token's groups as one comma-joined string, so a group `ops,admin` would reach this
+ * handler as `ops` and `admin`. Nothing here can tell the two apart; the local token issuer and
+ * front refuse such a name (runtime/tokens.ts), and on AWS the operator must not create one.
+ */
+export const hasCommaFreeGroupNames = (groups: readonly unknown[]): boolean =>
+  groups.every((group) => typeof group !== 'string' || !group.includes(','));
+
+/**
  * `cognito:groups` arrives as an array (JWT) of exact group names, or as one comma-separated string
  * (the REST authorizer's flattening). Commas are the only separator and nothing is stripped, so a
  * group named "[admin]", " admin" or "ops admin" never counts as "admin" (docs/DECISIONS.md, "Hardening").

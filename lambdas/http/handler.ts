@@ -10,10 +10,11 @@ import type { ApiDeps, ApiPolicy, ApiTiming } from '../app/api/context';
 import { OPENAPI_PATH } from '../openapi';
 import { env } from '../shared/env';
 import { withLogKeys } from '../shared/logger';
-import { callerClaims } from './claims';
+import { callerClaims, callerFromClaims } from './claims';
 import { corsHeaders } from './cors';
 import { httpErrors } from './errors';
 import type { ApiEvent } from './event';
+import { withRequestRecord, writeRequestLine } from './request-record';
 import { createRouter, samePath } from './router';
 import { apiRoutes } from './routes';
 import { callerThrottle } from './throttle';
@@ -33,20 +34,34 @@ export function createApiHandler(
     .use(httpErrors())
     .use(callerClaims({ publicPaths: PUBLIC_PATHS }))
     .use(callerThrottle(() => policy().throttle))
-    .handler((event) => createRouter(apiRoutes(deps(), timing(), policy()))(event));
-  // The whole chain, its error envelope included, runs with the request's ids on every line, so
-  // the tenant's x-amzn-requestid finds the line of its 500 (README, "Logs").
-  return (event, context) => withLogKeys(requestKeys(event, context), () => chain(event, context));
+    .handler((event) => {
+      const d = deps();
+      const routes = apiRoutes(d, timing(), policy()).map((route) => withRequestRecord(route, d.repository));
+      return createRouter(routes)(event);
+    });
+  // The whole chain, its error envelope included, runs with the request's ids and its caller on
+  // every line, so the tenant's x-amzn-requestid finds the line of its 500 (README, "Logs"); the
+  // `api request` line follows the answer, whatever its status.
+  return (event, context) =>
+    withLogKeys(requestKeys(event, context), async () => {
+      const result = await chain(event, context);
+      writeRequestLine(event, result.statusCode);
+      return result;
+    });
 }
 
 /**
  * `requestId`: API Gateway's id of the request, the `x-amzn-requestid` header a client sees;
  * `awsRequestId`: the Lambda invocation's. Locally the HTTP front makes them one value.
+ * `callerId`: who made the request.
  */
 function requestKeys(event: APIGatewayProxyEvent, context: Context | undefined): Record<string, string> {
   const keys: Record<string, string> = {};
   const requestId = event.requestContext?.requestId;
   if (typeof requestId === 'string') keys.requestId = requestId;
   if (typeof context?.awsRequestId === 'string') keys.awsRequestId = context.awsRequestId;
+  // `callerId`: the caller's `sub`, read as callerClaims reads it (a public path has no claims).
+  const caller = callerFromClaims(event.requestContext?.authorizer?.claims);
+  if (caller) keys.callerId = caller.userId;
   return keys;
 }

@@ -96,6 +96,8 @@ export function createRouter(routes: Route[]): (event: ApiEvent) => Promise<Http
       });
     }
     const { route, params } = match;
+    // Known before the access check, so a refused admin route is on the request's line too.
+    event.matchedRoute = { path: route.path, params };
     // The body is parsed last: a bad body on an unknown path, another method or a forbidden
     // route is refused for that reason (404, 405, 403), not as malformed JSON.
     if (route.access === 'public') {

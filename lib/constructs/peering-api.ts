@@ -5,6 +5,7 @@
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
+  AccessLogField,
   AccessLogFormat,
   AuthorizationType,
   CognitoUserPoolsAuthorizer,
@@ -23,6 +24,28 @@ import { acknowledge } from '../nag';
 export const ADMIN_GROUP = 'admin';
 /** The one stage (CDK's default name); named here because its execution log group is too. */
 const STAGE_NAME = 'prod';
+
+/**
+ * The standard JSON fields, plus who called and what path: `identity.user` and `identity.caller`
+ * are IAM fields, empty for a Cognito caller, and every call's `resourcePath` is `/v1/{proxy+}`
+ * (README, "Logs"; docs/DECISIONS.md, "Who did what, and group names").
+ */
+const STAGE_ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: AccessLogField.contextRequestId(),
+    ip: AccessLogField.contextIdentitySourceIp(),
+    user: AccessLogField.contextIdentityUser(),
+    caller: AccessLogField.contextIdentityCaller(),
+    requestTime: AccessLogField.contextRequestTime(),
+    httpMethod: AccessLogField.contextHttpMethod(),
+    resourcePath: AccessLogField.contextResourcePath(),
+    status: AccessLogField.contextStatus(),
+    protocol: AccessLogField.contextProtocol(),
+    responseLength: AccessLogField.contextResponseLength(),
+    sub: AccessLogField.contextAuthorizerClaims('sub'),
+    path: AccessLogField.contextPath(),
+  }),
+);
 
 interface GatewayAnswer {
   /** The construct id (Default4xx and Default5xx keep the ids they had before they had templates). */
@@ -161,7 +184,7 @@ export class PeeringApi extends Construct {
       deployOptions: {
         stageName: STAGE_NAME,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        accessLogFormat: STAGE_ACCESS_LOG_FORMAT,
         loggingLevel: MethodLoggingLevel.ERROR,
         tracingEnabled: true,
         throttlingRateLimit: 50,

@@ -990,6 +990,31 @@ describe('API', () => {
     });
   });
 
+  test("the stage's access log names the Cognito caller and the real path beside the standard fields", () => {
+    // Assess: identity.user and identity.caller are IAM fields, and every call's resourcePath is
+    // /v1/{proxy+}: without these two, a line names neither who called nor which resource.
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: Match.objectLike({
+        Format: Match.serializedJson(
+          Match.objectEquals({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            user: '$context.identity.user',
+            caller: '$context.identity.caller',
+            requestTime: '$context.requestTime',
+            httpMethod: '$context.httpMethod',
+            resourcePath: '$context.resourcePath',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            sub: '$context.authorizer.claims.sub',
+            path: '$context.path',
+          }),
+        ),
+      }),
+    });
+  });
+
   test('the user pool has an admin group and a client without secret', () => {
     // Assess
     template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'admin' });
