@@ -4,7 +4,7 @@
  * to run twice: events are delivered at least once.
  */
 import { type AddressPolicy, DEFAULT_ADDRESS_POLICY } from '../core/address-rules';
-import { ValidationError } from '../core/errors';
+import { GatewayGoneError, ValidationError } from '../core/errors';
 import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/schemas';
 import type { GatewayRecord, PeerRecord } from '../core/types';
 import { GATEWAY_FIELDS, pickFields } from '../core/views';
@@ -16,15 +16,43 @@ import type { Dependencies, InstanceSecrets, InstanceTarget } from './ports';
 import { keyHoldersOn } from './public-key-holders';
 import { type PushRun, startGatewayPush } from './push-runs';
 
-/** Deletes the gateway item only; the stream REMOVE it causes starts the cascade. */
+/**
+ * Deletes the gateway item only; the stream REMOVE it causes starts the cascade. An event stamped
+ * before the last thing applied to the gateway the id holds now (`eventTime`: an earlier
+ * incarnation's deletion, delivered again after the id was registered again) deletes nothing
+ * (docs/CONTRACT.md#events). The delete is bound to the incarnation read: one registered between
+ * the read and the delete is read and judged anew.
+ */
 export async function gatewayDeleted(
   d: Pick<Dependencies, 'repository'>,
   gatewayId: string,
+  eventTime?: string,
 ): Promise<GatewayRecord | undefined> {
-  const removed = await d.repository.deleteGateway(gatewayId);
-  if (removed) await d.repository.releaseInstance(removed.instanceId, removed.id);
-  return removed;
+  for (let attempt = 1; ; attempt += 1) {
+    const current = await d.repository.getGateway(gatewayId);
+    if (current && eventTime !== undefined && predatesGateway(eventTime, current)) {
+      logger.warn('deletion of an earlier incarnation ignored', {
+        gatewayId,
+        eventTime,
+        createdAt: current.createdAt,
+        lastApplied: lastAppliedTime(current),
+      });
+      return undefined;
+    }
+    try {
+      const removed = await d.repository.deleteGateway(gatewayId, current?.createdAt ?? null);
+      if (removed) await d.repository.releaseInstance(removed.instanceId, removed.id);
+      return removed;
+    } catch (error) {
+      // The id changed between the read and the delete: read it again, a few times, then the
+      // event's retry does.
+      if (!(error instanceof GatewayGoneError) || attempt >= INCARNATION_READS) throw error;
+    }
+  }
 }
+
+/** Reads of the id a deletion event makes before it leaves the id's changes to its retry. */
+const INCARNATION_READS = 3;
 
 /**
  * Fields peerings were checked and configured against (owner, VPC, CIDRs, tunnel address).
@@ -76,7 +104,9 @@ export async function gatewayUpdated(
   return underUpdateLease(d, id, async () => {
     const existing = await d.repository.getGateway(id);
     // One refused while another ran is retried minutes later (gateway-update-lease.ts): a newer
-    // update may have run meanwhile, whose values it must not bring back.
+    // update may have run meanwhile, whose values it must not bring back. One of an earlier
+    // incarnation, delivered after the id was registered again, would move it back: the
+    // registration's time is the first one applied (registerGateway).
     const applied = existing?.updateEventTime;
     if (existing && eventTime !== undefined && applied !== undefined && isOlder(eventTime, applied)) {
       logger.warn('update older than the one applied: ignored', { gatewayId: id, eventTime, applied });
@@ -97,8 +127,24 @@ function receivedTime(eventTime: string, now: string): string {
   return now;
 }
 
-/** Whether an event of `time` is older than the one applied at `applied` (same second: not older). */
-const isOlder = (time: string, applied: string): boolean => Date.parse(time) < Date.parse(applied);
+/**
+ * The time of the last thing applied to the gateway as events see it: its last "Updated" event's
+ * `time`, or its registration's (registerGateway records it there; createdAt for a gateway
+ * registered before it did). docs/DECISIONS.md, "Events of an earlier incarnation".
+ */
+const lastAppliedTime = (gateway: GatewayRecord): string => gateway.updateEventTime ?? gateway.createdAt;
+
+/** Whether an event of `time` predates the gateway the id holds now (isOlder than lastAppliedTime). */
+const predatesGateway = (time: string, gateway: GatewayRecord): boolean =>
+  isOlder(time, lastAppliedTime(gateway));
+
+/**
+ * Whether an event of `time` is older than `applied`: in an earlier second, as EventBridge stamps
+ * whole seconds (the same second is not older).
+ */
+const isOlder = (time: string, applied: string): boolean => wholeSeconds(time) < wholeSeconds(applied);
+
+const wholeSeconds = (time: string): number => Math.floor(Date.parse(time) / 1000);
 
 /**
  * The sweep's re-drive of a gateway's peer walk owed past its bound (its event's retries spent,

@@ -171,8 +171,13 @@ export interface GatewayStore {
   /**
    * Deletes the gateway item only; the stream-driven cascade cleans the rest. Idempotent. The
    * deletion marks that cascade pending: the id cannot be registered again until it ended.
+   * `incarnation` binds it to what the caller read, for the id may have been deleted and
+   * registered again since (docs/SECURITY.md, "Re-registration"): the `createdAt` of the gateway
+   * it checked, or null when it found none (then only the tombstone is written, as for an id
+   * deleted already). When the id holds anything else now, nothing is written and
+   * GatewayGoneError says so. Omitted: whatever the id holds (tests and tools).
    */
-  deleteGateway(id: string): Promise<GatewayRecord | undefined>;
+  deleteGateway(id: string, incarnation?: string | null): Promise<GatewayRecord | undefined>;
   /**
    * Asked by the cascade of the incarnation deleted at `generation` (its last desiredGeneration)
    * before it touches anything of the id: true while that cascade is pending (the id's tombstone

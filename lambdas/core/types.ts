@@ -50,7 +50,8 @@ export interface GatewayRecord extends Gateway {
    */
   peerWalkOwedSince?: string;
   /**
-   * The `time` of the last "VPN Gateway Updated" applied: an event older than it is history and is
+   * The `time` of the last "VPN Gateway Updated" applied, or of the registration when none was
+   * (app/api/gateways.ts): an event older than it is history, or an earlier incarnation's, and is
    * ignored (app/gateway-lifecycle.ts). Absent: none applied with a time.
    */
   updateEventTime?: string;

@@ -1,6 +1,7 @@
 /**
  * EventBridge rule target for `vpn.gateways` events (docs/CONTRACT.md#events): "VPN Gateway Deleted" removes
- * the gateway item (the stream then drives the cascade), "VPN Gateway Updated" upserts the
+ * the gateway item (the stream then drives the cascade) unless the event predates the gateway the
+ * id holds now (one registered again after it), "VPN Gateway Updated" upserts the
  * registry and, when the gateway's endpoint or public key changed, starts a push-gateway execution per peer
  * gateway (and one of its own when its listenPort changed) without waiting for them; when its
  * instance changed, deletes what was published for the old instance, sends it the teardown command
@@ -31,8 +32,9 @@ async function route(event: RuleEvent, log: Logger): Promise<void> {
   switch (event['detail-type']) {
     case GATEWAY_DELETED: {
       const gatewayId = parseResourceId(deletedDetail(event.detail).gatewayId, 'detail.gatewayId');
-      const removed = await gatewayDeleted({ repository: repository() }, gatewayId);
-      log.info(removed ? 'gateway deleted' : 'gateway already absent', { gatewayId });
+      const removed = await gatewayDeleted({ repository: repository() }, gatewayId, event.time);
+      // Not deleted: absent already, or a later incarnation the event predates (logged as such).
+      log.info(removed ? 'gateway deleted' : 'no gateway deleted', { gatewayId });
       return;
     }
     case GATEWAY_UPDATED: {

@@ -180,8 +180,11 @@ export class DynamoGatewayStore implements GatewayStore {
    * The transaction also marks the cascade pending: from the commit on, the id cannot be
    * registered again until that cascade ended (createGateway, endGatewayCascade); and it keeps what
    * that cascade needs (CASCADE_INPUT), should the sweep have to run it.
+   * Every write is conditioned on what was read, `createdAt` included, and `incarnation` (the
+   * caller's read) is compared with each read: a gateway deleted and registered again since the
+   * caller checked it is left alone (GatewayGoneError, nothing written).
    */
-  async deleteGateway(id: string): Promise<GatewayRecord | undefined> {
+  async deleteGateway(id: string, incarnation?: string | null): Promise<GatewayRecord | undefined> {
     return this.table.retrying('deleteGateway', async () => {
       const deletedAt = this.clock();
       const stamp = {
@@ -190,23 +193,31 @@ export class DynamoGatewayStore implements GatewayStore {
         ':expiresAt': epochSeconds(deletedAt) + TOMBSTONE_TTL_SECONDS,
       };
       const old = await this.table.get(keys.gateway(id));
-      if (!old) {
-        await this.table.update({
-          Key: keys.tombstone(id),
-          UpdateExpression: TOMBSTONE_STAMP,
-          ExpressionAttributeValues: stamp,
-        });
-        return undefined;
+      const removed = old && toGatewayRecord(old);
+      if (incarnation !== undefined && (removed?.createdAt ?? null) !== incarnation) {
+        throw new GatewayGoneError(id);
       }
-      const removed = toGatewayRecord(old);
+      if (!removed) {
+        // Only while the id still holds no gateway: one registered since is not this delete's.
+        const reasons = await this.table.transact([
+          this.table.conditionCheck(keys.gateway(id), 'attribute_not_exists(pk)'),
+          this.table.updateItem({
+            Key: keys.tombstone(id),
+            UpdateExpression: TOMBSTONE_STAMP,
+            ExpressionAttributeValues: stamp,
+          }),
+        ]);
+        return reasons ? AGAIN : undefined;
+      }
       // Unconditional SET: while the gateway lives no tombstone holds a higher generation, nor a
       // pending cascade (createGateway removed it when registering above it, and only once no
       // cascade was pending).
       const reasons = await this.table.transact([
         this.table.deleteItem(
           keys.gateway(id),
-          'desiredGeneration = :generation AND instanceId = :instanceId',
+          'createdAt = :createdAt AND desiredGeneration = :generation AND instanceId = :instanceId',
           {
+            ':createdAt': removed.createdAt,
             ':generation': removed.desiredGeneration,
             ':instanceId': removed.instanceId,
           },
@@ -225,7 +236,8 @@ export class DynamoGatewayStore implements GatewayStore {
         }),
       ]);
       if (!reasons) return removed;
-      // Bumped, updated or deleted since the read: the tombstone and the caller need what is deleted.
+      // Bumped, updated, deleted or registered again since the read: read again (the tombstone and
+      // the caller need what is deleted, and the incarnation is compared anew).
       return AGAIN;
     });
   }

@@ -88,7 +88,8 @@ export class DynamoRepository implements Repository {
   upsertGateway: Repository['upsertGateway'] = (gateway) => this.gateways.upsertGateway(gateway);
   getGateway: Repository['getGateway'] = (id) => this.gateways.getGateway(id);
   pageGateways: Repository['pageGateways'] = (filter, page) => this.gateways.pageGateways(filter, page);
-  deleteGateway: Repository['deleteGateway'] = (id) => this.gateways.deleteGateway(id);
+  deleteGateway: Repository['deleteGateway'] = (id, incarnation) =>
+    this.gateways.deleteGateway(id, incarnation);
   settlePeerWalk: Repository['settlePeerWalk'] = (gatewayId, owedSince) =>
     this.gateways.settlePeerWalk(gatewayId, owedSince);
   takeUpdateLease: Repository['takeUpdateLease'] = (gatewayId, holder, untilMs, nowMs) =>

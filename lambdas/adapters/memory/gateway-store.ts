@@ -81,10 +81,16 @@ export class MemoryGatewayStore extends MemoryStore {
     });
   }
 
-  /** Deletes the gateway only, as the DynamoDB one does: the cascade (onGatewayDeleted) cleans the rest. */
-  async deleteGateway(id: string): Promise<GatewayRecord | undefined> {
-    this.tombstones.add(id);
+  /**
+   * Deletes the gateway only, as the DynamoDB one does: the cascade (onGatewayDeleted) cleans the
+   * rest. Only the incarnation named, when one is (null: none), as the DynamoDB condition.
+   */
+  async deleteGateway(id: string, incarnation?: string | null): Promise<GatewayRecord | undefined> {
     const stored = this.gateways.get(id);
+    if (incarnation !== undefined && (stored?.record.createdAt ?? null) !== incarnation) {
+      throw new GatewayGoneError(id);
+    }
+    this.tombstones.add(id);
     if (!stored) return undefined;
     this.gateways.delete(id);
     this.state.lastGenerations.set(id, stored.record.desiredGeneration);

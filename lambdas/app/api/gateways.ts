@@ -63,6 +63,9 @@ async function registerUnderLease(
     privateKeyParam,
     createdAt: now,
     updatedAt: now,
+    // The first state of this incarnation, as an event's: "VPN Gateway Updated" and "Deleted"
+    // events stamped before it are an earlier incarnation's (docs/CONTRACT.md#events).
+    updateEventTime: now,
   };
   await d.repository.createGateway(record);
   return toPublicGateway(record);
@@ -119,14 +122,19 @@ export async function listGatewayPeers(
   return { ...peers, items: peers.items.map((peer) => toPublicPeer(peer, gateway)) };
 }
 
-/** Deletes the gateway item; the stream-driven cascade then removes its peerings and peers. */
+/**
+ * Deletes the gateway item; the stream-driven cascade then removes its peerings and peers. Only
+ * the incarnation the caller was allowed to see: should the id have been deleted, and perhaps
+ * registered again for another owner, since the check, nothing is deleted and the answer is 404
+ * (GatewayGoneError; docs/SECURITY.md, "Re-registration").
+ */
 export async function deleteGateway(
   d: Pick<ApiDeps, 'repository'>,
   caller: Caller,
   gatewayId: string,
 ): Promise<void> {
-  await visibleGateway(d, caller, gatewayId);
-  const removed = await d.repository.deleteGateway(gatewayId);
+  const checked = await visibleGateway(d, caller, gatewayId);
+  const removed = await d.repository.deleteGateway(gatewayId, checked.createdAt);
   if (removed) await d.repository.releaseInstance(removed.instanceId, removed.id);
 }
 

@@ -88,6 +88,48 @@ export function incarnationsContract({ repo, generationOf }: ContractContext): v
       });
     });
 
+    it('deletes only the incarnation the caller read, and says so otherwise, writing nothing', async () => {
+      // Prepare: A read (to authorize a DELETE, or by a "Deleted" event), then deleted and its id
+      // registered again for bob.
+      const first = await deletedAt(1, { createdAt: '2026-11-01T00:00:00.000Z' });
+      await repo().endGatewayCascade(first.id, 1);
+      const second = { ...first, ownerId: 'bob', createdAt: '2026-11-02T00:00:00.000Z' };
+      await repo().createGateway(second);
+
+      // Act: the earlier incarnation named, then none (as read before the registration).
+      const earlier = repo().deleteGateway(first.id, first.createdAt);
+      await expect(earlier).rejects.toEqual(new GatewayGoneError(first.id));
+      const none = repo().deleteGateway(first.id, null);
+      await expect(none).rejects.toEqual(new GatewayGoneError(first.id));
+
+      // Assess: bob's gateway stands, no cascade is pending, and naming it deletes it.
+      expect(await repo().getGateway(second.id)).toEqual({ ...second, desiredGeneration: 2 });
+      expect(await repo().isGatewayCascadePending(second.id)).toBe(false);
+      const removed = await repo().deleteGateway(second.id, second.createdAt);
+      expect(removed?.ownerId).toBe('bob');
+      expect(await repo().isGatewayCascadePending(second.id)).toBe(true);
+    });
+
+    it('writes the tombstone of an id read without a gateway, and refuses one deleted since it was read', async () => {
+      // Prepare
+      const neverRegistered = uniqueId('gw-never');
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+      await repo().deleteGateway(gateway.id, gateway.createdAt);
+
+      // Act
+      const absent = await repo().deleteGateway(neverRegistered, null);
+      const deletedSince = repo().deleteGateway(gateway.id, gateway.createdAt);
+
+      // Assess: the unknown id is refused to a late update; the deleted one stays pending.
+      expect(absent).toBeUndefined();
+      await expect(repo().upsertGateway(gatewayRecord({ id: neverRegistered }))).rejects.toBeInstanceOf(
+        GatewayGoneError,
+      );
+      await expect(deletedSince).rejects.toBeInstanceOf(GatewayGoneError);
+      expect(await repo().isGatewayCascadePending(gateway.id)).toBe(true);
+    });
+
     it('never lands a road-warrior checked against a deleted incarnation on the id registered again', async () => {
       // Prepare: A (alice's) read to authorize the add, then deleted and its id registered for bob.
       const first = await deletedAt(0, { createdAt: '2026-11-01T00:00:00.000Z' });

@@ -1,0 +1,76 @@
+/**
+ * DELETE /v1/gateways/{id} deletes only the gateway the caller was allowed to see: should the id
+ * be deleted, its cascade end and the id be registered for another owner between the visibility
+ * check and the delete, the answer is 404 and nothing is deleted or written (review s16d).
+ * Behind the local front, on the in-memory repository.
+ */
+import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
+import type { ApiPolicy } from '../../lambdas/app/api/context';
+import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
+import type { GatewayRecord } from '../../lambdas/core/types';
+import { createApiHandler } from '../../lambdas/http/handler';
+import type { HttpFront } from '../../runtime/http-front';
+import { mintToken } from '../../runtime/tokens';
+import { callJson, startApiFront } from '../support/api-front';
+import { MemorySecrets, RecordingWorkflows } from '../support/fakes';
+import { gatewayRecord } from '../support/gateways';
+import { ownerLimits } from '../support/limits';
+
+const SECRET = 'gateway-delete-incarnation-secret-of-32-bytes';
+
+describe('deleting a gateway whose id is registered again meanwhile', () => {
+  const removed: GatewayRecord[] = [];
+  const repository = new MemoryRepository({ onGatewayDeleted: (gateway) => removed.push(gateway) });
+  let front: HttpFront;
+
+  beforeAll(async () => {
+    const handler = createApiHandler(
+      () => ({
+        repository,
+        secrets: new MemorySecrets(),
+        workflows: new RecordingWorkflows(),
+        clock: () => new Date(),
+        configStore: { get: async () => undefined },
+      }),
+      () => ({ waitMs: 50, pollMs: 10 }),
+      (): ApiPolicy => ({
+        addresses: DEFAULT_ADDRESS_POLICY,
+        limits: ownerLimits(),
+        throttle: { ratePerSecond: 100, burst: 100 },
+      }),
+    );
+    front = await startApiFront(handler, SECRET);
+  });
+  afterAll(() => front?.close());
+
+  it("answers 404 and leaves the other owner's gateway whole", async () => {
+    // Prepare: alice's gw-r; right after her DELETE's visibility check it is deleted (another
+    // request, the product's event), its cascade ends and the id is registered for bob.
+    const alices = gatewayRecord({ id: 'gw-r', ownerId: 'alice', createdAt: '2026-12-01T00:00:00.000Z' });
+    await repository.createGateway(alices);
+    const bobs = { ...alices, ownerId: 'bob', instanceId: 'i-bob', createdAt: '2026-12-02T00:00:00.000Z' };
+    const getGateway = repository.getGateway.bind(repository);
+    let raced = false;
+    jest.spyOn(repository, 'getGateway').mockImplementation(async (id) => {
+      const read = await getGateway(id);
+      if (!raced) {
+        raced = true;
+        const deleted = await repository.deleteGateway(id);
+        await repository.endGatewayCascade(id, deleted?.desiredGeneration ?? 0);
+        await repository.createGateway(bobs);
+      }
+      return read;
+    });
+    const alice = await mintToken(SECRET, { sub: 'alice' });
+
+    // Act
+    const answer = await callJson(front, 'DELETE', '/v1/gateways/gw-r', alice);
+
+    // Assess: bob's gateway stands, nothing but alice's was deleted, no cascade is pending.
+    expect(answer.status).toBe(404);
+    expect(answer.body).toEqual({ error: expect.objectContaining({ code: 'NOT_FOUND' }) });
+    expect((await getGateway('gw-r'))?.ownerId).toBe('bob');
+    expect(removed.map((gateway) => gateway.ownerId)).toEqual(['alice']);
+    expect(await repository.isGatewayCascadePending('gw-r')).toBe(false);
+  });
+});
