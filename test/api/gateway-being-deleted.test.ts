@@ -6,18 +6,14 @@
  * as DynamoDB's stream hands them (here by hand, so the test decides when it runs).
  */
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
-import type { ApiPolicy } from '../../lambdas/app/api/context';
 import { cascadeGatewayRemoval } from '../../lambdas/app/gateway-cascade';
-import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
 import { CONFLICT_MESSAGES } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { createApiHandler } from '../../lambdas/http/handler';
 import { openApiDocument } from '../../lambdas/openapi';
 import type { HttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
-import { callJson, startApiFront } from '../support/api-front';
+import { callJson, memoryApiHandler, startApiFront } from '../support/api-front';
 import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
-import { ownerLimits } from '../support/limits';
 
 const SECRET = 'gateway-being-deleted-secret-of-at-least-32-bytes';
 
@@ -29,21 +25,10 @@ describe('registering an id whose deletion is still being cleaned up', () => {
   let front: HttpFront;
 
   beforeAll(async () => {
-    const handler = createApiHandler(
-      () => ({
-        repository,
-        secrets,
-        workflows,
-        clock: () => new Date(),
-        configStore: { get: async () => undefined },
-      }),
-      () => ({ waitMs: 50, pollMs: 10 }),
-      (): ApiPolicy => ({
-        addresses: DEFAULT_ADDRESS_POLICY,
-        limits: ownerLimits(),
-        throttle: { ratePerSecond: 100, burst: 100 },
-      }),
-    );
+    const handler = memoryApiHandler({
+      deps: { repository, secrets, workflows },
+      timing: { waitMs: 50, pollMs: 10 },
+    });
     front = await startApiFront(handler, SECRET);
   });
   afterAll(() => front?.close());

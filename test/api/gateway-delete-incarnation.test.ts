@@ -5,16 +5,11 @@
  * Behind the local front, on the in-memory repository.
  */
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
-import type { ApiPolicy } from '../../lambdas/app/api/context';
-import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { createApiHandler } from '../../lambdas/http/handler';
 import type { HttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
-import { callJson, startApiFront } from '../support/api-front';
-import { MemorySecrets, RecordingWorkflows } from '../support/fakes';
+import { callJson, memoryApiHandler, startApiFront } from '../support/api-front';
 import { gatewayRecord } from '../support/gateways';
-import { ownerLimits } from '../support/limits';
 
 const SECRET = 'gateway-delete-incarnation-secret-of-32-bytes';
 
@@ -24,21 +19,7 @@ describe('deleting a gateway whose id is registered again meanwhile', () => {
   let front: HttpFront;
 
   beforeAll(async () => {
-    const handler = createApiHandler(
-      () => ({
-        repository,
-        secrets: new MemorySecrets(),
-        workflows: new RecordingWorkflows(),
-        clock: () => new Date(),
-        configStore: { get: async () => undefined },
-      }),
-      () => ({ waitMs: 50, pollMs: 10 }),
-      (): ApiPolicy => ({
-        addresses: DEFAULT_ADDRESS_POLICY,
-        limits: ownerLimits(),
-        throttle: { ratePerSecond: 100, burst: 100 },
-      }),
-    );
+    const handler = memoryApiHandler({ deps: { repository }, timing: { waitMs: 50, pollMs: 10 } });
     front = await startApiFront(handler, SECRET);
   });
   afterAll(() => front?.close());

@@ -7,13 +7,9 @@
  */
 import { SignJWT } from 'jose';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
-import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
-import { createApiHandler } from '../../lambdas/http/handler';
 import type { HttpFront } from '../../runtime/http-front';
 import { GroupNameError, LOCAL_ISSUER, mintToken } from '../../runtime/tokens';
-import { callJson, startApiFront } from '../support/api-front';
-import { MemorySecrets, RecordingWorkflows } from '../support/fakes';
-import { ownerLimits } from '../support/limits';
+import { callJson, memoryApiHandler, startApiFront } from '../support/api-front';
 
 const SECRET = 'group-names-secret-of-at-least-32-bytes!';
 
@@ -31,24 +27,7 @@ const repository = new MemoryRepository();
 let front: HttpFront;
 
 beforeAll(async () => {
-  front = await startApiFront(
-    createApiHandler(
-      () => ({
-        repository,
-        secrets: new MemorySecrets(),
-        workflows: new RecordingWorkflows(),
-        clock: () => new Date(),
-        configStore: { get: async () => undefined },
-      }),
-      () => ({ waitMs: 0, pollMs: 0 }),
-      () => ({
-        addresses: DEFAULT_ADDRESS_POLICY,
-        limits: ownerLimits(),
-        throttle: { ratePerSecond: 0, burst: 1 },
-      }),
-    ),
-    SECRET,
-  );
+  front = await startApiFront(memoryApiHandler({ deps: { repository } }), SECRET);
 });
 
 afterAll(async () => {

@@ -13,15 +13,13 @@ import { SignJWT } from 'jose';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import type { ApiDeps, ApiPolicy } from '../../lambdas/app/api/context';
 import type { ExecutionResult, StartedExecution, WorkflowEngine } from '../../lambdas/app/ports';
-import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
 import { TransientError } from '../../lambdas/core/errors';
 import { createApiHandler } from '../../lambdas/http/handler';
 import { apiRoutes } from '../../lambdas/http/routes';
 import { OPENAPI_PATH, openApiDocument } from '../../lambdas/openapi';
 import type { HttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
-import { callJson, startApiFront } from '../support/api-front';
-import { MemorySecrets } from '../support/fakes';
+import { callJson, memoryApiHandler, startApiFront } from '../support/api-front';
 import { ownerLimits } from '../support/limits';
 import {
   deref,
@@ -217,17 +215,11 @@ describe('answers the runtime gives, against the document', () => {
   let front: HttpFront;
 
   beforeAll(async () => {
-    const handler = createApiHandler(
-      () => ({
-        repository: served,
-        secrets: new MemorySecrets(),
-        workflows,
-        clock: () => new Date(),
-        configStore: { get: async () => undefined },
-      }),
-      () => ({ waitMs: 50, pollMs: 10 }),
-      () => ({ addresses: DEFAULT_ADDRESS_POLICY, limits, throttle }),
-    );
+    const handler = memoryApiHandler({
+      deps: { repository: served, workflows },
+      timing: { waitMs: 50, pollMs: 10 },
+      policy: { limits, throttle },
+    });
     front = await startApiFront(handler, secret);
   });
   afterAll(() => front?.close());

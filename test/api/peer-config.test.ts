@@ -6,12 +6,10 @@
  */
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { peeringPeerName } from '../../lambdas/core/schemas';
-import { createApiHandler } from '../../lambdas/http/handler';
 import { env } from '../../lambdas/shared/env';
 import type { HttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
-import { callJson, startApiFront } from '../support/api-front';
-import { MemorySecrets, RecordingWorkflows } from '../support/fakes';
+import { callJson, memoryApiHandler, startApiFront } from '../support/api-front';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, roadWarrior } from '../support/records';
 
@@ -35,21 +33,10 @@ let alice: string;
 const peeringId = 'pcx-config1';
 
 beforeAll(async () => {
-  const handler = createApiHandler(
-    () => ({
-      repository: watched,
-      secrets: new MemorySecrets(),
-      workflows: new RecordingWorkflows(),
-      clock: () => new Date(),
-      configStore: { get: async () => undefined },
-    }),
-    () => ({ waitMs: 0, pollMs: 0 }),
-    () => ({
-      addresses: env.addressPolicy(),
-      limits: env.ownerLimits(),
-      throttle: { ratePerSecond: 0, burst: 1 },
-    }),
-  );
+  const handler = memoryApiHandler({
+    deps: { repository: watched },
+    policy: { addresses: env.addressPolicy(), limits: env.ownerLimits() },
+  });
   front = await startApiFront(handler, secret);
   alice = await mintToken(secret, { sub: 'alice' });
   const a = gatewayRecord({

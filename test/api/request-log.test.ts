@@ -7,41 +7,19 @@
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
-import type { ApiDeps, ApiPolicy } from '../../lambdas/app/api/context';
-import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
+import type { ApiDeps } from '../../lambdas/app/api/context';
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { createApiHandler } from '../../lambdas/http/handler';
 import { startHttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
-import { callJson, type JsonAnswer } from '../support/api-front';
-import { MemorySecrets, RecordingWorkflows } from '../support/fakes';
-import { ownerLimits } from '../support/limits';
+import { callJson, type JsonAnswer, memoryApiHandler } from '../support/api-front';
 import { captureLogLines, type LogLine } from '../support/log-lines';
 import { newPeering } from '../support/records';
 
 const SECRET = 'request-log-secret-of-at-least-32-bytes!';
 
-const policy = (): ApiPolicy => ({
-  addresses: DEFAULT_ADDRESS_POLICY,
-  limits: ownerLimits(),
-  throttle: { ratePerSecond: 100, burst: 100 },
-});
-
-function apiHandler(repository: ApiDeps['repository']) {
-  const workflows = new RecordingWorkflows();
-  return createApiHandler(
-    () => ({
-      repository,
-      secrets: new MemorySecrets(),
-      workflows,
-      clock: () => new Date(),
-      configStore: { get: async () => undefined },
-    }),
-    // The fake's executions never end: each create or delete answers 202 after this wait.
-    () => ({ waitMs: 20, pollMs: 5 }),
-    policy,
-  );
-}
+// The fake's executions never end: each create or delete answers 202 after this wait.
+const apiHandler = (repository: ApiDeps['repository']) =>
+  memoryApiHandler({ deps: { repository }, timing: { waitMs: 20, pollMs: 5 } });
 
 const gatewayBody = (n: number) => ({
   id: `gw-log-${n}`,

@@ -5,25 +5,15 @@
  * token. The local front's `http access` line names the caller too. Behind the real local front.
  */
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
-import type { ApiPolicy } from '../../lambdas/app/api/context';
-import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
 import type { GatewayRecord } from '../../lambdas/core/types';
-import { createApiHandler } from '../../lambdas/http/handler';
 import { type HttpFront, startHttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
-import { callJson, type JsonAnswer } from '../support/api-front';
+import { callJson, type JsonAnswer, memoryApiHandler } from '../support/api-front';
 import { MemorySecrets, RecordingWorkflows } from '../support/fakes';
-import { ownerLimits } from '../support/limits';
 import { captureLogLines, type LogLine } from '../support/log-lines';
 import { newPeering } from '../support/records';
 
 const SECRET = 'who-did-what-secret-of-at-least-32-bytes';
-
-const policy = (): ApiPolicy => ({
-  addresses: DEFAULT_ADDRESS_POLICY,
-  limits: ownerLimits(),
-  throttle: { ratePerSecond: 0, burst: 1 },
-});
 
 const gatewayBody = (id: string, n: number) => ({
   id,
@@ -50,18 +40,11 @@ beforeEach(async () => {
   front = await startHttpFront({
     port: 0,
     authSecret: SECRET,
-    apiHandler: createApiHandler(
-      () => ({
-        repository,
-        secrets,
-        workflows,
-        clock: () => new Date(),
-        configStore: { get: async () => undefined },
-      }),
-      // The fake's executions never end: a create or delete answers 202 after this wait.
-      () => ({ waitMs: 20, pollMs: 5 }),
-      policy,
-    ),
+    // The fake's executions never end: a create or delete answers 202 after this wait.
+    apiHandler: memoryApiHandler({
+      deps: { repository, secrets, workflows },
+      timing: { waitMs: 20, pollMs: 5 },
+    }),
     postLocalEvents: async () => ({}),
     health: async () => ({ ok: true, components: {} }),
     accessLog: (line) => access.push(JSON.parse(line) as LogLine),

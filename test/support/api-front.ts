@@ -1,10 +1,48 @@
 /**
  * The API handler behind the real local HTTP front (runtime/http-front.ts), with nothing else
  * wired (no local events, a healthy stub): for API tests that need the front's routing and token
- * check, and a JSON call against it.
+ * check, and a JSON call against it. `memoryApiHandler` builds the handler over in-memory stores.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
+import type { ApiDeps, ApiPolicy, ApiTiming } from '../../lambdas/app/api/context';
+import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
+import { createApiHandler } from '../../lambdas/http/handler';
 import { type HttpFront, startHttpFront } from '../../runtime/http-front';
+import { MemorySecrets, RecordingWorkflows } from './fakes';
+import { ownerLimits } from './limits';
+
+export interface MemoryApiOptions {
+  /** Replaces the in-memory default of each port given. */
+  deps?: Partial<ApiDeps>;
+  /** How long a request waits for its workflow; the fakes' executions never end unless told. */
+  timing?: ApiTiming;
+  /** Replaces the default address rules, limits (test/support/limits.ts) or throttle (off). */
+  policy?: Partial<ApiPolicy>;
+}
+
+/** The API handler as deployed, over in-memory stores and a recording workflow engine. */
+export function memoryApiHandler({ deps = {}, timing, policy = {} }: MemoryApiOptions = {}) {
+  const resolved: ApiDeps = {
+    repository: new MemoryRepository(),
+    secrets: new MemorySecrets(),
+    workflows: new RecordingWorkflows(),
+    clock: () => new Date(),
+    configStore: { get: async () => undefined },
+    ...deps,
+  };
+  const resolvedPolicy: ApiPolicy = {
+    addresses: DEFAULT_ADDRESS_POLICY,
+    limits: ownerLimits(),
+    throttle: { ratePerSecond: 0, burst: 1 }, // off
+    ...policy,
+  };
+  return createApiHandler(
+    () => resolved,
+    () => timing ?? { waitMs: 0, pollMs: 0 },
+    () => resolvedPolicy,
+  );
+}
 
 export interface JsonAnswer {
   status: number;

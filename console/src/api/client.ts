@@ -80,6 +80,19 @@ export interface Page<T> {
 /** The rows of a list page (VPN Gateways, VPC Peerings): each is one request of this `limit`. */
 export const LIST_PAGE_SIZE = 20;
 
+/** The query of one page of a list the server filters by `status` and (admins) `ownerId`. */
+export function listPageQuery<S extends string>(
+  filters: { status?: S; ownerId?: string },
+  nextToken?: string,
+) {
+  return {
+    limit: LIST_PAGE_SIZE,
+    ...(nextToken ? { nextToken } : {}),
+    ...(filters.status ? { status: filters.status } : {}),
+    ...(filters.ownerId ? { ownerId: filters.ownerId } : {}),
+  };
+}
+
 /** A list as the console holds it: at most `MAX_PAGES` pages, and whether more were left unread. */
 export interface Listed<T> {
   items: T[];

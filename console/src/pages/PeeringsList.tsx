@@ -17,7 +17,7 @@ import {
   api,
   call,
   callWithStatus,
-  LIST_PAGE_SIZE,
+  listPageQuery,
   type Page,
   PEERING_STATUSES,
   type Peering,
@@ -68,14 +68,7 @@ async function peeringsPage(
 ): Promise<Page<Row>> {
   const page = await call(
     api().GET('/v1/vpc-peerings', {
-      params: {
-        query: {
-          limit: LIST_PAGE_SIZE,
-          ...(nextToken ? { nextToken } : {}),
-          ...(filters.status ? { status: filters.status } : {}),
-          ...(filters.ownerId ? { ownerId: filters.ownerId } : {}),
-        },
-      },
+      params: { query: listPageQuery(filters, nextToken) },
     }),
   );
   await nameGateways(

@@ -1,5 +1,5 @@
 /** What the VPN Gateways list reads; preload.ts starts its first page before the app has loaded. */
-import { api, call, type Gateway, type GatewayStatusValue, LIST_PAGE_SIZE, type Page } from '../api/client';
+import { api, call, type Gateway, type GatewayStatusValue, listPageQuery, type Page } from '../api/client';
 import type { ListFilters } from '../routes';
 
 /** One page of gateways, narrowed on the server by `status` and (admins) `ownerId`. */
@@ -9,14 +9,7 @@ export function gatewaysPage(
 ): Promise<Page<Gateway>> {
   return call(
     api().GET('/v1/gateways', {
-      params: {
-        query: {
-          limit: LIST_PAGE_SIZE,
-          ...(nextToken ? { nextToken } : {}),
-          ...(filters.status ? { status: filters.status } : {}),
-          ...(filters.ownerId ? { ownerId: filters.ownerId } : {}),
-        },
-      },
+      params: { query: listPageQuery(filters, nextToken) },
     }),
   );
 }
