@@ -27,6 +27,8 @@ const TRANSIENT_NAMES = new Set([
   'ServiceUnavailable',
   'ServiceUnavailableException',
   'TimeoutError',
+  // Step Functions' open-execution quota: it clears as running executions end.
+  'ExecutionLimitExceeded',
 ]);
 
 /**

@@ -208,6 +208,9 @@ export async function allocatePeering(
     if (isRefusal(error) && !(await d.repository.getPeering(request.peeringId))) {
       await d.secrets.delete(presharedKeyParam);
     }
+    // A gateway deleted between the checks and the transaction is what the checks would have
+    // found: NotFoundError, which the ASL sends to Rejected and the API answers 404.
+    if (error instanceof GatewayGoneError) throw new NotFoundError(`Gateway ${error.gatewayId}`);
     throw error;
   }
 }

@@ -138,6 +138,7 @@ describe('isTransientAwsError', () => {
   it.each<[string, unknown, boolean]>([
     ['S3 SlowDown', sdkError('SlowDown', 503), true],
     ['a 429 of any name', sdkError('Whatever', 429), true],
+    ["Step Functions' open-execution quota", sdkError('ExecutionLimitExceeded', 400), true],
     ['a connection reset', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), true],
     [
       'fetch’s closed socket',

@@ -13,7 +13,7 @@ import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
 import { allocatePeering } from '../../lambdas/app/peering-workflow';
 import type { Repository } from '../../lambdas/app/ports';
-import { ChecksOutdatedError, ConflictError } from '../../lambdas/core/errors';
+import { ChecksOutdatedError, ConflictError, NotFoundError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { fixtureKeyPair, gatewayRecord } from '../support/gateways';
 import { newPeering, publicKeyOf, uniqueId } from '../support/records';
@@ -125,6 +125,29 @@ describe('allocatePeering', () => {
     // Assess
     expect(again.gatewayIds).toEqual([hub.id, b.id]);
     expect((await repository.getPeering(peeringId))?.status).toBe('PROVISIONING');
+  });
+
+  it('answers NotFoundError when a gateway is deleted between its checks and its transaction', async () => {
+    // Prepare: b goes after the checks (GatewayGoneError from the transaction), as the checks
+    // would have answered had they run later; the ASL sends NotFoundError to Rejected (404).
+    const [hub, b] = await hubAndOverlappingSpokes();
+    const repository = db.repository();
+    const racing: Repository = Object.assign(Object.create(repository) as Repository, {
+      createPeering: async (input: Parameters<Repository['createPeering']>[0]) => {
+        await repository.deleteGateway(b.id);
+        return repository.createPeering(input);
+      },
+    });
+    const peeringId = uniqueId('pcx');
+    const d = { repository: racing, secrets, audit: new MemoryAudit(), clock: () => new Date() };
+
+    // Act
+    const allocation = allocatePeering(d, { peeringId, gatewayId: hub.id, remoteGatewayId: b.id });
+
+    // Assess: nothing written, no key left behind
+    await expect(allocation).rejects.toEqual(new NotFoundError(`Gateway ${b.id}`));
+    expect(await repository.getPeering(peeringId)).toBeUndefined();
+    expect(await secrets.get(`/vpc-peering/peerings/${peeringId}/psk`)).toBeUndefined();
   });
 });
 

@@ -11,6 +11,7 @@
  * the adapters sending through it (s3, ssm) hold the access (lib/access.ts).
  */
 import { createHash } from 'node:crypto';
+import { TransientError } from '../../core/errors';
 import { env } from '../../shared/env';
 import { type RetryOptions, retry } from '../../shared/retry';
 import { isTransientAwsError, transientOn } from '../transient';
@@ -186,9 +187,12 @@ export class S3HttpObjects {
       });
       const failed = elements(text, 'Error')[0];
       if (failed !== undefined) {
-        throw new Error(
-          `S3 DeleteObjects of ${textOf(failed, 'Key')}: ${textOf(failed, 'Code') ?? 'UnknownError'}`,
-        );
+        // A key S3 could not delete for now (SlowDown, InternalError) is retried like a throttled
+        // call. The message names our own key and S3's code, no account or role.
+        const code = textOf(failed, 'Code') ?? 'UnknownError';
+        const message = `S3 DeleteObjects of ${textOf(failed, 'Key')}: ${code}`;
+        const transient = isTransientAwsError(Object.assign(new Error(message), { name: code }));
+        throw transient ? new TransientError(message) : new Error(message);
       }
     }
   }

@@ -107,11 +107,28 @@ test('a key S3 could not delete, listed inside its 200 answer, throws naming the
     ]),
   ]);
 
-  // Act / Assess
-  await expect(objects.deleteMany(['p/a&b', 'p/c'])).rejects.toThrow(
-    'S3 DeleteObjects of p/a&b: AccessDenied',
-  );
+  // Act
+  const refused = await objects.deleteMany(['p/a&b', 'p/c']).catch((error: unknown) => error);
+
+  // Assess: a permanent refusal is not retried as a throttled one would be
+  expect(refused).toEqual(new Error('S3 DeleteObjects of p/a&b: AccessDenied'));
+  expect(refused).not.toBeInstanceOf(TransientError);
 });
+
+test.each(['SlowDown', 'InternalError', 'ServiceUnavailable'])(
+  'a key S3 could not delete for now (%s), inside its 200 answer, is a TransientError',
+  async (code) => {
+    // Prepare
+    const { objects } = objectsAnswering('bucket', [deleteResult([{ key: 'p/c', code }])]);
+
+    // Act
+    const failed = await objects.deleteMany(['p/c']).catch((error: unknown) => error);
+
+    // Assess
+    expect(failed).toBeInstanceOf(TransientError);
+    expect((failed as Error).message).toBe(`S3 DeleteObjects of p/c: ${code}`);
+  },
+);
 
 describe.each([
   ['a listing', (objects: ReturnType<typeof objectsAnswering>['objects']) => objects.list('p/'), listing([])],
