@@ -2,7 +2,7 @@
  * Peering routes: create and delete start their workflow (docs/CONTRACT.md#shape) and wait for it within the
  * request's window, answering with the outcome or "still running".
  */
-import { ConflictError, ItemTooLargeError, NotFoundError, TransientError } from '../../core/errors';
+import { ConflictError, ItemTooLargeError, NotFoundError, PushFailedError, TransientError } from '../../core/errors';
 import { userFacingFailureReason } from '../../core/failure-reasons';
 import type { Page, QueryParameters } from '../../core/pagination';
 import type { Caller } from '../../core/types';
@@ -184,7 +184,12 @@ export async function getPeering(
   return toPublicPeering(await visiblePeering(d, caller, peeringId));
 }
 
-/** Deletes the peering on both sides (delete-peering workflow). */
+/**
+ * Deletes the peering on both sides (delete-peering workflow). Its pushes are best effort (Release
+ * must run whatever they do), so a run that ends SUCCEEDED with a `pushFailure` deleted the record
+ * while a gateway may still hold the peer: PushFailedError (502), as for a revocation; drift repair
+ * pushes the removal again (docs/CONTRACT.md, the peering DELETE rows).
+ */
 export async function deletePeering(
   d: Pick<ApiDeps, 'repository' | 'workflows' | 'clock'>,
   caller: Caller,
@@ -195,7 +200,17 @@ export async function deletePeering(
   const { executionId, executionName } = await startPeeringDeletion(d, peeringId);
   logWorkflowStarted('delete-peering', peeringId, executionName);
   const result = await awaitExecution(d, executionId, timing);
+  if (result.status === 'SUCCEEDED' && pushFailed(result.output)) {
+    logger.warn('Peering deleted, but a gateway did not apply the removal', { peeringId, executionId });
+    throw new PushFailedError(
+      'The peering is deleted, but a gateway did not apply the removal; its configuration push failed and will be retried',
+    );
+  }
   if (result.status === 'SUCCEEDED') return 'done';
   if (result.status === 'RUNNING') return 'running';
   throw unexpectedEnd('delete-peering', executionId, result);
 }
+
+/** Whether a delete-peering run's output holds the failure its best-effort pushes caught. */
+const pushFailed = (output: unknown): boolean =>
+  typeof output === 'object' && output !== null && 'pushFailure' in output;
