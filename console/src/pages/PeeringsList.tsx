@@ -167,8 +167,12 @@ export function PeeringsList({ identity }: { identity: Identity }) {
       notify({ type: 'success', content: `VPC peering ${row.id} deleted on both gateways.` });
       list.reload();
     } catch (error) {
-      if (!wait.holds(error)) setDeleting(undefined);
+      const held = wait.holds(error);
+      if (!held) setDeleting(undefined);
       reportError(`Deleting VPC peering ${row.id}`, error);
+      // The peering may have changed meanwhile (deleted with a push that failed: 502, gone: 404):
+      // the page shows where it stands.
+      if (!held) list.reload();
     } finally {
       setBusy(false);
     }

@@ -49,6 +49,38 @@ describe('VPC Peerings: Delete', () => {
   }, 15_000);
 });
 
+describe('VPC Peerings: a Delete whose push failed', () => {
+  test('shows the error and reads the page again, where the deleted peering is gone', async () => {
+    // Prepare: the delete is stored, but a gateway did not apply it (502 PUSH_FAILED)
+    let deleted = false;
+    const seen = stubApi(({ method, path }) => {
+      if (method === 'DELETE') {
+        deleted = true;
+        return Response.json(
+          {
+            error: {
+              code: 'PUSH_FAILED',
+              message: 'The peering is deleted, but a gateway did not apply the removal',
+            },
+          },
+          { status: 502 },
+        );
+      }
+      if (path === '/v1/vpc-peerings') return Response.json({ items: deleted ? [] : [peering] });
+      return notFound();
+    });
+    renderPage(<PeeringsList identity={identityOf('alice')} />);
+    const row = await screen.findByRole('row', { name: /pcx-1/ });
+    // Act
+    await userEvent.click(within(row).getByRole('button', { name: 'Delete' }));
+    await userEvent.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete' }));
+    // Assess: the API's words are shown, and the page, read again, no longer lists the peering
+    expect(await screen.findByText(/a gateway did not apply the removal/)).toBeTruthy();
+    await waitFor(() => expect(screen.queryByRole('row', { name: /pcx-1/ })).toBeNull());
+    expect(seen.filter((r) => r.method === 'GET' && r.path === '/v1/vpc-peerings').length).toBe(2);
+  }, 15_000);
+});
+
 describe('VPC Peerings: a throttled Delete', () => {
   test('keeps the dialog open, its Delete counting down the Retry-After, then deletes', async () => {
     // Prepare: the first DELETE is throttled for 2 s, the next one is done (204)
