@@ -11,7 +11,6 @@
  */
 import './polyfills';
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
@@ -30,6 +29,7 @@ import {
   reportInvocationsPattern,
   SCHEDULED_EVENT,
 } from '../lambdas/shared/event-patterns';
+import { prepareDataDir } from './data-dir';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { createEventRouter } from './event-router';
 import {
@@ -120,7 +120,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const dataDir = resolve(options.dataDir ?? '.local');
   if (options.authSecret !== undefined) assertStrongAuthSecret(options.authSecret);
   const settings = readRuntimeSettings(options);
-  await mkdir(dataDir, { recursive: true });
+  await prepareDataDir(dataDir);
   const authSecret = options.authSecret ?? (await persistentAuthSecret(dataDir));
 
   const stack: (() => Promise<void>)[] = [];
