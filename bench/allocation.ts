@@ -37,7 +37,7 @@ import { generateKeyPair } from '../lambdas/core/keys';
 import { parseRegisterGatewayBody } from '../lambdas/core/schemas';
 import type { GatewayRecord } from '../lambdas/core/types';
 import { env } from '../lambdas/shared/env';
-import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../runtime/dynamodb-local';
+import { startDynamoDbLocal } from '../runtime/dynamodb-local';
 
 const TABLE = 'bench-allocation';
 const FILLS = [0, 1_000, 10_000];
@@ -54,7 +54,7 @@ interface Measure {
 
 export async function benchAllocation(): Promise<Record<string, unknown>> {
   const local = await startDynamoDbLocal();
-  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: local.endpoint });
+  const client = new DynamoDBClient({ ...local.clientConfig, endpoint: local.endpoint });
   try {
     await ensureTable(client, TABLE);
     const documents = createDocumentClient(client);

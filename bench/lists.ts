@@ -29,7 +29,7 @@ import { intToIpv4, ipv4ToInt } from '../lambdas/core/cidr';
 import type { GatewayRecord, PeerRecord } from '../lambdas/core/types';
 import { createApiHandler } from '../lambdas/http/handler';
 import { env } from '../lambdas/shared/env';
-import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../runtime/dynamodb-local';
+import { startDynamoDbLocal } from '../runtime/dynamodb-local';
 import { median, round, type SectionResult } from './harness';
 
 const TABLE = 'bench-lists';
@@ -244,7 +244,7 @@ async function oldAdminScan(documents: DynamoDBDocumentClient): Promise<{ units:
 /** `sizes`: table sizes to measure at (the section: 1,000 and 100,000). */
 export async function benchLists(sizes: readonly number[] = SIZES): Promise<SectionResult> {
   const local = await startDynamoDbLocal();
-  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: local.endpoint });
+  const client = new DynamoDBClient({ ...local.clientConfig, endpoint: local.endpoint });
   try {
     await createBenchTable(client);
     const documents = createDocumentClient(client);

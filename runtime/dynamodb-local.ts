@@ -3,6 +3,7 @@
  * embedded runtime, the persistence tests and the benchmarks. Needs Java 17+ (docs/CONTRACT.md#tooling-facts).
  */
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -14,6 +15,11 @@ import { settlesWithin } from './repeat';
 export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL_DYNAMODB` or a client's `endpoint`. */
   endpoint: string;
+  /**
+   * Region and credentials for a client of this instance: it answers only requests signed with
+   * the access key id drawn at its start (runtime/LoopbackDynamoDbLocal.java).
+   */
+  clientConfig: LocalClientConfig;
   /** SIGTERM, then SIGKILL after a grace period; resolves once the process has exited. */
   stop(): Promise<void>;
 }
@@ -36,11 +42,24 @@ const READY_POLL_MS = 100;
 const STOP_GRACE_MS = 5_000;
 const STDERR_TAIL_CHARS = 2_000;
 
-/** DynamoDB Local accepts any credentials; with `-sharedDb` region and key id do not matter. */
-export const LOCAL_CLIENT_CONFIG = {
-  region: 'local',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-} as const;
+export interface LocalClientConfig {
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+/**
+ * A client's config for the DynamoDB Local that accepts `accessKeyId`. The launcher checks the key
+ * id only (the signature is not checked, so the secret is any value); with `-sharedDb` the region
+ * does not matter.
+ */
+export function localClientConfig(accessKeyId: string): LocalClientConfig {
+  return { region: 'local', credentials: { accessKeyId, secretAccessKey: 'local' } };
+}
+
+/** 128 random bits as letters and digits (DynamoDB Local refuses other characters in a key id). */
+function drawAccessKeyId(): string {
+  return randomBytes(16).toString('hex');
+}
 
 export class JavaMissingError extends Error {
   override readonly name = 'JavaMissingError';
@@ -57,8 +76,16 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const path = options.dataDir ? resolvePath(options.dataDir) : null;
   if (path) await mkdir(path, { recursive: true });
 
+  // Drawn at each start and handed over in memory and through environments only (docs/SECURITY.md,
+  // "The local runtime"): never in argv or a file other accounts could read.
+  const clientConfig = localClientConfig(drawAccessKeyId());
   // Java runs with its own cwd, hence the absolute data path above.
-  const child = await spawnLoopbackDynamoDbLocal({ port, path, quickStart: options.quickStart });
+  const child = await spawnLoopbackDynamoDbLocal({
+    port,
+    path,
+    accessKeyId: clientConfig.credentials.accessKeyId,
+    quickStart: options.quickStart,
+  });
   const stderr = captureTail(child);
   // A forgotten instance must not keep its parent alive: the exit hook below still kills it.
   child.unref();
@@ -72,12 +99,12 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     await terminate(child, exited);
   };
   try {
-    await waitUntilReady(endpoint, child, stderr);
+    await waitUntilReady({ ...clientConfig, endpoint }, child, stderr);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { endpoint, stop };
+  return { endpoint, clientConfig, stop };
 }
 
 /** Fails early with the install hint instead of an ENOENT from spawn. */
@@ -118,7 +145,12 @@ function captureTail(child: ChildProcess): () => string {
   return () => tail;
 }
 
-async function waitUntilReady(endpoint: string, child: ChildProcess, stderr: () => string): Promise<void> {
+async function waitUntilReady(
+  config: LocalClientConfig & { endpoint: string },
+  child: ChildProcess,
+  stderr: () => string,
+): Promise<void> {
+  const { endpoint } = config;
   let failure: Error | undefined;
   child.once('error', (error: NodeJS.ErrnoException) => {
     failure = error.code === 'ENOENT' ? new JavaMissingError() : error;
@@ -129,7 +161,7 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, stderr: () 
 
   // Loaded only now, while java boots: importing this module stays cheap (runtime/start.ts).
   const { DynamoDBClient, ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
-  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint, maxAttempts: 1 });
+  const client = new DynamoDBClient({ ...config, maxAttempts: 1 });
   const deadline = Date.now() + READY_TIMEOUT_MS;
   try {
     while (Date.now() < deadline) {

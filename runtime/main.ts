@@ -11,7 +11,6 @@
  */
 import './polyfills';
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
@@ -30,6 +29,7 @@ import {
   reportInvocationsPattern,
   SCHEDULED_EVENT,
 } from '../lambdas/shared/event-patterns';
+import { prepareDataDir } from './data-dir';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { createEventRouter } from './event-router';
 import {
@@ -99,10 +99,20 @@ const TABLE_NAME = 'vpc-peering';
 /** The name the report document's invocations carry in their (local) SSM notifications. */
 const REPORT_DOCUMENT = 'vpc-peering-report';
 
-/** Where the handler modules find the local table (set before any of them is imported). */
-function configureStorage(endpoint: string | undefined): void {
-  if (endpoint) process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
+/**
+ * Where the handler modules find the local table, and the credentials it accepts (set before any
+ * of them is imported): their clients read both from the environment. Credentials the caller had
+ * (a profile, a session) would be refused by this DynamoDB Local, and the runtime calls no AWS.
+ */
+function configureStorage(dynamo: DynamoDbLocal | undefined): void {
   process.env.TABLE_NAME = TABLE_NAME;
+  if (!dynamo) return;
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  process.env.AWS_ACCESS_KEY_ID = dynamo.clientConfig.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = dynamo.clientConfig.credentials.secretAccessKey;
+  delete process.env.AWS_SESSION_TOKEN;
+  // The SDK's default chain ignores the two variables above while a profile is named.
+  delete process.env.AWS_PROFILE;
 }
 
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
@@ -110,7 +120,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const dataDir = resolve(options.dataDir ?? '.local');
   if (options.authSecret !== undefined) assertStrongAuthSecret(options.authSecret);
   const settings = readRuntimeSettings(options);
-  await mkdir(dataDir, { recursive: true });
+  await prepareDataDir(dataDir);
   const authSecret = options.authSecret ?? (await persistentAuthSecret(dataDir));
 
   const stack: (() => Promise<void>)[] = [];
@@ -130,8 +140,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         ? await (options.dynamoDbLocal ?? startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }))
         : undefined;
     if (dynamo) stack.push(() => dynamo.stop());
-    configureStorage(dynamo?.endpoint);
-    const tables = dynamo && new DynamoDBClient({});
+    configureStorage(dynamo);
+    const tables = dynamo && new DynamoDBClient({ ...dynamo.clientConfig, endpoint: dynamo.endpoint });
     if (tables) await ensureTable(tables, TABLE_NAME);
 
     // Handler modules are imported only now, so their module-level clients see the environment.
@@ -224,6 +234,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       dynamo &&
       startStreamPoller({
         endpoint: dynamo.endpoint,
+        credentials: dynamo.clientConfig.credentials,
         tableName: TABLE_NAME,
         positionFile: join(dataDir, 'stream-position.json'),
         // A deleted gateway's host is torn down and destroyed by the teardown command the cascade sends.

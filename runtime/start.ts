@@ -6,6 +6,7 @@
  */
 import './polyfills';
 import { join, resolve } from 'node:path';
+import { prepareDataDir } from './data-dir';
 import { startDynamoDbLocal } from './dynamodb-local';
 import { localEnv } from './local-env';
 import { removeCrashLeftovers } from './run-record';
@@ -15,6 +16,8 @@ async function start(): Promise<void> {
   // A mistyped setting fails here, before java is started for nothing.
   readRuntimeSettings({});
   const dataDir = resolve(localEnv.localDataDir());
+  // Before run.json is read: a DATA_DIR that is not this user's alone is refused (runtime/data-dir.ts).
+  await prepareDataDir(dataDir);
   const leftovers = await removeCrashLeftovers(dataDir);
   if (leftovers.length > 0)
     process.stderr.write(`removed what a crashed run left: ${leftovers.join('; ')}\n`);

@@ -21,6 +21,8 @@ import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStr
 
 export interface StreamPollerOptions {
   endpoint: string;
+  /** Those its DynamoDB Local accepts (DynamoDbLocal.clientConfig, runtime/dynamodb-local.ts). */
+  credentials: { accessKeyId: string; secretAccessKey: string };
   tableName: string;
   // biome-ignore lint/suspicious/noConfusingVoidType: like a Lambda handler, it may return nothing.
   handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
@@ -79,7 +81,7 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     endpoint: options.endpoint,
     region: REGION,
     requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS },
-    ...localCredentials(),
+    credentials: options.credentials,
   };
   const tables = new DynamoDBClient(config);
   const streams = new DynamoDBStreamsClient(config);
@@ -295,12 +297,6 @@ function readSavedPosition(file: string): SavedPosition | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** DynamoDB Local accepts any credentials; real ones from the environment are used when set. */
-function localCredentials(): { credentials?: { accessKeyId: string; secretAccessKey: string } } {
-  if (process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE) return {};
-  return { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 }
 
 /** The record as Lambda's event source mapping shapes it (epoch seconds, base64 binaries). */

@@ -50,7 +50,26 @@ export interface Host extends Partial<HostNamespaces> {
 /** The WireGuard interface of every host, in its gateway namespace. */
 export const WG_IF = 'wg0';
 
-export const safeName = (instanceId: string) => instanceId.replace(/[^A-Za-z0-9._-]/g, '_');
+export class UnsafeInstanceIdError extends Error {
+  override readonly name = 'UnsafeInstanceIdError';
+  constructor(instanceId: string) {
+    super(`Instance id ${JSON.stringify(instanceId)} cannot name a host directory`);
+  }
+}
+
+/** One path component that is not `.`, `..` or hidden: the API's instance ids all are (core/schemas.ts). */
+const HOST_DIRECTORY_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * The host directory's name under DATA_DIR/hosts: the instance id itself, or refused. A record is
+ * read back from the table, which the API's checks do not guard on the way out, and root removes
+ * this directory when the host goes (docs/SECURITY.md, "The local runtime"): an id of `..` would
+ * have named DATA_DIR itself, and a `/` another directory.
+ */
+export function hostDirectoryName(instanceId: string): string {
+  if (!HOST_DIRECTORY_NAME.test(instanceId)) throw new UnsafeInstanceIdError(instanceId);
+  return instanceId;
+}
 
 export function namespacesOf(host: Host): string[] {
   return [host.gatewayNamespace, host.instanceNamespace].filter((n): n is string => n !== undefined);

@@ -21,8 +21,8 @@ import {
   type HostGateway,
   type HostInfo,
   type HostMode,
+  hostDirectoryName,
   namespacesOf,
-  safeName,
 } from './host';
 import { type HostIndexEntry, indexEntry, writeHostIndex } from './host-index';
 import { HostScript, parseReport } from './host-script';
@@ -165,7 +165,7 @@ export class LocalHosts {
   }
 
   private async createHost(gateway: HostGateway): Promise<void> {
-    const dir = join(this.dataDir, 'hosts', safeName(gateway.instanceId));
+    const dir = join(this.dataDir, 'hosts', hostDirectoryName(gateway.instanceId));
     const host: Host = {
       gateway,
       // Without the private key the control plane cannot configure a real interface.

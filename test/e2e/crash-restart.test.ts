@@ -15,7 +15,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../lambdas/adapters/dynamodb/client';
 import { peeringIdOfPeerName } from '../../lambdas/core/schemas';
-import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../../runtime/dynamodb-local';
+import { startDynamoDbLocal } from '../../runtime/dynamodb-local';
 import { missingForWireguard, removeNamespaces } from '../../runtime/hosts';
 import { mintToken } from '../../runtime/tokens';
 import { spawnRuntime } from '../support/target';
@@ -138,7 +138,7 @@ type Item = Record<string, unknown>;
 /** Every item of the runtime's table as its last stop left it (DynamoDB Local on DATA_DIR/dynamodb). */
 async function tableItems(): Promise<Item[]> {
   const db = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
-  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: db.endpoint });
+  const client = new DynamoDBClient({ ...db.clientConfig, endpoint: db.endpoint });
   try {
     const documents = createDocumentClient(client);
     const items: Item[] = [];

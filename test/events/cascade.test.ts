@@ -40,6 +40,7 @@ describe('gateway deletion cascade', () => {
   beforeAll(async () => {
     poller = startStreamPoller({
       endpoint: db.endpoint(),
+      credentials: db.clientConfig().credentials,
       tableName: db.tableName,
       intervalMs: 20,
       handler: async (event) => {

@@ -20,6 +20,7 @@ describe('stream poller', () => {
   beforeAll(async () => {
     poller = startStreamPoller({
       endpoint: db.endpoint(),
+      credentials: db.clientConfig().credentials,
       tableName: db.tableName,
       intervalMs: 20,
       log: (message) => logs.push(message),
@@ -134,6 +135,7 @@ describe('stream poller', () => {
     // Prepare
     const own = startStreamPoller({
       endpoint: db.endpoint(),
+      credentials: db.clientConfig().credentials,
       tableName: db.tableName,
       handler: async () => undefined,
     });
@@ -156,6 +158,7 @@ describe('stream poller position across a restart', () => {
     const startPoller = () =>
       startStreamPoller({
         endpoint: db.endpoint(),
+        credentials: db.clientConfig().credentials,
         tableName: db.tableName,
         intervalMs: 20,
         positionFile,
@@ -245,6 +248,7 @@ describe('stream poller: nothing written after start is skipped', () => {
   const pollerThrough = (endpoint: string, pk: string, delivered: (string | undefined)[]) =>
     startStreamPoller({
       endpoint,
+      credentials: db.clientConfig().credentials,
       tableName: db.tableName,
       intervalMs: 20,
       log: () => {},

@@ -1,15 +1,21 @@
 /** The DynamoDB Local launcher of the embedded runtime and the tests. */
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../../lambdas/adapters/dynamodb/schema';
-import { JavaMissingError, LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../../runtime/dynamodb-local';
+import {
+  type DynamoDbLocal,
+  JavaMissingError,
+  localClientConfig,
+  startDynamoDbLocal,
+} from '../../runtime/dynamodb-local';
 
-const tableNames = async (endpoint: string): Promise<string[]> => {
-  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint, maxAttempts: 1 });
+const tableNames = async (local: DynamoDbLocal): Promise<string[]> => {
+  const client = new DynamoDBClient({ ...local.clientConfig, endpoint: local.endpoint, maxAttempts: 1 });
   try {
     return (await client.send(new ListTablesCommand({}))).TableNames ?? [];
   } finally {
@@ -32,30 +38,33 @@ async function listeningAddresses(port: string): Promise<string[]> {
 }
 
 describe('startDynamoDbLocal', () => {
-  it('keeps tables under dataDir across restarts and stops listening once stopped', async () => {
+  it('keeps tables under dataDir across restarts, with a new access key id, and stops listening once stopped', async () => {
     // Prepare
     const dataDir = await mkdtemp(join(tmpdir(), 'ddb-local-'));
     try {
       const first = await startDynamoDbLocal({ dataDir });
-      const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: first.endpoint });
+      const client = new DynamoDBClient({ ...first.clientConfig, endpoint: first.endpoint });
       await ensureTable(client, 'kept');
       client.destroy();
       await first.stop();
 
       // Act
       const second = await startDynamoDbLocal({ dataDir });
-      const tables = await tableNames(second.endpoint);
+      const tables = await tableNames(second);
       await second.stop();
 
       // Assess
       expect(tables).toEqual(['kept']);
-      await expect(tableNames(second.endpoint)).rejects.toThrow();
+      await expect(tableNames(second)).rejects.toThrow();
+      expect(second.clientConfig.credentials.accessKeyId).not.toBe(
+        first.clientConfig.credentials.accessKeyId,
+      );
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
 
-  it('listens on the loopback address only (it accepts any credentials)', async () => {
+  it('listens on the loopback address only', async () => {
     // Prepare
     const local = await startDynamoDbLocal();
     try {
@@ -66,6 +75,44 @@ describe('startDynamoDbLocal', () => {
       expect(listening.length).toBeGreaterThan(0);
       for (const address of listening) expect(address).toMatch(/^(\[::ffff:)?127\.0\.0\.1\]?$/);
     } finally {
+      await local.stop();
+    }
+  });
+
+  it('answers only the access key id drawn at its start, which its command line does not show', async () => {
+    // Prepare: another account on the machine knows the port (ps shows it), not the key id.
+    const local = await startDynamoDbLocal();
+    const foreign = new DynamoDBClient({
+      ...localClientConfig('AKIDANOTHERLOCALUSER'),
+      endpoint: local.endpoint,
+      maxAttempts: 1,
+    });
+    try {
+      // Act
+      const refused = await foreign.send(new ListTablesCommand({})).catch((error: Error) => error);
+      const unsigned = await fetch(local.endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'DynamoDB_20120810.ListTables',
+        },
+        body: '{}',
+      });
+      const own = await tableNames(local);
+
+      // Assess
+      expect(refused).toMatchObject({
+        name: 'UnrecognizedClientException',
+        $metadata: { httpStatusCode: 400 },
+      });
+      expect(unsigned.status).toBe(400);
+      expect(own).toEqual([]);
+      const keyId = local.clientConfig.credentials.accessKeyId;
+      expect(keyId).toMatch(/^[0-9a-f]{32}$/);
+      expect(commandLineOf(local)).toContain(`-port\0${new URL(local.endpoint).port}`);
+      expect(commandLineOf(local)).not.toContain(keyId);
+    } finally {
+      foreign.destroy();
       await local.stop();
     }
   });
@@ -87,3 +134,17 @@ describe('startDynamoDbLocal', () => {
     }
   });
 });
+
+/** The java command line of `local`, as every account reads it (/proc/<pid>/cmdline, NUL-separated). */
+function commandLineOf(local: DynamoDbLocal): string {
+  const port = `-port\0${new URL(local.endpoint).port}\0`;
+  for (const pid of readdirSync('/proc').filter((entry) => /^[0-9]+$/.test(entry))) {
+    try {
+      const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (line.includes('LoopbackDynamoDbLocal') && line.includes(port)) return line;
+    } catch {
+      // A process that ended meanwhile.
+    }
+  }
+  throw new Error(`No java process with ${port} found`);
+}

@@ -16,7 +16,6 @@ import type { CommandBus } from '../../lambdas/app/ports';
 import { storeStatusReport } from '../../lambdas/app/status-reports';
 import { ItemTooLargeError } from '../../lambdas/core/errors';
 import { boundedStatusReport, STATUS_REPORT_MAX_PEERS } from '../../lambdas/core/status';
-import { LOCAL_CLIENT_CONFIG } from '../../runtime/dynamodb-local';
 import { useDynamoDb } from '../support/dynamodb';
 import { RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
@@ -29,7 +28,7 @@ const db = useDynamoDb();
 /** Every record of the table's stream so far (DynamoDB Local has one shard per table here). */
 async function streamRecords(): Promise<_Record[]> {
   const { Table } = await db.client().send(new DescribeTableCommand({ TableName: db.tableName }));
-  const streams = new DynamoDBStreamsClient({ ...LOCAL_CLIENT_CONFIG, endpoint: db.endpoint() });
+  const streams = new DynamoDBStreamsClient({ ...db.clientConfig(), endpoint: db.endpoint() });
   try {
     const { StreamDescription } = await streams.send(
       new DescribeStreamCommand({ StreamArn: Table?.LatestStreamArn }),

@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { type DynamoDbLocal, JavaMissingError, startDynamoDbLocal } from '../../runtime/dynamodb-local';
 
 export const SHARED_DYNAMODB_ENDPOINT = 'VPG_TEST_DYNAMODB_ENDPOINT';
+/** The only access key id it answers (docs/SECURITY.md, "The local runtime"): in the workers' environment, never on disk. */
+export const SHARED_DYNAMODB_ACCESS_KEY_ID = 'VPG_TEST_DYNAMODB_ACCESS_KEY_ID';
 export const TEMP_ROOT = 'VPG_TEST_TEMP_ROOT';
 
 /** Read back by global-teardown.ts, which jest runs in this same process (not in a worker). */
@@ -54,4 +56,5 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   process.env[SHARED_DYNAMODB_ENDPOINT] = shared.vpgSharedDynamoDb.endpoint;
+  process.env[SHARED_DYNAMODB_ACCESS_KEY_ID] = shared.vpgSharedDynamoDb.clientConfig.credentials.accessKeyId;
 }

@@ -9,7 +9,8 @@
  *   beforeEach(() => provideDependencies({ repository: db.repository() }));
  *
  * Handlers that build their own clients from the environment can use `db.endpoint()` and
- * `db.tableName` as AWS_ENDPOINT_URL_DYNAMODB and TABLE_NAME (credentials: LOCAL_CLIENT_CONFIG).
+ * `db.tableName` as AWS_ENDPOINT_URL_DYNAMODB and TABLE_NAME, with `db.clientConfig()`'s
+ * credentials: DynamoDB Local answers only the key id drawn at its start.
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,8 +18,13 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../lambdas/adapters/dynamodb/client';
 import { DynamoRepository, type DynamoRepositoryOptions } from '../../lambdas/adapters/dynamodb/repository';
 import { ensureTable } from '../../lambdas/adapters/dynamodb/schema';
-import { type DynamoDbLocal, LOCAL_CLIENT_CONFIG, startDynamoDbLocal } from '../../runtime/dynamodb-local';
-import { SHARED_DYNAMODB_ENDPOINT } from '../setup/global-setup';
+import {
+  type DynamoDbLocal,
+  type LocalClientConfig,
+  localClientConfig,
+  startDynamoDbLocal,
+} from '../../runtime/dynamodb-local';
+import { SHARED_DYNAMODB_ACCESS_KEY_ID, SHARED_DYNAMODB_ENDPOINT } from '../setup/global-setup';
 
 export interface DynamoDbFixture {
   /** A repository on the test table (a new one per call, sharing the client). */
@@ -27,6 +33,8 @@ export interface DynamoDbFixture {
   client(): DynamoDBClient;
   tableName: string;
   endpoint(): string;
+  /** Region and the credentials this DynamoDB Local accepts, for a client of its own. */
+  clientConfig(): LocalClientConfig;
 }
 
 /** Java start-up plus table creation; generous because CI machines can be slow. */
@@ -37,6 +45,7 @@ export function useDynamoDb(): DynamoDbFixture {
   const tableName = `test-${randomUUID()}`;
   let local: DynamoDbLocal | undefined;
   let endpoint: string | undefined;
+  let config: LocalClientConfig | undefined;
   let client: DynamoDBClient | undefined;
   let documents: DynamoDBDocumentClient | undefined;
 
@@ -48,13 +57,17 @@ export function useDynamoDb(): DynamoDbFixture {
 
   beforeAll(async () => {
     endpoint = process.env[SHARED_DYNAMODB_ENDPOINT];
-    if (!endpoint) {
+    const sharedKeyId = process.env[SHARED_DYNAMODB_ACCESS_KEY_ID];
+    if (endpoint && sharedKeyId) {
+      config = localClientConfig(sharedKeyId);
+    } else {
       // The quick JIT tier, as npm start runs it (docs/DECISIONS.md, "Test time").
       local = await startDynamoDbLocal({ quickStart: true });
       endpoint = local.endpoint;
+      config = local.clientConfig;
     }
     client = new DynamoDBClient({
-      ...LOCAL_CLIENT_CONFIG,
+      ...config,
       endpoint,
       // Concurrency tests fire hundreds of requests at once; the default pool of 50 only queues them.
       requestHandler: { httpAgent: { maxSockets: MAX_SOCKETS } },
@@ -76,5 +89,6 @@ export function useDynamoDb(): DynamoDbFixture {
     client: () => started(client),
     tableName,
     endpoint: () => started(endpoint),
+    clientConfig: () => started(config),
   };
 }
