@@ -2,7 +2,13 @@
  * Peering routes: create and delete start their workflow (docs/CONTRACT.md#shape) and wait for it within the
  * request's window, answering with the outcome or "still running".
  */
-import { ConflictError, ItemTooLargeError, NotFoundError, PushFailedError, TransientError } from '../../core/errors';
+import {
+  ConflictError,
+  ItemTooLargeError,
+  NotFoundError,
+  PushFailedError,
+  TransientError,
+} from '../../core/errors';
 import { userFacingFailureReason } from '../../core/failure-reasons';
 import type { Page, QueryParameters } from '../../core/pagination';
 import type { Caller } from '../../core/types';
