@@ -5,6 +5,7 @@
  */
 import { type AddressPolicy, DEFAULT_ADDRESS_POLICY } from '../core/address-rules';
 import { GatewayGoneError, ValidationError } from '../core/errors';
+import { isOlder, predatesIncarnation } from '../core/event-times';
 import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/schemas';
 import type { GatewayRecord, PeerRecord } from '../core/types';
 import { GATEWAY_FIELDS, pickFields } from '../core/views';
@@ -17,11 +18,12 @@ import { keyHoldersOn } from './public-key-holders';
 import { type PushRun, startGatewayPush } from './push-runs';
 
 /**
- * Deletes the gateway item only; the stream REMOVE it causes starts the cascade. An event stamped
- * before the last thing applied to the gateway the id holds now (`eventTime`: an earlier
- * incarnation's deletion, delivered again after the id was registered again) deletes nothing
+ * Deletes the gateway item only; the stream REMOVE it causes starts the cascade. An event of an
+ * earlier incarnation (`eventTime` at or before the end of the one the gateway replaced: its
+ * deletion delivered again after the id was registered again) deletes nothing
  * (docs/CONTRACT.md#events). The delete is bound to the incarnation read: one registered between
- * the read and the delete is read and judged anew.
+ * the read and the delete is read and judged anew. The tombstone keeps `eventTime`, for the next
+ * incarnation to know when this one ended.
  */
 export async function gatewayDeleted(
   d: Pick<Dependencies, 'repository'>,
@@ -30,17 +32,17 @@ export async function gatewayDeleted(
 ): Promise<GatewayRecord | undefined> {
   for (let attempt = 1; ; attempt += 1) {
     const current = await d.repository.getGateway(gatewayId);
-    if (current && eventTime !== undefined && predatesGateway(eventTime, current)) {
+    if (current && eventTime !== undefined && predatesIncarnation(eventTime, current)) {
       logger.warn('deletion of an earlier incarnation ignored', {
         gatewayId,
         eventTime,
         createdAt: current.createdAt,
-        lastApplied: lastAppliedTime(current),
+        priorIncarnationEndedAt: current.priorIncarnationEndedAt,
       });
       return undefined;
     }
     try {
-      const removed = await d.repository.deleteGateway(gatewayId, current?.createdAt ?? null);
+      const removed = await d.repository.deleteGateway(gatewayId, current?.createdAt ?? null, eventTime);
       if (removed) await d.repository.releaseInstance(removed.instanceId, removed.id);
       return removed;
     } catch (error) {
@@ -103,10 +105,18 @@ export async function gatewayUpdated(
   if (id === undefined) throw new ValidationError('is required', 'id');
   return underUpdateLease(d, id, async () => {
     const existing = await d.repository.getGateway(id);
+    // One of an earlier incarnation, delivered after the id was registered again, would move the
+    // new one back to the old instance (docs/CONTRACT.md#events).
+    if (existing && eventTime !== undefined && predatesIncarnation(eventTime, existing)) {
+      logger.warn('update of an earlier incarnation ignored', {
+        gatewayId: id,
+        eventTime,
+        priorIncarnationEndedAt: existing.priorIncarnationEndedAt,
+      });
+      return { gateway: existing, pushes: [], ignored: true };
+    }
     // One refused while another ran is retried minutes later (gateway-update-lease.ts): a newer
-    // update may have run meanwhile, whose values it must not bring back. One of an earlier
-    // incarnation, delivered after the id was registered again, would move it back: the
-    // registration's time is the first one applied (registerGateway).
+    // update may have run meanwhile, whose values it must not bring back.
     const applied = existing?.updateEventTime;
     if (existing && eventTime !== undefined && applied !== undefined && isOlder(eventTime, applied)) {
       logger.warn('update older than the one applied: ignored', { gatewayId: id, eventTime, applied });
@@ -126,25 +136,6 @@ function receivedTime(eventTime: string, now: string): string {
   logger.warn('update stamped in the future: kept as received now', { eventTime, now });
   return now;
 }
-
-/**
- * The time of the last thing applied to the gateway as events see it: its last "Updated" event's
- * `time`, or its registration's (registerGateway records it there; createdAt for a gateway
- * registered before it did). docs/DECISIONS.md, "Events of an earlier incarnation".
- */
-const lastAppliedTime = (gateway: GatewayRecord): string => gateway.updateEventTime ?? gateway.createdAt;
-
-/** Whether an event of `time` predates the gateway the id holds now (isOlder than lastAppliedTime). */
-const predatesGateway = (time: string, gateway: GatewayRecord): boolean =>
-  isOlder(time, lastAppliedTime(gateway));
-
-/**
- * Whether an event of `time` is older than `applied`: in an earlier second, as EventBridge stamps
- * whole seconds (the same second is not older).
- */
-const isOlder = (time: string, applied: string): boolean => wholeSeconds(time) < wholeSeconds(applied);
-
-const wholeSeconds = (time: string): number => Math.floor(Date.parse(time) / 1000);
 
 /**
  * The sweep's re-drive of a gateway's peer walk owed past its bound (its event's retries spent,

@@ -141,12 +141,16 @@ export interface IdempotencyRecord {
 export interface GatewayStore {
   /**
    * Conditional create; ConflictError GATEWAY_EXISTS when the id is taken, GATEWAY_BEING_DELETED
-   * while the cascade of the id's deleted predecessor is pending (beginGatewayCascade).
+   * while the cascade of the id's deleted predecessor is pending (beginGatewayCascade). Replacing
+   * the predecessor's tombstone, it stores when that incarnation ended as the record's
+   * `priorIncarnationEndedAt` (core/event-times.ts incarnationEnd); a `gateway` given one has it
+   * replaced, and an id without a tombstone gets none.
    */
   createGateway(gateway: GatewayRecord): Promise<void>;
   /**
-   * Insert or replace the registry fields (event "VPN Gateway Updated"); keeps desiredGeneration,
-   * and clientConfigChangedAt and peerWalkOwedSince when `gateway` has none.
+   * Insert or replace the registry fields (event "VPN Gateway Updated"); keeps desiredGeneration
+   * and priorIncarnationEndedAt, and clientConfigChangedAt and peerWalkOwedSince when `gateway` has
+   * none. Never replaces a tombstone (GatewayGoneError): only createGateway does.
    */
   upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord>;
   /** Removes the gateway's peerWalkOwedSince if it is still `owedSince` (a later update's stays). */
@@ -176,8 +180,15 @@ export interface GatewayStore {
    * it checked, or null when it found none (then only the tombstone is written, as for an id
    * deleted already). When the id holds anything else now, nothing is written and
    * GatewayGoneError says so. Omitted: whatever the id holds (tests and tools).
+   * The tombstone keeps when the deletion happened (`deletedAt`) and `deletingEventTime`, the
+   * `time` of the "VPN Gateway Deleted" event deleting it (none for the API's deletion; on an id
+   * already deleted, the later of the one kept and this one): createGateway reads both.
    */
-  deleteGateway(id: string, incarnation?: string | null): Promise<GatewayRecord | undefined>;
+  deleteGateway(
+    id: string,
+    incarnation?: string | null,
+    deletingEventTime?: string,
+  ): Promise<GatewayRecord | undefined>;
   /**
    * Asked by the cascade of the incarnation deleted at `generation` (its last desiredGeneration)
    * before it touches anything of the id: true while that cascade is pending (the id's tombstone

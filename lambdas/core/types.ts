@@ -50,11 +50,16 @@ export interface GatewayRecord extends Gateway {
    */
   peerWalkOwedSince?: string;
   /**
-   * The `time` of the last "VPN Gateway Updated" applied, or of the registration when none was
-   * (app/api/gateways.ts): an event older than it is history, or an earlier incarnation's, and is
-   * ignored (app/gateway-lifecycle.ts). Absent: none applied with a time.
+   * The `time` of the last "VPN Gateway Updated" applied: an update older than it is history and
+   * is ignored (app/gateway-lifecycle.ts). Absent: none applied with a time.
    */
   updateEventTime?: string;
+  /**
+   * When the id's previous incarnation ended, copied from its tombstone by the registration that
+   * replaced it (createGateway; core/event-times.ts incarnationEnd): a "Deleted" or "Updated" event
+   * stamped at or before it is that incarnation's and changes nothing. Absent: no predecessor known.
+   */
+  priorIncarnationEndedAt?: string;
 }
 
 /** An entry of a gateway's peer list, as the API shows it. */

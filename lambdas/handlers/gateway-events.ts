@@ -1,7 +1,8 @@
 /**
  * EventBridge rule target for `vpn.gateways` events (docs/CONTRACT.md#events): "VPN Gateway Deleted" removes
- * the gateway item (the stream then drives the cascade) unless the event predates the gateway the
- * id holds now (one registered again after it), "VPN Gateway Updated" upserts the
+ * the gateway item (the stream then drives the cascade) unless the event is an earlier
+ * incarnation's (stamped at or before the end of the one the gateway replaced), "VPN Gateway
+ * Updated" upserts the
  * registry and, when the gateway's endpoint or public key changed, starts a push-gateway execution per peer
  * gateway (and one of its own when its listenPort changed) without waiting for them; when its
  * instance changed, deletes what was published for the old instance, sends it the teardown command

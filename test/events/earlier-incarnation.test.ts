@@ -1,8 +1,9 @@
 /**
  * Events of a gateway's earlier incarnation delivered after its id was registered again (an async
  * retry, a duplicate delivery, a dead-letter redrive, an archive replay): they change nothing of
- * the gateway the id holds now (docs/CONTRACT.md#events; reviews s16b). Through the real
- * gateway-events handler, on the in-memory repository; the cascade is ended by hand.
+ * the gateway the id holds now (docs/CONTRACT.md#events; reviews s16b); and the events of a gateway
+ * with no earlier incarnation all apply, whatever the two clocks say (review s16h). Through the
+ * real gateway-events handler, on the in-memory repository; the cascade is ended by hand.
  */
 import type { Context } from 'aws-lambda';
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
@@ -64,7 +65,7 @@ describe('events of an earlier incarnation delivered after the id was registered
 
   it.each([
     ['registered through the API', true],
-    ['registered before registrations recorded their time (its createdAt)', false],
+    ['registered by createGateway alone', false],
   ])(
     'leaves the gateway registered again alone when the Deleted event is delivered again: %s',
     async (_case, api) => {
@@ -96,6 +97,55 @@ describe('events of an earlier incarnation delivered after the id was registered
       );
     },
   );
+
+  it('ignores the redelivered Deleted when the product stamps 2 s ahead: the tombstone kept its time', async () => {
+    // Prepare: deleted at T0 on the control plane's clock by an event the product stamped T0+2 s;
+    // its cascade ends and the id is registered again at T0+1.5 s, before that stamp.
+    const gateway = gatewayRecord({ instanceId: 'i-old' });
+    await register(gateway, 'i-old');
+    const deleted = await deletedBy(gateway.id, at(2000));
+    now = at(1500);
+    await register(gateway, 'i-new');
+
+    // Act: the deletion delivered again, then the product's deletion of the new one.
+    await handler(deleted, context);
+    const afterRedelivery = (await repository.getGateway(gateway.id))?.instanceId;
+    await handler(busEvent(GATEWAY_DELETED, { gatewayId: gateway.id }, { time: at(3000) }), context);
+
+    // Assess
+    expect(afterRedelivery).toBe('i-new');
+    expect(await repository.getGateway(gateway.id)).toBeUndefined();
+  });
+
+  it('deletes a fresh id on a Deleted stamped the second before its registration ended (product clock behind)', async () => {
+    // Prepare: never registered before; registered at 12:00:05.100 on the control plane's clock.
+    now = at(5100);
+    const gateway = gatewayRecord({ instanceId: 'i-fresh' });
+    await register(gateway, gateway.instanceId);
+    now = at(6000);
+
+    // Act
+    await handler(busEvent(GATEWAY_DELETED, { gatewayId: gateway.id }, { time: at(4000) }), context);
+
+    // Assess: gone, and its instance free again.
+    expect(await repository.getGateway(gateway.id)).toBeUndefined();
+    await expect(repository.claimInstance('i-fresh', 'gw-other')).resolves.toBeUndefined();
+  });
+
+  it('applies to a fresh id an Updated stamped the second before its registration ended (put while it ran)', async () => {
+    // Prepare: never registered before; registered at 12:00:05.100 on the control plane's clock.
+    now = at(5100);
+    const gateway = gatewayRecord({ instanceId: 'i-fresh' });
+    await register(gateway, gateway.instanceId);
+    now = at(6000);
+
+    // Act: the instance's public IP, stamped 12:00:04.
+    const moved = { ...toPublicGateway(gateway), publicIp: '198.51.100.9' };
+    await handler(busEvent(GATEWAY_UPDATED, moved, { time: at(4000) }), context);
+
+    // Assess
+    expect((await repository.getGateway(gateway.id))?.publicIp).toBe('198.51.100.9');
+  });
 
   it('deletes a gateway registered in the same second as the event: EventBridge stamps whole seconds', async () => {
     // Prepare: registered at 12:00:00.700, the event stamped 12:00:00.

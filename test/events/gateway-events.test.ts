@@ -38,8 +38,8 @@ describe('gateway-events handler', () => {
   afterAll(() => resetDependencies());
 
   it('deletes the gateway item, and a second delivery is a no-op', async () => {
-    // Prepare: registered before the event (one stamped earlier is an earlier incarnation's).
-    const gateway = gatewayRecord({ createdAt: NOW.toISOString() });
+    // Prepare
+    const gateway = gatewayRecord();
     await repository.createGateway(gateway);
 
     // Act

@@ -1,7 +1,8 @@
 /**
  * Gateway tombstones on the table, where the Repository contract cannot look or stage: the
  * `cascadePending` mark's values, a tombstone written before the mark existed, and registrations
- * whose tombstone read is overtaken (by a delete of the live gateway, by the cascade marking it).
+ * whose tombstone read is overtaken (by a delete of the live gateway, by the cascade marking it, by
+ * a "Deleted" event stamping it again).
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoGatewayStore } from '../../lambdas/adapters/dynamodb/gateway-store';
@@ -70,6 +71,30 @@ describe('gateway tombstones', () => {
 
     // Assess: 6, not the 0 the stale read gave.
     expect((await db.repository().getGateway(gateway.id))?.desiredGeneration).toBe(6);
+  });
+
+  it('copies the end of the tombstone as written, not as read, when a Deleted event stamps it meanwhile', async () => {
+    // Prepare: deleted through the API at 12:00:00.500, its cascade ended; registering the id again
+    // reads that tombstone, then the product's Deleted (stamped 12:00:02, its clock ahead) is
+    // handled before the registration writes.
+    const gateway = gatewayRecord({ id: uniqueId('gw') });
+    await db.repository().createGateway(gateway);
+    await db.repository({ clock: () => new Date('2026-12-05T12:00:00.500Z') }).deleteGateway(gateway.id);
+    await db.repository().endGatewayCascade(gateway.id, 0);
+    const table = new TableOvertakenOnTombstoneRead(() =>
+      db
+        .repository({ clock: () => new Date('2026-12-05T12:00:01.000Z') })
+        .deleteGateway(gateway.id, null, '2026-12-05T12:00:02Z'),
+    );
+    const store = new DynamoGatewayStore(table, () => new Date(), {} as Paging);
+
+    // Act
+    await store.createGateway(gateway);
+
+    // Assess: the event's time, not the 12:00:00.500 the stale read gave.
+    expect((await db.repository().getGateway(gateway.id))?.priorIncarnationEndedAt).toBe(
+      '2026-12-05T12:00:02Z',
+    );
   });
 });
 

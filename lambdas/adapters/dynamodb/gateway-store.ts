@@ -14,23 +14,17 @@ import type { GatewayRecord } from '../../core/types';
 import type { AllocatingGateway } from './allocator';
 import { failedCondition, isConditionalCheckFailure } from './errors';
 import {
-  epochSeconds,
-  type GatewayItem,
-  gatewayItem,
-  keys,
-  SWEEP_INDEX_KEYS,
-  toGatewayRecord,
-} from './items';
+  deleteTombstoneAsRead,
+  incarnationEndOf,
+  restampTombstone,
+  TOMBSTONE_STAMP,
+  tombstoneStamp,
+} from './gateway-tombstones';
+import { type GatewayItem, gatewayItem, keys, SWEEP_INDEX_KEYS, toGatewayRecord } from './items';
 import { gatewayList } from './list-queries';
 import { type Paging, sealedPage } from './page-tokens';
 import { PEER_KEYS_INDEXED } from './public-keys';
 import { AGAIN, type Item, type Table, type TransactItem } from './table';
-
-/** Longer than EventBridge retries an event (24 h) and than a dead-letter queue keeps one (14 days). */
-const TOMBSTONE_TTL_SECONDS = 30 * 24 * 60 * 60;
-
-/** The tombstone's own attributes, set without replacing the item: its lastGeneration stays. */
-const TOMBSTONE_STAMP = 'SET entity = :entity, deletedAt = :deletedAt, expiresAt = :expiresAt';
 
 /**
  * The gateway's update lease: an item in its partition, so the cascade's purge removes it with the
@@ -38,13 +32,6 @@ const TOMBSTONE_STAMP = 'SET entity = :entity, deletedAt = :deletedAt, expiresAt
  * removes one left by a run that stopped.
  */
 const updateLeaseKey = (gatewayId: string) => ({ pk: keys.gatewayPartition(gatewayId), sk: 'UPDATE_LEASE' });
-
-/**
- * The tombstone's `cascadePending`: true from the delete (same transaction) until the cascade of
- * the incarnation deleted at `lastGeneration` ended, then false. Absent on a tombstone written
- * before the mark existed, or on one of an id that was never registered: no cascade waits then.
- */
-const CASCADE_NOT_PENDING = '(attribute_not_exists(cascadePending) OR cascadePending = :ended)';
 
 /**
  * What the cascade needs of the deleted gateway besides its id and lastGeneration (RemovedGateway):
@@ -74,6 +61,8 @@ export class DynamoGatewayStore implements GatewayStore {
    * (docs/DECISIONS.md, "Tenant isolation"): an instance still holding the old one's would refuse
    * every push as stale. Not while the predecessor's cascade is pending (GATEWAY_BEING_DELETED):
    * it deletes the key at the id's name and purges the id's partition, the new incarnation's.
+   * The tombstone's times become the record's priorIncarnationEndedAt (events of the predecessor
+   * are told apart by it: docs/CONTRACT.md#events).
    */
   async createGateway(gateway: GatewayRecord): Promise<void> {
     return this.table.retrying('createGateway', async () => {
@@ -82,17 +71,16 @@ export class DynamoGatewayStore implements GatewayStore {
       const last = tombstone?.lastGeneration;
       const known = typeof last === 'number';
       const desiredGeneration = Math.max(gateway.desiredGeneration, known ? last + 1 : 0);
+      const { priorIncarnationEndedAt: _given, ...fields } = gateway;
+      const ended = tombstone && incarnationEndOf(tombstone);
+      const record = {
+        ...fields,
+        desiredGeneration,
+        ...(ended === undefined ? {} : { priorIncarnationEndedAt: ended }),
+      };
       const reasons = await this.table.transact([
-        this.table.putItem(newGatewayItem({ ...gateway, desiredGeneration }), 'attribute_not_exists(pk)'),
-        // Only the tombstone as read: a delete of the id committed since has a higher lastGeneration,
-        // and a cascade that marked an older tombstone (beginGatewayCascade) has it pending.
-        known
-          ? this.table.deleteItem(
-              keys.tombstone(gateway.id),
-              `lastGeneration = :last AND ${CASCADE_NOT_PENDING}`,
-              { ':last': last, ':ended': false },
-            )
-          : this.table.deleteItem(keys.tombstone(gateway.id), 'attribute_not_exists(lastGeneration)'),
+        this.table.putItem(newGatewayItem(record), 'attribute_not_exists(pk)'),
+        deleteTombstoneAsRead(this.table, gateway.id, tombstone),
       ]);
       if (!reasons) return;
       if (failedCondition(reasons[0])) throw new ConflictError('GATEWAY_EXISTS');
@@ -132,6 +120,7 @@ export class DynamoGatewayStore implements GatewayStore {
       desiredGeneration,
       privateKeyParam,
       createdAt,
+      priorIncarnationEndedAt: _ended,
       allocatedCount,
       [PEER_KEYS_INDEXED]: _indexed,
       ...replaced
@@ -173,7 +162,7 @@ export class DynamoGatewayStore implements GatewayStore {
 
   /**
    * Deletes the gateway item (its stream REMOVE starts the cascade) and, in the same transaction,
-   * writes its tombstone, kept for TOMBSTONE_TTL_SECONDS: no late or redelivered upsert re-creates
+   * writes its tombstone, kept for TOMBSTONE_TTL_SECONDS (gateway-tombstones.ts): no late or redelivered upsert re-creates
    * the gateway, and `lastGeneration` lets a registration of the id continue above it.
    * The tombstone is updated, never replaced: a repeated delete (a redelivered event, a retry after
    * releaseInstance failed) finds no gateway and must leave the lastGeneration the first one wrote.
@@ -183,15 +172,16 @@ export class DynamoGatewayStore implements GatewayStore {
    * Every write is conditioned on what was read, `createdAt` included, and `incarnation` (the
    * caller's read) is compared with each read: a gateway deleted and registered again since the
    * caller checked it is left alone (GatewayGoneError, nothing written).
+   * The tombstone keeps `deletingEventTime` (the deleting event's `time`; none for the API's): on a
+   * live gateway's delete that one, on an id deleted already the later of the one kept and it.
    */
-  async deleteGateway(id: string, incarnation?: string | null): Promise<GatewayRecord | undefined> {
+  async deleteGateway(
+    id: string,
+    incarnation?: string | null,
+    deletingEventTime?: string,
+  ): Promise<GatewayRecord | undefined> {
     return this.table.retrying('deleteGateway', async () => {
-      const deletedAt = this.clock();
-      const stamp = {
-        ':entity': 'tombstone',
-        ':deletedAt': deletedAt.toISOString(),
-        ':expiresAt': epochSeconds(deletedAt) + TOMBSTONE_TTL_SECONDS,
-      };
+      const stamp = tombstoneStamp(this.clock());
       const old = await this.table.get(keys.gateway(id));
       const removed = old && toGatewayRecord(old);
       if (incarnation !== undefined && (removed?.createdAt ?? null) !== incarnation) {
@@ -201,11 +191,7 @@ export class DynamoGatewayStore implements GatewayStore {
         // Only while the id still holds no gateway: one registered since is not this delete's.
         const reasons = await this.table.transact([
           this.table.conditionCheck(keys.gateway(id), 'attribute_not_exists(pk)'),
-          this.table.updateItem({
-            Key: keys.tombstone(id),
-            UpdateExpression: TOMBSTONE_STAMP,
-            ExpressionAttributeValues: stamp,
-          }),
+          await restampTombstone(this.table, id, stamp, deletingEventTime),
         ]);
         return reasons ? AGAIN : undefined;
       }
@@ -224,9 +210,13 @@ export class DynamoGatewayStore implements GatewayStore {
         ),
         this.table.updateItem({
           Key: keys.tombstone(id),
-          UpdateExpression: `${TOMBSTONE_STAMP}, lastGeneration = :generation, cascadePending = :pending, ${CASCADE_INPUT}, ${SWEEP_SINCE_DELETED}`,
+          // No tombstone lives beside a gateway (createGateway removed it): its event time is this one.
+          UpdateExpression: `${TOMBSTONE_STAMP}, lastGeneration = :generation, cascadePending = :pending, ${CASCADE_INPUT}, ${SWEEP_SINCE_DELETED}${
+            deletingEventTime === undefined ? ' REMOVE deletingEventTime' : ', deletingEventTime = :eventTime'
+          }`,
           ExpressionAttributeValues: {
             ...stamp,
+            ...(deletingEventTime === undefined ? {} : { ':eventTime': deletingEventTime }),
             ':generation': removed.desiredGeneration,
             ':pending': true,
             ':sweepShard': keys.sweepShard('cascade', id),

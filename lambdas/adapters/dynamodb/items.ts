@@ -169,6 +169,7 @@ const GATEWAY_RECORD_FIELDS = [
   'clientConfigChangedAt',
   'peerWalkOwedSince',
   'updateEventTime',
+  'priorIncarnationEndedAt',
 ] as const satisfies readonly (keyof GatewayRecord)[];
 
 const PEER_RECORD_FIELDS = [

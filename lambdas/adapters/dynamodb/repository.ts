@@ -5,7 +5,7 @@
  *
  *   table.ts              get/put/update/delete, transactions, paging, metering, retry
  *   allocator.ts          tunnel addresses: candidates, reservations, orphans, gateway counters
- *   gateway-store.ts      GW#<id>/META, tombstones
+ *   gateway-store.ts      GW#<id>/META, tombstones (their writes: gateway-tombstones.ts)
  *   peer-store.ts         GW#<id>/PEER#<name>: road-warriors, endpoints, residue
  *   peering-store.ts      PEERING#<id>, PAIR# locks, both sides in one transaction
  *   status-store.ts       GW#<id>/APPLIED and /STATUS
@@ -88,8 +88,8 @@ export class DynamoRepository implements Repository {
   upsertGateway: Repository['upsertGateway'] = (gateway) => this.gateways.upsertGateway(gateway);
   getGateway: Repository['getGateway'] = (id) => this.gateways.getGateway(id);
   pageGateways: Repository['pageGateways'] = (filter, page) => this.gateways.pageGateways(filter, page);
-  deleteGateway: Repository['deleteGateway'] = (id, incarnation) =>
-    this.gateways.deleteGateway(id, incarnation);
+  deleteGateway: Repository['deleteGateway'] = (id, incarnation, deletingEventTime) =>
+    this.gateways.deleteGateway(id, incarnation, deletingEventTime);
   settlePeerWalk: Repository['settlePeerWalk'] = (gatewayId, owedSince) =>
     this.gateways.settlePeerWalk(gatewayId, owedSince);
   takeUpdateLease: Repository['takeUpdateLease'] = (gatewayId, holder, untilMs, nowMs) =>

@@ -3,6 +3,7 @@ import { changeMark } from '../../app/new-records';
 import type { GatewayFilter } from '../../app/ports';
 import { capacityOf } from '../../core/allocation';
 import { ConflictError, GatewayGoneError } from '../../core/errors';
+import { incarnationEnd, laterTime } from '../../core/event-times';
 import { compareText } from '../../core/order';
 import type { Page, PageRequest } from '../../core/pagination';
 import type { GatewayRecord } from '../../core/types';
@@ -17,11 +18,19 @@ export class MemoryGatewayStore extends MemoryStore {
   async createGateway(gateway: GatewayRecord): Promise<void> {
     if (this.gateways.has(gateway.id)) throw new ConflictError('GATEWAY_EXISTS');
     if (this.state.pendingCascades.has(gateway.id)) throw new ConflictError('GATEWAY_BEING_DELETED');
+    const tombstone = this.tombstones.get(gateway.id);
     this.tombstones.delete(gateway.id);
     const last = this.state.lastGenerations.get(gateway.id);
     const desiredGeneration = Math.max(gateway.desiredGeneration, last === undefined ? 0 : last + 1);
+    // When the predecessor ended is the tombstone's to say, as the DynamoDB one reads it.
+    const { priorIncarnationEndedAt: _given, ...record } = copy(gateway);
+    const ended = tombstone && incarnationEnd(tombstone.deletedAt, tombstone.deletingEventTime);
     this.gateways.set(gateway.id, {
-      record: { ...copy(gateway), desiredGeneration },
+      record: {
+        ...record,
+        desiredGeneration,
+        ...(ended === undefined ? {} : { priorIncarnationEndedAt: ended }),
+      },
       allocatedCount: 0,
       capacity: capacityOf(gateway),
     });
@@ -41,7 +50,9 @@ export class MemoryGatewayStore extends MemoryStore {
     const { desiredGeneration, privateKeyParam, createdAt } = stored.record;
     // Replaced when given, kept otherwise, as the DynamoDB update that sets only the fields given.
     const kept = pickFields(stored.record, KEPT_UNLESS_GIVEN);
-    stored.record = { ...kept, ...copy(gateway), desiredGeneration, privateKeyParam, createdAt };
+    const { priorIncarnationEndedAt: _given, ...given } = copy(gateway);
+    const ended = pickFields(stored.record, ['priorIncarnationEndedAt']);
+    stored.record = { ...kept, ...given, ...ended, desiredGeneration, privateKeyParam, createdAt };
     // A new mark is due from its own time, as the DynamoDB item's index key is rewritten with it.
     if (gateway.peerWalkOwedSince !== undefined) delete stored.walkDueAt;
     stored.capacity = capacityOf(gateway);
@@ -83,14 +94,23 @@ export class MemoryGatewayStore extends MemoryStore {
 
   /**
    * Deletes the gateway only, as the DynamoDB one does: the cascade (onGatewayDeleted) cleans the
-   * rest. Only the incarnation named, when one is (null: none), as the DynamoDB condition.
+   * rest. Only the incarnation named, when one is (null: none), as the DynamoDB condition. The
+   * tombstone is stamped now and keeps the later deleting event's time, as the DynamoDB one does.
    */
-  async deleteGateway(id: string, incarnation?: string | null): Promise<GatewayRecord | undefined> {
+  async deleteGateway(
+    id: string,
+    incarnation?: string | null,
+    deletingEventTime?: string,
+  ): Promise<GatewayRecord | undefined> {
     const stored = this.gateways.get(id);
     if (incarnation !== undefined && (stored?.record.createdAt ?? null) !== incarnation) {
       throw new GatewayGoneError(id);
     }
-    this.tombstones.add(id);
+    const eventTime = laterTime(this.tombstones.get(id)?.deletingEventTime, deletingEventTime);
+    this.tombstones.set(id, {
+      deletedAt: this.clock().toISOString(),
+      ...(eventTime === undefined ? {} : { deletingEventTime: eventTime }),
+    });
     if (!stored) return undefined;
     this.gateways.delete(id);
     this.state.lastGenerations.set(id, stored.record.desiredGeneration);

@@ -55,8 +55,8 @@ export class MemoryRepository implements Repository {
   upsertGateway: Repository['upsertGateway'] = (gateway) => this.gateways.upsertGateway(gateway);
   getGateway: Repository['getGateway'] = (id) => this.gateways.getGateway(id);
   pageGateways: Repository['pageGateways'] = (filter, page) => this.gateways.pageGateways(filter, page);
-  deleteGateway: Repository['deleteGateway'] = (id, incarnation) =>
-    this.gateways.deleteGateway(id, incarnation);
+  deleteGateway: Repository['deleteGateway'] = (id, incarnation, deletingEventTime) =>
+    this.gateways.deleteGateway(id, incarnation, deletingEventTime);
   beginGatewayCascade: Repository['beginGatewayCascade'] = (gatewayId, generation) =>
     this.gateways.beginGatewayCascade(gatewayId, generation);
   isGatewayCascadePending: Repository['isGatewayCascadePending'] = (gatewayId) =>

@@ -63,7 +63,8 @@ export const copy = <T>(value: T): T => structuredClone(value);
 /** Everything stored; repositories built on one share it (tests give each its own clock). */
 export class MemoryState {
   readonly gateways = new Map<string, StoredGateway>();
-  readonly tombstones = new Set<string>();
+  /** A deleted id → when (the DynamoDB tombstone's `deletedAt` and `deletingEventTime`). */
+  readonly tombstones = new Map<string, { deletedAt: string; deletingEventTime?: string }>();
   /** A deleted gateway's last generation: a re-registration continues above it. */
   readonly lastGenerations = new Map<string, number>();
   /**

@@ -63,10 +63,10 @@ async function registerUnderLease(
     privateKeyParam,
     createdAt: now,
     updatedAt: now,
-    // The first state of this incarnation, as an event's: "VPN Gateway Updated" and "Deleted"
-    // events stamped before it are an earlier incarnation's (docs/CONTRACT.md#events).
-    updateEventTime: now,
   };
+  // No event time of its own: the control plane's clock is not the product's, and an event stamped
+  // a second before it is no less this gateway's. createGateway records when the incarnation it
+  // replaces ended, which is what tells an earlier one's events apart (docs/CONTRACT.md#events).
   await d.repository.createGateway(record);
   return toPublicGateway(record);
 }

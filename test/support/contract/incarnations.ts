@@ -103,7 +103,11 @@ export function incarnationsContract({ repo, generationOf }: ContractContext): v
       await expect(none).rejects.toEqual(new GatewayGoneError(first.id));
 
       // Assess: bob's gateway stands, no cascade is pending, and naming it deletes it.
-      expect(await repo().getGateway(second.id)).toEqual({ ...second, desiredGeneration: 2 });
+      expect(await repo().getGateway(second.id)).toEqual({
+        ...second,
+        desiredGeneration: 2,
+        priorIncarnationEndedAt: expect.any(String),
+      });
       expect(await repo().isGatewayCascadePending(second.id)).toBe(false);
       const removed = await repo().deleteGateway(second.id, second.createdAt);
       expect(removed?.ownerId).toBe('bob');
@@ -128,6 +132,63 @@ export function incarnationsContract({ repo, generationOf }: ContractContext): v
       );
       await expect(deletedSince).rejects.toBeInstanceOf(GatewayGoneError);
       expect(await repo().isGatewayCascadePending(gateway.id)).toBe(true);
+    });
+
+    it.each([
+      // The product's clock 2 s ahead of the control plane's: the event's time is the later one.
+      ['an event stamped after the deletion', '2026-12-05T12:00:02Z', '2026-12-05T12:00:02Z'],
+      ['an event stamped before the deletion', '2026-12-05T12:00:00Z', '2026-12-05T12:00:00.500Z'],
+      ['the API (no event)', undefined, '2026-12-05T12:00:00.500Z'],
+    ])(
+      'carries onto the next incarnation when the one deleted by %s ended: the later of its two times',
+      async (_case, eventTime, ended) => {
+        // Prepare: deleted at 12:00:00.500 on the store's clock, its cascade ended.
+        const first = gatewayRecord();
+        await repo().createGateway(first);
+        await repo(() => new Date('2026-12-05T12:00:00.500Z')).deleteGateway(
+          first.id,
+          first.createdAt,
+          eventTime,
+        );
+        await repo().endGatewayCascade(first.id, 0);
+
+        // Act: registered again, then updated (an event) with the same fields.
+        await repo().createGateway({ ...first, createdAt: '2026-12-05T12:05:00.000Z' });
+        const registered = await repo().getGateway(first.id);
+        const updated = await repo().upsertGateway({ ...first, name: 'renamed' });
+
+        // Assess
+        expect(registered?.priorIncarnationEndedAt).toBe(ended);
+        expect(updated.priorIncarnationEndedAt).toBe(ended);
+        expect((await repo().getGateway(first.id))?.priorIncarnationEndedAt).toBe(ended);
+      },
+    );
+
+    it('keeps the later deleting event time when the id is deleted again, and gives a fresh id no end', async () => {
+      // Prepare: deleted at 12:00:00.500 by an event stamped 12:00:03 (the product's clock ahead),
+      // then the id, holding no gateway, deleted at 12:00:01 by an earlier-stamped event.
+      const first = gatewayRecord();
+      await repo().createGateway(first);
+      await repo(() => new Date('2026-12-05T12:00:00.500Z')).deleteGateway(
+        first.id,
+        first.createdAt,
+        '2026-12-05T12:00:03Z',
+      );
+      await repo(() => new Date('2026-12-05T12:00:01.000Z')).deleteGateway(
+        first.id,
+        null,
+        '2026-12-05T12:00:02Z',
+      );
+      await repo().endGatewayCascade(first.id, 0);
+      const fresh = gatewayRecord({ priorIncarnationEndedAt: '2026-12-05T12:00:00Z' });
+
+      // Act
+      await repo().createGateway(first);
+      await repo().createGateway(fresh);
+
+      // Assess: the end is the first event's time, and a fresh id's given end is not kept.
+      expect((await repo().getGateway(first.id))?.priorIncarnationEndedAt).toBe('2026-12-05T12:00:03Z');
+      expect((await repo().getGateway(fresh.id))?.priorIncarnationEndedAt).toBeUndefined();
     });
 
     it('never lands a road-warrior checked against a deleted incarnation on the id registered again', async () => {

@@ -1,0 +1,92 @@
+/**
+ * Writes of the `TOMBSTONE#<id>` item (gateway-store.ts) that registrations and repeated deletions
+ * share: its stamp, and its times, which tell the id's next incarnation when this one ended
+ * (core/event-times.ts incarnationEnd; docs/CONTRACT.md#events).
+ */
+import { incarnationEnd, laterTime } from '../../core/event-times';
+import { epochSeconds, keys } from './items';
+import type { Item, Table, TransactItem } from './table';
+
+/** Longer than EventBridge retries an event (24 h) and than a dead-letter queue keeps one (14 days). */
+const TOMBSTONE_TTL_SECONDS = 30 * 24 * 60 * 60;
+
+/** The tombstone's own attributes, set without replacing the item: its lastGeneration stays. */
+export const TOMBSTONE_STAMP = 'SET entity = :entity, deletedAt = :deletedAt, expiresAt = :expiresAt';
+
+/** TOMBSTONE_STAMP's values for a deletion at `deletedAt`, kept for TOMBSTONE_TTL_SECONDS. */
+export const tombstoneStamp = (deletedAt: Date): Record<string, unknown> => ({
+  ':entity': 'tombstone',
+  ':deletedAt': deletedAt.toISOString(),
+  ':expiresAt': epochSeconds(deletedAt) + TOMBSTONE_TTL_SECONDS,
+});
+
+/**
+ * The tombstone's `cascadePending`: true from the delete (same transaction) until the cascade of
+ * the incarnation deleted at `lastGeneration` ended, then false. Absent on a tombstone written
+ * before the mark existed, or on one of an id that was never registered: no cascade waits then.
+ */
+const CASCADE_NOT_PENDING = '(attribute_not_exists(cascadePending) OR cascadePending = :ended)';
+
+/** A time attribute of the tombstone; undefined when it has none (written before it was kept). */
+const timeOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** When the incarnation the tombstone stands for ended: its deletedAt or its deleting event's time. */
+export const incarnationEndOf = (tombstone: Item): string | undefined =>
+  incarnationEnd(timeOf(tombstone.deletedAt), timeOf(tombstone.deletingEventTime));
+
+/**
+ * A registration's delete of the id's tombstone, only as it read it (none: still none). A delete
+ * of the id committed since has a higher lastGeneration, a cascade that marked an older tombstone
+ * (beginGatewayCascade) has it pending, and a "Deleted" event handled since stamped it anew (the
+ * end the registration copies must be the latest). Failed: the registration reads again.
+ */
+export function deleteTombstoneAsRead(
+  table: Table,
+  gatewayId: string,
+  tombstone: Item | undefined,
+): TransactItem {
+  const key = keys.tombstone(gatewayId);
+  if (!tombstone) return table.deleteItem(key, 'attribute_not_exists(pk)');
+  const deletedAt = timeOf(tombstone.deletedAt);
+  const sameStamp = deletedAt === undefined ? 'attribute_not_exists(deletedAt)' : 'deletedAt = :deletedAt';
+  const stampValues = deletedAt === undefined ? {} : { ':deletedAt': deletedAt };
+  const last = tombstone.lastGeneration;
+  if (typeof last !== 'number') {
+    const values = deletedAt === undefined ? undefined : stampValues;
+    return table.deleteItem(key, `attribute_not_exists(lastGeneration) AND ${sameStamp}`, values);
+  }
+  return table.deleteItem(key, `lastGeneration = :last AND ${CASCADE_NOT_PENDING} AND ${sameStamp}`, {
+    ':last': last,
+    ':ended': false,
+    ...stampValues,
+  });
+}
+
+/**
+ * The stamp of an id that holds no gateway (deleted already: a redelivered "Deleted", a retry).
+ * Its deletingEventTime becomes the later of the one kept and this one, written only over the one
+ * read (else the transaction fails and the deletion reads again).
+ */
+export async function restampTombstone(
+  table: Table,
+  gatewayId: string,
+  stamp: Record<string, unknown>,
+  deletingEventTime: string | undefined,
+): Promise<TransactItem> {
+  const Key = keys.tombstone(gatewayId);
+  if (deletingEventTime === undefined) {
+    return table.updateItem({ Key, UpdateExpression: TOMBSTONE_STAMP, ExpressionAttributeValues: stamp });
+  }
+  const kept = timeOf((await table.get(Key))?.deletingEventTime);
+  return table.updateItem({
+    Key,
+    UpdateExpression: `${TOMBSTONE_STAMP}, deletingEventTime = :eventTime`,
+    ConditionExpression:
+      kept === undefined ? 'attribute_not_exists(deletingEventTime)' : 'deletingEventTime = :kept',
+    ExpressionAttributeValues: {
+      ...stamp,
+      ':eventTime': laterTime(kept, deletingEventTime),
+      ...(kept === undefined ? {} : { ':kept': kept }),
+    },
+  });
+}
