@@ -53,3 +53,12 @@ export function focusPageHeadingOnceShown(timeoutMs = 10_000): () => void {
   attempt();
   return stop;
 }
+
+/**
+ * For a control that goes away once used (a list's Clear filters, Next page or Retry in its table's
+ * empty slot, which the rows or the loading state replace): the page's heading takes the focus, as
+ * after a page change, rather than the body. The console's pages are inside `main`.
+ */
+export function focusPageHeading(): boolean {
+  return focusHeading(document.querySelector('main') ?? document);
+}

@@ -124,3 +124,62 @@ describe('usePagedList', () => {
     expect(shown(result.current)).toEqual(['b']);
   });
 });
+
+describe('usePagedList after a failed read', () => {
+  test('of other filters or another page shows no rows of the query before; a failed reload of the page shown keeps them', async () => {
+    // Prepare: owner a's endless list, read to page 1; owner b's list and a's page 2 cannot be read
+    let failing = new Set<string | undefined>();
+    const endless = apiOf();
+    const fetchPage = (owner: string) => async (token?: string) => {
+      if (failing.has(owner === 'a' ? token : owner)) throw new Error('Service Unavailable');
+      return endless(token);
+    };
+    const { result, rerender } = renderHook(
+      ({ owner }) => usePagedList('Loading', fetchPage(owner), [owner]),
+      { wrapper, initialProps: { owner: 'a' } },
+    );
+    await waitFor(() => expect(shown(result.current)).toEqual(['0-a', '0-b']));
+    failing = new Set(['b', 't1']);
+    // Act: owner b
+    rerender({ owner: 'b' });
+    // Assess: the failure, and none of a's rows under b
+    await waitFor(() => expect(result.current.error).toBeDefined());
+    expect(result.current).toMatchObject({ items: [], pageIndex: 1, loading: false });
+    // Act: back to a (read), then its page 2, which fails
+    rerender({ owner: 'a' });
+    await waitFor(() => expect(shown(result.current)).toEqual(['0-a', '0-b']));
+    act(() => result.current.goTo(2));
+    // Assess: page 2 failed, and page 1's rows are not shown as page 2's
+    await waitFor(() => expect(result.current.error).toBeDefined());
+    expect(result.current).toMatchObject({ items: [], pageIndex: 2, loading: false });
+    // Act: back to page 1, then a reload of it that fails
+    act(() => result.current.goTo(1));
+    await waitFor(() => expect(shown(result.current)).toEqual(['0-a', '0-b']));
+    failing = new Set([undefined]);
+    act(() => result.current.reload());
+    // Assess: the same page read again: its rows stay, beside the failure
+    await waitFor(() => expect(result.current.error).toBeDefined());
+    expect(result.current).toMatchObject({ items: ['0-a', '0-b'], pageIndex: 1, loading: false });
+  });
+
+  test('an empty last page after a failed page falls back to the page before, read again', async () => {
+    // Prepare: page 1, then a page 2 that fails once and then is empty and last
+    let page2Reads = 0;
+    const fetchPage = vi.fn(async (token?: string): Promise<Page<string>> => {
+      if (!token) return { items: ['a'], nextToken: 'p2' };
+      page2Reads += 1;
+      if (page2Reads === 1) throw new Error('Service Unavailable');
+      return { items: [] };
+    });
+    const { result } = renderHook(() => usePagedList('Loading', fetchPage, []), { wrapper });
+    await waitFor(() => expect(shown(result.current)).toEqual(['a']));
+    act(() => result.current.goTo(2));
+    await waitFor(() => expect(result.current.error).toBeDefined());
+    // Act: read page 2 again
+    act(() => result.current.reload());
+    // Assess: back on page 1, its rows read again (none were on screen to keep)
+    await waitFor(() => expect(shown(result.current)).toEqual(['a']));
+    expect(result.current).toMatchObject({ pageIndex: 1, error: undefined });
+    expect(fetchPage.mock.calls.map(([token]) => token)).toEqual([undefined, 'p2', 'p2', undefined]);
+  });
+});

@@ -20,7 +20,10 @@ import { whileMounted } from './while-mounted';
 const EMPTY_PAGES_FOLLOWED = 4;
 
 export interface PagedList<T> {
-  /** The rows of the page shown. */
+  /**
+   * The rows of the page shown: none while the read of another page or of other filters failed
+   * (the list shows that failure, not the rows of a query it no longer is).
+   */
   items: T[];
   loading: boolean;
   /** 1-based. */
@@ -97,7 +100,12 @@ export function usePagedList<T>(
   const fetchRef = useRef(fetchPage);
   fetchRef.current = fetchPage;
   const pendingRef = useRef(preloaded);
-  const shownIndexRef = useRef(1);
+  /** Which page `shown` is (its list's key and index); none once a failed read emptied it. */
+  const shownPageRef = useRef<{ key: string; index: number } | undefined>(
+    preloaded?.settled ? { key, index: 1 } : undefined,
+  );
+  const isShown = (page: { key: string; index: number }) =>
+    shownPageRef.current?.key === page.key && shownPageRef.current.index === page.index;
   const keepShownRef = useRef(false);
   // Other filters: page 1 of the new list, in this same render (no read of the old position).
   const current = position.key === key ? position : firstPage(key, position.round + 1);
@@ -139,7 +147,7 @@ export function usePagedList<T>(
         // is the page on screen it stays as it is (read again, it would offer a next page again).
         if (page.items.length === 0 && !page.nextToken && index > 1) {
           const last = index - 1;
-          keepShownRef.current = shownIndexRef.current === last;
+          keepShownRef.current = isShown({ key, index: last });
           setPosition((at) => ({
             ...at,
             index: last,
@@ -165,11 +173,18 @@ export function usePagedList<T>(
           };
         });
         setShown(page.items);
-        shownIndexRef.current = index;
+        shownPageRef.current = { key, index };
       },
       (error) => {
         setLoading(false);
         setFailure({ error, notBefore: Date.now() + (retryWaitSeconds(error) ?? 0) * 1000 });
+        // A failed reload of the page shown keeps its rows (docs/DECISIONS.md, "The console after
+        // failures and while waiting"); rows of other filters or another page would sit under
+        // this query's filters and page number as if they were its own: the list shows its failure.
+        if (!isShown({ key, index })) {
+          setShown([]);
+          shownPageRef.current = undefined;
+        }
         // A kept token lives an hour (docs/DECISIONS.md): past that the page is refused, and the
         // list's Refresh starts again from page 1.
         reportError(action, error, reload);

@@ -8,7 +8,9 @@ import Button from '@cloudscape-design/components/button';
 import Select, { type SelectProps } from '@cloudscape-design/components/select';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import { type ReactNode, useMemo } from 'react';
+import { focusPageHeading } from '../focus';
 import { type ListFilters, listFiltersOf, listQueryOf, replaceQuery, useQuery } from '../router';
+import type { PagedList } from '../use-paged-list';
 import { OwnerFilter } from './owner-filter';
 
 export interface ListFiltering<S extends string> {
@@ -88,23 +90,81 @@ export function ListFilterBar<S extends string>(props: {
 }
 
 /**
- * The table's empty state: `unfiltered` when no server filter is set; otherwise it says which
- * ("No FAILED peerings"), since the list may well hold others, with Clear filters.
+ * A button of the table's empty or no-match slot, which goes once it is used (the rows or the
+ * loading state replace the slot): the page's heading takes the focus first (focus.ts).
+ */
+export function SlotButton(props: { onClick(): void; children: ReactNode }) {
+  return (
+    <Button
+      onClick={() => {
+        focusPageHeading();
+        props.onClick();
+      }}
+    >
+      {props.children}
+    </Button>
+  );
+}
+
+/** Clear filters: the server filters and, when given, the find (`clearText`). */
+export function ClearFilters(props: { filtering: ListFiltering<string>; clearText?(): void }) {
+  return (
+    <SlotButton
+      onClick={() => {
+        props.clearText?.();
+        props.filtering.clear();
+      }}
+    >
+      Clear filters
+    </SlotButton>
+  );
+}
+
+/**
+ * The table's empty state. While the API has a next page (a filtered page may be empty yet not the
+ * last: docs/DECISIONS.md, "Lists, page tokens and the busy hub") it says that none was found in
+ * the part read so far, as the counter's `(N+)` and the open pager do, with Next page to read on.
+ * Otherwise `unfiltered` when no server filter is set, or which filter found none ("No FAILED
+ * peerings"), since the list may well hold others; Clear filters beside either when one is set.
  */
 export function FilteredEmpty(props: {
   noun: string;
   filtering: ListFiltering<string>;
+  list: PagedList<unknown>;
   unfiltered: ReactNode;
 }) {
-  if (!props.filtering.isSet) return props.unfiltered;
+  const { filtering, list } = props;
+  const what = describeFiltered(props.noun, filtering.filters);
+  if (list.openEnd) {
+    return (
+      <Box textAlign="center" color="inherit">
+        <SpaceBetween size="xxs">
+          <b>
+            No {list.seenCount > 0 ? 'further ' : ''}
+            {what} found so far
+          </b>
+          <Box variant="p" color="inherit">
+            The list goes on past the part read so far; Next page reads on.
+          </Box>
+          <Box display="inline-block">
+            <SpaceBetween direction="horizontal" size="xs">
+              <SlotButton onClick={() => list.goTo(list.pageIndex + 1)}>Next page</SlotButton>
+              {filtering.isSet && <ClearFilters filtering={filtering} />}
+            </SpaceBetween>
+          </Box>
+        </SpaceBetween>
+      </Box>
+    );
+  }
+  if (!filtering.isSet) return props.unfiltered;
   return (
     <Box textAlign="center" color="inherit">
       <SpaceBetween size="xxs">
-        <b>No {describeFiltered(props.noun, props.filtering.filters)}</b>
+        <b>No {what}</b>
         <Box variant="p" color="inherit">
           Other statuses or owners may hold some.
         </Box>
-        <Button onClick={props.filtering.clear}>Clear filters</Button>
+        <ClearFilters filtering={filtering} />
       </SpaceBetween>
     </Box>
   );
@@ -126,14 +186,7 @@ export function NoMatchOnPage(props: { noun: string; filtering: ListFiltering<st
         <Box variant="p" color="inherit">
           The find looks at {page} only; other pages may hold a match.
         </Box>
-        <Button
-          onClick={() => {
-            props.clearText();
-            filtering.clear();
-          }}
-        >
-          Clear filters
-        </Button>
+        <ClearFilters filtering={filtering} clearText={props.clearText} />
       </SpaceBetween>
     </Box>
   );

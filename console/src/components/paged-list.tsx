@@ -1,12 +1,12 @@
 /** The counter, pager and failed state of a list read page by page (use-paged-list.ts). */
 import Box from '@cloudscape-design/components/box';
-import Button from '@cloudscape-design/components/button';
 import Pagination from '@cloudscape-design/components/pagination';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import { describeError, errorText } from '../api/errors';
 import type { PagedList } from '../use-paged-list';
 import { PAGINATION_LABELS } from './labels';
+import { ClearFilters, type ListFiltering, SlotButton } from './list-filters';
 
 /**
  * `(N)` once the whole list was seen, `(N+)` while the API has more: never a made-up total, and
@@ -31,9 +31,16 @@ export function ListPagination({ list }: { list: PagedList<unknown> }) {
 
 /**
  * The table's empty state when the list could not be read (429, 5xx, no network): says so, with
- * the API's answer and a Retry that waits out its Retry-After, instead of "No gateways".
+ * the API's answer and a Retry that waits out its Retry-After, instead of "No gateways". With a
+ * filter set, Clear filters too: the API may refuse the filter itself (an owner id it does not
+ * take is 400), which Retry only sends again.
  */
-export function ListLoadFailed({ title, list }: { title: string; list: PagedList<unknown> }) {
+export function ListLoadFailed(props: {
+  title: string;
+  list: PagedList<unknown>;
+  filtering: ListFiltering<string>;
+}) {
+  const { title, list, filtering } = props;
   const wait = describeError(title, list.error).retryAfterSeconds;
   return (
     <Box textAlign="center" color="inherit">
@@ -42,7 +49,12 @@ export function ListLoadFailed({ title, list }: { title: string; list: PagedList
         <Box variant="p" color="inherit">
           {errorText(list.error)}
         </Box>
-        <Button onClick={list.retry}>{wait ? `Retry after ${wait} s` : 'Retry'}</Button>
+        <Box display="inline-block">
+          <SpaceBetween direction="horizontal" size="xs">
+            <SlotButton onClick={list.retry}>{wait ? `Retry after ${wait} s` : 'Retry'}</SlotButton>
+            {filtering.isSet && <ClearFilters filtering={filtering} />}
+          </SpaceBetween>
+        </Box>
       </SpaceBetween>
     </Box>
   );

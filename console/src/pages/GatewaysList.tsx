@@ -64,11 +64,12 @@ export function GatewaysList({ identity }: { identity: Identity }) {
     filtering: {
       empty:
         list.error !== undefined ? (
-          <ListLoadFailed title="Gateways could not be loaded" list={list} />
+          <ListLoadFailed title="Gateways could not be loaded" list={list} filtering={filtering} />
         ) : (
           <FilteredEmpty
             noun="gateways"
             filtering={filtering}
+            list={list}
             unfiltered={
               <Box textAlign="center" color="inherit">
                 <SpaceBetween size="xxs">

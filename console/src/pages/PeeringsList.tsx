@@ -108,11 +108,12 @@ export function PeeringsList({ identity }: { identity: Identity }) {
     filtering: {
       empty:
         list.error !== undefined ? (
-          <ListLoadFailed title="VPC peerings could not be loaded" list={list} />
+          <ListLoadFailed title="VPC peerings could not be loaded" list={list} filtering={filtering} />
         ) : (
           <FilteredEmpty
             noun="peerings"
             filtering={filtering}
+            list={list}
             unfiltered={
               <Box textAlign="center" color="inherit">
                 <b>No VPC peerings</b>

@@ -126,10 +126,11 @@ describe('VPN Gateways: the status filter', () => {
     expect(window.location.search).toBe('?status=ERROR');
     // Act
     await userEvent.click(table.getByRole('button', { name: 'Clear filters' }));
-    // Assess: page 1 of every gateway, the address cleared
+    // Assess: page 1 of every gateway, the address cleared, the focus on the heading
     await screen.findByRole('link', { name: 'gw-0-0' });
     expect(seen.at(-1)?.query.toString()).toBe('limit=20');
     expect(window.location.search).toBe('');
+    expect(document.activeElement).toBe(screen.getByRole('heading', { level: 1 }));
   }, 20_000);
 
   test('offers exactly the statuses of the OpenAPI document', async () => {
@@ -144,4 +145,56 @@ describe('VPN Gateways: the status filter', () => {
     expect(offered[0]).toContain('All statuses'); // the one selected, named twice for screen readers
     expect(offered.slice(1)).toEqual(openapi.components.schemas.GatewayStatusValue.enum);
   });
+});
+
+describe('VPN Gateways after a failed read of another page or filter', () => {
+  test('a next page that fails shows the failure under page 2, not page 1 as page 2; Previous shows page 1', async () => {
+    // Prepare: alice's endless list, its page 2 answered 503
+    window.history.replaceState(null, '', '/gateways');
+    stubApi(({ query }) => {
+      const page = Number(query.get('nextToken') ?? 0);
+      if (page === 1)
+        return Response.json({ error: { code: 'UNAVAILABLE', message: 'Try later' } }, { status: 503 });
+      const items = Array.from({ length: 20 }, (_, i) => gatewayOf(`gw-${page}-${i}`, 'alice'));
+      return Response.json({ items, nextToken: String(page + 1) });
+    });
+    renderPage(<GatewaysList identity={identityOf('alice')} />);
+    await screen.findByRole('link', { name: 'gw-0-0' });
+    // Act
+    await userEvent.click(screen.getByRole('button', { name: 'Next page' }));
+    // Assess: page 2 is current and failed; no row of page 1; no filter to clear
+    const table = within(screen.getByRole('table'));
+    await table.findByText('Gateways could not be loaded');
+    expect(table.queryByRole('link', { name: 'gw-0-0' })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Page 2' }).getAttribute('aria-current')).toBe('true');
+    expect(table.queryByRole('button', { name: 'Clear filters' })).toBeNull();
+    // Act
+    await userEvent.click(screen.getByRole('button', { name: 'Previous page' }));
+    // Assess
+    await screen.findByRole('link', { name: 'gw-0-0' });
+  }, 15_000);
+
+  test('an owner id the API refuses (400) offers Clear filters beside Retry, which lists every gateway', async () => {
+    // Prepare: an admin's link with an owner id the API does not take
+    window.history.replaceState(null, '', '/gateways?ownerId=bad%20id');
+    const seen = stubApi(({ query }) =>
+      query.get('ownerId')
+        ? Response.json(
+            { error: { code: 'VALIDATION_ERROR', message: 'ownerId is not valid', field: 'ownerId' } },
+            { status: 400 },
+          )
+        : Response.json({ items: [gatewayOf('gw-a', 'alice')] }),
+    );
+    renderPage(<GatewaysList identity={identityOf('ops', true)} />);
+    const table = within(screen.getByRole('table'));
+    await table.findByText('Gateways could not be loaded');
+    expect(table.getByRole('button', { name: 'Retry' })).toBeTruthy();
+    // Act
+    await userEvent.click(table.getByRole('button', { name: 'Clear filters' }));
+    // Assess: every gateway, no owner sent, the address cleared, the focus on the heading
+    await screen.findByRole('link', { name: 'gw-a' });
+    expect(seen.map((request) => request.query.toString())).toEqual(['limit=20&ownerId=bad+id', 'limit=20']);
+    expect(window.location.search).toBe('');
+    expect(document.activeElement).toBe(screen.getByRole('heading', { level: 1 }));
+  }, 15_000);
 });

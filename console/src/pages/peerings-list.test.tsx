@@ -281,10 +281,11 @@ describe('VPC Peerings: the server filters', () => {
     expect(screen.queryByText('No VPC peerings')).toBeNull();
     // Act
     await userEvent.click(table.getByRole('button', { name: 'Clear filters' }));
-    // Assess
+    // Assess: the heading has the focus the gone button had
     await screen.findByRole('row', { name: /pcx-1/ });
     expect(peeringLists(seen)).toEqual(['limit=20&status=FAILED', 'limit=20']);
     expect(window.location.search).toBe('');
+    expect(document.activeElement).toBe(screen.getByRole('heading', { level: 1 }));
   }, 15_000);
 
   test('a find that matches nothing on a filtered page says which page, and Clear filters clears the find and the filters', async () => {
@@ -300,9 +301,66 @@ describe('VPC Peerings: the server filters', () => {
     expect(table.getByText(/looks at this page of PROVISIONING peerings only/)).toBeTruthy();
     // Act
     await userEvent.click(table.getByRole('button', { name: 'Clear filters' }));
-    // Assess: every peering, no find left
+    // Assess: every peering, no find left, the focus on the heading
     await screen.findByRole('row', { name: /pcx-ACTIVE-alice-0-3/ });
     expect(peeringLists(seen)).toEqual(['limit=20&status=PROVISIONING', 'limit=20']);
     expect((screen.getByLabelText('Filter the peerings of this page') as HTMLInputElement).value).toBe('');
+    expect(document.activeElement).toBe(screen.getByRole('heading', { level: 1 }));
+  }, 15_000);
+});
+
+describe('VPC Peerings: what a filtered list says it knows', () => {
+  test('FAILED pages read empty while the API has more: none found so far, not none at all, and Next page reads on', async () => {
+    // Prepare: the API's FAILED pages are empty with a token 7 times, then hold one
+    window.history.replaceState(null, '', '/peerings?status=FAILED');
+    const seen = stubApi(({ path, query }) => {
+      if (path !== '/v1/vpc-peerings') return notFound();
+      const page = Number(query.get('nextToken') ?? 0);
+      const found = { ...peering, id: 'pcx-failed-found', status: 'FAILED' };
+      return Response.json(page < 7 ? { items: [], nextToken: String(page + 1) } : { items: [found] });
+    });
+    // Act
+    renderPage(<PeeringsList identity={identityOf('alice')} />);
+    // Assess: one read and four followed; the text, counter and open pager agree
+    const table = within(screen.getByRole('table'));
+    await table.findByText('No FAILED peerings found so far');
+    expect(peeringLists(seen)).toHaveLength(5);
+    expect(table.queryByText('No FAILED peerings')).toBeNull();
+    expect(screen.getByText('(0+)')).toBeTruthy();
+    expect(table.getByRole('button', { name: 'Clear filters' })).toBeTruthy();
+    // Act
+    await userEvent.click(table.getByRole('button', { name: 'Next page' }));
+    // Assess: read on from the last token, found; the focus on the heading
+    await screen.findByRole('row', { name: /pcx-failed-found/ });
+    expect(peeringLists(seen).at(5)).toBe('limit=20&nextToken=5&status=FAILED');
+    expect(screen.getByText('(1)')).toBeTruthy();
+    expect(document.activeElement).toBe(screen.getByRole('heading', { level: 1 }));
+  }, 15_000);
+
+  test('a status whose read fails shows that failure with Retry and Clear filters, not the rows of every peering', async () => {
+    // Prepare: an admin on the ACTIVE peerings of alice and bob; the FAILED read is answered 503
+    window.history.replaceState(null, '', '/peerings');
+    stubApi(({ path, query }) => {
+      if (path !== '/v1/vpc-peerings') return notFound();
+      if (query.get('status') === 'FAILED') {
+        return Response.json({ error: { code: 'UNAVAILABLE', message: 'Try later' } }, { status: 503 });
+      }
+      return Response.json({ items: [peering, { ...peering, id: 'pcx-2', ownerId: 'bob' }] });
+    });
+    renderPage(<PeeringsList identity={identityOf('ops', true)} />);
+    await screen.findByRole('row', { name: /pcx-2/ });
+    // Act
+    await choose(/Filter by status/, /^FAILED/);
+    // Assess: no ACTIVE row under FAILED
+    const table = within(screen.getByRole('table'));
+    await table.findByText('VPC peerings could not be loaded');
+    expect(screen.queryByRole('row', { name: /pcx-/ })).toBeNull();
+    expect(table.getByRole('button', { name: 'Retry' })).toBeTruthy();
+    // Act
+    await userEvent.click(table.getByRole('button', { name: 'Clear filters' }));
+    // Assess: every peering again, the address cleared, the focus on the heading
+    await screen.findByRole('row', { name: /pcx-2/ });
+    expect(window.location.search).toBe('');
+    expect(document.activeElement).toBe(screen.getByRole('heading', { level: 1 }));
   }, 15_000);
 });
