@@ -93,7 +93,9 @@ export async function pushGatewayAndAwait(
   timing: ApiTiming,
 ): Promise<PushState> {
   const push = await startCommittedPush(d, gatewayId, 'revocation');
-  if (push.kind === 'gone') return { state: 'done', generation: 0 };
+  // Deleted meanwhile: its instance runs the revoked key until the cascade's teardown lands, so
+  // the revocation is not yet done (202, no generation: the gateway has none left to follow).
+  if (push.kind === 'gone') return { state: 'running' };
   if (push.kind === 'not-started') {
     return push.generation === undefined
       ? { state: 'running' }
