@@ -45,7 +45,7 @@ export function createApiHandler(
   return (event, context) =>
     withLogKeys(requestKeys(event, context), async () => {
       const result = await chain(event, context);
-      writeRequestLine(event, result.statusCode);
+      writeRequestLine(event, result.statusCode, result.body);
       return result;
     });
 }

@@ -82,13 +82,30 @@ export function withRequestRecord(
   };
 }
 
+/**
+ * The id of the gateway a registration answered (201): the body may name none, and the id is then
+ * generated.
+ */
+function registeredGatewayId(answerBody: string | undefined): Record<string, string> {
+  try {
+    const id = (JSON.parse(answerBody ?? '') as { id?: unknown }).id;
+    return typeof id === 'string' ? { gatewayId: id } : {};
+  } catch {
+    return {};
+  }
+}
+
 /** Writes the request's `api request` line, when a recorded route matched it (a 403 included). */
-export function writeRequestLine(event: ApiEvent, status: number): void {
+export function writeRequestLine(event: ApiEvent, status: number, answerBody?: string): void {
   const matched = event.matchedRoute;
   const caller = event.caller;
   if (!matched || !caller || !isRecordedRoute(event.httpMethod, matched.path)) return;
   const succeeded = status >= 200 && status < 300;
-  const ids = { ...matched.params, ...(succeeded ? event.recordNotes?.bodyIds : {}) };
+  const registered =
+    succeeded && matched.path === REGISTER_GATEWAY && event.httpMethod === 'POST'
+      ? registeredGatewayId(answerBody)
+      : {};
+  const ids = { ...matched.params, ...(succeeded ? event.recordNotes?.bodyIds : {}), ...registered };
   const ownerId = event.recordNotes?.ownerId ?? (matched.path === REGISTER_GATEWAY ? ids.ownerId : undefined);
   const actingFor =
     caller.isAdmin && ownerId !== undefined && ownerId !== caller.userId ? ownerId : undefined;

@@ -171,6 +171,28 @@ describe('the api request line', () => {
     ]);
   });
 
+  it('names the gateway a registration without an id was given', async () => {
+    // Prepare: no `id` in the body: the API generates one
+    const { id: _none, ...withoutId } = gatewayBody('unused', 7);
+
+    // Act
+    let answer: JsonAnswer | undefined;
+    const lines = await captureLogLines(async () => {
+      answer = await callJson(front, 'POST', '/v1/gateways', admin, withoutId);
+    });
+
+    // Assess
+    expect(answer?.status).toBe(201);
+    expect(requestLines(lines)).toEqual([
+      expect.objectContaining({
+        route: '/v1/gateways',
+        status: 201,
+        ids: { gatewayId: answer?.body.id, ownerId: 'alice' },
+        actingFor: 'alice',
+      }),
+    ]);
+  });
+
   it('names an owner acting on their own resource without actingFor, and writes nothing for reads', async () => {
     // Prepare
     expect((await callJson(front, 'POST', '/v1/gateways', admin, gatewayBody('gw-own', 4))).status).toBe(201);
