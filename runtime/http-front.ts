@@ -134,6 +134,7 @@ export function buildProxyEvent(
   url: URL,
   body: string,
   claims: Record<string, string> | undefined,
+  requestId: string = randomUUID(),
 ): APIGatewayProxyEvent {
   const { headers, multiValueHeaders } = headerMaps(request);
   const method = request.method ?? 'GET';
@@ -157,7 +158,7 @@ export function buildProxyEvent(
       httpMethod: method,
       path: url.pathname,
       stage: 'local',
-      requestId: randomUUID(),
+      requestId,
       requestTimeEpoch: requestTime.getTime(),
       resourceId: 'local',
       resourcePath: '/{proxy+}',
@@ -260,6 +261,10 @@ async function route(
   response: ServerResponse,
 ): Promise<void> {
   const url = requestUrl(request);
+  // API Gateway's own header, on every answer (a refused token's included): the id the handler's
+  // log lines and the access line carry (README, "Logs").
+  const requestId = randomUUID();
+  response.setHeader('x-amzn-requestid', requestId);
   let body: string;
   try {
     body = await readBody(request);
@@ -286,9 +291,7 @@ async function route(
     if (request.method !== 'POST') return sendError(response, 405, 'METHOD_NOT_ALLOWED', 'Use POST');
     return handleLocalEvents(options, claims, body, response);
   }
-  const event = buildProxyEvent(request, url, body, isPublic ? undefined : claims);
-  // API Gateway's own header: the id the handler's log lines carry (README, "Logs").
-  response.setHeader('x-amzn-requestid', event.requestContext.requestId);
+  const event = buildProxyEvent(request, url, body, isPublic ? undefined : claims, requestId);
   writeProxyResult(response, await options.apiHandler(event, lambdaContext(event.requestContext.requestId)));
 }
 

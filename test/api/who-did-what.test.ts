@@ -263,4 +263,15 @@ describe("the local front's access line", () => {
     expect(unnamed).toBeDefined();
     expect(unnamed).not.toHaveProperty('callerId');
   });
+
+  it("gives a refused token's 401 a request id, its access line the same one", async () => {
+    // Act: a token the front refuses before any handler runs
+    const refused = await callJson(front, 'GET', '/v1/gateways', `${bob}tampered`);
+
+    // Assess
+    expect(refused.status).toBe(401);
+    const requestId = refused.headers.get('x-amzn-requestid');
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(access.find((line) => line.status === 401)).toMatchObject({ requestId, awsRequestId: requestId });
+  });
 });
