@@ -36,6 +36,14 @@ const peeringPeer = {
 };
 const status = { gatewayId: 'gw-a', appliedGeneration: 1, desiredGeneration: 1, reportedAt: null, peers: [] };
 
+/** Opens the Add peer dialog and types `name`; the dialog, for its buttons. */
+async function openAddPeerTyping(name: string) {
+  await userEvent.click(await screen.findByRole('button', { name: 'Add peer' }));
+  const dialog = within(screen.getByRole('dialog'));
+  await userEvent.type(dialog.getByLabelText('Name'), name);
+  return dialog;
+}
+
 function renderGateway(answer: (request: SeenRequest) => Response | undefined): SeenRequest[] {
   const seen = stubApi((request) => {
     const given = answer(request);
@@ -87,9 +95,7 @@ describe('a gateway page', () => {
       if (path === '/v1/gateways/gw-a') return Response.json(gateway);
       return undefined;
     });
-    await userEvent.click(await screen.findByRole('button', { name: 'Add peer' }));
-    const dialog = within(screen.getByRole('dialog'));
-    await userEvent.type(dialog.getByLabelText('Name'), 'laptop');
+    const dialog = await openAddPeerTyping('laptop');
     // Act: add, the answer is lost; add again
     await userEvent.click(dialog.getByRole('button', { name: 'Add peer' }));
     await screen.findAllByText(/could not be reached/);
@@ -223,9 +229,7 @@ describe('a peer that is gone, or a failed request', () => {
       if (path === '/v1/gateways/gw-a') return Response.json(gateway);
       return undefined;
     });
-    await userEvent.click(await screen.findByRole('button', { name: 'Add peer' }));
-    const dialog = within(screen.getByRole('dialog'));
-    await userEvent.type(dialog.getByLabelText('Name'), 'laptop');
+    const dialog = await openAddPeerTyping('laptop');
     // Act
     await userEvent.click(dialog.getByRole('button', { name: 'Add peer' }));
     // Assess
