@@ -9,7 +9,7 @@ import {
   PushFailedError,
   TransientError,
 } from '../../core/errors';
-import { userFacingFailureReason } from '../../core/failure-reasons';
+import { FAILURE_REASONS, userFacingFailureReason } from '../../core/failure-reasons';
 import type { Page, QueryParameters } from '../../core/pagination';
 import type { Caller } from '../../core/types';
 import { logger } from '../../shared/logger';
@@ -19,8 +19,8 @@ import type { ApiDeps, ApiTiming, OwnerLimits } from './context';
 import { type IdDerivation, newPeeringId } from './ids';
 import { admitOperation, admitPeering } from './limits';
 import { peeringListQuery } from './lists';
-import { type PeeringView, provisioningPlaceholder, toPublicPeering } from './views';
-import { visibleGateway, visiblePeering } from './visibility';
+import { type PeeringView, provisioningPlaceholder, toPublicPeering, unwrittenFailure } from './views';
+import { canSee, visibleGateway, visiblePeering } from './visibility';
 import { awaitExecution } from './waiting';
 
 export type PeeringOutcome =
@@ -130,7 +130,7 @@ export async function createPeering(
     workflow: 'create-peering',
     attemptOf: (n) => {
       const peeringId = peeringIdOf(n);
-      return { name: peeringId, input: { peeringId, gatewayId, remoteGatewayId } };
+      return { name: peeringId, input: createInput(peeringId, gateway.ownerId, gatewayId, remoteGatewayId) };
     },
     beforeStart: async (n) => {
       // Both sides' places first: an owner's operations would otherwise be spent on refusals.
@@ -182,12 +182,22 @@ export async function listPeerings(
   return { ...peerings, items: peerings.items.map(toPublicPeering) };
 }
 
+/**
+ * A peering, or, when it has no record, what its create run says: a create answered 202 is polled
+ * at its Location before its run writes the peering, and a run refused after the API's wait window
+ * writes nothing at all (docs/CONTRACT.md, "A create's Location").
+ */
 export async function getPeering(
-  d: Pick<ApiDeps, 'repository'>,
+  d: Pick<ApiDeps, 'repository' | 'workflows'>,
   caller: Caller,
   peeringId: string,
 ): Promise<PeeringView> {
-  return toPublicPeering(await visiblePeering(d, caller, peeringId));
+  const peering = await d.repository.getPeering(peeringId);
+  if (peering) {
+    if (!canSee(caller, peering.ownerId)) throw new NotFoundError(`Peering ${peeringId}`);
+    return toPublicPeering(peering);
+  }
+  return unwrittenPeering(d, caller, peeringId);
 }
 
 /**
@@ -220,3 +230,66 @@ export async function deletePeering(
 /** Whether a delete-peering run's output holds the failure its best-effort pushes caught. */
 const pushFailed = (output: unknown): boolean =>
   typeof output === 'object' && output !== null && 'pushFailure' in output;
+
+/**
+ * A create-peering execution's input: ids only. `ownerId` (the gateways' owner when the request
+ * was made) lets a later GET show the run to that owner alone, whatever became of the gateways.
+ */
+interface CreateInput {
+  peeringId: string;
+  ownerId: string;
+  gatewayId: string;
+  remoteGatewayId: string;
+}
+
+const createInput = (
+  peeringId: string,
+  ownerId: string,
+  gatewayId: string,
+  remoteGatewayId: string,
+): CreateInput => ({
+  peeringId,
+  ownerId,
+  gatewayId,
+  remoteGatewayId,
+});
+
+/** The input of a run started by this version; anything else (an older run without `ownerId`) is nobody's to see. */
+function createInputOf(input: unknown): CreateInput | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const { peeringId, ownerId, gatewayId, remoteGatewayId } = input as Record<string, unknown>;
+  if ([peeringId, ownerId, gatewayId, remoteGatewayId].some((value) => typeof value !== 'string'))
+    return undefined;
+  return input as CreateInput;
+}
+
+/**
+ * The peering id names no record: a create run of that name may still be writing it (PROVISIONING),
+ * or ended without writing it (FAILED, with the reason a 409 or 502 would have given). A run that
+ * wrote it, after which it was deleted, and a run refused because the peering was deleted while it
+ * was created (the id's tombstone), leave nothing to show: 404. One DescribeExecution per miss.
+ */
+async function unwrittenPeering(
+  d: Pick<ApiDeps, 'repository' | 'workflows'>,
+  caller: Caller,
+  peeringId: string,
+): Promise<PeeringView> {
+  const notFound = new NotFoundError(`Peering ${peeringId}`);
+  const run = await d.workflows.find('create-peering', peeringId);
+  const input = createInputOf(run?.input);
+  if (!run || !input || input.peeringId !== peeringId || !canSee(caller, input.ownerId)) throw notFound;
+  // Written since the first read (the run went on meanwhile)?
+  const written = await d.repository.getPeering(peeringId);
+  if (written) return toPublicPeering(written);
+  const sides: [string, string] = [input.gatewayId, input.remoteGatewayId];
+  if (run.status === 'RUNNING') return provisioningPlaceholder(peeringId, input.ownerId, sides);
+  if (run.status === 'SUCCEEDED') throw notFound;
+  const gone = goneOf(run);
+  if (gone?.message.startsWith('Peering ')) throw notFound;
+  const reason = gone
+    ? FAILURE_REASONS.gatewayGone
+    : endedTransiently(run)
+      ? FAILURE_REASONS.unavailable
+      : userFacingFailureReason({ Error: run.error, Cause: run.cause });
+  return unwrittenFailure(peeringId, input.ownerId, sides, reason);
+}

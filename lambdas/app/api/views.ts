@@ -32,6 +32,19 @@ export function toPublicPeering(peering: Peering): PeeringView {
 }
 
 /** What a 202 shows when the workflow has not written the peering record yet. */
+/**
+ * A create run that ended without writing its peering (refused, or ended for throttling), as its
+ * Location shows it: FAILED with the reason, holding nothing (app/api/peerings.ts, unwrittenPeering).
+ */
+export function unwrittenFailure(
+  id: string,
+  ownerId: string,
+  gatewayIds: [string, string],
+  statusReason: string,
+): PeeringView {
+  return { ...provisioningPlaceholder(id, ownerId, gatewayIds), status: 'FAILED', statusReason };
+}
+
 export function provisioningPlaceholder(
   id: string,
   ownerId: string,
