@@ -131,7 +131,8 @@ export type StoredReport =
  * event would park it in the dead-letter queue, whose alarm means "left for a human", for a report
  * the next period replaces anyway.
  */
-const NOT_NOW: ReadonlySet<string> = new Set([TransientError.name, InvocationNotReadyError.name]);
+const saysNotNow = (error: unknown): error is TransientError | InvocationNotReadyError =>
+  error instanceof TransientError || error instanceof InvocationNotReadyError;
 
 /**
  * Stores the report of one finished report invocation. The report names its gateway, and is
@@ -158,7 +159,7 @@ export async function storeStatusReport(
   } catch (error) {
     // Also when only the repair push could not start: the report is stored then, and the next one
     // finds the gateway still behind and starts it.
-    if (!(error instanceof Error) || !NOT_NOW.has(error.name)) throw error;
+    if (!saysNotNow(error)) throw error;
     return { stored: false, reason: 'unavailable', errorName: error.name, errorMessage: error.message };
   }
 }

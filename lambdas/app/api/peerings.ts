@@ -2,13 +2,7 @@
  * Peering routes: create and delete start their workflow (docs/CONTRACT.md#shape) and wait for it within the
  * request's window, answering with the outcome or "still running".
  */
-import {
-  ConflictError,
-  ItemTooLargeError,
-  NotFoundError,
-  PushFailedError,
-  TransientError,
-} from '../../core/errors';
+import { ConflictError, NotFoundError, PushFailedError, TransientError } from '../../core/errors';
 import { FAILURE_REASONS, userFacingFailureReason } from '../../core/failure-reasons';
 import type { Page, QueryParameters } from '../../core/pagination';
 import type { Caller } from '../../core/types';
@@ -63,7 +57,8 @@ function goneOf(result: ExecutionResult): NotFoundError | undefined {
  * same key starts a fresh attempt, which fails the same way until peerings are deleted.
  */
 function failedForGoodOf(result: ExecutionResult): string | undefined {
-  if (result.status !== 'FAILED' || result.error !== ItemTooLargeError.name) return undefined;
+  // The stable name as a literal: a class's own `.name` is minified away in the deployed bundle.
+  if (result.status !== 'FAILED' || result.error !== 'ItemTooLargeError') return undefined;
   return userFacingFailureReason({ Error: result.error, Cause: result.cause });
 }
 
