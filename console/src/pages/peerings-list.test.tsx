@@ -349,6 +349,10 @@ describe('VPC Peerings: what a filtered list says it knows', () => {
     });
     renderPage(<PeeringsList identity={identityOf('ops', true)} />);
     await screen.findByRole('row', { name: /pcx-2/ });
+    // The Owner column is the peering's own ownerId, even with its gateways unreadable (404 here)
+    expect(
+      within(screen.getByRole('row', { name: /pcx-2/ })).getByRole('cell', { name: 'bob' }),
+    ).toBeTruthy();
     // Act
     await choose(/Filter by status/, /^FAILED/);
     // Assess: no ACTIVE row under FAILED
