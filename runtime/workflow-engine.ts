@@ -16,10 +16,6 @@ import { ExecutionJournal, type JournalEntry } from './execution-journal';
 
 export type LambdaHandler = (payload: unknown, context: unknown) => Promise<unknown>;
 
-export class ExecutionAlreadyExists extends Error {
-  override readonly name = 'ExecutionAlreadyExists';
-}
-
 const LOCAL_FUNCTION_ARN = 'arn:aws:lambda:local:000000000000:function:';
 const WORKFLOW_FILES: Record<WorkflowName, string> = {
   'create-peering': 'create-peering.asl.json',
@@ -153,11 +149,14 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const id = executionIdOf(workflow, name);
     const serialisedInput = JSON.stringify(input);
     const existing = this.executions.get(id);
-    if (existing) {
-      if (existing.input === serialisedInput)
-        return { executionId: id, mayHaveEnded: existing.result.status !== 'RUNNING' };
-      throw new ExecutionAlreadyExists(`Execution ${name} already exists with another input`);
-    }
+    // Step Functions answers ExecutionAlreadyExists for a closed execution of the name, and for an
+    // open one with another input (a run an earlier version started: its input lacked a field this
+    // one adds); the adapter (lambdas/adapters/sfn) points at it so the caller describes it.
+    if (existing)
+      return {
+        executionId: id,
+        mayHaveEnded: existing.input !== serialisedInput || existing.result.status !== 'RUNNING',
+      };
     this.launch({ id, workflow, input: serialisedInput, result: { status: 'RUNNING' } });
     return { executionId: id, mayHaveEnded: false };
   }

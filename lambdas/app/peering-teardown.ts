@@ -119,7 +119,12 @@ export async function releasePeering(
   }
   await d.repository.releasePeering(input.peeringId, { deleteRecord: false });
   await d.secrets.delete(d.secrets.names.presharedKey(input.peeringId));
-  if (!input.deleteRecord || !peering) return;
+  if (!input.deleteRecord) {
+    // Last: until here a FAILED peering is the sweep's work, should this release never end.
+    await d.repository.markPeeringReleased(input.peeringId);
+    return;
+  }
+  if (!peering) return;
   await d.audit.publish('VPC Peering Deleted', peeringAuditDetail(peering));
   // The record goes last: until then a retry still finds the peering, and publishes its deletion.
   // What the first call freed stays freed (releasePeering is idempotent).

@@ -329,6 +329,12 @@ export interface PeeringStore {
    * refuses. Idempotent.
    */
   releasePeering(id: string, options: { deleteRecord: boolean }): Promise<void>;
+  /**
+   * A FAILED peering's release ended (its places and preshared key freed): it leaves the sweep's
+   * work. Until then a FAILED peering is sweep work like one in flight (findSweepWork), so a
+   * release that ran out of retries is run again (app/sweeper.ts). No-op for any other status.
+   */
+  markPeeringReleased(id: string): Promise<void>;
 }
 
 export interface StatusStore {

@@ -4,7 +4,8 @@
  * embedded runtime) is re-driven. Every step is idempotent, so a re-drive converges:
  * - DELETING: delete-peering again;
  * - PROVISIONING: create-peering again with the same input (Allocate finds the peering written,
- *   the pushes and Activate finish it, or Compensate releases everything and marks it FAILED).
+ *   the pushes and Activate finish it, or Compensate releases everything and marks it FAILED);
+ * - FAILED whose release did not end (its retries spent): the release again (releaseInto).
  * Nor does a deleted gateway's cascade stay pending: one the stream gave up on (its retries spent,
  * the record parked in the dead-letter queue, which keeps only its position) runs again here, past
  * its own bound, from what the tombstone kept (RemovedGateway). Nor a gateway's peer walk that an
@@ -19,6 +20,7 @@ import type { GatewayRecord, Peering } from '../core/types';
 import { logger } from '../shared/logger';
 import { type CascadeDeps, cascadeGatewayRemoval, type InstanceTeardown } from './gateway-cascade';
 import { finishOwedWalk } from './gateway-lifecycle';
+import { releasePeering } from './peering-teardown';
 import type { Dependencies, PeerKeyBackfill, RemovedGateway, WorkflowName } from './ports';
 import { type CleanupSweep, cleanLeftoverSecrets } from './secret-cleanup';
 
@@ -125,6 +127,42 @@ async function redriveInto(
   }
 }
 
+/**
+ * Whether a run of the peering's create is open (its first, or the sweep's last attempt): its
+ * compensation may still be releasing, and a release is the run's to finish.
+ */
+async function createRunOpen(d: SweepDeps, peering: Peering): Promise<boolean> {
+  const attempt = peering.lastRedrive?.startsWith(`${peering.id}-sweep-`) ? peering.lastRedrive : undefined;
+  for (const name of [peering.id, attempt]) {
+    if (name === undefined) continue;
+    if ((await d.workflows.find('create-peering', name))?.status === 'RUNNING') return true;
+  }
+  return false;
+}
+
+/**
+ * A FAILED peering still in the sweep's work: its create run's Release ran out of retries (a table
+ * throttled for minutes), so it holds its addresses, its pair and its preshared key. The release
+ * is idempotent and runs here to its end (releasePeering, which then takes the peering out of the
+ * sweep's work), audited as a re-drive; one that fails again stays for the next sweep.
+ */
+async function releaseInto(
+  d: TableSweepDeps,
+  peering: Peering,
+  result: Pick<SweepResult, 'released' | 'failedRedrives'>,
+): Promise<void> {
+  try {
+    if (await createRunOpen(d, peering)) return;
+    await releasePeering(d, { peeringId: peering.id, deleteRecord: false });
+    const release: ReleaseRedrive = { peeringId: peering.id, ownerId: peering.ownerId, step: 'Release' };
+    result.released.push(release);
+    await d.audit.publish('VPC Peering Re-driven', { ...release, status: peering.status });
+  } catch (error) {
+    const { name, message } = error as Error;
+    result.failedRedrives.push({ peeringId: peering.id, errorName: name, errorMessage: message });
+  }
+}
+
 /** How long each kind of work may wait before the sweep takes it over. */
 export interface SweepBounds {
   /** A peering PROVISIONING or DELETING since its last change (STALLED_PEERING_BOUND_SECONDS). */
@@ -151,8 +189,18 @@ export interface CascadeFailure {
   errorMessage: string;
 }
 
+/** A FAILED peering whose release the sweep ran to its end (releaseInto). */
+export interface ReleaseRedrive {
+  peeringId: string;
+  ownerId: string;
+  /** The step run again (audited as "VPC Peering Re-driven", as a workflow's re-drive). */
+  step: 'Release';
+}
+
 export interface SweepResult {
   redriven: Redrive[];
+  /** FAILED peerings still holding what their release did not free, released now. */
+  released: ReleaseRedrive[];
   failedRedrives: RedriveFailure[];
   stalled: number;
   cascades: CascadeRedrive[];
@@ -212,6 +260,7 @@ export async function sweepTable(
   ];
   const result: SweepResult = {
     redriven: [],
+    released: [],
     failedRedrives: [],
     stalled: work.stalledPeerings.length,
     cascades: [],
@@ -227,7 +276,8 @@ export async function sweepTable(
       result.deferred = rotated.length - index;
       break;
     }
-    if ('peering' in item) await redriveInto(d, item.peering, result);
+    if ('peering' in item && item.peering.status === 'FAILED') await releaseInto(d, item.peering, result);
+    else if ('peering' in item) await redriveInto(d, item.peering, result);
     else if ('removed' in item) await redriveCascade(d, item.removed, result);
     else await redriveWalk(d, item.owed, result);
   }

@@ -1,6 +1,7 @@
 /**
  * The sweep (app/sweeper.ts), on an EventBridge schedule: peerings left PROVISIONING or DELETING
- * for longer than STALLED_PEERING_BOUND_SECONDS with no running execution are re-driven, and the
+ * for longer than STALLED_PEERING_BOUND_SECONDS with no running execution are re-driven (and FAILED
+ * ones whose release did not end are released), and the
  * cascades of deleted gateways still pending after PENDING_CASCADE_BOUND_SECONDS run again, as do
  * gateways' peer walks owed as long (an update's event whose retries were spent); each re-drive is
  * logged and audited ("VPC Peering Re-driven", "Gateway Cascade Re-driven", "Gateway Peer Walk
@@ -58,6 +59,7 @@ async function sweep(_event: RuleEvent, log: Logger, context: Context): Promise<
     budgetOf(context),
   );
   for (const redrive of swept.redriven) log.warn('stalled peering re-driven', { ...redrive });
+  for (const release of swept.released) log.warn('failed peering released', { ...release });
   for (const failure of swept.failedRedrives) log.error('stalled peering re-drive failed', { ...failure });
   for (const cascade of swept.cascades) log.warn('pending gateway cascade re-driven', { ...cascade });
   for (const failure of swept.failedCascades)
@@ -69,6 +71,7 @@ async function sweep(_event: RuleEvent, log: Logger, context: Context): Promise<
     log.info('sweep done', {
       stalled: swept.stalled,
       redriven: swept.redriven.length,
+      released: swept.released.length,
       failedRedrives: swept.failedRedrives.length,
       cascades: swept.cascades.length,
       failedCascades: swept.failedCascades.length,

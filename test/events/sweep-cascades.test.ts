@@ -61,6 +61,7 @@ it('runs a pending cascade once it is older than the bound, not before, and only
   };
   expect(due).toEqual({
     redriven: [],
+    released: [],
     failedRedrives: [],
     stalled: 0,
     cascades: [redrive],

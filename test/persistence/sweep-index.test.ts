@@ -38,7 +38,7 @@ describe('the bySweep index', () => {
     for (const TableName of olderTables) await db.client().send(new DeleteTableCommand({ TableName }));
   });
 
-  it('holds a peering while PROVISIONING or DELETING, dated by the change, and not once it settled', async () => {
+  it('holds a peering while PROVISIONING or DELETING, and FAILED until released, dated by the change, and not once it settled', async () => {
     // Prepare
     const [a, b] = await pairOfGateways();
     const at = (iso: string) => db.repository({ clock: () => new Date(iso) });
@@ -53,6 +53,8 @@ describe('the bySweep index', () => {
     const deleting = await sweepKeysOf(key);
     await at('2026-12-04T12:00:00.000Z').setPeeringStatus(peering.id, 'FAILED', 'x', ['DELETING']);
     const failed = await sweepKeysOf(key);
+    await db.repository().markPeeringReleased(peering.id);
+    const released = await sweepKeysOf(key);
 
     // Assess
     expect(provisioning).toEqual({ shard: keys.sweepShard('peering', peering.id), since: peering.updatedAt });
@@ -61,7 +63,11 @@ describe('the bySweep index', () => {
       shard: keys.sweepShard('peering', peering.id),
       since: '2026-12-04T11:00:00.000Z',
     });
-    expect(failed).toBeUndefined();
+    expect(failed).toEqual({
+      shard: keys.sweepShard('peering', peering.id),
+      since: '2026-12-04T12:00:00.000Z',
+    });
+    expect(released).toBeUndefined();
   });
 
   it('holds a tombstone while its cascade is pending, dated by the deletion', async () => {

@@ -4,6 +4,7 @@
  * the peering (PROVISIONING), and after its run refused it without writing anything (FAILED, with
  * the reason a 409 would have given), never 404. Only the owner (or an admin) reads it.
  */
+import { newPeeringId } from '../../lambdas/app/api/ids';
 import { createPeering, deletePeering, getPeering } from '../../lambdas/app/api/peerings';
 import { NotFoundError } from '../../lambdas/core/errors';
 import type { Caller } from '../../lambdas/core/types';
@@ -112,5 +113,33 @@ describe("a create's Location", () => {
 
     // Assess
     await expect(read).rejects.toThrow(NotFoundError);
+  });
+});
+
+describe('a create an earlier version started', () => {
+  it('is joined by a retry with the same key, though its input lacked ownerId', async () => {
+    // Prepare: the run a keyed create started before its input carried ownerId (an upgrade of the
+    // embedded runtime over its DATA_DIR's journal), ended ACTIVE
+    const [a, b] = [await bench.gateway({ ownerId: 'alice' }), await bench.gateway({ ownerId: 'alice' })];
+    const derivation = { key: 'retry-across-upgrade', nonce: '0123456789abcdef' };
+    const peeringId = newPeeringId('alice', a.id, b.id, derivation);
+    const engine = bench.engine();
+    await engine.start('create-peering', peeringId, { peeringId, gatewayId: a.id, remoteGatewayId: b.id });
+    await engine.idle();
+
+    // Act
+    const outcome = await createPeering(
+      bench.apiDeps(engine),
+      alice,
+      a.id,
+      b.id,
+      derivation,
+      answerAtOnce,
+      limits,
+    );
+
+    // Assess: that run's peering, no second run
+    expect(outcome).toMatchObject({ kind: 'done', peering: { id: peeringId, status: 'ACTIVE' } });
+    expect(engine.list().filter((run) => run.workflow === 'create-peering')).toHaveLength(1);
   });
 });

@@ -8,12 +8,35 @@
 import { cascadeGatewayRemoval } from '../../lambdas/app/gateway-cascade';
 import type { RemovedGateway } from '../../lambdas/app/ports';
 import { sweepTable } from '../../lambdas/app/sweeper';
-import { TransientError } from '../../lambdas/core/errors';
+import { CommandFailedError, TransientError } from '../../lambdas/core/errors';
 import { generatePresharedKey } from '../../lambdas/core/key-format';
 import { MemoryPublications, RecordingCommands } from '../support/fakes';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
+
+/** What the cascade and the sweep take, on the bench and `engine`. */
+function sweepDeps(engine: ReturnType<typeof bench.engine>) {
+  const publications = new MemoryPublications();
+  return {
+    repository: bench.repository(),
+    workflows: engine,
+    secrets: bench.secrets(),
+    clock: () => new Date(),
+    configStore: publications,
+    instanceSecrets: publications,
+    commands: new RecordingCommands(),
+    audit: bench.audit(),
+  };
+}
+
+/** A sweep an hour from now: everything left is past its bounds. */
+const sweepInAnHour = (deps: ReturnType<typeof sweepDeps>) =>
+  sweepTable(
+    { ...deps, clock: () => new Date(Date.now() + 3_600_000) },
+    { stalledPeeringSeconds: 60, pendingCascadeSeconds: 60 },
+    { remainingMs: () => 60_000, random: () => 0 },
+  );
 
 /** Two fresh ACTIVE gateways and a create-peering input for them. */
 async function pairToPeer(peeringId: string) {
@@ -38,16 +61,7 @@ describe("a gateway's cascade whose peering deletion fails before Detach's first
     });
     const repository = bench.repository();
     const removed = (await repository.deleteGateway(a.id)) as RemovedGateway;
-    const publications = new MemoryPublications();
-    const deps = {
-      repository,
-      workflows: engine,
-      secrets: bench.secrets(),
-      clock: () => new Date(),
-      configStore: publications,
-      instanceSecrets: publications,
-      commands: new RecordingCommands(),
-    };
+    const deps = sweepDeps(engine);
 
     // Act: the cascade (its run fails), then, the throttle over, a sweep past the bounds.
     await cascadeGatewayRemoval(deps, removed);
@@ -55,12 +69,7 @@ describe("a gateway's cascade whose peering deletion fails before Detach's first
     const failedRun = await engine.find('delete-peering', `delete-${request.peeringId}`);
     const left = await repository.getPeering(request.peeringId);
     throttled = false;
-    const inAnHour = () => new Date(Date.now() + 3_600_000);
-    const sweep = await sweepTable(
-      { ...deps, audit: bench.audit(), clock: inAnHour },
-      { stalledPeeringSeconds: 60, pendingCascadeSeconds: 60 },
-      { remainingMs: () => 60_000, random: () => 0 },
-    );
+    const sweep = await sweepInAnHour(deps);
     await engine.idle();
 
     // Assess: without the cascade's DELETING, the peering stayed ACTIVE and nothing found it.
@@ -92,5 +101,49 @@ describe('a create started again from Validate after its Allocate stored the pre
       ['ValidateFunctionArn', 'NotFoundError'],
     ]);
     expect(await bench.secrets().get(psk)).toBeUndefined();
+  });
+});
+
+describe('a create whose compensation ran out of retries in Release', () => {
+  it('leaves the peering FAILED and holding its places until the sweep releases them', async () => {
+    // Prepare: the push fails (the peering is compensated), and every try of Release is throttled
+    const { a, b, request } = await pairToPeer('pcx-release-unfinished');
+    let throttled = true;
+    const engine = bench.engine({
+      PushConfigFunctionArn: () => async () => {
+        throw new CommandFailedError('Config push ended Failed');
+      },
+      ReleaseFunctionArn: (real) => async (payload, context) => {
+        if (throttled) throw new TransientError('DynamoDB ThrottlingException');
+        return real(payload, context);
+      },
+    });
+    const deps = sweepDeps(engine);
+    const psk = bench.secrets().names.presharedKey(request.peeringId);
+
+    // Act: the run, then, the throttle over, two sweeps past the bounds
+    const run = await runToEnd(engine, 'create-peering', request.peeringId, request);
+    const heldAfterRun = [...bench.addressesHeld(a.id), ...bench.addressesHeld(b.id)];
+    const keyAfterRun = await bench.secrets().get(psk);
+    throttled = false;
+    const sweep = await sweepInAnHour(deps);
+    const again = await sweepInAnHour(deps);
+
+    // Assess: the run left everything held; the sweep freed it once and audited it; the peering
+    // stays FAILED with its reason, for its owner to read
+    expect(run.status).toBe('FAILED');
+    expect(heldAfterRun).toHaveLength(2);
+    expect(keyAfterRun).toBeDefined();
+    expect(sweep.released).toEqual([{ peeringId: request.peeringId, ownerId: 'alice', step: 'Release' }]);
+    expect(again.released).toEqual([]);
+    expect(bench.addressesHeld(a.id)).toEqual([]);
+    expect(bench.addressesHeld(b.id)).toEqual([]);
+    expect(await bench.secrets().get(psk)).toBeUndefined();
+    expect(await deps.repository.getPeering(request.peeringId)).toMatchObject({ status: 'FAILED' });
+    expect(bench.audit().events.filter((event) => event.detailType === 'VPC Peering Re-driven')).toEqual([
+      expect.objectContaining({
+        detail: { peeringId: request.peeringId, ownerId: 'alice', step: 'Release', status: 'FAILED' },
+      }),
+    ]);
   });
 });

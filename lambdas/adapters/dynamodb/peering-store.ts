@@ -230,20 +230,37 @@ export class DynamoPeeringStore implements PeeringStore {
     if (from.length === 0) return undefined;
     const fromValues = Object.fromEntries(from.map((value, i) => [`:from${i}`, value]));
     // In the bySweep index while PROVISIONING or DELETING, since the change, and in the owner's
-    // byOwnerInFlight index (items.ts).
+    // byOwnerInFlight index (items.ts). FAILED stays in bySweep until its release ends
+    // (markPeeringReleased): a release that ran out of retries is the sweep's work.
     const [sweepPk, sweepSk] = SWEEP_INDEX_KEYS;
+    const sweepKeys = { ':sweepShard': keys.sweepShard('peering', id) };
     const sweep = isPeeringInFlight(status)
       ? {
           set: `, ${sweepPk} = :sweepShard, ${sweepSk} = :now, ${SET_OWNER_IN_FLIGHT_KEYS}`,
-          values: { ':sweepShard': keys.sweepShard('peering', id) },
+          values: sweepKeys,
         }
-      : { set: ` REMOVE ${[sweepPk, sweepSk, ...OWNER_IN_FLIGHT_INDEX_KEYS].join(', ')}`, values: {} };
+      : status === 'FAILED'
+        ? {
+            set: `, ${sweepPk} = :sweepShard, ${sweepSk} = :now REMOVE ${OWNER_IN_FLIGHT_INDEX_KEYS.join(', ')}`,
+            values: sweepKeys,
+          }
+        : { set: ` REMOVE ${[sweepPk, sweepSk, ...OWNER_IN_FLIGHT_INDEX_KEYS].join(', ')}`, values: {} };
     return this.updatePeering(
       id,
       `SET #status = :status, statusReason = :reason, updatedAt = :now${sweep.set}`,
       `#status IN (${Object.keys(fromValues).join(', ')})`,
       { ':status': status, ':reason': reason, ...fromValues, ...sweep.values },
     );
+  }
+
+  async markPeeringReleased(id: string): Promise<void> {
+    await this.table.updateIfMatches({
+      Key: keys.peering(id),
+      UpdateExpression: `REMOVE ${SWEEP_INDEX_KEYS.join(', ')}`,
+      ConditionExpression: 'attribute_exists(pk) AND #status = :failed',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':failed': 'FAILED' },
+    });
   }
 
   async markSideApplied(id: string, gatewayId: string): Promise<Peering | undefined> {

@@ -28,13 +28,21 @@ const { sweepIndex } = TABLE_SCHEMA;
 /**
  * What of a shard's items past the bound is work: in flight (IN_FLIGHT), and more. The index sort
  * key is when the state began; a peering's updatedAt moves on within it (a side applied), and
- * counts. A tombstone written before it kept what the cascade needs (no instanceId) cannot be
- * cascaded again.
+ * counts. A FAILED peering is in the index only until its release ends (markPeeringReleased), and
+ * is work until then. A tombstone written before it kept what the cascade needs (no instanceId)
+ * cannot be cascaded again.
  */
-const WORK: Record<SweepKind, string> = {
-  peering: `${IN_FLIGHT.peering.condition} AND updatedAt < :before`,
-  cascade: `${IN_FLIGHT.cascade.condition} AND attribute_exists(instanceId)`,
-  walk: IN_FLIGHT.walk.condition,
+const WORK: Record<SweepKind, { condition: string; values: Record<string, unknown> }> = {
+  peering: {
+    condition:
+      '#entity = :peering AND sk = :meta AND #status IN (:provisioning, :deleting, :failed) AND updatedAt < :before',
+    values: { ...IN_FLIGHT.peering.values, ':failed': 'FAILED' },
+  },
+  cascade: {
+    condition: `${IN_FLIGHT.cascade.condition} AND attribute_exists(instanceId)`,
+    values: IN_FLIGHT.cascade.values,
+  },
+  walk: IN_FLIGHT.walk,
 };
 
 /** Items read per Query request: a page answers well inside the SDK's request timeout. */
@@ -78,9 +86,9 @@ async function readShard(table: Table, kind: SweepKind, shard: string, before: s
           TableName: table.name,
           IndexName: sweepIndex.name,
           KeyConditionExpression: `${sweepIndex.partitionKey} = :shard AND ${sweepIndex.sortKey} < :before`,
-          FilterExpression: WORK[kind],
+          FilterExpression: WORK[kind].condition,
           ExpressionAttributeNames: IN_FLIGHT[kind].names,
-          ExpressionAttributeValues: { ':shard': shard, ':before': before, ...IN_FLIGHT[kind].values },
+          ExpressionAttributeValues: { ':shard': shard, ':before': before, ...WORK[kind].values },
           ExclusiveStartKey: start,
           Limit: PAGE_ITEMS,
         }),

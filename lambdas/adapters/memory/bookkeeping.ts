@@ -78,7 +78,11 @@ export class MemoryBookkeeping extends MemoryStore {
   async findSweepWork(bounds: SweepWorkBounds): Promise<SweepWork> {
     return {
       stalledPeerings: [...this.peerings.values()]
-        .filter((peering) => isPeeringInFlight(peering.status) && peering.updatedAt < bounds.stalledBefore)
+        .filter(
+          (peering) =>
+            (isPeeringInFlight(peering.status) || this.state.unreleasedFailures.has(peering.id)) &&
+            peering.updatedAt < bounds.stalledBefore,
+        )
         .map(copy),
       pendingCascades: [...this.state.pendingCascades.values()]
         .filter((pending) => pending.deletedAt < bounds.cascadeBefore)

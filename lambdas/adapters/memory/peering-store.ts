@@ -126,7 +126,13 @@ export class MemoryPeeringStore extends MemoryStore {
     const peering = this.peerings.get(id);
     if (!peering || !from.includes(peering.status)) return undefined;
     Object.assign(peering, { status, statusReason: reason, updatedAt: this.clock().toISOString() });
+    if (status === 'FAILED') this.state.unreleasedFailures.add(id);
+    else this.state.unreleasedFailures.delete(id);
     return copy(peering);
+  }
+
+  async markPeeringReleased(id: string): Promise<void> {
+    if (this.peerings.get(id)?.status === 'FAILED') this.state.unreleasedFailures.delete(id);
   }
 
   async markSideApplied(id: string, gatewayId: string): Promise<Peering | undefined> {
@@ -170,6 +176,7 @@ export class MemoryPeeringStore extends MemoryStore {
     if (this.pairLocks.get(lock) === id) this.pairLocks.delete(lock);
     if (!options.deleteRecord) return;
     this.peerings.delete(id);
+    this.state.unreleasedFailures.delete(id);
     this.state.peeringTombstones.set(id, this.clock().getTime() + PEERING_TOMBSTONE_TTL_SECONDS * 1000);
   }
 }

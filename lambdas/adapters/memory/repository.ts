@@ -107,6 +107,7 @@ export class MemoryRepository implements Repository {
   recordRedrive: Repository['recordRedrive'] = (id, claim) => this.peerings.recordRedrive(id, claim);
   detachPeering: Repository['detachPeering'] = (id) => this.peerings.detachPeering(id);
   releasePeering: Repository['releasePeering'] = (id, options) => this.peerings.releasePeering(id, options);
+  markPeeringReleased: Repository['markPeeringReleased'] = (id) => this.peerings.markPeeringReleased(id);
 
   recordApplied: Repository['recordApplied'] = (applied) => this.status.recordApplied(applied);
   getAppliedGeneration: Repository['getAppliedGeneration'] = (gatewayId) =>

@@ -78,6 +78,8 @@ export class MemoryState {
   /** gatewayId → address → holder (peer name). */
   readonly addresses = new Map<string, Map<string, string>>();
   readonly peerings = new Map<string, Peering>();
+  /** FAILED peerings whose release has not ended (the DynamoDB item's bySweep keys): sweep work. */
+  readonly unreleasedFailures = new Set<string>();
   /** A deleted peering's id → when its tombstone expires (epoch ms): createPeering refuses it until then. */
   readonly peeringTombstones = new Map<string, number>();
   /** Unordered pair → peering id. */

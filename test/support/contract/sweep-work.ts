@@ -43,6 +43,37 @@ export function sweepWorkContract({ repo, pairOfGateways }: ContractContext): vo
       );
     });
 
+    it('finds a FAILED peering until its release ends', async () => {
+      // Prepare: two peerings FAILED at 2025-01-01; one released (its places freed), one not yet
+      const longAgo = () => new Date('2025-01-01T00:00:00.000Z');
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const [a, b] = await pairOfGateways();
+        const peering = await repo().createPeering(newPeering(a, b));
+        await repo(longAgo).setPeeringStatus(peering.id, 'FAILED', 'A gateway instance did not apply', [
+          'PROVISIONING',
+        ]);
+        ids.push(peering.id);
+      }
+      const [releasedId, unreleasedId] = ids as [string, string];
+      await repo().detachPeering(releasedId);
+      await repo().releasePeering(releasedId, { deleteRecord: false });
+      const swept = async () =>
+        (await repo().findSweepWork({ stalledBefore: AT, cascadeBefore: AT, walkBefore: AT })).stalledPeerings
+          .filter((peering) => ids.includes(peering.id))
+          .map((peering) => peering.id);
+      const beforeMark = await swept();
+
+      // Act
+      await repo().markPeeringReleased(releasedId);
+      const afterMark = await swept();
+
+      // Assess: the mark ends the work; the FAILED peering stays readable
+      expect(beforeMark.sort()).toEqual([releasedId, unreleasedId].sort());
+      expect(afterMark).toEqual([unreleasedId]);
+      expect(await repo().getPeering(releasedId)).toMatchObject({ status: 'FAILED' });
+    });
+
     it('finds the gateways whose peer walk is owed since before the bound, and none once settled', async () => {
       // Prepare: two gateways' walks owed, one since 09:00, one since 11:00; a third never owed.
       const [early, late] = await pairOfGateways();
