@@ -23,6 +23,7 @@ import { finishOwedWalk } from './gateway-lifecycle';
 import { releasePeering } from './peering-teardown';
 import type { Dependencies, PeerKeyBackfill, RemovedGateway, WorkflowName } from './ports';
 import { type CleanupSweep, cleanLeftoverSecrets } from './secret-cleanup';
+import { createPeeringInput } from './workflow-runs';
 
 export interface Redrive {
   peeringId: string;
@@ -36,7 +37,7 @@ export interface Redrive {
 type SweepDeps = Pick<Dependencies, 'workflows' | 'audit' | 'clock' | 'repository'>;
 
 /** The execution a peering in this state belongs to, by its stable name (docs/ARCHITECTURE.md). */
-function namedRun(peering: Peering): { workflow: WorkflowName; name: string; input: Record<string, string> } {
+function namedRun(peering: Peering): { workflow: WorkflowName; name: string; input: object } {
   if (peering.status === 'DELETING') {
     return { workflow: 'delete-peering', name: `delete-${peering.id}`, input: { peeringId: peering.id } };
   }
@@ -44,7 +45,7 @@ function namedRun(peering: Peering): { workflow: WorkflowName; name: string; inp
   return {
     workflow: 'create-peering',
     name: peering.id,
-    input: { peeringId: peering.id, gatewayId, remoteGatewayId },
+    input: createPeeringInput(peering.id, peering.ownerId, gatewayId, remoteGatewayId),
   };
 }
 

@@ -8,6 +8,26 @@
 import { TransientError } from '../core/errors';
 import type { Dependencies, ExecutionResult, WorkflowName } from './ports';
 
+/**
+ * A create-peering execution's input: ids only. `ownerId` (the gateways' owner when the request
+ * was made) lets a later GET show the run to that owner alone, whatever became of the gateways
+ * (app/api/peerings.ts). The API and the sweep build it here alike: locally the engine compares
+ * inputs as text, key order included.
+ */
+export interface CreatePeeringInput {
+  peeringId: string;
+  ownerId: string;
+  gatewayId: string;
+  remoteGatewayId: string;
+}
+
+export const createPeeringInput = (
+  peeringId: string,
+  ownerId: string,
+  gatewayId: string,
+  remoteGatewayId: string,
+): CreatePeeringInput => ({ peeringId, ownerId, gatewayId, remoteGatewayId });
+
 const FINISHED_UNSUCCESSFULLY = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 
 type RunDeps = Pick<Dependencies, 'workflows'>;

@@ -8,7 +8,12 @@ import type { Page, QueryParameters } from '../../core/pagination';
 import type { Caller } from '../../core/types';
 import { logger } from '../../shared/logger';
 import type { ExecutionResult } from '../ports';
-import { startLiveAttempt, startPeeringDeletion } from '../workflow-runs';
+import {
+  type CreatePeeringInput,
+  createPeeringInput,
+  startLiveAttempt,
+  startPeeringDeletion,
+} from '../workflow-runs';
 import type { ApiDeps, ApiTiming, OwnerLimits } from './context';
 import { type IdDerivation, newPeeringId } from './ids';
 import { admitOperation, admitPeering } from './limits';
@@ -125,7 +130,10 @@ export async function createPeering(
     workflow: 'create-peering',
     attemptOf: (n) => {
       const peeringId = peeringIdOf(n);
-      return { name: peeringId, input: createInput(peeringId, gateway.ownerId, gatewayId, remoteGatewayId) };
+      return {
+        name: peeringId,
+        input: createPeeringInput(peeringId, gateway.ownerId, gatewayId, remoteGatewayId),
+      };
     },
     beforeStart: async (n) => {
       // Both sides' places first: an owner's operations would otherwise be spent on refusals.
@@ -226,36 +234,13 @@ export async function deletePeering(
 const pushFailed = (output: unknown): boolean =>
   typeof output === 'object' && output !== null && 'pushFailure' in output;
 
-/**
- * A create-peering execution's input: ids only. `ownerId` (the gateways' owner when the request
- * was made) lets a later GET show the run to that owner alone, whatever became of the gateways.
- */
-interface CreateInput {
-  peeringId: string;
-  ownerId: string;
-  gatewayId: string;
-  remoteGatewayId: string;
-}
-
-const createInput = (
-  peeringId: string,
-  ownerId: string,
-  gatewayId: string,
-  remoteGatewayId: string,
-): CreateInput => ({
-  peeringId,
-  ownerId,
-  gatewayId,
-  remoteGatewayId,
-});
-
 /** The input of a run started by this version; anything else (an older run without `ownerId`) is nobody's to see. */
-function createInputOf(input: unknown): CreateInput | undefined {
+function createInputOf(input: unknown): CreatePeeringInput | undefined {
   if (typeof input !== 'object' || input === null) return undefined;
   const { peeringId, ownerId, gatewayId, remoteGatewayId } = input as Record<string, unknown>;
   if ([peeringId, ownerId, gatewayId, remoteGatewayId].some((value) => typeof value !== 'string'))
     return undefined;
-  return input as CreateInput;
+  return input as CreatePeeringInput;
 }
 
 /**
