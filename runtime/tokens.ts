@@ -4,9 +4,10 @@
  * (README, "Tokens of the embedded runtime").
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { createFileWhole } from '../lambdas/adapters/local/whole-files';
 import { hasCommaFreeGroupNames } from '../lambdas/http/claims';
 
 const ALGORITHM = 'HS256';
@@ -22,17 +23,16 @@ export async function readAuthSecret(dataDir: string): Promise<string | undefine
   return text?.trim() || undefined;
 }
 
-/** The secret kept in `dataDir`, generated (0600) on the first start. */
+/**
+ * The secret kept in `dataDir`, generated (0600) on the first start. Written whole: a crash that
+ * left the file empty made every later start sign with a fresh secret it never kept.
+ */
 export async function persistentAuthSecret(dataDir: string): Promise<string> {
   const kept = await readAuthSecret(dataDir);
   if (kept) return kept;
   await mkdir(dataDir, { recursive: true });
   const secret = randomBytes(32).toString('base64url');
-  await writeFile(authSecretPath(dataDir), `${secret}\n`, { mode: 0o600, flag: 'wx' }).catch(
-    async (error) => {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    },
-  );
+  await createFileWhole(authSecretPath(dataDir), `${secret}\n`, 0o600);
   return (await readAuthSecret(dataDir)) ?? secret;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The embedded runtime's Step Functions: the real statemachine/*.asl.json files, with their
- * DefinitionSubstitutions filled by local function names, run by aws-local-stepfunctions. Every
- * `arn:aws:states:::lambda:invoke` Task hands `{FunctionName, Payload}` to a dispatcher that calls
+ * DefinitionSubstitutions filled by local function names (and the integration's in partition
+ * `aws`), run by aws-local-stepfunctions. Every `arn:aws:states:::lambda:invoke` Task hands `{FunctionName, Payload}` to a dispatcher that calls
  * the real handler module and answers `{Payload, StatusCode}` like Lambda; a thrown error keeps its
  * `name` (the ASL matches it) and carries Lambda's `{errorType, errorMessage}` JSON as its cause.
  */
@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { ExecutionResult, StartedExecution, WorkflowEngine, WorkflowName } from '../lambdas/app/ports';
-import { QUEUED_WAIT_SUFFIX } from '../statemachine/build';
+import { integrationSubstitutions, QUEUED_WAIT_SUFFIX } from '../statemachine/build';
 import { ExecutionJournal, type JournalEntry } from './execution-journal';
 
 export type LambdaHandler = (payload: unknown, context: unknown) => Promise<unknown>;
@@ -132,9 +132,12 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     this.waitMs = options.waitMs ?? 200;
     this.queuedWaitMs = options.queuedWaitMs ?? Math.max(this.waitMs, 200);
     if (options.journalDir) this.journal = new ExecutionJournal(options.journalDir);
-    const substitutions = Object.fromEntries(
-      Object.keys(options.functions).map((name) => [name, `${LOCAL_FUNCTION_ARN}${name}`]),
-    );
+    const substitutions = {
+      ...integrationSubstitutions('aws'),
+      ...Object.fromEntries(
+        Object.keys(options.functions).map((name) => [name, `${LOCAL_FUNCTION_ARN}${name}`]),
+      ),
+    };
     for (const [workflow, file] of Object.entries(WORKFLOW_FILES) as [WorkflowName, string][]) {
       const text = substitute(readFileSync(join(options.statemachineDir, file), 'utf8'), substitutions);
       const definition = JSON.parse(text) as StateMachineDefinition;

@@ -3,8 +3,9 @@
  * `npx tsx statemachine/build.ts` and checked equal to it by test/workflow/asl.test.ts. The
  * push-then-poll loop (`pushAndPoll`) and each Retry policy are defined once here; the JSON files
  * repeat them because ASL has no reuse. Lambda ARNs appear only as `${NameFunctionArn}`
- * placeholders, filled by DefinitionSubstitutions (lib/constructs/peering-state-machine.ts) and by
- * the embedded runtime (runtime/workflow-engine.ts).
+ * placeholders, and the Lambda integration as `${LambdaInvoke}`, filled by DefinitionSubstitutions
+ * (lib/constructs/peering-state-machine.ts) and by the embedded runtime (runtime/workflow-engine.ts):
+ * the files name no ARN, hence no partition.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -19,7 +20,21 @@ export interface Machine {
   States: States;
 }
 
-const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+/**
+ * The substitutions that name no function, by partition (`aws`, `aws-cn`, `aws-us-gov`): a Task's
+ * integration ARN names the partition, which only the deployment knows, so the stack fills it from
+ * `Aws.PARTITION` and the embedded runtime with `aws` (docs/DECISIONS.md, "The ASL names no
+ * partition").
+ */
+export function integrationSubstitutions(partition: string): Record<string, string> {
+  return { LambdaInvoke: `arn:${partition}:states:::lambda:invoke` };
+}
+/** Their names, which no function carries. */
+export const INTEGRATION_SUBSTITUTIONS: readonly string[] = Object.keys(integrationSubstitutions('aws'));
+
+/** A substitution's placeholder in the ASL. */
+const placeholder = (name: string) => `\${${name}}`;
+const LAMBDA_INVOKE = placeholder('LambdaInvoke');
 /** The step functions' own timeout (lib/constructs/peering-function.ts, ROLE_TIMEOUTS.step). */
 export const STEP_FUNCTION_TIMEOUT_SECONDS = 30;
 /**
@@ -34,7 +49,7 @@ export const TASK_TIMEOUT_SECONDS = STEP_FUNCTION_TIMEOUT_SECONDS + 15;
 const POLL_INTERVAL_SECONDS = 2;
 
 /** A Lambda's ARN, as a DefinitionSubstitutions placeholder. */
-const functionArn = (name: string) => `\${${name}FunctionArn}`;
+const functionArn = (name: string) => placeholder(`${name}FunctionArn`);
 
 /**
  * A step that ran out of time, or died: run again, since every step is idempotent

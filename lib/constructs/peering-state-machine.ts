@@ -1,13 +1,14 @@
 /**
- * A Standard state machine from one of the statemachine/*.asl.json files. The ASL names Lambda ARNs
- * only through `${...}` DefinitionSubstitutions; this construct maps each name the file uses to a
- * function, refuses to synthesize when one is unknown, and lets the machine invoke exactly the
- * functions its definition names. An alarm beside it fires on any failed execution, or, for a
- * workflow whose failures are mostly expected outcomes (`expectedFailures`), only on the others.
+ * A Standard state machine from one of the statemachine/*.asl.json files. The ASL names ARNs only
+ * through `${...}` DefinitionSubstitutions; this construct fills the integration's in the stack's
+ * partition, maps each other name the file uses to a function, refuses to synthesize when one is
+ * unknown, and lets the machine invoke exactly the functions its definition names. An alarm
+ * beside it fires on any failed execution, or, for a workflow whose failures are mostly expected
+ * outcomes (`expectedFailures`), only on the others.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -26,6 +27,7 @@ import {
 } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { INTEGRATION_SUBSTITUTIONS, integrationSubstitutions } from '../../statemachine/build';
 import { alarmDescription } from './alarm-runbook';
 
 /** The distinct `${Name}` placeholders of an ASL text, in order of first use. */
@@ -58,7 +60,8 @@ export interface ExpectedFailures {
 
 export class PeeringStateMachine extends StateMachine {
   constructor(scope: Construct, id: string, props: PeeringStateMachineProps) {
-    const used = substitutedFunctions(props.definitionFile, props.functions);
+    const names = aslSubstitutionNames(readFileSync(props.definitionFile, 'utf8'));
+    const used = substitutedFunctions(props.definitionFile, names, props.functions);
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy,
@@ -66,7 +69,12 @@ export class PeeringStateMachine extends StateMachine {
     super(scope, id, {
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromFile(props.definitionFile),
-      definitionSubstitutions: Object.fromEntries(used.map(([name, fn]) => [name, fn.functionArn])),
+      definitionSubstitutions: {
+        ...Object.fromEntries(
+          Object.entries(integrationSubstitutions(Aws.PARTITION)).filter(([name]) => names.includes(name)),
+        ),
+        ...Object.fromEntries(used.map(([name, fn]) => [name, fn.functionArn])),
+      },
       tracingEnabled: true,
       logs: {
         destination: logGroup,
@@ -153,15 +161,19 @@ function unexpectedFailures(
   });
 }
 
+/** The function of each of `names` that is no integration's, by name; throws on an unknown one. */
 function substitutedFunctions(
   definitionFile: string,
+  names: readonly string[],
   functions: Readonly<Record<string, IFunction>>,
 ): Array<[string, IFunction]> {
-  return aslSubstitutionNames(readFileSync(definitionFile, 'utf8')).map((name) => {
-    const fn = functions[name];
-    if (!fn) {
-      throw new Error(`${basename(definitionFile)} uses \${${name}}, which no function provides`);
-    }
-    return [name, fn];
-  });
+  return names
+    .filter((name) => !INTEGRATION_SUBSTITUTIONS.includes(name))
+    .map((name) => {
+      const fn = functions[name];
+      if (!fn) {
+        throw new Error(`${basename(definitionFile)} uses \${${name}}, which no function provides`);
+      }
+      return [name, fn];
+    });
 }

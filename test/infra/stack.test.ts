@@ -24,6 +24,7 @@ import { bundleBatchDirs } from '../../lib/constructs/peering-function';
 import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
 import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
 import type { VpcPeeringStack } from '../../lib/vpc-peering-stack';
+import { INTEGRATION_SUBSTITUTIONS } from '../../statemachine/build';
 
 let app: App;
 let stack: VpcPeeringStack;
@@ -311,22 +312,29 @@ describe('state machines', () => {
     ['create-peering', 'CreatePeering'],
     ['delete-peering', 'DeletePeering'],
     ['push-gateway', 'PushGateway'],
-  ])('%s substitutes every placeholder its ASL file uses, with a function ARN', (file, id) => {
-    // Prepare
-    const asl = readFileSync(join(REPO_ROOT, `statemachine/${file}.asl.json`), 'utf8');
-    const names = aslSubstitutionNames(asl);
-    const machine = stack.node.findChild(id).node.defaultChild as never;
-    const resource = template.toJSON().Resources[stack.getLogicalId(machine)];
+  ])(
+    '%s substitutes every placeholder its ASL file uses, with a function ARN or the integration in the stack partition',
+    (file, id) => {
+      // Prepare
+      const asl = readFileSync(join(REPO_ROOT, `statemachine/${file}.asl.json`), 'utf8');
+      const names = aslSubstitutionNames(asl);
+      const machine = stack.node.findChild(id).node.defaultChild as never;
+      const resource = template.toJSON().Resources[stack.getLogicalId(machine)];
+      const functionNames = names.filter((name) => !INTEGRATION_SUBSTITUTIONS.includes(name));
 
-    // Assess
-    expect(names.length).toBeGreaterThan(0);
-    expect(Object.keys(resource.Properties.DefinitionSubstitutions).sort()).toEqual([...names].sort());
-    for (const name of names) {
-      expect(resource.Properties.DefinitionSubstitutions[name]).toEqual({
-        'Fn::GetAtt': [expect.stringMatching(/Function/), 'Arn'],
+      // Assess
+      expect(functionNames.length).toBeGreaterThan(0);
+      expect(Object.keys(resource.Properties.DefinitionSubstitutions).sort()).toEqual([...names].sort());
+      for (const name of functionNames) {
+        expect(resource.Properties.DefinitionSubstitutions[name]).toEqual({
+          'Fn::GetAtt': [expect.stringMatching(/Function/), 'Arn'],
+        });
+      }
+      expect(resource.Properties.DefinitionSubstitutions.LambdaInvoke).toEqual({
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::lambda:invoke']],
       });
-    }
-  });
+    },
+  );
 
   test('all three are Standard, traced and log everything', () => {
     // Assess
@@ -360,7 +368,9 @@ describe('state machines', () => {
       template.toJSON().Resources[stack.getLogicalId(stack.createPeering.node.defaultChild as never)]
         .Properties.DefinitionSubstitutions,
     );
-    expect(invoke?.Resource).toHaveLength(substituted.length);
+    expect(invoke?.Resource).toHaveLength(
+      substituted.filter((name) => !INTEGRATION_SUBSTITUTIONS.includes(name)).length,
+    );
   });
 });
 

@@ -1,6 +1,18 @@
-/** LOCAL_AUTH_SECRET signs every local token (HS256): one shorter than 32 bytes is refused. */
+/**
+ * LOCAL_AUTH_SECRET signs every local token (HS256): one shorter than 32 bytes is refused. Without
+ * it, the runtime keeps the secret it generates in DATA_DIR, written whole.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { startRuntime } from '../../runtime/main';
-import { assertStrongAuthSecret, WeakAuthSecretError } from '../../runtime/tokens';
+import {
+  assertStrongAuthSecret,
+  persistentAuthSecret,
+  readAuthSecret,
+  WeakAuthSecretError,
+} from '../../runtime/tokens';
+import { crashAtNextFileWrite } from '../support/crash-mid-write';
+import { tempDir } from '../support/gateway-script';
 
 describe('LOCAL_AUTH_SECRET', () => {
   it.each([
@@ -21,5 +33,27 @@ describe('LOCAL_AUTH_SECRET', () => {
     const start = startRuntime({ authSecret: 'short', dataDir: '/nonexistent/never-created' });
     // Assess
     await expect(start).rejects.toBeInstanceOf(WeakAuthSecretError);
+  });
+});
+
+describe('the generated auth secret', () => {
+  it('is kept by the start after one that died while writing it', async () => {
+    // Prepare: a first start dies while it writes the secret it generated
+    const root = tempDir('auth-secret');
+    const dataDir = join(root, 'data');
+    try {
+      const { crashed } = await crashAtNextFileWrite(join(root, 'probe'));
+      void persistentAuthSecret(dataDir);
+      await crashed;
+
+      // Act
+      const secret = await persistentAuthSecret(dataDir);
+
+      // Assess: `npm run token` and the next start sign with it
+      expect(await readAuthSecret(dataDir)).toBe(secret);
+      expect(await persistentAuthSecret(dataDir)).toBe(secret);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STEP_FUNCTIONS } from '../../runtime/step-functions';
 import {
+  INTEGRATION_SUBSTITUTIONS,
   MACHINES,
   pushAndPoll,
   RETRY_POLICIES,
@@ -17,6 +18,7 @@ import {
 const dir = join(__dirname, '../../statemachine');
 const CHECK_COMMAND = ['$', '{CheckCommandFunctionArn}'].join('');
 const PUSH_CONFIG = ['$', '{PushConfigFunctionArn}'].join('');
+const LAMBDA_INVOKE = ['$', '{LambdaInvoke}'].join('');
 const files = readdirSync(dir).filter((f) => f.endsWith('.asl.json'));
 
 type State = {
@@ -157,15 +159,20 @@ describe.each(files)('%s', (file) => {
   const text = readFileSync(join(dir, file), 'utf8');
   const machine = JSON.parse(text) as Machine;
 
-  it('binds every placeholder to a step function', () => {
+  it('binds every placeholder to a step function or to the integration', () => {
     const placeholders = [...text.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1]);
     expect(placeholders.length).toBeGreaterThan(0);
-    for (const name of placeholders) expect(Object.keys(STEP_FUNCTIONS)).toContain(name);
+    for (const name of placeholders) {
+      expect([...Object.keys(STEP_FUNCTIONS), ...INTEGRATION_SUBSTITUTIONS]).toContain(name);
+    }
   });
 
-  it('has no hard-coded ARN other than the lambda:invoke integration', () => {
-    const arns = [...text.matchAll(/arn:aws[^"]*/g)].map((m) => m[0]);
-    expect(new Set(arns)).toEqual(new Set(['arn:aws:states:::lambda:invoke']));
+  it('names no ARN, hence no partition: each comes from a substitution', () => {
+    // Assess: aws-cn and aws-us-gov name theirs `arn:aws-cn:…`, `arn:aws-us-gov:…`
+    expect(text).not.toMatch(/arn:/);
+    for (const [name, state] of allStates(machine).filter(([, s]) => s.Type === 'Task')) {
+      expect({ name, resource: state.Resource }).toEqual({ name, resource: LAMBDA_INVOKE });
+    }
   });
 
   it('uses JSONPath only (the local interpreter ignores JSONata)', () => {

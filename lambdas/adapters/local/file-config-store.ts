@@ -1,6 +1,5 @@
 /** The embedded runtime's config store: state documents as files, fetched by file:// URI. */
-import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ConfigStore, InstanceTarget, PublishedState } from '../../app/ports';
 import { sha256Hex } from '../s3';
@@ -11,6 +10,7 @@ import {
   gatewayDocumentsPrefix,
   stateDocumentKey,
 } from '../s3/documents';
+import { replaceFileWhole } from './whole-files';
 
 export class FileConfigStore implements ConfigStore {
   private readonly root: string;
@@ -22,10 +22,8 @@ export class FileConfigStore implements ConfigStore {
   async put(target: InstanceTarget, generation: number, document: string): Promise<PublishedState> {
     const path = join(this.root, stateDocumentKey(target.gatewayId, generation));
     await mkdir(dirname(path), { recursive: true });
-    // Unique per write: concurrent pushes may publish the same gateway and generation at once.
-    const temporary = `${path}.${randomUUID()}.tmp`;
-    await writeFile(temporary, document);
-    await rename(temporary, path);
+    // Concurrent pushes may publish the same gateway and generation at once: each write is whole.
+    await replaceFileWhole(path, document);
     return { uri: `file://${path}`, sha256: sha256Hex(document) };
   }
 

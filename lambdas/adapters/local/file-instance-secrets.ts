@@ -13,12 +13,12 @@
  * which that gateway's delta pushes trust (docs/DECISIONS.md, "Withdrawing one gateway's local
  * copies").
  */
-import { randomUUID } from 'node:crypto';
-import { access, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { InstanceSecrets, InstanceTarget, SecretStore } from '../../app/ports';
 import { SecretMissingError } from '../../core/errors';
 import { secretPath } from './file-secret-store';
+import { replaceFileWhole } from './whole-files';
 
 const PATH_PART = /^[A-Za-z0-9._-]{1,64}$/;
 const RECORDS = '.delivered';
@@ -46,14 +46,13 @@ export class FileInstanceSecrets implements InstanceSecrets {
         if (value === undefined) throw new SecretMissingError(name);
         // Recorded before it is copied: a delivery stopped in between leaves no copy its
         // gateway's withdrawal would not find.
-        await writeFileIn(secretPath(record, name), '');
+        await writeMarker(secretPath(record, name));
         // Replaced, never kept (a name reused by a gateway registered again must not serve the
         // old value: such a push names every secret, app/push.ts), by a rename, so a script
         // reading it meanwhile sees the old file or the new one.
         const path = secretPath(directory, name);
-        const temporary = `${path}.${randomUUID()}.tmp`;
-        await writeFileIn(temporary, value, 0o600);
-        await rename(temporary, path);
+        await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+        await replaceFileWhole(path, value, 0o600);
       }
     });
   }
@@ -115,9 +114,10 @@ function pathPart(what: string, value: string): string {
   return value;
 }
 
-async function writeFileIn(path: string, value: string, mode?: number): Promise<void> {
+/** An empty file: only its name counts. */
+async function writeMarker(path: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFile(path, value, mode === undefined ? undefined : { mode });
+  await writeFile(path, '');
 }
 
 async function listOrNone(directory: string): Promise<string[]> {

@@ -4,10 +4,11 @@
  * machine; it is not encrypted beyond file permissions. No local host reads it: each gets the
  * copies delivered to its instance (file-instance-secrets.ts).
  */
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { SecretStore } from '../../app/ports';
 import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../../app/secret-names';
+import { createFileWhole } from './whole-files';
 
 const SECRET_NAME = /^(\/[A-Za-z0-9_.-]+)+$/;
 
@@ -21,16 +22,14 @@ export class FileSecretStore implements SecretStore {
     this.names = secretNamesUnder(prefix);
   }
 
+  /**
+   * The first writer wins, and the name never exists without its whole value: a crash between
+   * creating the file and filling it left an empty key that every later write kept.
+   */
   async putIfAbsent(name: string, value: string): Promise<void> {
     const path = this.pathOf(name);
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    try {
-      const file = await open(path, 'wx', 0o600);
-      await file.writeFile(value);
-      await file.close();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+    await createFileWhole(path, value, 0o600);
   }
 
   async get(name: string): Promise<string | undefined> {
