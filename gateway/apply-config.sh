@@ -4,7 +4,7 @@
 #
 #   apply-config.sh --gateway-id ID --generation N --state-uri s3://…|file://… --state-sha256 HEX
 #   apply-config.sh --restore     # re-apply the persisted state (boot time)
-#   apply-config.sh --report      # print the status report only
+#   apply-config.sh --report      # print the status report (and load again a flushed ruleset)
 #   apply-config.sh --teardown --gateway-id ID --generation N   # the gateway was deleted (lib/teardown.sh)
 #
 # Env (or VPG_*=value lines in /etc/vpc-peering/gateway.env, see VPG_ENV_FILE): VPG_STATE_DIR
@@ -28,9 +28,10 @@
 # applied document (the delta path: flock, one awk pass that diffs the documents and writes the new
 # one in place, one sha256sum of that copy, one `wg set`, route and ruleset
 # diffs only when they changed, no jq, no mv, no report of peers); otherwise the full path runs:
-# one jq pass validates and renders everything, `wg syncconf`, one `ip -batch` of what differs from
-# the kernel, nft only when its ruleset changed, everything persisted renamed into place by one
-# `mv`. Secrets come from builtins and an instance-side cache.
+# one jq pass validates and renders everything, `nft -f` (always: a table flushed from outside
+# comes back), `wg syncconf`, one `ip -batch` of what differs from the kernel, everything persisted
+# renamed into place by one `mv`. Both paths load the ruleset before any peer or route changes.
+# Secrets come from builtins and an instance-side cache.
 #
 # This file and lib/*.sh, jq/*.jq, awk/*.awk are the source: gateway/assemble.ts inlines every
 # `. "$GATEWAY_SRC/…"` line and every `$(<"$GATEWAY_SRC/…")` program into one script, which is what
@@ -198,6 +199,7 @@ fi
 case $ACTION in
   report)
     lock_state shared
+    reload_missing_ruleset
     report_from_store
     ;;
   restore)

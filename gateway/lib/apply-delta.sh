@@ -183,17 +183,18 @@ apply_delta() {
   for key in "${gone[@]}"; do
     if [[ -z ${updated[$key]:-} ]]; then wg_args+=(peer "$key" remove); fi
   done
+  # The ruleset before peers and routes, as on the full path (lib/apply-full.sh apply_wireguard).
+  if [[ -n $ruleset ]]; then
+    nft_script "$dev" "$ruleset"
+    load_ruleset "$REPLY"
+    persist_staged
+  fi
   if ((${#wg_args[@]})); then
     wg set "$dev" "${wg_args[@]}" >/dev/null 2>&1 || die "wg set $dev failed"
   fi
   for fd in "${fds[@]}"; do exec {fd}<&-; done
   if [[ -n $changes ]]; then
     ip -batch - <<<"$changes" >/dev/null 2>"$WORK/ip.err" || die "ip failed: $(tr '\n' ' ' <"$WORK/ip.err")"
-  fi
-  if [[ -n $ruleset ]]; then
-    nft_script "$dev" "$ruleset"
-    load_ruleset "$REPLY"
-    persist_staged
   fi
   # delta.base last: until it is written, the next apply takes the full path (see above).
   applied_line

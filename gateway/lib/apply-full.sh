@@ -1,12 +1,17 @@
 # shellcheck shell=bash disable=SC2034,SC2153
 # (SC2034, SC2153: a part sets or reads globals of the other parts; `npm run lint:shell` also checks
 # the assembled script whole, where they resolve.)
-# The full path: the whole rendered document is applied (wg syncconf, one `ip -batch` of what
-# differs from the kernel, nft when its ruleset changed) or, in files mode, written as artifacts;
-# everything persisted is renamed into place by one `mv`.
+# The full path: the whole rendered document is applied (nft -f, wg syncconf, one `ip -batch` of
+# what differs from the kernel) or, in files mode, written as artifacts; everything persisted is
+# renamed into place by one `mv`.
 
 apply_wireguard() {
   local wg_if=${FIELDS[1]} changes=${FIELDS[2]} forward=''
+  # The ruleset first: it names interfaces, not peers or routes, so it loads before either exists.
+  # Then a failure or a crash at any later step leaves peers and routes behind the new policy, never
+  # forwarding without one (at boot there is no table yet, and ip_forward is already 1).
+  nft_script "$wg_if" "${FIELDS[3]}"
+  load_ruleset "$REPLY"
   # syncconf, never setconf: unchanged peers keep their sessions and counters. The config goes
   # through a pipe (as wg-quick does): a here-string larger than the pipe buffer would be written
   # to a temporary file under $TMPDIR. Its output is not echoed: a parse error would quote a config
@@ -15,8 +20,6 @@ apply_wireguard() {
   if [[ -n $changes ]]; then
     ip -batch - <<<"$changes" >/dev/null 2>"$WORK/ip.err" || die "ip failed: $(tr '\n' ' ' <"$WORK/ip.err")"
   fi
-  nft_script "$wg_if" "${FIELDS[3]}"
-  load_ruleset "$REPLY"
   if canonical_document "$1"; then
     interface_instance "$wg_if"
     DELTA_BASE=$REPLY$'\n'

@@ -110,11 +110,15 @@ NFT_CIDR='[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}'
 NFT_SET="($NFT_CIDR|\\{ $NFT_CIDR(, $NFT_CIDR)* \\})"
 # shellcheck disable=SC2016 # nft text, not shell
 NFT_LINES=(
-  '' '\}' '  \}' '  chain (mss_clamp|forward|postrouting) \{'
+  '' '\}' '  \}' '  chain (input|mss_clamp|forward|postrouting) \{'
+  '    type filter hook input priority filter; policy accept;'
+  '    iifname \$wg_if ct state established,related accept'
+  '    iifname \$wg_if drop'
   '    type filter hook forward priority (mangle|filter); policy (accept|drop);'
   '    type nat hook postrouting priority srcnat; policy accept;'
   '    oifname \$wg_if tcp flags syn / syn,rst tcp option maxseg size set rt mtu'
   '    iifname \$wg_if tcp flags syn / syn,rst tcp option maxseg size set [0-9]{1,4}'
+  '    oifname \$wan_if ct state established,related ct status ! snat drop'
   '    ct state established,related accept'
   '    iifname \$vpc_if oifname \$wg_if ip saddr '"$NFT_CIDR"' accept'
   '    iifname \$wg_if oifname \$vpc_if ip daddr '"$NFT_CIDR"' accept'

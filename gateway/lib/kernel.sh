@@ -21,13 +21,14 @@ nft_script() {
   REPLY+=$'table inet vpc_peering {}\ndelete table inet vpc_peering\n'"$2"$'\n'
 }
 
-# Loads nft script $1 unless it is the one last loaded in this boot (a reboot or --restore reloads
-# it: the kernel state is gone then).
+# Loads nft script $1 (one atomic transaction), and stages it as nftables.applied: the script last
+# loaded, after its boot's id. Never skipped as "already loaded": `nft flush ruleset` from outside
+# (a restart of the distribution's nftables unit, a firewalld reload) removes the table without
+# touching what the state directory says, and the next apply must put it back (docs/DECISIONS.md
+# "The gateway's firewall fails closed").
 load_ruleset() {
-  local ruleset="# boot $BOOT_ID"$'\n'"$1" previous='' err
-  if [[ -f $STATE_DIR/nftables.applied ]]; then IFS= read -r -d '' previous <"$STATE_DIR/nftables.applied" || true; fi
-  [[ $ACTION == restore || $ruleset != "$previous" ]] || return 0
-  stage nftables.applied "$ruleset"
+  local err
+  stage nftables.applied "# boot $BOOT_ID"$'\n'"$1"
   err=$(nft -f "$WORK/nftables.applied" 2>&1) || die "nft -f failed: ${err//$'\n'/ }"
 }
 

@@ -45,3 +45,21 @@ report_from_store() {
   fi
   print_report "$id" "$generation" "${1:-}" "$wg_if" "$peers"
 }
+
+# Puts the table back when the script loaded it in this boot and it is gone (a flush from outside):
+# the delta path loads only a changed ruleset, so between full applies the periodic --report is
+# what repairs it (docs/DECISIONS.md "The gateway's firewall fails closed"). Reads only the table
+# names; a reboot is --restore's to repair. A failure is said on stderr, and the report goes on.
+reload_missing_ruleset() {
+  local applied=$STATE_DIR/nftables.applied first='' tables='' err
+  [[ $MODE == wireguard && -f $applied ]] || return 0
+  IFS= read -r first <"$applied" || true
+  [[ $first == "# boot $BOOT_ID" ]] || return 0
+  tables=$(nft list tables inet 2>&1) || {
+    echo "apply-config: cannot list the nftables tables: ${tables//$'\n'/ }" >&2
+    return 0
+  }
+  [[ $'\n'$tables$'\n' != *$'\n''table inet vpc_peering'$'\n'* ]] || return 0
+  echo "apply-config: table inet vpc_peering was removed from outside; loading it again" >&2
+  err=$(nft -f "$applied" 2>&1) || echo "apply-config: nft -f failed: ${err//$'\n'/ }" >&2
+}

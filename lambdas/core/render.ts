@@ -188,6 +188,16 @@ export function renderNftables(gateway: Gateway, peers: PeerRecord[]): string {
         ];
   return [
     'table inet vpc_peering {',
+    // Nothing that arrives through the tunnel opens a connection to the gateway itself (its tunnel,
+    // VPC or WAN address): on AWS a packet inside the tunnel never meets the instance's security
+    // groups, so a peered VPC, a peer's road-warrior or a compromised peer gateway would reach every
+    // service of the host (docs/SECURITY.md "What reaches the gateway host"). Replies to the host's
+    // own connections still come in. Other interfaces are the instance's own affair: accept.
+    '  chain input {',
+    '    type filter hook input priority filter; policy accept;',
+    '    iifname $wg_if ct state established,related accept',
+    '    iifname $wg_if drop',
+    '  }',
     '  chain mss_clamp {',
     '    type filter hook forward priority mangle; policy accept;',
     // Leaving through the tunnel: the route MTU is wg0's. Entering from it: rt mtu would be the VPC
@@ -197,6 +207,11 @@ export function renderNftables(gateway: Gateway, peers: PeerRecord[]): string {
     '  }',
     '  chain forward {',
     '    type filter hook forward priority filter; policy drop;',
+    // Only what was masqueraded leaves through the WAN: a flow that went into the tunnel keeps its
+    // conntrack entry when its peering is removed, and would otherwise follow the default route
+    // out with its private source, in cleartext (docs/DECISIONS.md "The gateway's firewall fails
+    // closed"). New flows are masqueraded before their second packet, so this never drops them.
+    '    oifname $wan_if ct state established,related ct status ! snat drop',
     '    ct state established,related accept',
     `    iifname $vpc_if oifname $wg_if ip saddr ${vpcCidr} accept`,
     `    iifname $wg_if oifname $vpc_if ip daddr ${vpcCidr} accept`,

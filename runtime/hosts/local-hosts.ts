@@ -99,6 +99,11 @@ export class LocalHosts {
     return this.script.report(this.host(instanceId));
   }
 
+  /** Runs the script's `--restore` on the host, as a rebooted instance's boot unit does. */
+  runRestore(instanceId: string): Promise<RunResult> {
+    return this.script.restore(this.host(instanceId));
+  }
+
   /** The host's current status as its script reports it; undefined for an unknown instance. */
   async report(instanceId: string): Promise<InstanceReport | undefined> {
     if (!this.hosts.has(instanceId)) return undefined;

@@ -170,9 +170,32 @@ describe('renderNftables', () => {
     // Act
     const text = renderNftables(gateway(), [peeringPeer()]);
     // Assess
-    expect(lines(text).filter((line) => line.includes('masquerade') || line.includes('snat'))).toEqual([
+    expect(lines(text).filter((line) => line.includes('masquerade') || / snat$/.test(line))).toEqual([
       'oifname $wan_if masquerade',
     ]);
+  });
+
+  it('drops what arrives through the tunnel for the gateway itself, replies to its own connections apart', () => {
+    // Act
+    const text = renderNftables(gateway(), [peeringPeer(), roadWarriorPeer()]);
+    // Assess: the input chain is the table's first, and holds only these rules.
+    const chains = text.split('\n  chain ').slice(1);
+    expect(chains[0]?.split('\n').map((line) => line.trim())).toEqual([
+      'input {',
+      'type filter hook input priority filter; policy accept;',
+      'iifname $wg_if ct state established,related accept',
+      'iifname $wg_if drop',
+      '}',
+    ]);
+  });
+
+  it('lets nothing leave through the WAN that was not masqueraded, before any established flow is accepted', () => {
+    // Act
+    const forward = lines(renderNftables(gateway(), [peeringPeer()]));
+    // Assess
+    const guard = forward.indexOf('oifname $wan_if ct state established,related ct status ! snat drop');
+    expect(guard).toBeGreaterThan(forward.indexOf('type filter hook forward priority filter; policy drop;'));
+    expect(guard).toBeLessThan(forward.indexOf('ct state established,related accept'));
   });
 
   it('has no hub rules (and no empty set) without peerings', () => {
