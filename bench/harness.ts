@@ -58,7 +58,8 @@ export async function startBenchRuntime(hostMode: 'files' | 'wireguard'): Promis
   process.env.CALLER_RATE_PER_SECOND ??= '0';
   // Imported here so the handler modules see the environment startRuntime configures.
   const { startRuntime } = await import('../runtime/main');
-  const runtime = await startRuntime({ port: 0, dataDir, hostMode, waitMs: LOCAL_WAIT_MS, log: () => {} });
+  const { silentLog } = await import('../runtime/runtime-log');
+  const runtime = await startRuntime({ port: 0, dataDir, hostMode, waitMs: LOCAL_WAIT_MS, log: silentLog });
   const bench: BenchRuntime = {
     runtime,
     dataDir,

@@ -12,6 +12,7 @@ import { ValidationError } from '../lambdas/core/errors';
 import { parseGroups } from '../lambdas/http/claims';
 import { isPublicPath } from '../lambdas/http/handler';
 import { isConsolePath, serveConsole } from './console-static';
+import { errorFields, type NoticeFields, type RuntimeLog, runtimeLog } from './runtime-log';
 import { tokenRejection, verifyToken } from './tokens';
 
 export interface HttpFrontOptions {
@@ -21,8 +22,12 @@ export interface HttpFrontOptions {
   apiHandler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
   postLocalEvents: (body: unknown) => Promise<unknown>;
   health: () => Promise<{ ok: boolean; components: Record<string, string> }>;
-  /** One JSON line per answered request (method, path, status, duration, request id, caller); never a header or body. */
-  accessLog?: (line: string) => void;
+  /**
+   * Where its lines go (README, "Logs"): one `http access` per answered request (method, path,
+   * status, duration, request id, caller; never a header, a query or a body) and a request's
+   * failure. Default: the runtime's log.
+   */
+  log?: RuntimeLog;
 }
 
 export interface HttpFront {
@@ -295,24 +300,33 @@ async function route(
   writeProxyResult(response, await options.apiHandler(event, lambdaContext(event.requestContext.requestId)));
 }
 
+/**
+ * The request's path, for its log lines; a target no URL parser takes (`http://[x`, which node:http
+ * passes on) is not named: reading it again would throw where nothing catches it.
+ */
+function loggedPath(request: IncomingMessage): string {
+  try {
+    return requestUrl(request).pathname;
+  } catch {
+    return '(unparsable target)';
+  }
+}
+
 /** The `sub` of the token accepted for a request, for its access line (README, "Logs"). */
 const callerOfRequest = new WeakMap<IncomingMessage, string>();
 
-function accessLine(request: IncomingMessage, response: ServerResponse, started: number): string {
+function accessFields(request: IncomingMessage, response: ServerResponse, started: number): NoticeFields {
   const callerId = callerOfRequest.get(request);
-  return JSON.stringify({
-    level: 'INFO',
-    message: 'http access',
-    timestamp: new Date().toISOString(),
+  return {
     method: request.method,
-    path: requestUrl(request).pathname,
+    path: loggedPath(request),
     status: response.statusCode,
     durationMs: Math.round(performance.now() - started),
     requestId: response.getHeader('x-amzn-requestid'),
     // The api handler's lines carry it under this key too (the local context's awsRequestId).
     awsRequestId: response.getHeader('x-amzn-requestid'),
     ...(callerId !== undefined ? { callerId } : {}),
-  });
+  };
 }
 
 export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
@@ -321,14 +335,20 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   // whose client sent a body with neither content-length nor chunking) parse as a second, malformed
   // request; its 400 must not overtake the answer to the request that was read and acted on.
   const inFlight = new WeakMap<Socket, ServerResponse>();
+  const log = options.log ?? runtimeLog;
   const server = createServer((request, response) => {
     const started = performance.now();
     inFlight.set(request.socket, response);
     response.once('close', () => inFlight.delete(request.socket));
-    const { accessLog } = options;
-    if (accessLog) response.once('finish', () => accessLog(accessLine(request, response, started)));
-    route(options, request, response).catch((error: Error) => {
-      process.stderr.write(`http-front: ${request.method} ${request.url}: ${error.name}: ${error.message}\n`);
+    response.once('finish', () => log.info('http access', accessFields(request, response, started)));
+    route(options, request, response).catch((error: unknown) => {
+      // The path only: a query may carry what a log must not keep.
+      log.error('http front failed', {
+        method: request.method,
+        path: loggedPath(request),
+        requestId: response.getHeader('x-amzn-requestid'),
+        ...errorFields(error),
+      });
       if (response.headersSent) response.destroy();
       else sendError(response, 500, 'INTERNAL_ERROR', 'Internal error');
     });

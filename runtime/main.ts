@@ -33,7 +33,7 @@ import { prepareDataDir } from './data-dir';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { createEventRouter } from './event-router';
 import {
-  hostLine,
+  hostOfGateway,
   LocalCommandBus,
   LocalHosts,
   type ReportInvocation,
@@ -44,7 +44,14 @@ import { startHttpFront } from './http-front';
 import { localEnv } from './local-env';
 import { memoryCascade } from './memory-cascade';
 import { repeat, settlesWithin } from './repeat';
-import { clearRunRecord, removeCrashLeftovers, writeRunRecord } from './run-record';
+import {
+  type CrashLeftovers,
+  clearRunRecord,
+  removeCrashLeftovers,
+  reportCrashLeftovers,
+  writeRunRecord,
+} from './run-record';
+import { errorFields, type RuntimeLog, runtimeLog } from './runtime-log';
 import { readRuntimeSettings } from './settings';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
@@ -67,14 +74,17 @@ export interface RuntimeOptions {
   sweepIntervalMs?: number;
   /** Stalled past this, a PROVISIONING or DELETING peering is re-driven (default STALLED_PEERING_BOUND_SECONDS, 600 s). */
   stalledPeeringBoundMs?: number;
-  log?: (line: string) => void;
+  /** Where the runtime's own notices go (README, "Logs"); default: runtimeLog, one JSON line each. */
+  log?: RuntimeLog;
   /** DynamoDB Local (default, or VPG_STORAGE=dynamodb) or the in-memory repository (VPG_STORAGE=memory). */
   storage?: 'dynamodb' | 'memory';
   /**
-   * DynamoDB Local already starting on DATA_DIR/dynamodb, the crash leftovers already removed
-   * (runtime/start.ts, so java boots while these modules load): taken over instead.
+   * DynamoDB Local already starting on DATA_DIR/dynamodb (runtime/start.ts, so java boots while
+   * these modules load): taken over instead.
    */
   dynamoDbLocal?: Promise<DynamoDbLocal>;
+  /** What runtime/start.ts already removed of a crashed run: only reported here, not looked for again. */
+  crashLeftovers?: CrashLeftovers;
 }
 
 export interface Runtime {
@@ -116,7 +126,7 @@ function configureStorage(dynamo: DynamoDbLocal | undefined): void {
 }
 
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = options.log ?? runtimeLog;
   const dataDir = resolve(options.dataDir ?? '.local');
   if (options.authSecret !== undefined) assertStrongAuthSecret(options.authSecret);
   const settings = readRuntimeSettings(options);
@@ -126,14 +136,15 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const stack: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stack.splice(0).reverse()) {
-      await stop().catch((error: Error) => log(`shutdown: ${error.message}`));
+      await stop().catch((error: unknown) => log.error('shutdown step failed', errorFields(error)));
     }
   };
 
   try {
-    // A crashed run on this DATA_DIR may have left namespaces and a DynamoDB Local holding its files.
-    const leftovers = options.dynamoDbLocal ? [] : await removeCrashLeftovers(dataDir);
-    if (leftovers.length > 0) log(`removed what a crashed run left: ${leftovers.join('; ')}`);
+    // A crashed run on this DATA_DIR may have left namespaces and a DynamoDB Local holding its files;
+    // a DynamoDB Local handed over (runtime/start.ts) is never taken for one.
+    if (options.crashLeftovers) reportCrashLeftovers(log, options.crashLeftovers);
+    else if (!options.dynamoDbLocal) reportCrashLeftovers(log, await removeCrashLeftovers(dataDir));
     stack.push(async () => clearRunRecord(dataDir));
     const dynamo =
       settings.storage === 'dynamodb'
@@ -226,7 +237,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     );
     for await (const gateways of registry) {
       await rebuildHosts(hosts, gateways, log);
-      for (const gateway of gateways) log(`gateway host: ${hostLine(hosts, gateway)}`);
+      for (const gateway of gateways) {
+        log.info('gateway host', { gatewayId: gateway.id, host: hostOfGateway(hosts, gateway) ?? null });
+      }
     }
     workflows.recover();
 
@@ -258,21 +271,23 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     };
     stack.push(
       repeat(settings.statusReportIntervalMs, reportStatus, (error) =>
-        log(`status report: ${error.message}`),
+        log.error('status report failed', errorFields(error)),
       ),
     );
     // The sweep's schedule (lambdas/handlers/sweeper.ts): stalled peerings are re-driven.
     const sweep = async () => {
       await sweeperHandler(scheduledEvent(), context('sweeper'));
     };
-    stack.push(repeat(settings.sweepIntervalMs, sweep, (error) => log(`sweep: ${error.message}`)));
+    stack.push(
+      repeat(settings.sweepIntervalMs, sweep, (error) => log.error('sweep failed', errorFields(error))),
+    );
 
     const front = await startHttpFront({
       port: settings.port,
       authSecret,
       apiHandler: async (event, ctx) => withLocalHost(event, await apiHandler(event, ctx), hosts),
       postLocalEvents: (body) => router.putEvents(body),
-      accessLog: log,
+      log,
       health: async () => {
         if (!tables)
           return { ok: true, components: { storage: 'memory', workflows: 'ready', hosts: hosts.mode } };
@@ -340,7 +355,7 @@ function commandInvocationEntry(invocation: ReportInvocation, documentName: stri
   };
 }
 
-async function main(prepared: Pick<RuntimeOptions, 'dynamoDbLocal'>): Promise<void> {
+async function main(prepared: Pick<RuntimeOptions, 'dynamoDbLocal' | 'crashLeftovers'>): Promise<void> {
   const started = Date.now();
   const runtime = await startRuntime({
     authSecret: localEnv.localAuthSecret(),
@@ -356,7 +371,7 @@ async function main(prepared: Pick<RuntimeOptions, 'dynamoDbLocal'>): Promise<vo
     `  console sign-in: ${signInLink(runtime.url, runtime.userToken)}`,
     `Console: ${runtime.url}/  (other users: npm run token -- --sub alice [--admin])`,
     `Try:  ADMIN="Authorization: Bearer <admin token>"; curl -s -w '%{http_code}\\n' -H "$ADMIN" ${runtime.url}/v1/gateways`,
-    `Logs: one JSON line per request and per handler step on stdout/stderr (README, "Logs")`,
+    `Logs: one JSON line per request, handler step and runtime notice on stdout/stderr (README, "Logs")`,
     'Ctrl-C stops everything.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -375,7 +390,9 @@ async function main(prepared: Pick<RuntimeOptions, 'dynamoDbLocal'>): Promise<vo
 }
 
 /** The runtime as configured by the environment, with its banner; a failure to start ends the process. */
-export function runFromCommandLine(prepared: Pick<RuntimeOptions, 'dynamoDbLocal'> = {}): void {
+export function runFromCommandLine(
+  prepared: Pick<RuntimeOptions, 'dynamoDbLocal' | 'crashLeftovers'> = {},
+): void {
   main(prepared).catch((error: Error) => {
     process.stderr.write(`Failed to start: ${error.message}\n`);
     process.exit(1);

@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CascadeDeps, cascadeGatewayRemoval } from '../lambdas/app/gateway-cascade';
 import type { GatewayRecord } from '../lambdas/core/types';
+import { errorFields, type RuntimeLog } from './runtime-log';
 
 const ATTEMPTS = 5;
 const RETRY_PAUSE_MS = 200;
@@ -18,7 +19,7 @@ export interface MemoryCascade {
   idle(): Promise<void>;
 }
 
-export function memoryCascade(deps: () => CascadeDeps, log: (line: string) => void): MemoryCascade {
+export function memoryCascade(deps: () => CascadeDeps, log: RuntimeLog): MemoryCascade {
   let queue: Promise<void> = Promise.resolve();
   const cascade = async (gateway: GatewayRecord) => {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
@@ -26,7 +27,7 @@ export function memoryCascade(deps: () => CascadeDeps, log: (line: string) => vo
         await cascadeGatewayRemoval(deps(), gateway);
         return;
       } catch (error) {
-        log(`cascade of ${gateway.id} failed (attempt ${attempt}): ${(error as Error).message}`);
+        log.warn('gateway cascade attempt failed', { gatewayId: gateway.id, attempt, ...errorFields(error) });
         await sleep(RETRY_PAUSE_MS);
       }
     }

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'no
 import { join, resolve } from 'node:path';
 // Not ./hosts: npm start's entry loads this before the heavy modules (runtime/start.ts).
 import { removeNamespaces } from './hosts/namespaces';
+import type { RuntimeLog } from './runtime-log';
 
 export interface RunRecord {
   pid: number;
@@ -67,12 +68,18 @@ export function strayDynamoDbPids(dataDir: string): number[] {
     });
 }
 
+/** What a start removed of a crashed run: stray DynamoDB Local processes, gateway namespaces. */
+export interface CrashLeftovers {
+  dynamoDbLocalPids: number[];
+  namespaces: string[];
+}
+
 /**
  * Before a start on `dataDir`: refuses when a live runtime still uses it, else removes what a
  * crashed run left (its gateway namespaces and the processes in them, a stray DynamoDB Local).
- * Returns what was removed, for the start log.
+ * Returns what was removed, for the start's notice (reportCrashLeftovers).
  */
-export async function removeCrashLeftovers(dataDir: string): Promise<string[]> {
+export async function removeCrashLeftovers(dataDir: string): Promise<CrashLeftovers> {
   const previous = readRecord(dataDir);
   if (
     previous &&
@@ -82,20 +89,23 @@ export async function removeCrashLeftovers(dataDir: string): Promise<string[]> {
   ) {
     throw new DataDirInUseError(`DATA_DIR ${dataDir} is in use by the runtime with pid ${previous.pid}`);
   }
-  const removed: string[] = [];
+  const dynamoDbLocalPids: number[] = [];
   for (const pid of strayDynamoDbPids(dataDir)) {
     try {
       process.kill(pid, 'SIGKILL');
-      removed.push(`DynamoDB Local (pid ${pid})`);
+      dynamoDbLocalPids.push(pid);
     } catch {
       // Already gone.
     }
   }
-  if (previous?.hostPrefix) {
-    const namespaces = await removeNamespaces(previous.hostPrefix);
-    if (namespaces.length > 0) removed.push(`namespaces ${namespaces.join(', ')}`);
-  }
-  return removed;
+  const namespaces = previous?.hostPrefix ? await removeNamespaces(previous.hostPrefix) : [];
+  return { dynamoDbLocalPids, namespaces };
+}
+
+/** The start's notice of what it removed, when a crashed run left anything (README, "Logs"). */
+export function reportCrashLeftovers(log: RuntimeLog, removed: CrashLeftovers): void {
+  if (removed.dynamoDbLocalPids.length === 0 && removed.namespaces.length === 0) return;
+  log.warn('removed what a crashed run left', { ...removed });
 }
 
 export function writeRunRecord(dataDir: string, record: RunRecord): void {

@@ -18,9 +18,8 @@ async function start(): Promise<void> {
   const dataDir = resolve(localEnv.localDataDir());
   // Before run.json is read: a DATA_DIR that is not this user's alone is refused (runtime/data-dir.ts).
   await prepareDataDir(dataDir);
-  const leftovers = await removeCrashLeftovers(dataDir);
-  if (leftovers.length > 0)
-    process.stderr.write(`removed what a crashed run left: ${leftovers.join('; ')}\n`);
+  // Reported by runtime/main, through the runtime's log (README, "Logs"), once its modules are loaded.
+  const crashLeftovers = await removeCrashLeftovers(dataDir);
   const dynamoDbLocal =
     localEnv.localStorage() === 'memory'
       ? undefined
@@ -28,7 +27,7 @@ async function start(): Promise<void> {
   // Its failure is reported by runtime/main once it awaits it, not as an unhandled rejection meanwhile.
   dynamoDbLocal?.catch(() => {});
   const { runFromCommandLine } = await import('./main');
-  runFromCommandLine({ dynamoDbLocal });
+  runFromCommandLine({ dynamoDbLocal, crashLeftovers });
 }
 
 start().catch((error: Error) => {

@@ -18,6 +18,7 @@ import {
   type AttributeValue as StreamAttributeValue,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { errorFields, type RuntimeLog, runtimeLog } from './runtime-log';
 
 export interface StreamPollerOptions {
   endpoint: string;
@@ -36,7 +37,8 @@ export interface StreamPollerOptions {
    * is read from its start (a replay is safe: the cascade is idempotent).
    */
   positionFile?: string;
-  log?: (message: string) => void;
+  /** Its failure notices (README, "Logs"); default: the runtime's log. */
+  log?: RuntimeLog;
 }
 
 export interface StreamPoller {
@@ -75,7 +77,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const log = options.log ?? ((message: string) => process.stderr.write(`[stream-poller] ${message}\n`));
+  const log = options.log ?? runtimeLog;
   // A bounded request time: a hung call would otherwise stall the loop (and idle()) for good.
   const config = {
     endpoint: options.endpoint,
@@ -217,7 +219,11 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     try {
       response = (await options.handler(event)) ?? undefined;
     } catch (error) {
-      log(`handler threw: ${error instanceof Error ? error.message : String(error)}`);
+      log.error('stream handler threw', {
+        records: event.Records.length,
+        firstSequenceNumber: event.Records[0]?.dynamodb?.SequenceNumber,
+        ...errorFields(error),
+      });
       return 0;
     }
     const failures = response?.batchItemFailures ?? [];
@@ -252,7 +258,7 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       } catch (error) {
         failures++;
         delay = Math.min(MAX_BACKOFF_MS, intervalMs * 2 ** failures);
-        log(`${error instanceof Error ? error.message : String(error)} (retrying in ${delay} ms)`);
+        log.warn('stream poll failed', { retryInMs: delay, ...errorFields(error) });
       }
       await sleep(delay, undefined, { signal: abort.signal }).catch(() => undefined);
     }

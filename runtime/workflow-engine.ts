@@ -13,6 +13,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import type { ExecutionResult, StartedExecution, WorkflowEngine, WorkflowName } from '../lambdas/app/ports';
 import { integrationSubstitutions, QUEUED_WAIT_SUFFIX } from '../statemachine/build';
 import { ExecutionJournal, type JournalEntry } from './execution-journal';
+import type { RuntimeLog } from './runtime-log';
 
 export type LambdaHandler = (payload: unknown, context: unknown) => Promise<unknown>;
 
@@ -71,7 +72,8 @@ export interface LocalWorkflowEngineOptions {
   retention?: ExecutionRetention;
   /** What "now" is for the retention (tests). */
   clock?: () => Date;
-  log?: (line: string) => void;
+  /** Its notices (an execution re-driven after a restart); default: none. */
+  log?: RuntimeLog;
 }
 
 const executionIdOf = (workflow: WorkflowName, name: string): string =>
@@ -181,7 +183,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         this.finished.push({ id: entry.id, endedAt: endedAt(entry) });
         continue;
       }
-      this.options.log?.(`workflow ${entry.id.split(':').slice(-2).join(' ')}: re-driven after a restart`);
+      const [stateMachine, executionName] = entry.id.split(':').slice(-2);
+      this.options.log?.info('workflow re-driven after a restart', { stateMachine, executionName });
       this.launch(entry);
       redriven.push(entry.id);
     }

@@ -8,7 +8,7 @@ export {
 export type { ApplyArgs, HostGateway, HostInfo, HostMode } from './host';
 export { HOST_INDEX_FILE, type HostIndexEntry } from './host-index';
 export { parseReport } from './host-script';
-export { hostLine, rebuildHosts, wgShowCommand, withLocalHost } from './lifecycle';
+export { hostOfGateway, type LocalHostView, rebuildHosts, wgShowCommand, withLocalHost } from './lifecycle';
 export { LocalHosts, type LocalHostsOptions } from './local-hosts';
 export { removeNamespaces } from './namespaces';
 export { missingForWireguard } from './network';

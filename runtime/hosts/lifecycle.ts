@@ -4,19 +4,37 @@
  * down and destroyed by the teardown command its cascade sends (command-bus.ts).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { HostGateway } from './host';
+import { errorFields, type RuntimeLog } from '../runtime-log';
+import type { HostGateway, HostMode } from './host';
 import type { LocalHosts } from './local-hosts';
 
 /** How to look at a gateway's live interface (README, "Gateway hosts"). */
 export const wgShowCommand = (gatewayId: string): string => `npm run wg -- ${gatewayId}`;
 
-/** One line of the start banner: gateway → instance → namespace. */
-export function hostLine(hosts: LocalHosts, gateway: HostGateway): string {
+/** Which host serves a gateway: its `/status` says it (`localHost`), and so does the start's notice. */
+export interface LocalHostView {
+  instanceId: string;
+  mode: HostMode;
+  /** Wireguard mode only: the gateway's namespace and the command that shows its live `wg`. */
+  namespace?: string;
+  wgShow?: string;
+}
+
+function localHostView(
+  gatewayId: string,
+  host: { instanceId: string; mode: HostMode; gatewayNamespace?: string | undefined },
+): LocalHostView {
+  return {
+    instanceId: host.instanceId,
+    mode: host.mode,
+    ...(host.gatewayNamespace ? { namespace: host.gatewayNamespace, wgShow: wgShowCommand(gatewayId) } : {}),
+  };
+}
+
+/** The host of a gateway (undefined when none was built), as the start's `gateway host` notice names it. */
+export function hostOfGateway(hosts: LocalHosts, gateway: HostGateway): LocalHostView | undefined {
   const info = hosts.hostInfo(gateway.instanceId);
-  if (!info) return `${gateway.id} → ${gateway.instanceId}: no host`;
-  const where =
-    info.mode === 'wireguard' ? `namespace ${info.gatewayNamespace} (${wgShowCommand(gateway.id)})` : 'files';
-  return `${gateway.id} → ${gateway.instanceId}: ${where}`;
+  return info && localHostView(gateway.id, { instanceId: gateway.instanceId, ...info });
 }
 
 /**
@@ -27,13 +45,13 @@ export function hostLine(hosts: LocalHosts, gateway: HostGateway): string {
 export async function rebuildHosts(
   hosts: LocalHosts,
   gateways: readonly HostGateway[],
-  log: (line: string) => void,
+  log: RuntimeLog,
 ): Promise<void> {
   for (const gateway of gateways) {
     try {
       await hosts.ensureHost(gateway);
     } catch (error) {
-      log(`host of ${gateway.id} not rebuilt: ${(error as Error).message}`);
+      log.warn('gateway host not rebuilt', { gatewayId: gateway.id, ...errorFields(error) });
     }
   }
 }
@@ -53,12 +71,6 @@ export function withLocalHost(
   if (!gatewayId || event.httpMethod !== 'GET' || result.statusCode !== 200) return result;
   const host = hosts.index().find((entry) => entry.gatewayId === decodeURIComponent(gatewayId));
   if (!host) return result;
-  const localHost = {
-    instanceId: host.instanceId,
-    mode: host.mode,
-    ...(host.gatewayNamespace
-      ? { namespace: host.gatewayNamespace, wgShow: wgShowCommand(host.gatewayId) }
-      : {}),
-  };
+  const localHost = localHostView(host.gatewayId, host);
   return { ...result, body: JSON.stringify({ ...JSON.parse(result.body), localHost }) };
 }

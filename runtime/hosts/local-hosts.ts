@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { InstanceReport } from '../../lambdas/core/types';
+import { type RuntimeLog, silentLog } from '../runtime-log';
 import {
   type ApplyArgs,
   type Host,
@@ -42,7 +43,8 @@ export interface LocalHostsOptions {
   mode: 'auto' | HostMode;
   /** Prefix of every namespace created; defaults to a random `vpg<hex>`. */
   prefix?: string;
-  log?: (msg: string) => void;
+  /** Its notices (a host built, destroyed, a restore that failed); default: none. */
+  log?: RuntimeLog;
 }
 
 export class LocalHosts {
@@ -50,7 +52,7 @@ export class LocalHosts {
   /** Every namespace of this object starts with `<prefix>-` (recorded in DATA_DIR for crash clean-up). */
   readonly prefix: string;
   private readonly dataDir: string;
-  private readonly log: (msg: string) => void;
+  private readonly log: RuntimeLog;
   private readonly network: HostNetwork;
   private readonly script: HostScript;
   private readonly hosts = new Map<string, Host>();
@@ -62,7 +64,7 @@ export class LocalHosts {
     this.prefix = options.prefix ?? `vpg${randomBytes(3).toString('hex')}`;
     this.dataDir = resolve(options.dataDir);
     const secretsDir = resolve(options.secretsDir);
-    this.log = options.log ?? (() => {});
+    this.log = options.log ?? silentLog;
     this.network = new HostNetwork(this.prefix);
     this.script = new HostScript({
       dataDir: this.dataDir,
@@ -138,7 +140,7 @@ export class LocalHosts {
     this.writeIndex();
     await this.network.deleteNamespaces(namespacesOf(host));
     rmSync(host.dir, { recursive: true, force: true });
-    this.log(`host ${instanceId} destroyed`);
+    this.log.info('gateway host destroyed', { instanceId });
   }
 
   /** HostNetwork.addInternetHost: a namespace on the internet bridge, deleted by its caller. */
@@ -183,7 +185,11 @@ export class LocalHosts {
     if (host.mode === 'wireguard') Object.assign(host, await this.network.addGateway(gateway, host.runDir));
     this.hosts.set(gateway.instanceId, host);
     this.writeIndex();
-    this.log(`host ${gateway.instanceId} (${gateway.id}) ready in ${host.mode} mode`);
+    this.log.info('gateway host ready', {
+      gatewayId: gateway.id,
+      instanceId: gateway.instanceId,
+      mode: host.mode,
+    });
     if (host.mode === 'wireguard' && existsSync(join(host.stateDir, 'state.json'))) await this.restore(host);
   }
 
@@ -191,6 +197,11 @@ export class LocalHosts {
   private async restore(host: Host): Promise<void> {
     const result = await this.script.restore(host);
     if (result.exitCode !== 0)
-      this.log(`restore of ${host.gateway.instanceId} failed: ${result.stderr.trim()}`);
+      this.log.warn('gateway host not restored', {
+        gatewayId: host.gateway.id,
+        instanceId: host.gateway.instanceId,
+        exitCode: result.exitCode,
+        scriptError: result.stderr.trim(),
+      });
   }
 }

@@ -12,7 +12,7 @@ import type { GatewayRecord } from '../../lambdas/core/types';
 import { startHttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
 import { callJson, type JsonAnswer, memoryApiHandler } from '../support/api-front';
-import { captureLogLines, type LogLine } from '../support/log-lines';
+import { captureLogLines, type LogLine, recordingLog } from '../support/log-lines';
 import { newPeering } from '../support/records';
 
 const SECRET = 'request-log-secret-of-at-least-32-bytes!';
@@ -67,14 +67,14 @@ describe('the request id on the api handler lines', () => {
   it('is on the line a create and a delete write as they start their workflow, and on the access line', async () => {
     // Prepare: two gateways, and a peering of theirs to delete.
     const repository = new MemoryRepository();
-    const access: LogLine[] = [];
+    const { log, lines: access } = recordingLog();
     const front = await startHttpFront({
       port: 0,
       authSecret: SECRET,
       apiHandler: apiHandler(repository),
       postLocalEvents: async () => ({}),
       health: async () => ({ ok: true, components: {} }),
-      accessLog: (line) => access.push(JSON.parse(line) as LogLine),
+      log,
     });
     try {
       const admin = await mintToken(SECRET, { sub: 'ops', groups: ['admin'] });

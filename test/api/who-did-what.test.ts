@@ -10,7 +10,7 @@ import { type HttpFront, startHttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
 import { callJson, type JsonAnswer, memoryApiHandler } from '../support/api-front';
 import { MemorySecrets, RecordingWorkflows } from '../support/fakes';
-import { captureLogLines, type LogLine } from '../support/log-lines';
+import { captureLogLines, type LogLine, recordingLog } from '../support/log-lines';
 import { newPeering } from '../support/records';
 
 const SECRET = 'who-did-what-secret-of-at-least-32-bytes';
@@ -36,7 +36,8 @@ beforeEach(async () => {
   repository = new MemoryRepository();
   const secrets = new MemorySecrets();
   const workflows = new RecordingWorkflows();
-  access = [];
+  const recorded = recordingLog();
+  access = recorded.lines;
   front = await startHttpFront({
     port: 0,
     authSecret: SECRET,
@@ -47,7 +48,7 @@ beforeEach(async () => {
     }),
     postLocalEvents: async () => ({}),
     health: async () => ({ ok: true, components: {} }),
-    accessLog: (line) => access.push(JSON.parse(line) as LogLine),
+    log: recorded.log,
   });
   admin = await mintToken(SECRET, { sub: 'admin-mallory', groups: ['admin'] });
   alice = await mintToken(SECRET, { sub: 'alice' });

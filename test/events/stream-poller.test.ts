@@ -5,14 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { silentLog } from '../../runtime/runtime-log';
 import { type StreamPoller, startStreamPoller } from '../../runtime/stream-poller';
 import { useDynamoDb } from '../support/dynamodb';
+import { captureOutputLines, type LogLine, recordingLog } from '../support/log-lines';
 
 const db = useDynamoDb();
 
 describe('stream poller', () => {
   const batches: DynamoDBRecord[][] = [];
-  const logs: string[] = [];
+  const { log, lines: logs } = recordingLog();
   let respond: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined> = async () =>
     undefined;
   let poller: StreamPoller;
@@ -23,7 +25,7 @@ describe('stream poller', () => {
       credentials: db.clientConfig().credentials,
       tableName: db.tableName,
       intervalMs: 20,
-      log: (message) => logs.push(message),
+      log,
       handler: async (event) => {
         batches.push(event.Records);
         return respond(event);
@@ -107,7 +109,15 @@ describe('stream poller', () => {
       ['r1', 'r2', 'r3'],
       ['r2', 'r3'],
     ]);
-    expect(logs.join('\n')).toContain('will be re-delivered');
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'stream poll failed',
+        errorName: 'DeliveryFailed',
+        errorMessage: expect.stringContaining('will be re-delivered'),
+        retryInMs: expect.any(Number),
+      }),
+    );
   });
 
   it('re-delivers the whole batch when the handler throws', async () => {
@@ -128,7 +138,55 @@ describe('stream poller', () => {
       ['t1', 't2'],
       ['t1', 't2'],
     ]);
-    expect(logs.join('\n')).toContain('handler crashed');
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'stream handler threw',
+        records: 2,
+        errorName: 'Error',
+        errorMessage: 'handler crashed',
+      }),
+    );
+  });
+
+  it('writes its failure notices as JSON lines in the handlers\' shape (README, "Logs")', async () => {
+    // Prepare: a poller of its own with the runtime's log, whose handler throws once.
+    let thrown = false;
+    const own = () =>
+      startStreamPoller({
+        endpoint: db.endpoint(),
+        credentials: db.clientConfig().credentials,
+        tableName: db.tableName,
+        intervalMs: 20,
+        handler: async () => {
+          if (thrown) return;
+          thrown = true;
+          throw new TypeError('handler crashed once');
+        },
+      });
+
+    // Act
+    const output = await captureOutputLines(async () => {
+      const started = own();
+      await putTogether('POLLER#notice', ['n1']);
+      await started.idle();
+      await started.stop();
+    });
+
+    // Assess: nothing but JSON lines, the failure among them with its fields.
+    expect(output.filter((line) => !line.startsWith('{'))).toEqual([]);
+    const lines = output.map((line) => JSON.parse(line) as LogLine);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'stream handler threw',
+        timestamp: expect.any(String),
+        service: expect.any(String),
+        component: 'runtime',
+        errorName: 'TypeError',
+        errorMessage: 'handler crashed once',
+      }),
+    );
   });
 
   it('stops cleanly and resolves idle() once stopped', async () => {
@@ -162,7 +220,7 @@ describe('stream poller position across a restart', () => {
         tableName: db.tableName,
         intervalMs: 20,
         positionFile,
-        log: () => {},
+        log: silentLog,
         handler: async (event) => {
           for (const record of event.Records) {
             if (record.dynamodb?.Keys?.pk?.S === pk) delivered.push(record.dynamodb?.Keys?.sk?.S);
@@ -251,7 +309,7 @@ describe('stream poller: nothing written after start is skipped', () => {
       credentials: db.clientConfig().credentials,
       tableName: db.tableName,
       intervalMs: 20,
-      log: () => {},
+      log: silentLog,
       handler: async (event) => {
         for (const record of event.Records) {
           if (record.dynamodb?.Keys?.pk?.S === pk) delivered.push(record.dynamodb?.Keys?.sk?.S);

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { prepareDataDir, UnsafeDataDirError } from '../../runtime/data-dir';
 import { startRuntime } from '../../runtime/main';
+import { silentLog } from '../../runtime/runtime-log';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 /** The nobody account: an owner other than the test's. */
@@ -141,7 +142,7 @@ describe('a DATA_DIR that is not the runtime alone', () => {
     const dataDir = groupWritable();
 
     // Act
-    const start = startRuntime({ storage: 'memory', hostMode: 'files', dataDir, port: 0, log: () => {} });
+    const start = startRuntime({ storage: 'memory', hostMode: 'files', dataDir, port: 0, log: silentLog });
 
     // Assess
     await expect(start).rejects.toThrow(UnsafeDataDirError);

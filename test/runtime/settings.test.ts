@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigurationError } from '../../lambdas/shared/env';
 import { startRuntime } from '../../runtime/main';
+import { silentLog } from '../../runtime/runtime-log';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 
@@ -69,7 +70,7 @@ describe('a malformed setting', () => {
 
     try {
       // Act
-      const start = startRuntime({ storage: 'memory', hostMode: 'files', dataDir, port: 0, log: () => {} });
+      const start = startRuntime({ storage: 'memory', hostMode: 'files', dataDir, port: 0, log: silentLog });
 
       // Assess
       await expect(start).rejects.toBeInstanceOf(ConfigurationError);

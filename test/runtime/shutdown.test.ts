@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startRuntime } from '../../runtime/main';
 import { settlesWithin } from '../../runtime/repeat';
+import { silentLog } from '../../runtime/runtime-log';
 
 /** Resources that keep the event loop alive, by kind (Timeout, TCPServerWrap, ProcessWrap, …). */
 function liveResources(): Record<string, number> {
@@ -73,7 +74,7 @@ describe('runtime stop', () => {
       storage: 'memory',
       waitMs: 20,
       statusReportIntervalMs: 200,
-      log: () => {},
+      log: silentLog,
     });
     try {
       const created = await fetch(`${runtime.url}/v1/gateways`, {

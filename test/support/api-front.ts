@@ -9,6 +9,7 @@ import type { ApiDeps, ApiPolicy, ApiTiming } from '../../lambdas/app/api/contex
 import { DEFAULT_ADDRESS_POLICY } from '../../lambdas/core/address-rules';
 import { createApiHandler } from '../../lambdas/http/handler';
 import { type HttpFront, startHttpFront } from '../../runtime/http-front';
+import { silentLog } from '../../runtime/runtime-log';
 import { MemorySecrets, RecordingWorkflows } from './fakes';
 import { ownerLimits } from './limits';
 
@@ -61,6 +62,7 @@ export function startApiFront(
     apiHandler,
     postLocalEvents: async () => ({}),
     health: async () => ({ ok: true, components: {} }),
+    log: silentLog,
   });
 }
 

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Runtime, type RuntimeOptions, startRuntime } from '../../runtime/main';
+import { silentLog } from '../../runtime/runtime-log';
 
 export interface RuntimeSuite {
   /** The started runtime (inside tests and hooks only). */
@@ -28,7 +29,7 @@ export function useRuntime(name: string, options: RuntimeOptions): RuntimeSuite 
   };
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), `vpc-peering-${name}-`));
-    started = await startRuntime({ port: 0, dataDir, hostMode: 'files', log: () => {}, ...options });
+    started = await startRuntime({ port: 0, dataDir, hostMode: 'files', log: silentLog, ...options });
   }, 120_000);
   afterAll(async () => {
     await started?.stop();
