@@ -57,6 +57,7 @@ describe('SsmCommandBus.requestReports', () => {
     expect(sent).toEqual([
       expect.objectContaining({
         DocumentName: 'ReportDoc',
+        DocumentVersion: '$LATEST',
         Targets: [{ Key: `tag:${GATEWAY_TAG.key}`, Values: [GATEWAY_TAG.value] }],
         MaxConcurrency: '100%',
         MaxErrors: '100%',

@@ -65,6 +65,7 @@ describe('SsmCommandBus.teardown', () => {
     expect(sent).toEqual([
       expect.objectContaining({
         DocumentName: 'TeardownDoc',
+        DocumentVersion: '$LATEST',
         InstanceIds: ['i-0abc'],
         Parameters: { gatewayId: ['gw-a'], generation: ['42'] },
         TimeoutSeconds: 30 * 24 * 60 * 60,

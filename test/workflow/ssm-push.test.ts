@@ -86,6 +86,8 @@ it('activates after InvocationDoesNotExist, InProgress, Success, with constant-s
   expect(sent).toHaveLength(2);
   for (const input of sent) {
     expect(input.DocumentName).toBe('ApplyDoc');
+    // The latest version, whatever CloudFormation left as the default (lambdas/adapters/ssm)
+    expect(input.DocumentVersion).toBe('$LATEST');
     expect(Object.keys(input.Parameters ?? {}).sort()).toEqual([
       'gatewayId',
       'generation',

@@ -59,6 +59,15 @@ const KNOWN_STATUSES: CommandStatus[] = [
   'Cancelled',
 ];
 
+/**
+ * Every command runs its document's latest version, not its default one: the stack updates the
+ * documents with `updateMethod: NewVersion`, which is meant to make the new version the default but
+ * has been reported not to (aws-cloudformation/cloudformation-coverage-roadmap#2539), and that
+ * would leave every instance on the previous script after a deploy (docs/DECISIONS.md, "Commands
+ * run the documents' latest version").
+ */
+const DOCUMENT_VERSION = '$LATEST';
+
 export class SsmCommandBus implements CommandBus {
   constructor(
     private readonly ssm: SSMClient,
@@ -77,6 +86,7 @@ export class SsmCommandBus implements CommandBus {
       this.ssm.send(
         new SendCommandCommand({
           DocumentName: this.documents.apply,
+          DocumentVersion: DOCUMENT_VERSION,
           InstanceIds: [command.instanceId],
           Parameters: {
             gatewayId: [command.gatewayId],
@@ -108,6 +118,7 @@ export class SsmCommandBus implements CommandBus {
         this.ssm.send(
           new SendCommandCommand({
             DocumentName: this.documents.teardown,
+            DocumentVersion: DOCUMENT_VERSION,
             InstanceIds: [command.instanceId],
             Parameters: { gatewayId: [command.gatewayId], generation: [String(command.generation)] },
             // An instance that lost its connection for a while still gets it when it is back.
@@ -147,6 +158,7 @@ export class SsmCommandBus implements CommandBus {
       this.ssm.send(
         new SendCommandCommand({
           DocumentName: this.documents.report,
+          DocumentVersion: DOCUMENT_VERSION,
           Targets: [{ Key: `tag:${GATEWAY_TAG.key}`, Values: [GATEWAY_TAG.value] }],
           MaxConcurrency: '100%',
           // A report only reads; an unreachable instance must not stop the others.
