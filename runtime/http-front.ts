@@ -265,11 +265,18 @@ async function route(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const url = requestUrl(request);
   // API Gateway's own header, on every answer (a refused token's included): the id the handler's
   // log lines and the access line carry (README, "Logs").
   const requestId = randomUUID();
   response.setHeader('x-amzn-requestid', requestId);
+  let url: URL;
+  try {
+    url = requestUrl(request);
+  } catch {
+    // A target node:http passes on and no URL parser takes (`http://[x`): the client's error.
+    sendError(response, 400, 'VALIDATION_ERROR', 'The request target is not a valid URL');
+    return;
+  }
   let body: string;
   try {
     body = await readBody(request);

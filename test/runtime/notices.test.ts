@@ -202,10 +202,10 @@ describe("the HTTP front's lines", () => {
     });
 
     // Assess
-    expect(statusLine).toBe('HTTP/1.1 500 Internal Server Error');
+    expect(statusLine).toBe('HTTP/1.1 400 Bad Request');
     expect(health).toBe(200);
     expect(jsonLines(output)).toContainEqual(
-      expect.objectContaining({ message: 'http access', status: 500, path: '(unparsable target)' }),
+      expect.objectContaining({ message: 'http access', status: 400, path: '(unparsable target)' }),
     );
   });
 });
