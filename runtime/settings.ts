@@ -32,7 +32,6 @@ function applyLocalDefaults(): void {
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-  process.env.POWERTOOLS_SERVICE_NAME ??= 'vpc-peering-local';
   // The wait window is a runtime setting; keep one given by the caller.
   process.env.API_WAIT_MS ??= '8000';
   // No DescribeExecution rate limit here: the API may look at its executions often.
