@@ -79,12 +79,6 @@ export interface LocalWorkflowEngineOptions {
 const executionIdOf = (workflow: WorkflowName, name: string): string =>
   `arn:aws:states:local:000000000000:execution:${workflow}:${name}`;
 
-/** What DescribeExecution answers: how it stands, and the input it started with. */
-const withInput = (execution: Execution): ExecutionResult => ({
-  ...execution.result,
-  input: JSON.parse(execution.input),
-});
-
 /** Fills `${Name}` placeholders the way CloudFormation's DefinitionSubstitutions do. */
 export function substitute(definition: string, values: Record<string, string>): string {
   return definition.replace(/\$\{([A-Za-z0-9]+)\}/g, (placeholder, name: string) => {
@@ -218,12 +212,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   async describe(executionId: string): Promise<ExecutionResult> {
     const execution = this.executions.get(executionId);
     if (!execution) throw new Error(`Execution ${executionId} does not exist`);
-    return withInput(execution);
+    return execution.result;
   }
 
   async find(workflow: WorkflowName, name: string): Promise<ExecutionResult | undefined> {
-    const execution = this.executions.get(executionIdOf(workflow, name));
-    return execution && withInput(execution);
+    return this.executions.get(executionIdOf(workflow, name))?.result;
   }
 
   /** Resolves when every execution started so far has ended. */

@@ -137,8 +137,6 @@ export interface ExecutionResult {
   output?: unknown;
   error?: string;
   cause?: string;
-  /** The execution's input, as started (ids only: no workflow input carries a secret). */
-  input?: unknown;
 }
 
 /** What a start by name found. */

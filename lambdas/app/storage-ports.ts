@@ -335,6 +335,24 @@ export interface PeeringStore {
    * release that ran out of retries is run again (app/sweeper.ts). No-op for any other status.
    */
   markPeeringReleased(id: string): Promise<void>;
+  /**
+   * Kept when the API answered a create 202 (its run had not written the peering yet), for
+   * PEERING_TOMBSTONE_TTL_SECONDS: whose the id is, so its Location can show the run's outcome to
+   * that owner alone without asking the workflow engine for anyone else (app/api/peerings.ts).
+   * Idempotent.
+   */
+  putCreateReceipt(receipt: CreateReceipt): Promise<void>;
+  getCreateReceipt(id: string): Promise<CreateReceipt | undefined>;
+  /** Whether a peering was written under `id` and deleted since (its tombstone holds the id). */
+  peeringDeleted(id: string): Promise<boolean>;
+}
+
+/** The record of a create answered 202 (PeeringStore.putCreateReceipt): ids only. */
+export interface CreateReceipt {
+  peeringId: string;
+  ownerId: string;
+  gatewayIds: [string, string];
+  acceptedAt: string;
 }
 
 export interface StatusStore {

@@ -10,9 +10,8 @@ import type { Dependencies, ExecutionResult, WorkflowName } from './ports';
 
 /**
  * A create-peering execution's input: ids only. `ownerId` (the gateways' owner when the request
- * was made) lets a later GET show the run to that owner alone, whatever became of the gateways
- * (app/api/peerings.ts). The API and the sweep build it here alike: locally the engine compares
- * inputs as text, key order included.
+ * was made) names the tenant in the execution's history for an SRE. The API and the sweep build it
+ * here alike: locally the engine compares inputs as text, key order included.
  */
 export interface CreatePeeringInput {
   peeringId: string;

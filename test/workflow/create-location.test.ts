@@ -6,7 +6,7 @@
  */
 import { newPeeringId } from '../../lambdas/app/api/ids';
 import { createPeering, deletePeering, getPeering } from '../../lambdas/app/api/peerings';
-import { NotFoundError } from '../../lambdas/core/errors';
+import { CommandFailedError, NotFoundError } from '../../lambdas/core/errors';
 import type { Caller } from '../../lambdas/core/types';
 import { ownerLimits } from '../support/limits';
 import { useWorkflowBench } from '../support/workflow-bench';
@@ -105,6 +105,41 @@ describe("a create's Location", () => {
 
     // Assess
     await expect(read).rejects.toThrow(NotFoundError);
+  });
+
+  it('is 404 once the FAILED peering its run wrote was deleted', async () => {
+    // Prepare: the push fails after Allocate wrote the peering: compensated, FAILED; then deleted
+    const { engine, deps, peeringId } = await createAnsweredAccepted(['10.83.0.0/16', '10.84.0.0/16'], {
+      PushConfigFunctionArn: () => async () => {
+        throw new CommandFailedError('Config push ended Failed');
+      },
+    });
+    await engine.idle();
+    expect((await getPeering(deps, alice, peeringId)).status).toBe('FAILED');
+    const pushingAgain = bench.apiDeps(bench.engine());
+    expect(await deletePeering(pushingAgain, alice, peeringId, { waitMs: 60_000, pollMs: 10 })).toBe('done');
+
+    // Act
+    const read = getPeering(deps, alice, peeringId);
+
+    // Assess
+    await expect(read).rejects.toThrow(NotFoundError);
+  });
+
+  it('asks the workflow engine nothing for a caller who has no receipt of the id', async () => {
+    // Prepare: alice's create answered 202; bob guesses its id and others
+    const { engine, deps, peeringId } = await createAnsweredAccepted(['10.85.0.0/16', '10.85.0.0/16']);
+    await engine.idle();
+    const find = jest.spyOn(engine, 'find');
+
+    // Act
+    const reads = await Promise.allSettled(
+      [peeringId, 'pcx-0000000000000001', 'pcx-0000000000000002'].map((id) => getPeering(deps, bob, id)),
+    );
+
+    // Assess
+    expect(reads.map((read) => read.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(find).not.toHaveBeenCalled();
   });
 
   it('is 404 for an id no run ever had', async () => {

@@ -3,6 +3,7 @@
  * Records are copied field by field on the way out, so storage attributes (pk, sk, gsi*, entity,
  * allocatedCount, capacity, expiresAt) never reach a use case.
  */
+import type { CreateReceipt } from '../../app/storage-ports';
 import { intToIpv4, ipv4ToInt } from '../../core/cidr';
 import {
   type AppliedGeneration,
@@ -55,6 +56,8 @@ export const keys = {
   applied: (gatewayId: string): Key => ({ pk: gatewayPk(gatewayId), sk: SK.applied }),
   push: (gatewayId: string): Key => ({ pk: gatewayPk(gatewayId), sk: SK.push }),
   peering: (id: string): Key => ({ pk: `PEERING#${id}`, sk: SK.meta }),
+  /** A create answered 202 (createReceiptItem). */
+  createReceipt: (peeringId: string): Key => ({ pk: `CREATE#${peeringId}`, sk: SK.meta }),
   /** One lock per unordered pair: both sides compute the same key. */
   pairLock: (a: string, b: string): Key => {
     const [low, high] = a < b ? [a, b] : [b, a];
@@ -275,6 +278,21 @@ export function peeringTombstoneItem(
     deletedAt: deletedAt.toISOString(),
     expiresAt: epochSeconds(deletedAt) + ttlSeconds,
   };
+}
+
+/** A create answered 202 (PeeringStore.putCreateReceipt): no index keys; gone with the TTL. */
+export function createReceiptItem(receipt: CreateReceipt, ttlSeconds: number): Record<string, unknown> {
+  return {
+    ...keys.createReceipt(receipt.peeringId),
+    entity: 'createReceipt',
+    ...receipt,
+    expiresAt: epochSeconds(new Date(receipt.acceptedAt)) + ttlSeconds,
+  };
+}
+
+export function toCreateReceipt(item: Record<string, unknown>): CreateReceipt {
+  const { peeringId, ownerId, gatewayIds, acceptedAt } = item as unknown as CreateReceipt;
+  return { peeringId, ownerId, gatewayIds: [gatewayIds[0], gatewayIds[1]], acceptedAt };
 }
 
 /** A peering record, not its tombstone. */

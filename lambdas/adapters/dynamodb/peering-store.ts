@@ -13,6 +13,7 @@
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { assertTwoGateways, describedGateway, newPeeringRecord, peeringPeer } from '../../app/new-records';
 import {
+  type CreateReceipt,
   type NewPeering,
   PEERING_TOMBSTONE_TTL_SECONDS,
   type PeeringFilter,
@@ -27,6 +28,7 @@ import { type AddressAllocator, describedChangedIn, refreshedGateway } from './a
 import { failedCondition } from './errors';
 import { nextGeneration, requireGateway } from './gateway-store';
 import {
+  createReceiptItem,
   isPeeringItem,
   keys,
   OWNER_IN_FLIGHT_INDEX_KEYS,
@@ -35,6 +37,7 @@ import {
   peeringTombstoneItem,
   SET_OWNER_IN_FLIGHT_KEYS,
   SWEEP_INDEX_KEYS,
+  toCreateReceipt,
   toPeering,
   toPeerRecord,
 } from './items';
@@ -251,6 +254,20 @@ export class DynamoPeeringStore implements PeeringStore {
       `#status IN (${Object.keys(fromValues).join(', ')})`,
       { ':status': status, ':reason': reason, ...fromValues, ...sweep.values },
     );
+  }
+
+  async putCreateReceipt(receipt: CreateReceipt): Promise<void> {
+    await this.table.put(createReceiptItem(receipt, PEERING_TOMBSTONE_TTL_SECONDS));
+  }
+
+  async getCreateReceipt(id: string): Promise<CreateReceipt | undefined> {
+    const item = await this.table.get(keys.createReceipt(id));
+    return item && toCreateReceipt(item);
+  }
+
+  async peeringDeleted(id: string): Promise<boolean> {
+    const item = await this.table.get(keys.peering(id));
+    return item !== undefined && !isPeeringItem(item);
   }
 
   async markPeeringReleased(id: string): Promise<void> {

@@ -141,6 +141,9 @@ export class DynamoRepository implements Repository {
   detachPeering: Repository['detachPeering'] = (id) => this.peerings.detachPeering(id);
   releasePeering: Repository['releasePeering'] = (id, options) => this.peerings.releasePeering(id, options);
   markPeeringReleased: Repository['markPeeringReleased'] = (id) => this.peerings.markPeeringReleased(id);
+  putCreateReceipt: Repository['putCreateReceipt'] = (receipt) => this.peerings.putCreateReceipt(receipt);
+  getCreateReceipt: Repository['getCreateReceipt'] = (id) => this.peerings.getCreateReceipt(id);
+  peeringDeleted: Repository['peeringDeleted'] = (id) => this.peerings.peeringDeleted(id);
 
   recordApplied: Repository['recordApplied'] = (applied) => this.status.recordApplied(applied);
   getAppliedGeneration: Repository['getAppliedGeneration'] = (gatewayId) =>

@@ -6,7 +6,12 @@ import {
   newPeeringRecord,
   peeringPeer,
 } from '../../app/new-records';
-import { type NewPeering, PEERING_TOMBSTONE_TTL_SECONDS, type PeeringFilter } from '../../app/ports';
+import {
+  type CreateReceipt,
+  type NewPeering,
+  PEERING_TOMBSTONE_TTL_SECONDS,
+  type PeeringFilter,
+} from '../../app/ports';
 import { assertActiveWithRoom } from '../../core/allocation';
 import { ChecksOutdatedError, ConflictError, NotFoundError } from '../../core/errors';
 import { compareText } from '../../core/order';
@@ -129,6 +134,19 @@ export class MemoryPeeringStore extends MemoryStore {
     if (status === 'FAILED') this.state.unreleasedFailures.add(id);
     else this.state.unreleasedFailures.delete(id);
     return copy(peering);
+  }
+
+  async putCreateReceipt(receipt: CreateReceipt): Promise<void> {
+    this.state.createReceipts.set(receipt.peeringId, copy(receipt));
+  }
+
+  async getCreateReceipt(id: string): Promise<CreateReceipt | undefined> {
+    const receipt = this.state.createReceipts.get(id);
+    return receipt && copy(receipt);
+  }
+
+  async peeringDeleted(id: string): Promise<boolean> {
+    return this.state.peeringTombstones.has(id);
   }
 
   async markPeeringReleased(id: string): Promise<void> {

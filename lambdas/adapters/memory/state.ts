@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type {
   Admissions,
+  CreateReceipt,
   IdempotencyRecord,
   PushLease,
   RemovedGateway,
@@ -80,6 +81,8 @@ export class MemoryState {
   readonly peerings = new Map<string, Peering>();
   /** FAILED peerings whose release has not ended (the DynamoDB item's bySweep keys): sweep work. */
   readonly unreleasedFailures = new Set<string>();
+  /** Creates answered 202, by peering id (the DynamoDB store's CREATE# items). */
+  readonly createReceipts = new Map<string, CreateReceipt>();
   /** A deleted peering's id → when its tombstone expires (epoch ms): createPeering refuses it until then. */
   readonly peeringTombstones = new Map<string, number>();
   /** Unordered pair → peering id. */

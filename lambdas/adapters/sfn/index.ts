@@ -45,7 +45,6 @@ export class StepFunctionsEngine implements WorkflowEngine {
       output: result.output ? JSON.parse(result.output) : undefined,
       error: result.error,
       cause: result.cause,
-      input: result.input ? JSON.parse(result.input) : undefined,
     };
   }
 

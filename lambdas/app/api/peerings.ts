@@ -8,12 +8,7 @@ import type { Page, QueryParameters } from '../../core/pagination';
 import type { Caller } from '../../core/types';
 import { logger } from '../../shared/logger';
 import type { ExecutionResult } from '../ports';
-import {
-  type CreatePeeringInput,
-  createPeeringInput,
-  startLiveAttempt,
-  startPeeringDeletion,
-} from '../workflow-runs';
+import { createPeeringInput, startLiveAttempt, startPeeringDeletion } from '../workflow-runs';
 import type { ApiDeps, ApiTiming, OwnerLimits } from './context';
 import { type IdDerivation, newPeeringId } from './ids';
 import { admitOperation, admitPeering } from './limits';
@@ -158,10 +153,16 @@ export async function createPeering(
   const failedForGood = peering ? undefined : failedForGoodOf(result);
   if (failedForGood) return { kind: 'failed', reason: failedForGood };
   if (result.status === 'RUNNING') {
-    const view = peering
-      ? toPublicPeering(peering)
-      : provisioningPlaceholder(peeringId, gateway.ownerId, [gatewayId, remoteGatewayId]);
-    return { kind: 'running', peering: view };
+    if (peering) return { kind: 'running', peering: toPublicPeering(peering) };
+    // Its Location must answer for the run until it writes the peering, or if it never does.
+    const gatewayIds: [string, string] = [gatewayId, remoteGatewayId];
+    await d.repository.putCreateReceipt({
+      peeringId,
+      ownerId: gateway.ownerId,
+      gatewayIds,
+      acceptedAt: d.clock().toISOString(),
+    });
+    return { kind: 'running', peering: provisioningPlaceholder(peeringId, gateway.ownerId, gatewayIds) };
   }
   // Nothing was written: a retry (with the same key) runs a fresh attempt.
   if (!peering && endedTransiently(result)) {
@@ -234,20 +235,13 @@ export async function deletePeering(
 const pushFailed = (output: unknown): boolean =>
   typeof output === 'object' && output !== null && 'pushFailure' in output;
 
-/** The input of a run started by this version; anything else (an older run without `ownerId`) is nobody's to see. */
-function createInputOf(input: unknown): CreatePeeringInput | undefined {
-  if (typeof input !== 'object' || input === null) return undefined;
-  const { peeringId, ownerId, gatewayId, remoteGatewayId } = input as Record<string, unknown>;
-  if ([peeringId, ownerId, gatewayId, remoteGatewayId].some((value) => typeof value !== 'string'))
-    return undefined;
-  return input as CreatePeeringInput;
-}
-
 /**
- * The peering id names no record: a create run of that name may still be writing it (PROVISIONING),
- * or ended without writing it (FAILED, with the reason a 409 or 502 would have given). A run that
- * wrote it, after which it was deleted, and a run refused because the peering was deleted while it
- * was created (the id's tombstone), leave nothing to show: 404. One DescribeExecution per miss.
+ * The peering id names no record. If the API answered its create 202 (its receipt), the create's run
+ * may still be writing it (PROVISIONING) or have ended without writing it (FAILED, with the reason a
+ * 409 or 502 would have given). A run that wrote it, after which it was deleted (its tombstone), and
+ * a run refused because the peering was deleted while it was created, leave nothing to show: 404.
+ * Only the receipt's owner (or an admin) gets past the receipt, so only they make the workflow
+ * engine describe a run (its quota is the account's).
  */
 async function unwrittenPeering(
   d: Pick<ApiDeps, 'repository' | 'workflows'>,
@@ -255,21 +249,21 @@ async function unwrittenPeering(
   peeringId: string,
 ): Promise<PeeringView> {
   const notFound = new NotFoundError(`Peering ${peeringId}`);
+  const receipt = await d.repository.getCreateReceipt(peeringId);
+  if (!receipt || !canSee(caller, receipt.ownerId)) throw notFound;
   const run = await d.workflows.find('create-peering', peeringId);
-  const input = createInputOf(run?.input);
-  if (!run || !input || input.peeringId !== peeringId || !canSee(caller, input.ownerId)) throw notFound;
   // Written since the first read (the run went on meanwhile)?
   const written = await d.repository.getPeering(peeringId);
   if (written) return toPublicPeering(written);
-  const sides: [string, string] = [input.gatewayId, input.remoteGatewayId];
-  if (run.status === 'RUNNING') return provisioningPlaceholder(peeringId, input.ownerId, sides);
-  if (run.status === 'SUCCEEDED') throw notFound;
+  if (!run || run.status === 'SUCCEEDED') throw notFound;
+  const { ownerId, gatewayIds } = receipt;
+  if (run.status === 'RUNNING') return provisioningPlaceholder(peeringId, ownerId, gatewayIds);
   const gone = goneOf(run);
-  if (gone?.message.startsWith('Peering ')) throw notFound;
+  if (gone?.message.startsWith('Peering ') || (await d.repository.peeringDeleted(peeringId))) throw notFound;
   const reason = gone
     ? FAILURE_REASONS.gatewayGone
     : endedTransiently(run)
       ? FAILURE_REASONS.unavailable
       : userFacingFailureReason({ Error: run.error, Cause: run.cause });
-  return unwrittenFailure(peeringId, input.ownerId, sides, reason);
+  return unwrittenFailure(peeringId, ownerId, gatewayIds, reason);
 }

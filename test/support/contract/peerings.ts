@@ -174,6 +174,31 @@ export function peeringsContract({ repo, pairOfGateways, generationOf }: Contrac
       await expect(repo().createPeering(newPeering(a, b))).resolves.toMatchObject({ status: 'PROVISIONING' });
     });
 
+    it("keeps a create's receipt apart from its peering, and tells a deleted peering from an unknown id", async () => {
+      // Prepare: a receipt of an id never written; a peering written, then deleted
+      const [a, b] = await pairOfGateways();
+      const receipt = {
+        peeringId: uniqueId('pcx-receipt'),
+        ownerId: a.ownerId,
+        gatewayIds: [a.id, b.id] as [string, string],
+        acceptedAt: AT,
+      };
+      const deleted = await repo().createPeering(newPeering(a, b));
+      await repo().releasePeering(deleted.id, { deleteRecord: true });
+
+      // Act
+      await repo().putCreateReceipt(receipt);
+      await repo().putCreateReceipt(receipt);
+
+      // Assess
+      expect(await repo().getCreateReceipt(receipt.peeringId)).toEqual(receipt);
+      expect(await repo().getPeering(receipt.peeringId)).toBeUndefined();
+      expect(await repo().getCreateReceipt(deleted.id)).toBeUndefined();
+      expect(await repo().peeringDeleted(deleted.id)).toBe(true);
+      expect(await repo().peeringDeleted(receipt.peeringId)).toBe(false);
+      expect(await repo().peeringDeleted(uniqueId('pcx-never'))).toBe(false);
+    });
+
     it('skips a gateway that no longer exists when detaching, and keeps the record unless asked', async () => {
       // Prepare
       const [a, b] = await pairOfGateways();
