@@ -98,6 +98,11 @@ export async function redriveStalledPeerings(
   return result;
 }
 
+const redriveFailure = (peering: Peering, error: unknown): RedriveFailure => {
+  const { name, message } = error as Error;
+  return { peeringId: peering.id, errorName: name, errorMessage: message };
+};
+
 /**
  * Re-drives a stalled peering whose executions are not running (redriveName); the re-drive is
  * audited and added to `result` for the caller's log. One that fails is added to its failures and
@@ -123,8 +128,7 @@ async function redriveInto(
     result.redriven.push(redrive);
     await d.audit.publish('VPC Peering Re-driven', { ...redrive });
   } catch (error) {
-    const { name, message } = error as Error;
-    result.failedRedrives.push({ peeringId: peering.id, errorName: name, errorMessage: message });
+    result.failedRedrives.push(redriveFailure(peering, error));
   }
 }
 
@@ -159,8 +163,7 @@ async function releaseInto(
     result.released.push(release);
     await d.audit.publish('VPC Peering Re-driven', { ...release, status: peering.status });
   } catch (error) {
-    const { name, message } = error as Error;
-    result.failedRedrives.push({ peeringId: peering.id, errorName: name, errorMessage: message });
+    result.failedRedrives.push(redriveFailure(peering, error));
   }
 }
 
