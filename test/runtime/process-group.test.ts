@@ -3,8 +3,8 @@
  * ignores the first signal (as a JVM or the runtime's spawner may while a clean-up hangs).
  */
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnGroup } from '../../runtime/process-group';
+import { eventually } from '../support/integration';
 
 /** True while a process with this pid runs (a zombie, killed but not yet reaped, does not). */
 function alive(pid: number): boolean {
@@ -14,6 +14,16 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Waits until the process is gone, failing after 5 s: a SIGKILLed process still has to be scheduled
+ * to exit, which on a loaded machine takes longer than any fixed pause.
+ */
+const gone = (pid: number) =>
+  eventually(`process ${pid} gone`, async () => (alive(pid) ? undefined : true), {
+    timeoutMs: 5_000,
+    intervalMs: 20,
+  });
 
 /** A shell that starts a grandchild ignoring SIGTERM, prints its pid, then waits. */
 function groupWithStubbornGrandchild() {
@@ -36,8 +46,7 @@ describe('spawnGroup', () => {
     await group.stop('SIGTERM', 200);
 
     // Assess
-    await sleep(50);
-    expect(alive(pid)).toBe(false);
+    await gone(pid);
     expect(group.child.signalCode).toBe('SIGKILL');
   });
 
@@ -54,7 +63,6 @@ describe('spawnGroup', () => {
     await group.stop('SIGKILL', 0);
 
     // Assess
-    await sleep(50);
-    expect(alive(pid)).toBe(false);
+    await gone(pid);
   });
 });
