@@ -13,6 +13,7 @@ jest.setTimeout(60_000);
 const served = useServedConsole();
 
 const gateway = carolsGateway('gw-gone');
+const silent = carolsGateway('gw-silent');
 const status = {
   gatewayId: 'gw-gone',
   appliedGeneration: 1,
@@ -72,6 +73,71 @@ test('a gateway deleted while its page is open: Refresh says "not found", no act
   // Assess: the same state at once, no "Loading" for good
   await page.getByRole('heading', { name: 'Gateway gw-gone not found', level: 1 }).waitFor();
   await expect(page.getByText('Loading', { exact: true }).count()).resolves.toBe(0);
+});
+
+test('a gateway that stopped reporting, still running a revoked laptop: "Not reporting since", Unknown, and the laptop listed as removed', async () => {
+  // Prepare: the last report is two days old and still holds laptop, which the registry no longer has
+  const session = await served.open('not-reporting');
+  const { page } = session;
+  const reportedAt = new Date(Date.now() - 2 * 86_400_000).toISOString();
+  const phone = {
+    name: 'phone',
+    type: 'road-warrior',
+    publicKey: 'key-phone',
+    tunnelIp: '100.127.0.3',
+    allowedIps: ['100.127.0.3/32'],
+    endpoint: null,
+    configDownloadedAt: null,
+    configOutdated: false,
+  };
+  const live = (name: string, publicKey: string, address: string) => ({
+    name,
+    type: 'road-warrior',
+    publicKey,
+    allowedIps: [`${address}/32`],
+    endpoint: '203.0.113.77:4500',
+    latestHandshake: new Date(Date.parse(reportedAt) - 30_000).toISOString(),
+    online: false,
+    rxBytes: 4096,
+    txBytes: 1024,
+  });
+  await page.route(`${served.baseUrl}/v1/**`, (route) => {
+    const { pathname } = new URL(route.request().url());
+    if (pathname === '/v1/gateways/gw-silent') return route.fulfill({ json: { ...silent, peers: [phone] } });
+    if (pathname === '/v1/gateways/gw-silent/status')
+      return route.fulfill({
+        json: {
+          ...status,
+          gatewayId: 'gw-silent',
+          appliedAt: reportedAt,
+          mode: 'wireguard',
+          reportedAt,
+          reportAgeSeconds: 2 * 86_400,
+          stale: true,
+          peers: [live('phone', 'key-phone', '100.127.0.3'), live('laptop', 'key-laptop', '100.127.0.2')],
+        },
+      });
+    return route.fulfill({ json: { items: [silent] } });
+  });
+
+  // Act
+  await page.goto(await signInLink());
+  await page.getByRole('link', { name: 'edge', exact: true }).click();
+
+  // Assess: the summary warns with the date; no peer is called Offline; laptop is still there
+  const since = await page.evaluate((at) => new Date(at).toLocaleString(), reportedAt);
+  await page.getByText(`Not reporting since ${since}`, { exact: true }).waitFor();
+  await page.getByText('In sync (generation 1)', { exact: true }).waitFor();
+  const laptop = page.getByRole('row').filter({ hasText: 'laptop' });
+  await laptop.getByText('Removed, still on the gateway', { exact: true }).waitFor();
+  await laptop.getByText('Unknown', { exact: true }).waitFor();
+  await expect(laptop.getByRole('button').count()).resolves.toBe(0);
+  const table = page.getByRole('table');
+  await expect(table.getByText('Unknown', { exact: true }).count()).resolves.toBe(2);
+  await expect(table.getByText('Offline', { exact: true }).count()).resolves.toBe(0);
+  await page.getByText(`last report, at ${since}.`, { exact: false }).waitFor();
+  await session.shot('not-reporting');
+  await expect(session.axeViolations()).resolves.toEqual([]);
 });
 
 test('VPN Gateways whose first read is refused (503): an error state with Retry and no counter; Retry reads the list', async () => {

@@ -1,5 +1,6 @@
 /** Status words as Cloudscape StatusIndicators. */
 import StatusIndicator, { type StatusIndicatorProps } from '@cloudscape-design/components/status-indicator';
+import type { Liveness } from '../lib/format';
 
 const GATEWAY: Record<string, StatusIndicatorProps.Type> = {
   ACTIVE: 'success',
@@ -23,8 +24,17 @@ export function PeeringStatusBadge({ status }: { status: string }) {
   return <StatusIndicator type={PEERING[status] ?? 'info'}>{status}</StatusIndicator>;
 }
 
-export function OnlineBadge({ online }: { online: boolean }) {
+const LIVENESS: Record<Liveness, [StatusIndicatorProps.Type, string]> = {
+  online: ['success', 'Online'],
+  offline: ['stopped', 'Offline'],
+  unknown: ['info', 'Unknown'],
+};
+
+export function LivenessBadge({ liveness }: { liveness: Liveness }) {
+  const [type, text] = LIVENESS[liveness];
   return (
-    <StatusIndicator type={online ? 'success' : 'stopped'}>{online ? 'Online' : 'Offline'}</StatusIndicator>
+    <StatusIndicator type={type} wrapText={false}>
+      {text}
+    </StatusIndicator>
   );
 }

@@ -199,4 +199,77 @@ describe('peers table', () => {
     expect(current?.textContent).not.toContain('Outdated');
     expect(never?.textContent).toContain('Not downloaded');
   });
+
+  test('a stale report says Unknown, not Offline, and the header gives its date and time', () => {
+    // Prepare: the gateway last reported three days ago
+    const reportedAt = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    const stale: GatewayStatus = {
+      ...status,
+      reportedAt,
+      reportAgeSeconds: 3 * 86_400,
+      stale: true,
+      peers: status.peers.map((peer) => ({ ...peer, online: false })),
+    };
+    const noop = vi.fn();
+
+    // Act
+    render(
+      <PeersTable
+        peers={peers}
+        status={stale}
+        loading={false}
+        onAddPeer={noop}
+        onDelete={noop}
+        onDownload={noop}
+        onShowQr={noop}
+      />,
+    );
+
+    // Assess
+    const [, laptop, phone] = screen.getAllByRole('row');
+    for (const row of [laptop, phone]) {
+      expect(row?.textContent).toContain('Unknown');
+      expect(row?.textContent).not.toMatch(/Offline|Online/);
+    }
+    expect(laptop?.textContent).toMatch(/\d+ seconds ago/);
+    const description = screen.getByText(/as of the gateway's last report/).textContent;
+    expect(description).toContain(`last report, at ${new Date(reportedAt).toLocaleString()}.`);
+    expect(description).toContain('whether peers are online is unknown');
+  });
+
+  test('a peer the registry no longer has but the gateway still runs is listed as removed, with its handshake', () => {
+    // Prepare: laptop was revoked (its removal's push failed); the gateway still reports it online
+    const [, phone] = peers as [Peer, Peer];
+    const noop = vi.fn();
+    const table = (registry: Peer[] | undefined) => (
+      <PeersTable
+        peers={registry}
+        status={status}
+        loading={false}
+        onAddPeer={noop}
+        onDelete={noop}
+        onDownload={noop}
+        onShowQr={noop}
+      />
+    );
+    // Before the registry is loaded, no peer can be told removed
+    const { rerender } = render(table(undefined));
+    expect(screen.queryByText(/Removed, still on the gateway/)).toBeNull();
+
+    // Act
+    rerender(table([phone]));
+
+    // Assess: both rows; laptop says it is still there, online, and offers nothing to act on
+    const [, ...rows] = screen.getAllByRole('row');
+    expect(rows).toHaveLength(2);
+    const laptop = rows.find((row) => row.textContent?.includes('laptop'));
+    expect(laptop?.textContent).toContain(
+      'Removed, still on the gatewayRemoval pending: it can still connect.',
+    );
+    expect(laptop?.textContent).toContain('Online');
+    expect(laptop?.textContent).toContain('198.51.100.9:4500');
+    expect(laptop?.textContent).toContain('2.0 KiB received');
+    expect(laptop?.querySelectorAll('button')).toHaveLength(0);
+    expect(screen.getByRole('heading', { name: /Peers/ }).textContent).toContain('(2)');
+  });
 });

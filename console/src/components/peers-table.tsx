@@ -1,4 +1,7 @@
-/** A gateway's Peers table: what the control plane configured, joined with the live status by key. */
+/**
+ * A gateway's Peers table: what the control plane configured, joined with the live status by key,
+ * then the peers the gateway still runs that the registry no longer has (a removal not applied yet).
+ */
 import { useCollection } from '@cloudscape-design/collection-hooks';
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
@@ -9,23 +12,73 @@ import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table, { type TableProps } from '@cloudscape-design/components/table';
 import TextFilter from '@cloudscape-design/components/text-filter';
 import type { GatewayStatus, Peer, PeerLiveStatus } from '../api/client';
-import { formatBytes, handshakeMillis, isOnline, relativeTime } from '../lib/format';
-import { OnlineBadge } from './badges';
+import { formatBytes, formatTime, handshakeMillis, liveness, relativeTime } from '../lib/format';
+import { LivenessBadge } from './badges';
 import { PAGINATION_LABELS } from './labels';
 
-interface Row extends Peer {
+/** A registry peer, with the live status of its key when the gateway reported it. */
+interface RegistryRow extends Peer {
+  removed: false;
   live: PeerLiveStatus | undefined;
 }
 
-function Handshake({ live }: { live: PeerLiveStatus | undefined }) {
+/**
+ * A peer the gateway still runs that the registry no longer has: its removal's push failed (502
+ * PUSH_FAILED) or is queued, and the key can still connect until drift repair applies the removal
+ * (docs/DECISIONS.md, "A peering delete whose pushes failed is 502, not 204").
+ */
+interface RemovedRow {
+  removed: true;
+  name: string;
+  type: string;
+  publicKey: string;
+  allowedIps: string[];
+  endpoint: string | null;
+  live: PeerLiveStatus;
+}
+
+type Row = RegistryRow | RemovedRow;
+
+/** Every `/status` peer whose key no registry peer has, named as the applied document named it. */
+function removedRows(peers: Peer[], live: PeerLiveStatus[]): RemovedRow[] {
+  const registered = new Set(peers.map((peer) => peer.publicKey));
+  return live
+    .filter((peer) => !registered.has(peer.publicKey))
+    .map((peer) => ({
+      removed: true,
+      name: peer.name ?? `Unnamed (key ${peer.publicKey.slice(0, 8)}…)`,
+      type: peer.type ?? '-',
+      publicKey: peer.publicKey,
+      allowedIps: peer.allowedIps,
+      endpoint: peer.endpoint,
+      live: peer,
+    }));
+}
+
+function Handshake({ live, stale }: { live: PeerLiveStatus | undefined; stale: boolean }) {
   if (!live) return <Box color="text-status-inactive">Not reported yet</Box>;
   const now = Date.now();
   const at = handshakeMillis(live.latestHandshake);
+  // A stale report's handshake is the last one it saw (the header says when that was), not the
+  // latest there is; with no report at all there is none to show.
+  const when = at === null ? (stale ? 'none reported' : 'never') : relativeTime(at, now);
   return (
     <SpaceBetween direction="horizontal" size="xs">
-      <OnlineBadge online={isOnline(live.latestHandshake, now, live.online)} />
-      <span>{at === null ? 'never' : relativeTime(at, now)}</span>
+      <LivenessBadge liveness={liveness(live.latestHandshake, now, live.online, stale)} />
+      <span>{when}</span>
     </SpaceBetween>
+  );
+}
+
+function PeersDescription({ status }: { status: GatewayStatus | undefined }) {
+  if (!status?.reportedAt) return <>Handshakes and transfer appear once the gateway reports.</>;
+  const at = formatTime(status.reportedAt);
+  if (!status.stale) return <>Handshakes and transfer as of the gateway's report at {at}.</>;
+  return (
+    <>
+      Handshakes and transfer as of the gateway's last report, at {at}. It has not reported since: whether
+      peers are online is unknown.
+    </>
   );
 }
 
@@ -52,9 +105,15 @@ export function PeersTable(props: {
   onDownload(name: string): void;
   onShowQr(name: string): void;
 }) {
-  const live = new Map((props.status?.peers ?? []).map((peer) => [peer.publicKey, peer]));
+  const reported = props.status?.peers ?? [];
+  const live = new Map(reported.map((peer) => [peer.publicKey, peer]));
+  const stale = props.status?.stale === true;
   const peers = props.peers ?? [];
-  const rows: Row[] = peers.map((peer) => ({ ...peer, live: live.get(peer.publicKey) }));
+  // Without the registry nothing can be told removed: those rows wait for the gateway's load.
+  const rows: Row[] = [
+    ...peers.map((peer): Row => ({ ...peer, removed: false, live: live.get(peer.publicKey) })),
+    ...(props.peers ? removedRows(props.peers, reported) : []),
+  ];
   const { items, collectionProps, filterProps, paginationProps, filteredItemsCount } = useCollection(rows, {
     filtering: {
       empty: !props.peers ? (
@@ -75,13 +134,34 @@ export function PeersTable(props: {
     pagination: { pageSize: 25 },
   });
   const columns: TableProps.ColumnDefinition<Row>[] = [
-    { id: 'name', header: 'Name', sortingField: 'name', isRowHeader: true, cell: (row) => row.name },
+    {
+      id: 'name',
+      header: 'Name',
+      sortingField: 'name',
+      isRowHeader: true,
+      cell: (row) =>
+        row.removed ? (
+          <SpaceBetween size="xxs">
+            <span>{row.name}</span>
+            <StatusIndicator type="warning" wrapText={false}>
+              Removed, still on the gateway
+            </StatusIndicator>
+            <Box variant="small">Removal pending: it can still connect.</Box>
+          </SpaceBetween>
+        ) : (
+          row.name
+        ),
+    },
     { id: 'type', header: 'Type', sortingField: 'type', cell: (row) => row.type },
-    { id: 'tunnelIp', header: 'Tunnel IP', cell: (row) => row.tunnelIp },
-    { id: 'allowedIps', header: 'AllowedIPs', cell: (row) => row.allowedIps.join(', ') },
+    { id: 'tunnelIp', header: 'Tunnel IP', cell: (row) => (row.removed ? '-' : row.tunnelIp) },
+    { id: 'allowedIps', header: 'AllowedIPs', cell: (row) => row.allowedIps.join(', ') || '-' },
     { id: 'endpoint', header: 'Endpoint', cell: (row) => row.endpoint ?? row.live?.endpoint ?? '-' },
-    { id: 'handshake', header: 'Latest handshake', cell: (row) => <Handshake live={row.live} /> },
-    { id: 'config', header: 'Config', cell: (row) => <ClientConfig peer={row} /> },
+    {
+      id: 'handshake',
+      header: 'Latest handshake',
+      cell: (row) => <Handshake live={row.live} stale={stale} />,
+    },
+    { id: 'config', header: 'Config', cell: (row) => (row.removed ? '-' : <ClientConfig peer={row} />) },
     {
       id: 'transfer',
       header: 'Transfer',
@@ -91,42 +171,42 @@ export function PeersTable(props: {
     {
       id: 'actions',
       header: 'Actions',
-      cell: (row) => (
-        <SpaceBetween direction="horizontal" size="xs">
-          {row.type === 'road-warrior' && (
-            <>
-              <Button variant="inline-link" onClick={() => props.onDownload(row.name)}>
-                Download config
-              </Button>
-              <Button variant="inline-link" onClick={() => props.onShowQr(row.name)}>
-                Show QR code
-              </Button>
-            </>
-          )}
-          <Button variant="inline-link" onClick={() => props.onDelete(row.name)}>
-            Delete
-          </Button>
-        </SpaceBetween>
-      ),
+      // A removed peer has nothing left to act on: drift repair pushes its removal again.
+      cell: (row) =>
+        row.removed ? (
+          '-'
+        ) : (
+          <SpaceBetween direction="horizontal" size="xs">
+            {row.type === 'road-warrior' && (
+              <>
+                <Button variant="inline-link" onClick={() => props.onDownload(row.name)}>
+                  Download config
+                </Button>
+                <Button variant="inline-link" onClick={() => props.onShowQr(row.name)}>
+                  Show QR code
+                </Button>
+              </>
+            )}
+            <Button variant="inline-link" onClick={() => props.onDelete(row.name)}>
+              Delete
+            </Button>
+          </SpaceBetween>
+        ),
     },
   ];
   return (
     <Table
       {...collectionProps}
       items={items}
-      trackBy="name"
+      trackBy={(row) => (row.removed ? `removed ${row.publicKey}` : row.name)}
       loading={props.loading && peers.length === 0}
       loadingText="Loading peers"
       columnDefinitions={columns}
       wrapLines
       header={
         <Header
-          counter={props.peers ? `(${props.peers.length})` : undefined}
-          description={
-            props.status?.reportedAt
-              ? `Handshakes and transfer as of the gateway's report at ${new Date(props.status.reportedAt).toLocaleTimeString()}.`
-              : 'Handshakes and transfer appear once the gateway reports.'
-          }
+          counter={props.peers ? `(${rows.length})` : undefined}
+          description={<PeersDescription status={props.status} />}
           actions={
             <Button disabled={!props.peers} onClick={props.onAddPeer}>
               Add peer

@@ -4,6 +4,8 @@ import {
   formatBytes,
   handshakeMillis,
   isOnline,
+  liveness,
+  notReportingLabel,
   relativeTime,
   syncLabel,
   syncState,
@@ -35,6 +37,21 @@ describe('the online rule: a handshake within 3 minutes', () => {
     expect(handshakeMillis(secondsAgo(30))).toBe(
       handshakeMillis(new Date(secondsAgo(30) * 1000).toISOString()),
     );
+  });
+});
+
+describe('a stale report', () => {
+  test('makes every peer unknown, whatever its handshake or the API said', () => {
+    expect(liveness(secondsAgo(10), NOW, true, true)).toBe('unknown');
+    expect(liveness(0, NOW, false, true)).toBe('unknown');
+    expect(liveness(secondsAgo(10), NOW, true, false)).toBe('online');
+    expect(liveness(secondsAgo(600), NOW, false, false)).toBe('offline');
+  });
+
+  test('is said with the date and time of the last report, or that there was none', () => {
+    const at = '2026-11-22T09:15:00Z';
+    expect(notReportingLabel(at)).toBe(`Not reporting since ${new Date(at).toLocaleString()}`);
+    expect(notReportingLabel(null)).toBe('Not reported yet');
   });
 });
 

@@ -29,6 +29,28 @@ export function isOnline(handshake: HandshakeValue, now: number, reported?: bool
   return at !== null && now - at <= ONLINE_WINDOW_SECONDS * 1000;
 }
 
+/**
+ * A peer's state as the console shows it. Unknown while the report is stale: an old report can say
+ * neither that a peer is online now nor that it is not (docs/DECISIONS.md, "Durability and truthful
+ * status"; the API's `online` is false then).
+ */
+export type Liveness = 'online' | 'offline' | 'unknown';
+
+export function liveness(
+  handshake: HandshakeValue,
+  now: number,
+  reported: boolean | undefined,
+  stale: boolean,
+): Liveness {
+  if (stale) return 'unknown';
+  return isOnline(handshake, now, reported) ? 'online' : 'offline';
+}
+
+/** What the summary says beside the sync state while the gateway's report is stale. */
+export function notReportingLabel(reportedAt: string | null): string {
+  return reportedAt ? `Not reporting since ${formatTime(reportedAt)}` : 'Not reported yet';
+}
+
 /** "just now", "42 seconds ago", "5 minutes ago", "3 hours ago", "2 days ago" ("in …" for the future). */
 export function relativeTime(at: number, now: number): string {
   const seconds = Math.round((now - at) / 1000);

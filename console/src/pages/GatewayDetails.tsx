@@ -20,7 +20,14 @@ import { AddPeerModal, DeletePeerModal, QrCodeModal } from '../components/peer-m
 import { PeersTable } from '../components/peers-table';
 import { useRetryWait } from '../components/retry-wait';
 import { focusHeading, focusIsLost } from '../focus';
-import { configFileName, isPeeringPeer, PEERING_PEER_PREFIX, syncLabel, syncState } from '../lib/format';
+import {
+  configFileName,
+  isPeeringPeer,
+  notReportingLabel,
+  PEERING_PEER_PREFIX,
+  syncLabel,
+  syncState,
+} from '../lib/format';
 import { useNotifications } from '../notifications';
 import { navigate } from '../router';
 import { useLoad } from '../use-load';
@@ -40,7 +47,16 @@ function SyncIndicator({ status, failed }: { status: GatewayStatus | undefined; 
   const now = Date.now();
   const state = syncState(status.appliedGeneration, status.desiredGeneration, behindSince(status, now), now);
   const type = state.kind === 'in-sync' ? 'success' : state.kind === 'applying' ? 'in-progress' : 'warning';
-  return <StatusIndicator type={type}>{syncLabel(state)}</StatusIndicator>;
+  const sync = <StatusIndicator type={type}>{syncLabel(state)}</StatusIndicator>;
+  // The applied generation is what the gateway last said: a gateway that stopped reporting may
+  // since have lost it (docs/DECISIONS.md, "Durability and truthful status").
+  if (!status.stale) return sync;
+  return (
+    <SpaceBetween size="xxs">
+      {sync}
+      <StatusIndicator type="warning">{notReportingLabel(status.reportedAt)}</StatusIndicator>
+    </SpaceBetween>
+  );
 }
 
 type Dialog =

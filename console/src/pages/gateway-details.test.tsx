@@ -125,6 +125,32 @@ const roadWarrior = {
   configDownloadedAt: null,
   configOutdated: false,
 };
+describe('a gateway that stopped reporting', () => {
+  test('its summary warns beside the sync state since when, with the date', async () => {
+    // Prepare: the last report is two days old
+    const reportedAt = new Date(Date.now() - 2 * 86_400_000).toISOString();
+    renderGateway(({ path }) => {
+      if (path === '/v1/gateways/gw-a') return Response.json(gateway);
+      if (path === '/v1/gateways/gw-a/status')
+        return Response.json({ ...status, reportedAt, reportAgeSeconds: 2 * 86_400, stale: true });
+      return undefined;
+    });
+    // Act
+    await screen.findByText('In sync (generation 1)');
+    // Assess
+    screen.getByText(`Not reporting since ${new Date(reportedAt).toLocaleString()}`);
+  });
+
+  test('a gateway that never reported says so', async () => {
+    renderGateway(({ path }) => {
+      if (path === '/v1/gateways/gw-a') return Response.json(gateway);
+      if (path === '/v1/gateways/gw-a/status') return Response.json({ ...status, stale: true });
+      return undefined;
+    });
+    await screen.findByText('Not reported yet');
+  });
+});
+
 const unavailable = () =>
   Response.json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'busy' } }, { status: 503 });
 const flashes = () => screen.getByRole('list', { name: 'Messages' });
@@ -220,6 +246,37 @@ describe('a peer that is gone, or a failed request', () => {
     // Assess
     await screen.findByText('Peer tablet deleted.');
     expect(deletes).toBe(2);
+  });
+
+  test('a revocation whose push failed (502) leaves the peer listed as still on the gateway', async () => {
+    // Prepare: tablet leaves the registry, but its removal's push fails: the gateway still runs it
+    let revoked = false;
+    renderGateway(({ method, path }) => {
+      if (method === 'DELETE') {
+        revoked = true;
+        return Response.json(
+          { error: { code: 'PUSH_FAILED', message: 'The removal could not be pushed' } },
+          { status: 502 },
+        );
+      }
+      if (path === '/v1/gateways/gw-a')
+        return Response.json({ ...gateway, peers: revoked ? [] : [roadWarrior] });
+      if (path === '/v1/gateways/gw-a/status') {
+        const live = { ...roadWarrior, latestHandshake: new Date().toISOString(), online: true };
+        return Response.json({ ...status, stale: false, peers: [{ ...live, rxBytes: 0, txBytes: 0 }] });
+      }
+      return undefined;
+    });
+    const row = await screen.findByRole('row', { name: /tablet/ });
+    // Act
+    await userEvent.click(within(row).getByRole('button', { name: 'Delete' }));
+    await userEvent.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete' }));
+    await within(flashes()).findByText(/PUSH_FAILED/);
+    // Assess: the row stays, said removed and still online, with nothing left to act on
+    const still = await screen.findByRole('row', { name: /Removed, still on the gateway/ });
+    expect(still.textContent).toContain('tablet');
+    expect(still.textContent).toContain('Online');
+    expect(within(still).queryByRole('button')).toBeNull();
   });
 
   test('Add peer answered 503 says so in the dialog, not behind it', async () => {
