@@ -18,11 +18,13 @@ STORED_REPORT=$(<"$GATEWAY_SRC/jq/stored-report.jq")
 # Prints the start of the report line: $1 = gatewayId as JSON, $2 = generation, $3 = extra fields.
 report_head() { printf '{"gatewayId":%s,"appliedGeneration":%s,"mode":"%s"%s' "$1" "$2" "$MODE" "$3"; }
 
-# Prints the report line: report_head "$1" "$2" "$3", then the peers of interface $4 (wireguard
-# mode), else the peers JSON $5.
+# Prints the report line: report_head "$1" "$2" "$3", this host's clock as it reads the peers
+# ("now", epoch seconds: the clock of their latestHandshake, which the control plane judges them
+# against whenever the report is handled; a builtin, no fork), then the peers of interface $4
+# (wireguard mode), else the peers JSON $5.
 print_report() {
   report_head "$1" "$2" "$3"
-  printf ',"peers":'
+  printf ',"now":%(%s)T,"peers":' -1
   if [[ $MODE == wireguard && -n $4 ]]; then peers_from_interface "$4"; else printf '%s' "$5"; fi
   printf '}\n'
 }

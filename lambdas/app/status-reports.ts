@@ -9,7 +9,7 @@
  * report already found pending gets a new push.
  */
 import { InvocationNotReadyError, ItemTooLargeError, TransientError } from '../core/errors';
-import { boundedStatusReport, parseInstanceReport } from '../core/status';
+import { boundedStatusReport, parseInstanceReport, reportTime } from '../core/status';
 import type {
   AppliedGeneration,
   GatewayStatusReport,
@@ -48,10 +48,15 @@ export async function recordPushReport(
   report: InstanceReport,
   appliedBy: Pick<AppliedGeneration, 'instanceId' | 'gatewayCreatedAt' | 'deliveredAt'>,
 ): Promise<void> {
-  const at = d.clock().toISOString();
+  const handledAt = d.clock();
   const { gatewayId, appliedGeneration, peers } = report;
-  await d.repository.recordApplied({ gatewayId, appliedGeneration, appliedAt: at, ...appliedBy });
-  if (peers) await d.repository.putStatusReport(liveReport(report, peers, at));
+  await d.repository.recordApplied({
+    gatewayId,
+    appliedGeneration,
+    appliedAt: handledAt.toISOString(),
+    ...appliedBy,
+  });
+  if (peers) await d.repository.putStatusReport(liveReport(report, peers, handledAt));
   await pruneDocuments(d, gatewayId, appliedGeneration);
 }
 
@@ -99,17 +104,26 @@ async function pruneDocuments(
 }
 
 /**
- * The live peer list as stored (bounded), with the generation the instance had yet to apply
+ * The live peer list as stored (bounded), made when the instance says it was (`now`, bounded by
+ * `handledAt`: reportTime), with the generation the instance had yet to apply
  * (`pendingGeneration`) when one is given.
  */
 function liveReport(
-  { gatewayId, appliedGeneration, mode }: InstanceReport,
+  { gatewayId, appliedGeneration, mode, now }: InstanceReport,
   peers: PeerRuntimeStatus[],
-  reportedAt: string,
+  handledAt: Date,
   pendingGeneration?: number,
 ): GatewayStatusReport {
-  const stored = { gatewayId, appliedGeneration, mode, peers, reportedAt };
-  return boundedStatusReport(pendingGeneration === undefined ? stored : { ...stored, pendingGeneration });
+  const reportedAt = reportTime(now, handledAt);
+  return boundedStatusReport({
+    gatewayId,
+    appliedGeneration,
+    mode,
+    peers,
+    reportedAt,
+    ...(now === undefined ? {} : { instanceNow: now }),
+    ...(pendingGeneration === undefined ? {} : { pendingGeneration }),
+  });
 }
 
 /** Asks every gateway instance for its live report; each answer arrives as its own notification. */
@@ -123,7 +137,7 @@ export type StoredReport =
       stored: false;
       reason: 'not-succeeded' | 'no-report' | 'unknown-gateway' | 'wrong-instance' | 'ahead-of-desired';
     }
-  | { stored: false; reason: 'too-large'; gatewayId: string }
+  | { stored: false; reason: 'too-large' | 'superseded'; gatewayId: string }
   | { stored: false; reason: 'unavailable'; errorName: string; errorMessage: string };
 
 /**
@@ -138,7 +152,10 @@ const saysNotNow = (error: unknown): error is TransientError | InvocationNotRead
  * Stores the report of one finished report invocation. The report names its gateway, and is
  * stored only if that gateway is served by the instance that sent it (an instance can never write
  * another gateway's status) and claims no generation above the desired one. It updates the live
- * peer list only, never the applied generation (recordPushReport). Anything else is
+ * peer list only, never the applied generation (recordPushReport), and replaces the stored one
+ * when it is not older, whatever its generation: an instance that went back to an older
+ * generation says so, and gets repaired (docs/DECISIONS.md, "Status reports in the instance's
+ * order and clock"); an older one changes nothing (`superseded`). Anything else is
  * dropped (the next period brings a new report), and so is a report met by a TransientError or an
  * InvocationNotReadyError (`unavailable`), or one the table refuses as too large (`too-large`:
  * parseInstanceReport keeps 1,000 peers within an item, so only a defect gets there, and the
@@ -187,16 +204,18 @@ async function storeReport(
   const stalled = behind ? (await d.repository.getStatusReport(gateway.id))?.pendingGeneration : undefined;
   // The live peers only, never `APPLIED`: this output may come from the report prefix every
   // instance may write (docs/SECURITY.md), and activation must not pass on another's word.
-  const at = d.clock().toISOString();
+  let stored: boolean;
   try {
-    await d.repository.putStatusReport(
-      liveReport(report, report.peers, at, behind ? gateway.desiredGeneration : undefined),
+    stored = await d.repository.putPeriodicReport(
+      liveReport(report, report.peers, d.clock(), behind ? gateway.desiredGeneration : undefined),
     );
   } catch (error) {
     if (error instanceof ItemTooLargeError)
       return { stored: false, reason: 'too-large', gatewayId: gateway.id };
     throw error;
   }
+  // A report made before the stored one (it waited longer in the queue) says nothing newer.
+  if (!stored) return { stored: false, reason: 'superseded', gatewayId: gateway.id };
   if (gateway.status !== 'ACTIVE' || stalled === undefined || report.appliedGeneration >= stalled) {
     return { stored: true, gatewayId: gateway.id };
   }

@@ -362,8 +362,17 @@ export interface StatusStore {
   /** Records a push's command; a push of a lower or the same generation never replaces it. */
   recordPushSent(push: SentPush): Promise<void>;
   getPushSent(gatewayId: string): Promise<SentPush | undefined>;
-  /** The latest live peer list (full applies and periodic reports); never replaced by an older one. */
+  /**
+   * A push's live peer list (a full apply's report): replaces the stored report when its generation
+   * is higher, or the same and it is not older.
+   */
   putStatusReport(report: GatewayStatusReport): Promise<void>;
+  /**
+   * A periodic report: replaces the stored report when it is not older, whatever their generations
+   * (an instance may go back to an older generation: docs/DECISIONS.md, "Status reports in the
+   * instance's order and clock"). False when a newer one is stored (then it changes nothing).
+   */
+  putPeriodicReport(report: GatewayStatusReport): Promise<boolean>;
   getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined>;
   /**
    * Forgets both (the gateway moved to another instance: what the old one applied says nothing of the new one, and its

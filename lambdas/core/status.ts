@@ -5,6 +5,7 @@
 import { isWireGuardKey } from './key-format';
 import { isResourceId } from './schemas';
 import type {
+  AppliedGeneration,
   AppliedPeerStatus,
   GatewayStatusReport,
   InstanceReport,
@@ -146,7 +147,19 @@ export function parseInstanceReport(output: string): InstanceReport | undefined 
       ? { path: parsed.path }
       : {}),
     ...(typeof parsed.tornDown === 'boolean' ? { tornDown: parsed.tornDown } : {}),
+    ...(isCount(parsed.now) ? { now: parsed.now } : {}),
   };
+}
+
+/**
+ * When a report was made: the instance's own clock (`now`, epoch seconds) when it says one, since
+ * a report may wait in the queue for up to a period before it is handled (docs/DECISIONS.md, "The
+ * report command at fleet scale"); never later than `handledAt`, so no instance's word makes its
+ * report look newer than it was. Without `now` (an older script), `handledAt`.
+ */
+export function reportTime(now: number | undefined, handledAt: Date): string {
+  if (now === undefined) return handledAt.toISOString();
+  return new Date(Math.min(now * 1000, handledAt.getTime())).toISOString();
 }
 
 /** WireGuard re-keys every 120 s, so an idle but healthy tunnel has a handshake within this window. */
@@ -181,6 +194,24 @@ export function documentPeers(document: string): DocumentPeer[] | undefined {
   }));
 }
 
+/**
+ * The generation the instance last said it holds: the newer word of a push (`applied`, APPLIED)
+ * and of a live report, whichever generation that is. So a report of an older generation made
+ * after the push shows (an instance that went back: docs/DECISIONS.md, "Status reports in the
+ * instance's order and clock"), while a delta push applied after the last report shows at once. The
+ * newer of the two at the same time: a push's full report and its APPLIED share one time.
+ */
+export function reportedGeneration(
+  applied: Pick<AppliedGeneration, 'appliedGeneration' | 'appliedAt'> | undefined,
+  report: Pick<GatewayStatusReport, 'appliedGeneration' | 'reportedAt'> | undefined,
+): number {
+  if (!applied || !report) return applied?.appliedGeneration ?? report?.appliedGeneration ?? 0;
+  const order = Date.parse(report.reportedAt) - Date.parse(applied.appliedAt);
+  if (order > 0) return report.appliedGeneration;
+  if (order < 0) return applied.appliedGeneration;
+  return Math.max(applied.appliedGeneration, report.appliedGeneration);
+}
+
 export interface ReportFreshness {
   /** Seconds since the last live report; null before the first one. */
   reportAgeSeconds: number | null;
@@ -210,16 +241,18 @@ const isoOfEpoch = (seconds: number): string | null => {
 /**
  * The peers `/status` lists: those of the applied generation's document (`applied`), each with the
  * live figures the last report holds for its public key. `online` is a handshake within
- * ONLINE_WINDOW_SECONDS of the report, and never from a stale report. Without the document
- * (`applied` undefined) the report's own peers are listed, nameless.
+ * ONLINE_WINDOW_SECONDS of the report, and never from a stale report: of the instance's own `now`
+ * when the report carries it (the handshakes' clock, whatever the skew or the time the report
+ * waited to be handled), else of `reportedAt`. Without the document (`applied` undefined) the
+ * report's own peers are listed, nameless.
  */
 export function appliedPeerStatuses(
   applied: DocumentPeer[] | undefined,
-  report: { peers: PeerRuntimeStatus[]; reportedAt: string } | undefined,
+  report: Pick<GatewayStatusReport, 'peers' | 'reportedAt' | 'instanceNow'> | undefined,
   stale: boolean,
 ): AppliedPeerStatus[] {
   const live = new Map((report?.peers ?? []).map((peer) => [peer.publicKey, peer]));
-  const reportSeconds = report ? Date.parse(report.reportedAt) / 1000 : 0;
+  const reportSeconds = report ? (report.instanceNow ?? Date.parse(report.reportedAt) / 1000) : 0;
   const withFigures = (
     peer: Omit<AppliedPeerStatus, 'latestHandshake' | 'online' | 'rxBytes' | 'txBytes'>,
   ) => {

@@ -168,6 +168,11 @@ export interface InstanceReport {
   path?: 'delta' | 'full' | 'teardown';
   /** A teardown's outcome: false when the instance held nothing of that gateway's incarnation. */
   tornDown?: boolean;
+  /**
+   * The instance's clock when it listed its peers (epoch seconds, the clock of their
+   * `latestHandshake`). Absent from a delta's report and from scripts older than it.
+   */
+  now?: number;
 }
 
 /** The latest live peer list of a gateway, as stored (bounded: core/status.ts). */
@@ -177,11 +182,20 @@ export interface GatewayStatusReport {
   appliedGeneration: number;
   mode: 'wireguard' | 'files';
   peers: PeerRuntimeStatus[];
+  /**
+   * When the instance listed them: its own clock when it says (`instanceNow`), never later than
+   * the report was handled (core/status.ts `reportTime`).
+   */
   reportedAt: string;
   /** Peers the stored report leaves out (the least recently active), when there are any (core/status.ts). */
   peersOmitted?: number;
   /** The desired generation the instance had not applied yet, when a periodic report found it behind. */
   pendingGeneration?: number;
+  /**
+   * The instance's own clock when it listed these peers (epoch seconds, InstanceReport `now`):
+   * `online` compares the handshakes with it, the same clock. Absent from older scripts' reports.
+   */
+  instanceNow?: number;
 }
 
 /** The generation a gateway's instance last said it applied (every push records it). */

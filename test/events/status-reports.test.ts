@@ -43,9 +43,11 @@ async function pushedGateway() {
   return gateway;
 }
 
-it('a scheduled event has every host report; each announced report is stored as its gateway status', async () => {
-  // Prepare: two pushed gateways, then a bus that announces to the handler as SSM does.
+it('a scheduled event has every host report; each announced report is stored as its gateway status, dated by its host', async () => {
+  // Prepare: two pushed gateways, then a bus that announces to the handler as SSM does (at LATER,
+  // long after the hosts ran their reports).
   const gateways = [await pushedGateway(), await pushedGateway()];
+  const before = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
   const announced: ReportInvocation[] = [];
   const commands: LocalCommandBus = new LocalCommandBus(
     bench.hosts(),
@@ -66,7 +68,10 @@ it('a scheduled event has every host report; each announced report is stored as 
   expect(mine.map((a) => a.status)).toEqual(['Success', 'Success']);
   for (const gateway of gateways) {
     const report = await bench.repository().getStatusReport(gateway.id);
-    expect(report).toMatchObject({ appliedGeneration: 1, mode: 'files', reportedAt: LATER.toISOString() });
+    expect(report).toMatchObject({ appliedGeneration: 1, mode: 'files' });
+    const reportedAt = report?.reportedAt ?? '';
+    expect(reportedAt).toBe(new Date((report?.instanceNow ?? 0) * 1000).toISOString());
+    expect(reportedAt >= before && reportedAt <= new Date().toISOString()).toBe(true);
   }
 });
 
@@ -307,7 +312,7 @@ it('drops a report the table refuses as too large, instead of throwing it into t
     get: async () => ({ status: 'Success', output }),
   };
   const repository = Object.assign(Object.create(bench.repository()), {
-    putStatusReport: async () => {
+    putPeriodicReport: async () => {
       throw new ItemTooLargeError(
         'DynamoDB ValidationException: Item size has exceeded the maximum allowed size',
       );

@@ -143,12 +143,18 @@ describe('apply-config.sh (files mode)', () => {
     expect(existsSync(join(stateDir, 'state.json'))).toBe(false);
   });
 
-  it('reports the peers on its last stdout line and never prints a secret', async () => {
+  it('reports the peers on its last stdout line, with its clock, and never prints a secret', async () => {
+    // Prepare
+    const before = Math.floor(Date.now() / 1000);
+
     // Act
     const result = await apply(7);
 
     // Assess
-    expect(parseReport(result.stdout)).toEqual({
+    const { now, ...report } = parseReport(result.stdout);
+    expect(now).toBeGreaterThanOrEqual(before);
+    expect(now).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+    expect(report).toEqual({
       gatewayId: 'gw-a',
       appliedGeneration: 7,
       mode: 'files',
@@ -211,8 +217,11 @@ describe('apply-config.sh (files mode)', () => {
     expect(restored.exitCode).toBe(0);
     expect(readFileSync(join(stateDir, 'wg.conf'), 'utf8')).toContain(`PresharedKey = ${psk}`);
     expect(readFileSync(join(stateDir, 'routes.txt'), 'utf8')).toBe('172.16.0.0/16\n100.64.1.0/24\n');
-    expect(parseReport(restored.stdout)).toMatchObject({ gatewayId: 'gw-a', appliedGeneration: 7 });
-    expect(parseReport(reported.stdout)).toEqual(parseReport(restored.stdout));
+    const { now: restoredAt, ...restoredReport } = parseReport(restored.stdout);
+    const { now: reportedAt, ...reportedReport } = parseReport(reported.stdout);
+    expect(restoredReport).toMatchObject({ gatewayId: 'gw-a', appliedGeneration: 7 });
+    expect(reportedReport).toEqual(restoredReport);
+    expect(reportedAt).toBeGreaterThanOrEqual(restoredAt ?? Number.POSITIVE_INFINITY);
   });
 
   it('a report beside an apply leaves the wg config the apply staged', async () => {

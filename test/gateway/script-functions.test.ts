@@ -299,9 +299,10 @@ describe('the report', () => {
     ]);
   });
 
-  test('the report from the store names what applied.json and state.json say', () => {
+  test("the report from the store names what applied.json and state.json say, and this host's clock", () => {
     // Prepare
     const dir = tempDir('parts');
+    const before = Math.floor(Date.now() / 1000);
     writeFileSync(join(dir, 'applied.json'), '{"gatewayId":"gw-a","generation":3,"appliedAt":"x"}\n');
     writeFileSync(join(dir, 'state.json'), serialiseState(desiredState(GATEWAY_A, 3, [peer(1)])));
 
@@ -313,7 +314,10 @@ describe('the report', () => {
     );
 
     // Assess
-    expect(JSON.parse(result.stdout)).toEqual({
+    const { now, ...report } = JSON.parse(result.stdout) as { now: number };
+    expect(now).toBeGreaterThanOrEqual(before);
+    expect(now).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+    expect(report).toEqual({
       gatewayId: 'gw-a',
       appliedGeneration: 3,
       mode: 'files',
@@ -343,6 +347,7 @@ describe('the report', () => {
       gatewayId: null,
       appliedGeneration: 0,
       mode: 'files',
+      now: expect.any(Number),
       peers: [],
     });
   });

@@ -91,6 +91,7 @@ describe('apply-config.sh --teardown (files mode)', () => {
       mode: 'files',
       path: 'teardown',
       tornDown: true,
+      now: expect.any(Number),
       peers: [],
     });
     expect(present()).toEqual([]);

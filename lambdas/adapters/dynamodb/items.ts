@@ -205,6 +205,7 @@ const STATUS_REPORT_FIELDS = [
   'reportedAt',
   'peersOmitted',
   'pendingGeneration',
+  'instanceNow',
 ] as const satisfies readonly (keyof GatewayStatusReport)[];
 
 export function gatewayItem(record: GatewayRecord, counters: GatewayCounters): GatewayItem {

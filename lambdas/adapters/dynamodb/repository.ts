@@ -157,6 +157,7 @@ export class DynamoRepository implements Repository {
   releasePushLease: Repository['releasePushLease'] = (gatewayId, holder) =>
     this.pushLeases.releasePushLease(gatewayId, holder);
   putStatusReport: Repository['putStatusReport'] = (report) => this.status.putStatusReport(report);
+  putPeriodicReport: Repository['putPeriodicReport'] = (report) => this.status.putPeriodicReport(report);
   getStatusReport: Repository['getStatusReport'] = (gatewayId) => this.status.getStatusReport(gatewayId);
   forgetInstanceReports: Repository['forgetInstanceReports'] = (gatewayId) =>
     this.status.forgetInstanceReports(gatewayId);

@@ -3,7 +3,8 @@
  * applied; a few bytes, so recording a delta push costs one write unit whatever the peer count)
  * and `STATUS` (the latest live peer list); and `PUSH`, the newest push sent (app/push.ts records
  * it). All three are monotonic: pushes and reports finish out of
- * order, and an older one must never replace a newer one.
+ * order, and an older one must never replace a newer one. `APPLIED` and `PUSH` go by generation;
+ * `STATUS` by generation for a push's report, by time for a periodic one (putPeriodicReport).
  */
 import type { StatusStore } from '../../app/ports';
 import type { AppliedGeneration, GatewayStatusReport, SentPush } from '../../core/types';
@@ -54,6 +55,13 @@ export class DynamoStatusStore implements StatusStore {
       'appliedGeneration < :generation OR (appliedGeneration = :generation AND reportedAt <= :reportedAt)',
       { ':generation': report.appliedGeneration, ':reportedAt': report.reportedAt },
     );
+  }
+
+  /** By time alone: a later report of a lower generation is an instance that went back. */
+  async putPeriodicReport(report: GatewayStatusReport): Promise<boolean> {
+    return this.table.putIfNewer(statusItem(report), 'reportedAt <= :reportedAt', {
+      ':reportedAt': report.reportedAt,
+    });
   }
 
   async getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined> {

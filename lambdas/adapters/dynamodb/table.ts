@@ -116,12 +116,14 @@ export class Table {
     );
   }
 
-  /** Puts `item` unless a stored one fails `newer` (then the stored one stays, silently). */
-  async putIfNewer(item: Item, newer: string, values: Record<string, unknown>): Promise<void> {
+  /** Puts `item` unless a stored one fails `newer` (then the stored one stays: false). */
+  async putIfNewer(item: Item, newer: string, values: Record<string, unknown>): Promise<boolean> {
     try {
       await this.put(item, `attribute_not_exists(pk) OR ${newer}`, values);
+      return true;
     } catch (error) {
       if (!isConditionalCheckFailure(error)) throw error;
+      return false;
     }
   }
 

@@ -63,6 +63,13 @@ export class MemoryStatusStore extends MemoryStore {
     if (newer) this.reports.set(report.gatewayId, copy(report));
   }
 
+  async putPeriodicReport(report: GatewayStatusReport): Promise<boolean> {
+    const stored = this.reports.get(report.gatewayId);
+    if (stored && stored.reportedAt > report.reportedAt) return false;
+    this.reports.set(report.gatewayId, copy(report));
+    return true;
+  }
+
   async getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined> {
     const report = this.reports.get(gatewayId);
     return report && copy(report);

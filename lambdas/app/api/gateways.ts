@@ -5,7 +5,13 @@ import { ConflictError } from '../../core/errors';
 import { generateKeyPair, publicKeyFromPrivateKey } from '../../core/keys';
 import { PAGE_LIMIT_MAX, type Page, type QueryParameters } from '../../core/pagination';
 import type { RegisterGatewayInput } from '../../core/schemas';
-import { appliedPeerStatuses, documentPeers, listedPeerStatuses, reportFreshness } from '../../core/status';
+import {
+  appliedPeerStatuses,
+  documentPeers,
+  listedPeerStatuses,
+  reportedGeneration,
+  reportFreshness,
+} from '../../core/status';
 import type { AppliedPeerStatus, Caller, Gateway, GatewayRecord, Peer } from '../../core/types';
 import { GATEWAY_FIELDS, pickFields, toPublicGateway, toPublicPeer } from '../../core/views';
 import { type UpdateLeaseDeps, underUpdateLease } from '../gateway-update-lease';
@@ -189,6 +195,10 @@ export async function listPeeringCandidates(
 
 export interface GatewayStatusView {
   gatewayId: string;
+  /**
+   * The generation the instance last said it holds: a push's word or a live report's, whichever is
+   * newer (core/status.ts `reportedGeneration`), so it may be below an earlier push's.
+   */
   appliedGeneration: number;
   /** When the instance last said it applied a generation. */
   appliedAt: string | null;
@@ -209,7 +219,7 @@ export interface GatewayStatusView {
 }
 
 /**
- * What the instance applied, now: the peers of the document it last applied (the control plane
+ * What the instance applied, now: the peers of the document it last said it applied (the control plane
  * keeps the applied document and every one above it: pruning takes only those below, so a removal
  * shows as soon as it is applied), with handshakes and
  * bytes from its last live report (docs/DECISIONS.md, "Status reports").
@@ -225,7 +235,7 @@ export async function gatewayStatus(
     d.repository.getAppliedGeneration(gatewayId),
     d.repository.getStatusReport(gatewayId),
   ]);
-  const appliedGeneration = Math.max(applied?.appliedGeneration ?? 0, report?.appliedGeneration ?? 0);
+  const appliedGeneration = reportedGeneration(applied, report);
   const document = appliedGeneration > 0 ? await d.configStore.get(gatewayId, appliedGeneration) : undefined;
   const period = timing.statusReportPeriodSeconds ?? DEFAULT_STATUS_PERIOD_SECONDS;
   const freshness = reportFreshness(report?.reportedAt ?? null, d.clock(), period);

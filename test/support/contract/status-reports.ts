@@ -60,6 +60,43 @@ export function statusReportsContract({ repo }: ContractContext): void {
       );
     });
 
+    it('takes a periodic report made later, whatever its generation: an instance that went back to an older one says so', async () => {
+      // Prepare: a push's full report at generation 3.
+      const gatewayId = uniqueId('gw');
+      await repo().putStatusReport(statusReport(gatewayId, 3, '2026-11-25T00:00:05.000Z', 30));
+      const wentBack = {
+        ...statusReport(gatewayId, 2, '2026-11-25T00:05:05.000Z', 20),
+        pendingGeneration: 3,
+        instanceNow: Date.parse('2026-11-25T00:05:05.000Z') / 1000,
+      };
+
+      // Act
+      const taken = await repo().putPeriodicReport(wentBack);
+      const again = await repo().putPeriodicReport(wentBack);
+
+      // Assess
+      expect([taken, again]).toEqual([true, true]);
+      expect(await repo().getStatusReport(gatewayId)).toEqual(wentBack);
+    });
+
+    it('never replaces a live report by a periodic report made before it, whatever its generation, and says so', async () => {
+      // Prepare
+      const gatewayId = uniqueId('gw');
+      const stored = statusReport(gatewayId, 2, '2026-11-25T00:05:05.000Z', 20);
+      await repo().putPeriodicReport(stored);
+
+      // Act: a report of a higher generation, and one of the same, both made earlier (they waited
+      // longer in the queue).
+      const higher = await repo().putPeriodicReport(
+        statusReport(gatewayId, 3, '2026-11-25T00:05:04.000Z', 30),
+      );
+      const same = await repo().putPeriodicReport(statusReport(gatewayId, 2, '2026-11-25T00:00:05.000Z', 19));
+
+      // Assess
+      expect([higher, same]).toEqual([false, false]);
+      expect(await repo().getStatusReport(gatewayId)).toEqual(stored);
+    });
+
     it('keeps the push sent at the highest generation: the same or a lower one never replaces it', async () => {
       // Prepare
       const gatewayId = uniqueId('gw');
