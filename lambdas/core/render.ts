@@ -173,7 +173,10 @@ const nftSet = (cidrs: string[]): string => (cidrs.length === 1 ? `${cidrs[0]}` 
  * `$wan_if` are defined by the gateway script from the interface it configures and the instance's own
  * settings, so the rules always name the interfaces actually in use (VPG_WG_IF may differ from wg0).
  */
-export function renderNftables(gateway: Gateway, peers: PeerRecord[]): string {
+export function renderNftables(
+  gateway: Pick<Gateway, 'vpcCidr' | 'tunnelSubnet'>,
+  peers: PeerRecord[],
+): string {
   const vpcCidr = assertCidr(gateway.vpcCidr, 'vpcCidr');
   const tunnelSubnet = assertCidr(gateway.tunnelSubnet, 'tunnelSubnet');
   const peered = peeredPrefixes(peers);

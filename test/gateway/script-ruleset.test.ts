@@ -9,9 +9,9 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { serialiseState } from '../../lambdas/core/render';
+import { renderNftables, serialiseState } from '../../lambdas/core/render';
 import { runParts } from '../support/gateway-parts';
-import { type DocPeer, desiredState, GATEWAY_A, ruleset, tempDir } from '../support/gateway-script';
+import { type DocPeer, desiredState, GATEWAY_A, tempDir } from '../support/gateway-script';
 
 /**
  * `nft`, `wg` and `ip` shims in `<dir>/bin`, each appending its argv to `<dir>/calls`. `nft -f`
@@ -76,7 +76,7 @@ describe('loading the ruleset', () => {
         'FIELDS=(ok wg0 "route replace 172.16.0.0/16 dev wg0 proto static" "$1") CONF="[Interface]"',
         'apply_wireguard "$STATE_DIR/state.json"',
       ].join('\n'),
-      [ruleset(GATEWAY_A.vpcCidr)],
+      [renderNftables(GATEWAY_A, [])],
     );
 
     // Assess

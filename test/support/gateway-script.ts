@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeGatewayScript } from '../../gateway/assemble';
-import { type GatewayDesiredState, serialiseState } from '../../lambdas/core/render';
+import { type GatewayDesiredState, renderNftables, serialiseState } from '../../lambdas/core/render';
 import { type HostGateway, LocalHosts, missingForWireguard, type RunResult } from '../../runtime/hosts';
 import { run } from '../../runtime/hosts/shell';
 
@@ -79,27 +79,6 @@ export const GATEWAY_A: HostGateway = {
   privateKeyParam: gatewayKeyParam('gw-a'),
 };
 
-/** The demo's ruleset, written against $wg_if/$vpc_if/$wan_if as core/render.ts renders it. */
-export function ruleset(vpcCidr: string): string {
-  return `table inet vpc_peering {
-  chain mss_clamp {
-    type filter hook forward priority mangle; policy accept;
-    oifname $wg_if tcp flags syn / syn,rst tcp option maxseg size set rt mtu
-  }
-  chain forward {
-    type filter hook forward priority filter; policy drop;
-    ct state established,related accept
-    iifname $vpc_if oifname $wg_if ip saddr ${vpcCidr} accept
-    iifname $wg_if oifname $vpc_if ip daddr ${vpcCidr} accept
-    iifname $vpc_if oifname $wan_if accept
-  }
-  chain postrouting {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname $wan_if masquerade
-  }
-}`;
-}
-
 /** The desired state of a gateway holding `peers` (vpc-peering entries routed through wg0). */
 export function desiredState(gateway: DocGateway, generation: number, peers: DocPeer[]): GatewayDesiredState {
   const prefixLength = gateway.tunnelSubnet.split('/')[1];
@@ -118,7 +97,8 @@ export function desiredState(gateway: DocGateway, generation: number, peers: Doc
     tunnelSubnet: gateway.tunnelSubnet,
     peers: peers.map((peer) => ({ ...peer, type: 'vpc-peering', persistentKeepalive: 25 })),
     routes: peers.flatMap((peer) => peer.allowedIps),
-    nftables: ruleset(gateway.vpcCidr),
+    // The control plane's own ruleset (no road-warriors here, so no hub rules).
+    nftables: renderNftables(gateway, []),
   };
 }
 
