@@ -148,19 +148,21 @@ describe('peers table', () => {
     ],
   };
 
+  /** The table as the details page renders it, with no-op actions. */
+  const peersTable = (registry: Peer[] | undefined, shown: GatewayStatus = status) => (
+    <PeersTable
+      peers={registry}
+      status={shown}
+      loading={false}
+      onAddPeer={vi.fn()}
+      onDelete={vi.fn()}
+      onDownload={vi.fn()}
+      onShowQr={vi.fn()}
+    />
+  );
+
   test('joins live status by key: online badge, relative handshake, transfer', () => {
-    const noop = vi.fn();
-    render(
-      <PeersTable
-        peers={peers}
-        status={status}
-        loading={false}
-        onAddPeer={noop}
-        onDelete={noop}
-        onDownload={noop}
-        onShowQr={noop}
-      />,
-    );
+    render(peersTable(peers));
     const [, laptop, phone] = screen.getAllByRole('row');
     expect(laptop?.textContent).toContain('Online');
     expect(laptop?.textContent).toMatch(/\d+ seconds ago/);
@@ -172,24 +174,15 @@ describe('peers table', () => {
   test("says which road-warriors' configs are outdated, downloaded, or never downloaded", () => {
     // Prepare
     const [laptop, phone] = peers as [Peer, Peer];
-    const noop = vi.fn();
     const downloadedAt = new Date(Date.now() - 120_000).toISOString();
 
     // Act
     render(
-      <PeersTable
-        peers={[
-          { ...laptop, configDownloadedAt: downloadedAt, configOutdated: true },
-          { ...phone, configDownloadedAt: downloadedAt, configOutdated: false },
-          { ...phone, name: 'tablet', publicKey: 'k3', configDownloadedAt: null, configOutdated: false },
-        ]}
-        status={status}
-        loading={false}
-        onAddPeer={noop}
-        onDelete={noop}
-        onDownload={noop}
-        onShowQr={noop}
-      />,
+      peersTable([
+        { ...laptop, configDownloadedAt: downloadedAt, configOutdated: true },
+        { ...phone, configDownloadedAt: downloadedAt, configOutdated: false },
+        { ...phone, name: 'tablet', publicKey: 'k3', configDownloadedAt: null, configOutdated: false },
+      ]),
     );
 
     // Assess
@@ -210,20 +203,9 @@ describe('peers table', () => {
       stale: true,
       peers: status.peers.map((peer) => ({ ...peer, online: false })),
     };
-    const noop = vi.fn();
 
     // Act
-    render(
-      <PeersTable
-        peers={peers}
-        status={stale}
-        loading={false}
-        onAddPeer={noop}
-        onDelete={noop}
-        onDownload={noop}
-        onShowQr={noop}
-      />,
-    );
+    render(peersTable(peers, stale));
 
     // Assess
     const [, laptop, phone] = screen.getAllByRole('row');
@@ -240,24 +222,12 @@ describe('peers table', () => {
   test('a peer the registry no longer has but the gateway still runs is listed as removed, with its handshake', () => {
     // Prepare: laptop was revoked (its removal's push failed); the gateway still reports it online
     const [, phone] = peers as [Peer, Peer];
-    const noop = vi.fn();
-    const table = (registry: Peer[] | undefined) => (
-      <PeersTable
-        peers={registry}
-        status={status}
-        loading={false}
-        onAddPeer={noop}
-        onDelete={noop}
-        onDownload={noop}
-        onShowQr={noop}
-      />
-    );
     // Before the registry is loaded, no peer can be told removed
-    const { rerender } = render(table(undefined));
+    const { rerender } = render(peersTable(undefined));
     expect(screen.queryByText(/Removed, still on the gateway/)).toBeNull();
 
     // Act
-    rerender(table([phone]));
+    rerender(peersTable([phone]));
 
     // Assess: both rows; laptop says it is still there, online, and offers nothing to act on
     const [, ...rows] = screen.getAllByRole('row');
