@@ -8,6 +8,7 @@
 import { pushLeaseFree } from '../core/push-lease';
 import type { GatewayRecord } from '../core/types';
 import { type PushDeps, type PushTicket, pushGatewayConfig } from './push';
+import { isDriftRepair } from './push-runs';
 
 /**
  * How long a push lease keeps other pushes of its gateway waiting: about what a healthy apply takes
@@ -80,7 +81,8 @@ export async function pushUnderLease(
   // A waiter of another incarnation (the id deleted and registered again) needs this one's state.
   const sameIncarnation = queued?.gatewayCreatedAt === gateway.createdAt;
   const needed = queued && sameIncarnation ? queued.generation : gateway.desiredGeneration;
-  if (appliedCovers(applied, gateway, needed)) {
+  // A drift repair sends whatever APPLIED says: its instance reported running less (rolled back).
+  if (!isDriftRepair(lease.execution) && appliedCovers(applied, gateway, needed)) {
     // A retried step whose first run took the lease and sent (then was cut off) ends here when
     // its command applied meanwhile, with no CheckCommand left to free the lease: freed here, so
     // the gateway's other pushes need not wait out the expiry. A waiter that never took it pays

@@ -39,6 +39,17 @@ export async function startGatewayPush(
   return { gatewayId, generation, executionId };
 }
 
+/** The names of drift repairs begin so; their push sends even when APPLIED covers (isDriftRepair). */
+const DRIFT_REPAIR_PREFIX = 'repair-';
+
+/**
+ * Whether the execution is a drift repair: its instance reported running less than it once applied
+ * (a rolled-back instance), so its APPLIED record overstates it and must not stop the push
+ * (app/push-lease.ts).
+ */
+export const isDriftRepair = (executionName: string): boolean =>
+  executionName.startsWith(DRIFT_REPAIR_PREFIX);
+
 /**
  * Starts the push that repairs a gateway found behind `generation` by two periodic reports in a
  * row (app/status-reports.ts). Named by the report round, so a redelivered report joins it; a
@@ -50,7 +61,7 @@ export async function startDriftRepair(
   generation: number,
   round: string,
 ): Promise<PushRun> {
-  const name = `repair-${derivedHex(['repair', gatewayId, String(generation), round])}`;
+  const name = `${DRIFT_REPAIR_PREFIX}${derivedHex(['repair', gatewayId, String(generation), round])}`;
   const { executionId } = await d.workflows.start('push-gateway', name, { gatewayId });
   return { gatewayId, generation, executionId };
 }

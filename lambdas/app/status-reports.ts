@@ -121,6 +121,7 @@ function liveReport(
     mode,
     peers,
     reportedAt,
+    receivedAt: handledAt.toISOString(),
     ...(now === undefined ? {} : { instanceNow: now }),
     ...(pendingGeneration === undefined ? {} : { pendingGeneration }),
   });

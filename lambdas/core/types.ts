@@ -187,6 +187,12 @@ export interface GatewayStatusReport {
    * the report was handled (core/status.ts `reportTime`).
    */
   reportedAt: string;
+  /**
+   * When the control plane handled it: how fresh it is (`stale`, `reportAgeSeconds`) is judged by
+   * this, so a report that waited in the queue is not taken for a silent gateway. Absent from
+   * reports stored before it was kept (then `reportedAt`, which was the same time).
+   */
+  receivedAt?: string;
   /** Peers the stored report leaves out (the least recently active), when there are any (core/status.ts). */
   peersOmitted?: number;
   /** The desired generation the instance had not applied yet, when a periodic report found it behind. */

@@ -101,6 +101,24 @@ it('repairs an instance that went back to an older generation, shows the generat
   });
   expect((await bench.repository().getAppliedGeneration(gateway.id))?.appliedGeneration).toBe(2);
   expect(status).toMatchObject({ appliedGeneration: 1, desiredGeneration: 2, stale: false });
+
+  // Act: the repair the second round started runs; APPLIED (2, on this instance) must not stop it
+  const real = bench.commands();
+  const sent: number[] = [];
+  bench.useCommands({
+    send: async (command) => {
+      sent.push(command.generation);
+      return real.send(command);
+    },
+    teardown: (command) => real.teardown(command),
+    requestReports: () => real.requestReports(),
+    get: (commandId, instanceId) => real.get(commandId, instanceId),
+  });
+  const repair = workflows.starts[0] as { name: string; input: unknown };
+  await runToEnd(bench.engine(), 'push-gateway', repair.name, repair.input);
+
+  // Assess: generation 2 sent to the instance again
+  expect(sent).toEqual([2]);
 });
 
 it('dates a report that waited in the queue by its instance, whose healthy peers stay online, and never by a clock ahead of the handling time', async () => {
@@ -127,6 +145,8 @@ it('dates a report that waited in the queue by its instance, whose healthy peers
   const status = await statusAt(gateway, at(ranAt + 150), 300, [
     { name: 'laptop', type: 'road-warrior', publicKey: KEY, allowedIps: [], endpoint: null },
   ]);
+  // A period after it arrived, before the next round does: still the current report.
+  const aPeriodLater = await statusAt(gateway, at(ranAt + 150 + 300), 300);
   // The next round, from a clock an hour ahead, handled at T + 300.
   await storeRound(
     gateway,
@@ -139,7 +159,10 @@ it('dates a report that waited in the queue by its instance, whose healthy peers
 
   // Assess
   expect(stored).toEqual({ stored: true, gatewayId: gateway.id });
-  expect(status).toMatchObject({ reportedAt: at(ranAt).toISOString(), reportAgeSeconds: 150, stale: false });
+  // Dated by its instance; fresh by when it arrived (review s17h: dated fresh by its making, every
+  // report that waited read stale for that long in each period)
+  expect(status).toMatchObject({ reportedAt: at(ranAt).toISOString(), reportAgeSeconds: 0, stale: false });
+  expect(aPeriodLater).toMatchObject({ reportAgeSeconds: 300, stale: false });
   expect(status.peers).toMatchObject([{ name: 'laptop', online: true }]);
   expect(ahead?.reportedAt).toBe(at(ranAt + 300).toISOString());
 });

@@ -203,6 +203,7 @@ const STATUS_REPORT_FIELDS = [
   'mode',
   'peers',
   'reportedAt',
+  'receivedAt',
   'peersOmitted',
   'pendingGeneration',
   'instanceNow',

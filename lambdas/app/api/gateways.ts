@@ -238,7 +238,8 @@ export async function gatewayStatus(
   const appliedGeneration = reportedGeneration(applied, report);
   const document = appliedGeneration > 0 ? await d.configStore.get(gatewayId, appliedGeneration) : undefined;
   const period = timing.statusReportPeriodSeconds ?? DEFAULT_STATUS_PERIOD_SECONDS;
-  const freshness = reportFreshness(report?.reportedAt ?? null, d.clock(), period);
+  // Fresh by when it arrived: a report that waited in the queue is not a silent gateway's.
+  const freshness = reportFreshness(report?.receivedAt ?? report?.reportedAt ?? null, d.clock(), period);
   const peers = appliedPeerStatuses(
     appliedGeneration === 0 ? [] : document === undefined ? undefined : documentPeers(document),
     report,

@@ -53,5 +53,6 @@ export function statusReport(
       },
     ],
     reportedAt,
+    receivedAt: reportedAt,
   };
 }
