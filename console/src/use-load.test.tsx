@@ -122,3 +122,28 @@ describe('useLoad when the load fails', () => {
     await waitFor(() => expect(result.current.loaded).toMatchObject({ data: ['gw-a'], error: undefined }));
   });
 });
+
+describe('useLoad read order', () => {
+  test('data keeps the order of the read it came from through a failed reload; a later read is greater', async () => {
+    // Prepare: a first read, then one that fails, then one that succeeds
+    const load = vi
+      .fn()
+      .mockResolvedValueOnce(['a'])
+      .mockRejectedValueOnce(new Error('busy'))
+      .mockResolvedValue(['b']);
+    const { result } = renderHook(() => useLoad('Loading', load, []), { wrapper });
+    await waitFor(() => expect(result.current.data).toEqual(['a']));
+    const first = result.current.readOrder;
+    expect(first).toBeTypeOf('number');
+    // Act
+    act(() => result.current.reload());
+    await waitFor(() => expect(result.current.error).toBeInstanceOf(Error));
+    // Assess
+    expect(result.current).toMatchObject({ data: ['a'], readOrder: first });
+    // Act
+    act(() => result.current.reload());
+    await waitFor(() => expect(result.current.data).toEqual(['b']));
+    // Assess
+    expect(result.current.readOrder).toBeGreaterThan((first ?? 0) + 1);
+  });
+});

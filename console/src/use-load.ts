@@ -7,6 +7,13 @@ import { whileMounted } from './while-mounted';
 export interface Loaded<T> {
   /** The last value loaded: kept through a failed reload (a throttled Refresh hides nothing). */
   data: T | undefined;
+  /**
+   * When the read of `data` started, among all the console's reads: a greater one started later.
+   * Reads started by one render count in the order their hooks are declared. A page that compares
+   * two loads tells by it which is the more recent (docs/DECISIONS.md, "The console shows what
+   * status says").
+   */
+  readOrder: number | undefined;
   /** The failure of the latest load, until a load succeeds: the page decides what it means. */
   error: unknown;
   loading: boolean;
@@ -20,6 +27,9 @@ export interface LoadOptions<T> {
   shownByPage?: (error: unknown) => boolean;
 }
 
+/** How many reads have started: the next one's `readOrder`. */
+let readsStarted = 0;
+
 export function useLoad<T>(
   action: string,
   load: () => Promise<T>,
@@ -28,7 +38,9 @@ export function useLoad<T>(
 ): Loaded<T> {
   const { reportError } = useNotifications();
   const { preloaded } = options;
-  const [data, setData] = useState<T | undefined>(preloaded?.settled?.value);
+  const [held, setHeld] = useState<{ data: T; readOrder: number } | undefined>(() =>
+    preloaded?.settled ? { data: preloaded.settled.value, readOrder: ++readsStarted } : undefined,
+  );
   const [error, setError] = useState<unknown>();
   const [loading, setLoading] = useState(!preloaded?.settled);
   const [round, setRound] = useState(0);
@@ -44,10 +56,11 @@ export function useLoad<T>(
     pendingRef.current = undefined;
     if (pending?.settled) return; // shown since the first render
     setLoading(true);
+    const readOrder = ++readsStarted;
     return whileMounted(
       pending?.promise ?? loadRef.current(),
       (value) => {
-        setData(value);
+        setHeld({ data: value, readOrder });
         setError(undefined);
         setLoading(false);
       },
@@ -58,5 +71,5 @@ export function useLoad<T>(
       },
     );
   }, [...deps, round]);
-  return { data, error, loading, reload };
+  return { data: held?.data, readOrder: held?.readOrder, error, loading, reload };
 }

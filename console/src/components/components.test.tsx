@@ -149,9 +149,15 @@ describe('peers table', () => {
   };
 
   /** The table as the details page renders it, with no-op actions. */
-  const peersTable = (registry: Peer[] | undefined, shown: GatewayStatus = status) => (
+  const peersTable = (
+    registry: Peer[] | undefined,
+    shown: GatewayStatus = status,
+    read: { truncated?: boolean; current?: boolean } = {},
+  ) => (
     <PeersTable
       peers={registry}
+      peersTruncated={read.truncated ?? false}
+      registryCurrent={read.current ?? true}
       status={shown}
       loading={false}
       onAddPeer={vi.fn()}
@@ -241,5 +247,33 @@ describe('peers table', () => {
     expect(laptop?.textContent).toContain('2.0 KiB received');
     expect(laptop?.querySelectorAll('button')).toHaveLength(0);
     expect(screen.getByRole('heading', { name: /Peers/ }).textContent).toContain('(2)');
+  });
+
+  test('a registry cut short lists no peer as removed, and says the table covers only the peers read', () => {
+    // Prepare: laptop is registered past the peers read; the gateway reports it online
+    const [, phone] = peers as [Peer, Peer];
+
+    // Act
+    render(peersTable([phone], status, { truncated: true }));
+
+    // Assess
+    expect(screen.queryByText(/Removed, still on the gateway/)).toBeNull();
+    expect(screen.getAllByRole('row')).toHaveLength(2);
+    expect(screen.getByRole('heading', { name: /Peers/ }).textContent).toContain('(1+)');
+    expect(screen.getByText(/Showing the first 1 peers: more exist/).textContent).toContain(
+      'no peer is shown as removed',
+    );
+  });
+
+  test('a registry not read since the status lists no peer as removed', () => {
+    // Prepare
+    const [, phone] = peers as [Peer, Peer];
+
+    // Act
+    render(peersTable([phone], status, { current: false }));
+
+    // Assess
+    expect(screen.queryByText(/Removed, still on the gateway/)).toBeNull();
+    expect(screen.getByRole('heading', { name: /Peers/ }).textContent).toContain('(1)');
   });
 });

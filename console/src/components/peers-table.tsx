@@ -98,6 +98,10 @@ function ClientConfig({ peer }: { peer: Peer }) {
 export function PeersTable(props: {
   /** Undefined while the gateway is not loaded (loading, or its load failed): no count, no Add peer. */
   peers: Peer[] | undefined;
+  /** The gateway has more peers than `peers` (the console reads at most 5,100): said, none removed. */
+  peersTruncated: boolean;
+  /** `peers` was read no earlier than `status`, and its latest read did not fail. */
+  registryCurrent: boolean;
   status: GatewayStatus | undefined;
   loading: boolean;
   onAddPeer(): void;
@@ -109,10 +113,13 @@ export function PeersTable(props: {
   const live = new Map(reported.map((peer) => [peer.publicKey, peer]));
   const stale = props.status?.stale === true;
   const peers = props.peers ?? [];
-  // Without the registry nothing can be told removed: those rows wait for the gateway's load.
+  // Only the whole registry, read since the status, tells a peer removed: one not loaded, cut at
+  // 5,100 peers, failed or older would show registered peers as removed (docs/DECISIONS.md, "The
+  // console shows what status says").
+  const tellsRemoved = props.peers !== undefined && !props.peersTruncated && props.registryCurrent;
   const rows: Row[] = [
     ...peers.map((peer): Row => ({ ...peer, removed: false, live: live.get(peer.publicKey) })),
-    ...(props.peers ? removedRows(props.peers, reported) : []),
+    ...(tellsRemoved ? removedRows(peers, reported) : []),
   ];
   const { items, collectionProps, filterProps, paginationProps, filteredItemsCount } = useCollection(rows, {
     filtering: {
@@ -205,8 +212,21 @@ export function PeersTable(props: {
       wrapLines
       header={
         <Header
-          counter={props.peers ? `(${rows.length})` : undefined}
-          description={<PeersDescription status={props.status} />}
+          counter={props.peers ? `(${rows.length}${props.peersTruncated ? '+' : ''})` : undefined}
+          description={
+            <>
+              <PeersDescription status={props.status} />
+              {props.peersTruncated && (
+                <>
+                  <br />
+                  <StatusIndicator type="info">
+                    Showing the first {peers.length.toLocaleString('en-US')} peers: more exist. The table, its
+                    filter and its sorting cover only these, and no peer is shown as removed.
+                  </StatusIndicator>
+                </>
+              )}
+            </>
+          }
           actions={
             <Button disabled={!props.peers} onClick={props.onAddPeer}>
               Add peer

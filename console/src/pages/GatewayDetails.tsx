@@ -67,11 +67,12 @@ type Dialog =
 
 export function GatewayDetails({ id }: { id: string; identity: Identity }) {
   const { notify, reportError } = useNotifications();
-  // A 404 is the page's own "not found" state, not a flash.
-  const gateway = useLoad(`Loading gateway ${id}`, () => loadGateway(id), [id], { shownByPage: isNotFound });
+  // A 404 is the page's own "not found" state, not a flash. Status is declared first: reads started
+  // together (the first load, Refresh) then order status before the registry, which counts as current.
   const status = useLoad(`Loading the status of ${id}`, () => loadStatus(id), [id], {
     shownByPage: isNotFound,
   });
+  const gateway = useLoad(`Loading gateway ${id}`, () => loadGateway(id), [id], { shownByPage: isNotFound });
   const mounted = useMounted();
   const [dialog, setDialog] = useState<Dialog>();
   const [busy, setBusy] = useState(false);
@@ -81,6 +82,14 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
   const wait = useRetryWait();
   const ready = !busy && wait.secondsLeft === 0;
   const detail = gateway.data;
+  // Peers the registry lacks are removed only if its read did not fail and started no earlier than
+  // the status read: an older registry shows a peer added since as removed (docs/DECISIONS.md, "The
+  // console shows what status says").
+  const registryCurrent =
+    gateway.error === undefined &&
+    gateway.readOrder !== undefined &&
+    status.readOrder !== undefined &&
+    gateway.readOrder > status.readOrder;
   const name = detail?.name || id;
   const refresh = () => {
     gateway.reload();
@@ -272,6 +281,8 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
         <div ref={peersRef}>
           <PeersTable
             peers={detail?.peers}
+            peersTruncated={detail?.peersTruncated === true}
+            registryCurrent={registryCurrent}
             status={status.data}
             loading={gateway.loading}
             onAddPeer={() => {

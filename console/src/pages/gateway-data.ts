@@ -1,4 +1,7 @@
-/** What the gateway page loads: the gateway with all its peers (following pages), and its status. */
+/**
+ * What the gateway page loads: the gateway with its peers (following pages, up to 5,000 more), and
+ * its status.
+ */
 import {
   allPages,
   api,
@@ -10,18 +13,26 @@ import {
 } from '../api/client';
 import { ApiError } from '../api/errors';
 
-export async function loadGateway(id: string): Promise<GatewayDetail> {
+/**
+ * A gateway with the peers read: `allPages` stops at 5,000 past the first page, and
+ * `peersTruncated` says the gateway has more than those (docs/DECISIONS.md, "Console").
+ */
+export interface LoadedGateway extends GatewayDetail {
+  peersTruncated: boolean;
+}
+
+export async function loadGateway(id: string): Promise<LoadedGateway> {
   const detail = await call(api().GET('/v1/gateways/{id}', { params: { path: { id } } }));
-  if (!detail.peersNextToken) return detail;
+  if (!detail.peersNextToken) return { ...detail, peersTruncated: false };
   const first = detail.peersNextToken;
-  const { items: rest } = await allPages<Peer>((nextToken) =>
+  const rest = await allPages<Peer>((nextToken) =>
     call(
       api().GET('/v1/gateways/{id}/peers', {
         params: { path: { id }, query: { limit: PAGE_SIZE, nextToken: nextToken ?? first } },
       }),
     ),
   );
-  return { ...detail, peers: [...detail.peers, ...rest] };
+  return { ...detail, peers: [...detail.peers, ...rest.items], peersTruncated: rest.truncated };
 }
 
 export function loadStatus(id: string): Promise<GatewayStatus> {
