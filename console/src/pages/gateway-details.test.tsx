@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { GatewayDetail } from '../api/client';
 import { notFound, type SeenRequest, stubApi } from '../test-support/api-stub';
+import { gatewayDetail } from '../test-support/gateway';
 import { identityOf, renderPage } from '../test-support/page';
 import { GatewayDetails } from './GatewayDetails';
 
@@ -11,21 +12,7 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-const gateway: GatewayDetail = {
-  id: 'gw-a',
-  name: 'prod',
-  ownerId: 'alice',
-  vpcId: 'vpc-a',
-  vpcCidr: '10.10.0.0/16',
-  tunnelSubnet: '100.64.0.0/24',
-  tunnelIp: '100.64.0.1',
-  publicIp: '203.0.113.1',
-  listenPort: 51820,
-  publicKey: 'key-a',
-  instanceId: 'i-a',
-  status: 'ACTIVE',
-  peers: [],
-};
+const gateway: GatewayDetail = gatewayDetail;
 const peeringPeer = {
   name: 'vpc-peering-pcx-1',
   type: 'vpc-peering' as const,

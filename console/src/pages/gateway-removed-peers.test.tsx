@@ -9,6 +9,7 @@ import { afterEach, expect, test, vi } from 'vitest';
 import type { GatewayDetail } from '../api/client';
 import { formatTime } from '../lib/format';
 import { notFound, stubApi } from '../test-support/api-stub';
+import { gatewayDetail } from '../test-support/gateway';
 import { identityOf, renderPage } from '../test-support/page';
 import { GatewayDetails } from './GatewayDetails';
 
@@ -17,21 +18,7 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-const gateway: GatewayDetail = {
-  id: 'gw-a',
-  name: 'prod',
-  ownerId: 'alice',
-  vpcId: 'vpc-a',
-  vpcCidr: '10.10.0.0/16',
-  tunnelSubnet: '100.64.0.0/16',
-  tunnelIp: '100.64.0.1',
-  publicIp: '203.0.113.1',
-  listenPort: 51820,
-  publicKey: 'key-a',
-  instanceId: 'i-a',
-  status: 'ACTIVE',
-  peers: [],
-};
+const gateway: GatewayDetail = { ...gatewayDetail, tunnelSubnet: '100.64.0.0/16' };
 const roadWarrior = (name: string) => ({
   name,
   type: 'road-warrior' as const,
