@@ -258,9 +258,9 @@ async function unwrittenPeering(
   if (!run || run.status === 'SUCCEEDED') throw notFound;
   const { ownerId, gatewayIds } = receipt;
   if (run.status === 'RUNNING') return provisioningPlaceholder(peeringId, ownerId, gatewayIds);
-  const gone = goneOf(run);
-  if (gone?.message.startsWith('Peering ') || (await d.repository.peeringDeleted(peeringId))) throw notFound;
-  const reason = gone
+  // A peering deleted since, or while it was created (the run then failed on its tombstone).
+  if (await d.repository.peeringDeleted(peeringId)) throw notFound;
+  const reason = goneOf(run)
     ? FAILURE_REASONS.gatewayGone
     : endedTransiently(run)
       ? FAILURE_REASONS.unavailable
