@@ -59,7 +59,7 @@ const functionArn = (name: string) => placeholder(`${name}FunctionArn`);
  * invoke the Lambda service never answers). `Lambda.ClientExecutionTimeoutException`: the invoke
  * itself timed out (AWS's recommended Retry for Lambda tasks). Each run may take the whole 30 s:
  * with the six retries of RETRY_TRANSIENT, a step that always timed out held its execution for
- * up to 4½ minutes before its Catch (docs/DECISIONS.md, "Workflows").
+ * up to 4½ minutes before its Catch (docs/DECISIONS.md, "State machine source").
  */
 const RETRY_TIMED_OUT: State = {
   ErrorEquals: [

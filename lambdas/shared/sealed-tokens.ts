@@ -1,6 +1,6 @@
 /**
- * Page tokens (docs/DECISIONS.md "Pagination"), for every Repository adapter: a keyset position
- * sealed with AES-256-GCM, the caller and query it belongs to (core/pagination.ts `binding`) as
+ * Page tokens (docs/DECISIONS.md "Tokens are sealed, not signed"), for every Repository
+ * adapter: a keyset position sealed with AES-256-GCM, the caller and query it belongs to (core/pagination.ts `binding`) as
  * associated data, and an expiry inside the ciphertext. Tampering, another caller's or another
  * query's token, and an expired one all fail the same way: 400 VALIDATION_ERROR, never someone
  * else's items. Where the key lives is the adapter's business (DynamoDB: an item of the table;

@@ -42,7 +42,7 @@ async function gatewayResidue(gatewayId: string): Promise<string[]> {
     }),
   );
   // A route block keeps its version once its routes are gone (docs/DECISIONS.md "Busy hub: route
-  // blocks"): residue only if it still routes something.
+  // locks"): residue only if it still routes something.
   const routesSomething = (entry: Record<string, unknown>) =>
     Object.keys(entry).some((name) => name.startsWith('route:'));
   return (Items ?? [])
