@@ -1,8 +1,8 @@
 /**
  * The console's AWS sign-in path without AWS: the built console with a Cognito `config.json`,
- * Cognito's hosts answered by a local OpenID provider (oidc-provider.ts), and the API behind a
- * stand-in for API Gateway's Cognito authorizer. The embedded runtime only takes its own HS256
- * tokens (runtime/tokens.ts, issuer vpc-peering-local), so the stand-in verifies the console's
+ * Cognito's hosts answered by a local OpenID provider (support/console/oidc-provider.ts), and the
+ * API behind a stand-in for API Gateway's Cognito authorizer. The embedded runtime only takes its
+ * own HS256 tokens (runtime/tokens.ts, issuer vpc-peering-local), so the stand-in verifies the console's
  * ID token against the provider's key, as the authorizer would, and forwards the call with the
  * runtime token of the same user. Covered: the redirect with a PKCE S256 challenge, the code
  * exchanged with its verifier, the signed-in page with the user's email and the admin section of
@@ -15,9 +15,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Route } from 'playwright-core';
 import { consoleContentSecurityPolicy } from '../../runtime/console-static';
 import { launchChromium } from '../../tooling/chromium';
+import { type OidcProvider, startOidcProvider } from '../support/console/oidc-provider';
+import { assertConsoleBuilt, ConsoleSession, webStorageOf } from '../support/console/session';
 import { useTarget } from '../support/integration';
-import { type OidcProvider, startOidcProvider } from './oidc-provider';
-import { assertConsoleBuilt, ConsoleSession, webStorageOf } from './session';
 
 jest.setTimeout(120_000);
 

@@ -10,10 +10,10 @@ import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { mintToken } from '../../runtime/tokens';
 import { launchChromium } from '../../tooling/chromium';
+import { arrowToOption, expectFocusOn, tabTo } from '../support/console/keyboard';
+import { fillRegistration } from '../support/console/register-form';
+import { assertConsoleBuilt, ConsoleSession } from '../support/console/session';
 import { eventually, type GatewayJson, useTarget } from '../support/integration';
-import { arrowToOption, expectFocusOn, tabTo } from './keyboard';
-import { fillRegistration } from './register-form';
-import { assertConsoleBuilt, ConsoleSession } from './session';
 
 jest.setTimeout(180_000);
 

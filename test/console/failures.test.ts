@@ -6,7 +6,7 @@
  */
 import type { Route } from 'playwright-core';
 import { mintToken } from '../../runtime/tokens';
-import { carolsGateway, useServedConsole } from './served-console';
+import { carolsGateway, useServedConsole } from '../support/console/served-console';
 
 jest.setTimeout(60_000);
 

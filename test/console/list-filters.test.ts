@@ -5,8 +5,8 @@
  * the buttons of the table's empty slot hand the focus to the page heading as they go.
  */
 import { mintToken } from '../../runtime/tokens';
-import { expectFocusOn, tabTo } from './keyboard';
-import { useServedConsole } from './served-console';
+import { expectFocusOn, tabTo } from '../support/console/keyboard';
+import { useServedConsole } from '../support/console/served-console';
 
 jest.setTimeout(60_000);
 

@@ -4,8 +4,8 @@
  * page of the API at a time as the person moves through it, never the whole list.
  */
 import { mintToken } from '../../runtime/tokens';
-import { tabTo } from './keyboard';
-import { useServedConsole } from './served-console';
+import { tabTo } from '../support/console/keyboard';
+import { useServedConsole } from '../support/console/served-console';
 
 jest.setTimeout(60_000);
 

@@ -4,8 +4,8 @@
  * so the refusal (a 429 THROTTLED, which the embedded API gives only under load) is exact.
  */
 import { mintToken } from '../../runtime/tokens';
-import { fillRegistration } from './register-form';
-import { carolsGateway, useServedConsole } from './served-console';
+import { fillRegistration } from '../support/console/register-form';
+import { carolsGateway, useServedConsole } from '../support/console/served-console';
 
 jest.setTimeout(60_000);
 

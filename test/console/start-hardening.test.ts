@@ -7,8 +7,8 @@
  */
 import type { Page } from 'playwright-core';
 import { mintToken } from '../../runtime/tokens';
-import { useServedConsole } from './served-console';
-import { type ConsoleSession, webStorageOf } from './session';
+import { useServedConsole } from '../support/console/served-console';
+import { type ConsoleSession, webStorageOf } from '../support/console/session';
 
 jest.setTimeout(60_000);
 

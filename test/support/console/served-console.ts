@@ -7,8 +7,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { serveConsole } from '../../runtime/console-static';
-import { launchChromium } from '../../tooling/chromium';
+import { serveConsole } from '../../../runtime/console-static';
+import { launchChromium } from '../../../tooling/chromium';
 import { assertConsoleBuilt, ConsoleSession } from './session';
 
 export interface ServedConsole {

@@ -8,8 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 
-export const OUTPUT_DIR = resolve(__dirname, '../../test-output/console');
-export const CONSOLE_DIST = resolve(__dirname, '../../console/dist/index.html');
+export const OUTPUT_DIR = resolve(__dirname, '../../../test-output/console');
+export const CONSOLE_DIST = resolve(__dirname, '../../../console/dist/index.html');
 const AXE_SOURCE = require.resolve('axe-core/axe.min.js');
 
 export function assertConsoleBuilt(): void {
