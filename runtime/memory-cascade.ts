@@ -2,11 +2,12 @@
  * The cascade of the embedded runtime's memory storage (`VPG_STORAGE=memory`): where DynamoDB's
  * stream hands a removed gateway to the cascade handler, the in-memory repository hands it here.
  * Removals run one at a time, in order, retried like a stream batch until they succeed or the
- * attempts run out (then logged: the memory mode is for tests, where a failure shows).
+ * attempts run out (then logged: the memory mode is for tests, where a failure shows), through the
+ * one retry loop (lambdas/shared/retry.ts).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type CascadeDeps, cascadeGatewayRemoval } from '../lambdas/app/gateway-cascade';
 import type { GatewayRecord } from '../lambdas/core/types';
+import { type RetryOptions, retry } from '../lambdas/shared/retry';
 import { errorFields, type RuntimeLog } from './runtime-log';
 
 const ATTEMPTS = 5;
@@ -19,17 +20,27 @@ export interface MemoryCascade {
   idle(): Promise<void>;
 }
 
-export function memoryCascade(deps: () => CascadeDeps, log: RuntimeLog): MemoryCascade {
+export function memoryCascade(
+  deps: () => CascadeDeps,
+  log: RuntimeLog,
+  { wait }: Pick<RetryOptions, 'wait'> = {},
+): MemoryCascade {
   let queue: Promise<void> = Promise.resolve();
   const cascade = async (gateway: GatewayRecord) => {
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      try {
-        await cascadeGatewayRemoval(deps(), gateway);
-        return;
-      } catch (error) {
-        log.warn('gateway cascade attempt failed', { gatewayId: gateway.id, attempt, ...errorFields(error) });
-        await sleep(RETRY_PAUSE_MS);
-      }
+    const failed = (attempt: number, error: unknown) =>
+      log.warn('gateway cascade attempt failed', { gatewayId: gateway.id, attempt, ...errorFields(error) });
+    try {
+      await retry(() => cascadeGatewayRemoval(deps(), gateway), {
+        attempts: ATTEMPTS,
+        delayMs: (attempt, _random, error) => {
+          failed(attempt, error);
+          return RETRY_PAUSE_MS;
+        },
+        ...(wait ? { wait } : {}),
+      });
+    } catch (error) {
+      // The last attempt failed too: logged, and the queue goes on with the next removal.
+      failed(ATTEMPTS, error);
     }
   };
   return {

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { PEERING_PEER_PREFIX as CORE_PEERING_PEER_PREFIX } from '../../../lambdas/core/schemas';
 import {
   configFileName,
   formatBytes,
@@ -6,6 +7,7 @@ import {
   isOnline,
   liveness,
   notReportingLabel,
+  PEERING_PEER_PREFIX,
   relativeTime,
   syncLabel,
   syncState,
@@ -102,5 +104,13 @@ describe('formatting', () => {
   test('a config downloads as <gateway-name>-<peer>.conf, safe for any file system', () => {
     expect(configFileName('prod-eu', 'laptop')).toBe('prod-eu-laptop.conf');
     expect(configFileName('Prod EU/1', 'laptop')).toBe('Prod-EU-1-laptop.conf');
+  });
+});
+
+describe('peer names', () => {
+  test("a vpc-peering peer's prefix is the one the control plane names them with", () => {
+    // The console decides from it that deleting a peer deletes a peering (peer-modals.tsx): its
+    // own copy keeps the core's schemas out of the bundle, so this test is what ties the two.
+    expect(PEERING_PEER_PREFIX).toBe(CORE_PEERING_PEER_PREFIX);
   });
 });
