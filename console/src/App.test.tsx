@@ -65,4 +65,18 @@ describe('the console shell', () => {
     // Assess
     expect(endCognitoSession).toHaveBeenCalledWith(COGNITO_CONFIG);
   });
+
+  test('a session refused on a request that changes something says that request was not sent', async () => {
+    // Prepare
+    renderApp(LOCAL_CONFIG, jwt({ sub: 'alice', exp: inAnHour() }));
+    // Act: the API refused Register gateway's token (api/client signs out with what it was for)
+    act(() => signOut({ unsentRequest: 'Register gateway' }));
+    await act(async () => {
+      await import('./pages/SignIn'); // the sign-in page's lazy chunk
+    });
+    // Assess
+    expect(
+      screen.getByText(/You were signed out: .*Your last request \(Register gateway\) was not sent\./),
+    ).toBeTruthy();
+  });
 });

@@ -10,6 +10,7 @@ import { type Identity, onSessionChange, signOut } from './auth/session';
 import { APP_LAYOUT_LABELS, FLASHBAR_LABELS, TOP_NAVIGATION_LABELS } from './components/labels';
 import { PageBoundary } from './components/page-boundary';
 import type { ConsoleConfig } from './config';
+import { clearAllDrafts } from './drafts';
 import { focusPageHeadingOnceShown } from './focus';
 import { useNotifications } from './notifications';
 import { GatewaysList } from './pages/GatewaysList';
@@ -65,6 +66,18 @@ export function navigationItems(isAdmin: boolean) {
   ];
 }
 
+/**
+ * Why the sign-in page shows. A 401 comes from the authorizer before any handler runs, so the
+ * request it refused did nothing; the form it came from kept a draft (drafts.ts) and shows it again
+ * once the same person signs in.
+ */
+export function signedOutNotice(unsentRequest: string | undefined): string {
+  const ended = 'You were signed out: your session ended or was refused.';
+  return unsentRequest
+    ? `${ended} Your last request (${unsentRequest}) was not sent. Sign in again to send it: the page's form keeps what you typed.`
+    : `${ended} Sign in again.`;
+}
+
 function Page({ identity }: { identity: Identity }) {
   const route = matchRoute(usePath());
   switch (route.page) {
@@ -100,10 +113,10 @@ export function App(props: {
   const path = usePath();
   useEffect(
     () =>
-      onSessionChange((next) => {
+      onSessionChange((next, ended) => {
         setIdentity((previous) => {
-          if (previous && !next)
-            setNotice('You were signed out: your session ended or was refused. Sign in again.');
+          // A refused request may end a session already ended (an expired token is sent without it).
+          if (!next && (previous || ended?.unsentRequest)) setNotice(signedOutNotice(ended?.unsentRequest));
           return next;
         });
         if (next) {
@@ -137,7 +150,7 @@ export function App(props: {
         <SignIn
           config={props.config}
           notice={notice}
-          onCognito={() => void startCognitoSignIn(props.config as never)}
+          onCognito={() => void startCognitoSignIn(props.config as never, window.location.pathname)}
         />
       </PageBoundary>
     );
@@ -158,6 +171,7 @@ export function App(props: {
               items: [{ id: 'signout', text: 'Sign out' }],
               onItemClick: ({ detail }) => {
                 if (detail.id !== 'signout') return;
+                clearAllDrafts();
                 signOut();
                 if (props.config.auth === 'cognito') void cognitoSignOut(props.config);
               },

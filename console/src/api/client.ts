@@ -48,13 +48,20 @@ interface Answer<T> {
   response: Response;
 }
 
-/** The data of a call, or the error it is: ApiError, NetworkError or SessionExpiredError. */
-export async function call<T>(request: Promise<Answer<T>>): Promise<T> {
-  return (await callWithStatus(request)).data;
+/**
+ * The data of a call, or the error it is: ApiError, NetworkError or SessionExpiredError. A request
+ * that changes something names what it does (`unsent`): refused with a 401 it did nothing (the
+ * authorizer answers before any handler runs), and the sign-in page says it was not sent.
+ */
+export async function call<T>(request: Promise<Answer<T>>, unsent?: string): Promise<T> {
+  return (await callWithStatus(request, unsent)).data;
 }
 
 /** As `call`, with the status (201 done against 202 still running, 204 against 202). */
-export async function callWithStatus<T>(request: Promise<Answer<T>>): Promise<{ data: T; status: number }> {
+export async function callWithStatus<T>(
+  request: Promise<Answer<T>>,
+  unsent?: string,
+): Promise<{ data: T; status: number }> {
   let answer: Answer<T>;
   try {
     answer = await request;
@@ -63,7 +70,7 @@ export async function callWithStatus<T>(request: Promise<Answer<T>>): Promise<{ 
     throw new NetworkError(error instanceof Error ? error.message : 'The request failed');
   }
   if (answer.response.status === 401) {
-    signOut();
+    signOut(unsent ? { unsentRequest: unsent } : undefined);
     throw new SessionExpiredError('Your session has ended; sign in again');
   }
   const { response } = answer;

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import {
   ApiError,
   describeError,
+  formErrors,
   LATER_WITHOUT_RETRY_AFTER_SECONDS,
   NetworkError,
   retryWaitSeconds,
@@ -32,8 +33,32 @@ describe('error mapping', () => {
     const error = toApiError(400, {
       error: { code: 'VALIDATION_ERROR', message: 'vpcCidr: must be a CIDR' },
     });
-    expect(error.field).toEqual({ field: 'vpcCidr', message: 'must be a CIDR' });
-    expect(toApiError(409, { error: { code: 'PEER_EXISTS', message: 'x: y' } }).field).toBeUndefined();
+    expect(formErrors(error, ['vpcCidr'])).toEqual({
+      fields: { vpcCidr: 'must be a CIDR' },
+      form: undefined,
+    });
+    const conflict = toApiError(409, { error: { code: 'PEER_EXISTS', message: 'x: y' } });
+    expect(formErrors(conflict, ['x'])).toEqual({ fields: {}, form: 'PEER_EXISTS: x: y' });
+  });
+
+  test('a 400 naming several fields gives each its own message; what names no field of the form, the form', () => {
+    // Prepare: the API joins every fault (docs/DECISIONS.md, "One 400 names every bad field")
+    const error = toApiError(400, {
+      error: {
+        code: 'VALIDATION_ERROR',
+        message:
+          'name: must be lowercase letters, digits or -; publicKey: must be a WireGuard key: 44 characters of base64; colour: unknown field; unknown fields a, b',
+      },
+    });
+    // Act
+    const shown = formErrors(error, ['name', 'publicKey']);
+    // Assess
+    expect(shown.fields).toEqual({
+      name: 'must be lowercase letters, digits or -',
+      publicKey: 'must be a WireGuard key: 44 characters of base64',
+    });
+    expect(shown.form).toBe('VALIDATION_ERROR: colour: unknown field; unknown fields a, b');
+    expect(formErrors(undefined, ['name'])).toEqual({ fields: {}, form: undefined });
   });
 
   test('a network failure offers a retry; anything else is still shown', () => {

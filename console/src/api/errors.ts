@@ -15,13 +15,6 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
-
-  /** A 400 names its field first (`vpcCidr: must be …`): the field, and the message without it. */
-  get field(): { field: string; message: string } | undefined {
-    if (this.code !== 'VALIDATION_ERROR') return undefined;
-    const match = /^([A-Za-z][A-Za-z0-9]*): (.+)$/s.exec(this.message);
-    return match?.[1] && match[2] ? { field: match[1], message: match[2] } : undefined;
-  }
 }
 
 /** The request never got an answer (offline, DNS, connection refused): worth a retry. */
@@ -47,6 +40,42 @@ export class PeeringEndedError extends Error {
 /** The token is missing, expired or refused: the console goes back to sign-in. */
 export class SessionExpiredError extends Error {
   override readonly name = 'SessionExpiredError';
+}
+
+/**
+ * One 400 names every bad field, joined by `; ` (docs/DECISIONS.md, "One 400 names every bad
+ * field"): `name: must be …; publicKey: must be a WireGuard key: …`. A part splits off only where
+ * the next begins with a `field: ` prefix, so a message's own colons stay in it.
+ */
+const NEXT_FIELD = /;\s(?=[A-Za-z][A-Za-z0-9.]*: )/;
+const FIELD_PREFIX = /^([A-Za-z][A-Za-z0-9.]*): (.+)$/s;
+
+/** A form's failure as it shows it: each of its fields' faults on that field, the rest on the form. */
+export interface FormErrors<F extends string> {
+  fields: Partial<Record<F, string>>;
+  form: string | undefined;
+}
+
+/**
+ * The one reading of a submission's failure by a form with these `fields`: a VALIDATION_ERROR's
+ * parts naming one of them go to it; what names no field of the form (or any other failure) is
+ * said on the form, as `formErrorText` words it.
+ */
+export function formErrors<F extends string>(error: unknown, fields: readonly F[]): FormErrors<F> {
+  if (error === undefined) return { fields: {}, form: undefined };
+  if (!(error instanceof ApiError) || error.code !== 'VALIDATION_ERROR')
+    return { fields: {}, form: formErrorText(error) };
+  const byField: Partial<Record<F, string>> = {};
+  const rest: string[] = [];
+  for (const part of error.message.split(NEXT_FIELD)) {
+    const match = FIELD_PREFIX.exec(part);
+    const field = fields.find((known) => known === match?.[1]);
+    if (field && match?.[2]) byField[field] = byField[field] ? `${byField[field]}; ${match[2]}` : match[2];
+    else rest.push(part);
+  }
+  const form =
+    rest.length === 0 ? undefined : formErrorText(new ApiError(error.status, error.code, rest.join('; ')));
+  return { fields: byField, form };
 }
 
 /** The API answered 404: what was asked for is not there (deleted, or never the caller's). */

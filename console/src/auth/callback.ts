@@ -5,27 +5,38 @@
  * (or the person's pages, when a session is open) and says why: never a dead end.
  */
 import type { ConsoleConfig } from '../config';
-import { navigate } from '../router';
-import { completeCognitoSignIn } from './cognito';
+import { matchRoute, navigate } from '../router';
+import { type CognitoSignIn, completeCognitoSignIn } from './cognito';
 import { currentIdentity, signIn } from './session';
 
 type CognitoConfig = Extract<ConsoleConfig, { auth: 'cognito' }>;
 
+/** A page of this console to return to: a path of its own routes, never another origin or sign-in. */
+function consolePage(path: string | undefined): string | undefined {
+  if (!path?.startsWith('/') || path.startsWith('//')) return undefined;
+  const page = matchRoute(path).page;
+  return page === 'signin' || page === 'not-found' ? undefined : path;
+}
+
 /** Ends the callback; returns what to tell the person when it failed. */
 export async function finishCognitoCallback(
   config: CognitoConfig,
-  complete: (config: CognitoConfig) => Promise<string | undefined> = completeCognitoSignIn,
+  complete: (config: CognitoConfig) => Promise<CognitoSignIn> = completeCognitoSignIn,
 ): Promise<string | undefined> {
   let failure: string | undefined;
+  let returnTo: string | undefined;
   try {
-    const token = await complete(config);
-    if (!token || !signIn(token).signedIn) failure = 'Cognito returned no usable ID token';
+    const signedIn = await complete(config);
+    returnTo = signedIn.returnTo;
+    if (!signedIn.idToken || !signIn(signedIn.idToken).signedIn)
+      failure = 'Cognito returned no usable ID token';
   } catch (error) {
     failure = error instanceof Error ? error.message : String(error);
   }
-  // A reload of /callback with a session open takes the person back to their pages, quietly.
+  // Signed in: back to the page the person left for the login (its form's draft is restored
+  // there); a reload of /callback with a session open goes to their pages, quietly.
   if (currentIdentity()) {
-    navigate('/gateways', { replace: true });
+    navigate(consolePage(returnTo) ?? '/gateways', { replace: true });
     return undefined;
   }
   navigate('/signin', { replace: true });

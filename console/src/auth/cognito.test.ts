@@ -14,7 +14,14 @@ const oidc = vi.hoisted(() => {
     }
     async signinRedirectCallback() {
       calls.push('callback');
-      return { id_token: 'id-token', refresh_token: 'refresh-token' };
+      return {
+        id_token: 'id-token',
+        refresh_token: 'refresh-token',
+        state: { returnTo: '/gateways/register' },
+      };
+    }
+    async signinRedirect(args?: unknown) {
+      calls.push(`redirect ${JSON.stringify(args)}`);
     }
     async removeUser() {
       calls.push('removeUser');
@@ -28,7 +35,9 @@ const oidc = vi.hoisted(() => {
 });
 vi.mock('oidc-client-ts', () => oidc);
 
-const { cognitoSignOut, completeCognitoSignIn, endCognitoSession } = await import('./cognito');
+const { cognitoSignOut, completeCognitoSignIn, endCognitoSession, startCognitoSignIn } = await import(
+  './cognito'
+);
 
 beforeEach(() => {
   oidc.calls.length = 0;
@@ -41,11 +50,20 @@ afterEach(() => endCognitoSession(COGNITO_CONFIG));
 describe('Cognito sign-in', () => {
   test('renews nothing silently, and keeps no user of oidc-client-ts once the callback is done', async () => {
     // Act
-    const idToken = await completeCognitoSignIn(COGNITO_CONFIG);
+    const signedIn = await completeCognitoSignIn(COGNITO_CONFIG);
     // Assess
-    expect(idToken).toBe('id-token');
+    expect(signedIn.idToken).toBe('id-token');
     expect(oidc.settings[0]).toMatchObject({ automaticSilentRenew: false });
     expect(oidc.calls).toEqual(['callback', 'removeUser']);
+  });
+
+  test('the page the person was on rides in the sign-in state, and comes back with the callback', async () => {
+    // Act
+    await startCognitoSignIn(COGNITO_CONFIG, '/gateways/register');
+    const signedIn = await completeCognitoSignIn(COGNITO_CONFIG);
+    // Assess
+    expect(oidc.calls[0]).toBe('redirect {"state":{"returnTo":"/gateways/register"}}');
+    expect(signedIn.returnTo).toBe('/gateways/register');
   });
 
   test('sign-out revokes the refresh token before it leaves for the logout endpoint', async () => {

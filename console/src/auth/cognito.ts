@@ -38,17 +38,29 @@ async function manager(config: CognitoConfig): Promise<UserManager> {
 let refreshToken: string | undefined;
 let revocation: Promise<void> = Promise.resolve();
 
-export async function startCognitoSignIn(config: CognitoConfig): Promise<void> {
-  await (await manager(config)).signinRedirect();
+/**
+ * Leaves for Cognito's login. `returnTo`, the console's page the person was on, rides in the
+ * sign-in's own state (oidc-client-ts keeps it in this tab, by the `state` Cognito sends back), so
+ * the callback opens that page again, with its form's draft (drafts.ts).
+ */
+export async function startCognitoSignIn(config: CognitoConfig, returnTo?: string): Promise<void> {
+  await (await manager(config)).signinRedirect(returnTo ? { state: { returnTo } } : undefined);
+}
+
+export interface CognitoSignIn {
+  idToken: string | undefined;
+  /** The page to open again, as the sign-in's state carried it. */
+  returnTo: string | undefined;
 }
 
 /** On /callback: exchanges the code (PKCE) and returns the ID token. */
-export async function completeCognitoSignIn(config: CognitoConfig): Promise<string | undefined> {
+export async function completeCognitoSignIn(config: CognitoConfig): Promise<CognitoSignIn> {
   const users = await manager(config);
   const user = await users.signinRedirectCallback();
   await users.removeUser();
   refreshToken = user.refresh_token ?? undefined;
-  return user.id_token;
+  const returnTo = (user.state as { returnTo?: unknown } | undefined)?.returnTo;
+  return { idToken: user.id_token, returnTo: typeof returnTo === 'string' ? returnTo : undefined };
 }
 
 /**

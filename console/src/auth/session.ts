@@ -58,7 +58,13 @@ export function identityOf(token: string, now = Date.now()): Identity | undefine
   };
 }
 
-type Listener = (identity: Identity | undefined) => void;
+/** Why a session ended, when the API refused it: the request it refused was not sent on. */
+export interface SessionEnd {
+  /** What the refused request was for (Register gateway, Add peer laptop), when it changed something. */
+  unsentRequest?: string;
+}
+
+type Listener = (identity: Identity | undefined, ended?: SessionEnd) => void;
 const listeners = new Set<Listener>();
 let current: Identity | undefined;
 
@@ -93,10 +99,10 @@ export function signIn(token: string): SignInOutcome {
   return { signedIn: true, identity };
 }
 
-export function signOut(): void {
+export function signOut(ended?: SessionEnd): void {
   current = undefined;
   sessionStorage.removeItem(STORAGE_KEY);
-  for (const listener of listeners) listener(undefined);
+  for (const listener of listeners) listener(undefined, ended);
 }
 
 export function onSessionChange(listener: Listener): () => void {

@@ -158,6 +158,7 @@ describe('peers table', () => {
       peers={registry}
       peersTruncated={read.truncated ?? false}
       registryCurrent={read.current ?? true}
+      deleting={new Set()}
       status={shown}
       loading={false}
       onAddPeer={vi.fn()}

@@ -9,7 +9,8 @@ import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Spinner from '@cloudscape-design/components/spinner';
 import { useEffect, useRef, useState } from 'react';
-import { ApiError, formErrorText } from '../api/errors';
+import { formErrors } from '../api/errors';
+import { useDraft } from '../drafts';
 import { isPeeringPeer } from '../lib/format';
 import { whileMounted } from '../while-mounted';
 import { type RetryWait, WaitingButton } from './retry-wait';
@@ -83,15 +84,23 @@ export function AddPeerModal(props: {
   wait: RetryWait;
   /** The failure of the last submission, whatever it was: shown here, not behind the dialog. */
   error: unknown;
-  onSubmit(input: { name: string; publicKey?: string }): void;
+  /** Resolves true once the peer is added. */
+  onSubmit(input: { name: string; publicKey?: string }): Promise<boolean>;
   onCancel(): void;
 }) {
-  const [name, setName] = useState('');
-  const [publicKey, setPublicKey] = useState('');
-  const field = props.error instanceof ApiError ? props.error.field : undefined;
+  // A name and the client's public key: nothing secret for the draft to hold.
+  const [input, setInput, discardDraft] = useDraft('add-peer', { name: '', publicKey: '' });
+  const { name, publicKey } = input;
+  const cancel = () => {
+    discardDraft();
+    props.onCancel();
+  };
+  const shown = formErrors(props.error, ['name', 'publicKey'] as const);
   const nameInput = useFocusOnOpen();
   const submit = () =>
-    props.onSubmit({ name: name.trim(), ...(publicKey.trim() ? { publicKey: publicKey.trim() } : {}) });
+    void props
+      .onSubmit({ name: name.trim(), ...(publicKey.trim() ? { publicKey: publicKey.trim() } : {}) })
+      .then((added) => added && discardDraft());
   // Two fields and no submit button in the form (the dialog's footer has it): Enter submits here.
   const submitOnEnter: InputProps['onKeyDown'] = ({ detail }) => {
     if (detail.key === 'Enter' && !props.busy) submit();
@@ -100,12 +109,12 @@ export function AddPeerModal(props: {
     <Modal
       closeAriaLabel="Close dialog"
       visible
-      onDismiss={props.onCancel}
+      onDismiss={cancel}
       header="Add peer"
       footer={
         <Box float="right">
           <SpaceBetween direction="horizontal" size="xs">
-            <Button variant="link" onClick={props.onCancel}>
+            <Button variant="link" onClick={cancel}>
               Cancel
             </Button>
             <WaitingButton variant="primary" loading={props.busy} onClick={submit} wait={props.wait}>
@@ -121,17 +130,17 @@ export function AddPeerModal(props: {
           submit();
         }}
       >
-        <Form errorText={props.error !== undefined && !field ? formErrorText(props.error) : undefined}>
+        <Form errorText={shown.form}>
           <SpaceBetween size="m">
             <FormField
               label="Name"
               description="Lowercase letters, digits or '-', for example laptop."
-              errorText={field?.field === 'name' ? field.message : undefined}
+              errorText={shown.fields.name}
             >
               <Input
                 ref={nameInput}
                 value={name}
-                onChange={({ detail }) => setName(detail.value)}
+                onChange={({ detail }) => setInput((all) => ({ ...all, name: detail.value }))}
                 onKeyDown={submitOnEnter}
               />
             </FormField>
@@ -142,11 +151,11 @@ export function AddPeerModal(props: {
                 </span>
               }
               description="The client's own WireGuard public key. Leave empty to have a key pair generated; its private key is in the downloaded config."
-              errorText={field?.field === 'publicKey' ? field.message : undefined}
+              errorText={shown.fields.publicKey}
             >
               <Input
                 value={publicKey}
-                onChange={({ detail }) => setPublicKey(detail.value)}
+                onChange={({ detail }) => setInput((all) => ({ ...all, publicKey: detail.value }))}
                 onKeyDown={submitOnEnter}
               />
             </FormField>

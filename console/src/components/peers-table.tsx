@@ -102,6 +102,8 @@ export function PeersTable(props: {
   peersTruncated: boolean;
   /** `peers` was read no earlier than `status`, and its latest read did not fail. */
   registryCurrent: boolean;
+  /** Peers whose delete is under way: shown as Deleting, with no Delete to ask again. */
+  deleting: ReadonlySet<string>;
   status: GatewayStatus | undefined;
   loading: boolean;
   onAddPeer(): void;
@@ -155,6 +157,13 @@ export function PeersTable(props: {
             </StatusIndicator>
             <Box variant="small">Removal pending: it can still connect.</Box>
           </SpaceBetween>
+        ) : props.deleting.has(row.name) ? (
+          <SpaceBetween size="xxs">
+            <span>{row.name}</span>
+            <StatusIndicator type="in-progress" wrapText={false}>
+              Deleting
+            </StatusIndicator>
+          </SpaceBetween>
         ) : (
           row.name
         ),
@@ -194,7 +203,11 @@ export function PeersTable(props: {
                 </Button>
               </>
             )}
-            <Button variant="inline-link" onClick={() => props.onDelete(row.name)}>
+            <Button
+              variant="inline-link"
+              disabled={props.deleting.has(row.name)}
+              onClick={() => props.onDelete(row.name)}
+            >
               Delete
             </Button>
           </SpaceBetween>

@@ -30,6 +30,7 @@ import { IdempotencyKey } from '../api/idempotency';
 import { GatewayBreadcrumbs } from '../components/gateway-breadcrumbs';
 import { GatewayNotFound } from '../components/gateway-not-found';
 import { useRetryWait, WaitingButton } from '../components/retry-wait';
+import { useDraft } from '../drafts';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref, navigate } from '../router';
 import { useLoad } from '../use-load';
@@ -66,7 +67,8 @@ export function CreatePeering({ id }: { id: string }) {
     { shownByPage: isNotFound },
   );
   const mounted = useMounted();
-  const [selected, setSelected] = useState<SelectProps.Option | null>(null);
+  // The remote gateway's id, kept as a draft across a sign-in (drafts.ts).
+  const [draft, setDraft, discardDraft] = useDraft('create-peering', { remoteGatewayId: '' });
   const [progress, setProgress] = useState<Peering>();
   const [busy, setBusy] = useState(false);
   const [missing, setMissing] = useState(false);
@@ -75,6 +77,7 @@ export function CreatePeering({ id }: { id: string }) {
   const wait = useRetryWait();
   const name = gateway.data?.name || id;
   const options = (candidates.data ?? []).map(candidateOption);
+  const selected = options.find((option) => option.value === draft.remoteGatewayId) ?? null;
 
   const create = async () => {
     if (busy || wait.secondsLeft > 0) return;
@@ -94,6 +97,7 @@ export function CreatePeering({ id }: { id: string }) {
             params: { path: { id }, header: { 'Idempotency-Key': idempotency.for(body) } },
             body,
           }),
+          'Create VPC Peering',
         ),
       );
     } catch (error) {
@@ -105,6 +109,7 @@ export function CreatePeering({ id }: { id: string }) {
     }
     // Created (201 or 202): the next Create Peering is another request.
     idempotency.reset();
+    discardDraft();
     try {
       let settled = created.data;
       if (created.status === 202) {
@@ -171,7 +176,15 @@ export function CreatePeering({ id }: { id: string }) {
           }
           actions={
             <SpaceBetween direction="horizontal" size="xs">
-              <Button variant="link" href={gatewayHref(id)} onFollow={followInApp} disabled={busy}>
+              <Button
+                variant="link"
+                href={gatewayHref(id)}
+                onFollow={(event) => {
+                  discardDraft();
+                  followInApp(event);
+                }}
+                disabled={busy}
+              >
                 Cancel
               </Button>
               <WaitingButton variant="primary" loading={busy} formAction="submit" wait={wait}>
@@ -190,7 +203,7 @@ export function CreatePeering({ id }: { id: string }) {
                 <Select
                   selectedOption={selected}
                   onChange={({ detail }) => {
-                    setSelected(detail.selectedOption);
+                    setDraft({ remoteGatewayId: detail.selectedOption.value ?? '' });
                     setMissing(false);
                   }}
                   options={options}

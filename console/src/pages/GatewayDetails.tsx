@@ -19,6 +19,7 @@ import { GatewayNotFound } from '../components/gateway-not-found';
 import { AddPeerModal, DeletePeerModal, QrCodeModal } from '../components/peer-modals';
 import { PeersTable } from '../components/peers-table';
 import { useRetryWait } from '../components/retry-wait';
+import { readDraft } from '../drafts';
 import { focusHeading, focusIsLost } from '../focus';
 import {
   configFileName,
@@ -74,8 +75,14 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
   });
   const gateway = useLoad(`Loading gateway ${id}`, () => loadGateway(id), [id], { shownByPage: isNotFound });
   const mounted = useMounted();
-  const [dialog, setDialog] = useState<Dialog>();
+  // A draft of Add peer left by a session that ended mid-dialog opens it again (drafts.ts).
+  const [dialog, setDialog] = useState<Dialog | undefined>(() =>
+    readDraft('add-peer') ? { kind: 'add-peer' } : undefined,
+  );
+  // Held while a request of a dialog waits for its answer, not while its outcome is followed.
   const [busy, setBusy] = useState(false);
+  /** Peering peers whose delete was accepted (202), followed until their peering is gone. */
+  const [deleting, setDeleting] = useState<ReadonlySet<string>>(new Set());
   const [formError, setFormError] = useState<unknown>();
   const [addPeerKey] = useState(() => new IdempotencyKey());
   // One wait for the page's dialogs: a throttled caller is throttled whichever dialog sends next.
@@ -107,19 +114,14 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
   const deletePeer = async (peerName: string) => {
     if (!ready) return;
     setBusy(true);
+    let answered: number;
     try {
-      const { status: answered } = await wait.send(
+      ({ status: answered } = await wait.send(
         callWithStatus(
           api().DELETE('/v1/gateways/{id}/peers/{name}', { params: { path: { id, name: peerName } } }),
+          `Delete peer ${peerName}`,
         ),
-      );
-      setDialog(undefined);
-      if (answered === 202 && isPeeringPeer(peerName)) {
-        // 204 when done, 202 while running: a peering's peer goes once its peering is gone (404); a
-        // road-warrior has left the registry already, its removal is being pushed.
-        await untilPeeringGone(peerName.slice(PEERING_PEER_PREFIX.length));
-      }
-      peerGone(peerName, `Peer ${peerName} deleted.`);
+      ));
     } catch (error) {
       const held = wait.holds(error);
       if (!held) setDialog(undefined);
@@ -130,8 +132,27 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
         // The peer may have changed meanwhile (being deleted, gone): the table shows where it stands.
         if (!held && mounted()) refresh();
       }
+      return;
     } finally {
+      // The DELETE has answered: following its peering holds none of the page's other dialogs.
       setBusy(false);
+    }
+    setDialog(undefined);
+    // 204 when done, 202 while running: a peering's peer goes once its peering is gone (404); a
+    // road-warrior has left the registry already, its removal is being pushed.
+    if (answered !== 202 || !isPeeringPeer(peerName)) {
+      peerGone(peerName, `Peer ${peerName} deleted.`);
+      return;
+    }
+    setDeleting((all) => new Set(all).add(peerName));
+    try {
+      await untilPeeringGone(peerName.slice(PEERING_PEER_PREFIX.length));
+      peerGone(peerName, `Peer ${peerName} deleted.`);
+    } catch (error) {
+      reportError(`Deleting peer ${peerName}`, error, () => void deletePeer(peerName));
+      if (mounted()) refresh();
+    } finally {
+      setDeleting((all) => new Set([...all].filter((name) => name !== peerName)));
     }
   };
 
@@ -143,8 +164,9 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
     refresh();
   };
 
-  const addPeer = async (input: { name: string; publicKey?: string }) => {
-    if (!ready) return;
+  /** True when the dialog is done with its input: the peer was added, or its gateway is gone. */
+  const addPeer = async (input: { name: string; publicKey?: string }): Promise<boolean> => {
+    if (!ready) return false;
     setBusy(true);
     setFormError(undefined);
     try {
@@ -154,6 +176,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
             params: { path: { id }, header: { 'Idempotency-Key': addPeerKey.for(input) } },
             body: input,
           }),
+          `Add peer ${input.name}`,
         ),
       );
       setDialog(undefined);
@@ -163,10 +186,23 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
         content: `Peer ${input.name} added. Download its config from the Peers table.`,
       });
       refresh();
+      return true;
     } catch (error) {
+      if (isNotFound(error) && mounted()) {
+        // The gateway was deleted meanwhile: a dialog that can only 404 again closes, and the page
+        // reads the gateway again to show it not found, as a delete's 404 does.
+        setDialog(undefined);
+        notify({
+          type: 'info',
+          content: `Peer ${input.name} was not added: gateway ${name} no longer exists.`,
+        });
+        refresh();
+        return true;
+      }
       // Shown in the dialog, where the person is; its Add peer sends the same request again.
       if (mounted()) setFormError(error);
       else reportError(`Adding peer ${input.name}`, error);
+      return false;
     } finally {
       setBusy(false);
     }
@@ -190,7 +226,9 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
     if (!ready) return;
     setBusy(true);
     try {
-      await wait.send(call(api().DELETE('/v1/gateways/{id}', { params: { path: { id } } })));
+      await wait.send(
+        call(api().DELETE('/v1/gateways/{id}', { params: { path: { id } } }), `Delete gateway ${name}`),
+      );
       setDialog(undefined);
       notify({
         type: 'success',
@@ -283,6 +321,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
             peers={detail?.peers}
             peersTruncated={detail?.peersTruncated === true}
             registryCurrent={registryCurrent}
+            deleting={deleting}
             status={status.data}
             loading={gateway.loading}
             onAddPeer={() => {

@@ -160,7 +160,10 @@ export function PeeringsList({ identity }: { identity: Identity }) {
     setBusy(true);
     try {
       const { status } = await wait.send(
-        callWithStatus(api().DELETE('/v1/vpc-peerings/{id}', { params: { path: { id: row.id } } })),
+        callWithStatus(
+          api().DELETE('/v1/vpc-peerings/{id}', { params: { path: { id: row.id } } }),
+          `Delete VPC peering ${row.id}`,
+        ),
       );
       setDeleting(undefined);
       // 202 while it runs: follow this peering alone (404 once gone), then read the page shown once.

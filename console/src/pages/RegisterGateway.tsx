@@ -10,9 +10,10 @@ import Input from '@cloudscape-design/components/input';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import { useState } from 'react';
 import { api, call, type RegisterGatewayRequest } from '../api/client';
-import { ApiError, formErrorText } from '../api/errors';
+import { formErrors } from '../api/errors';
 import { IdempotencyKey } from '../api/idempotency';
 import { useRetryWait, WaitingButton } from '../components/retry-wait';
+import { useDraft } from '../drafts';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref, navigate } from '../router';
 import { useMounted } from '../while-mounted';
@@ -50,16 +51,21 @@ const FIELDS: { name: FieldName; label: string; hint: string; optional?: boolean
     optional: true,
   },
 ];
+const FIELD_NAMES = FIELDS.map((field) => field.name);
 
 export function RegisterGateway() {
   const { notify, reportError } = useNotifications();
-  const [values, setValues] = useState<Partial<Record<FieldName, string>>>({});
+  // Every field is non-secret (the public key is public): the draft may hold them all.
+  const [values, setValues, discardDraft] = useDraft<Partial<Record<FieldName, string>>>(
+    'register-gateway',
+    {},
+  );
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const [idempotency] = useState(() => new IdempotencyKey());
   const wait = useRetryWait();
   const mounted = useMounted();
-  const fieldError = error instanceof ApiError ? error.field : undefined;
+  const shown = formErrors(error, FIELD_NAMES);
 
   const submit = async () => {
     if (busy || wait.secondsLeft > 0) return;
@@ -77,9 +83,11 @@ export function RegisterGateway() {
             params: { header: { 'Idempotency-Key': idempotency.for(body) } },
             body: body as unknown as RegisterGatewayRequest,
           }),
+          'Register gateway',
         ),
       );
       idempotency.reset();
+      discardDraft();
       notify({ type: 'success', content: `Gateway ${gateway.name || gateway.id} registered.` });
       if (mounted()) navigate(gatewayHref(gateway.id));
     } catch (caught) {
@@ -113,10 +121,17 @@ export function RegisterGateway() {
               Register gateway
             </Header>
           }
-          errorText={error !== undefined && !fieldError ? formErrorText(error) : undefined}
+          errorText={shown.form}
           actions={
             <SpaceBetween direction="horizontal" size="xs">
-              <Button variant="link" href="/gateways" onFollow={followInApp}>
+              <Button
+                variant="link"
+                href="/gateways"
+                onFollow={(event) => {
+                  discardDraft();
+                  followInApp(event);
+                }}
+              >
                 Cancel
               </Button>
               <WaitingButton variant="primary" loading={busy} formAction="submit" wait={wait}>
@@ -140,7 +155,7 @@ export function RegisterGateway() {
                     )
                   }
                   description={field.hint}
-                  errorText={fieldError?.field === field.name ? fieldError.message : undefined}
+                  errorText={shown.fields[field.name]}
                 >
                   <Input
                     value={values[field.name] ?? ''}

@@ -1,12 +1,17 @@
 import { act, cleanup, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { onSessionChange, type SessionEnd, signIn, signOut } from '../auth/session';
 import { stubApi } from '../test-support/api-stub';
 import { renderPage } from '../test-support/page';
+import { inAnHour, jwt } from '../test-support/tokens';
 import { RegisterGateway } from './RegisterGateway';
 
 afterEach(() => {
   cleanup();
+  signOut();
+  sessionStorage.clear();
+  window.history.replaceState(null, '', '/');
   vi.unstubAllGlobals();
   vi.useRealTimers();
 });
@@ -130,5 +135,86 @@ describe('Register gateway', () => {
     // Assess
     await waitFor(() => expect(posts()).toBe(2));
     expect(seen[1]?.headers.get('idempotency-key')).toBe(seen[0]?.headers.get('idempotency-key'));
+  }, 15_000);
+});
+
+describe('Register gateway across a sign-in', () => {
+  const admin = (sub: string) => jwt({ sub, 'cognito:groups': ['admin'], exp: inAnHour() });
+  const value = (label: string) => (screen.getByLabelText(label) as HTMLInputElement).value;
+
+  test('a 401 mid-form says the registration was not sent, and the same person signing in again finds the form as typed', async () => {
+    // Prepare: an admin on Register gateway; the API refuses the token
+    window.history.replaceState(null, '', '/gateways/register');
+    signIn(admin('root'));
+    const ends: (SessionEnd | undefined)[] = [];
+    const stop = onSessionChange((identity, ended) => {
+      if (!identity) ends.push(ended);
+    });
+    stubApi(() => Response.json({ message: 'Unauthorized' }, { status: 401 }));
+    renderPage(<RegisterGateway />);
+    await userEvent.type(screen.getByLabelText('Owner'), 'alice');
+    await userEvent.type(screen.getByLabelText('VPC CIDR'), '10.10.0.0/16');
+    // Act: register; the session ends and the page goes (the shell shows sign-in instead)
+    await userEvent.click(screen.getByRole('button', { name: 'Register gateway' }));
+    await waitFor(() => expect(ends).toHaveLength(1));
+    stop();
+    cleanup();
+    // Assess: what was not sent is named
+    expect(ends[0]).toEqual({ unsentRequest: 'Register gateway' });
+    // Act: the same admin signs in again
+    signIn(admin('root'));
+    renderPage(<RegisterGateway />);
+    // Assess
+    expect(value('Owner')).toBe('alice');
+    expect(value('VPC CIDR')).toBe('10.10.0.0/16');
+    // Act: someone else signs in on this tab instead
+    cleanup();
+    signOut();
+    signIn(admin('other-admin'));
+    renderPage(<RegisterGateway />);
+    // Assess: another person's input is not theirs to see
+    expect(value('Owner')).toBe('');
+  }, 15_000);
+
+  test('the draft ends with the registration', async () => {
+    // Prepare
+    window.history.replaceState(null, '', '/gateways/register');
+    signIn(admin('root'));
+    stubApi(() => Response.json({ id: 'gw-n', name: 'edge' }, { status: 201 }));
+    renderPage(<RegisterGateway />);
+    await userEvent.type(screen.getByLabelText('Owner'), 'alice');
+    // Act
+    await userEvent.click(screen.getByRole('button', { name: 'Register gateway' }));
+    await screen.findByText('Gateway edge registered.', { exact: false });
+    cleanup();
+    window.history.replaceState(null, '', '/gateways/register');
+    renderPage(<RegisterGateway />);
+    // Assess
+    expect(value('Owner')).toBe('');
+  }, 15_000);
+
+  test('a 400 naming two fields shows each on its own field, and nothing on the form', async () => {
+    // Prepare
+    stubApi(() =>
+      Response.json(
+        {
+          error: {
+            code: 'VALIDATION_ERROR',
+            message: 'vpcCidr: must be a private CIDR, /16 to /28; tunnelSubnet: must be a CIDR',
+          },
+        },
+        { status: 400 },
+      ),
+    );
+    renderPage(<RegisterGateway />);
+    await userEvent.type(screen.getByLabelText('Owner'), 'alice');
+    // Act
+    await userEvent.click(screen.getByRole('button', { name: 'Register gateway' }));
+    // Assess
+    await screen.findByText('must be a private CIDR, /16 to /28');
+    expect(screen.getByText('must be a CIDR')).toBeTruthy();
+    expect(screen.getByLabelText('VPC CIDR').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByLabelText('Tunnel subnet').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.queryByText(/VALIDATION_ERROR/)).toBeNull();
   }, 15_000);
 });

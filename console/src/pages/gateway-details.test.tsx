@@ -2,10 +2,9 @@ import { cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { GatewayDetail } from '../api/client';
-import { notFound, type SeenRequest, stubApi } from '../test-support/api-stub';
+import { notFound, type SeenRequest } from '../test-support/api-stub';
 import { gatewayDetail } from '../test-support/gateway';
-import { identityOf, renderPage } from '../test-support/page';
-import { GatewayDetails } from './GatewayDetails';
+import { openAddPeerTyping, peeringPeer, renderGateway, status } from '../test-support/gateway-page';
 
 afterEach(() => {
   cleanup();
@@ -13,34 +12,6 @@ afterEach(() => {
 });
 
 const gateway: GatewayDetail = gatewayDetail;
-const peeringPeer = {
-  name: 'vpc-peering-pcx-1',
-  type: 'vpc-peering' as const,
-  publicKey: 'key-b',
-  tunnelIp: '100.64.1.1',
-  allowedIps: ['10.20.0.0/16'],
-  endpoint: '203.0.113.2:51820',
-};
-const status = { gatewayId: 'gw-a', appliedGeneration: 1, desiredGeneration: 1, reportedAt: null, peers: [] };
-
-/** Opens the Add peer dialog and types `name`; the dialog, for its buttons. */
-async function openAddPeerTyping(name: string) {
-  await userEvent.click(await screen.findByRole('button', { name: 'Add peer' }));
-  const dialog = within(screen.getByRole('dialog'));
-  await userEvent.type(dialog.getByLabelText('Name'), name);
-  return dialog;
-}
-
-function renderGateway(answer: (request: SeenRequest) => Response | undefined): SeenRequest[] {
-  const seen = stubApi((request) => {
-    const given = answer(request);
-    if (given) return given;
-    if (request.path === '/v1/gateways/gw-a/status') return Response.json(status);
-    return notFound();
-  });
-  renderPage(<GatewayDetails id="gw-a" identity={identityOf('alice')} />);
-  return seen;
-}
 
 const gets = (seen: SeenRequest[], path: string) =>
   seen.filter((request) => request.method === 'GET' && request.path === path).length;
