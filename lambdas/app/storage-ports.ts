@@ -14,6 +14,7 @@ import type {
   PeeringStatus,
   PeerRecord,
   SentPush,
+  UnfinishedMove,
 } from '../core/types';
 import type {
   AdmissionStore,
@@ -136,12 +137,15 @@ export interface GatewayStore {
   createGateway(gateway: GatewayRecord): Promise<void>;
   /**
    * Insert or replace the registry fields (event "VPN Gateway Updated"); keeps desiredGeneration
-   * and priorIncarnationEndedAt, and clientConfigChangedAt and peerWalkOwedSince when `gateway` has
-   * none. Never replaces a tombstone (GatewayGoneError): only createGateway does.
+   * and priorIncarnationEndedAt, and the other bookkeeping (clientConfigChangedAt, peerWalkOwedSince,
+   * updateEventTime, replacedInUpdateSecond, unfinishedMove) when `gateway` has none. Never
+   * replaces a tombstone (GatewayGoneError): only createGateway does.
    */
   upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord>;
   /** Removes the gateway's peerWalkOwedSince if it is still `owedSince` (a later update's stays). */
   settlePeerWalk(gatewayId: string, owedSince: string): Promise<void>;
+  /** Removes the gateway's unfinishedMove if it is still `move` (a later move's stays). */
+  settleMove(gatewayId: string, move: UnfinishedMove): Promise<void>;
   /**
    * The sweep finds the walk owed since `owedSince` again only once `until` (ISO 8601) is past its
    * bound, if the mark is still that one (a later update's mark is due at once).
@@ -363,8 +367,8 @@ export interface StatusStore {
   getStatusReport(gatewayId: string): Promise<GatewayStatusReport | undefined>;
   /**
    * Forgets both (the gateway moved to another instance: what the old one applied says nothing of the new one, and its
-   * highest generation would hide the new one's reports). Idempotent. The push sent stays: naming another instance than
-   * the registry's, it marks a move whose run stopped before the new instance's push (app/gateway-lifecycle.ts).
+   * highest generation would hide the new one's reports). Idempotent. The push sent stays (the new instance's push
+   * replaces it); an unfinished move is marked on the gateway item (unfinishedMove, app/instance-move.ts).
    */
   forgetInstanceReports(gatewayId: string): Promise<void>;
 }

@@ -8,21 +8,21 @@
  * - FAILED whose release did not end (its retries spent): the release again (releaseInto).
  * Nor does a deleted gateway's cascade stay pending: one the stream gave up on (its retries spent,
  * the record parked in the dead-letter queue, which keeps only its position) runs again here, past
- * its own bound, from what the tombstone kept (RemovedGateway). Nor a gateway's peer walk that an
- * update left owed (peerWalkOwedSince: its event's retries spent), past the same bound.
+ * its own bound, from what the tombstone kept (RemovedGateway). Nor a gateway's peer walk or move
+ * that an update left owed (peerWalkOwedSince: its event's retries spent), past the same bound
+ * (sweep-walks.ts).
  * A sweep has its invocation's time and no more (SweepBudget): it starts the next item only with
  * time left, at a random place in the list, so work that outlasts one sweep never starves the rest.
  * With time left after them, it walks a bounded part of the public-key backfill (older peer entries'
  * key items, docs/DECISIONS.md "Public-key items for older peer entries").
  */
-import { GatewayGoneError } from '../core/errors';
 import type { GatewayRecord, Peering } from '../core/types';
 import { logger } from '../shared/logger';
 import { type CascadeDeps, cascadeGatewayRemoval, type InstanceTeardown } from './gateway-cascade';
-import { finishOwedWalk } from './gateway-lifecycle';
 import { releasePeering } from './peering-teardown';
 import type { Dependencies, PeerKeyBackfill, RemovedGateway, WorkflowName } from './ports';
 import { type CleanupSweep, cleanLeftoverSecrets } from './secret-cleanup';
+import { redriveWalk, type WalkRedrive } from './sweep-walks';
 import { createPeeringInput } from './workflow-runs';
 
 export interface Redrive {
@@ -326,60 +326,6 @@ async function redriveCascade(
     const { name, message } = error as Error;
     result.failedCascades.push({ gatewayId: removed.id, errorName: name, errorMessage: message });
   }
-}
-
-export interface WalkRedrive {
-  gatewayId: string;
-  ownerId: string;
-  owedSince: string;
-  /** The push-gateway executions started or joined: the peer gateways' and the gateway's own. */
-  pushes: number;
-}
-
-/** Failures the next sweep may not meet: a throttle, or an update of the gateway running. */
-const PASSING_FAILURES = new Set(['TransientError', 'GatewayUpdateInProgressError']);
-
-/** Bounds of how long a walk that failed otherwise waits: about its age, so the waits double. */
-const WALK_RETRY_MIN_MS = 30 * 60_000;
-const WALK_RETRY_MAX_MS = 24 * 60 * 60_000;
-
-/**
- * Finishes a gateway's peer walk that an update left owed (finishOwedWalk: under the gateway's
- * update lease, idempotent), audited as the other re-drives; a gateway deleted meanwhile has
- * nothing owed. One that fails keeps no other item from running and stays owed: for the next sweep
- * when the failure passes by itself, otherwise (a peer refusing the change for good, as a key
- * clash) deferred by about the walk's age, so a walk that cannot finish does not rewrite a hub's
- * every peer at every sweep.
- */
-async function redriveWalk(
-  d: TableSweepDeps,
-  owed: GatewayRecord,
-  result: Pick<SweepResult, 'walks' | 'failedWalks'>,
-): Promise<void> {
-  const owedSince = String(owed.peerWalkOwedSince);
-  try {
-    const update = await finishOwedWalk(d, owed.id);
-    if (update === undefined) return;
-    const redrive = { gatewayId: owed.id, ownerId: owed.ownerId, owedSince, pushes: update.pushes.length };
-    result.walks.push(redrive);
-    await d.audit.publish('Gateway Peer Walk Re-driven', { ...redrive });
-  } catch (error) {
-    if (error instanceof GatewayGoneError) return;
-    const { name, message } = error as Error;
-    result.failedWalks.push({ gatewayId: owed.id, errorName: name, errorMessage: message });
-    if (!PASSING_FAILURES.has(name)) await deferWalk(d, owed.id, owedSince);
-  }
-}
-
-/** The mark begins with the time it was written (changeMark). */
-async function deferWalk(d: TableSweepDeps, gatewayId: string, owedSince: string): Promise<void> {
-  const now = d.clock().getTime();
-  const age = now - Date.parse(owedSince.split('#')[0] ?? owedSince);
-  const wait = Math.min(Math.max(age, WALK_RETRY_MIN_MS), WALK_RETRY_MAX_MS);
-  // Best effort: a walk not deferred is only tried again sooner.
-  await d.repository
-    .deferPeerWalk(gatewayId, owedSince, new Date(now + wait).toISOString())
-    .catch((error: unknown) => logger.warn('owed walk not deferred', { gatewayId, error: String(error) }));
 }
 
 /**

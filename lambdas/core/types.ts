@@ -55,11 +55,38 @@ export interface GatewayRecord extends Gateway {
    */
   updateEventTime?: string;
   /**
+   * The instances and public keys that updates of `updateEventTime`'s second replaced: events of
+   * one second cannot be ordered, and one that would set either back to such a value is refused
+   * (core/event-times.ts revertsWithinSecond). Absent: none replaced in that second.
+   */
+  replacedInUpdateSecond?: ReplacedValues;
+  /**
+   * Written by an update that moved the gateway off an instance, in the same write as the new
+   * instance, and removed (settleMove) once that instance is retired, its reports forgotten, its
+   * lock released and the new instance's push started: a redelivery or the sweep that finds it
+   * finishes the move (app/instance-move.ts).
+   */
+  unfinishedMove?: UnfinishedMove;
+  /**
    * When the id's previous incarnation ended, copied from its tombstone by the registration that
    * replaced it (createGateway; core/event-times.ts incarnationEnd): a "Deleted" or "Updated" event
    * stamped at or before it is that incarnation's and changes nothing. Absent: no predecessor known.
    */
   priorIncarnationEndedAt?: string;
+}
+
+/** Values updates of one second replaced (GatewayRecord.replacedInUpdateSecond). */
+export interface ReplacedValues {
+  instanceIds: string[];
+  publicKeys: string[];
+}
+
+/** A move whose end is owed (GatewayRecord.unfinishedMove). */
+export interface UnfinishedMove {
+  /** The instance the gateway left. */
+  instanceId: string;
+  /** The generation it was retired through before the registry moved. */
+  retiredThrough: number;
 }
 
 /** An entry of a gateway's peer list, as the API shows it. */

@@ -6,7 +6,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
-import { PEER_REWRITES_IN_FLIGHT } from '../../lambdas/app/gateway-lifecycle';
+import { PEER_REWRITES_IN_FLIGHT } from '../../lambdas/app/gateway-peer-walk';
 import { pushExecutionName } from '../../lambdas/app/push-runs';
 import { TransientError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';

@@ -88,6 +88,8 @@ describe('gateway-events handler', () => {
       updatedAt: NOW.toISOString(),
       // The event's time: an older update is ignored.
       updateEventTime: NOW.toISOString(),
+      // Nothing replaced in that second yet.
+      replacedInUpdateSecond: { instanceIds: [], publicKeys: [] },
     });
   });
 
@@ -125,6 +127,7 @@ describe('gateway-events handler', () => {
       // A new endpoint: the road-warriors' configs downloaded before are outdated.
       clientConfigChangedAt: NOW.toISOString(),
       updateEventTime: NOW.toISOString(),
+      replacedInUpdateSecond: { instanceIds: [], publicKeys: [] },
     });
   });
 

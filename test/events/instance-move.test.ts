@@ -115,11 +115,13 @@ it('starts the new instance push on redelivery when the run stopped after the re
   // Act
   await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
 
-  // Assess: the redelivery cannot know what the old instance got meanwhile, so it retires it through
-  // the current generation again and pushes the new instance above it; the old instance is free.
-  expect(workflows.starts.map((start) => start.name)).toEqual([pushExecutionName(gateway.id, 9)]);
-  expect((await repository.getGateway(gateway.id))?.desiredGeneration).toBe(9);
-  expect(commands.teardowns.map((teardown) => teardown.generation)).toEqual([8, 8]);
+  // Assess: the move's mark says the old instance was retired through 8, and nothing raised the
+  // generation since, so none of its pushes is above that: the new instance is pushed at 8, the
+  // old one is free and the mark settled.
+  expect(workflows.starts.map((start) => start.name)).toEqual([pushExecutionName(gateway.id, 8)]);
+  expect((await repository.getGateway(gateway.id))?.desiredGeneration).toBe(8);
+  expect(commands.teardowns.map((teardown) => teardown.generation)).toEqual([8]);
+  expect((await repository.getGateway(gateway.id))?.unfinishedMove).toBeUndefined();
   await expect(repository.claimInstance(gateway.instanceId, other.id)).resolves.toBeUndefined();
 });
 
@@ -218,6 +220,73 @@ it('finishes on redelivery a move that stopped after the upsert and had the old 
   const generation = (await repository.getGateway(gateway.id))?.desiredGeneration ?? 0;
   expect(workflows.starts.map((start) => start.name)).toContain(pushExecutionName(gateway.id, generation));
   await expect(repository.claimInstance(gateway.instanceId, other.id)).resolves.toBeUndefined();
+});
+
+it('finishes on redelivery a move that stopped in its re-retirement, though another push recorded itself for the new instance meanwhile', async () => {
+  // Prepare: the race above (the old instance applied 9), the re-retirement's SendCommand throttled;
+  // then, before the event's retry, a road-warrior push records itself for the new instance.
+  const gateway = await servedGateway();
+  await repository.recordApplied({
+    gatewayId: gateway.id,
+    appliedGeneration: 7,
+    appliedAt: NOW.toISOString(),
+    instanceId: gateway.instanceId,
+  });
+  const other = gatewayRecord();
+  await repository.createGateway(other);
+  peeringCommittedDuringTeardown(gateway, other);
+  const teardown = commands.teardown.bind(commands);
+  let sent = 0;
+  commands.teardown = async (command) => {
+    sent += 1;
+    if (sent === 2) throw new Error('ThrottlingException');
+    return teardown(command);
+  };
+  await expect(gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE))).rejects.toThrow('Throttling');
+  const generation = (await repository.bumpGeneration(gateway.id)) ?? 0;
+  await repository.recordPushSent({
+    gatewayId: gateway.id,
+    instanceId: NEW_INSTANCE,
+    commandId: 'cmd-rw',
+    generation,
+    sentAt: NOW.toISOString(),
+  });
+
+  // Act: the event's retry.
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: the old instance is torn down above the 9 it applied, its lock is free, what it
+  // reported is forgotten, and the move is settled.
+  const torn = commands.teardowns.filter((command) => command.instanceId === gateway.instanceId);
+  expect(Math.max(...torn.map((command) => command.generation))).toBeGreaterThanOrEqual(9);
+  await expect(repository.claimInstance(gateway.instanceId, other.id)).resolves.toBeUndefined();
+  expect(await repository.getAppliedGeneration(gateway.id)).toBeUndefined();
+  expect((await repository.getGateway(gateway.id))?.unfinishedMove).toBeUndefined();
+});
+
+it('retires and frees the instance of an unfinished move when the gateway moves again', async () => {
+  // Prepare: a move to i-0new stopped after the registry write (forgetting throttled).
+  const gateway = await servedGateway();
+  const forget = repository.forgetInstanceReports.bind(repository);
+  repository.forgetInstanceReports = async () => {
+    throw new Error('ProvisionedThroughputExceeded');
+  };
+  await expect(gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE))).rejects.toThrow('Provisioned');
+  repository.forgetInstanceReports = forget;
+  const other = gatewayRecord();
+  await repository.createGateway(other);
+
+  // Act: the product moves it again, to a third instance.
+  const update = await gatewayUpdated(deps(), movedTo(gateway, 'i-0third'));
+
+  // Assess: both instances it left are torn down at the second move's generation and free.
+  const generation = update.pushes.at(-1)?.generation;
+  const retired = commands.teardowns.filter((command) => command.generation === generation);
+  expect(retired.map((command) => command.instanceId).sort()).toEqual(
+    [gateway.instanceId, NEW_INSTANCE].sort(),
+  );
+  await expect(repository.claimInstance(gateway.instanceId, other.id)).resolves.toBeUndefined();
+  expect((await repository.getGateway(gateway.id))?.unfinishedMove).toBeUndefined();
 });
 
 describe('a move whose run stops before its push starts', () => {

@@ -177,3 +177,31 @@ it("finishes an update whose walk failed at a peer on the event's every try", as
   expect(await hubEntry()).toBe(`${NEW_IP}:${hub.listenPort}`);
   expect((await deps.repository.getGateway(hub.id))?.peerWalkOwedSince).toBeUndefined();
 });
+
+it("finishes a move whose run stopped after the registry write on the event's every try", async () => {
+  // Prepare: the hub moves to another instance; forgetting the old instance's reports is throttled
+  // on the event and both retries (after the registry write), so the old lock stays held.
+  const { deps, hub, spoke, sweepAt } = await hubPeeredWithSpoke();
+  await deps.repository.claimInstance(hub.instanceId, hub.id);
+  const forget = deps.repository.forgetInstanceReports.bind(deps.repository);
+  deps.repository.forgetInstanceReports = () => Promise.reject(new TransientError('throttled'));
+  const moved = toPublicGateway({ ...hub, instanceId: 'i-0new' });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await expect(gatewayUpdated(deps, moved, undefined, '2026-12-05T10:00:00Z')).rejects.toThrow('throttled');
+  }
+  deps.repository.forgetInstanceReports = forget;
+
+  // Act: the sweep, past the bound.
+  const swept = await sweepAt(BOUND_MS + 1000);
+
+  // Assess: the old instance is free for another gateway, the new one pushed, the move settled
+  // and audited with the instance it left.
+  expect(swept.walks).toEqual([
+    expect.objectContaining({ gatewayId: hub.id, movedOffInstance: hub.instanceId }),
+  ]);
+  await expect(deps.repository.claimInstance(hub.instanceId, spoke.id)).resolves.toBeUndefined();
+  expect(deps.workflows.starts.map((start) => start.input)).toContainEqual({ gatewayId: hub.id });
+  const registry = await deps.repository.getGateway(hub.id);
+  expect(registry?.unfinishedMove).toBeUndefined();
+  expect(registry?.peerWalkOwedSince).toBeUndefined();
+});

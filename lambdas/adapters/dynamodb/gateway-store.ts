@@ -10,7 +10,7 @@ import type { GatewayFilter, GatewayStore } from '../../app/ports';
 import { capacityOf } from '../../core/allocation';
 import { ConflictError, GatewayGoneError, TransientError } from '../../core/errors';
 import type { Page, PageRequest } from '../../core/pagination';
-import type { GatewayRecord } from '../../core/types';
+import type { GatewayRecord, UnfinishedMove } from '../../core/types';
 import type { AllocatingGateway } from './allocator';
 import { failedCondition, isConditionalCheckFailure } from './errors';
 import {
@@ -274,6 +274,17 @@ export class DynamoGatewayStore implements GatewayStore {
       UpdateExpression: `REMOVE peerWalkOwedSince, ${SWEEP_INDEX_KEYS.join(', ')}`,
       ConditionExpression: 'peerWalkOwedSince = :owedSince',
       ExpressionAttributeValues: { ':owedSince': owedSince },
+    });
+  }
+
+  /** The same move: both of its fields compared. */
+  async settleMove(gatewayId: string, move: UnfinishedMove): Promise<void> {
+    await this.table.updateIfMatches({
+      Key: keys.gateway(gatewayId),
+      UpdateExpression: 'REMOVE unfinishedMove',
+      ConditionExpression:
+        'unfinishedMove.instanceId = :instanceId AND unfinishedMove.retiredThrough = :through',
+      ExpressionAttributeValues: { ':instanceId': move.instanceId, ':through': move.retiredThrough },
     });
   }
 

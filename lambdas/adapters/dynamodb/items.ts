@@ -172,6 +172,8 @@ const GATEWAY_RECORD_FIELDS = [
   'clientConfigChangedAt',
   'peerWalkOwedSince',
   'updateEventTime',
+  'replacedInUpdateSecond',
+  'unfinishedMove',
   'priorIncarnationEndedAt',
 ] as const satisfies readonly (keyof GatewayRecord)[];
 

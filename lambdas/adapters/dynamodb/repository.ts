@@ -92,6 +92,7 @@ export class DynamoRepository implements Repository {
     this.gateways.deleteGateway(id, incarnation, deletingEventTime);
   settlePeerWalk: Repository['settlePeerWalk'] = (gatewayId, owedSince) =>
     this.gateways.settlePeerWalk(gatewayId, owedSince);
+  settleMove: Repository['settleMove'] = (gatewayId, move) => this.gateways.settleMove(gatewayId, move);
   takeUpdateLease: Repository['takeUpdateLease'] = (gatewayId, holder, untilMs, nowMs) =>
     this.gateways.takeUpdateLease(gatewayId, holder, untilMs, nowMs);
   releaseUpdateLease: Repository['releaseUpdateLease'] = (gatewayId, holder) =>

@@ -6,13 +6,19 @@ import { ConflictError, GatewayGoneError } from '../../core/errors';
 import { incarnationEnd, laterTime } from '../../core/event-times';
 import { compareText } from '../../core/order';
 import type { Page, PageRequest } from '../../core/pagination';
-import type { GatewayRecord } from '../../core/types';
+import type { GatewayRecord, UnfinishedMove } from '../../core/types';
 import { pickFields } from '../../core/views';
 import { keysetPage } from '../../shared/sealed-tokens';
 import { copy, MemoryStore } from './state';
 
 /** Bookkeeping an upsert replaces when given and keeps otherwise. */
-const KEPT_UNLESS_GIVEN = ['clientConfigChangedAt', 'peerWalkOwedSince', 'updateEventTime'] as const;
+const KEPT_UNLESS_GIVEN = [
+  'clientConfigChangedAt',
+  'peerWalkOwedSince',
+  'updateEventTime',
+  'replacedInUpdateSecond',
+  'unfinishedMove',
+] as const;
 
 export class MemoryGatewayStore extends MemoryStore {
   async createGateway(gateway: GatewayRecord): Promise<void> {
@@ -144,6 +150,14 @@ export class MemoryGatewayStore extends MemoryStore {
   async settlePeerWalk(gatewayId: string, owedSince: string): Promise<void> {
     const stored = this.gateways.get(gatewayId);
     if (stored?.record.peerWalkOwedSince === owedSince) delete stored.record.peerWalkOwedSince;
+  }
+
+  async settleMove(gatewayId: string, move: UnfinishedMove): Promise<void> {
+    const stored = this.gateways.get(gatewayId);
+    const held = stored?.record.unfinishedMove;
+    if (held?.instanceId === move.instanceId && held.retiredThrough === move.retiredThrough) {
+      delete stored?.record.unfinishedMove;
+    }
   }
 
   async bumpGeneration(gatewayId: string): Promise<number | undefined> {

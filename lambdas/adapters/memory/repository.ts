@@ -65,6 +65,7 @@ export class MemoryRepository implements Repository {
     this.gateways.endGatewayCascade(gatewayId, generation);
   settlePeerWalk: Repository['settlePeerWalk'] = (gatewayId, owedSince) =>
     this.gateways.settlePeerWalk(gatewayId, owedSince);
+  settleMove: Repository['settleMove'] = (gatewayId, move) => this.gateways.settleMove(gatewayId, move);
   takeUpdateLease: Repository['takeUpdateLease'] = (gatewayId, holder, untilMs, nowMs) =>
     this.gateways.takeUpdateLease(gatewayId, holder, untilMs, nowMs);
   releaseUpdateLease: Repository['releaseUpdateLease'] = (gatewayId, holder) =>

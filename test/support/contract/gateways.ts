@@ -62,6 +62,49 @@ export function gatewaysContract({ repo }: ContractContext): void {
       },
     );
 
+    it("keeps a gateway's replacedInUpdateSecond and unfinishedMove across upserts that give none", async () => {
+      // Prepare: a move in the second of its event (it replaced the instance), then a rename.
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+      const moved = {
+        ...gateway,
+        instanceId: 'i-0moved',
+        replacedInUpdateSecond: { instanceIds: [gateway.instanceId], publicKeys: [] },
+        unfinishedMove: { instanceId: gateway.instanceId, retiredThrough: 4 },
+      };
+
+      // Act
+      const stored = await repo().upsertGateway(moved);
+      const renamed = await repo().upsertGateway({ ...gateway, instanceId: 'i-0moved', name: 'renamed' });
+      const nextSecond = { instanceIds: [], publicKeys: [] };
+      await repo().upsertGateway({ ...moved, name: 'renamed', replacedInUpdateSecond: nextSecond });
+
+      // Assess: an upsert that gives one replaces it.
+      expect(stored).toEqual(moved);
+      expect(renamed).toEqual({ ...moved, name: 'renamed' });
+      expect((await repo().getGateway(gateway.id))?.replacedInUpdateSecond).toEqual(nextSecond);
+    });
+
+    it("settles a gateway's unfinishedMove only when it is still the same move", async () => {
+      // Prepare
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+      const move = { instanceId: 'i-0left', retiredThrough: 6 };
+      await repo().upsertGateway({ ...gateway, unfinishedMove: move });
+
+      // Act: another instance, another generation, an unknown id, then the move itself.
+      await repo().settleMove(gateway.id, { ...move, instanceId: 'i-0other' });
+      await repo().settleMove(gateway.id, { ...move, retiredThrough: 5 });
+      await repo().settleMove('gw-never-registered', move);
+      const afterOthers = await repo().getGateway(gateway.id);
+      await repo().settleMove(gateway.id, move);
+
+      // Assess: nothing created for an unknown id.
+      expect(afterOthers?.unfinishedMove).toEqual(move);
+      expect(await repo().getGateway(gateway.id)).toEqual(gateway);
+      expect(await repo().getGateway('gw-never-registered')).toBeUndefined();
+    });
+
     it("keeps a gateway's peerWalkOwedSince across upserts that give none; settles only the same one", async () => {
       // Prepare: an update's walk owed since T1, then a rename (no walk of its own).
       const gateway = gatewayRecord();

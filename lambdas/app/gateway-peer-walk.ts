@@ -1,0 +1,101 @@
+/**
+ * What a gateway update gives its peer gateways (app/gateway-lifecycle.ts): each one's entry for the
+ * gateway gets its endpoint and public key, and a new key held on either side refuses the update
+ * first (docs/DECISIONS.md, "A gateway's new public key reaches its peer gateways").
+ */
+import { ValidationError } from '../core/errors';
+import type { GatewayRecord, PeerRecord } from '../core/types';
+import { settleEach } from '../shared/bounded';
+import { logger } from '../shared/logger';
+import type { Dependencies } from './ports';
+import { keyHoldersOn } from './public-key-holders';
+import { type PushRun, startGatewayPush } from './push-runs';
+
+type WalkDeps = Pick<Dependencies, 'repository' | 'workflows'>;
+
+/**
+ * Peer gateways rewritten at once by an update: one rewrite is a transaction and a StartExecution,
+ * as many in flight as the cascade's starts (PEERING_DELETION_STARTS_IN_FLIGHT, for the same reasons).
+ */
+export const PEER_REWRITES_IN_FLIGHT = 5;
+
+const endpointOf = (gateway: Pick<GatewayRecord, 'publicIp' | 'listenPort'>): string =>
+  `${gateway.publicIp}:${gateway.listenPort}`;
+
+/** Whether an update changes what peer gateways hold of the gateway: its endpoint or public key. */
+export const changesWhatPeersHold = (existing: GatewayRecord, record: GatewayRecord): boolean =>
+  existing.publicKey !== record.publicKey || endpointOf(existing) !== endpointOf(record);
+
+const isPeeringPeer = (peer: PeerRecord): peer is PeeringPeer =>
+  peer.type === 'vpc-peering' && Boolean(peer.remoteGatewayId);
+
+export type PeeringPeer = PeerRecord & { remoteGatewayId: string };
+
+/** The gateway's entries for its peer gateways (both sides of a peering name theirs alike). */
+export async function peeringPeersOf(
+  d: Pick<Dependencies, 'repository'>,
+  gatewayId: string,
+): Promise<PeeringPeer[]> {
+  return (await d.repository.listPeeringPeers(gatewayId)).filter(isPeeringPeer);
+}
+
+/**
+ * Gives each peer gateway's entry for `gateway` its endpoint and public key, and starts that
+ * peer's push at the generation holding the change, a bounded number of peers at a time (a hub
+ * has thousands, and the event's Lambda a timeout). One peer's failure stops none of the others;
+ * the first one is then thrown, for the event's retry to redo the walk (each rewrite is idempotent,
+ * and the execution names dedupe the starts).
+ */
+export async function repushToPeers(
+  d: WalkDeps,
+  gateway: GatewayRecord,
+  peerings: readonly PeeringPeer[],
+): Promise<PushRun[]> {
+  const remote = { endpoint: endpointOf(gateway), publicKey: gateway.publicKey };
+  const runs: PushRun[] = [];
+  const failures = await settleEach(peerings, PEER_REWRITES_IN_FLIGHT, async (peer) => {
+    // Both sides of a peering name their peer entry alike (peeringPeerName).
+    const generation = await d.repository.updateRemotePeer(peer.remoteGatewayId, peer.name, remote);
+    // Undefined: the remote side is gone, its peering is being deleted.
+    if (generation !== undefined) runs.push(await startGatewayPush(d, peer.remoteGatewayId, generation));
+  });
+  const [first] = failures;
+  if (first === undefined) return runs;
+  logger.warn('peer gateways not given the change: the event is retried', {
+    gatewayId: gateway.id,
+    failed: failures.length,
+    of: peerings.length,
+    remoteGatewayIds: failures.slice(0, 20).map((failure) => failure.item.remoteGatewayId),
+  });
+  throw first.error;
+}
+
+/**
+ * WireGuard tells a gateway's peers apart by public key (docs/DECISIONS.md, "A gateway's new public
+ * key"): a key that one of this gateway's peers holds, or that another entry holds on a peer
+ * gateway, would make two peers one there. The whole update is refused, before anything changes,
+ * with the holder named. Read from the key items of the gateway and its peer gateways, one batched
+ * read, and the peers of only those whose items may be incomplete (keyHoldersOn). A peer gateway's
+ * entry for this gateway already holding the key is a redelivery's finished work, not a clash.
+ * updateRemotePeer's commit still refuses a holder that came after this read.
+ */
+export async function refuseKeyClash(
+  d: Pick<Dependencies, 'repository'>,
+  gateway: GatewayRecord,
+  peerings: readonly PeeringPeer[],
+): Promise<void> {
+  // Both sides of a peering name their peer entry alike (peeringPeerName).
+  const entryFor = new Map(peerings.map((peer) => [peer.remoteGatewayId, peer.name]));
+  const holders = await keyHoldersOn(d, gateway.publicKey, [gateway.id, ...entryFor.keys()], (gatewayId) =>
+    entryFor.get(gatewayId),
+  );
+  const own = holders.get(gateway.id);
+  if (own !== undefined) throw new ValidationError(`is held by this gateway's peer "${own}"`, 'publicKey');
+  const clash = peerings.find((peer) => holders.has(peer.remoteGatewayId));
+  if (clash) {
+    throw new ValidationError(
+      `is held by the peer "${holders.get(clash.remoteGatewayId)}" of peer gateway ${clash.remoteGatewayId}`,
+      'publicKey',
+    );
+  }
+}
