@@ -9,10 +9,10 @@ import { isOlder, predatesIncarnation } from '../core/event-times';
 import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/schemas';
 import type { GatewayRecord, PeerRecord } from '../core/types';
 import { GATEWAY_FIELDS, pickFields } from '../core/views';
-import { settleEach } from '../shared/bounded';
 import { logger } from '../shared/logger';
 import { type UpdateLeaseDeps, underUpdateLease } from './gateway-update-lease';
 import { changeMark } from './new-records';
+import { type PeerFanoutDeps, settleEachPaced } from './peer-fanout';
 import type { Dependencies, InstanceSecrets, InstanceTarget } from './ports';
 import { keyHoldersOn } from './public-key-holders';
 import { type PushRun, startGatewayPush } from './push-runs';
@@ -66,7 +66,8 @@ export type UpdateDeps = Pick<
   Dependencies,
   'repository' | 'clock' | 'workflows' | 'configStore' | 'commands'
 > &
-  Pick<UpdateLeaseDeps, 'wait'> & {
+  Pick<UpdateLeaseDeps, 'wait'> &
+  Pick<PeerFanoutDeps, 'peerFanoutStartsPerSecond'> & {
     /** Withdrawal only (a moved gateway's copies): the push to its new instance delivers new ones. */
     instanceSecrets: Pick<InstanceSecrets, 'withdraw'>;
   };
@@ -309,9 +310,10 @@ async function peeringPeersOf(d: Pick<UpdateDeps, 'repository'>, gatewayId: stri
 /**
  * Gives each peer gateway's entry for `gateway` its endpoint and public key, and starts that
  * peer's push at the generation holding the change, a bounded number of peers at a time (a hub
- * has thousands, and the event's Lambda a timeout). One peer's failure stops none of the others;
- * the first one is then thrown, for the event's retry to redo the walk (each rewrite is idempotent,
- * and the execution names dedupe the starts).
+ * has thousands, and the event's Lambda a timeout) at the fan-out's start rate (peer-fanout.ts:
+ * 1,000 peers in ~40 s by default, inside the event function's 60 s). One peer's failure stops none
+ * of the others; the first one is then thrown, for the event's retry to redo the walk (each rewrite
+ * is idempotent, and the execution names dedupe the starts).
  */
 async function repushToPeers(
   d: UpdateDeps,
@@ -320,7 +322,7 @@ async function repushToPeers(
 ): Promise<PushRun[]> {
   const remote = { endpoint: endpointOf(gateway), publicKey: gateway.publicKey };
   const runs: PushRun[] = [];
-  const failures = await settleEach(peerings, PEER_REWRITES_IN_FLIGHT, async (peer) => {
+  const failures = await settleEachPaced(d, peerings, PEER_REWRITES_IN_FLIGHT, async (peer) => {
     // Both sides of a peering name their peer entry alike (peeringPeerName).
     const generation = await d.repository.updateRemotePeer(peer.remoteGatewayId, peer.name, remote);
     // Undefined: the remote side is gone, its peering is being deleted.
