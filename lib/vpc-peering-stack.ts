@@ -11,6 +11,7 @@ import { Arn, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } f
 import type { Construct } from 'constructs';
 import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../lambdas/app/secret-names';
 import { ConflictError, NotFoundError } from '../lambdas/core/errors';
+import { DEFAULT_PEER_FANOUT_STARTS_PER_SECOND } from '../lambdas/core/fanout-pace';
 import { grantAccess } from './access';
 import { AlarmTopic } from './constructs/alarm-topic';
 import { ConfigBucket, SecretsBucket } from './constructs/buckets';
@@ -19,7 +20,7 @@ import { GatewayCommandDocument } from './constructs/gateway-command-document';
 import { GatewayEventsBus } from './constructs/gateway-events-bus';
 import { GatewayInstancePolicy } from './constructs/gateway-instance-policy';
 import { PeeringApi } from './constructs/peering-api';
-import { catalogFunctions, type PeeringFunction } from './constructs/peering-function';
+import { catalogFunctions, type PeeringFunction, setPeerFanoutRate } from './constructs/peering-function';
 import { type ExpectedFailures, PeeringStateMachine } from './constructs/peering-state-machine';
 import { PeeringTable } from './constructs/peering-table';
 import { StatusReportSchedule } from './constructs/status-report-schedule';
@@ -57,6 +58,12 @@ export interface VpcPeeringStackProps extends StackProps {
   readonly sweepInterval?: Duration;
   /** How long a peering may stay PROVISIONING or DELETING before the sweep re-drives it. Default 10 minutes. */
   readonly stalledPeeringBound?: Duration;
+  /**
+   * Workflows a deleted or updated gateway's run starts per second over its peers
+   * (PEER_FANOUT_STARTS_PER_SECOND, lambdas/core/fanout-pace.ts): sized by the account's Step
+   * Functions state transitions. Default 25; a whole number of at least 1.
+   */
+  readonly peerFanoutStartsPerSecond?: number;
   /** The console's Cognito managed login domain prefix. Default: vpc-peering-<stack UUID>. */
   readonly consoleDomainPrefix?: string;
   /** Subscribed to the alarm topic (output `AlarmTopicArn`) when given. */
@@ -174,6 +181,10 @@ export class VpcPeeringStack extends Stack {
       },
     });
 
+    setPeerFanoutRate(
+      this.functions,
+      props.peerFanoutStartsPerSecond ?? DEFAULT_PEER_FANOUT_STARTS_PER_SECOND,
+    );
     this.table.feedRemovedGateways(this.functions.cascade, removalPolicy);
     const gatewayEventsBus = new GatewayEventsBus(this, 'GatewayEventsBus', {
       producer: props.gatewayProductPrincipal,

@@ -214,6 +214,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         configStore,
         instanceSecrets,
         commands,
+        peerFanoutStartsPerSecond: env.peerFanoutStartsPerSecond(),
       }),
       log,
     );

@@ -67,6 +67,7 @@ export function readRuntimeSettings(overrides: SettingOverrides): RuntimeSetting
   env.commandMaxPolls();
   env.stalledPeeringBoundSeconds();
   env.pendingCascadeBoundSeconds();
+  env.peerFanoutStartsPerSecond();
   // The timer's reading first: its message says the bound a local timer adds.
   const reportSeconds = localEnv.localStatusReportIntervalSeconds();
   env.statusReportIntervalSeconds();

@@ -4,25 +4,27 @@
  */
 
 import type { PeerRecord } from '../core/types';
-import { settleEach } from '../shared/bounded';
 import { logger } from '../shared/logger';
+import { type PeerFanoutDeps, settleEachPaced } from './peer-fanout';
 import type { Dependencies, InstanceSecrets, RemovedGateway } from './ports';
 import { startPeeringDeletion } from './workflow-runs';
 
 export type CascadeDeps = Pick<
   Dependencies,
   'repository' | 'workflows' | 'secrets' | 'clock' | 'configStore' | 'commands'
-> & {
-  /** Withdrawal only: the cascade delivers nothing, so its adapter need not be able to. */
-  instanceSecrets: Pick<InstanceSecrets, 'withdraw'>;
-};
+> &
+  Omit<PeerFanoutDeps, 'clock'> & {
+    /** Withdrawal only: the cascade delivers nothing, so its adapter need not be able to. */
+    instanceSecrets: Pick<InstanceSecrets, 'withdraw'>;
+  };
 
 /**
  * The peering deletions a cascade starts at once (docs/DECISIONS.md, "A hub's cascade starts its
- * peerings' deletions a few at a time"). One start is one StartExecution (~50 ms), so five give
- * ~100 starts/s: under the smallest default StartExecution refill (150/s), which the API and the
- * workflows' own pushes share, and far under the SFN client's 50 sockets, so no request waits for
- * one and its timeout measures the service.
+ * peerings' deletions a few at a time"). One start is one StartExecution (~50 ms), so five could
+ * give ~100 starts/s: under the smallest default StartExecution refill (150/s), which the API and
+ * the workflows' own pushes share, and far under the SFN client's 50 sockets, so no request waits
+ * for one and its timeout measures the service. What the executions then spend, the account's
+ * state transitions, bounds the rate further (peerFanoutStartsPerSecond: core/fanout-pace.ts).
  */
 export const PEERING_DELETION_STARTS_IN_FLIGHT = 5;
 
@@ -79,10 +81,11 @@ export async function cascadeGatewayRemoval(
  * still there for the retry. A retry does not redo finished work: each workflow's Detach deletes
  * this gateway's peer entry, so the listing holds only peerings not detached yet, and the execution
  * name joins one started and still running (docs/DECISIONS.md, "A hub's cascade starts its
- * peerings' deletions a few at a time").
+ * peerings' deletions a few at a time"). Started at the fan-out's rate (app/peer-fanout.ts): at the
+ * default 25/s a hub at the 1,000-peering limit takes ~40 s, inside the stream function's 120 s.
  */
 async function startPeeringDeletions(
-  d: Pick<CascadeDeps, 'workflows' | 'clock' | 'repository'>,
+  d: Pick<CascadeDeps, 'workflows' | 'clock' | 'repository' | 'peerFanoutStartsPerSecond' | 'wait'>,
   gatewayId: string,
   peers: readonly PeerRecord[],
 ): Promise<void> {
@@ -94,10 +97,15 @@ async function startPeeringDeletions(
   // execution stopped) would leave it ACTIVE for good; DELETING, the sweep re-drives it
   // (docs/DECISIONS.md, "A cascade marks its peerings DELETING"). The execution name dedupes: a
   // redelivery or the API deleting the same peering starts nothing new.
-  const failures = await settleEach(peeringIds, PEERING_DELETION_STARTS_IN_FLIGHT, async (peeringId) => {
-    await d.repository.setPeeringStatus(peeringId, 'DELETING', null, ['PROVISIONING', 'ACTIVE', 'FAILED']);
-    return startPeeringDeletion(d, peeringId);
-  });
+  const failures = await settleEachPaced(
+    d,
+    peeringIds,
+    PEERING_DELETION_STARTS_IN_FLIGHT,
+    async (peeringId) => {
+      await d.repository.setPeeringStatus(peeringId, 'DELETING', null, ['PROVISIONING', 'ACTIVE', 'FAILED']);
+      return startPeeringDeletion(d, peeringId);
+    },
+  );
   const [first] = failures;
   if (first === undefined) return;
   logger.warn('peering deletions not started: the cascade stays pending', {

@@ -15,6 +15,7 @@ import { changesWhatPeersHold, peeringPeersOf, refuseKeyClash, repushToPeers } f
 import { type UpdateLeaseDeps, underUpdateLease } from './gateway-update-lease';
 import { finishMove, type MoveDeps, retireBeforeMove } from './instance-move';
 import { changeMark } from './new-records';
+import type { PeerFanoutDeps } from './peer-fanout';
 import type { Dependencies } from './ports';
 import { type PushRun, startGatewayPush } from './push-runs';
 
@@ -63,7 +64,10 @@ const INCARNATION_READS = 3;
  */
 const ADDRESSING_FIELDS = ['ownerId', 'vpcId', 'vpcCidr', 'tunnelSubnet', 'tunnelIp'] as const;
 
-export type UpdateDeps = MoveDeps & Pick<Dependencies, 'clock'> & Pick<UpdateLeaseDeps, 'wait'>;
+export type UpdateDeps = MoveDeps &
+  Pick<Dependencies, 'clock'> &
+  Pick<UpdateLeaseDeps, 'wait'> &
+  Pick<PeerFanoutDeps, 'peerFanoutStartsPerSecond'>;
 
 export interface GatewayUpdate {
   gateway: GatewayRecord;

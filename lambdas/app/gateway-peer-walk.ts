@@ -5,13 +5,13 @@
  */
 import { ValidationError } from '../core/errors';
 import type { GatewayRecord, PeerRecord } from '../core/types';
-import { settleEach } from '../shared/bounded';
 import { logger } from '../shared/logger';
+import { type PeerFanoutDeps, settleEachPaced } from './peer-fanout';
 import type { Dependencies } from './ports';
 import { keyHoldersOn } from './public-key-holders';
 import { type PushRun, startGatewayPush } from './push-runs';
 
-type WalkDeps = Pick<Dependencies, 'repository' | 'workflows'>;
+type WalkDeps = Pick<Dependencies, 'repository' | 'workflows'> & PeerFanoutDeps;
 
 /**
  * Peer gateways rewritten at once by an update: one rewrite is a transaction and a StartExecution,
@@ -42,9 +42,10 @@ export async function peeringPeersOf(
 /**
  * Gives each peer gateway's entry for `gateway` its endpoint and public key, and starts that
  * peer's push at the generation holding the change, a bounded number of peers at a time (a hub
- * has thousands, and the event's Lambda a timeout). One peer's failure stops none of the others;
- * the first one is then thrown, for the event's retry to redo the walk (each rewrite is idempotent,
- * and the execution names dedupe the starts).
+ * has thousands, and the event's Lambda a timeout) at the fan-out's start rate (peer-fanout.ts:
+ * 1,000 peers in ~40 s by default, inside the event function's 60 s). One peer's failure stops none
+ * of the others; the first one is then thrown, for the event's retry to redo the walk (each rewrite
+ * is idempotent, and the execution names dedupe the starts).
  */
 export async function repushToPeers(
   d: WalkDeps,
@@ -53,7 +54,7 @@ export async function repushToPeers(
 ): Promise<PushRun[]> {
   const remote = { endpoint: endpointOf(gateway), publicKey: gateway.publicKey };
   const runs: PushRun[] = [];
-  const failures = await settleEach(peerings, PEER_REWRITES_IN_FLIGHT, async (peer) => {
+  const failures = await settleEachPaced(d, peerings, PEER_REWRITES_IN_FLIGHT, async (peer) => {
     // Both sides of a peering name their peer entry alike (peeringPeerName).
     const generation = await d.repository.updateRemotePeer(peer.remoteGatewayId, peer.name, remote);
     // Undefined: the remote side is gone, its peering is being deleted.

@@ -17,7 +17,11 @@ import { workflowEngine } from '../adapters/sfn';
 import { commandBus } from '../adapters/ssm';
 import { cascadeGatewayRemoval } from '../app/gateway-cascade';
 import { clock } from '../shared/deps';
+import { env } from '../shared/env';
 import { logger } from '../shared/logger';
+
+// Read per record, and once at cold start: a malformed value fails the init, naming its variable.
+env.peerFanoutStartsPerSecond();
 
 async function handleRecord(record: DynamoDBRecord): Promise<void> {
   const removed = removedGateway(record);
@@ -32,6 +36,7 @@ async function handleRecord(record: DynamoDBRecord): Promise<void> {
       configStore: configStore(),
       instanceSecrets: secretCopiesWithdrawal(),
       commands: commandBus(),
+      peerFanoutStartsPerSecond: env.peerFanoutStartsPerSecond(),
     },
     removed,
   );

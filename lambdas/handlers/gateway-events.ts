@@ -28,6 +28,7 @@ import { GATEWAY_DELETED, GATEWAY_UPDATED } from '../shared/event-patterns';
 
 // Read per event, and once at cold start: a malformed value fails the init, naming its variable.
 env.addressPolicy();
+env.peerFanoutStartsPerSecond();
 
 async function route(event: RuleEvent, log: Logger): Promise<void> {
   switch (event['detail-type']) {
@@ -47,6 +48,7 @@ async function route(event: RuleEvent, log: Logger): Promise<void> {
           configStore: configStore(),
           instanceSecrets: secretCopiesWithdrawal(),
           commands: commandBus(),
+          peerFanoutStartsPerSecond: env.peerFanoutStartsPerSecond(),
         },
         event.detail,
         env.addressPolicy(),

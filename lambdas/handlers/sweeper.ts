@@ -42,6 +42,7 @@ const bounds = () => ({
 });
 // Read per run, and once at cold start: a malformed value fails the init, naming its variable.
 bounds();
+env.peerFanoutStartsPerSecond();
 
 async function sweep(_event: RuleEvent, log: Logger, context: Context): Promise<void> {
   const { table: swept, secrets } = await sweepAll(
@@ -54,6 +55,7 @@ async function sweep(_event: RuleEvent, log: Logger, context: Context): Promise<
       configStore: configStore(),
       instanceSecrets: secretCopiesWithdrawal(),
       commands: commandBus(),
+      peerFanoutStartsPerSecond: env.peerFanoutStartsPerSecond(),
     },
     bounds(),
     budgetOf(context),

@@ -1,4 +1,5 @@
 import { type AddressPolicy, DEFAULT_ADDRESS_POLICY, type PrefixLengthRange } from '../core/address-rules';
+import { DEFAULT_PEER_FANOUT_STARTS_PER_SECOND } from '../core/fanout-pace';
 
 /**
  * The only reader of process.env, for the Lambdas and the embedded runtime alike (whose own settings,
@@ -32,6 +33,18 @@ export function positiveInt(name: string, fallback: number): number {
   const value = Number(raw);
   if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(value)) {
     throw new ConfigurationError(`Environment variable ${name} must be a non-negative integer, got ${raw}`);
+  }
+  return value;
+}
+
+/** A whole number of at least 1: a rate of 0 would never start anything. */
+function atLeastOne(name: string, fallback: number): number {
+  const raw = optional(name, String(fallback));
+  const value = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigurationError(
+      `Environment variable ${name} must be a whole number of at least 1, got ${raw}`,
+    );
   }
   return value;
 }
@@ -110,6 +123,13 @@ export const env = {
    * stream's retries of its record (6 attempts of at most 120 s, plus the halvings of a batch of 10).
    */
   pendingCascadeBoundSeconds: () => positiveInt('PENDING_CASCADE_BOUND_SECONDS', 1800),
+  /**
+   * Workflows one run starts per second over a gateway's peers: a deleted gateway's peering
+   * deletions (cascade, sweeper), an updated gateway's peer pushes (gateway-events, sweeper). Sized
+   * by the account's state transitions (core/fanout-pace.ts, DEFAULT_PEER_FANOUT_STARTS_PER_SECOND).
+   */
+  peerFanoutStartsPerSecond: () =>
+    atLeastOne('PEER_FANOUT_STARTS_PER_SECOND', DEFAULT_PEER_FANOUT_STARTS_PER_SECOND),
   /** The status report period (the schedule's rate): a report older than this is stale. */
   statusReportIntervalSeconds: () => positiveInt('STATUS_REPORT_INTERVAL_SECONDS', 300),
   /**

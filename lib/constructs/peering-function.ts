@@ -122,6 +122,32 @@ export function catalogFunctions(
   return Object.fromEntries(entries) as Record<HandlerName, PeeringFunction>;
 }
 
+/**
+ * The functions whose runs fan out over a gateway's peers, starting a workflow per peer
+ * (lambdas/app/peer-fanout.ts): the cascade and the sweep (a deleted gateway's peering deletions),
+ * gateway-events and the sweep (an updated gateway's peer pushes).
+ */
+export const PEER_FANOUT_FUNCTIONS = [
+  'cascade',
+  'gateway-events',
+  'sweeper',
+] as const satisfies readonly HandlerName[];
+
+/** Tells the fan-out functions their start rate (PEER_FANOUT_STARTS_PER_SECOND); the others have none. */
+export function setPeerFanoutRate(
+  functions: Record<HandlerName, PeeringFunction>,
+  startsPerSecond: number,
+): void {
+  if (!Number.isInteger(startsPerSecond) || startsPerSecond < 1) {
+    throw new Error(
+      `The peer fan-out start rate must be a whole number of at least 1, got ${startsPerSecond}`,
+    );
+  }
+  for (const name of PEER_FANOUT_FUNCTIONS) {
+    functions[name].addEnvironment('PEER_FANOUT_STARTS_PER_SECOND', String(startsPerSecond));
+  }
+}
+
 /** `push-config` → `PushConfigFunction`. */
 function functionId(name: string): string {
   return `${name.replace(/(^|-)([a-z])/g, (_match, _dash, letter: string) => letter.toUpperCase())}Function`;

@@ -71,6 +71,9 @@ async function deletedGateway(roadWarriors: number, morePeerings = 0) {
     configStore: publications,
     instanceSecrets: publications,
     commands: new RecordingCommands(),
+    // The start rate's waits pass at once: these tests count lanes and runs (the rate's own are
+    // test/events/fanout-pacing.test.ts).
+    wait: async () => undefined,
   };
   const { record: a } = await gatewayWithKey(secrets, {
     tunnelSubnet: '100.64.0.0/22',

@@ -15,6 +15,8 @@ import { assembleGatewayScript } from '../../gateway/assemble';
 import { controlPlaneSecretKey, deliveredSecretKey } from '../../lambdas/adapters/s3/secret-store';
 import { UPDATE_LEASE_MS } from '../../lambdas/app/gateway-update-lease';
 import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../../lambdas/app/secret-names';
+import { DEFAULT_PEER_FANOUT_STARTS_PER_SECOND } from '../../lambdas/core/fanout-pace';
+import { env } from '../../lambdas/shared/env';
 import { gatewayEventsPattern } from '../../lambdas/shared/event-patterns';
 import { defineApp } from '../../lib/app';
 import { ALARM_RUNBOOK } from '../../lib/constructs/alarm-runbook';
@@ -492,6 +494,41 @@ describe('event sources', () => {
     );
     // It deletes secrets it never reads.
     expect(actionsOf('sweeper').filter((a) => /^(s3:GetObject|kms:)/.test(a))).toEqual([]);
+  });
+
+  test("the functions that fan out over a hub's peers get its start rate, and a hub at the peering limit fits their timeout", () => {
+    // Prepare
+    const fanOut = ['cascade', 'gateway-events', 'sweeper'];
+    const propertiesOf = (name: string) =>
+      template.toJSON().Resources[
+        stack.getLogicalId(
+          stack.functions[name as keyof VpcPeeringStack['functions']].node.defaultChild as never,
+        )
+      ].Properties as { Timeout: number; Environment?: { Variables?: Record<string, string> } };
+
+    // Act
+    const rates = Object.fromEntries(
+      HANDLERS.map(({ name }) => [
+        name,
+        propertiesOf(name).Environment?.Variables?.PEER_FANOUT_STARTS_PER_SECOND,
+      ]),
+    );
+
+    // Assess: only those three; the whole fan-out of the largest hub the API admits (1,000
+    // peerings: its starts after the first second's burst) within the deletion's stream function and
+    // the update's event function, with a third of each left for the listing and the rest of the run.
+    for (const [name, rate] of Object.entries(rates)) {
+      expect([name, rate]).toEqual([
+        name,
+        fanOut.includes(name) ? String(DEFAULT_PEER_FANOUT_STARTS_PER_SECOND) : undefined,
+      ]);
+    }
+    const peerings = env.ownerLimits().peeringsPerGateway;
+    const fanOutSeconds =
+      (peerings - DEFAULT_PEER_FANOUT_STARTS_PER_SECOND) / DEFAULT_PEER_FANOUT_STARTS_PER_SECOND;
+    for (const name of ['cascade', 'gateway-events']) {
+      expect(fanOutSeconds).toBeLessThan((propertiesOf(name).Timeout * 2) / 3);
+    }
   });
 
   test('the report document runs the same script with --report and takes no parameter', () => {

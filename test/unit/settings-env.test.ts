@@ -13,6 +13,7 @@ const NAMES = [
   'PORT',
   'VPG_STORAGE',
   'VPG_LOCAL_MODE',
+  'PEER_FANOUT_STARTS_PER_SECOND',
 ] as const;
 const saved = Object.fromEntries(NAMES.map((name) => [name, process.env[name]]));
 
@@ -94,6 +95,43 @@ describe('the other settings the runtime reads', () => {
     expect(act).toThrow(ConfigurationError);
     expect(act).toThrow(`Environment variable ${name} ${what}, got`);
   });
+});
+
+describe("the fan-outs' start rate (PEER_FANOUT_STARTS_PER_SECOND)", () => {
+  it('defaults to 25 a second and reads a whole number', () => {
+    // Prepare
+    delete process.env.PEER_FANOUT_STARTS_PER_SECOND;
+    const unset = env.peerFanoutStartsPerSecond();
+    process.env.PEER_FANOUT_STARTS_PER_SECOND = '90';
+    // Act
+    const set = env.peerFanoutStartsPerSecond();
+    // Assess
+    expect([unset, set]).toEqual([25, 90]);
+  });
+
+  it.each([['0'], ['2.5'], ['-1'], ['fast'], ['1e2']])('refuses %j', (raw) => {
+    // Prepare
+    process.env.PEER_FANOUT_STARTS_PER_SECOND = raw;
+    // Act
+    const act = () => env.peerFanoutStartsPerSecond();
+    // Assess
+    expect(act).toThrow(ConfigurationError);
+    expect(act).toThrow(
+      `Environment variable PEER_FANOUT_STARTS_PER_SECOND must be a whole number of at least 1, got ${raw}`,
+    );
+  });
+
+  it.each([['cascade'], ['gateway-events'], ['sweeper']])(
+    'fails the cold start of %s when malformed',
+    (handler) => {
+      // Prepare
+      process.env.PEER_FANOUT_STARTS_PER_SECOND = '0';
+      // Act
+      const load = () => jest.isolateModules(() => require(`../../lambdas/handlers/${handler}`));
+      // Assess
+      expect(load).toThrow('PEER_FANOUT_STARTS_PER_SECOND must be a whole number of at least 1, got 0');
+    },
+  );
 });
 
 describe('a handler reading settings per call', () => {
