@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Arn, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../lambdas/app/secret-names';
-import { ConflictError, NotFoundError } from '../lambdas/core/errors';
+import { CommandFailedError, ConflictError, GatewayGoneError, NotFoundError } from '../lambdas/core/errors';
 import { DEFAULT_PEER_FANOUT_STARTS_PER_SECOND } from '../lambdas/core/fanout-pace';
 import { grantAccess } from './access';
 import { AlarmTopic } from './constructs/alarm-topic';
@@ -21,7 +21,7 @@ import { GatewayEventsBus } from './constructs/gateway-events-bus';
 import { GatewayInstancePolicy } from './constructs/gateway-instance-policy';
 import { PeeringApi } from './constructs/peering-api';
 import { catalogFunctions, type PeeringFunction, setPeerFanoutRate } from './constructs/peering-function';
-import { type ExpectedFailures, PeeringStateMachine } from './constructs/peering-state-machine';
+import { PeeringStateMachine } from './constructs/peering-state-machine';
 import { PeeringTable } from './constructs/peering-table';
 import { StatusReportSchedule } from './constructs/status-report-schedule';
 import { SweepSchedule } from './constructs/sweep-schedule';
@@ -139,22 +139,27 @@ export class VpcPeeringStack extends Stack {
       machineId: string,
       file: string,
       failureMeaning: string,
-      expectedFailures?: ExpectedFailures,
+      expectedErrors?: readonly string[],
     ) =>
       new PeeringStateMachine(this, machineId, {
         definitionFile: join(sourceRoot, 'statemachine', file),
         functions: this.functionsBySubstitution(),
         removalPolicy,
         failureMeaning,
-        expectedFailures,
+        expectedErrors,
       });
-    const couldNotCompensate = 'the workflow could not even compensate';
-    // A refused create (SAME_VPC, overlaps: Validate's uncaught refusal, or Rejected) and a
-    // compensated one (PeeringFailed) end FAILED too, and are the client's answer, not an incident.
-    this.createPeering = workflow('CreatePeering', 'create-peering.asl.json', couldNotCompensate, {
-      refusals: [ConflictError.name, NotFoundError.name],
-      compensatedState: 'PeeringFailed',
-    });
+    // A create ends FAILED by design when it was refused (SAME_VPC, overlaps, a gateway gone:
+    // Validate's uncaught refusal, or Rejected) or when a gateway did not apply its config, or was
+    // deleted meanwhile (compensated: PeeringFailed re-raises the step's error): the client's answer,
+    // not an incident. Any other error (a throttle past the retries, AccessDenied, a defect, a
+    // failed compensation, ItemTooLargeError) is the control plane's own, compensated or not
+    // (docs/DECISIONS.md, "Alarms on the error, the API and the silent loops").
+    this.createPeering = workflow(
+      'CreatePeering',
+      'create-peering.asl.json',
+      "the control plane failed a create (a cause of its own, not the tenant's)",
+      [ConflictError.name, NotFoundError.name, CommandFailedError.name, GatewayGoneError.name],
+    );
     // A delete has no compensation: its peering stays DELETING, and the sweep re-drives it.
     this.deletePeering = workflow(
       'DeletePeering',

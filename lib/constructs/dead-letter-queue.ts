@@ -1,7 +1,9 @@
 /**
  * Where records and events that still fail after their retries are parked, with an alarm that
- * fires on the first one: a message here means a gateway or a peering was left for a human. Also
- * the rule target that parks its failures in one (the gateway events, status reports, sweeper).
+ * fires on each new one (not on the depth: an alarm notifies only when it enters ALARM, so a
+ * second message behind a first one nobody deleted would page nobody), and, for a queue whose
+ * message is the only record of what failed, one before retention drops it. Also the rule target
+ * that parks its failures in one (the gateway events, status reports, sweeper).
  */
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
@@ -16,34 +18,57 @@ export interface DeadLetterQueueProps {
   readonly removalPolicy: RemovalPolicy;
   /** What lands here, for the alarm description. */
   readonly description: string;
+  /**
+   * Nothing else records what a message here says (a lost "VPN Gateway Deleted"): an alarm
+   * `<id>MessageAging` fires once the oldest message is MESSAGE_AGE_ALARM old. Default false.
+   */
+  readonly onlyRecord?: boolean;
 }
 
+const RETENTION = Duration.days(14);
+/** Four days before RETENTION drops the message, to replay it. */
+export const MESSAGE_AGE_ALARM = Duration.days(10);
+
 export class DeadLetterQueue extends Queue {
+  /** `<id>MessageParked`: a message was parked in the last 5 minutes. */
   readonly alarm: Alarm;
 
   constructor(scope: Construct, id: string, props: DeadLetterQueueProps) {
     super(scope, id, {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: RETENTION,
       removalPolicy: props.removalPolicy,
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself the dead-letter destination; nothing consumes it automatically',
     });
-    const alarmId = `${id}NotEmpty`;
+    // SendMessage by EventBridge or by Lambda (a destination, an event source's on-failure) counts
+    // as sent; only SQS's own redrive from a source queue would not, and none feeds these queues.
+    const alarmId = `${id}MessageParked`;
     this.alarm = new Alarm(scope, alarmId, {
       alarmDescription: alarmDescription(alarmId, `${props.description} failed after all retries`),
-      metric: this.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
+      metric: this.metricNumberOfMessagesSent({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+    if (props.onlyRecord) {
+      const agingId = `${id}MessageAging`;
+      new Alarm(scope, agingId, {
+        alarmDescription: alarmDescription(
+          agingId,
+          `A message has waited ${MESSAGE_AGE_ALARM.toDays()} days in ${id}, which drops it at ${RETENTION.toDays()}`,
+        ),
+        metric: this.metricApproximateAgeOfOldestMessage({ period: Duration.hours(1), statistic: 'Maximum' }),
+        threshold: MESSAGE_AGE_ALARM.toSeconds(),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
   }
 }
 

@@ -103,6 +103,8 @@ export class GatewayEventsBus extends EventBus {
       description: 'A gateway event',
       removalPolicy,
       retryAttempts: 8,
+      // Nothing re-drives a parked "Deleted" or "Updated": the message is all that is left of it.
+      onlyRecord: true,
     });
     this.deadLetterQueue = target.deadLetterQueue;
     new Rule(scope, 'GatewayEventsRule', {

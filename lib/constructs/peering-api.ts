@@ -1,7 +1,9 @@
 /**
  * The public REST API: a Cognito user pool (the `admin` group marks administrators, docs/CONTRACT.md#authentication-and-visibility)
  * authorizes every route under /v1; GET /health is open. All routes reach the api Lambda through
- * proxy integrations, which does its own routing and input validation.
+ * proxy integrations, which does its own routing and input validation. Alarms beside it page when
+ * the API fails its callers (README.md, "Alarms": ApiUnhandledErrors, ApiServerErrorRate,
+ * ApiFunctionErrors, ApiFunctionThrottled).
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
@@ -15,11 +17,20 @@ import {
   ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  MathExpression,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { AccountRecovery, UserPool, type UserPoolClient, UserPoolGroup } from 'aws-cdk-lib/aws-cognito';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
+import { alarmDescription } from './alarm-runbook';
+import { logLineCount } from './log-line-count';
 
 export const ADMIN_GROUP = 'admin';
 /** The one stage (CDK's default name); named here because its execution log group is too. */
@@ -114,8 +125,22 @@ const GATEWAY_ANSWERS: readonly GatewayAnswer[] = [
   { id: 'Default5xx', type: ResponseType.DEFAULT_5XX, code: 'INTERNAL_ERROR', message: 'Internal error' },
 ];
 
+/** The line lambdas/http/errors.ts writes for every 500 it answers (a thrown error it did not expect). */
+export const UNHANDLED_ERROR_MESSAGE = 'Unhandled error in the API';
+/**
+ * The stage's 5xx share that pages: a tenth of at least 20 requests, in 2 of 3 five-minute
+ * periods. A 502 PEERING_FAILED or PUSH_FAILED (a tenant's gateway did not apply) is a 5xx by
+ * design, so a count would page for one tenant's retries; a share of all traffic over ten
+ * minutes is the control plane's (docs/DECISIONS.md, "Alarms on the error, the API and the silent loops").
+ */
+const SERVER_ERROR_RATE = { share: 0.1, leastRequests: 20, periods: 3, breaching: 2 };
+
 export interface PeeringApiProps {
-  readonly handler: IFunction;
+  /**
+   * With its own log group (the `logGroup` prop, as every PeeringFunction has): ApiUnhandledErrors
+   * filters its lines; without one, CDK would add a LogRetention resource for `/aws/lambda/…`.
+   */
+  readonly handler: LambdaFunction;
   /** The console's origin (lib/constructs/console-hosting.ts): the only origin CORS allows. */
   readonly consoleOrigin?: string;
   /** Of the user pool and the access log group. */
@@ -240,6 +265,7 @@ export class PeeringApi extends Construct {
     });
     this.answerInTheEnvelope(props.consoleOrigin);
     if (props.consoleOrigin) this.allowConsolePreflights();
+    this.alarmOnFailedCallers(scope, props.handler);
 
     const stack = Stack.of(this);
     // No trailing slash, so clients append `/v1/...` and `/health` as the contract spells them.
@@ -266,6 +292,66 @@ export class PeeringApi extends Construct {
         },
       });
     }
+  }
+
+  /**
+   * Beside this construct, in `scope`: the handler answers every error it throws (500, and a line
+   * UNHANDLED_ERROR_MESSAGE), so the function's Errors count only what it could not answer (a
+   * timeout, a crash at init); a throttled function and API Gateway's own failures show only in the
+   * stage's 5XXError.
+   */
+  private alarmOnFailedCallers(scope: Construct, handler: LambdaFunction): void {
+    const period = Duration.minutes(5);
+    const anyIn = (alarmId: string, what: string, metric: IMetric) =>
+      new Alarm(scope, alarmId, {
+        alarmDescription: alarmDescription(alarmId, what),
+        metric,
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    anyIn(
+      'ApiUnhandledErrors',
+      'The API answered 500 to an error it did not expect',
+      logLineCount(scope, 'ApiUnhandledErrorLines', {
+        logGroup: handler.logGroup,
+        period,
+        filterPattern: FilterPattern.stringValue('$.message', '=', UNHANDLED_ERROR_MESSAGE),
+      }),
+    );
+    anyIn(
+      'ApiFunctionErrors',
+      'The api function failed an invocation it could not answer (a timeout, a crash at init)',
+      handler.metricErrors({ period, statistic: 'Sum' }),
+    );
+    anyIn(
+      'ApiFunctionThrottled',
+      'The api function was throttled: API calls were refused',
+      handler.metricThrottles({ period, statistic: 'Sum' }),
+    );
+    const stage = this.api.deploymentStage;
+    const { share, leastRequests, periods, breaching } = SERVER_ERROR_RATE;
+    const alarmId = 'ApiServerErrorRate';
+    new Alarm(scope, alarmId, {
+      alarmDescription: alarmDescription(
+        alarmId,
+        `More than ${share * 100} % of the API's answers were 5xx in ${breaching} of ${periods} periods`,
+      ),
+      metric: new MathExpression({
+        expression: `IF(requests >= ${leastRequests}, errors / requests, 0)`,
+        usingMetrics: {
+          errors: stage.metricServerError({ period, statistic: 'Sum' }),
+          requests: stage.metricCount({ period, statistic: 'SampleCount' }),
+        },
+        period,
+      }),
+      threshold: share,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: periods,
+      datapointsToAlarm: breaching,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
   }
 
   /** CORS preflights need no token. */

@@ -4,31 +4,20 @@
  * partition, maps each other name the file uses to a function, refuses to synthesize when one is
  * unknown, and lets the machine invoke exactly the functions its definition names. An alarm
  * beside it fires on any failed execution, or, for a workflow whose failures are mostly expected
- * outcomes (`expectedFailures`), only on the others.
+ * outcomes (`expectedErrors`), only on those that failed with another error.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { Aws, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  type IMetric,
-  MathExpression,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Aws, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import {
-  FilterPattern,
-  type IFilterPattern,
-  LogGroup,
-  MetricFilter,
-  RetentionDays,
-} from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { INTEGRATION_SUBSTITUTIONS, integrationSubstitutions } from '../../statemachine/build';
 import { alarmDescription } from './alarm-runbook';
+import { logLineCount } from './log-line-count';
 
 /** The distinct `${Name}` placeholders of an ASL text, in order of first use. */
 export function aslSubstitutionNames(asl: string): string[] {
@@ -44,18 +33,11 @@ export interface PeeringStateMachineProps {
   readonly removalPolicy: RemovalPolicy;
   /** What a failed execution means, for the description of the alarm `<id>ExecutionsFailed`. */
   readonly failureMeaning: string;
-  /** Failures that are outcomes, not incidents: the alarm leaves them out. */
-  readonly expectedFailures?: ExpectedFailures;
-}
-
-/**
- * How a workflow ends FAILED when nothing is left for a human: refused (an uncaught error, or a Fail
- * state, named one of `refusals`) or compensated (through the Fail state `compensatedState`, which
- * carries the original error, whatever its name).
- */
-export interface ExpectedFailures {
-  readonly refusals: readonly string[];
-  readonly compensatedState: string;
+  /**
+   * The error names of failures that are outcomes, not incidents (a refusal, a gateway that did not
+   * apply): the alarm counts, from the execution log, only the executions that failed with another.
+   */
+  readonly expectedErrors?: readonly string[];
 }
 
 export class PeeringStateMachine extends StateMachine {
@@ -99,8 +81,18 @@ export class PeeringStateMachine extends StateMachine {
     const alarmId = `${id}ExecutionsFailed`;
     new Alarm(scope, alarmId, {
       alarmDescription: alarmDescription(alarmId, `${id} executions failed: ${props.failureMeaning}`),
-      metric: props.expectedFailures
-        ? unexpectedFailures(scope, id, logGroup, period, props.definitionFile, props.expectedFailures)
+      metric: props.expectedErrors
+        ? // One event per history event: `type`, and `details.error` for ExecutionFailed.
+          logLineCount(scope, `${id}FailedUnexpectedly`, {
+            logGroup,
+            period,
+            filterPattern: FilterPattern.all(
+              FilterPattern.stringValue('$.type', '=', 'ExecutionFailed'),
+              ...props.expectedErrors.map((error) =>
+                FilterPattern.stringValue('$.details.error', '!=', error),
+              ),
+            ),
+          })
         : this.metricFailed({ period, statistic: 'Sum' }),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -108,57 +100,6 @@ export class PeeringStateMachine extends StateMachine {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }
-}
-
-/**
- * Failed executions that were neither refused nor compensated, from the execution log (one JSON
- * event per history event: `type`, and `details.error` or `details.name`): the failures whose
- * error is not a refusal, minus the entries into the compensated Fail state. An execution fails
- * milliseconds after it enters a Fail state, so both land in the same period but at its very edge.
- */
-function unexpectedFailures(
-  scope: Construct,
-  id: string,
-  logGroup: LogGroup,
-  period: Duration,
-  definitionFile: string,
-  { refusals, compensatedState }: ExpectedFailures,
-): IMetric {
-  const { States: states } = JSON.parse(readFileSync(definitionFile, 'utf8')) as {
-    States: Record<string, { Type?: string }>;
-  };
-  if (states[compensatedState]?.Type !== 'Fail') {
-    throw new Error(`${basename(definitionFile)} has no Fail state ${compensatedState}`);
-  }
-  const count = (name: string, filterPattern: IFilterPattern) =>
-    new MetricFilter(scope, `${id}${name}`, {
-      logGroup,
-      filterPattern,
-      metricNamespace: `VpcPeering/${Stack.of(scope).stackName}`,
-      metricName: `${id}${name}`,
-      metricValue: '1',
-    }).metric({ period, statistic: 'Sum' });
-  return new MathExpression({
-    // A period without a compensation has no datapoint: 0. One without a failure: no alarm.
-    expression: 'failed - FILL(compensated, 0)',
-    usingMetrics: {
-      failed: count(
-        'FailedUnrefused',
-        FilterPattern.all(
-          FilterPattern.stringValue('$.type', '=', 'ExecutionFailed'),
-          ...refusals.map((error) => FilterPattern.stringValue('$.details.error', '!=', error)),
-        ),
-      ),
-      compensated: count(
-        'Compensated',
-        FilterPattern.all(
-          FilterPattern.stringValue('$.type', '=', 'FailStateEntered'),
-          FilterPattern.stringValue('$.details.name', '=', compensatedState),
-        ),
-      ),
-    },
-    period,
-  });
 }
 
 /** The function of each of `names` that is no integration's, by name; throws on an unknown one. */

@@ -10,13 +10,21 @@
  * steps keep the rest), Lambda queues what waits, and an event older than a period is parked with
  * the failed ones, its alarm saying the reports outrun that concurrency: the next period brings a
  * newer report anyway.
+ *
+ * A report that never succeeded (an unreachable instance, a broken report document) is dropped
+ * with a WARN, and drift repair, which starts from stored reports, stops with it: a heartbeat
+ * alarm pages when no report at all was stored for two periods.
  */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import type { CfnFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { reportInvocationsPattern } from '../../lambdas/shared/event-patterns';
+import { alarmDescription } from './alarm-runbook';
 import { deadLetteredRuleTarget } from './dead-letter-queue';
+import { logLineCount } from './log-line-count';
 
 /**
  * The reserved concurrency README recommends for a fleet (stack prop `statusReportConcurrency`).
@@ -26,6 +34,10 @@ import { deadLetteredRuleTarget } from './dead-letter-queue';
  * 100 unreserved, so a new account (a quota of 10) could not deploy the stack at all.
  */
 export const FLEET_STATUS_REPORT_CONCURRENCY = 200;
+/** The INFO line lambdas/handlers/status-reports.ts writes for each report it stored. */
+export const REPORT_STORED_MESSAGE = 'status report stored';
+/** Periods without one stored report before the heartbeat pages: one late report is no outage. */
+const SILENT_PERIODS = 2;
 /** SSM's least TimeoutSeconds (SendCommand). */
 const SSM_LEAST_DELIVERY = Duration.seconds(30);
 /** The least and most event age EventBridge's retry policy and Lambda's asynchronous queue both take. */
@@ -90,6 +102,23 @@ export class StatusReportSchedule extends Rule {
       description: 'Finished status report invocations on the VPC peering gateway instances',
       eventPattern: { source: pattern.source, detailType: pattern['detail-type'], detail: pattern.detail },
       targets: [target],
+    });
+    // Missing data (no line at all, not even a dropped report's) is the outage itself: breaching.
+    const alarmId = 'StatusReportsStopped';
+    new Alarm(scope, alarmId, {
+      alarmDescription: alarmDescription(
+        alarmId,
+        `No gateway status report was stored for ${SILENT_PERIODS} report periods: status and drift repair stopped fleet-wide`,
+      ),
+      metric: logLineCount(scope, 'StatusReportsStored', {
+        logGroup: props.handler.logGroup,
+        period: props.interval,
+        filterPattern: FilterPattern.stringValue('$.message', '=', REPORT_STORED_MESSAGE),
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: SILENT_PERIODS,
+      treatMissingData: TreatMissingData.BREACHING,
     });
   }
 }

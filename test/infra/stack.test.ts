@@ -22,8 +22,10 @@ import { defineApp } from '../../lib/app';
 import { ALARM_RUNBOOK } from '../../lib/constructs/alarm-runbook';
 import { bundleHandler } from '../../lib/constructs/bundling';
 import { SOURCE_INSTANCE } from '../../lib/constructs/gateway-instance-policy';
+import { UNHANDLED_ERROR_MESSAGE } from '../../lib/constructs/peering-api';
 import { bundleBatchDirs } from '../../lib/constructs/peering-function';
 import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine';
+import { REPORT_STORED_MESSAGE } from '../../lib/constructs/status-report-schedule';
 import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
 import type { VpcPeeringStack } from '../../lib/vpc-peering-stack';
 import { INTEGRATION_SUBSTITUTIONS } from '../../statemachine/build';
@@ -52,6 +54,25 @@ function statementsOf(
   return Object.values(policies).flatMap(
     (policy) => (policy.Properties.PolicyDocument as { Statement: never[] }).Statement,
   );
+}
+
+/** The pattern of the metric filter `metricName` on the log group `logGroupId` (a construct id). */
+function filterOn(logGroupId: string, metricName: string): unknown {
+  const logs = stack.getLogicalId(stack.node.findChild(logGroupId).node.defaultChild as never);
+  const filters = template.findResources('AWS::Logs::MetricFilter', {
+    Properties: { LogGroupName: { Ref: logs } },
+  }) as Resources;
+  return Object.values(filters).find(
+    (filter) =>
+      (filter.Properties.MetricTransformations as Array<{ MetricName: string }>)[0]?.MetricName ===
+      metricName,
+  )?.Properties.FilterPattern;
+}
+
+/** The properties of the alarm `alarmId` (a construct id). */
+function alarmOn(alarmId: string): Record<string, unknown> {
+  const alarm = stack.node.findChild(alarmId).node.defaultChild as never;
+  return (template.toJSON().Resources as Resources)[stack.getLogicalId(alarm)]?.Properties ?? {};
 }
 
 /** The handlers' functions; CDK's own (the console's BucketDeployment handler) are left out. */
@@ -1085,45 +1106,159 @@ describe('API', () => {
 });
 
 describe('operations', () => {
-  test('alarms on failed executions and on any message in a dead-letter queue', () => {
+  test('alarms on failed executions, and on each new message in a dead-letter queue (not on its depth)', () => {
     // Assess
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed' }, 2);
     template.resourcePropertiesCountIs(
       'AWS::CloudWatch::Alarm',
       {
-        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        MetricName: 'NumberOfMessagesSent',
+        Statistic: 'Sum',
+        Period: 300,
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
       },
       4,
     );
+    template.resourcePropertiesCountIs(
+      'AWS::CloudWatch::Alarm',
+      { MetricName: 'ApproximateNumberOfMessagesVisible' },
+      0,
+    );
   });
 
-  test('a create alarms only when it failed neither refused nor compensated', () => {
+  test('a parked gateway event alarms again before the queue drops it (10 of its 14 days)', () => {
     // Prepare
-    const logs = stack.getLogicalId(stack.node.findChild('CreatePeeringLogs').node.defaultChild as never);
-    const filters = template.findResources('AWS::Logs::MetricFilter', {
-      Properties: { LogGroupName: { Ref: logs } },
-    }) as Resources;
-    const patternOf = (metricName: string) =>
-      Object.values(filters).find(
-        (filter) =>
-          (filter.Properties.MetricTransformations as Array<{ MetricName: string }>)[0]?.MetricName ===
-          metricName,
-      )?.Properties.FilterPattern;
+    const dlq = stack.getLogicalId(stack.node.findChild('GatewayEventsDlq').node.defaultChild as never);
+
+    // Assess: the only queue whose message is all that is left of what failed.
+    template.resourcePropertiesCountIs(
+      'AWS::CloudWatch::Alarm',
+      { MetricName: 'ApproximateAgeOfOldestMessage' },
+      1,
+    );
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Threshold: 10 * 24 * 3600,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 24 * 3600 });
+  });
+
+  test('a create alarms on its error name, compensated or not, unless a refusal or a gateway that did not apply', () => {
+    // Assess: AccessDenied, a TypeError, a throttle past the retries, ItemTooLargeError page.
+    expect(filterOn('CreatePeeringLogs', 'CreatePeeringFailedUnexpectedly')).toBe(
+      '{ ($.type = "ExecutionFailed") && ($.details.error != "ConflictError") && ($.details.error != "NotFoundError") && ($.details.error != "CommandFailedError") && ($.details.error != "GatewayGoneError") }',
+    );
+    expect(alarmOn('CreatePeeringExecutionsFailed')).toMatchObject({
+      MetricName: 'CreatePeeringFailedUnexpectedly',
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { Metrics: Match.anyValue() }, 1);
+  });
+
+  test("the API alarms on its unhandled errors, the api function's errors and throttles, and a share of 5xx", () => {
+    // Prepare
+    const fn = stack.getLogicalId(stack.functions.api.node.defaultChild as never);
+    const stage = stack.getLogicalId(stack.api.api.deploymentStage.node.defaultChild as never);
 
     // Assess
-    expect(patternOf('CreatePeeringFailedUnrefused')).toBe(
-      '{ ($.type = "ExecutionFailed") && ($.details.error != "ConflictError") && ($.details.error != "NotFoundError") }',
+    expect(filterOn('ApiFunctionLogs', 'ApiUnhandledErrorLines')).toBe(
+      `{ $.message = "${UNHANDLED_ERROR_MESSAGE}" }`,
     );
-    expect(patternOf('CreatePeeringCompensated')).toBe(
-      '{ ($.type = "FailStateEntered") && ($.details.name = "PeeringFailed") }',
+    expect(alarmOn('ApiUnhandledErrors')).toMatchObject({
+      MetricName: 'ApiUnhandledErrorLines',
+      Threshold: 0,
+    });
+    for (const [alarmId, metricName] of [
+      ['ApiFunctionErrors', 'Errors'],
+      ['ApiFunctionThrottled', 'Throttles'],
+    ] as const) {
+      expect(alarmOn(alarmId)).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn } }],
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    }
+    const rate = alarmOn('ApiServerErrorRate');
+    expect(rate).toMatchObject({
+      Threshold: 0.1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+    });
+    const metrics = rate.Metrics as Array<{ Expression?: string; MetricStat?: Record<string, unknown> }>;
+    expect(metrics.find((metric) => metric.Expression)?.Expression).toBe(
+      'IF(requests >= 20, errors / requests, 0)',
     );
-    const alarm = stack.node.findChild('CreatePeeringExecutionsFailed').node.defaultChild as never;
-    const metrics = template.toJSON().Resources[stack.getLogicalId(alarm)].Properties.Metrics as Array<
-      Record<string, unknown>
-    >;
-    expect(metrics.find((metric) => metric.Expression)?.Expression).toBe('failed - FILL(compensated, 0)');
+    const dimensions = [
+      { Name: 'ApiName', Value: Match.anyValue() },
+      { Name: 'Stage', Value: { Ref: stage } },
+    ];
+    expect(metrics.map((metric) => metric.MetricStat).filter(Boolean)).toEqual([
+      expect.objectContaining({ Metric: expect.objectContaining({ MetricName: '5XXError' }), Stat: 'Sum' }),
+      expect.objectContaining({
+        Metric: expect.objectContaining({ MetricName: 'Count' }),
+        Stat: 'SampleCount',
+      }),
+    ]);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ Dimensions: dimensions }) }),
+        }),
+      ]),
+    });
+  });
+
+  test('a sweep whose ERROR lines persist across sweeps pages (3 of 4 sweep periods)', () => {
+    // Assess: the invocation succeeds, so the sweeper's dead-letter queue never sees them.
+    expect(filterOn('SweeperFunctionLogs', 'SweepErrors')).toBe('{ $.level = "ERROR" }');
+    expect(alarmOn('SweepErrorsPersist')).toMatchObject({
+      MetricName: 'SweepErrors',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 4,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  test('no stored status report for two report periods pages, silence included', () => {
+    // Assess: a heartbeat of the report loop, which drift repair runs on.
+    expect(filterOn('StatusReportsFunctionLogs', 'StatusReportsStored')).toBe(
+      `{ $.message = "${REPORT_STORED_MESSAGE}" }`,
+    );
+    expect(alarmOn('StatusReportsStopped')).toMatchObject({
+      MetricName: 'StatusReportsStored',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 2,
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  test('the lines the alarms count are the ones the handlers write', () => {
+    // Prepare
+    const source = (file: string) => readFileSync(join(REPO_ROOT, file), 'utf8');
+
+    // Assess
+    expect(source('lambdas/http/errors.ts')).toContain(`logger.error('${UNHANDLED_ERROR_MESSAGE}'`);
+    expect(source('lambdas/handlers/status-reports.ts')).toContain(`log.info('${REPORT_STORED_MESSAGE}'`);
   });
 
   test('every alarm notifies the alarm topic, which is encrypted and an output', () => {
@@ -1132,7 +1267,7 @@ describe('operations', () => {
     const alarms = template.findResources('AWS::CloudWatch::Alarm') as Resources;
 
     // Assess
-    expect(Object.keys(alarms)).toHaveLength(7);
+    expect(Object.keys(alarms)).toHaveLength(14);
     for (const alarm of Object.values(alarms))
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     template.hasResourceProperties('AWS::SNS::Topic', {
@@ -1150,7 +1285,7 @@ describe('operations', () => {
     const resources = template.toJSON().Resources as Resources;
 
     // Assess
-    expect(alarms).toHaveLength(7);
+    expect(alarms).toHaveLength(14);
     for (const alarm of alarms) {
       const description =
         resources[stack.getLogicalId(alarm.node.defaultChild as never)]?.Properties.AlarmDescription;
