@@ -1,7 +1,8 @@
 /**
  * Allocation cost on DynamoDB Local: our allocator against a naive one (Query every allocation of
  * the gateway, take the first gap, conditional Put), both measured in the same run on a /16 gateway
- * holding 0, 1,000 and 10,000 allocations. Capacity units come from ReturnConsumedCapacity TOTAL.
+ * holding 0, 1,000 and 10,000 allocations. Request units as AWS bills them (bench/aws-request-units.ts:
+ * DynamoDB Local reports a transaction below AWS's price), read and write added up.
  *
  * Ours is addRoadWarrior as the API calls it: with the gateway record the handler already read to
  * authorize the caller, so there is no gateway read. It reserves a random address (conditional
@@ -38,6 +39,7 @@ import { parseRegisterGatewayBody } from '../lambdas/core/schemas';
 import type { GatewayRecord } from '../lambdas/core/types';
 import { env } from '../lambdas/shared/env';
 import { startDynamoDbLocal } from '../runtime/dynamodb-local';
+import { meterAwsRequestUnits, type RequestUnits } from './aws-request-units';
 
 const TABLE = 'bench-allocation';
 const FILLS = [0, 1_000, 10_000];
@@ -47,8 +49,12 @@ const GATEWAY_IP = '100.64.0.1';
 const BATCH = 25;
 const PUBLIC_KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
 
+/** What the client was billed so far (as AWS bills it); each measure takes the difference. */
+const billed: RequestUnits = { readUnits: 0, writeUnits: 0 };
+const billedUnits = (): number => billed.readUnits + billed.writeUnits;
+
 interface Measure {
-  capacityUnitsPerAllocation: number;
+  requestUnitsPerAllocation: number;
   meanMsPerAllocation: number;
 }
 
@@ -58,6 +64,7 @@ export async function benchAllocation(): Promise<Record<string, unknown>> {
   try {
     await ensureTable(client, TABLE);
     const documents = createDocumentClient(client);
+    meterAwsRequestUnits(documents, billed);
     // One unmeasured run first, so JIT warm-up does not land on the first row.
     await measureOurs(documents, 0, 'warm-up');
     const rows = [];
@@ -66,9 +73,11 @@ export async function benchAllocation(): Promise<Record<string, unknown>> {
       const naive = await measureNaive(documents, fill);
       rows.push({
         existingAllocations: fill,
-        oursCapacityUnits: round(ours.capacityUnitsPerAllocation),
-        naiveCapacityUnits: round(naive.capacityUnitsPerAllocation),
-        capacityRatioNaiveOverOurs: round(naive.capacityUnitsPerAllocation / ours.capacityUnitsPerAllocation),
+        oursRequestUnits: round(ours.requestUnitsPerAllocation),
+        naiveRequestUnits: round(naive.requestUnitsPerAllocation),
+        requestUnitRatioNaiveOverOurs: round(
+          naive.requestUnitsPerAllocation / ours.requestUnitsPerAllocation,
+        ),
         oursMeanMs: round(ours.meanMsPerAllocation),
         naiveMeanMs: round(naive.meanMsPerAllocation),
         timeRatioNaiveOverOurs: round(naive.meanMsPerAllocation / ours.meanMsPerAllocation),
@@ -108,15 +117,12 @@ async function measureOurs(
   fill: number,
   gatewayId: string,
 ): Promise<Measure> {
-  let units = 0;
-  const setup = new DynamoRepository(documents, TABLE);
-  const gateway = await registerBenchGateway(setup, gatewayId);
+  const repository = new DynamoRepository(documents, TABLE);
+  const gateway = await registerBenchGateway(repository, gatewayId);
   await seed(documents, gateway.id, fill);
-  const repository = new DynamoRepository(documents, TABLE, {
-    onConsumedCapacity: (used) => (units += used),
-  });
   // Each its own key (a gateway's peers hold distinct keys), made before the clock starts.
   const publicKeys = Array.from({ length: ALLOCATIONS_PER_RUN }, () => generateKeyPair().publicKey);
+  const unitsBefore = billedUnits();
   const started = performance.now();
   for (const [i, publicKey] of publicKeys.entries()) {
     await repository.addRoadWarrior({
@@ -128,29 +134,28 @@ async function measureOurs(
       gateway,
     });
   }
-  return perAllocation(units, performance.now() - started);
+  return perAllocation(billedUnits() - unitsBefore, performance.now() - started);
 }
 
 async function measureNaive(documents: DynamoDBDocumentClient, fill: number): Promise<Measure> {
   const gatewayId = `naive-${fill}`;
   await seed(documents, gatewayId, fill);
   const space = tunnelAddressSpace(SUBNET, GATEWAY_IP);
-  let units = 0;
+  const unitsBefore = billedUnits();
   const started = performance.now();
   for (let i = 0; i < ALLOCATIONS_PER_RUN; i++) {
-    units += await naiveAllocate(documents, gatewayId, space, `rw-${i}`);
+    await naiveAllocate(documents, gatewayId, space, `rw-${i}`);
   }
-  return perAllocation(units, performance.now() - started);
+  return perAllocation(billedUnits() - unitsBefore, performance.now() - started);
 }
 
-/** The allocator this design replaces; returns the capacity units it consumed. */
+/** The allocator this design replaces. */
 async function naiveAllocate(
   documents: DynamoDBDocumentClient,
   gatewayId: string,
   space: TunnelAddressSpace,
   holder: string,
-): Promise<number> {
-  let units = 0;
+): Promise<void> {
   const taken: number[] = [];
   let start: Record<string, unknown> | undefined;
   do {
@@ -164,13 +169,12 @@ async function naiveAllocate(
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
-    units += page.ConsumedCapacity?.CapacityUnits ?? 0;
     for (const item of page.Items ?? [])
       taken.push(space.indexOf(addressOfAllocationSortKey(String(item.sk))));
     start = page.LastEvaluatedKey;
   } while (start);
   const free = firstFreeIndex(0, taken, true, space.capacity) ?? 0;
-  const put = await documents.send(
+  await documents.send(
     new PutCommand({
       TableName: TABLE,
       Item: allocationItem(gatewayId, space.addressAt(free), holder),
@@ -178,7 +182,6 @@ async function naiveAllocate(
       ReturnConsumedCapacity: 'TOTAL',
     }),
   );
-  return units + (put.ConsumedCapacity?.CapacityUnits ?? 0);
 }
 
 /** `count` allocations at the lowest addresses (what a first-gap allocator leaves), by BatchWriteItem. */
@@ -211,7 +214,7 @@ async function seed(documents: DynamoDBDocumentClient, gatewayId: string, count:
 }
 
 const perAllocation = (units: number, elapsedMs: number): Measure => ({
-  capacityUnitsPerAllocation: units / ALLOCATIONS_PER_RUN,
+  requestUnitsPerAllocation: units / ALLOCATIONS_PER_RUN,
   meanMsPerAllocation: elapsedMs / ALLOCATIONS_PER_RUN,
 });
 

@@ -1,9 +1,12 @@
 /**
  * Section: the busy hub. 100 creates from one hub to 100 spokes, all sent at once through the API
  * on the embedded runtime (files hosts), then the time until everything settled and how many
- * peerings did not end ACTIVE. Baseline in the same run: 10 creates from another hub, sent at once
- * (the ratio is time per peering, 100 against 10: flat means a create does not wait for the others'
- * checks). Each spoke adds its own /16 VPC and a /24 tunnel subnet of one shared /16 to its hub
+ * peerings did not end ACTIVE. Baseline in the same run: 50 creates from another hub, sent at once,
+ * after one unmeasured create (JIT, first host creation). Goal on the marginal time per peering from
+ * 50 to 100, (T100 − T50) / 50, against T50 / 50: a settle time T(n) ≈ L + n·c (one create's latency,
+ * then the hub's pace) makes the plain per-peering ratio (L/n + c) fall below 1 however c grows, the
+ * marginal time is c itself; flat means a create does not wait for the others' checks. 50 and not
+ * 10: both runs are past the hub's pace. Each spoke adds its own /16 VPC and a /24 tunnel subnet of one shared /16 to its hub
  * (docs/DECISIONS.md "Busy hub: route locks").
  */
 import {
@@ -16,7 +19,7 @@ import {
 } from './harness';
 
 const SPOKES = 100;
-const BASELINE_SPOKES = 10;
+const BASELINE_SPOKES = 50;
 
 async function hubRun(bench: BenchRuntime, prefix: string, spokes: number) {
   const [hub, ...others] = await registerGateways(bench.admin, prefix, spokes + 1);
@@ -46,10 +49,12 @@ async function hubRun(bench: BenchRuntime, prefix: string, spokes: number) {
 export async function benchBusyHub(): Promise<SectionResult> {
   const bench = await startBenchRuntime('files');
   try {
+    const warmUp = await hubRun(bench, 'w', 1);
     const baseline = await hubRun(bench, 'b', BASELINE_SPOKES);
     const hub = await hubRun(bench, 'h', SPOKES);
     const perPeering = hub.settledMs / SPOKES;
     const baselinePerPeering = baseline.settledMs / BASELINE_SPOKES;
+    const marginalPerPeering = (hub.settledMs - baseline.settledMs) / (SPOKES - BASELINE_SPOKES);
     return {
       metrics: [
         {
@@ -59,19 +64,28 @@ export async function benchBusyHub(): Promise<SectionResult> {
           lowerIsBetter: true,
         },
         {
-          metric: 'settle time per peering, 100 vs 10 concurrent on a hub',
+          metric: `marginal settle time per peering, ${BASELINE_SPOKES} → ${SPOKES} vs per peering at ${BASELINE_SPOKES}`,
+          value: round(marginalPerPeering),
+          unit: 'ms',
+          baseline: round(baselinePerPeering),
+          ratio: round(marginalPerPeering / baselinePerPeering),
+          goal: 'flat (≤ 1.5×)',
+          lowerIsBetter: true,
+        },
+        {
+          metric: `settle time per peering, ${SPOKES} vs ${BASELINE_SPOKES} concurrent on a hub`,
           value: round(perPeering),
           unit: 'ms',
           baseline: round(baselinePerPeering),
           ratio: round(perPeering / baselinePerPeering),
-          goal: 'flat (≤ 1.5×)',
+          goal: 'below 1 by L/n; the marginal row is judged',
           lowerIsBetter: true,
         },
         { metric: `peerings not ACTIVE of ${SPOKES}`, value: hub.failures, goal: '0', lowerIsBetter: true },
         { metric: 'create calls answered 4xx/5xx', value: hub.rejectedCalls, goal: '0', lowerIsBetter: true },
       ],
       notes: [WAIT_NOTE, 'files-only hosts: every push runs the real gateway script'],
-      details: { baseline, hub },
+      details: { warmUp, baseline, hub },
     };
   } finally {
     await bench.stop();

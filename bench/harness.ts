@@ -46,7 +46,15 @@ export async function stopAllRuntimes(): Promise<void> {
   await Promise.all([...running].map((bench) => bench.stop()));
 }
 
-export async function startBenchRuntime(hostMode: 'files' | 'wireguard'): Promise<BenchRuntime> {
+/**
+ * `startsAsNpmStart`: DynamoDB Local is started before runtime/main is imported, in its quick JIT
+ * tier, and handed over, as runtime/start.ts (`npm start`) does (docs/DECISIONS.md "Start fast"),
+ * so its boot overlaps the imports; otherwise runtime/main starts it after them, with the full JIT.
+ */
+export async function startBenchRuntime(
+  hostMode: 'files' | 'wireguard',
+  { startsAsNpmStart = false }: { startsAsNpmStart?: boolean } = {},
+): Promise<BenchRuntime> {
   const dataDir = await mkdtemp(join(tmpdir(), 'vpc-peering-bench-'));
   // The push poll bound counts polls; with 20 ms waits keep it near a minute of waiting, as the
   // runtime's default does with its own wait.
@@ -56,10 +64,24 @@ export async function startBenchRuntime(hostMode: 'files' | 'wireguard'): Promis
   process.env.MAX_OPERATIONS_IN_FLIGHT_PER_OWNER ??= '100000';
   process.env.MAX_GATEWAYS_PER_OWNER ??= '100000';
   process.env.CALLER_RATE_PER_SECOND ??= '0';
+  const dynamoDbLocal = startsAsNpmStart
+    ? (await import('../runtime/dynamodb-local')).startDynamoDbLocal({
+        dataDir: join(dataDir, 'dynamodb'),
+        quickStart: true,
+      })
+    : undefined;
+  dynamoDbLocal?.catch(() => {}); // awaited, and so reported, by startRuntime
   // Imported here so the handler modules see the environment startRuntime configures.
   const { startRuntime } = await import('../runtime/main');
   const { silentLog } = await import('../runtime/runtime-log');
-  const runtime = await startRuntime({ port: 0, dataDir, hostMode, waitMs: LOCAL_WAIT_MS, log: silentLog });
+  const runtime = await startRuntime({
+    port: 0,
+    dataDir,
+    hostMode,
+    waitMs: LOCAL_WAIT_MS,
+    log: silentLog,
+    dynamoDbLocal,
+  });
   const bench: BenchRuntime = {
     runtime,
     dataDir,

@@ -2,15 +2,17 @@
  * `npm run bench`: runs every section of bench/sections.ts in order, prints one summary table and
  * writes bench/results/latest.json. Speeds are reported, never asserted: a failed or skipped section
  * is reported and the others still run. Each "lower is better" figure more than 20 % above the
- * previous latest.json is printed as a REGRESSION line.
+ * previous latest.json is printed as a REGRESSION line, for the sections measured on the same machine
+ * with neither run under load (report.ts, incomparability). Each section records its own date,
+ * machine and load: a partial run keeps the other sections as they were measured.
  */
 import '../runtime/polyfills';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { spawnGroup } from '../runtime/process-group';
 import type { SectionResult } from './harness';
-import { formatTable, regressions, type SectionOutcome } from './report';
+import { formatTable, type Machine, notCompared, regressions, type SectionOutcome } from './report';
 import { SECTIONS, type SectionSpec } from './sections';
 
 const RESULTS_DIR = join(__dirname, 'results');
@@ -21,10 +23,23 @@ const STOP_GRACE_MS = 15_000;
 
 async function runSection(section: SectionSpec): Promise<SectionOutcome> {
   const started = performance.now();
+  const date = new Date().toISOString();
+  const loadAtStart = oneMinuteLoad();
+  const measuredOn = () => ({
+    date,
+    machine: machine(),
+    loadAverage: { start: loadAtStart, end: oneMinuteLoad() },
+  });
   process.stderr.write(`\n== ${section.title} …\n`);
   try {
     const result = section.isolated ? await runIsolated(section) : await withTimeout(section);
-    return { name: section.name, title: section.title, seconds: elapsed(started), ...result };
+    return {
+      name: section.name,
+      title: section.title,
+      seconds: elapsed(started),
+      ...result,
+      measuredOn: measuredOn(),
+    };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`   section failed: ${message}\n`);
@@ -34,9 +49,12 @@ async function runSection(section: SectionSpec): Promise<SectionOutcome> {
       seconds: elapsed(started),
       metrics: [],
       error: message,
+      measuredOn: measuredOn(),
     };
   }
 }
+
+const oneMinuteLoad = (): number => Math.round((loadavg()[0] ?? 0) * 100) / 100;
 
 const elapsed = (started: number) => Math.round((performance.now() - started) / 100) / 10;
 
@@ -91,7 +109,7 @@ async function runIsolated(section: SectionSpec): Promise<SectionResult> {
   }
 }
 
-function machine() {
+function machine(): Machine {
   return {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
@@ -126,14 +144,19 @@ async function main(): Promise<void> {
     sections: SECTIONS.flatMap((spec) => [...outcomes, ...kept].filter((o) => o.name === spec.name)),
   };
   const found = regressions(previous?.sections ?? [], outcomes);
+  const skipped = notCompared(previous?.sections ?? [], outcomes);
   process.stdout.write(`\n${formatTable(outcomes)}\n`);
   process.stdout.write(
     found.length === 0
       ? `\nNo regression above 20 % against the previous results${previous ? '' : ' (none found)'}.\n`
       : `\n${found.join('\n')}\n`,
   );
+  if (skipped.length > 0) process.stdout.write(`${skipped.join('\n')}\n`);
   await mkdir(RESULTS_DIR, { recursive: true });
-  await writeFile(LATEST, `${JSON.stringify({ ...report, regressions: found }, null, 2)}\n`);
+  await writeFile(
+    LATEST,
+    `${JSON.stringify({ ...report, regressions: found, notCompared: skipped }, null, 2)}\n`,
+  );
   const m = report.machine;
   process.stdout.write(
     `\nMachine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}. ` +

@@ -105,7 +105,7 @@ export const SECTIONS: SectionSpec[] = [
   },
 ];
 
-/** bench/allocation.ts reports rows of capacity units and times; the table shows its capacity units. */
+/** bench/allocation.ts reports rows of request units (as AWS bills them) and times. */
 async function allocationSection(): Promise<SectionResult> {
   const { benchAllocation } = await import('./allocation');
   const result = await benchAllocation();
@@ -113,11 +113,11 @@ async function allocationSection(): Promise<SectionResult> {
   return {
     metrics: rows.flatMap((row) => [
       {
-        metric: `capacity units per allocation at ${row.existingAllocations} existing`,
-        value: Number(row.oursCapacityUnits),
-        unit: 'CU',
-        baseline: Number(row.naiveCapacityUnits),
-        ratio: Number(row.oursCapacityUnits) / Number(row.naiveCapacityUnits),
+        metric: `request units per allocation as AWS bills it at ${row.existingAllocations} existing`,
+        value: Number(row.oursRequestUnits),
+        unit: 'RU',
+        baseline: Number(row.naiveRequestUnits),
+        ratio: Number(row.oursRequestUnits) / Number(row.naiveRequestUnits),
         goal: 'flat in fill (baseline: naive query-all allocator)',
         lowerIsBetter: true,
       },
@@ -132,7 +132,8 @@ async function allocationSection(): Promise<SectionResult> {
     ]),
     notes: [
       'DynamoDB Local; ours is a whole road-warrior add (reservation + peer entry + gateway counters + public-key item), naive only the allocation',
-      "DynamoDB Local bills a transaction below AWS's 2 WCU per item: priced by AWS, ours is 1 + 3 × 2 = 7 WCU, no read, no index write",
+      'request units (read + write) as AWS bills them, bench/aws-request-units.ts: DynamoDB Local reports a transaction below ' +
+        "AWS's 2 WCU per item, so ours is priced 1 + 3 × 2 = 7 WCU (the reservation, then the three-item transaction), no read, no index write",
     ],
     details: result,
   };

@@ -2,7 +2,10 @@
  * Section 1: create/delete latency of one peering through the API (workflow on the embedded
  * runtime) beside a floor measured in the same run: the same state changes and the same two gateway
  * applies done directly, without Step Functions, Lambda payloads, command polling or API waits.
- * The ratio workflow/floor is the orchestration overhead (goal: at most 2×).
+ * The difference workflow − floor is the orchestration's own cost, and the goal is judged on it:
+ * work both sides share (the writes, renders and applies) cannot move it, where it moves the ratio
+ * (a slower apply lowers workflow/floor). The ratio is printed beside it. The floor leaves out some
+ * product work that the difference therefore counts as orchestration (bench/README.md, section 1).
  */
 import { join } from 'node:path';
 import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
@@ -29,6 +32,12 @@ import {
 } from './harness';
 
 const PEERINGS = 50;
+/**
+ * Goal of workflow − floor, at p50 and p95: the former "≤ 2×" at the floor the section measured on
+ * 2026-12-05 (p50 259–282 ms, p95 325–371 ms), fixed in ms so that shared work cannot move it
+ * (docs/DECISIONS.md, "Benchmarks that cannot mislead").
+ */
+const OVERHEAD_GOAL_MS = 300;
 
 interface Floor {
   repository: Repository;
@@ -87,6 +96,8 @@ export async function benchWorkflowLatency(): Promise<SectionResult> {
         'embedded runtime, hostMode files (the gateway script writes files; no WireGuard)',
         WAIT_NOTE,
         'the API looks at its execution every API_POLL_MS (25 ms in the embedded runtime, 150 ms on AWS)',
+        "the floor leaves out Validate's and Allocate's reads, Activate's writes, the push lease and the applied-generation " +
+          'records: the difference counts them as orchestration',
       ],
       details: { peerings: PEERINGS, samplesMs: roundAll({ ...samples, ...deletes }) },
     };
@@ -159,18 +170,27 @@ async function gateway(d: Floor, id: string): Promise<GatewayRecord> {
 }
 
 function latencyRows(action: string, workflow: number[], floor: number[]): Metric[] {
-  return [50, 95].map((p) => {
+  return [50, 95].flatMap((p): Metric[] => {
     const value = round(percentile(workflow, p));
     const baseline = round(percentile(floor, p));
-    return {
-      metric: `${action} p${p} (API+workflow vs direct floor)`,
-      value,
-      unit: 'ms',
-      baseline,
-      ratio: ratioOf(value, baseline),
-      goal: 'ratio ≤ 2',
-      lowerIsBetter: true,
-    };
+    return [
+      {
+        metric: `${action} p${p} (API+workflow vs direct floor)`,
+        value,
+        unit: 'ms',
+        baseline,
+        ratio: ratioOf(value, baseline),
+        goal: 'judged on the difference below',
+        lowerIsBetter: true,
+      },
+      {
+        metric: `${action} p${p} orchestration: API+workflow − floor`,
+        value: round(value - baseline),
+        unit: 'ms',
+        goal: `≤ ${OVERHEAD_GOAL_MS} ms`,
+        lowerIsBetter: true,
+      },
+    ];
   });
 }
 
