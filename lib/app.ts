@@ -17,6 +17,8 @@ export function defineApp(
     alarmEmail: app.node.tryGetContext('alarmEmail') as string | undefined,
     // `-c statusReportConcurrency=200` (a string): anything but a whole number fails the synth.
     statusReportConcurrency: optionalNumber(app.node.tryGetContext('statusReportConcurrency')),
+    // `-c callerRatePerSecond=0`: no caller throttle, for a test deployment (deploy:local).
+    callerRatePerSecond: optionalNumber(app.node.tryGetContext('callerRatePerSecond')),
     ...props,
     removalPolicy: app.node.tryGetContext('removalPolicy') as RemovalPolicyName | undefined,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
