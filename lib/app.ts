@@ -19,6 +19,8 @@ export function defineApp(
     statusReportConcurrency: optionalNumber(app.node.tryGetContext('statusReportConcurrency')),
     // `-c peerFanoutStartsPerSecond=40`: likewise.
     peerFanoutStartsPerSecond: optionalNumber(app.node.tryGetContext('peerFanoutStartsPerSecond')),
+    // `-c callerRatePerSecond=0`: no caller throttle, for a test deployment (deploy:local).
+    callerRatePerSecond: optionalNumber(app.node.tryGetContext('callerRatePerSecond')),
     ...props,
     removalPolicy: app.node.tryGetContext('removalPolicy') as RemovalPolicyName | undefined,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

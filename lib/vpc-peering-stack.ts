@@ -68,6 +68,21 @@ export interface VpcPeeringStackProps extends StackProps {
   readonly consoleDomainPrefix?: string;
   /** Subscribed to the alarm topic (output `AlarmTopicArn`) when given. */
   readonly alarmEmail?: string;
+  /**
+   * Requests per second one caller may send to one API container (CALLER_RATE_PER_SECOND of the api
+   * function); 0 turns the caller throttle off, for a test deployment the integration suite drives
+   * (README.md, "Integration suite against LocalStack"). Default: the function's own, 20.
+   */
+  readonly callerRatePerSecond?: number;
+}
+
+/** `callerRatePerSecond` context or prop: a whole number of requests per second, 0 for none. */
+export function parseCallerRate(value: number | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`callerRatePerSecond must be a whole number from 0, got ${JSON.stringify(value)}`);
+  }
+  return String(value);
 }
 
 export class VpcPeeringStack extends Stack {
@@ -219,6 +234,8 @@ export class VpcPeeringStack extends Stack {
       consoleOrigin: this.console.origin,
     });
     this.functions.api.addEnvironment('CONSOLE_ORIGIN', this.console.origin);
+    const callerRate = parseCallerRate(props.callerRatePerSecond);
+    if (callerRate !== undefined) this.functions.api.addEnvironment('CALLER_RATE_PER_SECOND', callerRate);
     this.console.publish({
       apiUrl: this.api.url,
       apiOrigin: this.api.origin,

@@ -41,7 +41,7 @@ export const localEnv = {
   localDataDir: () => optional('DATA_DIR', '.local'),
   localAuthSecret: () => process.env.LOCAL_AUTH_SECRET || undefined,
   localStorage: () => oneOf('VPG_STORAGE', ['dynamodb', 'memory'], 'dynamodb'),
-  localHostMode: () => oneOf('VPG_LOCAL_MODE', ['auto', 'files'], 'auto'),
+  localHostMode: () => oneOf('VPG_LOCAL_MODE', ['auto', 'files', 'unmanaged'], 'auto'),
   /**
    * The same period as the embedded runtime's report timer: bounded by what a timer holds (on AWS
    * it is a schedule's rate, unbounded here).

@@ -52,7 +52,7 @@ import {
   writeRunRecord,
 } from './run-record';
 import { errorFields, type RuntimeLog, runtimeLog } from './runtime-log';
-import { readRuntimeSettings } from './settings';
+import { type LocalHostMode, readRuntimeSettings } from './settings';
 import { STEP_FUNCTIONS } from './step-functions';
 import { startStreamPoller } from './stream-poller';
 import { assertStrongAuthSecret, mintToken, persistentAuthSecret, signInLink } from './tokens';
@@ -62,7 +62,7 @@ export interface RuntimeOptions {
   port?: number;
   dataDir?: string;
   authSecret?: string;
-  hostMode?: 'auto' | 'wireguard' | 'files';
+  hostMode?: LocalHostMode;
   /** Wait states and retry intervals of the workflows, shortened locally. */
   waitMs?: number;
   /**
@@ -171,7 +171,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       dataDir,
       secretsDir,
       secretsDirOf: (instanceId) => instanceSecrets.directoryOf(instanceId),
-      mode: settings.hostMode,
+      // Unmanaged: no host is ever built (LocalCommandBus runs no command), files mode builds nothing.
+      mode: settings.hostMode === 'unmanaged' ? 'files' : settings.hostMode,
       log,
     });
     writeRunRecord(dataDir, {
@@ -187,6 +188,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       hosts,
       async (gatewayId) => repository().getGateway(gatewayId),
       announce,
+      { unmanagedInstances: settings.hostMode === 'unmanaged' },
     );
     const waitMs = options.waitMs ?? 250;
     const workflows = new LocalWorkflowEngine({

@@ -9,11 +9,17 @@
 import { env } from '../lambdas/shared/env';
 import { localEnv } from './local-env';
 
+/**
+ * Gateway hosts: wireguard or files (auto picks), or unmanaged: no instance is managed, so every
+ * push fails as on a deployment without gateway agents (runtime/hosts/command-bus.ts).
+ */
+export type LocalHostMode = 'auto' | 'wireguard' | 'files' | 'unmanaged';
+
 /** What the runtime's options may set instead of the environment (RuntimeOptions in runtime/main.ts). */
 export interface SettingOverrides {
   port?: number;
   storage?: 'dynamodb' | 'memory';
-  hostMode?: 'auto' | 'wireguard' | 'files';
+  hostMode?: LocalHostMode;
   statusReportIntervalMs?: number;
   sweepIntervalMs?: number;
   stalledPeeringBoundMs?: number;
@@ -22,7 +28,7 @@ export interface SettingOverrides {
 export interface RuntimeSettings {
   port: number;
   storage: 'dynamodb' | 'memory';
-  hostMode: 'auto' | 'wireguard' | 'files';
+  hostMode: LocalHostMode;
   statusReportIntervalMs: number;
   sweepIntervalMs: number;
 }

@@ -5,7 +5,9 @@
  * host, and each finished invocation is announced (`onReportFinished`), as SSM announces it on
  * EventBridge. A teardown runs the script's `--teardown` on the host, after every command sent to
  * it before, and then destroys the host, as the gateway product terminates a deleted gateway's
- * instance.
+ * instance. With `unmanagedInstances`, the bus plays a deployment whose instance ids name no managed
+ * instance (LocalStack, or AWS with made-up ids: README, "Integration suite against LocalStack"): it
+ * answers every command as the SSM adapter sees SSM answer one (lambdas/adapters/ssm).
  */
 import { randomUUID } from 'node:crypto';
 import type { ApplyCommand, CommandBus, CommandStatus, TeardownCommand } from '../../lambdas/app/ports';
@@ -41,6 +43,19 @@ export const LOCAL_REPORTS_IN_FLIGHT = 4;
 export interface LocalCommandBusOptions {
   /** The clock of `endedAt` (tests). */
   now?: () => number;
+  /** No instance is managed: no host is ever built, and no command runs (VPG_LOCAL_MODE=unmanaged). */
+  unmanagedInstances?: boolean;
+}
+
+/**
+ * What SendCommand throws for an instance id that is no managed instance: the SDK's error name,
+ * which the SSM adapter passes through unchanged (not transient), so a push fails at once.
+ */
+export class InvalidInstanceIdError extends Error {
+  override readonly name = 'InvalidInstanceId';
+  constructor(instanceId: string) {
+    super(`Instance ${instanceId} is not a managed instance`);
+  }
 }
 
 /** A finished invocation of the report command. */
@@ -59,6 +74,7 @@ export class LocalCommandBus implements CommandBus {
   /** Injected failures (tests): the next command to the instance fails with this reason. */
   private readonly failures = new Map<string, string>();
   private readonly now: () => number;
+  private readonly unmanagedInstances: boolean;
 
   constructor(
     private readonly hosts: LocalHosts,
@@ -67,9 +83,11 @@ export class LocalCommandBus implements CommandBus {
     options: LocalCommandBusOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.unmanagedInstances = options.unmanagedInstances ?? false;
   }
 
   async send(command: ApplyCommand): Promise<string> {
+    if (this.unmanagedInstances) throw new InvalidInstanceIdError(command.instanceId);
     const id = randomUUID();
     this.enqueue(id, command.instanceId, (invocation) => this.execute(invocation, command));
     return id;
@@ -77,6 +95,8 @@ export class LocalCommandBus implements CommandBus {
 
   /** Always sent: whether the instance has a host is known when the command's turn comes. */
   async teardown(command: TeardownCommand): Promise<string | undefined> {
+    // The SSM adapter sends nothing for an instance SSM does not manage (InvalidInstanceId).
+    if (this.unmanagedInstances) return undefined;
     const id = randomUUID();
     this.enqueue(id, command.instanceId, async (invocation) => {
       const { instanceId, gatewayId, generation } = command;

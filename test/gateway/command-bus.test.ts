@@ -47,6 +47,33 @@ describe('LocalCommandBus', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('with unmanagedInstances, answers as SSM does for an unmanaged instance: no push, no teardown, no host', async () => {
+    // Prepare
+    const unmanaged = new LocalCommandBus(
+      hosts,
+      async (id) => (id === gateway.id ? gateway : undefined),
+      undefined,
+      {
+        unmanagedInstances: true,
+      },
+    );
+
+    // Act
+    const sent = unmanaged.send(command(1));
+    const teardown = await unmanaged.teardown({
+      instanceId: gateway.instanceId,
+      gatewayId: gateway.id,
+      generation: 1,
+    });
+    await unmanaged.requestReports();
+    await unmanaged.idle();
+
+    // Assess: the SDK's error name, which the SSM adapter passes through (not transient).
+    await expect(sent).rejects.toMatchObject({ name: 'InvalidInstanceId' });
+    expect(teardown).toBeUndefined();
+    expect(hosts.instanceIds()).toEqual([]);
+  });
+
   it('creates the host on first use and ends Success with the report as output', async () => {
     // Act
     const id = await bus.send(command(1));

@@ -133,6 +133,26 @@ describe('Lambda functions', () => {
     });
   });
 
+  test("the caller throttle is the api function's own unless callerRatePerSecond says (0: off, for a test deployment)", () => {
+    // Prepare: the context `npm run deploy:local` gives; no stack is bundled again (the default one was).
+    const testApp = new App({ context: { callerRatePerSecond: '0', 'aws:cdk:bundling-stacks': [] } });
+
+    // Act
+    const testStack = defineApp(testApp);
+    const variablesOf = (built: VpcPeeringStack, name: 'api' | 'sweeper') =>
+      Template.fromStack(built).toJSON().Resources[
+        built.getLogicalId(built.functions[name].node.defaultChild as never)
+      ].Properties.Environment.Variables as Record<string, string>;
+
+    // Assess
+    expect(variablesOf(testStack, 'api').CALLER_RATE_PER_SECOND).toBe('0');
+    expect(variablesOf(testStack, 'sweeper').CALLER_RATE_PER_SECOND).toBeUndefined();
+    expect(variablesOf(stack, 'api').CALLER_RATE_PER_SECOND).toBeUndefined();
+    expect(() =>
+      defineApp(new App({ context: { callerRatePerSecond: '-1', 'aws:cdk:bundling-stacks': [] } })),
+    ).toThrow(/callerRatePerSecond must be a whole number from 0/);
+  });
+
   // Both take a gateway's update lease: gateway-events for an update, the sweeper for an owed walk.
   test.each(['gateway-events', 'sweeper'] as const)(
     "%s stops before a gateway's update lease expires",

@@ -2,11 +2,22 @@
  * Authentication and visibility on every route (docs/CONTRACT.md#authentication-and-visibility): anonymous and forged tokens 401,
  * another user 404 (never 403, nothing to enumerate; 403 only on the admin-only route), the owner
  * and an admin allowed. Refused calls must leave everything as it was. The caller throttle is off
- * here (its 429 is tested in test/api/limits.test.ts): the state snapshots walk every list page.
+ * here (its 429 is tested in test/api/limits.test.ts): the state snapshots walk every list page. A
+ * deployment's throttle is its own (README.md, "Integration suite against LocalStack"); list walks
+ * wait out its 429s.
  */
 import { randomBytes } from 'node:crypto';
 import { mintToken } from '../../runtime/tokens';
-import { assertNoSecretLeaked, gatewayBody, listAll, peer, peersOf, useTarget } from '../support/integration';
+import {
+  assertNoSecretLeaked,
+  gatewayBody,
+  isThisFilesGateway,
+  isThisFilesPeering,
+  listAll,
+  peer,
+  peersOf,
+  useTarget,
+} from '../support/integration';
 
 process.env.CALLER_RATE_PER_SECOND = '0';
 
@@ -50,7 +61,7 @@ const ROUTES: Record<string, RouteCase> = {
   'POST /v1/gateways': {
     method: 'POST',
     path: () => '/v1/gateways',
-    body: () => gatewayBody('alice'),
+    body: () => gatewayBody(target.users.alice),
     otherUser: 403,
   },
   'GET /v1/gateways': { method: 'GET', path: () => '/v1/gateways', allowed: 200, otherUser: 200 },
@@ -126,10 +137,16 @@ const call = (name: string, token?: string) => {
   return client.call(method, path(), { token, body: body?.() });
 };
 
-/** The state every refused call must leave untouched. */
+/**
+ * The state every refused call must leave untouched: this file's gateways and peerings only, so
+ * other files' work on a shared deployment cannot move it (a refused registration would still show:
+ * its body is this file's, gatewayBody).
+ */
 async function snapshot(): Promise<unknown> {
-  const gateways = await listAll(client, target.tokens.admin, '/v1/gateways');
-  const peerings = await listAll(client, target.tokens.admin, '/v1/vpc-peerings');
+  const gateways = (await listAll(client, target.tokens.admin, '/v1/gateways')).filter(isThisFilesGateway);
+  const peerings = (await listAll(client, target.tokens.admin, '/v1/vpc-peerings')).filter(
+    isThisFilesPeering,
+  );
   return {
     gateways: gateways.map((g: { id: string }) => g.id).sort(),
     peerings: peerings.map((p: { id: string; status: string }) => `${p.id}:${p.status}`).sort(),

@@ -6,51 +6,34 @@
  * number of cases run is printed. The caller throttle is off here (it has its own 429 test in
  * test/api/limits.test.ts) so that the state snapshots are never throttled themselves.
  */
-import { request } from 'node:http';
 import fc from 'fast-check';
-import { type GatewayJson, useTarget } from '../support/integration';
+import { type GatewayJson, isThisFilesGateway, isThisFilesPeering, useTarget } from '../support/integration';
+import { type RawReply, rawRequest } from '../support/raw-request';
 
 process.env.CALLER_RATE_PER_SECOND = '0';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
-const { target, newGateway } = useTarget();
+const { target, client, newGateway } = useTarget();
 
-interface RawReply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** node:http, not fetch: the path goes out exactly as generated (no URL normalisation). */
-function send(
+/** node:http(s), not fetch: the path goes out exactly as generated (no URL normalisation). */
+async function send(
   method: string,
   path: string,
   headers: Record<string, string>,
   body?: string,
 ): Promise<RawReply> {
-  const url = new URL(target.apiUrl);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      // A connection per request: what one odd request leaves on a socket never reaches the next
-      // (the report says why).
-      { host: url.hostname, port: url.port, method, path, headers, timeout: 60_000, agent: false },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        response.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.end(body);
-  });
+  const reply = await rawRequest(target.apiUrl, method, path, headers, body);
+  // A registration the fuzz made is deleted after the file, like the client's own.
+  if (reply.status === 201) client.registered(parsedOrUndefined(reply.body));
+  return reply;
+}
+
+function parsedOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 const ROUTES = [
@@ -182,14 +165,25 @@ test(`the API survives ${RUNS} random requests`, async () => {
   // Prepare
   const own: GatewayJson = await newGateway('alice');
   const others: GatewayJson = await newGateway('bob');
+  // This file's gateways and peerings only (a registration the fuzz makes carries its RUN: its body
+  // is `own`'s with one field changed), so other files' work on a shared deployment cannot move it.
   const snapshot = async (): Promise<string> => {
     const admin = authorization('admin');
-    const replies = await Promise.all(
-      ['/v1/gateways', '/v1/vpc-peerings', `/v1/gateways/${own.id}`, `/v1/gateways/${others.id}`].map((p) =>
-        send('GET', p, admin),
-      ),
+    const [gateways, peerings, ...views] = await Promise.all(
+      [
+        '/v1/gateways?limit=100',
+        '/v1/vpc-peerings?limit=100',
+        `/v1/gateways/${own.id}`,
+        `/v1/gateways/${others.id}`,
+      ].map((p) => send('GET', p, admin)),
     );
-    return replies.map((reply) => reply.body).join('\n');
+    const items = (reply: RawReply | undefined) =>
+      (JSON.parse(reply?.body ?? '{}') as { items?: unknown[] }).items ?? [];
+    return JSON.stringify([
+      items(gateways).filter((g) => isThisFilesGateway(g as GatewayJson)),
+      items(peerings).filter((p) => isThisFilesPeering(p as { gatewayIds: string[] })),
+      ...views.map((reply) => reply.body),
+    ]);
   };
   const { id: _id, name: _name, ...gatewayFields } = own;
   let cases = 0;
@@ -224,16 +218,26 @@ test(`the API survives ${RUNS} random requests`, async () => {
   expect(cases).toBeGreaterThan(0);
 }, 300_000);
 
-test('a DELETE followed by unframed bytes is answered for what was done, not with the 400 of the rest', async () => {
-  // Prepare: node:http sends a DELETE's body with neither content-length nor chunking, so the server
-  // reads a bodiless DELETE and then the body as a second, malformed request (found by the fuzz).
-  const gateway: GatewayJson = await newGateway('alice');
+/**
+ * Embedded only: it tests how the embedded runtime's own HTTP server (runtime/http-front.ts) frames
+ * requests; a deployment's front is API Gateway's, which this test cannot reach in the same way
+ * (README.md, "Integration suite against LocalStack").
+ */
+const embeddedOnly = process.env.API_URL ? test.skip : test;
 
-  // Act
-  const reply = await send('DELETE', `/v1/gateways/${gateway.id}`, authorization('alice'), `['nxM7s"lM`);
+embeddedOnly(
+  'a DELETE followed by unframed bytes is answered for what was done, not with the 400 of the rest',
+  async () => {
+    // Prepare: node:http sends a DELETE's body with neither content-length nor chunking, so the server
+    // reads a bodiless DELETE and then the body as a second, malformed request (found by the fuzz).
+    const gateway: GatewayJson = await newGateway('alice');
 
-  // Assess: the delete was done, and its answer says so.
-  expect(reply.status).toBe(202);
-  const after = await send('GET', `/v1/gateways/${gateway.id}`, authorization('admin'));
-  expect(after.status).toBe(404);
-});
+    // Act
+    const reply = await send('DELETE', `/v1/gateways/${gateway.id}`, authorization('alice'), `['nxM7s"lM`);
+
+    // Assess: the delete was done, and its answer says so.
+    expect(reply.status).toBe(202);
+    const after = await send('GET', `/v1/gateways/${gateway.id}`, authorization('admin'));
+    expect(after.status).toBe(404);
+  },
+);

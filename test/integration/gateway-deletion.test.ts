@@ -1,9 +1,17 @@
 /**
  * Deleting a gateway (event or API) removes its peerings on the remote side too, and the remote
  * side's road-warrior configs stop routing its VPC. The cascade runs from the table's stream,
- * asynchronously: every expectation is polled with a bound.
+ * asynchronously: every expectation is polled with a bound. The cascades start from an ACTIVE
+ * peering, so they run only where the target's gateways apply pushes (whenPushesApply).
  */
-import { assertNoSecretLeaked, eventually, peer, peersOf, useTarget } from '../support/integration';
+import {
+  assertNoSecretLeaked,
+  eventually,
+  peer,
+  peersOf,
+  useTarget,
+  whenPushesApply,
+} from '../support/integration';
 
 const { target, client, newGateway } = useTarget();
 
@@ -47,7 +55,7 @@ async function expectCleanedUp(
   expect((await peersOf(client, target.tokens.alice, survivor.id)).map((p) => p.name)).toEqual(['roamer']);
 }
 
-test('a "VPN Gateway Deleted" event cascades to the remote side', async () => {
+whenPushesApply('a "VPN Gateway Deleted" event cascades to the remote side', async () => {
   const { doomed, survivor, peering } = await peeredPairWithRoadWarrior();
   expect(await allowedIpsOfRoamer(survivor.id)).toContain(String(doomed.vpcCidr));
 
@@ -66,7 +74,7 @@ test('a "VPN Gateway Deleted" event cascades to the remote side', async () => {
   await expectCleanedUp(doomed, survivor, peering.id);
 });
 
-test('DELETE /v1/gateways/{id} cascades the same way', async () => {
+whenPushesApply('DELETE /v1/gateways/{id} cascades the same way', async () => {
   const { doomed, survivor, peering } = await peeredPairWithRoadWarrior();
 
   const reply = await client.call('DELETE', `/v1/gateways/${doomed.id}`, { token: target.tokens.alice });

@@ -1,13 +1,19 @@
-/** VPC peering routes: both sides set up and torn down, every prerequisite check in order, races, idempotency. */
+/**
+ * VPC peering routes: both sides set up and torn down, every prerequisite check in order, races,
+ * idempotency. Tests whose subject is an applied push run only where the target's gateways apply
+ * pushes (whenPushesApply); what a create ends as elsewhere is unapplied-pushes.test.ts's subject.
+ */
 import {
   assertNoSecretLeaked,
   eventually,
+  isThisFilesPeering,
   listAll,
   peer,
   peeringGone,
   peersOf,
   RUN,
   useTarget,
+  whenPushesApply,
 } from '../support/integration';
 
 const { target, client, newGateway } = useTarget();
@@ -29,8 +35,15 @@ async function peeringIdsSeenBy(token: string): Promise<string[]> {
   return (await listAll(client, token, '/v1/vpc-peerings')).map((peering: { id: string }) => peering.id);
 }
 
+/** This file's peerings an admin sees: other files' work on a shared deployment leaves it as it is. */
+async function thisFilesPeeringIds(): Promise<string[]> {
+  return (await listAll(client, target.tokens.admin, '/v1/vpc-peerings'))
+    .filter(isThisFilesPeering)
+    .map((peering: { id: string }) => peering.id);
+}
+
 describe('creating a peering', () => {
-  test('sets up both sides: peers, allowed IPs, endpoints, tunnel addresses, ACTIVE', async () => {
+  whenPushesApply('sets up both sides: peers, allowed IPs, endpoints, tunnel addresses, ACTIVE', async () => {
     const a = await newGateway('alice');
     const b = await newGateway('alice');
 
@@ -81,14 +94,14 @@ describe('creating a peering', () => {
   test("naming another user's gateway is 404 either way round, and nothing is created", async () => {
     const alices = await newGateway('alice');
     const bobs = await newGateway('bob');
-    const before = await peeringIdsSeenBy(target.tokens.admin);
+    const before = await thisFilesPeeringIds();
 
     const remoteNotVisible = await createCall(target.tokens.alice, alices.id, bobs.id);
     const localNotVisible = await createCall(target.tokens.bob, alices.id, bobs.id);
 
     expect(remoteNotVisible.status).toBe(404);
     expect(localNotVisible.status).toBe(404);
-    expect(await peeringIdsSeenBy(target.tokens.admin)).toEqual(before);
+    expect(await thisFilesPeeringIds()).toEqual(before);
   });
 
   test("an admin peering two owners' gateways gets 409 OWNER_MISMATCH", async () => {
@@ -122,7 +135,7 @@ describe('creating a peering', () => {
     ['an injected id', { remoteGatewayId: 'gw-x\n[Peer]' }],
   ])('%s is 400 and creates nothing', async (_what, body) => {
     const a = await newGateway('alice');
-    const before = await peeringIdsSeenBy(target.tokens.admin);
+    const before = await thisFilesPeeringIds();
 
     const reply = await client.call('POST', `/v1/gateways/${a.id}/vpc-peerings`, {
       token: target.tokens.alice,
@@ -131,7 +144,7 @@ describe('creating a peering', () => {
 
     expect(reply.status).toBe(400);
     expect(reply.json.error.code).toBe('VALIDATION_ERROR');
-    expect(await peeringIdsSeenBy(target.tokens.admin)).toEqual(before);
+    expect(await thisFilesPeeringIds()).toEqual(before);
   });
 });
 
@@ -189,43 +202,49 @@ describe('prerequisites, in docs/CONTRACT.md#prerequisites order', () => {
     });
   });
 
-  test('a second peering of the same pair, from either side, is PEERING_ALREADY_EXISTS', async () => {
-    const a = await newGateway('alice');
-    const b = await newGateway('alice');
-    await peer(client, target.tokens.alice, a.id, b.id);
+  whenPushesApply(
+    'a second peering of the same pair, from either side, is PEERING_ALREADY_EXISTS',
+    async () => {
+      const a = await newGateway('alice');
+      const b = await newGateway('alice');
+      await peer(client, target.tokens.alice, a.id, b.id);
 
-    const sameSide = await createCall(target.tokens.alice, a.id, b.id);
-    const otherSide = await createCall(target.tokens.alice, b.id, a.id);
+      const sameSide = await createCall(target.tokens.alice, a.id, b.id);
+      const otherSide = await createCall(target.tokens.alice, b.id, a.id);
 
-    for (const reply of [sameSide, otherSide]) {
+      for (const reply of [sameSide, otherSide]) {
+        expect(reply.status).toBe(409);
+        expect(reply.json.error).toEqual({
+          code: 'PEERING_ALREADY_EXISTS',
+          message: 'A peering already exists between these gateways',
+        });
+      }
+    },
+  );
+
+  whenPushesApply(
+    'a VPC CIDR already routed through the tunnel (common ranges) is ROUTED_CIDR_CONFLICT',
+    async () => {
+      const hub = await newGateway('alice');
+      const first = await newGateway('alice', { vpcCidr: '172.20.0.0/16' });
+      const sameRange = await newGateway('alice', { vpcCidr: '172.20.0.0/16' });
+      await peer(client, target.tokens.alice, hub.id, first.id);
+
+      const reply = await createCall(target.tokens.alice, hub.id, sameRange.id);
+
       expect(reply.status).toBe(409);
-      expect(reply.json.error).toEqual({
-        code: 'PEERING_ALREADY_EXISTS',
-        message: 'A peering already exists between these gateways',
-      });
-    }
-  });
-
-  test('a VPC CIDR already routed through the tunnel (common ranges) is ROUTED_CIDR_CONFLICT', async () => {
-    const hub = await newGateway('alice');
-    const first = await newGateway('alice', { vpcCidr: '172.20.0.0/16' });
-    const sameRange = await newGateway('alice', { vpcCidr: '172.20.0.0/16' });
-    await peer(client, target.tokens.alice, hub.id, first.id);
-
-    const reply = await createCall(target.tokens.alice, hub.id, sameRange.id);
-
-    expect(reply.status).toBe(409);
-    expect(reply.json.error.code).toBe('ROUTED_CIDR_CONFLICT');
-    const candidates = await listAll(
-      client,
-      target.tokens.alice,
-      `/v1/gateways/${hub.id}/peering-candidates`,
-    );
-    const candidate = candidates.find(
-      (item: { gateway: { id: string } }) => item.gateway.id === sameRange.id,
-    );
-    expect(candidate).toMatchObject({ eligible: false, reason: reply.json.error.message });
-  });
+      expect(reply.json.error.code).toBe('ROUTED_CIDR_CONFLICT');
+      const candidates = await listAll(
+        client,
+        target.tokens.alice,
+        `/v1/gateways/${hub.id}/peering-candidates`,
+      );
+      const candidate = candidates.find(
+        (item: { gateway: { id: string } }) => item.gateway.id === sameRange.id,
+      );
+      expect(candidate).toMatchObject({ eligible: false, reason: reply.json.error.message });
+    },
+  );
 
   test('a remote gateway whose key a road-warrior of this gateway holds is PUBLIC_KEY_IN_USE', async () => {
     const a = await newGateway('alice');
@@ -248,7 +267,7 @@ describe('prerequisites, in docs/CONTRACT.md#prerequisites order', () => {
 });
 
 describe('concurrency', () => {
-  test('racing creates from both sides leave exactly one peering', async () => {
+  whenPushesApply('racing creates from both sides leave exactly one peering', async () => {
     const a = await newGateway('alice');
     const b = await newGateway('alice');
 
@@ -277,25 +296,28 @@ describe('concurrency', () => {
 });
 
 describe('Idempotency-Key', () => {
-  test('a repeat returns the first result and creates nothing twice; another body is 409', async () => {
-    const a = await newGateway('alice');
-    const b = await newGateway('alice');
-    const c = await newGateway('alice');
-    const headers = { 'Idempotency-Key': `peer-${RUN}-1` };
+  whenPushesApply(
+    'a repeat returns the first result and creates nothing twice; another body is 409',
+    async () => {
+      const a = await newGateway('alice');
+      const b = await newGateway('alice');
+      const c = await newGateway('alice');
+      const headers = { 'Idempotency-Key': `peer-${RUN}-1` };
 
-    const first = await createCall(target.tokens.alice, a.id, b.id, headers);
-    const repeat = await createCall(target.tokens.alice, a.id, b.id, headers);
-    const reused = await createCall(target.tokens.alice, a.id, c.id, headers);
+      const first = await createCall(target.tokens.alice, a.id, b.id, headers);
+      const repeat = await createCall(target.tokens.alice, a.id, b.id, headers);
+      const reused = await createCall(target.tokens.alice, a.id, c.id, headers);
 
-    expect([201, 202]).toContain(first.status);
-    expect(repeat.status).toBe(first.status);
-    expect(repeat.json).toEqual(first.json);
-    expect(reused.status).toBe(409);
-    expect(reused.json.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
-    expect(await peersOf(client, target.tokens.alice, a.id)).toHaveLength(1);
-  });
+      expect([201, 202]).toContain(first.status);
+      expect(repeat.status).toBe(first.status);
+      expect(repeat.json).toEqual(first.json);
+      expect(reused.status).toBe(409);
+      expect(reused.json.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      expect(await peersOf(client, target.tokens.alice, a.id)).toHaveLength(1);
+    },
+  );
 
-  test('the same key from another user is another request', async () => {
+  whenPushesApply('the same key from another user is another request', async () => {
     const alices = [await newGateway('alice'), await newGateway('alice')];
     const bobs = [await newGateway('bob'), await newGateway('bob')];
     const headers = { 'Idempotency-Key': `peer-${RUN}-shared` };
@@ -308,18 +330,21 @@ describe('Idempotency-Key', () => {
     expect(byBob.json.id).not.toBe(byAlice.json.id);
   });
 
-  test("a create refused for its remote gateway (another owner's) leaves the key free for the corrected body", async () => {
-    const a = await newGateway('alice');
-    const b = await newGateway('alice');
-    const bobs = await newGateway('bob');
-    const headers = { 'Idempotency-Key': `peer-${RUN}-corrected` };
+  whenPushesApply(
+    "a create refused for its remote gateway (another owner's) leaves the key free for the corrected body",
+    async () => {
+      const a = await newGateway('alice');
+      const b = await newGateway('alice');
+      const bobs = await newGateway('bob');
+      const headers = { 'Idempotency-Key': `peer-${RUN}-corrected` };
 
-    const refused = await createCall(target.tokens.alice, a.id, bobs.id, headers);
-    const corrected = await createCall(target.tokens.alice, a.id, b.id, headers);
+      const refused = await createCall(target.tokens.alice, a.id, bobs.id, headers);
+      const corrected = await createCall(target.tokens.alice, a.id, b.id, headers);
 
-    expect(refused.status).toBe(404);
-    expect([201, 202]).toContain(corrected.status);
-  });
+      expect(refused.status).toBe(404);
+      expect([201, 202]).toContain(corrected.status);
+    },
+  );
 
   test('a malformed key is 400', async () => {
     const reply = await createCall(
@@ -341,7 +366,7 @@ describe('deleting a peering', () => {
     await peeringGone(client, target.tokens.alice, peeringId);
   }
 
-  test("DELETE of the remote side's vpc-peering peer removes both sides", async () => {
+  whenPushesApply("DELETE of the remote side's vpc-peering peer removes both sides", async () => {
     const a = await newGateway('alice');
     const b = await newGateway('alice');
     const peering = await peer(client, target.tokens.alice, a.id, b.id);
@@ -355,41 +380,51 @@ describe('deleting a peering', () => {
     expect(await peersOf(client, target.tokens.alice, b.id)).toEqual([]);
   });
 
-  test('DELETE /v1/vpc-peerings/{id} removes both sides; the pair can be peered again', async () => {
-    const a = await newGateway('alice');
-    const b = await newGateway('alice');
-    const peering = await peer(client, target.tokens.alice, a.id, b.id);
+  whenPushesApply(
+    'DELETE /v1/vpc-peerings/{id} removes both sides; the pair can be peered again',
+    async () => {
+      const a = await newGateway('alice');
+      const b = await newGateway('alice');
+      const peering = await peer(client, target.tokens.alice, a.id, b.id);
 
-    const reply = await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, {
-      token: target.tokens.alice,
-    });
-
-    await deletion(reply, peering.id);
-    expect(await peersOf(client, target.tokens.alice, a.id)).toEqual([]);
-    const again = await peer(client, target.tokens.alice, b.id, a.id);
-    expect(again.status).toBe('ACTIVE');
-  });
-
-  test('another user, or a gateway outside the peering, gets 404 and the peering stays', async () => {
-    const a = await newGateway('alice');
-    const b = await newGateway('alice');
-    const outsider = await newGateway('alice');
-    const peering = await peer(client, target.tokens.alice, a.id, b.id);
-
-    const byBob = await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, { token: target.tokens.bob });
-    const viaOutsider = await client.call(
-      'DELETE',
-      `/v1/gateways/${outsider.id}/peers/vpc-peering-${peering.id}`,
-      {
+      const reply = await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, {
         token: target.tokens.alice,
-      },
-    );
+      });
 
-    expect(byBob.status).toBe(404);
-    expect(viaOutsider.status).toBe(404);
-    const still = await client.call('GET', `/v1/vpc-peerings/${peering.id}`, { token: target.tokens.alice });
-    expect(still.json.status).toBe('ACTIVE');
-  });
+      await deletion(reply, peering.id);
+      expect(await peersOf(client, target.tokens.alice, a.id)).toEqual([]);
+      const again = await peer(client, target.tokens.alice, b.id, a.id);
+      expect(again.status).toBe('ACTIVE');
+    },
+  );
+
+  whenPushesApply(
+    'another user, or a gateway outside the peering, gets 404 and the peering stays',
+    async () => {
+      const a = await newGateway('alice');
+      const b = await newGateway('alice');
+      const outsider = await newGateway('alice');
+      const peering = await peer(client, target.tokens.alice, a.id, b.id);
+
+      const byBob = await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, {
+        token: target.tokens.bob,
+      });
+      const viaOutsider = await client.call(
+        'DELETE',
+        `/v1/gateways/${outsider.id}/peers/vpc-peering-${peering.id}`,
+        {
+          token: target.tokens.alice,
+        },
+      );
+
+      expect(byBob.status).toBe(404);
+      expect(viaOutsider.status).toBe(404);
+      const still = await client.call('GET', `/v1/vpc-peerings/${peering.id}`, {
+        token: target.tokens.alice,
+      });
+      expect(still.json.status).toBe('ACTIVE');
+    },
+  );
 
   test('an absent peering is 404', async () => {
     const reply = await client.call('DELETE', `/v1/vpc-peerings/pcx-${RUN}absent`, {
@@ -400,7 +435,7 @@ describe('deleting a peering', () => {
   });
 });
 
-test('gateway status shows what the instance applied after a peering', async () => {
+whenPushesApply('gateway status shows what the instance applied after a peering', async () => {
   const a = await newGateway('alice');
   const b = await newGateway('alice');
   await peer(client, target.tokens.alice, a.id, b.id);
@@ -414,34 +449,37 @@ test('gateway status shows what the instance applied after a peering', async () 
   expect(status.desiredGeneration).toBeGreaterThanOrEqual(status.appliedGeneration);
 });
 
-test('status lists a peering side by name as soon as the create answers, and drops it as soon as the delete is done', async () => {
-  // Prepare
-  const a = await newGateway('alice');
-  const b = await newGateway('alice');
-  const statusOf = async (gatewayId: string) =>
-    (await client.call('GET', `/v1/gateways/${gatewayId}/status`, { token: target.tokens.alice })).json;
-  const peering = await peer(client, target.tokens.alice, a.id, b.id);
-  // Act
-  const whilePeered = await statusOf(a.id);
-  const removal = await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, {
-    token: target.tokens.alice,
-  });
-  if (removal.status === 202) await peeringGone(client, target.tokens.alice, peering.id);
-  const afterDelete = await Promise.all([statusOf(a.id), statusOf(b.id)]);
-  // Assess: no status period in between (the runtime's timer is a minute).
-  expect(peering.status).toBe('ACTIVE');
-  expect(whilePeered.peers).toEqual([
-    expect.objectContaining({
-      name: `vpc-peering-${peering.id}`,
-      type: 'vpc-peering',
-      publicKey: b.publicKey,
-      online: false,
-    }),
-  ]);
-  expect(whilePeered.appliedGeneration).toBe(whilePeered.desiredGeneration);
-  expect([202, 204]).toContain(removal.status);
-  expect(afterDelete.map((status) => status.peers)).toEqual([[], []]);
-});
+whenPushesApply(
+  'status lists a peering side by name as soon as the create answers, and drops it as soon as the delete is done',
+  async () => {
+    // Prepare
+    const a = await newGateway('alice');
+    const b = await newGateway('alice');
+    const statusOf = async (gatewayId: string) =>
+      (await client.call('GET', `/v1/gateways/${gatewayId}/status`, { token: target.tokens.alice })).json;
+    const peering = await peer(client, target.tokens.alice, a.id, b.id);
+    // Act
+    const whilePeered = await statusOf(a.id);
+    const removal = await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, {
+      token: target.tokens.alice,
+    });
+    if (removal.status === 202) await peeringGone(client, target.tokens.alice, peering.id);
+    const afterDelete = await Promise.all([statusOf(a.id), statusOf(b.id)]);
+    // Assess: no status period in between (the runtime's timer is a minute).
+    expect(peering.status).toBe('ACTIVE');
+    expect(whilePeered.peers).toEqual([
+      expect.objectContaining({
+        name: `vpc-peering-${peering.id}`,
+        type: 'vpc-peering',
+        publicKey: b.publicKey,
+        online: false,
+      }),
+    ]);
+    expect(whilePeered.appliedGeneration).toBe(whilePeered.desiredGeneration);
+    expect([202, 204]).toContain(removal.status);
+    expect(afterDelete.map((status) => status.peers)).toEqual([[], []]);
+  },
+);
 
 test('no secret appears in any JSON response of this file', async () => {
   await assertNoSecretLeaked(client, target);

@@ -1,4 +1,9 @@
-/** Road-warrior peers: keys, distinct addresses, config downloads with peered VPCs, injection refused. */
+/**
+ * Road-warrior peers: keys, distinct addresses, config downloads with peered VPCs, injection refused.
+ * A removal answers 204 only once applied, and peered VPCs need an ACTIVE peering: those tests run
+ * where the target's gateways apply pushes (whenPushesApply); elsewhere unapplied-pushes.test.ts
+ * asserts what a removal answers then.
+ */
 import { publicKeyFromPrivateKey } from '../../lambdas/core/keys';
 import {
   assertNoSecretLeaked,
@@ -7,6 +12,7 @@ import {
   peeringGone,
   peersOf,
   useTarget,
+  whenPushesApply,
 } from '../support/integration';
 
 const CLIENT_PUBLIC_KEY = 'HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=';
@@ -119,7 +125,7 @@ test('another user gets 404 on every peer route of a gateway not theirs', async 
   expect((await peersOf(client, target.tokens.alice, gateway.id)).map((p) => p.name)).toEqual(['mine']);
 });
 
-test('deleting a road-warrior: 204, gone from the list, its config 404', async () => {
+whenPushesApply('deleting a road-warrior: 204, gone from the list, its config 404', async () => {
   const gateway = await newGateway('alice');
   await addPeer(gateway.id, { name: 'old-laptop' });
 
@@ -145,7 +151,7 @@ const appliedStatus = (gatewayId: string, generation: number) =>
     return reply.json.appliedGeneration >= generation ? reply.json : undefined;
   });
 
-test('an added and then deleted road-warrior reaches the gateway both times', async () => {
+whenPushesApply('an added and then deleted road-warrior reaches the gateway both times', async () => {
   const gateway = await newGateway('alice');
 
   const added = await addPeer(gateway.id, { name: 'tablet', publicKey: CLIENT_PUBLIC_KEY });
@@ -160,7 +166,7 @@ test('an added and then deleted road-warrior reaches the gateway both times', as
   expect(afterDelete.peers).toEqual([]);
 });
 
-test("the config's AllowedIPs follow the gateway's ACTIVE peerings", async () => {
+whenPushesApply("the config's AllowedIPs follow the gateway's ACTIVE peerings", async () => {
   const gateway = await newGateway('alice');
   const remote = await newGateway('alice');
   await addPeer(gateway.id, { name: 'roamer' });
@@ -233,32 +239,35 @@ test('a config downloaded before the gateway moved is outdated until downloaded 
   expect(renamed).toEqual(refreshed);
 });
 
-test('a config downloaded before a peering is made or deleted is outdated until downloaded again', async () => {
-  // Prepare: a roamer that downloaded its config before the gateway had any peering.
-  const gateway = await newGateway('alice');
-  const remote = await newGateway('alice');
-  await addPeer(gateway.id, { name: 'roamer' });
-  const unpeered = await configOf(gateway.id, 'roamer');
-  const downloaded = await listedPeer(gateway.id, 'roamer');
+whenPushesApply(
+  'a config downloaded before a peering is made or deleted is outdated until downloaded again',
+  async () => {
+    // Prepare: a roamer that downloaded its config before the gateway had any peering.
+    const gateway = await newGateway('alice');
+    const remote = await newGateway('alice');
+    await addPeer(gateway.id, { name: 'roamer' });
+    const unpeered = await configOf(gateway.id, 'roamer');
+    const downloaded = await listedPeer(gateway.id, 'roamer');
 
-  // Act: a peering made, the config downloaded again, then the peering deleted.
-  const peering = await peer(client, target.tokens.alice, gateway.id, remote.id);
-  const afterPeering = await flaggedOutdated(gateway.id, 'roamer');
-  const peered = await configOf(gateway.id, 'roamer');
-  const refreshed = await listedPeer(gateway.id, 'roamer');
-  await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, { token: target.tokens.alice });
-  await peeringGone(client, target.tokens.alice, peering.id);
-  const afterDeletion = await listedPeer(gateway.id, 'roamer');
+    // Act: a peering made, the config downloaded again, then the peering deleted.
+    const peering = await peer(client, target.tokens.alice, gateway.id, remote.id);
+    const afterPeering = await flaggedOutdated(gateway.id, 'roamer');
+    const peered = await configOf(gateway.id, 'roamer');
+    const refreshed = await listedPeer(gateway.id, 'roamer');
+    await client.call('DELETE', `/v1/vpc-peerings/${peering.id}`, { token: target.tokens.alice });
+    await peeringGone(client, target.tokens.alice, peering.id);
+    const afterDeletion = await listedPeer(gateway.id, 'roamer');
 
-  // Assess
-  expect(configValue(unpeered.text, 'AllowedIPs')).not.toContain(remote.vpcCidr);
-  expect(downloaded.configOutdated).toBe(false);
-  expect(peering.status).toBe('ACTIVE');
-  expect(afterPeering.configDownloadedAt).toBe(downloaded.configDownloadedAt);
-  expect(configValue(peered.text, 'AllowedIPs')).toContain(remote.vpcCidr);
-  expect(refreshed.configOutdated).toBe(false);
-  expect(afterDeletion.configOutdated).toBe(true);
-});
+    // Assess
+    expect(configValue(unpeered.text, 'AllowedIPs')).not.toContain(remote.vpcCidr);
+    expect(downloaded.configOutdated).toBe(false);
+    expect(peering.status).toBe('ACTIVE');
+    expect(afterPeering.configDownloadedAt).toBe(downloaded.configDownloadedAt);
+    expect(configValue(peered.text, 'AllowedIPs')).toContain(remote.vpcCidr);
+    expect(refreshed.configOutdated).toBe(false);
+    expect(afterDeletion.configOutdated).toBe(true);
+  },
+);
 
 test('no secret appears in any JSON response of this file', async () => {
   await assertNoSecretLeaked(client, target);

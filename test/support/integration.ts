@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startTarget, type Target } from './target';
+import { startTarget, type Target, type TargetOptions, targetAppliesPushes } from './target';
 
 export interface Reply {
   status: number;
@@ -24,6 +24,8 @@ export interface CallOptions {
 
 export class ApiClient {
   readonly replies: { method: string; path: string; reply: Reply }[] = [];
+  /** The id of every gateway registered through this client (or told with `registered`). */
+  readonly registeredGateways = new Set<string>();
 
   constructor(private readonly target: Target) {}
 
@@ -42,7 +44,15 @@ export class ApiClient {
     }
     const reply: Reply = { status: response.status, headers: response.headers, text, json };
     this.replies.push({ method, path, reply });
+    if (method === 'POST' && reply.status === 201) this.registered(json);
     return reply;
+  }
+
+  /** Keeps the id of a 201's body when it is a gateway (a registration), to delete it after the file. */
+  registered(body: unknown): void {
+    const gateway = body as { id?: unknown; vpcCidr?: unknown } | undefined;
+    if (typeof gateway?.id === 'string' && typeof gateway.vpcCidr === 'string')
+      this.registeredGateways.add(gateway.id);
   }
 
   /** Every JSON response body seen so far (config downloads are text/plain and excluded). */
@@ -71,9 +81,10 @@ export interface Suite {
 
 /**
  * The target of one test file: started before its tests, stopped after them, and its secrets
- * recorded after each test so that a secret deleted later is still scanned for.
+ * recorded after each test so that a secret deleted later is still scanned for. On a shared
+ * deployment (API_URL), the gateways the file registered are deleted after it.
  */
-export function useTarget(): Suite {
+export function useTarget(options: TargetOptions = {}): Suite {
   let started: Target | undefined;
   const current = (): Target => {
     if (!started) throw new Error('The target is not started: use it inside tests and hooks');
@@ -83,6 +94,12 @@ export function useTarget(): Suite {
   const target: Target = {
     get apiUrl() {
       return current().apiUrl;
+    },
+    get appliesPushes() {
+      return current().appliesPushes;
+    },
+    get shared() {
+      return current().shared;
     },
     get tokens() {
       return current().tokens;
@@ -96,11 +113,12 @@ export function useTarget(): Suite {
   };
   const client = new ApiClient(target);
   beforeAll(async () => {
-    started = await startTarget();
+    started = await startTarget(options);
   }, 180_000);
   afterAll(async () => {
+    if (started?.shared) await deleteRegistered(client, started.tokens.admin);
     await started?.stop();
-  }, 60_000);
+  }, 120_000);
   afterEach(async () => {
     await rememberSecrets(target);
   });
@@ -113,8 +131,46 @@ export function useTarget(): Suite {
   return { target, client, newGateway };
 }
 
-/** Distinct per run, so the suite can also run against a long-lived deployment. */
+/**
+ * Deletes, as admin, every gateway the file registered (the cascade removes their peerings), so a
+ * long-lived deployment's per-owner gateway quota (100 by default) is free for the next run. One
+ * already gone is 404; anything else is reported, after every deletion was tried.
+ */
+async function deleteRegistered(client: ApiClient, adminToken: string): Promise<void> {
+  const refused: string[] = [];
+  for (const id of client.registeredGateways) {
+    const reply = await client.call('DELETE', `/v1/gateways/${encodeURIComponent(id)}`, {
+      token: adminToken,
+    });
+    if (![202, 204, 404].includes(reply.status)) refused.push(`${id}: ${reply.status} ${reply.text}`);
+  }
+  if (refused.length > 0) throw new Error(`Gateways of this file not deleted:\n${refused.join('\n')}`);
+}
+
+/**
+ * Distinct per test file (each has its own module registry) and per run: every id and range this
+ * file registers carries it, so a list on a shared deployment can be narrowed to this file's items.
+ */
 export const RUN = randomBytes(3).toString('hex');
+
+/** A gateway this file registered: its id, VPC or instance carries the file's RUN (gatewayBody). */
+export function isThisFilesGateway(gateway: { id: string; vpcId?: unknown; instanceId?: unknown }): boolean {
+  return [gateway.id, gateway.vpcId, gateway.instanceId].some(
+    (value) => typeof value === 'string' && value.includes(`-${RUN}-`),
+  );
+}
+
+/** A peering of a gateway this file registered. */
+export function isThisFilesPeering(peering: { gatewayIds: string[] }): boolean {
+  return peering.gatewayIds.some((id) => id.startsWith(`gw-${RUN}-`));
+}
+
+/**
+ * `test` when the target's gateways apply pushes, else `test.skip`: for tests whose subject is an
+ * applied push and which no failure outcome could stand in for. The only switch is
+ * GATEWAYS_APPLY_PUSHES (README.md, "Integration suite against LocalStack").
+ */
+export const whenPushesApply: jest.It = targetAppliesPushes() ? test : test.skip;
 
 let counter = 0;
 
@@ -174,7 +230,11 @@ export async function eventually<T>(
   }
 }
 
-/** Creates a peering and follows a 202 to its end; returns the final Peering. */
+/**
+ * Creates a peering and follows a 202 to its end; returns the final Peering. A create whose push
+ * failed within the wait window answers 502 PEERING_FAILED without the peering (docs/CONTRACT.md):
+ * the FAILED peering of the pair is then read from the caller's list.
+ */
 export async function peer(
   client: ApiClient,
   token: string,
@@ -186,9 +246,28 @@ export async function peer(
     body: { remoteGatewayId },
   });
   if (reply.status === 201) return reply.json;
+  if (reply.status === 502 && reply.json?.error?.code === 'PEERING_FAILED')
+    return failedPeeringOf(client, token, [gatewayId, remoteGatewayId]);
   if (reply.status !== 202)
     throw new Error(`Peering ${gatewayId} ↔ ${remoteGatewayId} answered ${reply.status}: ${reply.text}`);
   return settledPeering(client, token, reply.json.id);
+}
+
+/** The latest FAILED peering of the pair in the caller's list. */
+async function failedPeeringOf(
+  client: ApiClient,
+  token: string,
+  pair: [string, string],
+): Promise<Record<string, unknown> & { id: string; status: string }> {
+  const failed = (await listAll(client, token, '/v1/vpc-peerings'))
+    .filter(
+      (p: { gatewayIds: string[]; status: string }) =>
+        p.status === 'FAILED' && pair.every((id) => p.gatewayIds.includes(id)),
+    )
+    .sort((x: { createdAt: string }, y: { createdAt: string }) => x.createdAt.localeCompare(y.createdAt));
+  const latest = failed.at(-1);
+  if (!latest) throw new Error(`No FAILED peering of ${pair.join(' ↔ ')} after a 502 PEERING_FAILED`);
+  return latest;
 }
 
 export async function settledPeering(
@@ -223,6 +302,22 @@ export async function peersOf(
   return reply.json.peers;
 }
 
+/** How often a list walk waits out a 429 for one page before it fails. */
+const THROTTLED_PAGE_ATTEMPTS = 10;
+
+/**
+ * One GET, waiting out the caller throttle (429 `Retry-After`, seconds): on a deployment whose
+ * throttle is on (docs/CONTRACT.md#errors), a walk is not the subject of the test that walks.
+ */
+async function getWaitingOutThrottle(client: ApiClient, token: string, path: string): Promise<Reply> {
+  for (let attempt = 1; ; attempt += 1) {
+    const reply = await client.call('GET', path, { token });
+    if (reply.status !== 429 || attempt >= THROTTLED_PAGE_ATTEMPTS) return reply;
+    const seconds = Number(reply.headers.get('retry-after') ?? '1');
+    await sleep(Math.max(1, Number.isFinite(seconds) ? seconds : 1) * 1000);
+  }
+}
+
 /** Every item of a list route, page after page (limit 100); fails on any answer but 200. */
 // biome-ignore lint/suspicious/noExplicitAny: items are asserted field by field
 export async function listAll(client: ApiClient, token: string, path: string): Promise<any[]> {
@@ -230,7 +325,11 @@ export async function listAll(client: ApiClient, token: string, path: string): P
   let nextToken: string | undefined;
   do {
     const query = `limit=100${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ''}`;
-    const reply = await client.call('GET', `${path}${path.includes('?') ? '&' : '?'}${query}`, { token });
+    const reply = await getWaitingOutThrottle(
+      client,
+      token,
+      `${path}${path.includes('?') ? '&' : '?'}${query}`,
+    );
     if (reply.status !== 200) throw new Error(`GET ${path} answered ${reply.status}: ${reply.text}`);
     items.push(...reply.json.items);
     nextToken = reply.json.nextToken;

@@ -9,6 +9,11 @@
  *   tokens in ADMIN_TOKEN, ALICE_TOKEN, BOB_TOKEN and events through EventBridge (AWS_ENDPOINT_URL
  *   honoured) on the stack's bus, GATEWAY_EVENT_BUS (README.md, "Integration suite against LocalStack").
  *
+ * Whether the target's gateways apply pushes is a property of the target (`appliesPushes`), never a
+ * hope: the suite's gateways have made-up instance ids, which a deployment has no agent behind, so
+ * there every push fails. GATEWAYS_APPLY_PUSHES says otherwise; embedded, `false` runs the runtime
+ * with VPG_LOCAL_MODE=unmanaged, which answers every command as SSM answers for such an id.
+ *
  * The child is always killed: on stop(), on a failed start, and on process exit.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -28,6 +33,13 @@ export interface EventEntry {
 
 export interface Target {
   apiUrl: string;
+  /** Its gateways apply what is pushed to them (targetAppliesPushes). */
+  appliesPushes: boolean;
+  /**
+   * A deployment other runs use too (API_URL): each file deletes the gateways it registered, so the
+   * per-owner quota does not fill up run after run.
+   */
+  shared: boolean;
   tokens: { admin: string; alice: string; bob: string };
   /** The `sub` of each token: the ownerId gateways must carry to belong to that user. */
   users: { admin: string; alice: string; bob: string };
@@ -44,8 +56,27 @@ const STOP_GRACE_MS = 15_000;
 const OUTPUT_TAIL_CHARS = 4_000;
 const LISTENING = /Listening on (http:\/\/\S+)/;
 
-export async function startTarget(): Promise<Target> {
-  return process.env.API_URL ? remoteTarget(process.env.API_URL) : embeddedTarget();
+export const APPLY_PUSHES_VARIABLE = 'GATEWAYS_APPLY_PUSHES';
+
+/**
+ * Whether the target's gateways apply pushes: GATEWAYS_APPLY_PUSHES (`true` or `false`), by default
+ * true for the embedded runtime and false with API_URL (README.md, "Integration suite against
+ * LocalStack"). Read from the environment alone, so a test file can choose its tests by it as it loads.
+ */
+export function targetAppliesPushes(environment: NodeJS.ProcessEnv = process.env): boolean {
+  const raw = environment[APPLY_PUSHES_VARIABLE];
+  if (raw === undefined || raw === '') return !environment.API_URL;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new Error(`${APPLY_PUSHES_VARIABLE} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+export interface TargetOptions {
+  /** Embedded only: a runtime whose gateways apply no push (VPG_LOCAL_MODE=unmanaged) when false. */
+  appliesPushes?: boolean;
+}
+
+export async function startTarget(options: TargetOptions = {}): Promise<Target> {
+  return process.env.API_URL ? await remoteTarget(process.env.API_URL) : await embeddedTarget(options);
 }
 
 /** The `sub` claim of a JWT, read without verification (the target verifies). */
@@ -57,7 +88,7 @@ export function subOf(token: string): string {
   return claims.sub;
 }
 
-function remoteTarget(apiUrl: string): Target {
+async function remoteTarget(apiUrl: string): Promise<Target> {
   const missing = ['ADMIN_TOKEN', 'ALICE_TOKEN', 'BOB_TOKEN'].filter((name) => !process.env[name]);
   if (missing.length > 0) {
     throw new Error(
@@ -77,9 +108,19 @@ function remoteTarget(apiUrl: string): Target {
     alice: process.env.ALICE_TOKEN ?? '',
     bob: process.env.BOB_TOKEN ?? '',
   };
+  const appliesPushes = targetAppliesPushes();
   const events = new EventBridgeClient({});
+  // SDK v3 reads AWS_REGION (not AWS_DEFAULT_REGION): without one, the first event would fail mid-test.
+  await events.config.region().catch((error: Error) => {
+    events.destroy();
+    throw new Error(
+      `API_URL is set, so the suite needs AWS_REGION in the environment (the stack's region): ${error.message}`,
+    );
+  });
   return {
     apiUrl: apiUrl.replace(/\/$/, ''),
+    appliesPushes,
+    shared: true,
     tokens,
     users: { admin: subOf(tokens.admin), alice: subOf(tokens.alice), bob: subOf(tokens.bob) },
     async putEvents(entries) {
@@ -175,14 +216,15 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
 }
 
-async function embeddedTarget(): Promise<Target> {
+async function embeddedTarget(options: TargetOptions): Promise<Target> {
+  const appliesPushes = options.appliesPushes ?? targetAppliesPushes();
   const dataDir = await mkdtemp(join(tmpdir(), 'vpc-peering-it-'));
   const authSecret = randomBytes(32).toString('base64url');
   const child = spawnRuntime({
     PORT: '0',
     DATA_DIR: dataDir,
     LOCAL_AUTH_SECRET: authSecret,
-    VPG_LOCAL_MODE: 'files',
+    VPG_LOCAL_MODE: appliesPushes ? 'files' : 'unmanaged',
     // The in-memory repository: no Java to start; DynamoDB Local keeps its own suites.
     VPG_STORAGE: process.env.VPG_STORAGE ?? 'memory',
     API_WAIT_MS: '8000',
@@ -220,6 +262,8 @@ async function embeddedTarget(): Promise<Target> {
   };
   return {
     apiUrl,
+    appliesPushes,
+    shared: false,
     tokens,
     users,
     async putEvents(entries) {

@@ -85,7 +85,7 @@ describe('the other settings the runtime reads', () => {
     ['PORT', '70000', () => localEnv.localPort(), 'must be a port from 0 to 65535'],
     ['PORT', 'http', () => localEnv.localPort(), 'must be a non-negative integer'],
     ['VPG_STORAGE', 'mem', () => localEnv.localStorage(), 'must be one of dynamodb, memory'],
-    ['VPG_LOCAL_MODE', 'file', () => localEnv.localHostMode(), 'must be one of auto, files'],
+    ['VPG_LOCAL_MODE', 'file', () => localEnv.localHostMode(), 'must be one of auto, files, unmanaged'],
   ])('%s=%s is refused', (name, raw, read, what) => {
     // Prepare
     process.env[name] = raw;
