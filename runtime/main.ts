@@ -13,7 +13,7 @@ import './polyfills';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { ensureTable } from '../lambdas/adapters/dynamodb';
 import { FileConfigStore } from '../lambdas/adapters/local/file-config-store';
 import { FileInstanceSecrets } from '../lambdas/adapters/local/file-instance-secrets';
@@ -23,12 +23,8 @@ import { MemoryRepository } from '../lambdas/adapters/memory/repository';
 import { PAGE_LIMIT_MAX, pagesOf } from '../lambdas/core/pagination';
 import { provideDependencies } from '../lambdas/shared/deps';
 import { env } from '../lambdas/shared/env';
-import {
-  COMMAND_INVOCATION_CHANGED,
-  gatewayEventsPattern,
-  reportInvocationsPattern,
-  SCHEDULED_EVENT,
-} from '../lambdas/shared/event-patterns';
+import { gatewayEventsPattern, reportInvocationsPattern } from '../lambdas/shared/event-patterns';
+import { commandInvocationEntry, scheduledEvent } from './aws-events';
 import { prepareDataDir } from './data-dir';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { createEventRouter } from './event-router';
@@ -327,35 +323,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     await stopAll();
     throw error;
   }
-}
-
-/** What an EventBridge schedule delivers to its target. */
-function scheduledEvent(): EventBridgeEvent<string, unknown> {
-  return {
-    version: '0',
-    id: randomBytes(16).toString('hex'),
-    'detail-type': SCHEDULED_EVENT,
-    source: 'aws.events',
-    account: '000000000000',
-    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    region: env.awsRegion(),
-    resources: [],
-    detail: {},
-  };
-}
-
-/** The PutEvents entry of SSM's "EC2 Command Invocation Status-change Notification". */
-function commandInvocationEntry(invocation: ReportInvocation, documentName: string) {
-  return {
-    Source: 'aws.ssm',
-    DetailType: COMMAND_INVOCATION_CHANGED,
-    Detail: JSON.stringify({
-      'command-id': invocation.commandId,
-      'document-name': documentName,
-      'instance-id': invocation.instanceId,
-      status: invocation.status,
-    }),
-  };
 }
 
 async function main(prepared: Pick<RuntimeOptions, 'dynamoDbLocal' | 'crashLeftovers'>): Promise<void> {
