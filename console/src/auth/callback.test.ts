@@ -25,9 +25,10 @@ describe("Cognito's /callback once signed in", () => {
     expect(`${window.location.pathname}${window.location.search}`).toBe('/gateways/gw-a/create-peering');
   });
 
-  test('goes to VPN Gateways when the state names no page of the console', async () => {
+  test('goes to VPN Gateways when the state names no page of the console, or the root', async () => {
     for (const returnTo of [
       undefined,
+      '/',
       '//evil.example/x',
       'https://evil.example/',
       '/signin',

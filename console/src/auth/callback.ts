@@ -11,9 +11,12 @@ import { currentIdentity, signIn } from './session';
 
 type CognitoConfig = Extract<ConsoleConfig, { auth: 'cognito' }>;
 
-/** A page of this console to return to: a path of its own routes, never another origin or sign-in. */
+/**
+ * A page of this console to return to: a path of its own routes, never another origin or sign-in;
+ * the root is the gateways page under its own address.
+ */
 function consolePage(path: string | undefined): string | undefined {
-  if (!path?.startsWith('/') || path.startsWith('//')) return undefined;
+  if (!path?.startsWith('/') || path.startsWith('//') || path === '/') return undefined;
   const page = matchRoute(path).page;
   return page === 'signin' || page === 'not-found' ? undefined : path;
 }
