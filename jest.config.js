@@ -1,7 +1,8 @@
 /** Jest: TypeScript through SWC (type-checking is `npm run build`). middy 6 ships ESM only, so it is transformed too. */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  // bench/*.test.ts: the benchmarks' own unit tests, beside what they test (never imported across).
+  roots: ['<rootDir>/test', '<rootDir>/bench'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
   transform: {

@@ -1,4 +1,4 @@
-import { awsRequestUnits, itemBytes } from '../../../bench/aws-request-units';
+import { awsRequestUnits, itemBytes } from './aws-request-units';
 
 describe('awsRequestUnits (bench sections 3 and 7)', () => {
   it('prices a TransactWriteItems at 2 write units per item, not at what DynamoDB Local reports', () => {

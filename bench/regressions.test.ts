@@ -1,4 +1,4 @@
-import { type MeasuredOn, notCompared, regressions, type SectionOutcome } from '../../../bench/report';
+import { type MeasuredOn, notCompared, regressions, type SectionOutcome } from './report';
 
 const machine = { cpu: 'AMD EPYC', cores: 2, memoryGiB: 23.5, os: 'linux 6.18', node: 'v20.20.2' };
 const idle: MeasuredOn = { date: '2026-12-06T00:00:00.000Z', machine, loadAverage: { start: 0.4, end: 1.9 } };
