@@ -84,15 +84,20 @@ function logWorkflowStarted(workflow: string, peeringId: string, executionName: 
 
 /**
  * A create's item: its run wrote the peering's end (Activate's ACTIVE, Compensate's FAILED), or the
- * peering was deleted while it was created (its tombstone: the run ends on it, NotFoundError).
+ * peering it wrote was deleted meanwhile (its tombstone: the run ends on it, NotFoundError). The
+ * tombstone is read only once the record was seen: before Allocate, one read a poll.
  */
-const peeringSettled =
-  (d: Pick<ApiDeps, 'repository'>, peeringId: string): ItemSettled =>
-  async () => {
+const peeringSettled = (d: Pick<ApiDeps, 'repository'>, peeringId: string): ItemSettled => {
+  let written = false;
+  return async () => {
     const peering = await d.repository.getPeering(peeringId);
-    if (peering) return peering.status === 'ACTIVE' || peering.status === 'FAILED';
-    return d.repository.peeringDeleted(peeringId);
+    if (peering) {
+      written = true;
+      return peering.status === 'ACTIVE' || peering.status === 'FAILED';
+    }
+    return written && d.repository.peeringDeleted(peeringId);
   };
+};
 
 /** A deletion's item: Release replaced the record by its tombstone (or there was none left). */
 const peeringGone =
