@@ -43,8 +43,8 @@ describe('awaitExecution', () => {
   });
 
   it('finds a run that ended without writing by its sparse looks, long before the window ends', async () => {
-    // Prepare: a refusal 10 polls in; its item never says anything
-    const run = fakeRun(10 * POLL_MS);
+    // Prepare: a refusal 30 polls in; its item never says anything
+    const run = fakeRun(30 * POLL_MS);
 
     // Act
     const result = await awaitExecution({ workflows: run.workflows }, 'run', timing, run.itemSettled);
