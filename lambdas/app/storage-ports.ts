@@ -328,9 +328,10 @@ export interface PeeringStore {
   markPeeringReleased(id: string): Promise<void>;
   /**
    * Kept when the API answered a create 202 (its run had not written the peering yet), for
-   * PEERING_TOMBSTONE_TTL_SECONDS: whose the id is, so its Location can show the run's outcome to
-   * that owner alone without asking the workflow engine for anyone else (app/api/peerings.ts).
-   * Idempotent.
+   * PEERING_TOMBSTONE_TTL_SECONDS from `acceptedAt`: whose the id is, so its Location can show the
+   * run's outcome to that owner alone without asking the workflow engine for anyone else
+   * (app/api/peerings.ts). Replaces the receipt of the id (the Location records its closed run's
+   * `outcome` so); idempotent.
    */
   putCreateReceipt(receipt: CreateReceipt): Promise<void>;
   getCreateReceipt(id: string): Promise<CreateReceipt | undefined>;
@@ -338,13 +339,21 @@ export interface PeeringStore {
   peeringDeleted(id: string): Promise<boolean>;
 }
 
-/** The record of a create answered 202 (PeeringStore.putCreateReceipt): ids only. */
+/** The record of a create answered 202 (PeeringStore.putCreateReceipt): ids, and its closed run's outcome. */
 export interface CreateReceipt {
   peeringId: string;
   ownerId: string;
   gatewayIds: [string, string];
   acceptedAt: string;
+  /**
+   * What its run left the Location to answer, once it closed without a peering record: recorded by
+   * the first GET that found it closed (a closed run never changes), so later GETs describe no run.
+   */
+  outcome?: CreateRunOutcome;
 }
+
+/** A closed create run without a record: nothing to show (404), or the FAILED view's reason. */
+export type CreateRunOutcome = { kind: 'gone' } | { kind: 'failed'; reason: string };
 
 export interface StatusStore {
   /** Every push records what its instance applied; an older generation never replaces a newer one. */

@@ -295,8 +295,14 @@ export function createReceiptItem(receipt: CreateReceipt, ttlSeconds: number): R
 }
 
 export function toCreateReceipt(item: Record<string, unknown>): CreateReceipt {
-  const { peeringId, ownerId, gatewayIds, acceptedAt } = item as unknown as CreateReceipt;
-  return { peeringId, ownerId, gatewayIds: [gatewayIds[0], gatewayIds[1]], acceptedAt };
+  const { peeringId, ownerId, gatewayIds, acceptedAt, outcome } = item as unknown as CreateReceipt;
+  const receipt: CreateReceipt = {
+    peeringId,
+    ownerId,
+    gatewayIds: [gatewayIds[0], gatewayIds[1]],
+    acceptedAt,
+  };
+  return outcome ? { ...receipt, outcome } : receipt;
 }
 
 /** A peering record, not its tombstone. */

@@ -7,7 +7,7 @@ import { FAILURE_REASONS, userFacingFailureReason } from '../../core/failure-rea
 import type { Page, QueryParameters } from '../../core/pagination';
 import type { Caller } from '../../core/types';
 import { logger } from '../../shared/logger';
-import type { ExecutionResult } from '../ports';
+import type { CreateReceipt, CreateRunOutcome, ExecutionResult } from '../ports';
 import { createPeeringInput, startLiveAttempt, startPeeringDeletion } from '../workflow-runs';
 import type { ApiDeps, ApiTiming, OwnerLimits } from './context';
 import { type IdDerivation, newPeeringId } from './ids';
@@ -15,7 +15,7 @@ import { admitOperation, admitPeering } from './limits';
 import { peeringListQuery } from './lists';
 import { type PeeringView, provisioningPlaceholder, toPublicPeering, unwrittenFailure } from './views';
 import { canSee, visibleGateway, visiblePeering } from './visibility';
-import { awaitExecution } from './waiting';
+import { awaitExecution, type ItemSettled } from './waiting';
 
 export type PeeringOutcome =
   | { kind: 'done'; peering: PeeringView }
@@ -83,6 +83,29 @@ function logWorkflowStarted(workflow: string, peeringId: string, executionName: 
 }
 
 /**
+ * A create's item: its run wrote the peering's end (Activate's ACTIVE, Compensate's FAILED), or the
+ * peering it wrote was deleted meanwhile (its tombstone: the run ends on it, NotFoundError). The
+ * tombstone is read only once the record was seen: before Allocate, one read a poll.
+ */
+const peeringSettled = (d: Pick<ApiDeps, 'repository'>, peeringId: string): ItemSettled => {
+  let written = false;
+  return async () => {
+    const peering = await d.repository.getPeering(peeringId);
+    if (peering) {
+      written = true;
+      return peering.status === 'ACTIVE' || peering.status === 'FAILED';
+    }
+    return written && d.repository.peeringDeleted(peeringId);
+  };
+};
+
+/** A deletion's item: Release replaced the record by its tombstone (or there was none left). */
+const peeringGone =
+  (d: Pick<ApiDeps, 'repository'>, peeringId: string): ItemSettled =>
+  async () =>
+    (await d.repository.getPeering(peeringId)) === undefined;
+
+/**
  * Attempts one Idempotency-Key may make (docs/DECISIONS.md, "Peering semantics"): each follows an
  * attempt that ended with no peering, which the client was told to retry (503) or was refused
  * (409, replayed for the key's 24 hours), so only a client that keeps retrying reaches the bound.
@@ -141,7 +164,7 @@ export async function createPeering(
   });
   const peeringId = peeringIdOf(attempt);
   logWorkflowStarted('create-peering', peeringId, executionName);
-  const result = await awaitExecution(d, executionId, timing);
+  const result = await awaitExecution(d, executionId, timing, peeringSettled(d, peeringId));
   const conflict = conflictOf(result);
   if (conflict) throw conflict;
   const peering = await d.repository.getPeering(peeringId);
@@ -219,7 +242,7 @@ export async function deletePeering(
   await visiblePeering(d, caller, peeringId);
   const { executionId, executionName } = await startPeeringDeletion(d, peeringId);
   logWorkflowStarted('delete-peering', peeringId, executionName);
-  const result = await awaitExecution(d, executionId, timing);
+  const result = await awaitExecution(d, executionId, timing, peeringGone(d, peeringId));
   if (result.status === 'SUCCEEDED' && pushFailed(result.output)) {
     logger.warn('Peering deleted, but a gateway did not apply the removal', { peeringId, executionId });
     throw new PushFailedError(
@@ -241,7 +264,9 @@ const pushFailed = (output: unknown): boolean =>
  * 409 or 502 would have given). A run that wrote it, after which it was deleted (its tombstone), and
  * a run refused because the peering was deleted while it was created, leave nothing to show: 404.
  * Only the receipt's owner (or an admin) gets past the receipt, so only they make the workflow
- * engine describe a run (its quota is the account's).
+ * engine describe a run (its quota is the account's), and only until it closed: the first GET that
+ * finds it closed records its outcome on the receipt (docs/DECISIONS.md, "The API's waits follow
+ * their own item").
  */
 async function unwrittenPeering(
   d: Pick<ApiDeps, 'repository' | 'workflows'>,
@@ -251,19 +276,51 @@ async function unwrittenPeering(
   const notFound = new NotFoundError(`Peering ${peeringId}`);
   const receipt = await d.repository.getCreateReceipt(peeringId);
   if (!receipt || !canSee(caller, receipt.ownerId)) throw notFound;
+  const { ownerId, gatewayIds } = receipt;
+  const outcomeView = (outcome: CreateRunOutcome): PeeringView => {
+    if (outcome.kind === 'gone') throw notFound;
+    return unwrittenFailure(peeringId, ownerId, gatewayIds, outcome.reason);
+  };
+  if (receipt.outcome) return outcomeView(receipt.outcome);
   const run = await d.workflows.find('create-peering', peeringId);
   // Written since the first read (the run went on meanwhile)?
   const written = await d.repository.getPeering(peeringId);
   if (written) return toPublicPeering(written);
-  if (!run || run.status === 'SUCCEEDED') throw notFound;
-  const { ownerId, gatewayIds } = receipt;
+  if (!run) throw notFound;
   if (run.status === 'RUNNING') return provisioningPlaceholder(peeringId, ownerId, gatewayIds);
+  const outcome = await closedRunOutcome(d, peeringId, run);
+  await recordOutcome(d, { ...receipt, outcome });
+  return outcomeView(outcome);
+}
+
+/**
+ * What a closed create run that left no record shows. Final: no later run writes this id (a retry
+ * runs the next attempt's id), so no record and no tombstone can come after.
+ */
+async function closedRunOutcome(
+  d: Pick<ApiDeps, 'repository'>,
+  peeringId: string,
+  run: ExecutionResult,
+): Promise<CreateRunOutcome> {
   // A peering deleted since, or while it was created (the run then failed on its tombstone).
-  if (await d.repository.peeringDeleted(peeringId)) throw notFound;
+  if (run.status === 'SUCCEEDED' || (await d.repository.peeringDeleted(peeringId))) return { kind: 'gone' };
   const reason = goneOf(run)
     ? FAILURE_REASONS.gatewayGone
     : endedTransiently(run)
       ? FAILURE_REASONS.unavailable
       : userFacingFailureReason({ Error: run.error, Cause: run.cause });
-  return unwrittenFailure(peeringId, ownerId, gatewayIds, reason);
+  return { kind: 'failed', reason };
+}
+
+/** Best effort: a receipt left without it costs the next GET one more look at the run. */
+async function recordOutcome(d: Pick<ApiDeps, 'repository'>, receipt: CreateReceipt): Promise<void> {
+  try {
+    await d.repository.putCreateReceipt(receipt);
+  } catch (error) {
+    if (!(error instanceof TransientError)) throw error;
+    logger.warn("A create's closed run could not be recorded on its receipt", {
+      peeringId: receipt.peeringId,
+      errorMessage: error.message,
+    });
+  }
 }

@@ -1,6 +1,11 @@
 /**
  * Bounded waits of the API for a workflow execution. They stop at the request's wait window; what
  * is still running then carries on without the request.
+ *
+ * A wait follows the request's own DynamoDB item every API_POLL_MS and asks the workflow engine
+ * only a few times (docs/DECISIONS.md, "The API's waits follow their own item"): DescribeExecution's
+ * quota is the account's (15/s refill), shared by every tenant's waits, the sweep and
+ * startLiveAttempt.
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,23 +14,133 @@ import { logger } from '../../shared/logger';
 import { retry } from '../../shared/retry';
 import type { ExecutionResult } from '../ports';
 import { startGatewayPush } from '../push-runs';
-import { describeOrRunning } from '../workflow-runs';
 import type { ApiDeps, ApiTiming } from './context';
 
-/** A throttled look counts as "still running": the wait goes on, and at its bound answers so. */
+/**
+ * DescribeExecution calls a wait makes while its item says nothing, before the one at the window's
+ * end: enough to catch a run that ends without writing (a refused create, a failed push).
+ */
+export const LOOKS_BEFORE_SETTLED = 3;
+
+/**
+ * Whether the run wrote its end on the request's own item (a peering ACTIVE or FAILED, a peering
+ * gone, a generation applied): one strongly consistent read in the item's own partition.
+ */
+export type ItemSettled = () => Promise<boolean>;
+
+/**
+ * When a wait describes its run. Before the item settles: at 2 × API_POLL_MS, then spaced
+ * geometrically so that a fourth look falls at the window's end (0.3, 0.9, 2.7 s and 8 s on AWS):
+ * a run that ends without writing is caught within about three times its time, whatever the
+ * window. Once the item settles: at once, then after API_POLL_MS, doubling, until the run's last
+ * step ended (one or two looks; a tail stuck for the whole window costs log2 of it). A throttled
+ * look doubles the next pause once more; the looks before the item settles are sparser already.
+ */
+class DescribeSchedule {
+  private made = 0;
+  private settled = false;
+  private next: number;
+  private gap = 0;
+  private readonly first: number;
+  private readonly ratio: number;
+
+  constructor(
+    private readonly timing: ApiTiming,
+    private readonly start: number,
+  ) {
+    this.first = 2 * timing.pollMs;
+    this.ratio = Math.max(2, (timing.waitMs / Math.max(1, this.first)) ** (1 / LOOKS_BEFORE_SETTLED));
+    this.next = start + this.first;
+  }
+
+  itemSettled(now: number): void {
+    this.settled = true;
+    this.next = now;
+    this.gap = this.timing.pollMs;
+  }
+
+  isSettled(): boolean {
+    return this.settled;
+  }
+
+  due(now: number): boolean {
+    return now >= this.next && (this.settled || this.made < LOOKS_BEFORE_SETTLED);
+  }
+
+  /** Whether the window's end gets a look: not when one was just made. */
+  lookAtEnd(now: number): boolean {
+    return now >= this.next || !this.settled;
+  }
+
+  looked(now: number, throttled: boolean): void {
+    this.made++;
+    if (!this.settled) {
+      this.next = this.start + this.first * this.ratio ** this.made;
+      return;
+    }
+    if (throttled) this.gap *= 2;
+    this.next = now + this.gap;
+    this.gap *= 2;
+  }
+}
+
+/** The run as DescribeExecution shows it; undefined when the call was throttled. */
+async function describeUnlessThrottled(
+  d: Pick<ApiDeps, 'workflows'>,
+  executionId: string,
+): Promise<ExecutionResult | undefined> {
+  try {
+    return await d.workflows.describe(executionId);
+  } catch (error) {
+    if (error instanceof TransientError) return undefined;
+    throw error;
+  }
+}
+
+/** A throttled read of the item says nothing yet: the sparse looks still find the run's end. */
+async function settledUnlessThrottled(itemSettled: ItemSettled): Promise<boolean> {
+  try {
+    return await itemSettled();
+  } catch (error) {
+    if (error instanceof TransientError) return false;
+    throw error;
+  }
+}
+
+/**
+ * Follows the run until it ends or the window does, reading its item every API_POLL_MS and
+ * describing it on DescribeSchedule's few looks. RUNNING when the window ended first, or when every look was throttled:
+ * the caller answers "still running".
+ */
 export async function awaitExecution(
   d: Pick<ApiDeps, 'workflows'>,
   executionId: string,
   timing: ApiTiming,
+  itemSettled: ItemSettled,
 ): Promise<ExecutionResult> {
   const deadline = Date.now() + timing.waitMs;
+  const schedule = new DescribeSchedule(timing, Date.now());
+  let last: ExecutionResult = { status: 'RUNNING' };
+  const look = async (): Promise<ExecutionResult> => {
+    const seen = await describeUnlessThrottled(d, executionId);
+    schedule.looked(Date.now(), seen === undefined);
+    if (seen) last = seen;
+    return last;
+  };
   for (;;) {
-    const result = await describeOrRunning(d, executionId);
-    const remaining = deadline - Date.now();
-    if (result.status !== 'RUNNING' || remaining <= 0) return result;
-    await sleep(Math.min(timing.pollMs, remaining));
+    if (Date.now() >= deadline) return schedule.lookAtEnd(Date.now()) ? look() : last;
+    if (!schedule.isSettled() && (await settledUnlessThrottled(itemSettled)))
+      schedule.itemSettled(Date.now());
+    if (schedule.due(Date.now()) && (await look()).status !== 'RUNNING') return last;
+    await sleep(Math.max(0, Math.min(timing.pollMs, deadline - Date.now())));
   }
 }
+
+/** A push's item: the gateway's instance applied `generation` or a later one. */
+const generationApplied =
+  (d: Pick<ApiDeps, 'repository'>, gatewayId: string, generation: number): ItemSettled =>
+  async () =>
+    ((await d.repository.getAppliedGeneration(gatewayId))?.appliedGeneration ?? -1) >= generation;
 
 /** How far a change's push got; `generation` (when known) is the one that holds the change. */
 export type PushState = { state: 'done' | 'running'; generation?: number };
@@ -102,7 +217,7 @@ export async function pushGatewayAndAwait(
       : { state: 'running', generation: push.generation };
   }
   const { executionId, generation } = push;
-  const result = await awaitExecution(d, executionId, timing);
+  const result = await awaitExecution(d, executionId, timing, generationApplied(d, gatewayId, generation));
   if (result.status === 'SUCCEEDED') return { state: 'done', generation };
   if (result.status === 'RUNNING') return { state: 'running', generation };
   logger.warn('Config push of a revocation did not complete', {
@@ -128,7 +243,12 @@ export async function pushGatewayAndWait(
   try {
     const push = await startCommittedPush(d, gatewayId, 'road-warrior change');
     if (push.kind !== 'started') return;
-    const result = await awaitExecution(d, push.executionId, timing);
+    const result = await awaitExecution(
+      d,
+      push.executionId,
+      timing,
+      generationApplied(d, gatewayId, push.generation),
+    );
     if (result.status === 'SUCCEEDED' || result.status === 'RUNNING') return;
     logger.warn('Config push of a road-warrior change did not complete', {
       gatewayId,

@@ -199,6 +199,25 @@ export function peeringsContract({ repo, pairOfGateways, generationOf }: Contrac
       expect(await repo().peeringDeleted(uniqueId('pcx-never'))).toBe(false);
     });
 
+    it("keeps a create receipt's closed-run outcome once recorded", async () => {
+      // Prepare: a receipt, as the create answered 202
+      const [a, b] = await pairOfGateways();
+      const receipt = {
+        peeringId: uniqueId('pcx-receipt'),
+        ownerId: a.ownerId,
+        gatewayIds: [a.id, b.id] as [string, string],
+        acceptedAt: AT,
+      };
+      await repo().putCreateReceipt(receipt);
+      const outcome = { kind: 'failed' as const, reason: 'The VPC CIDRs of the two gateways overlap' };
+
+      // Act
+      await repo().putCreateReceipt({ ...receipt, outcome });
+
+      // Assess
+      expect(await repo().getCreateReceipt(receipt.peeringId)).toEqual({ ...receipt, outcome });
+    });
+
     it('skips a gateway that no longer exists when detaching, and keeps the record unless asked', async () => {
       // Prepare
       const [a, b] = await pairOfGateways();

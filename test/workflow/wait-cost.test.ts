@@ -1,0 +1,234 @@
+/**
+ * What the API's waits cost the account's DescribeExecution quota (docs/DECISIONS.md, "The API's
+ * waits follow their own item"), on the workflow bench (real ASL, real handlers), counted through
+ * the workflow engine port: a wait follows its own item and describes its run at most
+ * FEW_LOOKS times, whatever its window, and still answers as soon as its run ends; a
+ * create's Location describes a closed run once, then reads its outcome from the receipt.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createPeering, deletePeering, getPeering } from '../../lambdas/app/api/peerings';
+import { addRoadWarrior, deletePeer } from '../../lambdas/app/api/peers';
+import { LOOKS_BEFORE_SETTLED } from '../../lambdas/app/api/waiting';
+import type { WorkflowEngine } from '../../lambdas/app/ports';
+import { ConflictError, TransientError } from '../../lambdas/core/errors';
+import { generateKeyPair } from '../../lambdas/core/keys';
+import type { Caller, GatewayRecord } from '../../lambdas/core/types';
+import type { LambdaHandler } from '../../runtime/workflow-engine';
+import { ownerLimits } from '../support/limits';
+import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
+
+/** The looks while the item says nothing, and a few for the run's last step (a loaded machine's). */
+const FEW_LOOKS = LOOKS_BEFORE_SETTLED + 5;
+const bench = useWorkflowBench();
+const alice: Caller = { userId: 'alice', isAdmin: false };
+const limits = ownerLimits();
+/** Long enough for any run here to end; a wait that described its run at every poll made ~100 calls a second. */
+const timing = { waitMs: 60_000, pollMs: 50 };
+/** For a run held past it: 60 polls. */
+const shortWindow = { waitMs: 3_000, pollMs: 50 };
+
+/** `engine` behind the port, counting its DescribeExecution calls (describe and find alike). */
+function counted(engine: WorkflowEngine, options: { throttled?: boolean } = {}) {
+  const calls = { describe: 0, find: 0 };
+  const workflows: WorkflowEngine = {
+    start: (workflow, name, input) => engine.start(workflow, name, input),
+    describe: async (executionId) => {
+      calls.describe++;
+      if (options.throttled) throw new TransientError('Step Functions ThrottlingException');
+      return engine.describe(executionId);
+    },
+    find: async (workflow, name) => {
+      calls.find++;
+      return engine.find(workflow, name);
+    },
+  };
+  return { workflows, calls };
+}
+
+/** A step held until `release` (a run that outlasts the window). */
+function held() {
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const wrap =
+    (real: LambdaHandler): LambdaHandler =>
+    async (payload, context) => {
+      await gate;
+      return real(payload, context);
+    };
+  return { wrap, release: () => release() };
+}
+
+const alicePair = async (
+  cidrs: [string, string] = ['10.91.0.0/16', '10.92.0.0/16'],
+): Promise<[GatewayRecord, GatewayRecord]> => [
+  await bench.gateway({ ownerId: 'alice', vpcCidr: cidrs[0] }),
+  await bench.gateway({ ownerId: 'alice', vpcCidr: cidrs[1] }),
+];
+
+describe("a create's wait", () => {
+  it('answers ACTIVE as soon as its run ends, describing it a few times at most', async () => {
+    // Prepare
+    const [a, b] = await alicePair();
+    const { workflows, calls } = counted(bench.engine());
+    const started = Date.now();
+
+    // Act
+    const outcome = await createPeering(
+      { ...bench.apiDeps(workflows) },
+      alice,
+      a.id,
+      b.id,
+      undefined,
+      timing,
+      limits,
+    );
+
+    // Assess: done long before the window's end
+    expect(outcome).toMatchObject({ kind: 'done', peering: { status: 'ACTIVE' } });
+    expect(Date.now() - started).toBeLessThan(timing.waitMs / 2);
+    expect(calls.describe).toBeGreaterThan(0);
+    expect(calls.describe).toBeLessThanOrEqual(FEW_LOOKS);
+  });
+
+  it('answers a refusal that wrote nothing with its 409, describing its run a few times at most', async () => {
+    // Prepare: overlapping VPCs, which a slow Validate refuses
+    const [a, b] = await alicePair(['10.93.0.0/16', '10.93.128.0/17']);
+    const slowValidate =
+      (real: LambdaHandler): LambdaHandler =>
+      async (payload, context) => {
+        await sleep(600);
+        return real(payload, context);
+      };
+    const { workflows, calls } = counted(bench.engine({ ValidateFunctionArn: slowValidate }));
+
+    // Act
+    const outcome = createPeering(
+      bench.apiDeps(workflows),
+      alice,
+      a.id,
+      b.id,
+      undefined,
+      shortWindow,
+      limits,
+    );
+
+    // Assess
+    await expect(outcome).rejects.toThrow(ConflictError);
+    expect(calls.describe).toBeLessThanOrEqual(FEW_LOOKS);
+  });
+
+  it('describes a run that outlasts the window a few times at most, then answers 202', async () => {
+    // Prepare: Validate held past the window
+    const [a, b] = await alicePair(['10.94.0.0/16', '10.95.0.0/16']);
+    const validate = held();
+    const engine = bench.engine({ ValidateFunctionArn: validate.wrap });
+    const { workflows, calls } = counted(engine);
+
+    // Act
+    const outcome = await createPeering(
+      bench.apiDeps(workflows),
+      alice,
+      a.id,
+      b.id,
+      undefined,
+      shortWindow,
+      limits,
+    );
+    validate.release();
+    await engine.idle();
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'running', peering: { status: 'PROVISIONING' } });
+    expect(calls.describe).toBeLessThanOrEqual(FEW_LOOKS);
+  });
+
+  it('backs off a throttled DescribeExecution instead of calling again at every poll', async () => {
+    // Prepare: every DescribeExecution throttled
+    const [a, b] = await alicePair(['10.96.0.0/16', '10.97.0.0/16']);
+    const engine = bench.engine();
+    const { workflows, calls } = counted(engine, { throttled: true });
+
+    // Act
+    const outcome = await createPeering(
+      bench.apiDeps(workflows),
+      alice,
+      a.id,
+      b.id,
+      undefined,
+      shortWindow,
+      limits,
+    );
+    await engine.idle();
+
+    // Assess: the run never answered: still running, as before
+    expect(outcome).toMatchObject({ kind: 'running' });
+    expect(calls.describe).toBeLessThanOrEqual(FEW_LOOKS);
+  });
+});
+
+describe("a deletion's wait", () => {
+  it('answers done as soon as its run ends, describing it a few times at most', async () => {
+    // Prepare
+    const [a, b] = await alicePair(['10.98.0.0/16', '10.99.0.0/16']);
+    const input = { peeringId: 'pcx-wait-cost-del', gatewayId: a.id, remoteGatewayId: b.id };
+    expect((await runToEnd(bench.engine(), 'create-peering', input.peeringId, input)).status).toBe(
+      'SUCCEEDED',
+    );
+    const { workflows, calls } = counted(bench.engine());
+    const started = Date.now();
+
+    // Act
+    const answer = await deletePeering(bench.apiDeps(workflows), alice, input.peeringId, timing);
+
+    // Assess
+    expect(answer).toBe('done');
+    expect(Date.now() - started).toBeLessThan(timing.waitMs / 2);
+    expect(calls.describe).toBeGreaterThan(0);
+    expect(calls.describe).toBeLessThanOrEqual(FEW_LOOKS);
+  });
+});
+
+describe("a road-warrior change's wait", () => {
+  it('follows the applied generation: an add and a revocation describe their push a few times at most', async () => {
+    // Prepare
+    const gateway = await bench.gateway();
+    const { workflows, calls } = counted(bench.engine());
+    const deps = bench.apiDeps(workflows);
+    const { publicKey } = generateKeyPair();
+
+    // Act
+    await addRoadWarrior(deps, alice, gateway.id, { name: 'laptop', publicKey }, timing);
+    const afterAdd = calls.describe;
+    const revoked = await deletePeer(deps, alice, gateway.id, 'laptop', timing);
+
+    // Assess
+    expect(revoked).toMatchObject({ state: 'done' });
+    expect(afterAdd).toBeLessThanOrEqual(FEW_LOOKS);
+    expect(calls.describe - afterAdd).toBeLessThanOrEqual(FEW_LOOKS);
+  });
+});
+
+describe("a create's Location", () => {
+  it('describes a closed run once: later reads answer from the receipt', async () => {
+    // Prepare: a create answered 202 at once, then refused by Validate (overlapping VPCs)
+    const [a, b] = await alicePair(['10.100.0.0/16', '10.100.128.0/17']);
+    const engine = bench.engine();
+    const { workflows, calls } = counted(engine);
+    const deps = bench.apiDeps(workflows);
+    const answerAtOnce = { waitMs: 0, pollMs: 10 };
+    const outcome = await createPeering(deps, alice, a.id, b.id, undefined, answerAtOnce, limits);
+    if (outcome.kind !== 'running') throw new Error(`expected a 202, got ${outcome.kind}`);
+    await engine.idle();
+
+    // Act
+    const first = await getPeering(deps, alice, outcome.peering.id);
+    const later = await Promise.all([1, 2, 3].map(() => getPeering(deps, alice, outcome.peering.id)));
+
+    // Assess: the same FAILED view each time, one look at the run
+    expect(first).toMatchObject({ status: 'FAILED', statusReason: expect.stringMatching(/overlap/i) });
+    expect(later).toEqual([first, first, first]);
+    expect(calls.find).toBe(1);
+  });
+});
