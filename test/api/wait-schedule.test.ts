@@ -55,6 +55,20 @@ describe('awaitExecution', () => {
     expect(run.calls.describe).toBeLessThanOrEqual(FEW_LOOKS);
   });
 
+  it("looks at the window's end: a tail that ended after the last settled look is answered ended", async () => {
+    // Prepare: the item settles at 10 polls; the run's tail (a push queued behind a lease) ends at
+    // 1.4 s, between the doubling looks after the item settled and the window's end (2 s)
+    const run = fakeRun(1_400, 10 * POLL_MS);
+
+    // Act
+    const result = await awaitExecution({ workflows: run.workflows }, 'run', timing, run.itemSettled);
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    // the looks of a tail whose gaps reached SETTLED_GAP_MAX_MS, and the window's end
+    expect(run.calls.describe).toBeLessThanOrEqual(FEW_LOOKS + 3);
+  });
+
   it('describes a run that outlasts the window a few times, answering RUNNING at its end', async () => {
     // Prepare
     const run = fakeRun(Number.POSITIVE_INFINITY);

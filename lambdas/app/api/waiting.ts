@@ -28,16 +28,23 @@ export const LOOKS_BEFORE_SETTLED = 3;
  */
 export type ItemSettled = () => Promise<boolean>;
 
+/** The longest pause between looks once the item settled: a run's tail is answered within it. */
+export const SETTLED_GAP_MAX_MS = 1_000;
+
 /**
  * When a wait describes its run. Before the item settles: at 2 × API_POLL_MS, then spaced
  * geometrically so that a fourth look falls at the window's end (0.3, 0.9, 2.7 s and 8 s on AWS):
  * a run that ends without writing is caught within about three times its time, whatever the
- * window. Once the item settles: at once, then after API_POLL_MS, doubling, until the run's last
- * step ended (one or two looks; a tail stuck for the whole window costs log2 of it). A throttled
- * look doubles the next pause once more; the looks before the item settles are sparser already.
+ * window. Once the item settles: at once, then after API_POLL_MS, doubling up to
+ * SETTLED_GAP_MAX_MS, until the run's last step ended (one or two looks; a tail stuck for the whole
+ * window, a push queued behind a lease, costs about one a second). A throttled look doubles the
+ * next pause once more; the looks before the item settles are sparser already. The window's end
+ * always gets a look unless one was made within the last poll: a run that ended meanwhile is
+ * answered as ended, not as still running.
  */
 class DescribeSchedule {
   private made = 0;
+  private lastLook = Number.NEGATIVE_INFINITY;
   private settled = false;
   private next: number;
   private gap = 0;
@@ -67,20 +74,21 @@ class DescribeSchedule {
     return now >= this.next && (this.settled || this.made < LOOKS_BEFORE_SETTLED);
   }
 
-  /** Whether the window's end gets a look: not when one was just made. */
+  /** Whether the window's end gets a look: not when one was made within the last poll. */
   lookAtEnd(now: number): boolean {
-    return now >= this.next || !this.settled;
+    return now - this.lastLook >= this.timing.pollMs;
   }
 
   looked(now: number, throttled: boolean): void {
     this.made++;
+    this.lastLook = now;
     if (!this.settled) {
       this.next = this.start + this.first * this.ratio ** this.made;
       return;
     }
     if (throttled) this.gap *= 2;
     this.next = now + this.gap;
-    this.gap *= 2;
+    this.gap = Math.min(2 * this.gap, SETTLED_GAP_MAX_MS);
   }
 }
 
