@@ -18,7 +18,8 @@ CIDR_RE='[0-9a-fA-F:.]+/[0-9]{1,3}'
 # Groups: 1 allowed IPs, 4 endpoint or null, 5 endpoint, 7 name, 8 keepalive, 9/10 preshared key
 # name, 11 key. peer_line checks the name's and the key's lengths.
 PEER_RE='^\{"allowedIps":\[(("'$CIDR_RE'")(,"'$CIDR_RE'")*)?\],"endpoint":(null|"(([0-9.]+|\[[0-9a-fA-F:]+\]):[0-9]{1,5})"),"name":"([A-Za-z0-9._:-]+)","persistentKeepalive":(null|[0-9]{1,5}),"presharedKeyParam":(null|"(/[A-Za-z0-9_.:/-]+)"),"publicKey":"([A-Za-z0-9+/]+[AEIMQUYcgkosw480]=)","type":"(vpc-peering|road-warrior)"\}$'
-ROUTES_RE='^"routes":\[(("'$CIDR_RE'")(,"'$CIDR_RE'")*)?\],$'
+# An element of the routes line ("routes":[…],: the awk pass splits it at its commas).
+ROUTE_RE='^"('$CIDR_RE')"$'
 # The interface member names the WireGuard interface (the delta path requires it unchanged).
 INTERFACE_NAME_RE='"name":"([A-Za-z0-9_.=-]{1,15})"'
 # The nftables text as JSON escapes it: only newlines are expected (render.ts writes no quote).
@@ -53,21 +54,24 @@ canonical_document() {
 # the last applied document nor the new one, until the new base is recorded.
 forget_delta_base() { if [[ -s $STATE_DIR/delta.base ]]; then : >"$STATE_DIR/delta.base"; fi; }
 
-# Route changes (`ip -batch` lines) from routes line $2 to routes line $3 on $1, into REPLY.
+# Route changes (`ip -batch` lines) on $1, into REPLY, from the routes line's element changes that
+# the awk pass listed ("R+<element>" or "R-<element>", an element a quoted prefix) in the array named
+# $2. Only the routes that come are checked (check_routes): the others were when the document that
+# holds them was applied. False when an element is not a quoted prefix.
 route_changes() {
-  local dev=$1 route
-  local -a old=() new=()
-  local -A had=() wanted=()
-  [[ $2 =~ $ROUTES_RE ]] || return 1
-  IFS=, read -r -a old <<<"${BASH_REMATCH[1]//\"/}"
-  [[ $3 =~ $ROUTES_RE ]] || return 1
-  IFS=, read -r -a new <<<"${BASH_REMATCH[1]//\"/}"
-  check_routes "${new[@]}"
-  for route in "${old[@]}"; do had[$route]=1; done
-  for route in "${new[@]}"; do wanted[$route]=1; done
-  REPLY=''
-  for route in "${!wanted[@]}"; do [[ -n ${had[$route]:-} ]] || REPLY+="route replace $route dev $dev proto static"$'\n'; done
-  for route in "${!had[@]}"; do [[ -n ${wanted[$route]:-} ]] || REPLY+="route del $route dev $dev proto static"$'\n'; done
+  local dev=$1 change route lines=''
+  local -n listed=$2
+  local -a coming=()
+  for change in "${listed[@]}"; do
+    [[ ${change:2} =~ $ROUTE_RE ]] || return 1
+    route=${BASH_REMATCH[1]}
+    if [[ $change == R+* ]]; then
+      coming+=("$route")
+      lines+="route replace $route dev $dev proto static"$'\n'
+    else lines+="route del $route dev $dev proto static"$'\n'; fi
+  done
+  check_routes "${coming[@]}"
+  REPLY=$lines
 }
 
 # Applies document file $1 (SOURCE, not yet verified) as a change; false, before the interface is
@@ -77,7 +81,9 @@ route_changes() {
 # fetch and verify the document itself, and its refusal is the one the command hears.
 apply_delta() {
   local source=$1 dev base line key allowed endpoint keepalive psk ruleset='' changes='' fd
+  local marks=''
   local -a NEW OLD delta fields gone=() came=() wg_args=() fds=() stale_secrets=() stale_files=()
+  local -a route_list=() set_added=() peer_list=()
   local -A removed=() added=() kept=() updated=() old_endpoint=() old_psk=() old_keepalive=()
   [[ $MODE == wireguard && -s $STATE_DIR/delta.base ]] || return 1
   read_applied && [[ $APPLIED_ID == "$GATEWAY_ID" ]] && ((GENERATION >= APPLIED_GEN)) || return 1
@@ -109,22 +115,48 @@ apply_delta() {
   # canonical_header's one regex match is its header line's, so BASH_REMATCH holds its fields.
   canonical_header NEW && [[ ${BASH_REMATCH[1]} == "$GATEWAY_ID" && $((10#${BASH_REMATCH[2]})) == "$GENERATION" ]] || return 1
   [[ ${NEW[1]} == "${OLD[1]}" ]] || return 1
+
+  # The awk pass's list: the ruleset's and the routes' element changes, each list after a mark
+  # saying it was diffed, the header's other changed lines (read above instead) and the changed peer
+  # lines. Globs first: a regex over a header line of 2N prefixes would cost O(N).
+  mapfile -t delta <"$WORK/delta"
+  for line in "${delta[@]}"; do
+    case $line in
+      [-+][1-7]\ *) continue ;;
+      R[-+]*) route_list+=("$line") ;;
+      S+*) set_added+=("${line:2}") ;;
+      S-*) ;;
+      [RS][=!]) marks+=$line ;;
+      *) peer_list+=("$line") ;;
+    esac
+  done
   if [[ ${NEW[2]} != "${OLD[2]}" ]]; then
-    [[ ${NEW[2]} =~ $NFT_RE ]] || return 1
-    ruleset=${BASH_REMATCH[1]//\\n/$'\n'}
-    check_ruleset "$ruleset"
+    [[ ${NEW[2]} == '"nftables":"'*'",' ]] || return 1
+    ruleset=${NEW[2]:12:-2}
+    if [[ $marks == *S=* ]]; then
+      # Only elements of its sets changed: the rest is the applied ruleset's to the byte, checked
+      # when it was applied (and by the awk pass against NFT_RE's rule: no quote, no escape but
+      # \n), so the elements that came are what is left to check.
+      for line in "${set_added[@]}"; do
+        [[ $line =~ ^$NFT_CIDR$ ]] || die "refused: ruleset line outside the grammar: a set element ${line:0:80}"
+      done
+      ruleset=${ruleset//\\n/$'\n'}
+    else
+      [[ ${NEW[2]} =~ $NFT_RE ]] || return 1
+      ruleset=${BASH_REMATCH[1]//\\n/$'\n'}
+      check_ruleset "$ruleset"
+    fi
   fi
   if [[ ${NEW[3]} != "${OLD[3]}" ]]; then
-    route_changes "$dev" "${OLD[3]}" "${NEW[3]}" || return 1
+    [[ $marks == *R=* ]] || return 1
+    route_changes "$dev" route_list || return 1
     changes=$REPLY
   fi
 
   # Changed lines past the header must all be peer lines; the comma after a peer only says "not the
   # last one", so it is dropped (a peer whose comma alone changed is kept as it is).
-  mapfile -t delta <"$WORK/delta"
-  for line in "${delta[@]}"; do
+  for line in "${peer_list[@]}"; do
     [[ $line =~ ^([-+])([0-9]+)\ (.*)$ ]] || return 1
-    ((BASH_REMATCH[2] > 7)) || continue
     line=${BASH_REMATCH[3]%,}
     [[ $line == '{"allowedIps":'* ]] || return 1
     if [[ ${BASH_REMATCH[1]} == - ]]; then removed[$line]=1; else added[$line]=1; fi

@@ -72,12 +72,11 @@ protected_addresses() {
   ((${#PROTECTED[@]})) && return 0
   IFS=, read -r -a PROTECTED <<<"$PROTECTED_IPS"
   if [[ $MODE == wireguard ]]; then
+    # Every interface's in one process (`ip -o`: one line per address, "<index>: <name> inet …").
     while IFS= read -r line; do
-      [[ $line =~ inet\ ([0-9.]+)/ ]] && PROTECTED+=("${BASH_REMATCH[1]}")
-    done < <(
-      ip -4 -o address show dev "$WAN_IF" 2>/dev/null
-      ip -4 -o address show dev "$VPC_IF" 2>/dev/null
-    )
+      [[ $line =~ ^[0-9]+:\ +([^ ]+)\ +inet\ ([0-9.]+)/ ]] || continue
+      if [[ ${BASH_REMATCH[1]} == "$WAN_IF" || ${BASH_REMATCH[1]} == "$VPC_IF" ]]; then PROTECTED+=("${BASH_REMATCH[2]}"); fi
+    done < <(ip -4 -o address show 2>/dev/null)
   fi
 }
 

@@ -152,6 +152,23 @@ describe("the gateway's firewall fails closed", () => {
     expect(await probes()).toEqual([0, 0]);
   });
 
+  it('puts a table flushed from outside back at a peering change applied as a delta', async () => {
+    // Prepare: a flush, then a peering with a third gateway: on A a delta that adds set elements
+    // (docs/DECISIONS.md "A peering change costs what it changes").
+    await registerGateway('gwc', '192.168.0.0/16', '100.64.2.0/24', '203.0.113.3');
+    await sh(hostOf('gwa').gatewayNamespace, 'nft flush ruleset');
+
+    // Act
+    const created = await api('POST', '/v1/gateways/gwa/vpc-peerings', { remoteGatewayId: 'gwc' });
+
+    // Assess
+    expect(created.status).toBe(201);
+    const table = await tableOfA();
+    expect(table.exitCode).toBe(0);
+    expect(table.stdout).toContain('192.168.0.0/16');
+    expect(await probes()).toEqual([0, 0]);
+  });
+
   it('forwards nothing after a boot whose restore could not load the ruleset, and restores after', async () => {
     // Prepare: a reboot empties wg0, the static routes and nftables (ip_forward stays 1), and
     // nft -f fails at the restore (a full disk, a kernel refusal, …).

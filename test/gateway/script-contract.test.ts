@@ -2,7 +2,7 @@
 /**
  * The contract between lambdas/core/render.ts and the gateway script: every document the control
  * plane renders is in the layout the delta path reads line by line (gateway/lib/apply-delta.sh:
- * HEADER_RE, the header members, NFT_RE, ROUTES_RE, PEER_RE), and reads back as the same values;
+ * HEADER_RE, the header members, NFT_RE, ROUTE_RE, PEER_RE), and reads back as the same values;
  * it passes what the instance refuses otherwise (gateway/lib/checks.sh: the ruleset grammar,
  * routes, preshared key names); and the full path's jq pass (gateway/jq/render.jq) accepts it.
  * Runs on the parts, without root.
@@ -21,7 +21,10 @@ const READ_AS_DELTA = [
   'canonical_document "$1" || { echo "document not canonical" >&2; exit 3; }',
   'read_header "$1" && echo "header $DOC_ID $DOC_GEN"',
   '[[ ${doc[1]} =~ $INTERFACE_NAME_RE ]] && echo "interface ${BASH_REMATCH[1]}"',
-  '[[ ${doc[3]} =~ $ROUTES_RE ]] && echo "routes ${BASH_REMATCH[1]//\\"/}"',
+  // The routes line as the awk pass splits it (gateway/awk/changed-lines.awk), each element ROUTE_RE.
+  `[[ \${doc[3]} == '"routes":['*'],' ]] && IFS=, read -r -a list <<<"\${doc[3]:10:-2}"`,
+  'routes=(); for route in "${list[@]}"; do [[ $route =~ $ROUTE_RE ]] && routes+=("${BASH_REMATCH[1]}"); done',
+  '(IFS=,; echo "routes ${routes[*]}")',
   `[[ \${doc[2]} =~ $NFT_RE ]] && ruleset=\${BASH_REMATCH[1]//\\\\n/$'\\n'}`,
   'printf "%s" "$ruleset" >"$STATE_DIR/nftables.out"',
   'for line in "${doc[@]:7:${#doc[@]}-8}"; do',

@@ -1,25 +1,27 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are bash, not templates
 /**
  * The gateway script's functions that need no root, run from its parts (test/support/gateway-parts.ts):
- * the records it reads with builtins, the secret cache, the delta path's diff and route changes,
- * and the report. The kernel-facing paths are in apply-delta and wireguard-hosts tests.
+ * the records it reads with builtins, the secret cache, the report and the document to restore (the
+ * delta path's diff and route changes: delta-lists.test.ts). The kernel-facing paths are in
+ * apply-delta and wireguard-hosts tests.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATEWAY_SOURCE_DIR } from '../../gateway/assemble';
 import { serialiseState } from '../../lambdas/core/render';
 import { runParts } from '../support/gateway-parts';
-import { desiredState, GATEWAY_A, tempDir, writeSecret } from '../support/gateway-script';
+import {
+  desiredState,
+  GATEWAY_A,
+  NUMBERED_KEY,
+  numberedPeer,
+  tempDir,
+  writeSecret,
+} from '../support/gateway-script';
 
-const KEY = 'yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=';
+const KEY = NUMBERED_KEY;
 const OTHER_KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
-const peer = (n: number, allowedIp = `100.64.0.${n}/32`) => ({
-  name: `peer-${n}`,
-  publicKey: `${String(n).padStart(2, '0')}${KEY.slice(2)}`,
-  presharedKeyParam: null,
-  allowedIps: [allowedIp],
-  endpoint: null,
-});
+const peer = numberedPeer;
 
 describe('read_applied and read_header', () => {
   test('read the gateway and generation of applied.json and of a document header', () => {
@@ -162,111 +164,6 @@ describe('the secret cache', () => {
     // Assess
     expect(result).toEqual({ exitCode: 1, stdout: '', stderr: message });
     expect(runParts([], dir, 'ls "$CACHE"').stdout).toBe('');
-  });
-});
-
-describe('the delta path', () => {
-  /** The awk pass over state.json and new.json (absent when `newDoc` is null). */
-  const changedLines = (dir: string, oldDoc: string, newDoc: string | null) => {
-    writeFileSync(join(dir, 'state.json'), oldDoc);
-    if (newDoc !== null) writeFileSync(join(dir, 'new.json'), newDoc);
-    return runParts(
-      ['apply-delta'],
-      dir,
-      ': >"$STATE_DIR/changes" && awk -v copy="$STATE_DIR/state.json" -v previous="$STATE_DIR/state.previous.json" -v changes="$STATE_DIR/changes" "$CHANGED_LINES" "$STATE_DIR/state.json" "$STATE_DIR/new.json" >"$STATE_DIR/stdout" && cmp "$STATE_DIR/stdout" "$STATE_DIR/new.json" && sort "$STATE_DIR/changes"',
-    );
-  };
-
-  test('the awk pass lists the changed peer lines, writes the new document over the old and keeps the old', () => {
-    // Prepare
-    const dir = tempDir('parts');
-    const oldDoc = serialiseState(desiredState(GATEWAY_A, 1, [peer(1), peer(2), peer(3)]));
-    const newDoc = serialiseState(desiredState(GATEWAY_A, 2, [peer(1), peer(3, '100.64.0.33/32'), peer(4)]));
-
-    // Act
-    const result = changedLines(dir, oldDoc, newDoc);
-
-    // Assess
-    const lines = (doc: string) => doc.split('\n');
-    const [oldLines, newLines] = [lines(oldDoc), lines(newDoc)];
-    expect(result.exitCode).toBe(0);
-    expect(result.stdout.split('\n').filter(Boolean)).toEqual(
-      [
-        `+1 ${newLines[0]}`,
-        `+4 ${newLines[3]}`,
-        `+9 ${newLines[8]}`,
-        `+10 ${newLines[9]}`,
-        `-1 ${oldLines[0]}`,
-        `-4 ${oldLines[3]}`,
-        `-9 ${oldLines[8]}`,
-        `-10 ${oldLines[9]}`,
-      ].sort(),
-    );
-    expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(newDoc);
-    expect(readFileSync(join(dir, 'state.previous.json'), 'utf8')).toBe(oldDoc);
-  });
-
-  test('leaves the old document as it was when the new one cannot be opened', () => {
-    // Prepare
-    const dir = tempDir('parts');
-    const oldDoc = serialiseState(desiredState(GATEWAY_A, 1, [peer(1)]));
-
-    // Act
-    const result = changedLines(dir, oldDoc, null);
-
-    // Assess
-    expect(result.exitCode).not.toBe(0);
-    expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(oldDoc);
-  });
-
-  test.each([
-    ['a line removed and one added', 'a\nb\nc\nd\n', 'a\nc\nd\ne\n', ['+4 e', '-2 b']],
-    ['lines moved', 'a\nb\nc\n', 'c\na\nb\n', []],
-    ['the same file', 'a\nb\n', 'a\nb\n', []],
-    ['everything new', 'a\n', 'b\nc\n', ['+1 b', '+2 c', '-1 a']],
-  ])('the diff of %s is the difference of the two sets of lines', (_label, oldText, newText, expected) => {
-    // Prepare
-    const dir = tempDir('parts');
-
-    // Act
-    const result = changedLines(dir, oldText, newText);
-
-    // Assess
-    expect(result.stdout.split('\n').filter(Boolean)).toEqual(expected);
-  });
-
-  test('route changes replace what is new and delete what is gone', () => {
-    // Prepare
-    const dir = tempDir('parts');
-
-    // Act
-    const result = runParts(
-      ['checks', 'apply-delta'],
-      dir,
-      'route_changes wg0 "$1" "$2"; printf "%s" "$REPLY" | sort',
-      ['"routes":["10.0.0.0/16","10.1.0.0/16"],', '"routes":["10.1.0.0/16","10.2.0.0/16"],'],
-    );
-
-    // Assess
-    expect(result.stdout).toBe(
-      'route del 10.0.0.0/16 dev wg0 proto static\nroute replace 10.2.0.0/16 dev wg0 proto static\n',
-    );
-  });
-
-  test('a routes line in another layout is refused', () => {
-    // Prepare
-    const dir = tempDir('parts');
-
-    // Act
-    const result = runParts(
-      ['apply-delta'],
-      dir,
-      'if route_changes wg0 "$1" "$2"; then echo yes; else echo no; fi',
-      ['"routes": ["10.0.0.0/16"],', '"routes":[],'],
-    );
-
-    // Assess
-    expect(result.stdout).toBe('no\n');
   });
 });
 

@@ -58,6 +58,18 @@ export interface DocPeer {
   endpoint: string | null;
 }
 
+/** A WireGuard public key; numberedPeer's keys are it with their number in front. */
+export const NUMBERED_KEY = 'yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=';
+
+/** Peer `n` of a document, with a fixed key and one allowed IP (for tests that run no WireGuard). */
+export const numberedPeer = (n: number, allowedIp = `100.64.0.${n}/32`): DocPeer => ({
+  name: `peer-${n}`,
+  publicKey: `${String(n).padStart(2, '0')}${NUMBERED_KEY.slice(2)}`,
+  presharedKeyParam: null,
+  allowedIps: [allowedIp],
+  endpoint: null,
+});
+
 export interface DocGateway {
   id: string;
   vpcCidr: string;
