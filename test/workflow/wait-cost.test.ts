@@ -45,6 +45,13 @@ function counted(engine: WorkflowEngine, options: { throttled?: boolean } = {}) 
   return { workflows, calls };
 }
 
+/** Alice's create of a peering between `a` and `b` through `workflows`, waiting `window`. */
+const createAsAlice = (
+  workflows: WorkflowEngine,
+  [a, b]: [GatewayRecord, GatewayRecord],
+  window: { waitMs: number; pollMs: number },
+) => createPeering(bench.apiDeps(workflows), alice, a.id, b.id, undefined, window, limits);
+
 /** A step held until `release` (a run that outlasts the window). */
 function held() {
   let release = () => {};
@@ -75,15 +82,7 @@ describe("a create's wait", () => {
     const started = Date.now();
 
     // Act
-    const outcome = await createPeering(
-      { ...bench.apiDeps(workflows) },
-      alice,
-      a.id,
-      b.id,
-      undefined,
-      timing,
-      limits,
-    );
+    const outcome = await createAsAlice(workflows, [a, b], timing);
 
     // Assess: done long before the window's end
     expect(outcome).toMatchObject({ kind: 'done', peering: { status: 'ACTIVE' } });
@@ -104,15 +103,7 @@ describe("a create's wait", () => {
     const { workflows, calls } = counted(bench.engine({ ValidateFunctionArn: slowValidate }));
 
     // Act
-    const outcome = createPeering(
-      bench.apiDeps(workflows),
-      alice,
-      a.id,
-      b.id,
-      undefined,
-      shortWindow,
-      limits,
-    );
+    const outcome = createAsAlice(workflows, [a, b], shortWindow);
 
     // Assess
     await expect(outcome).rejects.toThrow(ConflictError);
@@ -127,15 +118,7 @@ describe("a create's wait", () => {
     const { workflows, calls } = counted(engine);
 
     // Act
-    const outcome = await createPeering(
-      bench.apiDeps(workflows),
-      alice,
-      a.id,
-      b.id,
-      undefined,
-      shortWindow,
-      limits,
-    );
+    const outcome = await createAsAlice(workflows, [a, b], shortWindow);
     validate.release();
     await engine.idle();
 
@@ -151,15 +134,7 @@ describe("a create's wait", () => {
     const { workflows, calls } = counted(engine, { throttled: true });
 
     // Act
-    const outcome = await createPeering(
-      bench.apiDeps(workflows),
-      alice,
-      a.id,
-      b.id,
-      undefined,
-      shortWindow,
-      limits,
-    );
+    const outcome = await createAsAlice(workflows, [a, b], shortWindow);
     await engine.idle();
 
     // Assess: the run never answered: still running, as before
