@@ -7,6 +7,14 @@ import { everyPeering } from '../pages';
 import { newPeering, roadWarrior, uniqueId } from '../records';
 import { AT, type ContractContext } from './context';
 
+/** A create's receipt for a new id between `a` and `b`, as the API writes it on a 202. */
+const receiptOf = (a: GatewayRecord, b: GatewayRecord) => ({
+  peeringId: uniqueId('pcx-receipt'),
+  ownerId: a.ownerId,
+  gatewayIds: [a.id, b.id] as [string, string],
+  acceptedAt: AT,
+});
+
 export function peeringsContract({ repo, pairOfGateways, generationOf }: ContractContext): void {
   describe('peerings', () => {
     it('writes the peering with both sides, their peer entries and generations; again returns it as is', async () => {
@@ -177,12 +185,7 @@ export function peeringsContract({ repo, pairOfGateways, generationOf }: Contrac
     it("keeps a create's receipt apart from its peering, and tells a deleted peering from an unknown id", async () => {
       // Prepare: a receipt of an id never written; a peering written, then deleted
       const [a, b] = await pairOfGateways();
-      const receipt = {
-        peeringId: uniqueId('pcx-receipt'),
-        ownerId: a.ownerId,
-        gatewayIds: [a.id, b.id] as [string, string],
-        acceptedAt: AT,
-      };
+      const receipt = receiptOf(a, b);
       const deleted = await repo().createPeering(newPeering(a, b));
       await repo().releasePeering(deleted.id, { deleteRecord: true });
 
@@ -202,12 +205,7 @@ export function peeringsContract({ repo, pairOfGateways, generationOf }: Contrac
     it("keeps a create receipt's closed-run outcome once recorded", async () => {
       // Prepare: a receipt, as the create answered 202
       const [a, b] = await pairOfGateways();
-      const receipt = {
-        peeringId: uniqueId('pcx-receipt'),
-        ownerId: a.ownerId,
-        gatewayIds: [a.id, b.id] as [string, string],
-        acceptedAt: AT,
-      };
+      const receipt = receiptOf(a, b);
       await repo().putCreateReceipt(receipt);
       const outcome = { kind: 'failed' as const, reason: 'The VPC CIDRs of the two gateways overlap' };
 
