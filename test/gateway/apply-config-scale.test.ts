@@ -14,6 +14,7 @@ import {
   genKeyPair,
   peeringPskParam,
   publish,
+  removeWireguardHost,
   runScript,
   startWireguardHost,
   stateArgs,
@@ -123,10 +124,7 @@ describe('apply-config.sh at 1000 peers (real WireGuard)', () => {
     peers = scalePeers(wg.secretsDir, PEERS);
   }, SLOW_MS);
 
-  afterAll(async () => {
-    await wg?.hosts.teardown();
-    if (wg) rmSync(wg.root, { recursive: true, force: true });
-  });
+  afterAll(() => removeWireguardHost(wg));
 
   it(
     'applies 1000 peers with their preshared keys and routes',

@@ -6,7 +6,6 @@
  * what.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { type GatewayDesiredState, renderNftables, serialiseState } from '../../lambdas/core/render';
 import type { PeerRecord } from '../../lambdas/core/types';
 import { parseReport } from '../../runtime/hosts';
@@ -16,8 +15,10 @@ import {
   GATEWAY_A,
   genKeyPair,
   genPsk,
+  outputInGateway,
   peeringPskParam,
   publish,
+  removeWireguardHost,
   startWireguardHost,
   type WireguardHost,
   writeSecret,
@@ -66,11 +67,7 @@ describe('apply-config.sh delta path for peerings (real WireGuard)', () => {
     return { ...result, path: result.exitCode === 0 ? parseReport(result.stdout).path : undefined };
   };
 
-  const inGateway = async (argv: string[]) => {
-    const result = await wg.inGateway(argv);
-    if (result.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${result.stderr}`);
-    return result.stdout;
-  };
+  const inGateway = (argv: string[]) => outputInGateway(wg, argv);
 
   /** What the kernel and the interface hold (peers without their counters). */
   const configured = async () => ({
@@ -83,10 +80,7 @@ describe('apply-config.sh delta path for peerings (real WireGuard)', () => {
     wg = await startWireguardHost(gateway, 'peering', prefix);
   });
 
-  afterAll(async () => {
-    await wg?.hosts.teardown();
-    if (wg) rmSync(wg.root, { recursive: true, force: true });
-  });
+  afterAll(() => removeWireguardHost(wg));
 
   it("applies a peering added and one removed as a delta of the sets' elements, as the full path would", async () => {
     // Prepare

@@ -17,9 +17,11 @@ import {
   GATEWAY_A,
   genKeyPair,
   genPsk,
+  outputInGateway,
   peeringPskParam,
   publish,
   rebootWireguardHost,
+  removeWireguardHost,
   SCRIPT,
   startWireguardHost,
   type WireguardHost,
@@ -87,11 +89,7 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
   /** A file of the gateway host's state directory. */
   const stateFile = (name: string) => join(wg.hosts.hostInfo(gateway.instanceId)?.stateDir ?? '', name);
 
-  const inGateway = async (argv: string[]) => {
-    const result = await wg.inGateway(argv);
-    if (result.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${result.stderr}`);
-    return result.stdout;
-  };
+  const inGateway = (argv: string[]) => outputInGateway(wg, argv);
 
   /** What the kernel and the interface hold, without the session counters (they move on their own). */
   const configured = async () => ({
@@ -112,10 +110,7 @@ describe('apply-config.sh delta path (real WireGuard)', () => {
     wg = await startWireguardHost(gateway, 'delta', prefix);
   });
 
-  afterAll(async () => {
-    await wg?.hosts.teardown();
-    if (wg) rmSync(wg.root, { recursive: true, force: true });
-  });
+  afterAll(() => removeWireguardHost(wg));
 
   it('takes the full path first, then applies adds, updates, removals, routes and ruleset as deltas', async () => {
     // Prepare

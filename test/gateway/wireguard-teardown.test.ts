@@ -6,7 +6,7 @@
  * wireguard-go: when something is missing the suite fails and says what.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type DocPeer,
@@ -14,6 +14,7 @@ import {
   genKeyPair,
   genPsk,
   publish,
+  removeWireguardHost,
   startWireguardHost,
   stateDocument,
   type WireguardHost,
@@ -47,10 +48,7 @@ describe('apply-config.sh --teardown on real WireGuard', () => {
     stateDir = wg.hosts.hostInfo(gateway.instanceId)?.stateDir ?? '';
   });
 
-  afterAll(async () => {
-    await wg?.hosts.teardown();
-    if (wg) rmSync(wg.root, { recursive: true, force: true });
-  });
+  afterAll(() => removeWireguardHost(wg));
 
   it('leaves no peers, key, routes, table, cached keys or state, then takes the id registered again', async () => {
     // Prepare: two peerings applied, and a cached key (an s3:// source caches what it fetches).

@@ -1,7 +1,7 @@
 /** Hand-built desired-state documents and a throw-away secret store for the gateway script tests. */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeGatewayScript } from '../../gateway/assemble';
@@ -218,6 +218,20 @@ export async function startWireguardHost(
   const secretsDir = join(root, 'secrets');
   writeSecret(secretsDir, gateway.privateKeyParam ?? '', genKeyPair().privateKey);
   return wireguardHostIn(root, gateway, prefix);
+}
+
+/** Stops `wg`'s host and removes its folder (an afterAll: `wg` is undefined when it never started). */
+export async function removeWireguardHost(wg: WireguardHost | undefined): Promise<void> {
+  if (!wg) return;
+  await wg.hosts.teardown();
+  rmSync(wg.root, { recursive: true, force: true });
+}
+
+/** The output of argv run in `wg`'s gateway namespace; a failure throws with its stderr. */
+export async function outputInGateway(wg: WireguardHost, argv: string[]): Promise<string> {
+  const result = await wg.inGateway(argv);
+  if (result.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${result.stderr}`);
+  return result.stdout;
 }
 
 /**
