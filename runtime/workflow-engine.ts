@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { ExecutionResult, StartedExecution, WorkflowEngine, WorkflowName } from '../lambdas/app/ports';
-import { integrationSubstitutions, QUEUED_WAIT_SUFFIX } from '../statemachine/build';
+import { integrationSubstitutions, QUEUED_WAIT_SUFFIX } from '../statemachine/states';
 import { ExecutionJournal, type JournalEntry } from './execution-journal';
 import type { RuntimeLog } from './runtime-log';
 
@@ -54,7 +54,7 @@ export interface LocalWorkflowEngineOptions {
   /** Every Wait state pauses this long instead of its Seconds. */
   waitMs?: number;
   /**
-   * Every Wait state of a push queued behind its gateway's push lease (statemachine/build.ts
+   * Every Wait state of a push queued behind its gateway's push lease (statemachine/states.ts
    * QUEUED_WAIT_SUFFIX) pauses this long instead; default the larger of `waitMs` and 200 ms. Each
    * of its tries reads the lease from the table: a hundred queued pushes of a busy hub trying
    * every 20 ms kept DynamoDB Local and this process so busy that the hub's own applies slowed

@@ -7,7 +7,7 @@ import type { Context } from 'aws-lambda';
 import { logger, redact, withLogKeys } from './logger';
 
 /**
- * What every Task's Payload carries besides the step's own input (statemachine/build.ts): the
+ * What every Task's Payload carries besides the step's own input (statemachine/states.ts lambdaTask): the
  * execution's name (`$$.Execution.Name`) and, in the peering workflows, the peering id where the
  * step's input does not name it (the pushes). Taken off before the step runs.
  */

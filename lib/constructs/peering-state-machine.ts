@@ -15,7 +15,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { INTEGRATION_SUBSTITUTIONS, integrationSubstitutions } from '../../statemachine/build';
+import { INTEGRATION_SUBSTITUTIONS, integrationSubstitutions } from '../../statemachine/states';
 import { alarmDescription } from './alarm-runbook';
 import { logLineCount } from './log-line-count';
 

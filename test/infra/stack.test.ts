@@ -28,7 +28,7 @@ import { aslSubstitutionNames } from '../../lib/constructs/peering-state-machine
 import { REPORT_STORED_MESSAGE } from '../../lib/constructs/status-report-schedule';
 import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
 import type { VpcPeeringStack } from '../../lib/vpc-peering-stack';
-import { INTEGRATION_SUBSTITUTIONS } from '../../statemachine/build';
+import { INTEGRATION_SUBSTITUTIONS } from '../../statemachine/states';
 
 let app: App;
 let stack: VpcPeeringStack;

@@ -1,19 +1,19 @@
 /**
  * The ASL files are statemachine/build.ts's output: each equals what it builds, the push-then-poll
- * loop is its one definition, every Retry is one of its named policies. Static checks of the files:
+ * loop is defined once (statemachine/states.ts), every Retry is one of its named policies. Static checks of the files:
  * substitutions, bounded loops, retries, JSONPath only.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STEP_FUNCTIONS } from '../../runtime/step-functions';
+import { MACHINES } from '../../statemachine/build';
 import {
   INTEGRATION_SUBSTITUTIONS,
-  MACHINES,
   pushAndPoll,
   RETRY_POLICIES,
   STEP_FUNCTION_TIMEOUT_SECONDS,
   TASK_TIMEOUT_SECONDS,
-} from '../../statemachine/build';
+} from '../../statemachine/states';
 
 const dir = join(__dirname, '../../statemachine');
 const CHECK_COMMAND = ['$', '{CheckCommandFunctionArn}'].join('');

@@ -214,7 +214,7 @@ describe('a step Lambda that always times out', () => {
     });
 
     // Assess: each side's push ran once and was retried twice (RETRY_TIMED_OUT in
-    // statemachine/build.ts), not six times; then the compensation's best-effort unpush ran.
+    // statemachine/states.ts), not six times; then the compensation's best-effort unpush ran.
     const requiredPushesTo = (gatewayId: string) =>
       bench.calls.filter((call) => {
         const payload = call.payload as { gatewayId?: string; required?: boolean };
