@@ -1,4 +1,4 @@
-/** A small history-API router: the console has five routes and needs no library for them. */
+/** A small history-API router: the console has six routes (routes.ts) and needs no library for them. */
 import { useEffect, useState } from 'react';
 
 export { gatewayHref, type ListFilters, listFiltersOf, listQueryOf, matchRoute, type Route } from './routes';

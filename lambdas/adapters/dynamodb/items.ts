@@ -63,7 +63,7 @@ export const keys = {
     const [low, high] = a < b ? [a, b] : [b, a];
     return { pk: `PAIR#${low}#${high}`, sk: SK.lock };
   },
-  /** `key` is the caller's `<scope>#<Idempotency-Key>`. */
+  /** `key`: the sha256 hex of the caller, method, route, path parameters and Idempotency-Key (http/idempotency.ts `scopeOf`). */
   idempotency: (key: string): Key => ({ pk: `IDEMPOTENCY#${key}`, sk: SK.meta }),
   /** Outside the gateway's partition: the cascade and the residue purge never see it. */
   tombstone: (gatewayId: string): Key => ({ pk: `TOMBSTONE#${gatewayId}`, sk: SK.meta }),
