@@ -74,6 +74,14 @@ export async function cleanLeftoverSecrets(d: CleanupDeps): Promise<CleanupSweep
       });
       result.deleted += 1;
     } else {
+      // A second failure, past the grace: the revoked key is still readable in the secret store.
+      // ERROR, so the sweep's alarm pages when it persists (README "Alarms", `SweepErrorsPersist`).
+      logger.error('Leftover road-warrior secret not deleted: the next sweep tries again', {
+        gatewayId: cleanup.gatewayId,
+        peerName: cleanup.peerName,
+        secretName: cleanup.secretName,
+        recordedAt: cleanup.recordedAt,
+      });
       result.failed += 1;
     }
   }
