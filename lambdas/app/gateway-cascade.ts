@@ -35,14 +35,17 @@ export type InstanceTeardown = { commandId: string } | { instanceGone: true };
  * After a gateway item is gone: starts the delete-peering workflow of each of its peerings (which
  * cleans the remote side and deletes the peering's preshared key), deletes the private keys the
  * control plane generated for it and its road-warrior clients and what was published for its
- * instance (documents, secret copies), purges its remaining items, then sends its instance the
- * teardown command (docs/SECURITY.md, "A deleted gateway"), and only then ends the cascade. The purge
+ * instance (documents, secret copies), purges its remaining items and releases its instance's lock,
+ * then sends its instance the teardown command (docs/SECURITY.md, "A deleted gateway"), and only
+ * then ends the cascade. The lock is released here, not beside the delete: a release that failed
+ * there was never retried, and once the id was registered again elsewhere the lock refused its old
+ * instance to every other gateway (review s19d); here a failure leaves the cascade pending. The purge
  * comes after everything that reads the peer entries, so a redelivery after a partial run still
  * finds them; the teardown comes after the purge, so an instance that keeps refusing it leaves the
  * records clean.
  *
- * Everything that reads or deletes by the id alone (peer entries, keys, secret copies, the purge)
- * runs only while this incarnation's cascade is pending (beginGatewayCascade): the id cannot be
+ * Everything that reads or deletes by the id alone (peer entries, keys, secret copies, the purge,
+ * the lock its holder id releases) runs only while this incarnation's cascade is pending (beginGatewayCascade): the id cannot be
  * registered again meanwhile, so none of it can hit a new incarnation. What is bound to this
  * incarnation's generation (documents up to it, the teardown: a new incarnation starts above it)
  * runs every time. The cascade ends last: whatever stops a run before (a failure, the Lambda's
@@ -66,6 +69,7 @@ export async function cascadeGatewayRemoval(
     await deleteGatewayKeys(d, removed, peers);
     await d.instanceSecrets.withdraw(target);
     await d.repository.purgeGatewayResidue(removed.id);
+    await d.repository.releaseInstance(removed.instanceId, removed.id);
   }
   await d.configStore.deleteThrough(removed.id, removed.desiredGeneration);
   const commandId = await d.commands.teardown({ ...target, generation: removed.desiredGeneration });

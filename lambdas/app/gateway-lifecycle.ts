@@ -16,22 +16,28 @@ import { type UpdateLeaseDeps, underUpdateLease } from './gateway-update-lease';
 import { finishMove, type MoveDeps, retireBeforeMove } from './instance-move';
 import { changeMark } from './new-records';
 import type { PeerFanoutDeps } from './peer-fanout';
-import type { Dependencies } from './ports';
+import { type Dependencies, GATEWAY_TOMBSTONE_TTL_SECONDS } from './ports';
 import { type PushRun, startGatewayPush } from './push-runs';
 
 /**
- * Deletes the gateway item only; the stream REMOVE it causes starts the cascade. An event of an
- * earlier incarnation (`eventTime` at or before the end of the one the gateway replaced: its
- * deletion delivered again after the id was registered again) deletes nothing
- * (docs/CONTRACT.md#events). The delete is bound to the incarnation read: one registered between
+ * Deletes the gateway item only; the stream REMOVE it causes starts the cascade, which also
+ * releases the gateway's instance (gateway-cascade.ts). An event of an earlier incarnation
+ * (`eventTime` at or before the end of the one the gateway replaced: its deletion delivered again
+ * after the id was registered again) deletes nothing (docs/CONTRACT.md#events). The delete is bound to the incarnation read: one registered between
  * the read and the delete is read and judged anew. The tombstone keeps `eventTime`, for the next
- * incarnation to know when this one ended.
+ * incarnation to know when this one ended, but never more than DELETION_STAMP_LEAD_SECONDS ahead
+ * of now: a "Deleted" stamped further ahead would have the next incarnation ignore its own events
+ * until then (review s19d). One older than the tombstone's life is refused (refuseOutlived).
  */
 export async function gatewayDeleted(
-  d: Pick<Dependencies, 'repository'>,
+  d: Pick<Dependencies, 'repository' | 'clock'>,
   gatewayId: string,
   eventTime?: string,
 ): Promise<GatewayRecord | undefined> {
+  const now = d.clock().toISOString();
+  if (eventTime !== undefined) refuseOutlived(gatewayId, eventTime, now);
+  const kept =
+    eventTime === undefined ? undefined : receivedTime(eventTime, now, DELETION_STAMP_LEAD_SECONDS);
   for (let attempt = 1; ; attempt += 1) {
     const current = await d.repository.getGateway(gatewayId);
     if (current && eventTime !== undefined && predatesIncarnation(eventTime, current)) {
@@ -44,9 +50,7 @@ export async function gatewayDeleted(
       return undefined;
     }
     try {
-      const removed = await d.repository.deleteGateway(gatewayId, current?.createdAt ?? null, eventTime);
-      if (removed) await d.repository.releaseInstance(removed.instanceId, removed.id);
-      return removed;
+      return await d.repository.deleteGateway(gatewayId, current?.createdAt ?? null, kept);
     } catch (error) {
       // The id changed between the read and the delete: read it again, a few times, then the
       // event's retry does.
@@ -57,6 +61,36 @@ export async function gatewayDeleted(
 
 /** Reads of the id a deletion event makes before it leaves the id's changes to its retry. */
 const INCARNATION_READS = 3;
+
+/**
+ * How far ahead of the control plane's clock a "Deleted" may be stamped and still be kept as
+ * stamped: the product's clock a little ahead (uniformly) keeps its redelivered Deleted recognised
+ * by its own time (docs/DECISIONS.md, "Events of an earlier incarnation"); a stamp further ahead is
+ * kept as now plus this, so the next incarnation loses at most this much (review s19d).
+ */
+export const DELETION_STAMP_LEAD_SECONDS = 60;
+
+/**
+ * An event older than a deleted gateway's tombstone lives (an archive replay) can no longer be
+ * judged: an Updated would bring back a gateway deleted since, a Deleted would delete the id's next
+ * incarnation (registered once the tombstone expired, it knows no predecessor). Refused with nothing
+ * changed: thrown as a ValidationError, which the handler logs ("rejected gateway event") and the
+ * dead-letter queue parks, whose alarm says so (docs/CONTRACT.md#events).
+ */
+function refuseOutlived(gatewayId: string, eventTime: string, now: string): void {
+  const age = Date.parse(now) - Date.parse(eventTime);
+  if (!(age >= GATEWAY_TOMBSTONE_TTL_SECONDS * 1000)) return;
+  logger.warn('gateway event older than a deleted gateway is remembered: refused', {
+    gatewayId,
+    eventTime,
+    now,
+    maxAgeSeconds: GATEWAY_TOMBSTONE_TTL_SECONDS,
+  });
+  throw new ValidationError(
+    `is older than a deleted gateway is remembered (${GATEWAY_TOMBSTONE_TTL_SECONDS / 86_400} days)`,
+    'time',
+  );
+}
 
 /**
  * Fields peerings were checked and configured against (owner, VPC, CIDRs, tunnel address).
@@ -103,6 +137,7 @@ export async function gatewayUpdated(
   const input = parseRegisterGatewayBody(gateway, policy);
   const { id } = input;
   if (id === undefined) throw new ValidationError('is required', 'id');
+  if (eventTime !== undefined) refuseOutlived(id, eventTime, d.clock().toISOString());
   return underUpdateLease(d, id, async () => {
     const existing = await d.repository.getGateway(id);
     // One of an earlier incarnation, delivered after the id was registered again, would move the
@@ -139,14 +174,16 @@ export async function gatewayUpdated(
 }
 
 /**
- * The time kept of an event: its own, but never later than now. A producer may stamp `Time`
- * itself, and one stamped in the future (a skewed clock) would otherwise have every later update
- * ignored until then (review s14d).
+ * The time kept of an event: its own, but never later than now (plus `leadSeconds`). A producer may
+ * stamp `Time` itself, and one stamped in the future (a skewed clock) would otherwise have every
+ * later update ignored until then (review s14d), or, for a deletion, every event of the id's next
+ * incarnation (review s19d).
  */
-function receivedTime(eventTime: string, now: string): string {
-  if (Date.parse(eventTime) <= Date.parse(now)) return eventTime;
-  logger.warn('update stamped in the future: kept as received now', { eventTime, now });
-  return now;
+function receivedTime(eventTime: string, now: string, leadSeconds = 0): string {
+  const latest = new Date(Date.parse(now) + leadSeconds * 1000).toISOString();
+  if (Date.parse(eventTime) <= Date.parse(latest)) return eventTime;
+  logger.warn('event stamped in the future: kept as received', { eventTime, now, kept: latest });
+  return latest;
 }
 
 /**

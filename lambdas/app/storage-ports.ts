@@ -43,6 +43,13 @@ export * from './storage-shapes';
 export const PEERING_TOMBSTONE_TTL_SECONDS = 90 * 24 * 60 * 60;
 
 /**
+ * How long a deleted gateway's tombstone is kept: longer than EventBridge retries an event (24 h)
+ * and than a dead-letter queue keeps one (14 days). A gateway event older than that is refused
+ * (app/gateway-lifecycle.ts): the tombstone that would have judged it may be gone.
+ */
+export const GATEWAY_TOMBSTONE_TTL_SECONDS = 30 * 24 * 60 * 60;
+
+/**
  * Storage, one port per aggregate; `Repository` is all of them. Implementations:
  * lambdas/adapters/dynamodb (one store per aggregate over one table) and lambdas/adapters/memory
  * (tests and the embedded runtime's memory mode); test/contract holds the suite both pass.

@@ -8,8 +8,9 @@
  * instance changed, deletes what was published for the old instance, sends it the teardown command
  * and starts the gateway's push to the new one (an update of
  * a gateway deleted meanwhile is logged and dropped: it must not bring the gateway back). A malformed
- * event is logged and thrown as a ValidationError, so on AWS it lands in the rule's dead-letter
- * queue instead of being dropped silently.
+ * event, or one older than a deleted gateway's tombstone lives (30 days), is logged and thrown as a
+ * ValidationError, so on AWS it lands in the rule's dead-letter queue instead of being dropped
+ * silently.
  */
 
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -34,7 +35,11 @@ async function route(event: RuleEvent, log: Logger): Promise<void> {
   switch (event['detail-type']) {
     case GATEWAY_DELETED: {
       const gatewayId = parseResourceId(deletedDetail(event.detail).gatewayId, 'detail.gatewayId');
-      const removed = await gatewayDeleted({ repository: repository() }, gatewayId, event.time);
+      const removed = await gatewayDeleted(
+        { repository: repository(), clock: clock() },
+        gatewayId,
+        event.time,
+      );
       // Not deleted: absent already, or a later incarnation the event predates (logged as such).
       log.info(removed ? 'gateway deleted' : 'no gateway deleted', { gatewayId });
       return;

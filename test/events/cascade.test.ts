@@ -18,6 +18,7 @@ import {
 import { createEventRouter } from '../../runtime/event-router';
 import { type StreamPoller, startStreamPoller } from '../../runtime/stream-poller';
 import { useDynamoDb } from '../support/dynamodb';
+import { busEvent } from '../support/events';
 import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, roadWarrior, uniqueId } from '../support/records';
@@ -379,6 +380,35 @@ describe('gateway deletion cascade', () => {
     expect(secrets.values.get(key)).toBe('bob key');
     expect((await repository.listPeers(a.id)).map((peer) => peer.name)).toEqual(['bob-laptop']);
     expect(publications.copies.has(a.id)).toBe(true);
+  });
+
+  it("frees a deleted gateway's instance whose release failed once, though its id is registered again elsewhere", async () => {
+    // Prepare: A holds its instance's lock, and the table refuses the next release once (throttled).
+    const a = gatewayRecord({ id: uniqueId('gw-a') });
+    await repository.claimInstance(a.instanceId, a.id);
+    await repository.createGateway(a);
+    await poller.idle();
+    const release = repository.releaseInstance.bind(repository);
+    let failuresLeft = 1;
+    repository.releaseInstance = async (instanceId, gatewayId) => {
+      if (failuresLeft-- > 0) throw new Error('throttled');
+      return release(instanceId, gatewayId);
+    };
+
+    // Act: A deleted by an event (retried once should it fail, as EventBridge does), its cascade
+    // run by the stream to its end, the id registered again on another instance, then another
+    // gateway claims A's old instance.
+    const deleted = busEvent(GATEWAY_DELETED, { gatewayId: a.id });
+    await gatewayEvents(deleted, context).catch(() => gatewayEvents(deleted, context));
+    await poller.idle();
+    const again = { ...a, instanceId: uniqueId('i-new') };
+    await repository.claimInstance(again.instanceId, again.id);
+    await repository.createGateway(again);
+    const claim = repository.claimInstance(a.instanceId, uniqueId('gw-other'));
+
+    // Assess: the instance is free, and a release did run after the one that failed.
+    await expect(claim).resolves.toBeUndefined();
+    expect(failuresLeft).toBe(-1);
   });
 
   it('ignores removals of other items and changes of gateways', async () => {

@@ -8,6 +8,8 @@
 import type { Context } from 'aws-lambda';
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
 import { registerGateway } from '../../lambdas/app/api/gateways';
+import { DELETION_STAMP_LEAD_SECONDS } from '../../lambdas/app/gateway-lifecycle';
+import { ValidationError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
@@ -24,17 +26,21 @@ const T0 = new Date('2026-12-05T12:00:00.000Z');
 const ADMIN = { userId: 'ops', isAdmin: true };
 const LIMITS = ownerLimits({ gatewaysPerOwner: 100 });
 
+const DAY = 86_400_000;
+
 const at = (ms: number) => new Date(T0.getTime() + ms);
 
 describe('events of an earlier incarnation delivered after the id was registered again', () => {
   let now: Date;
+  let state: MemoryState;
   let repository: MemoryRepository;
   let commands: RecordingCommands;
   const secrets = new MemorySecrets();
 
   beforeEach(() => {
     now = T0;
-    repository = new MemoryRepository({ clock: () => now }, new MemoryState());
+    state = new MemoryState();
+    repository = new MemoryRepository({ clock: () => now }, state);
     commands = new RecordingCommands();
     const publications = new MemoryPublications();
     provideDependencies({
@@ -235,5 +241,81 @@ describe('events of an earlier incarnation delivered after the id was registered
 
     // Assess
     expect([sameSecond, (await repository.getGateway(gateway.id))?.name]).toEqual(['same-second', 'later']);
+  });
+
+  it("applies the next incarnation's own events after a Deleted stamped an hour ahead", async () => {
+    // Prepare: a Deleted the product stamped T0+1 h (a Time the producer set, a skewed host),
+    // handled at T0; the cascade ends and the id is registered again at T0+5 min on i-new.
+    const gateway = gatewayRecord({ instanceId: 'i-old' });
+    await register(gateway, 'i-old');
+    await deletedBy(gateway.id, at(3_600_000));
+    now = at(5 * 60_000);
+    await register(gateway, 'i-new');
+    const priorEnd = (await repository.getGateway(gateway.id))?.priorIncarnationEndedAt;
+
+    // Act: the product, stamping correctly, moves the new gateway, then deletes it.
+    now = at(10 * 60_000);
+    const move = { ...toPublicGateway(gateway), instanceId: 'i-newer' };
+    await handler(busEvent(GATEWAY_UPDATED, move, { time: at(9 * 60_000) }), context);
+    const movedTo = (await repository.getGateway(gateway.id))?.instanceId;
+    await handler(busEvent(GATEWAY_DELETED, { gatewayId: gateway.id }, { time: now }), context);
+
+    // Assess: the old incarnation's end was kept a bounded lead ahead of its handling, not an hour.
+    expect(priorEnd).toBe(at(DELETION_STAMP_LEAD_SECONDS * 1000).toISOString());
+    expect(movedTo).toBe('i-newer');
+    expect(await repository.getGateway(gateway.id)).toBeUndefined();
+  });
+
+  /** The handler's answer to `event`: the error it threw (for the dead-letter queue), or undefined. */
+  async function refusalOf(event: ReturnType<typeof busEvent>): Promise<unknown> {
+    return handler(event, context).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  }
+
+  it('refuses an Updated replayed after the tombstone expired: the deleted gateway does not come back', async () => {
+    // Prepare: updated at T0+1 s, deleted at T0+2 s; 31 days later DynamoDB's TTL removed the
+    // tombstone (30 days), which the memory repository keeps: removed by hand.
+    const gateway = gatewayRecord({ instanceId: 'i-old' });
+    await register(gateway, 'i-old');
+    const replayed = busEvent(GATEWAY_UPDATED, toPublicGateway(gateway), { time: at(1000) });
+    await deletedBy(gateway.id, at(2000));
+    now = at(31 * DAY);
+    state.tombstones.delete(gateway.id);
+
+    // Act: an archive replay of the Updated.
+    let refusal: unknown;
+    const lines = await captureLogLines(async () => {
+      refusal = await refusalOf(replayed);
+    });
+
+    // Assess: refused (logged, for the dead-letter queue and its alarm), and nothing registered.
+    expect(refusal).toBeInstanceOf(ValidationError);
+    expect(await repository.getGateway(gateway.id)).toBeUndefined();
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        message: 'gateway event older than a deleted gateway is remembered: refused',
+        gatewayId: gateway.id,
+        eventTime: at(1000).toISOString(),
+      }),
+    );
+  });
+
+  it('refuses a Deleted replayed after the tombstone expired: the id registered again since stays', async () => {
+    // Prepare: deleted at T0+2 s; 31 days later, its tombstone expired, the id is registered again.
+    const gateway = gatewayRecord({ instanceId: 'i-old' });
+    await register(gateway, 'i-old');
+    const replayed = await deletedBy(gateway.id, at(2000));
+    now = at(31 * DAY);
+    state.tombstones.delete(gateway.id);
+    await register(gateway, 'i-new');
+
+    // Act: an archive replay of the Deleted.
+    const refusal = await refusalOf(replayed);
+
+    // Assess
+    expect(refusal).toBeInstanceOf(ValidationError);
+    expect((await repository.getGateway(gateway.id))?.instanceId).toBe('i-new');
   });
 });

@@ -162,10 +162,10 @@ export class DynamoGatewayStore implements GatewayStore {
 
   /**
    * Deletes the gateway item (its stream REMOVE starts the cascade) and, in the same transaction,
-   * writes its tombstone, kept for TOMBSTONE_TTL_SECONDS (gateway-tombstones.ts): no late or redelivered upsert re-creates
-   * the gateway, and `lastGeneration` lets a registration of the id continue above it.
-   * The tombstone is updated, never replaced: a repeated delete (a redelivered event, a retry after
-   * releaseInstance failed) finds no gateway and must leave the lastGeneration the first one wrote.
+   * writes its tombstone, kept for GATEWAY_TOMBSTONE_TTL_SECONDS (app/storage-ports.ts): no late or
+   * redelivered upsert re-creates the gateway, and `lastGeneration` lets a registration of the id
+   * continue above it. The tombstone is updated, never replaced: a repeated delete (a redelivered
+   * event, a retried API call) finds no gateway and must leave the lastGeneration the first one wrote.
    * The transaction also marks the cascade pending: from the commit on, the id cannot be
    * registered again until that cascade ended (createGateway, endGatewayCascade); and it keeps what
    * that cascade needs (CASCADE_INPUT), should the sweep have to run it.

@@ -3,21 +3,19 @@
  * share: its stamp, and its times, which tell the id's next incarnation when this one ended
  * (core/event-times.ts incarnationEnd; docs/CONTRACT.md#events).
  */
+import { GATEWAY_TOMBSTONE_TTL_SECONDS } from '../../app/ports';
 import { incarnationEnd, laterTime } from '../../core/event-times';
 import { epochSeconds, keys } from './items';
 import type { Item, Table, TransactItem } from './table';
 
-/** Longer than EventBridge retries an event (24 h) and than a dead-letter queue keeps one (14 days). */
-const TOMBSTONE_TTL_SECONDS = 30 * 24 * 60 * 60;
-
 /** The tombstone's own attributes, set without replacing the item: its lastGeneration stays. */
 export const TOMBSTONE_STAMP = 'SET entity = :entity, deletedAt = :deletedAt, expiresAt = :expiresAt';
 
-/** TOMBSTONE_STAMP's values for a deletion at `deletedAt`, kept for TOMBSTONE_TTL_SECONDS. */
+/** TOMBSTONE_STAMP's values for a deletion at `deletedAt`, kept for GATEWAY_TOMBSTONE_TTL_SECONDS. */
 export const tombstoneStamp = (deletedAt: Date): Record<string, unknown> => ({
   ':entity': 'tombstone',
   ':deletedAt': deletedAt.toISOString(),
-  ':expiresAt': epochSeconds(deletedAt) + TOMBSTONE_TTL_SECONDS,
+  ':expiresAt': epochSeconds(deletedAt) + GATEWAY_TOMBSTONE_TTL_SECONDS,
 });
 
 /**

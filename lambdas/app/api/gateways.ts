@@ -129,7 +129,8 @@ export async function listGatewayPeers(
 }
 
 /**
- * Deletes the gateway item; the stream-driven cascade then removes its peerings and peers. Only
+ * Deletes the gateway item; the stream-driven cascade then removes its peerings and peers and
+ * releases its instance (app/gateway-cascade.ts). Only
  * the incarnation the caller was allowed to see: should the id have been deleted, and perhaps
  * registered again for another owner, since the check, nothing is deleted and the answer is 404
  * (GatewayGoneError; docs/SECURITY.md, "Re-registration").
@@ -140,8 +141,7 @@ export async function deleteGateway(
   gatewayId: string,
 ): Promise<void> {
   const checked = await visibleGateway(d, caller, gatewayId);
-  const removed = await d.repository.deleteGateway(gatewayId, checked.createdAt);
-  if (removed) await d.repository.releaseInstance(removed.instanceId, removed.id);
+  await d.repository.deleteGateway(gatewayId, checked.createdAt);
 }
 
 export interface CandidateView {
