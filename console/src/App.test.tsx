@@ -1,7 +1,7 @@
-import { act, cleanup, render, screen } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { App } from './App';
-import { endCognitoSession } from './auth/cognito';
+import { endCognitoSession, startCognitoSignIn } from './auth/cognito';
 import { identityOf, signIn, signOut } from './auth/session';
 import type { ConsoleConfig } from './config';
 import { NotificationsProvider } from './notifications';
@@ -78,5 +78,20 @@ describe('the console shell', () => {
     expect(
       screen.getByText(/You were signed out: .*Your last request \(Register gateway\) was not sent\./),
     ).toBeTruthy();
+  });
+
+  test("on AWS, signing in again comes back to the page with its query: a list's filters live there", async () => {
+    // Prepare: an admin's session ends on alice's ERROR gateways
+    window.history.replaceState(null, '', '/gateways?status=ERROR&ownerId=alice');
+    renderApp(COGNITO_CONFIG, jwt({ sub: SUB, 'cognito:groups': ['admin'], exp: inAnHour() }));
+    act(() => signOut());
+    await act(async () => {
+      await import('./pages/SignIn'); // the sign-in page's lazy chunk
+    });
+    // Act
+    fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    // Assess
+    expect(startCognitoSignIn).toHaveBeenCalledWith(COGNITO_CONFIG, '/gateways?status=ERROR&ownerId=alice');
+    window.history.replaceState(null, '', '/');
   });
 });

@@ -12,6 +12,7 @@ import { PageBoundary } from './components/page-boundary';
 import type { ConsoleConfig } from './config';
 import { clearAllDrafts } from './drafts';
 import { focusPageHeadingOnceShown } from './focus';
+import { forgetGatewaysQuery } from './list-return';
 import { useNotifications } from './notifications';
 import { GatewaysList } from './pages/GatewaysList';
 import { followInApp, matchRoute, navigate, usePath } from './router';
@@ -87,7 +88,7 @@ function Page({ identity }: { identity: Identity }) {
     case 'gateway':
       return <GatewayDetails key={route.id} id={route.id} identity={identity} />;
     case 'create-peering':
-      return <CreatePeering key={route.id} id={route.id} />;
+      return <CreatePeering key={route.id} id={route.id} identity={identity} />;
     case 'peerings':
       return <PeeringsList identity={identity} />;
     case 'register-gateway':
@@ -150,7 +151,13 @@ export function App(props: {
         <SignIn
           config={props.config}
           notice={notice}
-          onCognito={() => void startCognitoSignIn(props.config as never, window.location.pathname)}
+          // The page to come back to keeps its query: a list's filters live there (list-return.ts).
+          onCognito={() =>
+            void startCognitoSignIn(
+              props.config as never,
+              `${window.location.pathname}${window.location.search}`,
+            )
+          }
         />
       </PageBoundary>
     );
@@ -172,6 +179,7 @@ export function App(props: {
               onItemClick: ({ detail }) => {
                 if (detail.id !== 'signout') return;
                 clearAllDrafts();
+                forgetGatewaysQuery();
                 signOut();
                 if (props.config.auth === 'cognito') void cognitoSignOut(props.config);
               },

@@ -25,10 +25,23 @@ describe("Cognito's /callback once signed in", () => {
     expect(`${window.location.pathname}${window.location.search}`).toBe('/gateways/gw-a/create-peering');
   });
 
+  test("keeps the query of the page it returns to: a list's filters live there", async () => {
+    // Prepare
+    window.history.replaceState(null, '', '/callback?code=abc&state=0123456789abcdef');
+    // Act
+    await finishCognitoCallback(COGNITO_CONFIG, signedIn('/gateways?status=ERROR&ownerId=alice'));
+    // Assess
+    expect(`${window.location.pathname}${window.location.search}`).toBe(
+      '/gateways?status=ERROR&ownerId=alice',
+    );
+  });
+
   test('goes to VPN Gateways when the state names no page of the console, or the root', async () => {
     for (const returnTo of [
       undefined,
       '/',
+      '/?status=ERROR',
+      '/nowhere/a/b/c?status=ERROR',
       '//evil.example/x',
       'https://evil.example/',
       '/signin',

@@ -13,11 +13,14 @@ type CognitoConfig = Extract<ConsoleConfig, { auth: 'cognito' }>;
 
 /**
  * A page of this console to return to: a path of its own routes, never another origin or sign-in;
- * the root is the gateways page under its own address.
+ * the root is the gateways page under its own address. Its query comes back with it: a list's
+ * filters live there.
  */
 function consolePage(path: string | undefined): string | undefined {
   if (!path?.startsWith('/') || path.startsWith('//') || path === '/') return undefined;
-  const page = matchRoute(path).page;
+  const [pathname = path] = path.split(/[?#]/, 1);
+  if (pathname === '/') return undefined;
+  const page = matchRoute(pathname).page;
   return page === 'signin' || page === 'not-found' ? undefined : path;
 }
 

@@ -1,4 +1,7 @@
-/** Deleting a gateway cascades to every peering it has: the name is typed to confirm. */
+/**
+ * Deleting a gateway cascades to every peering it has: the name is typed to confirm. An admin is
+ * told whose gateway it is (`ownerId`): names are free text, and every tenant may have a "prod".
+ */
 import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
@@ -7,11 +10,14 @@ import Input from '@cloudscape-design/components/input';
 import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import { useState } from 'react';
+import { gatewayTitle } from '../lib/format';
 import { useFocusOnOpen } from './peer-modals';
 import { type RetryWait, WaitingButton } from './retry-wait';
 
 export function DeleteGatewayModal(props: {
   gatewayName: string;
+  /** The owner, named to admins (`shownOwner`); users' gateways are always their own. */
+  ownerId?: string | undefined;
   peeringCount: number;
   busy: boolean;
   wait: RetryWait;
@@ -21,12 +27,13 @@ export function DeleteGatewayModal(props: {
   const [typed, setTyped] = useState('');
   const confirmed = typed === props.gatewayName;
   const nameInput = useFocusOnOpen();
+  const whose = props.ownerId ? `the name of ${props.ownerId}'s gateway` : "the gateway's name";
   return (
     <Modal
       closeAriaLabel="Close dialog"
       visible
       onDismiss={props.onCancel}
-      header={`Delete gateway ${props.gatewayName}?`}
+      header={`Delete gateway ${gatewayTitle(props.gatewayName, props.ownerId)}?`}
       footer={
         <Box float="right">
           <SpaceBetween direction="horizontal" size="xs">
@@ -58,7 +65,7 @@ export function DeleteGatewayModal(props: {
             if (confirmed) props.onConfirm();
           }}
         >
-          <FormField label={`To confirm, type the gateway's name: ${props.gatewayName}`}>
+          <FormField label={`To confirm, type ${whose}: ${props.gatewayName}`}>
             <Input
               ref={nameInput}
               value={typed}

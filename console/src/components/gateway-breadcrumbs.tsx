@@ -1,5 +1,9 @@
-/** The breadcrumbs of a gateway's pages: VPN Gateways › the gateway (› the form open on it). */
+/**
+ * The breadcrumbs of a gateway's pages: VPN Gateways › the gateway (› the form open on it). VPN
+ * Gateways opens the list under the filters it was left with (list-return.ts).
+ */
 import BreadcrumbGroup from '@cloudscape-design/components/breadcrumb-group';
+import { gatewaysListHref } from '../list-return';
 import { followInApp, gatewayHref } from '../router';
 
 export function GatewayBreadcrumbs({
@@ -16,7 +20,7 @@ export function GatewayBreadcrumbs({
       ariaLabel="Breadcrumbs"
       onFollow={followInApp}
       items={[
-        { text: 'VPN Gateways', href: '/gateways' },
+        { text: 'VPN Gateways', href: gatewaysListHref() },
         { text: name, href: gatewayHref(id) },
         ...(form ? [form] : []),
       ]}

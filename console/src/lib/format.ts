@@ -118,3 +118,27 @@ export function configFileName(gatewayName: string, peerName: string): string {
 
 export const PEERING_PEER_PREFIX = 'vpc-peering-';
 export const isPeeringPeer = (name: string): boolean => name.startsWith(PEERING_PEER_PREFIX);
+
+/**
+ * Whose gateways a page speaks of, as a possessive: "your" to a user (whose lists are only their
+ * own), the owner's id to an admin, who acts for tenants and owns none of what they look at;
+ * "its owner's" while the admin's page has not read the owner yet (docs/DECISIONS.md, "An admin is
+ * told whose it is, and keeps the list", session 19).
+ */
+export function ownersWord(isAdmin: boolean, ownerId: string | undefined): string {
+  if (!isAdmin) return 'your';
+  return ownerId ? `${ownerId}'s` : "its owner's";
+}
+
+/** The owner a page names: an admin's gateway's, never a user's (always their own). */
+export const shownOwner = (isAdmin: boolean, ownerId: string | undefined): string | undefined =>
+  isAdmin ? ownerId : undefined;
+
+/**
+ * A gateway as a dialog or a message names it: "prod", or "prod of tenant-03" with the owner shown
+ * to an admin (`shownOwner`), since names are free text and the same name may be every tenant's (a
+ * delete confirmed by name must not confirm someone else's "prod").
+ */
+export function gatewayTitle(name: string, ownerId: string | undefined): string {
+  return ownerId ? `${name} of ${ownerId}` : name;
+}

@@ -2,7 +2,8 @@
  * Create VPC Peering: pick the Remote Gateway among the gateway's peering candidates (ineligible ones
  * disabled, with the reason the API would give), then follow a 202 until the peering settles. The
  * following outlives the page: a person who left meanwhile is told the outcome in a flash, and is
- * not taken back to the gateway from wherever they went.
+ * not taken back to the gateway from wherever they went. The candidates are the owner's: an admin
+ * is told whose (tenant-03's), a user that they are their own.
  */
 import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
@@ -27,10 +28,12 @@ import {
 } from '../api/client';
 import { formErrorText, isNotFound, PeeringEndedError } from '../api/errors';
 import { IdempotencyKey } from '../api/idempotency';
+import type { Identity } from '../auth/session';
 import { GatewayBreadcrumbs } from '../components/gateway-breadcrumbs';
 import { GatewayNotFound } from '../components/gateway-not-found';
 import { useRetryWait, WaitingButton } from '../components/retry-wait';
 import { useDraft } from '../drafts';
+import { ownersWord } from '../lib/format';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref, navigate } from '../router';
 import { useLoad } from '../use-load';
@@ -49,7 +52,7 @@ export function candidateOption(candidate: PeeringCandidate): SelectProps.Option
   };
 }
 
-export function CreatePeering({ id }: { id: string }) {
+export function CreatePeering({ id, identity }: { id: string; identity: Identity }) {
   const { notify, reportError } = useNotifications();
   // A 404 is the page's own "not found" state, not a flash.
   const gateway = useLoad(`Loading gateway ${id}`, () => loadGateway(id), [id], { shownByPage: isNotFound });
@@ -76,6 +79,10 @@ export function CreatePeering({ id }: { id: string }) {
   const [idempotency] = useState(() => new IdempotencyKey());
   const wait = useRetryWait();
   const name = gateway.data?.name || id;
+  // "your" to a user; to an admin the owner whose gateways these are (lib/format.ts).
+  const whose = ownersWord(identity.isAdmin, gateway.data?.ownerId);
+  // At the start of a sentence: "Your", "Its owner's"; an owner id is never recased.
+  const Whose = identity.isAdmin && gateway.data ? whose : whose.charAt(0).toUpperCase() + whose.slice(1);
   const options = (candidates.data ?? []).map(candidateOption);
   const selected = options.find((option) => option.value === draft.remoteGatewayId) ?? null;
 
@@ -149,7 +156,7 @@ export function CreatePeering({ id }: { id: string }) {
     }
   };
 
-  if (isNotFound(gateway.error)) return <GatewayNotFound id={id} />;
+  if (isNotFound(gateway.error)) return <GatewayNotFound id={id} isAdmin={identity.isAdmin} />;
 
   return (
     <SpaceBetween size="m">
@@ -169,7 +176,7 @@ export function CreatePeering({ id }: { id: string }) {
           header={
             <Header
               variant="h1"
-              description={`Connect the VPC of ${name} with the VPC of another of your gateways. Both gateways are configured in one step.`}
+              description={`Connect the VPC of ${name} with the VPC of another of ${whose} gateways. Both gateways are configured in one step.`}
             >
               Create VPC Peering
             </Header>
@@ -197,7 +204,7 @@ export function CreatePeering({ id }: { id: string }) {
             <SpaceBetween size="l">
               <FormField
                 label="Remote Gateway"
-                description="Your other active gateways in other VPCs. Gateways that cannot be peered are shown disabled, with the reason."
+                description={`${Whose} other active gateways in other VPCs. Gateways that cannot be peered are shown disabled, with the reason.`}
                 errorText={missing && !selected ? 'Choose a remote gateway.' : undefined}
               >
                 <Select
@@ -235,7 +242,9 @@ export function CreatePeering({ id }: { id: string }) {
                 </div>
               )}
               {options.length > 0 && options.every((option) => option.disabled) && (
-                <Alert type="info">None of your other gateways can be peered with {name} now.</Alert>
+                <Alert type="info">
+                  None of {whose} other gateways can be peered with {name} now.
+                </Alert>
               )}
             </SpaceBetween>
           </Container>

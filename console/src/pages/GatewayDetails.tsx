@@ -23,12 +23,15 @@ import { readDraft } from '../drafts';
 import { focusHeading, focusIsLost } from '../focus';
 import {
   configFileName,
+  gatewayTitle,
   isPeeringPeer,
   notReportingLabel,
   PEERING_PEER_PREFIX,
+  shownOwner,
   syncLabel,
   syncState,
 } from '../lib/format';
+import { gatewaysListHref } from '../list-return';
 import { useNotifications } from '../notifications';
 import { navigate } from '../router';
 import { useLoad } from '../use-load';
@@ -66,7 +69,7 @@ type Dialog =
   | { kind: 'qr'; peerName: string; config: string }
   | { kind: 'delete-gateway' };
 
-export function GatewayDetails({ id }: { id: string; identity: Identity }) {
+export function GatewayDetails({ id, identity }: { id: string; identity: Identity }) {
   const { notify, reportError } = useNotifications();
   // A 404 is the page's own "not found" state, not a flash. Status is declared first: reads started
   // together (the first load, Refresh) then order status before the registry, which counts as current.
@@ -98,6 +101,9 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
     status.readOrder !== undefined &&
     gateway.readOrder > status.readOrder;
   const name = detail?.name || id;
+  // An admin acts for the gateway's owner: dialogs and messages name it (lib/format.ts).
+  const owner = shownOwner(identity.isAdmin, detail?.ownerId);
+  const title = gatewayTitle(name, owner);
   const refresh = () => {
     gateway.reload();
     status.reload();
@@ -227,28 +233,28 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
     setBusy(true);
     try {
       await wait.send(
-        call(api().DELETE('/v1/gateways/{id}', { params: { path: { id } } }), `Delete gateway ${name}`),
+        call(api().DELETE('/v1/gateways/{id}', { params: { path: { id } } }), `Delete gateway ${title}`),
       );
       setDialog(undefined);
       notify({
         type: 'success',
-        content: `Gateway ${name} is being deleted; its peerings are removed on both sides.`,
+        content: `Gateway ${title} is being deleted; its peerings are removed on both sides.`,
       });
-      if (mounted()) navigate('/gateways');
+      if (mounted()) navigate(gatewaysListHref());
     } catch (error) {
       const held = wait.holds(error);
       if (!held) setDialog(undefined);
       if (isNotFound(error)) {
         // Someone else deleted it first; what the person asked for is done.
-        notify({ type: 'success', content: `Gateway ${name} was already deleted.` });
-        if (mounted()) navigate('/gateways');
-      } else reportError(`Deleting gateway ${name}`, error, held ? undefined : () => void deleteGateway());
+        notify({ type: 'success', content: `Gateway ${title} was already deleted.` });
+        if (mounted()) navigate(gatewaysListHref());
+      } else reportError(`Deleting gateway ${title}`, error, held ? undefined : () => void deleteGateway());
     } finally {
       setBusy(false);
     }
   };
 
-  if (isNotFound(gateway.error)) return <GatewayNotFound id={id} />;
+  if (isNotFound(gateway.error)) return <GatewayNotFound id={id} isAdmin={identity.isAdmin} />;
 
   return (
     <ContentLayout
@@ -256,6 +262,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
       header={
         <Header
           variant="h1"
+          description={owner ? `Owner: ${owner}` : undefined}
           actions={
             <SpaceBetween direction="horizontal" size="xs">
               <Button iconName="refresh" ariaLabel="Refresh gateway" onClick={refresh} />
@@ -341,7 +348,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
       </SpaceBetween>
       {dialog?.kind === 'delete-peer' && (
         <DeletePeerModal
-          gatewayName={name}
+          gatewayName={title}
           peerName={dialog.peerName}
           busy={busy}
           wait={wait}
@@ -368,6 +375,7 @@ export function GatewayDetails({ id }: { id: string; identity: Identity }) {
       {dialog?.kind === 'delete-gateway' && detail && (
         <DeleteGatewayModal
           gatewayName={name}
+          ownerId={owner}
           peeringCount={detail.peers.filter((peer) => peer.type === 'vpc-peering').length}
           busy={busy}
           wait={wait}

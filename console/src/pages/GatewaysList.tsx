@@ -11,14 +11,15 @@ import Link from '@cloudscape-design/components/link';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table, { type TableProps } from '@cloudscape-design/components/table';
 import TextFilter from '@cloudscape-design/components/text-filter';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { GATEWAY_STATUSES, type Gateway } from '../api/client';
 import type { Identity } from '../auth/session';
 import { GatewayStatusBadge } from '../components/badges';
 import { FilteredEmpty, ListFilterBar, NoMatchOnPage, useListFilters } from '../components/list-filters';
 import { ListLoadFailed, ListPagination, listCounter } from '../components/paged-list';
+import { rememberGatewaysQuery } from '../list-return';
 import { takePreloadedGateways } from '../preload';
-import { followInApp, gatewayHref, navigate } from '../router';
+import { followInApp, gatewayHref, listQueryOf, navigate } from '../router';
 import { usePagedList } from '../use-paged-list';
 import { gatewaysPage } from './gateways-data';
 
@@ -52,6 +53,8 @@ function columns(isAdmin: boolean): TableProps.ColumnDefinition<Gateway>[] {
 export function GatewaysList({ identity }: { identity: Identity }) {
   const filtering = useListFilters(GATEWAY_STATUSES, identity.isAdmin);
   const { filters } = filtering;
+  // The way back from a gateway opens the list under these filters (list-return.ts).
+  useEffect(() => rememberGatewaysQuery(listQueryOf(filters)), [filters]);
   const [preloaded] = useState(takePreloadedGateways);
   const list = usePagedList(
     'Loading gateways',

@@ -195,7 +195,11 @@ export function PeeringsList({ identity }: { identity: Identity }) {
           <Header
             variant="awsui-h1-sticky"
             counter={list.loading ? undefined : listCounter(list)}
-            description="Each peering connects the VPCs of two of your gateways, on both sides; in order of id."
+            description={
+              identity.isAdmin
+                ? 'Each peering connects the VPCs of two gateways of one owner, on both sides; in order of id.'
+                : 'Each peering connects the VPCs of two of your gateways, on both sides; in order of id.'
+            }
             actions={<Button iconName="refresh" ariaLabel="Refresh VPC peerings" onClick={list.refresh} />}
           >
             VPC Peerings
@@ -242,8 +246,8 @@ export function PeeringsList({ identity }: { identity: Identity }) {
             </Box>
           }
         >
-          The peering between <b>{deleting.names[0]}</b> and <b>{deleting.names[1]}</b> is removed from both
-          gateways.
+          The peering between <b>{deleting.names[0]}</b> and <b>{deleting.names[1]}</b>
+          {identity.isAdmin ? `, gateways of ${deleting.ownerId},` : ''} is removed from both gateways.
         </Modal>
       )}
     </>

@@ -14,6 +14,7 @@ import { formErrors } from '../api/errors';
 import { IdempotencyKey } from '../api/idempotency';
 import { useRetryWait, WaitingButton } from '../components/retry-wait';
 import { useDraft } from '../drafts';
+import { gatewaysListHref } from '../list-return';
 import { useNotifications } from '../notifications';
 import { followInApp, gatewayHref, navigate } from '../router';
 import { useMounted } from '../while-mounted';
@@ -105,7 +106,7 @@ export function RegisterGateway() {
         ariaLabel="Breadcrumbs"
         onFollow={followInApp}
         items={[
-          { text: 'VPN Gateways', href: '/gateways' },
+          { text: 'VPN Gateways', href: gatewaysListHref() },
           { text: 'Register gateway', href: '/gateways/register' },
         ]}
       />
@@ -126,7 +127,7 @@ export function RegisterGateway() {
             <SpaceBetween direction="horizontal" size="xs">
               <Button
                 variant="link"
-                href="/gateways"
+                href={gatewaysListHref()}
                 onFollow={(event) => {
                   discardDraft();
                   followInApp(event);

@@ -3,8 +3,9 @@ import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { Gateway } from '../api/client';
+import type { Identity } from '../auth/session';
 import { notFound, type SeenRequest, stubApi } from '../test-support/api-stub';
-import { renderPage } from '../test-support/page';
+import { identityOf, renderPage } from '../test-support/page';
 import { CreatePeering } from './CreatePeering';
 
 afterEach(() => {
@@ -38,7 +39,7 @@ const provisioning = {
 const flashes = () => screen.getByRole('list', { name: 'Messages' });
 
 /** A stand-in for the shell, whose "Leave" takes the person to another page. */
-function Shell() {
+function Shell({ identity }: { identity: Identity }) {
   const [left, setLeft] = useState(false);
   return left ? (
     <p>Another page</p>
@@ -47,16 +48,19 @@ function Shell() {
       <button type="button" onClick={() => setLeft(true)}>
         Leave
       </button>
-      <CreatePeering id="gw-a" />
+      <CreatePeering id="gw-a" identity={identity} />
     </>
   );
 }
 
 /**
  * Create VPC Peering of gw-a (prod) with gw-b (staging) as the only candidate, in the Shell.
- * `answer` answers the create and the peering's reads.
+ * `answer` answers the create and the peering's reads; alice's own page unless `identity` says.
  */
-function renderCreate(answer: (request: SeenRequest) => Response | undefined) {
+function renderCreate(
+  answer: (request: SeenRequest) => Response | undefined,
+  identity: Identity = identityOf('alice'),
+) {
   const seen = stubApi((request) => {
     const given = answer(request);
     if (given) return given;
@@ -69,7 +73,7 @@ function renderCreate(answer: (request: SeenRequest) => Response | undefined) {
     }
     return notFound();
   });
-  renderPage(<Shell />);
+  renderPage(<Shell identity={identity} />);
   return seen;
 }
 
@@ -80,6 +84,26 @@ async function createWithStaging() {
 }
 
 describe('Create VPC Peering', () => {
+  test("to an admin it names the owner whose gateways these are, and calls none of them the admin's", async () => {
+    // Prepare + Act: an admin opens alice's prod; its one candidate is alice's staging, not eligible
+    renderCreate(
+      ({ path }) =>
+        path === '/v1/gateways/gw-a/peering-candidates'
+          ? Response.json({
+              items: [{ gateway: gatewayOf('gw-b', 'staging'), eligible: false, reason: 'Busy' }],
+            })
+          : undefined,
+      identityOf('ops', true),
+    );
+    // Assess: the form, its Remote Gateway and its "none can be peered" speak of alice's gateways
+    await screen.findByText("Connect the VPC of prod with the VPC of another of alice's gateways.", {
+      exact: false,
+    });
+    expect(screen.getByText(/^alice's other active gateways in other VPCs\./)).toBeTruthy();
+    await screen.findByText(/None of alice's other gateways can be peered with prod now\./);
+    expect(document.body.textContent).not.toMatch(/\byour\b/i);
+  });
+
   test('a 202 shows an in-progress status; the person who left is told in a flash with a link, and stays where they went', async () => {
     // Prepare: created 202; the peering is PROVISIONING at the first read, ACTIVE at the next
     window.history.replaceState(null, '', '/gateways/gw-a/create-peering');

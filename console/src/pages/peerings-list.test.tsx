@@ -255,6 +255,19 @@ describe('VPC Peerings: the server filters', () => {
     expect(offered.textContent).not.toContain('as typed');
   }, 15_000);
 
+  test("to an admin, the list and a peering's Delete speak of its owner's gateways, never the admin's", async () => {
+    // Prepare
+    filteringApi();
+    renderPage(<PeeringsList identity={identityOf('ops', true)} />);
+    const row = await screen.findByRole('row', { name: /pcx-ACTIVE-alice-0-3/ });
+    // Act
+    await userEvent.click(within(row).getByRole('button', { name: 'Delete' }));
+    // Assess
+    expect(screen.getByText(/two gateways of one owner/)).toBeTruthy();
+    expect(within(screen.getByRole('dialog')).getByText(/, gateways of alice, is removed/)).toBeTruthy();
+    expect(document.body.textContent).not.toMatch(/\byour\b/i);
+  }, 15_000);
+
   test('a user has no owner filter nor Owner column, and an owner in the address is not sent', async () => {
     // Prepare: a link an admin made, opened by alice
     window.history.replaceState(null, '', '/peerings?status=FAILED&ownerId=carol');

@@ -1,6 +1,7 @@
 /** A gateway's page (gw-a) over a stubbed API, as the gateway page tests render it. */
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import type { Identity } from '../auth/session';
 import { GatewayDetails } from '../pages/GatewayDetails';
 import { notFound, type SeenRequest, stubApi } from './api-stub';
 import { identityOf, renderPage } from './page';
@@ -30,14 +31,20 @@ export async function openAddPeerTyping(name: string) {
   return dialog;
 }
 
-/** Renders gw-a's page: `answer` answers first, then its status (in sync), else 404. */
-export function renderGateway(answer: (request: SeenRequest) => Response | undefined): SeenRequest[] {
+/**
+ * Renders gw-a's page, as alice unless `identity` says: `answer` answers first, then its status (in
+ * sync), else 404.
+ */
+export function renderGateway(
+  answer: (request: SeenRequest) => Response | undefined,
+  identity: Identity = identityOf('alice'),
+): SeenRequest[] {
   const seen = stubApi((request) => {
     const given = answer(request);
     if (given) return given;
     if (request.path === '/v1/gateways/gw-a/status') return Response.json(status);
     return notFound();
   });
-  renderPage(<GatewayDetails id="gw-a" identity={identityOf('alice')} />);
+  renderPage(<GatewayDetails id="gw-a" identity={identity} />);
   return seen;
 }
