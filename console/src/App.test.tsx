@@ -7,6 +7,7 @@ import type { ConsoleConfig } from './config';
 import { NotificationsProvider } from './notifications';
 import { COGNITO_CONFIG, LOCAL_CONFIG } from './test-support/configs';
 import { inAnHour, jwt } from './test-support/tokens';
+import { readOwned, writeOwned } from './user-storage';
 
 vi.mock('./pages/GatewaysList', () => ({ GatewaysList: () => <h1>VPN Gateways</h1> }));
 vi.mock('./auth/cognito', () => ({
@@ -78,6 +79,23 @@ describe('the console shell', () => {
     expect(
       screen.getByText(/You were signed out: .*Your last request \(Register gateway\) was not sent\./),
     ).toBeTruthy();
+  });
+
+  test("Sign out forgets what the console kept for the person: drafts and the list's filters", () => {
+    // Prepare: alice typed into a form and left the list filtered
+    renderApp(LOCAL_CONFIG, jwt({ sub: 'alice', exp: inAnHour() }));
+    writeOwned('draft:/gateways/new#register', { name: 'prod' });
+    writeOwned('gateways-query', 'status=ERROR');
+    // Act: Sign out, from the top bar's menu
+    fireEvent.click(screen.getByRole('button', { name: /alice/ }));
+    fireEvent.click(screen.getByText('Sign out'));
+    // Assess: alice signing in again in this tab finds none of it, nor does the storage hold it
+    signIn(jwt({ sub: 'alice', exp: inAnHour() }));
+    expect(readOwned('draft:/gateways/new#register')).toBeUndefined();
+    expect(readOwned('gateways-query')).toBeUndefined();
+    expect(Object.keys(sessionStorage).filter((key) => key.startsWith('vpc-peering-console.own:'))).toEqual(
+      [],
+    );
   });
 
   test("on AWS, signing in again comes back to the page with its query: a list's filters live there", async () => {

@@ -10,12 +10,11 @@ import { type Identity, onSessionChange, signOut } from './auth/session';
 import { APP_LAYOUT_LABELS, FLASHBAR_LABELS, TOP_NAVIGATION_LABELS } from './components/labels';
 import { PageBoundary } from './components/page-boundary';
 import type { ConsoleConfig } from './config';
-import { clearAllDrafts } from './drafts';
 import { focusPageHeadingOnceShown } from './focus';
-import { forgetGatewaysQuery } from './list-return';
 import { useNotifications } from './notifications';
 import { GatewaysList } from './pages/GatewaysList';
 import { followInApp, matchRoute, navigate, usePath } from './router';
+import { forgetAllOwned } from './user-storage';
 
 /**
  * The VPN Gateways list is in the app's chunk; every other page has its own, fetched when the
@@ -178,8 +177,7 @@ export function App(props: {
               items: [{ id: 'signout', text: 'Sign out' }],
               onItemClick: ({ detail }) => {
                 if (detail.id !== 'signout') return;
-                clearAllDrafts();
-                forgetGatewaysQuery();
+                forgetAllOwned();
                 signOut();
                 if (props.config.auth === 'cognito') void cognitoSignOut(props.config);
               },

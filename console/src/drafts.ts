@@ -7,36 +7,13 @@
  * It is removed when the form's request succeeds, when the form is cancelled, and on sign-out.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { currentIdentity } from './auth/session';
+import { readOwned, removeOwned, writeOwned } from './user-storage';
 
-const PREFIX = 'vpc-peering-console.draft:';
-
-const keyOf = (form: string, path: string) => `${PREFIX}${path}#${form}`;
+const nameOf = (form: string, path: string) => `draft:${path}#${form}`;
 
 /** The draft of `form` on the page at `path`, if the signed-in user left one. */
 export function readDraft<T>(form: string, path = window.location.pathname): T | undefined {
-  const stored = sessionStorage.getItem(keyOf(form, path));
-  const identity = currentIdentity();
-  if (!stored || !identity) return undefined;
-  try {
-    const draft = JSON.parse(stored) as { userId?: unknown; values?: T };
-    if (draft.userId === identity.userId && draft.values !== undefined) return draft.values;
-  } catch {
-    // Not a draft this console wrote: dropped below.
-  }
-  // Another person's input is never shown to whoever signs in next in this tab.
-  sessionStorage.removeItem(keyOf(form, path));
-  return undefined;
-}
-
-/** Sign-out by the person: no draft outlives it. */
-export function clearAllDrafts(): void {
-  const keys: string[] = [];
-  for (let index = 0; index < sessionStorage.length; index += 1) {
-    const key = sessionStorage.key(index);
-    if (key?.startsWith(PREFIX)) keys.push(key);
-  }
-  for (const key of keys) sessionStorage.removeItem(key);
+  return readOwned<T>(nameOf(form, path));
 }
 
 /**
@@ -56,13 +33,11 @@ export function useDraft<T>(
     setValues(next);
   }, []);
   useEffect(() => {
-    const identity = currentIdentity();
-    if (!edited.current || !identity) return;
-    sessionStorage.setItem(keyOf(form, path), JSON.stringify({ userId: identity.userId, values }));
+    if (edited.current) writeOwned(nameOf(form, path), values);
   }, [form, path, values]);
   const discard = useCallback(() => {
     edited.current = false;
-    sessionStorage.removeItem(keyOf(form, path));
+    removeOwned(nameOf(form, path));
   }, [form, path]);
   return [values, update, discard];
 }

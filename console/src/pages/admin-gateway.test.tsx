@@ -6,12 +6,12 @@ import { cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { signIn, signOut } from '../auth/session';
-import { forgetGatewaysQuery } from '../list-return';
 import { notFound, stubApi } from '../test-support/api-stub';
 import { gatewayDetail as gateway } from '../test-support/gateway';
 import { renderGateway } from '../test-support/gateway-page';
 import { identityOf, renderPage } from '../test-support/page';
 import { inAnHour, jwt } from '../test-support/tokens';
+import { forgetAllOwned } from '../user-storage';
 import { GatewaysList } from './GatewaysList';
 
 vi.mock('../preload', () => ({ takePreloadedGateways: () => undefined }));
@@ -133,13 +133,15 @@ describe('the way back to VPN Gateways', () => {
       cleanup();
       return href;
     };
-    // Act + Assess: another admin signs in in this tab
+    // Act + Assess: another admin signs in in this tab; ops's filters are dropped, as a draft is
     signInAs('root');
     await expect(breadcrumb()).resolves.toBe('/gateways');
-    // Act + Assess: ops again, then Sign out's forgetting
     signInAs('ops');
+    await expect(breadcrumb()).resolves.toBe('/gateways');
+    // Act + Assess: ops filters again, then Sign out's forgetting
+    await leaveListAt('?ownerId=alice');
     await expect(breadcrumb()).resolves.toBe('/gateways?ownerId=alice');
-    forgetGatewaysQuery();
+    forgetAllOwned();
     await expect(breadcrumb()).resolves.toBe('/gateways');
     // Act + Assess: the list shown with no filter
     await leaveListAt('?ownerId=alice');
