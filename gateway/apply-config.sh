@@ -8,7 +8,8 @@
 #   apply-config.sh --teardown --gateway-id ID --generation N   # the gateway was deleted (lib/teardown.sh)
 #
 # Env (or VPG_*=value lines in /etc/vpc-peering/gateway.env, see VPG_ENV_FILE): VPG_STATE_DIR
-# (/var/lib/vpc-peering), VPG_MODE (wireguard|files), VPG_SECRET_SOURCE (s3://bucket | dir:/path),
+# (/var/lib/vpc-peering), VPG_MODE (wireguard|files), VPG_SECRET_SOURCE (s3://bucket | dir:/path;
+# --restore falls back to the one the last full apply persisted),
 # VPG_STATE_BUCKET (the only bucket documents may come from), VPG_PROTECTED_IPS (addresses no
 # route may cover, comma-separated), VPG_SECRET_CACHE_SECONDS (3600), VPG_REPORT_LOCK_SECONDS (20:
 # how long --report waits for an apply to release the state), VPG_VPC_IF (eth1),
@@ -40,7 +41,8 @@
 set -euo pipefail
 umask 077
 
-# The instance's own settings (on AWS the SSM document passes none): VPG_*=value lines of
+# The instance's own settings (on AWS the SSM documents pass only the two buckets, and the boot unit
+# nothing): VPG_*=value lines of
 # $VPG_ENV_FILE, read as data, never sourced. The environment wins over the file.
 ENV_FILE=${VPG_ENV_FILE:-/etc/vpc-peering/gateway.env}
 if [[ -r $ENV_FILE ]]; then
@@ -81,6 +83,7 @@ CACHE=$STATE_DIR/secrets
 # The parts the delta path needs; the others are read after it (see "main" below).
 # shellcheck source=lib/common.sh
 . "$GATEWAY_SRC/lib/common.sh"
+need_bash "${BASH_VERSINFO[0]}" "${BASH_VERSINFO[1]}"
 # shellcheck source=lib/secrets.sh
 . "$GATEWAY_SRC/lib/secrets.sh"
 # shellcheck source=lib/checks.sh
@@ -143,8 +146,13 @@ if [[ $ACTION == apply ]]; then
   [[ ${#STATE_SHA256} -eq 64 && $STATE_SHA256 != *[!0-9a-f]* ]] || usage "--state-sha256 must be 64 lowercase hex digits"
 fi
 GENERATION=${GENERATION:-0}
-# A teardown reads no secret.
-if [[ $ACTION == apply || $ACTION == restore ]]; then
+# A boot's --restore runs with no environment (gateway/README.md "After a reboot"): unless the
+# environment or gateway.env names a source, it reads from the one the last full apply ran with.
+if [[ $ACTION == restore && -z $SECRET_SOURCE && -f $STATE_DIR/secret-source ]]; then
+  IFS= read -r SECRET_SOURCE <"$STATE_DIR/secret-source" || true
+fi
+# A teardown reads no secret, and neither does the restore of an instance that applied nothing.
+if [[ $ACTION == apply || ($ACTION == restore && -f $STATE_DIR/state.json) ]]; then
   case $SECRET_SOURCE in
     s3://?* | dir:/*) ;;
     *) usage "VPG_SECRET_SOURCE must be s3://bucket or dir:/path" ;;

@@ -256,6 +256,9 @@ export class VpcPeeringStack extends Stack {
     new CfnOutput(this, 'UserPoolClientId', { value: this.api.userPoolClient.userPoolClientId });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'ConfigBucketName', { value: configBucket.bucketName });
+    // A gateway instance's VPG_SECRET_SOURCE (s3://<this>) when its gateway.env must name it
+    // (gateway/README.md, the settings table); the SSM documents pass it themselves.
+    new CfnOutput(this, 'SecretsBucketName', { value: secretsBucket.bucketName });
     new CfnOutput(this, 'ApplyConfigDocumentName', { value: documents.apply.documentName });
     new CfnOutput(this, 'GatewayEventBusName', { value: gatewayEventsBus.eventBusName });
     // What README.md "Alarms" replays a parked gateway event with, and where it is parked.

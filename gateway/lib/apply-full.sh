@@ -35,13 +35,16 @@ apply_files() {
   stage wg.conf "$CONF"
 }
 
-# The full path's persist: the document and applied.json join what is staged, then the delta base,
-# renamed last: it must never name a document that state.json does not hold yet.
+# The full path's persist: the document, applied.json and the secret source the apply read from
+# (a bucket URI or a directory, never a secret: what a boot's --restore reads from when nothing
+# else names one) join what is staged, then the delta base, renamed last: it must never name a
+# document that state.json does not hold yet.
 persist() {
   if [[ $ACTION == apply ]]; then
     STAGED+=("$WORK/state.json")
     applied_line
     stage applied.json "$REPLY"
+    stage secret-source "$SECRET_SOURCE"$'\n'
   fi
   if [[ -n $DELTA_BASE ]]; then stage delta.base "$DELTA_BASE"; fi
   persist_staged

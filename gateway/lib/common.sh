@@ -34,6 +34,12 @@ lock_state() {
   trap '[[ ! -e $WORK/wg.conf ]] || rm -f -- "$WORK/wg.conf"' EXIT
 }
 
+# Refuses bash older than 4.4 ($1.$2: BASH_VERSINFO), whose lack of `mapfile -d` would fail every
+# full apply with bash's own error and no report (gateway/README.md "Requirements"). Builtins only.
+need_bash() {
+  (($1 > 4 || ($1 == 4 && $2 >= 4))) || usage "bash 4.4 or later is required, this is $1.$2"
+}
+
 # Looks the commands up in one builtin call; bash then runs them without searching PATH again.
 need() {
   local c

@@ -39,6 +39,8 @@ render_document() {
     case $rc in
       1) die "$message" ;;
       2 | 6) die "state document is not JSON: ${STATE_URI:-$doc}" ;;
+      # The program did not compile: an older jq (halt_error came with 1.6), not the document.
+      3) die "jq 1.6 or later is required ($(jq --version 2>&1) cannot compile the render program: ${message#jq: })" ;;
       *) die "invalid state document: ${message#jq: error*: }" ;;
     esac
   fi

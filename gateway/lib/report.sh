@@ -45,7 +45,22 @@ report_from_store() {
     )
     [[ $generation =~ ^[0-9]+$ ]] || die "cannot read $STATE_DIR/applied.json"
   fi
+  # A reboot empties the interface's peers, its routes and the table; until a full apply or
+  # --restore completes in this boot the instance holds none of the applied generation, and says
+  # generation 0: the control plane's drift repair then pushes it again (docs/DECISIONS.md "A
+  # gateway that did not restore at boot"). Only --report: an apply's or a restore's own report
+  # follows what it just applied.
+  if [[ $ACTION == report && $MODE == wireguard ]] && ! ruleset_of_this_boot; then generation=0; fi
   print_report "$id" "$generation" "${1:-}" "$wg_if" "$peers"
+}
+
+# True when nftables.applied was loaded in this boot: a full apply or --restore (each loads the
+# ruleset, and the delta path runs only after one in the same boot) completed since the last boot.
+ruleset_of_this_boot() {
+  local first=''
+  [[ -f $STATE_DIR/nftables.applied ]] || return 1
+  IFS= read -r first <"$STATE_DIR/nftables.applied" || true
+  [[ $first == "# boot $BOOT_ID" ]]
 }
 
 # Puts the table back when the script loaded it in this boot and it is gone (a flush from outside):
@@ -53,10 +68,8 @@ report_from_store() {
 # what repairs it (docs/DECISIONS.md "The gateway's firewall fails closed"). Reads only the table
 # names; a reboot is --restore's to repair. A failure is said on stderr, and the report goes on.
 reload_missing_ruleset() {
-  local applied=$STATE_DIR/nftables.applied first='' tables='' err
-  [[ $MODE == wireguard && -f $applied ]] || return 0
-  IFS= read -r first <"$applied" || true
-  [[ $first == "# boot $BOOT_ID" ]] || return 0
+  local applied=$STATE_DIR/nftables.applied tables='' err
+  [[ $MODE == wireguard ]] && ruleset_of_this_boot || return 0
   tables=$(nft list tables inet 2>&1) || {
     echo "apply-config: cannot list the nftables tables: ${tables//$'\n'/ }" >&2
     return 0

@@ -19,14 +19,15 @@ cache_file() {
 }
 
 # Value of secret $1 from the cache in REPLY; fails when absent, older than CACHE_SECONDS (a copy
-# delivered again under a reused name is then fetched anew) or not a WireGuard key (e.g. torn).
+# delivered again under a reused name is then fetched anew), stamped in the future (a clock stepped
+# back would otherwise keep it for as long as the clock was ahead) or not a WireGuard key (e.g. torn).
 cache_read() {
   local name value cached now
   cache_file "$1"
   [[ -f $REPLY ]] || return 1
   { IFS= read -r name && IFS= read -r value && IFS= read -r cached; } <"$REPLY" || return 1
   printf -v now '%(%s)T' -1
-  [[ $name == "$1" && $value =~ $KEY_RE && $cached =~ ^[0-9]{1,12}$ ]] && ((now - cached < CACHE_SECONDS)) || return 1
+  [[ $name == "$1" && $value =~ $KEY_RE && $cached =~ ^[0-9]{1,12}$ ]] && ((cached <= now && now - cached < CACHE_SECONDS)) || return 1
   REPLY=$value
 }
 

@@ -62,7 +62,7 @@ teardown_gateway() {
     printf 'table inet vpc_peering {}\ndelete table inet vpc_peering\n' | nft -f - >/dev/null 2>&1 \
       || die "cannot delete table inet vpc_peering"
   else wg_if=''; fi
-  rm -f -- "$STATE_DIR"/{state.json,state.previous.json,applied.json,delta.base,nftables.applied} \
+  rm -f -- "$STATE_DIR"/{state.json,state.previous.json,applied.json,delta.base,nftables.applied,secret-source} \
     "$STATE_DIR"/{wg.conf,routes.txt,nftables.nft} "$WORK"/* "$CACHE"/* || die "cannot remove the state of $GATEWAY_ID"
   applied_line
   printf '%s' "$REPLY" >"$STATE_DIR/$TEARDOWN_FILE" || die "cannot write $STATE_DIR/$TEARDOWN_FILE"

@@ -164,7 +164,8 @@ const saysNotNow = (error: unknown): error is TransientError | InvocationNotRead
  *
  * Drift: when the previous report already found the instance behind generation g and this one
  * still finds it below g, g has been pending for a whole period, far longer than any push takes
- * (a push that failed, an instance that was down or restored an older document), so a push of the
+ * (a push that failed, an instance that was down or restored an older document, or one rebooted
+ * whose restore did not complete: its report says 0, gateway/lib/report.sh), so a push of the
  * gateway's current state starts. A generation that only this report finds pending is left to the
  * push that is most likely running for it.
  */

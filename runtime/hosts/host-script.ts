@@ -55,17 +55,24 @@ export class HostScript {
     ]);
   }
 
-  /** What a gateway runs at boot: the document of the applied generation, again. */
+  /**
+   * What a gateway runs at boot: the document of the applied generation, again. Without
+   * VPG_SECRET_SOURCE, as the boot unit runs it (gateway/README.md "After a reboot"): the script
+   * reads from the source its last full apply persisted.
+   */
   restore(host: Host): Promise<RunResult> {
-    return this.run(host, ['--restore']);
+    return this.run(host, ['--restore'], false);
   }
 
-  private run(host: Host, args: readonly string[]): Promise<RunResult> {
+  private run(host: Host, args: readonly string[], withSecretSource = true): Promise<RunResult> {
+    const { VPG_SECRET_SOURCE: _inherited, ...inherited } = process.env;
     const env = {
-      ...process.env,
+      ...inherited,
       VPG_MODE: host.mode,
       VPG_STATE_DIR: host.stateDir,
-      VPG_SECRET_SOURCE: `dir:${resolve(this.options.secretsDirOf(host.gateway.instanceId))}`,
+      ...(withSecretSource
+        ? { VPG_SECRET_SOURCE: `dir:${resolve(this.options.secretsDirOf(host.gateway.instanceId))}` }
+        : {}),
       VPG_VPC_IF: 'vpc',
       VPG_WAN_IF: 'inet',
       VPG_WG_IF: WG_IF,

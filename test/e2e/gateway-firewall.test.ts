@@ -171,7 +171,8 @@ describe("the gateway's firewall fails closed", () => {
 
   it('forwards nothing after a boot whose restore could not load the ruleset, and restores after', async () => {
     // Prepare: a reboot empties wg0, the static routes and nftables (ip_forward stays 1), and
-    // nft -f fails at the restore (a full disk, a kernel refusal, …).
+    // nft -f fails at the restore (a full disk, a kernel refusal, …). runRestore runs as the boot
+    // unit does, without VPG_SECRET_SOURCE: the script reads the source its last apply recorded.
     const a = hostOf('gwa');
     await sh(
       a.gatewayNamespace,

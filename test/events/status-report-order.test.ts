@@ -121,6 +121,42 @@ it('repairs an instance that went back to an older generation, shows the generat
   expect(sent).toEqual([2]);
 });
 
+it('repairs an instance rebooted without a restore: its report says generation 0, /status shows none of its peers, and its own generation is pushed again', async () => {
+  // Prepare: pushed to 1 and reported at 1, then a reboot whose --restore did not complete: the
+  // script's --report then says generation 0 (gateway/lib/report.sh report_from_store).
+  const gateway = await pushedGateway(1);
+  const workflows = new RecordingWorkflows();
+  const t0 = secondsFromNow(60);
+  await storeRound(gateway, { appliedGeneration: 1, now: t0, peers: [] }, at(t0), workflows, 'round-0');
+  const rebooted = (now: number) => ({ appliedGeneration: 0, mode: 'wireguard', now, peers: [] });
+
+  // Act
+  const first = await storeRound(gateway, rebooted(t0 + 60), at(t0 + 60), workflows, 'round-1');
+  const status = await statusAt(gateway, at(t0 + 60), 60);
+  const second = await storeRound(gateway, rebooted(t0 + 120), at(t0 + 120), workflows, 'round-2');
+  const real = bench.commands();
+  const sent: number[] = [];
+  bench.useCommands({
+    send: async (command) => {
+      sent.push(command.generation);
+      return real.send(command);
+    },
+    teardown: (command) => real.teardown(command),
+    requestReports: () => real.requestReports(),
+    get: (commandId, instanceId) => real.get(commandId, instanceId),
+  });
+  const repair = workflows.starts[0] as { name: string; input: unknown };
+  const repaired = await runToEnd(bench.engine(), 'push-gateway', repair.name, repair.input);
+
+  // Assess: APPLIED (1, on this instance) stops neither the repair nor its push.
+  expect(first).toEqual({ stored: true, gatewayId: gateway.id });
+  expect(status).toMatchObject({ appliedGeneration: 0, desiredGeneration: 1, peers: [] });
+  expect(second).toMatchObject({ stored: true, repair: { gatewayId: gateway.id, generation: 1 } });
+  expect(workflows.starts).toHaveLength(1);
+  expect(repaired.status).toBe('SUCCEEDED');
+  expect(sent).toEqual([1]);
+});
+
 it('dates a report that waited in the queue by its instance, whose healthy peers stay online, and never by a clock ahead of the handling time', async () => {
   // Prepare: the instance ran its report at T (a handshake 40 s before); it is handled at T + 150.
   const gateway = await pushedGateway(1);

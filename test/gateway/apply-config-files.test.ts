@@ -224,6 +224,67 @@ describe('apply-config.sh (files mode)', () => {
     expect(reportedAt).toBeGreaterThanOrEqual(restoredAt ?? Number.POSITIVE_INFINITY);
   });
 
+  describe("the secret source of a boot's --restore (the unit passes no environment)", () => {
+    /** A secret store under `root` holding the gateway's key `key` and the peering's PSK. */
+    const store = (name: string, key: string) => {
+      const dir = join(root, name);
+      writeSecret(dir, '/vpc-peering/gateways/gw-a/private-key', key);
+      writeSecret(dir, '/vpc-peering/peerings/p1/psk', psk);
+      return `dir:${dir}`;
+    };
+    /** `--restore` in `env` minus VPG_SECRET_SOURCE, plus `extra`; the private key it configured. */
+    const restoreWith = async (extra: Record<string, string> = {}) => {
+      const { VPG_SECRET_SOURCE: _passed, ...unitEnv } = env;
+      rmSync(join(stateDir, 'wg.conf'));
+      const result = await runScript(['--restore'], { ...unitEnv, ...extra });
+      const key = existsSync(join(stateDir, 'wg.conf'))
+        ? /PrivateKey = (\S+)/.exec(readFileSync(join(stateDir, 'wg.conf'), 'utf8'))?.[1]
+        : undefined;
+      return { result, key };
+    };
+
+    it('is the one the last apply read from', async () => {
+      // Prepare
+      await apply(7);
+
+      // Act
+      const { result, key } = await restoreWith();
+
+      // Assess
+      expect(result).toMatchObject({ exitCode: 0, stderr: '' });
+      expect(key).toBe(privateKey);
+      expect(parseReport(result.stdout)).toMatchObject({ gatewayId: 'gw-a', appliedGeneration: 7 });
+    });
+
+    it('unless gateway.env names one, and the environment wins over both', async () => {
+      // Prepare
+      await apply(7);
+      const fileKey = genKeyPair().privateKey;
+      const environmentKey = genKeyPair().privateKey;
+      writeFileSync(env.VPG_ENV_FILE ?? '', `VPG_SECRET_SOURCE=${store('file-store', fileKey)}\n`);
+
+      // Act
+      const fromFile = await restoreWith();
+      const fromEnvironment = await restoreWith({ VPG_SECRET_SOURCE: store('env-store', environmentKey) });
+
+      // Assess
+      expect(fromFile).toMatchObject({ result: { exitCode: 0 }, key: fileKey });
+      expect(fromEnvironment).toMatchObject({ result: { exitCode: 0 }, key: environmentKey });
+    });
+
+    it('is needed by no restore of an instance that applied nothing', async () => {
+      // Act
+      const { VPG_SECRET_SOURCE: _passed, ...unitEnv } = env;
+      const result = await runScript(['--restore'], unitEnv);
+
+      // Assess: the unit succeeds (Restart=on-failure would otherwise retry at every boot forever).
+      expect(result).toMatchObject({
+        exitCode: 0,
+        stderr: `apply-config: nothing to restore in ${stateDir}\n`,
+      });
+    });
+  });
+
   it('a report beside an apply leaves the wg config the apply staged', async () => {
     // Prepare: what an apply holding the lock has staged (files mode, keys inside) and not yet moved.
     await apply(7);

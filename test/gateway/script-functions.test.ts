@@ -117,6 +117,8 @@ describe('the secret cache', () => {
   test.each([
     ['younger than VPG_SECRET_CACHE_SECONDS is used', 10, 0],
     ['older is fetched again', 7200, 1],
+    // A clock that was ahead when it was cached, then stepped back: not fresh for that long.
+    ['stamped in the future is fetched again', -365 * 86_400, 1],
   ])('with an s3:// source, a cache entry %s', (_label, ageSeconds, exitCode) => {
     // Prepare: no AWS CLI is needed unless the entry must be fetched again.
     const dir = tempDir('parts');
@@ -232,6 +234,36 @@ describe('the report', () => {
     });
   });
 
+  test.each([
+    ['a full apply or --restore of this boot loaded', '# boot boot', 3],
+    // A reboot emptied the interface, its routes and the table: the instance holds none of it.
+    ["nothing completed in this boot (the ruleset is an earlier boot's)", '# boot earlier', 0],
+    ['no ruleset was ever recorded', null, 0],
+  ])(
+    'in wireguard mode --report says the applied generation only when %s',
+    (_label, bootLine, generation) => {
+      // Prepare: `wg show wg0 dump` lists no peer.
+      const dir = tempDir('parts');
+      writeFileSync(join(dir, 'applied.json'), '{"gatewayId":"gw-a","generation":3,"appliedAt":"x"}\n');
+      writeFileSync(join(dir, 'state.json'), serialiseState(desiredState(GATEWAY_A, 3, [peer(1)])));
+      if (bootLine !== null)
+        writeFileSync(join(dir, 'nftables.applied'), `${bootLine}\ntable inet vpc_peering {\n}\n`);
+      const body = 'wg() { printf "PRIVATE\\n"; }; ACTION=report MODE=wireguard; report_from_store';
+
+      // Act
+      const result = runParts(['report', 'restore', 'apply-delta'], dir, body);
+
+      // Assess
+      expect(result.exitCode).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        gatewayId: 'gw-a',
+        appliedGeneration: generation,
+        mode: 'wireguard',
+        peers: [],
+      });
+    },
+  );
+
   test('with nothing applied the report says so', () => {
     // Prepare
     const dir = tempDir('parts');
@@ -293,6 +325,39 @@ describe('the document to restore', () => {
 
     // Assess
     expect(picked).toBe(expected);
+  });
+});
+
+describe('minimum versions (gateway/README.md "Requirements")', () => {
+  test.each([
+    ['4.3', 2, 'apply-config: bash 4.4 or later is required, this is 4.3; usage:'],
+    ['3.9', 2, 'apply-config: bash 4.4 or later is required, this is 3.9; usage:'],
+    ['4.4', 0, ''],
+    ['5.0', 0, ''],
+  ])('bash %s', (version, exitCode, message) => {
+    // Act
+    const result = runParts([], tempDir('parts'), 'need_bash "$1" "$2"', version.split('.'));
+
+    // Assess
+    expect(result.exitCode).toBe(exitCode);
+    expect(result.stderr.slice(0, message.length)).toBe(message);
+  });
+
+  test('a jq that cannot compile the render program (older than 1.6) is named, not the document', () => {
+    // Prepare: what jq 1.5 meets in render.jq, a builtin it does not have.
+    const dir = tempDir('parts');
+    writeFileSync(join(dir, 'state.json'), serialiseState(desiredState(GATEWAY_A, 3, [peer(1)])));
+    const body =
+      'JQ_PROGRAM="$JQ_PROGRAM | not_a_builtin_of_this_jq(1)"; render_document "$STATE_DIR/state.json"';
+
+    // Act
+    const result = runParts(['render'], dir, body);
+
+    // Assess
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(
+      /^apply-config: jq 1\.6 or later is required \(jq-[0-9.]+ cannot compile the render program: error: not_a_builtin_of_this_jq\/1 is not defined/,
+    );
   });
 });
 

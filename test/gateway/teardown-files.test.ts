@@ -22,7 +22,7 @@ import {
 const gateway = GATEWAY_A;
 /** GATEWAY_A's layout under another id (with that id's own key). */
 const gatewayNamed = (id: string) => ({ ...gateway, id, privateKeyParam: gatewayKeyParam(id) });
-const STATE_FILES = ['state.json', 'applied.json', 'wg.conf', 'routes.txt', 'nftables.nft'];
+const STATE_FILES = ['state.json', 'applied.json', 'secret-source', 'wg.conf', 'routes.txt', 'nftables.nft'];
 
 describe('apply-config.sh --teardown (files mode)', () => {
   let root: string;

@@ -1326,6 +1326,14 @@ describe('operations', () => {
     template.hasOutput('GatewayEventsDlqUrl', { Value: { Ref: stack.getLogicalId(dlq) } });
   });
 
+  test("outputs the secrets bucket, a gateway instance's VPG_SECRET_SOURCE", () => {
+    // Prepare
+    const bucket = stack.getLogicalId(stack.node.findChild('SecretsBucket').node.defaultChild as never);
+
+    // Assess
+    template.hasOutput('SecretsBucketName', { Value: { Ref: bucket } });
+  });
+
   test('outputs what a client needs', () => {
     // Assess
     for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'TableName']) {
