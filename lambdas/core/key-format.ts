@@ -13,6 +13,8 @@ export const KEY_BYTES = 32;
  * there. Without this, several spellings would decode to the same key (wg refuses them too).
  */
 const CANONICAL_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+/** As the OpenAPI document states a key (test/api/openapi-shapes.test.ts keeps them equal). */
+export const WIREGUARD_KEY_SHAPE = { pattern: CANONICAL_KEY, maxLength: 44 } as const;
 
 export const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 export const fromBase64 = (key: string): Uint8Array => new Uint8Array(Buffer.from(key, 'base64'));

@@ -10,6 +10,9 @@ export const PAGE_LIMIT_DEFAULT = 50;
 export const PAGE_LIMIT_MAX = 100;
 /** A token is longer than nothing this API issues past this size: refused before decoding. */
 const MAX_TOKEN_LENGTH = 2048;
+const TOKEN_CHARACTERS = /^[A-Za-z0-9_-]+$/;
+/** As the OpenAPI document states `nextToken` (test/api/openapi-shapes.test.ts keeps them equal). */
+export const NEXT_TOKEN_SHAPE = { pattern: TOKEN_CHARACTERS, maxLength: MAX_TOKEN_LENGTH } as const;
 
 export interface PageRequest {
   limit: number;
@@ -38,7 +41,7 @@ export function parseLimit(raw: string | undefined): number {
 
 export function parseNextToken(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
-  if (raw.length === 0 || raw.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(raw)) {
+  if (raw.length === 0 || raw.length > MAX_TOKEN_LENGTH || !TOKEN_CHARACTERS.test(raw)) {
     throw new ValidationError('is not a token this API issued', 'nextToken');
   }
   return raw;

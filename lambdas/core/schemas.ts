@@ -19,15 +19,30 @@ import { parseWireGuardKey } from './key-format';
 import type { Gateway, GatewayStatus, PeeringStatus } from './types';
 import { GATEWAY_FIELDS } from './views';
 
-/** Ids that may name a secret or a peer: gateway, peering and path ids. */
-const RESOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-/** Display names and owner ids (Cognito identity ids contain ':'). */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const VPC_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-/** Empty allowed: it is the default, so a stored gateway re-sent as a body (update event) parses. */
-const LOCATION = /^(?:[A-Za-z0-9][A-Za-z0-9 ._:-]{0,63})?$/;
-const ROAD_WARRIOR_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** A string input's shape: what the parsers match, and what the OpenAPI document states. */
+export interface TextShape {
+  readonly pattern: RegExp;
+  readonly maxLength: number;
+}
+
+/**
+ * The shapes of the string inputs, in one place: the parsers below match them, and the OpenAPI
+ * document (lambdas/openapi/openapi.json) states each as its `pattern` and `maxLength`, which
+ * test/api/openapi-shapes.test.ts keeps equal to these.
+ */
+export const INPUT_SHAPES = {
+  /** Ids that may name a secret or a peer: gateway, peering and path ids. */
+  resourceId: { pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, maxLength: 128 },
+  /** Display names and owner ids (Cognito identity ids contain ':'). */
+  name: { pattern: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, maxLength: 128 },
+  instanceId: { pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, maxLength: 64 },
+  vpcId: { pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, maxLength: 64 },
+  /** Empty allowed: it is the default, so a stored gateway re-sent as a body (update event) parses. */
+  location: { pattern: /^(?:[A-Za-z0-9][A-Za-z0-9 ._:-]{0,63})?$/, maxLength: 64 },
+  roadWarriorName: { pattern: /^[a-z0-9][a-z0-9-]{0,62}$/, maxLength: 63 },
+} as const satisfies Record<string, TextShape>;
+
+const RESOURCE_ID = INPUT_SHAPES.resourceId.pattern;
 /** vpc-peering peers are named `vpc-peering-<peeringId>`; a road-warrior name never starts so. */
 export const PEERING_PEER_PREFIX = 'vpc-peering-';
 export const GATEWAY_STATUSES: readonly GatewayStatus[] = ['PENDING', 'ACTIVE', 'ERROR', 'DELETING'];
@@ -102,16 +117,11 @@ function readObject(body: unknown, fields: readonly string[], errors: FieldError
   return body as Body;
 }
 
-function matchString(
-  value: unknown,
-  field: string,
-  pattern: RegExp,
-  maxLength: number,
-  what: string,
-): string {
+function matchString(value: unknown, field: string, shape: TextShape, what: string): string {
   if (typeof value !== 'string') throw new ValidationError('must be a string', field);
-  if (value.length > maxLength) throw new ValidationError(`must be at most ${maxLength} characters`, field);
-  if (!pattern.test(value)) throw new ValidationError(`must be ${what}`, field);
+  if (value.length > shape.maxLength)
+    throw new ValidationError(`must be at most ${shape.maxLength} characters`, field);
+  if (!shape.pattern.test(value)) throw new ValidationError(`must be ${what}`, field);
   return value;
 }
 
@@ -122,12 +132,12 @@ const nameText = 'letters, digits, ".", "_", ":" or "-", starting with a letter 
 export const isResourceId = (value: string): boolean => RESOURCE_ID.test(value);
 
 export function parseResourceId(value: unknown, field: string): string {
-  return matchString(value, field, RESOURCE_ID, 128, idText);
+  return matchString(value, field, INPUT_SHAPES.resourceId, idText);
 }
 
 /** An owner id (a Cognito `sub` or identity id, which may contain ':'). */
 export function parseOwnerId(value: unknown, field: string): string {
-  return matchString(value, field, NAME, 128, nameText);
+  return matchString(value, field, INPUT_SHAPES.name, nameText);
 }
 
 function required(body: Body, field: string): unknown {
@@ -199,21 +209,25 @@ export function parseRegisterGatewayBody(
   }
   const fields = {
     ownerId: errors.take(() => parseOwnerId(required(input, 'ownerId'), 'ownerId')),
-    vpcId: errors.take(() => matchString(required(input, 'vpcId'), 'vpcId', VPC_ID, 64, idText)),
+    vpcId: errors.take(() => matchString(required(input, 'vpcId'), 'vpcId', INPUT_SHAPES.vpcId, idText)),
     location: errors.take(
       () =>
-        optional(input, 'location', (v, f) => matchString(v, f, LOCATION, 64, `${nameText} or spaces`)) ?? '',
+        optional(input, 'location', (v, f) =>
+          matchString(v, f, INPUT_SHAPES.location, `${nameText} or spaces`),
+        ) ?? '',
     ),
     tunnelIp: tunnelSubnet ? errors.take(() => gatewayTunnelIp(input.tunnelIp, tunnelSubnet)) : undefined,
     publicIp,
     listenPort: errors.take(() => optional(input, 'listenPort', parsePort) ?? DEFAULT_LISTEN_PORT),
     instanceId: errors.take(() =>
-      matchString(required(input, 'instanceId'), 'instanceId', INSTANCE_ID, 64, idText),
+      matchString(required(input, 'instanceId'), 'instanceId', INPUT_SHAPES.instanceId, idText),
     ),
     status: errors.take(() => optional(input, 'status', parseStatus) ?? 'ACTIVE'),
   };
   const id = errors.take(() => optional(input, 'id', parseResourceId));
-  const name = errors.take(() => optional(input, 'name', (v, f) => matchString(v, f, NAME, 128, nameText)));
+  const name = errors.take(() =>
+    optional(input, 'name', (v, f) => matchString(v, f, INPUT_SHAPES.name, nameText)),
+  );
   const publicKey = errors.take(() => optional(input, 'publicKey', parseWireGuardKey));
   errors.throwIfAny();
   // Every field parsed: none of them is undefined past throwIfAny.
@@ -246,7 +260,7 @@ export function parseCreatePeeringBody(body: unknown): { remoteGatewayId: string
 }
 
 export function isRoadWarriorName(name: string): boolean {
-  return ROAD_WARRIOR_NAME.test(name) && !name.startsWith(PEERING_PEER_PREFIX);
+  return INPUT_SHAPES.roadWarriorName.pattern.test(name) && !name.startsWith(PEERING_PEER_PREFIX);
 }
 
 export function isPeeringPeerName(name: string): boolean {
@@ -265,8 +279,7 @@ function parseRoadWarriorName(value: unknown, field: string): string {
   const name = matchString(
     value,
     field,
-    ROAD_WARRIOR_NAME,
-    63,
+    INPUT_SHAPES.roadWarriorName,
     'lowercase letters, digits or "-", starting with a letter or digit',
   );
   if (name.startsWith(PEERING_PEER_PREFIX)) {

@@ -37,8 +37,11 @@ import { HttpError, type HttpResponse } from './response';
 import type { RouteRequest } from './router';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
-/** Visible ASCII, bounded: the key ends up in a storage key. */
-const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
+/**
+ * Visible ASCII, bounded: the key ends up in a storage key. The OpenAPI document states the same
+ * (test/api/openapi-shapes.test.ts keeps them equal).
+ */
+export const IDEMPOTENCY_KEY_SHAPE = { pattern: /^[\x21-\x7e]{1,255}$/, maxLength: 255 } as const;
 
 /**
  * How long an unanswered claim stands for a request still running. The api Lambda is stopped at
@@ -87,7 +90,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 export function idempotencyKeyOf(event: ApiEvent): string | undefined {
   const key = headerOf(event, IDEMPOTENCY_HEADER);
   if (key === undefined) return undefined;
-  if (!KEY_SHAPE.test(key)) {
+  if (!IDEMPOTENCY_KEY_SHAPE.pattern.test(key)) {
     throw new ValidationError('must be 1 to 255 visible ASCII characters', IDEMPOTENCY_HEADER);
   }
   return key;

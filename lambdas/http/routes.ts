@@ -175,13 +175,15 @@ export function apiRoutes(d: ApiDeps, timing: ApiTiming, policy: ApiPolicy): Rou
         const gatewayId = gatewayIdOf(request);
         const name = parsePeerName(request.params.name, 'name');
         const { state, generation } = await deletePeer(d, request.caller, gatewayId, name, timing);
+        if (state === 'done') return jsonResponse(204);
+        // Running, with one body for both kinds of peer (the document's PeerRemoval). A revocation
+        // is done once the gateway's appliedGeneration reaches `generation`; a peering's deletion
+        // spans two gateways, so it has none: its peering, at Location, says when it ended.
         const peeringId = peeringIdOfPeerName(name);
-        if (peeringId !== undefined) return deletionResponse(state, peeringLocation(peeringId));
-        // A revocation in flight: done once the gateway's appliedGeneration reaches `generation`.
-        if (state === 'running') {
-          return jsonResponse(202, { gatewayId, name, generation }, { location: statusLocation(gatewayId) });
+        if (peeringId !== undefined) {
+          return jsonResponse(202, { gatewayId, name }, { location: peeringLocation(peeringId) });
         }
-        return jsonResponse(204);
+        return jsonResponse(202, { gatewayId, name, generation }, { location: statusLocation(gatewayId) });
       },
     },
     {

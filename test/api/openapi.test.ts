@@ -22,7 +22,9 @@ import { mintToken } from '../../runtime/tokens';
 import { callJson, memoryApiHandler, startApiFront } from '../support/api-front';
 import { ownerLimits } from '../support/limits';
 import {
+  type DocumentedAnswer,
   deref,
+  disagreements,
   doc,
   HTTP_METHODS,
   type Json,
@@ -154,41 +156,7 @@ class ScriptedWorkflows implements WorkflowEngine {
   }
 }
 
-let validator: ReturnType<typeof schemaValidator> | undefined;
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: unknown;
-}
-
-/**
- * What the document says against a real answer of `method template`: its status is documented,
- * its JSON body validates against the documented schema, every required header is sent, and a
- * Location or Retry-After it sends is documented. Empty when they agree.
- */
-function disagreements(method: string, template: string, answer: Answer): string[] {
-  const operation = doc.paths[template]?.[method.toLowerCase()] as Json | undefined;
-  const documented = (operation?.responses as Record<string, Json> | undefined)?.[String(answer.status)];
-  if (!documented) return [`${method} ${template} does not document ${answer.status}`];
-  const response = deref(documented);
-  const headers = (response.headers ?? {}) as Record<string, Json>;
-  const problems = Object.entries(headers)
-    .filter(([name, header]) => deref(header).required === true && !answer.headers.has(name))
-    .map(([name]) => `${answer.status} lacks its required ${name} header`);
-  for (const sent of ['location', 'retry-after']) {
-    const named = Object.keys(headers).some((name) => name.toLowerCase() === sent);
-    if (answer.headers.has(sent) && !named) problems.push(`${answer.status} sends an undocumented ${sent}`);
-  }
-  const schema = ((response.content as Record<string, Json> | undefined)?.['application/json'] as Json)
-    ?.schema as Json | undefined;
-  if (answer.body !== undefined) {
-    validator ??= schemaValidator();
-    const errors = schema ? validator(schema, answer.body) : 'no JSON body is documented';
-    if (errors) problems.push(`${answer.status} body: ${errors}`);
-  }
-  return problems;
-}
+type Answer = DocumentedAnswer;
 
 describe('answers the runtime gives, against the document', () => {
   const secret = 'openapi-answers-secret-of-at-least-32-bytes';

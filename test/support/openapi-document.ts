@@ -51,3 +51,94 @@ export function answerSchema(method: string, path: string, status: number): Json
   const content = deref(response).content as Record<string, Json> | undefined;
   return content?.['application/json']?.schema as Json;
 }
+
+/**
+ * The document with every object schema closed (`additionalProperties: false` where it declares
+ * properties and says nothing of others), and each `allOf` of objects merged into one object first
+ * (GatewayDetail), so closing a part does not refuse the other part's fields. The published document
+ * stays open; the tests hold the answers to it closed, so a field the document does not declare (a
+ * private key's name, a generation, a storage key) fails them.
+ */
+function closedDocument(): Json {
+  const copy = structuredClone(doc) as Json;
+  const at = (node: Json): Json =>
+    typeof node.$ref === 'string'
+      ? at(
+          node.$ref
+            .replace(/^#\//, '')
+            .split('/')
+            .reduce<unknown>((parent, part) => (parent as Json)[part], copy) as Json,
+        )
+      : node;
+  const merge = (node: Json): void => {
+    const parts = (node.allOf as Json[] | undefined)?.map(at);
+    if (!parts?.every((part) => part.type === 'object')) return;
+    delete node.allOf;
+    Object.assign(node, {
+      type: 'object',
+      required: parts.flatMap((part) => (part.required ?? []) as string[]),
+      properties: Object.assign({}, ...parts.map((part) => part.properties ?? {})),
+    });
+  };
+  const close = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null) return;
+    const schema = node as Json;
+    if (!Array.isArray(node)) merge(schema);
+    if (schema.type === 'object' && schema.properties && schema.additionalProperties === undefined)
+      schema.additionalProperties = false;
+    for (const child of Object.values(schema)) close(child);
+  };
+  close(copy.components);
+  close(copy.paths);
+  return copy;
+}
+
+export interface DocumentedAnswer {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, the text of another media type, or undefined when there is none. */
+  body: unknown;
+}
+
+let closedValidator: ((schema: Json, value: unknown) => string | undefined) | undefined;
+
+/**
+ * What the document says against a real answer of `method template`: its status is documented for
+ * the operation; every required header is sent, and a Location or Retry-After it sends is
+ * documented; a body is sent exactly when one is documented, in a documented media type, and a JSON
+ * one validates against the closed document (no undeclared field). Empty when they agree.
+ */
+export function disagreements(method: string, template: string, answer: DocumentedAnswer): string[] {
+  const operation = doc.paths[template]?.[method.toLowerCase()] as Json | undefined;
+  const documented = (operation?.responses as Record<string, Json> | undefined)?.[String(answer.status)];
+  if (!documented) return [`${method} ${template} does not document ${answer.status}`];
+  const response = deref(documented);
+  const headers = (response.headers ?? {}) as Record<string, Json>;
+  const problems = Object.entries(headers)
+    .filter(([name, header]) => deref(header).required === true && !answer.headers.has(name))
+    .map(([name]) => `${answer.status} lacks its required ${name} header`);
+  for (const sent of ['location', 'retry-after']) {
+    const named = Object.keys(headers).some((name) => name.toLowerCase() === sent);
+    if (answer.headers.has(sent) && !named) problems.push(`${answer.status} sends an undocumented ${sent}`);
+  }
+  const content = (response.content ?? {}) as Record<string, Json>;
+  if (answer.body === undefined) {
+    if (Object.keys(content).length > 0) problems.push(`${answer.status} documents a body, sends none`);
+    return problems;
+  }
+  const media = (answer.headers.get('content-type') ?? 'application/json').split(';')[0]?.trim() ?? '';
+  const schema = content[media]?.schema as Json | undefined;
+  if (!schema) return [...problems, `${answer.status} sends a ${media} body, documents none`];
+  if (media !== 'application/json') return problems;
+  if (!closedValidator) {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema(closedDocument(), 'openapi.json');
+    closedValidator = (checked, value) => {
+      const validate = ajv.compile(anchored(checked) as Json);
+      return validate(value) ? undefined : ajv.errorsText(validate.errors);
+    };
+  }
+  const errors = closedValidator(schema, answer.body);
+  return errors ? [...problems, `${answer.status} body: ${errors}`] : problems;
+}

@@ -15,7 +15,9 @@
  *   route-blocks.ts       GW#<id>/ROUTES#<block>: the route locks of the routed-prefix check
  *   owner-admissions.ts   OWNER#<ownerId>/ADMISSIONS#<kind>: per-owner limits under concurrency
  *   secret-cleanups.ts    CLEANUP#secrets#<shard>: secret deletions the sweep retries
- *   sweep-work.ts         the sweep's Scan: stalled peerings, tombstones of pending cascades
+ *   sweep-work.ts         the sweep's Queries of the sparse bySweep index, a shard each: stalled
+ *                         peerings, tombstones of pending cascades (sweep-backfill.ts: the one-time
+ *                         bounded Scan that indexes older items)
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Repository } from '../../app/ports';
