@@ -3,21 +3,29 @@
  * one store per aggregate over a shared table layer and address allocator. This class only wires
  * them; each store's file says how it uses the table.
  *
- *   table.ts              get/put/update/delete, transactions, paging, metering, retry
+ *   table.ts              get/put/update/delete, transactions, paging (metered.ts: capacity,
+ *                         retry.ts and errors.ts: back-off and the SDK's errors mapped to ours)
+ *   client.ts, index.ts   the clients, built once per module; the repository the handlers use
+ *   schema.ts, items.ts   the table and its indexes; keys and item <-> record mapping
  *   allocator.ts          tunnel addresses: candidates, reservations, orphans, gateway counters
- *   gateway-store.ts      GW#<id>/META, tombstones (their writes: gateway-tombstones.ts)
- *   peer-store.ts         GW#<id>/PEER#<name>: road-warriors, endpoints, residue
- *   peering-store.ts      PEERING#<id>, PAIR# locks, both sides in one transaction
- *   status-store.ts       GW#<id>/APPLIED and /STATUS
- *   idempotency-store.ts  IDEMPOTENCY#<key>
+ *   gateway-store.ts      gateways, update leases, tombstones (their writes: gateway-tombstones.ts)
+ *   peer-store.ts         peer entries: road-warriors, endpoints, residue (public-keys.ts: the
+ *                         key items; peer-key-backfill.ts: the walk giving older entries theirs)
+ *   peering-store.ts      peerings and their pair locks, both sides in one transaction
+ *   status-store.ts       a gateway's applied generation, newest push sent and status report
+ *   push-lease-store.ts   a gateway's push lease
+ *   instance-locks.ts     one lock per instance: two gateways never claim one
+ *   idempotency-store.ts  idempotency records
  *   list-queries.ts       keyset-paged reads of the byOwner and byEntity indexes and partitions
  *   page-tokens.ts        page tokens sealed with a key kept in the table
- *   route-blocks.ts       GW#<id>/ROUTES#<block>: the route locks of the routed-prefix check
- *   owner-admissions.ts   OWNER#<ownerId>/ADMISSIONS#<kind>: per-owner limits under concurrency
- *   secret-cleanups.ts    CLEANUP#secrets#<shard>: secret deletions the sweep retries
+ *   route-blocks.ts       the route locks of the routed-prefix check
+ *   owner-admissions.ts   admissions of a limit, per owner or per gateway, under concurrency
+ *   secret-cleanups.ts    secret deletions the sweep retries
  *   sweep-work.ts         the sweep's Queries of the sparse bySweep index, a shard each: stalled
- *                         peerings, tombstones of pending cascades (sweep-backfill.ts: the one-time
- *                         bounded Scan that indexes older items)
+ *                         peerings, pending cascades, owed peer walks (sweep-backfill.ts: the
+ *                         one-time bounded Scan that indexes older items)
+ *
+ * Each item's key and attributes: docs/ARCHITECTURE.md "Data model" (the one list of them).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Repository } from '../../app/ports';
