@@ -11,7 +11,7 @@ import { generateKeyPair } from '../../lambdas/core/keys';
 import { OPENAPI_PATH } from '../../lambdas/openapi';
 import { type HttpFront, MAX_FRONT_BODY_BYTES } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
-import { memoryApiHandler, startApiFront } from '../support/api-front';
+import { callJson, memoryApiHandler, startApiFront } from '../support/api-front';
 import {
   type DocumentedAnswer,
   disagreements,
@@ -28,32 +28,8 @@ const secret = 'openapi-answers-bench-secret-of-32-bytes';
 /** `METHOD template status` of every answer checked. */
 const seen = new Set<string>();
 
-/** One request; a JSON body parsed, any other kept as its text. */
-async function send(
-  front: HttpFront,
-  method: string,
-  path: string,
-  bearer?: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<DocumentedAnswer> {
-  const response = await fetch(`${front.url}${path}`, {
-    method,
-    headers: {
-      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-      'content-type': 'application/json',
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  const json = response.headers.get('content-type')?.startsWith('application/json');
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: text && json ? JSON.parse(text) : text || undefined,
-  };
-}
+/** One request (callJson: a JSON body parsed, any other kept as its text). */
+const send = (...args: Parameters<typeof callJson>): Promise<DocumentedAnswer> => callJson(...args);
 
 /** The statuses of `answers` to `method template`, and every way they disagree with the document. */
 function checked(method: string, template: string, answers: DocumentedAnswer[]) {

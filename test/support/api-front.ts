@@ -66,7 +66,10 @@ export function startApiFront(
   });
 }
 
-/** One JSON request to `front`, with `bearer` and `headers` when given; the body parsed when there is one. */
+/**
+ * One JSON request to `front`, with `bearer` and `headers` when given; a JSON answer's body parsed,
+ * another media type's kept as its text (a config download), none undefined.
+ */
 export async function callJson(
   front: HttpFront,
   method: string,
@@ -85,5 +88,10 @@ export async function callJson(
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  const json = response.headers.get('content-type')?.startsWith('application/json');
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text && json ? JSON.parse(text) : text || undefined,
+  };
 }
