@@ -103,17 +103,7 @@ it('repairs an instance that went back to an older generation, shows the generat
   expect(status).toMatchObject({ appliedGeneration: 1, desiredGeneration: 2, stale: false });
 
   // Act: the repair the second round started runs; APPLIED (2, on this instance) must not stop it
-  const real = bench.commands();
-  const sent: number[] = [];
-  bench.useCommands({
-    send: async (command) => {
-      sent.push(command.generation);
-      return real.send(command);
-    },
-    teardown: (command) => real.teardown(command),
-    requestReports: () => real.requestReports(),
-    get: (commandId, instanceId) => real.get(commandId, instanceId),
-  });
+  const sent = recordSentGenerations();
   const repair = workflows.starts[0] as { name: string; input: unknown };
   await runToEnd(bench.engine(), 'push-gateway', repair.name, repair.input);
 
@@ -134,17 +124,7 @@ it('repairs an instance rebooted without a restore: its report says generation 0
   const first = await storeRound(gateway, rebooted(t0 + 60), at(t0 + 60), workflows, 'round-1');
   const status = await statusAt(gateway, at(t0 + 60), 60);
   const second = await storeRound(gateway, rebooted(t0 + 120), at(t0 + 120), workflows, 'round-2');
-  const real = bench.commands();
-  const sent: number[] = [];
-  bench.useCommands({
-    send: async (command) => {
-      sent.push(command.generation);
-      return real.send(command);
-    },
-    teardown: (command) => real.teardown(command),
-    requestReports: () => real.requestReports(),
-    get: (commandId, instanceId) => real.get(commandId, instanceId),
-  });
+  const sent = recordSentGenerations();
   const repair = workflows.starts[0] as { name: string; input: unknown };
   const repaired = await runToEnd(bench.engine(), 'push-gateway', repair.name, repair.input);
 
@@ -231,3 +211,19 @@ it('drops a report made before the stored one, whatever its generation, and star
   expect(await bench.repository().getStatusReport(gateway.id)).toEqual(before);
   expect(workflows.starts).toEqual([]);
 });
+
+/** The generations pushed from now on, recorded in front of the bench's own commands. */
+function recordSentGenerations(): number[] {
+  const real = bench.commands();
+  const sent: number[] = [];
+  bench.useCommands({
+    send: async (command) => {
+      sent.push(command.generation);
+      return real.send(command);
+    },
+    teardown: (command) => real.teardown(command),
+    requestReports: () => real.requestReports(),
+    get: (commandId, instanceId) => real.get(commandId, instanceId),
+  });
+  return sent;
+}
