@@ -9,20 +9,14 @@ import { signIn, signOut } from '../auth/session';
 import { notFound, stubApi } from '../test-support/api-stub';
 import { gatewayDetail as gateway } from '../test-support/gateway';
 import { renderGateway } from '../test-support/gateway-page';
-import { identityOf, renderPage } from '../test-support/page';
+import { identityOf, renderPage, resetPageState } from '../test-support/page';
 import { inAnHour, jwt } from '../test-support/tokens';
 import { forgetAllOwned } from '../user-storage';
 import { GatewaysList } from './GatewaysList';
 
 vi.mock('../preload', () => ({ takePreloadedGateways: () => undefined }));
 
-afterEach(() => {
-  cleanup();
-  signOut();
-  sessionStorage.clear();
-  window.history.replaceState(null, '', '/');
-  vi.unstubAllGlobals();
-});
+afterEach(resetPageState);
 
 const ops = identityOf('ops', true);
 const flashes = () => screen.getByRole('list', { name: 'Messages' });

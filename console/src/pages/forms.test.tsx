@@ -3,16 +3,12 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { onSessionChange, type SessionEnd, signIn, signOut } from '../auth/session';
 import { stubApi } from '../test-support/api-stub';
-import { renderPage } from '../test-support/page';
+import { renderPage, resetPageState } from '../test-support/page';
 import { inAnHour, jwt } from '../test-support/tokens';
 import { RegisterGateway } from './RegisterGateway';
 
 afterEach(() => {
-  cleanup();
-  signOut();
-  sessionStorage.clear();
-  window.history.replaceState(null, '', '/');
-  vi.unstubAllGlobals();
+  resetPageState();
   vi.useRealTimers();
 });
 

@@ -1,19 +1,14 @@
 import { cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterEach, describe, expect, test, vi } from 'vitest';
-import { currentIdentity, signIn, signOut } from '../auth/session';
+import { afterEach, describe, expect, test } from 'vitest';
+import { currentIdentity, signIn } from '../auth/session';
 import { notFound, type SeenRequest } from '../test-support/api-stub';
 import { gatewayDetail as gateway } from '../test-support/gateway';
 import { openAddPeerTyping, peeringPeer, renderGateway } from '../test-support/gateway-page';
+import { resetPageState } from '../test-support/page';
 import { inAnHour, jwt } from '../test-support/tokens';
 
-afterEach(() => {
-  cleanup();
-  signOut();
-  sessionStorage.clear();
-  window.history.replaceState(null, '', '/');
-  vi.unstubAllGlobals();
-});
+afterEach(resetPageState);
 
 describe('a gateway page while things change under it', () => {
   const peeringGoneAfter = (gone: () => boolean) => (request: SeenRequest) => {

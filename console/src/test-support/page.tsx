@@ -1,7 +1,8 @@
 /** Renders a page as the shell does, with its flash messages as plain text to find. */
-import { render } from '@testing-library/react';
+import { cleanup, render } from '@testing-library/react';
 import type { ReactNode } from 'react';
-import type { Identity } from '../auth/session';
+import { vi } from 'vitest';
+import { type Identity, signOut } from '../auth/session';
 import { NotificationsProvider, useNotifications } from '../notifications';
 
 function Flashes() {
@@ -38,3 +39,12 @@ export const identityOf = (userId: string, isAdmin = false): Identity => ({
   isAdmin,
   expiresAt: null,
 });
+
+/** After a page's test: unmounted, signed out, nothing kept in the tab, at "/", no stubbed fetch. */
+export function resetPageState(): void {
+  cleanup();
+  signOut();
+  sessionStorage.clear();
+  window.history.replaceState(null, '', '/');
+  vi.unstubAllGlobals();
+}
