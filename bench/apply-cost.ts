@@ -5,8 +5,8 @@
  *   rendered state), timed against a bare `wg set wg0 peer <key> allowed-ips <ip>/32` in the same
  *   namespace and run, the two taken in turn (a bare set, then a change). Kinds: a road-warrior
  *   (only `wg set`), and a VPC peering (a preshared key and two prefixes, so the document's `routes`
- *   and `nftables` change too: the delta path also loads the ruleset and runs `ip -batch`, what each
- *   side of every peering create and delete costs). Goal: flat in N and at most 3× the bare wg set.
+ *   and `nftables` change too: the delta path also adds two elements to the ruleset's set and runs
+ *   `ip -batch`, what each side of every peering create and delete costs). Goal: flat in N and at most 3× the bare wg set.
  * - time from the create call to the first ping across the tunnel, on the embedded runtime with
  *   WireGuard hosts.
  */
@@ -74,7 +74,7 @@ export async function benchApplyCost(): Promise<SectionResult> {
         'one awk pass diffing the published document and writing it in place, piped to sha256sum beside it, one wg set, applied.json and delta.base by builtins, a report ' +
         'without peers); both timed through `ip netns exec` with the /run/wireguard bind mount',
       'vpc-peering rows: the gateway holds N peerings (each a preshared key, a /20 VPC and a /24 tunnel subnet, no endpoint) ' +
-        'and gets one more, so the delta path also loads the whole `table inet vpc_peering` (its sets hold 2N prefixes) and adds two routes',
+        "and gets one more, so the delta path also adds its two prefixes to the ruleset's named set (`add element`, one `nft -f`) and adds two routes",
       ...ping.notes,
     ],
     details: { apply: apply.details, ping: ping.details },

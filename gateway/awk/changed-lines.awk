@@ -17,8 +17,10 @@
 # came and never matches a regex over the whole list (docs/DECISIONS.md "A peering change costs
 # what it changes"). For the routes line, "R=" then "R+<element>"/"R-<element>" (each element as
 # written: a quoted prefix); for the ruleset, "S=" then "S+<element>"/"S-<element>" for the
-# elements of its `{ a, b }` sets, when the text outside the sets is the old line's to the byte;
-# "S!" when it is not (or a set is empty), "R!" when the routes line is not a list. Such a line is
+# elements of its named set `peered` (core/render.ts), when the text outside them is the old
+# line's to the byte (the caller then changes the set's elements alone: docs/DECISIONS.md "A
+# peering change adds and deletes set elements"); "S!" when it is not (or the set's elements are
+# not a list), "R!" when the routes line is not a list. Such a line is
 # then not listed whole. Nothing apart when a line is not the member it should be: it is listed
 # whole, and the caller takes that as a change it cannot check apart.
 #
@@ -49,20 +51,26 @@ function route_elements(was, now,    before, after) {
   print "R=" >> changes
   element_changes("R", before, after)
 }
-# The ruleset line's text with each `{ a, b }` set written `{}`, its elements into `into`; "" when a
-# set is empty.
-function ruleset_frame(line, into,    frame, set) {
-  frame = ""
-  while (match(line, /\{ [^{}]* \}/)) {
-    set = substr(line, RSTART + 2, RLENGTH - 4)
-    if (set == "" || elements(set, ", ", into) == 0) return ""
-    frame = frame substr(line, 1, RSTART - 1) "{}"
-    line = substr(line, RSTART + RLENGTH)
-  }
-  return frame line
+# The ruleset line's text with the elements of its named set `peered` taken out (its declaration
+# written without them, as render.ts writes it when there are none), its elements into `into`; ""
+# when the set is declared twice or its elements clause is not `elements = { a, b };`.
+function ruleset_frame(line, into,    declared, head, at, before, rest, end_at, set) {
+  declared = "  set peered { type ipv4_addr; flags interval;"
+  head = declared " elements = { "
+  at = index(line, head)
+  if (!at) return line
+  before = substr(line, 1, at - 1)
+  rest = substr(line, at + length(head))
+  end_at = index(rest, " }; }")
+  if (!end_at) return ""
+  set = substr(rest, 1, end_at - 1)
+  rest = substr(rest, end_at + 5)
+  if (set == "" || set ~ /[{}]/ || index(before, declared) || index(rest, declared)) return ""
+  if (elements(set, ", ", into) == 0) return ""
+  return before declared " }" rest
 }
 # The frame must also be text the caller can unescape by turning each \n into a newline: no quote,
-# no other escape (the rule of NFT_RE, lib/apply-delta.sh); the sets' elements are checked apart.
+# no other escape (the rule of NFT_RE, lib/apply-delta.sh); the set's elements are checked apart.
 function ruleset_elements(was, now,    before, after, frame, bare) {
   frame = ruleset_frame(now, after)
   bare = frame

@@ -74,6 +74,33 @@ route_changes() {
   REPLY=$lines
 }
 
+# The nft script that changes the elements of the named set `peered` as the awk pass listed them
+# (set_added, set_removed of apply_delta), into REPLY; "" when none changed (a new order). Those
+# that go are deleted first: in one transaction, a prefix that replaces an overlapping one never
+# meets it in the set (an interval set refuses overlaps).
+set_element_changes() {
+  local list
+  REPLY=''
+  if ((${#set_removed[@]})); then
+    printf -v list '%s, ' "${set_removed[@]}"
+    REPLY+="delete element inet vpc_peering peered { ${list%, } }"$'\n'
+  fi
+  if ((${#set_added[@]})); then
+    printf -v list '%s, ' "${set_added[@]}"
+    REPLY+="add element inet vpc_peering peered { ${list%, } }"$'\n'
+  fi
+}
+
+# Loads nft script $1 of set element changes (one transaction: all or nothing). False when nft
+# refuses it: the table or its set is gone (`nft flush ruleset` from outside), or an element to
+# delete is not in it (edited from outside); the kernel is then as it was.
+load_set_changes() {
+  # Emptied, then appended to: scratch, not flushed at close (see apply_delta).
+  : >"$WORK/nft.elements"
+  printf '%s' "$1" >>"$WORK/nft.elements" || die "cannot write $WORK/nft.elements"
+  nft -f "$WORK/nft.elements" >/dev/null 2>&1
+}
+
 # Applies document file $1 (SOURCE, not yet verified) as a change; false, before the interface is
 # touched, when the full path must run instead. Once the awk pass has written the document over
 # state.json and what it wrote has the command's SHA-256, state.json is DOCUMENT (what the full
@@ -81,9 +108,9 @@ route_changes() {
 # fetch and verify the document itself, and its refusal is the one the command hears.
 apply_delta() {
   local source=$1 dev base line key allowed endpoint keepalive psk ruleset='' changes='' fd
-  local marks=''
+  local marks='' set_changes='' whole_ruleset='' script
   local -a NEW OLD delta fields gone=() came=() wg_args=() fds=() stale_secrets=() stale_files=()
-  local -a route_list=() set_added=() peer_list=()
+  local -a route_list=() set_added=() set_removed=() peer_list=()
   local -A removed=() added=() kept=() updated=() old_endpoint=() old_psk=() old_keepalive=()
   [[ $MODE == wireguard && -s $STATE_DIR/delta.base ]] || return 1
   read_applied && [[ $APPLIED_ID == "$GATEWAY_ID" ]] && ((GENERATION >= APPLIED_GEN)) || return 1
@@ -125,7 +152,7 @@ apply_delta() {
       [-+][1-7]\ *) continue ;;
       R[-+]*) route_list+=("$line") ;;
       S+*) set_added+=("${line:2}") ;;
-      S-*) ;;
+      S-*) set_removed+=("${line:2}") ;;
       [RS][=!]) marks+=$line ;;
       *) peer_list+=("$line") ;;
     esac
@@ -134,17 +161,22 @@ apply_delta() {
     [[ ${NEW[2]} == '"nftables":"'*'",' ]] || return 1
     ruleset=${NEW[2]:12:-2}
     if [[ $marks == *S=* ]]; then
-      # Only elements of its sets changed: the rest is the applied ruleset's to the byte, checked
-      # when it was applied (and by the awk pass against NFT_RE's rule: no quote, no escape but
-      # \n), so the elements that came are what is left to check.
+      # Only elements of its named set changed: the rest is the applied ruleset's to the byte,
+      # checked when it was applied (and by the awk pass against NFT_RE's rule: no quote, no escape
+      # but \n), so the elements that came are what is left to check.
       for line in "${set_added[@]}"; do
         [[ $line =~ ^$NFT_CIDR$ ]] || die "refused: ruleset line outside the grammar: a set element ${line:0:80}"
       done
+      # Those that went were checked when they came; they go into an nft command now.
+      for line in "${set_removed[@]}"; do [[ $line =~ ^$NFT_CIDR$ ]] || return 1; done
       ruleset=${ruleset//\\n/$'\n'}
+      set_element_changes
+      set_changes=$REPLY
     else
       [[ ${NEW[2]} =~ $NFT_RE ]] || return 1
       ruleset=${BASH_REMATCH[1]//\\n/$'\n'}
       check_ruleset "$ruleset"
+      whole_ruleset=1
     fi
   fi
   if [[ ${NEW[3]} != "${OLD[3]}" ]]; then
@@ -190,7 +222,8 @@ apply_delta() {
     came+=("$key|${fields[1]//\"/}|${fields[5]}|${fields[8]}|${fields[10]}")
   done
 
-  # Everything checked: from here on, changes are made.
+  # Everything checked: from here on, changes are made (the ruleset first; when its set's elements
+  # do not apply, the full path runs instead, nothing changed yet).
   for key in "${gone[@]}"; do
     if [[ -z ${updated[$key]:-} && -n ${old_psk[$key]} ]]; then stale_secrets+=("${old_psk[$key]}"); fi
   done
@@ -215,11 +248,24 @@ apply_delta() {
   for key in "${gone[@]}"; do
     if [[ -z ${updated[$key]:-} ]]; then wg_args+=(peer "$key" remove); fi
   done
-  # The ruleset before peers and routes, as on the full path (lib/apply-full.sh apply_wireguard).
+  # The ruleset before peers and routes, as on the full path (lib/apply-full.sh apply_wireguard):
+  # the whole table when more than its set's elements changed, else those elements alone.
   if [[ -n $ruleset ]]; then
     nft_script "$dev" "$ruleset"
-    load_ruleset "$REPLY"
-    persist_staged
+    script=$REPLY
+    if [[ -n $whole_ruleset ]]; then
+      load_ruleset "$script"
+    elif [[ -n $set_changes ]] && ! load_set_changes "$set_changes"; then
+      # No table to change (flushed from outside), or not the applied one: nothing was changed, and
+      # the full path loads the whole table before it touches a peer or a route.
+      for fd in "${fds[@]}"; do exec {fd}<&-; done
+      echo "apply-config: the set elements did not apply to table inet vpc_peering (removed or changed from outside?); applying the whole document" >&2
+      return 1
+    fi
+    # In place, by a builtin: a crash while it is written leaves a file without its last line,
+    # which --report never loads (lib/kernel.sh RULESET_END), and delta.base empty.
+    applied_ruleset "$script"
+    printf '%s' "$REPLY" >"$STATE_DIR/nftables.applied" || die "cannot write $STATE_DIR/nftables.applied"
   fi
   if ((${#wg_args[@]})); then
     wg set "$dev" "${wg_args[@]}" >/dev/null 2>&1 || die "wg set $dev failed"

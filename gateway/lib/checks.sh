@@ -104,7 +104,9 @@ check_routes() {
 }
 
 # The lines render.ts writes (core/render.ts renderNftables), nothing else: no flush, include,
-# define, other table or hook can pass. Addresses are checked as CIDRs.
+# define, other table or hook can pass. Addresses are checked as CIDRs. The one named set, `peered`,
+# is declared on one line: an ipv4_addr interval set of CIDRs (a peering delta changes its elements
+# alone: lib/apply-delta.sh).
 NFT_CIDR='[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}'
 NFT_SET="($NFT_CIDR|\\{ $NFT_CIDR(, $NFT_CIDR)* \\})"
 # shellcheck disable=SC2016 # nft text, not shell
@@ -121,6 +123,12 @@ NFT_LINES=(
   '    ct state established,related accept'
   '    iifname \$vpc_if oifname \$wg_if ip saddr '"$NFT_CIDR"' accept'
   '    iifname \$wg_if oifname \$vpc_if ip daddr '"$NFT_CIDR"' accept'
+  '  set peered \{ type ipv4_addr; flags interval;( elements = \{ '"$NFT_CIDR(, $NFT_CIDR)*"' \};)? \}'
+  '    iifname \$wg_if oifname \$wg_if ip saddr '"$NFT_CIDR"' ip daddr @peered accept'
+  '    iifname \$wg_if oifname \$wg_if ip saddr @peered ip daddr '"$NFT_CIDR"' accept'
+  # The hub rules as render.ts wrote them before the named set (anonymous sets): a state.json
+  # applied then is still restored at boot by this script (docs/DECISIONS.md "A peering change
+  # adds and deletes set elements").
   '    iifname \$wg_if oifname \$wg_if ip saddr '"$NFT_SET"' ip daddr '"$NFT_SET"' accept'
   '    iifname \$vpc_if oifname \$wan_if accept'
   '    oifname \$wan_if masquerade'

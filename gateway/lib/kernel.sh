@@ -21,14 +21,24 @@ nft_script() {
   REPLY+=$'table inet vpc_peering {}\ndelete table inet vpc_peering\n'"$2"$'\n'
 }
 
+# The last line of nftables.applied. A delta writes the file in place (no `mv`: lib/apply-delta.sh),
+# so a crash can leave a prefix of it, and a prefix can be a valid nft script (one that ends after
+# `delete table inet vpc_peering` removes the firewall): --report loads the file only when it ends
+# with this line (lib/report.sh reload_missing_ruleset).
+RULESET_END='# end of the ruleset'
+
+# nftables.applied for nft script $1 into REPLY: its boot's id, the script, RULESET_END.
+applied_ruleset() { REPLY="# boot $BOOT_ID"$'\n'"$1$RULESET_END"$'\n'; }
+
 # Loads nft script $1 (one atomic transaction), and stages it as nftables.applied: the script last
-# loaded, after its boot's id. Never skipped as "already loaded": `nft flush ruleset` from outside
+# loaded (applied_ruleset). Never skipped as "already loaded": `nft flush ruleset` from outside
 # (a restart of the distribution's nftables unit, a firewalld reload) removes the table without
 # touching what the state directory says, and the next apply must put it back (docs/DECISIONS.md
 # "The gateway's firewall fails closed").
 load_ruleset() {
   local err
-  stage nftables.applied "# boot $BOOT_ID"$'\n'"$1"
+  applied_ruleset "$1"
+  stage nftables.applied "$REPLY"
   err=$(nft -f "$WORK/nftables.applied" 2>&1) || die "nft -f failed: ${err//$'\n'/ }"
 }
 

@@ -66,15 +66,23 @@ ruleset_of_this_boot() {
 # Puts the table back when the script loaded it in this boot and it is gone (a flush from outside):
 # the delta path loads only a changed ruleset, so between full applies the periodic --report is
 # what repairs it (docs/DECISIONS.md "The gateway's firewall fails closed"). Reads only the table
-# names; a reboot is --restore's to repair. A failure is said on stderr, and the report goes on.
+# names; a reboot is --restore's to repair. Never a torn nftables.applied (a crash while a delta
+# wrote it in place): only a file ending with RULESET_END (lib/kernel.sh) is loaded; the next push
+# takes the full path then. A failure is said on stderr, and the report goes on.
 reload_missing_ruleset() {
   local applied=$STATE_DIR/nftables.applied tables='' err
+  local -a lines
   [[ $MODE == wireguard ]] && ruleset_of_this_boot || return 0
   tables=$(nft list tables inet 2>&1) || {
     echo "apply-config: cannot list the nftables tables: ${tables//$'\n'/ }" >&2
     return 0
   }
   [[ $'\n'$tables$'\n' != *$'\n''table inet vpc_peering'$'\n'* ]] || return 0
+  mapfile -t lines <"$applied"
+  if [[ ${lines[-1]} != "$RULESET_END" ]]; then
+    echo "apply-config: table inet vpc_peering was removed from outside, and $applied is torn: not loaded; the next push loads it whole" >&2
+    return 0
+  fi
   echo "apply-config: table inet vpc_peering was removed from outside; loading it again" >&2
   err=$(nft -f "$applied" 2>&1) || echo "apply-config: nft -f failed: ${err//$'\n'/ }" >&2
 }

@@ -166,7 +166,17 @@ export function renderGatewayState(
   };
 }
 
-const nftSet = (cidrs: string[]): string => (cidrs.length === 1 ? `${cidrs[0]}` : `{ ${cidrs.join(', ')} }`);
+/** The named set of the peered prefixes, which the hub rules read (`@peered`). */
+const PEERED_SET = 'peered';
+
+/**
+ * The set's declaration, on one line: its elements are the only part of the ruleset that a peering
+ * change touches, so the gateway applies such a change as `add element` / `delete element` instead
+ * of loading the whole table (docs/DECISIONS.md "A peering change adds and deletes set elements").
+ * Without peerings it has no `elements` clause: nft refuses an empty one.
+ */
+const peeredSetLine = (peered: string[]): string =>
+  `  set ${PEERED_SET} { type ipv4_addr; flags interval;${peered.length === 0 ? '' : ` elements = { ${peered.join(', ')} };`} }`;
 
 /**
  * The gateway's forwarding policy, as proven in reference/wg-netns-demo.sh. `$wg_if`, `$vpc_if` and
@@ -179,18 +189,9 @@ export function renderNftables(
 ): string {
   const vpcCidr = assertCidr(gateway.vpcCidr, 'vpcCidr');
   const tunnelSubnet = assertCidr(gateway.tunnelSubnet, 'tunnelSubnet');
-  const peered = peeredPrefixes(peers);
-  // The gateway is a hub for its road-warriors only: they reach peered VPCs through it. Peered VPCs
-  // never transit to each other (peering is not transitive). An empty nft set is a syntax error.
-  const hubRules =
-    peered.length === 0
-      ? []
-      : [
-          `    iifname $wg_if oifname $wg_if ip saddr ${tunnelSubnet} ip daddr ${nftSet(peered)} accept`,
-          `    iifname $wg_if oifname $wg_if ip saddr ${nftSet(peered)} ip daddr ${tunnelSubnet} accept`,
-        ];
   return [
     'table inet vpc_peering {',
+    peeredSetLine(peeredPrefixes(peers)),
     // Nothing that arrives through the tunnel opens a connection to the gateway itself (its tunnel,
     // VPC or WAN address): on AWS a packet inside the tunnel never meets the instance's security
     // groups, so a peered VPC, a peer's road-warrior or a compromised peer gateway would reach every
@@ -218,7 +219,11 @@ export function renderNftables(
     '    ct state established,related accept',
     `    iifname $vpc_if oifname $wg_if ip saddr ${vpcCidr} accept`,
     `    iifname $wg_if oifname $vpc_if ip daddr ${vpcCidr} accept`,
-    ...hubRules,
+    // The gateway is a hub for its road-warriors only: they reach peered VPCs through it. Peered
+    // VPCs never transit to each other (peering is not transitive). Written with no peering too (an
+    // empty set matches nothing), so the first peering and the last one change elements only.
+    `    iifname $wg_if oifname $wg_if ip saddr ${tunnelSubnet} ip daddr @${PEERED_SET} accept`,
+    `    iifname $wg_if oifname $wg_if ip saddr @${PEERED_SET} ip daddr ${tunnelSubnet} accept`,
     '    iifname $vpc_if oifname $wan_if accept',
     '  }',
     '  chain postrouting {',

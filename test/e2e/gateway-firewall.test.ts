@@ -153,8 +153,9 @@ describe("the gateway's firewall fails closed", () => {
   });
 
   it('puts a table flushed from outside back at a peering change applied as a delta', async () => {
-    // Prepare: a flush, then a peering with a third gateway: on A a delta that adds set elements
-    // (docs/DECISIONS.md "A peering change costs what it changes").
+    // Prepare: a flush, then a peering with a third gateway: on A a delta that adds set elements,
+    // which finds no table and leaves it to the full path (docs/DECISIONS.md "A peering change
+    // adds and deletes set elements").
     await registerGateway('gwc', '192.168.0.0/16', '100.64.2.0/24', '203.0.113.3');
     await sh(hostOf('gwa').gatewayNamespace, 'nft flush ruleset');
 

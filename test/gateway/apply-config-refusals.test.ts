@@ -74,6 +74,20 @@ describe('apply-config.sh refuses what it cannot verify or what would harm it', 
         (d.nftables = `${d.nftables}\ntable ip evil {\n  chain pre {\n    type nat hook prerouting priority dstnat;\n  }\n}`),
       'ruleset line outside the grammar: table ip evil',
     ],
+    [
+      'a set of the peered prefixes that is more than one',
+      (d) => (d.nftables = d.nftables.replace('flags interval; }', 'flags interval, timeout; timeout 1s; }')),
+      'ruleset line outside the grammar:   set peered { type ipv4_addr; flags interval, timeout;',
+    ],
+    [
+      'a set element that is no prefix',
+      (d) =>
+        (d.nftables = d.nftables.replace(
+          'flags interval; }',
+          'flags interval; elements = { 10.0.0.0/8 accept }; }',
+        )),
+      'ruleset line outside the grammar:   set peered { type ipv4_addr; flags interval; elements = { 10.0.0.0/8 accept',
+    ],
     ['an IPv4 default route', (d) => d.routes.push('0.0.0.0/0'), 'default route 0.0.0.0/0'],
     ['an IPv6 default route', (d) => d.routes.push('::/0'), 'default route ::/0'],
     // The protected addresses are IPv4 and the control plane renders IPv4 only (core/cidr.ts).

@@ -1,8 +1,9 @@
 /**
  * The gateway script's delta path for a peering change on real WireGuard: the ruleset's set elements
- * and the routes are diffed by the awk pass, only what came is checked, and the result is what the
- * full path makes of the same document (docs/DECISIONS.md "A peering change costs what it
- * changes"). Needs Linux, root and wireguard-go: when something is missing the suite fails and says
+ * and the routes are diffed by the awk pass, only what came is checked, the set's elements alone
+ * change in the kernel, and the result is what the full path makes of the same document
+ * (docs/DECISIONS.md "A peering change costs what it changes", "A peering change adds and deletes
+ * set elements"). Needs Linux, root and wireguard-go: when something is missing the suite fails and says
  * what.
  */
 import { randomBytes } from 'node:crypto';
@@ -76,6 +77,12 @@ describe('apply-config.sh delta path for peerings (real WireGuard)', () => {
     ruleset: await inGateway(['nft', 'list', 'table', 'inet', 'vpc_peering']),
   });
 
+  /** The handle of the table: loading it whole makes another one, an element change keeps it. */
+  const tableHandle = async () =>
+    /^table inet vpc_peering \{ # handle (\d+)$/m.exec(
+      await inGateway(['nft', '-a', 'list', 'table', 'inet', 'vpc_peering']),
+    )?.[1];
+
   beforeAll(async () => {
     wg = await startWireguardHost(gateway, 'peering', prefix);
   });
@@ -86,6 +93,7 @@ describe('apply-config.sh delta path for peerings (real WireGuard)', () => {
     // Prepare
     const [p1, p2, p3, p4] = [peering(1), peering(2), peering(3), peering(4)];
     const first = await apply([p1, p2, p3]);
+    const table = await tableHandle();
 
     // Act
     const changed = await apply([p2, p3, p4]);
@@ -93,8 +101,22 @@ describe('apply-config.sh delta path for peerings (real WireGuard)', () => {
     // Assess
     expect([first.path, changed.path]).toEqual(['full', 'delta']);
     expect(changed).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(await tableHandle()).toBe(table);
+    const set = await inGateway(['nft', 'list', 'set', 'inet', 'vpc_peering', 'peered']);
+    expect(
+      /elements = \{([^}]*)\}/
+        .exec(set)?.[1]
+        ?.split(',')
+        .map((element) => element.trim()),
+    ).toEqual([
+      '100.65.4.0/24',
+      '100.65.6.0/24',
+      '100.65.8.0/24',
+      '172.20.0.0/16',
+      '172.22.0.0/16',
+      '172.24.0.0/16',
+    ]);
     const viaDelta = await configured();
-    expect(viaDelta.ruleset).toContain('172.24.0.0/16');
     expect(viaDelta.ruleset).not.toContain('172.18.0.0/16');
     expect((await apply([p2, p3, p4], undefined, 'compact')).path).toBe('full');
     expect(await configured()).toEqual(viaDelta);
@@ -120,18 +142,19 @@ describe('apply-config.sh delta path for peerings (real WireGuard)', () => {
     expect(await configured()).toEqual(before);
   });
 
-  it('puts a table flushed from outside back at a peering delta', async () => {
+  it('puts a table flushed from outside back at a peering delta, which then takes the full path', async () => {
     // Prepare
     const [p8, p9] = [peering(8), peering(9)];
     await apply([p8]);
     await apply([p8, p9]);
     await inGateway(['nft', 'flush', 'ruleset']);
 
-    // Act
+    // Act: `add element` finds no table; nothing changed, so the full path runs.
     const changed = await apply([p8, p9, peering(10)]);
 
     // Assess
-    expect(changed).toMatchObject({ exitCode: 0, path: 'delta' });
+    expect(changed).toMatchObject({ exitCode: 0, path: 'full' });
+    expect(changed.stderr).toMatch(/the set elements did not apply to table inet vpc_peering/);
     const ruleset = await inGateway(['nft', 'list', 'table', 'inet', 'vpc_peering']);
     expect(ruleset).toContain('policy drop');
     expect(ruleset).toContain('172.36.0.0/16');

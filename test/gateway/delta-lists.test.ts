@@ -8,9 +8,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { serialiseState } from '../../lambdas/core/render';
+import { renderNftables, serialiseState } from '../../lambdas/core/render';
+import type { PeerRecord } from '../../lambdas/core/types';
 import { runParts } from '../support/gateway-parts';
 import { desiredState, GATEWAY_A, numberedPeer as peer, tempDir } from '../support/gateway-script';
+
+/** A peering whose routed prefixes are `allowedIps` (renderNftables reads nothing else of it). */
+const peering = (allowedIps: string[]) =>
+  ({ name: 'vpc-peering-p1', type: 'vpc-peering', allowedIps }) as unknown as PeerRecord;
 
 describe('the delta path', () => {
   /** The awk pass over state.json and new.json (absent when `newDoc` is null). */
@@ -86,38 +91,59 @@ describe('the delta path', () => {
     expect(result.stdout.split('\n').filter(Boolean)).toEqual(expected);
   });
 
-  /** The ruleset line of a document whose hub rules name `sets` (as core/render.ts writes them). */
-  const rulesetLine = (sets: string) =>
-    `"nftables":"table inet vpc_peering {\\n  chain forward {\\n    iifname $wg_if oifname $wg_if ip saddr 100.64.0.0/20 ip daddr ${sets} accept\\n    iifname $wg_if oifname $wg_if ip saddr ${sets} ip daddr 100.64.0.0/20 accept\\n  }\\n}\\n",`;
+  /** The ruleset line of a document whose named set holds `prefixes` (as core/render.ts writes it). */
+  const rulesetLine = (...prefixes: string[]) =>
+    `"nftables":${JSON.stringify(renderNftables(GATEWAY_A, prefixes.length === 0 ? [] : [peering(prefixes)]))},`;
+  /** The same, in the layout render.ts wrote before the named set: the hub rules' anonymous sets. */
+  const anonymousSetsLine = (prefixes: string) =>
+    rulesetLine()
+      .replace('  set peered { type ipv4_addr; flags interval; }\\n', '')
+      .replaceAll('@peered', prefixes);
   const withLines = (ruleset: string, routes: string) => `a\nb\n${ruleset}\n${routes}\nc\n`;
 
   test.each([
     [
-      'a peering added and one removed: the sets elements that changed',
-      rulesetLine('{ 10.1.0.0/16, 10.2.0.0/16 }'),
-      rulesetLine('{ 10.2.0.0/16, 10.3.0.0/16 }'),
+      'a peering added and one removed: the elements that changed',
+      rulesetLine('10.1.0.0/16', '10.2.0.0/16'),
+      rulesetLine('10.2.0.0/16', '10.3.0.0/16'),
       ['S+10.3.0.0/16', 'S-10.1.0.0/16', 'S='],
     ],
+    ['the first peering', rulesetLine(), rulesetLine('10.1.0.0/16'), ['S+10.1.0.0/16', 'S=']],
+    ['the last peering removed', rulesetLine('10.1.0.0/16'), rulesetLine(), ['S-10.1.0.0/16', 'S=']],
     [
-      'text outside the sets changed: no element list',
-      rulesetLine('{ 10.1.0.0/16, 10.2.0.0/16 }'),
-      rulesetLine('{ 10.1.0.0/16, 10.2.0.0/16 }').replace('accept', 'accept\\n    iifname $wg_if accept'),
-      ['S!'],
-    ],
-    [
-      'a single prefix becoming a set',
+      'text outside the set changed: no element list',
       rulesetLine('10.1.0.0/16'),
-      rulesetLine('{ 10.1.0.0/16, 10.2.0.0/16 }'),
+      rulesetLine('10.2.0.0/16').replace('drop;', 'accept;'),
       ['S!'],
     ],
     [
-      'an escape other than \\n outside the sets (the full path applied it: jq decodes escapes)',
-      rulesetLine('{ 10.1.0.0/16, 10.2.0.0/16 }').replace('chain forward', 'chain\\tforward'),
-      rulesetLine('{ 10.1.0.0/16, 10.3.0.0/16 }').replace('chain forward', 'chain\\tforward'),
+      'the hub rules of the anonymous sets before, the named set now',
+      anonymousSetsLine('{ 10.1.0.0/16, 10.2.0.0/16 }'),
+      rulesetLine('10.1.0.0/16', '10.2.0.0/16'),
       ['S!'],
     ],
-    ['a set emptied', rulesetLine('{ 10.1.0.0/16, 10.2.0.0/16 }'), rulesetLine('{  }'), ['S!']],
-  ])('the awk pass diffs the ruleset line by its sets: %s', (_label, oldRuleset, newRuleset, expected) => {
+    [
+      'an escape other than \\n outside the set (the full path applied it: jq decodes escapes)',
+      rulesetLine('10.1.0.0/16').replace('chain forward', 'chain\\tforward'),
+      rulesetLine('10.3.0.0/16').replace('chain forward', 'chain\\tforward'),
+      ['S!'],
+    ],
+    [
+      'an empty elements clause',
+      rulesetLine('10.1.0.0/16'),
+      rulesetLine('10.1.0.0/16').replace('{ 10.1.0.0/16 }', '{  }'),
+      ['S!'],
+    ],
+    [
+      'the set declared twice',
+      rulesetLine('10.1.0.0/16'),
+      rulesetLine('10.2.0.0/16').replace(
+        '\\n  chain input',
+        '\\n  set peered { type ipv4_addr; flags interval; }\\n  chain input',
+      ),
+      ['S!'],
+    ],
+  ])('the awk pass diffs the ruleset line by its set: %s', (_label, oldRuleset, newRuleset, expected) => {
     // Prepare
     const dir = tempDir('parts');
     const routes = '"routes":[],';

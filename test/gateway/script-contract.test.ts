@@ -4,7 +4,9 @@
  * plane renders is in the layout the delta path reads line by line (gateway/lib/apply-delta.sh:
  * HEADER_RE, the header members, NFT_RE, ROUTE_RE, PEER_RE), and reads back as the same values;
  * it passes what the instance refuses otherwise (gateway/lib/checks.sh: the ruleset grammar,
- * routes, preshared key names); and the full path's jq pass (gateway/jq/render.jq) accepts it.
+ * routes, preshared key names); its ruleset differs from a gateway's without peerings by the
+ * elements of its named set alone, as the awk pass reads them (gateway/awk/changed-lines.awk); and
+ * the full path's jq pass (gateway/jq/render.jq) accepts it.
  * Runs on the parts, without root.
  */
 import { writeFileSync } from 'node:fs';
@@ -107,6 +109,24 @@ describe.each(documents)('a rendered document with %s', (_label, state) => {
 
     // Assess
     expect(result).toEqual({ exitCode: 0, stdout: 'ok\n', stderr: '' });
+  });
+
+  test("changes only its set's elements against the ruleset of no peering, which are its routes", () => {
+    // Prepare: the hub rules read the named set of the peered prefixes, the routes (core/render.ts).
+    const dir = tempDir('contract');
+    writeFileSync(join(dir, 'state.json'), serialiseState(renderGatewayState(hubRecord(), [], 1)));
+    writeFileSync(join(dir, 'new.json'), serialiseState(state));
+
+    // Act: the delta path's awk pass (gateway/awk/changed-lines.awk), its ruleset marks.
+    const result = runParts(
+      ['apply-delta'],
+      dir,
+      ': >"$STATE_DIR/changes"; awk -v copy="$STATE_DIR/copy.json" -v previous="$STATE_DIR/previous.json" -v changes="$STATE_DIR/changes" "$CHANGED_LINES" "$STATE_DIR/state.json" "$STATE_DIR/new.json" >/dev/null && grep "^S" "$STATE_DIR/changes" | sort || true',
+    );
+
+    // Assess
+    const expected = state.routes.length === 0 ? [] : ['S=', ...state.routes.map((route) => `S+${route}`)];
+    expect(result.stdout.split('\n').filter(Boolean)).toEqual(expected.sort());
   });
 
   test('is accepted whole by the full path', () => {

@@ -158,8 +158,8 @@ describe('renderNftables', () => {
         'ct state established,related accept',
         'iifname $vpc_if oifname $wg_if ip saddr 10.10.0.0/16 accept',
         'iifname $wg_if oifname $vpc_if ip daddr 10.10.0.0/16 accept',
-        'iifname $wg_if oifname $wg_if ip saddr 100.64.0.0/24 ip daddr { 172.16.0.0/16, 100.64.1.0/24 } accept',
-        'iifname $wg_if oifname $wg_if ip saddr { 172.16.0.0/16, 100.64.1.0/24 } ip daddr 100.64.0.0/24 accept',
+        'iifname $wg_if oifname $wg_if ip saddr 100.64.0.0/24 ip daddr @peered accept',
+        'iifname $wg_if oifname $wg_if ip saddr @peered ip daddr 100.64.0.0/24 accept',
         'iifname $vpc_if oifname $wan_if accept',
         'type nat hook postrouting priority srcnat; policy accept;',
       ]),
@@ -198,12 +198,39 @@ describe('renderNftables', () => {
     expect(guard).toBeLessThan(forward.indexOf('ct state established,related accept'));
   });
 
-  it('has no hub rules (and no empty set) without peerings', () => {
+  it('holds the peered prefixes in one named set, declared first, which the hub rules read', () => {
+    // Act
+    const text = renderNftables(gateway(), [peeringPeer(), roadWarriorPeer()]);
+    // Assess
+    expect(text.split('\n')[1]).toBe(
+      '  set peered { type ipv4_addr; flags interval; elements = { 172.16.0.0/16, 100.64.1.0/24 }; }',
+    );
+    expect(text.match(/\{ [^{}]* \}/g)).toEqual(['{ 172.16.0.0/16, 100.64.1.0/24 }']);
+  });
+
+  it('declares the set without elements when there is no peering (nft refuses an empty list)', () => {
     // Act
     const text = renderNftables(gateway(), [roadWarriorPeer()]);
     // Assess
-    expect(text).not.toContain('oifname $wg_if ip saddr 100.64.0.0/24');
+    expect(text.split('\n')[1]).toBe('  set peered { type ipv4_addr; flags interval; }');
     expect(text).not.toContain('{ }');
+    expect(text).toContain('iifname $wg_if oifname $wg_if ip saddr @peered ip daddr 100.64.0.0/24 accept');
+  });
+
+  it.each([
+    ['the first peering', [roadWarriorPeer()]],
+    ['a second peering', [peeringPeer()]],
+  ])('changes only the set line when %s comes', (_label, before) => {
+    // Prepare
+    const second = peeringPeer({ name: 'vpc-peering-p2', peeringId: 'p2', allowedIps: ['10.20.0.0/16'] });
+    const setLine = /^ {2}set peered .*$/m;
+
+    // Act
+    const [was, now] = [renderNftables(gateway(), before), renderNftables(gateway(), [...before, second])];
+
+    // Assess
+    expect(now).not.toBe(was);
+    expect(now.replace(setLine, '')).toBe(was.replace(setLine, ''));
   });
 
   it('balances its braces', () => {
