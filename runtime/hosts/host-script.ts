@@ -3,7 +3,8 @@
  * assembled gateway/apply-config.sh, written once under the data dir), and its report read as the
  * control plane reads it.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { writeGatewayScript } from '../../gateway/assemble';
 import { parseInstanceReport } from '../../lambdas/core/status';
 import type { InstanceReport } from '../../lambdas/core/types';
@@ -58,10 +59,12 @@ export class HostScript {
   /**
    * What a gateway runs at boot: the document of the applied generation, again. Without
    * VPG_SECRET_SOURCE, as the boot unit runs it (gateway/README.md "After a reboot"): the script
-   * reads from the source its last full apply persisted.
+   * reads from the source its last full apply persisted. A host whose last full apply ran an older
+   * script has no such file: its restore gets the source, as before (review s19h), since here a
+   * restore that failed would not say so in its reports (the machine's boot id stays the same).
    */
   restore(host: Host): Promise<RunResult> {
-    return this.run(host, ['--restore'], false);
+    return this.run(host, ['--restore'], !existsSync(join(host.stateDir, 'secret-source')));
   }
 
   private run(host: Host, args: readonly string[], withSecretSource = true): Promise<RunResult> {
