@@ -6,7 +6,7 @@
 import type { PeerRecord } from '../core/types';
 import { logger } from '../shared/logger';
 import { type PeerFanoutDeps, settleEachPaced } from './peer-fanout';
-import type { Dependencies, InstanceSecrets, RemovedGateway } from './ports';
+import type { Dependencies, InstanceSecrets, InstanceTarget, RemovedGateway } from './ports';
 import { startPeeringDeletion } from './workflow-runs';
 
 export type CascadeDeps = Pick<
@@ -37,9 +37,11 @@ export type InstanceTeardown = { commandId: string } | { instanceGone: true };
  * control plane generated for it and its road-warrior clients and what was published for its
  * instance (documents, secret copies), purges its remaining items and releases its instance's lock,
  * then sends its instance the teardown command (docs/SECURITY.md, "A deleted gateway"), and only
- * then ends the cascade. The lock is released here, not beside the delete: a release that failed
- * there was never retried, and once the id was registered again elsewhere the lock refused its old
- * instance to every other gateway (review s19d); here a failure leaves the cascade pending. The purge
+ * then ends the cascade. An instance an unfinished move was leaving gets the same: its copies
+ * withdrawn, its lock released, the teardown (instanceLeft). The lock is released here, not beside
+ * the delete: a release that failed there was never retried, and once the id was registered again
+ * elsewhere the lock refused its old instance to every other gateway (review s19d); here a failure
+ * leaves the cascade pending. The purge
  * comes after everything that reads the peer entries, so a redelivery after a partial run still
  * finds them; the teardown comes after the purge, so an instance that keeps refusing it leaves the
  * records clean.
@@ -62,20 +64,44 @@ export async function cascadeGatewayRemoval(
   removed: RemovedGateway,
 ): Promise<InstanceTeardown> {
   const target = { gatewayId: removed.id, instanceId: removed.instanceId };
+  const left = instanceLeft(removed);
+  const instances = [target, ...left];
   const pending = await d.repository.beginGatewayCascade(removed.id, removed.desiredGeneration);
   if (pending) {
     const peers = await d.repository.listPeers(removed.id);
     await startPeeringDeletions(d, removed.id, peers);
     await deleteGatewayKeys(d, removed, peers);
-    await d.instanceSecrets.withdraw(target);
+    for (const instance of instances) await d.instanceSecrets.withdraw(instance);
     await d.repository.purgeGatewayResidue(removed.id);
-    await d.repository.releaseInstance(removed.instanceId, removed.id);
+    for (const instance of instances) await d.repository.releaseInstance(instance.instanceId, removed.id);
   }
   await d.configStore.deleteThrough(removed.id, removed.desiredGeneration);
   const commandId = await d.commands.teardown({ ...target, generation: removed.desiredGeneration });
+  for (const instance of left) {
+    const leftCommandId = await d.commands.teardown({ ...instance, generation: removed.desiredGeneration });
+    logger.info('teardown of the instance an unfinished move left', {
+      ...instance,
+      ...(leftCommandId === undefined ? { instanceGone: true } : { commandId: leftCommandId }),
+    });
+  }
   // Last: a run stopped before it leaves the cascade pending, for a retry to do the above again.
   if (pending) await d.repository.endGatewayCascade(removed.id, removed.desiredGeneration);
   return commandId === undefined ? { instanceGone: true } : { commandId };
+}
+
+/**
+ * The instance a move was leaving when the gateway was deleted (its `unfinishedMove`), if any: its
+ * run stopped after the registry named the new instance and before finishMove released the old one
+ * and, when a push above the move's retirement may have reached it, retired it again
+ * (app/instance-move.ts). The event's redelivery and the sweep would have finished it, but a
+ * deleted gateway has neither, so the cascade does (docs/DECISIONS.md, "A gateway deleted in the
+ * middle of a move"). Never the gateway's own instance (a move back to it replaces the mark).
+ */
+function instanceLeft(removed: RemovedGateway): InstanceTarget[] {
+  const instanceId = removed.unfinishedMove?.instanceId;
+  return instanceId === undefined || instanceId === removed.instanceId
+    ? []
+    : [{ gatewayId: removed.id, instanceId }];
 }
 
 /**

@@ -7,11 +7,13 @@ import type { GatewayRecord, Peering } from '../core/types';
 /**
  * What the cascade of a deleted gateway needs of it (app/gateway-cascade.ts): the stream record's
  * OldImage carries it, and the gateway's tombstone keeps it while the cascade is pending, so the
- * sweep can run a cascade the stream gave up on. Names only, never a key.
+ * sweep can run a cascade the stream gave up on. Names only, never a key. `unfinishedMove`: the
+ * instance a move was leaving when the gateway was deleted, whose lock and retirement the cascade
+ * finishes (docs/DECISIONS.md, "A gateway deleted in the middle of a move").
  */
 export type RemovedGateway = Pick<
   GatewayRecord,
-  'id' | 'instanceId' | 'desiredGeneration' | 'privateKeyParam'
+  'id' | 'instanceId' | 'desiredGeneration' | 'privateKeyParam' | 'unfinishedMove'
 >;
 
 /** What one sweep finds to re-drive, in one read of the table (app/sweeper.ts). */

@@ -411,6 +411,36 @@ describe('gateway deletion cascade', () => {
     expect(failuresLeft).toBe(-1);
   });
 
+  it('frees and tears down the instance a gateway deleted in the middle of a move was leaving, though its id is registered again', async () => {
+    // Prepare: A on its instance moves to another; the run stops after the registry write, before
+    // the move's end freed the old instance (forgetting its reports throttled once).
+    const a = gatewayRecord({ id: uniqueId('gw-a') });
+    await repository.claimInstance(a.instanceId, a.id);
+    await repository.createGateway(a);
+    const forget = repository.forgetInstanceReports.bind(repository);
+    repository.forgetInstanceReports = async () => {
+      throw new Error('throttled');
+    };
+    const moved = busEvent(GATEWAY_UPDATED, { ...toPublicGateway(a), instanceId: uniqueId('i-new') });
+    await expect(gatewayEvents(moved, context)).rejects.toThrow('throttled');
+    repository.forgetInstanceReports = forget;
+    const generation = (await repository.getGateway(a.id))?.desiredGeneration;
+
+    // Act: A deleted by an event before the move's retry, its cascade run by the stream, the id
+    // registered again on a third instance, then another gateway claims A's old instance.
+    await gatewayEvents(busEvent(GATEWAY_DELETED, { gatewayId: a.id }), context);
+    await poller.idle();
+    const again = { ...a, instanceId: uniqueId('i-third') };
+    await repository.claimInstance(again.instanceId, again.id);
+    await repository.createGateway(again);
+    const claim = repository.claimInstance(a.instanceId, uniqueId('gw-other'));
+
+    // Assess: the old instance is free, and torn down at the deleted incarnation's last generation.
+    await expect(claim).resolves.toBeUndefined();
+    expect(commands.teardowns).toContainEqual({ instanceId: a.instanceId, gatewayId: a.id, generation });
+    expect(delivered.map((d) => d.response)).toEqual(delivered.map(() => ({ batchItemFailures: [] })));
+  });
+
   it('ignores removals of other items and changes of gateways', async () => {
     // Prepare
     const { a, laptopKey } = await seed();

@@ -37,9 +37,23 @@ const updateLeaseKey = (gatewayId: string) => ({ pk: keys.gatewayPartition(gatew
  * What the cascade needs of the deleted gateway besides its id and lastGeneration (RemovedGateway):
  * the stream record's OldImage carries it, but the stream keeps a record 24 h and its dead-letter
  * queue gets only the record's position. Kept here, the sweep can run a cascade the stream gave up
- * on (sweep-work.ts). The key's name, never the key.
+ * on (sweep-work.ts). The key's name, never the key. `unfinishedMove` (the instance a move was
+ * leaving) is set when the gateway had one, removed otherwise (cascadeInput).
  */
 const CASCADE_INPUT = 'instanceId = :instanceId, privateKeyParam = :privateKeyParam';
+
+/** The tombstone's CASCADE_INPUT of `removed`: what it SETs, what it REMOVEs, and their values. */
+function cascadeInput(removed: GatewayRecord): { set: string; remove: string[]; values: Item } {
+  const values = { ':instanceId': removed.instanceId, ':privateKeyParam': removed.privateKeyParam };
+  return removed.unfinishedMove === undefined
+    ? { set: CASCADE_INPUT, remove: ['unfinishedMove'], values }
+    : {
+        set: `${CASCADE_INPUT}, unfinishedMove = :unfinishedMove`,
+        remove: [],
+        values: { ...values, ':unfinishedMove': removed.unfinishedMove },
+      };
+}
+
 /**
  * A pending cascade is in the bySweep index (items.ts) from its deletion on, until it ends. Marked
  * pending again (the stream's cascade, a sweep), it keeps the time it got then; a tombstone that
@@ -198,6 +212,8 @@ export class DynamoGatewayStore implements GatewayStore {
       // Unconditional SET: while the gateway lives no tombstone holds a higher generation, nor a
       // pending cascade (createGateway removed it when registering above it, and only once no
       // cascade was pending).
+      const input = cascadeInput(removed);
+      const removals = [...(deletingEventTime === undefined ? ['deletingEventTime'] : []), ...input.remove];
       const reasons = await this.table.transact([
         this.table.deleteItem(
           keys.gateway(id),
@@ -210,18 +226,18 @@ export class DynamoGatewayStore implements GatewayStore {
         ),
         this.table.updateItem({
           Key: keys.tombstone(id),
-          // No tombstone lives beside a gateway (createGateway removed it): its event time is this one.
-          UpdateExpression: `${TOMBSTONE_STAMP}, lastGeneration = :generation, cascadePending = :pending, ${CASCADE_INPUT}, ${SWEEP_SINCE_DELETED}${
-            deletingEventTime === undefined ? ' REMOVE deletingEventTime' : ', deletingEventTime = :eventTime'
-          }`,
+          // No tombstone lives beside a gateway (createGateway removed it): its event time is this
+          // one. What it does not set it removes, should an older tombstone have held it.
+          UpdateExpression: `${TOMBSTONE_STAMP}, lastGeneration = :generation, cascadePending = :pending, ${input.set}, ${SWEEP_SINCE_DELETED}${
+            deletingEventTime === undefined ? '' : ', deletingEventTime = :eventTime'
+          }${removals.length === 0 ? '' : ` REMOVE ${removals.join(', ')}`}`,
           ExpressionAttributeValues: {
             ...stamp,
             ...(deletingEventTime === undefined ? {} : { ':eventTime': deletingEventTime }),
             ':generation': removed.desiredGeneration,
             ':pending': true,
             ':sweepShard': keys.sweepShard('cascade', id),
-            ':instanceId': removed.instanceId,
-            ':privateKeyParam': removed.privateKeyParam,
+            ...input.values,
           },
         }),
       ]);

@@ -8,6 +8,7 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { RemovedGateway, SweepStore, SweepWork } from '../../app/ports';
+import type { UnfinishedMove } from '../../core/types';
 import {
   IN_FLIGHT,
   keys,
@@ -107,5 +108,6 @@ function toRemovedGateway(item: Item): RemovedGateway {
     instanceId: String(item.instanceId),
     desiredGeneration: Number(item.lastGeneration),
     privateKeyParam: typeof item.privateKeyParam === 'string' ? item.privateKeyParam : null,
+    ...(item.unfinishedMove === undefined ? {} : { unfinishedMove: item.unfinishedMove as UnfinishedMove }),
   };
 }

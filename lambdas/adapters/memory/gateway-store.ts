@@ -120,9 +120,15 @@ export class MemoryGatewayStore extends MemoryStore {
     if (!stored) return undefined;
     this.gateways.delete(id);
     this.state.lastGenerations.set(id, stored.record.desiredGeneration);
-    const { instanceId, desiredGeneration, privateKeyParam } = stored.record;
+    const { instanceId, desiredGeneration, privateKeyParam, unfinishedMove } = stored.record;
     this.state.pendingCascades.set(id, {
-      gateway: { id, instanceId, desiredGeneration, privateKeyParam },
+      gateway: {
+        id,
+        instanceId,
+        desiredGeneration,
+        privateKeyParam,
+        ...(unfinishedMove === undefined ? {} : { unfinishedMove: { ...unfinishedMove } }),
+      },
       deletedAt: this.clock().toISOString(),
     });
     this.onGatewayDeleted(copy(stored.record));

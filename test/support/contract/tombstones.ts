@@ -53,5 +53,34 @@ export function tombstonesContract({ repo, generationOf }: ContractContext): voi
       expect(past).toEqual([kept(withKey, 2), kept(ownKey, 0)].sort((a, b) => a.id.localeCompare(b.id)));
       expect(afterOneEnded).toEqual([kept(ownKey, 0)]);
     });
+
+    it('keeps the instance a move was leaving when the gateway was deleted, for the cascade to free', async () => {
+      // Prepare: a gateway moved to another instance, its move unfinished (the mark still on it).
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+      const move = { instanceId: gateway.instanceId, retiredThrough: 1 };
+      await repo().upsertGateway({
+        ...gateway,
+        instanceId: `${gateway.instanceId}-new`,
+        unfinishedMove: move,
+      });
+      await repo(() => new Date(AT)).deleteGateway(gateway.id);
+
+      // Act
+      const work = await repo().findSweepWork({
+        stalledBefore: AT,
+        cascadeBefore: '2026-11-25T00:00:01.000Z',
+        walkBefore: AT,
+      });
+
+      // Assess
+      expect(work.pendingCascades.find((pending) => pending.id === gateway.id)).toEqual({
+        id: gateway.id,
+        instanceId: `${gateway.instanceId}-new`,
+        desiredGeneration: 0,
+        privateKeyParam: gateway.privateKeyParam,
+        unfinishedMove: move,
+      });
+    });
   });
 }
