@@ -1,7 +1,7 @@
 /** Hand-built desired-state documents and a throw-away secret store for the gateway script tests. */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeGatewayScript } from '../../gateway/assemble';
@@ -180,6 +180,41 @@ export function filesInstance(label: string, env: Record<string, string> = {}): 
       ...env,
     },
   };
+}
+
+/**
+ * GATEWAY_A as a files-mode instance holding peering p1: its keys written to the instance's secret
+ * store, and `apply` of a generation (by default with p1 only) as the control plane publishes it,
+ * in the instance's environment or `env`.
+ */
+export function filesGatewayA(label: string) {
+  const instance = filesInstance(label);
+  const privateKey = genKeyPair().privateKey;
+  const psk = genPsk();
+  writeSecret(instance.secretsDir, '/vpc-peering/gateways/gw-a/private-key', privateKey);
+  writeSecret(instance.secretsDir, '/vpc-peering/peerings/p1/psk', psk);
+  const peer = peeringP1Peer();
+  const apply = (
+    generation: number,
+    peers: DocPeer[] = [peer],
+    target: DocGateway = GATEWAY_A,
+    env: Record<string, string> = instance.env,
+  ) =>
+    runScript(
+      [
+        '--gateway-id',
+        target.id,
+        '--generation',
+        String(generation),
+        ...stateArgs(publish(instance.root, target.id, generation, stateDocument(target, generation, peers))),
+      ],
+      env,
+    );
+  /** The generation applied.json records. */
+  const appliedGeneration = () =>
+    (JSON.parse(readFileSync(join(instance.stateDir, 'applied.json'), 'utf8')) as { generation: number })
+      .generation;
+  return { ...instance, privateKey, psk, peer, apply, appliedGeneration };
 }
 
 /** GATEWAY_A's peer entry for peering p1 (the VPC 172.16.0.0/16 behind 203.0.113.2), with a fresh key. */
