@@ -3,7 +3,7 @@
  * assembled gateway/apply-config.sh, written once under the data dir), and its report read as the
  * control plane reads it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeGatewayScript } from '../../gateway/assemble';
 import { parseInstanceReport } from '../../lambdas/core/status';
@@ -59,12 +59,23 @@ export class HostScript {
   /**
    * What a gateway runs at boot: the document of the applied generation, again. Without
    * VPG_SECRET_SOURCE, as the boot unit runs it (gateway/README.md "After a reboot"): the script
-   * reads from the source its last full apply persisted. A host whose last full apply ran an older
-   * script has no such file: its restore gets the source, as before (review s19h), since here a
-   * restore that failed would not say so in its reports (the machine's boot id stays the same).
+   * reads from the source its last full apply persisted. Unless that is not this host's source: an
+   * older script's state has none (review s19h), and a DATA_DIR moved since names a path gone
+   * (review s19j); such a restore gets the source, as before, since here a restore that failed
+   * would not say so in its reports (the machine's boot id stays the same).
    */
   restore(host: Host): Promise<RunResult> {
-    return this.run(host, ['--restore'], !existsSync(join(host.stateDir, 'secret-source')));
+    return this.run(host, ['--restore'], this.persistedSource(host) !== this.secretSource(host));
+  }
+
+  /** The source the host's last full apply persisted, if any. */
+  private persistedSource(host: Host): string | undefined {
+    const file = join(host.stateDir, 'secret-source');
+    return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  }
+
+  private secretSource(host: Host): string {
+    return `dir:${resolve(this.options.secretsDirOf(host.gateway.instanceId))}`;
   }
 
   private run(host: Host, args: readonly string[], withSecretSource = true): Promise<RunResult> {
@@ -73,9 +84,7 @@ export class HostScript {
       ...inherited,
       VPG_MODE: host.mode,
       VPG_STATE_DIR: host.stateDir,
-      ...(withSecretSource
-        ? { VPG_SECRET_SOURCE: `dir:${resolve(this.options.secretsDirOf(host.gateway.instanceId))}` }
-        : {}),
+      ...(withSecretSource ? { VPG_SECRET_SOURCE: this.secretSource(host) } : {}),
       VPG_VPC_IF: 'vpc',
       VPG_WAN_IF: 'inet',
       VPG_WG_IF: WG_IF,

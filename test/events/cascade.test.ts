@@ -70,7 +70,7 @@ it('deletes every peering, the generated keys and the residue of a gateway delet
   );
 });
 
-it('does nothing more when the same stream record is bench.delivered again', async () => {
+it('does nothing more when the same stream record is delivered again', async () => {
   // Prepare
   const { a } = await seed(bench);
   await deleteViaEvent(bench, a.id);

@@ -1,11 +1,12 @@
 /**
  * The embedded runtime's hosts restore as a rebooted instance does (runtime/hosts/host-script.ts
  * `restore`): without VPG_SECRET_SOURCE, from the source the last full apply persisted; and a host
- * whose last full apply ran an older script, which persisted none, still restores (review s19h):
- * here a failed restore would not show in its reports, since the machine's boot id stays the same.
+ * whose last full apply ran an older script, which persisted none (review s19h), or persisted a
+ * path gone since (a DATA_DIR moved: review s19j), still restores: here a failed restore would not
+ * show in its reports, since the machine's boot id stays the same.
  * Files-mode hosts: runs anywhere.
  */
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalHosts } from '../../runtime/hosts';
 import {
@@ -52,6 +53,17 @@ it('restores a host whose last full apply persisted no secret source (an older s
   // Prepare: the state an older script left
   const stateDir = hosts.hostInfo(GATEWAY_A.instanceId)?.stateDir ?? '';
   rmSync(join(stateDir, 'secret-source'));
+  // Act
+  const restored = await hosts.runRestore(GATEWAY_A.instanceId);
+  // Assess
+  expect(restored.stderr).toBe('');
+  expect(restored.exitCode).toBe(0);
+});
+
+it('restores a host whose persisted secret source names a path gone since (a DATA_DIR moved)', async () => {
+  // Prepare
+  const stateDir = hosts.hostInfo(GATEWAY_A.instanceId)?.stateDir ?? '';
+  writeFileSync(join(stateDir, 'secret-source'), `dir:${join(root, 'moved-away')}\n`);
   // Act
   const restored = await hosts.runRestore(GATEWAY_A.instanceId);
   // Assess
