@@ -165,10 +165,10 @@ apply_delta() {
       # checked when it was applied (and by the awk pass against NFT_RE's rule: no quote, no escape
       # but \n), so the elements that came are what is left to check.
       for line in "${set_added[@]}"; do
-        [[ $line =~ ^$NFT_CIDR$ ]] || die "refused: ruleset line outside the grammar: a set element ${line:0:80}"
+        canonical_prefix "$line" || die "refused: a set element that is not a canonical prefix: ${line:0:80}"
       done
       # Those that went were checked when they came; they go into an nft command now.
-      for line in "${set_removed[@]}"; do [[ $line =~ ^$NFT_CIDR$ ]] || return 1; done
+      for line in "${set_removed[@]}"; do canonical_prefix "$line" || return 1; done
       ruleset=${ruleset//\\n/$'\n'}
       set_element_changes
       set_changes=$REPLY
@@ -263,8 +263,8 @@ apply_delta() {
       return 1
     fi
     # In place, by a builtin: a crash while it is written leaves a file without its last line,
-    # which --report never loads (lib/kernel.sh RULESET_END), and delta.base empty.
-    applied_ruleset "$script"
+    # which --report never loads (lib/kernel.sh RULESET_END, IN_PLACE), and delta.base empty.
+    applied_ruleset "$script" "$IN_PLACE"
     printf '%s' "$REPLY" >"$STATE_DIR/nftables.applied" || die "cannot write $STATE_DIR/nftables.applied"
   fi
   if ((${#wg_args[@]})); then

@@ -136,14 +136,37 @@ NFT_LINES=(
 printf -v NFT_LINE_RE '%s|' "${NFT_LINES[@]}"
 NFT_LINE_RE="^(${NFT_LINE_RE%|})\$"
 
-# Refuses ruleset text $1 unless it is one `table inet vpc_peering` made of NFT_LINE_RE lines.
+# True when set element $1 is a prefix as core/cidr.ts writes it: octets without a leading zero and
+# at most 255, a length of at most 32, no host bit. nft reads 172.20.0.1/16 as 172.20.0.0/16 and
+# 010.0.0.0/8 as 8.0.0.0/8, and the delta path diffs the set's elements as text: an alias would
+# add nothing, or delete an interval the document still holds (review s19i).
+canonical_prefix() {
+  local octet
+  [[ $1 =~ ^(([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3}))/([0-9]{1,2})$ ]] || return 1
+  for octet in "${BASH_REMATCH[@]:2:4}"; do
+    [[ $octet == 0 || $octet != 0* ]] && ((octet <= 255)) || return 1
+  done
+  local length=${BASH_REMATCH[6]}
+  [[ $length == 0 || $length != 0* ]] && ((length <= 32)) || return 1
+  ipv4_value "${BASH_REMATCH[1]}"
+  ((length == 32 || (REPLY & (0xffffffff >> length)) == 0))
+}
+
+# Refuses ruleset text $1 unless it is one `table inet vpc_peering` made of NFT_LINE_RE lines, the
+# elements of its named set canonical prefixes (canonical_prefix).
 check_ruleset() {
-  local line
-  local -a rules
+  local line element
+  local -a rules elements
   mapfile -t rules <<<"$1"
   [[ ${rules[0]:-} == 'table inet vpc_peering {' ]] || die "refused: the ruleset must be table inet vpc_peering"
   for line in "${rules[@]:1}"; do
     [[ $line =~ $NFT_LINE_RE ]] || die "refused: ruleset line outside the grammar: ${line:0:80}"
+    [[ $line == '  set peered {'*' elements = { '* ]] || continue
+    line=${line#*' elements = { '}
+    IFS=, read -r -a elements <<<"${line%' }; }'}"
+    for element in "${elements[@]}"; do
+      canonical_prefix "${element# }" || die "refused: a set element that is not a canonical prefix: ${element:0:40}"
+    done
   done
 }
 

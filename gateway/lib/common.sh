@@ -74,3 +74,13 @@ applied_line() {
   TZ=UTC0 printf -v now '%(%Y-%m-%dT%H:%M:%SZ)T' -1
   REPLY="{\"gatewayId\":\"$GATEWAY_ID\",\"generation\":$GENERATION,\"appliedAt\":\"$now\"}"$'\n'
 }
+
+# The last line of nftables.applied (lib/kernel.sh applied_ruleset). A delta writes the file in
+# place (no `mv`: lib/apply-delta.sh), so a crash can leave a prefix of it, and a prefix can be a
+# valid nft script (one that ends after `delete table inet vpc_peering` removes the firewall):
+# --report loads a file written in place only when it ends with this line (lib/report.sh
+# reload_missing_ruleset). Such a file says so at the end of its first line (IN_PLACE): one renamed
+# into place is whole, whichever script wrote it (an older one wrote no end line, and its file must
+# still be reloaded: review s19i).
+RULESET_END='# end of the ruleset'
+IN_PLACE=', written in place'

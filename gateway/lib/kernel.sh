@@ -21,14 +21,9 @@ nft_script() {
   REPLY+=$'table inet vpc_peering {}\ndelete table inet vpc_peering\n'"$2"$'\n'
 }
 
-# The last line of nftables.applied. A delta writes the file in place (no `mv`: lib/apply-delta.sh),
-# so a crash can leave a prefix of it, and a prefix can be a valid nft script (one that ends after
-# `delete table inet vpc_peering` removes the firewall): --report loads the file only when it ends
-# with this line (lib/report.sh reload_missing_ruleset).
-RULESET_END='# end of the ruleset'
-
-# nftables.applied for nft script $1 into REPLY: its boot's id, the script, RULESET_END.
-applied_ruleset() { REPLY="# boot $BOOT_ID"$'\n'"$1$RULESET_END"$'\n'; }
+# nftables.applied for nft script $1 into REPLY: its boot's id (then $2: IN_PLACE for a file
+# written in place), the script, RULESET_END (both: lib/common.sh).
+applied_ruleset() { REPLY="# boot $BOOT_ID${2:-}"$'\n'"$1$RULESET_END"$'\n'; }
 
 # Loads nft script $1 (one atomic transaction), and stages it as nftables.applied: the script last
 # loaded (applied_ruleset). Never skipped as "already loaded": `nft flush ruleset` from outside

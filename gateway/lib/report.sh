@@ -56,30 +56,33 @@ report_from_store() {
 
 # True when nftables.applied was loaded in this boot: a full apply or --restore (each loads the
 # ruleset, and the delta path runs only after one in the same boot) completed since the last boot.
+# Its first line in REPLY.
 ruleset_of_this_boot() {
-  local first=''
+  REPLY=''
   [[ -f $STATE_DIR/nftables.applied ]] || return 1
-  IFS= read -r first <"$STATE_DIR/nftables.applied" || true
-  [[ $first == "# boot $BOOT_ID" ]]
+  IFS= read -r REPLY <"$STATE_DIR/nftables.applied" || true
+  [[ $REPLY == "# boot $BOOT_ID" || $REPLY == "# boot $BOOT_ID$IN_PLACE" ]]
 }
 
 # Puts the table back when the script loaded it in this boot and it is gone (a flush from outside):
 # the delta path loads only a changed ruleset, so between full applies the periodic --report is
 # what repairs it (docs/DECISIONS.md "The gateway's firewall fails closed"). Reads only the table
 # names; a reboot is --restore's to repair. Never a torn nftables.applied (a crash while a delta
-# wrote it in place): only a file ending with RULESET_END (lib/kernel.sh) is loaded; the next push
-# takes the full path then. A failure is said on stderr, and the report goes on.
+# wrote it in place): a file written in place is loaded only when it ends with RULESET_END
+# (lib/kernel.sh); the next push takes the full path then. A failure is said on stderr, and the
+# report goes on.
 reload_missing_ruleset() {
-  local applied=$STATE_DIR/nftables.applied tables='' err
+  local applied=$STATE_DIR/nftables.applied first tables='' err
   local -a lines
   [[ $MODE == wireguard ]] && ruleset_of_this_boot || return 0
+  first=$REPLY
   tables=$(nft list tables inet 2>&1) || {
     echo "apply-config: cannot list the nftables tables: ${tables//$'\n'/ }" >&2
     return 0
   }
   [[ $'\n'$tables$'\n' != *$'\n''table inet vpc_peering'$'\n'* ]] || return 0
   mapfile -t lines <"$applied"
-  if [[ ${lines[-1]} != "$RULESET_END" ]]; then
+  if [[ $first == *"$IN_PLACE" && ${lines[-1]} != "$RULESET_END" ]]; then
     echo "apply-config: table inet vpc_peering was removed from outside, and $applied is torn: not loaded; the next push loads it whole" >&2
     return 0
   fi

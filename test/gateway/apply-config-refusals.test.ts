@@ -88,6 +88,15 @@ describe('apply-config.sh refuses what it cannot verify or what would harm it', 
         )),
       'ruleset line outside the grammar:   set peered { type ipv4_addr; flags interval; elements = { 10.0.0.0/8 accept',
     ],
+    [
+      'a set element with host bits (nft would read it as another interval)',
+      (d) =>
+        (d.nftables = d.nftables.replace(
+          'flags interval; }',
+          'flags interval; elements = { 172.20.0.1/16 }; }',
+        )),
+      'refused: a set element that is not a canonical prefix: 172.20.0.1/16',
+    ],
     ['an IPv4 default route', (d) => d.routes.push('0.0.0.0/0'), 'default route 0.0.0.0/0'],
     ['an IPv6 default route', (d) => d.routes.push('::/0'), 'default route ::/0'],
     // The protected addresses are IPv4 and the control plane renders IPv4 only (core/cidr.ts).

@@ -137,7 +137,25 @@ describe('apply-config.sh delta path for peerings (real WireGuard)', () => {
     // Assess
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toMatch(
-      /refused: ruleset line outside the grammar: a set element 100\.65\.14\.0\/24 ip/,
+      /refused: a set element that is not a canonical prefix: 100\.65\.14\.0\/24 ip/,
+    );
+    expect(await configured()).toEqual(before);
+  });
+
+  it('refuses a set element that nft would read as another interval, before anything changes', async () => {
+    // Prepare
+    const [p8, p9] = [peering(8), peering(9)];
+    await apply([p8]);
+    const before = await configured();
+
+    // Act: p9's VPC spelled with host bits (172.20.0.1/16 is 172.20.0.0/16 to nft): adding it would
+    // add nothing, and a later delete of the alias would delete the interval (review s19i).
+    const refused = await apply([p8, p9], (nftables) => nftables.replaceAll('.0.0/16', '.0.1/16'));
+
+    // Assess
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(
+      /refused: a set element that is not a canonical prefix: \d+\.\d+\.0\.1\/16/,
     );
     expect(await configured()).toEqual(before);
   });

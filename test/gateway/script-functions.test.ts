@@ -328,6 +328,32 @@ describe('the document to restore', () => {
   });
 });
 
+describe('canonical_prefix (a set element of the firewall)', () => {
+  test.each([
+    ['10.0.0.0/8', true],
+    ['0.0.0.0/0', true],
+    ['100.64.1.0/24', true],
+    ['203.0.113.7/32', true],
+    // nft reads each of these as another spelling of an interval (review s19i)
+    ['172.20.0.1/16', false],
+    ['010.0.0.0/8', false],
+    ['10.0.0.00/8', false],
+    ['10.0.0.0/08', false],
+    ['256.0.0.0/8', false],
+    ['10.0.0.0/33', false],
+    ['10.0.0.0', false],
+  ])('%s is canonical: %s', (element, canonical) => {
+    // Act
+    const result = runParts(
+      ['checks'],
+      tempDir('parts'),
+      `canonical_prefix ${element} && echo yes || echo no`,
+    );
+    // Assess
+    expect(result.stdout.trim()).toBe(canonical ? 'yes' : 'no');
+  });
+});
+
 describe('minimum versions (gateway/README.md "Requirements")', () => {
   test.each([
     ['4.3', 2, 'apply-config: bash 4.4 or later is required, this is 4.3; usage:'],

@@ -173,7 +173,7 @@ describe('a peering delta', () => {
       expect(calls(dir).filter((call) => call !== 'ip -4')).toEqual(['nft -f', 'wg set', 'ip -batch']);
       expect(readFileSync(join(dir, 'loaded'), 'utf8')).toBe(loaded);
       expect(readFileSync(join(dir, 'nftables.applied'), 'utf8')).toBe(
-        `# boot boot\ndefine wg_if = "lo"\ndefine vpc_if = "eth1"\ndefine wan_if = "eth0"\n` +
+        `# boot boot, written in place\ndefine wg_if = "lo"\ndefine vpc_if = "eth1"\ndefine wan_if = "eth0"\n` +
           `table inet vpc_peering {}\ndelete table inet vpc_peering\n${after.nftables}\n# end of the ruleset\n`,
       );
     },
@@ -239,10 +239,24 @@ describe('the report', () => {
     expect(calls(dir)).toEqual(expected);
   });
 
+  test('loads a file renamed into place without the end line, as an older script wrote it', () => {
+    // Prepare: what the script before the end line persisted (a full apply's rename: never torn)
+    const dir = tempDir('ruleset');
+    const older = `# boot boot\n${NFT_SCRIPT}`;
+
+    // Act
+    const result = reload(dir, older, 'table inet filter\n');
+
+    // Assess: the table flushed from outside comes back (review s19i)
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toMatch(/table inet vpc_peering was removed from outside; loading it again/);
+    expect(calls(dir)).toEqual(['nft list', 'nft -f']);
+  });
+
   test('never loads a file torn while a delta wrote it in place (a prefix may delete the table)', () => {
     // Prepare: the file ends after `delete table inet vpc_peering`, a valid nft script.
     const dir = tempDir('ruleset');
-    const torn = '# boot boot\ntable inet vpc_peering {}\ndelete table inet vpc_peering\n';
+    const torn = '# boot boot, written in place\ntable inet vpc_peering {}\ndelete table inet vpc_peering\n';
 
     // Act
     const result = reload(dir, torn, 'table inet filter\n');
