@@ -68,7 +68,11 @@ route_changes() {
     if [[ $change == R+* ]]; then
       coming+=("$route")
       lines+="route replace $route dev $dev proto static"$'\n'
-    else lines+="route del $route dev $dev proto static"$'\n'; fi
+    else
+      # One that goes was checked when it came; an alias of it would delete another route.
+      canonical_prefix "$route" || return 1
+      lines+="route del $route dev $dev proto static"$'\n'
+    fi
   done
   check_routes "${coming[@]}"
   REPLY=$lines

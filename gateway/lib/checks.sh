@@ -84,7 +84,10 @@ protected_addresses() {
 # they would cut the instance off from the control plane, and --restore would repeat it at boot.
 # Any route that is not an IPv4 prefix, IPv6 included, is refused: the control plane renders IPv4
 # only (lambdas/core/cidr.ts) and the protected addresses are IPv4, so `::/1` + `8000::/1` or
-# `fd00:ec2::/32` (the IPv6 metadata service) could not be checked (docs/SECURITY.md).
+# `fd00:ec2::/32` (the IPv6 metadata service) could not be checked (docs/SECURITY.md). And only a
+# canonical prefix (canonical_prefix): ip reads 172.18.0.00/16 as 172.18.0.0/16, and the delta path
+# diffs routes as text, so deleting an alias would delete the route the document still holds
+# (review s19k).
 check_routes() {
   local route address network length mask
   (($#)) || return 0
@@ -95,6 +98,7 @@ check_routes() {
     [[ $route != *:* ]] || die "refused: IPv6 route $route (the control plane renders IPv4 routes only)"
     ipv4_value "${route%/*}" || die "refused: route $route is not an IPv4 prefix"
     network=$REPLY
+    canonical_prefix "$route" || die "refused: route $route is not a canonical prefix (ip would read it as another)"
     mask=$(((0xffffffff << (32 - 10#$length)) & 0xffffffff))
     for address in "${PROTECTED[@]}"; do
       ipv4_value "$address" || continue

@@ -97,6 +97,11 @@ describe('apply-config.sh refuses what it cannot verify or what would harm it', 
         )),
       'refused: a set element that is not a canonical prefix: 172.20.0.1/16',
     ],
+    [
+      'a route with a leading zero (ip would read it as another route)',
+      (d) => d.routes.push('172.18.0.00/16'),
+      'refused: route 172.18.0.00/16 is not a canonical prefix',
+    ],
     ['an IPv4 default route', (d) => d.routes.push('0.0.0.0/0'), 'default route 0.0.0.0/0'],
     ['an IPv6 default route', (d) => d.routes.push('::/0'), 'default route ::/0'],
     // The protected addresses are IPv4 and the control plane renders IPv4 only (core/cidr.ts).

@@ -49,15 +49,20 @@ describe('apply-config.sh delta path for peerings (real WireGuard)', () => {
     return state;
   };
 
-  /** Pushes the next generation of `peers` (`edit` may change its ruleset); `compact` forces the full path. */
+  /**
+   * Pushes the next generation of `peers` (`edit` may change its ruleset, `editRoutes` its routes);
+   * `compact` forces the full path.
+   */
   const apply = async (
     peers: DocPeer[],
     edit: (nftables: string) => string = (nftables) => nftables,
     layout: 'canonical' | 'compact' = 'canonical',
+    editRoutes: (routes: string[]) => string[] = (routes) => routes,
   ) => {
     generation += 1;
     const state = stateOf(peers);
     state.nftables = edit(state.nftables);
+    state.routes = editRoutes(state.routes);
     const document = layout === 'canonical' ? serialiseState(state) : JSON.stringify(state);
     const published = publish(wg.root, gateway.id, generation, document);
     const result = await wg.hosts.apply(gateway.instanceId, {
@@ -157,6 +162,22 @@ describe('apply-config.sh delta path for peerings (real WireGuard)', () => {
     expect(refused.stderr).toMatch(
       /refused: a set element that is not a canonical prefix: \d+\.\d+\.0\.1\/16/,
     );
+    expect(await configured()).toEqual(before);
+  });
+
+  it('refuses a route that ip would read as another, before anything changes', async () => {
+    // Prepare
+    const p10 = peering(10);
+    await apply([p10]);
+    const before = await configured();
+
+    // Act: p10's VPC route again, spelled 172.36.0.00/16: deleting that alias later would delete
+    // 172.36.0.0/16, which the document still holds (review s19k).
+    const refused = await apply([p10], undefined, 'canonical', (routes) => [...routes, '172.36.0.00/16']);
+
+    // Assess
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/refused: route 172\.36\.0\.00\/16 is not a canonical prefix/);
     expect(await configured()).toEqual(before);
   });
 
