@@ -9,8 +9,9 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { allocatePeering } from '../../lambdas/app/peering-workflow';
-import { ConflictError } from '../../lambdas/core/errors';
+import { ConflictError, TransientError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
+import { RETRY_POLICIES } from '../../statemachine/states';
 import { useDynamoDb } from '../support/dynamodb';
 import { MemorySecrets } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
@@ -74,12 +75,24 @@ async function hubItems(gatewayId: string) {
   };
 }
 
-const allocate = (hub: GatewayRecord, spoke: GatewayRecord) =>
-  allocatePeering(allocating(), {
-    peeringId: uniqueId('pcx'),
-    gatewayId: hub.id,
-    remoteGatewayId: spoke.id,
-  });
+/**
+ * Allocate as the create workflow runs it: a TransientError (DynamoDB Local timing out on a loaded
+ * machine: each repository call already retried its lost races) is retried by the state machine
+ * (statemachine/states.ts RETRY_TRANSIENT), with the same peering id: the step is idempotent
+ * (docs/CONTRACT.md#invariants 6). Without it, 100 transactions on a JVM shared with a loaded CI
+ * run failed here as "gave up after 3 attempts", which the deployed workflow would have retried.
+ */
+async function allocate(hub: GatewayRecord, spoke: GatewayRecord) {
+  const input = { peeringId: uniqueId('pcx'), gatewayId: hub.id, remoteGatewayId: spoke.id };
+  const runs = 1 + (RETRY_POLICIES.RETRY_TRANSIENT.MaxAttempts as number);
+  for (let run = 1; ; run += 1) {
+    try {
+      return await allocatePeering(allocating(), input);
+    } catch (error) {
+      if (!(error instanceof TransientError) || run >= runs) throw error;
+    }
+  }
+}
 
 it(
   `writes ${SPOKES} concurrent peerings from one hub, with exact counters and invariants 1 and 2`,
