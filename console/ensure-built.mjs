@@ -13,7 +13,15 @@ const consoleDir = dirname(fileURLToPath(import.meta.url));
 const lockFile = join(consoleDir, 'package-lock.json');
 const installStamp = join(consoleDir, 'node_modules', '.lock-hash');
 const buildStamp = join(consoleDir, 'dist', '.source-hash');
-const SOURCES = ['src', 'index.html', 'vite.config.ts', 'tsconfig.json', 'package-lock.json', 'public'];
+const SOURCES = [
+  'src',
+  'index.html',
+  'vite.config.ts',
+  'tsconfig.json',
+  'package-lock.json',
+  'public',
+  'generate-schema.mjs',
+];
 const OPENAPI = join(consoleDir, '..', 'lambdas', 'openapi', 'openapi.json');
 
 function filesUnder(path) {
