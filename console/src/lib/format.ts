@@ -123,11 +123,13 @@ export const isPeeringPeer = (name: string): boolean => name.startsWith(PEERING_
  * Whose gateways a page speaks of, as a possessive: "your" to a user (whose lists are only their
  * own), the owner's id to an admin, who acts for tenants and owns none of what they look at;
  * "its owner's" while the admin's page has not read the owner yet (docs/DECISIONS.md, "An admin is
- * told whose it is, and keeps the list", session 19).
+ * told whose it is, and keeps the list", session 19). `sentenceStart` capitalises the words, never
+ * an owner id.
  */
-export function ownersWord(isAdmin: boolean, ownerId: string | undefined): string {
-  if (!isAdmin) return 'your';
-  return ownerId ? `${ownerId}'s` : "its owner's";
+export function ownersWord(isAdmin: boolean, ownerId: string | undefined, sentenceStart = false): string {
+  if (ownerId && isAdmin) return `${ownerId}'s`;
+  const word = isAdmin ? "its owner's" : 'your';
+  return sentenceStart ? word.charAt(0).toUpperCase() + word.slice(1) : word;
 }
 
 /** The owner a page names: an admin's gateway's, never a user's (always their own). */

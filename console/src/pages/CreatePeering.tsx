@@ -81,8 +81,7 @@ export function CreatePeering({ id, identity }: { id: string; identity: Identity
   const name = gateway.data?.name || id;
   // "your" to a user; to an admin the owner whose gateways these are (lib/format.ts).
   const whose = ownersWord(identity.isAdmin, gateway.data?.ownerId);
-  // At the start of a sentence: "Your", "Its owner's"; an owner id is never recased.
-  const Whose = identity.isAdmin && gateway.data ? whose : whose.charAt(0).toUpperCase() + whose.slice(1);
+  const Whose = ownersWord(identity.isAdmin, gateway.data?.ownerId, true);
   const options = (candidates.data ?? []).map(candidateOption);
   const selected = options.find((option) => option.value === draft.remoteGatewayId) ?? null;
 
