@@ -13,7 +13,8 @@ import { openApiDocument } from '../../lambdas/openapi';
 import type { HttpFront } from '../../runtime/http-front';
 import { mintToken } from '../../runtime/tokens';
 import { callJson, memoryApiHandler, startApiFront } from '../support/api-front';
-import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { eventDependencies } from '../support/events-fixture';
+import { MemorySecrets, RecordingWorkflows } from '../support/fakes';
 
 const SECRET = 'gateway-being-deleted-secret-of-at-least-32-bytes';
 
@@ -68,18 +69,7 @@ describe('registering an id whose deletion is still being cleaned up', () => {
     const keyWritesWhilePending = keyWrites.mock.calls.length;
     const [deleted] = removed;
     if (!deleted) throw new Error('the deletion was not handed to the cascade');
-    await cascadeGatewayRemoval(
-      {
-        repository,
-        workflows,
-        secrets,
-        clock: () => new Date(),
-        configStore: new MemoryPublications(),
-        instanceSecrets: new MemoryPublications(),
-        commands: new RecordingCommands(),
-      },
-      deleted,
-    );
+    await cascadeGatewayRemoval(eventDependencies({ repository, workflows, secrets }), deleted);
     const afterCascade = await register('register-again');
 
     // Assess

@@ -6,11 +6,11 @@
  * the pending mark is cleared is left to a run that may never come
  * (lambdas/app/gateway-cascade.ts, in-memory repository).
  */
-import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { cascadeGatewayRemoval, PEERING_DELETION_STARTS_IN_FLIGHT } from '../../lambdas/app/gateway-cascade';
 import type { RemovedGateway } from '../../lambdas/app/ports';
 import { TransientError } from '../../lambdas/core/errors';
-import { MemoryPublications, MemorySecrets, PacedWorkflows, RecordingCommands } from '../support/fakes';
+import { eventDependencies } from '../support/events-fixture';
+import { MemoryPublications, MemorySecrets, PacedWorkflows } from '../support/fakes';
 import { gatewayWithKey } from '../support/gateways';
 import { newPeering } from '../support/records';
 
@@ -60,21 +60,17 @@ class SlowPublications extends MemoryPublications {
  * `morePeerings` other gateways), and documents published for it; then deleted.
  */
 async function deletedGateway(roadWarriors: number, morePeerings = 0) {
-  const repository = new MemoryRepository();
-  const secrets = new DeadlineSecrets();
-  const publications = new SlowPublications();
   const deps = {
-    repository,
-    secrets,
-    clock: () => new Date(),
-    workflows: new PacedWorkflows(),
-    configStore: publications,
-    instanceSecrets: publications,
-    commands: new RecordingCommands(),
+    ...eventDependencies({
+      secrets: new DeadlineSecrets(),
+      publications: new SlowPublications(),
+      workflows: new PacedWorkflows(),
+    }),
     // The start rate's waits pass at once: these tests count lanes and runs (the rate's own are
     // test/events/fanout-pacing.test.ts).
     wait: async () => undefined,
   };
+  const { repository, secrets, publications } = deps;
   const { record: a } = await gatewayWithKey(secrets, {
     tunnelSubnet: '100.64.0.0/22',
     tunnelIp: '100.64.0.1',

@@ -6,7 +6,8 @@ import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/rep
 import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
-import { MemoryPublications, PacedWorkflows, RecordingCommands } from '../support/fakes';
+import { eventDependencies } from '../support/events-fixture';
+import { PacedWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { publicKeyOf, uniqueId } from '../support/records';
 
@@ -31,18 +32,8 @@ async function deliver(
       return upsert(record);
     };
   }
-  const publications = new MemoryPublications();
-  await gatewayUpdated(
-    {
-      repository,
-      clock: () => now,
-      workflows: new PacedWorkflows(),
-      configStore: publications,
-      instanceSecrets: publications,
-      commands: new RecordingCommands(),
-    },
-    toPublicGateway(gateway),
-  );
+  const deps = eventDependencies({ repository, clock: () => now, workflows: new PacedWorkflows() });
+  await gatewayUpdated(deps, toPublicGateway(gateway));
   return repository.getGateway(gateway.id);
 }
 

@@ -12,7 +12,8 @@ import { UPDATE_LEASE_MS, UPDATE_LEASE_TRIES } from '../../lambdas/app/gateway-u
 import { GatewayUpdateInProgressError, TransientError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
-import { type RecordingWorkflows, sweepDependencies } from '../support/fakes';
+import { eventDependencies } from '../support/events-fixture';
+import type { RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, uniqueId } from '../support/records';
 
@@ -38,7 +39,7 @@ describe('updates of one gateway processed at once', () => {
     repository = new MemoryRepository({}, state);
     waits = [];
     const deps = {
-      ...sweepDependencies(repository, () => NOW),
+      ...eventDependencies({ repository, clock: () => NOW }),
       // A tenth of each pause, for real: the other update must get to run meanwhile.
       wait: (ms: number) => {
         waits.push(ms);

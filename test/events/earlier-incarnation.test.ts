@@ -6,17 +6,17 @@
  * real gateway-events handler, on the in-memory repository; the cascade is ended by hand.
  */
 import type { Context } from 'aws-lambda';
-import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
+import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { registerGateway } from '../../lambdas/app/api/gateways';
 import { DELETION_STAMP_LEAD_SECONDS } from '../../lambdas/app/gateway-lifecycle';
 import { ValidationError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
-import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_DELETED, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
 import { busEvent } from '../support/events';
-import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { useEventDependencies } from '../support/events-fixture';
+import type { RecordingCommands } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { ownerLimits } from '../support/limits';
 import { captureLogLines } from '../support/log-lines';
@@ -32,33 +32,21 @@ const at = (ms: number) => new Date(T0.getTime() + ms);
 
 describe('events of an earlier incarnation delivered after the id was registered again', () => {
   let now: Date;
-  let state: MemoryState;
+  const deps = useEventDependencies(() => ({
+    repository: new MemoryRepository({ clock: () => now }),
+    clock: () => now,
+  }));
   let repository: MemoryRepository;
   let commands: RecordingCommands;
-  const secrets = new MemorySecrets();
-
   beforeEach(() => {
     now = T0;
-    state = new MemoryState();
-    repository = new MemoryRepository({ clock: () => now }, state);
-    commands = new RecordingCommands();
-    const publications = new MemoryPublications();
-    provideDependencies({
-      repository,
-      clock: () => now,
-      workflows: new RecordingWorkflows(),
-      configStore: publications,
-      instanceSecrets: publications,
-      commands,
-    });
+    ({ repository, commands } = deps());
   });
-
-  afterAll(() => resetDependencies());
 
   /** POST /v1/gateways's use case at `now`: the gateway on `instanceId`, with its own key. */
   async function register(gateway: GatewayRecord, instanceId: string): Promise<void> {
-    const deps = { repository, secrets, clock: () => now, wait: () => Promise.resolve() };
-    await registerGateway(deps, ADMIN, { ...toPublicGateway(gateway), instanceId }, undefined, LIMITS);
+    const api = { ...deps(), wait: () => Promise.resolve() };
+    await registerGateway(api, ADMIN, { ...toPublicGateway(gateway), instanceId }, undefined, LIMITS);
   }
 
   /** The gateway deleted by a "Deleted" event of `time`, its cascade ended (the stream does that). */
@@ -282,7 +270,7 @@ describe('events of an earlier incarnation delivered after the id was registered
     const replayed = busEvent(GATEWAY_UPDATED, toPublicGateway(gateway), { time: at(1000) });
     await deletedBy(gateway.id, at(2000));
     now = at(31 * DAY);
-    state.tombstones.delete(gateway.id);
+    repository.state.tombstones.delete(gateway.id);
 
     // Act: an archive replay of the Updated.
     let refusal: unknown;
@@ -308,7 +296,7 @@ describe('events of an earlier incarnation delivered after the id was registered
     await register(gateway, 'i-old');
     const replayed = await deletedBy(gateway.id, at(2000));
     now = at(31 * DAY);
-    state.tombstones.delete(gateway.id);
+    repository.state.tombstones.delete(gateway.id);
     await register(gateway, 'i-new');
 
     // Act: an archive replay of the Deleted.

@@ -12,10 +12,10 @@ import { TransientError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
-import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
 import { busEvent } from '../support/events';
-import { MemoryPublications, PacedWorkflows, RecordingCommands } from '../support/fakes';
+import { useEventDependencies } from '../support/events-fixture';
+import { PacedWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, publicKeyOf, roadWarrior, uniqueId } from '../support/records';
 
@@ -29,24 +29,16 @@ const updated = (gateway: GatewayRecord) =>
   busEvent(GATEWAY_UPDATED, toPublicGateway(gateway), { time: NOW });
 
 describe('an Updated event moving a gateway endpoint', () => {
+  const deps = useEventDependencies(() => ({
+    repository: new MemoryRepository({}, state),
+    workflows: new PacedWorkflows(),
+    clock: () => NOW,
+  }));
   let repository: MemoryRepository;
   let workflows: PacedWorkflows;
-
   beforeEach(() => {
-    repository = new MemoryRepository({}, state);
-    workflows = new PacedWorkflows();
-    const publications = new MemoryPublications();
-    provideDependencies({
-      repository,
-      clock: () => NOW,
-      workflows,
-      configStore: publications,
-      instanceSecrets: publications,
-      commands: new RecordingCommands(),
-    });
+    ({ repository, workflows } = deps());
   });
-
-  afterAll(() => resetDependencies());
 
   /** A hub peered with `count` spokes, plus a road-warrior client; returns them and the peer names. */
   async function hubAndSpokes(count = 2) {

@@ -11,7 +11,8 @@ import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
 import type { RemovedGateway, StartedExecution, WorkflowName } from '../../lambdas/app/ports';
 import { DEFAULT_PEER_FANOUT_STARTS_PER_SECOND } from '../../lambdas/core/fanout-pace';
 import { toPublicGateway } from '../../lambdas/core/views';
-import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { eventDependencies } from '../support/events-fixture';
+import { RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, uniqueId } from '../support/records';
 
@@ -60,17 +61,7 @@ async function hubWithSpokes(count: number) {
     await repository.createGateway(spoke);
     await repository.createPeering(newPeering(hub, spoke));
   }
-  const publications = new MemoryPublications();
-  const deps = {
-    repository,
-    clock: () => new Date(),
-    workflows: new TimedWorkflows(),
-    secrets: new MemorySecrets(),
-    configStore: publications,
-    instanceSecrets: publications,
-    commands: new RecordingCommands(),
-    wait: timerWait,
-  };
+  const deps = { ...eventDependencies({ repository, workflows: new TimedWorkflows() }), wait: timerWait };
   return { hub, deps };
 }
 

@@ -4,10 +4,9 @@ import { ValidationError } from '../../lambdas/core/errors';
 import type { Gateway } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
-import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_DELETED, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
 import { busEvent } from '../support/events';
-import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { useEventDependencies } from '../support/events-fixture';
 import { gatewayRecord } from '../support/gateways';
 
 const state = new MemoryState();
@@ -20,22 +19,14 @@ const event = (detailType: string, detail: unknown) => busEvent(detailType, deta
 const updatedGateway = (): Gateway => toPublicGateway(gatewayRecord());
 
 describe('gateway-events handler', () => {
+  const deps = useEventDependencies(() => ({
+    repository: new MemoryRepository({}, state),
+    clock: () => NOW,
+  }));
   let repository: MemoryRepository;
-
   beforeEach(() => {
-    repository = new MemoryRepository({}, state);
-    const publications = new MemoryPublications();
-    provideDependencies({
-      repository,
-      clock: () => NOW,
-      workflows: new RecordingWorkflows(),
-      configStore: publications,
-      instanceSecrets: publications,
-      commands: new RecordingCommands(),
-    });
+    ({ repository } = deps());
   });
-
-  afterAll(() => resetDependencies());
 
   it('deletes the gateway item, and a second delivery is a no-op', async () => {
     // Prepare

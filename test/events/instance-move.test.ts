@@ -5,16 +5,16 @@
  * gateway's configuration at a generation of its own, whatever the crashes and redeliveries.
  */
 import type { Context } from 'aws-lambda';
-import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
+import type { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
 import { pushExecutionName } from '../../lambdas/app/push-runs';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
-import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
 import { busEvent } from '../support/events';
-import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { useEventDependencies } from '../support/events-fixture';
+import type { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering } from '../support/records';
 
@@ -23,24 +23,13 @@ const NEW_INSTANCE = 'i-0new';
 const KEY = '/vpc-peering/gateways/x/private-key';
 const PSK = '/vpc-peering/peerings/p-1/psk';
 
+const deps = useEventDependencies(() => ({ clock: () => NOW }));
 let repository: MemoryRepository;
 let workflows: RecordingWorkflows;
 let commands: RecordingCommands;
 let publications: MemoryPublications;
-const deps = () => ({
-  repository,
-  clock: () => NOW,
-  workflows,
-  commands,
-  configStore: publications,
-  instanceSecrets: publications,
-});
-
 beforeEach(() => {
-  repository = new MemoryRepository();
-  workflows = new RecordingWorkflows();
-  commands = new RecordingCommands();
-  publications = new MemoryPublications();
+  ({ repository, workflows, commands, publications } = deps());
 });
 
 /**
@@ -343,12 +332,9 @@ describe('a move whose run stops before its push starts', () => {
 });
 
 describe('through the gateway-events handler', () => {
-  afterAll(() => resetDependencies());
-
   it('tears the old instance down and starts the push to the new one', async () => {
     // Prepare
     const gateway = await servedGateway();
-    provideDependencies(deps());
     const event = busEvent(GATEWAY_UPDATED, movedTo(gateway, NEW_INSTANCE), { time: NOW });
 
     // Act

@@ -4,14 +4,14 @@
  * and retired the old one, and the deleted gateway gets no redelivery nor sweep of its move. Its
  * cascade finishes that end, from the stream's old image or from the tombstone (in memory).
  */
-import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
+import type { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { cascadeGatewayRemoval } from '../../lambdas/app/gateway-cascade';
 import { gatewayDeleted, gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
 import type { InstanceTarget } from '../../lambdas/app/ports';
 import { type SweepBounds, sweepTable } from '../../lambdas/app/sweeper';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
-import { sweepDependencies } from '../support/fakes';
+import { eventDependenciesAt } from '../support/events-fixture';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering } from '../support/records';
 
@@ -27,10 +27,8 @@ const NEW_INSTANCE = 'i-0new';
  * the run stops after the registry write with the move unfinished.
  */
 async function stoppedMidMove() {
-  let nowMs = DELETED_AT_MS;
-  const clock = () => new Date(nowMs);
-  const repository = new MemoryRepository({ clock });
-  const deps = sweepDependencies(repository, clock);
+  const { deps, setNow } = eventDependenciesAt(DELETED_AT_MS);
+  const { repository } = deps;
   const a = gatewayRecord({ desiredGeneration: 7 });
   const b = gatewayRecord();
   for (const gateway of [a, b]) await repository.createGateway(gateway);
@@ -52,7 +50,7 @@ async function stoppedMidMove() {
   );
   deps.commands.teardown = teardown;
   const sweepAt = (afterDeleteMs: number) => {
-    nowMs = DELETED_AT_MS + afterDeleteMs;
+    setNow(DELETED_AT_MS + afterDeleteMs);
     return sweepTable(deps, BOUNDS, UNLIMITED);
   };
   return { repository, deps, a, withdrawn, sweepAt };

@@ -3,14 +3,13 @@
  * id at once: both run under the gateway's update lease, so the event never replaces the public
  * key of a pair the control plane generated (review s14b).
  */
-import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { registerGateway } from '../../lambdas/app/api/gateways';
 import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
 import { GatewayUpdateInProgressError } from '../../lambdas/core/errors';
 import { publicKeyFromPrivateKey } from '../../lambdas/core/keys';
 import type { Gateway } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
-import { sweepDependencies } from '../support/fakes';
+import { eventDependencies } from '../support/events-fixture';
 import { gatewayRecord } from '../support/gateways';
 import { ownerLimits } from '../support/limits';
 import { uniqueId } from '../support/records';
@@ -26,8 +25,8 @@ const ADMIN = { userId: 'ops', isAdmin: true };
 it("leaves a generated key pair whole when the event's first update of the id runs at the same time", async () => {
   // Prepare: the registration (a generated pair: no key given) starts once the event has read no
   // gateway, and the event's registry write waits for the registration to end.
-  const repository = new MemoryRepository();
-  const deps = { ...sweepDependencies(repository, () => new Date()), wait: () => Promise.resolve() };
+  const deps = { ...eventDependencies(), wait: () => Promise.resolve() };
+  const { repository } = deps;
   const gateway = gatewayRecord({ id: uniqueId('gw') });
   const { publicKey: _eventsKey, ...withoutKey } = toPublicGateway(gateway);
   let registration: Promise<Gateway> | undefined;

@@ -5,36 +5,25 @@
  * alarm, before anything changes (lambdas/app/gateway-lifecycle.ts; docs/DECISIONS.md, "Same-second
  * updates never bring back a replaced instance or key").
  */
-import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
+import type { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
 import { ValidationError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
-import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { useEventDependencies } from '../support/events-fixture';
+import type { RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { fixtureKeyPair, gatewayRecord } from '../support/gateways';
 import { newPeering } from '../support/records';
 
 const NOW = new Date('2026-12-05T12:00:30.000Z');
 const SECOND = '2026-12-05T12:00:10Z';
 const NEXT_SECOND = '2026-12-05T12:00:11Z';
+const deps = useEventDependencies(() => ({ clock: () => NOW }));
 let repository: MemoryRepository;
 let workflows: RecordingWorkflows;
 let commands: RecordingCommands;
-let publications: MemoryPublications;
-const deps = () => ({
-  repository,
-  clock: () => NOW,
-  workflows,
-  commands,
-  configStore: publications,
-  instanceSecrets: publications,
-});
-
 beforeEach(() => {
-  repository = new MemoryRepository();
-  workflows = new RecordingWorkflows();
-  commands = new RecordingCommands();
-  publications = new MemoryPublications();
+  ({ repository, workflows, commands } = deps());
 });
 
 /** A product-keyed gateway on its instance, peered with another gateway. */

@@ -4,13 +4,11 @@
  * cleanup runs beside the table's work, not after it. In-memory repository; each re-drive's start
  * spends a set share of a simulated invocation, which ends (Sandbox.Timedout) once it is spent.
  */
-import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
-import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { CLEANUP_GRACE_MS, recordSecretCleanup } from '../../lambdas/app/secret-cleanup';
 import { SWEEP_RESERVE_MS, type SweepBounds, sweepAll, sweepTable } from '../../lambdas/app/sweeper';
 import { TransientError } from '../../lambdas/core/errors';
 import { logger } from '../../lambdas/shared/logger';
-import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { eventDependenciesAt } from '../support/events-fixture';
 import { gatewayWithKey } from '../support/gateways';
 import { newPeering } from '../support/records';
 
@@ -21,19 +19,16 @@ const SWEEP_AT_MS = WRITTEN_AT_MS + CLEANUP_GRACE_MS + 3_600_000;
 
 /** Stalled PROVISIONING peerings; `costMs(name)` is what starting that execution spends. */
 async function stalledPeerings(count: number, costMs: (name: string) => number) {
-  let nowMs = WRITTEN_AT_MS;
-  const clock = () => new Date(nowMs);
-  const repository = new MemoryRepository({ clock });
-  const secrets = new MemorySecrets();
+  const { deps, setNow } = eventDependenciesAt(WRITTEN_AT_MS);
+  const { repository, secrets, workflows } = deps;
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const [{ record: a }, { record: b }] = [await gatewayWithKey(secrets), await gatewayWithKey(secrets)];
     for (const gateway of [a, b]) await repository.createGateway(gateway);
     ids.push((await repository.createPeering(newPeering(a, b))).id);
   }
-  nowMs = SWEEP_AT_MS;
+  setNow(SWEEP_AT_MS);
   let remainingMs = INVOCATION_MS;
-  const workflows = new RecordingWorkflows();
   const start = workflows.start.bind(workflows);
   // Lambda ends an invocation that runs out of time, whatever it was doing.
   const timedOut = Object.assign(new Error('Task timed out'), { name: 'Sandbox.Timedout' });
@@ -42,17 +37,6 @@ async function stalledPeerings(count: number, costMs: (name: string) => number) 
     remainingMs -= costMs(name);
     if (remainingMs <= 0) throw timedOut;
     return start(workflow, name, input);
-  };
-  const publications = new MemoryPublications();
-  const deps = {
-    repository,
-    secrets,
-    clock,
-    workflows,
-    audit: new MemoryAudit(),
-    configStore: publications,
-    instanceSecrets: publications,
-    commands: new RecordingCommands(),
   };
   /** One invocation, starting its list at `random`. */
   const sweep = (random: number) => {

@@ -3,9 +3,8 @@
  * the record parked), from what the tombstone kept: past its bound and not before, once; a cascade
  * that fails again stays pending for the next sweep (lambdas/app/sweeper.ts, in-memory repository).
  */
-import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { type SweepBounds, type SweepBudget, sweepTable } from '../../lambdas/app/sweeper';
-import { sweepDependencies } from '../support/fakes';
+import { eventDependenciesAt } from '../support/events-fixture';
 import { gatewayWithKey } from '../support/gateways';
 import { newPeering } from '../support/records';
 
@@ -18,11 +17,8 @@ const UNLIMITED: SweepBudget = { remainingMs: () => Number.POSITIVE_INFINITY, ra
  * tells no one, as when the stream parked the record.
  */
 async function deletedWithoutCascade() {
-  let nowMs = DELETED_AT_MS;
-  const clock = () => new Date(nowMs);
-  const repository = new MemoryRepository({ clock });
-  const deps = sweepDependencies(repository, clock);
-  const { secrets } = deps;
+  const { deps, setNow } = eventDependenciesAt(DELETED_AT_MS);
+  const { repository, secrets } = deps;
   const { record: a } = await gatewayWithKey(secrets);
   const { record: b } = await gatewayWithKey(secrets);
   for (const gateway of [a, b]) await repository.createGateway(gateway);
@@ -31,7 +27,7 @@ async function deletedWithoutCascade() {
   const generation = (await repository.getGateway(a.id))?.desiredGeneration;
   await repository.deleteGateway(a.id);
   const sweepAt = async (afterDeleteMs: number, budget = UNLIMITED) => {
-    nowMs = DELETED_AT_MS + afterDeleteMs;
+    setNow(DELETED_AT_MS + afterDeleteMs);
     return sweepTable(deps, BOUNDS, budget);
   };
   return { deps, a, generation, peering, sweepAt };

@@ -3,13 +3,12 @@
  * the event parked in the dead-letter queue): past the bound and not before, once, audited; one
  * that fails again stays owed for the next sweep (lambdas/app/sweeper.ts, in-memory repository).
  */
-import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
 import { changeMark } from '../../lambdas/app/new-records';
 import { type SweepBounds, type SweepBudget, sweepTable } from '../../lambdas/app/sweeper';
 import { GatewayGoneError, TransientError, ValidationError } from '../../lambdas/core/errors';
 import { toPublicGateway } from '../../lambdas/core/views';
-import { sweepDependencies } from '../support/fakes';
+import { eventDependenciesAt } from '../support/events-fixture';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, uniqueId } from '../support/records';
 
@@ -21,10 +20,8 @@ const NEW_IP = '198.51.100.81';
 
 /** A hub peered with a spoke (ACTIVE); the spoke's rewrites throttled at will; sweeps at a time. */
 async function hubPeeredWithSpoke() {
-  let nowMs = UPDATED_AT_MS;
-  const clock = () => new Date(nowMs);
-  const repository = new MemoryRepository({ clock });
-  const deps = sweepDependencies(repository, clock);
+  const { deps, setNow } = eventDependenciesAt(UPDATED_AT_MS);
+  const { repository } = deps;
   const hub = gatewayRecord({ id: uniqueId('hub') });
   const spoke = gatewayRecord({ id: uniqueId('spoke') });
   for (const gateway of [hub, spoke]) await repository.createGateway(gateway);
@@ -39,7 +36,7 @@ async function hubPeeredWithSpoke() {
   };
   const hubEntry = async () => (await repository.getPeer(spoke.id, peering.sides[1].peer.name))?.endpoint;
   const sweepAt = (afterUpdateMs: number) => {
-    nowMs = UPDATED_AT_MS + afterUpdateMs;
+    setNow(UPDATED_AT_MS + afterUpdateMs);
     return sweepTable(deps, BOUNDS, UNLIMITED);
   };
   return { deps, hub, spoke, hubEntry, throttle, sweepAt };

@@ -1,6 +1,5 @@
 /** In-memory stand-ins for the ports the event tests do not exercise for real. */
 
-import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { DOCUMENT_PRUNE_BATCH, dueForPrune } from '../../lambdas/adapters/s3/documents';
 import type {
   ApplyCommand,
@@ -10,7 +9,6 @@ import type {
   InstanceSecrets,
   InstanceTarget,
   PublishedState,
-  Repository,
   SecretStore,
   StartedExecution,
   TeardownCommand,
@@ -203,19 +201,4 @@ export class MemoryPublications implements ConfigStore, InstanceSecrets {
   async withdraw(target: InstanceTarget): Promise<void> {
     this.copies.delete(target.gatewayId);
   }
-}
-
-/** What a sweep or a cascade runs on in the event tests: a repository and these fakes around it. */
-export function sweepDependencies(repository: Repository, clock: () => Date) {
-  const publications = new MemoryPublications();
-  return {
-    repository,
-    secrets: new MemorySecrets(),
-    clock,
-    workflows: new RecordingWorkflows(),
-    audit: new MemoryAudit(),
-    configStore: publications,
-    instanceSecrets: publications,
-    commands: new RecordingCommands(),
-  };
 }

@@ -10,25 +10,19 @@ import type { RemovedGateway } from '../../lambdas/app/ports';
 import { sweepTable } from '../../lambdas/app/sweeper';
 import { CommandFailedError, TransientError } from '../../lambdas/core/errors';
 import { generatePresharedKey } from '../../lambdas/core/key-format';
-import { MemoryPublications, RecordingCommands } from '../support/fakes';
+import { eventDependencies } from '../support/events-fixture';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
 
 /** What the cascade and the sweep take, on the bench and `engine`. */
-function sweepDeps(engine: ReturnType<typeof bench.engine>) {
-  const publications = new MemoryPublications();
-  return {
+const sweepDeps = (engine: ReturnType<typeof bench.engine>) =>
+  eventDependencies({
     repository: bench.repository(),
     workflows: engine,
     secrets: bench.secrets(),
-    clock: () => new Date(),
-    configStore: publications,
-    instanceSecrets: publications,
-    commands: new RecordingCommands(),
     audit: bench.audit(),
-  };
-}
+  });
 
 /** A sweep an hour from now: everything left is past its bounds. */
 const sweepInAnHour = (deps: ReturnType<typeof sweepDeps>) =>
