@@ -81,6 +81,39 @@ describe('the console shell', () => {
     ).toBeTruthy();
   });
 
+  test("a session that ends hands the focus to the sign-in page's heading and announces why", async () => {
+    // Prepare: alice is on the list, the focus in the page
+    renderApp(LOCAL_CONFIG, jwt({ sub: 'alice', exp: inAnHour() }));
+    screen.getByRole('heading', { name: 'VPN Gateways' }).focus();
+    // Act: the API refused Add peer's token; the list and its focus go
+    act(() => signOut({ unsentRequest: 'Add peer tablet' }));
+    await act(async () => {
+      await import('./pages/SignIn'); // the sign-in page's lazy chunk
+    });
+    await act(async () => vi.advanceTimersByTime(1000)); // Cloudscape's live-region delay
+    // Assess
+    expect(document.activeElement).toBe(
+      screen.getByRole('heading', { name: 'VPC Peering console', level: 1 }),
+    );
+    const politelyTold = [...document.querySelectorAll('[aria-live="polite"]')].map(
+      (region) => region.textContent,
+    );
+    expect(politelyTold).toContainEqual(
+      expect.stringMatching(/You were signed out: .*\(Add peer tablet\) was not sent/),
+    );
+  });
+
+  test('the sign-in page the browser opened leaves the focus alone', async () => {
+    // Act: no session; a refused sign-in link's notice
+    renderApp(LOCAL_CONFIG, 'not a token', 'This sign-in link has expired.');
+    await act(async () => {
+      await import('./pages/SignIn');
+    });
+    // Assess
+    screen.getByText('This sign-in link has expired.');
+    expect(document.activeElement).toBe(document.body);
+  });
+
   test("Sign out forgets what the console kept for the person: drafts and the list's filters", () => {
     // Prepare: alice typed into a form and left the list filtered
     renderApp(LOCAL_CONFIG, jwt({ sub: 'alice', exp: inAnHour() }));

@@ -12,6 +12,7 @@ import { PageBoundary } from './components/page-boundary';
 import type { ConsoleConfig } from './config';
 import { focusPageHeadingOnceShown } from './focus';
 import { useNotifications } from './notifications';
+import { usePageTitle } from './page-title';
 import { GatewaysList } from './pages/GatewaysList';
 import { followInApp, matchRoute, navigate, usePath } from './router';
 import { forgetAllOwned } from './user-storage';
@@ -78,6 +79,12 @@ export function signedOutNotice(unsentRequest: string | undefined): string {
     : `${ended} Sign in again.`;
 }
 
+/** A page that is its heading alone, titled like every other page. */
+function HeadingOnly({ text }: { text: string }) {
+  usePageTitle(text);
+  return <Box variant="h1">{text}</Box>;
+}
+
 function Page({ identity }: { identity: Identity }) {
   const route = matchRoute(usePath());
   switch (route.page) {
@@ -91,9 +98,9 @@ function Page({ identity }: { identity: Identity }) {
     case 'peerings':
       return <PeeringsList identity={identity} />;
     case 'register-gateway':
-      return identity.isAdmin ? <RegisterGateway /> : <Box variant="h1">Only admins register gateways</Box>;
+      return identity.isAdmin ? <RegisterGateway /> : <HeadingOnly text="Only admins register gateways" />;
     default:
-      return <Box variant="h1">Page not found</Box>;
+      return <HeadingOnly text="Page not found" />;
   }
 }
 
@@ -105,6 +112,8 @@ export function App(props: {
 }) {
   const [identity, setIdentity] = useState(props.identity);
   const [notice, setNotice] = useState(props.identity ? undefined : props.notice);
+  // The sign-in page that replaces a session ended here (a 401, expiry, Sign out) takes the focus.
+  const [sessionEnded, setSessionEnded] = useState(false);
   const { items, notify, clear } = useNotifications();
   // biome-ignore lint/correctness/useExhaustiveDependencies: the start's notice is shown once
   useEffect(() => {
@@ -117,6 +126,7 @@ export function App(props: {
         setIdentity((previous) => {
           // A refused request may end a session already ended (an expired token is sent without it).
           if (!next && (previous || ended?.unsentRequest)) setNotice(signedOutNotice(ended?.unsentRequest));
+          if (!next && previous) setSessionEnded(true);
           return next;
         });
         if (next) {
@@ -134,6 +144,7 @@ export function App(props: {
   const signedIn = identity !== undefined;
   useEffect(() => (signedIn ? prefetchPagesWhenIdle() : undefined), [signedIn]);
   // A new page (or signing in) focuses its heading; the page the browser opened keeps its focus.
+  // The sign-in page, once a session ended, focuses its own (SignIn.tsx).
   const openedSignedIn = useRef(props.identity !== undefined);
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on every page change, which path names
   useEffect(() => {
@@ -150,6 +161,7 @@ export function App(props: {
         <SignIn
           config={props.config}
           notice={notice}
+          sessionEnded={sessionEnded}
           // The page to come back to keeps its query: a list's filters live there (list-return.ts).
           onCognito={() =>
             void startCognitoSignIn(

@@ -1,6 +1,8 @@
-import { act, cleanup, fireEvent, screen } from '@testing-library/react';
+import { act, cleanup, fireEvent, renderHook, screen } from '@testing-library/react';
+import type { ReactNode } from 'react';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ApiError } from './api/errors';
+import { NotificationsProvider, useNotifications } from './notifications';
 import { renderPage } from './test-support/page';
 import { useLoad } from './use-load';
 
@@ -33,5 +35,31 @@ describe('a throttled load', () => {
     await act(async () => vi.advanceTimersByTime(200));
     expect(load).toHaveBeenCalledTimes(2);
     expect(screen.getByText('gw-a')).toBeTruthy();
+  });
+});
+
+describe('every flash', () => {
+  test('is a status message, which Cloudscape announces politely without moving the focus', () => {
+    // Prepare
+    const wrapper = ({ children }: { children: ReactNode }) => (
+      <NotificationsProvider>{children}</NotificationsProvider>
+    );
+    const { result } = renderHook(() => useNotifications(), { wrapper });
+    // Act: a success, a warning and a failure worth a Retry
+    act(() => result.current.notify({ type: 'success', content: 'Peer tablet added.' }));
+    act(() => result.current.notify({ type: 'warning', content: 'This sign-in link is for mallory.' }));
+    act(() =>
+      result.current.reportError(
+        'Getting the config of laptop',
+        new ApiError(500, 'INTERNAL', 'Internal error'),
+        () => undefined,
+      ),
+    );
+    // Assess
+    expect(result.current.items.map((item) => [item.type, item.ariaRole])).toEqual([
+      ['error', 'status'],
+      ['warning', 'status'],
+      ['success', 'status'],
+    ]);
   });
 });

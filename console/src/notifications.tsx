@@ -2,7 +2,7 @@
  * The console's flash messages. Every failure is shown through `reportError` with the API's own
  * message; a failure worth asking again (network, 5xx, 429) carries a Retry button. A 401 is
  * not shown: it returns to sign-in. The newest message comes first: a stacked bar (three or
- * more) shows only the first.
+ * more) shows only the first. Every flash is announced to a screen reader (`ANNOUNCED`).
  */
 import type { FlashbarProps } from '@cloudscape-design/components/flashbar';
 import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
@@ -10,7 +10,7 @@ import { describeError, SessionExpiredError } from './api/errors';
 
 interface Notifications {
   items: FlashbarProps.MessageDefinition[];
-  notify(item: Omit<FlashbarProps.MessageDefinition, 'id' | 'onDismiss'>): void;
+  notify(item: Omit<FlashbarProps.MessageDefinition, 'id' | 'onDismiss' | 'ariaRole'>): void;
   reportError(action: string, error: unknown, retry?: () => void): void;
   clear(): void;
 }
@@ -18,6 +18,19 @@ interface Notifications {
 const Context = createContext<Notifications | undefined>(undefined);
 
 let nextId = 0;
+
+/**
+ * What every flash has. Cloudscape's Flashbar announces only an item with an `ariaRole`, and its
+ * region is no live region: without it a flash (a create that ended FAILED, a download's error, a
+ * peer added) reaches a screen reader as silence. `status`, errors too: a polite announcement that
+ * leaves the focus where the person works, whereas Cloudscape moves the focus to an `alert` item
+ * (docs/DECISIONS.md, "Console: what a screen reader is told").
+ */
+const ANNOUNCED = {
+  dismissible: true,
+  dismissLabel: 'Dismiss message',
+  ariaRole: 'status',
+} as const satisfies Partial<FlashbarProps.MessageDefinition>;
 
 /**
  * A flash's Retry. When the API asked to wait (Retry-After: a 429, a 503, a request still
@@ -47,10 +60,7 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
     (item) => {
       nextId += 1;
       const id = `flash-${nextId}`;
-      setItems((all) => [
-        { dismissible: true, dismissLabel: 'Dismiss message', ...item, id, onDismiss: () => dismiss(id) },
-        ...all.slice(0, 4),
-      ]);
+      setItems((all) => [{ ...item, ...ANNOUNCED, id, onDismiss: () => dismiss(id) }, ...all.slice(0, 4)]);
     },
     [dismiss],
   );
@@ -68,8 +78,7 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
           type: 'error',
           header: shown.header,
           content: shown.message,
-          dismissible: true,
-          dismissLabel: 'Dismiss message',
+          ...ANNOUNCED,
           onDismiss: () => dismiss(id),
           ...(retryable ? retryButton(shown.retryAfterSeconds, () => dismiss(id), retry) : {}),
         },

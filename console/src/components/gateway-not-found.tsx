@@ -9,14 +9,17 @@ import ContentLayout from '@cloudscape-design/components/content-layout';
 import Header from '@cloudscape-design/components/header';
 import Link from '@cloudscape-design/components/link';
 import { gatewaysListHref } from '../list-return';
+import { usePageTitle } from '../page-title';
 import { followInApp } from '../router';
 import { GatewayBreadcrumbs } from './gateway-breadcrumbs';
 
 export function GatewayNotFound({ id, isAdmin }: { id: string; isAdmin: boolean }) {
+  const heading = `Gateway ${id} not found`;
+  usePageTitle(heading);
   return (
     <ContentLayout
       breadcrumbs={<GatewayBreadcrumbs id={id} name={id} />}
-      header={<Header variant="h1">{`Gateway ${id} not found`}</Header>}
+      header={<Header variant="h1">{heading}</Header>}
     >
       <Alert type="warning" header="This gateway is not there">
         {isAdmin

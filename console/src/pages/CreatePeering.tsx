@@ -35,6 +35,7 @@ import { useRetryWait, WaitingButton } from '../components/retry-wait';
 import { useDraft } from '../drafts';
 import { ownersWord } from '../lib/format';
 import { useNotifications } from '../notifications';
+import { usePageTitle } from '../page-title';
 import { followInApp, gatewayHref, navigate } from '../router';
 import { useLoad } from '../use-load';
 import { useMounted } from '../while-mounted';
@@ -79,6 +80,9 @@ export function CreatePeering({ id, identity }: { id: string; identity: Identity
   const [idempotency] = useState(() => new IdempotencyKey());
   const wait = useRetryWait();
   const name = gateway.data?.name || id;
+  const notFound = isNotFound(gateway.error);
+  // GatewayNotFound titles the page it shows instead.
+  usePageTitle(notFound ? undefined : 'Create VPC Peering', name);
   // "your" to a user; to an admin the owner whose gateways these are (lib/format.ts).
   const whose = ownersWord(identity.isAdmin, gateway.data?.ownerId);
   const Whose = ownersWord(identity.isAdmin, gateway.data?.ownerId, true);
@@ -155,7 +159,7 @@ export function CreatePeering({ id, identity }: { id: string; identity: Identity
     }
   };
 
-  if (isNotFound(gateway.error)) return <GatewayNotFound id={id} isAdmin={identity.isAdmin} />;
+  if (notFound) return <GatewayNotFound id={id} isAdmin={identity.isAdmin} />;
 
   return (
     <SpaceBetween size="m">

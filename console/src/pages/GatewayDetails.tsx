@@ -33,6 +33,7 @@ import {
 } from '../lib/format';
 import { gatewaysListHref } from '../list-return';
 import { useNotifications } from '../notifications';
+import { usePageTitle } from '../page-title';
 import { navigate } from '../router';
 import { useLoad } from '../use-load';
 import { useMounted } from '../while-mounted';
@@ -104,6 +105,9 @@ export function GatewayDetails({ id, identity }: { id: string; identity: Identit
   // An admin acts for the gateway's owner: dialogs and messages name it (lib/format.ts).
   const owner = shownOwner(identity.isAdmin, detail?.ownerId);
   const title = gatewayTitle(name, owner);
+  const notFound = isNotFound(gateway.error);
+  // GatewayNotFound titles the page it shows instead.
+  usePageTitle(notFound ? undefined : name, 'VPN Gateways');
   const refresh = () => {
     gateway.reload();
     status.reload();
@@ -254,7 +258,7 @@ export function GatewayDetails({ id, identity }: { id: string; identity: Identit
     }
   };
 
-  if (isNotFound(gateway.error)) return <GatewayNotFound id={id} isAdmin={identity.isAdmin} />;
+  if (notFound) return <GatewayNotFound id={id} isAdmin={identity.isAdmin} />;
 
   return (
     <ContentLayout

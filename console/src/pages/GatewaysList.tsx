@@ -18,6 +18,7 @@ import { GatewayStatusBadge } from '../components/badges';
 import { FilteredEmpty, ListFilterBar, NoMatchOnPage, useListFilters } from '../components/list-filters';
 import { ListLoadFailed, ListPagination, listCounter } from '../components/paged-list';
 import { rememberGatewaysQuery } from '../list-return';
+import { usePageTitle } from '../page-title';
 import { takePreloadedGateways } from '../preload';
 import { followInApp, gatewayHref, listQueryOf, navigate } from '../router';
 import { usePagedList } from '../use-paged-list';
@@ -51,6 +52,7 @@ function columns(isAdmin: boolean): TableProps.ColumnDefinition<Gateway>[] {
 }
 
 export function GatewaysList({ identity }: { identity: Identity }) {
+  usePageTitle('VPN Gateways');
   const filtering = useListFilters(GATEWAY_STATUSES, identity.isAdmin);
   const { filters } = filtering;
   // The way back from a gateway opens the list under these filters (list-return.ts).

@@ -30,6 +30,7 @@ import { ListLoadFailed, ListPagination, listCounter } from '../components/paged
 import { useRetryWait, WaitingButton } from '../components/retry-wait';
 import { formatTime } from '../lib/format';
 import { useNotifications } from '../notifications';
+import { usePageTitle } from '../page-title';
 import { followInApp, gatewayHref, type ListFilters } from '../router';
 import { usePagedList } from '../use-paged-list';
 import { untilPeeringGone } from './gateway-data';
@@ -92,6 +93,7 @@ const gatewayLink = (id: string | undefined, name: string) =>
   );
 
 export function PeeringsList({ identity }: { identity: Identity }) {
+  usePageTitle('VPC Peerings');
   const { notify, reportError } = useNotifications();
   const filtering = useListFilters(PEERING_STATUSES, identity.isAdmin);
   const [names] = useState(() => new Map<string, string>());

@@ -16,6 +16,7 @@ import { useRetryWait, WaitingButton } from '../components/retry-wait';
 import { useDraft } from '../drafts';
 import { gatewaysListHref } from '../list-return';
 import { useNotifications } from '../notifications';
+import { usePageTitle } from '../page-title';
 import { followInApp, gatewayHref, navigate } from '../router';
 import { useMounted } from '../while-mounted';
 
@@ -55,6 +56,7 @@ const FIELDS: { name: FieldName; label: string; hint: string; optional?: boolean
 const FIELD_NAMES = FIELDS.map((field) => field.name);
 
 export function RegisterGateway() {
+  usePageTitle('Register gateway');
   const { notify, reportError } = useNotifications();
   // Every field is non-secret (the public key is public): the draft may hold them all.
   const [values, setValues, discardDraft] = useDraft<Partial<Record<FieldName, string>>>(
