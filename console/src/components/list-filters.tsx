@@ -7,6 +7,7 @@ import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import Select, { type SelectProps } from '@cloudscape-design/components/select';
 import SpaceBetween from '@cloudscape-design/components/space-between';
+import TextFilter, { type TextFilterProps } from '@cloudscape-design/components/text-filter';
 import { type ReactNode, useMemo } from 'react';
 import { focusPageHeading } from '../focus';
 import { type ListFilters, listFiltersOf, listQueryOf, replaceQuery, useQuery } from '../router';
@@ -61,9 +62,16 @@ function StatusFilter<S extends string>(props: {
   );
 }
 
+/** The find on the page shown (useCollection's filter of the rows loaded), for rows called `noun`. */
+export interface PageFind {
+  noun: string;
+  filterProps: Pick<TextFilterProps, 'filteringText' | 'onChange'>;
+  filteredItemsCount: number | undefined;
+}
+
 /** The find on the page shown, then Status, then (admins) Owner, as Cloudscape lays out a table's filters. */
 export function ListFilterBar<S extends string>(props: {
-  textFilter: ReactNode;
+  find: PageFind;
   statuses: readonly S[];
   filtering: ListFiltering<S>;
   /** The owners of the rows shown; the Owner filter shows only when this is given (admins). */
@@ -72,7 +80,12 @@ export function ListFilterBar<S extends string>(props: {
   const { filters, set } = props.filtering;
   return (
     <SpaceBetween direction="horizontal" size="xs">
-      {props.textFilter}
+      <TextFilter
+        {...props.find.filterProps}
+        filteringPlaceholder="Find on this page"
+        filteringAriaLabel={`Filter the ${props.find.noun} of this page`}
+        countText={`${props.find.filteredItemsCount ?? 0} matches on this page`}
+      />
       <StatusFilter
         statuses={props.statuses}
         status={filters.status}

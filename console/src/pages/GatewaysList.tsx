@@ -10,7 +10,6 @@ import Header from '@cloudscape-design/components/header';
 import Link from '@cloudscape-design/components/link';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table, { type TableProps } from '@cloudscape-design/components/table';
-import TextFilter from '@cloudscape-design/components/text-filter';
 import { useEffect, useMemo, useState } from 'react';
 import { GATEWAY_STATUSES, type Gateway } from '../api/client';
 import type { Identity } from '../auth/session';
@@ -124,14 +123,7 @@ export function GatewaysList({ identity }: { identity: Identity }) {
       }
       filter={
         <ListFilterBar
-          textFilter={
-            <TextFilter
-              {...filterProps}
-              filteringPlaceholder="Find on this page"
-              filteringAriaLabel="Filter the gateways of this page"
-              countText={`${filteredItemsCount ?? 0} matches on this page`}
-            />
-          }
+          find={{ noun: 'gateways', filterProps, filteredItemsCount }}
           statuses={GATEWAY_STATUSES}
           filtering={filtering}
           {...(identity.isAdmin ? { owners } : {})}

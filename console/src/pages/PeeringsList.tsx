@@ -11,7 +11,6 @@ import Link from '@cloudscape-design/components/link';
 import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table, { type TableProps } from '@cloudscape-design/components/table';
-import TextFilter from '@cloudscape-design/components/text-filter';
 import { useMemo, useState } from 'react';
 import {
   api,
@@ -209,14 +208,7 @@ export function PeeringsList({ identity }: { identity: Identity }) {
         }
         filter={
           <ListFilterBar
-            textFilter={
-              <TextFilter
-                {...filterProps}
-                filteringPlaceholder="Find on this page"
-                filteringAriaLabel="Filter the peerings of this page"
-                countText={`${filteredItemsCount ?? 0} matches on this page`}
-              />
-            }
+            find={{ noun: 'peerings', filterProps, filteredItemsCount }}
             statuses={PEERING_STATUSES}
             filtering={filtering}
             {...(identity.isAdmin ? { owners } : {})}
