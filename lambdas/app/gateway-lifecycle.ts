@@ -11,7 +11,13 @@ import { parseRegisterGatewayBody, type RegisterGatewayInput } from '../core/sch
 import type { GatewayRecord } from '../core/types';
 import { GATEWAY_FIELDS, pickFields } from '../core/views';
 import { logger } from '../shared/logger';
-import { changesWhatPeersHold, peeringPeersOf, refuseKeyClash, repushToPeers } from './gateway-peer-walk';
+import {
+  changesWhatPeersHold,
+  peeringPeersOf,
+  refuseEndpointInsideRoutes,
+  refuseKeyClash,
+  repushToPeers,
+} from './gateway-peer-walk';
 import { type UpdateLeaseDeps, underUpdateLease } from './gateway-update-lease';
 import { finishMove, type MoveDeps, retireBeforeMove } from './instance-move';
 import { changeMark } from './new-records';
@@ -243,8 +249,12 @@ async function applyUpdate(
       : { updateEventTime: kept, replacedInUpdateSecond: replacedWithin(kept, existing, merged) }),
     ...(marked ? { peerWalkOwedSince: owed } : {}),
   };
-  // A new key held on either side refuses the whole update, before anything changes.
-  if (rekeyed) await refuseKeyClash(d, record, await peeringPeersOf(d, record.id));
+  // A new key held on either side, or a new publicIp inside a prefix it or a peer gateway routes
+  // through the tunnel, refuses the whole update, before anything changes.
+  const movedIp = existing !== undefined && existing.publicIp !== record.publicIp;
+  const peerings = rekeyed || movedIp ? await peeringPeersOf(d, record.id) : [];
+  if (rekeyed) await refuseKeyClash(d, record, peerings);
+  if (movedIp) await refuseEndpointInsideRoutes(d, record, peerings);
   // Then: an instance another gateway holds refuses the whole update (docs/DECISIONS.md, "Hardening").
   await d.repository.claimInstance(record.instanceId, record.id);
   // Its own interface listens on listenPort, and a new instance holds nothing yet: a new desired

@@ -3,8 +3,10 @@
  * gateway gets its endpoint and public key, and a new key held on either side refuses the update
  * first (docs/DECISIONS.md, "A gateway's new public key reaches its peer gateways").
  */
+import { remotePeerAllowedIps, routedPrefixes, routesOwnTransport } from '../core/checks';
 import { ValidationError } from '../core/errors';
 import type { GatewayRecord, PeerRecord } from '../core/types';
+import { settleEach } from '../shared/bounded';
 import { logger } from '../shared/logger';
 import { type PeerFanoutDeps, settleEachPaced } from './peer-fanout';
 import type { Dependencies } from './ports';
@@ -99,4 +101,41 @@ export async function refuseKeyClash(
       'publicKey',
     );
   }
+}
+
+/** Peer gateways whose peer lists are read at once by refuseEndpointInsideRoutes. */
+const ROUTE_READS_IN_FLIGHT = 10;
+
+/**
+ * A peering never routes its own transport (docs/DECISIONS.md, "A peering never routes its own transport, on a hub and across updates"): a gateway's new
+ * publicIp inside a prefix it routes into its tunnel, or one a peer gateway routes (its own VPC CIDR
+ * and tunnel subnet, which every peer gateway routes, or another peering's prefixes there), would
+ * send WireGuard's UDP into the tunnel, which a create of such a peering is refused for
+ * (ENDPOINT_INSIDE_PEERED_PREFIX). The whole update is refused, before anything changes, with
+ * where the address lies. Like the create's check, not bound to concurrent peerings' commits: an
+ * endpoint change is a rare event (review s20a).
+ */
+export async function refuseEndpointInsideRoutes(
+  d: Pick<Dependencies, 'repository'>,
+  gateway: GatewayRecord,
+  peerings: readonly PeeringPeer[],
+): Promise<void> {
+  if (peerings.length === 0) return;
+  const moved = { endpointHosts: [gateway.publicIp], routedPrefixes: [] };
+  const routes = (prefixes: readonly string[]) =>
+    routesOwnTransport({ endpointHosts: [], routedPrefixes: prefixes }, moved);
+  const refuse = (where: string): never => {
+    throw new ValidationError(`lies inside ${where}: the tunnel would carry its own transport`, 'publicIp');
+  };
+  if (routes(routedPrefixes(peerings))) refuse('a prefix this gateway routes through its tunnel');
+  if (routes(remotePeerAllowedIps(gateway)))
+    refuse("this gateway's own VPC CIDR or tunnel subnet, which its peer gateways route");
+  const routing: string[] = [];
+  const failures = await settleEach(peerings, ROUTE_READS_IN_FLIGHT, async (peer) => {
+    if (routes(routedPrefixes(await d.repository.listPeeringPeers(peer.remoteGatewayId)))) {
+      routing.push(peer.remoteGatewayId);
+    }
+  });
+  if (failures[0] !== undefined) throw failures[0].error;
+  if (routing.length > 0) refuse(`a prefix peer gateway ${routing.sort()[0]} routes through its tunnel`);
 }

@@ -3,7 +3,12 @@
  * peering-teardown.ts). Each is idempotent: Step Functions and Lambda may run any of them again,
  * and a repeat converges on the same records.
  */
-import { assertPeeringAllowed, remotePeerAllowedIps } from '../core/checks';
+import {
+  assertPeeringAllowed,
+  peerEndpointHosts,
+  remotePeerAllowedIps,
+  routedPrefixes,
+} from '../core/checks';
 import {
   ChecksOutdatedError,
   CommandFailedError,
@@ -15,7 +20,7 @@ import {
 } from '../core/errors';
 import { generatePresharedKey } from '../core/key-format';
 import { peeringPeerName } from '../core/schemas';
-import type { Gateway, GatewayRecord, Peering, PeerRecord } from '../core/types';
+import type { Gateway, GatewayRecord, Peering } from '../core/types';
 import { peeringAuditDetail } from '../core/views';
 import { retry } from '../shared/retry';
 import type { Dependencies, NewPeeringSide, RouteBlockVersion } from './ports';
@@ -30,11 +35,6 @@ export interface PeeringRequest {
 }
 
 type Deps<K extends keyof Dependencies> = Pick<Dependencies, K>;
-
-/** Prefixes a gateway already routes through its tunnel: the AllowedIPs of its vpc-peering peers. */
-export function routedPrefixes(peers: PeerRecord[]): string[] {
-  return peers.filter((p) => p.type === 'vpc-peering').flatMap((p) => p.allowedIps);
-}
 
 async function loadGateway(d: Deps<'repository'>, id: string): Promise<GatewayRecord> {
   const gateway = await d.repository.getGateway(id);
@@ -67,11 +67,14 @@ async function checkPeering(
   const otherPeerings = localPeers.filter(
     (p) => p.type === 'vpc-peering' && p.peeringId !== request.peeringId,
   );
+  const remoteOtherPeerings = remotePeers.filter((p) => p.peeringId !== request.peeringId);
   assertPeeringAllowed({
     local,
     remote,
     localRoutedPrefixes: routedPrefixes(otherPeerings),
-    remoteRoutedPrefixes: routedPrefixes(remotePeers.filter((p) => p.peeringId !== request.peeringId)),
+    remoteRoutedPrefixes: routedPrefixes(remoteOtherPeerings),
+    localPeerEndpointHosts: peerEndpointHosts(otherPeerings),
+    remotePeerEndpointHosts: peerEndpointHosts(remoteOtherPeerings),
     pairAlreadyPeered: otherPeerings.some((p) => p.remoteGatewayId === remote.id),
   });
   const routeBlockVersions = blocks.map(({ gatewayId, block, version, descendants }) => ({

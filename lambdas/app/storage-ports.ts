@@ -89,6 +89,13 @@ export interface GatewayStore {
   /** Frees the gateway's update lease if `holder` holds it. Idempotent. */
   releaseUpdateLease(gatewayId: string, holder: string): Promise<void>;
   getGateway(id: string): Promise<GatewayRecord | undefined>;
+  /**
+   * How many addresses of the gateway's tunnel subnet are given out (each peer entry holds one),
+   * read strongly consistent; undefined when the gateway is gone. A read before work that a full
+   * subnet would waste (a road-warrior's generated key): the allocating commit still enforces the
+   * capacity.
+   */
+  tunnelAddressesTaken(gatewayId: string): Promise<number | undefined>;
   /** One page in id order (docs/ARCHITECTURE.md "Lists"); never a table scan. */
   pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>>;
   /**

@@ -39,6 +39,11 @@ export function peeringCandidates(
         remote: other,
         localRoutedPrefixes: context.routedPrefixesOf(gateway.id),
         remoteRoutedPrefixes: context.routedPrefixesOf(other.id),
+        // A page reads no peer lists (a fixed number of reads: docs/ARCHITECTURE.md "Lists"): other
+        // peerings' endpoints are left to the create's own check (docs/DECISIONS.md,
+        // "A peering never routes its own transport, on a hub and across updates").
+        localPeerEndpointHosts: [],
+        remotePeerEndpointHosts: [],
         pairAlreadyPeered: context.isPeeredWith(other.id),
       });
       return { gateway: other, eligible: conflict === undefined, reason: conflict?.message ?? null };

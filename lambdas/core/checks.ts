@@ -1,7 +1,7 @@
 /** Prerequisites of a VPC peering (docs/CONTRACT.md#prerequisites), decided from plain data. */
 import { cidrContainsAddress, cidrsOverlap } from './cidr';
 import { type ConflictCode, ConflictError } from './errors';
-import type { Gateway } from './types';
+import type { Gateway, PeerRecord } from './types';
 
 export interface PeeringCheckInput {
   local: Gateway;
@@ -10,13 +10,64 @@ export interface PeeringCheckInput {
   localRoutedPrefixes: string[];
   /** The same for the remote gateway. */
   remoteRoutedPrefixes: string[];
+  /** The endpoint hosts of the local gateway's vpc-peering peers: where its tunnel's UDP already goes. */
+  localPeerEndpointHosts: string[];
+  /** The same for the remote gateway. */
+  remotePeerEndpointHosts: string[];
   pairAlreadyPeered: boolean;
 }
 
-function coversAnEndpoint(local: Gateway, remote: Gateway): boolean {
-  const prefixes = [...remotePeerAllowedIps(local), ...remotePeerAllowedIps(remote)];
-  return [local.publicIp, remote.publicIp].some((ip) =>
-    prefixes.some((cidr) => cidrContainsAddress(cidr, ip)),
+/**
+ * One gateway's tunnel as "a peering never routes its own transport" sees it (docs/DECISIONS.md,
+ * "A peering never routes its own transport, on a hub and across updates"): the hosts its WireGuard UDP goes to or from (its own public IP, its vpc-peering
+ * peers' endpoints) and the prefixes it routes into the tunnel (their AllowedIPs). The gateway
+ * routes them in its main table with no fwmark, so its own UDP to a host inside one enters the tunnel.
+ */
+export interface TunnelTransport {
+  endpointHosts: readonly string[];
+  routedPrefixes: readonly string[];
+}
+
+const insideAny = (host: string, prefixes: readonly string[]): boolean =>
+  prefixes.some((prefix) => cidrContainsAddress(prefix, host));
+
+/**
+ * Whether adding `added` to a gateway's tunnel, which holds `held`, makes it route its own
+ * transport: an added prefix covering a host, held or added, or an added host inside a held
+ * prefix. Only what the change adds is compared, so a hub's check costs its peer count, not its
+ * square. The one definition of the rule: a peering's checks (both sides) and a gateway's publicIp
+ * update (it and each peer gateway) apply it.
+ */
+export function routesOwnTransport(held: TunnelTransport, added: TunnelTransport): boolean {
+  const hosts = [...held.endpointHosts, ...added.endpointHosts];
+  return (
+    hosts.some((host) => insideAny(host, added.routedPrefixes)) ||
+    added.endpointHosts.some((host) => insideAny(host, held.routedPrefixes))
+  );
+}
+
+/**
+ * Each side of a new peering gains the other's endpoint and routes the other's VPC CIDR and tunnel
+ * subnet, beside what its other peerings already hold: on a hub, another peering's prefix may cover
+ * the new peer's endpoint, or the new prefixes an existing peer's (review s20a).
+ */
+function routesAnEndpoint(input: PeeringCheckInput): boolean {
+  const { local, remote } = input;
+  return (
+    routesOwnTransport(
+      {
+        endpointHosts: [local.publicIp, ...input.localPeerEndpointHosts],
+        routedPrefixes: input.localRoutedPrefixes,
+      },
+      { endpointHosts: [remote.publicIp], routedPrefixes: remotePeerAllowedIps(remote) },
+    ) ||
+    routesOwnTransport(
+      {
+        endpointHosts: [remote.publicIp, ...input.remotePeerEndpointHosts],
+        routedPrefixes: input.remoteRoutedPrefixes,
+      },
+      { endpointHosts: [local.publicIp], routedPrefixes: remotePeerAllowedIps(local) },
+    )
   );
 }
 
@@ -45,7 +96,7 @@ const CHECKS: ReadonlyArray<readonly [ConflictCode, (input: PeeringCheckInput) =
   ],
   // Each side routes the other's prefixes into the tunnel: one covering an endpoint would carry
   // the tunnel's own transport (docs/DECISIONS.md, "Address rules").
-  ['ENDPOINT_INSIDE_PEERED_PREFIX', ({ local, remote }) => coversAnEndpoint(local, remote)],
+  ['ENDPOINT_INSIDE_PEERED_PREFIX', routesAnEndpoint],
   ['PEERING_ALREADY_EXISTS', ({ pairAlreadyPeered }) => pairAlreadyPeered],
   [
     // WireGuard hands a prefix to one peer only, silently moving it to the newest (docs/CONTRACT.md#prerequisites).
@@ -69,4 +120,16 @@ export function assertPeeringAllowed(input: PeeringCheckInput): void {
 /** What the other side's peer entry for `remote` routes: its VPC and its tunnel subnet. */
 export function remotePeerAllowedIps(remote: Gateway): string[] {
   return [remote.vpcCidr, remote.tunnelSubnet];
+}
+
+/** Prefixes a gateway already routes through its tunnel: the AllowedIPs of its vpc-peering peers. */
+export function routedPrefixes(peers: readonly PeerRecord[]): string[] {
+  return peers.filter((p) => p.type === 'vpc-peering').flatMap((p) => p.allowedIps);
+}
+
+/** The hosts its vpc-peering peers' endpoints (`publicIp:port`) name: where its tunnel's UDP goes. */
+export function peerEndpointHosts(peers: readonly PeerRecord[]): string[] {
+  return peers.flatMap(({ type, endpoint }) =>
+    type === 'vpc-peering' && endpoint ? [endpoint.slice(0, endpoint.lastIndexOf(':'))] : [],
+  );
 }

@@ -164,3 +164,28 @@ describe('the key generated for a road-warrior whose add fails', () => {
     expect(s.secrets.values.has(held)).toBe(true);
   });
 });
+
+describe('a road-warrior add on a full tunnel subnet', () => {
+  it('answers TUNNEL_SUBNET_EXHAUSTED before a key is generated: no secret, no cleanup item', async () => {
+    // Prepare: a /30 gives out one address, which a first road-warrior holds.
+    const s = setUp();
+    const gateway = gatewayRecord({
+      ownerId: 'alice',
+      tunnelSubnet: '100.64.9.0/30',
+      tunnelIp: '100.64.9.1',
+    });
+    await s.repository.createGateway(gateway);
+    await addRoadWarrior(s.d, caller, gateway.id, { name: 'first' }, timing);
+    const secrets = new Map(s.secrets.values);
+    const cleanups = await s.repository.listSecretCleanups('9999', 10);
+
+    // Act
+    const added = addRoadWarrior(s.d, caller, gateway.id, { name: 'second' }, timing);
+
+    // Assess
+    await expect(added).rejects.toMatchObject({ name: 'ConflictError', code: 'TUNNEL_SUBNET_EXHAUSTED' });
+    expect(s.secrets.values).toEqual(secrets);
+    expect(await s.repository.listSecretCleanups('9999', 10)).toEqual(cleanups);
+    expect(await s.repository.getPeer(gateway.id, 'second')).toBeUndefined();
+  });
+});

@@ -162,6 +162,12 @@ export class DynamoGatewayStore implements GatewayStore {
     return item && toGatewayRecord(item);
   }
 
+  /** The item's counter, which the allocating transactions move with each address. */
+  async tunnelAddressesTaken(gatewayId: string): Promise<number | undefined> {
+    const item = await this.table.get(keys.gateway(gatewayId));
+    return item && Number(item.allocatedCount ?? 0);
+  }
+
   /** One page in id order, from the byOwner or byEntity index (list-queries.ts); never a scan. */
   async pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>> {
     const result = await sealedPage(this.paging.tokens, page, (after) =>

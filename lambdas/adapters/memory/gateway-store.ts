@@ -81,6 +81,10 @@ export class MemoryGatewayStore extends MemoryStore {
     return stored && copy(stored.record);
   }
 
+  async tunnelAddressesTaken(gatewayId: string): Promise<number | undefined> {
+    return this.gateways.get(gatewayId)?.allocatedCount;
+  }
+
   /** One page in id order, as the DynamoDB one reads its byOwner or byEntity index. */
   async pageGateways(filter: GatewayFilter, page: PageRequest): Promise<Page<GatewayRecord>> {
     return this.tokens.page(page, async (after) => {

@@ -54,6 +54,8 @@ export class MemoryRepository implements Repository {
   createGateway: Repository['createGateway'] = (gateway) => this.gateways.createGateway(gateway);
   upsertGateway: Repository['upsertGateway'] = (gateway) => this.gateways.upsertGateway(gateway);
   getGateway: Repository['getGateway'] = (id) => this.gateways.getGateway(id);
+  tunnelAddressesTaken: Repository['tunnelAddressesTaken'] = (gatewayId) =>
+    this.gateways.tunnelAddressesTaken(gatewayId);
   pageGateways: Repository['pageGateways'] = (filter, page) => this.gateways.pageGateways(filter, page);
   deleteGateway: Repository['deleteGateway'] = (id, incarnation, deletingEventTime) =>
     this.gateways.deleteGateway(id, incarnation, deletingEventTime);

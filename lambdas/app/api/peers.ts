@@ -1,4 +1,5 @@
 /** A gateway's peer list: road-warrior clients, and the vpc-peering entries that stand for peerings. */
+import { assertRoom, capacityOf } from '../../core/allocation';
 import { ConflictError, NotFoundError } from '../../core/errors';
 import { renderClientConfig } from '../../core/render';
 import { peeringIdOfPeerName } from '../../core/schemas';
@@ -31,7 +32,7 @@ export async function addRoadWarrior(
   const keyId = newKeyId(caller.userId, gatewayId, derivation);
   const { publicKey, privateKeyParam, cleanup } = input.publicKey
     ? { publicKey: input.publicKey, privateKeyParam: null, cleanup: undefined }
-    : await keyUnlessTaken(d, gatewayId, input.name, keyId);
+    : await keyUnlessTaken(d, gateway, input.name, keyId);
   const peer = await d.repository.addRoadWarrior({
     gatewayId,
     name: input.name,
@@ -59,9 +60,21 @@ async function refuseKeyInUse(d: Pick<ApiDeps, 'repository'>, gateway: Gateway, 
   if (inUse) throw new ConflictError('PUBLIC_KEY_IN_USE');
 }
 
-/** Checked first so no key is generated, and orphaned, for a name another peer holds. */
-async function keyUnlessTaken(d: ApiDeps, gatewayId: string, name: string, keyId: string) {
-  if (await d.repository.getPeer(gatewayId, name)) throw new ConflictError('PEER_EXISTS');
+/**
+ * Checked first so no key is generated, and orphaned, for a name another peer holds or on a full
+ * tunnel subnet: each refused add would otherwise store a secret and a cleanup item, faster than
+ * the sweep deletes them (docs/DECISIONS.md, "A full tunnel subnet refuses a road-warrior before its
+ * key is generated"). The commit still enforces both in a race.
+ */
+async function keyUnlessTaken(d: ApiDeps, gateway: Gateway, name: string, keyId: string) {
+  const gatewayId = gateway.id;
+  const [taken, existing] = await Promise.all([
+    d.repository.tunnelAddressesTaken(gatewayId),
+    d.repository.getPeer(gatewayId, name),
+  ]);
+  // In the commit's order: a full subnet first. A gone gateway is the commit's to report.
+  assertRoom({ capacity: capacityOf(gateway), allocatedCount: taken ?? 0 });
+  if (existing) throw new ConflictError('PEER_EXISTS');
   const secretName = d.secrets.names.roadWarriorPrivateKey(gatewayId, name, keyId);
   const cleanup = await recordSecretCleanup(d, gatewayId, name, secretName);
   return { ...(await storeGeneratedKey(d, secretName)), cleanup };

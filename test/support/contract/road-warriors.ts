@@ -52,6 +52,24 @@ export function roadWarriorsContract({ repo, pairOfGateways, generationOf }: Con
       expect(reused.tunnelIp).toBe('100.64.8.2');
     });
 
+    it('counts the tunnel addresses given out, as adds and removals move them', async () => {
+      // Prepare
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+      const fresh = await repo().tunnelAddressesTaken(gateway.id);
+
+      // Act
+      await repo().addRoadWarrior(roadWarrior(gateway.id, 'a'));
+      await repo().addRoadWarrior(roadWarrior(gateway.id, 'b'));
+      const added = await repo().tunnelAddressesTaken(gateway.id);
+      await repo().removeRoadWarrior(gateway.id, 'a');
+      const removed = await repo().tunnelAddressesTaken(gateway.id);
+
+      // Assess
+      expect([fresh, added, removed]).toEqual([0, 2, 1]);
+      expect(await repo().tunnelAddressesTaken(uniqueId('unknown'))).toBeUndefined();
+    });
+
     it('refuses a second road-warrior of the same name and changes nothing', async () => {
       // Prepare
       const gateway = gatewayRecord();

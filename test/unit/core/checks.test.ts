@@ -2,10 +2,13 @@ import {
   assertPeeringAllowed,
   findPeeringConflict,
   type PeeringCheckInput,
+  peerEndpointHosts,
   remotePeerAllowedIps,
+  routedPrefixes,
+  routesOwnTransport,
 } from '../../../lambdas/core/checks';
 import { CONFLICT_MESSAGES, ConflictError } from '../../../lambdas/core/errors';
-import { gateway, remoteGateway } from '../../support/core';
+import { gateway, peeringPeer, remoteGateway } from '../../support/core';
 
 function input(overrides: Partial<PeeringCheckInput> = {}): PeeringCheckInput {
   return {
@@ -13,6 +16,8 @@ function input(overrides: Partial<PeeringCheckInput> = {}): PeeringCheckInput {
     remote: remoteGateway(),
     localRoutedPrefixes: [],
     remoteRoutedPrefixes: [],
+    localPeerEndpointHosts: [],
+    remotePeerEndpointHosts: [],
     pairAlreadyPeered: false,
     ...overrides,
   };
@@ -94,6 +99,30 @@ describe('findPeeringConflict', () => {
       "A VPC CIDR or tunnel subnet of these gateways covers a gateway's public endpoint",
     ],
     [
+      "the remote VPC covering the endpoint of another peer of the local gateway (a hub's)",
+      { localPeerEndpointHosts: ['192.168.0.9', '172.16.4.4'] },
+      'ENDPOINT_INSIDE_PEERED_PREFIX',
+      CONFLICT_MESSAGES.ENDPOINT_INSIDE_PEERED_PREFIX,
+    ],
+    [
+      'the local tunnel subnet covering the endpoint of another peer of the remote gateway',
+      { remotePeerEndpointHosts: ['100.64.0.77'] },
+      'ENDPOINT_INSIDE_PEERED_PREFIX',
+      CONFLICT_MESSAGES.ENDPOINT_INSIDE_PEERED_PREFIX,
+    ],
+    [
+      "the remote gateway's endpoint inside a prefix the local gateway routes to another peer",
+      { remote: remoteGateway({ publicIp: '10.99.0.9' }), localRoutedPrefixes: ['10.99.0.0/16'] },
+      'ENDPOINT_INSIDE_PEERED_PREFIX',
+      CONFLICT_MESSAGES.ENDPOINT_INSIDE_PEERED_PREFIX,
+    ],
+    [
+      "the local gateway's endpoint inside a prefix the remote gateway routes to another peer",
+      { local: gateway({ publicIp: '192.168.3.3' }), remoteRoutedPrefixes: ['192.168.0.0/16'] },
+      'ENDPOINT_INSIDE_PEERED_PREFIX',
+      CONFLICT_MESSAGES.ENDPOINT_INSIDE_PEERED_PREFIX,
+    ],
+    [
       'an existing peering of the pair',
       { pairAlreadyPeered: true },
       'PEERING_ALREADY_EXISTS',
@@ -132,12 +161,14 @@ describe('findPeeringConflict', () => {
     expect(conflict?.message).toBe(message);
   });
 
-  it('ignores routed prefixes that clash with nothing of the new pair', () => {
+  it('ignores routed prefixes and peer endpoints that clash with nothing of the new pair', () => {
     // Act
     const conflict = findPeeringConflict(
       input({
         localRoutedPrefixes: ['192.168.0.0/16', '100.64.2.0/24'],
         remoteRoutedPrefixes: ['10.20.0.0/16'],
+        localPeerEndpointHosts: ['203.0.113.9'],
+        remotePeerEndpointHosts: ['10.30.0.9'],
       }),
     );
     // Assess
@@ -226,6 +257,44 @@ describe('assertPeeringAllowed', () => {
   it('returns quietly when the peering is allowed', () => {
     // Act / Assess
     expect(() => assertPeeringAllowed(input())).not.toThrow();
+  });
+});
+
+describe('routesOwnTransport', () => {
+  const held = { endpointHosts: ['203.0.113.1', '10.1.0.9'], routedPrefixes: ['10.2.0.0/16'] };
+
+  it.each([
+    ['an added prefix covering a held endpoint', { endpointHosts: [], routedPrefixes: ['10.1.0.0/16'] }],
+    [
+      'an added prefix covering an added endpoint',
+      { endpointHosts: ['10.3.0.9'], routedPrefixes: ['10.3.0.0/16'] },
+    ],
+    ['an added endpoint inside a held prefix', { endpointHosts: ['10.2.4.4'], routedPrefixes: [] }],
+  ])('is true for %s', (_case, added) => {
+    // Act / Assess
+    expect(routesOwnTransport(held, added)).toBe(true);
+  });
+
+  it('is false when the change adds nothing that meets, whatever the held ones hold', () => {
+    // Prepare: a held host inside a held prefix is not this change's doing
+    const legacy = { endpointHosts: ['10.2.0.9'], routedPrefixes: ['10.2.0.0/16'] };
+    // Act / Assess
+    expect(
+      routesOwnTransport(legacy, { endpointHosts: ['198.51.100.1'], routedPrefixes: ['10.4.0.0/16'] }),
+    ).toBe(false);
+  });
+});
+
+describe('routedPrefixes and peerEndpointHosts', () => {
+  it("read a gateway's vpc-peering entries only", () => {
+    // Prepare
+    const peers = [
+      peeringPeer({ allowedIps: ['172.16.0.0/16', '100.64.1.0/24'], endpoint: '10.1.0.9:51820' }),
+      peeringPeer({ name: 'laptop', type: 'road-warrior', allowedIps: ['100.64.0.9/32'], endpoint: null }),
+    ];
+    // Act / Assess
+    expect(routedPrefixes(peers)).toEqual(['172.16.0.0/16', '100.64.1.0/24']);
+    expect(peerEndpointHosts(peers)).toEqual(['10.1.0.9']);
   });
 });
 
