@@ -43,8 +43,9 @@ export * from './storage-shapes';
 export const PEERING_TOMBSTONE_TTL_SECONDS = 90 * 24 * 60 * 60;
 
 /**
- * How long a deleted gateway's tombstone is kept: longer than EventBridge retries an event (24 h)
- * and than a dead-letter queue keeps one (14 days). A gateway event older than that is refused
+ * How long a deleted gateway's tombstone is kept once its cascade ended (never while it is
+ * pending): longer than EventBridge retries an event (24 h) and than a dead-letter queue keeps one
+ * (14 days). A gateway event older than that is refused
  * (app/gateway-lifecycle.ts): the tombstone that would have judged it may be gone.
  */
 export const GATEWAY_TOMBSTONE_TTL_SECONDS = 30 * 24 * 60 * 60;
