@@ -128,6 +128,17 @@ export interface GatewayStore {
    */
   bumpGeneration(gatewayId: string): Promise<number | undefined>;
   /**
+   * Sets the gateway's desiredGeneration to `generation` in one conditional write, only while the
+   * gateway is still `read` (same incarnation, instance and desired generation) and `generation`
+   * is above it: after a restore of the table, an instance holds a generation above the restored
+   * one (app/status-reports.ts, docs/DECISIONS.md "A restored table heals"). False when anything
+   * changed since the read (the next report reads again).
+   */
+  raiseGeneration(
+    read: Pick<GatewayRecord, 'id' | 'createdAt' | 'instanceId' | 'desiredGeneration'>,
+    generation: number,
+  ): Promise<boolean>;
+  /**
    * The VPCs the gateway's road-warrior configs reach changed (a peering of it became ACTIVE, or
    * left ACTIVE): `clientConfigChangedAt` gets a new mark (changeMark), so every config
    * downloaded before is outdated. One conditional write; a gone gateway is left gone.

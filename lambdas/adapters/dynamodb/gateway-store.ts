@@ -362,6 +362,27 @@ export class DynamoGatewayStore implements GatewayStore {
     return attributes && Number(attributes.desiredGeneration);
   }
 
+  /** One attribute, desiredGeneration, and only over what was read (GatewayStore.raiseGeneration). */
+  async raiseGeneration(
+    read: Pick<GatewayRecord, 'id' | 'createdAt' | 'instanceId' | 'desiredGeneration'>,
+    generation: number,
+  ): Promise<boolean> {
+    if (!(generation > read.desiredGeneration)) return false;
+    const attributes = await this.table.updateIfMatches({
+      Key: keys.gateway(read.id),
+      UpdateExpression: 'SET desiredGeneration = :raised',
+      ConditionExpression:
+        'desiredGeneration = :read AND createdAt = :createdAt AND instanceId = :instanceId',
+      ExpressionAttributeValues: {
+        ':raised': generation,
+        ':read': read.desiredGeneration,
+        ':createdAt': read.createdAt,
+        ':instanceId': read.instanceId,
+      },
+    });
+    return attributes !== undefined;
+  }
+
   /** One attribute of the gateway item; the stream's MODIFY is dropped by the cascade's filter. */
   async markClientConfigChanged(gatewayId: string): Promise<void> {
     await this.table.updateIfMatches({
