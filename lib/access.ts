@@ -21,7 +21,7 @@ import {
 import type { DocumentPurpose, GatewayCommandDocument } from './constructs/gateway-command-document';
 import type { PeeringFunction } from './constructs/peering-function';
 import type { PeeringStateMachine } from './constructs/peering-state-machine';
-import type { PeeringTable } from './constructs/peering-table';
+import type { StackTable } from './constructs/peering-table';
 import { HANDLERS, type HandlerName } from './handlers';
 import { acknowledgeWildcardResource } from './nag';
 
@@ -150,7 +150,7 @@ const SECRET_PATH_REASON =
 /** What the grants cover: every resource a handler may be given access to. */
 export interface AccessTargets {
   readonly functions: Readonly<Record<HandlerName, PeeringFunction>>;
-  readonly table: PeeringTable;
+  readonly table: StackTable;
   readonly secretsBucket: SecretsBucket;
   /** The names the functions give secrets (their SECRET_PREFIX): what the secret grants match. */
   readonly secretNames: SecretNames;
