@@ -6,6 +6,7 @@
 import { Arn, ArnFormat, type Stack } from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { keys } from '../lambdas/adapters/dynamodb/items';
 import type { WorkflowName } from '../lambdas/app/ports';
 import type { SecretNames } from '../lambdas/app/secret-names';
 import { GATEWAY_TAG } from '../lambdas/shared/gateway-tag';
@@ -20,14 +21,16 @@ import {
 import type { DocumentPurpose, GatewayCommandDocument } from './constructs/gateway-command-document';
 import type { PeeringFunction } from './constructs/peering-function';
 import type { PeeringStateMachine } from './constructs/peering-state-machine';
-import type { PeeringTable } from './constructs/peering-table';
+import type { StackTable } from './constructs/peering-table';
 import { HANDLERS, type HandlerName } from './handlers';
 import { acknowledgeWildcardResource } from './nag';
 
 /**
  * What a handler touches, by the adapters it imports. `table-read`/`table`: the DynamoDB
  * repository; `status-store`: reading items by key and putting them, no update, delete or query
- * (status-reports: a gateway, its STATUS); `secrets-delete`: deleting secret objects (clean-up only);
+ * (status-reports: a gateway, its STATUS); `generation-raise`: one update, of a gateway item's
+ * desiredGeneration alone (status-reports, after a restore of the table: app/status-reports.ts
+ * healRestored); `secrets-delete`: deleting secret objects (clean-up only);
  * `gateway-secrets-list`: listing a deleted gateway's secret folder, to delete its keys a thousand at
  * a time; `preshared-keys-delete`: deleting peerings' preshared keys only; `preshared-keys-write`:
  * creating them too, with the key encrypting them; `secrets`: creating, deleting and reading back
@@ -49,6 +52,7 @@ export type Access =
   | 'table-read'
   | 'table'
   | 'status-store'
+  | 'generation-raise'
   | 'secrets-delete'
   | 'gateway-secrets-list'
   | 'preshared-keys-delete'
@@ -87,8 +91,16 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
     'published-delete',
     'teardown-commands',
   ],
-  // It parses what instances report (docs/SECURITY.md): a gateway and its STATUS item, a repair push.
-  'status-reports': ['status-store', 'report-commands', 'command-status', 'workflow:push-gateway'],
+  // It parses what instances report (docs/SECURITY.md): a gateway and its STATUS item, a repair push;
+  // after a restore of the table, a gateway's generation raised over the document that proves it.
+  'status-reports': [
+    'status-store',
+    'generation-raise',
+    'config-read',
+    'report-commands',
+    'command-status',
+    'workflow:push-gateway',
+  ],
   // Re-drives stalled creates and deletes (app/sweeper.ts), pending cascades (delete-peering) and
   // owed peer walks (push-gateway: app/gateway-lifecycle.ts finishOwedWalk).
   sweeper: [
@@ -123,6 +135,8 @@ const TABLE_READ_ACTIONS = [
 ];
 /** Items by key: no query, scan, update nor delete (`status-store`). */
 const ITEM_GET_PUT_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'];
+/** What GatewayStore.raiseGeneration names: the key, the attribute it sets, the two it compares. */
+const GENERATION_RAISE_ATTRIBUTES = ['pk', 'sk', 'desiredGeneration', 'createdAt', 'instanceId'];
 const TABLE_WRITE_ACTIONS = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
@@ -136,7 +150,7 @@ const SECRET_PATH_REASON =
 /** What the grants cover: every resource a handler may be given access to. */
 export interface AccessTargets {
   readonly functions: Readonly<Record<HandlerName, PeeringFunction>>;
-  readonly table: PeeringTable;
+  readonly table: StackTable;
   readonly secretsBucket: SecretsBucket;
   /** The names the functions give secrets (their SECRET_PREFIX): what the secret grants match. */
   readonly secretNames: SecretNames;
@@ -233,6 +247,19 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
     table: (fn) => allow(fn, [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS], table.accessResources),
     // The table alone: items by key need no index. A put still reaches any key (docs/DECISIONS.md).
     'status-store': (fn) => allow(fn, ITEM_GET_PUT_ACTIONS, [table.tableArn]),
+    // A gateway item (`GW#…`), its desiredGeneration set over the createdAt and instanceId it
+    // compares (GatewayStore.raiseGeneration): every attribute the request names is listed.
+    'generation-raise': (fn) =>
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:UpdateItem'],
+          resources: [table.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [keys.gatewayPartition('*')] },
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': GENERATION_RAISE_ATTRIBUTES },
+          },
+        }),
+      ),
     // Deleting an object needs no KMS permission.
     'secrets-delete': (fn) => allowSecrets(fn, ['s3:DeleteObject']),
     'preshared-keys-delete': (fn) => allowSecrets(fn, ['s3:DeleteObject'], [presharedKeys]),

@@ -4,6 +4,7 @@
  */
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseRestoredTable } from './constructs/peering-table';
 import { type RemovalPolicyName, VpcPeeringStack, type VpcPeeringStackProps } from './vpc-peering-stack';
 
 export const STACK_NAME = 'VpcPeering';
@@ -21,6 +22,12 @@ export function defineApp(
     peerFanoutStartsPerSecond: optionalNumber(app.node.tryGetContext('peerFanoutStartsPerSecond')),
     // `-c callerRatePerSecond=0`: no caller throttle, for a test deployment (deploy:local).
     callerRatePerSecond: optionalNumber(app.node.tryGetContext('callerRatePerSecond')),
+    // `-c tableName=<restored> -c tableStreamArn=<its stream>`: bind a table restored from a point
+    // in time instead of creating one (README "Restoring the table"); both or neither.
+    restoredTable: parseRestoredTable(
+      app.node.tryGetContext('tableName'),
+      app.node.tryGetContext('tableStreamArn'),
+    ),
     ...props,
     removalPolicy: app.node.tryGetContext('removalPolicy') as RemovalPolicyName | undefined,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

@@ -22,7 +22,12 @@ import { GatewayInstancePolicy } from './constructs/gateway-instance-policy';
 import { PeeringApi } from './constructs/peering-api';
 import { catalogFunctions, type PeeringFunction, setPeerFanoutRate } from './constructs/peering-function';
 import { PeeringStateMachine } from './constructs/peering-state-machine';
-import { PeeringTable } from './constructs/peering-table';
+import {
+  type PeeringTable,
+  type RestoredPeeringTable,
+  type RestoredTableRef,
+  stackTable,
+} from './constructs/peering-table';
 import { StatusReportSchedule } from './constructs/status-report-schedule';
 import { SweepSchedule } from './constructs/sweep-schedule';
 import { HANDLERS, type HandlerName, REPO_ROOT } from './handlers';
@@ -39,6 +44,11 @@ export function parseRemovalPolicy(value: unknown): RemovalPolicy {
 export interface VpcPeeringStackProps extends StackProps {
   /** Of the table, bucket, key, user pool, queues and log groups. Default 'retain'. */
   readonly removalPolicy?: RemovalPolicyName;
+  /**
+   * A table restored from a point in time, bound instead of the one the stack creates (README
+   * "Restoring the table"; `-c tableName=… -c tableStreamArn=…`). Default: the stack's own.
+   */
+  readonly restoredTable?: RestoredTableRef;
   /** Folder holding lambdas/, statemachine/, gateway/ and package-lock.json. Default: this repo. */
   readonly sourceRoot?: string;
   /** How often every gateway instance is asked for its live status report. Default 5 minutes. */
@@ -86,7 +96,7 @@ export function parseCallerRate(value: number | undefined): string | undefined {
 }
 
 export class VpcPeeringStack extends Stack {
-  readonly table: PeeringTable;
+  readonly table: PeeringTable | RestoredPeeringTable;
   readonly functions: Record<HandlerName, PeeringFunction>;
   readonly createPeering: PeeringStateMachine;
   readonly deletePeering: PeeringStateMachine;
@@ -106,7 +116,7 @@ export class VpcPeeringStack extends Stack {
     this.alarmTopic.notifyEveryAlarmIn(this);
 
     const secretsBucket = new SecretsBucket(this, 'SecretsBucket', { removalPolicy });
-    this.table = new PeeringTable(this, 'Table', { removalPolicy });
+    this.table = stackTable(this, removalPolicy, props.restoredTable);
     const configBucket = new ConfigBucket(this, 'ConfigBucket', { removalPolicy });
     const scriptSourceDir = join(sourceRoot, 'gateway');
     const statusReportInterval = props.statusReportInterval ?? Duration.minutes(5);

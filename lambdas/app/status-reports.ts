@@ -12,6 +12,7 @@ import { InvocationNotReadyError, ItemTooLargeError, TransientError } from '../c
 import { boundedStatusReport, parseInstanceReport, reportTime } from '../core/status';
 import type {
   AppliedGeneration,
+  GatewayRecord,
   GatewayStatusReport,
   InstanceReport,
   PeerRuntimeStatus,
@@ -168,6 +169,11 @@ const saysNotNow = (error: unknown): error is TransientError | InvocationNotRead
  * whose restore did not complete: its report says 0, gateway/lib/report.sh), so a push of the
  * gateway's current state starts. A generation that only this report finds pending is left to the
  * push that is most likely running for it.
+ *
+ * Restored skew: a claim above the desired generation is honest after a point-in-time restore of
+ * the table, which took desiredGeneration back while the instance kept what it applied. It is
+ * taken only when the control plane's own document of that generation still exists (healRestored);
+ * otherwise the report is dropped (`ahead-of-desired`).
  */
 export async function storeStatusReport(
   d: StoreDeps,
@@ -183,7 +189,39 @@ export async function storeStatusReport(
   }
 }
 
-type StoreDeps = Pick<Dependencies, 'repository' | 'commands' | 'clock' | 'workflows'>;
+type StoreDeps = Pick<Dependencies, 'repository' | 'configStore' | 'commands' | 'clock' | 'workflows'>;
+
+/**
+ * A gateway whose serving instance reports `claimed`, above its desired generation. Only a restore
+ * of the table explains that honestly (README "Restoring the table"): the instance kept what it
+ * applied, the table went back. The config bucket is not restored, and only the control plane
+ * writes a document there (docs/SECURITY.md, "Who can do what"), so the document of `claimed`
+ * proves the control plane once desired it: desiredGeneration goes to `claimed` + 1 (one
+ * conditional write over the gateway as read) and a push of the gateway's current state starts,
+ * which every push below `claimed` would otherwise fail (app/push.ts plausiblyApplied). No
+ * document: a claim the control plane never made, dropped as before. The gateway as raised, or
+ * undefined when the claim stands unproven or the gateway changed since the read (the next report
+ * reads again).
+ */
+async function healRestored(
+  d: StoreDeps,
+  gateway: GatewayRecord,
+  claimed: number,
+  round: string,
+): Promise<{ gateway: GatewayRecord; push: PushRun } | undefined> {
+  if ((await d.configStore.get(gateway.id, claimed)) === undefined) return undefined;
+  const raised = claimed + 1;
+  if (!(await d.repository.raiseGeneration(gateway, raised))) return undefined;
+  logger.warn('Gateway instance ahead of a restored table: desired generation raised above it', {
+    gatewayId: gateway.id,
+    instanceId: gateway.instanceId,
+    desiredGeneration: gateway.desiredGeneration,
+    reportedGeneration: claimed,
+    raisedTo: raised,
+  });
+  const push = await startDriftRepair(d, gateway.id, raised, round);
+  return { gateway: { ...gateway, desiredGeneration: raised }, push };
+}
 
 async function storeReport(
   d: StoreDeps,
@@ -193,13 +231,19 @@ async function storeReport(
   if (status !== 'Success') return { stored: false, reason: 'not-succeeded' };
   const report = parseInstanceReport(output);
   if (!report?.peers) return { stored: false, reason: 'no-report' };
-  const gateway = await d.repository.getGateway(report.gatewayId);
-  if (!gateway) return { stored: false, reason: 'unknown-gateway' };
-  if (gateway.instanceId !== invocation.instanceId) return { stored: false, reason: 'wrong-instance' };
+  const read = await d.repository.getGateway(report.gatewayId);
+  if (!read) return { stored: false, reason: 'unknown-gateway' };
+  if (read.instanceId !== invocation.instanceId) return { stored: false, reason: 'wrong-instance' };
   // No instance applies a generation the control plane never desired: a claim above it would
-  // stand for good, since the stores keep the highest generation (docs/SECURITY.md, "Reports").
-  if (report.appliedGeneration > gateway.desiredGeneration)
+  // stand for good, since the stores keep the highest generation (docs/SECURITY.md, "Reports"),
+  // unless the control plane's document of it proves a restored table (healRestored).
+  const healed =
+    report.appliedGeneration > read.desiredGeneration
+      ? await healRestored(d, read, report.appliedGeneration, invocation.commandId)
+      : undefined;
+  if (report.appliedGeneration > read.desiredGeneration && !healed)
     return { stored: false, reason: 'ahead-of-desired' };
+  const gateway = healed?.gateway ?? read;
   const behind = report.appliedGeneration < gateway.desiredGeneration;
   // Only a gateway behind now can still be behind what the previous report found pending (a
   // pending generation is never above the desired one), so one in sync reads nothing more.
@@ -218,6 +262,7 @@ async function storeReport(
   }
   // A report made before the stored one (it waited longer in the queue) says nothing newer.
   if (!stored) return { stored: false, reason: 'superseded', gatewayId: gateway.id };
+  if (healed) return { stored: true, gatewayId: gateway.id, repair: healed.push };
   if (gateway.status !== 'ACTIVE' || stalled === undefined || report.appliedGeneration >= stalled) {
     return { stored: true, gatewayId: gateway.id };
   }

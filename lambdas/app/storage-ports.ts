@@ -43,8 +43,9 @@ export * from './storage-shapes';
 export const PEERING_TOMBSTONE_TTL_SECONDS = 90 * 24 * 60 * 60;
 
 /**
- * How long a deleted gateway's tombstone is kept: longer than EventBridge retries an event (24 h)
- * and than a dead-letter queue keeps one (14 days). A gateway event older than that is refused
+ * How long a deleted gateway's tombstone is kept once its cascade ended (never while it is
+ * pending): longer than EventBridge retries an event (24 h) and than a dead-letter queue keeps one
+ * (14 days). A gateway event older than that is refused
  * (app/gateway-lifecycle.ts): the tombstone that would have judged it may be gone.
  */
 export const GATEWAY_TOMBSTONE_TTL_SECONDS = 30 * 24 * 60 * 60;
@@ -133,6 +134,17 @@ export interface GatewayStore {
    * peer entry (its listenPort). Returns the new generation, undefined when the gateway is gone.
    */
   bumpGeneration(gatewayId: string): Promise<number | undefined>;
+  /**
+   * Sets the gateway's desiredGeneration to `generation` in one conditional write, only while the
+   * gateway is still `read` (same incarnation, instance and desired generation) and `generation`
+   * is above it: after a restore of the table, an instance holds a generation above the restored
+   * one (app/status-reports.ts, docs/DECISIONS.md "A restored table heals"). False when anything
+   * changed since the read (the next report reads again).
+   */
+  raiseGeneration(
+    read: Pick<GatewayRecord, 'id' | 'createdAt' | 'instanceId' | 'desiredGeneration'>,
+    generation: number,
+  ): Promise<boolean>;
   /**
    * The VPCs the gateway's road-warrior configs reach changed (a peering of it became ACTIVE, or
    * left ACTIVE): `clientConfigChangedAt` gets a new mark (changeMark), so every config

@@ -10,6 +10,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { repository } from '../adapters/dynamodb';
+import { configStore } from '../adapters/s3';
 import { workflowEngine } from '../adapters/sfn';
 import { commandBus } from '../adapters/ssm';
 import { requestStatusReports, storeStatusReport } from '../app/status-reports';
@@ -44,7 +45,13 @@ async function route(event: RuleEvent, log: Logger): Promise<void> {
     case COMMAND_INVOCATION_CHANGED: {
       const invocation = invocationOf(event.detail);
       const result = await storeStatusReport(
-        { repository: repository(), commands: commandBus(), clock: clock(), workflows: workflowEngine() },
+        {
+          repository: repository(),
+          configStore: configStore(),
+          commands: commandBus(),
+          clock: clock(),
+          workflows: workflowEngine(),
+        },
         invocation,
       );
       if (!result.stored) {

@@ -4,6 +4,8 @@
  * dated and judged by the instance's own clock, and one made before the stored report changes
  * nothing. The real status-reports use case and `/status` on the in-memory repository.
  */
+
+import { configStore } from '../../lambdas/adapters/s3';
 import { gatewayStatus } from '../../lambdas/app/api/gateways';
 import type { CommandBus } from '../../lambdas/app/ports';
 import { storeStatusReport } from '../../lambdas/app/status-reports';
@@ -50,7 +52,13 @@ function storeRound(
     }),
   };
   return storeStatusReport(
-    { repository: bench.repository(), commands, clock: () => handledAt, workflows },
+    {
+      repository: bench.repository(),
+      configStore: configStore(),
+      commands,
+      clock: () => handledAt,
+      workflows,
+    },
     { commandId: round, instanceId: gateway.instanceId },
   );
 }

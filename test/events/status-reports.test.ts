@@ -6,6 +6,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
+import { configStore } from '../../lambdas/adapters/s3';
 import { activatePeering } from '../../lambdas/app/peering-workflow';
 import type { CommandBus } from '../../lambdas/app/ports';
 import { storeStatusReport } from '../../lambdas/app/status-reports';
@@ -86,7 +87,7 @@ describe('drift repair', () => {
       get: async () => ({ status: 'Success', output }),
     };
     return storeStatusReport(
-      { repository: bench.repository(), commands, clock: () => LATER, workflows },
+      { repository: bench.repository(), configStore: configStore(), commands, clock: () => LATER, workflows },
       {
         commandId: round,
         instanceId,
@@ -153,7 +154,13 @@ function storeReported(report: unknown, instanceId: string) {
     get: async () => ({ status: 'Success', output: JSON.stringify(report) }),
   };
   return storeStatusReport(
-    { repository: bench.repository(), commands, clock: () => LATER, workflows: new RecordingWorkflows() },
+    {
+      repository: bench.repository(),
+      configStore: configStore(),
+      commands,
+      clock: () => LATER,
+      workflows: new RecordingWorkflows(),
+    },
     { commandId: 'cmd-1', instanceId },
   );
 }
@@ -283,7 +290,13 @@ it('drops a report the repository cannot store now, and still throws any other e
     });
   const store = (error: Error) =>
     storeStatusReport(
-      { repository: failingWith(error), commands, clock: () => LATER, workflows: new RecordingWorkflows() },
+      {
+        repository: failingWith(error),
+        configStore: configStore(),
+        commands,
+        clock: () => LATER,
+        workflows: new RecordingWorkflows(),
+      },
       { commandId: 'cmd-1', instanceId: gateway.instanceId },
     );
 
@@ -321,7 +334,13 @@ it('drops a report the table refuses as too large, instead of throwing it into t
 
   // Act
   const outcome = await storeStatusReport(
-    { repository, commands, clock: () => LATER, workflows: new RecordingWorkflows() },
+    {
+      repository,
+      configStore: configStore(),
+      commands,
+      clock: () => LATER,
+      workflows: new RecordingWorkflows(),
+    },
     { commandId: 'cmd-1', instanceId: gateway.instanceId },
   );
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import { assembleGatewayScript, GATEWAY_SOURCE_DIR } from '../../gateway/assemble';
 import {
   commandParameterPatterns,
@@ -13,7 +14,12 @@ import {
   INSTALLED_SCRIPT,
 } from '../../lib/constructs/gateway-command-document';
 import { aslSubstitutionNames, PeeringStateMachine } from '../../lib/constructs/peering-state-machine';
-import { PeeringTable } from '../../lib/constructs/peering-table';
+import {
+  type CascadeTarget,
+  PeeringTable,
+  parseRestoredTable,
+  stackTable,
+} from '../../lib/constructs/peering-table';
 import { parseRemovalPolicy } from '../../lib/vpc-peering-stack';
 import { inlineFunction } from '../support/inline-function';
 
@@ -245,6 +251,76 @@ describe('PeeringTable', () => {
     // Assess: a retained table is deleted by nobody; a destroyed one (tests, local deploys) goes with its stack.
     const [table] = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table'));
     expect(table?.Properties.DeletionProtectionEnabled ?? false).toBe(protectedFromDeletion);
+  });
+});
+
+describe('the stack table, created or restored', () => {
+  const RESTORED = {
+    tableName: 'VpcPeering-Table-restored-1',
+    tableStreamArn:
+      'arn:aws:dynamodb:eu-west-1:123456789012:table/VpcPeering-Table-restored-1/stream/2026-12-06T00:00:00.000',
+  };
+
+  /** A stack holding the table `restored` chooses, its stream feeding an inline cascade function. */
+  function tableStack(restored?: typeof RESTORED) {
+    const stack = new Stack(new App(), 'Tables');
+    const table = stackTable(stack, RemovalPolicy.RETAIN, restored);
+    const fn = inlineFunction(stack, 'Cascade');
+    const cascade: CascadeTarget = {
+      addEventSource: (source) => fn.addEventSource(source),
+      serviceRole: fn.role as Role,
+    };
+    table.feedRemovedGateways(cascade, RemovalPolicy.RETAIN);
+    return { stack, table, template: Template.fromStack(stack) };
+  }
+
+  test('without the contexts, creates the table (stream, TTL, PITR, deletion protection) and feeds the cascade its stream', () => {
+    // Act
+    const { stack, table, template } = tableStack();
+
+    // Assess
+    const created = stack.getLogicalId((table as PeeringTable).node.defaultChild as never);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+      }),
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [created, 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+    });
+  });
+
+  test('with tableName and tableStreamArn, creates no table and binds the restored one: grants, stream, name', () => {
+    // Act
+    const { stack, table, template } = tableStack(RESTORED);
+
+    // Assess: the cascade reads the restored stream; grants cover the restored table and its indexes.
+    template.resourceCountIs('AWS::DynamoDB::Table', 0);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: RESTORED.tableStreamArn,
+      StartingPosition: 'TRIM_HORIZON',
+    });
+    template.resourceCountIs('AWS::SQS::Queue', 1);
+    expect(stack.resolve(table.tableName)).toBe(RESTORED.tableName);
+    expect(JSON.stringify(stack.resolve(table.accessResources))).toContain(
+      `table/${RESTORED.tableName}/index/`,
+    );
+  });
+
+  test('takes both contexts or neither, and a stream of that table only', () => {
+    // Assess
+    expect(parseRestoredTable(undefined, undefined)).toBeUndefined();
+    expect(parseRestoredTable(RESTORED.tableName, RESTORED.tableStreamArn)).toEqual(RESTORED);
+    expect(() => parseRestoredTable(RESTORED.tableName, undefined)).toThrow(/tableStreamArn must be/);
+    expect(() => parseRestoredTable(undefined, RESTORED.tableStreamArn)).toThrow(/tableName must be/);
+    expect(() => parseRestoredTable('other-table', RESTORED.tableStreamArn)).toThrow(
+      /tableStreamArn must be the stream ARN of table other-table/,
+    );
   });
 });
 

@@ -16,6 +16,7 @@ const ADAPTER_OF: Record<Access, string> = {
   'table-read': 'dynamodb',
   table: 'dynamodb',
   'status-store': 'dynamodb',
+  'generation-raise': 'dynamodb',
   'secrets-delete': 's3',
   'gateway-secrets-list': 's3',
   'preshared-keys-delete': 's3',

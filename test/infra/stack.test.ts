@@ -917,7 +917,7 @@ describe('least privilege', () => {
     }
   });
 
-  test('status-reports gets and puts items of the table alone: it never updates, deletes, queries or scans', () => {
+  test("status-reports gets and puts items of the table alone, and updates only a gateway item's desiredGeneration: it never deletes, queries or scans", () => {
     // Prepare
     const table = stack.getLogicalId(stack.table.node.defaultChild as never);
 
@@ -925,15 +925,24 @@ describe('least privilege', () => {
     const tableStatements = statementsOf('status-reports').filter((statement) =>
       [statement.Action].flat().some((action) => action.startsWith('dynamodb:')),
     );
+    const update = tableStatements.find((statement) => statement.Action === 'dynamodb:UpdateItem');
 
-    // Assess
+    // Assess: the update is the raise of a restored gateway's generation (app/status-reports.ts).
     expect(tableStatements.flatMap((statement) => [statement.Action].flat()).sort()).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
     ]);
     expect(tableStatements.map((statement) => statement.Resource)).toEqual([
       { 'Fn::GetAtt': [table, 'Arn'] },
+      { 'Fn::GetAtt': [table, 'Arn'] },
     ]);
+    expect(update?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['GW#*'] },
+      'ForAllValues:StringEquals': {
+        'dynamodb:Attributes': ['pk', 'sk', 'desiredGeneration', 'createdAt', 'instanceId'],
+      },
+    });
   });
 
   test('no function is allowed a wildcard action', () => {

@@ -2,13 +2,14 @@
  * Gateway tombstones on the table, where the Repository contract cannot look or stage: the
  * `cascadePending` mark's values, a tombstone written before the mark existed, and registrations
  * whose tombstone read is overtaken (by a delete of the live gateway, by the cascade marking it, by
- * a "Deleted" event stamping it again).
+ * a "Deleted" event stamping it again); its TTL (`expiresAt`), which the memory twin does not model.
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoGatewayStore } from '../../lambdas/adapters/dynamodb/gateway-store';
-import { type Key, keys } from '../../lambdas/adapters/dynamodb/items';
+import { epochSeconds, type Key, keys } from '../../lambdas/adapters/dynamodb/items';
 import type { Paging } from '../../lambdas/adapters/dynamodb/page-tokens';
 import { Table } from '../../lambdas/adapters/dynamodb/table';
+import { GATEWAY_TOMBSTONE_TTL_SECONDS } from '../../lambdas/app/ports';
 import { ConflictError } from '../../lambdas/core/errors';
 import { useDynamoDb } from '../support/dynamodb';
 import { gatewayRecord } from '../support/gateways';
@@ -202,5 +203,84 @@ describe('the cascade mark of a gateway tombstone', () => {
     await expect(registration).rejects.toEqual(new ConflictError('GATEWAY_BEING_DELETED'));
     expect(await db.repository().getGateway(gateway.id)).toBeUndefined();
     expect(await tombstoneOf(gateway.id)).toMatchObject({ lastGeneration: 2, cascadePending: true });
+  });
+});
+
+describe('the expiry of a gateway tombstone', () => {
+  /** A clock the test moves: the delete, the repeated delete and the cascade's end days apart. */
+  const clockAt = (start: string) => {
+    let now = new Date(start);
+    return { clock: () => now, set: (at: string) => (now = new Date(at)) };
+  };
+
+  it('has none while its cascade is pending, however often the id is deleted again, starts at the cascade end, then a repeated delete renews it', async () => {
+    // Prepare: a gateway deleted on day 0, deleted again (a redelivered event) on day 20, its
+    // cascade failing until day 45; deleted again on day 50.
+    const time = clockAt('2026-01-01T00:00:00.000Z');
+    const store = new DynamoGatewayStore(
+      new Table(db.documentClient(), db.tableName),
+      time.clock,
+      {} as Paging,
+    );
+    const gateway = gatewayRecord({ id: uniqueId('gw') });
+    await store.createGateway(gateway);
+
+    // Act
+    await store.deleteGateway(gateway.id);
+    const deleted = await tombstoneOf(gateway.id);
+    time.set('2026-01-21T00:00:00.000Z');
+    await store.deleteGateway(gateway.id, undefined, '2026-01-20T23:59:59.000Z');
+    const deletedAgain = await tombstoneOf(gateway.id);
+    time.set('2026-02-15T00:00:00.000Z');
+    await store.beginGatewayCascade(gateway.id, 0);
+    const rerun = await tombstoneOf(gateway.id);
+    await store.endGatewayCascade(gateway.id, 0);
+    const ended = await tombstoneOf(gateway.id);
+    time.set('2026-02-20T00:00:00.000Z');
+    await store.deleteGateway(gateway.id);
+    const deletedAfterEnd = await tombstoneOf(gateway.id);
+
+    // Assess
+    expect(deleted).toMatchObject({ cascadePending: true });
+    expect(deleted).not.toHaveProperty('expiresAt');
+    expect(deletedAgain).toMatchObject({
+      cascadePending: true,
+      deletingEventTime: '2026-01-20T23:59:59.000Z',
+    });
+    expect(deletedAgain).not.toHaveProperty('expiresAt');
+    expect(rerun).not.toHaveProperty('expiresAt');
+    expect(ended).toMatchObject({
+      cascadePending: false,
+      expiresAt: epochSeconds(new Date('2026-02-15T00:00:00.000Z')) + GATEWAY_TOMBSTONE_TTL_SECONDS,
+    });
+    expect(deletedAfterEnd).toMatchObject({
+      cascadePending: false,
+      lastGeneration: 0,
+      expiresAt: epochSeconds(new Date('2026-02-20T00:00:00.000Z')) + GATEWAY_TOMBSTONE_TTL_SECONDS,
+    });
+  });
+
+  it('is removed when the cascade marks a tombstone written before the mark', async () => {
+    // Prepare: a tombstone as deletes wrote it before the mark, with its TTL.
+    const gatewayId = uniqueId('gw');
+    await db.documentClient().send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: {
+          ...keys.tombstone(gatewayId),
+          entity: 'tombstone',
+          lastGeneration: 3,
+          expiresAt: 1_700_000_000,
+        },
+      }),
+    );
+
+    // Act
+    await db.repository().beginGatewayCascade(gatewayId, 3);
+
+    // Assess
+    const tombstone = await tombstoneOf(gatewayId);
+    expect(tombstone).toMatchObject({ cascadePending: true });
+    expect(tombstone).not.toHaveProperty('expiresAt');
   });
 });

@@ -17,7 +17,7 @@ import { storeStatusReport } from '../../lambdas/app/status-reports';
 import { ItemTooLargeError } from '../../lambdas/core/errors';
 import { boundedStatusReport, STATUS_REPORT_MAX_PEERS } from '../../lambdas/core/status';
 import { useDynamoDb } from '../support/dynamodb';
-import { RecordingWorkflows } from '../support/fakes';
+import { MemoryPublications, RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { everyGateway } from '../support/pages';
 import { roadWarrior, uniqueId } from '../support/records';
@@ -128,7 +128,7 @@ describe('gateway registry', () => {
     });
   });
 
-  it('keeps the tombstone of a deleted gateway for 30 days (the table TTL), with its last generation', async () => {
+  it('keeps the tombstone of a deleted gateway for 30 days after its cascade (the table TTL), with its last generation', async () => {
     // Prepare
     const now = new Date('2026-12-01T00:00:00.000Z');
     const repository = db.repository({ clock: () => now });
@@ -138,9 +138,11 @@ describe('gateway registry', () => {
 
     // Act
     await repository.deleteGateway(gateway.id);
+    await repository.endGatewayCascade(gateway.id, 1);
 
     // Assess: expiresAt is the TTL attribute of the table (built from the schema the stack uses:
-    // test/infra/stack.test.ts checks the template's).
+    // test/infra/stack.test.ts checks the template's); none while the cascade was pending
+    // (test/persistence/gateway-tombstones.test.ts).
     const { Item } = await db
       .documentClient()
       .send(new GetCommand({ TableName: db.tableName, Key: { pk: `TOMBSTONE#${gateway.id}`, sk: 'META' } }));
@@ -258,7 +260,13 @@ describe('status reports', () => {
 
     // Act
     const outcome = await storeStatusReport(
-      { repository: db.repository(), commands, clock: () => new Date(), workflows: new RecordingWorkflows() },
+      {
+        repository: db.repository(),
+        configStore: new MemoryPublications(),
+        commands,
+        clock: () => new Date(),
+        workflows: new RecordingWorkflows(),
+      },
       { commandId: 'round-1', instanceId: gateway.instanceId },
     );
 
@@ -280,7 +288,13 @@ describe('status reports', () => {
 
     // Act
     const outcome = await storeStatusReport(
-      { repository: db.repository(), commands, clock: () => new Date(), workflows: new RecordingWorkflows() },
+      {
+        repository: db.repository(),
+        configStore: new MemoryPublications(),
+        commands,
+        clock: () => new Date(),
+        workflows: new RecordingWorkflows(),
+      },
       { commandId: 'round-1', instanceId: 'i-0intruder' },
     );
 

@@ -41,6 +41,11 @@ export interface WorkflowBench {
   engine(wrap?: Partial<Record<string, (real: LambdaHandler) => LambdaHandler>>): LocalWorkflowEngine;
   /** Registers an ACTIVE gateway with a generated key pair. */
   gateway(overrides?: Partial<GatewayRecord>): Promise<GatewayRecord>;
+  /**
+   * The gateway's desired and applied generations as a point-in-time restore of the table leaves
+   * them: back at `generation`, while its host keeps what it applied (README "Restoring the table").
+   */
+  restoreTableTo(gatewayId: string, generation: number): void;
   /** Uses another command bus (the SSM adapter on a mocked client). */
   useCommands(commands: CommandBus): void;
   /** What the API's road-warrior routes take, on this bench and `workflows`. */
@@ -139,6 +144,13 @@ export function useWorkflowBench(): WorkflowBench {
       const { record } = await gatewayWithKey(defined(secrets), overrides);
       await new MemoryRepository({}, state).createGateway(record);
       return record;
+    },
+    restoreTableTo: (gatewayId, generation) => {
+      const stored = state.gateways.get(gatewayId);
+      const applied = state.applied.get(gatewayId);
+      if (!stored || !applied) throw new Error(`restoreTableTo: ${gatewayId} was never pushed`);
+      stored.record = { ...stored.record, desiredGeneration: generation };
+      state.applied.set(gatewayId, { ...applied, appliedGeneration: generation });
     },
     useCommands: (bus) => provideDependencies({ commands: bus }),
     apiDeps: (workflows) => ({

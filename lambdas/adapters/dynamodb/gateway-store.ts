@@ -17,7 +17,9 @@ import {
   deleteTombstoneAsRead,
   incarnationEndOf,
   restampTombstone,
+  TOMBSTONE_EXPIRY,
   TOMBSTONE_STAMP,
+  tombstoneExpiry,
   tombstoneStamp,
 } from './gateway-tombstones';
 import { type GatewayItem, gatewayItem, keys, SWEEP_INDEX_KEYS, toGatewayRecord } from './items';
@@ -182,7 +184,8 @@ export class DynamoGatewayStore implements GatewayStore {
 
   /**
    * Deletes the gateway item (its stream REMOVE starts the cascade) and, in the same transaction,
-   * writes its tombstone, kept for GATEWAY_TOMBSTONE_TTL_SECONDS (app/storage-ports.ts): no late or
+   * writes its tombstone, kept until GATEWAY_TOMBSTONE_TTL_SECONDS (app/storage-ports.ts) after its
+   * cascade ended (endGatewayCascade; no expiry while it is pending): no late or
    * redelivered upsert re-creates the gateway, and `lastGeneration` lets a registration of the id
    * continue above it. The tombstone is updated, never replaced: a repeated delete (a redelivered
    * event, a retried API call) finds no gateway and must leave the lastGeneration the first one wrote.
@@ -201,7 +204,7 @@ export class DynamoGatewayStore implements GatewayStore {
     deletingEventTime?: string,
   ): Promise<GatewayRecord | undefined> {
     return this.table.retrying('deleteGateway', async () => {
-      const stamp = tombstoneStamp(this.clock());
+      const deletedAt = this.clock();
       const old = await this.table.get(keys.gateway(id));
       const removed = old && toGatewayRecord(old);
       if (incarnation !== undefined && (removed?.createdAt ?? null) !== incarnation) {
@@ -211,7 +214,7 @@ export class DynamoGatewayStore implements GatewayStore {
         // Only while the id still holds no gateway: one registered since is not this delete's.
         const reasons = await this.table.transact([
           this.table.conditionCheck(keys.gateway(id), 'attribute_not_exists(pk)'),
-          await restampTombstone(this.table, id, stamp, deletingEventTime),
+          await restampTombstone(this.table, id, deletedAt, deletingEventTime),
         ]);
         return reasons ? AGAIN : undefined;
       }
@@ -219,7 +222,12 @@ export class DynamoGatewayStore implements GatewayStore {
       // pending cascade (createGateway removed it when registering above it, and only once no
       // cascade was pending).
       const input = cascadeInput(removed);
-      const removals = [...(deletingEventTime === undefined ? ['deletingEventTime'] : []), ...input.remove];
+      // No expiresAt while the cascade is pending (gateway-tombstones.ts TOMBSTONE_STAMP).
+      const removals = [
+        'expiresAt',
+        ...(deletingEventTime === undefined ? ['deletingEventTime'] : []),
+        ...input.remove,
+      ];
       const reasons = await this.table.transact([
         this.table.deleteItem(
           keys.gateway(id),
@@ -236,9 +244,9 @@ export class DynamoGatewayStore implements GatewayStore {
           // one. What it does not set it removes, should an older tombstone have held it.
           UpdateExpression: `${TOMBSTONE_STAMP}, lastGeneration = :generation, cascadePending = :pending, ${input.set}, ${SWEEP_SINCE_DELETED}${
             deletingEventTime === undefined ? '' : ', deletingEventTime = :eventTime'
-          }${removals.length === 0 ? '' : ` REMOVE ${removals.join(', ')}`}`,
+          } REMOVE ${removals.join(', ')}`,
           ExpressionAttributeValues: {
-            ...stamp,
+            ...tombstoneStamp(deletedAt),
             ...(deletingEventTime === undefined ? {} : { ':eventTime': deletingEventTime }),
             ':generation': removed.desiredGeneration,
             ':pending': true,
@@ -256,14 +264,15 @@ export class DynamoGatewayStore implements GatewayStore {
 
   /**
    * One conditional write on the tombstone: it names `generation` and no cascade of it ended. Sets
-   * the mark, so a tombstone written before the mark existed blocks registrations too from here on.
+   * the mark, so a tombstone written before the mark existed blocks registrations too from here on,
+   * and removes such a tombstone's expiry: a pending cascade never expires.
    * No tombstone (the id was registered again), another generation (deleted again since) or an
    * ended cascade: false.
    */
   async beginGatewayCascade(gatewayId: string, generation: number): Promise<boolean> {
     const attributes = await this.table.updateIfMatches({
       Key: keys.tombstone(gatewayId),
-      UpdateExpression: `SET cascadePending = :pending, ${SWEEP_SINCE_FIRST}`,
+      UpdateExpression: `SET cascadePending = :pending, ${SWEEP_SINCE_FIRST} REMOVE expiresAt`,
       ConditionExpression:
         'lastGeneration = :generation AND (cascadePending = :pending OR attribute_not_exists(cascadePending))',
       ExpressionAttributeValues: {
@@ -280,13 +289,21 @@ export class DynamoGatewayStore implements GatewayStore {
     return (await this.table.get(keys.tombstone(gatewayId)))?.cascadePending === true;
   }
 
-  /** false, not REMOVE: an ended cascade must stay apart from a tombstone older than the mark. */
+  /**
+   * false, not REMOVE: an ended cascade must stay apart from a tombstone older than the mark. The
+   * tombstone's expiry starts now, at the cascade's end (gateway-tombstones.ts TOMBSTONE_STAMP).
+   */
   async endGatewayCascade(gatewayId: string, generation: number): Promise<void> {
     await this.table.updateIfMatches({
       Key: keys.tombstone(gatewayId),
-      UpdateExpression: `SET cascadePending = :ended REMOVE ${SWEEP_INDEX_KEYS.join(', ')}`,
+      UpdateExpression: `SET cascadePending = :ended, ${TOMBSTONE_EXPIRY} REMOVE ${SWEEP_INDEX_KEYS.join(', ')}`,
       ConditionExpression: 'lastGeneration = :generation AND cascadePending = :pending',
-      ExpressionAttributeValues: { ':generation': generation, ':pending': true, ':ended': false },
+      ExpressionAttributeValues: {
+        ':generation': generation,
+        ':pending': true,
+        ':ended': false,
+        ...tombstoneExpiry(this.clock()),
+      },
     });
   }
 
@@ -349,6 +366,27 @@ export class DynamoGatewayStore implements GatewayStore {
       ReturnValues: 'UPDATED_NEW',
     });
     return attributes && Number(attributes.desiredGeneration);
+  }
+
+  /** One attribute, desiredGeneration, and only over what was read (GatewayStore.raiseGeneration). */
+  async raiseGeneration(
+    read: Pick<GatewayRecord, 'id' | 'createdAt' | 'instanceId' | 'desiredGeneration'>,
+    generation: number,
+  ): Promise<boolean> {
+    if (!(generation > read.desiredGeneration)) return false;
+    const attributes = await this.table.updateIfMatches({
+      Key: keys.gateway(read.id),
+      UpdateExpression: 'SET desiredGeneration = :raised',
+      ConditionExpression:
+        'desiredGeneration = :read AND createdAt = :createdAt AND instanceId = :instanceId',
+      ExpressionAttributeValues: {
+        ':raised': generation,
+        ':read': read.desiredGeneration,
+        ':createdAt': read.createdAt,
+        ':instanceId': read.instanceId,
+      },
+    });
+    return attributes !== undefined;
   }
 
   /** One attribute of the gateway item; the stream's MODIFY is dropped by the cascade's filter. */

@@ -8,14 +8,26 @@ import { incarnationEnd, laterTime } from '../../core/event-times';
 import { epochSeconds, keys } from './items';
 import type { Item, Table, TransactItem } from './table';
 
-/** The tombstone's own attributes, set without replacing the item: its lastGeneration stays. */
-export const TOMBSTONE_STAMP = 'SET entity = :entity, deletedAt = :deletedAt, expiresAt = :expiresAt';
+/**
+ * The tombstone's own attributes, set without replacing the item: its lastGeneration stays. Its
+ * expiry is not among them: a tombstone whose cascade is pending never expires (TTL would take the
+ * pending work and its sweep keys with it), so the expiry is set only on one with no cascade
+ * pending (TOMBSTONE_EXPIRY), and counted from the cascade's end (endGatewayCascade).
+ */
+export const TOMBSTONE_STAMP = 'SET entity = :entity, deletedAt = :deletedAt';
 
-/** TOMBSTONE_STAMP's values for a deletion at `deletedAt`, kept for GATEWAY_TOMBSTONE_TTL_SECONDS. */
+/** TOMBSTONE_STAMP's values for a deletion at `deletedAt`. */
 export const tombstoneStamp = (deletedAt: Date): Record<string, unknown> => ({
   ':entity': 'tombstone',
   ':deletedAt': deletedAt.toISOString(),
-  ':expiresAt': epochSeconds(deletedAt) + GATEWAY_TOMBSTONE_TTL_SECONDS,
+});
+
+/** Sets the tombstone's TTL (tombstoneExpiry), only ever on one whose cascade is not pending. */
+export const TOMBSTONE_EXPIRY = 'expiresAt = :expiresAt';
+
+/** TOMBSTONE_EXPIRY's value: GATEWAY_TOMBSTONE_TTL_SECONDS after `from`. */
+export const tombstoneExpiry = (from: Date): Record<string, unknown> => ({
+  ':expiresAt': epochSeconds(from) + GATEWAY_TOMBSTONE_TTL_SECONDS,
 });
 
 /**
@@ -62,29 +74,40 @@ export function deleteTombstoneAsRead(
 
 /**
  * The stamp of an id that holds no gateway (deleted already: a redelivered "Deleted", a retry).
- * Its deletingEventTime becomes the later of the one kept and this one, written only over the one
- * read (else the transaction fails and the deletion reads again).
+ * Its deletingEventTime becomes the later of the one kept and this one, and its expiry is renewed
+ * from `deletedAt` unless its cascade is pending (then it has none: TOMBSTONE_STAMP), both written
+ * only over what was read (else the transaction fails and the deletion reads again).
  */
 export async function restampTombstone(
   table: Table,
   gatewayId: string,
-  stamp: Record<string, unknown>,
+  deletedAt: Date,
   deletingEventTime: string | undefined,
 ): Promise<TransactItem> {
   const Key = keys.tombstone(gatewayId);
-  if (deletingEventTime === undefined) {
-    return table.updateItem({ Key, UpdateExpression: TOMBSTONE_STAMP, ExpressionAttributeValues: stamp });
-  }
-  const kept = timeOf((await table.get(Key))?.deletingEventTime);
+  const read = await table.get(Key);
+  const pending = read?.cascadePending === true;
+  const kept = timeOf(read?.deletingEventTime);
+  const eventTime = deletingEventTime === undefined ? undefined : laterTime(kept, deletingEventTime);
+  const sets = [
+    ...(pending ? [] : [TOMBSTONE_EXPIRY]),
+    ...(eventTime === undefined ? [] : ['deletingEventTime = :eventTime']),
+  ];
+  const conditions = [
+    pending ? 'cascadePending = :pending' : CASCADE_NOT_PENDING,
+    ...(eventTime === undefined
+      ? []
+      : [kept === undefined ? 'attribute_not_exists(deletingEventTime)' : 'deletingEventTime = :kept']),
+  ];
   return table.updateItem({
     Key,
-    UpdateExpression: `${TOMBSTONE_STAMP}, deletingEventTime = :eventTime`,
-    ConditionExpression:
-      kept === undefined ? 'attribute_not_exists(deletingEventTime)' : 'deletingEventTime = :kept',
+    UpdateExpression: [TOMBSTONE_STAMP, ...sets].join(', '),
+    ConditionExpression: conditions.join(' AND '),
     ExpressionAttributeValues: {
-      ...stamp,
-      ':eventTime': laterTime(kept, deletingEventTime),
-      ...(kept === undefined ? {} : { ':kept': kept }),
+      ...tombstoneStamp(deletedAt),
+      ...(pending ? { ':pending': true } : { ...tombstoneExpiry(deletedAt), ':ended': false }),
+      ...(eventTime === undefined ? {} : { ':eventTime': eventTime }),
+      ...(eventTime === undefined || kept === undefined ? {} : { ':kept': kept }),
     },
   });
 }

@@ -112,6 +112,8 @@ export class DynamoRepository implements Repository {
   deferPeerWalk: Repository['deferPeerWalk'] = (gatewayId, owedSince, until) =>
     this.gateways.deferPeerWalk(gatewayId, owedSince, until);
   bumpGeneration: Repository['bumpGeneration'] = (gatewayId) => this.gateways.bumpGeneration(gatewayId);
+  raiseGeneration: Repository['raiseGeneration'] = (read, generation) =>
+    this.gateways.raiseGeneration(read, generation);
   markClientConfigChanged: Repository['markClientConfigChanged'] = (gatewayId) =>
     this.gateways.markClientConfigChanged(gatewayId);
   beginGatewayCascade: Repository['beginGatewayCascade'] = (gatewayId, generation) =>

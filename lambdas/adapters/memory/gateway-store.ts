@@ -177,6 +177,20 @@ export class MemoryGatewayStore extends MemoryStore {
     return stored.record.desiredGeneration;
   }
 
+  async raiseGeneration(
+    read: Pick<GatewayRecord, 'id' | 'createdAt' | 'instanceId' | 'desiredGeneration'>,
+    generation: number,
+  ): Promise<boolean> {
+    const stored = this.gateways.get(read.id)?.record;
+    const same =
+      stored?.createdAt === read.createdAt &&
+      stored.instanceId === read.instanceId &&
+      stored.desiredGeneration === read.desiredGeneration;
+    if (!same || !(generation > read.desiredGeneration)) return false;
+    stored.desiredGeneration = generation;
+    return true;
+  }
+
   async markClientConfigChanged(gatewayId: string): Promise<void> {
     const stored = this.gateways.get(gatewayId);
     if (stored) stored.record.clientConfigChangedAt = changeMark(this.clock());

@@ -75,6 +75,8 @@ export class MemoryRepository implements Repository {
   deferPeerWalk: Repository['deferPeerWalk'] = (gatewayId, owedSince, until) =>
     this.gateways.deferPeerWalk(gatewayId, owedSince, until);
   bumpGeneration: Repository['bumpGeneration'] = (gatewayId) => this.gateways.bumpGeneration(gatewayId);
+  raiseGeneration: Repository['raiseGeneration'] = (read, generation) =>
+    this.gateways.raiseGeneration(read, generation);
   markClientConfigChanged: Repository['markClientConfigChanged'] = (gatewayId) =>
     this.gateways.markClientConfigChanged(gatewayId);
 

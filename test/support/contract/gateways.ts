@@ -267,6 +267,28 @@ export function gatewaysContract({ repo }: ContractContext): void {
       expect(gone).toBeUndefined();
     });
 
+    it('raises the generation only over the gateway as read, and only upwards', async () => {
+      // Prepare: read at generation 1; a change bumps it to 2 after a second read.
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+      await repo().bumpGeneration(gateway.id);
+      const read = { ...gateway, desiredGeneration: 1 };
+
+      // Act
+      const raised = await repo().raiseGeneration(read, 4);
+      const overStale = await repo().raiseGeneration(read, 9);
+      const downwards = await repo().raiseGeneration({ ...gateway, desiredGeneration: 4 }, 3);
+      const otherInstance = await repo().raiseGeneration(
+        { ...gateway, instanceId: 'i-other', desiredGeneration: 4 },
+        6,
+      );
+      const gone = await repo().raiseGeneration({ ...gatewayRecord(), desiredGeneration: 0 }, 2);
+
+      // Assess
+      expect([raised, overStale, downwards, otherInstance, gone]).toEqual([true, false, false, false, false]);
+      expect(await repo().getGateway(gateway.id)).toEqual({ ...gateway, desiredGeneration: 4 });
+    });
+
     it("marks a gateway's road-warrior configs changed, anew each time; creates no gone gateway", async () => {
       // Prepare: a gateway with a mark of its own (an earlier key or endpoint change), one deleted.
       const gateway = gatewayRecord({ clientConfigChangedAt: '2026-12-05T10:00:00.000Z' });

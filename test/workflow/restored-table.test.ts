@@ -1,0 +1,122 @@
+/**
+ * A point-in-time restore of the table (README "Restoring the table"): a gateway's desired and
+ * applied generations go back, its host keeps the generation it applied. Its next periodic report,
+ * stored as the status-reports handler stores it, raises the desired generation above the host's
+ * when the control plane's document of that generation proves it (app/status-reports.ts
+ * healRestored), and the push it starts succeeds, on the real ASL and the real gateway script
+ * (files hosts). A claim with no such document is still dropped.
+ */
+import { configStore } from '../../lambdas/adapters/s3';
+import type { CommandBus } from '../../lambdas/app/ports';
+import { storeStatusReport } from '../../lambdas/app/status-reports';
+import type { GatewayRecord } from '../../lambdas/core/types';
+import { RecordingWorkflows } from '../support/fakes';
+import { captureLogLines } from '../support/log-lines';
+import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
+
+const bench = useWorkflowBench();
+
+/** Pushes `gateway` through generations 1..`through`, each applied by its host. */
+async function pushedThrough(gateway: GatewayRecord, through: number): Promise<void> {
+  for (let generation = 1; generation <= through; generation++) {
+    await bench.repository().bumpGeneration(gateway.id);
+    const run = await runToEnd(bench.engine(), 'push-gateway', `push-${gateway.id}-${generation}`, {
+      gatewayId: gateway.id,
+    });
+    expect(run.status).toBe('SUCCEEDED');
+  }
+}
+
+/** Stores, as the report round `round` of `instanceId`, a finished invocation whose output is `output`. */
+function storeReport(workflows: RecordingWorkflows, instanceId: string, round: string, output: string) {
+  const commands: CommandBus = {
+    send: async () => 'unused',
+    teardown: async () => 'unused',
+    requestReports: async () => round,
+    get: async () => ({ status: 'Success', output }),
+  };
+  return storeStatusReport(
+    {
+      repository: bench.repository(),
+      configStore: configStore(),
+      commands,
+      clock: () => new Date(),
+      workflows,
+    },
+    { commandId: round, instanceId },
+  );
+}
+
+it("raises a restored gateway's generation above its host's on the host's next report, and its push then succeeds", async () => {
+  // Prepare: the host applied 3; the table is restored to 1; a change after the restore makes 2,
+  // whose push the host finds stale (it holds 3) and so fails (app/push.ts plausiblyApplied).
+  const gateway = await bench.gateway();
+  await pushedThrough(gateway, 3);
+  bench.restoreTableTo(gateway.id, 1);
+  await bench.repository().bumpGeneration(gateway.id);
+  const before = await runToEnd(bench.engine(), 'push-gateway', `push-${gateway.id}-r2`, {
+    gatewayId: gateway.id,
+  });
+  const report = await bench.hosts().runReport(gateway.instanceId);
+  const workflows = new RecordingWorkflows();
+
+  // Act: the host's periodic report, then the push it started.
+  let stored: Awaited<ReturnType<typeof storeReport>> | undefined;
+  const lines = await captureLogLines(async () => {
+    stored = await storeReport(workflows, gateway.instanceId, 'round-1', report.stdout);
+  });
+  const raised = await bench.repository().getGateway(gateway.id);
+  const start = workflows.starts[0];
+  const repair = start && (await runToEnd(bench.engine(), start.workflow, start.name, start.input));
+  const warnings = lines.filter((line) => line.level === 'WARN');
+
+  // Assess
+  expect(before.status).toBe('FAILED');
+  expect(stored).toMatchObject({ stored: true, repair: { gatewayId: gateway.id, generation: 4 } });
+  expect(raised?.desiredGeneration).toBe(4);
+  expect(workflows.starts).toHaveLength(1);
+  expect(repair?.status).toBe('SUCCEEDED');
+  expect((await bench.repository().getAppliedGeneration(gateway.id))?.appliedGeneration).toBe(4);
+  expect(warnings).toEqual([
+    expect.objectContaining({
+      message: 'Gateway instance ahead of a restored table: desired generation raised above it',
+      gatewayId: gateway.id,
+      desiredGeneration: 2,
+      reportedGeneration: 3,
+      raisedTo: 4,
+    }),
+  ]);
+}, 120_000);
+
+it('still drops a claim above the desired generation that no document of the control plane backs', async () => {
+  // Prepare: the host applied 1; it claims 5, which the control plane never published.
+  const gateway = await bench.gateway();
+  await pushedThrough(gateway, 1);
+  const claim = JSON.stringify({ gatewayId: gateway.id, appliedGeneration: 5, mode: 'files', peers: [] });
+  const workflows = new RecordingWorkflows();
+
+  // Act
+  const stored = await storeReport(workflows, gateway.instanceId, 'round-1', claim);
+
+  // Assess
+  expect(stored).toEqual({ stored: false, reason: 'ahead-of-desired' });
+  expect((await bench.repository().getGateway(gateway.id))?.desiredGeneration).toBe(1);
+  expect(workflows.starts).toEqual([]);
+}, 120_000);
+
+it("drops another instance's claim above the desired generation, even one a document backs", async () => {
+  // Prepare: the host applied 3, the table is restored to 1; another instance reports 3 for it.
+  const gateway = await bench.gateway();
+  await pushedThrough(gateway, 3);
+  bench.restoreTableTo(gateway.id, 1);
+  const claim = JSON.stringify({ gatewayId: gateway.id, appliedGeneration: 3, mode: 'files', peers: [] });
+  const workflows = new RecordingWorkflows();
+
+  // Act
+  const stored = await storeReport(workflows, 'i-0intruder', 'round-1', claim);
+
+  // Assess
+  expect(stored).toEqual({ stored: false, reason: 'wrong-instance' });
+  expect((await bench.repository().getGateway(gateway.id))?.desiredGeneration).toBe(1);
+  expect(workflows.starts).toEqual([]);
+}, 120_000);
