@@ -6,7 +6,7 @@ import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/rep
 import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
-import { MemoryPublications, PacedWorkflows, RecordingCommands } from '../support/fakes';
+import { MemoryPublications, MemorySecrets, PacedWorkflows, RecordingCommands } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { publicKeyOf, uniqueId } from '../support/records';
 
@@ -39,6 +39,7 @@ async function deliver(
       workflows: new PacedWorkflows(),
       configStore: publications,
       instanceSecrets: publications,
+      secrets: new MemorySecrets(),
       commands: new RecordingCommands(),
     },
     toPublicGateway(gateway),

@@ -49,6 +49,7 @@ describe('events of an earlier incarnation delivered after the id was registered
       workflows: new RecordingWorkflows(),
       configStore: publications,
       instanceSecrets: publications,
+      secrets: new MemorySecrets(),
       commands,
     });
   });

@@ -15,7 +15,7 @@ import { handler } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
 import { busEvent } from '../support/events';
-import { MemoryPublications, PacedWorkflows, RecordingCommands } from '../support/fakes';
+import { MemoryPublications, MemorySecrets, PacedWorkflows, RecordingCommands } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, publicKeyOf, roadWarrior, uniqueId } from '../support/records';
 
@@ -42,6 +42,7 @@ describe('an Updated event moving a gateway endpoint', () => {
       workflows,
       configStore: publications,
       instanceSecrets: publications,
+      secrets: new MemorySecrets(),
       commands: new RecordingCommands(),
     });
   });

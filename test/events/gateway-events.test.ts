@@ -7,7 +7,7 @@ import { handler } from '../../lambdas/handlers/gateway-events';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_DELETED, GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
 import { busEvent } from '../support/events';
-import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 
 const state = new MemoryState();
@@ -31,6 +31,7 @@ describe('gateway-events handler', () => {
       workflows: new RecordingWorkflows(),
       configStore: publications,
       instanceSecrets: publications,
+      secrets: new MemorySecrets(),
       commands: new RecordingCommands(),
     });
   });

@@ -10,7 +10,7 @@ import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
 import { ValidationError } from '../../lambdas/core/errors';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
-import { MemoryPublications, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
 import { fixtureKeyPair, gatewayRecord } from '../support/gateways';
 import { newPeering } from '../support/records';
 
@@ -28,6 +28,7 @@ const deps = () => ({
   commands,
   configStore: publications,
   instanceSecrets: publications,
+  secrets: new MemorySecrets(),
 });
 
 beforeEach(() => {
