@@ -32,7 +32,8 @@ import { acknowledgeWildcardResource } from './nag';
  * desiredGeneration alone (status-reports, after a restore of the table: app/status-reports.ts
  * healRestored); `secrets-delete`: deleting secret objects (clean-up only);
  * `gateway-secrets-list`: listing a deleted gateway's secret folder, to delete its keys a thousand at
- * a time; `preshared-keys-delete`: deleting peerings' preshared keys only; `preshared-keys-write`:
+ * a time; `preshared-keys-list`: listing a deleted peering's folder, every key it had (a move gives
+ * it a new one each time); `preshared-keys-delete`: deleting peerings' preshared keys only; `preshared-keys-write`:
  * creating them too, with the key encrypting them; `secrets`: creating, deleting and reading back
  * decrypted gateway and road-warrior private keys only (only the api, which registers gateways and serves key
  * downloads; it never touches a preshared key); `deliver-secrets`: copying a gateway's own key
@@ -55,6 +56,7 @@ export type Access =
   | 'generation-raise'
   | 'secrets-delete'
   | 'gateway-secrets-list'
+  | 'preshared-keys-list'
   | 'preshared-keys-delete'
   | 'preshared-keys-write'
   | 'secrets'
@@ -79,9 +81,17 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
     'workflow:delete-peering',
     'workflow:push-gateway',
   ],
-  // A gateway moved to another instance: the old one's documents and copies go, and it is torn down.
-  // Its changes start pushes only (app/gateway-lifecycle.ts); a deletion goes through the cascade.
-  'gateway-events': ['table', 'workflow:push-gateway', 'published-delete', 'teardown-commands'],
+  // A gateway moved to another instance: the old one's documents and copies go, it is torn down, and
+  // each peering gets a new preshared key (app/preshared-key-rotation.ts: written, the old one
+  // deleted, never read). Its changes start pushes only (app/gateway-lifecycle.ts); a deletion goes
+  // through the cascade.
+  'gateway-events': [
+    'table',
+    'workflow:push-gateway',
+    'published-delete',
+    'teardown-commands',
+    'preshared-keys-write',
+  ],
   // A deleted gateway's peerings are deleted (app/gateway-cascade.ts), nothing else started.
   cascade: [
     'table',
@@ -102,11 +112,13 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
     'workflow:push-gateway',
   ],
   // Re-drives stalled creates and deletes (app/sweeper.ts), pending cascades (delete-peering) and
-  // owed peer walks (push-gateway: app/gateway-lifecycle.ts finishOwedWalk).
+  // owed peer walks (push-gateway: app/gateway-lifecycle.ts finishOwedWalk, which resumes a move's
+  // preshared key rotation: preshared-keys-write).
   sweeper: [
     'table',
     'secrets-delete',
     'gateway-secrets-list',
+    'preshared-keys-write',
     'workflow:create-peering',
     'workflow:delete-peering',
     'workflow:push-gateway',
@@ -121,7 +133,7 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   activate: ['table', 'audit'],
   compensate: ['table', 'audit'],
   detach: ['table'],
-  release: ['table', 'preshared-keys-delete', 'audit'],
+  release: ['table', 'preshared-keys-delete', 'preshared-keys-list', 'audit'],
 };
 
 /** Transactions need no actions of their own: IAM checks each item's Put/Update/Delete/ConditionCheck. */
@@ -184,7 +196,10 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
     secretsBucket.arnForObjects(`${SECRETS_PREFIX}${name.replace(/^\//, '')}`);
   const gatewayKeys = secretObjectsNamed(secretNames.gatewayPrivateKey('*'));
   const roadWarriorKeys = secretObjectsNamed(secretNames.roadWarriorPrivateKey('*', '*', '*'));
-  const presharedKeys = secretObjectsNamed(secretNames.presharedKey('*'));
+  // `psk` and every rotated `psk-<rotation>` (app/secret-names.ts), nothing else of a peering folder.
+  const presharedKeys = secretObjectsNamed(`${secretNames.peeringFolder('*')}psk*`);
+  // The listing prefix of a peering's folder (S3SecretStore.deleteUnder): `secrets/<prefix>/peerings/*/`.
+  const peeringFolders = `${SECRETS_PREFIX}${secretNames.peeringFolder('*').replace(/^\//, '')}`;
   // The listing prefix of a gateway's folder (S3SecretStore.deleteUnder): `secrets/<prefix>/gateways/*/`.
   const gatewayFolders = `${SECRETS_PREFIX}${secretNames.gatewayFolder('*').replace(/^\//, '')}`;
   const deliveredObjects = secretsBucket.arnForObjects(`${DELIVERED_SECRETS_PREFIX}*`);
@@ -270,6 +285,15 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
           actions: ['s3:ListBucket'],
           resources: [secretsBucket.bucketArn],
           conditions: { StringLike: { 's3:prefix': [gatewayFolders] } },
+        }),
+      ),
+    // Only a peering's folder (its keys), never a gateway's.
+    'preshared-keys-list': (fn) =>
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [secretsBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [peeringFolders] } },
         }),
       ),
     // A peering's key only (app/peering-workflow.ts): never a gateway's or a road-warrior's.

@@ -21,11 +21,16 @@ def secret: . == null or (type == "string" and test("^\($secret)$"));
 def prefix_ok: test("^[A-Za-z0-9_.-]+$");
 def own_key($gw): . == null or (type == "string" and startswith("/")
   and (ltrimstr("/") | split("/") | length == 4 and (.[0] | prefix_ok) and .[1:] == ["gateways", $gw, "private-key"]));
+# `psk`, or `psk-` and 16 lowercase hex characters once a move rotated it (no regex: one per peer
+# would be compiled per peer).
+def psk_leaf: . == "psk" or (startswith("psk-") and length == 20
+  and (.[4:] | explode | all(.[]; (. >= 48 and . <= 57) or (. >= 97 and . <= 102))));
 def own_psk: .presharedKeyParam == null or (
   (.name | type == "string" and startswith("vpc-peering-"))
   and ((.name | ltrimstr("vpc-peering-")) as $pid
     | .presharedKeyParam | type == "string" and startswith("/")
-      and (ltrimstr("/") | split("/") | length == 4 and (.[0] | prefix_ok) and .[1:] == ["peerings", $pid, "psk"])));
+      and (ltrimstr("/") | split("/") | length == 4 and (.[0] | prefix_ok) and .[1:3] == ["peerings", $pid]
+        and (.[3] | psk_leaf))));
 # One regex over a whole list: jq 1.6 compiles the regex of every test() call, which dominates the
 # cost at 1000 peers. Items are strings without a newline, so the joined lines are the items.
 def all_match($re):

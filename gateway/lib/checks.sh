@@ -175,8 +175,9 @@ check_ruleset() {
 }
 
 # True when preshared key name $2 of peer entry $1 is its own peering's (or there is none): the
-# delta path's twin of the jq pass's own_psk (the same rule as core/secret-scope.ts).
+# delta path's twin of the jq pass's own_psk (the same rule as core/secret-scope.ts): `psk`, or
+# `psk-<16 hex>` once a move rotated it.
 own_psk() {
   [[ -z $2 ]] && return 0
-  [[ $1 == vpc-peering-* && $2 =~ ^/[A-Za-z0-9_.-]+/peerings/([^/]+)/psk$ && ${BASH_REMATCH[1]} == "${1#vpc-peering-}" ]]
+  [[ $1 == vpc-peering-* && $2 =~ ^/[A-Za-z0-9_.-]+/peerings/([^/]+)/psk(-[0-9a-f]{16})?$ && ${BASH_REMATCH[1]} == "${1#vpc-peering-}" ]]
 }

@@ -23,6 +23,7 @@ import { finishMove, type MoveDeps, retireBeforeMove } from './instance-move';
 import { changeMark } from './new-records';
 import type { PeerFanoutDeps } from './peer-fanout';
 import { type Dependencies, GATEWAY_TOMBSTONE_TTL_SECONDS } from './ports';
+import { moveRotation } from './preshared-key-rotation';
 import { type PushRun, startGatewayPush } from './push-runs';
 
 /**
@@ -105,7 +106,7 @@ function refuseOutlived(gatewayId: string, eventTime: string, now: string): void
 const ADDRESSING_FIELDS = ['ownerId', 'vpcId', 'vpcCidr', 'tunnelSubnet', 'tunnelIp'] as const;
 
 export type UpdateDeps = MoveDeps &
-  Pick<Dependencies, 'clock'> &
+  Pick<Dependencies, 'clock' | 'secrets'> &
   Pick<UpdateLeaseDeps, 'wait'> &
   Pick<PeerFanoutDeps, 'peerFanoutStartsPerSecond'>;
 
@@ -271,12 +272,19 @@ async function applyUpdate(
   // Before the upsert, so a redelivery after a crash still sees the move and repeats it.
   if (move) await retireBeforeMove(d, record.id, move, existing?.unfinishedMove, record.instanceId);
   const stored = await d.repository.upsertGateway(move ? { ...record, unfinishedMove: move } : record);
+  // This update's move, or one whose run stopped after its registry write (the mark kept): every
+  // peering gets a new preshared key in the walk, which only pushes rendered after the registry
+  // write can name, and those go to the new instance (docs/DECISIONS.md, "A move rotates the moved
+  // gateway's preshared keys").
+  const unfinished = stored.unfinishedMove;
+  const rotation = unfinished === undefined ? undefined : moveRotation(record.id, unfinished);
   // The peers are listed once the registry holds the change, so none is missed: a peering committed
   // before the listing is in it, and one that copied the old key or endpoint and commits after it
   // fails Allocate's check (the registry no longer holds them) and copies the new ones.
-  const pushes = peersHoldChange ? await repushToPeers(d, record, await peeringPeersOf(d, record.id)) : [];
-  // This update's move, or one whose run stopped after its registry write (the mark kept).
-  const unfinished = stored.unfinishedMove;
+  const pushes =
+    peersHoldChange || rotation !== undefined
+      ? await repushToPeers(d, stored, await peeringPeersOf(d, record.id), rotation)
+      : [];
   if (unfinished !== undefined) {
     pushes.push(await finishMove(d, stored, unfinished));
   } else if (ownGeneration !== undefined || existing?.peerWalkOwedSince !== undefined) {

@@ -1,7 +1,8 @@
 /**
  * What a gateway update gives its peer gateways (app/gateway-lifecycle.ts): each one's entry for the
  * gateway gets its endpoint and public key, and a new key held on either side refuses the update
- * first (docs/DECISIONS.md, "A gateway's new public key reaches its peer gateways").
+ * first (docs/DECISIONS.md, "A gateway's new public key reaches its peer gateways"); after a move,
+ * each peering a new preshared key (preshared-key-rotation.ts).
  */
 import { remotePeerAllowedIps, routedPrefixes, routesOwnTransport } from '../core/checks';
 import { ValidationError } from '../core/errors';
@@ -10,10 +11,11 @@ import { settleEach } from '../shared/bounded';
 import { logger } from '../shared/logger';
 import { type PeerFanoutDeps, settleEachPaced } from './peer-fanout';
 import type { Dependencies } from './ports';
+import { rotatePresharedKey } from './preshared-key-rotation';
 import { keyHoldersOn } from './public-key-holders';
 import { type PushRun, startGatewayPush } from './push-runs';
 
-type WalkDeps = Pick<Dependencies, 'repository' | 'workflows'> & PeerFanoutDeps;
+type WalkDeps = Pick<Dependencies, 'repository' | 'workflows' | 'secrets'> & PeerFanoutDeps;
 
 /**
  * Peer gateways rewritten at once by an update: one rewrite is a transaction and a StartExecution,
@@ -42,24 +44,29 @@ export async function peeringPeersOf(
 }
 
 /**
- * Gives each peer gateway's entry for `gateway` its endpoint and public key, and starts that
- * peer's push at the generation holding the change, a bounded number of peers at a time (a hub
- * has thousands, and the event's Lambda a timeout) at the fan-out's start rate (peer-fanout.ts:
- * 1,000 peers in ~40 s by default, inside the event function's 60 s). One peer's failure stops none
- * of the others; the first one is then thrown, for the event's retry to redo the walk (each rewrite
- * is idempotent, and the execution names dedupe the starts).
+ * Gives each peer gateway's entry for `gateway` its endpoint and public key and, with `rotation`
+ * (a move's: preshared-key-rotation.ts), the peering a new preshared key on both its entries, and
+ * starts that peer's push at the generation holding the change, a bounded number of peers at a time
+ * (a hub has thousands, and the event's Lambda a timeout) at the fan-out's start rate
+ * (peer-fanout.ts: 1,000 peers in ~40 s by default, inside the event function's 60 s). One peer's
+ * failure stops none of the others; the first one is then thrown, for the event's retry to redo the
+ * walk (each rewrite is idempotent, and the execution names dedupe the starts).
  */
 export async function repushToPeers(
   d: WalkDeps,
   gateway: GatewayRecord,
   peerings: readonly PeeringPeer[],
+  rotation?: string,
 ): Promise<PushRun[]> {
   const remote = { endpoint: endpointOf(gateway), publicKey: gateway.publicKey };
   const runs: PushRun[] = [];
   const failures = await settleEachPaced(d, peerings, PEER_REWRITES_IN_FLIGHT, async (peer) => {
     // Both sides of a peering name their peer entry alike (peeringPeerName).
-    const generation = await d.repository.updateRemotePeer(peer.remoteGatewayId, peer.name, remote);
+    let generation = await d.repository.updateRemotePeer(peer.remoteGatewayId, peer.name, remote);
     // Undefined: the remote side is gone, its peering is being deleted.
+    if (generation !== undefined && rotation !== undefined) {
+      generation = await rotatePresharedKey(d, gateway, peer, rotation);
+    }
     if (generation !== undefined) runs.push(await startGatewayPush(d, peer.remoteGatewayId, generation));
   });
   const [first] = failures;

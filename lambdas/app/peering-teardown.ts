@@ -118,7 +118,8 @@ export async function releasePeering(
     return;
   }
   await d.repository.releasePeering(input.peeringId, { deleteRecord: false });
-  await d.secrets.delete(d.secrets.names.presharedKey(input.peeringId));
+  // Every key the peering ever had: a move gives it a new name each time (preshared-key-rotation.ts).
+  await d.secrets.deleteUnder(d.secrets.names.peeringFolder(input.peeringId));
   if (!input.deleteRecord) {
     // Last: until here a FAILED peering is the sweep's work, should this release never end.
     await d.repository.markPeeringReleased(input.peeringId);

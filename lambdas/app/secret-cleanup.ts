@@ -1,9 +1,10 @@
 /**
  * Road-warrior keys that nothing may hold any more (docs/DECISIONS.md, "Hardening", Revocation): a
- * revoked peer's, and one generated for an add that failed. Each is recorded before the step that
- * could leave it behind (the removal; the key's creation), so a delete that fails, or never runs
- * because the request died, is done by the sweep. A failed delete never blocks the push. Logs
- * carry secret names only, never values.
+ * revoked peer's, and one generated for an add that failed; and a peering's preshared key a move
+ * replaced (docs/DECISIONS.md, "A move rotates the moved gateway's preshared keys"). Each is
+ * recorded before the step that could leave it behind (the removal; the key's creation; the
+ * switch), so a delete that fails, or never runs because the request died, is done by the sweep.
+ * A failed delete never blocks the push. Logs carry secret names only, never values.
  */
 import { logger } from '../shared/logger';
 import type { Dependencies, SecretCleanup } from './ports';
@@ -62,7 +63,9 @@ export async function cleanLeftoverSecrets(d: CleanupDeps): Promise<CleanupSweep
   const result: CleanupSweep = { deleted: 0, kept: 0, failed: 0 };
   for (const cleanup of await d.repository.listSecretCleanups(before, CLEANUPS_PER_SWEEP)) {
     const peer = await d.repository.getPeer(cleanup.gatewayId, cleanup.peerName);
-    if (peer?.privateKeyParam === cleanup.secretName) {
+    // A move's replaced preshared key (preshared-key-rotation.ts) is recorded under the moved
+    // gateway's entry: still named there, its switch never happened.
+    if (peer?.privateKeyParam === cleanup.secretName || peer?.presharedKeyParam === cleanup.secretName) {
       await d.repository.clearSecretCleanup(cleanup);
       result.kept += 1;
     } else if (await deleteRecordedSecret(d, cleanup)) {

@@ -28,6 +28,7 @@ import type {
   NewPeering,
   NewRoadWarrior,
   PeeringFilter,
+  PresharedKeySwitch,
   RemoteGatewayView,
   RouteBlock,
 } from './storage-shapes';
@@ -192,6 +193,24 @@ export interface PeerStore {
     peerName: string,
     remote: RemoteGatewayView,
   ): Promise<number | undefined>;
+  /**
+   * One transaction: both entries of one peering (`peerName` on `gatewayId` and on
+   * `remoteGatewayId`: both sides name theirs alike) switch to the preshared key name `to`, each
+   * conditional on the name read, and both gateways' desiredGeneration moves (every peer-set change
+   * does: two pushes of one generation render the same bytes). `gatewayId`'s move is an increment
+   * bound to its incarnation (`gatewayCreatedAt`); the remote one's a compare-and-set, so the
+   * generation returned is the first holding the switch. A repeat (both entries hold `to`) writes
+   * nothing and returns the remote gateway's current generation with nothing replaced. Undefined,
+   * nothing written, when either entry or gateway is gone (the peering deleted meanwhile: never
+   * brought back).
+   */
+  switchPresharedKey(
+    gatewayId: string,
+    gatewayCreatedAt: string,
+    remoteGatewayId: string,
+    peerName: string,
+    to: string,
+  ): Promise<PresharedKeySwitch | undefined>;
   /**
    * Of `gatewayIds`, those where a peer entry holds `publicKey` (by its key item), each with that
    * entry's name; and those whose items may be incomplete (`unindexed`: entries older than the

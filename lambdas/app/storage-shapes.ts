@@ -94,3 +94,14 @@ export interface RemoteGatewayView {
   endpoint: string;
   publicKey: string;
 }
+
+/**
+ * A peering's preshared key switched on both its entries (PeerStore.switchPresharedKey): one of
+ * its gateways moved (app/preshared-key-rotation.ts).
+ */
+export interface PresharedKeySwitch {
+  /** The switched gateway's peer gateway's (`remoteGatewayId`) generation first holding the new name. */
+  remoteGeneration: number;
+  /** The names the entries held before (one, both sides alike); none when they held the new one already. */
+  replaced: string[];
+}

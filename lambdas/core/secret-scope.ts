@@ -17,11 +17,21 @@ export function isGatewayKeyName(name: string, gatewayId: string): boolean {
   return new RegExp(`^${PREFIX}/gateways/${escapeRegExp(gatewayId)}/private-key$`).test(name);
 }
 
-/** True when `name` is `<prefix>/peerings/<peeringId>/psk` of the peering behind peer entry `peerName`. */
+/**
+ * A rotated preshared key's suffix: `-` and 16 lowercase hex characters (app/derived-hex.ts, the
+ * rotation id of a move: app/preshared-key-rotation.ts). Same rule in gateway/jq/render.jq and
+ * gateway/lib/checks.sh (own_psk).
+ */
+const ROTATION_SUFFIX = '(-[0-9a-f]{16})?';
+
+/**
+ * True when `name` is `<prefix>/peerings/<peeringId>/psk` or `…/psk-<rotation>` of the peering
+ * behind peer entry `peerName`.
+ */
 export function isPeeringKeyName(name: string, peerName: string): boolean {
   if (!peerName.startsWith(PEERING_PEER_PREFIX)) return false;
   const peeringId = peerName.slice(PEERING_PEER_PREFIX.length);
-  return new RegExp(`^${PREFIX}/peerings/${escapeRegExp(peeringId)}/psk$`).test(name);
+  return new RegExp(`^${PREFIX}/peerings/${escapeRegExp(peeringId)}/psk${ROTATION_SUFFIX}$`).test(name);
 }
 
 /**

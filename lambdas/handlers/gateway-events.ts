@@ -17,6 +17,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { repository } from '../adapters/dynamodb';
 import { configStore } from '../adapters/s3';
 import { secretCopiesWithdrawal } from '../adapters/s3/secret-copies-withdrawal';
+import { secretStore } from '../adapters/s3/secret-store';
 import { workflowEngine } from '../adapters/sfn';
 import { commandBus } from '../adapters/ssm';
 import { gatewayDeleted, gatewayUpdated } from '../app/gateway-lifecycle';
@@ -52,6 +53,8 @@ async function route(event: RuleEvent, log: Logger): Promise<void> {
           workflows: workflowEngine(),
           configStore: configStore(),
           instanceSecrets: secretCopiesWithdrawal(),
+          // A move's new preshared keys (app/preshared-key-rotation.ts): written and deleted, never read.
+          secrets: secretStore(),
           commands: commandBus(),
           peerFanoutStartsPerSecond: env.peerFanoutStartsPerSecond(),
         },

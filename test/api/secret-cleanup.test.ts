@@ -11,6 +11,7 @@ import { CLEANUP_GRACE_MS, cleanLeftoverSecrets } from '../../lambdas/app/secret
 import { logger } from '../../lambdas/shared/logger';
 import { MemorySecrets } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
+import { newPeering } from '../support/records';
 
 class FlakySecrets extends MemorySecrets {
   failDeletes = false;
@@ -187,5 +188,44 @@ describe('a road-warrior add on a full tunnel subnet', () => {
     expect(s.secrets.values).toEqual(secrets);
     expect(await s.repository.listSecretCleanups('9999', 10)).toEqual(cleanups);
     expect(await s.repository.getPeer(gateway.id, 'second')).toBeUndefined();
+  });
+});
+
+// docs/DECISIONS.md, "A move rotates the moved gateway's preshared keys".
+describe("a peering's preshared key a move replaced", () => {
+  it('is kept while an entry still names it (the switch never happened), deleted once none does', async () => {
+    // Prepare: a peering whose key a move recorded for deletion, the run stopped before its switch;
+    // and another whose switch happened.
+    const s = setUp();
+    const [a, b, c] = [
+      gatewayRecord({ ownerId: 'alice' }),
+      gatewayRecord({ ownerId: 'alice' }),
+      gatewayRecord({ ownerId: 'alice' }),
+    ];
+    for (const gateway of [a, b, c]) await s.repository.createGateway(gateway);
+    const unswitched = newPeering(a, b);
+    const switched = newPeering(a, c);
+    for (const peering of [unswitched, switched]) {
+      await s.repository.createPeering(peering);
+      await s.secrets.putIfAbsent(peering.presharedKeyParam, 'old');
+      await s.repository.recordSecretCleanup({
+        secretName: peering.presharedKeyParam,
+        gatewayId: a.id,
+        peerName: `vpc-peering-${peering.id}`,
+        recordedAt: s.d.clock().toISOString(),
+      });
+    }
+    const rotated = s.secrets.names.presharedKey(switched.id, '0123456789abcdef');
+    await s.repository.switchPresharedKey(a.id, a.createdAt, c.id, `vpc-peering-${switched.id}`, rotated);
+    s.later(CLEANUP_GRACE_MS + 1);
+
+    // Act
+    const swept = await cleanLeftoverSecrets(s.d);
+
+    // Assess
+    expect(swept).toEqual({ deleted: 1, kept: 1, failed: 0 });
+    expect(s.secrets.values.has(unswitched.presharedKeyParam)).toBe(true);
+    expect(s.secrets.values.has(switched.presharedKeyParam)).toBe(false);
+    expect(await s.repository.listSecretCleanups('9999', 10)).toEqual([]);
   });
 });

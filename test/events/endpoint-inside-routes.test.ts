@@ -6,14 +6,14 @@
  * a create of such a peering is; only where the deployment allows private public IPs.
  */
 import type { Context } from 'aws-lambda';
-import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
+import type { MemoryRepository } from '../../lambdas/adapters/memory/repository';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { toPublicGateway } from '../../lambdas/core/views';
 import { handler } from '../../lambdas/handlers/gateway-events';
-import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { GATEWAY_UPDATED } from '../../lambdas/shared/event-patterns';
 import { busEvent } from '../support/events';
-import { MemoryPublications, PacedWorkflows, RecordingCommands } from '../support/fakes';
+import { useEventDependencies } from '../support/events-fixture';
+import { PacedWorkflows } from '../support/fakes';
 import { gatewayRecord } from '../support/gateways';
 import { newPeering, uniqueId } from '../support/records';
 
@@ -25,26 +25,16 @@ const updated = (gateway: GatewayRecord) =>
 
 describe('an Updated event moving a peered gateway endpoint inside a routed prefix', () => {
   const allowPrivate = process.env.PUBLIC_IP_ALLOW_PRIVATE;
+  const deps = useEventDependencies(() => ({ clock: () => NOW, workflows: new PacedWorkflows() }));
   let repository: MemoryRepository;
   let workflows: PacedWorkflows;
 
   beforeEach(() => {
     process.env.PUBLIC_IP_ALLOW_PRIVATE = 'true';
-    repository = new MemoryRepository({}, new MemoryState());
-    workflows = new PacedWorkflows();
-    const publications = new MemoryPublications();
-    provideDependencies({
-      repository,
-      clock: () => NOW,
-      workflows,
-      configStore: publications,
-      instanceSecrets: publications,
-      commands: new RecordingCommands(),
-    });
+    ({ repository, workflows } = deps());
   });
 
   afterAll(() => {
-    resetDependencies();
     if (allowPrivate === undefined) delete process.env.PUBLIC_IP_ALLOW_PRIVATE;
     else process.env.PUBLIC_IP_ALLOW_PRIVATE = allowPrivate;
   });

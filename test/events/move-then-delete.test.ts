@@ -23,8 +23,9 @@ const NEW_INSTANCE = 'i-0new';
 /**
  * Gateway A at generation 7 on its instance (which it holds) moves to NEW_INSTANCE. While the old
  * instance is being retired at 8, a peering with B commits (generation 9, pushed to the old
- * instance: the registry still names it), and the re-retirement at 9 is refused (throttled), so
- * the run stops after the registry write with the move unfinished.
+ * instance: the registry still names it), the move's walk gives that peering a new preshared key
+ * (generation 10), and the re-retirement at 9 is refused (throttled), so the run stops after the
+ * registry write with the move unfinished.
  */
 async function stoppedMidMove() {
   const { deps, setNow } = eventDependenciesAt(DELETED_AT_MS);
@@ -71,13 +72,14 @@ it('frees, withdraws from and tears down the instance a move was leaving, from w
   // Act: the cascade the stream runs with the removed item.
   await cascadeGatewayRemoval(deps, removed as GatewayRecord);
 
-  // Assess: the old instance held generation 9 and only a teardown at 8: it gets one at 9.
-  expect(removed).toMatchObject({ instanceId: NEW_INSTANCE, desiredGeneration: 9 });
+  // Assess: the old instance held generation 9 and only a teardown at 8: it gets one at the last
+  // generation, 10 (the move's walk gave the peering a new preshared key before the run stopped).
+  expect(removed).toMatchObject({ instanceId: NEW_INSTANCE, desiredGeneration: 10 });
   expect(removed?.unfinishedMove).toEqual({ instanceId: a.instanceId, retiredThrough: 8 });
   expect(deps.commands.teardowns).toEqual([
     { gatewayId: a.id, instanceId: a.instanceId, generation: 8 },
-    { gatewayId: a.id, instanceId: NEW_INSTANCE, generation: 9 },
-    { gatewayId: a.id, instanceId: a.instanceId, generation: 9 },
+    { gatewayId: a.id, instanceId: NEW_INSTANCE, generation: 10 },
+    { gatewayId: a.id, instanceId: a.instanceId, generation: 10 },
   ]);
   expect(withdrawn).toContainEqual({ gatewayId: a.id, instanceId: a.instanceId });
   await expect(claimOfOldInstanceAfterReRegistration(repository, a)).resolves.toBeUndefined();
@@ -93,10 +95,11 @@ it('frees and tears down the instance a move was leaving when the sweep runs the
 
   // Assess
   expect(swept.cascades.map((cascade) => cascade.gatewayId)).toEqual([a.id]);
+  // At the last generation, 10, above the 9 the old instance held (the walk's key rotation took 10).
   expect(deps.commands.teardowns).toContainEqual({
     gatewayId: a.id,
     instanceId: a.instanceId,
-    generation: 9,
+    generation: 10,
   });
   await expect(claimOfOldInstanceAfterReRegistration(repository, a)).resolves.toBeUndefined();
 });

@@ -142,6 +142,20 @@ describe('apply-config.sh refuses what it cannot verify or what would harm it', 
       'peers[0].presharedKeyParam (not the key of this peering)',
     ],
     [
+      "another peering's rotated preshared key",
+      (d) =>
+        ((d.peers[0] as { presharedKeyParam: string }).presharedKeyParam =
+          '/vpc-peering/peerings/p2/psk-0123456789abcdef'),
+      'peers[0].presharedKeyParam (not the key of this peering)',
+    ],
+    [
+      'a rotated preshared key name outside its grammar (16 lowercase hex characters)',
+      (d) =>
+        ((d.peers[0] as { presharedKeyParam: string }).presharedKeyParam =
+          '/vpc-peering/peerings/p1/psk-0123456789ABCDEF'),
+      'peers[0].presharedKeyParam (not the key of this peering)',
+    ],
+    [
       'a road-warrior private key as a preshared key',
       (d) =>
         ((d.peers[0] as { presharedKeyParam: string }).presharedKeyParam =

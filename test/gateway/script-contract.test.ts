@@ -51,6 +51,14 @@ const documents: [string, GatewayDesiredState][] = [
   ['a peering and a road-warrior', renderGatewayState(hubRecord(), [peeringPeer(), roadWarriorPeer()], 7)],
   ['no peer', renderGatewayState(hubRecord(), [], 1)],
   [
+    'a peering whose preshared key a move rotated (app/preshared-key-rotation.ts)',
+    renderGatewayState(
+      hubRecord(),
+      [peeringPeer({ presharedKeyParam: '/vpc-peering/peerings/p1/psk-0123456789abcdef' })],
+      9,
+    ),
+  ],
+  [
     'a gateway whose key the control plane does not hold, a peering without endpoint',
     renderGatewayState(hubRecord({ privateKeyParam: null }), [peeringPeer({ endpoint: null })], 123456789012),
   ],

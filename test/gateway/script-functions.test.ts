@@ -354,6 +354,30 @@ describe('canonical_prefix (a set element of the firewall)', () => {
   });
 });
 
+describe("own_psk (the delta path's check of a peer's preshared key name)", () => {
+  test.each([
+    ['vpc-peering-p1', '/vpc-peering/peerings/p1/psk', true],
+    // A move's new key (app/preshared-key-rotation.ts): `psk-` and 16 lowercase hex characters.
+    ['vpc-peering-p1', '/vpc-peering/peerings/p1/psk-0123456789abcdef', true],
+    ['vpc-peering-p1', '/vpc-peering/peerings/p2/psk-0123456789abcdef', false],
+    ['vpc-peering-p1', '/vpc-peering/peerings/p1/psk-0123456789ABCDEF', false],
+    ['vpc-peering-p1', '/vpc-peering/peerings/p1/psk-0123456789abcde', false],
+    ['vpc-peering-p1', '/vpc-peering/peerings/p1/psk-0123456789abcdef0', false],
+    ['vpc-peering-p1', '/vpc-peering/peerings/p1/pskx', false],
+    ['laptop', '/vpc-peering/peerings/p1/psk-0123456789abcdef', false],
+    ['laptop', '', true],
+  ])('peer %s naming %s is its own: %s', (peerName, keyName, own) => {
+    // Act
+    const result = runParts(['checks'], tempDir('parts'), 'own_psk "$1" "$2" && echo yes || echo no', [
+      peerName,
+      keyName,
+    ]);
+
+    // Assess
+    expect(result.stdout.trim()).toBe(own ? 'yes' : 'no');
+  });
+});
+
 describe('minimum versions (gateway/README.md "Requirements")', () => {
   test.each([
     ['4.3', 2, 'apply-config: bash 4.4 or later is required, this is 4.3; usage:'],

@@ -19,6 +19,7 @@ const ADAPTER_OF: Record<Access, string> = {
   'generation-raise': 'dynamodb',
   'secrets-delete': 's3',
   'gateway-secrets-list': 's3',
+  'preshared-keys-list': 's3',
   'preshared-keys-delete': 's3',
   'preshared-keys-write': 's3',
   secrets: 's3',

@@ -533,8 +533,10 @@ describe('event sources', () => {
         's3:DeleteObject',
       ]),
     );
-    // It deletes secrets it never reads.
-    expect(actionsOf('sweeper').filter((a) => /^(s3:GetObject|kms:)/.test(a))).toEqual([]);
+    // It deletes secrets it never reads; it writes a resumed move's new preshared keys.
+    expect(actionsOf('sweeper').filter((a) => /^(s3:GetObject|kms:)/.test(a))).toEqual([
+      'kms:GenerateDataKey',
+    ]);
   });
 
   test("the functions that fan out over a hub's peers get its start rate, and a hub at the peering limit fits their timeout", () => {
@@ -860,7 +862,16 @@ describe('least privilege', () => {
       's3:PutObject',
       's3:PutObjectTagging',
     ]);
-    expect(secretActionsOf('release')).toEqual(['s3:DeleteObject']);
+    // Release also lists a deleted peering's folder (every key a move gave it) to delete it.
+    expect(secretActionsOf('release')).toEqual(['s3:DeleteObject', 's3:ListBucket']);
+    // A move gives each peering a new preshared key (app/preshared-key-rotation.ts), never reading
+    // one; it lists the moved gateway's delivered copies (under gateways/ only) to withdraw them.
+    expect(secretActionsOf('gateway-events')).toEqual([
+      'kms:GenerateDataKey',
+      's3:DeleteObject',
+      's3:ListBucket',
+      's3:PutObject',
+    ]);
     expect(secretActionsOf('validate')).toEqual(['s3:DeleteObject']);
     // The cascade also lists a deleted gateway's delivered copies (under gateways/ only) to delete them.
     expect(secretActionsOf('cascade')).toEqual(['s3:DeleteObject', 's3:ListBucket']);
@@ -879,7 +890,7 @@ describe('least privilege', () => {
     // Assess
     expect(objectsOf('push-config', 'Allow', 's3:GetObject')).toEqual([
       '/secrets/vpc-peering/gateways/*/private-key',
-      '/secrets/vpc-peering/peerings/*/psk',
+      '/secrets/vpc-peering/peerings/*/psk*',
     ]);
     // IAM's `*` spans `/`: `gateways/*/private-key` matches road-warrior keys too, so they are denied.
     expect(objectsOf('push-config', 'Deny', 's3:GetObject')).toEqual([
@@ -893,7 +904,19 @@ describe('least privilege', () => {
     }
   });
 
-  test('validate, allocate and release reach only preshared keys, by the pattern the keys the store writes match', () => {
+  test("release lists only peerings' folders, to delete every key a peering had (a move gives it new ones)", () => {
+    // Act
+    const lists = statementsOf('release').filter((statement) =>
+      [statement.Action].flat().includes('s3:ListBucket'),
+    );
+
+    // Assess
+    expect(lists.map((statement) => (statement as { Condition?: unknown }).Condition)).toEqual([
+      { StringLike: { 's3:prefix': ['secrets/vpc-peering/peerings/*/'] } },
+    ]);
+  });
+
+  test('validate, allocate, release and gateway-events reach only preshared keys, by the pattern the keys the store writes match', () => {
     // Prepare: IAM's `*` matches any run of characters, `/` included.
     const names = secretNamesUnder(DEFAULT_SECRET_PREFIX);
     const granted = (name: string) =>
@@ -903,13 +926,17 @@ describe('least privilege', () => {
         .map((path) => new RegExp(`^${path.slice(1).replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`));
 
     // Act
-    const patterns = ['validate', 'allocate', 'release'].map(granted);
+    const patterns = ['validate', 'allocate', 'release', 'gateway-events'].map(granted);
 
     // Assess
     for (const objects of patterns) {
       expect(objects).toHaveLength(1);
       const [psk] = objects as [RegExp];
       expect(psk.test(controlPlaneSecretKey(names.presharedKey('pcx-0123456789abcdef0')))).toBe(true);
+      // A move's new key (app/preshared-key-rotation.ts).
+      expect(
+        psk.test(controlPlaneSecretKey(names.presharedKey('pcx-0123456789abcdef0', '0123456789abcdef'))),
+      ).toBe(true);
       expect(psk.test(controlPlaneSecretKey(names.gatewayPrivateKey('gw-a')))).toBe(false);
       expect(psk.test(controlPlaneSecretKey(names.roadWarriorPrivateKey('gw-a', 'laptop', 'k1')))).toBe(
         false,

@@ -66,3 +66,32 @@ it('gives an endpoint change and a road-warrior landing on one gateway at once d
   expect(await generationOf(b.id)).toBe(before + 2);
   expect(generations[0]).toBeGreaterThan(before);
 });
+
+it("switches a peering's preshared key once per move when both its gateways move at once, each entry conditional on the name read", async () => {
+  // Prepare: both sides of one peering move at the same time (app/preshared-key-rotation.ts).
+  const { a, b, peerName } = await peeredGateways();
+  const before = [(await generationOf(a.id)) ?? 0, (await generationOf(b.id)) ?? 0];
+  const peeringId = peerName.slice('vpc-peering-'.length);
+  const name = (rotation: string) => `/vpc-peering/peerings/${peeringId}/psk-${rotation}`;
+  const repository = db.repository();
+
+  // Act
+  const [byA, byB] = await Promise.all([
+    repository.switchPresharedKey(a.id, a.createdAt, b.id, peerName, name('aaaaaaaaaaaaaaaa')),
+    repository.switchPresharedKey(b.id, b.createdAt, a.id, peerName, name('bbbbbbbbbbbbbbbb')),
+  ]);
+
+  // Assess: one switch replaced the created name, the other the first switch's; both entries name
+  // the last one, and each gateway moved twice.
+  const held = await Promise.all([a.id, b.id].map((id) => repository.getPeer(id, peerName)));
+  const last = held[0]?.presharedKeyParam;
+  expect(held[1]?.presharedKeyParam).toBe(last);
+  const replaced = [...(byA?.replaced ?? []), ...(byB?.replaced ?? [])].sort();
+  const created = `/vpc-peering/peerings/${peeringId}/psk`;
+  const first = last === name('aaaaaaaaaaaaaaaa') ? name('bbbbbbbbbbbbbbbb') : name('aaaaaaaaaaaaaaaa');
+  expect(replaced).toEqual([created, first].sort());
+  expect([await generationOf(a.id), await generationOf(b.id)]).toEqual([
+    (before[0] ?? 0) + 2,
+    (before[1] ?? 0) + 2,
+  ]);
+});

@@ -186,6 +186,7 @@ describe('public-key items', () => {
       workflows: new RecordingWorkflows(),
       configStore: publications,
       instanceSecrets: publications,
+      secrets: new MemorySecrets(),
       commands: new RecordingCommands(),
     };
     const rekeyed = (publicKey: string) => gatewayUpdated(deps, { ...toPublicGateway(hub), publicKey });

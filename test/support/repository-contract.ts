@@ -12,6 +12,7 @@ import { idempotencyContract } from './contract/idempotency';
 import { inFlightPeeringsContract } from './contract/in-flight-peerings';
 import { incarnationsContract } from './contract/incarnations';
 import { peeringsContract } from './contract/peerings';
+import { presharedKeysContract } from './contract/preshared-keys';
 import { publicKeysContract } from './contract/public-keys';
 import { pushLeasesContract } from './contract/push-leases';
 import { roadWarriorsContract } from './contract/road-warriors';
@@ -32,6 +33,7 @@ export function repositoryContract(subject: RepositoryUnderTest): void {
   peeringsContract(context);
   inFlightPeeringsContract(context);
   publicKeysContract(context);
+  presharedKeysContract(context);
   statusReportsContract(context);
   pushLeasesContract(context);
   updateLeasesContract(context);

@@ -363,9 +363,12 @@ describe('a create whose Allocate lost its answer while the peering was deleted'
 describe('a delete whose Release fails after freeing the allocations', () => {
   it.each([
     {
-      when: 'the key delete fails',
+      when: "the keys' deletion fails",
       peeringId: 'pcx-del-key',
-      fault: () => ({ secrets: failingOnce(bench.secrets(), 'delete', new TransientError('S3 SlowDown')) }),
+      // Release deletes the peering's folder, every key it had (a move gives it new ones).
+      fault: () => ({
+        secrets: failingOnce(bench.secrets(), 'deleteUnder', new TransientError('S3 SlowDown')),
+      }),
       error: 'TransientError',
     },
     {

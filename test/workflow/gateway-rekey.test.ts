@@ -47,6 +47,7 @@ it("pushes a gateway's new public key to its peer gateway's instance", async () 
       workflows: engine,
       configStore: required(provided('configStore')),
       instanceSecrets: required(provided('instanceSecrets')),
+      secrets: bench.secrets(),
       commands: bench.commands(),
     },
     { ...toPublicGateway(b), publicKey },

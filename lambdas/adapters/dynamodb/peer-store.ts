@@ -12,6 +12,7 @@ import type {
   ClientConfigDownload,
   NewRoadWarrior,
   PeerStore,
+  PresharedKeySwitch,
   PublicKeyHolders,
   RemoteGatewayView,
   RouteBlock,
@@ -141,6 +142,55 @@ export class DynamoPeerStore implements PeerStore {
       if (!reasons) return current + 1;
       if (rekeyed && failedCondition(reasons[2])) throw new ConflictError('PUBLIC_KEY_IN_USE');
       // Otherwise the peer or gateway went, the generation or the entry's key moved: re-read and decide again.
+      return AGAIN;
+    });
+  }
+
+  async switchPresharedKey(
+    gatewayId: string,
+    gatewayCreatedAt: string,
+    remoteGatewayId: string,
+    peerName: string,
+    to: string,
+  ): Promise<PresharedKeySwitch | undefined> {
+    return this.table.retrying('switchPresharedKey', async () => {
+      const [moved, remote, own, theirs] = await Promise.all([
+        this.table.get(keys.gateway(gatewayId)),
+        this.table.get(keys.gateway(remoteGatewayId)),
+        this.table.get(keys.peer(gatewayId, peerName)),
+        this.table.get(keys.peer(remoteGatewayId, peerName)),
+      ]);
+      if (!moved || moved.createdAt !== gatewayCreatedAt || !remote || !own || !theirs) return undefined;
+      const current = Number(remote.desiredGeneration);
+      const held = [own.presharedKeyParam, theirs.presharedKeyParam];
+      const replaced = [...new Set(held)].filter(
+        (name): name is string => typeof name === 'string' && name !== to,
+      );
+      if (replaced.length === 0) return { remoteGeneration: current, replaced };
+      // Each entry still the one read, holding the name read: a condition, never a put, so an entry
+      // deleted since (its peering's release) is not written back.
+      const switchEntry = (entryGatewayId: string, read: unknown) =>
+        this.table.updateItem({
+          Key: keys.peer(entryGatewayId, peerName),
+          UpdateExpression: 'SET presharedKeyParam = :to',
+          ConditionExpression: 'attribute_exists(pk) AND presharedKeyParam = :read',
+          ExpressionAttributeValues: { ':to': to, ':read': read },
+        });
+      const reasons = await this.table.transact([
+        switchEntry(gatewayId, own.presharedKeyParam),
+        switchEntry(remoteGatewayId, theirs.presharedKeyParam),
+        // The moved side: an increment (its own walk switches its peerings a few at a time, all on
+        // this one item), bound to the incarnation read.
+        this.table.updateItem({
+          Key: keys.gateway(gatewayId),
+          UpdateExpression: 'ADD desiredGeneration :one',
+          ConditionExpression: 'attribute_exists(pk) AND createdAt = :createdAt',
+          ExpressionAttributeValues: { ':one': 1, ':createdAt': gatewayCreatedAt },
+        }),
+        nextGeneration(this.table, remoteGatewayId, current),
+      ]);
+      if (!reasons) return { remoteGeneration: current + 1, replaced };
+      // An entry or gateway went, or moved under the read: read again and decide again.
       return AGAIN;
     });
   }

@@ -133,6 +133,7 @@ export class DynamoRepository implements Repository {
   getPeer: Repository['getPeer'] = (gatewayId, name) => this.peers.getPeer(gatewayId, name);
   updateRemotePeer: Repository['updateRemotePeer'] = (gatewayId, peerName, remote) =>
     this.peers.updateRemotePeer(gatewayId, peerName, remote);
+  switchPresharedKey: Repository['switchPresharedKey'] = (...args) => this.peers.switchPresharedKey(...args);
   publicKeyHolders: Repository['publicKeyHolders'] = (publicKey, gatewayIds) =>
     this.peers.publicKeyHolders(publicKey, gatewayIds);
   addRoadWarrior: Repository['addRoadWarrior'] = (peer) => this.peers.addRoadWarrior(peer);

@@ -3,6 +3,7 @@ import { roadWarriorPeer } from '../../app/new-records';
 import type {
   ClientConfigDownload,
   NewRoadWarrior,
+  PresharedKeySwitch,
   PublicKeyHolders,
   RemoteGatewayView,
   RouteBlock,
@@ -85,6 +86,30 @@ export class MemoryPeerStore extends MemoryStore {
     peer.publicKey = remote.publicKey;
     stored.record.desiredGeneration += 1;
     return stored.record.desiredGeneration;
+  }
+
+  async switchPresharedKey(
+    gatewayId: string,
+    gatewayCreatedAt: string,
+    remoteGatewayId: string,
+    peerName: string,
+    to: string,
+  ): Promise<PresharedKeySwitch | undefined> {
+    const moved = this.gateways.get(gatewayId);
+    const remote = this.gateways.get(remoteGatewayId);
+    const entries = [this.peersOf(gatewayId).get(peerName), this.peersOf(remoteGatewayId).get(peerName)];
+    if (!moved || moved.record.createdAt !== gatewayCreatedAt || !remote) return undefined;
+    const [own, theirs] = entries;
+    if (!own || !theirs) return undefined;
+    const replaced = [...new Set(entries.map((entry) => entry?.presharedKeyParam))].filter(
+      (name): name is string => typeof name === 'string' && name !== to,
+    );
+    if (replaced.length === 0) return { remoteGeneration: remote.record.desiredGeneration, replaced };
+    own.presharedKeyParam = to;
+    theirs.presharedKeyParam = to;
+    moved.record.desiredGeneration += 1;
+    remote.record.desiredGeneration += 1;
+    return { remoteGeneration: remote.record.desiredGeneration, replaced };
   }
 
   /** Every entry here was written with its key's uniqueness checked: no gateway is unindexed. */

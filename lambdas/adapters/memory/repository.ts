@@ -90,6 +90,7 @@ export class MemoryRepository implements Repository {
   getPeer: Repository['getPeer'] = (gatewayId, name) => this.peers.getPeer(gatewayId, name);
   updateRemotePeer: Repository['updateRemotePeer'] = (gatewayId, peerName, remote) =>
     this.peers.updateRemotePeer(gatewayId, peerName, remote);
+  switchPresharedKey: Repository['switchPresharedKey'] = (...args) => this.peers.switchPresharedKey(...args);
   publicKeyHolders: Repository['publicKeyHolders'] = (publicKey, gatewayIds) =>
     this.peers.publicKeyHolders(publicKey, gatewayIds);
   addRoadWarrior: Repository['addRoadWarrior'] = (input) => this.peers.addRoadWarrior(input);

@@ -39,6 +39,16 @@ describe('instanceSecretNames', () => {
     expect(names).toEqual(['/vpc-peering/gateways/gw.a/private-key', '/vpc-peering/peerings/p1/psk']);
   });
 
+  it("lists a peering's key a move rotated", () => {
+    // Act
+    const names = instanceSecretNames(
+      state(null, [peer('vpc-peering-p1', '/vpc-peering/peerings/p1/psk-0123456789abcdef')]),
+    );
+
+    // Assess
+    expect(names).toEqual(['/vpc-peering/peerings/p1/psk-0123456789abcdef']);
+  });
+
   it('lists nothing for a gateway registered with its own key and no peering', () => {
     // Act / Assess
     expect(instanceSecretNames(state(null, [peer('laptop', null)]))).toEqual([]);
@@ -52,6 +62,10 @@ describe('instanceSecretNames', () => {
       state('/vpc-peering/gateways/gw.a/peers/laptop/private-key', []),
     ],
     ['another peering key', state(null, [peer('vpc-peering-p1', '/vpc-peering/peerings/p2/psk')])],
+    [
+      "another peering's rotated key",
+      state(null, [peer('vpc-peering-p1', '/vpc-peering/peerings/p2/psk-0123456789abcdef')]),
+    ],
     [
       'a road-warrior key as a preshared key',
       state(null, [peer('vpc-peering-p1', '/vpc-peering/gateways/gw.a/peers/laptop/private-key')]),
@@ -77,6 +91,15 @@ describe('name rules', () => {
     ['/vpc-peering/peerings/p1/psk', 'vpc-peering-p1', true],
     ['/vpc-peering/peerings/p1/psk', 'laptop', false],
     ['/vpc-peering/peerings/p10/psk', 'vpc-peering-p1', false],
+    // A move's new key (app/preshared-key-rotation.ts): `psk-` and 16 lowercase hex characters.
+    ['/vpc-peering/peerings/p1/psk-0123456789abcdef', 'vpc-peering-p1', true],
+    ['/vpc-peering/peerings/p2/psk-0123456789abcdef', 'vpc-peering-p1', false],
+    ['/vpc-peering/peerings/p1/psk-0123456789ABCDEF', 'vpc-peering-p1', false],
+    ['/vpc-peering/peerings/p1/psk-0123456789abcde', 'vpc-peering-p1', false],
+    ['/vpc-peering/peerings/p1/psk-0123456789abcdef0', 'vpc-peering-p1', false],
+    ['/vpc-peering/peerings/p1/psk-', 'vpc-peering-p1', false],
+    ['/vpc-peering/peerings/p1/pskx', 'vpc-peering-p1', false],
+    ['/vpc-peering/peerings/p1/psk-0123456789abcdef/x', 'vpc-peering-p1', false],
   ])('isPeeringKeyName(%s, %s) is %s', (name, peerName, expected) => {
     // Act / Assess
     expect(isPeeringKeyName(name, peerName)).toBe(expected);

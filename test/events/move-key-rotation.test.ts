@@ -1,0 +1,206 @@
+/**
+ * A move rotates the moved gateway's preshared keys (lambdas/app/preshared-key-rotation.ts;
+ * docs/DECISIONS.md, "A move rotates the moved gateway's preshared keys"; docs/SECURITY.md): every
+ * peering of the moved gateway gets a new key under a new name on both its entries, the old key is
+ * deleted, each peer gateway is pushed, and a redelivered or resumed move rotates nothing more.
+ */
+import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
+import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
+import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
+import { releasePeering } from '../../lambdas/app/peering-teardown';
+import { pushExecutionName } from '../../lambdas/app/push-runs';
+import { isPeeringKeyName } from '../../lambdas/core/secret-scope';
+import type { GatewayRecord } from '../../lambdas/core/types';
+import { toPublicGateway } from '../../lambdas/core/views';
+import { MemoryPublications, MemorySecrets, RecordingCommands, RecordingWorkflows } from '../support/fakes';
+import { gatewayRecord } from '../support/gateways';
+import { newPeering } from '../support/records';
+
+const NOW = new Date('2026-12-05T12:00:00.000Z');
+const NEW_INSTANCE = 'i-0new';
+const OLD_VALUE = 'old-preshared-key-the-old-instance-read';
+
+let repository: MemoryRepository;
+let workflows: RecordingWorkflows;
+let secrets: MemorySecrets;
+const deps = () => {
+  const publications = new MemoryPublications();
+  return {
+    repository,
+    clock: () => NOW,
+    workflows,
+    commands: new RecordingCommands(),
+    configStore: publications,
+    instanceSecrets: publications,
+    secrets,
+  };
+};
+
+beforeEach(() => {
+  repository = new MemoryRepository();
+  workflows = new RecordingWorkflows();
+  secrets = new MemorySecrets();
+});
+
+interface Peered {
+  gateway: GatewayRecord;
+  peers: GatewayRecord[];
+  peeringIds: string[];
+  oldName: (peeringId: string) => string;
+}
+
+/** A gateway on its instance with a peering to each of two peer gateways, their keys stored. */
+async function peeredGateway(): Promise<Peered> {
+  const gateway = gatewayRecord({ desiredGeneration: 7 });
+  const peers = [gatewayRecord(), gatewayRecord()];
+  for (const record of [gateway, ...peers]) await repository.createGateway(record);
+  await repository.claimInstance(gateway.instanceId, gateway.id);
+  const peeringIds: string[] = [];
+  for (const peer of peers) {
+    const peering = newPeering(gateway, peer);
+    await repository.createPeering(peering);
+    await secrets.putIfAbsent(peering.presharedKeyParam, OLD_VALUE);
+    peeringIds.push(peering.id);
+  }
+  return { gateway, peers, peeringIds, oldName: (id) => secrets.names.presharedKey(id) };
+}
+
+const movedTo = (gateway: GatewayRecord, instanceId: string) => ({ ...toPublicGateway(gateway), instanceId });
+
+/** The key name each side's entry of the peering holds. */
+async function namesHeld(gatewayIds: [string, string], peeringId: string): Promise<(string | null)[]> {
+  const entries = await Promise.all(
+    gatewayIds.map((id) => repository.getPeer(id, `vpc-peering-${peeringId}`)),
+  );
+  return entries.map((entry) => entry?.presharedKeyParam ?? null);
+}
+
+it('gives every peering of the moved gateway a new key on both entries, deletes the old one and pushes each peer gateway', async () => {
+  // Prepare
+  const { gateway, peers, peeringIds, oldName } = await peeredGateway();
+
+  // Act
+  const update = await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: one new name per peering, its own peering's, on both entries, stored with a new value.
+  for (const [index, peeringId] of peeringIds.entries()) {
+    const peer = peers[index] as GatewayRecord;
+    const [own, theirs] = await namesHeld([gateway.id, peer.id], peeringId);
+    expect(own).toBe(theirs);
+    expect(own).not.toBe(oldName(peeringId));
+    expect(isPeeringKeyName(own ?? '', `vpc-peering-${peeringId}`)).toBe(true);
+    expect(secrets.values.get(own ?? '')).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(secrets.values.has(oldName(peeringId))).toBe(false);
+    // The peer gateway's push starts at the generation holding its new key (its first: 1, then 2).
+    expect(workflows.starts.map((start) => start.name)).toContain(pushExecutionName(peer.id, 2));
+  }
+  // The moved gateway's own push (named by the move's generation) starts after both switches, each
+  // of which moved its generation: it renders the new names.
+  const moved = update.gateway.desiredGeneration;
+  expect(update.pushes.at(-1)).toMatchObject({ gatewayId: gateway.id, generation: moved });
+  expect((await repository.getGateway(gateway.id))?.desiredGeneration).toBe(moved + 2);
+  expect(
+    repository.listSecretCleanups(new Date(NOW.getTime() + 3_600_000).toISOString(), 10),
+  ).resolves.toEqual([]);
+});
+
+it('rotates nothing more when the move is delivered again', async () => {
+  // Prepare
+  const { gateway, peers, peeringIds } = await peeredGateway();
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+  const peeringId = peeringIds[0] as string;
+  const [name] = await namesHeld([gateway.id, (peers[0] as GatewayRecord).id], peeringId);
+  const value = secrets.values.get(name ?? '');
+  const generations = await Promise.all([gateway, ...peers].map((g) => repository.getGateway(g.id)));
+
+  // Act
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: the same (rotated) name and value, no generation moved.
+  expect(name).not.toBe(secrets.names.presharedKey(peeringId));
+  expect(await namesHeld([gateway.id, (peers[0] as GatewayRecord).id], peeringId)).toEqual([name, name]);
+  expect(secrets.values.get(name ?? '')).toBe(value);
+  const after = await Promise.all([gateway, ...peers].map((g) => repository.getGateway(g.id)));
+  expect(after.map((g) => g?.desiredGeneration)).toEqual(generations.map((g) => g?.desiredGeneration));
+});
+
+it('rotates each peering once when the run stopped after its walk and the redelivery resumes the move', async () => {
+  // Prepare: the first run switches every key, then stops before releasing the old instance.
+  const { gateway, peers, peeringIds } = await peeredGateway();
+  const release = repository.releaseInstance.bind(repository);
+  repository.releaseInstance = async () => {
+    throw new Error('ProvisionedThroughputExceeded');
+  };
+  await expect(gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE))).rejects.toThrow('Provisioned');
+  repository.releaseInstance = release;
+  const before = await Promise.all(
+    peeringIds.map((id, index) => namesHeld([gateway.id, (peers[index] as GatewayRecord).id], id)),
+  );
+  const values = before.map(([name]) => secrets.values.get(name ?? ''));
+  const peerGenerations = await Promise.all(peers.map((peer) => repository.getGateway(peer.id)));
+
+  // Act: the event's retry finds the move's mark and resumes it.
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: the same (rotated) names and values on every entry; no peer gateway's generation moved.
+  expect(before.map(([name], index) => name === secrets.names.presharedKey(peeringIds[index] ?? ''))).toEqual(
+    [false, false],
+  );
+  const after = await Promise.all(
+    peeringIds.map((id, index) => namesHeld([gateway.id, (peers[index] as GatewayRecord).id], id)),
+  );
+  expect(after).toEqual(before);
+  expect(before.map(([name]) => secrets.values.get(name ?? ''))).toEqual(values);
+  const peerAfter = await Promise.all(peers.map((peer) => repository.getGateway(peer.id)));
+  expect(peerAfter.map((g) => g?.desiredGeneration)).toEqual(
+    peerGenerations.map((g) => g?.desiredGeneration),
+  );
+  expect((await repository.getGateway(gateway.id))?.unfinishedMove).toBeUndefined();
+});
+
+it('skips a peering deleted while the move walked its peers, and leaves no key of it behind', async () => {
+  // Prepare: the peering is released after the walk listed the moved gateway's entries.
+  const { gateway, peeringIds, oldName } = await peeredGateway();
+  const gone = peeringIds[0] as string;
+  const list = repository.listPeeringPeers.bind(repository);
+  repository.listPeeringPeers = async (gatewayId) => {
+    const listed = await list(gatewayId);
+    await repository.detachPeering(gone);
+    await repository.releasePeering(gone, { deleteRecord: true });
+    await secrets.deleteUnder(secrets.names.peeringFolder(gone));
+    return listed;
+  };
+
+  // Act
+  const update = await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: no entry written back, no key of that peering left, the other peering rotated.
+  expect(await repository.getPeer(gateway.id, `vpc-peering-${gone}`)).toBeUndefined();
+  expect([...secrets.values.keys()].filter((name) => name.includes(`/peerings/${gone}/`))).toEqual([]);
+  const kept = peeringIds[1] as string;
+  expect((await repository.getPeer(gateway.id, `vpc-peering-${kept}`))?.presharedKeyParam).not.toBe(
+    oldName(kept),
+  );
+  expect(update.gateway.instanceId).toBe(NEW_INSTANCE);
+});
+
+it("deletes every key a peering had when it is deleted after a move, a stopped run's leftover included", async () => {
+  // Prepare: moved twice, and a key a stopped run wrote and never switched (a leftover).
+  const { gateway, peeringIds } = await peeredGateway();
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+  await gatewayUpdated(deps(), movedTo(gateway, 'i-0third'));
+  const peeringId = peeringIds[0] as string;
+  await secrets.putIfAbsent(secrets.names.presharedKey(peeringId, 'ffffffffffffffff'), 'leftover');
+  await repository.detachPeering(peeringId);
+
+  // Act
+  await releasePeering({ repository, secrets, audit: new MemoryAudit() }, { peeringId, deleteRecord: true });
+
+  // Assess
+  expect(
+    [...secrets.values.keys()].filter((name) => name.startsWith(secrets.names.peeringFolder(peeringId))),
+  ).toEqual([]);
+  expect(
+    [...secrets.values.keys()].filter((name) => name.includes(`/peerings/${peeringIds[1]}/`)),
+  ).toHaveLength(1);
+});
