@@ -29,8 +29,8 @@ import { acknowledgeWildcardResource } from './nag';
  * What a handler touches, by the adapters it imports. `table-read`/`table`: the DynamoDB
  * repository; `status-store`: reading items by key and putting them, no update, delete or query
  * (status-reports: a gateway, its STATUS); `generation-raise`: one update, of a gateway item's
- * desiredGeneration alone (status-reports, after a restore of the table: app/status-reports.ts
- * healRestored); `secrets-delete`: deleting secret objects (clean-up only);
+ * desiredGeneration and healedThrough alone (status-reports, after a restore of the table:
+ * app/status-reports.ts healRestored); `secrets-delete`: deleting secret objects (clean-up only);
  * `gateway-secrets-list`: listing a deleted gateway's secret folder, to delete its keys a thousand at
  * a time; `preshared-keys-list`: listing a deleted peering's folder, every key it had (a move gives
  * it a new one each time); `preshared-keys-delete`: deleting peerings' preshared keys only; `preshared-keys-write`:
@@ -147,8 +147,15 @@ const TABLE_READ_ACTIONS = [
 ];
 /** Items by key: no query, scan, update nor delete (`status-store`). */
 const ITEM_GET_PUT_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'];
-/** What GatewayStore.raiseGeneration names: the key, the attribute it sets, the two it compares. */
-const GENERATION_RAISE_ATTRIBUTES = ['pk', 'sk', 'desiredGeneration', 'createdAt', 'instanceId'];
+/** What GatewayStore.raiseGeneration names: the key, the two attributes it sets, the two it compares. */
+export const GENERATION_RAISE_ATTRIBUTES = [
+  'pk',
+  'sk',
+  'desiredGeneration',
+  'healedThrough',
+  'createdAt',
+  'instanceId',
+];
 const TABLE_WRITE_ACTIONS = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
@@ -262,8 +269,8 @@ export function grantAccess(stack: Stack, targets: AccessTargets): void {
     table: (fn) => allow(fn, [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS], table.accessResources),
     // The table alone: items by key need no index. A put still reaches any key (docs/DECISIONS.md).
     'status-store': (fn) => allow(fn, ITEM_GET_PUT_ACTIONS, [table.tableArn]),
-    // A gateway item (`GW#…`), its desiredGeneration set over the createdAt and instanceId it
-    // compares (GatewayStore.raiseGeneration): every attribute the request names is listed.
+    // A gateway item (`GW#…`), its desiredGeneration and healedThrough set over the createdAt and
+    // instanceId it compares (GatewayStore.raiseGeneration): every attribute the request names is listed.
     'generation-raise': (fn) =>
       fn.addToRolePolicy(
         new PolicyStatement({

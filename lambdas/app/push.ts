@@ -253,6 +253,10 @@ async function releaseLease(d: Pick<Dependencies, 'repository'>, ticket: PushTic
  * word off as the new one's, and activation reads it). An honest instance reports the ticket's
  * generation, or a later one it had already applied (a stale skip), never one above the gateway's
  * desired generation: a claim above it would stand for good, since the stores keep the highest.
+ * A stale skip under a generation the gateway was healed through (healRestored in
+ * app/status-reports.ts) proves nothing either: that content may predate a restore of the table,
+ * without the ticket's change, so the push fails as not applied and the workflow's retry or
+ * compensation runs (docs/DECISIONS.md, "A stale skip under a healed generation is no proof").
  */
 async function plausiblyApplied(
   d: Pick<Dependencies, 'repository'>,
@@ -267,6 +271,11 @@ async function plausiblyApplied(
   if (appliedGeneration > gateway.desiredGeneration) {
     throw new CommandFailedError(
       `Config push to ${ticket.instanceId} reported generation ${appliedGeneration}, above the desired ${gateway.desiredGeneration}`,
+    );
+  }
+  if (appliedGeneration <= (gateway.healedThrough ?? 0)) {
+    throw new CommandFailedError(
+      `Config push to ${ticket.instanceId} was skipped under generation ${appliedGeneration}, held from before the table's restore`,
     );
   }
   return true;

@@ -196,9 +196,11 @@ type StoreDeps = Pick<Dependencies, 'repository' | 'configStore' | 'commands' | 
  * of the table explains that honestly (README "Restoring the table"): the instance kept what it
  * applied, the table went back. The config bucket is not restored, and only the control plane
  * writes a document there (docs/SECURITY.md, "Who can do what"), so the document of `claimed`
- * proves the control plane once desired it: desiredGeneration goes to `claimed` + 1 (one
- * conditional write over the gateway as read) and a push of the gateway's current state starts,
- * which every push below `claimed` would otherwise fail (app/push.ts plausiblyApplied). No
+ * proves the control plane once desired it: desiredGeneration goes to `claimed` + 1 and
+ * healedThrough to `claimed` (one conditional write over the gateway as read), and a push of the
+ * gateway's current state starts, which every push below `claimed` would otherwise fail; they
+ * still fail, since the instance's `claimed` need not hold their change (app/push.ts
+ * plausiblyApplied). No
  * document: a claim the control plane never made, dropped as before. The gateway as raised, or
  * undefined when the claim stands unproven or the gateway changed since the read (the next report
  * reads again).

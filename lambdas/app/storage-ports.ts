@@ -66,10 +66,10 @@ export interface GatewayStore {
    */
   createGateway(gateway: GatewayRecord): Promise<void>;
   /**
-   * Insert or replace the registry fields (event "VPN Gateway Updated"); keeps desiredGeneration
-   * and priorIncarnationEndedAt, and the other bookkeeping (clientConfigChangedAt, peerWalkOwedSince,
-   * updateEventTime, replacedInUpdateSecond, unfinishedMove) when `gateway` has none. Never
-   * replaces a tombstone (GatewayGoneError): only createGateway does.
+   * Insert or replace the registry fields (event "VPN Gateway Updated"); keeps desiredGeneration,
+   * priorIncarnationEndedAt and healedThrough, and the other bookkeeping (clientConfigChangedAt,
+   * peerWalkOwedSince, updateEventTime, replacedInUpdateSecond, unfinishedMove) when `gateway` has
+   * none. Never replaces a tombstone (GatewayGoneError): only createGateway does.
    */
   upsertGateway(gateway: GatewayRecord): Promise<GatewayRecord>;
   /** Removes the gateway's peerWalkOwedSince if it is still `owedSince` (a later update's stays). */
@@ -136,11 +136,12 @@ export interface GatewayStore {
    */
   bumpGeneration(gatewayId: string): Promise<number | undefined>;
   /**
-   * Sets the gateway's desiredGeneration to `generation` in one conditional write, only while the
-   * gateway is still `read` (same incarnation, instance and desired generation) and `generation`
-   * is above it: after a restore of the table, an instance holds a generation above the restored
-   * one (app/status-reports.ts, docs/DECISIONS.md "A restored table heals"). False when anything
-   * changed since the read (the next report reads again).
+   * Sets the gateway's desiredGeneration to `generation`, and its healedThrough to the generation
+   * below it, in one conditional write, only while the gateway is still `read` (same incarnation,
+   * instance and desired generation) and `generation` is above it: after a restore of the table,
+   * an instance holds a generation above the restored one (app/status-reports.ts,
+   * docs/DECISIONS.md "A restored table heals"). False when anything changed since the read (the
+   * next report reads again).
    */
   raiseGeneration(
     read: Pick<GatewayRecord, 'id' | 'createdAt' | 'instanceId' | 'desiredGeneration'>,

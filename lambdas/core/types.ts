@@ -73,6 +73,13 @@ export interface GatewayRecord extends Gateway {
    * stamped at or before it is that incarnation's and changes nothing. Absent: no predecessor known.
    */
   priorIncarnationEndedAt?: string;
+  /**
+   * Set with the raise of a restored gateway's desired generation (GatewayStore.raiseGeneration):
+   * the generation its instance held when the raise found it ahead of the restored table. The
+   * instance's content at or below it may predate the restore, so a stale skip under it is no
+   * proof of a push's change (app/push.ts plausiblyApplied). Absent: never healed.
+   */
+  healedThrough?: number;
 }
 
 /** Values updates of one second replaced (GatewayRecord.replacedInUpdateSecond). */

@@ -944,7 +944,7 @@ describe('least privilege', () => {
     }
   });
 
-  test("status-reports gets and puts items of the table alone, and updates only a gateway item's desiredGeneration: it never deletes, queries or scans", () => {
+  test("status-reports gets and puts items of the table alone, and updates only a gateway item's desiredGeneration and healedThrough: it never deletes, queries or scans", () => {
     // Prepare
     const table = stack.getLogicalId(stack.table.node.defaultChild as never);
 
@@ -967,7 +967,7 @@ describe('least privilege', () => {
     expect(update?.Condition).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['GW#*'] },
       'ForAllValues:StringEquals': {
-        'dynamodb:Attributes': ['pk', 'sk', 'desiredGeneration', 'createdAt', 'instanceId'],
+        'dynamodb:Attributes': ['pk', 'sk', 'desiredGeneration', 'healedThrough', 'createdAt', 'instanceId'],
       },
     });
   });

@@ -4,7 +4,8 @@
  * stored as the status-reports handler stores it, raises the desired generation above the host's
  * when the control plane's document of that generation proves it (app/status-reports.ts
  * healRestored), and the push it starts succeeds, on the real ASL and the real gateway script
- * (files hosts). A claim with no such document is still dropped.
+ * (files hosts). A claim with no such document is still dropped, and a push the host skipped
+ * under its pre-restore generation is not taken for applied after the heal (app/push.ts).
  */
 import { configStore } from '../../lambdas/adapters/s3';
 import type { CommandBus } from '../../lambdas/app/ports';
@@ -119,4 +120,40 @@ it("drops another instance's claim above the desired generation, even one a docu
   expect(stored).toEqual({ stored: false, reason: 'wrong-instance' });
   expect((await bench.repository().getGateway(gateway.id))?.desiredGeneration).toBe(1);
   expect(workflows.starts).toEqual([]);
+}, 120_000);
+
+it("fails a peering's push that the host skipped under a generation from before the restore, though a heal raised the gateway meanwhile", async () => {
+  // Prepare: a's host applied 3 and the table is restored to 1. The peering's Allocate makes a's
+  // generation 2, which the host skips as stale: it holds 3, without the peer. While that push
+  // waits for its result, the host's periodic report heals the gateway (desired 4). The heal's
+  // own push never runs, as when it fails (README "Restoring the table").
+  const a = await bench.gateway();
+  const b = await bench.gateway();
+  await pushedThrough(a, 3);
+  bench.restoreTableTo(a.id, 1);
+  const workflows = new RecordingWorkflows();
+  let healed: Awaited<ReturnType<typeof storeReport>> | undefined;
+  const engine = bench.engine({
+    CheckCommandFunctionArn: (real) => async (payload, context) => {
+      const ticket = (payload as { ticket?: { gatewayId?: string } }).ticket;
+      if (!healed && ticket?.gatewayId === a.id) {
+        const report = await bench.hosts().runReport(a.instanceId);
+        healed = await storeReport(workflows, a.instanceId, 'round-1', report.stdout);
+      }
+      return real(payload, context);
+    },
+  });
+
+  // Act
+  const run = await runToEnd(engine, 'create-peering', 'pcx-healed', {
+    peeringId: 'pcx-healed',
+    gatewayId: a.id,
+    remoteGatewayId: b.id,
+  });
+
+  // Assess: the push of 2 is not taken for applied, so the peering never activates without its peer.
+  expect(healed).toMatchObject({ stored: true, repair: { gatewayId: a.id, generation: 4 } });
+  expect(run.status).toBe('FAILED');
+  expect((await bench.repository().getPeering('pcx-healed'))?.status).toBe('FAILED');
+  expect((await bench.hosts().report(a.instanceId))?.peers).toEqual([]);
 }, 120_000);

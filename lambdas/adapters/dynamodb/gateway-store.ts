@@ -137,6 +137,7 @@ export class DynamoGatewayStore implements GatewayStore {
       privateKeyParam,
       createdAt,
       priorIncarnationEndedAt: _ended,
+      healedThrough: _healed,
       allocatedCount,
       [PEER_KEYS_INDEXED]: _indexed,
       ...replaced
@@ -368,7 +369,10 @@ export class DynamoGatewayStore implements GatewayStore {
     return attributes && Number(attributes.desiredGeneration);
   }
 
-  /** One attribute, desiredGeneration, and only over what was read (GatewayStore.raiseGeneration). */
+  /**
+   * Two attributes, desiredGeneration and healedThrough, and only over what was read
+   * (GatewayStore.raiseGeneration; the status-reports grant names them: lib/access.ts).
+   */
   async raiseGeneration(
     read: Pick<GatewayRecord, 'id' | 'createdAt' | 'instanceId' | 'desiredGeneration'>,
     generation: number,
@@ -376,11 +380,12 @@ export class DynamoGatewayStore implements GatewayStore {
     if (!(generation > read.desiredGeneration)) return false;
     const attributes = await this.table.updateIfMatches({
       Key: keys.gateway(read.id),
-      UpdateExpression: 'SET desiredGeneration = :raised',
+      UpdateExpression: 'SET desiredGeneration = :raised, healedThrough = :healed',
       ConditionExpression:
         'desiredGeneration = :read AND createdAt = :createdAt AND instanceId = :instanceId',
       ExpressionAttributeValues: {
         ':raised': generation,
+        ':healed': generation - 1,
         ':read': read.desiredGeneration,
         ':createdAt': read.createdAt,
         ':instanceId': read.instanceId,

@@ -175,6 +175,7 @@ const GATEWAY_RECORD_FIELDS = [
   'replacedInUpdateSecond',
   'unfinishedMove',
   'priorIncarnationEndedAt',
+  'healedThrough',
 ] as const satisfies readonly (keyof GatewayRecord)[];
 
 const PEER_RECORD_FIELDS = [

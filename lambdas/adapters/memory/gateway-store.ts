@@ -56,9 +56,10 @@ export class MemoryGatewayStore extends MemoryStore {
     const { desiredGeneration, privateKeyParam, createdAt } = stored.record;
     // Replaced when given, kept otherwise, as the DynamoDB update that sets only the fields given.
     const kept = pickFields(stored.record, KEPT_UNLESS_GIVEN);
-    const { priorIncarnationEndedAt: _given, ...given } = copy(gateway);
-    const ended = pickFields(stored.record, ['priorIncarnationEndedAt']);
-    stored.record = { ...kept, ...given, ...ended, desiredGeneration, privateKeyParam, createdAt };
+    const { priorIncarnationEndedAt: _given, healedThrough: _healed, ...given } = copy(gateway);
+    // Written only by a registration and a heal (raiseGeneration), never by an upsert.
+    const own = pickFields(stored.record, ['priorIncarnationEndedAt', 'healedThrough']);
+    stored.record = { ...kept, ...given, ...own, desiredGeneration, privateKeyParam, createdAt };
     // A new mark is due from its own time, as the DynamoDB item's index key is rewritten with it.
     if (gateway.peerWalkOwedSince !== undefined) delete stored.walkDueAt;
     stored.capacity = capacityOf(gateway);
@@ -188,6 +189,7 @@ export class MemoryGatewayStore extends MemoryStore {
       stored.desiredGeneration === read.desiredGeneration;
     if (!same || !(generation > read.desiredGeneration)) return false;
     stored.desiredGeneration = generation;
+    stored.healedThrough = generation - 1;
     return true;
   }
 

@@ -284,9 +284,31 @@ export function gatewaysContract({ repo }: ContractContext): void {
       );
       const gone = await repo().raiseGeneration({ ...gatewayRecord(), desiredGeneration: 0 }, 2);
 
-      // Assess
+      // Assess: the generations below the raised one are marked healed over (app/push.ts plausiblyApplied).
       expect([raised, overStale, downwards, otherInstance, gone]).toEqual([true, false, false, false, false]);
-      expect(await repo().getGateway(gateway.id)).toEqual({ ...gateway, desiredGeneration: 4 });
+      expect(await repo().getGateway(gateway.id)).toEqual({
+        ...gateway,
+        desiredGeneration: 4,
+        healedThrough: 3,
+      });
+    });
+
+    it('keeps the mark of a heal through a registry update, whatever the update carries', async () => {
+      // Prepare: a gateway healed through 3 (desired 4).
+      const gateway = gatewayRecord();
+      await repo().createGateway(gateway);
+      await repo().raiseGeneration(gateway, 4);
+
+      // Act: an update that would put the mark back, as one built on an older read would.
+      await repo().upsertGateway({ ...gateway, name: 'renamed', healedThrough: 1 });
+
+      // Assess
+      expect(await repo().getGateway(gateway.id)).toEqual({
+        ...gateway,
+        name: 'renamed',
+        desiredGeneration: 4,
+        healedThrough: 3,
+      });
     });
 
     it("marks a gateway's road-warrior configs changed, anew each time; creates no gone gateway", async () => {
