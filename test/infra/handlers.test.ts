@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ACCESS, type Access } from '../../lib/access';
+import { ACCESS, type Access } from '../../lib/access-catalog';
 import { bundleHandler, type HandlerBundle } from '../../lib/constructs/bundling';
 import { HANDLERS, REPO_ROOT } from '../../lib/handlers';
 
