@@ -65,7 +65,7 @@ export async function repushToPeers(
     let generation = await d.repository.updateRemotePeer(peer.remoteGatewayId, peer.name, remote);
     // Undefined: the remote side is gone, its peering is being deleted.
     if (generation !== undefined && rotation !== undefined) {
-      generation = await rotatePresharedKey(d, gateway, peer, rotation);
+      generation = await rotatePresharedKey(d, gateway, peer, rotation, generation);
     }
     if (generation !== undefined) runs.push(await startGatewayPush(d, peer.remoteGatewayId, generation));
   });

@@ -3,8 +3,8 @@
  * gateway's preshared keys"; docs/SECURITY.md): the instance it left may be compromised and keep
  * every key it read, so each of its peerings gets a new key under a new name, which only the new
  * instance and the peer gateway receive. Run from the peer walk of a move (gateway-peer-walk.ts),
- * whose mark (`unfinishedMove`) a redelivery or the sweep resumes from: the same move always gives
- * the same names, so a resumed move rotates nothing twice.
+ * whose mark (`unfinishedMove`) a redelivery or the sweep resumes from: the same move has the same
+ * rotation id, recorded on the entries it rotated, so a resumed move rotates nothing twice.
  */
 import { generatePresharedKey } from '../core/key-format';
 import { peeringIdOfPeerName } from '../core/schemas';
@@ -20,13 +20,25 @@ export const moveRotation = (gatewayId: string, move: UnfinishedMove): string =>
   derivedHex(['psk', gatewayId, String(move.retiredThrough)]);
 
 /**
- * Gives the peering behind `peer` (an entry of the moved gateway `gateway`) the key named by
- * `rotation` on both its entries, and returns the peer gateway's generation holding it (its push
- * starts there); undefined when the peering or either gateway is gone (nothing brought back).
- * - The new name is written before the entries name it. Until they do nothing names it (only this
- *   move's run gives it, under the gateway's update lease), so a value found there (a run that
- *   stopped before its switch, or this name switched away by a later move of the peer gateway) is
- *   replaced, never reused: a key some instance may have read is never given again.
+ * The leaf of the name a rotation gives in place of `from`: another name replaced (the peering
+ * rotated by the peer gateway's move in between) gives another new name, so no name is given twice
+ * (docs/DECISIONS.md, "A rotated preshared key's name is never given twice").
+ */
+export const rotatedKeyLeaf = (rotation: string, from: string): string => derivedHex(['psk', rotation, from]);
+
+/**
+ * Gives the peering behind `peer` (an entry of the moved gateway `gateway`, as listed) a new key on
+ * both its entries, recording `rotation` there, and returns the peer gateway's generation holding
+ * it (its push starts there): `generation` (the one already holding the walk's other change) when
+ * there is nothing to rotate; undefined when the peering or either gateway is gone (nothing
+ * brought back).
+ * - Entries that carry `rotation` were rotated by this move already (a redelivery, or the sweep's
+ *   resume): nothing is rotated twice.
+ * - The new name, derived from `rotation` and the name it replaces, is written before the entries
+ *   name it. Until they do nothing names it, so a value found there is a stopped run's, never
+ *   given: it is replaced. Entries that no longer hold the name listed were rotated since by a move
+ *   of the peer gateway (after this move's registry write, so never towards the old instance): they
+ *   are left, and the new key deleted.
  * - The name replaced is deleted once neither entry names it (one transaction switches both). It is
  *   recorded first as a cleanup (secret-cleanup.ts), so a run that stops in between leaves it to the
  *   sweep, which keeps it only if an entry still names it.
@@ -36,33 +48,27 @@ export async function rotatePresharedKey(
   gateway: Pick<GatewayRecord, 'id' | 'createdAt'>,
   peer: PeerRecord & { remoteGatewayId: string },
   rotation: string,
+  generation: number,
 ): Promise<number | undefined> {
   const peeringId = peeringIdOfPeerName(peer.name);
-  if (peeringId === undefined) return undefined;
-  const to = d.secrets.names.presharedKey(peeringId, rotation);
   const from = peer.presharedKeyParam;
-  const cleanup =
-    from === null || from === to ? undefined : await recordSecretCleanup(d, gateway.id, peer.name, from);
-  if (from !== to) {
-    await d.secrets.delete(to);
-    await d.secrets.putIfAbsent(to, generatePresharedKey());
-  }
-  const switched = await d.repository.switchPresharedKey(
-    gateway.id,
-    gateway.createdAt,
+  if (peeringId === undefined || from === null || peer.presharedKeyRotation === rotation) return generation;
+  const to = d.secrets.names.presharedKey(peeringId, rotatedKeyLeaf(rotation, from));
+  const cleanup = await recordSecretCleanup(d, gateway.id, peer.name, from);
+  await d.secrets.delete(to);
+  await d.secrets.putIfAbsent(to, generatePresharedKey());
+  const change = { from, to, rotation };
+  const { id, createdAt } = gateway;
+  const outcome = await d.repository.switchPresharedKey(
+    id,
+    createdAt,
     peer.remoteGatewayId,
     peer.name,
-    to,
+    change,
   );
-  if (switched === undefined) {
-    // Deleted meanwhile: its release deletes its folder, perhaps before the write above.
-    await d.secrets.delete(to);
-    if (cleanup) await deleteRecordedSecret(d, cleanup);
-    return undefined;
-  }
-  if (cleanup) await deleteRecordedSecret(d, cleanup);
-  // Another name than the one listed (a move of the peer gateway switched it since): no cleanup
-  // names it, so it is deleted here alone.
-  for (const name of switched.replaced) if (name !== from) await d.secrets.delete(name);
-  return switched.remoteGeneration;
+  // Not switched (the peering deleted meanwhile, whose release deletes its folder, perhaps before
+  // the write above; or rotated since): no instance was given the new key.
+  if (outcome?.held !== to) await d.secrets.delete(to);
+  if (outcome?.held !== from) await deleteRecordedSecret(d, cleanup);
+  return outcome?.remoteGeneration;
 }

@@ -28,6 +28,7 @@ import type {
   NewPeering,
   NewRoadWarrior,
   PeeringFilter,
+  PresharedKeyRotation,
   PresharedKeySwitch,
   RemoteGatewayView,
   RouteBlock,
@@ -196,12 +197,14 @@ export interface PeerStore {
   ): Promise<number | undefined>;
   /**
    * One transaction: both entries of one peering (`peerName` on `gatewayId` and on
-   * `remoteGatewayId`: both sides name theirs alike) switch to the preshared key name `to`, each
-   * conditional on the name read, and both gateways' desiredGeneration moves (every peer-set change
-   * does: two pushes of one generation render the same bytes). `gatewayId`'s move is an increment
-   * bound to its incarnation (`gatewayCreatedAt`); the remote one's a compare-and-set, so the
-   * generation returned is the first holding the switch. A repeat (both entries hold `to`) writes
-   * nothing and returns the remote gateway's current generation with nothing replaced. Undefined,
+   * `remoteGatewayId`: both sides name theirs alike) switch from the preshared key name `from` to
+   * `to` and record `rotation` (`presharedKeyRotation`), each conditional on holding `from`, and
+   * both gateways' desiredGeneration moves (every peer-set change does: two pushes of one
+   * generation render the same bytes). `gatewayId`'s move is an increment bound to its incarnation
+   * (`gatewayCreatedAt`); the remote one's a compare-and-set, so the generation returned is the
+   * first holding the switch. Nothing written, the remote gateway's current generation returned,
+   * when the entries already carry `rotation` (a repeat) or no longer hold `from` (another
+   * rotation switched them since the caller read them: a name is never given twice). Undefined,
    * nothing written, when either entry or gateway is gone (the peering deleted meanwhile: never
    * brought back).
    */
@@ -210,7 +213,7 @@ export interface PeerStore {
     gatewayCreatedAt: string,
     remoteGatewayId: string,
     peerName: string,
-    to: string,
+    change: PresharedKeyRotation,
   ): Promise<PresharedKeySwitch | undefined>;
   /**
    * Of `gatewayIds`, those where a peer entry holds `publicKey` (by its key item), each with that

@@ -96,12 +96,30 @@ export interface RemoteGatewayView {
 }
 
 /**
- * A peering's preshared key switched on both its entries (PeerStore.switchPresharedKey): one of
- * its gateways moved (app/preshared-key-rotation.ts).
+ * A peering's preshared key switch on both its entries (PeerStore.switchPresharedKey): one of its
+ * gateways moved (app/preshared-key-rotation.ts).
  */
+export interface PresharedKeyRotation {
+  /** The name the caller read on the entries, the one replaced. */
+  from: string;
+  /** The new name. */
+  to: string;
+  /** The move's rotation id, recorded on both entries with `to`. */
+  rotation: string;
+}
+
+/** What a preshared key switch found or did (PeerStore.switchPresharedKey). */
 export interface PresharedKeySwitch {
-  /** The switched gateway's peer gateway's (`remoteGatewayId`) generation first holding the new name. */
+  /**
+   * The peer gateway's (`remoteGatewayId`) generation holding the entries' name: the first one
+   * holding `to` when switched now, its current one otherwise.
+   */
   remoteGeneration: number;
-  /** The names the entries held before (one, both sides alike); none when they held the new one already. */
-  replaced: string[];
+  /** Whether this call switched the entries (from `from` to `to`). */
+  switched: boolean;
+  /**
+   * The name the entries hold after the call: `to` when switched now or by this rotation before;
+   * another when another rotation switched them since the caller read `from`.
+   */
+  held: string | null;
 }

@@ -117,6 +117,11 @@ export interface PeerRecord extends Peer {
   gatewayId: string;
   /** vpc-peering: the peering's preshared key. */
   presharedKeyParam: string | null;
+  /**
+   * vpc-peering: the move's rotation that gave the entry `presharedKeyParam` (both entries alike;
+   * app/preshared-key-rotation.ts); absent for the key the peering was created with.
+   */
+  presharedKeyRotation?: string;
   /** road-warrior with a generated key pair: where its private key lives (for its config download). */
   privateKeyParam: string | null;
   createdAt: string;

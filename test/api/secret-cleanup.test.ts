@@ -216,7 +216,11 @@ describe("a peering's preshared key a move replaced", () => {
       });
     }
     const rotated = s.secrets.names.presharedKey(switched.id, '0123456789abcdef');
-    await s.repository.switchPresharedKey(a.id, a.createdAt, c.id, `vpc-peering-${switched.id}`, rotated);
+    await s.repository.switchPresharedKey(a.id, a.createdAt, c.id, `vpc-peering-${switched.id}`, {
+      from: switched.presharedKeyParam,
+      to: rotated,
+      rotation: 'fedcba9876543210',
+    });
     s.later(CLEANUP_GRACE_MS + 1);
 
     // Act

@@ -2,7 +2,8 @@
  * A move rotates the moved gateway's preshared keys (lambdas/app/preshared-key-rotation.ts;
  * docs/DECISIONS.md, "A move rotates the moved gateway's preshared keys"; docs/SECURITY.md): every
  * peering of the moved gateway gets a new key under a new name on both its entries, the old key is
- * deleted, each peer gateway is pushed, and a redelivered or resumed move rotates nothing more.
+ * deleted, each peer gateway is pushed, a redelivered or resumed move rotates nothing more, and no
+ * name is given twice (docs/DECISIONS.md, "A rotated preshared key's name is never given twice").
  */
 import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
@@ -203,4 +204,103 @@ it("deletes every key a peering had when it is deleted after a move, a stopped r
   expect(
     [...secrets.values.keys()].filter((name) => name.includes(`/peerings/${peeringIds[1]}/`)),
   ).toHaveLength(1);
+});
+
+/** The gateway's peer gateway `peer` moves too (its instance claimed first): its walk rotates their peering. */
+async function movePeer(peer: GatewayRecord, instanceId: string): Promise<void> {
+  const current = (await repository.getGateway(peer.id)) as GatewayRecord;
+  if (current.instanceId === peer.instanceId) await repository.claimInstance(peer.instanceId, peer.id);
+  await gatewayUpdated(deps(), movedTo(current, instanceId));
+}
+
+it("never gives a peering's key name twice when the peer gateway moved between a stopped run and its resume (review s20e)", async () => {
+  // Prepare: the gateway's move stops after its walk (throttled release); then peer gateway B moves
+  // and rotates their peering to its own name before the gateway's event is retried.
+  const { gateway, peers, peeringIds, oldName } = await peeredGateway();
+  const b = peers[0] as GatewayRecord;
+  const peeringId = peeringIds[0] as string;
+  const release = repository.releaseInstance.bind(repository);
+  repository.releaseInstance = async () => {
+    throw new Error('ProvisionedThroughputExceeded');
+  };
+  await expect(gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE))).rejects.toThrow('Provisioned');
+  repository.releaseInstance = release;
+  const [byGateway] = await namesHeld([gateway.id, b.id], peeringId);
+  await movePeer(b, 'i-0b2');
+  const [byB] = await namesHeld([gateway.id, b.id], peeringId);
+  const valueByB = secrets.values.get(byB ?? '');
+
+  // Act: the event's retry resumes the gateway's move from its mark.
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: the peering is not switched back to the name the gateway gave it first (an instance
+  // may hold and cache that name's first value); both entries agree on a name never given before.
+  const [after, theirs] = await namesHeld([gateway.id, b.id], peeringId);
+  expect(theirs).toBe(after);
+  expect(new Set([oldName(peeringId), byGateway, byB, after]).size).toBe(4);
+  expect(secrets.values.has(byGateway ?? '')).toBe(false);
+  expect(secrets.values.get(after ?? '')).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+  expect(secrets.values.get(after ?? '')).not.toBe(valueByB);
+  expect((await repository.getGateway(gateway.id))?.unfinishedMove).toBeUndefined();
+});
+
+it('leaves a peering the peer gateway rotated after the walk read it, and deletes the key written for it', async () => {
+  // Prepare: peer gateway B's move rotates their peering right after the gateway's walk listed its
+  // entries (after the gateway's registry write, so B's key never went to the old instance).
+  const { gateway, peers, peeringIds } = await peeredGateway();
+  const b = peers[0] as GatewayRecord;
+  const peeringId = peeringIds[0] as string;
+  const list = repository.listPeeringPeers.bind(repository);
+  let byB: string | null | undefined;
+  repository.listPeeringPeers = async (gatewayId) => {
+    const listed = await list(gatewayId);
+    if (gatewayId === gateway.id) {
+      repository.listPeeringPeers = list;
+      await movePeer(b, 'i-0b2');
+      [byB] = await namesHeld([gateway.id, b.id], peeringId);
+    }
+    return listed;
+  };
+  const bGeneration = async () => (await repository.getGateway(b.id))?.desiredGeneration;
+
+  // Act
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: B's name stays on both entries, the only key of the peering; B is pushed where it is.
+  expect(await namesHeld([gateway.id, b.id], peeringId)).toEqual([byB, byB]);
+  const keysOfPeering = [...secrets.values.keys()].filter((name) => name.includes(`/peerings/${peeringId}/`));
+  expect(keysOfPeering).toEqual([byB]);
+  expect(workflows.starts.map((start) => start.name)).toContain(
+    pushExecutionName(b.id, (await bGeneration()) ?? 0),
+  );
+});
+
+it('gives the same new name once when the run stopped between writing a key and its switch', async () => {
+  // Prepare: the first run's switches fail (throttled) after their keys were written.
+  const { gateway, peers, peeringIds, oldName } = await peeredGateway();
+  const peeringId = peeringIds[0] as string;
+  const b = peers[0] as GatewayRecord;
+  const switchKey = repository.switchPresharedKey.bind(repository);
+  repository.switchPresharedKey = async () => {
+    throw new Error('ProvisionedThroughputExceeded');
+  };
+  await expect(gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE))).rejects.toThrow('Provisioned');
+  repository.switchPresharedKey = switchKey;
+  const unswitched = [...secrets.values.keys()].filter(
+    (name) => name.includes(`/peerings/${peeringId}/`) && name !== oldName(peeringId),
+  );
+  const bGeneration = (await repository.getGateway(b.id))?.desiredGeneration ?? 0;
+
+  // Act: the event's retry resumes the move.
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: the key never given is the one switched in, once (the peer's generation moved once),
+  // and the only key of the peering left.
+  expect(unswitched).toHaveLength(1);
+  expect(await namesHeld([gateway.id, b.id], peeringId)).toEqual([unswitched[0], unswitched[0]]);
+  expect((await repository.getGateway(b.id))?.desiredGeneration).toBe(bGeneration + 1);
+  expect([...secrets.values.keys()].filter((name) => name.includes(`/peerings/${peeringId}/`))).toEqual(
+    unswitched,
+  );
 });

@@ -182,6 +182,7 @@ const PEER_RECORD_FIELDS = [
   ...PEER_FIELDS,
   'gatewayId',
   'presharedKeyParam',
+  'presharedKeyRotation',
   'privateKeyParam',
   'createdAt',
   'configDownloadedAt',

@@ -12,6 +12,7 @@ import type {
   ClientConfigDownload,
   NewRoadWarrior,
   PeerStore,
+  PresharedKeyRotation,
   PresharedKeySwitch,
   PublicKeyHolders,
   RemoteGatewayView,
@@ -151,7 +152,7 @@ export class DynamoPeerStore implements PeerStore {
     gatewayCreatedAt: string,
     remoteGatewayId: string,
     peerName: string,
-    to: string,
+    { from, to, rotation }: PresharedKeyRotation,
   ): Promise<PresharedKeySwitch | undefined> {
     return this.table.retrying('switchPresharedKey', async () => {
       const [moved, remote, own, theirs] = await Promise.all([
@@ -162,23 +163,26 @@ export class DynamoPeerStore implements PeerStore {
       ]);
       if (!moved || moved.createdAt !== gatewayCreatedAt || !remote || !own || !theirs) return undefined;
       const current = Number(remote.desiredGeneration);
-      const held = [own.presharedKeyParam, theirs.presharedKeyParam];
-      const replaced = [...new Set(held)].filter(
-        (name): name is string => typeof name === 'string' && name !== to,
-      );
-      if (replaced.length === 0) return { remoteGeneration: current, replaced };
-      // Each entry still the one read, holding the name read: a condition, never a put, so an entry
-      // deleted since (its peering's release) is not written back.
-      const switchEntry = (entryGatewayId: string, read: unknown) =>
+      const entries = [own, theirs];
+      const repeat = entries.every((entry) => entry.presharedKeyRotation === rotation);
+      const holdFrom = entries.every((entry) => entry.presharedKeyParam === from);
+      if (repeat || !holdFrom) {
+        const held = typeof own.presharedKeyParam === 'string' ? own.presharedKeyParam : null;
+        return { remoteGeneration: current, switched: false, held };
+      }
+      // Each entry still the one read, holding `from`: a condition, never a put, so an entry deleted
+      // since (its peering's release) is not written back, and one switched since by another
+      // rotation is not switched again (re-read: it no longer holds `from`).
+      const switchEntry = (entryGatewayId: string) =>
         this.table.updateItem({
           Key: keys.peer(entryGatewayId, peerName),
-          UpdateExpression: 'SET presharedKeyParam = :to',
-          ConditionExpression: 'attribute_exists(pk) AND presharedKeyParam = :read',
-          ExpressionAttributeValues: { ':to': to, ':read': read },
+          UpdateExpression: 'SET presharedKeyParam = :to, presharedKeyRotation = :rotation',
+          ConditionExpression: 'attribute_exists(pk) AND presharedKeyParam = :from',
+          ExpressionAttributeValues: { ':to': to, ':rotation': rotation, ':from': from },
         });
       const reasons = await this.table.transact([
-        switchEntry(gatewayId, own.presharedKeyParam),
-        switchEntry(remoteGatewayId, theirs.presharedKeyParam),
+        switchEntry(gatewayId),
+        switchEntry(remoteGatewayId),
         // The moved side: an increment (its own walk switches its peerings a few at a time, all on
         // this one item), bound to the incarnation read.
         this.table.updateItem({
@@ -189,7 +193,7 @@ export class DynamoPeerStore implements PeerStore {
         }),
         nextGeneration(this.table, remoteGatewayId, current),
       ]);
-      if (!reasons) return { remoteGeneration: current + 1, replaced };
+      if (!reasons) return { remoteGeneration: current + 1, switched: true, held: to };
       // An entry or gateway went, or moved under the read: read again and decide again.
       return AGAIN;
     });

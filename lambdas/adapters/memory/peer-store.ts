@@ -3,6 +3,7 @@ import { roadWarriorPeer } from '../../app/new-records';
 import type {
   ClientConfigDownload,
   NewRoadWarrior,
+  PresharedKeyRotation,
   PresharedKeySwitch,
   PublicKeyHolders,
   RemoteGatewayView,
@@ -93,23 +94,30 @@ export class MemoryPeerStore extends MemoryStore {
     gatewayCreatedAt: string,
     remoteGatewayId: string,
     peerName: string,
-    to: string,
+    { from, to, rotation }: PresharedKeyRotation,
   ): Promise<PresharedKeySwitch | undefined> {
     const moved = this.gateways.get(gatewayId);
     const remote = this.gateways.get(remoteGatewayId);
-    const entries = [this.peersOf(gatewayId).get(peerName), this.peersOf(remoteGatewayId).get(peerName)];
-    if (!moved || moved.record.createdAt !== gatewayCreatedAt || !remote) return undefined;
-    const [own, theirs] = entries;
-    if (!own || !theirs) return undefined;
-    const replaced = [...new Set(entries.map((entry) => entry?.presharedKeyParam))].filter(
-      (name): name is string => typeof name === 'string' && name !== to,
-    );
-    if (replaced.length === 0) return { remoteGeneration: remote.record.desiredGeneration, replaced };
-    own.presharedKeyParam = to;
-    theirs.presharedKeyParam = to;
+    const own = this.peersOf(gatewayId).get(peerName);
+    const theirs = this.peersOf(remoteGatewayId).get(peerName);
+    if (!moved || moved.record.createdAt !== gatewayCreatedAt || !remote || !own || !theirs) return undefined;
+    const entries = [own, theirs];
+    const repeat = entries.every((entry) => entry.presharedKeyRotation === rotation);
+    const holdFrom = entries.every((entry) => entry.presharedKeyParam === from);
+    if (repeat || !holdFrom) {
+      return {
+        remoteGeneration: remote.record.desiredGeneration,
+        switched: false,
+        held: own.presharedKeyParam,
+      };
+    }
+    for (const entry of entries) {
+      entry.presharedKeyParam = to;
+      entry.presharedKeyRotation = rotation;
+    }
     moved.record.desiredGeneration += 1;
     remote.record.desiredGeneration += 1;
-    return { remoteGeneration: remote.record.desiredGeneration, replaced };
+    return { remoteGeneration: remote.record.desiredGeneration, switched: true, held: to };
   }
 
   /** Every entry here was written with its key's uniqueness checked: no gateway is unindexed. */
