@@ -23,7 +23,7 @@ import { finishMove, type MoveDeps, retireBeforeMove } from './instance-move';
 import { changeMark } from './new-records';
 import type { PeerFanoutDeps } from './peer-fanout';
 import { type Dependencies, GATEWAY_TOMBSTONE_TTL_SECONDS } from './ports';
-import { moveRotation } from './preshared-key-rotation';
+import { moveRotation, newMoveRotation } from './preshared-key-rotation';
 import { type PushRun, startGatewayPush } from './push-runs';
 
 /**
@@ -267,7 +267,7 @@ async function applyUpdate(
     portMoved || previousInstance !== undefined ? await d.repository.bumpGeneration(record.id) : undefined;
   const move =
     previousInstance !== undefined && ownGeneration !== undefined
-      ? { instanceId: previousInstance, retiredThrough: ownGeneration }
+      ? { instanceId: previousInstance, retiredThrough: ownGeneration, rotation: newMoveRotation() }
       : undefined;
   // Before the upsert, so a redelivery after a crash still sees the move and repeats it.
   if (move) await retireBeforeMove(d, record.id, move, existing?.unfinishedMove, record.instanceId);

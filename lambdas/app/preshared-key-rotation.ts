@@ -6,6 +6,7 @@
  * whose mark (`unfinishedMove`) a redelivery or the sweep resumes from: the same move has the same
  * rotation id, recorded on the entries it rotated, so a resumed move rotates nothing twice.
  */
+import { randomBytes } from 'node:crypto';
 import { generatePresharedKey } from '../core/key-format';
 import { peeringIdOfPeerName } from '../core/schemas';
 import type { GatewayRecord, PeerRecord, UnfinishedMove } from '../core/types';
@@ -15,9 +16,19 @@ import { deleteRecordedSecret, recordSecretCleanup } from './secret-cleanup';
 
 export type RotationDeps = Pick<Dependencies, 'repository' | 'secrets' | 'clock'>;
 
-/** The rotation id of a move (its gateway and the generation it retired the old instance through). */
+/**
+ * The random part of a new move's mark (UnfinishedMove.rotation). Not derived from the generation:
+ * a restore of the table takes generations back, and a move replayed over it would give the name
+ * an earlier move already gave, with another value (review s20f).
+ */
+export const newMoveRotation = (): string => randomBytes(8).toString('hex');
+
+/**
+ * The rotation id of a move: its gateway, the generation it retired the old instance through and
+ * its mark's random part (a mark written before that part existed has none).
+ */
 export const moveRotation = (gatewayId: string, move: UnfinishedMove): string =>
-  derivedHex(['psk', gatewayId, String(move.retiredThrough)]);
+  derivedHex(['psk', gatewayId, String(move.retiredThrough), ...(move.rotation ? [move.rotation] : [])]);
 
 /**
  * The leaf of the name a rotation gives in place of `from`: another name replaced (the peering

@@ -94,6 +94,12 @@ export interface UnfinishedMove {
   instanceId: string;
   /** The generation it was retired through before the registry moved. */
   retiredThrough: number;
+  /**
+   * Drawn at random when the move's mark is written, and read back by its resumptions: what makes
+   * the names its preshared-key rotation gives unique to this move, even once a restore of the table
+   * took the generations back (app/preshared-key-rotation.ts). Absent on marks written before it was.
+   */
+  rotation?: string;
 }
 
 /** An entry of a gateway's peer list, as the API shows it. */

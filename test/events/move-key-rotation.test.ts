@@ -6,7 +6,7 @@
  * name is given twice (docs/DECISIONS.md, "A rotated preshared key's name is never given twice").
  */
 import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
-import { MemoryRepository } from '../../lambdas/adapters/memory/repository';
+import { MemoryRepository, type MemoryState } from '../../lambdas/adapters/memory/repository';
 import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
 import { releasePeering } from '../../lambdas/app/peering-teardown';
 import { pushExecutionName } from '../../lambdas/app/push-runs';
@@ -303,4 +303,44 @@ it('gives the same new name once when the run stopped between writing a key and 
   expect([...secrets.values.keys()].filter((name) => name.includes(`/peerings/${peeringId}/`))).toEqual(
     unswitched,
   );
+});
+
+/**
+ * The maps and sets of `state` put back as `snapshot` (a structuredClone of it) held them: a
+ * restore of the table alone. The clone's collections come from another realm than jest's, so they
+ * are read as iterables, not tested with instanceof.
+ */
+function restoreTable(state: MemoryState, snapshot: MemoryState): void {
+  for (const [name, saved] of Object.entries(snapshot)) {
+    const live: unknown = Reflect.get(state, name);
+    if (live instanceof Map) {
+      live.clear();
+      for (const [key, value] of saved as Iterable<[unknown, unknown]>) live.set(key, value);
+    } else if (live instanceof Set) {
+      live.clear();
+      for (const value of saved as Iterable<unknown>) live.add(value);
+    }
+  }
+}
+
+it('gives names never given before when a move is replayed over a table restored to before it (review s20f)', async () => {
+  // Prepare: the table as it was before the move, the move done (its keys rotated, the old ones
+  // deleted), then the table restored; the secret store is not (README "Restoring the table").
+  const { gateway, peers, peeringIds, oldName } = await peeredGateway();
+  const b = peers[0] as GatewayRecord;
+  const peeringId = peeringIds[0] as string;
+  const beforeMove = structuredClone(repository.state);
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+  const [givenFirst] = await namesHeld([gateway.id, b.id], peeringId);
+  restoreTable(repository.state, beforeMove);
+
+  // Act: the move's Updated replayed, as the runbook says
+  await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: both entries agree on a name neither the first move nor the peering's creation gave
+  // (the generations went back with the table, and the same generation retired the old instance).
+  const [after, theirs] = await namesHeld([gateway.id, b.id], peeringId);
+  expect(theirs).toBe(after);
+  expect(new Set([oldName(peeringId), givenFirst, after]).size).toBe(3);
+  expect(secrets.values.get(after ?? '')).toMatch(/^[A-Za-z0-9+/]{43}=$/);
 });

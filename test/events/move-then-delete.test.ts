@@ -75,7 +75,7 @@ it('frees, withdraws from and tears down the instance a move was leaving, from w
   // Assess: the old instance held generation 9 and only a teardown at 8: it gets one at the last
   // generation, 10 (the move's walk gave the peering a new preshared key before the run stopped).
   expect(removed).toMatchObject({ instanceId: NEW_INSTANCE, desiredGeneration: 10 });
-  expect(removed?.unfinishedMove).toEqual({ instanceId: a.instanceId, retiredThrough: 8 });
+  expect(removed?.unfinishedMove).toMatchObject({ instanceId: a.instanceId, retiredThrough: 8 });
   expect(deps.commands.teardowns).toEqual([
     { gatewayId: a.id, instanceId: a.instanceId, generation: 8 },
     { gatewayId: a.id, instanceId: NEW_INSTANCE, generation: 10 },
