@@ -13,13 +13,14 @@ import type { Page, PageRequest } from '../../core/pagination';
 import type { GatewayRecord, UnfinishedMove } from '../../core/types';
 import type { AllocatingGateway } from './allocator';
 import { failedCondition, isConditionalCheckFailure } from './errors';
+import { bumpGeneration, raiseGeneration } from './gateway-generations';
 import {
   deleteTombstoneAsRead,
   incarnationEndOf,
+  markCascadeEnded,
+  markCascadePending,
   restampTombstone,
-  TOMBSTONE_EXPIRY,
   TOMBSTONE_STAMP,
-  tombstoneExpiry,
   tombstoneStamp,
 } from './gateway-tombstones';
 import { type GatewayItem, gatewayItem, keys, SWEEP_INDEX_KEYS, toGatewayRecord } from './items';
@@ -62,7 +63,6 @@ function cascadeInput(removed: GatewayRecord): { set: string; remove: string[]; 
  * has none (written before the index) is dated by that write.
  */
 const SWEEP_SINCE_DELETED = `${SWEEP_INDEX_KEYS[0]} = :sweepShard, ${SWEEP_INDEX_KEYS[1]} = :deletedAt`;
-const SWEEP_SINCE_FIRST = `${SWEEP_INDEX_KEYS[0]} = :sweepShard, ${SWEEP_INDEX_KEYS[1]} = if_not_exists(${SWEEP_INDEX_KEYS[1]}, :now)`;
 
 export class DynamoGatewayStore implements GatewayStore {
   constructor(
@@ -263,49 +263,18 @@ export class DynamoGatewayStore implements GatewayStore {
     });
   }
 
-  /**
-   * One conditional write on the tombstone: it names `generation` and no cascade of it ended. Sets
-   * the mark, so a tombstone written before the mark existed blocks registrations too from here on,
-   * and removes such a tombstone's expiry: a pending cascade never expires.
-   * No tombstone (the id was registered again), another generation (deleted again since) or an
-   * ended cascade: false.
-   */
+  /** The tombstone's mark, set (gateway-tombstones.ts markCascadePending). */
   async beginGatewayCascade(gatewayId: string, generation: number): Promise<boolean> {
-    const attributes = await this.table.updateIfMatches({
-      Key: keys.tombstone(gatewayId),
-      UpdateExpression: `SET cascadePending = :pending, ${SWEEP_SINCE_FIRST} REMOVE expiresAt`,
-      ConditionExpression:
-        'lastGeneration = :generation AND (cascadePending = :pending OR attribute_not_exists(cascadePending))',
-      ExpressionAttributeValues: {
-        ':generation': generation,
-        ':pending': true,
-        ':sweepShard': keys.sweepShard('cascade', gatewayId),
-        ':now': this.clock().toISOString(),
-      },
-    });
-    return attributes !== undefined;
+    return markCascadePending(this.table, gatewayId, generation, this.clock());
   }
 
   async isGatewayCascadePending(gatewayId: string): Promise<boolean> {
     return (await this.table.get(keys.tombstone(gatewayId)))?.cascadePending === true;
   }
 
-  /**
-   * false, not REMOVE: an ended cascade must stay apart from a tombstone older than the mark. The
-   * tombstone's expiry starts now, at the cascade's end (gateway-tombstones.ts TOMBSTONE_STAMP).
-   */
+  /** The tombstone's mark, ended (gateway-tombstones.ts markCascadeEnded). */
   async endGatewayCascade(gatewayId: string, generation: number): Promise<void> {
-    await this.table.updateIfMatches({
-      Key: keys.tombstone(gatewayId),
-      UpdateExpression: `SET cascadePending = :ended, ${TOMBSTONE_EXPIRY} REMOVE ${SWEEP_INDEX_KEYS.join(', ')}`,
-      ConditionExpression: 'lastGeneration = :generation AND cascadePending = :pending',
-      ExpressionAttributeValues: {
-        ':generation': generation,
-        ':pending': true,
-        ':ended': false,
-        ...tombstoneExpiry(this.clock()),
-      },
-    });
+    await markCascadeEnded(this.table, gatewayId, generation, this.clock());
   }
 
   async settlePeerWalk(gatewayId: string, owedSince: string): Promise<void> {
@@ -358,40 +327,15 @@ export class DynamoGatewayStore implements GatewayStore {
     });
   }
 
-  async bumpGeneration(gatewayId: string): Promise<number | undefined> {
-    const attributes = await this.table.updateIfMatches({
-      Key: keys.gateway(gatewayId),
-      UpdateExpression: 'ADD desiredGeneration :one',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':one': 1 },
-      ReturnValues: 'UPDATED_NEW',
-    });
-    return attributes && Number(attributes.desiredGeneration);
+  bumpGeneration(gatewayId: string): Promise<number | undefined> {
+    return bumpGeneration(this.table, gatewayId);
   }
 
-  /**
-   * Two attributes, desiredGeneration and healedThrough, and only over what was read
-   * (GatewayStore.raiseGeneration; the status-reports grant names them: lib/access.ts).
-   */
-  async raiseGeneration(
+  raiseGeneration(
     read: Pick<GatewayRecord, 'id' | 'createdAt' | 'instanceId' | 'desiredGeneration'>,
     generation: number,
   ): Promise<boolean> {
-    if (!(generation > read.desiredGeneration)) return false;
-    const attributes = await this.table.updateIfMatches({
-      Key: keys.gateway(read.id),
-      UpdateExpression: 'SET desiredGeneration = :raised, healedThrough = :healed',
-      ConditionExpression:
-        'desiredGeneration = :read AND createdAt = :createdAt AND instanceId = :instanceId',
-      ExpressionAttributeValues: {
-        ':raised': generation,
-        ':healed': generation - 1,
-        ':read': read.desiredGeneration,
-        ':createdAt': read.createdAt,
-        ':instanceId': read.instanceId,
-      },
-    });
-    return attributes !== undefined;
+    return raiseGeneration(this.table, read, generation);
   }
 
   /** One attribute of the gateway item; the stream's MODIFY is dropped by the cascade's filter. */

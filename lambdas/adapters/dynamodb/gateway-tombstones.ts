@@ -1,11 +1,11 @@
 /**
  * Writes of the `TOMBSTONE#<id>` item (gateway-store.ts) that registrations and repeated deletions
- * share: its stamp, and its times, which tell the id's next incarnation when this one ended
+ * share, and its cascade mark (pending, then ended): its stamp, and its times, which tell the id's next incarnation when this one ended
  * (core/event-times.ts incarnationEnd; docs/CONTRACT.md#events).
  */
 import { GATEWAY_TOMBSTONE_TTL_SECONDS } from '../../app/ports';
 import { incarnationEnd, laterTime } from '../../core/event-times';
-import { epochSeconds, keys } from './items';
+import { epochSeconds, keys, SWEEP_INDEX_KEYS } from './items';
 import type { Item, Table, TransactItem } from './table';
 
 /**
@@ -108,6 +108,55 @@ export async function restampTombstone(
       ...(pending ? { ':pending': true } : { ...tombstoneExpiry(deletedAt), ':ended': false }),
       ...(eventTime === undefined ? {} : { ':eventTime': eventTime }),
       ...(eventTime === undefined || kept === undefined ? {} : { ':kept': kept }),
+    },
+  });
+}
+
+/** The sweep's keys of a pending cascade, from the first time it was marked (sweep-work.ts). */
+const SWEEP_SINCE_FIRST = `${SWEEP_INDEX_KEYS[0]} = :sweepShard, ${SWEEP_INDEX_KEYS[1]} = if_not_exists(${SWEEP_INDEX_KEYS[1]}, :now)`;
+
+/**
+ * One conditional write on the tombstone: it names `generation` and no cascade of it ended. Sets
+ * the mark, so a tombstone written before the mark existed blocks registrations too from here on,
+ * and removes such a tombstone's expiry: a pending cascade never expires.
+ * No tombstone (the id was registered again), another generation (deleted again since) or an
+ * ended cascade: false.
+ */
+export async function markCascadePending(
+  table: Table,
+  gatewayId: string,
+  generation: number,
+  now: Date,
+): Promise<boolean> {
+  const attributes = await table.updateIfMatches({
+    Key: keys.tombstone(gatewayId),
+    UpdateExpression: `SET cascadePending = :pending, ${SWEEP_SINCE_FIRST} REMOVE expiresAt`,
+    ConditionExpression:
+      'lastGeneration = :generation AND (cascadePending = :pending OR attribute_not_exists(cascadePending))',
+    ExpressionAttributeValues: {
+      ':generation': generation,
+      ':pending': true,
+      ':sweepShard': keys.sweepShard('cascade', gatewayId),
+      ':now': now.toISOString(),
+    },
+  });
+  return attributes !== undefined;
+}
+
+/**
+ * false, not REMOVE: an ended cascade must stay apart from a tombstone older than the mark. The
+ * tombstone's expiry starts now, at the cascade's end (TOMBSTONE_STAMP).
+ */
+export async function markCascadeEnded(table: Table, gatewayId: string, generation: number, now: Date) {
+  await table.updateIfMatches({
+    Key: keys.tombstone(gatewayId),
+    UpdateExpression: `SET cascadePending = :ended, ${TOMBSTONE_EXPIRY} REMOVE ${SWEEP_INDEX_KEYS.join(', ')}`,
+    ConditionExpression: 'lastGeneration = :generation AND cascadePending = :pending',
+    ExpressionAttributeValues: {
+      ':generation': generation,
+      ':pending': true,
+      ':ended': false,
+      ...tombstoneExpiry(now),
     },
   });
 }

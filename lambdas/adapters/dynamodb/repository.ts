@@ -8,7 +8,8 @@
  *   client.ts, index.ts   the clients, built once per module; the repository the handlers use
  *   schema.ts, items.ts   the table and its indexes; keys and item <-> record mapping
  *   allocator.ts          tunnel addresses: candidates, reservations, orphans, gateway counters
- *   gateway-store.ts      gateways, update leases, tombstones (their writes: gateway-tombstones.ts)
+ *   gateway-store.ts      gateways, update leases, tombstones (their writes: gateway-tombstones.ts;
+ *                         the desired generation's: gateway-generations.ts)
  *   peer-store.ts         peer entries: road-warriors, endpoints, residue (public-keys.ts: the
  *                         key items; peer-key-backfill.ts: the walk giving older entries theirs)
  *   peering-store.ts      peerings and their pair locks, both sides in one transaction
