@@ -32,13 +32,21 @@ export interface WireguardPeer {
 
 export interface WireguardSuite {
   runtime(): Runtime;
+  /** The runtime's DATA_DIR (its secret store and the instances' delivered copies live there). */
+  dataDir(): string;
   /** A call as the owner (`OWNER`) unless another bearer token is given. */
   api(method: string, path: string, body?: unknown, bearer?: string): Promise<ApiAnswer>;
   adminToken(): Promise<string>;
   /** Registers a gateway of `OWNER` on instance `i-<id>` (201 expected). */
   registerGateway(id: string, vpcCidr: string, tunnelSubnet: string, publicIp: string): Promise<void>;
-  /** The namespaces and instance address of gateway `id`'s host. */
-  hostOf(gatewayId: string): {
+  /**
+   * The namespaces and instance address of gateway `id`'s host on `instanceId` (default
+   * `i-<id>`, as registerGateway names it; another after a move).
+   */
+  hostOf(
+    gatewayId: string,
+    instanceId?: string,
+  ): {
     gatewayNamespace: string;
     instanceNamespace: string;
     instanceIp: string;
@@ -46,8 +54,11 @@ export interface WireguardSuite {
   };
   /** Runs in a namespace of the runtime's hosts. */
   inNamespace(namespace: string, argv: string[]): ReturnType<Runtime['hosts']['exec']>;
-  /** The live peers of a gateway's interface (`wg show wg0 dump`, without the interface line). */
-  wgPeers(gatewayId: string): Promise<WireguardPeer[]>;
+  /**
+   * The live peers of a gateway's interface (`wg show wg0 dump`, without the interface line), on
+   * the host hostOf names.
+   */
+  wgPeers(gatewayId: string, instanceId?: string): Promise<WireguardPeer[]>;
   ping(namespace: string, address: string): Promise<boolean>;
 }
 
@@ -71,7 +82,7 @@ export function useWireguardRuntime(name: string, options: RuntimeOptions = {}):
     if (apiWaitMs === undefined) delete process.env.API_WAIT_MS;
     else process.env.API_WAIT_MS = apiWaitMs;
   });
-  const { runtime } = useRuntime(name, { hostMode: 'wireguard', waitMs: 100, ...options });
+  const { runtime, dataDir } = useRuntime(name, { hostMode: 'wireguard', waitMs: 100, ...options });
   const tokens = new Map<string, Promise<string>>();
   const tokenOf = (sub: string, groups: string[] = []) => {
     const key = `${sub}:${groups.join(',')}`;
@@ -94,10 +105,10 @@ export function useWireguardRuntime(name: string, options: RuntimeOptions = {}):
     return { status: response.status, text, headers: response.headers, json: () => JSON.parse(text) };
   }
 
-  const hostOf: WireguardSuite['hostOf'] = (gatewayId) => {
-    const info = runtime().hosts.hostInfo(`i-${gatewayId}`);
+  const hostOf: WireguardSuite['hostOf'] = (gatewayId, instanceId = `i-${gatewayId}`) => {
+    const info = runtime().hosts.hostInfo(instanceId);
     if (!info?.gatewayNamespace || !info.instanceNamespace || !info.instanceIp || !info.internetNamespace) {
-      throw new Error(`gateway ${gatewayId} has no wireguard host`);
+      throw new Error(`gateway ${gatewayId} has no wireguard host on ${instanceId}`);
     }
     return info as ReturnType<WireguardSuite['hostOf']>;
   };
@@ -105,6 +116,7 @@ export function useWireguardRuntime(name: string, options: RuntimeOptions = {}):
 
   return {
     runtime,
+    dataDir,
     api,
     adminToken,
     async registerGateway(id, vpcCidr, tunnelSubnet, publicIp) {
@@ -118,8 +130,9 @@ export function useWireguardRuntime(name: string, options: RuntimeOptions = {}):
     },
     hostOf,
     inNamespace,
-    async wgPeers(gatewayId) {
-      const { stdout } = await inNamespace(hostOf(gatewayId).gatewayNamespace, ['wg', 'show', 'wg0', 'dump']);
+    async wgPeers(gatewayId, instanceId) {
+      const { gatewayNamespace } = hostOf(gatewayId, instanceId);
+      const { stdout } = await inNamespace(gatewayNamespace, ['wg', 'show', 'wg0', 'dump']);
       return stdout
         .trim()
         .split('\n')
