@@ -7,10 +7,10 @@
 
 import { configStore } from '../../lambdas/adapters/s3';
 import { gatewayStatus } from '../../lambdas/app/api/gateways';
-import type { CommandBus } from '../../lambdas/app/ports';
 import { storeStatusReport } from '../../lambdas/app/status-reports';
 import type { Caller, GatewayRecord } from '../../lambdas/core/types';
 import { RecordingWorkflows } from '../support/fakes';
+import { finishedReportRound } from '../support/status-reports';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
@@ -42,15 +42,10 @@ function storeRound(
   workflows: RecordingWorkflows,
   round: string,
 ) {
-  const commands: CommandBus = {
-    send: async () => 'unused',
-    teardown: async () => 'unused',
-    requestReports: async () => round,
-    get: async () => ({
-      status: 'Success',
-      output: JSON.stringify({ gatewayId: gateway.id, mode: 'files', ...report }),
-    }),
-  };
+  const commands = finishedReportRound(
+    round,
+    JSON.stringify({ gatewayId: gateway.id, mode: 'files', ...report }),
+  );
   return storeStatusReport(
     {
       repository: bench.repository(),

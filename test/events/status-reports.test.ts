@@ -18,6 +18,7 @@ import { LocalCommandBus, type ReportInvocation } from '../../runtime/hosts';
 import { busEvent } from '../support/events';
 import { RecordingWorkflows } from '../support/fakes';
 import { newPeering } from '../support/records';
+import { finishedReportRound } from '../support/status-reports';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
@@ -80,12 +81,7 @@ describe('drift repair', () => {
   /** One report round of `gateway`'s host, stored through the handler's use case. */
   async function reportRound(workflows: RecordingWorkflows, instanceId: string, round: string) {
     const { output } = await reportOf(instanceId);
-    const commands: CommandBus = {
-      send: async () => 'unused',
-      teardown: async () => 'unused',
-      requestReports: async () => round,
-      get: async () => ({ status: 'Success', output }),
-    };
+    const commands = finishedReportRound(round, output);
     return storeStatusReport(
       { repository: bench.repository(), configStore: configStore(), commands, clock: () => LATER, workflows },
       {

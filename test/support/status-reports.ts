@@ -1,5 +1,6 @@
 /** Peer statuses as an instance reports them, in the numbers of a large gateway. */
 import { randomBytes } from 'node:crypto';
+import type { CommandBus } from '../../lambdas/app/ports';
 import type { PeerRuntimeStatus } from '../../lambdas/core/types';
 
 /**
@@ -42,4 +43,14 @@ export function worstCasePeers(count: number): Record<string, unknown>[] {
     rxBytes: Number.MAX_SAFE_INTEGER,
     txBytes: Number.MAX_SAFE_INTEGER,
   }));
+}
+
+/** A command bus whose report round `round` finished with `output`: what storeStatusReport reads. */
+export function finishedReportRound(round: string, output: string): CommandBus {
+  return {
+    send: async () => 'unused',
+    teardown: async () => 'unused',
+    requestReports: async () => round,
+    get: async () => ({ status: 'Success', output }),
+  };
 }

@@ -8,11 +8,11 @@
  * under its pre-restore generation is not taken for applied after the heal (app/push.ts).
  */
 import { configStore } from '../../lambdas/adapters/s3';
-import type { CommandBus } from '../../lambdas/app/ports';
 import { storeStatusReport } from '../../lambdas/app/status-reports';
 import type { GatewayRecord } from '../../lambdas/core/types';
 import { RecordingWorkflows } from '../support/fakes';
 import { captureLogLines } from '../support/log-lines';
+import { finishedReportRound } from '../support/status-reports';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
@@ -30,12 +30,7 @@ async function pushedThrough(gateway: GatewayRecord, through: number): Promise<v
 
 /** Stores, as the report round `round` of `instanceId`, a finished invocation whose output is `output`. */
 function storeReport(workflows: RecordingWorkflows, instanceId: string, round: string, output: string) {
-  const commands: CommandBus = {
-    send: async () => 'unused',
-    teardown: async () => 'unused',
-    requestReports: async () => round,
-    get: async () => ({ status: 'Success', output }),
-  };
+  const commands = finishedReportRound(round, output);
   return storeStatusReport(
     {
       repository: bench.repository(),
