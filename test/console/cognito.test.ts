@@ -52,12 +52,30 @@ afterAll(async () => {
   await provider?.close();
 });
 
+/**
+ * route.fetch, once more when a GET's kept-alive socket was reset: Node's server closes an idle
+ * connection after 5 s, and Playwright's request context may reuse it at that instant (what
+ * Chromium itself retries for an idempotent request). Seen twice in CI (2026-12-05 and 12-06).
+ */
+async function fetchRetryingReset(route: Route, options?: Parameters<Route['fetch']>[0]) {
+  try {
+    return await route.fetch(options);
+  } catch (error) {
+    const idempotent = ['GET', 'HEAD'].includes(route.request().method());
+    if (!idempotent || !/ECONNRESET/.test(String(error))) throw error;
+    return route.fetch(options);
+  }
+}
+
 /** Cognito's hosts, as the console derives them from config.json, answered by the local provider. */
 async function routeCognito(context: BrowserContext): Promise<void> {
   const toProvider = async (route: Route, prefix: string) => {
     const asked = new URL(route.request().url());
     const path = asked.pathname.slice(prefix.length) || '/';
-    const response = await route.fetch({ url: `${provider.url}${path}${asked.search}`, maxRedirects: 0 });
+    const response = await fetchRetryingReset(route, {
+      url: `${provider.url}${path}${asked.search}`,
+      maxRedirects: 0,
+    });
     const location = response.headers().location;
     if (location) {
       // Playwright routes no redirect a fulfilled answer leads to, and the page it leads to must be
@@ -98,7 +116,7 @@ async function routePagesWithCognitoCsp(context: BrowserContext): Promise<void> 
   ]);
   await context.route(`${suite.target.apiUrl}/**`, async (route) => {
     if (route.request().resourceType() !== 'document') return route.fallback();
-    const response = await route.fetch();
+    const response = await fetchRetryingReset(route);
     return route.fulfill({
       response,
       headers: { ...response.headers(), 'content-security-policy': policy },
@@ -119,7 +137,7 @@ async function routeApi(context: BrowserContext): Promise<void> {
     verifiedSubjects.push(String(claims.sub));
     const groups = (claims['cognito:groups'] as string[] | undefined) ?? [];
     const token = groups.includes('admin') ? suite.target.tokens.admin : suite.target.tokens.alice;
-    const response = await route.fetch({
+    const response = await fetchRetryingReset(route, {
       headers: { ...route.request().headers(), authorization: `Bearer ${token}` },
     });
     return route.fulfill({ response });
