@@ -108,6 +108,18 @@ export interface PresharedKeyRotation {
   rotation: string;
 }
 
+/**
+ * Whether a switch writes: both entries still hold `from`, and this rotation has not switched them
+ * already (a resumed move). The one rule both repositories apply before their write.
+ */
+export function switchesPresharedKey(
+  entries: readonly { presharedKeyParam?: unknown; presharedKeyRotation?: unknown }[],
+  { from, rotation }: PresharedKeyRotation,
+): boolean {
+  const repeat = entries.every((entry) => entry.presharedKeyRotation === rotation);
+  return !repeat && entries.every((entry) => entry.presharedKeyParam === from);
+}
+
 /** What a preshared key switch found or did (PeerStore.switchPresharedKey). */
 export interface PresharedKeySwitch {
   /**

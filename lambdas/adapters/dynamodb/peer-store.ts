@@ -18,6 +18,7 @@ import type {
   RemoteGatewayView,
   RouteBlock,
 } from '../../app/ports';
+import { switchesPresharedKey } from '../../app/storage-shapes';
 import { assertRoom, capacityOf } from '../../core/allocation';
 import { ConflictError, GatewayGoneError } from '../../core/errors';
 import type { Page, PageRequest } from '../../core/pagination';
@@ -152,8 +153,9 @@ export class DynamoPeerStore implements PeerStore {
     gatewayCreatedAt: string,
     remoteGatewayId: string,
     peerName: string,
-    { from, to, rotation }: PresharedKeyRotation,
+    change: PresharedKeyRotation,
   ): Promise<PresharedKeySwitch | undefined> {
+    const { from, to, rotation } = change;
     return this.table.retrying('switchPresharedKey', async () => {
       const [moved, remote, own, theirs] = await Promise.all([
         this.table.get(keys.gateway(gatewayId)),
@@ -164,9 +166,7 @@ export class DynamoPeerStore implements PeerStore {
       if (!moved || moved.createdAt !== gatewayCreatedAt || !remote || !own || !theirs) return undefined;
       const current = Number(remote.desiredGeneration);
       const entries = [own, theirs];
-      const repeat = entries.every((entry) => entry.presharedKeyRotation === rotation);
-      const holdFrom = entries.every((entry) => entry.presharedKeyParam === from);
-      if (repeat || !holdFrom) {
+      if (!switchesPresharedKey(entries, change)) {
         const held = typeof own.presharedKeyParam === 'string' ? own.presharedKeyParam : null;
         return { remoteGeneration: current, switched: false, held };
       }

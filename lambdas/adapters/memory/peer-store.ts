@@ -9,6 +9,7 @@ import type {
   RemoteGatewayView,
   RouteBlock,
 } from '../../app/ports';
+import { switchesPresharedKey } from '../../app/storage-shapes';
 import { assertRoom } from '../../core/allocation';
 import { ConflictError, GatewayGoneError } from '../../core/errors';
 import { compareText } from '../../core/order';
@@ -94,17 +95,16 @@ export class MemoryPeerStore extends MemoryStore {
     gatewayCreatedAt: string,
     remoteGatewayId: string,
     peerName: string,
-    { from, to, rotation }: PresharedKeyRotation,
+    change: PresharedKeyRotation,
   ): Promise<PresharedKeySwitch | undefined> {
+    const { to, rotation } = change;
     const moved = this.gateways.get(gatewayId);
     const remote = this.gateways.get(remoteGatewayId);
     const own = this.peersOf(gatewayId).get(peerName);
     const theirs = this.peersOf(remoteGatewayId).get(peerName);
     if (!moved || moved.record.createdAt !== gatewayCreatedAt || !remote || !own || !theirs) return undefined;
     const entries = [own, theirs];
-    const repeat = entries.every((entry) => entry.presharedKeyRotation === rotation);
-    const holdFrom = entries.every((entry) => entry.presharedKeyParam === from);
-    if (repeat || !holdFrom) {
+    if (!switchesPresharedKey(entries, change)) {
       return {
         remoteGeneration: remote.record.desiredGeneration,
         switched: false,
