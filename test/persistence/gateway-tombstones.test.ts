@@ -24,12 +24,19 @@ const tombstoneOf = async (gatewayId: string) =>
       .send(new GetCommand({ TableName: db.tableName, Key: keys.tombstone(gatewayId) }))
   ).Item;
 
-/** A tombstone as deletes wrote it before the mark existed: its last generation, no cascadePending. */
-async function tombstoneWithoutMark(gatewayId: string, lastGeneration: number): Promise<void> {
+/**
+ * A tombstone written raw, as older code wrote it: its last generation and `attributes`; with none,
+ * as deletes wrote it before the mark existed (no cascadePending).
+ */
+async function olderTombstone(
+  gatewayId: string,
+  lastGeneration: number,
+  attributes: Record<string, unknown> = {},
+): Promise<void> {
   await db.documentClient().send(
     new PutCommand({
       TableName: db.tableName,
-      Item: { ...keys.tombstone(gatewayId), entity: 'tombstone', lastGeneration },
+      Item: { ...keys.tombstone(gatewayId), entity: 'tombstone', lastGeneration, ...attributes },
     }),
   );
 }
@@ -144,20 +151,12 @@ describe('the cascade mark of a gateway tombstone', () => {
     // Prepare: marked pending long ago (and so in the sweep's index), but no instanceId: the sweep
     // could not run that cascade.
     const gatewayId = uniqueId('gw');
-    await db.documentClient().send(
-      new PutCommand({
-        TableName: db.tableName,
-        Item: {
-          ...keys.tombstone(gatewayId),
-          entity: 'tombstone',
-          lastGeneration: 1,
-          cascadePending: true,
-          deletedAt: '2025-01-01T00:00:00.000Z',
-          gsi3pk: keys.sweepShard('cascade', gatewayId),
-          gsi3sk: '2025-01-01T00:00:00.000Z',
-        },
-      }),
-    );
+    await olderTombstone(gatewayId, 1, {
+      cascadePending: true,
+      deletedAt: '2025-01-01T00:00:00.000Z',
+      gsi3pk: keys.sweepShard('cascade', gatewayId),
+      gsi3sk: '2025-01-01T00:00:00.000Z',
+    });
 
     // Act
     const work = await db.repository().findSweepWork({
@@ -173,7 +172,7 @@ describe('the cascade mark of a gateway tombstone', () => {
   it('is set by the cascade on a tombstone from before the mark: registrations wait for its end', async () => {
     // Prepare
     const gateway = gatewayRecord({ id: uniqueId('gw') });
-    await tombstoneWithoutMark(gateway.id, 4);
+    await olderTombstone(gateway.id, 4);
 
     // Act
     const begun = await db.repository().beginGatewayCascade(gateway.id, 4);
@@ -192,7 +191,7 @@ describe('the cascade mark of a gateway tombstone', () => {
   it('refuses a registration whose tombstone read the cascade overtook by marking it', async () => {
     // Prepare: the registration reads an unmarked tombstone, then the cascade marks it.
     const gateway = gatewayRecord({ id: uniqueId('gw') });
-    await tombstoneWithoutMark(gateway.id, 2);
+    await olderTombstone(gateway.id, 2);
     const table = new TableOvertakenOnTombstoneRead(() => db.repository().beginGatewayCascade(gateway.id, 2));
     const store = new DynamoGatewayStore(table, () => new Date(), {} as Paging);
 
@@ -263,17 +262,7 @@ describe('the expiry of a gateway tombstone', () => {
   it('is removed when the cascade marks a tombstone written before the mark', async () => {
     // Prepare: a tombstone as deletes wrote it before the mark, with its TTL.
     const gatewayId = uniqueId('gw');
-    await db.documentClient().send(
-      new PutCommand({
-        TableName: db.tableName,
-        Item: {
-          ...keys.tombstone(gatewayId),
-          entity: 'tombstone',
-          lastGeneration: 3,
-          expiresAt: 1_700_000_000,
-        },
-      }),
-    );
+    await olderTombstone(gatewayId, 3, { expiresAt: 1_700_000_000 });
 
     // Act
     await db.repository().beginGatewayCascade(gatewayId, 3);
