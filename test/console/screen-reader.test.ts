@@ -87,6 +87,16 @@ async function signInAsCarol(page: Page): Promise<void> {
   await page.getByRole('link', { name: 'edge', exact: true }).waitFor();
 }
 
+/** With the keyboard alone: edge's page, its Add peer form, the name `tablet` typed, not sent. */
+async function typeNewPeerOnEdge(page: Page): Promise<void> {
+  await page.getByRole('link', { name: 'edge', exact: true }).click();
+  await expectFocusOn(page, { role: 'heading', name: 'edge' });
+  await tabTo(page, { role: 'button', name: 'Add peer' });
+  await page.keyboard.press('Enter');
+  await expectFocusOn(page, { role: 'textbox', name: 'Name' });
+  await page.keyboard.type('tablet');
+}
+
 /** Resolves once a polite live region has been given `text`: what a screen reader is told. */
 const announced = (page: Page, text: string | RegExp) =>
   page.locator('[aria-live="polite"]', { hasText: text }).waitFor({ state: 'attached', timeout: 5000 });
@@ -110,14 +120,9 @@ test('a flash is announced, success and error alike, and the focus stays on what
   const answers = { ...fine };
   await answerApi(page, answers);
   await signInAsCarol(page);
-  await page.getByRole('link', { name: 'edge', exact: true }).click();
-  await expectFocusOn(page, { role: 'heading', name: 'edge' });
+  await typeNewPeerOnEdge(page);
 
   // Act: Add peer tablet
-  await tabTo(page, { role: 'button', name: 'Add peer' });
-  await page.keyboard.press('Enter');
-  await expectFocusOn(page, { role: 'textbox', name: 'Name' });
-  await page.keyboard.type('tablet');
   await page.keyboard.press('Enter');
 
   // Assess: the success is a status message, announced; the focus is back on Add peer
@@ -166,12 +171,7 @@ test("a 401 in the middle of Add peer: the sign-in page's heading takes the focu
   session.expectStatus(401);
   await answerApi(page, { ...fine, addPeer: 'unauthorized' });
   await signInAsCarol(page);
-  await page.getByRole('link', { name: 'edge', exact: true }).click();
-  await expectFocusOn(page, { role: 'heading', name: 'edge' });
-  await tabTo(page, { role: 'button', name: 'Add peer' });
-  await page.keyboard.press('Enter');
-  await expectFocusOn(page, { role: 'textbox', name: 'Name' });
-  await page.keyboard.type('tablet');
+  await typeNewPeerOnEdge(page);
 
   // Act
   await page.keyboard.press('Enter');
