@@ -6,6 +6,7 @@
  * switch), so a delete that fails, or never runs because the request died, is done by the sweep.
  * A failed delete never blocks the push. Logs carry secret names only, never values.
  */
+import type { PeerRecord } from '../core/types';
 import { logger } from '../shared/logger';
 import type { Dependencies, SecretCleanup } from './ports';
 
@@ -27,6 +28,18 @@ export async function recordSecretCleanup(
   const cleanup = { secretName, gatewayId, peerName, recordedAt: d.clock().toISOString() };
   await d.repository.recordSecretCleanup(cleanup);
   return cleanup;
+}
+
+/**
+ * The cleanup of a road-warrior add's generated key, recorded before the key is stored and cleared
+ * once the peer holds it. Stamped with the peer's own createdAt, so that a rerun of the add which
+ * finds the peer its first run committed clears the very record that run made (app/api/peers.ts).
+ */
+export function addedKeyCleanup(
+  peer: Pick<PeerRecord, 'gatewayId' | 'name' | 'createdAt'>,
+  secretName: string,
+): SecretCleanup {
+  return { secretName, gatewayId: peer.gatewayId, peerName: peer.name, recordedAt: peer.createdAt };
 }
 
 /** Deletes the secret and its record; a failure is logged and leaves the record for the sweep. */

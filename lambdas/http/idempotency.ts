@@ -21,8 +21,9 @@
  *   its own answer. The
  *   routes derive their ids from the key and the record's nonce (minted with the first claim, kept
  *   by take-overs), so a rerun names the same gateway / peering / workflow execution and creates
- *   nothing twice, and the same key once the record expired names new ones (docs/DECISIONS.md,
- *   "Derived ids live no longer than their Idempotency-Key").
+ *   nothing twice; one that finds what its first run committed answers it (docs/DECISIONS.md, "A
+ *   rerun answers what its first run committed"). The same key once the record expired names new
+ *   ones (docs/DECISIONS.md, "Derived ids live no longer than their Idempotency-Key").
  */
 import { createHash } from 'node:crypto';
 import type { ApiDeps } from '../app/api/context';

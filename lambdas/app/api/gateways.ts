@@ -50,7 +50,9 @@ async function registerUnderLease(
   // pending cascade of the id's predecessor deletes the key at the id's name: the generated key
   // must not be written (nor the old one kept) before it ended, or the gateway would be created
   // with a key the cascade then deletes (createGateway refuses too, but only after the key).
-  if (await d.repository.getGateway(id)) throw new ConflictError('GATEWAY_EXISTS');
+  const stored = await d.repository.getGateway(id);
+  if (stored && isThisRegistration(stored, input)) return toPublicGateway(stored);
+  if (stored) throw new ConflictError('GATEWAY_EXISTS');
   if (await d.repository.isGatewayCascadePending(id)) throw new ConflictError('GATEWAY_BEING_DELETED');
   // One gateway per instance: a push must never reach another gateway's instance. Claimed before
   // the admission: a lock whose gateway never came is taken over by the next claim.
@@ -73,8 +75,33 @@ async function registerUnderLease(
   // No event time of its own: the control plane's clock is not the product's, and an event stamped
   // a second before it is no less this gateway's. createGateway records when the incarnation it
   // replaces ended, which is what tells an earlier one's events apart (docs/CONTRACT.md#events).
-  await d.repository.createGateway(record);
+  try {
+    await d.repository.createGateway(record);
+  } catch (error) {
+    if (!(error instanceof ConflictError && error.code === 'GATEWAY_EXISTS')) throw error;
+    const committed = await d.repository.getGateway(id);
+    if (!committed || !isThisRegistration(committed, input, now)) throw error;
+    return toPublicGateway(committed);
+  }
   return toPublicGateway(record);
+}
+
+/**
+ * Whether the gateway stored at the id is this registration's own, committed by an earlier run of
+ * its keyed request whose answer was lost (a 5xx after the commit, a request that died, a
+ * completion write that failed), or by this run itself (createGateway's retry of a transaction
+ * whose reply it lost meets its own commit): answered, not refused (docs/DECISIONS.md, "A rerun
+ * answers what its first run committed"). An id the request minted is its own (derived from the
+ * caller, the Idempotency-Key and its nonce; or random); an id the admin gave may be anyone's, so
+ * only this run's own commit (`createdByThisRun`, the createdAt it wrote) is recognised there.
+ */
+function isThisRegistration(
+  stored: GatewayRecord,
+  input: RegisterGatewayInput,
+  createdByThisRun?: string,
+): boolean {
+  const idIsThisRequests = input.id === undefined || stored.createdAt === createdByThisRun;
+  return idIsThisRequests && stored.instanceId === input.instanceId && stored.ownerId === input.ownerId;
 }
 
 /** Generates a pair, keeps the private key at `name` (first writer wins), returns the stored pair's public key. */

@@ -3,10 +3,10 @@ import { assertRoom, capacityOf } from '../../core/allocation';
 import { ConflictError, NotFoundError } from '../../core/errors';
 import { renderClientConfig } from '../../core/render';
 import { peeringIdOfPeerName } from '../../core/schemas';
-import type { Caller, Gateway, Peer } from '../../core/types';
+import type { Caller, Gateway, GatewayRecord, Peer, PeerRecord } from '../../core/types';
 import { toPublicPeer } from '../../core/views';
 import { keyHoldersOn } from '../public-key-holders';
-import { deleteRecordedSecret, recordSecretCleanup } from '../secret-cleanup';
+import { addedKeyCleanup, deleteRecordedSecret, recordSecretCleanup } from '../secret-cleanup';
 import type { ApiDeps, ApiTiming } from './context';
 import { storeGeneratedKey } from './gateways';
 import { type IdDerivation, newKeyId } from './ids';
@@ -17,7 +17,9 @@ import { pushGatewayAndAwait, pushGatewayAndWait } from './waiting';
 /**
  * Stores the peer (key pair generated when no public key is given); push-gateway pushes the config.
  * A generated key's cleanup is recorded before the key is stored and cleared once the peer holds
- * it: a failed or interrupted add leaves no key the sweep would not find.
+ * it: a failed or interrupted add leaves no key the sweep would not find. A rerun that finds the
+ * peer its earlier run committed (earlierRunsPeer) finishes that run: clears the cleanup, pushes,
+ * and answers the peer, rather than refusing the caller its own success.
  */
 export async function addRoadWarrior(
   d: ApiDeps,
@@ -28,22 +30,68 @@ export async function addRoadWarrior(
   derivation?: IdDerivation,
 ): Promise<Peer> {
   const gateway = await visibleGateway(d, caller, gatewayId);
-  if (input.publicKey) await refuseKeyInUse(d, gateway, input.publicKey);
-  const keyId = newKeyId(caller.userId, gatewayId, derivation);
-  const { publicKey, privateKeyParam, cleanup } = input.publicKey
-    ? { publicKey: input.publicKey, privateKeyParam: null, cleanup: undefined }
-    : await keyUnlessTaken(d, gateway, input.name, keyId);
-  const peer = await d.repository.addRoadWarrior({
+  // Where a generated private key goes: its key id is this request's own (ids.ts).
+  const keyName = d.secrets.names.roadWarriorPrivateKey(
     gatewayId,
+    input.name,
+    newKeyId(caller.userId, gatewayId, derivation),
+  );
+  const peer = await commitRoadWarrior(d, gateway, input, keyName).catch(async (error: unknown) => {
+    const earlier =
+      error instanceof ConflictError && (await earlierRunsPeer(d, gatewayId, input, keyName, derivation));
+    if (!earlier) throw error;
+    return earlier;
+  });
+  const generated = peer.privateKeyParam;
+  if (generated) await d.repository.clearSecretCleanup(addedKeyCleanup(peer, generated));
+  await pushGatewayAndWait(d, gatewayId, timing);
+  return toPublicPeer(peer, gateway);
+}
+
+async function commitRoadWarrior(
+  d: ApiDeps,
+  gateway: GatewayRecord,
+  input: { name: string; publicKey?: string },
+  keyName: string,
+): Promise<PeerRecord> {
+  // One instant for the peer and its key's cleanup record, which addedKeyCleanup names by it.
+  const createdAt = d.clock().toISOString();
+  if (input.publicKey) await refuseKeyInUse(d, gateway, input.publicKey);
+  const { publicKey, privateKeyParam } = input.publicKey
+    ? { publicKey: input.publicKey, privateKeyParam: null }
+    : await keyUnlessTaken(d, gateway, { gatewayId: gateway.id, name: input.name, createdAt }, keyName);
+  return d.repository.addRoadWarrior({
+    gatewayId: gateway.id,
     name: input.name,
     publicKey,
     privateKeyParam,
-    createdAt: d.clock().toISOString(),
+    createdAt,
     gateway,
   });
-  if (cleanup) await d.repository.clearSecretCleanup(cleanup);
-  await pushGatewayAndWait(d, gatewayId, timing);
-  return toPublicPeer(peer, gateway);
+}
+
+/**
+ * The road-warrior an earlier run of this very request committed, though its answer was lost (a
+ * 5xx after the commit, a request that died, a completion write that failed, or the repository's
+ * own retry of a commit whose reply it lost): what refused this run then is that run's success
+ * (docs/DECISIONS.md, "A rerun answers what its first run committed"). A generated key's name
+ * carries this request's own key id (random, or derived from its Idempotency-Key), so a peer
+ * holding it is this request's. A given public key is recognised only under an Idempotency-Key,
+ * on the peer of the name given: without one, a double submit stays refused, and a stranger's name
+ * or key always does.
+ */
+async function earlierRunsPeer(
+  d: Pick<ApiDeps, 'repository'>,
+  gatewayId: string,
+  input: { name: string; publicKey?: string },
+  keyName: string,
+  derivation: IdDerivation | undefined,
+): Promise<PeerRecord | undefined> {
+  if (input.publicKey && derivation === undefined) return undefined;
+  const existing = await d.repository.getPeer(gatewayId, input.name);
+  if (existing?.type !== 'road-warrior') return undefined;
+  const own = input.publicKey ? existing.publicKey === input.publicKey : existing.privateKeyParam === keyName;
+  return own ? existing : undefined;
 }
 
 /**
@@ -66,18 +114,21 @@ async function refuseKeyInUse(d: Pick<ApiDeps, 'repository'>, gateway: Gateway, 
  * the sweep deletes them (docs/DECISIONS.md, "A full tunnel subnet refuses a road-warrior before its
  * key is generated"). The commit still enforces both in a race.
  */
-async function keyUnlessTaken(d: ApiDeps, gateway: Gateway, name: string, keyId: string) {
-  const gatewayId = gateway.id;
+async function keyUnlessTaken(
+  d: ApiDeps,
+  gateway: Gateway,
+  peer: Pick<PeerRecord, 'gatewayId' | 'name' | 'createdAt'>,
+  keyName: string,
+) {
   const [taken, existing] = await Promise.all([
-    d.repository.tunnelAddressesTaken(gatewayId),
-    d.repository.getPeer(gatewayId, name),
+    d.repository.tunnelAddressesTaken(gateway.id),
+    d.repository.getPeer(gateway.id, peer.name),
   ]);
   // In the commit's order: a full subnet first. A gone gateway is the commit's to report.
   assertRoom({ capacity: capacityOf(gateway), allocatedCount: taken ?? 0 });
   if (existing) throw new ConflictError('PEER_EXISTS');
-  const secretName = d.secrets.names.roadWarriorPrivateKey(gatewayId, name, keyId);
-  const cleanup = await recordSecretCleanup(d, gatewayId, name, secretName);
-  return { ...(await storeGeneratedKey(d, secretName)), cleanup };
+  await d.repository.recordSecretCleanup(addedKeyCleanup(peer, keyName));
+  return storeGeneratedKey(d, keyName);
 }
 
 /** How far a deletion got; a road-warrior's carries the generation that holds its removal. */
