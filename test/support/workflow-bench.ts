@@ -14,12 +14,14 @@ import { MemoryAudit } from '../../lambdas/adapters/local/memory-audit';
 import { MemoryRepository, MemoryState } from '../../lambdas/adapters/memory/repository';
 import { configStore } from '../../lambdas/adapters/s3';
 import type { CommandBus, Repository, WorkflowEngine, WorkflowName } from '../../lambdas/app/ports';
-import type { GatewayRecord } from '../../lambdas/core/types';
+import { generatePresharedKey } from '../../lambdas/core/key-format';
+import type { GatewayRecord, Peering } from '../../lambdas/core/types';
 import { provideDependencies, resetDependencies } from '../../lambdas/shared/deps';
 import { LocalCommandBus, LocalHosts } from '../../runtime/hosts';
 import { STEP_FUNCTIONS } from '../../runtime/step-functions';
 import { type LambdaHandler, LocalWorkflowEngine } from '../../runtime/workflow-engine';
 import { gatewayWithKey } from './gateways';
+import { newPeering } from './records';
 
 export interface StepCall {
   step: string;
@@ -41,6 +43,12 @@ export interface WorkflowBench {
   engine(wrap?: Partial<Record<string, (real: LambdaHandler) => LambdaHandler>>): LocalWorkflowEngine;
   /** Registers an ACTIVE gateway with a generated key pair. */
   gateway(overrides?: Partial<GatewayRecord>): Promise<GatewayRecord>;
+  /**
+   * Stores a peering of the two as Allocate leaves it, its preshared key included: a push of either
+   * gateway then renders (without the key every push fails on SecretMissingError, and its retries
+   * cost seconds).
+   */
+  peering(local: GatewayRecord, remote: GatewayRecord): Promise<Peering>;
   /**
    * The gateway's desired and applied generations as a point-in-time restore of the table leaves
    * them: back at `generation`, while its host keeps what it applied (README "Restoring the table").
@@ -144,6 +152,11 @@ export function useWorkflowBench(): WorkflowBench {
       const { record } = await gatewayWithKey(defined(secrets), overrides);
       await new MemoryRepository({}, state).createGateway(record);
       return record;
+    },
+    peering: async (local, remote) => {
+      const request = newPeering(local, remote);
+      await defined(secrets).putIfAbsent(request.presharedKeyParam, generatePresharedKey());
+      return new MemoryRepository({}, state).createPeering(request);
     },
     restoreTableTo: (gatewayId, generation) => {
       const stored = state.gateways.get(gatewayId);

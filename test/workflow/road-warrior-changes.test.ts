@@ -9,7 +9,6 @@ import { ConflictError, TransientError } from '../../lambdas/core/errors';
 import { generateKeyPair } from '../../lambdas/core/keys';
 import type { Caller, GatewayRecord } from '../../lambdas/core/types';
 import { logger } from '../../lambdas/shared/logger';
-import { newPeering } from '../support/records';
 import { useWorkflowBench } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
@@ -117,7 +116,7 @@ describe('a road-warrior with a public key already on the gateway', () => {
   ])('is refused with 409 PUBLIC_KEY_IN_USE when it is $holder, and nothing is stored', async ({ keyOf }) => {
     // Prepare: b peered with a, and a road-warrior "desk" on b.
     const [a, b] = [await bench.gateway(), await bench.gateway()];
-    await bench.repository().createPeering(newPeering(a, b));
+    await bench.peering(a, b);
     const deps = apiDeps(bench.engine());
     const roadWarrior = await addRoadWarrior(deps, alice, b.id, { name: 'desk' }, timing);
     const key = keyOf({ self: b, peered: a, roadWarrior });
