@@ -11,7 +11,12 @@ import { Arn, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } f
 import type { Construct } from 'constructs';
 import { DEFAULT_SECRET_PREFIX, secretNamesUnder } from '../lambdas/app/secret-names';
 import { CommandFailedError, ConflictError, GatewayGoneError, NotFoundError } from '../lambdas/core/errors';
-import { DEFAULT_PEER_FANOUT_STARTS_PER_SECOND } from '../lambdas/core/fanout-pace';
+import {
+  DEFAULT_MAX_PEERINGS_PER_GATEWAY,
+  DEFAULT_PEER_FANOUT_STARTS_PER_SECOND,
+  leastFanoutRate,
+  PEER_FANOUT_BUDGET_SECONDS,
+} from '../lambdas/core/fanout-pace';
 import { grantAccess } from './access';
 import { AlarmTopic } from './constructs/alarm-topic';
 import { ConfigBucket, SecretsBucket } from './constructs/buckets';
@@ -71,7 +76,8 @@ export interface VpcPeeringStackProps extends StackProps {
   /**
    * Workflows a deleted or updated gateway's run starts per second over its peers
    * (PEER_FANOUT_STARTS_PER_SECOND, lambdas/core/fanout-pace.ts): sized by the account's Step
-   * Functions state transitions. Default 25; a whole number of at least 1.
+   * Functions state transitions. Default 25; a whole number at which the largest hub's fan-out fits
+   * its budget (parsePeerFanoutRate).
    */
   readonly peerFanoutStartsPerSecond?: number;
   /** The console's Cognito managed login domain prefix. Default: vpc-peering-<stack UUID>. */
@@ -95,6 +101,31 @@ export function parseCallerRate(value: number | undefined): string | undefined {
   return String(value);
 }
 
+/**
+ * `peerFanoutStartsPerSecond` context or prop: a whole number of starts per second at which a hub
+ * at the peering limit fans out within PEER_FANOUT_BUDGET_SECONDS (README, deployment). A slower
+ * rate is refused at synth: the walk of such a hub would outlast the gateway-events function's
+ * timeout, and the moved hub's last push and its update lease would wait for a retry (docs/DECISIONS.md,
+ * "A rerun of a hub's peer walk resumes").
+ */
+export function parsePeerFanoutRate(value: number | undefined): number {
+  const rate = value ?? DEFAULT_PEER_FANOUT_STARTS_PER_SECOND;
+  if (!Number.isInteger(rate) || rate < 1) {
+    throw new Error(
+      `peerFanoutStartsPerSecond must be a whole number of at least 1, got ${JSON.stringify(rate)}`,
+    );
+  }
+  const least = leastFanoutRate(DEFAULT_MAX_PEERINGS_PER_GATEWAY);
+  if (rate < least) {
+    throw new Error(
+      `peerFanoutStartsPerSecond must be at least ${least}, got ${rate}: a hub of ` +
+        `MAX_PEERINGS_PER_GATEWAY (${DEFAULT_MAX_PEERINGS_PER_GATEWAY}) peerings would take ` +
+        `${Math.ceil(DEFAULT_MAX_PEERINGS_PER_GATEWAY / rate)} s to fan out, above its ${PEER_FANOUT_BUDGET_SECONDS} s`,
+    );
+  }
+  return rate;
+}
+
 export class VpcPeeringStack extends Stack {
   readonly table: PeeringTable | RestoredPeeringTable;
   readonly functions: Record<HandlerName, PeeringFunction>;
@@ -111,6 +142,8 @@ export class VpcPeeringStack extends Stack {
   constructor(scope: Construct, id: string, props: VpcPeeringStackProps = {}) {
     super(scope, id, props);
     const removalPolicy = parseRemovalPolicy(props.removalPolicy);
+    // Before anything is bundled: a refused rate fails the synth at once.
+    const peerFanoutRate = parsePeerFanoutRate(props.peerFanoutStartsPerSecond);
     const sourceRoot = props.sourceRoot ?? REPO_ROOT;
     this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { removalPolicy, email: props.alarmEmail });
     this.alarmTopic.notifyEveryAlarmIn(this);
@@ -211,10 +244,7 @@ export class VpcPeeringStack extends Stack {
       },
     });
 
-    setPeerFanoutRate(
-      this.functions,
-      props.peerFanoutStartsPerSecond ?? DEFAULT_PEER_FANOUT_STARTS_PER_SECOND,
-    );
+    setPeerFanoutRate(this.functions, peerFanoutRate);
     this.table.feedRemovedGateways(this.functions.cascade, removalPolicy);
     const gatewayEventsBus = new GatewayEventsBus(this, 'GatewayEventsBus', {
       producer: props.gatewayProductPrincipal,

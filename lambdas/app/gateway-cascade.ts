@@ -91,8 +91,8 @@ export async function cascadeGatewayRemoval(
 
 /**
  * The instance a move was leaving when the gateway was deleted (its `unfinishedMove`), if any: its
- * run stopped after the registry named the new instance and before finishMove released the old one
- * and, when a push above the move's retirement may have reached it, retired it again
+ * run stopped after the registry named the new instance and before startMovedInstance released
+ * the old one and, when a push above the move's retirement may have reached it, retired it again
  * (app/instance-move.ts). The event's redelivery and the sweep would have finished it, but a
  * deleted gateway has neither, so the cascade does (docs/DECISIONS.md, "A gateway deleted in the
  * middle of a move"). Never the gateway's own instance (a move back to it replaces the mark).

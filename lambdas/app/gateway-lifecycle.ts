@@ -19,7 +19,7 @@ import {
   repushToPeers,
 } from './gateway-peer-walk';
 import { type UpdateLeaseDeps, underUpdateLease } from './gateway-update-lease';
-import { finishMove, type MoveDeps, retireBeforeMove } from './instance-move';
+import { finishMove, type MoveDeps, retireBeforeMove, startMovedInstance } from './instance-move';
 import { changeMark } from './new-records';
 import type { PeerFanoutDeps } from './peer-fanout';
 import { type Dependencies, GATEWAY_TOMBSTONE_TTL_SECONDS } from './ports';
@@ -272,21 +272,24 @@ async function applyUpdate(
   // Before the upsert, so a redelivery after a crash still sees the move and repeats it.
   if (move) await retireBeforeMove(d, record.id, move, existing?.unfinishedMove, record.instanceId);
   const stored = await d.repository.upsertGateway(move ? { ...record, unfinishedMove: move } : record);
-  // This update's move, or one whose run stopped after its registry write (the mark kept): every
-  // peering gets a new preshared key in the walk, which only pushes rendered after the registry
-  // write can name, and those go to the new instance (docs/DECISIONS.md, "A move rotates the moved
-  // gateway's preshared keys").
+  // This update's move, or one whose run stopped after its registry write (the mark kept): the new
+  // instance is pushed now, with the keys the peer gateways still hold, and every peering gets a
+  // new preshared key in the walk, which only pushes rendered after the registry write can name,
+  // and those go to the new instance (docs/DECISIONS.md, "A move rotates the moved gateway's
+  // preshared keys", "A moved gateway serves during its key-rotation walk").
   const unfinished = stored.unfinishedMove;
   const rotation = unfinished === undefined ? undefined : moveRotation(record.id, unfinished);
+  const started = unfinished === undefined ? undefined : await startMovedInstance(d, stored, unfinished);
+  const pushes = started === undefined ? [] : [started];
   // The peers are listed once the registry holds the change, so none is missed: a peering committed
   // before the listing is in it, and one that copied the old key or endpoint and commits after it
   // fails Allocate's check (the registry no longer holds them) and copies the new ones.
-  const pushes =
-    peersHoldChange || rotation !== undefined
-      ? await repushToPeers(d, stored, await peeringPeersOf(d, record.id), rotation)
-      : [];
-  if (unfinished !== undefined) {
-    pushes.push(await finishMove(d, stored, unfinished));
+  if (peersHoldChange || rotation !== undefined) {
+    pushes.push(...(await repushToPeers(d, stored, await peeringPeersOf(d, record.id), rotation)));
+  }
+  if (unfinished !== undefined && started !== undefined) {
+    const finished = await finishMove(d, record.id, unfinished, started);
+    if (finished !== undefined) pushes.push(finished);
   } else if (ownGeneration !== undefined || existing?.peerWalkOwedSince !== undefined) {
     // A run that stopped after the upsert bumped nothing on its redelivery (the registry holds
     // the new port): its own push starts here at the current generation (joined if it ran).

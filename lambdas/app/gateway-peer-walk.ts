@@ -9,7 +9,7 @@ import { ValidationError } from '../core/errors';
 import type { GatewayRecord, PeerRecord } from '../core/types';
 import { settleEach } from '../shared/bounded';
 import { logger } from '../shared/logger';
-import { type PeerFanoutDeps, settleEachPaced } from './peer-fanout';
+import { type PeerFanoutDeps, startPace } from './peer-fanout';
 import type { Dependencies } from './ports';
 import { rotatePresharedKey } from './preshared-key-rotation';
 import { keyHoldersOn } from './public-key-holders';
@@ -47,10 +47,14 @@ export async function peeringPeersOf(
  * Gives each peer gateway's entry for `gateway` its endpoint and public key and, with `rotation`
  * (a move's: preshared-key-rotation.ts), the peering a new preshared key on both its entries, and
  * starts that peer's push at the generation holding the change, a bounded number of peers at a time
- * (a hub has thousands, and the event's Lambda a timeout) at the fan-out's start rate
- * (peer-fanout.ts: 1,000 peers in ~40 s by default, inside the event function's 60 s). One peer's
- * failure stops none of the others; the first one is then thrown, for the event's retry to redo the
- * walk (each rewrite is idempotent, and the execution names dedupe the starts).
+ * (a hub has thousands, and the event's Lambda a timeout). A peer given something new takes a start
+ * slot before its push (peer-fanout.ts: 1,000 in ~40 s by default, inside the event function's
+ * 60 s); one a previous run finished (its rewrite and switch write nothing, its start joins that
+ * run's by name, spending no state transition) takes none, so a rerun crosses the finished head at
+ * lane speed and resumes where the run before stopped (docs/DECISIONS.md, "A rerun of a hub's peer
+ * walk resumes"). One peer's failure stops none of the others; the first one is then thrown, for
+ * the event's retry to redo the walk (each rewrite is idempotent, and the execution names dedupe
+ * the starts).
  */
 export async function repushToPeers(
   d: WalkDeps,
@@ -60,14 +64,20 @@ export async function repushToPeers(
 ): Promise<PushRun[]> {
   const remote = { endpoint: endpointOf(gateway), publicKey: gateway.publicKey };
   const runs: PushRun[] = [];
-  const failures = await settleEachPaced(d, peerings, PEER_REWRITES_IN_FLIGHT, async (peer) => {
+  const pace = startPace(d);
+  const failures = await settleEach(peerings, PEER_REWRITES_IN_FLIGHT, async (peer) => {
     // Both sides of a peering name their peer entry alike (peeringPeerName).
-    let generation = await d.repository.updateRemotePeer(peer.remoteGatewayId, peer.name, remote);
+    const rewrite = await d.repository.updateRemotePeer(peer.remoteGatewayId, peer.name, remote);
     // Undefined: the remote side is gone, its peering is being deleted.
-    if (generation !== undefined && rotation !== undefined) {
-      generation = await rotatePresharedKey(d, gateway, peer, rotation, generation);
-    }
-    if (generation !== undefined) runs.push(await startGatewayPush(d, peer.remoteGatewayId, generation));
+    if (rewrite === undefined) return;
+    const rotated =
+      rotation === undefined
+        ? undefined
+        : await rotatePresharedKey(d, gateway, peer, rotation, rewrite.generation);
+    if (rotation !== undefined && rotated === undefined) return;
+    if (rewrite.rewritten || rotated?.switched) await pace();
+    const generation = rotated?.remoteGeneration ?? rewrite.generation;
+    runs.push(await startGatewayPush(d, peer.remoteGatewayId, generation));
   });
   const [first] = failures;
   if (first === undefined) return runs;

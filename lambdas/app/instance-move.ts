@@ -55,8 +55,10 @@ export async function retireBeforeMove(
 }
 
 /**
- * The rest of a move once the registry names the new instance, in an order a redelivery or the
- * sweep can resume from the mark:
+ * The new instance's start, right after the registry write that names it (before the peer walk,
+ * so the moved gateway is not dark while its peerings are re-keyed: docs/DECISIONS.md, "A moved
+ * gateway serves during its key-rotation walk"), in an order a redelivery or the sweep can resume
+ * from the mark:
  * - A push reads the registry, so none that reads the gateway after the move's registry write
  *   reaches the old instance, and none that read it before renders above the generation `stored`
  *   holds (read with that write, or a later one). When that is above `retiredThrough` (a peering
@@ -64,11 +66,15 @@ export async function retireBeforeMove(
  *   that stopped), the old instance is retired again at it, and the new instance gets a generation
  *   above it: the push of that one may have gone to the old instance, taking its execution name,
  *   and its push item, of the same generation, would not be replaced.
- * - Its reports are forgotten and its lock released, the new instance's push started (joined by
- *   name when a stopped run started it), and only then the mark settled, conditional on being
- *   this move's (a later move's stays).
+ * - Its reports are forgotten and its lock released, then the new instance's push started (joined
+ *   by name when a stopped run started it). It renders the registry as it reads it: the preshared
+ *   keys the walk has not rotated yet, which the peer gateways not walked yet still hold.
  */
-export async function finishMove(d: MoveDeps, stored: GatewayRecord, move: UnfinishedMove): Promise<PushRun> {
+export async function startMovedInstance(
+  d: MoveDeps,
+  stored: GatewayRecord,
+  move: UnfinishedMove,
+): Promise<PushRun> {
   let generation = stored.desiredGeneration;
   if (generation > move.retiredThrough) {
     await retireInstance(d, { gatewayId: stored.id, instanceId: move.instanceId }, generation);
@@ -76,7 +82,27 @@ export async function finishMove(d: MoveDeps, stored: GatewayRecord, move: Unfin
   }
   await d.repository.forgetInstanceReports(stored.id);
   await d.repository.releaseInstance(move.instanceId, stored.id);
-  const push = await startGatewayPush(d, stored.id, generation);
-  await d.repository.settleMove(stored.id, move);
+  return startGatewayPush(d, stored.id, generation);
+}
+
+/**
+ * The end of a move, once the peer walk gave every peering its new key: the new instance's push at
+ * the gateway's generation read now, which holds every switch (each moved it), when that is above
+ * `started`'s (startMovedInstance's, rendered before them, which it would otherwise join); then the
+ * mark settled, conditional on being this move's (a later move's stays). Undefined when nothing
+ * moved the generation since `started` (no peering switched): that push renders the end state.
+ */
+export async function finishMove(
+  d: MoveDeps,
+  gatewayId: string,
+  move: UnfinishedMove,
+  started: PushRun,
+): Promise<PushRun | undefined> {
+  const current = (await d.repository.getGateway(gatewayId))?.desiredGeneration;
+  const push =
+    current !== undefined && current > started.generation
+      ? await startGatewayPush(d, gatewayId, current)
+      : undefined;
+  await d.repository.settleMove(gatewayId, move);
   return push;
 }

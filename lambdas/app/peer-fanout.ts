@@ -20,8 +20,22 @@ export interface PeerFanoutDeps extends Pick<Dependencies, 'clock'> {
 }
 
 /**
- * settleEach with `lanes` in flight, each item started only once the rate allows it: the first
- * second's worth at once, then evenly spaced. A failure stops nothing (settleEach).
+ * The start rate of one run's fan-out: each call waits for the next start slot (the first
+ * second's worth at once, then evenly spaced), so lanes asking together get successive slots.
+ */
+export function startPace(d: PeerFanoutDeps): () => Promise<void> {
+  const ratePerSecond = d.peerFanoutStartsPerSecond ?? DEFAULT_PEER_FANOUT_STARTS_PER_SECOND;
+  const pacer = new StartPacer({ ratePerSecond, burst: ratePerSecond });
+  const wait = d.wait ?? sleep;
+  return async () => {
+    const pause = pacer.reserve(d.clock().getTime());
+    if (pause > 0) await wait(pause);
+  };
+}
+
+/**
+ * settleEach with `lanes` in flight, each item started only once the rate allows it (startPace).
+ * A failure stops nothing (settleEach).
  */
 export async function settleEachPaced<T>(
   d: PeerFanoutDeps,
@@ -29,12 +43,9 @@ export async function settleEachPaced<T>(
   lanes: number,
   run: (item: T) => Promise<unknown>,
 ): Promise<ItemFailure<T>[]> {
-  const ratePerSecond = d.peerFanoutStartsPerSecond ?? DEFAULT_PEER_FANOUT_STARTS_PER_SECOND;
-  const pacer = new StartPacer({ ratePerSecond, burst: ratePerSecond });
-  const wait = d.wait ?? sleep;
+  const pace = startPace(d);
   return settleEach(items, lanes, async (item) => {
-    const pause = pacer.reserve(d.clock().getTime());
-    if (pause > 0) await wait(pause);
+    await pace();
     return run(item);
   });
 }

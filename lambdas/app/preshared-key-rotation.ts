@@ -11,7 +11,7 @@ import { generatePresharedKey } from '../core/key-format';
 import { peeringIdOfPeerName } from '../core/schemas';
 import type { GatewayRecord, PeerRecord, UnfinishedMove } from '../core/types';
 import { derivedHex } from './derived-hex';
-import type { Dependencies } from './ports';
+import type { Dependencies, PresharedKeySwitch } from './ports';
 import { deleteRecordedSecret, recordSecretCleanup } from './secret-cleanup';
 
 export type RotationDeps = Pick<Dependencies, 'repository' | 'secrets' | 'clock'>;
@@ -40,9 +40,9 @@ export const rotatedKeyLeaf = (rotation: string, from: string): string => derive
 /**
  * Gives the peering behind `peer` (an entry of the moved gateway `gateway`, as listed) a new key on
  * both its entries, recording `rotation` there, and returns the peer gateway's generation holding
- * it (its push starts there): `generation` (the one already holding the walk's other change) when
- * there is nothing to rotate; undefined when the peering or either gateway is gone (nothing
- * brought back).
+ * it (its push starts there) and whether this call switched them: `generation` (the one already
+ * holding the walk's other change), not switched, when there is nothing to rotate; undefined when
+ * the peering or either gateway is gone (nothing brought back).
  * - Entries that carry `rotation` were rotated by this move already (a redelivery, or the sweep's
  *   resume): nothing is rotated twice.
  * - The new name, derived from `rotation` and the name it replaces, is written before the entries
@@ -60,10 +60,12 @@ export async function rotatePresharedKey(
   peer: PeerRecord & { remoteGatewayId: string },
   rotation: string,
   generation: number,
-): Promise<number | undefined> {
+): Promise<Pick<PresharedKeySwitch, 'remoteGeneration' | 'switched'> | undefined> {
   const peeringId = peeringIdOfPeerName(peer.name);
   const from = peer.presharedKeyParam;
-  if (peeringId === undefined || from === null || peer.presharedKeyRotation === rotation) return generation;
+  if (peeringId === undefined || from === null || peer.presharedKeyRotation === rotation) {
+    return { remoteGeneration: generation, switched: false };
+  }
   const to = d.secrets.names.presharedKey(peeringId, rotatedKeyLeaf(rotation, from));
   const cleanup = await recordSecretCleanup(d, gateway.id, peer.name, from);
   await d.secrets.delete(to);
@@ -81,5 +83,5 @@ export async function rotatePresharedKey(
   // the write above; or rotated since): no instance was given the new key.
   if (outcome?.held !== to) await d.secrets.delete(to);
   if (outcome?.held !== from) await deleteRecordedSecret(d, cleanup);
-  return outcome?.remoteGeneration;
+  return outcome;
 }

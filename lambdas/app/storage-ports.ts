@@ -31,6 +31,7 @@ import type {
   PresharedKeyRotation,
   PresharedKeySwitch,
   RemoteGatewayView,
+  RemotePeerRewrite,
   RouteBlock,
 } from './storage-shapes';
 
@@ -185,8 +186,9 @@ export interface PeerStore {
    * One transaction: sets the endpoint and public key of the entry `peerName` (one describing a
    * peer gateway) to `remote`'s, moves the entry's public-key item when the key changes (the new
    * key claimed, the old one released when the entry holds it) and bumps the gateway's
-   * desiredGeneration. Returns the new generation, the current one when the entry already has both
-   * values (so a redelivery bumps nothing), undefined when the peer entry or the gateway is gone.
+   * desiredGeneration. Returns the new generation, rewritten; the current one, not rewritten, when
+   * the entry already has both values (so a redelivery bumps nothing); undefined when the peer entry
+   * or the gateway is gone.
    * ConflictError PUBLIC_KEY_IN_USE, nothing written, when another entry of the gateway holds the
    * new key.
    */
@@ -194,7 +196,7 @@ export interface PeerStore {
     gatewayId: string,
     peerName: string,
     remote: RemoteGatewayView,
-  ): Promise<number | undefined>;
+  ): Promise<RemotePeerRewrite | undefined>;
   /**
    * One transaction: both entries of one peering (`peerName` on `gatewayId` and on
    * `remoteGatewayId`: both sides name theirs alike) switch from the preshared key name `from` to

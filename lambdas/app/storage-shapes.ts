@@ -95,6 +95,17 @@ export interface RemoteGatewayView {
   publicKey: string;
 }
 
+/** What a rewrite of a peer gateway's entry did (PeerStore.updateRemotePeer). */
+export interface RemotePeerRewrite {
+  /** The gateway's generation holding the entry's values: the new one when rewritten now. */
+  generation: number;
+  /**
+   * Whether this call wrote the entry: false when it already held both values (a rerun's finished
+   * peer, whose walk then takes no start slot: docs/DECISIONS.md, "A rerun of a hub's peer walk resumes").
+   */
+  rewritten: boolean;
+}
+
 /**
  * A peering's preshared key switch on both its entries (PeerStore.switchPresharedKey): one of its
  * gateways moved (app/preshared-key-rotation.ts).

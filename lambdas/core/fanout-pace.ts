@@ -20,6 +20,23 @@ import { type Bucket, type BucketSettings, refilled } from './token-bucket';
 export const DEFAULT_PEER_FANOUT_STARTS_PER_SECOND = 25;
 
 /**
+ * The peerings a gateway may have by default (MAX_PEERINGS_PER_GATEWAY, shared/env.ts): the largest
+ * hub a fan-out walks. The stack sets no other.
+ */
+export const DEFAULT_MAX_PEERINGS_PER_GATEWAY = 1000;
+
+/**
+ * How long the largest hub's fan-out may take at the start rate: the gateway-events function's share
+ * of its 60 s timeout (README, deployment), so an update's walk ends in one invocation, the moved
+ * hub's last push follows within a minute and its update lease stays short (docs/DECISIONS.md, "A
+ * rerun of a hub's peer walk resumes").
+ */
+export const PEER_FANOUT_BUDGET_SECONDS = 40;
+
+/** The least start rate that fans out over `peerings` within PEER_FANOUT_BUDGET_SECONDS. */
+export const leastFanoutRate = (peerings: number): number => Math.ceil(peerings / PEER_FANOUT_BUDGET_SECONDS);
+
+/**
  * A start rate for one fan-out: a token bucket of `ratePerSecond` that lets `burst` starts go at
  * once and then spaces them. Each start reserves the next token, taken now or owed (the tokens go
  * below zero), so starts in flight at once, each asking in turn, are given successive slots.

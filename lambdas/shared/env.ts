@@ -1,5 +1,5 @@
 import { type AddressPolicy, DEFAULT_ADDRESS_POLICY, type PrefixLengthRange } from '../core/address-rules';
-import { DEFAULT_PEER_FANOUT_STARTS_PER_SECOND } from '../core/fanout-pace';
+import { DEFAULT_MAX_PEERINGS_PER_GATEWAY, DEFAULT_PEER_FANOUT_STARTS_PER_SECOND } from '../core/fanout-pace';
 
 /**
  * The only reader of process.env, for the Lambdas and the embedded runtime alike (whose own settings,
@@ -144,7 +144,7 @@ export const env = {
     gatewaysPerOwner: positiveInt('MAX_GATEWAYS_PER_OWNER', 100),
     roadWarriorsPerGateway: positiveInt('MAX_ROAD_WARRIORS_PER_GATEWAY', 250),
     // Well below what a hub's route block holds (about 8,900: docs/DECISIONS.md, "Peerings per gateway").
-    peeringsPerGateway: positiveInt('MAX_PEERINGS_PER_GATEWAY', 1000),
+    peeringsPerGateway: positiveInt('MAX_PEERINGS_PER_GATEWAY', DEFAULT_MAX_PEERINGS_PER_GATEWAY),
     operationsInFlightPerOwner: positiveInt('MAX_OPERATIONS_IN_FLIGHT_PER_OWNER', 10),
   }),
   /** Requests per second and burst of one caller in one API container; rate 0 turns it off. */

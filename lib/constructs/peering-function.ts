@@ -133,16 +133,14 @@ export const PEER_FANOUT_FUNCTIONS = [
   'sweeper',
 ] as const satisfies readonly HandlerName[];
 
-/** Tells the fan-out functions their start rate (PEER_FANOUT_STARTS_PER_SECOND); the others have none. */
+/**
+ * Tells the fan-out functions their start rate (PEER_FANOUT_STARTS_PER_SECOND, checked by
+ * parsePeerFanoutRate, lib/vpc-peering-stack.ts); the others have none.
+ */
 export function setPeerFanoutRate(
   functions: Record<HandlerName, PeeringFunction>,
   startsPerSecond: number,
 ): void {
-  if (!Number.isInteger(startsPerSecond) || startsPerSecond < 1) {
-    throw new Error(
-      `The peer fan-out start rate must be a whole number of at least 1, got ${startsPerSecond}`,
-    );
-  }
   for (const name of PEER_FANOUT_FUNCTIONS) {
     functions[name].addEnvironment('PEER_FANOUT_STARTS_PER_SECOND', String(startsPerSecond));
   }

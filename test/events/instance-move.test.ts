@@ -177,15 +177,17 @@ it('retires the old instance again through a generation a peering change raised 
   const update = await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
 
   // Assess: the old instance is torn down through 9 and loses what the race published for it; the
-  // new instance is pushed above it (10 holds the raced peering's new key), under a name no push to
-  // the old instance took; the peer gateway gets its push of the new key.
+  // new instance is pushed above it, under names no push to the old instance took: at 10 before the
+  // walk, and at 11, which holds the raced peering's new key, after it; the peer gateway gets its
+  // push of the new key.
   expect(commands.teardowns.map((teardown) => teardown.generation)).toEqual([8, 9]);
   expect(publications.copies.get(gateway.id)).toBeUndefined();
   expect([...(publications.documents.get(gateway.id)?.keys() ?? [])]).toEqual([]);
   expect(update.gateway.instanceId).toBe(NEW_INSTANCE);
   const own = update.pushes.filter((push) => push.gatewayId === gateway.id);
-  expect(own.map((push) => push.generation)).toEqual([11]);
+  expect(own.map((push) => push.generation)).toEqual([10, 11]);
   expect(workflows.starts.map((start) => start.name)).toEqual([
+    pushExecutionName(gateway.id, 10),
     pushExecutionName(other.id, 2),
     pushExecutionName(gateway.id, 11),
   ]);

@@ -95,14 +95,42 @@ it('gives every peering of the moved gateway a new key on both entries, deletes 
     // The peer gateway's push starts at the generation holding its new key (its first: 1, then 2).
     expect(workflows.starts.map((start) => start.name)).toContain(pushExecutionName(peer.id, 2));
   }
-  // The moved gateway's own push (named by the move's generation) starts after both switches, each
-  // of which moved its generation: it renders the new names.
+  // The moved gateway's own pushes: one at the move's generation, started before the walk (the keys
+  // the peer gateways still hold), and one after both switches, each of which moved its generation,
+  // at the generation holding them: it renders the new names.
   const moved = update.gateway.desiredGeneration;
-  expect(update.pushes.at(-1)).toMatchObject({ gatewayId: gateway.id, generation: moved });
+  const own = update.pushes.filter((push) => push.gatewayId === gateway.id);
+  expect(own.map((push) => push.generation)).toEqual([moved, moved + 2]);
+  expect(update.pushes[0]).toMatchObject({ gatewayId: gateway.id, generation: moved });
   expect((await repository.getGateway(gateway.id))?.desiredGeneration).toBe(moved + 2);
   expect(
     repository.listSecretCleanups(new Date(NOW.getTime() + 3_600_000).toISOString(), 10),
   ).resolves.toEqual([]);
+});
+
+it("starts the new instance's push before the walk switches a key, and its last push after the walk", async () => {
+  // Prepare: the pushes of the moved gateway started by the time each switch is asked for.
+  const { gateway } = await peeredGateway();
+  const hubPushes = () =>
+    workflows.starts.filter((start) => (start.input as { gatewayId: string }).gatewayId === gateway.id);
+  const seenAtSwitch: number[] = [];
+  const switchKey = repository.switchPresharedKey.bind(repository);
+  repository.switchPresharedKey = async (...args) => {
+    seenAtSwitch.push(hubPushes().length);
+    return switchKey(...args);
+  };
+
+  // Act
+  const update = await gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE));
+
+  // Assess: the new instance is pushed at the move's generation before either switch (it serves
+  // the keys the peer gateways still hold), then at the generation holding both.
+  const moved = update.gateway.desiredGeneration;
+  expect(seenAtSwitch).toEqual([1, 1]);
+  expect(hubPushes().map((start) => start.name)).toEqual([
+    pushExecutionName(gateway.id, moved),
+    pushExecutionName(gateway.id, moved + 2),
+  ]);
 });
 
 it('rotates nothing more when the move is delivered again', async () => {
@@ -126,14 +154,14 @@ it('rotates nothing more when the move is delivered again', async () => {
 });
 
 it('rotates each peering once when the run stopped after its walk and the redelivery resumes the move', async () => {
-  // Prepare: the first run switches every key, then stops before releasing the old instance.
+  // Prepare: the first run switches every key, then stops before settling the move.
   const { gateway, peers, peeringIds } = await peeredGateway();
-  const release = repository.releaseInstance.bind(repository);
-  repository.releaseInstance = async () => {
+  const settle = repository.settleMove.bind(repository);
+  repository.settleMove = async () => {
     throw new Error('ProvisionedThroughputExceeded');
   };
   await expect(gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE))).rejects.toThrow('Provisioned');
-  repository.releaseInstance = release;
+  repository.settleMove = settle;
   const before = await Promise.all(
     peeringIds.map((id, index) => namesHeld([gateway.id, (peers[index] as GatewayRecord).id], id)),
   );
@@ -214,17 +242,17 @@ async function movePeer(peer: GatewayRecord, instanceId: string): Promise<void> 
 }
 
 it("never gives a peering's key name twice when the peer gateway moved between a stopped run and its resume (review s20e)", async () => {
-  // Prepare: the gateway's move stops after its walk (throttled release); then peer gateway B moves
+  // Prepare: the gateway's move stops after its walk (throttled settle); then peer gateway B moves
   // and rotates their peering to its own name before the gateway's event is retried.
   const { gateway, peers, peeringIds, oldName } = await peeredGateway();
   const b = peers[0] as GatewayRecord;
   const peeringId = peeringIds[0] as string;
-  const release = repository.releaseInstance.bind(repository);
-  repository.releaseInstance = async () => {
+  const settle = repository.settleMove.bind(repository);
+  repository.settleMove = async () => {
     throw new Error('ProvisionedThroughputExceeded');
   };
   await expect(gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE))).rejects.toThrow('Provisioned');
-  repository.releaseInstance = release;
+  repository.settleMove = settle;
   const [byGateway] = await namesHeld([gateway.id, b.id], peeringId);
   await movePeer(b, 'i-0b2');
   const [byB] = await namesHeld([gateway.id, b.id], peeringId);

@@ -574,6 +574,20 @@ describe('event sources', () => {
     }
   });
 
+  test('a start rate at which a hub at the peering limit would fan out past its budget fails the synth, naming the setting', () => {
+    // Prepare: the context `-c peerFanoutStartsPerSecond=…` gives; nothing is bundled.
+    const synth = (rate: string) => () =>
+      defineApp(new App({ context: { peerFanoutStartsPerSecond: rate, 'aws:cdk:bundling-stacks': [] } }));
+
+    // Assess: 1,000 peerings in 40 s need 25 a second; 15 would take 67 s, past the event
+    // function's 60 s timeout.
+    expect(synth('15')).toThrow(
+      'peerFanoutStartsPerSecond must be at least 25, got 15: a hub of MAX_PEERINGS_PER_GATEWAY (1000) peerings would take 67 s to fan out, above its 40 s',
+    );
+    expect(synth('0')).toThrow('peerFanoutStartsPerSecond must be a whole number of at least 1, got 0');
+    expect(synth('25')).not.toThrow();
+  });
+
   test('the report document runs the same script with --report and takes no parameter', () => {
     // Prepare
     const documents = Object.values(template.findResources('AWS::SSM::Document')) as Resources[string][];

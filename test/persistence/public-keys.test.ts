@@ -221,8 +221,11 @@ describe('public-key items', () => {
       await db.repository().updateRemotePeer(a.id, holder, remote),
     ];
 
-    // Assess: one bump; only the new key's item, naming the entry.
-    expect(generations).toEqual([2, 2]);
+    // Assess: one bump, by the first call only; only the new key's item, naming the entry.
+    expect(generations).toEqual([
+      { generation: 2, rewritten: true },
+      { generation: 2, rewritten: false },
+    ]);
     expect(await keyItems(a.id)).toEqual([{ key: remote.publicKey, holder }]);
   });
 
@@ -273,7 +276,7 @@ describe('public-key items', () => {
       .updateRemotePeer(a.id, holder, { endpoint: `${b.publicIp}:${b.listenPort}`, publicKey: key });
 
     // Assess: the new key claimed; the old key's item stays twin's.
-    expect(generation).toBe(3);
+    expect(generation).toEqual({ generation: 3, rewritten: true });
     const byKey = (x: { key: string }, y: { key: string }) => (x.key < y.key ? -1 : 1);
     expect(await keyItems(a.id)).toEqual(
       [

@@ -16,6 +16,7 @@ import type {
   PresharedKeySwitch,
   PublicKeyHolders,
   RemoteGatewayView,
+  RemotePeerRewrite,
   RouteBlock,
 } from '../../app/ports';
 import { switchesPresharedKey } from '../../app/storage-shapes';
@@ -101,7 +102,7 @@ export class DynamoPeerStore implements PeerStore {
     gatewayId: string,
     peerName: string,
     remote: RemoteGatewayView,
-  ): Promise<number | undefined> {
+  ): Promise<RemotePeerRewrite | undefined> {
     return this.table.retrying('updateRemotePeer', async () => {
       const peerKey = keys.peer(gatewayId, peerName);
       const [gateway, peer] = await Promise.all([
@@ -112,7 +113,7 @@ export class DynamoPeerStore implements PeerStore {
       const current = Number(gateway.desiredGeneration);
       const readKey = String(peer.publicKey);
       const rekeyed = readKey !== remote.publicKey;
-      if (peer.endpoint === remote.endpoint && !rekeyed) return current;
+      if (peer.endpoint === remote.endpoint && !rekeyed) return { generation: current, rewritten: false };
       // The entry's key item moves with its key, as a removal releases it: only when the entry holds it.
       const keyMove = rekeyed
         ? [
@@ -141,7 +142,7 @@ export class DynamoPeerStore implements PeerStore {
         nextGeneration(this.table, gatewayId, current),
         ...keyMove,
       ]);
-      if (!reasons) return current + 1;
+      if (!reasons) return { generation: current + 1, rewritten: true };
       if (rekeyed && failedCondition(reasons[2])) throw new ConflictError('PUBLIC_KEY_IN_USE');
       // Otherwise the peer or gateway went, the generation or the entry's key moved: re-read and decide again.
       return AGAIN;

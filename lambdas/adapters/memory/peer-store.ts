@@ -7,6 +7,7 @@ import type {
   PresharedKeySwitch,
   PublicKeyHolders,
   RemoteGatewayView,
+  RemotePeerRewrite,
   RouteBlock,
 } from '../../app/ports';
 import { switchesPresharedKey } from '../../app/storage-shapes';
@@ -77,17 +78,19 @@ export class MemoryPeerStore extends MemoryStore {
     gatewayId: string,
     peerName: string,
     remote: RemoteGatewayView,
-  ): Promise<number | undefined> {
+  ): Promise<RemotePeerRewrite | undefined> {
     const stored = this.gateways.get(gatewayId);
     const peer = this.peersOf(gatewayId).get(peerName);
     if (!stored || !peer) return undefined;
     const rekeyed = peer.publicKey !== remote.publicKey;
-    if (peer.endpoint === remote.endpoint && !rekeyed) return stored.record.desiredGeneration;
+    if (peer.endpoint === remote.endpoint && !rekeyed) {
+      return { generation: stored.record.desiredGeneration, rewritten: false };
+    }
     if (rekeyed) this.refuseKeyHeld(gatewayId, remote.publicKey);
     peer.endpoint = remote.endpoint;
     peer.publicKey = remote.publicKey;
     stored.record.desiredGeneration += 1;
-    return stored.record.desiredGeneration;
+    return { generation: stored.record.desiredGeneration, rewritten: true };
   }
 
   async switchPresharedKey(

@@ -112,7 +112,7 @@ export function roadWarriorsContract({ repo, pairOfGateways, generationOf }: Con
       expect(await generationOf(a.id)).toBe(3);
     });
 
-    it('moves an endpoint once: a repeat returns the same generation, a missing peer or gateway undefined', async () => {
+    it('moves an endpoint once: a repeat returns the same generation, not rewritten, a missing peer or gateway undefined', async () => {
       // Prepare
       const [a, b] = await pairOfGateways();
       const peering = await repo().createPeering(newPeering(a, b));
@@ -126,7 +126,12 @@ export function roadWarriorsContract({ repo, pairOfGateways, generationOf }: Con
       const noGateway = await repo().updateRemotePeer(uniqueId('gw-gone'), name, remote);
 
       // Assess
-      expect([moved, repeated, noPeer, noGateway]).toEqual([2, 2, undefined, undefined]);
+      expect([moved, repeated, noPeer, noGateway]).toEqual([
+        { generation: 2, rewritten: true },
+        { generation: 2, rewritten: false },
+        undefined,
+        undefined,
+      ]);
       expect((await repo().getPeer(a.id, name))?.endpoint).toBe('198.51.100.9:51820');
     });
 
