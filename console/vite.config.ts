@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import react from '@vitejs/plugin-react';
 import type { HtmlTagDescriptor, Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
@@ -46,5 +47,13 @@ function preloadApp(): Plugin {
 export default defineConfig({
   plugins: [react(), preloadApp()],
   build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 2000, sourcemap: false },
-  test: { environment: 'jsdom', include: ['src/**/*.test.{ts,tsx}'] },
+  test: {
+    environment: 'jsdom',
+    include: ['src/**/*.test.{ts,tsx}'],
+    // Each file still gets a fresh module registry and jsdom, in a vm context of a worker thread
+    // rather than a child process, and every core runs one: nothing else runs beside this step of
+    // `npm test` (docs/DECISIONS.md, "Console unit tests in vm contexts, on every core").
+    pool: 'vmThreads',
+    poolOptions: { vmThreads: { minThreads: availableParallelism(), maxThreads: availableParallelism() } },
+  },
 });
