@@ -105,9 +105,20 @@ export class SealedTokens {
 }
 
 /**
+ * Passes (index pages, on DynamoDB) a filtered list makes per request before it answers with what
+ * it found and a token (docs/DECISIONS.md "Filters read at most 4 index pages per request"). One
+ * number for both adapters, so a test on the in-memory repository sees the short, even empty,
+ * pages DynamoDB answers.
+ */
+export const MAX_INDEX_READS = 4;
+
+/**
  * One keyset page of `sorted` (ascending by `keyOf`, keys unique) after the key `after`: up to
  * `limit` items `accept` keeps; `after` of the result is the last key examined when more follow.
  * Items present for a whole walk are returned exactly once, whatever is added or removed meanwhile.
+ * Examines items in passes as the DynamoDB adapter reads its index (list-queries.ts `pageIndexed`):
+ * `limit` items, then as many as the page still lacks, at most MAX_INDEX_READS passes; so a filter
+ * can leave the page short, even empty, with more to follow.
  */
 export function keysetPage<T>(
   sorted: readonly T[],
@@ -119,11 +130,12 @@ export function keysetPage<T>(
   const rest = after === undefined ? sorted : sorted.filter((item) => keyOf(item) > after);
   const items: T[] = [];
   let examined = 0;
-  for (const item of rest) {
-    if (items.length >= request.limit) break;
-    examined += 1;
-    if (accept(item)) items.push(item);
+  for (let read = 1; ; read++) {
+    const pass = rest.slice(examined, examined + request.limit - items.length);
+    items.push(...pass.filter(accept));
+    examined += pass.length;
+    const last = rest[examined - 1];
+    if (examined >= rest.length || last === undefined) return { items };
+    if (items.length >= request.limit || read >= MAX_INDEX_READS) return { items, after: keyOf(last) };
   }
-  const last = rest[examined - 1];
-  return examined < rest.length && last !== undefined ? { items, after: keyOf(last) } : { items };
 }

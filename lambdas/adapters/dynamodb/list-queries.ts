@@ -9,20 +9,12 @@
  * a walk reads at most MAX_INDEX_READS index pages per request before it answers with a token.
  */
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type KeysetPage, MAX_INDEX_READS } from '../../shared/sealed-tokens';
 import { type Key, keys, SK } from './items';
 import { type Metered, TOTAL } from './metered';
 import { TABLE_SCHEMA } from './schema';
 
 type Item = Record<string, unknown>;
-
-/** Index pages a filtered list reads per request before answering with what it found. */
-export const MAX_INDEX_READS = 4;
-
-export interface KeysetPage<T> {
-  items: T[];
-  /** The position after which the next page starts; absent on the last page. */
-  after?: string;
-}
 
 export interface KeysetRequest {
   limit: number;

@@ -1,6 +1,7 @@
 /** The Repository contract (test/support/repository-contract.ts): gateways. */
 import { ConflictError, GatewayGoneError } from '../../../lambdas/core/errors';
 import { walkPages } from '../../../lambdas/core/pagination';
+import { MAX_INDEX_READS } from '../../../lambdas/shared/sealed-tokens';
 import { gatewayRecord } from '../gateways';
 import { everyGateway } from '../pages';
 import { roadWarrior, uniqueId } from '../records';
@@ -174,6 +175,37 @@ export function gatewaysContract({ repo }: ContractContext): void {
       expect(walked.map((gateway) => gateway.id)).toEqual([...ids].sort());
       expect(pages).toEqual([2, 2, 1]);
       expect(active.map((gateway) => gateway.id)).toEqual([...ids].sort().filter((id) => !id.endsWith('-c')));
+    });
+
+    it('answers a filtered page short, even empty, with a token once its reads are spent; the walk finds each match once', async () => {
+      // Prepare: ACTIVE a, more PENDING ones than two pages' MAX_INDEX_READS reads can pass, ACTIVE z.
+      const owner = uniqueId('owner');
+      const limit = 2;
+      const pending = Array.from(
+        { length: 2 * limit * MAX_INDEX_READS },
+        (_, n) => `p${String(n).padStart(2, '0')}`,
+      );
+      for (const suffix of ['a', ...pending, 'z']) {
+        const status = suffix.length === 1 ? 'ACTIVE' : 'PENDING';
+        await repo().createGateway(gatewayRecord({ ownerId: owner, id: `${owner}-${suffix}`, status }));
+      }
+      const pages: { ids: string[]; token: boolean }[] = [];
+
+      // Act
+      const walked = await walkPages(async (nextToken) => {
+        const page = await repo().pageGateways(
+          { ownerId: owner, status: 'ACTIVE' },
+          { limit, nextToken, binding: 'contract-short-pages' },
+        );
+        pages.push({ ids: page.items.map((gateway) => gateway.id), token: page.nextToken !== undefined });
+        return page;
+      });
+
+      // Assess: a short page (a alone) and an empty one go on; no page over the limit.
+      expect(walked.map((gateway) => gateway.id)).toEqual([`${owner}-a`, `${owner}-z`]);
+      expect(pages[0]).toEqual({ ids: [`${owner}-a`], token: true });
+      expect(pages).toContainEqual({ ids: [], token: true });
+      expect(pages.every((page) => page.ids.length <= limit)).toBe(true);
     });
 
     it('returns an item present for the whole walk once, whatever is added or removed meanwhile', async () => {
