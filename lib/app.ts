@@ -20,8 +20,12 @@ export function defineApp(
     statusReportConcurrency: optionalNumber(app.node.tryGetContext('statusReportConcurrency')),
     // `-c peerFanoutStartsPerSecond=40`: likewise.
     peerFanoutStartsPerSecond: optionalNumber(app.node.tryGetContext('peerFanoutStartsPerSecond')),
+    // `-c peerFanoutConcurrency=0`: no reserved concurrency, for an account whose quota is small.
+    peerFanoutConcurrency: optionalNumber(app.node.tryGetContext('peerFanoutConcurrency')),
     // `-c callerRatePerSecond=0`: no caller throttle, for a test deployment (deploy:local).
     callerRatePerSecond: optionalNumber(app.node.tryGetContext('callerRatePerSecond')),
+    // `-c callerWebAcl=false`: no web ACL on the stage, for an account whose WAF is managed centrally.
+    callerWebAcl: optionalFlag(app.node.tryGetContext('callerWebAcl')),
     // `-c tableName=<restored> -c tableStreamArn=<its stream>`: bind a table restored from a point
     // in time instead of creating one (README "Restoring the table"); both or neither.
     restoredTable: parseRestoredTable(
@@ -39,4 +43,12 @@ export function defineApp(
 
 function optionalNumber(value: unknown): number | undefined {
   return value === undefined ? undefined : Number(value);
+}
+
+/** `true`/`false` as a context string or a boolean; anything else fails the synth. */
+function optionalFlag(value: unknown): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`callerWebAcl must be true or false, got ${JSON.stringify(value)}`);
 }

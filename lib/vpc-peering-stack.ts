@@ -17,6 +17,7 @@ import {
   leastFanoutRate,
   PEER_FANOUT_BUDGET_SECONDS,
 } from '../lambdas/core/fanout-pace';
+import { DEFAULT_CALLER_RATE_PER_SECOND } from '../lambdas/shared/env';
 import { grantAccess } from './access';
 import { AlarmTopic } from './constructs/alarm-topic';
 import { ConfigBucket, SecretsBucket } from './constructs/buckets';
@@ -25,7 +26,13 @@ import { GatewayCommandDocument } from './constructs/gateway-command-document';
 import { GatewayEventsBus } from './constructs/gateway-events-bus';
 import { GatewayInstancePolicy } from './constructs/gateway-instance-policy';
 import { PeeringApi } from './constructs/peering-api';
-import { catalogFunctions, type PeeringFunction, setPeerFanoutRate } from './constructs/peering-function';
+import {
+  catalogFunctions,
+  DEFAULT_PEER_FANOUT_CONCURRENCY,
+  type PeeringFunction,
+  reservePeerFanoutRuns,
+  setPeerFanoutRate,
+} from './constructs/peering-function';
 import { PeeringStateMachine } from './constructs/peering-state-machine';
 import {
   type PeeringTable,
@@ -80,6 +87,13 @@ export interface VpcPeeringStackProps extends StackProps {
    * its budget (parsePeerFanoutRate).
    */
   readonly peerFanoutStartsPerSecond?: number;
+  /**
+   * The reserved concurrency of each function that fans out over a hub's peers (cascade,
+   * gateway-events, sweeper): how many runs pace at once account-wide, whichever tenant's gateways
+   * changed. Default DEFAULT_PEER_FANOUT_CONCURRENCY (2); 0 reserves none, for an account whose
+   * Lambda concurrency quota is below 100 plus the 3 × 2 reserved (a new account's 10).
+   */
+  readonly peerFanoutConcurrency?: number;
   /** The console's Cognito managed login domain prefix. Default: vpc-peering-<stack UUID>. */
   readonly consoleDomainPrefix?: string;
   /** Subscribed to the alarm topic (output `AlarmTopicArn`) when given. */
@@ -90,6 +104,12 @@ export interface VpcPeeringStackProps extends StackProps {
    * (README.md, "Integration suite against LocalStack"). Default: the function's own, 20.
    */
   readonly callerRatePerSecond?: number;
+  /**
+   * A WAF web ACL on the stage that limits each caller (its Authorization header) to
+   * `callerRatePerSecond` a second averaged over a minute, across every container. Default true;
+   * false for a deployment whose WAF is managed per account. None when callerRatePerSecond is 0.
+   */
+  readonly callerWebAcl?: boolean;
 }
 
 /** `callerRatePerSecond` context or prop: a whole number of requests per second, 0 for none. */
@@ -126,6 +146,18 @@ export function parsePeerFanoutRate(value: number | undefined): number {
   return rate;
 }
 
+/**
+ * `peerFanoutConcurrency` context or prop: the reserved concurrency of each fan-out function, a whole
+ * number; 0 for none (undefined), default DEFAULT_PEER_FANOUT_CONCURRENCY.
+ */
+export function parsePeerFanoutConcurrency(value: number | undefined): number | undefined {
+  const runs = value ?? DEFAULT_PEER_FANOUT_CONCURRENCY;
+  if (!Number.isInteger(runs) || runs < 0) {
+    throw new Error(`peerFanoutConcurrency must be a whole number from 0, got ${JSON.stringify(value)}`);
+  }
+  return runs === 0 ? undefined : runs;
+}
+
 export class VpcPeeringStack extends Stack {
   readonly table: PeeringTable | RestoredPeeringTable;
   readonly functions: Record<HandlerName, PeeringFunction>;
@@ -144,6 +176,7 @@ export class VpcPeeringStack extends Stack {
     const removalPolicy = parseRemovalPolicy(props.removalPolicy);
     // Before anything is bundled: a refused rate fails the synth at once.
     const peerFanoutRate = parsePeerFanoutRate(props.peerFanoutStartsPerSecond);
+    const peerFanoutRuns = parsePeerFanoutConcurrency(props.peerFanoutConcurrency);
     const sourceRoot = props.sourceRoot ?? REPO_ROOT;
     this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { removalPolicy, email: props.alarmEmail });
     this.alarmTopic.notifyEveryAlarmIn(this);
@@ -245,6 +278,7 @@ export class VpcPeeringStack extends Stack {
     });
 
     setPeerFanoutRate(this.functions, peerFanoutRate);
+    reservePeerFanoutRuns(this.functions, peerFanoutRuns);
     this.table.feedRemovedGateways(this.functions.cascade, removalPolicy);
     const gatewayEventsBus = new GatewayEventsBus(this, 'GatewayEventsBus', {
       producer: props.gatewayProductPrincipal,
@@ -268,13 +302,15 @@ export class VpcPeeringStack extends Stack {
       distPath: join(sourceRoot, 'console/dist'),
       removalPolicy,
     });
+    const callerRate = parseCallerRate(props.callerRatePerSecond);
+    const webAclRate = Number(callerRate ?? DEFAULT_CALLER_RATE_PER_SECOND);
     this.api = new PeeringApi(this, 'Api', {
       handler: this.functions.api,
       removalPolicy,
       consoleOrigin: this.console.origin,
+      callerRequestsPerSecond: props.callerWebAcl === false || webAclRate === 0 ? undefined : webAclRate,
     });
     this.functions.api.addEnvironment('CONSOLE_ORIGIN', this.console.origin);
-    const callerRate = parseCallerRate(props.callerRatePerSecond);
     if (callerRate !== undefined) this.functions.api.addEnvironment('CALLER_RATE_PER_SECOND', callerRate);
     this.console.publish({
       apiUrl: this.api.url,

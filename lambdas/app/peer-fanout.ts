@@ -2,7 +2,9 @@
  * One run's work over each of a gateway's peers, each item starting a workflow: a few in flight
  * at once (the lanes: StartExecution's refill and the SFN client's sockets) and no faster than a
  * start rate (the account's state transitions: core/fanout-pace.ts). Used by a deleted gateway's
- * cascade and an updated gateway's peer walk.
+ * cascade and an updated gateway's peer walk. The pace is per run: how many runs pace at once
+ * account-wide is the fan-out functions' reserved concurrency (docs/DECISIONS.md, "One tenant's
+ * fan-outs against the account").
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_PEER_FANOUT_STARTS_PER_SECOND, StartPacer } from '../core/fanout-pace';

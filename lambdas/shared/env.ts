@@ -80,6 +80,12 @@ function prefixLengths(name: string, fallback: PrefixLengthRange): PrefixLengthR
   return { min, max };
 }
 
+/**
+ * One caller's requests per second (CALLER_RATE_PER_SECOND): the api function's bucket per container,
+ * and the stack's web ACL across containers (lib/constructs/caller-rate-limit.ts).
+ */
+export const DEFAULT_CALLER_RATE_PER_SECOND = 20;
+
 export const env = {
   /** The `service` of every log line (lambdas/shared/logger.ts). */
   serviceName: () => optional('POWERTOOLS_SERVICE_NAME', 'vpc-peering'),
@@ -149,7 +155,7 @@ export const env = {
   }),
   /** Requests per second and burst of one caller in one API container; rate 0 turns it off. */
   callerThrottle: () => ({
-    ratePerSecond: positiveInt('CALLER_RATE_PER_SECOND', 20),
+    ratePerSecond: positiveInt('CALLER_RATE_PER_SECOND', DEFAULT_CALLER_RATE_PER_SECOND),
     burst: positiveInt('CALLER_BURST', 100),
   }),
   /** What gateway addresses may be (docs/DECISIONS.md, "Address rules"). */

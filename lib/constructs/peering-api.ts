@@ -30,6 +30,7 @@ import { FilterPattern, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
 import { alarmDescription } from './alarm-runbook';
+import { CallerRateLimit } from './caller-rate-limit';
 import { logLineCount } from './log-line-count';
 
 export const ADMIN_GROUP = 'admin';
@@ -135,6 +136,14 @@ export const UNHANDLED_ERROR_MESSAGE = 'Unhandled error in the API';
  */
 const SERVER_ERROR_RATE = { share: 0.1, leastRequests: 20, periods: 3, breaching: 2 };
 
+/**
+ * The stage's limit, shared by every caller: far above one caller's (the web ACL's 20/s, or the
+ * api function's 20/s per container), so no one caller takes it; what bounds the backend are the
+ * account's quotas and the per-owner limits (docs/DECISIONS.md, "One caller's rate across
+ * containers"). API Gateway's own account limit is 10,000/s, burst 5,000.
+ */
+export const STAGE_THROTTLE = { rateLimit: 1000, burstLimit: 2000 };
+
 export interface PeeringApiProps {
   /**
    * With its own log group (the `logGroup` prop, as every PeeringFunction has): ApiUnhandledErrors
@@ -145,6 +154,11 @@ export interface PeeringApiProps {
   readonly consoleOrigin?: string;
   /** Of the user pool and the access log group. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * One caller's requests per second across every container, counted by a WAF web ACL on the stage
+   * (CallerRateLimit); undefined: no web ACL (a deployment whose WAF is managed per account, a test one).
+   */
+  readonly callerRequestsPerSecond?: number;
 }
 
 export class PeeringApi extends Construct {
@@ -212,8 +226,8 @@ export class PeeringApi extends Construct {
         accessLogFormat: STAGE_ACCESS_LOG_FORMAT,
         loggingLevel: MethodLoggingLevel.ERROR,
         tracingEnabled: true,
-        throttlingRateLimit: 50,
-        throttlingBurstLimit: 100,
+        throttlingRateLimit: STAGE_THROTTLE.rateLimit,
+        throttlingBurstLimit: STAGE_THROTTLE.burstLimit,
       },
       // The account-wide setting execution and access logging both need; explicit, so neither
       // the feature flag nor a CDK default drops it, and kept on deletion (docs/DECISIONS.md).
@@ -232,8 +246,6 @@ export class PeeringApi extends Construct {
     acknowledge(this.api, {
       'AwsSolutions-APIG2':
         'The api Lambda validates every body and parameter itself and answers 400 VALIDATION_ERROR naming the field (docs/CONTRACT.md#invariants 7)',
-      'AwsSolutions-APIG3':
-        'WAF web ACLs are managed per account and associated at deployment; the stage has throttling and every route but /health needs a Cognito token',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]':
         'The account-level role API Gateway needs for access and execution logging; AWS documents this managed policy for it',
     });
@@ -263,6 +275,18 @@ export class PeeringApi extends Construct {
       'AwsSolutions-APIG4': 'The OpenAPI document describes the public contract and holds no data',
       'AwsSolutions-COG4': 'The OpenAPI document describes the public contract and holds no data',
     });
+    if (props.callerRequestsPerSecond === undefined) {
+      acknowledge(this.api, {
+        'AwsSolutions-APIG3':
+          'The deployment turned the caller web ACL off (-c callerWebAcl=false or callerRatePerSecond=0): its WAF is managed per account, or it is a test deployment; the stage has throttling and every route but /health needs a Cognito token',
+      });
+    } else {
+      new CallerRateLimit(this, 'CallerRateLimit', {
+        stage: this.api.deploymentStage,
+        requestsPerSecond: props.callerRequestsPerSecond,
+        consoleOrigin: props.consoleOrigin,
+      });
+    }
     this.answerInTheEnvelope(props.consoleOrigin);
     if (props.consoleOrigin) this.allowConsolePreflights();
     this.alarmOnFailedCallers(scope, props.handler);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AssetHashType, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Code, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type CfnFunction, Code, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -143,6 +143,30 @@ export function setPeerFanoutRate(
 ): void {
   for (const name of PEER_FANOUT_FUNCTIONS) {
     functions[name].addEnvironment('PEER_FANOUT_STARTS_PER_SECOND', String(startsPerSecond));
+  }
+}
+
+/**
+ * The runs each fan-out function may have at once (stack prop `peerFanoutConcurrency`): its reserved
+ * concurrency. Each run paces itself at the start rate, so the account sees at most this many times
+ * the rate per function, whoever's gateways changed (docs/DECISIONS.md, "One tenant's fan-outs
+ * against the account"). 2, not 1: one hub's 40 s walk leaves a lane to every other event.
+ */
+export const DEFAULT_PEER_FANOUT_CONCURRENCY = 2;
+
+/**
+ * Reserves `runs` concurrent executions for each fan-out function (PEER_FANOUT_FUNCTIONS); undefined
+ * leaves them on the account's unreserved concurrency. Lambda queues what waits: an event retried
+ * for up to its event age, a stream batch until its records expire (neither counts a throttle as
+ * a failed attempt).
+ */
+export function reservePeerFanoutRuns(
+  functions: Record<HandlerName, PeeringFunction>,
+  runs: number | undefined,
+): void {
+  if (runs === undefined) return;
+  for (const name of PEER_FANOUT_FUNCTIONS) {
+    (functions[name].node.defaultChild as CfnFunction).reservedConcurrentExecutions = runs;
   }
 }
 

@@ -588,6 +588,50 @@ describe('event sources', () => {
     expect(synth('25')).not.toThrow();
   });
 
+  test("the functions that fan out over a hub's peers run at most 2 at once each; their events and records wait meanwhile", () => {
+    // Prepare
+    const fanOut = ['cascade', 'gateway-events', 'sweeper'];
+    const functionOf = (built: VpcPeeringStack, name: string) =>
+      built.getLogicalId(
+        built.functions[name as keyof VpcPeeringStack['functions']].node.defaultChild as never,
+      );
+    const reservedOf = (built: VpcPeeringStack) =>
+      Object.fromEntries(
+        HANDLERS.map(({ name }) => [
+          name,
+          Template.fromStack(built).toJSON().Resources[functionOf(built, name)].Properties
+            .ReservedConcurrentExecutions,
+        ]),
+      );
+    const synth = (runs: string) =>
+      defineApp(new App({ context: { peerFanoutConcurrency: runs, 'aws:cdk:bundling-stacks': [] } }));
+
+    // Act
+    const reserved = reservedOf(stack);
+    const unreserved = reservedOf(synth('0'));
+
+    // Assess: only the three, 2 each, so the account sees at most 2 paced runs of each whoever's
+    // gateways changed; status-reports keeps its own prop (none by default).
+    expect(reserved).toEqual(
+      Object.fromEntries(HANDLERS.map(({ name }) => [name, fanOut.includes(name) ? 2 : undefined])),
+    );
+    expect(Object.values(unreserved).filter((value) => value !== undefined)).toEqual([]);
+    expect(() => synth('-1')).toThrow('peerFanoutConcurrency must be a whole number from 0, got -1');
+    // A throttled event waits in Lambda's queue up to its age (6 hours: no shorter age is set), a
+    // throttled stream batch until its records expire (no record age, no retry spent on a throttle).
+    for (const name of ['gateway-events', 'sweeper']) {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: functionOf(stack, name) },
+        MaximumEventAgeInSeconds: Match.absent(),
+      });
+    }
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionOf(stack, 'cascade') },
+      MaximumRecordAgeInSeconds: Match.absent(),
+      ParallelizationFactor: Match.absent(),
+    });
+  });
+
   test('the report document runs the same script with --report and takes no parameter', () => {
     // Prepare
     const documents = Object.values(template.findResources('AWS::SSM::Document')) as Resources[string][];
@@ -1119,13 +1163,83 @@ describe('API', () => {
     expect(open.filter((method) => method.Properties.HttpMethod === 'OPTIONS').length).toBeGreaterThan(0);
   });
 
-  test('the stage logs access, traces and throttles', () => {
-    // Assess
+  test('the stage logs access, traces and throttles far above what one caller may send', () => {
+    // Assess: 1,000/s, burst 2,000: fifty callers at the caller rate, and above one caller's whole
+    // minute (1,200) in a burst, so no one caller takes the stage from the others.
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
       TracingEnabled: true,
-      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })],
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 })],
     });
+  });
+
+  test("a web ACL on the stage limits each caller's token to 1,200 requests a minute across containers, answered 429 THROTTLED", () => {
+    // Prepare
+    const stage = stack.getLogicalId(stack.api.api.deploymentStage.node.defaultChild as never);
+    const acls = Object.values(template.findResources('AWS::WAFv2::WebACL')) as Resources[string][];
+
+    // Assess
+    expect(acls).toHaveLength(1);
+    const acl = acls[0]?.Properties as {
+      Scope: string;
+      DefaultAction: unknown;
+      Rules: Array<{ Statement: unknown; Action: { Block: { CustomResponse: Record<string, unknown> } } }>;
+      CustomResponseBodies: Record<string, { Content: string; ContentType: string }>;
+    };
+    expect(acl.Scope).toBe('REGIONAL');
+    expect(acl.DefaultAction).toEqual({ Allow: {} });
+    expect(acl.Rules).toHaveLength(1);
+    expect(acl.Rules[0]?.Statement).toEqual({
+      RateBasedStatement: {
+        Limit: 1200,
+        EvaluationWindowSec: 60,
+        AggregateKeyType: 'CUSTOM_KEYS',
+        CustomKeys: [
+          { Header: { Name: 'authorization', TextTransformations: [{ Priority: 0, Type: 'NONE' }] } },
+        ],
+      },
+    });
+    const answer = acl.Rules[0]?.Action.Block.CustomResponse as {
+      ResponseCode: number;
+      CustomResponseBodyKey: string;
+      ResponseHeaders: Array<{ Name: string; Value: unknown }>;
+    };
+    expect(answer.ResponseCode).toBe(429);
+    expect(answer.ResponseHeaders).toEqual(
+      expect.arrayContaining([
+        { Name: 'Retry-After', Value: '60' },
+        { Name: 'Access-Control-Allow-Origin', Value: expect.anything() },
+      ]),
+    );
+    const body = acl.CustomResponseBodies[answer.CustomResponseBodyKey];
+    expect(body?.ContentType).toBe('APPLICATION_JSON');
+    expect(JSON.parse(body?.Content ?? '{}').error.code).toBe('THROTTLED');
+    // On the stage (its ARN names the stage's logical id), not on the API or another resource.
+    const associations = template.findResources('AWS::WAFv2::WebACLAssociation', {
+      Properties: { WebACLArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('CallerRateLimitWebAcl'), 'Arn'] } },
+    });
+    expect(Object.keys(associations)).toHaveLength(1);
+    expect(JSON.stringify(associations)).toContain(stage);
+  });
+
+  test('the web ACL follows callerRatePerSecond, and a deployment turns it off with callerWebAcl=false', () => {
+    // Prepare: nothing is bundled.
+    const aclsOf = (context: Record<string, string>) =>
+      Template.fromStack(defineApp(new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } })));
+
+    // Act
+    const slower = aclsOf({ callerRatePerSecond: '5' });
+    const off = aclsOf({ callerWebAcl: 'false' });
+    const testDeployment = aclsOf({ callerRatePerSecond: '0' });
+
+    // Assess
+    slower.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Rules: [Match.objectLike({ Statement: { RateBasedStatement: Match.objectLike({ Limit: 300 }) } })],
+    });
+    off.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    off.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+    testDeployment.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    expect(() => aclsOf({ callerWebAcl: 'no' })).toThrow('callerWebAcl must be true or false, got "no"');
   });
 
   test("the stage's access log names the Cognito caller and the real path beside the standard fields", () => {
