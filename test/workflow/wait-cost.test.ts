@@ -1,14 +1,14 @@
 /**
  * What the API's waits cost the account's DescribeExecution quota (docs/DECISIONS.md, "The API's
- * waits follow their own item"), on the workflow bench (real ASL, real handlers), counted through
- * the workflow engine port: a wait follows its own item and describes its run at most
- * FEW_LOOKS times, whatever its window, and still answers as soon as its run ends; a
+ * waits follow their own item" and "A settled wait describes nothing"), on the workflow bench
+ * (real ASL, real handlers), counted through the workflow engine port: a wait follows its own item
+ * and answers as soon as it settles without describing its run (a deletion: about one look, for
+ * its run's output), and describes a run whose item never settled once, at the window's end; a
  * create's Location describes a closed run once, then reads its outcome from the receipt.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPeering, deletePeering, getPeering } from '../../lambdas/app/api/peerings';
 import { addRoadWarrior, deletePeer } from '../../lambdas/app/api/peers';
-import { LOOKS_BEFORE_SETTLED } from '../../lambdas/app/api/waiting';
 import type { WorkflowEngine } from '../../lambdas/app/ports';
 import { ConflictError, TransientError } from '../../lambdas/core/errors';
 import { generateKeyPair } from '../../lambdas/core/keys';
@@ -17,17 +17,19 @@ import type { LambdaHandler } from '../../runtime/workflow-engine';
 import { ownerLimits } from '../support/limits';
 import { runToEnd, useWorkflowBench } from '../support/workflow-bench';
 
-/** The looks while the item says nothing, and a few for the run's last step (a loaded machine's). */
-const FEW_LOOKS = LOOKS_BEFORE_SETTLED + 5;
+/** A run whose item never settled: the one look at the window's end. */
+const ONE_LOOK = 1;
+/** A settled deletion's looks at its run's last step, for its output (a loaded machine's). */
+const TAIL_LOOKS = 5;
 const bench = useWorkflowBench();
 const alice: Caller = { userId: 'alice', isAdmin: false };
 const limits = ownerLimits();
 /** Long enough for any run here to end; a wait that described its run at every poll made ~100 calls a second. */
 const timing = { waitMs: 60_000, pollMs: 50 };
 /**
- * An answer that followed its own item: a run here ends within 0.8-1.4 s (idle or loaded), and the
- * window's first sparse look after that is past 7 s, so only a wait that reads its item at every
- * poll answers within this bound.
+ * An answer that followed its own item: a run here ends within 0.8-1.4 s (idle or loaded), and a
+ * wait whose item never settled looks at its run only at the window's end (60 s), so only a wait
+ * that reads its item at every poll answers within this bound.
  */
 const PROMPT_MS = 5_000;
 /** For a run held past it: 60 polls. */
@@ -81,7 +83,7 @@ const alicePair = async (
 ];
 
 describe("a create's wait", () => {
-  it('answers ACTIVE as soon as its run ends, describing it a few times at most', async () => {
+  it('answers ACTIVE as soon as its run ends, describing it not at all', async () => {
     // Prepare
     const [a, b] = await alicePair();
     const { workflows, calls } = counted(bench.engine());
@@ -93,11 +95,10 @@ describe("a create's wait", () => {
     // Assess: done long before the window's end
     expect(outcome).toMatchObject({ kind: 'done', peering: { status: 'ACTIVE' } });
     expect(Date.now() - started).toBeLessThan(PROMPT_MS);
-    expect(calls.describe).toBeGreaterThan(0);
-    expect(calls.describe).toBeLessThanOrEqual(FEW_LOOKS);
+    expect(calls.describe).toBe(0);
   });
 
-  it('answers a refusal that wrote nothing with its 409, describing its run a few times at most', async () => {
+  it('answers a refusal that wrote nothing with its 409, describing its run once', async () => {
     // Prepare: overlapping VPCs, which a slow Validate refuses
     const [a, b] = await alicePair(['10.93.0.0/16', '10.93.128.0/17']);
     const slowValidate =
@@ -113,10 +114,10 @@ describe("a create's wait", () => {
 
     // Assess
     await expect(outcome).rejects.toThrow(ConflictError);
-    expect(calls.describe).toBeLessThanOrEqual(FEW_LOOKS);
+    expect(calls.describe).toBe(ONE_LOOK);
   });
 
-  it('describes a run that outlasts the window a few times at most, then answers 202', async () => {
+  it('describes a run that outlasts the window once, then answers 202', async () => {
     // Prepare: Validate held past the window
     const [a, b] = await alicePair(['10.94.0.0/16', '10.95.0.0/16']);
     const validate = held();
@@ -130,11 +131,11 @@ describe("a create's wait", () => {
 
     // Assess
     expect(outcome).toMatchObject({ kind: 'running', peering: { status: 'PROVISIONING' } });
-    expect(calls.describe).toBeLessThanOrEqual(FEW_LOOKS);
+    expect(calls.describe).toBe(ONE_LOOK);
   });
 
-  it('backs off a throttled DescribeExecution instead of calling again at every poll', async () => {
-    // Prepare: every DescribeExecution throttled
+  it('answers a create ACTIVE while every DescribeExecution is throttled: 201, not 202', async () => {
+    // Prepare: every DescribeExecution throttled (another tenant drained the account's quota)
     const [a, b] = await alicePair(['10.96.0.0/16', '10.97.0.0/16']);
     const engine = bench.engine();
     const { workflows, calls } = counted(engine, { throttled: true });
@@ -143,9 +144,9 @@ describe("a create's wait", () => {
     const outcome = await createAsAlice(workflows, [a, b], shortWindow);
     await engine.idle();
 
-    // Assess: the run never answered: still running, as before
-    expect(outcome).toMatchObject({ kind: 'running' });
-    expect(calls.describe).toBeLessThanOrEqual(FEW_LOOKS);
+    // Assess: answered from its item, which the throttle does not touch
+    expect(outcome).toMatchObject({ kind: 'done', peering: { status: 'ACTIVE' } });
+    expect(calls.describe).toBe(0);
   });
 });
 
@@ -167,12 +168,12 @@ describe("a deletion's wait", () => {
     expect(answer).toBe('done');
     expect(Date.now() - started).toBeLessThan(PROMPT_MS);
     expect(calls.describe).toBeGreaterThan(0);
-    expect(calls.describe).toBeLessThanOrEqual(FEW_LOOKS);
+    expect(calls.describe).toBeLessThanOrEqual(TAIL_LOOKS);
   });
 });
 
 describe("a road-warrior change's wait", () => {
-  it('follows the applied generation: an add and a revocation describe their push a few times at most', async () => {
+  it('follows the applied generation: an add and a revocation describe their push not at all', async () => {
     // Prepare
     const gateway = await bench.gateway();
     const { workflows, calls } = counted(bench.engine());
@@ -191,8 +192,26 @@ describe("a road-warrior change's wait", () => {
     expect(revoked).toMatchObject({ state: 'done' });
     expect(addMs).toBeLessThan(PROMPT_MS);
     expect(revocationMs).toBeLessThan(PROMPT_MS);
-    expect(afterAdd).toBeLessThanOrEqual(FEW_LOOKS);
-    expect(calls.describe - afterAdd).toBeLessThanOrEqual(FEW_LOOKS);
+    expect(afterAdd).toBe(0);
+    expect(calls.describe - afterAdd).toBe(0);
+  });
+
+  it('answers a revocation the instance applied done while every DescribeExecution is throttled', async () => {
+    // Prepare: every DescribeExecution throttled (another tenant drained the account's quota)
+    const gateway = await bench.gateway();
+    const engine = bench.engine();
+    const { workflows, calls } = counted(engine, { throttled: true });
+    const deps = bench.apiDeps(workflows);
+    const { publicKey } = generateKeyPair();
+    await addRoadWarrior(deps, alice, gateway.id, { name: 'phone', publicKey }, shortWindow);
+
+    // Act
+    const revoked = await deletePeer(deps, alice, gateway.id, 'phone', shortWindow);
+    await engine.idle();
+
+    // Assess: done (204) from the gateway's APPLIED item, not "still running" (202)
+    expect(revoked).toMatchObject({ state: 'done' });
+    expect(calls.describe).toBe(0);
   });
 });
 
