@@ -17,8 +17,8 @@ const bench = useWorkflowBench();
 
 const alice: Caller = { userId: 'alice', isAdmin: false };
 /**
- * Long enough for any execution here to end; AWS's API_WAIT_MS, since a run that ends without a
- * peering is answered at the window's end (docs/DECISIONS.md, "A settled wait describes nothing").
+ * Long enough for any execution here to end (AWS's API_WAIT_MS); a run that ends without a peering
+ * is answered at a create's sparse looks (docs/DECISIONS.md, "A settled wait describes nothing").
  */
 const timing = { waitMs: 8_000, pollMs: 10 };
 const LIMITS = ownerLimits();

@@ -177,7 +177,10 @@ export async function createPeering(
   });
   const peeringId = peeringIdOf(attempt);
   logWorkflowStarted('create-peering', peeringId, executionName);
-  const end = await awaitExecution(d, executionId, timing, peeringSettled(d, peeringId));
+  // Admitted per owner above, which bounds its sparse looks in flight: a refusal (Validate's 409,
+  // which writes nothing) is answered within about three times its run's time, not at the
+  // window's end.
+  const end = await awaitExecution(d, executionId, timing, peeringSettled(d, peeringId), 'sparse');
   const peering = await d.repository.getPeering(peeringId);
   if (end.settled) return settledCreate(peeringId, peering);
   const result = end.run;
@@ -257,10 +260,11 @@ export async function deletePeering(
   await visiblePeering(d, caller, peeringId);
   const { executionId, executionName } = await startPeeringDeletion(d, peeringId);
   logWorkflowStarted('delete-peering', peeringId, executionName);
-  // Settled: Release deleted the record last, so the run ends a moment later; only its output
-  // says whether a gateway's push failed (its pushFailure): one look, about.
+  // Deletions are not admitted per owner: no look before the window's end. Settled: Release
+  // deleted the record last, so the run ends a moment later; only its output says whether a
+  // gateway's push failed (its pushFailure): one look, about.
   const deadline = windowEnd(timing);
-  const end = await awaitExecution(d, executionId, timing, peeringGone(d, peeringId), deadline);
+  const end = await awaitExecution(d, executionId, timing, peeringGone(d, peeringId), 'none', deadline);
   const result = end.settled ? await awaitRunEnd(d, executionId, timing, deadline) : end.run;
   if (result.status === 'SUCCEEDED' && pushFailed(result.output)) {
     logger.warn('Peering deleted, but a gateway did not apply the removal', { peeringId, executionId });

@@ -3,9 +3,10 @@
  * is still running then carries on without the request.
  *
  * A wait follows the request's own DynamoDB item every API_POLL_MS and answers from it once it
- * settles, without describing the run; it describes a run whose item never settled once, at the
- * window's end (docs/DECISIONS.md, "A settled wait describes nothing"): DescribeExecution's quota
- * is the account's (15/s refill), shared by every tenant's waits, the sweep and startLiveAttempt.
+ * settles, without describing the run; it describes a run whose item has not settled at the
+ * window's end, and, for a wait bounded per owner, a few times before (docs/DECISIONS.md, "A
+ * settled wait describes nothing"): DescribeExecution's quota is the account's (15/s refill),
+ * shared by every tenant's waits, the sweep and startLiveAttempt.
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,13 +25,39 @@ export type ItemSettled = () => Promise<boolean>;
 
 /**
  * How a wait ended: its item settled (the caller answers from the item; the run was not
- * described), or the window ended first and `run` is what the one look at its end showed
- * (RUNNING when that look was throttled).
+ * described), or the run ended without settling it, as a look before the window's end showed, or
+ * the window ended first and `run` is what the look at its end showed (RUNNING when that look was
+ * throttled).
  */
 export type WaitEnd = { settled: true } | { settled: false; run: ExecutionResult };
 
 /** When the request's window ends, for a wait started now. */
 export const windowEnd = (timing: ApiTiming): number => Date.now() + timing.waitMs;
+
+/**
+ * Whether a wait describes its run before the window's end while its item has not settled
+ * (docs/DECISIONS.md, "A settled wait describes nothing"). 'sparse': a create, whose run may end
+ * without writing (Validate's 409) and which is admitted per owner
+ * (MAX_OPERATIONS_IN_FLIGHT_PER_OWNER), so that bound caps its looks in flight (the rate it leaves
+ * is in DECISIONS): the refusal is answered within about three times its run's time. 'none': the waits no owner bound caps (a revocation,
+ * a peering deletion), whose looks at the caller rate would drain the account's quota: their
+ * unsettled run is described once, at the window's end.
+ */
+export type LooksBeforeSettled = 'sparse' | 'none';
+
+/** A 'sparse' wait's looks before its item settles, the one at the window's end aside. */
+export const LOOKS_BEFORE_SETTLED = 3;
+
+/**
+ * When a 'sparse' wait started at `start` describes its unsettled run: at 2 × API_POLL_MS, then
+ * spaced geometrically so that a fourth look would fall at the window's end (0.3, 0.9, 2.7 s on
+ * AWS, then 8 s), whatever the window.
+ */
+export function sparseLookTimes(timing: ApiTiming, start: number): number[] {
+  const first = 2 * timing.pollMs;
+  const ratio = Math.max(2, (timing.waitMs / Math.max(1, first)) ** (1 / LOOKS_BEFORE_SETTLED));
+  return Array.from({ length: LOOKS_BEFORE_SETTLED }, (_, made) => start + first * ratio ** made);
+}
 
 /** The longest pause between a settled deletion's looks at its run's last step. */
 export const SETTLED_GAP_MAX_MS = 1_000;
@@ -77,20 +104,35 @@ export async function followItem(
 }
 
 /**
- * Follows the run's item until it settles or the window ends; only a run whose item never settled
- * is described, once, at the window's end: a run that ended without writing (a refused create, a
- * failed push) is answered then, one that outlasts the window (or whose look was throttled) is
- * RUNNING, and the caller answers "still running".
+ * Follows the run's item until it settles or the window ends. A run whose item has not settled is
+ * described at `looks`' times before the window's end ('sparse') and at its end (unless a look was
+ * made within the last poll): one that ended without writing (a refused create, a failed push) is
+ * answered at the first look after its end, one that outlasts the window (or whose looks were
+ * throttled) is RUNNING, and the caller answers "still running".
  */
 export async function awaitExecution(
   d: Pick<ApiDeps, 'workflows'>,
   executionId: string,
   timing: ApiTiming,
   itemSettled: ItemSettled,
+  looks: LooksBeforeSettled,
   deadline = windowEnd(timing),
 ): Promise<WaitEnd> {
+  const early = looks === 'sparse' ? sparseLookTimes(timing, Date.now()).filter((at) => at < deadline) : [];
+  let run: ExecutionResult = { status: 'RUNNING' };
+  let lastLook = Number.NEGATIVE_INFINITY;
+  const look = async (): Promise<ExecutionResult> => {
+    run = (await describeUnlessThrottled(d, executionId)) ?? run;
+    lastLook = Date.now();
+    return run;
+  };
+  for (const at of early) {
+    if (await followItem(itemSettled, timing, at)) return { settled: true };
+    if ((await look()).status !== 'RUNNING') return { settled: false, run };
+  }
   if (await followItem(itemSettled, timing, deadline)) return { settled: true };
-  return { settled: false, run: (await describeUnlessThrottled(d, executionId)) ?? { status: 'RUNNING' } };
+  if (Date.now() - lastLook >= timing.pollMs) await look();
+  return { settled: false, run };
 }
 
 /**
@@ -209,7 +251,9 @@ export async function pushGatewayAndAwait(
       : { state: 'running', generation: push.generation };
   }
   const { executionId, generation } = push;
-  const end = await awaitExecution(d, executionId, timing, generationApplied(d, gatewayId, generation));
+  // A revocation is not admitted per owner: no look before the window's end.
+  const applied = generationApplied(d, gatewayId, generation);
+  const end = await awaitExecution(d, executionId, timing, applied, 'none');
   if (end.settled || end.run.status === 'SUCCEEDED') return { state: 'done', generation };
   if (end.run.status === 'RUNNING') return { state: 'running', generation };
   logger.warn('Config push of a revocation did not complete', {
