@@ -5,7 +5,7 @@
 import { ConflictError, NotFoundError, PushFailedError, TransientError } from '../../core/errors';
 import { FAILURE_REASONS, userFacingFailureReason } from '../../core/failure-reasons';
 import type { Page, QueryParameters } from '../../core/pagination';
-import type { Caller } from '../../core/types';
+import type { Caller, Peering } from '../../core/types';
 import { logger } from '../../shared/logger';
 import type { CreateReceipt, CreateRunOutcome, ExecutionResult } from '../ports';
 import { createPeeringInput, startLiveAttempt, startPeeringDeletion } from '../workflow-runs';
@@ -15,7 +15,7 @@ import { admitOperation, admitPeering } from './limits';
 import { peeringListQuery } from './lists';
 import { type PeeringView, provisioningPlaceholder, toPublicPeering, unwrittenFailure } from './views';
 import { canSee, visibleGateway, visiblePeering } from './visibility';
-import { awaitExecution, type ItemSettled } from './waiting';
+import { awaitExecution, awaitRunEnd, type ItemSettled, windowEnd } from './waiting';
 
 export type PeeringOutcome =
   | { kind: 'done'; peering: PeeringView }
@@ -99,6 +99,19 @@ const peeringSettled = (d: Pick<ApiDeps, 'repository'>, peeringId: string): Item
   };
 };
 
+/**
+ * A create's answer from its settled item, without describing its run: Activate's ACTIVE ends the
+ * run SUCCEEDED whatever follows (the ASL's ActiveDespiteFailure), Compensate's FAILED ends it
+ * FAILED with the reason on the record, and a record deleted while it was created (its tombstone,
+ * or since) is the 404 its run's NotFoundError gives.
+ */
+function settledCreate(peeringId: string, peering: Peering | undefined): PeeringOutcome {
+  if (peering?.status === 'FAILED')
+    return { kind: 'failed', reason: peering.statusReason ?? 'The peering failed' };
+  if (peering) return { kind: 'done', peering: toPublicPeering(peering) };
+  throw new NotFoundError(`Peering ${peeringId}`);
+}
+
 /** A deletion's item: Release replaced the record by its tombstone (or there was none left). */
 const peeringGone =
   (d: Pick<ApiDeps, 'repository'>, peeringId: string): ItemSettled =>
@@ -164,10 +177,15 @@ export async function createPeering(
   });
   const peeringId = peeringIdOf(attempt);
   logWorkflowStarted('create-peering', peeringId, executionName);
-  const result = await awaitExecution(d, executionId, timing, peeringSettled(d, peeringId));
+  // Admitted per owner above, which bounds its sparse looks in flight: a refusal (Validate's 409,
+  // which writes nothing) is answered within about three times its run's time, not at the
+  // window's end.
+  const end = await awaitExecution(d, executionId, timing, peeringSettled(d, peeringId), 'sparse');
+  const peering = await d.repository.getPeering(peeringId);
+  if (end.settled) return settledCreate(peeringId, peering);
+  const result = end.run;
   const conflict = conflictOf(result);
   if (conflict) throw conflict;
-  const peering = await d.repository.getPeering(peeringId);
   if (peering?.status === 'FAILED')
     return { kind: 'failed', reason: peering.statusReason ?? 'The peering failed' };
   if (result.status === 'SUCCEEDED' && peering) return { kind: 'done', peering: toPublicPeering(peering) };
@@ -242,7 +260,12 @@ export async function deletePeering(
   await visiblePeering(d, caller, peeringId);
   const { executionId, executionName } = await startPeeringDeletion(d, peeringId);
   logWorkflowStarted('delete-peering', peeringId, executionName);
-  const result = await awaitExecution(d, executionId, timing, peeringGone(d, peeringId));
+  // Deletions are not admitted per owner: no look before the window's end. Settled: Release
+  // deleted the record last, so the run ends a moment later; only its output says whether a
+  // gateway's push failed (its pushFailure): one look, about.
+  const deadline = windowEnd(timing);
+  const end = await awaitExecution(d, executionId, timing, peeringGone(d, peeringId), 'none', deadline);
+  const result = end.settled ? await awaitRunEnd(d, executionId, timing, deadline) : end.run;
   if (result.status === 'SUCCEEDED' && pushFailed(result.output)) {
     logger.warn('Peering deleted, but a gateway did not apply the removal', { peeringId, executionId });
     throw new PushFailedError(

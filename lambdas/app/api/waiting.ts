@@ -2,10 +2,11 @@
  * Bounded waits of the API for a workflow execution. They stop at the request's wait window; what
  * is still running then carries on without the request.
  *
- * A wait follows the request's own DynamoDB item every API_POLL_MS and asks the workflow engine
- * only a few times (docs/DECISIONS.md, "The API's waits follow their own item"): DescribeExecution's
- * quota is the account's (15/s refill), shared by every tenant's waits, the sweep and
- * startLiveAttempt.
+ * A wait follows the request's own DynamoDB item every API_POLL_MS and answers from it once it
+ * settles, without describing the run; it describes a run whose item has not settled at the
+ * window's end, and, for a wait bounded per owner, a few times before (docs/DECISIONS.md, "A
+ * settled wait describes nothing"): DescribeExecution's quota is the account's (15/s refill),
+ * shared by every tenant's waits, the sweep and startLiveAttempt.
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,80 +18,49 @@ import { startGatewayPush } from '../push-runs';
 import type { ApiDeps, ApiTiming } from './context';
 
 /**
- * DescribeExecution calls a wait makes while its item says nothing, before the one at the window's
- * end: enough to catch a run that ends without writing (a refused create, a failed push).
- */
-export const LOOKS_BEFORE_SETTLED = 3;
-
-/**
  * Whether the run wrote its end on the request's own item (a peering ACTIVE or FAILED, a peering
  * gone, a generation applied): one strongly consistent read in the item's own partition.
  */
 export type ItemSettled = () => Promise<boolean>;
 
-/** The longest pause between looks once the item settled: a run's tail is answered within it. */
-export const SETTLED_GAP_MAX_MS = 1_000;
+/**
+ * How a wait ended: its item settled (the caller answers from the item; the run was not
+ * described), or the run ended without settling it, as a look before the window's end showed, or
+ * the window ended first and `run` is what the look at its end showed (RUNNING when that look was
+ * throttled).
+ */
+export type WaitEnd = { settled: true } | { settled: false; run: ExecutionResult };
+
+/** When the request's window ends, for a wait started now. */
+export const windowEnd = (timing: ApiTiming): number => Date.now() + timing.waitMs;
 
 /**
- * When a wait describes its run. Before the item settles: at 2 × API_POLL_MS, then spaced
- * geometrically so that a fourth look falls at the window's end (0.3, 0.9, 2.7 s and 8 s on AWS):
- * a run that ends without writing is caught within about three times its time, whatever the
- * window. Once the item settles: at once, then after API_POLL_MS, doubling up to
- * SETTLED_GAP_MAX_MS, until the run's last step ended (one or two looks; a tail stuck for the whole
- * window, a push queued behind a lease, costs about one a second). A throttled look doubles the
- * next pause once more; the looks before the item settles are sparser already. The window's end
- * always gets a look unless one was made within the last poll: a run that ended meanwhile is
- * answered as ended, not as still running.
+ * Whether a wait describes its run before the window's end while its item has not settled
+ * (docs/DECISIONS.md, "A settled wait describes nothing"). 'sparse': a create, whose run may end
+ * without writing (Validate's 409) and which is admitted per owner
+ * (MAX_OPERATIONS_IN_FLIGHT_PER_OWNER), so that bound caps its looks in flight (the rate it leaves
+ * is in DECISIONS): the refusal is answered within about three times its run's time. 'none': the waits no owner bound caps (a revocation,
+ * a peering deletion), whose looks at the caller rate would drain the account's quota: their
+ * unsettled run is described once, at the window's end.
  */
-class DescribeSchedule {
-  private made = 0;
-  private lastLook = Number.NEGATIVE_INFINITY;
-  private settled = false;
-  private next: number;
-  private gap = 0;
-  private readonly first: number;
-  private readonly ratio: number;
+export type LooksBeforeSettled = 'sparse' | 'none';
 
-  constructor(
-    private readonly timing: ApiTiming,
-    private readonly start: number,
-  ) {
-    this.first = 2 * timing.pollMs;
-    this.ratio = Math.max(2, (timing.waitMs / Math.max(1, this.first)) ** (1 / LOOKS_BEFORE_SETTLED));
-    this.next = start + this.first;
-  }
+/** A 'sparse' wait's looks before its item settles, the one at the window's end aside. */
+export const LOOKS_BEFORE_SETTLED = 3;
 
-  itemSettled(now: number): void {
-    this.settled = true;
-    this.next = now;
-    this.gap = this.timing.pollMs;
-  }
-
-  isSettled(): boolean {
-    return this.settled;
-  }
-
-  due(now: number): boolean {
-    return now >= this.next && (this.settled || this.made < LOOKS_BEFORE_SETTLED);
-  }
-
-  /** Whether the window's end gets a look: not when one was made within the last poll. */
-  lookAtEnd(now: number): boolean {
-    return now - this.lastLook >= this.timing.pollMs;
-  }
-
-  looked(now: number, throttled: boolean): void {
-    this.made++;
-    this.lastLook = now;
-    if (!this.settled) {
-      this.next = this.start + this.first * this.ratio ** this.made;
-      return;
-    }
-    if (throttled) this.gap *= 2;
-    this.next = now + this.gap;
-    this.gap = Math.min(2 * this.gap, SETTLED_GAP_MAX_MS);
-  }
+/**
+ * When a 'sparse' wait started at `start` describes its unsettled run: at 2 × API_POLL_MS, then
+ * spaced geometrically so that a fourth look would fall at the window's end (0.3, 0.9, 2.7 s on
+ * AWS, then 8 s), whatever the window.
+ */
+export function sparseLookTimes(timing: ApiTiming, start: number): number[] {
+  const first = 2 * timing.pollMs;
+  const ratio = Math.max(2, (timing.waitMs / Math.max(1, first)) ** (1 / LOOKS_BEFORE_SETTLED));
+  return Array.from({ length: LOOKS_BEFORE_SETTLED }, (_, made) => start + first * ratio ** made);
 }
+
+/** The longest pause between a settled deletion's looks at its run's last step. */
+export const SETTLED_GAP_MAX_MS = 1_000;
 
 /** The run as DescribeExecution shows it; undefined when the call was throttled. */
 async function describeUnlessThrottled(
@@ -105,7 +75,7 @@ async function describeUnlessThrottled(
   }
 }
 
-/** A throttled read of the item says nothing yet: the sparse looks still find the run's end. */
+/** A throttled read of the item says nothing yet: the next poll reads it again. */
 async function settledUnlessThrottled(itemSettled: ItemSettled): Promise<boolean> {
   try {
     return await itemSettled();
@@ -115,32 +85,86 @@ async function settledUnlessThrottled(itemSettled: ItemSettled): Promise<boolean
   }
 }
 
+const pauseUntil = (at: number, pollMs: number) => sleep(Math.max(0, Math.min(pollMs, at - Date.now())));
+
 /**
- * Follows the run until it ends or the window does, reading its item every API_POLL_MS and
- * describing it on DescribeSchedule's few looks. RUNNING when the window ended first, or when every look was throttled:
- * the caller answers "still running".
+ * Reads the item every API_POLL_MS until it settles (true) or the window ends (false). Never
+ * describes the run.
+ */
+export async function followItem(
+  itemSettled: ItemSettled,
+  timing: ApiTiming,
+  deadline: number,
+): Promise<boolean> {
+  for (;;) {
+    if (await settledUnlessThrottled(itemSettled)) return true;
+    if (Date.now() >= deadline) return false;
+    await pauseUntil(deadline, timing.pollMs);
+  }
+}
+
+/**
+ * Follows the run's item until it settles or the window ends. A run whose item has not settled is
+ * described at `looks`' times before the window's end ('sparse') and at its end (unless a look was
+ * made within the last poll): one that ended without writing (a refused create, a failed push) is
+ * answered at the first look after its end, one that outlasts the window (or whose looks were
+ * throttled) is RUNNING, and the caller answers "still running".
  */
 export async function awaitExecution(
   d: Pick<ApiDeps, 'workflows'>,
   executionId: string,
   timing: ApiTiming,
   itemSettled: ItemSettled,
-): Promise<ExecutionResult> {
-  const deadline = Date.now() + timing.waitMs;
-  const schedule = new DescribeSchedule(timing, Date.now());
-  let last: ExecutionResult = { status: 'RUNNING' };
+  looks: LooksBeforeSettled,
+  deadline = windowEnd(timing),
+): Promise<WaitEnd> {
+  const early = looks === 'sparse' ? sparseLookTimes(timing, Date.now()).filter((at) => at < deadline) : [];
+  let run: ExecutionResult = { status: 'RUNNING' };
+  let lastLook = Number.NEGATIVE_INFINITY;
   const look = async (): Promise<ExecutionResult> => {
-    const seen = await describeUnlessThrottled(d, executionId);
-    schedule.looked(Date.now(), seen === undefined);
-    if (seen) last = seen;
-    return last;
+    run = (await describeUnlessThrottled(d, executionId)) ?? run;
+    lastLook = Date.now();
+    return run;
   };
+  for (const at of early) {
+    if (await followItem(itemSettled, timing, at)) return { settled: true };
+    if ((await look()).status !== 'RUNNING') return { settled: false, run };
+  }
+  if (await followItem(itemSettled, timing, deadline)) return { settled: true };
+  if (Date.now() - lastLook >= timing.pollMs) await look();
+  return { settled: false, run };
+}
+
+/**
+ * The end of a run whose item settled, for an answer only its output holds (a deletion's
+ * `pushFailure`): its last step ends about when it wrote the item, so the first look, one poll
+ * later, finds it ended; a tail still running is looked at again after doubling pauses up to
+ * SETTLED_GAP_MAX_MS (a throttled look doubles the next pause once more), and at the window's end
+ * unless a look was made within the last poll. RUNNING when the window ended first.
+ */
+export async function awaitRunEnd(
+  d: Pick<ApiDeps, 'workflows'>,
+  executionId: string,
+  timing: ApiTiming,
+  deadline: number,
+): Promise<ExecutionResult> {
+  let last: ExecutionResult = { status: 'RUNNING' };
+  let gap = timing.pollMs;
+  let lastLook = Number.NEGATIVE_INFINITY;
+  let next = Date.now() + gap;
   for (;;) {
-    if (Date.now() >= deadline) return schedule.lookAtEnd(Date.now()) ? look() : last;
-    if (!schedule.isSettled() && (await settledUnlessThrottled(itemSettled)))
-      schedule.itemSettled(Date.now());
-    if (schedule.due(Date.now()) && (await look()).status !== 'RUNNING') return last;
-    await sleep(Math.max(0, Math.min(timing.pollMs, deadline - Date.now())));
+    const now = Date.now();
+    const atEnd = now >= deadline;
+    if (atEnd && now - lastLook < timing.pollMs) return last;
+    if (atEnd || now >= next) {
+      const seen = await describeUnlessThrottled(d, executionId);
+      if (seen) last = seen;
+      if (atEnd || last.status !== 'RUNNING') return last;
+      lastLook = Date.now();
+      gap = Math.min(2 * gap, SETTLED_GAP_MAX_MS) * (seen ? 1 : 2);
+      next = lastLook + gap;
+    }
+    await pauseUntil(Math.min(next, deadline), timing.pollMs);
   }
 }
 
@@ -206,9 +230,11 @@ async function startCommittedPush(
 
 /**
  * After a revocation: the push that carries it, followed until it ends or the window does.
- * 'done' only when the push succeeded (the instance applied at least `generation`); a failed push
- * is a PushFailedError, never a success (docs/DECISIONS.md, "Revocation"). A push that could not
- * start (throttled) is 'running': the revocation is stored, drift repair applies it.
+ * 'done' once the instance applied at least `generation` (its APPLIED item: the run is not
+ * described); a failed push is a PushFailedError, never a success (docs/DECISIONS.md,
+ * "Revocation"), known from the one look at the window's end at a push whose instance never
+ * applied it. A push that could not start (throttled) is 'running': the revocation is stored,
+ * drift repair applies it.
  */
 export async function pushGatewayAndAwait(
   d: Pick<ApiDeps, 'repository' | 'workflows'>,
@@ -225,23 +251,27 @@ export async function pushGatewayAndAwait(
       : { state: 'running', generation: push.generation };
   }
   const { executionId, generation } = push;
-  const result = await awaitExecution(d, executionId, timing, generationApplied(d, gatewayId, generation));
-  if (result.status === 'SUCCEEDED') return { state: 'done', generation };
-  if (result.status === 'RUNNING') return { state: 'running', generation };
+  // A revocation is not admitted per owner: no look before the window's end.
+  const applied = generationApplied(d, gatewayId, generation);
+  const end = await awaitExecution(d, executionId, timing, applied, 'none');
+  if (end.settled || end.run.status === 'SUCCEEDED') return { state: 'done', generation };
+  if (end.run.status === 'RUNNING') return { state: 'running', generation };
   logger.warn('Config push of a revocation did not complete', {
     gatewayId,
     executionId,
-    status: result.status,
-    errorName: result.error,
+    status: end.run.status,
+    errorName: end.run.error,
   });
   throw new PushFailedError();
 }
 
 /**
  * After a road-warrior addition: push-gateway brings the gateway's config to the generation the
- * change produced, and the request follows it until it ends or the window does. A failed push does
- * not fail the request: the peer is stored, and the next push (any later change, or drift repair)
- * carries it; the instance's status report shows what it applied.
+ * change produced, and the request follows the gateway's APPLIED item until the instance applied
+ * it or the window ends. The answer is the same either way, so the run is never described: a
+ * failed push does not fail the request (the peer is stored, and the next push, any later change
+ * or drift repair, carries it; the instance's status report shows what it applied), and a failed
+ * push-gateway run pages through its own alarm (docs/DECISIONS.md, "Alarms on the error...").
  */
 export async function pushGatewayAndWait(
   d: Pick<ApiDeps, 'repository' | 'workflows'>,
@@ -251,19 +281,7 @@ export async function pushGatewayAndWait(
   try {
     const push = await startCommittedPush(d, gatewayId, 'road-warrior change');
     if (push.kind !== 'started') return;
-    const result = await awaitExecution(
-      d,
-      push.executionId,
-      timing,
-      generationApplied(d, gatewayId, push.generation),
-    );
-    if (result.status === 'SUCCEEDED' || result.status === 'RUNNING') return;
-    logger.warn('Config push of a road-warrior change did not complete', {
-      gatewayId,
-      executionId: push.executionId,
-      status: result.status,
-      errorName: result.error,
-    });
+    await followItem(generationApplied(d, gatewayId, push.generation), timing, windowEnd(timing));
   } catch (error) {
     logger.warn('Config push of a road-warrior change did not start', {
       gatewayId,
