@@ -63,12 +63,14 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   ],
   // A gateway moved to another instance: the old one's documents and copies go, it is torn down, and
   // each peering gets a new preshared key (app/preshared-key-rotation.ts: written, the old one
-  // deleted, never read). Its changes start pushes only (app/gateway-lifecycle.ts); a deletion goes
-  // through the cascade.
+  // deleted, never read), once the new instance's first document is published (config-read:
+  // app/instance-move.ts movedInstanceRendered). Its changes start pushes only
+  // (app/gateway-lifecycle.ts); a deletion goes through the cascade.
   'gateway-events': [
     'table',
     'workflow:push-gateway',
     'published-delete',
+    'config-read',
     'teardown-commands',
     'preshared-keys-write',
   ],
@@ -93,12 +95,13 @@ export const ACCESS: Record<HandlerName, readonly Access[]> = {
   ],
   // Re-drives stalled creates and deletes (app/sweeper.ts), pending cascades (delete-peering) and
   // owed peer walks (push-gateway: app/gateway-lifecycle.ts finishOwedWalk, which resumes a move's
-  // preshared key rotation: preshared-keys-write).
+  // preshared key rotation: preshared-keys-write, after its early push's document: config-read).
   sweeper: [
     'table',
     'secrets-delete',
     'gateway-secrets-list',
     'preshared-keys-write',
+    'config-read',
     'workflow:create-peering',
     'workflow:delete-peering',
     'workflow:push-gateway',

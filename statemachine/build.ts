@@ -132,9 +132,9 @@ export function deletePeering(): Machine {
 export function pushGateway(): Machine {
   return {
     Comment:
-      "Push one gateway's whole desired state after a change that needs no workflow of its own (a road-warrior change, a gateway endpoint change): publish it, send the apply command, follow the command until applied (a gone gateway is skipped). Started by the API and the gateway event handler, named by the gateway and the generation the change produced.",
+      "Push one gateway's whole desired state after a change that needs no workflow of its own (a road-warrior change, a gateway endpoint change): publish it, send the apply command, follow the command until applied (a gone gateway is skipped; a push its moving gateway's key-rotation walk outran ends superseded, the move's end pushing after the walk). Started by the API and the gateway event handler, named by the gateway and the generation the change produced.",
     StartAt: 'Push',
-    States: pushAndPoll('', '$.gatewayId', false),
+    States: pushAndPoll('', '$.gatewayId', false, {}, { supersededByMove: true }),
   };
 }
 

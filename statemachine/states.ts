@@ -178,13 +178,16 @@ export const QUEUED_WAIT_SUFFIX = 'WaitForLease';
  * and tries again (PushAgain), done as soon as the gateway applied what it needs, else sending the
  * latest generation once the lease is free. The loop's state name and the execution's name hold
  * the lease. `required`: a gone gateway fails the push instead of being skipped. State names start
- * with `prefix`; `correlation` goes to every step's log lines.
+ * with `prefix`; `correlation` goes to every step's log lines. `supersededByMove` (push-gateway's
+ * only): a push its gateway's unfinished move outran is done, superseded (app/peering-workflow.ts
+ * pushStep; docs/DECISIONS.md, "A moved gateway's early push renders before its walk").
  */
 export function pushAndPoll(
   prefix: string,
   gatewayIdPath: string,
   required: boolean,
   correlation: State = {},
+  { supersededByMove = false } = {},
 ): States {
   const names = {
     push: `${prefix}Push`,
@@ -198,6 +201,7 @@ export function pushAndPoll(
   const push = {
     'gatewayId.$': gatewayIdPath,
     required,
+    ...(supersededByMove ? { supersededByMove } : {}),
     'executionName.$': '$$.Execution.Name',
     loop: names.push,
   };

@@ -19,7 +19,13 @@ import {
   repushToPeers,
 } from './gateway-peer-walk';
 import { type UpdateLeaseDeps, underUpdateLease } from './gateway-update-lease';
-import { finishMove, type MoveDeps, retireBeforeMove, startMovedInstance } from './instance-move';
+import {
+  finishMove,
+  type MoveDeps,
+  movedInstanceRendered,
+  retireBeforeMove,
+  startMovedInstance,
+} from './instance-move';
 import { changeMark } from './new-records';
 import type { PeerFanoutDeps } from './peer-fanout';
 import { type Dependencies, GATEWAY_TOMBSTONE_TTL_SECONDS } from './ports';
@@ -285,7 +291,10 @@ async function applyUpdate(
   // before the listing is in it, and one that copied the old key or endpoint and commits after it
   // fails Allocate's check (the registry no longer holds them) and copies the new ones.
   if (peersHoldChange || rotation !== undefined) {
-    pushes.push(...(await repushToPeers(d, stored, await peeringPeersOf(d, record.id), rotation)));
+    const peerings = await peeringPeersOf(d, record.id);
+    // Its switches would starve the new instance's render: the walk starts once it is published.
+    if (started !== undefined && peerings.length > 0) await movedInstanceRendered(d, started);
+    pushes.push(...(await repushToPeers(d, stored, peerings, rotation)));
   }
   if (unfinished !== undefined && started !== undefined) {
     const finished = await finishMove(d, record.id, unfinished, started);

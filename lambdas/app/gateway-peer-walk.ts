@@ -13,7 +13,7 @@ import { type PeerFanoutDeps, startPace } from './peer-fanout';
 import type { Dependencies } from './ports';
 import { rotatePresharedKey } from './preshared-key-rotation';
 import { keyHoldersOn } from './public-key-holders';
-import { type PushRun, startGatewayPush } from './push-runs';
+import { type PushRun, startGatewayPushRun } from './push-runs';
 
 type WalkDeps = Pick<Dependencies, 'repository' | 'workflows' | 'secrets'> & PeerFanoutDeps;
 
@@ -49,10 +49,10 @@ export async function peeringPeersOf(
  * starts that peer's push at the generation holding the change, a bounded number of peers at a time
  * (a hub has thousands, and the event's Lambda a timeout). A peer given something new takes a start
  * slot before its push (peer-fanout.ts: 1,000 in ~40 s by default, inside the event function's
- * 60 s); one a previous run finished (its rewrite and switch write nothing, its start joins that
- * run's by name, spending no state transition) takes none, so a rerun crosses the finished head at
- * lane speed and resumes where the run before stopped (docs/DECISIONS.md, "A rerun of a hub's peer
- * walk resumes"). One peer's failure stops none of the others; the first one is then thrown, for
+ * 60 s); one whose writes a previous run made takes one after its start unless that start met the
+ * previous run's ended execution (`mayHaveEnded`: no state transition spent). So a rerun crosses
+ * the head the run before finished at lane speed and resumes where it stopped, while a start that
+ * run failed is paced as a new one (docs/DECISIONS.md, "A rerun of a hub's peer walk resumes"). One peer's failure stops none of the others; the first one is then thrown, for
  * the event's retry to redo the walk (each rewrite is idempotent, and the execution names dedupe
  * the starts).
  */
@@ -75,9 +75,14 @@ export async function repushToPeers(
         ? undefined
         : await rotatePresharedKey(d, gateway, peer, rotation, rewrite.generation);
     if (rotation !== undefined && rotated === undefined) return;
-    if (rewrite.rewritten || rotated?.switched) await pace();
+    const given = rewrite.rewritten || rotated?.switched === true;
+    if (given) await pace();
     const generation = rotated?.remoteGeneration ?? rewrite.generation;
-    runs.push(await startGatewayPush(d, peer.remoteGatewayId, generation));
+    const started = await startGatewayPushRun(d, peer.remoteGatewayId, generation);
+    runs.push(started.run);
+    // A start that is not a previous run's ended execution (one whose start failed, or that
+    // stopped before it) is a new one: its slot, before the lane's next peer.
+    if (!given && !started.mayHaveEnded) await pace();
   });
   const [first] = failures;
   if (first === undefined) return runs;

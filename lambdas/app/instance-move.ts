@@ -6,14 +6,29 @@
  * move (`unfinishedMove`), which stays until its end has run (finishMove), so a redelivered event
  * or the sweep resumes a run that stopped anywhere after that write. Every step is idempotent.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { GatewayRecord, UnfinishedMove } from '../core/types';
+import { logger } from '../shared/logger';
 import type { Dependencies, InstanceSecrets, InstanceTarget } from './ports';
 import { type PushRun, startGatewayPush } from './push-runs';
 
 export type MoveDeps = Pick<Dependencies, 'repository' | 'workflows' | 'configStore' | 'commands'> & {
   /** Withdrawal only (a moved gateway's copies): the push to its new instance delivers new ones. */
   instanceSecrets: Pick<InstanceSecrets, 'withdraw'>;
+  /** How the waits are spent (tests pass one their clock follows, or an instant one). */
+  wait?: (ms: number) => Promise<unknown>;
 };
+
+/**
+ * How often, and how many times, the walk of a move looks for its early push's document before it
+ * starts without it (movedInstanceRendered): 10 s at most, beside the walk's 40 s
+ * (PEER_FANOUT_BUDGET_SECONDS) in the gateway-events function's 60 s. A push renders and delivers a
+ * hub of 1,000 peerings in about 1 to 2 s after its start (review s21e).
+ */
+export const EARLY_DOCUMENT_LOOK_MS = 250;
+export const EARLY_DOCUMENT_LOOKS = 40;
+/** Every how many looks the execution is asked whether it still runs (one DescribeExecution). */
+const LOOKS_PER_DESCRIBE = 4;
 
 /**
  * What was published for a gateway's previous instance goes, and that instance is told to tear the
@@ -83,6 +98,37 @@ export async function startMovedInstance(
   await d.repository.forgetInstanceReports(stored.id);
   await d.repository.releaseInstance(move.instanceId, stored.id);
   return startGatewayPush(d, stored.id, generation);
+}
+
+/**
+ * Waits, bounded, until the early push (`started`, startMovedInstance's) has published the new
+ * instance's document of its generation, for the walk to begin after it (docs/DECISIONS.md, "A
+ * moved gateway's early push renders before its walk"): each switch of the walk moves the
+ * gateway's generation, every 40 ms at the default rate, and a render of a hub of 1,000 peerings
+ * reads longer than that, so one begun during the walk seldom renders. A push publishes its
+ * document after it delivered the secrets the document names, before its command: once it is
+ * there, the walk may delete the keys it replaces. False (logged) when the execution ended without
+ * it (the gateway gone, or a peering change committed meanwhile: it rendered above) or the looks
+ * ran out; the walk starts then anyway, and a push it outruns ends superseded (app/push.ts).
+ */
+export async function movedInstanceRendered(
+  d: Pick<MoveDeps, 'configStore' | 'workflows' | 'wait'>,
+  started: PushRun,
+): Promise<boolean> {
+  const wait = d.wait ?? sleep;
+  const { gatewayId, generation, executionId } = started;
+  for (let look = 1; look <= EARLY_DOCUMENT_LOOKS; look++) {
+    if ((await d.configStore.get(gatewayId, generation)) !== undefined) return true;
+    if (look % LOOKS_PER_DESCRIBE === 0 && (await d.workflows.describe(executionId)).status !== 'RUNNING')
+      break;
+    await wait(EARLY_DOCUMENT_LOOK_MS);
+  }
+  logger.warn("moved gateway's walk starts before its early push published", {
+    gatewayId,
+    generation,
+    executionId,
+  });
+  return false;
 }
 
 /**

@@ -16,12 +16,14 @@ import {
   GatewayGoneError,
   ItemTooLargeError,
   NotFoundError,
+  PushSupersededError,
   TransientError,
 } from '../core/errors';
 import { generatePresharedKey } from '../core/key-format';
 import { peeringPeerName } from '../core/schemas';
 import type { Gateway, GatewayRecord, Peering } from '../core/types';
 import { peeringAuditDetail } from '../core/views';
+import { logger } from '../shared/logger';
 import { retry } from '../shared/retry';
 import type { Dependencies, NewPeeringSide, RouteBlockVersion } from './ports';
 import { keyHoldersOn } from './public-key-holders';
@@ -238,6 +240,7 @@ async function announceCreated(
 
 export type PushStepResult =
   | { done: true; skipped: boolean }
+  | { done: true; superseded: true }
   | ({ done: true } & AppliedPush)
   | { done: false; ticket: PushTicket }
   | { done: false; queued: QueuedPush };
@@ -248,23 +251,44 @@ export type PushStepResult =
  * lease: with them the push coalesces with the gateway's others (pushUnderLease), answering done
  * with the generation it needed (what Activate requires, as a ticket's would be), a ticket, or
  * queued, to try again with `queued`. Without them (an execution of an older definition) it
- * sends its own command, as before.
+ * sends its own command, as before. `supersededByMove` (push-gateway's): a push that lost its
+ * snapshot to the gateway's unfinished move (PushSupersededError) ends done, superseded, since the
+ * move's end pushes after its walk; any other push throws it as a TransientError, for its retries.
  */
 export async function pushStep(
   d: Deps<'repository' | 'configStore' | 'instanceSecrets' | 'commands' | 'clock'>,
-  input: { gatewayId: string; required: boolean; executionName?: string; loop?: string; queued?: QueuedPush },
+  input: {
+    gatewayId: string;
+    required: boolean;
+    executionName?: string;
+    loop?: string;
+    queued?: QueuedPush;
+    supersededByMove?: boolean;
+  },
   maxTries: number,
 ): Promise<PushStepResult> {
   const { gatewayId, executionName, loop, queued } = input;
-  const push: LeasedPush =
-    executionName === undefined || loop === undefined
-      ? sent(await pushGatewayConfig(d, gatewayId))
-      : await pushUnderLease(d, gatewayId, {
-          execution: executionName,
-          loop,
-          maxTries,
-          ...(queued && { queued }),
-        });
+  let push: LeasedPush;
+  try {
+    push =
+      executionName === undefined || loop === undefined
+        ? sent(await pushGatewayConfig(d, gatewayId))
+        : await pushUnderLease(d, gatewayId, {
+            execution: executionName,
+            loop,
+            maxTries,
+            ...(queued && { queued }),
+          });
+  } catch (error) {
+    if (!(error instanceof PushSupersededError)) throw error;
+    // A create's or a delete's push must apply before its workflow goes on: retried, as before.
+    if (input.supersededByMove !== true) throw new TransientError(error.message);
+    logger.info('push superseded by the move of its gateway: the move ends with its own push', {
+      gatewayId,
+      executionName,
+    });
+    return { done: true, superseded: true };
+  }
   if (push.kind === 'sent') return { done: false, ticket: push.ticket };
   if (push.kind === 'queued') return { done: false, queued: push.queued };
   if (push.kind === 'applied') return { done: true, gatewayId, generation: push.generation };

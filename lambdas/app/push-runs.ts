@@ -28,15 +28,28 @@ export interface PushRun {
   executionId: string;
 }
 
-/** Starts (or joins) the push of `gatewayId` at `generation`; it renders at least that generation. */
+/**
+ * Starts (or joins) the push of `gatewayId` at `generation`; it renders at least that generation.
+ * `mayHaveEnded` as the engine answered (StartedExecution): true when an earlier start took the
+ * name, false when this one ran the execution or joined it open.
+ */
+export async function startGatewayPushRun(
+  d: Pick<Dependencies, 'workflows'>,
+  gatewayId: string,
+  generation: number,
+): Promise<{ run: PushRun; mayHaveEnded: boolean }> {
+  const name = pushExecutionName(gatewayId, generation);
+  const { executionId, mayHaveEnded } = await d.workflows.start('push-gateway', name, { gatewayId });
+  return { run: { gatewayId, generation, executionId }, mayHaveEnded };
+}
+
+/** startGatewayPushRun's run. */
 export async function startGatewayPush(
   d: Pick<Dependencies, 'workflows'>,
   gatewayId: string,
   generation: number,
 ): Promise<PushRun> {
-  const name = pushExecutionName(gatewayId, generation);
-  const { executionId } = await d.workflows.start('push-gateway', name, { gatewayId });
-  return { gatewayId, generation, executionId };
+  return (await startGatewayPushRun(d, gatewayId, generation)).run;
 }
 
 /** The names of drift repairs begin so; their push sends even when APPLIED covers (isDriftRepair). */

@@ -8,6 +8,7 @@
 import {
   CommandFailedError,
   InvocationNotReadyError,
+  PushSupersededError,
   SecretMissingError,
   TransientError,
 } from '../core/errors';
@@ -160,7 +161,9 @@ function namesToCopy(
  * instance refused the first one's digest.) A secret missing at delivery means a peering was
  * deleted after its peers were read (bench section 2 deletes peerings while others are created):
  * read again, as when the generation moved. Only the secrets the instance may not hold yet are
- * copied (`held`, read alongside: namesToCopy), so a push's copies follow the change.
+ * copied (`held`, read alongside: namesToCopy), so a push's copies follow the change. Given up
+ * while the gateway's move is unfinished, the push is superseded (PushSupersededError): its walk's
+ * switches move the generation faster than a hub's render, and the move's end pushes after them.
  */
 async function deliveredAtOneGeneration(
   d: PushDeps,
@@ -169,6 +172,7 @@ async function deliveredAtOneGeneration(
   held: Promise<HeldCopies | undefined>,
 ): Promise<{ gateway: GatewayRecord; state: GatewayDesiredState; deliveredAt: string } | undefined> {
   let read: GatewayRecord | undefined = firstRead;
+  let latest: GatewayRecord = firstRead;
   return retry(
     async () => {
       const before = read ?? (await d.repository.getGateway(gatewayId));
@@ -177,6 +181,7 @@ async function deliveredAtOneGeneration(
       const peers = await d.repository.listPeers(gatewayId);
       const gateway = await d.repository.getGateway(gatewayId);
       if (!gateway) return undefined;
+      latest = gateway;
       if (gateway.desiredGeneration !== before.desiredGeneration) {
         throw new GenerationMovedError(`Gateway ${gatewayId} changed while its peers were read`);
       }
@@ -194,12 +199,19 @@ async function deliveredAtOneGeneration(
       retryable: (error) => error instanceof GenerationMovedError || error instanceof SecretMissingError,
     },
   ).catch((error: unknown) => {
-    if (error instanceof GenerationMovedError) {
-      throw new TransientError(`Gateway ${gatewayId} kept changing while its document was rendered`);
-    }
-    // Still missing though nothing moved: the step fails its retries rather than push without it.
-    if (error instanceof SecretMissingError) throw new TransientError(error.message);
-    throw error;
+    // Thrown for the step's retries: a secret still missing though nothing moved is never left out.
+    const lost =
+      error instanceof GenerationMovedError
+        ? `Gateway ${gatewayId} kept changing while its document was rendered`
+        : error instanceof SecretMissingError
+          ? error.message
+          : undefined;
+    if (lost === undefined) throw error;
+    // A move's walk outran every read, or deleted a key its render named (a switched peering's):
+    // the move's end pushes after its last switch (docs/DECISIONS.md, "A moved gateway's early
+    // push renders before its walk").
+    if (latest.unfinishedMove !== undefined) throw new PushSupersededError(`${lost}, during its move`);
+    throw new TransientError(lost);
   });
 }
 

@@ -99,6 +99,16 @@ export class TransientError extends Error {
   override readonly name = 'TransientError';
 }
 
+/**
+ * A push whose snapshot kept losing to a gateway with an unfinished move (its key-rotation walk
+ * switches peerings faster than a render): the move's end pushes after the last switch
+ * (app/instance-move.ts finishMove), so push-gateway ends such a push superseded, never failed
+ * (docs/DECISIONS.md, "A moved gateway's early push renders before its walk").
+ */
+export class PushSupersededError extends Error {
+  override readonly name = 'PushSupersededError';
+}
+
 /** SSM has not registered the invocation yet (normal right after SendCommand). ASL retries it. */
 export class InvocationNotReadyError extends Error {
   override readonly name = 'InvocationNotReadyError';

@@ -64,7 +64,8 @@ it('withdraws the old instance copies and documents, tears it down and pushes th
   // Assess: the new instance starts at 8, above everything the old one was or can still be pushed.
   expect(update.gateway).toMatchObject({ instanceId: NEW_INSTANCE, desiredGeneration: 8 });
   expect(publications.copies.get(gateway.id)).toBeUndefined();
-  expect([...(publications.documents.get(gateway.id)?.keys() ?? [])]).toEqual([]);
+  // 6 and 7 gone; 8 is the new instance's push's (published by the fake's start).
+  expect([...(publications.documents.get(gateway.id)?.keys() ?? [])]).toEqual([8]);
   expect(commands.teardowns).toEqual([
     { gatewayId: gateway.id, instanceId: gateway.instanceId, generation: 8 },
   ]);
@@ -182,7 +183,8 @@ it('retires the old instance again through a generation a peering change raised 
   // push of the new key.
   expect(commands.teardowns.map((teardown) => teardown.generation)).toEqual([8, 9]);
   expect(publications.copies.get(gateway.id)).toBeUndefined();
-  expect([...(publications.documents.get(gateway.id)?.keys() ?? [])]).toEqual([]);
+  // Through 9 gone; 10 and 11 are the new instance's pushes' (published by the fake's starts).
+  expect([...(publications.documents.get(gateway.id)?.keys() ?? [])]).toEqual([10, 11]);
   expect(update.gateway.instanceId).toBe(NEW_INSTANCE);
   const own = update.pushes.filter((push) => push.gatewayId === gateway.id);
   expect(own.map((push) => push.generation)).toEqual([10, 11]);

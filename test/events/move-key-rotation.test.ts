@@ -22,10 +22,10 @@ const NEW_INSTANCE = 'i-0new';
 const OLD_VALUE = 'old-preshared-key-the-old-instance-read';
 
 let repository: MemoryRepository;
+let publications: MemoryPublications;
 let workflows: RecordingWorkflows;
 let secrets: MemorySecrets;
 const deps = () => {
-  const publications = new MemoryPublications();
   return {
     repository,
     clock: () => NOW,
@@ -39,7 +39,8 @@ const deps = () => {
 
 beforeEach(() => {
   repository = new MemoryRepository();
-  workflows = new RecordingWorkflows();
+  publications = new MemoryPublications();
+  workflows = new RecordingWorkflows(publications);
   secrets = new MemorySecrets();
 });
 

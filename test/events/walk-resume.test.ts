@@ -2,8 +2,9 @@
  * A rerun of a hub's peer walk resumes it (lambdas/app/gateway-peer-walk.ts; docs/DECISIONS.md, "A
  * rerun of a hub's peer walk resumes"): the peers a stopped run finished take no start slot, so the
  * event's retry crosses them at lane speed and reaches the tail, however long the whole walk takes
- * at the start rate. Run on a virtual clock: each wait moves it, and one that would pass the run's
- * deadline rejects, as the Lambda's timeout would end the run there.
+ * at the start rate; a start the run before failed is a new execution, paced as one (review s21e).
+ * Run on a virtual clock: each wait moves it, and one that would pass the run's deadline rejects,
+ * as the Lambda's timeout would end the run there.
  */
 import { gatewayUpdated } from '../../lambdas/app/gateway-lifecycle';
 import type { GatewayRecord } from '../../lambdas/core/types';
@@ -48,14 +49,14 @@ async function hubWithSpokes() {
     nowMs += ms;
     setNow(nowMs);
   };
-  /** One invocation from `atMs`: its waits end at its deadline. */
-  const invocation = (atMs: number) => {
+  /** One invocation from `atMs`: its waits end at its deadline, `runMs` later. */
+  const invocation = (atMs: number, runMs = RUN_MS) => {
     nowMs = atMs;
     setNow(atMs);
-    deadlineMs = atMs + RUN_MS;
+    deadlineMs = atMs + runMs;
     return { ...deps, wait, peerFanoutStartsPerSecond: STARTS_PER_SECOND };
   };
-  return { hub, spokes, deps, invocation };
+  return { hub, spokes, deps, invocation, now: () => nowMs };
 }
 
 type Change = (hub: GatewayRecord) => GatewayRecord;
@@ -83,4 +84,31 @@ it.each([
   const stored = await deps.repository.getGateway(hub.id);
   expect(stored?.peerWalkOwedSince).toBeUndefined();
   expect(stored?.unfinishedMove).toBeUndefined();
+});
+
+it.each([
+  ['a move (every peering re-keyed)', moved],
+  ['an endpoint change', readdressed],
+])('%s: the retry of a walk whose push starts failed starts them at the rate', async (_name, change) => {
+  // Prepare: a first run writes every peer, paced, but Step Functions refuses each spoke's start
+  // (throttled past the adapter's retries); the run throws, for the event's retry.
+  const { hub, deps, invocation, now } = await hubWithSpokes();
+  const event = toPublicGateway(change(hub));
+  const unbounded = Number.POSITIVE_INFINITY;
+  deps.workflows.failFor = (name) => !name.includes(hub.id);
+  await expect(gatewayUpdated(invocation(T0, unbounded), event)).rejects.toThrow(/cannot start/);
+  deps.workflows.failFor = () => false;
+  const startsBefore = deps.workflows.starts.length;
+
+  // Act: the retry, Step Functions back.
+  const retryAt = T0 + RETRY_AFTER_MS;
+  await gatewayUpdated(invocation(retryAt, unbounded), event);
+
+  // Assess: every spoke's execution is a new one (no earlier start took its name), so the retry
+  // starts them at the rate, as a fresh walk does: 60 at 10 a second, the first 10 at once.
+  const spokeStarts = deps.workflows.starts
+    .slice(startsBefore)
+    .filter((start) => (start.input as PushInput).gatewayId !== hub.id);
+  expect(spokeStarts).toHaveLength(SPOKES);
+  expect(now() - retryAt).toBeGreaterThanOrEqual(((SPOKES - STARTS_PER_SECOND) / STARTS_PER_SECOND) * 1000);
 });

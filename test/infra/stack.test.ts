@@ -533,9 +533,11 @@ describe('event sources', () => {
         's3:DeleteObject',
       ]),
     );
-    // It deletes secrets it never reads; it writes a resumed move's new preshared keys.
+    // It deletes secrets it never reads; it writes a resumed move's new preshared keys, and reads
+    // documents only (a resumed move's walk waits for its early push's: app/instance-move.ts).
     expect(actionsOf('sweeper').filter((a) => /^(s3:GetObject|kms:)/.test(a))).toEqual([
       'kms:GenerateDataKey',
+      's3:GetObject',
     ]);
   });
 
@@ -792,12 +794,18 @@ describe('least privilege', () => {
         ]),
       );
       expect(listed).toHaveLength(deletesKeys ? 3 : 2);
-      expect(actionsOf('s3:GetObject')).toEqual([]);
+      // A move's walk waits for its early push's document (app/instance-move.ts): documents only.
+      const reads = actionsOf('s3:GetObject').map((statement) => JSON.stringify(statement.Resource));
+      expect(reads).toHaveLength(name === 'cascade' ? 0 : 1);
+      for (const resource of reads) {
+        expect(resource).not.toContain(secretsBucketId());
+        expect(resource).toContain('/gateways/*');
+      }
     },
   );
 
   test.each(['api', 'gateway-events'])(
-    '%s starts and describes push-gateway but neither publishes configs nor applies them (the api only reads documents back)',
+    '%s starts and describes push-gateway but neither publishes configs nor applies them (both only read documents back)',
     (name) => {
       // Prepare
       const statements = statementsOf(name);
@@ -812,7 +820,7 @@ describe('least privilege', () => {
       );
 
       // Assess: the api's s3 actions are on the secrets bucket (key downloads), and on documents only
-      // to read them back (the status route).
+      // to read them back (the status route; gateway-events: a move's early push's document).
       const secretsBucket = stack.getLogicalId(
         stack.node.findChild('SecretsBucket').node.defaultChild as never,
       );
@@ -824,7 +832,7 @@ describe('least privilege', () => {
         configActions.filter((action) =>
           /^(s3:(?!ListBucket|DeleteObject)|ssm:SendCommand|ssm:GetCommandInvocation)/.test(action),
         ),
-      ).toEqual(name === 'api' ? ['s3:GetObject'] : ['ssm:SendCommand', 'ssm:SendCommand']);
+      ).toEqual(name === 'api' ? ['s3:GetObject'] : ['s3:GetObject', 'ssm:SendCommand', 'ssm:SendCommand']);
       expect(starts.map((statement) => statement.Resource)).toContainEqual({ Ref: machine });
       expect(JSON.stringify(describes.map((statement) => statement.Resource))).toContain(machine);
     },

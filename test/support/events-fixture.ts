@@ -51,18 +51,20 @@ export type EventDependencies<G extends Given = Record<never, never>> = Parts<G>
 export function eventDependencies<G extends Given = Record<never, never>>(
   given: G = {} as G,
 ): EventDependencies<G> {
+  const publications = new MemoryPublications();
   const parts = {
     repository: new MemoryRepository(),
-    workflows: new RecordingWorkflows(),
+    // Its pushes publish, as a Push step would: a move's walk waits for its early push's document.
+    workflows: new RecordingWorkflows(given.publications ?? publications),
     commands: new RecordingCommands(),
-    publications: new MemoryPublications(),
+    publications,
     secrets: new MemorySecrets(),
     audit: new MemoryAudit(),
     clock: () => new Date(),
     ...given,
   } as Parts<G>;
-  const publications = parts.publications as Parts<G>['publications'];
-  return Object.assign(parts, { configStore: publications, instanceSecrets: publications });
+  const stores = parts.publications as Parts<G>['publications'];
+  return Object.assign(parts, { configStore: stores, instanceSecrets: stores });
 }
 
 /**

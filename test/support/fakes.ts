@@ -24,15 +24,27 @@ export interface RecordedStart {
   input: unknown;
 }
 
-/** Records every start; `failFor` makes starts whose name it returns true for throw. */
+/**
+ * Records every start; `failFor` makes starts whose name it returns true for throw. Its executions
+ * never run; given `publishes`, a push-gateway start publishes a placeholder document at the
+ * generation its name carries, as its Push step would, so a moved gateway's walk, which waits for
+ * its early push's document (app/instance-move.ts movedInstanceRendered), starts at once.
+ */
 export class RecordingWorkflows implements WorkflowEngine {
   readonly starts: RecordedStart[] = [];
   failFor: (name: string) => boolean = () => false;
+
+  constructor(private readonly publishes?: ConfigStore) {}
 
   async start(workflow: WorkflowName, name: string, input: unknown): Promise<StartedExecution> {
     if (this.failFor(name)) throw new Error(`cannot start ${name}`);
     const seen = this.starts.some((start) => start.name === name);
     this.starts.push({ workflow, name, input });
+    const generation = /-(\d+)$/.exec(name)?.[1];
+    if (this.publishes && workflow === 'push-gateway' && generation !== undefined) {
+      const { gatewayId } = input as { gatewayId: string };
+      await this.publishes.put({ gatewayId, instanceId: 'recorded' }, Number(generation), '{}');
+    }
     return { executionId: `execution:${name}`, mayHaveEnded: seen };
   }
 

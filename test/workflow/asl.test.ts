@@ -87,6 +87,7 @@ describe('statemachine/build.ts', () => {
         String(payload['gatewayId.$']),
         payload.required === true,
         correlation,
+        { supersededByMove: payload.supersededByMove === true },
       );
       expect(owner.States).toEqual(expect.objectContaining(loop));
     }
