@@ -271,7 +271,8 @@ export async function pushGatewayAndAwait(
  * it or the window ends. The answer is the same either way, so the run is never described: a
  * failed push does not fail the request (the peer is stored, and the next push, any later change
  * or drift repair, carries it; the instance's status report shows what it applied), and a failed
- * push-gateway run pages through its own alarm (docs/DECISIONS.md, "Alarms on the error...").
+ * push-gateway run pages through its own alarm (docs/DECISIONS.md, "Alarms on the error, the API
+ * and the silent loops").
  */
 export async function pushGatewayAndWait(
   d: Pick<ApiDeps, 'repository' | 'workflows'>,
