@@ -69,6 +69,24 @@ async function peeredGateway(): Promise<Peered> {
 
 const movedTo = (gateway: GatewayRecord, instanceId: string) => ({ ...toPublicGateway(gateway), instanceId });
 
+/**
+ * The gateway's move to NEW_INSTANCE, run once with the repository's `step` throttled: the run
+ * stops there and throws, its mark kept for the event's retry.
+ */
+async function moveStoppedAt(
+  gateway: GatewayRecord,
+  step: 'settleMove' | 'switchPresharedKey',
+): Promise<void> {
+  const throttled = jest
+    .spyOn(repository, step)
+    .mockRejectedValue(new Error('ProvisionedThroughputExceeded'));
+  try {
+    await expect(gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE))).rejects.toThrow('Provisioned');
+  } finally {
+    throttled.mockRestore();
+  }
+}
+
 /** The key name each side's entry of the peering holds. */
 async function namesHeld(gatewayIds: [string, string], peeringId: string): Promise<(string | null)[]> {
   const entries = await Promise.all(
@@ -157,12 +175,7 @@ it('rotates nothing more when the move is delivered again', async () => {
 it('rotates each peering once when the run stopped after its walk and the redelivery resumes the move', async () => {
   // Prepare: the first run switches every key, then stops before settling the move.
   const { gateway, peers, peeringIds } = await peeredGateway();
-  const settle = repository.settleMove.bind(repository);
-  repository.settleMove = async () => {
-    throw new Error('ProvisionedThroughputExceeded');
-  };
-  await expect(gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE))).rejects.toThrow('Provisioned');
-  repository.settleMove = settle;
+  await moveStoppedAt(gateway, 'settleMove');
   const before = await Promise.all(
     peeringIds.map((id, index) => namesHeld([gateway.id, (peers[index] as GatewayRecord).id], id)),
   );
@@ -248,12 +261,7 @@ it("never gives a peering's key name twice when the peer gateway moved between a
   const { gateway, peers, peeringIds, oldName } = await peeredGateway();
   const b = peers[0] as GatewayRecord;
   const peeringId = peeringIds[0] as string;
-  const settle = repository.settleMove.bind(repository);
-  repository.settleMove = async () => {
-    throw new Error('ProvisionedThroughputExceeded');
-  };
-  await expect(gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE))).rejects.toThrow('Provisioned');
-  repository.settleMove = settle;
+  await moveStoppedAt(gateway, 'settleMove');
   const [byGateway] = await namesHeld([gateway.id, b.id], peeringId);
   await movePeer(b, 'i-0b2');
   const [byB] = await namesHeld([gateway.id, b.id], peeringId);
@@ -309,12 +317,7 @@ it('gives the same new name once when the run stopped between writing a key and 
   const { gateway, peers, peeringIds, oldName } = await peeredGateway();
   const peeringId = peeringIds[0] as string;
   const b = peers[0] as GatewayRecord;
-  const switchKey = repository.switchPresharedKey.bind(repository);
-  repository.switchPresharedKey = async () => {
-    throw new Error('ProvisionedThroughputExceeded');
-  };
-  await expect(gatewayUpdated(deps(), movedTo(gateway, NEW_INSTANCE))).rejects.toThrow('Provisioned');
-  repository.switchPresharedKey = switchKey;
+  await moveStoppedAt(gateway, 'switchPresharedKey');
   const unswitched = [...secrets.values.keys()].filter(
     (name) => name.includes(`/peerings/${peeringId}/`) && name !== oldName(peeringId),
   );
