@@ -62,53 +62,58 @@ async function hubWithSpokes() {
 type Change = (hub: GatewayRecord) => GatewayRecord;
 const moved: Change = (hub) => ({ ...hub, instanceId: 'i-0new' });
 const readdressed: Change = (hub) => ({ ...hub, publicIp: '198.51.100.77' });
-
-it.each([
+/** The two updates that walk a hub's peers. */
+const CHANGES: [string, Change][] = [
   ['a move (every peering re-keyed)', moved],
   ['an endpoint change', readdressed],
-])('%s: the retry of a walk stopped part-way finishes its tail in one run', async (_name, change) => {
-  // Prepare: the first run is ended by its timeout about 40 peers in.
-  const { hub, spokes, deps, invocation } = await hubWithSpokes();
-  const event = toPublicGateway(change(hub));
-  await expect(gatewayUpdated(invocation(T0), event)).rejects.toThrow(TimedOut);
-  const pushedFirst = new Set(deps.workflows.starts.map((start) => (start.input as PushInput).gatewayId));
+];
 
-  // Act: the event's retry, with a run as long.
-  const update = await gatewayUpdated(invocation(T0 + RETRY_AFTER_MS), event);
+it.each(CHANGES)(
+  '%s: the retry of a walk stopped part-way finishes its tail in one run',
+  async (_name, change) => {
+    // Prepare: the first run is ended by its timeout about 40 peers in.
+    const { hub, spokes, deps, invocation } = await hubWithSpokes();
+    const event = toPublicGateway(change(hub));
+    await expect(gatewayUpdated(invocation(T0), event)).rejects.toThrow(TimedOut);
+    const pushedFirst = new Set(deps.workflows.starts.map((start) => (start.input as PushInput).gatewayId));
 
-  // Assess: the first run left a tail, which the retry pushed with the rest; the walk settled, the
-  // move finished (its hub pushed at the generation holding every switch).
-  const pushed = new Set(update.pushes.map((push) => push.gatewayId));
-  expect(spokes.filter((spoke) => !pushedFirst.has(spoke.id)).length).toBeGreaterThan(0);
-  expect(spokes.filter((spoke) => !pushed.has(spoke.id))).toEqual([]);
-  const stored = await deps.repository.getGateway(hub.id);
-  expect(stored?.peerWalkOwedSince).toBeUndefined();
-  expect(stored?.unfinishedMove).toBeUndefined();
-});
+    // Act: the event's retry, with a run as long.
+    const update = await gatewayUpdated(invocation(T0 + RETRY_AFTER_MS), event);
 
-it.each([
-  ['a move (every peering re-keyed)', moved],
-  ['an endpoint change', readdressed],
-])('%s: the retry of a walk whose push starts failed starts them at the rate', async (_name, change) => {
-  // Prepare: a first run writes every peer, paced, but Step Functions refuses each spoke's start
-  // (throttled past the adapter's retries); the run throws, for the event's retry.
-  const { hub, deps, invocation, now } = await hubWithSpokes();
-  const event = toPublicGateway(change(hub));
-  const unbounded = Number.POSITIVE_INFINITY;
-  deps.workflows.failFor = (name) => !name.includes(hub.id);
-  await expect(gatewayUpdated(invocation(T0, unbounded), event)).rejects.toThrow(/cannot start/);
-  deps.workflows.failFor = () => false;
-  const startsBefore = deps.workflows.starts.length;
+    // Assess: the first run left a tail, which the retry pushed with the rest; the walk settled, the
+    // move finished (its hub pushed at the generation holding every switch).
+    const pushed = new Set(update.pushes.map((push) => push.gatewayId));
+    expect(spokes.filter((spoke) => !pushedFirst.has(spoke.id)).length).toBeGreaterThan(0);
+    expect(spokes.filter((spoke) => !pushed.has(spoke.id))).toEqual([]);
+    const stored = await deps.repository.getGateway(hub.id);
+    expect(stored?.peerWalkOwedSince).toBeUndefined();
+    expect(stored?.unfinishedMove).toBeUndefined();
+  },
+);
 
-  // Act: the retry, Step Functions back.
-  const retryAt = T0 + RETRY_AFTER_MS;
-  await gatewayUpdated(invocation(retryAt, unbounded), event);
+it.each(CHANGES)(
+  '%s: the retry of a walk whose push starts failed starts them at the rate',
+  async (_name, change) => {
+    // Prepare: a first run writes every peer, paced, but Step Functions refuses each spoke's start
+    // (throttled past the adapter's retries); the run throws, for the event's retry.
+    const { hub, deps, invocation, now } = await hubWithSpokes();
+    const event = toPublicGateway(change(hub));
+    const unbounded = Number.POSITIVE_INFINITY;
+    deps.workflows.failFor = (name) => !name.includes(hub.id);
+    await expect(gatewayUpdated(invocation(T0, unbounded), event)).rejects.toThrow(/cannot start/);
+    deps.workflows.failFor = () => false;
+    const startsBefore = deps.workflows.starts.length;
 
-  // Assess: every spoke's execution is a new one (no earlier start took its name), so the retry
-  // starts them at the rate, as a fresh walk does: 60 at 10 a second, the first 10 at once.
-  const spokeStarts = deps.workflows.starts
-    .slice(startsBefore)
-    .filter((start) => (start.input as PushInput).gatewayId !== hub.id);
-  expect(spokeStarts).toHaveLength(SPOKES);
-  expect(now() - retryAt).toBeGreaterThanOrEqual(((SPOKES - STARTS_PER_SECOND) / STARTS_PER_SECOND) * 1000);
-});
+    // Act: the retry, Step Functions back.
+    const retryAt = T0 + RETRY_AFTER_MS;
+    await gatewayUpdated(invocation(retryAt, unbounded), event);
+
+    // Assess: every spoke's execution is a new one (no earlier start took its name), so the retry
+    // starts them at the rate, as a fresh walk does: 60 at 10 a second, the first 10 at once.
+    const spokeStarts = deps.workflows.starts
+      .slice(startsBefore)
+      .filter((start) => (start.input as PushInput).gatewayId !== hub.id);
+    expect(spokeStarts).toHaveLength(SPOKES);
+    expect(now() - retryAt).toBeGreaterThanOrEqual(((SPOKES - STARTS_PER_SECOND) / STARTS_PER_SECOND) * 1000);
+  },
+);
